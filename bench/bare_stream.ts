@@ -1,0 +1,76 @@
+/**
+ * Baselines for `deno task bench`: copies a file from one process to another
+ * over one bare Deno QUIC stream or one TCP socket, writing it to disk, with
+ * none of p2pft's protocol or hashing.
+ *
+ *   deno run -A bench/bare_stream.ts receive quic|tcp OUT_FILE   (prints {"port":N}, then {"bytes":N})
+ *   deno run -A bench/bare_stream.ts send quic|tcp PORT IN_FILE CERT_FILE?
+ */
+import { createPeerCertificate, PEER_SERVER_NAME } from "../peer/certificate.ts";
+
+const [role, transport, ...rest] = Deno.args;
+const ALPN = ["bench"];
+
+if (role === "receive") {
+  const out = await Deno.open(rest[0], { write: true, create: true, truncate: true });
+  let readable: ReadableStream<Uint8Array>;
+  let close = () => {};
+  if (transport === "quic") {
+    const certificate = await createPeerCertificate();
+    await Deno.writeTextFile(`${rest[0]}.pem`, certificate.certPem);
+    const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+    const listener = endpoint.listen({
+      alpnProtocols: ALPN,
+      cert: certificate.certPem,
+      key: certificate.keyPem,
+    });
+    console.log(JSON.stringify({ port: endpoint.addr.port }));
+    const conn = await listener.accept();
+    const { value } = await conn.incomingBidirectionalStreams.getReader().read();
+    readable = value!.readable;
+    close = () => conn.close({ closeCode: 0, reason: "done" });
+  } else {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    console.log(JSON.stringify({ port: (listener.addr as Deno.NetAddr).port }));
+    const conn = await listener.accept();
+    listener.close();
+    readable = conn.readable;
+  }
+  let bytes = 0;
+  await readable.pipeThrough(
+    new TransformStream({
+      transform(chunk, controller) {
+        bytes += chunk.length;
+        controller.enqueue(chunk);
+      },
+    }),
+  ).pipeTo(out.writable);
+  console.log(JSON.stringify({ bytes }));
+  close();
+  Deno.exit(0);
+} else if (role === "send") {
+  const [port, path, certPath] = rest;
+  const file = await Deno.open(path);
+  let writable: WritableStream<Uint8Array>;
+  let finish = () => {};
+  if (transport === "quic") {
+    const conn = await Deno.connectQuic({
+      hostname: "127.0.0.1",
+      port: Number(port),
+      alpnProtocols: ALPN,
+      serverName: PEER_SERVER_NAME,
+      caCerts: [await Deno.readTextFile(certPath)],
+    });
+    const stream = await conn.createBidirectionalStream();
+    writable = stream.writable;
+    finish = () => conn.closed.catch(() => {});
+  } else {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+    writable = conn.writable;
+  }
+  await file.readable.pipeTo(writable);
+  await finish();
+} else {
+  console.error("usage: bare_stream.ts receive|send quic|tcp ...");
+  Deno.exit(2);
+}

@@ -1,0 +1,107 @@
+/**
+ * `deno task bench`: sends a file over loopback through the full p2pft CLI
+ * (rendezvous, punch, QUIC, SPAKE2, hashing, disk) and, in the same run, through
+ * a bare Deno QUIC stream and a bare TCP socket; prints MB/s, the ratios, and
+ * the peak RSS of p2pft's sender and receiver for two file sizes.
+ *
+ *   deno task bench [--sizes 256,1024]   (MiB)
+ */
+import { spawnCli } from "../tests/cli_process.ts";
+import { makeRandomFile } from "../tests/files.ts";
+import { PeakRss } from "./_bench_util.ts";
+
+const sizesArg = Deno.args.indexOf("--sizes");
+const sizesMiB = sizesArg >= 0 ? Deno.args[sizesArg + 1].split(",").map(Number) : [256, 1024];
+const dir = await Deno.makeTempDir({ prefix: "p2pft-bench-" });
+const results: Array<Record<string, string | number>> = [];
+
+try {
+  for (const mib of sizesMiB) {
+    const source = `${dir}/source-${mib}.bin`;
+    await makeRandomFile(source, mib * 1024 * 1024);
+    const quic = await bare("quic", source, `${dir}/bare-quic.bin`);
+    const tcp = await bare("tcp", source, `${dir}/bare-tcp.bin`);
+    const p2pft = await viaCli(source, `${dir}/out-${mib}`);
+    results.push({
+      "file MiB": mib,
+      "p2pft MB/s": p2pft.mbps.toFixed(0),
+      "bare QUIC MB/s": quic.toFixed(0),
+      "bare TCP MB/s": tcp.toFixed(0),
+      "p2pft / QUIC": (p2pft.mbps / quic).toFixed(2),
+      "p2pft / TCP": (p2pft.mbps / tcp).toFixed(2),
+      "sender peak RSS MiB": p2pft.senderRss.toFixed(0),
+      "receiver peak RSS MiB": p2pft.receiverRss.toFixed(0),
+    });
+    await Deno.remove(source);
+  }
+  console.table(results);
+  if (results.length > 1) {
+    const first = results[0];
+    const last = results[results.length - 1];
+    console.log(
+      `RSS growth from ${first["file MiB"]} to ${last["file MiB"]} MiB: sender ${
+        (Number(last["sender peak RSS MiB"]) / Number(first["sender peak RSS MiB"])).toFixed(2)
+      }x, receiver ${
+        (Number(last["receiver peak RSS MiB"]) / Number(first["receiver peak RSS MiB"])).toFixed(2)
+      }x`,
+    );
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+async function bare(transport: "quic" | "tcp", source: string, target: string): Promise<number> {
+  const script = new URL("./bare_stream.ts", import.meta.url).pathname;
+  const receiver = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, "receive", transport, target],
+    stdout: "piped",
+  }).spawn();
+  const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const { value: first } = await lines.read();
+  const { port } = JSON.parse(first!);
+  const started = performance.now();
+  const sender = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, "send", transport, String(port), source, `${target}.pem`],
+  }).output();
+  let rest = "";
+  for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) rest += chunk.value;
+  await receiver.status;
+  const seconds = (performance.now() - started) / 1000;
+  if (!sender.success) {
+    throw new Error(`bare ${transport} sender failed: ${new TextDecoder().decode(sender.stderr)}`);
+  }
+  const { bytes } = JSON.parse(rest.trim().split("\n").at(-1)!);
+  await Deno.remove(target);
+  return bytes / 1e6 / seconds;
+}
+
+async function viaCli(source: string, outDir: string) {
+  await Deno.mkdir(outDir);
+  const server = spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
+  try {
+    const { port } = await server.next("listening");
+    const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--json"];
+    const sender = spawnCli(["send", source, ...rendezvous]);
+    const senderRss = new PeakRss(sender.pid);
+    const { code } = await sender.next("code");
+    const receiver = spawnCli(["receive", String(code), "--out", outDir, "--yes", ...rendezvous]);
+    const receiverRss = new PeakRss(receiver.pid);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    const peaks = [senderRss.stop(), receiverRss.stop()];
+    if (sent.code !== 0 || received.code !== 0) {
+      throw new Error(
+        `p2pft failed: sender ${sent.code} ${sent.stderr}; receiver ${received.code} ${received.stderr}`,
+      );
+    }
+    const done = received.events.find((event) => event.type === "done")!;
+    return {
+      mbps: Number(done.bytes) / 1e6 / Number(done.seconds),
+      senderRss: peaks[0] / 1024 / 1024,
+      receiverRss: peaks[1] / 1024 / 1024,
+    };
+  } finally {
+    server.kill();
+    await server.finished();
+    await Deno.remove(outDir, { recursive: true });
+  }
+}

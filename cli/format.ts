@@ -1,0 +1,35 @@
+/** Human-readable sizes, rates and durations for the CLI. */
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "--:--";
+  const whole = Math.max(0, Math.round(seconds));
+  const minutes = Math.floor(whole / 60);
+  const hours = Math.floor(minutes / 60);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return hours > 0
+    ? `${hours}:${pad(minutes % 60)}:${pad(whole % 60)}`
+    : `${minutes}:${pad(whole % 60)}`;
+}
+
+/** "3 files, 1 folder (1.2 GiB)" */
+export function describeOffer(files: number, directories: number, bytes: number): string {
+  const parts = [`${files} ${files === 1 ? "file" : "files"}`];
+  if (directories > 0) parts.push(`${directories} ${directories === 1 ? "folder" : "folders"}`);
+  return `${parts.join(", ")} (${formatBytes(bytes)})`;
+}

@@ -1,0 +1,137 @@
+import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
+
+/** Every event the CLI reports; with --json each is one line of stdout. */
+export type CliEvent =
+  | { type: "listening"; host: string; port: number }
+  | { type: "code"; code: string }
+  | { type: "paired"; nameplate: string; peer: string }
+  | {
+    type: "connected";
+    path: "direct" | "lan" | "relay";
+    remote: string;
+    rttMs: number;
+    reason: string;
+  }
+  | { type: "offer"; files: number; directories: number; bytes: number }
+  | { type: "progress"; bytes: number; total: number; file: string }
+  | {
+    type: "done";
+    bytes: number;
+    total: number;
+    files: number;
+    seconds: number;
+    sha256: string;
+    path: string;
+  }
+  | { type: "warning"; message: string }
+  | { type: "error"; message: string };
+
+const PROGRESS_INTERVAL_MS = 100;
+const encoder = new TextEncoder();
+
+/** Writes events as JSON lines or as friendly text, with a progress bar on a terminal. */
+export class Output {
+  readonly #json: boolean;
+  readonly #bar: boolean;
+  #lastProgressAt = 0;
+  #startedAt = 0;
+  #barShown = false;
+  #role: "send" | "receive" | "serve";
+
+  constructor(options: { json: boolean; role: "send" | "receive" | "serve" }) {
+    this.#json = options.json;
+    this.#role = options.role;
+    this.#bar = !options.json && Deno.stdout.isTerminal();
+  }
+
+  get json(): boolean {
+    return this.#json;
+  }
+
+  emit(event: CliEvent): void {
+    if (event.type === "progress") return this.#progress(event);
+    if (this.#json) return this.#write(`${JSON.stringify(event)}\n`);
+    this.#clearBar();
+    const text = this.#describe(event);
+    if (text === undefined) return;
+    if (event.type === "error" || event.type === "warning") {
+      writeAll(Deno.stderr, `${text}\n`);
+    } else {
+      this.#write(`${text}\n`);
+    }
+  }
+
+  #describe(event: CliEvent): string | undefined {
+    switch (event.type) {
+      case "listening":
+        return `Rendezvous server listening on ${event.host}:${event.port} (UDP)`;
+      case "code":
+        return `Code is: ${event.code}\nOn the other computer run:\n  p2pft receive ${event.code}`;
+      case "paired":
+        return `Paired on nameplate ${event.nameplate}; the peer is at ${event.peer}. Looking for a path...`;
+      case "connected":
+        return `Connected ${
+          event.path === "lan"
+            ? "over the LAN"
+            : event.path === "direct"
+            ? "directly"
+            : "through the relay"
+        } to ${event.remote} (${event.rttMs.toFixed(0)} ms RTT): ${event.reason}`;
+      case "offer":
+        return `${this.#role === "send" ? "Sending" : "Receiving"} ${
+          describeOffer(event.files, event.directories, event.bytes)
+        }`;
+      case "done":
+        return `Done: ${event.files} ${event.files === 1 ? "file" : "files"}, ${
+          formatBytes(event.total)
+        } ` +
+          `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ` +
+          `${
+            formatRate(event.bytes / Math.max(event.seconds, 1e-3))
+          } via ${event.path}; sha256 ${event.sha256}`;
+      case "warning":
+        return `warning: ${event.message}`;
+      case "error":
+        return `error: ${event.message}`;
+    }
+  }
+
+  #progress(event: Extract<CliEvent, { type: "progress" }>): void {
+    const now = performance.now();
+    if (this.#startedAt === 0) this.#startedAt = now;
+    const final = event.bytes >= event.total;
+    if (!final && now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
+    this.#lastProgressAt = now;
+    if (this.#json) return this.#write(`${JSON.stringify(event)}\n`);
+    if (!this.#bar) return;
+    const seconds = (now - this.#startedAt) / 1000;
+    const rate = event.bytes / Math.max(seconds, 1e-3);
+    const fraction = event.total === 0 ? 1 : event.bytes / event.total;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const bar = "#".repeat(filled) + ".".repeat(width - filled);
+    const eta = formatDuration((event.total - event.bytes) / rate);
+    const name = event.file.length > 30 ? `...${event.file.slice(-27)}` : event.file;
+    this.#write(
+      `\r\x1b[2K[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(event.bytes)}/${
+        formatBytes(event.total)
+      } ${formatRate(rate)} ETA ${eta} ${name}`,
+    );
+    this.#barShown = true;
+  }
+
+  #clearBar(): void {
+    if (!this.#barShown) return;
+    this.#barShown = false;
+    this.#write("\n");
+  }
+
+  #write(text: string): void {
+    writeAll(Deno.stdout, text);
+  }
+}
+
+function writeAll(target: { writeSync(bytes: Uint8Array): number }, text: string): void {
+  let bytes = encoder.encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(target.writeSync(bytes));
+}

@@ -1,0 +1,112 @@
+import { connectPeer, formatAddr, parseCode } from "../peer/mod.ts";
+import { type Offer, receiveFiles } from "../transfer/mod.ts";
+import { describeOffer } from "./format.ts";
+import type { Output } from "./output.ts";
+import { rendezvousAddress } from "./rendezvous_address.ts";
+
+export interface ReceiveCommandOptions {
+  out: string;
+  yes: boolean;
+  rendezvous?: string;
+  output: Output;
+  signal: AbortSignal;
+}
+
+/** `p2pft receive <code>` */
+export async function receiveCommand(
+  codeText: string,
+  options: ReceiveCommandOptions,
+): Promise<void> {
+  const { output, signal } = options;
+  const code = parseCode(codeText);
+  const rendezvous = rendezvousAddress(options.rendezvous);
+  if (!options.yes && !Deno.stdin.isTerminal()) {
+    throw new TypeError(
+      "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",
+    );
+  }
+  await ensureDirectory(options.out);
+  await using session = await connectPeer({
+    role: "receiver",
+    rendezvous,
+    code,
+    onPaired: (pairing) =>
+      output.emit({
+        type: "paired",
+        nameplate: pairing.nameplate,
+        peer: formatAddr(pairing.peer.observed),
+      }),
+    signal,
+  });
+  const remote = formatAddr(session.remote);
+  output.emit({
+    type: "connected",
+    path: session.path,
+    remote,
+    rttMs: session.rttMs,
+    reason: session.reason,
+  });
+  const report = await receiveFiles({
+    connection: session,
+    outDir: options.out,
+    signal,
+    confirm: (offer) => confirm(offer, remote, options),
+    onProgress: (progress) => output.emit({ type: "progress", ...progress }),
+  });
+  output.emit({
+    type: "done",
+    bytes: report.bytesTransferred,
+    total: report.totalBytes,
+    files: report.files,
+    seconds: report.seconds,
+    sha256: report.sha256,
+    path: session.path,
+  });
+}
+
+async function confirm(
+  offer: Offer,
+  remote: string,
+  options: ReceiveCommandOptions,
+): Promise<boolean> {
+  options.output.emit({
+    type: "offer",
+    files: offer.files,
+    directories: offer.directories,
+    bytes: offer.bytes,
+  });
+  if (options.yes) return true;
+  const question = `Receive ${
+    describeOffer(offer.files, offer.directories, offer.bytes)
+  } from ${remote}? [y/N] `;
+  const answer = await ask(question, options.signal);
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+async function ask(question: string, signal: AbortSignal): Promise<string> {
+  await Deno.stderr.write(new TextEncoder().encode(question));
+  const reader = Deno.stdin.readable.getReader();
+  const onAbort = () => reader.cancel().catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const { value } = await reader.read();
+    signal.throwIfAborted();
+    return value ? new TextDecoder().decode(value) : "";
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+}
+
+async function ensureDirectory(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new TypeError(`Output folder ${path} does not exist`);
+    }
+    throw error;
+  }
+  if (!info.isDirectory) throw new TypeError(`Output path ${path} is not a folder`);
+}

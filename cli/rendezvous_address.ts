@@ -1,0 +1,16 @@
+import { DEFAULT_RENDEZVOUS_PORT, parseHostPort } from "../rendezvous/mod.ts";
+
+/** The environment variable that names the default rendezvous server. */
+export const RENDEZVOUS_ENV = "P2PFT_RENDEZVOUS";
+
+/** `--rendezvous`, else $P2PFT_RENDEZVOUS, else a TypeError saying how to get one. */
+export function rendezvousAddress(flag: string | undefined): { hostname: string; port: number } {
+  const text = flag ?? Deno.env.get(RENDEZVOUS_ENV);
+  if (text === undefined || text.trim() === "") {
+    throw new TypeError(
+      `No rendezvous server: pass --rendezvous HOST:PORT or set ${RENDEZVOUS_ENV}=HOST:PORT ` +
+        "(run one with `p2pft serve`)",
+    );
+  }
+  return parseHostPort(text.trim(), DEFAULT_RENDEZVOUS_PORT);
+}

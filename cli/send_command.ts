@@ -1,0 +1,81 @@
+import { TimeoutError } from "../errors.ts";
+import { connectPeer, formatAddr, formatCode, generateWords, parseCode } from "../peer/mod.ts";
+import { scanPaths, sendFiles } from "../transfer/mod.ts";
+import type { Output } from "./output.ts";
+import { rendezvousAddress } from "./rendezvous_address.ts";
+
+export interface SendCommandOptions {
+  code?: string;
+  rendezvous?: string;
+  /** Seconds to wait for a receiver. */
+  timeoutSeconds: number;
+  output: Output;
+  signal: AbortSignal;
+}
+
+/** `p2pft send <paths...>` */
+export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
+  if (paths.length === 0) throw new TypeError("Nothing to send: give at least one file or folder");
+  const { output, signal } = options;
+  const rendezvous = rendezvousAddress(options.rendezvous);
+  const chosen = options.code === undefined ? undefined : parseCode(options.code);
+  const scan = await scanPaths(paths, { signal });
+  for (const link of scan.skippedSymlinks) {
+    output.emit({ type: "warning", message: `Skipping symbolic link ${link}` });
+  }
+  output.emit({
+    type: "offer",
+    files: scan.files,
+    directories: scan.directories,
+    bytes: scan.bytes,
+  });
+  let code = "";
+  const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
+  const session = await connectPeer({
+    role: "sender",
+    rendezvous,
+    code: chosen ?? { words: generateWords() },
+    onCode: (full) => {
+      code = formatCode(full);
+      output.emit({ type: "code", code });
+    },
+    onPaired: (pairing) =>
+      output.emit({
+        type: "paired",
+        nameplate: pairing.nameplate,
+        peer: formatAddr(pairing.peer.observed),
+      }),
+    signal: AbortSignal.any([signal, waited]),
+  }).catch((error) => {
+    if (waited.aborted && !signal.aborted) {
+      throw new TimeoutError(
+        `No receiver connected with code ${
+          code || "(none issued)"
+        } within ${options.timeoutSeconds} s`,
+      );
+    }
+    throw error;
+  });
+  await using _session = session;
+  output.emit({
+    type: "connected",
+    path: session.path,
+    remote: formatAddr(session.remote),
+    rttMs: session.rttMs,
+    reason: session.reason,
+  });
+  const report = await sendFiles(paths, {
+    connection: session,
+    signal,
+    onProgress: (progress) => output.emit({ type: "progress", ...progress }),
+  });
+  output.emit({
+    type: "done",
+    bytes: report.bytesTransferred,
+    total: report.totalBytes,
+    files: report.files,
+    seconds: report.seconds,
+    sha256: report.sha256,
+    path: session.path,
+  });
+}

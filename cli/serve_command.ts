@@ -1,0 +1,20 @@
+import { RendezvousServer } from "../rendezvous/mod.ts";
+import type { Output } from "./output.ts";
+
+export interface ServeCommandOptions {
+  host: string;
+  port: number;
+  output: Output;
+  signal: AbortSignal;
+}
+
+/** `p2pft serve`: runs the rendezvous server until interrupted. */
+export async function serveCommand(options: ServeCommandOptions): Promise<void> {
+  await using server = RendezvousServer.listen({ hostname: options.host, port: options.port });
+  options.output.emit({ type: "listening", host: server.addr.hostname, port: server.addr.port });
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) return resolve();
+    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  options.signal.throwIfAborted();
+}

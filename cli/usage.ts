@@ -1,0 +1,47 @@
+/** Help texts, one per command. */
+
+export const MAIN_HELP =
+  `p2pft: send files directly between two computers, through NATs, end to end encrypted.
+
+Usage:
+  p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--json]
+  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--json]
+  p2pft serve [--host ADDR] [--port N] [--json]
+  p2pft help <command>
+  p2pft --version
+
+The rendezvous server defaults to $P2PFT_RENDEZVOUS (HOST:PORT).
+Add --verbose to see the causes behind an error.`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  send: `p2pft send <paths...> [options]
+
+Sends files and folders. Prints a code such as 7-lantern-crossword; give it to the receiver.
+The number names a room on the rendezvous server; the words are a password that never leaves
+the two computers.
+
+Options:
+  --code CODE             use this code instead of a random one (a number and at least 2 words)
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --timeout SECONDS       how long to wait for the receiver (default 600)
+  --json                  one JSON event per line on stdout`,
+  receive: `p2pft receive <code> [options]
+
+Receives what the sender offers into --out. Never overwrites a file; an interrupted transfer
+leaves NAME.p2pft-partial, and running the same command again continues it.
+
+Options:
+  --out DIR               folder to write into (default: the current folder)
+  --yes                   accept without asking (needed when stdin is not a terminal)
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --json                  one JSON event per line on stdout`,
+  serve: `p2pft serve [options]
+
+Runs a rendezvous server (UDP). It sees room numbers and addresses, never the code's words
+or any file data.
+
+Options:
+  --host ADDR   address to bind (default 0.0.0.0)
+  --port N      UDP port (default 9000; 0 picks a free port and reports it)
+  --json        one JSON event per line on stdout`,
+};

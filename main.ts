@@ -1,0 +1,170 @@
+/**
+ * p2pft command line: parses arguments, wires Ctrl-C to one AbortController,
+ * dispatches to a command and maps errors to one line and an exit code.
+ */
+import { parseArgs } from "node:util";
+import denoJson from "./deno.json" with { type: "json" };
+import { P2pftError } from "./errors.ts";
+import { DEFAULT_RENDEZVOUS_PORT } from "./rendezvous/mod.ts";
+import { Output } from "./cli/output.ts";
+import { receiveCommand } from "./cli/receive_command.ts";
+import { sendCommand } from "./cli/send_command.ts";
+import { serveCommand } from "./cli/serve_command.ts";
+import { COMMAND_HELP, MAIN_HELP } from "./cli/usage.ts";
+
+const EXIT_ERROR = 1;
+const EXIT_USAGE = 2;
+const EXIT_INTERRUPTED = 130;
+const DEFAULT_SERVE_PORT = DEFAULT_RENDEZVOUS_PORT;
+const DEFAULT_SEND_TIMEOUT_SECONDS = 600;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  code: { type: "string" },
+  rendezvous: { type: "string" },
+  timeout: { type: "string" },
+  out: { type: "string" },
+  yes: { type: "boolean" },
+  host: { type: "string" },
+  port: { type: "string" },
+  json: { type: "boolean" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    return fail(new UsageError((error as Error).message), false, false);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  const json = values.json ?? false;
+  if (values.version) {
+    console.log(`p2pft ${denoJson.version}`);
+    return 0;
+  }
+  if (command === undefined || command === "help" || values.help) {
+    const topic = command === "help" ? rest[0] : command;
+    console.log(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : MAIN_HELP);
+    return 0;
+  }
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort(new DOMException("Interrupted", "AbortError"));
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const output = new Output({
+    json,
+    role: command === "receive" ? "receive" : command === "send" ? "send" : "serve",
+  });
+  try {
+    await dispatch(command, rest, values, output, controller.signal);
+    return 0;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      output.emit({ type: "error", message: "Interrupted" });
+      return EXIT_INTERRUPTED;
+    }
+    return fail(error, json, values.verbose ?? false, output);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+function dispatch(
+  command: string,
+  args: string[],
+  values: {
+    [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean;
+  },
+  output: Output,
+  signal: AbortSignal,
+): Promise<void> {
+  switch (command) {
+    case "serve":
+      expectArgs(command, args, 0, 0);
+      return serveCommand({
+        host: values.host ?? "0.0.0.0",
+        port: integerFlag("--port", values.port, DEFAULT_SERVE_PORT, 0, 65535),
+        output,
+        signal,
+      });
+    case "send":
+      expectArgs(command, args, 1, Infinity);
+      return sendCommand(args, {
+        code: values.code,
+        rendezvous: values.rendezvous,
+        timeoutSeconds: integerFlag(
+          "--timeout",
+          values.timeout,
+          DEFAULT_SEND_TIMEOUT_SECONDS,
+          1,
+          86400,
+        ),
+        output,
+        signal,
+      });
+    case "receive":
+      expectArgs(command, args, 1, 1);
+      return receiveCommand(args[0], {
+        out: values.out ?? ".",
+        yes: values.yes ?? false,
+        rendezvous: values.rendezvous,
+        output,
+        signal,
+      });
+    default:
+      throw new UsageError(`Unknown command "${command}" (try: send, receive, serve, help)`);
+  }
+}
+
+function expectArgs(command: string, args: string[], min: number, max: number): void {
+  if (args.length < min) {
+    throw new UsageError(
+      `"${command}" needs ${min === 1 && command === "receive" ? "a code" : "at least one path"}`,
+    );
+  }
+  if (args.length > max) {
+    throw new UsageError(
+      `"${command}" takes ${max} arguments, got ${args.length}: ${args.join(" ")}`,
+    );
+  }
+}
+
+function integerFlag(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+function fail(error: unknown, json: boolean, verbose: boolean, output?: Output): number {
+  const message = error instanceof Error ? error.message : String(error);
+  const known = error instanceof P2pftError || error instanceof UsageError ||
+    error instanceof TypeError ||
+    error instanceof RangeError;
+  const line = known ? message : `unexpected failure: ${message}`;
+  (output ?? new Output({ json, role: "serve" })).emit({ type: "error", message: line });
+  if (verbose) {
+    for (let cause = error; cause instanceof Error; cause = cause.cause) {
+      console.error(cause.stack ?? String(cause));
+    }
+  }
+  if (json) console.error(`error: ${line}`);
+  return error instanceof UsageError || error instanceof TypeError ? EXIT_USAGE : EXIT_ERROR;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

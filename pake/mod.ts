@@ -1,0 +1,16 @@
+/**
+ * Password-authenticated key exchange for p2pft: SPAKE2 (RFC 9382, suite
+ * SPAKE2-P256-SHA256-HKDF-HMAC) and the key-confirmation handshake that runs
+ * it over a QUIC stream, bound to the QUIC server certificate. See PROTOCOL.md.
+ *
+ * @module
+ */
+export { passwordToScalar, Spake2 } from "./spake2.ts";
+export type { Spake2Keys, Spake2Options, Spake2Role } from "./spake2.ts";
+export {
+  CHANNEL_BINDING_LENGTH,
+  receiverIdentity,
+  runPakeHandshake,
+  senderIdentity,
+} from "./handshake.ts";
+export type { PakeHandshakeOptions, PakeHandshakeResult } from "./handshake.ts";

@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { type Outgoing, PunchState, type PunchStateOptions } from "./_punch_state.ts";
+import { decodeProbe, encodeProbe } from "./probe.ts";
+
+const TOKEN = new Uint8Array(16).fill(7);
+const SENDER_ID = new Uint8Array(16).fill(1);
+const RECEIVER_ID = new Uint8Array(16).fill(2);
+const CERT = new Uint8Array(300).fill(9);
+
+function addr(hostname: string, port: number): Deno.NetAddr {
+  return { transport: "udp", hostname, port };
+}
+
+/**
+ * Two state machines joined by a simulated network: `routes` maps the address
+ * a datagram is sent to onto the address the other side sees it from (or
+ * drops it), as NATs would.
+ */
+function simulate(
+  sender: PunchState,
+  receiver: PunchState,
+  routes: {
+    toReceiver: (to: Deno.NetAddr) => Deno.NetAddr | null;
+    toSender: (to: Deno.NetAddr) => Deno.NetAddr | null;
+  },
+  latencyMs = 10,
+  untilMs = 10_000,
+): number {
+  type Flight = { at: number; target: "sender" | "receiver"; data: Uint8Array; from: Deno.NetAddr };
+  const flights: Flight[] = [];
+  const route = (from: "sender" | "receiver", out: Outgoing[], now: number) => {
+    for (const { data, to } of out) {
+      const seenFrom = from === "sender" ? routes.toReceiver(to) : routes.toSender(to);
+      if (seenFrom) {
+        flights.push({
+          at: now + latencyMs,
+          target: from === "sender" ? "receiver" : "sender",
+          data,
+          from: seenFrom,
+        });
+      }
+    }
+  };
+  for (let now = 0; now <= untilMs; now += 5) {
+    route("sender", sender.tick(now), now);
+    route("receiver", receiver.tick(now), now);
+    for (const flight of flights.filter((f) => f.at <= now)) {
+      flights.splice(flights.indexOf(flight), 1);
+      const machine = flight.target === "sender" ? sender : receiver;
+      route(flight.target, machine.receive(flight.data, flight.from, now), now);
+    }
+    if (sender.result && receiver.result) return now;
+  }
+  return Infinity;
+}
+
+function machines(
+  senderCandidates: PunchStateOptions["candidates"],
+  receiverCandidates: PunchStateOptions["candidates"],
+) {
+  const sender = new PunchState({
+    role: "sender",
+    token: TOKEN,
+    selfId: SENDER_ID,
+    peerId: RECEIVER_ID,
+    candidates: senderCandidates,
+    certificate: CERT,
+  });
+  const receiver = new PunchState({
+    role: "receiver",
+    token: TOKEN,
+    selfId: RECEIVER_ID,
+    peerId: SENDER_ID,
+    candidates: receiverCandidates,
+  });
+  return { sender, receiver };
+}
+
+Deno.test("PunchState agrees on the public path between two cone NATs and hands over the certificate", () => {
+  // Sender 192.168.1.10:5000 behind 203.0.113.1:5000; receiver 192.168.1.10:6000 behind 198.51.100.1:6000.
+  const { sender, receiver } = machines(
+    [{ addr: addr("198.51.100.1", 6000), source: "server" }, {
+      addr: addr("192.168.1.10", 6000),
+      source: "private",
+    }],
+    [{ addr: addr("203.0.113.1", 5000), source: "server" }, {
+      addr: addr("192.168.1.10", 5000),
+      source: "private",
+    }],
+  );
+  const finishedAt = simulate(sender, receiver, {
+    toReceiver: (to) => to.hostname === "198.51.100.1" ? addr("203.0.113.1", 5000) : null,
+    toSender: (to) => to.hostname === "203.0.113.1" ? addr("198.51.100.1", 6000) : null,
+  });
+  assert.ok(finishedAt < 2000, `took ${finishedAt} ms`);
+  assert.deepEqual(receiver.result?.remote, addr("203.0.113.1", 5000));
+  assert.equal(receiver.result?.path, "direct");
+  assert.deepEqual(receiver.result?.peerCertificate, CERT);
+  assert.deepEqual(sender.result?.remote, addr("198.51.100.1", 6000));
+  assert.equal(sender.result?.path, "direct");
+  assert.ok(receiver.result!.rttMs >= 20 && receiver.result!.rttMs <= 30);
+});
+
+Deno.test("PunchState prefers the LAN path when the public one also answers (hairpinning)", () => {
+  const { sender, receiver } = machines(
+    [{ addr: addr("203.0.113.1", 6000), source: "server" }, {
+      addr: addr("192.168.1.11", 6000),
+      source: "private",
+    }],
+    [{ addr: addr("203.0.113.1", 5000), source: "server" }, {
+      addr: addr("192.168.1.10", 5000),
+      source: "private",
+    }],
+  );
+  simulate(sender, receiver, {
+    toReceiver: (to) =>
+      to.hostname === "203.0.113.1" ? addr("203.0.113.1", 5000) : addr("192.168.1.10", 5000),
+    toSender: (to) =>
+      to.hostname === "203.0.113.1" ? addr("203.0.113.1", 6000) : addr("192.168.1.11", 6000),
+  });
+  assert.deepEqual(receiver.result?.remote, addr("192.168.1.10", 5000));
+  assert.equal(receiver.result?.path, "lan");
+  assert.equal(sender.result?.path, "lan");
+});
+
+Deno.test("PunchState ignores its own echo and another pairing's probes", () => {
+  const { receiver } = machines([], [{ addr: addr("192.168.1.10", 5000), source: "private" }]);
+  const echoed = receiver.tick(0)[0];
+  assert.deepEqual(receiver.receive(echoed.data, echoed.to, 1), []);
+  const stranger = encodeProbe({
+    type: "probe",
+    token: new Uint8Array(16),
+    from: SENDER_ID,
+    nonce: 1,
+  });
+  assert.deepEqual(receiver.receive(stranger, addr("192.168.1.10", 5000), 2), []);
+  assert.deepEqual(receiver.receive(new Uint8Array([1, 2, 3]), addr("192.168.1.10", 5000), 3), []);
+  assert.equal(receiver.answered.length, 0);
+});
+
+Deno.test("PunchState answers a probe from an unknown port and adds it as peer-reflexive", () => {
+  const { receiver } = machines([], [{ addr: addr("203.0.113.1", 5000), source: "server" }]);
+  const probe = encodeProbe({ type: "probe", token: TOKEN, from: SENDER_ID, nonce: 42 });
+  const [answer] = receiver.receive(probe, addr("203.0.113.1", 40001), 0);
+  assert.deepEqual(answer.to, addr("203.0.113.1", 40001));
+  assert.equal(decodeProbe(answer.data).type, "ack");
+  assert.equal(decodeProbe(answer.data).nonce, 42);
+  assert.ok(
+    receiver.candidates.some((c) => c.source === "peer-reflexive" && c.addr.port === 40001),
+  );
+  assert.match(receiver.describeFailure(), /endpoint-dependent/);
+});
+
+Deno.test("PunchState never finishes when nothing answers", () => {
+  const { sender, receiver } = machines(
+    [{ addr: addr("198.51.100.1", 6000), source: "server" }],
+    [{ addr: addr("203.0.113.1", 5000), source: "server" }],
+  );
+  assert.equal(
+    simulate(sender, receiver, { toReceiver: () => null, toSender: () => null }, 10, 3000),
+    Infinity,
+  );
+  assert.match(receiver.describeFailure(), /tried 203\.0\.113\.1:5000 \(server\); none answered/);
+});

@@ -1,0 +1,178 @@
+import { lookup } from "node:dns/promises";
+import { P2pftError, ProtocolError } from "../errors.ts";
+import { isRendezvousDatagram, type Pairing, register } from "../rendezvous/mod.ts";
+import { runPakeHandshake } from "../pake/mod.ts";
+import { formatAddr, localCandidates } from "./addresses.ts";
+import { certificateFingerprint, certificatePem, createPeerCertificate } from "./certificate.ts";
+import { type TransferCode } from "./code.ts";
+import { DatagramMux } from "./datagram_mux.ts";
+import { isProbeDatagram } from "./probe.ts";
+import { type Candidate, punch, type PunchResult } from "./punch.ts";
+import { acceptPeer, dialPeer, type QuicLink } from "./quic.ts";
+
+/** A bidirectional byte stream (a QUIC stream). */
+export interface ByteStream {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** An authenticated connection to the peer, ready for the transfer. */
+export interface PeerSession extends AsyncDisposable {
+  path: PunchResult["path"];
+  remote: Deno.NetAddr;
+  rttMs: number;
+  /** Why this path was chosen, for people. */
+  reason: string;
+  openStream(): Promise<ByteStream>;
+  acceptStream(): Promise<ByteStream>;
+}
+
+export interface ConnectOptions {
+  role: "sender" | "receiver";
+  /** The rendezvous server, "host:port" already split. */
+  rendezvous: { hostname: string; port: number };
+  /** Receiver: the code it was given. Sender: words to use, and a nameplate to ask for if any. */
+  code: { nameplate?: string; words: string };
+  /** Sender: called once with the full code once the server gave us a room. */
+  onCode?: (code: TransferCode) => void;
+  /** Called when the rendezvous server paired us with the peer. */
+  onPaired?: (pairing: Pairing) => void;
+  punchTimeoutMs?: number;
+  serverTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Pairs through the rendezvous server, punches a UDP path, opens QUIC on the
+ * punched port and proves with SPAKE2 that the peer knows the same code.
+ */
+export async function connectPeer(options: ConnectOptions): Promise<PeerSession> {
+  const server = await resolveServer(options.rendezvous);
+  const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
+  const mux = new DatagramMux(socket);
+  const port = mux.port;
+  let pairing: Pairing;
+  let punched: PunchResult;
+  try {
+    pairing = await register(mux.channel(isRendezvousDatagram), {
+      server,
+      role: options.role === "sender" ? "send" : "receive",
+      nameplate: options.code.nameplate,
+      candidates: localCandidates(port),
+      fingerprint: certificate?.fingerprint,
+      onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
+      serverTimeoutMs: options.serverTimeoutMs,
+      signal: options.signal,
+    });
+    options.onPaired?.(pairing);
+    const candidates: Candidate[] = [
+      { addr: pairing.peer.observed, source: "server" },
+      ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
+    ];
+    punched = await punch(mux.channel(isProbeDatagram), {
+      role: options.role,
+      token: pairing.token,
+      selfId: pairing.selfId,
+      peerId: pairing.peer.id,
+      candidates,
+      certificate: certificate?.der,
+      timeoutMs: options.punchTimeoutMs,
+      observedSelf: pairing.observed,
+      localPort: port,
+      signal: options.signal,
+    });
+  } finally {
+    // Raw UDP work ends here: QUIC binds the same port next.
+    await mux.close();
+  }
+  const link = certificate
+    ? await acceptPeer(port, {
+      certificate,
+      expectedRemote: punched.remote,
+      signal: options.signal,
+    })
+    : await dialPeer(port, punched.remote, {
+      peerCertificatePem: certificatePem(checkedCertificate(punched, pairing)),
+      signal: options.signal,
+    });
+  try {
+    return await authenticate(link, punched, {
+      role: options.role,
+      words: options.code.words,
+      nameplate: pairing.nameplate,
+      channelBinding: certificate?.fingerprint ??
+        certificateFingerprint(punched.peerCertificate!),
+      signal: options.signal,
+    });
+  } catch (error) {
+    await link[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+async function authenticate(
+  link: QuicLink,
+  punched: PunchResult,
+  options: {
+    role: "sender" | "receiver";
+    words: string;
+    nameplate: string;
+    channelBinding: Uint8Array;
+    signal?: AbortSignal;
+  },
+): Promise<PeerSession> {
+  const incoming = link.conn.incomingBidirectionalStreams.getReader();
+  const acceptStream = async (): Promise<ByteStream> => {
+    const { value, done } = await incoming.read();
+    if (done) throw new ProtocolError("The peer closed the QUIC connection");
+    return value;
+  };
+  const pakeStream = options.role === "receiver"
+    ? await link.conn.createBidirectionalStream()
+    : await acceptStream();
+  await runPakeHandshake(pakeStream, {
+    role: options.role,
+    code: options.words,
+    nameplate: options.nameplate,
+    channelBinding: options.channelBinding,
+    signal: options.signal,
+  });
+  return {
+    path: punched.path,
+    remote: punched.remote,
+    rttMs: punched.rttMs,
+    reason: punched.reason,
+    openStream: () => link.conn.createBidirectionalStream(),
+    acceptStream,
+    async [Symbol.asyncDispose]() {
+      incoming.releaseLock();
+      await link[Symbol.asyncDispose]();
+    },
+  };
+}
+
+function checkedCertificate(punched: PunchResult, pairing: Pairing): Uint8Array {
+  const der = punched.peerCertificate;
+  if (!der || der.length === 0) {
+    throw new ProtocolError(`The sender at ${formatAddr(punched.remote)} sent no certificate`);
+  }
+  const announced = pairing.peer.fingerprint;
+  const actual = certificateFingerprint(der);
+  if (announced && !announced.every((byte, index) => byte === actual[index])) {
+    throw new P2pftError(
+      `The sender's certificate at ${formatAddr(punched.remote)} is not the one it announced ` +
+        "through the rendezvous server: someone may be in the middle; nothing was sent",
+    );
+  }
+  return der;
+}
+
+async function resolveServer(server: { hostname: string; port: number }): Promise<Deno.NetAddr> {
+  try {
+    const { address } = await lookup(server.hostname, { family: 4 });
+    return { transport: "udp", hostname: address, port: server.port };
+  } catch (error) {
+    throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, { cause: error });
+  }
+}

@@ -1,0 +1,10 @@
+export { type ByteStream, type ConnectOptions, connectPeer, type PeerSession } from "./connect.ts";
+export {
+  DEFAULT_CODE_WORDS,
+  formatCode,
+  generateWords,
+  MIN_CODE_WORDS,
+  parseCode,
+  type TransferCode,
+} from "./code.ts";
+export { formatAddr } from "./addresses.ts";

@@ -1,0 +1,270 @@
+/**
+ * The rendezvous room state machine: pure (no IO), clock and randomness
+ * injected, so every rule is tested without sockets.
+ *
+ *   (none) --sender registers--> waiting --receiver registers--> paired
+ *   waiting --sender silent idleTimeoutMs / older than maxWaitMs / leave--> (none)
+ *   paired --pairedLingerMs after pairing--> (none)
+ */
+import { NameplatePool } from "./_nameplate_pool.ts";
+import {
+  ErrorCode,
+  MAX_NAMEPLATE,
+  type PeerInfo,
+  type RegisterMessage,
+  TOKEN_SIZE,
+} from "./protocol.ts";
+
+export interface RoomLimits {
+  /** Most rooms held at once. */
+  maxRooms: number;
+  /** Most rooms created by one source (see `sourceKey` in the server) held at once. */
+  maxRoomsPerSource: number;
+  /** A waiting room whose sender has not polled for this long is freed. */
+  idleTimeoutMs: number;
+  /** A waiting room older than this is freed even if polled. */
+  maxWaitMs: number;
+  /** A paired room keeps answering retransmissions for this long, then is freed. */
+  pairedLingerMs: number;
+}
+
+export const DEFAULT_ROOM_LIMITS: RoomLimits = {
+  maxRooms: 10_000,
+  maxRoomsPerSource: 32,
+  idleTimeoutMs: 10_000,
+  maxWaitMs: 10 * 60_000,
+  pairedLingerMs: 30_000,
+};
+
+export interface RoomTableOptions extends Partial<RoomLimits> {
+  /** Milliseconds clock. */
+  now: () => number;
+  /** Fills a buffer with random bytes (defaults to `crypto.getRandomValues`). */
+  random?: (bytes: Uint8Array) => Uint8Array;
+}
+
+/** The server's answer to one registration (the server adds the client id). */
+export type RoomAnswer =
+  | { kind: "waiting"; nameplate: string; observed: Deno.NetAddr }
+  | {
+    kind: "paired";
+    nameplate: string;
+    token: Uint8Array;
+    observed: Deno.NetAddr;
+    peer: PeerInfo;
+  }
+  | { kind: "error"; code: number; nameplate?: string };
+
+interface PeerRecord {
+  id: Uint8Array;
+  key: string;
+  observed: Deno.NetAddr;
+  candidates: Deno.NetAddr[];
+  fingerprint?: Uint8Array;
+  lastSeen: number;
+}
+
+interface Room {
+  nameplate: number;
+  source: string;
+  createdAt: number;
+  sender: PeerRecord;
+  receiver?: PeerRecord;
+  token?: Uint8Array;
+  pairedAt?: number;
+}
+
+const SWEEP_INTERVAL_MS = 1000;
+
+export class RoomTable {
+  readonly limits: RoomLimits;
+  readonly #now: () => number;
+  readonly #random: (bytes: Uint8Array) => Uint8Array;
+  readonly #rooms = new Map<number, Room>();
+  /** Sender client id (hex) → nameplate, so allocation retransmits are idempotent. */
+  readonly #senders = new Map<string, number>();
+  readonly #perSource = new Map<string, number>();
+  readonly #pool: NameplatePool;
+  #lastSweep = -Infinity;
+  #pairings = 0;
+
+  constructor(options: RoomTableOptions) {
+    this.limits = { ...DEFAULT_ROOM_LIMITS };
+    for (const name of Object.keys(DEFAULT_ROOM_LIMITS) as (keyof RoomLimits)[]) {
+      const value = options[name];
+      if (value === undefined) continue;
+      if (!Number.isFinite(value) || value < 0) {
+        throw new RangeError(`Invalid ${name} ${value}: expected a non-negative number`);
+      }
+      this.limits[name] = value;
+    }
+    this.#now = options.now;
+    this.#random = options.random ?? ((bytes) => crypto.getRandomValues(bytes));
+    this.#pool = new NameplatePool(MAX_NAMEPLATE, (n) => this.#rooms.has(n));
+  }
+
+  /** Rooms held right now (after dropping expired ones). */
+  get size(): number {
+    this.sweep(true);
+    return this.#rooms.size;
+  }
+
+  /** How many rooms have paired since the table was created. */
+  get pairings(): number {
+    return this.#pairings;
+  }
+
+  /**
+   * Handles one `register` from `observed` (the datagram's source address);
+   * `source` is the key the per-source room quota counts against.
+   */
+  register(message: RegisterMessage, observed: Deno.NetAddr, source: string): RoomAnswer {
+    this.sweep(false);
+    const now = this.#now();
+    const key = hex(message.clientId);
+    const wanted = message.nameplate === undefined ? undefined : Number(message.nameplate);
+    if (message.role === "send") {
+      const held = this.#senders.get(key);
+      if (held !== undefined) {
+        const room = this.#live(held);
+        if (room !== undefined) {
+          if (wanted !== undefined && wanted !== held) {
+            return { kind: "error", code: ErrorCode.clientConflict, nameplate: String(wanted) };
+          }
+          room.sender.lastSeen = now;
+          if (room.receiver === undefined) room.sender.observed = observed;
+          return answer(room, "send");
+        }
+      }
+      if (message.poll) {
+        return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
+      }
+      if (wanted !== undefined && this.#live(wanted) !== undefined) {
+        return { kind: "error", code: ErrorCode.nameplateInUse, nameplate: String(wanted) };
+      }
+      if (this.#rooms.size >= this.limits.maxRooms) {
+        this.sweep(true);
+        if (this.#rooms.size >= this.limits.maxRooms) {
+          return { kind: "error", code: ErrorCode.serverFull };
+        }
+      }
+      if ((this.#perSource.get(source) ?? 0) >= this.limits.maxRoomsPerSource) {
+        return { kind: "error", code: ErrorCode.tooManyRooms };
+      }
+      const nameplate = wanted ?? this.#pool.allocate();
+      if (nameplate === undefined) return { kind: "error", code: ErrorCode.serverFull };
+      const room: Room = {
+        nameplate,
+        source,
+        createdAt: now,
+        sender: peerRecord(message, key, observed, now),
+      };
+      this.#rooms.set(nameplate, room);
+      this.#senders.set(key, nameplate);
+      this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
+      return answer(room, "send");
+    }
+    const room = wanted === undefined ? undefined : this.#live(wanted);
+    if (room === undefined) {
+      const code = message.poll ? ErrorCode.expired : ErrorCode.noSender;
+      return { kind: "error", code, nameplate: message.nameplate };
+    }
+    if (room.sender.key === key) {
+      return { kind: "error", code: ErrorCode.clientConflict, nameplate: message.nameplate };
+    }
+    if (room.receiver !== undefined) {
+      if (room.receiver.key !== key) {
+        return { kind: "error", code: ErrorCode.roomFull, nameplate: message.nameplate };
+      }
+      room.receiver.lastSeen = now;
+      return answer(room, "receive");
+    }
+    room.receiver = peerRecord(message, key, observed, now);
+    room.token = this.#random(new Uint8Array(TOKEN_SIZE));
+    room.pairedAt = now;
+    this.#pairings++;
+    return answer(room, "receive");
+  }
+
+  /** A waiting sender gives up its room. Returns whether a room was freed. */
+  leave(clientId: Uint8Array, nameplate: string): boolean {
+    const room = this.#live(Number(nameplate));
+    if (room === undefined || room.receiver !== undefined || room.sender.key !== hex(clientId)) {
+      return false;
+    }
+    this.#free(room);
+    return true;
+  }
+
+  /** Frees expired rooms; unless `force`, at most once per second. */
+  sweep(force: boolean): void {
+    const now = this.#now();
+    if (!force && now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
+    this.#lastSweep = now;
+    for (const room of this.#rooms.values()) {
+      if (this.#expired(room, now)) this.#free(room);
+    }
+  }
+
+  #live(nameplate: number): Room | undefined {
+    const room = this.#rooms.get(nameplate);
+    if (room === undefined) return undefined;
+    if (this.#expired(room, this.#now())) {
+      this.#free(room);
+      return undefined;
+    }
+    return room;
+  }
+
+  #expired(room: Room, now: number): boolean {
+    if (room.pairedAt !== undefined) return now - room.pairedAt >= this.limits.pairedLingerMs;
+    return now - room.sender.lastSeen >= this.limits.idleTimeoutMs ||
+      now - room.createdAt >= this.limits.maxWaitMs;
+  }
+
+  #free(room: Room): void {
+    this.#rooms.delete(room.nameplate);
+    if (this.#senders.get(room.sender.key) === room.nameplate) {
+      this.#senders.delete(room.sender.key);
+    }
+    const count = (this.#perSource.get(room.source) ?? 1) - 1;
+    if (count > 0) this.#perSource.set(room.source, count);
+    else this.#perSource.delete(room.source);
+    this.#pool.release(room.nameplate);
+  }
+}
+
+function peerRecord(
+  message: RegisterMessage,
+  key: string,
+  observed: Deno.NetAddr,
+  now: number,
+): PeerRecord {
+  const record: PeerRecord = {
+    id: message.clientId,
+    key,
+    observed,
+    candidates: message.candidates,
+    lastSeen: now,
+  };
+  if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
+  return record;
+}
+
+function answer(room: Room, role: "send" | "receive"): RoomAnswer {
+  const nameplate = String(room.nameplate);
+  const self = role === "send" ? room.sender : room.receiver!;
+  if (room.receiver === undefined || room.token === undefined) {
+    return { kind: "waiting", nameplate, observed: self.observed };
+  }
+  const other = role === "send" ? room.receiver : room.sender;
+  const peer: PeerInfo = { id: other.id, observed: other.observed, candidates: other.candidates };
+  if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
+  return { kind: "paired", nameplate, token: room.token, observed: self.observed, peer };
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}

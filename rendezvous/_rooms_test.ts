@@ -1,0 +1,238 @@
+import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
+import { ErrorCode, type RegisterMessage } from "./protocol.ts";
+import { addr, bytes } from "./_samples.ts";
+import { assert, assertEquals } from "./_testing.ts";
+
+function setup(options: Partial<RoomTableOptions> = {}) {
+  const clock = { now: 0 };
+  let counter = 0;
+  const table = new RoomTable({
+    now: () => clock.now,
+    random: (out) => out.fill(++counter),
+    ...options,
+  });
+  return { clock, table };
+}
+
+const A = addr("203.0.113.1", 1111);
+const B = addr("198.51.100.2", 2222);
+const C = addr("192.0.2.3", 3333);
+
+function sender(id: number, nameplate?: string): RegisterMessage {
+  const message: RegisterMessage = {
+    type: "register",
+    role: "send",
+    clientId: bytes(16, id),
+    candidates: [addr("192.168.1.10", 5000)],
+    fingerprint: bytes(32, id),
+  };
+  if (nameplate !== undefined) message.nameplate = nameplate;
+  return message;
+}
+
+function receiver(id: number, nameplate: string): RegisterMessage {
+  return { type: "register", role: "receive", clientId: bytes(16, id), nameplate, candidates: [] };
+}
+
+Deno.test("RoomTable pairs a sender and a receiver and gives both the same token", () => {
+  const { table } = setup();
+  assertEquals(table.register(sender(1), A, "a"), { kind: "waiting", nameplate: "1", observed: A });
+  const forReceiver = table.register(receiver(2, "1"), B, "b");
+  const forSender = table.register(sender(1, "1"), A, "a");
+  assert(forReceiver.kind === "paired" && forSender.kind === "paired");
+  assertEquals(forReceiver.token, forSender.token);
+  assertEquals(forReceiver.observed, B);
+  assertEquals(forReceiver.peer, {
+    id: bytes(16, 1),
+    observed: A,
+    candidates: [addr("192.168.1.10", 5000)],
+    fingerprint: bytes(32, 1),
+  });
+  assertEquals(forSender.observed, A);
+  assertEquals(forSender.peer, { id: bytes(16, 2), observed: B, candidates: [] });
+  assertEquals(table.pairings, 1);
+});
+
+Deno.test("RoomTable allocates the lowest free nameplate and reuses freed ones", () => {
+  const { clock, table } = setup({ idleTimeoutMs: 10_000 });
+  for (let id = 1; id <= 3; id++) table.register(sender(id), A, `s${id}`);
+  assert(table.leave(bytes(16, 2), "2"));
+  assertEquals(table.register(sender(4), A, "s4"), {
+    kind: "waiting",
+    nameplate: "2",
+    observed: A,
+  });
+  assertEquals(table.register(sender(5, "5"), A, "s5").kind, "waiting");
+  assertEquals(table.register(sender(6), A, "s6"), {
+    kind: "waiting",
+    nameplate: "4",
+    observed: A,
+  });
+  assertEquals(table.register(sender(7), A, "s7"), {
+    kind: "waiting",
+    nameplate: "6",
+    observed: A,
+  });
+  // Everything but 1 goes idle; 1 keeps polling.
+  clock.now = 6000;
+  table.register(sender(1), A, "s1");
+  clock.now = 11_000;
+  table.sweep(true);
+  assertEquals(table.size, 1);
+  assertEquals(table.register(sender(8), A, "s8"), {
+    kind: "waiting",
+    nameplate: "2",
+    observed: A,
+  });
+});
+
+Deno.test("RoomTable answers retransmissions idempotently by client id", () => {
+  const { table } = setup();
+  const first = table.register(sender(1), A, "a");
+  assertEquals(table.register(sender(1), A, "a"), first); // the same allocation request again
+  assertEquals(table.size, 1);
+  const paired = table.register(receiver(2, "1"), B, "b");
+  assertEquals(table.register(receiver(2, "1"), B, "b"), paired);
+  assertEquals(table.register(sender(1), A, "a"), table.register(sender(1, "1"), A, "a"));
+  assertEquals(table.pairings, 1);
+});
+
+Deno.test("RoomTable pairs a room only once: a third party gets roomFull", () => {
+  const { table } = setup();
+  table.register(sender(1), A, "a");
+  table.register(receiver(2, "1"), B, "b");
+  assertEquals(table.register(receiver(3, "1"), C, "c"), {
+    kind: "error",
+    code: ErrorCode.roomFull,
+    nameplate: "1",
+  });
+  assertEquals(table.register(sender(3, "1"), C, "c"), {
+    kind: "error",
+    code: ErrorCode.nameplateInUse,
+    nameplate: "1",
+  });
+});
+
+Deno.test("RoomTable refuses a receiver on a nameplate without a sender", () => {
+  const { table } = setup();
+  assertEquals(table.register(receiver(2, "7"), B, "b"), {
+    kind: "error",
+    code: ErrorCode.noSender,
+    nameplate: "7",
+  });
+  assertEquals(table.size, 0);
+});
+
+Deno.test("RoomTable refuses a second sender on a taken nameplate", () => {
+  const { table } = setup();
+  assertEquals(table.register(sender(1, "7"), A, "a").kind, "waiting");
+  assertEquals(table.register(sender(2, "7"), B, "b"), {
+    kind: "error",
+    code: ErrorCode.nameplateInUse,
+    nameplate: "7",
+  });
+});
+
+Deno.test("RoomTable refuses one client id in both roles", () => {
+  const { table } = setup();
+  table.register(sender(1, "7"), A, "a");
+  assertEquals(table.register(receiver(1, "7"), A, "a").kind, "error");
+  assertEquals(table.register(sender(1, "8"), A, "a").kind, "error");
+});
+
+Deno.test("RoomTable frees a waiting room when its sender stops polling", () => {
+  const { clock, table } = setup({ idleTimeoutMs: 10_000 });
+  table.register(sender(1, "7"), A, "a");
+  clock.now = 9_000;
+  table.register(sender(1, "7"), A, "a"); // a poll
+  clock.now = 18_000;
+  assertEquals(table.register(receiver(2, "7"), B, "b").kind, "paired");
+  const { clock: clock2, table: table2 } = setup({ idleTimeoutMs: 10_000 });
+  table2.register(sender(1, "7"), A, "a");
+  clock2.now = 10_000;
+  assertEquals(table2.register(receiver(2, "7"), B, "b").kind, "error");
+  assertEquals(table2.size, 0);
+});
+
+Deno.test("RoomTable frees a waiting room after maxWaitMs even while polled", () => {
+  const { clock, table } = setup({ maxWaitMs: 60_000 });
+  table.register(sender(1, "7"), A, "a");
+  const poll = { ...sender(1, "7"), poll: true };
+  for (clock.now = 5_000; clock.now < 60_000; clock.now += 5_000) {
+    assertEquals(table.register(poll, A, "a").kind, "waiting");
+  }
+  assertEquals(table.register(receiver(2, "7"), B, "b").kind, "error");
+  // A poll cannot bring the room back: the sender learns it expired.
+  assertEquals(table.register(poll, A, "a"), {
+    kind: "error",
+    code: ErrorCode.expired,
+    nameplate: "7",
+  });
+  assertEquals(table.size, 0);
+});
+
+Deno.test("RoomTable keeps a paired room answerable for pairedLingerMs, then frees it", () => {
+  const { clock, table } = setup({ pairedLingerMs: 30_000 });
+  table.register(sender(1, "7"), A, "a");
+  const paired = table.register(receiver(2, "7"), B, "b");
+  clock.now = 29_000;
+  assertEquals(table.register(receiver(2, "7"), B, "b"), paired);
+  clock.now = 30_000;
+  assertEquals(table.register(receiver(2, "7"), B, "b").kind, "error");
+  assertEquals(table.size, 0);
+  // The nameplate is free again for a new sender.
+  assertEquals(table.register(sender(3, "7"), C, "c"), {
+    kind: "waiting",
+    nameplate: "7",
+    observed: C,
+  });
+});
+
+Deno.test("RoomTable tracks a waiting sender's new address but freezes it once paired", () => {
+  const { table } = setup();
+  table.register(sender(1, "7"), A, "a");
+  assertEquals(table.register(sender(1, "7"), C, "a"), {
+    kind: "waiting",
+    nameplate: "7",
+    observed: C,
+  });
+  const paired = table.register(receiver(2, "7"), B, "b");
+  assert(paired.kind === "paired");
+  assertEquals(paired.peer.observed, C);
+  const again = table.register(sender(1, "7"), A, "a");
+  assert(again.kind === "paired");
+  assertEquals(again.observed, C);
+});
+
+Deno.test("RoomTable caps rooms in total and per source", () => {
+  const { table } = setup({ maxRooms: 5, maxRoomsPerSource: 3 });
+  for (let id = 1; id <= 3; id++) assertEquals(table.register(sender(id), A, "a").kind, "waiting");
+  assertEquals(table.register(sender(4), A, "a"), { kind: "error", code: ErrorCode.tooManyRooms });
+  assertEquals(table.register(sender(5), B, "b").kind, "waiting");
+  assertEquals(table.register(sender(6), B, "b").kind, "waiting");
+  assertEquals(table.register(sender(7), C, "c"), { kind: "error", code: ErrorCode.serverFull });
+  assert(table.leave(bytes(16, 1), "1"));
+  assertEquals(table.register(sender(4), A, "a").kind, "waiting");
+});
+
+Deno.test("RoomTable lets only the waiting sender leave", () => {
+  const { table } = setup();
+  table.register(sender(1, "7"), A, "a");
+  assert(!table.leave(bytes(16, 9), "7"));
+  assert(!table.leave(bytes(16, 1), "8"));
+  table.register(receiver(2, "7"), B, "b");
+  assert(!table.leave(bytes(16, 1), "7")); // paired rooms stay for retransmissions
+  assertEquals(table.size, 1);
+});
+
+Deno.test("RoomTable answers serverFull when every nameplate is taken", () => {
+  const { table } = setup({ maxRooms: 200_000, maxRoomsPerSource: 200_000 });
+  table.register(sender(0, "99999"), A, "a");
+  for (let i = 1; i < 99_999; i++) {
+    const id = new Uint8Array(16);
+    new DataView(id.buffer).setUint32(0, i);
+    table.register({ ...sender(0), clientId: id }, A, "a");
+  }
+  assertEquals(table.size, 99_999);
+  assertEquals(table.register(sender(200), A, "a"), { kind: "error", code: ErrorCode.serverFull });
+});

@@ -1,0 +1,44 @@
+/** Sample messages of every type, shared by this folder's tests. */
+import type { RendezvousMessage } from "./protocol.ts";
+
+export const addr = (hostname: string, port: number): Deno.NetAddr => ({
+  transport: "udp",
+  hostname,
+  port,
+});
+export const bytes = (length: number, fill: number) => new Uint8Array(length).fill(fill);
+
+export const SAMPLES: RendezvousMessage[] = [
+  {
+    type: "register",
+    role: "send",
+    clientId: bytes(16, 1),
+    candidates: [addr("192.168.1.20", 50000), addr("10.0.0.2", 1)],
+    fingerprint: bytes(32, 9),
+  },
+  {
+    type: "register",
+    role: "receive",
+    clientId: bytes(16, 2),
+    nameplate: "99999",
+    candidates: [],
+    poll: true,
+  },
+  { type: "leave", clientId: bytes(16, 3), nameplate: "7" },
+  { type: "waiting", clientId: bytes(16, 4), nameplate: "1", observed: addr("203.0.113.5", 4000) },
+  {
+    type: "paired",
+    clientId: bytes(16, 5),
+    nameplate: "42",
+    token: bytes(16, 6),
+    observed: addr("203.0.113.5", 4000),
+    peer: {
+      id: bytes(16, 7),
+      observed: addr("198.51.100.1", 65535),
+      candidates: Array.from({ length: 8 }, (_, i) => addr(`10.0.0.${i}`, 1000 + i)),
+      fingerprint: bytes(32, 8),
+    },
+  },
+  { type: "error", clientId: bytes(16, 10), code: 1, nameplate: "7" },
+  { type: "error", clientId: bytes(16, 11), code: 200 },
+];

@@ -1,0 +1,105 @@
+/** Socket helpers for this folder's tests: 127.0.0.1 and port 0 only. */
+import { register } from "./client.ts";
+import { UdpDatagramPort } from "./_udp_port.ts";
+import type { Pairing, RegisterOptions } from "./client.ts";
+import type { RendezvousServer } from "./server.ts";
+import { addr, bytes } from "./_samples.ts";
+
+/** An AbortSignal that fires after `ms`, with a timer cleared on dispose (sanitizer-friendly). */
+export function deadline(ms: number): { signal: AbortSignal } & Disposable {
+  const controller = new AbortController();
+  const id = setTimeout(() => controller.abort(new Error(`test deadline of ${ms} ms passed`)), ms);
+  return { signal: controller.signal, [Symbol.dispose]: () => clearTimeout(id) };
+}
+
+/** Sends `data` from `conn` to `to` and waits for one datagram back, or undefined after `ms`. */
+export async function exchange(
+  conn: Deno.DatagramConn,
+  data: Uint8Array,
+  to: Deno.NetAddr,
+  ms = 2000,
+): Promise<Uint8Array | undefined> {
+  await conn.send(data, to);
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) =>
+    id = setTimeout(() => resolve(undefined), ms)
+  );
+  try {
+    const received = conn.receive().then(([bytes]) => bytes);
+    const result = await Promise.race([received, timeout]);
+    if (result === undefined) {
+      // A Deno receive cannot be cancelled: the caller must close conn, which settles it.
+      received.catch(() => {});
+    }
+    return result;
+  } finally {
+    clearTimeout(id);
+  }
+}
+
+export interface PairResult {
+  sender: Pairing;
+  receiver: Pairing;
+  senderPort: UdpDatagramPort;
+  receiverPort: UdpDatagramPort;
+  announced: string[];
+}
+
+/** Runs an honest sender and receiver against `server` and returns both pairings. */
+export async function pairThrough(
+  server: RendezvousServer,
+  signal: AbortSignal,
+  extra: Partial<RegisterOptions> = {},
+): Promise<PairResult> {
+  await using senderPort = new UdpDatagramPort();
+  await using receiverPort = new UdpDatagramPort();
+  const stop = new AbortController();
+  const both = AbortSignal.any([signal, stop.signal]);
+  const announced: string[] = [];
+  const { promise: nameplate, resolve } = Promise.withResolvers<string>();
+  const senderDone = register(senderPort, {
+    server: server.addr,
+    role: "send",
+    candidates: [addr("192.168.1.10", 40000), senderPort.addr],
+    fingerprint: bytes(32, 0xaa),
+    signal: both,
+    ...extra,
+    onNameplate: (plate) => {
+      announced.push(plate);
+      resolve(plate);
+    },
+  });
+  let receiverDone: Promise<Pairing> | undefined;
+  try {
+    // If the sender fails before announcing, surface its error instead of hanging.
+    const plate = await Promise.race([nameplate, senderDone.then(() => nameplate)]);
+    receiverDone = register(receiverPort, {
+      server: server.addr,
+      role: "receive",
+      nameplate: plate,
+      candidates: [receiverPort.addr],
+      fingerprint: bytes(32, 0xbb),
+      signal: both,
+    });
+    const [sender, receiver] = await Promise.all([senderDone, receiverDone]);
+    return { sender, receiver, senderPort, receiverPort, announced };
+  } catch (error) {
+    stop.abort(error);
+    await Promise.allSettled([senderDone, receiverDone]);
+    throw error;
+  }
+}
+
+/** A UDP socket on 127.0.0.1, port 0, closed on dispose. */
+export function udpSocket(port = 0): Deno.DatagramConn & Disposable {
+  const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  return Object.assign(conn, {
+    [Symbol.dispose]() {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    },
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Parses `"host:port"` (or `"[v6]:port"`, or `"host"` when `defaultPort` is
+ * given) into its parts.
+ * @throws {TypeError} with the offending text when it is not a valid address.
+ */
+export function parseHostPort(
+  text: string,
+  defaultPort?: number,
+): { hostname: string; port: number } {
+  const fail = (why: string): never => {
+    throw new TypeError(`Invalid address ${JSON.stringify(text)}: ${why}`);
+  };
+  if (typeof text !== "string") fail("expected a string like 127.0.0.1:9000");
+  const trimmed = text.trim();
+  if (trimmed === "") fail("it is empty; expected host:port, e.g. 127.0.0.1:9000");
+  let hostname: string;
+  let portText: string | undefined;
+  if (trimmed.startsWith("[")) {
+    const close = trimmed.indexOf("]");
+    if (close < 0) fail("missing ] after an IPv6 address");
+    hostname = trimmed.slice(1, close);
+    const rest = trimmed.slice(close + 1);
+    if (rest !== "") {
+      if (!rest.startsWith(":")) fail("expected :port after ]");
+      portText = rest.slice(1);
+    }
+    if (!/^[0-9a-fA-F:.]+$/.test(hostname) || !hostname.includes(":")) {
+      fail(`${JSON.stringify(hostname)} is not an IPv6 address`);
+    }
+  } else {
+    const colon = trimmed.lastIndexOf(":");
+    if (colon >= 0 && trimmed.indexOf(":") !== colon) {
+      fail("put an IPv6 address in brackets, e.g. [::1]:9000");
+    }
+    hostname = colon >= 0 ? trimmed.slice(0, colon) : trimmed;
+    portText = colon >= 0 ? trimmed.slice(colon + 1) : undefined;
+    if (hostname === "") fail("the host is missing");
+    if (!/^[A-Za-z0-9.-]+$/.test(hostname) || hostname.length > 253) {
+      fail(`host ${JSON.stringify(hostname)} is not a valid host name or IPv4 address`);
+    }
+  }
+  let port: number;
+  if (portText === undefined) {
+    if (defaultPort === undefined) fail("the port is missing; expected host:port");
+    if (!Number.isInteger(defaultPort) || defaultPort! < 1 || defaultPort! > 65535) {
+      throw new RangeError(`Invalid default port ${defaultPort}: expected 1 to 65535`);
+    }
+    port = defaultPort!;
+  } else {
+    if (!/^[0-9]{1,5}$/.test(portText)) {
+      fail(`port ${JSON.stringify(portText)} is not a number from 1 to 65535`);
+    }
+    port = Number(portText);
+    if (port < 1 || port > 65535) fail(`port ${port} is not a number from 1 to 65535`);
+  }
+  return { hostname: hostname!, port };
+}

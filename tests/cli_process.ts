@@ -1,0 +1,101 @@
+/**
+ * Spawns `deno run -A main.ts ...` as a real child process and reads its
+ * `--json` events line by line. Shared by the end-to-end tests, the demo and
+ * the benchmark.
+ */
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+export interface CliEvent {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface CliRun {
+  /** Resolves to the first event of this type (rejects if the process ends first). */
+  next(type: string, signal?: AbortSignal): Promise<CliEvent>;
+  /** Every event seen so far. */
+  readonly events: CliEvent[];
+  /** Waits for exit; returns code, every event and stderr text. */
+  finished(): Promise<{ code: number; events: CliEvent[]; stderr: string; stdout: string }>;
+  readonly pid: number;
+  kill(signal?: Deno.Signal): void;
+}
+
+export interface SpawnCliOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Prefix the command (e.g. `ip netns exec NAME`). */
+  wrapper?: string[];
+}
+
+/** Starts the CLI with `args` (add `--json` yourself). */
+export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliRun {
+  const command = [...(options.wrapper ?? []), Deno.execPath(), "run", "-A", MAIN, ...args];
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
+    env: { NO_COLOR: "1", ...options.env },
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const events: CliEvent[] = [];
+  const waiters: Array<() => void> = [];
+  let stdout = "";
+  let ended = false;
+  const notify = () => waiters.splice(0).forEach((wake) => wake());
+  const readStdout = (async () => {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of child.stdout) {
+      const text = decoder.decode(chunk, { stream: true });
+      stdout += text;
+      pending += text;
+      let newline;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        try {
+          events.push(JSON.parse(line));
+        } catch {
+          events.push({ type: "non-json", line });
+        }
+        notify();
+      }
+    }
+    ended = true;
+    notify();
+  })();
+  const stderr = new Response(child.stderr).text();
+  return {
+    events,
+    pid: child.pid,
+    kill: (signal = "SIGTERM") => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+    },
+    async next(type, signal) {
+      while (true) {
+        const found = events.find((event) => event.type === type);
+        if (found) return found;
+        if (ended) {
+          throw new Error(
+            `CLI ended without a "${type}" event; events: ${
+              JSON.stringify(events)
+            }; stderr: ${await stderr}`,
+          );
+        }
+        signal?.throwIfAborted();
+        await new Promise<void>((resolve, reject) => {
+          waiters.push(resolve);
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      }
+    },
+    async finished() {
+      const [status] = await Promise.all([child.status, readStdout]);
+      return { code: status.code, events, stderr: await stderr, stdout };
+    },
+  };
+}

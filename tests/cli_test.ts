@@ -1,0 +1,257 @@
+/**
+ * End-to-end tests: real `deno run -A main.ts` processes for the rendezvous
+ * server, the sender and the receiver, on loopback.
+ */
+import assert from "node:assert/strict";
+import { type CliRun, spawnCli } from "./cli_process.ts";
+import { makeRandomFile, sha256File } from "./files.ts";
+
+const TEST_TIMEOUT_MS = 60_000;
+
+interface World extends AsyncDisposable {
+  dir: string;
+  rendezvous: string[];
+  spawn(args: string[]): CliRun;
+}
+
+/** A temp dir and a rendezvous server process; everything is killed and removed on dispose. */
+async function world(): Promise<World> {
+  const dir = await Deno.makeTempDir({ prefix: "p2pft-e2e-" });
+  const runs: CliRun[] = [];
+  const spawn = (args: string[]) => {
+    const run = spawnCli(args, { cwd: dir });
+    runs.push(run);
+    return run;
+  };
+  const server = spawn(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
+  const { port } = await server.next("listening", AbortSignal.timeout(20_000));
+  return {
+    dir,
+    rendezvous: ["--rendezvous", `127.0.0.1:${port}`],
+    spawn,
+    async [Symbol.asyncDispose]() {
+      for (const run of runs) run.kill("SIGKILL");
+      await Promise.all(runs.map((run) => run.finished()));
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+function e2e(name: string, fn: () => Promise<void>) {
+  Deno.test({
+    name,
+    async fn() {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        fn(),
+        new Promise((_, reject) =>
+          timer = setTimeout(() => reject(new Error(`${name}: timed out`)), TEST_TIMEOUT_MS)
+        ),
+      ]).finally(() => clearTimeout(timer));
+    },
+  });
+}
+
+async function listDir(path: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(path)) names.push(entry.name);
+  return names.sort();
+}
+
+e2e("a 64 MiB file arrives verified through the CLI with --json events", async () => {
+  await using w = await world();
+  const source = `${w.dir}/big file.bin`;
+  await makeRandomFile(source, 64 * 1024 * 1024);
+  const expected = await sha256File(source);
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.spawn(["send", source, ...w.rendezvous, "--json"]);
+  const { code } = await sender.next("code");
+  assert.match(String(code), /^\d+-[a-z]+-[a-z]+$/);
+  const receiver = w.spawn([
+    "receive",
+    String(code),
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    ...w.rendezvous,
+    "--json",
+  ]);
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(received.code, 0, received.stderr);
+  for (const run of [sent, received]) {
+    assert.ok(
+      run.events.every((event) => event.type !== "non-json"),
+      `non-JSON on stdout: ${run.stdout}`,
+    );
+    const connected = run.events.find((event) => event.type === "connected")!;
+    assert.equal(connected.path, "lan");
+    assert.match(String(connected.remote), /^127\.0\.0\.1:\d+$/);
+    assert.equal(typeof connected.rttMs, "number");
+    const done = run.events.find((event) => event.type === "done")!;
+    assert.equal(done.sha256, expected);
+    assert.equal(done.bytes, 64 * 1024 * 1024);
+    assert.equal(done.path, "lan");
+    const progress = run.events.filter((event) => event.type === "progress");
+    assert.ok(progress.length >= 1, "no progress events");
+    assert.ok(progress.every((event) => Number(event.bytes) <= Number(event.total)));
+  }
+  assert.deepEqual(await listDir(`${w.dir}/in`), ["big file.bin"]);
+  assert.equal(await sha256File(`${w.dir}/in/big file.bin`), expected);
+});
+
+e2e("an unknown nameplate fails on both sides with a clear message and no file", async () => {
+  await using w = await world();
+  await Deno.writeTextFile(`${w.dir}/note.txt`, "hello");
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.spawn([
+    "send",
+    `${w.dir}/note.txt`,
+    ...w.rendezvous,
+    "--timeout",
+    "4",
+    "--json",
+  ]);
+  const { code } = await sender.next("code");
+  const wrong = String(code).replace(/^\d+/, (n) => String(Number(n) + 50));
+  const receiver = w.spawn([
+    "receive",
+    wrong,
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    ...w.rendezvous,
+    "--json",
+  ]);
+  const received = await receiver.finished();
+  assert.equal(received.code, 1);
+  assert.match(received.stderr, /^error: No sender is waiting on nameplate \d+/m);
+  assert.equal(received.stderr.trim().split("\n").length, 1, received.stderr);
+  const sent = await sender.finished();
+  assert.equal(sent.code, 1);
+  assert.match(sent.stderr, /error: No receiver connected with code .* within 4 s/);
+  assert.deepEqual(await listDir(`${w.dir}/in`), []);
+});
+
+e2e(
+  "the right nameplate with wrong words fails on both sides with a code mismatch and no file",
+  async () => {
+    await using w = await world();
+    await Deno.writeTextFile(`${w.dir}/secret.txt`, "attack at dawn");
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = w.spawn(["send", `${w.dir}/secret.txt`, ...w.rendezvous, "--json"]);
+    const { code } = await sender.next("code");
+    const nameplate = String(code).split("-")[0];
+    const guess = `${nameplate}-${String(code).endsWith("-zoo") ? "abandon" : "zoo"}-zoo`;
+    const receiver = w.spawn([
+      "receive",
+      guess,
+      "--out",
+      `${w.dir}/in`,
+      "--yes",
+      ...w.rendezvous,
+      "--json",
+    ]);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    for (const run of [sent, received]) {
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /code mismatch/i);
+      assert.ok(!run.events.some((event) => event.type === "done"));
+    }
+    assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  },
+);
+
+e2e("an existing file is never overwritten", async () => {
+  await using w = await world();
+  await Deno.writeTextFile(`${w.dir}/report.txt`, "new version");
+  await Deno.mkdir(`${w.dir}/in`);
+  await Deno.writeTextFile(`${w.dir}/in/report.txt`, "precious old version");
+  const sender = w.spawn(["send", `${w.dir}/report.txt`, ...w.rendezvous, "--json"]);
+  const { code } = await sender.next("code");
+  const receiver = w.spawn([
+    "receive",
+    String(code),
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    ...w.rendezvous,
+    "--json",
+  ]);
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(received.code, 1);
+  assert.match(received.stderr, /report\.txt/);
+  assert.notEqual(sent.code, 0);
+  assert.equal(await Deno.readTextFile(`${w.dir}/in/report.txt`), "precious old version");
+  assert.deepEqual(await listDir(`${w.dir}/in`), ["report.txt"]);
+});
+
+e2e("a sender killed mid-transfer leaves no file under the final name", async () => {
+  await using w = await world();
+  const source = `${w.dir}/movie.bin`;
+  await makeRandomFile(source, 512 * 1024 * 1024);
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.spawn(["send", source, ...w.rendezvous, "--json"]);
+  const { code } = await sender.next("code");
+  const receiver = w.spawn([
+    "receive",
+    String(code),
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    ...w.rendezvous,
+    "--json",
+  ]);
+  await receiver.next("progress");
+  sender.kill("SIGKILL");
+  const received = await receiver.finished();
+  assert.equal(received.code, 1);
+  assert.equal(received.stderr.trim().split("\n").length, 1, received.stderr);
+  const names = await listDir(`${w.dir}/in`);
+  assert.ok(!names.includes("movie.bin"), `final name present: ${names}`);
+  assert.deepEqual(names, ["movie.bin.p2pft-partial"]);
+});
+
+e2e("bad input gets one line and a non-zero exit, never a stack trace", async () => {
+  await using w = await world();
+  const cases: Array<
+    { args: string[]; code: number; message: RegExp; env?: Record<string, string> }
+  > = [
+    { args: ["send", `${w.dir}/missing.txt`, ...w.rendezvous], code: 1, message: /missing\.txt/ },
+    { args: ["receive", "7-lantern", ...w.rendezvous], code: 2, message: /at least 2 words/ },
+    {
+      args: ["receive", "7-lantern-crossword", "--out", `${w.dir}/nope`, "--yes", ...w.rendezvous],
+      code: 2,
+      message: /does not exist/,
+    },
+    { args: ["receive", "7-lantern-crossword", ...w.rendezvous], code: 2, message: /--yes/ },
+    { args: ["send", `${w.dir}`], code: 2, message: /P2PFT_RENDEZVOUS/ },
+    { args: ["send", "x", "--rendezvous", "nonsense"], code: 2, message: /nonsense/ },
+    { args: ["frobnicate"], code: 2, message: /Unknown command/ },
+    { args: ["send", "--bogus"], code: 2, message: /bogus/ },
+    { args: ["serve", "--port", "70000"], code: 2, message: /--port/ },
+  ];
+  for (const testCase of cases) {
+    const run = spawnCli(testCase.args, { cwd: w.dir, env: { P2PFT_RENDEZVOUS: "" } });
+    const result = await run.finished();
+    const label = testCase.args.join(" ");
+    assert.equal(result.code, testCase.code, `${label}: ${result.stderr}`);
+    assert.match(result.stderr, /^error: /, label);
+    assert.match(result.stderr, testCase.message, label);
+    assert.equal(result.stderr.trim().split("\n").length, 1, `${label}: ${result.stderr}`);
+  }
+});
+
+e2e("--version and help print and exit 0", async () => {
+  for (
+    const args of [["--version"], ["--help"], ["help", "send"], ["help", "receive"], [
+      "help",
+      "serve",
+    ]]
+  ) {
+    const result = await spawnCli(args).finished();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.stdout.length > 5);
+  }
+  assert.match((await spawnCli(["--version"]).finished()).stdout, /^p2pft \d+\.\d+\.\d+/);
+});

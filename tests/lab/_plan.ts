@@ -1,0 +1,299 @@
+/**
+ * The lab's topology as data: namespace names, veth pairs, addresses, routes,
+ * nftables rulesets, tc qdiscs and delay lines. Pure: `lab.ts` carries it out.
+ * The address plan and the reasons behind it are in tests/lab/README.md.
+ */
+import { internetRuleset, routerRuleset } from "./_ruleset.ts";
+
+/** How a home router maps its LAN to its public address. */
+export type NatKind = "endpoint-independent" | "symmetric" | "none";
+
+/** What the lab looks like; see tests/lab/README.md. */
+export interface LabOptions {
+  natA: NatKind;
+  natB: NatKind;
+  /** Routers forward LAN traffic sent to their own public address back into the LAN (UDP). */
+  hairpin?: boolean;
+  /** Host A and host B get the same private IP (both LANs are 192.168.1.0/24 anyway). */
+  samePrivateIp?: boolean;
+  /** One-way delay added on each public link (home A, home B, rendezvous), in ms. */
+  delayMs?: number;
+  /** Percent of packets dropped on each public link, in each direction. */
+  lossPercent?: number;
+  /** Rate limit (tbf) on each public link, in each direction, in Mbit/s. */
+  rateMbit?: number;
+  signal?: AbortSignal;
+}
+
+/** Prefix of every namespace a lab creates; `cleanup.ts` removes by it. */
+export const LAB_PREFIX = "p2l-";
+
+/** One end of a veth pair. */
+export interface Endpoint {
+  ns: string;
+  ifname: string;
+}
+
+/** A namespace and what to configure inside it. */
+export interface NamespacePlan {
+  name: string;
+  role: string;
+  /** `sysctl -w` settings, applied before any interface is created. */
+  sysctls: string[];
+  /** Lines for `ip -n NAME -batch -`. */
+  ip: string[];
+  /** Lines for `tc -n NAME -batch -` (may be empty). */
+  tc: string[];
+  /** Script for `nft -f -` (may be empty). */
+  nft: string;
+}
+
+/** A userspace delay line between two interfaces of a wire namespace. */
+export interface DelayLinePlan {
+  ns: string;
+  ifA: string;
+  ifB: string;
+  delayMs: number;
+}
+
+/** Addresses that tests and the CLI need. */
+export interface LabAddresses {
+  internet: { ns: string; ip: string };
+  rendezvous: { ns: string; ip: string; altIp: string };
+  hostA: { ns: string; ip: string; publicIp: string };
+  hostA2: { ns: string; ip: string; publicIp: string };
+  hostB: { ns: string; ip: string; publicIp: string };
+  routerA: { ns: string; lanIp: string; publicIp: string; nat: NatKind };
+  routerB: { ns: string; lanIp: string; publicIp: string; nat: NatKind };
+}
+
+/** Everything `createLab` does, in order. */
+export interface LabPlan extends LabAddresses {
+  id: string;
+  namespaces: NamespacePlan[];
+  veths: [Endpoint, Endpoint][];
+  delayLines: DelayLinePlan[];
+}
+
+const NAT_KINDS: readonly NatKind[] = ["endpoint-independent", "symmetric", "none"];
+const IFNAME_MAX = 15;
+const PRIVATE_LAN = "192.168.1";
+
+interface HomeAddressing {
+  /** Subnet of the router's WAN link to the internet router. */
+  wanNet: string;
+  internetWanIp: string;
+  routerWanIp: string;
+  /** First three octets and the offset of the LAN used when the home has public addresses. */
+  publicLan: { prefix: string; base: number; cidr: string };
+}
+
+const HOME_A: HomeAddressing = {
+  wanNet: "198.51.100.0/28",
+  internetWanIp: "198.51.100.1",
+  routerWanIp: "198.51.100.2",
+  publicLan: { prefix: "198.51.100", base: 64, cidr: "198.51.100.64/27" },
+};
+const HOME_B: HomeAddressing = {
+  wanNet: "198.51.100.16/28",
+  internetWanIp: "198.51.100.17",
+  routerWanIp: "198.51.100.18",
+  publicLan: { prefix: "198.51.100", base: 96, cidr: "198.51.100.96/27" },
+};
+const RENDEZVOUS_NET = { internetIp: "203.0.113.1", ip: "203.0.113.10", altIp: "203.0.113.11" };
+
+/** Checks options and throws `TypeError`/`RangeError` naming the bad value. */
+export function validateOptions(options: LabOptions): void {
+  for (const key of ["natA", "natB"] as const) {
+    if (!NAT_KINDS.includes(options[key])) {
+      throw new TypeError(
+        `Cannot create lab: ${key} is ${JSON.stringify(options[key])}, expected one of ${
+          NAT_KINDS.join(", ")
+        }`,
+      );
+    }
+  }
+  checkRange("delayMs", options.delayMs, 0, 10_000);
+  checkRange("lossPercent", options.lossPercent, 0, 100);
+  checkRange("rateMbit", options.rateMbit, 0.01, 10_000);
+}
+
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new RangeError(`Cannot create lab: ${name} is ${value}, expected ${min}..${max}`);
+  }
+}
+
+/** A fresh run id: `<pid>-<4 hex>`, so names from two runs cannot collide. */
+export function newLabId(pid: number = Deno.pid): string {
+  const rand = crypto.getRandomValues(new Uint8Array(2));
+  return `${pid}-${Array.from(rand, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** Builds the whole plan for `options` under run id `id`. */
+export function planLab(id: string, options: LabOptions): LabPlan {
+  validateOptions(options);
+  const ns = (role: string) => `${LAB_PREFIX}${id}-${role}`;
+  const delayMs = options.delayMs ?? 0;
+  const namespaces: NamespacePlan[] = [];
+  const veths: [Endpoint, Endpoint][] = [];
+  const delayLines: DelayLinePlan[] = [];
+  const add = (role: string): NamespacePlan => {
+    const plan: NamespacePlan = {
+      name: ns(role),
+      role,
+      sysctls: baseSysctls(),
+      ip: ["link set dev lo up"],
+      tc: [],
+      nft: "",
+    };
+    namespaces.push(plan);
+    return plan;
+  };
+  const shape = (plan: NamespacePlan, ifname: string) => {
+    if (options.rateMbit !== undefined) plan.tc.push(tbfLine(ifname, options.rateMbit));
+  };
+  /** Connects a public link, through a wire namespace running a delay line when delayMs > 0. */
+  const publicLink = (inner: Endpoint, outer: Endpoint, wireRole: string) => {
+    if (delayMs <= 0) {
+      veths.push([inner, outer]);
+      return;
+    }
+    const wire = add(wireRole);
+    wire.sysctls.push("net.ipv4.conf.all.forwarding=0");
+    wire.ip.push("link set dev wi up", "link set dev wh up");
+    veths.push([inner, { ns: wire.name, ifname: "wi" }], [{ ns: wire.name, ifname: "wh" }, outer]);
+    delayLines.push({ ns: wire.name, ifA: "wi", ifB: "wh", delayMs });
+  };
+
+  const internet = add("inet");
+  internet.sysctls.push("net.ipv4.ip_forward=1");
+  const rendezvous = add("rv");
+  const homes = {
+    a: buildHome("a", HOME_A, options.natA, 10, true),
+    b: buildHome("b", HOME_B, options.natB, options.samePrivateIp ? 10 : 20, false),
+  };
+
+  // Rendezvous host: one public link with two addresses.
+  internet.ip.push(
+    "link set dev to-rv up",
+    `address add ${RENDEZVOUS_NET.internetIp}/24 dev to-rv`,
+  );
+  shape(internet, "to-rv");
+  rendezvous.ip.push(
+    "link set dev eth0 up",
+    `address add ${RENDEZVOUS_NET.ip}/24 dev eth0`,
+    `address add ${RENDEZVOUS_NET.altIp}/24 dev eth0`,
+    `route add default via ${RENDEZVOUS_NET.internetIp}`,
+  );
+  shape(rendezvous, "eth0");
+  publicLink({ ns: internet.name, ifname: "to-rv" }, { ns: rendezvous.name, ifname: "eth0" }, "wr");
+  internet.nft = internetRuleset({
+    links: ["to-rv", "to-a", "to-b"],
+    lossPercent: options.lossPercent ?? 0,
+  });
+
+  function buildHome(
+    side: "a" | "b",
+    net: HomeAddressing,
+    nat: NatKind,
+    hostOffset: number,
+    withSecondHost: boolean,
+  ) {
+    const router = add(`r${side}`);
+    router.sysctls.push(
+      "net.ipv4.ip_forward=1",
+      "net.ipv4.conf.all.send_redirects=0",
+      "net.ipv4.conf.default.send_redirects=0",
+      "net.bridge.bridge-nf-call-iptables=0",
+    );
+    const lanPrefix = nat === "none" ? net.publicLan.prefix : PRIVATE_LAN;
+    const base = nat === "none" ? net.publicLan.base : 0;
+    const lanCidr = nat === "none" ? net.publicLan.cidr : `${PRIVATE_LAN}.0/24`;
+    const lanIp = `${lanPrefix}.${base + 1}`;
+    const toRouter = `to-${side}`;
+    internet.ip.push(
+      `link set dev ${toRouter} up`,
+      `address add ${net.internetWanIp}/28 dev ${toRouter}`,
+      `route add ${net.publicLan.cidr} via ${net.routerWanIp}`,
+    );
+    shape(internet, toRouter);
+    router.ip.push(
+      "link set dev wan up",
+      `address add ${net.routerWanIp}/28 dev wan`,
+      `route add default via ${net.internetWanIp}`,
+      "link add name lan type bridge",
+      "link set dev lan up",
+      `address add ${lanIp}/${nat === "none" ? 27 : 24} dev lan`,
+    );
+    shape(router, "wan");
+    publicLink(
+      { ns: internet.name, ifname: toRouter },
+      { ns: router.name, ifname: "wan" },
+      `w${side}`,
+    );
+
+    const hostRoles = withSecondHost ? [`h${side}`, `h${side}2`] : [`h${side}`];
+    const hosts = hostRoles.map((role, index) => {
+      const host = add(role);
+      const ip = `${lanPrefix}.${base + hostOffset + index}`;
+      const port = `h${index + 1}`;
+      router.ip.push(`link set dev ${port} master lan`, `link set dev ${port} up`);
+      host.ip.push(
+        "link set dev eth0 up",
+        `address add ${ip}/${nat === "none" ? 27 : 24} dev eth0`,
+        `route add default via ${lanIp}`,
+      );
+      veths.push([{ ns: router.name, ifname: port }, { ns: host.name, ifname: "eth0" }]);
+      return { ns: host.name, ip, publicIp: nat === "none" ? ip : net.routerWanIp };
+    });
+    router.nft = routerRuleset({
+      nat,
+      hairpin: options.hairpin ?? false,
+      publicIp: net.routerWanIp,
+      lanCidr,
+    });
+    return {
+      router: { ns: router.name, lanIp, publicIp: net.routerWanIp, nat },
+      hosts,
+    };
+  }
+
+  for (const [a, b] of veths) {
+    for (const end of [a, b]) {
+      if (end.ifname.length > IFNAME_MAX) {
+        throw new RangeError(`Cannot plan lab: interface name ${end.ifname} exceeds 15 chars`);
+      }
+    }
+  }
+  return {
+    id,
+    namespaces,
+    veths,
+    delayLines,
+    internet: { ns: internet.name, ip: RENDEZVOUS_NET.internetIp },
+    rendezvous: { ns: rendezvous.name, ip: RENDEZVOUS_NET.ip, altIp: RENDEZVOUS_NET.altIp },
+    hostA: homes.a.hosts[0],
+    hostA2: homes.a.hosts[1],
+    hostB: homes.b.hosts[0],
+    routerA: homes.a.router,
+    routerB: homes.b.router,
+  };
+}
+
+function baseSysctls(): string[] {
+  return [
+    // Interfaces created later get no IPv6 (no router solicitations, no DAD noise); lo keeps ::1.
+    "net.ipv6.conf.default.disable_ipv6=1",
+    "net.ipv4.conf.all.rp_filter=0",
+    "net.ipv4.conf.default.rp_filter=0",
+  ];
+}
+
+/** A tbf qdisc for `rateMbit`: ~4 ms of burst and at most 50 ms of queue. */
+export function tbfLine(ifname: string, rateMbit: number): string {
+  const bytesPerSecond = (rateMbit * 1_000_000) / 8;
+  const burst = Math.max(16_000, Math.round(bytesPerSecond * 0.004));
+  return `qdisc replace dev ${ifname} root tbf rate ${rateMbit}mbit burst ${burst} latency 50ms`;
+}

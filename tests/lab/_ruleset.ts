@@ -1,0 +1,100 @@
+/**
+ * nftables rulesets for the lab's routers (pure text). Each namespace gets one
+ * `table ip lab`, loaded atomically with `nft -f -`.
+ */
+import type { NatKind } from "./_plan.ts";
+
+/** What a home router does. */
+export interface RouterRulesetOptions {
+  nat: NatKind;
+  hairpin: boolean;
+  /** The router's WAN address. */
+  publicIp: string;
+  /** The LAN behind it, e.g. `192.168.1.0/24`. */
+  lanCidr: string;
+}
+
+/**
+ * A home router: LAN `lan` (a bridge), WAN `wan`.
+ * - NAT `endpoint-independent`: `masquerade` (Linux keeps the source port when it is free, so one
+ *   socket keeps one public port for every destination).
+ * - NAT `symmetric`: `masquerade fully-random` (iptables `--random-fully`): a new random public port
+ *   for every new destination.
+ * - NAT `none`: the LAN holds public addresses; the router only routes, with no filtering.
+ * With NAT, inbound traffic is accepted only when conntrack says ESTABLISHED or RELATED.
+ * Hairpin (UDP): the postrouting `learn` chain records, for every UDP packet leaving the WAN, its
+ * public source port -> private address:port in the `hairpin` map; LAN packets to the router's
+ * public address are DNATed through that map and SNATed to the public address, so the target sees
+ * the sender's public address as it would from outside.
+ */
+export function routerRuleset(options: RouterRulesetOptions): string {
+  if (options.nat === "none") {
+    return [
+      "table ip lab {",
+      "  chain forward {",
+      "    type filter hook forward priority filter; policy accept;",
+      "  }",
+      "}",
+      "",
+    ].join("\n");
+  }
+  const masquerade = options.nat === "symmetric" ? "masquerade fully-random" : "masquerade";
+  const lines = [
+    "table ip lab {",
+    "  chain input {",
+    "    type filter hook input priority filter; policy drop;",
+    '    iifname "lo" accept',
+    "    ct state established,related accept",
+    '    iifname "lan" meta l4proto icmp accept',
+    "  }",
+    "  chain forward {",
+    "    type filter hook forward priority filter; policy drop;",
+    "    ct state established,related accept",
+    '    iifname "lan" accept',
+    "  }",
+    "  chain postrouting {",
+    "    type nat hook postrouting priority srcnat; policy accept;",
+    `    oifname "wan" ${masquerade}`,
+  ];
+  if (options.hairpin) {
+    lines.push(
+      `    oifname "lan" ct status dnat ip saddr ${options.lanCidr} snat ip to ${options.publicIp}`,
+      "  }",
+      "  map hairpin {",
+      "    typeof udp dport : ip daddr . udp dport",
+      "    flags dynamic,timeout",
+      "    timeout 180s",
+      "  }",
+      "  chain prerouting {",
+      "    type nat hook prerouting priority dstnat; policy accept;",
+      `    iifname "lan" ip daddr ${options.publicIp} dnat ip to udp dport map @hairpin`,
+      "  }",
+      "  chain learn {",
+      "    type filter hook postrouting priority srcnat + 10; policy accept;",
+      '    oifname "wan" meta l4proto udp update @hairpin ' +
+        "{ udp sport : ct original ip saddr . ct original proto-src }",
+    );
+  }
+  lines.push("  }", "}", "");
+  return lines.join("\n");
+}
+
+/** The internet router: random loss on each public link, in each direction. */
+export function internetRuleset(options: { links: string[]; lossPercent: number }): string {
+  if (options.lossPercent <= 0) return "";
+  const threshold = Math.round(options.lossPercent * 10_000); // out of 1_000_000
+  const set = `{ ${options.links.map((name) => JSON.stringify(name)).join(", ")} }`;
+  return [
+    "table ip lab {",
+    "  chain loss_in {",
+    "    type filter hook prerouting priority raw - 10; policy accept;",
+    `    iifname ${set} numgen random mod 1000000 < ${threshold} drop`,
+    "  }",
+    "  chain loss_out {",
+    "    type filter hook postrouting priority srcnat + 100; policy accept;",
+    `    oifname ${set} numgen random mod 1000000 < ${threshold} drop`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}

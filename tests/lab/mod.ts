@@ -1,0 +1,11 @@
+/**
+ * The p2pft network lab: namespaces, NAT routers and shaped public links for
+ * end-to-end tests. See README.md.
+ */
+export { createLab } from "./lab.ts";
+export type { Lab, LabExecResult, LabSpawnOptions } from "./lab.ts";
+export type { LabOptions, NatKind } from "./_plan.ts";
+export { labAvailable } from "./available.ts";
+export type { LabAvailability } from "./available.ts";
+export { cleanupLabs } from "./cleanup.ts";
+export type { CleanupOptions, CleanupReport } from "./cleanup.ts";

@@ -1,0 +1,343 @@
+/**
+ * Payload encoders and pure decoders for every frame type (byte layouts in
+ * PROTOCOL.md). Decoders throw only `ProtocolError`; fixed-layout messages
+ * ignore trailing bytes (room for future fields), batched ones do not.
+ */
+import { ProtocolError } from "../errors.ts";
+import { DIGEST_BYTES, LIMITS, PROTOCOL_VERSION } from "./_frame.ts";
+
+export interface Hello {
+  version: number;
+  streams: number;
+  segmentSize: number;
+  entries: number;
+  files: number;
+  directories: number;
+  totalBytes: number;
+}
+export interface ManifestEntry {
+  kind: "file" | "directory";
+  /** Relative POSIX path. */
+  path: string;
+  /** File size in bytes (0 for directories). */
+  size: number;
+  /** Permission bits (`mode & 0o7777`). */
+  mode: number;
+  /** Modification time in ms since the epoch, or null when unknown. */
+  mtimeMs: number | null;
+}
+export interface PlanItem {
+  index: number;
+  kind: "exists" | "partial";
+  length: number;
+  sha256: Uint8Array;
+}
+export interface Decision {
+  index: number;
+  action: "send" | "resume" | "skip";
+}
+export interface Start {
+  streams: number;
+  decisions: number;
+  dataBytes: number;
+}
+export interface DataHello {
+  version: number;
+  index: number;
+  count: number;
+}
+export interface Done {
+  files: number;
+  digest: Uint8Array;
+}
+export const ErrorCode = {
+  PROTOCOL: 1,
+  INTEGRITY: 2,
+  REFUSED: 3,
+  UNSAFE_PATH: 4,
+  CANCELLED: 5,
+  FAILED: 6,
+} as const;
+export interface ErrorMessage {
+  code: number;
+  message: string;
+}
+
+const HELLO_BYTES = 28;
+const ENTRY_FIXED_BYTES = 22;
+const MAX_U64_HI = 0x1f_ffff; // keeps values <= Number.MAX_SAFE_INTEGER
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+export function need(payload: Uint8Array, bytes: number, what: string): DataView {
+  if (payload.length < bytes) {
+    throw new ProtocolError(
+      `Cannot decode ${what}: ${payload.length} bytes, expected at least ${bytes}`,
+    );
+  }
+  return new DataView(payload.buffer, payload.byteOffset, payload.length);
+}
+
+export function getU64(view: DataView, offset: number, what: string): number {
+  const hi = view.getUint32(offset);
+  if (hi > MAX_U64_HI) throw new ProtocolError(`Cannot decode ${what}: value exceeds 2^53-1`);
+  return hi * 2 ** 32 + view.getUint32(offset + 4);
+}
+
+export function setU64(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset, Math.floor(value / 2 ** 32));
+  view.setUint32(offset + 4, value >>> 0);
+}
+
+export function encodeHello(hello: Omit<Hello, "version">): Uint8Array {
+  const out = new Uint8Array(HELLO_BYTES);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, PROTOCOL_VERSION);
+  view.setUint8(1, hello.streams);
+  view.setUint32(4, hello.segmentSize);
+  view.setUint32(8, hello.entries);
+  view.setUint32(12, hello.files);
+  view.setUint32(16, hello.directories);
+  setU64(view, 20, hello.totalBytes);
+  return out;
+}
+
+export function decodeHello(payload: Uint8Array): Hello {
+  if (payload.length >= 1 && payload[0] !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      `Cannot decode HELLO: unsupported version ${
+        payload[0]
+      }, this peer speaks ${PROTOCOL_VERSION}`,
+    );
+  }
+  const view = need(payload, HELLO_BYTES, "HELLO");
+  const hello: Hello = {
+    version: view.getUint8(0),
+    streams: view.getUint8(1),
+    segmentSize: view.getUint32(4),
+    entries: view.getUint32(8),
+    files: view.getUint32(12),
+    directories: view.getUint32(16),
+    totalBytes: getU64(view, 20, "HELLO total bytes"),
+  };
+  if (hello.streams < 1 || hello.streams > LIMITS.maxStreams) {
+    throw new ProtocolError(
+      `Cannot decode HELLO: ${hello.streams} streams, limit 1..${LIMITS.maxStreams}`,
+    );
+  }
+  if (hello.segmentSize < LIMITS.minSegmentSize || hello.segmentSize > LIMITS.maxSegmentSize) {
+    throw new ProtocolError(
+      `Cannot decode HELLO: segment size ${hello.segmentSize} outside ${LIMITS.minSegmentSize}..${LIMITS.maxSegmentSize}`,
+    );
+  }
+  if (hello.entries > LIMITS.maxEntries || hello.files + hello.directories !== hello.entries) {
+    throw new ProtocolError(
+      `Cannot decode HELLO: ${hello.entries} entries (${hello.files} files + ${hello.directories} directories), limit ${LIMITS.maxEntries}`,
+    );
+  }
+  return hello;
+}
+
+/** Encodes one manifest entry (22 fixed bytes + path). */
+export function encodeEntry(entry: ManifestEntry): Uint8Array {
+  const path = utf8.encode(entry.path);
+  if (path.length === 0 || path.length > LIMITS.maxPathBytes) {
+    throw new RangeError(
+      `Cannot encode entry ${entry.path}: path is ${path.length} bytes, limit 1..${LIMITS.maxPathBytes}`,
+    );
+  }
+  const out = new Uint8Array(ENTRY_FIXED_BYTES + path.length);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, entry.kind === "file" ? 0 : 1);
+  view.setUint8(1, entry.mtimeMs === null ? 0 : 1);
+  view.setUint16(2, entry.mode & 0o7777);
+  setU64(view, 4, entry.size);
+  view.setFloat64(12, entry.mtimeMs ?? 0);
+  view.setUint16(20, path.length);
+  out.set(path, ENTRY_FIXED_BYTES);
+  return out;
+}
+
+/** Groups encoded entries into ENTRIES payloads of at most ~256 KiB. */
+export function* batchEntries(entries: Iterable<ManifestEntry>): Generator<Uint8Array> {
+  yield* batch(entries, encodeEntry, 256 * 1024);
+}
+
+export function* batch<T>(items: Iterable<T>, encode: (item: T) => Uint8Array, limit: number) {
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = encode(item);
+    if (size + bytes.length > limit && parts.length > 0) {
+      yield concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+    parts.push(bytes);
+    size += bytes.length;
+  }
+  if (parts.length > 0) yield concat(parts, size);
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Decodes an ENTRIES payload (structure only; path safety is checked separately). */
+export function decodeEntries(payload: Uint8Array): ManifestEntry[] {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const entries: ManifestEntry[] = [];
+  let offset = 0;
+  while (offset < payload.length) {
+    if (payload.length - offset < ENTRY_FIXED_BYTES) {
+      throw new ProtocolError(`Cannot decode manifest entry at byte ${offset}: truncated header`);
+    }
+    const kindByte = view.getUint8(offset);
+    const flags = view.getUint8(offset + 1);
+    const mode = view.getUint16(offset + 2);
+    const size = getU64(view, offset + 4, "manifest entry size");
+    const mtime = view.getFloat64(offset + 12);
+    const pathLength = view.getUint16(offset + 20);
+    if (kindByte > 1) {
+      throw new ProtocolError(`Cannot decode manifest entry: unknown kind ${kindByte}`);
+    }
+    if (flags > 1) throw new ProtocolError(`Cannot decode manifest entry: unknown flags ${flags}`);
+    if (mode > 0o7777) {
+      throw new ProtocolError(
+        `Cannot decode manifest entry: mode 0o${mode.toString(8)} exceeds 0o7777`,
+      );
+    }
+    if (kindByte === 1 && size !== 0) {
+      throw new ProtocolError(`Cannot decode manifest entry: directory with size ${size}`);
+    }
+    if (flags === 1 && !Number.isFinite(mtime)) {
+      throw new ProtocolError(`Cannot decode manifest entry: mtime ${mtime} is not finite`);
+    }
+    if (pathLength === 0 || pathLength > LIMITS.maxPathBytes) {
+      throw new ProtocolError(
+        `Cannot decode manifest entry: path length ${pathLength} outside 1..${LIMITS.maxPathBytes}`,
+      );
+    }
+    const start = offset + ENTRY_FIXED_BYTES;
+    if (start + pathLength > payload.length) {
+      throw new ProtocolError(
+        `Cannot decode manifest entry: path of ${pathLength} bytes runs past the frame`,
+      );
+    }
+    let path: string;
+    try {
+      path = strictUtf8.decode(payload.subarray(start, start + pathLength));
+    } catch (error) {
+      throw new ProtocolError("Cannot decode manifest entry: path is not valid UTF-8", {
+        cause: error,
+      });
+    }
+    entries.push({
+      kind: kindByte === 0 ? "file" : "directory",
+      path,
+      size,
+      mode,
+      mtimeMs: flags === 1 ? mtime : null,
+    });
+    offset = start + pathLength;
+  }
+  return entries;
+}
+
+/** A u32 count (MANIFEST_END, PLAN_END). */
+export function encodeCount(count: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, count);
+  return out;
+}
+
+export function decodeCount(payload: Uint8Array, what: string): number {
+  return need(payload, 4, what).getUint32(0);
+}
+
+export function encodeStart(start: Start): Uint8Array {
+  const out = new Uint8Array(16);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, start.streams);
+  view.setUint32(4, start.decisions);
+  setU64(view, 8, start.dataBytes);
+  return out;
+}
+
+export function decodeStart(payload: Uint8Array): Start {
+  const view = need(payload, 16, "START");
+  const start = {
+    streams: view.getUint8(0),
+    decisions: view.getUint32(4),
+    dataBytes: getU64(view, 8, "START data bytes"),
+  };
+  if (start.streams > LIMITS.maxStreams || (start.streams === 0) !== (start.dataBytes === 0)) {
+    throw new ProtocolError(
+      `Cannot decode START: ${start.streams} streams for ${start.dataBytes} bytes`,
+    );
+  }
+  return start;
+}
+
+export function encodeDataHello(index: number, count: number): Uint8Array {
+  return Uint8Array.of(PROTOCOL_VERSION, index, count);
+}
+
+export function decodeDataHello(payload: Uint8Array): DataHello {
+  const view = need(payload, 3, "DATA_HELLO");
+  const hello = { version: view.getUint8(0), index: view.getUint8(1), count: view.getUint8(2) };
+  if (hello.version !== PROTOCOL_VERSION) {
+    throw new ProtocolError(`Cannot decode DATA_HELLO: unsupported version ${hello.version}`);
+  }
+  if (hello.count < 1 || hello.count > LIMITS.maxStreams || hello.index >= hello.count) {
+    throw new ProtocolError(`Cannot decode DATA_HELLO: stream ${hello.index} of ${hello.count}`);
+  }
+  return hello;
+}
+
+export function encodeDone(done: Done): Uint8Array {
+  const out = new Uint8Array(4 + DIGEST_BYTES);
+  new DataView(out.buffer).setUint32(0, done.files);
+  out.set(done.digest, 4);
+  return out;
+}
+
+export function decodeDone(payload: Uint8Array): Done {
+  const view = need(payload, 4 + DIGEST_BYTES, "DONE");
+  return { files: view.getUint32(0), digest: payload.slice(4, 4 + DIGEST_BYTES) };
+}
+
+/** ERROR payload: code u8 + UTF-8 message, cut to the limit on a character boundary. */
+export function encodeError(error: ErrorMessage): Uint8Array {
+  let message = utf8.encode(error.message);
+  if (message.length > LIMITS.maxErrorMessageBytes) {
+    message = utf8.encode(
+      new TextDecoder().decode(message.subarray(0, LIMITS.maxErrorMessageBytes - 4)).replace(
+        /\uFFFD$/,
+        "",
+      ),
+    );
+  }
+  const out = new Uint8Array(1 + message.length);
+  out[0] = error.code;
+  out.set(message, 1);
+  return out;
+}
+
+export function decodeError(payload: Uint8Array): ErrorMessage {
+  need(payload, 1, "ERROR");
+  // Lenient on purpose: the message is shown to the user, never interpreted.
+  const message = new TextDecoder().decode(payload.subarray(1)).replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f]/g,
+    "?",
+  );
+  return { code: payload[0], message };
+}

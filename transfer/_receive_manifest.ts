@@ -1,0 +1,79 @@
+/** Receiver: read and validate the offer (HELLO, ENTRIES..., MANIFEST_END) before touching the disk. */
+import { ProtocolError } from "../errors.ts";
+import type { ByteReader } from "./_byte_reader.ts";
+import { FrameType, LIMITS, readFrame } from "./_frame.ts";
+import {
+  decodeCount,
+  decodeEntries,
+  decodeHello,
+  type Hello,
+  type ManifestEntry,
+} from "./_messages.ts";
+import { assertNoCaseCollisions, checkRelativePath } from "./_path_safety.ts";
+
+export interface ReceivedManifest {
+  hello: Hello;
+  entries: ManifestEntry[];
+}
+
+/**
+ * Reads the manifest, enforcing the limits, path safety (`UnsafePathError`),
+ * parents-before-children, unique names and the HELLO totals (`ProtocolError`).
+ */
+export async function readManifest(reader: ByteReader): Promise<ReceivedManifest> {
+  const first = await readFrame(reader, { expect: [FrameType.HELLO], what: "offer" });
+  const hello = decodeHello(first.payload);
+  const entries: ManifestEntry[] = [];
+  const directories = new Set<string>();
+  let manifestBytes = 0;
+  let files = 0;
+  let bytes = 0;
+  while (true) {
+    const frame = await readFrame(reader, {
+      expect: [FrameType.ENTRIES, FrameType.MANIFEST_END],
+      what: "manifest",
+    });
+    if (frame.type === FrameType.MANIFEST_END) {
+      const count = decodeCount(frame.payload, "MANIFEST_END");
+      if (count !== entries.length || count !== hello.entries) {
+        throw new ProtocolError(
+          `Cannot decode manifest: MANIFEST_END says ${count} entries, HELLO ${hello.entries}, received ${entries.length}`,
+        );
+      }
+      if (files !== hello.files || bytes !== hello.totalBytes) {
+        throw new ProtocolError(
+          `Cannot decode manifest: ${files} files of ${bytes} bytes, HELLO announced ${hello.files} files of ${hello.totalBytes} bytes`,
+        );
+      }
+      assertNoCaseCollisions(entries.map((entry) => entry.path));
+      return { hello, entries };
+    }
+    manifestBytes += frame.payload.length;
+    if (manifestBytes > LIMITS.maxManifestBytes) {
+      throw new ProtocolError(`Cannot decode manifest: more than ${LIMITS.maxManifestBytes} bytes`);
+    }
+    for (const entry of decodeEntries(frame.payload)) {
+      if (entries.length >= hello.entries) {
+        throw new ProtocolError(
+          `Cannot decode manifest: more than the ${hello.entries} entries announced`,
+        );
+      }
+      checkRelativePath(entry.path);
+      const slash = entry.path.lastIndexOf("/");
+      if (slash >= 0 && !directories.has(entry.path.slice(0, slash))) {
+        throw new ProtocolError(
+          `Cannot decode manifest: ${JSON.stringify(entry.path)} comes before its directory`,
+        );
+      }
+      if (entry.kind === "directory") directories.add(entry.path);
+      else {
+        files++;
+        bytes += entry.size;
+        if (bytes > Number.MAX_SAFE_INTEGER) {
+          throw new ProtocolError("Cannot decode manifest: total size overflows");
+        }
+      }
+      entries.push(entry);
+    }
+  }
+}

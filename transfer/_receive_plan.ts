@@ -1,0 +1,128 @@
+/**
+ * Receiver: compare the offer with what already is in `outDir` — without
+ * writing anything. Symlinks on the way are an `UnsafePathError`; a different
+ * file under a final name is a `TransferRefusedError`.
+ */
+import type { Hash } from "node:crypto";
+import { join } from "node:path";
+import { TransferRefusedError, UnsafePathError } from "../errors.ts";
+import { hashFilePrefix } from "./_hash_file.ts";
+import type { ManifestEntry, PlanItem } from "./_messages.ts";
+import { PARTIAL_SUFFIX } from "./_path_safety.ts";
+
+export interface TargetPlan {
+  /** Sent to the sender: existing finals and partials with their SHA-256. */
+  items: PlanItem[];
+  /** SHA-256 state of each planned file's existing bytes, by manifest index. */
+  hashes: Map<number, Hash>;
+  /** Manifest indexes of directories that already exist. */
+  existingDirectories: Set<number>;
+  /** Whether outDir itself must be created. */
+  createOutDir: boolean;
+}
+
+async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Local path of a manifest path under outDir. */
+export function localPath(outDir: string, path: string): string {
+  return join(outDir, ...path.split("/"));
+}
+
+export async function inspectTarget(
+  outDir: string,
+  entries: ManifestEntry[],
+  options: { signal?: AbortSignal } = {},
+): Promise<TargetPlan> {
+  const plan: TargetPlan = {
+    items: [],
+    hashes: new Map(),
+    existingDirectories: new Set(),
+    createOutDir: false,
+  };
+  let root: Deno.FileInfo | null;
+  try {
+    root = await Deno.stat(outDir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    root = null;
+  }
+  if (root && !root.isDirectory) {
+    throw new TransferRefusedError(`Cannot receive into ${outDir}: it is not a directory`);
+  }
+  plan.createOutDir = root === null;
+  // Directories known not to exist: nothing below them needs a look.
+  const missing = new Set<string>();
+  const parentMissing = (path: string) => {
+    const slash = path.lastIndexOf("/");
+    return plan.createOutDir || (slash >= 0 && missing.has(path.slice(0, slash)));
+  };
+  for (let index = 0; index < entries.length; index++) {
+    options.signal?.throwIfAborted();
+    const entry = entries[index];
+    if (parentMissing(entry.path)) {
+      if (entry.kind === "directory") missing.add(entry.path);
+      continue;
+    }
+    const target = localPath(outDir, entry.path);
+    const info = await lstatOrNull(target);
+    if (info?.isSymlink) {
+      throw new UnsafePathError(
+        `Refusing ${
+          JSON.stringify(entry.path)
+        }: ${target} is a symbolic link inside the output directory`,
+      );
+    }
+    if (entry.kind === "directory") {
+      if (info === null) missing.add(entry.path);
+      else if (info.isDirectory) plan.existingDirectories.add(index);
+      else {throw new TransferRefusedError(
+          `Refusing to replace ${target}: it exists and is not a directory`,
+        );}
+      continue;
+    }
+    if (info !== null) {
+      if (!info.isFile) {
+        throw new TransferRefusedError(
+          `Refusing to replace ${target}: it exists and is not a file`,
+        );
+      }
+      if (info.size !== entry.size) {
+        throw new TransferRefusedError(
+          `Refusing to overwrite ${entry.path}: ${target} already exists with a different size (${info.size}, offered ${entry.size})`,
+        );
+      }
+      const hash = await hashFilePrefix(target, entry.size, { signal: options.signal });
+      plan.items.push({ index, kind: "exists", length: entry.size, sha256: hash.copy().digest() });
+      plan.hashes.set(index, hash);
+      continue;
+    }
+    const partial = target + PARTIAL_SUFFIX;
+    const partialInfo = await lstatOrNull(partial);
+    if (partialInfo === null) continue;
+    if (partialInfo.isSymlink) {
+      throw new UnsafePathError(
+        `Refusing ${JSON.stringify(entry.path)}: ${partial} is a symbolic link`,
+      );
+    }
+    if (!partialInfo.isFile) {
+      throw new TransferRefusedError(`Refusing to replace ${partial}: it exists and is not a file`);
+    }
+    if (partialInfo.size === 0 || partialInfo.size > entry.size) continue; // restarted from zero
+    const hash = await hashFilePrefix(partial, partialInfo.size, { signal: options.signal });
+    plan.items.push({
+      index,
+      kind: "partial",
+      length: partialInfo.size,
+      sha256: hash.copy().digest(),
+    });
+    plan.hashes.set(index, hash);
+  }
+  return plan;
+}

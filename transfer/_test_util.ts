@@ -1,0 +1,141 @@
+/** Test helpers: temp trees, listings, and running both roles on an in-memory connection. */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { memoryConnectionPair } from "./memory_connection.ts";
+import { receiveFiles } from "./receive_files.ts";
+import { sendFiles } from "./send_files.ts";
+import type {
+  ReceiveFilesOptions,
+  SendFilesOptions,
+  StreamConnection,
+  TransferReport,
+} from "./types.ts";
+
+/** Runs `fn` with a signal that aborts after `ms`; the timer is always cleared. */
+export async function withTimeout<T>(
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`test timed out after ${ms} ms`)), ms);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A temp directory removed by `await using`. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "p2pft-transfer-" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await makeWritable(path);
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+async function makeWritable(path: string): Promise<void> {
+  const info = await Deno.lstat(path);
+  if (info.isDirectory) {
+    await Deno.chmod(path, 0o700);
+    for await (const child of Deno.readDir(path)) await makeWritable(join(path, child.name));
+  }
+}
+
+/** Deterministic pseudo-random bytes. */
+export function randomBytes(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+export interface Listed {
+  path: string;
+  kind: "file" | "directory" | "symlink";
+  mode: number;
+  size: number;
+  sha256?: string;
+}
+
+/** Everything under `root`, sorted by path (relative POSIX paths). */
+export async function listTree(root: string): Promise<Listed[]> {
+  const out: Listed[] = [];
+  async function walk(dir: string, prefix: string) {
+    for await (const child of Deno.readDir(dir)) {
+      const path = prefix ? `${prefix}/${child.name}` : child.name;
+      const full = join(dir, child.name);
+      const info = await Deno.lstat(full);
+      const mode = (info.mode ?? 0) & 0o777;
+      if (info.isSymlink) out.push({ path, kind: "symlink", mode: 0, size: 0 });
+      else if (info.isDirectory) {
+        out.push({ path, kind: "directory", mode, size: 0 });
+        await walk(full, path);
+      } else {
+        out.push({
+          path,
+          kind: "file",
+          mode,
+          size: info.size,
+          sha256: sha256Hex(await Deno.readFile(full)),
+        });
+      }
+    }
+  }
+  await walk(root, "");
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export interface PairResult {
+  sent: PromiseSettledResult<TransferReport>;
+  received: PromiseSettledResult<TransferReport>;
+}
+
+/** Runs sendFiles and receiveFiles against each other; both settle. */
+export async function transferPair(
+  paths: string[],
+  outDir: string,
+  options: {
+    signal: AbortSignal;
+    send?: Partial<SendFilesOptions>;
+    receive?: Partial<ReceiveFilesOptions>;
+    wrapSender?: (connection: StreamConnection) => StreamConnection;
+  },
+): Promise<PairResult> {
+  const [a, b] = memoryConnectionPair();
+  const sender = options.wrapSender ? options.wrapSender(a) : a;
+  try {
+    const [sent, received] = await Promise.allSettled([
+      sendFiles(paths, { connection: sender, signal: options.signal, ...options.send }),
+      receiveFiles({ connection: b, outDir, signal: options.signal, ...options.receive }),
+    ]);
+    return { sent, received };
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
+/** The value of a fulfilled result, or throws its reason. */
+export function value<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
+}
+
+/** The reason of a rejected result, or throws. */
+export function reason(result: PromiseSettledResult<unknown>): unknown {
+  if (result.status === "fulfilled") throw new Error("expected a rejection, got a result");
+  return result.reason;
+}

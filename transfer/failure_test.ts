@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { IntegrityError, TransferRefusedError } from "../errors.ts";
+import {
+  listTree,
+  randomBytes,
+  reason,
+  tempDir,
+  transferPair,
+  value,
+  withTimeout,
+} from "./_test_util.ts";
+import type { StreamConnection } from "./types.ts";
+
+/** Flips one byte at `position` of every data stream (every stream after the control stream). */
+function flipDataByte(connection: StreamConnection, position: number): StreamConnection {
+  let opened = 0;
+  return {
+    acceptStream: () => connection.acceptStream(),
+    openStream: async () => {
+      const stream = await connection.openStream();
+      if (opened++ === 0) return stream;
+      let seen = 0;
+      const flipper = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          if (seen <= position && position < seen + chunk.length) {
+            const copy = chunk.slice();
+            copy[position - seen] ^= 0x40;
+            chunk = copy;
+          }
+          seen += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      flipper.readable.pipeTo(stream.writable).catch(() => {});
+      return { readable: stream.readable, writable: flipper.writable };
+    },
+  };
+}
+
+Deno.test("a byte flipped in flight is an IntegrityError on both sides and leaves no final file", async () => {
+  await withTimeout(10_000, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    await Deno.writeFile(join(src.path, "data.bin"), randomBytes(3_000_000, 4));
+    for (const streams of [1, 4]) {
+      const { sent, received } = await transferPair([join(src.path, "data.bin")], dst.path, {
+        signal,
+        send: { streams },
+        wrapSender: (connection) => flipDataByte(connection, 500_000),
+      });
+      for (const error of [reason(sent), reason(received)]) {
+        assert.ok(error instanceof IntegrityError, String(error));
+        assert.match(error.message, /data\.bin/);
+      }
+      assert.deepEqual(await listTree(dst.path), []);
+    }
+  });
+});
+
+Deno.test("a declined offer is a TransferRefusedError on both sides", async () => {
+  await withTimeout(10_000, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    await Deno.mkdir(join(src.path, "d"));
+    await Deno.writeFile(join(src.path, "d", "x"), randomBytes(10, 4));
+    let offered: unknown;
+    const { sent, received } = await transferPair([join(src.path, "d")], dst.path, {
+      signal,
+      receive: {
+        confirm: (offer) => {
+          offered = offer;
+          return Promise.resolve(false);
+        },
+      },
+    });
+    assert.deepEqual(offered, {
+      files: 1,
+      directories: 1,
+      bytes: 10,
+      entries: [{ path: "d", size: 0, kind: "directory" }, { path: "d/x", size: 10, kind: "file" }],
+    });
+    for (const error of [reason(sent), reason(received)]) {
+      assert.ok(error instanceof TransferRefusedError, String(error));
+      assert.match(error.message, /receiver declined/);
+    }
+    assert.deepEqual(await listTree(dst.path), []);
+  });
+});
+
+Deno.test("a sender aborted mid-way leaves the receiver failed, a partial kept and no final file; a rerun resumes", async () => {
+  await withTimeout(20_000, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    const size = 8 * 1024 * 1024;
+    const bytes = randomBytes(size, 8);
+    await Deno.writeFile(join(src.path, "data.bin"), bytes);
+    const controller = new AbortController();
+    const { sent, received } = await transferPair([join(src.path, "data.bin")], dst.path, {
+      signal,
+      send: {
+        signal: AbortSignal.any([signal, controller.signal]),
+        onProgress: (p) => {
+          if (p.bytes >= 3 * 1024 * 1024) controller.abort(new Error("user pressed Ctrl-C"));
+        },
+      },
+    });
+    assert.match(String(reason(sent)), /Ctrl-C/);
+    const error = reason(received);
+    assert.ok(error instanceof TransferRefusedError, String(error));
+    assert.match(error.message, /cancelled/);
+    const listing = await listTree(dst.path);
+    assert.deepEqual(listing.map((e) => e.path), ["data.bin.p2pft-partial"]);
+    const kept = listing[0].size;
+    assert.ok(kept > 0 && kept < size, `partial holds ${kept} bytes`);
+
+    const again = await transferPair([join(src.path, "data.bin")], dst.path, { signal });
+    assert.equal(value(again.sent).bytesTransferred, size - kept);
+    assert.equal(value(again.received).resumedFiles, 1);
+    assert.deepEqual(await Deno.readFile(join(dst.path, "data.bin")), bytes);
+  });
+});
+
+Deno.test("a receiver aborted mid-way fails the sender", async () => {
+  await withTimeout(20_000, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    await Deno.writeFile(join(src.path, "data.bin"), randomBytes(8 * 1024 * 1024, 8));
+    const controller = new AbortController();
+    const { sent, received } = await transferPair([join(src.path, "data.bin")], dst.path, {
+      signal,
+      receive: {
+        signal: AbortSignal.any([signal, controller.signal]),
+        onProgress: (p) => {
+          if (p.bytes >= 2 * 1024 * 1024) controller.abort(new Error("receiver quit"));
+        },
+      },
+    });
+    assert.match(String(reason(received)), /receiver quit/);
+    const error = reason(sent);
+    assert.ok(error instanceof TransferRefusedError, String(error));
+    assert.match(error.message, /cancelled/);
+    assert.deepEqual((await listTree(dst.path)).map((e) => e.path), ["data.bin.p2pft-partial"]);
+  });
+});

@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ProtocolError, UnsafePathError } from "../errors.ts";
+import { ByteReader } from "./_byte_reader.ts";
+import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
+import {
+  decodeError,
+  encodeCount,
+  encodeEntry,
+  encodeHello,
+  ErrorCode,
+  type ManifestEntry,
+} from "./_messages.ts";
+import { checkRelativePath } from "./_path_safety.ts";
+import { memoryConnectionPair } from "./memory_connection.ts";
+import { receiveFiles } from "./receive_files.ts";
+import { listTree, reason, tempDir, transferPair, withTimeout } from "./_test_util.ts";
+import { scanPaths } from "./scan_paths.ts";
+
+function file(path: string, size = 1): ManifestEntry {
+  return { kind: "file", path, size, mode: 0o644, mtimeMs: null };
+}
+function dir(path: string): ManifestEntry {
+  return { kind: "directory", path, size: 0, mode: 0o755, mtimeMs: null };
+}
+
+/** A malicious sender: hand-encoded manifest; returns the receiver's error and its ERROR frame. */
+async function offerByHand(entries: ManifestEntry[], outDir: string, signal: AbortSignal) {
+  const [a, b] = memoryConnectionPair();
+  try {
+    const receiving = receiveFiles({ connection: b, outDir, signal });
+    const control = await a.openStream();
+    const writer = control.writable.getWriter();
+    const files = entries.filter((e) => e.kind === "file");
+    const parts = entries.map(encodeEntry);
+    const payload = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      payload.set(part, offset);
+      offset += part.length;
+    }
+    const hello = encodeHello({
+      streams: 1,
+      segmentSize: 1024 * 1024,
+      entries: entries.length,
+      files: files.length,
+      directories: entries.length - files.length,
+      totalBytes: files.reduce((n, f) => n + f.size, 0),
+    });
+    for (
+      const frame of [
+        encodeFrame(FrameType.HELLO, hello),
+        encodeFrame(FrameType.ENTRIES, payload),
+        encodeFrame(FrameType.MANIFEST_END, encodeCount(entries.length)),
+      ]
+    ) writer.write(frame).catch(() => {});
+    const reader = new ByteReader(control.readable, { what: "test", signal });
+    const frame = await readFrame(reader, { expect: [FrameType.ERROR], what: "receiver answer" });
+    const error = await receiving.then(() => null, (e) => e);
+    await reader.cancel();
+    return { error, answer: decodeError(frame.payload) };
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
+const HOSTILE: Array<[string, ManifestEntry[]]> = [
+  ["absolute path", [file("/etc/passwd")]],
+  ["drive-letter path", [file("C:evil.txt")]],
+  ["backslash", [file("a\\b.txt")]],
+  ["NUL", [file("a\u0000b")]],
+  ["newline", [file("a\nb")]],
+  ["escape character", [file("a\u001b[31mred")]],
+  ["DEL", [file("a\u007f")]],
+  ["C1 control", [file("a\u0085b")]],
+  ["leading ..", [file("../escape.txt")]],
+  ["inner ..", [dir("a"), file("a/../../escape.txt")]],
+  ["trailing ..", [dir("a"), dir("a/..")]],
+  ["leading .", [file("./x")]],
+  ["inner .", [dir("a"), file("a/./x")]],
+  ["lone .", [dir(".")]],
+  ["empty segment", [dir("a"), file("a//x")]],
+  ["trailing slash", [dir("a/")]],
+  ["CON", [file("CON")]],
+  ["con.txt", [file("con.txt")]],
+  ["Aux.tar.gz", [file("Aux.tar.gz")]],
+  ["nul", [file("nul")]],
+  ["COM1", [file("COM1")]],
+  ["com9.log", [file("com9.log")]],
+  ["LPT1", [file("LPT1")]],
+  ["lpt9.x", [file("lpt9.x")]],
+  ["PRN in a directory", [dir("d"), file("d/prn")]],
+  ["trailing dot", [file("name.")]],
+  ["trailing space", [file("name ")]],
+  ["directory with trailing dot", [dir("d."), file("d./x")]],
+  ["reserved partial suffix", [file("x.p2pft-partial")]],
+  ["case collision", [file("Readme.md"), file("README.md")]],
+  ["duplicate", [file("same"), file("same")]],
+];
+
+for (const [rule, entries] of HOSTILE) {
+  Deno.test(`receiveFiles rejects a manifest with ${rule} before writing anything`, async () => {
+    await withTimeout(5_000, async (signal) => {
+      await using out = await tempDir();
+      const { error, answer } = await offerByHand(entries, out.path, signal);
+      assert.ok(error instanceof UnsafePathError, `expected UnsafePathError, got ${error}`);
+      assert.equal(answer.code, ErrorCode.UNSAFE_PATH);
+      assert.deepEqual(await listTree(out.path), []);
+    });
+  });
+}
+
+Deno.test("receiveFiles lists every case-colliding group", async () => {
+  await withTimeout(5_000, async (signal) => {
+    await using out = await tempDir();
+    const { error } = await offerByHand(
+      [file("a.txt"), file("A.txt"), dir("Docs"), dir("docs"), file("ok")],
+      out.path,
+      signal,
+    );
+    assert.ok(error instanceof UnsafePathError);
+    assert.match(error.message, /"a\.txt" \/ "A\.txt"/);
+    assert.match(error.message, /"Docs" \/ "docs"/);
+  });
+});
+
+Deno.test("receiveFiles rejects a child listed before its directory", async () => {
+  await withTimeout(5_000, async (signal) => {
+    await using out = await tempDir();
+    const { error } = await offerByHand([file("a/b")], out.path, signal);
+    assert.ok(error instanceof ProtocolError);
+    assert.deepEqual(await listTree(out.path), []);
+  });
+});
+
+Deno.test("checkRelativePath accepts ordinary names", () => {
+  for (
+    const path of [
+      "a",
+      "a/b/c.txt",
+      ".hidden",
+      "a/.b",
+      "con-fig",
+      "console.log",
+      "COM10",
+      "x..y",
+      "日本",
+    ]
+  ) {
+    checkRelativePath(path);
+  }
+});
+
+Deno.test("receiveFiles refuses to write through a symlink inside outDir", async () => {
+  await withTimeout(5_000, async (signal) => {
+    await using src = await tempDir();
+    await using out = await tempDir();
+    await using elsewhere = await tempDir();
+    await Deno.mkdir(join(src.path, "link"));
+    await Deno.writeFile(join(src.path, "link", "x.txt"), new Uint8Array([1, 2, 3]));
+    await Deno.symlink(elsewhere.path, join(out.path, "link"));
+    const { sent, received } = await transferPair([join(src.path, "link")], out.path, { signal });
+    assert.ok(reason(received) instanceof UnsafePathError);
+    assert.ok(reason(sent) instanceof UnsafePathError);
+    assert.deepEqual(await listTree(elsewhere.path), []);
+  });
+});
+
+Deno.test("receiveFiles refuses a symlink at a file's final or partial name", async () => {
+  await withTimeout(5_000, async (signal) => {
+    await using src = await tempDir();
+    await using elsewhere = await tempDir();
+    await Deno.writeFile(join(src.path, "x.txt"), new Uint8Array([1, 2, 3]));
+    for (const name of ["x.txt", "x.txt.p2pft-partial"]) {
+      await using out = await tempDir();
+      await Deno.symlink(join(elsewhere.path, "target"), join(out.path, name));
+      const { received } = await transferPair([join(src.path, "x.txt")], out.path, { signal });
+      assert.ok(reason(received) instanceof UnsafePathError, name);
+      assert.deepEqual(await listTree(elsewhere.path), []);
+    }
+  });
+});
+
+Deno.test("scanPaths reports case collisions and missing paths on the sender", async () => {
+  await withTimeout(5_000, async () => {
+    await using src = await tempDir();
+    await Deno.mkdir(join(src.path, "d"));
+    await Deno.writeFile(join(src.path, "d", "A.txt"), new Uint8Array(1));
+    await Deno.writeFile(join(src.path, "d", "a.txt"), new Uint8Array(1));
+    await assert.rejects(scanPaths([join(src.path, "d")]), UnsafePathError);
+    await assert.rejects(scanPaths([join(src.path, "missing")]), Deno.errors.NotFound);
+    await assert.rejects(scanPaths([join(src.path, "d", "A.txt"), join(src.path, "d")]), (e) => {
+      return e instanceof UnsafePathError;
+    });
+    const ok = await scanPaths([join(src.path, "d", "A.txt")]);
+    assert.deepEqual(ok, { files: 1, directories: 0, bytes: 1, skippedSymlinks: [] });
+  });
+});

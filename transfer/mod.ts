@@ -1,0 +1,17 @@
+/**
+ * File transfer over an authenticated stream connection (QUIC): manifest,
+ * striped data streams, SHA-256 verification, resume. Wire format: PROTOCOL.md.
+ */
+export type {
+  ByteStream,
+  Offer,
+  ReceiveFilesOptions,
+  SendFilesOptions,
+  StreamConnection,
+  TransferProgress,
+  TransferReport,
+} from "./types.ts";
+export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
+export { receiveFiles } from "./receive_files.ts";
+export { scanPaths } from "./scan_paths.ts";
+export { type MemoryConnection, memoryConnectionPair } from "./memory_connection.ts";

@@ -1,0 +1,306 @@
+/** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
+import { ByteReader } from "./_byte_reader.ts";
+import {
+  errorFrame,
+  fromHex,
+  isPeerError,
+  peerError,
+  raceSignal,
+  sendErrorAndClose,
+  transferDigest,
+} from "./_control.ts";
+import { DIGEST_BYTES, encodeFrame, FrameType, readFrame } from "./_frame.ts";
+import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
+import {
+  type Decision,
+  decodeDataHello,
+  decodeError,
+  decodeStart,
+  encodeCount,
+  encodeDone,
+  type ManifestEntry,
+  type Start,
+} from "./_messages.ts";
+import { type IncomingFile, receiveData } from "./_receive_data.ts";
+import { readManifest } from "./_receive_manifest.ts";
+import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
+import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
+
+/** How long a failed data stream waits for the sender's ERROR frame to explain it. */
+const EXPLAIN_GRACE_MS = 1000;
+
+/**
+ * Receives one transfer into `outDir`. Resolves after every file was verified,
+ * published under its final name, and DONE was sent to the sender.
+ */
+export async function receiveFiles(options: ReceiveFilesOptions): Promise<TransferReport> {
+  const started = performance.now();
+  const outDir = resolve(options.outDir);
+  options.signal?.throwIfAborted();
+  const internal = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, internal.signal])
+    : internal.signal;
+  const control = await raceSignal(options.connection.acceptStream(), signal);
+  const writer = control.writable.getWriter();
+  const reader = new ByteReader(control.readable, { what: "control stream from sender", signal });
+  const dataReaders: ByteReader[] = [];
+  try {
+    const { hello, entries } = await readManifest(reader);
+    const offer = {
+      files: hello.files,
+      directories: hello.directories,
+      bytes: hello.totalBytes,
+      entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
+    };
+    if (options.confirm && !(await raceSignal(options.confirm(offer), signal))) {
+      throw new TransferRefusedError("The receiver declined the offer");
+    }
+    const plan = await inspectTarget(outDir, entries, { signal });
+    for (const payload of batchPlan(plan.items)) {
+      await raceSignal(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
+    }
+    await raceSignal(
+      writer.write(encodeFrame(FrameType.PLAN_END, encodeCount(plan.items.length))),
+      signal,
+    );
+    const { decisions, start } = await readDecisions(reader);
+    const incoming = planIncoming(outDir, entries, plan, decisions, start);
+
+    await createDirectories(outDir, entries, plan);
+    const monitor = watchControl(reader);
+    monitor.catch((error) => internal.abort(error));
+    let done = incoming.skippedBytes + incoming.resumedBytes;
+    let bytesTransferred = 0;
+    let hashes = new Map<string, string>();
+    try {
+      for (let index = 0; index < start.streams; index++) {
+        dataReaders.push(
+          await acceptDataStream(options.connection, start.streams, signal, dataReaders),
+        );
+      }
+      dataReaders.sort((a, b) => order.get(a)! - order.get(b)!);
+      hashes = await receiveData(incoming.files, {
+        readers: dataReaders,
+        segmentSize: hello.segmentSize,
+        dataBytes: start.dataBytes,
+        signal,
+        onBytes: (bytes, file) => {
+          done += bytes;
+          bytesTransferred += bytes;
+          options.onProgress?.({ bytes: done, total: hello.totalBytes, file });
+        },
+      });
+    } catch (error) {
+      throw await explain(error, monitor, signal);
+    }
+    await finishDirectories(outDir, entries, plan);
+
+    for (const [path, hex] of incoming.known) hashes.set(path, hex);
+    const files = entries.filter((entry) => entry.kind === "file")
+      .map((entry) => ({ path: entry.path, size: entry.size, sha256: hashes.get(entry.path)! }));
+    const sha256 = transferDigest(files, hello.directories);
+    await raceSignal(
+      writer.write(
+        encodeFrame(FrameType.DONE, encodeDone({ files: files.length, digest: fromHex(sha256) })),
+      ),
+      signal,
+    );
+    await writer.close().catch(() => {});
+    // The sender closes its side once it has read DONE. Files are already safe
+    // on disk, so a lost connection at this point is not an error.
+    await monitor.catch(() => {});
+    return {
+      files: hello.files,
+      directories: hello.directories,
+      totalBytes: hello.totalBytes,
+      bytesTransferred,
+      sha256,
+      seconds: (performance.now() - started) / 1000,
+      skippedSymlinks: [],
+      resumedFiles: incoming.resumedFiles,
+      skippedFiles: incoming.skippedFiles,
+    };
+  } catch (error) {
+    const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
+    if (!isPeerError(reason)) await sendErrorAndClose(writer, errorFrame(reason, options.signal));
+    else writer.close().catch(() => {});
+    for (const dataReader of dataReaders) await dataReader.cancel(reason);
+    await reader.cancel(reason);
+    throw reason;
+  }
+}
+
+const order = new WeakMap<ByteReader, number>();
+
+async function acceptDataStream(
+  connection: StreamConnection,
+  count: number,
+  signal: AbortSignal,
+  accepted: ByteReader[],
+): Promise<ByteReader> {
+  const stream = await raceSignal(connection.acceptStream(), signal);
+  stream.writable.close().catch(() => {});
+  const reader = new ByteReader(stream.readable, { what: "data stream", signal });
+  const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
+  const hello = decodeDataHello(frame.payload);
+  if (hello.count !== count || accepted.some((other) => order.get(other) === hello.index)) {
+    await reader.cancel();
+    throw new ProtocolError(
+      `Cannot accept data stream ${hello.index} of ${hello.count}: expected ${count} distinct streams`,
+    );
+  }
+  order.set(reader, hello.index);
+  return reader;
+}
+
+/** During the data phase the sender only speaks to send an ERROR; then it ends the stream. */
+async function watchControl(reader: ByteReader): Promise<void> {
+  if (await reader.atEnd()) return;
+  const frame = await readFrame(reader, { expect: [FrameType.ERROR], what: "control stream" });
+  throw peerError(decodeError(frame.payload), "sender");
+}
+
+/** A data stream failing usually has a reason the sender stated on the control stream: prefer it. */
+async function explain(
+  error: unknown,
+  monitor: Promise<void>,
+  signal: AbortSignal,
+): Promise<unknown> {
+  if (signal.aborted) return signal.reason;
+  if (!(error instanceof ProtocolError)) return error;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      monitor,
+      new Promise((resolve) => timer = setTimeout(resolve, EXPLAIN_GRACE_MS)),
+    ]);
+  } catch (reason) {
+    return reason;
+  } finally {
+    clearTimeout(timer);
+  }
+  return error;
+}
+
+async function readDecisions(reader: ByteReader): Promise<{ decisions: Decision[]; start: Start }> {
+  const decisions: Decision[] = [];
+  while (true) {
+    const frame = await readFrame(reader, {
+      expect: [FrameType.DECISIONS, FrameType.START, FrameType.ERROR],
+      what: "decisions",
+    });
+    if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "sender");
+    if (frame.type === FrameType.START) return { decisions, start: decodeStart(frame.payload) };
+    decisions.push(...decodeDecisions(frame.payload));
+  }
+}
+
+interface Incoming {
+  files: IncomingFile[];
+  known: Map<string, string>;
+  skippedFiles: number;
+  skippedBytes: number;
+  resumedFiles: number;
+  resumedBytes: number;
+}
+
+/** Checks the sender's decisions against our plan and lists what will arrive, in order. */
+function planIncoming(
+  outDir: string,
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+  decisions: Decision[],
+  start: Start,
+): Incoming {
+  const kinds = new Map(plan.items.map((item) => [item.index, item]));
+  const actions = new Map<number, Decision["action"]>();
+  for (const decision of decisions) {
+    const item = kinds.get(decision.index);
+    const allowed = item?.kind === "exists"
+      ? decision.action === "skip"
+      : decision.action !== "skip";
+    if (!item || actions.has(decision.index) || !allowed) {
+      throw new ProtocolError(
+        `Cannot decode DECISIONS: ${decision.action} for index ${decision.index} does not match the plan`,
+      );
+    }
+    actions.set(decision.index, decision.action);
+  }
+  if (actions.size !== plan.items.length || start.decisions !== decisions.length) {
+    throw new ProtocolError(
+      `Cannot decode DECISIONS: ${decisions.length} decisions (START says ${start.decisions}) for ${plan.items.length} plan items`,
+    );
+  }
+  const incoming: Incoming = {
+    files: [],
+    known: new Map(),
+    skippedFiles: 0,
+    skippedBytes: 0,
+    resumedFiles: 0,
+    resumedBytes: 0,
+  };
+  let dataBytes = 0;
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind !== "file") continue;
+    const action = actions.get(index) ?? "send";
+    const hash = plan.hashes.get(index);
+    if (action === "skip") {
+      incoming.known.set(entry.path, hash!.digest("hex"));
+      incoming.skippedFiles++;
+      incoming.skippedBytes += entry.size;
+      continue;
+    }
+    const offset = action === "resume" ? kinds.get(index)!.length : 0;
+    if (action === "resume") {
+      incoming.resumedFiles++;
+      incoming.resumedBytes += offset;
+    }
+    incoming.files.push({
+      path: entry.path,
+      target: localPath(outDir, entry.path),
+      size: entry.size,
+      offset,
+      hash: action === "resume" ? hash! : createHash("sha256"),
+      mode: entry.mode,
+      mtimeMs: entry.mtimeMs,
+    });
+    dataBytes += entry.size - offset + DIGEST_BYTES;
+  }
+  if (dataBytes !== start.dataBytes) {
+    throw new ProtocolError(
+      `Cannot decode START: ${start.dataBytes} data bytes announced, ${dataBytes} expected`,
+    );
+  }
+  return incoming;
+}
+
+async function createDirectories(
+  outDir: string,
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+): Promise<void> {
+  if (plan.createOutDir) await Deno.mkdir(outDir, { recursive: true });
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    await Deno.mkdir(localPath(outDir, entry.path), { mode: 0o700 });
+  }
+}
+
+/** Modes and mtimes of the directories we created, deepest first (children change parents' mtimes). */
+async function finishDirectories(
+  outDir: string,
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+): Promise<void> {
+  for (let index = entries.length - 1; index >= 0; index--) {
+    const entry = entries[index];
+    if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    const path = localPath(outDir, entry.path);
+    if (Deno.build.os !== "windows") await Deno.chmod(path, entry.mode & 0o777);
+    if (entry.mtimeMs !== null) await Deno.utime(path, new Date(), new Date(entry.mtimeMs));
+  }
+}

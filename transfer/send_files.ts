@@ -1,0 +1,261 @@
+/** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
+import { createHash } from "node:crypto";
+import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
+import { ByteReader } from "./_byte_reader.ts";
+import {
+  errorFrame,
+  fromHex,
+  isPeerError,
+  peerError,
+  raceSignal,
+  sameBytes,
+  sendErrorAndClose,
+  toHex,
+  transferDigest,
+} from "./_control.ts";
+import { DIGEST_BYTES, encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
+import { hashFilePrefix } from "./_hash_file.ts";
+import { buildManifest, type SourceManifest } from "./_manifest.ts";
+import { batchDecisions, decodePlan } from "./_resume_messages.ts";
+import {
+  batchEntries,
+  type Decision,
+  decodeCount,
+  decodeDone,
+  decodeError,
+  encodeCount,
+  encodeHello,
+  encodeStart,
+  type PlanItem,
+} from "./_messages.ts";
+import { type OutgoingFile, sendData } from "./_send_data.ts";
+import type { SendFilesOptions, TransferReport } from "./types.ts";
+
+/** Default number of parallel data streams (see PROTOCOL.md, design notes). */
+export const DEFAULT_STREAMS = 4;
+/** Bytes per DATA segment. */
+export const SEGMENT_SIZE = 1024 * 1024;
+
+/**
+ * Sends files and directories to the peer. Resolves only after the receiver
+ * confirmed every file's SHA-256 (the DONE frame).
+ */
+export async function sendFiles(
+  paths: string[],
+  options: SendFilesOptions,
+): Promise<TransferReport> {
+  const started = performance.now();
+  const streams = options.streams ?? DEFAULT_STREAMS;
+  if (!Number.isInteger(streams) || streams < 1 || streams > LIMITS.maxStreams) {
+    throw new RangeError(
+      `Cannot send: streams must be an integer in 1..${LIMITS.maxStreams}, got ${streams}`,
+    );
+  }
+  options.signal?.throwIfAborted();
+  const manifest = await buildManifest(paths, { signal: options.signal });
+  const internal = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, internal.signal])
+    : internal.signal;
+  const control = await raceSignal(options.connection.openStream(), signal);
+  const writer = control.writable.getWriter();
+  const reader = new ByteReader(control.readable, { what: "control stream from receiver", signal });
+  const dataWriters: WritableStreamDefaultWriter<Uint8Array>[] = [];
+  try {
+    await raceSignal(writeOffer(writer, manifest, streams), signal);
+    const plan = await readPlan(reader, manifest);
+    const decided = await decide(manifest, plan, signal);
+    for (const payload of batchDecisions(decided.decisions)) {
+      await raceSignal(writer.write(encodeFrame(FrameType.DECISIONS, payload)), signal);
+    }
+    const outgoing = decided.outgoing;
+    const dataBytes = outgoing.reduce(
+      (sum, file) => sum + file.size - file.offset + DIGEST_BYTES,
+      0,
+    );
+    const used = Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
+    const start = { streams: used, decisions: decided.decisions.length, dataBytes };
+    await raceSignal(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
+
+    // From here the receiver only speaks to report DONE or an ERROR.
+    const answer = readFrame(reader, { expect: [FrameType.DONE, FrameType.ERROR], what: "answer" });
+    answer.catch((error) => internal.abort(error));
+    let done = decided.skippedBytes + decided.resumedBytes;
+    let bytesTransferred = 0;
+    const total = manifest.bytes;
+    if (used > 0) {
+      await sendData(outgoing, {
+        connection: options.connection,
+        streams: used,
+        segmentSize: SEGMENT_SIZE,
+        signal,
+        writers: dataWriters,
+        fail: (error) => internal.abort(error),
+        onBytes: (bytes, file) => {
+          done += bytes;
+          bytesTransferred += bytes;
+          options.onProgress?.({ bytes: done, total, file });
+        },
+      });
+    }
+    const frame = await raceSignal(answer, signal);
+    if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
+    const confirmed = decodeDone(frame.payload);
+
+    const hashes = new Map<string, string>(decided.known);
+    for (const file of outgoing) hashes.set(file.path, toHex(file.digest!));
+    const files = manifest.entries.filter((entry) => entry.kind === "file")
+      .map((entry) => ({ path: entry.path, size: entry.size, sha256: hashes.get(entry.path)! }));
+    const sha256 = transferDigest(files, manifest.directories);
+    const confirmedHex = toHex(confirmed.digest);
+    const expected = fromHex(sha256);
+    if (confirmed.files !== manifest.files || !sameBytes(confirmed.digest, expected)) {
+      throw new IntegrityError(
+        `Receiver confirmed ${confirmed.files} files with digest ${confirmedHex}, expected ${manifest.files} files with ${
+          toHex(expected)
+        }`,
+      );
+    }
+    await writer.close().catch(() => {});
+    await reader.cancel();
+    return {
+      files: manifest.files,
+      directories: manifest.directories,
+      totalBytes: manifest.bytes,
+      bytesTransferred,
+      sha256,
+      seconds: (performance.now() - started) / 1000,
+      skippedSymlinks: manifest.skippedSymlinks,
+      resumedFiles: decided.resumedFiles,
+      skippedFiles: decided.skippedFiles,
+    };
+  } catch (error) {
+    const reason = signal.aborted ? signal.reason : error;
+    if (!isPeerError(reason)) {
+      await sendErrorAndClose(writer, errorFrame(reason, options.signal));
+    } else {
+      writer.close().catch(() => {});
+    }
+    for (const dataWriter of dataWriters) dataWriter.abort(reason).catch(() => {});
+    await reader.cancel(reason);
+    throw reason;
+  }
+}
+
+async function writeOffer(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  manifest: SourceManifest,
+  streams: number,
+): Promise<void> {
+  await writer.write(encodeFrame(
+    FrameType.HELLO,
+    encodeHello({
+      streams,
+      segmentSize: SEGMENT_SIZE,
+      entries: manifest.entries.length,
+      files: manifest.files,
+      directories: manifest.directories,
+      totalBytes: manifest.bytes,
+    }),
+  ));
+  for (const payload of batchEntries(manifest.entries)) {
+    await writer.write(encodeFrame(FrameType.ENTRIES, payload));
+  }
+  await writer.write(encodeFrame(FrameType.MANIFEST_END, encodeCount(manifest.entries.length)));
+}
+
+async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<PlanItem[]> {
+  const items: PlanItem[] = [];
+  const seen = new Set<number>();
+  while (true) {
+    const frame = await readFrame(reader, {
+      expect: [FrameType.PLAN, FrameType.PLAN_END, FrameType.ERROR],
+      what: "resume plan",
+    });
+    if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
+    if (frame.type === FrameType.PLAN_END) {
+      const count = decodeCount(frame.payload, "PLAN_END");
+      if (count !== items.length) {
+        throw new ProtocolError(
+          `Cannot decode PLAN_END: count ${count}, received ${items.length} items`,
+        );
+      }
+      return items;
+    }
+    for (const item of decodePlan(frame.payload)) {
+      const entry = manifest.entries[item.index];
+      if (!entry || entry.kind !== "file" || seen.has(item.index)) {
+        throw new ProtocolError(
+          `Cannot decode PLAN: item for index ${item.index} is not a new file entry`,
+        );
+      }
+      if (item.length > entry.size || (item.kind === "exists" && item.length !== entry.size)) {
+        throw new ProtocolError(
+          `Cannot decode PLAN: ${item.kind} length ${item.length} does not fit ${entry.path} (${entry.size} bytes)`,
+        );
+      }
+      seen.add(item.index);
+      items.push(item);
+    }
+  }
+}
+
+interface Decided {
+  decisions: Decision[];
+  outgoing: OutgoingFile[];
+  known: Map<string, string>;
+  skippedFiles: number;
+  skippedBytes: number;
+  resumedFiles: number;
+  resumedBytes: number;
+}
+
+/** Compares the receiver's existing files and partials with ours (one pass, before any data). */
+async function decide(
+  manifest: SourceManifest,
+  plan: PlanItem[],
+  signal: AbortSignal,
+): Promise<Decided> {
+  const decided: Decided = {
+    decisions: [],
+    outgoing: [],
+    known: new Map(),
+    skippedFiles: 0,
+    skippedBytes: 0,
+    resumedFiles: 0,
+    resumedBytes: 0,
+  };
+  const byIndex = new Map(plan.map((item) => [item.index, item]));
+  for (let index = 0; index < manifest.entries.length; index++) {
+    const entry = manifest.entries[index];
+    if (entry.kind !== "file") continue;
+    const item = byIndex.get(index);
+    const file = { path: entry.path, source: entry.source, size: entry.size };
+    if (!item) {
+      decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
+      continue;
+    }
+    const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
+    const matches = sameBytes(hash.copy().digest(), item.sha256);
+    if (item.kind === "exists") {
+      if (!matches) {
+        throw new TransferRefusedError(
+          `Refusing to overwrite ${entry.path}: the receiver already has a different file with that name`,
+        );
+      }
+      decided.decisions.push({ index, action: "skip" });
+      decided.known.set(entry.path, hash.digest("hex"));
+      decided.skippedFiles++;
+      decided.skippedBytes += entry.size;
+    } else if (matches) {
+      decided.decisions.push({ index, action: "resume" });
+      decided.outgoing.push({ ...file, offset: item.length, hash });
+      decided.resumedFiles++;
+      decided.resumedBytes += item.length;
+    } else {
+      decided.decisions.push({ index, action: "send" });
+      decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
+    }
+  }
+  return decided;
+}

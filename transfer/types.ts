@@ -1,0 +1,64 @@
+/** Public types of the transfer layer (see PROTOCOL.md). */
+
+/** One bidirectional byte stream (a QUIC stream, or an in-memory pair in tests). */
+export interface ByteStream {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** What a QUIC connection provides (the lead adapts Deno.QuicConn to it). */
+export interface StreamConnection {
+  /** Opens a new bidirectional stream to the peer. */
+  openStream(): Promise<ByteStream>;
+  /** Next bidirectional stream the peer opened. */
+  acceptStream(): Promise<ByteStream>;
+}
+
+/** Progress: `bytes` done so far, including skipped and resumed bytes. */
+export interface TransferProgress {
+  bytes: number;
+  total: number;
+  file: string;
+}
+
+/** What the sender offers; shown to the receiver's `confirm`. */
+export interface Offer {
+  files: number;
+  directories: number;
+  bytes: number;
+  entries: ReadonlyArray<{ path: string; size: number; kind: "file" | "directory" }>;
+}
+
+export interface SendFilesOptions {
+  connection: StreamConnection;
+  signal?: AbortSignal;
+  onProgress?: (p: TransferProgress) => void;
+  /** Parallel data streams, 1..16 (default 4). */
+  streams?: number;
+}
+
+export interface ReceiveFilesOptions {
+  connection: StreamConnection;
+  outDir: string;
+  confirm?: (offer: Offer) => Promise<boolean>;
+  signal?: AbortSignal;
+  onProgress?: (p: TransferProgress) => void;
+}
+
+export interface TransferReport {
+  files: number;
+  directories: number;
+  totalBytes: number;
+  /** File bytes that crossed the wire in this run (resumed prefixes and skipped files excluded). */
+  bytesTransferred: number;
+  /**
+   * One file (and no directory): that file's SHA-256 hex. Otherwise the
+   * SHA-256 hex of the lines `<sha256 hex> <size> <path>\n`, one per file in
+   * manifest order (see PROTOCOL.md, "Transfer digest").
+   */
+  sha256: string;
+  seconds: number;
+  skippedSymlinks: string[];
+  resumedFiles: number;
+  skippedFiles: number;
+}
