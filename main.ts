@@ -5,7 +5,13 @@
 import { parseArgs } from "node:util";
 import denoJson from "./deno.json" with { type: "json" };
 import { P2pftError } from "./errors.ts";
-import { DEFAULT_RENDEZVOUS_PORT } from "./rendezvous/mod.ts";
+import {
+  DEFAULT_RENDEZVOUS_PORT,
+  PROTOCOL_VERSION as RENDEZVOUS_VERSION,
+} from "./rendezvous/mod.ts";
+import { PAKE_VERSION } from "./pake/mod.ts";
+import { PROBE_VERSION } from "./peer/mod.ts";
+import { PROTOCOL_VERSION as TRANSFER_VERSION } from "./transfer/mod.ts";
 import { Output } from "./cli/output.ts";
 import { receiveCommand } from "./cli/receive_command.ts";
 import { sendCommand } from "./cli/send_command.ts";
@@ -45,7 +51,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = positionals;
   const json = values.json ?? false;
   if (values.version) {
-    console.log(`p2pft ${denoJson.version}`);
+    console.log(
+      `p2pft ${denoJson.version} (protocols: rendezvous ${RENDEZVOUS_VERSION}, punch ${PROBE_VERSION}, ` +
+        `pake ${PAKE_VERSION}, transfer ${TRANSFER_VERSION})`,
+    );
     return 0;
   }
   if (command === undefined || command === "help" || values.help) {
@@ -153,7 +162,7 @@ function fail(error: unknown, json: boolean, verbose: boolean, output?: Output):
   const message = error instanceof Error ? error.message : String(error);
   const known = error instanceof P2pftError || error instanceof UsageError ||
     error instanceof TypeError ||
-    error instanceof RangeError;
+    error instanceof RangeError || Object.values(Deno.errors).some((kind) => error instanceof kind);
   const line = known ? message : `unexpected failure: ${message}`;
   (output ?? new Output({ json, role: "serve" })).emit({ type: "error", message: line });
   if (verbose) {

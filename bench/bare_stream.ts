@@ -37,15 +37,17 @@ if (role === "receive") {
     readable = conn.readable;
   }
   let bytes = 0;
+  let started = 0;
   await readable.pipeThrough(
     new TransformStream({
       transform(chunk, controller) {
+        if (bytes === 0) started = performance.now();
         bytes += chunk.length;
         controller.enqueue(chunk);
       },
     }),
   ).pipeTo(out.writable);
-  console.log(JSON.stringify({ bytes }));
+  console.log(JSON.stringify({ bytes, seconds: (performance.now() - started) / 1000 }));
   close();
   Deno.exit(0);
 } else if (role === "send") {
@@ -59,11 +61,13 @@ if (role === "receive") {
       port: Number(port),
       alpnProtocols: ALPN,
       serverName: PEER_SERVER_NAME,
+      maxIdleTimeout: 3_000,
       caCerts: [await Deno.readTextFile(certPath)],
     });
     const stream = await conn.createBidirectionalStream();
     writable = stream.writable;
-    finish = () => conn.closed.catch(() => {});
+    // The receiver closes the connection once it has every byte.
+    finish = () => conn.closed.then(() => {}, () => {});
   } else {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
     writable = conn.writable;

@@ -59,18 +59,16 @@ async function bare(transport: "quic" | "tcp", source: string, target: string): 
   const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const { value: first } = await lines.read();
   const { port } = JSON.parse(first!);
-  const started = performance.now();
   const sender = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, "send", transport, String(port), source, `${target}.pem`],
   }).output();
   let rest = "";
   for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) rest += chunk.value;
   await receiver.status;
-  const seconds = (performance.now() - started) / 1000;
   if (!sender.success) {
     throw new Error(`bare ${transport} sender failed: ${new TextDecoder().decode(sender.stderr)}`);
   }
-  const { bytes } = JSON.parse(rest.trim().split("\n").at(-1)!);
+  const { bytes, seconds } = JSON.parse(rest.trim().split("\n").at(-1)!);
   await Deno.remove(target);
   return bytes / 1e6 / seconds;
 }

@@ -14,3 +14,4 @@ export {
   senderIdentity,
 } from "./handshake.ts";
 export type { PakeHandshakeOptions, PakeHandshakeResult } from "./handshake.ts";
+export { PAKE_VERSION } from "./_frame.ts";

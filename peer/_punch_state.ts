@@ -2,14 +2,14 @@ import { decodeProbe, encodeProbe, type Probe } from "./probe.ts";
 import { formatAddr, isPrivateIpv4, sameAddr } from "./addresses.ts";
 
 /** Where a candidate address came from. */
-export type CandidateSource = "server" | "private" | "peer-reflexive";
+export type CandidateSource = "server" | "private" | "peer-reflexive" | "birthday" | "relay";
 
 export interface Candidate {
   addr: Deno.NetAddr;
   source: CandidateSource;
 }
 
-export type PathKind = "lan" | "direct";
+export type PathKind = "lan" | "direct" | "relay";
 
 export interface PunchResult {
   remote: Deno.NetAddr;
@@ -34,40 +34,49 @@ export interface PunchStateOptions {
   candidates: Candidate[];
   /** Sender only: its certificate, DER, answered in `chosen-ack`. */
   certificate?: Uint8Array;
-  /** How long the receiver waits for a LAN answer after a public one. */
+  /** How long the receiver waits for a better path after the first answer (default 300 ms). */
   lanGraceMs?: number;
-  /** How long the sender keeps answering after it was chosen. */
+  /** How long the sender keeps answering after it was chosen (default 250 ms). */
   lingerMs?: number;
+  /** Pause between probe rounds (default 100 ms for 3 s, then 250 ms). */
+  probeIntervalMs?: number;
+  /** Birthday punching, easy side: probe this many random ports of `spray.hostname` a round. */
+  spray?: { hostname: string; perRound: number };
+  /** The relay's address: datagrams from it are classified as the relay path. */
+  relay?: Deno.NetAddr;
 }
 
-const PROBE_INTERVAL_MS = 100;
+const FAST_PROBE_INTERVAL_MS = 100;
 const SLOW_PROBE_INTERVAL_MS = 250;
 const FAST_PROBING_MS = 3000;
 const MAX_CANDIDATES = 32;
+const LOWEST_SPRAY_PORT = 1024;
+/** Better paths rank lower: a LAN address, then a public one, then the relay. */
+const RANK = { lan: 0, direct: 1, relay: 2 } as const;
+
+type Answer = { candidate: Candidate; rttMs: number };
 
 /**
  * The punch protocol of peer/PROTOCOL.md as a pure state machine: feed it
  * datagrams and clock ticks, send what it returns, read `result` when set.
  */
 export class PunchState {
-  readonly #options: Required<Omit<PunchStateOptions, "certificate">> & {
-    certificate?: Uint8Array;
-  };
-  readonly #candidates: Candidate[];
+  readonly #options: PunchStateOptions;
+  readonly #candidates: Candidate[] = [];
   readonly #sentAt = new Map<number, number>();
-  readonly #answered: Array<{ candidate: Candidate; rttMs: number }> = [];
+  readonly #sprayed = new Set<number>();
+  readonly #answered: Answer[] = [];
   #nonce = 1;
   #startedAt: number | undefined;
   #lastProbeAt = -Infinity;
-  #lanDeadline: number | undefined;
-  #chosen: { candidate: Candidate; rttMs: number; reason: string } | undefined;
+  #decideAt: number | undefined;
+  #chosen: (Answer & { reason: string }) | undefined;
   #lastChosenAt = -Infinity;
   #lingerUntil: number | undefined;
   #result: PunchResult | undefined;
 
   constructor(options: PunchStateOptions) {
-    this.#options = { lanGraceMs: 300, lingerMs: 250, ...options };
-    this.#candidates = [];
+    this.#options = options;
     for (const candidate of options.candidates) this.#addCandidate(candidate);
   }
 
@@ -80,8 +89,18 @@ export class PunchState {
   }
 
   /** Candidates that answered, in order. */
-  get answered(): ReadonlyArray<{ candidate: Candidate; rttMs: number }> {
+  get answered(): readonly Answer[] {
     return this.#answered;
+  }
+
+  /** How many random ports were probed (birthday punching). */
+  get sprayed(): number {
+    return this.#sprayed.size;
+  }
+
+  /** Starts probing the relay (once both peers said hello to it). */
+  addRelayCandidate(): void {
+    if (this.#options.relay) this.#addCandidate({ addr: this.#options.relay, source: "relay" });
   }
 
   tick(now: number): Outgoing[] {
@@ -91,34 +110,24 @@ export class PunchState {
       if (now >= this.#lingerUntil) this.#finish(this.#chosen!);
       return [];
     }
-    if (this.#lanDeadline !== undefined && now >= this.#lanDeadline && !this.#chosen) {
-      const first = this.#answered[0];
-      this.#choose(
-        first,
-        `public address ${formatAddr(first.candidate.addr)} answered in ${
-          Math.round(first.rttMs)
-        } ms; ` +
-          `no private address answered within ${this.#options.lanGraceMs} ms`,
-      );
-    }
+    if (this.#decideAt !== undefined && now >= this.#decideAt && !this.#chosen) this.#chooseBest();
     const out: Outgoing[] = [];
-    if (
-      this.#chosen && this.#options.role === "receiver" &&
-      now - this.#lastChosenAt >= PROBE_INTERVAL_MS
-    ) {
-      this.#lastChosenAt = now;
-      out.push({ data: this.#encode("chosen", this.#nonce++), to: this.#chosen.candidate.addr });
-    }
-    const interval = now - this.#startedAt < FAST_PROBING_MS
-      ? PROBE_INTERVAL_MS
-      : SLOW_PROBE_INTERVAL_MS;
-    if (!this.#chosen && now - this.#lastProbeAt >= interval) {
-      this.#lastProbeAt = now;
-      for (const candidate of this.#candidates) {
-        const nonce = this.#nonce++;
-        this.#sentAt.set(nonce, now);
-        out.push({ data: this.#encode("probe", nonce), to: candidate.addr });
+    if (this.#chosen && this.#options.role === "receiver") {
+      if (now - this.#lastChosenAt >= FAST_PROBE_INTERVAL_MS) {
+        this.#lastChosenAt = now;
+        out.push({ data: this.#encode("chosen", this.#nonce++), to: this.#chosen.candidate.addr });
       }
+      return out;
+    }
+    if (this.#chosen || now - this.#lastProbeAt < this.#probeInterval(now)) return out;
+    this.#lastProbeAt = now;
+    for (const candidate of this.#candidates) out.push(this.#probe(candidate.addr, now));
+    const spray = this.#options.spray;
+    for (let index = 0; spray && index < spray.perRound; index++) {
+      const port = LOWEST_SPRAY_PORT + Math.floor(Math.random() * (65536 - LOWEST_SPRAY_PORT));
+      const probe = this.#probe({ transport: "udp", hostname: spray.hostname, port }, now);
+      this.#sprayed.add(this.#nonce - 1);
+      out.push(probe);
     }
     return out;
   }
@@ -138,8 +147,7 @@ export class PunchState {
     }
     switch (probe.type) {
       case "probe":
-        this.#addCandidate({ addr: from, source: "peer-reflexive" });
-        return [{ data: this.#encode("ack", probe.nonce), to: from }];
+        return this.#onProbe(probe, from, now);
       case "ack":
         this.#onAck(probe, from, now);
         return [];
@@ -158,10 +166,10 @@ export class PunchState {
 
   /** Why punching failed, for the error a person reads. */
   describeFailure(observedSelf?: Deno.NetAddr, localPort?: number): string {
-    const tried = this.#candidates.map((c) => `${formatAddr(c.addr)} (${c.source})`).join(", ");
+    const listed = this.#candidates.map((c) => `${formatAddr(c.addr)} (${c.source})`).join(", ");
+    const sprayed = this.#sprayed.size > 0 ? ` and ${this.#sprayed.size} random ports` : "";
     const notes: string[] = [];
-    const reflexive = this.#candidates.filter((c) => c.source === "peer-reflexive");
-    if (reflexive.length > 0) {
+    if (this.#candidates.some((c) => c.source === "peer-reflexive")) {
       notes.push(
         "the peer's NAT used other ports toward us than toward the server (endpoint-dependent, 'symmetric')",
       );
@@ -171,70 +179,105 @@ export class PunchState {
       !isPrivateIpv4(observedSelf.hostname)
     ) {
       notes.push(
-        `our NAT mapped local port ${localPort} to ${observedSelf.port} (it rewrites ports; possibly symmetric)`,
+        `our NAT mapped local port ${localPort} to ${observedSelf.port} (it rewrites ports)`,
       );
     }
-    return `tried ${tried}; none answered both ways` +
+    return `tried ${listed || "no address"}${sprayed}; none answered both ways` +
       (notes.length ? `; ${notes.join("; ")}` : "");
+  }
+
+  #probeInterval(now: number): number {
+    if (this.#options.probeIntervalMs !== undefined) return this.#options.probeIntervalMs;
+    return now - this.#startedAt! < FAST_PROBING_MS
+      ? FAST_PROBE_INTERVAL_MS
+      : SLOW_PROBE_INTERVAL_MS;
+  }
+
+  #probe(to: Deno.NetAddr, now: number): Outgoing {
+    const nonce = this.#nonce++;
+    this.#sentAt.set(nonce, now);
+    return { data: this.#encode("probe", nonce), to };
+  }
+
+  #onProbe(probe: Probe, from: Deno.NetAddr, now: number): Outgoing[] {
+    const candidate = this.#addCandidate({ addr: from, source: "peer-reflexive" });
+    const out = [{ data: this.#encode("ack", probe.nonce), to: from }];
+    // A triggered check: the path just proved it lets the peer in, so ask back at once.
+    if (candidate && !this.#chosen && !this.#answered.some((a) => a.candidate === candidate)) {
+      out.push(this.#probe(from, now));
+    }
+    return out;
   }
 
   #onAck(probe: Probe, from: Deno.NetAddr, now: number): void {
     const sentAt = this.#sentAt.get(probe.nonce);
-    const candidate = this.#candidates.find((c) => sameAddr(c.addr, from));
-    if (
-      sentAt === undefined || !candidate || this.#answered.some((a) => a.candidate === candidate)
-    ) return;
-    const answer = { candidate, rttMs: now - sentAt };
-    this.#answered.push(answer);
+    if (sentAt === undefined) return;
+    const candidate =
+      this.#sprayed.has(probe.nonce) && from.hostname === this.#options.spray?.hostname
+        ? this.#addCandidate({ addr: from, source: "birthday" })
+        : this.#candidates.find((c) => sameAddr(c.addr, from));
+    if (!candidate || this.#answered.some((a) => a.candidate === candidate)) return;
+    this.#answered.push({ candidate, rttMs: now - sentAt });
     if (this.#options.role !== "receiver" || this.#chosen) return;
-    if (isPrivateIpv4(from.hostname)) {
-      this.#choose(
-        answer,
-        `private address ${formatAddr(from)} answered in ${Math.round(answer.rttMs)} ms`,
-      );
-    } else {
-      this.#lanDeadline ??= now + this.#options.lanGraceMs;
-    }
+    if (this.#pathOf(candidate) === "lan") this.#chooseBest();
+    else this.#decideAt ??= now + (this.#options.lanGraceMs ?? 300);
   }
 
   #onChosen(probe: Probe, from: Deno.NetAddr, now: number): Outgoing[] {
     if (this.#options.role !== "sender") return [];
     if (!this.#chosen) {
-      this.#addCandidate({ addr: from, source: "peer-reflexive" });
-      const candidate = this.#candidates.find((c) => sameAddr(c.addr, from))!;
+      const candidate = this.#addCandidate({ addr: from, source: "peer-reflexive" })!;
       const rttMs = this.#answered.find((a) => a.candidate === candidate)?.rttMs ?? NaN;
       this.#chosen = { candidate, rttMs, reason: `the receiver chose ${formatAddr(from)}` };
-      this.#lingerUntil = now + this.#options.lingerMs;
+      this.#lingerUntil = now + (this.#options.lingerMs ?? 250);
     }
     if (!sameAddr(from, this.#chosen.candidate.addr)) return [];
     return [{ data: this.#encode("chosen-ack", probe.nonce), to: from }];
   }
 
-  #choose(answer: { candidate: Candidate; rttMs: number }, reason: string): void {
-    this.#chosen = { ...answer, reason };
+  #chooseBest(): void {
+    const ranked = [...this.#answered].sort((a, b) =>
+      RANK[this.#pathOf(a.candidate)] - RANK[this.#pathOf(b.candidate)]
+    );
+    const best = ranked[0];
+    const path = this.#pathOf(best.candidate);
+    const where = formatAddr(best.candidate.addr);
+    const took = `answered in ${Math.round(best.rttMs)} ms`;
+    const reason = path === "lan"
+      ? `private address ${where} ${took}`
+      : path === "direct"
+      ? `public address ${where} (${best.candidate.source}) ${took}; no private address answered`
+      : `no direct address answered; relaying through ${where} (end-to-end encrypted)`;
+    this.#chosen = { ...best, reason };
   }
 
-  #finish(
-    chosen: { candidate: Candidate; rttMs: number; reason: string },
-    peerCertificate?: Uint8Array,
-  ): void {
-    const remote = chosen.candidate.addr;
+  #pathOf(candidate: Candidate): PathKind {
+    if (candidate.source === "relay") return "relay";
+    return isPrivateIpv4(candidate.addr.hostname) ? "lan" : "direct";
+  }
+
+  #finish(chosen: Answer & { reason: string }, peerCertificate?: Uint8Array): void {
     this.#result = {
-      remote,
-      path: isPrivateIpv4(remote.hostname) ? "lan" : "direct",
+      remote: chosen.candidate.addr,
+      path: this.#pathOf(chosen.candidate),
       rttMs: chosen.rttMs,
       reason: chosen.reason,
       ...(peerCertificate ? { peerCertificate } : {}),
     };
   }
 
-  #addCandidate(candidate: Candidate): void {
-    if (this.#candidates.length >= MAX_CANDIDATES) return;
-    if (this.#candidates.some((c) => sameAddr(c.addr, candidate.addr))) return;
-    this.#candidates.push({
+  /** Adds a candidate (or finds the known one with that address). */
+  #addCandidate(candidate: Candidate): Candidate | undefined {
+    const known = this.#candidates.find((c) => sameAddr(c.addr, candidate.addr));
+    if (known) return known;
+    if (this.#candidates.length >= MAX_CANDIDATES) return undefined;
+    const relay = this.#options.relay;
+    const added: Candidate = {
       addr: { transport: "udp", hostname: candidate.addr.hostname, port: candidate.addr.port },
-      source: candidate.source,
-    });
+      source: relay && sameAddr(relay, candidate.addr) ? "relay" : candidate.source,
+    };
+    this.#candidates.push(added);
+    return added;
   }
 
   #encode(type: Probe["type"], nonce: number): Uint8Array {

@@ -7,7 +7,7 @@ import { certificateFingerprint, certificatePem, createPeerCertificate } from ".
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
 import { isProbeDatagram } from "./probe.ts";
-import { type Candidate, punch, type PunchResult } from "./punch.ts";
+import { type Candidate, punch, type PunchOutcome } from "./punch.ts";
 import { acceptPeer, dialPeer, type QuicLink } from "./quic.ts";
 
 /** A bidirectional byte stream (a QUIC stream). */
@@ -18,7 +18,7 @@ export interface ByteStream {
 
 /** An authenticated connection to the peer, ready for the transfer. */
 export interface PeerSession extends AsyncDisposable {
-  path: PunchResult["path"];
+  path: PunchOutcome["path"];
   remote: Deno.NetAddr;
   rttMs: number;
   /** Why this path was chosen, for people. */
@@ -53,7 +53,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
   const mux = new DatagramMux(socket);
   const port = mux.port;
   let pairing: Pairing;
-  let punched: PunchResult;
+  let punched: PunchOutcome;
   try {
     pairing = await register(mux.channel(isRendezvousDatagram), {
       server,
@@ -87,12 +87,12 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
     await mux.close();
   }
   const link = certificate
-    ? await acceptPeer(port, {
+    ? await acceptPeer(punched.localPort, {
       certificate,
       expectedRemote: punched.remote,
       signal: options.signal,
     })
-    : await dialPeer(port, punched.remote, {
+    : await dialPeer(punched.localPort, punched.remote, {
       peerCertificatePem: certificatePem(checkedCertificate(punched, pairing)),
       signal: options.signal,
     });
@@ -113,7 +113,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
 
 async function authenticate(
   link: QuicLink,
-  punched: PunchResult,
+  punched: PunchOutcome,
   options: {
     role: "sender" | "receiver";
     words: string;
@@ -152,7 +152,7 @@ async function authenticate(
   };
 }
 
-function checkedCertificate(punched: PunchResult, pairing: Pairing): Uint8Array {
+function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array {
   const der = punched.peerCertificate;
   if (!der || der.length === 0) {
     throw new ProtocolError(`The sender at ${formatAddr(punched.remote)} sent no certificate`);

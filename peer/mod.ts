@@ -8,3 +8,4 @@ export {
   type TransferCode,
 } from "./code.ts";
 export { formatAddr } from "./addresses.ts";
+export { PROBE_VERSION } from "./probe.ts";

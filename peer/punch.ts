@@ -1,5 +1,6 @@
 import { NoPathError } from "../errors.ts";
-import type { DatagramChannel } from "./datagram_mux.ts";
+import { type DatagramChannel, DatagramMux } from "./datagram_mux.ts";
+import { isProbeDatagram } from "./probe.ts";
 import { type Candidate, type PunchResult, PunchState } from "./_punch_state.ts";
 
 export type { Candidate, PunchResult };
@@ -14,60 +15,129 @@ export interface PunchOptions {
   certificate?: Uint8Array;
   /** Give up after this long (default 15 s). */
   timeoutMs?: number;
+  /** Birthday punching, easy side: probe random ports of the peer's public IP. */
+  spray?: { hostname: string; perRound: number };
+  /** Birthday punching, hard side: this many extra sockets keep probing the peer's public address. */
+  extraSockets?: { count: number; target: Deno.NetAddr };
+  /** The relay fallback: after `afterMs`, `open` says hello to it; then it is a candidate. */
+  relay?: { addr: Deno.NetAddr; afterMs: number; open: (signal: AbortSignal) => Promise<void> };
+  /** Added to the failure message: what is known about both NATs. */
+  natNote?: string;
   /** Our own address as the rendezvous server saw it, and our local port: for the failure message. */
   observedSelf?: Deno.NetAddr;
-  localPort?: number;
+  localPort: number;
   signal?: AbortSignal;
 }
 
-const TICK_MS = 25;
+export interface PunchOutcome extends PunchResult {
+  /** The local port whose socket won: QUIC binds it next. */
+  localPort: number;
+}
+
+const TICK_MS = 20;
+const EXTRA_SOCKET_PROBE_INTERVAL_MS = 1000;
+
+interface Lane {
+  channel: DatagramChannel;
+  state: PunchState;
+  port: number;
+  mux?: DatagramMux;
+}
 
 /**
- * Probes every candidate of the peer from the shared socket until a path
- * answers both ways and the two peers agree on it (peer/PROTOCOL.md).
+ * Probes every candidate of the peer until a path answers both ways and the
+ * two peers agree on it (peer/PROTOCOL.md). With `extraSockets` or `spray`
+ * it also runs birthday punching; with `relay` it falls back to the relay.
  */
-export async function punch(channel: DatagramChannel, options: PunchOptions): Promise<PunchResult> {
+export async function punch(
+  channel: DatagramChannel,
+  options: PunchOptions,
+): Promise<PunchOutcome> {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const state = new PunchState(options);
-  const finished = new AbortController();
-  const expired = new AbortController();
-  const deadline = expired.signal;
-  const timer = setTimeout(() => expired.abort(), timeoutMs);
-  const stop = AbortSignal.any([
-    finished.signal,
-    deadline,
-    ...(options.signal ? [options.signal] : []),
-  ]);
-  const sendAll = (out: Array<{ data: Uint8Array; to: Deno.NetAddr }>) => {
-    for (const { data, to } of out) {
-      // Unreachable candidates fail to send; that is what probing finds out.
-      channel.send(data, to).catch(() => {});
+  const main = new PunchState({ ...options, relay: options.relay?.addr });
+  const lanes: Lane[] = [{ channel, state: main, port: options.localPort }];
+  const stopped = new AbortController();
+  const stop = AbortSignal.any([stopped.signal, ...(options.signal ? [options.signal] : [])]);
+  let winner: Lane | undefined;
+  let expired = false;
+  let relayError: unknown;
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  const send = (lane: Lane, out: Array<{ data: Uint8Array; to: Deno.NetAddr }>) => {
+    // Unreachable candidates fail to send; that is what probing finds out.
+    for (const { data, to } of out) lane.channel.send(data, to).catch(() => {});
+    if (lane.state.result && !winner) {
+      winner = lane;
+      stopped.abort();
     }
-    if (state.result) finished.abort();
   };
-  const ticker = setInterval(() => sendAll(state.tick(performance.now())), TICK_MS);
   try {
-    sendAll(state.tick(performance.now()));
-    while (!state.result) {
-      let datagram;
-      try {
-        datagram = await channel.receive(stop);
-      } catch (error) {
-        if (state.result) break;
-        options.signal?.throwIfAborted();
-        if (deadline.aborted) {
-          throw new NoPathError(
-            `No direct path to the peer after ${timeoutMs / 1000} s: ` +
-              state.describeFailure(options.observedSelf, options.localPort),
-          );
-        }
-        throw error;
-      }
-      sendAll(state.receive(datagram.data, datagram.from, performance.now()));
+    for (let index = 0; index < (options.extraSockets?.count ?? 0); index++) {
+      lanes.push(extraLane(options, options.extraSockets!.target));
     }
-    return state.result;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      for (const lane of lanes) send(lane, lane.state.tick(now));
+    }, TICK_MS);
+    timers.push(ticker);
+    timers.push(setTimeout(() => {
+      expired = true;
+      stopped.abort();
+    }, timeoutMs));
+    const relay = options.relay;
+    if (relay) {
+      timers.push(setTimeout(() => {
+        relay.open(stop).then(() => main.addRelayCandidate(), (error) => relayError = error);
+      }, relay.afterMs));
+    }
+    for (const lane of lanes) send(lane, lane.state.tick(performance.now()));
+    await Promise.all(lanes.map((lane) => receiveLoop(lane, stop, send)));
+    if (winner) return { ...winner.state.result!, localPort: winner.port };
+    options.signal?.throwIfAborted();
+    if (!expired) throw new Error("Punching stopped without a result");
+    const notes = [
+      options.natNote,
+      relayError ? `relay: ${(relayError as Error).message}` : undefined,
+    ]
+      .filter(Boolean);
+    throw new NoPathError(
+      `No path to the peer after ${timeoutMs / 1000} s: ` +
+        main.describeFailure(options.observedSelf, options.localPort) +
+        (notes.length ? `; ${notes.join("; ")}` : ""),
+    );
   } finally {
-    clearInterval(ticker);
-    clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer);
+    stopped.abort();
+    // Every extra socket is closed before QUIC binds the winner's port.
+    await Promise.all(lanes.map((lane) => lane.mux?.close()));
+  }
+}
+
+function extraLane(options: PunchOptions, target: Deno.NetAddr): Lane {
+  const mux = new DatagramMux(
+    Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 }),
+  );
+  const state = new PunchState({
+    ...options,
+    candidates: [{ addr: target, source: "server" }],
+    probeIntervalMs: EXTRA_SOCKET_PROBE_INTERVAL_MS,
+    spray: undefined,
+    relay: undefined,
+  });
+  return { channel: mux.channel(isProbeDatagram), state, port: mux.port, mux };
+}
+
+async function receiveLoop(
+  lane: Lane,
+  stop: AbortSignal,
+  send: (lane: Lane, out: Array<{ data: Uint8Array; to: Deno.NetAddr }>) => void,
+): Promise<void> {
+  while (!stop.aborted) {
+    let datagram;
+    try {
+      datagram = await lane.channel.receive(stop);
+    } catch {
+      return; // Stopped, or the socket closed.
+    }
+    send(lane, lane.state.receive(datagram.data, datagram.from, performance.now()));
   }
 }

@@ -11,8 +11,8 @@ export const ALPN = "p2pft/1";
  */
 const TRANSPORT = {
   congestionControl: "low-latency",
-  keepAliveInterval: 4_000,
-  maxIdleTimeout: 20_000,
+  keepAliveInterval: 2_500,
+  maxIdleTimeout: 10_000,
 } as const;
 
 export interface QuicLink extends AsyncDisposable {

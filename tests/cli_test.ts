@@ -226,7 +226,7 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async ()
     },
     { args: ["receive", "7-lantern-crossword", ...w.rendezvous], code: 2, message: /--yes/ },
     { args: ["send", `${w.dir}`], code: 2, message: /P2PFT_RENDEZVOUS/ },
-    { args: ["send", "x", "--rendezvous", "nonsense"], code: 2, message: /nonsense/ },
+    { args: ["send", "x", "--rendezvous", "host:notaport"], code: 2, message: /notaport/ },
     { args: ["frobnicate"], code: 2, message: /Unknown command/ },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
     { args: ["serve", "--port", "70000"], code: 2, message: /--port/ },

@@ -74,6 +74,31 @@ export async function sendErrorAndClose(
   clearTimeout(timer);
 }
 
+/**
+ * A failed data stream usually has a reason the peer stated on the control
+ * stream, which may arrive a moment later: wait up to `graceMs` for
+ * `peerAnswer` to reject with it, and prefer it over `error`.
+ */
+export async function preferPeerError(
+  error: unknown,
+  peerAnswer: Promise<unknown>,
+  graceMs = 1000,
+): Promise<unknown> {
+  if (isPeerError(error) || !(error instanceof ProtocolError)) return error;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      peerAnswer,
+      new Promise((resolve) => timer = setTimeout(resolve, graceMs)),
+    ]);
+  } catch (reason) {
+    if (isPeerError(reason)) return reason;
+  } finally {
+    clearTimeout(timer);
+  }
+  return error;
+}
+
 /** Lowercase hex of a byte array. */
 export function toHex(bytes: Uint8Array): string {
   let out = "";

@@ -8,6 +8,7 @@ import {
   fromHex,
   isPeerError,
   peerError,
+  preferPeerError,
   raceSignal,
   sendErrorAndClose,
   transferDigest,
@@ -28,9 +29,6 @@ import { type IncomingFile, receiveData } from "./_receive_data.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
-
-/** How long a failed data stream waits for the sender's ERROR frame to explain it. */
-const EXPLAIN_GRACE_MS = 1000;
 
 /**
  * Receives one transfer into `outDir`. Resolves after every file was verified,
@@ -95,7 +93,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         },
       });
     } catch (error) {
-      throw await explain(error, monitor, signal);
+      throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
     }
     await finishDirectories(outDir, entries, plan);
 
@@ -162,28 +160,6 @@ async function watchControl(reader: ByteReader): Promise<void> {
   if (await reader.atEnd()) return;
   const frame = await readFrame(reader, { expect: [FrameType.ERROR], what: "control stream" });
   throw peerError(decodeError(frame.payload), "sender");
-}
-
-/** A data stream failing usually has a reason the sender stated on the control stream: prefer it. */
-async function explain(
-  error: unknown,
-  monitor: Promise<void>,
-  signal: AbortSignal,
-): Promise<unknown> {
-  if (signal.aborted) return signal.reason;
-  if (!(error instanceof ProtocolError)) return error;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      monitor,
-      new Promise((resolve) => timer = setTimeout(resolve, EXPLAIN_GRACE_MS)),
-    ]);
-  } catch (reason) {
-    return reason;
-  } finally {
-    clearTimeout(timer);
-  }
-  return error;
 }
 
 async function readDecisions(reader: ByteReader): Promise<{ decisions: Decision[]; start: Start }> {

@@ -7,6 +7,7 @@ import {
   fromHex,
   isPeerError,
   peerError,
+  preferPeerError,
   raceSignal,
   sameBytes,
   sendErrorAndClose,
@@ -23,6 +24,7 @@ import {
   decodeCount,
   decodeDone,
   decodeError,
+  type Done,
   encodeCount,
   encodeHello,
   encodeStart,
@@ -59,8 +61,14 @@ export async function sendFiles(
     : internal.signal;
   const control = await raceSignal(options.connection.openStream(), signal);
   const writer = control.writable.getWriter();
-  const reader = new ByteReader(control.readable, { what: "control stream from receiver", signal });
+  // Not tied to `internal`: after a data stream fails, the receiver's ERROR
+  // frame may still arrive here and explain why.
+  const reader = new ByteReader(control.readable, {
+    what: "control stream from receiver",
+    signal: options.signal,
+  });
   const dataWriters: WritableStreamDefaultWriter<Uint8Array>[] = [];
+  let answer: Promise<Done> | undefined;
   try {
     await raceSignal(writeOffer(writer, manifest, streams), signal);
     const plan = await readPlan(reader, manifest);
@@ -78,7 +86,7 @@ export async function sendFiles(
     await raceSignal(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
 
     // From here the receiver only speaks to report DONE or an ERROR.
-    const answer = readFrame(reader, { expect: [FrameType.DONE, FrameType.ERROR], what: "answer" });
+    answer = readAnswer(reader);
     answer.catch((error) => internal.abort(error));
     let done = decided.skippedBytes + decided.resumedBytes;
     let bytesTransferred = 0;
@@ -90,7 +98,10 @@ export async function sendFiles(
         segmentSize: SEGMENT_SIZE,
         signal,
         writers: dataWriters,
-        fail: (error) => internal.abort(error),
+        fail: (error) =>
+          internal.abort(
+            new ProtocolError(`Cannot write a data stream: ${error}`, { cause: error }),
+          ),
         onBytes: (bytes, file) => {
           done += bytes;
           bytesTransferred += bytes;
@@ -98,9 +109,7 @@ export async function sendFiles(
         },
       });
     }
-    const frame = await raceSignal(answer, signal);
-    if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
-    const confirmed = decodeDone(frame.payload);
+    const confirmed = await raceSignal(answer, signal);
 
     const hashes = new Map<string, string>(decided.known);
     for (const file of outgoing) hashes.set(file.path, toHex(file.digest!));
@@ -130,7 +139,8 @@ export async function sendFiles(
       skippedFiles: decided.skippedFiles,
     };
   } catch (error) {
-    const reason = signal.aborted ? signal.reason : error;
+    let reason = signal.aborted ? signal.reason : error;
+    if (answer && !options.signal?.aborted) reason = await preferPeerError(reason, answer);
     if (!isPeerError(reason)) {
       await sendErrorAndClose(writer, errorFrame(reason, options.signal));
     } else {
@@ -140,6 +150,15 @@ export async function sendFiles(
     await reader.cancel(reason);
     throw reason;
   }
+}
+
+async function readAnswer(reader: ByteReader): Promise<Done> {
+  const frame = await readFrame(reader, {
+    expect: [FrameType.DONE, FrameType.ERROR],
+    what: "answer",
+  });
+  if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
+  return decodeDone(frame.payload);
 }
 
 async function writeOffer(

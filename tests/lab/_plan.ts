@@ -22,6 +22,8 @@ export interface LabOptions {
   lossPercent?: number;
   /** Rate limit (tbf) on each public link, in each direction, in Mbit/s. */
   rateMbit?: number;
+  /** With `rateMbit`: how long a packet may wait in the tbf queue before it is dropped (default 100). */
+  queueMs?: number;
   signal?: AbortSignal;
 }
 
@@ -116,6 +118,7 @@ export function validateOptions(options: LabOptions): void {
   checkRange("delayMs", options.delayMs, 0, 10_000);
   checkRange("lossPercent", options.lossPercent, 0, 100);
   checkRange("rateMbit", options.rateMbit, 0.01, 10_000);
+  checkRange("queueMs", options.queueMs, 1, 10_000);
 }
 
 function checkRange(name: string, value: number | undefined, min: number, max: number): void {
@@ -152,7 +155,9 @@ export function planLab(id: string, options: LabOptions): LabPlan {
     return plan;
   };
   const shape = (plan: NamespacePlan, ifname: string) => {
-    if (options.rateMbit !== undefined) plan.tc.push(tbfLine(ifname, options.rateMbit));
+    if (options.rateMbit !== undefined) {
+      plan.tc.push(tbfLine(ifname, options.rateMbit, options.queueMs ?? 100));
+    }
   };
   /** Connects a public link, through a wire namespace running a delay line when delayMs > 0. */
   const publicLink = (inner: Endpoint, outer: Endpoint, wireRole: string) => {
@@ -291,9 +296,9 @@ function baseSysctls(): string[] {
   ];
 }
 
-/** A tbf qdisc for `rateMbit`: ~4 ms of burst and at most 50 ms of queue. */
-export function tbfLine(ifname: string, rateMbit: number): string {
+/** A tbf qdisc for `rateMbit`: ~4 ms of burst and at most `queueMs` of queue. */
+export function tbfLine(ifname: string, rateMbit: number, queueMs: number): string {
   const bytesPerSecond = (rateMbit * 1_000_000) / 8;
   const burst = Math.max(16_000, Math.round(bytesPerSecond * 0.004));
-  return `qdisc replace dev ${ifname} root tbf rate ${rateMbit}mbit burst ${burst} latency 50ms`;
+  return `qdisc replace dev ${ifname} root tbf rate ${rateMbit}mbit burst ${burst} latency ${queueMs}ms`;
 }

@@ -113,7 +113,7 @@ class RunningLab implements Lab {
 
   /** Starts the delay line of one wire namespace and waits until it has opened its sockets. */
   async startDelayLine(line: DelayLinePlan, signal?: AbortSignal): Promise<void> {
-    const python = await findPython();
+    const python = findPython();
     const child = this.spawn(line.ns, [
       python,
       DELAY_LINE,
@@ -204,20 +204,17 @@ async function stopChild({ child, piped }: Tracked): Promise<void> {
   }
 }
 
-let pythonPath: Promise<string> | undefined;
+let pythonPath: string | undefined;
 
 /** The Python 3 interpreter that runs the delay line (`/usr/bin/python3` when present). */
-function findPython(): Promise<string> {
-  pythonPath ??= (async () => {
-    for (const candidate of ["/usr/bin/python3", "/usr/local/bin/python3"]) {
-      try {
-        if (Deno.statSync(candidate).isFile) return candidate;
-      } catch {
-        // not there
-      }
+function findPython(): string {
+  pythonPath ??= ["/usr/bin/python3", "/usr/local/bin/python3"].find((candidate) => {
+    try {
+      return Deno.statSync(candidate).isFile;
+    } catch {
+      return false;
     }
-    return "python3";
-  })();
+  }) ?? "python3";
   return pythonPath;
 }
 

@@ -1,0 +1,50 @@
+/** How two peers try to connect, given what the rendezvous server saw of their NATs. */
+
+export type NatMapping = "endpoint-independent" | "endpoint-dependent" | "none";
+export type RelayMode = "auto" | "never" | "only";
+
+export interface PunchPlan {
+  /** Probe the peer's direct candidates at all (not with `--relay-only`). */
+  direct: boolean;
+  /** Birthday punching: we are the easy side (spray random ports) or the hard side (many sockets). */
+  birthday?: "spray" | "sockets";
+  /** When to fall back to the relay, if at all. */
+  relayAfterMs?: number;
+  /** One line on the NATs, for messages. */
+  note: string;
+}
+
+/** Extra sockets the endpoint-dependent side opens, and random ports the other side probes a second. */
+export const BIRTHDAY_SOCKETS = 256;
+export const BIRTHDAY_PROBES_PER_SECOND = 200;
+
+/**
+ * Plain punching works unless a side is endpoint-dependent ("symmetric"). With
+ * exactly one such side, birthday punching finds a pair of ports; with two,
+ * only the relay connects.
+ */
+export function planPunch(
+  nat: { self: NatMapping; peer: NatMapping },
+  relay: RelayMode,
+): PunchPlan {
+  const note = `NAT mapping: ours ${nat.self}, the peer's ${nat.peer}`;
+  if (relay === "only") return { direct: false, relayAfterMs: 0, note };
+  const selfHard = nat.self === "endpoint-dependent";
+  const peerHard = nat.peer === "endpoint-dependent";
+  const relayAfter = (ms: number) => relay === "never" ? undefined : ms;
+  if (selfHard && peerHard) {
+    return {
+      direct: true,
+      relayAfterMs: relayAfter(0),
+      note:
+        `${note}; both endpoint-dependent ('symmetric'), so no direct path exists across the internet`,
+    };
+  }
+  if (selfHard && nat.peer === "endpoint-independent") {
+    return { direct: true, birthday: "sockets", relayAfterMs: relayAfter(10_000), note };
+  }
+  if (peerHard && nat.self === "endpoint-independent") {
+    return { direct: true, birthday: "spray", relayAfterMs: relayAfter(10_000), note };
+  }
+  return { direct: true, relayAfterMs: relayAfter(5_000), note };
+}
