@@ -9,7 +9,6 @@ import type { ByteReader } from "./_byte_reader.ts";
 import { sameBytes, toHex } from "./_control.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
-import { FileSink } from "./_file_sink.ts";
 
 export interface IncomingFile {
   path: string;
@@ -91,6 +90,15 @@ class SegmentReader {
   }
 }
 
+/**
+ * Writes each chunk as it arrives (QUIC delivers ≤ 64 KiB). Coalescing into
+ * 1 MiB blocks cost more CPU than it saved (see PROTOCOL.md, design notes).
+ */
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
 /** Receives every file; returns each file's SHA-256 hex by path. */
 export async function receiveData(
   files: IncomingFile[],
@@ -119,20 +127,13 @@ export async function receiveData(
         await handle.seek(file.offset, Deno.SeekMode.Start);
       }
       let left = file.size - file.offset;
-      const sink = new FileSink(handle, left);
-      try {
-        while (left > 0) {
-          const chunk = await segments.next(left);
-          file.hash.update(chunk);
-          await sink.write(chunk);
-          left -= chunk.length;
-          options.onBytes(chunk.length, file.path);
-        }
-      } catch (error) {
-        await sink.flush().catch(() => {}); // keep what arrived: the partial resumes later
-        throw error;
+      while (left > 0) {
+        const chunk = await segments.next(left);
+        file.hash.update(chunk);
+        await writeAll(handle, chunk);
+        left -= chunk.length;
+        options.onBytes(chunk.length, file.path);
       }
-      await sink.flush();
       const expected = await segments.readDigest();
       actual = file.hash.digest();
       if (!sameBytes(actual, expected)) {

@@ -1,0 +1,234 @@
+/**
+ * `p2pft` as people install it. `deno task install` puts the command in a temp
+ * root (never the real PATH); the installed command, with only the flags in
+ * scripts/permissions.ts, must print its version and move a folder over
+ * loopback. With P2PFT_BIN=/path/to/binary the same checks run against that
+ * file instead: the release workflow's smoke test of each `deno compile` build.
+ * `deno task compile` must fail in one line, fast, where denort cannot be downloaded.
+ */
+import assert from "node:assert/strict";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import denoJson from "../deno.json" with { type: "json" };
+import { installedCommand } from "../scripts/install.ts";
+import { P2PFT_FLAGS } from "../scripts/permissions.ts";
+import { makeRandomFile, sha256File } from "./files.ts";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const PREBUILT = Deno.env.get("P2PFT_BIN");
+const INSTALL_TEST_TIMEOUT_MS = 90_000;
+const COMPILE_TEST_TIMEOUT_MS = 30_000;
+
+interface Event {
+  type: string;
+  [key: string]: unknown;
+}
+
+interface Run {
+  /** Resolves to the first `--json` event of this type; rejects if the process ends first. */
+  next(type: string, signal: AbortSignal): Promise<Event>;
+  /** Exit code, events, stdout and stderr once the process has ended. */
+  finished(): Promise<{ code: number; events: Event[]; stdout: string; stderr: string }>;
+  kill(): void;
+}
+
+/** Spawns `command args...` and reads stdout as `--json` events. */
+function spawn(
+  command: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string },
+): Run {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const events: Event[] = [];
+  let stdout = "";
+  let ended = false;
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((waiter) => waiter());
+  const reading = (async () => {
+    let pending = "";
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+      stdout += text;
+      pending += text;
+      for (let end; (end = pending.indexOf("\n")) >= 0; pending = pending.slice(end + 1)) {
+        const line = pending.slice(0, end);
+        try {
+          events.push(JSON.parse(line));
+        } catch {
+          events.push({ type: "non-json", line });
+        }
+      }
+      wake();
+    }
+    ended = true;
+    wake();
+  })();
+  const stderr = new Response(child.stderr).text();
+  return {
+    async next(type, signal) {
+      while (true) {
+        const found = events.find((event) => event.type === type);
+        if (found) return found;
+        if (ended) {
+          throw new Error(
+            `${command} ${args[0]} ended without a "${type}" event: ${stdout}${await stderr}`,
+          );
+        }
+        signal.throwIfAborted();
+        await new Promise<void>((resolve, reject) => {
+          const done = () => {
+            waiters.delete(done);
+            signal.removeEventListener("abort", done);
+            if (signal.aborted) reject(signal.reason);
+            else resolve();
+          };
+          waiters.add(done);
+          signal.addEventListener("abort", done);
+        });
+      }
+    },
+    async finished() {
+      const [status] = await Promise.all([child.status, reading]);
+      return { code: status.code, events, stdout, stderr: await stderr };
+    },
+    kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already ended */ }
+    },
+  };
+}
+
+async function runToEnd(command: string, args: string[], env: Record<string, string>) {
+  return await spawn(command, args, { env, cwd: REPO }).finished();
+}
+
+/** The command under test: P2PFT_BIN, or `deno task install --root <temp>`. */
+async function p2pftCommand(root: string): Promise<string> {
+  if (PREBUILT) return PREBUILT;
+  const install = await runToEnd(Deno.execPath(), ["task", "install", "--root", root], {});
+  assert.equal(install.code, 0, `deno task install failed: ${install.stdout}${install.stderr}`);
+  const command = installedCommand(root);
+  assert.match(install.stdout, new RegExp(`Installed p2pft ${denoJson.version}\\b`));
+  const shim = await Deno.readTextFile(command);
+  for (const flag of P2PFT_FLAGS) assert.ok(shim.includes(flag), `shim lacks ${flag}:\n${shim}`);
+  // Nothing broader: no -A, no unscoped env or sys, no subprocesses or FFI.
+  assert.doesNotMatch(shim, /\s(-A|--allow-all|--allow-env|--allow-sys)(\s|$)|--allow-(run|ffi)/);
+  return command;
+}
+
+Deno.test({
+  name: PREBUILT
+    ? `${PREBUILT} prints its version and sends a folder over loopback`
+    : "deno task install makes a p2pft command that prints its version and sends a folder over loopback",
+  async fn() {
+    const signal = AbortSignal.timeout(INSTALL_TEST_TIMEOUT_MS);
+    const dir = await Deno.makeTempDir({ prefix: "p2pft-install-" });
+    const runs: Run[] = [];
+    try {
+      const command = await p2pftCommand(join(dir, "root"));
+      // The installed shim runs `deno` from PATH: use the deno running this test.
+      const env = {
+        PATH: [dirname(Deno.execPath()), dirname(command), Deno.env.get("PATH") ?? ""]
+          .join(delimiter),
+      };
+
+      const version = await runToEnd(command, ["--version"], env);
+      assert.equal(version.code, 0, version.stderr);
+      assert.match(version.stdout, new RegExp(`^p2pft ${denoJson.version}\\b`));
+      assert.equal(version.stderr, "");
+
+      const album = join(dir, "album");
+      await Deno.mkdir(join(album, "notes"), { recursive: true });
+      await makeRandomFile(join(album, "photo.bin"), 1024 * 1024 + 3);
+      await Deno.writeTextFile(join(album, "notes", "read me.txt"), "hello from p2pft\n");
+      const out = join(dir, "received", "new"); // does not exist yet: receive creates it
+
+      const start = (args: string[], extra: Record<string, string> = {}) => {
+        const run = spawn(command, [...args, "--json"], { env: { ...env, ...extra } });
+        runs.push(run);
+        return run;
+      };
+      const server = start(["serve", "--host", "127.0.0.1", "--port", "0"]);
+      const { port } = await server.next("listening", signal);
+      // The sender finds the server through $P2PFT_RENDEZVOUS and a DNS name (--allow-env,
+      // node:dns); the receiver through --rendezvous and an IP address.
+      const sender = start(["send", album], { P2PFT_RENDEZVOUS: `localhost:${port}` });
+      const { code } = await sender.next("code", signal);
+      const receiver = start(
+        ["receive", String(code), "--yes", "--out", out, "--rendezvous", `127.0.0.1:${port}`],
+        { P2PFT_RENDEZVOUS: "" },
+      );
+      const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+      assert.equal(sent.code, 0, `send: ${sent.stdout}${sent.stderr}`);
+      assert.equal(received.code, 0, `receive: ${received.stdout}${received.stderr}`);
+      for (const name of ["photo.bin", join("notes", "read me.txt")]) {
+        assert.equal(
+          await sha256File(join(out, "album", name)),
+          await sha256File(join(album, name)),
+          `${name} differs`,
+        );
+      }
+      assert.ok(received.events.some((event) => event.type === "done"), received.stdout);
+    } finally {
+      for (const run of runs) run.kill();
+      await Promise.all(runs.map((run) => run.finished()));
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "deno task compile fails in one line, within seconds, when denort cannot be downloaded",
+  ignore: PREBUILT !== undefined,
+  async fn() {
+    // Offline on purpose, whatever this machine can reach: every download goes
+    // through a proxy on a closed loopback port, and an empty DENO_DIR has no
+    // cached denort. No packet leaves 127.0.0.1.
+    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const proxy = `http://127.0.0.1:${closed.addr.port}`;
+    closed.close();
+    const denoDir = await Deno.makeTempDir({ prefix: "p2pft-deno-dir-" });
+    const outDir = await Deno.makeTempDir({ prefix: "p2pft-dist-" });
+    try {
+      const started = performance.now();
+      const run = spawn(Deno.execPath(), ["task", "compile", "--out-dir", outDir], {
+        cwd: REPO,
+        env: {
+          DENO_DIR: denoDir,
+          HTTPS_PROXY: proxy,
+          HTTP_PROXY: proxy,
+          https_proxy: proxy,
+          http_proxy: proxy,
+          NO_PROXY: "",
+          no_proxy: "",
+          DENORT_BIN: "",
+        },
+      });
+      const timer = setTimeout(() => run.kill(), COMPILE_TEST_TIMEOUT_MS);
+      const result = await run.finished().finally(() => clearTimeout(timer));
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds < COMPILE_TEST_TIMEOUT_MS / 1000, `took ${seconds.toFixed(1)} s`);
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stdout, "");
+      // `deno task` itself echoes "Task compile ..." first; the script's own output is one line.
+      const lines = result.stderr.split("\n").filter((line) => line !== "")
+        .filter((line) => !line.startsWith("Task compile "));
+      assert.equal(lines.length, 1, `expected one line, got:\n${result.stderr}`);
+      assert.match(
+        lines[0],
+        /^error: deno compile needs to download denort for x86_64-unknown-linux-gnu from dl\.deno\.land, which this machine cannot reach \(.+\); build releases on a machine with internet access \(see README "Install"\)$/,
+      );
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(outDir)), []);
+    } finally {
+      await Deno.remove(denoDir, { recursive: true });
+      await Deno.remove(outDir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,298 @@
+/**
+ * The scenario table of the NAT lab: the real CLI (rendezvous server, sender,
+ * receiver) in network namespaces behind emulated home routers. Every run
+ * checks the received bytes' SHA-256 and the `connected` event's path.
+ */
+import assert from "node:assert/strict";
+import { type CliRun, spawnCli } from "./cli_process.ts";
+import { makeRandomFile, sha256File } from "./files.ts";
+import { createLab, type Lab, labAvailable, type LabOptions } from "./lab/mod.ts";
+
+const available = await labAvailable();
+const skipNote = available.ok ? "" : ` (skipped: ${available.reason})`;
+const RENDEZVOUS_PORT = 9000;
+
+interface Scenario {
+  lab: Omit<LabOptions, "signal">;
+  /** Which lab hosts send and receive (default hostA → hostB). */
+  sender?: "hostA" | "hostB" | "hostA2";
+  receiver?: "hostA" | "hostB" | "hostA2";
+  size?: number;
+  /** Start the receiver this long after the sender printed its code. */
+  receiverDelayMs?: number;
+  senderArgs?: string[];
+  receiverArgs?: string[];
+  serveArgs?: string[];
+}
+
+interface Outcome {
+  sender: Awaited<ReturnType<CliRun["finished"]>>;
+  receiver: Awaited<ReturnType<CliRun["finished"]>>;
+  expected: string;
+  received?: string;
+  lab: Lab;
+}
+
+function labTest(name: string, timeoutMs: number, fn: () => Promise<void>) {
+  Deno.test({
+    name: `${name}${skipNote}`,
+    ignore: !available.ok,
+    sanitizeResources: false, // child process pipes of killed processes close asynchronously
+    async fn() {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          fn(),
+          new Promise((_, reject) =>
+            timer = setTimeout(
+              () => reject(new Error(`timed out after ${timeoutMs} ms`)),
+              timeoutMs,
+            )
+          ),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+}
+
+/** Runs one transfer through the lab and returns both sides' results; the lab is gone afterwards. */
+async function runScenario(
+  scenario: Scenario,
+  check: (outcome: Outcome) => void | Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "p2pft-nat-" });
+  const runs: CliRun[] = [];
+  try {
+    await using lab = await createLab({ ...scenario.lab, signal: AbortSignal.timeout(60_000) });
+    const inNs = (ns: string) => ["ip", "netns", "exec", ns];
+    const spawn = (ns: string, args: string[]) => {
+      const run = spawnCli(args, { wrapper: inNs(ns), cwd: dir });
+      runs.push(run);
+      return run;
+    };
+    const server = spawn(lab.rendezvous.ns, [
+      "serve",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      String(RENDEZVOUS_PORT),
+      "--json",
+      ...(scenario.serveArgs ?? []),
+    ]);
+    await server.next("listening");
+    const rendezvous = ["--rendezvous", `${lab.rendezvous.ip}:${RENDEZVOUS_PORT}`, "--json"];
+    const source = `${dir}/payload.bin`;
+    await makeRandomFile(source, scenario.size ?? 2 * 1024 * 1024);
+    const expected = await sha256File(source);
+    await Deno.mkdir(`${dir}/in`);
+    const sender = spawn(lab[scenario.sender ?? "hostA"].ns, [
+      "send",
+      source,
+      ...rendezvous,
+      ...(scenario.senderArgs ?? []),
+    ]);
+    const { code } = await sender.next("code");
+    if (scenario.receiverDelayMs) {
+      await new Promise((resolve) => setTimeout(resolve, scenario.receiverDelayMs));
+    }
+    const receiver = spawn(lab[scenario.receiver ?? "hostB"].ns, [
+      "receive",
+      String(code),
+      "--out",
+      `${dir}/in`,
+      "--yes",
+      ...rendezvous,
+      ...(scenario.receiverArgs ?? []),
+    ]);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    const hasFile = await Deno.stat(`${dir}/in/payload.bin`).then(() => true, () => false);
+    await check({
+      sender: sent,
+      receiver: received,
+      expected,
+      received: hasFile ? await sha256File(`${dir}/in/payload.bin`) : undefined,
+      lab,
+    });
+  } finally {
+    for (const run of runs) run.kill("SIGKILL");
+    await Promise.all(runs.map((run) => run.finished()));
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function event(run: Outcome["sender"], type: string) {
+  return run.events.find((e) => e.type === type);
+}
+
+/** Both sides exit 0, the bytes match, and both report `path`. */
+function assertDelivered(outcome: Outcome, path: string): void {
+  assert.equal(outcome.sender.code, 0, `sender: ${outcome.sender.stderr}`);
+  assert.equal(outcome.receiver.code, 0, `receiver: ${outcome.receiver.stderr}`);
+  assert.equal(outcome.received, outcome.expected);
+  for (const run of [outcome.sender, outcome.receiver]) {
+    assert.equal(event(run, "connected")?.path, path, JSON.stringify(event(run, "connected")));
+    assert.equal(event(run, "done")?.sha256, outcome.expected);
+  }
+}
+
+labTest(
+  "lab: both peers on public addresses connect directly",
+  90_000,
+  () =>
+    runScenario({ lab: { natA: "none", natB: "none" } }, (outcome) => {
+      assertDelivered(outcome, "direct");
+      assert.match(
+        String(event(outcome.receiver, "connected")?.remote),
+        new RegExp(`^${outcome.lab.hostA.ip}:`),
+      );
+    }),
+);
+
+labTest(
+  "lab: two endpoint-independent NATs on the same private range punch a direct path",
+  90_000,
+  () =>
+    runScenario(
+      { lab: { natA: "endpoint-independent", natB: "endpoint-independent" } },
+      (outcome) => {
+        assertDelivered(outcome, "direct");
+        assert.match(
+          String(event(outcome.receiver, "connected")?.remote),
+          new RegExp(`^${outcome.lab.routerA.publicIp}:`),
+        );
+      },
+    ),
+);
+
+labTest(
+  "lab: two hosts on one LAN without hairpinning use the LAN",
+  90_000,
+  () =>
+    runScenario({
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
+      receiver: "hostA2",
+    }, (outcome) => {
+      assertDelivered(outcome, "lan");
+      assert.match(
+        String(event(outcome.receiver, "connected")?.remote),
+        new RegExp(`^${outcome.lab.hostA.ip}:`),
+      );
+    }),
+);
+
+labTest(
+  "lab: two hosts on one LAN with hairpinning still prefer the LAN",
+  90_000,
+  () =>
+    runScenario(
+      {
+        lab: { natA: "endpoint-independent", natB: "endpoint-independent", hairpin: true },
+        receiver: "hostA2",
+      },
+      (outcome) => assertDelivered(outcome, "lan"),
+    ),
+);
+
+labTest(
+  "lab: peers with the same private IP in two homes connect directly, never to themselves",
+  90_000,
+  () =>
+    runScenario(
+      { lab: { natA: "endpoint-independent", natB: "endpoint-independent", samePrivateIp: true } },
+      (outcome) => {
+        assert.equal(outcome.lab.hostA.ip, outcome.lab.hostB.ip);
+        assertDelivered(outcome, "direct");
+        assert.match(
+          String(event(outcome.receiver, "connected")?.remote),
+          new RegExp(`^${outcome.lab.routerA.publicIp}:`),
+        );
+      },
+    ),
+);
+
+labTest(
+  "lab: NATs with 50 ms delay each way and 1% loss still deliver a verified file",
+  120_000,
+  () =>
+    runScenario(
+      {
+        lab: {
+          natA: "endpoint-independent",
+          natB: "endpoint-independent",
+          delayMs: 25,
+          lossPercent: 0.5,
+        },
+        size: 4 * 1024 * 1024,
+      },
+      (outcome) => {
+        assertDelivered(outcome, "direct");
+        const rtt = Number(event(outcome.receiver, "connected")?.rttMs);
+        assert.ok(rtt >= 90, `RTT ${rtt} ms, expected about 100`);
+      },
+    ),
+);
+
+labTest(
+  "lab: a receiver that starts 5 s after the sender still connects",
+  90_000,
+  () =>
+    runScenario(
+      {
+        lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
+        receiverDelayMs: 5_000,
+      },
+      (outcome) => assertDelivered(outcome, "direct"),
+    ),
+);
+
+labTest(
+  "lab: one symmetric NAT is punched directly by birthday probing",
+  120_000,
+  () =>
+    runScenario({ lab: { natA: "endpoint-independent", natB: "symmetric" } }, (outcome) => {
+      assertDelivered(outcome, "direct");
+      for (const run of [outcome.sender, outcome.receiver]) {
+        assert.ok(event(run, "nat"), "no nat event");
+      }
+      assert.equal(event(outcome.sender, "nat")?.mapping, "endpoint-independent");
+      assert.equal(event(outcome.receiver, "nat")?.mapping, "endpoint-dependent");
+    }),
+);
+
+labTest(
+  "lab: two symmetric NATs fall back to the relay, which says why",
+  120_000,
+  () =>
+    runScenario({ lab: { natA: "symmetric", natB: "symmetric" } }, (outcome) => {
+      assertDelivered(outcome, "relay");
+      assert.match(String(event(outcome.receiver, "connected")?.reason), /relay/);
+    }),
+);
+
+labTest(
+  "lab: two symmetric NATs without a relay fail with a clear error naming the NAT kinds",
+  120_000,
+  () =>
+    runScenario(
+      { lab: { natA: "symmetric", natB: "symmetric" }, serveArgs: ["--no-relay"] },
+      (outcome) => {
+        for (const run of [outcome.sender, outcome.receiver]) {
+          assert.equal(run.code, 1, run.stderr);
+          assert.match(run.stderr, /^error: No path to the peer .*endpoint-dependent/m);
+        }
+        assert.equal(outcome.received, undefined);
+      },
+    ),
+);
+
+labTest("lab: --relay-only relays even when a direct path exists", 120_000, () =>
+  runScenario(
+    {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
+      receiverArgs: ["--relay-only"],
+      senderArgs: ["--relay-only"],
+    },
+    (outcome) => assertDelivered(outcome, "relay"),
+  ));
