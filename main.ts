@@ -10,7 +10,7 @@ import {
   PROTOCOL_VERSION as RENDEZVOUS_VERSION,
 } from "./rendezvous/mod.ts";
 import { PAKE_VERSION } from "./pake/mod.ts";
-import { PROBE_VERSION } from "./peer/mod.ts";
+import { PROBE_VERSION, type RelayMode } from "./peer/mod.ts";
 import { PROTOCOL_VERSION as TRANSFER_VERSION } from "./transfer/mod.ts";
 import { Output } from "./cli/output.ts";
 import { receiveCommand } from "./cli/receive_command.ts";
@@ -35,6 +35,9 @@ const OPTIONS = {
   host: { type: "string" },
   port: { type: "string" },
   json: { type: "boolean" },
+  qr: { type: "boolean" },
+  "no-relay": { type: "boolean" },
+  "relay-only": { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -98,6 +101,7 @@ function dispatch(
       return serveCommand({
         host: values.host ?? "0.0.0.0",
         port: integerFlag("--port", values.port, DEFAULT_SERVE_PORT, 0, 65535),
+        relay: !values["no-relay"],
         output,
         signal,
       });
@@ -106,6 +110,8 @@ function dispatch(
       return sendCommand(args, {
         code: values.code,
         rendezvous: values.rendezvous,
+        relay: relayMode(values),
+        qr: values.qr ?? false,
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,
@@ -122,12 +128,20 @@ function dispatch(
         out: values.out ?? ".",
         yes: values.yes ?? false,
         rendezvous: values.rendezvous,
+        relay: relayMode(values),
         output,
         signal,
       });
     default:
       throw new UsageError(`Unknown command "${command}" (try: send, receive, serve, help)`);
   }
+}
+
+function relayMode(values: { "no-relay"?: boolean; "relay-only"?: boolean }): RelayMode {
+  if (values["no-relay"] && values["relay-only"]) {
+    throw new UsageError("--no-relay and --relay-only contradict each other");
+  }
+  return values["relay-only"] ? "only" : values["no-relay"] ? "never" : "auto";
 }
 
 function expectArgs(command: string, args: string[], min: number, max: number): void {

@@ -3,7 +3,8 @@ import { describeOffer, formatBytes, formatDuration, formatRate } from "./format
 /** Every event the CLI reports; with --json each is one line of stdout. */
 export type CliEvent =
   | { type: "listening"; host: string; port: number }
-  | { type: "code"; code: string }
+  | { type: "code"; code: string; qr?: string }
+  | { type: "nat"; mapping: "endpoint-independent" | "endpoint-dependent" | "none" }
   | { type: "paired"; nameplate: string; peer: string }
   | {
     type: "connected";
@@ -66,7 +67,10 @@ export class Output {
       case "listening":
         return `Rendezvous server listening on ${event.host}:${event.port} (UDP)`;
       case "code":
-        return `Code is: ${event.code}\nOn the other computer run:\n  p2pft receive ${event.code}`;
+        return `${event.qr ? `${event.qr}\n` : ""}Code is: ${event.code}\n` +
+          `On the other computer run:\n  p2pft receive ${event.code}`;
+      case "nat":
+        return undefined;
       case "paired":
         return `Paired on nameplate ${event.nameplate}; the peer is at ${event.peer}. Looking for a path...`;
       case "connected":

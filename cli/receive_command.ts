@@ -1,4 +1,4 @@
-import { connectPeer, formatAddr, parseCode } from "../peer/mod.ts";
+import { connectPeer, formatAddr, parseCode, type RelayMode } from "../peer/mod.ts";
 import { type Offer, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer } from "./format.ts";
 import type { Output } from "./output.ts";
@@ -8,6 +8,7 @@ export interface ReceiveCommandOptions {
   out: string;
   yes: boolean;
   rendezvous?: string;
+  relay: RelayMode;
   output: Output;
   signal: AbortSignal;
 }
@@ -30,6 +31,8 @@ export async function receiveCommand(
     role: "receiver",
     rendezvous,
     code,
+    relay: options.relay,
+    onNat: (mapping) => output.emit({ type: "nat", mapping }),
     onPaired: (pairing) =>
       output.emit({
         type: "paired",

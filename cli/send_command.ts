@@ -1,5 +1,13 @@
 import { TimeoutError } from "../errors.ts";
-import { connectPeer, formatAddr, formatCode, generateWords, parseCode } from "../peer/mod.ts";
+import {
+  connectPeer,
+  formatAddr,
+  formatCode,
+  generateWords,
+  parseCode,
+  type RelayMode,
+} from "../peer/mod.ts";
+import { renderQr } from "./qr.ts";
 import { scanPaths, sendFiles } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
@@ -7,6 +15,9 @@ import { rendezvousAddress } from "./rendezvous_address.ts";
 export interface SendCommandOptions {
   code?: string;
   rendezvous?: string;
+  relay: RelayMode;
+  /** Also draw the code as a QR code. */
+  qr: boolean;
   /** Seconds to wait for a receiver. */
   timeoutSeconds: number;
   output: Output;
@@ -34,10 +45,12 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const session = await connectPeer({
     role: "sender",
     rendezvous,
+    relay: options.relay,
+    onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: chosen ?? { words: generateWords() },
     onCode: (full) => {
       code = formatCode(full);
-      output.emit({ type: "code", code });
+      output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (pairing) =>
       output.emit({

@@ -4,9 +4,10 @@ export const MAIN_HELP =
   `p2pft: send files directly between two computers, through NATs, end to end encrypted.
 
 Usage:
-  p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--json]
-  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--json]
-  p2pft serve [--host ADDR] [--port N] [--json]
+  p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
+                        [--no-relay | --relay-only] [--json]
+  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
+  p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
   p2pft help <command>
   p2pft --version
 
@@ -24,6 +25,9 @@ Options:
   --code CODE             use this code instead of a random one (a number and at least 2 words)
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
   --timeout SECONDS       how long to wait for the receiver (default 600)
+  --qr                    also show the code as a QR code
+  --no-relay              never relay through the rendezvous server (fail instead)
+  --relay-only            always relay (still end-to-end encrypted)
   --json                  one JSON event per line on stdout`,
   receive: `p2pft receive <code> [options]
 
@@ -34,6 +38,8 @@ Options:
   --out DIR               folder to write into (default: the current folder)
   --yes                   accept without asking (needed when stdin is not a terminal)
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --no-relay              never relay through the rendezvous server (fail instead)
+  --relay-only            always relay (still end-to-end encrypted)
   --json                  one JSON event per line on stdout`,
   serve: `p2pft serve [options]
 
@@ -43,5 +49,6 @@ or any file data.
 Options:
   --host ADDR   address to bind (default 0.0.0.0)
   --port N      UDP port (default 9000; 0 picks a free port and reports it)
+  --no-relay    do not relay for peers that find no direct path
   --json        one JSON event per line on stdout`,
 };

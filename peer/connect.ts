@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
-import { P2pftError, ProtocolError } from "../errors.ts";
-import { isRendezvousDatagram, type Pairing, register } from "../rendezvous/mod.ts";
+import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
+import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
 import { certificateFingerprint, certificatePem, createPeerCertificate } from "./certificate.ts";
@@ -9,6 +9,13 @@ import { DatagramMux } from "./datagram_mux.ts";
 import { isProbeDatagram } from "./probe.ts";
 import { type Candidate, punch, type PunchOutcome } from "./punch.ts";
 import { acceptPeer, dialPeer, type QuicLink } from "./quic.ts";
+import {
+  BIRTHDAY_PROBES_PER_SECOND,
+  BIRTHDAY_SOCKETS,
+  type NatMapping,
+  planPunch,
+  type RelayMode,
+} from "./strategy.ts";
 
 /** A bidirectional byte stream (a QUIC stream). */
 export interface ByteStream {
@@ -37,6 +44,10 @@ export interface ConnectOptions {
   onCode?: (code: TransferCode) => void;
   /** Called when the rendezvous server paired us with the peer. */
   onPaired?: (pairing: Pairing) => void;
+  /** Called once our NAT's mapping behaviour is known. */
+  onNat?: (mapping: NatMapping) => void;
+  /** Whether to fall back to (or only use) the server's relay; default "auto". */
+  relay?: RelayMode;
   punchTimeoutMs?: number;
   serverTimeoutMs?: number;
   signal?: AbortSignal;
@@ -55,21 +66,30 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
   let pairing: Pairing;
   let punched: PunchOutcome;
   try {
-    pairing = await register(mux.channel(isRendezvousDatagram), {
+    const rendezvousChannel = mux.channel(isRendezvousDatagram);
+    pairing = await register(rendezvousChannel, {
       server,
       role: options.role === "sender" ? "send" : "receive",
       nameplate: options.code.nameplate,
       candidates: localCandidates(port),
       fingerprint: certificate?.fingerprint,
       onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
+      onNat: options.onNat,
       serverTimeoutMs: options.serverTimeoutMs,
       signal: options.signal,
     });
     options.onPaired?.(pairing);
-    const candidates: Candidate[] = [
-      { addr: pairing.peer.observed, source: "server" },
-      ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
-    ];
+    const plan = planPunch(pairing.nat, options.relay ?? "auto");
+    const relayAddr = pairing.relay;
+    if (plan.direct === false && !relayAddr) {
+      throw new NoPathError("--relay-only was given, but the rendezvous server offers no relay");
+    }
+    const candidates: Candidate[] = plan.direct
+      ? [
+        { addr: pairing.peer.observed, source: "server" },
+        ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
+      ]
+      : [];
     punched = await punch(mux.channel(isProbeDatagram), {
       role: options.role,
       token: pairing.token,
@@ -78,6 +98,30 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       candidates,
       certificate: certificate?.der,
       timeoutMs: options.punchTimeoutMs,
+      spray: plan.birthday === "spray"
+        ? { hostname: pairing.peer.observed.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
+        : undefined,
+      extraSockets: plan.birthday === "sockets"
+        ? { count: BIRTHDAY_SOCKETS, target: pairing.peer.observed }
+        : undefined,
+      relay: relayAddr && plan.relayAfterMs !== undefined
+        ? {
+          addr: relayAddr,
+          afterMs: plan.relayAfterMs,
+          open: (signal) =>
+            relayHello(rendezvousChannel, {
+              relay: relayAddr,
+              token: pairing.token,
+              selfId: pairing.selfId,
+              signal,
+            }),
+        }
+        : undefined,
+      natNote: plan.note +
+        (relayAddr ? "" : "; the rendezvous server offers no relay") +
+        (plan.relayAfterMs === undefined && relayAddr
+          ? "; the relay was refused (--no-relay)"
+          : ""),
       observedSelf: pairing.observed,
       localPort: port,
       signal: options.signal,

@@ -9,3 +9,4 @@ export {
 } from "./code.ts";
 export { formatAddr } from "./addresses.ts";
 export { PROBE_VERSION } from "./probe.ts";
+export { type NatMapping, planPunch, type RelayMode } from "./strategy.ts";

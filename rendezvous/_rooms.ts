@@ -4,12 +4,14 @@
  *
  *   (none) --sender registers--> waiting --receiver registers--> paired
  *   waiting --sender silent idleTimeoutMs / older than maxWaitMs / leave--> (none)
- *   paired --pairedLingerMs after pairing--> (none)
+ *   paired --pairedLingerMs after pairing, and no live relay session--> (none)
  */
+import { hex } from "./_bytes.ts";
 import { NameplatePool } from "./_nameplate_pool.ts";
 import {
   ErrorCode,
   MAX_NAMEPLATE,
+  type NatMapping,
   type PeerInfo,
   type RegisterMessage,
   TOKEN_SIZE,
@@ -41,6 +43,10 @@ export interface RoomTableOptions extends Partial<RoomLimits> {
   now: () => number;
   /** Fills a buffer with random bytes (defaults to `crypto.getRandomValues`). */
   random?: (bytes: Uint8Array) => Uint8Array;
+  /** Whether a paired room (by token, hex) is still in use (a live relay session): it then outlives `pairedLingerMs`. */
+  isHeld?: (tokenKey: string) => boolean;
+  /** Called when a paired room (by token, hex) is freed. */
+  onFree?: (tokenKey: string) => void;
 }
 
 /** The server's answer to one registration (the server adds the client id). */
@@ -61,6 +67,7 @@ interface PeerRecord {
   observed: Deno.NetAddr;
   candidates: Deno.NetAddr[];
   fingerprint?: Uint8Array;
+  nat?: NatMapping;
   lastSeen: number;
 }
 
@@ -71,6 +78,8 @@ interface Room {
   sender: PeerRecord;
   receiver?: PeerRecord;
   token?: Uint8Array;
+  /** The token in hex, the key of `#byToken`. */
+  tokenKey?: string;
   pairedAt?: number;
 }
 
@@ -84,6 +93,9 @@ export class RoomTable {
   /** Sender client id (hex) → nameplate, so allocation retransmits are idempotent. */
   readonly #senders = new Map<string, number>();
   readonly #perSource = new Map<string, number>();
+  readonly #byToken = new Map<string, Room>();
+  readonly #isHeld: (tokenKey: string) => boolean;
+  readonly #onFree?: (tokenKey: string) => void;
   readonly #pool: NameplatePool;
   #lastSweep = -Infinity;
   #pairings = 0;
@@ -100,6 +112,8 @@ export class RoomTable {
     }
     this.#now = options.now;
     this.#random = options.random ?? ((bytes) => crypto.getRandomValues(bytes));
+    this.#isHeld = options.isHeld ?? (() => false);
+    this.#onFree = options.onFree;
     this.#pool = new NameplatePool(MAX_NAMEPLATE, (n) => this.#rooms.has(n));
   }
 
@@ -181,7 +195,9 @@ export class RoomTable {
     }
     room.receiver = peerRecord(message, key, observed, now);
     room.token = this.#random(new Uint8Array(TOKEN_SIZE));
+    room.tokenKey = hex(room.token);
     room.pairedAt = now;
+    this.#byToken.set(room.tokenKey, room);
     this.#pairings++;
     return answer(room, "receive");
   }
@@ -194,6 +210,17 @@ export class RoomTable {
     }
     this.#free(room);
     return true;
+  }
+
+  /**
+   * The client ids of the live paired room whose token is `tokenKey` (hex):
+   * sender first, then receiver.
+   */
+  pairedPeers(tokenKey: string): [Uint8Array, Uint8Array] | undefined {
+    const found = this.#byToken.get(tokenKey);
+    const room = found && this.#live(found.nameplate);
+    if (room !== found || room?.receiver === undefined) return undefined;
+    return [room.sender.id, room.receiver.id];
   }
 
   /** Frees expired rooms; unless `force`, at most once per second. */
@@ -217,7 +244,9 @@ export class RoomTable {
   }
 
   #expired(room: Room, now: number): boolean {
-    if (room.pairedAt !== undefined) return now - room.pairedAt >= this.limits.pairedLingerMs;
+    if (room.pairedAt !== undefined) {
+      return now - room.pairedAt >= this.limits.pairedLingerMs && !this.#isHeld(room.tokenKey!);
+    }
     return now - room.sender.lastSeen >= this.limits.idleTimeoutMs ||
       now - room.createdAt >= this.limits.maxWaitMs;
   }
@@ -231,6 +260,10 @@ export class RoomTable {
     if (count > 0) this.#perSource.set(room.source, count);
     else this.#perSource.delete(room.source);
     this.#pool.release(room.nameplate);
+    if (room.tokenKey !== undefined) {
+      this.#byToken.delete(room.tokenKey);
+      this.#onFree?.(room.tokenKey);
+    }
   }
 }
 
@@ -248,6 +281,7 @@ function peerRecord(
     lastSeen: now,
   };
   if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
+  if (message.nat !== undefined) record.nat = message.nat;
   return record;
 }
 
@@ -260,11 +294,6 @@ function answer(room: Room, role: "send" | "receive"): RoomAnswer {
   const other = role === "send" ? room.receiver : room.sender;
   const peer: PeerInfo = { id: other.id, observed: other.observed, candidates: other.candidates };
   if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
+  if (other.nat !== undefined) peer.nat = other.nat;
   return { kind: "paired", nameplate, token: room.token, observed: self.observed, peer };
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
 }

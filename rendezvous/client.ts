@@ -1,18 +1,21 @@
 /**
- * The rendezvous client: registers with the server over a shared UDP socket,
- * retransmits with backoff, polls while the peer is missing, and resolves
- * with both peers' addresses and the shared punch token.
+ * The rendezvous client: observes its NAT mapping through the server's two
+ * ports, registers over a shared UDP socket, retransmits with backoff, polls
+ * while the peer is missing, and resolves with both peers' addresses, NAT
+ * mappings and the shared punch token.
  */
-import { ProtocolError, RendezvousError, TimeoutError } from "../errors.ts";
+import { RendezvousError, TimeoutError } from "../errors.ts";
+import { describeError } from "./_describe_error.ts";
+import { observeNat } from "./_observe.ts";
+import { backoff, checkServer, nextReply, seconds } from "./_request.ts";
 import {
   CLIENT_ID_SIZE,
-  decodeMessage,
   encodeMessage,
-  ErrorCode,
   FINGERPRINT_SIZE,
   isEncodableAddr,
   MAX_CANDIDATES,
   MAX_REPLY_SIZE,
+  type NatMapping,
   type PairedMessage,
   parseNameplate,
   type Role,
@@ -36,6 +39,8 @@ export interface RegisterOptions {
   fingerprint?: Uint8Array;
   /** Called once when the server confirms our room. */
   onNameplate?: (nameplate: string) => void;
+  /** Called once with our NAT mapping, after observing it and before registering. */
+  onNat?: (mapping: NatMapping) => void;
   /** Give up when the server has not answered for this long (default 10 s). */
   serverTimeoutMs?: number;
   /** Bounds the whole wait, including for the peer; rejects with its reason. */
@@ -54,15 +59,24 @@ export interface Pairing {
     candidates: Deno.NetAddr[];
     fingerprint?: Uint8Array;
   };
+  /**
+   * NAT mappings: ours as observed, the peer's as it reported it
+   * (`endpoint-independent` when a peer reported none).
+   */
+  nat: { self: NatMapping; peer: NatMapping };
+  /**
+   * The server's relay: the server's address as we addressed it, with the
+   * relay port. Absent when the server does not relay.
+   */
+  relay?: Deno.NetAddr;
 }
 
-/** Poll interval while the server answers; doubles per unanswered request. */
-const POLL_INTERVAL_MS = 300;
-const MAX_RETRANSMIT_MS = 2000;
 const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
 
 /**
- * Registers with the rendezvous server and waits until the peer is paired.
+ * Observes our NAT mapping (an `observe` to the server's main port, then one
+ * to its alt port), registers with the rendezvous server, and waits until
+ * the peer is paired. While the server answers `waiting`, polls every 300 ms.
  * @throws {TypeError|RangeError} for bad options.
  * @throws {RendezvousError} when the server refuses (unknown nameplate, in use, full, ...).
  * @throws {TimeoutError} when the server does not answer for `serverTimeoutMs`.
@@ -75,6 +89,14 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   const serverText = `${server.hostname}:${server.port}`;
   const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
   const clientId = crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
+  const nat = await observeNat(port, {
+    server,
+    clientId,
+    candidates: options.candidates,
+    serverTimeoutMs,
+    signal,
+  });
+  options.onNat?.(nat.mapping);
   let nameplate = options.nameplate;
   let confirmed = false;
   let unanswered = 0;
@@ -89,31 +111,23 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
         candidates: options.candidates,
         fingerprint: options.fingerprint,
         poll: confirmed,
+        nat: nat.mapping,
       }, { padTo: MAX_REPLY_SIZE });
       await port.send(request, server);
-      const interval = Math.min(POLL_INTERVAL_MS * 2 ** Math.min(unanswered, 8), MAX_RETRANSMIT_MS);
-      const deadline = Math.min(performance.now() + interval, lastAnswer + serverTimeoutMs);
+      const deadline = Math.min(
+        performance.now() + backoff(unanswered),
+        lastAnswer + serverTimeoutMs,
+      );
       let answered = false;
       for (;;) {
-        const left = deadline - performance.now();
-        if (left <= 0) break;
-        const datagram = await receiveWithin(port, left, signal);
-        if (datagram === undefined) break;
-        if (!fromServer(datagram.from, server)) continue;
-        let message;
-        try {
-          message = decodeMessage(datagram.data, { from: datagram.from });
-        } catch (error) {
-          if (error instanceof ProtocolError) continue; // junk: keep waiting for the real answer
-          throw error;
-        }
-        if (message.type === "register" || message.type === "leave") continue;
-        if (!equalBytes(message.clientId, clientId)) continue; // a stale or forged reply
+        const message = await nextReply(port, server, clientId, deadline, signal);
+        if (message === undefined) break;
         if (message.type === "error") {
           throw new RendezvousError(
             describeError(message.code, message.nameplate ?? nameplate, serverText),
           );
         }
+        if (message.type !== "waiting" && message.type !== "paired") continue;
         if (nameplate !== undefined && message.nameplate !== nameplate) continue;
         answered = true;
         lastAnswer = performance.now();
@@ -122,7 +136,12 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
           nameplate = message.nameplate;
           options.onNameplate?.(nameplate);
         }
-        if (message.type === "paired") return toPairing(message);
+        if (message.type === "paired") {
+          const relay: Deno.NetAddr | undefined = nat.relayPort === undefined
+            ? undefined
+            : { transport: "udp", hostname: server.hostname, port: nat.relayPort };
+          return toPairing(message, nat.mapping, relay);
+        }
       }
       unanswered = answered ? 0 : unanswered + 1;
       if (performance.now() - lastAnswer >= serverTimeoutMs) {
@@ -141,67 +160,27 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   }
 }
 
-/** Receives one datagram, or undefined after `ms`; rejects with `signal.reason` on abort. */
-async function receiveWithin(
-  port: DatagramPort,
-  ms: number,
-  signal: AbortSignal | undefined,
-): Promise<{ data: Uint8Array; from: Deno.NetAddr } | undefined> {
-  const timer = new AbortController();
-  const id = setTimeout(() => timer.abort(), ms);
-  try {
-    return await port.receive(signal ? AbortSignal.any([signal, timer.signal]) : timer.signal);
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    if (timer.signal.aborted) return undefined;
-    throw error;
-  } finally {
-    clearTimeout(id);
-  }
-}
-
-function fromServer(from: Deno.NetAddr, server: Deno.NetAddr): boolean {
-  if (from.port !== server.port) return false;
-  // A server given by name cannot be matched by address: rely on port and client id.
-  return !isEncodableAddr(server) || from.hostname === server.hostname;
-}
-
-function toPairing(message: PairedMessage): Pairing {
+function toPairing(
+  message: PairedMessage,
+  self: NatMapping,
+  relay: Deno.NetAddr | undefined,
+): Pairing {
   const peer: Pairing["peer"] = {
     id: message.peer.id,
     observed: message.peer.observed,
     candidates: message.peer.candidates,
   };
   if (message.peer.fingerprint !== undefined) peer.fingerprint = message.peer.fingerprint;
-  return {
+  const pairing: Pairing = {
     nameplate: message.nameplate,
     selfId: message.clientId,
     token: message.token,
     observed: message.observed,
     peer,
+    nat: { self, peer: message.peer.nat ?? "endpoint-independent" },
   };
-}
-
-function describeError(code: number, nameplate: string | undefined, server: string): string {
-  const plate = nameplate ?? "?";
-  switch (code) {
-    case ErrorCode.noSender:
-      return `No sender is waiting on nameplate ${plate} (check the code, or ask the sender for a new one)`;
-    case ErrorCode.nameplateInUse:
-      return `Cannot register as sender: nameplate ${plate} is in use (choose another code)`;
-    case ErrorCode.roomFull:
-      return `Nameplate ${plate} already has a sender and a receiver (a code works once; ask the sender for a new one)`;
-    case ErrorCode.serverFull:
-      return `Rendezvous server ${server} is full (no free room or nameplate); try again later`;
-    case ErrorCode.tooManyRooms:
-      return `Rendezvous server ${server} refused: too many open rooms from your address; try again later`;
-    case ErrorCode.expired:
-      return `The room on nameplate ${plate} expired on rendezvous server ${server} (waited too long, or the server restarted); start again for a new code`;
-    case ErrorCode.clientConflict:
-      return `Rendezvous server ${server} refused: this client is already registered elsewhere (nameplate ${plate})`;
-    default:
-      return `Rendezvous server ${server} refused the registration (error code ${code})`;
-  }
+  if (relay !== undefined) pairing.relay = relay;
+  return pairing;
 }
 
 function validate(options: RegisterOptions): void {
@@ -213,15 +192,7 @@ function validate(options: RegisterOptions): void {
       `Invalid role ${JSON.stringify(options.role)}: expected "send" or "receive"`,
     );
   }
-  const server = options.server;
-  if (
-    typeof server?.hostname !== "string" || server.hostname === "" ||
-    !Number.isInteger(server.port) || server.port < 1 || server.port > 65535
-  ) {
-    throw new TypeError(
-      `Invalid server address ${JSON.stringify(server)}: expected { hostname, port }`,
-    );
-  }
+  checkServer(options.server, "server");
   if (options.nameplate !== undefined) parseNameplate(options.nameplate);
   else if (options.role === "receive") throw new TypeError("A receiver needs a nameplate to join");
   if (!Array.isArray(options.candidates) || options.candidates.length > MAX_CANDIDATES) {
@@ -247,14 +218,4 @@ function validate(options: RegisterOptions): void {
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
     throw new RangeError(`Invalid serverTimeoutMs ${timeout}: expected a positive number`);
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function seconds(ms: number): string {
-  return String(Math.round(ms / 100) / 10);
 }

@@ -16,9 +16,26 @@ export const ErrorCode = {
   clientConflict: 6,
   /** A poll named a room that no longer exists (it expired or was left). */
   expired: 7,
+  /** `relay-hello` to a server that runs without a relay (or to a port that does not relay). */
+  relayOff: 8,
+  /** The relay holds its maximum number of sessions. */
+  relayFull: 9,
+  /** `relay-hello` with a token that names no paired room, or a client id not of that room. */
+  relayUnknown: 10,
+  /** The relay session of this room ended (byte limit reached, or idle too long). */
+  relayEnded: 11,
 } as const;
 
 export type Role = "send" | "receive";
+
+/**
+ * How the peer's NAT maps its UDP socket, as seen from two server ports:
+ * `none` (no NAT: the server sees one of the peer's own addresses),
+ * `endpoint-independent` (one public address for every destination: plain
+ * punching works), `endpoint-dependent` (a new public port per destination,
+ * "symmetric": punching needs luck or the relay).
+ */
+export type NatMapping = "endpoint-independent" | "endpoint-dependent" | "none";
 
 /** Client → server: join or poll a room. Idempotent by `clientId`. */
 export interface RegisterMessage {
@@ -31,6 +48,8 @@ export interface RegisterMessage {
   fingerprint?: Uint8Array;
   /** Set on polls after the room is confirmed: never create a room, answer `expired` instead. */
   poll?: boolean;
+  /** Our NAT mapping, from `observe`; passed to the peer. */
+  nat?: NatMapping;
 }
 /** Client → server: a waiting sender gives up its room. Never answered. */
 export interface LeaveMessage {
@@ -51,6 +70,8 @@ export interface PeerInfo {
   observed: Deno.NetAddr;
   candidates: Deno.NetAddr[];
   fingerprint?: Uint8Array;
+  /** The peer's NAT mapping, when it reported one. */
+  nat?: NatMapping;
 }
 /** Server → client: both peers are here. */
 export interface PairedMessage {
@@ -68,9 +89,46 @@ export interface ErrorMessage {
   code: number;
   nameplate?: string;
 }
+/** Client → server (any port): what source address do you see? */
+export interface ObserveMessage {
+  type: "observe";
+  clientId: Uint8Array;
+}
+/** Server → client: the answer to `observe`, from the port it was sent to. */
+export interface ObservationMessage {
+  type: "observation";
+  clientId: Uint8Array;
+  /** The request's source address as the server saw it. */
+  observed: Deno.NetAddr;
+  /** The server's second port, for telling NAT mappings apart. */
+  altPort: number;
+  /** The server's relay port; absent when the server does not relay. */
+  relayPort?: number;
+}
+/** Peer → relay port: "I am this room's peer `clientId`; relay to me at this source address." */
+export interface RelayHelloMessage {
+  type: "relay-hello";
+  token: Uint8Array;
+  clientId: Uint8Array;
+}
+/** Relay → peer: both peers are known; datagrams are forwarded now. */
+export interface RelayReadyMessage {
+  type: "relay-ready";
+  clientId: Uint8Array;
+}
+/** Relay → peer: the hello was recorded; the other peer has not said hello yet. */
+export interface RelayWaitingMessage {
+  type: "relay-waiting";
+  clientId: Uint8Array;
+}
 export type RendezvousMessage =
   | RegisterMessage
   | LeaveMessage
+  | ObserveMessage
+  | RelayHelloMessage
   | WaitingMessage
   | PairedMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | ObservationMessage
+  | RelayReadyMessage
+  | RelayWaitingMessage;

@@ -6,70 +6,64 @@
  */
 import { ProtocolError } from "../errors.ts";
 import { ADDR_SIZE, decodeAddr, encodeAddr, encodeAddrs, MAX_CANDIDATES } from "./_addr.ts";
+import {
+  CLIENT_ID_SIZE,
+  FIELD_HEADER_SIZE,
+  FINGERPRINT_SIZE,
+  HEADER_SIZE,
+  MAGIC,
+  MAX_DATAGRAM_SIZE,
+  PROTOCOL_VERSION,
+  readFields,
+  TAG,
+  TOKEN_SIZE,
+  writeDatagram,
+} from "./_wire.ts";
 import type {
   ErrorMessage,
+  NatMapping,
+  ObservationMessage,
   PeerInfo,
   RegisterMessage,
   RendezvousMessage,
   Role,
 } from "./messages.ts";
 
+export { CLIENT_ID_SIZE, FINGERPRINT_SIZE, MAX_DATAGRAM_SIZE, PROTOCOL_VERSION, TOKEN_SIZE };
+
 /** The 4 bytes every rendezvous datagram starts with: ASCII `P2RV`. */
-export const RENDEZVOUS_MAGIC: Uint8Array = new Uint8Array([0x50, 0x32, 0x52, 0x56]);
-/** Wire version written after the magic. */
-export const PROTOCOL_VERSION = 1;
-/** No rendezvous datagram may be longer than this. */
-export const MAX_DATAGRAM_SIZE = 1200;
+export const RENDEZVOUS_MAGIC: Uint8Array = new Uint8Array(MAGIC);
 /** Highest nameplate number ("1".."99999"). */
 export const MAX_NAMEPLATE = 99_999;
-export const CLIENT_ID_SIZE = 16;
-export const TOKEN_SIZE = 16;
-export const FINGERPRINT_SIZE = 32;
 
-const HEADER_SIZE = 6;
-const FIELD_HEADER_SIZE = 3;
-const MAGIC = [0x50, 0x32, 0x52, 0x56];
-
-const TYPE_REGISTER = 0x01;
-const TYPE_LEAVE = 0x02;
-const TYPE_WAITING = 0x81;
-const TYPE_PAIRED = 0x82;
-const TYPE_ERROR = 0x83;
+const TYPE = {
+  register: 0x01,
+  leave: 0x02,
+  observe: 0x03,
+  "relay-hello": 0x04,
+  waiting: 0x81,
+  paired: 0x82,
+  error: 0x83,
+  observation: 0x84,
+  "relay-ready": 0x85,
+  "relay-waiting": 0x86,
+} as const;
+const KNOWN_TYPES = new Set<number>(Object.values(TYPE));
 
 /** Bit 0 of the register `flags` field; other bits are reserved and ignored. */
 const FLAG_POLL = 0x01;
 
-const TAG = {
-  pad: 0x00,
-  role: 0x01,
-  clientId: 0x02,
-  nameplate: 0x03,
-  candidates: 0x04,
-  fingerprint: 0x05,
-  token: 0x06,
-  observed: 0x07,
-  peerId: 0x08,
-  peerObserved: 0x09,
-  peerCandidates: 0x0a,
-  peerFingerprint: 0x0b,
-  errorCode: 0x0c,
-  flags: 0x0d,
-} as const;
-type FieldName = Exclude<keyof typeof TAG, "pad">;
-const NAME_OF_TAG = new Map<number, FieldName>(
-  Object.entries(TAG).filter(([name]) => name !== "pad").map(([name, tag]) => [
-    tag,
-    name as FieldName,
-  ]),
-);
+/** Wire values of the `nat` and `peerNat` fields. */
+const NAT_CODES: readonly NatMapping[] = ["none", "endpoint-independent", "endpoint-dependent"];
 
 /**
  * Size of the biggest reply the server can send in this version (a `paired`
- * message with 8 candidates and a fingerprint). Clients pad `register` to it.
+ * message with 8 candidates, a fingerprint and the peer's NAT mapping).
+ * Clients pad every request the server answers to it.
  */
 export const MAX_REPLY_SIZE = HEADER_SIZE +
-  FIELD_HEADER_SIZE * 8 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + ADDR_SIZE + CLIENT_ID_SIZE +
-  ADDR_SIZE + ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE;
+  FIELD_HEADER_SIZE * 9 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + ADDR_SIZE + CLIENT_ID_SIZE +
+  ADDR_SIZE + ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE + 1;
 
 /** True when `data` starts with {@link RENDEZVOUS_MAGIC} (any version). Pure and cheap. */
 export function isRendezvousDatagram(data: Uint8Array): boolean {
@@ -101,17 +95,23 @@ export interface EncodeOptions {
  */
 export function encodeMessage(message: RendezvousMessage, options: EncodeOptions = {}): Uint8Array {
   const fields: [number, Uint8Array][] = [];
-  let type: number;
+  const type = (TYPE as Record<string, number>)[message?.type];
+  if (type === undefined) {
+    throw new TypeError(
+      `Unknown message type ${JSON.stringify((message as { type: unknown })?.type)}`,
+    );
+  }
+  const id = (what = "client id", bytes = message.clientId) =>
+    fields.push([TAG.clientId, fixed(bytes, CLIENT_ID_SIZE, what)]);
   switch (message.type) {
     case "register":
-      type = TYPE_REGISTER;
       if (message.role !== "send" && message.role !== "receive") {
         throw new TypeError(
           `Invalid role ${JSON.stringify(message.role)}: expected send or receive`,
         );
       }
       fields.push([TAG.role, Uint8Array.of(message.role === "send" ? 1 : 2)]);
-      fields.push([TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id")]);
+      id();
       if (message.nameplate !== undefined) {
         fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
       } else if (message.role === "receive") {
@@ -122,21 +122,19 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
         fields.push([TAG.fingerprint, fixed(message.fingerprint, FINGERPRINT_SIZE, "fingerprint")]);
       }
       if (message.poll) fields.push([TAG.flags, Uint8Array.of(FLAG_POLL)]);
+      if (message.nat !== undefined) fields.push([TAG.nat, encodeNat(message.nat)]);
       break;
     case "leave":
-      type = TYPE_LEAVE;
-      fields.push([TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id")]);
+      id();
       fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
       break;
     case "waiting":
-      type = TYPE_WAITING;
-      fields.push([TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id")]);
+      id();
       fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
       fields.push([TAG.observed, encodeAddr(message.observed)]);
       break;
     case "paired":
-      type = TYPE_PAIRED;
-      fields.push([TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id")]);
+      id();
       fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
       fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
       fields.push([TAG.observed, encodeAddr(message.observed)]);
@@ -149,10 +147,10 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
           fixed(message.peer.fingerprint, FINGERPRINT_SIZE, "peer fingerprint"),
         ]);
       }
+      if (message.peer.nat !== undefined) fields.push([TAG.peerNat, encodeNat(message.peer.nat)]);
       break;
     case "error":
-      type = TYPE_ERROR;
-      fields.push([TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id")]);
+      id();
       if (!Number.isInteger(message.code) || message.code < 0 || message.code > 255) {
         throw new RangeError(`Invalid error code ${message.code}: expected 0 to 255`);
       }
@@ -161,43 +159,28 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
         fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
       }
       break;
-    default:
-      throw new TypeError(
-        `Unknown message type ${JSON.stringify((message as { type: unknown }).type)}`,
-      );
+    case "observation":
+      id();
+      fields.push([TAG.observed, encodeAddr(message.observed)]);
+      fields.push([TAG.altPort, encodePort(message.altPort, "altPort")]);
+      if (message.relayPort !== undefined) {
+        fields.push([TAG.relayPort, encodePort(message.relayPort, "relayPort")]);
+      }
+      break;
+    case "relay-hello":
+      fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
+      id();
+      break;
+    default: // observe, relay-ready, relay-waiting: the client id alone
+      id();
   }
-  let size = HEADER_SIZE;
-  for (const [, value] of fields) size += FIELD_HEADER_SIZE + value.length;
-  const padTo = options.padTo ?? 0;
-  if (!Number.isInteger(padTo) || padTo < 0 || padTo > MAX_DATAGRAM_SIZE) {
-    throw new RangeError(`Invalid padTo ${padTo}: expected 0 to ${MAX_DATAGRAM_SIZE}`);
-  }
-  if (size < padTo) {
-    const padLength = Math.max(0, padTo - size - FIELD_HEADER_SIZE);
-    fields.push([TAG.pad, new Uint8Array(padLength)]);
-    size += FIELD_HEADER_SIZE + padLength;
-  }
-  const out = new Uint8Array(size);
-  out.set(MAGIC, 0);
-  out[4] = PROTOCOL_VERSION;
-  out[5] = type;
-  let offset = HEADER_SIZE;
-  for (const [tag, value] of fields) {
-    out[offset] = tag;
-    out[offset + 1] = value.length >>> 8;
-    out[offset + 2] = value.length & 0xff;
-    out.set(value, offset + FIELD_HEADER_SIZE);
-    offset += FIELD_HEADER_SIZE + value.length;
-  }
-  return out;
+  return writeDatagram(type, fields, options.padTo ?? 0);
 }
 
 export interface DecodeOptions {
   /** Where the datagram came from, for error messages. */
   from?: Deno.NetAddr;
 }
-
-type Fields = Partial<Record<FieldName, Uint8Array>>;
 
 /**
  * Decodes and strictly validates one datagram. Checks the size before any
@@ -221,36 +204,12 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
     fail(`unsupported protocol version ${data[4]} (expected ${PROTOCOL_VERSION})`);
   }
   const type = data[5];
-  if (![TYPE_REGISTER, TYPE_LEAVE, TYPE_WAITING, TYPE_PAIRED, TYPE_ERROR].includes(type)) {
-    fail(`unknown message type 0x${type.toString(16).padStart(2, "0")}`);
-  }
-  const fields: Fields = {};
-  let offset = HEADER_SIZE;
-  while (offset < data.length) {
-    if (data.length - offset < FIELD_HEADER_SIZE) {
-      fail(`truncated field header at offset ${offset}`);
-    }
-    const tag = data[offset];
-    const length = (data[offset + 1] << 8) | data[offset + 2];
-    const start = offset + FIELD_HEADER_SIZE;
-    if (start + length > data.length) {
-      fail(`field 0x${tag.toString(16)} at offset ${offset} claims ${length} bytes, past the end`);
-    }
-    offset = start + length;
-    const name = NAME_OF_TAG.get(tag);
-    if (name === undefined) continue; // padding or a field from a newer minor revision
-    if (fields[name] !== undefined) fail(`duplicate field ${name}`);
-    const expected = FIELD_LENGTH[name];
-    const ok = typeof expected === "number"
-      ? length === expected
-      : length % ADDR_SIZE === 0 && length <= ADDR_SIZE * MAX_CANDIDATES;
-    if (!ok) fail(`field ${name} has invalid length ${length}`);
-    fields[name] = data.slice(start, offset);
-  }
-  const need = (name: FieldName): Uint8Array =>
+  if (!KNOWN_TYPES.has(type)) fail(`unknown message type 0x${type.toString(16).padStart(2, "0")}`);
+  const fields = readFields(data, fail);
+  const need = (name: keyof typeof fields): Uint8Array =>
     fields[name] ?? fail(`message type 0x${type.toString(16)} lacks field ${name}`);
-  const addr = (name: FieldName): Deno.NetAddr => decodeAddr(need(name), name, fail);
-  const addrs = (name: FieldName): Deno.NetAddr[] => {
+  const addr = (name: keyof typeof fields): Deno.NetAddr => decodeAddr(need(name), name, fail);
+  const addrs = (name: keyof typeof fields): Deno.NetAddr[] => {
     const bytes = need(name);
     const out: Deno.NetAddr[] = [];
     for (let i = 0; i < bytes.length; i += ADDR_SIZE) {
@@ -265,9 +224,17 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
     if (value < 1 || value > MAX_NAMEPLATE) fail(`nameplate ${value} is out of range`);
     return String(value);
   };
+  const port = (bytes: Uint8Array, name: string): number => {
+    const value = (bytes[0] << 8) | bytes[1];
+    return value === 0 ? fail(`field ${name} holds port 0`) : value;
+  };
+  const nat = (bytes: Uint8Array | undefined, name: string): NatMapping | undefined => {
+    if (bytes === undefined) return undefined;
+    return NAT_CODES[bytes[0] - 1] ?? fail(`field ${name} holds unknown NAT mapping ${bytes[0]}`);
+  };
   const clientId = need("clientId");
   switch (type) {
-    case TYPE_REGISTER: {
+    case TYPE.register: {
       const roleByte = need("role")[0];
       if (roleByte !== 1 && roleByte !== 2) fail(`invalid role ${roleByte}`);
       const role: Role = roleByte === 1 ? "send" : "receive";
@@ -281,19 +248,27 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       if (plate !== undefined) message.nameplate = plate;
       if (fields.fingerprint) message.fingerprint = fields.fingerprint;
       if (fields.flags && (fields.flags[0] & FLAG_POLL) !== 0) message.poll = true;
+      const mapping = nat(fields.nat, "nat");
+      if (mapping !== undefined) message.nat = mapping;
       return message;
     }
-    case TYPE_LEAVE:
+    case TYPE.leave:
       return { type: "leave", clientId, nameplate: nameplate(true)! };
-    case TYPE_WAITING:
+    case TYPE.observe:
+      return { type: "observe", clientId };
+    case TYPE["relay-hello"]:
+      return { type: "relay-hello", token: need("token"), clientId };
+    case TYPE.waiting:
       return { type: "waiting", clientId, nameplate: nameplate(true)!, observed: addr("observed") };
-    case TYPE_PAIRED: {
+    case TYPE.paired: {
       const peer: PeerInfo = {
         id: need("peerId"),
         observed: addr("peerObserved"),
         candidates: addrs("peerCandidates"),
       };
       if (fields.peerFingerprint) peer.fingerprint = fields.peerFingerprint;
+      const mapping = nat(fields.peerNat, "peerNat");
+      if (mapping !== undefined) peer.nat = mapping;
       return {
         type: "paired",
         clientId,
@@ -303,6 +278,20 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
         peer,
       };
     }
+    case TYPE.observation: {
+      const message: ObservationMessage = {
+        type: "observation",
+        clientId,
+        observed: addr("observed"),
+        altPort: port(need("altPort"), "altPort"),
+      };
+      if (fields.relayPort) message.relayPort = port(fields.relayPort, "relayPort");
+      return message;
+    }
+    case TYPE["relay-ready"]:
+      return { type: "relay-ready", clientId };
+    case TYPE["relay-waiting"]:
+      return { type: "relay-waiting", clientId };
     default: {
       const message: ErrorMessage = { type: "error", clientId, code: need("errorCode")[0] };
       const plate = nameplate(false);
@@ -312,21 +301,22 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
   }
 }
 
-const FIELD_LENGTH: Record<FieldName, number | "addrs"> = {
-  role: 1,
-  clientId: CLIENT_ID_SIZE,
-  nameplate: 4,
-  candidates: "addrs",
-  fingerprint: FINGERPRINT_SIZE,
-  token: TOKEN_SIZE,
-  observed: ADDR_SIZE,
-  peerId: CLIENT_ID_SIZE,
-  peerObserved: ADDR_SIZE,
-  peerCandidates: "addrs",
-  peerFingerprint: FINGERPRINT_SIZE,
-  errorCode: 1,
-  flags: 1,
-};
+function encodeNat(mapping: NatMapping): Uint8Array {
+  const index = NAT_CODES.indexOf(mapping);
+  if (index < 0) {
+    throw new TypeError(
+      `Invalid NAT mapping ${JSON.stringify(mapping)}: expected ${NAT_CODES.join(", ")}`,
+    );
+  }
+  return Uint8Array.of(index + 1);
+}
+
+function encodePort(port: number, what: string): Uint8Array {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(`Invalid ${what} ${port}: expected an integer from 1 to 65535`);
+  }
+  return Uint8Array.of(port >>> 8, port & 0xff);
+}
 
 function fixed(bytes: Uint8Array, size: number, what: string): Uint8Array {
   if (!(bytes instanceof Uint8Array) || bytes.length !== size) {
@@ -350,9 +340,15 @@ export { ErrorCode } from "./messages.ts";
 export type {
   ErrorMessage,
   LeaveMessage,
+  NatMapping,
+  ObservationMessage,
+  ObserveMessage,
   PairedMessage,
   PeerInfo,
   RegisterMessage,
+  RelayHelloMessage,
+  RelayReadyMessage,
+  RelayWaitingMessage,
   RendezvousMessage,
   Role,
   WaitingMessage,

@@ -1,93 +1,89 @@
 /**
- * The UDP rendezvous server. It only ever replies to requests, never with
- * more bytes than the request, and drops (and counts) everything malformed,
- * oversized, too small for its reply, or over a source's rate limit.
+ * The UDP rendezvous server: a main port (register, observe), an alt port
+ * (observe only, for NAT mapping detection) and a relay port. It only ever
+ * replies to requests, never with more bytes than the request, and drops
+ * (and counts) everything malformed, oversized, too small for its reply, or
+ * over a source's rate limit. The relay forwards datagrams between the two
+ * addresses that said a valid hello for the same paired room, and nothing else.
  */
 import { ProtocolError } from "../errors.ts";
+import { hex } from "./_bytes.ts";
 import { RateLimiter } from "./_rate_limit.ts";
+import { RelayTable } from "./_relay_sessions.ts";
 import { DEFAULT_ROOM_LIMITS, type RoomAnswer, RoomTable } from "./_rooms.ts";
+import {
+  DEFAULT_RENDEZVOUS_PORT,
+  type ServeOptions,
+  type ServerStats,
+  validateServeOptions,
+} from "./_serve_options.ts";
 import {
   decodeMessage,
   encodeMessage,
+  ErrorCode,
   isEncodableAddr,
+  isRendezvousDatagram,
   MAX_DATAGRAM_SIZE,
   MAX_REPLY_SIZE,
+  type ObservationMessage,
+  type RelayHelloMessage,
   type RendezvousMessage,
 } from "./protocol.ts";
 
-/** The port `p2pft serve` listens on unless told otherwise. */
-export const DEFAULT_RENDEZVOUS_PORT = 9000;
+export { DEFAULT_RENDEZVOUS_PORT };
+export type { ServeOptions, ServerStats };
 
-export interface ServeOptions {
-  /** Address to bind (default "0.0.0.0"). */
-  hostname?: string;
-  /** UDP port to bind (default 9000; 0 = any free port). */
-  port?: number;
-  /** Closes the server when aborted. */
-  signal?: AbortSignal;
-  /** Datagrams per second one source may send (default 50). */
-  ratePerSecond?: number;
-  /** Datagrams a quiet source may send at once (default 100). */
-  burst?: number;
-  /** Most sources tracked by the rate limiter (default 65,536). */
-  maxSources?: number;
-  /** Most rooms at once (default 10,000). */
-  maxRooms?: number;
-  /** Most rooms one source may hold at once (default 32). */
-  maxRoomsPerSource?: number;
-  /** A waiting room whose sender stops polling this long is freed (default 10 s). */
-  idleTimeoutMs?: number;
-  /** A waiting room is freed after this long regardless (default 10 min). */
-  maxWaitMs?: number;
-  /** A paired room keeps answering retransmissions this long (default 30 s). */
-  pairedLingerMs?: number;
-  /**
-   * What counts as one source for the rate limit and the room quota: `"ip"`
-   * (default) or `"ip-port"` (each UDP port alone: lets tests on loopback
-   * stand in many hosts with many sockets).
-   */
-  sourceKey?: "ip" | "ip-port";
-}
+/** Which of the server's sockets a datagram came in on. */
+type PortKind = "main" | "alt" | "relay";
+type Outgoing = [data: Uint8Array, to: Deno.NetAddr];
 
-export interface ServerStats {
-  /** Datagrams received. */
-  received: number;
-  /** Dropped: oversized, undecodable, or a message the server does not take. */
-  malformed: number;
-  /** Dropped: their source was over its rate limit. */
-  rateLimited: number;
-  /** Dropped: too short to carry their reply (amplification guard). */
-  tooSmall: number;
-  /** Replies sent. */
-  replies: number;
-  /** Rooms held now. */
-  rooms: number;
-  /** Rooms that paired since start. */
-  pairings: number;
-  /** Sources the rate limiter tracks now. */
-  sources: number;
-  /** Unexpected errors survived (failed sends, bugs); should stay 0. */
-  errors: number;
-}
+/** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
+const RELAY_BUFFER_SIZE = 65_536;
 
 export class RendezvousServer implements AsyncDisposable {
+  /** The main port: `register`, `leave`, `observe`. */
   readonly addr: Deno.NetAddr;
-  readonly #conn: Deno.DatagramConn;
+  /** The alt port: `observe` only. */
+  readonly altAddr: Deno.NetAddr;
+  /** The relay port; absent with `relay: false`. */
+  readonly relayAddr?: Deno.NetAddr;
+  readonly #conns: Record<PortKind, Deno.DatagramConn | undefined>;
   readonly #rooms: RoomTable;
+  readonly #relays?: RelayTable;
   readonly #limiter: RateLimiter;
   readonly #byPort: boolean;
   readonly #signal?: AbortSignal;
   readonly #onAbort = () => void this.close();
-  readonly #loop: Promise<void>;
+  readonly #loops: Promise<void>[];
   #closed = false;
   #counts = { received: 0, malformed: 0, rateLimited: 0, tooSmall: 0, replies: 0, errors: 0 };
 
-  private constructor(conn: Deno.DatagramConn, options: ServeOptions) {
-    this.#conn = conn;
-    const { hostname, port } = conn.addr as Deno.NetAddr;
-    this.addr = { transport: "udp", hostname, port };
+  private constructor(
+    conns: Record<PortKind, Deno.DatagramConn | undefined>,
+    options: ServeOptions,
+  ) {
+    this.#conns = conns;
+    this.addr = netAddr(conns.main!);
+    this.altAddr = netAddr(conns.alt!);
+    if (conns.relay) this.relayAddr = netAddr(conns.relay);
     const now = () => performance.now();
-    this.#rooms = new RoomTable({ ...DEFAULT_ROOM_LIMITS, ...definedLimits(options), now });
+    if (conns.relay) {
+      this.#relays = new RelayTable({
+        maxSessions: options.relayMaxSessions,
+        bytesPerSecond: options.relayBytesPerSecond,
+        burstBytes: options.relayBurstBytes,
+        maxBytes: options.relayMaxBytes,
+        idleTimeoutMs: options.relayIdleTimeoutMs,
+      }, now);
+    }
+    const relays = this.#relays;
+    this.#rooms = new RoomTable({
+      ...DEFAULT_ROOM_LIMITS,
+      ...definedLimits(options),
+      now,
+      isHeld: (key) => relays?.alive(key) ?? false,
+      onFree: (key) => relays?.remove(key),
+    });
     this.#limiter = new RateLimiter({
       ratePerSecond: options.ratePerSecond ?? 50,
       burst: options.burst ?? 100,
@@ -97,32 +93,31 @@ export class RendezvousServer implements AsyncDisposable {
     this.#byPort = options.sourceKey === "ip-port";
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
-    this.#loop = this.#serve();
+    this.#loops = [this.#serve(conns.main!, "main"), this.#serve(conns.alt!, "alt")];
+    if (conns.relay && relays) this.#loops.push(this.#relayLoop(conns.relay, relays));
   }
 
   /**
-   * Binds the UDP socket now and starts serving.
-   * @throws {TypeError|RangeError} for bad options; the bind error when the port is taken;
+   * Binds the UDP sockets now and starts serving.
+   * @throws {TypeError|RangeError} for bad options; the bind error when a port is taken;
    * `signal.reason` when already aborted.
    */
   static listen(options: ServeOptions = {}): RendezvousServer {
     options.signal?.throwIfAborted();
-    if (options.sourceKey !== undefined && !["ip", "ip-port"].includes(options.sourceKey)) {
-      throw new TypeError(`Invalid sourceKey ${JSON.stringify(options.sourceKey)}`);
-    }
-    const port = options.port ?? DEFAULT_RENDEZVOUS_PORT;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`Invalid port ${port}: expected an integer from 0 to 65535`);
-    }
-    const conn = Deno.listenDatagram({
-      transport: "udp",
-      hostname: options.hostname ?? "0.0.0.0",
-      port,
-    });
+    validateServeOptions(options);
+    const hostname = options.hostname ?? "0.0.0.0";
+    const conns: Record<PortKind, Deno.DatagramConn | undefined> = {
+      main: undefined,
+      alt: undefined,
+      relay: undefined,
+    };
     try {
-      return new RendezvousServer(conn, options);
+      conns.main = bind(hostname, options.port ?? DEFAULT_RENDEZVOUS_PORT);
+      conns.alt = bind(hostname, options.altPort ?? 0);
+      if (options.relay !== false) conns.relay = bind(hostname, options.relayPort ?? 0);
+      return new RendezvousServer(conns, options);
     } catch (error) {
-      conn.close();
+      for (const conn of Object.values(conns)) conn?.close();
       throw error;
     }
   }
@@ -133,35 +128,40 @@ export class RendezvousServer implements AsyncDisposable {
       rooms: this.#rooms.size,
       pairings: this.#rooms.pairings,
       sources: this.#limiter.size,
+      relaySessions: this.#relays?.size ?? 0,
+      relayedBytes: this.#relays?.relayedBytes ?? 0,
+      relayDropped: this.#relays?.dropped ?? 0,
     };
   }
 
-  /** Stops serving and releases the socket. Idempotent. */
+  /** Stops serving and releases the sockets. Idempotent. */
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       this.#signal?.removeEventListener("abort", this.#onAbort);
-      try {
-        this.#conn.close();
-      } catch {
-        // already closed
+      for (const conn of Object.values(this.#conns)) {
+        try {
+          conn?.close();
+        } catch {
+          // already closed
+        }
       }
     }
-    await this.#loop;
+    await Promise.all(this.#loops);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  async #serve(): Promise<void> {
+  async #serve(conn: Deno.DatagramConn, kind: PortKind): Promise<void> {
     // One byte more than the limit, so an oversized datagram shows as such.
     const buffer = new Uint8Array(MAX_DATAGRAM_SIZE + 1);
     while (!this.#closed) {
       let data: Uint8Array;
       let from: Deno.NetAddr;
       try {
-        const [received, addr] = await this.#conn.receive(buffer);
+        const [received, addr] = await conn.receive(buffer);
         data = received;
         from = addr as Deno.NetAddr;
       } catch (error) {
@@ -169,22 +169,65 @@ export class RendezvousServer implements AsyncDisposable {
         this.#counts.errors++;
         continue;
       }
+      await this.#control(conn, data, from, kind);
+    }
+  }
+
+  /**
+   * The relay's hot loop: one reused buffer, one lookup, one send; rendezvous
+   * datagrams (hellos) are handled, never forwarded.
+   */
+  async #relayLoop(conn: Deno.DatagramConn, relays: RelayTable): Promise<void> {
+    const buffer = new Uint8Array(RELAY_BUFFER_SIZE);
+    while (!this.#closed) {
+      let data: Uint8Array;
+      let from: Deno.NetAddr;
       try {
-        const reply = this.#handle(data, from);
-        if (reply !== undefined) {
-          await this.#conn.send(reply, from);
-          this.#counts.replies++;
-        }
+        const [received, addr] = await conn.receive(buffer);
+        data = received;
+        from = addr as Deno.NetAddr;
       } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        this.#counts.errors++;
+        continue;
+      }
+      if (isRendezvousDatagram(data)) {
+        await this.#control(conn, data, from, "relay");
+        continue;
+      }
+      const target = relays.forward(from.hostname, from.port, data.length);
+      if (target === undefined) continue;
+      try {
+        await conn.send(data, target);
+      } catch {
         if (this.#closed) return;
-        if (error instanceof ProtocolError) this.#counts.malformed++;
-        else this.#counts.errors++;
+        this.#counts.errors++;
       }
     }
   }
 
-  /** Returns the reply to send, or undefined to drop. Throws ProtocolError for junk. */
-  #handle(data: Uint8Array, from: Deno.NetAddr): Uint8Array | undefined {
+  async #control(
+    conn: Deno.DatagramConn,
+    data: Uint8Array,
+    from: Deno.NetAddr,
+    kind: PortKind,
+  ): Promise<void> {
+    try {
+      const replies = this.#handle(data, from, kind);
+      if (replies === undefined) return;
+      for (const [reply, to] of replies) {
+        await conn.send(reply, to);
+        this.#counts.replies++;
+      }
+    } catch (error) {
+      if (this.#closed) return;
+      if (error instanceof ProtocolError) this.#counts.malformed++;
+      else this.#counts.errors++;
+    }
+  }
+
+  /** Returns the replies to send, or undefined to drop. Throws ProtocolError for junk. */
+  #handle(data: Uint8Array, from: Deno.NetAddr, kind: PortKind): Outgoing[] | undefined {
     this.#counts.received++;
     const source = this.#byPort ? `${from.hostname}:${from.port}` : from.hostname;
     if (!this.#limiter.allow(source)) {
@@ -195,29 +238,90 @@ export class RendezvousServer implements AsyncDisposable {
       throw new ProtocolError(`Cannot serve ${from.hostname}:${from.port}: only IPv4 is supported`);
     }
     const message = decodeMessage(data, { from });
+    const misdirected = () =>
+      new ProtocolError(
+        `Cannot handle datagram from ${from.hostname}:${from.port}: ${message.type} on the ${kind} port`,
+      );
     if (message.type === "leave") {
+      if (kind !== "main") throw misdirected();
       this.#rooms.leave(message.clientId, message.nameplate);
       return undefined;
     }
-    if (message.type !== "register") {
+    if (!["register", "observe", "relay-hello"].includes(message.type)) {
       throw new ProtocolError(
         `Cannot handle datagram from ${from.hostname}:${from.port}: ${message.type} is a reply`,
       );
     }
-    // Check before touching any state: every answer to a register fits in MAX_REPLY_SIZE.
+    // Check before touching any state: every answer to a request fits in MAX_REPLY_SIZE.
     if (data.length < MAX_REPLY_SIZE) {
       this.#counts.tooSmall++;
       return undefined;
     }
-    const reply = encodeMessage(
-      toMessage(message.clientId, this.#rooms.register(message, from, source)),
-    );
-    if (reply.length > data.length) {
+    let replies: Outgoing[];
+    if (message.type === "observe" && kind !== "relay") {
+      const observation: ObservationMessage = {
+        type: "observation",
+        clientId: message.clientId,
+        observed: { transport: "udp", hostname: from.hostname, port: from.port },
+        altPort: this.altAddr.port,
+      };
+      if (this.relayAddr) observation.relayPort = this.relayAddr.port;
+      replies = [[encodeMessage(observation), from]];
+    } else if (message.type === "register" && kind === "main") {
+      const answer = this.#rooms.register(message, from, source);
+      replies = [[encodeMessage(toMessage(message.clientId, answer)), from]];
+    } else if (message.type === "relay-hello" && (kind === "relay" || !this.#relays)) {
+      replies = this.#relayHello(message, from);
+    } else {
+      throw misdirected();
+    }
+    let size = 0;
+    for (const [reply] of replies) size += reply.length;
+    if (size > data.length) {
       this.#counts.tooSmall++;
       return undefined;
     }
-    return reply;
+    return replies;
   }
+
+  #relayHello(message: RelayHelloMessage, from: Deno.NetAddr): Outgoing[] {
+    const clientId = message.clientId;
+    const error = (code: number): Outgoing[] => [[
+      encodeMessage({ type: "error", clientId, code }),
+      from,
+    ]];
+    if (!this.#relays) return error(ErrorCode.relayOff);
+    const key = hex(message.token);
+    const peers = this.#rooms.pairedPeers(key);
+    if (peers === undefined) return error(ErrorCode.relayUnknown);
+    const answer = this.#relays.hello(key, peers, clientId, from);
+    switch (answer.kind) {
+      case "error":
+        return error(answer.code);
+      case "waiting":
+        return [[encodeMessage({ type: "relay-waiting", clientId }), from]];
+      default: {
+        const out: Outgoing[] = [[encodeMessage({ type: "relay-ready", clientId }), from]];
+        // The other peer was waiting: tell it now rather than at its next hello.
+        if (answer.notify) {
+          out.push([
+            encodeMessage({ type: "relay-ready", clientId: answer.notify.id }),
+            answer.notify.addr,
+          ]);
+        }
+        return out;
+      }
+    }
+  }
+}
+
+function bind(hostname: string, port: number): Deno.DatagramConn {
+  return Deno.listenDatagram({ transport: "udp", hostname, port });
+}
+
+function netAddr(conn: Deno.DatagramConn): Deno.NetAddr {
+  const { hostname, port } = conn.addr as Deno.NetAddr;
+  return { transport: "udp", hostname, port };
 }
 
 function toMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage {

@@ -13,6 +13,8 @@ export interface CliEvent {
 export interface CliRun {
   /** Resolves to the first event of this type (rejects if the process ends first). */
   next(type: string, signal?: AbortSignal): Promise<CliEvent>;
+  /** Resolves to the first event that satisfies `test` (rejects if the process ends first). */
+  until(test: (event: CliEvent) => boolean, signal?: AbortSignal): Promise<CliEvent>;
   /** Every event seen so far. */
   readonly events: CliEvent[];
   /** Waits for exit; returns code, every event and stderr text. */
@@ -75,13 +77,16 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliRun 
         child.kill(signal);
       } catch { /* already gone */ }
     },
-    async next(type, signal) {
+    next(type, signal) {
+      return this.until((event) => event.type === type, signal);
+    },
+    async until(test, signal) {
       while (true) {
-        const found = events.find((event) => event.type === type);
+        const found = events.find(test);
         if (found) return found;
         if (ended) {
           throw new Error(
-            `CLI ended without a "${type}" event; events: ${
+            `CLI ended without the event awaited; events: ${
               JSON.stringify(events)
             }; stderr: ${await stderr}`,
           );

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { memoryConnectionPair } from "./memory_connection.ts";
+import { sendFiles } from "./send_files.ts";
 import {
   listTree,
   randomBytes,
@@ -114,4 +116,25 @@ Deno.test("sendFiles moves several inputs and reports the same digest on both si
     }
     assert.deepEqual(await listTree(dst.path), []);
   });
+});
+
+Deno.test("sendFiles skips a symlink input, reports it and still completes", async () => {
+  await withTimeout(10_000, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    await Deno.writeFile(join(src.path, "real"), randomBytes(10, 1));
+    await Deno.symlink("real", join(src.path, "link"));
+    const { sent, received } = await transferPair([join(src.path, "link")], dst.path, { signal });
+    assert.deepEqual(value(sent).skippedSymlinks, [join(src.path, "link")]);
+    assert.equal(value(received).files, 0);
+    assert.equal(value(sent).sha256, value(received).sha256);
+    assert.deepEqual(await listTree(dst.path), []);
+  });
+});
+
+Deno.test("sendFiles rejects a stream count outside 1..16", async () => {
+  const [a] = memoryConnectionPair();
+  for (const streams of [0, 17, 1.5]) {
+    await assert.rejects(sendFiles(["x"], { connection: a, streams }), RangeError);
+  }
 });

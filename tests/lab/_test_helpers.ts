@@ -76,7 +76,7 @@ export async function probe(
   lab: Lab,
   ns: string,
   targets: string[],
-  options: { bind?: string; timeoutMs?: number } = {},
+  options: { bind?: string; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ local: string; observed: (string | null)[] }> {
   const args = [
     ...(options.bind ? ["--bind", options.bind] : []),
@@ -84,7 +84,7 @@ export async function probe(
     String(options.timeoutMs ?? 1_500),
     ...targets,
   ];
-  const result = await lab.exec(ns, denoScript("probe", args));
+  const result = await lab.exec(ns, denoScript("probe", args), { signal: options.signal });
   if (result.code !== 0) {
     throw new Error(`udp_probe in ${ns} failed (exit ${result.code}): ${result.stderr}`);
   }
@@ -110,7 +110,7 @@ export async function ping(
   lab: Lab,
   ns: string,
   ip: string,
-  options: { count: number; intervalS: number },
+  options: { count: number; intervalS: number; signal?: AbortSignal },
 ): Promise<{ min: number; avg: number; max: number; sent: number; lost: number }> {
   const result = await lab.exec(ns, [
     "ping",
@@ -123,7 +123,7 @@ export async function ping(
     "-W",
     "1",
     ip,
-  ]);
+  ], { signal: options.signal });
   const done = /(\d+) packets transmitted, (\d+) received/.exec(result.stdout);
   if (!done) throw new Error(`Cannot parse ping output from ${ns}: ${result.stdout}`);
   const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(result.stdout);

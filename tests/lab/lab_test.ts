@@ -25,16 +25,16 @@ labTest(
     await using _echoA = await startEcho(lab, lab.hostA.ns, { bind: "0.0.0.0:7100", signal });
     await using _echoB = await startEcho(lab, lab.hostB.ns, { bind: "0.0.0.0:7200", signal });
 
-    const fromA = await probe(lab, lab.hostA.ns, [rv]);
+    const fromA = await probe(lab, lab.hostA.ns, [rv], { signal });
     assert.deepEqual(hostOf(fromA.observed[0] ?? ""), lab.routerA.publicIp);
-    const fromB = await probe(lab, lab.hostB.ns, [rv]);
+    const fromB = await probe(lab, lab.hostB.ns, [rv], { signal });
     assert.deepEqual(hostOf(fromB.observed[0] ?? ""), lab.hostB.ip);
     assert.deepEqual(lab.hostB.publicIp, lab.hostB.ip);
 
     const inbound = await probe(lab, lab.rendezvous.ns, [
       `${lab.hostA.publicIp}:7100`,
       `${lab.hostB.publicIp}:7200`,
-    ], { timeoutMs: 800 });
+    ], { timeoutMs: 800, signal });
     assert.deepEqual(inbound.observed[0], null, "router A let an unsolicited datagram in");
     assert.deepEqual(inbound.observed[1], `${lab.rendezvous.ip}:${portOf(inbound.local)}`);
 
@@ -46,6 +46,7 @@ labTest(
     });
     const mapped = (await primed.next("mapped", signal)).address;
     const stranger = await probe(lab, lab.rendezvous.ns, [mapped], {
+      signal,
       bind: `${lab.rendezvous.altIp}:${ECHO_PORT}`,
       timeoutMs: 800,
     });
@@ -69,13 +70,13 @@ labTest(
     await using _echo1 = await startEcho(lab, lab.rendezvous.ns, { bind: first, signal });
     await using _echo2 = await startEcho(lab, lab.rendezvous.ns, { bind: second, signal });
 
-    const a = await probe(lab, lab.hostA.ns, [first, second], { bind: "0.0.0.0:40000" });
+    const a = await probe(lab, lab.hostA.ns, [first, second], { signal, bind: "0.0.0.0:40000" });
     assert.deepEqual(a.observed, [
       `${lab.routerA.publicIp}:40000`,
       `${lab.routerA.publicIp}:40000`,
     ]);
 
-    const b = await probe(lab, lab.hostB.ns, [first, second], { bind: "0.0.0.0:40000" });
+    const b = await probe(lab, lab.hostB.ns, [first, second], { signal, bind: "0.0.0.0:40000" });
     assert(b.observed[0] && b.observed[1], `symmetric NAT: a probe got no answer: ${b.observed}`);
     assert.deepEqual(hostOf(b.observed[0]), lab.routerB.publicIp);
     assert.deepEqual(hostOf(b.observed[1]), lab.routerB.publicIp);
@@ -107,12 +108,13 @@ for (const hairpin of [true, false]) {
       assert.deepEqual(hostOf(mapped), lab.routerA.publicIp);
 
       const viaPublic = await probe(lab, lab.hostA.ns, [mapped], {
+        signal,
         bind: "0.0.0.0:7400",
         timeoutMs: 800,
       });
       // Hairpinned, the neighbour sees host A as the router's public address.
       assert.deepEqual(viaPublic.observed[0], hairpin ? `${lab.routerA.publicIp}:7400` : null);
-      const direct = await probe(lab, lab.hostA.ns, [`${lab.hostA2.ip}:7300`]);
+      const direct = await probe(lab, lab.hostA.ns, [`${lab.hostA2.ip}:7300`], { signal });
       assert.deepEqual(direct.observed[0], `${lab.hostA.ip}:${portOf(direct.local)}`);
     },
   );
@@ -132,20 +134,28 @@ labTest(
         signal,
       });
       namespaces = lab.namespaces;
-      await using _echo = await startEcho(lab, lab.rendezvous.ns, { bind: "0.0.0.0:7000", signal });
+      await using _echo = await startEcho(lab, lab.rendezvous.ns, {
+        bind: "0.0.0.0:7000",
+        signal,
+      });
       pids = lab.pids();
       assert(pids.length >= 4, `expected 3 delay lines and an echo, got pids ${pids}`);
-      await ping(lab, lab.hostA.ns, lab.internet.ip, { count: 1, intervalS: 0.2 }); // ARP
-      const oneLink = await ping(lab, lab.hostA.ns, lab.internet.ip, { count: 5, intervalS: 0.2 });
+      await ping(lab, lab.hostA.ns, lab.internet.ip, { count: 1, intervalS: 0.2, signal }); // ARP
+      const oneLink = await ping(lab, lab.hostA.ns, lab.internet.ip, {
+        count: 5,
+        intervalS: 0.2,
+        signal,
+      });
       assert.deepEqual(oneLink.lost, 0);
       assert(
         oneLink.min >= 99 && oneLink.avg < 115,
         `RTT over one link: ${JSON.stringify(oneLink)}`,
       );
-      await ping(lab, lab.hostA.ns, lab.rendezvous.ip, { count: 1, intervalS: 0.2 });
+      await ping(lab, lab.hostA.ns, lab.rendezvous.ip, { count: 1, intervalS: 0.2, signal });
       const twoLinks = await ping(lab, lab.hostA.ns, lab.rendezvous.ip, {
         count: 3,
         intervalS: 0.2,
+        signal,
       });
       assert(
         twoLinks.min >= 199 && twoLinks.avg < 220,
@@ -171,7 +181,11 @@ labTest(
       lossPercent: 20,
       signal,
     });
-    const result = await ping(lab, lab.hostA.ns, lab.internet.ip, { count: 400, intervalS: 0.002 });
+    const result = await ping(lab, lab.hostA.ns, lab.internet.ip, {
+      count: 400,
+      intervalS: 0.002,
+      signal,
+    });
     const rate = result.lost / result.sent;
     // Each ping crosses link A twice: 1 - 0.8^2 = 0.36; 4 standard deviations either side.
     assert(rate > 0.26 && rate < 0.46, `lost ${result.lost} of ${result.sent}`);
@@ -180,29 +194,45 @@ labTest(
 
 labTest("lab: a 20 Mbit/s rate limit holds TCP near 20 Mbit/s", 20_000, async (signal) => {
   const iperf = await runCommand("iperf3", ["--version"]).catch(() => undefined);
-  assert(iperf?.code === 0, "iperf3 is not installed (apt-get install iperf3)");
+  assert.ok(iperf?.code === 0, "iperf3 is not installed (apt-get install iperf3)");
   await using lab = await createLab({
     natA: "endpoint-independent",
     natB: "none",
     rateMbit: 20,
     signal,
   });
-  const server = lab.spawn(lab.rendezvous.ns, ["iperf3", "-s", "-1", "-B", lab.rendezvous.ip], {
-    stdout: "null",
-    stderr: "null",
-  });
-  let report: { end: { sum_received: { bits_per_second: number } } } | undefined;
-  for (let attempt = 0; attempt < 20 && !report; attempt++) {
-    const run = await lab.exec(lab.hostA.ns, ["iperf3", "-J", "-c", lab.rendezvous.ip, "-t", "2"], {
-      signal,
-    });
-    if (run.code === 0) report = JSON.parse(run.stdout);
-    else await new Promise((resolve) => setTimeout(resolve, 50)); // server not listening yet
+  const server = lab.spawn(lab.rendezvous.ns, [
+    "iperf3",
+    "--server",
+    "--forceflush",
+    "--bind",
+    lab.rendezvous.ip,
+  ], { stderr: "null" });
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  signal.addEventListener("abort", () => lines.cancel().catch(() => {}), { once: true });
+  try {
+    let seen = "";
+    while (!seen.includes("Server listening")) {
+      const { value, done } = await lines.read();
+      assert.ok(!done, `iperf3 server ended: ${seen}`);
+      seen += value;
+    }
+  } finally {
+    await lines.cancel();
   }
-  assert(report, "iperf3 never connected");
-  await server.status;
-  const mbit = report.end.sum_received.bits_per_second / 1e6;
-  assert(mbit > 14 && mbit < 21.5, `measured ${mbit.toFixed(1)} Mbit/s`);
+  const run = await lab.exec(lab.hostA.ns, [
+    "iperf3",
+    "--json",
+    "--client",
+    lab.rendezvous.ip,
+    "--time",
+    "2",
+    "--connect-timeout",
+    "2000",
+  ], { signal });
+  assert.equal(run.code, 0, `iperf3 client failed: ${run.stdout.slice(0, 500)} ${run.stderr}`);
+  const mbit = JSON.parse(run.stdout).end.sum_received.bits_per_second / 1e6;
+  assert.ok(mbit > 14 && mbit < 21.5, `measured ${mbit.toFixed(1)} Mbit/s`);
 });
 
 labTest("lab: an aborted createLab leaves no namespace behind", 10_000, async () => {

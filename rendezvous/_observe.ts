@@ -1,0 +1,108 @@
+/**
+ * NAT mapping detection: ask the server's main port and its alt port which
+ * source address they see for our (shared) socket, and compare.
+ */
+import { TimeoutError } from "../errors.ts";
+import type { DatagramPort } from "./client.ts";
+import { backoff, nextReply, seconds } from "./_request.ts";
+import {
+  encodeMessage,
+  MAX_REPLY_SIZE,
+  type NatMapping,
+  type ObservationMessage,
+} from "./protocol.ts";
+
+/** How long the alt port may stay silent before we classify from the main port alone. */
+export const ALT_TIMEOUT_MS = 2000;
+
+export interface NatObservation {
+  mapping: NatMapping;
+  /** Our address as the main port saw it. */
+  observed: Deno.NetAddr;
+  /** The server's relay port, absent when it does not relay. */
+  relayPort?: number;
+  /** Whether the alt port answered (false: `mapping` is a guess from the main port alone). */
+  altAnswered: boolean;
+}
+
+/**
+ * Classifies a mapping from what the server's two ports saw. `none` when the
+ * main port saw one of our own `candidates` and the alt port saw the same
+ * address; `endpoint-dependent` when the two ports saw different addresses
+ * (IP or port); otherwise `endpoint-independent`. Without an alt
+ * observation, the alt port is assumed to agree.
+ */
+export function classifyMapping(
+  candidates: Deno.NetAddr[],
+  main: Deno.NetAddr,
+  alt: Deno.NetAddr | undefined,
+): NatMapping {
+  if (alt !== undefined && (alt.hostname !== main.hostname || alt.port !== main.port)) {
+    return "endpoint-dependent";
+  }
+  const own = candidates.some((c) => c.hostname === main.hostname && c.port === main.port);
+  return own ? "none" : "endpoint-independent";
+}
+
+/**
+ * Observes via the main port (which also tells the alt and relay ports), then
+ * via the alt port, and classifies.
+ * @throws {TimeoutError} when the main port does not answer for `serverTimeoutMs`.
+ */
+export async function observeNat(
+  port: DatagramPort,
+  options: {
+    server: Deno.NetAddr;
+    clientId: Uint8Array;
+    candidates: Deno.NetAddr[];
+    serverTimeoutMs: number;
+    signal?: AbortSignal;
+  },
+): Promise<NatObservation> {
+  const { server, clientId, signal } = options;
+  const request = encodeMessage({ type: "observe", clientId }, { padTo: MAX_REPLY_SIZE });
+  const main = await observeVia(port, server, request, clientId, options.serverTimeoutMs, signal);
+  if (main === undefined) {
+    throw new TimeoutError(
+      `No answer from rendezvous server ${server.hostname}:${server.port} after ${
+        seconds(options.serverTimeoutMs)
+      } s`,
+    );
+  }
+  const altServer: Deno.NetAddr = {
+    transport: "udp",
+    hostname: server.hostname,
+    port: main.altPort,
+  };
+  const altTimeout = Math.min(ALT_TIMEOUT_MS, options.serverTimeoutMs);
+  const alt = await observeVia(port, altServer, request, clientId, altTimeout, signal);
+  const result: NatObservation = {
+    mapping: classifyMapping(options.candidates, main.observed, alt?.observed),
+    observed: main.observed,
+    altAnswered: alt !== undefined,
+  };
+  if (main.relayPort !== undefined) result.relayPort = main.relayPort;
+  return result;
+}
+
+/** Sends `request` to `to` with backoff until an observation comes back, or undefined after `timeoutMs`. */
+async function observeVia(
+  port: DatagramPort,
+  to: Deno.NetAddr,
+  request: Uint8Array,
+  clientId: Uint8Array,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<ObservationMessage | undefined> {
+  const started = performance.now();
+  for (let unanswered = 0;; unanswered++) {
+    await port.send(request, to);
+    const deadline = Math.min(performance.now() + backoff(unanswered), started + timeoutMs);
+    for (;;) {
+      const reply = await nextReply(port, to, clientId, deadline, signal);
+      if (reply === undefined) break;
+      if (reply.type === "observation") return reply;
+    }
+    if (performance.now() - started >= timeoutMs) return undefined;
+  }
+}

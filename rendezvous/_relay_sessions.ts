@@ -1,0 +1,250 @@
+/**
+ * Relay sessions: which two addresses forward to each other, with per-session
+ * limits. Pure (clock injected): the server owns the socket. `forward` is the
+ * hot path: two Map lookups, a token bucket, no allocation.
+ *
+ *   (none) --first hello--> waiting --other peer's hello--> ready
+ *   waiting/ready --idle / byte limit--> ended --room freed (remove)--> (none)
+ */
+import { equalBytes } from "./_bytes.ts";
+import { ErrorCode } from "./messages.ts";
+
+export interface RelayLimits {
+  /** Most live sessions at once. */
+  maxSessions: number;
+  /** Sustained bytes per second one session may relay (both directions together). */
+  bytesPerSecond: number;
+  /** Bytes a quiet session may relay at once (the token bucket's size; default: 0.1 s of rate, at least 64 KiB). */
+  burstBytes: number;
+  /** Bytes one session may relay in all; then it ends. */
+  maxBytes: number;
+  /** A session without a hello or a relayed datagram for this long ends. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_RELAY_LIMITS: RelayLimits = {
+  maxSessions: 64,
+  bytesPerSecond: 50_000_000,
+  burstBytes: 5_000_000,
+  maxBytes: 8 * 2 ** 30,
+  idleTimeoutMs: 30_000,
+};
+
+/** The answer to one valid-looking hello. */
+export type HelloAnswer =
+  | { kind: "waiting" }
+  /** `notify`: the other peer, told `relay-ready` now since it was waiting. */
+  | { kind: "ready"; notify?: { id: Uint8Array; addr: Deno.NetAddr } }
+  | { kind: "error"; code: number };
+
+interface Side {
+  readonly session: Session;
+  readonly index: 0 | 1;
+}
+
+interface Session {
+  readonly key: string;
+  readonly ids: readonly [Uint8Array, Uint8Array];
+  readonly addrs: [Deno.NetAddr | undefined, Deno.NetAddr | undefined];
+  readonly sides: readonly [Side, Side];
+  bytes: number;
+  tokens: number;
+  updated: number;
+  lastActive: number;
+  ended: boolean;
+}
+
+const SWEEP_INTERVAL_MS = 1000;
+
+export class RelayTable {
+  readonly limits: RelayLimits;
+  /** Bytes relayed since start. */
+  relayedBytes = 0;
+  /** Non-rendezvous datagrams not relayed (unknown source, peer missing, over a limit). */
+  dropped = 0;
+  readonly #now: () => number;
+  readonly #sessions = new Map<string, Session>();
+  /** hostname → port → side: O(1) without building a key string per datagram. */
+  readonly #index = new Map<string, Map<number, Side>>();
+  readonly #rate: number;
+  #live = 0;
+  #lastSweep = -Infinity;
+
+  constructor(limits: Partial<RelayLimits>, now: () => number) {
+    this.limits = { ...DEFAULT_RELAY_LIMITS };
+    for (const name of Object.keys(DEFAULT_RELAY_LIMITS) as (keyof RelayLimits)[]) {
+      const value = limits[name];
+      if (value === undefined) continue;
+      if (!Number.isFinite(value) || value <= 0) {
+        throw new RangeError(`Invalid relay ${name} ${value}: expected a positive number`);
+      }
+      this.limits[name] = value;
+    }
+    if (limits.burstBytes === undefined) {
+      // A tenth of a second at full rate, but never less than 64 KiB.
+      this.limits.burstBytes = Math.max(65_536, this.limits.bytesPerSecond / 10);
+    }
+    this.#rate = this.limits.bytesPerSecond / 1000;
+    this.#now = now;
+  }
+
+  /** Live (not ended) sessions, after ending idle ones. */
+  get size(): number {
+    this.sweep(true);
+    return this.#live;
+  }
+
+  /**
+   * Records `from` as the address of peer `clientId` of the paired room `key`
+   * whose peers are `ids` (the caller checked the token). Idempotent; a new
+   * address for the same peer replaces the old one (NAT rebinding).
+   */
+  hello(
+    key: string,
+    ids: [Uint8Array, Uint8Array],
+    clientId: Uint8Array,
+    from: Deno.NetAddr,
+  ): HelloAnswer {
+    this.sweep(false);
+    const index = equalBytes(ids[0], clientId) ? 0 : equalBytes(ids[1], clientId) ? 1 : undefined;
+    if (index === undefined) return { kind: "error", code: ErrorCode.relayUnknown };
+    const now = this.#now();
+    let session = this.#sessions.get(key);
+    if (session === undefined) {
+      if (this.#live >= this.limits.maxSessions) {
+        this.sweep(true);
+        if (this.#live >= this.limits.maxSessions) {
+          return { kind: "error", code: ErrorCode.relayFull };
+        }
+      }
+      session = newSession(key, ids, this.limits.burstBytes, now);
+      this.#sessions.set(key, session);
+      this.#live++;
+    } else if (!session.ended && now - session.lastActive >= this.limits.idleTimeoutMs) {
+      this.#end(session);
+    }
+    if (session.ended) return { kind: "error", code: ErrorCode.relayEnded };
+    session.lastActive = now;
+    const old = session.addrs[index];
+    const otherWasWaiting = session.addrs[1 - index] !== undefined && old === undefined;
+    if (old === undefined || old.hostname !== from.hostname || old.port !== from.port) {
+      if (old !== undefined) this.#unindex(old);
+      const taken = this.#index.get(from.hostname)?.get(from.port);
+      if (taken !== undefined) {
+        // The address moved to another session (or side): it stops relaying for the old one.
+        taken.session.addrs[taken.index] = undefined;
+      }
+      const addr: Deno.NetAddr = { transport: "udp", hostname: from.hostname, port: from.port };
+      session.addrs[index] = addr;
+      let byPort = this.#index.get(addr.hostname);
+      if (byPort === undefined) this.#index.set(addr.hostname, byPort = new Map());
+      byPort.set(addr.port, session.sides[index]);
+    }
+    const other = session.addrs[1 - index];
+    if (other === undefined) return { kind: "waiting" };
+    return otherWasWaiting
+      ? { kind: "ready", notify: { id: session.ids[1 - index], addr: other } }
+      : { kind: "ready" };
+  }
+
+  /**
+   * The hot path: where a non-rendezvous datagram of `length` bytes from
+   * `hostname:port` goes, or undefined to drop it (counted in `dropped`).
+   */
+  forward(hostname: string, port: number, length: number): Deno.NetAddr | undefined {
+    const side = this.#index.get(hostname)?.get(port);
+    const session = side?.session;
+    const target = session?.addrs[1 - side!.index];
+    if (target === undefined) {
+      this.dropped++;
+      return undefined;
+    }
+    const now = this.#now();
+    if (now - session!.lastActive >= this.limits.idleTimeoutMs) {
+      this.#end(session!);
+      this.dropped++;
+      return undefined;
+    }
+    const tokens = session!.tokens + (now - session!.updated) * this.#rate;
+    session!.tokens = tokens < this.limits.burstBytes ? tokens : this.limits.burstBytes;
+    session!.updated = now;
+    if (session!.tokens < length) {
+      this.dropped++;
+      return undefined;
+    }
+    if (session!.bytes + length > this.limits.maxBytes) {
+      this.#end(session!);
+      this.dropped++;
+      return undefined;
+    }
+    session!.tokens -= length;
+    session!.bytes += length;
+    session!.lastActive = now;
+    this.relayedBytes += length;
+    return target;
+  }
+
+  /** Whether room `key` has a live session (which keeps the room's token valid). */
+  alive(key: string): boolean {
+    const session = this.#sessions.get(key);
+    return session !== undefined && !session.ended &&
+      this.#now() - session.lastActive < this.limits.idleTimeoutMs;
+  }
+
+  /** Forgets room `key`'s session (its room was freed). */
+  remove(key: string): void {
+    const session = this.#sessions.get(key);
+    if (session === undefined) return;
+    this.#end(session);
+    this.#sessions.delete(key);
+  }
+
+  /** Ends idle sessions; unless `force`, at most once per second. */
+  sweep(force: boolean): void {
+    const now = this.#now();
+    if (!force && now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
+    this.#lastSweep = now;
+    for (const session of this.#sessions.values()) {
+      if (!session.ended && now - session.lastActive >= this.limits.idleTimeoutMs) {
+        this.#end(session);
+      }
+    }
+  }
+
+  #end(session: Session): void {
+    if (session.ended) return;
+    session.ended = true;
+    this.#live--;
+    for (const addr of session.addrs) if (addr !== undefined) this.#unindex(addr);
+    session.addrs[0] = session.addrs[1] = undefined;
+  }
+
+  #unindex(addr: Deno.NetAddr): void {
+    const byPort = this.#index.get(addr.hostname);
+    if (byPort === undefined) return;
+    byPort.delete(addr.port);
+    if (byPort.size === 0) this.#index.delete(addr.hostname);
+  }
+}
+
+function newSession(
+  key: string,
+  ids: [Uint8Array, Uint8Array],
+  burst: number,
+  now: number,
+): Session {
+  const sides: Side[] = [];
+  const session: Session = {
+    key,
+    ids,
+    addrs: [undefined, undefined],
+    sides: sides as unknown as [Side, Side],
+    bytes: 0,
+    tokens: burst,
+    updated: now,
+    lastActive: now,
+    ended: false,
+  };
+  sides.push({ session, index: 0 }, { session, index: 1 });
+  return session;
+}

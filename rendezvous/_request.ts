@@ -1,0 +1,94 @@
+/**
+ * Client-side plumbing shared by `register`, the NAT observation and
+ * `relayHello`: waiting for the next genuine reply from one server address.
+ */
+import { ProtocolError } from "../errors.ts";
+import { equalBytes } from "./_bytes.ts";
+import type { DatagramPort } from "./client.ts";
+import { decodeMessage, isEncodableAddr, type RendezvousMessage } from "./protocol.ts";
+
+/** Unanswered requests are resent after this, doubling per unanswered request. */
+export const RETRANSMIT_MS = 300;
+export const MAX_RETRANSMIT_MS = 2000;
+
+/** The wait before resending after `unanswered` unanswered requests. */
+export function backoff(unanswered: number): number {
+  return Math.min(RETRANSMIT_MS * 2 ** Math.min(unanswered, 8), MAX_RETRANSMIT_MS);
+}
+
+/**
+ * The next reply from `server` that echoes `clientId`, or undefined once
+ * `deadline` (a `performance.now()` time) passes. Junk, requests, datagrams
+ * from elsewhere and replies for other clients are skipped.
+ * Rejects with `signal.reason` on abort.
+ */
+export async function nextReply(
+  port: DatagramPort,
+  server: Deno.NetAddr,
+  clientId: Uint8Array,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<RendezvousMessage | undefined> {
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0) return undefined;
+    const datagram = await receiveWithin(port, left, signal);
+    if (datagram === undefined) return undefined;
+    if (!fromServer(datagram.from, server)) continue;
+    let message;
+    try {
+      message = decodeMessage(datagram.data, { from: datagram.from });
+    } catch (error) {
+      if (error instanceof ProtocolError) continue; // junk: keep waiting for the real answer
+      throw error;
+    }
+    if (!isReply(message)) continue;
+    if (!equalBytes(message.clientId, clientId)) continue; // a stale or forged reply
+    return message;
+  }
+}
+
+function isReply(message: RendezvousMessage): boolean {
+  return !["register", "leave", "observe", "relay-hello"].includes(message.type);
+}
+
+/** Receives one datagram, or undefined after `ms`; rejects with `signal.reason` on abort. */
+async function receiveWithin(
+  port: DatagramPort,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<{ data: Uint8Array; from: Deno.NetAddr } | undefined> {
+  const timer = new AbortController();
+  const id = setTimeout(() => timer.abort(), ms);
+  try {
+    return await port.receive(signal ? AbortSignal.any([signal, timer.signal]) : timer.signal);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (timer.signal.aborted) return undefined;
+    throw error;
+  } finally {
+    clearTimeout(id);
+  }
+}
+
+function fromServer(from: Deno.NetAddr, server: Deno.NetAddr): boolean {
+  if (from.port !== server.port) return false;
+  // A server given by name cannot be matched by address: rely on port and client id.
+  return !isEncodableAddr(server) || from.hostname === server.hostname;
+}
+
+export function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}
+
+/** Checks a `{ hostname, port }` option. @throws {TypeError} */
+export function checkServer(server: Deno.NetAddr, what: string): void {
+  if (
+    typeof server?.hostname !== "string" || server.hostname === "" ||
+    !Number.isInteger(server.port) || server.port < 1 || server.port > 65535
+  ) {
+    throw new TypeError(
+      `Invalid ${what} address ${JSON.stringify(server)}: expected { hostname, port }`,
+    );
+  }
+}

@@ -1,0 +1,100 @@
+/** The rendezvous server's options and statistics (see PROTOCOL.md for the limits). */
+
+/** The port `p2pft serve` listens on unless told otherwise. */
+export const DEFAULT_RENDEZVOUS_PORT = 9000;
+
+export interface ServeOptions {
+  /** Address to bind, for all three sockets (default "0.0.0.0"). */
+  hostname?: string;
+  /** UDP port to bind (default 9000; 0 = any free port). */
+  port?: number;
+  /**
+   * The second UDP port, for NAT mapping detection (default 0 = any free
+   * port; clients learn it from the main port).
+   */
+  altPort?: number;
+  /** Run the relay (default true); `false` binds no relay socket (`serve --no-relay`). */
+  relay?: boolean;
+  /** The relay's UDP port (default 0 = any free port; clients learn it from the main port). */
+  relayPort?: number;
+  /** Most live relay sessions (default 64). */
+  relayMaxSessions?: number;
+  /** Bytes per second one relay session may forward, both directions together (default 50 MB/s). */
+  relayBytesPerSecond?: number;
+  /** Bytes a quiet relay session may forward at once (default 0.1 s of the rate, at least 64 KiB). */
+  relayBurstBytes?: number;
+  /** Bytes one relay session may forward in all; then it ends (default 8 GiB). */
+  relayMaxBytes?: number;
+  /** A relay session without traffic or hello this long ends (default 30 s). */
+  relayIdleTimeoutMs?: number;
+  /** Closes the server when aborted. */
+  signal?: AbortSignal;
+  /** Datagrams per second one source may send (default 50). */
+  ratePerSecond?: number;
+  /** Datagrams a quiet source may send at once (default 100). */
+  burst?: number;
+  /** Most sources tracked by the rate limiter (default 65,536). */
+  maxSources?: number;
+  /** Most rooms at once (default 10,000). */
+  maxRooms?: number;
+  /** Most rooms one source may hold at once (default 32). */
+  maxRoomsPerSource?: number;
+  /** A waiting room whose sender stops polling this long is freed (default 10 s). */
+  idleTimeoutMs?: number;
+  /** A waiting room is freed after this long regardless (default 10 min). */
+  maxWaitMs?: number;
+  /**
+   * A paired room keeps answering retransmissions, and its token stays valid
+   * for `relay-hello`, this long (default 30 s); a live relay session keeps it longer.
+   */
+  pairedLingerMs?: number;
+  /**
+   * What counts as one source for the rate limit and the room quota: `"ip"`
+   * (default) or `"ip-port"` (each UDP port alone: lets tests on loopback
+   * stand in many hosts with many sockets).
+   */
+  sourceKey?: "ip" | "ip-port";
+}
+
+export interface ServerStats {
+  /** Rendezvous datagrams received (on any port; relayed traffic is not counted here). */
+  received: number;
+  /** Dropped: oversized, undecodable, or a message the server does not take on that port. */
+  malformed: number;
+  /** Dropped: their source was over its rate limit. */
+  rateLimited: number;
+  /** Dropped: too short to carry their reply (amplification guard). */
+  tooSmall: number;
+  /** Replies sent. */
+  replies: number;
+  /** Rooms held now. */
+  rooms: number;
+  /** Rooms that paired since start. */
+  pairings: number;
+  /** Sources the rate limiter tracks now. */
+  sources: number;
+  /** Live relay sessions now. */
+  relaySessions: number;
+  /** Bytes relayed since start. */
+  relayedBytes: number;
+  /** Non-rendezvous datagrams at the relay port not relayed (unknown source, peer missing, over a limit). */
+  relayDropped: number;
+  /** Unexpected errors survived (failed sends, bugs); should stay 0. */
+  errors: number;
+}
+
+/** Checks the port options. @throws {TypeError|RangeError} */
+export function validateServeOptions(options: ServeOptions): void {
+  if (options.sourceKey !== undefined && !["ip", "ip-port"].includes(options.sourceKey)) {
+    throw new TypeError(`Invalid sourceKey ${JSON.stringify(options.sourceKey)}`);
+  }
+  if (options.relay !== undefined && typeof options.relay !== "boolean") {
+    throw new TypeError(`Invalid relay ${JSON.stringify(options.relay)}: expected a boolean`);
+  }
+  for (const name of ["port", "altPort", "relayPort"] as const) {
+    const port = options[name];
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+      throw new RangeError(`Invalid ${name} ${port}: expected an integer from 0 to 65535`);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Files as people have them, through the real CLI: folders, modes, unicode,
+ * many small files, resume after kill -9, a source changed between runs, Ctrl-C.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { type CliRun, spawnCli } from "./cli_process.ts";
+import { makeRandomFile } from "./files.ts";
+
+const TEST_TIMEOUT_MS = 90_000;
+
+function e2e(name: string, fn: () => Promise<void>) {
+  Deno.test({
+    name,
+    sanitizeResources: false, // pipes of processes killed on purpose close asynchronously
+    async fn() {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        fn(),
+        new Promise((_, reject) =>
+          timer = setTimeout(() => reject(new Error(`${name}: timed out`)), TEST_TIMEOUT_MS)
+        ),
+      ]).finally(() => clearTimeout(timer));
+    },
+  });
+}
+
+interface Setup extends AsyncDisposable {
+  dir: string;
+  spawn(args: string[]): CliRun;
+  /** Starts send and receive; resolves with both runs once the sender printed its code. */
+  pair(paths: string[], outDir: string): Promise<{ sender: CliRun; receiver: CliRun }>;
+}
+
+async function setup(): Promise<Setup> {
+  const dir = await Deno.makeTempDir({ prefix: "p2pft-tree-" });
+  const runs: CliRun[] = [];
+  const spawn = (args: string[]) => {
+    const run = spawnCli(args, { cwd: dir });
+    runs.push(run);
+    return run;
+  };
+  const server = spawn(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
+  const { port } = await server.next("listening");
+  const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--json"];
+  return {
+    dir,
+    spawn,
+    async pair(paths, outDir) {
+      const sender = spawn(["send", ...paths, ...rendezvous]);
+      const { code } = await sender.next("code");
+      const receiver = spawn(["receive", String(code), "--out", outDir, "--yes", ...rendezvous]);
+      return { sender, receiver };
+    },
+    async [Symbol.asyncDispose]() {
+      for (const run of runs) run.kill("SIGKILL");
+      await Promise.all(runs.map((run) => run.finished()));
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Every entry below `root`: relative path, kind, permission bits and SHA-256 of files. */
+async function listing(root: string, relative = ""): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const entry of Deno.readDir(`${root}/${relative}`)) {
+    const path = relative ? `${relative}/${entry.name}` : entry.name;
+    const info = await Deno.lstat(`${root}/${path}`);
+    const mode = (info.mode! & 0o777).toString(8);
+    if (entry.isDirectory) {
+      lines.push(`dir ${mode} ${path}`, ...await listing(root, path));
+    } else {
+      const hash = createHash("sha256").update(await Deno.readFile(`${root}/${path}`)).digest(
+        "hex",
+      );
+      lines.push(`file ${mode} ${info.size} ${hash} ${path}`);
+    }
+  }
+  return lines.sort();
+}
+
+e2e(
+  "a tree with nested and empty folders, an executable, unicode names and 1,000 small files arrives identical",
+  async () => {
+    await using s = await setup();
+    const tree = `${s.dir}/project`;
+    await Deno.mkdir(`${tree}/src/deep/deeper`, { recursive: true });
+    await Deno.mkdir(`${tree}/empty`);
+    await Deno.mkdir(`${tree}/many`);
+    await Deno.writeTextFile(`${tree}/src/deep/deeper/readme.md`, "# nested\n");
+    await Deno.writeTextFile(`${tree}/run.sh`, "#!/bin/sh\necho hi\n");
+    await Deno.chmod(`${tree}/run.sh`, 0o755);
+    await Deno.writeTextFile(`${tree}/Ünïcödé 文件 🎉.txt`, "unicode\n");
+    await makeRandomFile(`${tree}/src/blob.bin`, 3 * 1024 * 1024 + 17);
+    for (let index = 0; index < 1000; index++) {
+      await Deno.writeTextFile(
+        `${tree}/many/file-${index}.txt`,
+        `small file ${index}\n`.repeat(index % 7),
+      );
+    }
+    await Deno.mkdir(`${s.dir}/in`);
+    const { sender, receiver } = await s.pair([tree], `${s.dir}/in`);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(received.code, 0, received.stderr);
+    assert.deepEqual(await listing(`${s.dir}/in/project`), await listing(tree));
+    const done = received.events.find((event) => event.type === "done")!;
+    assert.equal(done.files, 1004);
+  },
+);
+
+/** Starts a transfer of `source` and kills the sender with SIGKILL once the receiver passed `fraction`. */
+async function interruptedTransfer(s: Setup, source: string, outDir: string, fraction: number) {
+  const { sender, receiver } = await s.pair([source], outDir);
+  await receiver.until((event) =>
+    event.type === "progress" && Number(event.bytes) >= fraction * Number(event.total)
+  );
+  sender.kill("SIGKILL");
+  const received = await receiver.finished();
+  assert.equal(received.code, 1, received.stderr);
+}
+
+e2e(
+  "after kill -9 of the sender at ~50%, a new send resumes and sends under 60% again",
+  async () => {
+    await using s = await setup();
+    const source = `${s.dir}/video.bin`;
+    const size = 512 * 1024 * 1024;
+    await makeRandomFile(source, size);
+    await Deno.mkdir(`${s.dir}/in`);
+    await interruptedTransfer(s, source, `${s.dir}/in`, 0.5);
+    const partial = await Deno.stat(`${s.dir}/in/video.bin.p2pft-partial`);
+    assert.ok(partial.size > 0 && partial.size < size, `partial is ${partial.size} bytes`);
+
+    const { sender, receiver } = await s.pair([source], `${s.dir}/in`);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(received.code, 0, received.stderr);
+    const done = received.events.find((event) => event.type === "done")!;
+    assert.ok(Number(done.bytes) < 0.6 * size, `resume sent ${done.bytes} of ${size} bytes`);
+    assert.equal(done.total, size);
+    const expected = createHash("sha256").update(await Deno.readFile(source)).digest("hex");
+    assert.equal(done.sha256, expected);
+    assert.deepEqual(await listing(`${s.dir}/in`), [`file 644 ${size} ${expected} video.bin`]);
+  },
+);
+
+e2e("a source file changed between runs is detected and sent again from the start", async () => {
+  await using s = await setup();
+  const source = `${s.dir}/data.bin`;
+  const size = 512 * 1024 * 1024;
+  await makeRandomFile(source, size);
+  await Deno.mkdir(`${s.dir}/in`);
+  await interruptedTransfer(s, source, `${s.dir}/in`, 0.3);
+  await using file = await Deno.open(source, { write: true });
+  await file.write(new TextEncoder().encode("changed since the first attempt"));
+  file.close();
+
+  const { sender, receiver } = await s.pair([source], `${s.dir}/in`);
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(received.code, 0, received.stderr);
+  const done = received.events.find((event) => event.type === "done")!;
+  assert.equal(done.bytes, size, "a changed file must be sent whole");
+  const expected = createHash("sha256").update(await Deno.readFile(source)).digest("hex");
+  assert.equal(done.sha256, expected);
+});
+
+e2e("Ctrl-C on the sender stops both sides within 2 s, exit 130 there, partial kept", async () => {
+  await using s = await setup();
+  const source = `${s.dir}/big.bin`;
+  await makeRandomFile(source, 1024 * 1024 * 1024);
+  await Deno.mkdir(`${s.dir}/in`);
+  const { sender, receiver } = await s.pair([source], `${s.dir}/in`);
+  await receiver.next("progress");
+  const interruptedAt = performance.now();
+  sender.kill("SIGINT");
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  const seconds = (performance.now() - interruptedAt) / 1000;
+  assert.ok(seconds < 2.5, `took ${seconds.toFixed(1)} s to stop`);
+  assert.equal(sent.code, 130, sent.stderr);
+  assert.match(sent.stderr, /Interrupted/);
+  assert.equal(received.code, 1, received.stderr);
+  assert.match(received.stderr, /^error: .*(cancel|interrupt|stopped)/im);
+  const names = [];
+  for await (const entry of Deno.readDir(`${s.dir}/in`)) names.push(entry.name);
+  assert.deepEqual(names, ["big.bin.p2pft-partial"]);
+});
