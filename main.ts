@@ -184,7 +184,6 @@ function fail(error: unknown, json: boolean, verbose: boolean, output?: Output):
       console.error(cause.stack ?? String(cause));
     }
   }
-  if (json) console.error(`error: ${line}`);
   return error instanceof UsageError || error instanceof TypeError ? EXIT_USAGE : EXIT_ERROR;
 }
 

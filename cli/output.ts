@@ -51,7 +51,12 @@ export class Output {
 
   emit(event: CliEvent): void {
     if (event.type === "progress") return this.#progress(event);
-    if (this.#json) return this.#write(`${JSON.stringify(event)}\n`);
+    if (this.#json) {
+      this.#write(`${JSON.stringify(event)}\n`);
+      // Errors also go to stderr as one line, for people reading a log.
+      if (event.type === "error") writeAll(Deno.stderr, `error: ${event.message}\n`);
+      return;
+    }
     this.#clearBar();
     const text = this.#describe(event);
     if (text === undefined) return;

@@ -55,6 +55,8 @@ export async function receiveCommand(
     signal,
     confirm: (offer) => confirm(offer, remote, options),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
+  }).catch(async (error) => {
+    throw await session.fail(error);
   });
   output.emit({
     type: "done",

@@ -81,6 +81,8 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     connection: session,
     signal,
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
+  }).catch(async (error) => {
+    throw await session.fail(error);
   });
   output.emit({
     type: "done",

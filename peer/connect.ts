@@ -17,6 +17,9 @@ import {
   type RelayMode,
 } from "./strategy.ts";
 
+/** How long a failing side waits to learn whether the peer failed first (and why). */
+const PEER_FAILURE_GRACE_MS = 150;
+
 /** A bidirectional byte stream (a QUIC stream). */
 export interface ByteStream {
   readable: ReadableStream<Uint8Array>;
@@ -32,6 +35,11 @@ export interface PeerSession extends AsyncDisposable {
   reason: string;
   openStream(): Promise<ByteStream>;
   acceptStream(): Promise<ByteStream>;
+  /**
+   * Ends the session after `error`: tells the peer why, and returns the error
+   * to report (the peer's own reason when it stopped first, e.g. Ctrl-C).
+   */
+  fail(error: unknown): Promise<unknown>;
 }
 
 export interface ConnectOptions {
@@ -189,6 +197,13 @@ async function authenticate(
     reason: punched.reason,
     openStream: () => link.conn.createBidirectionalStream(),
     acceptStream,
+    async fail(error) {
+      const peerReason = await link.peerFailure(PEER_FAILURE_GRACE_MS);
+      await link.abort(error instanceof Error ? error.message : String(error));
+      if (peerReason === undefined) return error;
+      const peer = options.role === "sender" ? "receiver" : "sender";
+      return new P2pftError(`The ${peer} stopped: ${peerReason}`, { cause: error });
+    },
     async [Symbol.asyncDispose]() {
       incoming.releaseLock();
       await link[Symbol.asyncDispose]();

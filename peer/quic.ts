@@ -18,7 +18,22 @@ const TRANSPORT = {
 export interface QuicLink extends AsyncDisposable {
   conn: Deno.QuicConn;
   endpoint: Deno.QuicEndpoint;
+  /** Closes at once with an error the peer can show (it is told `reason`). */
+  abort(reason: string): Promise<void>;
+  /** How the peer closed the connection, if it did so with an error within `graceMs`. */
+  peerFailure(graceMs: number): Promise<string | undefined>;
 }
+
+/** Close codes on the wire: 0 finished, 1 failed (the reason says why). */
+const CLOSE_DONE = 0;
+const CLOSE_FAILED = 1;
+const MAX_REASON_BYTES = 200;
+/**
+ * Deno's QuicEndpoint.close() drops connections without flushing their
+ * CONNECTION_CLOSE, and conn.closed resolves before it is sent; without this
+ * pause the peer only notices at its idle timeout.
+ */
+const CLOSE_FLUSH_MS = 100;
 
 export interface AcceptPeerOptions {
   certificate: PeerCertificate;
@@ -112,11 +127,30 @@ function link(
   endpoint: Deno.QuicEndpoint,
   role: "sender" | "receiver",
 ): QuicLink {
+  let closed = false;
+  const close = async (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    conn.close({ closeCode: code, reason: truncate(reason) });
+    await conn.closed.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS));
+    endpoint.close();
+  };
   return {
     conn,
     endpoint,
+    abort: (reason) => close(CLOSE_FAILED, reason),
+    async peerFailure(graceMs) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const info = await Promise.race([
+        conn.closed.catch(() => undefined),
+        new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), graceMs)),
+      ]);
+      clearTimeout(timer);
+      return info?.closeCode === CLOSE_FAILED && info.reason ? info.reason : undefined;
+    },
     async [Symbol.asyncDispose]() {
-      if (role === "receiver") {
+      if (role === "receiver" && !closed) {
         // Let the sender close first, so our last frames are acknowledged.
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
@@ -125,11 +159,17 @@ function link(
         ]);
         clearTimeout(timer);
       }
-      conn.close({ closeCode: 0, reason: "done" });
-      await conn.closed.catch(() => {});
-      endpoint.close();
+      await close(CLOSE_DONE, "done");
     },
   };
+}
+
+function truncate(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  if (bytes.length <= MAX_REASON_BYTES) return reason;
+  return `${
+    new TextDecoder().decode(bytes.subarray(0, MAX_REASON_BYTES)).replace(/\uFFFD$/, "")
+  }...`;
 }
 
 /** Runs `work`; on timeout or abort closes the endpoint (failing pending QUIC calls) and rejects. */
