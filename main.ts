@@ -67,7 +67,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const controller = new AbortController();
   const onInterrupt = () => controller.abort(new DOMException("Interrupted", "AbortError"));
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  // SIGTERM (service managers) stops like Ctrl-C; Windows has only SIGINT/SIGBREAK.
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const name of signals) Deno.addSignalListener(name, onInterrupt);
   const output = new Output({
     json,
     role: command === "receive" ? "receive" : command === "send" ? "send" : "serve",
@@ -82,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return fail(error, json, values.verbose ?? false, output);
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const name of signals) Deno.removeSignalListener(name, onInterrupt);
   }
 }
 
@@ -100,7 +102,7 @@ function dispatch(
       expectArgs(command, args, 0, 0);
       return serveCommand({
         host: values.host ?? "0.0.0.0",
-        port: integerFlag("--port", values.port, DEFAULT_SERVE_PORT, 0, 65535),
+        port: integerFlag("--port", values.port, DEFAULT_SERVE_PORT, 0, 65533),
         relay: !values["no-relay"],
         output,
         signal,

@@ -2,7 +2,7 @@ import { describeOffer, formatBytes, formatDuration, formatRate } from "./format
 
 /** Every event the CLI reports; with --json each is one line of stdout. */
 export type CliEvent =
-  | { type: "listening"; host: string; port: number }
+  | { type: "listening"; host: string; port: number; altPort: number; relayPort?: number }
   | { type: "code"; code: string; qr?: string }
   | { type: "nat"; mapping: "endpoint-independent" | "endpoint-dependent" | "none" }
   | { type: "paired"; nameplate: string; peer: string }
@@ -24,6 +24,7 @@ export type CliEvent =
     sha256: string;
     path: string;
   }
+  | { type: "stopped"; stats: Record<string, number> }
   | { type: "warning"; message: string }
   | { type: "error"; message: string };
 
@@ -70,7 +71,8 @@ export class Output {
   #describe(event: CliEvent): string | undefined {
     switch (event.type) {
       case "listening":
-        return `Rendezvous server listening on ${event.host}:${event.port} (UDP)`;
+        return `Rendezvous server listening on ${event.host}:${event.port} (UDP; NAT check on ` +
+          `${event.altPort}, ${event.relayPort ? `relay on ${event.relayPort}` : "relay off"})`;
       case "code":
         return `${event.qr ? `${event.qr}\n` : ""}Code is: ${event.code}\n` +
           `On the other computer run:\n  p2pft receive ${event.code}`;
@@ -98,6 +100,10 @@ export class Output {
           `${
             formatRate(event.bytes / Math.max(event.seconds, 1e-3))
           } via ${event.path}; sha256 ${event.sha256}`;
+      case "stopped":
+        return `Rendezvous server stopped (${
+          Object.entries(event.stats).map(([key, value]) => `${key} ${value}`).join(", ")
+        })`;
       case "warning":
         return `warning: ${event.message}`;
       case "error":

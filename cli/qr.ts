@@ -1,5 +1,12 @@
-// @ts-types="@types/qrcode"
-import QRCode from "qrcode";
+import qrcode from "qrcode";
+
+/** The one function of npm:qrcode used here (the package ships no types). */
+interface QrEncoder {
+  create(text: string, options: { errorCorrectionLevel: "L" | "M" | "Q" | "H" }): {
+    modules: { size: number; get(row: number, column: number): number };
+  };
+}
+const QRCode = qrcode as QrEncoder;
 
 const QUIET_ZONE = 2;
 

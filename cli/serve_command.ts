@@ -10,17 +10,26 @@ export interface ServeCommandOptions {
   signal: AbortSignal;
 }
 
-/** `p2pft serve`: runs the rendezvous server until interrupted. */
+/** `p2pft serve`: runs the rendezvous server until Ctrl-C or SIGTERM, then stops cleanly (exit 0). */
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
   await using server = RendezvousServer.listen({
     hostname: options.host,
     port: options.port,
+    // Fixed neighbours of a fixed port, so a firewall can name them; any free ports with --port 0.
+    altPort: options.port === 0 ? 0 : options.port + 1,
+    relayPort: options.port === 0 ? 0 : options.port + 2,
     relay: options.relay,
   });
-  options.output.emit({ type: "listening", host: server.addr.hostname, port: server.addr.port });
+  options.output.emit({
+    type: "listening",
+    host: server.addr.hostname,
+    port: server.addr.port,
+    altPort: server.altAddr.port,
+    ...(server.relayAddr ? { relayPort: server.relayAddr.port } : {}),
+  });
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) return resolve();
     options.signal.addEventListener("abort", () => resolve(), { once: true });
   });
-  options.signal.throwIfAborted();
+  options.output.emit({ type: "stopped", stats: { ...server.stats() } });
 }

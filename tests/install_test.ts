@@ -254,3 +254,12 @@ Deno.test({
     }
   },
 });
+
+Deno.test("README's deno install line uses exactly the flags in scripts/permissions.ts", async () => {
+  const readme = await Deno.readTextFile(join(REPO, "README.md"));
+  const line = readme.split("\n").find((text) => text.startsWith("deno install -g "));
+  assert.equal(
+    line,
+    `deno install -g -f -n p2pft --config deno.json ${P2PFT_FLAGS.join(" ")} main.ts`,
+  );
+});

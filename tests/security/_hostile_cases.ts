@@ -1,0 +1,176 @@
+/**
+ * The hostile offers `malicious_sender.ts` can make, and what the real
+ * receiver must answer to each: its one-line error and the ERROR code it
+ * sends back (transfer/PROTOCOL.md: 1 protocol, 2 hash, 3 refused, 4 unsafe).
+ */
+
+export interface HostileItem {
+  kind: "file" | "dir";
+  path: string;
+  /** The size the manifest announces (files). */
+  size: number;
+  /** The bytes actually sent (default: `size` bytes of "a"). */
+  content?: Uint8Array;
+}
+
+export interface HostileCase {
+  entries: HostileItem[];
+  /** Raw bytes written right after HELLO instead of the manifest. */
+  rawAfterHello?: Uint8Array;
+  /** START announces the bytes really sent (`sent`) or what the manifest implies (default). */
+  startAnnounces?: "sent" | "manifest";
+  /** The DATA header says START's length (default: the payload's true length). */
+  dataHeaderSays?: "start" | "payload";
+  /** Send the SHA-256 of other bytes after good file bytes. */
+  wrongDigest?: boolean;
+  /** What the receiver must print (`error: ...`, one line) and send back in ERROR. */
+  expect: { stderr: RegExp; errorCode: number };
+  /** Run in the receiver's --out before the transfer (`elsewhere` is a dir outside it). */
+  setup?: (out: string, elsewhere: string) => Promise<void>;
+}
+
+const file = (path: string, size = 5): HostileItem => ({ kind: "file", path, size });
+const dir = (path: string): HostileItem => ({ kind: "dir", path, size: 0 });
+const bytes = (text: string) => new TextEncoder().encode(text);
+const unsafe = (why: RegExp) => ({ stderr: why, errorCode: 4 });
+
+/** ENTRIES header claiming 4 GiB - 1, with no payload behind it. */
+function oversizedHeader(): Uint8Array {
+  const out = new Uint8Array(5);
+  out[0] = 0x02;
+  new DataView(out.buffer).setUint32(1, 0xffff_ffff);
+  return out;
+}
+
+export const HOSTILE_CASES: Record<string, HostileCase> = {
+  "dot-dot": {
+    entries: [file("../escape")],
+    expect: unsafe(/^error: Refusing unsafe path "\.\.\/escape": contains a "\.\." segment$/),
+  },
+  "absolute": {
+    entries: [file("/abs/path")],
+    expect: unsafe(/^error: Refusing unsafe path "\/abs\/path": absolute path$/),
+  },
+  "backslash": {
+    entries: [file("a\\b")],
+    expect: unsafe(/^error: Refusing unsafe path "a\\\\b": contains a backslash$/),
+  },
+  "nul-in-name": {
+    entries: [file("a\u0000b")],
+    expect: unsafe(/^error: Refusing unsafe path "a\\u0000b": contains NUL$/),
+  },
+  "control-character": {
+    entries: [file("bell\u0007.txt")],
+    expect: unsafe(
+      /^error: Refusing unsafe path "bell\\u0007\.txt": contains a control character$/,
+    ),
+  },
+  "windows-con": {
+    entries: [file("CON")],
+    expect: unsafe(/^error: Refusing unsafe path "CON": "CON" is a reserved name on Windows$/),
+  },
+  "windows-nul-txt": {
+    entries: [dir("docs"), file("docs/nul.txt")],
+    expect: unsafe(/"docs\/nul\.txt": "nul\.txt" is a reserved name on Windows$/),
+  },
+  "windows-com1": {
+    entries: [file("COM1")],
+    expect: unsafe(/"COM1": "COM1" is a reserved name on Windows$/),
+  },
+  "dot-segment": {
+    entries: [dir("a"), file("a/./b")],
+    expect: unsafe(/^error: Refusing unsafe path "a\/\.\/b": contains a "\." segment$/),
+  },
+  "empty-segment": {
+    entries: [dir("a"), file("a//b")],
+    expect: unsafe(/^error: Refusing unsafe path "a\/\/b": empty path segment$/),
+  },
+  "trailing-dot": {
+    entries: [file("report.")],
+    expect: unsafe(/"report\.": segment "report\." ends with a dot or space$/),
+  },
+  "trailing-space": {
+    entries: [dir("photos "), file("photos /x")],
+    expect: unsafe(/"photos ": segment "photos " ends with a dot or space$/),
+  },
+  "through-symlink": {
+    entries: [dir("link"), file("link/x")],
+    setup: (out, elsewhere) => Deno.symlink(elsewhere, `${out}/link`),
+    expect: unsafe(
+      /^error: Refusing "link": .*\/link is a symbolic link inside the output directory$/,
+    ),
+  },
+  "case-collision": {
+    entries: [file("A.txt"), file("a.txt")],
+    expect: unsafe(
+      /^error: Refusing names that collide on case-insensitive file systems: "A\.txt" \/ "a\.txt"$/,
+    ),
+  },
+  "size-lie-more": {
+    entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("twenty bytes, not 10") }],
+    startAnnounces: "sent",
+    expect: {
+      stderr: /^error: Cannot decode START: 52 data bytes announced, 42 expected$/,
+      errorCode: 1,
+    },
+  },
+  "size-lie-fewer": {
+    entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("five!") }],
+    startAnnounces: "sent",
+    expect: {
+      stderr: /^error: Cannot decode START: 37 data bytes announced, 42 expected$/,
+      errorCode: 1,
+    },
+  },
+  "size-lie-more-in-data": {
+    entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("twenty bytes, not 10") }],
+    expect: {
+      stderr: /^error: Cannot decode data segment 0: length 52, expected 42$/,
+      errorCode: 1,
+    },
+  },
+  "size-lie-fewer-in-data": {
+    entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("five!") }],
+    dataHeaderSays: "start",
+    expect: { stderr: /^error: Cannot read data stream: stream ended/, errorCode: 1 },
+  },
+  "wrong-hash": {
+    entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("good bytes") }],
+    wrongDigest: true,
+    expect: {
+      stderr:
+        /^error: SHA-256 mismatch for x\.bin: received [0-9a-f]{64}, sender has [0-9a-f]{64}$/,
+      errorCode: 2,
+    },
+  },
+  "oversized-frame": {
+    entries: [file("fine.txt")],
+    rawAfterHello: oversizedHeader(),
+    expect: {
+      stderr:
+        /^error: Cannot decode manifest ENTRIES frame: length 4294967295 exceeds limit of 1048576 bytes$/,
+      errorCode: 1,
+    },
+  },
+  "unknown-frame-type": {
+    entries: [file("fine.txt")],
+    rawAfterHello: Uint8Array.of(0x55, 0, 0, 0, 0),
+    expect: { stderr: /^error: Cannot decode manifest: unknown frame type 0x55$/, errorCode: 1 },
+  },
+  "existing-file-same-size": {
+    entries: [{ kind: "file", path: "report.txt", size: 10, content: bytes("HOSTILE!!!") }],
+    setup: (out) => Deno.writeTextFile(`${out}/report.txt`, "precious!!"),
+    expect: {
+      stderr: /^error: Cannot decode DECISIONS: send for index 0 does not match the plan$/,
+      errorCode: 1,
+    },
+  },
+  "existing-file-other-size": {
+    entries: [{ kind: "file", path: "report.txt", size: 10, content: bytes("HOSTILE!!!") }],
+    setup: (out) => Deno.writeTextFile(`${out}/report.txt`, "precious old version"),
+    expect: {
+      stderr: /^error: Refusing to overwrite report\.txt: .* already exists with a different size/,
+      errorCode: 3,
+    },
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * What every security test needs: a temp dir, a real `serve` process on
+ * 127.0.0.1, child processes that are all killed (by PID) and awaited on
+ * dispose, and a hard time bound per test.
+ */
+import { type CliRun, spawnCli, type SpawnCliOptions } from "../cli_process.ts";
+import { spawnScript } from "./_script_process.ts";
+
+export interface World extends AsyncDisposable {
+  /** A fresh temp dir, removed on dispose. */
+  dir: string;
+  /** The real rendezvous server's address, `127.0.0.1:PORT`. */
+  server: string;
+  /** Starts `main.ts` with `args`; killed on dispose. */
+  spawnCli(args: string[], options?: SpawnCliOptions): CliRun;
+  /** Starts a helper script; killed on dispose. */
+  spawnScript(script: URL, args: string[]): CliRun;
+}
+
+/**
+ * Starts `main.ts serve --host 127.0.0.1 --port 0`. When `signal` aborts
+ * (the test's time is up), every process is killed at once.
+ */
+export async function world(signal: AbortSignal): Promise<World> {
+  const dir = await Deno.makeTempDir({ prefix: "p2pft-security-" });
+  const runs: CliRun[] = [];
+  const track = (run: CliRun) => {
+    runs.push(run);
+    return run;
+  };
+  const killAll = () => runs.forEach((run) => run.kill("SIGKILL"));
+  signal.addEventListener("abort", killAll, { once: true });
+  const dispose = async () => {
+    signal.removeEventListener("abort", killAll);
+    killAll();
+    await Promise.all(runs.map((run) => run.finished()));
+    await Deno.remove(dir, { recursive: true });
+  };
+  try {
+    const serve = track(spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]));
+    const { port } = await serve.next(
+      "listening",
+      AbortSignal.any([
+        signal,
+        AbortSignal.timeout(20_000),
+      ]),
+    );
+    return {
+      dir,
+      server: `127.0.0.1:${port}`,
+      spawnCli: (args, options) => track(spawnCli(args, { cwd: dir, ...options })),
+      spawnScript: (script, args) => track(spawnScript(script, args)),
+      [Symbol.asyncDispose]: dispose,
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/**
+ * A `Deno.test` that must finish within `timeoutMs`: `fn` gets a signal that
+ * aborts then (pass it to `world` so the processes die), and the test fails.
+ */
+export function boundedTest(
+  name: string,
+  fn: (signal: AbortSignal) => Promise<void>,
+  timeoutMs = 60_000,
+): void {
+  Deno.test({
+    name,
+    async fn() {
+      const controller = new AbortController();
+      const timeout = new Error(`${name}: did not finish within ${timeoutMs / 1000} s`);
+      const timer = setTimeout(() => controller.abort(timeout), timeoutMs);
+      try {
+        await fn(controller.signal);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (controller.signal.aborted) throw timeout;
+    },
+  });
+}
+
+/** Names in a directory, sorted. */
+export async function listDir(path: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(path)) names.push(entry.name);
+  return names.sort();
+}
+
+/** Every path under `root` (relative, sorted), without following symlinks. */
+export async function listTree(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string, prefix: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const relative = prefix + entry.name;
+      out.push(entry.isSymlink ? `${relative} -> symlink` : relative);
+      if (entry.isDirectory) await walk(`${dir}/${entry.name}`, `${relative}/`);
+    }
+  };
+  await walk(root, "");
+  return out.sort();
+}
