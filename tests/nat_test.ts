@@ -57,18 +57,24 @@ function labTest(name: string, timeoutMs: number, fn: () => Promise<void>) {
   });
 }
 
-/** Runs one transfer through the lab and returns both sides' results; the lab is gone afterwards. */
-async function runScenario(
-  scenario: Scenario,
-  check: (outcome: Outcome) => void | Promise<void>,
+interface LabRun {
+  lab: Lab;
+  /** One send/receive through the running lab, into a fresh folder. */
+  transfer(scenario: Omit<Scenario, "lab" | "serveArgs">): Promise<Outcome>;
+}
+
+/** Builds the lab and starts a rendezvous server in it; everything is gone afterwards. */
+async function withLab(
+  options: Scenario["lab"],
+  serveArgs: string[],
+  fn: (run: LabRun) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "p2pft-nat-" });
   const runs: CliRun[] = [];
   try {
-    await using lab = await createLab({ ...scenario.lab, signal: AbortSignal.timeout(60_000) });
-    const inNs = (ns: string) => ["ip", "netns", "exec", ns];
+    await using lab = await createLab({ ...options, signal: AbortSignal.timeout(60_000) });
     const spawn = (ns: string, args: string[]) => {
-      const run = spawnCli(args, { wrapper: inNs(ns), cwd: dir });
+      const run = spawnCli(args, { wrapper: ["ip", "netns", "exec", ns], cwd: dir });
       runs.push(run);
       return run;
     };
@@ -79,47 +85,67 @@ async function runScenario(
       "--port",
       String(RENDEZVOUS_PORT),
       "--json",
-      ...(scenario.serveArgs ?? []),
+      ...serveArgs,
     ]);
     await server.next("listening");
     const rendezvous = ["--rendezvous", `${lab.rendezvous.ip}:${RENDEZVOUS_PORT}`, "--json"];
-    const source = `${dir}/payload.bin`;
-    await makeRandomFile(source, scenario.size ?? 2 * 1024 * 1024);
-    const expected = await sha256File(source);
-    await Deno.mkdir(`${dir}/in`);
-    const sender = spawn(lab[scenario.sender ?? "hostA"].ns, [
-      "send",
-      source,
-      ...rendezvous,
-      ...(scenario.senderArgs ?? []),
-    ]);
-    const { code } = await sender.next("code");
-    if (scenario.receiverDelayMs) {
-      await new Promise((resolve) => setTimeout(resolve, scenario.receiverDelayMs));
-    }
-    const receiver = spawn(lab[scenario.receiver ?? "hostB"].ns, [
-      "receive",
-      String(code),
-      "--out",
-      `${dir}/in`,
-      "--yes",
-      ...rendezvous,
-      ...(scenario.receiverArgs ?? []),
-    ]);
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    const hasFile = await Deno.stat(`${dir}/in/payload.bin`).then(() => true, () => false);
-    await check({
-      sender: sent,
-      receiver: received,
-      expected,
-      received: hasFile ? await sha256File(`${dir}/in/payload.bin`) : undefined,
+    let count = 0;
+    await fn({
       lab,
+      async transfer(scenario) {
+        const work = `${dir}/run-${++count}`;
+        await Deno.mkdir(`${work}/in`, { recursive: true });
+        const source = `${work}/payload.bin`;
+        await makeRandomFile(source, scenario.size ?? 2 * 1024 * 1024);
+        const expected = await sha256File(source);
+        const sender = spawn(lab[scenario.sender ?? "hostA"].ns, [
+          "send",
+          source,
+          ...rendezvous,
+          ...(scenario.senderArgs ?? []),
+        ]);
+        const { code } = await sender.next("code");
+        if (scenario.receiverDelayMs) {
+          await new Promise((resolve) => setTimeout(resolve, scenario.receiverDelayMs));
+        }
+        const receiver = spawn(lab[scenario.receiver ?? "hostB"].ns, [
+          "receive",
+          String(code),
+          "--out",
+          `${work}/in`,
+          "--yes",
+          ...rendezvous,
+          ...(scenario.receiverArgs ?? []),
+        ]);
+        const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+        const target = `${work}/in/payload.bin`;
+        const hasFile = await Deno.stat(target).then(() => true, () => false);
+        return {
+          sender: sent,
+          receiver: received,
+          expected,
+          received: hasFile ? await sha256File(target) : undefined,
+          lab,
+        };
+      },
     });
   } finally {
     for (const run of runs) run.kill("SIGKILL");
     await Promise.all(runs.map((run) => run.finished()));
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Runs one transfer through a fresh lab and checks it. */
+function runScenario(
+  scenario: Scenario,
+  check: (outcome: Outcome) => void | Promise<void>,
+): Promise<void> {
+  return withLab(
+    scenario.lab,
+    scenario.serveArgs ?? [],
+    async (run) => await check(await run.transfer(scenario)),
+  );
 }
 
 function event(run: Outcome["sender"], type: string) {
@@ -296,3 +322,26 @@ labTest("lab: --relay-only relays even when a direct path exists", 120_000, () =
     },
     (outcome) => assertDelivered(outcome, "relay"),
   ));
+
+labTest(
+  "lab: one symmetric NAT gives a direct path in at least 19 of 20 runs",
+  400_000,
+  () =>
+    withLab({ natA: "endpoint-independent", natB: "symmetric" }, [], async (run) => {
+      const paths: string[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        // Half the runs with the symmetric side sending, half with it receiving.
+        const swap = attempt % 2 === 1;
+        const outcome = await run.transfer({
+          sender: swap ? "hostB" : "hostA",
+          receiver: swap ? "hostA" : "hostB",
+          size: 256 * 1024,
+        });
+        const ok = outcome.sender.code === 0 && outcome.receiver.code === 0 &&
+          outcome.received === outcome.expected;
+        paths.push(ok ? String(event(outcome.receiver, "connected")?.path) : "failed");
+      }
+      const direct = paths.filter((path) => path === "direct").length;
+      assert.ok(direct >= 19, `direct in ${direct} of 20 runs: ${paths.join(", ")}`);
+    }),
+);

@@ -24,7 +24,12 @@ export interface HostileCase {
   /** Send the SHA-256 of other bytes after good file bytes. */
   wrongDigest?: boolean;
   /** What the receiver must print (`error: ...`, one line) and send back in ERROR. */
-  expect: { stderr: RegExp; errorCode: number };
+  expect: {
+    stderr: RegExp;
+    errorCode: number;
+    /** The receiver's PLAN items, when it got that far (index, kind 1 exists / 2 partial, length). */
+    plan?: Array<{ index: number; kind: number; length: number }>;
+  };
   /** Run in the receiver's --out before the transfer (`elsewhere` is a dir outside it). */
   setup?: (out: string, elsewhere: string) => Promise<void>;
 }
@@ -141,6 +146,7 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
       stderr:
         /^error: SHA-256 mismatch for x\.bin: received [0-9a-f]{64}, sender has [0-9a-f]{64}$/,
       errorCode: 2,
+      plan: [],
     },
   },
   "oversized-frame": {
@@ -163,6 +169,7 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
     expect: {
       stderr: /^error: Cannot decode DECISIONS: send for index 0 does not match the plan$/,
       errorCode: 1,
+      plan: [{ index: 0, kind: 1, length: 10 }],
     },
   },
   "existing-file-other-size": {

@@ -89,17 +89,3 @@ export async function listDir(path: string): Promise<string[]> {
   for await (const entry of Deno.readDir(path)) names.push(entry.name);
   return names.sort();
 }
-
-/** Every path under `root` (relative, sorted), without following symlinks. */
-export async function listTree(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, prefix: string) => {
-    for await (const entry of Deno.readDir(dir)) {
-      const relative = prefix + entry.name;
-      out.push(entry.isSymlink ? `${relative} -> symlink` : relative);
-      if (entry.isDirectory) await walk(`${dir}/${entry.name}`, `${relative}/`);
-    }
-  };
-  await walk(root, "");
-  return out.sort();
-}

@@ -38,7 +38,7 @@ function emit(event: Record<string, unknown>): void {
 }
 
 /** type u8 | length u32 BE | payload. `length` may lie (hostile cases). */
-export function frame(type: number, payload: Uint8Array, length = payload.length): Uint8Array {
+function frame(type: number, payload: Uint8Array, length = payload.length): Uint8Array {
   const out = new Uint8Array(5 + payload.length);
   out[0] = type;
   new DataView(out.buffer).setUint32(1, length);

@@ -61,6 +61,10 @@ async function runCase(w: World, name: string, signal: AbortSignal): Promise<voi
   const peerError = sent.events.find((event) => event.type === "peer-error");
   assert.ok(peerError, `${name}: no ERROR frame reached the sender: ${sent.stdout}`);
   assert.equal(peerError.code, hostile.expect.errorCode, `${name}: ${peerError.message}`);
+  if (hostile.expect.plan) {
+    const plan = sent.events.find((event) => event.type === "plan");
+    assert.deepEqual(plan?.items, hostile.expect.plan, name);
+  }
 
   assert.deepEqual(await snapshot(root), before, `${name}: the file system changed`);
   await assert.rejects(Deno.lstat("/abs"), Deno.errors.NotFound);

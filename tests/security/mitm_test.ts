@@ -7,6 +7,7 @@
  * byte moves, and the attacker must see nothing but the PAKE messages.
  */
 import assert from "node:assert/strict";
+import type { CliRun } from "../cli_process.ts";
 import { LyingRendezvous } from "./_lying_rendezvous.ts";
 import { MitmAttacker, type MitmReport } from "./_mitm_attacker.ts";
 import { boundedTest, listDir, world } from "./_world.ts";
@@ -17,8 +18,8 @@ const PAKE_BYTES_PER_DIRECTION = 105;
 const SHARE_FRAME_BYTES = 69;
 
 interface Outcome {
-  sent: Awaited<ReturnType<import("../cli_process.ts").CliRun["finished"]>>;
-  received: Awaited<ReturnType<import("../cli_process.ts").CliRun["finished"]>>;
+  sent: Awaited<ReturnType<CliRun["finished"]>>;
+  received: Awaited<ReturnType<CliRun["finished"]>>;
   report: MitmReport;
   proxy: LyingRendezvous;
   attackerAddr: string;
