@@ -18,6 +18,8 @@ interface Scenario {
   sender?: "hostA" | "hostB" | "hostA2";
   receiver?: "hostA" | "hostB" | "hostA2";
   size?: number;
+  /** Exact bytes to send (instead of `size` random bytes). */
+  payload?: Uint8Array;
   /** Start the receiver this long after the sender printed its code. */
   receiverDelayMs?: number;
   senderArgs?: string[];
@@ -96,7 +98,8 @@ async function withLab(
         const work = `${dir}/run-${++count}`;
         await Deno.mkdir(`${work}/in`, { recursive: true });
         const source = `${work}/payload.bin`;
-        await makeRandomFile(source, scenario.size ?? 2 * 1024 * 1024);
+        if (scenario.payload) await Deno.writeFile(source, scenario.payload);
+        else await makeRandomFile(source, scenario.size ?? 2 * 1024 * 1024);
         const expected = await sha256File(source);
         const sender = spawn(lab[scenario.sender ?? "hostA"].ns, [
           "send",
@@ -343,5 +346,62 @@ labTest(
       }
       const direct = paths.filter((path) => path === "direct").length;
       assert.ok(direct >= 19, `direct in ${direct} of 20 runs: ${paths.join(", ")}`);
+    }),
+);
+
+labTest(
+  "lab: the relay only ever sees ciphertext (a capture holds no plaintext of the file)",
+  120_000,
+  () =>
+    withLab({ natA: "endpoint-independent", natB: "endpoint-independent" }, [], async (run) => {
+      const canary = "p2pft-plaintext-canary: if you can read this the relay saw the file. ";
+      const payload = new TextEncoder().encode(canary.repeat(Math.ceil(1_048_576 / canary.length)));
+      const capture = await Deno.makeTempFile({ prefix: "p2pft-relay-", suffix: ".pcap" });
+      const tcpdump = run.lab.spawn(run.lab.rendezvous.ns, [
+        "tcpdump",
+        "-i",
+        "any",
+        "-U",
+        "-s",
+        "0",
+        "-w",
+        capture,
+        "udp",
+      ], { stdout: "null", stderr: "piped" });
+      try {
+        // tcpdump says "listening on" once it captures.
+        const reader = tcpdump.stderr.pipeThrough(new TextDecoderStream()).getReader();
+        for (let text = ""; !text.includes("listening on");) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`tcpdump ended: ${text}`);
+          text += value;
+        }
+        reader.releaseLock();
+        tcpdump.stderr.cancel().catch(() => {});
+        const outcome = await run.transfer({
+          payload,
+          senderArgs: ["--relay-only"],
+          receiverArgs: ["--relay-only"],
+        });
+        assertDelivered(outcome, "relay");
+        tcpdump.kill("SIGINT");
+        await tcpdump.status;
+        const captured = await Deno.readFile(capture);
+        assert.ok(
+          captured.length > 2 * payload.length,
+          `the capture holds ${captured.length} bytes, too little to contain the relayed file twice`,
+        );
+        const text = new TextDecoder("latin1").decode(captured);
+        assert.ok(
+          !text.includes(canary.slice(0, 24)),
+          "plaintext of the file was seen by the relay",
+        );
+      } finally {
+        try {
+          tcpdump.kill("SIGKILL");
+        } catch { /* already ended */ }
+        await tcpdump.status.catch(() => {});
+        await Deno.remove(capture);
+      }
     }),
 );

@@ -11,6 +11,8 @@ export interface World extends AsyncDisposable {
   dir: string;
   /** The real rendezvous server's address, `127.0.0.1:PORT`. */
   server: string;
+  /** The `serve` process (SIGTERM makes it print a `stopped` event with its stats). */
+  serve: CliRun;
   /** Starts `main.ts` with `args`; killed on dispose. */
   spawnCli(args: string[], options?: SpawnCliOptions): CliRun;
   /** Starts a helper script; killed on dispose. */
@@ -48,6 +50,7 @@ export async function world(signal: AbortSignal): Promise<World> {
     return {
       dir,
       server: `127.0.0.1:${port}`,
+      serve,
       spawnCli: (args, options) => track(spawnCli(args, { cwd: dir, ...options })),
       spawnScript: (script, args) => track(spawnScript(script, args)),
       [Symbol.asyncDispose]: dispose,

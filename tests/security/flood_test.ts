@@ -69,11 +69,22 @@ boundedTest(
     assert.equal(report.sendErrors, 0);
     // The server did real work for the flood: it answered bogus registrations.
     assert.ok(report.replies > 0, "the server answered none of the bogus registrations");
+
+    // The server survived it all and says what it saw (stats on SIGTERM).
+    w.serve.kill("SIGTERM");
+    const { stats } = await w.serve.next("stopped", signal) as {
+      stats: Record<string, number>;
+      type: string;
+    };
+    assert.equal(stats.errors, 0, JSON.stringify(stats));
+    assert.ok(stats.pairings >= 1, JSON.stringify(stats));
+    assert.ok(stats.malformed >= report.sent.magic * 0.5, JSON.stringify(stats));
+    assert.ok(stats.received >= sent * 0.5, JSON.stringify(stats));
     console.log(
       `flood: ${sent} datagrams in ${seconds.toFixed(1)} s (${JSON.stringify(report.sent)}), ` +
         `${report.replies} answered; honest transfer took ${
           ((honestDoneAt - honestStartedAt) / 1000).toFixed(1)
-        } s`,
+        } s; server stats ${JSON.stringify(stats)}`,
     );
   },
 );
