@@ -1,10 +1,12 @@
 /**
- * `deno task bench`: sends a file over loopback through the full p2pft CLI
- * (rendezvous, punch, QUIC, SPAKE2, hashing, disk) and, in the same run, through
- * a bare Deno QUIC stream and a bare TCP socket; prints MB/s, the ratios, and
- * the peak RSS of p2pft's sender and receiver for two file sizes.
+ * `deno task bench`, all over loopback in one run:
+ * 1. one large file through the full p2pft CLI (rendezvous, punch, QUIC,
+ *    SPAKE2, hashing, disk) beside a bare Deno QUIC stream and a bare TCP socket,
+ *    with the peak RSS of sender and receiver, for two file sizes;
+ * 2. the same file through the relay (`--relay-only`) against the direct path;
+ * 3. 10,000 small files against one file of the same total size.
  *
- *   deno task bench [--sizes 256,1024]   (MiB)
+ *   deno task bench [--sizes 256,1024] [--small-files 10000]
  */
 import { spawnCli } from "../tests/cli_process.ts";
 import { makeRandomFile } from "../tests/files.ts";
@@ -13,7 +15,11 @@ import { PeakRss } from "./_bench_util.ts";
 const sizesArg = Deno.args.indexOf("--sizes");
 const sizesMiB = sizesArg >= 0 ? Deno.args[sizesArg + 1].split(",").map(Number) : [256, 1024];
 const dir = await Deno.makeTempDir({ prefix: "p2pft-bench-" });
+const smallArg = Deno.args.indexOf("--small-files");
+const smallFiles = smallArg >= 0 ? Number(Deno.args[smallArg + 1]) : 10_000;
+const SMALL_FILE_BYTES = 4096;
 const results: Array<Record<string, string | number>> = [];
+const relay: Array<Record<string, string | number>> = [];
 
 try {
   for (const mib of sizesMiB) {
@@ -32,8 +38,18 @@ try {
       "sender peak RSS MiB": p2pft.senderRss.toFixed(0),
       "receiver peak RSS MiB": p2pft.receiverRss.toFixed(0),
     });
+    if (mib === sizesMiB[0]) {
+      const relayed = await viaCli(source, `${dir}/out-relay`, ["--relay-only"]);
+      relay.push({
+        "file MiB": mib,
+        "direct MB/s": p2pft.mbps.toFixed(0),
+        "relay MB/s": relayed.mbps.toFixed(0),
+        "relay / direct": (relayed.mbps / p2pft.mbps).toFixed(2),
+      });
+    }
     await Deno.remove(source);
   }
+  console.log("One large file over loopback:");
   console.table(results);
   if (results.length > 1) {
     const first = results[0];
@@ -46,6 +62,12 @@ try {
       }x`,
     );
   }
+  console.log("Through the rendezvous server's relay (end-to-end encrypted) vs direct:");
+  console.table(relay);
+  console.log(
+    `${smallFiles} small files of ${SMALL_FILE_BYTES} bytes vs one file of the same size:`,
+  );
+  console.table([await smallFilesRow()]);
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
@@ -73,12 +95,37 @@ async function bare(transport: "quic" | "tcp", source: string, target: string): 
   return bytes / 1e6 / seconds;
 }
 
-async function viaCli(source: string, outDir: string) {
+async function smallFilesRow(): Promise<Record<string, string | number>> {
+  const tree = `${dir}/small`;
+  await Deno.mkdir(tree);
+  const content = new Uint8Array(SMALL_FILE_BYTES);
+  for (let index = 0; index < smallFiles; index++) {
+    crypto.getRandomValues(content);
+    await Deno.writeFile(`${tree}/file-${String(index).padStart(5, "0")}.bin`, content);
+  }
+  const many = await viaCli(tree, `${dir}/out-small`);
+  await Deno.remove(tree, { recursive: true });
+  const single = `${dir}/single.bin`;
+  await makeRandomFile(single, smallFiles * SMALL_FILE_BYTES);
+  const one = await viaCli(single, `${dir}/out-single`);
+  await Deno.remove(single);
+  return {
+    files: smallFiles,
+    "seconds": many.seconds.toFixed(2),
+    "files/s": (smallFiles / many.seconds).toFixed(0),
+    "MB/s": many.mbps.toFixed(1),
+    "one file MB/s": one.mbps.toFixed(1),
+    "small / one file": (many.mbps / one.mbps).toFixed(2),
+    "receiver peak RSS MiB": many.receiverRss.toFixed(0),
+  };
+}
+
+async function viaCli(source: string, outDir: string, extraArgs: string[] = []) {
   await Deno.mkdir(outDir);
   const server = spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
   try {
     const { port } = await server.next("listening");
-    const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--json"];
+    const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--json", ...extraArgs];
     const sender = spawnCli(["send", source, ...rendezvous]);
     const senderRss = new PeakRss(sender.pid);
     const { code } = await sender.next("code");
@@ -94,6 +141,7 @@ async function viaCli(source: string, outDir: string) {
     const done = received.events.find((event) => event.type === "done")!;
     return {
       mbps: Number(done.bytes) / 1e6 / Number(done.seconds),
+      seconds: Number(done.seconds),
       senderRss: peaks[0] / 1024 / 1024,
       receiverRss: peaks[1] / 1024 / 1024,
     };

@@ -24,7 +24,7 @@ export interface RelayLimits {
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxSessions: 64,
-  bytesPerSecond: 50_000_000,
+  bytesPerSecond: 100_000_000,
   burstBytes: 5_000_000,
   maxBytes: 8 * 2 ** 30,
   idleTimeoutMs: 30_000,

@@ -1,3 +1,4 @@
+import { hex } from "./_bytes.ts";
 import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
 import { ErrorCode, type RegisterMessage } from "./protocol.ts";
 import { addr, bytes } from "./_samples.ts";
@@ -235,4 +236,44 @@ Deno.test("RoomTable answers serverFull when every nameplate is taken", () => {
   }
   assertEquals(table.size, 99_999);
   assertEquals(table.register(sender(200), A, "a"), { kind: "error", code: ErrorCode.serverFull });
+});
+
+Deno.test("RoomTable finds a paired room's peers by token, and only a paired one", () => {
+  const { table } = setup();
+  table.register(sender(1), A, "a");
+  const paired = table.register(receiver(2, "1"), B, "b");
+  assert(paired.kind === "paired");
+  assertEquals(table.pairedPeers(hex(paired.token)), [bytes(16, 1), bytes(16, 2)]);
+  assertEquals(table.pairedPeers(hex(bytes(16, 0xee))), undefined);
+});
+
+Deno.test("RoomTable keeps a paired room past its linger while it is held, then frees it once", () => {
+  const held = new Set<string>();
+  const freed: string[] = [];
+  const { clock, table } = setup({
+    pairedLingerMs: 1000,
+    isHeld: (key) => held.has(key),
+    onFree: (key) => freed.push(key),
+  });
+  table.register(sender(1), A, "a");
+  const paired = table.register(receiver(2, "1"), B, "b");
+  assert(paired.kind === "paired");
+  const key = hex(paired.token);
+  held.add(key);
+  clock.now = 5000;
+  assertEquals(table.size, 1);
+  assert(table.pairedPeers(key) !== undefined);
+  held.delete(key);
+  assertEquals(table.size, 0);
+  assertEquals(table.pairedPeers(key), undefined);
+  assertEquals(freed, [key]);
+});
+
+Deno.test("RoomTable passes each peer's NAT mapping to the other", () => {
+  const { table } = setup();
+  table.register({ ...sender(1), nat: "endpoint-dependent" }, A, "a");
+  const forReceiver = table.register({ ...receiver(2, "1"), nat: "none" }, B, "b");
+  const forSender = table.register(sender(1, "1"), A, "a");
+  assert(forReceiver.kind === "paired" && forSender.kind === "paired");
+  assertEquals([forReceiver.peer.nat, forSender.peer.nat], ["endpoint-dependent", "none"]);
 });

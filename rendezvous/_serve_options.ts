@@ -19,7 +19,7 @@ export interface ServeOptions {
   relayPort?: number;
   /** Most live relay sessions (default 64). */
   relayMaxSessions?: number;
-  /** Bytes per second one relay session may forward, both directions together (default 50 MB/s). */
+  /** Bytes per second one relay session may forward, both directions together (default 100 MB/s). */
   relayBytesPerSecond?: number;
   /** Bytes a quiet relay session may forward at once (default 0.1 s of the rate, at least 64 KiB). */
   relayBurstBytes?: number;

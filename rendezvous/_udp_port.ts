@@ -1,69 +1,56 @@
 /**
  * A trivial {@link DatagramPort} over a `Deno.listenDatagram` socket with a
- * single background reader: for tests and simple tools. Keeps only
- * rendezvous datagrams (a bounded queue) and records datagram sizes.
+ * single background reader: for tests and simple tools. Keeps rendezvous
+ * datagrams (a bounded queue) and records their sizes; with `keepOther`, also
+ * keeps the other datagrams in a second queue (`receiveOther`).
  */
 import type { DatagramPort } from "./client.ts";
 import { isRendezvousDatagram } from "./protocol.ts";
 
 const MAX_QUEUED = 64;
 
+type Datagram = { data: Uint8Array; from: Deno.NetAddr };
+
 export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
   readonly conn: Deno.DatagramConn;
   readonly addr: Deno.NetAddr;
-  /** Sizes of datagrams sent and received, in order. */
+  /** Sizes of rendezvous datagrams sent and received, in order. */
   readonly sentSizes: number[] = [];
   readonly receivedSizes: number[] = [];
-  readonly #queue: { data: Uint8Array; from: Deno.NetAddr }[] = [];
-  readonly #waiters = new Map<
-    (datagram: { data: Uint8Array; from: Deno.NetAddr }) => void,
-    (error: Error) => void
-  >();
+  readonly #rendezvous = new Queue();
+  readonly #other?: Queue;
   readonly #loop: Promise<void>;
   #closed = false;
 
-  constructor(hostname = "127.0.0.1") {
-    this.conn = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+  constructor(hostname = "127.0.0.1", options: { keepOther?: boolean; port?: number } = {}) {
+    this.conn = Deno.listenDatagram({ transport: "udp", hostname, port: options.port ?? 0 });
     const bound = this.conn.addr as Deno.NetAddr;
     this.addr = { transport: "udp", hostname: bound.hostname, port: bound.port };
+    if (options.keepOther) this.#other = new Queue();
     this.#loop = this.#read();
   }
 
   async send(data: Uint8Array, to: Deno.NetAddr): Promise<void> {
-    this.sentSizes.push(data.length);
+    if (isRendezvousDatagram(data)) this.sentSizes.push(data.length);
     await this.conn.send(data, to);
   }
 
-  receive(signal: AbortSignal): Promise<{ data: Uint8Array; from: Deno.NetAddr }> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#closed) return Promise.reject(new Deno.errors.BadResource("The port is closed"));
-    const queued = this.#queue.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiters.delete(deliver);
-        reject(signal.reason);
-      };
-      const deliver = (datagram: { data: Uint8Array; from: Deno.NetAddr }) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(datagram);
-      };
-      this.#waiters.set(deliver, (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      });
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+  receive(signal: AbortSignal): Promise<Datagram> {
+    return this.#rendezvous.take(signal);
+  }
+
+  /** The next non-rendezvous datagram (needs `keepOther`). */
+  receiveOther(signal: AbortSignal): Promise<Datagram> {
+    if (!this.#other) throw new TypeError("This port was made without keepOther");
+    return this.#other.take(signal);
   }
 
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       this.conn.close();
-      for (const fail of this.#waiters.values()) {
-        fail(new Deno.errors.BadResource("The port is closed"));
-      }
-      this.#waiters.clear();
+      this.#rendezvous.fail(new Deno.errors.BadResource("The port is closed"));
+      this.#other?.fail(new Deno.errors.BadResource("The port is closed"));
     }
     await this.#loop;
   }
@@ -84,16 +71,56 @@ export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
         if (this.#closed || error instanceof Deno.errors.BadResource) return;
         continue;
       }
-      if (!isRendezvousDatagram(data)) continue;
-      this.receivedSizes.push(data.length);
-      const datagram = { data, from };
-      const waiter = this.#waiters.keys().next().value;
-      if (waiter) {
-        this.#waiters.delete(waiter);
-        waiter(datagram);
-      } else if (this.#queue.length < MAX_QUEUED) {
-        this.#queue.push(datagram);
+      if (isRendezvousDatagram(data)) {
+        this.receivedSizes.push(data.length);
+        this.#rendezvous.push({ data, from });
+      } else {
+        this.#other?.push({ data, from });
       }
     }
+  }
+}
+
+class Queue {
+  readonly #items: Datagram[] = [];
+  readonly #waiters = new Map<(datagram: Datagram) => void, (error: Error) => void>();
+  #error?: Error;
+
+  push(datagram: Datagram): void {
+    const waiter = this.#waiters.keys().next().value;
+    if (waiter) {
+      this.#waiters.delete(waiter);
+      waiter(datagram);
+    } else if (this.#items.length < MAX_QUEUED) {
+      this.#items.push(datagram);
+    }
+  }
+
+  fail(error: Error): void {
+    this.#error = error;
+    for (const reject of this.#waiters.values()) reject(error);
+    this.#waiters.clear();
+  }
+
+  take(signal: AbortSignal): Promise<Datagram> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.#error) return Promise.reject(this.#error);
+    const queued = this.#items.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiters.delete(deliver);
+        reject(signal.reason);
+      };
+      const deliver = (datagram: Datagram) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(datagram);
+      };
+      this.#waiters.set(deliver, (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      });
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
   }
 }

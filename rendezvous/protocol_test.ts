@@ -134,3 +134,38 @@ Deno.test("parseNameplate accepts 1..99999 without leading zeros", () => {
     assertThrows(() => parseNameplate(bad), TypeError, "Invalid nameplate");
   }
 });
+
+Deno.test("decodeMessage rejects an unknown NAT mapping and port 0 in altPort or relayPort", () => {
+  const register = encodeMessage(SAMPLES[0]);
+  const badNat = register.slice();
+  assertEquals(badNat[badNat.length - 4], 0x0e); // the nat field comes last
+  badNat[badNat.length - 1] = 4;
+  rejects(badNat, "unknown NAT mapping 4");
+  const observation = encodeMessage(SAMPLES[8]);
+  const altZero = observation.slice();
+  altZero.set([0, 0], observation.length - 7); // altPort value, before the relayPort field
+  rejects(altZero, "field altPort holds port 0");
+  const relayZero = observation.slice();
+  relayZero.set([0, 0], observation.length - 2);
+  rejects(relayZero, "field relayPort holds port 0");
+});
+
+Deno.test("every reply to observe and relay-hello is shorter than MAX_REPLY_SIZE", () => {
+  const replies = SAMPLES.filter((m) =>
+    ["observation", "relay-ready", "relay-waiting", "error"].includes(m.type)
+  );
+  assertEquals(replies.length, 6);
+  for (const reply of replies) assert(encodeMessage(reply).length < MAX_REPLY_SIZE);
+});
+
+Deno.test("encodeMessage rejects an invalid NAT mapping or relay port", () => {
+  const base = SAMPLES[0] as Extract<RendezvousMessage, { type: "register" }>;
+  assertThrows(
+    // deno-lint-ignore no-explicit-any
+    () => encodeMessage({ ...base, nat: "symmetric" as any }),
+    TypeError,
+    "Invalid NAT mapping",
+  );
+  const observation = SAMPLES[8] as Extract<RendezvousMessage, { type: "observation" }>;
+  assertThrows(() => encodeMessage({ ...observation, relayPort: 0 }), RangeError, "relayPort 0");
+});

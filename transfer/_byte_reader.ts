@@ -6,6 +6,12 @@ import { ProtocolError } from "../errors.ts";
  * copy (bulk data). Reading past the end throws a `ProtocolError`, unless the
  * given signal was aborted, in which case its reason is thrown.
  */
+/**
+ * The stream broke (reset, connection lost) rather than carrying wrong bytes:
+ * a partial file written so far stays for resume.
+ */
+export class StreamFailedError extends ProtocolError {}
+
 export class ByteReader {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #chunk: Uint8Array = new Uint8Array(0);
@@ -35,7 +41,7 @@ export class ByteReader {
         result = await this.#reader.read();
       } catch (error) {
         this.#signal?.throwIfAborted();
-        throw new ProtocolError(`Cannot read ${this.#what}: the stream failed (${error})`, {
+        throw new StreamFailedError(`Cannot read ${this.#what}: the stream failed (${error})`, {
           cause: error,
         });
       }

@@ -5,7 +5,7 @@
  */
 import type { Hash } from "node:crypto";
 import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import type { ByteReader } from "./_byte_reader.ts";
+import { type ByteReader, StreamFailedError } from "./_byte_reader.ts";
 import { sameBytes, toHex } from "./_control.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
@@ -116,7 +116,7 @@ export async function receiveData(
     options.signal.throwIfAborted();
     const partial = file.target + PARTIAL_SUFFIX;
     let actual: Uint8Array;
-    {
+    try {
       using handle = await Deno.open(partial, {
         write: true,
         create: true,
@@ -146,6 +146,13 @@ export async function receiveData(
       }
       await handle.syncData();
       if (file.mtimeMs !== null) await handle.utime(new Date(), new Date(file.mtimeMs));
+    } catch (error) {
+      // Wrong bytes from a live peer leave nothing behind; a broken stream or
+      // our own failure keeps the partial for resume.
+      if (error instanceof ProtocolError && !(error instanceof StreamFailedError)) {
+        await rollBack(partial, file.offset);
+      }
+      throw error;
     }
     if (Deno.build.os !== "windows") await Deno.chmod(partial, file.mode & 0o777);
     await publish(partial, file.target, file.path);
@@ -154,6 +161,15 @@ export async function receiveData(
   }
   await segments.finish();
   return hashes;
+}
+
+/** Puts a partial back as it was before this run: gone, or cut to the resumed prefix. */
+async function rollBack(partial: string, offset: number): Promise<void> {
+  if (offset === 0) {
+    await Deno.remove(partial).catch(() => {});
+    return;
+  }
+  await Deno.truncate(partial, offset).catch(() => {});
 }
 
 /**

@@ -1,0 +1,123 @@
+/**
+ * `deno task bench:wan`: goodput over an emulated WAN in the network lab
+ * (root only): 100 Mbit/s links, 50 ms each way between the peers, 0 % and
+ * 1 % loss, one 256 MiB file through the full p2pft CLI, and in the same run
+ * one TCP stream (iperf3, the host's congestion control) over the same path.
+ *
+ *   deno task bench:wan [--mib 256] [--rate 100]
+ */
+import { spawnCli } from "../tests/cli_process.ts";
+import { makeRandomFile } from "../tests/files.ts";
+import { createLab, labAvailable } from "../tests/lab/mod.ts";
+
+const argument = (name: string, fallback: number) => {
+  const index = Deno.args.indexOf(name);
+  return index >= 0 ? Number(Deno.args[index + 1]) : fallback;
+};
+const MIB = argument("--mib", 256);
+const RATE_MBIT = argument("--rate", 100);
+const ONE_WAY_MS = 50;
+const PORT = 9000;
+
+const available = await labAvailable();
+if (!available.ok) {
+  console.error(`bench:wan needs the network lab: ${available.reason}`);
+  Deno.exit(1);
+}
+const tcpCongestion = (await Deno.readTextFile("/proc/sys/net/ipv4/tcp_congestion_control")).trim();
+const dir = await Deno.makeTempDir({ prefix: "p2pft-wan-" });
+const rows: Array<Record<string, string | number>> = [];
+try {
+  const source = `${dir}/payload.bin`;
+  await makeRandomFile(source, MIB * 1024 * 1024);
+  for (const lossPercent of [0, 1]) {
+    // Host A has a public address (so iperf3 can reach it too); host B is behind a NAT.
+    // Each public link gets half the one-way delay and half the loss: the peers cross two.
+    await using lab = await createLab({
+      natA: "none",
+      natB: "endpoint-independent",
+      delayMs: ONE_WAY_MS / 2,
+      lossPercent: lossPercent / 2,
+      rateMbit: RATE_MBIT,
+    });
+    const p2pft = await p2pftGoodput(lab, source);
+    const tcp = await tcpGoodput(lab);
+    rows.push({
+      "RTT ms": ONE_WAY_MS * 2,
+      "loss %": lossPercent,
+      "link Mbit/s": RATE_MBIT,
+      "p2pft Mbit/s": p2pft.toFixed(1),
+      "p2pft / link": (p2pft / RATE_MBIT).toFixed(2),
+      [`TCP (${tcpCongestion}) Mbit/s`]: tcp.toFixed(1),
+      "p2pft / TCP": (p2pft / tcp).toFixed(2),
+    });
+  }
+  console.table(rows);
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+async function p2pftGoodput(
+  lab: Awaited<ReturnType<typeof createLab>>,
+  source: string,
+): Promise<number> {
+  const wrap = (ns: string) => ({ wrapper: ["ip", "netns", "exec", ns], cwd: dir });
+  const server = spawnCli(
+    ["serve", "--host", "0.0.0.0", "--port", String(PORT), "--json"],
+    wrap(lab.rendezvous.ns),
+  );
+  const out = await Deno.makeTempDir({ dir, prefix: "in-" });
+  try {
+    await server.next("listening");
+    const rendezvous = ["--rendezvous", `${lab.rendezvous.ip}:${PORT}`, "--json"];
+    const sender = spawnCli(["send", source, ...rendezvous], wrap(lab.hostA.ns));
+    const { code } = await sender.next("code");
+    const receiver = spawnCli(
+      ["receive", String(code), "--out", out, "--yes", ...rendezvous],
+      wrap(lab.hostB.ns),
+    );
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    if (sent.code !== 0 || received.code !== 0) {
+      throw new Error(`p2pft failed: ${sent.stderr} ${received.stderr}`);
+    }
+    const done = received.events.find((event) => event.type === "done")!;
+    return (Number(done.bytes) * 8) / 1e6 / Number(done.seconds);
+  } finally {
+    server.kill();
+    await server.finished();
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+async function tcpGoodput(lab: Awaited<ReturnType<typeof createLab>>): Promise<number> {
+  const server = lab.spawn(lab.hostA.ns, ["iperf3", "-s", "-1", "-p", "5201"], {
+    stdout: "null",
+    stderr: "null",
+  });
+  try {
+    // iperf3 needs a moment to listen; retry the client until it connects.
+    for (let attempt = 0;; attempt++) {
+      const result = await lab.exec(lab.hostB.ns, [
+        "iperf3",
+        "-c",
+        lab.hostA.ip,
+        "-p",
+        "5201",
+        "-n",
+        String(MIB * 1024 * 1024),
+        "-J",
+      ]);
+      if (result.code === 0) {
+        const report = JSON.parse(result.stdout);
+        return report.end.sum_received.bits_per_second / 1e6;
+      }
+      if (attempt >= 20) throw new Error(`iperf3 failed: ${result.stdout} ${result.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    try {
+      server.kill();
+    } catch { /* already ended */ }
+    await server.status;
+  }
+}
