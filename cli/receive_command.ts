@@ -2,6 +2,7 @@ import { connectPeer, formatAddr, parseCode, type RelayMode } from "../peer/mod.
 import { type Offer, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer } from "./format.ts";
 import type { Output } from "./output.ts";
+import { connectedEvent, doneEvent } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
@@ -42,13 +43,7 @@ export async function receiveCommand(
     signal,
   });
   const remote = formatAddr(session.remote);
-  output.emit({
-    type: "connected",
-    path: session.path,
-    remote,
-    rttMs: session.rttMs,
-    reason: session.reason,
-  });
+  output.emit(connectedEvent(session));
   const report = await receiveFiles({
     connection: session,
     outDir: options.out,
@@ -58,15 +53,7 @@ export async function receiveCommand(
   }).catch(async (error) => {
     throw await session.fail(error);
   });
-  output.emit({
-    type: "done",
-    bytes: report.bytesTransferred,
-    total: report.totalBytes,
-    files: report.files,
-    seconds: report.seconds,
-    sha256: report.sha256,
-    path: session.path,
-  });
+  output.emit(doneEvent(report, session));
 }
 
 async function confirm(

@@ -10,6 +10,7 @@ import {
 import { renderQr } from "./qr.ts";
 import { scanPaths, sendFiles } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
+import { connectedEvent, doneEvent } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
@@ -70,13 +71,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     throw error;
   });
   await using _session = session;
-  output.emit({
-    type: "connected",
-    path: session.path,
-    remote: formatAddr(session.remote),
-    rttMs: session.rttMs,
-    reason: session.reason,
-  });
+  output.emit(connectedEvent(session));
   const report = await sendFiles(paths, {
     connection: session,
     signal,
@@ -84,13 +79,5 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   }).catch(async (error) => {
     throw await session.fail(error);
   });
-  output.emit({
-    type: "done",
-    bytes: report.bytesTransferred,
-    total: report.totalBytes,
-    files: report.files,
-    seconds: report.seconds,
-    sha256: report.sha256,
-    path: session.path,
-  });
+  output.emit(doneEvent(report, session));
 }

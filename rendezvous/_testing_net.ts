@@ -1,5 +1,6 @@
 /** Socket helpers for this folder's tests: 127.0.0.1 and port 0 only. */
 import { register } from "./client.ts";
+import { relayHello } from "./relay_hello.ts";
 import { UdpDatagramPort } from "./_udp_port.ts";
 import type { Pairing, RegisterOptions } from "./client.ts";
 import type { RendezvousServer } from "./server.ts";
@@ -102,4 +103,62 @@ export function udpSocket(port = 0): Deno.DatagramConn & Disposable {
       }
     },
   });
+}
+
+/** The next non-rendezvous datagram at `port`, or undefined after `ms`. */
+export async function nextOther(
+  port: UdpDatagramPort,
+  ms: number,
+): Promise<{ data: Uint8Array; from: Deno.NetAddr } | undefined> {
+  using timer = deadline(ms);
+  try {
+    return await port.receiveOther(timer.signal);
+  } catch (error) {
+    if (timer.signal.aborted) return undefined;
+    throw error;
+  }
+}
+
+export interface RelayedPair extends AsyncDisposable {
+  a: UdpDatagramPort;
+  b: UdpDatagramPort;
+  pa: Pairing;
+  pb: Pairing;
+}
+
+/** Two peers (ports keeping non-rendezvous datagrams) pair through `server`, then say hello to its relay. */
+export async function relayedPair(
+  server: RendezvousServer,
+  signal: AbortSignal,
+): Promise<RelayedPair> {
+  const a = new UdpDatagramPort("127.0.0.1", { keepOther: true });
+  const b = new UdpDatagramPort("127.0.0.1", { keepOther: true });
+  const close = async () => {
+    await a.close();
+    await b.close();
+  };
+  try {
+    const plate = Promise.withResolvers<string>();
+    const sending = register(a, {
+      server: server.addr,
+      role: "send",
+      candidates: [],
+      onNameplate: plate.resolve,
+      signal,
+    });
+    const nameplate = await Promise.race([plate.promise, sending.then(() => plate.promise)]);
+    const [pa, pb] = await Promise.all([
+      sending,
+      register(b, { server: server.addr, role: "receive", nameplate, candidates: [], signal }),
+    ]);
+    const relay = pa.relay!;
+    await Promise.all([
+      relayHello(a, { relay, token: pa.token, selfId: pa.selfId, signal }),
+      relayHello(b, { relay, token: pb.token, selfId: pb.selfId, signal }),
+    ]);
+    return { a, b, pa, pb, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

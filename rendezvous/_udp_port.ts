@@ -9,7 +9,7 @@ import { isRendezvousDatagram } from "./protocol.ts";
 
 const MAX_QUEUED = 64;
 
-type Datagram = { data: Uint8Array; from: Deno.NetAddr };
+export type Datagram = { data: Uint8Array; from: Deno.NetAddr };
 
 export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
   readonly conn: Deno.DatagramConn;
@@ -17,16 +17,24 @@ export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
   /** Sizes of rendezvous datagrams sent and received, in order. */
   readonly sentSizes: number[] = [];
   readonly receivedSizes: number[] = [];
-  readonly #rendezvous = new Queue();
-  readonly #other?: Queue;
+  readonly #rendezvous: DatagramQueue;
+  readonly #other?: DatagramQueue;
   readonly #loop: Promise<void>;
   #closed = false;
 
-  constructor(hostname = "127.0.0.1", options: { keepOther?: boolean; port?: number } = {}) {
+  /**
+   * Binds `hostname` port 0 (or `options.port`). `options.queue` lets several
+   * ports deliver their rendezvous datagrams into one queue.
+   */
+  constructor(
+    hostname = "127.0.0.1",
+    options: { keepOther?: boolean; port?: number; queue?: DatagramQueue } = {},
+  ) {
+    this.#rendezvous = options.queue ?? new DatagramQueue();
     this.conn = Deno.listenDatagram({ transport: "udp", hostname, port: options.port ?? 0 });
     const bound = this.conn.addr as Deno.NetAddr;
     this.addr = { transport: "udp", hostname: bound.hostname, port: bound.port };
-    if (options.keepOther) this.#other = new Queue();
+    if (options.keepOther) this.#other = new DatagramQueue();
     this.#loop = this.#read();
   }
 
@@ -81,7 +89,8 @@ export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
   }
 }
 
-class Queue {
+/** A bounded queue of datagrams with cancellable waiters. */
+export class DatagramQueue {
   readonly #items: Datagram[] = [];
   readonly #waiters = new Map<(datagram: Datagram) => void, (error: Error) => void>();
   #error?: Error;

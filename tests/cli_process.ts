@@ -32,7 +32,12 @@ export interface SpawnCliOptions {
 
 /** Starts the CLI with `args` (add `--json` yourself). */
 export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliRun {
-  const command = [...(options.wrapper ?? []), Deno.execPath(), "run", "-A", MAIN, ...args];
+  return spawnJsonLines([Deno.execPath(), "run", "-A", MAIN, ...args], options);
+}
+
+/** Starts any command whose stdout is JSON lines (the CLI with --json, or a test script). */
+export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): CliRun {
+  const command = [...(options.wrapper ?? []), ...argv];
   const child = new Deno.Command(command[0], {
     args: command.slice(1),
     env: { NO_COLOR: "1", ...options.env },

@@ -3,6 +3,7 @@
  * server, the sender and the receiver, on loopback.
  */
 import assert from "node:assert/strict";
+import { boundedTest } from "./bounded.ts";
 import { type CliRun, spawnCli } from "./cli_process.ts";
 import { makeRandomFile, sha256File } from "./files.ts";
 
@@ -38,18 +39,7 @@ async function world(): Promise<World> {
 }
 
 function e2e(name: string, fn: () => Promise<void>) {
-  Deno.test({
-    name,
-    async fn() {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        fn(),
-        new Promise((_, reject) =>
-          timer = setTimeout(() => reject(new Error(`${name}: timed out`)), TEST_TIMEOUT_MS)
-        ),
-      ]).finally(() => clearTimeout(timer));
-    },
-  });
+  boundedTest(name, fn, { timeoutMs: TEST_TIMEOUT_MS });
 }
 
 async function listDir(path: string): Promise<string[]> {

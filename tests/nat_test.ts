@@ -4,6 +4,7 @@
  * checks the received bytes' SHA-256 and the `connected` event's path.
  */
 import assert from "node:assert/strict";
+import { boundedTest } from "./bounded.ts";
 import { type CliRun, spawnCli } from "./cli_process.ts";
 import { makeRandomFile, sha256File } from "./files.ts";
 import { createLab, type Lab, labAvailable, type LabOptions } from "./lab/mod.ts";
@@ -36,26 +37,10 @@ interface Outcome {
 }
 
 function labTest(name: string, timeoutMs: number, fn: () => Promise<void>) {
-  Deno.test({
-    name: `${name}${skipNote}`,
+  boundedTest(`${name}${skipNote}`, fn, {
+    timeoutMs,
     ignore: !available.ok,
     sanitizeResources: false, // child process pipes of killed processes close asynchronously
-    async fn() {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        await Promise.race([
-          fn(),
-          new Promise((_, reject) =>
-            timer = setTimeout(
-              () => reject(new Error(`timed out after ${timeoutMs} ms`)),
-              timeoutMs,
-            )
-          ),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
   });
 }
 

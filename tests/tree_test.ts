@@ -4,25 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { boundedTest } from "./bounded.ts";
 import { type CliRun, spawnCli } from "./cli_process.ts";
 import { makeRandomFile } from "./files.ts";
 
 const TEST_TIMEOUT_MS = 90_000;
 
 function e2e(name: string, fn: () => Promise<void>) {
-  Deno.test({
-    name,
-    sanitizeResources: false, // pipes of processes killed on purpose close asynchronously
-    async fn() {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        fn(),
-        new Promise((_, reject) =>
-          timer = setTimeout(() => reject(new Error(`${name}: timed out`)), TEST_TIMEOUT_MS)
-        ),
-      ]).finally(() => clearTimeout(timer));
-    },
-  });
+  boundedTest(name, fn, { timeoutMs: TEST_TIMEOUT_MS, sanitizeResources: false });
 }
 
 interface Setup extends AsyncDisposable {

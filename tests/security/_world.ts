@@ -61,31 +61,6 @@ export async function world(signal: AbortSignal): Promise<World> {
   }
 }
 
-/**
- * A `Deno.test` that must finish within `timeoutMs`: `fn` gets a signal that
- * aborts then (pass it to `world` so the processes die), and the test fails.
- */
-export function boundedTest(
-  name: string,
-  fn: (signal: AbortSignal) => Promise<void>,
-  timeoutMs = 60_000,
-): void {
-  Deno.test({
-    name,
-    async fn() {
-      const controller = new AbortController();
-      const timeout = new Error(`${name}: did not finish within ${timeoutMs / 1000} s`);
-      const timer = setTimeout(() => controller.abort(timeout), timeoutMs);
-      try {
-        await fn(controller.signal);
-      } finally {
-        clearTimeout(timer);
-      }
-      if (controller.signal.aborted) throw timeout;
-    },
-  });
-}
-
 /** Names in a directory, sorted. */
 export async function listDir(path: string): Promise<string[]> {
   const names: string[] = [];

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { makeRandomFile, sha256File } from "../files.ts";
 import { flood } from "./_flood.ts";
-import { boundedTest, listDir, world } from "./_world.ts";
+import { boundedTest } from "../bounded.ts";
+import { listDir, world } from "./_world.ts";
 
 const SIZE = 8 * 1024 * 1024;
 const RATE = 5_000;

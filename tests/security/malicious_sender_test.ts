@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { HOSTILE_CASES } from "./_hostile_cases.ts";
-import { boundedTest, type World, world } from "./_world.ts";
+import { boundedTest } from "../bounded.ts";
+import { type World, world } from "./_world.ts";
 
 const SCRIPT = new URL("./malicious_sender.ts", import.meta.url);
 /** Cases run at once within a test (each is two `deno` processes). */

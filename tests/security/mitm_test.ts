@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import type { CliRun } from "../cli_process.ts";
 import { LyingRendezvous } from "./_lying_rendezvous.ts";
 import { MitmAttacker, type MitmReport } from "./_mitm_attacker.ts";
-import { boundedTest, listDir, world } from "./_world.ts";
+import { boundedTest } from "../bounded.ts";
+import { listDir, world } from "./_world.ts";
 
 const SECRET = "attack at dawn: the file content the attacker must never see";
 /** One PAKE direction: SHARE (4 + 65) + CONFIRM (4 + 32) bytes, pake/PROTOCOL.md. */

@@ -1,0 +1,256 @@
+import { RendezvousError } from "../errors.ts";
+import { relayHello } from "./relay_hello.ts";
+import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./protocol.ts";
+import { RendezvousServer } from "./server.ts";
+import { UdpDatagramPort } from "./_udp_port.ts";
+import { bytes } from "./_samples.ts";
+import { assert, assertEquals, assertRejects } from "./_testing.ts";
+import { deadline, exchange, nextOther, relayedPair, udpSocket } from "./_testing_net.ts";
+
+const LOCAL = { hostname: "127.0.0.1", port: 0 };
+
+function random(length: number, first?: number[]): Uint8Array {
+  const data = crypto.getRandomValues(new Uint8Array(length));
+  if (first) data.set(first);
+  return data;
+}
+
+/** Collects what reaches `port` (non-rendezvous) until it stays quiet for `quietMs`. */
+async function drain(port: UdpDatagramPort, quietMs = 150): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (;;) {
+    const datagram = await nextOther(port, quietMs);
+    if (datagram === undefined) return out;
+    out.push(datagram.data);
+  }
+}
+
+Deno.test("two peers say hello and the relay carries their datagrams both ways byte for byte", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  await using pair = await relayedPair(server, timeout.signal);
+  const { a, b } = pair;
+  const relay = server.relayAddr!;
+  const sizes = [1, 1200, 1350, 1452, 8000];
+  for (const size of sizes) {
+    const there = random(size, size >= 4 ? [0x50, 0x32, 0x50, 0x42] : undefined); // P2PB probes too
+    await a.send(there, relay);
+    const atB = await nextOther(b, 1000);
+    assertEquals(atB?.data, there);
+    assertEquals([atB?.from.hostname, atB?.from.port], [relay.hostname, relay.port]);
+    const back = random(size);
+    await b.send(back, relay);
+    assertEquals((await nextOther(a, 1000))?.data, back);
+  }
+  const total = 2 * sizes.reduce((sum, size) => sum + size, 0);
+  const stats = server.stats();
+  assertEquals([stats.relaySessions, stats.relayedBytes, stats.relayDropped], [1, total, 0]);
+  // Every relay reply was no longer than the smallest request (no amplification).
+  const requests = [...a.sentSizes, ...b.sentSizes];
+  const replies = [...a.receivedSizes, ...b.receivedSizes];
+  assert(Math.max(...replies) <= Math.min(...requests), `${replies} vs ${requests}`);
+});
+
+Deno.test("the relay forwards nothing from an address that did not say hello, and reflects nothing", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  await using pair = await relayedPair(server, timeout.signal);
+  await using stranger = new UdpDatagramPort("127.0.0.1", { keepOther: true });
+  for (let i = 0; i < 5; i++) await stranger.send(random(1000), server.relayAddr!);
+  assertEquals(await drain(pair.a), []);
+  assertEquals(await drain(pair.b), []);
+  assertEquals(await drain(stranger, 50), []);
+  assertEquals(server.stats().relayDropped, 5);
+});
+
+Deno.test("the relay handles P2RV datagrams from a peer and never forwards them", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  await using pair = await relayedPair(server, timeout.signal);
+  const relay = server.relayAddr!;
+  const junk = new TextEncoder().encode("P2RV\x01\x99 not for the peer");
+  const reply = encodeMessage({ type: "relay-ready", clientId: pair.pb.selfId }, { padTo: 300 });
+  await pair.a.send(junk, relay);
+  await pair.a.send(reply, relay);
+  const data = random(100);
+  await pair.a.send(data, relay);
+  assertEquals((await nextOther(pair.b, 1000))?.data, data);
+  using wait = deadline(100);
+  const rendezvous = await pair.b.receive(wait.signal).catch(() => undefined);
+  assertEquals(rendezvous, undefined);
+  assertEquals(server.stats().malformed, 2);
+});
+
+Deno.test("relayHello with a token the server did not give out is refused", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  await using port = new UdpDatagramPort();
+  await assertRejects(
+    () =>
+      relayHello(port, {
+        relay: server.relayAddr!,
+        token: bytes(16, 1),
+        selfId: bytes(16, 2),
+        signal: timeout.signal,
+      }),
+    RendezvousError,
+    `The relay on 127.0.0.1:${server.relayAddr!.port} does not know this pairing`,
+  );
+});
+
+Deno.test("relayHello with the right token but a stranger's client id is refused", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  await using pair = await relayedPair(server, timeout.signal);
+  await using port = new UdpDatagramPort();
+  await assertRejects(
+    () =>
+      relayHello(port, {
+        relay: server.relayAddr!,
+        token: pair.pa.token,
+        selfId: bytes(16, 3),
+        signal: timeout.signal,
+      }),
+    RendezvousError,
+    "does not know this pairing",
+  );
+});
+
+Deno.test("relayHello to a server without a relay is refused", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen({ ...LOCAL, relay: false });
+  await using port = new UdpDatagramPort();
+  await assertRejects(
+    () =>
+      relayHello(port, {
+        relay: server.addr,
+        token: bytes(16, 1),
+        selfId: bytes(16, 2),
+        signal: timeout.signal,
+      }),
+    RendezvousError,
+    "does not relay",
+  );
+});
+
+Deno.test("a full relay refuses a new session", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen({ ...LOCAL, relayMaxSessions: 1 });
+  await using first = await relayedPair(server, timeout.signal);
+  await assertRejects(() => relayedPair(server, timeout.signal), RendezvousError, "is full");
+  assertEquals(server.stats().relaySessions, 1);
+  assert(first.pa.relay !== undefined);
+});
+
+Deno.test("a relay session ends at its byte limit", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen({ ...LOCAL, relayMaxBytes: 5000 });
+  await using pair = await relayedPair(server, timeout.signal);
+  for (let i = 0; i < 10; i++) await pair.a.send(random(1000), server.relayAddr!);
+  assertEquals((await drain(pair.b)).length, 5);
+  const stats = server.stats();
+  assertEquals([stats.relaySessions, stats.relayedBytes, stats.relayDropped], [0, 5000, 5]);
+  await assertRejects(
+    () =>
+      relayHello(pair.a, {
+        relay: pair.pa.relay!,
+        token: pair.pa.token,
+        selfId: pair.pa.selfId,
+        signal: timeout.signal,
+      }),
+    RendezvousError,
+    "ended",
+  );
+});
+
+Deno.test("an idle relay session ends, and with it the room and its token", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen({
+    ...LOCAL,
+    relayIdleTimeoutMs: 300,
+    pairedLingerMs: 400, // longer than the sender's 300 ms poll, which must still find its room
+  });
+  await using pair = await relayedPair(server, timeout.signal);
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  await pair.a.send(random(100), server.relayAddr!);
+  assertEquals(await drain(pair.b), []);
+  const stats = server.stats();
+  assertEquals([stats.relaySessions, stats.rooms], [0, 0]);
+  await assertRejects(
+    () =>
+      relayHello(pair.a, {
+        relay: pair.pa.relay!,
+        token: pair.pa.token,
+        selfId: pair.pa.selfId,
+        signal: timeout.signal,
+      }),
+    RendezvousError,
+    "does not know this pairing",
+  );
+});
+
+Deno.test("traffic keeps a relay session and its room alive past the room's linger", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen({
+    ...LOCAL,
+    relayIdleTimeoutMs: 300,
+    pairedLingerMs: 400,
+  });
+  await using pair = await relayedPair(server, timeout.signal);
+  for (let i = 0; i < 6; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await pair.a.send(random(100), server.relayAddr!);
+    assert((await nextOther(pair.b, 1000)) !== undefined, `datagram ${i}`);
+  }
+  assertEquals([server.stats().relaySessions, server.stats().rooms], [1, 1]);
+  // The token is still good: a retransmitted hello is answered ready.
+  await relayHello(pair.a, {
+    relay: pair.pa.relay!,
+    token: pair.pa.token,
+    selfId: pair.pa.selfId,
+    signal: timeout.signal,
+  });
+});
+
+Deno.test("a burst over the relay's rate is dropped, not queued", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen({
+    ...LOCAL,
+    relayBytesPerSecond: 10_000,
+    relayBurstBytes: 5_000,
+  });
+  await using pair = await relayedPair(server, timeout.signal);
+  for (let i = 0; i < 50; i++) await pair.a.send(random(1000), server.relayAddr!);
+  const arrived = (await drain(pair.b, 400)).length;
+  // The burst (5) plus what refilled while sending (the sends take a few ms).
+  assert(arrived >= 5 && arrived <= 8, `${arrived} arrived`);
+  assertEquals(server.stats().relayDropped, 50 - arrived);
+});
+
+Deno.test("a peer that says hello from a new address gets the relayed datagrams there", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  await using pair = await relayedPair(server, timeout.signal);
+  await using moved = new UdpDatagramPort("127.0.0.1", { keepOther: true });
+  const { relay, token, selfId } = pair.pa;
+  await relayHello(moved, { relay: relay!, token, selfId, signal: timeout.signal });
+  const data = random(500);
+  await pair.b.send(data, relay!);
+  assertEquals((await nextOther(moved, 1000))?.data, data);
+  assertEquals(await drain(pair.a, 100), []);
+  // The old address no longer reaches B.
+  await pair.a.send(random(10), relay!);
+  assertEquals(await drain(pair.b, 100), []);
+});
+
+Deno.test("the relay does not answer a hello shorter than MAX_REPLY_SIZE", async () => {
+  await using server = RendezvousServer.listen(LOCAL);
+  using conn = udpSocket();
+  const hello = { type: "relay-hello", token: bytes(16, 1), clientId: bytes(16, 2) } as const;
+  assertEquals(await exchange(conn, encodeMessage(hello), server.relayAddr!, 200), undefined);
+  const padded = encodeMessage(hello, { padTo: MAX_REPLY_SIZE });
+  const reply = await exchange(conn, padded, server.relayAddr!);
+  assert(reply !== undefined && reply.length <= padded.length);
+  assertEquals(decodeMessage(reply), { type: "error", clientId: bytes(16, 2), code: 10 });
+  assertEquals(server.stats().tooSmall, 1);
+});
