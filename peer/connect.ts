@@ -221,7 +221,7 @@ function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array
   if (announced && !announced.every((byte, index) => byte === actual[index])) {
     throw new P2pftError(
       `The sender's certificate at ${formatAddr(punched.remote)} is not the one it announced ` +
-        "through the rendezvous server: someone may be in the middle; nothing was sent",
+        "through the rendezvous server: someone may be in the middle; nothing was received",
     );
   }
   return der;
