@@ -112,55 +112,108 @@ export async function receiveData(
 ): Promise<Map<string, string>> {
   const segments = new SegmentReader(options.readers, options.segmentSize, options.dataBytes);
   const hashes = new Map<string, string>();
-  for (const file of files) {
-    options.signal.throwIfAborted();
-    const partial = file.target + PARTIAL_SUFFIX;
-    let actual: Uint8Array;
-    try {
-      using handle = await Deno.open(partial, {
+  const finishing = new Finishing();
+  try {
+    for (const file of files) {
+      options.signal.throwIfAborted();
+      finishing.throwIfFailed();
+      const partial = file.target + PARTIAL_SUFFIX;
+      const handle = await Deno.open(partial, {
         write: true,
         create: true,
         truncate: file.offset === 0,
       });
-      if (file.offset > 0) {
-        await handle.truncate(file.offset);
-        await handle.seek(file.offset, Deno.SeekMode.Start);
+      let actual: Uint8Array;
+      try {
+        actual = await receiveFile(handle, file, segments, options.onBytes);
+      } catch (error) {
+        handle.close();
+        if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
+        // Wrong bytes from a live peer leave nothing behind; a broken stream or
+        // our own failure keeps the partial for resume.
+        else if (error instanceof ProtocolError && !(error instanceof StreamFailedError)) {
+          await rollBack(partial, file.offset);
+        }
+        throw error;
       }
-      let left = file.size - file.offset;
-      while (left > 0) {
-        const chunk = await segments.next(left);
-        file.hash.update(chunk);
-        await writeAll(handle, chunk);
-        left -= chunk.length;
-        options.onBytes(chunk.length, file.path);
-      }
-      const expected = await segments.readDigest();
-      actual = file.hash.digest();
-      if (!sameBytes(actual, expected)) {
-        await Deno.remove(partial).catch(() => {});
-        throw new IntegrityError(
-          `SHA-256 mismatch for ${file.path}: received ${toHex(actual)}, sender has ${
-            toHex(expected)
-          }`,
-        );
-      }
-      await handle.syncData();
-      if (file.mtimeMs !== null) await handle.utime(new Date(), new Date(file.mtimeMs));
-    } catch (error) {
-      // Wrong bytes from a live peer leave nothing behind; a broken stream or
-      // our own failure keeps the partial for resume.
-      if (error instanceof ProtocolError && !(error instanceof StreamFailedError)) {
-        await rollBack(partial, file.offset);
-      }
-      throw error;
+      // fsync and publish in the background: the file system commits many
+      // small files' syncs together, which keeps many small files fast.
+      await finishing.add(finish(handle, partial, file));
+      hashes.set(file.path, toHex(actual));
+      if (file.size === file.offset) options.onBytes(0, file.path);
     }
-    if (Deno.build.os !== "windows") await Deno.chmod(partial, file.mode & 0o777);
-    await publish(partial, file.target, file.path);
-    hashes.set(file.path, toHex(actual));
-    if (file.size === file.offset) options.onBytes(0, file.path);
+    await segments.finish();
+  } finally {
+    await finishing.drain();
   }
-  await segments.finish();
+  finishing.throwIfFailed();
   return hashes;
+}
+
+/** Writes one file's bytes into its open partial and checks its SHA-256; returns the digest. */
+async function receiveFile(
+  handle: Deno.FsFile,
+  file: IncomingFile,
+  segments: SegmentReader,
+  onBytes: (bytes: number, path: string) => void,
+): Promise<Uint8Array> {
+  if (file.offset > 0) {
+    await handle.truncate(file.offset);
+    await handle.seek(file.offset, Deno.SeekMode.Start);
+  }
+  let left = file.size - file.offset;
+  while (left > 0) {
+    const chunk = await segments.next(left);
+    file.hash.update(chunk);
+    await writeAll(handle, chunk);
+    left -= chunk.length;
+    onBytes(chunk.length, file.path);
+  }
+  const expected = await segments.readDigest();
+  const actual = file.hash.digest();
+  if (!sameBytes(actual, expected)) {
+    throw new IntegrityError(
+      `SHA-256 mismatch for ${file.path}: received ${toHex(actual)}, sender has ${toHex(expected)}`,
+    );
+  }
+  return actual;
+}
+
+/** Makes a verified partial durable, gives it its mode and mtime, and publishes it. */
+async function finish(handle: Deno.FsFile, partial: string, file: IncomingFile): Promise<void> {
+  try {
+    await handle.syncData();
+    if (file.mtimeMs !== null) await handle.utime(new Date(), new Date(file.mtimeMs));
+  } finally {
+    handle.close();
+  }
+  if (Deno.build.os !== "windows") await Deno.chmod(partial, file.mode & 0o777);
+  await publish(partial, file.target, file.path);
+}
+
+/** At most MAX_FINISHING files being synced and published at once; the first failure is kept. */
+class Finishing {
+  static readonly MAX = 32;
+  #pending = new Set<Promise<void>>();
+  #failure: { error: unknown } | undefined;
+
+  async add(work: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = work
+      .catch((error) => {
+        this.#failure ??= { error };
+      })
+      .finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+    if (this.#pending.size >= Finishing.MAX) await Promise.race(this.#pending);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.#pending);
+  }
+
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
 }
 
 /** Puts a partial back as it was before this run: gone, or cut to the resumed prefix. */
