@@ -373,8 +373,8 @@ labTest(
         await tcpdump.status;
         const captured = await Deno.readFile(capture);
         assert.ok(
-          captured.length > 2 * payload.length,
-          `the capture holds ${captured.length} bytes, too little to contain the relayed file twice`,
+          captured.length > payload.length,
+          `the capture holds ${captured.length} bytes, too little to contain the relayed file`,
         );
         const text = new TextDecoder("latin1").decode(captured);
         assert.ok(

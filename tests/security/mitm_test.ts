@@ -132,7 +132,7 @@ boundedTest(
       assert.equal(received.code, 1, received.stderr);
       assert.match(
         received.stderr,
-        /^error: The sender's certificate at .* is not the one it announced through the rendezvous server: someone may be in the middle; nothing was sent\n$/,
+        /^error: The sender's certificate at .* is not the one it announced through the rendezvous server: someone may be in the middle; nothing was received\n$/,
       );
       assert.ok(!report.receiverConnected, "the receiver dialled the attacker anyway");
       assert.equal(report.senderToReceiver + report.receiverToSender, 0);
