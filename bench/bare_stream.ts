@@ -3,12 +3,27 @@
  * over one bare Deno QUIC stream or one TCP socket, writing it to disk, with
  * none of p2pft's protocol or hashing.
  *
- *   deno run -A bench/bare_stream.ts receive quic|tcp OUT_FILE   (prints {"port":N}, then {"bytes":N})
- *   deno run -A bench/bare_stream.ts send quic|tcp PORT IN_FILE CERT_FILE?
+ *   deno run -A bench/bare_stream.ts receive quic|tcp OUT_FILE [--hash]   (prints {"port":N}, then {"bytes":N,...})
+ *   deno run -A bench/bare_stream.ts send quic|tcp PORT IN_FILE CERT_FILE? [--hash]
+ *
+ * With --hash both sides also stream the bytes through SHA-256, the least
+ * work any verified transfer must add.
  */
+import { createHash } from "node:crypto";
 import { createPeerCertificate, PEER_SERVER_NAME } from "../peer/certificate.ts";
 
-const [role, transport, ...rest] = Deno.args;
+const hashing = Deno.args.includes("--hash");
+const [role, transport, ...rest] = Deno.args.filter((arg) => arg !== "--hash");
+const hash = createHash("sha256");
+/** Passes chunks through, hashing them when --hash was given. */
+function hashed(): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (hashing) hash.update(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+}
 const ALPN = ["bench"];
 
 if (role === "receive") {
@@ -38,7 +53,7 @@ if (role === "receive") {
   }
   let bytes = 0;
   let started = 0;
-  await readable.pipeThrough(
+  await readable.pipeThrough(hashed()).pipeThrough(
     new TransformStream({
       transform(chunk, controller) {
         if (bytes === 0) started = performance.now();
@@ -72,7 +87,7 @@ if (role === "receive") {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
     writable = conn.writable;
   }
-  await file.readable.pipeTo(writable);
+  await file.readable.pipeThrough(hashed()).pipeTo(writable);
   await finish();
 } else {
   console.error("usage: bare_stream.ts receive|send quic|tcp ...");

@@ -1,7 +1,8 @@
 /**
  * `deno task bench`, all over loopback in one run:
  * 1. one large file through the full p2pft CLI (rendezvous, punch, QUIC,
- *    SPAKE2, hashing, disk) beside a bare Deno QUIC stream and a bare TCP socket,
+ *    SPAKE2, hashing, disk) beside a bare Deno QUIC stream (also with SHA-256
+ *    on both ends) and a bare TCP socket,
  *    with the peak RSS of sender and receiver, for two file sizes;
  * 2. the same file through the relay (`--relay-only`) against the direct path;
  * 3. 10,000 small files against one file of the same total size.
@@ -26,14 +27,17 @@ try {
     const source = `${dir}/source-${mib}.bin`;
     await makeRandomFile(source, mib * 1024 * 1024);
     const quic = await bare("quic", source, `${dir}/bare-quic.bin`);
+    const quicHashed = await bare("quic", source, `${dir}/bare-quic.bin`, ["--hash"]);
     const tcp = await bare("tcp", source, `${dir}/bare-tcp.bin`);
     const p2pft = await viaCli(source, `${dir}/out-${mib}`);
     results.push({
       "file MiB": mib,
       "p2pft MB/s": p2pft.mbps.toFixed(0),
       "bare QUIC MB/s": quic.toFixed(0),
+      "bare QUIC + SHA-256 MB/s": quicHashed.toFixed(0),
       "bare TCP MB/s": tcp.toFixed(0),
       "p2pft / QUIC": (p2pft.mbps / quic).toFixed(2),
+      "p2pft / QUIC+SHA": (p2pft.mbps / quicHashed).toFixed(2),
       "p2pft / TCP": (p2pft.mbps / tcp).toFixed(2),
       "sender peak RSS MiB": p2pft.senderRss.toFixed(0),
       "receiver peak RSS MiB": p2pft.receiverRss.toFixed(0),
@@ -72,17 +76,22 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 
-async function bare(transport: "quic" | "tcp", source: string, target: string): Promise<number> {
+async function bare(
+  transport: "quic" | "tcp",
+  source: string,
+  target: string,
+  extra: string[] = [],
+): Promise<number> {
   const script = new URL("./bare_stream.ts", import.meta.url).pathname;
   const receiver = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, "receive", transport, target],
+    args: ["run", "-A", script, "receive", transport, target, ...extra],
     stdout: "piped",
   }).spawn();
   const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const { value: first } = await lines.read();
   const { port } = JSON.parse(first!);
   const sender = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, "send", transport, String(port), source, `${target}.pem`],
+    args: ["run", "-A", script, "send", transport, String(port), source, `${target}.pem`, ...extra],
   }).output();
   let rest = "";
   for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) rest += chunk.value;
