@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { golden } from "../tests/golden.ts";
+import { encodeFrame, FrameType } from "./_frame.ts";
+import {
+  decodeEntries,
+  decodeHello,
+  decodeStart,
+  encodeEntry,
+  encodeHello,
+  encodeStart,
+} from "./_messages.ts";
+
+Deno.test("transfer frames match the golden samples of transfer version 1", async () => {
+  const hello = {
+    streams: 4,
+    segmentSize: 1_048_576,
+    entries: 2,
+    files: 1,
+    directories: 1,
+    totalBytes: 5,
+  };
+  const entries = [
+    {
+      kind: "directory" as const,
+      mode: 0o755,
+      size: 0,
+      mtimeMs: 1_700_000_000_000,
+      path: "photos",
+    },
+    {
+      kind: "file" as const,
+      mode: 0o644,
+      size: 5,
+      mtimeMs: 1_700_000_000_500,
+      path: "photos/été.txt",
+    },
+  ];
+  const start = { streams: 1, decisions: 1, dataBytes: 37 };
+  const samples = [
+    { name: "transfer_hello", frame: encodeFrame(FrameType.HELLO, encodeHello(hello)) },
+    {
+      name: "transfer_entries",
+      frame: encodeFrame(
+        FrameType.ENTRIES,
+        new Uint8Array(entries.flatMap((e) => [...encodeEntry(e)])),
+      ),
+    },
+    { name: "transfer_start", frame: encodeFrame(FrameType.START, encodeStart(start)) },
+  ];
+  for (const sample of samples) {
+    const fixture = await golden(sample.name, sample.frame);
+    assert.deepEqual(sample.frame, fixture, `${sample.name} changed on the wire`);
+  }
+  const payload = (frame: Uint8Array) => frame.subarray(5);
+  assert.deepEqual(decodeHello(payload(await golden("transfer_hello", samples[0].frame))), {
+    version: 1,
+    ...hello,
+  });
+  assert.deepEqual(
+    decodeEntries(payload(await golden("transfer_entries", samples[1].frame))).map((e) => e.path),
+    ["photos", "photos/été.txt"],
+  );
+  assert.deepEqual(decodeStart(payload(await golden("transfer_start", samples[2].frame))), start);
+});
