@@ -7,7 +7,9 @@
  * 2. the same file through the relay (`--relay-only`) against the direct path;
  * 3. 10,000 small files against one file of the same total size.
  *
- *   deno task bench [--sizes 256,1024] [--small-files 10000]
+ *   deno task bench [--sizes 256,1024] [--small-files 10000] [--runs 3]
+ *
+ * Transfer rates are medians of --runs runs; peak RSS is the highest seen.
  */
 import { spawnCli } from "../tests/cli_process.ts";
 import { makeRandomFile } from "../tests/files.ts";
@@ -18,6 +20,9 @@ const sizesMiB = sizesArg >= 0 ? Deno.args[sizesArg + 1].split(",").map(Number) 
 const dir = await Deno.makeTempDir({ prefix: "p2pft-bench-" });
 const smallArg = Deno.args.indexOf("--small-files");
 const smallFiles = smallArg >= 0 ? Number(Deno.args[smallArg + 1]) : 10_000;
+const runsArg = Deno.args.indexOf("--runs");
+/** Each measurement is the median of this many runs, interleaved (loopback numbers are noisy). */
+const RUNS = runsArg >= 0 ? Number(Deno.args[runsArg + 1]) : 3;
 const SMALL_FILE_BYTES = 4096;
 const results: Array<Record<string, string | number>> = [];
 const relay: Array<Record<string, string | number>> = [];
@@ -26,10 +31,22 @@ try {
   for (const mib of sizesMiB) {
     const source = `${dir}/source-${mib}.bin`;
     await makeRandomFile(source, mib * 1024 * 1024);
-    const quic = await bare("quic", source, `${dir}/bare-quic.bin`);
-    const quicHashed = await bare("quic", source, `${dir}/bare-quic.bin`, ["--hash"]);
-    const tcp = await bare("tcp", source, `${dir}/bare-tcp.bin`);
-    const p2pft = await viaCli(source, `${dir}/out-${mib}`);
+    const samples = { quic: [] as number[], quicHashed: [] as number[], tcp: [] as number[] };
+    const cli: Array<Awaited<ReturnType<typeof viaCli>>> = [];
+    for (let run = 0; run < RUNS; run++) {
+      samples.quic.push(await bare("quic", source, `${dir}/bare-quic.bin`));
+      samples.quicHashed.push(await bare("quic", source, `${dir}/bare-quic.bin`, ["--hash"]));
+      samples.tcp.push(await bare("tcp", source, `${dir}/bare-tcp.bin`));
+      cli.push(await viaCli(source, `${dir}/out-${mib}`));
+    }
+    const quic = median(samples.quic);
+    const quicHashed = median(samples.quicHashed);
+    const tcp = median(samples.tcp);
+    const p2pft = {
+      mbps: median(cli.map((run) => run.mbps)),
+      senderRss: Math.max(...cli.map((run) => run.senderRss)),
+      receiverRss: Math.max(...cli.map((run) => run.receiverRss)),
+    };
     results.push({
       "file MiB": mib,
       "p2pft MB/s": p2pft.mbps.toFixed(0),
@@ -102,6 +119,11 @@ async function bare(
   const { bytes, seconds } = JSON.parse(rest.trim().split("\n").at(-1)!);
   await Deno.remove(target);
   return bytes / 1e6 / seconds;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function smallFilesRow(): Promise<Record<string, string | number>> {
