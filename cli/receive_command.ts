@@ -61,12 +61,15 @@ async function confirm(
   remote: string,
   options: ReceiveCommandOptions,
 ): Promise<boolean> {
-  options.output.emit({
-    type: "offer",
-    files: offer.files,
-    directories: offer.directories,
-    bytes: offer.bytes,
-  });
+  // A person who is asked reads the offer in the question itself.
+  if (options.yes || options.output.json) {
+    options.output.emit({
+      type: "offer",
+      files: offer.files,
+      directories: offer.directories,
+      bytes: offer.bytes,
+    });
+  }
   if (options.yes) return true;
   const question = `Receive ${
     describeOffer(offer.files, offer.directories, offer.bytes)

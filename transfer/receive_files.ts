@@ -35,7 +35,7 @@ import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./ty
  * published under its final name, and DONE was sent to the sender.
  */
 export async function receiveFiles(options: ReceiveFilesOptions): Promise<TransferReport> {
-  const started = performance.now();
+  let started = performance.now();
   const outDir = resolve(options.outDir);
   options.signal?.throwIfAborted();
   const internal = new AbortController();
@@ -57,6 +57,8 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     if (options.confirm && !(await raceSignal(options.confirm(offer), signal))) {
       throw new TransferRefusedError("The receiver declined the offer");
     }
+    // The clock starts once the person said yes: seconds measure the transfer.
+    started = performance.now();
     const plan = await inspectTarget(outDir, entries, { signal });
     for (const payload of batchPlan(plan.items)) {
       await raceSignal(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);

@@ -46,7 +46,7 @@ export async function sendFiles(
   paths: string[],
   options: SendFilesOptions,
 ): Promise<TransferReport> {
-  const started = performance.now();
+  let started = performance.now();
   const streams = options.streams ?? DEFAULT_STREAMS;
   if (!Number.isInteger(streams) || streams < 1 || streams > LIMITS.maxStreams) {
     throw new RangeError(
@@ -72,6 +72,8 @@ export async function sendFiles(
   try {
     await raceSignal(writeOffer(writer, manifest, streams), signal);
     const plan = await readPlan(reader, manifest);
+    // The plan comes once the receiver accepted: seconds measure the transfer.
+    started = performance.now();
     const decided = await decide(manifest, plan, signal);
     for (const payload of batchDecisions(decided.decisions)) {
       await raceSignal(writer.write(encodeFrame(FrameType.DECISIONS, payload)), signal);
