@@ -91,7 +91,14 @@ export async function punch(
     }
     for (const lane of lanes) send(lane, lane.state.tick(performance.now()));
     await Promise.all(lanes.map((lane) => receiveLoop(lane, stop, send)));
-    if (winner) return { ...winner.state.result!, localPort: winner.port };
+    if (winner) {
+      const result = winner.state.result!;
+      // Say why nothing direct worked: the NAT mappings both sides have.
+      const reason = result.path === "relay" && options.natNote
+        ? `${result.reason}; ${options.natNote}`
+        : result.reason;
+      return { ...result, reason, localPort: winner.port };
+    }
     options.signal?.throwIfAborted();
     if (!expired) throw new Error("Punching stopped without a result");
     const notes = [
