@@ -35,6 +35,21 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliRun 
   return spawnJsonLines([Deno.execPath(), "run", "-A", MAIN, ...args], options);
 }
 
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+
+/** Starts a test script (`deno run -A script ...args`) whose stdout is JSON lines. */
+export function spawnScript(script: URL, args: string[]): CliRun {
+  return spawnJsonLines([
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--config",
+    CONFIG,
+    script.pathname,
+    ...args,
+  ]);
+}
+
 /** Starts any command whose stdout is JSON lines (the CLI with --json, or a test script). */
 export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): CliRun {
   const command = [...(options.wrapper ?? []), ...argv];

@@ -4,60 +4,26 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { type CliRun, spawnCli } from "./cli_process.ts";
+import { spawnCli } from "./cli_process.ts";
+import { listDir, world } from "./world.ts";
 import { makeRandomFile, sha256File } from "./files.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
 
-interface World extends AsyncDisposable {
-  dir: string;
-  rendezvous: string[];
-  spawn(args: string[]): CliRun;
-}
-
-/** A temp dir and a rendezvous server process; everything is killed and removed on dispose. */
-async function world(): Promise<World> {
-  const dir = await Deno.makeTempDir({ prefix: "p2pft-e2e-" });
-  const runs: CliRun[] = [];
-  const spawn = (args: string[]) => {
-    const run = spawnCli(args, { cwd: dir });
-    runs.push(run);
-    return run;
-  };
-  const server = spawn(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
-  const { port } = await server.next("listening", AbortSignal.timeout(20_000));
-  return {
-    dir,
-    rendezvous: ["--rendezvous", `127.0.0.1:${port}`],
-    spawn,
-    async [Symbol.asyncDispose]() {
-      for (const run of runs) run.kill("SIGKILL");
-      await Promise.all(runs.map((run) => run.finished()));
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function e2e(name: string, fn: () => Promise<void>) {
+function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>) {
   boundedTest(name, fn, { timeoutMs: TEST_TIMEOUT_MS });
 }
 
-async function listDir(path: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(path)) names.push(entry.name);
-  return names.sort();
-}
-
-e2e("a 64 MiB file arrives verified through the CLI with --json events", async () => {
-  await using w = await world();
+e2e("a 64 MiB file arrives verified through the CLI with --json events", async (signal) => {
+  await using w = await world(signal);
   const source = `${w.dir}/big file.bin`;
   await makeRandomFile(source, 64 * 1024 * 1024);
   const expected = await sha256File(source);
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawn(["send", source, ...w.rendezvous, "--json"]);
+  const sender = w.spawnCli(["send", source, ...w.rendezvous, "--json"]);
   const { code } = await sender.next("code");
   assert.match(String(code), /^\d+-[a-z]+-[a-z]+$/);
-  const receiver = w.spawn([
+  const receiver = w.spawnCli([
     "receive",
     String(code),
     "--out",
@@ -90,11 +56,11 @@ e2e("a 64 MiB file arrives verified through the CLI with --json events", async (
   assert.equal(await sha256File(`${w.dir}/in/big file.bin`), expected);
 });
 
-e2e("an unknown nameplate fails on both sides with a clear message and no file", async () => {
-  await using w = await world();
+e2e("an unknown nameplate fails on both sides with a clear message and no file", async (signal) => {
+  await using w = await world(signal);
   await Deno.writeTextFile(`${w.dir}/note.txt`, "hello");
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawn([
+  const sender = w.spawnCli([
     "send",
     `${w.dir}/note.txt`,
     ...w.rendezvous,
@@ -104,7 +70,7 @@ e2e("an unknown nameplate fails on both sides with a clear message and no file",
   ]);
   const { code } = await sender.next("code");
   const wrong = String(code).replace(/^\d+/, (n) => String(Number(n) + 50));
-  const receiver = w.spawn([
+  const receiver = w.spawnCli([
     "receive",
     wrong,
     "--out",
@@ -125,15 +91,15 @@ e2e("an unknown nameplate fails on both sides with a clear message and no file",
 
 e2e(
   "the right nameplate with wrong words fails on both sides with a code mismatch and no file",
-  async () => {
-    await using w = await world();
+  async (signal) => {
+    await using w = await world(signal);
     await Deno.writeTextFile(`${w.dir}/secret.txt`, "attack at dawn");
     await Deno.mkdir(`${w.dir}/in`);
-    const sender = w.spawn(["send", `${w.dir}/secret.txt`, ...w.rendezvous, "--json"]);
+    const sender = w.spawnCli(["send", `${w.dir}/secret.txt`, ...w.rendezvous, "--json"]);
     const { code } = await sender.next("code");
     const nameplate = String(code).split("-")[0];
     const guess = `${nameplate}-${String(code).endsWith("-zoo") ? "abandon" : "zoo"}-zoo`;
-    const receiver = w.spawn([
+    const receiver = w.spawnCli([
       "receive",
       guess,
       "--out",
@@ -152,14 +118,14 @@ e2e(
   },
 );
 
-e2e("an existing file is never overwritten", async () => {
-  await using w = await world();
+e2e("an existing file is never overwritten", async (signal) => {
+  await using w = await world(signal);
   await Deno.writeTextFile(`${w.dir}/report.txt`, "new version");
   await Deno.mkdir(`${w.dir}/in`);
   await Deno.writeTextFile(`${w.dir}/in/report.txt`, "precious old version");
-  const sender = w.spawn(["send", `${w.dir}/report.txt`, ...w.rendezvous, "--json"]);
+  const sender = w.spawnCli(["send", `${w.dir}/report.txt`, ...w.rendezvous, "--json"]);
   const { code } = await sender.next("code");
-  const receiver = w.spawn([
+  const receiver = w.spawnCli([
     "receive",
     String(code),
     "--out",
@@ -176,14 +142,14 @@ e2e("an existing file is never overwritten", async () => {
   assert.deepEqual(await listDir(`${w.dir}/in`), ["report.txt"]);
 });
 
-e2e("a sender killed mid-transfer leaves no file under the final name", async () => {
-  await using w = await world();
+e2e("a sender killed mid-transfer leaves no file under the final name", async (signal) => {
+  await using w = await world(signal);
   const source = `${w.dir}/movie.bin`;
   await makeRandomFile(source, 512 * 1024 * 1024);
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawn(["send", source, ...w.rendezvous, "--json"]);
+  const sender = w.spawnCli(["send", source, ...w.rendezvous, "--json"]);
   const { code } = await sender.next("code");
-  const receiver = w.spawn([
+  const receiver = w.spawnCli([
     "receive",
     String(code),
     "--out",
@@ -202,8 +168,8 @@ e2e("a sender killed mid-transfer leaves no file under the final name", async ()
   assert.deepEqual(names, ["movie.bin.p2pft-partial"]);
 });
 
-e2e("bad input gets one line and a non-zero exit, never a stack trace", async () => {
-  await using w = await world();
+e2e("bad input gets one line and a non-zero exit, never a stack trace", async (signal) => {
+  await using w = await world(signal);
   const cases: Array<
     { args: string[]; code: number; message: RegExp; env?: Record<string, string> }
   > = [

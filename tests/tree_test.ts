@@ -5,48 +5,22 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { boundedTest } from "./bounded.ts";
-import { type CliRun, spawnCli } from "./cli_process.ts";
+import { type World, world } from "./world.ts";
 import { makeRandomFile } from "./files.ts";
 
 const TEST_TIMEOUT_MS = 90_000;
 
-function e2e(name: string, fn: () => Promise<void>) {
+function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>) {
   boundedTest(name, fn, { timeoutMs: TEST_TIMEOUT_MS, sanitizeResources: false });
 }
 
-interface Setup extends AsyncDisposable {
-  dir: string;
-  spawn(args: string[]): CliRun;
-  /** Starts send and receive; resolves with both runs once the sender printed its code. */
-  pair(paths: string[], outDir: string): Promise<{ sender: CliRun; receiver: CliRun }>;
-}
-
-async function setup(): Promise<Setup> {
-  const dir = await Deno.makeTempDir({ prefix: "p2pft-tree-" });
-  const runs: CliRun[] = [];
-  const spawn = (args: string[]) => {
-    const run = spawnCli(args, { cwd: dir });
-    runs.push(run);
-    return run;
-  };
-  const server = spawn(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
-  const { port } = await server.next("listening");
-  const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--json"];
-  return {
-    dir,
-    spawn,
-    async pair(paths, outDir) {
-      const sender = spawn(["send", ...paths, ...rendezvous]);
-      const { code } = await sender.next("code");
-      const receiver = spawn(["receive", String(code), "--out", outDir, "--yes", ...rendezvous]);
-      return { sender, receiver };
-    },
-    async [Symbol.asyncDispose]() {
-      for (const run of runs) run.kill("SIGKILL");
-      await Promise.all(runs.map((run) => run.finished()));
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+/** Starts send and receive against the world's server; resolves once the sender printed its code. */
+async function pair(w: World, paths: string[], outDir: string) {
+  const rendezvous = [...w.rendezvous, "--json"];
+  const sender = w.spawnCli(["send", ...paths, ...rendezvous]);
+  const { code } = await sender.next("code");
+  const receiver = w.spawnCli(["receive", String(code), "--out", outDir, "--yes", ...rendezvous]);
+  return { sender, receiver };
 }
 
 /** Every entry below `root`: relative path, kind, permission bits and SHA-256 of files. */
@@ -70,8 +44,8 @@ async function listing(root: string, relative = ""): Promise<string[]> {
 
 e2e(
   "a tree with nested and empty folders, an executable, unicode names and 1,000 small files arrives identical",
-  async () => {
-    await using s = await setup();
+  async (signal) => {
+    await using s = await world(signal);
     const tree = `${s.dir}/project`;
     await Deno.mkdir(`${tree}/src/deep/deeper`, { recursive: true });
     await Deno.mkdir(`${tree}/empty`);
@@ -88,7 +62,7 @@ e2e(
       );
     }
     await Deno.mkdir(`${s.dir}/in`);
-    const { sender, receiver } = await s.pair([tree], `${s.dir}/in`);
+    const { sender, receiver } = await pair(s, [tree], `${s.dir}/in`);
     const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(received.code, 0, received.stderr);
@@ -99,8 +73,8 @@ e2e(
 );
 
 /** Starts a transfer of `source` and kills the sender with SIGKILL once the receiver passed `fraction`. */
-async function interruptedTransfer(s: Setup, source: string, outDir: string, fraction: number) {
-  const { sender, receiver } = await s.pair([source], outDir);
+async function interruptedTransfer(s: World, source: string, outDir: string, fraction: number) {
+  const { sender, receiver } = await pair(s, [source], outDir);
   await receiver.until((event) =>
     event.type === "progress" && Number(event.bytes) >= fraction * Number(event.total)
   );
@@ -111,8 +85,8 @@ async function interruptedTransfer(s: Setup, source: string, outDir: string, fra
 
 e2e(
   "after kill -9 of the sender at ~50%, a new send resumes and sends under 60% again",
-  async () => {
-    await using s = await setup();
+  async (signal) => {
+    await using s = await world(signal);
     const source = `${s.dir}/video.bin`;
     const size = 512 * 1024 * 1024;
     await makeRandomFile(source, size);
@@ -121,7 +95,7 @@ e2e(
     const partial = await Deno.stat(`${s.dir}/in/video.bin.p2pft-partial`);
     assert.ok(partial.size > 0 && partial.size < size, `partial is ${partial.size} bytes`);
 
-    const { sender, receiver } = await s.pair([source], `${s.dir}/in`);
+    const { sender, receiver } = await pair(s, [source], `${s.dir}/in`);
     const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(received.code, 0, received.stderr);
@@ -134,44 +108,50 @@ e2e(
   },
 );
 
-e2e("a source file changed between runs is detected and sent again from the start", async () => {
-  await using s = await setup();
-  const source = `${s.dir}/data.bin`;
-  const size = 512 * 1024 * 1024;
-  await makeRandomFile(source, size);
-  await Deno.mkdir(`${s.dir}/in`);
-  await interruptedTransfer(s, source, `${s.dir}/in`, 0.3);
-  await using file = await Deno.open(source, { write: true });
-  await file.write(new TextEncoder().encode("changed since the first attempt"));
-  file.close();
+e2e(
+  "a source file changed between runs is detected and sent again from the start",
+  async (signal) => {
+    await using s = await world(signal);
+    const source = `${s.dir}/data.bin`;
+    const size = 512 * 1024 * 1024;
+    await makeRandomFile(source, size);
+    await Deno.mkdir(`${s.dir}/in`);
+    await interruptedTransfer(s, source, `${s.dir}/in`, 0.3);
+    await using file = await Deno.open(source, { write: true });
+    await file.write(new TextEncoder().encode("changed since the first attempt"));
+    file.close();
 
-  const { sender, receiver } = await s.pair([source], `${s.dir}/in`);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  assert.equal(sent.code, 0, sent.stderr);
-  assert.equal(received.code, 0, received.stderr);
-  const done = received.events.find((event) => event.type === "done")!;
-  assert.equal(done.bytes, size, "a changed file must be sent whole");
-  const expected = createHash("sha256").update(await Deno.readFile(source)).digest("hex");
-  assert.equal(done.sha256, expected);
-});
+    const { sender, receiver } = await pair(s, [source], `${s.dir}/in`);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(received.code, 0, received.stderr);
+    const done = received.events.find((event) => event.type === "done")!;
+    assert.equal(done.bytes, size, "a changed file must be sent whole");
+    const expected = createHash("sha256").update(await Deno.readFile(source)).digest("hex");
+    assert.equal(done.sha256, expected);
+  },
+);
 
-e2e("Ctrl-C on the sender stops both sides within 2 s, exit 130 there, partial kept", async () => {
-  await using s = await setup();
-  const source = `${s.dir}/big.bin`;
-  await makeRandomFile(source, 1024 * 1024 * 1024);
-  await Deno.mkdir(`${s.dir}/in`);
-  const { sender, receiver } = await s.pair([source], `${s.dir}/in`);
-  await receiver.next("progress");
-  const interruptedAt = performance.now();
-  sender.kill("SIGINT");
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  const seconds = (performance.now() - interruptedAt) / 1000;
-  assert.ok(seconds < 2.5, `took ${seconds.toFixed(1)} s to stop`);
-  assert.equal(sent.code, 130, sent.stderr);
-  assert.match(sent.stderr, /Interrupted/);
-  assert.equal(received.code, 1, received.stderr);
-  assert.match(received.stderr, /^error: .*(cancel|interrupt|stopped)/im);
-  const names = [];
-  for await (const entry of Deno.readDir(`${s.dir}/in`)) names.push(entry.name);
-  assert.deepEqual(names, ["big.bin.p2pft-partial"]);
-});
+e2e(
+  "Ctrl-C on the sender stops both sides within 2 s, exit 130 there, partial kept",
+  async (signal) => {
+    await using s = await world(signal);
+    const source = `${s.dir}/big.bin`;
+    await makeRandomFile(source, 1024 * 1024 * 1024);
+    await Deno.mkdir(`${s.dir}/in`);
+    const { sender, receiver } = await pair(s, [source], `${s.dir}/in`);
+    await receiver.next("progress");
+    const interruptedAt = performance.now();
+    sender.kill("SIGINT");
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    const seconds = (performance.now() - interruptedAt) / 1000;
+    assert.ok(seconds < 2.5, `took ${seconds.toFixed(1)} s to stop`);
+    assert.equal(sent.code, 130, sent.stderr);
+    assert.match(sent.stderr, /Interrupted/);
+    assert.equal(received.code, 1, received.stderr);
+    assert.match(received.stderr, /^error: .*(cancel|interrupt|stopped)/im);
+    const names = [];
+    for await (const entry of Deno.readDir(`${s.dir}/in`)) names.push(entry.name);
+    assert.deepEqual(names, ["big.bin.p2pft-partial"]);
+  },
+);

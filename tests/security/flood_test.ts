@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { makeRandomFile, sha256File } from "../files.ts";
 import { flood } from "./_flood.ts";
 import { boundedTest } from "../bounded.ts";
-import { listDir, world } from "./_world.ts";
+import { listDir, world } from "../world.ts";
 
 const SIZE = 8 * 1024 * 1024;
 const RATE = 5_000;

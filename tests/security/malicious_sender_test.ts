@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { HOSTILE_CASES } from "./_hostile_cases.ts";
 import { boundedTest } from "../bounded.ts";
-import { type World, world } from "./_world.ts";
+import { type World, world } from "../world.ts";
 
 const SCRIPT = new URL("./malicious_sender.ts", import.meta.url);
 /** Cases run at once within a test (each is two `deno` processes). */

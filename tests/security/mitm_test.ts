@@ -11,7 +11,7 @@ import type { CliRun } from "../cli_process.ts";
 import { LyingRendezvous } from "./_lying_rendezvous.ts";
 import { MitmAttacker, type MitmReport } from "./_mitm_attacker.ts";
 import { boundedTest } from "../bounded.ts";
-import { listDir, world } from "./_world.ts";
+import { listDir, world } from "../world.ts";
 
 const SECRET = "attack at dawn: the file content the attacker must never see";
 /** One PAKE direction: SHARE (4 + 65) + CONFIRM (4 + 32) bytes, pake/PROTOCOL.md. */

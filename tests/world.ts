@@ -1,16 +1,17 @@
 /**
- * What every security test needs: a temp dir, a real `serve` process on
- * 127.0.0.1, child processes that are all killed (by PID) and awaited on
- * dispose, and a hard time bound per test.
+ * What every end-to-end test needs: a temp dir, a real `serve` process on
+ * 127.0.0.1, and child processes that are all killed (by PID) and awaited on
+ * dispose or when the test's time is up.
  */
-import { type CliRun, spawnCli, type SpawnCliOptions } from "../cli_process.ts";
-import { spawnScript } from "./_script_process.ts";
+import { type CliRun, spawnCli, type SpawnCliOptions, spawnScript } from "./cli_process.ts";
 
 export interface World extends AsyncDisposable {
   /** A fresh temp dir, removed on dispose. */
   dir: string;
   /** The real rendezvous server's address, `127.0.0.1:PORT`. */
   server: string;
+  /** `--rendezvous 127.0.0.1:PORT`, for send and receive. */
+  rendezvous: string[];
   /** The `serve` process (SIGTERM makes it print a `stopped` event with its stats). */
   serve: CliRun;
   /** Starts `main.ts` with `args`; killed on dispose. */
@@ -24,7 +25,7 @@ export interface World extends AsyncDisposable {
  * (the test's time is up), every process is killed at once.
  */
 export async function world(signal: AbortSignal): Promise<World> {
-  const dir = await Deno.makeTempDir({ prefix: "p2pft-security-" });
+  const dir = await Deno.makeTempDir({ prefix: "p2pft-e2e-" });
   const runs: CliRun[] = [];
   const track = (run: CliRun) => {
     runs.push(run);
@@ -50,6 +51,7 @@ export async function world(signal: AbortSignal): Promise<World> {
     return {
       dir,
       server: `127.0.0.1:${port}`,
+      rendezvous: ["--rendezvous", `127.0.0.1:${port}`],
       serve,
       spawnCli: (args, options) => track(spawnCli(args, { cwd: dir, ...options })),
       spawnScript: (script, args) => track(spawnScript(script, args)),
