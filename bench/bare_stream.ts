@@ -10,7 +10,7 @@
  * work any verified transfer must add.
  */
 import { createHash } from "node:crypto";
-import { createPeerCertificate, PEER_SERVER_NAME } from "../peer/certificate.ts";
+import { createPeerCertificate, PEER_SERVER_NAME } from "../peer/mod.ts";
 
 const hashing = Deno.args.includes("--hash");
 const [role, transport, ...rest] = Deno.args.filter((arg) => arg !== "--hash");

@@ -10,3 +10,9 @@ export {
 export { formatAddr } from "./addresses.ts";
 export { PROBE_VERSION } from "./probe.ts";
 export { type NatMapping, planPunch, type RelayMode } from "./strategy.ts";
+export {
+  certificatePem,
+  createPeerCertificate,
+  PEER_SERVER_NAME,
+  type PeerCertificate,
+} from "./certificate.ts";

@@ -6,11 +6,7 @@
  * real certificate), terminates the receiver's QUIC connection, dials the
  * real sender, and relays the PAKE stream's bytes both ways, counting them.
  */
-import {
-  type AttackerCertificate,
-  createAttackerCertificate,
-  pemOf,
-} from "./_attacker_certificate.ts";
+import { certificatePem, createPeerCertificate, type PeerCertificate } from "../../peer/mod.ts";
 import type { Intercepted } from "./_lying_rendezvous.ts";
 import {
   ACK,
@@ -48,18 +44,18 @@ export class MitmAttacker implements AsyncDisposable {
   readonly towardReceiver: Deno.DatagramConn;
   /** The socket the sender is sent to (the "receiver" it will accept). */
   readonly towardSender: Deno.DatagramConn;
-  readonly certificate: AttackerCertificate;
+  readonly certificate: PeerCertificate;
   readonly #endpoints: Deno.QuicEndpoint[] = [];
   readonly #conns: Deno.QuicConn[] = [];
 
-  private constructor(certificate: AttackerCertificate) {
+  private constructor(certificate: PeerCertificate) {
     this.certificate = certificate;
     this.towardReceiver = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
     this.towardSender = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   }
 
   static async create(): Promise<MitmAttacker> {
-    return new MitmAttacker(await createAttackerCertificate());
+    return new MitmAttacker(await createPeerCertificate());
   }
 
   addr(socket: Deno.DatagramConn): Deno.NetAddr {
@@ -233,7 +229,7 @@ export class MitmAttacker implements AsyncDisposable {
       port: sender.port,
       serverName: SERVER_NAME,
       alpnProtocols: [ALPN],
-      caCerts: [pemOf(certificate)],
+      caCerts: [certificatePem(certificate)],
     });
     this.#conns.push(conn);
     await conn.handshake;
