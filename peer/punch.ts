@@ -1,22 +1,20 @@
 import { NoPathError } from "../errors.ts";
 import { type DatagramChannel, DatagramMux } from "./datagram_mux.ts";
 import { isProbeDatagram } from "./probe.ts";
-import { type Candidate, type PunchResult, PunchState } from "./_punch_state.ts";
+import {
+  type Candidate,
+  type PunchResult,
+  PunchState,
+  type PunchStateOptions,
+} from "./_punch_state.ts";
 
 export type { Candidate, PunchResult };
 
-export interface PunchOptions {
-  role: "sender" | "receiver";
-  token: Uint8Array;
-  selfId: Uint8Array;
-  peerId: Uint8Array;
-  candidates: Candidate[];
-  /** Sender only: its certificate, DER. */
-  certificate?: Uint8Array;
+/** The state machine's options (role, ids, candidates, certificate, spray) plus what the driver does. */
+export interface PunchOptions
+  extends Omit<PunchStateOptions, "relay" | "lanGraceMs" | "lingerMs" | "probeIntervalMs"> {
   /** Give up after this long (default 15 s). */
   timeoutMs?: number;
-  /** Birthday punching, easy side: probe random ports of the peer's public IP. */
-  spray?: { hostname: string; perRound: number };
   /** Birthday punching, hard side: this many extra sockets keep probing the peer's public address. */
   extraSockets?: { count: number; target: Deno.NetAddr };
   /** The relay fallback: after `afterMs`, `open` says hello to it; then it is a candidate. */

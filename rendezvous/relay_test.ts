@@ -16,6 +16,15 @@ function random(length: number, first?: number[]): Uint8Array {
 }
 
 /** Collects what reaches `port` (non-rendezvous) until it stays quiet for `quietMs`. */
+/** Peer A says relay-hello again with the pairing it already has. */
+function helloAgain(
+  pair: { a: UdpDatagramPort; pa: { relay?: Deno.NetAddr; token: Uint8Array; selfId: Uint8Array } },
+  signal: AbortSignal,
+): Promise<void> {
+  const { relay, token, selfId } = pair.pa;
+  return relayHello(pair.a, { relay: relay!, token, selfId, signal });
+}
+
 async function drain(port: UdpDatagramPort, quietMs = 150): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (;;) {
@@ -151,13 +160,7 @@ Deno.test("a relay session ends at its byte limit", async () => {
   const stats = server.stats();
   assertEquals([stats.relaySessions, stats.relayedBytes, stats.relayDropped], [0, 5000, 5]);
   await assertRejects(
-    () =>
-      relayHello(pair.a, {
-        relay: pair.pa.relay!,
-        token: pair.pa.token,
-        selfId: pair.pa.selfId,
-        signal: timeout.signal,
-      }),
+    () => helloAgain(pair, timeout.signal),
     RendezvousError,
     "ended",
   );
@@ -177,13 +180,7 @@ Deno.test("an idle relay session ends, and with it the room and its token", asyn
   const stats = server.stats();
   assertEquals([stats.relaySessions, stats.rooms], [0, 0]);
   await assertRejects(
-    () =>
-      relayHello(pair.a, {
-        relay: pair.pa.relay!,
-        token: pair.pa.token,
-        selfId: pair.pa.selfId,
-        signal: timeout.signal,
-      }),
+    () => helloAgain(pair, timeout.signal),
     RendezvousError,
     "does not know this pairing",
   );
@@ -204,12 +201,7 @@ Deno.test("traffic keeps a relay session and its room alive past the room's ling
   }
   assertEquals([server.stats().relaySessions, server.stats().rooms], [1, 1]);
   // The token is still good: a retransmitted hello is answered ready.
-  await relayHello(pair.a, {
-    relay: pair.pa.relay!,
-    token: pair.pa.token,
-    selfId: pair.pa.selfId,
-    signal: timeout.signal,
-  });
+  await helloAgain(pair, timeout.signal);
 });
 
 Deno.test("a burst over the relay's rate is dropped, not queued", async () => {

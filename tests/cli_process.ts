@@ -89,6 +89,24 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
     notify();
   })();
   const stderr = new Response(child.stderr).text();
+  const until = async (test: (event: CliEvent) => boolean, signal?: AbortSignal) => {
+    while (true) {
+      const found = events.find(test);
+      if (found) return found;
+      if (ended) {
+        throw new Error(
+          `CLI ended without the event awaited; events: ${
+            JSON.stringify(events)
+          }; stderr: ${await stderr}`,
+        );
+      }
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        waiters.push(resolve);
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+    }
+  };
   return {
     events,
     pid: child.pid,
@@ -97,27 +115,8 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
         child.kill(signal);
       } catch { /* already gone */ }
     },
-    next(type, signal) {
-      return this.until((event) => event.type === type, signal);
-    },
-    async until(test, signal) {
-      while (true) {
-        const found = events.find(test);
-        if (found) return found;
-        if (ended) {
-          throw new Error(
-            `CLI ended without the event awaited; events: ${
-              JSON.stringify(events)
-            }; stderr: ${await stderr}`,
-          );
-        }
-        signal?.throwIfAborted();
-        await new Promise<void>((resolve, reject) => {
-          waiters.push(resolve);
-          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-        });
-      }
-    },
+    next: (type, signal) => until((event) => event.type === type, signal),
+    until,
     async finished() {
       const [status] = await Promise.all([child.status, readStdout]);
       return { code: status.code, events, stderr: await stderr, stdout };

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
 import { installedCommand } from "../scripts/install.ts";
 import { P2PFT_FLAGS } from "../scripts/permissions.ts";
+import { type CliRun, spawnJsonLines } from "./cli_process.ts";
 import { makeRandomFile, sha256File } from "./files.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -19,91 +20,17 @@ const PREBUILT = Deno.env.get("P2PFT_BIN");
 const INSTALL_TEST_TIMEOUT_MS = 90_000;
 const COMPILE_TEST_TIMEOUT_MS = 30_000;
 
-interface Event {
-  type: string;
-  [key: string]: unknown;
-}
-
-interface Run {
-  /** Resolves to the first `--json` event of this type; rejects if the process ends first. */
-  next(type: string, signal: AbortSignal): Promise<Event>;
-  /** Exit code, events, stdout and stderr once the process has ended. */
-  finished(): Promise<{ code: number; events: Event[]; stdout: string; stderr: string }>;
-  kill(): void;
-}
-
-/** Spawns `command args...` and reads stdout as `--json` events. */
+/** Spawns `command args...` and reads stdout as `--json` events (killed with SIGKILL on the deadline). */
 function spawn(
   command: string,
   args: string[],
   options: { env: Record<string, string>; cwd?: string },
 ): Run {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const events: Event[] = [];
-  let stdout = "";
-  let ended = false;
-  const waiters = new Set<() => void>();
-  const wake = () => waiters.forEach((waiter) => waiter());
-  const reading = (async () => {
-    let pending = "";
-    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
-      stdout += text;
-      pending += text;
-      for (let end; (end = pending.indexOf("\n")) >= 0; pending = pending.slice(end + 1)) {
-        const line = pending.slice(0, end);
-        try {
-          events.push(JSON.parse(line));
-        } catch {
-          events.push({ type: "non-json", line });
-        }
-      }
-      wake();
-    }
-    ended = true;
-    wake();
-  })();
-  const stderr = new Response(child.stderr).text();
-  return {
-    async next(type, signal) {
-      while (true) {
-        const found = events.find((event) => event.type === type);
-        if (found) return found;
-        if (ended) {
-          throw new Error(
-            `${command} ${args[0]} ended without a "${type}" event: ${stdout}${await stderr}`,
-          );
-        }
-        signal.throwIfAborted();
-        await new Promise<void>((resolve, reject) => {
-          const done = () => {
-            waiters.delete(done);
-            signal.removeEventListener("abort", done);
-            if (signal.aborted) reject(signal.reason);
-            else resolve();
-          };
-          waiters.add(done);
-          signal.addEventListener("abort", done);
-        });
-      }
-    },
-    async finished() {
-      const [status] = await Promise.all([child.status, reading]);
-      return { code: status.code, events, stdout, stderr: await stderr };
-    },
-    kill() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already ended */ }
-    },
-  };
+  const run = spawnJsonLines([command, ...args], options);
+  return { ...run, kill: () => run.kill("SIGKILL") };
 }
+
+type Run = Pick<CliRun, "next" | "finished" | "kill">;
 
 /** Runs to the end; `runs` lets the caller kill it on its deadline. */
 async function runToEnd(

@@ -3,10 +3,9 @@
  * many small files, resume after kill -9, a source changed between runs, Ctrl-C.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { boundedTest } from "./bounded.ts";
 import { listDir, type World, world } from "./world.ts";
-import { makeRandomFile } from "./files.ts";
+import { makeRandomFile, sha256File } from "./files.ts";
 
 const TEST_TIMEOUT_MS = 90_000;
 
@@ -23,6 +22,15 @@ async function pair(w: World, paths: string[], outDir: string) {
   return { sender, receiver };
 }
 
+/** Sends `paths` into `outDir`; both sides must exit 0. Returns the receiver's `done` event. */
+async function completeTransfer(w: World, paths: string[], outDir: string) {
+  const { sender, receiver } = await pair(w, paths, outDir);
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(received.code, 0, received.stderr);
+  return received.events.find((event) => event.type === "done")!;
+}
+
 /** Every entry below `root`: relative path, kind, permission bits and SHA-256 of files. */
 async function listing(root: string, relative = ""): Promise<string[]> {
   const lines: string[] = [];
@@ -33,9 +41,7 @@ async function listing(root: string, relative = ""): Promise<string[]> {
     if (entry.isDirectory) {
       lines.push(`dir ${mode} ${path}`, ...await listing(root, path));
     } else {
-      const hash = createHash("sha256").update(await Deno.readFile(`${root}/${path}`)).digest(
-        "hex",
-      );
+      const hash = await sha256File(`${root}/${path}`);
       lines.push(`file ${mode} ${info.size} ${hash} ${path}`);
     }
   }
@@ -62,12 +68,8 @@ e2e(
       );
     }
     await Deno.mkdir(`${s.dir}/in`);
-    const { sender, receiver } = await pair(s, [tree], `${s.dir}/in`);
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    assert.equal(sent.code, 0, sent.stderr);
-    assert.equal(received.code, 0, received.stderr);
+    const done = await completeTransfer(s, [tree], `${s.dir}/in`);
     assert.deepEqual(await listing(`${s.dir}/in/project`), await listing(tree));
-    const done = received.events.find((event) => event.type === "done")!;
     assert.equal(done.files, 1004);
   },
 );
@@ -95,14 +97,10 @@ e2e(
     const partial = await Deno.stat(`${s.dir}/in/video.bin.p2pft-partial`);
     assert.ok(partial.size > 0 && partial.size < size, `partial is ${partial.size} bytes`);
 
-    const { sender, receiver } = await pair(s, [source], `${s.dir}/in`);
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    assert.equal(sent.code, 0, sent.stderr);
-    assert.equal(received.code, 0, received.stderr);
-    const done = received.events.find((event) => event.type === "done")!;
+    const done = await completeTransfer(s, [source], `${s.dir}/in`);
     assert.ok(Number(done.bytes) < 0.6 * size, `resume sent ${done.bytes} of ${size} bytes`);
     assert.equal(done.total, size);
-    const expected = createHash("sha256").update(await Deno.readFile(source)).digest("hex");
+    const expected = await sha256File(source);
     assert.equal(done.sha256, expected);
     assert.deepEqual(await listing(`${s.dir}/in`), [`file 644 ${size} ${expected} video.bin`]);
   },
@@ -117,17 +115,14 @@ e2e(
     await makeRandomFile(source, size);
     await Deno.mkdir(`${s.dir}/in`);
     await interruptedTransfer(s, source, `${s.dir}/in`, 0.3);
-    await using file = await Deno.open(source, { write: true });
-    await file.write(new TextEncoder().encode("changed since the first attempt"));
-    file.close();
+    {
+      using file = await Deno.open(source, { write: true });
+      await file.write(new TextEncoder().encode("changed since the first attempt"));
+    }
 
-    const { sender, receiver } = await pair(s, [source], `${s.dir}/in`);
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    assert.equal(sent.code, 0, sent.stderr);
-    assert.equal(received.code, 0, received.stderr);
-    const done = received.events.find((event) => event.type === "done")!;
+    const done = await completeTransfer(s, [source], `${s.dir}/in`);
     assert.equal(done.bytes, size, "a changed file must be sent whole");
-    const expected = createHash("sha256").update(await Deno.readFile(source)).digest("hex");
+    const expected = await sha256File(source);
     assert.equal(done.sha256, expected);
   },
 );

@@ -14,5 +14,4 @@ export type {
 export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
 export { receiveFiles } from "./receive_files.ts";
 export { scanPaths } from "./scan_paths.ts";
-export { type MemoryConnection, memoryConnectionPair } from "./memory_connection.ts";
 export { PROTOCOL_VERSION } from "./_frame.ts";
