@@ -1,3 +1,4 @@
+import { equalBytes } from "../bytes.ts";
 import { decodeProbe, encodeProbe, type Probe } from "./probe.ts";
 import { formatAddr, isPrivateIpv4, sameAddr } from "./addresses.ts";
 
@@ -289,8 +290,4 @@ export class PunchState {
       ...(type === "chosen-ack" ? { certificate: this.#options.certificate } : {}),
     });
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, index) => byte === b[index]);
 }

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
+import { toHex } from "../bytes.ts";
 
 /** The name both peers put in the certificate and expect in the TLS handshake. */
 export const PEER_SERVER_NAME = "peer.p2pft.invalid";
@@ -22,7 +23,7 @@ const VALIDITY_MS = 24 * 60 * 60 * 1000;
 export async function createPeerCertificate(): Promise<PeerCertificate> {
   const keys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const now = Date.now();
-  const serial = Array.from(crypto.getRandomValues(new Uint8Array(8)), hex).join("");
+  const serial = toHex(crypto.getRandomValues(new Uint8Array(8)));
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: `01${serial}`,
     name: "CN=p2pft peer",
@@ -53,8 +54,4 @@ export function certificateFingerprint(der: Uint8Array): Uint8Array {
 /** PEM text of DER certificate bytes, for `caCerts`. */
 export function certificatePem(der: Uint8Array): string {
   return x509.PemConverter.encode(der.slice().buffer, "CERTIFICATE");
-}
-
-function hex(byte: number): string {
-  return byte.toString(16).padStart(2, "0");
 }

@@ -6,7 +6,7 @@
  *   (none) --first hello--> waiting --other peer's hello--> ready
  *   waiting/ready --idle / byte limit--> ended --room freed (remove)--> (none)
  */
-import { equalBytes } from "./_bytes.ts";
+import { equalBytes } from "../bytes.ts";
 import { ErrorCode } from "./messages.ts";
 
 export interface RelayLimits {

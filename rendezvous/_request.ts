@@ -3,7 +3,7 @@
  * `relayHello`: waiting for the next genuine reply from one server address.
  */
 import { ProtocolError } from "../errors.ts";
-import { equalBytes } from "./_bytes.ts";
+import { equalBytes } from "../bytes.ts";
 import type { DatagramPort } from "./client.ts";
 import { decodeMessage, isEncodableAddr, type RendezvousMessage } from "./protocol.ts";
 

@@ -6,7 +6,7 @@
  *   waiting --sender silent idleTimeoutMs / older than maxWaitMs / leave--> (none)
  *   paired --pairedLingerMs after pairing, and no live relay session--> (none)
  */
-import { hex } from "./_bytes.ts";
+import { toHex as hex } from "../bytes.ts";
 import { NameplatePool } from "./_nameplate_pool.ts";
 import {
   ErrorCode,

@@ -1,4 +1,4 @@
-import { hex } from "./_bytes.ts";
+import { toHex as hex } from "../bytes.ts";
 import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
 import { ErrorCode, type RegisterMessage } from "./protocol.ts";
 import { addr, bytes } from "./_samples.ts";

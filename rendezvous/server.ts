@@ -7,7 +7,7 @@
  * addresses that said a valid hello for the same paired room, and nothing else.
  */
 import { ProtocolError } from "../errors.ts";
-import { hex } from "./_bytes.ts";
+import { toHex as hex } from "../bytes.ts";
 import { RateLimiter } from "./_rate_limit.ts";
 import { RelayTable } from "./_relay_sessions.ts";
 import { DEFAULT_ROOM_LIMITS, type RoomAnswer, RoomTable } from "./_rooms.ts";

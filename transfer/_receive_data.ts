@@ -6,7 +6,7 @@
 import type { Hash } from "node:crypto";
 import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import { type ByteReader, StreamFailedError } from "./_byte_reader.ts";
-import { sameBytes, toHex } from "./_control.ts";
+import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
 
@@ -171,7 +171,7 @@ async function receiveFile(
   }
   const expected = await segments.readDigest();
   const actual = file.hash.digest();
-  if (!sameBytes(actual, expected)) {
+  if (!equalBytes(actual, expected)) {
     throw new IntegrityError(
       `SHA-256 mismatch for ${file.path}: received ${toHex(actual)}, sender has ${toHex(expected)}`,
     );

@@ -9,11 +9,10 @@ import {
   peerError,
   preferPeerError,
   raceSignal,
-  sameBytes,
   sendErrorAndClose,
-  toHex,
   transferDigest,
 } from "./_control.ts";
+import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import { buildManifest, type SourceManifest } from "./_manifest.ts";
@@ -120,7 +119,7 @@ export async function sendFiles(
     const sha256 = transferDigest(files, manifest.directories);
     const confirmedHex = toHex(confirmed.digest);
     const expected = fromHex(sha256);
-    if (confirmed.files !== manifest.files || !sameBytes(confirmed.digest, expected)) {
+    if (confirmed.files !== manifest.files || !equalBytes(confirmed.digest, expected)) {
       throw new IntegrityError(
         `Receiver confirmed ${confirmed.files} files with digest ${confirmedHex}, expected ${manifest.files} files with ${
           toHex(expected)
@@ -257,7 +256,7 @@ async function decide(
       continue;
     }
     const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
-    const matches = sameBytes(hash.copy().digest(), item.sha256);
+    const matches = equalBytes(hash.copy().digest(), item.sha256);
     if (item.kind === "exists") {
       if (!matches) {
         throw new TransferRefusedError(
