@@ -34,3 +34,6 @@ export class TransferRefusedError extends P2pftError {}
 
 /** A received file name or path would be unsafe to create. */
 export class UnsafePathError extends P2pftError {}
+
+/** The peer or the path went away (closed, reset, timed out): not malformed data. */
+export class ConnectionLostError extends P2pftError {}
