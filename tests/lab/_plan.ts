@@ -14,6 +14,8 @@ export interface LabOptions {
   natB: NatKind;
   /** Routers forward LAN traffic sent to their own public address back into the LAN (UDP). */
   hairpin?: boolean;
+  /** Both home routers drop all UDP they would forward (offices, hotels); TCP still passes. */
+  blockUdp?: boolean;
   /** Host A and host B get the same private IP (both LANs are 192.168.1.0/24 anyway). */
   samePrivateIp?: boolean;
   /** One-way delay added on each public link (home A, home B, rendezvous), in ms. */
@@ -256,6 +258,7 @@ export function planLab(id: string, options: LabOptions): LabPlan {
     router.nft = routerRuleset({
       nat,
       hairpin: options.hairpin ?? false,
+      blockUdp: options.blockUdp ?? false,
       publicIp: net.routerWanIp,
       lanCidr,
     });

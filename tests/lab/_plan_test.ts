@@ -80,3 +80,13 @@ Deno.test("internetRuleset drops the given share on every link both ways, nothin
   assert.match(rules, /iifname \{ "to-a", "to-b" \} numgen random mod 1000000 < 25000 drop/);
   assert.match(rules, /oifname \{ "to-a", "to-b" \} numgen random mod 1000000 < 25000 drop/);
 });
+
+Deno.test("routerRuleset drops forwarded UDP before conntrack accepts anything when blockUdp is set", () => {
+  const base = { publicIp: "198.51.100.2", lanCidr: "192.168.1.0/24", hairpin: false };
+  for (const nat of ["endpoint-independent", "symmetric", "none"] as const) {
+    const blocked = routerRuleset({ ...base, nat, blockUdp: true });
+    const forward = blocked.slice(blocked.indexOf("chain forward"));
+    assert.match(forward, /policy (drop|accept);\n {4}meta l4proto udp drop\n/, nat);
+    assert.doesNotMatch(routerRuleset({ ...base, nat }), /l4proto udp drop/, nat);
+  }
+});

@@ -8,6 +8,8 @@ import type { NatKind } from "./_plan.ts";
 export interface RouterRulesetOptions {
   nat: NatKind;
   hairpin: boolean;
+  /** Drop every forwarded UDP packet, both ways (a network that allows only TCP out). */
+  blockUdp?: boolean;
   /** The router's WAN address. */
   publicIp: string;
   /** The LAN behind it, e.g. `192.168.1.0/24`. */
@@ -28,11 +30,13 @@ export interface RouterRulesetOptions {
  * the sender's public address as it would from outside.
  */
 export function routerRuleset(options: RouterRulesetOptions): string {
+  const udpDrop = options.blockUdp ? ["    meta l4proto udp drop"] : [];
   if (options.nat === "none") {
     return [
       "table ip lab {",
       "  chain forward {",
       "    type filter hook forward priority filter; policy accept;",
+      ...udpDrop,
       "  }",
       "}",
       "",
@@ -49,6 +53,7 @@ export function routerRuleset(options: RouterRulesetOptions): string {
     "  }",
     "  chain forward {",
     "    type filter hook forward priority filter; policy drop;",
+    ...udpDrop,
     "    ct state established,related accept",
     '    iifname "lan" accept',
     "  }",

@@ -258,3 +258,51 @@ labTest("lab: spawn refuses a namespace outside the lab", 10_000, async (signal)
   }
   assert(error instanceof TypeError, `expected a TypeError, got ${error}`);
 });
+
+labTest(
+  "lab: blockUdp drops UDP through both home routers while TCP still passes, NATed",
+  20_000,
+  async (signal) => {
+    await using lab = await createLab({
+      natA: "endpoint-independent",
+      natB: "endpoint-independent",
+      blockUdp: true,
+      signal,
+    });
+    const rv = `${lab.rendezvous.ip}:${ECHO_PORT}`;
+    await using _rvEcho = await startEcho(lab, lab.rendezvous.ns, { bind: rv, signal });
+    for (const host of [lab.hostA, lab.hostB]) {
+      const udp = await probe(lab, host.ns, [rv], { signal, timeoutMs: 800 });
+      assert.deepEqual(udp.observed[0], null, `UDP from ${host.ns} got through`);
+    }
+    // TCP: a one-line listener in the rendezvous namespace reports the peer it saw.
+    const listener = lab.spawn(lab.rendezvous.ns, [
+      "python3",
+      "-c",
+      "import socket,sys\ns=socket.create_server((sys.argv[1],7001))\nprint('ready',flush=True)\n" +
+      "c,a=s.accept()\nprint(a[0],flush=True)",
+      lab.rendezvous.ip,
+    ], { stderr: "null" });
+    const lines = listener.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    signal.addEventListener("abort", () => lines.cancel().catch(() => {}), { once: true });
+    let seen = "";
+    while (!seen.includes("ready\n")) {
+      const { value, done } = await lines.read();
+      assert.ok(!done, `listener ended: ${seen}`);
+      seen += value;
+    }
+    const dial = await lab.exec(lab.hostA.ns, [
+      "python3",
+      "-c",
+      "import socket,sys\nsocket.create_connection((sys.argv[1],7001),timeout=3).close()",
+      lab.rendezvous.ip,
+    ], { signal });
+    assert.equal(dial.code, 0, `TCP from host A failed: ${dial.stderr}`);
+    while (!seen.trim().endsWith(lab.routerA.publicIp)) {
+      const { value, done } = await lines.read();
+      assert.ok(!done, `listener ended before it saw host A: ${seen}`);
+      seen += value;
+    }
+    await lines.cancel();
+  },
+);
