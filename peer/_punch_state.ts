@@ -25,6 +25,8 @@ export interface PunchResult {
 export interface Outgoing {
   data: Uint8Array;
   to: Deno.NetAddr;
+  /** Send with a small TTL: it opens our NAT mapping and dies before the peer's router. */
+  lowTtl?: boolean;
 }
 
 export interface PunchStateOptions {
@@ -39,6 +41,11 @@ export interface PunchStateOptions {
   lanGraceMs?: number;
   /** How long the sender keeps answering after it was chosen (default 250 ms). */
   lingerMs?: number;
+  /**
+   * For this long after the first tick, public candidates get low-TTL probes only, so our
+   * router maps our port toward the peer before the peer's probes reach it (default 0).
+   */
+  openMappingMs?: number;
   /** Pause between probe rounds (default 100 ms for 3 s, then 250 ms). */
   probeIntervalMs?: number;
   /** Birthday punching, easy side: probe this many random ports of `spray.hostname` a round. */
@@ -122,7 +129,11 @@ export class PunchState {
     }
     if (this.#chosen || now - this.#lastProbeAt < this.#probeInterval(now)) return out;
     this.#lastProbeAt = now;
-    for (const candidate of this.#candidates) out.push(this.#probe(candidate.addr, now));
+    const opening = now - this.#startedAt! < (this.#options.openMappingMs ?? 0);
+    for (const candidate of this.#candidates) {
+      const probe = this.#probe(candidate.addr, now);
+      out.push(opening && this.#opensMapping(candidate) ? { ...probe, lowTtl: true } : probe);
+    }
     const spray = this.#options.spray;
     for (let index = 0; spray && index < spray.perRound; index++) {
       const port = LOWEST_SPRAY_PORT + Math.floor(Math.random() * (65536 - LOWEST_SPRAY_PORT));
@@ -250,6 +261,11 @@ export class PunchState {
       ? `public address ${where} (${best.candidate.source}) ${took}; no private address answered`
       : `no direct address answered; relaying through ${where} (end-to-end encrypted)`;
     this.#chosen = { ...best, reason };
+  }
+
+  /** Public addresses the server told us: our first packets to them should not reach them. */
+  #opensMapping(candidate: Candidate): boolean {
+    return candidate.source === "server" && !isPrivateIpv4(candidate.addr.hostname);
   }
 
   #pathOf(candidate: Candidate): PathKind {

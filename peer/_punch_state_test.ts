@@ -162,3 +162,111 @@ Deno.test("PunchState never finishes when nothing answers", () => {
   );
   assert.match(receiver.describeFailure(), /tried 203\.0\.113\.1:5000 \(server\); none answered/);
 });
+
+Deno.test("PunchState sends only low-TTL probes to public server candidates while it opens its mapping", () => {
+  const state = new PunchState({
+    role: "receiver",
+    token: TOKEN,
+    selfId: RECEIVER_ID,
+    peerId: SENDER_ID,
+    candidates: [
+      { addr: addr("203.0.113.1", 5000), source: "server" },
+      { addr: addr("192.168.1.10", 5000), source: "private" },
+    ],
+    openMappingMs: 400,
+  });
+  const sent: Array<{ at: number; to: string; lowTtl: boolean }> = [];
+  for (let now = 0; now <= 1000; now += 20) {
+    for (const out of state.tick(now)) {
+      sent.push({ at: now, to: out.to.hostname, lowTtl: out.lowTtl === true });
+    }
+  }
+  const publicProbes = sent.filter((s) => s.to === "203.0.113.1");
+  const opening = publicProbes.filter((s) => s.at < 400);
+  assert.ok(opening.length >= 3 && opening.every((s) => s.lowTtl), JSON.stringify(opening));
+  const after = publicProbes.filter((s) => s.at >= 400);
+  assert.ok(after.length >= 3 && after.every((s) => !s.lowTtl), JSON.stringify(after));
+  assert.ok(sent.filter((s) => s.to === "192.168.1.10").every((s) => !s.lowTtl));
+});
+
+/**
+ * Two cone NATs whose routers accept unsolicited packets on their own input: a packet that
+ * reaches a router before its host sent anything toward that peer takes the host's public port,
+ * so the host's later packets leave from port + 1 and nothing comes in on the stolen port.
+ * Low-TTL packets open the sending side's mapping and are lost before the peer's router.
+ */
+function stealingNats(
+  sender: PunchState,
+  receiver: PunchState,
+  options: { senderStartsAt: number },
+  untilMs = 5000,
+): number {
+  const sides = {
+    sender: { machine: sender, public: addr("203.0.113.1", 5000), opened: false, stolen: false },
+    receiver: {
+      machine: receiver,
+      public: addr("198.51.100.1", 6000),
+      opened: false,
+      stolen: false,
+    },
+  };
+  type Side = keyof typeof sides;
+  const flights: Array<
+    { at: number; target: Side; data: Uint8Array; port: number; from: Deno.NetAddr }
+  > = [];
+  const send = (from: Side, out: Outgoing[], now: number) => {
+    const self = sides[from];
+    for (const { data, to, lowTtl } of out) {
+      if (!self.opened && !self.stolen) self.opened = true;
+      if (lowTtl) continue;
+      const target: Side = from === "sender" ? "receiver" : "sender";
+      const port = self.public.port + (self.stolen ? 1 : 0);
+      flights.push({ at: now + 10, target, data, port: to.port, from: { ...self.public, port } });
+    }
+  };
+  for (let now = 0; now <= untilMs; now += 5) {
+    if (now >= options.senderStartsAt) send("sender", sender.tick(now), now);
+    send("receiver", receiver.tick(now), now);
+    for (const flight of flights.filter((f) => f.at <= now)) {
+      flights.splice(flights.indexOf(flight), 1);
+      const side = sides[flight.target];
+      if (!side.opened) side.stolen = true;
+      if (side.stolen || flight.port !== side.public.port) continue;
+      if (flight.target === "sender" && now < options.senderStartsAt) continue;
+      send(flight.target, side.machine.receive(flight.data, flight.from, now), now);
+    }
+    if (sender.result && receiver.result) return now;
+  }
+  return Infinity;
+}
+
+Deno.test("PunchState connects two port-stealing cone NATs once both opened their mappings with low TTL", () => {
+  const pair = (openMappingMs: number) => ({
+    sender: new PunchState({
+      role: "sender",
+      token: TOKEN,
+      selfId: SENDER_ID,
+      peerId: RECEIVER_ID,
+      candidates: [{ addr: addr("198.51.100.1", 6000), source: "server" }],
+      certificate: CERT,
+      openMappingMs,
+    }),
+    receiver: new PunchState({
+      role: "receiver",
+      token: TOKEN,
+      selfId: RECEIVER_ID,
+      peerId: SENDER_ID,
+      candidates: [{ addr: addr("203.0.113.1", 5000), source: "server" }],
+      openMappingMs,
+    }),
+  });
+  // The receiver learns of the pairing 150 ms before the sender does (one register poll).
+  const late = { senderStartsAt: 150 };
+  const without = pair(0);
+  assert.equal(stealingNats(without.sender, without.receiver, late), Infinity, "connected");
+  const opened = pair(400);
+  const finishedAt = stealingNats(opened.sender, opened.receiver, late);
+  assert.ok(finishedAt < 1500, `took ${finishedAt} ms`);
+  assert.equal(opened.receiver.result?.path, "direct");
+  assert.equal(opened.sender.result?.path, "direct");
+});

@@ -6,6 +6,7 @@ import { formatAddr, localCandidates } from "./addresses.ts";
 import { certificateFingerprint, certificatePem, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
+import { bindPunchSockets } from "./_punch_socket.ts";
 import { isProbeDatagram } from "./probe.ts";
 import { type Candidate, punch, type PunchOutcome } from "./punch.ts";
 import { acceptPeer, dialPeer, type QuicLink } from "./quic.ts";
@@ -16,6 +17,12 @@ import {
   planPunch,
   type RelayMode,
 } from "./strategy.ts";
+
+/**
+ * How long public candidates get only low-TTL probes (peer/PROTOCOL.md, "Port stealing"): it
+ * must cover the gap between the two peers learning of each other, up to one register poll.
+ */
+const OPEN_MAPPING_MS = 400;
 
 /** How long a failing side waits to learn whether the peer failed first (and why). */
 const PEER_FAILURE_GRACE_MS = 150;
@@ -68,8 +75,8 @@ export interface ConnectOptions {
 export async function connectPeer(options: ConnectOptions): Promise<PeerSession> {
   const server = await resolveServer(options.rendezvous);
   const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
-  const mux = new DatagramMux(socket);
+  const sockets = await bindPunchSockets();
+  const mux = new DatagramMux(sockets.socket);
   const port = mux.port;
   let pairing: Pairing;
   let punched: PunchOutcome;
@@ -132,10 +139,13 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
           : ""),
       observedSelf: pairing.observed,
       localPort: port,
+      sendLowTtl: sockets.sendLowTtl,
+      openMappingMs: OPEN_MAPPING_MS,
       signal: options.signal,
     });
   } finally {
     // Raw UDP work ends here: QUIC binds the same port next.
+    sockets.closeLowTtl();
     await mux.close();
   }
   const link = certificate

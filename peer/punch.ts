@@ -3,6 +3,7 @@ import { type DatagramChannel, DatagramMux } from "./datagram_mux.ts";
 import { isProbeDatagram } from "./probe.ts";
 import {
   type Candidate,
+  type Outgoing,
   type PunchResult,
   PunchState,
   type PunchStateOptions,
@@ -15,6 +16,8 @@ export interface PunchOptions
   extends Omit<PunchStateOptions, "relay" | "lanGraceMs" | "lingerMs" | "probeIntervalMs"> {
   /** Give up after this long (default 15 s). */
   timeoutMs?: number;
+  /** Sends a probe with a small TTL from our port (see `_punch_socket.ts`); absent: sent normally. */
+  sendLowTtl?: (data: Uint8Array, to: Deno.NetAddr) => void;
   /** Birthday punching, hard side: this many extra sockets keep probing the peer's public address. */
   extraSockets?: { count: number; target: Deno.NetAddr };
   /** The relay fallback: after `afterMs`, `open` says hello to it; then it is a candidate. */
@@ -60,9 +63,12 @@ export async function punch(
   let expired = false;
   let relayError: unknown;
   const timers: Array<ReturnType<typeof setTimeout>> = [];
-  const send = (lane: Lane, out: Array<{ data: Uint8Array; to: Deno.NetAddr }>) => {
-    // Unreachable candidates fail to send; that is what probing finds out.
-    for (const { data, to } of out) lane.channel.send(data, to).catch(() => {});
+  const send = (lane: Lane, out: Outgoing[]) => {
+    for (const { data, to, lowTtl } of out) {
+      if (lowTtl && options.sendLowTtl) options.sendLowTtl(data, to);
+      // Unreachable candidates fail to send; that is what probing finds out.
+      else lane.channel.send(data, to).catch(() => {});
+    }
     if (lane.state.result && !winner) {
       winner = lane;
       stopped.abort();
@@ -125,6 +131,7 @@ function extraLane(options: PunchOptions, target: Deno.NetAddr): Lane {
     ...options,
     candidates: [{ addr: target, source: "server" }],
     probeIntervalMs: EXTRA_SOCKET_PROBE_INTERVAL_MS,
+    openMappingMs: undefined,
     spray: undefined,
     relay: undefined,
   });
@@ -134,7 +141,7 @@ function extraLane(options: PunchOptions, target: Deno.NetAddr): Lane {
 async function receiveLoop(
   lane: Lane,
   stop: AbortSignal,
-  send: (lane: Lane, out: Array<{ data: Uint8Array; to: Deno.NetAddr }>) => void,
+  send: (lane: Lane, out: Outgoing[]) => void,
 ): Promise<void> {
   while (!stop.aborted) {
     let datagram;

@@ -35,6 +35,13 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliRun 
   return spawnJsonLines([Deno.execPath(), "run", "-A", MAIN, ...args], options);
 }
 
+const arrivedAt = new WeakMap<CliEvent, number>();
+
+/** When the test read `event` from the child's stdout (`performance.now()`), if it did. */
+export function arrivalMs(event: CliEvent | undefined): number | undefined {
+  return event && arrivedAt.get(event);
+}
+
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 /** Starts a test script (`deno run -A script ...args`) whose stdout is JSON lines. */
@@ -77,11 +84,14 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
       while ((newline = pending.indexOf("\n")) >= 0) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
+        let event: CliEvent;
         try {
-          events.push(JSON.parse(line));
+          event = JSON.parse(line);
         } catch {
-          events.push({ type: "non-json", line });
+          event = { type: "non-json", line };
         }
+        arrivedAt.set(event, performance.now());
+        events.push(event);
         notify();
       }
     }

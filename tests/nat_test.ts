@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { type CliRun, spawnCli } from "./cli_process.ts";
+import { arrivalMs, type CliRun, spawnCli } from "./cli_process.ts";
 import { makeRandomFile, sha256File } from "./files.ts";
 import { createLab, type Lab, labAvailable, type LabOptions } from "./lab/mod.ts";
 
@@ -332,6 +332,37 @@ labTest(
       const direct = paths.filter((path) => path === "direct").length;
       assert.ok(direct >= 19, `direct in ${direct} of 20 runs: ${paths.join(", ")}`);
     }),
+);
+
+labTest(
+  "lab: routers that take unsolicited packets on their own input still give a direct path, 19 of 20 runs within 3 s",
+  400_000,
+  () =>
+    withLab(
+      { natA: "endpoint-independent", natB: "endpoint-independent", openInput: true },
+      [],
+      async (run) => {
+        const results: string[] = [];
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const swap = attempt % 2 === 1;
+          const outcome = await run.transfer({
+            sender: swap ? "hostB" : "hostA",
+            receiver: swap ? "hostA" : "hostB",
+            size: 64 * 1024,
+          });
+          const ok = outcome.sender.code === 0 && outcome.receiver.code === 0 &&
+            outcome.received === outcome.expected;
+          const paired = arrivalMs(event(outcome.receiver, "paired"));
+          const connected = arrivalMs(event(outcome.receiver, "connected"));
+          const path = ok ? String(event(outcome.receiver, "connected")?.path) : "failed";
+          const quick = paired !== undefined && connected !== undefined &&
+            connected - paired <= 3000;
+          results.push(`${path}${quick ? "" : " (slow)"}`);
+        }
+        const good = results.filter((result) => result === "direct").length;
+        assert.ok(good >= 19, `direct within 3 s in ${good} of 20 runs: ${results.join(", ")}`);
+      },
+    ),
 );
 
 labTest(

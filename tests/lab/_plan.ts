@@ -16,6 +16,11 @@ export interface LabOptions {
   hairpin?: boolean;
   /** Both home routers drop all UDP they would forward (offices, hotels); TCP still passes. */
   blockUdp?: boolean;
+  /**
+   * Both home routers accept unsolicited packets to their own address (no drop rule on input, as
+   * on a plain Linux box doing masquerade); forwarding into the LAN still needs a mapping.
+   */
+  openInput?: boolean;
   /** Host A and host B get the same private IP (both LANs are 192.168.1.0/24 anyway). */
   samePrivateIp?: boolean;
   /** One-way delay added on each public link (home A, home B, rendezvous), in ms. */
@@ -259,6 +264,7 @@ export function planLab(id: string, options: LabOptions): LabPlan {
       nat,
       hairpin: options.hairpin ?? false,
       blockUdp: options.blockUdp ?? false,
+      openInput: options.openInput ?? false,
       publicIp: net.routerWanIp,
       lanCidr,
     });

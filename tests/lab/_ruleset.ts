@@ -10,6 +10,8 @@ export interface RouterRulesetOptions {
   hairpin: boolean;
   /** Drop every forwarded UDP packet, both ways (a network that allows only TCP out). */
   blockUdp?: boolean;
+  /** Accept every packet addressed to the router itself (its conntrack then holds those flows). */
+  openInput?: boolean;
   /** The router's WAN address. */
   publicIp: string;
   /** The LAN behind it, e.g. `192.168.1.0/24`. */
@@ -46,7 +48,7 @@ export function routerRuleset(options: RouterRulesetOptions): string {
   const lines = [
     "table ip lab {",
     "  chain input {",
-    "    type filter hook input priority filter; policy drop;",
+    `    type filter hook input priority filter; policy ${options.openInput ? "accept" : "drop"};`,
     '    iifname "lo" accept',
     "    ct state established,related accept",
     '    iifname "lan" meta l4proto icmp accept',
