@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { abortable } from "../async.ts";
 import { ProtocolError } from "../errors.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -126,32 +127,6 @@ export class ExactReader {
     });
     return this.#readable;
   }
-}
-
-/** Settles like `promise`, or rejects with `signal.reason` as soon as it aborts. */
-export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** The message of an unknown thrown value, for one-line error messages. */

@@ -27,7 +27,8 @@
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CodeMismatchError, ProtocolError } from "../errors.ts";
-import { abortable, ExactReader, messageOf } from "./_exact_reader.ts";
+import { abortable } from "../async.ts";
+import { ExactReader, messageOf } from "./_exact_reader.ts";
 import { decodeFrameHeader, encodeFrame, FRAME_HEADER_LENGTH, FrameType } from "./_frame.ts";
 import { Spake2 } from "./spake2.ts";
 
