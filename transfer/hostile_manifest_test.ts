@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ProtocolError, UnsafePathError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import { ByteReader } from "../byte_reader.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import {
   decodeError,

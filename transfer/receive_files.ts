@@ -4,7 +4,8 @@ import { fromHex } from "../bytes.ts";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import { ByteReader } from "../byte_reader.ts";
+import { StreamFailedError } from "./_byte_reader.ts";
 import {
   errorFrame,
   isPeerError,
@@ -44,7 +45,11 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     : internal.signal;
   const control = await abortable(options.connection.acceptStream(), signal);
   const writer = control.writable.getWriter();
-  const reader = new ByteReader(control.readable, { what: "control stream from sender", signal });
+  const reader = new ByteReader(control.readable, {
+    what: "control stream from sender",
+    signal,
+    failure: StreamFailedError,
+  });
   const dataReaders: ByteReader[] = [];
   try {
     const { hello, entries } = await readManifest(reader);
@@ -144,7 +149,11 @@ async function acceptDataStream(
 ): Promise<ByteReader> {
   const stream = await abortable(connection.acceptStream(), signal);
   stream.writable.close().catch(() => {});
-  const reader = new ByteReader(stream.readable, { what: "data stream", signal });
+  const reader = new ByteReader(stream.readable, {
+    what: "data stream",
+    signal,
+    failure: StreamFailedError,
+  });
   const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
   const hello = decodeDataHello(frame.payload);
   if (hello.count !== count || accepted.some((other) => order.get(other) === hello.index)) {

@@ -1,7 +1,8 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
 import { createHash } from "node:crypto";
 import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import { ByteReader } from "../byte_reader.ts";
+import { StreamFailedError } from "./_byte_reader.ts";
 import {
   errorFrame,
   isPeerError,
@@ -64,6 +65,7 @@ export async function sendFiles(
   const reader = new ByteReader(control.readable, {
     what: "control stream from receiver",
     signal: options.signal,
+    failure: StreamFailedError,
   });
   const dataWriters: WritableStreamDefaultWriter<Uint8Array>[] = [];
   let answer: Promise<Done> | undefined;
