@@ -1,10 +1,11 @@
+import type { NatMapping } from "../peer/mod.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
 
 /** Every event the CLI reports; with --json each is one line of stdout. */
 export type CliEvent =
   | { type: "listening"; host: string; port: number; altPort: number; relayPort?: number }
   | { type: "code"; code: string; qr?: string }
-  | { type: "nat"; mapping: "endpoint-independent" | "endpoint-dependent" | "none" }
+  | { type: "nat"; mapping: NatMapping }
   | { type: "paired"; nameplate: string; peer: string }
   | {
     type: "connected";
