@@ -10,7 +10,7 @@ import { ProtocolError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { RateLimiter } from "./_rate_limit.ts";
 import { RelayTable } from "./_relay_sessions.ts";
-import { DEFAULT_ROOM_LIMITS, type RoomAnswer, RoomTable } from "./_rooms.ts";
+import { type RoomAnswer, RoomTable } from "./_rooms.ts";
 import {
   DEFAULT_RENDEZVOUS_PORT,
   type ServeOptions,
@@ -78,8 +78,11 @@ export class RendezvousServer implements AsyncDisposable {
     }
     const relays = this.#relays;
     this.#rooms = new RoomTable({
-      ...DEFAULT_ROOM_LIMITS,
-      ...definedLimits(options),
+      maxRooms: options.maxRooms,
+      maxRoomsPerSource: options.maxRoomsPerSource,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxWaitMs: options.maxWaitMs,
+      pairedLingerMs: options.pairedLingerMs,
       now,
       isHeld: (key) => relays?.alive(key) ?? false,
       onFree: (key) => relays?.remove(key),
@@ -342,12 +345,4 @@ function toMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage 
         ? { type: "error", clientId, code: answer.code }
         : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
   }
-}
-
-function definedLimits(options: ServeOptions) {
-  const out: Partial<typeof DEFAULT_ROOM_LIMITS> = {};
-  for (const name of Object.keys(DEFAULT_ROOM_LIMITS) as (keyof typeof DEFAULT_ROOM_LIMITS)[]) {
-    if (options[name] !== undefined) out[name] = options[name];
-  }
-  return out;
 }
