@@ -161,18 +161,26 @@ export class RendezvousServer implements AsyncDisposable {
     // One byte more than the limit, so an oversized datagram shows as such.
     const buffer = new Uint8Array(MAX_DATAGRAM_SIZE + 1);
     while (!this.#closed) {
-      let data: Uint8Array;
-      let from: Deno.NetAddr;
-      try {
-        const [received, addr] = await conn.receive(buffer);
-        data = received;
-        from = addr as Deno.NetAddr;
-      } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        this.#counts.errors++;
-        continue;
-      }
+      const received = await this.#receive(conn, buffer);
+      if (received === "closed") return;
+      if (received === "failed") continue;
+      const [data, from] = received;
       await this.#control(conn, data, from, kind);
+    }
+  }
+
+  /** The next datagram; a receive error is counted, a closed socket ends the loop. */
+  async #receive(
+    conn: Deno.DatagramConn,
+    buffer: Uint8Array,
+  ): Promise<[Uint8Array, Deno.NetAddr] | "closed" | "failed"> {
+    try {
+      const [data, from] = await conn.receive(buffer);
+      return [data, from as Deno.NetAddr];
+    } catch (error) {
+      if (this.#closed || error instanceof Deno.errors.BadResource) return "closed";
+      this.#counts.errors++;
+      return "failed";
     }
   }
 
@@ -183,17 +191,10 @@ export class RendezvousServer implements AsyncDisposable {
   async #relayLoop(conn: Deno.DatagramConn, relays: RelayTable): Promise<void> {
     const buffer = new Uint8Array(RELAY_BUFFER_SIZE);
     while (!this.#closed) {
-      let data: Uint8Array;
-      let from: Deno.NetAddr;
-      try {
-        const [received, addr] = await conn.receive(buffer);
-        data = received;
-        from = addr as Deno.NetAddr;
-      } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        this.#counts.errors++;
-        continue;
-      }
+      const received = await this.#receive(conn, buffer);
+      if (received === "closed") return;
+      if (received === "failed") continue;
+      const [data, from] = received;
       if (isRendezvousDatagram(data)) {
         await this.#control(conn, data, from, "relay");
         continue;
