@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { golden } from "../tests/golden.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./mod.ts";
-import { SAMPLES } from "./_samples.ts";
+import { SAMPLES } from "./_testing_samples.ts";
 
 Deno.test("rendezvous datagrams match the golden samples of protocol version 1", async () => {
   for (const [index, sample] of SAMPLES.entries()) {

@@ -3,8 +3,8 @@ import type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE, type NatMapping } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
 import { DatagramQueue } from "../datagram_queue.ts";
-import { UdpDatagramPort } from "./_udp_port.ts";
-import { bytes } from "./_samples.ts";
+import { UdpDatagramPort } from "./_testing_udp_port.ts";
+import { bytes } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
 import { deadline, exchange, udpSocket } from "./_testing_net.ts";
 

@@ -1,6 +1,6 @@
 import { encodeMessage, MAX_REPLY_SIZE, type RendezvousMessage } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
-import { addr } from "./_samples.ts";
+import { addr } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
 import { deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
 

@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { spawnCli } from "./cli_process.ts";
+import { spawnCli } from "../scripts/cli_process.ts";
 import { listDir, world } from "./world.ts";
-import { makeRandomFile, sha256File } from "./files.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
 

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { type CliRun, spawnCli } from "./cli_process.ts";
-import { makeRandomFile, sha256File } from "./files.ts";
+import { type CliRun, spawnCli } from "../scripts/cli_process.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
 import { createLab, type Lab, labAvailable, type LabOptions } from "./lab/mod.ts";
 
 const available = await labAvailable();
