@@ -4,8 +4,8 @@ import { fromHex } from "../bytes.ts";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { ByteReader } from "../byte_reader.ts";
-import { StreamFailedError } from "./_byte_reader.ts";
+import type { ByteReader } from "../byte_reader.ts";
+import { streamReader } from "./_stream_reader.ts";
 import {
   errorFrame,
   isPeerError,
@@ -45,11 +45,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     : internal.signal;
   const control = await abortable(options.connection.acceptStream(), signal);
   const writer = control.writable.getWriter();
-  const reader = new ByteReader(control.readable, {
-    what: "control stream from sender",
-    signal,
-    failure: StreamFailedError,
-  });
+  const reader = streamReader(control.readable, "control stream from sender", signal);
   const dataReaders: ByteReader[] = [];
   try {
     const { hello, entries } = await readManifest(reader);
@@ -149,11 +145,7 @@ async function acceptDataStream(
 ): Promise<ByteReader> {
   const stream = await abortable(connection.acceptStream(), signal);
   stream.writable.close().catch(() => {});
-  const reader = new ByteReader(stream.readable, {
-    what: "data stream",
-    signal,
-    failure: StreamFailedError,
-  });
+  const reader = streamReader(stream.readable, "data stream", signal);
   const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
   const hello = decodeDataHello(frame.payload);
   if (hello.count !== count || accepted.some((other) => order.get(other) === hello.index)) {

@@ -1,8 +1,8 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
 import { createHash } from "node:crypto";
 import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { ByteReader } from "../byte_reader.ts";
-import { StreamFailedError } from "./_byte_reader.ts";
+import type { ByteReader } from "../byte_reader.ts";
+import { streamReader } from "./_stream_reader.ts";
 import {
   errorFrame,
   isPeerError,
@@ -62,11 +62,7 @@ export async function sendFiles(
   const writer = control.writable.getWriter();
   // Not tied to `internal`: after a data stream fails, the receiver's ERROR
   // frame may still arrive here and explain why.
-  const reader = new ByteReader(control.readable, {
-    what: "control stream from receiver",
-    signal: options.signal,
-    failure: StreamFailedError,
-  });
+  const reader = streamReader(control.readable, "control stream from receiver", options.signal);
   const dataWriters: WritableStreamDefaultWriter<Uint8Array>[] = [];
   let answer: Promise<Done> | undefined;
   try {
