@@ -11,8 +11,8 @@
  *
  * Transfer rates are medians of --runs runs; peak RSS is the highest seen.
  */
-import { spawnCli } from "../tests/cli_process.ts";
-import { makeRandomFile } from "../tests/files.ts";
+import { spawnCli } from "../scripts/cli_process.ts";
+import { makeRandomFile } from "../scripts/files.ts";
 import { PeakRss } from "./_bench_util.ts";
 
 const sizesArg = Deno.args.indexOf("--sizes");

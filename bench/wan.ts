@@ -7,8 +7,8 @@
  *
  *   deno task bench:wan [--mib 256] [--rate 100]
  */
-import { spawnCli } from "../tests/cli_process.ts";
-import { makeRandomFile } from "../tests/files.ts";
+import { spawnCli } from "../scripts/cli_process.ts";
+import { makeRandomFile } from "../scripts/files.ts";
 import { createLab, labAvailable } from "../tests/lab/mod.ts";
 
 const argument = (name: string, fallback: number) => {

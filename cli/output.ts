@@ -1,10 +1,11 @@
+import type { NatMapping } from "../peer/mod.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
 
 /** Every event the CLI reports; with --json each is one line of stdout. */
 export type CliEvent =
   | { type: "listening"; host: string; port: number; altPort: number; relayPort?: number }
   | { type: "code"; code: string; qr?: string }
-  | { type: "nat"; mapping: "endpoint-independent" | "endpoint-dependent" | "none" }
+  | { type: "nat"; mapping: NatMapping }
   | { type: "paired"; nameplate: string; peer: string }
   | {
     type: "connected";
@@ -31,19 +32,36 @@ export type CliEvent =
 const PROGRESS_INTERVAL_MS = 100;
 const encoder = new TextEncoder();
 
+/** Where Output writes: Deno.stdout and Deno.stderr, or a test's recorder. */
+export interface OutputSink {
+  writeSync(bytes: Uint8Array): number;
+  isTerminal(): boolean;
+}
+
+export interface OutputOptions {
+  json: boolean;
+  role: "send" | "receive" | "serve";
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+}
+
 /** Writes events as JSON lines or as friendly text, with a progress bar on a terminal. */
 export class Output {
   readonly #json: boolean;
   readonly #bar: boolean;
+  readonly #stdout: OutputSink;
+  readonly #stderr: OutputSink;
   #lastProgressAt = 0;
   #startedAt = 0;
   #barShown = false;
   #role: "send" | "receive" | "serve";
 
-  constructor(options: { json: boolean; role: "send" | "receive" | "serve" }) {
+  constructor(options: OutputOptions) {
     this.#json = options.json;
     this.#role = options.role;
-    this.#bar = !options.json && Deno.stdout.isTerminal();
+    this.#stdout = options.stdout ?? Deno.stdout;
+    this.#stderr = options.stderr ?? Deno.stderr;
+    this.#bar = !options.json && this.#stdout.isTerminal();
   }
 
   get json(): boolean {
@@ -55,14 +73,14 @@ export class Output {
     if (this.#json) {
       this.#write(`${JSON.stringify(event)}\n`);
       // Errors also go to stderr as one line, for people reading a log.
-      if (event.type === "error") writeAll(Deno.stderr, `error: ${event.message}\n`);
+      if (event.type === "error") writeAll(this.#stderr, `error: ${event.message}\n`);
       return;
     }
     this.#clearBar();
     const text = this.#describe(event);
     if (text === undefined) return;
     if (event.type === "error" || event.type === "warning") {
-      writeAll(Deno.stderr, `${text}\n`);
+      writeAll(this.#stderr, `${text}\n`);
     } else {
       this.#write(`${text}\n`);
     }
@@ -142,11 +160,11 @@ export class Output {
   }
 
   #write(text: string): void {
-    writeAll(Deno.stdout, text);
+    writeAll(this.#stdout, text);
   }
 }
 
-function writeAll(target: { writeSync(bytes: Uint8Array): number }, text: string): void {
+function writeAll(target: OutputSink, text: string): void {
   let bytes = encoder.encode(text);
   while (bytes.length > 0) bytes = bytes.subarray(target.writeSync(bytes));
 }

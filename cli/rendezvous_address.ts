@@ -1,4 +1,5 @@
-import { DEFAULT_RENDEZVOUS_PORT, parseHostPort } from "../rendezvous/mod.ts";
+import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/mod.ts";
+import { parseHostPort } from "./parse_host_port.ts";
 
 /** The environment variable that names the default rendezvous server. */
 export const RENDEZVOUS_ENV = "P2PFT_RENDEZVOUS";

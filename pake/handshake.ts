@@ -27,7 +27,8 @@
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CodeMismatchError, ProtocolError } from "../errors.ts";
-import { abortable, ExactReader, messageOf } from "./_exact_reader.ts";
+import { abortable } from "../async.ts";
+import { ByteReader } from "../byte_reader.ts";
 import { decodeFrameHeader, encodeFrame, FRAME_HEADER_LENGTH, FrameType } from "./_frame.ts";
 import { Spake2 } from "./spake2.ts";
 
@@ -97,7 +98,7 @@ export async function runPakeHandshake(
     aad: channelBinding,
   });
 
-  const reader = new ExactReader(stream.readable);
+  const reader = new ByteReader(stream.readable, { what: "PAKE stream", signal, exact: true });
   let writer: WritableStreamDefaultWriter<Uint8Array>;
   try {
     writer = stream.writable.getWriter();
@@ -109,13 +110,13 @@ export async function runPakeHandshake(
     // Write without waiting: an in-memory pipe accepts a write only when the
     // other end reads, and the other end is writing its own frame first too.
     const sentShare = settle(writer.write(encodeFrame(FrameType.Share, spake.message)));
-    const peerShare = await readFrame(reader, FrameType.Share, signal);
+    const peerShare = await readFrame(reader, FrameType.Share);
     const keys = spake.finish(peerShare);
 
     // Queued behind SHARE; both are awaited before the verdict, so a failing
     // side has still handed its CONFIRM to the stream.
     const sentConfirm = settle(writer.write(encodeFrame(FrameType.Confirm, keys.ownConfirmation)));
-    const peerMac = await readFrame(reader, FrameType.Confirm, signal);
+    const peerMac = await readFrame(reader, FrameType.Confirm);
     const shareError = await abortable(sentShare, signal);
     const confirmError = await abortable(sentConfirm, signal);
     if (!keys.verifyPeerConfirmation(peerMac)) {
@@ -134,15 +135,11 @@ export async function runPakeHandshake(
   }
 }
 
-async function readFrame(
-  reader: ExactReader,
-  type: FrameType,
-  signal: AbortSignal | undefined,
-): Promise<Uint8Array> {
+async function readFrame(reader: ByteReader, type: FrameType): Promise<Uint8Array> {
   const name = type === FrameType.Share ? "SHARE" : "CONFIRM";
-  const header = await reader.read(FRAME_HEADER_LENGTH, `${name} frame header`, signal);
+  const header = await reader.readExact(FRAME_HEADER_LENGTH, `PAKE ${name} frame header`);
   const { length } = decodeFrameHeader(header, type);
-  return await reader.read(length, `${name} frame payload`, signal);
+  return await reader.readExact(length, `PAKE ${name} frame payload`);
 }
 
 /** Turns a write into a promise of its error (undefined when it succeeded). */
@@ -152,7 +149,9 @@ function settle(write: Promise<void>): Promise<unknown> {
 
 function sendError(name: string, error: unknown): ProtocolError {
   return new ProtocolError(
-    `Cannot send PAKE ${name} frame: the stream failed: ${messageOf(error)}`,
+    `Cannot send PAKE ${name} frame: the stream failed: ${
+      error instanceof Error ? error.message : String(error)
+    }`,
     { cause: error },
   );
 }

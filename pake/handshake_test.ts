@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CodeMismatchError, ProtocolError } from "../errors.ts";
-import { ExactReader } from "./_exact_reader.ts";
+import { ByteReader } from "../byte_reader.ts";
 import { encodeFrame, FrameType } from "./_frame.ts";
 import {
   bounded,
@@ -58,14 +58,14 @@ async function senderWithTrailingBytes(end: Duplex, trailing: Uint8Array): Promi
     aad: BINDING,
   });
   const writer = end.writable.getWriter();
-  const reader = new ExactReader(end.readable);
+  const reader = new ByteReader(end.readable, { what: "PAKE stream" });
   const sentShare = writer.write(encodeFrame(FrameType.Share, spake.message));
-  const peerShare = (await reader.read(4 + 65, "share")).subarray(4);
+  const peerShare = (await reader.readExact(4 + 65)).subarray(4);
   await sentShare;
   const keys = spake.finish(peerShare);
   const confirm = encodeFrame(FrameType.Confirm, keys.ownConfirmation);
   const sentConfirm = writer.write(new Uint8Array([...confirm, ...trailing]));
-  await reader.read(4 + 32, "confirm");
+  await reader.readExact(4 + 32);
   await sentConfirm;
   await writer.close();
   reader.release();
@@ -182,8 +182,7 @@ Deno.test("runPakeHandshake rejects with ProtocolError when the peer closes earl
       .then(() => writer.close());
     await assert.rejects(
       bounded(runPakeHandshake(local, options("receiver"))),
-      (error: unknown) =>
-        error instanceof ProtocolError && /peer closed the stream/.test(error.message),
+      (error: unknown) => error instanceof ProtocolError && /stream ended/.test(error.message),
       label,
     );
     await bounded(peerDone);
@@ -198,10 +197,10 @@ Deno.test("runPakeHandshake rejects with ProtocolError when the peer closes befo
     aad: BINDING,
   });
   const writer = peer.writable.getWriter();
-  const reader = new ExactReader(peer.readable);
+  const reader = new ByteReader(peer.readable, { what: "PAKE stream" });
   const peerDone = (async () => {
     await writer.write(encodeFrame(FrameType.Share, spake.message));
-    await reader.read(4 + 65, "share");
+    await reader.readExact(4 + 65);
     await writer.close();
   })();
   await assert.rejects(bounded(runPakeHandshake(local, options("receiver"))), ProtocolError);

@@ -1,4 +1,5 @@
 import { wordlist } from "@scure/bip39/wordlists/english.js";
+import { isNameplate } from "../rendezvous/mod.ts";
 
 /** A transfer code: the nameplate (a room on the rendezvous server) and the secret words. */
 export interface TransferCode {
@@ -13,7 +14,6 @@ export const MIN_CODE_WORDS = 2;
 /** Number of words drawn for a generated code (2048² = 4,194,304 possibilities). */
 export const DEFAULT_CODE_WORDS = 2;
 
-const NAMEPLATE_PATTERN = /^[1-9][0-9]{0,4}$/;
 const WORD_PATTERN = /^[a-z]{2,32}$/;
 
 /** Draws `count` words from the 2048-word BIP-39 English list with a CSPRNG. */
@@ -38,7 +38,7 @@ export function formatCode(code: TransferCode): string {
 export function parseCode(text: string): TransferCode {
   const parts = text.trim().toLowerCase().split(/[\s-]+/).filter((part) => part !== "");
   const [nameplate, ...words] = parts;
-  if (nameplate === undefined || !NAMEPLATE_PATTERN.test(nameplate)) {
+  if (nameplate === undefined || !isNameplate(nameplate)) {
     throw new TypeError(
       `Invalid code "${text}": it must start with a number from 1 to 99999, like 7-lantern-crossword`,
     );

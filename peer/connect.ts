@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
 import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
+import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
 import { certificateFingerprint, certificatePem, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
@@ -26,12 +27,6 @@ const OPEN_MAPPING_MS = 400;
 
 /** How long a failing side waits to learn whether the peer failed first (and why). */
 const PEER_FAILURE_GRACE_MS = 150;
-
-/** A bidirectional byte stream (a QUIC stream). */
-export interface ByteStream {
-  readable: ReadableStream<Uint8Array>;
-  writable: WritableStream<Uint8Array>;
-}
 
 /** An authenticated connection to the peer, ready for the transfer. */
 export interface PeerSession extends AsyncDisposable {

@@ -1,8 +1,6 @@
-/** A datagram with the address it came from. */
-export interface Datagram {
-  data: Uint8Array;
-  from: Deno.NetAddr;
-}
+import { type Datagram, DatagramQueue } from "../datagram_queue.ts";
+
+export type { Datagram };
 
 /** One consumer's view of a shared UDP socket. */
 export interface DatagramChannel {
@@ -20,7 +18,7 @@ const MAX_QUEUED = 256;
  */
 export class DatagramMux implements AsyncDisposable {
   readonly #socket: Deno.DatagramConn;
-  readonly #routes: Array<{ accepts: (data: Uint8Array) => boolean; queue: Queue }> = [];
+  readonly #routes: Array<{ accepts: (data: Uint8Array) => boolean; queue: DatagramQueue }> = [];
   #closed = false;
   readonly #reading: Promise<void>;
 
@@ -34,7 +32,7 @@ export class DatagramMux implements AsyncDisposable {
   }
 
   channel(accepts: (data: Uint8Array) => boolean): DatagramChannel {
-    const queue = new Queue();
+    const queue = new DatagramQueue(MAX_QUEUED);
     this.#routes.push({ accepts, queue });
     return {
       send: async (data, to) => {
@@ -83,47 +81,5 @@ export class DatagramMux implements AsyncDisposable {
       const route = this.#routes.find((candidate) => candidate.accepts(data));
       route?.queue.push({ data, from: from as Deno.NetAddr });
     }
-  }
-}
-
-class Queue {
-  #items: Datagram[] = [];
-  #waiters: Array<{ resolve: (item: Datagram) => void; reject: (error: unknown) => void }> = [];
-  #error: unknown = undefined;
-
-  push(item: Datagram): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter.resolve(item);
-    else if (this.#items.length < MAX_QUEUED) this.#items.push(item);
-  }
-
-  fail(error: unknown): void {
-    this.#error = error;
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-  }
-
-  take(signal: AbortSignal): Promise<Datagram> {
-    const item = this.#items.shift();
-    if (item) return Promise.resolve(item);
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        resolve: (value: Datagram) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(value);
-        },
-        reject: (error: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      };
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((other) => other !== waiter);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
   }
 }

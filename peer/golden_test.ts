@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { golden } from "../tests/golden.ts";
-import { decodeProbe, encodeProbe, type Probe } from "./probe.ts";
+import { decodeProbe, encodeProbe, type Probe, PROBE_VERSION } from "./probe.ts";
 
 Deno.test("punch probes match the golden samples of probe version 1", async () => {
   const token = Uint8Array.from({ length: 16 }, (_, i) => i);
@@ -19,7 +19,7 @@ Deno.test("punch probes match the golden samples of probe version 1", async () =
   ];
   for (const sample of samples) {
     const encoded = encodeProbe(sample);
-    const fixture = await golden(`probe_${sample.type}`, encoded);
+    const fixture = await golden(`probe_${sample.type}`, encoded, PROBE_VERSION);
     assert.deepEqual(encoded, fixture, `${sample.type} changed on the wire`);
     assert.deepEqual(decodeProbe(fixture), sample);
   }

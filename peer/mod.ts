@@ -1,4 +1,5 @@
-export { type ByteStream, type ConnectOptions, connectPeer, type PeerSession } from "./connect.ts";
+export { type ConnectOptions, connectPeer, type PeerSession } from "./connect.ts";
+export type { ByteStream } from "../transfer/mod.ts";
 export { formatCode, generateWords, parseCode, type TransferCode } from "./code.ts";
 export { formatAddr } from "./addresses.ts";
 export { PROBE_VERSION } from "./probe.ts";

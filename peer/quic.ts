@@ -1,4 +1,4 @@
-import { TimeoutError } from "../errors.ts";
+import { type DeadlineOptions, withDeadline } from "../async.ts";
 import { formatAddr, sameAddr } from "./addresses.ts";
 import { PEER_SERVER_NAME, type PeerCertificate } from "./certificate.ts";
 
@@ -175,30 +175,12 @@ function truncate(reason: string): string {
 /** Runs `work`; on timeout or abort closes the endpoint (failing pending QUIC calls) and rejects. */
 async function untilAborted<T>(
   work: () => Promise<T>,
-  options: {
-    endpoint: Deno.QuicEndpoint;
-    timeoutMs: number;
-    message: string;
-    signal?: AbortSignal;
-  },
+  options: DeadlineOptions & { endpoint: Deno.QuicEndpoint },
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(options.message)), options.timeoutMs);
-    onAbort = () => reject(options.signal?.reason);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-  });
-  const running = work();
   try {
-    return await Promise.race([running, stopped]);
+    return await withDeadline(work(), options);
   } catch (error) {
     options.endpoint.close();
-    running.catch(() => {});
     throw error;
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -1,6 +1,7 @@
 /** How two peers try to connect, given what the rendezvous server saw of their NATs. */
+import type { NatMapping } from "../rendezvous/mod.ts";
 
-export type NatMapping = "endpoint-independent" | "endpoint-dependent" | "none";
+export type { NatMapping };
 export type RelayMode = "auto" | "never" | "only";
 
 export interface PunchPlan {

@@ -16,13 +16,10 @@ import {
 export const ALT_TIMEOUT_MS = 2000;
 
 export interface NatObservation {
+  /** A guess from the main port alone when the alt port did not answer. */
   mapping: NatMapping;
-  /** Our address as the main port saw it. */
-  observed: Deno.NetAddr;
   /** The server's relay port, absent when it does not relay. */
   relayPort?: number;
-  /** Whether the alt port answered (false: `mapping` is a guess from the main port alone). */
-  altAnswered: boolean;
 }
 
 /**
@@ -78,8 +75,6 @@ export async function observeNat(
   const alt = await observeVia(port, altServer, request, clientId, altTimeout, signal);
   const result: NatObservation = {
     mapping: classifyMapping(options.candidates, main.observed, alt?.observed),
-    observed: main.observed,
-    altAnswered: alt !== undefined,
   };
   if (main.relayPort !== undefined) result.relayPort = main.relayPort;
   return result;

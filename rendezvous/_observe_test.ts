@@ -1,5 +1,5 @@
 import { classifyMapping } from "./_observe.ts";
-import { addr } from "./_samples.ts";
+import { addr } from "./_testing_samples.ts";
 import { assertEquals } from "./_testing.ts";
 
 const OWN = addr("192.168.1.10", 40000);

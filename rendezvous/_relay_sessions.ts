@@ -6,6 +6,7 @@
  *   (none) --first hello--> waiting --other peer's hello--> ready
  *   waiting/ready --idle / byte limit--> ended --room freed (remove)--> (none)
  */
+import { mergeLimits } from "./_limits.ts";
 import { equalBytes } from "../bytes.ts";
 import { ErrorCode } from "./messages.ts";
 
@@ -71,15 +72,7 @@ export class RelayTable {
   #lastSweep = -Infinity;
 
   constructor(limits: Partial<RelayLimits>, now: () => number) {
-    this.limits = { ...DEFAULT_RELAY_LIMITS };
-    for (const name of Object.keys(DEFAULT_RELAY_LIMITS) as (keyof RelayLimits)[]) {
-      const value = limits[name];
-      if (value === undefined) continue;
-      if (!Number.isFinite(value) || value <= 0) {
-        throw new RangeError(`Invalid relay ${name} ${value}: expected a positive number`);
-      }
-      this.limits[name] = value;
-    }
+    this.limits = mergeLimits(DEFAULT_RELAY_LIMITS, limits, { what: "relay ", allowZero: false });
     if (limits.burstBytes === undefined) {
       // A tenth of a second at full rate, but never less than 64 KiB.
       this.limits.burstBytes = Math.max(65_536, this.limits.bytesPerSecond / 10);

@@ -1,6 +1,6 @@
 import { RelayTable } from "./_relay_sessions.ts";
 import { ErrorCode } from "./protocol.ts";
-import { addr, bytes } from "./_samples.ts";
+import { addr, bytes } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
 
 const A = addr("203.0.113.1", 1111);

@@ -6,6 +6,7 @@
  *   waiting --sender silent idleTimeoutMs / older than maxWaitMs / leave--> (none)
  *   paired --pairedLingerMs after pairing, and no live relay session--> (none)
  */
+import { mergeLimits } from "./_limits.ts";
 import { toHex as hex } from "../bytes.ts";
 import { NameplatePool } from "./_nameplate_pool.ts";
 import {
@@ -101,15 +102,7 @@ export class RoomTable {
   #pairings = 0;
 
   constructor(options: RoomTableOptions) {
-    this.limits = { ...DEFAULT_ROOM_LIMITS };
-    for (const name of Object.keys(DEFAULT_ROOM_LIMITS) as (keyof RoomLimits)[]) {
-      const value = options[name];
-      if (value === undefined) continue;
-      if (!Number.isFinite(value) || value < 0) {
-        throw new RangeError(`Invalid ${name} ${value}: expected a non-negative number`);
-      }
-      this.limits[name] = value;
-    }
+    this.limits = mergeLimits(DEFAULT_ROOM_LIMITS, options, { what: "", allowZero: true });
     this.#now = options.now;
     this.#random = options.random ?? ((bytes) => crypto.getRandomValues(bytes));
     this.#isHeld = options.isHeld ?? (() => false);

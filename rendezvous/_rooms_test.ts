@@ -1,7 +1,7 @@
 import { toHex as hex } from "../bytes.ts";
 import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
 import { ErrorCode, type RegisterMessage } from "./protocol.ts";
-import { addr, bytes } from "./_samples.ts";
+import { addr, bytes } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
 
 function setup(options: Partial<RoomTableOptions> = {}) {

@@ -1,10 +1,10 @@
 /** Socket helpers for this folder's tests: 127.0.0.1 and port 0 only. */
 import { register } from "./client.ts";
 import { relayHello } from "./relay_hello.ts";
-import { UdpDatagramPort } from "./_udp_port.ts";
+import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import type { Pairing, RegisterOptions } from "./client.ts";
 import type { RendezvousServer } from "./server.ts";
-import { addr, bytes } from "./_samples.ts";
+import { addr, bytes } from "./_testing_samples.ts";
 
 /** An AbortSignal that fires after `ms`, with a timer cleared on dispose (sanitizer-friendly). */
 export function deadline(ms: number): { signal: AbortSignal } & Disposable {

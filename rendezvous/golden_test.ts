@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { golden } from "../tests/golden.ts";
-import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./mod.ts";
-import { SAMPLES } from "./_samples.ts";
+import { decodeMessage, encodeMessage, MAX_REPLY_SIZE, PROTOCOL_VERSION } from "./mod.ts";
+import { SAMPLES } from "./_testing_samples.ts";
 
 Deno.test("rendezvous datagrams match the golden samples of protocol version 1", async () => {
   for (const [index, sample] of SAMPLES.entries()) {
     const isRequest = sample.type === "register" || sample.type === "leave" ||
       sample.type === "observe" || sample.type === "relay-hello";
     const encoded = encodeMessage(sample, isRequest ? { padTo: MAX_REPLY_SIZE } : undefined);
-    const fixture = await golden(`rendezvous_${index}_${sample.type}`, encoded);
+    const fixture = await golden(`rendezvous_${index}_${sample.type}`, encoded, PROTOCOL_VERSION);
     assert.deepEqual(encoded, fixture, `sample ${index} (${sample.type}) changed on the wire`);
     assert.deepEqual(decodeMessage(fixture), decodeMessage(encoded));
   }

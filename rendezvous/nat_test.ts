@@ -2,8 +2,9 @@ import { register } from "./client.ts";
 import type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE, type NatMapping } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
-import { DatagramQueue, UdpDatagramPort } from "./_udp_port.ts";
-import { bytes } from "./_samples.ts";
+import { DatagramQueue } from "../datagram_queue.ts";
+import { UdpDatagramPort } from "./_testing_udp_port.ts";
+import { bytes } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
 import { deadline, exchange, udpSocket } from "./_testing_net.ts";
 
@@ -15,7 +16,7 @@ const LOCAL = { hostname: "127.0.0.1", port: 0 };
  * sockets' replies arrive in one queue.
  */
 class SplitMappingPort implements DatagramPort, AsyncDisposable {
-  readonly #queue = new DatagramQueue();
+  readonly #queue = new DatagramQueue(64);
   readonly main = new UdpDatagramPort("127.0.0.1", { queue: this.#queue });
   readonly other = new UdpDatagramPort("127.0.0.1", { queue: this.#queue });
   constructor(readonly mainPort: number) {}

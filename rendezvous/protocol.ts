@@ -71,12 +71,17 @@ export function isRendezvousDatagram(data: Uint8Array): boolean {
     data[2] === MAGIC[2] && data[3] === MAGIC[3];
 }
 
+/** True for a nameplate: "1".."99999", no leading zeros. */
+export function isNameplate(text: string): boolean {
+  return typeof text === "string" && /^[1-9][0-9]{0,4}$/.test(text);
+}
+
 /**
  * Parses a nameplate ("1".."99999", no leading zeros) to its number.
  * @throws {TypeError} when `text` is not a valid nameplate.
  */
 export function parseNameplate(text: string): number {
-  if (typeof text !== "string" || !/^[1-9][0-9]{0,4}$/.test(text)) {
+  if (!isNameplate(text)) {
     throw new TypeError(
       `Invalid nameplate ${JSON.stringify(text)}: expected a number from 1 to ${MAX_NAMEPLATE}`,
     );

@@ -1,7 +1,7 @@
 import { ProtocolError } from "../errors.ts";
 import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE } from "./protocol.ts";
 import { assert, assertEquals } from "./_testing.ts";
-import { SAMPLES } from "./_samples.ts";
+import { SAMPLES } from "./_testing_samples.ts";
 
 /** Small deterministic PRNG (xorshift32) so a failure can be replayed from its seed. */
 function prng(seed: number) {

@@ -9,7 +9,7 @@ import {
   RENDEZVOUS_MAGIC,
   type RendezvousMessage,
 } from "./protocol.ts";
-import { addr, bytes, SAMPLES } from "./_samples.ts";
+import { addr, bytes, SAMPLES } from "./_testing_samples.ts";
 
 Deno.test("encodeMessage and decodeMessage round-trip every message type", () => {
   for (const message of SAMPLES) {

@@ -2,8 +2,8 @@ import { RendezvousError } from "../errors.ts";
 import { relayHello } from "./relay_hello.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
-import { UdpDatagramPort } from "./_udp_port.ts";
-import { bytes } from "./_samples.ts";
+import { UdpDatagramPort } from "./_testing_udp_port.ts";
+import { bytes } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
 import { deadline, exchange, nextOther, relayedPair, udpSocket } from "./_testing_net.ts";
 

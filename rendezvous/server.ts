@@ -10,7 +10,7 @@ import { ProtocolError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { RateLimiter } from "./_rate_limit.ts";
 import { RelayTable } from "./_relay_sessions.ts";
-import { DEFAULT_ROOM_LIMITS, type RoomAnswer, RoomTable } from "./_rooms.ts";
+import { type RoomAnswer, RoomTable } from "./_rooms.ts";
 import {
   DEFAULT_RENDEZVOUS_PORT,
   type ServeOptions,
@@ -78,8 +78,11 @@ export class RendezvousServer implements AsyncDisposable {
     }
     const relays = this.#relays;
     this.#rooms = new RoomTable({
-      ...DEFAULT_ROOM_LIMITS,
-      ...definedLimits(options),
+      maxRooms: options.maxRooms,
+      maxRoomsPerSource: options.maxRoomsPerSource,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxWaitMs: options.maxWaitMs,
+      pairedLingerMs: options.pairedLingerMs,
       now,
       isHeld: (key) => relays?.alive(key) ?? false,
       onFree: (key) => relays?.remove(key),
@@ -158,18 +161,26 @@ export class RendezvousServer implements AsyncDisposable {
     // One byte more than the limit, so an oversized datagram shows as such.
     const buffer = new Uint8Array(MAX_DATAGRAM_SIZE + 1);
     while (!this.#closed) {
-      let data: Uint8Array;
-      let from: Deno.NetAddr;
-      try {
-        const [received, addr] = await conn.receive(buffer);
-        data = received;
-        from = addr as Deno.NetAddr;
-      } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        this.#counts.errors++;
-        continue;
-      }
+      const received = await this.#receive(conn, buffer);
+      if (received === "closed") return;
+      if (received === "failed") continue;
+      const [data, from] = received;
       await this.#control(conn, data, from, kind);
+    }
+  }
+
+  /** The next datagram; a receive error is counted, a closed socket ends the loop. */
+  async #receive(
+    conn: Deno.DatagramConn,
+    buffer: Uint8Array,
+  ): Promise<[Uint8Array, Deno.NetAddr] | "closed" | "failed"> {
+    try {
+      const [data, from] = await conn.receive(buffer);
+      return [data, from as Deno.NetAddr];
+    } catch (error) {
+      if (this.#closed || error instanceof Deno.errors.BadResource) return "closed";
+      this.#counts.errors++;
+      return "failed";
     }
   }
 
@@ -180,17 +191,10 @@ export class RendezvousServer implements AsyncDisposable {
   async #relayLoop(conn: Deno.DatagramConn, relays: RelayTable): Promise<void> {
     const buffer = new Uint8Array(RELAY_BUFFER_SIZE);
     while (!this.#closed) {
-      let data: Uint8Array;
-      let from: Deno.NetAddr;
-      try {
-        const [received, addr] = await conn.receive(buffer);
-        data = received;
-        from = addr as Deno.NetAddr;
-      } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        this.#counts.errors++;
-        continue;
-      }
+      const received = await this.#receive(conn, buffer);
+      if (received === "closed") return;
+      if (received === "failed") continue;
+      const [data, from] = received;
       if (isRendezvousDatagram(data)) {
         await this.#control(conn, data, from, "relay");
         continue;
@@ -342,12 +346,4 @@ function toMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage 
         ? { type: "error", clientId, code: answer.code }
         : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
   }
-}
-
-function definedLimits(options: ServeOptions) {
-  const out: Partial<typeof DEFAULT_ROOM_LIMITS> = {};
-  for (const name of Object.keys(DEFAULT_ROOM_LIMITS) as (keyof typeof DEFAULT_ROOM_LIMITS)[]) {
-    if (options[name] !== undefined) out[name] = options[name];
-  }
-  return out;
 }

@@ -7,8 +7,8 @@ import {
   type RendezvousMessage,
 } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
-import { UdpDatagramPort } from "./_udp_port.ts";
-import { addr, bytes } from "./_samples.ts";
+import { UdpDatagramPort } from "./_testing_udp_port.ts";
+import { addr, bytes } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
 import { deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
 

@@ -2,8 +2,8 @@
  * `deno task demo`: a real rendezvous server, sender and receiver as three
  * processes on this machine; sends a generated file and checks it arrived intact.
  */
-import { spawnCli } from "../tests/cli_process.ts";
-import { makeRandomFile, sha256File } from "../tests/files.ts";
+import { spawnCli } from "./cli_process.ts";
+import { makeRandomFile, sha256File } from "./files.ts";
 
 const SIZE = 32 * 1024 * 1024;
 const dir = await Deno.makeTempDir({ prefix: "p2pft-demo-" });

@@ -4,9 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { spawnCli } from "./cli_process.ts";
 import { listDir, world } from "./world.ts";
-import { makeRandomFile, sha256File } from "./files.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
 
@@ -188,7 +187,7 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     { args: ["serve", "--port", "70000"], code: 2, message: /--port/ },
   ];
   for (const testCase of cases) {
-    const run = spawnCli(testCase.args, { cwd: w.dir, env: { P2PFT_RENDEZVOUS: "" } });
+    const run = w.spawnCli(testCase.args, { env: { P2PFT_RENDEZVOUS: "" } });
     const result = await run.finished();
     const label = testCase.args.join(" ");
     assert.equal(result.code, testCase.code, `${label}: ${result.stderr}`);
@@ -198,16 +197,17 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
   }
 });
 
-e2e("--version and help print and exit 0", async () => {
+e2e("--version and help print and exit 0", async (signal) => {
+  await using w = await world(signal);
   for (
     const args of [["--version"], ["--help"], ["help", "send"], ["help", "receive"], [
       "help",
       "serve",
     ]]
   ) {
-    const result = await spawnCli(args).finished();
+    const result = await w.spawnCli(args).finished();
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.length > 5);
   }
-  assert.match((await spawnCli(["--version"]).finished()).stdout, /^p2pft \d+\.\d+\.\d+/);
+  assert.match((await w.spawnCli(["--version"]).finished()).stdout, /^p2pft \d+\.\d+\.\d+/);
 });

@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
 import { installedCommand } from "../scripts/install.ts";
 import { P2PFT_FLAGS } from "../scripts/permissions.ts";
-import { type CliRun, spawnJsonLines } from "./cli_process.ts";
-import { makeRandomFile, sha256File } from "./files.ts";
+import { type CliRun, spawnJsonLines } from "../scripts/cli_process.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const PREBUILT = Deno.env.get("P2PFT_BIN");

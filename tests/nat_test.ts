@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { arrivalMs, type CliRun, spawnCli } from "./cli_process.ts";
-import { makeRandomFile, sha256File } from "./files.ts";
+import { arrivalMs, type CliRun, spawnCli } from "../scripts/cli_process.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
 import { createLab, type Lab, labAvailable, type LabOptions } from "./lab/mod.ts";
 
 const available = await labAvailable();
@@ -36,7 +36,8 @@ interface Outcome {
   lab: Lab;
 }
 
-function labTest(name: string, timeoutMs: number, fn: () => Promise<void>) {
+/** A lab test whose deadline aborts `signal`: the lab and every child then go away. */
+function labTest(name: string, timeoutMs: number, fn: (signal: AbortSignal) => Promise<void>) {
   boundedTest(`${name}${skipNote}`, fn, {
     timeoutMs,
     ignore: !available.ok,
@@ -52,15 +53,21 @@ interface LabRun {
 
 /** Builds the lab and starts a rendezvous server in it; everything is gone afterwards. */
 async function withLab(
+  signal: AbortSignal,
   options: Scenario["lab"],
   serveArgs: string[],
   fn: (run: LabRun) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "p2pft-nat-" });
   const runs: CliRun[] = [];
+  // A child waited on (finished, next) ends when killed, so the test unwinds on abort.
+  const killAll = () => runs.forEach((run) => run.kill("SIGKILL"));
+  signal.addEventListener("abort", killAll, { once: true });
   try {
-    await using lab = await createLab({ ...options, signal: AbortSignal.timeout(60_000) });
+    const building = AbortSignal.any([signal, AbortSignal.timeout(60_000)]);
+    await using lab = await createLab({ ...options, signal: building });
     const spawn = (ns: string, args: string[]) => {
+      signal.throwIfAborted();
       const run = spawnCli(args, { wrapper: ["ip", "netns", "exec", ns], cwd: dir });
       runs.push(run);
       return run;
@@ -118,7 +125,8 @@ async function withLab(
       },
     });
   } finally {
-    for (const run of runs) run.kill("SIGKILL");
+    signal.removeEventListener("abort", killAll);
+    killAll();
     await Promise.all(runs.map((run) => run.finished()));
     await Deno.remove(dir, { recursive: true });
   }
@@ -126,10 +134,12 @@ async function withLab(
 
 /** Runs one transfer through a fresh lab and checks it. */
 function runScenario(
+  signal: AbortSignal,
   scenario: Scenario,
   check: (outcome: Outcome) => void | Promise<void>,
 ): Promise<void> {
   return withLab(
+    signal,
     scenario.lab,
     scenario.serveArgs ?? [],
     async (run) => await check(await run.transfer(scenario)),
@@ -154,8 +164,8 @@ function assertDelivered(outcome: Outcome, path: string): void {
 labTest(
   "lab: both peers on public addresses connect directly",
   90_000,
-  () =>
-    runScenario({ lab: { natA: "none", natB: "none" } }, (outcome) => {
+  (signal) =>
+    runScenario(signal, { lab: { natA: "none", natB: "none" } }, (outcome) => {
       assertDelivered(outcome, "direct");
       assert.match(
         String(event(outcome.receiver, "connected")?.remote),
@@ -167,8 +177,9 @@ labTest(
 labTest(
   "lab: two endpoint-independent NATs on the same private range punch a direct path",
   90_000,
-  () =>
+  (signal) =>
     runScenario(
+      signal,
       { lab: { natA: "endpoint-independent", natB: "endpoint-independent" } },
       (outcome) => {
         assertDelivered(outcome, "direct");
@@ -183,8 +194,8 @@ labTest(
 labTest(
   "lab: two hosts on one LAN without hairpinning use the LAN",
   90_000,
-  () =>
-    runScenario({
+  (signal) =>
+    runScenario(signal, {
       lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
       receiver: "hostA2",
     }, (outcome) => {
@@ -199,73 +210,63 @@ labTest(
 labTest(
   "lab: two hosts on one LAN with hairpinning still prefer the LAN",
   90_000,
-  () =>
-    runScenario(
-      {
-        lab: { natA: "endpoint-independent", natB: "endpoint-independent", hairpin: true },
-        receiver: "hostA2",
-      },
-      (outcome) => assertDelivered(outcome, "lan"),
-    ),
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent", hairpin: true },
+      receiver: "hostA2",
+    }, (outcome) => assertDelivered(outcome, "lan")),
 );
 
 labTest(
   "lab: peers with the same private IP in two homes connect directly, never to themselves",
   90_000,
-  () =>
-    runScenario(
-      { lab: { natA: "endpoint-independent", natB: "endpoint-independent", samePrivateIp: true } },
-      (outcome) => {
-        assert.equal(outcome.lab.hostA.ip, outcome.lab.hostB.ip);
-        assertDelivered(outcome, "direct");
-        assert.match(
-          String(event(outcome.receiver, "connected")?.remote),
-          new RegExp(`^${outcome.lab.routerA.publicIp}:`),
-        );
-      },
-    ),
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent", samePrivateIp: true },
+    }, (outcome) => {
+      assert.equal(outcome.lab.hostA.ip, outcome.lab.hostB.ip);
+      assertDelivered(outcome, "direct");
+      assert.match(
+        String(event(outcome.receiver, "connected")?.remote),
+        new RegExp(`^${outcome.lab.routerA.publicIp}:`),
+      );
+    }),
 );
 
 labTest(
   "lab: NATs with 50 ms delay each way and 1% loss still deliver a verified file",
   120_000,
-  () =>
-    runScenario(
-      {
-        lab: {
-          natA: "endpoint-independent",
-          natB: "endpoint-independent",
-          delayMs: 25,
-          lossPercent: 0.5,
-        },
-        size: 4 * 1024 * 1024,
+  (signal) =>
+    runScenario(signal, {
+      lab: {
+        natA: "endpoint-independent",
+        natB: "endpoint-independent",
+        delayMs: 25,
+        lossPercent: 0.5,
       },
-      (outcome) => {
-        assertDelivered(outcome, "direct");
-        const rtt = Number(event(outcome.receiver, "connected")?.rttMs);
-        assert.ok(rtt >= 90, `RTT ${rtt} ms, expected about 100`);
-      },
-    ),
+      size: 4 * 1024 * 1024,
+    }, (outcome) => {
+      assertDelivered(outcome, "direct");
+      const rtt = Number(event(outcome.receiver, "connected")?.rttMs);
+      assert.ok(rtt >= 90, `RTT ${rtt} ms, expected about 100`);
+    }),
 );
 
 labTest(
   "lab: a receiver that starts 5 s after the sender still connects",
   90_000,
-  () =>
-    runScenario(
-      {
-        lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
-        receiverDelayMs: 5_000,
-      },
-      (outcome) => assertDelivered(outcome, "direct"),
-    ),
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
+      receiverDelayMs: 5_000,
+    }, (outcome) => assertDelivered(outcome, "direct")),
 );
 
 labTest(
   "lab: one symmetric NAT is punched directly by birthday probing",
   120_000,
-  () =>
-    runScenario({ lab: { natA: "endpoint-independent", natB: "symmetric" } }, (outcome) => {
+  (signal) =>
+    runScenario(signal, { lab: { natA: "endpoint-independent", natB: "symmetric" } }, (outcome) => {
       assertDelivered(outcome, "direct");
       for (const run of [outcome.sender, outcome.receiver]) {
         assert.ok(event(run, "nat"), "no nat event");
@@ -278,8 +279,8 @@ labTest(
 labTest(
   "lab: two symmetric NATs fall back to the relay, which says why",
   120_000,
-  () =>
-    runScenario({ lab: { natA: "symmetric", natB: "symmetric" } }, (outcome) => {
+  (signal) =>
+    runScenario(signal, { lab: { natA: "symmetric", natB: "symmetric" } }, (outcome) => {
       assertDelivered(outcome, "relay");
       assert.match(String(event(outcome.receiver, "connected")?.reason), /relay/);
     }),
@@ -288,34 +289,35 @@ labTest(
 labTest(
   "lab: two symmetric NATs without a relay fail with a clear error naming the NAT kinds",
   120_000,
-  () =>
-    runScenario(
-      { lab: { natA: "symmetric", natB: "symmetric" }, serveArgs: ["--no-relay"] },
-      (outcome) => {
-        for (const run of [outcome.sender, outcome.receiver]) {
-          assert.equal(run.code, 1, run.stderr);
-          assert.match(run.stderr, /^error: No path to the peer .*endpoint-dependent/m);
-        }
-        assert.equal(outcome.received, undefined);
-      },
-    ),
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "symmetric", natB: "symmetric" },
+      serveArgs: ["--no-relay"],
+    }, (outcome) => {
+      for (const run of [outcome.sender, outcome.receiver]) {
+        assert.equal(run.code, 1, run.stderr);
+        assert.match(run.stderr, /^error: No path to the peer .*endpoint-dependent/m);
+      }
+      assert.equal(outcome.received, undefined);
+    }),
 );
 
-labTest("lab: --relay-only relays even when a direct path exists", 120_000, () =>
-  runScenario(
-    {
+labTest(
+  "lab: --relay-only relays even when a direct path exists",
+  120_000,
+  (signal) =>
+    runScenario(signal, {
       lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
       receiverArgs: ["--relay-only"],
       senderArgs: ["--relay-only"],
-    },
-    (outcome) => assertDelivered(outcome, "relay"),
-  ));
+    }, (outcome) => assertDelivered(outcome, "relay")),
+);
 
 labTest(
   "lab: one symmetric NAT gives a direct path in at least 19 of 20 runs",
   400_000,
-  () =>
-    withLab({ natA: "endpoint-independent", natB: "symmetric" }, [], async (run) => {
+  (signal) =>
+    withLab(signal, { natA: "endpoint-independent", natB: "symmetric" }, [], async (run) => {
       const paths: string[] = [];
       for (let attempt = 0; attempt < 20; attempt++) {
         // Half the runs with the symmetric side sending, half with it receiving.
@@ -337,8 +339,9 @@ labTest(
 labTest(
   "lab: routers that take unsolicited packets on their own input still give a direct path, 19 of 20 runs within 3 s",
   400_000,
-  () =>
+  (signal) =>
     withLab(
+      signal,
       { natA: "endpoint-independent", natB: "endpoint-independent", openInput: true },
       [],
       async (run) => {
@@ -368,56 +371,68 @@ labTest(
 labTest(
   "lab: the relay only ever sees ciphertext (a capture holds no plaintext of the file)",
   120_000,
-  () =>
-    withLab({ natA: "endpoint-independent", natB: "endpoint-independent" }, [], async (run) => {
-      const canary = "p2pft-plaintext-canary: if you can read this the relay saw the file. ";
-      const payload = new TextEncoder().encode(canary.repeat(Math.ceil(1_048_576 / canary.length)));
-      const capture = await Deno.makeTempFile({ prefix: "p2pft-relay-", suffix: ".pcap" });
-      const tcpdump = run.lab.spawn(run.lab.rendezvous.ns, [
-        "tcpdump",
-        "-i",
-        "any",
-        "-U",
-        "-s",
-        "0",
-        "-w",
-        capture,
-        "udp",
-      ], { stdout: "null", stderr: "piped" });
-      try {
-        // tcpdump says "listening on" once it captures.
-        const reader = tcpdump.stderr.pipeThrough(new TextDecoderStream()).getReader();
-        for (let text = ""; !text.includes("listening on");) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`tcpdump ended: ${text}`);
-          text += value;
-        }
-        reader.releaseLock();
-        tcpdump.stderr.cancel().catch(() => {});
-        const outcome = await run.transfer({
-          payload,
-          senderArgs: ["--relay-only"],
-          receiverArgs: ["--relay-only"],
-        });
-        assertDelivered(outcome, "relay");
-        tcpdump.kill("SIGINT");
-        await tcpdump.status;
-        const captured = await Deno.readFile(capture);
-        assert.ok(
-          captured.length > payload.length,
-          `the capture holds ${captured.length} bytes, too little to contain the relayed file`,
+  (signal) =>
+    withLab(
+      signal,
+      { natA: "endpoint-independent", natB: "endpoint-independent" },
+      [],
+      async (run) => {
+        const canary = "p2pft-plaintext-canary: if you can read this the relay saw the file. ";
+        const payload = new TextEncoder().encode(
+          canary.repeat(Math.ceil(1_048_576 / canary.length)),
         );
-        const text = new TextDecoder("latin1").decode(captured);
-        assert.ok(
-          !text.includes(canary.slice(0, 24)),
-          "plaintext of the file was seen by the relay",
-        );
-      } finally {
+        const capture = await Deno.makeTempFile({ prefix: "p2pft-relay-", suffix: ".pcap" });
+        const tcpdump = run.lab.spawn(run.lab.rendezvous.ns, [
+          "tcpdump",
+          "-i",
+          "any",
+          "-U",
+          "-s",
+          "0",
+          "-w",
+          capture,
+          "udp",
+        ], { stdout: "null", stderr: "piped" });
+        const stopCapture = () => {
+          try {
+            tcpdump.kill("SIGKILL");
+          } catch { /* already ended */ }
+        };
+        signal.addEventListener("abort", stopCapture, { once: true });
         try {
-          tcpdump.kill("SIGKILL");
-        } catch { /* already ended */ }
-        await tcpdump.status.catch(() => {});
-        await Deno.remove(capture);
-      }
-    }),
+          // tcpdump says "listening on" once it captures.
+          const reader = tcpdump.stderr.pipeThrough(new TextDecoderStream()).getReader();
+          for (let text = ""; !text.includes("listening on");) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`tcpdump ended: ${text}`);
+            text += value;
+          }
+          reader.releaseLock();
+          tcpdump.stderr.cancel().catch(() => {});
+          const outcome = await run.transfer({
+            payload,
+            senderArgs: ["--relay-only"],
+            receiverArgs: ["--relay-only"],
+          });
+          assertDelivered(outcome, "relay");
+          tcpdump.kill("SIGINT");
+          await tcpdump.status;
+          const captured = await Deno.readFile(capture);
+          assert.ok(
+            captured.length > payload.length,
+            `the capture holds ${captured.length} bytes, too little to contain the relayed file`,
+          );
+          const text = new TextDecoder("latin1").decode(captured);
+          assert.ok(
+            !text.includes(canary.slice(0, 24)),
+            "plaintext of the file was seen by the relay",
+          );
+        } finally {
+          signal.removeEventListener("abort", stopCapture);
+          stopCapture();
+          await tcpdump.status.catch(() => {});
+          await Deno.remove(capture);
+        }
+      },
+    ),
 );

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { listDir, type World, world } from "./world.ts";
-import { makeRandomFile, sha256File } from "./files.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const TEST_TIMEOUT_MS = 90_000;
 

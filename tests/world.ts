@@ -3,7 +3,12 @@
  * 127.0.0.1, and child processes that are all killed (by PID) and awaited on
  * dispose or when the test's time is up.
  */
-import { type CliRun, spawnCli, type SpawnCliOptions, spawnScript } from "./cli_process.ts";
+import {
+  type CliRun,
+  spawnCli,
+  type SpawnCliOptions,
+  spawnScript,
+} from "../scripts/cli_process.ts";
 
 export interface World extends AsyncDisposable {
   /** A fresh temp dir, removed on dispose. */

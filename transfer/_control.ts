@@ -1,6 +1,6 @@
 /**
  * Helpers shared by both roles: error frames in both directions, the
- * transfer digest, and waiting on a promise or a signal.
+ * transfer digest.
  */
 import {
   IntegrityError,
@@ -99,13 +99,6 @@ export async function preferPeerError(
   return error;
 }
 
-/** Bytes of a lowercase hex string. */
-export function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
 /**
  * The transfer digest (see PROTOCOL.md): a single file without directories is
  * that file's SHA-256; otherwise SHA-256 over `<hex> <size> <path>\n` per file.
@@ -118,17 +111,4 @@ export function transferDigest(
   const hash = createHash("sha256");
   for (const file of files) hash.update(`${file.sha256} ${file.size} ${file.path}\n`);
   return hash.digest("hex");
-}
-
-/** Resolves like `promise`, or rejects with the signal's reason once it aborts. */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

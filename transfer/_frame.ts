@@ -1,5 +1,5 @@
 import { ProtocolError } from "../errors.ts";
-import type { ByteReader } from "./_byte_reader.ts";
+import type { ByteReader } from "../byte_reader.ts";
 
 /** Wire version carried in HELLO and DATA_HELLO. */
 export const PROTOCOL_VERSION = 1;

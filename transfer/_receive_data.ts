@@ -5,7 +5,8 @@
  */
 import type { Hash } from "node:crypto";
 import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { type ByteReader, StreamFailedError } from "./_byte_reader.ts";
+import type { ByteReader } from "../byte_reader.ts";
+import { StreamFailedError } from "./_byte_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";

@@ -1,6 +1,6 @@
 /** Receiver: read and validate the offer (HELLO, ENTRIES..., MANIFEST_END) before touching the disk. */
 import { ProtocolError } from "../errors.ts";
-import type { ByteReader } from "./_byte_reader.ts";
+import type { ByteReader } from "../byte_reader.ts";
 import { FrameType, LIMITS, readFrame } from "./_frame.ts";
 import {
   decodeCount,

@@ -21,26 +21,18 @@ export function* batchPlan(items: Iterable<PlanItem>): Generator<Uint8Array> {
 }
 
 export function decodePlan(payload: Uint8Array): PlanItem[] {
-  if (payload.length % PLAN_ITEM_BYTES !== 0) {
-    throw new ProtocolError(
-      `Cannot decode PLAN: ${payload.length} bytes is not a multiple of ${PLAN_ITEM_BYTES}`,
-    );
-  }
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
-  const items: PlanItem[] = [];
-  for (let offset = 0; offset < payload.length; offset += PLAN_ITEM_BYTES) {
+  return decodeRecords(payload, PLAN_ITEM_BYTES, "PLAN", (view, offset) => {
     const kind = view.getUint8(offset + 4);
     if (kind !== 1 && kind !== 2) {
       throw new ProtocolError(`Cannot decode PLAN: unknown kind ${kind}`);
     }
-    items.push({
+    return {
       index: view.getUint32(offset),
       kind: kind === 1 ? "exists" : "partial",
       length: getU64(view, offset + 5, "PLAN length"),
       sha256: payload.slice(offset + 13, offset + PLAN_ITEM_BYTES),
-    });
-  }
-  return items;
+    };
+  });
 }
 
 const ACTIONS = ["send", "resume", "skip"] as const;
@@ -55,21 +47,31 @@ export function* batchDecisions(decisions: Iterable<Decision>): Generator<Uint8A
 }
 
 export function decodeDecisions(payload: Uint8Array): Decision[] {
-  if (payload.length % DECISION_BYTES !== 0) {
-    throw new ProtocolError(
-      `Cannot decode DECISIONS: ${payload.length} bytes is not a multiple of ${DECISION_BYTES}`,
-    );
-  }
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
-  const decisions: Decision[] = [];
-  for (let offset = 0; offset < payload.length; offset += DECISION_BYTES) {
+  return decodeRecords(payload, DECISION_BYTES, "DECISIONS", (view, offset) => {
     const action = ACTIONS[view.getUint8(offset + 4)];
     if (action === undefined) {
       throw new ProtocolError(
         `Cannot decode DECISIONS: unknown action ${view.getUint8(offset + 4)}`,
       );
     }
-    decisions.push({ index: view.getUint32(offset), action });
+    return { index: view.getUint32(offset), action };
+  });
+}
+
+/** Decodes a payload of fixed-size records, `size` bytes each. */
+function decodeRecords<T>(
+  payload: Uint8Array,
+  size: number,
+  name: string,
+  decode: (view: DataView, offset: number) => T,
+): T[] {
+  if (payload.length % size !== 0) {
+    throw new ProtocolError(
+      `Cannot decode ${name}: ${payload.length} bytes is not a multiple of ${size}`,
+    );
   }
-  return decisions;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const records: T[] = [];
+  for (let offset = 0; offset < payload.length; offset += size) records.push(decode(view, offset));
+  return records;
 }

@@ -6,7 +6,7 @@ import type { Hash } from "node:crypto";
 import { IntegrityError } from "../errors.ts";
 import { encodeFrame, FRAME_HEADER_BYTES, FrameType, writeFrameHeader } from "./_frame.ts";
 import { encodeDataHello } from "./_messages.ts";
-import { raceSignal } from "./_control.ts";
+import { abortable } from "../async.ts";
 import type { StreamConnection } from "./types.ts";
 
 export interface OutgoingFile {
@@ -39,7 +39,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
   const { segmentSize, signal } = options;
   const writers = options.writers;
   for (let index = 0; index < options.streams; index++) {
-    const stream = await raceSignal(options.connection.openStream(), signal);
+    const stream = await abortable(options.connection.openStream(), signal);
     stream.readable.cancel().catch(() => {});
     const writer = stream.writable.getWriter();
     writers.push(writer);
@@ -53,7 +53,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     writeFrameHeader(segment, FrameType.DATA, fill);
     const writer = writers[count % writers.length];
     count++;
-    await raceSignal(writer.ready, signal);
+    await abortable(writer.ready, signal);
     writer.write(segment.subarray(0, FRAME_HEADER_BYTES + fill)).catch(options.fail);
     segment = new Uint8Array(FRAME_HEADER_BYTES + segmentSize);
     fill = 0;
@@ -97,5 +97,5 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     }
   }
   if (fill > 0) await emit();
-  await raceSignal(Promise.all(writers.map((writer) => writer.close())), signal);
+  await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
 }

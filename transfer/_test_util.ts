@@ -1,7 +1,7 @@
 /** Test helpers: temp trees, listings, and running both roles on an in-memory connection. */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { memoryConnectionPair } from "./memory_connection.ts";
+import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { sendFiles } from "./send_files.ts";
 import type {

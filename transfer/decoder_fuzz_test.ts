@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ProtocolError, UnsafePathError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import { ByteReader } from "../byte_reader.ts";
 import {
   encodeFrame,
   FRAME_HEADER_BYTES,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import { ByteReader } from "../byte_reader.ts";
 import { encodeFrame, FrameType, LIMITS, parseFrameHeader, readFrame } from "./_frame.ts";
 import { decodeHello, encodeCount, encodeEntry, encodeHello } from "./_messages.ts";
 import { readManifest } from "./_receive_manifest.ts";

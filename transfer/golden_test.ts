@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { golden } from "../tests/golden.ts";
-import { encodeFrame, FrameType } from "./_frame.ts";
+import { encodeFrame, FrameType, PROTOCOL_VERSION } from "./_frame.ts";
 import {
   decodeEntries,
   decodeHello,
@@ -48,17 +48,24 @@ Deno.test("transfer frames match the golden samples of transfer version 1", asyn
     { name: "transfer_start", frame: encodeFrame(FrameType.START, encodeStart(start)) },
   ];
   for (const sample of samples) {
-    const fixture = await golden(sample.name, sample.frame);
+    const fixture = await golden(sample.name, sample.frame, PROTOCOL_VERSION);
     assert.deepEqual(sample.frame, fixture, `${sample.name} changed on the wire`);
   }
   const payload = (frame: Uint8Array) => frame.subarray(5);
-  assert.deepEqual(decodeHello(payload(await golden("transfer_hello", samples[0].frame))), {
-    version: 1,
-    ...hello,
-  });
   assert.deepEqual(
-    decodeEntries(payload(await golden("transfer_entries", samples[1].frame))).map((e) => e.path),
+    decodeHello(payload(await golden("transfer_hello", samples[0].frame, PROTOCOL_VERSION))),
+    {
+      version: 1,
+      ...hello,
+    },
+  );
+  assert.deepEqual(
+    decodeEntries(payload(await golden("transfer_entries", samples[1].frame, PROTOCOL_VERSION)))
+      .map((e) => e.path),
     ["photos", "photos/été.txt"],
   );
-  assert.deepEqual(decodeStart(payload(await golden("transfer_start", samples[2].frame))), start);
+  assert.deepEqual(
+    decodeStart(payload(await golden("transfer_start", samples[2].frame, PROTOCOL_VERSION))),
+    start,
+  );
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ProtocolError, UnsafePathError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import { ByteReader } from "../byte_reader.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import {
   decodeError,
@@ -12,7 +12,7 @@ import {
   type ManifestEntry,
 } from "./_messages.ts";
 import { checkRelativePath } from "./_path_safety.ts";
-import { memoryConnectionPair } from "./memory_connection.ts";
+import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { listTree, reason, tempDir, transferPair, withTimeout } from "./_test_util.ts";
 import { scanPaths } from "./scan_paths.ts";

@@ -1,15 +1,16 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
+import { abortable } from "../async.ts";
+import { fromHex } from "../bytes.ts";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import type { ByteReader } from "../byte_reader.ts";
+import { streamReader } from "./_stream_reader.ts";
 import {
   errorFrame,
-  fromHex,
   isPeerError,
   peerError,
   preferPeerError,
-  raceSignal,
   sendErrorAndClose,
   transferDigest,
 } from "./_control.ts";
@@ -42,9 +43,9 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
   const signal = options.signal
     ? AbortSignal.any([options.signal, internal.signal])
     : internal.signal;
-  const control = await raceSignal(options.connection.acceptStream(), signal);
+  const control = await abortable(options.connection.acceptStream(), signal);
   const writer = control.writable.getWriter();
-  const reader = new ByteReader(control.readable, { what: "control stream from sender", signal });
+  const reader = streamReader(control.readable, "control stream from sender", signal);
   const dataReaders: ByteReader[] = [];
   try {
     const { hello, entries } = await readManifest(reader);
@@ -54,16 +55,16 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       bytes: hello.totalBytes,
       entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
     };
-    if (options.confirm && !(await raceSignal(options.confirm(offer), signal))) {
+    if (options.confirm && !(await abortable(options.confirm(offer), signal))) {
       throw new TransferRefusedError("The receiver declined the offer");
     }
     // The clock starts once the person said yes: seconds measure the transfer.
     started = performance.now();
     const plan = await inspectTarget(outDir, entries, { signal });
     for (const payload of batchPlan(plan.items)) {
-      await raceSignal(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
+      await abortable(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
     }
-    await raceSignal(
+    await abortable(
       writer.write(encodeFrame(FrameType.PLAN_END, encodeCount(plan.items.length))),
       signal,
     );
@@ -103,7 +104,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     const files = entries.filter((entry) => entry.kind === "file")
       .map((entry) => ({ path: entry.path, size: entry.size, sha256: hashes.get(entry.path)! }));
     const sha256 = transferDigest(files, hello.directories);
-    await raceSignal(
+    await abortable(
       writer.write(
         encodeFrame(FrameType.DONE, encodeDone({ files: files.length, digest: fromHex(sha256) })),
       ),
@@ -142,9 +143,9 @@ async function acceptDataStream(
   signal: AbortSignal,
   accepted: ByteReader[],
 ): Promise<ByteReader> {
-  const stream = await raceSignal(connection.acceptStream(), signal);
+  const stream = await abortable(connection.acceptStream(), signal);
   stream.writable.close().catch(() => {});
-  const reader = new ByteReader(stream.readable, { what: "data stream", signal });
+  const reader = streamReader(stream.readable, "data stream", signal);
   const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
   const hello = decodeDataHello(frame.payload);
   if (hello.count !== count || accepted.some((other) => order.get(other) === hello.index)) {

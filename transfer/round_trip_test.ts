@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { memoryConnectionPair } from "./memory_connection.ts";
+import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { sendFiles } from "./send_files.ts";
 import {
   listTree,

@@ -1,18 +1,18 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
 import { createHash } from "node:crypto";
 import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { ByteReader } from "./_byte_reader.ts";
+import type { ByteReader } from "../byte_reader.ts";
+import { streamReader } from "./_stream_reader.ts";
 import {
   errorFrame,
-  fromHex,
   isPeerError,
   peerError,
   preferPeerError,
-  raceSignal,
   sendErrorAndClose,
   transferDigest,
 } from "./_control.ts";
-import { equalBytes, toHex } from "../bytes.ts";
+import { abortable } from "../async.ts";
+import { equalBytes, fromHex, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import { buildManifest, type SourceManifest } from "./_manifest.ts";
@@ -58,24 +58,21 @@ export async function sendFiles(
   const signal = options.signal
     ? AbortSignal.any([options.signal, internal.signal])
     : internal.signal;
-  const control = await raceSignal(options.connection.openStream(), signal);
+  const control = await abortable(options.connection.openStream(), signal);
   const writer = control.writable.getWriter();
   // Not tied to `internal`: after a data stream fails, the receiver's ERROR
   // frame may still arrive here and explain why.
-  const reader = new ByteReader(control.readable, {
-    what: "control stream from receiver",
-    signal: options.signal,
-  });
+  const reader = streamReader(control.readable, "control stream from receiver", options.signal);
   const dataWriters: WritableStreamDefaultWriter<Uint8Array>[] = [];
   let answer: Promise<Done> | undefined;
   try {
-    await raceSignal(writeOffer(writer, manifest, streams), signal);
+    await abortable(writeOffer(writer, manifest, streams), signal);
     const plan = await readPlan(reader, manifest);
     // The plan comes once the receiver accepted: seconds measure the transfer.
     started = performance.now();
     const decided = await decide(manifest, plan, signal);
     for (const payload of batchDecisions(decided.decisions)) {
-      await raceSignal(writer.write(encodeFrame(FrameType.DECISIONS, payload)), signal);
+      await abortable(writer.write(encodeFrame(FrameType.DECISIONS, payload)), signal);
     }
     const outgoing = decided.outgoing;
     const dataBytes = outgoing.reduce(
@@ -84,7 +81,7 @@ export async function sendFiles(
     );
     const used = Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
     const start = { streams: used, decisions: decided.decisions.length, dataBytes };
-    await raceSignal(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
+    await abortable(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
 
     // From here the receiver only speaks to report DONE or an ERROR.
     answer = readAnswer(reader);
@@ -110,7 +107,7 @@ export async function sendFiles(
         },
       });
     }
-    const confirmed = await raceSignal(answer, signal);
+    const confirmed = await abortable(answer, signal);
 
     const hashes = new Map<string, string>(decided.known);
     for (const file of outgoing) hashes.set(file.path, toHex(file.digest!));

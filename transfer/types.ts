@@ -6,7 +6,7 @@ export interface ByteStream {
   writable: WritableStream<Uint8Array>;
 }
 
-/** What a QUIC connection provides (the lead adapts Deno.QuicConn to it). */
+/** What a QUIC connection provides to a transfer (peer/connect.ts adapts Deno.QuicConn to it). */
 export interface StreamConnection {
   /** Opens a new bidirectional stream to the peer. */
   openStream(): Promise<ByteStream>;

@@ -7,7 +7,7 @@
  * peers; the flood stops as soon as they are done (10 s at most).
  */
 import assert from "node:assert/strict";
-import { makeRandomFile, sha256File } from "../files.ts";
+import { makeRandomFile, sha256File } from "../../scripts/files.ts";
 import { flood } from "./_flood.ts";
 import { boundedTest } from "../bounded.ts";
 import { listDir, world } from "../world.ts";

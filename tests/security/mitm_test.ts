@@ -7,7 +7,7 @@
  * byte moves, and the attacker must see nothing but the PAKE messages.
  */
 import assert from "node:assert/strict";
-import type { CliRun } from "../cli_process.ts";
+import type { CliRun } from "../../scripts/cli_process.ts";
 import { LyingRendezvous } from "./_lying_rendezvous.ts";
 import { MitmAttacker, type MitmReport } from "./_mitm_attacker.ts";
 import { boundedTest } from "../bounded.ts";

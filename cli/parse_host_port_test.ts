@@ -1,19 +1,19 @@
 import { parseHostPort } from "./parse_host_port.ts";
-import { assertEquals, assertThrows } from "./_testing.ts";
+import assert from "node:assert/strict";
 
 Deno.test("parseHostPort splits host and port", () => {
-  assertEquals(parseHostPort("127.0.0.1:9000"), { hostname: "127.0.0.1", port: 9000 });
-  assertEquals(parseHostPort("relay.example.org:65535"), {
+  assert.deepEqual(parseHostPort("127.0.0.1:9000"), { hostname: "127.0.0.1", port: 9000 });
+  assert.deepEqual(parseHostPort("relay.example.org:65535"), {
     hostname: "relay.example.org",
     port: 65535,
   });
-  assertEquals(parseHostPort("[::1]:9000"), { hostname: "::1", port: 9000 });
-  assertEquals(parseHostPort(" 10.0.0.1:1 "), { hostname: "10.0.0.1", port: 1 });
+  assert.deepEqual(parseHostPort("[::1]:9000"), { hostname: "::1", port: 9000 });
+  assert.deepEqual(parseHostPort(" 10.0.0.1:1 "), { hostname: "10.0.0.1", port: 1 });
 });
 
 Deno.test("parseHostPort uses the default port when the text has none", () => {
-  assertEquals(parseHostPort("127.0.0.1", 9000), { hostname: "127.0.0.1", port: 9000 });
-  assertEquals(parseHostPort("[::1]", 9000), { hostname: "::1", port: 9000 });
+  assert.deepEqual(parseHostPort("127.0.0.1", 9000), { hostname: "127.0.0.1", port: 9000 });
+  assert.deepEqual(parseHostPort("[::1]", 9000), { hostname: "::1", port: 9000 });
 });
 
 Deno.test("parseHostPort rejects bad input with a TypeError naming it", () => {
@@ -32,11 +32,12 @@ Deno.test("parseHostPort rejects bad input with a TypeError naming it", () => {
     ["bad host:9000", "is not a valid host name"],
   ];
   for (const [text, why] of cases) {
-    const error = assertThrows(() => parseHostPort(text), TypeError, why);
-    assertEquals(
-      error.message.startsWith(`Invalid address ${JSON.stringify(text)}: `),
-      true,
-      error.message,
+    assert.throws(
+      () => parseHostPort(text),
+      (error) =>
+        error instanceof TypeError && error.message.includes(why) &&
+        error.message.startsWith(`Invalid address ${JSON.stringify(text)}: `),
+      text,
     );
   }
 });

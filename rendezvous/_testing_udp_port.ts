@@ -5,11 +5,10 @@
  * keeps the other datagrams in a second queue (`receiveOther`).
  */
 import type { DatagramPort } from "./client.ts";
+import { type Datagram, DatagramQueue } from "../datagram_queue.ts";
 import { isRendezvousDatagram } from "./protocol.ts";
 
 const MAX_QUEUED = 64;
-
-export type Datagram = { data: Uint8Array; from: Deno.NetAddr };
 
 export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
   readonly conn: Deno.DatagramConn;
@@ -30,11 +29,11 @@ export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
     hostname = "127.0.0.1",
     options: { keepOther?: boolean; port?: number; queue?: DatagramQueue } = {},
   ) {
-    this.#rendezvous = options.queue ?? new DatagramQueue();
+    this.#rendezvous = options.queue ?? new DatagramQueue(MAX_QUEUED);
     this.conn = Deno.listenDatagram({ transport: "udp", hostname, port: options.port ?? 0 });
     const bound = this.conn.addr as Deno.NetAddr;
     this.addr = { transport: "udp", hostname: bound.hostname, port: bound.port };
-    if (options.keepOther) this.#other = new DatagramQueue();
+    if (options.keepOther) this.#other = new DatagramQueue(MAX_QUEUED);
     this.#loop = this.#read();
   }
 
@@ -86,50 +85,5 @@ export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
         this.#other?.push({ data, from });
       }
     }
-  }
-}
-
-/** A bounded queue of datagrams with cancellable waiters. */
-export class DatagramQueue {
-  readonly #items: Datagram[] = [];
-  readonly #waiters = new Map<(datagram: Datagram) => void, (error: Error) => void>();
-  #error?: Error;
-
-  push(datagram: Datagram): void {
-    const waiter = this.#waiters.keys().next().value;
-    if (waiter) {
-      this.#waiters.delete(waiter);
-      waiter(datagram);
-    } else if (this.#items.length < MAX_QUEUED) {
-      this.#items.push(datagram);
-    }
-  }
-
-  fail(error: Error): void {
-    this.#error = error;
-    for (const reject of this.#waiters.values()) reject(error);
-    this.#waiters.clear();
-  }
-
-  take(signal: AbortSignal): Promise<Datagram> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#error) return Promise.reject(this.#error);
-    const queued = this.#items.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiters.delete(deliver);
-        reject(signal.reason);
-      };
-      const deliver = (datagram: Datagram) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(datagram);
-      };
-      this.#waiters.set(deliver, (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      });
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
   }
 }

@@ -1,0 +1,55 @@
+/** Waiting helpers shared by every layer of p2pft (like bytes.ts and errors.ts). */
+import { TimeoutError } from "./errors.ts";
+
+/**
+ * Settles like `promise`, or rejects with `signal.reason` as soon as it aborts.
+ * A rejection of `promise` after the abort is swallowed: nobody waits on it.
+ */
+export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export interface DeadlineOptions {
+  timeoutMs: number;
+  /** The TimeoutError's message when `timeoutMs` runs out first. */
+  message: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Like {@link abortable}, with a deadline: after `timeoutMs` rejects with a
+ * TimeoutError carrying `message`; an abort of `signal` rejects with its reason.
+ */
+export async function withDeadline<T>(promise: Promise<T>, options: DeadlineOptions): Promise<T> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  try {
+    return await abortable(promise, signal);
+  } catch (error) {
+    if (timeout.aborted && error === timeout.reason && !options.signal?.aborted) {
+      throw new TimeoutError(options.message, { cause: error });
+    }
+    throw error;
+  }
+}

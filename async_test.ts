@@ -1,0 +1,39 @@
+import * as assert from "node:assert/strict";
+import { abortable, withDeadline } from "./async.ts";
+import { TimeoutError } from "./errors.ts";
+
+Deno.test("abortable settles like the promise when the signal stays quiet", async () => {
+  assert.equal(await abortable(Promise.resolve(7), new AbortController().signal), 7);
+  await assert.rejects(abortable(Promise.reject(new RangeError("x")), undefined), RangeError);
+});
+
+Deno.test("abortable rejects with the signal's reason on abort, even if already aborted", async () => {
+  const controller = new AbortController();
+  const pending = abortable(new Promise<never>(() => {}), controller.signal);
+  controller.abort(new Error("stop"));
+  await assert.rejects(pending, /stop/);
+  await assert.rejects(abortable(Promise.reject(new Error("late")), controller.signal), /stop/);
+});
+
+Deno.test("withDeadline rejects with a TimeoutError carrying the message", async () => {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  await assert.rejects(
+    withDeadline(promise, { timeoutMs: 10, message: "no answer in 0.01 s" }),
+    (error) => error instanceof TimeoutError && error.message === "no answer in 0.01 s",
+  );
+  resolve();
+});
+
+Deno.test("withDeadline rejects with the caller's reason when the caller aborts", async () => {
+  const controller = new AbortController();
+  const pending = withDeadline(new Promise<never>(() => {}), {
+    timeoutMs: 60_000,
+    message: "unused",
+    signal: controller.signal,
+  });
+  controller.abort(new Error("cancelled"));
+  await assert.rejects(
+    pending,
+    (error) => !(error instanceof TimeoutError) && /cancelled/.test(`${error}`),
+  );
+});

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { type CliEvent, Output, type OutputOptions, type OutputSink } from "./output.ts";
+
+/** Records what Output writes, as text. */
+class Recorder implements OutputSink {
+  text = "";
+  #decoder = new TextDecoder();
+  constructor(readonly terminal = false) {}
+  writeSync(bytes: Uint8Array): number {
+    this.text += this.#decoder.decode(bytes);
+    return bytes.length;
+  }
+  isTerminal(): boolean {
+    return this.terminal;
+  }
+}
+
+function recorded(options: Omit<OutputOptions, "stdout" | "stderr">, terminal = false) {
+  const stdout = new Recorder(terminal);
+  const stderr = new Recorder();
+  return { output: new Output({ ...options, stdout, stderr }), stdout, stderr };
+}
+
+const EVENTS: CliEvent[] = [
+  { type: "code", code: "7-lantern-crossword" },
+  { type: "nat", mapping: "endpoint-independent" },
+  { type: "paired", nameplate: "7", peer: "203.0.113.5:4000" },
+  { type: "connected", path: "direct", remote: "203.0.113.5:4000", rttMs: 12.4, reason: "r" },
+  { type: "offer", files: 2, directories: 1, bytes: 2048 },
+  { type: "progress", bytes: 2048, total: 2048, file: "a.bin" },
+  {
+    type: "done",
+    bytes: 2048,
+    total: 2048,
+    files: 2,
+    seconds: 2,
+    sha256: "ab".repeat(32),
+    path: "direct",
+  },
+];
+
+Deno.test("Output in JSON mode writes each event as one line of stdout, in order", () => {
+  const { output, stdout, stderr } = recorded({ json: true, role: "send" });
+  for (const event of EVENTS) output.emit(event);
+  const lines = stdout.text.split("\n");
+  assert.equal(lines.pop(), "", "stdout ends with a newline");
+  assert.deepEqual(lines.map((line) => JSON.parse(line)), EVENTS);
+  assert.equal(stderr.text, "");
+});
+
+Deno.test("Output in JSON mode also puts an error on stderr as one line", () => {
+  const { output, stdout, stderr } = recorded({ json: true, role: "receive" });
+  output.emit({ type: "error", message: "Code mismatch" });
+  assert.deepEqual(JSON.parse(stdout.text), { type: "error", message: "Code mismatch" });
+  assert.equal(stderr.text, "error: Code mismatch\n");
+});
+
+Deno.test("Output in human mode writes one sentence per event, built from its fields", () => {
+  const { output, stdout, stderr } = recorded({ json: false, role: "send" });
+  for (const event of EVENTS) output.emit(event);
+  assert.equal(
+    stdout.text,
+    [
+      "Code is: 7-lantern-crossword",
+      "On the other computer run:",
+      "  p2pft receive 7-lantern-crossword",
+      "Paired on nameplate 7; the peer is at 203.0.113.5:4000. Looking for a path...",
+      "Connected directly to 203.0.113.5:4000 (12 ms RTT): r",
+      "Sending 2 files, 1 folder (2.0 KiB)",
+      `Done: 2 files, 2.0 KiB (2.0 KiB sent now) in 2.0 s, 0.0 MB/s via direct; sha256 ${
+        "ab".repeat(32)
+      }`,
+      "",
+    ].join("\n"),
+  );
+  assert.equal(stderr.text, "", "nat and progress (no terminal) print nothing");
+});
+
+Deno.test("Output in human mode sends warnings and errors to stderr", () => {
+  const { output, stdout, stderr } = recorded({ json: false, role: "receive" });
+  output.emit({ type: "warning", message: "slow path" });
+  output.emit({ type: "error", message: "No sender is waiting on nameplate 7" });
+  assert.equal(stdout.text, "");
+  assert.equal(stderr.text, "warning: slow path\nerror: No sender is waiting on nameplate 7\n");
+});
+
+Deno.test("Output draws a progress bar only on a terminal and ends it before the next line", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" }, true);
+  output.emit({ type: "progress", bytes: 2048, total: 2048, file: "a.bin" });
+  output.emit({ type: "warning", message: "late" });
+  output.emit({ type: "listening", host: "0.0.0.0", port: 9000, altPort: 9001 });
+  assert.ok(stdout.text.startsWith("\r\x1b[2K[" + "#".repeat(24) + "] 100% 2.0 KiB/2.0 KiB "));
+  assert.match(stdout.text, / a\.bin\nRendezvous/);
+  assert.match(
+    stdout.text,
+    /Rendezvous server listening on 0\.0\.0\.0:9000 \(UDP; NAT check on 9001, relay off\)\n$/,
+  );
+});
