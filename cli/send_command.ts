@@ -8,7 +8,7 @@ import {
   type RelayMode,
 } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
-import { scanPaths, sendFiles } from "../transfer/mod.ts";
+import { scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
@@ -25,21 +25,31 @@ export interface SendCommandOptions {
   signal: AbortSignal;
 }
 
+const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
+  symlink: "symbolic link",
+  fifo: "named pipe (FIFO)",
+  socket: "socket",
+  device: "device file",
+};
+
 /** `p2pft send <paths...>` */
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
   if (paths.length === 0) throw new TypeError("Nothing to send: give at least one file or folder");
   const { output, signal } = options;
   const rendezvous = rendezvousAddress(options.rendezvous);
   const chosen = options.code === undefined ? undefined : parseCode(options.code);
-  const scan = await scanPaths(paths, { signal });
-  for (const link of scan.skippedSymlinks) {
-    output.emit({ type: "warning", message: `Skipping symbolic link ${link}` });
+  const manifest = await scanPaths(paths, { signal });
+  for (const skipped of manifest.skipped) {
+    output.emit({
+      type: "warning",
+      message: `Skipping ${SKIPPED_KINDS[skipped.kind]} ${skipped.path}`,
+    });
   }
   output.emit({
     type: "offer",
-    files: scan.files,
-    directories: scan.directories,
-    bytes: scan.bytes,
+    files: manifest.files,
+    directories: manifest.directories,
+    bytes: manifest.bytes,
   });
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
@@ -72,7 +82,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   });
   await using _session = session;
   output.emit(connectedEvent(session));
-  const report = await sendFiles(paths, {
+  const report = await sendFiles(manifest, {
     connection: session,
     signal,
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),

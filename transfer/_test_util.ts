@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { memoryConnectionPair } from "./memory_connection.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { sendFiles } from "./send_files.ts";
+import { scanPaths } from "./scan_paths.ts";
 import type {
   ReceiveFilesOptions,
   SendFilesOptions,
@@ -118,7 +119,9 @@ export async function transferPair(
   const sender = options.wrapSender ? options.wrapSender(a) : a;
   try {
     const [sent, received] = await Promise.allSettled([
-      sendFiles(paths, { connection: sender, signal: options.signal, ...options.send }),
+      scanPaths(paths, { signal: options.signal }).then((manifest) =>
+        sendFiles(manifest, { connection: sender, signal: options.signal, ...options.send })
+      ),
       receiveFiles({ connection: b, outDir, signal: options.signal, ...options.receive }),
     ]);
     return { sent, received };

@@ -120,7 +120,6 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
-      skippedSymlinks: [],
       resumedFiles: incoming.resumedFiles,
       skippedFiles: incoming.skippedFiles,
     };

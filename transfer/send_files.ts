@@ -15,7 +15,7 @@ import {
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
-import { buildManifest, type SourceManifest } from "./_manifest.ts";
+import type { SourceManifest } from "./scan_paths.ts";
 import { batchDecisions, decodePlan } from "./_resume_messages.ts";
 import {
   batchEntries,
@@ -38,11 +38,11 @@ export const DEFAULT_STREAMS = 4;
 export const SEGMENT_SIZE = 1024 * 1024;
 
 /**
- * Sends files and directories to the peer. Resolves only after the receiver
- * confirmed every file's SHA-256 (the DONE frame).
+ * Sends exactly `manifest` (from `scanPaths`) to the peer. Resolves only after
+ * the receiver confirmed every file's SHA-256 (the DONE frame).
  */
 export async function sendFiles(
-  paths: string[],
+  manifest: SourceManifest,
   options: SendFilesOptions,
 ): Promise<TransferReport> {
   let started = performance.now();
@@ -53,7 +53,6 @@ export async function sendFiles(
     );
   }
   options.signal?.throwIfAborted();
-  const manifest = await buildManifest(paths, { signal: options.signal });
   const internal = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, internal.signal])
@@ -135,7 +134,6 @@ export async function sendFiles(
       bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
-      skippedSymlinks: manifest.skippedSymlinks,
       resumedFiles: decided.resumedFiles,
       skippedFiles: decided.skippedFiles,
     };

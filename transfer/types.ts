@@ -58,7 +58,6 @@ export interface TransferReport {
    */
   sha256: string;
   seconds: number;
-  skippedSymlinks: string[];
   resumedFiles: number;
   skippedFiles: number;
 }
