@@ -37,3 +37,6 @@ export class UnsafePathError extends P2pftError {}
 
 /** The peer or the path went away (closed, reset, timed out): not malformed data. */
 export class ConnectionLostError extends P2pftError {}
+
+/** A source file changed while it was read, again after it was sent a second time. */
+export class SourceChangedError extends TransferRefusedError {}

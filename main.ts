@@ -36,6 +36,7 @@ const OPTIONS = {
   port: { type: "string" },
   json: { type: "boolean" },
   qr: { type: "boolean" },
+  "allow-changing": { type: "boolean" },
   "no-relay": { type: "boolean" },
   "relay-only": { type: "boolean" },
   verbose: { type: "boolean" },
@@ -114,6 +115,7 @@ function dispatch(
         rendezvous: values.rendezvous,
         relay: relayMode(values),
         qr: values.qr ?? false,
+        allowChanging: values["allow-changing"] ?? false,
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,

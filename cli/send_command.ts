@@ -1,4 +1,4 @@
-import { TimeoutError } from "../errors.ts";
+import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
   connectPeer,
   formatAddr,
@@ -10,7 +10,7 @@ import {
 import { renderQr } from "./qr.ts";
 import { scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
-import { connectedEvent, doneEvent } from "./session_events.ts";
+import { changedWarnings, connectedEvent, doneEvent } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
@@ -19,6 +19,8 @@ export interface SendCommandOptions {
   relay: RelayMode;
   /** Also draw the code as a QR code. */
   qr: boolean;
+  /** Send files that keep changing as read instead of failing (reported in `done`). */
+  allowChanging: boolean;
   /** Seconds to wait for a receiver. */
   timeoutSeconds: number;
   output: Output;
@@ -85,9 +87,18 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const report = await sendFiles(manifest, {
     connection: session,
     signal,
+    allowChanging: options.allowChanging,
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    throw await session.fail(error);
+    const failure = await session.fail(error);
+    if (failure instanceof SourceChangedError) {
+      throw new SourceChangedError(
+        `${failure.message}; send it once it is stable, or pass --allow-changing to send it as read`,
+        { cause: failure },
+      );
+    }
+    throw failure;
   });
+  for (const warning of changedWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
 }

@@ -5,7 +5,7 @@ export const MAIN_HELP =
 
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
-                        [--no-relay | --relay-only] [--json]
+                        [--allow-changing] [--no-relay | --relay-only] [--json]
   p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
   p2pft help <command>
@@ -26,6 +26,8 @@ Options:
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
   --timeout SECONDS       how long to wait for the receiver (default 600)
   --qr                    also show the code as a QR code
+  --allow-changing        a file that keeps changing while read is sent as read (listed in
+                          "done") instead of failing; a file that changes once is always sent again
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
   --json                  one JSON event per line on stdout`,

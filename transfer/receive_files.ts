@@ -13,7 +13,7 @@ import {
   sendErrorAndClose,
   transferDigest,
 } from "./_control.ts";
-import { DIGEST_BYTES, encodeFrame, FrameType, readFrame } from "./_frame.ts";
+import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
 import {
   type Decision,
@@ -22,10 +22,12 @@ import {
   decodeStart,
   encodeCount,
   encodeDone,
+  FILE_TRAILER_BYTES,
+  FileStatus,
   type ManifestEntry,
   type Start,
 } from "./_messages.ts";
-import { type IncomingFile, receiveData } from "./_receive_data.ts";
+import { type IncomingFile, receiveData, type ReceivedFile } from "./_receive_data.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
@@ -75,7 +77,8 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     monitor.catch((error) => internal.abort(error));
     let done = incoming.skippedBytes + incoming.resumedBytes;
     let bytesTransferred = 0;
-    let hashes = new Map<string, string>();
+    let total = hello.totalBytes;
+    let received = new Map<string, ReceivedFile>();
     try {
       for (let index = 0; index < start.streams; index++) {
         dataReaders.push(
@@ -83,15 +86,19 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         );
       }
       dataReaders.sort((a, b) => order.get(a)! - order.get(b)!);
-      hashes = await receiveData(incoming.files, {
+      received = await receiveData(incoming.files, {
         readers: dataReaders,
         segmentSize: hello.segmentSize,
-        dataBytes: start.dataBytes,
         signal,
         onBytes: (bytes, file) => {
           done += bytes;
           bytesTransferred += bytes;
-          options.onProgress?.({ bytes: done, total: hello.totalBytes, file });
+          options.onProgress?.({ bytes: done, total, file });
+        },
+        onRestart: (file, discarded, size) => {
+          done -= discarded;
+          total += size - discarded;
+          options.onProgress?.({ bytes: done, total, file });
         },
       });
     } catch (error) {
@@ -99,9 +106,11 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     }
     await finishDirectories(outDir, entries, plan);
 
-    for (const [path, hex] of incoming.known) hashes.set(path, hex);
     const files = entries.filter((entry) => entry.kind === "file")
-      .map((entry) => ({ path: entry.path, size: entry.size, sha256: hashes.get(entry.path)! }));
+      .map((entry) => ({
+        path: entry.path,
+        ...(received.get(entry.path) ?? incoming.known.get(entry.path)!),
+      }));
     const sha256 = transferDigest(files, hello.directories);
     await raceSignal(
       writer.write(
@@ -122,6 +131,9 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       seconds: (performance.now() - started) / 1000,
       resumedFiles: incoming.resumedFiles,
       skippedFiles: incoming.skippedFiles,
+      resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
+      changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
+        .map(([path]) => path),
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
@@ -178,7 +190,7 @@ async function readDecisions(reader: ByteReader): Promise<{ decisions: Decision[
 
 interface Incoming {
   files: IncomingFile[];
-  known: Map<string, string>;
+  known: Map<string, { size: number; sha256: string }>;
   skippedFiles: number;
   skippedBytes: number;
   resumedFiles: number;
@@ -226,7 +238,7 @@ function planIncoming(
     const action = actions.get(index) ?? "send";
     const hash = plan.hashes.get(index);
     if (action === "skip") {
-      incoming.known.set(entry.path, hash!.digest("hex"));
+      incoming.known.set(entry.path, { size: entry.size, sha256: hash!.digest("hex") });
       incoming.skippedFiles++;
       incoming.skippedBytes += entry.size;
       continue;
@@ -245,7 +257,7 @@ function planIncoming(
       mode: entry.mode,
       mtimeMs: entry.mtimeMs,
     });
-    dataBytes += entry.size - offset + DIGEST_BYTES;
+    dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
   }
   if (dataBytes !== start.dataBytes) {
     throw new ProtocolError(

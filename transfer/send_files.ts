@@ -13,7 +13,7 @@ import {
   transferDigest,
 } from "./_control.ts";
 import { equalBytes, toHex } from "../bytes.ts";
-import { DIGEST_BYTES, encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
+import { encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { SourceManifest } from "./scan_paths.ts";
 import { batchDecisions, decodePlan } from "./_resume_messages.ts";
@@ -27,6 +27,8 @@ import {
   encodeCount,
   encodeHello,
   encodeStart,
+  FILE_TRAILER_BYTES,
+  FileStatus,
   type PlanItem,
 } from "./_messages.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
@@ -78,7 +80,7 @@ export async function sendFiles(
     }
     const outgoing = decided.outgoing;
     const dataBytes = outgoing.reduce(
-      (sum, file) => sum + file.size - file.offset + DIGEST_BYTES,
+      (sum, file) => sum + file.size - file.offset + FILE_TRAILER_BYTES,
       0,
     );
     const used = Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
@@ -90,13 +92,14 @@ export async function sendFiles(
     answer.catch((error) => internal.abort(error));
     let done = decided.skippedBytes + decided.resumedBytes;
     let bytesTransferred = 0;
-    const total = manifest.bytes;
+    let total = manifest.bytes;
     if (used > 0) {
       await sendData(outgoing, {
         connection: options.connection,
         streams: used,
         segmentSize: SEGMENT_SIZE,
         signal,
+        allowChanging: options.allowChanging ?? false,
         writers: dataWriters,
         fail: (error) =>
           internal.abort(
@@ -107,14 +110,21 @@ export async function sendFiles(
           bytesTransferred += bytes;
           options.onProgress?.({ bytes: done, total, file });
         },
+        onRestart: (file, discarded, size) => {
+          done -= discarded;
+          total += size - discarded;
+          options.onProgress?.({ bytes: done, total, file });
+        },
       });
     }
     const confirmed = await raceSignal(answer, signal);
 
-    const hashes = new Map<string, string>(decided.known);
-    for (const file of outgoing) hashes.set(file.path, toHex(file.digest!));
+    const sent = new Map<string, { size: number; sha256: string }>(decided.known);
+    for (const file of outgoing) {
+      sent.set(file.path, { size: file.sent!.size, sha256: toHex(file.sent!.digest) });
+    }
     const files = manifest.entries.filter((entry) => entry.kind === "file")
-      .map((entry) => ({ path: entry.path, size: entry.size, sha256: hashes.get(entry.path)! }));
+      .map((entry) => ({ path: entry.path, ...sent.get(entry.path)! }));
     const sha256 = transferDigest(files, manifest.directories);
     const confirmedHex = toHex(confirmed.digest);
     const expected = fromHex(sha256);
@@ -136,6 +146,10 @@ export async function sendFiles(
       seconds: (performance.now() - started) / 1000,
       resumedFiles: decided.resumedFiles,
       skippedFiles: decided.skippedFiles,
+      resent: outgoing.filter((file) => file.sent!.resent)
+        .map((file) => file.path),
+      changed: outgoing.filter((file) => file.sent!.status === FileStatus.CHANGED)
+        .map((file) => file.path),
     };
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
@@ -221,7 +235,7 @@ async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<P
 interface Decided {
   decisions: Decision[];
   outgoing: OutgoingFile[];
-  known: Map<string, string>;
+  known: Map<string, { size: number; sha256: string }>;
   skippedFiles: number;
   skippedBytes: number;
   resumedFiles: number;
@@ -248,7 +262,12 @@ async function decide(
     const entry = manifest.entries[index];
     if (entry.kind !== "file") continue;
     const item = byIndex.get(index);
-    const file = { path: entry.path, source: entry.source, size: entry.size };
+    const file = {
+      path: entry.path,
+      source: entry.source,
+      size: entry.size,
+      snapshot: entry.snapshot,
+    };
     if (!item) {
       decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
       continue;
@@ -262,7 +281,7 @@ async function decide(
         );
       }
       decided.decisions.push({ index, action: "skip" });
-      decided.known.set(entry.path, hash.digest("hex"));
+      decided.known.set(entry.path, { size: entry.size, sha256: hash.digest("hex") });
       decided.skippedFiles++;
       decided.skippedBytes += entry.size;
     } else if (matches) {

@@ -35,6 +35,12 @@ export interface SendFilesOptions {
   onProgress?: (p: TransferProgress) => void;
   /** Parallel data streams, 1..16 (default 4). */
   streams?: number;
+  /**
+   * A file that changes while read is sent again once; if it changes again the
+   * transfer fails, unless this is true: then it is sent as read and listed in
+   * `changed` on both sides.
+   */
+  allowChanging?: boolean;
 }
 
 export interface ReceiveFilesOptions {
@@ -60,4 +66,8 @@ export interface TransferReport {
   seconds: number;
   resumedFiles: number;
   skippedFiles: number;
+  /** Files that changed while read and were sent again from the start. */
+  resent: string[];
+  /** Files that kept changing and were sent as read (only with `allowChanging`): not a snapshot. */
+  changed: string[];
 }
