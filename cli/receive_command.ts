@@ -2,7 +2,7 @@ import { connectPeer, formatAddr, parseCode, type RelayMode } from "../peer/mod.
 import { type Offer, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer } from "./format.ts";
 import type { Output } from "./output.ts";
-import { changedWarnings, connectedEvent, doneEvent } from "./session_events.ts";
+import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
@@ -53,7 +53,7 @@ export async function receiveCommand(
   }).catch(async (error) => {
     throw await session.fail(error);
   });
-  for (const warning of changedWarnings(report)) output.emit(warning);
+  for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
 }
 

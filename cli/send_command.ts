@@ -10,7 +10,7 @@ import {
 import { renderQr } from "./qr.ts";
 import { scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
-import { changedWarnings, connectedEvent, doneEvent } from "./session_events.ts";
+import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
@@ -99,6 +99,6 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     }
     throw failure;
   });
-  for (const warning of changedWarnings(report)) output.emit(warning);
+  for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
 }

@@ -13,15 +13,21 @@ export function connectedEvent(session: PeerSession): CliEvent {
   };
 }
 
-/** Warnings both sides print for files that changed while they were sent. */
-export function changedWarnings(report: TransferReport): CliEvent[] {
+/** Warnings both sides print for what was not written and for files that changed while sent. */
+export function reportWarnings(report: TransferReport): CliEvent[] {
   const kept = new Set(report.changed);
-  return report.resent.map((path) => ({
-    type: "warning",
-    message: kept.has(path)
-      ? `${path} kept changing while it was sent; it arrived as read, not as one snapshot (--allow-changing)`
-      : `${path} changed while it was sent; it was sent again from the start`,
-  }));
+  return [
+    ...report.notWritten.map(({ path, reason }): CliEvent => ({
+      type: "warning",
+      message: `Not written: ${path} (${reason})`,
+    })),
+    ...report.resent.map((path): CliEvent => ({
+      type: "warning",
+      message: kept.has(path)
+        ? `${path} kept changing while it was sent; it arrived as read, not as one snapshot (--allow-changing)`
+        : `${path} changed while it was sent; it was sent again from the start`,
+    })),
+  ];
 }
 
 /** The `done` event both sides print once the receiver confirmed every hash. */

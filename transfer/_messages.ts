@@ -28,7 +28,8 @@ export interface ManifestEntry {
 }
 export interface PlanItem {
   index: number;
-  kind: "exists" | "partial";
+  /** `unholdable`: this file system cannot hold the name; the file is not sent (length 0). */
+  kind: "exists" | "partial" | "unholdable";
   length: number;
   sha256: Uint8Array;
 }

@@ -30,6 +30,8 @@ import {
 import { type IncomingFile, receiveData, type ReceivedFile } from "./_receive_data.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
+import { probeNameRules } from "./_name_rules.ts";
+import { unholdableNames } from "./_path_safety.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
 
 /**
@@ -61,7 +63,9 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     }
     // The clock starts once the person said yes: seconds measure the transfer.
     started = performance.now();
-    const plan = await inspectTarget(outDir, entries, { signal });
+    const rules = options.nameRules ?? await probeNameRules(outDir);
+    const unholdable = unholdableNames(entries.map((entry) => entry.path), rules);
+    const plan = await inspectTarget(outDir, entries, { signal, unholdable });
     for (const payload of batchPlan(plan.items)) {
       await raceSignal(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
     }
@@ -106,7 +110,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     }
     await finishDirectories(outDir, entries, plan);
 
-    const files = entries.filter((entry) => entry.kind === "file")
+    const files = entries.filter((entry, index) => entry.kind === "file" && !unholdable.has(index))
       .map((entry) => ({
         path: entry.path,
         ...(received.get(entry.path) ?? incoming.known.get(entry.path)!),
@@ -134,6 +138,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
       changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
         .map(([path]) => path),
+      notWritten: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
@@ -209,7 +214,7 @@ function planIncoming(
   const actions = new Map<number, Decision["action"]>();
   for (const decision of decisions) {
     const item = kinds.get(decision.index);
-    const allowed = item?.kind === "exists"
+    const allowed = item?.kind === "exists" || item?.kind === "unholdable"
       ? decision.action === "skip"
       : decision.action !== "skip";
     if (!item || actions.has(decision.index) || !allowed) {
@@ -237,6 +242,7 @@ function planIncoming(
     if (entry.kind !== "file") continue;
     const action = actions.get(index) ?? "send";
     const hash = plan.hashes.get(index);
+    if (plan.unholdable.has(index)) continue;
     if (action === "skip") {
       incoming.known.set(entry.path, { size: entry.size, sha256: hash!.digest("hex") });
       incoming.skippedFiles++;
@@ -275,6 +281,7 @@ async function createDirectories(
   if (plan.createOutDir) await Deno.mkdir(outDir, { recursive: true });
   for (const [index, entry] of entries.entries()) {
     if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    if (plan.unholdable.has(index)) continue;
     await Deno.mkdir(localPath(outDir, entry.path), { mode: 0o700 });
   }
 }
@@ -288,6 +295,7 @@ async function finishDirectories(
   for (let index = entries.length - 1; index >= 0; index--) {
     const entry = entries[index];
     if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    if (plan.unholdable.has(index)) continue;
     const path = localPath(outDir, entry.path);
     if (Deno.build.os !== "windows") await Deno.chmod(path, entry.mode & 0o777);
     if (entry.mtimeMs !== null) await Deno.utime(path, new Date(), new Date(entry.mtimeMs));

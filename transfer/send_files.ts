@@ -123,14 +123,16 @@ export async function sendFiles(
     for (const file of outgoing) {
       sent.set(file.path, { size: file.sent!.size, sha256: toHex(file.sent!.digest) });
     }
-    const files = manifest.entries.filter((entry) => entry.kind === "file")
+    const notWritten = new Set(decided.notWritten);
+    const files = manifest.entries
+      .filter((entry) => entry.kind === "file" && !notWritten.has(entry.path))
       .map((entry) => ({ path: entry.path, ...sent.get(entry.path)! }));
     const sha256 = transferDigest(files, manifest.directories);
     const confirmedHex = toHex(confirmed.digest);
     const expected = fromHex(sha256);
-    if (confirmed.files !== manifest.files || !equalBytes(confirmed.digest, expected)) {
+    if (confirmed.files !== files.length || !equalBytes(confirmed.digest, expected)) {
       throw new IntegrityError(
-        `Receiver confirmed ${confirmed.files} files with digest ${confirmedHex}, expected ${manifest.files} files with ${
+        `Receiver confirmed ${confirmed.files} files with digest ${confirmedHex}, expected ${files.length} files with ${
           toHex(expected)
         }`,
       );
@@ -150,6 +152,10 @@ export async function sendFiles(
         .map((file) => file.path),
       changed: outgoing.filter((file) => file.sent!.status === FileStatus.CHANGED)
         .map((file) => file.path),
+      notWritten: decided.notWritten.map((path) => ({
+        path,
+        reason: "the receiver's file system cannot hold this name",
+      })),
     };
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
@@ -221,7 +227,12 @@ async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<P
           `Cannot decode PLAN: item for index ${item.index} is not a new file entry`,
         );
       }
-      if (item.length > entry.size || (item.kind === "exists" && item.length !== entry.size)) {
+      const length = item.kind === "exists"
+        ? entry.size
+        : item.kind === "unholdable"
+        ? 0
+        : undefined;
+      if (item.length > entry.size || (length !== undefined && item.length !== length)) {
         throw new ProtocolError(
           `Cannot decode PLAN: ${item.kind} length ${item.length} does not fit ${entry.path} (${entry.size} bytes)`,
         );
@@ -236,6 +247,8 @@ interface Decided {
   decisions: Decision[];
   outgoing: OutgoingFile[];
   known: Map<string, { size: number; sha256: string }>;
+  /** Files whose names the receiver's file system cannot hold. */
+  notWritten: string[];
   skippedFiles: number;
   skippedBytes: number;
   resumedFiles: number;
@@ -252,6 +265,7 @@ async function decide(
     decisions: [],
     outgoing: [],
     known: new Map(),
+    notWritten: [],
     skippedFiles: 0,
     skippedBytes: 0,
     resumedFiles: 0,
@@ -274,6 +288,11 @@ async function decide(
     }
     const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
     const matches = equalBytes(hash.copy().digest(), item.sha256);
+    if (item.kind === "unholdable") {
+      decided.decisions.push({ index, action: "skip" });
+      decided.notWritten.push(entry.path);
+      continue;
+    }
     if (item.kind === "exists") {
       if (!matches) {
         throw new TransferRefusedError(

@@ -1,4 +1,5 @@
 /** Public types of the transfer layer (see PROTOCOL.md). */
+import type { NameRules } from "./_path_safety.ts";
 
 /** One bidirectional byte stream (a QUIC stream, or an in-memory pair in tests). */
 export interface ByteStream {
@@ -47,6 +48,8 @@ export interface ReceiveFilesOptions {
   connection: StreamConnection;
   outDir: string;
   confirm?: (offer: Offer) => Promise<boolean>;
+  /** What the file system under `outDir` cannot hold; probed there when not given. */
+  nameRules?: NameRules;
   signal?: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
 }
@@ -70,4 +73,10 @@ export interface TransferReport {
   resent: string[];
   /** Files that kept changing and were sent as read (only with `allowChanging`): not a snapshot. */
   changed: string[];
+  /**
+   * Entries the receiver's file system cannot hold (case collisions where case
+   * is ignored, names Windows refuses), not written; the receiver lists folders
+   * too. They are left out of `sha256`.
+   */
+  notWritten: Array<{ path: string; reason: string }>;
 }
