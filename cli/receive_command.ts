@@ -1,4 +1,11 @@
-import { connectPeer, formatAddr, parseCode, type RelayMode } from "../peer/mod.ts";
+import { TransferRefusedError } from "../errors.ts";
+import {
+  assertKnownWords,
+  connectPeer,
+  formatAddr,
+  parseCode,
+  type RelayMode,
+} from "../peer/mod.ts";
 import { type Offer, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer } from "./format.ts";
 import type { Output } from "./output.ts";
@@ -27,7 +34,9 @@ export async function receiveCommand(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",
     );
   }
-  await ensureDirectory(options.out);
+  await ensureWritableDirectory(options.out);
+  // Last of the local checks: a code with a typo would use up its nameplate.
+  assertKnownWords(code);
   await using session = await connectPeer({
     role: "receiver",
     rendezvous,
@@ -94,7 +103,7 @@ async function ask(question: string, signal: AbortSignal): Promise<string> {
   }
 }
 
-async function ensureDirectory(path: string): Promise<void> {
+async function ensureWritableDirectory(path: string): Promise<void> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -105,4 +114,12 @@ async function ensureDirectory(path: string): Promise<void> {
     throw error;
   }
   if (!info.isDirectory) throw new TypeError(`Output path ${path} is not a folder`);
+  try {
+    await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
+  } catch (error) {
+    throw new TransferRefusedError(
+      `Cannot receive into ${path}: it is not writable (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
 }

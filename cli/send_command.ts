@@ -1,5 +1,6 @@
 import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
+  assertKnownWords,
   connectPeer,
   formatAddr,
   formatCode,
@@ -40,6 +41,8 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const { output, signal } = options;
   const rendezvous = rendezvousAddress(options.rendezvous);
   const chosen = options.code === undefined ? undefined : parseCode(options.code);
+  // The receiver accepts only list words, so a code it would refuse is refused here.
+  if (chosen) assertKnownWords(chosen);
   const manifest = await scanPaths(paths, { signal });
   for (const skipped of manifest.skipped) {
     output.emit({

@@ -1,5 +1,11 @@
 export { type ByteStream, type ConnectOptions, connectPeer, type PeerSession } from "./connect.ts";
-export { formatCode, generateWords, parseCode, type TransferCode } from "./code.ts";
+export {
+  assertKnownWords,
+  formatCode,
+  generateWords,
+  parseCode,
+  type TransferCode,
+} from "./code.ts";
 export { formatAddr } from "./addresses.ts";
 export { PROBE_VERSION } from "./probe.ts";
 export { type NatMapping, type RelayMode } from "./strategy.ts";
