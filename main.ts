@@ -169,7 +169,8 @@ function integerFlag(
   max: number,
 ): number {
   if (text === undefined) return fallback;
-  const value = Number(text);
+  // Decimal digits only: Number() would also take "0x10", "1e3" and " 7 ".
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
   }

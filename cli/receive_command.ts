@@ -1,4 +1,4 @@
-import { TransferRefusedError } from "../errors.ts";
+import { DiskFullError, TransferRefusedError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
@@ -7,7 +7,7 @@ import {
   type RelayMode,
 } from "../peer/mod.ts";
 import { type Offer, receiveFiles } from "../transfer/mod.ts";
-import { describeOffer } from "./format.ts";
+import { describeOffer, formatBytes } from "./format.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
@@ -60,7 +60,18 @@ export async function receiveCommand(
     confirm: (offer) => confirm(offer, remote, options),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    throw await session.fail(error);
+    const failure = await session.fail(error);
+    if (failure instanceof DiskFullError) {
+      const { partial, missingBytes } = failure.details;
+      throw new DiskFullError(
+        `Disk full: ${partial} kept: free ${
+          formatBytes(missingBytes)
+        } and run the same receive again with a new code`,
+        failure.details,
+        { cause: failure },
+      );
+    }
+    throw failure;
   });
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));

@@ -78,9 +78,9 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {
       throw new TimeoutError(
-        `No receiver connected with code ${
-          code || "(none issued)"
-        } within ${options.timeoutSeconds} s`,
+        code
+          ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
+          : `The rendezvous server ${rendezvous.hostname}:${rendezvous.port} did not answer within ${options.timeoutSeconds} s (no code was issued)`,
       );
     }
     throw error;

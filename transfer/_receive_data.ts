@@ -4,7 +4,8 @@
  * hash them as they arrive, verify, then publish under the final name.
  */
 import { createHash, type Hash } from "node:crypto";
-import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
+import { basename, dirname } from "node:path";
+import { DiskFullError, IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import { type ByteReader, StreamFailedError } from "./_byte_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
@@ -126,6 +127,19 @@ export async function receiveData(
   const segments = new SegmentReader(options.readers, options.segmentSize);
   const received = new Map<string, ReceivedFile>();
   const finishing = new Finishing();
+  // Bytes still to be written, for a disk-full message that says how much space is missing.
+  let pending = files.reduce((sum, file) => sum + file.size - file.offset, 0);
+  const counted: ReceiveDataOptions = {
+    ...options,
+    onBytes: (bytes, path) => {
+      pending -= bytes;
+      options.onBytes(bytes, path);
+    },
+    onRestart: (path, discarded, size) => {
+      pending += size - discarded;
+      options.onRestart(path, discarded, size);
+    },
+  };
   try {
     for (const file of files) {
       options.signal.throwIfAborted();
@@ -138,9 +152,10 @@ export async function receiveData(
       });
       let result: ReceivedFile;
       try {
-        result = await receiveFile(handle, file, segments, options);
-      } catch (error) {
+        result = await receiveFile(handle, file, segments, counted);
+      } catch (failure) {
         handle.close();
+        const error = diskFull(failure, partial, pending);
         if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
         // Wrong bytes from a live peer leave nothing behind; a broken stream or
         // our own failure keeps the partial for resume.
@@ -151,7 +166,11 @@ export async function receiveData(
       }
       // fsync and publish in the background: the file system commits many
       // small files' syncs together, which keeps many small files fast.
-      await finishing.add(finish(handle, partial, file));
+      await finishing.add(
+        finish(handle, partial, file).catch((error) => {
+          throw diskFull(error, partial, pending);
+        }),
+      );
       received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
     }
@@ -256,6 +275,19 @@ class Finishing {
   throwIfFailed(): void {
     if (this.#failure) throw this.#failure.error;
   }
+}
+
+/** ENOSPC becomes a `DiskFullError` saying where and how much; any other error is unchanged. */
+function diskFull(error: unknown, partial: string, missingBytes: number): unknown {
+  if ((error as { code?: unknown })?.code !== "ENOSPC") return error;
+  const folder = dirname(partial);
+  return new DiskFullError(
+    `No space left in ${folder}: ${
+      basename(partial)
+    } keeps what arrived; ${missingBytes} more bytes are needed`,
+    { folder, partial, missingBytes },
+    { cause: error },
+  );
 }
 
 /** Puts a partial back as it was before this run: gone, or cut to the resumed prefix. */

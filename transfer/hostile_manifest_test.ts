@@ -148,8 +148,14 @@ Deno.test("receiveFiles refuses a symlink at a file's final or partial name", as
     for (const name of ["x.txt", "x.txt.p2pft-partial"]) {
       await using out = await tempDir();
       await Deno.symlink(join(elsewhere.path, "target"), join(out.path, name));
-      const { received } = await transferPair([join(src.path, "x.txt")], out.path, { signal });
+      const { sent, received } = await transferPair([join(src.path, "x.txt")], out.path, {
+        signal,
+      });
       assert.ok(reason(received) instanceof UnsafePathError, name);
+      assert.match((reason(received) as Error).message, new RegExp(out.path));
+      // The sender learns which name, not where the receiver keeps it.
+      assert.match((reason(sent) as Error).message, new RegExp(name.replaceAll(".", "\\.")));
+      assert.doesNotMatch((reason(sent) as Error).message, new RegExp(out.path));
       assert.deepEqual(await listTree(elsewhere.path), []);
     }
   });

@@ -1,6 +1,6 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
 import { createHash } from "node:crypto";
-import { resolve } from "node:path";
+import { resolve, sep as SEP } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import { ByteReader } from "./_byte_reader.ts";
 import {
@@ -13,7 +13,7 @@ import {
   sendErrorAndClose,
   transferDigest,
 } from "./_control.ts";
-import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
+import { encodeFrame, FRAME_HEADER_BYTES, FrameType, readFrame } from "./_frame.ts";
 import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
 import {
   type Decision,
@@ -22,6 +22,7 @@ import {
   decodeStart,
   encodeCount,
   encodeDone,
+  encodeError,
   FILE_TRAILER_BYTES,
   FileStatus,
   type ManifestEntry,
@@ -142,12 +143,27 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
-    if (!isPeerError(reason)) await sendErrorAndClose(writer, errorFrame(reason, options.signal));
-    else writer.close().catch(() => {});
+    if (!isPeerError(reason)) {
+      await sendErrorAndClose(
+        writer,
+        withoutLocalPaths(errorFrame(reason, options.signal), outDir),
+      );
+    } else writer.close().catch(() => {});
     for (const dataReader of dataReaders) await dataReader.cancel(reason);
     await reader.cancel(reason);
     throw reason;
   }
+}
+
+/** The sender learns why, not where: our absolute paths become paths relative to the output folder. */
+function withoutLocalPaths(frame: Uint8Array, outDir: string): Uint8Array {
+  const { code, message } = decodeError(frame.subarray(FRAME_HEADER_BYTES));
+  if (!message.includes(outDir)) return frame;
+  const relative = message.replaceAll(`${outDir}${SEP}`, "").replaceAll(
+    outDir,
+    "the output folder",
+  );
+  return encodeFrame(FrameType.ERROR, encodeError({ code, message: relative }));
 }
 
 const order = new WeakMap<ByteReader, number>();
