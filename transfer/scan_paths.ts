@@ -69,7 +69,8 @@ function wrapFsError(error: unknown, action: string, path: string): Error {
 /**
  * Walks `paths` once into the manifest `sendFiles` sends. Missing or unreadable
  * inputs throw (the Deno error class, path in the message); unsafe names throw
- * `UnsafePathError`; inputs that hold nothing to send throw `RangeError`.
+ * `UnsafePathError`. Every input adds at least its own entry, so an offer is
+ * never empty.
  */
 export async function scanPaths(
   paths: string[],
@@ -103,9 +104,6 @@ export async function scanPaths(
     topNames.add(name);
     await add(manifest, name, absolute, info);
     if (info.isDirectory) await walk(manifest, name, absolute, options.signal);
-  }
-  if (manifest.entries.length === 0) {
-    throw new RangeError(`Cannot send ${paths.join(" ")}: nothing to send`);
   }
   for (const entry of manifest.entries) checkRelativePath(entry.path);
   return manifest;
