@@ -200,3 +200,20 @@ e2e(
   },
   { ignore: !ROOT },
 );
+
+e2e("a name that is not valid UTF-8 fails on the sender with the name escaped", async (signal) => {
+  await using w = await world(signal);
+  await Deno.mkdir(`${w.dir}/d`);
+  const made = await new Deno.Command("sh", {
+    args: ["-c", 'touch "d/bad$(printf "\\377")name"'],
+    cwd: w.dir,
+  }).output();
+  assert.ok(made.success, new TextDecoder().decode(made.stderr));
+  const sent = await w.spawnCli(["send", "d", ...w.rendezvous, "--json"]).finished();
+  assert.equal(sent.code, 1, sent.stderr);
+  assert.match(
+    sent.stderr,
+    /^error: Cannot send .*\/d\/bad\\ufffdname: the name is not valid UTF-8/,
+  );
+  assert.ok(!sent.events.some((event) => event.type === "code"), sent.stdout);
+});

@@ -5,7 +5,6 @@
  * reported. Every file is opened once here, so an unreadable file fails before
  * anyone is asked for a code.
  */
-import { readdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type { ManifestEntry } from "./_messages.ts";
 import { LIMITS } from "./_frame.ts";
@@ -172,8 +171,7 @@ async function walk(
     try {
       info = await Deno.lstat(childAbsolute);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) await assertUtf8Names(absolute);
-      throw wrapFsError(error, "stat", childAbsolute);
+      throw notUtf8(absolute, child.name, error) ?? wrapFsError(error, "stat", childAbsolute);
     }
     if (!info.isFile && !info.isDirectory) {
       manifest.skipped.push({ path: childRelative, kind: skippedKind(info) });
@@ -184,28 +182,16 @@ async function walk(
   }
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
- * Deno decodes names lossily, so a name that is not UTF-8 shows up as a
- * missing file; say what is really wrong, with the raw bytes escaped.
+ * Deno reads names lossily, so a name that is not valid UTF-8 arrives with
+ * U+FFFD in place of its bad bytes and then cannot be found: say so, with
+ * those places shown as `\ufffd`, instead of "No such file or directory".
  */
-async function assertUtf8Names(directory: string): Promise<void> {
-  const names = await readdir(directory, { encoding: "buffer" }).catch(() => []);
-  for (const raw of names) {
-    try {
-      strictUtf8.decode(raw);
-    } catch {
-      const escaped = Array.from(
-        raw,
-        (byte) =>
-          byte >= 0x20 && byte < 0x7f
-            ? String.fromCharCode(byte)
-            : `\\x${byte.toString(16).padStart(2, "0")}`,
-      ).join("");
-      throw new RangeError(
-        `Cannot send ${join(directory, escaped)}: the name is not valid UTF-8; rename it first`,
-      );
-    }
-  }
+function notUtf8(directory: string, name: string, error: unknown): Error | undefined {
+  if (!(error instanceof Deno.errors.NotFound) || !name.includes("\ufffd")) return undefined;
+  const shown = join(directory, name).replaceAll("\ufffd", "\\ufffd");
+  return new RangeError(
+    `Cannot send ${shown}: the name is not valid UTF-8 (each \\ufffd stands for bytes that are not); rename it`,
+    { cause: error },
+  );
 }
