@@ -1,4 +1,5 @@
-import { DiskFullError, TransferRefusedError } from "../errors.ts";
+import { resolve, sep as SEP } from "node:path";
+import { DiskFullError, P2pftError, TransferRefusedError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
@@ -60,7 +61,10 @@ export async function receiveCommand(
     confirm: (offer) => confirm(offer, remote, options),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    const failure = await session.fail(error);
+    // The sender learns why we stopped, not where our files live.
+    const told = withoutFolder(error, resolve(options.out));
+    const answer = await session.fail(told);
+    const failure = answer === told ? error : answer;
     if (failure instanceof DiskFullError) {
       const { partial, missingBytes } = failure.details;
       throw new DiskFullError(
@@ -75,6 +79,16 @@ export async function receiveCommand(
   });
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
+}
+
+/** `error` with `folder` taken out of its message (paths become relative to it). */
+function withoutFolder(error: unknown, folder: string): unknown {
+  if (!(error instanceof Error) || !error.message.includes(folder)) return error;
+  const message = error.message.replaceAll(`${folder}${SEP}`, "").replaceAll(
+    folder,
+    "the output folder",
+  );
+  return new P2pftError(message, { cause: error });
 }
 
 async function confirm(

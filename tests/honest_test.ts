@@ -217,3 +217,37 @@ e2e("a name that is not valid UTF-8 fails on the sender with the name escaped", 
   );
   assert.ok(!sent.events.some((event) => event.type === "code"), sent.stdout);
 });
+
+e2e(
+  "a full disk names the partial kept, the space missing and how to resume; the sender sees no receiver path",
+  async (signal) => {
+    await using w = await world(signal);
+    const out = `${w.dir}/small`;
+    await Deno.mkdir(out);
+    const mount = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=4m", "tmpfs", out],
+    }).output();
+    assert.ok(mount.success, new TextDecoder().decode(mount.stderr));
+    try {
+      await makeRandomFile(`${w.dir}/big.bin`, 12 * MIB);
+      const sender = startSend(w, [`${w.dir}/big.bin`]);
+      const { code } = await sender.next("code");
+      const [sent, received] = await Promise.all([
+        sender.finished(),
+        startReceive(w, code, out).finished(),
+      ]);
+      assert.equal(received.code, 1, received.stderr);
+      assert.match(
+        received.stderr,
+        /^error: Disk full: .*\/small\/big\.bin\.p2pft-partial kept: free \d+\.\d MiB and run the same receive again with a new code\n$/,
+      );
+      assert.equal(sent.code, 1, sent.stderr);
+      assert.match(sent.stderr, /No space left in the output folder/);
+      assert.doesNotMatch(sent.stderr, new RegExp(out));
+      assert.deepEqual(await listDir(out), ["big.bin.p2pft-partial"]);
+    } finally {
+      await new Deno.Command("umount", { args: [out] }).output();
+    }
+  },
+  { ignore: !ROOT },
+);
