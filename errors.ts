@@ -37,3 +37,18 @@ export class UnsafePathError extends P2pftError {}
 
 /** The peer or the path went away (closed, reset, timed out): not malformed data. */
 export class ConnectionLostError extends P2pftError {}
+
+/** A source file changed while it was read, again after it was sent a second time. */
+export class SourceChangedError extends TransferRefusedError {}
+
+/** The receiver's disk filled up; the partial keeps what arrived, for the next run to resume. */
+export class DiskFullError extends P2pftError {
+  constructor(
+    message: string,
+    /** Where: the folder, the partial kept, and how many more bytes the transfer needs. */
+    readonly details: { folder: string; partial: string; missingBytes: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

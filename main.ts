@@ -36,6 +36,7 @@ const OPTIONS = {
   port: { type: "string" },
   json: { type: "boolean" },
   qr: { type: "boolean" },
+  "allow-changing": { type: "boolean" },
   "no-relay": { type: "boolean" },
   "relay-only": { type: "boolean" },
   verbose: { type: "boolean" },
@@ -114,6 +115,7 @@ function dispatch(
         rendezvous: values.rendezvous,
         relay: relayMode(values),
         qr: values.qr ?? false,
+        allowChanging: values["allow-changing"] ?? false,
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,
@@ -167,7 +169,8 @@ function integerFlag(
   max: number,
 ): number {
   if (text === undefined) return fallback;
-  const value = Number(text);
+  // Decimal digits only: Number() would also take "0x10", "1e3" and " 7 ".
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
   }

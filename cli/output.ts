@@ -24,6 +24,8 @@ export type CliEvent =
     seconds: number;
     sha256: string;
     path: string;
+    /** Files sent as read while they kept changing (only with --allow-changing). */
+    changed: string[];
   }
   | { type: "stopped"; stats: Record<string, number> }
   | { type: "warning"; message: string }
@@ -117,7 +119,10 @@ export class Output {
           `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ` +
           `${
             formatRate(event.bytes / Math.max(event.seconds, 1e-3))
-          } via ${event.path}; sha256 ${event.sha256}`;
+          } via ${event.path}; sha256 ${event.sha256}` +
+          (event.changed.length > 0
+            ? ` (changing while sent, not a snapshot: ${event.changed.join(", ")})`
+            : "");
       case "stopped":
         return `Rendezvous server stopped (${
           Object.entries(event.stats).map(([key, value]) => `${key} ${value}`).join(", ")

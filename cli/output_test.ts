@@ -22,7 +22,7 @@ function recorded(options: Omit<OutputOptions, "stdout" | "stderr">, terminal = 
 }
 
 const EVENTS: CliEvent[] = [
-  { type: "code", code: "7-lantern-crossword" },
+  { type: "code", code: "7-lunar-crystal" },
   { type: "nat", mapping: "endpoint-independent" },
   { type: "paired", nameplate: "7", peer: "203.0.113.5:4000" },
   { type: "connected", path: "direct", remote: "203.0.113.5:4000", rttMs: 12.4, reason: "r" },
@@ -36,6 +36,7 @@ const EVENTS: CliEvent[] = [
     seconds: 2,
     sha256: "ab".repeat(32),
     path: "direct",
+    changed: [],
   },
 ];
 
@@ -61,9 +62,9 @@ Deno.test("Output in human mode writes one sentence per event, built from its fi
   assert.equal(
     stdout.text,
     [
-      "Code is: 7-lantern-crossword",
+      "Code is: 7-lunar-crystal",
       "On the other computer run:",
-      "  p2pft receive 7-lantern-crossword",
+      "  p2pft receive 7-lunar-crystal",
       "Paired on nameplate 7; the peer is at 203.0.113.5:4000. Looking for a path...",
       "Connected directly to 203.0.113.5:4000 (12 ms RTT): r",
       "Sending 2 files, 1 folder (2.0 KiB)",

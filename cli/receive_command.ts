@@ -1,8 +1,16 @@
-import { connectPeer, formatAddr, parseCode, type RelayMode } from "../peer/mod.ts";
+import { resolve, sep as SEP } from "node:path";
+import { DiskFullError, P2pftError, TransferRefusedError } from "../errors.ts";
+import {
+  assertKnownWords,
+  connectPeer,
+  formatAddr,
+  parseCode,
+  type RelayMode,
+} from "../peer/mod.ts";
 import { type Offer, receiveFiles } from "../transfer/mod.ts";
-import { describeOffer } from "./format.ts";
+import { describeOffer, formatBytes } from "./format.ts";
 import type { Output } from "./output.ts";
-import { connectedEvent, doneEvent } from "./session_events.ts";
+import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
@@ -27,7 +35,9 @@ export async function receiveCommand(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",
     );
   }
-  await ensureDirectory(options.out);
+  await ensureWritableDirectory(options.out);
+  // Last of the local checks: a code with a typo would use up its nameplate.
+  assertKnownWords(code);
   await using session = await connectPeer({
     role: "receiver",
     rendezvous,
@@ -51,9 +61,34 @@ export async function receiveCommand(
     confirm: (offer) => confirm(offer, remote, options),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    throw await session.fail(error);
+    // The sender learns why we stopped, not where our files live.
+    const told = withoutFolder(error, resolve(options.out));
+    const answer = await session.fail(told);
+    const failure = answer === told ? error : answer;
+    if (failure instanceof DiskFullError) {
+      const { partial, missingBytes } = failure.details;
+      throw new DiskFullError(
+        `Disk full: ${partial} kept: free ${
+          formatBytes(missingBytes)
+        } and run the same receive again with a new code`,
+        failure.details,
+        { cause: failure },
+      );
+    }
+    throw failure;
   });
+  for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
+}
+
+/** `error` with `folder` taken out of its message (paths become relative to it). */
+function withoutFolder(error: unknown, folder: string): unknown {
+  if (!(error instanceof Error) || !error.message.includes(folder)) return error;
+  const message = error.message.replaceAll(`${folder}${SEP}`, "").replaceAll(
+    folder,
+    "the output folder",
+  );
+  return new P2pftError(message, { cause: error });
 }
 
 async function confirm(
@@ -93,7 +128,7 @@ async function ask(question: string, signal: AbortSignal): Promise<string> {
   }
 }
 
-async function ensureDirectory(path: string): Promise<void> {
+async function ensureWritableDirectory(path: string): Promise<void> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -104,4 +139,12 @@ async function ensureDirectory(path: string): Promise<void> {
     throw error;
   }
   if (!info.isDirectory) throw new TypeError(`Output path ${path} is not a folder`);
+  try {
+    await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
+  } catch (error) {
+    throw new TransferRefusedError(
+      `Cannot receive into ${path}: it is not writable (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
 }

@@ -1,5 +1,6 @@
-import { TimeoutError } from "../errors.ts";
+import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
+  assertKnownWords,
   connectPeer,
   formatAddr,
   formatCode,
@@ -8,9 +9,9 @@ import {
   type RelayMode,
 } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
-import { scanPaths, sendFiles } from "../transfer/mod.ts";
+import { scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
-import { connectedEvent, doneEvent } from "./session_events.ts";
+import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
@@ -19,11 +20,20 @@ export interface SendCommandOptions {
   relay: RelayMode;
   /** Also draw the code as a QR code. */
   qr: boolean;
+  /** Send files that keep changing as read instead of failing (reported in `done`). */
+  allowChanging: boolean;
   /** Seconds to wait for a receiver. */
   timeoutSeconds: number;
   output: Output;
   signal: AbortSignal;
 }
+
+const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
+  symlink: "symbolic link",
+  fifo: "named pipe (FIFO)",
+  socket: "socket",
+  device: "device file",
+};
 
 /** `p2pft send <paths...>` */
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
@@ -31,15 +41,20 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const { output, signal } = options;
   const rendezvous = rendezvousAddress(options.rendezvous);
   const chosen = options.code === undefined ? undefined : parseCode(options.code);
-  const scan = await scanPaths(paths, { signal });
-  for (const link of scan.skippedSymlinks) {
-    output.emit({ type: "warning", message: `Skipping symbolic link ${link}` });
+  // The receiver accepts only list words, so a code it would refuse is refused here.
+  if (chosen) assertKnownWords(chosen);
+  const manifest = await scanPaths(paths, { signal });
+  for (const skipped of manifest.skipped) {
+    output.emit({
+      type: "warning",
+      message: `Skipping ${SKIPPED_KINDS[skipped.kind]} ${skipped.path}`,
+    });
   }
   output.emit({
     type: "offer",
-    files: scan.files,
-    directories: scan.directories,
-    bytes: scan.bytes,
+    files: manifest.files,
+    directories: manifest.directories,
+    bytes: manifest.bytes,
   });
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
@@ -63,21 +78,30 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {
       throw new TimeoutError(
-        `No receiver connected with code ${
-          code || "(none issued)"
-        } within ${options.timeoutSeconds} s`,
+        code
+          ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
+          : `The rendezvous server ${rendezvous.hostname}:${rendezvous.port} did not answer within ${options.timeoutSeconds} s (no code was issued)`,
       );
     }
     throw error;
   });
   await using _session = session;
   output.emit(connectedEvent(session));
-  const report = await sendFiles(paths, {
+  const report = await sendFiles(manifest, {
     connection: session,
     signal,
+    allowChanging: options.allowChanging,
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    throw await session.fail(error);
+    const failure = await session.fail(error);
+    if (failure instanceof SourceChangedError) {
+      throw new SourceChangedError(
+        `${failure.message}; send it once it is stable, or pass --allow-changing to send it as read`,
+        { cause: failure },
+      );
+    }
+    throw failure;
   });
+  for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
 }

@@ -13,6 +13,23 @@ export function connectedEvent(session: PeerSession): CliEvent {
   };
 }
 
+/** Warnings both sides print for what was not written and for files that changed while sent. */
+export function reportWarnings(report: TransferReport): CliEvent[] {
+  const kept = new Set(report.changed);
+  return [
+    ...report.notWritten.map(({ path, reason }): CliEvent => ({
+      type: "warning",
+      message: `Not written: ${path} (${reason})`,
+    })),
+    ...report.resent.map((path): CliEvent => ({
+      type: "warning",
+      message: kept.has(path)
+        ? `${path} kept changing while it was sent; it arrived as read, not as one snapshot (--allow-changing)`
+        : `${path} changed while it was sent; it was sent again from the start`,
+    })),
+  ];
+}
+
 /** The `done` event both sides print once the receiver confirmed every hash. */
 export function doneEvent(report: TransferReport, session: PeerSession): CliEvent {
   return {
@@ -23,5 +40,6 @@ export function doneEvent(report: TransferReport, session: PeerSession): CliEven
     seconds: report.seconds,
     sha256: report.sha256,
     path: session.path,
+    changed: report.changed,
   };
 }

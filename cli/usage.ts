@@ -5,7 +5,7 @@ export const MAIN_HELP =
 
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
-                        [--no-relay | --relay-only] [--json]
+                        [--allow-changing] [--no-relay | --relay-only] [--json]
   p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
   p2pft help <command>
@@ -17,22 +17,27 @@ Add --verbose to see the causes behind an error.`;
 export const COMMAND_HELP: Record<string, string> = {
   send: `p2pft send <paths...> [options]
 
-Sends files and folders. Prints a code such as 7-lantern-crossword; give it to the receiver.
+Sends files and folders. Prints a code such as 7-lunar-crystal; give it to the receiver.
 The number names a room on the rendezvous server; the words are a password that never leaves
 the two computers.
 
 Options:
-  --code CODE             use this code instead of a random one (a number and at least 2 words)
+  --code CODE             use this code instead of a random one (a number and at least 2 words
+                          from the word list)
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
   --timeout SECONDS       how long to wait for the receiver (default 600)
   --qr                    also show the code as a QR code
+  --allow-changing        a file that keeps changing while read is sent as read (listed in
+                          "done") instead of failing; a file that changes once is always sent again
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
   --json                  one JSON event per line on stdout`,
   receive: `p2pft receive <code> [options]
 
 Receives what the sender offers into --out. Never overwrites a file; an interrupted transfer
-leaves NAME.p2pft-partial, and running the same command again continues it.
+leaves NAME.p2pft-partial. A code works once: to continue, the sender runs send again and you run
+receive with its new code and the same --out. The code's words are checked against the word list
+and --out must be writable before anyone is contacted.
 
 Options:
   --out DIR               folder to write into (default: the current folder)

@@ -32,7 +32,7 @@ export function formatCode(code: TransferCode): string {
 }
 
 /**
- * Parses `7-lantern-crossword` (case and surrounding spaces are ignored;
+ * Parses `7-lunar-crystal` (case and surrounding spaces are ignored;
  * spaces may stand for dashes). Throws a TypeError that says what is wrong.
  */
 export function parseCode(text: string): TransferCode {
@@ -40,12 +40,12 @@ export function parseCode(text: string): TransferCode {
   const [nameplate, ...words] = parts;
   if (nameplate === undefined || !isNameplate(nameplate)) {
     throw new TypeError(
-      `Invalid code "${text}": it must start with a number from 1 to 99999, like 7-lantern-crossword`,
+      `Invalid code "${text}": it must start with a number from 1 to 99999, like 7-lunar-crystal`,
     );
   }
   if (words.length < MIN_CODE_WORDS) {
     throw new TypeError(
-      `Invalid code "${text}": it needs at least ${MIN_CODE_WORDS} words after the number, like 7-lantern-crossword`,
+      `Invalid code "${text}": it needs at least ${MIN_CODE_WORDS} words after the number, like 7-lunar-crystal`,
     );
   }
   const badWord = words.find((word) => !WORD_PATTERN.test(word));
@@ -55,4 +55,62 @@ export function parseCode(text: string): TransferCode {
     );
   }
   return { nameplate, words: words.join("-") };
+}
+
+const WORDS = new Set(wordlist);
+
+/**
+ * Throws a TypeError naming the first word of `code` that is not in the word
+ * list, with the nearest list word as a suggestion, so a typo is caught
+ * before the one-time nameplate is used.
+ */
+export function assertKnownWords(code: TransferCode): void {
+  const unknown = code.words.split("-").find((word) => !WORDS.has(word));
+  if (unknown === undefined) return;
+  throw new TypeError(
+    `Invalid code "${formatCode(code)}": "${unknown}" is not in the word list; did you mean "${
+      nearestWord(unknown)
+    }"?`,
+  );
+}
+
+/** The list word with the smallest edit distance to `word` (the first one on a tie). */
+export function nearestWord(word: string): string {
+  let best = wordlist[0];
+  let bestDistance = Infinity;
+  for (const candidate of wordlist) {
+    const distance = editDistance(word, candidate, bestDistance);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
+ * Edit distance counting an insertion, deletion, substitution or swap of two
+ * neighbouring letters as one (optimal string alignment); stops early,
+ * returning `limit`, once it cannot beat `limit`.
+ */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        current[j] = Math.min(current[j], before[j - 2] + 1);
+      }
+      rowMin = Math.min(rowMin, current[j]);
+    }
+    if (rowMin >= limit) return limit;
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length];
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatCode, generateWords, parseCode } from "./code.ts";
+import { assertKnownWords, formatCode, generateWords, nearestWord, parseCode } from "./code.ts";
 
 Deno.test("generateWords draws distinct codes from the word list", () => {
   const codes = new Set(Array.from({ length: 200 }, () => generateWords()));
@@ -26,4 +26,21 @@ Deno.test("parseCode rejects a code with too few words or a bad nameplate", () =
     assert.throws(() => parseCode(bad), { name: "TypeError", message: /must start with a number/ });
   }
   assert.throws(() => parseCode("7-lan7ern-crossword"), { message: /"lan7ern"/ });
+});
+
+Deno.test("assertKnownWords accepts list words and suggests the nearest word for a typo", () => {
+  assertKnownWords(parseCode("2-service-scan"));
+  assert.throws(() => assertKnownWords(parseCode("2-service-scanx")), {
+    name: "TypeError",
+    message: /"scanx" is not in the word list; did you mean "scan"\?/,
+  });
+  assert.throws(() => assertKnownWords(parseCode("2-servise-scan")), {
+    message: /"servise" .* did you mean "service"\?/,
+  });
+});
+
+Deno.test("nearestWord finds the closest list word by edit distance", () => {
+  assert.equal(nearestWord("abandom"), "abandon");
+  assert.equal(nearestWord("zoo"), "zoo");
+  assert.equal(nearestWord("wrold"), "world");
 });

@@ -1,6 +1,12 @@
 export { type ConnectOptions, connectPeer, type PeerSession } from "./connect.ts";
 export type { ByteStream } from "../transfer/mod.ts";
-export { formatCode, generateWords, parseCode, type TransferCode } from "./code.ts";
+export {
+  assertKnownWords,
+  formatCode,
+  generateWords,
+  parseCode,
+  type TransferCode,
+} from "./code.ts";
 export { formatAddr } from "./addresses.ts";
 export { PROBE_VERSION } from "./probe.ts";
 export { type NatMapping, type RelayMode } from "./strategy.ts";

@@ -115,9 +115,9 @@ export class RendezvousServer implements AsyncDisposable {
       relay: undefined,
     };
     try {
-      conns.main = bind(hostname, options.port ?? DEFAULT_RENDEZVOUS_PORT);
-      conns.alt = bind(hostname, options.altPort ?? 0);
-      if (options.relay !== false) conns.relay = bind(hostname, options.relayPort ?? 0);
+      conns.main = bind(hostname, options.port ?? DEFAULT_RENDEZVOUS_PORT, "rendezvous");
+      conns.alt = bind(hostname, options.altPort ?? 0, "NAT check");
+      if (options.relay !== false) conns.relay = bind(hostname, options.relayPort ?? 0, "relay");
       return new RendezvousServer(conns, options);
     } catch (error) {
       for (const conn of Object.values(conns)) conn?.close();
@@ -319,8 +319,18 @@ export class RendezvousServer implements AsyncDisposable {
   }
 }
 
-function bind(hostname: string, port: number): Deno.DatagramConn {
-  return Deno.listenDatagram({ transport: "udp", hostname, port });
+/** Binds one UDP socket; a failure names the port and what it was for, keeping the error class. */
+function bind(hostname: string, port: number, role: string): Deno.DatagramConn {
+  try {
+    return Deno.listenDatagram({ transport: "udp", hostname, port });
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    const inUse = error instanceof Deno.errors.AddrInUse ? "is already in use" : "cannot be bound";
+    const Class = error.constructor as new (message: string, options?: ErrorOptions) => Error;
+    throw new Class(`UDP port ${port} on ${hostname} (${role}) ${inUse}: ${error.message}`, {
+      cause: error,
+    });
+  }
 }
 
 function netAddr(conn: Deno.DatagramConn): Deno.NetAddr {

@@ -169,6 +169,9 @@ e2e("a sender killed mid-transfer leaves no file under the final name", async (s
 
 e2e("bad input gets one line and a non-zero exit, never a stack trace", async (signal) => {
   await using w = await world(signal);
+  // A rendezvous server that never answers.
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const silentPort = (silent.addr as Deno.NetAddr).port;
   const cases: Array<
     { args: string[]; code: number; message: RegExp; env?: Record<string, string> }
   > = [
@@ -185,6 +188,23 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     { args: ["frobnicate"], code: 2, message: /Unknown command/ },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
     { args: ["serve", "--port", "70000"], code: 2, message: /--port/ },
+    { args: ["serve", "--port", "0x10"], code: 2, message: /--port .*"0x10"/ },
+    { args: ["send", "x", ...w.rendezvous, "--timeout", "1e3"], code: 2, message: /"1e3"/ },
+    {
+      args: ["serve", "--host", "127.0.0.1", "--port", w.server.split(":")[1]],
+      code: 1,
+      message: new RegExp(`UDP port ${w.server.split(":")[1]} .*already in use`),
+    },
+    {
+      args: ["send", `${w.dir}`, "--rendezvous", `127.0.0.1:${silentPort}`, "--timeout", "1"],
+      code: 1,
+      message: new RegExp(`rendezvous server 127\\.0\\.0\\.1:${silentPort} did not answer`),
+    },
+    {
+      args: ["send", `${w.dir}`, ...w.rendezvous, "--code", "7-lantern-crossword"],
+      code: 2,
+      message: /"lantern" is not in the word list; did you mean/,
+    },
   ];
   for (const testCase of cases) {
     const run = w.spawnCli(testCase.args, { env: { P2PFT_RENDEZVOUS: "" } });
@@ -195,6 +215,7 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     assert.match(result.stderr, testCase.message, label);
     assert.equal(result.stderr.trim().split("\n").length, 1, `${label}: ${result.stderr}`);
   }
+  silent.close();
 });
 
 e2e("--version and help print and exit 0", async (signal) => {
@@ -210,4 +231,7 @@ e2e("--version and help print and exit 0", async (signal) => {
     assert.ok(result.stdout.length > 5);
   }
   assert.match((await w.spawnCli(["--version"]).finished()).stdout, /^p2pft \d+\.\d+\.\d+/);
+  const receiveHelp = (await w.spawnCli(["help", "receive"]).finished()).stdout;
+  assert.match(receiveHelp, /A code works once/);
+  assert.doesNotMatch(receiveHelp, /same command again/);
 });

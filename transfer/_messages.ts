@@ -28,7 +28,8 @@ export interface ManifestEntry {
 }
 export interface PlanItem {
   index: number;
-  kind: "exists" | "partial";
+  /** `unholdable`: this file system cannot hold the name; the file is not sent (length 0). */
+  kind: "exists" | "partial" | "unholdable";
   length: number;
   sha256: Uint8Array;
 }
@@ -49,6 +50,33 @@ export interface DataHello {
 export interface Done {
   files: number;
   digest: Uint8Array;
+}
+/** The byte after a file's bytes in the data stream (PROTOCOL.md, "The data stream"). */
+export const FileStatus = {
+  /** Read as scanned: SHA-256 follows. */
+  AS_SCANNED: 0,
+  /** Changed while read: discard it; new size u64 and the whole file follow again. */
+  RESENT: 1,
+  /** Changed while read again, sent as read because the sender allows it: SHA-256 follows. */
+  CHANGED: 2,
+} as const;
+/** Status byte and SHA-256 after each file's bytes. */
+export const FILE_TRAILER_BYTES = 1 + DIGEST_BYTES;
+
+/** In the data stream after a changed file's bytes: RESENT and the size it is sent again with. */
+export function encodeResent(size: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = FileStatus.RESENT;
+  setU64(new DataView(out.buffer), 1, size);
+  return out;
+}
+
+/** In the data stream after a file's bytes: its status (AS_SCANNED or CHANGED) and SHA-256. */
+export function encodeFileTrailer(status: number, digest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FILE_TRAILER_BYTES);
+  out[0] = status;
+  out.set(digest, 1);
+  return out;
 }
 export const ErrorCode = {
   PROTOCOL: 1,

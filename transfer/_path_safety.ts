@@ -1,6 +1,7 @@
 /**
- * Rules for names received from the wire. A receiver creates nothing until
- * every manifest path passed `checkRelativePath` and the case-collision check.
+ * Rules for names received from the wire. `checkRelativePath` refuses what is
+ * unsafe on every system; `unholdableNames` finds what this receiver's file
+ * system cannot hold (case collisions, Windows names), to skip and report.
  */
 import { UnsafePathError } from "../errors.ts";
 import { LIMITS } from "./_frame.ts";
@@ -35,8 +36,6 @@ export function checkRelativePath(path: string): void {
   for (const segment of path.split("/")) {
     if (segment === "") fail("empty path segment");
     if (segment === "." || segment === "..") fail(`contains a ${quote(segment)} segment`);
-    if (WINDOWS_RESERVED.test(segment)) fail(`${quote(segment)} is a reserved name on Windows`);
-    if (/[. ]$/.test(segment)) fail(`segment ${quote(segment)} ends with a dot or space`);
     if (utf8.encode(segment).length > LIMITS.maxSegmentBytes) {
       fail(`segment longer than ${LIMITS.maxSegmentBytes} bytes`);
     }
@@ -49,25 +48,54 @@ export function caseKey(path: string): string {
   return path.normalize("NFC").toLowerCase();
 }
 
-/** Groups of paths that differ only by case or Unicode normalisation. */
-export function findCaseCollisions(paths: Iterable<string>): string[][] {
-  const groups = new Map<string, string[]>();
-  for (const path of paths) {
-    const key = caseKey(path);
-    const group = groups.get(key);
-    if (group) group.push(path);
-    else groups.set(key, [path]);
-  }
-  return [...groups.values()].filter((group) => group.length > 1);
+/** What the receiving file system cannot tell apart or create. */
+export interface NameRules {
+  /** Names differing only by case (or Unicode normalisation) are one name. */
+  caseInsensitive: boolean;
+  /** Windows rules: reserved device names, trailing dot or space, `<>:"|?*`. */
+  windows: boolean;
 }
 
-/** Throws `UnsafePathError` listing every colliding group. */
-export function assertNoCaseCollisions(paths: Iterable<string>): void {
-  const collisions = findCaseCollisions(paths);
-  if (collisions.length === 0) return;
-  const shown = collisions.slice(0, 10).map((group) => group.map(quote).join(" / ")).join("; ");
-  const more = collisions.length > 10 ? ` and ${collisions.length - 10} more` : "";
-  throw new UnsafePathError(
-    `Refusing names that collide on case-insensitive file systems: ${shown}${more}`,
-  );
+const WINDOWS_FORBIDDEN = /[<>:"|?*]/;
+
+function windowsProblem(segment: string): string | undefined {
+  if (WINDOWS_RESERVED.test(segment)) return `${quote(segment)} is a reserved name on Windows`;
+  if (/[. ]$/.test(segment)) return `${quote(segment)} ends with a dot or space`;
+  if (WINDOWS_FORBIDDEN.test(segment)) return `${quote(segment)} contains one of <>:"|?*`;
+  return undefined;
+}
+
+/**
+ * Manifest indexes this file system cannot hold, with the reason: the later
+ * names of a case-collision group (the first one is kept), names Windows
+ * refuses, and everything inside a folder that is not held. Paths must already
+ * have passed `checkRelativePath`, parents before children.
+ */
+export function unholdableNames(paths: readonly string[], rules: NameRules): Map<number, string> {
+  const skipped = new Map<number, string>();
+  if (!rules.caseInsensitive && !rules.windows) return skipped;
+  const skippedDirs = new Map<string, string>();
+  const held = new Map<string, string>();
+  for (const [index, path] of paths.entries()) {
+    const slash = path.lastIndexOf("/");
+    const parent = slash >= 0 ? path.slice(0, slash) : undefined;
+    let reason = parent === undefined
+      ? undefined
+      : skippedDirs.has(parent)
+      ? `inside ${quote(skippedDirs.get(parent)!)}, which is not written`
+      : undefined;
+    if (reason === undefined && rules.windows) reason = windowsProblem(path.slice(slash + 1));
+    if (reason === undefined && rules.caseInsensitive) {
+      const other = held.get(caseKey(path));
+      if (other !== undefined) reason = `same name as ${quote(other)} on this file system`;
+      else held.set(caseKey(path), path);
+    }
+    if (reason === undefined) continue;
+    skipped.set(index, reason);
+    skippedDirs.set(
+      path,
+      parent !== undefined && skippedDirs.has(parent) ? skippedDirs.get(parent)! : path,
+    );
+  }
+  return skipped;
 }

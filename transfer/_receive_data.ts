@@ -3,12 +3,14 @@
  * stream k mod N), write each file's bytes sequentially into its partial,
  * hash them as they arrive, verify, then publish under the final name.
  */
-import type { Hash } from "node:crypto";
-import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
+import { createHash, type Hash } from "node:crypto";
+import { basename, dirname } from "node:path";
+import { DiskFullError, IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { StreamFailedError } from "./_byte_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
+import { FileStatus, getU64 } from "./_messages.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
 
 export interface IncomingFile {
@@ -23,65 +25,65 @@ export interface IncomingFile {
   mtimeMs: number | null;
 }
 
-/** Reads the logical data stream out of the striped DATA segments. */
+/**
+ * Reads the logical data stream out of the striped DATA segments. Its length
+ * is not known in advance (a file that changed while read comes again), so
+ * every segment but the last is full, and a short segment is the last one.
+ */
 class SegmentReader {
   #readers: ByteReader[];
   #segmentSize: number;
-  #dataLeft: number;
   #segmentLeft = 0;
   #current: ByteReader | null = null;
   #count = 0;
+  #ended = false;
 
-  constructor(readers: ByteReader[], segmentSize: number, dataBytes: number) {
+  constructor(readers: ByteReader[], segmentSize: number) {
     this.#readers = readers;
     this.#segmentSize = segmentSize;
-    this.#dataLeft = dataBytes;
   }
 
   /** Next 1..max bytes of the logical stream (no copy). */
   async next(max: number): Promise<Uint8Array> {
     if (this.#segmentLeft === 0) {
-      if (this.#dataLeft === 0) {
-        throw new ProtocolError("Cannot read data: more bytes needed than START announced");
+      if (this.#ended || this.#readers.length === 0) {
+        throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
       }
       const reader = this.#readers[this.#count % this.#readers.length];
-      const expected = Math.min(this.#segmentSize, this.#dataLeft);
       const header = await reader.readExact(FRAME_HEADER_BYTES);
       const { length } = parseFrameHeader(header, {
         expect: [FrameType.DATA],
         what: `data segment ${this.#count}`,
         maxPayload: this.#segmentSize,
       });
-      if (length !== expected) {
-        throw new ProtocolError(
-          `Cannot decode data segment ${this.#count}: length ${length}, expected ${expected}`,
-        );
+      if (length === 0) {
+        throw new ProtocolError(`Cannot decode data segment ${this.#count}: it is empty`);
       }
       this.#count++;
       this.#current = reader;
       this.#segmentLeft = length;
+      this.#ended = length < this.#segmentSize;
     }
     const chunk = await this.#current!.readChunk(Math.min(max, this.#segmentLeft));
     this.#segmentLeft -= chunk.length;
-    this.#dataLeft -= chunk.length;
     return chunk;
   }
 
-  async readDigest(): Promise<Uint8Array> {
-    const digest = new Uint8Array(DIGEST_BYTES);
+  async readExact(length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
     let filled = 0;
-    while (filled < DIGEST_BYTES) {
-      const chunk = await this.next(DIGEST_BYTES - filled);
-      digest.set(chunk, filled);
+    while (filled < length) {
+      const chunk = await this.next(length - filled);
+      out.set(chunk, filled);
       filled += chunk.length;
     }
-    return digest;
+    return out;
   }
 
-  /** Every byte announced was consumed and every stream ended cleanly. */
+  /** Every byte sent was consumed and every stream ended cleanly. */
   async finish(): Promise<void> {
-    if (this.#dataLeft !== 0) {
-      throw new ProtocolError(`Cannot finish data: ${this.#dataLeft} bytes unread`);
+    if (this.#segmentLeft !== 0) {
+      throw new ProtocolError(`Cannot finish data: ${this.#segmentLeft} bytes unread`);
     }
     for (const [index, reader] of this.#readers.entries()) {
       if (!(await reader.atEnd())) {
@@ -100,20 +102,45 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }
 
-/** Receives every file; returns each file's SHA-256 hex by path. */
+/** What arrived for one file. */
+export interface ReceivedFile {
+  sha256: string;
+  size: number;
+  /** A `FileStatus`: sent again after a change, or sent as read while changing. */
+  status: number;
+  resent: boolean;
+}
+
+export interface ReceiveDataOptions {
+  readers: ByteReader[];
+  segmentSize: number;
+  signal: AbortSignal;
+  onBytes: (bytes: number, path: string) => void;
+  /** The sender discards `discarded` bytes of the file and sends `size` bytes again. */
+  onRestart: (path: string, discarded: number, size: number) => void;
+}
+
+/** Receives every file; returns what arrived by path. */
 export async function receiveData(
   files: IncomingFile[],
-  options: {
-    readers: ByteReader[];
-    segmentSize: number;
-    dataBytes: number;
-    signal: AbortSignal;
-    onBytes: (bytes: number, path: string) => void;
-  },
-): Promise<Map<string, string>> {
-  const segments = new SegmentReader(options.readers, options.segmentSize, options.dataBytes);
-  const hashes = new Map<string, string>();
+  options: ReceiveDataOptions,
+): Promise<Map<string, ReceivedFile>> {
+  const segments = new SegmentReader(options.readers, options.segmentSize);
+  const received = new Map<string, ReceivedFile>();
   const finishing = new Finishing();
+  // Bytes still to be written, for a disk-full message that says how much space is missing.
+  let pending = files.reduce((sum, file) => sum + file.size - file.offset, 0);
+  const counted: ReceiveDataOptions = {
+    ...options,
+    onBytes: (bytes, path) => {
+      pending -= bytes;
+      options.onBytes(bytes, path);
+    },
+    onRestart: (path, discarded, size) => {
+      pending += size - discarded;
+      options.onRestart(path, discarded, size);
+    },
+  };
   try {
     for (const file of files) {
       options.signal.throwIfAborted();
@@ -124,11 +151,12 @@ export async function receiveData(
         create: true,
         truncate: file.offset === 0,
       });
-      let actual: Uint8Array;
+      let result: ReceivedFile;
       try {
-        actual = await receiveFile(handle, file, segments, options.onBytes);
-      } catch (error) {
+        result = await receiveFile(handle, file, segments, counted);
+      } catch (failure) {
         handle.close();
+        const error = diskFull(failure, partial, pending);
         if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
         // Wrong bytes from a live peer leave nothing behind; a broken stream or
         // our own failure keeps the partial for resume.
@@ -139,8 +167,12 @@ export async function receiveData(
       }
       // fsync and publish in the background: the file system commits many
       // small files' syncs together, which keeps many small files fast.
-      await finishing.add(finish(handle, partial, file));
-      hashes.set(file.path, toHex(actual));
+      await finishing.add(
+        finish(handle, partial, file).catch((error) => {
+          throw diskFull(error, partial, pending);
+        }),
+      );
+      received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
     }
     await segments.finish();
@@ -148,36 +180,65 @@ export async function receiveData(
     await finishing.drain();
   }
   finishing.throwIfFailed();
-  return hashes;
+  return received;
 }
 
-/** Writes one file's bytes into its open partial and checks its SHA-256; returns the digest. */
+/**
+ * Writes one file's bytes into its open partial and checks its SHA-256. A
+ * file the sender saw change while reading is truncated and comes again once,
+ * from byte 0 with its new size.
+ */
 async function receiveFile(
   handle: Deno.FsFile,
   file: IncomingFile,
   segments: SegmentReader,
-  onBytes: (bytes: number, path: string) => void,
-): Promise<Uint8Array> {
+  options: ReceiveDataOptions,
+): Promise<ReceivedFile> {
   if (file.offset > 0) {
     await handle.truncate(file.offset);
     await handle.seek(file.offset, Deno.SeekMode.Start);
   }
-  let left = file.size - file.offset;
-  while (left > 0) {
-    const chunk = await segments.next(left);
-    file.hash.update(chunk);
-    await writeAll(handle, chunk);
-    left -= chunk.length;
-    onBytes(chunk.length, file.path);
+  let size = file.size;
+  let left = size - file.offset;
+  let resent = false;
+  while (true) {
+    while (left > 0) {
+      const chunk = await segments.next(left);
+      file.hash.update(chunk);
+      await writeAll(handle, chunk);
+      left -= chunk.length;
+      options.onBytes(chunk.length, file.path);
+    }
+    const status = (await segments.readExact(1))[0];
+    if (status !== FileStatus.RESENT) {
+      if (status !== FileStatus.AS_SCANNED && !(status === FileStatus.CHANGED && resent)) {
+        throw new ProtocolError(`Cannot decode data for ${file.path}: unexpected status ${status}`);
+      }
+      const expected = await segments.readExact(DIGEST_BYTES);
+      const actual = file.hash.digest();
+      if (!equalBytes(actual, expected)) {
+        throw new IntegrityError(
+          `SHA-256 mismatch for ${file.path}: received ${toHex(actual)}, sender has ${
+            toHex(expected)
+          }`,
+        );
+      }
+      return { sha256: toHex(actual), size, status, resent };
+    }
+    if (resent) {
+      throw new ProtocolError(`Cannot decode data for ${file.path}: sent again a second time`);
+    }
+    resent = true;
+    const header = await segments.readExact(8);
+    const newSize = getU64(new DataView(header.buffer), 0, `new size of ${file.path}`);
+    options.onRestart(file.path, size - file.offset, newSize);
+    await handle.truncate(0);
+    await handle.seek(0, Deno.SeekMode.Start);
+    file.hash = createHash("sha256");
+    file.offset = 0;
+    size = newSize;
+    left = newSize;
   }
-  const expected = await segments.readDigest();
-  const actual = file.hash.digest();
-  if (!equalBytes(actual, expected)) {
-    throw new IntegrityError(
-      `SHA-256 mismatch for ${file.path}: received ${toHex(actual)}, sender has ${toHex(expected)}`,
-    );
-  }
-  return actual;
 }
 
 /** Makes a verified partial durable, gives it its mode and mtime, and publishes it. */
@@ -215,6 +276,19 @@ class Finishing {
   throwIfFailed(): void {
     if (this.#failure) throw this.#failure.error;
   }
+}
+
+/** ENOSPC becomes a `DiskFullError` saying where and how much; any other error is unchanged. */
+function diskFull(error: unknown, partial: string, missingBytes: number): unknown {
+  if ((error as { code?: unknown })?.code !== "ENOSPC") return error;
+  const folder = dirname(partial);
+  return new DiskFullError(
+    `No space left in ${folder}: ${
+      basename(partial)
+    } keeps what arrived; ${missingBytes} more bytes are needed`,
+    { folder, partial, missingBytes },
+    { cause: error },
+  );
 }
 
 /** Puts a partial back as it was before this run: gone, or cut to the resumed prefix. */

@@ -1,5 +1,5 @@
 /** Receiver: read and validate the offer (HELLO, ENTRIES..., MANIFEST_END) before touching the disk. */
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError, UnsafePathError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { FrameType, LIMITS, readFrame } from "./_frame.ts";
 import {
@@ -9,7 +9,7 @@ import {
   type Hello,
   type ManifestEntry,
 } from "./_messages.ts";
-import { assertNoCaseCollisions, checkRelativePath } from "./_path_safety.ts";
+import { checkRelativePath } from "./_path_safety.ts";
 
 export interface ReceivedManifest {
   hello: Hello;
@@ -18,13 +18,14 @@ export interface ReceivedManifest {
 
 /**
  * Reads the manifest, enforcing the limits, path safety (`UnsafePathError`),
- * parents-before-children, unique names and the HELLO totals (`ProtocolError`).
+ * parents-before-children, no path twice and the HELLO totals (`ProtocolError`).
  */
 export async function readManifest(reader: ByteReader): Promise<ReceivedManifest> {
   const first = await readFrame(reader, { expect: [FrameType.HELLO], what: "offer" });
   const hello = decodeHello(first.payload);
   const entries: ManifestEntry[] = [];
   const directories = new Set<string>();
+  const paths = new Set<string>();
   let manifestBytes = 0;
   let files = 0;
   let bytes = 0;
@@ -45,7 +46,6 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
           `Cannot decode manifest: ${files} files of ${bytes} bytes, HELLO announced ${hello.files} files of ${hello.totalBytes} bytes`,
         );
       }
-      assertNoCaseCollisions(entries.map((entry) => entry.path));
       return { hello, entries };
     }
     manifestBytes += frame.payload.length;
@@ -59,6 +59,12 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
         );
       }
       checkRelativePath(entry.path);
+      if (paths.has(entry.path)) {
+        throw new UnsafePathError(
+          `Refusing the offer: ${JSON.stringify(entry.path)} appears twice in the manifest`,
+        );
+      }
+      paths.add(entry.path);
       const slash = entry.path.lastIndexOf("/");
       if (slash >= 0 && !directories.has(entry.path.slice(0, slash))) {
         throw new ProtocolError(

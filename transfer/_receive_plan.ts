@@ -19,6 +19,8 @@ export interface TargetPlan {
   existingDirectories: Set<number>;
   /** Whether outDir itself must be created. */
   createOutDir: boolean;
+  /** Manifest indexes this file system cannot hold (not written), with the reason. */
+  unholdable: Map<number, string>;
 }
 
 async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
@@ -38,14 +40,16 @@ export function localPath(outDir: string, path: string): string {
 export async function inspectTarget(
   outDir: string,
   entries: ManifestEntry[],
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; unholdable: Map<number, string> },
 ): Promise<TargetPlan> {
   const plan: TargetPlan = {
     items: [],
     hashes: new Map(),
     existingDirectories: new Set(),
     createOutDir: false,
+    unholdable: options.unholdable,
   };
+  const zero = new Uint8Array(32);
   let root: Deno.FileInfo | null;
   try {
     root = await Deno.stat(outDir);
@@ -66,6 +70,12 @@ export async function inspectTarget(
   for (let index = 0; index < entries.length; index++) {
     options.signal?.throwIfAborted();
     const entry = entries[index];
+    if (plan.unholdable.has(index)) {
+      if (entry.kind === "file") {
+        plan.items.push({ index, kind: "unholdable", length: 0, sha256: zero });
+      }
+      continue;
+    }
     if (parentMissing(entry.path)) {
       if (entry.kind === "directory") missing.add(entry.path);
       continue;

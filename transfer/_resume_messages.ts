@@ -5,12 +5,13 @@ import { batch, type Decision, getU64, type PlanItem, setU64 } from "./_messages
 
 const PLAN_ITEM_BYTES = 4 + 1 + 8 + DIGEST_BYTES;
 const DECISION_BYTES = 5;
+const PLAN_KINDS = ["exists", "partial", "unholdable"] as const;
 
 export function encodePlanItem(item: PlanItem): Uint8Array {
   const out = new Uint8Array(PLAN_ITEM_BYTES);
   const view = new DataView(out.buffer);
   view.setUint32(0, item.index);
-  view.setUint8(4, item.kind === "exists" ? 1 : 2);
+  view.setUint8(4, PLAN_KINDS.indexOf(item.kind) + 1);
   setU64(view, 5, item.length);
   out.set(item.sha256, 13);
   return out;
@@ -22,13 +23,13 @@ export function* batchPlan(items: Iterable<PlanItem>): Generator<Uint8Array> {
 
 export function decodePlan(payload: Uint8Array): PlanItem[] {
   return decodeRecords(payload, PLAN_ITEM_BYTES, "PLAN", (view, offset) => {
-    const kind = view.getUint8(offset + 4);
-    if (kind !== 1 && kind !== 2) {
-      throw new ProtocolError(`Cannot decode PLAN: unknown kind ${kind}`);
+    const kind = PLAN_KINDS[view.getUint8(offset + 4) - 1];
+    if (kind === undefined) {
+      throw new ProtocolError(`Cannot decode PLAN: unknown kind ${view.getUint8(offset + 4)}`);
     }
     return {
       index: view.getUint32(offset),
-      kind: kind === 1 ? "exists" : "partial",
+      kind,
       length: getU64(view, offset + 5, "PLAN length"),
       sha256: payload.slice(offset + 13, offset + PLAN_ITEM_BYTES),
     };

@@ -1,12 +1,14 @@
 /**
- * Sender hot path: the logical data stream (remaining bytes of each file, then
- * its 32-byte SHA-256) cut into DATA segments, segment k on stream k mod N.
+ * Sender hot path: the logical data stream (each file's remaining bytes, a
+ * status byte, its 32-byte SHA-256; a file that changed while read comes again
+ * once) cut into DATA segments, segment k on stream k mod N.
  */
-import type { Hash } from "node:crypto";
-import { IntegrityError } from "../errors.ts";
+import { createHash, type Hash } from "node:crypto";
+import { SourceChangedError } from "../errors.ts";
 import { encodeFrame, FRAME_HEADER_BYTES, FrameType, writeFrameHeader } from "./_frame.ts";
-import { encodeDataHello } from "./_messages.ts";
+import { encodeDataHello, encodeFileTrailer, encodeResent, FileStatus } from "./_messages.ts";
 import { abortable } from "../async.ts";
+import { type FileSnapshot, sameSnapshot, snapshotOf } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 
 export interface OutgoingFile {
@@ -17,8 +19,10 @@ export interface OutgoingFile {
   offset: number;
   /** SHA-256 state, already fed with bytes [0, offset). */
   hash: Hash;
-  /** Set once the file was sent: its SHA-256. */
-  digest?: Uint8Array;
+  /** How the file looked when it was scanned. */
+  snapshot: FileSnapshot;
+  /** Set once the file was sent: its SHA-256 and the size that was sent. */
+  sent?: { digest: Uint8Array; size: number; status: number; resent: boolean };
 }
 
 export interface SendDataOptions {
@@ -26,76 +30,143 @@ export interface SendDataOptions {
   streams: number;
   segmentSize: number;
   signal: AbortSignal;
+  /** Send a file that keeps changing as it is read, marked as such, instead of failing. */
+  allowChanging: boolean;
   /** Called with the number of file bytes just read and the file. */
   onBytes: (bytes: number, path: string) => void;
+  /** Called when a changed file is sent again: `discarded` bytes were sent for nothing. */
+  onRestart: (path: string, discarded: number, size: number) => void;
   /** Called on a failed write: stops the transfer. */
   fail: (error: unknown) => void;
   /** Filled with the data stream writers; the caller aborts them on failure. */
   writers: WritableStreamDefaultWriter<Uint8Array>[];
 }
 
+/** Cuts the logical data stream into DATA frames and writes them round-robin. */
+class SegmentWriter {
+  #segment: Uint8Array;
+  #fill = 0;
+  #count = 0;
+  #options: SendDataOptions;
+
+  constructor(options: SendDataOptions) {
+    this.#options = options;
+    this.#segment = new Uint8Array(FRAME_HEADER_BYTES + options.segmentSize);
+  }
+
+  /** Free room in the current segment, to read file bytes straight into. */
+  room(): Uint8Array {
+    const start = FRAME_HEADER_BYTES + this.#fill;
+    return this.#segment.subarray(start, FRAME_HEADER_BYTES + this.#options.segmentSize);
+  }
+
+  /** Marks `n` bytes of `room()` as filled. */
+  async filled(n: number): Promise<void> {
+    this.#fill += n;
+    if (this.#fill === this.#options.segmentSize) await this.flush();
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    let copied = 0;
+    while (copied < bytes.length) {
+      const room = this.room();
+      const take = Math.min(bytes.length - copied, room.length);
+      room.set(bytes.subarray(copied, copied + take));
+      copied += take;
+      await this.filled(take);
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.#fill === 0) return;
+    const { writers, signal } = this.#options;
+    writeFrameHeader(this.#segment, FrameType.DATA, this.#fill);
+    const writer = writers[this.#count % writers.length];
+    this.#count++;
+    await abortable(writer.ready, signal);
+    writer.write(this.#segment.subarray(0, FRAME_HEADER_BYTES + this.#fill))
+      .catch(this.#options.fail);
+    this.#segment = new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
+    this.#fill = 0;
+  }
+}
+
 /** Opens the data streams and sends every file; resolves when all streams are closed. */
 export async function sendData(files: OutgoingFile[], options: SendDataOptions): Promise<void> {
-  const { segmentSize, signal } = options;
-  const writers = options.writers;
+  const { signal } = options;
   for (let index = 0; index < options.streams; index++) {
     const stream = await abortable(options.connection.openStream(), signal);
     stream.readable.cancel().catch(() => {});
     const writer = stream.writable.getWriter();
-    writers.push(writer);
+    options.writers.push(writer);
     writer.write(encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, options.streams)))
       .catch(options.fail);
   }
-  let segment = new Uint8Array(FRAME_HEADER_BYTES + segmentSize);
-  let fill = 0;
-  let count = 0;
-  const emit = async () => {
-    writeFrameHeader(segment, FrameType.DATA, fill);
-    const writer = writers[count % writers.length];
-    count++;
-    await abortable(writer.ready, signal);
-    writer.write(segment.subarray(0, FRAME_HEADER_BYTES + fill)).catch(options.fail);
-    segment = new Uint8Array(FRAME_HEADER_BYTES + segmentSize);
-    fill = 0;
-  };
+  const out = new SegmentWriter(options);
   for (const file of files) {
     signal.throwIfAborted();
-    let left = file.size - file.offset;
-    if (left > 0) {
-      using handle = await Deno.open(file.source, { read: true });
-      if (file.offset > 0) await handle.seek(file.offset, Deno.SeekMode.Start);
-      while (left > 0) {
-        signal.throwIfAborted();
-        const start = FRAME_HEADER_BYTES + fill;
-        const view = segment.subarray(start, start + Math.min(left, segmentSize - fill));
-        const n = await handle.read(view);
-        if (n === null) {
-          throw new IntegrityError(
-            `Cannot send ${file.path}: the file shrank while being sent (${
-              file.size - left
-            } of ${file.size} bytes)`,
-          );
-        }
-        file.hash.update(view.subarray(0, n));
-        fill += n;
-        left -= n;
-        options.onBytes(n, file.path);
-        if (fill === segmentSize) await emit();
+    const range = { from: file.offset, to: file.size, baseline: file.snapshot };
+    let changed = await sendBytes(file, range, out, options);
+    let size = file.size;
+    const resent = changed.changed;
+    if (resent) {
+      // Sent again from the start, at most once, with the size it has now.
+      options.onRestart(file.path, size - file.offset, changed.now.size);
+      size = changed.now.size;
+      await out.write(encodeResent(size));
+      file.hash = createHash("sha256");
+      changed = await sendBytes(file, { from: 0, to: size, baseline: changed.now }, out, options);
+      if (changed.changed && !options.allowChanging) {
+        throw new SourceChangedError(
+          `Cannot send ${file.path}: it changed while being read, twice; nothing was published under its name`,
+        );
       }
-    } else {
-      options.onBytes(0, file.path);
     }
+    const status = changed.changed ? FileStatus.CHANGED : FileStatus.AS_SCANNED;
     const digest = file.hash.digest();
-    file.digest = digest;
-    let copied = 0;
-    while (copied < digest.length) {
-      const take = Math.min(digest.length - copied, segmentSize - fill);
-      segment.set(digest.subarray(copied, copied + take), FRAME_HEADER_BYTES + fill);
-      fill += take;
-      copied += take;
-      if (fill === segmentSize) await emit();
-    }
+    file.sent = { digest, size, status, resent };
+    await out.write(encodeFileTrailer(status, digest));
   }
-  if (fill > 0) await emit();
-  await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
+  await out.flush();
+  await abortable(Promise.all(options.writers.map((writer) => writer.close())), signal);
+}
+
+/**
+ * Sends bytes [from, to) of `file` into its hash and the data stream. A file
+ * that ends early is padded with zeros so the stream keeps its announced
+ * length; either way the file counts as changed, as it does when its size,
+ * times or inode differ from `baseline` (the scan) or between before and after
+ * the read.
+ */
+async function sendBytes(
+  file: OutgoingFile,
+  range: { from: number; to: number; baseline?: FileSnapshot },
+  out: SegmentWriter,
+  options: SendDataOptions,
+): Promise<{ changed: boolean; now: FileSnapshot }> {
+  using handle = await Deno.open(file.source, { read: true });
+  const before = snapshotOf(await handle.stat());
+  let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);
+  if (range.from > 0) await handle.seek(range.from, Deno.SeekMode.Start);
+  let ended = false;
+  let left = range.to - range.from;
+  while (left > 0) {
+    options.signal.throwIfAborted();
+    const room = out.room();
+    const view = room.subarray(0, Math.min(left, room.length));
+    let n = ended ? null : await handle.read(view);
+    if (n === null) {
+      ended = true;
+      changed = true;
+      view.fill(0);
+      n = view.length;
+    }
+    file.hash.update(view.subarray(0, n));
+    left -= n;
+    options.onBytes(n, file.path);
+    await out.filled(n);
+  }
+  if (range.to === range.from) options.onBytes(0, file.path);
+  const after = snapshotOf(await handle.stat());
+  return { changed: changed || !sameSnapshot(before, after), now: after };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { sendFiles } from "./send_files.ts";
+import { scanPaths } from "./scan_paths.ts";
 import type {
   ReceiveFilesOptions,
   SendFilesOptions,
@@ -112,13 +113,18 @@ export async function transferPair(
     send?: Partial<SendFilesOptions>;
     receive?: Partial<ReceiveFilesOptions>;
     wrapSender?: (connection: StreamConnection) => StreamConnection;
+    /** Runs between the scan and the send. */
+    beforeSend?: () => Promise<void>;
   },
 ): Promise<PairResult> {
   const [a, b] = memoryConnectionPair();
   const sender = options.wrapSender ? options.wrapSender(a) : a;
   try {
     const [sent, received] = await Promise.allSettled([
-      sendFiles(paths, { connection: sender, signal: options.signal, ...options.send }),
+      scanPaths(paths, { signal: options.signal }).then(async (manifest) => {
+        await options.beforeSend?.();
+        return sendFiles(manifest, { connection: sender, signal: options.signal, ...options.send });
+      }),
       receiveFiles({ connection: b, outDir, signal: options.signal, ...options.receive }),
     ]);
     return { sent, received };

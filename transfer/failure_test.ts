@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { IntegrityError, TransferRefusedError } from "../errors.ts";
+import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import {
   listTree,
   randomBytes,
@@ -12,8 +12,12 @@ import {
 } from "./_test_util.ts";
 import type { StreamConnection } from "./types.ts";
 
-/** Flips one byte at `position` of every data stream (every stream after the control stream). */
-function flipDataByte(connection: StreamConnection, position: number): StreamConnection {
+/** XORs one byte at `position` of every data stream (every stream after the control stream). */
+function flipDataByte(
+  connection: StreamConnection,
+  position: number,
+  mask = 0x40,
+): StreamConnection {
   let opened = 0;
   return {
     acceptStream: () => connection.acceptStream(),
@@ -25,7 +29,7 @@ function flipDataByte(connection: StreamConnection, position: number): StreamCon
         transform(chunk, controller) {
           if (seen <= position && position < seen + chunk.length) {
             const copy = chunk.slice();
-            copy[position - seen] ^= 0x40;
+            copy[position - seen] ^= mask;
             chunk = copy;
           }
           seen += chunk.length;
@@ -54,6 +58,27 @@ Deno.test("a byte flipped in flight is an IntegrityError on both sides and leave
         assert.match(error.message, /data\.bin/);
       }
       assert.deepEqual(await listTree(dst.path), []);
+    }
+  });
+});
+
+Deno.test("a status byte the sender did not mean never publishes the file", async () => {
+  await withTimeout(10_000, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    await Deno.writeFile(join(src.path, "data.bin"), randomBytes(100, 4));
+    // DATA_HELLO frame (8 bytes), DATA header (5), 100 file bytes, then the status byte.
+    const status = 8 + 5 + 100;
+    // 0x40: unknown; 0x02: "changed, sent as read" without a re-send; 0x01: a re-send that never comes.
+    for (const mask of [0x40, 0x02, 0x01]) {
+      const { sent, received } = await transferPair([join(src.path, "data.bin")], dst.path, {
+        signal,
+        send: { streams: 1 },
+        wrapSender: (connection) => flipDataByte(connection, status, mask),
+      });
+      assert.ok(reason(received) instanceof ProtocolError, String(reason(received)));
+      assert.ok(reason(sent) instanceof Error);
+      assert.deepEqual(await listTree(dst.path), [], `mask ${mask}`);
     }
   });
 });

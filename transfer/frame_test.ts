@@ -76,10 +76,10 @@ Deno.test("decodeHello rejects another version and out-of-range limits", () => {
     directories: 0,
     totalBytes: 5,
   });
-  assert.equal(decodeHello(hello).version, 1);
-  const v2 = hello.slice();
-  v2[0] = 2;
-  assert.throws(() => decodeHello(v2), /unsupported version 2/);
+  assert.equal(decodeHello(hello).version, 2);
+  const v1 = hello.slice();
+  v1[0] = 1;
+  assert.throws(() => decodeHello(v1), /unsupported version 1, this peer speaks 2/);
   const tooMany = encodeHello({
     streams: 1,
     segmentSize: 1 << 20,

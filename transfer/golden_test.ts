@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { golden } from "../tests/golden.ts";
 import { encodeFrame, FrameType, PROTOCOL_VERSION } from "./_frame.ts";
 import {
@@ -6,11 +7,17 @@ import {
   decodeHello,
   decodeStart,
   encodeEntry,
+  encodeFileTrailer,
   encodeHello,
+  encodeResent,
   encodeStart,
+  FileStatus,
 } from "./_messages.ts";
 
-Deno.test("transfer frames match the golden samples of transfer version 1", async () => {
+const text = new TextEncoder();
+const sha256 = (value: string) => new Uint8Array(createHash("sha256").update(value).digest());
+
+Deno.test("transfer frames match the golden samples of transfer version 2", async () => {
   const hello = {
     streams: 4,
     segmentSize: 1_048_576,
@@ -35,7 +42,7 @@ Deno.test("transfer frames match the golden samples of transfer version 1", asyn
       path: "photos/été.txt",
     },
   ];
-  const start = { streams: 1, decisions: 1, dataBytes: 37 };
+  const start = { streams: 1, decisions: 1, dataBytes: 38 };
   const samples = [
     { name: "transfer_hello", frame: encodeFrame(FrameType.HELLO, encodeHello(hello)) },
     {
@@ -46,6 +53,19 @@ Deno.test("transfer frames match the golden samples of transfer version 1", asyn
       ),
     },
     { name: "transfer_start", frame: encodeFrame(FrameType.START, encodeStart(start)) },
+    {
+      // The logical data stream of one 5-byte file that changed while read and came again as 6.
+      name: "transfer_data_resent",
+      frame: encodeFrame(
+        FrameType.DATA,
+        new Uint8Array([
+          ...text.encode("hello"),
+          ...encodeResent(6),
+          ...text.encode("hello!"),
+          ...encodeFileTrailer(FileStatus.AS_SCANNED, sha256("hello!")),
+        ]),
+      ),
+    },
   ];
   for (const sample of samples) {
     const fixture = await golden(sample.name, sample.frame, PROTOCOL_VERSION);
@@ -55,7 +75,7 @@ Deno.test("transfer frames match the golden samples of transfer version 1", asyn
   assert.deepEqual(
     decodeHello(payload(await golden("transfer_hello", samples[0].frame, PROTOCOL_VERSION))),
     {
-      version: 1,
+      version: PROTOCOL_VERSION,
       ...hello,
     },
   );

@@ -14,4 +14,6 @@ export type {
 export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
 export { receiveFiles } from "./receive_files.ts";
 export { scanPaths } from "./scan_paths.ts";
+export type { SkippedEntry, SourceManifest } from "./scan_paths.ts";
+export type { NameRules } from "./_path_safety.ts";
 export { PROTOCOL_VERSION } from "./_frame.ts";

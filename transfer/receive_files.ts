@@ -2,7 +2,7 @@
 import { abortable } from "../async.ts";
 import { fromHex } from "../bytes.ts";
 import { createHash } from "node:crypto";
-import { resolve } from "node:path";
+import { resolve, sep as SEP } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { streamReader } from "./_stream_reader.ts";
@@ -14,7 +14,7 @@ import {
   sendErrorAndClose,
   transferDigest,
 } from "./_control.ts";
-import { DIGEST_BYTES, encodeFrame, FrameType, readFrame } from "./_frame.ts";
+import { encodeFrame, FRAME_HEADER_BYTES, FrameType, readFrame } from "./_frame.ts";
 import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
 import {
   type Decision,
@@ -23,12 +23,17 @@ import {
   decodeStart,
   encodeCount,
   encodeDone,
+  encodeError,
+  FILE_TRAILER_BYTES,
+  FileStatus,
   type ManifestEntry,
   type Start,
 } from "./_messages.ts";
-import { type IncomingFile, receiveData } from "./_receive_data.ts";
+import { type IncomingFile, receiveData, type ReceivedFile } from "./_receive_data.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
+import { probeNameRules } from "./_name_rules.ts";
+import { unholdableNames } from "./_path_safety.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
 
 /**
@@ -60,7 +65,9 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     }
     // The clock starts once the person said yes: seconds measure the transfer.
     started = performance.now();
-    const plan = await inspectTarget(outDir, entries, { signal });
+    const rules = options.nameRules ?? await probeNameRules(outDir);
+    const unholdable = unholdableNames(entries.map((entry) => entry.path), rules);
+    const plan = await inspectTarget(outDir, entries, { signal, unholdable });
     for (const payload of batchPlan(plan.items)) {
       await abortable(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
     }
@@ -76,7 +83,8 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     monitor.catch((error) => internal.abort(error));
     let done = incoming.skippedBytes + incoming.resumedBytes;
     let bytesTransferred = 0;
-    let hashes = new Map<string, string>();
+    let total = hello.totalBytes;
+    let received = new Map<string, ReceivedFile>();
     try {
       for (let index = 0; index < start.streams; index++) {
         dataReaders.push(
@@ -84,15 +92,19 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         );
       }
       dataReaders.sort((a, b) => order.get(a)! - order.get(b)!);
-      hashes = await receiveData(incoming.files, {
+      received = await receiveData(incoming.files, {
         readers: dataReaders,
         segmentSize: hello.segmentSize,
-        dataBytes: start.dataBytes,
         signal,
         onBytes: (bytes, file) => {
           done += bytes;
           bytesTransferred += bytes;
-          options.onProgress?.({ bytes: done, total: hello.totalBytes, file });
+          options.onProgress?.({ bytes: done, total, file });
+        },
+        onRestart: (file, discarded, size) => {
+          done -= discarded;
+          total += size - discarded;
+          options.onProgress?.({ bytes: done, total, file });
         },
       });
     } catch (error) {
@@ -100,9 +112,11 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     }
     await finishDirectories(outDir, entries, plan);
 
-    for (const [path, hex] of incoming.known) hashes.set(path, hex);
-    const files = entries.filter((entry) => entry.kind === "file")
-      .map((entry) => ({ path: entry.path, size: entry.size, sha256: hashes.get(entry.path)! }));
+    const files = entries.filter((entry, index) => entry.kind === "file" && !unholdable.has(index))
+      .map((entry) => ({
+        path: entry.path,
+        ...(received.get(entry.path) ?? incoming.known.get(entry.path)!),
+      }));
     const sha256 = transferDigest(files, hello.directories);
     await abortable(
       writer.write(
@@ -121,18 +135,36 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
-      skippedSymlinks: [],
       resumedFiles: incoming.resumedFiles,
       skippedFiles: incoming.skippedFiles,
+      resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
+      changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
+        .map(([path]) => path),
+      notWritten: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
-    if (!isPeerError(reason)) await sendErrorAndClose(writer, errorFrame(reason, options.signal));
-    else writer.close().catch(() => {});
+    if (!isPeerError(reason)) {
+      await sendErrorAndClose(
+        writer,
+        withoutLocalPaths(errorFrame(reason, options.signal), outDir),
+      );
+    } else writer.close().catch(() => {});
     for (const dataReader of dataReaders) await dataReader.cancel(reason);
     await reader.cancel(reason);
     throw reason;
   }
+}
+
+/** The sender learns why, not where: our absolute paths become paths relative to the output folder. */
+function withoutLocalPaths(frame: Uint8Array, outDir: string): Uint8Array {
+  const { code, message } = decodeError(frame.subarray(FRAME_HEADER_BYTES));
+  if (!message.includes(outDir)) return frame;
+  const relative = message.replaceAll(`${outDir}${SEP}`, "").replaceAll(
+    outDir,
+    "the output folder",
+  );
+  return encodeFrame(FrameType.ERROR, encodeError({ code, message: relative }));
 }
 
 const order = new WeakMap<ByteReader, number>();
@@ -180,7 +212,7 @@ async function readDecisions(reader: ByteReader): Promise<{ decisions: Decision[
 
 interface Incoming {
   files: IncomingFile[];
-  known: Map<string, string>;
+  known: Map<string, { size: number; sha256: string }>;
   skippedFiles: number;
   skippedBytes: number;
   resumedFiles: number;
@@ -199,7 +231,7 @@ function planIncoming(
   const actions = new Map<number, Decision["action"]>();
   for (const decision of decisions) {
     const item = kinds.get(decision.index);
-    const allowed = item?.kind === "exists"
+    const allowed = item?.kind === "exists" || item?.kind === "unholdable"
       ? decision.action === "skip"
       : decision.action !== "skip";
     if (!item || actions.has(decision.index) || !allowed) {
@@ -227,8 +259,9 @@ function planIncoming(
     if (entry.kind !== "file") continue;
     const action = actions.get(index) ?? "send";
     const hash = plan.hashes.get(index);
+    if (plan.unholdable.has(index)) continue;
     if (action === "skip") {
-      incoming.known.set(entry.path, hash!.digest("hex"));
+      incoming.known.set(entry.path, { size: entry.size, sha256: hash!.digest("hex") });
       incoming.skippedFiles++;
       incoming.skippedBytes += entry.size;
       continue;
@@ -247,7 +280,7 @@ function planIncoming(
       mode: entry.mode,
       mtimeMs: entry.mtimeMs,
     });
-    dataBytes += entry.size - offset + DIGEST_BYTES;
+    dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
   }
   if (dataBytes !== start.dataBytes) {
     throw new ProtocolError(
@@ -265,6 +298,7 @@ async function createDirectories(
   if (plan.createOutDir) await Deno.mkdir(outDir, { recursive: true });
   for (const [index, entry] of entries.entries()) {
     if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    if (plan.unholdable.has(index)) continue;
     await Deno.mkdir(localPath(outDir, entry.path), { mode: 0o700 });
   }
 }
@@ -278,6 +312,7 @@ async function finishDirectories(
   for (let index = entries.length - 1; index >= 0; index--) {
     const entry = entries[index];
     if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    if (plan.unholdable.has(index)) continue;
     const path = localPath(outDir, entry.path);
     if (Deno.build.os !== "windows") await Deno.chmod(path, entry.mode & 0o777);
     if (entry.mtimeMs !== null) await Deno.utime(path, new Date(), new Date(entry.mtimeMs));

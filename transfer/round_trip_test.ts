@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { sendFiles } from "./send_files.ts";
+import { scanPaths } from "./scan_paths.ts";
 import {
   listTree,
   randomBytes,
@@ -83,7 +84,9 @@ Deno.test("sendFiles reproduces a nested tree with empty dirs, modes, unicode an
     });
     const s = value(sent);
     const r = value(received);
-    assert.deepEqual(s.skippedSymlinks, ["tree/link-to-run"]);
+    assert.deepEqual((await scanPaths([root])).skipped, [
+      { path: "tree/link-to-run", kind: "symlink" },
+    ]);
     assert.equal(s.files, 1003);
     assert.equal(s.directories, 5);
     assert.equal(r.sha256, s.sha256);
@@ -118,23 +121,24 @@ Deno.test("sendFiles moves several inputs and reports the same digest on both si
   });
 });
 
-Deno.test("sendFiles skips a symlink input, reports it and still completes", async () => {
+Deno.test("sendFiles follows a symlink named as input: its target arrives under the link's name", async () => {
   await withTimeout(10_000, async (signal) => {
     await using src = await tempDir();
     await using dst = await tempDir();
-    await Deno.writeFile(join(src.path, "real"), randomBytes(10, 1));
+    const bytes = randomBytes(10, 1);
+    await Deno.writeFile(join(src.path, "real"), bytes);
     await Deno.symlink("real", join(src.path, "link"));
     const { sent, received } = await transferPair([join(src.path, "link")], dst.path, { signal });
-    assert.deepEqual(value(sent).skippedSymlinks, [join(src.path, "link")]);
-    assert.equal(value(received).files, 0);
+    assert.equal(value(received).files, 1);
     assert.equal(value(sent).sha256, value(received).sha256);
-    assert.deepEqual(await listTree(dst.path), []);
+    assert.deepEqual(await Deno.readFile(join(dst.path, "link")), bytes);
   });
 });
 
 Deno.test("sendFiles rejects a stream count outside 1..16", async () => {
   const [a] = memoryConnectionPair();
   for (const streams of [0, 17, 1.5]) {
-    await assert.rejects(sendFiles(["x"], { connection: a, streams }), RangeError);
+    const manifest = { entries: [], files: 0, directories: 0, bytes: 0, skipped: [] };
+    await assert.rejects(sendFiles(manifest, { connection: a, streams }), RangeError);
   }
 });

@@ -13,9 +13,9 @@ import {
 } from "./_control.ts";
 import { abortable } from "../async.ts";
 import { equalBytes, fromHex, toHex } from "../bytes.ts";
-import { DIGEST_BYTES, encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
+import { encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
-import { buildManifest, type SourceManifest } from "./_manifest.ts";
+import type { SourceManifest } from "./scan_paths.ts";
 import { batchDecisions, decodePlan } from "./_resume_messages.ts";
 import {
   batchEntries,
@@ -27,6 +27,8 @@ import {
   encodeCount,
   encodeHello,
   encodeStart,
+  FILE_TRAILER_BYTES,
+  FileStatus,
   type PlanItem,
 } from "./_messages.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
@@ -38,11 +40,11 @@ export const DEFAULT_STREAMS = 4;
 export const SEGMENT_SIZE = 1024 * 1024;
 
 /**
- * Sends files and directories to the peer. Resolves only after the receiver
- * confirmed every file's SHA-256 (the DONE frame).
+ * Sends exactly `manifest` (from `scanPaths`) to the peer. Resolves only after
+ * the receiver confirmed every file's SHA-256 (the DONE frame).
  */
 export async function sendFiles(
-  paths: string[],
+  manifest: SourceManifest,
   options: SendFilesOptions,
 ): Promise<TransferReport> {
   let started = performance.now();
@@ -53,7 +55,6 @@ export async function sendFiles(
     );
   }
   options.signal?.throwIfAborted();
-  const manifest = await buildManifest(paths, { signal: options.signal });
   const internal = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, internal.signal])
@@ -76,7 +77,7 @@ export async function sendFiles(
     }
     const outgoing = decided.outgoing;
     const dataBytes = outgoing.reduce(
-      (sum, file) => sum + file.size - file.offset + DIGEST_BYTES,
+      (sum, file) => sum + file.size - file.offset + FILE_TRAILER_BYTES,
       0,
     );
     const used = Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
@@ -88,13 +89,14 @@ export async function sendFiles(
     answer.catch((error) => internal.abort(error));
     let done = decided.skippedBytes + decided.resumedBytes;
     let bytesTransferred = 0;
-    const total = manifest.bytes;
+    let total = manifest.bytes;
     if (used > 0) {
       await sendData(outgoing, {
         connection: options.connection,
         streams: used,
         segmentSize: SEGMENT_SIZE,
         signal,
+        allowChanging: options.allowChanging ?? false,
         writers: dataWriters,
         fail: (error) =>
           internal.abort(
@@ -105,20 +107,29 @@ export async function sendFiles(
           bytesTransferred += bytes;
           options.onProgress?.({ bytes: done, total, file });
         },
+        onRestart: (file, discarded, size) => {
+          done -= discarded;
+          total += size - discarded;
+          options.onProgress?.({ bytes: done, total, file });
+        },
       });
     }
     const confirmed = await abortable(answer, signal);
 
-    const hashes = new Map<string, string>(decided.known);
-    for (const file of outgoing) hashes.set(file.path, toHex(file.digest!));
-    const files = manifest.entries.filter((entry) => entry.kind === "file")
-      .map((entry) => ({ path: entry.path, size: entry.size, sha256: hashes.get(entry.path)! }));
+    const sent = new Map<string, { size: number; sha256: string }>(decided.known);
+    for (const file of outgoing) {
+      sent.set(file.path, { size: file.sent!.size, sha256: toHex(file.sent!.digest) });
+    }
+    const notWritten = new Set(decided.notWritten);
+    const files = manifest.entries
+      .filter((entry) => entry.kind === "file" && !notWritten.has(entry.path))
+      .map((entry) => ({ path: entry.path, ...sent.get(entry.path)! }));
     const sha256 = transferDigest(files, manifest.directories);
     const confirmedHex = toHex(confirmed.digest);
     const expected = fromHex(sha256);
-    if (confirmed.files !== manifest.files || !equalBytes(confirmed.digest, expected)) {
+    if (confirmed.files !== files.length || !equalBytes(confirmed.digest, expected)) {
       throw new IntegrityError(
-        `Receiver confirmed ${confirmed.files} files with digest ${confirmedHex}, expected ${manifest.files} files with ${
+        `Receiver confirmed ${confirmed.files} files with digest ${confirmedHex}, expected ${files.length} files with ${
           toHex(expected)
         }`,
       );
@@ -132,9 +143,16 @@ export async function sendFiles(
       bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
-      skippedSymlinks: manifest.skippedSymlinks,
       resumedFiles: decided.resumedFiles,
       skippedFiles: decided.skippedFiles,
+      resent: outgoing.filter((file) => file.sent!.resent)
+        .map((file) => file.path),
+      changed: outgoing.filter((file) => file.sent!.status === FileStatus.CHANGED)
+        .map((file) => file.path),
+      notWritten: decided.notWritten.map((path) => ({
+        path,
+        reason: "the receiver's file system cannot hold this name",
+      })),
     };
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
@@ -206,7 +224,12 @@ async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<P
           `Cannot decode PLAN: item for index ${item.index} is not a new file entry`,
         );
       }
-      if (item.length > entry.size || (item.kind === "exists" && item.length !== entry.size)) {
+      const length = item.kind === "exists"
+        ? entry.size
+        : item.kind === "unholdable"
+        ? 0
+        : undefined;
+      if (item.length > entry.size || (length !== undefined && item.length !== length)) {
         throw new ProtocolError(
           `Cannot decode PLAN: ${item.kind} length ${item.length} does not fit ${entry.path} (${entry.size} bytes)`,
         );
@@ -220,7 +243,9 @@ async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<P
 interface Decided {
   decisions: Decision[];
   outgoing: OutgoingFile[];
-  known: Map<string, string>;
+  known: Map<string, { size: number; sha256: string }>;
+  /** Files whose names the receiver's file system cannot hold. */
+  notWritten: string[];
   skippedFiles: number;
   skippedBytes: number;
   resumedFiles: number;
@@ -237,6 +262,7 @@ async function decide(
     decisions: [],
     outgoing: [],
     known: new Map(),
+    notWritten: [],
     skippedFiles: 0,
     skippedBytes: 0,
     resumedFiles: 0,
@@ -247,13 +273,23 @@ async function decide(
     const entry = manifest.entries[index];
     if (entry.kind !== "file") continue;
     const item = byIndex.get(index);
-    const file = { path: entry.path, source: entry.source, size: entry.size };
+    const file = {
+      path: entry.path,
+      source: entry.source,
+      size: entry.size,
+      snapshot: entry.snapshot,
+    };
     if (!item) {
       decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
       continue;
     }
     const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
     const matches = equalBytes(hash.copy().digest(), item.sha256);
+    if (item.kind === "unholdable") {
+      decided.decisions.push({ index, action: "skip" });
+      decided.notWritten.push(entry.path);
+      continue;
+    }
     if (item.kind === "exists") {
       if (!matches) {
         throw new TransferRefusedError(
@@ -261,7 +297,7 @@ async function decide(
         );
       }
       decided.decisions.push({ index, action: "skip" });
-      decided.known.set(entry.path, hash.digest("hex"));
+      decided.known.set(entry.path, { size: entry.size, sha256: hash.digest("hex") });
       decided.skippedFiles++;
       decided.skippedBytes += entry.size;
     } else if (matches) {

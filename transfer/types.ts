@@ -1,4 +1,5 @@
 /** Public types of the transfer layer (see PROTOCOL.md). */
+import type { NameRules } from "./_path_safety.ts";
 
 /** One bidirectional byte stream (a QUIC stream, or an in-memory pair in tests). */
 export interface ByteStream {
@@ -35,12 +36,20 @@ export interface SendFilesOptions {
   onProgress?: (p: TransferProgress) => void;
   /** Parallel data streams, 1..16 (default 4). */
   streams?: number;
+  /**
+   * A file that changes while read is sent again once; if it changes again the
+   * transfer fails, unless this is true: then it is sent as read and listed in
+   * `changed` on both sides.
+   */
+  allowChanging?: boolean;
 }
 
 export interface ReceiveFilesOptions {
   connection: StreamConnection;
   outDir: string;
   confirm?: (offer: Offer) => Promise<boolean>;
+  /** What the file system under `outDir` cannot hold; probed there when not given. */
+  nameRules?: NameRules;
   signal?: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
 }
@@ -58,7 +67,16 @@ export interface TransferReport {
    */
   sha256: string;
   seconds: number;
-  skippedSymlinks: string[];
   resumedFiles: number;
   skippedFiles: number;
+  /** Files that changed while read and were sent again from the start. */
+  resent: string[];
+  /** Files that kept changing and were sent as read (only with `allowChanging`): not a snapshot. */
+  changed: string[];
+  /**
+   * Entries the receiver's file system cannot hold (case collisions where case
+   * is ignored, names Windows refuses), not written; the receiver lists folders
+   * too. They are left out of `sha256`.
+   */
+  notWritten: Array<{ path: string; reason: string }>;
 }

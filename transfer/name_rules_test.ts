@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { unholdableNames } from "./_path_safety.ts";
+import { probeNameRules } from "./_name_rules.ts";
+import { listTree, randomBytes, tempDir, transferPair, value, withTimeout } from "./_test_util.ts";
+
+const LINUX = { caseInsensitive: false, windows: false };
+const MAC = { caseInsensitive: true, windows: false };
+const WINDOWS = { caseInsensitive: true, windows: true };
+
+Deno.test("unholdableNames keeps everything on a case-sensitive POSIX file system", () => {
+  const paths = ["d", "d/Makefile", "d/makefile", "d/aux.c", "d/con.h", "d/x."];
+  assert.deepEqual(unholdableNames(paths, LINUX), new Map());
+});
+
+Deno.test("unholdableNames skips the later names of a case group, and what is inside them", () => {
+  const paths = ["d", "d/Makefile", "d/makefile", "D2", "d2", "d2/x", "e\u0301", "\u00e9"];
+  assert.deepEqual(
+    unholdableNames(paths, MAC),
+    new Map([
+      [2, 'same name as "d/Makefile" on this file system'],
+      [4, 'same name as "D2" on this file system'],
+      [5, 'inside "d2", which is not written'],
+      [7, `same name as ${JSON.stringify("e\u0301")} on this file system`],
+    ]),
+  );
+});
+
+Deno.test("unholdableNames applies Windows rules only when asked", () => {
+  const paths = ["aux.c", "con.h", "x.", "d ", "d /y", "a:b", "console.log", "COM10"];
+  assert.deepEqual(
+    [...unholdableNames(paths, WINDOWS).keys()],
+    [0, 1, 2, 3, 4, 5],
+  );
+  assert.match(unholdableNames(paths, WINDOWS).get(0)!, /"aux\.c" is a reserved name on Windows/);
+  assert.deepEqual(unholdableNames(paths, MAC), new Map());
+});
+
+Deno.test("probeNameRules finds this Linux temp dir case-sensitive and leaves nothing behind", async () => {
+  await using out = await tempDir();
+  assert.deepEqual(await probeNameRules(join(out.path, "not", "yet")), LINUX);
+  assert.deepEqual(await listTree(out.path), []);
+});
+
+Deno.test("a receiver that ignores case writes the rest and both sides report what it did not", async () => {
+  await withTimeout(10_000, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    const tree = join(src.path, "d");
+    await Deno.mkdir(join(tree, "Sub"), { recursive: true });
+    await Deno.mkdir(join(tree, "sub"));
+    await Deno.writeFile(join(tree, "Makefile"), randomBytes(10, 1));
+    await Deno.writeFile(join(tree, "makefile"), randomBytes(20, 2));
+    await Deno.writeFile(join(tree, "sub", "inner"), randomBytes(5, 3));
+    await Deno.writeFile(join(tree, "aux.c"), randomBytes(5, 4));
+    const { sent, received } = await transferPair([tree], dst.path, {
+      signal,
+      receive: { nameRules: WINDOWS },
+    });
+    assert.deepEqual(value(received).notWritten.map((entry) => entry.path), [
+      "d/aux.c",
+      "d/makefile",
+      "d/sub",
+      "d/sub/inner",
+    ]);
+    assert.deepEqual(value(sent).notWritten.map((entry) => entry.path), [
+      "d/aux.c",
+      "d/makefile",
+      "d/sub/inner",
+    ]);
+    assert.equal(value(sent).sha256, value(received).sha256);
+    assert.deepEqual((await listTree(dst.path)).map((entry) => entry.path), [
+      "d",
+      "d/Makefile",
+      "d/Sub",
+    ]);
+  });
+});
