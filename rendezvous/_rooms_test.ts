@@ -50,7 +50,7 @@ Deno.test("RoomTable pairs a sender and a receiver and gives both the same token
     fingerprint: bytes(32, 1),
   });
   assertEquals(forSender.observed, A);
-  assertEquals(forSender.peer, { id: bytes(16, 2), observed: B, candidates: [] });
+  assertEquals(forSender.peer, { id: bytes(16, 2), observed: B, candidates: [], transport: "udp" });
   assertEquals(table.pairings, 1);
 });
 
