@@ -63,7 +63,12 @@ export const SAMPLES: RendezvousMessage[] = [
     nameplate: "3",
     token: bytes(16, 23),
     observed: addr("203.0.113.6", 4001),
-    peer: { id: bytes(16, 24), observed: addr("198.51.100.2", 1), candidates: [], transport: "udp" },
+    peer: {
+      id: bytes(16, 24),
+      observed: addr("198.51.100.2", 1),
+      candidates: [],
+      transport: "udp",
+    },
   },
   {
     type: "register",
