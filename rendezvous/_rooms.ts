@@ -14,6 +14,7 @@ import {
   type NatMapping,
   type PeerInfo,
   type RegisterMessage,
+  type RendezvousMessage,
   type RendezvousTransport,
   TOKEN_SIZE,
 } from "./protocol.ts";
@@ -311,4 +312,25 @@ function answer(room: Room, role: "send" | "receive"): RoomAnswer {
   if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
   if (other.nat !== undefined) peer.nat = other.nat;
   return { kind: "paired", nameplate, token: room.token, observed: self.observed, peer };
+}
+
+/** The message that carries `answer` to client `clientId`. */
+export function answerMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage {
+  switch (answer.kind) {
+    case "waiting":
+      return { type: "waiting", clientId, nameplate: answer.nameplate, observed: answer.observed };
+    case "paired":
+      return {
+        type: "paired",
+        clientId,
+        nameplate: answer.nameplate,
+        token: answer.token,
+        observed: answer.observed,
+        peer: answer.peer,
+      };
+    default:
+      return answer.nameplate === undefined
+        ? { type: "error", clientId, code: answer.code }
+        : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
+  }
 }

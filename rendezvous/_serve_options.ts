@@ -1,4 +1,6 @@
 /** The rendezvous server's options and statistics (see PROTOCOL.md for the limits). */
+import type { RelayLimits } from "./_relay_sessions.ts";
+import { DEFAULT_ROOM_LIMITS, type RoomLimits } from "./_rooms.ts";
 
 /** The port `p2pft serve` listens on unless told otherwise. */
 export const DEFAULT_RENDEZVOUS_PORT = 9000;
@@ -129,4 +131,24 @@ export function validateServeOptions(options: ServeOptions): void {
       throw new RangeError(`Invalid ${name} ${port}: expected an integer from 0 to 65535`);
     }
   }
+}
+
+/** The room limits, defaults filled in where `options` has none. */
+export function roomLimits(options: ServeOptions): RoomLimits {
+  const out = { ...DEFAULT_ROOM_LIMITS };
+  for (const name of Object.keys(DEFAULT_ROOM_LIMITS) as (keyof RoomLimits)[]) {
+    if (options[name] !== undefined) out[name] = options[name];
+  }
+  return out;
+}
+
+/** The limits both relays (UDP and TCP) share; undefined ones take the relays' defaults. */
+export function relayLimits(options: ServeOptions): Partial<RelayLimits> {
+  return {
+    maxSessions: options.relayMaxSessions,
+    bytesPerSecond: options.relayBytesPerSecond,
+    burstBytes: options.relayBurstBytes,
+    maxBytes: options.relayMaxBytes,
+    idleTimeoutMs: options.relayIdleTimeoutMs,
+  };
 }

@@ -6,6 +6,7 @@
 import { ConnectionLostError, ProtocolError } from "../errors.ts";
 import { encodeFrame, readFrame, writeAll } from "./_tcp_frame.ts";
 import { closeQuietly, Deadline, type TcpLimits } from "./_tcp_connections.ts";
+import type { RegisterMessage } from "./protocol.ts";
 
 /** The server's handle on one TCP client. */
 export interface TcpClient {
@@ -13,6 +14,14 @@ export interface TcpClient {
   readonly remote: Deno.NetAddr;
   /** Sends one message on the connection, after any already queued. */
   push(message: Uint8Array): void;
+}
+
+/** A sender waiting on a TCP connection: `paired` is pushed to it the moment its receiver comes. */
+export interface TcpSender {
+  client: TcpClient;
+  message: RegisterMessage;
+  source: string;
+  nameplate: string;
 }
 
 export interface TcpRendezvousOptions {

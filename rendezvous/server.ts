@@ -12,17 +12,19 @@ import { ProtocolError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { bindSockets } from "./_bind.ts";
 import { RateLimiter } from "./_rate_limit.ts";
-import { RelayTable } from "./_relay_sessions.ts";
-import { DEFAULT_ROOM_LIMITS, type RoomAnswer, RoomTable } from "./_rooms.ts";
+import { type Outgoing, relayHelloReplies, RelayTable } from "./_relay_sessions.ts";
+import { answerMessage, RoomTable } from "./_rooms.ts";
 import {
   DEFAULT_RENDEZVOUS_PORT,
+  relayLimits,
+  roomLimits,
   type ServeOptions,
   type ServerStats,
   validateServeOptions,
 } from "./_serve_options.ts";
 import { TcpConnections } from "./_tcp_connections.ts";
 import { TcpRelay } from "./_tcp_relay.ts";
-import { serveTcpRendezvous, type TcpClient } from "./_tcp_rendezvous.ts";
+import { serveTcpRendezvous, type TcpClient, type TcpSender } from "./_tcp_rendezvous.ts";
 import {
   decodeMessage,
   encodeMessage,
@@ -32,9 +34,6 @@ import {
   MAX_DATAGRAM_SIZE,
   MAX_REPLY_SIZE,
   type ObservationMessage,
-  type RegisterMessage,
-  type RelayHelloMessage,
-  type RendezvousMessage,
 } from "./protocol.ts";
 
 export { DEFAULT_RENDEZVOUS_PORT };
@@ -42,16 +41,7 @@ export type { ServeOptions, ServerStats };
 
 /** Which of the server's sockets a datagram came in on. */
 type PortKind = "main" | "alt" | "relay";
-type Outgoing = [data: Uint8Array, to: Deno.NetAddr];
 type Sockets = ReturnType<typeof bindSockets>;
-
-/** A sender waiting on a TCP connection: `paired` is pushed to it the moment its receiver comes. */
-interface TcpSender {
-  client: TcpClient;
-  message: RegisterMessage;
-  source: string;
-  nameplate: string;
-}
 
 /** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
 const RELAY_BUFFER_SIZE = 65_536;
@@ -89,22 +79,12 @@ export class RendezvousServer implements AsyncDisposable {
     if (conns.relay) this.relayAddr = netAddr(conns.relay);
     const now = () => performance.now();
     if (conns.relay) {
-      this.#relays = new RelayTable({
-        maxSessions: options.relayMaxSessions,
-        bytesPerSecond: options.relayBytesPerSecond,
-        burstBytes: options.relayBurstBytes,
-        maxBytes: options.relayMaxBytes,
-        idleTimeoutMs: options.relayIdleTimeoutMs,
-      }, now);
+      this.#relays = new RelayTable(relayLimits(options), now);
     }
     this.#byPort = options.sourceKey === "ip-port";
     if (sockets.relayTcp) {
       this.#tcpRelay = new TcpRelay({
-        maxSessions: options.relayMaxSessions,
-        bytesPerSecond: options.relayBytesPerSecond,
-        burstBytes: options.relayBurstBytes,
-        maxBytes: options.relayMaxBytes,
-        idleTimeoutMs: options.relayIdleTimeoutMs,
+        ...relayLimits(options),
         maxChannels: options.relayMaxChannels,
         peerWaitMs: options.relayPeerWaitMs,
         readTimeoutMs: options.tcpReadTimeoutMs,
@@ -116,8 +96,7 @@ export class RendezvousServer implements AsyncDisposable {
     const relays = this.#relays;
     const tcpRelay = this.#tcpRelay;
     this.#rooms = new RoomTable({
-      ...DEFAULT_ROOM_LIMITS,
-      ...definedLimits(options),
+      ...roomLimits(options),
       now,
       isHeld: (key) => (relays?.alive(key) ?? false) || (tcpRelay?.alive(key) ?? false),
       onFree: (key) => {
@@ -317,13 +296,14 @@ export class RendezvousServer implements AsyncDisposable {
       this.#rooms.leave(message.clientId, message.nameplate);
       return undefined;
     }
-    if (!["register", "observe", "relay-hello"].includes(message.type)) {
+    if (!["register", "observe", "relay-hello", "tcp-relay-hello"].includes(message.type)) {
       throw new ProtocolError(
         `Cannot handle datagram from ${from.hostname}:${from.port}: ${message.type} is a reply`,
       );
     }
     // Check before touching any state: every answer to a request fits in MAX_REPLY_SIZE.
-    if (data.length < MAX_REPLY_SIZE) {
+    // (Over TCP the handshake proved the source address: nothing can be reflected.)
+    if (!tcp && data.length < MAX_REPLY_SIZE) {
       this.#counts.tooSmall++;
       return undefined;
     }
@@ -339,7 +319,7 @@ export class RendezvousServer implements AsyncDisposable {
       replies = [[encodeMessage(observation), from]];
     } else if (message.type === "register" && kind === "main") {
       const answer = this.#rooms.register(message, from, source, tcp ? "tcp" : "udp");
-      replies = [[encodeMessage(toMessage(message.clientId, answer)), from]];
+      replies = [[encodeMessage(answerMessage(message.clientId, answer)), from]];
       if (tcp && message.role === "send" && answer.kind === "waiting") {
         this.#tcpSenders.set(hex(message.clientId), {
           client: tcp,
@@ -350,13 +330,22 @@ export class RendezvousServer implements AsyncDisposable {
       }
       if (answer.kind === "paired" && message.role === "receive") this.#pushPaired(answer.peer.id);
     } else if (message.type === "relay-hello" && (kind === "relay" || !this.#relays)) {
-      replies = this.#relayHello(message, from);
+      const key = hex(message.token);
+      const peers = this.#rooms.pairedPeers(key);
+      replies = relayHelloReplies(this.#relays, key, peers, message, from);
+    } else if (message.type === "tcp-relay-hello" && tcp && !this.#relays) {
+      const error = {
+        type: "error",
+        clientId: message.clientId,
+        code: ErrorCode.relayOff,
+      } as const;
+      replies = [[encodeMessage(error), from]];
     } else {
       throw misdirected();
     }
     let size = 0;
     for (const [reply] of replies) size += reply.length;
-    if (size > data.length) {
+    if (!tcp && size > data.length) {
       this.#counts.tooSmall++;
       return undefined;
     }
@@ -386,7 +375,7 @@ export class RendezvousServer implements AsyncDisposable {
       waiting.source,
       "tcp",
     );
-    waiting.client.push(encodeMessage(toMessage(senderId, answer)));
+    waiting.client.push(encodeMessage(answerMessage(senderId, answer)));
     this.#counts.replies++;
   }
 
@@ -402,67 +391,9 @@ export class RendezvousServer implements AsyncDisposable {
   #sourceOf(addr: Deno.NetAddr): string {
     return this.#byPort ? `${addr.hostname}:${addr.port}` : addr.hostname;
   }
-
-  #relayHello(message: RelayHelloMessage, from: Deno.NetAddr): Outgoing[] {
-    const clientId = message.clientId;
-    const error = (code: number): Outgoing[] => [[
-      encodeMessage({ type: "error", clientId, code }),
-      from,
-    ]];
-    if (!this.#relays) return error(ErrorCode.relayOff);
-    const key = hex(message.token);
-    const peers = this.#rooms.pairedPeers(key);
-    if (peers === undefined) return error(ErrorCode.relayUnknown);
-    const answer = this.#relays.hello(key, peers, clientId, from);
-    switch (answer.kind) {
-      case "error":
-        return error(answer.code);
-      case "waiting":
-        return [[encodeMessage({ type: "relay-waiting", clientId }), from]];
-      default: {
-        const out: Outgoing[] = [[encodeMessage({ type: "relay-ready", clientId }), from]];
-        // The other peer was waiting: tell it now rather than at its next hello.
-        if (answer.notify) {
-          out.push([
-            encodeMessage({ type: "relay-ready", clientId: answer.notify.id }),
-            answer.notify.addr,
-          ]);
-        }
-        return out;
-      }
-    }
-  }
 }
 
 function netAddr(conn: Deno.DatagramConn): Deno.NetAddr {
   const { hostname, port } = conn.addr as Deno.NetAddr;
   return { transport: "udp", hostname, port };
-}
-
-function toMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage {
-  switch (answer.kind) {
-    case "waiting":
-      return { type: "waiting", clientId, nameplate: answer.nameplate, observed: answer.observed };
-    case "paired":
-      return {
-        type: "paired",
-        clientId,
-        nameplate: answer.nameplate,
-        token: answer.token,
-        observed: answer.observed,
-        peer: answer.peer,
-      };
-    default:
-      return answer.nameplate === undefined
-        ? { type: "error", clientId, code: answer.code }
-        : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
-  }
-}
-
-function definedLimits(options: ServeOptions) {
-  const out: Partial<typeof DEFAULT_ROOM_LIMITS> = {};
-  for (const name of Object.keys(DEFAULT_ROOM_LIMITS) as (keyof typeof DEFAULT_ROOM_LIMITS)[]) {
-    if (options[name] !== undefined) out[name] = options[name];
-  }
-  return out;
 }
