@@ -50,6 +50,8 @@ interface Channel {
   waitTimer?: ReturnType<typeof setTimeout>;
   spliced: boolean;
   closed: boolean;
+  /** Directions whose source ended cleanly (2: the channel is done). */
+  finished: number;
 }
 
 interface Session {
@@ -163,6 +165,7 @@ export class TcpRelay {
         done: Promise.withResolvers(),
         spliced: false,
         closed: false,
+        finished: 0,
       };
       session.channels.set(channel.number, channel);
       this.#channels++;
@@ -207,14 +210,24 @@ export class TcpRelay {
     ]);
   }
 
-  /** Copies `from` → `to` until either side ends; then closes the channel (both sides) at once. */
+  /**
+   * Copies `from` → `to`. The end of `from` (a FIN) is passed on as a FIN to
+   * `to`, as any TCP proxy does: the other direction may still carry the
+   * reply. A reset or failure on either socket, the session ending, or both
+   * directions done closes both sockets at once.
+   */
   async #pump(session: Session, channel: Channel, from: Deno.TcpConn, to: Deno.TcpConn) {
     const buffer = new Uint8Array(BUFFER_SIZE);
     const { bytesPerSecond, burstBytes, maxBytes } = this.limits;
+    let clean = false;
     try {
       for (;;) {
         const n = await from.read(buffer);
-        if (n === null || session.ended) break;
+        if (n === null) {
+          clean = true;
+          break;
+        }
+        if (session.ended) break;
         if (session.bytes + n > maxBytes) {
           this.#end(session);
           break;
@@ -232,11 +245,14 @@ export class TcpRelay {
           await pause(-session.tokens * 1000 / bytesPerSecond, session.stop.signal);
         }
       }
+      if (clean && !session.ended) {
+        await to.closeWrite();
+        if (++channel.finished < 2) return;
+      }
     } catch {
       // A reset or a closed socket on either side: the channel is over.
-    } finally {
-      this.#closeChannel(session, channel);
     }
+    this.#closeChannel(session, channel);
   }
 
   /** The live session of room `key`, made if needed, or an error code. */
