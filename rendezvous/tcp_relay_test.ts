@@ -98,3 +98,141 @@ Deno.test("two peers meet on the TCP relay and bytes flow both ways unchanged", 
     b.close();
   }
 });
+
+Deno.test("closing one side of a TCP relay channel ends the other at once", async () => {
+  using timeout = deadline(5000);
+  await using pair = await relayedPairing({}, timeout.signal);
+  const [a, b] = await dialBoth(pair, 7, timeout.signal);
+  a.close();
+  // b sees the end without sending anything; then the relay drops the channel.
+  assertEquals(await b.read(new Uint8Array(16)), null);
+  b.close();
+});
+
+Deno.test("the TCP relay refuses a wrong token, a stranger's id and a second hello for a taken channel", async () => {
+  using timeout = deadline(5000);
+  await using pair = await relayedPairing({}, timeout.signal);
+  const { relay, sender } = pair;
+  const signal = timeout.signal;
+  await assertRejects(
+    () => dialTcpRelay(relay, { token: bytes(16, 1), selfId: sender.selfId, channel: 0, signal }),
+    RendezvousError,
+    `The relay on 127.0.0.1:${relay.port} does not know this pairing`,
+  );
+  await assertRejects(
+    () => dialTcpRelay(relay, { token: sender.token, selfId: bytes(16, 3), channel: 0, signal }),
+    RendezvousError,
+    "does not know this pairing",
+  );
+  // Two hellos from the sender for one channel: whichever the relay reads second is refused.
+  const hellos = [dial(sender, relay, 1, signal), dial(sender, relay, 1, signal)];
+  const first = await Promise.race(
+    hellos.map((hello, index) => hello.then(() => index, () => index)),
+  );
+  const refused = await hellos[first].catch((error) => error);
+  assert(refused instanceof RendezvousError, String(refused));
+  assert(refused.message.includes("too many channels"), refused.message);
+  const [a, b] = await Promise.all([hellos[1 - first], dial(pair.receiver, relay, 1, signal)]);
+  a.close();
+  b.close();
+  assertEquals(pair.server.stats().tcpRelaySessions, 1);
+});
+
+Deno.test("a hello whose peer never comes is closed after the wait", async () => {
+  using timeout = deadline(5000);
+  await using pair = await relayedPairing({ relayPeerWaitMs: 200 }, timeout.signal);
+  await assertRejects(
+    () => dial(pair.sender, pair.relay, 0, timeout.signal),
+    ConnectionLostError,
+    "before relay-ready (the other peer did not connect in time",
+  );
+  assertEquals(pair.server.stats().tcpRelayChannels, 0);
+});
+
+Deno.test("the TCP relay caps channels per room and sessions in all", async () => {
+  using timeout = deadline(8000);
+  await using pair = await relayedPairing(
+    { relayMaxChannels: 2, relayMaxSessions: 1 },
+    timeout.signal,
+  );
+  const conns = [
+    ...await dialBoth(pair, 0, timeout.signal),
+    ...await dialBoth(pair, 1, timeout.signal),
+  ];
+  try {
+    await assertRejects(
+      () => dial(pair.sender, pair.relay, 2, timeout.signal),
+      RendezvousError,
+      "too many channels",
+    );
+    const { sender: other } = await pairThrough(pair.server, timeout.signal);
+    await assertRejects(
+      () => dial(other, pair.relay, 0, timeout.signal),
+      RendezvousError,
+      "is full",
+    );
+  } finally {
+    for (const conn of conns) conn.close();
+  }
+});
+
+Deno.test("an idle TCP relay session ends, closing its channels, and later hellos are refused", async () => {
+  using timeout = deadline(5000);
+  await using pair = await relayedPairing({ relayIdleTimeoutMs: 300 }, timeout.signal);
+  const [a, b] = await dialBoth(pair, 0, timeout.signal);
+  assertEquals(await a.read(new Uint8Array(1)), null);
+  assertEquals(await b.read(new Uint8Array(1)), null);
+  a.close();
+  b.close();
+  await assertRejects(
+    () => dial(pair.sender, pair.relay, 1, timeout.signal),
+    RendezvousError,
+    "session on 127.0.0.1",
+  );
+});
+
+Deno.test("the TCP relay ends a session at its byte cap", async () => {
+  using timeout = deadline(5000);
+  await using pair = await relayedPairing({ relayMaxBytes: 100_000 }, timeout.signal);
+  const [a, b] = await dialBoth(pair, 0, timeout.signal);
+  try {
+    const [received] = await Promise.all([
+      readAll(b),
+      writeAll(a, randomBytes(300_000)).catch(() => {}),
+    ]);
+    assert(received.length <= 100_000, `${received.length} bytes passed the cap`);
+    assertEquals(pair.server.stats().tcpRelaySessions, 0);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("the TCP relay holds a session to its rate by pausing reads", async () => {
+  using timeout = deadline(8000);
+  await using pair = await relayedPairing(
+    { relayBytesPerSecond: 1_000_000, relayBurstBytes: 65_536 },
+    timeout.signal,
+  );
+  const [a, b] = await dialBoth(pair, 0, timeout.signal);
+  try {
+    const data = randomBytes(600_000);
+    const started = performance.now();
+    const [received] = await Promise.all([readAll(b), sendAll(a, data)]);
+    const seconds = (performance.now() - started) / 1000;
+    assertEquals(received, { sha256: sha256(data), length: data.length });
+    // All but the burst (and the last read, admitted before its pause) waits for tokens.
+    const floor = (data.length - 65_536 - 256 * 1024) / 1_000_000;
+    assert(seconds >= floor, `600 kB passed in ${seconds} s, under the ${floor} s the rate allows`);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("with relay: false the server binds no relay port, UDP or TCP", async () => {
+  await using server = RendezvousServer.listen({ ...LOCAL, relay: false });
+  assertEquals([server.relayAddr, server.tcp], [undefined, true]);
+  const stats = server.stats();
+  assertEquals([stats.tcpRelaySessions, stats.tcpRelayChannels], [0, 0]);
+});
