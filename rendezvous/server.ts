@@ -160,6 +160,7 @@ export class RendezvousServer implements AsyncDisposable {
   stats(): ServerStats {
     return {
       ...this.#counts,
+      errors: this.#counts.errors + (this.#tcpConns?.errors ?? 0),
       rooms: this.#rooms.size,
       pairings: this.#rooms.pairings,
       sources: this.#limiter.size,
