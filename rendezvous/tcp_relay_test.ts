@@ -222,7 +222,7 @@ Deno.test("the TCP relay holds a session to its rate by pausing reads", async ()
     const seconds = (performance.now() - started) / 1000;
     assertEquals(received, { sha256: sha256(data), length: data.length });
     // All but the burst (and the last read, admitted before its pause) waits for tokens.
-    const floor = (data.length - 65_536 - 256 * 1024) / 1_000_000;
+    const floor = (data.length - 65_536 - 64 * 1024) / 1_000_000;
     assert(seconds >= floor, `600 kB passed in ${seconds} s, under the ${floor} s the rate allows`);
   } finally {
     a.close();
