@@ -10,7 +10,7 @@
  */
 import { ProtocolError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
-import { bindSockets } from "./_bind.ts";
+import { bindSockets, type BoundSockets } from "./_bind.ts";
 import { RateLimiter } from "./_rate_limit.ts";
 import { type Outgoing, relayHelloReplies, RelayTable } from "./_relay_sessions.ts";
 import { answerMessage, RoomTable } from "./_rooms.ts";
@@ -41,7 +41,6 @@ export type { ServeOptions, ServerStats };
 
 /** Which of the server's sockets a datagram came in on. */
 type PortKind = "main" | "alt" | "relay";
-type Sockets = ReturnType<typeof bindSockets>;
 
 /** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
 const RELAY_BUFFER_SIZE = 65_536;
@@ -70,7 +69,7 @@ export class RendezvousServer implements AsyncDisposable {
   #closed = false;
   #counts = { received: 0, malformed: 0, rateLimited: 0, tooSmall: 0, replies: 0, errors: 0 };
 
-  private constructor(sockets: Sockets, options: ServeOptions) {
+  private constructor(sockets: BoundSockets, options: ServeOptions) {
     const conns = { main: sockets.main, alt: sockets.alt, relay: sockets.relay };
     this.#conns = conns;
     this.tcp = sockets.mainTcp !== undefined;
