@@ -236,3 +236,13 @@ Deno.test("with relay: false the server binds no relay port, UDP or TCP", async 
   const stats = server.stats();
   assertEquals([stats.tcpRelaySessions, stats.tcpRelayChannels], [0, 0]);
 });
+
+Deno.test("dialTcpRelay stops waiting for the other peer when its signal aborts", async () => {
+  using timeout = deadline(5000);
+  await using pair = await relayedPairing({}, timeout.signal);
+  const stop = new AbortController();
+  const waiting = dial(pair.sender, pair.relay, 0, stop.signal);
+  const reason = new Error("the user gave up");
+  setTimeout(() => stop.abort(reason), 50);
+  assertEquals(await waiting.catch((error) => error), reason);
+});

@@ -227,3 +227,17 @@ Deno.test("dialTcpRelay to a server that does not relay gets a clear refusal", a
   );
   assertEquals(server.stats().tcpRelaySessions, 0);
 });
+
+Deno.test("a fixed port whose TCP twin is taken fails to bind and leaves nothing bound", () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  let failure: unknown;
+  try {
+    RendezvousServer.listen({ hostname: "127.0.0.1", port });
+  } catch (error) {
+    failure = error;
+  }
+  assert(failure instanceof Deno.errors.AddrInUse, String(failure));
+  // The UDP socket bound before the TCP failure was released.
+  Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }).close();
+});
