@@ -3,7 +3,15 @@ import { describeOffer, formatBytes, formatDuration, formatRate } from "./format
 
 /** Every event the CLI reports; with --json each is one line of stdout. */
 export type CliEvent =
-  | { type: "listening"; host: string; port: number; altPort: number; relayPort?: number }
+  | {
+    type: "listening";
+    host: string;
+    port: number;
+    altPort: number;
+    relayPort?: number;
+    /** Also on TCP: rendezvous on `port`, and the TCP relay on `relayPort`. */
+    tcp: boolean;
+  }
   | { type: "code"; code: string; qr?: string }
   | { type: "nat"; mapping: NatMapping }
   | { type: "paired"; nameplate: string; peer: string }
@@ -91,8 +99,13 @@ export class Output {
   #describe(event: CliEvent): string | undefined {
     switch (event.type) {
       case "listening":
-        return `Rendezvous server listening on ${event.host}:${event.port} (UDP; NAT check on ` +
-          `${event.altPort}, ${event.relayPort ? `relay on ${event.relayPort}` : "relay off"})`;
+        return `Rendezvous server listening on ${event.host}:${event.port} (${
+          event.tcp ? "UDP and TCP" : "UDP"
+        }; NAT check on UDP ${event.altPort}, ${
+          event.relayPort
+            ? `relay on ${event.tcp ? "UDP and TCP" : "UDP"} ${event.relayPort}`
+            : "relay off"
+        })`;
       case "code":
         return `${event.qr ? `${event.qr}\n` : ""}Code is: ${event.code}\n` +
           `On the other computer run:\n  p2pft receive ${event.code}`;

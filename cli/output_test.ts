@@ -89,11 +89,11 @@ Deno.test("Output draws a progress bar only on a terminal and ends it before the
   const { output, stdout } = recorded({ json: false, role: "receive" }, true);
   output.emit({ type: "progress", bytes: 2048, total: 2048, file: "a.bin" });
   output.emit({ type: "warning", message: "late" });
-  output.emit({ type: "listening", host: "0.0.0.0", port: 9000, altPort: 9001 });
+  output.emit({ type: "listening", host: "0.0.0.0", port: 9000, altPort: 9001, tcp: true });
   assert.ok(stdout.text.startsWith("\r\x1b[2K[" + "#".repeat(24) + "] 100% 2.0 KiB/2.0 KiB "));
   assert.match(stdout.text, / a\.bin\nRendezvous/);
   assert.match(
     stdout.text,
-    /Rendezvous server listening on 0\.0\.0\.0:9000 \(UDP; NAT check on 9001, relay off\)\n$/,
+    /Rendezvous server listening on 0\.0\.0\.0:9000 \(UDP and TCP; NAT check on UDP 9001, relay off\)\n$/,
   );
 });

@@ -16,6 +16,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     hostname: options.host,
     port: options.port,
     // Fixed neighbours of a fixed port, so a firewall can name them; any free ports with --port 0.
+    // TCP listens on the main and relay port numbers too (the same numbers to open).
     altPort: options.port === 0 ? 0 : options.port + 1,
     relayPort: options.port === 0 ? 0 : options.port + 2,
     relay: options.relay,
@@ -26,6 +27,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     port: server.addr.port,
     altPort: server.altAddr.port,
     ...(server.relayAddr ? { relayPort: server.relayAddr.port } : {}),
+    tcp: server.tcp,
   });
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) return resolve();

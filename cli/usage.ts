@@ -48,12 +48,13 @@ Options:
   --json                  one JSON event per line on stdout`,
   serve: `p2pft serve [options]
 
-Runs a rendezvous server (UDP). It sees room numbers and addresses, never the code's words
-or any file data.
+Runs a rendezvous server (UDP, and TCP for networks that block UDP). It sees room numbers
+and addresses, never the code's words or any file data.
 
 Options:
   --host ADDR   address to bind (default 0.0.0.0)
-  --port N      UDP port (default 9000; 0 picks a free port and reports it)
-  --no-relay    do not relay for peers that find no direct path
+  --port N      UDP and TCP port (default 9000; N+1 on UDP checks NATs, N+2 relays on UDP
+                and TCP; 0 picks free ports and reports them)
+  --no-relay    do not relay (UDP or TCP) for peers that find no direct path
   --json        one JSON event per line on stdout`,
 };

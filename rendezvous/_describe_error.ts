@@ -30,6 +30,8 @@ export function describeError(
       return `The relay on ${server} does not know this pairing (its room expired, or the token is wrong)`;
     case ErrorCode.relayEnded:
       return `The relay session on ${server} ended (byte limit reached, or idle too long); start again for a new code`;
+    case ErrorCode.relayChannels:
+      return `The relay on ${server} refused a connection: too many channels for this pairing, or this channel is taken`;
     default:
       return `Rendezvous server ${server} refused the request (error code ${code})`;
   }

@@ -53,6 +53,8 @@ export async function observeNat(
     clientId: Uint8Array;
     candidates: Deno.NetAddr[];
     serverTimeoutMs: number;
+    /** Ask the alt port too (false over TCP: the alt port is UDP only). */
+    alt: boolean;
     signal?: AbortSignal;
   },
 ): Promise<NatObservation> {
@@ -72,7 +74,9 @@ export async function observeNat(
     port: main.altPort,
   };
   const altTimeout = Math.min(ALT_TIMEOUT_MS, options.serverTimeoutMs);
-  const alt = await observeVia(port, altServer, request, clientId, altTimeout, signal);
+  const alt = options.alt
+    ? await observeVia(port, altServer, request, clientId, altTimeout, signal)
+    : undefined;
   const result: NatObservation = {
     mapping: classifyMapping(options.candidates, main.observed, alt?.observed),
   };

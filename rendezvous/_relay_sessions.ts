@@ -8,7 +8,11 @@
  */
 import { mergeLimits } from "./_limits.ts";
 import { equalBytes } from "../bytes.ts";
-import { ErrorCode } from "./messages.ts";
+import { ErrorCode, type RelayHelloMessage } from "./messages.ts";
+import { encodeMessage } from "./protocol.ts";
+
+/** A reply and where it goes. */
+export type Outgoing = [data: Uint8Array, to: Deno.NetAddr];
 
 export interface RelayLimits {
   /** Most live sessions at once. */
@@ -240,4 +244,42 @@ function newSession(
   };
   sides.push({ session, index: 0 }, { session, index: 1 });
   return session;
+}
+
+/**
+ * The replies to a UDP `relay-hello` from `from` for room `key` (whose peers
+ * are `peers`, undefined when no live paired room has that token).
+ */
+export function relayHelloReplies(
+  relays: RelayTable | undefined,
+  key: string,
+  peers: [Uint8Array, Uint8Array] | undefined,
+  message: RelayHelloMessage,
+  from: Deno.NetAddr,
+): Outgoing[] {
+  const clientId = message.clientId;
+  const error = (code: number): Outgoing[] => [[
+    encodeMessage({ type: "error", clientId, code }),
+    from,
+  ]];
+  if (!relays) return error(ErrorCode.relayOff);
+  if (peers === undefined) return error(ErrorCode.relayUnknown);
+  const answer = relays.hello(key, peers, clientId, from);
+  switch (answer.kind) {
+    case "error":
+      return error(answer.code);
+    case "waiting":
+      return [[encodeMessage({ type: "relay-waiting", clientId }), from]];
+    default: {
+      const out: Outgoing[] = [[encodeMessage({ type: "relay-ready", clientId }), from]];
+      // The other peer was waiting: tell it now rather than at its next hello.
+      if (answer.notify) {
+        out.push([
+          encodeMessage({ type: "relay-ready", clientId: answer.notify.id }),
+          answer.notify.addr,
+        ]);
+      }
+      return out;
+    }
+  }
 }

@@ -15,6 +15,8 @@ import {
   type NatMapping,
   type PeerInfo,
   type RegisterMessage,
+  type RendezvousMessage,
+  type RendezvousTransport,
   TOKEN_SIZE,
 } from "./protocol.ts";
 
@@ -69,6 +71,7 @@ interface PeerRecord {
   candidates: Deno.NetAddr[];
   fingerprint?: Uint8Array;
   nat?: NatMapping;
+  transport: RendezvousTransport;
   lastSeen: number;
 }
 
@@ -123,9 +126,15 @@ export class RoomTable {
 
   /**
    * Handles one `register` from `observed` (the datagram's source address);
-   * `source` is the key the per-source room quota counts against.
+   * `source` is the key the per-source room quota counts against; `transport`
+   * is how the message came (the peer is told).
    */
-  register(message: RegisterMessage, observed: Deno.NetAddr, source: string): RoomAnswer {
+  register(
+    message: RegisterMessage,
+    observed: Deno.NetAddr,
+    source: string,
+    transport: RendezvousTransport = "udp",
+  ): RoomAnswer {
     this.sweep(false);
     const now = this.#now();
     const key = hex(message.clientId);
@@ -164,7 +173,7 @@ export class RoomTable {
         nameplate,
         source,
         createdAt: now,
-        sender: peerRecord(message, key, observed, now),
+        sender: peerRecord(message, key, observed, transport, now),
       };
       this.#rooms.set(nameplate, room);
       this.#senders.set(key, nameplate);
@@ -186,7 +195,7 @@ export class RoomTable {
       room.receiver.lastSeen = now;
       return answer(room, "receive");
     }
-    room.receiver = peerRecord(message, key, observed, now);
+    room.receiver = peerRecord(message, key, observed, transport, now);
     room.token = this.#random(new Uint8Array(TOKEN_SIZE));
     room.tokenKey = hex(room.token);
     room.pairedAt = now;
@@ -264,6 +273,7 @@ function peerRecord(
   message: RegisterMessage,
   key: string,
   observed: Deno.NetAddr,
+  transport: RendezvousTransport,
   now: number,
 ): PeerRecord {
   const record: PeerRecord = {
@@ -271,6 +281,7 @@ function peerRecord(
     key,
     observed,
     candidates: message.candidates,
+    transport,
     lastSeen: now,
   };
   if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
@@ -285,8 +296,34 @@ function answer(room: Room, role: "send" | "receive"): RoomAnswer {
     return { kind: "waiting", nameplate, observed: self.observed };
   }
   const other = role === "send" ? room.receiver : room.sender;
-  const peer: PeerInfo = { id: other.id, observed: other.observed, candidates: other.candidates };
+  const peer: PeerInfo = {
+    id: other.id,
+    observed: other.observed,
+    candidates: other.candidates,
+    transport: other.transport,
+  };
   if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
   if (other.nat !== undefined) peer.nat = other.nat;
   return { kind: "paired", nameplate, token: room.token, observed: self.observed, peer };
+}
+
+/** The message that carries `answer` to client `clientId`. */
+export function answerMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage {
+  switch (answer.kind) {
+    case "waiting":
+      return { type: "waiting", clientId, nameplate: answer.nameplate, observed: answer.observed };
+    case "paired":
+      return {
+        type: "paired",
+        clientId,
+        nameplate: answer.nameplate,
+        token: answer.token,
+        observed: answer.observed,
+        peer: answer.peer,
+      };
+    default:
+      return answer.nameplate === undefined
+        ? { type: "error", clientId, code: answer.code }
+        : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
+  }
 }

@@ -35,6 +35,15 @@ function receiver(id: number, nameplate: string): RegisterMessage {
   return { type: "register", role: "receive", clientId: bytes(16, id), nameplate, candidates: [] };
 }
 
+Deno.test("RoomTable tells each peer how the other registered", () => {
+  const { table } = setup();
+  table.register(sender(1), A, "a", "tcp");
+  const forReceiver = table.register(receiver(2, "1"), B, "b", "udp");
+  const forSender = table.register(sender(1, "1"), A, "a", "tcp");
+  assert(forReceiver.kind === "paired" && forSender.kind === "paired");
+  assertEquals([forReceiver.peer.transport, forSender.peer.transport], ["tcp", "udp"]);
+});
+
 Deno.test("RoomTable pairs a sender and a receiver and gives both the same token", () => {
   const { table } = setup();
   assertEquals(table.register(sender(1), A, "a"), { kind: "waiting", nameplate: "1", observed: A });
@@ -48,9 +57,10 @@ Deno.test("RoomTable pairs a sender and a receiver and gives both the same token
     observed: A,
     candidates: [addr("192.168.1.10", 5000)],
     fingerprint: bytes(32, 1),
+    transport: "udp",
   });
   assertEquals(forSender.observed, A);
-  assertEquals(forSender.peer, { id: bytes(16, 2), observed: B, candidates: [] });
+  assertEquals(forSender.peer, { id: bytes(16, 2), observed: B, candidates: [], transport: "udp" });
   assertEquals(table.pairings, 1);
 });
 

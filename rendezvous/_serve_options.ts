@@ -1,4 +1,6 @@
 /** The rendezvous server's options and statistics (see PROTOCOL.md for the limits). */
+import type { RelayLimits } from "./_relay_sessions.ts";
+import { DEFAULT_ROOM_LIMITS, type RoomLimits } from "./_rooms.ts";
 
 /** The port `p2pft serve` listens on unless told otherwise. */
 export const DEFAULT_RENDEZVOUS_PORT = 9000;
@@ -13,7 +15,14 @@ export interface ServeOptions {
    * port; clients learn it from the main port).
    */
   altPort?: number;
-  /** Run the relay (default true); `false` binds no relay socket (`serve --no-relay`). */
+  /**
+   * Also listen on TCP, on the same port numbers as the main and relay UDP
+   * ports (default true): rendezvous over TCP on the main port, the TCP relay
+   * on the relay port. With port 0, the UDP port is picked first and TCP
+   * binds the same number (retrying with another pick if TCP has it taken).
+   */
+  tcp?: boolean;
+  /** Run the relays (default true); `false` binds no relay socket, UDP or TCP (`serve --no-relay`). */
   relay?: boolean;
   /** The relay's UDP port (default 0 = any free port; clients learn it from the main port). */
   relayPort?: number;
@@ -27,6 +36,18 @@ export interface ServeOptions {
   relayMaxBytes?: number;
   /** A relay session without traffic or hello this long ends (default 30 s). */
   relayIdleTimeoutMs?: number;
+  /** Most TCP relay channels (connection pairs) one room may hold at once (default 32). */
+  relayMaxChannels?: number;
+  /** How long a TCP relay hello waits for the other peer's hello (default 10 s). */
+  relayPeerWaitMs?: number;
+  /** Most TCP connections open at once, rendezvous and relay together (default 1024). */
+  tcpMaxConnections?: number;
+  /** Most TCP connections one source may hold open (default 80). */
+  tcpMaxConnectionsPerSource?: number;
+  /** A TCP rendezvous connection that sends no frame this long is closed (default 30 s). */
+  tcpIdleTimeoutMs?: number;
+  /** A frame, or a TCP relay hello, must arrive whole within this long once started (default 5 s). */
+  tcpReadTimeoutMs?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
   /** Datagrams per second one source may send (default 50). */
@@ -79,6 +100,16 @@ export interface ServerStats {
   relayedBytes: number;
   /** Non-rendezvous datagrams at the relay port not relayed (unknown source, peer missing, over a limit). */
   relayDropped: number;
+  /** TCP connections open now (rendezvous and relay). */
+  tcpConnections: number;
+  /** TCP connections closed at once because a connection cap was reached. */
+  tcpRefused: number;
+  /** Live TCP relay sessions (rooms) now. */
+  tcpRelaySessions: number;
+  /** TCP relay channels waiting or spliced now. */
+  tcpRelayChannels: number;
+  /** Bytes spliced by the TCP relay since start. */
+  tcpRelayedBytes: number;
   /** Unexpected errors survived (failed sends, bugs); should stay 0. */
   errors: number;
 }
@@ -88,8 +119,11 @@ export function validateServeOptions(options: ServeOptions): void {
   if (options.sourceKey !== undefined && !["ip", "ip-port"].includes(options.sourceKey)) {
     throw new TypeError(`Invalid sourceKey ${JSON.stringify(options.sourceKey)}`);
   }
-  if (options.relay !== undefined && typeof options.relay !== "boolean") {
-    throw new TypeError(`Invalid relay ${JSON.stringify(options.relay)}: expected a boolean`);
+  for (const name of ["relay", "tcp"] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(`Invalid ${name} ${JSON.stringify(value)}: expected a boolean`);
+    }
   }
   for (const name of ["port", "altPort", "relayPort"] as const) {
     const port = options[name];
@@ -97,4 +131,24 @@ export function validateServeOptions(options: ServeOptions): void {
       throw new RangeError(`Invalid ${name} ${port}: expected an integer from 0 to 65535`);
     }
   }
+}
+
+/** The room limits, defaults filled in where `options` has none. */
+export function roomLimits(options: ServeOptions): RoomLimits {
+  const out = { ...DEFAULT_ROOM_LIMITS };
+  for (const name of Object.keys(DEFAULT_ROOM_LIMITS) as (keyof RoomLimits)[]) {
+    if (options[name] !== undefined) out[name] = options[name];
+  }
+  return out;
+}
+
+/** The limits both relays (UDP and TCP) share; undefined ones take the relays' defaults. */
+export function relayLimits(options: ServeOptions): Partial<RelayLimits> {
+  return {
+    maxSessions: options.relayMaxSessions,
+    bytesPerSecond: options.relayBytesPerSecond,
+    burstBytes: options.relayBurstBytes,
+    maxBytes: options.relayMaxBytes,
+    idleTimeoutMs: options.relayIdleTimeoutMs,
+  };
 }

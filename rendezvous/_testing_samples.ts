@@ -39,6 +39,7 @@ export const SAMPLES: RendezvousMessage[] = [
       candidates: Array.from({ length: 8 }, (_, i) => addr(`10.0.0.${i}`, 1000 + i)),
       fingerprint: bytes(32, 8),
       nat: "none",
+      transport: "tcp",
     },
   },
   { type: "error", clientId: bytes(16, 10), code: 1, nameplate: "7" },
@@ -55,6 +56,20 @@ export const SAMPLES: RendezvousMessage[] = [
   { type: "relay-hello", token: bytes(16, 15), clientId: bytes(16, 16) },
   { type: "relay-ready", clientId: bytes(16, 17) },
   { type: "relay-waiting", clientId: bytes(16, 18) },
+  { type: "tcp-relay-hello", token: bytes(16, 20), clientId: bytes(16, 21), channel: 0x0102 },
+  {
+    type: "paired",
+    clientId: bytes(16, 22),
+    nameplate: "3",
+    token: bytes(16, 23),
+    observed: addr("203.0.113.6", 4001),
+    peer: {
+      id: bytes(16, 24),
+      observed: addr("198.51.100.2", 1),
+      candidates: [],
+      transport: "udp",
+    },
+  },
   {
     type: "register",
     role: "receive",

@@ -5,7 +5,7 @@
 import { ADDR_SIZE, MAX_CANDIDATES } from "./_addr.ts";
 
 /** Wire version written after the magic. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** No rendezvous datagram may be longer than this. */
 export const MAX_DATAGRAM_SIZE = 1200;
 export const CLIENT_ID_SIZE = 16;
@@ -34,6 +34,8 @@ export const TAG = {
   peerNat: 0x0f,
   altPort: 0x10,
   relayPort: 0x11,
+  peerTransport: 0x12,
+  channel: 0x13,
 } as const;
 export type FieldName = Exclude<keyof typeof TAG, "pad">;
 export type Fields = Partial<Record<FieldName, Uint8Array>>;
@@ -63,6 +65,8 @@ const FIELD_LENGTH: Record<FieldName, number | "addrs"> = {
   peerNat: 1,
   altPort: 2,
   relayPort: 2,
+  peerTransport: 1,
+  channel: 2,
 };
 
 /**

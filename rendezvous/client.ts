@@ -18,11 +18,18 @@ import {
   type NatMapping,
   type PairedMessage,
   parseNameplate,
+  type RendezvousTransport,
   type Role,
 } from "./protocol.ts";
 
-/** What the client needs from the (shared, demultiplexed) UDP socket. */
+/** What the client needs from the (shared, demultiplexed) UDP socket, or from a TCP connection. */
 export interface DatagramPort {
+  /**
+   * How this port reaches the server (default `udp`). Over `tcp`
+   * (`connectRendezvousTcp`) the NAT mapping is not observed: the alt port
+   * is UDP only, and a peer on TCP cannot punch anyway.
+   */
+  readonly transport?: RendezvousTransport;
   send(data: Uint8Array, to: Deno.NetAddr): Promise<void>;
   /** Next datagram that starts with RENDEZVOUS_MAGIC; rejects with signal.reason on abort. */
   receive(signal: AbortSignal): Promise<{ data: Uint8Array; from: Deno.NetAddr }>;
@@ -39,7 +46,7 @@ export interface RegisterOptions {
   fingerprint?: Uint8Array;
   /** Called once when the server confirms our room. */
   onNameplate?: (nameplate: string) => void;
-  /** Called once with our NAT mapping, after observing it and before registering. */
+  /** Called once with our NAT mapping, after observing it and before registering (never over TCP). */
   onNat?: (mapping: NatMapping) => void;
   /** Give up when the server has not answered for this long (default 10 s). */
   serverTimeoutMs?: number;
@@ -61,9 +68,16 @@ export interface Pairing {
   };
   /**
    * NAT mappings: ours as observed, the peer's as it reported it
-   * (`endpoint-independent` when a peer reported none).
+   * (`endpoint-independent` when a peer on UDP reported none). A side that
+   * registered over TCP counts as `endpoint-dependent`: its UDP mapping is
+   * unknown and punching to or from it is not expected to work.
    */
   nat: { self: NatMapping; peer: NatMapping };
+  /**
+   * How each side reached the server. A `tcp` side cannot punch UDP: the pair
+   * needs a TCP path (LAN TCP, or the TCP relay).
+   */
+  transport: { self: RendezvousTransport; peer: RendezvousTransport };
   /**
    * The server's relay: the server's address as we addressed it, with the
    * relay port. Absent when the server does not relay.
@@ -89,14 +103,17 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   const serverText = `${server.hostname}:${server.port}`;
   const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
   const clientId = crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
+  const overTcp = port.transport === "tcp";
   const nat = await observeNat(port, {
     server,
     clientId,
     candidates: options.candidates,
     serverTimeoutMs,
+    alt: !overTcp,
     signal,
   });
-  options.onNat?.(nat.mapping);
+  const mapping: NatMapping | undefined = overTcp ? undefined : nat.mapping;
+  if (mapping !== undefined) options.onNat?.(mapping);
   let nameplate = options.nameplate;
   let confirmed = false;
   let unanswered = 0;
@@ -111,7 +128,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
         candidates: options.candidates,
         fingerprint: options.fingerprint,
         poll: confirmed,
-        nat: nat.mapping,
+        nat: mapping,
       }, { padTo: MAX_REPLY_SIZE });
       await port.send(request, server);
       const deadline = Math.min(
@@ -140,7 +157,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
           const relay: Deno.NetAddr | undefined = nat.relayPort === undefined
             ? undefined
             : { transport: "udp", hostname: server.hostname, port: nat.relayPort };
-          return toPairing(message, nat.mapping, relay);
+          return toPairing(message, mapping, relay, overTcp ? "tcp" : "udp");
         }
       }
       unanswered = answered ? 0 : unanswered + 1;
@@ -162,9 +179,11 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
 
 function toPairing(
   message: PairedMessage,
-  self: NatMapping,
+  self: NatMapping | undefined,
   relay: Deno.NetAddr | undefined,
+  transport: RendezvousTransport,
 ): Pairing {
+  const peerTransport = message.peer.transport;
   const peer: Pairing["peer"] = {
     id: message.peer.id,
     observed: message.peer.observed,
@@ -177,7 +196,12 @@ function toPairing(
     token: message.token,
     observed: message.observed,
     peer,
-    nat: { self, peer: message.peer.nat ?? "endpoint-independent" },
+    nat: {
+      self: self ?? "endpoint-dependent",
+      peer: message.peer.nat ??
+        (peerTransport === "tcp" ? "endpoint-dependent" : "endpoint-independent"),
+    },
+    transport: { self: transport, peer: peerTransport },
   };
   if (relay !== undefined) pairing.relay = relay;
   return pairing;

@@ -3,7 +3,7 @@ import { golden } from "../tests/golden.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE, PROTOCOL_VERSION } from "./mod.ts";
 import { SAMPLES } from "./_testing_samples.ts";
 
-Deno.test("rendezvous datagrams match the golden samples of protocol version 1", async () => {
+Deno.test(`rendezvous datagrams match the golden samples of protocol version ${PROTOCOL_VERSION}`, async () => {
   for (const [index, sample] of SAMPLES.entries()) {
     const isRequest = sample.type === "register" || sample.type === "leave" ||
       sample.type === "observe" || sample.type === "relay-hello";

@@ -24,9 +24,18 @@ export const ErrorCode = {
   relayUnknown: 10,
   /** The relay session of this room ended (byte limit reached, or idle too long). */
   relayEnded: 11,
+  /** `tcp-relay-hello` for a room that already has its maximum of TCP relay channels. */
+  relayChannels: 12,
 } as const;
 
 export type Role = "send" | "receive";
+
+/**
+ * How a peer reached the rendezvous server: over UDP (it can punch and run
+ * QUIC) or over TCP (it cannot: it needs a TCP path, on the LAN or through the
+ * TCP relay).
+ */
+export type RendezvousTransport = "udp" | "tcp";
 
 /**
  * How the peer's NAT maps its UDP socket, as seen from two server ports:
@@ -72,6 +81,8 @@ export interface PeerInfo {
   fingerprint?: Uint8Array;
   /** The peer's NAT mapping, when it reported one. */
   nat?: NatMapping;
+  /** How the peer registered (the server knows it from the socket, the peer does not claim it). */
+  transport: RendezvousTransport;
 }
 /** Server → client: both peers are here. */
 export interface PairedMessage {
@@ -111,7 +122,18 @@ export interface RelayHelloMessage {
   token: Uint8Array;
   clientId: Uint8Array;
 }
-/** Relay → peer: both peers are known; datagrams are forwarded now. */
+/**
+ * Peer → TCP relay port, the first and only frame on a new TCP connection:
+ * "splice me to the other peer's connection with the same token and channel".
+ */
+export interface TcpRelayHelloMessage {
+  type: "tcp-relay-hello";
+  token: Uint8Array;
+  clientId: Uint8Array;
+  /** Which of the room's TCP relay connections this is (0..65535). */
+  channel: number;
+}
+/** Relay → peer: both peers are known; datagrams (UDP) or bytes (TCP) are forwarded now. */
 export interface RelayReadyMessage {
   type: "relay-ready";
   clientId: Uint8Array;
@@ -126,6 +148,7 @@ export type RendezvousMessage =
   | LeaveMessage
   | ObserveMessage
   | RelayHelloMessage
+  | TcpRelayHelloMessage
   | WaitingMessage
   | PairedMessage
   | ErrorMessage

@@ -1,7 +1,8 @@
 /**
- * Rendezvous: a UDP server that pairs a sender and a receiver by nameplate,
- * tells each its NAT mapping, and relays when no direct path exists; and the
- * client that registers with it. Wire format in PROTOCOL.md.
+ * Rendezvous: a UDP (and TCP) server that pairs a sender and a receiver by
+ * nameplate, tells each its NAT mapping, and relays (UDP datagrams, or TCP
+ * byte streams) when no direct path exists; and the client that registers
+ * with it. Wire format in PROTOCOL.md.
  * @module
  */
 export {
@@ -12,10 +13,14 @@ export {
   MAX_REPLY_SIZE,
   PROTOCOL_VERSION,
 } from "./protocol.ts";
-export type { NatMapping, RendezvousMessage } from "./protocol.ts";
+export type { NatMapping, RendezvousMessage, RendezvousTransport } from "./protocol.ts";
 export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
 export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";
 export type { Pairing, RegisterOptions } from "./client.ts";
 export { relayHello } from "./relay_hello.ts";
 export type { RelayHelloOptions } from "./relay_hello.ts";
+export { connectRendezvousTcp } from "./tcp_rendezvous_port.ts";
+export type { ConnectRendezvousTcpOptions, TcpRendezvousPort } from "./tcp_rendezvous_port.ts";
+export { dialTcpRelay } from "./dial_tcp_relay.ts";
+export type { DialTcpRelayOptions } from "./dial_tcp_relay.ts";

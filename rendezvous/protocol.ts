@@ -26,6 +26,7 @@ import type {
   PeerInfo,
   RegisterMessage,
   RendezvousMessage,
+  RendezvousTransport,
   Role,
 } from "./messages.ts";
 
@@ -41,6 +42,7 @@ const TYPE = {
   leave: 0x02,
   observe: 0x03,
   "relay-hello": 0x04,
+  "tcp-relay-hello": 0x05,
   waiting: 0x81,
   paired: 0x82,
   error: 0x83,
@@ -55,15 +57,17 @@ const FLAG_POLL = 0x01;
 
 /** Wire values of the `nat` and `peerNat` fields. */
 const NAT_CODES: readonly NatMapping[] = ["none", "endpoint-independent", "endpoint-dependent"];
+/** Wire values of the `peerTransport` field. */
+const TRANSPORT_CODES: readonly RendezvousTransport[] = ["udp", "tcp"];
 
 /**
  * Size of the biggest reply the server can send in this version (a `paired`
- * message with 8 candidates, a fingerprint and the peer's NAT mapping).
+ * message with 8 candidates, a fingerprint, the peer's NAT mapping and transport).
  * Clients pad every request the server answers to it.
  */
 export const MAX_REPLY_SIZE = HEADER_SIZE +
-  FIELD_HEADER_SIZE * 9 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + ADDR_SIZE + CLIENT_ID_SIZE +
-  ADDR_SIZE + ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE + 1;
+  FIELD_HEADER_SIZE * 10 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + ADDR_SIZE + CLIENT_ID_SIZE +
+  ADDR_SIZE + ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE + 1 + 1;
 
 /** True when `data` starts with {@link RENDEZVOUS_MAGIC} (any version). Pure and cheap. */
 export function isRendezvousDatagram(data: Uint8Array): boolean {
@@ -153,6 +157,7 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
         ]);
       }
       if (message.peer.nat !== undefined) fields.push([TAG.peerNat, encodeNat(message.peer.nat)]);
+      fields.push([TAG.peerTransport, encodeTransport(message.peer.transport)]);
       break;
     case "error":
       id();
@@ -175,6 +180,11 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
     case "relay-hello":
       fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
       id();
+      break;
+    case "tcp-relay-hello":
+      fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
+      id();
+      fields.push([TAG.channel, encodeU16(message.channel, "channel")]);
       break;
     default: // observe, relay-ready, relay-waiting: the client id alone
       id();
@@ -263,13 +273,25 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       return { type: "observe", clientId };
     case TYPE["relay-hello"]:
       return { type: "relay-hello", token: need("token"), clientId };
+    case TYPE["tcp-relay-hello"]: {
+      const channel = need("channel");
+      return {
+        type: "tcp-relay-hello",
+        token: need("token"),
+        clientId,
+        channel: (channel[0] << 8) | channel[1],
+      };
+    }
     case TYPE.waiting:
       return { type: "waiting", clientId, nameplate: nameplate(true)!, observed: addr("observed") };
     case TYPE.paired: {
+      const transportByte = need("peerTransport")[0];
       const peer: PeerInfo = {
         id: need("peerId"),
         observed: addr("peerObserved"),
         candidates: addrs("peerCandidates"),
+        transport: TRANSPORT_CODES[transportByte - 1] ??
+          fail(`field peerTransport holds unknown transport ${transportByte}`),
       };
       if (fields.peerFingerprint) peer.fingerprint = fields.peerFingerprint;
       const mapping = nat(fields.peerNat, "peerNat");
@@ -316,11 +338,28 @@ function encodeNat(mapping: NatMapping): Uint8Array {
   return Uint8Array.of(index + 1);
 }
 
+function encodeTransport(transport: RendezvousTransport): Uint8Array {
+  const index = TRANSPORT_CODES.indexOf(transport);
+  if (index < 0) {
+    throw new TypeError(
+      `Invalid peer transport ${JSON.stringify(transport)}: expected ${TRANSPORT_CODES.join(", ")}`,
+    );
+  }
+  return Uint8Array.of(index + 1);
+}
+
 function encodePort(port: number, what: string): Uint8Array {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`Invalid ${what} ${port}: expected an integer from 1 to 65535`);
   }
-  return Uint8Array.of(port >>> 8, port & 0xff);
+  return encodeU16(port, what);
+}
+
+function encodeU16(value: number, what: string): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new RangeError(`Invalid ${what} ${value}: expected an integer from 0 to 65535`);
+  }
+  return Uint8Array.of(value >>> 8, value & 0xff);
 }
 
 function fixed(bytes: Uint8Array, size: number, what: string): Uint8Array {
@@ -355,6 +394,8 @@ export type {
   RelayReadyMessage,
   RelayWaitingMessage,
   RendezvousMessage,
+  RendezvousTransport,
   Role,
+  TcpRelayHelloMessage,
   WaitingMessage,
 } from "./messages.ts";

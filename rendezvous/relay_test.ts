@@ -77,7 +77,7 @@ Deno.test("the relay handles P2RV datagrams from a peer and never forwards them"
   await using server = RendezvousServer.listen(LOCAL);
   await using pair = await relayedPair(server, timeout.signal);
   const relay = server.relayAddr!;
-  const junk = new TextEncoder().encode("P2RV\x01\x99 not for the peer");
+  const junk = new TextEncoder().encode("P2RV\x02\x99 not for the peer");
   const reply = encodeMessage({ type: "relay-ready", clientId: pair.pb.selfId }, { padTo: 300 });
   await pair.a.send(junk, relay);
   await pair.a.send(reply, relay);

@@ -1,22 +1,30 @@
 /**
- * The UDP rendezvous server: a main port (register, observe), an alt port
- * (observe only, for NAT mapping detection) and a relay port. It only ever
- * replies to requests, never with more bytes than the request, and drops
- * (and counts) everything malformed, oversized, too small for its reply, or
- * over a source's rate limit. The relay forwards datagrams between the two
- * addresses that said a valid hello for the same paired room, and nothing else.
+ * The rendezvous server: a main port (register, observe), an alt port
+ * (observe only, for NAT mapping detection) and a relay port, on UDP; and on
+ * TCP, the main port number (the same messages, framed) and the relay port
+ * number (the TCP relay). Over UDP it only ever replies to requests, never
+ * with more bytes than the request, and drops (and counts) everything
+ * malformed, oversized, too small for its reply, or over a source's rate
+ * limit. The relays forward only between the two peers of a paired room that
+ * each said a valid hello.
  */
 import { ProtocolError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
+import { bindSockets, type BoundSockets } from "./_bind.ts";
 import { RateLimiter } from "./_rate_limit.ts";
-import { RelayTable } from "./_relay_sessions.ts";
-import { type RoomAnswer, RoomTable } from "./_rooms.ts";
+import { type Outgoing, relayHelloReplies, RelayTable } from "./_relay_sessions.ts";
+import { answerMessage, RoomTable } from "./_rooms.ts";
 import {
   DEFAULT_RENDEZVOUS_PORT,
+  relayLimits,
+  roomLimits,
   type ServeOptions,
   type ServerStats,
   validateServeOptions,
 } from "./_serve_options.ts";
+import { TcpConnections } from "./_tcp_connections.ts";
+import { TcpRelay } from "./_tcp_relay.ts";
+import { serveTcpRendezvous, type TcpClient, type TcpSender } from "./_tcp_rendezvous.ts";
 import {
   decodeMessage,
   encodeMessage,
@@ -26,8 +34,6 @@ import {
   MAX_DATAGRAM_SIZE,
   MAX_REPLY_SIZE,
   type ObservationMessage,
-  type RelayHelloMessage,
-  type RendezvousMessage,
 } from "./protocol.ts";
 
 export { DEFAULT_RENDEZVOUS_PORT };
@@ -35,7 +41,6 @@ export type { ServeOptions, ServerStats };
 
 /** Which of the server's sockets a datagram came in on. */
 type PortKind = "main" | "alt" | "relay";
-type Outgoing = [data: Uint8Array, to: Deno.NetAddr];
 
 /** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
 const RELAY_BUFFER_SIZE = 65_536;
@@ -47,9 +52,15 @@ export class RendezvousServer implements AsyncDisposable {
   readonly altAddr: Deno.NetAddr;
   /** The relay port; absent with `relay: false`. */
   readonly relayAddr?: Deno.NetAddr;
+  /** Whether the server also listens on TCP (main and relay port numbers). */
+  readonly tcp: boolean;
   readonly #conns: Record<PortKind, Deno.DatagramConn | undefined>;
   readonly #rooms: RoomTable;
   readonly #relays?: RelayTable;
+  readonly #tcpConns?: TcpConnections;
+  readonly #tcpRelay?: TcpRelay;
+  /** Waiting senders on TCP, by client id (hex). */
+  readonly #tcpSenders = new Map<string, TcpSender>();
   readonly #limiter: RateLimiter;
   readonly #byPort: boolean;
   readonly #signal?: AbortSignal;
@@ -58,34 +69,39 @@ export class RendezvousServer implements AsyncDisposable {
   #closed = false;
   #counts = { received: 0, malformed: 0, rateLimited: 0, tooSmall: 0, replies: 0, errors: 0 };
 
-  private constructor(
-    conns: Record<PortKind, Deno.DatagramConn | undefined>,
-    options: ServeOptions,
-  ) {
+  private constructor(sockets: BoundSockets, options: ServeOptions) {
+    const conns = { main: sockets.main, alt: sockets.alt, relay: sockets.relay };
     this.#conns = conns;
+    this.tcp = sockets.mainTcp !== undefined;
     this.addr = netAddr(conns.main!);
     this.altAddr = netAddr(conns.alt!);
     if (conns.relay) this.relayAddr = netAddr(conns.relay);
     const now = () => performance.now();
     if (conns.relay) {
-      this.#relays = new RelayTable({
-        maxSessions: options.relayMaxSessions,
-        bytesPerSecond: options.relayBytesPerSecond,
-        burstBytes: options.relayBurstBytes,
-        maxBytes: options.relayMaxBytes,
-        idleTimeoutMs: options.relayIdleTimeoutMs,
-      }, now);
+      this.#relays = new RelayTable(relayLimits(options), now);
+    }
+    this.#byPort = options.sourceKey === "ip-port";
+    if (sockets.relayTcp) {
+      this.#tcpRelay = new TcpRelay({
+        ...relayLimits(options),
+        maxChannels: options.relayMaxChannels,
+        peerWaitMs: options.relayPeerWaitMs,
+        readTimeoutMs: options.tcpReadTimeoutMs,
+      }, {
+        pairedPeers: (key) => this.#rooms.pairedPeers(key),
+        onMalformed: () => this.#counts.malformed++,
+      });
     }
     const relays = this.#relays;
+    const tcpRelay = this.#tcpRelay;
     this.#rooms = new RoomTable({
-      maxRooms: options.maxRooms,
-      maxRoomsPerSource: options.maxRoomsPerSource,
-      idleTimeoutMs: options.idleTimeoutMs,
-      maxWaitMs: options.maxWaitMs,
-      pairedLingerMs: options.pairedLingerMs,
+      ...roomLimits(options),
       now,
-      isHeld: (key) => relays?.alive(key) ?? false,
-      onFree: (key) => relays?.remove(key),
+      isHeld: (key) => (relays?.alive(key) ?? false) || (tcpRelay?.alive(key) ?? false),
+      onFree: (key) => {
+        relays?.remove(key);
+        tcpRelay?.remove(key);
+      },
     });
     this.#limiter = new RateLimiter({
       ratePerSecond: options.ratePerSecond ?? 50,
@@ -93,34 +109,49 @@ export class RendezvousServer implements AsyncDisposable {
       maxKeys: options.maxSources ?? 65_536,
       now,
     });
-    this.#byPort = options.sourceKey === "ip-port";
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     this.#loops = [this.#serve(conns.main!, "main"), this.#serve(conns.alt!, "alt")];
     if (conns.relay && relays) this.#loops.push(this.#relayLoop(conns.relay, relays));
+    if (sockets.mainTcp) {
+      const tcpConns = this.#tcpConns = new TcpConnections({
+        maxConnections: options.tcpMaxConnections,
+        maxConnectionsPerSource: options.tcpMaxConnectionsPerSource,
+        idleTimeoutMs: options.tcpIdleTimeoutMs,
+        readTimeoutMs: options.tcpReadTimeoutMs,
+      }, (addr) => this.#sourceOf(addr));
+      tcpConns.serve(sockets.mainTcp, (conn) =>
+        serveTcpRendezvous(conn, {
+          limits: tcpConns.limits,
+          handle: (data, client) => this.#handleTcp(data, client),
+          onClose: (client) => this.#tcpClosed(client),
+          onMalformed: () => this.#counts.malformed++,
+        }));
+      if (sockets.relayTcp && tcpRelay) {
+        tcpConns.serve(sockets.relayTcp, (conn) => tcpRelay.handle(conn));
+      }
+    }
   }
 
   /**
-   * Binds the UDP sockets now and starts serving.
+   * Binds the sockets now and starts serving.
    * @throws {TypeError|RangeError} for bad options; the bind error when a port is taken;
    * `signal.reason` when already aborted.
    */
   static listen(options: ServeOptions = {}): RendezvousServer {
     options.signal?.throwIfAborted();
     validateServeOptions(options);
-    const hostname = options.hostname ?? "0.0.0.0";
-    const conns: Record<PortKind, Deno.DatagramConn | undefined> = {
-      main: undefined,
-      alt: undefined,
-      relay: undefined,
-    };
+    const sockets = bindSockets(options.hostname ?? "0.0.0.0", {
+      port: options.port ?? DEFAULT_RENDEZVOUS_PORT,
+      altPort: options.altPort ?? 0,
+      relayPort: options.relayPort ?? 0,
+      relay: options.relay !== false,
+      tcp: options.tcp !== false,
+    });
     try {
-      conns.main = bind(hostname, options.port ?? DEFAULT_RENDEZVOUS_PORT, "rendezvous");
-      conns.alt = bind(hostname, options.altPort ?? 0, "NAT check");
-      if (options.relay !== false) conns.relay = bind(hostname, options.relayPort ?? 0, "relay");
-      return new RendezvousServer(conns, options);
+      return new RendezvousServer(sockets, options);
     } catch (error) {
-      for (const conn of Object.values(conns)) conn?.close();
+      for (const socket of Object.values(sockets)) socket?.close();
       throw error;
     }
   }
@@ -128,12 +159,18 @@ export class RendezvousServer implements AsyncDisposable {
   stats(): ServerStats {
     return {
       ...this.#counts,
+      errors: this.#counts.errors + (this.#tcpConns?.errors ?? 0),
       rooms: this.#rooms.size,
       pairings: this.#rooms.pairings,
       sources: this.#limiter.size,
       relaySessions: this.#relays?.size ?? 0,
       relayedBytes: this.#relays?.relayedBytes ?? 0,
       relayDropped: this.#relays?.dropped ?? 0,
+      tcpConnections: this.#tcpConns?.size ?? 0,
+      tcpRefused: this.#tcpConns?.refused ?? 0,
+      tcpRelaySessions: this.#tcpRelay?.sessions ?? 0,
+      tcpRelayChannels: this.#tcpRelay?.channels ?? 0,
+      tcpRelayedBytes: this.#tcpRelay?.relayedBytes ?? 0,
     };
   }
 
@@ -149,8 +186,9 @@ export class RendezvousServer implements AsyncDisposable {
           // already closed
         }
       }
+      this.#tcpRelay?.close();
     }
-    await Promise.all(this.#loops);
+    await Promise.all([...this.#loops, this.#tcpConns?.close()]);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -230,10 +268,18 @@ export class RendezvousServer implements AsyncDisposable {
     }
   }
 
-  /** Returns the replies to send, or undefined to drop. Throws ProtocolError for junk. */
-  #handle(data: Uint8Array, from: Deno.NetAddr, kind: PortKind): Outgoing[] | undefined {
+  /**
+   * Returns the replies to send, or undefined to drop. Throws ProtocolError
+   * for junk. `tcp`: the request came framed on this TCP connection.
+   */
+  #handle(
+    data: Uint8Array,
+    from: Deno.NetAddr,
+    kind: PortKind,
+    tcp?: TcpClient,
+  ): Outgoing[] | undefined {
     this.#counts.received++;
-    const source = this.#byPort ? `${from.hostname}:${from.port}` : from.hostname;
+    const source = this.#sourceOf(from);
     if (!this.#limiter.allow(source)) {
       this.#counts.rateLimited++;
       return undefined;
@@ -251,13 +297,14 @@ export class RendezvousServer implements AsyncDisposable {
       this.#rooms.leave(message.clientId, message.nameplate);
       return undefined;
     }
-    if (!["register", "observe", "relay-hello"].includes(message.type)) {
+    if (!["register", "observe", "relay-hello", "tcp-relay-hello"].includes(message.type)) {
       throw new ProtocolError(
         `Cannot handle datagram from ${from.hostname}:${from.port}: ${message.type} is a reply`,
       );
     }
     // Check before touching any state: every answer to a request fits in MAX_REPLY_SIZE.
-    if (data.length < MAX_REPLY_SIZE) {
+    // (Over TCP the handshake proved the source address: nothing can be reflected.)
+    if (!tcp && data.length < MAX_REPLY_SIZE) {
       this.#counts.tooSmall++;
       return undefined;
     }
@@ -272,88 +319,82 @@ export class RendezvousServer implements AsyncDisposable {
       if (this.relayAddr) observation.relayPort = this.relayAddr.port;
       replies = [[encodeMessage(observation), from]];
     } else if (message.type === "register" && kind === "main") {
-      const answer = this.#rooms.register(message, from, source);
-      replies = [[encodeMessage(toMessage(message.clientId, answer)), from]];
+      const answer = this.#rooms.register(message, from, source, tcp ? "tcp" : "udp");
+      replies = [[encodeMessage(answerMessage(message.clientId, answer)), from]];
+      if (tcp && message.role === "send" && answer.kind === "waiting") {
+        this.#tcpSenders.set(hex(message.clientId), {
+          client: tcp,
+          message,
+          source,
+          nameplate: answer.nameplate,
+        });
+      }
+      if (answer.kind === "paired" && message.role === "receive") this.#pushPaired(answer.peer.id);
     } else if (message.type === "relay-hello" && (kind === "relay" || !this.#relays)) {
-      replies = this.#relayHello(message, from);
+      const key = hex(message.token);
+      const peers = this.#rooms.pairedPeers(key);
+      replies = relayHelloReplies(this.#relays, key, peers, message, from);
+    } else if (message.type === "tcp-relay-hello" && tcp && !this.#relays) {
+      const error = {
+        type: "error",
+        clientId: message.clientId,
+        code: ErrorCode.relayOff,
+      } as const;
+      replies = [[encodeMessage(error), from]];
     } else {
       throw misdirected();
     }
     let size = 0;
     for (const [reply] of replies) size += reply.length;
-    if (size > data.length) {
+    if (!tcp && size > data.length) {
       this.#counts.tooSmall++;
       return undefined;
     }
     return replies;
   }
 
-  #relayHello(message: RelayHelloMessage, from: Deno.NetAddr): Outgoing[] {
-    const clientId = message.clientId;
-    const error = (code: number): Outgoing[] => [[
-      encodeMessage({ type: "error", clientId, code }),
-      from,
-    ]];
-    if (!this.#relays) return error(ErrorCode.relayOff);
-    const key = hex(message.token);
-    const peers = this.#rooms.pairedPeers(key);
-    if (peers === undefined) return error(ErrorCode.relayUnknown);
-    const answer = this.#relays.hello(key, peers, clientId, from);
-    switch (answer.kind) {
-      case "error":
-        return error(answer.code);
-      case "waiting":
-        return [[encodeMessage({ type: "relay-waiting", clientId }), from]];
-      default: {
-        const out: Outgoing[] = [[encodeMessage({ type: "relay-ready", clientId }), from]];
-        // The other peer was waiting: tell it now rather than at its next hello.
-        if (answer.notify) {
-          out.push([
-            encodeMessage({ type: "relay-ready", clientId: answer.notify.id }),
-            answer.notify.addr,
-          ]);
-        }
-        return out;
-      }
+  /** One framed request on a TCP connection to the main port: the same rules as UDP. */
+  #handleTcp(data: Uint8Array, client: TcpClient): Uint8Array[] | undefined {
+    try {
+      return this.#handle(data, client.remote, "main", client)?.map(([reply]) => reply);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      this.#counts.errors++;
+      return undefined;
     }
   }
-}
 
-/** Binds one UDP socket; a failure names the port and what it was for, keeping the error class. */
-function bind(hostname: string, port: number, role: string): Deno.DatagramConn {
-  try {
-    return Deno.listenDatagram({ transport: "udp", hostname, port });
-  } catch (error) {
-    if (!(error instanceof Error)) throw error;
-    const inUse = error instanceof Deno.errors.AddrInUse ? "is already in use" : "cannot be bound";
-    const Class = error.constructor as new (message: string, options?: ErrorOptions) => Error;
-    throw new Class(`UDP port ${port} on ${hostname} (${role}) ${inUse}: ${error.message}`, {
-      cause: error,
-    });
+  /** The receiver of a TCP sender's room just came: tell the sender now, not at its next poll. */
+  #pushPaired(senderId: Uint8Array): void {
+    const key = hex(senderId);
+    const waiting = this.#tcpSenders.get(key);
+    if (waiting === undefined) return;
+    this.#tcpSenders.delete(key);
+    const answer = this.#rooms.register(
+      waiting.message,
+      waiting.client.remote,
+      waiting.source,
+      "tcp",
+    );
+    waiting.client.push(encodeMessage(answerMessage(senderId, answer)));
+    this.#counts.replies++;
+  }
+
+  /** A TCP connection ended: a sender still waiting on it gives its room up, as with `leave`. */
+  #tcpClosed(client: TcpClient): void {
+    for (const [key, waiting] of this.#tcpSenders) {
+      if (waiting.client !== client) continue;
+      this.#tcpSenders.delete(key);
+      this.#rooms.leave(waiting.message.clientId, waiting.nameplate);
+    }
+  }
+
+  #sourceOf(addr: Deno.NetAddr): string {
+    return this.#byPort ? `${addr.hostname}:${addr.port}` : addr.hostname;
   }
 }
 
 function netAddr(conn: Deno.DatagramConn): Deno.NetAddr {
   const { hostname, port } = conn.addr as Deno.NetAddr;
   return { transport: "udp", hostname, port };
-}
-
-function toMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage {
-  switch (answer.kind) {
-    case "waiting":
-      return { type: "waiting", clientId, nameplate: answer.nameplate, observed: answer.observed };
-    case "paired":
-      return {
-        type: "paired",
-        clientId,
-        nameplate: answer.nameplate,
-        token: answer.token,
-        observed: answer.observed,
-        peer: answer.peer,
-      };
-    default:
-      return answer.nameplate === undefined
-        ? { type: "error", clientId, code: answer.code }
-        : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
-  }
 }

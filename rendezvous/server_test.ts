@@ -275,7 +275,7 @@ Deno.test("the server drops oversized, malformed and reply-typed datagrams and c
   await using server = RendezvousServer.listen(LOCAL);
   using conn = udpSocket();
   await conn.send(new Uint8Array(1500).fill(0x50), server.addr);
-  await conn.send(new TextEncoder().encode("P2RV\x01\x01\x02\x00\x10"), server.addr);
+  await conn.send(new TextEncoder().encode("P2RV\x02\x01\x02\x00\x10"), server.addr);
   await conn.send(new TextEncoder().encode("P2RV\x09\x01"), server.addr);
   await conn.send(
     encodeMessage({
