@@ -37,3 +37,6 @@ export class UnsafePathError extends P2pftError {}
 
 /** The peer or the path went away (closed, reset, timed out): not malformed data. */
 export class ConnectionLostError extends P2pftError {}
+
+/** The command line was wrong: an unknown flag, a missing or malformed argument (exit 2). */
+export class UsageError extends P2pftError {}

@@ -1,6 +1,8 @@
+import { UsageError } from "../errors.ts";
 import { connectPeer, formatAddr, parseCode, type RelayMode } from "../peer/mod.ts";
 import { type Offer, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer } from "./format.ts";
+import { parseArgument } from "./exit_code.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
@@ -20,10 +22,10 @@ export async function receiveCommand(
   options: ReceiveCommandOptions,
 ): Promise<void> {
   const { output, signal } = options;
-  const code = parseCode(codeText);
+  const code = parseArgument(() => parseCode(codeText));
   const rendezvous = rendezvousAddress(options.rendezvous);
   if (!options.yes && !Deno.stdin.isTerminal()) {
-    throw new TypeError(
+    throw new UsageError(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",
     );
   }
@@ -99,9 +101,9 @@ async function ensureDirectory(path: string): Promise<void> {
     info = await Deno.stat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new TypeError(`Output folder ${path} does not exist`);
+      throw new UsageError(`Output folder ${path} does not exist`);
     }
     throw error;
   }
-  if (!info.isDirectory) throw new TypeError(`Output path ${path} is not a folder`);
+  if (!info.isDirectory) throw new UsageError(`Output path ${path} is not a folder`);
 }

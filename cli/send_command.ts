@@ -1,4 +1,4 @@
-import { TimeoutError } from "../errors.ts";
+import { TimeoutError, UsageError } from "../errors.ts";
 import {
   connectPeer,
   formatAddr,
@@ -8,6 +8,7 @@ import {
   type RelayMode,
 } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
+import { parseArgument } from "./exit_code.ts";
 import { scanPaths, sendFiles } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent } from "./session_events.ts";
@@ -27,10 +28,12 @@ export interface SendCommandOptions {
 
 /** `p2pft send <paths...>` */
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
-  if (paths.length === 0) throw new TypeError("Nothing to send: give at least one file or folder");
+  if (paths.length === 0) throw new UsageError("Nothing to send: give at least one file or folder");
   const { output, signal } = options;
   const rendezvous = rendezvousAddress(options.rendezvous);
-  const chosen = options.code === undefined ? undefined : parseCode(options.code);
+  const chosen = options.code === undefined
+    ? undefined
+    : parseArgument(() => parseCode(options.code!));
   const scan = await scanPaths(paths, { signal });
   for (const link of scan.skippedSymlinks) {
     output.emit({ type: "warning", message: `Skipping symbolic link ${link}` });
