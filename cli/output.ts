@@ -1,10 +1,11 @@
+import type { NatMapping } from "../peer/mod.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
 
 /** Every event the CLI reports; with --json each is one line of stdout. */
 export type CliEvent =
   | { type: "listening"; host: string; port: number; altPort: number; relayPort?: number }
   | { type: "code"; code: string; qr?: string }
-  | { type: "nat"; mapping: "endpoint-independent" | "endpoint-dependent" | "none" }
+  | { type: "nat"; mapping: NatMapping }
   | { type: "paired"; nameplate: string; peer: string }
   | {
     type: "connected";
@@ -12,6 +13,10 @@ export type CliEvent =
     remote: string;
     rttMs: number;
     reason: string;
+    transport: "quic" | "tcp";
+    /** Where the winning address came from: private, server, peer-reflexive, birthday, relay. */
+    candidate: string;
+    nat: { self: NatMapping; peer: NatMapping };
   }
   | { type: "offer"; files: number; directories: number; bytes: number }
   | { type: "progress"; bytes: number; total: number; file: string }

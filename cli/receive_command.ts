@@ -1,10 +1,10 @@
 import { UsageError } from "../errors.ts";
 import { connectPeer, formatAddr, parseCode, type RelayMode } from "../peer/mod.ts";
-import { type Offer, receiveFiles } from "../transfer/mod.ts";
+import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer } from "./format.ts";
 import { parseArgument } from "./exit_code.ts";
 import type { Output } from "./output.ts";
-import { connectedEvent, doneEvent } from "./session_events.ts";
+import { connectedEvent, doneEvent, pairedEvent } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
@@ -36,12 +36,7 @@ export async function receiveCommand(
     code,
     relay: options.relay,
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
-    onPaired: (pairing) =>
-      output.emit({
-        type: "paired",
-        nameplate: pairing.nameplate,
-        peer: formatAddr(pairing.peer.observed),
-      }),
+    onPaired: (paired) => output.emit(pairedEvent(paired)),
     signal,
   });
   const remote = formatAddr(session.remote);
@@ -53,7 +48,7 @@ export async function receiveCommand(
     confirm: (offer) => confirm(offer, remote, options),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    throw await session.fail(error);
+    throw await session.fail(error, { peerWasTold: peerWasTold(error) });
   });
   output.emit(doneEvent(report, session));
 }

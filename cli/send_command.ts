@@ -1,17 +1,10 @@
 import { TimeoutError, UsageError } from "../errors.ts";
-import {
-  connectPeer,
-  formatAddr,
-  formatCode,
-  generateWords,
-  parseCode,
-  type RelayMode,
-} from "../peer/mod.ts";
+import { connectPeer, formatCode, generateWords, parseCode, type RelayMode } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
 import { parseArgument } from "./exit_code.ts";
-import { scanPaths, sendFiles } from "../transfer/mod.ts";
+import { peerWasTold, scanPaths, sendFiles } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
-import { connectedEvent, doneEvent } from "./session_events.ts";
+import { connectedEvent, doneEvent, pairedEvent } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
@@ -56,12 +49,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
       code = formatCode(full);
       output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
     },
-    onPaired: (pairing) =>
-      output.emit({
-        type: "paired",
-        nameplate: pairing.nameplate,
-        peer: formatAddr(pairing.peer.observed),
-      }),
+    onPaired: (paired) => output.emit(pairedEvent(paired)),
     signal: AbortSignal.any([signal, waited]),
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {
@@ -80,7 +68,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     signal,
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    throw await session.fail(error);
+    throw await session.fail(error, { peerWasTold: peerWasTold(error) });
   });
   output.emit(doneEvent(report, session));
 }

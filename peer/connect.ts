@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
+import { ConnectionLostError, NoPathError, P2pftError, ProtocolError } from "../errors.ts";
 import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
@@ -7,18 +7,23 @@ import { certificateFingerprint, certificatePem, createPeerCertificate } from ".
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
 import { isProbeDatagram } from "./probe.ts";
-import { type Candidate, punch, type PunchOutcome } from "./punch.ts";
-import { acceptPeer, dialPeer, type QuicLink } from "./quic.ts";
+import type { LinkEnd, PeerLink, Transport } from "./link.ts";
+import { type Candidate, type CandidateSource, punch, type PunchOutcome } from "./punch.ts";
+import { acceptPeer, dialPeer } from "./quic.ts";
 import {
   BIRTHDAY_PROBES_PER_SECOND,
   BIRTHDAY_SOCKETS,
   type NatMapping,
   planPunch,
+  type PunchPlan,
   type RelayMode,
 } from "./strategy.ts";
 
-/** How long a failing side waits to learn whether the peer failed first (and why). */
-const PEER_FAILURE_GRACE_MS = 150;
+/**
+ * How long `fail()` waits for the peer's side of the session end: its close
+ * after reading our ERROR frame, or its reason once the link is gone.
+ */
+const PEER_END_DEADLINE_MS = 2_000;
 
 /** A bidirectional byte stream (a QUIC stream). */
 export interface ByteStream {
@@ -26,20 +31,48 @@ export interface ByteStream {
   writable: WritableStream<Uint8Array>;
 }
 
-/** An authenticated connection to the peer, ready for the transfer. */
-export interface PeerSession extends AsyncDisposable {
+/** The nameplate we were paired on and where the server saw the peer. */
+export interface PairedInfo {
+  nameplate: string;
+  peer: Deno.NetAddr;
+}
+
+/** Facts about the path the session runs on; the CLI words them. */
+export interface PathFacts {
   path: PunchOutcome["path"];
+  transport: Transport;
   remote: Deno.NetAddr;
   rttMs: number;
-  /** Why this path was chosen, for people. */
-  reason: string;
+  /** Where the winning address came from: "private", "server", "peer-reflexive", "birthday", "relay". */
+  candidate: CandidateSource;
+  /** Whether this side ranked the answers ("self", the receiver) or followed the peer's choice. */
+  chosenBy: "self" | "peer";
+  /** Both NAT mappings, as the rendezvous server saw them. */
+  nat: { self: NatMapping; peer: NatMapping };
+  /** Whether direct addresses were probed at all (not with relay mode "only"). */
+  triedDirect: boolean;
+}
+
+/** An authenticated connection to the peer, ready for the transfer. */
+export interface PeerSession extends PathFacts, AsyncDisposable {
   openStream(): Promise<ByteStream>;
   acceptStream(): Promise<ByteStream>;
+  /** Settles when the link is gone: with the peer's reason if it ended the session first. */
+  readonly closed: Promise<LinkEnd | undefined>;
   /**
-   * Ends the session after `error`: tells the peer why, and returns the error
-   * to report (the peer's own reason when it stopped first, e.g. Ctrl-C).
+   * Ends the session after `error` and returns the error to report. The peer
+   * learns `error`'s message; when the peer ended the session first (the
+   * link is lost), the peer's reason is returned instead.
    */
-  fail(error: unknown): Promise<unknown>;
+  fail(error: unknown, options?: FailOptions): Promise<unknown>;
+}
+
+export interface FailOptions {
+  /**
+   * The error is ours and the transfer already told the peer (an ERROR frame):
+   * wait for the peer to close once it read it, so the frame is not cut off.
+   */
+  peerWasTold?: boolean;
 }
 
 export interface ConnectOptions {
@@ -51,7 +84,7 @@ export interface ConnectOptions {
   /** Sender: called once with the full code once the server gave us a room. */
   onCode?: (code: TransferCode) => void;
   /** Called when the rendezvous server paired us with the peer. */
-  onPaired?: (pairing: Pairing) => void;
+  onPaired?: (paired: PairedInfo) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
   /** Whether to fall back to (or only use) the server's relay; default "auto". */
@@ -73,6 +106,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
   const port = mux.port;
   let pairing: Pairing;
   let punched: PunchOutcome;
+  let plan: PunchPlan;
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
     pairing = await register(rendezvousChannel, {
@@ -86,11 +120,15 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       serverTimeoutMs: options.serverTimeoutMs,
       signal: options.signal,
     });
-    options.onPaired?.(pairing);
-    const plan = planPunch(pairing.nat, options.relay ?? "auto");
+    options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });
+    plan = planPunch(pairing.nat, options.relay ?? "auto");
     const relayAddr = pairing.relay;
     if (plan.direct === false && !relayAddr) {
-      throw new NoPathError("--relay-only was given, but the rendezvous server offers no relay");
+      throw new NoPathError(
+        `Cannot connect through the relay only: the rendezvous server ${
+          formatAddr(server)
+        } offers no relay`,
+      );
     }
     const candidates: Candidate[] = plan.direct
       ? [
@@ -128,7 +166,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       natNote: plan.note +
         (relayAddr ? "" : "; the rendezvous server offers no relay") +
         (plan.relayAfterMs === undefined && relayAddr
-          ? "; the relay was refused (--no-relay)"
+          ? "; relaying was turned off on this side"
           : ""),
       observedSelf: pairing.observed,
       localPort: port,
@@ -149,7 +187,17 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       signal: options.signal,
     });
   try {
-    return await authenticate(link, punched, {
+    const facts: PathFacts = {
+      path: punched.path,
+      transport: link.transport,
+      remote: punched.remote,
+      rttMs: punched.rttMs,
+      candidate: punched.candidate,
+      chosenBy: punched.chosenBy,
+      nat: pairing.nat,
+      triedDirect: plan.direct,
+    };
+    return await authenticate(link, facts, {
       role: options.role,
       words: options.code.words,
       nameplate: pairing.nameplate,
@@ -158,14 +206,17 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       signal: options.signal,
     });
   } catch (error) {
-    await link[Symbol.asyncDispose]();
+    await link.close({
+      failed: true,
+      message: error instanceof Error ? error.message : String(error),
+    });
     throw error;
   }
 }
 
 async function authenticate(
-  link: QuicLink,
-  punched: PunchOutcome,
+  link: PeerLink,
+  facts: PathFacts,
   options: {
     role: "sender" | "receiver";
     words: string;
@@ -174,15 +225,9 @@ async function authenticate(
     signal?: AbortSignal;
   },
 ): Promise<PeerSession> {
-  const incoming = link.conn.incomingBidirectionalStreams.getReader();
-  const acceptStream = async (): Promise<ByteStream> => {
-    const { value, done } = await incoming.read();
-    if (done) throw new ProtocolError("The peer closed the QUIC connection");
-    return value;
-  };
   const pakeStream = options.role === "receiver"
-    ? await link.conn.createBidirectionalStream()
-    : await acceptStream();
+    ? await link.openStream()
+    : await link.acceptStream();
   await runPakeHandshake(pakeStream, {
     role: options.role,
     code: options.words,
@@ -190,25 +235,42 @@ async function authenticate(
     channelBinding: options.channelBinding,
     signal: options.signal,
   });
+  const peer = options.role === "sender" ? "receiver" : "sender";
   return {
-    path: punched.path,
-    remote: punched.remote,
-    rttMs: punched.rttMs,
-    reason: punched.reason,
-    openStream: () => link.conn.createBidirectionalStream(),
-    acceptStream,
-    async fail(error) {
-      const peerReason = await link.peerFailure(PEER_FAILURE_GRACE_MS);
-      await link.abort(error instanceof Error ? error.message : String(error));
-      if (peerReason === undefined) return error;
-      const peer = options.role === "sender" ? "receiver" : "sender";
-      return new P2pftError(`The ${peer} stopped: ${peerReason}`, { cause: error });
+    ...facts,
+    openStream: () => link.openStream(),
+    acceptStream: () => link.acceptStream(),
+    closed: link.closed,
+    async fail(error, failOptions) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof ConnectionLostError) {
+        // QUIC settles `closed` before any stream sees the loss, so a reason
+        // the peer gave is already there; the deadline covers links that
+        // report it later.
+        const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
+        await link.close({ failed: true, message });
+        if (!end?.failed) return error;
+        return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
+      }
+      if (failOptions?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
+      await link.close({ failed: true, message });
+      return error;
     },
-    async [Symbol.asyncDispose]() {
-      incoming.releaseLock();
-      await link[Symbol.asyncDispose]();
-    },
+    [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
   };
+}
+
+/** `event`'s value, or undefined once `ms` passed without it. */
+async function withinDeadline<T>(event: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      event,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array {

@@ -1,6 +1,15 @@
-export { type ByteStream, type ConnectOptions, connectPeer, type PeerSession } from "./connect.ts";
+export {
+  type ByteStream,
+  type ConnectOptions,
+  connectPeer,
+  type FailOptions,
+  type PairedInfo,
+  type PathFacts,
+  type PeerSession,
+} from "./connect.ts";
 export { formatCode, generateWords, parseCode, type TransferCode } from "./code.ts";
 export { formatAddr } from "./addresses.ts";
+export type { LinkEnd, PeerLink, Transport } from "./link.ts";
 export { PROBE_VERSION } from "./probe.ts";
 export { type NatMapping, type RelayMode } from "./strategy.ts";
 export {

@@ -1,17 +1,12 @@
-import { ProtocolError } from "../errors.ts";
+import { ConnectionLostError, ProtocolError } from "../errors.ts";
 
 /**
  * A small buffered reader over a `ReadableStream<Uint8Array>`: read exactly n
  * bytes (headers, control frames) or take the next available chunk without a
- * copy (bulk data). Reading past the end throws a `ProtocolError`, unless the
- * given signal was aborted, in which case its reason is thrown.
+ * copy (bulk data). Reading past the end throws a `ProtocolError` (the peer
+ * sent too little); a stream that breaks (reset, connection lost) throws a
+ * `ConnectionLostError`; once the given signal aborted, its reason is thrown.
  */
-/**
- * The stream broke (reset, connection lost) rather than carrying wrong bytes:
- * a partial file written so far stays for resume.
- */
-export class StreamFailedError extends ProtocolError {}
-
 export class ByteReader {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #chunk: Uint8Array = new Uint8Array(0);
@@ -41,7 +36,7 @@ export class ByteReader {
         result = await this.#reader.read();
       } catch (error) {
         this.#signal?.throwIfAborted();
-        throw new StreamFailedError(`Cannot read ${this.#what}: the stream failed (${error})`, {
+        throw new ConnectionLostError(`Cannot read ${this.#what}: the stream broke (${error})`, {
           cause: error,
         });
       }

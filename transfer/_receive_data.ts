@@ -5,7 +5,7 @@
  */
 import type { Hash } from "node:crypto";
 import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import { type ByteReader, StreamFailedError } from "./_byte_reader.ts";
+import type { ByteReader } from "./_byte_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
@@ -131,7 +131,7 @@ export async function receiveData(
         if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
         // Wrong bytes from a live peer leave nothing behind; a broken stream or
         // our own failure keeps the partial for resume.
-        else if (error instanceof ProtocolError && !(error instanceof StreamFailedError)) {
+        else if (error instanceof ProtocolError) {
           await rollBack(partial, file.offset);
         }
         throw error;

@@ -15,3 +15,4 @@ export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
 export { receiveFiles } from "./receive_files.ts";
 export { scanPaths } from "./scan_paths.ts";
 export { PROTOCOL_VERSION } from "./_frame.ts";
+export { peerWasTold } from "./_control.ts";

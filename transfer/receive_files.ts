@@ -4,13 +4,12 @@ import { resolve } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import { ByteReader } from "./_byte_reader.ts";
 import {
-  errorFrame,
   fromHex,
-  isPeerError,
   peerError,
   preferPeerError,
   raceSignal,
   sendErrorAndClose,
+  shouldTellPeer,
   transferDigest,
 } from "./_control.ts";
 import { DIGEST_BYTES, encodeFrame, FrameType, readFrame } from "./_frame.ts";
@@ -55,7 +54,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
     };
     if (options.confirm && !(await raceSignal(options.confirm(offer), signal))) {
-      throw new TransferRefusedError("The receiver declined the offer");
+      throw new TransferRefusedError("The offer was declined");
     }
     // The clock starts once the person said yes: seconds measure the transfer.
     started = performance.now();
@@ -126,8 +125,8 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
-    if (!isPeerError(reason)) await sendErrorAndClose(writer, errorFrame(reason, options.signal));
-    else writer.close().catch(() => {});
+    if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
+    else writer.abort(reason).catch(() => {});
     for (const dataReader of dataReaders) await dataReader.cancel(reason);
     await reader.cancel(reason);
     throw reason;

@@ -1,15 +1,19 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
 import { createHash } from "node:crypto";
-import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
+import {
+  ConnectionLostError,
+  IntegrityError,
+  ProtocolError,
+  TransferRefusedError,
+} from "../errors.ts";
 import { ByteReader } from "./_byte_reader.ts";
 import {
-  errorFrame,
   fromHex,
-  isPeerError,
   peerError,
   preferPeerError,
   raceSignal,
   sendErrorAndClose,
+  shouldTellPeer,
   transferDigest,
 } from "./_control.ts";
 import { equalBytes, toHex } from "../bytes.ts";
@@ -101,7 +105,7 @@ export async function sendFiles(
         writers: dataWriters,
         fail: (error) =>
           internal.abort(
-            new ProtocolError(`Cannot write a data stream: ${error}`, { cause: error }),
+            new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
           ),
         onBytes: (bytes, file) => {
           done += bytes;
@@ -142,11 +146,8 @@ export async function sendFiles(
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
     if (answer && !options.signal?.aborted) reason = await preferPeerError(reason, answer);
-    if (!isPeerError(reason)) {
-      await sendErrorAndClose(writer, errorFrame(reason, options.signal));
-    } else {
-      writer.close().catch(() => {});
-    }
+    if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
+    else writer.abort(reason).catch(() => {});
     for (const dataWriter of dataWriters) dataWriter.abort(reason).catch(() => {});
     await reader.cancel(reason);
     throw reason;
