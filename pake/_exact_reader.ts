@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { ProtocolError } from "../errors.ts";
+import { ConnectionLostError, ProtocolError } from "../errors.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -59,7 +59,7 @@ export class ExactReader {
         }
       } catch (error) {
         if (signal?.aborted && error === signal.reason) throw error;
-        throw new ProtocolError(
+        throw new ConnectionLostError(
           `Cannot read PAKE ${what}: the stream failed after ${filled} of ${length} bytes: ${
             messageOf(error)
           }`,

@@ -1,5 +1,11 @@
 import { lookup } from "node:dns/promises";
-import { ConnectionLostError, NoPathError, P2pftError, ProtocolError } from "../errors.ts";
+import {
+  CodeMismatchError,
+  ConnectionLostError,
+  NoPathError,
+  P2pftError,
+  ProtocolError,
+} from "../errors.ts";
 import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
@@ -228,36 +234,67 @@ async function authenticate(
   const pakeStream = options.role === "receiver"
     ? await link.openStream()
     : await link.acceptStream();
-  await runPakeHandshake(pakeStream, {
-    role: options.role,
-    code: options.words,
-    nameplate: options.nameplate,
-    channelBinding: options.channelBinding,
-    signal: options.signal,
-  });
+  try {
+    await runPakeHandshake(pakeStream, {
+      role: options.role,
+      code: options.words,
+      nameplate: options.nameplate,
+      channelBinding: options.channelBinding,
+      signal: options.signal,
+    });
+  } catch (error) {
+    // The peer reaches the same verdict from our CONFIRM: let it read that
+    // before the link closes (a closed QUIC connection drops unread data).
+    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream);
+    throw error;
+  }
   const peer = options.role === "sender" ? "receiver" : "sender";
   return {
     ...facts,
     openStream: () => link.openStream(),
     acceptStream: () => link.acceptStream(),
     closed: link.closed,
-    async fail(error, failOptions) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof ConnectionLostError) {
-        // QUIC settles `closed` before any stream sees the loss, so a reason
-        // the peer gave is already there; the deadline covers links that
-        // report it later.
-        const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
-        await link.close({ failed: true, message });
-        if (!end?.failed) return error;
-        return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
-      }
-      if (failOptions?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
-      await link.close({ failed: true, message });
-      return error;
-    },
+    fail: (error, failOptions) => endAfter(error, link, peer, failOptions),
     [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
   };
+}
+
+/**
+ * Ends the link after `error` and returns the error to report: the peer's
+ * reason when the link was lost because the peer ended it.
+ */
+async function endAfter(
+  error: unknown,
+  link: PeerLink,
+  peer: "sender" | "receiver",
+  options?: FailOptions,
+): Promise<unknown> {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ConnectionLostError) {
+    // QUIC settles `closed` before any stream sees the loss, so a reason the
+    // peer gave is already there; the deadline covers links that report it later.
+    const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
+    await link.close({ failed: true, message });
+    if (!end?.failed) return error;
+    return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
+  }
+  if (options?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
+  await link.close({ failed: true, message });
+  return error;
+}
+
+/**
+ * Ends our side of the PAKE stream (FIN) and waits for the peer's FIN, which
+ * it writes only after its own verdict, so it has read our CONFIRM.
+ */
+async function finishPakeStream(stream: ByteStream): Promise<void> {
+  await stream.writable.close().catch(() => {});
+  const reader = stream.readable.getReader();
+  const drained = (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => {});
+  await withinDeadline(drained, PEER_END_DEADLINE_MS);
+  await reader.cancel().catch(() => {});
 }
 
 /** `event`'s value, or undefined once `ms` passed without it. */
