@@ -1,7 +1,14 @@
-import { ConnectionLostError, TimeoutError } from "../errors.ts";
+import { ConnectionLostError, ProtocolError, TimeoutError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, sameAddr } from "./addresses.ts";
 import { PEER_SERVER_NAME, type PeerCertificate } from "./certificate.ts";
+import {
+  decodeLinkEnd,
+  encodeLinkEnd,
+  MAX_END_MESSAGE_BYTES,
+  MAX_END_REASON_BYTES,
+  truncateUtf8,
+} from "./_link_end.ts";
 import type { LinkEnd, PeerLink } from "./link.ts";
 
 /** ALPN of the p2pft QUIC protocol; bumps with the transfer protocol's major version. */
@@ -17,10 +24,11 @@ const TRANSPORT = {
   maxIdleTimeout: 10_000,
 } as const;
 
-/** Close codes on the wire: 0 finished, 1 failed (the reason says why). */
+/** CONNECTION_CLOSE codes: 0 finished, 1 failed (the reason repeats the end message's). */
 const CLOSE_DONE = 0;
 const CLOSE_FAILED = 1;
-const MAX_REASON_BYTES = 200;
+/** How long a closing side waits for the peer to confirm it read the end message. */
+const PEER_CLOSE_DEADLINE_MS = 2_000;
 
 export interface AcceptPeerOptions {
   certificate: PeerCertificate;
@@ -108,8 +116,10 @@ export async function dialPeer(
 }
 
 /**
- * A `PeerLink` over one QUIC connection; the session end travels as the
- * CONNECTION_CLOSE code (0 done, 1 failed) and reason.
+ * A `PeerLink` over one QUIC connection. The session's end travels in-band:
+ * the closing side writes the end message on a unidirectional stream, and
+ * the peer, once it read it, closes the connection; that close is the
+ * closing side's cue to let its endpoint go (peer/PROTOCOL.md, "Ending a session").
  */
 class QuicLink implements PeerLink {
   readonly transport = "quic";
@@ -119,17 +129,22 @@ class QuicLink implements PeerLink {
   readonly #incoming: ReadableStreamDefaultReader<ByteStream>;
   readonly #remote: string;
   #closing: Promise<void> | undefined;
+  #peerEnd: LinkEnd | undefined;
 
   constructor(conn: Deno.QuicConn, endpoint: Deno.QuicEndpoint) {
     this.#conn = conn;
     this.#endpoint = endpoint;
     this.#incoming = conn.incomingBidirectionalStreams.getReader();
     this.#remote = formatAddr(conn.remoteAddr);
-    // Our own close settles this too (code 0, no reason): only the peer's counts.
+    this.#watchPeerEnd();
     this.closed = conn.closed.then(
-      (info) =>
-        this.#closing ? undefined : { failed: info.closeCode !== CLOSE_DONE, message: info.reason },
-      () => undefined,
+      (info) => {
+        if (this.#peerEnd) return this.#peerEnd;
+        // Our own close settles this too (code 0, no reason): only the peer's counts.
+        if (this.#closing) return undefined;
+        return { failed: info.closeCode !== CLOSE_DONE, message: info.reason };
+      },
+      () => this.#peerEnd,
     );
   }
 
@@ -153,24 +168,52 @@ class QuicLink implements PeerLink {
   }
 
   close(end: LinkEnd): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#conn.close({
-        closeCode: end.failed ? CLOSE_FAILED : CLOSE_DONE,
-        reason: truncate(end.message),
-      });
-      // Settles once quinn's driver took the close, in the same event-loop turn
-      // that transmits the CONNECTION_CLOSE: the peer then reads our reason
-      // (measured: a child that awaits this and exits at once was heard 9 of 9
-      // times, 20 MiB in flight; one that exits without awaiting, never).
-      await this.#conn.closed.catch(() => {});
-      this.#incoming.releaseLock();
-      this.#endpoint.close();
-    })();
+    this.#closing ??= this.#close(end);
     return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close({ failed: false, message: "done" });
+  }
+
+  async #close(end: LinkEnd): Promise<void> {
+    const told = (async () => {
+      const stream = await this.#conn.createUnidirectionalStream();
+      const writer = stream.getWriter();
+      await writer.write(encodeLinkEnd(end));
+      await writer.close();
+    })();
+    // The peer closes once it read the end message; until then our endpoint
+    // must live to retransmit it. A peer that is gone never answers: deadline.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      told.then(() => this.#conn.closed).catch(() => {}),
+      new Promise((resolve) => timer = setTimeout(resolve, PEER_CLOSE_DEADLINE_MS)),
+    ]);
+    clearTimeout(timer);
+    this.#conn.close({
+      closeCode: end.failed ? CLOSE_FAILED : CLOSE_DONE,
+      reason: new TextDecoder().decode(truncateUtf8(end.message, MAX_END_REASON_BYTES)),
+    });
+    await this.#conn.closed.catch(() => {});
+    this.#incoming.releaseLock();
+    this.#endpoint.close();
+  }
+
+  /** Reads the peer's end message, then closes the connection: that close tells the peer we have it. */
+  async #watchPeerEnd(): Promise<void> {
+    const streams = this.#conn.incomingUnidirectionalStreams.getReader();
+    try {
+      const { value, done } = await streams.read();
+      if (done) return;
+      const end = decodeLinkEnd(await readAtMost(value, MAX_END_MESSAGE_BYTES));
+      if (!this.#closing) this.#peerEnd = end;
+      this.#conn.close({ closeCode: CLOSE_DONE, reason: "end received" });
+    } catch {
+      // The connection is gone, or the peer sent junk: `closed` says what is known.
+    } finally {
+      streams.releaseLock();
+    }
   }
 
   #lost(what: string, cause: unknown): ConnectionLostError {
@@ -181,12 +224,22 @@ class QuicLink implements PeerLink {
   }
 }
 
-function truncate(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  if (bytes.length <= MAX_REASON_BYTES) return reason;
-  return `${
-    new TextDecoder().decode(bytes.subarray(0, MAX_REASON_BYTES)).replace(/\uFFFD$/, "")
-  }...`;
+/** The stream's bytes up to its end; more than `max` is a `ProtocolError`. */
+async function readAtMost(readable: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of readable) {
+    length += chunk.length;
+    if (length > max) throw new ProtocolError(`The peer's end message exceeds ${max} bytes`);
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 /** Runs `work`; on timeout or abort closes the endpoint (failing pending QUIC calls) and rejects. */

@@ -30,14 +30,17 @@ export interface SendDataOptions {
   onBytes: (bytes: number, path: string) => void;
   /** Called on a failed write: stops the transfer. */
   fail: (error: unknown) => void;
-  /** Filled with the data stream writers; the caller aborts them on failure. */
-  writers: WritableStreamDefaultWriter<Uint8Array>[];
 }
 
-/** Opens the data streams and sends every file; resolves when all streams are closed. */
+/**
+ * Opens the data streams and sends every file; resolves when all streams are
+ * closed. After a failure the streams are left as they are: ending one would
+ * look like a finished stream to the peer (Deno's QUIC streams send FIN even
+ * on abort), and the session's end tears them down.
+ */
 export async function sendData(files: OutgoingFile[], options: SendDataOptions): Promise<void> {
   const { segmentSize, signal } = options;
-  const writers = options.writers;
+  const writers: WritableStreamDefaultWriter<Uint8Array>[] = [];
   for (let index = 0; index < options.streams; index++) {
     const stream = await raceSignal(options.connection.openStream(), signal);
     stream.readable.cancel().catch(() => {});

@@ -125,8 +125,9 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
+    // Only an ERROR frame ends the control stream: a bare end would read as
+    // "finished" to the peer; otherwise the session's end tears it down.
     if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
-    else writer.abort(reason).catch(() => {});
     for (const dataReader of dataReaders) await dataReader.cancel(reason);
     await reader.cancel(reason);
     throw reason;

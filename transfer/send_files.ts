@@ -70,7 +70,6 @@ export async function sendFiles(
     what: "control stream from receiver",
     signal: options.signal,
   });
-  const dataWriters: WritableStreamDefaultWriter<Uint8Array>[] = [];
   let answer: Promise<Done> | undefined;
   try {
     await raceSignal(writeOffer(writer, manifest, streams), signal);
@@ -102,7 +101,6 @@ export async function sendFiles(
         streams: used,
         segmentSize: SEGMENT_SIZE,
         signal,
-        writers: dataWriters,
         fail: (error) =>
           internal.abort(
             new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
@@ -146,9 +144,9 @@ export async function sendFiles(
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
     if (answer && !options.signal?.aborted) reason = await preferPeerError(reason, answer);
+    // Only an ERROR frame ends the control stream: a bare end would read as
+    // "finished" to the peer; otherwise the session's end tears it down.
     if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
-    else writer.abort(reason).catch(() => {});
-    for (const dataWriter of dataWriters) dataWriter.abort(reason).catch(() => {});
     await reader.cancel(reason);
     throw reason;
   }
