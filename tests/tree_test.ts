@@ -153,6 +153,9 @@ for (const side of ["sender", "receiver"] as const) {
       // The session's end carries why, in one wording.
       assert.equal(other.stderr, `error: The ${peer} stopped: Interrupted\n`);
       assert.deepEqual(await listDir(`${s.dir}/in`), ["big.bin.p2pft-partial"]);
+      // A stopped peer is not a bad one: the bytes received so far stay for resume.
+      const kept = (await Deno.stat(`${s.dir}/in/big.bin.p2pft-partial`)).size;
+      assert.ok(kept > 0, "the partial file was emptied");
     },
   );
 }
