@@ -212,11 +212,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       signal: options.signal,
     });
   } catch (error) {
-    await link.close({
-      failed: true,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    throw error;
+    throw await endAfter(error, link, options.role === "sender" ? "receiver" : "sender");
   }
 }
 
