@@ -39,9 +39,17 @@ export function parseArgument<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) {
-      throw new UsageError(error.message, { cause: error });
-    }
-    throw error;
+    throw asUsageError(error);
   }
+}
+
+/**
+ * A TypeError/RangeError raised while reading what the user typed (a code,
+ * an address, the paths to send) is a usage error; anything else stays.
+ */
+export function asUsageError(error: unknown): unknown {
+  if (error instanceof TypeError || error instanceof RangeError) {
+    return new UsageError(error.message, { cause: error });
+  }
+  return error;
 }

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { IntegrityError, UsageError } from "../errors.ts";
-import { describeFailure, EXIT_ERROR, EXIT_USAGE, parseArgument } from "./exit_code.ts";
+import {
+  asUsageError,
+  describeFailure,
+  EXIT_ERROR,
+  EXIT_USAGE,
+  parseArgument,
+} from "./exit_code.ts";
 
 Deno.test("describeFailure gives a UsageError exit 2 and its own message", () => {
   const failure = describeFailure(new UsageError("--port must be a whole number"));
@@ -44,4 +50,12 @@ Deno.test("parseArgument turns a parser's TypeError into a UsageError and passes
       throw bug;
     }), (error) => error === bug);
   assert.equal(parseArgument(() => 7), 7);
+});
+
+Deno.test("asUsageError turns a RangeError from reading the user's input into a UsageError", () => {
+  const error = asUsageError(new RangeError("Cannot send /dev/null: not a regular file"));
+  assert.ok(error instanceof UsageError);
+  assert.equal(describeFailure(error).exitCode, EXIT_USAGE);
+  const other = new IntegrityError("x");
+  assert.equal(asUsageError(other), other);
 });

@@ -1,7 +1,7 @@
 import { TimeoutError, UsageError } from "../errors.ts";
 import { connectPeer, formatCode, generateWords, parseCode, type RelayMode } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
-import { parseArgument } from "./exit_code.ts";
+import { asUsageError, parseArgument } from "./exit_code.ts";
 import { peerWasTold, scanPaths, sendFiles } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent } from "./session_events.ts";
@@ -27,7 +27,10 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const chosen = options.code === undefined
     ? undefined
     : parseArgument(() => parseCode(options.code!));
-  const scan = await scanPaths(paths, { signal });
+  // Paths that cannot be sent at all (a device, the file system root) are the user's to fix.
+  const scan = await scanPaths(paths, { signal }).catch((error) => {
+    throw asUsageError(error);
+  });
   for (const link of scan.skippedSymlinks) {
     output.emit({ type: "warning", message: `Skipping symbolic link ${link}` });
   }
