@@ -53,3 +53,21 @@ export async function withDeadline<T>(promise: Promise<T>, options: DeadlineOpti
     throw error;
   }
 }
+
+/**
+ * Settles like `promise`, or resolves with undefined once `timeoutMs` passed:
+ * for an event from the peer that may never come (a close, a reason), where
+ * running out of time is an answer rather than a failure.
+ */
+export async function withinDeadline<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+): Promise<T | undefined> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    return await abortable(promise, timeout);
+  } catch (error) {
+    if (timeout.aborted && error === timeout.reason) return undefined;
+    throw error;
+  }
+}

@@ -52,3 +52,6 @@ export class DiskFullError extends P2pftError {
     super(message, options);
   }
 }
+
+/** The command line was wrong: an unknown flag, a missing or malformed argument (exit 2). */
+export class UsageError extends P2pftError {}

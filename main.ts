@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import denoJson from "./deno.json" with { type: "json" };
-import { P2pftError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
 import {
   DEFAULT_RENDEZVOUS_PORT,
   PROTOCOL_VERSION as RENDEZVOUS_VERSION,
@@ -17,14 +17,11 @@ import { receiveCommand } from "./cli/receive_command.ts";
 import { sendCommand } from "./cli/send_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./cli/usage.ts";
+import { describeFailure } from "./cli/exit_code.ts";
 
-const EXIT_ERROR = 1;
-const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;
 const DEFAULT_SERVE_PORT = DEFAULT_RENDEZVOUS_PORT;
 const DEFAULT_SEND_TIMEOUT_SECONDS = 600;
-
-class UsageError extends Error {}
 
 const OPTIONS = {
   code: { type: "string" },
@@ -49,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    return fail(new UsageError((error as Error).message), false, false);
+    return fail(new UsageError((error as Error).message, { cause: error }), false, false);
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
@@ -178,18 +175,10 @@ function integerFlag(
 }
 
 function fail(error: unknown, json: boolean, verbose: boolean, output?: Output): number {
-  const message = error instanceof Error ? error.message : String(error);
-  const known = error instanceof P2pftError || error instanceof UsageError ||
-    error instanceof TypeError ||
-    error instanceof RangeError || Object.values(Deno.errors).some((kind) => error instanceof kind);
-  const line = known ? message : `unexpected failure: ${message}`;
-  (output ?? new Output({ json, role: "serve" })).emit({ type: "error", message: line });
-  if (verbose) {
-    for (let cause = error; cause instanceof Error; cause = cause.cause) {
-      console.error(cause.stack ?? String(cause));
-    }
-  }
-  return error instanceof UsageError || error instanceof TypeError ? EXIT_USAGE : EXIT_ERROR;
+  const failure = describeFailure(error);
+  (output ?? new Output({ json, role: "serve" })).emit({ type: "error", message: failure.message });
+  if (verbose) { for (const detail of failure.details) console.error(detail); }
+  return failure.exitCode;
 }
 
 if (import.meta.main) {

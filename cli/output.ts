@@ -21,6 +21,10 @@ export type CliEvent =
     remote: string;
     rttMs: number;
     reason: string;
+    transport: "quic" | "tcp";
+    /** Where the winning address came from: private, server, peer-reflexive, birthday, relay. */
+    candidate: string;
+    nat: { self: NatMapping; peer: NatMapping };
   }
   | { type: "offer"; files: number; directories: number; bytes: number }
   | { type: "progress"; bytes: number; total: number; file: string }

@@ -25,7 +25,16 @@ const EVENTS: CliEvent[] = [
   { type: "code", code: "7-lunar-crystal" },
   { type: "nat", mapping: "endpoint-independent" },
   { type: "paired", nameplate: "7", peer: "203.0.113.5:4000" },
-  { type: "connected", path: "direct", remote: "203.0.113.5:4000", rttMs: 12.4, reason: "r" },
+  {
+    type: "connected",
+    path: "direct",
+    remote: "203.0.113.5:4000",
+    rttMs: 12.4,
+    reason: "r",
+    transport: "quic",
+    candidate: "server",
+    nat: { self: "endpoint-independent", peer: "endpoint-dependent" },
+  },
   { type: "offer", files: 2, directories: 1, bytes: 2048 },
   { type: "progress", bytes: 2048, total: 2048, file: "a.bin" },
   {

@@ -1,5 +1,5 @@
 import { resolve, sep as SEP } from "node:path";
-import { DiskFullError, P2pftError, TransferRefusedError } from "../errors.ts";
+import { DiskFullError, P2pftError, TransferRefusedError, UsageError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
@@ -7,10 +7,11 @@ import {
   parseCode,
   type RelayMode,
 } from "../peer/mod.ts";
-import { type Offer, receiveFiles } from "../transfer/mod.ts";
+import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes } from "./format.ts";
+import { parseArgument } from "./exit_code.ts";
 import type { Output } from "./output.ts";
-import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
+import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
@@ -28,28 +29,23 @@ export async function receiveCommand(
   options: ReceiveCommandOptions,
 ): Promise<void> {
   const { output, signal } = options;
-  const code = parseCode(codeText);
+  const code = parseArgument(() => parseCode(codeText));
   const rendezvous = rendezvousAddress(options.rendezvous);
   if (!options.yes && !Deno.stdin.isTerminal()) {
-    throw new TypeError(
+    throw new UsageError(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",
     );
   }
   await ensureWritableDirectory(options.out);
   // Last of the local checks: a code with a typo would use up its nameplate.
-  assertKnownWords(code);
+  parseArgument(() => assertKnownWords(code));
   await using session = await connectPeer({
     role: "receiver",
     rendezvous,
     code,
     relay: options.relay,
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
-    onPaired: (pairing) =>
-      output.emit({
-        type: "paired",
-        nameplate: pairing.nameplate,
-        peer: formatAddr(pairing.peer.observed),
-      }),
+    onPaired: (paired) => output.emit(pairedEvent(paired)),
     signal,
   });
   const remote = formatAddr(session.remote);
@@ -63,7 +59,7 @@ export async function receiveCommand(
   }).catch(async (error) => {
     // The sender learns why we stopped, not where our files live.
     const told = withoutFolder(error, resolve(options.out));
-    const answer = await session.fail(told);
+    const answer = await session.fail(told, { peerWasTold: peerWasTold(error) });
     const failure = answer === told ? error : answer;
     if (failure instanceof DiskFullError) {
       const { partial, missingBytes } = failure.details;
@@ -134,11 +130,11 @@ async function ensureWritableDirectory(path: string): Promise<void> {
     info = await Deno.stat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new TypeError(`Output folder ${path} does not exist`);
+      throw new UsageError(`Output folder ${path} does not exist`);
     }
     throw error;
   }
-  if (!info.isDirectory) throw new TypeError(`Output path ${path} is not a folder`);
+  if (!info.isDirectory) throw new UsageError(`Output path ${path} is not a folder`);
   try {
     await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
   } catch (error) {

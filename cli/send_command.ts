@@ -1,17 +1,17 @@
-import { SourceChangedError, TimeoutError } from "../errors.ts";
+import { SourceChangedError, TimeoutError, UsageError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
-  formatAddr,
   formatCode,
   generateWords,
   parseCode,
   type RelayMode,
 } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
-import { scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
+import { asUsageError, parseArgument } from "./exit_code.ts";
+import { peerWasTold, scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
-import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
+import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
@@ -37,13 +37,18 @@ const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
 
 /** `p2pft send <paths...>` */
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
-  if (paths.length === 0) throw new TypeError("Nothing to send: give at least one file or folder");
+  if (paths.length === 0) throw new UsageError("Nothing to send: give at least one file or folder");
   const { output, signal } = options;
   const rendezvous = rendezvousAddress(options.rendezvous);
-  const chosen = options.code === undefined ? undefined : parseCode(options.code);
+  const chosen = options.code === undefined
+    ? undefined
+    : parseArgument(() => parseCode(options.code!));
   // The receiver accepts only list words, so a code it would refuse is refused here.
-  if (chosen) assertKnownWords(chosen);
-  const manifest = await scanPaths(paths, { signal });
+  if (chosen) parseArgument(() => assertKnownWords(chosen));
+  // Paths that cannot be sent at all (a device, the file system root) are the user's to fix.
+  const manifest = await scanPaths(paths, { signal }).catch((error) => {
+    throw asUsageError(error);
+  });
   for (const skipped of manifest.skipped) {
     output.emit({
       type: "warning",
@@ -68,12 +73,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
       code = formatCode(full);
       output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
     },
-    onPaired: (pairing) =>
-      output.emit({
-        type: "paired",
-        nameplate: pairing.nameplate,
-        peer: formatAddr(pairing.peer.observed),
-      }),
+    onPaired: (paired) => output.emit(pairedEvent(paired)),
     signal: AbortSignal.any([signal, waited]),
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {
@@ -93,7 +93,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     allowChanging: options.allowChanging,
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
-    const failure = await session.fail(error);
+    const failure = await session.fail(error, { peerWasTold: peerWasTold(error) });
     if (failure instanceof SourceChangedError) {
       throw new SourceChangedError(
         `${failure.message}; send it once it is stable, or pass --allow-changing to send it as read`,

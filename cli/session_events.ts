@@ -1,16 +1,43 @@
-import { formatAddr, type PeerSession } from "../peer/mod.ts";
+import { formatAddr, type PairedInfo, type PathFacts } from "../peer/mod.ts";
 import type { TransferReport } from "../transfer/mod.ts";
 import type { CliEvent } from "./output.ts";
 
+/** The `paired` event: the nameplate and where the server saw the peer. */
+export function pairedEvent(paired: PairedInfo): CliEvent {
+  return { type: "paired", nameplate: paired.nameplate, peer: formatAddr(paired.peer) };
+}
+
 /** The `connected` event both sides print once the peer is authenticated. */
-export function connectedEvent(session: PeerSession): CliEvent {
+export function connectedEvent(facts: PathFacts): CliEvent {
   return {
     type: "connected",
-    path: session.path,
-    remote: formatAddr(session.remote),
-    rttMs: session.rttMs,
-    reason: session.reason,
+    path: facts.path,
+    remote: formatAddr(facts.remote),
+    rttMs: facts.rttMs,
+    reason: describePath(facts),
+    transport: facts.transport,
+    candidate: facts.candidate,
+    nat: { self: facts.nat.self, peer: facts.nat.peer },
   };
+}
+
+/** One line a person reads: why this path. */
+export function describePath(facts: PathFacts): string {
+  const where = formatAddr(facts.remote);
+  const took = `answered in ${Math.round(facts.rttMs)} ms`;
+  let reason: string;
+  if (facts.chosenBy === "peer") reason = `the receiver chose ${where}`;
+  else if (facts.path === "lan") reason = `private address ${where} ${took}`;
+  else if (facts.path === "direct") {
+    reason = `public address ${where} (${facts.candidate}) ${took}; no private address answered`;
+  } else if (facts.triedDirect) {
+    reason = `no direct address answered; relaying through ${where} (end-to-end encrypted)`;
+  } else {
+    reason = `relaying through ${where} as --relay-only asks (end-to-end encrypted)`;
+  }
+  if (facts.path !== "relay") return reason;
+  // Say why nothing direct worked: the NAT mappings both sides have.
+  return `${reason}; NAT mapping: ours ${facts.nat.self}, the peer's ${facts.nat.peer}`;
 }
 
 /** Warnings both sides print for what was not written and for files that changed while sent. */
@@ -31,7 +58,7 @@ export function reportWarnings(report: TransferReport): CliEvent[] {
 }
 
 /** The `done` event both sides print once the receiver confirmed every hash. */
-export function doneEvent(report: TransferReport, session: PeerSession): CliEvent {
+export function doneEvent(report: TransferReport, facts: PathFacts): CliEvent {
   return {
     type: "done",
     bytes: report.bytesTransferred,
@@ -39,7 +66,7 @@ export function doneEvent(report: TransferReport, session: PeerSession): CliEven
     files: report.files,
     seconds: report.seconds,
     sha256: report.sha256,
-    path: session.path,
+    path: facts.path,
     changed: report.changed,
   };
 }

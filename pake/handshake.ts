@@ -26,7 +26,7 @@
  */
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { CodeMismatchError, ProtocolError } from "../errors.ts";
+import { CodeMismatchError, ConnectionLostError, ProtocolError } from "../errors.ts";
 import { abortable } from "../async.ts";
 import { ByteReader } from "../byte_reader.ts";
 import { decodeFrameHeader, encodeFrame, FRAME_HEADER_LENGTH, FrameType } from "./_frame.ts";
@@ -98,7 +98,12 @@ export async function runPakeHandshake(
     aad: channelBinding,
   });
 
-  const reader = new ByteReader(stream.readable, { what: "PAKE stream", signal, exact: true });
+  const reader = new ByteReader(stream.readable, {
+    what: "PAKE stream",
+    signal,
+    exact: true,
+    failure: ConnectionLostError,
+  });
   let writer: WritableStreamDefaultWriter<Uint8Array>;
   try {
     writer = stream.writable.getWriter();

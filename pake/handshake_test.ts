@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CodeMismatchError, ProtocolError } from "../errors.ts";
+import { CodeMismatchError, ConnectionLostError, ProtocolError } from "../errors.ts";
 import { ByteReader } from "../byte_reader.ts";
 import { encodeFrame, FrameType } from "./_frame.ts";
 import {
@@ -232,15 +232,15 @@ Deno.test("runPakeHandshake rejects malformed frames and points with ProtocolErr
   }
 });
 
-Deno.test("runPakeHandshake rejects with ProtocolError when the peer's stream fails", async () => {
+Deno.test("runPakeHandshake rejects with ConnectionLostError, not ProtocolError, when the peer's stream fails", async () => {
   const [local, peer] = transformPair();
   const failure = new Error("connection reset");
   await peer.writable.abort(failure);
   await assert.rejects(
     bounded(runPakeHandshake(local, options("receiver"))),
     (error: unknown) =>
-      error instanceof ProtocolError && error.cause === failure &&
-      /stream failed.*connection reset/.test(error.message),
+      error instanceof ConnectionLostError && !(error instanceof ProtocolError) &&
+      error.cause === failure && /stream failed.*connection reset/.test(error.message),
   );
 });
 

@@ -16,8 +16,10 @@ export interface PunchResult {
   remote: Deno.NetAddr;
   path: PathKind;
   rttMs: number;
-  /** One line a person can read: why this path. */
-  reason: string;
+  /** Where the winning address came from (the sender learns it from the receiver's `chosen`). */
+  candidate: CandidateSource;
+  /** Who picked the path: the receiver ranks the answers, the sender follows its `chosen`. */
+  chosenBy: "self" | "peer";
   /** Receiver only: the sender's certificate (DER) from `chosen-ack`. */
   peerCertificate?: Uint8Array;
 }
@@ -78,7 +80,7 @@ export class PunchState {
   #startedAt: number | undefined;
   #lastProbeAt = -Infinity;
   #decideAt: number | undefined;
-  #chosen: (Answer & { reason: string }) | undefined;
+  #chosen: (Answer & { chosenBy: "self" | "peer" }) | undefined;
   #lastChosenAt = -Infinity;
   #lingerUntil: number | undefined;
   #result: PunchResult | undefined;
@@ -240,7 +242,7 @@ export class PunchState {
     if (!this.#chosen) {
       const candidate = this.#addCandidate({ addr: from, source: "peer-reflexive" })!;
       const rttMs = this.#answered.find((a) => a.candidate === candidate)?.rttMs ?? NaN;
-      this.#chosen = { candidate, rttMs, reason: `the receiver chose ${formatAddr(from)}` };
+      this.#chosen = { candidate, rttMs, chosenBy: "peer" };
       this.#lingerUntil = now + (this.#options.lingerMs ?? 250);
     }
     if (!sameAddr(from, this.#chosen.candidate.addr)) return [];
@@ -251,16 +253,7 @@ export class PunchState {
     const ranked = [...this.#answered].sort((a, b) =>
       RANK[this.#pathOf(a.candidate)] - RANK[this.#pathOf(b.candidate)]
     );
-    const best = ranked[0];
-    const path = this.#pathOf(best.candidate);
-    const where = formatAddr(best.candidate.addr);
-    const took = `answered in ${Math.round(best.rttMs)} ms`;
-    const reason = path === "lan"
-      ? `private address ${where} ${took}`
-      : path === "direct"
-      ? `public address ${where} (${best.candidate.source}) ${took}; no private address answered`
-      : `no direct address answered; relaying through ${where} (end-to-end encrypted)`;
-    this.#chosen = { ...best, reason };
+    this.#chosen = { ...ranked[0], chosenBy: "self" };
   }
 
   /** Public addresses the server told us: our first packets to them should not reach them. */
@@ -273,12 +266,13 @@ export class PunchState {
     return isPrivateIpv4(candidate.addr.hostname) ? "lan" : "direct";
   }
 
-  #finish(chosen: Answer & { reason: string }, peerCertificate?: Uint8Array): void {
+  #finish(chosen: Answer & { chosenBy: "self" | "peer" }, peerCertificate?: Uint8Array): void {
     this.#result = {
       remote: chosen.candidate.addr,
       path: this.#pathOf(chosen.candidate),
       rttMs: chosen.rttMs,
-      reason: chosen.reason,
+      candidate: chosen.candidate.source,
+      chosenBy: chosen.chosenBy,
       ...(peerCertificate ? { peerCertificate } : {}),
     };
   }

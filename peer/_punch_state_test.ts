@@ -99,6 +99,9 @@ Deno.test("PunchState agrees on the public path between two cone NATs and hands 
   assert.deepEqual(sender.result?.remote, addr("198.51.100.1", 6000));
   assert.equal(sender.result?.path, "direct");
   assert.ok(receiver.result!.rttMs >= 20 && receiver.result!.rttMs <= 30);
+  assert.equal(receiver.result?.candidate, "server");
+  assert.equal(receiver.result?.chosenBy, "self");
+  assert.equal(sender.result?.chosenBy, "peer");
 });
 
 Deno.test("PunchState prefers the LAN path when the public one also answers (hairpinning)", () => {
@@ -120,6 +123,7 @@ Deno.test("PunchState prefers the LAN path when the public one also answers (hai
   });
   assert.deepEqual(receiver.result?.remote, addr("192.168.1.10", 5000));
   assert.equal(receiver.result?.path, "lan");
+  assert.equal(receiver.result?.candidate, "private");
   assert.equal(sender.result?.path, "lan");
 });
 

@@ -1,5 +1,12 @@
 import { lookup } from "node:dns/promises";
-import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
+import { withinDeadline } from "../async.ts";
+import {
+  CodeMismatchError,
+  ConnectionLostError,
+  NoPathError,
+  P2pftError,
+  ProtocolError,
+} from "../errors.ts";
 import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
@@ -9,13 +16,15 @@ import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
 import { bindPunchSockets } from "./_punch_socket.ts";
 import { isProbeDatagram } from "./probe.ts";
-import { type Candidate, punch, type PunchOutcome } from "./punch.ts";
-import { acceptPeer, dialPeer, type QuicLink } from "./quic.ts";
+import type { LinkEnd, PeerLink, Transport } from "./link.ts";
+import { type Candidate, type CandidateSource, punch, type PunchOutcome } from "./punch.ts";
+import { acceptPeer, dialPeer } from "./quic.ts";
 import {
   BIRTHDAY_PROBES_PER_SECOND,
   BIRTHDAY_SOCKETS,
   type NatMapping,
   planPunch,
+  type PunchPlan,
   type RelayMode,
 } from "./strategy.ts";
 
@@ -25,23 +34,54 @@ import {
  */
 const OPEN_MAPPING_MS = 400;
 
-/** How long a failing side waits to learn whether the peer failed first (and why). */
-const PEER_FAILURE_GRACE_MS = 150;
+/**
+ * How long `fail()` waits for the peer's side of the session end: its close
+ * after reading our ERROR frame, or its reason once the link is gone.
+ */
+const PEER_END_DEADLINE_MS = 2_000;
 
-/** An authenticated connection to the peer, ready for the transfer. */
-export interface PeerSession extends AsyncDisposable {
+/** The nameplate we were paired on and where the server saw the peer. */
+export interface PairedInfo {
+  nameplate: string;
+  peer: Deno.NetAddr;
+}
+
+/** Facts about the path the session runs on; the CLI words them. */
+export interface PathFacts {
   path: PunchOutcome["path"];
+  transport: Transport;
   remote: Deno.NetAddr;
   rttMs: number;
-  /** Why this path was chosen, for people. */
-  reason: string;
+  /** Where the winning address came from: "private", "server", "peer-reflexive", "birthday", "relay". */
+  candidate: CandidateSource;
+  /** Whether this side ranked the answers ("self", the receiver) or followed the peer's choice. */
+  chosenBy: "self" | "peer";
+  /** Both NAT mappings, as the rendezvous server saw them. */
+  nat: { self: NatMapping; peer: NatMapping };
+  /** Whether direct addresses were probed at all (not with relay mode "only"). */
+  triedDirect: boolean;
+}
+
+/** An authenticated connection to the peer, ready for the transfer. */
+export interface PeerSession extends PathFacts, AsyncDisposable {
   openStream(): Promise<ByteStream>;
   acceptStream(): Promise<ByteStream>;
+  /** Settles when the link is gone: with the peer's reason if it ended the session first. */
+  readonly closed: Promise<LinkEnd | undefined>;
   /**
-   * Ends the session after `error`: tells the peer why, and returns the error
-   * to report (the peer's own reason when it stopped first, e.g. Ctrl-C).
+   * Ends the session after `error` and returns the error to report. The peer
+   * learns `error`'s message; when the peer ended the session first (the
+   * link is lost), the peer's reason is returned instead.
    */
-  fail(error: unknown): Promise<unknown>;
+  fail(error: unknown, options?: FailOptions): Promise<unknown>;
+}
+
+export interface FailOptions {
+  /**
+   * The error is ours and the transfer already told the peer (an ERROR frame):
+   * wait for the peer to close once it read it, so the frame is not cut off.
+   */
+  peerWasTold?: boolean;
 }
 
 export interface ConnectOptions {
@@ -53,7 +93,7 @@ export interface ConnectOptions {
   /** Sender: called once with the full code once the server gave us a room. */
   onCode?: (code: TransferCode) => void;
   /** Called when the rendezvous server paired us with the peer. */
-  onPaired?: (pairing: Pairing) => void;
+  onPaired?: (paired: PairedInfo) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
   /** Whether to fall back to (or only use) the server's relay; default "auto". */
@@ -75,6 +115,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
   const port = mux.port;
   let pairing: Pairing;
   let punched: PunchOutcome;
+  let plan: PunchPlan;
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
     pairing = await register(rendezvousChannel, {
@@ -88,11 +129,15 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       serverTimeoutMs: options.serverTimeoutMs,
       signal: options.signal,
     });
-    options.onPaired?.(pairing);
-    const plan = planPunch(pairing.nat, options.relay ?? "auto");
+    options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });
+    plan = planPunch(pairing.nat, options.relay ?? "auto");
     const relayAddr = pairing.relay;
     if (plan.direct === false && !relayAddr) {
-      throw new NoPathError("--relay-only was given, but the rendezvous server offers no relay");
+      throw new NoPathError(
+        `Cannot connect through the relay only: the rendezvous server ${
+          formatAddr(server)
+        } offers no relay`,
+      );
     }
     const candidates: Candidate[] = plan.direct
       ? [
@@ -130,7 +175,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       natNote: plan.note +
         (relayAddr ? "" : "; the rendezvous server offers no relay") +
         (plan.relayAfterMs === undefined && relayAddr
-          ? "; the relay was refused (--no-relay)"
+          ? "; relaying was turned off on this side"
           : ""),
       observedSelf: pairing.observed,
       localPort: port,
@@ -154,7 +199,17 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       signal: options.signal,
     });
   try {
-    return await authenticate(link, punched, {
+    const facts: PathFacts = {
+      path: punched.path,
+      transport: link.transport,
+      remote: punched.remote,
+      rttMs: punched.rttMs,
+      candidate: punched.candidate,
+      chosenBy: punched.chosenBy,
+      nat: pairing.nat,
+      triedDirect: plan.direct,
+    };
+    return await authenticate(link, facts, {
       role: options.role,
       words: options.code.words,
       nameplate: pairing.nameplate,
@@ -163,14 +218,13 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       signal: options.signal,
     });
   } catch (error) {
-    await link[Symbol.asyncDispose]();
-    throw error;
+    throw await endAfter(error, link, options.role === "sender" ? "receiver" : "sender");
   }
 }
 
 async function authenticate(
-  link: QuicLink,
-  punched: PunchOutcome,
+  link: PeerLink,
+  facts: PathFacts,
   options: {
     role: "sender" | "receiver";
     words: string;
@@ -179,41 +233,70 @@ async function authenticate(
     signal?: AbortSignal;
   },
 ): Promise<PeerSession> {
-  const incoming = link.conn.incomingBidirectionalStreams.getReader();
-  const acceptStream = async (): Promise<ByteStream> => {
-    const { value, done } = await incoming.read();
-    if (done) throw new ProtocolError("The peer closed the QUIC connection");
-    return value;
-  };
   const pakeStream = options.role === "receiver"
-    ? await link.conn.createBidirectionalStream()
-    : await acceptStream();
-  await runPakeHandshake(pakeStream, {
-    role: options.role,
-    code: options.words,
-    nameplate: options.nameplate,
-    channelBinding: options.channelBinding,
-    signal: options.signal,
-  });
+    ? await link.openStream()
+    : await link.acceptStream();
+  try {
+    await runPakeHandshake(pakeStream, {
+      role: options.role,
+      code: options.words,
+      nameplate: options.nameplate,
+      channelBinding: options.channelBinding,
+      signal: options.signal,
+    });
+  } catch (error) {
+    // The peer reaches the same verdict from our CONFIRM: let it read that
+    // before the link closes (a closed QUIC connection drops unread data).
+    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream);
+    throw error;
+  }
+  const peer = options.role === "sender" ? "receiver" : "sender";
   return {
-    path: punched.path,
-    remote: punched.remote,
-    rttMs: punched.rttMs,
-    reason: punched.reason,
-    openStream: () => link.conn.createBidirectionalStream(),
-    acceptStream,
-    async fail(error) {
-      const peerReason = await link.peerFailure(PEER_FAILURE_GRACE_MS);
-      await link.abort(error instanceof Error ? error.message : String(error));
-      if (peerReason === undefined) return error;
-      const peer = options.role === "sender" ? "receiver" : "sender";
-      return new P2pftError(`The ${peer} stopped: ${peerReason}`, { cause: error });
-    },
-    async [Symbol.asyncDispose]() {
-      incoming.releaseLock();
-      await link[Symbol.asyncDispose]();
-    },
+    ...facts,
+    openStream: () => link.openStream(),
+    acceptStream: () => link.acceptStream(),
+    closed: link.closed,
+    fail: (error, failOptions) => endAfter(error, link, peer, failOptions),
+    [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
   };
+}
+
+/**
+ * Ends the link after `error` and returns the error to report: the peer's
+ * reason when the link was lost because the peer ended it.
+ */
+async function endAfter(
+  error: unknown,
+  link: PeerLink,
+  peer: "sender" | "receiver",
+  options?: FailOptions,
+): Promise<unknown> {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ConnectionLostError) {
+    // QUIC settles `closed` before any stream sees the loss, so a reason the
+    // peer gave is already there; the deadline covers links that report it later.
+    const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
+    await link.close({ failed: true, message });
+    if (!end?.failed) return error;
+    return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
+  }
+  if (options?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
+  await link.close({ failed: true, message });
+  return error;
+}
+
+/**
+ * Ends our side of the PAKE stream (FIN) and waits for the peer's FIN, which
+ * it writes only after its own verdict, so it has read our CONFIRM.
+ */
+async function finishPakeStream(stream: ByteStream): Promise<void> {
+  await stream.writable.close().catch(() => {});
+  const reader = stream.readable.getReader();
+  const drained = (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => {});
+  await withinDeadline(drained, PEER_END_DEADLINE_MS);
+  await reader.cancel().catch(() => {});
 }
 
 function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array {

@@ -1,4 +1,11 @@
-export { type ConnectOptions, connectPeer, type PeerSession } from "./connect.ts";
+export {
+  type ConnectOptions,
+  connectPeer,
+  type FailOptions,
+  type PairedInfo,
+  type PathFacts,
+  type PeerSession,
+} from "./connect.ts";
 export type { ByteStream } from "../transfer/mod.ts";
 export {
   assertKnownWords,
@@ -8,6 +15,7 @@ export {
   type TransferCode,
 } from "./code.ts";
 export { formatAddr } from "./addresses.ts";
+export type { LinkEnd, PeerLink, Transport } from "./link.ts";
 export { PROBE_VERSION } from "./probe.ts";
 export { type NatMapping, type RelayMode } from "./strategy.ts";
 export {

@@ -3,13 +3,14 @@ import { type DatagramChannel, DatagramMux } from "./datagram_mux.ts";
 import { isProbeDatagram } from "./probe.ts";
 import {
   type Candidate,
+  type CandidateSource,
   type Outgoing,
   type PunchResult,
   PunchState,
   type PunchStateOptions,
 } from "./_punch_state.ts";
 
-export type { Candidate, PunchResult };
+export type { Candidate, CandidateSource, PunchResult };
 
 /** The state machine's options (role, ids, candidates, certificate, spray) plus what the driver does. */
 export interface PunchOptions
@@ -95,14 +96,7 @@ export async function punch(
     }
     for (const lane of lanes) send(lane, lane.state.tick(performance.now()));
     await Promise.all(lanes.map((lane) => receiveLoop(lane, stop, send)));
-    if (winner) {
-      const result = winner.state.result!;
-      // Say why nothing direct worked: the NAT mappings both sides have.
-      const reason = result.path === "relay" && options.natNote
-        ? `${result.reason}; ${options.natNote}`
-        : result.reason;
-      return { ...result, reason, localPort: winner.port };
-    }
+    if (winner) return { ...winner.state.result!, localPort: winner.port };
     options.signal?.throwIfAborted();
     if (!expired) throw new Error("Punching stopped without a result");
     const notes = [

@@ -1,6 +1,16 @@
-import { type DeadlineOptions, withDeadline } from "../async.ts";
+import { type DeadlineOptions, withDeadline, withinDeadline } from "../async.ts";
+import { ConnectionLostError, ProtocolError } from "../errors.ts";
+import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, sameAddr } from "./addresses.ts";
 import { PEER_SERVER_NAME, type PeerCertificate } from "./certificate.ts";
+import {
+  decodeLinkEnd,
+  encodeLinkEnd,
+  MAX_END_MESSAGE_BYTES,
+  MAX_END_REASON_BYTES,
+  truncateUtf8,
+} from "./_link_end.ts";
+import type { LinkEnd, PeerLink } from "./link.ts";
 
 /** ALPN of the p2pft QUIC protocol; bumps with the transfer protocol's major version. */
 export const ALPN = "p2pft/1";
@@ -15,25 +25,11 @@ const TRANSPORT = {
   maxIdleTimeout: 10_000,
 } as const;
 
-export interface QuicLink extends AsyncDisposable {
-  conn: Deno.QuicConn;
-  endpoint: Deno.QuicEndpoint;
-  /** Closes at once with an error the peer can show (it is told `reason`). */
-  abort(reason: string): Promise<void>;
-  /** How the peer closed the connection, if it did so with an error within `graceMs`. */
-  peerFailure(graceMs: number): Promise<string | undefined>;
-}
-
-/** Close codes on the wire: 0 finished, 1 failed (the reason says why). */
+/** CONNECTION_CLOSE codes: 0 finished, 1 failed (the reason repeats the end message's). */
 const CLOSE_DONE = 0;
 const CLOSE_FAILED = 1;
-const MAX_REASON_BYTES = 200;
-/**
- * Deno's QuicEndpoint.close() drops connections without flushing their
- * CONNECTION_CLOSE, and conn.closed resolves before it is sent; without this
- * pause the peer only notices at its idle timeout.
- */
-const CLOSE_FLUSH_MS = 100;
+/** How long a closing side waits for the peer to confirm it read the end message. */
+const PEER_CLOSE_DEADLINE_MS = 2_000;
 
 export interface AcceptPeerOptions {
   certificate: PeerCertificate;
@@ -44,7 +40,7 @@ export interface AcceptPeerOptions {
 }
 
 /** Sender side: binds QUIC on the punched port and accepts the receiver's connection. */
-export async function acceptPeer(port: number, options: AcceptPeerOptions): Promise<QuicLink> {
+export async function acceptPeer(port: number, options: AcceptPeerOptions): Promise<PeerLink> {
   const endpoint = new Deno.QuicEndpoint({ hostname: "0.0.0.0", port });
   const listener = endpoint.listen({
     ...TRANSPORT,
@@ -70,7 +66,7 @@ export async function acceptPeer(port: number, options: AcceptPeerOptions): Prom
       signal: options.signal,
     });
     listener.stop();
-    return link(conn, endpoint, "sender");
+    return new QuicLink(conn, endpoint);
   } catch (error) {
     endpoint.close();
     throw error;
@@ -89,7 +85,7 @@ export async function dialPeer(
   port: number,
   remote: Deno.NetAddr,
   options: DialPeerOptions,
-): Promise<QuicLink> {
+): Promise<PeerLink> {
   const endpoint = new Deno.QuicEndpoint({ hostname: "0.0.0.0", port });
   const timeoutMs = options.timeoutMs ?? 15_000;
   try {
@@ -113,63 +109,136 @@ export async function dialPeer(
       } s`,
       signal: options.signal,
     });
-    return link(conn, endpoint, "receiver");
+    return new QuicLink(conn, endpoint);
   } catch (error) {
     endpoint.close();
     throw error;
   }
 }
 
-const CLOSE_GRACE_MS = 2_000;
+/**
+ * A `PeerLink` over one QUIC connection. The session's end travels in-band:
+ * the closing side writes the end message on a unidirectional stream, and
+ * the peer, once it read it, closes the connection; that close is the
+ * closing side's cue to let its endpoint go (peer/PROTOCOL.md, "Ending a session").
+ */
+class QuicLink implements PeerLink {
+  readonly transport = "quic";
+  readonly closed: Promise<LinkEnd | undefined>;
+  readonly #conn: Deno.QuicConn;
+  readonly #endpoint: Deno.QuicEndpoint;
+  readonly #incoming: ReadableStreamDefaultReader<ByteStream>;
+  readonly #remote: string;
+  #closing: Promise<void> | undefined;
+  #peerEnd: LinkEnd | undefined;
 
-function link(
-  conn: Deno.QuicConn,
-  endpoint: Deno.QuicEndpoint,
-  role: "sender" | "receiver",
-): QuicLink {
-  let closed = false;
-  const close = async (code: number, reason: string) => {
-    if (closed) return;
-    closed = true;
-    conn.close({ closeCode: code, reason: truncate(reason) });
-    await conn.closed.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS));
-    endpoint.close();
-  };
-  return {
-    conn,
-    endpoint,
-    abort: (reason) => close(CLOSE_FAILED, reason),
-    async peerFailure(graceMs) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const info = await Promise.race([
-        conn.closed.catch(() => undefined),
-        new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), graceMs)),
-      ]);
-      clearTimeout(timer);
-      return info?.closeCode === CLOSE_FAILED && info.reason ? info.reason : undefined;
-    },
-    async [Symbol.asyncDispose]() {
-      if (role === "receiver" && !closed) {
-        // Let the sender close first, so our last frames are acknowledged.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          conn.closed.catch(() => {}),
-          new Promise((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS)),
-        ]);
-        clearTimeout(timer);
-      }
-      await close(CLOSE_DONE, "done");
-    },
-  };
+  constructor(conn: Deno.QuicConn, endpoint: Deno.QuicEndpoint) {
+    this.#conn = conn;
+    this.#endpoint = endpoint;
+    this.#incoming = conn.incomingBidirectionalStreams.getReader();
+    this.#remote = formatAddr(conn.remoteAddr);
+    this.#watchPeerEnd();
+    this.closed = conn.closed.then(
+      (info) => {
+        if (this.#peerEnd) return this.#peerEnd;
+        // Our own close settles this too (code 0, no reason): only the peer's counts.
+        if (this.#closing) return undefined;
+        return { failed: info.closeCode !== CLOSE_DONE, message: info.reason };
+      },
+      () => this.#peerEnd,
+    );
+  }
+
+  async openStream(): Promise<ByteStream> {
+    try {
+      return await this.#conn.createBidirectionalStream();
+    } catch (error) {
+      throw this.#lost("open a stream", error);
+    }
+  }
+
+  async acceptStream(): Promise<ByteStream> {
+    let next: ReadableStreamReadResult<ByteStream>;
+    try {
+      next = await this.#incoming.read();
+    } catch (error) {
+      throw this.#lost("accept a stream", error);
+    }
+    if (next.done) throw this.#lost("accept a stream", "it closed");
+    return next.value;
+  }
+
+  close(end: LinkEnd): Promise<void> {
+    this.#closing ??= this.#close(end);
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close({ failed: false, message: "done" });
+  }
+
+  async #close(end: LinkEnd): Promise<void> {
+    const told = (async () => {
+      const stream = await this.#conn.createUnidirectionalStream();
+      const writer = stream.getWriter();
+      await writer.write(encodeLinkEnd(end));
+      await writer.close();
+    })();
+    // The peer closes once it read the end message; until then our endpoint
+    // must live to retransmit it. A peer that is gone never answers: deadline.
+    await withinDeadline(
+      told.then(() => this.#conn.closed).catch(() => {}),
+      PEER_CLOSE_DEADLINE_MS,
+    );
+    this.#conn.close({
+      closeCode: end.failed ? CLOSE_FAILED : CLOSE_DONE,
+      reason: new TextDecoder().decode(truncateUtf8(end.message, MAX_END_REASON_BYTES)),
+    });
+    await this.#conn.closed.catch(() => {});
+    this.#incoming.releaseLock();
+    this.#endpoint.close();
+  }
+
+  /** Reads the peer's end message, then closes the connection: that close tells the peer we have it. */
+  async #watchPeerEnd(): Promise<void> {
+    const streams = this.#conn.incomingUnidirectionalStreams.getReader();
+    try {
+      const { value, done } = await streams.read();
+      if (done) return;
+      const end = decodeLinkEnd(await readAtMost(value, MAX_END_MESSAGE_BYTES));
+      if (!this.#closing) this.#peerEnd = end;
+      this.#conn.close({ closeCode: CLOSE_DONE, reason: "end received" });
+    } catch {
+      // The connection is gone, or the peer sent junk: `closed` says what is known.
+    } finally {
+      streams.releaseLock();
+    }
+  }
+
+  #lost(what: string, cause: unknown): ConnectionLostError {
+    return new ConnectionLostError(
+      `Cannot ${what}: the QUIC connection to ${this.#remote} is gone (${cause})`,
+      { cause },
+    );
+  }
 }
 
-function truncate(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  if (bytes.length <= MAX_REASON_BYTES) return reason;
-  return `${
-    new TextDecoder().decode(bytes.subarray(0, MAX_REASON_BYTES)).replace(/\uFFFD$/, "")
-  }...`;
+/** The stream's bytes up to its end; more than `max` is a `ProtocolError`. */
+async function readAtMost(readable: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of readable) {
+    length += chunk.length;
+    if (length > max) throw new ProtocolError(`The peer's end message exceeds ${max} bytes`);
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 /** Runs `work`; on timeout or abort closes the endpoint (failing pending QUIC calls) and rejects. */

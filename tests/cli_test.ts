@@ -43,6 +43,16 @@ e2e("a 64 MiB file arrives verified through the CLI with --json events", async (
     assert.equal(connected.path, "lan");
     assert.match(String(connected.remote), /^127\.0\.0\.1:\d+$/);
     assert.equal(typeof connected.rttMs, "number");
+    assert.equal(connected.transport, "quic");
+    assert.ok(
+      ["private", "server", "peer-reflexive"].includes(String(connected.candidate)),
+      `candidate ${connected.candidate}`,
+    );
+    const nat = connected.nat as { self: string; peer: string };
+    assert.deepEqual(Object.keys(nat).sort(), ["peer", "self"]);
+    const paired = run.events.find((event) => event.type === "paired")!;
+    assert.match(String(paired.nameplate), /^\d+$/);
+    assert.match(String(paired.peer), /^127\.0\.0\.1:\d+$/);
     const done = run.events.find((event) => event.type === "done")!;
     assert.equal(done.sha256, expected);
     assert.equal(done.bytes, 64 * 1024 * 1024);

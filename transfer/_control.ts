@@ -3,6 +3,7 @@
  * transfer digest.
  */
 import {
+  ConnectionLostError,
   IntegrityError,
   P2pftError,
   ProtocolError,
@@ -10,49 +11,73 @@ import {
   UnsafePathError,
 } from "../errors.ts";
 import { createHash } from "node:crypto";
+import { withinDeadline } from "../async.ts";
 import { encodeFrame, FrameType } from "./_frame.ts";
 import { encodeError, ErrorCode, type ErrorMessage } from "./_messages.ts";
 
+/** How long a side waits for an event from the peer once the transfer failed. */
+const PEER_DEADLINE_MS = 2_000;
+
 const fromPeer = new WeakSet<object>();
+const toldPeer = new WeakSet<object>();
 
 /** True for errors built from the peer's ERROR frame (no need to echo them back). */
 export function isPeerError(error: unknown): boolean {
   return typeof error === "object" && error !== null && fromPeer.has(error);
 }
 
-/** Turns a received ERROR frame into the matching local error. */
+/** True once this side sent `error` to the peer in an ERROR frame. */
+export function peerWasTold(error: unknown): boolean {
+  return typeof error === "object" && error !== null && toldPeer.has(error);
+}
+
+/**
+ * Turns a received ERROR frame into the matching local error. Every code
+ * reads "The <peer> stopped: <message>", the same words the CLI uses when
+ * the reason arrives with the session's end instead.
+ */
 export function peerError(frame: ErrorMessage, peer: "sender" | "receiver"): Error {
-  const text = frame.message;
+  const text = `The ${peer} stopped: ${frame.message}`;
   let error: Error;
   switch (frame.code) {
     case ErrorCode.PROTOCOL:
-      error = new ProtocolError(`The ${peer} reported a protocol error: ${text}`);
+      error = new ProtocolError(text);
       break;
     case ErrorCode.INTEGRITY:
       error = new IntegrityError(text);
       break;
     case ErrorCode.REFUSED:
+    case ErrorCode.CANCELLED:
       error = new TransferRefusedError(text);
       break;
     case ErrorCode.UNSAFE_PATH:
       error = new UnsafePathError(text);
       break;
-    case ErrorCode.CANCELLED:
-      error = new TransferRefusedError(`The ${peer} cancelled the transfer: ${text}`);
-      break;
     default:
-      error = new P2pftError(`The ${peer} failed: ${text}`);
+      error = new P2pftError(text);
   }
   fromPeer.add(error);
   return error;
 }
 
-/** The ERROR frame that tells the peer why this side stopped. */
-export function errorFrame(error: unknown, signal: AbortSignal | undefined): Uint8Array {
-  const message = error instanceof Error ? error.message : String(error);
+/**
+ * Whether the peer should get an ERROR frame for `error`: not for its own
+ * report, not when the connection is gone, and not for a cancellation, which
+ * the session's end carries (PROTOCOL.md, "Ending").
+ */
+export function shouldTellPeer(error: unknown, signal: AbortSignal | undefined): boolean {
+  return !isPeerError(error) && !(error instanceof ConnectionLostError) &&
+    !(signal?.aborted && signal.reason === error);
+}
+
+/**
+ * The ERROR frame that tells the peer what failed on this side; `tell` words
+ * the message for the peer (what it must not learn taken out).
+ */
+export function errorFrame(error: unknown, tell: (message: string) => string = String): Uint8Array {
+  const message = tell(error instanceof Error ? error.message : String(error));
   let code: number = ErrorCode.FAILED;
-  if (signal?.aborted && signal.reason === error) code = ErrorCode.CANCELLED;
-  else if (error instanceof ProtocolError) code = ErrorCode.PROTOCOL;
+  if (error instanceof ProtocolError) code = ErrorCode.PROTOCOL;
   else if (error instanceof IntegrityError) code = ErrorCode.INTEGRITY;
   else if (error instanceof TransferRefusedError) code = ErrorCode.REFUSED;
   else if (error instanceof UnsafePathError) code = ErrorCode.UNSAFE_PATH;
@@ -60,41 +85,35 @@ export function errorFrame(error: unknown, signal: AbortSignal | undefined): Uin
 }
 
 /**
- * Best effort: write an ERROR frame, then close the writer (FIN, so the frame
- * is delivered). Waits at most `graceMs` for the stream to take it.
+ * Writes the ERROR frame for `error` and closes the writer (FIN, so the frame
+ * is delivered). The write is bounded by a deadline: a stalled stream must not
+ * hold up the failure.
  */
 export async function sendErrorAndClose(
   writer: WritableStreamDefaultWriter<Uint8Array>,
-  frame: Uint8Array,
-  graceMs = 1000,
+  error: unknown,
+  tell?: (message: string) => string,
 ): Promise<void> {
-  const sent = writer.write(frame).then(() => writer.close()).catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([sent, new Promise((resolve) => timer = setTimeout(resolve, graceMs))]);
-  clearTimeout(timer);
+  toldPeer.add(error as object);
+  const sent = writer.write(errorFrame(error, tell)).then(() => writer.close()).catch(() => {});
+  await withinDeadline(sent, PEER_DEADLINE_MS);
 }
 
 /**
- * A failed data stream usually has a reason the peer stated on the control
- * stream, which may arrive a moment later: wait up to `graceMs` for
- * `peerAnswer` to reject with it, and prefer it over `error`.
+ * A data stream that broke usually has a reason the peer stated on the
+ * control stream: wait for `peerAnswer` (the control stream's next frame,
+ * which settles with the peer's ERROR or once the connection is gone) and
+ * prefer the peer's report over `error`.
  */
 export async function preferPeerError(
   error: unknown,
   peerAnswer: Promise<unknown>,
-  graceMs = 1000,
 ): Promise<unknown> {
-  if (isPeerError(error) || !(error instanceof ProtocolError)) return error;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (!(error instanceof ConnectionLostError)) return error;
   try {
-    await Promise.race([
-      peerAnswer,
-      new Promise((resolve) => timer = setTimeout(resolve, graceMs)),
-    ]);
+    await withinDeadline(peerAnswer, PEER_DEADLINE_MS);
   } catch (reason) {
     if (isPeerError(reason)) return reason;
-  } finally {
-    clearTimeout(timer);
   }
   return error;
 }

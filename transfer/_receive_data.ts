@@ -7,7 +7,6 @@ import { createHash, type Hash } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { DiskFullError, IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
-import { StreamFailedError } from "./_byte_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
 import { FileStatus, getU64 } from "./_messages.ts";
@@ -160,7 +159,7 @@ export async function receiveData(
         if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
         // Wrong bytes from a live peer leave nothing behind; a broken stream or
         // our own failure keeps the partial for resume.
-        else if (error instanceof ProtocolError && !(error instanceof StreamFailedError)) {
+        else if (error instanceof ProtocolError) {
           await rollBack(partial, file.offset);
         }
         throw error;

@@ -38,8 +38,6 @@ export interface SendDataOptions {
   onRestart: (path: string, discarded: number, size: number) => void;
   /** Called on a failed write: stops the transfer. */
   fail: (error: unknown) => void;
-  /** Filled with the data stream writers; the caller aborts them on failure. */
-  writers: WritableStreamDefaultWriter<Uint8Array>[];
 }
 
 /** Cuts the logical data stream into DATA frames and writes them round-robin. */
@@ -48,9 +46,11 @@ class SegmentWriter {
   #fill = 0;
   #count = 0;
   #options: SendDataOptions;
+  #writers: WritableStreamDefaultWriter<Uint8Array>[];
 
-  constructor(options: SendDataOptions) {
+  constructor(options: SendDataOptions, writers: WritableStreamDefaultWriter<Uint8Array>[]) {
     this.#options = options;
+    this.#writers = writers;
     this.#segment = new Uint8Array(FRAME_HEADER_BYTES + options.segmentSize);
   }
 
@@ -79,11 +79,11 @@ class SegmentWriter {
 
   async flush(): Promise<void> {
     if (this.#fill === 0) return;
-    const { writers, signal } = this.#options;
+    const writers = this.#writers;
     writeFrameHeader(this.#segment, FrameType.DATA, this.#fill);
     const writer = writers[this.#count % writers.length];
     this.#count++;
-    await abortable(writer.ready, signal);
+    await abortable(writer.ready, this.#options.signal);
     writer.write(this.#segment.subarray(0, FRAME_HEADER_BYTES + this.#fill))
       .catch(this.#options.fail);
     this.#segment = new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
@@ -91,18 +91,24 @@ class SegmentWriter {
   }
 }
 
-/** Opens the data streams and sends every file; resolves when all streams are closed. */
+/**
+ * Opens the data streams and sends every file; resolves when all streams are
+ * closed. After a failure the streams are left as they are: ending one would
+ * look like a finished stream to the peer (Deno's QUIC streams send FIN even
+ * on abort), and the session's end tears them down.
+ */
 export async function sendData(files: OutgoingFile[], options: SendDataOptions): Promise<void> {
   const { signal } = options;
+  const writers: WritableStreamDefaultWriter<Uint8Array>[] = [];
   for (let index = 0; index < options.streams; index++) {
     const stream = await abortable(options.connection.openStream(), signal);
     stream.readable.cancel().catch(() => {});
     const writer = stream.writable.getWriter();
-    options.writers.push(writer);
+    writers.push(writer);
     writer.write(encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, options.streams)))
       .catch(options.fail);
   }
-  const out = new SegmentWriter(options);
+  const out = new SegmentWriter(options, writers);
   for (const file of files) {
     signal.throwIfAborted();
     const range = { from: file.offset, to: file.size, baseline: file.snapshot };
@@ -128,7 +134,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     await out.write(encodeFileTrailer(status, digest));
   }
   await out.flush();
-  await abortable(Promise.all(options.writers.map((writer) => writer.close())), signal);
+  await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
 }
 
 /**

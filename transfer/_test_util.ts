@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
+import { peerWasTold } from "./_control.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { sendFiles } from "./send_files.ts";
 import { scanPaths } from "./scan_paths.ts";
@@ -119,18 +120,24 @@ export async function transferPair(
 ): Promise<PairResult> {
   const [a, b] = memoryConnectionPair();
   const sender = options.wrapSender ? options.wrapSender(a) : a;
+  // As the CLI does: a side whose failure the peer was not told about ends
+  // the session at once; one that sent an ERROR frame lets the peer read it.
+  const endSession = (error: unknown): never => {
+    if (!peerWasTold(error)) a.close();
+    throw error;
+  };
   try {
     const [sent, received] = await Promise.allSettled([
       scanPaths(paths, { signal: options.signal }).then(async (manifest) => {
         await options.beforeSend?.();
         return sendFiles(manifest, { connection: sender, signal: options.signal, ...options.send });
-      }),
-      receiveFiles({ connection: b, outDir, signal: options.signal, ...options.receive }),
+      }).catch(endSession),
+      receiveFiles({ connection: b, outDir, signal: options.signal, ...options.receive })
+        .catch(endSession),
     ]);
     return { sent, received };
   } finally {
     a.close();
-    b.close();
   }
 }
 

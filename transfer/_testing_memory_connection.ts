@@ -1,6 +1,11 @@
+import { ConnectionLostError } from "../errors.ts";
 import type { ByteStream, StreamConnection } from "./types.ts";
 
-/** An in-memory `StreamConnection` (tests); `close()` rejects pending and later accepts. */
+/**
+ * An in-memory `StreamConnection` (tests). `close()` ends the connection like
+ * a closed QUIC session: pending and later accepts reject, and every stream
+ * of the pair fails with a `ConnectionLostError`.
+ */
 export interface MemoryConnection extends StreamConnection {
   close(): void;
 }
@@ -11,18 +16,26 @@ export interface MemoryConnection extends StreamConnection {
  * backpressure works as on a real stream.
  */
 export function memoryConnectionPair(): [MemoryConnection, MemoryConnection] {
-  const a = new Side();
-  const b = new Side();
+  const pipes: TransformStreamDefaultController<Uint8Array>[] = [];
+  const a = new Side(pipes);
+  const b = new Side(pipes);
   a.peer = b;
   b.peer = a;
   return [a.connection(), b.connection()];
 }
 
+const lost = (what: string) => new ConnectionLostError(`Cannot ${what}: memory connection closed`);
+
 class Side {
   peer!: Side;
+  #pipes: TransformStreamDefaultController<Uint8Array>[];
   #queue: ByteStream[] = [];
   #waiters: { resolve: (stream: ByteStream) => void; reject: (error: Error) => void }[] = [];
   #closed = false;
+
+  constructor(pipes: TransformStreamDefaultController<Uint8Array>[]) {
+    this.#pipes = pipes;
+  }
 
   deliver(stream: ByteStream): void {
     const waiter = this.#waiters.shift();
@@ -30,30 +43,32 @@ class Side {
     else this.#queue.push(stream);
   }
 
+  #pipe(): TransformStream<Uint8Array, Uint8Array> {
+    const pipes = this.#pipes;
+    return new TransformStream<Uint8Array, Uint8Array>({ start: (c) => void pipes.push(c) });
+  }
+
   connection(): MemoryConnection {
     return {
       openStream: () => {
-        if (this.#closed || this.peer.#closed) {
-          return Promise.reject(new Error("Cannot open stream: memory connection closed"));
-        }
-        const outgoing = new TransformStream<Uint8Array, Uint8Array>();
-        const incoming = new TransformStream<Uint8Array, Uint8Array>();
+        if (this.#closed || this.peer.#closed) return Promise.reject(lost("open stream"));
+        const outgoing = this.#pipe();
+        const incoming = this.#pipe();
         this.peer.deliver({ readable: outgoing.readable, writable: incoming.writable });
         return Promise.resolve({ readable: incoming.readable, writable: outgoing.writable });
       },
       acceptStream: () => {
         const queued = this.#queue.shift();
         if (queued) return Promise.resolve(queued);
-        if (this.#closed) {
-          return Promise.reject(new Error("Cannot accept stream: memory connection closed"));
-        }
+        if (this.#closed) return Promise.reject(lost("accept stream"));
         return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
       },
       close: () => {
-        this.#closed = true;
-        for (const waiter of this.#waiters.splice(0)) {
-          waiter.reject(new Error("Cannot accept stream: memory connection closed"));
+        for (const side of [this, this.peer]) {
+          side.#closed = true;
+          for (const waiter of side.#waiters.splice(0)) waiter.reject(lost("accept stream"));
         }
+        for (const pipe of this.#pipes.splice(0)) pipe.error(lost("use stream"));
       },
     };
   }

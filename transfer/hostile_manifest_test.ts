@@ -61,7 +61,6 @@ async function offerByHand(entries: ManifestEntry[], outDir: string, signal: Abo
     return { error, answer: decodeError(frame.payload) };
   } finally {
     a.close();
-    b.close();
   }
 }
 

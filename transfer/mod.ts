@@ -17,3 +17,4 @@ export { scanPaths } from "./scan_paths.ts";
 export type { SkippedEntry, SourceManifest } from "./scan_paths.ts";
 export type { NameRules } from "./_path_safety.ts";
 export { PROTOCOL_VERSION } from "./_frame.ts";
+export { peerWasTold } from "./_control.ts";

@@ -7,14 +7,13 @@ import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { streamReader } from "./_stream_reader.ts";
 import {
-  errorFrame,
-  isPeerError,
   peerError,
   preferPeerError,
   sendErrorAndClose,
+  shouldTellPeer,
   transferDigest,
 } from "./_control.ts";
-import { encodeFrame, FRAME_HEADER_BYTES, FrameType, readFrame } from "./_frame.ts";
+import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
 import {
   type Decision,
@@ -23,7 +22,6 @@ import {
   decodeStart,
   encodeCount,
   encodeDone,
-  encodeError,
   FILE_TRAILER_BYTES,
   FileStatus,
   type ManifestEntry,
@@ -61,7 +59,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
     };
     if (options.confirm && !(await abortable(options.confirm(offer), signal))) {
-      throw new TransferRefusedError("The receiver declined the offer");
+      throw new TransferRefusedError("The offer was declined");
     }
     // The clock starts once the person said yes: seconds measure the transfer.
     started = performance.now();
@@ -144,12 +142,11 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
-    if (!isPeerError(reason)) {
-      await sendErrorAndClose(
-        writer,
-        withoutLocalPaths(errorFrame(reason, options.signal), outDir),
-      );
-    } else writer.close().catch(() => {});
+    // Only an ERROR frame ends the control stream: a bare end would read as
+    // "finished" to the peer; otherwise the session's end tears it down.
+    if (shouldTellPeer(reason, options.signal)) {
+      await sendErrorAndClose(writer, reason, (message) => withoutLocalPaths(message, outDir));
+    }
     for (const dataReader of dataReaders) await dataReader.cancel(reason);
     await reader.cancel(reason);
     throw reason;
@@ -157,14 +154,9 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
 }
 
 /** The sender learns why, not where: our absolute paths become paths relative to the output folder. */
-function withoutLocalPaths(frame: Uint8Array, outDir: string): Uint8Array {
-  const { code, message } = decodeError(frame.subarray(FRAME_HEADER_BYTES));
-  if (!message.includes(outDir)) return frame;
-  const relative = message.replaceAll(`${outDir}${SEP}`, "").replaceAll(
-    outDir,
-    "the output folder",
-  );
-  return encodeFrame(FrameType.ERROR, encodeError({ code, message: relative }));
+function withoutLocalPaths(message: string, outDir: string): string {
+  if (!message.includes(outDir)) return message;
+  return message.replaceAll(`${outDir}${SEP}`, "").replaceAll(outDir, "the output folder");
 }
 
 const order = new WeakMap<ByteReader, number>();

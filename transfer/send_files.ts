@@ -1,14 +1,18 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
 import { createHash } from "node:crypto";
-import { IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
+import {
+  ConnectionLostError,
+  IntegrityError,
+  ProtocolError,
+  TransferRefusedError,
+} from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { streamReader } from "./_stream_reader.ts";
 import {
-  errorFrame,
-  isPeerError,
   peerError,
   preferPeerError,
   sendErrorAndClose,
+  shouldTellPeer,
   transferDigest,
 } from "./_control.ts";
 import { abortable } from "../async.ts";
@@ -64,7 +68,6 @@ export async function sendFiles(
   // Not tied to `internal`: after a data stream fails, the receiver's ERROR
   // frame may still arrive here and explain why.
   const reader = streamReader(control.readable, "control stream from receiver", options.signal);
-  const dataWriters: WritableStreamDefaultWriter<Uint8Array>[] = [];
   let answer: Promise<Done> | undefined;
   try {
     await abortable(writeOffer(writer, manifest, streams), signal);
@@ -97,10 +100,9 @@ export async function sendFiles(
         segmentSize: SEGMENT_SIZE,
         signal,
         allowChanging: options.allowChanging ?? false,
-        writers: dataWriters,
         fail: (error) =>
           internal.abort(
-            new ProtocolError(`Cannot write a data stream: ${error}`, { cause: error }),
+            new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
           ),
         onBytes: (bytes, file) => {
           done += bytes;
@@ -157,12 +159,9 @@ export async function sendFiles(
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
     if (answer && !options.signal?.aborted) reason = await preferPeerError(reason, answer);
-    if (!isPeerError(reason)) {
-      await sendErrorAndClose(writer, errorFrame(reason, options.signal));
-    } else {
-      writer.close().catch(() => {});
-    }
-    for (const dataWriter of dataWriters) dataWriter.abort(reason).catch(() => {});
+    // Only an ERROR frame ends the control stream: a bare end would read as
+    // "finished" to the peer; otherwise the session's end tears it down.
+    if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
     await reader.cancel(reason);
     throw reason;
   }

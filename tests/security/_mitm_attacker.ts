@@ -102,8 +102,16 @@ export class MitmAttacker implements AsyncDisposable {
     const watchSender = (async () => {
       for await (const _ of senderConn.incomingBidirectionalStreams) report.streamsFromSender++;
     })().catch(() => {});
+    // The sender's only unidirectional stream is its end message (peer/PROTOCOL.md,
+    // "Ending a session"), at most 201 bytes: keep what it says with the relayed bytes
+    // (searched for file bytes too); anything longer would be a transfer.
+    const endMessages: Uint8Array[] = [];
     const watchSenderUni = (async () => {
-      for await (const _ of senderConn.incomingUnidirectionalStreams) report.streamsFromSender++;
+      for await (const stream of senderConn.incomingUnidirectionalStreams) {
+        const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+        endMessages.push(bytes);
+        if (bytes.length > 201) report.streamsFromSender++;
+      }
     })().catch(() => {});
     // The receiver opens the PAKE stream and writes SHARE at once.
     const fromReceiver = await firstStream(receiverConn);
@@ -131,7 +139,7 @@ export class MitmAttacker implements AsyncDisposable {
     other.close({ closeCode: 1, reason: "peer left" });
     await Promise.all([receiverConn.closed.catch(() => {}), senderConn.closed.catch(() => {})]);
     await Promise.all([up, down, watchSender, watchSenderUni]);
-    report.relayed = [...relayedUp, ...relayedDown];
+    report.relayed = [...relayedUp, ...relayedDown, ...endMessages];
     return report;
   }
 

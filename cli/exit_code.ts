@@ -1,0 +1,55 @@
+import { P2pftError, UsageError } from "../errors.ts";
+
+export const EXIT_ERROR = 1;
+export const EXIT_USAGE = 2;
+
+/** What `main.ts` prints and returns for an error that ended a command. */
+export interface Failure {
+  /** The one line after `error: `. */
+  message: string;
+  exitCode: number;
+  /** Stack and cause chain, for `--verbose`. */
+  details: string[];
+}
+
+/**
+ * Only argument problems are usage errors (exit 2). Errors p2pft raises on
+ * purpose and the system's own (`Deno.errors.*`: a missing file, a refused
+ * permission) keep their message (exit 1); anything else is a bug or an
+ * unforeseen state and says so.
+ */
+export function describeFailure(error: unknown): Failure {
+  const message = error instanceof Error ? error.message : String(error);
+  const expected = error instanceof P2pftError ||
+    Object.values(Deno.errors).some((kind) => error instanceof kind);
+  const details: string[] = [];
+  for (let cause = error; cause !== undefined; cause = (cause as Error).cause) {
+    details.push(cause instanceof Error ? cause.stack ?? String(cause) : String(cause));
+    if (!(cause instanceof Error)) break;
+  }
+  return {
+    message: expected ? message : `unexpected failure: ${message}`,
+    exitCode: error instanceof UsageError ? EXIT_USAGE : EXIT_ERROR,
+    details,
+  };
+}
+
+/** Runs `parse` on what the user typed; its TypeError/RangeError becomes a `UsageError`. */
+export function parseArgument<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw asUsageError(error);
+  }
+}
+
+/**
+ * A TypeError/RangeError raised while reading what the user typed (a code,
+ * an address, the paths to send) is a usage error; anything else stays.
+ */
+export function asUsageError(error: unknown): unknown {
+  if (error instanceof TypeError || error instanceof RangeError) {
+    return new UsageError(error.message, { cause: error });
+  }
+  return error;
+}

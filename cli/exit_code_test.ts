@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { IntegrityError, UsageError } from "../errors.ts";
+import {
+  asUsageError,
+  describeFailure,
+  EXIT_ERROR,
+  EXIT_USAGE,
+  parseArgument,
+} from "./exit_code.ts";
+
+Deno.test("describeFailure gives a UsageError exit 2 and its own message", () => {
+  const failure = describeFailure(new UsageError("--port must be a whole number"));
+  assert.equal(failure.exitCode, EXIT_USAGE);
+  assert.equal(failure.message, "--port must be a whole number");
+});
+
+Deno.test("describeFailure calls a plain TypeError an unexpected failure with exit 1", () => {
+  const failure = describeFailure(new TypeError("Cannot read properties of undefined"));
+  assert.equal(failure.exitCode, EXIT_ERROR);
+  assert.equal(failure.message, "unexpected failure: Cannot read properties of undefined");
+});
+
+Deno.test("describeFailure keeps the message of p2pft and system errors with exit 1", () => {
+  for (const error of [new IntegrityError("hash differs"), new Deno.errors.NotFound("no file")]) {
+    const failure = describeFailure(error);
+    assert.equal(failure.exitCode, EXIT_ERROR);
+    assert.equal(failure.message, error.message);
+  }
+  assert.equal(describeFailure("thrown string").message, "unexpected failure: thrown string");
+});
+
+Deno.test("describeFailure lists the cause chain for --verbose", () => {
+  const root = new Error("socket reset");
+  const failure = describeFailure(new IntegrityError("hash differs", { cause: root }));
+  assert.equal(failure.details.length, 2);
+  assert.match(failure.details[1], /socket reset/);
+});
+
+Deno.test("parseArgument turns a parser's TypeError into a UsageError and passes others", () => {
+  assert.throws(
+    () =>
+      parseArgument(() => {
+        throw new TypeError("Invalid code");
+      }),
+    (error) => error instanceof UsageError && error.message === "Invalid code",
+  );
+  const bug = new Error("other");
+  assert.throws(() =>
+    parseArgument(() => {
+      throw bug;
+    }), (error) => error === bug);
+  assert.equal(parseArgument(() => 7), 7);
+});
+
+Deno.test("asUsageError turns a RangeError from reading the user's input into a UsageError", () => {
+  const error = asUsageError(new RangeError("Cannot send /dev/null: not a regular file"));
+  assert.ok(error instanceof UsageError);
+  assert.equal(describeFailure(error).exitCode, EXIT_USAGE);
+  const other = new IntegrityError("x");
+  assert.equal(asUsageError(other), other);
+});

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import type { PathFacts } from "../peer/mod.ts";
+import { connectedEvent, describePath, pairedEvent } from "./session_events.ts";
+
+function facts(overrides: Partial<PathFacts>): PathFacts {
+  return {
+    path: "direct",
+    transport: "quic",
+    remote: { transport: "udp", hostname: "203.0.113.7", port: 41000 },
+    rttMs: 23.4,
+    candidate: "server",
+    chosenBy: "self",
+    nat: { self: "endpoint-independent", peer: "endpoint-independent" },
+    triedDirect: true,
+    ...overrides,
+  };
+}
+
+Deno.test("describePath names the private address that answered on a LAN", () => {
+  const line = describePath(facts({
+    path: "lan",
+    candidate: "private",
+    remote: { transport: "udp", hostname: "192.168.1.5", port: 5000 },
+  }));
+  assert.equal(line, "private address 192.168.1.5:5000 answered in 23 ms");
+});
+
+Deno.test("describePath names a public address, where it came from, and that no private one answered", () => {
+  assert.equal(
+    describePath(facts({ candidate: "birthday" })),
+    "public address 203.0.113.7:41000 (birthday) answered in 23 ms; no private address answered",
+  );
+});
+
+Deno.test("describePath on the relay says nothing direct answered and gives both NAT mappings", () => {
+  const line = describePath(facts({
+    path: "relay",
+    candidate: "relay",
+    nat: { self: "endpoint-dependent", peer: "endpoint-dependent" },
+  }));
+  assert.equal(
+    line,
+    "no direct address answered; relaying through 203.0.113.7:41000 (end-to-end encrypted); " +
+      "NAT mapping: ours endpoint-dependent, the peer's endpoint-dependent",
+  );
+});
+
+Deno.test("describePath with --relay-only does not claim that direct addresses failed", () => {
+  const line = describePath(facts({ path: "relay", candidate: "relay", triedDirect: false }));
+  assert.doesNotMatch(line, /no direct address answered/);
+  assert.match(line, /^relaying through 203\.0\.113\.7:41000 as --relay-only asks/);
+});
+
+Deno.test("describePath on the sender says the receiver chose the path", () => {
+  assert.equal(
+    describePath(facts({ chosenBy: "peer", candidate: "peer-reflexive" })),
+    "the receiver chose 203.0.113.7:41000",
+  );
+});
+
+Deno.test("connectedEvent carries the structured fields beside the prose reason", () => {
+  const event = connectedEvent(facts({ rttMs: 12 }));
+  assert.deepEqual(event, {
+    type: "connected",
+    path: "direct",
+    remote: "203.0.113.7:41000",
+    rttMs: 12,
+    reason:
+      "public address 203.0.113.7:41000 (server) answered in 12 ms; no private address answered",
+    transport: "quic",
+    candidate: "server",
+    nat: { self: "endpoint-independent", peer: "endpoint-independent" },
+  });
+});
+
+Deno.test("pairedEvent gives the nameplate and the peer's address", () => {
+  assert.deepEqual(
+    pairedEvent({
+      nameplate: "7",
+      peer: { transport: "udp", hostname: "198.51.100.2", port: 6000 },
+    }),
+    { type: "paired", nameplate: "7", peer: "198.51.100.2:6000" },
+  );
+});
