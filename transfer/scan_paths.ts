@@ -6,6 +6,7 @@
  * anyone is asked for a code.
  */
 import { basename, join, resolve } from "node:path";
+import { UnsafePathError } from "../errors.ts";
 import type { ManifestEntry } from "./_messages.ts";
 import { LIMITS } from "./_frame.ts";
 import { checkRelativePath } from "./_path_safety.ts";
@@ -186,11 +187,13 @@ async function walk(
  * Deno reads names lossily, so a name that is not valid UTF-8 arrives with
  * U+FFFD in place of its bad bytes and then cannot be found: say so, with
  * those places shown as `\ufffd`, instead of "No such file or directory".
+ * A name inside a folder is not a usage error (the command line was fine):
+ * it is a name the transfer cannot carry, like any other unsafe name.
  */
 function notUtf8(directory: string, name: string, error: unknown): Error | undefined {
   if (!(error instanceof Deno.errors.NotFound) || !name.includes("\ufffd")) return undefined;
   const shown = join(directory, name).replaceAll("\ufffd", "\\ufffd");
-  return new RangeError(
+  return new UnsafePathError(
     `Cannot send ${shown}: the name is not valid UTF-8 (each \\ufffd stands for bytes that are not); rename it`,
     { cause: error },
   );

@@ -70,18 +70,6 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
       /^error: Refusing unsafe path "bell\\u0007\.txt": contains a control character$/,
     ),
   },
-  "windows-con": {
-    entries: [file("CON")],
-    expect: unsafe(/^error: Refusing unsafe path "CON": "CON" is a reserved name on Windows$/),
-  },
-  "windows-nul-txt": {
-    entries: [dir("docs"), file("docs/nul.txt")],
-    expect: unsafe(/"docs\/nul\.txt": "nul\.txt" is a reserved name on Windows$/),
-  },
-  "windows-com1": {
-    entries: [file("COM1")],
-    expect: unsafe(/"COM1": "COM1" is a reserved name on Windows$/),
-  },
   "dot-segment": {
     entries: [dir("a"), file("a/./b")],
     expect: unsafe(/^error: Refusing unsafe path "a\/\.\/b": contains a "\." segment$/),
@@ -90,14 +78,6 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
     entries: [dir("a"), file("a//b")],
     expect: unsafe(/^error: Refusing unsafe path "a\/\/b": empty path segment$/),
   },
-  "trailing-dot": {
-    entries: [file("report.")],
-    expect: unsafe(/"report\.": segment "report\." ends with a dot or space$/),
-  },
-  "trailing-space": {
-    entries: [dir("photos "), file("photos /x")],
-    expect: unsafe(/"photos ": segment "photos " ends with a dot or space$/),
-  },
   "through-symlink": {
     entries: [dir("link"), file("link/x")],
     setup: (out, elsewhere) => Deno.symlink(elsewhere, `${out}/link`),
@@ -105,17 +85,11 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
       /^error: Refusing "link": .*\/link is a symbolic link inside the output directory$/,
     ),
   },
-  "case-collision": {
-    entries: [file("A.txt"), file("a.txt")],
-    expect: unsafe(
-      /^error: Refusing names that collide on case-insensitive file systems: "A\.txt" \/ "a\.txt"$/,
-    ),
-  },
   "size-lie-more": {
     entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("twenty bytes, not 10") }],
     startAnnounces: "sent",
     expect: {
-      stderr: /^error: Cannot decode START: 52 data bytes announced, 42 expected$/,
+      stderr: /^error: Cannot decode START: 53 data bytes announced, 43 expected$/,
       errorCode: 1,
     },
   },
@@ -123,21 +97,26 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
     entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("five!") }],
     startAnnounces: "sent",
     expect: {
-      stderr: /^error: Cannot decode START: 37 data bytes announced, 42 expected$/,
+      stderr: /^error: Cannot decode START: 38 data bytes announced, 43 expected$/,
       errorCode: 1,
     },
   },
   "size-lie-more-in-data": {
     entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("twenty bytes, not 10") }],
     expect: {
-      stderr: /^error: Cannot decode data segment 0: length 52, expected 42$/,
+      // Version 2 cannot know the stream's length ahead (a changed file comes
+      // again): the lie surfaces where the file's status byte should be.
+      stderr: /^error: Cannot decode data for x\.bin: unexpected status \d+$/,
       errorCode: 1,
     },
   },
   "size-lie-fewer-in-data": {
     entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("five!") }],
     dataHeaderSays: "start",
-    expect: { stderr: /^error: Cannot read data stream: stream ended/, errorCode: 1 },
+    expect: {
+      stderr: /^error: Cannot decode data for x\.bin: unexpected status \d+$/,
+      errorCode: 1,
+    },
   },
   "wrong-hash": {
     entries: [{ kind: "file", path: "x.bin", size: 10, content: bytes("good bytes") }],

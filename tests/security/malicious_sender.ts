@@ -30,6 +30,11 @@ const DONE = 0x30;
 const ERROR = 0x7f;
 const SEGMENT_SIZE = 1024 * 1024;
 const PLAN_ITEM_BYTES = 45;
+/** HELLO and DATA_HELLO version, transfer/PROTOCOL.md. */
+const VERSION = 2;
+/** After each file's bytes: status 0x00 (read as scanned) and its SHA-256. */
+const AS_SCANNED = 0x00;
+const TRAILER_BYTES = 1 + 32;
 
 const utf8 = new TextEncoder();
 
@@ -55,7 +60,7 @@ function setU64(view: DataView, offset: number, value: number): void {
 function hello(files: number, directories: number, totalBytes: number): Uint8Array {
   const out = new Uint8Array(28);
   const view = new DataView(out.buffer);
-  view.setUint8(0, 1);
+  view.setUint8(0, VERSION);
   view.setUint8(1, 1);
   view.setUint32(4, SEGMENT_SIZE);
   view.setUint32(8, files + directories);
@@ -212,23 +217,24 @@ async function play(session: { openStream(): Promise<ByteStream> }, hostile: Hos
   const logical = concat(
     files.flatMap((item) => {
       const content = item.content ?? new Uint8Array(item.size).fill(0x61);
-      return [content, hostile.wrongDigest ? sha256(utf8.encode("not it")) : sha256(content)];
+      const digest = hostile.wrongDigest ? sha256(utf8.encode("not it")) : sha256(content);
+      return [content, Uint8Array.of(AS_SCANNED), digest];
     }),
   );
-  const honest = manifestBytes + 32 * files.length;
+  const honest = manifestBytes + TRAILER_BYTES * files.length;
   const dataBytes = hostile.startAnnounces === "sent" ? logical.length : honest;
   await writer.write(frame(START, start(dataBytes > 0 ? 1 : 0, plan.length, dataBytes)));
   let sent = 0;
   if (dataBytes > 0) {
     const data = await session.openStream();
     const dataWriter = data.writable.getWriter();
-    await dataWriter.write(frame(DATA_HELLO, Uint8Array.of(1, 0, 1)));
+    await dataWriter.write(frame(DATA_HELLO, Uint8Array.of(VERSION, 0, 1)));
     // One segment (every case is far below 1 MiB); its header may announce
     // what START said while the payload carries what the case sends.
     await dataWriter.write(
       frame(DATA, logical, hostile.dataHeaderSays === "start" ? dataBytes : undefined),
     );
-    sent = logical.length - 32 * files.length;
+    sent = logical.length - TRAILER_BYTES * files.length;
     await dataWriter.close().catch(() => {});
     data.readable.cancel().catch(() => {});
   }
