@@ -1,5 +1,5 @@
 import { type DeadlineOptions, withDeadline, withinDeadline } from "../async.ts";
-import { ConnectionLostError, ProtocolError } from "../errors.ts";
+import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, sameAddr } from "./addresses.ts";
 import { PEER_SERVER_NAME, type PeerCertificate } from "./certificate.ts";
@@ -69,7 +69,7 @@ export async function acceptPeer(port: number, options: AcceptPeerOptions): Prom
     return new QuicLink(conn, endpoint);
   } catch (error) {
     endpoint.close();
-    throw error;
+    throw handshakeFailure(error, `accept the receiver's QUIC connection`, options.signal);
   }
 }
 
@@ -112,8 +112,22 @@ export async function dialPeer(
     return new QuicLink(conn, endpoint);
   } catch (error) {
     endpoint.close();
-    throw error;
+    throw handshakeFailure(
+      error,
+      `finish the QUIC handshake with ${formatAddr(remote)}`,
+      options.signal,
+    );
   }
+}
+
+/**
+ * QUIC's own failures (its idle timeout during the handshake: "timed out")
+ * are a lost connection, not an unforeseen error; ours and an abort pass as they are.
+ */
+function handshakeFailure(error: unknown, what: string, signal?: AbortSignal): unknown {
+  if (error instanceof P2pftError || (signal?.aborted && error === signal.reason)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ConnectionLostError(`Cannot ${what}: ${message}`, { cause: error });
 }
 
 /**
