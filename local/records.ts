@@ -185,12 +185,16 @@ export function readAdvert(message: DnsMessage, instance: string): Advert | unde
     addresses,
     token: hexField(keys, "tok", TOKEN_LENGTH, instance)!,
     id: hexField(keys, "id", ID_LENGTH, instance)!,
-    fingerprint: hexField(keys, "fp", FINGERPRINT_LENGTH, instance, true),
-    peer: hexField(keys, "peer", ID_LENGTH, instance, true),
+    ...optional("fingerprint", hexField(keys, "fp", FINGERPRINT_LENGTH, instance, true)),
+    ...optional("peer", hexField(keys, "peer", ID_LENGTH, instance, true)),
     browsable: records.some((r) =>
       r.kind === "PTR" && sameName(r.name, SERVICE_NAME) && sameName(r.target, instance)
     ),
   };
+}
+
+function optional<K extends string>(key: K, value: Uint8Array | undefined) {
+  return value === undefined ? {} : { [key]: value } as Record<K, Uint8Array>;
 }
 
 /** `key=value` strings (RFC 6763 §6.3-6.4): keys case-insensitive, the first one counts. */
