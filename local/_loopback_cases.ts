@@ -36,6 +36,14 @@ Deno.test("a sender and a receiver on one host pair over loopback multicast and 
   });
 });
 
+Deno.test("a receiver that starts looking before the sender announces still finds it", async () => {
+  const browsing = browse("736", { candidates: at(40001), timeoutMs: 5000 });
+  await using sender = await announce({ nameplate: "736", candidates: at(40000), fingerprint });
+  const found = await browsing;
+  assert.deepEqual(found.peer.id, sender.selfId);
+  assert.deepEqual((await sender.receiver()).peer.id, found.selfId);
+});
+
 Deno.test("a stopped sender says goodbye: its records go out again with TTL 0", async () => {
   await using listener = await MdnsSocket.open(["127.0.0.1"]);
   const signal = AbortSignal.timeout(5000);
