@@ -1,0 +1,93 @@
+/**
+ * IO cases run by loopback_test.ts inside a fresh network namespace whose
+ * loopback carries multicast (`deno test` on this file elsewhere would send
+ * to the host's real LAN: it refuses unless P2PFT_LOCAL_LOOPBACK=1).
+ */
+import assert from "node:assert/strict";
+import { TimeoutError } from "../errors.ts";
+import { MdnsSocket } from "./_mdns_socket.ts";
+import { announce, browse } from "./mod.ts";
+import { readAdvert, senderInstance } from "./records.ts";
+
+if (Deno.env.get("P2PFT_LOCAL_LOOPBACK") !== "1") {
+  throw new Error("Run these cases through local/loopback_test.ts, inside a network namespace");
+}
+
+const at = (port: number): Deno.NetAddr[] => [{ transport: "udp", hostname: "127.0.0.1", port }];
+const fingerprint = new Uint8Array(32).fill(7);
+
+Deno.test("a sender and a receiver on one host pair over loopback multicast and close everything", async () => {
+  await using sender = await announce({ nameplate: "731", candidates: at(40000), fingerprint });
+  const found = await browse("731", { candidates: at(40001), timeoutMs: 5000 });
+  const claimed = await sender.receiver();
+  assert.deepEqual(found, {
+    found: "local",
+    nameplate: "731",
+    token: sender.token,
+    selfId: found.selfId,
+    peer: { id: sender.selfId, candidates: at(40000), fingerprint },
+  });
+  assert.deepEqual(claimed, {
+    found: "local",
+    nameplate: "731",
+    token: sender.token,
+    selfId: sender.selfId,
+    peer: { id: found.selfId, candidates: at(40001) },
+  });
+});
+
+Deno.test("a receiver that starts looking before the sender announces still finds it", async () => {
+  const browsing = browse("736", { candidates: at(40001), timeoutMs: 5000 });
+  await using sender = await announce({ nameplate: "736", candidates: at(40000), fingerprint });
+  const found = await browsing;
+  assert.deepEqual(found.peer.id, sender.selfId);
+  assert.deepEqual((await sender.receiver()).peer.id, found.selfId);
+});
+
+Deno.test("a stopped sender says goodbye: its records go out again with TTL 0", async () => {
+  await using listener = await MdnsSocket.open(["127.0.0.1"]);
+  const signal = AbortSignal.timeout(5000);
+  const sender = await announce({ nameplate: "732", candidates: at(40000), fingerprint });
+  const instance = senderInstance("732");
+  for (;;) {
+    const { message } = await listener.receive(signal);
+    if (readAdvert(message, instance)) break; // its announcement
+  }
+  await sender[Symbol.asyncDispose]();
+  for (;;) {
+    const { message } = await listener.receive(signal);
+    const srv = message.answers.find((r) => r.kind === "SRV" && r.name === instance);
+    if (srv?.ttl === 120) continue; // the second announcement, if it was still on its way
+    assert(srv && message.answers.every((r) => r.ttl === 0), JSON.stringify(message.answers));
+    break;
+  }
+  await assert.rejects(sender.receiver(), /stopped before a receiver came/);
+});
+
+Deno.test("aborting announce rejects the wait for a receiver with the reason", async () => {
+  const controller = new AbortController();
+  const sender = await announce({ nameplate: "733", candidates: at(40000), fingerprint }, {
+    signal: controller.signal,
+  });
+  const waiting = sender.receiver();
+  controller.abort(new Error("user pressed Ctrl-C"));
+  await assert.rejects(waiting, /user pressed Ctrl-C/);
+  await sender[Symbol.asyncDispose]();
+});
+
+Deno.test("browse rejects with the caller's abort reason, or a TimeoutError naming the nameplate", async () => {
+  const controller = new AbortController();
+  const browsing = browse("734", {
+    candidates: at(40001),
+    timeoutMs: 60_000,
+    signal: controller.signal,
+  });
+  controller.abort(new Error("user pressed Ctrl-C"));
+  await assert.rejects(browsing, /user pressed Ctrl-C/);
+  await assert.rejects(
+    browse("735", { candidates: at(40001), timeoutMs: 300 }),
+    (error) =>
+      error instanceof TimeoutError &&
+      error.message === "No sender with nameplate 735 answered on the local network within 300 ms",
+  );
+});

@@ -1,0 +1,66 @@
+/** Types and helpers shared by announce.ts and browse.ts. */
+import { MAX_ADDRESSES } from "./records.ts";
+
+/** Who found whom on the LAN: what the punch needs in place of a rendezvous pairing. */
+export interface LocalPairing {
+  found: "local";
+  nameplate: string;
+  /** The punch token (16 bytes), chosen by the sender. */
+  token: Uint8Array;
+  /** Our punch id (16 bytes). */
+  selfId: Uint8Array;
+  peer: {
+    /** The peer's punch id (16 bytes). */
+    id: Uint8Array;
+    /** Its LAN addresses with the port it punches on. */
+    candidates: Deno.NetAddr[];
+    /** Receiver only: the sender's certificate fingerprint (SHA-256 of DER), to pin. */
+    fingerprint?: Uint8Array;
+  };
+}
+
+/** The port and IPv4 addresses of an advert. RangeError unless they share one valid port. */
+export function advertAddresses(candidates: Deno.NetAddr[]): { port: number; addresses: string[] } {
+  const port = candidates[0]?.port;
+  const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  for (const candidate of candidates) {
+    if (!ipv4.test(candidate.hostname) || candidate.port !== port || !(port > 0 && port < 65536)) {
+      throw new RangeError(
+        `Cannot advertise candidate ${candidate.hostname}:${candidate.port} on the LAN: candidates must be IPv4 addresses sharing one port from 1 to 65535`,
+      );
+    }
+  }
+  if (port === undefined || candidates.length > MAX_ADDRESSES) {
+    throw new RangeError(
+      `Cannot advertise ${candidates.length} candidates on the LAN: give 1 to ${MAX_ADDRESSES}`,
+    );
+  }
+  return { port, addresses: [...new Set(candidates.map((c) => c.hostname))] };
+}
+
+/**
+ * Runs `wait` with a signal that also aborts after `ms` (never, if undefined).
+ * Returns undefined when that time ran out first; an abort of `signal` rejects.
+ */
+export async function wakeAfter<T>(
+  ms: number | undefined,
+  signal: AbortSignal,
+  wait: (signal: AbortSignal) => Promise<T>,
+): Promise<T | undefined> {
+  if (ms === undefined) return await wait(signal);
+  const wake = new AbortController();
+  const timer = setTimeout(() => wake.abort(), Math.max(0, ms));
+  try {
+    return await wait(AbortSignal.any([signal, wake.signal]));
+  } catch (error) {
+    if (wake.signal.aborted && !signal.aborted) return undefined;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Retransmission schedule of queries and claims: 250 ms, doubling, at most 2 s. */
+export function nextResend(previousMs: number | undefined): number {
+  return previousMs === undefined ? 250 : Math.min(previousMs * 2, 2000);
+}

@@ -1,0 +1,163 @@
+/**
+ * The sender's side of local discovery: publish the offer on the LAN, answer
+ * queries for it, accept the first receiver's claim (local/PROTOCOL.md).
+ */
+import { equalBytes } from "../bytes.ts";
+import { P2pftError, ProtocolError } from "../errors.ts";
+import { MdnsSocket } from "./_mdns_socket.ts";
+import {
+  type Advert,
+  advertResponse,
+  asksFor,
+  FINGERPRINT_LENGTH,
+  hostName,
+  ID_LENGTH,
+  readAdvert,
+  receiverInstance,
+  senderInstance,
+  TOKEN_LENGTH,
+} from "./records.ts";
+import { advertAddresses, type LocalPairing, wakeAfter } from "./_shared.ts";
+
+/** What a sender offers on the LAN. */
+export interface LocalOffer {
+  nameplate: string;
+  /** Its LAN addresses, all with the port it punches on; the group is joined on each. */
+  candidates: Deno.NetAddr[];
+  /** SHA-256 of its certificate (DER), which the receiver pins. */
+  fingerprint: Uint8Array;
+}
+
+export interface AnnounceOptions {
+  /** Aborting it stops the announcement (with a goodbye) and closes the socket. */
+  signal?: AbortSignal;
+}
+
+/** A running announcement. Disposing it says goodbye and closes its socket. */
+export interface LocalAnnouncement extends AsyncDisposable {
+  /** The punch token, chosen here, that the receiver echoes. */
+  readonly token: Uint8Array;
+  /** Our punch id. */
+  readonly selfId: Uint8Array;
+  /**
+   * The first receiver that claimed the offer. Claims from it keep being
+   * answered until disposal; later receivers are told the offer is taken.
+   * Rejects with the signal's reason on abort, or when the socket fails.
+   */
+  receiver(): Promise<LocalPairing>;
+}
+
+/** When the unsolicited announcements go out (RFC 6762 §8.3: at least two, one second apart). */
+const ANNOUNCE_AT_MS = [0, 1000];
+
+/** Starts announcing `offer` on every interface of its candidates. */
+export async function announce(
+  offer: LocalOffer,
+  options: AnnounceOptions = {},
+): Promise<LocalAnnouncement> {
+  const { port, addresses } = advertAddresses(offer.candidates);
+  if (offer.fingerprint.length !== FINGERPRINT_LENGTH) {
+    throw new RangeError(
+      `Cannot announce: the certificate fingerprint has ${offer.fingerprint.length} bytes, not ${FINGERPRINT_LENGTH}`,
+    );
+  }
+  const instance = senderInstance(offer.nameplate);
+  const advert: Advert = {
+    instance,
+    host: hostName(instance),
+    port,
+    addresses,
+    token: crypto.getRandomValues(new Uint8Array(TOKEN_LENGTH)),
+    id: crypto.getRandomValues(new Uint8Array(ID_LENGTH)),
+    fingerprint: offer.fingerprint,
+    browsable: true,
+  };
+  const socket = await MdnsSocket.open(addresses);
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  let resolveReceiver!: (pairing: LocalPairing) => void;
+  let rejectReceiver!: (error: unknown) => void;
+  const claimed = new Promise<LocalPairing>((resolve, reject) => {
+    resolveReceiver = resolve;
+    rejectReceiver = reject;
+  });
+  claimed.catch(() => {}); // Nobody need ask for the receiver; a failure is still reported to who does.
+
+  const serving = (async () => {
+    const claimInstance = receiverInstance(advert.token);
+    const started = performance.now();
+    let announced = 0;
+    try {
+      for (;;) {
+        const now = performance.now() - started;
+        if (announced < ANNOUNCE_AT_MS.length && now >= ANNOUNCE_AT_MS[announced]) {
+          announced++;
+          await socket.send(advertResponse(advert));
+          continue;
+        }
+        const due = announced < ANNOUNCE_AT_MS.length ? ANNOUNCE_AT_MS[announced] - now : undefined;
+        const received = await wakeAfter(due, signal, (wake) => socket.receive(wake));
+        if (received === undefined) continue;
+        const { message, from } = received;
+        if (asksFor(message, advert)) {
+          await answer(socket, advert, from, message.questions.some((q) => q.unicastResponse));
+          continue;
+        }
+        let claim: Advert | undefined;
+        try {
+          claim = readAdvert(message, claimInstance);
+        } catch (error) {
+          if (error instanceof ProtocolError) continue; // That claimant cannot pair; others may.
+          throw error;
+        }
+        if (!claim || !equalBytes(claim.token, advert.token)) continue;
+        if (advert.peer === undefined) {
+          advert.peer = claim.id;
+          resolveReceiver({
+            found: "local",
+            nameplate: offer.nameplate,
+            token: advert.token,
+            selfId: advert.id,
+            peer: {
+              id: claim.id,
+              candidates: claim.addresses.map((hostname) => ({
+                transport: "udp",
+                hostname,
+                port: claim!.port,
+              })),
+            },
+          });
+        }
+        // The first claimant gets its acknowledgement (again, if the last was lost); later
+        // ones learn from the same answer that the offer is taken.
+        await answer(socket, advert, from, false);
+      }
+    } catch (error) {
+      rejectReceiver(signal.aborted ? options.signal?.reason ?? error : error);
+    } finally {
+      await socket.send(advertResponse(advert, 0)).catch(() => {}); // goodbye, best effort
+      await socket[Symbol.asyncDispose]();
+    }
+  })();
+
+  return {
+    token: advert.token,
+    selfId: advert.id,
+    receiver: () => claimed,
+    async [Symbol.asyncDispose]() {
+      stop.abort(new P2pftError("The local announcement was stopped before a receiver came"));
+      await serving;
+    },
+  };
+}
+
+/** Answers by multicast, and by unicast too to a one-shot querier (RFC 6762 §5.1, §6.7). */
+async function answer(
+  socket: MdnsSocket,
+  advert: Advert,
+  from: Deno.NetAddr,
+  unicastAsked: boolean,
+): Promise<void> {
+  await socket.send(advertResponse(advert));
+  if (unicastAsked || from.port !== 5353) await socket.send(advertResponse(advert), from);
+}

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { toHex } from "../bytes.ts";
+import { ProtocolError } from "../errors.ts";
+import { decodeDnsMessage, type DnsMessage, DnsType, encodeDnsMessage } from "./dns.ts";
+import { LOCAL_NAMEPLATE_MAX, LOCAL_NAMEPLATE_MIN, localNameplate } from "./nameplate.ts";
+import { advertResponse, asksFor, readAdvert, senderInstance, senderQuery } from "./records.ts";
+import {
+  SAMPLE_MESSAGES,
+  SAMPLE_NAMEPLATE,
+  SAMPLE_RECEIVER,
+  SAMPLE_SENDER,
+} from "./_testing_samples.ts";
+
+const onWire = (message: DnsMessage) => decodeDnsMessage(encodeDnsMessage(message));
+
+Deno.test("the sender's instance is the first 8 bytes of SHA-256 of a context and the nameplate", () => {
+  const digest = createHash("sha256").update("p2pft local nameplate4242").digest();
+  assert.equal(senderInstance("4242"), `${toHex(digest.subarray(0, 8))}._p2pft._udp.local`);
+  assert.notEqual(senderInstance("4242"), senderInstance("4243"));
+});
+
+Deno.test("nothing the LAN sees holds the nameplate in clear", () => {
+  const text = new TextDecoder("latin1");
+  for (const [name, message] of Object.entries(SAMPLE_MESSAGES)) {
+    assert(!text.decode(encodeDnsMessage(message)).includes(SAMPLE_NAMEPLATE), name);
+  }
+});
+
+Deno.test("readAdvert reads back what the sender and the receiver publish", () => {
+  assert.deepEqual(
+    readAdvert(onWire(SAMPLE_MESSAGES.announce), SAMPLE_SENDER.instance),
+    SAMPLE_SENDER,
+  );
+  assert.deepEqual(
+    readAdvert(onWire(SAMPLE_MESSAGES.claim), SAMPLE_RECEIVER.instance),
+    SAMPLE_RECEIVER,
+  );
+  assert.deepEqual(
+    readAdvert(onWire(SAMPLE_MESSAGES.ack), SAMPLE_SENDER.instance)?.peer,
+    SAMPLE_RECEIVER.id,
+  );
+  assert.equal(readAdvert(onWire(SAMPLE_MESSAGES.announce), SAMPLE_RECEIVER.instance), undefined);
+});
+
+Deno.test("readAdvert skips goodbyes and queries", () => {
+  assert.equal(readAdvert(onWire(SAMPLE_MESSAGES.goodbye), SAMPLE_SENDER.instance), undefined);
+  assert.equal(readAdvert(onWire(SAMPLE_MESSAGES.query), SAMPLE_SENDER.instance), undefined);
+});
+
+Deno.test("readAdvert names another version and a broken token in its error", () => {
+  const withTxt = (strings: string[]): DnsMessage => {
+    const message = advertResponse(SAMPLE_SENDER);
+    const answers = message.answers.map((r) =>
+      r.kind === "TXT" ? { ...r, strings: strings.map((s) => new TextEncoder().encode(s)) } : r
+    );
+    return { ...message, answers };
+  };
+  const id = `id=${"ab".repeat(16)}`;
+  assert.throws(
+    () => readAdvert(withTxt(["v=2", `tok=${"00".repeat(16)}`, id]), SAMPLE_SENDER.instance),
+    (e) =>
+      e instanceof ProtocolError &&
+      /speaks local discovery version 2; this p2pft speaks 1/.test(e.message),
+  );
+  assert.throws(
+    () => readAdvert(withTxt(["v=1", "tok=00", id]), SAMPLE_SENDER.instance),
+    (e) =>
+      e instanceof ProtocolError && /has tok=00: expected 32 lowercase hex digits/.test(e.message),
+  );
+  // Keys are case-insensitive, the first one counts, unknown ones are ignored.
+  const read = readAdvert(
+    withTxt(["V=1", `TOK=${"11".repeat(16)}`, `tok=${"22".repeat(16)}`, id, "future=x"]),
+    SAMPLE_SENDER.instance,
+  );
+  assert.deepEqual(read?.token, new Uint8Array(16).fill(0x11));
+});
+
+Deno.test("asksFor matches queries for the instance, the service and the host, not others", () => {
+  assert(asksFor(senderQuery(SAMPLE_NAMEPLATE, false), SAMPLE_SENDER));
+  assert(!asksFor(senderQuery("4243", false), SAMPLE_SENDER));
+  const ask = (name: string, type: number): DnsMessage => ({
+    ...SAMPLE_MESSAGES.query,
+    questions: [{ name, type, class: 1, unicastResponse: false }],
+  });
+  assert(asksFor(ask("_P2PFT._udp.local", DnsType.PTR), SAMPLE_SENDER));
+  assert(
+    !asksFor(ask("_p2pft._udp.local", DnsType.PTR), SAMPLE_RECEIVER),
+    "receivers are not listed",
+  );
+  assert(asksFor(ask(SAMPLE_SENDER.host, DnsType.A), SAMPLE_SENDER));
+  assert(!asksFor(ask("_http._tcp.local", DnsType.PTR), SAMPLE_SENDER));
+  assert(!asksFor(SAMPLE_MESSAGES.announce, SAMPLE_SENDER), "a response is not a query");
+});
+
+Deno.test("localNameplate draws numbers from 100 to 9999", () => {
+  const drawn = Array.from({ length: 2000 }, () => Number(localNameplate()));
+  assert(
+    drawn.every((n) => Number.isInteger(n) && n >= LOCAL_NAMEPLATE_MIN && n <= LOCAL_NAMEPLATE_MAX),
+  );
+  // 2000 draws from 9900 numbers: fewer than 1500 distinct would mean a narrow or skewed range.
+  assert(new Set(drawn).size > 1500, `only ${new Set(drawn).size} distinct`);
+  assert(drawn.some((n) => n < 1000) && drawn.some((n) => n > 9000));
+});
