@@ -6,7 +6,7 @@
  * connection when either half ends, which a bidirectional stream cannot use.
  */
 import { Duplex } from "node:stream";
-import type { TLSSocket } from "node:tls";
+import { TLSSocket } from "node:tls";
 import { ConnectionLostError, TimeoutError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 
@@ -82,8 +82,29 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
   return { stream: { readable, writable }, close: () => halves.close() };
 }
 
-/** A node TLS socket as a channel (the sender's server side on a relayed connection). */
-export function nodeChannel(socket: TLSSocket, what: string): Channel {
+/**
+ * The TLS server side on a connection this side dialled (the sender through
+ * the relay): node's TLSSocket over `conn`, as a channel. Deno.startTls is
+ * client-only.
+ */
+export function tlsServerChannel(
+  conn: Deno.Conn,
+  certificate: { certPem: string; keyPem: string },
+  what: string,
+): Channel {
+  const transport = duplexOver(conn);
+  // Deno's TLSSocket never ends the stream it wraps, and its 'finish' comes
+  // before its bytes reach `conn`: closing the writable ends the transport
+  // after the TLS socket finished and waits for it to flush and send FIN.
+  const flushed = new Promise<void>((resolve) => {
+    transport.once("finish", resolve);
+    transport.once("close", resolve);
+  });
+  const socket = new TLSSocket(transport, {
+    isServer: true,
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+  });
   const halves = new Halves(() => socket.destroy());
   let reading = true;
   const readable: ReadableStream<Uint8Array> = new ReadableStream({
@@ -138,7 +159,8 @@ export function nodeChannel(socket: TLSSocket, what: string): Channel {
       });
     },
     close() {
-      return new Promise<void>((resolve) => socket.end(resolve)).finally(() => halves.writeDone());
+      socket.end(() => transport.end());
+      return flushed.finally(() => halves.writeDone());
     },
     abort() {
       halves.close();
@@ -147,8 +169,8 @@ export function nodeChannel(socket: TLSSocket, what: string): Channel {
   return { stream: { readable, writable }, close: () => halves.close() };
 }
 
-/** A dialled Deno connection as the node Duplex that `new TLSSocket(..., { isServer: true })` wraps. */
-export function duplexOver(conn: Deno.Conn): Duplex {
+/** A dialled Deno connection as a node Duplex, for TLSSocket to wrap. */
+function duplexOver(conn: Deno.Conn): Duplex {
   return new Duplex({
     read() {
       const buffer = new Uint8Array(CHUNK);

@@ -5,37 +5,24 @@
  * receiver the TLS client pinning it. Each stream is its own TLS connection;
  * a control connection made first carries OPEN, CLOSE and PING.
  */
-import { TLSSocket } from "node:tls";
 import { equalBytes } from "../bytes.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import { formatAddr } from "./addresses.ts";
-import { PEER_SERVER_NAME, type PeerCertificate } from "./certificate.ts";
+import type { PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
+import { deadline, denoChannel, tlsServerChannel, untilAborted, writeAll } from "./_tls_channel.ts";
 import {
-  type Channel,
-  deadline,
-  denoChannel,
-  duplexOver,
-  nodeChannel,
-  readExact,
-  untilAborted,
-  writeAll,
-} from "./_tls_channel.ts";
+  awaitReady,
+  clientChannel,
+  DEFAULT_TIMEOUT_MS,
+  readPreamble,
+  READY,
+} from "./_tls_connect.ts";
 import { TlsSession } from "./_tls_session.ts";
-import {
-  CONTROL_HEADER_LENGTH,
-  decodePreamble,
-  encodeControl,
-  encodePreamble,
-  type Preamble,
-  PREAMBLE_LENGTH,
-  SECRET_LENGTH,
-} from "./_tls_wire.ts";
+import { SECRET_LENGTH } from "./_tls_wire.ts";
 
-const DEFAULT_TIMEOUT_MS = 10_000;
 /** TLS handshakes (plus preambles) the sender's listener runs at once; more are dropped. */
 const MAX_PENDING_HANDSHAKES = 16;
-const READY = encodeControl({ type: "ready" });
 
 export interface ListenTlsPeerOptions {
   certificate: PeerCertificate;
@@ -189,6 +176,7 @@ export async function dialTlsPeer(
   const where = formatAddr(remote);
   const dial = (signal: AbortSignal) =>
     Deno.connect({ hostname: remote.hostname, port: remote.port, signal }).catch((error) => {
+      if (signal.aborted) throw signal.reason;
       throw new ConnectionLostError(`Cannot connect over TCP to ${where}: ${error.message}`, {
         cause: error,
       });
@@ -237,12 +225,11 @@ export async function relayTlsSender(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const serve = async (channelNumber: number, signal: AbortSignal) => {
     const conn = await dial(channelNumber, signal);
-    const socket = new TLSSocket(duplexOver(conn), {
-      isServer: true,
-      cert: options.certificate.certPem,
-      key: options.certificate.keyPem,
-    });
-    const channel = nodeChannel(socket, `relayed TLS connection ${channelNumber}`);
+    const channel = tlsServerChannel(
+      conn,
+      options.certificate,
+      `relayed TLS connection ${channelNumber}`,
+    );
     return { channel, preamble: await untilAborted(readPreamble(channel), signal, channel.close) };
   };
   using limit = deadline(
@@ -314,67 +301,4 @@ export async function relayTlsReceiver(
     timeoutMs,
     dial: (id, signal) => connect(id, signal),
   });
-}
-
-/** TLS client on `tcp`, verifying the pinned certificate by its SAN name, then the preamble. */
-async function clientChannel(
-  tcp: Deno.Conn,
-  options: { pem: string; preamble: Preamble; where: string; signal: AbortSignal },
-): Promise<Channel> {
-  let tls: Deno.TlsConn;
-  try {
-    (tcp as Deno.TcpConn).setNoDelay?.(true);
-    // startTls, not connectTls: the SAN name is verified while the TCP peer is an IP (or the relay).
-    tls = await Deno.startTls(tcp as Deno.TcpConn, {
-      hostname: PEER_SERVER_NAME,
-      caCerts: [options.pem],
-    });
-  } catch (error) {
-    tcp.close();
-    throw error;
-  }
-  const channel = denoChannel(tls, `the TLS connection to ${options.where}`);
-  try {
-    await untilAborted(tls.handshake(), options.signal, channel.close);
-  } catch (error) {
-    channel.close();
-    if (options.signal.aborted) throw error;
-    throw new P2pftError(
-      `TLS handshake with ${options.where} failed (is it the sender whose certificate was pinned?): ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
-  }
-  await untilAborted(
-    writeAll(channel.stream.writable, encodePreamble(options.preamble)),
-    options.signal,
-    channel.close,
-  ).catch((error) => {
-    channel.close();
-    throw error;
-  });
-  return channel;
-}
-
-async function readPreamble(channel: Channel): Promise<Preamble> {
-  return decodePreamble(
-    await readExact(channel.stream.readable, PREAMBLE_LENGTH, "the TLS preamble"),
-  );
-}
-
-async function awaitReady(control: Channel, signal: AbortSignal): Promise<void> {
-  try {
-    const frame = await untilAborted(
-      readExact(control.stream.readable, CONTROL_HEADER_LENGTH, "the sender's READY"),
-      signal,
-      control.close,
-    );
-    if (!equalBytes(frame, READY)) {
-      throw new ProtocolError(`Expected READY on the TLS control connection, got type ${frame[0]}`);
-    }
-  } catch (error) {
-    control.close();
-    throw error;
-  }
 }

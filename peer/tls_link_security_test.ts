@@ -111,3 +111,26 @@ Deno.test("a killed receiver ends the sender's link with ConnectionLostError at 
     await child.status;
   });
 });
+
+Deno.test("the sender's listener closes connections from an IP other than the expected one", async () => {
+  await withTimeout(10_000, async (signal) => {
+    const certificate = await createPeerCertificate();
+    await using listener = listenTlsPeer(0, {
+      certificate,
+      hostname: "127.0.0.1",
+      expectedRemoteIp: "127.0.0.2",
+      signal,
+    });
+    await assert.rejects(
+      dialTlsPeer({ transport: "tcp", hostname: "127.0.0.1", port: listener.port }, {
+        peerCertificatePem: certificatePem(certificate.der),
+        signal,
+      }),
+      ConnectionLostError,
+    );
+    await assert.rejects(
+      listener.accept({ timeoutMs: 1, signal }),
+      /did not connect over TLS from 127\.0\.0\.2/,
+    );
+  });
+});
