@@ -92,20 +92,18 @@ export function tlsServerChannel(
   certificate: { certPem: string; keyPem: string },
   what: string,
 ): Channel {
-  const transport = duplexOver(conn);
-  // Deno's TLSSocket never ends the stream it wraps, and its 'finish' comes
-  // before its bytes reach `conn`: closing the writable ends the transport
-  // after the TLS socket finished and waits for it to flush and send FIN.
-  const flushed = new Promise<void>((resolve) => {
-    transport.once("finish", resolve);
-    transport.once("close", resolve);
-  });
-  const socket = new TLSSocket(transport, {
+  // Deno's TLSSocket never ends the stream it wraps, and its 'finish' can come
+  // before its last bytes reach `conn`. So closing the writable sends
+  // close_notify only (which ends the peer's reads), and the socket is freed
+  // once the peer ended its side too: by then it has read everything.
+  const socket = new TLSSocket(duplexOver(conn), {
     isServer: true,
     cert: certificate.certPem,
     key: certificate.keyPem,
   });
   const halves = new Halves(() => socket.destroy());
+  let socketError: unknown;
+  socket.on("error", (error) => socketError = error);
   let reading = true;
   const readable: ReadableStream<Uint8Array> = new ReadableStream({
     type: "bytes",
@@ -117,29 +115,28 @@ export function tlsServerChannel(
         if ((controller.desiredSize ?? 0) <= 0) socket.pause();
       });
       socket.once("end", () => {
+        halves.readDone();
         if (!reading) return;
         reading = false;
         controller.close();
         controller.byobRequest?.respond(0);
-        halves.readDone();
       });
       socket.once("close", () => {
+        halves.readDone();
         if (!reading) return;
         reading = false;
         controller.error(lost(`read from ${what}`, socketError ?? "the connection closed"));
-        halves.readDone();
       });
     },
     pull() {
       socket.resume();
     },
     cancel() {
+      // Keep the socket flowing (data dropped) to see when the peer ends.
       reading = false;
-      halves.readDone();
+      socket.resume();
     },
   }, { highWaterMark: NODE_READ_HIGH_WATER });
-  let socketError: unknown;
-  socket.on("error", (error) => socketError = error);
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       return new Promise<void>((resolve, reject) => {
@@ -159,8 +156,7 @@ export function tlsServerChannel(
       });
     },
     close() {
-      socket.end(() => transport.end());
-      return flushed.finally(() => halves.writeDone());
+      return new Promise<void>((resolve) => socket.end(resolve)).finally(() => halves.writeDone());
     },
     abort() {
       halves.close();
