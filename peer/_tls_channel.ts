@@ -92,16 +92,19 @@ export function tlsServerChannel(
   certificate: { certPem: string; keyPem: string },
   what: string,
 ): Channel {
-  // Deno's TLSSocket never ends the stream it wraps, and its 'finish' can come
-  // before its last bytes reach `conn`. So closing the writable sends
-  // close_notify only (which ends the peer's reads), and the socket is freed
-  // once the peer ended its side too: by then it has read everything.
-  const socket = new TLSSocket(duplexOver(conn), {
+  // Deno's TLSSocket never ends the stream it wraps, and its 'finish' comes
+  // before its last records reach `conn` (measured: megabytes before). So
+  // closing the writable sends close_notify only (which ends the peer's
+  // reads), and the socket is freed once the peer closed its TCP connection:
+  // it does so only after reading that close_notify, so after every byte.
+  const transport = duplexOver(conn);
+  const socket = new TLSSocket(transport, {
     isServer: true,
     cert: certificate.certPem,
     key: certificate.keyPem,
   });
   const halves = new Halves(() => socket.destroy());
+  transport.once("end", () => halves.readDone());
   let socketError: unknown;
   socket.on("error", (error) => socketError = error);
   let reading = true;
@@ -115,7 +118,6 @@ export function tlsServerChannel(
         if ((controller.desiredSize ?? 0) <= 0) socket.pause();
       });
       socket.once("end", () => {
-        halves.readDone();
         if (!reading) return;
         reading = false;
         controller.close();
