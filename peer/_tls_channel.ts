@@ -94,11 +94,9 @@ export function tlsServerChannel(
   certificate: { certPem: string; keyPem: string },
   what: string,
 ): Channel {
-  // Deno's TLSSocket never ends the stream it wraps, and its 'finish' comes
-  // before its last records reach `conn` (measured: megabytes before). So
-  // closing the writable sends close_notify only (which ends the peer's
-  // reads), and the socket is freed once the peer closed its TCP connection:
-  // it does so only after reading that close_notify, so after every byte.
+  // Deno's TLSSocket never ends the stream it wraps: closing the writable
+  // ends the TLS socket (close_notify), then the transport (FIN once every
+  // queued write reached `conn`), and only then counts the write half done.
   const transport = duplexOver(conn);
   const socket = new TLSSocket(transport, {
     isServer: true,
@@ -169,7 +167,11 @@ export function tlsServerChannel(
       });
     },
     close() {
-      return new Promise<void>((resolve) => socket.end(resolve)).finally(() => halves.writeDone());
+      return new Promise<void>((resolve) => {
+        transport.once("finish", resolve);
+        transport.once("close", resolve);
+        socket.end(() => transport.end());
+      }).finally(() => halves.writeDone());
     },
     abort() {
       halves.close();
