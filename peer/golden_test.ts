@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { golden } from "../tests/golden.ts";
 import { decodeProbe, encodeProbe, type Probe, PROBE_VERSION } from "./probe.ts";
+import {
+  CONTROL_HEADER_LENGTH,
+  type ControlMessage,
+  decodeControl,
+  decodeControlHeader,
+  decodePreamble,
+  encodeControl,
+  encodePreamble,
+  type Preamble,
+  TLS_LINK_VERSION,
+} from "./_tls_wire.ts";
 
 Deno.test("punch probes match the golden samples of probe version 1", async () => {
   const token = Uint8Array.from({ length: 16 }, (_, i) => i);
@@ -22,5 +33,33 @@ Deno.test("punch probes match the golden samples of probe version 1", async () =
     const fixture = await golden(`probe_${sample.type}`, encoded, PROBE_VERSION);
     assert.deepEqual(encoded, fixture, `${sample.type} changed on the wire`);
     assert.deepEqual(decodeProbe(fixture), sample);
+  }
+});
+
+Deno.test("TLS link preambles and control frames match the golden samples of TLS link version 1", async () => {
+  const secret = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 + i);
+  const preambles: [string, Preamble][] = [
+    ["tls_preamble_control", { kind: "control", secret, streamId: 0 }],
+    ["tls_preamble_stream", { kind: "stream", secret, streamId: 5 }],
+  ];
+  for (const [name, sample] of preambles) {
+    const encoded = encodePreamble(sample);
+    const fixture = await golden(name, encoded, TLS_LINK_VERSION);
+    assert.deepEqual(encoded, fixture, `${name} changed on the wire`);
+    assert.deepEqual(decodePreamble(fixture), sample);
+  }
+  const messages: ControlMessage[] = [
+    { type: "ready" },
+    { type: "open", streamId: 6 },
+    { type: "close", failed: true, message: "Interrupted" },
+    { type: "ping" },
+  ];
+  for (const sample of messages) {
+    const encoded = encodeControl(sample);
+    const fixture = await golden(`tls_${sample.type}`, encoded, TLS_LINK_VERSION);
+    assert.deepEqual(encoded, fixture, `TLS ${sample.type} changed on the wire`);
+    const { code, length } = decodeControlHeader(fixture.subarray(0, CONTROL_HEADER_LENGTH));
+    assert.equal(length, fixture.length - CONTROL_HEADER_LENGTH);
+    assert.deepEqual(decodeControl(code, fixture.subarray(CONTROL_HEADER_LENGTH)), sample);
   }
 });

@@ -24,3 +24,16 @@ export {
   PEER_SERVER_NAME,
   type PeerCertificate,
 } from "./certificate.ts";
+export {
+  dialTlsPeer,
+  type DialTlsPeerOptions,
+  listenTlsPeer,
+  type ListenTlsPeerOptions,
+  type RelayDial,
+  relayTlsReceiver,
+  type RelayTlsReceiverOptions,
+  relayTlsSender,
+  type RelayTlsSenderOptions,
+  type TlsPeerListener,
+} from "./tls_link.ts";
+export { TLS_LINK_VERSION } from "./_tls_wire.ts";

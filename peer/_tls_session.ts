@@ -1,0 +1,314 @@
+/**
+ * The TLS link once its control connection is up (PROTOCOL.md, "TLS link"):
+ * stream ids, OPEN/CLOSE/PING on the control connection, and one TLS
+ * connection per stream. How a stream's connection is made is injected:
+ * dialled (receiver; sender through a relay) or awaited from the listener
+ * (sender on the LAN).
+ */
+import { ConnectionLostError, ProtocolError, TimeoutError } from "../errors.ts";
+import type { ByteStream } from "../transfer/mod.ts";
+import type { LinkEnd, PeerLink } from "./link.ts";
+import { type Channel, lost, readExactFrom } from "./_tls_channel.ts";
+import {
+  CONTROL_HEADER_LENGTH,
+  type ControlMessage,
+  decodeControl,
+  decodeControlHeader,
+  encodeControl,
+  MAX_STREAM_ID,
+} from "./_tls_wire.ts";
+
+/** Each side sends PING this often, so a silent control connection means a dead peer. */
+export const PING_INTERVAL_MS = 2_500;
+/** No control frame for this long ends the link (as QUIC's idle timeout). */
+export const IDLE_TIMEOUT_MS = 10_000;
+/** After sending CLOSE, how long to wait for the peer to close its end. */
+export const CLOSE_GRACE_MS = 2_000;
+/** Streams the peer may have connected that no one accepted yet. */
+export const MAX_WAITING_STREAMS = 64;
+
+export interface TlsSessionOptions {
+  role: "sender" | "receiver";
+  control: Channel;
+  /** Makes the connection of stream `id` from this side; absent: it arrives through `deliver`. */
+  dial?: (id: number, signal: AbortSignal) => Promise<Channel>;
+  /** Whether this side announces its own streams with OPEN (the peer must dial them). */
+  announceOwn: boolean;
+  /** Deadline for one stream's connection to be made. */
+  timeoutMs: number;
+  /** Called once when the link is gone (the sender's listener closes with it). */
+  onGone?: () => void;
+}
+
+type Phase = "open" | "closing" | "gone";
+
+interface Slot {
+  channel?: Channel;
+  waiter?: { resolve: (channel: Channel) => void; reject: (error: Error) => void };
+}
+
+export class TlsSession implements PeerLink {
+  readonly transport = "tcp" as const;
+  readonly closed: Promise<LinkEnd | undefined>;
+  #options: TlsSessionOptions;
+  #phase: Phase = "open";
+  #nextOwnId: number;
+  #nextAcceptId: number;
+  #nextAnnouncedId: number;
+  #slots = new Map<number, Slot>();
+  #used = new Set<number>();
+  #channels = new Set<Channel>();
+  #failure: Error | undefined;
+  #controller = new AbortController();
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #resolveClosed!: (end: LinkEnd | undefined) => void;
+  #pingTimer: ReturnType<typeof setInterval>;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: TlsSessionOptions) {
+    this.#options = options;
+    this.#nextOwnId = options.role === "sender" ? 0 : 1;
+    this.#nextAcceptId = options.role === "sender" ? 1 : 0;
+    this.#nextAnnouncedId = this.#nextAcceptId;
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#writer = options.control.stream.writable.getWriter();
+    this.#pingTimer = setInterval(() => this.#send({ type: "ping" }), PING_INTERVAL_MS);
+    this.#armIdle();
+    this.#readControl();
+  }
+
+  async openStream(): Promise<ByteStream> {
+    this.#checkOpen();
+    const id = this.#nextOwnId;
+    if (id > MAX_STREAM_ID) throw new RangeError(`Stream ids exhausted at ${id}`);
+    this.#nextOwnId += 2;
+    this.#used.add(id);
+    if (this.#options.announceOwn) this.#send({ type: "open", streamId: id });
+    const channel = this.#options.dial
+      ? await this.#dial(id)
+      : await this.#await(id, `The peer did not connect stream ${id}`);
+    return channel.stream;
+  }
+
+  async acceptStream(): Promise<ByteStream> {
+    this.#checkOpen();
+    const id = this.#nextAcceptId;
+    this.#nextAcceptId += 2;
+    const channel = await this.#await(id);
+    return channel.stream;
+  }
+
+  /**
+   * A connection the listener verified (right secret) for stream `id`; false
+   * when the id is not one this link expects (the caller drops the connection).
+   */
+  deliver(id: number, channel: Channel): boolean {
+    if (this.#phase !== "open" || this.#used.has(id) && this.#slots.get(id)?.waiter === undefined) {
+      return false;
+    }
+    const own = id % 2 === (this.#options.role === "sender" ? 0 : 1);
+    if (own ? id >= this.#nextOwnId : id >= this.#nextAcceptId + 2 * MAX_WAITING_STREAMS) {
+      return false;
+    }
+    const slot = this.#slots.get(id);
+    this.#used.add(id);
+    this.#channels.add(channel);
+    if (slot?.waiter) {
+      this.#slots.delete(id);
+      slot.waiter.resolve(channel);
+    } else {
+      this.#slots.set(id, { channel });
+    }
+    return true;
+  }
+
+  async close(end: LinkEnd): Promise<void> {
+    if (this.#phase !== "open") {
+      await this.closed;
+      return;
+    }
+    this.#phase = "closing";
+    clearInterval(this.#pingTimer);
+    this.#graceTimer = setTimeout(() => this.#gone(undefined), CLOSE_GRACE_MS);
+    try {
+      await this.#writer.write(encodeControl({ type: "close", ...end }));
+      await this.#writer.close();
+    } catch {
+      // The peer is already gone: nothing left to tell it.
+      this.#gone(undefined);
+    }
+    await this.closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close({ failed: false, message: "done" });
+  }
+
+  #checkOpen(): void {
+    if (this.#phase === "open") return;
+    throw this.#failure ?? new ConnectionLostError("Cannot use the TLS link: it is closed");
+  }
+
+  async #dial(id: number): Promise<Channel> {
+    const timer = setTimeout(
+      () =>
+        this.#fail(
+          new TimeoutError(
+            `Connecting TLS stream ${id} took over ${this.#options.timeoutMs / 1000} s`,
+          ),
+        ),
+      this.#options.timeoutMs,
+    );
+    try {
+      const channel = await this.#options.dial!(id, this.#controller.signal);
+      if (this.#phase === "gone") {
+        channel.close();
+        throw this.#failure ?? new ConnectionLostError("Cannot open a stream: the TLS link closed");
+      }
+      this.#channels.add(channel);
+      return channel;
+    } catch (error) {
+      const failure = this.#phase === "gone" && this.#failure ? this.#failure : error as Error;
+      this.#fail(failure);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #await(id: number, timeoutMessage?: string): Promise<Channel> {
+    const slot = this.#slots.get(id);
+    if (slot?.channel) {
+      this.#slots.delete(id);
+      return Promise.resolve(slot.channel);
+    }
+    return new Promise<Channel>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (timeoutMessage) {
+        timer = setTimeout(() => {
+          this.#slots.delete(id);
+          reject(new TimeoutError(`${timeoutMessage} within ${this.#options.timeoutMs / 1000} s`));
+        }, this.#options.timeoutMs);
+      }
+      this.#slots.set(id, {
+        waiter: {
+          resolve: (channel) => (clearTimeout(timer), resolve(channel)),
+          reject: (error) => (clearTimeout(timer), reject(error)),
+        },
+      });
+    });
+  }
+
+  #send(message: ControlMessage): void {
+    if (this.#phase !== "open") return;
+    this.#writer.write(encodeControl(message)).catch((error) =>
+      this.#fail(lost("write to the TLS control connection", error))
+    );
+  }
+
+  #armIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() =>
+      this.#fail(
+        new ConnectionLostError(
+          `The peer sent nothing on the TLS control connection for ${IDLE_TIMEOUT_MS / 1000} s`,
+        ),
+      ), IDLE_TIMEOUT_MS);
+  }
+
+  async #readControl(): Promise<void> {
+    const reader = this.#options.control.stream.readable.getReader({ mode: "byob" });
+    try {
+      while (true) {
+        const header = await readExactFrom(
+          reader,
+          CONTROL_HEADER_LENGTH,
+          "a TLS control frame",
+          true,
+        );
+        if (header.length === 0) {
+          if (this.#phase === "closing") this.#gone(undefined);
+          else this.#fail(new ConnectionLostError("The peer closed the TLS control connection"));
+          return;
+        }
+        const { code, length } = decodeControlHeader(header);
+        const payload = length === 0
+          ? new Uint8Array(0)
+          : await readExactFrom(reader, length, "a TLS control frame");
+        this.#armIdle();
+        const message = decodeControl(code, payload);
+        if (message.type === "close") {
+          this.#gone(
+            this.#phase === "open"
+              ? { failed: message.failed, message: message.message }
+              : undefined,
+          );
+          return;
+        }
+        if (message.type === "open") this.#onOpen(message.streamId);
+        else if (message.type === "ready") {
+          throw new ProtocolError("Unexpected READY on an established TLS link");
+        }
+      }
+    } catch (error) {
+      this.#fail(
+        error instanceof ProtocolError || error instanceof ConnectionLostError
+          ? error
+          : lost("read the TLS control connection", error),
+      );
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  #onOpen(id: number): void {
+    if (!this.#options.dial || id !== this.#nextAnnouncedId) {
+      throw new ProtocolError(
+        `Unexpected TLS OPEN for stream ${id}: expected ${
+          this.#options.dial ? `stream ${this.#nextAnnouncedId}` : "no OPEN on a LAN link"
+        }`,
+      );
+    }
+    if (id >= this.#nextAcceptId + 2 * MAX_WAITING_STREAMS) {
+      throw new ProtocolError(
+        `TLS OPEN for stream ${id}: more than ${MAX_WAITING_STREAMS} waiting`,
+      );
+    }
+    this.#nextAnnouncedId += 2;
+    this.#dial(id).then((channel) => {
+      this.#channels.delete(channel);
+      if (!this.deliver(id, channel)) channel.close();
+    }, () => {});
+  }
+
+  #fail(error: Error): void {
+    if (this.#phase === "gone") return;
+    this.#failure = error;
+    this.#gone(undefined);
+  }
+
+  /** Ends the link: every connection closed, every wait rejected, `closed` settled. */
+  #gone(end: LinkEnd | undefined): void {
+    if (this.#phase === "gone") return;
+    this.#phase = "gone";
+    this.#failure ??= new ConnectionLostError(
+      end
+        ? `The peer closed the TLS link${end.failed ? `: ${end.message}` : ""}`
+        : "The TLS link is closed",
+    );
+    clearInterval(this.#pingTimer);
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#graceTimer);
+    this.#controller.abort(this.#failure);
+    this.#options.control.close();
+    for (const channel of this.#channels) channel.close();
+    for (const slot of this.#slots.values()) {
+      slot.channel?.close();
+      slot.waiter?.reject(this.#failure);
+    }
+    this.#slots.clear();
+    this.#options.onGone?.();
+    this.#resolveClosed(end);
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * TLS over TCP between the peers (PROTOCOL.md, "TLS link"): on the LAN the
+ * sender listens and the receiver dials; through the TCP relay both dial out.
+ * The sender is always the TLS server (it holds the certificate), the
+ * receiver the TLS client pinning it. Each stream is its own TLS connection;
+ * a control connection made first carries OPEN, CLOSE and PING.
+ */
+import { equalBytes } from "../bytes.ts";
+import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
+import { formatAddr } from "./addresses.ts";
+import type { PeerCertificate } from "./certificate.ts";
+import type { PeerLink } from "./link.ts";
+import { deadline, denoChannel, tlsServerChannel, untilAborted, writeAll } from "./_tls_channel.ts";
+import {
+  awaitReady,
+  clientChannel,
+  DEFAULT_TIMEOUT_MS,
+  readPreamble,
+  READY,
+} from "./_tls_connect.ts";
+import { TlsSession } from "./_tls_session.ts";
+import { SECRET_LENGTH } from "./_tls_wire.ts";
+
+/** TLS handshakes (plus preambles) the sender's listener runs at once; more are dropped. */
+const MAX_PENDING_HANDSHAKES = 16;
+
+export interface ListenTlsPeerOptions {
+  certificate: PeerCertificate;
+  /** Connections from any other IP are closed unread (the address that answered the probes). */
+  expectedRemoteIp?: string;
+  /** Address to bind; all interfaces by default. */
+  hostname?: string;
+  /** Deadline for one connection's TLS handshake and preamble, and for each stream; default 10 s. */
+  timeoutMs?: number;
+  /** Aborting closes the listener (and a link not yet accepted). */
+  signal?: AbortSignal;
+}
+
+/** The sender's LAN listener: one link, whose stream connections it keeps accepting. */
+export interface TlsPeerListener extends AsyncDisposable {
+  readonly port: number;
+  /** The link, once the receiver's control connection arrived; the listener then closes with it. */
+  accept(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<PeerLink>;
+}
+
+/** Sender, LAN: listens for TLS over TCP on `port` (0 for any). */
+export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsPeerListener {
+  const hostname = options.hostname ?? "0.0.0.0";
+  let listener: Deno.TlsListener;
+  try {
+    listener = Deno.listenTls({
+      hostname,
+      port,
+      cert: options.certificate.certPem,
+      key: options.certificate.keyPem,
+    });
+  } catch (error) {
+    const why = error instanceof Deno.errors.AddrInUse
+      ? "the port is already in use"
+      : String(error);
+    throw new P2pftError(`Cannot listen for TLS on TCP ${hostname}:${port}: ${why}`, {
+      cause: error,
+    });
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let session: TlsSession | undefined;
+  let secret: Uint8Array | undefined;
+  let pending = 0;
+  let stopped = false;
+  const linked = Promise.withResolvers<PeerLink>();
+  linked.promise.catch(() => {});
+  const stop = (reason: Error) => {
+    if (stopped) return;
+    stopped = true;
+    listener.close();
+    linked.reject(reason);
+  };
+  const onAbort = () => stop(options.signal!.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  async function admit(conn: Deno.TlsConn): Promise<void> {
+    const channel = denoChannel(
+      conn,
+      `the TLS connection from ${formatAddr(conn.remoteAddr as Deno.NetAddr)}`,
+    );
+    try {
+      using limit = deadline(options.signal, timeoutMs, "TLS handshake and preamble too slow");
+      const preamble = await untilAborted(
+        conn.handshake().then(() => readPreamble(channel)),
+        limit.signal,
+        () => channel.close(),
+      );
+      if (preamble.kind === "control" && secret === undefined && !stopped) {
+        secret = preamble.secret;
+        await writeAll(channel.stream.writable, READY);
+        session = new TlsSession({
+          role: "sender",
+          control: channel,
+          announceOwn: true,
+          timeoutMs,
+          onGone: () => stop(new ConnectionLostError("The TLS link is closed")),
+        });
+        linked.resolve(session);
+        return;
+      }
+      const ok = preamble.kind === "stream" && secret !== undefined &&
+        equalBytes(preamble.secret, secret) && session?.deliver(preamble.streamId, channel);
+      if (!ok) channel.close();
+    } catch {
+      // Failed handshakes, junk and slow connections are dropped: they are not our peer.
+      channel.close();
+    }
+  }
+
+  (async () => {
+    try {
+      for await (const conn of listener) {
+        const remote = conn.remoteAddr as Deno.NetAddr;
+        if (
+          (options.expectedRemoteIp !== undefined &&
+            remote.hostname !== options.expectedRemoteIp) ||
+          pending >= MAX_PENDING_HANDSHAKES
+        ) {
+          conn.close();
+          continue;
+        }
+        pending++;
+        admit(conn).finally(() => pending--);
+      }
+    } catch (error) {
+      stop(new ConnectionLostError(`The TLS listener on port ${port} failed`, { cause: error }));
+    }
+  })();
+
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async accept(acceptOptions = {}) {
+      const ms = acceptOptions.timeoutMs ?? timeoutMs;
+      using limit = deadline(
+        acceptOptions.signal,
+        ms,
+        `The receiver did not connect over TLS${
+          options.expectedRemoteIp ? ` from ${options.expectedRemoteIp}` : ""
+        } within ${ms / 1000} s`,
+      );
+      try {
+        return await untilAborted(linked.promise, limit.signal, () => {});
+      } catch (error) {
+        stop(error as Error);
+        throw error;
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (session) await session.close({ failed: false, message: "done" });
+      stop(new ConnectionLostError("The TLS listener is closed"));
+    },
+  };
+}
+
+export interface DialTlsPeerOptions {
+  /** The sender's certificate, PEM, pinned as the only root the name can chain to. */
+  peerCertificatePem: string;
+  /** Deadline for the control connection and for each stream; default 10 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Receiver, LAN: dials the sender's TLS listener. */
+export async function dialTlsPeer(
+  remote: Deno.NetAddr,
+  options: DialTlsPeerOptions,
+): Promise<PeerLink> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const secret = crypto.getRandomValues(new Uint8Array(SECRET_LENGTH));
+  const where = formatAddr(remote);
+  const dial = (signal: AbortSignal) =>
+    Deno.connect({ hostname: remote.hostname, port: remote.port, signal }).catch((error) => {
+      if (signal.aborted) throw signal.reason;
+      throw new ConnectionLostError(`Cannot connect over TCP to ${where}: ${error.message}`, {
+        cause: error,
+      });
+    });
+  using limit = deadline(
+    options.signal,
+    timeoutMs,
+    `The TLS link to ${where} was not ready within ${timeoutMs / 1000} s`,
+  );
+  const control = await clientChannel(await dial(limit.signal), {
+    pem: options.peerCertificatePem,
+    preamble: { kind: "control", secret, streamId: 0 },
+    where,
+    signal: limit.signal,
+  });
+  await awaitReady(control, limit.signal);
+  return new TlsSession({
+    role: "receiver",
+    control,
+    announceOwn: false,
+    timeoutMs,
+    dial: async (id, signal) =>
+      clientChannel(await dial(signal), {
+        pem: options.peerCertificatePem,
+        preamble: { kind: "stream", secret, streamId: id },
+        where,
+        signal,
+      }),
+  });
+}
+
+/** Opens one relayed TCP connection; channel 0 is the control connection, stream `id` is `id + 1`. */
+export type RelayDial = (channel: number, signal: AbortSignal) => Promise<Deno.Conn>;
+
+export interface RelayTlsSenderOptions {
+  certificate: PeerCertificate;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Sender, relay: dials the relay and is the TLS server on every relayed connection. */
+export async function relayTlsSender(
+  dial: RelayDial,
+  options: RelayTlsSenderOptions,
+): Promise<PeerLink> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const serve = async (channelNumber: number, signal: AbortSignal) => {
+    const conn = await dial(channelNumber, signal);
+    const channel = tlsServerChannel(
+      conn,
+      options.certificate,
+      `relayed TLS connection ${channelNumber}`,
+    );
+    return { channel, preamble: await untilAborted(readPreamble(channel), signal, channel.close) };
+  };
+  using limit = deadline(
+    options.signal,
+    timeoutMs,
+    `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
+  );
+  const { channel: control, preamble } = await serve(0, limit.signal);
+  if (preamble.kind !== "control") {
+    control.close();
+    throw new ProtocolError(
+      "The first relayed TLS connection is not the link's control connection",
+    );
+  }
+  await writeAll(control.stream.writable, READY);
+  return new TlsSession({
+    role: "sender",
+    control,
+    announceOwn: true,
+    timeoutMs,
+    dial: async (id, signal) => {
+      const { channel, preamble: got } = await serve(id + 1, signal);
+      if (
+        got.kind !== "stream" || got.streamId !== id || !equalBytes(got.secret, preamble.secret)
+      ) {
+        channel.close();
+        throw new ProtocolError(
+          `Relayed TLS connection ${id + 1} is not stream ${id} of this link`,
+        );
+      }
+      return channel;
+    },
+  });
+}
+
+export interface RelayTlsReceiverOptions {
+  peerCertificatePem: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Receiver, relay: dials the relay and is the TLS client (pinning the sender) on every connection. */
+export async function relayTlsReceiver(
+  dial: RelayDial,
+  options: RelayTlsReceiverOptions,
+): Promise<PeerLink> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const secret = crypto.getRandomValues(new Uint8Array(SECRET_LENGTH));
+  const connect = async (id: number | undefined, signal: AbortSignal) =>
+    clientChannel(await dial(id === undefined ? 0 : id + 1, signal), {
+      pem: options.peerCertificatePem,
+      preamble: id === undefined
+        ? { kind: "control", secret, streamId: 0 }
+        : { kind: "stream", secret, streamId: id },
+      where: "the relay",
+      signal,
+    });
+  using limit = deadline(
+    options.signal,
+    timeoutMs,
+    `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
+  );
+  const control = await connect(undefined, limit.signal);
+  await awaitReady(control, limit.signal);
+  return new TlsSession({
+    role: "receiver",
+    control,
+    announceOwn: true,
+    timeoutMs,
+    dial: (id, signal) => connect(id, signal),
+  });
+}
