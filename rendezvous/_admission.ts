@@ -32,14 +32,15 @@ export interface AdmissionOptions {
 }
 
 /**
- * `admit`: act on it. `cookie`: answer only with a fresh cookie (`refresh`:
- * the source was proven by last period's cookie, so this answer was charged
- * to its budgets). `unproven`: no valid cookie and no cookie budget left, or
- * an unanswerable request. `rateLimited`: a proven source over its budget.
+ * `admit`: act on it. `cookie`: answer only with a fresh cookie (to an
+ * unproven source, out of the global budget; or to a source proven by last
+ * period's cookie, charged to its own budgets). `unproven`: no valid cookie
+ * and no cookie budget left, or an unanswerable request. `rateLimited`: a
+ * proven source over its budget.
  */
 export type Verdict =
   | { kind: "admit" }
-  | { kind: "cookie"; cookie: Uint8Array; refresh: boolean }
+  | { kind: "cookie"; cookie: Uint8Array }
   | { kind: "unproven" }
   | { kind: "rateLimited" };
 
@@ -92,11 +93,11 @@ export class Admission {
     const proof = options.tcp ? "current" : this.#minter.check(cookie, from);
     if (proof === "invalid") {
       if (!options.answerable || !this.#cookies.allow("")) return { kind: "unproven" };
-      return { kind: "cookie", cookie: this.#minter.mint(from), refresh: false };
+      return { kind: "cookie", cookie: this.#minter.mint(from) };
     }
     if (!this.#withinBudget(from)) return { kind: "rateLimited" };
     if (proof === "previous" && options.answerable) {
-      return { kind: "cookie", cookie: this.#minter.mint(from), refresh: true };
+      return { kind: "cookie", cookie: this.#minter.mint(from) };
     }
     return { kind: "admit" };
   }

@@ -1,5 +1,6 @@
-/** Which requests each of the server's ports takes. Pure. */
-import type { ObservationMessage, RendezvousMessage } from "./protocol.ts";
+/** Which requests each of the server's ports takes, and the stateless answers. Pure. */
+import { ProtocolError } from "../errors.ts";
+import { encodeMessage, type ObservationMessage, type RendezvousMessage } from "./protocol.ts";
 
 /** Which of the server's sockets a datagram came in on. */
 export type PortKind = "main" | "alt" | "relay";
@@ -11,10 +12,22 @@ export type RequestMessage = Extract<
 >;
 
 /**
- * Why the `kind` port does not take `message` (over TCP: the main port
- * number), or undefined when it does. `relays`: the server runs a relay.
+ * `message` as a request the `kind` port takes (over TCP: the main port
+ * number). `relays`: the server runs a relay.
+ * @throws {ProtocolError} for a reply, or a request this port does not take.
  */
-export function refusal(
+export function takenRequest(
+  message: RendezvousMessage,
+  kind: PortKind,
+  options: { tcp: boolean; relays: boolean },
+  from: Deno.NetAddr,
+): RequestMessage {
+  const refused = refusal(message, kind, options);
+  if (refused === undefined) return message as RequestMessage;
+  throw new ProtocolError(`Cannot handle datagram from ${from.hostname}:${from.port}: ${refused}`);
+}
+
+function refusal(
   message: RendezvousMessage,
   kind: PortKind,
   options: { tcp: boolean; relays: boolean },
@@ -35,12 +48,12 @@ export function refusal(
 }
 
 /** The answer to `observe` from `from`: what we saw, and our other ports. */
-export function observationOf(
+export function observation(
   clientId: Uint8Array,
   from: Deno.NetAddr,
   alt: Deno.NetAddr,
   relay: Deno.NetAddr | undefined,
-): ObservationMessage {
+): Uint8Array {
   const observation: ObservationMessage = {
     type: "observation",
     clientId,
@@ -48,5 +61,10 @@ export function observationOf(
     altPort: alt.port,
   };
   if (relay) observation.relayPort = relay.port;
-  return observation;
+  return encodeMessage(observation);
+}
+
+/** The whole answer to a request without a valid cookie: the cookie for its source. */
+export function cookieAnswer(clientId: Uint8Array, cookie: Uint8Array): Uint8Array {
+  return encodeMessage({ type: "cookie", clientId, cookie });
 }

@@ -13,7 +13,8 @@ import { ProtocolError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { bindSockets, type BoundSockets, netAddr } from "./_bind.ts";
 import { Admission } from "./_admission.ts";
-import { observationOf, type PortKind, refusal, type RequestMessage } from "./_requests.ts";
+import * as req from "./_requests.ts";
+import type { PortKind, RequestMessage } from "./_requests.ts";
 import { type Outgoing, relayHelloReplies, RelayTable } from "./_relay_sessions.ts";
 import { answerMessage, RoomTable } from "./_rooms.ts";
 import {
@@ -37,7 +38,6 @@ import {
   isRendezvousDatagram,
   MAX_DATAGRAM_SIZE,
   MAX_REPLY_SIZE,
-  type RendezvousMessage,
 } from "./protocol.ts";
 
 export { DEFAULT_RENDEZVOUS_PORT };
@@ -285,13 +285,7 @@ export class RendezvousServer implements AsyncDisposable {
       throw new ProtocolError(`Cannot serve ${from.hostname}:${from.port}: only IPv4 is supported`);
     }
     const message = decodeMessage(data, { from });
-    const refused = refusal(message, kind, { tcp: tcp !== undefined, relays: !!this.#relays });
-    if (refused !== undefined) {
-      throw new ProtocolError(
-        `Cannot handle datagram from ${from.hostname}:${from.port}: ${refused}`,
-      );
-    }
-    const request = message as RequestMessage;
+    const request = req.takenRequest(message, kind, { tcp: !!tcp, relays: !!this.#relays }, from);
     const answerable = request.type !== "leave";
     // Check before touching any state: every answer to a request fits in MAX_REPLY_SIZE.
     // (Over TCP the handshake proved the source address: nothing can be reflected.)
@@ -307,7 +301,7 @@ export class RendezvousServer implements AsyncDisposable {
     }
     if (verdict.kind === "cookie") {
       this.#counts.cookies++;
-      return [[encodeMessage({ ...verdict, type: "cookie", clientId: request.clientId }), from]];
+      return [[req.cookieAnswer(request.clientId, verdict.cookie), from]];
     }
     const replies = this.#act(request, from, tcp);
     let size = 0;
@@ -326,8 +320,7 @@ export class RendezvousServer implements AsyncDisposable {
         this.#rooms.leave(request.clientId, request.nameplate);
         return [];
       case "observe": {
-        const observation = observationOf(request.clientId, from, this.altAddr, this.relayAddr);
-        return [[encodeMessage(observation), from]];
+        return [[req.observation(request.clientId, from, this.altAddr, this.relayAddr), from]];
       }
       case "register": {
         const source = this.#sourceOf(from);
