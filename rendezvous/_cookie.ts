@@ -11,7 +11,8 @@
  * ports, which all see the client's socket under the same address when its
  * NAT maps endpoint-independently.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { encodeAddr } from "./_addr.ts";
 import { COOKIE_SIZE } from "./_wire.ts";
 
@@ -33,9 +34,16 @@ export interface CookieMinterOptions {
 }
 
 export class CookieMinter {
-  readonly #secret: Uint8Array;
+  /** HMAC keyed once; each MAC clones it (two SHA-256 blocks, no key schedule per datagram). */
+  readonly #keyed: ReturnType<typeof hmac.create>;
   readonly #now: () => number;
   readonly #periodMs: number;
+  /** The last MAC computed: `mint` right after a failed `check` of the same source reuses it. */
+  #last: { period: number; addr: Uint8Array; mac: Uint8Array } = {
+    period: -1,
+    addr: new Uint8Array(0),
+    mac: new Uint8Array(0),
+  };
 
   constructor(options: CookieMinterOptions) {
     if (!(options.secret instanceof Uint8Array) || options.secret.length < 16) {
@@ -49,14 +57,14 @@ export class CookieMinter {
     if (!Number.isFinite(periodMs) || periodMs <= 0) {
       throw new RangeError(`Invalid cookie periodMs ${periodMs}: expected a positive number`);
     }
-    this.#secret = options.secret.slice();
+    this.#keyed = hmac.create(sha256, options.secret);
     this.#now = options.now;
     this.#periodMs = periodMs;
   }
 
   /** The cookie for `source` in the current period. @throws {TypeError} for a non-IPv4 source. */
   mint(source: Deno.NetAddr): Uint8Array {
-    return this.#mac(this.#period(), encodeAddr(source));
+    return this.#mac(this.#period(), encodeAddr(source)).slice();
   }
 
   /** Whether `cookie` was minted for `source` in this period or the previous one. */
@@ -64,8 +72,8 @@ export class CookieMinter {
     if (cookie === undefined || cookie.length !== COOKIE_SIZE) return "invalid";
     const addr = encodeAddr(source);
     const period = this.#period();
-    if (timingSafeEqual(cookie, this.#mac(period, addr))) return "current";
-    if (timingSafeEqual(cookie, this.#mac(period - 1, addr))) return "previous";
+    if (equalMacs(cookie, this.#mac(period, addr))) return "current";
+    if (equalMacs(cookie, this.#mac(period - 1, addr))) return "previous";
     return "invalid";
   }
 
@@ -74,10 +82,22 @@ export class CookieMinter {
   }
 
   #mac(period: number, addr: Uint8Array): Uint8Array {
+    const last = this.#last;
+    if (last.period === period && equalMacs(last.addr, addr)) return last.mac;
     const input = new Uint8Array(4 + addr.length);
     new DataView(input.buffer).setUint32(0, period >>> 0);
     input.set(addr, 4);
-    const digest = createHmac("sha256", this.#secret).update(input).digest();
-    return new Uint8Array(digest.buffer, digest.byteOffset, COOKIE_SIZE).slice();
+    const mac = this.#keyed.clone().update(input).digest().subarray(0, COOKIE_SIZE);
+    // Cache the current period's only: a check tries it first, and a mint wants it.
+    if (period === this.#period()) this.#last = { period, addr, mac };
+    return mac;
   }
+}
+
+/** Byte equality in time that depends on the length only. */
+function equalMacs(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
+  return difference === 0;
 }
