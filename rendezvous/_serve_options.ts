@@ -114,7 +114,7 @@ export interface ServerStats {
   rooms: number;
   /** Rooms that paired since start. */
   pairings: number;
-  /** Sources the rate limiter tracks now. */
+  /** Proven sources (ip:port) the rate limiter tracks now; unproven ones are never tracked. */
   sources: number;
   /** Live relay sessions now. */
   relaySessions: number;
@@ -180,9 +180,12 @@ export function emptyCounts() {
   };
 }
 
-/** The admission budgets, defaults filled in where `options` has none. */
+/**
+ * The admission budgets, defaults filled in where `options` has none.
+ * @throws {RangeError} for a budget that is not a positive number.
+ */
 export function admissionLimits(options: ServeOptions) {
-  return {
+  const limits = {
     ratePerSecond: options.ratePerSecond ?? 50,
     burst: options.burst ?? 100,
     ipRatePerSecond: options.ipRatePerSecond ?? 500,
@@ -191,6 +194,12 @@ export function admissionLimits(options: ServeOptions) {
     cookieBurst: options.cookieBurst ?? 10_000,
     maxSources: options.maxSources ?? 65_536,
   };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`Invalid ${name} ${value}: expected a positive number`);
+    }
+  }
+  return limits;
 }
 
 /** The limits both relays (UDP and TCP) share; undefined ones take the relays' defaults. */

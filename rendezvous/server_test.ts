@@ -9,7 +9,7 @@ import {
 import { RendezvousServer } from "./server.ts";
 import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import { addr, bytes } from "./_testing_samples.ts";
-import { assert, assertEquals, assertRejects } from "./_testing.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "./_testing.ts";
 import { cookieFor, deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
@@ -388,4 +388,15 @@ Deno.test("a sender whose room outlives maxWaitMs learns it expired", async () =
   );
   assertEquals(announced, ["1"]);
   assertEquals(server.stats().rooms, 0);
+});
+
+Deno.test("listen refuses a budget that is not a positive number, naming it", () => {
+  for (const name of ["ipRatePerSecond", "cookieBurst"] as const) {
+    assertThrows(() => RendezvousServer.listen({ ...LOCAL, [name]: 0 }), RangeError, name);
+  }
+  assertThrows(
+    () => RendezvousServer.listen({ ...LOCAL, cookieSecret: new Uint8Array(8) }),
+    RangeError,
+    "cookie secret",
+  );
 });
