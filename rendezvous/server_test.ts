@@ -400,3 +400,16 @@ Deno.test("listen refuses a budget that is not a positive number, naming it", ()
     "cookie secret",
   );
 });
+
+Deno.test("a client pays one cookie round trip: its first observe has none, every later request echoes it", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  const { senderPort, receiverPort } = await pairThrough(server, timeout.signal);
+  assertEquals(server.stats().cookies, 2); // one per client, on loopback no NAT in between
+  for (const port of [senderPort, receiverPort]) {
+    const [first, ...later] = port.sent.map((data) => decodeMessage(data));
+    assertEquals([first.type, "cookie" in first], ["observe", false]);
+    assert(later.length >= 3, `${later.length} requests after the first`);
+    for (const message of later) assert("cookie" in message && message.cookie?.length === 16);
+  }
+});
