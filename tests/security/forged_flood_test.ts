@@ -113,8 +113,8 @@ boundedTest(
         `${dir}/payloads.hex`,
         `${lab.hostA.ip}/32`, // the honest sender's own address
         "198.51.100.0/24", // the homes' public addresses
-        "203.0.113.0/24", // the rendezvous server's neighbours
-        "100.64.0.0/10", // nowhere in the lab: the answers die at the internet router
+        "192.0.2.0/24", // routed nowhere in the lab: the answers die at the internet router
+        "100.64.0.0/10", // likewise
       ], { stdout: "piped", stderr: "piped" });
       const output = lines(forger);
       const first = await output.next();
@@ -168,8 +168,8 @@ boundedTest(
       }`;
       console.log(`forged flood: ${why}`);
       // The forged datagrams reached the server (those the kernel dropped from a full receive
-      // buffer, RcvbufErrors, never reached any code: a loaded machine drops many)...
-      assert.ok(stats.received >= flood.sent * 0.2, why);
+      // buffer, RcvbufErrors, never reached any code)...
+      assert.ok(stats.received >= flood.sent * 0.5, why);
       assert.ok(stats.cookies > 0 && stats.malformed > 0, why);
       // ...and got no state: the only proven sources are the two honest sockets, the only room
       // theirs, and no honest request (from host A's address too) was rate-limited.
