@@ -168,6 +168,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
               relay: relayAddr,
               token: pairing.token,
               selfId: pairing.selfId,
+              cookie: pairing.cookie,
               signal,
             }),
         }

@@ -115,3 +115,9 @@ function bindTwins(
     }
   }
 }
+
+/** A bound UDP socket's local address. */
+export function netAddr(conn: Deno.DatagramConn): Deno.NetAddr {
+  const { hostname, port } = conn.addr as Deno.NetAddr;
+  return { transport: "udp", hostname, port };
+}

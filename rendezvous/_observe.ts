@@ -4,7 +4,7 @@
  */
 import { TimeoutError } from "../errors.ts";
 import type { DatagramPort } from "./client.ts";
-import { backoff, nextReply, seconds } from "./_request.ts";
+import { backoff, type Cookies, nextReply, resendWithCookie, seconds } from "./_request.ts";
 import {
   encodeMessage,
   MAX_REPLY_SIZE,
@@ -55,12 +55,13 @@ export async function observeNat(
     serverTimeoutMs: number;
     /** Ask the alt port too (false over TCP: the alt port is UDP only). */
     alt: boolean;
+    /** Learns the server's cookies (the first observe is answered with one). */
+    cookies: Cookies;
     signal?: AbortSignal;
   },
 ): Promise<NatObservation> {
-  const { server, clientId, signal } = options;
-  const request = encodeMessage({ type: "observe", clientId }, { padTo: MAX_REPLY_SIZE });
-  const main = await observeVia(port, server, request, clientId, options.serverTimeoutMs, signal);
+  const { server } = options;
+  const main = await observeVia(port, server, options.serverTimeoutMs, options);
   if (main === undefined) {
     throw new TimeoutError(
       `No answer from rendezvous server ${server.hostname}:${server.port} after ${
@@ -74,9 +75,7 @@ export async function observeNat(
     port: main.altPort,
   };
   const altTimeout = Math.min(ALT_TIMEOUT_MS, options.serverTimeoutMs);
-  const alt = options.alt
-    ? await observeVia(port, altServer, request, clientId, altTimeout, signal)
-    : undefined;
+  const alt = options.alt ? await observeVia(port, altServer, altTimeout, options) : undefined;
   const result: NatObservation = {
     mapping: classifyMapping(options.candidates, main.observed, alt?.observed),
   };
@@ -84,21 +83,28 @@ export async function observeNat(
   return result;
 }
 
-/** Sends `request` to `to` with backoff until an observation comes back, or undefined after `timeoutMs`. */
+/**
+ * Sends `observe` to `to` with backoff (and at once with each new cookie)
+ * until an observation comes back, or undefined after `timeoutMs`.
+ */
 async function observeVia(
   port: DatagramPort,
   to: Deno.NetAddr,
-  request: Uint8Array,
-  clientId: Uint8Array,
   timeoutMs: number,
-  signal: AbortSignal | undefined,
+  options: { clientId: Uint8Array; cookies: Cookies; signal?: AbortSignal },
 ): Promise<ObservationMessage | undefined> {
+  const { clientId, cookies, signal } = options;
+  const encode = () =>
+    encodeMessage({ type: "observe", clientId, cookie: cookies.get(to) }, {
+      padTo: MAX_REPLY_SIZE,
+    });
+  const onCookie = resendWithCookie(port, to, cookies, encode);
   const started = performance.now();
   for (let unanswered = 0;; unanswered++) {
-    await port.send(request, to);
+    await port.send(encode(), to);
     const deadline = Math.min(performance.now() + backoff(unanswered), started + timeoutMs);
     for (;;) {
-      const reply = await nextReply(port, to, clientId, deadline, signal);
+      const reply = await nextReply(port, { server: to, clientId, deadline, onCookie, signal });
       if (reply === undefined) break;
       if (reply.type === "observation") return reply;
     }

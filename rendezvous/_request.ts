@@ -17,18 +17,53 @@ export function backoff(unanswered: number): number {
 }
 
 /**
- * The next reply from `server` that echoes `clientId`, or undefined once
- * `deadline` (a `performance.now()` time) passes. Junk, requests, datagrams
- * from elsewhere and replies for other clients are skipped.
+ * The cookies servers gave our socket, by server port: behind an
+ * endpoint-dependent NAT each server port sees the socket at another address
+ * and mints another cookie; otherwise the first one serves every port.
+ */
+export class Cookies {
+  readonly #byPort = new Map<number, Uint8Array>();
+  #first?: Uint8Array;
+
+  /** The cookie to send to `server`: its own, else the first one learned, else none. */
+  get(server: Deno.NetAddr): Uint8Array | undefined {
+    return this.#byPort.get(server.port) ?? this.#first;
+  }
+
+  /** Keeps `cookie` from `server`; false when we already sent that very cookie there. */
+  learn(server: Deno.NetAddr, cookie: Uint8Array): boolean {
+    const known = this.#byPort.get(server.port);
+    if (known !== undefined && equalBytes(known, cookie)) return false;
+    this.#byPort.set(server.port, cookie);
+    this.#first ??= cookie;
+    return true;
+  }
+}
+
+export interface NextReplyOptions {
+  server: Deno.NetAddr;
+  clientId: Uint8Array;
+  /** A `performance.now()` time: give up then. */
+  deadline: number;
+  /**
+   * The server answered with a new cookie for us: resend the request with it
+   * now (a retransmission timer would only add a wait to every first contact).
+   */
+  onCookie: (cookie: Uint8Array) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+/**
+ * The next reply from `server` that echoes `clientId`, or undefined once the
+ * deadline passes. Junk, requests, datagrams from elsewhere and replies for
+ * other clients are skipped; `cookie` answers go to `onCookie`.
  * Rejects with `signal.reason` on abort.
  */
 export async function nextReply(
   port: DatagramPort,
-  server: Deno.NetAddr,
-  clientId: Uint8Array,
-  deadline: number,
-  signal: AbortSignal | undefined,
+  options: NextReplyOptions,
 ): Promise<RendezvousMessage | undefined> {
+  const { server, clientId, deadline, signal } = options;
   for (;;) {
     const left = deadline - performance.now();
     if (left <= 0) return undefined;
@@ -44,8 +79,24 @@ export async function nextReply(
     }
     if (!isReply(message)) continue;
     if (!equalBytes(message.clientId, clientId)) continue; // a stale or forged reply
+    if (message.type === "cookie") {
+      await options.onCookie(message.cookie);
+      continue;
+    }
     return message;
   }
+}
+
+/** An `onCookie` that keeps the cookie in `cookies` and resends `encode()` to `to` when it is new. */
+export function resendWithCookie(
+  port: DatagramPort,
+  to: Deno.NetAddr,
+  cookies: Cookies,
+  encode: () => Uint8Array,
+): (cookie: Uint8Array) => Promise<void> {
+  return async (cookie) => {
+    if (cookies.learn(to, cookie)) await port.send(encode(), to);
+  };
 }
 
 function isReply(message: RendezvousMessage): boolean {

@@ -50,11 +50,25 @@ export interface ServeOptions {
   tcpReadTimeoutMs?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
-  /** Datagrams per second one source may send (default 50). */
+  /** Requests per second one proven source (ip:port) may make (default 50). */
   ratePerSecond?: number;
-  /** Datagrams a quiet source may send at once (default 100). */
+  /** Requests a quiet proven source (ip:port) may make at once (default 100). */
   burst?: number;
-  /** Most sources tracked by the rate limiter (default 65,536). */
+  /** Requests per second one proven IP may make, all its ports together (default 500). */
+  ipRatePerSecond?: number;
+  /** Requests a quiet proven IP may make at once (default 1000). */
+  ipBurst?: number;
+  /** Cookie answers per second to unproven sources, all together (default 10,000). */
+  cookieRatePerSecond?: number;
+  /** Cookie answers the server may send at once after a quiet spell (default 10,000). */
+  cookieBurst?: number;
+  /**
+   * The cookie MAC key (at least 16 bytes; default: 32 random bytes per
+   * process). Instances behind one address (anycast, a load balancer) must
+   * share it, or a cookie minted by one is refused by the next.
+   */
+  cookieSecret?: Uint8Array;
+  /** Most sources tracked by each rate limiter (default 65,536). */
   maxSources?: number;
   /** Most rooms at once (default 10,000). */
   maxRooms?: number;
@@ -70,9 +84,9 @@ export interface ServeOptions {
    */
   pairedLingerMs?: number;
   /**
-   * What counts as one source for the rate limit and the room quota: `"ip"`
-   * (default) or `"ip-port"` (each UDP port alone: lets tests on loopback
-   * stand in many hosts with many sockets).
+   * What counts as one host for the per-IP rate limit and the room quota:
+   * `"ip"` (default) or `"ip-port"` (each UDP port alone: lets tests on
+   * loopback stand in many hosts with many sockets).
    */
   sourceKey?: "ip" | "ip-port";
 }
@@ -82,17 +96,25 @@ export interface ServerStats {
   received: number;
   /** Dropped: oversized, undecodable, or a message the server does not take on that port. */
   malformed: number;
-  /** Dropped: their source was over its rate limit. */
+  /** Dropped: a proven source over its rate limit (per ip:port or per IP). */
   rateLimited: number;
   /** Dropped: too short to carry their reply (amplification guard). */
   tooSmall: number;
-  /** Replies sent. */
+  /** Cookie answers sent (to unproven sources, and refreshes of last period's cookies). */
+  cookies: number;
+  /** Dropped: no valid cookie, and either no cookie budget left or a request never answered (`leave`). */
+  unproven: number;
+  /** Replies sent (cookie answers included). */
   replies: number;
+  /** Bytes of rendezvous datagrams received over UDP (relayed traffic excluded). */
+  udpRequestBytes: number;
+  /** Bytes of replies sent over UDP: never more than `udpRequestBytes`. */
+  udpReplyBytes: number;
   /** Rooms held now. */
   rooms: number;
   /** Rooms that paired since start. */
   pairings: number;
-  /** Sources the rate limiter tracks now. */
+  /** Proven sources (ip:port) the rate limiter tracks now; unproven ones are never tracked. */
   sources: number;
   /** Live relay sessions now. */
   relaySessions: number;
@@ -140,6 +162,44 @@ export function roomLimits(options: ServeOptions): RoomLimits {
     if (options[name] !== undefined) out[name] = options[name];
   }
   return out;
+}
+
+/** The server's own counters, all zero. */
+export function emptyCounts() {
+  return {
+    received: 0,
+    malformed: 0,
+    rateLimited: 0,
+    tooSmall: 0,
+    cookies: 0,
+    unproven: 0,
+    replies: 0,
+    udpRequestBytes: 0,
+    udpReplyBytes: 0,
+    errors: 0,
+  };
+}
+
+/**
+ * The admission budgets, defaults filled in where `options` has none.
+ * @throws {RangeError} for a budget that is not a positive number.
+ */
+export function admissionLimits(options: ServeOptions) {
+  const limits = {
+    ratePerSecond: options.ratePerSecond ?? 50,
+    burst: options.burst ?? 100,
+    ipRatePerSecond: options.ipRatePerSecond ?? 500,
+    ipBurst: options.ipBurst ?? 1000,
+    cookieRatePerSecond: options.cookieRatePerSecond ?? 10_000,
+    cookieBurst: options.cookieBurst ?? 10_000,
+    maxSources: options.maxSources ?? 65_536,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`Invalid ${name} ${value}: expected a positive number`);
+    }
+  }
+  return limits;
 }
 
 /** The limits both relays (UDP and TCP) share; undefined ones take the relays' defaults. */

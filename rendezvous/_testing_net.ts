@@ -5,6 +5,7 @@ import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import type { Pairing, RegisterOptions } from "./client.ts";
 import type { RendezvousServer } from "./server.ts";
 import { addr, bytes } from "./_testing_samples.ts";
+import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./protocol.ts";
 
 /** An AbortSignal that fires after `ms`, with a timer cleared on dispose (sanitizer-friendly). */
 export function deadline(ms: number): { signal: AbortSignal } & Disposable {
@@ -36,6 +37,24 @@ export async function exchange(
   } finally {
     clearTimeout(id);
   }
+}
+
+/**
+ * The server's cookie for `conn`'s address: the answer to a first `observe`
+ * (good on every port of the server).
+ */
+export async function cookieFor(
+  conn: Deno.DatagramConn,
+  server: Deno.NetAddr,
+): Promise<Uint8Array> {
+  const observe = encodeMessage({ type: "observe", clientId: bytes(16, 0xc0) }, {
+    padTo: MAX_REPLY_SIZE,
+  });
+  const reply = await exchange(conn, observe, server);
+  if (reply === undefined) throw new Error(`No cookie from ${server.hostname}:${server.port}`);
+  const message = decodeMessage(reply);
+  if (message.type !== "cookie") throw new Error(`Expected a cookie, got ${message.type}`);
+  return message.cookie;
 }
 
 export interface PairResult {

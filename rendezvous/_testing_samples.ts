@@ -78,4 +78,17 @@ export const SAMPLES: RendezvousMessage[] = [
     candidates: [addr("192.168.1.21", 50001)],
     nat: "endpoint-independent",
   },
+  { type: "cookie", clientId: bytes(16, 25), cookie: bytes(16, 26) },
+  {
+    type: "register",
+    role: "send",
+    clientId: bytes(16, 27),
+    nameplate: "12",
+    candidates: [addr("192.168.1.22", 50002)],
+    poll: true,
+    cookie: bytes(16, 28),
+  },
+  { type: "observe", clientId: bytes(16, 29), cookie: bytes(16, 30) },
+  { type: "leave", clientId: bytes(16, 31), nameplate: "12", cookie: bytes(16, 32) },
+  { type: "relay-hello", token: bytes(16, 33), clientId: bytes(16, 34), cookie: bytes(16, 35) },
 ];

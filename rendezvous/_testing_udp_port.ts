@@ -15,6 +15,8 @@ export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
   readonly addr: Deno.NetAddr;
   /** Sizes of rendezvous datagrams sent and received, in order. */
   readonly sentSizes: number[] = [];
+  /** The rendezvous datagrams sent, in order. */
+  readonly sent: Uint8Array[] = [];
   readonly receivedSizes: number[] = [];
   readonly #rendezvous: DatagramQueue;
   readonly #other?: DatagramQueue;
@@ -38,7 +40,10 @@ export class UdpDatagramPort implements DatagramPort, AsyncDisposable {
   }
 
   async send(data: Uint8Array, to: Deno.NetAddr): Promise<void> {
-    if (isRendezvousDatagram(data)) this.sentSizes.push(data.length);
+    if (isRendezvousDatagram(data)) {
+      this.sentSizes.push(data.length);
+      this.sent.push(data.slice());
+    }
     await this.conn.send(data, to);
   }
 

@@ -7,7 +7,7 @@
 import { RendezvousError, TimeoutError } from "../errors.ts";
 import { describeError } from "./_describe_error.ts";
 import { observeNat } from "./_observe.ts";
-import { backoff, checkServer, nextReply, seconds } from "./_request.ts";
+import { backoff, checkServer, Cookies, nextReply, resendWithCookie, seconds } from "./_request.ts";
 import {
   CLIENT_ID_SIZE,
   encodeMessage,
@@ -83,6 +83,12 @@ export interface Pairing {
    * relay port. Absent when the server does not relay.
    */
   relay?: Deno.NetAddr;
+  /**
+   * The server's cookie for our socket (absent over TCP): `relayHello` starts
+   * with it, which spares the relay port a cookie round trip unless our NAT
+   * shows the relay port another address.
+   */
+  cookie?: Uint8Array;
 }
 
 const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
@@ -104,12 +110,14 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
   const clientId = crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
   const overTcp = port.transport === "tcp";
+  const cookies = new Cookies();
   const nat = await observeNat(port, {
     server,
     clientId,
     candidates: options.candidates,
     serverTimeoutMs,
     alt: !overTcp,
+    cookies,
     signal,
   });
   const mapping: NatMapping | undefined = overTcp ? undefined : nat.mapping;
@@ -118,26 +126,29 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   let confirmed = false;
   let unanswered = 0;
   let lastAnswer = performance.now();
+  const encode = () =>
+    encodeMessage({
+      type: "register",
+      role,
+      clientId,
+      nameplate,
+      candidates: options.candidates,
+      fingerprint: options.fingerprint,
+      poll: confirmed,
+      nat: mapping,
+      cookie: cookies.get(server),
+    }, { padTo: MAX_REPLY_SIZE });
+  const onCookie = resendWithCookie(port, server, cookies, encode);
   try {
     for (;;) {
-      const request = encodeMessage({
-        type: "register",
-        role,
-        clientId,
-        nameplate,
-        candidates: options.candidates,
-        fingerprint: options.fingerprint,
-        poll: confirmed,
-        nat: mapping,
-      }, { padTo: MAX_REPLY_SIZE });
-      await port.send(request, server);
+      await port.send(encode(), server);
       const deadline = Math.min(
         performance.now() + backoff(unanswered),
         lastAnswer + serverTimeoutMs,
       );
       let answered = false;
       for (;;) {
-        const message = await nextReply(port, server, clientId, deadline, signal);
+        const message = await nextReply(port, { server, clientId, deadline, onCookie, signal });
         if (message === undefined) break;
         if (message.type === "error") {
           throw new RendezvousError(
@@ -157,7 +168,10 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
           const relay: Deno.NetAddr | undefined = nat.relayPort === undefined
             ? undefined
             : { transport: "udp", hostname: server.hostname, port: nat.relayPort };
-          return toPairing(message, mapping, relay, overTcp ? "tcp" : "udp");
+          const pairing = toPairing(message, mapping, relay, overTcp ? "tcp" : "udp");
+          const cookie = cookies.get(server);
+          if (cookie !== undefined) pairing.cookie = cookie;
+          return pairing;
         }
       }
       unanswered = answered ? 0 : unanswered + 1;
@@ -170,7 +184,12 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   } catch (error) {
     if (confirmed && role === "send" && nameplate !== undefined) {
       // Best effort: free our waiting room now instead of after the idle timeout.
-      const leave = encodeMessage({ type: "leave", clientId, nameplate });
+      const leave = encodeMessage({
+        type: "leave",
+        clientId,
+        nameplate,
+        cookie: cookies.get(server),
+      });
       await port.send(leave, server).catch(() => {});
     }
     throw error;

@@ -59,12 +59,16 @@ export interface RegisterMessage {
   poll?: boolean;
   /** Our NAT mapping, from `observe`; passed to the peer. */
   nat?: NatMapping;
+  /** The server's cookie for our address (absent on first contact and over TCP). */
+  cookie?: Uint8Array;
 }
 /** Client → server: a waiting sender gives up its room. Never answered. */
 export interface LeaveMessage {
   type: "leave";
   clientId: Uint8Array;
   nameplate: string;
+  /** The server's cookie for our address (absent on first contact and over TCP). */
+  cookie?: Uint8Array;
 }
 /** Server → client: the room exists, the peer has not come yet. */
 export interface WaitingMessage {
@@ -104,6 +108,8 @@ export interface ErrorMessage {
 export interface ObserveMessage {
   type: "observe";
   clientId: Uint8Array;
+  /** The server's cookie for our address (absent on first contact and over TCP). */
+  cookie?: Uint8Array;
 }
 /** Server → client: the answer to `observe`, from the port it was sent to. */
 export interface ObservationMessage {
@@ -121,6 +127,8 @@ export interface RelayHelloMessage {
   type: "relay-hello";
   token: Uint8Array;
   clientId: Uint8Array;
+  /** The server's cookie for our address (absent on first contact and over TCP). */
+  cookie?: Uint8Array;
 }
 /**
  * Peer → TCP relay port, the first and only frame on a new TCP connection:
@@ -143,6 +151,16 @@ export interface RelayWaitingMessage {
   type: "relay-waiting";
   clientId: Uint8Array;
 }
+/**
+ * Server → client, over UDP: the answer to a request without a valid cookie
+ * (first contact, an expired cookie, or a new source address). Repeat the
+ * request with `cookie`; nothing else was done.
+ */
+export interface CookieMessage {
+  type: "cookie";
+  clientId: Uint8Array;
+  cookie: Uint8Array;
+}
 export type RendezvousMessage =
   | RegisterMessage
   | LeaveMessage
@@ -154,4 +172,5 @@ export type RendezvousMessage =
   | ErrorMessage
   | ObservationMessage
   | RelayReadyMessage
-  | RelayWaitingMessage;
+  | RelayWaitingMessage
+  | CookieMessage;

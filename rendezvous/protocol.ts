@@ -8,6 +8,7 @@ import { ProtocolError } from "../errors.ts";
 import { ADDR_SIZE, decodeAddr, encodeAddr, encodeAddrs, MAX_CANDIDATES } from "./_addr.ts";
 import {
   CLIENT_ID_SIZE,
+  COOKIE_SIZE,
   FIELD_HEADER_SIZE,
   FINGERPRINT_SIZE,
   HEADER_SIZE,
@@ -21,16 +22,26 @@ import {
 } from "./_wire.ts";
 import type {
   ErrorMessage,
+  LeaveMessage,
   NatMapping,
   ObservationMessage,
+  ObserveMessage,
   PeerInfo,
   RegisterMessage,
+  RelayHelloMessage,
   RendezvousMessage,
   RendezvousTransport,
   Role,
 } from "./messages.ts";
 
-export { CLIENT_ID_SIZE, FINGERPRINT_SIZE, MAX_DATAGRAM_SIZE, PROTOCOL_VERSION, TOKEN_SIZE };
+export {
+  CLIENT_ID_SIZE,
+  COOKIE_SIZE,
+  FINGERPRINT_SIZE,
+  MAX_DATAGRAM_SIZE,
+  PROTOCOL_VERSION,
+  TOKEN_SIZE,
+};
 
 /** The 4 bytes every rendezvous datagram starts with: ASCII `P2RV`. */
 export const RENDEZVOUS_MAGIC: Uint8Array = new Uint8Array(MAGIC);
@@ -49,6 +60,7 @@ const TYPE = {
   observation: 0x84,
   "relay-ready": 0x85,
   "relay-waiting": 0x86,
+  cookie: 0x87,
 } as const;
 const KNOWN_TYPES = new Set<number>(Object.values(TYPE));
 
@@ -112,6 +124,9 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
   }
   const id = (what = "client id", bytes = message.clientId) =>
     fields.push([TAG.clientId, fixed(bytes, CLIENT_ID_SIZE, what)]);
+  const cookie = (bytes: Uint8Array | undefined) => {
+    if (bytes !== undefined) fields.push([TAG.cookie, fixed(bytes, COOKIE_SIZE, "cookie")]);
+  };
   switch (message.type) {
     case "register":
       if (message.role !== "send" && message.role !== "receive") {
@@ -132,10 +147,12 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
       }
       if (message.poll) fields.push([TAG.flags, Uint8Array.of(FLAG_POLL)]);
       if (message.nat !== undefined) fields.push([TAG.nat, encodeNat(message.nat)]);
+      cookie(message.cookie);
       break;
     case "leave":
       id();
       fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
+      cookie(message.cookie);
       break;
     case "waiting":
       id();
@@ -180,13 +197,22 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
     case "relay-hello":
       fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
       id();
+      cookie(message.cookie);
       break;
     case "tcp-relay-hello":
       fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
       id();
       fields.push([TAG.channel, encodeU16(message.channel, "channel")]);
       break;
-    default: // observe, relay-ready, relay-waiting: the client id alone
+    case "observe":
+      id();
+      cookie(message.cookie);
+      break;
+    case "cookie":
+      id();
+      fields.push([TAG.cookie, fixed(message.cookie, COOKIE_SIZE, "cookie")]);
+      break;
+    default: // relay-ready, relay-waiting: the client id alone
       id();
   }
   return writeDatagram(type, fields, options.padTo ?? 0);
@@ -265,14 +291,20 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       if (fields.flags && (fields.flags[0] & FLAG_POLL) !== 0) message.poll = true;
       const mapping = nat(fields.nat, "nat");
       if (mapping !== undefined) message.nat = mapping;
-      return message;
+      return withCookie(message, fields.cookie);
     }
     case TYPE.leave:
-      return { type: "leave", clientId, nameplate: nameplate(true)! };
+      return withCookie<LeaveMessage>(
+        { type: "leave", clientId, nameplate: nameplate(true)! },
+        fields.cookie,
+      );
     case TYPE.observe:
-      return { type: "observe", clientId };
+      return withCookie<ObserveMessage>({ type: "observe", clientId }, fields.cookie);
     case TYPE["relay-hello"]:
-      return { type: "relay-hello", token: need("token"), clientId };
+      return withCookie<RelayHelloMessage>(
+        { type: "relay-hello", token: need("token"), clientId },
+        fields.cookie,
+      );
     case TYPE["tcp-relay-hello"]: {
       const channel = need("channel");
       return {
@@ -319,6 +351,8 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       return { type: "relay-ready", clientId };
     case TYPE["relay-waiting"]:
       return { type: "relay-waiting", clientId };
+    case TYPE.cookie:
+      return { type: "cookie", clientId, cookie: need("cookie") };
     default: {
       const message: ErrorMessage = { type: "error", clientId, code: need("errorCode")[0] };
       const plate = nameplate(false);
@@ -326,6 +360,15 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       return message;
     }
   }
+}
+
+/** Sets `cookie` on a request when the datagram carried one. */
+function withCookie<M extends { cookie?: Uint8Array }>(
+  message: M,
+  cookie: Uint8Array | undefined,
+): M {
+  if (cookie !== undefined) message.cookie = cookie;
+  return message;
 }
 
 function encodeNat(mapping: NatMapping): Uint8Array {
@@ -382,6 +425,7 @@ function encodeNameplate(text: string): Uint8Array {
 export { isEncodableAddr, MAX_CANDIDATES } from "./_addr.ts";
 export { ErrorCode } from "./messages.ts";
 export type {
+  CookieMessage,
   ErrorMessage,
   LeaveMessage,
   NatMapping,

@@ -1,5 +1,5 @@
 import { ProtocolError } from "../errors.ts";
-import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE } from "./protocol.ts";
+import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE, PROTOCOL_VERSION } from "./protocol.ts";
 import { assert, assertEquals } from "./_testing.ts";
 import { SAMPLES } from "./_testing_samples.ts";
 
@@ -74,7 +74,9 @@ Deno.test({
       if (i % 3 === 0) {
         input = new Uint8Array(rand(1300));
         for (let j = 0; j < input.length; j++) input[j] = rand(256);
-        if (rand(2) === 0 && input.length >= 6) input.set([0x50, 0x32, 0x52, 0x56, 1], 0);
+        if (rand(2) === 0 && input.length >= 6) {
+          input.set([0x50, 0x32, 0x52, 0x56, PROTOCOL_VERSION], 0);
+        }
       } else {
         input = mutate(valid[rand(valid.length)], rand);
       }

@@ -5,8 +5,14 @@
 import { RendezvousError, TimeoutError } from "../errors.ts";
 import type { DatagramPort } from "./client.ts";
 import { describeError } from "./_describe_error.ts";
-import { checkServer, nextReply, seconds } from "./_request.ts";
-import { CLIENT_ID_SIZE, encodeMessage, MAX_REPLY_SIZE, TOKEN_SIZE } from "./protocol.ts";
+import { checkServer, Cookies, nextReply, resendWithCookie, seconds } from "./_request.ts";
+import {
+  CLIENT_ID_SIZE,
+  COOKIE_SIZE,
+  encodeMessage,
+  MAX_REPLY_SIZE,
+  TOKEN_SIZE,
+} from "./protocol.ts";
 
 export interface RelayHelloOptions {
   /** The relay's address: `Pairing.relay`. */
@@ -15,6 +21,8 @@ export interface RelayHelloOptions {
   token: Uint8Array;
   /** `Pairing.selfId`. */
   selfId: Uint8Array;
+  /** `Pairing.cookie`: the server's cookie for this socket (the relay asks for its own otherwise). */
+  cookie?: Uint8Array;
   /** Give up when the relay has not answered at all for this long (default 10 s). */
   serverTimeoutMs?: number;
   /** Bounds the whole wait, including for the other peer's hello; rejects with its reason. */
@@ -41,15 +49,25 @@ export async function relayHello(port: DatagramPort, options: RelayHelloOptions)
   signal?.throwIfAborted();
   const relayText = `${relay.hostname}:${relay.port}`;
   const timeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
-  const request = encodeMessage({ type: "relay-hello", token, clientId: selfId }, {
-    padTo: MAX_REPLY_SIZE,
-  });
+  const cookies = new Cookies();
+  if (options.cookie !== undefined) cookies.learn(relay, options.cookie);
+  const encode = () =>
+    encodeMessage({ type: "relay-hello", token, clientId: selfId, cookie: cookies.get(relay) }, {
+      padTo: MAX_REPLY_SIZE,
+    });
+  const onCookie = resendWithCookie(port, relay, cookies, encode);
   let lastAnswer = performance.now();
   for (;;) {
-    await port.send(request, relay);
+    await port.send(encode(), relay);
     const deadline = Math.min(performance.now() + RELAY_HELLO_INTERVAL_MS, lastAnswer + timeoutMs);
     for (;;) {
-      const reply = await nextReply(port, relay, selfId, deadline, signal);
+      const reply = await nextReply(port, {
+        server: relay,
+        clientId: selfId,
+        deadline,
+        onCookie,
+        signal,
+      });
       if (reply === undefined) break;
       if (reply.type === "relay-ready") return;
       if (reply.type === "error") {
@@ -73,6 +91,10 @@ function validate(options: RelayHelloOptions): void {
     if (!(value instanceof Uint8Array) || value.length !== size) {
       throw new RangeError(`Invalid ${name}: expected ${size} bytes`);
     }
+  }
+  const cookie = options.cookie;
+  if (cookie !== undefined && (!(cookie instanceof Uint8Array) || cookie.length !== COOKIE_SIZE)) {
+    throw new RangeError(`Invalid cookie: expected ${COOKIE_SIZE} bytes`);
   }
   const timeout = options.serverTimeoutMs;
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {

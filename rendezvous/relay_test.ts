@@ -241,8 +241,12 @@ Deno.test("the relay does not answer a hello shorter than MAX_REPLY_SIZE", async
   const hello = { type: "relay-hello", token: bytes(16, 1), clientId: bytes(16, 2) } as const;
   assertEquals(await exchange(conn, encodeMessage(hello), server.relayAddr!, 200), undefined);
   const padded = encodeMessage(hello, { padTo: MAX_REPLY_SIZE });
-  const reply = await exchange(conn, padded, server.relayAddr!);
-  assert(reply !== undefined && reply.length <= padded.length);
+  const first = await exchange(conn, padded, server.relayAddr!);
+  assert(first !== undefined && first.length <= padded.length);
+  const { cookie } = decodeMessage(first) as { cookie: Uint8Array };
+  const proven = encodeMessage({ ...hello, cookie }, { padTo: MAX_REPLY_SIZE });
+  const reply = await exchange(conn, proven, server.relayAddr!);
+  assert(reply !== undefined && reply.length <= proven.length);
   assertEquals(decodeMessage(reply), { type: "error", clientId: bytes(16, 2), code: 10 });
-  assertEquals(server.stats().tooSmall, 1);
+  assertEquals([server.stats().tooSmall, server.stats().cookies], [1, 1]);
 });

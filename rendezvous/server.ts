@@ -3,19 +3,24 @@
  * (observe only, for NAT mapping detection) and a relay port, on UDP; and on
  * TCP, the main port number (the same messages, framed) and the relay port
  * number (the TCP relay). Over UDP it only ever replies to requests, never
- * with more bytes than the request, and drops (and counts) everything
- * malformed, oversized, too small for its reply, or over a source's rate
- * limit. The relays forward only between the two peers of a paired room that
- * each said a valid hello.
+ * with more bytes than the request, answers a source that has not proven its
+ * address with a cookie only, and drops (and counts) everything malformed,
+ * oversized, too small for its reply, or over a proven source's rate limit.
+ * The relays forward only between the two peers of a paired room that each
+ * said a valid hello.
  */
 import { ProtocolError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
-import { bindSockets, type BoundSockets } from "./_bind.ts";
-import { RateLimiter } from "./_rate_limit.ts";
+import { bindSockets, type BoundSockets, netAddr } from "./_bind.ts";
+import { Admission } from "./_admission.ts";
+import * as req from "./_requests.ts";
+import type { PortKind, RequestMessage } from "./_requests.ts";
 import { type Outgoing, relayHelloReplies, RelayTable } from "./_relay_sessions.ts";
 import { answerMessage, RoomTable } from "./_rooms.ts";
 import {
+  admissionLimits,
   DEFAULT_RENDEZVOUS_PORT,
+  emptyCounts,
   relayLimits,
   roomLimits,
   type ServeOptions,
@@ -33,14 +38,10 @@ import {
   isRendezvousDatagram,
   MAX_DATAGRAM_SIZE,
   MAX_REPLY_SIZE,
-  type ObservationMessage,
 } from "./protocol.ts";
 
 export { DEFAULT_RENDEZVOUS_PORT };
 export type { ServeOptions, ServerStats };
-
-/** Which of the server's sockets a datagram came in on. */
-type PortKind = "main" | "alt" | "relay";
 
 /** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
 const RELAY_BUFFER_SIZE = 65_536;
@@ -61,13 +62,13 @@ export class RendezvousServer implements AsyncDisposable {
   readonly #tcpRelay?: TcpRelay;
   /** Waiting senders on TCP, by client id (hex). */
   readonly #tcpSenders = new Map<string, TcpSender>();
-  readonly #limiter: RateLimiter;
+  readonly #admission: Admission;
   readonly #byPort: boolean;
   readonly #signal?: AbortSignal;
   readonly #onAbort = () => void this.close();
   readonly #loops: Promise<void>[];
   #closed = false;
-  #counts = { received: 0, malformed: 0, rateLimited: 0, tooSmall: 0, replies: 0, errors: 0 };
+  #counts = emptyCounts();
 
   private constructor(sockets: BoundSockets, options: ServeOptions) {
     const conns = { main: sockets.main, alt: sockets.alt, relay: sockets.relay };
@@ -77,9 +78,7 @@ export class RendezvousServer implements AsyncDisposable {
     this.altAddr = netAddr(conns.alt!);
     if (conns.relay) this.relayAddr = netAddr(conns.relay);
     const now = () => performance.now();
-    if (conns.relay) {
-      this.#relays = new RelayTable(relayLimits(options), now);
-    }
+    if (conns.relay) this.#relays = new RelayTable(relayLimits(options), now);
     this.#byPort = options.sourceKey === "ip-port";
     if (sockets.relayTcp) {
       this.#tcpRelay = new TcpRelay({
@@ -103,11 +102,12 @@ export class RendezvousServer implements AsyncDisposable {
         tcpRelay?.remove(key);
       },
     });
-    this.#limiter = new RateLimiter({
-      ratePerSecond: options.ratePerSecond ?? 50,
-      burst: options.burst ?? 100,
-      maxKeys: options.maxSources ?? 65_536,
+    this.#admission = new Admission({
+      ...admissionLimits(options),
+      cookieSecret: options.cookieSecret ?? crypto.getRandomValues(new Uint8Array(32)),
+      ipKey: (from) => this.#sourceOf(from),
       now,
+      wallClock: Date.now,
     });
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
@@ -162,7 +162,7 @@ export class RendezvousServer implements AsyncDisposable {
       errors: this.#counts.errors + (this.#tcpConns?.errors ?? 0),
       rooms: this.#rooms.size,
       pairings: this.#rooms.pairings,
-      sources: this.#limiter.size,
+      sources: this.#admission.sources,
       relaySessions: this.#relays?.size ?? 0,
       relayedBytes: this.#relays?.relayedBytes ?? 0,
       relayDropped: this.#relays?.dropped ?? 0,
@@ -254,12 +254,14 @@ export class RendezvousServer implements AsyncDisposable {
     from: Deno.NetAddr,
     kind: PortKind,
   ): Promise<void> {
+    this.#counts.udpRequestBytes += data.length;
     try {
       const replies = this.#handle(data, from, kind);
       if (replies === undefined) return;
       for (const [reply, to] of replies) {
         await conn.send(reply, to);
         this.#counts.replies++;
+        this.#counts.udpReplyBytes += reply.length;
       }
     } catch (error) {
       if (this.#closed) return;
@@ -279,71 +281,29 @@ export class RendezvousServer implements AsyncDisposable {
     tcp?: TcpClient,
   ): Outgoing[] | undefined {
     this.#counts.received++;
-    const source = this.#sourceOf(from);
-    if (!this.#limiter.allow(source)) {
-      this.#counts.rateLimited++;
-      return undefined;
-    }
     if (!isEncodableAddr(from)) {
       throw new ProtocolError(`Cannot serve ${from.hostname}:${from.port}: only IPv4 is supported`);
     }
     const message = decodeMessage(data, { from });
-    const misdirected = () =>
-      new ProtocolError(
-        `Cannot handle datagram from ${from.hostname}:${from.port}: ${message.type} on the ${kind} port`,
-      );
-    if (message.type === "leave") {
-      if (kind !== "main") throw misdirected();
-      this.#rooms.leave(message.clientId, message.nameplate);
-      return undefined;
-    }
-    if (!["register", "observe", "relay-hello", "tcp-relay-hello"].includes(message.type)) {
-      throw new ProtocolError(
-        `Cannot handle datagram from ${from.hostname}:${from.port}: ${message.type} is a reply`,
-      );
-    }
+    const request = req.takenRequest(message, kind, { tcp: !!tcp, relays: !!this.#relays }, from);
+    const answerable = request.type !== "leave";
     // Check before touching any state: every answer to a request fits in MAX_REPLY_SIZE.
     // (Over TCP the handshake proved the source address: nothing can be reflected.)
-    if (!tcp && data.length < MAX_REPLY_SIZE) {
+    if (!tcp && answerable && data.length < MAX_REPLY_SIZE) {
       this.#counts.tooSmall++;
       return undefined;
     }
-    let replies: Outgoing[];
-    if (message.type === "observe" && kind !== "relay") {
-      const observation: ObservationMessage = {
-        type: "observation",
-        clientId: message.clientId,
-        observed: { transport: "udp", hostname: from.hostname, port: from.port },
-        altPort: this.altAddr.port,
-      };
-      if (this.relayAddr) observation.relayPort = this.relayAddr.port;
-      replies = [[encodeMessage(observation), from]];
-    } else if (message.type === "register" && kind === "main") {
-      const answer = this.#rooms.register(message, from, source, tcp ? "tcp" : "udp");
-      replies = [[encodeMessage(answerMessage(message.clientId, answer)), from]];
-      if (tcp && message.role === "send" && answer.kind === "waiting") {
-        this.#tcpSenders.set(hex(message.clientId), {
-          client: tcp,
-          message,
-          source,
-          nameplate: answer.nameplate,
-        });
-      }
-      if (answer.kind === "paired" && message.role === "receive") this.#pushPaired(answer.peer.id);
-    } else if (message.type === "relay-hello" && (kind === "relay" || !this.#relays)) {
-      const key = hex(message.token);
-      const peers = this.#rooms.pairedPeers(key);
-      replies = relayHelloReplies(this.#relays, key, peers, message, from);
-    } else if (message.type === "tcp-relay-hello" && tcp && !this.#relays) {
-      const error = {
-        type: "error",
-        clientId: message.clientId,
-        code: ErrorCode.relayOff,
-      } as const;
-      replies = [[encodeMessage(error), from]];
-    } else {
-      throw misdirected();
+    const cookie = request.type === "tcp-relay-hello" ? undefined : request.cookie;
+    const verdict = this.#admission.admit(cookie, from, { answerable, tcp: tcp !== undefined });
+    if (verdict.kind === "unproven" || verdict.kind === "rateLimited") {
+      this.#counts[verdict.kind]++;
+      return undefined;
     }
+    if (verdict.kind === "cookie") {
+      this.#counts.cookies++;
+      return [[req.cookieAnswer(request.clientId, verdict.cookie), from]];
+    }
+    const replies = this.#act(request, from, tcp);
     let size = 0;
     for (const [reply] of replies) size += reply.length;
     if (!tcp && size > data.length) {
@@ -351,6 +311,43 @@ export class RendezvousServer implements AsyncDisposable {
       return undefined;
     }
     return replies;
+  }
+
+  /** Carries out an admitted request; returns the replies. */
+  #act(request: RequestMessage, from: Deno.NetAddr, tcp: TcpClient | undefined): Outgoing[] {
+    switch (request.type) {
+      case "leave":
+        this.#rooms.leave(request.clientId, request.nameplate);
+        return [];
+      case "observe": {
+        return [[req.observation(request.clientId, from, this.altAddr, this.relayAddr), from]];
+      }
+      case "register": {
+        const source = this.#sourceOf(from);
+        const answer = this.#rooms.register(request, from, source, tcp ? "tcp" : "udp");
+        if (tcp && request.role === "send" && answer.kind === "waiting") {
+          this.#tcpSenders.set(hex(request.clientId), {
+            client: tcp,
+            message: request,
+            source,
+            nameplate: answer.nameplate,
+          });
+        }
+        if (answer.kind === "paired" && request.role === "receive") {
+          this.#pushPaired(answer.peer.id);
+        }
+        return [[encodeMessage(answerMessage(request.clientId, answer)), from]];
+      }
+      case "relay-hello": {
+        const key = hex(request.token);
+        return relayHelloReplies(this.#relays, key, this.#rooms.pairedPeers(key), request, from);
+      }
+      case "tcp-relay-hello": // only on a server without a relay (see `refusal`)
+        return [[
+          encodeMessage({ type: "error", clientId: request.clientId, code: ErrorCode.relayOff }),
+          from,
+        ]];
+    }
   }
 
   /** One framed request on a TCP connection to the main port: the same rules as UDP. */
@@ -392,9 +389,4 @@ export class RendezvousServer implements AsyncDisposable {
   #sourceOf(addr: Deno.NetAddr): string {
     return this.#byPort ? `${addr.hostname}:${addr.port}` : addr.hostname;
   }
-}
-
-function netAddr(conn: Deno.DatagramConn): Deno.NetAddr {
-  const { hostname, port } = conn.addr as Deno.NetAddr;
-  return { transport: "udp", hostname, port };
 }

@@ -1,8 +1,13 @@
-import { encodeMessage, MAX_REPLY_SIZE, type RendezvousMessage } from "./protocol.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_REPLY_SIZE,
+  type RendezvousMessage,
+} from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
-import { addr } from "./_testing_samples.ts";
+import { addr, bytes } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
-import { deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
+import { cookieFor, deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
 
@@ -29,17 +34,22 @@ function garbage(): Uint8Array {
  * honest pair's room (allocated low) — a guess that hits it would be a failed
  * pairing the PAKE detects, by design, not something a server can prevent.
  */
-function bogusRegistration(): Uint8Array {
+function bogusRegistration(cookie?: Uint8Array): Uint8Array {
   const nameplate = String(50_000 + randomInt(50_000));
   const clientId = randomBytes(16);
   const candidates = [addr("10.0.0.1", 1 + randomInt(65535))];
   const choice = randomInt(3);
   const message: RendezvousMessage = choice === 0
-    ? { type: "register", role: "receive", clientId, nameplate, candidates }
+    ? { type: "register", role: "receive", clientId, nameplate, candidates, cookie }
     : choice === 1
-    ? { type: "register", role: "send", clientId, candidates }
-    : { type: "register", role: "send", clientId, nameplate, candidates };
+    ? { type: "register", role: "send", clientId, candidates, cookie }
+    : { type: "register", role: "send", clientId, nameplate, candidates, cookie };
   return encodeMessage(message, { padTo: MAX_REPLY_SIZE });
+}
+
+/** A well-formed registration with a random cookie. */
+function wrongCookie(): Uint8Array {
+  return bogusRegistration(randomBytes(16));
 }
 
 const PROBE = encodeMessage(
@@ -72,74 +82,124 @@ Deno.test("the server survives 10,000 garbage datagrams, counts them, and still 
   assertEquals(sender.token, receiver.token);
 });
 
-Deno.test("an honest pair pairs while 50 sockets flood junk and bogus registrations", async () => {
+/** Waits until `done()` holds, however slow this machine is (the test deadline bounds it). */
+async function until(done: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!done()) {
+    signal.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+Deno.test("an honest pair pairs while 64 sockets on its own IP flood junk, wrong cookies and replays", async () => {
   using timeout = deadline(60_000);
-  // "ip-port": on loopback every flooding socket stands in for one attacking host.
-  await using server = RendezvousServer.listen({ ...LOCAL, sourceKey: "ip-port" });
-  const flooders = Array.from({ length: 50 }, () => udpSocket());
+  // Default limits, per IP: the flood and the honest pair share 127.0.0.1.
+  await using server = RendezvousServer.listen(LOCAL);
+  // A valid registration (its cookie is good for its own socket only) for the flood to replay.
+  using victim = udpSocket();
+  const cookie = await cookieFor(victim, server.addr);
+  const valid = encodeMessage(
+    {
+      type: "register",
+      role: "receive",
+      clientId: randomBytes(16),
+      nameplate: "99999",
+      candidates: [],
+      cookie,
+    },
+    { padTo: MAX_REPLY_SIZE },
+  );
+  assertEquals(decodeMessage((await exchange(victim, valid, server.addr))!).type, "error");
+  const flooders = Array.from({ length: 64 }, () => udpSocket());
   let stop = false;
-  // Paced bursts (one datagram per socket per timer tick): the flood runs on the
-  // server's own thread, and one that never yields would only measure how the
-  // kernel drops datagrams from a full receive buffer, which no server code can fix.
+  let sent = 0;
+  // Paced bursts (one datagram per socket per timer tick), as above.
   async function flood(): Promise<void> {
     while (!stop) {
       for (const conn of flooders) {
-        await conn.send(randomInt(2) === 0 ? garbage() : bogusRegistration(), server.addr);
+        const kind = sent++ % 3;
+        const data = kind === 0 ? garbage() : kind === 1 ? wrongCookie() : valid;
+        await conn.send(data, server.addr);
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
-  /** Resolves once the server has rate-limited `count` more datagrams (however slow this machine). */
-  async function limited(count: number): Promise<void> {
-    const target = server.stats().rateLimited + count;
-    while (server.stats().rateLimited < target) {
-      timeout.signal.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-  const started = performance.now();
+  const handled = () => server.stats().malformed + server.stats().cookies;
   const floods = flood();
   let pairing;
   try {
-    // Every flooding source has drained its bucket before the pair arrives...
-    await limited(5_000);
+    // The flood has been at it before the pair arrives, and goes on after.
+    await until(() => handled() >= 5_000, timeout.signal);
     pairing = await pairThrough(server, timeout.signal);
-    // ...and the server keeps dropping the flood after pairing.
-    await limited(5_000);
+    const after = handled();
+    await until(() => handled() >= after + 5_000, timeout.signal);
   } finally {
     stop = true;
     await floods;
     for (const conn of flooders) conn[Symbol.dispose]();
   }
-  const seconds = (performance.now() - started) / 1000;
   assertEquals(pairing.sender.token, pairing.receiver.token);
   const stats = server.stats();
   const why = JSON.stringify(stats);
-  // Junk was dropped and counted, not answered.
-  assert(stats.malformed > 0, why);
-  assertEquals(stats.errors, 0);
-  // What got past the limiter stays within 50 flooders' + the honest pair's buckets...
-  const allowed = stats.received - stats.rateLimited;
-  assert(allowed <= 52 * (100 + 50 * seconds), `${allowed} allowed in ${seconds} s: ${why}`);
-  // ...and at most one reply went out per request that was neither limited nor dropped.
-  assert(stats.replies <= allowed - stats.malformed - stats.tooSmall, why);
-  assert(stats.rooms <= 50 * 32 + 1, `${stats.rooms} rooms: the per-source quota failed`);
+  // The flood spent no tokens of 127.0.0.1 and got no state: the only proven sources are the
+  // victim and the honest pair, the only room the pair's.
+  assertEquals([stats.rateLimited, stats.errors, stats.unproven], [0, 0, 0], why);
+  assertEquals([stats.sources, stats.rooms], [3, 1], why);
+  assert(stats.cookies >= 2 * 5_000 / 3, why);
+  assert(stats.udpReplyBytes <= stats.udpRequestBytes, why);
 });
 
-Deno.test("one source flooding from 50 ports is held to one rate limit", async () => {
-  await using server = RendezvousServer.listen(LOCAL); // default: per IP, 50/s burst 100
+Deno.test("cookie answers have one global budget; a source proven earlier is served beyond it", async () => {
+  using timeout = deadline(10_000);
+  await using server = RendezvousServer.listen({
+    ...LOCAL,
+    cookieRatePerSecond: 1,
+    cookieBurst: 50,
+  });
+  using honest = udpSocket();
+  const cookie = await cookieFor(honest, server.addr);
+  const flooders = Array.from({ length: 20 }, () => udpSocket());
+  try {
+    for (let round = 0; round < 10; round++) {
+      for (const conn of flooders) await conn.send(wrongCookie(), server.addr);
+    }
+    await until(() => server.stats().received >= 201, timeout.signal);
+    const observe = encodeMessage({ type: "observe", clientId: bytes(16, 1), cookie }, {
+      padTo: MAX_REPLY_SIZE,
+    });
+    const reply = await exchange(honest, observe, server.addr);
+    assertEquals(decodeMessage(reply!).type, "observation");
+  } finally {
+    for (const conn of flooders) conn[Symbol.dispose]();
+  }
+  const stats = server.stats();
+  // 50 of the burst went to the honest socket's first contact and 49 flood datagrams
+  // (plus what trickled in at 1/s); the rest got nothing and cost no per-source state.
+  assert(stats.cookies >= 50 && stats.cookies <= 55, JSON.stringify(stats));
+  assertEquals(stats.unproven, 201 - stats.cookies);
+  assertEquals(stats.sources, 1);
+});
+
+Deno.test("one IP proving itself from 50 ports is held to the per-IP budget and room quota", async () => {
+  await using server = RendezvousServer.listen(LOCAL); // default: 500/s, burst 1000 per IP
   const flooders = Array.from({ length: 50 }, () => udpSocket());
   try {
+    const cookies = await Promise.all(flooders.map((conn) => cookieFor(conn, server.addr)));
     const started = performance.now();
-    await Promise.all(flooders.map(async (conn) => {
-      for (let i = 0; i < 40; i++) await conn.send(bogusRegistration(), server.addr);
-    }));
+    for (let round = 0; round < 40; round++) {
+      for (const [i, conn] of flooders.entries()) {
+        await conn.send(bogusRegistration(cookies[i]), server.addr);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    // An answer to a new socket's first contact: the server has handled all sent before it.
+    using probe = udpSocket();
+    await cookieFor(probe, server.addr);
     const seconds = (performance.now() - started) / 1000;
-    // A probe from yet another port of the same IP is rate-limited too, or answered once refilled.
-    await exchange(flooders[0], PROBE, server.addr, 100);
     const stats = server.stats();
-    const allowed = stats.received - stats.rateLimited;
-    assert(allowed <= 100 + 50 * (seconds + 0.2) + 1, `${allowed} allowed in ${seconds} s`);
+    const admitted = stats.received - stats.cookies - stats.rateLimited;
+    assert(stats.received > 1500, JSON.stringify(stats));
+    assert(admitted <= 1000 + 500 * seconds + 1, `${admitted} admitted in ${seconds} s`);
+    assert(stats.rateLimited > 0, JSON.stringify(stats));
     assert(stats.rooms <= 32, `${stats.rooms} rooms from one IP`);
   } finally {
     for (const conn of flooders) conn[Symbol.dispose]();
