@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { withinDeadline } from "../async.ts";
+import { withDeadline, withinDeadline } from "../async.ts";
 import {
   CodeMismatchError,
   ConnectionLostError,
@@ -39,6 +39,13 @@ const OPEN_MAPPING_MS = 400;
  * after reading our ERROR frame, or its reason once the link is gone.
  */
 const PEER_END_DEADLINE_MS = 2_000;
+
+/**
+ * How long the PAKE may take once the link is up: two short messages each
+ * way, so a peer that keeps the link alive but never answers is cut off here
+ * (pake/PROTOCOL.md, "Security notes").
+ */
+export const PAKE_DEADLINE_MS = 10_000;
 
 /** The nameplate we were paired on and where the server saw the peer. */
 export interface PairedInfo {
@@ -96,6 +103,10 @@ export interface ConnectOptions {
   onPaired?: (paired: PairedInfo) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
+  /** Receiver: how long to wait for a sender that has not registered yet (default 0). */
+  waitForSenderMs?: number;
+  /** Receiver: called once when it starts waiting for the sender. */
+  onWaitingForSender?: () => void;
   /** Whether to fall back to (or only use) the server's relay; default "auto". */
   relay?: RelayMode;
   punchTimeoutMs?: number;
@@ -126,6 +137,8 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       fingerprint: certificate?.fingerprint,
       onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
       onNat: options.onNat,
+      waitForSenderMs: options.waitForSenderMs,
+      onWaitingForSender: options.onWaitingForSender,
       serverTimeoutMs: options.serverTimeoutMs,
       signal: options.signal,
     });
@@ -233,10 +246,10 @@ async function authenticate(
     signal?: AbortSignal;
   },
 ): Promise<PeerSession> {
-  const pakeStream = options.role === "receiver"
-    ? await link.openStream()
-    : await link.acceptStream();
-  try {
+  const peer = options.role === "sender" ? "receiver" : "sender";
+  let pakeStream: ByteStream | undefined;
+  const handshake = (async () => {
+    pakeStream = options.role === "receiver" ? await link.openStream() : await link.acceptStream();
     await runPakeHandshake(pakeStream, {
       role: options.role,
       code: options.words,
@@ -244,13 +257,21 @@ async function authenticate(
       channelBinding: options.channelBinding,
       signal: options.signal,
     });
+  })();
+  try {
+    await withDeadline(handshake, {
+      timeoutMs: PAKE_DEADLINE_MS,
+      message: `The ${peer} did not complete the PAKE within ${
+        PAKE_DEADLINE_MS / 1000
+      } s (PAKE phase)`,
+      signal: options.signal,
+    });
   } catch (error) {
     // The peer reaches the same verdict from our CONFIRM: let it read that
     // before the link closes (a closed QUIC connection drops unread data).
-    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream);
+    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream!);
     throw error;
   }
-  const peer = options.role === "sender" ? "receiver" : "sender";
   return {
     ...facts,
     openStream: () => link.openStream(),
@@ -277,6 +298,9 @@ async function endAfter(
     // peer gave is already there; the deadline covers links that report it later.
     const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
     await link.close({ failed: true, message });
+    if (!end && link.lostReason) {
+      return new ConnectionLostError(link.lostReason, { cause: error });
+    }
     if (!end?.failed) return error;
     return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
   }
