@@ -22,8 +22,11 @@ import { describeFailure } from "./cli/exit_code.ts";
 const EXIT_INTERRUPTED = 130;
 const DEFAULT_SERVE_PORT = DEFAULT_RENDEZVOUS_PORT;
 const DEFAULT_SEND_TIMEOUT_SECONDS = 600;
-/** How long a receiver started first waits for the sender to register (README, "Either side first"). */
-const DEFAULT_RECEIVE_TIMEOUT_SECONDS = 60;
+/**
+ * How long a receiver waits for a sender that has not registered yet (README,
+ * "Either side first"): 0, "No sender is waiting" at once, as before `--timeout`.
+ */
+const DEFAULT_RECEIVE_TIMEOUT_SECONDS = 0;
 const DEFAULT_STALL_TIMEOUT_SECONDS = 30;
 
 const OPTIONS = {

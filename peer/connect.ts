@@ -119,6 +119,34 @@ export interface ConnectOptions {
  * punched port and proves with SPAKE2 that the peer knows the same code.
  */
 export async function connectPeer(options: ConnectOptions): Promise<PeerSession> {
+  const opened = await openPeerLink(options);
+  try {
+    return await authenticate(opened.link, opened.facts, {
+      role: options.role,
+      words: options.code.words,
+      nameplate: opened.nameplate,
+      channelBinding: opened.channelBinding,
+      signal: options.signal,
+    });
+  } catch (error) {
+    throw await endAfter(error, opened.link, options.role === "sender" ? "receiver" : "sender");
+  }
+}
+
+/** A link to the peer before the PAKE: what the PAKE binds to, and the path's facts. */
+export interface OpenedLink {
+  link: PeerLink;
+  facts: PathFacts;
+  nameplate: string;
+  /** The sender's certificate fingerprint, which the PAKE's key confirmation covers. */
+  channelBinding: Uint8Array;
+}
+
+/**
+ * The steps of {@link connectPeer} before the PAKE: pairing, punching, the
+ * link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
+ */
+export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
   const server = await resolveServer(options.rendezvous);
   const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
   const sockets = await bindPunchSockets();
@@ -211,28 +239,19 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       peerCertificatePem: certificatePem(checkedCertificate(punched, pairing)),
       signal: options.signal,
     });
-  try {
-    const facts: PathFacts = {
-      path: punched.path,
-      transport: link.transport,
-      remote: punched.remote,
-      rttMs: punched.rttMs,
-      candidate: punched.candidate,
-      chosenBy: punched.chosenBy,
-      nat: pairing.nat,
-      triedDirect: plan.direct,
-    };
-    return await authenticate(link, facts, {
-      role: options.role,
-      words: options.code.words,
-      nameplate: pairing.nameplate,
-      channelBinding: certificate?.fingerprint ??
-        certificateFingerprint(punched.peerCertificate!),
-      signal: options.signal,
-    });
-  } catch (error) {
-    throw await endAfter(error, link, options.role === "sender" ? "receiver" : "sender");
-  }
+  const facts: PathFacts = {
+    path: punched.path,
+    transport: link.transport,
+    remote: punched.remote,
+    rttMs: punched.rttMs,
+    candidate: punched.candidate,
+    chosenBy: punched.chosenBy,
+    nat: pairing.nat,
+    triedDirect: plan.direct,
+  };
+  const channelBinding = certificate?.fingerprint ??
+    certificateFingerprint(punched.peerCertificate!);
+  return { link, facts, nameplate: pairing.nameplate, channelBinding };
 }
 
 async function authenticate(
