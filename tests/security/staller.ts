@@ -9,7 +9,7 @@
  *
  * ROLE `send` (against `p2pft receive`): PHASE `pake` (opens nothing, never
  * answers the PAKE), `offer` (HELLO only), `decision` (the whole offer, then
- * no DECISIONS), `data` (64 KiB of a 1 MiB file, then nothing).
+ * no DECISIONS), `data` (64 KiB of a 2 MiB file, then nothing).
  * ROLE `receive` (against `p2pft send`, give the CODE): `pake`, `decision`
  * (reads the offer, never answers), `data` (answers, reads 1 MiB, stops
  * reading), `confirmation` (reads everything, never confirms).
@@ -35,18 +35,19 @@ import {
   entry,
   frame,
   FrameReader,
-  hello,
   HELLO,
+  hello,
   MANIFEST_END,
   PLAN_END,
-  start,
   START,
+  start,
   u32,
   VERSION,
 } from "./malicious_sender.ts";
 
-/** The file the sending staller offers: 1 MiB of "s". */
-const OFFERED_BYTES = 1024 * 1024;
+/** The file the sending staller offers: two full DATA segments (transfer/PROTOCOL.md). */
+const SEGMENT_SIZE = 1024 * 1024;
+const OFFERED_BYTES = 2 * SEGMENT_SIZE;
 /** What it sends of that file before going silent in the data phase. */
 const SENT_BEFORE_SILENCE = 64 * 1024;
 
@@ -61,7 +62,7 @@ function emit(event: Record<string, unknown>): void {
   console.log(JSON.stringify(event));
 }
 
-/** Offers one 1 MiB file; in `data` also starts it; returns when it falls silent. */
+/** Offers one 2 MiB file; in `data` also starts it; returns when it falls silent. */
 async function stallAsSender(session: Peer, phase: string) {
   const control = await session.openStream();
   const writer = control.writable.getWriter();
@@ -76,8 +77,8 @@ async function stallAsSender(session: Peer, phase: string) {
   const data = await session.openStream();
   const dataWriter = data.writable.getWriter();
   await dataWriter.write(frame(DATA_HELLO, Uint8Array.of(VERSION, 0, 1)));
-  // The segment's header announces the whole file; only its start follows.
-  const header = frame(DATA, new Uint8Array(0), OFFERED_BYTES + 33);
+  // The first segment's header announces a full segment; only its start follows.
+  const header = frame(DATA, new Uint8Array(0), SEGMENT_SIZE);
   await dataWriter.write(concat([header, new Uint8Array(SENT_BEFORE_SILENCE).fill(0x73)]));
 }
 
