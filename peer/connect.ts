@@ -7,7 +7,13 @@ import {
   P2pftError,
   ProtocolError,
 } from "../errors.ts";
-import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
+import {
+  isRendezvousDatagram,
+  type Pairing,
+  register,
+  relayHello,
+  serverAnswers,
+} from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
@@ -39,6 +45,9 @@ const OPEN_MAPPING_MS = 400;
  * after reading our ERROR frame, or its reason once the link is gone.
  */
 const PEER_END_DEADLINE_MS = 2_000;
+
+/** How long a relayed side that lost its peer waits for the server to answer: is the relay up? */
+const RELAY_CHECK_MS = 1_000;
 
 /**
  * How long the PAKE may take once the link is up: two short messages each
@@ -126,10 +135,14 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       words: options.code.words,
       nameplate: opened.nameplate,
       channelBinding: opened.channelBinding,
+      lost: { relayedBy: opened.relayedBy },
       signal: options.signal,
     });
   } catch (error) {
-    throw await endAfter(error, opened.link, options.role === "sender" ? "receiver" : "sender");
+    throw await endAfter(error, opened.link, {
+      peer: options.role === "sender" ? "receiver" : "sender",
+      relayedBy: opened.relayedBy,
+    });
   }
 }
 
@@ -140,6 +153,8 @@ export interface OpenedLink {
   nameplate: string;
   /** The sender's certificate fingerprint, which the PAKE's key confirmation covers. */
   channelBinding: Uint8Array;
+  /** On a relayed path: the rendezvous server whose relay carries the link. */
+  relayedBy?: Deno.NetAddr;
 }
 
 /**
@@ -251,7 +266,9 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   };
   const channelBinding = certificate?.fingerprint ??
     certificateFingerprint(punched.peerCertificate!);
-  return { link, facts, nameplate: pairing.nameplate, channelBinding };
+  const opened: OpenedLink = { link, facts, nameplate: pairing.nameplate, channelBinding };
+  if (punched.path === "relay") opened.relayedBy = server;
+  return opened;
 }
 
 async function authenticate(
@@ -262,6 +279,8 @@ async function authenticate(
     words: string;
     nameplate: string;
     channelBinding: Uint8Array;
+    /** What `fail` needs to explain a lost link. */
+    lost: { relayedBy?: Deno.NetAddr };
     signal?: AbortSignal;
   },
 ): Promise<PeerSession> {
@@ -296,7 +315,7 @@ async function authenticate(
     openStream: () => link.openStream(),
     acceptStream: () => link.acceptStream(),
     closed: link.closed,
-    fail: (error, failOptions) => endAfter(error, link, peer, failOptions),
+    fail: (error, failOptions) => endAfter(error, link, { peer, ...options.lost }, failOptions),
     [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
   };
 }
@@ -308,9 +327,10 @@ async function authenticate(
 async function endAfter(
   error: unknown,
   link: PeerLink,
-  peer: "sender" | "receiver",
+  who: { peer: "sender" | "receiver"; relayedBy?: Deno.NetAddr },
   options?: FailOptions,
 ): Promise<unknown> {
+  const { peer, relayedBy } = who;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ConnectionLostError) {
     // QUIC settles `closed` before any stream sees the loss, so a reason the
@@ -318,6 +338,14 @@ async function endAfter(
     const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
     await link.close({ failed: true, message });
     if (!end && link.lostReason) {
+      if (relayedBy && !(await serverAnswers(relayedBy, RELAY_CHECK_MS))) {
+        return new ConnectionLostError(
+          `The relay stopped: the rendezvous server ${
+            formatAddr(relayedBy)
+          } that relayed the link does not answer (${link.lostReason})`,
+          { cause: error },
+        );
+      }
       return new ConnectionLostError(link.lostReason, { cause: error });
     }
     if (!end?.failed) return error;

@@ -154,12 +154,12 @@ for (const { phase, limitS, error } of STALL_AS_RECEIVER) {
 }
 
 /** A sender and receiver mid-way through a 1 GiB file (sparse on the sending side). */
-async function midTransfer(w: World, signal: AbortSignal) {
+async function midTransfer(w: World, signal: AbortSignal, extra: string[] = []) {
   const big = await Deno.open(`${w.dir}/big.bin`, { write: true, create: true });
   await big.truncate(1 << 30);
   big.close();
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawnCli(["send", `${w.dir}/big.bin`, ...w.rendezvous, "--json"]);
+  const sender = w.spawnCli(["send", `${w.dir}/big.bin`, ...w.rendezvous, ...extra, "--json"]);
   const { code } = await sender.next("code", signal);
   const receiver = w.spawnCli([
     "receive",
@@ -168,6 +168,7 @@ async function midTransfer(w: World, signal: AbortSignal) {
     `${w.dir}/in`,
     "--yes",
     ...w.rendezvous,
+    ...extra,
     "--json",
   ]);
   await receiver.until((event) => event.type === "progress" && Number(event.bytes) > 16 << 20);
@@ -214,6 +215,25 @@ faultTest("a frozen receiver (SIGSTOP) is noticed by the sender within 6 s", asy
   assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 5 s$/);
   assert.ok(sent.at - frozenAt <= NOTICE_MS, `noticed after ${sent.at - frozenAt} ms`);
   receiver.kill("SIGKILL");
+});
+
+faultTest("kill -9 of the server mid-relay: both sides say the relay stopped", async (signal) => {
+  await using w = await world(signal);
+  const { sender, receiver } = await midTransfer(w, signal, ["--relay-only"]);
+  assert.equal((await receiver.next("connected", signal)).path, "relay");
+  w.serve.kill("SIGKILL");
+  const [sent, received] = await Promise.all([ended(sender), ended(receiver)]);
+  for (const [run, peer] of [[sent, "receiver"], [received, "sender"]] as const) {
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^error: The relay stopped: the rendezvous server 127\\.0\\.0\\.1:\\d+ that relayed the link does not answer \\(Lost the connection to the ${peer}: no answer for 5 s\\)$`,
+      ),
+    );
+  }
+  const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
+  assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
 });
 
 faultTest("a waiting sender survives kill -9 and restart of the server", async (signal) => {
