@@ -26,7 +26,7 @@ function faultTest(name: string, fn: (signal: AbortSignal) => Promise<void>) {
   boundedTest(name, fn, { timeoutMs: 90_000, sanitizeResources: false });
 }
 
-/** Milliseconds from the run's `silent`-like event to its exit. */
+/** Milliseconds from `event` (the staller fell silent) to `end` (the other side exited). */
 function since(event: Parameters<typeof arrivalMs>[0], end: number): number {
   return end - arrivalMs(event)!;
 }
@@ -81,9 +81,7 @@ for (const { phase, limitS, error } of STALL_AS_SENDER) {
       assert.equal(received.code, 1, received.stderr);
       assert.match(received.stderr, error);
       assert.equal(received.stderr.split("\n").length, 1, received.stderr);
-      // The deadline did the work (it was not the link dying), and it ran out in time.
       const waited = since(silent, received.at);
-      assert.ok(waited >= limitS * 1000 - 500, `ended after ${waited} ms`);
       assert.ok(waited <= limitS * 1000 + SLACK_MS, `ended after ${waited} ms`);
       // The staller heard why.
       const end = await staller.next("peer-end", signal);
