@@ -51,10 +51,6 @@ export class StallWatch implements Disposable {
     this.#clock = options.clock ?? REAL_CLOCK;
   }
 
-  get phase(): TransferPhase {
-    return this.#phase;
-  }
-
   enter(phase: TransferPhase, limitMs: number): void {
     if (!(limitMs > 0)) throw new RangeError(`Invalid limit for the ${phase} phase: ${limitMs} ms`);
     if (this.#stopped) return;
