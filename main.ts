@@ -22,11 +22,18 @@ import { describeFailure } from "./cli/exit_code.ts";
 const EXIT_INTERRUPTED = 130;
 const DEFAULT_SERVE_PORT = DEFAULT_RENDEZVOUS_PORT;
 const DEFAULT_SEND_TIMEOUT_SECONDS = 600;
+/**
+ * How long a receiver waits for a sender that has not registered yet (README,
+ * "Either side first"): 0, "No sender is waiting" at once, as before `--timeout`.
+ */
+const DEFAULT_RECEIVE_TIMEOUT_SECONDS = 0;
+const DEFAULT_STALL_TIMEOUT_SECONDS = 30;
 
 const OPTIONS = {
   code: { type: "string" },
   rendezvous: { type: "string" },
   timeout: { type: "string" },
+  "stall-timeout": { type: "string" },
   out: { type: "string" },
   yes: { type: "boolean" },
   host: { type: "string" },
@@ -120,6 +127,7 @@ function dispatch(
           1,
           86400,
         ),
+        stallTimeoutSeconds: stallTimeout(values["stall-timeout"]),
         output,
         signal,
       });
@@ -130,12 +138,24 @@ function dispatch(
         yes: values.yes ?? false,
         rendezvous: values.rendezvous,
         relay: relayMode(values),
+        timeoutSeconds: integerFlag(
+          "--timeout",
+          values.timeout,
+          DEFAULT_RECEIVE_TIMEOUT_SECONDS,
+          0,
+          86400,
+        ),
+        stallTimeoutSeconds: stallTimeout(values["stall-timeout"]),
         output,
         signal,
       });
     default:
       throw new UsageError(`Unknown command "${command}" (try: send, receive, serve, help)`);
   }
+}
+
+function stallTimeout(text: string | undefined): number {
+  return integerFlag("--stall-timeout", text, DEFAULT_STALL_TIMEOUT_SECONDS, 1, 86400);
 }
 
 function relayMode(values: { "no-relay"?: boolean; "relay-only"?: boolean }): RelayMode {

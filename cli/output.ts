@@ -27,6 +27,8 @@ export type CliEvent =
     nat: { self: NatMapping; peer: NatMapping };
   }
   | { type: "offer"; files: number; directories: number; bytes: number }
+  /** Waiting on the peer: `accept` (sender: the receiver decides), `sender` (receiver started first). */
+  | { type: "waiting"; for: "accept" | "sender"; seconds: number }
   | { type: "progress"; bytes: number; total: number; file: string }
   | {
     type: "done";
@@ -129,6 +131,10 @@ export class Output {
         return `${this.#role === "send" ? "Sending" : "Receiving"} ${
           describeOffer(event.files, event.directories, event.bytes)
         }`;
+      case "waiting":
+        return event.for === "accept"
+          ? `Waiting for the receiver to accept (up to ${event.seconds} s)...`
+          : `Waiting for the sender (up to ${event.seconds} s)...`;
       case "done":
         return `Done: ${event.files} ${event.files === 1 ? "file" : "files"}, ${
           formatBytes(event.total)

@@ -106,3 +106,13 @@ Deno.test("Output draws a progress bar only on a terminal and ends it before the
     /Rendezvous server listening on 0\.0\.0\.0:9000 \(UDP and TCP; NAT check on UDP 9001, relay off\)\n$/,
   );
 });
+
+Deno.test("Output words the waiting event for each side", () => {
+  const { output, stdout } = recorded({ json: false, role: "send" });
+  output.emit({ type: "waiting", for: "accept", seconds: 600 });
+  output.emit({ type: "waiting", for: "sender", seconds: 60 });
+  assert.equal(
+    stdout.text,
+    "Waiting for the receiver to accept (up to 600 s)...\nWaiting for the sender (up to 60 s)...\n",
+  );
+});

@@ -19,6 +19,10 @@ export interface ReceiveCommandOptions {
   yes: boolean;
   rendezvous?: string;
   relay: RelayMode;
+  /** Seconds to wait for a sender that has not registered yet (0: fail at once). */
+  timeoutSeconds: number;
+  /** Seconds without a byte moving before the transfer fails. */
+  stallTimeoutSeconds: number;
   output: Output;
   signal: AbortSignal;
 }
@@ -46,15 +50,28 @@ export async function receiveCommand(
     relay: options.relay,
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     onPaired: (paired) => output.emit(pairedEvent(paired)),
+    waitForSenderMs: options.timeoutSeconds * 1000,
+    onWaitingForSender: () =>
+      output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds }),
     signal,
   });
   const remote = formatAddr(session.remote);
   output.emit(connectedEvent(session));
+  // A sender that gives up while our user decides ends the session: stop asking then.
+  const asking = new AbortController();
+  session.closed.then((end) =>
+    asking.abort(
+      new P2pftError(
+        end?.failed ? `The sender stopped: ${end.message}` : "The connection to the sender ended",
+      ),
+    )
+  );
   const report = await receiveFiles({
     connection: session,
     outDir: options.out,
     signal,
-    confirm: (offer) => confirm(offer, remote, options),
+    stallTimeoutMs: options.stallTimeoutSeconds * 1000,
+    confirm: (offer) => confirm(offer, remote, options, AbortSignal.any([signal, asking.signal])),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
     // The sender learns why we stopped, not where our files live.
@@ -91,6 +108,7 @@ async function confirm(
   offer: Offer,
   remote: string,
   options: ReceiveCommandOptions,
+  signal: AbortSignal,
 ): Promise<boolean> {
   // A person who is asked reads the offer in the question itself.
   if (options.yes || options.output.json) {
@@ -105,7 +123,7 @@ async function confirm(
   const question = `Receive ${
     describeOffer(offer.files, offer.directories, offer.bytes)
   } from ${remote}? [y/N] `;
-  const answer = await ask(question, options.signal);
+  const answer = await ask(question, signal);
   return /^y(es)?$/i.test(answer.trim());
 }
 

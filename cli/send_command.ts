@@ -22,8 +22,10 @@ export interface SendCommandOptions {
   qr: boolean;
   /** Send files that keep changing as read instead of failing (reported in `done`). */
   allowChanging: boolean;
-  /** Seconds to wait for a receiver. */
+  /** Seconds to wait for a receiver, and again for it to accept the offer. */
   timeoutSeconds: number;
+  /** Seconds without a byte moving before the transfer fails. */
+  stallTimeoutSeconds: number;
   output: Output;
   signal: AbortSignal;
 }
@@ -91,6 +93,10 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     connection: session,
     signal,
     allowChanging: options.allowChanging,
+    stallTimeoutMs: options.stallTimeoutSeconds * 1000,
+    acceptTimeoutMs: options.timeoutSeconds * 1000,
+    onWaitingForAccept: () =>
+      output.emit({ type: "waiting", for: "accept", seconds: options.timeoutSeconds }),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
     const failure = await session.fail(error, { peerWasTold: peerWasTold(error) });

@@ -5,8 +5,9 @@ export const MAIN_HELP =
 
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
-                        [--allow-changing] [--no-relay | --relay-only] [--json]
-  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
+                        [--allow-changing] [--stall-timeout SECONDS] [--no-relay | --relay-only] [--json]
+  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--timeout SECONDS]
+                       [--stall-timeout SECONDS] [--no-relay | --relay-only] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
   p2pft help <command>
   p2pft --version
@@ -25,7 +26,9 @@ Options:
   --code CODE             use this code instead of a random one (a number and at least 2 words
                           from the word list)
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
-  --timeout SECONDS       how long to wait for the receiver (default 600)
+  --timeout SECONDS       how long to wait for the receiver, and again for it to accept
+                          (default 600)
+  --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
   --qr                    also show the code as a QR code
   --allow-changing        a file that keeps changing while read is sent as read (listed in
                           "done") instead of failing; a file that changes once is always sent again
@@ -43,6 +46,9 @@ Options:
   --out DIR               folder to write into (default: the current folder)
   --yes                   accept without asking (needed when stdin is not a terminal)
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --timeout SECONDS       with a code agreed beforehand (send --code), wait this long for the
+                          sender to start (default 0: fail at once when no sender is waiting)
+  --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
   --json                  one JSON event per line on stdout`,

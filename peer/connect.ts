@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { withinDeadline } from "../async.ts";
+import { withDeadline, withinDeadline } from "../async.ts";
 import {
   CodeMismatchError,
   ConnectionLostError,
@@ -7,7 +7,13 @@ import {
   P2pftError,
   ProtocolError,
 } from "../errors.ts";
-import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
+import {
+  isRendezvousDatagram,
+  type Pairing,
+  register,
+  relayHello,
+  serverAnswers,
+} from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
@@ -39,6 +45,16 @@ const OPEN_MAPPING_MS = 400;
  * after reading our ERROR frame, or its reason once the link is gone.
  */
 const PEER_END_DEADLINE_MS = 2_000;
+
+/** How long a relayed side that lost its peer waits for the server to answer: is the relay up? */
+const RELAY_CHECK_MS = 1_000;
+
+/**
+ * How long the PAKE may take once the link is up: two short messages each
+ * way, so a peer that keeps the link alive but never answers is cut off here
+ * (pake/PROTOCOL.md, "Security notes").
+ */
+export const PAKE_DEADLINE_MS = 10_000;
 
 /** The nameplate we were paired on and where the server saw the peer. */
 export interface PairedInfo {
@@ -96,6 +112,10 @@ export interface ConnectOptions {
   onPaired?: (paired: PairedInfo) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
+  /** Receiver: how long to wait for a sender that has not registered yet (default 0). */
+  waitForSenderMs?: number;
+  /** Receiver: called once when it starts waiting for the sender. */
+  onWaitingForSender?: () => void;
   /** Whether to fall back to (or only use) the server's relay; default "auto". */
   relay?: RelayMode;
   punchTimeoutMs?: number;
@@ -108,6 +128,40 @@ export interface ConnectOptions {
  * punched port and proves with SPAKE2 that the peer knows the same code.
  */
 export async function connectPeer(options: ConnectOptions): Promise<PeerSession> {
+  const opened = await openPeerLink(options);
+  try {
+    return await authenticate(opened.link, opened.facts, {
+      role: options.role,
+      words: options.code.words,
+      nameplate: opened.nameplate,
+      channelBinding: opened.channelBinding,
+      lost: { relayedBy: opened.relayedBy },
+      signal: options.signal,
+    });
+  } catch (error) {
+    throw await endAfter(error, opened.link, {
+      peer: options.role === "sender" ? "receiver" : "sender",
+      relayedBy: opened.relayedBy,
+    });
+  }
+}
+
+/** A link to the peer before the PAKE: what the PAKE binds to, and the path's facts. */
+export interface OpenedLink {
+  link: PeerLink;
+  facts: PathFacts;
+  nameplate: string;
+  /** The sender's certificate fingerprint, which the PAKE's key confirmation covers. */
+  channelBinding: Uint8Array;
+  /** On a relayed path: the rendezvous server whose relay carries the link. */
+  relayedBy?: Deno.NetAddr;
+}
+
+/**
+ * The steps of {@link connectPeer} before the PAKE: pairing, punching, the
+ * link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
+ */
+export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
   const server = await resolveServer(options.rendezvous);
   const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
   const sockets = await bindPunchSockets();
@@ -126,6 +180,8 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       fingerprint: certificate?.fingerprint,
       onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
       onNat: options.onNat,
+      waitForSenderMs: options.waitForSenderMs,
+      onWaitingForSender: options.onWaitingForSender,
       serverTimeoutMs: options.serverTimeoutMs,
       signal: options.signal,
     });
@@ -199,28 +255,21 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       peerCertificatePem: certificatePem(checkedCertificate(punched, pairing)),
       signal: options.signal,
     });
-  try {
-    const facts: PathFacts = {
-      path: punched.path,
-      transport: link.transport,
-      remote: punched.remote,
-      rttMs: punched.rttMs,
-      candidate: punched.candidate,
-      chosenBy: punched.chosenBy,
-      nat: pairing.nat,
-      triedDirect: plan.direct,
-    };
-    return await authenticate(link, facts, {
-      role: options.role,
-      words: options.code.words,
-      nameplate: pairing.nameplate,
-      channelBinding: certificate?.fingerprint ??
-        certificateFingerprint(punched.peerCertificate!),
-      signal: options.signal,
-    });
-  } catch (error) {
-    throw await endAfter(error, link, options.role === "sender" ? "receiver" : "sender");
-  }
+  const facts: PathFacts = {
+    path: punched.path,
+    transport: link.transport,
+    remote: punched.remote,
+    rttMs: punched.rttMs,
+    candidate: punched.candidate,
+    chosenBy: punched.chosenBy,
+    nat: pairing.nat,
+    triedDirect: plan.direct,
+  };
+  const channelBinding = certificate?.fingerprint ??
+    certificateFingerprint(punched.peerCertificate!);
+  const opened: OpenedLink = { link, facts, nameplate: pairing.nameplate, channelBinding };
+  if (punched.path === "relay") opened.relayedBy = server;
+  return opened;
 }
 
 async function authenticate(
@@ -231,13 +280,15 @@ async function authenticate(
     words: string;
     nameplate: string;
     channelBinding: Uint8Array;
+    /** What `fail` needs to explain a lost link. */
+    lost: { relayedBy?: Deno.NetAddr };
     signal?: AbortSignal;
   },
 ): Promise<PeerSession> {
-  const pakeStream = options.role === "receiver"
-    ? await link.openStream()
-    : await link.acceptStream();
-  try {
+  const peer = options.role === "sender" ? "receiver" : "sender";
+  let pakeStream: ByteStream | undefined;
+  const handshake = (async () => {
+    pakeStream = options.role === "receiver" ? await link.openStream() : await link.acceptStream();
     await runPakeHandshake(pakeStream, {
       role: options.role,
       code: options.words,
@@ -245,19 +296,27 @@ async function authenticate(
       channelBinding: options.channelBinding,
       signal: options.signal,
     });
+  })();
+  try {
+    await withDeadline(handshake, {
+      timeoutMs: PAKE_DEADLINE_MS,
+      message: `The ${peer} did not complete the PAKE within ${
+        PAKE_DEADLINE_MS / 1000
+      } s (PAKE phase)`,
+      signal: options.signal,
+    });
   } catch (error) {
     // The peer reaches the same verdict from our CONFIRM: let it read that
     // before the link closes (a closed QUIC connection drops unread data).
-    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream);
+    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream!);
     throw error;
   }
-  const peer = options.role === "sender" ? "receiver" : "sender";
   return {
     ...facts,
     openStream: () => link.openStream(),
     acceptStream: () => link.acceptStream(),
     closed: link.closed,
-    fail: (error, failOptions) => endAfter(error, link, peer, failOptions),
+    fail: (error, failOptions) => endAfter(error, link, { peer, ...options.lost }, failOptions),
     [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
   };
 }
@@ -269,15 +328,27 @@ async function authenticate(
 async function endAfter(
   error: unknown,
   link: PeerLink,
-  peer: "sender" | "receiver",
+  who: { peer: "sender" | "receiver"; relayedBy?: Deno.NetAddr },
   options?: FailOptions,
 ): Promise<unknown> {
+  const { peer, relayedBy } = who;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ConnectionLostError) {
     // QUIC settles `closed` before any stream sees the loss, so a reason the
     // peer gave is already there; the deadline covers links that report it later.
     const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
     await link.close({ failed: true, message });
+    if (!end && link.lostReason) {
+      if (relayedBy && !(await serverAnswers(relayedBy, RELAY_CHECK_MS))) {
+        return new ConnectionLostError(
+          `The relay stopped: the rendezvous server ${
+            formatAddr(relayedBy)
+          } that relayed the link does not answer (${link.lostReason})`,
+          { cause: error },
+        );
+      }
+      return new ConnectionLostError(link.lostReason, { cause: error });
+    }
     if (!end?.failed) return error;
     return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
   }

@@ -8,6 +8,20 @@ import type { ByteStream } from "../transfer/mod.ts";
 
 export type Transport = "quic" | "tcp";
 
+/**
+ * Liveness, one home for every transport: each side sends a keep-alive this
+ * often, and a link that heard nothing for `LINK_IDLE_TIMEOUT_MS` is lost.
+ * A peer killed or frozen is noticed within about 5 s; three keep-alives
+ * fit in the window, so one lost datagram does not end a healthy link.
+ */
+export const LINK_KEEP_ALIVE_MS = 1_500;
+export const LINK_IDLE_TIMEOUT_MS = 5_000;
+
+/** The words for a link that went silent: "Lost the connection to the receiver: no answer for 5 s". */
+export function silentPeerMessage(peer: "sender" | "receiver"): string {
+  return `Lost the connection to the ${peer}: no answer for ${LINK_IDLE_TIMEOUT_MS / 1000} s`;
+}
+
 /** Why a link ended: `failed` false for a finished transfer. */
 export interface LinkEnd {
   failed: boolean;
@@ -31,4 +45,9 @@ export interface PeerLink extends AsyncDisposable {
    * first and said why, with `undefined` when we closed it or it just died.
    */
   readonly closed: Promise<LinkEnd | undefined>;
+  /**
+   * Once `closed` settled because the peer went silent (killed, frozen, the
+   * path or relay died): what to tell the user, e.g. {@link silentPeerMessage}.
+   */
+  readonly lostReason?: string;
 }

@@ -2,6 +2,8 @@ export {
   type ConnectOptions,
   connectPeer,
   type FailOptions,
+  type OpenedLink,
+  openPeerLink,
   type PairedInfo,
   type PathFacts,
   type PeerSession,

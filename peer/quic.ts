@@ -10,7 +10,13 @@ import {
   MAX_END_REASON_BYTES,
   truncateUtf8,
 } from "./_link_end.ts";
-import type { LinkEnd, PeerLink } from "./link.ts";
+import {
+  LINK_IDLE_TIMEOUT_MS,
+  LINK_KEEP_ALIVE_MS,
+  type LinkEnd,
+  type PeerLink,
+  silentPeerMessage,
+} from "./link.ts";
 
 /** ALPN of the p2pft QUIC protocol; bumps with the transfer protocol's major version. */
 export const ALPN = "p2pft/1";
@@ -21,8 +27,8 @@ export const ALPN = "p2pft/1";
  */
 const TRANSPORT = {
   congestionControl: "low-latency",
-  keepAliveInterval: 2_500,
-  maxIdleTimeout: 10_000,
+  keepAliveInterval: LINK_KEEP_ALIVE_MS,
+  maxIdleTimeout: LINK_IDLE_TIMEOUT_MS,
 } as const;
 
 /** CONNECTION_CLOSE codes: 0 finished, 1 failed (the reason repeats the end message's). */
@@ -66,7 +72,7 @@ export async function acceptPeer(port: number, options: AcceptPeerOptions): Prom
       signal: options.signal,
     });
     listener.stop();
-    return new QuicLink(conn, endpoint);
+    return new QuicLink(conn, endpoint, "receiver");
   } catch (error) {
     endpoint.close();
     throw handshakeFailure(error, `accept the receiver's QUIC connection`, options.signal);
@@ -109,7 +115,7 @@ export async function dialPeer(
       } s`,
       signal: options.signal,
     });
-    return new QuicLink(conn, endpoint);
+    return new QuicLink(conn, endpoint, "sender");
   } catch (error) {
     endpoint.close();
     throw handshakeFailure(
@@ -143,10 +149,14 @@ class QuicLink implements PeerLink {
   readonly #endpoint: Deno.QuicEndpoint;
   readonly #incoming: ReadableStreamDefaultReader<ByteStream>;
   readonly #remote: string;
+  readonly #peer: "sender" | "receiver";
   #closing: Promise<void> | undefined;
   #peerEnd: LinkEnd | undefined;
+  /** Set when QUIC's idle timeout ended the connection: the peer went silent. */
+  #silent = false;
 
-  constructor(conn: Deno.QuicConn, endpoint: Deno.QuicEndpoint) {
+  constructor(conn: Deno.QuicConn, endpoint: Deno.QuicEndpoint, peer: "sender" | "receiver") {
+    this.#peer = peer;
     this.#conn = conn;
     this.#endpoint = endpoint;
     this.#incoming = conn.incomingBidirectionalStreams.getReader();
@@ -159,7 +169,11 @@ class QuicLink implements PeerLink {
         if (this.#closing) return undefined;
         return { failed: info.closeCode !== CLOSE_DONE, message: info.reason };
       },
-      () => this.#peerEnd,
+      (error) => {
+        // quinn reports its idle timeout as "timed out": the peer was killed, froze, or the path died.
+        this.#silent = /timed out/i.test(String(error));
+        return this.#peerEnd;
+      },
     );
   }
 
@@ -229,7 +243,12 @@ class QuicLink implements PeerLink {
     }
   }
 
+  get lostReason(): string | undefined {
+    return this.#silent ? silentPeerMessage(this.#peer) : undefined;
+  }
+
   #lost(what: string, cause: unknown): ConnectionLostError {
+    if (this.#silent) return new ConnectionLostError(silentPeerMessage(this.#peer), { cause });
     return new ConnectionLostError(
       `Cannot ${what}: the QUIC connection to ${this.#remote} is gone (${cause})`,
       { cause },

@@ -101,6 +101,12 @@ export class RoomTable {
   readonly #isHeld: (tokenKey: string) => boolean;
   readonly #onFree?: (tokenKey: string) => void;
   readonly #pool: NameplatePool;
+  /**
+   * Senders whose room outlived `maxWaitMs` (client key → when), kept for
+   * `idleTimeoutMs`: their next register must not take the room back, where
+   * a sender whose room a restart lost gets it back (PROTOCOL.md, "Restarts").
+   */
+  readonly #outlived = new Map<string, number>();
   #lastSweep = -Infinity;
   #pairings = 0;
 
@@ -152,7 +158,7 @@ export class RoomTable {
           return answer(room, "send");
         }
       }
-      if (message.poll) {
+      if (message.poll || this.#outlived.has(key)) {
         return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
       }
       if (wanted !== undefined && this.#live(wanted) !== undefined) {
@@ -231,18 +237,34 @@ export class RoomTable {
     if (!force && now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
     this.#lastSweep = now;
     for (const room of this.#rooms.values()) {
-      if (this.#expired(room, now)) this.#free(room);
+      if (this.#expired(room, now)) this.#expire(room, now);
+    }
+    for (const [key, at] of this.#outlived) {
+      if (now - at < this.limits.idleTimeoutMs) break;
+      this.#outlived.delete(key);
     }
   }
 
   #live(nameplate: number): Room | undefined {
     const room = this.#rooms.get(nameplate);
     if (room === undefined) return undefined;
-    if (this.#expired(room, this.#now())) {
-      this.#free(room);
+    const now = this.#now();
+    if (this.#expired(room, now)) {
+      this.#expire(room, now);
       return undefined;
     }
     return room;
+  }
+
+  #expire(room: Room, now: number): void {
+    if (room.pairedAt === undefined && now - room.createdAt >= this.limits.maxWaitMs) {
+      if (this.#outlived.size >= this.limits.maxRooms) {
+        this.#outlived.delete(this.#outlived.keys().next().value!);
+      }
+      this.#outlived.delete(room.sender.key);
+      this.#outlived.set(room.sender.key, now);
+    }
+    this.#free(room);
   }
 
   #expired(room: Room, now: number): boolean {

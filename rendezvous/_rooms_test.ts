@@ -287,3 +287,37 @@ Deno.test("RoomTable passes each peer's NAT mapping to the other", () => {
   assert(forReceiver.kind === "paired" && forSender.kind === "paired");
   assertEquals([forReceiver.peer.nat, forSender.peer.nat], ["endpoint-dependent", "none"]);
 });
+
+Deno.test("RoomTable gives a sender whose room a restart lost the same nameplate again", () => {
+  const { table } = setup();
+  const poll = { ...sender(1, "42"), poll: true };
+  // A fresh table is a restarted server: the poll learns the room is gone...
+  assertEquals(table.register(poll, A, "a"), {
+    kind: "error",
+    code: ErrorCode.expired,
+    nameplate: "42",
+  });
+  // ...and registering again (not a poll) takes the free nameplate back.
+  assertEquals(table.register(sender(1, "42"), A, "a"), {
+    kind: "waiting",
+    nameplate: "42",
+    observed: A,
+  });
+  assertEquals(table.register(receiver(2, "42"), B, "b").kind, "paired");
+});
+
+Deno.test("RoomTable does not give back a room that outlived maxWaitMs", () => {
+  const { clock, table } = setup({ maxWaitMs: 60_000, idleTimeoutMs: 10_000 });
+  table.register(sender(1, "42"), A, "a");
+  for (let at = 5_000; at <= 60_000; at += 5_000) {
+    clock.now = at;
+    table.register({ ...sender(1, "42"), poll: true }, A, "a");
+  }
+  const expired = { kind: "error", code: ErrorCode.expired, nameplate: "42" };
+  assertEquals(table.register(sender(1, "42"), A, "a"), expired);
+  // Another sender may take the nameplate; the memory of the expiry fades after idleTimeoutMs.
+  assertEquals(table.register(sender(3, "42"), C, "c").kind, "waiting");
+  clock.now += 10_000;
+  table.sweep(true);
+  assertEquals(table.register(sender(1), A, "a").kind, "waiting");
+});

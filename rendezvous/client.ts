@@ -11,6 +11,7 @@ import { backoff, checkServer, Cookies, nextReply, resendWithCookie, seconds } f
 import {
   CLIENT_ID_SIZE,
   encodeMessage,
+  ErrorCode,
   FINGERPRINT_SIZE,
   isEncodableAddr,
   MAX_CANDIDATES,
@@ -48,6 +49,13 @@ export interface RegisterOptions {
   onNameplate?: (nameplate: string) => void;
   /** Called once with our NAT mapping, after observing it and before registering (never over TCP). */
   onNat?: (mapping: NatMapping) => void;
+  /**
+   * Receiver: while no sender holds the nameplate, keep asking for this long
+   * (the receiver started first) before failing with "No sender is waiting"; default 0.
+   */
+  waitForSenderMs?: number;
+  /** Called once when the receiver starts waiting for the sender. */
+  onWaitingForSender?: () => void;
   /** Give up when the server has not answered for this long (default 10 s). */
   serverTimeoutMs?: number;
   /** Bounds the whole wait, including for the peer; rejects with its reason. */
@@ -97,6 +105,9 @@ const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
  * Observes our NAT mapping (an `observe` to the server's main port, then one
  * to its alt port), registers with the rendezvous server, and waits until
  * the peer is paired. While the server answers `waiting`, polls every 300 ms.
+ * A sender whose room the server no longer knows (it restarted) registers the
+ * same nameplate again; a receiver given `waitForSenderMs` keeps asking while
+ * no sender is there yet.
  * @throws {TypeError|RangeError} for bad options.
  * @throws {RendezvousError} when the server refuses (unknown nameplate, in use, full, ...).
  * @throws {TimeoutError} when the server does not answer for `serverTimeoutMs`.
@@ -124,6 +135,9 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   if (mapping !== undefined) options.onNat?.(mapping);
   let nameplate = options.nameplate;
   let confirmed = false;
+  // Whether the server holds our room: then we poll, else we (re)create it.
+  let poll = false;
+  let waitingSince: number | undefined;
   let unanswered = 0;
   let lastAnswer = performance.now();
   const encode = () =>
@@ -134,7 +148,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
       nameplate,
       candidates: options.candidates,
       fingerprint: options.fingerprint,
-      poll: confirmed,
+      poll,
       nat: mapping,
       cookie: cookies.get(server),
     }, { padTo: MAX_REPLY_SIZE });
@@ -150,6 +164,29 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
       for (;;) {
         const message = await nextReply(port, { server, clientId, deadline, onCookie, signal });
         if (message === undefined) break;
+        if (
+          message.type === "error" && message.code === ErrorCode.expired && role === "send" &&
+          poll
+        ) {
+          // The server lost our room (it restarted): we still hold the claim.
+          poll = false;
+          answered = true;
+          lastAnswer = performance.now();
+          break;
+        }
+        if (
+          message.type === "error" && message.code === ErrorCode.noSender &&
+          (options.waitForSenderMs ?? 0) > 0 &&
+          performance.now() - (waitingSince ?? performance.now()) < options.waitForSenderMs!
+        ) {
+          if (waitingSince === undefined) {
+            waitingSince = performance.now();
+            options.onWaitingForSender?.();
+          }
+          answered = true;
+          lastAnswer = performance.now();
+          continue;
+        }
         if (message.type === "error") {
           throw new RendezvousError(
             describeError(message.code, message.nameplate ?? nameplate, serverText),
@@ -159,6 +196,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
         if (nameplate !== undefined && message.nameplate !== nameplate) continue;
         answered = true;
         lastAnswer = performance.now();
+        poll = true;
         if (!confirmed) {
           confirmed = true;
           nameplate = message.nameplate;

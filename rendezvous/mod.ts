@@ -19,6 +19,7 @@ export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";
 export type { Pairing, RegisterOptions } from "./client.ts";
 export { relayHello } from "./relay_hello.ts";
+export { serverAnswers } from "./server_answers.ts";
 export type { RelayHelloOptions } from "./relay_hello.ts";
 export { connectRendezvousTcp } from "./tcp_rendezvous_port.ts";
 export type { ConnectRendezvousTcpOptions, TcpRendezvousPort } from "./tcp_rendezvous_port.ts";

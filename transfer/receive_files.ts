@@ -29,10 +29,14 @@ import {
 } from "./_messages.ts";
 import { type IncomingFile, receiveData, type ReceivedFile } from "./_receive_data.ts";
 import { readManifest } from "./_receive_manifest.ts";
+import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
 import { probeNameRules } from "./_name_rules.ts";
 import { unholdableNames } from "./_path_safety.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
+
+/** A slow disk's SHA-256 rate (20 MB/s): the time the sender may take to hash what we resume. */
+const HASH_BYTES_PER_MS = 20_000;
 
 /**
  * Receives one transfer into `outDir`. Resolves after every file was verified,
@@ -46,12 +50,16 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
   const signal = options.signal
     ? AbortSignal.any([options.signal, internal.signal])
     : internal.signal;
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_S * 1000;
+  using watch = new StallWatch({ peer: "sender", onStall: (error) => internal.abort(error) });
+  watch.enter("offer", stallMs);
   const control = await abortable(options.connection.acceptStream(), signal);
   const writer = control.writable.getWriter();
   const reader = streamReader(control.readable, "control stream from sender", signal);
   const dataReaders: ByteReader[] = [];
   try {
     const { hello, entries } = await readManifest(reader);
+    watch.pause();
     const offer = {
       files: hello.files,
       directories: hello.directories,
@@ -73,7 +81,11 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       writer.write(encodeFrame(FrameType.PLAN_END, encodeCount(plan.items.length))),
       signal,
     );
+    // The sender hashes the prefixes we resume before it decides.
+    const resumed = plan.items.reduce((sum, item) => sum + item.length, 0);
+    watch.enter("decision", stallMs + resumed / HASH_BYTES_PER_MS);
     const { decisions, start } = await readDecisions(reader);
+    watch.enter("data", stallMs);
     const incoming = planIncoming(outDir, entries, plan, decisions, start);
 
     await createDirectories(outDir, entries, plan);
@@ -95,6 +107,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         segmentSize: hello.segmentSize,
         signal,
         onBytes: (bytes, file) => {
+          watch.moved();
           done += bytes;
           bytesTransferred += bytes;
           options.onProgress?.({ bytes: done, total, file });
@@ -108,6 +121,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     } catch (error) {
       throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
     }
+    watch.stop();
     await finishDirectories(outDir, entries, plan);
 
     const files = entries.filter((entry, index) => entry.kind === "file" && !unholdable.has(index))

@@ -36,6 +36,7 @@ import {
   type PlanItem,
 } from "./_messages.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
+import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
@@ -63,6 +64,8 @@ export async function sendFiles(
   const signal = options.signal
     ? AbortSignal.any([options.signal, internal.signal])
     : internal.signal;
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_S * 1000;
+  using watch = new StallWatch({ peer: "receiver", onStall: (error) => internal.abort(error) });
   const control = await abortable(options.connection.openStream(), signal);
   const writer = control.writable.getWriter();
   // Not tied to `internal`: after a data stream fails, the receiver's ERROR
@@ -71,7 +74,11 @@ export async function sendFiles(
   let answer: Promise<Done> | undefined;
   try {
     await abortable(writeOffer(writer, manifest, streams), signal);
-    const plan = await readPlan(reader, manifest);
+    // The receiver may be asking its user: bounded by how long we wait for an answer.
+    watch.enter("decision", options.acceptTimeoutMs ?? stallMs);
+    options.onWaitingForAccept?.();
+    const plan = await abortable(readPlan(reader, manifest), signal);
+    watch.pause();
     // The plan comes once the receiver accepted: seconds measure the transfer.
     started = performance.now();
     const decided = await decide(manifest, plan, signal);
@@ -86,6 +93,7 @@ export async function sendFiles(
     const used = Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
     const start = { streams: used, decisions: decided.decisions.length, dataBytes };
     await abortable(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
+    watch.enter("data", stallMs);
 
     // From here the receiver only speaks to report DONE or an ERROR.
     answer = readAnswer(reader);
@@ -105,6 +113,7 @@ export async function sendFiles(
             new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
           ),
         onBytes: (bytes, file) => {
+          watch.moved();
           done += bytes;
           bytesTransferred += bytes;
           options.onProgress?.({ bytes: done, total, file });
@@ -116,7 +125,10 @@ export async function sendFiles(
         },
       });
     }
+    // The receiver verifies and syncs its last file, then answers.
+    watch.enter("confirmation", stallMs);
     const confirmed = await abortable(answer, signal);
+    watch.pause();
 
     const sent = new Map<string, { size: number; sha256: string }>(decided.known);
     for (const file of outgoing) {

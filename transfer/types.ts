@@ -42,6 +42,12 @@ export interface SendFilesOptions {
    * `changed` on both sides.
    */
   allowChanging?: boolean;
+  /** Fail when nothing moved for this long in the data and confirmation phases (default 30 s). */
+  stallTimeoutMs?: number;
+  /** How long the receiver may take to accept the offer (default: `stallTimeoutMs`). */
+  acceptTimeoutMs?: number;
+  /** Called once the offer is out and the receiver is deciding. */
+  onWaitingForAccept?: () => void;
 }
 
 export interface ReceiveFilesOptions {
@@ -52,6 +58,11 @@ export interface ReceiveFilesOptions {
   nameRules?: NameRules;
   signal?: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
+  /**
+   * Fail when the sender sent nothing for this long: in the offer, the
+   * decision (plus time to hash what we resume) and the data phase (default 30 s).
+   */
+  stallTimeoutMs?: number;
 }
 
 export interface TransferReport {

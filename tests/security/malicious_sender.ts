@@ -17,24 +17,24 @@ import { type ByteStream, connectPeer, formatCode, generateWords } from "../../p
 import { HOSTILE_CASES, type HostileCase } from "./_hostile_cases.ts";
 
 // Frame types, transfer/PROTOCOL.md "Message table".
-const HELLO = 0x01;
-const ENTRIES = 0x02;
-const MANIFEST_END = 0x03;
-const PLAN = 0x10;
-const PLAN_END = 0x11;
-const DECISIONS = 0x12;
-const START = 0x13;
-const DATA_HELLO = 0x20;
-const DATA = 0x21;
-const DONE = 0x30;
-const ERROR = 0x7f;
-const SEGMENT_SIZE = 1024 * 1024;
+export const HELLO = 0x01;
+export const ENTRIES = 0x02;
+export const MANIFEST_END = 0x03;
+export const PLAN = 0x10;
+export const PLAN_END = 0x11;
+export const DECISIONS = 0x12;
+export const START = 0x13;
+export const DATA_HELLO = 0x20;
+export const DATA = 0x21;
+export const DONE = 0x30;
+export const ERROR = 0x7f;
+export const SEGMENT_SIZE = 1024 * 1024;
 const PLAN_ITEM_BYTES = 45;
 /** HELLO and DATA_HELLO version, transfer/PROTOCOL.md. */
-const VERSION = 2;
+export const VERSION = 2;
 /** After each file's bytes: status 0x00 (read as scanned) and its SHA-256. */
-const AS_SCANNED = 0x00;
-const TRAILER_BYTES = 1 + 32;
+export const AS_SCANNED = 0x00;
+export const TRAILER_BYTES = 1 + 32;
 
 const utf8 = new TextEncoder();
 
@@ -43,7 +43,7 @@ function emit(event: Record<string, unknown>): void {
 }
 
 /** type u8 | length u32 BE | payload. `length` may lie (hostile cases). */
-function frame(type: number, payload: Uint8Array, length = payload.length): Uint8Array {
+export function frame(type: number, payload: Uint8Array, length = payload.length): Uint8Array {
   const out = new Uint8Array(5 + payload.length);
   out[0] = type;
   new DataView(out.buffer).setUint32(1, length);
@@ -57,7 +57,7 @@ function setU64(view: DataView, offset: number, value: number): void {
 }
 
 /** version u8 | streams u8 | reserved u16 | segmentSize u32 | entries, files, dirs u32 | total u64. */
-function hello(files: number, directories: number, totalBytes: number): Uint8Array {
+export function hello(files: number, directories: number, totalBytes: number): Uint8Array {
   const out = new Uint8Array(28);
   const view = new DataView(out.buffer);
   view.setUint8(0, VERSION);
@@ -71,7 +71,7 @@ function hello(files: number, directories: number, totalBytes: number): Uint8Arr
 }
 
 /** kind u8 | flags u8 | mode u16 | size u64 | mtimeMs f64 | pathLen u16 | path. */
-function entry(kind: "file" | "dir", path: string, size: number): Uint8Array {
+export function entry(kind: "file" | "dir", path: string, size: number): Uint8Array {
   const name = utf8.encode(path);
   const out = new Uint8Array(22 + name.length);
   const view = new DataView(out.buffer);
@@ -84,14 +84,14 @@ function entry(kind: "file" | "dir", path: string, size: number): Uint8Array {
   return out;
 }
 
-function u32(value: number): Uint8Array {
+export function u32(value: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, value);
   return out;
 }
 
 /** streams u8 | reserved u8×3 | decisions u32 | dataBytes u64. */
-function start(streams: number, decisions: number, dataBytes: number): Uint8Array {
+export function start(streams: number, decisions: number, dataBytes: number): Uint8Array {
   const out = new Uint8Array(16);
   const view = new DataView(out.buffer);
   view.setUint8(0, streams);
@@ -100,7 +100,7 @@ function start(streams: number, decisions: number, dataBytes: number): Uint8Arra
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {
@@ -110,12 +110,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function sha256(bytes: Uint8Array): Uint8Array {
+export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
 
 /** Reads whole frames off the receiver's side of the control stream. */
-class FrameReader {
+export class FrameReader {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #buffer: Uint8Array = new Uint8Array(0);
 

@@ -1,0 +1,315 @@
+/**
+ * Faults through the real CLI (issue 13, parts 2 to 4): a peer that goes
+ * silent in each phase (tests/security/staller.ts), a peer killed or frozen
+ * mid-transfer, a rendezvous server restarted while a sender waits, and a
+ * receiver started before its sender.
+ */
+import assert from "node:assert/strict";
+import { arrivalMs, type CliRun } from "../scripts/cli_process.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
+import { formatCode, generateWords } from "../peer/mod.ts";
+import { boundedTest } from "./bounded.ts";
+import { listDir, type World, world } from "./world.ts";
+
+const STALLER = new URL("./security/staller.ts", import.meta.url);
+/** `--stall-timeout` in these tests, seconds. */
+const STALL_S = 2;
+/** PAKE deadline (peer/connect.ts PAKE_DEADLINE_MS). */
+const PAKE_S = 10;
+/** How soon a killed or frozen peer must be noticed (issue 13). */
+const NOTICE_MS = 6_000;
+/** Slack for process start-up and teardown on a loaded 2-core machine. */
+const SLACK_MS = 5_000;
+
+function faultTest(name: string, fn: (signal: AbortSignal) => Promise<void>) {
+  // Processes killed on purpose close their pipes asynchronously.
+  boundedTest(name, fn, { timeoutMs: 90_000, sanitizeResources: false });
+}
+
+/** Milliseconds from `event` (the staller fell silent) to `end` (the other side exited). */
+function since(event: Parameters<typeof arrivalMs>[0], end: number): number {
+  return end - arrivalMs(event)!;
+}
+
+interface Ended {
+  code: number;
+  stderr: string;
+  at: number;
+}
+
+async function ended(run: CliRun): Promise<Ended> {
+  const result = await run.finished();
+  return { code: result.code, stderr: result.stderr.trim(), at: performance.now() };
+}
+
+const STALL_AS_SENDER: Array<{ phase: string; limitS: number; error: RegExp }> = [
+  { phase: "pake", limitS: PAKE_S, error: /The sender did not complete the PAKE within 10 s/ },
+  { phase: "offer", limitS: STALL_S, error: /sent no complete offer within 2 s \(offer phase\)/ },
+  {
+    phase: "decision",
+    limitS: STALL_S,
+    error: /did not start the data within 2 s \(decision phase\)/,
+  },
+  {
+    phase: "data",
+    limitS: STALL_S,
+    error: /stalled: nothing moved to or from the sender for 2 s \(data phase\)/,
+  },
+];
+
+for (const { phase, limitS, error } of STALL_AS_SENDER) {
+  faultTest(
+    `a sender gone silent in the ${phase} phase ends the receiver within its deadline`,
+    async (signal) => {
+      await using w = await world(signal);
+      await Deno.mkdir(`${w.dir}/in`);
+      const staller = w.spawnScript(STALLER, ["--rendezvous", w.server, "send", phase]);
+      const { code } = await staller.next("code", signal);
+      const receiver = w.spawnCli([
+        "receive",
+        String(code),
+        "--out",
+        `${w.dir}/in`,
+        "--yes",
+        "--stall-timeout",
+        String(STALL_S),
+        ...w.rendezvous,
+        "--json",
+      ]);
+      const silent = await staller.next("silent", signal);
+      const received = await ended(receiver);
+      assert.equal(received.code, 1, received.stderr);
+      assert.match(received.stderr, error);
+      assert.equal(received.stderr.split("\n").length, 1, received.stderr);
+      const waited = since(silent, received.at);
+      assert.ok(waited <= limitS * 1000 + SLACK_MS, `ended after ${waited} ms`);
+      // The staller heard why.
+      const end = await staller.next("peer-end", signal);
+      assert.equal(end.failed, true);
+      assert.match(String(end.message), error);
+      if (phase === "data") {
+        assert.deepEqual(await listDir(`${w.dir}/in`), ["stalled.bin.p2pft-partial"]);
+        assert.equal((await Deno.stat(`${w.dir}/in/stalled.bin.p2pft-partial`)).size, 64 * 1024);
+      } else {
+        assert.deepEqual(await listDir(`${w.dir}/in`), []);
+      }
+    },
+  );
+}
+
+const STALL_AS_RECEIVER: Array<{ phase: string; limitS: number; error: RegExp }> = [
+  { phase: "pake", limitS: PAKE_S, error: /The receiver did not complete the PAKE within 10 s/ },
+  { phase: "decision", limitS: 4, error: /The receiver did not accept within 4 s/ },
+  { phase: "data", limitS: STALL_S, error: /nothing moved to or from the receiver for 2 s/ },
+  {
+    phase: "confirmation",
+    limitS: STALL_S,
+    error: /did not confirm the files within 2 s \(confirmation phase\)/,
+  },
+];
+
+for (const { phase, limitS, error } of STALL_AS_RECEIVER) {
+  faultTest(
+    `a receiver gone silent in the ${phase} phase ends the sender within its deadline`,
+    async (signal) => {
+      await using w = await world(signal);
+      // Larger than the QUIC flow-control windows, so a receiver that stops reading stops the sender.
+      await makeRandomFile(`${w.dir}/data.bin`, phase === "data" ? 48 << 20 : 1 << 20);
+      const sender = w.spawnCli([
+        "send",
+        `${w.dir}/data.bin`,
+        "--timeout",
+        phase === "decision" ? "4" : "30",
+        "--stall-timeout",
+        String(STALL_S),
+        ...w.rendezvous,
+        "--json",
+      ]);
+      const { code } = await sender.next("code", signal);
+      const staller = w.spawnScript(STALLER, [
+        "--rendezvous",
+        w.server,
+        "receive",
+        phase,
+        String(code),
+      ]);
+      const silent = await staller.next("silent", signal);
+      const sent = await ended(sender);
+      assert.equal(sent.code, 1, sent.stderr);
+      assert.match(sent.stderr, error);
+      const waited = since(silent, sent.at);
+      assert.ok(waited <= limitS * 1000 + SLACK_MS, `ended after ${waited} ms`);
+      if (phase === "decision") {
+        assert.ok(
+          sender.events.some((event) => event.type === "waiting" && event.for === "accept"),
+        );
+      }
+      const end = await staller.next("peer-end", signal);
+      assert.equal(end.failed, true);
+      assert.match(String(end.message), error);
+    },
+  );
+}
+
+/** A sender and receiver mid-way through a 1 GiB file (sparse on the sending side). */
+async function midTransfer(w: World, signal: AbortSignal, extra: string[] = []) {
+  const big = await Deno.open(`${w.dir}/big.bin`, { write: true, create: true });
+  await big.truncate(1 << 30);
+  big.close();
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.spawnCli(["send", `${w.dir}/big.bin`, ...w.rendezvous, ...extra, "--json"]);
+  const { code } = await sender.next("code", signal);
+  const receiver = w.spawnCli([
+    "receive",
+    String(code),
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    ...w.rendezvous,
+    ...extra,
+    "--json",
+  ]);
+  await receiver.until((event) => event.type === "progress" && Number(event.bytes) > 16 << 20);
+  return { sender, receiver };
+}
+
+faultTest(
+  "kill -9 of the receiver mid-transfer is noticed by the sender within 6 s",
+  async (signal) => {
+    await using w = await world(signal);
+    const { sender, receiver } = await midTransfer(w, signal);
+    const killedAt = performance.now();
+    receiver.kill("SIGKILL");
+    const sent = await ended(sender);
+    assert.equal(sent.code, 1);
+    assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 5 s$/);
+    assert.ok(sent.at - killedAt <= NOTICE_MS, `noticed after ${sent.at - killedAt} ms`);
+  },
+);
+
+faultTest(
+  "kill -9 of the sender mid-transfer is noticed within 6 s; the partial is kept",
+  async (signal) => {
+    await using w = await world(signal);
+    const { sender, receiver } = await midTransfer(w, signal);
+    const killedAt = performance.now();
+    sender.kill("SIGKILL");
+    const received = await ended(receiver);
+    assert.equal(received.code, 1);
+    assert.match(received.stderr, /^error: Lost the connection to the sender: no answer for 5 s$/);
+    assert.ok(received.at - killedAt <= NOTICE_MS, `noticed after ${received.at - killedAt} ms`);
+    const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
+    assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
+  },
+);
+
+faultTest("a frozen receiver (SIGSTOP) is noticed by the sender within 6 s", async (signal) => {
+  await using w = await world(signal);
+  const { sender, receiver } = await midTransfer(w, signal);
+  const frozenAt = performance.now();
+  receiver.kill("SIGSTOP");
+  const sent = await ended(sender);
+  assert.equal(sent.code, 1);
+  assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 5 s$/);
+  assert.ok(sent.at - frozenAt <= NOTICE_MS, `noticed after ${sent.at - frozenAt} ms`);
+  receiver.kill("SIGKILL");
+});
+
+faultTest("kill -9 of the server mid-relay: both sides say the relay stopped", async (signal) => {
+  await using w = await world(signal);
+  const { sender, receiver } = await midTransfer(w, signal, ["--relay-only"]);
+  assert.equal((await receiver.next("connected", signal)).path, "relay");
+  w.serve.kill("SIGKILL");
+  const [sent, received] = await Promise.all([ended(sender), ended(receiver)]);
+  for (const [run, peer] of [[sent, "receiver"], [received, "sender"]] as const) {
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^error: The relay stopped: the rendezvous server 127\\.0\\.0\\.1:\\d+ that relayed the link does not answer \\(Lost the connection to the ${peer}: no answer for 5 s\\)$`,
+      ),
+    );
+  }
+  const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
+  assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
+});
+
+faultTest("a waiting sender survives kill -9 and restart of the server", async (signal) => {
+  await using w = await world(signal);
+  await makeRandomFile(`${w.dir}/note.bin`, 100_000);
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.spawnCli(["send", `${w.dir}/note.bin`, ...w.rendezvous, "--json"]);
+  const { code } = await sender.next("code", signal);
+  w.serve.kill("SIGKILL");
+  await w.serve.finished();
+  const port = w.server.split(":")[1];
+  const serve = w.spawnCli(["serve", "--host", "127.0.0.1", "--port", port, "--json"]);
+  await serve.next("listening", signal);
+  const receiver = w.spawnCli([
+    "receive",
+    String(code),
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    ...w.rendezvous,
+    "--json",
+  ]);
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(received.code, 0, received.stderr);
+  assert.equal(await sha256File(`${w.dir}/in/note.bin`), await sha256File(`${w.dir}/note.bin`));
+});
+
+faultTest("a receiver started first waits for the sender within --timeout", async (signal) => {
+  await using w = await world(signal);
+  await makeRandomFile(`${w.dir}/note.bin`, 100_000);
+  await Deno.mkdir(`${w.dir}/in`);
+  const code = formatCode({ nameplate: "77", words: generateWords() });
+  const receiver = w.spawnCli([
+    "receive",
+    code,
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    "--timeout",
+    "60",
+    ...w.rendezvous,
+    "--json",
+  ]);
+  const waiting = await receiver.next("waiting", signal);
+  assert.deepEqual(waiting, { type: "waiting", for: "sender", seconds: 60 });
+  const sender = w.spawnCli([
+    "send",
+    `${w.dir}/note.bin`,
+    "--code",
+    code,
+    ...w.rendezvous,
+    "--json",
+  ]);
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(received.code, 0, received.stderr);
+  assert.equal(await sha256File(`${w.dir}/in/note.bin`), await sha256File(`${w.dir}/note.bin`));
+});
+
+faultTest("a receiver alone past --timeout gets 'No sender is waiting'", async (signal) => {
+  await using w = await world(signal);
+  await Deno.mkdir(`${w.dir}/in`);
+  const code = formatCode({ nameplate: "78", words: generateWords() });
+  const receiver = w.spawnCli([
+    "receive",
+    code,
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    "--timeout",
+    "2",
+    ...w.rendezvous,
+    "--json",
+  ]);
+  const waiting = await receiver.next("waiting", signal);
+  const received = await ended(receiver);
+  assert.equal(received.code, 1);
+  assert.match(received.stderr, /^error: No sender is waiting on nameplate 78 /);
+  assert.ok(since(waiting, received.at) >= 1_500, "it did not wait");
+});
