@@ -17,6 +17,7 @@ import { receiveCommand } from "./cli/receive_command.ts";
 import { sendCommand } from "./cli/send_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./cli/usage.ts";
+import { completionScript } from "./cli/completions.ts";
 import { describeFailure } from "./cli/exit_code.ts";
 
 const EXIT_INTERRUPTED = 130;
@@ -36,6 +37,10 @@ const OPTIONS = {
   "allow-changing": { type: "boolean" },
   "no-relay": { type: "boolean" },
   "relay-only": { type: "boolean" },
+  text: { type: "string" },
+  name: { type: "string" },
+  receivers: { type: "string" },
+  stdout: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -133,8 +138,14 @@ function dispatch(
         output,
         signal,
       });
+    case "completions":
+      expectArgs(command, args, 1, 1);
+      console.log(completionScript(args[0]));
+      return Promise.resolve();
     default:
-      throw new UsageError(`Unknown command "${command}" (try: send, receive, serve, help)`);
+      throw new UsageError(
+        `Unknown command "${command}" (try: send, receive, serve, doctor, completions, help)`,
+      );
   }
 }
 
@@ -148,7 +159,13 @@ function relayMode(values: { "no-relay"?: boolean; "relay-only"?: boolean }): Re
 function expectArgs(command: string, args: string[], min: number, max: number): void {
   if (args.length < min) {
     throw new UsageError(
-      `"${command}" needs ${min === 1 && command === "receive" ? "a code" : "at least one path"}`,
+      `"${command}" needs ${
+        command === "receive"
+          ? "a code"
+          : command === "completions"
+          ? "a shell"
+          : "at least one path"
+      }`,
     );
   }
   if (args.length > max) {

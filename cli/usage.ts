@@ -8,6 +8,8 @@ Usage:
                         [--allow-changing] [--no-relay | --relay-only] [--json]
   p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
+  p2pft doctor [--rendezvous HOST:PORT] [--json]
+  p2pft completions bash|zsh|fish
   p2pft help <command>
   p2pft --version
 
@@ -57,4 +59,9 @@ Options:
                 and TCP; 0 picks free ports and reports them)
   --no-relay    do not relay (UDP or TCP) for peers that find no direct path
   --json        one JSON event per line on stdout`,
+  completions: `p2pft completions bash|zsh|fish
+
+Prints a completion script: subcommands, their flags, and the words of a code after
+"receive 7-". For bash: p2pft completions bash > ~/.local/share/bash-completion/completions/p2pft
+For fish: p2pft completions fish > ~/.config/fish/completions/p2pft.fish`,
 };

@@ -9,6 +9,7 @@ export {
 export type { ByteStream } from "../transfer/mod.ts";
 export {
   assertKnownWords,
+  codeWords,
   formatCode,
   generateWords,
   parseCode,
