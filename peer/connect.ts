@@ -100,6 +100,10 @@ export interface ConnectOptions {
   relay?: RelayMode;
   punchTimeoutMs?: number;
   serverTimeoutMs?: number;
+  /** Our rendezvous client id (default: a random one). */
+  clientId?: Uint8Array;
+  /** Sender: the client id of our previous room on this nameplate, to open it again. */
+  previousClientId?: Uint8Array;
   signal?: AbortSignal;
 }
 
@@ -127,6 +131,8 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
       onNat: options.onNat,
       serverTimeoutMs: options.serverTimeoutMs,
+      clientId: options.clientId,
+      previous: options.previousClientId,
       signal: options.signal,
     });
     options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });

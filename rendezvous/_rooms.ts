@@ -5,6 +5,7 @@
  *   (none) --sender registers--> waiting --receiver registers--> paired
  *   waiting --sender silent idleTimeoutMs / older than maxWaitMs / leave--> (none)
  *   paired --pairedLingerMs after pairing, and no live relay session--> (none)
+ *   paired --its sender registers again with `previous` = its old id--> (none), then waiting
  */
 import { mergeLimits } from "./_limits.ts";
 import { toHex as hex } from "../bytes.ts";
@@ -155,7 +156,11 @@ export class RoomTable {
       if (message.poll) {
         return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
       }
-      if (wanted !== undefined && this.#live(wanted) !== undefined) {
+      const taken = wanted === undefined ? undefined : this.#live(wanted);
+      if (taken !== undefined && reopens(taken, message)) {
+        // The sender served that room's receiver and asks for the next one.
+        this.#free(taken);
+      } else if (taken !== undefined) {
         return { kind: "error", code: ErrorCode.nameplateInUse, nameplate: String(wanted) };
       }
       if (this.#rooms.size >= this.limits.maxRooms) {
@@ -267,6 +272,12 @@ export class RoomTable {
       this.#onFree?.(room.tokenKey);
     }
   }
+}
+
+/** Whether `message` is the next registration of the sender of `room`, which has paired. */
+function reopens(room: Room, message: RegisterMessage): boolean {
+  return room.receiver !== undefined && message.previous !== undefined &&
+    hex(message.previous) === room.sender.key;
 }
 
 function peerRecord(

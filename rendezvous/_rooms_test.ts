@@ -287,3 +287,48 @@ Deno.test("RoomTable passes each peer's NAT mapping to the other", () => {
   assert(forReceiver.kind === "paired" && forSender.kind === "paired");
   assertEquals([forReceiver.peer.nat, forSender.peer.nat], ["endpoint-dependent", "none"]);
 });
+
+Deno.test("RoomTable opens a paired nameplate again for its sender's next registration only", () => {
+  const freed: string[] = [];
+  const { table } = setup({ onFree: (token) => freed.push(token) });
+  table.register(sender(1), A, "a");
+  const first = table.register(receiver(2, "1"), B, "b");
+  assert(first.kind === "paired");
+  const again = (id: number, previous: number) => ({
+    ...sender(id, "1"),
+    previous: bytes(16, previous),
+  });
+  // Someone else, or a sender naming a client id that does not hold the room, is refused.
+  assertEquals(table.register(again(5, 4), C, "c"), {
+    kind: "error",
+    code: ErrorCode.nameplateInUse,
+    nameplate: "1",
+  });
+  assertEquals(table.register(again(3, 1), A, "a"), {
+    kind: "waiting",
+    nameplate: "1",
+    observed: A,
+  });
+  assertEquals(freed, [hex(first.token)]);
+  // A retransmission of that registration is answered by the new room, not freeing it again.
+  assertEquals(table.register(again(3, 1), A, "a"), {
+    kind: "waiting",
+    nameplate: "1",
+    observed: A,
+  });
+  const second = table.register(receiver(6, "1"), C, "c");
+  assert(second.kind === "paired");
+  assertEquals(second.peer.id, bytes(16, 3));
+  assertEquals(table.register(again(3, 1), A, "a").kind, "paired");
+  assertEquals(freed.length, 1);
+});
+
+Deno.test("RoomTable does not reopen a nameplate that has not paired yet", () => {
+  const { table } = setup();
+  table.register(sender(1), A, "a");
+  assertEquals(table.register({ ...sender(3, "1"), previous: bytes(16, 1) }, A, "a"), {
+    kind: "error",
+    code: ErrorCode.nameplateInUse,
+    nameplate: "1",
+  });
+});

@@ -50,6 +50,10 @@ export interface RegisterOptions {
   onNat?: (mapping: NatMapping) => void;
   /** Give up when the server has not answered for this long (default 10 s). */
   serverTimeoutMs?: number;
+  /** Our client id (default: a random one). */
+  clientId?: Uint8Array;
+  /** Sender: the client id of our previous room on `nameplate`, to open it again once it paired. */
+  previous?: Uint8Array;
   /** Bounds the whole wait, including for the peer; rejects with its reason. */
   signal?: AbortSignal;
 }
@@ -102,7 +106,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   signal?.throwIfAborted();
   const serverText = `${server.hostname}:${server.port}`;
   const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
-  const clientId = crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
+  const clientId = options.clientId ?? crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
   const overTcp = port.transport === "tcp";
   const nat = await observeNat(port, {
     server,
@@ -129,6 +133,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
         fingerprint: options.fingerprint,
         poll: confirmed,
         nat: mapping,
+        previous: confirmed ? undefined : options.previous,
       }, { padTo: MAX_REPLY_SIZE });
       await port.send(request, server);
       const deadline = Math.min(

@@ -59,6 +59,12 @@ export interface RegisterMessage {
   poll?: boolean;
   /** Our NAT mapping, from `observe`; passed to the peer. */
   nat?: NatMapping;
+  /**
+   * Sender: the client id it last held `nameplate` with; once that room has
+   * paired, the server frees it and opens the nameplate again for this one
+   * (`send --receivers N`).
+   */
+  previous?: Uint8Array;
 }
 /** Client → server: a waiting sender gives up its room. Never answered. */
 export interface LeaveMessage {
