@@ -76,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
   const output = new Output({
     json,
     role: command === "receive" ? "receive" : command === "send" ? "send" : "serve",
+    // With --stdout the received bytes own stdout: everything else goes to stderr.
+    ...(command === "receive" && values.stdout ? { stdout: Deno.stderr } : {}),
   });
   try {
     await dispatch(command, rest, values, output, controller.signal);
@@ -111,13 +113,16 @@ function dispatch(
         signal,
       });
     case "send":
-      expectArgs(command, args, 1, Infinity);
+      expectArgs(command, args, values.text === undefined ? 1 : 0, Infinity);
       return sendCommand(args, {
         code: values.code,
         rendezvous: values.rendezvous,
         relay: relayMode(values),
         qr: values.qr ?? false,
         allowChanging: values["allow-changing"] ?? false,
+        text: values.text,
+        name: values.name,
+        receivers: integerFlag("--receivers", values.receivers, 1, 1, 1000),
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,
@@ -133,6 +138,7 @@ function dispatch(
       return receiveCommand(args[0], {
         out: values.out ?? ".",
         yes: values.yes ?? false,
+        stdout: stdoutFlag(values),
         rendezvous: values.rendezvous,
         relay: relayMode(values),
         output,
@@ -147,6 +153,13 @@ function dispatch(
         `Unknown command "${command}" (try: send, receive, serve, doctor, completions, help)`,
       );
   }
+}
+
+function stdoutFlag(values: { stdout?: boolean; out?: string }): boolean {
+  if (values.stdout && values.out !== undefined) {
+    throw new UsageError("--stdout writes nothing to disk; it takes no --out");
+  }
+  return values.stdout ?? false;
 }
 
 function relayMode(values: { "no-relay"?: boolean; "relay-only"?: boolean }): RelayMode {

@@ -26,8 +26,36 @@ export type CliEvent =
     candidate: string;
     nat: { self: NatMapping; peer: NatMapping };
   }
-  | { type: "offer"; files: number; directories: number; bytes: number }
-  | { type: "progress"; bytes: number; total: number; file: string }
+  | {
+    type: "offer";
+    files: number;
+    directories: number;
+    bytes: number;
+    /** A text instead of files, or one stream of unknown size (`bytes` 0); absent: files. */
+    kind?: "text" | "stream";
+  }
+  | {
+    type: "progress";
+    bytes: number;
+    total: number;
+    file: string;
+    /** A stream of unknown size: `total` equals `bytes`, and there is no ETA. */
+    unknownSize?: boolean;
+  }
+  /** A received text (printed as is without --json). */
+  | { type: "text"; text: string }
+  /** With --receivers N: how receiver `receiver` of `of` went. */
+  | {
+    type: "receiver";
+    receiver: number;
+    of: number;
+    ok: boolean;
+    remote?: string;
+    sha256?: string;
+    message?: string;
+  }
+  /** With --receivers N: the end of the code. */
+  | { type: "summary"; receivers: number; succeeded: number; failed: number }
   | {
     type: "done";
     bytes: number;
@@ -127,8 +155,22 @@ export class Output {
         } to ${event.remote} (${event.rttMs.toFixed(0)} ms RTT): ${event.reason}`;
       case "offer":
         return `${this.#role === "send" ? "Sending" : "Receiving"} ${
-          describeOffer(event.files, event.directories, event.bytes)
+          event.kind === "text"
+            ? `a text (${formatBytes(event.bytes)})`
+            : event.kind === "stream"
+            ? "a stream of unknown size (it cannot be resumed if interrupted)"
+            : describeOffer(event.files, event.directories, event.bytes)
         }`;
+      case "text":
+        return event.text.endsWith("\n") ? event.text.slice(0, -1) : event.text;
+      case "receiver":
+        return `Receiver ${event.receiver} of ${event.of}${
+          event.remote ? ` (${event.remote})` : ""
+        }: ${event.ok ? `received it, sha256 ${event.sha256}` : `failed: ${event.message}`}`;
+      case "summary":
+        return `Served ${event.succeeded} of ${event.receivers} receivers${
+          event.failed > 0 ? ` (${event.failed} more failed)` : ""
+        }; the code is closed`;
       case "done":
         return `Done: ${event.files} ${event.files === 1 ? "file" : "files"}, ${
           formatBytes(event.total)
@@ -154,13 +196,18 @@ export class Output {
   #progress(event: Extract<CliEvent, { type: "progress" }>): void {
     const now = performance.now();
     if (this.#startedAt === 0) this.#startedAt = now;
-    const final = event.bytes >= event.total;
+    const final = !event.unknownSize && event.bytes >= event.total;
     if (!final && now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
     this.#lastProgressAt = now;
     if (this.#json) return this.#write(`${JSON.stringify(event)}\n`);
     if (!this.#bar) return;
     const seconds = (now - this.#startedAt) / 1000;
     const rate = event.bytes / Math.max(seconds, 1e-3);
+    if (event.unknownSize) {
+      this.#write(`\r\x1b[2K${formatBytes(event.bytes)} ${formatRate(rate)} ${event.file}`);
+      this.#barShown = true;
+      return;
+    }
     const fraction = event.total === 0 ? 1 : event.bytes / event.total;
     const width = 24;
     const filled = Math.round(fraction * width);

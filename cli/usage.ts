@@ -5,8 +5,10 @@ export const MAIN_HELP =
 
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
-                        [--allow-changing] [--no-relay | --relay-only] [--json]
-  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
+                        [--allow-changing] [--receivers N] [--no-relay | --relay-only] [--json]
+  p2pft send --text TEXT|-  [options]     p2pft send - [--name NAME] [options]
+  p2pft receive <code> [--out DIR | --stdout] [--yes] [--rendezvous HOST:PORT]
+                       [--no-relay | --relay-only] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
   p2pft doctor [--rendezvous HOST:PORT] [--json]
   p2pft completions bash|zsh|fish
@@ -18,8 +20,12 @@ Add --verbose to see the causes behind an error.`;
 
 export const COMMAND_HELP: Record<string, string> = {
   send: `p2pft send <paths...> [options]
+       p2pft send --text TEXT [options]    (--text - reads the text from stdin)
+       p2pft send - [--name NAME] [options]
 
-Sends files and folders. Prints a code such as 7-lunar-crystal; give it to the receiver.
+Sends files and folders, a short text (up to 64 KiB), or stdin as one file of unknown size
+(tar c dir | p2pft send -; such a stream cannot be resumed if interrupted, and goes to one receiver).
+Prints a code such as 7-lunar-crystal; give it to the receiver.
 The number names a room on the rendezvous server; the words are a password that never leaves
 the two computers.
 
@@ -29,6 +35,10 @@ Options:
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
   --timeout SECONDS       how long to wait for the receiver (default 600)
   --qr                    also show the code as a QR code
+  --text TEXT             send this text instead of files ("-": read it from stdin)
+  --name NAME             the file name a stream from stdin gets (default "stdin")
+  --receivers N           serve N receivers, one after another, with the same code (each its own
+                          pairing and check of the code; a wrong code still ends it)
   --allow-changing        a file that keeps changing while read is sent as read (listed in
                           "done") instead of failing; a file that changes once is always sent again
   --no-relay              never relay through the rendezvous server (fail instead)
@@ -43,6 +53,10 @@ and --out must be writable before anyone is contacted.
 
 Options:
   --out DIR               folder to write into (default: the current folder)
+  --stdout                write the one file (or the text) to stdout, nothing to disk; other
+                          output goes to stderr. An offer of several files is refused. The
+                          bytes are out before the SHA-256 at the end is checked: a mismatch
+                          exits non-zero
   --yes                   accept without asking (needed when stdin is not a terminal)
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
   --no-relay              never relay through the rendezvous server (fail instead)
