@@ -18,6 +18,7 @@ import { sendCommand } from "./cli/send_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./cli/usage.ts";
 import { completionScript } from "./cli/completions.ts";
+import { doctorCommand } from "./cli/doctor_command.ts";
 import { describeFailure } from "./cli/exit_code.ts";
 
 const EXIT_INTERRUPTED = 130;
@@ -144,6 +145,9 @@ function dispatch(
         output,
         signal,
       });
+    case "doctor":
+      expectArgs(command, args, 0, 0);
+      return doctorCommand({ rendezvous: values.rendezvous, output, signal });
     case "completions":
       expectArgs(command, args, 1, 1);
       console.log(completionScript(args[0]));

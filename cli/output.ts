@@ -1,4 +1,5 @@
 import type { NatMapping } from "../peer/mod.ts";
+import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
 
 /** Every event the CLI reports; with --json each is one line of stdout. */
@@ -54,6 +55,8 @@ export type CliEvent =
     sha256?: string;
     message?: string;
   }
+  /** One line of `p2pft doctor`. */
+  | ({ type: "check" } & Check)
   /** With --receivers N: the end of the code. */
   | { type: "summary"; receivers: number; succeeded: number; failed: number }
   | {
@@ -72,6 +75,15 @@ export type CliEvent =
   | { type: "error"; message: string };
 
 const PROGRESS_INTERVAL_MS = 100;
+const CHECK_LABELS: Record<Check["check"], string> = {
+  addresses: "addresses",
+  udp: "server over UDP",
+  tcp: "server over TCP",
+  nat: "NAT mapping",
+  ipv6: "IPv6",
+  local: "local discovery",
+  path: "likely path",
+};
 const encoder = new TextEncoder();
 
 /** Where Output writes: Deno.stdout and Deno.stderr, or a test's recorder. */
@@ -167,6 +179,8 @@ export class Output {
         return `Receiver ${event.receiver} of ${event.of}${
           event.remote ? ` (${event.remote})` : ""
         }: ${event.ok ? `received it, sha256 ${event.sha256}` : `failed: ${event.message}`}`;
+      case "check":
+        return `${event.verdict.padEnd(7)} ${CHECK_LABELS[event.check]}: ${event.summary}`;
       case "summary":
         return `Served ${event.succeeded} of ${event.receivers} receivers${
           event.failed > 0 ? ` (${event.failed} more failed)` : ""

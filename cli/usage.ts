@@ -73,6 +73,13 @@ Options:
                 and TCP; 0 picks free ports and reports them)
   --no-relay    do not relay (UDP or TCP) for peers that find no direct path
   --json        one JSON event per line on stdout`,
+  doctor: `p2pft doctor [--rendezvous HOST:PORT] [--json]
+
+Tells why a connection might not work, each line with a verdict (ok, info, warning, fail): this
+host's addresses, whether the rendezvous server answers over UDP and over TCP, the NAT mapping its
+two ports see, whether IPv6 works here, whether local discovery sees other p2pft peers, and which
+path two peers like this one would likely get. Talks only to the rendezvous server (and multicast
+DNS on this host's networks). Exits 1 when a check fails. Attach --json output to bug reports.`,
   completions: `p2pft completions bash|zsh|fish
 
 Prints a completion script: subcommands, their flags, and the words of a code after

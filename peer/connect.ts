@@ -321,7 +321,10 @@ function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array
   return der;
 }
 
-async function resolveServer(server: { hostname: string; port: number }): Promise<Deno.NetAddr> {
+/** The rendezvous server's IPv4 address (peers punch over IPv4). */
+export async function resolveServer(
+  server: { hostname: string; port: number },
+): Promise<Deno.NetAddr> {
   try {
     const { address } = await lookup(server.hostname, { family: 4 });
     return { transport: "udp", hostname: address, port: server.port };

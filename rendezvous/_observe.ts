@@ -20,6 +20,10 @@ export interface NatObservation {
   mapping: NatMapping;
   /** The server's relay port, absent when it does not relay. */
   relayPort?: number;
+  /** Our address as the main port saw it. */
+  observed: Deno.NetAddr;
+  /** Our address as the alt port saw it; absent when it was not asked or did not answer. */
+  altObserved?: Deno.NetAddr;
 }
 
 /**
@@ -79,7 +83,9 @@ export async function observeNat(
     : undefined;
   const result: NatObservation = {
     mapping: classifyMapping(options.candidates, main.observed, alt?.observed),
+    observed: main.observed,
   };
+  if (alt !== undefined) result.altObserved = alt.observed;
   if (main.relayPort !== undefined) result.relayPort = main.relayPort;
   return result;
 }
