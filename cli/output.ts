@@ -186,9 +186,12 @@ export class Output {
           event.failed > 0 ? ` (${event.failed} more failed)` : ""
         }; the code is closed`;
       case "done":
-        return `Done: ${event.files} ${event.files === 1 ? "file" : "files"}, ${
-          formatBytes(event.total)
-        } ` +
+        // Only a text has bytes and no file.
+        return `Done: ${
+          event.files === 0 && event.total > 0
+            ? "a text"
+            : `${event.files} ${event.files === 1 ? "file" : "files"}`
+        }, ${formatBytes(event.total)} ` +
           `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ` +
           `${
             formatRate(event.bytes / Math.max(event.seconds, 1e-3))

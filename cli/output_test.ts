@@ -106,3 +106,34 @@ Deno.test("Output draws a progress bar only on a terminal and ends it before the
     /Rendezvous server listening on 0\.0\.0\.0:9000 \(UDP and TCP; NAT check on UDP 9001, relay off\)\n$/,
   );
 });
+
+Deno.test("Output shows a stream's progress as bytes and speed without a bar or ETA, and every update", () => {
+  const { output, stdout } = recorded({ json: false, role: "send" }, true);
+  output.emit({ type: "progress", bytes: 1024, total: 1024, file: "stdin", unknownSize: true });
+  output.emit({ type: "progress", bytes: 2048, total: 2048, file: "stdin", unknownSize: true });
+  assert.ok(stdout.text.startsWith("\r\x1b[2K1.0 KiB "), JSON.stringify(stdout.text));
+  assert.doesNotMatch(stdout.text, /ETA|\[#|%/);
+  // Throttled like any progress: "bytes = total" does not mean finished for a stream.
+  assert.equal(stdout.text.split("\r").length - 1, 1);
+});
+
+Deno.test("Output words a text, several receivers and doctor's checks", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  output.emit({ type: "offer", files: 0, directories: 0, bytes: 5, kind: "text" });
+  output.emit({ type: "text", text: "hello\n" });
+  output.emit({ type: "receiver", receiver: 2, of: 3, ok: false, message: "declined" });
+  output.emit({ type: "summary", receivers: 3, succeeded: 3, failed: 1 });
+  output.emit({
+    type: "check",
+    check: "nat",
+    verdict: "warning",
+    summary: "endpoint-dependent",
+    facts: { mapping: "endpoint-dependent" },
+  });
+  assert.equal(
+    stdout.text,
+    "Receiving a text (5 B)\nhello\nReceiver 2 of 3: failed: declined\n" +
+      "Served 3 of 3 receivers (1 more failed); the code is closed\n" +
+      "warning NAT mapping: endpoint-dependent\n",
+  );
+});

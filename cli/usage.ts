@@ -38,7 +38,8 @@ Options:
   --text TEXT             send this text instead of files ("-": read it from stdin)
   --name NAME             the file name a stream from stdin gets (default "stdin")
   --receivers N           serve N receivers, one after another, with the same code (each its own
-                          pairing and check of the code; a wrong code still ends it)
+                          pairing and check of the code; a wrong code still ends it). A receiver
+                          who comes while another is receiving is told the code is in use
   --allow-changing        a file that keeps changing while read is sent as read (listed in
                           "done") instead of failing; a file that changes once is always sent again
   --no-relay              never relay through the rendezvous server (fail instead)
