@@ -45,11 +45,12 @@ export type CliEvent =
   }
   /** A received text (printed as is without --json). */
   | { type: "text"; text: string }
-  /** With --receivers N: how receiver `receiver` of `of` went. */
+  /** With --receivers N: how the `receiver`-th receiver went; `served` of `of` are done. */
   | {
     type: "receiver";
     receiver: number;
     of: number;
+    served: number;
     ok: boolean;
     remote?: string;
     sha256?: string;
@@ -176,14 +177,14 @@ export class Output {
       case "text":
         return event.text.endsWith("\n") ? event.text.slice(0, -1) : event.text;
       case "receiver":
-        return `Receiver ${event.receiver} of ${event.of}${
-          event.remote ? ` (${event.remote})` : ""
-        }: ${event.ok ? `received it, sha256 ${event.sha256}` : `failed: ${event.message}`}`;
+        return event.ok
+          ? `Receiver ${event.served} of ${event.of} (${event.remote}) received it, sha256 ${event.sha256}`
+          : `Receiver ${event.receiver} failed (${event.served} of ${event.of} served): ${event.message}`;
       case "check":
         return `${event.verdict.padEnd(7)} ${CHECK_LABELS[event.check]}: ${event.summary}`;
       case "summary":
         return `Served ${event.succeeded} of ${event.receivers} receivers${
-          event.failed > 0 ? ` (${event.failed} more failed)` : ""
+          event.failed > 0 ? ` (${event.failed} failed)` : ""
         }; the code is closed`;
       case "done":
         // Only a text has bytes and no file.

@@ -121,7 +121,7 @@ Deno.test("Output words a text, several receivers and doctor's checks", () => {
   const { output, stdout } = recorded({ json: false, role: "receive" });
   output.emit({ type: "offer", files: 0, directories: 0, bytes: 5, kind: "text" });
   output.emit({ type: "text", text: "hello\n" });
-  output.emit({ type: "receiver", receiver: 2, of: 3, ok: false, message: "declined" });
+  output.emit({ type: "receiver", receiver: 2, of: 3, served: 1, ok: false, message: "declined" });
   output.emit({ type: "summary", receivers: 3, succeeded: 3, failed: 1 });
   output.emit({
     type: "check",
@@ -132,8 +132,8 @@ Deno.test("Output words a text, several receivers and doctor's checks", () => {
   });
   assert.equal(
     stdout.text,
-    "Receiving a text (5 B)\nhello\nReceiver 2 of 3: failed: declined\n" +
-      "Served 3 of 3 receivers (1 more failed); the code is closed\n" +
+    "Receiving a text (5 B)\nhello\nReceiver 2 failed (1 of 3 served): declined\n" +
+      "Served 3 of 3 receivers (1 failed); the code is closed\n" +
       "warning NAT mapping: endpoint-dependent\n",
   );
 });

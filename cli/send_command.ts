@@ -117,22 +117,27 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
         type: "receiver",
         receiver: index,
         of: receivers,
+        served: succeeded,
         ok: true,
         remote: served.remote,
         sha256: served.report.sha256,
       });
     } catch (error) {
-      // Only a transfer that failed after the PAKE leaves the code usable: a
-      // wrong guess ends it, as do a cancel, a timeout and a server that refuses.
-      if (!transferFailures.has(error as object)) throw error;
       failed++;
       output.emit({
         type: "receiver",
         receiver: index,
         of: receivers,
+        served: succeeded,
         ok: false,
         message: error instanceof Error ? error.message : String(error),
       });
+      // Only a transfer that failed after the PAKE leaves the code usable: a
+      // wrong guess ends it, as do a cancel, a timeout and a server that refuses.
+      if (!transferFailures.has(error as object)) {
+        output.emit({ type: "summary", receivers, succeeded, failed });
+        throw error;
+      }
     } finally {
       previous = clientId;
     }

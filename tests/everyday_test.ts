@@ -235,6 +235,45 @@ e2e(
 );
 
 e2e(
+  "with --receivers a failed transfer keeps the code open, and a wrong code ends it",
+  async (signal) => {
+    await using w = await world(signal);
+    const source = `${w.dir}/note.txt`;
+    await Deno.writeTextFile(source, "the sender's note");
+    const sender = w.spawnCli(["send", source, "--receivers", "2", ...w.rendezvous, "--json"]);
+    const code = String((await sender.next("code")).code);
+    const receive = async (text: string, out: string) => {
+      await Deno.mkdir(out, { recursive: true });
+      return await w.spawnCli(["receive", text, "--out", out, "--yes", ...w.rendezvous, "--json"])
+        .finished();
+    };
+    // A different file under the same name: this receiver refuses after the PAKE.
+    await Deno.mkdir(`${w.dir}/taken`);
+    await Deno.writeTextFile(`${w.dir}/taken/note.txt`, "mine");
+    assert.equal((await receive(code, `${w.dir}/taken`)).code, 1);
+    const first = await sender.until((event) => event.type === "receiver" && event.receiver === 1);
+    assert.equal(first.ok, false);
+    assert.equal(first.served, 0);
+    const served = await receive(code, `${w.dir}/good`);
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(await Deno.readTextFile(`${w.dir}/good/note.txt`), "the sender's note");
+    await sender.until((event) => event.type === "receiver" && event.receiver === 2);
+    const wrong = `${code.split("-")[0]}-abandon-ability`;
+    assert.equal((await receive(wrong, `${w.dir}/guess`)).code, 1);
+    const sent = await sender.finished();
+    assert.equal(sent.code, 1);
+    assert.match(sent.stderr, /error: .*code/i);
+    assert.deepEqual(sent.events.find((event) => event.type === "summary"), {
+      type: "summary",
+      receivers: 2,
+      succeeded: 1,
+      failed: 2,
+    });
+    assert.deepEqual(await listDir(`${w.dir}/guess`), []);
+  },
+);
+
+e2e(
   "stdin cannot go to several receivers, nor with paths, nor --text with paths",
   async (signal) => {
     const run = async (args: string[]) => {
