@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
   assertKnownWords,
@@ -95,21 +96,23 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     });
     return;
   }
-  // Each receiver is its own pairing on the same nameplate: the server reopens
-  // the room for us once we name the client id that held it (rendezvous/PROTOCOL.md).
+  // Each receiver is its own pairing on the same nameplate. Each registration
+  // commits to the next one's client id, which alone may reopen the room once
+  // it has paired (rendezvous/PROTOCOL.md, "Several receivers").
   let code: { nameplate?: string; words: string } = chosen ?? { words: generateWords() };
-  let previous: Uint8Array | undefined;
+  let clientId = newClientId();
   let succeeded = 0;
   let failed = 0;
   while (succeeded < receivers) {
-    const clientId = crypto.getRandomValues(new Uint8Array(CLIENT_ID_BYTES));
+    const next = newClientId();
     const index = succeeded + failed + 1;
     try {
       const served = await serveReceiver(source, code, {
         ...options,
         server: rendezvous,
         clientId,
-        previousClientId: previous,
+        successor: new Uint8Array(createHash("sha256").update(next).digest()),
+        again: index > 1,
         onCode: (full) => code = full,
       });
       succeeded++;
@@ -139,10 +142,14 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
         throw error;
       }
     } finally {
-      previous = clientId;
+      clientId = next;
     }
   }
   output.emit({ type: "summary", receivers, succeeded, failed });
+}
+
+function newClientId(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(CLIENT_ID_BYTES));
 }
 
 /** Errors of a transfer itself, after the pairing and the PAKE succeeded. */
@@ -151,7 +158,9 @@ const transferFailures = new WeakSet<object>();
 interface ServeOptions extends SendCommandOptions {
   server: ReturnType<typeof rendezvousAddress>;
   clientId?: Uint8Array;
-  previousClientId?: Uint8Array;
+  successor?: Uint8Array;
+  /** A later receiver: the code was already shown. */
+  again?: boolean;
   onCode?: (code: TransferCode) => void;
 }
 
@@ -171,12 +180,11 @@ async function serveReceiver(
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: wanted,
     clientId: options.clientId,
-    previousClientId: options.previousClientId,
+    successor: options.successor,
     onCode: (full) => {
       options.onCode?.(full);
       code = formatCode(full);
-      // Later receivers use the code already shown.
-      if (options.previousClientId !== undefined) return;
+      if (options.again) return;
       output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (paired) => output.emit(pairedEvent(paired)),

@@ -102,8 +102,8 @@ export interface ConnectOptions {
   serverTimeoutMs?: number;
   /** Our rendezvous client id (default: a random one). */
   clientId?: Uint8Array;
-  /** Sender: the client id of our previous room on this nameplate, to open it again. */
-  previousClientId?: Uint8Array;
+  /** Sender: SHA-256 of the client id that may reopen this nameplate once it paired. */
+  successor?: Uint8Array;
   signal?: AbortSignal;
 }
 
@@ -132,7 +132,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       onNat: options.onNat,
       serverTimeoutMs: options.serverTimeoutMs,
       clientId: options.clientId,
-      previous: options.previousClientId,
+      successor: options.successor,
       signal: options.signal,
     });
     options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { toHex as hex } from "../bytes.ts";
 import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
 import { ErrorCode, type RegisterMessage } from "./protocol.ts";
@@ -288,30 +289,33 @@ Deno.test("RoomTable passes each peer's NAT mapping to the other", () => {
   assertEquals([forReceiver.peer.nat, forSender.peer.nat], ["endpoint-dependent", "none"]);
 });
 
-Deno.test("RoomTable opens a paired nameplate again for its sender's next registration only", () => {
+/** A send registration on nameplate 1 that commits to `next` as its successor's client id. */
+function committing(id: number, next: number): RegisterMessage {
+  return { ...sender(id, "1"), successor: sha256(bytes(16, next)) };
+}
+
+function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(data).digest());
+}
+
+Deno.test("RoomTable opens a paired nameplate again only for the successor its sender committed to", () => {
   const freed: string[] = [];
   const { table } = setup({ onFree: (token) => freed.push(token) });
-  table.register(sender(1), A, "a");
+  table.register({ ...sender(1), successor: sha256(bytes(16, 3)) }, A, "a");
   const first = table.register(receiver(2, "1"), B, "b");
   assert(first.kind === "paired");
-  const again = (id: number, previous: number) => ({
-    ...sender(id, "1"),
-    previous: bytes(16, previous),
-  });
-  // Someone else, or a sender naming a client id that does not hold the room, is refused.
-  assertEquals(table.register(again(5, 4), C, "c"), {
-    kind: "error",
-    code: ErrorCode.nameplateInUse,
-    nameplate: "1",
-  });
-  assertEquals(table.register(again(3, 1), A, "a"), {
+  // The receiver learned the sender's client id (peerId): it cannot take the nameplate over.
+  for (const id of [1, 2, 5]) {
+    assertEquals(table.register(sender(id, "1"), C, "c").kind, id === 1 ? "paired" : "error");
+  }
+  assertEquals(table.register(committing(3, 4), A, "a"), {
     kind: "waiting",
     nameplate: "1",
     observed: A,
   });
   assertEquals(freed, [hex(first.token)]);
   // A retransmission of that registration is answered by the new room, not freeing it again.
-  assertEquals(table.register(again(3, 1), A, "a"), {
+  assertEquals(table.register(committing(3, 4), A, "a"), {
     kind: "waiting",
     nameplate: "1",
     observed: A,
@@ -319,14 +323,15 @@ Deno.test("RoomTable opens a paired nameplate again for its sender's next regist
   const second = table.register(receiver(6, "1"), C, "c");
   assert(second.kind === "paired");
   assertEquals(second.peer.id, bytes(16, 3));
-  assertEquals(table.register(again(3, 1), A, "a").kind, "paired");
-  assertEquals(freed.length, 1);
+  assertEquals(table.register(committing(3, 4), A, "a").kind, "paired");
+  assertEquals(table.register(committing(4, 5), A, "a").kind, "waiting");
+  assertEquals(freed.length, 2);
 });
 
 Deno.test("RoomTable does not reopen a nameplate that has not paired yet", () => {
   const { table } = setup();
-  table.register(sender(1), A, "a");
-  assertEquals(table.register({ ...sender(3, "1"), previous: bytes(16, 1) }, A, "a"), {
+  table.register({ ...sender(1), successor: sha256(bytes(16, 3)) }, A, "a");
+  assertEquals(table.register(committing(3, 4), A, "a"), {
     kind: "error",
     code: ErrorCode.nameplateInUse,
     nameplate: "1",

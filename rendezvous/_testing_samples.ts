@@ -79,13 +79,13 @@ export const SAMPLES: RendezvousMessage[] = [
     nat: "endpoint-independent",
   },
   {
-    // A sender opening its nameplate again for the next receiver (send --receivers).
+    // A sender that will open its nameplate again for the next receiver (send --receivers).
     type: "register",
     role: "send",
     clientId: bytes(16, 20),
     nameplate: "5",
     candidates: [addr("192.168.1.20", 50000)],
     fingerprint: bytes(32, 10),
-    previous: bytes(16, 1),
+    successor: bytes(32, 11),
   },
 ];

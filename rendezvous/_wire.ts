@@ -36,7 +36,7 @@ export const TAG = {
   relayPort: 0x11,
   peerTransport: 0x12,
   channel: 0x13,
-  previous: 0x20,
+  successor: 0x20,
 } as const;
 export type FieldName = Exclude<keyof typeof TAG, "pad">;
 export type Fields = Partial<Record<FieldName, Uint8Array>>;
@@ -68,7 +68,7 @@ const FIELD_LENGTH: Record<FieldName, number | "addrs"> = {
   relayPort: 2,
   peerTransport: 1,
   channel: 2,
-  previous: CLIENT_ID_SIZE,
+  successor: 32,
 };
 
 /**

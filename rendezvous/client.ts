@@ -52,8 +52,8 @@ export interface RegisterOptions {
   serverTimeoutMs?: number;
   /** Our client id (default: a random one). */
   clientId?: Uint8Array;
-  /** Sender: the client id of our previous room on `nameplate`, to open it again once it paired. */
-  previous?: Uint8Array;
+  /** Sender: SHA-256 of the client id we will reopen this nameplate with once it paired. */
+  successor?: Uint8Array;
   /** Bounds the whole wait, including for the peer; rejects with its reason. */
   signal?: AbortSignal;
 }
@@ -133,7 +133,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
         fingerprint: options.fingerprint,
         poll: confirmed,
         nat: mapping,
-        previous: confirmed ? undefined : options.previous,
+        successor: options.successor,
       }, { padTo: MAX_REPLY_SIZE });
       await port.send(request, server);
       const deadline = Math.min(

@@ -60,11 +60,11 @@ export interface RegisterMessage {
   /** Our NAT mapping, from `observe`; passed to the peer. */
   nat?: NatMapping;
   /**
-   * Sender: the client id it last held `nameplate` with; once that room has
-   * paired, the server frees it and opens the nameplate again for this one
-   * (`send --receivers N`).
+   * Sender: SHA-256 of the client id it will register with next on the same
+   * nameplate. Once this room has paired, only that registration may reopen
+   * the nameplate (`send --receivers N`); nobody else knows the id before it.
    */
-  previous?: Uint8Array;
+  successor?: Uint8Array;
 }
 /** Client → server: a waiting sender gives up its room. Never answered. */
 export interface LeaveMessage {

@@ -132,8 +132,8 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
       }
       if (message.poll) fields.push([TAG.flags, Uint8Array.of(FLAG_POLL)]);
       if (message.nat !== undefined) fields.push([TAG.nat, encodeNat(message.nat)]);
-      if (message.previous !== undefined) {
-        fields.push([TAG.previous, fixed(message.previous, CLIENT_ID_SIZE, "previous")]);
+      if (message.successor !== undefined) {
+        fields.push([TAG.successor, fixed(message.successor, 32, "successor")]);
       }
       break;
     case "leave":
@@ -268,7 +268,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       if (fields.flags && (fields.flags[0] & FLAG_POLL) !== 0) message.poll = true;
       const mapping = nat(fields.nat, "nat");
       if (mapping !== undefined) message.nat = mapping;
-      if (fields.previous) message.previous = fields.previous;
+      if (fields.successor) message.successor = fields.successor;
       return message;
     }
     case TYPE.leave:
