@@ -17,6 +17,8 @@ import { receiveCommand } from "./cli/receive_command.ts";
 import { sendCommand } from "./cli/send_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./cli/usage.ts";
+import { completionScript } from "./cli/completions.ts";
+import { doctorCommand } from "./cli/doctor_command.ts";
 import { describeFailure } from "./cli/exit_code.ts";
 
 const EXIT_INTERRUPTED = 130;
@@ -43,6 +45,10 @@ const OPTIONS = {
   "allow-changing": { type: "boolean" },
   "no-relay": { type: "boolean" },
   "relay-only": { type: "boolean" },
+  text: { type: "string" },
+  name: { type: "string" },
+  receivers: { type: "string" },
+  stdout: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -78,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
   const output = new Output({
     json,
     role: command === "receive" ? "receive" : command === "send" ? "send" : "serve",
+    // With --stdout the received bytes own stdout: everything else goes to stderr.
+    ...(command === "receive" && values.stdout ? { stdout: Deno.stderr } : {}),
   });
   try {
     await dispatch(command, rest, values, output, controller.signal);
@@ -113,13 +121,16 @@ function dispatch(
         signal,
       });
     case "send":
-      expectArgs(command, args, 1, Infinity);
+      expectArgs(command, args, values.text === undefined ? 1 : 0, Infinity);
       return sendCommand(args, {
         code: values.code,
         rendezvous: values.rendezvous,
         relay: relayMode(values),
         qr: values.qr ?? false,
         allowChanging: values["allow-changing"] ?? false,
+        text: values.text,
+        name: values.name,
+        receivers: integerFlag("--receivers", values.receivers, 1, 1, 1000),
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,
@@ -136,6 +147,7 @@ function dispatch(
       return receiveCommand(args[0], {
         out: values.out ?? ".",
         yes: values.yes ?? false,
+        stdout: stdoutFlag(values),
         rendezvous: values.rendezvous,
         relay: relayMode(values),
         timeoutSeconds: integerFlag(
@@ -149,13 +161,29 @@ function dispatch(
         output,
         signal,
       });
+    case "doctor":
+      expectArgs(command, args, 0, 0);
+      return doctorCommand({ rendezvous: values.rendezvous, output, signal });
+    case "completions":
+      expectArgs(command, args, 1, 1);
+      console.log(completionScript(args[0]));
+      return Promise.resolve();
     default:
-      throw new UsageError(`Unknown command "${command}" (try: send, receive, serve, help)`);
+      throw new UsageError(
+        `Unknown command "${command}" (try: send, receive, serve, doctor, completions, help)`,
+      );
   }
 }
 
 function stallTimeout(text: string | undefined): number {
   return integerFlag("--stall-timeout", text, DEFAULT_STALL_TIMEOUT_SECONDS, 1, 86400);
+}
+
+function stdoutFlag(values: { stdout?: boolean; out?: string }): boolean {
+  if (values.stdout && values.out !== undefined) {
+    throw new UsageError("--stdout writes nothing to disk; it takes no --out");
+  }
+  return values.stdout ?? false;
 }
 
 function relayMode(values: { "no-relay"?: boolean; "relay-only"?: boolean }): RelayMode {
@@ -168,7 +196,13 @@ function relayMode(values: { "no-relay"?: boolean; "relay-only"?: boolean }): Re
 function expectArgs(command: string, args: string[], min: number, max: number): void {
   if (args.length < min) {
     throw new UsageError(
-      `"${command}" needs ${min === 1 && command === "receive" ? "a code" : "at least one path"}`,
+      `"${command}" needs ${
+        command === "receive"
+          ? "a code"
+          : command === "completions"
+          ? "a shell"
+          : "at least one path"
+      }`,
     );
   }
   if (args.length > max) {

@@ -1,4 +1,5 @@
 import type { NatMapping } from "../peer/mod.ts";
+import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
 
 /** Every event the CLI reports; with --json each is one line of stdout. */
@@ -26,10 +27,41 @@ export type CliEvent =
     candidate: string;
     nat: { self: NatMapping; peer: NatMapping };
   }
-  | { type: "offer"; files: number; directories: number; bytes: number }
+  | {
+    type: "offer";
+    files: number;
+    directories: number;
+    bytes: number;
+    /** A text instead of files, or one stream of unknown size (`bytes` 0); absent: files. */
+    kind?: "text" | "stream";
+  }
   /** Waiting on the peer: `accept` (sender: the receiver decides), `sender` (receiver started first). */
   | { type: "waiting"; for: "accept" | "sender"; seconds: number }
-  | { type: "progress"; bytes: number; total: number; file: string }
+  | {
+    type: "progress";
+    bytes: number;
+    total: number;
+    file: string;
+    /** A stream of unknown size: `total` equals `bytes`, and there is no ETA. */
+    unknownSize?: boolean;
+  }
+  /** A received text (printed as is without --json). */
+  | { type: "text"; text: string }
+  /** With --receivers N: how the `receiver`-th receiver went; `served` of `of` are done. */
+  | {
+    type: "receiver";
+    receiver: number;
+    of: number;
+    served: number;
+    ok: boolean;
+    remote?: string;
+    sha256?: string;
+    message?: string;
+  }
+  /** One line of `p2pft doctor`. */
+  | ({ type: "check" } & Check)
+  /** With --receivers N: the end of the code. */
+  | { type: "summary"; receivers: number; succeeded: number; failed: number }
   | {
     type: "done";
     bytes: number;
@@ -46,6 +78,15 @@ export type CliEvent =
   | { type: "error"; message: string };
 
 const PROGRESS_INTERVAL_MS = 100;
+const CHECK_LABELS: Record<Check["check"], string> = {
+  addresses: "addresses",
+  udp: "server over UDP",
+  tcp: "server over TCP",
+  nat: "NAT mapping",
+  ipv6: "IPv6",
+  local: "local discovery",
+  path: "likely path",
+};
 const encoder = new TextEncoder();
 
 /** Where Output writes: Deno.stdout and Deno.stderr, or a test's recorder. */
@@ -129,16 +170,35 @@ export class Output {
         } to ${event.remote} (${event.rttMs.toFixed(0)} ms RTT): ${event.reason}`;
       case "offer":
         return `${this.#role === "send" ? "Sending" : "Receiving"} ${
-          describeOffer(event.files, event.directories, event.bytes)
+          event.kind === "text"
+            ? `a text (${formatBytes(event.bytes)})`
+            : event.kind === "stream"
+            ? "a stream of unknown size (it cannot be resumed if interrupted)"
+            : describeOffer(event.files, event.directories, event.bytes)
         }`;
       case "waiting":
         return event.for === "accept"
           ? `Waiting for the receiver to accept (up to ${event.seconds} s)...`
           : `Waiting for the sender (up to ${event.seconds} s)...`;
+      case "text":
+        return event.text.endsWith("\n") ? event.text.slice(0, -1) : event.text;
+      case "receiver":
+        return event.ok
+          ? `Receiver ${event.served} of ${event.of} (${event.remote}) received it, sha256 ${event.sha256}`
+          : `Receiver ${event.receiver} failed (${event.served} of ${event.of} served): ${event.message}`;
+      case "check":
+        return `${event.verdict.padEnd(7)} ${CHECK_LABELS[event.check]}: ${event.summary}`;
+      case "summary":
+        return `Served ${event.succeeded} of ${event.receivers} receivers${
+          event.failed > 0 ? ` (${event.failed} failed)` : ""
+        }; the code is closed`;
       case "done":
-        return `Done: ${event.files} ${event.files === 1 ? "file" : "files"}, ${
-          formatBytes(event.total)
-        } ` +
+        // Only a text has bytes and no file.
+        return `Done: ${
+          event.files === 0 && event.total > 0
+            ? "a text"
+            : `${event.files} ${event.files === 1 ? "file" : "files"}`
+        }, ${formatBytes(event.total)} ` +
           `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ` +
           `${
             formatRate(event.bytes / Math.max(event.seconds, 1e-3))
@@ -160,13 +220,18 @@ export class Output {
   #progress(event: Extract<CliEvent, { type: "progress" }>): void {
     const now = performance.now();
     if (this.#startedAt === 0) this.#startedAt = now;
-    const final = event.bytes >= event.total;
+    const final = !event.unknownSize && event.bytes >= event.total;
     if (!final && now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
     this.#lastProgressAt = now;
     if (this.#json) return this.#write(`${JSON.stringify(event)}\n`);
     if (!this.#bar) return;
     const seconds = (now - this.#startedAt) / 1000;
     const rate = event.bytes / Math.max(seconds, 1e-3);
+    if (event.unknownSize) {
+      this.#write(`\r\x1b[2K${formatBytes(event.bytes)} ${formatRate(rate)} ${event.file}`);
+      this.#barShown = true;
+      return;
+    }
     const fraction = event.total === 0 ? 1 : event.bytes / event.total;
     const width = 24;
     const filled = Math.round(fraction * width);

@@ -116,3 +116,34 @@ Deno.test("Output words the waiting event for each side", () => {
     "Waiting for the receiver to accept (up to 600 s)...\nWaiting for the sender (up to 60 s)...\n",
   );
 });
+
+Deno.test("Output shows a stream's progress as bytes and speed without a bar or ETA, and every update", () => {
+  const { output, stdout } = recorded({ json: false, role: "send" }, true);
+  output.emit({ type: "progress", bytes: 1024, total: 1024, file: "stdin", unknownSize: true });
+  output.emit({ type: "progress", bytes: 2048, total: 2048, file: "stdin", unknownSize: true });
+  assert.ok(stdout.text.startsWith("\r\x1b[2K1.0 KiB "), JSON.stringify(stdout.text));
+  assert.doesNotMatch(stdout.text, /ETA|\[#|%/);
+  // Throttled like any progress: "bytes = total" does not mean finished for a stream.
+  assert.equal(stdout.text.split("\r").length - 1, 1);
+});
+
+Deno.test("Output words a text, several receivers and doctor's checks", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  output.emit({ type: "offer", files: 0, directories: 0, bytes: 5, kind: "text" });
+  output.emit({ type: "text", text: "hello\n" });
+  output.emit({ type: "receiver", receiver: 2, of: 3, served: 1, ok: false, message: "declined" });
+  output.emit({ type: "summary", receivers: 3, succeeded: 3, failed: 1 });
+  output.emit({
+    type: "check",
+    check: "nat",
+    verdict: "warning",
+    summary: "endpoint-dependent",
+    facts: { mapping: "endpoint-dependent" },
+  });
+  assert.equal(
+    stdout.text,
+    "Receiving a text (5 B)\nhello\nReceiver 2 failed (1 of 3 served): declined\n" +
+      "Served 3 of 3 receivers (1 failed); the code is closed\n" +
+      "warning NAT mapping: endpoint-dependent\n",
+  );
+});

@@ -17,6 +17,8 @@ import { rendezvousAddress } from "./rendezvous_address.ts";
 export interface ReceiveCommandOptions {
   out: string;
   yes: boolean;
+  /** Write the one file, or the text, to stdout; nothing touches the disk. */
+  stdout?: boolean;
   rendezvous?: string;
   relay: RelayMode;
   /** Seconds to wait for a sender that has not registered yet (0: fail at once). */
@@ -40,7 +42,7 @@ export async function receiveCommand(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",
     );
   }
-  await ensureWritableDirectory(options.out);
+  if (!options.stdout) await ensureWritableDirectory(options.out);
   // Last of the local checks: a code with a typo would use up its nameplate.
   parseArgument(() => assertKnownWords(code));
   await using session = await connectPeer({
@@ -69,6 +71,7 @@ export async function receiveCommand(
   const report = await receiveFiles({
     connection: session,
     outDir: options.out,
+    ...(options.stdout ? { sink: Deno.stdout.writable } : {}),
     signal,
     stallTimeoutMs: options.stallTimeoutSeconds * 1000,
     confirm: (offer) => confirm(offer, remote, options, AbortSignal.any([signal, asking.signal])),
@@ -90,8 +93,20 @@ export async function receiveCommand(
     }
     throw failure;
   });
+  if (report.text !== undefined) await showText(report.text, options);
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
+}
+
+/** A received text: as is on stdout with --stdout, else as an event (a line, or JSON). */
+async function showText(text: string, options: ReceiveCommandOptions): Promise<void> {
+  if (!options.stdout) return options.output.emit({ type: "text", text });
+  const writer = Deno.stdout.writable.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(text));
+  } finally {
+    writer.releaseLock();
+  }
 }
 
 /** `error` with `folder` taken out of its message (paths become relative to it). */
@@ -110,6 +125,7 @@ async function confirm(
   options: ReceiveCommandOptions,
   signal: AbortSignal,
 ): Promise<boolean> {
+  const kind = offer.text !== undefined ? "text" : offer.unknownSize ? "stream" : undefined;
   // A person who is asked reads the offer in the question itself.
   if (options.yes || options.output.json) {
     options.output.emit({
@@ -117,12 +133,16 @@ async function confirm(
       files: offer.files,
       directories: offer.directories,
       bytes: offer.bytes,
+      ...(kind ? { kind } : {}),
     });
   }
   if (options.yes) return true;
-  const question = `Receive ${
-    describeOffer(offer.files, offer.directories, offer.bytes)
-  } from ${remote}? [y/N] `;
+  const what = kind === "text"
+    ? `a text (${formatBytes(offer.bytes)})`
+    : kind === "stream"
+    ? `${offer.entries[0].path}, a stream of unknown size`
+    : describeOffer(offer.files, offer.directories, offer.bytes);
+  const question = `Receive ${what} from ${remote}? [y/N] `;
   const answer = await ask(question, signal);
   return /^y(es)?$/i.test(answer.trim());
 }

@@ -1,18 +1,28 @@
-import { SourceChangedError, TimeoutError, UsageError } from "../errors.ts";
+import { createHash } from "node:crypto";
+import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
+  formatAddr,
   formatCode,
   generateWords,
   parseCode,
   type RelayMode,
+  type TransferCode,
 } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
-import { asUsageError, parseArgument } from "./exit_code.ts";
-import { peerWasTold, scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
+import { parseArgument } from "./exit_code.ts";
+import {
+  peerWasTold,
+  sendFiles,
+  sendText,
+  type SkippedEntry,
+  type TransferReport,
+} from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
 import { rendezvousAddress } from "./rendezvous_address.ts";
+import { type SendSource, sendSource } from "./send_source.ts";
 
 export interface SendCommandOptions {
   code?: string;
@@ -22,10 +32,16 @@ export interface SendCommandOptions {
   qr: boolean;
   /** Send files that keep changing as read instead of failing (reported in `done`). */
   allowChanging: boolean;
-  /** Seconds to wait for a receiver, and again for it to accept the offer. */
+  /** Seconds to wait for a receiver, and again for it to accept the offer (for each receiver). */
   timeoutSeconds: number;
   /** Seconds without a byte moving before the transfer fails. */
   stallTimeoutSeconds: number;
+  /** `--text`: send this text (or stdin's, for "-") instead of files. */
+  text?: string;
+  /** `--name`: the name of the stream sent with `-`. */
+  name?: string;
+  /** `--receivers`: how many receivers the code serves, one after another (default 1). */
+  receivers?: number;
   output: Output;
   signal: AbortSignal;
 }
@@ -37,32 +53,126 @@ const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
   device: "device file",
 };
 
-/** `p2pft send <paths...>` */
+const CLIENT_ID_BYTES = 16;
+
+/** `p2pft send <paths...>`, `send --text TEXT`, `send -` */
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
-  if (paths.length === 0) throw new UsageError("Nothing to send: give at least one file or folder");
   const { output, signal } = options;
+  const receivers = options.receivers ?? 1;
   const rendezvous = rendezvousAddress(options.rendezvous);
   const chosen = options.code === undefined
     ? undefined
     : parseArgument(() => parseCode(options.code!));
   // The receiver accepts only list words, so a code it would refuse is refused here.
   if (chosen) parseArgument(() => assertKnownWords(chosen));
-  // Paths that cannot be sent at all (a device, the file system root) are the user's to fix.
-  const manifest = await scanPaths(paths, { signal }).catch((error) => {
-    throw asUsageError(error);
+  const source = await sendSource(paths, {
+    text: options.text,
+    name: options.name,
+    receivers,
+    stdin: Deno.stdin.readable,
+    signal,
   });
-  for (const skipped of manifest.skipped) {
-    output.emit({
-      type: "warning",
-      message: `Skipping ${SKIPPED_KINDS[skipped.kind]} ${skipped.path}`,
-    });
+  if (source.kind !== "text") {
+    for (const skipped of source.manifest.skipped) {
+      output.emit({
+        type: "warning",
+        message: `Skipping ${SKIPPED_KINDS[skipped.kind]} ${skipped.path}`,
+      });
+    }
   }
-  output.emit({
-    type: "offer",
-    files: manifest.files,
-    directories: manifest.directories,
-    bytes: manifest.bytes,
-  });
+  output.emit(
+    source.kind === "text"
+      ? { type: "offer", files: 0, directories: 0, bytes: textBytes(source.text), kind: "text" }
+      : {
+        type: "offer",
+        files: source.manifest.files,
+        directories: source.manifest.directories,
+        bytes: source.manifest.bytes,
+        ...(source.kind === "stream" ? { kind: "stream" as const } : {}),
+      },
+  );
+  if (receivers === 1) {
+    await serveReceiver(source, chosen ?? { words: generateWords() }, {
+      ...options,
+      server: rendezvous,
+    });
+    return;
+  }
+  // Each receiver is its own pairing on the same nameplate. Each registration
+  // commits to the next one's client id, which alone may reopen the room once
+  // it has paired (rendezvous/PROTOCOL.md, "Several receivers").
+  let code: { nameplate?: string; words: string } = chosen ?? { words: generateWords() };
+  let clientId = newClientId();
+  let succeeded = 0;
+  let failed = 0;
+  while (succeeded < receivers) {
+    const next = newClientId();
+    const index = succeeded + failed + 1;
+    try {
+      const served = await serveReceiver(source, code, {
+        ...options,
+        server: rendezvous,
+        clientId,
+        successor: new Uint8Array(createHash("sha256").update(next).digest()),
+        again: index > 1,
+        onCode: (full) => code = full,
+      });
+      succeeded++;
+      output.emit({
+        type: "receiver",
+        receiver: index,
+        of: receivers,
+        served: succeeded,
+        ok: true,
+        remote: served.remote,
+        sha256: served.report.sha256,
+      });
+    } catch (error) {
+      failed++;
+      output.emit({
+        type: "receiver",
+        receiver: index,
+        of: receivers,
+        served: succeeded,
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      // Only a transfer that failed after the PAKE leaves the code usable: a
+      // wrong guess ends it, as do a cancel, a timeout and a server that refuses.
+      if (!transferFailures.has(error as object)) {
+        output.emit({ type: "summary", receivers, succeeded, failed });
+        throw error;
+      }
+    } finally {
+      clientId = next;
+    }
+  }
+  output.emit({ type: "summary", receivers, succeeded, failed });
+}
+
+function newClientId(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(CLIENT_ID_BYTES));
+}
+
+/** Errors of a transfer itself, after the pairing and the PAKE succeeded. */
+const transferFailures = new WeakSet<object>();
+
+interface ServeOptions extends SendCommandOptions {
+  server: ReturnType<typeof rendezvousAddress>;
+  clientId?: Uint8Array;
+  successor?: Uint8Array;
+  /** A later receiver: the code was already shown. */
+  again?: boolean;
+  onCode?: (code: TransferCode) => void;
+}
+
+/** Waits for one receiver, authenticates it and sends it `source`. */
+async function serveReceiver(
+  source: SendSource,
+  wanted: { nameplate?: string; words: string },
+  options: ServeOptions,
+): Promise<{ report: TransferReport; remote: string }> {
+  const { output, signal, server: rendezvous } = options;
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
   const session = await connectPeer({
@@ -70,9 +180,13 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     rendezvous,
     relay: options.relay,
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
-    code: chosen ?? { words: generateWords() },
+    code: wanted,
+    clientId: options.clientId,
+    successor: options.successor,
     onCode: (full) => {
+      options.onCode?.(full);
       code = formatCode(full);
+      if (options.again) return;
       output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (paired) => output.emit(pairedEvent(paired)),
@@ -89,25 +203,37 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   });
   await using _session = session;
   output.emit(connectedEvent(session));
-  const report = await sendFiles(manifest, {
+  const transferOptions = {
     connection: session,
     signal,
-    allowChanging: options.allowChanging,
     stallTimeoutMs: options.stallTimeoutSeconds * 1000,
     acceptTimeoutMs: options.timeoutSeconds * 1000,
     onWaitingForAccept: () =>
       output.emit({ type: "waiting", for: "accept", seconds: options.timeoutSeconds }),
-    onProgress: (progress) => output.emit({ type: "progress", ...progress }),
-  }).catch(async (error) => {
-    const failure = await session.fail(error, { peerWasTold: peerWasTold(error) });
-    if (failure instanceof SourceChangedError) {
-      throw new SourceChangedError(
-        `${failure.message}; send it once it is stable, or pass --allow-changing to send it as read`,
-        { cause: failure },
-      );
-    }
-    throw failure;
-  });
+  };
+  const report =
+    await (source.kind === "text"
+      ? sendText(source.text, transferOptions)
+      : sendFiles(source.manifest, {
+        ...transferOptions,
+        allowChanging: options.allowChanging,
+        onProgress: (progress) => output.emit({ type: "progress", ...progress }),
+      })).catch(async (error) => {
+        let failure = await session.fail(error, { peerWasTold: peerWasTold(error) });
+        if (failure instanceof SourceChangedError) {
+          failure = new SourceChangedError(
+            `${failure.message}; send it once it is stable, or pass --allow-changing to send it as read`,
+            { cause: failure },
+          );
+        }
+        if (typeof failure === "object" && failure !== null) transferFailures.add(failure);
+        throw failure;
+      });
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
+  return { report, remote: formatAddr(session.remote) };
+}
+
+function textBytes(text: string): number {
+  return new TextEncoder().encode(text).length;
 }

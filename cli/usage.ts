@@ -5,10 +5,14 @@ export const MAIN_HELP =
 
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
-                        [--allow-changing] [--stall-timeout SECONDS] [--no-relay | --relay-only] [--json]
-  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--timeout SECONDS]
+                        [--allow-changing] [--receivers N] [--stall-timeout SECONDS]
+                        [--no-relay | --relay-only] [--json]
+  p2pft send --text TEXT|-  [options]     p2pft send - [--name NAME] [options]
+  p2pft receive <code> [--out DIR | --stdout] [--yes] [--rendezvous HOST:PORT] [--timeout SECONDS]
                        [--stall-timeout SECONDS] [--no-relay | --relay-only] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
+  p2pft doctor [--rendezvous HOST:PORT] [--json]
+  p2pft completions bash|zsh|fish
   p2pft help <command>
   p2pft --version
 
@@ -17,8 +21,12 @@ Add --verbose to see the causes behind an error.`;
 
 export const COMMAND_HELP: Record<string, string> = {
   send: `p2pft send <paths...> [options]
+       p2pft send --text TEXT [options]    (--text - reads the text from stdin)
+       p2pft send - [--name NAME] [options]
 
-Sends files and folders. Prints a code such as 7-lunar-crystal; give it to the receiver.
+Sends files and folders, a short text (up to 64 KiB), or stdin as one file of unknown size
+(tar c dir | p2pft send -; such a stream cannot be resumed if interrupted, and goes to one receiver).
+Prints a code such as 7-lunar-crystal; give it to the receiver.
 The number names a room on the rendezvous server; the words are a password that never leaves
 the two computers.
 
@@ -30,6 +38,11 @@ Options:
                           (default 600)
   --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
   --qr                    also show the code as a QR code
+  --text TEXT             send this text instead of files ("-": read it from stdin)
+  --name NAME             the file name a stream from stdin gets (default "stdin")
+  --receivers N           serve N receivers, one after another, with the same code (each its own
+                          pairing and check of the code; a wrong code still ends it). A receiver
+                          who comes while another is receiving is told the code is in use
   --allow-changing        a file that keeps changing while read is sent as read (listed in
                           "done") instead of failing; a file that changes once is always sent again
   --no-relay              never relay through the rendezvous server (fail instead)
@@ -44,6 +57,10 @@ and --out must be writable before anyone is contacted.
 
 Options:
   --out DIR               folder to write into (default: the current folder)
+  --stdout                write the one file (or the text) to stdout, nothing to disk; other
+                          output goes to stderr. An offer of several files is refused. The
+                          bytes are out before the SHA-256 at the end is checked: a mismatch
+                          exits non-zero
   --yes                   accept without asking (needed when stdin is not a terminal)
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
   --timeout SECONDS       with a code agreed beforehand (send --code), wait this long for the
@@ -63,4 +80,16 @@ Options:
                 and TCP; 0 picks free ports and reports them)
   --no-relay    do not relay (UDP or TCP) for peers that find no direct path
   --json        one JSON event per line on stdout`,
+  doctor: `p2pft doctor [--rendezvous HOST:PORT] [--json]
+
+Tells why a connection might not work, each line with a verdict (ok, info, warning, fail): this
+host's addresses, whether the rendezvous server answers over UDP and over TCP, the NAT mapping its
+two ports see, whether IPv6 works here, whether local discovery sees other p2pft peers, and which
+path two peers like this one would likely get. Talks only to the rendezvous server (and multicast
+DNS on this host's networks). Exits 1 when a check fails. Attach --json output to bug reports.`,
+  completions: `p2pft completions bash|zsh|fish
+
+Prints a completion script: subcommands, their flags, and the words of a code after
+"receive 7-". For bash: p2pft completions bash > ~/.local/share/bash-completion/completions/p2pft
+For fish: p2pft completions fish > ~/.config/fish/completions/p2pft.fish`,
 };

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { TimeoutError } from "../errors.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
-import { announce, browse } from "./mod.ts";
+import { announce, browse, browseAll } from "./mod.ts";
 import { readAdvert, senderInstance } from "./records.ts";
 
 if (Deno.env.get("P2PFT_LOCAL_LOOPBACK") !== "1") {
@@ -90,4 +90,17 @@ Deno.test("browse rejects with the caller's abort reason, or a TimeoutError nami
       error instanceof TimeoutError &&
       error.message === "No sender with nameplate 735 answered on the local network within 300 ms",
   );
+});
+
+Deno.test("browseAll lists every announcing sender once, and nothing after they stopped", async () => {
+  {
+    await using _first = await announce({ nameplate: "741", candidates: at(40010), fingerprint });
+    await using _second = await announce({ nameplate: "742", candidates: at(40011), fingerprint });
+    const peers = await browseAll({ interfaces: ["127.0.0.1"], timeoutMs: 1500 });
+    assert.deepEqual(
+      peers.map((peer) => [peer.instance, peer.port]).sort(),
+      [[senderInstance("741"), 40010], [senderInstance("742"), 40011]].sort(),
+    );
+  }
+  assert.deepEqual(await browseAll({ interfaces: ["127.0.0.1"], timeoutMs: 800 }), []);
 });

@@ -10,6 +10,7 @@ export {
   type LocalOffer,
 } from "./announce.ts";
 export { browse, type BrowseOptions } from "./browse.ts";
+export { browseAll, type BrowseAllOptions, type LocalPeer } from "./browse_all.ts";
 export type { LocalPairing } from "./_shared.ts";
 export { LOCAL_NAMEPLATE_MAX, LOCAL_NAMEPLATE_MIN, localNameplate } from "./nameplate.ts";
 export { LOCAL_VERSION, SERVICE_NAME } from "./records.ts";

@@ -59,6 +59,11 @@ export function parseCode(text: string): TransferCode {
 
 const WORDS = new Set(wordlist);
 
+/** The words a code's secret part is drawn from (for shell completion). */
+export function codeWords(): readonly string[] {
+  return wordlist;
+}
+
 /**
  * Throws a TypeError naming the first word of `code` that is not in the word
  * list, with the nearest list word as a suggestion, so a typo is caught

@@ -120,6 +120,10 @@ export interface ConnectOptions {
   relay?: RelayMode;
   punchTimeoutMs?: number;
   serverTimeoutMs?: number;
+  /** Our rendezvous client id (default: a random one). */
+  clientId?: Uint8Array;
+  /** Sender: SHA-256 of the client id that may reopen this nameplate once it paired. */
+  successor?: Uint8Array;
   signal?: AbortSignal;
 }
 
@@ -183,6 +187,8 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       waitForSenderMs: options.waitForSenderMs,
       onWaitingForSender: options.onWaitingForSender,
       serverTimeoutMs: options.serverTimeoutMs,
+      clientId: options.clientId,
+      successor: options.successor,
       signal: options.signal,
     });
     options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });
@@ -387,7 +393,10 @@ function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array
   return der;
 }
 
-async function resolveServer(server: { hostname: string; port: number }): Promise<Deno.NetAddr> {
+/** The rendezvous server's IPv4 address (peers punch over IPv4). */
+export async function resolveServer(
+  server: { hostname: string; port: number },
+): Promise<Deno.NetAddr> {
   try {
     const { address } = await lookup(server.hostname, { family: 4 });
     return { transport: "udp", hostname: address, port: server.port };

@@ -7,10 +7,15 @@ export {
   type PairedInfo,
   type PathFacts,
   type PeerSession,
+  resolveServer,
 } from "./connect.ts";
+export { DatagramMux } from "./datagram_mux.ts";
+export { localCandidates } from "./addresses.ts";
+export { planPunch, type PunchPlan } from "./strategy.ts";
 export type { ByteStream } from "../transfer/mod.ts";
 export {
   assertKnownWords,
+  codeWords,
   formatCode,
   generateWords,
   parseCode,

@@ -13,7 +13,7 @@ export function describeError(
     case ErrorCode.nameplateInUse:
       return `Cannot register as sender: nameplate ${plate} is in use (choose another code)`;
     case ErrorCode.roomFull:
-      return `Nameplate ${plate} already has a sender and a receiver (a code works once; ask the sender for a new one)`;
+      return `Nameplate ${plate} already has a sender and a receiver (a code works once: ask the sender for a new one, or try again in a moment if it serves several receivers)`;
     case ErrorCode.serverFull:
       return `Rendezvous server ${server} is full (no free room or nameplate); try again later`;
     case ErrorCode.tooManyRooms:

@@ -4,7 +4,7 @@
  */
 import { TimeoutError } from "../errors.ts";
 import type { DatagramPort } from "./client.ts";
-import { backoff, type Cookies, nextReply, resendWithCookie, seconds } from "./_request.ts";
+import { backoff, Cookies, nextReply, resendWithCookie, seconds } from "./_request.ts";
 import {
   encodeMessage,
   MAX_REPLY_SIZE,
@@ -20,6 +20,10 @@ export interface NatObservation {
   mapping: NatMapping;
   /** The server's relay port, absent when it does not relay. */
   relayPort?: number;
+  /** Our address as the main port saw it. */
+  observed: Deno.NetAddr;
+  /** Our address as the alt port saw it; absent when it was not asked or did not answer. */
+  altObserved?: Deno.NetAddr;
 }
 
 /**
@@ -55,13 +59,14 @@ export async function observeNat(
     serverTimeoutMs: number;
     /** Ask the alt port too (false over TCP: the alt port is UDP only). */
     alt: boolean;
-    /** Learns the server's cookies (the first observe is answered with one). */
-    cookies: Cookies;
+    /** Learns the server's cookies (the first observe is answered with one); default: a fresh store. */
+    cookies?: Cookies;
     signal?: AbortSignal;
   },
 ): Promise<NatObservation> {
   const { server } = options;
-  const main = await observeVia(port, server, options.serverTimeoutMs, options);
+  const asking = { ...options, cookies: options.cookies ?? new Cookies() };
+  const main = await observeVia(port, server, options.serverTimeoutMs, asking);
   if (main === undefined) {
     throw new TimeoutError(
       `No answer from rendezvous server ${server.hostname}:${server.port} after ${
@@ -75,10 +80,12 @@ export async function observeNat(
     port: main.altPort,
   };
   const altTimeout = Math.min(ALT_TIMEOUT_MS, options.serverTimeoutMs);
-  const alt = options.alt ? await observeVia(port, altServer, altTimeout, options) : undefined;
+  const alt = options.alt ? await observeVia(port, altServer, altTimeout, asking) : undefined;
   const result: NatObservation = {
     mapping: classifyMapping(options.candidates, main.observed, alt?.observed),
+    observed: main.observed,
   };
+  if (alt !== undefined) result.altObserved = alt.observed;
   if (main.relayPort !== undefined) result.relayPort = main.relayPort;
   return result;
 }

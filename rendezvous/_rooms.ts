@@ -5,8 +5,11 @@
  *   (none) --sender registers--> waiting --receiver registers--> paired
  *   waiting --sender silent idleTimeoutMs / older than maxWaitMs / leave--> (none)
  *   paired --pairedLingerMs after pairing, and no live relay session--> (none)
+ *   paired --a send registration whose client id hashes to the room's `successor`--> (none),
+ *            and a new waiting room on the same nameplate
  */
 import { mergeLimits } from "./_limits.ts";
+import { createHash } from "node:crypto";
 import { toHex as hex } from "../bytes.ts";
 import { NameplatePool } from "./_nameplate_pool.ts";
 import {
@@ -70,6 +73,8 @@ interface PeerRecord {
   observed: Deno.NetAddr;
   candidates: Deno.NetAddr[];
   fingerprint?: Uint8Array;
+  /** Hex SHA-256 of the client id allowed to reopen the nameplate once paired. */
+  successor?: string;
   nat?: NatMapping;
   transport: RendezvousTransport;
   lastSeen: number;
@@ -161,7 +166,11 @@ export class RoomTable {
       if (message.poll || this.#outlived.has(key)) {
         return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
       }
-      if (wanted !== undefined && this.#live(wanted) !== undefined) {
+      const taken = wanted === undefined ? undefined : this.#live(wanted);
+      if (taken !== undefined && reopens(taken, message)) {
+        // The sender served that room's receiver and asks for the next one.
+        this.#free(taken);
+      } else if (taken !== undefined) {
         return { kind: "error", code: ErrorCode.nameplateInUse, nameplate: String(wanted) };
       }
       if (this.#rooms.size >= this.limits.maxRooms) {
@@ -291,6 +300,12 @@ export class RoomTable {
   }
 }
 
+/** Whether `message` is the next registration of the sender of `room`, which has paired. */
+function reopens(room: Room, message: RegisterMessage): boolean {
+  return room.receiver !== undefined && room.sender.successor !== undefined &&
+    createHash("sha256").update(message.clientId).digest("hex") === room.sender.successor;
+}
+
 function peerRecord(
   message: RegisterMessage,
   key: string,
@@ -307,6 +322,7 @@ function peerRecord(
     lastSeen: now,
   };
   if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
+  if (message.successor !== undefined) record.successor = hex(message.successor);
   if (message.nat !== undefined) record.nat = message.nat;
   return record;
 }

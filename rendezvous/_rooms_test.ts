@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { toHex as hex } from "../bytes.ts";
 import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
 import { ErrorCode, type RegisterMessage } from "./protocol.ts";
@@ -320,4 +321,53 @@ Deno.test("RoomTable does not give back a room that outlived maxWaitMs", () => {
   clock.now += 10_000;
   table.sweep(true);
   assertEquals(table.register(sender(1), A, "a").kind, "waiting");
+});
+
+/** A send registration on nameplate 1 that commits to `next` as its successor's client id. */
+function committing(id: number, next: number): RegisterMessage {
+  return { ...sender(id, "1"), successor: sha256(bytes(16, next)) };
+}
+
+function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(data).digest());
+}
+
+Deno.test("RoomTable opens a paired nameplate again only for the successor its sender committed to", () => {
+  const freed: string[] = [];
+  const { table } = setup({ onFree: (token) => freed.push(token) });
+  table.register({ ...sender(1), successor: sha256(bytes(16, 3)) }, A, "a");
+  const first = table.register(receiver(2, "1"), B, "b");
+  assert(first.kind === "paired");
+  // The receiver learned the sender's client id (peerId): it cannot take the nameplate over.
+  for (const id of [1, 2, 5]) {
+    assertEquals(table.register(sender(id, "1"), C, "c").kind, id === 1 ? "paired" : "error");
+  }
+  assertEquals(table.register(committing(3, 4), A, "a"), {
+    kind: "waiting",
+    nameplate: "1",
+    observed: A,
+  });
+  assertEquals(freed, [hex(first.token)]);
+  // A retransmission of that registration is answered by the new room, not freeing it again.
+  assertEquals(table.register(committing(3, 4), A, "a"), {
+    kind: "waiting",
+    nameplate: "1",
+    observed: A,
+  });
+  const second = table.register(receiver(6, "1"), C, "c");
+  assert(second.kind === "paired");
+  assertEquals(second.peer.id, bytes(16, 3));
+  assertEquals(table.register(committing(3, 4), A, "a").kind, "paired");
+  assertEquals(table.register(committing(4, 5), A, "a").kind, "waiting");
+  assertEquals(freed.length, 2);
+});
+
+Deno.test("RoomTable does not reopen a nameplate that has not paired yet", () => {
+  const { table } = setup();
+  table.register({ ...sender(1), successor: sha256(bytes(16, 3)) }, A, "a");
+  assertEquals(table.register(committing(3, 4), A, "a"), {
+    kind: "error",
+    code: ErrorCode.nameplateInUse,
+    nameplate: "1",
+  });
 });

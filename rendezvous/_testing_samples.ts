@@ -91,4 +91,15 @@ export const SAMPLES: RendezvousMessage[] = [
   { type: "observe", clientId: bytes(16, 29), cookie: bytes(16, 30) },
   { type: "leave", clientId: bytes(16, 31), nameplate: "12", cookie: bytes(16, 32) },
   { type: "relay-hello", token: bytes(16, 33), clientId: bytes(16, 34), cookie: bytes(16, 35) },
+  {
+    // A sender that will open its nameplate again for the next receiver (send --receivers), with its cookie.
+    type: "register",
+    role: "send",
+    clientId: bytes(16, 20),
+    nameplate: "5",
+    candidates: [addr("192.168.1.20", 50000)],
+    fingerprint: bytes(32, 10),
+    successor: bytes(32, 11),
+    cookie: bytes(16, 36),
+  },
 ];

@@ -58,6 +58,10 @@ export interface RegisterOptions {
   onWaitingForSender?: () => void;
   /** Give up when the server has not answered for this long (default 10 s). */
   serverTimeoutMs?: number;
+  /** Our client id (default: a random one). */
+  clientId?: Uint8Array;
+  /** Sender: SHA-256 of the client id we will reopen this nameplate with once it paired. */
+  successor?: Uint8Array;
   /** Bounds the whole wait, including for the peer; rejects with its reason. */
   signal?: AbortSignal;
 }
@@ -119,7 +123,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   signal?.throwIfAborted();
   const serverText = `${server.hostname}:${server.port}`;
   const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
-  const clientId = crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
+  const clientId = options.clientId ?? crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
   const overTcp = port.transport === "tcp";
   const cookies = new Cookies();
   const nat = await observeNat(port, {
@@ -150,6 +154,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
       fingerprint: options.fingerprint,
       poll,
       nat: mapping,
+      successor: options.successor,
       cookie: cookies.get(server),
     }, { padTo: MAX_REPLY_SIZE });
   const onCookie = resendWithCookie(port, server, cookies, encode);

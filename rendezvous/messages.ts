@@ -61,6 +61,12 @@ export interface RegisterMessage {
   nat?: NatMapping;
   /** The server's cookie for our address (absent on first contact and over TCP). */
   cookie?: Uint8Array;
+  /**
+   * Sender: SHA-256 of the client id it will register with next on the same
+   * nameplate. Once this room has paired, only that registration may reopen
+   * the nameplate (`send --receivers N`); nobody else knows the id before it.
+   */
+  successor?: Uint8Array;
 }
 /** Client → server: a waiting sender gives up its room. Never answered. */
 export interface LeaveMessage {

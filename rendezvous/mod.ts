@@ -17,7 +17,8 @@ export type { NatMapping, RendezvousMessage, RendezvousTransport } from "./proto
 export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
 export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";
-export type { Pairing, RegisterOptions } from "./client.ts";
+export type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
+export { ALT_TIMEOUT_MS, type NatObservation, observeNat } from "./_observe.ts";
 export { relayHello } from "./relay_hello.ts";
 export { serverAnswers } from "./server_answers.ts";
 export type { RelayHelloOptions } from "./relay_hello.ts";

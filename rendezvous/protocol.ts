@@ -148,6 +148,9 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
       if (message.poll) fields.push([TAG.flags, Uint8Array.of(FLAG_POLL)]);
       if (message.nat !== undefined) fields.push([TAG.nat, encodeNat(message.nat)]);
       cookie(message.cookie);
+      if (message.successor !== undefined) {
+        fields.push([TAG.successor, fixed(message.successor, 32, "successor")]);
+      }
       break;
     case "leave":
       id();
@@ -291,6 +294,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       if (fields.flags && (fields.flags[0] & FLAG_POLL) !== 0) message.poll = true;
       const mapping = nat(fields.nat, "nat");
       if (mapping !== undefined) message.nat = mapping;
+      if (fields.successor) message.successor = fields.successor;
       return withCookie(message, fields.cookie);
     }
     case TYPE.leave:

@@ -21,6 +21,8 @@ export interface CliRun {
   finished(): Promise<{ code: number; events: CliEvent[]; stderr: string; stdout: string }>;
   readonly pid: number;
   kill(signal?: Deno.Signal): void;
+  /** The child's stdin, when spawned with `stdin: "piped"`. */
+  readonly stdin?: WritableStream<Uint8Array>;
 }
 
 export interface SpawnCliOptions {
@@ -28,6 +30,8 @@ export interface SpawnCliOptions {
   cwd?: string;
   /** Prefix the command (e.g. `ip netns exec NAME`). */
   wrapper?: string[];
+  /** "piped": write the child's stdin through `CliRun.stdin` (default: no stdin). */
+  stdin?: "piped" | "null";
 }
 
 /** Starts the CLI with `args` (add `--json` yourself). */
@@ -64,7 +68,7 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
     args: command.slice(1),
     env: { NO_COLOR: "1", ...options.env },
     cwd: options.cwd,
-    stdin: "null",
+    stdin: options.stdin ?? "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -120,6 +124,7 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
   return {
     events,
     pid: child.pid,
+    ...(options.stdin === "piped" ? { stdin: child.stdin } : {}),
     kill: (signal = "SIGTERM") => {
       try {
         child.kill(signal);

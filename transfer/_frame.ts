@@ -2,7 +2,7 @@ import { ProtocolError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 
 /** Wire version carried in HELLO and DATA_HELLO. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** type u8 + payload length u32 (big-endian). */
 export const FRAME_HEADER_BYTES = 5;
 /** Bytes of one SHA-256 digest. */
@@ -13,6 +13,7 @@ export const FrameType = {
   HELLO: 0x01,
   ENTRIES: 0x02,
   MANIFEST_END: 0x03,
+  TEXT: 0x04,
   PLAN: 0x10,
   PLAN_END: 0x11,
   DECISIONS: 0x12,
@@ -35,12 +36,14 @@ export const LIMITS = {
   maxStreams: 16,
   minSegmentSize: 16 * 1024,
   maxSegmentSize: 16 * 1024 * 1024,
+  maxTextBytes: 64 * 1024,
 } as const;
 
 const MAX_PAYLOAD: Record<number, number> = {
   [FrameType.HELLO]: 256,
   [FrameType.ENTRIES]: LIMITS.maxBatchFrameBytes,
   [FrameType.MANIFEST_END]: 64,
+  [FrameType.TEXT]: LIMITS.maxTextBytes,
   [FrameType.PLAN]: LIMITS.maxBatchFrameBytes,
   [FrameType.PLAN_END]: 64,
   [FrameType.DECISIONS]: LIMITS.maxBatchFrameBytes,

@@ -8,6 +8,8 @@ import { DIGEST_BYTES, LIMITS, PROTOCOL_VERSION } from "./_frame.ts";
 
 export interface Hello {
   version: number;
+  /** The offer is a text (a TEXT frame follows HELLO), not files. */
+  text: boolean;
   streams: number;
   segmentSize: number;
   entries: number;
@@ -25,6 +27,8 @@ export interface ManifestEntry {
   mode: number;
   /** Modification time in ms since the epoch, or null when unknown. */
   mtimeMs: number | null;
+  /** A stream whose size is not known in advance (`size` is 0): its bytes come in MORE chunks. */
+  unknownSize?: boolean;
 }
 export interface PlanItem {
   index: number;
@@ -51,33 +55,13 @@ export interface Done {
   files: number;
   digest: Uint8Array;
 }
-/** The byte after a file's bytes in the data stream (PROTOCOL.md, "The data stream"). */
-export const FileStatus = {
-  /** Read as scanned: SHA-256 follows. */
-  AS_SCANNED: 0,
-  /** Changed while read: discard it; new size u64 and the whole file follow again. */
-  RESENT: 1,
-  /** Changed while read again, sent as read because the sender allows it: SHA-256 follows. */
-  CHANGED: 2,
-} as const;
-/** Status byte and SHA-256 after each file's bytes. */
-export const FILE_TRAILER_BYTES = 1 + DIGEST_BYTES;
-
-/** In the data stream after a changed file's bytes: RESENT and the size it is sent again with. */
-export function encodeResent(size: number): Uint8Array {
-  const out = new Uint8Array(9);
-  out[0] = FileStatus.RESENT;
-  setU64(new DataView(out.buffer), 1, size);
-  return out;
-}
-
-/** In the data stream after a file's bytes: its status (AS_SCANNED or CHANGED) and SHA-256. */
-export function encodeFileTrailer(status: number, digest: Uint8Array): Uint8Array {
-  const out = new Uint8Array(FILE_TRAILER_BYTES);
-  out[0] = status;
-  out.set(digest, 1);
-  return out;
-}
+export {
+  encodeFileTrailer,
+  encodeMore,
+  encodeResent,
+  FILE_TRAILER_BYTES,
+  FileStatus,
+} from "./_data_messages.ts";
 export const ErrorCode = {
   PROTOCOL: 1,
   INTEGRITY: 2,
@@ -92,6 +76,9 @@ export interface ErrorMessage {
 }
 
 const HELLO_BYTES = 28;
+const HELLO_FLAG_TEXT = 1;
+const ENTRY_FLAG_MTIME = 1;
+const ENTRY_FLAG_UNKNOWN_SIZE = 2;
 const ENTRY_FIXED_BYTES = 22;
 const MAX_U64_HI = 0x1f_ffff; // keeps values <= Number.MAX_SAFE_INTEGER
 
@@ -118,11 +105,14 @@ export function setU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + 4, value >>> 0);
 }
 
-export function encodeHello(hello: Omit<Hello, "version">): Uint8Array {
+export function encodeHello(
+  hello: Omit<Hello, "version" | "text"> & { text?: boolean },
+): Uint8Array {
   const out = new Uint8Array(HELLO_BYTES);
   const view = new DataView(out.buffer);
   view.setUint8(0, PROTOCOL_VERSION);
   view.setUint8(1, hello.streams);
+  view.setUint8(2, hello.text ? HELLO_FLAG_TEXT : 0);
   view.setUint32(4, hello.segmentSize);
   view.setUint32(8, hello.entries);
   view.setUint32(12, hello.files);
@@ -140,8 +130,13 @@ export function decodeHello(payload: Uint8Array): Hello {
     );
   }
   const view = need(payload, HELLO_BYTES, "HELLO");
+  const flags = view.getUint8(2);
+  if ((flags & ~HELLO_FLAG_TEXT) !== 0) {
+    throw new ProtocolError(`Cannot decode HELLO: unknown flags 0x${flags.toString(16)}`);
+  }
   const hello: Hello = {
     version: view.getUint8(0),
+    text: (flags & HELLO_FLAG_TEXT) !== 0,
     streams: view.getUint8(1),
     segmentSize: view.getUint32(4),
     entries: view.getUint32(8),
@@ -164,12 +159,23 @@ export function decodeHello(payload: Uint8Array): Hello {
       `Cannot decode HELLO: ${hello.entries} entries (${hello.files} files + ${hello.directories} directories), limit ${LIMITS.maxEntries}`,
     );
   }
+  if (hello.text && hello.entries !== 0) {
+    throw new ProtocolError(`Cannot decode HELLO: a text offer with ${hello.entries} entries`);
+  }
+  if (hello.text && hello.totalBytes > LIMITS.maxTextBytes) {
+    throw new ProtocolError(
+      `Cannot decode HELLO: a text of ${hello.totalBytes} bytes, limit ${LIMITS.maxTextBytes}`,
+    );
+  }
   return hello;
 }
 
 /** Encodes one manifest entry (22 fixed bytes + path). */
 export function encodeEntry(entry: ManifestEntry): Uint8Array {
   const path = utf8.encode(entry.path);
+  if (entry.unknownSize && (entry.kind !== "file" || entry.size !== 0)) {
+    throw new RangeError(`Cannot encode entry ${entry.path}: only an empty file has unknown size`);
+  }
   if (path.length === 0 || path.length > LIMITS.maxPathBytes) {
     throw new RangeError(
       `Cannot encode entry ${entry.path}: path is ${path.length} bytes, limit 1..${LIMITS.maxPathBytes}`,
@@ -178,7 +184,11 @@ export function encodeEntry(entry: ManifestEntry): Uint8Array {
   const out = new Uint8Array(ENTRY_FIXED_BYTES + path.length);
   const view = new DataView(out.buffer);
   view.setUint8(0, entry.kind === "file" ? 0 : 1);
-  view.setUint8(1, entry.mtimeMs === null ? 0 : 1);
+  view.setUint8(
+    1,
+    (entry.mtimeMs === null ? 0 : ENTRY_FLAG_MTIME) |
+      (entry.unknownSize ? ENTRY_FLAG_UNKNOWN_SIZE : 0),
+  );
   view.setUint16(2, entry.mode & 0o7777);
   setU64(view, 4, entry.size);
   view.setFloat64(12, entry.mtimeMs ?? 0);
@@ -236,7 +246,15 @@ export function decodeEntries(payload: Uint8Array): ManifestEntry[] {
     if (kindByte > 1) {
       throw new ProtocolError(`Cannot decode manifest entry: unknown kind ${kindByte}`);
     }
-    if (flags > 1) throw new ProtocolError(`Cannot decode manifest entry: unknown flags ${flags}`);
+    if (flags > (ENTRY_FLAG_MTIME | ENTRY_FLAG_UNKNOWN_SIZE)) {
+      throw new ProtocolError(`Cannot decode manifest entry: unknown flags ${flags}`);
+    }
+    const unknownSize = (flags & ENTRY_FLAG_UNKNOWN_SIZE) !== 0;
+    if (unknownSize && (kindByte !== 0 || size !== 0)) {
+      throw new ProtocolError(
+        "Cannot decode manifest entry: unknown size on a directory or with a size",
+      );
+    }
     if (mode > 0o7777) {
       throw new ProtocolError(
         `Cannot decode manifest entry: mode 0o${mode.toString(8)} exceeds 0o7777`,
@@ -245,7 +263,8 @@ export function decodeEntries(payload: Uint8Array): ManifestEntry[] {
     if (kindByte === 1 && size !== 0) {
       throw new ProtocolError(`Cannot decode manifest entry: directory with size ${size}`);
     }
-    if (flags === 1 && !Number.isFinite(mtime)) {
+    const hasMtime = (flags & ENTRY_FLAG_MTIME) !== 0;
+    if (hasMtime && !Number.isFinite(mtime)) {
       throw new ProtocolError(`Cannot decode manifest entry: mtime ${mtime} is not finite`);
     }
     if (pathLength === 0 || pathLength > LIMITS.maxPathBytes) {
@@ -267,13 +286,15 @@ export function decodeEntries(payload: Uint8Array): ManifestEntry[] {
         cause: error,
       });
     }
-    entries.push({
+    const entry: ManifestEntry = {
       kind: kindByte === 0 ? "file" : "directory",
       path,
       size,
       mode,
-      mtimeMs: flags === 1 ? mtime : null,
-    });
+      mtimeMs: hasMtime ? mtime : null,
+    };
+    if (unknownSize) entry.unknownSize = true;
+    entries.push(entry);
     offset = start + pathLength;
   }
   return entries;

@@ -22,6 +22,8 @@ export interface IncomingFile {
   hash: Hash;
   mode: number;
   mtimeMs: number | null;
+  /** A stream of unknown size: its bytes come in MORE chunks (`size` is 0). */
+  unknownSize?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface IncomingFile {
  * is not known in advance (a file that changed while read comes again), so
  * every segment but the last is full, and a short segment is the last one.
  */
-class SegmentReader {
+export class SegmentReader {
   #readers: ByteReader[];
   #segmentSize: number;
   #segmentLeft = 0;
@@ -119,6 +121,13 @@ export interface ReceiveDataOptions {
   onRestart: (path: string, discarded: number, size: number) => void;
 }
 
+/** Where one file's bytes go: its partial on disk, or the caller's stream. */
+export interface FileTarget {
+  write(bytes: Uint8Array): Promise<void>;
+  /** The sender sends the file again from byte 0. */
+  restart(): Promise<void>;
+}
+
 /** Receives every file; returns what arrived by path. */
 export async function receiveData(
   files: IncomingFile[],
@@ -152,7 +161,18 @@ export async function receiveData(
       });
       let result: ReceivedFile;
       try {
-        result = await receiveFile(handle, file, segments, counted);
+        if (file.offset > 0) {
+          await handle.truncate(file.offset);
+          await handle.seek(file.offset, Deno.SeekMode.Start);
+        }
+        const target: FileTarget = {
+          write: (bytes) => writeAll(handle, bytes),
+          restart: async () => {
+            await handle.truncate(0);
+            await handle.seek(0, Deno.SeekMode.Start);
+          },
+        };
+        result = await receiveFile(target, file, segments, counted);
       } catch (failure) {
         handle.close();
         const error = diskFull(failure, partial, pending);
@@ -187,16 +207,12 @@ export async function receiveData(
  * file the sender saw change while reading is truncated and comes again once,
  * from byte 0 with its new size.
  */
-async function receiveFile(
-  handle: Deno.FsFile,
+export async function receiveFile(
+  target: FileTarget,
   file: IncomingFile,
   segments: SegmentReader,
   options: ReceiveDataOptions,
 ): Promise<ReceivedFile> {
-  if (file.offset > 0) {
-    await handle.truncate(file.offset);
-    await handle.seek(file.offset, Deno.SeekMode.Start);
-  }
   let size = file.size;
   let left = size - file.offset;
   let resent = false;
@@ -204,11 +220,25 @@ async function receiveFile(
     while (left > 0) {
       const chunk = await segments.next(left);
       file.hash.update(chunk);
-      await writeAll(handle, chunk);
+      await target.write(chunk);
       left -= chunk.length;
       options.onBytes(chunk.length, file.path);
     }
     const status = (await segments.readExact(1))[0];
+    if (file.unknownSize && status === FileStatus.MORE) {
+      const header = await segments.readExact(4);
+      left = new DataView(header.buffer).getUint32(0);
+      if (left === 0) {
+        throw new ProtocolError(`Cannot decode data for ${file.path}: an empty MORE chunk`);
+      }
+      size += left;
+      continue;
+    }
+    if (file.unknownSize && status !== FileStatus.AS_SCANNED) {
+      throw new ProtocolError(
+        `Cannot decode data for ${file.path}: status ${status} in a stream of unknown size`,
+      );
+    }
     if (status !== FileStatus.RESENT) {
       if (status !== FileStatus.AS_SCANNED && !(status === FileStatus.CHANGED && resent)) {
         throw new ProtocolError(`Cannot decode data for ${file.path}: unexpected status ${status}`);
@@ -231,8 +261,7 @@ async function receiveFile(
     const header = await segments.readExact(8);
     const newSize = getU64(new DataView(header.buffer), 0, `new size of ${file.path}`);
     options.onRestart(file.path, size - file.offset, newSize);
-    await handle.truncate(0);
-    await handle.seek(0, Deno.SeekMode.Start);
+    await target.restart();
     file.hash = createHash("sha256");
     file.offset = 0;
     size = newSize;

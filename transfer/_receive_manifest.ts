@@ -10,10 +10,13 @@ import {
   type ManifestEntry,
 } from "./_messages.ts";
 import { checkRelativePath } from "./_path_safety.ts";
+import { decodeText } from "./_text_messages.ts";
 
 export interface ReceivedManifest {
   hello: Hello;
   entries: ManifestEntry[];
+  /** The text of a text offer (HELLO's text flag, then one TEXT frame instead of entries). */
+  text?: string;
 }
 
 /**
@@ -23,6 +26,15 @@ export interface ReceivedManifest {
 export async function readManifest(reader: ByteReader): Promise<ReceivedManifest> {
   const first = await readFrame(reader, { expect: [FrameType.HELLO], what: "offer" });
   const hello = decodeHello(first.payload);
+  if (hello.text) {
+    const frame = await readFrame(reader, { expect: [FrameType.TEXT], what: "text offer" });
+    if (frame.payload.length !== hello.totalBytes) {
+      throw new ProtocolError(
+        `Cannot decode TEXT: ${frame.payload.length} bytes, HELLO announced ${hello.totalBytes}`,
+      );
+    }
+    return { hello, entries: [], text: decodeText(frame.payload) };
+  }
   const entries: ManifestEntry[] = [];
   const directories = new Set<string>();
   const paths = new Set<string>();
@@ -69,6 +81,11 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
       if (slash >= 0 && !directories.has(entry.path.slice(0, slash))) {
         throw new ProtocolError(
           `Cannot decode manifest: ${JSON.stringify(entry.path)} comes before its directory`,
+        );
+      }
+      if (entry.unknownSize && hello.entries !== 1) {
+        throw new ProtocolError(
+          `Cannot decode manifest: a stream of unknown size among ${hello.entries} entries`,
         );
       }
       if (entry.kind === "directory") directories.add(entry.path);

@@ -97,6 +97,11 @@ export async function inspectTarget(
         );}
       continue;
     }
+    if (info !== null && entry.unknownSize) {
+      throw new TransferRefusedError(
+        `Refusing to overwrite ${entry.path}: ${target} already exists, and a stream of unknown size is never compared or resumed`,
+      );
+    }
     if (info !== null) {
       if (!info.isFile) {
         throw new TransferRefusedError(
@@ -124,7 +129,8 @@ export async function inspectTarget(
     if (!partialInfo.isFile) {
       throw new TransferRefusedError(`Refusing to replace ${partial}: it exists and is not a file`);
     }
-    if (partialInfo.size === 0 || partialInfo.size > entry.size) continue; // restarted from zero
+    // Restarted from zero; so is a stream of unknown size, which is never resumed.
+    if (partialInfo.size === 0 || partialInfo.size > entry.size || entry.unknownSize) continue;
     const hash = await hashFilePrefix(partial, partialInfo.size, { signal: options.signal });
     plan.items.push({
       index,

@@ -6,7 +6,13 @@
 import { createHash, type Hash } from "node:crypto";
 import { SourceChangedError } from "../errors.ts";
 import { encodeFrame, FRAME_HEADER_BYTES, FrameType, writeFrameHeader } from "./_frame.ts";
-import { encodeDataHello, encodeFileTrailer, encodeResent, FileStatus } from "./_messages.ts";
+import {
+  encodeDataHello,
+  encodeFileTrailer,
+  encodeMore,
+  encodeResent,
+  FileStatus,
+} from "./_messages.ts";
 import { abortable } from "../async.ts";
 import { type FileSnapshot, sameSnapshot, snapshotOf } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
@@ -21,6 +27,8 @@ export interface OutgoingFile {
   hash: Hash;
   /** How the file looked when it was scanned. */
   snapshot: FileSnapshot;
+  /** The bytes of a file of unknown size (sent in MORE chunks instead of reading `source`). */
+  stream?: ReadableStream<Uint8Array>;
   /** Set once the file was sent: its SHA-256 and the size that was sent. */
   sent?: { digest: Uint8Array; size: number; status: number; resent: boolean };
 }
@@ -111,6 +119,10 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
   const out = new SegmentWriter(options, writers);
   for (const file of files) {
     signal.throwIfAborted();
+    if (file.stream) {
+      await sendStream(file, file.stream, out, options);
+      continue;
+    }
     const range = { from: file.offset, to: file.size, baseline: file.snapshot };
     let changed = await sendBytes(file, range, out, options);
     let size = file.size;
@@ -175,4 +187,36 @@ async function sendBytes(
   if (range.to === range.from) options.onBytes(0, file.path);
   const after = snapshotOf(await handle.stat());
   return { changed: changed || !sameSnapshot(before, after), now: after };
+}
+
+/** Sends a stream of unknown size: each chunk as MORE + length + bytes, then its SHA-256. */
+async function sendStream(
+  file: OutgoingFile,
+  stream: ReadableStream<Uint8Array>,
+  out: SegmentWriter,
+  options: SendDataOptions,
+): Promise<void> {
+  const reader = stream.getReader();
+  const onAbort = () => reader.cancel(options.signal.reason).catch(() => {});
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  let size = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      options.signal.throwIfAborted();
+      if (done) break;
+      if (value.length === 0) continue;
+      await out.write(encodeMore(value.length));
+      file.hash.update(value);
+      await out.write(value);
+      size += value.length;
+      options.onBytes(value.length, file.path);
+    }
+  } finally {
+    options.signal.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+  const digest = file.hash.digest();
+  file.sent = { digest, size, status: FileStatus.AS_SCANNED, resent: false };
+  await out.write(encodeFileTrailer(FileStatus.AS_SCANNED, digest));
 }

@@ -152,3 +152,33 @@ export function reason(result: PromiseSettledResult<unknown>): unknown {
   if (result.status === "fulfilled") throw new Error("expected a rejection, got a result");
   return result.reason;
 }
+
+/** XORs one byte at `position` of every data stream (every stream after the control stream). */
+export function flipDataByte(
+  connection: StreamConnection,
+  position: number,
+  mask = 0x40,
+): StreamConnection {
+  let opened = 0;
+  return {
+    acceptStream: () => connection.acceptStream(),
+    openStream: async () => {
+      const stream = await connection.openStream();
+      if (opened++ === 0) return stream;
+      let seen = 0;
+      const flipper = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          if (seen <= position && position < seen + chunk.length) {
+            const copy = chunk.slice();
+            copy[position - seen] ^= mask;
+            chunk = copy;
+          }
+          seen += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      flipper.readable.pipeTo(stream.writable).catch(() => {});
+      return { readable: stream.readable, writable: flipper.writable };
+    },
+  };
+}

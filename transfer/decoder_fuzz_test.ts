@@ -27,6 +27,7 @@ import {
 } from "./_messages.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { batchDecisions, batchPlan, decodeDecisions, decodePlan } from "./_resume_messages.ts";
+import { decodeText, encodeText } from "./_text_messages.ts";
 import { withTimeout } from "./_test_util.ts";
 
 /** xorshift32: reproducible inputs; the seed is in every failure message. */
@@ -117,6 +118,7 @@ const DECODERS: Array<[string, (payload: Uint8Array) => unknown, Uint8Array]> = 
   ["DATA_HELLO", decodeDataHello, encodeDataHello(1, 4)],
   ["DONE", decodeDone, encodeDone({ files: 2, digest })],
   ["ERROR", decodeError, encodeError({ code: 3, message: "no thanks" })],
+  ["TEXT", decodeText, encodeText("héllo ✓")],
   [
     "frame header",
     (p) =>

@@ -7,6 +7,7 @@ import {
   TransferRefusedError,
 } from "../errors.ts";
 import {
+  flipDataByte,
   listTree,
   randomBytes,
   reason,
@@ -15,37 +16,6 @@ import {
   value,
   withTimeout,
 } from "./_test_util.ts";
-import type { StreamConnection } from "./types.ts";
-
-/** XORs one byte at `position` of every data stream (every stream after the control stream). */
-function flipDataByte(
-  connection: StreamConnection,
-  position: number,
-  mask = 0x40,
-): StreamConnection {
-  let opened = 0;
-  return {
-    acceptStream: () => connection.acceptStream(),
-    openStream: async () => {
-      const stream = await connection.openStream();
-      if (opened++ === 0) return stream;
-      let seen = 0;
-      const flipper = new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          if (seen <= position && position < seen + chunk.length) {
-            const copy = chunk.slice();
-            copy[position - seen] ^= mask;
-            chunk = copy;
-          }
-          seen += chunk.length;
-          controller.enqueue(chunk);
-        },
-      });
-      flipper.readable.pipeTo(stream.writable).catch(() => {});
-      return { readable: stream.readable, writable: flipper.writable };
-    },
-  };
-}
 
 Deno.test("a byte flipped in flight is an IntegrityError on both sides and leaves no final file", async () => {
   await withTimeout(10_000, async (signal) => {

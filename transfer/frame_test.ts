@@ -76,10 +76,17 @@ Deno.test("decodeHello rejects another version and out-of-range limits", () => {
     directories: 0,
     totalBytes: 5,
   });
-  assert.equal(decodeHello(hello).version, 2);
-  const v1 = hello.slice();
-  v1[0] = 1;
-  assert.throws(() => decodeHello(v1), /unsupported version 1, this peer speaks 2/);
+  assert.equal(decodeHello(hello).version, 3);
+  assert.equal(decodeHello(hello).text, false);
+  const v2 = hello.slice();
+  v2[0] = 2;
+  assert.throws(() => decodeHello(v2), /unsupported version 2, this peer speaks 3/);
+  const unknownFlag = hello.slice();
+  unknownFlag[2] = 2;
+  assert.throws(() => decodeHello(unknownFlag), /unknown flags 0x2/);
+  const textWithEntries = hello.slice();
+  textWithEntries[2] = 1;
+  assert.throws(() => decodeHello(textWithEntries), /a text offer with 1 entries/);
   const tooMany = encodeHello({
     streams: 1,
     segmentSize: 1 << 20,

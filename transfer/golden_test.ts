@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { golden } from "../tests/golden.ts";
+import { encodeText } from "./_text_messages.ts";
 import { encodeFrame, FrameType, PROTOCOL_VERSION } from "./_frame.ts";
 import {
   decodeEntries,
@@ -9,6 +10,7 @@ import {
   encodeEntry,
   encodeFileTrailer,
   encodeHello,
+  encodeMore,
   encodeResent,
   encodeStart,
   FileStatus,
@@ -17,7 +19,7 @@ import {
 const text = new TextEncoder();
 const sha256 = (value: string) => new Uint8Array(createHash("sha256").update(value).digest());
 
-Deno.test("transfer frames match the golden samples of transfer version 2", async () => {
+Deno.test("transfer frames match the golden samples of transfer version 3", async () => {
   const hello = {
     streams: 4,
     segmentSize: 1_048_576,
@@ -66,6 +68,51 @@ Deno.test("transfer frames match the golden samples of transfer version 2", asyn
         ]),
       ),
     },
+    {
+      // A text offer: HELLO with the text flag, then the TEXT frame.
+      name: "transfer_text",
+      frame: new Uint8Array([
+        ...encodeFrame(
+          FrameType.HELLO,
+          encodeHello({
+            ...hello,
+            text: true,
+            entries: 0,
+            files: 0,
+            directories: 0,
+            totalBytes: 6,
+          }),
+        ),
+        ...encodeFrame(FrameType.TEXT, encodeText("héllo")),
+      ]),
+    },
+    {
+      // A stream of unknown size ("hello" piped in two chunks): its entry, then its data.
+      name: "transfer_stream",
+      frame: new Uint8Array([
+        ...encodeFrame(
+          FrameType.ENTRIES,
+          encodeEntry({
+            kind: "file",
+            mode: 0o644,
+            size: 0,
+            mtimeMs: null,
+            path: "stdin",
+            unknownSize: true,
+          }),
+        ),
+        ...encodeFrame(
+          FrameType.DATA,
+          new Uint8Array([
+            ...encodeMore(2),
+            ...text.encode("he"),
+            ...encodeMore(3),
+            ...text.encode("llo"),
+            ...encodeFileTrailer(FileStatus.AS_SCANNED, sha256("hello")),
+          ]),
+        ),
+      ]),
+    },
   ];
   for (const sample of samples) {
     const fixture = await golden(sample.name, sample.frame, PROTOCOL_VERSION);
@@ -76,6 +123,7 @@ Deno.test("transfer frames match the golden samples of transfer version 2", asyn
     decodeHello(payload(await golden("transfer_hello", samples[0].frame, PROTOCOL_VERSION))),
     {
       version: PROTOCOL_VERSION,
+      text: false,
       ...hello,
     },
   );
@@ -84,6 +132,8 @@ Deno.test("transfer frames match the golden samples of transfer version 2", asyn
       .map((e) => e.path),
     ["photos", "photos/été.txt"],
   );
+  const stream = await golden("transfer_stream", samples[5].frame, PROTOCOL_VERSION);
+  assert.equal(decodeEntries(stream.subarray(5, stream.length - 5 - 48))[0].unknownSize, true);
   assert.deepEqual(
     decodeStart(payload(await golden("transfer_start", samples[2].frame, PROTOCOL_VERSION))),
     start,

@@ -13,7 +13,9 @@ export type {
 } from "./types.ts";
 export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
 export { receiveFiles } from "./receive_files.ts";
+export { sendText } from "./send_text.ts";
 export { scanPaths } from "./scan_paths.ts";
+export { streamManifest } from "./_stdin_source.ts";
 export type { SkippedEntry, SourceManifest } from "./scan_paths.ts";
 export type { NameRules } from "./_path_safety.ts";
 export { PROTOCOL_VERSION } from "./_frame.ts";

@@ -27,9 +27,16 @@ import {
   type ManifestEntry,
   type Start,
 } from "./_messages.ts";
-import { type IncomingFile, receiveData, type ReceivedFile } from "./_receive_data.ts";
+import {
+  type IncomingFile,
+  receiveData,
+  type ReceiveDataOptions,
+  type ReceivedFile,
+} from "./_receive_data.ts";
+import { receiveIntoSink } from "./_receive_sink.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
+import { receiveText } from "./_receive_text.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
 import { probeNameRules } from "./_name_rules.ts";
 import { unholdableNames } from "./_path_safety.ts";
@@ -58,22 +65,37 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
   const reader = streamReader(control.readable, "control stream from sender", signal);
   const dataReaders: ByteReader[] = [];
   try {
-    const { hello, entries } = await readManifest(reader);
+    const { hello, entries, text } = await readManifest(reader);
     watch.pause();
+    if (text !== undefined) {
+      return await receiveText(text, { writer, reader, confirm: options.confirm, signal });
+    }
+    const unknownSize = entries.some((entry) => entry.unknownSize);
     const offer = {
       files: hello.files,
       directories: hello.directories,
       bytes: hello.totalBytes,
       entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
+      ...(unknownSize ? { unknownSize } : {}),
     };
+    if (options.sink && (hello.files !== 1 || hello.directories !== 0)) {
+      throw new TransferRefusedError(
+        `Refusing an offer of ${hello.files} files and ${hello.directories} folders: only one file can be written to a stream`,
+      );
+    }
     if (options.confirm && !(await abortable(options.confirm(offer), signal))) {
       throw new TransferRefusedError("The offer was declined");
     }
     // The clock starts once the person said yes: seconds measure the transfer.
     started = performance.now();
-    const rules = options.nameRules ?? await probeNameRules(outDir);
-    const unholdable = unholdableNames(entries.map((entry) => entry.path), rules);
-    const plan = await inspectTarget(outDir, entries, { signal, unholdable });
+    // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.
+    const unholdable = options.sink ? new Map<number, string>() : unholdableNames(
+      entries.map((entry) => entry.path),
+      options.nameRules ?? await probeNameRules(outDir),
+    );
+    const plan = options.sink
+      ? emptyPlan(unholdable)
+      : await inspectTarget(outDir, entries, { signal, unholdable });
     for (const payload of batchPlan(plan.items)) {
       await abortable(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
     }
@@ -88,7 +110,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     watch.enter("data", stallMs);
     const incoming = planIncoming(outDir, entries, plan, decisions, start);
 
-    await createDirectories(outDir, entries, plan);
+    if (!options.sink) await createDirectories(outDir, entries, plan);
     const monitor = watchControl(reader);
     monitor.catch((error) => internal.abort(error));
     let done = incoming.skippedBytes + incoming.resumedBytes;
@@ -102,7 +124,11 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         );
       }
       dataReaders.sort((a, b) => order.get(a)! - order.get(b)!);
-      received = await receiveData(incoming.files, {
+      const receive = options.sink
+        ? (files: IncomingFile[], data: ReceiveDataOptions) =>
+          receiveIntoSink(files, options.sink!, data)
+        : receiveData;
+      received = await receive(incoming.files, {
         readers: dataReaders,
         segmentSize: hello.segmentSize,
         signal,
@@ -110,7 +136,11 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
           watch.moved();
           done += bytes;
           bytesTransferred += bytes;
-          options.onProgress?.({ bytes: done, total, file });
+          options.onProgress?.(
+            unknownSize
+              ? { bytes: done, total: done, file, unknownSize }
+              : { bytes: done, total, file },
+          );
         },
         onRestart: (file, discarded, size) => {
           done -= discarded;
@@ -122,7 +152,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
     }
     watch.stop();
-    await finishDirectories(outDir, entries, plan);
+    if (!options.sink) await finishDirectories(outDir, entries, plan);
 
     const files = entries.filter((entry, index) => entry.kind === "file" && !unholdable.has(index))
       .map((entry) => ({
@@ -143,7 +173,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     return {
       files: hello.files,
       directories: hello.directories,
-      totalBytes: hello.totalBytes,
+      totalBytes: unknownSize ? bytesTransferred : hello.totalBytes,
       bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
@@ -285,6 +315,7 @@ function planIncoming(
       hash: action === "resume" ? hash! : createHash("sha256"),
       mode: entry.mode,
       mtimeMs: entry.mtimeMs,
+      unknownSize: entry.unknownSize,
     });
     dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
   }
@@ -294,6 +325,16 @@ function planIncoming(
     );
   }
   return incoming;
+}
+
+function emptyPlan(unholdable: Map<number, string>): TargetPlan {
+  return {
+    items: [],
+    hashes: new Map(),
+    existingDirectories: new Set(),
+    createOutDir: false,
+    unholdable,
+  };
 }
 
 async function createDirectories(

@@ -16,6 +16,8 @@ export interface SourceEntry extends ManifestEntry {
   source: string;
   /** What the file looked like when scanned; a difference later means it changed. */
   snapshot: FileSnapshot;
+  /** Where the bytes of a file of unknown size come from (read once, instead of `source`). */
+  stream?: ReadableStream<Uint8Array>;
 }
 
 /** The facts that change when a file's content changes. */

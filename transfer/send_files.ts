@@ -90,7 +90,9 @@ export async function sendFiles(
       (sum, file) => sum + file.size - file.offset + FILE_TRAILER_BYTES,
       0,
     );
-    const used = Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
+    // A stream of unknown size may be long: it gets every data stream.
+    const unknownSize = manifest.entries.some((entry) => entry.unknownSize);
+    const used = unknownSize ? streams : Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
     const start = { streams: used, decisions: decided.decisions.length, dataBytes };
     await abortable(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
     watch.enter("data", stallMs);
@@ -116,7 +118,11 @@ export async function sendFiles(
           watch.moved();
           done += bytes;
           bytesTransferred += bytes;
-          options.onProgress?.({ bytes: done, total, file });
+          options.onProgress?.(
+            unknownSize
+              ? { bytes: done, total: done, file, unknownSize }
+              : { bytes: done, total, file },
+          );
         },
         onRestart: (file, discarded, size) => {
           done -= discarded;
@@ -153,7 +159,7 @@ export async function sendFiles(
     return {
       files: manifest.files,
       directories: manifest.directories,
-      totalBytes: manifest.bytes,
+      totalBytes: unknownSize ? bytesTransferred : manifest.bytes,
       bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
@@ -230,7 +236,8 @@ async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<P
     }
     for (const item of decodePlan(frame.payload)) {
       const entry = manifest.entries[item.index];
-      if (!entry || entry.kind !== "file" || seen.has(item.index)) {
+      // A stream of unknown size is never compared with a file or resumed.
+      if (!entry || entry.kind !== "file" || entry.unknownSize || seen.has(item.index)) {
         throw new ProtocolError(
           `Cannot decode PLAN: item for index ${item.index} is not a new file entry`,
         );
@@ -289,6 +296,7 @@ async function decide(
       source: entry.source,
       size: entry.size,
       snapshot: entry.snapshot,
+      stream: entry.stream,
     };
     if (!item) {
       decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });

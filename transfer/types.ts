@@ -18,8 +18,11 @@ export interface StreamConnection {
 /** Progress: `bytes` done so far, including skipped and resumed bytes. */
 export interface TransferProgress {
   bytes: number;
+  /** Equal to `bytes` while `unknownSize`. */
   total: number;
   file: string;
+  /** A stream of unknown size is under way: there is no total (and no ETA) yet. */
+  unknownSize?: boolean;
 }
 
 /** What the sender offers; shown to the receiver's `confirm`. */
@@ -28,6 +31,10 @@ export interface Offer {
   directories: number;
   bytes: number;
   entries: ReadonlyArray<{ path: string; size: number; kind: "file" | "directory" }>;
+  /** A text offer (no files): the text itself, shown before it is accepted. */
+  text?: string;
+  /** The one file is a stream whose size is not known in advance (`bytes` is 0). */
+  unknownSize?: boolean;
 }
 
 export interface SendFilesOptions {
@@ -56,6 +63,11 @@ export interface ReceiveFilesOptions {
   confirm?: (offer: Offer) => Promise<boolean>;
   /** What the file system under `outDir` cannot hold; probed there when not given. */
   nameRules?: NameRules;
+  /**
+   * Write the offer's single file here instead of under `outDir` (nothing
+   * touches the disk); an offer of anything but one file or a text is refused.
+   */
+  sink?: WritableStream<Uint8Array>;
   signal?: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
   /**
@@ -90,4 +102,6 @@ export interface TransferReport {
    * too. They are left out of `sha256`.
    */
   notWritten: Array<{ path: string; reason: string }>;
+  /** The text of a text offer (`files` is 0). */
+  text?: string;
 }

@@ -31,7 +31,7 @@ export const ERROR = 0x7f;
 export const SEGMENT_SIZE = 1024 * 1024;
 const PLAN_ITEM_BYTES = 45;
 /** HELLO and DATA_HELLO version, transfer/PROTOCOL.md. */
-export const VERSION = 2;
+export const VERSION = 3;
 /** After each file's bytes: status 0x00 (read as scanned) and its SHA-256. */
 export const AS_SCANNED = 0x00;
 export const TRAILER_BYTES = 1 + 32;
@@ -56,7 +56,7 @@ function setU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + 4, value >>> 0);
 }
 
-/** version u8 | streams u8 | reserved u16 | segmentSize u32 | entries, files, dirs u32 | total u64. */
+/** version u8 | streams u8 | flags u8 (0: files) | reserved u8 | segmentSize u32 | entries, files, dirs u32 | total u64. */
 export function hello(files: number, directories: number, totalBytes: number): Uint8Array {
   const out = new Uint8Array(28);
   const view = new DataView(out.buffer);

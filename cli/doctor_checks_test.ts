@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { doctorChecks, type DoctorFacts } from "./doctor_checks.ts";
+
+const at = (hostname: string, port: number): Deno.NetAddr => ({
+  transport: "udp",
+  hostname,
+  port,
+});
+
+function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
+  return {
+    server: "198.51.100.1:9000",
+    addresses: [{ name: "eth0", address: "192.168.1.20", family: "IPv4" }],
+    udp: {
+      ok: true,
+      value: {
+        mapping: "endpoint-independent",
+        observed: at("203.0.113.5", 4000),
+        altObserved: at("203.0.113.5", 4000),
+        relayPort: 9002,
+      },
+    },
+    tcp: { ok: true, value: { observed: at("203.0.113.5", 5123) } },
+    ipv6: { binds: true, global: [] },
+    local: { ok: true, value: [] },
+    ...overrides,
+  };
+}
+
+function byName(input: DoctorFacts) {
+  return Object.fromEntries(doctorChecks(input).map((check) => [check.check, check]));
+}
+
+Deno.test("doctorChecks: a cone NAT with a relaying server gives a direct path and no failure", () => {
+  const checks = byName(facts());
+  assert.equal(checks.nat.verdict, "ok");
+  assert.equal(checks.nat.facts.mapping, "endpoint-independent");
+  assert.equal(checks.path.facts.path, "direct");
+  assert.ok(doctorChecks(facts()).every((check) => check.verdict !== "fail"));
+});
+
+Deno.test("doctorChecks: two symmetric NATs need the relay, and fail where the server has none", () => {
+  const udp = (relayPort?: number): DoctorFacts["udp"] => ({
+    ok: true,
+    value: {
+      mapping: "endpoint-dependent",
+      observed: at("203.0.113.5", 4000),
+      altObserved: at("203.0.113.5", 4001),
+      ...(relayPort ? { relayPort } : {}),
+    },
+  });
+  const relayed = byName(facts({ udp: udp(9002) }));
+  assert.equal(relayed.nat.verdict, "warning");
+  assert.match(relayed.nat.summary, /saw 203\.0\.113\.5:4000 and 203\.0\.113\.5:4001/);
+  assert.deepEqual([relayed.path.verdict, relayed.path.facts.path], ["warning", "relay"]);
+  const stranded = byName(facts({ udp: udp() }));
+  assert.deepEqual([stranded.path.verdict, stranded.path.facts.path], ["fail", "relay"]);
+});
+
+Deno.test("doctorChecks: blocked UDP leaves the TCP relay; nothing answering fails every server line", () => {
+  const blocked = byName(facts({ udp: { ok: false, error: "No answer after 3 s" } }));
+  assert.equal(blocked.udp.verdict, "fail");
+  assert.equal(blocked.tcp.verdict, "ok");
+  assert.deepEqual([blocked.path.verdict, blocked.path.facts.path], ["warning", "relay"]);
+  const down = byName(facts({
+    udp: { ok: false, error: "No answer after 3 s" },
+    tcp: { ok: false, error: "Connection refused" },
+  }));
+  assert.deepEqual(
+    ["udp", "tcp", "nat", "path"].map((name) => down[name].verdict),
+    ["fail", "fail", "fail", "fail"],
+  );
+  assert.match(down.tcp.summary, /does not answer over TCP: Connection refused$/);
+});
+
+Deno.test("doctorChecks: a missing second-port answer is called a guess; TCP alone is a warning", () => {
+  const checks = byName(facts({
+    udp: { ok: true, value: { mapping: "endpoint-independent", observed: at("203.0.113.5", 1) } },
+    tcp: { ok: false, error: "Connection refused" },
+  }));
+  assert.match(checks.nat.summary, /second port did not answer, so this is a guess/);
+  assert.equal(checks.tcp.verdict, "warning");
+});

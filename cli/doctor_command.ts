@@ -1,0 +1,128 @@
+/**
+ * `p2pft doctor`: what this host looks like to p2pft, each line with a
+ * verdict. Talks only to the configured rendezvous server (and, for local
+ * discovery, multicast DNS on this host's own networks).
+ */
+import { P2pftError } from "../errors.ts";
+import { browseAll } from "../local/mod.ts";
+import { DatagramMux, localCandidates, resolveServer } from "../peer/mod.ts";
+import {
+  connectRendezvousTcp,
+  type DatagramPort,
+  isRendezvousDatagram,
+  observeNat,
+} from "../rendezvous/mod.ts";
+import { doctorChecks, type DoctorFacts, type Outcome } from "./doctor_checks.ts";
+import type { Output } from "./output.ts";
+import { rendezvousAddress } from "./rendezvous_address.ts";
+
+export interface DoctorCommandOptions {
+  rendezvous?: string;
+  output: Output;
+  signal: AbortSignal;
+}
+
+/** How long each question to the server may take. */
+const SERVER_TIMEOUT_MS = 3000;
+/** How long local discovery listens for peers. */
+const BROWSE_MS = 1500;
+
+/** Runs every check, prints one line (or JSON event) each; fails if any check failed. */
+export async function doctorCommand(options: DoctorCommandOptions): Promise<void> {
+  const { output, signal } = options;
+  const given = rendezvousAddress(options.rendezvous);
+  const server = await resolveServer(given);
+  const [udp, tcp, local] = await Promise.all([
+    outcome(() => observeUdp(server, signal)),
+    outcome(() => observeTcp(server, signal)),
+    outcome(() => browseLocal(signal)),
+  ]);
+  signal.throwIfAborted();
+  const facts: DoctorFacts = {
+    server: `${server.hostname}:${server.port}`,
+    addresses: hostAddresses(),
+    udp,
+    tcp,
+    ipv6: ipv6Facts(),
+    local,
+  };
+  const checks = doctorChecks(facts);
+  for (const check of checks) output.emit({ type: "check", ...check });
+  const failed = checks.filter((check) => check.verdict === "fail").map((check) => check.check);
+  if (failed.length > 0) {
+    throw new P2pftError(`doctor: ${failed.length} checks failed (${failed.join(", ")})`);
+  }
+}
+
+/** Runs `work`; its failure becomes the reason a check names. */
+async function outcome<T>(work: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** `register`'s observe step on a fresh UDP socket: the server's main and alt port. */
+async function observeUdp(server: Deno.NetAddr, signal: AbortSignal) {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
+  await using mux = new DatagramMux(socket);
+  const observation = await observeNat(mux.channel(isRendezvousDatagram), {
+    server,
+    clientId: crypto.getRandomValues(new Uint8Array(16)),
+    candidates: localCandidates(mux.port),
+    serverTimeoutMs: SERVER_TIMEOUT_MS,
+    alt: true,
+    signal,
+  });
+  return {
+    mapping: observation.mapping,
+    observed: observation.observed,
+    ...(observation.altObserved ? { altObserved: observation.altObserved } : {}),
+    ...(observation.relayPort === undefined ? {} : { relayPort: observation.relayPort }),
+  };
+}
+
+/** The same observation over the server's TCP port (which has no alt port). */
+async function observeTcp(server: Deno.NetAddr, signal: AbortSignal) {
+  const bounded = AbortSignal.any([signal, AbortSignal.timeout(SERVER_TIMEOUT_MS)]);
+  await using port: DatagramPort & AsyncDisposable = await connectRendezvousTcp(
+    { ...server, transport: "tcp" },
+    { signal: bounded },
+  );
+  const observation = await observeNat(port, {
+    server,
+    clientId: crypto.getRandomValues(new Uint8Array(16)),
+    candidates: [],
+    serverTimeoutMs: SERVER_TIMEOUT_MS,
+    alt: false,
+    signal,
+  });
+  return { observed: observation.observed };
+}
+
+function browseLocal(signal: AbortSignal): Promise<string[]> {
+  const interfaces = hostAddresses().filter((a) => a.family === "IPv4").map((a) => a.address);
+  return browseAll({ interfaces, timeoutMs: BROWSE_MS, signal }).then((peers) =>
+    peers.map((peer) => peer.instance)
+  );
+}
+
+function hostAddresses(): DoctorFacts["addresses"] {
+  return Deno.networkInterfaces()
+    .filter((iface) => iface.address !== "::1" && !iface.address.startsWith("127."))
+    .map(({ name, address, family }) => ({ name, address, family }));
+}
+
+/** Whether an IPv6 socket binds (nothing is sent), and this host's global IPv6 addresses. */
+function ipv6Facts(): DoctorFacts["ipv6"] {
+  const global = hostAddresses()
+    .filter((a) => a.family === "IPv6" && !/^(fe[89ab]|f[cd])/i.test(a.address))
+    .map((a) => a.address);
+  try {
+    Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 }).close();
+    return { binds: true, global };
+  } catch (error) {
+    return { binds: false, error: error instanceof Error ? error.message : String(error), global };
+  }
+}

@@ -1,0 +1,52 @@
+/** The receiving role for a text offer: confirm, answer DONE with the text's SHA-256. */
+import { createHash } from "node:crypto";
+import { TransferRefusedError } from "../errors.ts";
+import { abortable } from "../async.ts";
+import type { ByteReader } from "../byte_reader.ts";
+import { toHex } from "../bytes.ts";
+import { encodeFrame, FrameType } from "./_frame.ts";
+import { encodeDone } from "./_messages.ts";
+import type { Offer, TransferReport } from "./types.ts";
+
+export interface ReceiveTextOptions {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  reader: ByteReader;
+  confirm?: (offer: Offer) => Promise<boolean>;
+  signal: AbortSignal;
+}
+
+/** Shows `text` to `confirm`, then confirms it to the sender; nothing touches the disk. */
+export async function receiveText(
+  text: string,
+  options: ReceiveTextOptions,
+): Promise<TransferReport> {
+  const { writer, reader, signal } = options;
+  const bytes = new TextEncoder().encode(text);
+  const offer: Offer = { files: 0, directories: 0, bytes: bytes.length, entries: [], text };
+  if (options.confirm && !(await abortable(options.confirm(offer), signal))) {
+    throw new TransferRefusedError("The offer was declined");
+  }
+  const started = performance.now();
+  const digest = createHash("sha256").update(bytes).digest();
+  await abortable(
+    writer.write(encodeFrame(FrameType.DONE, encodeDone({ files: 0, digest }))),
+    signal,
+  );
+  await writer.close().catch(() => {});
+  // The sender ends its side once it has read DONE; the text is ours either way.
+  await reader.atEnd().catch(() => {});
+  return {
+    files: 0,
+    directories: 0,
+    totalBytes: bytes.length,
+    bytesTransferred: bytes.length,
+    sha256: toHex(digest),
+    seconds: (performance.now() - started) / 1000,
+    resumedFiles: 0,
+    skippedFiles: 0,
+    resent: [],
+    changed: [],
+    notWritten: [],
+    text,
+  };
+}

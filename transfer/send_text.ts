@@ -1,0 +1,92 @@
+/** The sending role for a short text: HELLO (text flag), TEXT, then wait for DONE. */
+import { createHash } from "node:crypto";
+import { IntegrityError } from "../errors.ts";
+import { abortable } from "../async.ts";
+import { equalBytes, toHex } from "../bytes.ts";
+import { peerError, sendErrorAndClose, shouldTellPeer } from "./_control.ts";
+import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
+import { decodeDone, decodeError, encodeHello } from "./_messages.ts";
+import { encodeText } from "./_text_messages.ts";
+import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
+import { streamReader } from "./_stream_reader.ts";
+import { DEFAULT_STREAMS, SEGMENT_SIZE } from "./send_files.ts";
+import type { SendFilesOptions, TransferReport } from "./types.ts";
+
+/**
+ * Offers `text` (at most 64 KiB of UTF-8) instead of files. Resolves once the
+ * receiver accepted it and confirmed its SHA-256 (DONE with 0 files). The
+ * receiver's answer is bounded like a file offer's: `acceptTimeoutMs`, else
+ * `stallTimeoutMs`.
+ * @throws {RangeError} when the text is longer than the limit.
+ */
+export async function sendText(text: string, options: SendFilesOptions): Promise<TransferReport> {
+  const payload = encodeText(text);
+  options.signal?.throwIfAborted();
+  const internal = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, internal.signal])
+    : internal.signal;
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_S * 1000;
+  using watch = new StallWatch({ peer: "receiver", onStall: (error) => internal.abort(error) });
+  const control = await abortable(options.connection.openStream(), signal);
+  const writer = control.writable.getWriter();
+  const reader = streamReader(control.readable, "control stream from receiver", signal);
+  try {
+    await abortable(
+      writer.write(encodeFrame(
+        FrameType.HELLO,
+        encodeHello({
+          text: true,
+          streams: DEFAULT_STREAMS,
+          segmentSize: SEGMENT_SIZE,
+          entries: 0,
+          files: 0,
+          directories: 0,
+          totalBytes: payload.length,
+        }),
+      )),
+      signal,
+    );
+    await abortable(writer.write(encodeFrame(FrameType.TEXT, payload)), signal);
+    const started = performance.now();
+    // The receiver may be asking its user: bounded by how long we wait for an answer.
+    watch.enter("decision", options.acceptTimeoutMs ?? stallMs);
+    options.onWaitingForAccept?.();
+    const frame = await abortable(
+      readFrame(reader, { expect: [FrameType.DONE, FrameType.ERROR], what: "answer" }),
+      signal,
+    );
+    watch.stop();
+    if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
+    const done = decodeDone(frame.payload);
+    const digest = createHash("sha256").update(payload).digest();
+    if (done.files !== 0 || !equalBytes(done.digest, digest)) {
+      throw new IntegrityError(
+        `Receiver confirmed ${done.files} files with digest ${
+          toHex(done.digest)
+        }, expected the text's ${toHex(digest)}`,
+      );
+    }
+    await writer.close().catch(() => {});
+    await reader.cancel();
+    return {
+      files: 0,
+      directories: 0,
+      totalBytes: payload.length,
+      bytesTransferred: payload.length,
+      sha256: toHex(digest),
+      seconds: (performance.now() - started) / 1000,
+      resumedFiles: 0,
+      skippedFiles: 0,
+      resent: [],
+      changed: [],
+      notWritten: [],
+      text,
+    };
+  } catch (error) {
+    const reason = signal.aborted ? signal.reason : error;
+    if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
+    await reader.cancel(reason);
+    throw reason;
+  }
+}
