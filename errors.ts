@@ -52,3 +52,6 @@ export class DiskFullError extends P2pftError {
     super(message, options);
   }
 }
+
+/** The rendezvous server's shared room store (Redis) did not answer or failed. */
+export class StoreUnavailableError extends P2pftError {}

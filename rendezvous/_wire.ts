@@ -5,7 +5,7 @@
 import { ADDR_SIZE, MAX_CANDIDATES } from "./_addr.ts";
 
 /** Wire version written after the magic. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** No rendezvous datagram may be longer than this. */
 export const MAX_DATAGRAM_SIZE = 1200;
 export const CLIENT_ID_SIZE = 16;
@@ -36,6 +36,7 @@ export const TAG = {
   relayPort: 0x11,
   peerTransport: 0x12,
   channel: 0x13,
+  relay: 0x14,
 } as const;
 export type FieldName = Exclude<keyof typeof TAG, "pad">;
 export type Fields = Partial<Record<FieldName, Uint8Array>>;
@@ -67,6 +68,7 @@ const FIELD_LENGTH: Record<FieldName, number | "addrs"> = {
   relayPort: 2,
   peerTransport: 1,
   channel: 2,
+  relay: ADDR_SIZE,
 };
 
 /**

@@ -18,10 +18,10 @@ Deno.test("encodeMessage and decodeMessage round-trip every message type", () =>
   }
 });
 
-Deno.test("every datagram starts with P2RV and version 2", () => {
+Deno.test("every datagram starts with P2RV and version 3", () => {
   for (const message of SAMPLES) {
     const data = encodeMessage(message);
-    assertEquals([...data.subarray(0, 5)], [0x50, 0x32, 0x52, 0x56, 2]);
+    assertEquals([...data.subarray(0, 5)], [0x50, 0x32, 0x52, 0x56, 3]);
     assert(isRendezvousDatagram(data));
   }
   assertEquals(new TextDecoder().decode(RENDEZVOUS_MAGIC), "P2RV");
@@ -37,7 +37,7 @@ Deno.test("isRendezvousDatagram tells rendezvous datagrams from punch probes", (
 Deno.test("padding makes a datagram exactly padTo long and the biggest reply fits MAX_REPLY_SIZE", () => {
   assertEquals(encodeMessage(SAMPLES[0], { padTo: MAX_REPLY_SIZE }).length, MAX_REPLY_SIZE);
   assertEquals(encodeMessage(SAMPLES[4]).length, MAX_REPLY_SIZE);
-  assertEquals(MAX_REPLY_SIZE, 182);
+  assertEquals(MAX_REPLY_SIZE, 191);
 });
 
 Deno.test("decodeMessage ignores unknown fields", () => {
@@ -65,9 +65,9 @@ Deno.test("decodeMessage rejects oversized datagrams before any other check", ()
 Deno.test("decodeMessage rejects bad headers, versions and message types", () => {
   rejects(new Uint8Array(3), "shorter than the 6-byte header");
   rejects(new TextEncoder().encode("P2PB\x01\x01"), "magic");
-  rejects(new TextEncoder().encode("P2RV\x01\x01"), "unsupported protocol version 1");
-  rejects(new TextEncoder().encode("P2RV\x03\x01"), "unsupported protocol version 3");
-  rejects(new TextEncoder().encode("P2RV\x02\x55"), "unknown message type 0x55");
+  rejects(new TextEncoder().encode("P2RV\x02\x01"), "unsupported protocol version 2");
+  rejects(new TextEncoder().encode("P2RV\x04\x01"), "unsupported protocol version 4");
+  rejects(new TextEncoder().encode("P2RV\x03\x55"), "unknown message type 0x55");
 });
 
 Deno.test("decodeMessage rejects truncated, duplicate, missing and invalid fields", () => {
