@@ -93,6 +93,8 @@ export class RedisRoomStore implements RoomStore {
   #sha?: string;
   #pairings = 0;
   #roundTrips = 0;
+  #size = 0;
+  #errors = 0;
   #closed = false;
 
   constructor(options: RedisRoomStoreOptions) {
@@ -116,12 +118,23 @@ export class RedisRoomStore implements RoomStore {
       disableOfflineQueue: true,
     });
     // Without a listener an 'error' event would end the process.
-    this.#client.on("error", (error: Error) => options.onError?.(error));
+    this.#client.on("error", (error: Error) => {
+      this.#errors++;
+      options.onError?.(error);
+    });
     this.#connecting = this.#client.connect().catch(() => {});
   }
 
   get pairings(): number {
     return this.#pairings;
+  }
+
+  get errors(): number {
+    return this.#errors;
+  }
+
+  get size(): number {
+    return this.#size;
   }
 
   get roundTrips(): number {
@@ -199,7 +212,7 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async rooms(): Promise<number> {
-    return Number(await this.#eval("rooms", []));
+    return this.#size = Number(await this.#eval("rooms", []));
   }
 
   async close(): Promise<void> {

@@ -12,10 +12,14 @@ export interface RoomStore extends AsyncDisposable {
   readonly name: string;
   /** Whether other instances see the same rooms (then `paired` names the owning relay). */
   readonly shared: boolean;
+  /** Rooms held: now for memory; for a shared store, at the last `rooms()` call. */
+  readonly size: number;
   /** Rooms this instance paired since start. */
   readonly pairings: number;
   /** Round trips to the store since start (0 for memory). */
   readonly roundTrips: number;
+  /** Connection errors since start (0 for memory); a shared store reconnects on its own. */
+  readonly errors: number;
   /**
    * One `register` from `observed`; `source` keys the per-source room quota.
    * @throws {StoreUnavailableError} when the shared store cannot answer.
@@ -42,6 +46,7 @@ export class MemoryRoomStore implements RoomStore {
   readonly name = "memory";
   readonly shared = false;
   readonly roundTrips = 0;
+  readonly errors = 0;
   readonly #table: RoomTable;
 
   constructor(options: RoomTableOptions) {
@@ -50,6 +55,10 @@ export class MemoryRoomStore implements RoomStore {
 
   get pairings(): number {
     return this.#table.pairings;
+  }
+
+  get size(): number {
+    return this.#table.size;
   }
 
   register(

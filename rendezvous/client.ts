@@ -79,8 +79,9 @@ export interface Pairing {
    */
   transport: { self: RendezvousTransport; peer: RendezvousTransport };
   /**
-   * The server's relay: the server's address as we addressed it, with the
-   * relay port. Absent when the server does not relay.
+   * The relay: the one `paired` names (a shared store's owning instance),
+   * else the server's address as we addressed it, with the relay port.
+   * Absent when the server does not relay.
    */
   relay?: Deno.NetAddr;
 }
@@ -154,9 +155,11 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
           options.onNameplate?.(nameplate);
         }
         if (message.type === "paired") {
-          const relay: Deno.NetAddr | undefined = nat.relayPort === undefined
-            ? undefined
-            : { transport: "udp", hostname: server.hostname, port: nat.relayPort };
+          // With a shared store, the room's relay may be another instance's: the server names it.
+          const relay: Deno.NetAddr | undefined = message.relay ??
+            (nat.relayPort === undefined
+              ? undefined
+              : { transport: "udp", hostname: server.hostname, port: nat.relayPort });
           return toPairing(message, mapping, relay, overTcp ? "tcp" : "udp");
         }
       }

@@ -9,11 +9,12 @@
  * each said a valid hello.
  */
 import { ProtocolError } from "../errors.ts";
-import { toHex as hex } from "../bytes.ts";
 import { bindSockets, type BoundSockets } from "./_bind.ts";
 import { RateLimiter } from "./_rate_limit.ts";
-import { type Outgoing, relayHelloReplies, RelayTable } from "./_relay_sessions.ts";
-import { answerMessage, RoomTable } from "./_rooms.ts";
+import { type Outgoing, RelayTable } from "./_relay_sessions.ts";
+import { openRoomStore } from "./_open_store.ts";
+import { RoomRequests } from "./_room_requests.ts";
+import type { RoomStore } from "./_room_store.ts";
 import {
   DEFAULT_RENDEZVOUS_PORT,
   relayLimits,
@@ -24,7 +25,7 @@ import {
 } from "./_serve_options.ts";
 import { TcpConnections } from "./_tcp_connections.ts";
 import { TcpRelay } from "./_tcp_relay.ts";
-import { serveTcpRendezvous, type TcpClient, type TcpSender } from "./_tcp_rendezvous.ts";
+import { serveTcpRendezvous, type TcpClient } from "./_tcp_rendezvous.ts";
 import {
   decodeMessage,
   encodeMessage,
@@ -44,6 +45,8 @@ type PortKind = "main" | "alt" | "relay";
 
 /** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
 const RELAY_BUFFER_SIZE = 65_536;
+/** Requests one UDP socket keeps waiting on a shared store at once. */
+const MAX_IN_FLIGHT = 256;
 
 export class RendezvousServer implements AsyncDisposable {
   /** The main port: `register`, `leave`, `observe`. */
@@ -55,12 +58,11 @@ export class RendezvousServer implements AsyncDisposable {
   /** Whether the server also listens on TCP (main and relay port numbers). */
   readonly tcp: boolean;
   readonly #conns: Record<PortKind, Deno.DatagramConn | undefined>;
-  readonly #rooms: RoomTable;
+  readonly #store: RoomStore;
+  readonly #requests: RoomRequests;
   readonly #relays?: RelayTable;
   readonly #tcpConns?: TcpConnections;
   readonly #tcpRelay?: TcpRelay;
-  /** Waiting senders on TCP, by client id (hex). */
-  readonly #tcpSenders = new Map<string, TcpSender>();
   readonly #limiter: RateLimiter;
   readonly #byPort: boolean;
   readonly #signal?: AbortSignal;
@@ -88,21 +90,24 @@ export class RendezvousServer implements AsyncDisposable {
         peerWaitMs: options.relayPeerWaitMs,
         readTimeoutMs: options.tcpReadTimeoutMs,
       }, {
-        pairedPeers: (key) => this.#rooms.pairedPeers(key),
+        pairedPeers: (key) => this.#store.pairedPeers(key),
         onMalformed: () => this.#counts.malformed++,
       });
     }
     const relays = this.#relays;
     const tcpRelay = this.#tcpRelay;
-    this.#rooms = new RoomTable({
-      ...roomLimits(options),
-      now,
+    this.#store = openRoomStore({
+      store: options.store,
+      limits: roomLimits(options),
+      relay: this.relayAddr &&
+        { ...this.relayAddr, hostname: options.publicAddress ?? this.addr.hostname },
       isHeld: (key) => (relays?.alive(key) ?? false) || (tcpRelay?.alive(key) ?? false),
       onFree: (key) => {
         relays?.remove(key);
         tcpRelay?.remove(key);
       },
     });
+    this.#requests = new RoomRequests(this.#store);
     this.#limiter = new RateLimiter({
       ratePerSecond: options.ratePerSecond ?? 50,
       burst: options.burst ?? 100,
@@ -124,7 +129,7 @@ export class RendezvousServer implements AsyncDisposable {
         serveTcpRendezvous(conn, {
           limits: tcpConns.limits,
           handle: (data, client) => this.#handleTcp(data, client),
-          onClose: (client) => this.#tcpClosed(client),
+          onClose: (client) => this.#requests.tcpClosed(client),
           onMalformed: () => this.#counts.malformed++,
         }));
       if (sockets.relayTcp && tcpRelay) {
@@ -159,9 +164,13 @@ export class RendezvousServer implements AsyncDisposable {
   stats(): ServerStats {
     return {
       ...this.#counts,
+      replies: this.#counts.replies + this.#requests.pushed,
+      storeUnavailable: this.#requests.storeUnavailable,
       errors: this.#counts.errors + (this.#tcpConns?.errors ?? 0),
-      rooms: this.#rooms.size,
-      pairings: this.#rooms.pairings,
+      rooms: this.#store.size,
+      pairings: this.#store.pairings,
+      storeRoundTrips: this.#store.roundTrips,
+      storeErrors: this.#store.errors,
       sources: this.#limiter.size,
       relaySessions: this.#relays?.size ?? 0,
       relayedBytes: this.#relays?.relayedBytes ?? 0,
@@ -172,6 +181,16 @@ export class RendezvousServer implements AsyncDisposable {
       tcpRelayChannels: this.#tcpRelay?.channels ?? 0,
       tcpRelayedBytes: this.#tcpRelay?.relayedBytes ?? 0,
     };
+  }
+
+  /** The room store that this server uses: `memory`, or the Redis URL. */
+  get store(): string {
+    return this.#store.name;
+  }
+
+  /** Resolves once the room store answers. @throws {StoreUnavailableError} if `signal` aborts first. */
+  ready(signal?: AbortSignal): Promise<void> {
+    return this.#store.ready(signal);
   }
 
   /** Stops serving and releases the sockets. Idempotent. */
@@ -189,6 +208,7 @@ export class RendezvousServer implements AsyncDisposable {
       this.#tcpRelay?.close();
     }
     await Promise.all([...this.#loops, this.#tcpConns?.close()]);
+    await this.#store.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -198,13 +218,24 @@ export class RendezvousServer implements AsyncDisposable {
   async #serve(conn: Deno.DatagramConn, kind: PortKind): Promise<void> {
     // One byte more than the limit, so an oversized datagram shows as such.
     const buffer = new Uint8Array(MAX_DATAGRAM_SIZE + 1);
+    const inFlight = new Set<Promise<void>>();
     while (!this.#closed) {
       const received = await this.#receive(conn, buffer);
       if (received === "closed") return;
       if (received === "failed") continue;
       const [data, from] = received;
-      await this.#control(conn, data, from, kind);
+      const done = this.#control(conn, data, from, kind);
+      // A shared store answers after a round trip: keep several requests in flight.
+      // (Each request is decoded before its first await, so reusing `buffer` is safe.)
+      if (!this.#store.shared) {
+        await done;
+        continue;
+      }
+      inFlight.add(done);
+      done.finally(() => inFlight.delete(done));
+      if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
   }
 
   /** The next datagram; a receive error is counted, a closed socket ends the loop. */
@@ -255,7 +286,7 @@ export class RendezvousServer implements AsyncDisposable {
     kind: PortKind,
   ): Promise<void> {
     try {
-      const replies = this.#handle(data, from, kind);
+      const replies = await this.#handle(data, from, kind);
       if (replies === undefined) return;
       for (const [reply, to] of replies) {
         await conn.send(reply, to);
@@ -272,12 +303,12 @@ export class RendezvousServer implements AsyncDisposable {
    * Returns the replies to send, or undefined to drop. Throws ProtocolError
    * for junk. `tcp`: the request came framed on this TCP connection.
    */
-  #handle(
+  async #handle(
     data: Uint8Array,
     from: Deno.NetAddr,
     kind: PortKind,
     tcp?: TcpClient,
-  ): Outgoing[] | undefined {
+  ): Promise<Outgoing[] | undefined> {
     this.#counts.received++;
     const source = this.#sourceOf(from);
     if (!this.#limiter.allow(source)) {
@@ -294,7 +325,7 @@ export class RendezvousServer implements AsyncDisposable {
       );
     if (message.type === "leave") {
       if (kind !== "main") throw misdirected();
-      this.#rooms.leave(message.clientId, message.nameplate);
+      await this.#requests.leave(message);
       return undefined;
     }
     if (!["register", "observe", "relay-hello", "tcp-relay-hello"].includes(message.type)) {
@@ -319,21 +350,9 @@ export class RendezvousServer implements AsyncDisposable {
       if (this.relayAddr) observation.relayPort = this.relayAddr.port;
       replies = [[encodeMessage(observation), from]];
     } else if (message.type === "register" && kind === "main") {
-      const answer = this.#rooms.register(message, from, source, tcp ? "tcp" : "udp");
-      replies = [[encodeMessage(answerMessage(message.clientId, answer)), from]];
-      if (tcp && message.role === "send" && answer.kind === "waiting") {
-        this.#tcpSenders.set(hex(message.clientId), {
-          client: tcp,
-          message,
-          source,
-          nameplate: answer.nameplate,
-        });
-      }
-      if (answer.kind === "paired" && message.role === "receive") this.#pushPaired(answer.peer.id);
+      replies = await this.#requests.register(message, from, source, tcp);
     } else if (message.type === "relay-hello" && (kind === "relay" || !this.#relays)) {
-      const key = hex(message.token);
-      const peers = this.#rooms.pairedPeers(key);
-      replies = relayHelloReplies(this.#relays, key, peers, message, from);
+      replies = await this.#requests.relayHello(this.#relays, message, from);
     } else if (message.type === "tcp-relay-hello" && tcp && !this.#relays) {
       const error = {
         type: "error",
@@ -354,38 +373,13 @@ export class RendezvousServer implements AsyncDisposable {
   }
 
   /** One framed request on a TCP connection to the main port: the same rules as UDP. */
-  #handleTcp(data: Uint8Array, client: TcpClient): Uint8Array[] | undefined {
+  async #handleTcp(data: Uint8Array, client: TcpClient): Promise<Uint8Array[] | undefined> {
     try {
-      return this.#handle(data, client.remote, "main", client)?.map(([reply]) => reply);
+      return (await this.#handle(data, client.remote, "main", client))?.map(([reply]) => reply);
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       this.#counts.errors++;
       return undefined;
-    }
-  }
-
-  /** The receiver of a TCP sender's room just came: tell the sender now, not at its next poll. */
-  #pushPaired(senderId: Uint8Array): void {
-    const key = hex(senderId);
-    const waiting = this.#tcpSenders.get(key);
-    if (waiting === undefined) return;
-    this.#tcpSenders.delete(key);
-    const answer = this.#rooms.register(
-      waiting.message,
-      waiting.client.remote,
-      waiting.source,
-      "tcp",
-    );
-    waiting.client.push(encodeMessage(answerMessage(senderId, answer)));
-    this.#counts.replies++;
-  }
-
-  /** A TCP connection ended: a sender still waiting on it gives its room up, as with `leave`. */
-  #tcpClosed(client: TcpClient): void {
-    for (const [key, waiting] of this.#tcpSenders) {
-      if (waiting.client !== client) continue;
-      this.#tcpSenders.delete(key);
-      this.#rooms.leave(waiting.message.clientId, waiting.nameplate);
     }
   }
 
