@@ -6,9 +6,18 @@ export interface ServeCommandOptions {
   port: number;
   /** Offer the relay fallback (`--no-relay` turns it off). */
   relay: boolean;
+  /** `--store redis://HOST:PORT[/DB]`: rooms shared with other instances (default: memory). */
+  store?: string;
+  /** `--public-address HOST`: where peers registered elsewhere reach this relay. */
+  publicAddress?: string;
+  /** `--metrics HOST:PORT`: serve Prometheus text at /metrics. */
+  metrics?: string;
   output: Output;
   signal: AbortSignal;
 }
+
+/** How long `serve --store` waits for its store at start before giving up with an error. */
+const STORE_CONNECT_TIMEOUT_MS = 10_000;
 
 /** `p2pft serve`: runs the rendezvous server until Ctrl-C or SIGTERM, then stops cleanly (exit 0). */
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
@@ -20,7 +29,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     altPort: options.port === 0 ? 0 : options.port + 1,
     relayPort: options.port === 0 ? 0 : options.port + 2,
     relay: options.relay,
+    store: options.store,
+    publicAddress: options.publicAddress,
   });
+  await server.ready(
+    AbortSignal.any([options.signal, AbortSignal.timeout(STORE_CONNECT_TIMEOUT_MS)]),
+  );
   options.output.emit({
     type: "listening",
     host: server.addr.hostname,
@@ -28,6 +42,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     altPort: server.altAddr.port,
     ...(server.relayAddr ? { relayPort: server.relayAddr.port } : {}),
     tcp: server.tcp,
+    store: server.store,
   });
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) return resolve();

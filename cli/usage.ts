@@ -7,7 +7,8 @@ Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
                         [--allow-changing] [--no-relay | --relay-only] [--json]
   p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
-  p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
+  p2pft serve [--host ADDR] [--port N] [--no-relay] [--store redis://HOST:PORT[/DB]]
+              [--public-address HOST] [--metrics HOST:PORT] [--json]
   p2pft help <command>
   p2pft --version
 
@@ -56,5 +57,14 @@ Options:
   --port N      UDP and TCP port (default 9000; N+1 on UDP checks NATs, N+2 relays on UDP
                 and TCP; 0 picks free ports and reports them)
   --no-relay    do not relay (UDP or TCP) for peers that find no direct path
+  --store redis://HOST:PORT[/DB]
+                keep rooms in Redis, shared by every instance given the same store, so peers
+                that reached different instances pair, and a restart loses no room
+                (default: in this process's memory)
+  --public-address HOST
+                where peers reach this instance's relay when they registered at another
+                instance (default: --host; needed with --store when --host is 0.0.0.0)
+  --metrics HOST:PORT
+                serve Prometheus metrics (text format) at http://HOST:PORT/metrics
   --json        one JSON event per line on stdout`,
 };

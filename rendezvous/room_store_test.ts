@@ -11,7 +11,7 @@ import type { RoomLimits } from "./_rooms.ts";
 import { ErrorCode, type RegisterMessage } from "./protocol.ts";
 import { addr, bytes } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
-import { REDIS_MISSING, TestRedis } from "./_testing_redis.ts";
+import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
 
 const A = addr("203.0.113.1", 1111);
 const B = addr("198.51.100.2", 2222);

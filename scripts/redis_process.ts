@@ -1,5 +1,5 @@
 /**
- * A throwaway `redis-server` for tests: a free port on 127.0.0.1, no
+ * A throwaway `redis-server` for tests and the load test: a free port on 127.0.0.1, no
  * persistence, started and killed (by PID) by the test. `REDIS_MISSING`
  * says why Redis tests are skipped on a machine without it.
  */
