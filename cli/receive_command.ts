@@ -11,7 +11,7 @@ import { type Offer, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes } from "./format.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddress } from "./rendezvous_address.ts";
+import { rendezvousAddresses } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
   out: string;
@@ -29,7 +29,7 @@ export async function receiveCommand(
 ): Promise<void> {
   const { output, signal } = options;
   const code = parseCode(codeText);
-  const rendezvous = rendezvousAddress(options.rendezvous);
+  const rendezvous = rendezvousAddresses(options.rendezvous);
   if (!options.yes && !Deno.stdin.isTerminal()) {
     throw new TypeError(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",

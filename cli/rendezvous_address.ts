@@ -4,8 +4,14 @@ import { parseHostPort } from "./parse_host_port.ts";
 /** The environment variable that names the default rendezvous server. */
 export const RENDEZVOUS_ENV = "P2PFT_RENDEZVOUS";
 
-/** `--rendezvous`, else $P2PFT_RENDEZVOUS, else a TypeError saying how to get one. */
-export function rendezvousAddress(flag: string | undefined): { hostname: string; port: number } {
+/**
+ * `--rendezvous`, else $P2PFT_RENDEZVOUS, else a TypeError saying how to get
+ * one: `HOST:PORT`, or several separated by commas (instances sharing rooms,
+ * tried in turn when one stops answering).
+ */
+export function rendezvousAddresses(
+  flag: string | undefined,
+): { hostname: string; port: number }[] {
   const text = flag ?? Deno.env.get(RENDEZVOUS_ENV);
   if (text === undefined || text.trim() === "") {
     throw new TypeError(
@@ -13,5 +19,5 @@ export function rendezvousAddress(flag: string | undefined): { hostname: string;
         "(run one with `p2pft serve`)",
     );
   }
-  return parseHostPort(text.trim(), DEFAULT_RENDEZVOUS_PORT);
+  return text.split(",").map((part) => parseHostPort(part.trim(), DEFAULT_RENDEZVOUS_PORT));
 }

@@ -25,7 +25,9 @@ the two computers.
 Options:
   --code CODE             use this code instead of a random one (a number and at least 2 words
                           from the word list)
-  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS); several instances
+                          sharing rooms as A:PORT,B:PORT (each name's every address), tried in
+                          turn when one stops answering
   --timeout SECONDS       how long to wait for the receiver (default 600)
   --qr                    also show the code as a QR code
   --allow-changing        a file that keeps changing while read is sent as read (listed in
@@ -43,7 +45,9 @@ and --out must be writable before anyone is contacted.
 Options:
   --out DIR               folder to write into (default: the current folder)
   --yes                   accept without asking (needed when stdin is not a terminal)
-  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS); several instances
+                          sharing rooms as A:PORT,B:PORT (each name's every address), tried in
+                          turn when one stops answering
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
   --json                  one JSON event per line on stdout`,

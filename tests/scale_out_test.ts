@@ -133,3 +133,18 @@ scaleTest(
     assert.equal(b.relayedBytes + b.tcpRelayedBytes, 0, JSON.stringify(b));
   },
 );
+
+scaleTest(
+  "kill -9 of the sender's instance while it waits: it re-registers at the other and the file arrives",
+  async (signal) => {
+    await using c = await cluster(2, signal);
+    const both = ["--rendezvous", c.servers.join(",")];
+    await transfer(c, both, both, async () => {
+      // The sender holds a room at the first instance; that instance dies without a word.
+      c.serves[0].kill("SIGKILL");
+      await c.serves[0].finished();
+    });
+    const b = await stopStats(c.serves[1]);
+    assert.equal(b.pairings, 1);
+  },
+);
