@@ -1,5 +1,6 @@
 import { RendezvousServer } from "../rendezvous/mod.ts";
 import type { Output } from "./output.ts";
+import { parseHostPort } from "./parse_host_port.ts";
 
 export interface ServeCommandOptions {
   host: string;
@@ -35,6 +36,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   await server.ready(
     AbortSignal.any([options.signal, AbortSignal.timeout(STORE_CONNECT_TIMEOUT_MS)]),
   );
+  await using metrics = options.metrics === undefined
+    ? undefined
+    : serveMetrics(options.metrics, () => server.metrics());
   options.output.emit({
     type: "listening",
     host: server.addr.hostname,
@@ -43,10 +47,36 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     ...(server.relayAddr ? { relayPort: server.relayAddr.port } : {}),
     tcp: server.tcp,
     store: server.store,
+    ...(metrics ? { metrics: metrics.url } : {}),
   });
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) return resolve();
     options.signal.addEventListener("abort", () => resolve(), { once: true });
   });
   options.output.emit({ type: "stopped", stats: { ...server.stats() } });
+}
+
+/** `--metrics HOST:PORT`: Prometheus text at /metrics (port 0: any free port, reported). */
+function serveMetrics(
+  address: string,
+  render: () => Promise<string>,
+): AsyncDisposable & { url: string } {
+  // Port 0 (any free port) suits a listener, unlike a server to contact, which parseHostPort wants.
+  const anyPort = address.endsWith(":0");
+  const { hostname, port } = parseHostPort(anyPort ? `${address.slice(0, -2)}:1` : address);
+  const http = Deno.serve(
+    { hostname, port: anyPort ? 0 : port, onListen: () => {} },
+    async (request) => {
+      if (new URL(request.url).pathname !== "/metrics") {
+        return new Response("Not found: metrics are at /metrics\n", { status: 404 });
+      }
+      return new Response(await render(), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      });
+    },
+  );
+  return {
+    url: `http://${hostname}:${http.addr.port}/metrics`,
+    [Symbol.asyncDispose]: () => http.shutdown(),
+  };
 }

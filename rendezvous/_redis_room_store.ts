@@ -9,6 +9,7 @@
 import { createClient } from "@redis/client";
 import { StoreUnavailableError } from "../errors.ts";
 import { fromHex, toHex as hex } from "../bytes.ts";
+import { LatencyHistogram } from "./_latency.ts";
 import { mergeLimits } from "./_limits.ts";
 import type { RoomStore } from "./_room_store.ts";
 import { DEFAULT_ROOM_LIMITS, type RoomAnswer, type RoomLimits } from "./_rooms.ts";
@@ -83,6 +84,7 @@ export class RedisRoomStore implements RoomStore {
   readonly name: string;
   readonly shared = true;
   readonly limits: RoomLimits;
+  readonly latency = new LatencyHistogram();
   readonly #client: RedisClient;
   readonly #now: () => number;
   readonly #random: (bytes: Uint8Array) => Uint8Array;
@@ -243,6 +245,7 @@ export class RedisRoomStore implements RoomStore {
       ...rest,
     ];
     this.#roundTrips++;
+    const started = performance.now();
     try {
       if (this.#sha !== undefined) {
         try {
@@ -263,6 +266,8 @@ export class RedisRoomStore implements RoomStore {
         `Room store ${this.name} failed on ${op}: ${(error as Error)?.message ?? error}`,
         { cause: error },
       );
+    } finally {
+      this.latency.observe(performance.now() - started);
     }
   }
 

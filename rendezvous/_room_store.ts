@@ -4,6 +4,7 @@
  * keeps them in Redis so several instances share them. Calls are async
  * because Redis is; the memory store answers without waiting on anything.
  */
+import type { LatencyHistogram } from "./_latency.ts";
 import type { RegisterMessage, RendezvousTransport } from "./protocol.ts";
 import { type RoomAnswer, RoomTable, type RoomTableOptions } from "./_rooms.ts";
 
@@ -20,6 +21,8 @@ export interface RoomStore extends AsyncDisposable {
   readonly roundTrips: number;
   /** Connection errors since start (0 for memory); a shared store reconnects on its own. */
   readonly errors: number;
+  /** How long requests to a shared store took (absent for memory: nothing to wait on). */
+  readonly latency?: LatencyHistogram;
   /**
    * One `register` from `observed`; `source` keys the per-source room quota.
    * @throws {StoreUnavailableError} when the shared store cannot answer.

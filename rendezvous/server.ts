@@ -23,6 +23,7 @@ import {
   type ServerStats,
   validateServeOptions,
 } from "./_serve_options.ts";
+import { metricsText } from "./_metrics.ts";
 import { TcpConnections } from "./_tcp_connections.ts";
 import { TcpRelay } from "./_tcp_relay.ts";
 import { serveTcpRendezvous, type TcpClient } from "./_tcp_rendezvous.ts";
@@ -57,6 +58,8 @@ export class RendezvousServer implements AsyncDisposable {
   readonly relayAddr?: Deno.NetAddr;
   /** Whether the server also listens on TCP (main and relay port numbers). */
   readonly tcp: boolean;
+  /** Where rooms live: `memory`, or the shared store's Redis URL. */
+  readonly store: string;
   readonly #conns: Record<PortKind, Deno.DatagramConn | undefined>;
   readonly #store: RoomStore;
   readonly #requests: RoomRequests;
@@ -108,6 +111,7 @@ export class RendezvousServer implements AsyncDisposable {
       },
     });
     this.#requests = new RoomRequests(this.#store);
+    this.store = this.#store.name;
     this.#limiter = new RateLimiter({
       ratePerSecond: options.ratePerSecond ?? 50,
       burst: options.burst ?? 100,
@@ -183,9 +187,10 @@ export class RendezvousServer implements AsyncDisposable {
     };
   }
 
-  /** The room store that this server uses: `memory`, or the Redis URL. */
-  get store(): string {
-    return this.#store.name;
+  /** Statistics as Prometheus text, with the shared store's room count fetched now. */
+  async metrics(): Promise<string> {
+    await this.#store.rooms().catch(() => {});
+    return metricsText(this.stats(), this.#store.name, this.#store.latency);
   }
 
   /** Resolves once the room store answers. @throws {StoreUnavailableError} if `signal` aborts first. */

@@ -16,6 +16,8 @@ interface Cluster extends AsyncDisposable {
   dir: string;
   /** The instances' `HOST:PORT`, in start order. */
   servers: string[];
+  /** Their Prometheus metrics URLs. */
+  metrics: string[];
   serves: CliRun[];
   spawnCli(args: string[]): CliRun;
 }
@@ -47,6 +49,8 @@ async function cluster(count: number, signal: AbortSignal): Promise<Cluster> {
           "0",
           "--store",
           redis.url,
+          "--metrics",
+          "127.0.0.1:0",
           "--json",
         ])),
     );
@@ -56,6 +60,7 @@ async function cluster(count: number, signal: AbortSignal): Promise<Cluster> {
     return {
       dir,
       servers: listening.map((event) => `127.0.0.1:${event.port}`),
+      metrics: listening.map((event) => String(event.metrics)),
       serves,
       spawnCli: (args) => track(spawnCli(args, { cwd: dir })),
       [Symbol.asyncDispose]: dispose,
@@ -110,6 +115,15 @@ scaleTest(
       c.servers[1],
     ]);
     assert.ok(received.events.some((event) => event.type === "paired"));
+    const [textA, textB] = await Promise.all(
+      c.metrics.map(async (url) => await (await fetch(url)).text()),
+    );
+    assert.match(textB, /^p2pft_pairings_total 1$/m);
+    assert.match(textA, /^p2pft_pairings_total 0$/m);
+    assert.match(textA, /^p2pft_rooms 1$/m, "the paired room lingers, seen from either instance");
+    assert.match(textB, /^p2pft_drops_total\{reason="store_unavailable"\} 0$/m);
+    const latencyCount = Number(textA.match(/^p2pft_store_latency_seconds_count (\d+)$/m)?.[1]);
+    assert.ok(latencyCount >= 2, textA);
     const [a, b] = await Promise.all(c.serves.map(stopStats));
     assert.equal(a.pairings + b.pairings, 1);
     assert.equal(b.pairings, 1, "the receiver's instance paired the room");
