@@ -69,6 +69,11 @@ export class TestRedis implements AsyncDisposable {
     }
   }
 
+  /** The running server's process id. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Kills the server (SIGKILL by PID) and waits for it to exit. */
   async stop(): Promise<void> {
     const child = this.#child;
