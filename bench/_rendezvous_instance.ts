@@ -42,11 +42,14 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
     const line = buffered.slice(0, newline).trim();
     buffered = buffered.slice(newline + 1);
     if (line === "stats") {
+      // Run with --v8-flags=--expose-gc: count live memory, not garbage not yet collected.
+      (globalThis as { gc?: () => void }).gc?.();
       if (options.store) await server.metrics(); // refreshes the shared room count
       await write({
         type: "stats",
         ...server.stats(),
         rss: Deno.memoryUsage().rss,
+        heapUsed: Deno.memoryUsage().heapUsed,
         cpuMs: cpuMs("self"),
       });
     }
