@@ -24,7 +24,7 @@ import {
 } from "./protocol.ts";
 
 export interface RedisRoomStoreOptions extends Partial<RoomLimits> {
-  /** `redis://HOST:PORT[/DB]`. */
+  /** `redis://[[USER]:PASSWORD@]HOST:PORT[/DB]`. */
   url: string;
   /** Milliseconds clock shared by all instances (wall clock; default `Date.now`). */
   now?: () => number;
@@ -64,7 +64,9 @@ type RedisClient = ReturnType<typeof createClient>;
 const DEFAULT_TIMEOUT_MS = 2000;
 
 /** Parses `redis://HOST:PORT[/DB]`. @throws {TypeError} with the value when it is not one. */
-export function parseRedisUrl(text: string): { hostname: string; port: number; db: number } {
+export function parseRedisUrl(
+  text: string,
+): { hostname: string; port: number; db: number; username?: string; password?: string } {
   let url: URL;
   try {
     url = new URL(text);
@@ -77,7 +79,12 @@ export function parseRedisUrl(text: string): { hostname: string; port: number; d
   if (url.protocol !== "redis:" || url.hostname === "" || !Number.isInteger(db) || db < 0) {
     throw new TypeError(`Invalid store ${JSON.stringify(text)}: expected redis://HOST:PORT[/DB]`);
   }
-  return { hostname: url.hostname, port: Number(url.port || 6379), db };
+  const parsed = { hostname: url.hostname, port: Number(url.port || 6379), db };
+  return url.password === "" ? parsed : {
+    ...parsed,
+    username: decodeURIComponent(url.username) || undefined,
+    password: decodeURIComponent(url.password),
+  };
 }
 
 export class RedisRoomStore implements RoomStore {
@@ -100,7 +107,7 @@ export class RedisRoomStore implements RoomStore {
   #closed = false;
 
   constructor(options: RedisRoomStoreOptions) {
-    const { hostname, port, db } = parseRedisUrl(options.url);
+    const { hostname, port, db, username, password } = parseRedisUrl(options.url);
     this.name = `redis://${hostname}:${port}/${db}`;
     this.limits = mergeLimits(DEFAULT_ROOM_LIMITS, options, { what: "", allowZero: true });
     this.#now = options.now ?? Date.now;
@@ -117,6 +124,8 @@ export class RedisRoomStore implements RoomStore {
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
       },
       database: db,
+      username,
+      password,
       disableOfflineQueue: true,
     });
     // Without a listener an 'error' event would end the process.
