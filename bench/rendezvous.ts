@@ -248,6 +248,7 @@ function percentile(sorted: number[], p: number): number {
 async function pairings(name: string, instances: Instance[], redis?: TestRedis) {
   await using sources = new Sources(SOURCES);
   const cpuBefore = await serverCpuMs(instances, redis);
+  const redisBefore = redis?.pid ? cpuMs(redis.pid) : 0;
   const times: number[] = [];
   const deadline = performance.now() + SECONDS * 1000;
   let started = 0;
@@ -263,6 +264,7 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = (performance.now() - t0) / 1000;
   const cpuSeconds = (await serverCpuMs(instances, redis) - cpuBefore) / 1000;
+  const redisSeconds = ((redis?.pid ? cpuMs(redis.pid) : 0) - redisBefore) / 1000;
   const stats = await Promise.all(instances.map((instance) => instance.stats()));
   const serverPairings = stats.reduce((sum, s) => sum + s.pairings, 0);
   const roundTrips = stats.reduce((sum, s) => sum + (s.storeRoundTrips ?? 0), 0);
@@ -276,6 +278,7 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
     // Machine-independent-ish: how many pairings one core of server (+ Redis) CPU buys.
     "server CPU µs/pairing": Math.round(cpuSeconds * 1e6 / times.length),
     "pairings per server core-second": Math.round(times.length / cpuSeconds),
+    "of which Redis µs/pairing": Math.round(redisSeconds * 1e6 / times.length),
     "store round trips/pairing": serverPairings
       ? Number((roundTrips / serverPairings).toFixed(2))
       : 0,
