@@ -104,6 +104,7 @@ export class RedisRoomStore implements RoomStore {
   #roundTrips = 0;
   #size = 0;
   #errors = 0;
+  #lastError?: Error;
   #closed = false;
 
   constructor(options: RedisRoomStoreOptions) {
@@ -131,6 +132,7 @@ export class RedisRoomStore implements RoomStore {
     // Without a listener an 'error' event would end the process.
     this.#client.on("error", (error: Error) => {
       this.#errors++;
+      this.#lastError = error;
       options.onError?.(error);
     });
     this.#connecting = this.#client.connect().catch(() => {});
@@ -153,24 +155,32 @@ export class RedisRoomStore implements RoomStore {
   }
 
   /** Resolves once connected; rejects with StoreUnavailableError if `signal` aborts first. */
-  async ready(signal?: AbortSignal): Promise<void> {
-    await this.#connecting;
-    while (!this.#client.isReady) {
-      if (signal?.aborted) {
-        throw new StoreUnavailableError(`Cannot connect to the room store ${this.name}`, {
-          cause: signal.reason,
-        });
-      }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.#client.off("ready", done);
-          signal?.removeEventListener("abort", done);
-          resolve();
-        };
-        this.#client.once("ready", done);
-        signal?.addEventListener("abort", done, { once: true });
-      });
-    }
+  ready(signal?: AbortSignal): Promise<void> {
+    if (this.#client.isReady) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        this.#client.off("ready", connected);
+        signal?.removeEventListener("abort", aborted);
+      };
+      const connected = () => {
+        cleanup();
+        resolve();
+      };
+      const aborted = () => {
+        cleanup();
+        reject(
+          new StoreUnavailableError(
+            `Cannot connect to the room store ${this.name}: ${
+              this.#lastError?.message ?? "it did not answer"
+            }`,
+            { cause: this.#lastError ?? signal?.reason },
+          ),
+        );
+      };
+      if (signal?.aborted) return aborted();
+      this.#client.on("ready", connected);
+      signal?.addEventListener("abort", aborted, { once: true });
+    });
   }
 
   async register(
@@ -229,12 +239,10 @@ export class RedisRoomStore implements RoomStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Connected: QUIT lets sent requests finish. Still (re)connecting: stop trying at once.
+    if (this.#client.isReady) await this.#client.quit().catch(() => {});
+    if (this.#client.isOpen) await this.#client.disconnect().catch(() => {});
     await this.#connecting;
-    try {
-      if (this.#client.isOpen) await this.#client.quit();
-    } catch {
-      await this.#client.disconnect().catch(() => {});
-    }
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -162,3 +162,22 @@ scaleTest(
     assert.equal(b.pairings, 1);
   },
 );
+
+boundedTest(
+  "serve --store refuses a bad URL at once and an unreachable Redis after 10 s, clearly",
+  async () => {
+    const [bad, unreachable] = await Promise.all([
+      spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--store", "http://x"]).finished(),
+      spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--store", "redis://127.0.0.1:1"])
+        .finished(),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'error: Invalid store "http://x": expected redis://HOST:PORT[/DB]\n');
+    assert.equal(unreachable.code, 1);
+    assert.equal(
+      unreachable.stderr,
+      "error: Cannot connect to the room store redis://127.0.0.1:1/0: connect ECONNREFUSED 127.0.0.1:1\n",
+    );
+  },
+  { timeoutMs: 40_000 },
+);
