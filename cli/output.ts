@@ -11,8 +11,8 @@ export type CliEvent =
     relayPort?: number;
     /** Also on TCP: rendezvous on `port`, and the TCP relay on `relayPort`. */
     tcp: boolean;
-    /** Where rooms live: `memory`, or the shared Redis store's URL. */
-    store: string;
+    /** Where rooms live: `memory`, or the shared Redis store's URL (`serve` always says). */
+    store?: string;
     /** `--metrics`: where Prometheus metrics are served. */
     metrics?: string;
   }
@@ -109,7 +109,7 @@ export class Output {
           event.relayPort
             ? `relay on ${event.tcp ? "UDP and TCP" : "UDP"} ${event.relayPort}`
             : "relay off"
-        }${event.store === "memory" ? "" : `; rooms in ${event.store}`}${
+        }${event.store && event.store !== "memory" ? `; rooms in ${event.store}` : ""}${
           event.metrics ? `; metrics at ${event.metrics}` : ""
         })`;
       case "code":
