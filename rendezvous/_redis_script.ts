@@ -155,6 +155,8 @@ if op == 'register' then
   room.r = { id = id, seen = now, info = info }
   room.t = token
   room.pairedAt = now
+  -- The sender's instance runs no relay: the receiver's relays for both.
+  if not room.relay and relay ~= '' then room.relay = relay end
   save(room)
   room.paired = true
   return cjson.encode(room)

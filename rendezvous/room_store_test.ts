@@ -281,6 +281,17 @@ Deno.test({
     assert(moved.kind === "paired");
     assertEquals(moved.relay, relayA);
     assertEquals(await a.rooms(), 2);
+    // A sender at an instance without a relay: the receiver's instance relays for both.
+    await using noRelay = new RedisRoomStore({ url: redis.url });
+    await noRelay.ready();
+    assertEquals((await noRelay.register(sender(5), C, "c", "udp")).nameplate, "3");
+    const viaB = await b.register(receiver(6, "3"), B, "b", "udp");
+    const viaNoRelay = await noRelay.register(sender(5, "3"), C, "c", "udp");
+    assert(viaB.kind === "paired" && viaNoRelay.kind === "paired");
+    assertEquals([viaB.relay, viaNoRelay.relay], [
+      addr("127.0.0.3", 9002),
+      addr("127.0.0.3", 9002),
+    ]);
   },
 });
 
