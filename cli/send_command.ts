@@ -12,7 +12,7 @@ import { asUsageError, parseArgument } from "./exit_code.ts";
 import { peerWasTold, scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddress } from "./rendezvous_address.ts";
+import { rendezvousAddresses } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
   code?: string;
@@ -41,7 +41,7 @@ const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
   if (paths.length === 0) throw new UsageError("Nothing to send: give at least one file or folder");
   const { output, signal } = options;
-  const rendezvous = rendezvousAddress(options.rendezvous);
+  const rendezvous = rendezvousAddresses(options.rendezvous);
   const chosen = options.code === undefined
     ? undefined
     : parseArgument(() => parseCode(options.code!));
@@ -82,7 +82,9 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
       throw new TimeoutError(
         code
           ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
-          : `The rendezvous server ${rendezvous.hostname}:${rendezvous.port} did not answer within ${options.timeoutSeconds} s (no code was issued)`,
+          : `The rendezvous server ${
+            rendezvous.map((r) => `${r.hostname}:${r.port}`).join(", ")
+          } did not answer within ${options.timeoutSeconds} s (no code was issued)`,
       );
     }
     throw error;
