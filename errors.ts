@@ -55,3 +55,6 @@ export class DiskFullError extends P2pftError {
 
 /** The command line was wrong: an unknown flag, a missing or malformed argument (exit 2). */
 export class UsageError extends P2pftError {}
+
+/** The rendezvous server's shared room store (Redis) did not answer or failed. */
+export class StoreUnavailableError extends P2pftError {}

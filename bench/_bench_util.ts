@@ -27,3 +27,10 @@ export class PeakRss {
     }
   }
 }
+
+/** CPU time (user + system) a process has used, from /proc (Linux; clock ticks of 10 ms). */
+export function cpuMs(pid: number | "self"): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}

@@ -14,7 +14,7 @@ import {
 } from "../rendezvous/mod.ts";
 import { doctorChecks, type DoctorFacts, type Outcome } from "./doctor_checks.ts";
 import type { Output } from "./output.ts";
-import { rendezvousAddress } from "./rendezvous_address.ts";
+import { rendezvousAddresses } from "./rendezvous_address.ts";
 
 export interface DoctorCommandOptions {
   rendezvous?: string;
@@ -30,7 +30,7 @@ const BROWSE_MS = 1500;
 /** Runs every check, prints one line (or JSON event) each; fails if any check failed. */
 export async function doctorCommand(options: DoctorCommandOptions): Promise<void> {
   const { output, signal } = options;
-  const given = rendezvousAddress(options.rendezvous);
+  const [given] = rendezvousAddresses(options.rendezvous);
   const server = await resolveServer(given);
   const [udp, tcp, local] = await Promise.all([
     outcome(() => observeUdp(server, signal)),

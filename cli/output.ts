@@ -12,6 +12,10 @@ export type CliEvent =
     relayPort?: number;
     /** Also on TCP: rendezvous on `port`, and the TCP relay on `relayPort`. */
     tcp: boolean;
+    /** Where rooms live: `memory`, or the shared Redis store's URL (`serve` always says). */
+    store?: string;
+    /** `--metrics`: where Prometheus metrics are served. */
+    metrics?: string;
   }
   | { type: "code"; code: string; qr?: string }
   | { type: "nat"; mapping: NatMapping }
@@ -152,6 +156,8 @@ export class Output {
           event.relayPort
             ? `relay on ${event.tcp ? "UDP and TCP" : "UDP"} ${event.relayPort}`
             : "relay off"
+        }${event.store && event.store !== "memory" ? `; rooms in ${event.store}` : ""}${
+          event.metrics ? `; metrics at ${event.metrics}` : ""
         })`;
       case "code":
         return `${event.qr ? `${event.qr}\n` : ""}Code is: ${event.code}\n` +

@@ -147,3 +147,22 @@ Deno.test("Output words a text, several receivers and doctor's checks", () => {
       "warning NAT mapping: endpoint-dependent\n",
   );
 });
+
+Deno.test("Output names a shared room store and the metrics URL in the listening line", () => {
+  const { output, stdout } = recorded({ json: false, role: "serve" }, false);
+  output.emit({
+    type: "listening",
+    host: "10.0.0.2",
+    port: 9000,
+    altPort: 9001,
+    relayPort: 9002,
+    tcp: true,
+    store: "redis://10.0.0.5:6379/0",
+    metrics: "http://127.0.0.1:9100/metrics",
+  });
+  assert.equal(
+    stdout.text,
+    "Rendezvous server listening on 10.0.0.2:9000 (UDP and TCP; NAT check on UDP 9001, relay on " +
+      "UDP and TCP 9002; rooms in redis://10.0.0.5:6379/0; metrics at http://127.0.0.1:9100/metrics)\n",
+  );
+});

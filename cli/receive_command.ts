@@ -12,7 +12,7 @@ import { describeOffer, formatBytes } from "./format.ts";
 import { parseArgument } from "./exit_code.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddress } from "./rendezvous_address.ts";
+import { rendezvousAddresses } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
   out: string;
@@ -36,7 +36,7 @@ export async function receiveCommand(
 ): Promise<void> {
   const { output, signal } = options;
   const code = parseArgument(() => parseCode(codeText));
-  const rendezvous = rendezvousAddress(options.rendezvous);
+  const rendezvous = rendezvousAddresses(options.rendezvous);
   if (!options.yes && !Deno.stdin.isTerminal()) {
     throw new UsageError(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",

@@ -6,8 +6,14 @@ import { parseHostPort } from "./parse_host_port.ts";
 /** The environment variable that names the default rendezvous server. */
 export const RENDEZVOUS_ENV = "P2PFT_RENDEZVOUS";
 
-/** `--rendezvous`, else $P2PFT_RENDEZVOUS, else a UsageError saying how to get one. */
-export function rendezvousAddress(flag: string | undefined): { hostname: string; port: number } {
+/**
+ * `--rendezvous`, else $P2PFT_RENDEZVOUS, else a UsageError saying how to get
+ * one: `HOST:PORT`, or several separated by commas (instances sharing rooms,
+ * tried in turn when one stops answering).
+ */
+export function rendezvousAddresses(
+  flag: string | undefined,
+): { hostname: string; port: number }[] {
   const text = flag ?? Deno.env.get(RENDEZVOUS_ENV);
   if (text === undefined || text.trim() === "") {
     throw new UsageError(
@@ -15,5 +21,7 @@ export function rendezvousAddress(flag: string | undefined): { hostname: string;
         "(run one with `p2pft serve`)",
     );
   }
-  return parseArgument(() => parseHostPort(text.trim(), DEFAULT_RENDEZVOUS_PORT));
+  return text.split(",").map((part) =>
+    parseArgument(() => parseHostPort(part.trim(), DEFAULT_RENDEZVOUS_PORT))
+  );
 }

@@ -21,7 +21,7 @@ import {
 } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddress } from "./rendezvous_address.ts";
+import { rendezvousAddresses } from "./rendezvous_address.ts";
 import { type SendSource, sendSource } from "./send_source.ts";
 
 export interface SendCommandOptions {
@@ -59,7 +59,7 @@ const CLIENT_ID_BYTES = 16;
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
   const { output, signal } = options;
   const receivers = options.receivers ?? 1;
-  const rendezvous = rendezvousAddress(options.rendezvous);
+  const rendezvous = rendezvousAddresses(options.rendezvous);
   const chosen = options.code === undefined
     ? undefined
     : parseArgument(() => parseCode(options.code!));
@@ -158,7 +158,7 @@ function newClientId(): Uint8Array {
 const transferFailures = new WeakSet<object>();
 
 interface ServeOptions extends SendCommandOptions {
-  server: ReturnType<typeof rendezvousAddress>;
+  server: ReturnType<typeof rendezvousAddresses>;
   clientId?: Uint8Array;
   successor?: Uint8Array;
   /** A later receiver: the code was already shown. */
@@ -196,7 +196,9 @@ async function serveReceiver(
       throw new TimeoutError(
         code
           ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
-          : `The rendezvous server ${rendezvous.hostname}:${rendezvous.port} did not answer within ${options.timeoutSeconds} s (no code was issued)`,
+          : `The rendezvous server ${
+            rendezvous.map((r) => `${r.hostname}:${r.port}`).join(", ")
+          } did not answer within ${options.timeoutSeconds} s (no code was issued)`,
       );
     }
     throw error;

@@ -1,26 +1,48 @@
 import { RendezvousServer } from "../rendezvous/mod.ts";
 import type { Output } from "./output.ts";
+import { parseArgument } from "./exit_code.ts";
+import { parseHostPort } from "./parse_host_port.ts";
 
 export interface ServeCommandOptions {
   host: string;
   port: number;
   /** Offer the relay fallback (`--no-relay` turns it off). */
   relay: boolean;
+  /** `--store redis://HOST:PORT[/DB]`: rooms shared with other instances (default: memory). */
+  store?: string;
+  /** `--public-address HOST`: where peers registered elsewhere reach this relay. */
+  publicAddress?: string;
+  /** `--metrics HOST:PORT`: serve Prometheus text at /metrics. */
+  metrics?: string;
   output: Output;
   signal: AbortSignal;
 }
 
+/** How long `serve --store` waits for its store at start before giving up with an error. */
+const STORE_CONNECT_TIMEOUT_MS = 10_000;
+
 /** `p2pft serve`: runs the rendezvous server until Ctrl-C or SIGTERM, then stops cleanly (exit 0). */
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
-  await using server = RendezvousServer.listen({
-    hostname: options.host,
-    port: options.port,
-    // Fixed neighbours of a fixed port, so a firewall can name them; any free ports with --port 0.
-    // TCP listens on the main and relay port numbers too (the same numbers to open).
-    altPort: options.port === 0 ? 0 : options.port + 1,
-    relayPort: options.port === 0 ? 0 : options.port + 2,
-    relay: options.relay,
-  });
+  // Options the server refuses (a bad --store or --public-address) are the user's to fix.
+  await using server = parseArgument(() =>
+    RendezvousServer.listen({
+      hostname: options.host,
+      port: options.port,
+      // Fixed neighbours of a fixed port, so a firewall can name them; any free ports with --port 0.
+      // TCP listens on the main and relay port numbers too (the same numbers to open).
+      altPort: options.port === 0 ? 0 : options.port + 1,
+      relayPort: options.port === 0 ? 0 : options.port + 2,
+      relay: options.relay,
+      store: options.store,
+      publicAddress: options.publicAddress,
+    })
+  );
+  await server.ready(
+    AbortSignal.any([options.signal, AbortSignal.timeout(STORE_CONNECT_TIMEOUT_MS)]),
+  );
+  await using metrics = options.metrics === undefined
+    ? undefined
+    : parseArgument(() => serveMetrics(options.metrics!, () => server.metrics()));
   options.output.emit({
     type: "listening",
     host: server.addr.hostname,
@@ -28,10 +50,37 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     altPort: server.altAddr.port,
     ...(server.relayAddr ? { relayPort: server.relayAddr.port } : {}),
     tcp: server.tcp,
+    store: server.store,
+    ...(metrics ? { metrics: metrics.url } : {}),
   });
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) return resolve();
     options.signal.addEventListener("abort", () => resolve(), { once: true });
   });
   options.output.emit({ type: "stopped", stats: { ...server.stats() } });
+}
+
+/** `--metrics HOST:PORT`: Prometheus text at /metrics (port 0: any free port, reported). */
+function serveMetrics(
+  address: string,
+  render: () => Promise<string>,
+): AsyncDisposable & { url: string } {
+  // Port 0 (any free port) suits a listener, unlike a server to contact, which parseHostPort wants.
+  const anyPort = address.endsWith(":0");
+  const { hostname, port } = parseHostPort(anyPort ? `${address.slice(0, -2)}:1` : address);
+  const http = Deno.serve(
+    { hostname, port: anyPort ? 0 : port, onListen: () => {} },
+    async (request) => {
+      if (new URL(request.url).pathname !== "/metrics") {
+        return new Response("Not found: metrics are at /metrics\n", { status: 404 });
+      }
+      return new Response(await render(), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      });
+    },
+  );
+  return {
+    url: `http://${hostname}:${http.addr.port}/metrics`,
+    [Symbol.asyncDispose]: () => http.shutdown(),
+  };
 }

@@ -10,7 +10,8 @@ Usage:
   p2pft send --text TEXT|-  [options]     p2pft send - [--name NAME] [options]
   p2pft receive <code> [--out DIR | --stdout] [--yes] [--rendezvous HOST:PORT] [--timeout SECONDS]
                        [--stall-timeout SECONDS] [--no-relay | --relay-only] [--json]
-  p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
+  p2pft serve [--host ADDR] [--port N] [--no-relay] [--store redis://HOST:PORT[/DB]]
+              [--public-address HOST] [--metrics HOST:PORT] [--json]
   p2pft doctor [--rendezvous HOST:PORT] [--json]
   p2pft completions bash|zsh|fish
   p2pft help <command>
@@ -33,7 +34,9 @@ the two computers.
 Options:
   --code CODE             use this code instead of a random one (a number and at least 2 words
                           from the word list)
-  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS); several instances
+                          sharing rooms as A:PORT,B:PORT (each name's every address), tried in
+                          turn when one stops answering
   --timeout SECONDS       how long to wait for the receiver, and again for it to accept
                           (default 600)
   --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
@@ -62,7 +65,9 @@ Options:
                           bytes are out before the SHA-256 at the end is checked: a mismatch
                           exits non-zero
   --yes                   accept without asking (needed when stdin is not a terminal)
-  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS); several instances
+                          sharing rooms as A:PORT,B:PORT (each name's every address), tried in
+                          turn when one stops answering
   --timeout SECONDS       with a code agreed beforehand (send --code), wait this long for the
                           sender to start (default 0: fail at once when no sender is waiting)
   --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
@@ -79,6 +84,15 @@ Options:
   --port N      UDP and TCP port (default 9000; N+1 on UDP checks NATs, N+2 relays on UDP
                 and TCP; 0 picks free ports and reports them)
   --no-relay    do not relay (UDP or TCP) for peers that find no direct path
+  --store redis://HOST:PORT[/DB]
+                keep rooms in Redis, shared by every instance given the same store, so peers
+                that reached different instances pair, and a restart loses no room
+                (default: in this process's memory)
+  --public-address HOST
+                where peers reach this instance's relay when they registered at another
+                instance (default: --host; needed with --store when --host is 0.0.0.0)
+  --metrics HOST:PORT
+                serve Prometheus metrics (text format) at http://HOST:PORT/metrics
   --json        one JSON event per line on stdout`,
   doctor: `p2pft doctor [--rendezvous HOST:PORT] [--json]
 

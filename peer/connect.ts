@@ -102,8 +102,11 @@ export interface FailOptions {
 
 export interface ConnectOptions {
   role: "sender" | "receiver";
-  /** The rendezvous server, "host:port" already split. */
-  rendezvous: { hostname: string; port: number };
+  /**
+   * The rendezvous server, "host:port" already split; or several instances
+   * sharing rooms, tried in turn (with every IPv4 address each name resolves to).
+   */
+  rendezvous: { hostname: string; port: number } | { hostname: string; port: number }[];
   /** Receiver: the code it was given. Sender: words to use, and a nameplate to ask for if any. */
   code: { nameplate?: string; words: string };
   /** Sender: called once with the full code once the server gave us a room. */
@@ -166,7 +169,7 @@ export interface OpenedLink {
  * link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
  */
 export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
-  const server = await resolveServer(options.rendezvous);
+  const [server, ...fallbacks] = await resolveServers(options.rendezvous);
   const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
   const sockets = await bindPunchSockets();
   const mux = new DatagramMux(sockets.socket);
@@ -178,6 +181,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
     pairing = await register(rendezvousChannel, {
       server,
+      fallbacks,
       role: options.role === "sender" ? "send" : "receive",
       nameplate: options.code.nameplate,
       candidates: localCandidates(port),
@@ -393,14 +397,35 @@ function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array
   return der;
 }
 
-/** The rendezvous server's IPv4 address (peers punch over IPv4). */
+/** The rendezvous server's first IPv4 address (peers punch over IPv4). */
 export async function resolveServer(
   server: { hostname: string; port: number },
 ): Promise<Deno.NetAddr> {
-  try {
-    const { address } = await lookup(server.hostname, { family: 4 });
-    return { transport: "udp", hostname: address, port: server.port };
-  } catch (error) {
-    throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, { cause: error });
+  return (await resolveServers(server))[0];
+}
+
+/** Every IPv4 address of every server, in order, once each. */
+async function resolveServers(
+  given: { hostname: string; port: number } | { hostname: string; port: number }[],
+): Promise<Deno.NetAddr[]> {
+  const out = new Map<string, Deno.NetAddr>();
+  for (const server of Array.isArray(given) ? given : [given]) {
+    let found;
+    try {
+      found = await lookup(server.hostname, { family: 4, all: true });
+    } catch (error) {
+      throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, {
+        cause: error,
+      });
+    }
+    for (const { address } of found) {
+      out.set(`${address}:${server.port}`, {
+        transport: "udp",
+        hostname: address,
+        port: server.port,
+      });
+    }
   }
+  if (out.size === 0) throw new P2pftError("No rendezvous server address to try");
+  return [...out.values()];
 }

@@ -45,7 +45,8 @@ export type Verdict =
   | { kind: "rateLimited" };
 
 export class Admission {
-  readonly #minter: CookieMinter;
+  #minter: CookieMinter;
+  readonly #wallClock: () => number;
   readonly #perPort: RateLimiter;
   readonly #perIp: RateLimiter;
   readonly #cookies: RateLimiter;
@@ -53,6 +54,7 @@ export class Admission {
 
   constructor(options: AdmissionOptions) {
     this.#minter = new CookieMinter({ secret: options.cookieSecret, now: options.wallClock });
+    this.#wallClock = options.wallClock;
     const { now, maxSources: maxKeys } = options;
     this.#perPort = new RateLimiter({
       ratePerSecond: options.ratePerSecond,
@@ -73,6 +75,14 @@ export class Admission {
       now,
     });
     this.#ipKey = options.ipKey;
+  }
+
+  /**
+   * Mints and checks cookies with `secret` from now on (the one instances on a
+   * shared store agree on); cookies minted with the old secret become invalid.
+   */
+  useSecret(secret: Uint8Array): void {
+    this.#minter = new CookieMinter({ secret, now: this.#wallClock });
   }
 
   /** Proven sources tracked now (ip:port buckets). */

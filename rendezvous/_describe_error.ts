@@ -32,6 +32,8 @@ export function describeError(
       return `The relay session on ${server} ended (byte limit reached, or idle too long); start again for a new code`;
     case ErrorCode.relayChannels:
       return `The relay on ${server} refused a connection: too many channels for this pairing, or this channel is taken`;
+    case ErrorCode.storeUnavailable:
+      return `Rendezvous server ${server} cannot reach its room store right now; try again, or another instance`;
     default:
       return `Rendezvous server ${server} refused the request (error code ${code})`;
   }

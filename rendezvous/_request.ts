@@ -17,27 +17,33 @@ export function backoff(unanswered: number): number {
 }
 
 /**
- * The cookies servers gave our socket, by server port: behind an
- * endpoint-dependent NAT each server port sees the socket at another address
- * and mints another cookie; otherwise the first one serves every port.
+ * The cookies servers gave our socket, by server address (host and port):
+ * behind an endpoint-dependent NAT each server port sees the socket at
+ * another address and mints another cookie, and each instance failed over to
+ * mints its own; otherwise the first one serves every port of its server.
  */
 export class Cookies {
-  readonly #byPort = new Map<number, Uint8Array>();
+  readonly #byServer = new Map<string, Uint8Array>();
   #first?: Uint8Array;
 
   /** The cookie to send to `server`: its own, else the first one learned, else none. */
   get(server: Deno.NetAddr): Uint8Array | undefined {
-    return this.#byPort.get(server.port) ?? this.#first;
+    return this.#byServer.get(serverKey(server)) ?? this.#first;
   }
 
   /** Keeps `cookie` from `server`; false when we already sent that very cookie there. */
   learn(server: Deno.NetAddr, cookie: Uint8Array): boolean {
-    const known = this.#byPort.get(server.port);
+    const key = serverKey(server);
+    const known = this.#byServer.get(key);
     if (known !== undefined && equalBytes(known, cookie)) return false;
-    this.#byPort.set(server.port, cookie);
+    this.#byServer.set(key, cookie);
     this.#first ??= cookie;
     return true;
   }
+}
+
+function serverKey(server: Deno.NetAddr): string {
+  return `${server.hostname}:${server.port}`;
 }
 
 export interface NextReplyOptions {

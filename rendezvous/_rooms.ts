@@ -64,6 +64,8 @@ export type RoomAnswer =
     token: Uint8Array;
     observed: Deno.NetAddr;
     peer: PeerInfo;
+    /** The relay both peers use, when the room's owner is another instance's (shared store). */
+    relay?: Deno.NetAddr;
   }
   | { kind: "error"; code: number; nameplate?: string };
 
@@ -350,8 +352,8 @@ export function answerMessage(clientId: Uint8Array, answer: RoomAnswer): Rendezv
   switch (answer.kind) {
     case "waiting":
       return { type: "waiting", clientId, nameplate: answer.nameplate, observed: answer.observed };
-    case "paired":
-      return {
+    case "paired": {
+      const message: RendezvousMessage = {
         type: "paired",
         clientId,
         nameplate: answer.nameplate,
@@ -359,6 +361,9 @@ export function answerMessage(clientId: Uint8Array, answer: RoomAnswer): Rendezv
         observed: answer.observed,
         peer: answer.peer,
       };
+      if (answer.relay !== undefined) message.relay = answer.relay;
+      return message;
+    }
     default:
       return answer.nameplate === undefined
         ? { type: "error", clientId, code: answer.code }

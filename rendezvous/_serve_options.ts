@@ -1,6 +1,7 @@
 /** The rendezvous server's options and statistics (see PROTOCOL.md for the limits). */
 import type { RelayLimits } from "./_relay_sessions.ts";
 import { DEFAULT_ROOM_LIMITS, type RoomLimits } from "./_rooms.ts";
+import { parseRedisUrl } from "./_redis_room_store.ts";
 
 /** The port `p2pft serve` listens on unless told otherwise. */
 export const DEFAULT_RENDEZVOUS_PORT = 9000;
@@ -89,6 +90,18 @@ export interface ServeOptions {
    * loopback stand in many hosts with many sockets).
    */
   sourceKey?: "ip" | "ip-port";
+  /**
+   * Where rooms live: `memory` (default: this process only) or
+   * `redis://HOST:PORT[/DB]`, shared by every instance using it (see PROTOCOL.md,
+   * "Several instances").
+   */
+  store?: string;
+  /**
+   * The host name or IPv4 address peers reach this instance's relay at, told
+   * to peers that registered at another instance (default: the bound address;
+   * required with a shared store when binding 0.0.0.0).
+   */
+  publicAddress?: string;
 }
 
 export interface ServerStats {
@@ -134,6 +147,12 @@ export interface ServerStats {
   tcpRelayedBytes: number;
   /** Unexpected errors survived (failed sends, bugs); should stay 0. */
   errors: number;
+  /** Requests answered with error 13 because the shared store could not answer. */
+  storeUnavailable: number;
+  /** Connection errors of the shared store (it reconnects on its own). */
+  storeErrors: number;
+  /** Round trips to the shared store (0 for memory). */
+  storeRoundTrips: number;
 }
 
 /** Checks the port options. @throws {TypeError|RangeError} */
@@ -146,6 +165,24 @@ export function validateServeOptions(options: ServeOptions): void {
     if (value !== undefined && typeof value !== "boolean") {
       throw new TypeError(`Invalid ${name} ${JSON.stringify(value)}: expected a boolean`);
     }
+  }
+  if (options.store !== undefined && options.store !== "memory") {
+    parseRedisUrl(options.store);
+    const host = options.hostname ?? "0.0.0.0";
+    if (options.publicAddress === undefined && (host === "0.0.0.0" || host === "::")) {
+      throw new TypeError(
+        `A shared store (${options.store}) needs --public-address HOST when binding ${host}: ` +
+          "peers that registered at another instance are told to relay at this address",
+      );
+    }
+  }
+  const publicAddress = options.publicAddress;
+  if (publicAddress !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(publicAddress)) {
+    throw new TypeError(
+      `Invalid public address ${
+        JSON.stringify(publicAddress)
+      }: expected a host name or IPv4 address`,
+    );
   }
   for (const name of ["port", "altPort", "relayPort"] as const) {
     const port = options[name];

@@ -35,7 +35,7 @@ export const DEFAULT_TCP_RELAY_LIMITS: TcpRelayLimits = {
 
 export interface TcpRelayDeps {
   /** The client ids of the live paired room with this token (hex), or undefined. */
-  pairedPeers: (key: string) => [Uint8Array, Uint8Array] | undefined;
+  pairedPeers: (key: string) => Promise<[Uint8Array, Uint8Array] | undefined>;
   /** Called for a connection whose first frame is junk or not a `tcp-relay-hello`. */
   onMalformed: () => void;
 }
@@ -148,7 +148,12 @@ export class TcpRelay {
     const refuse = (code: number) =>
       writeAll(conn, encodeFrame(encodeMessage({ type: "error", clientId, code }))).catch(() => {});
     const key = toHex(message.token);
-    const peers = this.#deps.pairedPeers(key);
+    let peers: [Uint8Array, Uint8Array] | undefined;
+    try {
+      peers = await this.#deps.pairedPeers(key);
+    } catch {
+      return refuse(ErrorCode.storeUnavailable);
+    }
     const index = peers === undefined
       ? undefined
       : equalBytes(peers[0], clientId)

@@ -27,7 +27,7 @@ export interface TcpSender {
 export interface TcpRendezvousOptions {
   limits: TcpLimits;
   /** Answers one request (may return nothing); throws ProtocolError for junk. */
-  handle: (data: Uint8Array, client: TcpClient) => Uint8Array[] | undefined;
+  handle: (data: Uint8Array, client: TcpClient) => Promise<Uint8Array[] | undefined>;
   /** Called once when the connection is done. */
   onClose: (client: TcpClient) => void;
   /** Called for a malformed frame or message; the connection is then closed. */
@@ -56,7 +56,7 @@ export async function serveTcpRendezvous(
       deadline.arm(options.limits.idleTimeoutMs);
       const data = await readFrame(conn, { peer, onStart });
       if (data === null) break;
-      for (const reply of options.handle(data, client) ?? []) client.push(reply);
+      for (const reply of (await options.handle(data, client)) ?? []) client.push(reply);
     }
   } catch (error) {
     if (error instanceof ProtocolError) options.onMalformed();

@@ -41,6 +41,7 @@ export const SAMPLES: RendezvousMessage[] = [
       nat: "none",
       transport: "tcp",
     },
+    relay: addr("192.0.2.9", 9002),
   },
   { type: "error", clientId: bytes(16, 10), code: 1, nameplate: "7" },
   { type: "error", clientId: bytes(16, 11), code: 200 },

@@ -38,6 +38,7 @@ export const TAG = {
   peerTransport: 0x12,
   channel: 0x13,
   cookie: 0x14,
+  relay: 0x15,
   successor: 0x20,
 } as const;
 export type FieldName = Exclude<keyof typeof TAG, "pad">;
@@ -71,6 +72,7 @@ const FIELD_LENGTH: Record<FieldName, number | "addrs"> = {
   peerTransport: 1,
   channel: 2,
   cookie: COOKIE_SIZE,
+  relay: ADDR_SIZE,
   successor: 32,
 };
 

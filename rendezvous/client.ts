@@ -7,7 +7,7 @@
 import { RendezvousError, TimeoutError } from "../errors.ts";
 import { describeError } from "./_describe_error.ts";
 import { observeNat } from "./_observe.ts";
-import { backoff, checkServer, Cookies, nextReply, resendWithCookie, seconds } from "./_request.ts";
+import { backoff, checkServer, Cookies, nextReply, seconds } from "./_request.ts";
 import {
   CLIENT_ID_SIZE,
   encodeMessage,
@@ -38,6 +38,15 @@ export interface DatagramPort {
 
 export interface RegisterOptions {
   server: Deno.NetAddr;
+  /**
+   * More instances sharing `server`'s rooms (`serve --store`): when the
+   * current one stops answering for `failoverMs` (or cannot reach its store),
+   * the next is tried with the same client id, so a waiting sender keeps its
+   * room. Over TCP (one connection, one server) they are not used.
+   */
+  fallbacks?: Deno.NetAddr[];
+  /** With fallbacks: silence from one server that moves on to the next (default 3 s). */
+  failoverMs?: number;
   role: Role;
   /** Required for `receive`; for `send`, absent means "allocate one for me". */
   nameplate?: string;
@@ -91,8 +100,9 @@ export interface Pairing {
    */
   transport: { self: RendezvousTransport; peer: RendezvousTransport };
   /**
-   * The server's relay: the server's address as we addressed it, with the
-   * relay port. Absent when the server does not relay.
+   * The relay: the one `paired` names (a shared store's owning instance),
+   * else the server's address as we addressed it, with the relay port.
+   * Absent when the server does not relay.
    */
   relay?: Deno.NetAddr;
   /**
@@ -104,6 +114,7 @@ export interface Pairing {
 }
 
 const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
+const DEFAULT_FAILOVER_MS = 3_000;
 
 /**
  * Observes our NAT mapping (an `observe` to the server's main port, then one
@@ -119,22 +130,40 @@ const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
  */
 export async function register(port: DatagramPort, options: RegisterOptions): Promise<Pairing> {
   validate(options);
-  const { server, role, signal } = options;
+  const { role, signal } = options;
   signal?.throwIfAborted();
-  const serverText = `${server.hostname}:${server.port}`;
-  const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
-  const clientId = options.clientId ?? crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
   const overTcp = port.transport === "tcp";
+  const servers = new Failover(
+    overTcp ? [options.server] : [options.server, ...(options.fallbacks ?? [])],
+  );
+  const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
+  // Alone, a server gets the whole timeout; with others to try, a shorter silence moves on.
+  const silenceMs = servers.count > 1
+    ? Math.min(options.failoverMs ?? DEFAULT_FAILOVER_MS, serverTimeoutMs)
+    : serverTimeoutMs;
+  const clientId = options.clientId ?? crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
+  // Cookies are per server address: an instance failed over to mints its own.
   const cookies = new Cookies();
-  const nat = await observeNat(port, {
-    server,
-    clientId,
-    candidates: options.candidates,
-    serverTimeoutMs,
-    alt: !overTcp,
-    cookies,
-    signal,
-  });
+  let nat;
+  for (;;) {
+    try {
+      nat = await observeNat(port, {
+        server: servers.current,
+        clientId,
+        candidates: options.candidates,
+        serverTimeoutMs: silenceMs,
+        alt: !overTcp,
+        cookies,
+        signal,
+      });
+      break;
+    } catch (error) {
+      if (!(error instanceof TimeoutError) || !servers.next()) throw servers.timeout(error);
+    }
+  }
+  servers.answered();
+  let server = servers.current;
+  let serverText = `${server.hostname}:${server.port}`;
   const mapping: NatMapping | undefined = overTcp ? undefined : nat.mapping;
   if (mapping !== undefined) options.onNat?.(mapping);
   let nameplate = options.nameplate;
@@ -157,13 +186,16 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
       successor: options.successor,
       cookie: cookies.get(server),
     }, { padTo: MAX_REPLY_SIZE });
-  const onCookie = resendWithCookie(port, server, cookies, encode);
+  // Resends to whichever server is current: failover moves on to the next one.
+  const onCookie = async (cookie: Uint8Array) => {
+    if (cookies.learn(server, cookie)) await port.send(encode(), server);
+  };
   try {
     for (;;) {
       await port.send(encode(), server);
       const deadline = Math.min(
         performance.now() + backoff(unanswered),
-        lastAnswer + serverTimeoutMs,
+        lastAnswer + silenceMs,
       );
       let answered = false;
       for (;;) {
@@ -193,6 +225,11 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
           continue;
         }
         if (message.type === "error") {
+          if (message.code === ErrorCode.storeUnavailable && servers.next()) {
+            ({ server, serverText } = servers.switched());
+            lastAnswer = performance.now();
+            break;
+          }
           throw new RendezvousError(
             describeError(message.code, message.nameplate ?? nameplate, serverText),
           );
@@ -208,9 +245,11 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
           options.onNameplate?.(nameplate);
         }
         if (message.type === "paired") {
-          const relay: Deno.NetAddr | undefined = nat.relayPort === undefined
-            ? undefined
-            : { transport: "udp", hostname: server.hostname, port: nat.relayPort };
+          // With a shared store, the room's relay may be another instance's: the server names it.
+          const relay: Deno.NetAddr | undefined = message.relay ??
+            (nat.relayPort === undefined
+              ? undefined
+              : { transport: "udp", hostname: server.hostname, port: nat.relayPort });
           const pairing = toPairing(message, mapping, relay, overTcp ? "tcp" : "udp");
           const cookie = cookies.get(server);
           if (cookie !== undefined) pairing.cookie = cookie;
@@ -218,10 +257,15 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
         }
       }
       unanswered = answered ? 0 : unanswered + 1;
-      if (performance.now() - lastAnswer >= serverTimeoutMs) {
-        throw new TimeoutError(
-          `No answer from rendezvous server ${serverText} after ${seconds(serverTimeoutMs)} s`,
+      if (answered) servers.answered();
+      if (performance.now() - lastAnswer >= silenceMs) {
+        const silence = new TimeoutError(
+          `No answer from rendezvous server ${serverText} after ${seconds(silenceMs)} s`,
         );
+        if (!servers.next()) throw servers.timeout(silence);
+        ({ server, serverText } = servers.switched());
+        lastAnswer = performance.now();
+        unanswered = 0;
       }
     }
   } catch (error) {
@@ -236,6 +280,49 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
       await port.send(leave, server).catch(() => {});
     }
     throw error;
+  }
+}
+
+/** The servers to try in turn; gives up once each has failed since the last answer. */
+class Failover {
+  readonly #servers: Deno.NetAddr[];
+  #index = 0;
+  #failedInARow = 0;
+
+  constructor(servers: Deno.NetAddr[]) {
+    this.#servers = servers;
+  }
+
+  get count(): number {
+    return this.#servers.length;
+  }
+
+  get current(): Deno.NetAddr {
+    return this.#servers[this.#index];
+  }
+
+  /** The current server failed: moves to the next; false when every one has failed in a row. */
+  next(): boolean {
+    this.#failedInARow++;
+    if (this.#failedInARow >= this.#servers.length) return false;
+    this.#index = (this.#index + 1) % this.#servers.length;
+    return true;
+  }
+
+  answered(): void {
+    this.#failedInARow = 0;
+  }
+
+  switched(): { server: Deno.NetAddr; serverText: string } {
+    const server = this.current;
+    return { server, serverText: `${server.hostname}:${server.port}` };
+  }
+
+  /** The error once every server failed: `error` alone, or one naming them all. */
+  timeout(error: unknown): unknown {
+    if (this.#servers.length === 1 || !(error instanceof TimeoutError)) return error;
+    const names = this.#servers.map((s) => `${s.hostname}:${s.port}`).join(", ");
+    return new TimeoutError(`No answer from any rendezvous server (${names})`, { cause: error });
   }
 }
 
@@ -279,6 +366,16 @@ function validate(options: RegisterOptions): void {
     );
   }
   checkServer(options.server, "server");
+  if (options.fallbacks !== undefined) {
+    if (!Array.isArray(options.fallbacks)) {
+      throw new TypeError("Invalid fallbacks: expected an array");
+    }
+    for (const fallback of options.fallbacks) checkServer(fallback, "fallback server");
+  }
+  const failover = options.failoverMs;
+  if (failover !== undefined && (!Number.isFinite(failover) || failover <= 0)) {
+    throw new RangeError(`Invalid failoverMs ${failover}: expected a positive number`);
+  }
   if (options.nameplate !== undefined) parseNameplate(options.nameplate);
   else if (options.role === "receive") throw new TypeError("A receiver needs a nameplate to join");
   if (!Array.isArray(options.candidates) || options.candidates.length > MAX_CANDIDATES) {

@@ -26,6 +26,8 @@ export const ErrorCode = {
   relayEnded: 11,
   /** `tcp-relay-hello` for a room that already has its maximum of TCP relay channels. */
   relayChannels: 12,
+  /** The server's shared room store (Redis) cannot answer right now: try another instance. */
+  storeUnavailable: 13,
 } as const;
 
 export type Role = "send" | "receive";
@@ -102,6 +104,11 @@ export interface PairedMessage {
   token: Uint8Array;
   observed: Deno.NetAddr;
   peer: PeerInfo;
+  /**
+   * The relay to use, when it is not the answering server's own: with a
+   * shared room store, the instance that owns the room's relay.
+   */
+  relay?: Deno.NetAddr;
 }
 /** Server → client: the registration was refused. */
 export interface ErrorMessage {

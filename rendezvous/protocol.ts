@@ -26,6 +26,7 @@ import type {
   NatMapping,
   ObservationMessage,
   ObserveMessage,
+  PairedMessage,
   PeerInfo,
   RegisterMessage,
   RelayHelloMessage,
@@ -74,12 +75,12 @@ const TRANSPORT_CODES: readonly RendezvousTransport[] = ["udp", "tcp"];
 
 /**
  * Size of the biggest reply the server can send in this version (a `paired`
- * message with 8 candidates, a fingerprint, the peer's NAT mapping and transport).
- * Clients pad every request the server answers to it.
+ * message with 8 candidates, a fingerprint, the peer's NAT mapping and transport,
+ * and the owning instance's relay). Clients pad every request the server answers to it.
  */
 export const MAX_REPLY_SIZE = HEADER_SIZE +
-  FIELD_HEADER_SIZE * 10 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + ADDR_SIZE + CLIENT_ID_SIZE +
-  ADDR_SIZE + ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE + 1 + 1;
+  FIELD_HEADER_SIZE * 11 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + ADDR_SIZE + CLIENT_ID_SIZE +
+  ADDR_SIZE + ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE + 1 + 1 + ADDR_SIZE;
 
 /** True when `data` starts with {@link RENDEZVOUS_MAGIC} (any version). Pure and cheap. */
 export function isRendezvousDatagram(data: Uint8Array): boolean {
@@ -178,6 +179,7 @@ export function encodeMessage(message: RendezvousMessage, options: EncodeOptions
       }
       if (message.peer.nat !== undefined) fields.push([TAG.peerNat, encodeNat(message.peer.nat)]);
       fields.push([TAG.peerTransport, encodeTransport(message.peer.transport)]);
+      if (message.relay !== undefined) fields.push([TAG.relay, encodeAddr(message.relay)]);
       break;
     case "error":
       id();
@@ -332,7 +334,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       if (fields.peerFingerprint) peer.fingerprint = fields.peerFingerprint;
       const mapping = nat(fields.peerNat, "peerNat");
       if (mapping !== undefined) peer.nat = mapping;
-      return {
+      const paired: PairedMessage = {
         type: "paired",
         clientId,
         nameplate: nameplate(true)!,
@@ -340,6 +342,8 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
         observed: addr("observed"),
         peer,
       };
+      if (fields.relay) paired.relay = addr("relay");
+      return paired;
     }
     case TYPE.observation: {
       const message: ObservationMessage = {

@@ -69,6 +69,9 @@ Deno.test({
     const started = performance.now();
     let accepted = 0;
     let rejected = 0;
+    // Both optional fields version 3 added must be among what survives mutation and decodes.
+    let withCookie = 0;
+    let withRelay = 0;
     for (let i = 0; i < 120_000; i++) {
       let input: Uint8Array;
       if (i % 3 === 0) {
@@ -83,6 +86,8 @@ Deno.test({
       try {
         const message = decodeMessage(input);
         accepted++;
+        if ("cookie" in message && message.cookie !== undefined) withCookie++;
+        if (message.type === "paired" && message.relay !== undefined) withRelay++;
         // Whatever decodes must re-encode to something that decodes the same.
         assertEquals(decodeMessage(encodeMessage(message)), message);
       } catch (error) {
@@ -96,6 +101,7 @@ Deno.test({
     }
     const elapsed = performance.now() - started;
     assert(accepted > 1000 && rejected > 1000, `accepted ${accepted}, rejected ${rejected}`);
+    assert(withCookie > 100 && withRelay > 100, `cookie ${withCookie}, relay ${withRelay}`);
     assert(elapsed < 10_000, `fuzzing took ${elapsed} ms`);
   },
 });

@@ -10,13 +10,14 @@
  * said a valid hello.
  */
 import { ProtocolError } from "../errors.ts";
-import { toHex as hex } from "../bytes.ts";
 import { bindSockets, type BoundSockets, netAddr } from "./_bind.ts";
 import { Admission } from "./_admission.ts";
 import * as req from "./_requests.ts";
 import type { PortKind, RequestMessage } from "./_requests.ts";
-import { type Outgoing, relayHelloReplies, RelayTable } from "./_relay_sessions.ts";
-import { answerMessage, RoomTable } from "./_rooms.ts";
+import { type Outgoing, RelayTable } from "./_relay_sessions.ts";
+import { openRoomStore } from "./_open_store.ts";
+import { RoomRequests } from "./_room_requests.ts";
+import type { RoomStore } from "./_room_store.ts";
 import {
   admissionLimits,
   DEFAULT_RENDEZVOUS_PORT,
@@ -27,9 +28,10 @@ import {
   type ServerStats,
   validateServeOptions,
 } from "./_serve_options.ts";
+import { metricsText } from "./_metrics.ts";
 import { TcpConnections } from "./_tcp_connections.ts";
 import { TcpRelay } from "./_tcp_relay.ts";
-import { serveTcpRendezvous, type TcpClient, type TcpSender } from "./_tcp_rendezvous.ts";
+import { serveTcpRendezvous, type TcpClient } from "./_tcp_rendezvous.ts";
 import {
   decodeMessage,
   encodeMessage,
@@ -45,6 +47,8 @@ export type { ServeOptions, ServerStats };
 
 /** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
 const RELAY_BUFFER_SIZE = 65_536;
+/** Requests one UDP socket keeps waiting on a shared store at once. */
+const MAX_IN_FLIGHT = 256;
 
 export class RendezvousServer implements AsyncDisposable {
   /** The main port: `register`, `leave`, `observe`. */
@@ -55,14 +59,21 @@ export class RendezvousServer implements AsyncDisposable {
   readonly relayAddr?: Deno.NetAddr;
   /** Whether the server also listens on TCP (main and relay port numbers). */
   readonly tcp: boolean;
+  /** Where rooms live: `memory`, or the shared store's Redis URL. */
+  readonly store: string;
   readonly #conns: Record<PortKind, Deno.DatagramConn | undefined>;
-  readonly #rooms: RoomTable;
+  readonly #store: RoomStore;
+  readonly #requests: RoomRequests;
   readonly #relays?: RelayTable;
   readonly #tcpConns?: TcpConnections;
   readonly #tcpRelay?: TcpRelay;
-  /** Waiting senders on TCP, by client id (hex). */
-  readonly #tcpSenders = new Map<string, TcpSender>();
   readonly #admission: Admission;
+  /**
+   * Whether the cookie secret is settled: `ServeOptions.cookieSecret` was
+   * given, or the shared store's was read (once: swapping it later would void
+   * every cookie out there).
+   */
+  #secretSettled: boolean;
   readonly #byPort: boolean;
   readonly #signal?: AbortSignal;
   readonly #onAbort = () => void this.close();
@@ -87,21 +98,26 @@ export class RendezvousServer implements AsyncDisposable {
         peerWaitMs: options.relayPeerWaitMs,
         readTimeoutMs: options.tcpReadTimeoutMs,
       }, {
-        pairedPeers: (key) => this.#rooms.pairedPeers(key),
+        pairedPeers: (key) => this.#store.pairedPeers(key),
         onMalformed: () => this.#counts.malformed++,
       });
     }
     const relays = this.#relays;
     const tcpRelay = this.#tcpRelay;
-    this.#rooms = new RoomTable({
-      ...roomLimits(options),
-      now,
+    this.#store = openRoomStore({
+      store: options.store,
+      limits: roomLimits(options),
+      relay: this.relayAddr &&
+        { ...this.relayAddr, hostname: options.publicAddress ?? this.addr.hostname },
       isHeld: (key) => (relays?.alive(key) ?? false) || (tcpRelay?.alive(key) ?? false),
       onFree: (key) => {
         relays?.remove(key);
         tcpRelay?.remove(key);
       },
     });
+    this.#requests = new RoomRequests(this.#store);
+    this.store = this.#store.name;
+    this.#secretSettled = options.cookieSecret !== undefined;
     this.#admission = new Admission({
       ...admissionLimits(options),
       cookieSecret: options.cookieSecret ?? crypto.getRandomValues(new Uint8Array(32)),
@@ -124,7 +140,7 @@ export class RendezvousServer implements AsyncDisposable {
         serveTcpRendezvous(conn, {
           limits: tcpConns.limits,
           handle: (data, client) => this.#handleTcp(data, client),
-          onClose: (client) => this.#tcpClosed(client),
+          onClose: (client) => this.#requests.tcpClosed(client),
           onMalformed: () => this.#counts.malformed++,
         }));
       if (sockets.relayTcp && tcpRelay) {
@@ -159,9 +175,13 @@ export class RendezvousServer implements AsyncDisposable {
   stats(): ServerStats {
     return {
       ...this.#counts,
+      replies: this.#counts.replies + this.#requests.pushed,
+      storeUnavailable: this.#requests.storeUnavailable,
       errors: this.#counts.errors + (this.#tcpConns?.errors ?? 0),
-      rooms: this.#rooms.size,
-      pairings: this.#rooms.pairings,
+      rooms: this.#store.size,
+      pairings: this.#store.pairings,
+      storeRoundTrips: this.#store.roundTrips,
+      storeErrors: this.#store.errors,
       sources: this.#admission.sources,
       relaySessions: this.#relays?.size ?? 0,
       relayedBytes: this.#relays?.relayedBytes ?? 0,
@@ -172,6 +192,26 @@ export class RendezvousServer implements AsyncDisposable {
       tcpRelayChannels: this.#tcpRelay?.channels ?? 0,
       tcpRelayedBytes: this.#tcpRelay?.relayedBytes ?? 0,
     };
+  }
+
+  /** Statistics as Prometheus text, with the shared store's room count fetched now. */
+  async metrics(): Promise<string> {
+    await this.#store.rooms().catch(() => {});
+    return metricsText(this.stats(), this.#store.name, this.#store.latency);
+  }
+
+  /**
+   * Resolves once the room store answers; on a shared store without
+   * `cookieSecret`, the instances' shared cookie secret is in use from the
+   * first such call on.
+   * @throws {StoreUnavailableError} if `signal` aborts first, or the store fails.
+   */
+  async ready(signal?: AbortSignal): Promise<void> {
+    await this.#store.ready(signal);
+    if (this.#secretSettled) return;
+    const secret = await this.#store.cookieSecret();
+    if (secret !== undefined) this.#admission.useSecret(secret);
+    this.#secretSettled = true;
   }
 
   /** Stops serving and releases the sockets. Idempotent. */
@@ -189,6 +229,7 @@ export class RendezvousServer implements AsyncDisposable {
       this.#tcpRelay?.close();
     }
     await Promise.all([...this.#loops, this.#tcpConns?.close()]);
+    await this.#store.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -198,13 +239,24 @@ export class RendezvousServer implements AsyncDisposable {
   async #serve(conn: Deno.DatagramConn, kind: PortKind): Promise<void> {
     // One byte more than the limit, so an oversized datagram shows as such.
     const buffer = new Uint8Array(MAX_DATAGRAM_SIZE + 1);
+    const inFlight = new Set<Promise<void>>();
     while (!this.#closed) {
       const received = await this.#receive(conn, buffer);
       if (received === "closed") return;
       if (received === "failed") continue;
       const [data, from] = received;
-      await this.#control(conn, data, from, kind);
+      const done = this.#control(conn, data, from, kind);
+      // A shared store answers after a round trip: keep several requests in flight.
+      // (Each request is decoded before its first await, so reusing `buffer` is safe.)
+      if (!this.#store.shared) {
+        await done;
+        continue;
+      }
+      inFlight.add(done);
+      done.finally(() => inFlight.delete(done));
+      if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
   }
 
   /** The next datagram; a receive error is counted, a closed socket ends the loop. */
@@ -256,7 +308,7 @@ export class RendezvousServer implements AsyncDisposable {
   ): Promise<void> {
     this.#counts.udpRequestBytes += data.length;
     try {
-      const replies = this.#handle(data, from, kind);
+      const replies = await this.#handle(data, from, kind);
       if (replies === undefined) return;
       for (const [reply, to] of replies) {
         await conn.send(reply, to);
@@ -274,12 +326,12 @@ export class RendezvousServer implements AsyncDisposable {
    * Returns the replies to send, or undefined to drop. Throws ProtocolError
    * for junk. `tcp`: the request came framed on this TCP connection.
    */
-  #handle(
+  async #handle(
     data: Uint8Array,
     from: Deno.NetAddr,
     kind: PortKind,
     tcp?: TcpClient,
-  ): Outgoing[] | undefined {
+  ): Promise<Outgoing[] | undefined> {
     this.#counts.received++;
     if (!isEncodableAddr(from)) {
       throw new ProtocolError(`Cannot serve ${from.hostname}:${from.port}: only IPv4 is supported`);
@@ -303,7 +355,7 @@ export class RendezvousServer implements AsyncDisposable {
       this.#counts.cookies++;
       return [[req.cookieAnswer(request.clientId, verdict.cookie), from]];
     }
-    const replies = this.#act(request, from, tcp);
+    const replies = await this.#act(request, from, tcp);
     let size = 0;
     for (const [reply] of replies) size += reply.length;
     if (!tcp && size > data.length) {
@@ -314,34 +366,21 @@ export class RendezvousServer implements AsyncDisposable {
   }
 
   /** Carries out an admitted request; returns the replies. */
-  #act(request: RequestMessage, from: Deno.NetAddr, tcp: TcpClient | undefined): Outgoing[] {
+  async #act(
+    request: RequestMessage,
+    from: Deno.NetAddr,
+    tcp: TcpClient | undefined,
+  ): Promise<Outgoing[]> {
     switch (request.type) {
       case "leave":
-        this.#rooms.leave(request.clientId, request.nameplate);
+        await this.#requests.leave(request);
         return [];
-      case "observe": {
+      case "observe":
         return [[req.observation(request.clientId, from, this.altAddr, this.relayAddr), from]];
-      }
-      case "register": {
-        const source = this.#sourceOf(from);
-        const answer = this.#rooms.register(request, from, source, tcp ? "tcp" : "udp");
-        if (tcp && request.role === "send" && answer.kind === "waiting") {
-          this.#tcpSenders.set(hex(request.clientId), {
-            client: tcp,
-            message: request,
-            source,
-            nameplate: answer.nameplate,
-          });
-        }
-        if (answer.kind === "paired" && request.role === "receive") {
-          this.#pushPaired(answer.peer.id);
-        }
-        return [[encodeMessage(answerMessage(request.clientId, answer)), from]];
-      }
-      case "relay-hello": {
-        const key = hex(request.token);
-        return relayHelloReplies(this.#relays, key, this.#rooms.pairedPeers(key), request, from);
-      }
+      case "register":
+        return await this.#requests.register(request, from, this.#sourceOf(from), tcp);
+      case "relay-hello":
+        return await this.#requests.relayHello(this.#relays, request, from);
       case "tcp-relay-hello": // only on a server without a relay (see `refusal`)
         return [[
           encodeMessage({ type: "error", clientId: request.clientId, code: ErrorCode.relayOff }),
@@ -351,38 +390,13 @@ export class RendezvousServer implements AsyncDisposable {
   }
 
   /** One framed request on a TCP connection to the main port: the same rules as UDP. */
-  #handleTcp(data: Uint8Array, client: TcpClient): Uint8Array[] | undefined {
+  async #handleTcp(data: Uint8Array, client: TcpClient): Promise<Uint8Array[] | undefined> {
     try {
-      return this.#handle(data, client.remote, "main", client)?.map(([reply]) => reply);
+      return (await this.#handle(data, client.remote, "main", client))?.map(([reply]) => reply);
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       this.#counts.errors++;
       return undefined;
-    }
-  }
-
-  /** The receiver of a TCP sender's room just came: tell the sender now, not at its next poll. */
-  #pushPaired(senderId: Uint8Array): void {
-    const key = hex(senderId);
-    const waiting = this.#tcpSenders.get(key);
-    if (waiting === undefined) return;
-    this.#tcpSenders.delete(key);
-    const answer = this.#rooms.register(
-      waiting.message,
-      waiting.client.remote,
-      waiting.source,
-      "tcp",
-    );
-    waiting.client.push(encodeMessage(answerMessage(senderId, answer)));
-    this.#counts.replies++;
-  }
-
-  /** A TCP connection ended: a sender still waiting on it gives its room up, as with `leave`. */
-  #tcpClosed(client: TcpClient): void {
-    for (const [key, waiting] of this.#tcpSenders) {
-      if (waiting.client !== client) continue;
-      this.#tcpSenders.delete(key);
-      this.#rooms.leave(waiting.message.clientId, waiting.nameplate);
     }
   }
 

@@ -1,0 +1,377 @@
+/**
+ * `deno task bench:rendezvous`: a load generator that speaks the rendezvous
+ * protocol (UDP) from many loopback source addresses (127.77.0.0/16, one
+ * socket each, so the per-source rate limit never binds) and pairs simulated
+ * senders and receivers as fast as the server answers, bounded in count and
+ * time. Scenarios, each on fresh processes:
+ *   (a) one instance, rooms in memory;
+ *   (b) one instance on Redis;
+ *   (c) two instances on one Redis, each sender at one and its receiver at the other;
+ * then the RSS that open (waiting) rooms cost, in memory and in Redis, per 100,000.
+ *
+ *   deno task bench:rendezvous [--pairings 30000] [--seconds 20] [--concurrency 512]
+ *                              [--sources 2048] [--rooms 90000] [--server path/to/mod.ts]
+ *
+ * One pairing = sender `register` (-> waiting), receiver `register` (-> paired),
+ * sender poll (-> paired): three requests, each retransmitted after 1 s
+ * unanswered. Time-to-paired runs from the sender's first request to its
+ * `paired`. A real sender polls every 300 ms; here it polls at once, so this
+ * measures the server, not the poll interval.
+ */
+import type * as Rendezvous from "../rendezvous/mod.ts";
+import type { RendezvousMessage } from "../rendezvous/mod.ts";
+import { toHex } from "../bytes.ts";
+import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
+import { cpuMs } from "./_bench_util.ts";
+
+function flag(name: string, fallback: number): number {
+  const index = Deno.args.indexOf(`--${name}`);
+  return index >= 0 ? Number(Deno.args[index + 1]) : fallback;
+}
+const PAIRINGS = flag("pairings", 30_000);
+const SECONDS = flag("seconds", 20);
+const CONCURRENCY = flag("concurrency", 512);
+const SOURCES = flag("sources", 2048);
+/** Nameplates stop at 99,999: the RSS per 100,000 rooms is scaled from this many. */
+const ROOMS = flag("rooms", 90_000);
+const serverArg = Deno.args.indexOf("--server");
+const SERVER_MODULE = serverArg >= 0 ? Deno.args[serverArg + 1] : undefined;
+// Against another checkout's server, speak its protocol version too.
+const { decodeMessage, encodeMessage, MAX_REPLY_SIZE } = await import(
+  SERVER_MODULE ? `file://${SERVER_MODULE}` : "../rendezvous/mod.ts"
+) as typeof Rendezvous;
+const onlyArg = Deno.args.indexOf("--only");
+/** Which parts to run: a, b, c, rss (default all). */
+const ONLY = new Set(onlyArg >= 0 ? Deno.args[onlyArg + 1].split(",") : ["a", "b", "c", "rss"]);
+const RETRANSMIT_MS = 1000;
+const MAX_TRIES = 5;
+
+/** One bench instance process (bench/_rendezvous_instance.ts). */
+class Instance implements AsyncDisposable {
+  readonly port: number;
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: ReadableStreamDefaultReader<string>;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+
+  private constructor(
+    port: number,
+    child: Deno.ChildProcess,
+    lines: ReadableStreamDefaultReader<string>,
+    stdin: WritableStreamDefaultWriter<Uint8Array>,
+  ) {
+    this.port = port;
+    this.#child = child;
+    this.#lines = lines;
+    this.#stdin = stdin;
+  }
+
+  static async start(store?: string): Promise<Instance> {
+    const args = [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL("./_rendezvous_instance.ts", import.meta.url).pathname,
+    ];
+    if (store) args.push("--store", store);
+    if (SERVER_MODULE) args.push("--server", SERVER_MODULE);
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())
+      .getReader();
+    const first = await lines.read();
+    if (first.done) throw new Error("bench instance exited before listening");
+    return new Instance(JSON.parse(first.value).port, child, lines, child.stdin.getWriter());
+  }
+
+  get addr(): Deno.NetAddr {
+    return { transport: "udp", hostname: "127.0.0.1", port: this.port };
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    await this.#stdin.write(new TextEncoder().encode("stats\n"));
+    const { value, done } = await this.#lines.read();
+    if (done) throw new Error("bench instance exited");
+    return JSON.parse(value);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+    this.#child.kill("SIGKILL");
+    await this.#child.status;
+    await this.#lines.cancel().catch(() => {});
+  }
+}
+
+function lineSplitter(): TransformStream<string, string> {
+  let buffered = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) if (line.trim() !== "") controller.enqueue(line);
+    },
+  });
+}
+
+/** Sockets on distinct loopback addresses; replies are routed by client id. */
+class Sources implements AsyncDisposable {
+  readonly sockets: Deno.DatagramConn[] = [];
+  readonly #waiting = new Map<string, (message: RendezvousMessage) => void>();
+  readonly #loops: Promise<void>[] = [];
+  retransmits = 0;
+
+  constructor(count: number) {
+    for (let i = 0; i < count; i++) {
+      const hostname = `127.77.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+      const conn = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+      this.sockets.push(conn);
+      this.#loops.push(this.#read(conn));
+    }
+  }
+
+  async #read(conn: Deno.DatagramConn): Promise<void> {
+    try {
+      for (;;) {
+        const [data] = await conn.receive();
+        let message;
+        try {
+          message = decodeMessage(data);
+        } catch {
+          continue;
+        }
+        const key = toHex(message.clientId);
+        const resolve = this.#waiting.get(key);
+        if (resolve) {
+          this.#waiting.delete(key);
+          resolve(message);
+        }
+      }
+    } catch {
+      // closed
+    }
+  }
+
+  /** Sends `request` from socket `index` to `to` until a reply for `clientId` comes. */
+  async request(
+    index: number,
+    request: Uint8Array,
+    clientId: Uint8Array,
+    to: Deno.NetAddr,
+  ): Promise<RendezvousMessage> {
+    const key = toHex(clientId);
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      if (tries > 0) this.retransmits++;
+      const reply = new Promise<RendezvousMessage | undefined>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#waiting.delete(key);
+          resolve(undefined);
+        }, RETRANSMIT_MS);
+        this.#waiting.set(key, (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        });
+      });
+      await this.sockets[index].send(request, to);
+      const message = await reply;
+      if (message) return message;
+    }
+    throw new Error(`no answer from ${to.hostname}:${to.port} after ${MAX_TRIES} tries`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const conn of this.sockets) conn.close();
+    await Promise.all(this.#loops);
+  }
+}
+
+let nextId = 0;
+function clientId(): Uint8Array {
+  const id = crypto.getRandomValues(new Uint8Array(16));
+  new DataView(id.buffer).setUint32(0, nextId++);
+  return id;
+}
+
+function registerRequest(
+  role: "send" | "receive",
+  id: Uint8Array,
+  nameplate?: string,
+  poll = false,
+) {
+  return encodeMessage({ type: "register", role, clientId: id, nameplate, candidates: [], poll }, {
+    padTo: MAX_REPLY_SIZE,
+  });
+}
+
+/** One pairing; returns its time-to-paired in ms. */
+async function pairOnce(
+  sources: Sources,
+  n: number,
+  senderAt: Deno.NetAddr,
+  receiverAt: Deno.NetAddr,
+): Promise<number> {
+  const count = sources.sockets.length;
+  const s = (2 * n) % count;
+  const r = (2 * n + 1) % count;
+  const started = performance.now();
+  const senderId = clientId();
+  const waiting = await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
+  if (waiting.type !== "waiting") {
+    throw new Error(`sender got ${waiting.type} ${JSON.stringify(waiting)}`);
+  }
+  const receiverId = clientId();
+  const forReceiver = await sources.request(
+    r,
+    registerRequest("receive", receiverId, waiting.nameplate),
+    receiverId,
+    receiverAt,
+  );
+  if (forReceiver.type !== "paired") throw new Error(`receiver got ${forReceiver.type}`);
+  const forSender = await sources.request(
+    s,
+    registerRequest("send", senderId, waiting.nameplate, true),
+    senderId,
+    senderAt,
+  );
+  if (forSender.type !== "paired") throw new Error(`sender poll got ${forSender.type}`);
+  return performance.now() - started;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function pairings(name: string, instances: Instance[], redis?: TestRedis) {
+  await using sources = new Sources(SOURCES);
+  const cpuBefore = await serverCpuMs(instances, redis);
+  const redisBefore = redis?.pid ? cpuMs(redis.pid) : 0;
+  const times: number[] = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  let started = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (started < PAIRINGS && performance.now() < deadline) {
+      const n = started++;
+      const senderAt = instances[n % instances.length].addr;
+      const receiverAt = instances[(n + 1) % instances.length].addr;
+      times.push(await pairOnce(sources, n, senderAt, receiverAt));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpuSeconds = (await serverCpuMs(instances, redis) - cpuBefore) / 1000;
+  const redisSeconds = ((redis?.pid ? cpuMs(redis.pid) : 0) - redisBefore) / 1000;
+  const stats = await Promise.all(instances.map((instance) => instance.stats()));
+  const serverPairings = stats.reduce((sum, s) => sum + s.pairings, 0);
+  const roundTrips = stats.reduce((sum, s) => sum + (s.storeRoundTrips ?? 0), 0);
+  times.sort((a, b) => a - b);
+  return {
+    scenario: name,
+    pairings: times.length,
+    "pairings/s": Math.round(times.length / elapsed),
+    "p50 ms": Number(percentile(times, 0.5).toFixed(2)),
+    "p99 ms": Number(percentile(times, 0.99).toFixed(2)),
+    // Machine-independent-ish: how many pairings one core of server (+ Redis) CPU buys.
+    "server CPU µs/pairing": Math.round(cpuSeconds * 1e6 / times.length),
+    "pairings per server core-second": Math.round(times.length / cpuSeconds),
+    "of which Redis µs/pairing": Math.round(redisSeconds * 1e6 / times.length),
+    "store round trips/pairing": serverPairings
+      ? Number((roundTrips / serverPairings).toFixed(2))
+      : 0,
+    retransmits: sources.retransmits,
+    "dropped by server": stats.reduce(
+      (sum, s) => sum + s.rateLimited + s.tooSmall + s.malformed + (s.storeUnavailable ?? 0),
+      0,
+    ),
+  };
+}
+
+/** Opens `ROOMS` waiting rooms and returns the RSS they added (instance, and Redis if given). */
+async function roomsRss(instance: Instance, redis?: TestRedis) {
+  await using sources = new Sources(SOURCES);
+  const before = await instance.stats();
+  const redisBefore = redis ? await redisUsedMemory(redis) : 0;
+  let opened = 0;
+  const worker = async () => {
+    while (opened < ROOMS) {
+      const n = opened++;
+      const id = clientId();
+      const reply = await sources.request(
+        n % SOURCES,
+        registerRequest("send", id),
+        id,
+        instance.addr,
+      );
+      if (reply.type !== "waiting") throw new Error(`sender got ${JSON.stringify(reply)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const after = await instance.stats();
+  const redisAfter = redis ? await redisUsedMemory(redis) : 0;
+  return {
+    rooms: after.rooms,
+    "instance RSS MiB per 100k": Number(
+      ((after.rss - before.rss) / ROOMS * 100_000 / 2 ** 20).toFixed(1),
+    ),
+    "instance bytes/room": Math.round((after.rss - before.rss) / ROOMS),
+    "instance live heap bytes/room": Math.round((after.heapUsed - before.heapUsed) / ROOMS),
+    "Redis used_memory MiB per 100k": Number(
+      ((redisAfter - redisBefore) / ROOMS * 100_000 / 2 ** 20).toFixed(1),
+    ),
+    "Redis bytes/room": Math.round((redisAfter - redisBefore) / ROOMS),
+  };
+}
+
+/** CPU the instances (and Redis) used so far. */
+async function serverCpuMs(instances: Instance[], redis?: TestRedis): Promise<number> {
+  const stats = await Promise.all(instances.map((instance) => instance.stats()));
+  return stats.reduce((sum, s) => sum + s.cpuMs, redis?.pid ? cpuMs(redis.pid) : 0);
+}
+
+async function redisUsedMemory(redis: TestRedis): Promise<number> {
+  const { stdout } = await new Deno.Command("redis-cli", {
+    args: ["-p", String(redis.port), "info", "memory"],
+  }).output();
+  return Number(new TextDecoder().decode(stdout).match(/used_memory:(\d+)/)?.[1] ?? 0);
+}
+
+const results = [];
+const rss = [];
+if (ONLY.has("a")) {
+  await using a = await Instance.start();
+  results.push(await pairings("(a) one instance, memory", [a]));
+}
+if (ONLY.has("rss")) {
+  await using a = await Instance.start();
+  rss.push({ store: "memory", ...(await roomsRss(a)) });
+}
+if (REDIS_MISSING && (ONLY.has("b") || ONLY.has("c"))) {
+  console.log(`Skipping the Redis scenarios: ${REDIS_MISSING}`);
+} else if (!REDIS_MISSING) {
+  if (ONLY.has("b")) {
+    await using redis = await TestRedis.start();
+    await using b = await Instance.start(redis.url);
+    results.push(await pairings("(b) one instance, Redis", [b], redis));
+  }
+  if (ONLY.has("c")) {
+    await using redis = await TestRedis.start();
+    await using c1 = await Instance.start(redis.url);
+    await using c2 = await Instance.start(redis.url);
+    results.push(await pairings("(c) two instances, one Redis", [c1, c2], redis));
+  }
+  if (ONLY.has("rss")) {
+    await using redis = await TestRedis.start();
+    await using b = await Instance.start(redis.url);
+    rss.push({ store: "redis", ...(await roomsRss(b, redis)) });
+  }
+}
+console.log(
+  `Pairings (at most ${PAIRINGS} or ${SECONDS} s each, ${CONCURRENCY} in flight, ${SOURCES} source addresses, ${navigator.hardwareConcurrency} cores):`,
+);
+console.table(results);
+console.log(`${ROOMS} open (waiting) rooms, scaled to 100,000:`);
+console.table(rss);

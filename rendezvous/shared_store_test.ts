@@ -1,0 +1,115 @@
+/**
+ * A server on a shared store (Redis) over real sockets: pairs as before,
+ * answers each request with error 13 while Redis is down (and keeps running),
+ * and serves again once Redis returns.
+ */
+import { RendezvousError } from "../errors.ts";
+import { register } from "./client.ts";
+import { decodeMessage, encodeMessage, ErrorCode, MAX_REPLY_SIZE } from "./protocol.ts";
+import { RendezvousServer } from "./server.ts";
+import { UdpDatagramPort } from "./_testing_udp_port.ts";
+import { addr, bytes } from "./_testing_samples.ts";
+import { assert, assertEquals, assertRejects } from "./_testing.ts";
+import { cookieFor, deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
+import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
+
+const ignore = REDIS_MISSING !== undefined;
+if (REDIS_MISSING) console.warn(`Skipping the shared store server tests: ${REDIS_MISSING}`);
+
+function registerRequest(id: number, cookie: Uint8Array): Uint8Array {
+  return encodeMessage({
+    type: "register",
+    role: "send",
+    clientId: bytes(16, id),
+    candidates: [],
+    cookie,
+  }, { padTo: MAX_REPLY_SIZE });
+}
+
+Deno.test({
+  name: "a server on Redis pairs peers and names its own relay in paired",
+  ignore,
+  fn: async () => {
+    using timeout = deadline(10_000);
+    await using redis = await TestRedis.start();
+    await using server = RendezvousServer.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      store: redis.url,
+      publicAddress: "127.0.0.9",
+    });
+    await server.ready(timeout.signal);
+    const { sender, receiver } = await pairThrough(server, timeout.signal);
+    assertEquals(sender.token, receiver.token);
+    const relay = addr("127.0.0.9", server.relayAddr!.port);
+    assertEquals([sender.relay, receiver.relay], [relay, relay]);
+    assertEquals(server.stats().pairings, 1);
+    assert(server.stats().storeRoundTrips >= 4);
+  },
+});
+
+Deno.test({
+  name: "a server whose Redis stops answers each request with a clear error and recovers",
+  ignore,
+  fn: async () => {
+    using timeout = deadline(20_000);
+    await using redis = await TestRedis.start();
+    await using server = RendezvousServer.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      store: redis.url,
+    });
+    await server.ready(timeout.signal);
+    using conn = udpSocket();
+    const cookie = await cookieFor(conn, server.addr);
+    const first = decodeMessage((await exchange(conn, registerRequest(1, cookie), server.addr))!);
+    assertEquals(first.type, "waiting");
+    await redis.stop();
+    for (const id of [2, 3]) {
+      const refused = decodeMessage(
+        (await exchange(conn, registerRequest(id, cookie), server.addr))!,
+      );
+      assert(refused.type === "error");
+      assertEquals(refused.code, ErrorCode.storeUnavailable);
+    }
+    await using port = new UdpDatagramPort();
+    await assertRejects(
+      () =>
+        register(port, {
+          server: server.addr,
+          role: "send",
+          candidates: [],
+          signal: timeout.signal,
+        }),
+      RendezvousError,
+      `Rendezvous server 127.0.0.1:${server.addr.port} cannot reach its room store right now`,
+    );
+    assertEquals(server.stats().storeUnavailable, 3);
+    await redis.restart();
+    await server.ready(timeout.signal);
+    const back = decodeMessage((await exchange(conn, registerRequest(4, cookie), server.addr))!);
+    assertEquals(back.type, "waiting");
+    assert(server.stats().storeErrors > 0);
+    assertEquals(server.stats().errors, 0);
+  },
+});
+
+Deno.test({
+  name: "instances on one Redis share a cookie secret: a cookie from one is good at the other",
+  ignore,
+  fn: async () => {
+    using timeout = deadline(10_000);
+    await using redis = await TestRedis.start();
+    const serve = () =>
+      RendezvousServer.listen({ hostname: "127.0.0.1", port: 0, store: redis.url, relay: false });
+    await using a = serve();
+    await using b = serve();
+    await a.ready(timeout.signal);
+    await b.ready(timeout.signal);
+    using conn = udpSocket();
+    const cookie = await cookieFor(conn, a.addr);
+    const reply = decodeMessage((await exchange(conn, registerRequest(1, cookie), b.addr))!);
+    assertEquals(reply.type, "waiting");
+    assertEquals(b.stats().cookies, 0);
+  },
+});
