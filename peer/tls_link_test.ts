@@ -58,7 +58,7 @@ Deno.test("TLS link through a relay splice carries streams both ways", async () 
     const [sender, receiver] = await Promise.all([
       relayTlsSender(relay.dial("room"), { certificate, signal }),
       relayTlsReceiver(relay.dial("room"), {
-        peerCertificatePem: certificatePem(certificate.der),
+        peerFingerprint: certificate.fingerprint,
         signal,
       }),
     ]);

@@ -38,7 +38,7 @@ Deno.test("sendFiles/receiveFiles move a file over a TLS link through a relay sp
     const [sender, receiver] = await Promise.all([
       relayTlsSender(relay.dial("room"), { certificate, signal }),
       relayTlsReceiver(relay.dial("room"), {
-        peerCertificatePem: certificatePem(certificate.der),
+        peerFingerprint: certificate.fingerprint,
         signal,
       }),
     ]);
