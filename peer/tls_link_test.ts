@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionLostError } from "../errors.ts";
 import { randomBytes, withTimeout } from "../transfer/_test_util.ts";
-import { certificatePem, createPeerCertificate } from "./certificate.ts";
+import { createPeerCertificate } from "./certificate.ts";
 import { relayTlsReceiver, relayTlsSender } from "./tls_link.ts";
 import { lanPair, pump, spliceServer } from "./_tls_test_util.ts";
 
