@@ -6,6 +6,7 @@ import {
   generateWords,
   parseCode,
   type RelayMode,
+  type TransportChoice,
 } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
 import { asUsageError, parseArgument } from "./exit_code.ts";
@@ -18,6 +19,10 @@ export interface SendCommandOptions {
   code?: string;
   rendezvous?: string;
   relay: RelayMode;
+  /** `--transport`: which link the session may use. */
+  transport: TransportChoice;
+  /** `--tcp`: register with the rendezvous server over TCP from the start. */
+  tcp: boolean;
   /** Also draw the code as a QR code. */
   qr: boolean;
   /** Send files that keep changing as read instead of failing (reported in `done`). */
@@ -67,6 +72,9 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     role: "sender",
     rendezvous,
     relay: options.relay,
+    transport: options.transport,
+    tcp: options.tcp,
+    onWarning: (message) => output.emit({ type: "warning", message }),
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: chosen ?? { words: generateWords() },
     onCode: (full) => {

@@ -5,8 +5,9 @@ export const MAIN_HELP =
 
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
-                        [--allow-changing] [--no-relay | --relay-only] [--json]
-  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only] [--json]
+                        [--allow-changing] [--no-relay | --relay-only] [--transport T] [--tcp] [--json]
+  p2pft receive <code> [--out DIR] [--yes] [--rendezvous HOST:PORT] [--no-relay | --relay-only]
+                       [--transport T] [--tcp] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--json]
   p2pft help <command>
   p2pft --version
@@ -31,6 +32,11 @@ Options:
                           "done") instead of failing; a file that changes once is always sent again
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
+  --transport auto|quic|tcp
+                          the link's transport (default auto: TLS over TCP on the LAN and
+                          through the relay, QUIC on a punched path across NATs)
+  --tcp                   reach the rendezvous server over TCP from the start (it is used
+                          anyway when UDP gets no answer within a second)
   --json                  one JSON event per line on stdout`,
   receive: `p2pft receive <code> [options]
 
@@ -45,6 +51,11 @@ Options:
   --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS)
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
+  --transport auto|quic|tcp
+                          the link's transport (default auto: TLS over TCP on the LAN and
+                          through the relay, QUIC on a punched path across NATs)
+  --tcp                   reach the rendezvous server over TCP from the start (it is used
+                          anyway when UDP gets no answer within a second)
   --json                  one JSON event per line on stdout`,
   serve: `p2pft serve [options]
 

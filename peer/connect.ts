@@ -7,26 +7,38 @@ import {
   P2pftError,
   ProtocolError,
 } from "../errors.ts";
-import { isRendezvousDatagram, type Pairing, register, relayHello } from "../rendezvous/mod.ts";
+import { dialTcpRelay, isRendezvousDatagram, type Pairing, relayHello } from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
-import { certificateFingerprint, certificatePem, createPeerCertificate } from "./certificate.ts";
+import { certificateFingerprint, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
-import { bindPunchSockets } from "./_punch_socket.ts";
 import { isProbeDatagram } from "./probe.ts";
 import type { LinkEnd, PeerLink, Transport } from "./link.ts";
-import { type Candidate, type CandidateSource, punch, type PunchOutcome } from "./punch.ts";
-import { acceptPeer, dialPeer } from "./quic.ts";
+import {
+  type Candidate,
+  type CandidateSource,
+  punch,
+  type PunchOutcome,
+  type PunchResult,
+} from "./punch.ts";
 import {
   BIRTHDAY_PROBES_PER_SECOND,
   BIRTHDAY_SOCKETS,
   type NatMapping,
   planPunch,
-  type PunchPlan,
   type RelayMode,
 } from "./strategy.ts";
+import type { RelayDial } from "./tls_link.ts";
+import type { TransportChoice } from "./_choose_transport.ts";
+import type { Won } from "./_first_link.ts";
+import { bindPunchPort } from "./_punch_port.ts";
+import { receiverLinkAfterPunch } from "./_receiver_link.ts";
+import { registerEither } from "./_register_either.ts";
+import { senderLinkAfterPunch } from "./_sender_link.ts";
+import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
+import { warmUpPake } from "./_warm_up.ts";
 
 /**
  * How long public candidates get only low-TTL probes (peer/PROTOCOL.md, "Port stealing"): it
@@ -96,129 +108,218 @@ export interface ConnectOptions {
   onPaired?: (paired: PairedInfo) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
+  /** Called with what the user should know about how we connect (e.g. UDP is blocked). */
+  onWarning?: (message: string) => void;
   /** Whether to fall back to (or only use) the server's relay; default "auto". */
   relay?: RelayMode;
+  /** Which transport the link may use (peer/PROTOCOL.md, "Transport choice"); default "auto". */
+  transport?: TransportChoice;
+  /** Register with the rendezvous server over TCP from the start. */
+  tcp?: boolean;
   punchTimeoutMs?: number;
   serverTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
 /**
- * Pairs through the rendezvous server, punches a UDP path, opens QUIC on the
- * punched port and proves with SPAKE2 that the peer knows the same code.
+ * Pairs through the rendezvous server (over UDP, or TCP where UDP gets no
+ * answer), finds a path (punching, or TCP only), sets up the link on it (TLS
+ * over TCP on the LAN and through the TCP relay, QUIC on a punched public
+ * path) and proves with SPAKE2 that the peer knows the same code.
  */
 export async function connectPeer(options: ConnectOptions): Promise<PeerSession> {
   const server = await resolveServer(options.rendezvous);
-  const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
-  const sockets = await bindPunchSockets();
+  const choice = options.transport ?? "auto";
+  const sender = options.role === "sender";
+  const certificate = sender ? await createPeerCertificate() : undefined;
+  const admitted = new Set<string>();
+  let firstAdmitted: Deno.NetAddr | undefined;
+  const { sockets, listener } = await bindPunchPort({
+    certificate: choice === "quic" ? undefined : certificate,
+    admit: (remote) => {
+      if (!admitted.has(remote.hostname)) return false;
+      firstAdmitted ??= remote;
+      return true;
+    },
+  });
   const mux = new DatagramMux(sockets.socket);
   const port = mux.port;
-  let pairing: Pairing;
-  let punched: PunchOutcome;
-  let plan: PunchPlan;
+  let udpOpen = true;
+  const closeUdp = async () => {
+    if (!udpOpen) return;
+    udpOpen = false;
+    // Raw UDP work ends here: QUIC may bind the same port next.
+    sockets.closeLowTtl();
+    await mux.close();
+  };
+  let won: Won | undefined;
+  let channelBindingOf: Uint8Array | undefined;
+  // After the first rendezvous message is on its way, not before it.
+  const warmUp = setTimeout(warmUpPake, 0);
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
-    pairing = await register(rendezvousChannel, {
+    const pairing = await registerEither(rendezvousChannel, {
       server,
-      role: options.role === "sender" ? "send" : "receive",
+      role: sender ? "send" : "receive",
       nameplate: options.code.nameplate,
       candidates: localCandidates(port),
       fingerprint: certificate?.fingerprint,
       onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
       onNat: options.onNat,
       serverTimeoutMs: options.serverTimeoutMs,
+      tcp: options.tcp ?? false,
+      onTcpFallback: options.onWarning,
       signal: options.signal,
     });
     options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });
-    plan = planPunch(pairing.nat, options.relay ?? "auto");
-    const relayAddr = pairing.relay;
-    if (plan.direct === false && !relayAddr) {
+    const relayMode = options.relay ?? "auto";
+    const plan = planPunch(pairing.nat, relayMode);
+    if (plan.direct === false && !pairing.relay) {
       throw new NoPathError(
         `Cannot connect through the relay only: the rendezvous server ${
           formatAddr(server)
         } offers no relay`,
       );
     }
-    const candidates: Candidate[] = plan.direct
-      ? [
-        { addr: pairing.peer.observed, source: "server" },
-        ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
-      ]
-      : [];
-    punched = await punch(mux.channel(isProbeDatagram), {
-      role: options.role,
-      token: pairing.token,
-      selfId: pairing.selfId,
-      peerId: pairing.peer.id,
-      candidates,
-      certificate: certificate?.der,
-      timeoutMs: options.punchTimeoutMs,
-      spray: plan.birthday === "spray"
-        ? { hostname: pairing.peer.observed.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
-        : undefined,
-      extraSockets: plan.birthday === "sockets"
-        ? { count: BIRTHDAY_SOCKETS, target: pairing.peer.observed }
-        : undefined,
-      relay: relayAddr && plan.relayAfterMs !== undefined
-        ? {
-          addr: relayAddr,
-          afterMs: plan.relayAfterMs,
-          open: (signal) =>
-            relayHello(rendezvousChannel, {
-              relay: relayAddr,
-              token: pairing.token,
-              selfId: pairing.selfId,
-              signal,
-            }),
-        }
-        : undefined,
-      natNote: plan.note +
-        (relayAddr ? "" : "; the rendezvous server offers no relay") +
-        (plan.relayAfterMs === undefined && relayAddr
-          ? "; relaying was turned off on this side"
-          : ""),
-      observedSelf: pairing.observed,
-      localPort: port,
-      sendLowTtl: sockets.sendLowTtl,
-      openMappingMs: OPEN_MAPPING_MS,
-      signal: options.signal,
-    });
-  } finally {
-    // Raw UDP work ends here: QUIC binds the same port next.
-    sockets.closeLowTtl();
-    await mux.close();
-  }
-  const link = certificate
-    ? await acceptPeer(punched.localPort, {
-      certificate,
-      expectedRemote: punched.remote,
-      signal: options.signal,
-    })
-    : await dialPeer(punched.localPort, punched.remote, {
-      peerCertificatePem: certificatePem(checkedCertificate(punched, pairing)),
-      signal: options.signal,
-    });
-  try {
-    const facts: PathFacts = {
-      path: punched.path,
-      transport: link.transport,
-      remote: punched.remote,
-      rttMs: punched.rttMs,
-      candidate: punched.candidate,
-      chosenBy: punched.chosenBy,
-      nat: pairing.nat,
-      triedDirect: plan.direct,
-    };
-    return await authenticate(link, facts, {
+    const relayTcp: Deno.NetAddr | undefined = pairing.relay && relayMode !== "never"
+      ? { ...pairing.relay, transport: "tcp" }
+      : undefined;
+    const relayDial: RelayDial | undefined = relayTcp && choice !== "quic"
+      ? (channel, signal) =>
+        dialTcpRelay(relayTcp, {
+          token: pairing.token,
+          selfId: pairing.selfId,
+          channel,
+          signal,
+        })
+      : undefined;
+    const overTcp = pairing.transport.self === "tcp" || pairing.transport.peer === "tcp";
+    if (overTcp && choice === "quic") {
+      throw new NoPathError(
+        `--transport quic needs UDP between the peers, but ${
+          pairing.transport.self === "tcp" ? "this side" : `the ${peerRole(options.role)}`
+        } reached the rendezvous server over TCP only`,
+      );
+    }
+    const common = { pairing, plan, relayTcp, relayDial, closeUdp };
+    let facts: PathFacts | undefined;
+    if (overTcp || (!plan.direct && relayDial)) {
+      try {
+        ({ won, facts } = sender
+          ? await senderOverTcp(common, {
+            certificate: certificate!,
+            listener,
+            admit: (ips) => ips.forEach((ip) => admitted.add(ip)),
+            firstAdmitted: () => firstAdmitted,
+            choice,
+            signal: options.signal,
+          })
+          : await receiverOverTcp(common, { choice, signal: options.signal }));
+      } catch (error) {
+        // Relay only and the TCP relay failed: the UDP relay (and QUIC) may still work.
+        if (overTcp || options.signal?.aborted) throw error;
+      }
+    }
+    if (!facts) {
+      const run = (hooks?: { onChosen(chosen: PunchResult): void; settle: AbortSignal }) =>
+        punch(mux.channel(isProbeDatagram), {
+          role: options.role,
+          token: pairing.token,
+          selfId: pairing.selfId,
+          peerId: pairing.peer.id,
+          candidates: plan.direct
+            ? [
+              { addr: pairing.peer.observed, source: "server" },
+              ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
+            ]
+            : [],
+          certificate: certificate?.der,
+          timeoutMs: options.punchTimeoutMs,
+          spray: plan.birthday === "spray"
+            ? {
+              hostname: pairing.peer.observed.hostname,
+              perRound: BIRTHDAY_PROBES_PER_SECOND / 10,
+            }
+            : undefined,
+          extraSockets: plan.birthday === "sockets"
+            ? { count: BIRTHDAY_SOCKETS, target: pairing.peer.observed }
+            : undefined,
+          relay: pairing.relay && plan.relayAfterMs !== undefined
+            ? {
+              addr: pairing.relay,
+              afterMs: plan.relayAfterMs,
+              open: (signal) =>
+                relayHello(rendezvousChannel, {
+                  relay: pairing.relay!,
+                  token: pairing.token,
+                  selfId: pairing.selfId,
+                  signal,
+                }),
+            }
+            : undefined,
+          natNote: plan.note +
+            (pairing.relay ? "" : "; the rendezvous server offers no relay") +
+            (plan.relayAfterMs === undefined && pairing.relay
+              ? "; relaying was turned off on this side"
+              : ""),
+          observedSelf: pairing.observed,
+          localPort: port,
+          sendLowTtl: sockets.sendLowTtl,
+          openMappingMs: OPEN_MAPPING_MS,
+          onChosen: hooks?.onChosen,
+          settle: hooks?.settle,
+          signal: options.signal,
+        }).finally(closeUdp);
+      let punched: PunchOutcome;
+      if (sender) {
+        const result = await senderLinkAfterPunch(run, {
+          choice,
+          certificate: certificate!,
+          listener,
+          admit: (ips) => ips.forEach((ip) => admitted.add(ip)),
+          relayDial,
+          signal: options.signal,
+        });
+        ({ punched } = result);
+        won = result;
+      } else {
+        punched = await run();
+        won = await receiverLinkAfterPunch(punched, checkedCertificate(punched, pairing), {
+          choice,
+          relayDial,
+          signal: options.signal,
+        });
+      }
+      const viaTcpRelay = won.kind === "relay-tls" && punched.path !== "relay";
+      facts = {
+        path: viaTcpRelay ? "relay" : punched.path,
+        transport: won.link.transport,
+        remote: viaTcpRelay ? relayTcp! : punched.remote,
+        rttMs: punched.rttMs,
+        candidate: viaTcpRelay ? "relay" : punched.candidate,
+        chosenBy: punched.chosenBy,
+        nat: pairing.nat,
+        triedDirect: plan.direct,
+      };
+      if (!sender) channelBindingOf = certificateFingerprint(punched.peerCertificate!);
+    } else if (!sender) {
+      channelBindingOf = pairing.peer.fingerprint!;
+    }
+    await closeUdp();
+    return await authenticate(won!.link, facts, {
       role: options.role,
       words: options.code.words,
       nameplate: pairing.nameplate,
-      channelBinding: certificate?.fingerprint ??
-        certificateFingerprint(punched.peerCertificate!),
+      channelBinding: certificate?.fingerprint ?? channelBindingOf!,
       signal: options.signal,
+    }).catch(async (error) => {
+      throw await endAfter(error, won!.link, peerRole(options.role));
     });
   } catch (error) {
-    throw await endAfter(error, link, options.role === "sender" ? "receiver" : "sender");
+    clearTimeout(warmUp);
+    await closeUdp();
+    if (won?.kind !== "lan-tls") await listener?.[Symbol.asyncDispose]();
+    throw error;
   }
 }
 
@@ -297,6 +398,10 @@ async function finishPakeStream(stream: ByteStream): Promise<void> {
   })().catch(() => {});
   await withinDeadline(drained, PEER_END_DEADLINE_MS);
   await reader.cancel().catch(() => {});
+}
+
+function peerRole(role: "sender" | "receiver"): "sender" | "receiver" {
+  return role === "sender" ? "receiver" : "sender";
 }
 
 function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array {

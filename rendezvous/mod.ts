@@ -17,7 +17,7 @@ export type { NatMapping, RendezvousMessage, RendezvousTransport } from "./proto
 export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
 export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";
-export type { Pairing, RegisterOptions } from "./client.ts";
+export type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
 export { relayHello } from "./relay_hello.ts";
 export type { RelayHelloOptions } from "./relay_hello.ts";
 export { connectRendezvousTcp } from "./tcp_rendezvous_port.ts";
