@@ -47,9 +47,6 @@ export async function registerEither(
     } finally {
       clearTimeout(timer);
     }
-    options.onTcpFallback?.(
-      `UDP to the server got no answer within ${UDP_ANSWER_MS / 1000} s: using TCP`,
-    );
   }
   const server = { ...options.server, transport: "tcp" as const };
   let port;
@@ -58,10 +55,15 @@ export async function registerEither(
   } catch (error) {
     if (options.signal?.aborted) throw error;
     throw new P2pftError(
-      `Cannot reach the rendezvous server ${formatAddr(server)} over TCP: ${
-        (error as Error).message
-      }`,
+      `The rendezvous server ${formatAddr(server)} did not answer${
+        options.tcp ? "" : ` over UDP within ${UDP_ANSWER_MS / 1000} s, nor`
+      } over TCP: ${(error as Error).message}`,
       { cause: error },
+    );
+  }
+  if (!options.tcp) {
+    options.onTcpFallback?.(
+      `UDP to the server got no answer within ${UDP_ANSWER_MS / 1000} s: using TCP`,
     );
   }
   await using _port = port;
