@@ -7,7 +7,7 @@ import { NoPathError, ProtocolError } from "../errors.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
 import { isPrivateIpv4 } from "./addresses.ts";
 import type { PeerCertificate } from "./certificate.ts";
-import type { PathFacts } from "./connect.ts";
+import type { PathFacts } from "./_session.ts";
 import type { PunchPlan } from "./strategy.ts";
 import type { RelayDial, TlsPeerListener } from "./tls_link.ts";
 import type { TransportChoice } from "./_choose_transport.ts";

@@ -1,28 +1,12 @@
 import { lookup } from "node:dns/promises";
-import { withinDeadline } from "../async.ts";
-import {
-  CodeMismatchError,
-  ConnectionLostError,
-  NoPathError,
-  P2pftError,
-  ProtocolError,
-} from "../errors.ts";
+import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
 import { dialTcpRelay, isRendezvousDatagram, type Pairing, relayHello } from "../rendezvous/mod.ts";
-import { runPakeHandshake } from "../pake/mod.ts";
-import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
 import { certificateFingerprint, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
 import { isProbeDatagram } from "./probe.ts";
-import type { LinkEnd, PeerLink, Transport } from "./link.ts";
-import {
-  type Candidate,
-  type CandidateSource,
-  punch,
-  type PunchOutcome,
-  type PunchResult,
-} from "./punch.ts";
+import { type Candidate, punch, type PunchOutcome, type PunchResult } from "./punch.ts";
 import {
   BIRTHDAY_PROBES_PER_SECOND,
   BIRTHDAY_SOCKETS,
@@ -39,62 +23,21 @@ import { registerEither } from "./_register_either.ts";
 import { senderLinkAfterPunch } from "./_sender_link.ts";
 import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
 import { warmUpPake } from "./_warm_up.ts";
+import {
+  authenticate,
+  endAfter,
+  type PairedInfo,
+  type PathFacts,
+  type PeerSession,
+} from "./_session.ts";
+
+export type { FailOptions, PairedInfo, PathFacts, PeerSession } from "./_session.ts";
 
 /**
  * How long public candidates get only low-TTL probes (peer/PROTOCOL.md, "Port stealing"): it
  * must cover the gap between the two peers learning of each other, up to one register poll.
  */
 const OPEN_MAPPING_MS = 400;
-
-/**
- * How long `fail()` waits for the peer's side of the session end: its close
- * after reading our ERROR frame, or its reason once the link is gone.
- */
-const PEER_END_DEADLINE_MS = 2_000;
-
-/** The nameplate we were paired on and where the server saw the peer. */
-export interface PairedInfo {
-  nameplate: string;
-  peer: Deno.NetAddr;
-}
-
-/** Facts about the path the session runs on; the CLI words them. */
-export interface PathFacts {
-  path: PunchOutcome["path"];
-  transport: Transport;
-  remote: Deno.NetAddr;
-  rttMs: number;
-  /** Where the winning address came from: "private", "server", "peer-reflexive", "birthday", "relay". */
-  candidate: CandidateSource;
-  /** Whether this side ranked the answers ("self", the receiver) or followed the peer's choice. */
-  chosenBy: "self" | "peer";
-  /** Both NAT mappings, as the rendezvous server saw them. */
-  nat: { self: NatMapping; peer: NatMapping };
-  /** Whether direct addresses were probed at all (not with relay mode "only"). */
-  triedDirect: boolean;
-}
-
-/** An authenticated connection to the peer, ready for the transfer. */
-export interface PeerSession extends PathFacts, AsyncDisposable {
-  openStream(): Promise<ByteStream>;
-  acceptStream(): Promise<ByteStream>;
-  /** Settles when the link is gone: with the peer's reason if it ended the session first. */
-  readonly closed: Promise<LinkEnd | undefined>;
-  /**
-   * Ends the session after `error` and returns the error to report. The peer
-   * learns `error`'s message; when the peer ended the session first (the
-   * link is lost), the peer's reason is returned instead.
-   */
-  fail(error: unknown, options?: FailOptions): Promise<unknown>;
-}
-
-export interface FailOptions {
-  /**
-   * The error is ours and the transfer already told the peer (an ERROR frame):
-   * wait for the peer to close once it read it, so the frame is not cut off.
-   */
-  peerWasTold?: boolean;
-}
 
 export interface ConnectOptions {
   role: "sender" | "receiver";
@@ -321,83 +264,6 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
     if (won?.kind !== "lan-tls") await listener?.[Symbol.asyncDispose]();
     throw error;
   }
-}
-
-async function authenticate(
-  link: PeerLink,
-  facts: PathFacts,
-  options: {
-    role: "sender" | "receiver";
-    words: string;
-    nameplate: string;
-    channelBinding: Uint8Array;
-    signal?: AbortSignal;
-  },
-): Promise<PeerSession> {
-  const pakeStream = options.role === "receiver"
-    ? await link.openStream()
-    : await link.acceptStream();
-  try {
-    await runPakeHandshake(pakeStream, {
-      role: options.role,
-      code: options.words,
-      nameplate: options.nameplate,
-      channelBinding: options.channelBinding,
-      signal: options.signal,
-    });
-  } catch (error) {
-    // The peer reaches the same verdict from our CONFIRM: let it read that
-    // before the link closes (a closed QUIC connection drops unread data).
-    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream);
-    throw error;
-  }
-  const peer = options.role === "sender" ? "receiver" : "sender";
-  return {
-    ...facts,
-    openStream: () => link.openStream(),
-    acceptStream: () => link.acceptStream(),
-    closed: link.closed,
-    fail: (error, failOptions) => endAfter(error, link, peer, failOptions),
-    [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
-  };
-}
-
-/**
- * Ends the link after `error` and returns the error to report: the peer's
- * reason when the link was lost because the peer ended it.
- */
-async function endAfter(
-  error: unknown,
-  link: PeerLink,
-  peer: "sender" | "receiver",
-  options?: FailOptions,
-): Promise<unknown> {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ConnectionLostError) {
-    // QUIC settles `closed` before any stream sees the loss, so a reason the
-    // peer gave is already there; the deadline covers links that report it later.
-    const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
-    await link.close({ failed: true, message });
-    if (!end?.failed) return error;
-    return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
-  }
-  if (options?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
-  await link.close({ failed: true, message });
-  return error;
-}
-
-/**
- * Ends our side of the PAKE stream (FIN) and waits for the peer's FIN, which
- * it writes only after its own verdict, so it has read our CONFIRM.
- */
-async function finishPakeStream(stream: ByteStream): Promise<void> {
-  await stream.writable.close().catch(() => {});
-  const reader = stream.readable.getReader();
-  const drained = (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
-  await withinDeadline(drained, PEER_END_DEADLINE_MS);
-  await reader.cancel().catch(() => {});
 }
 
 function peerRole(role: "sender" | "receiver"): "sender" | "receiver" {
