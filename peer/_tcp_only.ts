@@ -20,8 +20,6 @@ export interface TcpOnlyContext {
   plan: PunchPlan;
   relayTcp?: Deno.NetAddr;
   relayDial?: RelayDial;
-  /** Frees the punch port's UDP socket, which nothing needs any more. */
-  closeUdp(): Promise<void>;
 }
 
 export async function senderOverTcp(
@@ -36,7 +34,6 @@ export async function senderOverTcp(
   },
 ): Promise<{ won: Won; facts: PathFacts }> {
   const { pairing, plan } = context;
-  await context.closeUdp();
   const ips = plan.direct ? privateTargets(pairing).map((target) => target.hostname) : [];
   const won = await senderLinkOverTcp(ips, { ...options, relayDial: context.relayDial });
   const lan = won.kind === "lan-tls";
@@ -66,7 +63,6 @@ export async function receiverOverTcp(
       "The sender announced no certificate fingerprint: it cannot be reached over TCP",
     );
   }
-  await context.closeUdp();
   const targets = plan.direct ? privateTargets(pairing) : [];
   if (targets.length === 0 && !context.relayDial) {
     throw new NoPathError(

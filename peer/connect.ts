@@ -144,7 +144,8 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
         } reached the rendezvous server over TCP only`,
       );
     }
-    const common = { pairing, plan, relayTcp, relayDial, closeUdp };
+    // The UDP socket stays open: with --relay-only, punching through the UDP relay is the fallback.
+    const common = { pairing, plan, relayTcp, relayDial };
     let facts: PathFacts | undefined;
     if (overTcp || (!plan.direct && relayDial)) {
       try {
