@@ -10,7 +10,12 @@ import {
   PROTOCOL_VERSION as RENDEZVOUS_VERSION,
 } from "./rendezvous/mod.ts";
 import { PAKE_VERSION } from "./pake/mod.ts";
-import { PROBE_VERSION, type RelayMode } from "./peer/mod.ts";
+import {
+  PROBE_VERSION,
+  type RelayMode,
+  TRANSPORT_CHOICES,
+  type TransportChoice,
+} from "./peer/mod.ts";
 import { PROTOCOL_VERSION as TRANSFER_VERSION } from "./transfer/mod.ts";
 import { Output } from "./cli/output.ts";
 import { receiveCommand } from "./cli/receive_command.ts";
@@ -52,6 +57,8 @@ const OPTIONS = {
   name: { type: "string" },
   receivers: { type: "string" },
   stdout: { type: "boolean" },
+  transport: { type: "string" },
+  tcp: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -132,6 +139,8 @@ function dispatch(
         code: values.code,
         rendezvous: values.rendezvous,
         relay: relayMode(values),
+        transport: transportChoice(values.transport),
+        tcp: values.tcp ?? false,
         qr: values.qr ?? false,
         allowChanging: values["allow-changing"] ?? false,
         text: values.text,
@@ -164,6 +173,8 @@ function dispatch(
           86400,
         ),
         stallTimeoutSeconds: stallTimeout(values["stall-timeout"]),
+        transport: transportChoice(values.transport),
+        tcp: values.tcp ?? false,
         output,
         signal,
       });
@@ -197,6 +208,16 @@ function relayMode(values: { "no-relay"?: boolean; "relay-only"?: boolean }): Re
     throw new UsageError("--no-relay and --relay-only contradict each other");
   }
   return values["relay-only"] ? "only" : values["no-relay"] ? "never" : "auto";
+}
+
+function transportChoice(value: string | undefined): TransportChoice {
+  if (value === undefined) return "auto";
+  if (!(TRANSPORT_CHOICES as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `Invalid --transport "${value}": expected one of ${TRANSPORT_CHOICES.join(", ")}`,
+    );
+  }
+  return value as TransportChoice;
 }
 
 function expectArgs(command: string, args: string[], min: number, max: number): void {

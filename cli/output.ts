@@ -173,7 +173,9 @@ export class Output {
             : event.path === "direct"
             ? "directly"
             : "through the relay"
-        } to ${event.remote} (${event.rttMs.toFixed(0)} ms RTT): ${event.reason}`;
+        } to ${event.remote} over ${event.transport === "tcp" ? "TLS/TCP" : "QUIC"}${
+          Number.isFinite(event.rttMs) ? ` (${event.rttMs.toFixed(0)} ms RTT)` : ""
+        }: ${event.reason}`;
       case "offer":
         return `${this.#role === "send" ? "Sending" : "Receiving"} ${
           event.kind === "text"

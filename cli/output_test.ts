@@ -75,7 +75,7 @@ Deno.test("Output in human mode writes one sentence per event, built from its fi
       "On the other computer run:",
       "  p2pft receive 7-lunar-crystal",
       "Paired on nameplate 7; the peer is at 203.0.113.5:4000. Looking for a path...",
-      "Connected directly to 203.0.113.5:4000 (12 ms RTT): r",
+      "Connected directly to 203.0.113.5:4000 over QUIC (12 ms RTT): r",
       "Sending 2 files, 1 folder (2.0 KiB)",
       `Done: 2 files, 2.0 KiB (2.0 KiB sent now) in 2.0 s, 0.0 MB/s via direct; sha256 ${
         "ab".repeat(32)
@@ -84,6 +84,21 @@ Deno.test("Output in human mode writes one sentence per event, built from its fi
     ].join("\n"),
   );
   assert.equal(stderr.text, "", "nat and progress (no terminal) print nothing");
+});
+
+Deno.test("Output in human mode says the transport and leaves out an unknown RTT", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  output.emit({
+    type: "connected",
+    path: "relay",
+    remote: "198.51.100.7:9002",
+    rttMs: NaN,
+    reason: "r",
+    transport: "tcp",
+    candidate: "relay",
+    nat: { self: "endpoint-independent", peer: "endpoint-independent" },
+  });
+  assert.equal(stdout.text, "Connected through the relay to 198.51.100.7:9002 over TLS/TCP: r\n");
 });
 
 Deno.test("Output in human mode sends warnings and errors to stderr", () => {

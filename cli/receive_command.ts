@@ -6,6 +6,7 @@ import {
   formatAddr,
   parseCode,
   type RelayMode,
+  type TransportChoice,
 } from "../peer/mod.ts";
 import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes } from "./format.ts";
@@ -25,6 +26,10 @@ export interface ReceiveCommandOptions {
   timeoutSeconds: number;
   /** Seconds without a byte moving before the transfer fails. */
   stallTimeoutSeconds: number;
+  /** `--transport`: which link the session may use. */
+  transport: TransportChoice;
+  /** `--tcp`: register with the rendezvous server over TCP from the start. */
+  tcp: boolean;
   output: Output;
   signal: AbortSignal;
 }
@@ -50,6 +55,9 @@ export async function receiveCommand(
     rendezvous,
     code,
     relay: options.relay,
+    transport: options.transport,
+    tcp: options.tcp,
+    onWarning: (message) => output.emit({ type: "warning", message }),
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     onPaired: (paired) => output.emit(pairedEvent(paired)),
     waitForSenderMs: options.timeoutSeconds * 1000,

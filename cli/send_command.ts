@@ -9,6 +9,7 @@ import {
   parseCode,
   type RelayMode,
   type TransferCode,
+  type TransportChoice,
 } from "../peer/mod.ts";
 import { renderQr } from "./qr.ts";
 import { parseArgument } from "./exit_code.ts";
@@ -28,6 +29,10 @@ export interface SendCommandOptions {
   code?: string;
   rendezvous?: string;
   relay: RelayMode;
+  /** `--transport`: which link the session may use. */
+  transport: TransportChoice;
+  /** `--tcp`: register with the rendezvous server over TCP from the start. */
+  tcp: boolean;
   /** Also draw the code as a QR code. */
   qr: boolean;
   /** Send files that keep changing as read instead of failing (reported in `done`). */
@@ -179,6 +184,9 @@ async function serveReceiver(
     role: "sender",
     rendezvous,
     relay: options.relay,
+    transport: options.transport,
+    tcp: options.tcp,
+    onWarning: (message) => output.emit({ type: "warning", message }),
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: wanted,
     clientId: options.clientId,

@@ -6,10 +6,11 @@ export const MAIN_HELP =
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
                         [--allow-changing] [--receivers N] [--stall-timeout SECONDS]
-                        [--no-relay | --relay-only] [--json]
+                        [--no-relay | --relay-only] [--transport T] [--tcp] [--json]
   p2pft send --text TEXT|-  [options]     p2pft send - [--name NAME] [options]
   p2pft receive <code> [--out DIR | --stdout] [--yes] [--rendezvous HOST:PORT] [--timeout SECONDS]
-                       [--stall-timeout SECONDS] [--no-relay | --relay-only] [--json]
+                       [--stall-timeout SECONDS] [--no-relay | --relay-only] [--transport T]
+                       [--tcp] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--store redis://HOST:PORT[/DB]]
               [--public-address HOST] [--metrics HOST:PORT] [--json]
   p2pft doctor [--rendezvous HOST:PORT] [--json]
@@ -50,6 +51,11 @@ Options:
                           "done") instead of failing; a file that changes once is always sent again
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
+  --transport auto|quic|tcp
+                          the link's transport (default auto: TLS over TCP on the LAN and
+                          through the relay, QUIC on a punched path across NATs)
+  --tcp                   reach the rendezvous server over TCP from the start (it is used
+                          anyway when UDP gets no answer within a second)
   --json                  one JSON event per line on stdout`,
   receive: `p2pft receive <code> [options]
 
@@ -73,6 +79,11 @@ Options:
   --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
   --no-relay              never relay through the rendezvous server (fail instead)
   --relay-only            always relay (still end-to-end encrypted)
+  --transport auto|quic|tcp
+                          the link's transport (default auto: TLS over TCP on the LAN and
+                          through the relay, QUIC on a punched path across NATs)
+  --tcp                   reach the rendezvous server over TCP from the start (it is used
+                          anyway when UDP gets no answer within a second)
   --json                  one JSON event per line on stdout`,
   serve: `p2pft serve [options]
 

@@ -94,6 +94,23 @@ export class PunchState {
     return this.#result;
   }
 
+  /**
+   * The path once chosen, before `result` (the sender lingers to keep
+   * answering `chosen`): a TLS link can use it while the socket still answers.
+   */
+  get chosen(): PunchResult | undefined {
+    if (this.#result) return this.#result;
+    if (!this.#chosen) return undefined;
+    const { candidate, rttMs, chosenBy } = this.#chosen;
+    return {
+      remote: candidate.addr,
+      path: this.#pathOf(candidate),
+      rttMs,
+      candidate: candidate.source,
+      chosenBy,
+    };
+  }
+
   get candidates(): readonly Candidate[] {
     return this.#candidates;
   }

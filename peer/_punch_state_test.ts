@@ -274,3 +274,20 @@ Deno.test("PunchState connects two port-stealing cone NATs once both opened thei
   assert.equal(opened.receiver.result?.path, "direct");
   assert.equal(opened.sender.result?.path, "direct");
 });
+
+Deno.test("PunchState shows the sender the chosen path at once, before its linger ends", () => {
+  const { sender } = machines([{ addr: addr("192.168.1.11", 6000), source: "private" }], []);
+  const chosen = encodeProbe({ type: "chosen", token: TOKEN, from: RECEIVER_ID, nonce: 9 });
+  // Read through a function: an assertion on the getter would narrow it for the rest.
+  const chosenNow = () => sender.chosen;
+  sender.tick(0);
+  assert.equal(chosenNow(), undefined);
+  const out = sender.receive(chosen, addr("192.168.1.11", 6000), 10);
+  assert.equal(decodeProbe(out[0].data).type, "chosen-ack");
+  assert.equal(sender.result, undefined, "the sender still lingers");
+  assert.deepEqual(chosenNow()?.remote, addr("192.168.1.11", 6000));
+  assert.equal(chosenNow()?.path, "lan");
+  assert.equal(chosenNow()?.chosenBy, "peer");
+  sender.tick(10 + 250);
+  assert.deepEqual(sender.result, chosenNow());
+});

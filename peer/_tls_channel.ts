@@ -5,8 +5,6 @@
  * halves are done. Deno's own `conn.readable`/`conn.writable` close the whole
  * connection when either half ends, which a bidirectional stream cannot use.
  */
-import { Duplex } from "node:stream";
-import { TLSSocket } from "node:tls";
 import { ConnectionLostError, TimeoutError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 
@@ -18,10 +16,6 @@ export interface Channel {
 
 /** Read size of one socket read; TLS records are at most 16 KiB. */
 const CHUNK = 64 * 1024;
-/** Ciphertext the relayed TLS server side may queue for its connection before writes wait. */
-const TRANSPORT_HIGH_WATER = 1024 * 1024;
-/** Bytes a node socket may buffer ahead of the reader before it is paused. */
-const NODE_READ_HIGH_WATER = 256 * 1024;
 
 /** A Deno TLS (or TCP) connection as a channel. Read errors become `ConnectionLostError`. */
 export function denoChannel(conn: Deno.Conn, what: string): Channel {
@@ -82,142 +76,6 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
     },
   });
   return { stream: { readable, writable }, close: () => halves.close() };
-}
-
-/**
- * The TLS server side on a connection this side dialled (the sender through
- * the relay): node's TLSSocket over `conn`, as a channel. Deno.startTls is
- * client-only.
- */
-export function tlsServerChannel(
-  conn: Deno.Conn,
-  certificate: { certPem: string; keyPem: string },
-  what: string,
-): Channel {
-  // Deno's TLSSocket never ends the stream it wraps: closing the writable
-  // ends the TLS socket (close_notify), then the transport (FIN once every
-  // queued write reached `conn`), and only then counts the write half done.
-  const transport = duplexOver(conn);
-  const socket = new TLSSocket(transport, {
-    isServer: true,
-    cert: certificate.certPem,
-    key: certificate.keyPem,
-  });
-  const halves = new Halves(() => socket.destroy());
-  transport.once("end", () => halves.readDone());
-  let socketError: unknown;
-  socket.on("error", (error) => socketError = error);
-  let reading = true;
-  const readable: ReadableStream<Uint8Array> = new ReadableStream({
-    type: "bytes",
-    start(controller: ReadableByteStreamController) {
-      socket.on("data", (chunk: Uint8Array) => {
-        if (!reading) return;
-        // A copy: enqueue() transfers the buffer, and node pools small buffers.
-        controller.enqueue(new Uint8Array(chunk));
-        if ((controller.desiredSize ?? 0) <= 0) socket.pause();
-      });
-      socket.once("end", () => {
-        if (!reading) return;
-        reading = false;
-        controller.close();
-        controller.byobRequest?.respond(0);
-      });
-      socket.once("close", () => {
-        halves.readDone();
-        if (!reading) return;
-        reading = false;
-        controller.error(lost(`read from ${what}`, socketError ?? "the connection closed"));
-      });
-    },
-    pull() {
-      socket.resume();
-    },
-    cancel() {
-      // Keep the socket flowing (data dropped) to see when the peer ends.
-      reading = false;
-      socket.resume();
-    },
-  }, { highWaterMark: NODE_READ_HIGH_WATER });
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk) {
-      return new Promise<void>((resolve, reject) => {
-        const fail = () => reject(lost(`write to ${what}`, socketError ?? "the connection closed"));
-        if (socket.destroyed) return fail();
-        if (socket.write(chunk) && transport.writableLength < TRANSPORT_HIGH_WATER) {
-          return resolve();
-        }
-        const onProgress = () => {
-          if (socket.writableNeedDrain || transport.writableLength >= TRANSPORT_HIGH_WATER) return;
-          stop();
-          resolve();
-        };
-        const onClose = () => {
-          stop();
-          fail();
-        };
-        const stop = () => {
-          socket.off("drain", onProgress);
-          transport.off("written", onProgress);
-          socket.off("close", onClose);
-        };
-        socket.on("drain", onProgress);
-        transport.on("written", onProgress);
-        socket.once("close", onClose);
-      });
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        transport.once("finish", resolve);
-        transport.once("close", resolve);
-        socket.end(() => transport.end());
-      }).finally(() => halves.writeDone());
-    },
-    abort() {
-      halves.close();
-    },
-  });
-  return { stream: { readable, writable }, close: () => halves.close() };
-}
-
-/** A dialled Deno connection as a node Duplex, for TLSSocket to wrap. */
-function duplexOver(conn: Deno.Conn): Duplex {
-  const duplex: Duplex = new Duplex({
-    // Deno 2.9.6's TLSSocket loses records when the stream it wraps asks for
-    // backpressure (write() returning false; 2 of 20 relayed 16 MiB transfers
-    // here): so this never asks, and the channel's writable waits on
-    // "written" instead (see TRANSPORT_HIGH_WATER).
-    writableHighWaterMark: Number.MAX_SAFE_INTEGER,
-    read() {
-      const buffer = new Uint8Array(CHUNK);
-      conn.read(buffer).then(
-        (n) => this.push(n === null ? null : buffer.subarray(0, n)),
-        (error) => this.destroy(error),
-      );
-    },
-    write(chunk: Uint8Array, _encoding, callback) {
-      (async () => {
-        for (let offset = 0; offset < chunk.length;) {
-          offset += await conn.write(chunk.subarray(offset));
-        }
-      })().then(() => {
-        callback();
-        duplex.emit("written");
-      }, callback);
-    },
-    final(callback) {
-      conn.closeWrite().then(() => callback(), callback);
-    },
-    destroy(error, callback) {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-      callback(error);
-    },
-  });
-  return duplex;
 }
 
 /** Reads exactly `length` bytes through a BYOB reader, leaving the rest in the stream. */

@@ -7,7 +7,14 @@
  */
 import { ConnectionLostError, ProtocolError, TimeoutError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
-import type { LinkEnd, PeerLink } from "./link.ts";
+import {
+  cutPeerMessage,
+  LINK_IDLE_TIMEOUT_MS,
+  LINK_KEEP_ALIVE_MS,
+  type LinkEnd,
+  type PeerLink,
+  silentPeerMessage,
+} from "./link.ts";
 import { type Channel, lost, readExactFrom } from "./_tls_channel.ts";
 import {
   CONTROL_HEADER_LENGTH,
@@ -18,10 +25,6 @@ import {
   MAX_STREAM_ID,
 } from "./_tls_wire.ts";
 
-/** Each side sends PING this often, so a silent control connection means a dead peer. */
-export const PING_INTERVAL_MS = 2_500;
-/** No control frame for this long ends the link (as QUIC's idle timeout). */
-export const IDLE_TIMEOUT_MS = 10_000;
 /** After sending CLOSE, how long to wait for the peer to close its end. */
 export const CLOSE_GRACE_MS = 2_000;
 /** Streams the peer may have connected that no one accepted yet. */
@@ -65,6 +68,8 @@ export class TlsSession implements PeerLink {
   #pingTimer: ReturnType<typeof setInterval>;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when the peer went silent or its connection was cut while the session was open. */
+  #lostReason: string | undefined;
 
   constructor(options: TlsSessionOptions) {
     this.#options = options;
@@ -73,7 +78,8 @@ export class TlsSession implements PeerLink {
     this.#nextAnnouncedId = this.#nextAcceptId;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#writer = options.control.stream.writable.getWriter();
-    this.#pingTimer = setInterval(() => this.#send({ type: "ping" }), PING_INTERVAL_MS);
+    // Liveness as QUIC's (link.ts): a PING every keep-alive, and silence for the idle timeout is a lost peer.
+    this.#pingTimer = setInterval(() => this.#send({ type: "ping" }), LINK_KEEP_ALIVE_MS);
     this.#armIdle();
     this.#readControl();
   }
@@ -209,12 +215,18 @@ export class TlsSession implements PeerLink {
 
   #armIdle(): void {
     clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() =>
-      this.#fail(
-        new ConnectionLostError(
-          `The peer sent nothing on the TLS control connection for ${IDLE_TIMEOUT_MS / 1000} s`,
-        ),
-      ), IDLE_TIMEOUT_MS);
+    this.#idleTimer = setTimeout(() => {
+      this.#lostReason = silentPeerMessage(this.#peer);
+      this.#fail(new ConnectionLostError(this.#lostReason));
+    }, LINK_IDLE_TIMEOUT_MS);
+  }
+
+  get lostReason(): string | undefined {
+    return this.#lostReason;
+  }
+
+  get #peer(): "sender" | "receiver" {
+    return this.#options.role === "sender" ? "receiver" : "sender";
   }
 
   async #readControl(): Promise<void> {
@@ -229,7 +241,14 @@ export class TlsSession implements PeerLink {
         );
         if (header.length === 0) {
           if (this.#phase === "closing") this.#gone(undefined);
-          else this.#fail(new ConnectionLostError("The peer closed the TLS control connection"));
+          else {
+            this.#lostReason = cutPeerMessage(this.#peer);
+            this.#fail(
+              new ConnectionLostError(
+                `The peer closed the TLS control connection (${this.#lostReason})`,
+              ),
+            );
+          }
           return;
         }
         const { code, length } = decodeControlHeader(header);
@@ -252,6 +271,10 @@ export class TlsSession implements PeerLink {
         }
       }
     } catch (error) {
+      // A reset or a TLS stream ended without close_notify, while we still held the session open.
+      if (this.#phase === "open" && !(error instanceof ProtocolError)) {
+        this.#lostReason = cutPeerMessage(this.#peer);
+      }
       this.#fail(
         error instanceof ProtocolError || error instanceof ConnectionLostError
           ? error

@@ -6,7 +6,7 @@
 import { ProtocolError } from "../errors.ts";
 
 /** Version of the TLS link preamble and control frames. */
-export const TLS_LINK_VERSION = 1;
+export const TLS_LINK_VERSION = 2;
 
 const MAGIC = [0x50, 0x32, 0x54, 0x4c]; // "P2TL"
 export const SECRET_LENGTH = 32;
@@ -145,6 +145,51 @@ function checkStreamId(id: number): void {
   if (!Number.isInteger(id) || id < 0 || id > MAX_STREAM_ID) {
     throw new RangeError(`Stream id must be an integer in 0..${MAX_STREAM_ID}, got ${id}`);
   }
+}
+
+const PREFACE_MAGIC = [0x50, 0x32, 0x54, 0x43]; // "P2TC"
+/** Certificate preface header: magic, version, DER length (u16 BE). */
+export const CERTIFICATE_PREFACE_HEADER = 4 + 1 + 2;
+/** Our P-256 certificates are about 340 bytes; anything past this is not one. */
+export const MAX_CERTIFICATE_BYTES = 2048;
+
+/** The sender's certificate, in the clear, first on relay channel 0 (before TLS). */
+export function encodeCertificatePreface(der: Uint8Array): Uint8Array {
+  if (der.length === 0 || der.length > MAX_CERTIFICATE_BYTES) {
+    throw new RangeError(
+      `Certificate must be 1 to ${MAX_CERTIFICATE_BYTES} bytes of DER, got ${der.length}`,
+    );
+  }
+  const out = new Uint8Array(CERTIFICATE_PREFACE_HEADER + der.length);
+  out.set(PREFACE_MAGIC, 0);
+  out[4] = TLS_LINK_VERSION;
+  new DataView(out.buffer).setUint16(5, der.length);
+  out.set(der, CERTIFICATE_PREFACE_HEADER);
+  return out;
+}
+
+/** The DER length a preface header announces, checked against the limit before reading on. */
+export function decodeCertificatePrefaceHeader(header: Uint8Array): number {
+  if (header.length !== CERTIFICATE_PREFACE_HEADER) {
+    throw new ProtocolError(
+      `Cannot decode certificate preface: header of ${header.length} bytes, expected ${CERTIFICATE_PREFACE_HEADER}`,
+    );
+  }
+  if (PREFACE_MAGIC.some((byte, i) => header[i] !== byte)) {
+    throw new ProtocolError("Cannot decode certificate preface: magic is not P2TC");
+  }
+  if (header[4] !== TLS_LINK_VERSION) {
+    throw new ProtocolError(
+      `Cannot decode certificate preface: version ${header[4]}, expected ${TLS_LINK_VERSION}`,
+    );
+  }
+  const length = (header[5] << 8) | header[6];
+  if (length === 0 || length > MAX_CERTIFICATE_BYTES) {
+    throw new ProtocolError(
+      `Cannot decode certificate preface: length ${length} is outside 1..${MAX_CERTIFICATE_BYTES} bytes`,
+    );
+  }
+  return length;
 }
 
 /** At most 200 bytes of UTF-8, cut on a character boundary. */

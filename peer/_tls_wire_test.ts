@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
 import {
+  CERTIFICATE_PREFACE_HEADER,
+  decodeCertificatePrefaceHeader,
   decodeControl,
   decodeControlHeader,
   decodePreamble,
@@ -53,7 +55,7 @@ Deno.test("decodePreamble rejects wrong magic, version, kind, length and a contr
     return copy;
   };
   assert.throws(() => decodePreamble(broken(0, 0x51)), /magic/);
-  assert.throws(() => decodePreamble(broken(4, 2)), /version 2/);
+  assert.throws(() => decodePreamble(broken(4, 9)), /version 9/);
   assert.throws(() => decodePreamble(broken(5, 7)), /unknown kind 7/);
   assert.throws(() => decodePreamble(good.subarray(1)), new RegExp(`expected ${PREAMBLE_LENGTH}`));
   assert.throws(() => decodePreamble(broken(5, 0)), /bad control stream id 3/);
@@ -66,4 +68,19 @@ Deno.test("encodePreamble refuses a secret of the wrong size and a negative stre
     RangeError,
   );
   assert.throws(() => encodePreamble({ kind: "stream", secret, streamId: -1 }), RangeError);
+});
+
+Deno.test("decodeCertificatePrefaceHeader rejects junk, other versions and oversized lengths", () => {
+  const header = (bytes: number[]) => new Uint8Array(bytes);
+  assert.throws(() => decodeCertificatePrefaceHeader(header([0, 0, 0, 0, 2, 0, 1])), /magic/);
+  assert.throws(
+    () => decodeCertificatePrefaceHeader(header([0x50, 0x32, 0x54, 0x43, 9, 0, 1])),
+    /version 9/,
+  );
+  assert.throws(
+    () => decodeCertificatePrefaceHeader(header([0x50, 0x32, 0x54, 0x43, 2, 0xff, 0xff])),
+    /length 65535 is outside 1\.\.2048/,
+  );
+  assert.throws(() => decodeCertificatePrefaceHeader(new Uint8Array(3)), ProtocolError);
+  assert.equal(CERTIFICATE_PREFACE_HEADER, 7);
 });

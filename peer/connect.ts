@@ -1,104 +1,45 @@
 import { lookup } from "node:dns/promises";
-import { withDeadline, withinDeadline } from "../async.ts";
-import {
-  CodeMismatchError,
-  ConnectionLostError,
-  NoPathError,
-  P2pftError,
-  ProtocolError,
-} from "../errors.ts";
-import {
-  isRendezvousDatagram,
-  type Pairing,
-  register,
-  relayHello,
-  serverAnswers,
-} from "../rendezvous/mod.ts";
-import { runPakeHandshake } from "../pake/mod.ts";
-import type { ByteStream } from "../transfer/mod.ts";
+import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
+import { dialTcpRelay, isRendezvousDatagram, type Pairing, relayHello } from "../rendezvous/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
-import { certificateFingerprint, certificatePem, createPeerCertificate } from "./certificate.ts";
+import { certificateFingerprint, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
-import { bindPunchSockets } from "./_punch_socket.ts";
 import { isProbeDatagram } from "./probe.ts";
-import type { LinkEnd, PeerLink, Transport } from "./link.ts";
-import { type Candidate, type CandidateSource, punch, type PunchOutcome } from "./punch.ts";
-import { acceptPeer, dialPeer } from "./quic.ts";
+import { type Candidate, punch, type PunchOutcome, type PunchResult } from "./punch.ts";
 import {
   BIRTHDAY_PROBES_PER_SECOND,
   BIRTHDAY_SOCKETS,
   type NatMapping,
   planPunch,
-  type PunchPlan,
   type RelayMode,
 } from "./strategy.ts";
+import type { PeerLink } from "./link.ts";
+import type { RelayDial } from "./tls_link.ts";
+import type { TransportChoice } from "./_choose_transport.ts";
+import type { Won } from "./_first_link.ts";
+import { bindPunchPort } from "./_punch_port.ts";
+import { receiverLinkAfterPunch } from "./_receiver_link.ts";
+import { registerEither } from "./_register_either.ts";
+import { senderLinkAfterPunch } from "./_sender_link.ts";
+import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
+import { warmUpPake } from "./_warm_up.ts";
+import {
+  authenticate,
+  endAfter,
+  type PairedInfo,
+  type PathFacts,
+  type PeerSession,
+} from "./_session.ts";
+
+export type { FailOptions, PairedInfo, PathFacts, PeerSession } from "./_session.ts";
+export { PAKE_DEADLINE_MS } from "./_session.ts";
 
 /**
  * How long public candidates get only low-TTL probes (peer/PROTOCOL.md, "Port stealing"): it
  * must cover the gap between the two peers learning of each other, up to one register poll.
  */
 const OPEN_MAPPING_MS = 400;
-
-/**
- * How long `fail()` waits for the peer's side of the session end: its close
- * after reading our ERROR frame, or its reason once the link is gone.
- */
-const PEER_END_DEADLINE_MS = 2_000;
-
-/** How long a relayed side that lost its peer waits for the server to answer: is the relay up? */
-const RELAY_CHECK_MS = 1_000;
-
-/**
- * How long the PAKE may take once the link is up: two short messages each
- * way, so a peer that keeps the link alive but never answers is cut off here
- * (pake/PROTOCOL.md, "Security notes").
- */
-export const PAKE_DEADLINE_MS = 10_000;
-
-/** The nameplate we were paired on and where the server saw the peer. */
-export interface PairedInfo {
-  nameplate: string;
-  peer: Deno.NetAddr;
-}
-
-/** Facts about the path the session runs on; the CLI words them. */
-export interface PathFacts {
-  path: PunchOutcome["path"];
-  transport: Transport;
-  remote: Deno.NetAddr;
-  rttMs: number;
-  /** Where the winning address came from: "private", "server", "peer-reflexive", "birthday", "relay". */
-  candidate: CandidateSource;
-  /** Whether this side ranked the answers ("self", the receiver) or followed the peer's choice. */
-  chosenBy: "self" | "peer";
-  /** Both NAT mappings, as the rendezvous server saw them. */
-  nat: { self: NatMapping; peer: NatMapping };
-  /** Whether direct addresses were probed at all (not with relay mode "only"). */
-  triedDirect: boolean;
-}
-
-/** An authenticated connection to the peer, ready for the transfer. */
-export interface PeerSession extends PathFacts, AsyncDisposable {
-  openStream(): Promise<ByteStream>;
-  acceptStream(): Promise<ByteStream>;
-  /** Settles when the link is gone: with the peer's reason if it ended the session first. */
-  readonly closed: Promise<LinkEnd | undefined>;
-  /**
-   * Ends the session after `error` and returns the error to report. The peer
-   * learns `error`'s message; when the peer ended the session first (the
-   * link is lost), the peer's reason is returned instead.
-   */
-  fail(error: unknown, options?: FailOptions): Promise<unknown>;
-}
-
-export interface FailOptions {
-  /**
-   * The error is ours and the transfer already told the peer (an ERROR frame):
-   * wait for the peer to close once it read it, so the frame is not cut off.
-   */
-  peerWasTold?: boolean;
-}
 
 export interface ConnectOptions {
   role: "sender" | "receiver";
@@ -115,12 +56,18 @@ export interface ConnectOptions {
   onPaired?: (paired: PairedInfo) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
+  /** Called with what the user should know about how we connect (e.g. UDP is blocked). */
+  onWarning?: (message: string) => void;
   /** Receiver: how long to wait for a sender that has not registered yet (default 0). */
   waitForSenderMs?: number;
   /** Receiver: called once when it starts waiting for the sender. */
   onWaitingForSender?: () => void;
   /** Whether to fall back to (or only use) the server's relay; default "auto". */
   relay?: RelayMode;
+  /** Which transport the link may use (peer/PROTOCOL.md, "Transport choice"); default "auto". */
+  transport?: TransportChoice;
+  /** Register with the rendezvous server over TCP from the start. */
+  tcp?: boolean;
   punchTimeoutMs?: number;
   serverTimeoutMs?: number;
   /** Our rendezvous client id (default: a random one). */
@@ -131,8 +78,10 @@ export interface ConnectOptions {
 }
 
 /**
- * Pairs through the rendezvous server, punches a UDP path, opens QUIC on the
- * punched port and proves with SPAKE2 that the peer knows the same code.
+ * Pairs through the rendezvous server (over UDP, or TCP where UDP gets no
+ * answer), finds a path (punching, or TCP only), sets up the link on it (TLS
+ * over TCP on the LAN and through the TCP relay, QUIC on a punched public
+ * path) and proves with SPAKE2 that the peer knows the same code.
  */
 export async function connectPeer(options: ConnectOptions): Promise<PeerSession> {
   const opened = await openPeerLink(options);
@@ -147,7 +96,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
     });
   } catch (error) {
     throw await endAfter(error, opened.link, {
-      peer: options.role === "sender" ? "receiver" : "sender",
+      peer: peerRole(options.role),
       relayedBy: opened.relayedBy,
     });
   }
@@ -160,29 +109,49 @@ export interface OpenedLink {
   nameplate: string;
   /** The sender's certificate fingerprint, which the PAKE's key confirmation covers. */
   channelBinding: Uint8Array;
-  /** On a relayed path: the rendezvous server whose relay carries the link. */
+  /** On a relayed path (this side on UDP): the rendezvous server whose relay carries the link. */
   relayedBy?: Deno.NetAddr;
 }
 
 /**
- * The steps of {@link connectPeer} before the PAKE: pairing, punching, the
- * link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
+ * The steps of {@link connectPeer} before the PAKE: pairing, finding a path,
+ * the link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
  */
 export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
   const [server, ...fallbacks] = await resolveServers(options.rendezvous);
-  const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
-  const sockets = await bindPunchSockets();
+  const choice = options.transport ?? "auto";
+  const sender = options.role === "sender";
+  const certificate = sender ? await createPeerCertificate() : undefined;
+  const admitted = new Set<string>();
+  let firstAdmitted: Deno.NetAddr | undefined;
+  const { sockets, listener } = await bindPunchPort({
+    certificate: choice === "quic" ? undefined : certificate,
+    admit: (remote) => {
+      if (!admitted.has(remote.hostname)) return false;
+      firstAdmitted ??= remote;
+      return true;
+    },
+  });
   const mux = new DatagramMux(sockets.socket);
   const port = mux.port;
-  let pairing: Pairing;
-  let punched: PunchOutcome;
-  let plan: PunchPlan;
+  let udpOpen = true;
+  const closeUdp = async () => {
+    if (!udpOpen) return;
+    udpOpen = false;
+    // Raw UDP work ends here: QUIC may bind the same port next.
+    sockets.closeLowTtl();
+    await mux.close();
+  };
+  let won: Won | undefined;
+  let channelBindingOf: Uint8Array | undefined;
+  // After the first rendezvous message is on its way, not before it.
+  const warmUp = setTimeout(warmUpPake, 0);
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
-    pairing = await register(rendezvousChannel, {
+    const pairing = await registerEither(rendezvousChannel, {
       server,
       fallbacks,
-      role: options.role === "sender" ? "send" : "receive",
+      role: sender ? "send" : "receive",
       nameplate: options.code.nameplate,
       candidates: localCandidates(port),
       fingerprint: certificate?.fingerprint,
@@ -193,192 +162,166 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       serverTimeoutMs: options.serverTimeoutMs,
       clientId: options.clientId,
       successor: options.successor,
+      tcp: options.tcp ?? false,
+      onTcpFallback: options.onWarning,
       signal: options.signal,
     });
     options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });
-    plan = planPunch(pairing.nat, options.relay ?? "auto");
-    const relayAddr = pairing.relay;
-    if (plan.direct === false && !relayAddr) {
+    const relayMode = options.relay ?? "auto";
+    const plan = planPunch(pairing.nat, relayMode);
+    if (plan.direct === false && !pairing.relay) {
       throw new NoPathError(
         `Cannot connect through the relay only: the rendezvous server ${
           formatAddr(server)
         } offers no relay`,
       );
     }
-    const candidates: Candidate[] = plan.direct
-      ? [
-        { addr: pairing.peer.observed, source: "server" },
-        ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
-      ]
-      : [];
-    punched = await punch(mux.channel(isProbeDatagram), {
-      role: options.role,
-      token: pairing.token,
-      selfId: pairing.selfId,
-      peerId: pairing.peer.id,
-      candidates,
-      certificate: certificate?.der,
-      timeoutMs: options.punchTimeoutMs,
-      spray: plan.birthday === "spray"
-        ? { hostname: pairing.peer.observed.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
-        : undefined,
-      extraSockets: plan.birthday === "sockets"
-        ? { count: BIRTHDAY_SOCKETS, target: pairing.peer.observed }
-        : undefined,
-      relay: relayAddr && plan.relayAfterMs !== undefined
-        ? {
-          addr: relayAddr,
-          afterMs: plan.relayAfterMs,
-          open: (signal) =>
-            relayHello(rendezvousChannel, {
-              relay: relayAddr,
-              token: pairing.token,
-              selfId: pairing.selfId,
-              cookie: pairing.cookie,
-              signal,
-            }),
-        }
-        : undefined,
-      natNote: plan.note +
-        (relayAddr ? "" : "; the rendezvous server offers no relay") +
-        (plan.relayAfterMs === undefined && relayAddr
-          ? "; relaying was turned off on this side"
-          : ""),
-      observedSelf: pairing.observed,
-      localPort: port,
-      sendLowTtl: sockets.sendLowTtl,
-      openMappingMs: OPEN_MAPPING_MS,
-      signal: options.signal,
-    });
-  } finally {
-    // Raw UDP work ends here: QUIC binds the same port next.
-    sockets.closeLowTtl();
-    await mux.close();
-  }
-  const link = certificate
-    ? await acceptPeer(punched.localPort, {
-      certificate,
-      expectedRemote: punched.remote,
-      signal: options.signal,
-    })
-    : await dialPeer(punched.localPort, punched.remote, {
-      peerCertificatePem: certificatePem(checkedCertificate(punched, pairing)),
-      signal: options.signal,
-    });
-  const facts: PathFacts = {
-    path: punched.path,
-    transport: link.transport,
-    remote: punched.remote,
-    rttMs: punched.rttMs,
-    candidate: punched.candidate,
-    chosenBy: punched.chosenBy,
-    nat: pairing.nat,
-    triedDirect: plan.direct,
-  };
-  const channelBinding = certificate?.fingerprint ??
-    certificateFingerprint(punched.peerCertificate!);
-  const opened: OpenedLink = { link, facts, nameplate: pairing.nameplate, channelBinding };
-  if (punched.path === "relay") opened.relayedBy = server;
-  return opened;
-}
-
-async function authenticate(
-  link: PeerLink,
-  facts: PathFacts,
-  options: {
-    role: "sender" | "receiver";
-    words: string;
-    nameplate: string;
-    channelBinding: Uint8Array;
-    /** What `fail` needs to explain a lost link. */
-    lost: { relayedBy?: Deno.NetAddr };
-    signal?: AbortSignal;
-  },
-): Promise<PeerSession> {
-  const peer = options.role === "sender" ? "receiver" : "sender";
-  let pakeStream: ByteStream | undefined;
-  const handshake = (async () => {
-    pakeStream = options.role === "receiver" ? await link.openStream() : await link.acceptStream();
-    await runPakeHandshake(pakeStream, {
-      role: options.role,
-      code: options.words,
-      nameplate: options.nameplate,
-      channelBinding: options.channelBinding,
-      signal: options.signal,
-    });
-  })();
-  try {
-    await withDeadline(handshake, {
-      timeoutMs: PAKE_DEADLINE_MS,
-      message: `The ${peer} did not complete the PAKE within ${
-        PAKE_DEADLINE_MS / 1000
-      } s (PAKE phase)`,
-      signal: options.signal,
-    });
+    const relayTcp: Deno.NetAddr | undefined = pairing.relay && relayMode !== "never"
+      ? { ...pairing.relay, transport: "tcp" }
+      : undefined;
+    const relayDial: RelayDial | undefined = relayTcp && choice !== "quic"
+      ? (channel, signal) =>
+        dialTcpRelay(relayTcp, {
+          token: pairing.token,
+          selfId: pairing.selfId,
+          channel,
+          signal,
+        })
+      : undefined;
+    const overTcp = pairing.transport.self === "tcp" || pairing.transport.peer === "tcp";
+    if (overTcp && choice === "quic") {
+      throw new NoPathError(
+        `--transport quic needs UDP between the peers, but ${
+          pairing.transport.self === "tcp" ? "this side" : `the ${peerRole(options.role)}`
+        } reached the rendezvous server over TCP only`,
+      );
+    }
+    // The UDP socket stays open: with --relay-only, punching through the UDP relay is the fallback.
+    const common = { pairing, plan, relayTcp, relayDial };
+    let facts: PathFacts | undefined;
+    if (overTcp || (!plan.direct && relayDial)) {
+      try {
+        ({ won, facts } = sender
+          ? await senderOverTcp(common, {
+            certificate: certificate!,
+            listener,
+            admit: (ips) => ips.forEach((ip) => admitted.add(ip)),
+            firstAdmitted: () => firstAdmitted,
+            choice,
+            signal: options.signal,
+          })
+          : await receiverOverTcp(common, { choice, signal: options.signal }));
+      } catch (error) {
+        // Relay only and the TCP relay failed: the UDP relay (and QUIC) may still work.
+        if (overTcp || options.signal?.aborted) throw error;
+      }
+    }
+    if (!facts) {
+      const run = (hooks?: { onChosen(chosen: PunchResult): void; settle: AbortSignal }) =>
+        punch(mux.channel(isProbeDatagram), {
+          role: options.role,
+          token: pairing.token,
+          selfId: pairing.selfId,
+          peerId: pairing.peer.id,
+          candidates: plan.direct
+            ? [
+              { addr: pairing.peer.observed, source: "server" },
+              ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
+            ]
+            : [],
+          certificate: certificate?.der,
+          timeoutMs: options.punchTimeoutMs,
+          spray: plan.birthday === "spray"
+            ? {
+              hostname: pairing.peer.observed.hostname,
+              perRound: BIRTHDAY_PROBES_PER_SECOND / 10,
+            }
+            : undefined,
+          extraSockets: plan.birthday === "sockets"
+            ? { count: BIRTHDAY_SOCKETS, target: pairing.peer.observed }
+            : undefined,
+          relay: pairing.relay && plan.relayAfterMs !== undefined
+            ? {
+              addr: pairing.relay,
+              afterMs: plan.relayAfterMs,
+              open: (signal) =>
+                relayHello(rendezvousChannel, {
+                  relay: pairing.relay!,
+                  token: pairing.token,
+                  selfId: pairing.selfId,
+                  cookie: pairing.cookie,
+                  signal,
+                }),
+            }
+            : undefined,
+          natNote: plan.note +
+            (pairing.relay ? "" : "; the rendezvous server offers no relay") +
+            (plan.relayAfterMs === undefined && pairing.relay
+              ? "; relaying was turned off on this side"
+              : ""),
+          observedSelf: pairing.observed,
+          localPort: port,
+          sendLowTtl: sockets.sendLowTtl,
+          openMappingMs: OPEN_MAPPING_MS,
+          onChosen: hooks?.onChosen,
+          settle: hooks?.settle,
+          signal: options.signal,
+        }).finally(closeUdp);
+      let punched: PunchOutcome;
+      if (sender) {
+        const result = await senderLinkAfterPunch(run, {
+          choice,
+          certificate: certificate!,
+          listener,
+          admit: (ips) => ips.forEach((ip) => admitted.add(ip)),
+          relayDial,
+          signal: options.signal,
+        });
+        ({ punched } = result);
+        won = result;
+      } else {
+        punched = await run();
+        won = await receiverLinkAfterPunch(punched, checkedCertificate(punched, pairing), {
+          choice,
+          relayDial,
+          signal: options.signal,
+        });
+      }
+      const viaTcpRelay = won.kind === "relay-tls" && punched.path !== "relay";
+      facts = {
+        path: viaTcpRelay ? "relay" : punched.path,
+        transport: won.link.transport,
+        remote: viaTcpRelay ? relayTcp! : punched.remote,
+        rttMs: punched.rttMs,
+        candidate: viaTcpRelay ? "relay" : punched.candidate,
+        chosenBy: punched.chosenBy,
+        nat: pairing.nat,
+        triedDirect: plan.direct,
+      };
+      if (!sender) channelBindingOf = certificateFingerprint(punched.peerCertificate!);
+    } else if (!sender) {
+      channelBindingOf = pairing.peer.fingerprint!;
+    }
+    await closeUdp();
+    const opened: OpenedLink = {
+      link: won!.link,
+      facts,
+      nameplate: pairing.nameplate,
+      channelBinding: certificate?.fingerprint ?? channelBindingOf!,
+    };
+    // The relay check asks the server over UDP: a side on TCP only cannot.
+    if (facts.path === "relay" && pairing.transport.self === "udp") opened.relayedBy = server;
+    return opened;
   } catch (error) {
-    // The peer reaches the same verdict from our CONFIRM: let it read that
-    // before the link closes (a closed QUIC connection drops unread data).
-    if (error instanceof CodeMismatchError) await finishPakeStream(pakeStream!);
+    clearTimeout(warmUp);
+    await closeUdp();
+    if (won?.kind !== "lan-tls") await listener?.[Symbol.asyncDispose]();
     throw error;
   }
-  return {
-    ...facts,
-    openStream: () => link.openStream(),
-    acceptStream: () => link.acceptStream(),
-    closed: link.closed,
-    fail: (error, failOptions) => endAfter(error, link, { peer, ...options.lost }, failOptions),
-    [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
-  };
 }
 
-/**
- * Ends the link after `error` and returns the error to report: the peer's
- * reason when the link was lost because the peer ended it.
- */
-async function endAfter(
-  error: unknown,
-  link: PeerLink,
-  who: { peer: "sender" | "receiver"; relayedBy?: Deno.NetAddr },
-  options?: FailOptions,
-): Promise<unknown> {
-  const { peer, relayedBy } = who;
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ConnectionLostError) {
-    // QUIC settles `closed` before any stream sees the loss, so a reason the
-    // peer gave is already there; the deadline covers links that report it later.
-    const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
-    await link.close({ failed: true, message });
-    if (!end && link.lostReason) {
-      if (relayedBy && !(await serverAnswers(relayedBy, RELAY_CHECK_MS))) {
-        return new ConnectionLostError(
-          `The relay stopped: the rendezvous server ${
-            formatAddr(relayedBy)
-          } that relayed the link does not answer (${link.lostReason})`,
-          { cause: error },
-        );
-      }
-      return new ConnectionLostError(link.lostReason, { cause: error });
-    }
-    if (!end?.failed) return error;
-    return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
-  }
-  if (options?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
-  await link.close({ failed: true, message });
-  return error;
-}
-
-/**
- * Ends our side of the PAKE stream (FIN) and waits for the peer's FIN, which
- * it writes only after its own verdict, so it has read our CONFIRM.
- */
-async function finishPakeStream(stream: ByteStream): Promise<void> {
-  await stream.writable.close().catch(() => {});
-  const reader = stream.readable.getReader();
-  const drained = (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
-  await withinDeadline(drained, PEER_END_DEADLINE_MS);
-  await reader.cancel().catch(() => {});
+function peerRole(role: "sender" | "receiver"): "sender" | "receiver" {
+  return role === "sender" ? "receiver" : "sender";
 }
 
 function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array {

@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import { golden } from "../tests/golden.ts";
 import { decodeProbe, encodeProbe, type Probe, PROBE_VERSION } from "./probe.ts";
 import {
+  CERTIFICATE_PREFACE_HEADER,
   CONTROL_HEADER_LENGTH,
   type ControlMessage,
+  decodeCertificatePrefaceHeader,
   decodeControl,
   decodeControlHeader,
   decodePreamble,
+  encodeCertificatePreface,
   encodeControl,
   encodePreamble,
   type Preamble,
@@ -36,7 +39,7 @@ Deno.test("punch probes match the golden samples of probe version 1", async () =
   }
 });
 
-Deno.test("TLS link preambles and control frames match the golden samples of TLS link version 1", async () => {
+Deno.test("TLS link preambles and control frames match the golden samples of TLS link version 2", async () => {
   const secret = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 + i);
   const preambles: [string, Preamble][] = [
     ["tls_preamble_control", { kind: "control", secret, streamId: 0 }],
@@ -62,4 +65,16 @@ Deno.test("TLS link preambles and control frames match the golden samples of TLS
     assert.equal(length, fixture.length - CONTROL_HEADER_LENGTH);
     assert.deepEqual(decodeControl(code, fixture.subarray(CONTROL_HEADER_LENGTH)), sample);
   }
+});
+
+Deno.test("the TLS link's certificate preface matches its golden sample", async () => {
+  const der = Uint8Array.from({ length: 40 }, (_, i) => i);
+  const encoded = encodeCertificatePreface(der);
+  const fixture = await golden("tls_certificate_preface", encoded, TLS_LINK_VERSION);
+  assert.deepEqual(encoded, fixture, "the certificate preface changed on the wire");
+  assert.equal(
+    decodeCertificatePrefaceHeader(fixture.subarray(0, CERTIFICATE_PREFACE_HEADER)),
+    der.length,
+  );
+  assert.deepEqual(fixture.subarray(CERTIFICATE_PREFACE_HEADER), der);
 });

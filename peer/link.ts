@@ -22,6 +22,15 @@ export function silentPeerMessage(peer: "sender" | "receiver"): string {
   return `Lost the connection to the ${peer}: no answer for ${LINK_IDLE_TIMEOUT_MS / 1000} s`;
 }
 
+/**
+ * The words for a TCP link the peer's side dropped without ending the session
+ * (killed: its kernel closes the connection; a relay that died):
+ * "Lost the connection to the receiver: the TCP connection was cut".
+ */
+export function cutPeerMessage(peer: "sender" | "receiver"): string {
+  return `Lost the connection to the ${peer}: the TCP connection was cut`;
+}
+
 /** Why a link ended: `failed` false for a finished transfer. */
 export interface LinkEnd {
   failed: boolean;
@@ -47,7 +56,8 @@ export interface PeerLink extends AsyncDisposable {
   readonly closed: Promise<LinkEnd | undefined>;
   /**
    * Once `closed` settled because the peer went silent (killed, frozen, the
-   * path or relay died): what to tell the user, e.g. {@link silentPeerMessage}.
+   * path or relay died): what to tell the user, e.g. {@link silentPeerMessage}
+   * or {@link cutPeerMessage}.
    */
   readonly lostReason?: string;
 }

@@ -24,6 +24,7 @@ export {
 export { formatAddr } from "./addresses.ts";
 export type { LinkEnd, PeerLink, Transport } from "./link.ts";
 export { PROBE_VERSION } from "./probe.ts";
+export { TRANSPORT_CHOICES, type TransportChoice } from "./_choose_transport.ts";
 export { type NatMapping, type RelayMode } from "./strategy.ts";
 export {
   certificatePem,

@@ -28,6 +28,13 @@ export interface PunchOptions
   /** Our own address as the rendezvous server saw it, and our local port: for the failure message. */
   observedSelf?: Deno.NetAddr;
   localPort: number;
+  /** Called once when the path is chosen (the sender: when the receiver's `chosen` arrives). */
+  onChosen?: (chosen: PunchResult) => void;
+  /**
+   * Aborting ends punching at once with the chosen path, if there is one (the
+   * sender, once the receiver connected over TLS: no need to linger).
+   */
+  settle?: AbortSignal;
   signal?: AbortSignal;
 }
 
@@ -59,8 +66,13 @@ export async function punch(
   const main = new PunchState({ ...options, relay: options.relay?.addr });
   const lanes: Lane[] = [{ channel, state: main, port: options.localPort }];
   const stopped = new AbortController();
-  const stop = AbortSignal.any([stopped.signal, ...(options.signal ? [options.signal] : [])]);
+  const stop = AbortSignal.any([
+    stopped.signal,
+    ...(options.signal ? [options.signal] : []),
+    ...(options.settle ? [options.settle] : []),
+  ]);
   let winner: Lane | undefined;
+  let reportedChosen = false;
   let expired = false;
   let relayError: unknown;
   const timers: Array<ReturnType<typeof setTimeout>> = [];
@@ -69,6 +81,11 @@ export async function punch(
       if (lowTtl && options.sendLowTtl) options.sendLowTtl(data, to);
       // Unreachable candidates fail to send; that is what probing finds out.
       else lane.channel.send(data, to).catch(() => {});
+    }
+    const chosen = lane.state.chosen;
+    if (chosen && !reportedChosen) {
+      reportedChosen = true;
+      options.onChosen?.(chosen);
     }
     if (lane.state.result && !winner) {
       winner = lane;
@@ -98,6 +115,8 @@ export async function punch(
     await Promise.all(lanes.map((lane) => receiveLoop(lane, stop, send)));
     if (winner) return { ...winner.state.result!, localPort: winner.port };
     options.signal?.throwIfAborted();
+    const settled = options.settle?.aborted ? lanes.find((lane) => lane.state.chosen) : undefined;
+    if (settled) return { ...settled.state.chosen!, localPort: settled.port };
     if (!expired) throw new Error("Punching stopped without a result");
     const notes = [
       options.natNote,

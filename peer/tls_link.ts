@@ -8,9 +8,10 @@
 import { equalBytes } from "../bytes.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import { formatAddr } from "./addresses.ts";
-import type { PeerCertificate } from "./certificate.ts";
+import { certificateFingerprint, certificatePem, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
-import { deadline, denoChannel, tlsServerChannel, untilAborted, writeAll } from "./_tls_channel.ts";
+import { deadline, denoChannel, untilAborted, writeAll } from "./_tls_channel.ts";
+import { TlsBridge } from "./_tls_bridge.ts";
 import {
   awaitReady,
   clientChannel,
@@ -19,7 +20,12 @@ import {
   READY,
 } from "./_tls_connect.ts";
 import { TlsSession } from "./_tls_session.ts";
-import { SECRET_LENGTH } from "./_tls_wire.ts";
+import {
+  CERTIFICATE_PREFACE_HEADER,
+  decodeCertificatePrefaceHeader,
+  encodeCertificatePreface,
+  SECRET_LENGTH,
+} from "./_tls_wire.ts";
 
 /** TLS handshakes (plus preambles) the sender's listener runs at once; more are dropped. */
 const MAX_PENDING_HANDSHAKES = 16;
@@ -28,6 +34,8 @@ export interface ListenTlsPeerOptions {
   certificate: PeerCertificate;
   /** Connections from any other IP are closed unread (the address that answered the probes). */
   expectedRemoteIp?: string;
+  /** Connections it refuses are closed unread (checked when each arrives, after `expectedRemoteIp`). */
+  admit?: (remote: Deno.NetAddr) => boolean;
   /** Address to bind; all interfaces by default. */
   hostname?: string;
   /** Deadline for one connection's TLS handshake and preamble, and for each stream; default 10 s. */
@@ -119,6 +127,7 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
         if (
           (options.expectedRemoteIp !== undefined &&
             remote.hostname !== options.expectedRemoteIp) ||
+          (options.admit && !options.admit(remote)) ||
           pending >= MAX_PENDING_HANDSHAKES
         ) {
           conn.close();
@@ -217,56 +226,75 @@ export interface RelayTlsSenderOptions {
   signal?: AbortSignal;
 }
 
-/** Sender, relay: dials the relay and is the TLS server on every relayed connection. */
+/**
+ * Sender, relay: dials the relay and is the TLS server on every relayed
+ * connection (through a loopback `TlsBridge`). Channel 0 first carries the
+ * certificate in the clear (PROTOCOL.md, "Certificate preface"), so a
+ * receiver that did not punch (rendezvous over TCP) can pin it.
+ */
 export async function relayTlsSender(
   dial: RelayDial,
   options: RelayTlsSenderOptions,
 ): Promise<PeerLink> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const bridge = new TlsBridge(options.certificate);
   const serve = async (channelNumber: number, signal: AbortSignal) => {
     const conn = await dial(channelNumber, signal);
-    const channel = tlsServerChannel(
-      conn,
-      options.certificate,
-      `relayed TLS connection ${channelNumber}`,
-    );
+    if (channelNumber === 0) {
+      await writeConn(conn, encodeCertificatePreface(options.certificate.der)).catch((error) => {
+        conn.close();
+        throw error;
+      });
+    }
+    const channel = await bridge.serve(conn, `relayed TLS connection ${channelNumber}`, signal);
     return { channel, preamble: await untilAborted(readPreamble(channel), signal, channel.close) };
   };
-  using limit = deadline(
-    options.signal,
-    timeoutMs,
-    `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
-  );
-  const { channel: control, preamble } = await serve(0, limit.signal);
-  if (preamble.kind !== "control") {
-    control.close();
-    throw new ProtocolError(
-      "The first relayed TLS connection is not the link's control connection",
+  try {
+    using limit = deadline(
+      options.signal,
+      timeoutMs,
+      `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
     );
+    const { channel: control, preamble } = await serve(0, limit.signal);
+    if (preamble.kind !== "control") {
+      control.close();
+      throw new ProtocolError(
+        "The first relayed TLS connection is not the link's control connection",
+      );
+    }
+    await writeAll(control.stream.writable, READY);
+    return new TlsSession({
+      role: "sender",
+      control,
+      announceOwn: true,
+      timeoutMs,
+      onGone: () => bridge[Symbol.dispose](),
+      dial: async (id, signal) => {
+        const { channel, preamble: got } = await serve(id + 1, signal);
+        if (
+          got.kind !== "stream" || got.streamId !== id ||
+          !equalBytes(got.secret, preamble.secret)
+        ) {
+          channel.close();
+          throw new ProtocolError(
+            `Relayed TLS connection ${id + 1} is not stream ${id} of this link`,
+          );
+        }
+        return channel;
+      },
+    });
+  } catch (error) {
+    bridge[Symbol.dispose]();
+    throw error;
   }
-  await writeAll(control.stream.writable, READY);
-  return new TlsSession({
-    role: "sender",
-    control,
-    announceOwn: true,
-    timeoutMs,
-    dial: async (id, signal) => {
-      const { channel, preamble: got } = await serve(id + 1, signal);
-      if (
-        got.kind !== "stream" || got.streamId !== id || !equalBytes(got.secret, preamble.secret)
-      ) {
-        channel.close();
-        throw new ProtocolError(
-          `Relayed TLS connection ${id + 1} is not stream ${id} of this link`,
-        );
-      }
-      return channel;
-    },
-  });
 }
 
 export interface RelayTlsReceiverOptions {
-  peerCertificatePem: string;
+  /**
+   * The sender's certificate fingerprint (SHA-256 of its DER), as announced
+   * through the rendezvous server: the certificate preface must match it.
+   */
+  peerFingerprint: Uint8Array;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -278,15 +306,33 @@ export async function relayTlsReceiver(
 ): Promise<PeerLink> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const secret = crypto.getRandomValues(new Uint8Array(SECRET_LENGTH));
-  const connect = async (id: number | undefined, signal: AbortSignal) =>
-    clientChannel(await dial(id === undefined ? 0 : id + 1, signal), {
-      pem: options.peerCertificatePem,
+  let pem = "";
+  const connect = async (id: number | undefined, signal: AbortSignal) => {
+    const conn = await dial(id === undefined ? 0 : id + 1, signal);
+    if (id === undefined) {
+      const der = await untilAborted(readCertificatePreface(conn), signal, () => conn.close())
+        .catch((error) => {
+          conn.close();
+          throw error;
+        });
+      if (!equalBytes(certificateFingerprint(der), options.peerFingerprint)) {
+        conn.close();
+        throw new P2pftError(
+          "The certificate that came through the relay is not the one the sender announced " +
+            "through the rendezvous server: someone may be in the middle; nothing was received",
+        );
+      }
+      pem = certificatePem(der);
+    }
+    return clientChannel(conn, {
+      pem,
       preamble: id === undefined
         ? { kind: "control", secret, streamId: 0 }
         : { kind: "stream", secret, streamId: id },
       where: "the relay",
       signal,
     });
+  };
   using limit = deadline(
     options.signal,
     timeoutMs,
@@ -301,4 +347,29 @@ export async function relayTlsReceiver(
     timeoutMs,
     dial: (id, signal) => connect(id, signal),
   });
+}
+
+async function writeConn(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+}
+
+/** Reads the certificate preface byte by byte from the raw connection, so no TLS byte is consumed. */
+async function readCertificatePreface(conn: Deno.Conn): Promise<Uint8Array> {
+  const header = await readConnExact(conn, CERTIFICATE_PREFACE_HEADER);
+  const length = decodeCertificatePrefaceHeader(header);
+  return await readConnExact(conn, length);
+}
+
+async function readConnExact(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
+  for (let filled = 0; filled < length;) {
+    const n = await conn.read(buffer.subarray(filled));
+    if (n === null) {
+      throw new ConnectionLostError(
+        `Cannot read the sender's certificate through the relay: the connection closed after ${filled} of ${length} bytes`,
+      );
+    }
+    filled += n;
+  }
+  return buffer;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionLostError } from "../errors.ts";
 import { randomBytes, withTimeout } from "../transfer/_test_util.ts";
-import { certificatePem, createPeerCertificate } from "./certificate.ts";
+import { createPeerCertificate } from "./certificate.ts";
 import { relayTlsReceiver, relayTlsSender } from "./tls_link.ts";
 import { lanPair, pump, spliceServer } from "./_tls_test_util.ts";
 
@@ -58,7 +58,7 @@ Deno.test("TLS link through a relay splice carries streams both ways", async () 
     const [sender, receiver] = await Promise.all([
       relayTlsSender(relay.dial("room"), { certificate, signal }),
       relayTlsReceiver(relay.dial("room"), {
-        peerCertificatePem: certificatePem(certificate.der),
+        peerFingerprint: certificate.fingerprint,
         signal,
       }),
     ]);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { receiveFiles, scanPaths, sendFiles } from "../transfer/mod.ts";
 import { randomBytes, sha256Hex, tempDir, withTimeout } from "../transfer/_test_util.ts";
-import { certificatePem, createPeerCertificate } from "./certificate.ts";
+import { createPeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
 import { relayTlsReceiver, relayTlsSender } from "./tls_link.ts";
 import { lanPair, spliceServer } from "./_tls_test_util.ts";
@@ -38,7 +38,7 @@ Deno.test("sendFiles/receiveFiles move a file over a TLS link through a relay sp
     const [sender, receiver] = await Promise.all([
       relayTlsSender(relay.dial("room"), { certificate, signal }),
       relayTlsReceiver(relay.dial("room"), {
-        peerCertificatePem: certificatePem(certificate.der),
+        peerFingerprint: certificate.fingerprint,
         signal,
       }),
     ]);

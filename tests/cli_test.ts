@@ -43,7 +43,7 @@ e2e("a 64 MiB file arrives verified through the CLI with --json events", async (
     assert.equal(connected.path, "lan");
     assert.match(String(connected.remote), /^127\.0\.0\.1:\d+$/);
     assert.equal(typeof connected.rttMs, "number");
-    assert.equal(connected.transport, "quic");
+    assert.equal(connected.transport, "tcp");
     assert.ok(
       ["private", "server", "peer-reflexive"].includes(String(connected.candidate)),
       `candidate ${connected.candidate}`,

@@ -173,66 +173,90 @@ async function midTransfer(w: World, signal: AbortSignal, extra: string[] = []) 
   return { sender, receiver };
 }
 
-faultTest(
-  "kill -9 of the receiver mid-transfer is noticed by the sender within 6 s",
-  async (signal) => {
-    await using w = await world(signal);
-    const { sender, receiver } = await midTransfer(w, signal);
-    const killedAt = performance.now();
-    receiver.kill("SIGKILL");
-    const sent = await ended(sender);
-    assert.equal(sent.code, 1);
-    assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 5 s$/);
-    assert.ok(sent.at - killedAt <= NOTICE_MS, `noticed after ${sent.at - killedAt} ms`);
-  },
-);
+/**
+ * How each transport words a killed peer: QUIC hears nothing for its idle
+ * timeout; over TCP the dead side's kernel (or the dead relay's) cuts the connection.
+ */
+const KILLED = {
+  tcp: (peer: string) => `Lost the connection to the ${peer}: the TCP connection was cut`,
+  quic: (peer: string) => `Lost the connection to the ${peer}: no answer for 5 s`,
+} as const;
 
-faultTest(
-  "kill -9 of the sender mid-transfer is noticed within 6 s; the partial is kept",
-  async (signal) => {
-    await using w = await world(signal);
-    const { sender, receiver } = await midTransfer(w, signal);
-    const killedAt = performance.now();
-    sender.kill("SIGKILL");
-    const received = await ended(receiver);
-    assert.equal(received.code, 1);
-    assert.match(received.stderr, /^error: Lost the connection to the sender: no answer for 5 s$/);
-    assert.ok(received.at - killedAt <= NOTICE_MS, `noticed after ${received.at - killedAt} ms`);
-    const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
-    assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
-  },
-);
+for (const transport of ["tcp", "quic"] as const) {
+  const flags = ["--transport", transport];
+  const killed = (peer: string) => new RegExp(`^error: ${KILLED[transport](peer)}$`);
 
-faultTest("a frozen receiver (SIGSTOP) is noticed by the sender within 6 s", async (signal) => {
-  await using w = await world(signal);
-  const { sender, receiver } = await midTransfer(w, signal);
-  const frozenAt = performance.now();
-  receiver.kill("SIGSTOP");
-  const sent = await ended(sender);
-  assert.equal(sent.code, 1);
-  assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 5 s$/);
-  assert.ok(sent.at - frozenAt <= NOTICE_MS, `noticed after ${sent.at - frozenAt} ms`);
-  receiver.kill("SIGKILL");
-});
+  faultTest(
+    `kill -9 of the receiver mid-transfer is noticed by the sender within 6 s (${transport})`,
+    async (signal) => {
+      await using w = await world(signal);
+      const { sender, receiver } = await midTransfer(w, signal, flags);
+      const killedAt = performance.now();
+      receiver.kill("SIGKILL");
+      const sent = await ended(sender);
+      assert.equal(sent.code, 1);
+      assert.match(sent.stderr, killed("receiver"));
+      assert.ok(sent.at - killedAt <= NOTICE_MS, `noticed after ${sent.at - killedAt} ms`);
+    },
+  );
 
-faultTest("kill -9 of the server mid-relay: both sides say the relay stopped", async (signal) => {
-  await using w = await world(signal);
-  const { sender, receiver } = await midTransfer(w, signal, ["--relay-only"]);
-  assert.equal((await receiver.next("connected", signal)).path, "relay");
-  w.serve.kill("SIGKILL");
-  const [sent, received] = await Promise.all([ended(sender), ended(receiver)]);
-  for (const [run, peer] of [[sent, "receiver"], [received, "sender"]] as const) {
-    assert.equal(run.code, 1);
-    assert.match(
-      run.stderr,
-      new RegExp(
-        `^error: The relay stopped: the rendezvous server 127\\.0\\.0\\.1:\\d+ that relayed the link does not answer \\(Lost the connection to the ${peer}: no answer for 5 s\\)$`,
-      ),
-    );
-  }
-  const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
-  assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
-});
+  faultTest(
+    `kill -9 of the sender mid-transfer is noticed within 6 s; the partial is kept (${transport})`,
+    async (signal) => {
+      await using w = await world(signal);
+      const { sender, receiver } = await midTransfer(w, signal, flags);
+      const killedAt = performance.now();
+      sender.kill("SIGKILL");
+      const received = await ended(receiver);
+      assert.equal(received.code, 1);
+      assert.match(received.stderr, killed("sender"));
+      assert.ok(received.at - killedAt <= NOTICE_MS, `noticed after ${received.at - killedAt} ms`);
+      const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
+      assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
+    },
+  );
+
+  faultTest(
+    `a frozen receiver (SIGSTOP) is noticed by the sender within 6 s (${transport})`,
+    async (signal) => {
+      await using w = await world(signal);
+      const { sender, receiver } = await midTransfer(w, signal, flags);
+      const frozenAt = performance.now();
+      receiver.kill("SIGSTOP");
+      const sent = await ended(sender);
+      assert.equal(sent.code, 1);
+      assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 5 s$/);
+      assert.ok(sent.at - frozenAt <= NOTICE_MS, `noticed after ${sent.at - frozenAt} ms`);
+      receiver.kill("SIGKILL");
+    },
+  );
+
+  faultTest(
+    `kill -9 of the server mid-relay: both sides say the relay stopped (${transport})`,
+    async (signal) => {
+      await using w = await world(signal);
+      const { sender, receiver } = await midTransfer(w, signal, ["--relay-only", ...flags]);
+      const connected = await receiver.next("connected", signal);
+      assert.equal(connected.path, "relay");
+      assert.equal(connected.transport, transport);
+      w.serve.kill("SIGKILL");
+      const [sent, received] = await Promise.all([ended(sender), ended(receiver)]);
+      for (const [run, peer] of [[sent, "receiver"], [received, "sender"]] as const) {
+        assert.equal(run.code, 1);
+        assert.match(
+          run.stderr,
+          new RegExp(
+            `^error: The relay stopped: the rendezvous server 127\\.0\\.0\\.1:\\d+ that relayed the link does not answer \\(${
+              KILLED[transport](peer)
+            }\\)$`,
+          ),
+        );
+      }
+      const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
+      assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
+    },
+  );
+}
 
 faultTest("a waiting sender survives kill -9 and restart of the server", async (signal) => {
   await using w = await world(signal);

@@ -150,13 +150,23 @@ function event(run: Outcome["sender"], type: string) {
   return run.events.find((e) => e.type === type);
 }
 
-/** Both sides exit 0, the bytes match, and both report `path`. */
-function assertDelivered(outcome: Outcome, path: string): void {
+/**
+ * Both sides exit 0, the bytes match, and both report `path` and the
+ * transport it gets by default: TLS over TCP on the LAN and through the
+ * relay, QUIC on a punched public path (peer/PROTOCOL.md, "Transport choice").
+ */
+function assertDelivered(
+  outcome: Outcome,
+  path: string,
+  transport = path === "direct" ? "quic" : "tcp",
+): void {
   assert.equal(outcome.sender.code, 0, `sender: ${outcome.sender.stderr}`);
   assert.equal(outcome.receiver.code, 0, `receiver: ${outcome.receiver.stderr}`);
   assert.equal(outcome.received, outcome.expected);
   for (const run of [outcome.sender, outcome.receiver]) {
-    assert.equal(event(run, "connected")?.path, path, JSON.stringify(event(run, "connected")));
+    const connected = JSON.stringify(event(run, "connected"));
+    assert.equal(event(run, "connected")?.path, path, connected);
+    assert.equal(event(run, "connected")?.transport, transport, connected);
     assert.equal(event(run, "done")?.sha256, outcome.expected);
   }
 }
@@ -215,6 +225,47 @@ labTest(
       lab: { natA: "endpoint-independent", natB: "endpoint-independent", hairpin: true },
       receiver: "hostA2",
     }, (outcome) => assertDelivered(outcome, "lan")),
+);
+
+labTest(
+  "lab: two hosts on one LAN with --transport quic use QUIC on the LAN",
+  90_000,
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent" },
+      receiver: "hostA2",
+      senderArgs: ["--transport", "quic"],
+      receiverArgs: ["--transport", "quic"],
+    }, (outcome) => assertDelivered(outcome, "lan", "quic")),
+);
+
+labTest(
+  "lab: homes that drop all UDP meet over TCP rendezvous and transfer through the TCP relay",
+  120_000,
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent", blockUdp: true },
+    }, (outcome) => {
+      assertDelivered(outcome, "relay", "tcp");
+      for (const run of [outcome.sender, outcome.receiver]) {
+        const warnings = run.events.filter((e) => e.type === "warning").map((e) => e.message);
+        assert.deepEqual(warnings, ["UDP to the server got no answer within 1 s: using TCP"]);
+        assert.equal(
+          event(run, "connected")?.remote,
+          `${outcome.lab.rendezvous.ip}:${RENDEZVOUS_PORT + 2}`,
+        );
+      }
+    }),
+);
+
+labTest(
+  "lab: two hosts on one LAN that drops UDP to the server still meet on the LAN over TLS/TCP",
+  120_000,
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent", blockUdp: true },
+      receiver: "hostA2",
+    }, (outcome) => assertDelivered(outcome, "lan", "tcp")),
 );
 
 labTest(
@@ -368,71 +419,86 @@ labTest(
     ),
 );
 
-labTest(
-  "lab: the relay only ever sees ciphertext (a capture holds no plaintext of the file)",
-  120_000,
-  (signal) =>
-    withLab(
-      signal,
-      { natA: "endpoint-independent", natB: "endpoint-independent" },
-      [],
-      async (run) => {
-        const canary = "p2pft-plaintext-canary: if you can read this the relay saw the file. ";
-        const payload = new TextEncoder().encode(
-          canary.repeat(Math.ceil(1_048_576 / canary.length)),
-        );
-        const capture = await Deno.makeTempFile({ prefix: "p2pft-relay-", suffix: ".pcap" });
-        const tcpdump = run.lab.spawn(run.lab.rendezvous.ns, [
-          "tcpdump",
-          "-i",
-          "any",
-          "-U",
-          "-s",
-          "0",
-          "-w",
-          capture,
-          "udp",
-        ], { stdout: "null", stderr: "piped" });
-        const stopCapture = () => {
+/**
+ * Relays a file whose every line is a known canary through the server while
+ * tcpdump captures `filter` on the server, then looks for the canary.
+ */
+function relayCaptureTest(name: string, filter: string[], transport: "quic" | "tcp") {
+  labTest(
+    name,
+    120_000,
+    (signal) =>
+      withLab(
+        signal,
+        { natA: "endpoint-independent", natB: "endpoint-independent" },
+        [],
+        async (run) => {
+          const canary = "p2pft-plaintext-canary: if you can read this the relay saw the file. ";
+          const payload = new TextEncoder().encode(
+            canary.repeat(Math.ceil(1_048_576 / canary.length)),
+          );
+          const capture = await Deno.makeTempFile({ prefix: "p2pft-relay-", suffix: ".pcap" });
+          const tcpdump = run.lab.spawn(run.lab.rendezvous.ns, [
+            "tcpdump",
+            "-i",
+            "any",
+            "-U",
+            "-s",
+            "0",
+            "-w",
+            capture,
+            ...filter,
+          ], { stdout: "null", stderr: "piped" });
+          const stopCapture = () => {
+            try {
+              tcpdump.kill("SIGKILL");
+            } catch { /* already ended */ }
+          };
+          signal.addEventListener("abort", stopCapture, { once: true });
           try {
-            tcpdump.kill("SIGKILL");
-          } catch { /* already ended */ }
-        };
-        signal.addEventListener("abort", stopCapture, { once: true });
-        try {
-          // tcpdump says "listening on" once it captures.
-          const reader = tcpdump.stderr.pipeThrough(new TextDecoderStream()).getReader();
-          for (let text = ""; !text.includes("listening on");) {
-            const { value, done } = await reader.read();
-            if (done) throw new Error(`tcpdump ended: ${text}`);
-            text += value;
+            // tcpdump says "listening on" once it captures.
+            const reader = tcpdump.stderr.pipeThrough(new TextDecoderStream()).getReader();
+            for (let text = ""; !text.includes("listening on");) {
+              const { value, done } = await reader.read();
+              if (done) throw new Error(`tcpdump ended: ${text}`);
+              text += value;
+            }
+            reader.releaseLock();
+            tcpdump.stderr.cancel().catch(() => {});
+            const args = ["--relay-only", "--transport", transport];
+            const outcome = await run.transfer({ payload, senderArgs: args, receiverArgs: args });
+            assertDelivered(outcome, "relay", transport);
+            tcpdump.kill("SIGINT");
+            await tcpdump.status;
+            const captured = await Deno.readFile(capture);
+            assert.ok(
+              captured.length > payload.length,
+              `the capture holds ${captured.length} bytes, too little to contain the relayed file`,
+            );
+            const text = new TextDecoder("latin1").decode(captured);
+            assert.ok(
+              !text.includes(canary.slice(0, 24)),
+              "plaintext of the file was seen by the relay",
+            );
+          } finally {
+            signal.removeEventListener("abort", stopCapture);
+            stopCapture();
+            await tcpdump.status.catch(() => {});
+            await Deno.remove(capture);
           }
-          reader.releaseLock();
-          tcpdump.stderr.cancel().catch(() => {});
-          const outcome = await run.transfer({
-            payload,
-            senderArgs: ["--relay-only"],
-            receiverArgs: ["--relay-only"],
-          });
-          assertDelivered(outcome, "relay");
-          tcpdump.kill("SIGINT");
-          await tcpdump.status;
-          const captured = await Deno.readFile(capture);
-          assert.ok(
-            captured.length > payload.length,
-            `the capture holds ${captured.length} bytes, too little to contain the relayed file`,
-          );
-          const text = new TextDecoder("latin1").decode(captured);
-          assert.ok(
-            !text.includes(canary.slice(0, 24)),
-            "plaintext of the file was seen by the relay",
-          );
-        } finally {
-          signal.removeEventListener("abort", stopCapture);
-          stopCapture();
-          await tcpdump.status.catch(() => {});
-          await Deno.remove(capture);
-        }
-      },
-    ),
+        },
+      ),
+  );
+}
+
+relayCaptureTest(
+  "lab: the relay only ever sees ciphertext (a capture holds no plaintext of the file)",
+  ["udp"],
+  "quic",
+);
+
+relayCaptureTest(
+  "lab: the TCP relay only ever sees ciphertext (a capture of its port holds no plaintext of the file)",
+  ["tcp", "port", String(RENDEZVOUS_PORT + 2)],
+  "tcp",
 );

@@ -5,8 +5,19 @@
  * certificate) and with the sender AS THE RECEIVER (learning the sender's
  * real certificate), terminates the receiver's QUIC connection, dials the
  * real sender, and relays the PAKE stream's bytes both ways, counting them.
+ * With `transport: "tcp"` it does the same over the TLS link: it listens for
+ * TLS on its punch port's number, as a real sender does, and dials the real
+ * sender's TLS listener.
  */
-import { certificatePem, createPeerCertificate, type PeerCertificate } from "../../peer/mod.ts";
+import {
+  certificatePem,
+  createPeerCertificate,
+  dialTlsPeer,
+  listenTlsPeer,
+  type PeerCertificate,
+  type PeerLink,
+  type TlsPeerListener,
+} from "../../peer/mod.ts";
 import type { Intercepted } from "./_lying_rendezvous.ts";
 import {
   ACK,
@@ -47,15 +58,24 @@ export class MitmAttacker implements AsyncDisposable {
   readonly certificate: PeerCertificate;
   readonly #endpoints: Deno.QuicEndpoint[] = [];
   readonly #conns: Deno.QuicConn[] = [];
+  readonly #links: PeerLink[] = [];
+  /** Present with `transport: "tcp"`: where the receiver's TLS link arrives. */
+  readonly #tls?: TlsPeerListener;
 
-  private constructor(certificate: PeerCertificate) {
+  private constructor(certificate: PeerCertificate, transport: "quic" | "tcp") {
     this.certificate = certificate;
     this.towardReceiver = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
     this.towardSender = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    if (transport === "tcp") {
+      this.#tls = listenTlsPeer(this.addr(this.towardReceiver).port, {
+        certificate,
+        hostname: "127.0.0.1",
+      });
+    }
   }
 
-  static async create(): Promise<MitmAttacker> {
-    return new MitmAttacker(await createPeerCertificate());
+  static async create(transport: "quic" | "tcp" = "quic"): Promise<MitmAttacker> {
+    return new MitmAttacker(await createPeerCertificate(), transport);
   }
 
   addr(socket: Deno.DatagramConn): Deno.NetAddr {
@@ -77,6 +97,7 @@ export class MitmAttacker implements AsyncDisposable {
       this.#punchAsSender(pairing, signal),
       this.#punchAsReceiver(pairing, signal),
     ]);
+    if (this.#tls) return await this.#relayTls(this.#tls, pairing, toSender.certificate, signal);
     // Sender side: dial the real sender with its real (pinned) certificate.
     const dialing = this.#dialSender(toSender.port, pairing.sender.addr, toSender.certificate);
     // Receiver side: accept its QUIC connection with our own certificate.
@@ -140,6 +161,67 @@ export class MitmAttacker implements AsyncDisposable {
     await Promise.all([receiverConn.closed.catch(() => {}), senderConn.closed.catch(() => {})]);
     await Promise.all([up, down, watchSender, watchSenderUni]);
     report.relayed = [...relayedUp, ...relayedDown, ...endMessages];
+    return report;
+  }
+
+  /** The attack over the TLS link: the receiver's link in, one to the real sender out. */
+  async #relayTls(
+    listener: TlsPeerListener,
+    pairing: Intercepted,
+    senderCertificate: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<MitmReport> {
+    const report: MitmReport = {
+      receiverConnected: false,
+      senderConnected: false,
+      receiverToSender: 0,
+      senderToReceiver: 0,
+      streamsFromSender: 0,
+      relayed: [],
+    };
+    const sender = pairing.sender.addr;
+    const senderLink = await dialTlsPeer(
+      { transport: "tcp", hostname: sender.hostname, port: sender.port },
+      { peerCertificatePem: certificatePem(senderCertificate), signal },
+    );
+    this.#links.push(senderLink);
+    report.senderConnected = true;
+    let receiverLink: PeerLink;
+    try {
+      receiverLink = await listener.accept({ timeoutMs: 5_000, signal });
+    } catch {
+      await senderLink.close({ failed: true, message: "the receiver never came" });
+      return report;
+    }
+    this.#links.push(receiverLink);
+    report.receiverConnected = true;
+    const watchSender = (async () => {
+      for (;;) {
+        await senderLink.acceptStream();
+        report.streamsFromSender++;
+      }
+    })().catch(() => {});
+    // The receiver opens the PAKE stream and writes SHARE at once.
+    const fromReceiver = await receiverLink.acceptStream();
+    const toSenderStream = await senderLink.openStream();
+    const relayedUp: Uint8Array[] = [];
+    const relayedDown: Uint8Array[] = [];
+    const up = pump(fromReceiver.readable, toSenderStream.writable, (chunk) => {
+      report.receiverToSender += chunk.length;
+      relayedUp.push(chunk.slice());
+    });
+    const down = pump(toSenderStream.readable, fromReceiver.writable, (chunk) => {
+      report.senderToReceiver += chunk.length;
+      relayedDown.push(chunk.slice());
+    });
+    // Whoever hangs up first, the attacker hangs up the other side too.
+    const first = await Promise.race([
+      receiverLink.closed.then(() => senderLink),
+      senderLink.closed.then(() => receiverLink),
+    ]);
+    await first.close({ failed: true, message: "peer left" });
+    await Promise.all([up, down, watchSender]);
+    report.relayed = [...relayedUp, ...relayedDown];
     return report;
   }
 
@@ -263,6 +345,8 @@ export class MitmAttacker implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    for (const link of this.#links) await link.close({ failed: true, message: "attack over" });
+    await this.#tls?.[Symbol.asyncDispose]();
     for (const socket of [this.towardReceiver, this.towardSender]) {
       try {
         socket.close();

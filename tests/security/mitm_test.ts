@@ -32,9 +32,10 @@ async function attack(
   signal: AbortSignal,
   swapFingerprint: boolean,
   check: (outcome: Outcome) => Promise<void>,
+  transport: "quic" | "tcp" = "quic",
 ): Promise<void> {
   await using w = await world(signal);
-  await using attacker = await MitmAttacker.create();
+  await using attacker = await MitmAttacker.create(transport);
   const [hostname, port] = w.server.split(":");
   const towardReceiver = attacker.addr(attacker.towardReceiver);
   await using proxy = new LyingRendezvous({ transport: "udp", hostname, port: Number(port) }, {
@@ -54,6 +55,8 @@ async function attack(
     "--timeout",
     "30",
     "--json",
+    "--transport",
+    transport,
   ]);
   const { code } = await sender.next("code", signal);
   const receiver = w.spawnCli([
@@ -64,6 +67,8 @@ async function attack(
     "--yes",
     ...rendezvous,
     "--json",
+    "--transport",
+    transport,
   ]);
   const pairing = await Promise.race([
     proxy.intercepted,
@@ -94,34 +99,36 @@ function assertNoFileByteSeen(report: MitmReport): void {
   assert.equal(report.streamsFromSender, 0, "the sender opened a transfer stream to the attacker");
 }
 
-boundedTest(
-  "a rendezvous server that swaps addresses and fingerprints and relays the PAKE is caught by the channel binding; no file byte reaches it",
-  (signal) =>
-    attack(signal, true, async ({ sent, received, report, proxy, attackerAddr, out }) => {
-      // The lie worked up to the PAKE: both peers talked QUIC to the attacker.
-      assert.ok(proxy.lies.receive >= 1 && proxy.lies.send >= 1, JSON.stringify(proxy.lies));
-      const paired = received.events.find((event) => event.type === "paired");
-      assert.equal(paired?.peer, attackerAddr, "the receiver was not sent to the attacker");
-      assert.ok(report.receiverConnected, "the receiver did not pin the attacker's certificate");
-      assert.ok(report.senderConnected, "the attacker did not reach the sender");
-      // The attacker relayed the real PAKE messages, and nothing more.
-      for (const bytes of [report.receiverToSender, report.senderToReceiver]) {
-        assert.ok(
-          bytes >= SHARE_FRAME_BYTES && bytes <= PAKE_BYTES_PER_DIRECTION,
-          `relayed ${report.receiverToSender} / ${report.senderToReceiver} bytes`,
-        );
-      }
-      assertNoFileByteSeen(report);
-      for (const [who, run] of [["sender", sent], ["receiver", received]] as const) {
-        assert.equal(run.code, 1, `${who}: ${run.stderr}`);
-        assert.equal(run.stderr.trim().split("\n").length, 1, `${who}: ${run.stderr}`);
-        assert.match(run.stderr, /^error: Code mismatch: .*someone is in the middle/, who);
-        assert.ok(!run.events.some((event) => event.type === "done"), who);
-        assert.ok(!run.events.some((event) => event.type === "connected"), who);
-      }
-      assert.deepEqual(await listDir(out), []);
-    }),
-);
+for (const transport of ["quic", "tcp"] as const) {
+  boundedTest(
+    `a rendezvous server that swaps addresses and fingerprints and relays the PAKE over ${transport} is caught by the channel binding; no file byte reaches it`,
+    (signal) =>
+      attack(signal, true, async ({ sent, received, report, proxy, attackerAddr, out }) => {
+        // The lie worked up to the PAKE: both peers set up a link with the attacker.
+        assert.ok(proxy.lies.receive >= 1 && proxy.lies.send >= 1, JSON.stringify(proxy.lies));
+        const paired = received.events.find((event) => event.type === "paired");
+        assert.equal(paired?.peer, attackerAddr, "the receiver was not sent to the attacker");
+        assert.ok(report.receiverConnected, "the receiver did not pin the attacker's certificate");
+        assert.ok(report.senderConnected, "the attacker did not reach the sender");
+        // The attacker relayed the real PAKE messages, and nothing more.
+        for (const bytes of [report.receiverToSender, report.senderToReceiver]) {
+          assert.ok(
+            bytes >= SHARE_FRAME_BYTES && bytes <= PAKE_BYTES_PER_DIRECTION,
+            `relayed ${report.receiverToSender} / ${report.senderToReceiver} bytes`,
+          );
+        }
+        assertNoFileByteSeen(report);
+        for (const [who, run] of [["sender", sent], ["receiver", received]] as const) {
+          assert.equal(run.code, 1, `${who}: ${run.stderr}`);
+          assert.equal(run.stderr.trim().split("\n").length, 1, `${who}: ${run.stderr}`);
+          assert.match(run.stderr, /^error: Code mismatch: .*someone is in the middle/, who);
+          assert.ok(!run.events.some((event) => event.type === "done"), who);
+          assert.ok(!run.events.some((event) => event.type === "connected"), who);
+        }
+        assert.deepEqual(await listDir(out), []);
+      }, transport),
+  );
+}
 
 boundedTest(
   "a rendezvous server that swaps only the address is caught by the certificate pin before QUIC",

@@ -1,0 +1,52 @@
+/**
+ * The punch port with, for a sender that may use TLS, a TLS listener on the
+ * same port number over TCP: a receiver that reached a private candidate over
+ * UDP dials that ip and port over TCP, so no port travels separately.
+ */
+import { P2pftError } from "../errors.ts";
+import type { PeerCertificate } from "./certificate.ts";
+import { bindPunchSockets, type PunchSockets } from "./_punch_socket.ts";
+import { listenTlsPeer, type TlsPeerListener } from "./tls_link.ts";
+
+/** Free UDP ports tried before giving up on a matching free TCP port. */
+const ATTEMPTS = 8;
+
+export interface PunchPort {
+  sockets: PunchSockets;
+  /** Present when a certificate was given. */
+  listener?: TlsPeerListener;
+}
+
+export interface PunchPortOptions {
+  /** Listen for TLS with it on the same port number. */
+  certificate?: PeerCertificate;
+  /** Which connecting addresses the listener admits; see `ListenTlsPeerOptions.admit`. */
+  admit?: (remote: Deno.NetAddr) => boolean;
+  signal?: AbortSignal;
+}
+
+export async function bindPunchPort(options: PunchPortOptions): Promise<PunchPort> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const sockets = await bindPunchSockets();
+    if (!options.certificate) return { sockets };
+    const port = (sockets.socket.addr as Deno.NetAddr).port;
+    try {
+      const listener = listenTlsPeer(port, {
+        certificate: options.certificate,
+        admit: options.admit,
+        signal: options.signal,
+      });
+      return { sockets, listener };
+    } catch (error) {
+      // The TCP port of that number is taken: another UDP port will do.
+      lastError = error;
+      sockets.closeLowTtl();
+      sockets.socket.close();
+    }
+  }
+  throw new P2pftError(
+    `Cannot find a port free on both UDP and TCP after ${ATTEMPTS} tries`,
+    { cause: lastError },
+  );
+}

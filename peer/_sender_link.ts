@@ -1,0 +1,139 @@
+/**
+ * The sender's side of setting up the link: it accepts whichever link the
+ * receiver sets up first (peer/PROTOCOL.md, "Transport choice"): TLS on its
+ * punch port's TCP twin, QUIC on the punched port, or the TCP relay, which it
+ * dials itself once the receiver chose a path the relay serves.
+ */
+import { NoPathError } from "../errors.ts";
+import type { PeerCertificate } from "./certificate.ts";
+import type { PunchOutcome, PunchResult } from "./punch.ts";
+import { acceptPeer } from "./quic.ts";
+import { type RelayDial, relayTlsSender, type TlsPeerListener } from "./tls_link.ts";
+import { linkAttempts, type TransportChoice } from "./_choose_transport.ts";
+import { LinkRace, type Won } from "./_first_link.ts";
+
+/** No deadline of its own: the race (and the caller's signal) ends the accept. */
+const ACCEPT_FOREVER_MS = 2 ** 31 - 1;
+
+export interface SenderLinkOptions {
+  choice: TransportChoice;
+  certificate: PeerCertificate;
+  /** The TLS listener on the punch port's number (absent with `--transport quic`). */
+  listener?: TlsPeerListener;
+  /** Lets TLS connections from these IPs through the listener. */
+  admit(ips: string[]): void;
+  /** The TCP relay, when the server offers it and relaying is allowed. */
+  relayDial?: RelayDial;
+  signal?: AbortSignal;
+}
+
+export interface SenderLink extends Won {
+  /** The path punching chose (`localPort` is the punch port). */
+  punched: PunchOutcome;
+}
+
+/**
+ * With punching: `punch` runs it, told when the receiver chose a path and
+ * stopped early (`settle`) once a TLS link is up; the UDP socket keeps
+ * answering probes until then, so the receiver's `chosen` gets its ack.
+ */
+export async function senderLinkAfterPunch(
+  punch: (hooks: { onChosen(chosen: PunchResult): void; settle: AbortSignal }) => Promise<
+    PunchOutcome
+  >,
+  options: SenderLinkOptions,
+): Promise<SenderLink> {
+  const race = new LinkRace(options.signal);
+  let relayStarted = false;
+  const startRelay = () => {
+    if (relayStarted || !options.relayDial) return;
+    relayStarted = true;
+    race.add(
+      "relay-tls",
+      relayTlsSender(options.relayDial, {
+        certificate: options.certificate,
+        signal: race.signal,
+      }),
+    );
+  };
+  try {
+    if (options.listener) {
+      race.add(
+        "lan-tls",
+        options.listener.accept({ timeoutMs: ACCEPT_FOREVER_MS, signal: race.signal }),
+      );
+    }
+    const punched = await punch({
+      onChosen(chosen) {
+        options.admit([chosen.remote.hostname]);
+        if (linkAttempts(chosen.path, options.choice).includes("relay-tls")) startRelay();
+      },
+      settle: race.signal,
+    });
+    const attempts = linkAttempts(punched.path, options.choice);
+    if (attempts.includes("relay-tls")) startRelay();
+    if (attempts.includes("quic")) {
+      race.add(
+        "quic",
+        acceptPeer(punched.localPort, {
+          certificate: options.certificate,
+          expectedRemote: punched.remote,
+          signal: race.signal,
+        }),
+      );
+    }
+    return { ...await first(race, options.signal), punched };
+  } finally {
+    await disposeUnused(race, options.listener);
+  }
+}
+
+/** Without punching (a side registered over TCP, or relay only): LAN TLS or the TCP relay. */
+export async function senderLinkOverTcp(
+  receiverIps: string[],
+  options: SenderLinkOptions,
+): Promise<Won> {
+  const race = new LinkRace(options.signal);
+  try {
+    if (options.listener && receiverIps.length > 0) {
+      options.admit(receiverIps);
+      race.add(
+        "lan-tls",
+        options.listener.accept({ timeoutMs: ACCEPT_FOREVER_MS, signal: race.signal }),
+      );
+    }
+    if (options.relayDial) {
+      race.add(
+        "relay-tls",
+        relayTlsSender(options.relayDial, {
+          certificate: options.certificate,
+          signal: race.signal,
+        }),
+      );
+    }
+    if (race.size === 0) {
+      throw new NoPathError(
+        "No TCP path to the receiver: it is not on a private network we can reach and the server offers no TCP relay",
+      );
+    }
+    return await first(race, options.signal);
+  } finally {
+    await disposeUnused(race, options.listener);
+  }
+}
+
+async function first(race: LinkRace, signal: AbortSignal | undefined): Promise<Won> {
+  try {
+    return await race.first();
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  }
+}
+
+/** The listener lives on with a TLS link it accepted; otherwise it closes now. */
+async function disposeUnused(race: LinkRace, listener: TlsPeerListener | undefined) {
+  const won = race.winner;
+  race.abandon();
+  if (listener && won?.kind !== "lan-tls") await listener[Symbol.asyncDispose]();
+}

@@ -1,0 +1,195 @@
+/**
+ * End-to-end tests of the transport choice (peer/PROTOCOL.md, "Transport
+ * choice") through real `main.ts` processes on loopback: TLS over TCP on the
+ * LAN by default, QUIC when asked, the TCP relay, rendezvous over TCP.
+ */
+import assert from "node:assert/strict";
+import type { CliEvent } from "../scripts/cli_process.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
+import { boundedTest } from "./bounded.ts";
+import { udpBlockedFront } from "./udp_blocked_front.ts";
+import { listDir, type World, world } from "./world.ts";
+
+const TEST_TIMEOUT_MS = 60_000;
+const SIZE = 3 * 1024 * 1024 + 17;
+
+interface Outcome {
+  connected: CliEvent[];
+  warnings: string[];
+}
+
+/** Sends one file with `flags` on both sides and checks it arrived whole. */
+async function transfer(w: World, flags: string[], rendezvous = w.rendezvous): Promise<Outcome> {
+  const source = `${w.dir}/data.bin`;
+  await makeRandomFile(source, SIZE);
+  const expected = await sha256File(source);
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.spawnCli(["send", source, ...rendezvous, "--json", ...flags]);
+  const { code } = await sender.next("code");
+  const receiver = w.spawnCli([
+    "receive",
+    String(code),
+    "--out",
+    `${w.dir}/in`,
+    "--yes",
+    ...rendezvous,
+    "--json",
+    ...flags,
+  ]);
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(received.code, 0, received.stderr);
+  assert.equal(await sha256File(`${w.dir}/in/data.bin`), expected);
+  const runs = [sent, received];
+  for (const run of runs) {
+    assert.equal(run.events.find((event) => event.type === "done")?.sha256, expected);
+  }
+  return {
+    connected: runs.map((run) => run.events.find((event) => event.type === "connected")!),
+    warnings: runs.flatMap((run) =>
+      run.events.filter((event) => event.type === "warning").map((event) => String(event.message))
+    ),
+  };
+}
+
+function assertPath(outcome: Outcome, path: string, transport: string): void {
+  for (const connected of outcome.connected) {
+    assert.equal(connected?.path, path, JSON.stringify(connected));
+    assert.equal(connected?.transport, transport, JSON.stringify(connected));
+  }
+}
+
+boundedTest(
+  "by default two peers on one host connect over TLS/TCP on the LAN path",
+  async (signal) => {
+    await using w = await world(signal);
+    const outcome = await transfer(w, []);
+    assertPath(outcome, "lan", "tcp");
+    assert.deepEqual(outcome.warnings, []);
+  },
+  { timeoutMs: TEST_TIMEOUT_MS },
+);
+
+boundedTest("--transport quic keeps the LAN path on QUIC", async (signal) => {
+  await using w = await world(signal);
+  assertPath(await transfer(w, ["--transport", "quic"]), "lan", "quic");
+}, { timeoutMs: TEST_TIMEOUT_MS });
+
+boundedTest("--relay-only relays over the TCP relay", async (signal) => {
+  await using w = await world(signal);
+  const outcome = await transfer(w, ["--relay-only"]);
+  assertPath(outcome, "relay", "tcp");
+  const [, relayPort] = String(outcome.connected[0].remote).split(":");
+  const listening = w.serve.events.find((event) => event.type === "listening")!;
+  assert.equal(Number(relayPort), listening.relayPort);
+}, { timeoutMs: TEST_TIMEOUT_MS });
+
+boundedTest("--relay-only --transport quic relays QUIC over the UDP relay", async (signal) => {
+  await using w = await world(signal);
+  assertPath(await transfer(w, ["--relay-only", "--transport", "quic"]), "relay", "quic");
+}, { timeoutMs: TEST_TIMEOUT_MS });
+
+boundedTest(
+  "a server that does not answer over UDP is reached over TCP, and the user is told why",
+  async (signal) => {
+    await using w = await world(signal);
+    const [hostname, port] = w.server.split(":");
+    await using front = udpBlockedFront({ hostname, port: Number(port) });
+    const outcome = await transfer(w, [], front.rendezvous);
+    assertPath(outcome, "lan", "tcp");
+    assert.equal(outcome.warnings.length, 2, JSON.stringify(outcome.warnings));
+    for (const warning of outcome.warnings) {
+      assert.match(warning, /^UDP to the server got no answer within 1 s: using TCP$/);
+    }
+  },
+  { timeoutMs: TEST_TIMEOUT_MS },
+);
+
+boundedTest("--tcp registers over TCP at once and can still relay over TCP", async (signal) => {
+  await using w = await world(signal);
+  const [hostname, port] = w.server.split(":");
+  await using front = udpBlockedFront({ hostname, port: Number(port) });
+  const outcome = await transfer(w, ["--tcp", "--relay-only"], front.rendezvous);
+  assertPath(outcome, "relay", "tcp");
+  // Asked for, so no warning.
+  assert.deepEqual(outcome.warnings, []);
+}, { timeoutMs: TEST_TIMEOUT_MS });
+
+boundedTest(
+  "a receiver asking for QUIC from a sender on TCP rendezvous fails with a clear message",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeTextFile(`${w.dir}/note.txt`, "hello");
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = w.spawnCli(["send", `${w.dir}/note.txt`, ...w.rendezvous, "--json", "--tcp"]);
+    const { code } = await sender.next("code");
+    const receiver = w.spawnCli([
+      "receive",
+      String(code),
+      "--out",
+      `${w.dir}/in`,
+      "--yes",
+      ...w.rendezvous,
+      "--transport",
+      "quic",
+    ]);
+    const received = await receiver.finished();
+    assert.equal(received.code, 1, received.stderr);
+    assert.match(
+      received.stderr,
+      /^error: --transport quic needs UDP between the peers, but the sender reached the rendezvous server over TCP only/,
+    );
+    sender.kill("SIGTERM");
+    await sender.finished();
+    assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  },
+  { timeoutMs: TEST_TIMEOUT_MS },
+);
+
+boundedTest(
+  "the right nameplate with wrong words fails with a code mismatch over TLS/TCP and over QUIC",
+  async (signal) => {
+    for (const transport of ["tcp", "quic"]) {
+      await using w = await world(signal);
+      await Deno.writeTextFile(`${w.dir}/secret.txt`, "attack at dawn");
+      await Deno.mkdir(`${w.dir}/in`);
+      const flags = ["--transport", transport];
+      const sender = w.spawnCli([
+        "send",
+        `${w.dir}/secret.txt`,
+        ...w.rendezvous,
+        "--json",
+        ...flags,
+      ]);
+      const { code } = await sender.next("code");
+      const nameplate = String(code).split("-")[0];
+      const guess = `${nameplate}-${String(code).endsWith("-zoo") ? "abandon" : "zoo"}-zoo`;
+      const receiver = w.spawnCli([
+        "receive",
+        guess,
+        "--out",
+        `${w.dir}/in`,
+        "--yes",
+        ...w.rendezvous,
+        "--json",
+        ...flags,
+      ]);
+      const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+      for (const run of [sent, received]) {
+        assert.equal(run.code, 1, `${transport}: ${run.stderr}`);
+        assert.match(run.stderr, /code mismatch/i, transport);
+        assert.ok(!run.events.some((event) => event.type === "done"), transport);
+      }
+      assert.deepEqual(await listDir(`${w.dir}/in`), [], transport);
+    }
+  },
+  { timeoutMs: TEST_TIMEOUT_MS },
+);
+
+boundedTest("--transport rejects an unknown value with a usage error", async (signal) => {
+  await using w = await world(signal);
+  const run = await w.spawnCli(["send", `${w.dir}`, ...w.rendezvous, "--transport", "udp"])
+    .finished();
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /^error: Invalid --transport "udp": expected one of auto, quic, tcp$/m);
+}, { timeoutMs: TEST_TIMEOUT_MS });
