@@ -43,6 +43,7 @@ const OPTIONS = {
   "allow-changing": { type: "boolean" },
   "no-relay": { type: "boolean" },
   "relay-only": { type: "boolean" },
+  "no-local": { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -118,6 +119,7 @@ function dispatch(
         code: values.code,
         rendezvous: values.rendezvous,
         relay: relayMode(values),
+        local: !values["no-local"],
         qr: values.qr ?? false,
         allowChanging: values["allow-changing"] ?? false,
         timeoutSeconds: integerFlag(
@@ -138,6 +140,7 @@ function dispatch(
         yes: values.yes ?? false,
         rendezvous: values.rendezvous,
         relay: relayMode(values),
+        local: !values["no-local"],
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,

@@ -12,12 +12,14 @@ import { asUsageError, parseArgument } from "./exit_code.ts";
 import { peerWasTold, scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddress } from "./rendezvous_address.ts";
+import { peerFinding } from "./rendezvous_address.ts";
 
 export interface SendCommandOptions {
   code?: string;
   rendezvous?: string;
   relay: RelayMode;
+  /** Also look for the receiver on the local network (off: `--no-local`). */
+  local: boolean;
   /** Also draw the code as a QR code. */
   qr: boolean;
   /** Send files that keep changing as read instead of failing (reported in `done`). */
@@ -41,7 +43,7 @@ const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
   if (paths.length === 0) throw new UsageError("Nothing to send: give at least one file or folder");
   const { output, signal } = options;
-  const rendezvous = rendezvousAddress(options.rendezvous);
+  const finding = peerFinding(options.rendezvous, options);
   const chosen = options.code === undefined
     ? undefined
     : parseArgument(() => parseCode(options.code!));
@@ -67,7 +69,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
   const session = await connectPeer({
     role: "sender",
-    rendezvous,
+    ...finding,
     relay: options.relay,
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: chosen ?? { words: generateWords() },
@@ -76,13 +78,15 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
       output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (paired) => output.emit(pairedEvent(paired)),
+    onWarning: (message) => output.emit({ type: "warning", message }),
     signal: AbortSignal.any([signal, waited]),
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {
+      const server = finding.rendezvous;
       throw new TimeoutError(
-        code
+        code || !server
           ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
-          : `The rendezvous server ${rendezvous.hostname}:${rendezvous.port} did not answer within ${options.timeoutSeconds} s (no code was issued)`,
+          : `The rendezvous server ${server.hostname}:${server.port} did not answer within ${options.timeoutSeconds} s (no code was issued)`,
       );
     }
     throw error;
