@@ -13,7 +13,7 @@ import { listDir } from "./world.ts";
 const available = await labAvailable();
 const skipNote = available.ok ? "" : ` (skipped: ${available.reason})`;
 
-type Host = "hostA" | "hostA2" | "hostB";
+type Host = "hostA" | "hostA2" | "hostB" | "rendezvous";
 
 interface Run {
   lab: Lab;
@@ -62,30 +62,31 @@ function event(run: { events: Array<Record<string, unknown>> }, type: string) {
 }
 
 /** Sends a fresh file from hostA to `receiver` with `args` on both sides; returns both runs. */
-async function transfer(run: Run, receiver: Host, args: string[]) {
-  const source = `${run.dir}/payload.bin`;
+async function transfer(run: Run, receiver: Host, args: string[], name = "run") {
+  const work = `${run.dir}/${name}`;
+  const source = `${work}/payload.bin`;
+  await Deno.mkdir(`${work}/in`, { recursive: true });
   await makeRandomFile(source, 1024 * 1024);
-  await Deno.mkdir(`${run.dir}/in`);
   const sender = run.spawn("hostA", ["send", source, "--timeout", "40", "--json", ...args]);
   const { code } = await sender.next("code");
   const receiving = run.spawn(receiver, [
     "receive",
     String(code),
     "--out",
-    `${run.dir}/in`,
+    `${work}/in`,
     "--yes",
     "--json",
     ...args,
   ]);
   const received = await receiving.finished();
   if (received.code !== 0) sender.kill("SIGKILL"); // it would wait for a receiver until --timeout
-  return { sent: await sender.finished(), received, expected: await sha256File(source) };
+  return { sent: await sender.finished(), received, expected: await sha256File(source), work };
 }
 
 async function assertFoundOnLan(run: Run, outcome: Awaited<ReturnType<typeof transfer>>) {
   assert.equal(outcome.received.code, 0, `receiver: ${outcome.received.stderr}`);
   assert.equal(outcome.sent.code, 0, `sender: ${outcome.sent.stderr}`);
-  assert.equal(await sha256File(`${run.dir}/in/payload.bin`), outcome.expected);
+  assert.equal(await sha256File(`${outcome.work}/in/payload.bin`), outcome.expected);
   for (const side of [outcome.sent, outcome.received]) {
     assert.equal(event(side, "paired")?.found, "local", JSON.stringify(event(side, "paired")));
     assert.equal(event(side, "connected")?.path, "lan", JSON.stringify(event(side, "connected")));
@@ -113,14 +114,14 @@ labTest(
   "lab: without a rendezvous server a receiver in the other home fails clearly and writes nothing",
   90_000,
   async (run) => {
-    const { received } = await transfer(run, "hostB", []);
+    const { received, work } = await transfer(run, "hostB", []);
     assert.equal(received.code, 1, received.stderr);
     assert.match(
       received.stderr,
       /^error: No sender with nameplate \d+ answered on the local network within 5000 ms; without a rendezvous server only this network is searched \(pass --rendezvous/m,
     );
     assert.equal(received.stderr.trim().split("\n").length, 1, received.stderr);
-    assert.deepEqual(await listDir(`${run.dir}/in`), []);
+    assert.deepEqual(await listDir(`${work}/in`), []);
   },
 );
 
@@ -143,5 +144,31 @@ labTest(
     );
     const order = outcome.sent.events.map((e) => e.type);
     assert.ok(order.indexOf("warning") < order.indexOf("code"), order.join(", "));
+  },
+);
+
+labTest(
+  "lab: with a rendezvous server running, both sides of one LAN agree on how they met; --no-local uses the server",
+  120_000,
+  async (run) => {
+    const serve = run.spawn("rendezvous", ["serve", "--port", "9000", "--json"]);
+    await serve.next("listening");
+    const rendezvous = ["--rendezvous", `${run.lab.rendezvous.ip}:9000`];
+    const both = await transfer(run, "hostA2", rendezvous, "both");
+    assert.equal(both.received.code, 0, both.received.stderr);
+    assert.equal(both.sent.code, 0, both.sent.stderr);
+    const found = event(both.received, "paired")?.found;
+    assert.ok(found === "local" || found === "server", String(found));
+    assert.equal(event(both.sent, "paired")?.found, found);
+    for (const side of [both.sent, both.received]) {
+      assert.equal(event(side, "connected")?.path, "lan");
+    }
+    const serverOnly = await transfer(run, "hostA2", [...rendezvous, "--no-local"], "server");
+    for (const side of [serverOnly.sent, serverOnly.received]) {
+      assert.equal(side.code, 0, side.stderr);
+      assert.equal(event(side, "paired")?.found, "server");
+      assert.equal(event(side, "connected")?.path, "lan");
+      assert.equal(event(side, "done")?.sha256, serverOnly.expected);
+    }
   },
 );
