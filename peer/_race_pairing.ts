@@ -51,20 +51,22 @@ export async function racePairing<S, L>(ways: PairingWays<S, L>): Promise<Found<
     ways.signal ? AbortSignal.any([ways.signal, stop.signal]) : stop.signal;
   let seen = false;
   const running = new Map<Way, Promise<Outcome<S, L>>>();
+  // A way that throws at once counts as a failed way, like one that rejects later.
   if (ways.server) {
+    const server = ways.server;
     running.set(
       "server",
-      ways.server(within(stopServer)).then(
+      (async () => await server(within(stopServer)))().then(
         (value) => ({ way: "server", ok: true, value }),
         (error) => ({ way: "server", ok: false, error }),
       ),
     );
   }
   if (ways.local) {
-    const started = (async () => ways.local!(within(stopLocal), () => seen = true))();
+    const local = ways.local;
     running.set(
       "local",
-      started.then(
+      (async () => await local(within(stopLocal), () => seen = true))().then(
         (value) => ({ way: "local", ok: true, value }),
         (error) => ({ way: "local", ok: false, error }),
       ),
