@@ -51,20 +51,24 @@ export async function receiveCommand(
   await ensureWritableDirectory(options.out);
   // Last of the local checks: a code with a typo would use up its nameplate.
   parseArgument(() => assertKnownWords(code));
+  let found = false;
   await using session = await connectPeer({
     role: "receiver",
     ...finding,
     code,
     relay: options.relay,
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
-    onPaired: (paired) => output.emit(pairedEvent(paired)),
+    onPaired: (paired) => {
+      found = true;
+      output.emit(pairedEvent(paired));
+    },
     onWarning: (message) => output.emit({ type: "warning", message }),
     waitForSenderMs: options.timeoutSeconds * 1000,
     onWaitingForSender: () =>
       output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds }),
     signal,
   }).catch((error) => {
-    if (finding.rendezvous || !(error instanceof TimeoutError)) throw error;
+    if (finding.rendezvous || found || !(error instanceof TimeoutError)) throw error;
     throw new TimeoutError(
       `${error.message}; without a rendezvous server only this network is searched ` +
         `(pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS for a sender elsewhere)`,

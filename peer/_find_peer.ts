@@ -5,7 +5,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { abortable } from "../async.ts";
-import { P2pftError, TimeoutError } from "../errors.ts";
+import { P2pftError, ProtocolError, TimeoutError } from "../errors.ts";
 import { announce, browse, localNameplate, type LocalPairing } from "../local/mod.ts";
 import { type Pairing, register } from "../rendezvous/mod.ts";
 import { localCandidates } from "./addresses.ts";
@@ -118,12 +118,14 @@ export async function findPeer(
   const lookLocally = local
     ? async (wayAbort: AbortSignal, seen: () => void): Promise<LocalPairing> => {
       if (!sender) {
-        return await browse(options.nameplate!, {
-          candidates,
-          timeoutMs: Math.max(BROWSE_MS, options.waitForSenderMs ?? 0),
-          onSender: seen,
-          signal: wayAbort,
-        });
+        return withAddress(
+          await browse(options.nameplate!, {
+            candidates,
+            timeoutMs: Math.max(BROWSE_MS, options.waitForSenderMs ?? 0),
+            onSender: seen,
+            signal: wayAbort,
+          }),
+        );
       }
       const offer = {
         nameplate: await abortable(nameplate.promise, wayAbort),
@@ -132,7 +134,7 @@ export async function findPeer(
       };
       const announcement = await announce(offer, { signal: wayAbort });
       try {
-        const pairing = await announcement.receiver();
+        const pairing = withAddress(await announcement.receiver());
         options.keepAlive.use(announcement);
         return pairing;
       } catch (error) {
@@ -168,6 +170,14 @@ export async function findPeer(
     found: found.found,
   });
   return found;
+}
+
+/** `pairing`, if the peer gave at least one address to probe. */
+function withAddress(pairing: LocalPairing): LocalPairing {
+  if (pairing.peer.candidates.length > 0) return pairing;
+  throw new ProtocolError(
+    `The peer found on the local network for nameplate ${pairing.nameplate} gave no address`,
+  );
 }
 
 /** What to tell the user when one way failed and the other goes on; undefined: nothing. */
