@@ -151,7 +151,8 @@ export async function findPeer(
     onFailed: (way, error) => {
       const message = warning(way, error, role);
       if (message) options.onWarning?.(message);
-      if (way === "server" && sender && !issued) issue(localNameplate());
+      // The sender's code was never printed: print it with the nameplate it asked for, or a local one.
+      if (way === "server" && sender && !issued) issue(options.nameplate ?? localNameplate());
     },
     signal,
   });
