@@ -104,11 +104,11 @@ export interface ConnectOptions {
   local: boolean;
   /** Receiver: the code it was given. Sender: words to use, and a nameplate to ask for if any. */
   code: { nameplate?: string; words: string };
-  /** Sender: called once with the full code once the server gave us a room. */
+  /** Sender: called once with the full code (a room on the server, or a local nameplate). */
   onCode?: (code: TransferCode) => void;
   /** Called when the rendezvous server or local discovery paired us with the peer. */
   onPaired?: (paired: PairedInfo) => void;
-  /** Called with what the user should know about how we connect (a way of finding the peer failed). */
+  /** Called with what the user should know (a way of finding the peer failed). */
   onWarning?: (message: string) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
@@ -162,7 +162,7 @@ export interface OpenedLink {
  * link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
  */
 export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
-  // The sender's local announcement answers repeated claims until punching is over.
+  // The sender's local announcement answers repeated claims until the link is up.
   await using keepAlive = new AsyncDisposableStack();
   const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
   const sockets = await bindPunchSockets();
