@@ -52,6 +52,7 @@ const OPTIONS = {
   name: { type: "string" },
   receivers: { type: "string" },
   stdout: { type: "boolean" },
+  "no-local": { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -132,6 +133,7 @@ function dispatch(
         code: values.code,
         rendezvous: values.rendezvous,
         relay: relayMode(values),
+        local: !values["no-local"],
         qr: values.qr ?? false,
         allowChanging: values["allow-changing"] ?? false,
         text: values.text,
@@ -156,6 +158,7 @@ function dispatch(
         stdout: stdoutFlag(values),
         rendezvous: values.rendezvous,
         relay: relayMode(values),
+        local: !values["no-local"],
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,

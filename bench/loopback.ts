@@ -156,7 +156,8 @@ async function viaCli(source: string, outDir: string, extraArgs: string[] = []) 
   const server = spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
   try {
     const { port } = await server.next("listening");
-    const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--json", ...extraArgs];
+    // --no-local: everything runs on this machine, through the server, nothing on the LAN.
+    const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--no-local", "--json", ...extraArgs];
     const sender = spawnCli(["send", source, ...rendezvous]);
     const senderRss = new PeakRss(sender.pid);
     const { code } = await sender.next("code");

@@ -21,13 +21,15 @@ import {
 } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddresses } from "./rendezvous_address.ts";
+import { peerFinding } from "./rendezvous_address.ts";
 import { type SendSource, sendSource } from "./send_source.ts";
 
 export interface SendCommandOptions {
   code?: string;
   rendezvous?: string;
   relay: RelayMode;
+  /** Also look for the receiver on the local network (off: `--no-local`). */
+  local: boolean;
   /** Also draw the code as a QR code. */
   qr: boolean;
   /** Send files that keep changing as read instead of failing (reported in `done`). */
@@ -59,7 +61,7 @@ const CLIENT_ID_BYTES = 16;
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
   const { output, signal } = options;
   const receivers = options.receivers ?? 1;
-  const rendezvous = rendezvousAddresses(options.rendezvous);
+  const finding = peerFinding(options.rendezvous, options);
   const chosen = options.code === undefined
     ? undefined
     : parseArgument(() => parseCode(options.code!));
@@ -94,7 +96,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   if (receivers === 1) {
     await serveReceiver(source, chosen ?? { words: generateWords() }, {
       ...options,
-      server: rendezvous,
+      finding,
     });
     return;
   }
@@ -111,7 +113,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     try {
       const served = await serveReceiver(source, code, {
         ...options,
-        server: rendezvous,
+        finding,
         clientId,
         successor: new Uint8Array(createHash("sha256").update(next).digest()),
         again: index > 1,
@@ -158,7 +160,7 @@ function newClientId(): Uint8Array {
 const transferFailures = new WeakSet<object>();
 
 interface ServeOptions extends SendCommandOptions {
-  server: ReturnType<typeof rendezvousAddresses>;
+  finding: ReturnType<typeof peerFinding>;
   clientId?: Uint8Array;
   successor?: Uint8Array;
   /** A later receiver: the code was already shown. */
@@ -172,12 +174,12 @@ async function serveReceiver(
   wanted: { nameplate?: string; words: string },
   options: ServeOptions,
 ): Promise<{ report: TransferReport; remote: string }> {
-  const { output, signal, server: rendezvous } = options;
+  const { output, signal, finding } = options;
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
   const session = await connectPeer({
     role: "sender",
-    rendezvous,
+    ...finding,
     relay: options.relay,
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: wanted,
@@ -190,14 +192,16 @@ async function serveReceiver(
       output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (paired) => output.emit(pairedEvent(paired)),
+    onWarning: (message) => output.emit({ type: "warning", message }),
     signal: AbortSignal.any([signal, waited]),
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {
+      const server = finding.rendezvous;
       throw new TimeoutError(
-        code
+        code || !server
           ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
           : `The rendezvous server ${
-            rendezvous.map((r) => `${r.hostname}:${r.port}`).join(", ")
+            server.map((r) => `${r.hostname}:${r.port}`).join(", ")
           } did not answer within ${options.timeoutSeconds} s (no code was issued)`,
       );
     }

@@ -1,4 +1,3 @@
-import { lookup } from "node:dns/promises";
 import { withDeadline, withinDeadline } from "../async.ts";
 import {
   CodeMismatchError,
@@ -7,20 +6,15 @@ import {
   P2pftError,
   ProtocolError,
 } from "../errors.ts";
-import {
-  isRendezvousDatagram,
-  type Pairing,
-  register,
-  relayHello,
-  serverAnswers,
-} from "../rendezvous/mod.ts";
+import { isRendezvousDatagram, relayHello, serverAnswers } from "../rendezvous/mod.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
-import { formatAddr, localCandidates } from "./addresses.ts";
+import { formatAddr } from "./addresses.ts";
 import { certificateFingerprint, certificatePem, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
 import { bindPunchSockets } from "./_punch_socket.ts";
+import { findPeer, type FoundPeer } from "./_find_peer.ts";
 import { isProbeDatagram } from "./probe.ts";
 import type { LinkEnd, PeerLink, Transport } from "./link.ts";
 import { type Candidate, type CandidateSource, punch, type PunchOutcome } from "./punch.ts";
@@ -56,10 +50,12 @@ const RELAY_CHECK_MS = 1_000;
  */
 export const PAKE_DEADLINE_MS = 10_000;
 
-/** The nameplate we were paired on and where the server saw the peer. */
+/** The nameplate we were paired on, how the peer was found and where it is. */
 export interface PairedInfo {
   nameplate: string;
+  /** Where the server saw the peer; found locally: the peer's first LAN address. */
   peer: Deno.NetAddr;
+  found: "local" | "server";
 }
 
 /** Facts about the path the session runs on; the CLI words them. */
@@ -103,16 +99,20 @@ export interface FailOptions {
 export interface ConnectOptions {
   role: "sender" | "receiver";
   /**
-   * The rendezvous server, "host:port" already split; or several instances
-   * sharing rooms, tried in turn (with every IPv4 address each name resolves to).
+   * The rendezvous server, "host:port" already split, or several instances
+   * sharing rooms, tried in turn; absent: local discovery only.
    */
-  rendezvous: { hostname: string; port: number } | { hostname: string; port: number }[];
+  rendezvous?: { hostname: string; port: number } | { hostname: string; port: number }[];
+  /** Also look for the peer on the local network (local/PROTOCOL.md). */
+  local: boolean;
   /** Receiver: the code it was given. Sender: words to use, and a nameplate to ask for if any. */
   code: { nameplate?: string; words: string };
-  /** Sender: called once with the full code once the server gave us a room. */
+  /** Sender: called once with the full code (a room on the server, or a local nameplate). */
   onCode?: (code: TransferCode) => void;
-  /** Called when the rendezvous server paired us with the peer. */
+  /** Called when the rendezvous server or local discovery paired us with the peer. */
   onPaired?: (paired: PairedInfo) => void;
+  /** Called with what the user should know (a way of finding the peer failed). */
+  onWarning?: (message: string) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
   /** Receiver: how long to wait for a sender that has not registered yet (default 0). */
@@ -169,45 +169,51 @@ export interface OpenedLink {
  * link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
  */
 export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
-  const [server, ...fallbacks] = await resolveServers(options.rendezvous);
+  // The sender's local announcement answers repeated claims until the link is up.
+  await using keepAlive = new AsyncDisposableStack();
   const certificate = options.role === "sender" ? await createPeerCertificate() : undefined;
   const sockets = await bindPunchSockets();
   const mux = new DatagramMux(sockets.socket);
   const port = mux.port;
-  let pairing: Pairing;
+  let pairing: FoundPeer;
   let punched: PunchOutcome;
   let plan: PunchPlan;
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
-    pairing = await register(rendezvousChannel, {
-      server,
-      fallbacks,
-      role: options.role === "sender" ? "send" : "receive",
+    pairing = await findPeer(rendezvousChannel, {
+      role: options.role,
+      rendezvous: options.rendezvous,
+      local: options.local,
       nameplate: options.code.nameplate,
-      candidates: localCandidates(port),
+      port,
       fingerprint: certificate?.fingerprint,
       onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
+      onPaired: options.onPaired,
       onNat: options.onNat,
+      onWarning: options.onWarning,
       waitForSenderMs: options.waitForSenderMs,
       onWaitingForSender: options.onWaitingForSender,
       serverTimeoutMs: options.serverTimeoutMs,
       clientId: options.clientId,
       successor: options.successor,
+      keepAlive,
       signal: options.signal,
     });
-    options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });
     plan = planPunch(pairing.nat, options.relay ?? "auto");
     const relayAddr = pairing.relay;
+    const observedPeer = pairing.peer.observed;
     if (plan.direct === false && !relayAddr) {
       throw new NoPathError(
-        `Cannot connect through the relay only: the rendezvous server ${
-          formatAddr(server)
-        } offers no relay`,
+        `Cannot connect through the relay only: ${
+          pairing.server
+            ? `the rendezvous server ${formatAddr(pairing.server)} offers no relay`
+            : "the peer was found on the local network, without a relay"
+        }`,
       );
     }
     const candidates: Candidate[] = plan.direct
       ? [
-        { addr: pairing.peer.observed, source: "server" },
+        ...(observedPeer ? [{ addr: observedPeer, source: "server" } as const] : []),
         ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
       ]
       : [];
@@ -219,11 +225,11 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       candidates,
       certificate: certificate?.der,
       timeoutMs: options.punchTimeoutMs,
-      spray: plan.birthday === "spray"
-        ? { hostname: pairing.peer.observed.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
+      spray: plan.birthday === "spray" && observedPeer
+        ? { hostname: observedPeer.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
         : undefined,
-      extraSockets: plan.birthday === "sockets"
-        ? { count: BIRTHDAY_SOCKETS, target: pairing.peer.observed }
+      extraSockets: plan.birthday === "sockets" && observedPeer
+        ? { count: BIRTHDAY_SOCKETS, target: observedPeer }
         : undefined,
       relay: relayAddr && plan.relayAfterMs !== undefined
         ? {
@@ -239,11 +245,13 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
             }),
         }
         : undefined,
-      natNote: plan.note +
-        (relayAddr ? "" : "; the rendezvous server offers no relay") +
-        (plan.relayAfterMs === undefined && relayAddr
-          ? "; relaying was turned off on this side"
-          : ""),
+      natNote: pairing.found === "local"
+        ? "the peer was found on the local network, so only its LAN addresses were tried"
+        : plan.note +
+          (relayAddr ? "" : "; the rendezvous server offers no relay") +
+          (plan.relayAfterMs === undefined && relayAddr
+            ? "; relaying was turned off on this side"
+            : ""),
       observedSelf: pairing.observed,
       localPort: port,
       sendLowTtl: sockets.sendLowTtl,
@@ -278,7 +286,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   const channelBinding = certificate?.fingerprint ??
     certificateFingerprint(punched.peerCertificate!);
   const opened: OpenedLink = { link, facts, nameplate: pairing.nameplate, channelBinding };
-  if (punched.path === "relay") opened.relayedBy = server;
+  if (punched.path === "relay") opened.relayedBy = pairing.server;
   return opened;
 }
 
@@ -381,7 +389,7 @@ async function finishPakeStream(stream: ByteStream): Promise<void> {
   await reader.cancel().catch(() => {});
 }
 
-function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array {
+function checkedCertificate(punched: PunchOutcome, pairing: FoundPeer): Uint8Array {
   const der = punched.peerCertificate;
   if (!der || der.length === 0) {
     throw new ProtocolError(`The sender at ${formatAddr(punched.remote)} sent no certificate`);
@@ -391,41 +399,10 @@ function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array
   if (announced && !announced.every((byte, index) => byte === actual[index])) {
     throw new P2pftError(
       `The sender's certificate at ${formatAddr(punched.remote)} is not the one it announced ` +
-        "through the rendezvous server: someone may be in the middle; nothing was received",
+        `${
+          pairing.found === "local" ? "on the local network" : "through the rendezvous server"
+        }: someone may be in the middle; nothing was received`,
     );
   }
   return der;
-}
-
-/** The rendezvous server's first IPv4 address (peers punch over IPv4). */
-export async function resolveServer(
-  server: { hostname: string; port: number },
-): Promise<Deno.NetAddr> {
-  return (await resolveServers(server))[0];
-}
-
-/** Every IPv4 address of every server, in order, once each. */
-async function resolveServers(
-  given: { hostname: string; port: number } | { hostname: string; port: number }[],
-): Promise<Deno.NetAddr[]> {
-  const out = new Map<string, Deno.NetAddr>();
-  for (const server of Array.isArray(given) ? given : [given]) {
-    let found;
-    try {
-      found = await lookup(server.hostname, { family: 4, all: true });
-    } catch (error) {
-      throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, {
-        cause: error,
-      });
-    }
-    for (const { address } of found) {
-      out.set(`${address}:${server.port}`, {
-        transport: "udp",
-        hostname: address,
-        port: server.port,
-      });
-    }
-  }
-  if (out.size === 0) throw new P2pftError("No rendezvous server address to try");
-  return [...out.values()];
 }

@@ -7,8 +7,8 @@ export {
   type PairedInfo,
   type PathFacts,
   type PeerSession,
-  resolveServer,
 } from "./connect.ts";
+export { resolveServer } from "./_find_peer.ts";
 export { DatagramMux } from "./datagram_mux.ts";
 export { localCandidates } from "./addresses.ts";
 export { planPunch, type PunchPlan } from "./strategy.ts";
