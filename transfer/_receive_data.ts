@@ -28,43 +28,51 @@ export interface IncomingFile {
  * Reads the logical data stream out of the striped DATA segments. Its length
  * is not known in advance (a file that changed while read comes again), so
  * every segment but the last is full, and a short segment is the last one.
+ *
+ * Every stream reads its next whole segment ahead while the one before is
+ * written, so all streams drain at once and each segment is hashed and
+ * written with one call: a TLS stream delivers 16 KiB records, and handling
+ * those one by one, stream after stream, left the link idle.
  */
 class SegmentReader {
-  #readers: ByteReader[];
+  #lanes: Lane[];
   #segmentSize: number;
-  #segmentLeft = 0;
-  #current: ByteReader | null = null;
+  #segment: Uint8Array = new Uint8Array(0);
+  #offset = 0;
+  #lane: Lane | null = null;
   #count = 0;
   #ended = false;
 
   constructor(readers: ByteReader[], segmentSize: number) {
-    this.#readers = readers;
     this.#segmentSize = segmentSize;
+    this.#lanes = readers.map((reader, index) =>
+      new Lane(reader, { index, lanes: readers.length, segmentSize })
+    );
   }
 
-  /** Next 1..max bytes of the logical stream (no copy). */
+  /** Next 1..max bytes of the logical stream (no copy; valid until the next call). */
   async next(max: number): Promise<Uint8Array> {
-    if (this.#segmentLeft === 0) {
-      if (this.#ended || this.#readers.length === 0) {
+    if (this.#offset === this.#segment.length) {
+      if (this.#ended || this.#lanes.length === 0) {
         throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
       }
-      const reader = this.#readers[this.#count % this.#readers.length];
-      const header = await reader.readExact(FRAME_HEADER_BYTES);
-      const { length } = parseFrameHeader(header, {
-        expect: [FrameType.DATA],
-        what: `data segment ${this.#count}`,
-        maxPayload: this.#segmentSize,
-      });
-      if (length === 0) {
-        throw new ProtocolError(`Cannot decode data segment ${this.#count}: it is empty`);
+      this.#lane?.recycle(this.#segment);
+      const lane = this.#lanes[this.#count % this.#lanes.length];
+      const segment = await lane.take();
+      if (segment === null) {
+        throw new ProtocolError(
+          `Cannot read data segment ${this.#count}: stream ${lane.index} ended`,
+        );
       }
       this.#count++;
-      this.#current = reader;
-      this.#segmentLeft = length;
-      this.#ended = length < this.#segmentSize;
+      this.#lane = lane;
+      this.#segment = segment;
+      this.#offset = 0;
+      this.#ended = segment.length < this.#segmentSize;
     }
-    const chunk = await this.#current!.readChunk(Math.min(max, this.#segmentLeft));
-    this.#segmentLeft -= chunk.length;
+    const take = Math.min(max, this.#segment.length - this.#offset);
+    const chunk = this.#segment.subarray(this.#offset, this.#offset + take);
+    this.#offset += take;
     return chunk;
   }
 
@@ -81,21 +89,83 @@ class SegmentReader {
 
   /** Every byte sent was consumed and every stream ended cleanly. */
   async finish(): Promise<void> {
-    if (this.#segmentLeft !== 0) {
-      throw new ProtocolError(`Cannot finish data: ${this.#segmentLeft} bytes unread`);
+    const unread = this.#segment.length - this.#offset;
+    if (unread !== 0) {
+      throw new ProtocolError(`Cannot finish data: ${unread} bytes unread`);
     }
-    for (const [index, reader] of this.#readers.entries()) {
-      if (!(await reader.atEnd())) {
-        throw new ProtocolError(`Cannot finish data: extra bytes on data stream ${index}`);
+    for (const lane of this.#lanes) {
+      if ((await lane.take()) !== null) {
+        throw new ProtocolError(`Cannot finish data: extra bytes on data stream ${lane.index}`);
       }
     }
   }
 }
 
 /**
- * Writes each chunk as it arrives (QUIC delivers ≤ 64 KiB). Coalescing into
- * 1 MiB blocks cost more CPU than it saved (see PROTOCOL.md, design notes).
+ * One data stream's segments (k, k + N, ...), the next one always being read.
+ * A failure is kept until the segment is asked for: a stream that breaks after
+ * the last segment the receiver needs is no error.
  */
+class Lane {
+  readonly index: number;
+  #reader: ByteReader;
+  #lanes: number;
+  #segmentSize: number;
+  #count = 0;
+  #ahead: Promise<Uint8Array | null>;
+  #spare: Uint8Array | null = null;
+
+  constructor(
+    reader: ByteReader,
+    options: { index: number; lanes: number; segmentSize: number },
+  ) {
+    this.index = options.index;
+    this.#reader = reader;
+    this.#lanes = options.lanes;
+    this.#segmentSize = options.segmentSize;
+    this.#ahead = this.#readAhead();
+  }
+
+  /** The next segment's payload, or null when the stream ended cleanly instead. */
+  async take(): Promise<Uint8Array | null> {
+    const segment = await this.#ahead;
+    this.#ahead = segment === null ? Promise.resolve(null) : this.#readAhead();
+    return segment;
+  }
+
+  /** Hands back a taken segment's buffer once its bytes are written and hashed. */
+  recycle(segment: Uint8Array): void {
+    this.#spare = new Uint8Array(segment.buffer, segment.byteOffset, this.#segmentSize);
+  }
+
+  #readAhead(): Promise<Uint8Array | null> {
+    const ahead = this.#read();
+    ahead.catch(() => {});
+    return ahead;
+  }
+
+  async #read(): Promise<Uint8Array | null> {
+    if (await this.#reader.atEnd()) return null;
+    const number = this.index + this.#count * this.#lanes;
+    const header = await this.#reader.readExact(FRAME_HEADER_BYTES);
+    const { length } = parseFrameHeader(header, {
+      expect: [FrameType.DATA],
+      what: `data segment ${number}`,
+      maxPayload: this.#segmentSize,
+    });
+    if (length === 0) {
+      throw new ProtocolError(`Cannot decode data segment ${number}: it is empty`);
+    }
+    this.#count++;
+    const buffer = this.#spare ?? new Uint8Array(this.#segmentSize);
+    this.#spare = null;
+    const payload = buffer.subarray(0, length);
+    await this.#reader.readInto(payload);
+    return payload;
+  }
+}
+
+/** Writes all of `bytes` (one segment at a time: one write per segment). */
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await file.write(bytes.subarray(written));
