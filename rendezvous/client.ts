@@ -90,7 +90,8 @@ const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
 /**
  * Observes our NAT mapping (an `observe` to the server's main port, then one
  * to its alt port), registers with the rendezvous server, and waits until
- * the peer is paired. While the server answers `waiting`, polls every 300 ms.
+ * the peer is paired. While the server answers `waiting`, polls every 300 ms;
+ * a `paired` the server pushes between polls ends the wait at once.
  * @throws {TypeError|RangeError} for bad options.
  * @throws {RendezvousError} when the server refuses (unknown nameplate, in use, full, ...).
  * @throws {TimeoutError} when the server does not answer for `serverTimeoutMs`.

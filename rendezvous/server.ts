@@ -24,6 +24,7 @@ import {
 } from "./_serve_options.ts";
 import { TcpConnections } from "./_tcp_connections.ts";
 import { TcpRelay } from "./_tcp_relay.ts";
+import { UdpSenders } from "./_udp_senders.ts";
 import { serveTcpRendezvous, type TcpClient, type TcpSender } from "./_tcp_rendezvous.ts";
 import {
   decodeMessage,
@@ -61,6 +62,7 @@ export class RendezvousServer implements AsyncDisposable {
   readonly #tcpRelay?: TcpRelay;
   /** Waiting senders on TCP, by client id (hex). */
   readonly #tcpSenders = new Map<string, TcpSender>();
+  readonly #udpSenders: UdpSenders;
   readonly #limiter: RateLimiter;
   readonly #byPort: boolean;
   readonly #signal?: AbortSignal;
@@ -94,8 +96,10 @@ export class RendezvousServer implements AsyncDisposable {
     }
     const relays = this.#relays;
     const tcpRelay = this.#tcpRelay;
+    const limits = roomLimits(options);
+    this.#udpSenders = new UdpSenders(limits, now);
     this.#rooms = new RoomTable({
-      ...roomLimits(options),
+      ...limits,
       now,
       isHeld: (key) => (relays?.alive(key) ?? false) || (tcpRelay?.alive(key) ?? false),
       onFree: (key) => {
@@ -295,6 +299,7 @@ export class RendezvousServer implements AsyncDisposable {
     if (message.type === "leave") {
       if (kind !== "main") throw misdirected();
       this.#rooms.leave(message.clientId, message.nameplate);
+      this.#udpSenders.forget(message.clientId);
       return undefined;
     }
     if (!["register", "observe", "relay-hello", "tcp-relay-hello"].includes(message.type)) {
@@ -328,6 +333,9 @@ export class RendezvousServer implements AsyncDisposable {
           source,
           nameplate: answer.nameplate,
         });
+      }
+      if (!tcp && message.role === "send" && answer.kind === "waiting") {
+        this.#udpSenders.remember({ message, from, source, requestBytes: data.length });
       }
       if (answer.kind === "paired" && message.role === "receive") this.#pushPaired(answer.peer.id);
     } else if (message.type === "relay-hello" && (kind === "relay" || !this.#relays)) {
@@ -364,8 +372,17 @@ export class RendezvousServer implements AsyncDisposable {
     }
   }
 
-  /** The receiver of a TCP sender's room just came: tell the sender now, not at its next poll. */
+  /** A waiting sender's receiver just came: tell the sender now (UDP or TCP), not at its next poll. */
   #pushPaired(senderId: Uint8Array): void {
+    const udp = this.#udpSenders.take(senderId);
+    if (udp !== undefined) {
+      const answer = this.#rooms.register(udp.message, udp.from, udp.source, "udp");
+      const reply = encodeMessage(answerMessage(senderId, answer));
+      if (answer.kind === "paired" && reply.length <= udp.requestBytes) {
+        this.#counts.replies++;
+        this.#conns.main!.send(reply, udp.from).catch(() => this.#counts.errors++);
+      }
+    }
     const key = hex(senderId);
     const waiting = this.#tcpSenders.get(key);
     if (waiting === undefined) return;
