@@ -7,7 +7,6 @@ import {
   parseCode,
   type RelayMode,
 } from "../peer/mod.ts";
-import { renderQr } from "./qr.ts";
 import { asUsageError, parseArgument } from "./exit_code.ts";
 import { peerWasTold, scanPaths, sendFiles, type SkippedEntry } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
@@ -61,6 +60,8 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     directories: manifest.directories,
     bytes: manifest.bytes,
   });
+  // The QR library takes a noticeable part of start-up: loaded only when asked for.
+  const renderQr = options.qr ? (await import("./qr.ts")).renderQr : undefined;
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
   const session = await connectPeer({
@@ -71,7 +72,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     code: chosen ?? { words: generateWords() },
     onCode: (full) => {
       code = formatCode(full);
-      output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
+      output.emit({ type: "code", code, ...(renderQr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (paired) => output.emit(pairedEvent(paired)),
     signal: AbortSignal.any([signal, waited]),
