@@ -2,6 +2,7 @@ import { SourceChangedError, TimeoutError, UsageError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
+  dataStreamsFor,
   formatCode,
   generateWords,
   parseCode,
@@ -90,6 +91,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   output.emit(connectedEvent(session));
   const report = await sendFiles(manifest, {
     connection: session,
+    streams: dataStreamsFor(session),
     signal,
     allowChanging: options.allowChanging,
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),

@@ -16,5 +16,5 @@ export { receiveFiles } from "./receive_files.ts";
 export { scanPaths } from "./scan_paths.ts";
 export type { SkippedEntry, SourceManifest } from "./scan_paths.ts";
 export type { NameRules } from "./_path_safety.ts";
-export { PROTOCOL_VERSION } from "./_frame.ts";
+export { MAX_STREAMS, PROTOCOL_VERSION } from "./_frame.ts";
 export { peerWasTold } from "./_control.ts";
