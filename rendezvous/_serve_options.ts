@@ -86,8 +86,10 @@ export interface ServerStats {
   rateLimited: number;
   /** Dropped: too short to carry their reply (amplification guard). */
   tooSmall: number;
-  /** Replies sent. */
+  /** Replies sent to requests. */
   replies: number;
+  /** `paired` sent to a waiting sender the moment its receiver came (UDP or TCP). */
+  pushed: number;
   /** Rooms held now. */
   rooms: number;
   /** Rooms that paired since start. */

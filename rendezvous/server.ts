@@ -2,8 +2,9 @@
  * The rendezvous server: a main port (register, observe), an alt port
  * (observe only, for NAT mapping detection) and a relay port, on UDP; and on
  * TCP, the main port number (the same messages, framed) and the relay port
- * number (the TCP relay). Over UDP it only ever replies to requests, never
- * with more bytes than the request, and drops (and counts) everything
+ * number (the TCP relay). Over UDP it only ever replies to requests (and
+ * pushes one `paired` per pairing to a waiting sender), never with more bytes
+ * than the request it answers, and drops (and counts) everything
  * malformed, oversized, too small for its reply, or over a source's rate
  * limit. The relays forward only between the two peers of a paired room that
  * each said a valid hello.
@@ -69,7 +70,15 @@ export class RendezvousServer implements AsyncDisposable {
   readonly #onAbort = () => void this.close();
   readonly #loops: Promise<void>[];
   #closed = false;
-  #counts = { received: 0, malformed: 0, rateLimited: 0, tooSmall: 0, replies: 0, errors: 0 };
+  #counts = {
+    received: 0,
+    malformed: 0,
+    rateLimited: 0,
+    tooSmall: 0,
+    replies: 0,
+    pushed: 0,
+    errors: 0,
+  };
 
   private constructor(sockets: BoundSockets, options: ServeOptions) {
     const conns = { main: sockets.main, alt: sockets.alt, relay: sockets.relay };
@@ -379,7 +388,7 @@ export class RendezvousServer implements AsyncDisposable {
       const answer = this.#rooms.register(udp.message, udp.from, udp.source, "udp");
       const reply = encodeMessage(answerMessage(senderId, answer));
       if (answer.kind === "paired" && reply.length <= udp.requestBytes) {
-        this.#counts.replies++;
+        this.#counts.pushed++;
         this.#conns.main!.send(reply, udp.from).catch(() => this.#counts.errors++);
       }
     }
@@ -394,7 +403,7 @@ export class RendezvousServer implements AsyncDisposable {
       "tcp",
     );
     waiting.client.push(encodeMessage(answerMessage(senderId, answer)));
-    this.#counts.replies++;
+    this.#counts.pushed++;
   }
 
   /** A TCP connection ended: a sender still waiting on it gives its room up, as with `leave`. */
