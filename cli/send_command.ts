@@ -3,6 +3,7 @@ import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
+  dataStreamsFor,
   formatAddr,
   formatCode,
   generateWords,
@@ -10,7 +11,6 @@ import {
   type RelayMode,
   type TransferCode,
 } from "../peer/mod.ts";
-import { renderQr } from "./qr.ts";
 import { parseArgument } from "./exit_code.ts";
 import {
   peerWasTold,
@@ -175,6 +175,8 @@ async function serveReceiver(
   options: ServeOptions,
 ): Promise<{ report: TransferReport; remote: string }> {
   const { output, signal, finding } = options;
+  // The QR library takes a noticeable part of start-up: loaded only when asked for.
+  const renderQr = options.qr ? (await import("./qr.ts")).renderQr : undefined;
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
   const session = await connectPeer({
@@ -189,7 +191,7 @@ async function serveReceiver(
       options.onCode?.(full);
       code = formatCode(full);
       if (options.again) return;
-      output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
+      output.emit({ type: "code", code, ...(renderQr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (paired) => output.emit(pairedEvent(paired)),
     onWarning: (message) => output.emit({ type: "warning", message }),
@@ -222,6 +224,7 @@ async function serveReceiver(
       ? sendText(source.text, transferOptions)
       : sendFiles(source.manifest, {
         ...transferOptions,
+        streams: dataStreamsFor(session),
         allowChanging: options.allowChanging,
         onProgress: (progress) => output.emit({ type: "progress", ...progress }),
       })).catch(async (error) => {

@@ -274,3 +274,24 @@ Deno.test("PunchState connects two port-stealing cone NATs once both opened thei
   assert.equal(opened.receiver.result?.path, "direct");
   assert.equal(opened.sender.result?.path, "direct");
 });
+
+Deno.test("PunchState: the sender answers the first chosen three times and is done at once", () => {
+  const peer = addr("192.168.1.11", 6000);
+  const { sender } = machines([{ addr: peer, source: "private" }], []);
+  sender.tick(0);
+  const chosen = encodeProbe({ type: "chosen", token: TOKEN, from: RECEIVER_ID, nonce: 42 });
+  const answers = sender.receive(chosen, peer, 5);
+  assert.equal(answers.length, 3);
+  for (const answer of answers) {
+    assert.deepEqual(answer.to, peer);
+    const ack = decodeProbe(answer.data);
+    assert.equal(ack.type, "chosen-ack");
+    assert.equal(ack.nonce, 42);
+    assert.deepEqual(ack.certificate, CERT);
+  }
+  // Done: the port goes to QUIC now, so nothing more is sent or answered.
+  assert.deepEqual(sender.result?.remote, peer);
+  assert.equal(sender.result?.chosenBy, "peer");
+  assert.deepEqual(sender.tick(10), []);
+  assert.deepEqual(sender.receive(chosen, peer, 15), []);
+});

@@ -22,6 +22,7 @@ export {
   type TransferCode,
 } from "./code.ts";
 export { formatAddr } from "./addresses.ts";
+export { dataStreamsFor } from "./data_streams.ts";
 export type { LinkEnd, PeerLink, Transport } from "./link.ts";
 export { PROBE_VERSION } from "./probe.ts";
 export { type NatMapping, type RelayMode } from "./strategy.ts";

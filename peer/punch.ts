@@ -14,7 +14,7 @@ export type { Candidate, CandidateSource, PunchResult };
 
 /** The state machine's options (role, ids, candidates, certificate, spray) plus what the driver does. */
 export interface PunchOptions
-  extends Omit<PunchStateOptions, "relay" | "lanGraceMs" | "lingerMs" | "probeIntervalMs"> {
+  extends Omit<PunchStateOptions, "relay" | "lanGraceMs" | "probeIntervalMs"> {
   /** Give up after this long (default 15 s). */
   timeoutMs?: number;
   /** Sends a probe with a small TTL from our port (see `_punch_socket.ts`); absent: sent normally. */
@@ -64,14 +64,18 @@ export async function punch(
   let expired = false;
   let relayError: unknown;
   const timers: Array<ReturnType<typeof setTimeout>> = [];
+  // The last answers (a sender's chosen-acks) must leave before the socket closes.
+  let finalSends: Promise<unknown> = Promise.resolve();
   const send = (lane: Lane, out: Outgoing[]) => {
+    const sends: Promise<void>[] = [];
     for (const { data, to, lowTtl } of out) {
       if (lowTtl && options.sendLowTtl) options.sendLowTtl(data, to);
       // Unreachable candidates fail to send; that is what probing finds out.
-      else lane.channel.send(data, to).catch(() => {});
+      else sends.push(lane.channel.send(data, to).catch(() => {}));
     }
     if (lane.state.result && !winner) {
       winner = lane;
+      finalSends = Promise.all(sends);
       stopped.abort();
     }
   };
@@ -96,6 +100,7 @@ export async function punch(
     }
     for (const lane of lanes) send(lane, lane.state.tick(performance.now()));
     await Promise.all(lanes.map((lane) => receiveLoop(lane, stop, send)));
+    await finalSends;
     if (winner) return { ...winner.state.result!, localPort: winner.port };
     options.signal?.throwIfAborted();
     if (!expired) throw new Error("Punching stopped without a result");
