@@ -419,8 +419,9 @@ Deno.test("the server pushes paired once to a sender waiting over UDP, no larger
   await using server = RendezvousServer.listen(LOCAL);
   using conn = udpSocket();
   const clientId = bytes(16, 3);
+  const cookie = await cookieFor(conn, server.addr);
   const request = encodeMessage(
-    { type: "register", role: "send", clientId, candidates: [] },
+    { type: "register", role: "send", clientId, candidates: [], cookie },
     { padTo: MAX_REPLY_SIZE },
   );
   const waiting = decodeMessage((await exchange(conn, request, server.addr))!);
