@@ -113,6 +113,22 @@ export class ByteReader {
     return out;
   }
 
+  /** Fills all of `target` (one copy, into memory the caller owns and may reuse). */
+  async readInto(target: Uint8Array, what = this.#what): Promise<void> {
+    let filled = 0;
+    while (filled < target.length) {
+      if (!(await this.#fill(what, filled, target.length))) {
+        throw new ProtocolError(
+          `Cannot read ${what}: stream ended after ${filled} of ${target.length} bytes`,
+        );
+      }
+      const take = Math.min(target.length - filled, this.#chunk.length - this.#offset);
+      target.set(this.#chunk.subarray(this.#offset, this.#offset + take), filled);
+      this.#offset += take;
+      filled += take;
+    }
+  }
+
   /** Returns the next 1..max available bytes without copying. */
   async readChunk(max: number): Promise<Uint8Array> {
     if (!(await this.#fill(this.#what, 0, max))) {

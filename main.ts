@@ -59,6 +59,7 @@ const OPTIONS = {
   stdout: { type: "boolean" },
   transport: { type: "string" },
   tcp: { type: "boolean" },
+  "no-local": { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -141,6 +142,7 @@ function dispatch(
         relay: relayMode(values),
         transport: transportChoice(values.transport),
         tcp: values.tcp ?? false,
+        local: !values["no-local"],
         qr: values.qr ?? false,
         allowChanging: values["allow-changing"] ?? false,
         text: values.text,
@@ -165,6 +167,7 @@ function dispatch(
         stdout: stdoutFlag(values),
         rendezvous: values.rendezvous,
         relay: relayMode(values),
+        local: !values["no-local"],
         timeoutSeconds: integerFlag(
           "--timeout",
           values.timeout,

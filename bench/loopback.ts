@@ -1,184 +1,281 @@
 /**
- * `deno task bench`, all over loopback in one run:
- * 1. one large file through the full p2pft CLI (rendezvous, punch, QUIC,
- *    SPAKE2, hashing, disk) beside a bare Deno QUIC stream (also with SHA-256
- *    on both ends) and a bare TCP socket,
- *    with the peak RSS of sender and receiver, for two file sizes;
- * 2. the same file through the relay (`--relay-only`) against the direct path;
- * 3. 10,000 small files against one file of the same total size.
+ * `deno task bench`: one run over loopback, every row with its speed, its
+ * ratio to the row it is measured against, and the CPU seconds per GiB of
+ * both processes (utime + stime from start to exit, from /usr/bin/time):
+ * 1. over TCP: p2pft (the CLI with `--transport tcp`, and the transfer over
+ *    the TLS link without the CLI) against a bare TLS copy with SHA-256 on
+ *    both ends over the same number of connections;
+ * 2. over QUIC: the CLI with `--transport quic` against a bare QUIC copy with
+ *    SHA-256 on both ends over as many streams;
+ * 3. through the relay (`--relay-only`) over TCP and over UDP against the
+ *    direct path of the same transport, with the relay's own CPU;
+ * 4. a 1 KiB file end to end: sender started to both processes exited;
+ * 5. many small files against one file of the same size.
  *
- *   deno task bench [--sizes 256,1024] [--small-files 10000] [--runs 3]
+ *   deno task bench [--mib 512] [--streams 4] [--small-files 10000]
  *
- * Transfer rates are medians of --runs runs; peak RSS is the highest seen.
+ * Rows whose CLI flag this build lacks (`--transport`) say so instead.
  */
-import { spawnCli } from "../scripts/cli_process.ts";
+import { join } from "node:path";
+import { type CliRun, spawnCli, spawnJsonLines } from "../scripts/cli_process.ts";
 import { makeRandomFile } from "../scripts/files.ts";
-import { PeakRss } from "./_bench_util.ts";
 
-const sizesArg = Deno.args.indexOf("--sizes");
-const sizesMiB = sizesArg >= 0 ? Deno.args[sizesArg + 1].split(",").map(Number) : [256, 1024];
-const dir = await Deno.makeTempDir({ prefix: "p2pft-bench-" });
-const smallArg = Deno.args.indexOf("--small-files");
-const smallFiles = smallArg >= 0 ? Number(Deno.args[smallArg + 1]) : 10_000;
-const runsArg = Deno.args.indexOf("--runs");
-/** Each measurement is the median of this many runs, interleaved (loopback numbers are noisy). */
-const RUNS = runsArg >= 0 ? Number(Deno.args[runsArg + 1]) : 3;
+const option = (name: string, fallback: number) => {
+  const at = Deno.args.indexOf(name);
+  return at >= 0 ? Number(Deno.args[at + 1]) : fallback;
+};
+const MIB = 2 ** 20;
+const size = option("--mib", 512) * MIB;
+const streams = option("--streams", 4);
+const smallFiles = option("--small-files", 10_000);
 const SMALL_FILE_BYTES = 4096;
-const results: Array<Record<string, string | number>> = [];
-const relay: Array<Record<string, string | number>> = [];
+const COPY_PEER = new URL("./_copy_peer.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const CLOCK_TICKS = 100;
+
+/** One measured copy: bytes, seconds and the CPU both sides used. */
+interface Copy {
+  mbps: number;
+  cpuSeconds: number;
+  bytes: number;
+  relayCpuSeconds?: number;
+}
+
+/** A process run under /usr/bin/time, so its CPU counts even after it exits. */
+class Timed {
+  readonly run: CliRun;
+  readonly #report: string;
+
+  constructor(argv: string[], report: string) {
+    this.#report = report;
+    this.run = spawnJsonLines(argv, { wrapper: ["/usr/bin/time", "-o", report, "-f", "%U %S"] });
+  }
+
+  /** Waits for exit; fails on a non-zero exit; returns its output and CPU seconds. */
+  async finished(what: string) {
+    const done = await this.run.finished();
+    if (done.code !== 0) throw new Error(`${what} exited with ${done.code}: ${done.stderr}`);
+    const [user, system] = (await Deno.readTextFile(this.#report)).trim().split("\n").at(-1)!
+      .split(" ").map(Number);
+    return { ...done, cpuSeconds: user + system };
+  }
+}
+
+const dir = await Deno.makeTempDir({ prefix: "p2pft-bench-" });
+let reports = 0;
+const timed = (argv: string[]) => new Timed(argv, join(dir, `time-${reports++}.txt`));
+const script = (...args: string[]) =>
+  timed([Deno.execPath(), "run", "-A", "--config", CONFIG, COPY_PEER, ...args]);
+const cli = (...args: string[]) => timed([Deno.execPath(), "run", "-A", MAIN, ...args]);
+
+const help = new TextDecoder().decode(
+  (await new Deno.Command(Deno.execPath(), { args: ["run", "-A", MAIN, "--help"] }).output())
+    .stdout,
+);
+const hasTransport = help.includes("--transport");
 
 try {
-  for (const mib of sizesMiB) {
-    const source = `${dir}/source-${mib}.bin`;
-    await makeRandomFile(source, mib * 1024 * 1024);
-    const samples = { quic: [] as number[], quicHashed: [] as number[], tcp: [] as number[] };
-    const cli: Array<Awaited<ReturnType<typeof viaCli>>> = [];
-    for (let run = 0; run < RUNS; run++) {
-      samples.quic.push(await bare("quic", source, `${dir}/bare-quic.bin`));
-      samples.quicHashed.push(await bare("quic", source, `${dir}/bare-quic.bin`, ["--hash"]));
-      samples.tcp.push(await bare("tcp", source, `${dir}/bare-tcp.bin`));
-      cli.push(await viaCli(source, `${dir}/out-${mib}`));
+  const source = join(dir, "source.bin");
+  await makeRandomFile(source, size);
+  const rows: Array<Record<string, string>> = [];
+  const row = (name: string, copy: Copy | string, reference?: Copy) => {
+    if (typeof copy === "string") {
+      rows.push({ row: name, "MB/s": "-", ratio: "-", "CPU s/GiB": "-", note: copy });
+      return;
     }
-    const quic = median(samples.quic);
-    const quicHashed = median(samples.quicHashed);
-    const tcp = median(samples.tcp);
-    const p2pft = {
-      mbps: median(cli.map((run) => run.mbps)),
-      senderRss: Math.max(...cli.map((run) => run.senderRss)),
-      receiverRss: Math.max(...cli.map((run) => run.receiverRss)),
-    };
-    results.push({
-      "file MiB": mib,
-      "p2pft MB/s": p2pft.mbps.toFixed(0),
-      "bare QUIC MB/s": quic.toFixed(0),
-      "bare QUIC + SHA-256 MB/s": quicHashed.toFixed(0),
-      "bare TCP MB/s": tcp.toFixed(0),
-      "p2pft / QUIC": (p2pft.mbps / quic).toFixed(2),
-      "p2pft / QUIC+SHA": (p2pft.mbps / quicHashed).toFixed(2),
-      "p2pft / TCP": (p2pft.mbps / tcp).toFixed(2),
-      "sender peak RSS MiB": p2pft.senderRss.toFixed(0),
-      "receiver peak RSS MiB": p2pft.receiverRss.toFixed(0),
+    rows.push({
+      row: name,
+      "MB/s": copy.mbps.toFixed(0),
+      ratio: reference ? (copy.mbps / reference.mbps).toFixed(2) : "1.00",
+      "CPU s/GiB": perGiB(copy.cpuSeconds, copy.bytes).toFixed(2),
+      note: copy.relayCpuSeconds === undefined
+        ? ""
+        : `relay ${perGiB(copy.relayCpuSeconds, copy.bytes).toFixed(2)} CPU s/GiB`,
     });
-    if (mib === sizesMiB[0]) {
-      const relayed = await viaCli(source, `${dir}/out-relay`, ["--relay-only"]);
-      relay.push({
-        "file MiB": mib,
-        "direct MB/s": p2pft.mbps.toFixed(0),
-        "relay MB/s": relayed.mbps.toFixed(0),
-        "relay / direct": (relayed.mbps / p2pft.mbps).toFixed(2),
-      });
-    }
-    await Deno.remove(source);
-  }
-  console.log("One large file over loopback:");
-  console.table(results);
-  if (results.length > 1) {
-    const first = results[0];
-    const last = results[results.length - 1];
-    console.log(
-      `RSS growth from ${first["file MiB"]} to ${last["file MiB"]} MiB: sender ${
-        (Number(last["sender peak RSS MiB"]) / Number(first["sender peak RSS MiB"])).toFixed(2)
-      }x, receiver ${
-        (Number(last["receiver peak RSS MiB"]) / Number(first["receiver peak RSS MiB"])).toFixed(2)
-      }x`,
+  };
+  const noFlag = "this build has no --transport";
+
+  const bareTls = await bare("tls", source);
+  row(`bare TLS x${streams} + SHA-256 both ends`, bareTls);
+  const link = await overLink(source);
+  row(`p2pft transfer over the TLS link x${streams} (no CLI)`, link, bareTls);
+  const cliTcp = hasTransport ? await viaCli(source, ["--transport", "tcp"]) : undefined;
+  row("p2pft --transport tcp", cliTcp ?? noFlag, bareTls);
+
+  const bareQuic = await bare("quic", source);
+  row(`bare QUIC x${streams} streams + SHA-256 both ends`, bareQuic);
+  const cliQuic = await viaCli(source, hasTransport ? ["--transport", "quic"] : []);
+  row(hasTransport ? "p2pft --transport quic" : "p2pft (QUIC)", cliQuic, bareQuic);
+
+  if (hasTransport && cliTcp) {
+    row(
+      "relay over TCP vs direct TCP",
+      await viaCli(source, ["--relay-only", "--transport", "tcp"]),
+      cliTcp,
     );
-  }
-  console.log("Through the rendezvous server's relay (end-to-end encrypted) vs direct:");
-  console.table(relay);
-  console.log(
-    `${smallFiles} small files of ${SMALL_FILE_BYTES} bytes vs one file of the same size:`,
+  } else row("relay over TCP vs direct TCP", noFlag);
+  row(
+    "relay over UDP vs direct QUIC",
+    await viaCli(source, ["--relay-only", ...(hasTransport ? ["--transport", "quic"] : [])]),
+    cliQuic,
   );
-  console.table([await smallFilesRow()]);
+  console.log(`One ${size / MIB} MiB file over loopback (${Deno.build.target}):`);
+  console.table(rows);
+  const cpu = cliTcp ?? link;
+  console.log(
+    `CPU per GiB over TCP / over QUIC: ${
+      (perGiB(cpu.cpuSeconds, cpu.bytes) / perGiB(cliQuic.cpuSeconds, cliQuic.bytes)).toFixed(2)
+    }x`,
+  );
+  await Deno.remove(source);
+
+  const tiny = join(dir, "tiny.bin");
+  await makeRandomFile(tiny, 1024);
+  const ends: number[] = [];
+  const failures: string[] = [];
+  for (let run = 0; run < 5 && ends.length < 3; run++) {
+    await endToEnd(tiny).then((seconds) => ends.push(seconds), (error) => failures.push(error));
+  }
+  console.log(
+    `1 KiB file, sender start to both processes exited: ${
+      ends.map((seconds) => seconds.toFixed(2)).join(" / ")
+    } s (median ${ends.length ? median(ends).toFixed(2) : "-"} s)${
+      failures.length ? `; ${failures.length} failed runs: ${failures.join("; ")}` : ""
+    }`,
+  );
+  if (smallFiles > 0) console.table([await smallFilesRow()]);
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
 
-async function bare(
-  transport: "quic" | "tcp",
-  source: string,
-  target: string,
-  extra: string[] = [],
-): Promise<number> {
-  const script = new URL("./bare_stream.ts", import.meta.url).pathname;
-  const receiver = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, "receive", transport, target, ...extra],
-    stdout: "piped",
-  }).spawn();
-  const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const { value: first } = await lines.read();
-  const { port } = JSON.parse(first!);
-  const sender = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, "send", transport, String(port), source, `${target}.pem`, ...extra],
-  }).output();
-  let rest = "";
-  for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) rest += chunk.value;
-  await receiver.status;
-  if (!sender.success) {
-    throw new Error(`bare ${transport} sender failed: ${new TextDecoder().decode(sender.stderr)}`);
-  }
-  const { bytes, seconds } = JSON.parse(rest.trim().split("\n").at(-1)!);
-  await Deno.remove(target);
-  return bytes / 1e6 / seconds;
+function perGiB(cpuSeconds: number, bytes: number): number {
+  return cpuSeconds / (bytes / 2 ** 30);
 }
 
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
-async function smallFilesRow(): Promise<Record<string, string | number>> {
-  const tree = `${dir}/small`;
-  await Deno.mkdir(tree);
-  const content = new Uint8Array(SMALL_FILE_BYTES);
-  for (let index = 0; index < smallFiles; index++) {
-    crypto.getRandomValues(content);
-    await Deno.writeFile(`${tree}/file-${String(index).padStart(5, "0")}.bin`, content);
-  }
-  const many = await viaCli(tree, `${dir}/out-small`);
-  await Deno.remove(tree, { recursive: true });
-  const single = `${dir}/single.bin`;
-  await makeRandomFile(single, smallFiles * SMALL_FILE_BYTES);
-  const one = await viaCli(single, `${dir}/out-single`);
-  await Deno.remove(single);
-  return {
-    files: smallFiles,
-    "seconds": many.seconds.toFixed(2),
-    "files/s": (smallFiles / many.seconds).toFixed(0),
-    "MB/s": many.mbps.toFixed(1),
-    "one file MB/s": one.mbps.toFixed(1),
-    "small / one file": (many.mbps / one.mbps).toFixed(2),
-    "receiver peak RSS MiB": many.receiverRss.toFixed(0),
+async function bare(transport: "tls" | "quic", source: string): Promise<Copy> {
+  const target = join(dir, `bare-${transport}.bin`);
+  const receiver = script("bare-receive", transport, String(streams), target);
+  const { port, pem } = await receiver.run.until(() => true) as unknown as {
+    port: number;
+    pem: string;
   };
+  const sender = script("bare-send", transport, String(streams), String(port), source, pem);
+  const [sent, received] = await Promise.all([
+    sender.finished("bare sender"),
+    receiver.finished("bare receiver"),
+  ]);
+  await Deno.remove(target);
+  const { bytes, seconds } = JSON.parse(received.stdout.trim().split("\n").at(-1)!);
+  return { mbps: bytes / 1e6 / seconds, bytes, cpuSeconds: sent.cpuSeconds + received.cpuSeconds };
 }
 
-async function viaCli(source: string, outDir: string, extraArgs: string[] = []) {
+async function overLink(source: string): Promise<Copy> {
+  const outDir = join(dir, "out-link");
+  await Deno.mkdir(outDir);
+  const sender = script("link-send", source, String(streams));
+  const { port, pem } = await sender.run.until(() => true) as unknown as {
+    port: number;
+    pem: string;
+  };
+  const receiver = script("link-receive", String(port), pem, outDir);
+  const [sent, received] = await Promise.all([
+    sender.finished("link sender"),
+    receiver.finished("link receiver"),
+  ]);
+  await Deno.remove(outDir, { recursive: true });
+  const { bytes, seconds } = JSON.parse(received.stdout.trim().split("\n").at(-1)!);
+  return { mbps: bytes / 1e6 / seconds, bytes, cpuSeconds: sent.cpuSeconds + received.cpuSeconds };
+}
+
+/** CPU seconds a live process has used so far. */
+function processCpu(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+async function viaCli(source: string, extra: string[]): Promise<Copy> {
+  const outDir = join(dir, "out-cli");
   await Deno.mkdir(outDir);
   const server = spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
   try {
     const { port } = await server.next("listening");
-    const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--json", ...extraArgs];
-    const sender = spawnCli(["send", source, ...rendezvous]);
-    const senderRss = new PeakRss(sender.pid);
-    const { code } = await sender.next("code");
-    const receiver = spawnCli(["receive", String(code), "--out", outDir, "--yes", ...rendezvous]);
-    const receiverRss = new PeakRss(receiver.pid);
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    const peaks = [senderRss.stop(), receiverRss.stop()];
-    if (sent.code !== 0 || received.code !== 0) {
-      throw new Error(
-        `p2pft failed: sender ${sent.code} ${sent.stderr}; receiver ${received.code} ${received.stderr}`,
-      );
-    }
+    const relayBefore = processCpu(server.pid);
+    // --no-local: everything runs on this machine, through the server, nothing on the LAN.
+    const common = ["--rendezvous", `127.0.0.1:${port}`, "--no-local", "--json", ...extra];
+    const sender = cli("send", source, ...common);
+    const { code } = await sender.run.next("code");
+    const receiver = cli("receive", String(code), "--out", outDir, "--yes", ...common);
+    const [sent, received] = await Promise.all([
+      sender.finished("p2pft send"),
+      receiver.finished("p2pft receive"),
+    ]);
     const done = received.events.find((event) => event.type === "done")!;
+    const bytes = Number(done.bytes);
     return {
-      mbps: Number(done.bytes) / 1e6 / Number(done.seconds),
-      seconds: Number(done.seconds),
-      senderRss: peaks[0] / 1024 / 1024,
-      receiverRss: peaks[1] / 1024 / 1024,
+      mbps: bytes / 1e6 / Number(done.seconds),
+      bytes,
+      cpuSeconds: sent.cpuSeconds + received.cpuSeconds,
+      relayCpuSeconds: extra.includes("--relay-only")
+        ? processCpu(server.pid) - relayBefore
+        : undefined,
     };
   } finally {
     server.kill();
     await server.finished();
     await Deno.remove(outDir, { recursive: true });
   }
+}
+
+/** Seconds from starting the sender until sender and receiver both exited. */
+async function endToEnd(file: string): Promise<number> {
+  const outDir = join(dir, "out-tiny");
+  await Deno.mkdir(outDir);
+  const server = spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
+  try {
+    const { port } = await server.next("listening");
+    const common = ["--rendezvous", `127.0.0.1:${port}`, "--no-local", "--json"];
+    const started = performance.now();
+    const sender = spawnCli(["send", file, ...common]);
+    const { code } = await sender.next("code");
+    const receiver = spawnCli(["receive", String(code), "--out", outDir, "--yes", ...common]);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    const seconds = (performance.now() - started) / 1000;
+    if (sent.code !== 0 || received.code !== 0) {
+      throw new Error(`1 KiB transfer failed: ${sent.stderr} ${received.stderr}`);
+    }
+    return seconds;
+  } finally {
+    server.kill();
+    await server.finished();
+    await Deno.remove(outDir, { recursive: true });
+  }
+}
+
+async function smallFilesRow(): Promise<Record<string, string | number>> {
+  const tree = join(dir, "small");
+  await Deno.mkdir(tree);
+  const content = new Uint8Array(SMALL_FILE_BYTES);
+  for (let index = 0; index < smallFiles; index++) {
+    crypto.getRandomValues(content);
+    await Deno.writeFile(join(tree, `file-${String(index).padStart(5, "0")}.bin`), content);
+  }
+  const many = await viaCli(tree, []);
+  await Deno.remove(tree, { recursive: true });
+  const single = join(dir, "single.bin");
+  await makeRandomFile(single, smallFiles * SMALL_FILE_BYTES);
+  const one = await viaCli(single, []);
+  await Deno.remove(single);
+  return {
+    files: smallFiles,
+    "MB/s": many.mbps.toFixed(1),
+    "files/s": (smallFiles / (many.bytes / 1e6 / many.mbps)).toFixed(0),
+    "one file MB/s": one.mbps.toFixed(1),
+    "small / one file": (many.mbps / one.mbps).toFixed(2),
+    "CPU s/GiB": perGiB(many.cpuSeconds, many.bytes).toFixed(2),
+  };
 }

@@ -1,11 +1,12 @@
 /**
  * `deno task bench:wan`: goodput over an emulated WAN in the network lab
- * (root only): 100 Mbit/s links, 50 ms each way between the peers, 0 % and
- * 1 % loss, one 256 MiB file through the full p2pft CLI, and in the same run
- * one TCP stream (iperf3) over the same path, with the host's congestion
- * control (BBR here) and with CUBIC (what most users' machines run).
+ * (root only), one file through the full p2pft CLI and, in the same run, one
+ * TCP stream (iperf3) over the same path, with the host's congestion control
+ * (BBR here) and with CUBIC (what most users' machines run). Two paths, each
+ * at 0 % and 1 % loss: 100 ms RTT at 100 Mbit/s, and 300 ms RTT at 200 Mbit/s
+ * (Europe to Australia).
  *
- *   deno task bench:wan [--mib 256] [--rate 100]
+ *   deno task bench:wan [--mib 1024] [--only 100|300]
  */
 import { spawnCli } from "../scripts/cli_process.ts";
 import { makeRandomFile } from "../scripts/files.ts";
@@ -15,11 +16,14 @@ const argument = (name: string, fallback: number) => {
   const index = Deno.args.indexOf(name);
   return index >= 0 ? Number(Deno.args[index + 1]) : fallback;
 };
-const MIB = argument("--mib", 256);
-const RATE_MBIT = argument("--rate", 100);
-const ONE_WAY_MS = 50;
+const MIB = argument("--mib", 1024);
+const ONLY_RTT = argument("--only", 0);
+const PATHS = [
+  { rttMs: 100, rateMbit: 100 },
+  { rttMs: 300, rateMbit: 200 },
+].filter((path) => ONLY_RTT === 0 || path.rttMs === ONLY_RTT);
 const PORT = 9000;
-/** TCP runs for a fixed time: CUBIC at 1 % loss would need most of an hour for 256 MiB. */
+/** TCP runs for a fixed time: CUBIC at 1 % loss would need most of an hour for the file. */
 const TCP_SECONDS = 20;
 
 const available = await labAvailable();
@@ -33,31 +37,35 @@ const rows: Array<Record<string, string | number>> = [];
 try {
   const source = `${dir}/payload.bin`;
   await makeRandomFile(source, MIB * 1024 * 1024);
-  for (const lossPercent of [0, 1]) {
-    // Host A has a public address (so iperf3 can reach it too); host B is behind a NAT.
-    // Each public link gets half the one-way delay and half the loss: the peers cross two.
-    await using lab = await createLab({
-      natA: "none",
-      natB: "endpoint-independent",
-      delayMs: ONE_WAY_MS / 2,
-      lossPercent: lossPercent / 2,
-      rateMbit: RATE_MBIT,
-    });
-    const p2pft = await p2pftGoodput(lab, source);
-    const tcp = await tcpGoodput(lab, tcpCongestion);
-    const cubic = await tcpGoodput(lab, "cubic");
-    rows.push({
-      "RTT ms": ONE_WAY_MS * 2,
-      "loss %": lossPercent,
-      "link Mbit/s": RATE_MBIT,
-      "p2pft Mbit/s": p2pft.toFixed(1),
-      "p2pft / link": (p2pft / RATE_MBIT).toFixed(2),
-      [`TCP (${tcpCongestion}) Mbit/s`]: tcp.toFixed(1),
-      "p2pft / TCP": (p2pft / tcp).toFixed(2),
-      "TCP (cubic) Mbit/s": cubic.toFixed(1),
-      "p2pft / TCP cubic": (p2pft / cubic).toFixed(2),
-    });
+  for (const { rttMs, rateMbit } of PATHS) {
+    for (const lossPercent of [0, 1]) {
+      // Host A has a public address (so iperf3 can reach it too); host B is behind a NAT.
+      // Each public link gets half the one-way delay and half the loss: the peers cross two.
+      await using lab = await createLab({
+        natA: "none",
+        natB: "endpoint-independent",
+        delayMs: rttMs / 4,
+        lossPercent: lossPercent / 2,
+        rateMbit,
+      });
+      const p2pft = await p2pftGoodput(lab, source);
+      const tcp = await tcpGoodput(lab, tcpCongestion);
+      const cubic = await tcpGoodput(lab, "cubic");
+      rows.push({
+        "RTT ms": rttMs,
+        "loss %": lossPercent,
+        "link Mbit/s": rateMbit,
+        "p2pft Mbit/s": p2pft.toFixed(1),
+        "p2pft / link": (p2pft / rateMbit).toFixed(2),
+        [`TCP (${tcpCongestion}) Mbit/s`]: tcp.toFixed(1),
+        "p2pft / TCP": (p2pft / tcp).toFixed(2),
+        "TCP (cubic) Mbit/s": cubic.toFixed(1),
+        "p2pft / TCP cubic": (p2pft / cubic).toFixed(2),
+      });
+      console.table(rows.slice(-1));
+    }
   }
+  console.log(`${MIB} MiB through p2pft; TCP for ${TCP_SECONDS} s:`);
   console.table(rows);
 } finally {
   await Deno.remove(dir, { recursive: true });

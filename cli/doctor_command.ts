@@ -3,7 +3,7 @@
  * verdict. Talks only to the configured rendezvous server (and, for local
  * discovery, multicast DNS on this host's own networks).
  */
-import { P2pftError } from "../errors.ts";
+import { P2pftError, UsageError } from "../errors.ts";
 import { browseAll } from "../local/mod.ts";
 import { DatagramMux, localCandidates, resolveServer } from "../peer/mod.ts";
 import {
@@ -30,7 +30,13 @@ const BROWSE_MS = 1500;
 /** Runs every check, prints one line (or JSON event) each; fails if any check failed. */
 export async function doctorCommand(options: DoctorCommandOptions): Promise<void> {
   const { output, signal } = options;
-  const [given] = rendezvousAddresses(options.rendezvous);
+  const servers = rendezvousAddresses(options.rendezvous);
+  if (servers === "none") {
+    throw new UsageError(
+      "doctor needs a rendezvous server to test against: pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS",
+    );
+  }
+  const [given] = servers;
   const server = await resolveServer(given);
   const [udp, tcp, local] = await Promise.all([
     outcome(() => observeUdp(server, signal)),

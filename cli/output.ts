@@ -19,7 +19,8 @@ export type CliEvent =
   }
   | { type: "code"; code: string; qr?: string }
   | { type: "nat"; mapping: NatMapping }
-  | { type: "paired"; nameplate: string; peer: string }
+  /** `found`: how the peer was found, on the local network or through the rendezvous server. */
+  | { type: "paired"; nameplate: string; peer: string; found: "local" | "server" }
   | {
     type: "connected";
     path: "direct" | "lan" | "relay";
@@ -165,7 +166,9 @@ export class Output {
       case "nat":
         return undefined;
       case "paired":
-        return `Paired on nameplate ${event.nameplate}; the peer is at ${event.peer}. Looking for a path...`;
+        return `Paired on nameplate ${event.nameplate} ${
+          event.found === "local" ? "on the local network" : "through the rendezvous server"
+        }; the peer is at ${event.peer}. Looking for a path...`;
       case "connected":
         return `Connected ${
           event.path === "lan"

@@ -24,7 +24,7 @@ function recorded(options: Omit<OutputOptions, "stdout" | "stderr">, terminal = 
 const EVENTS: CliEvent[] = [
   { type: "code", code: "7-lunar-crystal" },
   { type: "nat", mapping: "endpoint-independent" },
-  { type: "paired", nameplate: "7", peer: "203.0.113.5:4000" },
+  { type: "paired", nameplate: "7", peer: "203.0.113.5:4000", found: "server" },
   {
     type: "connected",
     path: "direct",
@@ -74,7 +74,7 @@ Deno.test("Output in human mode writes one sentence per event, built from its fi
       "Code is: 7-lunar-crystal",
       "On the other computer run:",
       "  p2pft receive 7-lunar-crystal",
-      "Paired on nameplate 7; the peer is at 203.0.113.5:4000. Looking for a path...",
+      "Paired on nameplate 7 through the rendezvous server; the peer is at 203.0.113.5:4000. Looking for a path...",
       "Connected directly to 203.0.113.5:4000 over QUIC (12 ms RTT): r",
       "Sending 2 files, 1 folder (2.0 KiB)",
       `Done: 2 files, 2.0 KiB (2.0 KiB sent now) in 2.0 s, 0.0 MB/s via direct; sha256 ${
@@ -99,6 +99,15 @@ Deno.test("Output in human mode says the transport and leaves out an unknown RTT
     nat: { self: "endpoint-independent", peer: "endpoint-independent" },
   });
   assert.equal(stdout.text, "Connected through the relay to 198.51.100.7:9002 over TLS/TCP: r\n");
+});
+
+Deno.test("Output in human mode says when the peer was found on the local network", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  output.emit({ type: "paired", nameplate: "4242", peer: "192.168.1.20:5000", found: "local" });
+  assert.equal(
+    stdout.text,
+    "Paired on nameplate 4242 on the local network; the peer is at 192.168.1.20:5000. Looking for a path...\n",
+  );
 });
 
 Deno.test("Output in human mode sends warnings and errors to stderr", () => {

@@ -1,5 +1,11 @@
 import { resolve, sep as SEP } from "node:path";
-import { DiskFullError, P2pftError, TransferRefusedError, UsageError } from "../errors.ts";
+import {
+  DiskFullError,
+  P2pftError,
+  TimeoutError,
+  TransferRefusedError,
+  UsageError,
+} from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
@@ -13,7 +19,7 @@ import { describeOffer, formatBytes } from "./format.ts";
 import { parseArgument } from "./exit_code.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddresses } from "./rendezvous_address.ts";
+import { peerFinding } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
   out: string;
@@ -22,6 +28,8 @@ export interface ReceiveCommandOptions {
   stdout?: boolean;
   rendezvous?: string;
   relay: RelayMode;
+  /** Also look for the sender on the local network (off: `--no-local`). */
+  local: boolean;
   /** Seconds to wait for a sender that has not registered yet (0: fail at once). */
   timeoutSeconds: number;
   /** Seconds without a byte moving before the transfer fails. */
@@ -41,7 +49,7 @@ export async function receiveCommand(
 ): Promise<void> {
   const { output, signal } = options;
   const code = parseArgument(() => parseCode(codeText));
-  const rendezvous = rendezvousAddresses(options.rendezvous);
+  const finding = peerFinding(options.rendezvous, options);
   if (!options.yes && !Deno.stdin.isTerminal()) {
     throw new UsageError(
       "Cannot ask whether to accept the files: stdin is not a terminal; pass --yes",
@@ -50,20 +58,31 @@ export async function receiveCommand(
   if (!options.stdout) await ensureWritableDirectory(options.out);
   // Last of the local checks: a code with a typo would use up its nameplate.
   parseArgument(() => assertKnownWords(code));
+  let found = false;
   await using session = await connectPeer({
     role: "receiver",
-    rendezvous,
+    ...finding,
     code,
     relay: options.relay,
     transport: options.transport,
     tcp: options.tcp,
     onWarning: (message) => output.emit({ type: "warning", message }),
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
-    onPaired: (paired) => output.emit(pairedEvent(paired)),
+    onPaired: (paired) => {
+      found = true;
+      output.emit(pairedEvent(paired));
+    },
     waitForSenderMs: options.timeoutSeconds * 1000,
     onWaitingForSender: () =>
       output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds }),
     signal,
+  }).catch((error) => {
+    if (finding.rendezvous || found || !(error instanceof TimeoutError)) throw error;
+    throw new TimeoutError(
+      `${error.message}; without a rendezvous server only this network is searched ` +
+        `(pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS for a sender elsewhere)`,
+      { cause: error },
+    );
   });
   const remote = formatAddr(session.remote);
   output.emit(connectedEvent(session));

@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.ts";
+import type { RelayMode } from "../peer/mod.ts";
 import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/mod.ts";
 import { parseArgument } from "./exit_code.ts";
 import { parseHostPort } from "./parse_host_port.ts";
@@ -7,21 +8,44 @@ import { parseHostPort } from "./parse_host_port.ts";
 export const RENDEZVOUS_ENV = "P2PFT_RENDEZVOUS";
 
 /**
- * `--rendezvous`, else $P2PFT_RENDEZVOUS, else a UsageError saying how to get
- * one: `HOST:PORT`, or several separated by commas (instances sharing rooms,
- * tried in turn when one stops answering).
+ * `--rendezvous`, else $P2PFT_RENDEZVOUS: `HOST:PORT`, or several separated
+ * by commas (instances sharing rooms, tried in turn when one stops
+ * answering); else "none": then the peers look for each other on the local
+ * network only.
  */
 export function rendezvousAddresses(
   flag: string | undefined,
-): { hostname: string; port: number }[] {
+): { hostname: string; port: number }[] | "none" {
   const text = flag ?? Deno.env.get(RENDEZVOUS_ENV);
-  if (text === undefined || text.trim() === "") {
-    throw new UsageError(
-      `No rendezvous server: pass --rendezvous HOST:PORT or set ${RENDEZVOUS_ENV}=HOST:PORT ` +
-        "(run one with `p2pft serve`)",
-    );
-  }
+  if (text === undefined || text.trim() === "") return "none";
   return text.split(",").map((part) =>
     parseArgument(() => parseHostPort(part.trim(), DEFAULT_RENDEZVOUS_PORT))
   );
+}
+
+/**
+ * How send and receive find the peer: the rendezvous server if one is
+ * configured, and the local network unless `--no-local` (or `--relay-only`,
+ * which wants the server's relay) turns it off.
+ */
+export function peerFinding(
+  flag: string | undefined,
+  options: { local: boolean; relay: RelayMode },
+): { rendezvous?: { hostname: string; port: number }[]; local: boolean } {
+  const address = rendezvousAddresses(flag);
+  if (address !== "none") {
+    return { rendezvous: address, local: options.local && options.relay !== "only" };
+  }
+  if (options.relay === "only") {
+    throw new UsageError(
+      `--relay-only needs a rendezvous server: pass --rendezvous HOST:PORT or set ${RENDEZVOUS_ENV}`,
+    );
+  }
+  if (!options.local) {
+    throw new UsageError(
+      `No way to find the peer: --no-local turns off the local network and no rendezvous server is ` +
+        `configured (pass --rendezvous HOST:PORT or set ${RENDEZVOUS_ENV}=HOST:PORT; run one with \`p2pft serve\`)`,
+    );
+  }
+  return { local: true };
 }

@@ -3,6 +3,7 @@ import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
   assertKnownWords,
   connectPeer,
+  dataStreamsFor,
   formatAddr,
   formatCode,
   generateWords,
@@ -11,7 +12,6 @@ import {
   type TransferCode,
   type TransportChoice,
 } from "../peer/mod.ts";
-import { renderQr } from "./qr.ts";
 import { parseArgument } from "./exit_code.ts";
 import {
   peerWasTold,
@@ -22,7 +22,7 @@ import {
 } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
-import { rendezvousAddresses } from "./rendezvous_address.ts";
+import { peerFinding } from "./rendezvous_address.ts";
 import { type SendSource, sendSource } from "./send_source.ts";
 
 export interface SendCommandOptions {
@@ -33,6 +33,8 @@ export interface SendCommandOptions {
   transport: TransportChoice;
   /** `--tcp`: register with the rendezvous server over TCP from the start. */
   tcp: boolean;
+  /** Also look for the receiver on the local network (off: `--no-local`). */
+  local: boolean;
   /** Also draw the code as a QR code. */
   qr: boolean;
   /** Send files that keep changing as read instead of failing (reported in `done`). */
@@ -64,7 +66,7 @@ const CLIENT_ID_BYTES = 16;
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
   const { output, signal } = options;
   const receivers = options.receivers ?? 1;
-  const rendezvous = rendezvousAddresses(options.rendezvous);
+  const finding = peerFinding(options.rendezvous, options);
   const chosen = options.code === undefined
     ? undefined
     : parseArgument(() => parseCode(options.code!));
@@ -99,7 +101,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   if (receivers === 1) {
     await serveReceiver(source, chosen ?? { words: generateWords() }, {
       ...options,
-      server: rendezvous,
+      finding,
     });
     return;
   }
@@ -116,7 +118,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     try {
       const served = await serveReceiver(source, code, {
         ...options,
-        server: rendezvous,
+        finding,
         clientId,
         successor: new Uint8Array(createHash("sha256").update(next).digest()),
         again: index > 1,
@@ -163,7 +165,7 @@ function newClientId(): Uint8Array {
 const transferFailures = new WeakSet<object>();
 
 interface ServeOptions extends SendCommandOptions {
-  server: ReturnType<typeof rendezvousAddresses>;
+  finding: ReturnType<typeof peerFinding>;
   clientId?: Uint8Array;
   successor?: Uint8Array;
   /** A later receiver: the code was already shown. */
@@ -177,12 +179,14 @@ async function serveReceiver(
   wanted: { nameplate?: string; words: string },
   options: ServeOptions,
 ): Promise<{ report: TransferReport; remote: string }> {
-  const { output, signal, server: rendezvous } = options;
+  const { output, signal, finding } = options;
+  // The QR library takes a noticeable part of start-up: loaded only when asked for.
+  const renderQr = options.qr ? (await import("./qr.ts")).renderQr : undefined;
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
   const session = await connectPeer({
     role: "sender",
-    rendezvous,
+    ...finding,
     relay: options.relay,
     transport: options.transport,
     tcp: options.tcp,
@@ -195,17 +199,18 @@ async function serveReceiver(
       options.onCode?.(full);
       code = formatCode(full);
       if (options.again) return;
-      output.emit({ type: "code", code, ...(options.qr ? { qr: renderQr(code) } : {}) });
+      output.emit({ type: "code", code, ...(renderQr ? { qr: renderQr(code) } : {}) });
     },
     onPaired: (paired) => output.emit(pairedEvent(paired)),
     signal: AbortSignal.any([signal, waited]),
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {
+      const server = finding.rendezvous;
       throw new TimeoutError(
-        code
+        code || !server
           ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
           : `The rendezvous server ${
-            rendezvous.map((r) => `${r.hostname}:${r.port}`).join(", ")
+            server.map((r) => `${r.hostname}:${r.port}`).join(", ")
           } did not answer within ${options.timeoutSeconds} s (no code was issued)`,
       );
     }
@@ -226,6 +231,7 @@ async function serveReceiver(
       ? sendText(source.text, transferOptions)
       : sendFiles(source.manifest, {
         ...transferOptions,
+        streams: dataStreamsFor(session),
         allowChanging: options.allowChanging,
         onProgress: (progress) => output.emit({ type: "progress", ...progress }),
       })).catch(async (error) => {

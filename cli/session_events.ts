@@ -2,9 +2,14 @@ import { formatAddr, type PairedInfo, type PathFacts } from "../peer/mod.ts";
 import type { TransferReport } from "../transfer/mod.ts";
 import type { CliEvent } from "./output.ts";
 
-/** The `paired` event: the nameplate and where the server saw the peer. */
+/** The `paired` event: the nameplate, where the peer is and how it was found. */
 export function pairedEvent(paired: PairedInfo): CliEvent {
-  return { type: "paired", nameplate: paired.nameplate, peer: formatAddr(paired.peer) };
+  return {
+    type: "paired",
+    nameplate: paired.nameplate,
+    peer: formatAddr(paired.peer),
+    found: paired.found,
+  };
 }
 
 /** The `connected` event both sides print once the peer is authenticated. */

@@ -73,12 +73,15 @@ Deno.test("connectedEvent carries the structured fields beside the prose reason"
   });
 });
 
-Deno.test("pairedEvent gives the nameplate and the peer's address", () => {
-  assert.deepEqual(
-    pairedEvent({
-      nameplate: "7",
-      peer: { transport: "udp", hostname: "198.51.100.2", port: 6000 },
-    }),
-    { type: "paired", nameplate: "7", peer: "198.51.100.2:6000" },
-  );
+Deno.test("pairedEvent gives the nameplate, the peer's address and how it was found", () => {
+  for (const found of ["local", "server"] as const) {
+    assert.deepEqual(
+      pairedEvent({
+        nameplate: "7",
+        peer: { transport: "udp", hostname: "198.51.100.2", port: 6000 },
+        found,
+      }),
+      { type: "paired", nameplate: "7", peer: "198.51.100.2:6000", found },
+    );
+  }
 });

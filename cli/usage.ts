@@ -6,11 +6,12 @@ export const MAIN_HELP =
 Usage:
   p2pft send <paths...> [--code CODE] [--rendezvous HOST:PORT] [--timeout SECONDS] [--qr]
                         [--allow-changing] [--receivers N] [--stall-timeout SECONDS]
-                        [--no-relay | --relay-only] [--transport T] [--tcp] [--json]
+                        [--no-relay | --relay-only] [--transport T] [--tcp]
+                        [--no-local] [--json]
   p2pft send --text TEXT|-  [options]     p2pft send - [--name NAME] [options]
   p2pft receive <code> [--out DIR | --stdout] [--yes] [--rendezvous HOST:PORT] [--timeout SECONDS]
                        [--stall-timeout SECONDS] [--no-relay | --relay-only] [--transport T]
-                       [--tcp] [--json]
+                       [--tcp] [--no-local] [--json]
   p2pft serve [--host ADDR] [--port N] [--no-relay] [--store redis://HOST:PORT[/DB]]
               [--public-address HOST] [--metrics HOST:PORT] [--json]
   p2pft doctor [--rendezvous HOST:PORT] [--json]
@@ -18,7 +19,8 @@ Usage:
   p2pft help <command>
   p2pft --version
 
-The rendezvous server defaults to $P2PFT_RENDEZVOUS (HOST:PORT).
+The rendezvous server defaults to $P2PFT_RENDEZVOUS (HOST:PORT). Without one, the two computers
+find each other on the local network only; with one, on the local network too (--no-local: not).
 Add --verbose to see the causes behind an error.`;
 
 export const COMMAND_HELP: Record<string, string> = {
@@ -35,9 +37,10 @@ the two computers.
 Options:
   --code CODE             use this code instead of a random one (a number and at least 2 words
                           from the word list)
-  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS); several instances
-                          sharing rooms as A:PORT,B:PORT (each name's every address), tried in
-                          turn when one stops answering
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS; none: the code is
+                          announced on the local network only); several instances sharing rooms
+                          as A:PORT,B:PORT, tried in turn when one stops answering
+  --no-local              do not announce the code on the local network
   --timeout SECONDS       how long to wait for the receiver, and again for it to accept
                           (default 600)
   --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
@@ -71,9 +74,10 @@ Options:
                           bytes are out before the SHA-256 at the end is checked: a mismatch
                           exits non-zero
   --yes                   accept without asking (needed when stdin is not a terminal)
-  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS); several instances
-                          sharing rooms as A:PORT,B:PORT (each name's every address), tried in
-                          turn when one stops answering
+  --rendezvous HOST:PORT  rendezvous server (default: $P2PFT_RENDEZVOUS; none: the sender is
+                          looked for on the local network only, for 5 s or --timeout); several
+                          instances sharing rooms as A:PORT,B:PORT, tried in turn
+  --no-local              do not look for the sender on the local network
   --timeout SECONDS       with a code agreed beforehand (send --code), wait this long for the
                           sender to start (default 0: fail at once when no sender is waiting)
   --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept

@@ -22,6 +22,8 @@ export interface BrowseOptions {
   candidates: Deno.NetAddr[];
   /** How long to look before giving up (default 5000 ms). */
   timeoutMs?: number;
+  /** Called once when the sender's advert was heard, before we claim its offer. */
+  onSender?: () => void;
   signal?: AbortSignal;
 }
 
@@ -88,6 +90,7 @@ export async function browse(nameplate: string, options: BrowseOptions): Promise
       }
       if (!claim) {
         sender = found;
+        options.onSender?.();
         const instance = receiverInstance(found.token);
         claim = {
           instance,

@@ -41,8 +41,6 @@ export interface PunchStateOptions {
   certificate?: Uint8Array;
   /** How long the receiver waits for a better path after the first answer (default 300 ms). */
   lanGraceMs?: number;
-  /** How long the sender keeps answering after it was chosen (default 250 ms). */
-  lingerMs?: number;
   /**
    * For this long after the first tick, public candidates get low-TTL probes only, so our
    * router maps our port toward the peer before the peer's probes reach it (default 0).
@@ -58,6 +56,8 @@ export interface PunchStateOptions {
 
 const FAST_PROBE_INTERVAL_MS = 100;
 const SLOW_PROBE_INTERVAL_MS = 250;
+/** A lost chosen-ack cannot be answered again (see #onChosen): it is sent this many times. */
+const CHOSEN_ACK_COPIES = 3;
 const FAST_PROBING_MS = 3000;
 const MAX_CANDIDATES = 32;
 const LOWEST_SPRAY_PORT = 1024;
@@ -82,7 +82,6 @@ export class PunchState {
   #decideAt: number | undefined;
   #chosen: (Answer & { chosenBy: "self" | "peer" }) | undefined;
   #lastChosenAt = -Infinity;
-  #lingerUntil: number | undefined;
   #result: PunchResult | undefined;
 
   constructor(options: PunchStateOptions) {
@@ -133,10 +132,6 @@ export class PunchState {
   tick(now: number): Outgoing[] {
     this.#startedAt ??= now;
     if (this.#result) return [];
-    if (this.#lingerUntil !== undefined) {
-      if (now >= this.#lingerUntil) this.#finish(this.#chosen!);
-      return [];
-    }
     if (this.#decideAt !== undefined && now >= this.#decideAt && !this.#chosen) this.#chooseBest();
     const out: Outgoing[] = [];
     if (this.#chosen && this.#options.role === "receiver") {
@@ -183,7 +178,7 @@ export class PunchState {
         this.#onAck(probe, from, now);
         return [];
       case "chosen":
-        return this.#onChosen(probe, from, now);
+        return this.#onChosen(probe, from);
       case "chosen-ack":
         if (
           this.#options.role === "receiver" && this.#chosen &&
@@ -254,16 +249,21 @@ export class PunchState {
     else this.#decideAt ??= now + (this.#options.lanGraceMs ?? 300);
   }
 
-  #onChosen(probe: Probe, from: Deno.NetAddr, now: number): Outgoing[] {
+  /**
+   * The sender answers the first `chosen` and is done: its port must carry
+   * QUIC before the receiver's first QUIC packet arrives (one that hits the
+   * punch socket is lost, and quinn resends it only about a second later). As
+   * no later `chosen` can be answered, the answer goes out CHOSEN_ACK_COPIES
+   * times.
+   */
+  #onChosen(probe: Probe, from: Deno.NetAddr): Outgoing[] {
     if (this.#options.role !== "sender") return [];
-    if (!this.#chosen) {
-      const candidate = this.#addCandidate({ addr: from, source: "peer-reflexive" })!;
-      const rttMs = this.#answered.find((a) => a.candidate === candidate)?.rttMs ?? NaN;
-      this.#chosen = { candidate, rttMs, chosenBy: "peer" };
-      this.#lingerUntil = now + (this.#options.lingerMs ?? 250);
-    }
-    if (!sameAddr(from, this.#chosen.candidate.addr)) return [];
-    return [{ data: this.#encode("chosen-ack", probe.nonce), to: from }];
+    const candidate = this.#addCandidate({ addr: from, source: "peer-reflexive" })!;
+    const rttMs = this.#answered.find((a) => a.candidate === candidate)?.rttMs ?? NaN;
+    this.#chosen = { candidate, rttMs, chosenBy: "peer" };
+    this.#finish(this.#chosen);
+    const answer = { data: this.#encode("chosen-ack", probe.nonce), to: from };
+    return Array.from({ length: CHOSEN_ACK_COPIES }, () => answer);
   }
 
   #chooseBest(): void {

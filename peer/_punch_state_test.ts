@@ -275,19 +275,23 @@ Deno.test("PunchState connects two port-stealing cone NATs once both opened thei
   assert.equal(opened.sender.result?.path, "direct");
 });
 
-Deno.test("PunchState shows the sender the chosen path at once, before its linger ends", () => {
-  const { sender } = machines([{ addr: addr("192.168.1.11", 6000), source: "private" }], []);
-  const chosen = encodeProbe({ type: "chosen", token: TOKEN, from: RECEIVER_ID, nonce: 9 });
-  // Read through a function: an assertion on the getter would narrow it for the rest.
-  const chosenNow = () => sender.chosen;
+Deno.test("PunchState: the sender answers the first chosen three times and is done at once", () => {
+  const peer = addr("192.168.1.11", 6000);
+  const { sender } = machines([{ addr: peer, source: "private" }], []);
   sender.tick(0);
-  assert.equal(chosenNow(), undefined);
-  const out = sender.receive(chosen, addr("192.168.1.11", 6000), 10);
-  assert.equal(decodeProbe(out[0].data).type, "chosen-ack");
-  assert.equal(sender.result, undefined, "the sender still lingers");
-  assert.deepEqual(chosenNow()?.remote, addr("192.168.1.11", 6000));
-  assert.equal(chosenNow()?.path, "lan");
-  assert.equal(chosenNow()?.chosenBy, "peer");
-  sender.tick(10 + 250);
-  assert.deepEqual(sender.result, chosenNow());
+  const chosen = encodeProbe({ type: "chosen", token: TOKEN, from: RECEIVER_ID, nonce: 42 });
+  const answers = sender.receive(chosen, peer, 5);
+  assert.equal(answers.length, 3);
+  for (const answer of answers) {
+    assert.deepEqual(answer.to, peer);
+    const ack = decodeProbe(answer.data);
+    assert.equal(ack.type, "chosen-ack");
+    assert.equal(ack.nonce, 42);
+    assert.deepEqual(ack.certificate, CERT);
+  }
+  // Done: the port goes to QUIC now, so nothing more is sent or answered.
+  assert.deepEqual(sender.result?.remote, peer);
+  assert.equal(sender.result?.chosenBy, "peer");
+  assert.deepEqual(sender.tick(10), []);
+  assert.deepEqual(sender.receive(chosen, peer, 15), []);
 });

@@ -31,7 +31,9 @@ export const PAKE_DEADLINE_MS = 10_000;
 /** The nameplate we were paired on and where the server saw the peer. */
 export interface PairedInfo {
   nameplate: string;
+  /** Where the server saw the peer; found locally: the peer's first LAN address. */
   peer: Deno.NetAddr;
+  found: "local" | "server";
 }
 
 /** Facts about the path the session runs on; the CLI words them. */

@@ -14,8 +14,10 @@ export interface Channel {
   close(): void;
 }
 
-/** Read size of one socket read; TLS records are at most 16 KiB. */
+/** Read size of one socket read. */
 const CHUNK = 64 * 1024;
+/** Plaintext of one TLS record, which is what one Deno TLS read returns. */
+const TLS_RECORD = 16 * 1024;
 
 /** A Deno TLS (or TCP) connection as a channel. Read errors become `ConnectionLostError`. */
 export function denoChannel(conn: Deno.Conn, what: string): Channel {
@@ -26,25 +28,33 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       // Already closed by a failed read or write.
     }
   });
+  // A BYOB read (an exact read that must not take bytes past what it asked
+  // for) reads into the caller's view; a default read gets a fresh buffer of
+  // one TLS record. An auto-allocated BYOB request (autoAllocateChunkSize)
+  // costs Deno 2.9.6 three times the throughput of enqueue(), measured here.
   const readable: ReadableStream<Uint8Array> = new ReadableStream({
     type: "bytes",
-    autoAllocateChunkSize: CHUNK,
     async pull(controller: ReadableByteStreamController) {
-      const request = controller.byobRequest!;
-      const view = request.view!;
+      const request = controller.byobRequest;
+      const view = request?.view;
+      const target = view
+        ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+        : new Uint8Array(TLS_RECORD);
       let n: number | null;
       try {
-        n = await conn.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+        n = await conn.read(target);
       } catch (error) {
         halves.readDone();
         throw lost(`read from ${what}`, error);
       }
       if (n === null) {
         controller.close();
-        request.respond(0);
+        request?.respond(0);
         halves.readDone();
-      } else {
+      } else if (request) {
         request.respond(n);
+      } else {
+        controller.enqueue(target.subarray(0, n));
       }
     },
     cancel() {

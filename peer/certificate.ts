@@ -1,7 +1,5 @@
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
-import { toHex } from "../bytes.ts";
+import { pem, selfSignedCertificate } from "./_self_signed.ts";
 
 /** The name both peers put in the certificate and expect in the TLS handshake. */
 export const PEER_SERVER_NAME = "peer.p2pft.invalid";
@@ -23,24 +21,20 @@ const VALIDITY_MS = 24 * 60 * 60 * 1000;
 export async function createPeerCertificate(): Promise<PeerCertificate> {
   const keys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const now = Date.now();
-  const serial = toHex(crypto.getRandomValues(new Uint8Array(8)));
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: `01${serial}`,
-    name: "CN=p2pft peer",
+  const serial = crypto.getRandomValues(new Uint8Array(9));
+  serial[0] = 0x01;
+  const der = await selfSignedCertificate({
+    keys,
+    serial,
+    commonName: "p2pft peer",
+    dnsName: PEER_SERVER_NAME,
     notBefore: new Date(now - VALIDITY_MS),
     notAfter: new Date(now + VALIDITY_MS),
-    signingAlgorithm: ALGORITHM,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.SubjectAlternativeNameExtension([{ type: "dns", value: PEER_SERVER_NAME }]),
-    ],
   });
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
-  const der = new Uint8Array(cert.rawData);
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
   return {
-    certPem: cert.toString("pem"),
-    keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
+    certPem: pem("CERTIFICATE", der),
+    keyPem: pem("PRIVATE KEY", pkcs8),
     der,
     fingerprint: certificateFingerprint(der),
   };
@@ -53,5 +47,5 @@ export function certificateFingerprint(der: Uint8Array): Uint8Array {
 
 /** PEM text of DER certificate bytes, for `caCerts`. */
 export function certificatePem(der: Uint8Array): string {
-  return x509.PemConverter.encode(der.slice().buffer, "CERTIFICATE");
+  return pem("CERTIFICATE", der);
 }

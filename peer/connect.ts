@@ -1,7 +1,6 @@
-import { lookup } from "node:dns/promises";
 import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
-import { dialTcpRelay, isRendezvousDatagram, type Pairing, relayHello } from "../rendezvous/mod.ts";
-import { formatAddr, localCandidates } from "./addresses.ts";
+import { dialTcpRelay, isRendezvousDatagram, relayHello } from "../rendezvous/mod.ts";
+import { formatAddr } from "./addresses.ts";
 import { certificateFingerprint, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
@@ -20,7 +19,7 @@ import type { TransportChoice } from "./_choose_transport.ts";
 import type { Won } from "./_first_link.ts";
 import { bindPunchPort } from "./_punch_port.ts";
 import { receiverLinkAfterPunch } from "./_receiver_link.ts";
-import { registerEither } from "./_register_either.ts";
+import { findPeer, type FoundPeer } from "./_find_peer.ts";
 import { senderLinkAfterPunch } from "./_sender_link.ts";
 import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
 import { warmUpPake } from "./_warm_up.ts";
@@ -44,19 +43,21 @@ const OPEN_MAPPING_MS = 400;
 export interface ConnectOptions {
   role: "sender" | "receiver";
   /**
-   * The rendezvous server, "host:port" already split; or several instances
-   * sharing rooms, tried in turn (with every IPv4 address each name resolves to).
+   * The rendezvous server, "host:port" already split, or several instances
+   * sharing rooms, tried in turn; absent: local discovery only.
    */
-  rendezvous: { hostname: string; port: number } | { hostname: string; port: number }[];
+  rendezvous?: { hostname: string; port: number } | { hostname: string; port: number }[];
+  /** Also look for the peer on the local network (local/PROTOCOL.md). */
+  local: boolean;
   /** Receiver: the code it was given. Sender: words to use, and a nameplate to ask for if any. */
   code: { nameplate?: string; words: string };
-  /** Sender: called once with the full code once the server gave us a room. */
+  /** Sender: called once with the full code (a room on the server, or a local nameplate). */
   onCode?: (code: TransferCode) => void;
-  /** Called when the rendezvous server paired us with the peer. */
+  /** Called when the rendezvous server or local discovery paired us with the peer. */
   onPaired?: (paired: PairedInfo) => void;
   /** Called once our NAT's mapping behaviour is known. */
   onNat?: (mapping: NatMapping) => void;
-  /** Called with what the user should know about how we connect (e.g. UDP is blocked). */
+  /** Called with what the user should know (UDP is blocked, a way of finding the peer failed). */
   onWarning?: (message: string) => void;
   /** Receiver: how long to wait for a sender that has not registered yet (default 0). */
   waitForSenderMs?: number;
@@ -118,7 +119,8 @@ export interface OpenedLink {
  * the link. Exported for tests that speak the PAKE by hand (tests/security/staller.ts).
  */
 export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
-  const [server, ...fallbacks] = await resolveServers(options.rendezvous);
+  // The sender's local announcement answers repeated claims until the link is up.
+  await using keepAlive = new AsyncDisposableStack();
   const choice = options.transport ?? "auto";
   const sender = options.role === "sender";
   const certificate = sender ? await createPeerCertificate() : undefined;
@@ -148,32 +150,36 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   const warmUp = setTimeout(warmUpPake, 0);
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
-    const pairing = await registerEither(rendezvousChannel, {
-      server,
-      fallbacks,
-      role: sender ? "send" : "receive",
+    const pairing: FoundPeer = await findPeer(rendezvousChannel, {
+      role: options.role,
+      rendezvous: options.rendezvous,
+      local: options.local,
       nameplate: options.code.nameplate,
-      candidates: localCandidates(port),
+      port,
       fingerprint: certificate?.fingerprint,
       onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
+      onPaired: options.onPaired,
       onNat: options.onNat,
+      onWarning: options.onWarning,
       waitForSenderMs: options.waitForSenderMs,
       onWaitingForSender: options.onWaitingForSender,
       serverTimeoutMs: options.serverTimeoutMs,
       clientId: options.clientId,
       successor: options.successor,
       tcp: options.tcp ?? false,
-      onTcpFallback: options.onWarning,
+      keepAlive,
       signal: options.signal,
     });
-    options.onPaired?.({ nameplate: pairing.nameplate, peer: pairing.peer.observed });
+    const observedPeer = pairing.peer.observed;
     const relayMode = options.relay ?? "auto";
     const plan = planPunch(pairing.nat, relayMode);
     if (plan.direct === false && !pairing.relay) {
       throw new NoPathError(
-        `Cannot connect through the relay only: the rendezvous server ${
-          formatAddr(server)
-        } offers no relay`,
+        `Cannot connect through the relay only: ${
+          pairing.server
+            ? `the rendezvous server ${formatAddr(pairing.server)} offers no relay`
+            : "the peer was found on the local network, without a relay"
+        }`,
       );
     }
     const relayTcp: Deno.NetAddr | undefined = pairing.relay && relayMode !== "never"
@@ -197,9 +203,9 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       );
     }
     // The UDP socket stays open: with --relay-only, punching through the UDP relay is the fallback.
-    const common = { pairing, plan, relayTcp, relayDial };
     let facts: PathFacts | undefined;
-    if (overTcp || (!plan.direct && relayDial)) {
+    if (pairing.found === "server" && (overTcp || (!plan.direct && relayDial))) {
+      const common = { pairing, plan, relayTcp, relayDial };
       try {
         ({ won, facts } = sender
           ? await senderOverTcp(common, {
@@ -225,20 +231,17 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
           peerId: pairing.peer.id,
           candidates: plan.direct
             ? [
-              { addr: pairing.peer.observed, source: "server" },
+              ...(observedPeer ? [{ addr: observedPeer, source: "server" } as const] : []),
               ...pairing.peer.candidates.map((addr): Candidate => ({ addr, source: "private" })),
             ]
             : [],
           certificate: certificate?.der,
           timeoutMs: options.punchTimeoutMs,
-          spray: plan.birthday === "spray"
-            ? {
-              hostname: pairing.peer.observed.hostname,
-              perRound: BIRTHDAY_PROBES_PER_SECOND / 10,
-            }
+          spray: plan.birthday === "spray" && observedPeer
+            ? { hostname: observedPeer.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
             : undefined,
-          extraSockets: plan.birthday === "sockets"
-            ? { count: BIRTHDAY_SOCKETS, target: pairing.peer.observed }
+          extraSockets: plan.birthday === "sockets" && observedPeer
+            ? { count: BIRTHDAY_SOCKETS, target: observedPeer }
             : undefined,
           relay: pairing.relay && plan.relayAfterMs !== undefined
             ? {
@@ -254,11 +257,13 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
                 }),
             }
             : undefined,
-          natNote: plan.note +
-            (pairing.relay ? "" : "; the rendezvous server offers no relay") +
-            (plan.relayAfterMs === undefined && pairing.relay
-              ? "; relaying was turned off on this side"
-              : ""),
+          natNote: pairing.found === "local"
+            ? "the peer was found on the local network, so only its LAN addresses were tried"
+            : plan.note +
+              (pairing.relay ? "" : "; the rendezvous server offers no relay") +
+              (plan.relayAfterMs === undefined && pairing.relay
+                ? "; relaying was turned off on this side"
+                : ""),
           observedSelf: pairing.observed,
           localPort: port,
           sendLowTtl: sockets.sendLowTtl,
@@ -310,7 +315,9 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       channelBinding: certificate?.fingerprint ?? channelBindingOf!,
     };
     // The relay check asks the server over UDP: a side on TCP only cannot.
-    if (facts.path === "relay" && pairing.transport.self === "udp") opened.relayedBy = server;
+    if (facts.path === "relay" && pairing.transport.self === "udp") {
+      opened.relayedBy = pairing.server;
+    }
     return opened;
   } catch (error) {
     clearTimeout(warmUp);
@@ -324,7 +331,7 @@ function peerRole(role: "sender" | "receiver"): "sender" | "receiver" {
   return role === "sender" ? "receiver" : "sender";
 }
 
-function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array {
+function checkedCertificate(punched: PunchOutcome, pairing: FoundPeer): Uint8Array {
   const der = punched.peerCertificate;
   if (!der || der.length === 0) {
     throw new ProtocolError(`The sender at ${formatAddr(punched.remote)} sent no certificate`);
@@ -334,41 +341,10 @@ function checkedCertificate(punched: PunchOutcome, pairing: Pairing): Uint8Array
   if (announced && !announced.every((byte, index) => byte === actual[index])) {
     throw new P2pftError(
       `The sender's certificate at ${formatAddr(punched.remote)} is not the one it announced ` +
-        "through the rendezvous server: someone may be in the middle; nothing was received",
+        `${
+          pairing.found === "local" ? "on the local network" : "through the rendezvous server"
+        }: someone may be in the middle; nothing was received`,
     );
   }
   return der;
-}
-
-/** The rendezvous server's first IPv4 address (peers punch over IPv4). */
-export async function resolveServer(
-  server: { hostname: string; port: number },
-): Promise<Deno.NetAddr> {
-  return (await resolveServers(server))[0];
-}
-
-/** Every IPv4 address of every server, in order, once each. */
-async function resolveServers(
-  given: { hostname: string; port: number } | { hostname: string; port: number }[],
-): Promise<Deno.NetAddr[]> {
-  const out = new Map<string, Deno.NetAddr>();
-  for (const server of Array.isArray(given) ? given : [given]) {
-    let found;
-    try {
-      found = await lookup(server.hostname, { family: 4, all: true });
-    } catch (error) {
-      throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, {
-        cause: error,
-      });
-    }
-    for (const { address } of found) {
-      out.set(`${address}:${server.port}`, {
-        transport: "udp",
-        hostname: address,
-        port: server.port,
-      });
-    }
-  }
-  if (out.size === 0) throw new P2pftError("No rendezvous server address to try");
-  return [...out.values()];
 }

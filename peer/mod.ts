@@ -7,8 +7,8 @@ export {
   type PairedInfo,
   type PathFacts,
   type PeerSession,
-  resolveServer,
 } from "./connect.ts";
+export { resolveServer } from "./_find_peer.ts";
 export { DatagramMux } from "./datagram_mux.ts";
 export { localCandidates } from "./addresses.ts";
 export { planPunch, type PunchPlan } from "./strategy.ts";
@@ -22,6 +22,7 @@ export {
   type TransferCode,
 } from "./code.ts";
 export { formatAddr } from "./addresses.ts";
+export { dataStreamsFor } from "./data_streams.ts";
 export type { LinkEnd, PeerLink, Transport } from "./link.ts";
 export { PROBE_VERSION } from "./probe.ts";
 export { TRANSPORT_CHOICES, type TransportChoice } from "./_choose_transport.ts";

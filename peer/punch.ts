@@ -14,7 +14,7 @@ export type { Candidate, CandidateSource, PunchResult };
 
 /** The state machine's options (role, ids, candidates, certificate, spray) plus what the driver does. */
 export interface PunchOptions
-  extends Omit<PunchStateOptions, "relay" | "lanGraceMs" | "lingerMs" | "probeIntervalMs"> {
+  extends Omit<PunchStateOptions, "relay" | "lanGraceMs" | "probeIntervalMs"> {
   /** Give up after this long (default 15 s). */
   timeoutMs?: number;
   /** Sends a probe with a small TTL from our port (see `_punch_socket.ts`); absent: sent normally. */
@@ -76,11 +76,14 @@ export async function punch(
   let expired = false;
   let relayError: unknown;
   const timers: Array<ReturnType<typeof setTimeout>> = [];
+  // The last answers (a sender's chosen-acks) must leave before the socket closes.
+  let finalSends: Promise<unknown> = Promise.resolve();
   const send = (lane: Lane, out: Outgoing[]) => {
+    const sends: Promise<void>[] = [];
     for (const { data, to, lowTtl } of out) {
       if (lowTtl && options.sendLowTtl) options.sendLowTtl(data, to);
       // Unreachable candidates fail to send; that is what probing finds out.
-      else lane.channel.send(data, to).catch(() => {});
+      else sends.push(lane.channel.send(data, to).catch(() => {}));
     }
     const chosen = lane.state.chosen;
     if (chosen && !reportedChosen) {
@@ -89,6 +92,7 @@ export async function punch(
     }
     if (lane.state.result && !winner) {
       winner = lane;
+      finalSends = Promise.all(sends);
       stopped.abort();
     }
   };
@@ -113,6 +117,7 @@ export async function punch(
     }
     for (const lane of lanes) send(lane, lane.state.tick(performance.now()));
     await Promise.all(lanes.map((lane) => receiveLoop(lane, stop, send)));
+    await finalSends;
     if (winner) return { ...winner.state.result!, localPort: winner.port };
     options.signal?.throwIfAborted();
     const settled = options.settle?.aborted ? lanes.find((lane) => lane.state.chosen) : undefined;

@@ -1,13 +1,15 @@
 /**
  * The server's requests that touch rooms (`register`, `leave`, `relay-hello`),
- * answered from the room store, with TCP senders' pushes. A store that cannot
+ * answered from the room store, with waiting senders' pushes (PROTOCOL.md,
+ * "Push"). A store that cannot
  * answer now (Redis down) costs that one request an error 13, never the server.
  */
 import { StoreUnavailableError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { type Outgoing, relayHelloReplies, type RelayTable } from "./_relay_sessions.ts";
 import type { RoomStore } from "./_room_store.ts";
-import { answerMessage, type RoomAnswer } from "./_rooms.ts";
+import { answerMessage, type RoomAnswer, type RoomLimits } from "./_rooms.ts";
+import { UdpSenders } from "./_udp_senders.ts";
 import type { TcpClient, TcpSender } from "./_tcp_rendezvous.ts";
 import {
   encodeMessage,
@@ -21,23 +23,42 @@ export class RoomRequests {
   readonly store: RoomStore;
   /** Requests answered with error 13 (store unavailable). */
   storeUnavailable = 0;
-  /** `paired` messages pushed to TCP senders. */
+  /** `paired` messages pushed to waiting senders (UDP or TCP). */
   pushed = 0;
   /** Waiting senders on TCP, by client id (hex). */
   readonly #tcpSenders = new Map<string, TcpSender>();
+  readonly #udpSenders: UdpSenders;
+  readonly #sendUdp: (data: Uint8Array, to: Deno.NetAddr) => void;
 
-  constructor(store: RoomStore) {
+  constructor(
+    store: RoomStore,
+    options: {
+      limits: Pick<RoomLimits, "maxRooms" | "idleTimeoutMs">;
+      now: () => number;
+      /** Sends a push from the main UDP port. */
+      sendUdp: (data: Uint8Array, to: Deno.NetAddr) => void;
+    },
+  ) {
     this.store = store;
+    this.#udpSenders = new UdpSenders(options.limits, options.now);
+    this.#sendUdp = options.sendUdp;
   }
 
-  /** The answer to one `register` from `from`; over TCP, `tcp` is its connection. */
+  /**
+   * The answer to one `register` from `from` (`requestBytes` long); over TCP,
+   * `tcp` is its connection.
+   */
   async register(
     message: RegisterMessage,
     from: Deno.NetAddr,
     source: string,
-    tcp?: TcpClient,
+    transport: { tcp?: TcpClient; requestBytes: number },
   ): Promise<Outgoing[]> {
+    const tcp = transport.tcp;
     const answer = await this.#answer(message, from, source, tcp ? "tcp" : "udp");
+    if (!tcp && message.role === "send" && answer.kind === "waiting") {
+      this.#udpSenders.remember({ message, from, source, requestBytes: transport.requestBytes });
+    }
     if (tcp && message.role === "send" && answer.kind === "waiting") {
       this.#tcpSenders.set(hex(message.clientId), {
         client: tcp,
@@ -54,6 +75,7 @@ export class RoomRequests {
 
   /** A waiting sender gives up its room (best effort: `leave` is never answered). */
   async leave(message: LeaveMessage): Promise<void> {
+    this.#udpSenders.forget(message.clientId);
     await this.store.leave(message.clientId, message.nameplate).catch(() => {});
   }
 
@@ -84,8 +106,18 @@ export class RoomRequests {
     }
   }
 
-  /** The receiver of a TCP sender's room just came: tell the sender now, not at its next poll. */
+  /** A waiting sender's receiver just came: tell the sender now (UDP or TCP), not at its next poll. */
   async #pushPaired(senderId: Uint8Array): Promise<void> {
+    const udp = this.#udpSenders.take(senderId);
+    if (udp !== undefined) {
+      const answer = await this.#answer(udp.message, udp.from, udp.source, "udp");
+      const reply = encodeMessage(answerMessage(senderId, answer));
+      // Never more bytes than the sender's own last request: a push amplifies nothing.
+      if (answer.kind === "paired" && reply.length <= udp.requestBytes) {
+        this.pushed++;
+        this.#sendUdp(reply, udp.from);
+      }
+    }
     const key = hex(senderId);
     const waiting = this.#tcpSenders.get(key);
     if (waiting === undefined) return;

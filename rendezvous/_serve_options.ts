@@ -123,6 +123,8 @@ export interface ServerStats {
   udpRequestBytes: number;
   /** Bytes of replies sent over UDP: never more than `udpRequestBytes`. */
   udpReplyBytes: number;
+  /** `paired` sent to a waiting sender the moment its receiver came (UDP or TCP). */
+  pushed: number;
   /** Rooms held now. */
   rooms: number;
   /** Rooms that paired since start. */

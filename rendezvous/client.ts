@@ -119,7 +119,8 @@ const DEFAULT_FAILOVER_MS = 3_000;
 /**
  * Observes our NAT mapping (an `observe` to the server's main port, then one
  * to its alt port), registers with the rendezvous server, and waits until
- * the peer is paired. While the server answers `waiting`, polls every 300 ms.
+ * the peer is paired. While the server answers `waiting`, polls every 300 ms;
+ * a `paired` the server pushes between polls ends the wait at once.
  * A sender whose room the server no longer knows (it restarted) registers the
  * same nameplate again; a receiver given `waitForSenderMs` keeps asking while
  * no sender is there yet.

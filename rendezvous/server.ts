@@ -115,7 +115,12 @@ export class RendezvousServer implements AsyncDisposable {
         tcpRelay?.remove(key);
       },
     });
-    this.#requests = new RoomRequests(this.#store);
+    this.#requests = new RoomRequests(this.#store, {
+      limits: roomLimits(options),
+      now,
+      sendUdp: (data, to) =>
+        void this.#conns.main!.send(data, to).catch(() => this.#counts.errors++),
+    });
     this.store = this.#store.name;
     this.#secretSettled = options.cookieSecret !== undefined;
     this.#admission = new Admission({
@@ -176,6 +181,7 @@ export class RendezvousServer implements AsyncDisposable {
     return {
       ...this.#counts,
       replies: this.#counts.replies + this.#requests.pushed,
+      pushed: this.#requests.pushed,
       storeUnavailable: this.#requests.storeUnavailable,
       errors: this.#counts.errors + (this.#tcpConns?.errors ?? 0),
       rooms: this.#store.size,
@@ -355,7 +361,7 @@ export class RendezvousServer implements AsyncDisposable {
       this.#counts.cookies++;
       return [[req.cookieAnswer(request.clientId, verdict.cookie), from]];
     }
-    const replies = await this.#act(request, from, tcp);
+    const replies = await this.#act(request, from, { tcp, requestBytes: data.length });
     let size = 0;
     for (const [reply] of replies) size += reply.length;
     if (!tcp && size > data.length) {
@@ -369,7 +375,7 @@ export class RendezvousServer implements AsyncDisposable {
   async #act(
     request: RequestMessage,
     from: Deno.NetAddr,
-    tcp: TcpClient | undefined,
+    transport: { tcp?: TcpClient; requestBytes: number },
   ): Promise<Outgoing[]> {
     switch (request.type) {
       case "leave":
@@ -378,7 +384,7 @@ export class RendezvousServer implements AsyncDisposable {
       case "observe":
         return [[req.observation(request.clientId, from, this.altAddr, this.relayAddr), from]];
       case "register":
-        return await this.#requests.register(request, from, this.#sourceOf(from), tcp);
+        return await this.#requests.register(request, from, this.#sourceOf(from), transport);
       case "relay-hello":
         return await this.#requests.relayHello(this.#relays, request, from);
       case "tcp-relay-hello": // only on a server without a relay (see `refusal`)

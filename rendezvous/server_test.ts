@@ -413,3 +413,39 @@ Deno.test("a client pays one cookie round trip: its first observe has none, ever
     for (const message of later) assert("cookie" in message && message.cookie?.length === 16);
   }
 });
+
+Deno.test("the server pushes paired once to a sender waiting over UDP, no larger than its request", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  using conn = udpSocket();
+  const clientId = bytes(16, 3);
+  const cookie = await cookieFor(conn, server.addr);
+  const request = encodeMessage(
+    { type: "register", role: "send", clientId, candidates: [], cookie },
+    { padTo: MAX_REPLY_SIZE },
+  );
+  const waiting = decodeMessage((await exchange(conn, request, server.addr))!);
+  assert(waiting.type === "waiting");
+  await using receiverPort = new UdpDatagramPort();
+  const receiver = await register(receiverPort, {
+    server: server.addr,
+    role: "receive",
+    nameplate: waiting.nameplate,
+    candidates: [],
+    signal: timeout.signal,
+  });
+  // The sender sent nothing since `waiting`: this paired was pushed.
+  const received = conn.receive();
+  received.catch(() => {}); // settled by closing conn if the deadline passes
+  const [pushed] = await Promise.race([
+    received,
+    new Promise<never>((_, reject) =>
+      timeout.signal.addEventListener("abort", () => reject(timeout.signal.reason))
+    ),
+  ]);
+  assert(pushed.length <= request.length);
+  const paired = decodeMessage(pushed);
+  assert(paired.type === "paired");
+  assertEquals(paired.token, receiver.token);
+  assertEquals(paired.peer.id, receiver.selfId);
+});

@@ -22,7 +22,8 @@ try {
   const rendezvous = `127.0.0.1:${listening.port}`;
   step(`Rendezvous server listening on ${rendezvous} (pid ${server.pid})`);
 
-  const sender = spawnCli(["send", source, "--rendezvous", rendezvous, "--json"]);
+  // --no-local: the demo shows the path through the server and stays off the LAN.
+  const sender = spawnCli(["send", source, "--rendezvous", rendezvous, "--no-local", "--json"]);
   processes.push(sender);
   const { code } = await sender.next("code");
   step(`Sender (pid ${sender.pid}) says: code is ${code}`);
@@ -35,6 +36,7 @@ try {
     "--yes",
     "--rendezvous",
     rendezvous,
+    "--no-local",
     "--json",
   ]);
   processes.push(receiver);

@@ -193,7 +193,13 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: /does not exist/,
     },
     { args: ["receive", "7-lantern-crossword", ...w.rendezvous], code: 2, message: /--yes/ },
-    { args: ["send", `${w.dir}`], code: 2, message: /P2PFT_RENDEZVOUS/ },
+    // Without a server, local discovery is the only way left: --no-local leaves none.
+    { args: ["send", `${w.dir}`, "--no-local"], code: 2, message: /--no-local.*P2PFT_RENDEZVOUS/ },
+    {
+      args: ["receive", "7-lantern-crossword", "--yes", "--relay-only"],
+      code: 2,
+      message: /--relay-only needs a rendezvous server/,
+    },
     { args: ["send", "x", "--rendezvous", "host:notaport"], code: 2, message: /notaport/ },
     { args: ["frobnicate"], code: 2, message: /Unknown command/ },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
@@ -206,7 +212,15 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: new RegExp(`UDP port ${w.server.split(":")[1]} .*already in use`),
     },
     {
-      args: ["send", `${w.dir}`, "--rendezvous", `127.0.0.1:${silentPort}`, "--timeout", "1"],
+      args: [
+        "send",
+        `${w.dir}`,
+        "--rendezvous",
+        `127.0.0.1:${silentPort}`,
+        "--no-local",
+        "--timeout",
+        "1",
+      ],
       code: 1,
       message: new RegExp(`rendezvous server 127\\.0\\.0\\.1:${silentPort} did not answer`),
     },

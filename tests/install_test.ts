@@ -100,12 +100,22 @@ Deno.test({
       const { port } = await server.next("listening", signal);
       // The sender finds the server through $P2PFT_RENDEZVOUS and a DNS name (--allow-env,
       // node:dns); the receiver through --rendezvous and an IP address.
-      const sender = start(["send", album, "--timeout", "60"], {
+      // --no-local: the test stays off the host's own networks (no multicast).
+      const sender = start(["send", album, "--timeout", "60", "--no-local"], {
         P2PFT_RENDEZVOUS: `localhost:${port}`,
       });
       const { code } = await sender.next("code", signal);
       const receiver = start(
-        ["receive", String(code), "--yes", "--out", out, "--rendezvous", `127.0.0.1:${port}`],
+        [
+          "receive",
+          String(code),
+          "--yes",
+          "--out",
+          out,
+          "--rendezvous",
+          `127.0.0.1:${port}`,
+          "--no-local",
+        ],
         { P2PFT_RENDEZVOUS: "" },
       );
       const received = await receiver.finished();

@@ -304,6 +304,25 @@ labTest(
 );
 
 labTest(
+  "lab: a long fat path (150 ms each way, 200 Mbit/s) delivers a verified file directly",
+  180_000,
+  (signal) =>
+    runScenario(signal, {
+      lab: {
+        natA: "endpoint-independent",
+        natB: "endpoint-independent",
+        delayMs: 75,
+        rateMbit: 200,
+      },
+      size: 32 * 1024 * 1024,
+    }, (outcome) => {
+      assertDelivered(outcome, "direct");
+      const rtt = Number(event(outcome.receiver, "connected")?.rttMs);
+      assert.ok(rtt >= 290, `RTT ${rtt} ms, expected about 300`);
+    }),
+);
+
+labTest(
   "lab: a receiver that starts 5 s after the sender still connects",
   90_000,
   (signal) =>

@@ -93,11 +93,20 @@ async function transfer(
   await makeRandomFile(source, 3 * 1024 * 1024);
   const expected = await sha256File(source);
   await Deno.mkdir(`${c.dir}/in`);
-  const sender = c.spawnCli(["send", source, ...senderArgs, "--json"]);
+  const sender = c.spawnCli(["send", source, ...senderArgs, "--no-local", "--json"]);
   const { code } = await sender.next("code");
   await onCode?.(sender);
   const receiver = c.spawnCli(
-    ["receive", String(code), "--out", `${c.dir}/in`, "--yes", ...receiverArgs, "--json"],
+    [
+      "receive",
+      String(code),
+      "--out",
+      `${c.dir}/in`,
+      "--yes",
+      ...receiverArgs,
+      "--no-local",
+      "--json",
+    ],
   );
   const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
   assert.equal(sent.code, 0, sent.stderr);

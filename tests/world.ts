@@ -15,7 +15,11 @@ export interface World extends AsyncDisposable {
   dir: string;
   /** The real rendezvous server's address, `127.0.0.1:PORT`. */
   server: string;
-  /** `--rendezvous 127.0.0.1:PORT`, for send and receive. */
+  /**
+   * `--rendezvous 127.0.0.1:PORT --no-local`, for send and receive: tests on
+   * the host never multicast on the host's own networks (local discovery is
+   * tested in network namespaces: local/, tests/nat_test.ts).
+   */
   rendezvous: string[];
   /** The `serve` process (SIGTERM makes it print a `stopped` event with its stats). */
   serve: CliRun;
@@ -56,7 +60,7 @@ export async function world(signal: AbortSignal): Promise<World> {
     return {
       dir,
       server: `127.0.0.1:${port}`,
-      rendezvous: ["--rendezvous", `127.0.0.1:${port}`],
+      rendezvous: ["--rendezvous", `127.0.0.1:${port}`, "--no-local"],
       serve,
       spawnCli: (args, options) => track(spawnCli(args, { cwd: dir, ...options })),
       spawnScript: (script, args) => track(spawnScript(script, args)),

@@ -25,6 +25,9 @@ export const FrameType = {
 } as const;
 export type FrameTypeValue = typeof FrameType[keyof typeof FrameType];
 
+/** Most data streams a transfer may stripe over (HELLO and START carry 1..16). */
+export const MAX_STREAMS = 16;
+
 /** Limits every decoder enforces before allocating. */
 export const LIMITS = {
   maxEntries: 1_000_000,
@@ -33,7 +36,7 @@ export const LIMITS = {
   maxManifestBytes: 64 * 1024 * 1024,
   maxBatchFrameBytes: 1024 * 1024,
   maxErrorMessageBytes: 4096,
-  maxStreams: 16,
+  maxStreams: MAX_STREAMS,
   minSegmentSize: 16 * 1024,
   maxSegmentSize: 16 * 1024 * 1024,
   maxTextBytes: 64 * 1024,

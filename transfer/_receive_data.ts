@@ -7,8 +7,9 @@ import { createHash, type Hash } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { DiskFullError, IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
+import { SegmentReader } from "./_segment_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
-import { DIGEST_BYTES, FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
+import { DIGEST_BYTES } from "./_frame.ts";
 import { FileStatus, getU64 } from "./_messages.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
 
@@ -26,78 +27,7 @@ export interface IncomingFile {
   unknownSize?: boolean;
 }
 
-/**
- * Reads the logical data stream out of the striped DATA segments. Its length
- * is not known in advance (a file that changed while read comes again), so
- * every segment but the last is full, and a short segment is the last one.
- */
-export class SegmentReader {
-  #readers: ByteReader[];
-  #segmentSize: number;
-  #segmentLeft = 0;
-  #current: ByteReader | null = null;
-  #count = 0;
-  #ended = false;
-
-  constructor(readers: ByteReader[], segmentSize: number) {
-    this.#readers = readers;
-    this.#segmentSize = segmentSize;
-  }
-
-  /** Next 1..max bytes of the logical stream (no copy). */
-  async next(max: number): Promise<Uint8Array> {
-    if (this.#segmentLeft === 0) {
-      if (this.#ended || this.#readers.length === 0) {
-        throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
-      }
-      const reader = this.#readers[this.#count % this.#readers.length];
-      const header = await reader.readExact(FRAME_HEADER_BYTES);
-      const { length } = parseFrameHeader(header, {
-        expect: [FrameType.DATA],
-        what: `data segment ${this.#count}`,
-        maxPayload: this.#segmentSize,
-      });
-      if (length === 0) {
-        throw new ProtocolError(`Cannot decode data segment ${this.#count}: it is empty`);
-      }
-      this.#count++;
-      this.#current = reader;
-      this.#segmentLeft = length;
-      this.#ended = length < this.#segmentSize;
-    }
-    const chunk = await this.#current!.readChunk(Math.min(max, this.#segmentLeft));
-    this.#segmentLeft -= chunk.length;
-    return chunk;
-  }
-
-  async readExact(length: number): Promise<Uint8Array> {
-    const out = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const chunk = await this.next(length - filled);
-      out.set(chunk, filled);
-      filled += chunk.length;
-    }
-    return out;
-  }
-
-  /** Every byte sent was consumed and every stream ended cleanly. */
-  async finish(): Promise<void> {
-    if (this.#segmentLeft !== 0) {
-      throw new ProtocolError(`Cannot finish data: ${this.#segmentLeft} bytes unread`);
-    }
-    for (const [index, reader] of this.#readers.entries()) {
-      if (!(await reader.atEnd())) {
-        throw new ProtocolError(`Cannot finish data: extra bytes on data stream ${index}`);
-      }
-    }
-  }
-}
-
-/**
- * Writes each chunk as it arrives (QUIC delivers ≤ 64 KiB). Coalescing into
- * 1 MiB blocks cost more CPU than it saved (see PROTOCOL.md, design notes).
- */
+/** Writes all of `bytes` (one segment at a time: one write per segment). */
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await file.write(bytes.subarray(written));

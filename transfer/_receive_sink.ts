@@ -7,8 +7,8 @@ import {
   type ReceiveDataOptions,
   type ReceivedFile,
   receiveFile,
-  SegmentReader,
 } from "./_receive_data.ts";
+import { SegmentReader } from "./_segment_reader.ts";
 
 /**
  * Receives the one file of the offer into `sink`. Its bytes are out before

@@ -91,7 +91,13 @@ class SegmentWriter {
     writeFrameHeader(this.#segment, FrameType.DATA, this.#fill);
     const writer = writers[this.#count % writers.length];
     this.#count++;
-    await abortable(writer.ready, this.#options.signal);
+    try {
+      await abortable(writer.ready, this.#options.signal);
+    } catch (error) {
+      // A stream the receiver dropped is a failed write, whichever call sees it first.
+      if (!this.#options.signal.aborted) this.#options.fail(error);
+      throw this.#options.signal.aborted ? this.#options.signal.reason : error;
+    }
     writer.write(this.#segment.subarray(0, FRAME_HEADER_BYTES + this.#fill))
       .catch(this.#options.fail);
     this.#segment = new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);

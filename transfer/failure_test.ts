@@ -96,7 +96,9 @@ Deno.test("a sender aborted mid-way leaves the receiver with a lost connection, 
   await withTimeout(20_000, async (signal) => {
     await using src = await tempDir();
     await using dst = await tempDir();
-    const size = 8 * 1024 * 1024;
+    // Larger than what the streams and the receiver's read-ahead hold (4 × ~4 MiB), so the
+    // sender cannot have sent it all by the time the receiver has written 2 MiB.
+    const size = 32 * 1024 * 1024;
     const bytes = randomBytes(size, 8);
     await Deno.writeFile(join(src.path, "data.bin"), bytes);
     const controller = new AbortController();

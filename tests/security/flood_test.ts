@@ -53,7 +53,7 @@ async function transferUnderFlood(signal: AbortSignal, scenario: Scenario): Prom
     // A flood that fails before it starts shows its own error, not a hang.
     await Promise.race([started.promise, flooding]);
     honestStartedAt = performance.now();
-    const rendezvous = ["--rendezvous", w.server];
+    const rendezvous = ["--rendezvous", w.server, "--no-local"];
     const sender = w.spawnCli(["send", source, ...rendezvous, "--timeout", "30", "--json"]);
     const { code } = await sender.next("code", signal);
     const receiver = w.spawnCli(

@@ -265,6 +265,8 @@ async function main(args: string[]): Promise<number> {
     await using session = await connectPeer({
       role: "sender",
       rendezvous: { hostname, port: Number(port) },
+      // Host tests stay off the host's own networks (no multicast).
+      local: false,
       code: { words: generateWords() },
       onCode: (code) => emit({ type: "code", code: formatCode(code) }),
       relay: "never",

@@ -46,7 +46,7 @@ async function runCase(w: World, name: string, signal: AbortSignal): Promise<voi
   const sender = w.spawnScript(SCRIPT, ["--rendezvous", w.server, name]);
   const { code } = await sender.next("code", signal);
   const receiver = w.spawnCli(
-    ["receive", String(code), "--out", out, "--yes", "--rendezvous", w.server, "--json"],
+    ["receive", String(code), "--out", out, "--yes", ...w.rendezvous, "--json"],
     { cwd },
   );
   const [received, sent] = await Promise.all([receiver.finished(), sender.finished()]);

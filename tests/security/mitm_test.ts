@@ -43,7 +43,8 @@ async function attack(
     senderFingerprint: swapFingerprint ? attacker.certificate.fingerprint : undefined,
     receiverAddr: attacker.addr(attacker.towardSender),
   });
-  const rendezvous = ["--rendezvous", `127.0.0.1:${proxy.addr.port}`];
+  // --no-local: the peers must meet through the proxy (and stay off the host's networks).
+  const rendezvous = ["--rendezvous", `127.0.0.1:${proxy.addr.port}`, "--no-local"];
   await Deno.writeTextFile(`${w.dir}/secret.txt`, SECRET);
   const out = `${w.dir}/in`;
   await Deno.mkdir(out);

@@ -127,6 +127,8 @@ async function main(args: string[]): Promise<number> {
   const options = {
     role: role === "send" ? "sender" as const : "receiver" as const,
     rendezvous: { hostname, port: Number(port) },
+    // Host tests stay off the host's own networks (no multicast).
+    local: false,
     code: role === "send" ? { words: generateWords() } : parseCode(codeText),
     onCode: (code: { nameplate: string; words: string }) =>
       emit({ type: "code", code: formatCode(code) }),

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { certificatePem, createPeerCertificate, PEER_SERVER_NAME } from "./certificate.ts";
+import { selfSignedCertificate } from "./_self_signed.ts";
+
+Deno.test("a peer certificate passes a TLS handshake that pins it for PEER_SERVER_NAME", async () => {
+  // Several, so signatures whose r or s has its high bit set are among them.
+  for (let round = 0; round < 4; round++) {
+    const certificate = await createPeerCertificate();
+    using listener = Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: certificate.certPem,
+      key: certificate.keyPem,
+    });
+    const accepted = listener.accept().then(async (conn) => {
+      await conn.handshake();
+      return conn;
+    });
+    const tcp = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    using client = await Deno.startTls(tcp, {
+      hostname: PEER_SERVER_NAME,
+      caCerts: [certificatePem(certificate.der)],
+    });
+    await client.handshake();
+    using _server = await accepted;
+    assert.equal(certificate.fingerprint.length, 32);
+  }
+});
+
+Deno.test("a peer certificate is refused under any other name", async () => {
+  const certificate = await createPeerCertificate();
+  using listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+  });
+  const accepted = listener.accept().then((conn) => conn.handshake().finally(() => conn.close()));
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  using client = await Deno.startTls(tcp, {
+    hostname: "other.invalid",
+    caCerts: [certificate.certPem],
+  });
+  await assert.rejects(client.handshake());
+  await accepted.catch(() => {});
+});
+
+Deno.test("selfSignedCertificate rejects a serial number that would not be a positive minimal INTEGER", async () => {
+  const keys = await crypto.subtle.generateKey(
+    { name: "ECDSA", namedCurve: "P-256" },
+    true,
+    ["sign", "verify"],
+  );
+  for (const serial of [new Uint8Array([0x80, 1]), new Uint8Array([0, 1]), new Uint8Array(0)]) {
+    await assert.rejects(
+      selfSignedCertificate({
+        keys,
+        serial,
+        commonName: "x",
+        dnsName: "x.invalid",
+        notBefore: new Date(),
+        notAfter: new Date(),
+      }),
+      RangeError,
+    );
+  }
+});

@@ -1,0 +1,174 @@
+/**
+ * Local discovery through the real CLI in the network lab: hostA and hostA2
+ * share a LAN, hostB is in the other home. No rendezvous server runs in these
+ * scenarios; the bytes' SHA-256 is checked.
+ */
+import assert from "node:assert/strict";
+import { boundedTest } from "./bounded.ts";
+import { type CliRun, spawnCli } from "../scripts/cli_process.ts";
+import { makeRandomFile, sha256File } from "../scripts/files.ts";
+import { createLab, type Lab, labAvailable } from "./lab/mod.ts";
+import { listDir } from "./world.ts";
+
+const available = await labAvailable();
+const skipNote = available.ok ? "" : ` (skipped: ${available.reason})`;
+
+type Host = "hostA" | "hostA2" | "hostB" | "rendezvous";
+
+interface Run {
+  lab: Lab;
+  dir: string;
+  spawn(host: Host, args: string[]): CliRun;
+}
+
+function labTest(name: string, timeoutMs: number, fn: (run: Run) => Promise<void>) {
+  boundedTest(`${name}${skipNote}`, async (signal) => {
+    const dir = await Deno.makeTempDir({ prefix: "p2pft-local-" });
+    const runs: CliRun[] = [];
+    const killAll = () => runs.forEach((run) => run.kill("SIGKILL"));
+    signal.addEventListener("abort", killAll, { once: true });
+    try {
+      await using lab = await createLab({
+        natA: "endpoint-independent",
+        natB: "endpoint-independent",
+        signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
+      });
+      await fn({
+        lab,
+        dir,
+        spawn(host, args) {
+          signal.throwIfAborted();
+          // No $P2PFT_RENDEZVOUS from the environment: these runs decide about the server.
+          const run = spawnCli(args, {
+            wrapper: ["ip", "netns", "exec", lab[host].ns],
+            cwd: dir,
+            env: { P2PFT_RENDEZVOUS: "" },
+          });
+          runs.push(run);
+          return run;
+        },
+      });
+    } finally {
+      signal.removeEventListener("abort", killAll);
+      killAll();
+      await Promise.all(runs.map((run) => run.finished()));
+      await Deno.remove(dir, { recursive: true });
+    }
+  }, { timeoutMs, ignore: !available.ok, sanitizeResources: false });
+}
+
+function event(run: { events: Array<Record<string, unknown>> }, type: string) {
+  return run.events.find((e) => e.type === type);
+}
+
+/** Sends a fresh file from hostA to `receiver` with `args` on both sides; returns both runs. */
+async function transfer(run: Run, receiver: Host, args: string[], name = "run") {
+  const work = `${run.dir}/${name}`;
+  const source = `${work}/payload.bin`;
+  await Deno.mkdir(`${work}/in`, { recursive: true });
+  await makeRandomFile(source, 1024 * 1024);
+  const sender = run.spawn("hostA", ["send", source, "--timeout", "40", "--json", ...args]);
+  const { code } = await sender.next("code");
+  const receiving = run.spawn(receiver, [
+    "receive",
+    String(code),
+    "--out",
+    `${work}/in`,
+    "--yes",
+    "--json",
+    ...args,
+  ]);
+  const received = await receiving.finished();
+  if (received.code !== 0) sender.kill("SIGKILL"); // it would wait for a receiver until --timeout
+  return { sent: await sender.finished(), received, expected: await sha256File(source), work };
+}
+
+async function assertFoundOnLan(run: Run, outcome: Awaited<ReturnType<typeof transfer>>) {
+  assert.equal(outcome.received.code, 0, `receiver: ${outcome.received.stderr}`);
+  assert.equal(outcome.sent.code, 0, `sender: ${outcome.sent.stderr}`);
+  assert.equal(await sha256File(`${outcome.work}/in/payload.bin`), outcome.expected);
+  for (const side of [outcome.sent, outcome.received]) {
+    assert.equal(event(side, "paired")?.found, "local", JSON.stringify(event(side, "paired")));
+    assert.equal(event(side, "connected")?.path, "lan", JSON.stringify(event(side, "connected")));
+    assert.equal(event(side, "done")?.sha256, outcome.expected);
+  }
+  assert.match(
+    String(event(outcome.received, "connected")?.remote),
+    new RegExp(`^${run.lab.hostA.ip.replaceAll(".", "\\.")}:`),
+  );
+}
+
+labTest(
+  "lab: two hosts on one LAN and no rendezvous server find each other",
+  90_000,
+  async (run) => {
+    const outcome = await transfer(run, "hostA2", []);
+    await assertFoundOnLan(run, outcome);
+    for (const side of [outcome.sent, outcome.received]) {
+      assert.equal(event(side, "warning"), undefined);
+    }
+  },
+);
+
+labTest(
+  "lab: without a rendezvous server a receiver in the other home fails clearly and writes nothing",
+  90_000,
+  async (run) => {
+    const { received, work } = await transfer(run, "hostB", []);
+    assert.equal(received.code, 1, received.stderr);
+    assert.match(
+      received.stderr,
+      /^error: No sender with nameplate \d+ answered on the local network within 5000 ms; without a rendezvous server only this network is searched \(pass --rendezvous/m,
+    );
+    assert.equal(received.stderr.trim().split("\n").length, 1, received.stderr);
+    assert.deepEqual(await listDir(`${work}/in`), []);
+  },
+);
+
+labTest(
+  "lab: a rendezvous server that does not answer, two hosts on one LAN meet through local discovery",
+  120_000,
+  async (run) => {
+    // The rendezvous namespace exists, but nothing listens there.
+    const outcome = await transfer(run, "hostA2", [
+      "--rendezvous",
+      `${run.lab.rendezvous.ip}:9000`,
+    ]);
+    await assertFoundOnLan(run, outcome);
+    // The sender's code came from the LAN's range after the server's first timeout, and it said so.
+    const warnings = outcome.sent.events.filter((e) => e.type === "warning");
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(
+      String(warnings[0].message),
+      /^No answer from rendezvous server .* after 10 s; looking for the receiver on the local network only$/,
+    );
+    const order = outcome.sent.events.map((e) => e.type);
+    assert.ok(order.indexOf("warning") < order.indexOf("code"), order.join(", "));
+  },
+);
+
+labTest(
+  "lab: with a rendezvous server running, both sides of one LAN agree on how they met; --no-local uses the server",
+  120_000,
+  async (run) => {
+    const serve = run.spawn("rendezvous", ["serve", "--port", "9000", "--json"]);
+    await serve.next("listening");
+    const rendezvous = ["--rendezvous", `${run.lab.rendezvous.ip}:9000`];
+    const both = await transfer(run, "hostA2", rendezvous, "both");
+    assert.equal(both.received.code, 0, both.received.stderr);
+    assert.equal(both.sent.code, 0, both.sent.stderr);
+    const found = event(both.received, "paired")?.found;
+    assert.ok(found === "local" || found === "server", String(found));
+    assert.equal(event(both.sent, "paired")?.found, found);
+    for (const side of [both.sent, both.received]) {
+      assert.equal(event(side, "connected")?.path, "lan");
+    }
+    const serverOnly = await transfer(run, "hostA2", [...rendezvous, "--no-local"], "server");
+    for (const side of [serverOnly.sent, serverOnly.received]) {
+      assert.equal(side.code, 0, side.stderr);
+      assert.equal(event(side, "paired")?.found, "server");
+      assert.equal(event(side, "connected")?.path, "lan");
+      assert.equal(event(side, "done")?.sha256, serverOnly.expected);
+    }
+  },
+);

@@ -1,0 +1,163 @@
+/**
+ * The receiver's side of the striping (PROTOCOL.md, "The data stream"):
+ * DATA segment k from data stream k mod N, every stream reading ahead.
+ */
+import { ProtocolError } from "../errors.ts";
+import type { ByteReader } from "../byte_reader.ts";
+import { FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
+
+/**
+ * Reads the logical data stream out of the striped DATA segments. Its length
+ * is not known in advance (a file that changed while read comes again), so
+ * every segment but the last is full, and a short segment is the last one.
+ *
+ * Every stream reads its next whole segment ahead while the one before is
+ * written, so all streams drain at once and each segment is hashed and
+ * written with one call: a TLS stream delivers 16 KiB records, and handling
+ * those one by one, stream after stream, left the link idle.
+ */
+export class SegmentReader {
+  #lanes: Lane[];
+  #segmentSize: number;
+  #segment: Uint8Array = new Uint8Array(0);
+  #offset = 0;
+  #lane: Lane | null = null;
+  #count = 0;
+  #ended = false;
+
+  constructor(readers: ByteReader[], segmentSize: number) {
+    this.#segmentSize = segmentSize;
+    this.#lanes = readers.map((reader, index) =>
+      new Lane(reader, { index, lanes: readers.length, segmentSize })
+    );
+  }
+
+  /** Next 1..max bytes of the logical stream (no copy; valid until the next call). */
+  async next(max: number): Promise<Uint8Array> {
+    if (this.#offset === this.#segment.length) {
+      if (this.#ended || this.#lanes.length === 0) {
+        throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
+      }
+      this.#lane?.recycle(this.#segment);
+      const lane = this.#lanes[this.#count % this.#lanes.length];
+      const segment = await lane.take();
+      if (segment === null) {
+        throw new ProtocolError(
+          `Cannot read data segment ${this.#count}: stream ${lane.index} ended`,
+        );
+      }
+      this.#count++;
+      this.#lane = lane;
+      this.#segment = segment;
+      this.#offset = 0;
+      this.#ended = segment.length < this.#segmentSize;
+    }
+    const take = Math.min(max, this.#segment.length - this.#offset);
+    const chunk = this.#segment.subarray(this.#offset, this.#offset + take);
+    this.#offset += take;
+    return chunk;
+  }
+
+  async readExact(length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const chunk = await this.next(length - filled);
+      out.set(chunk, filled);
+      filled += chunk.length;
+    }
+    return out;
+  }
+
+  /** Every byte sent was consumed and every stream ended cleanly. */
+  async finish(): Promise<void> {
+    const unread = this.#segment.length - this.#offset;
+    if (unread !== 0) {
+      throw new ProtocolError(`Cannot finish data: ${unread} bytes unread`);
+    }
+    for (const lane of this.#lanes) {
+      if ((await lane.take()) !== null) {
+        throw new ProtocolError(`Cannot finish data: extra bytes on data stream ${lane.index}`);
+      }
+    }
+  }
+}
+
+/**
+ * Segment bytes the streams may read ahead at once (one segment each; the
+ * segments in use double it): 16 streams of 1 MiB fit, a sender's 16 of 16 MiB do not.
+ */
+const READ_AHEAD_BUDGET_BYTES = 32 * 1024 * 1024;
+
+/**
+ * One data stream's segments (k, k + N, ...), the next one always being read.
+ * A failure is kept until the segment is asked for: a stream that breaks after
+ * the last segment the receiver needs is no error.
+ */
+class Lane {
+  readonly index: number;
+  #reader: ByteReader;
+  #lanes: number;
+  #segmentSize: number;
+  #readsAhead: boolean;
+  #count = 0;
+  #ahead: Promise<Uint8Array | null> | null = null;
+  #spare: Uint8Array | null = null;
+
+  constructor(
+    reader: ByteReader,
+    options: { index: number; lanes: number; segmentSize: number },
+  ) {
+    this.index = options.index;
+    this.#reader = reader;
+    this.#lanes = options.lanes;
+    this.#segmentSize = options.segmentSize;
+    // A sender may ask for 16 streams of 16 MiB segments: beyond the budget, read on demand.
+    this.#readsAhead = options.lanes * options.segmentSize <= READ_AHEAD_BUDGET_BYTES;
+    if (this.#readsAhead) this.#ahead = this.#readAhead();
+  }
+
+  /** The next segment's payload, or null when the stream ended cleanly instead. */
+  async take(): Promise<Uint8Array | null> {
+    const segment = await (this.#ahead ?? this.#read());
+    this.#ahead = segment === null
+      ? Promise.resolve(null)
+      : this.#readsAhead
+      ? this.#readAhead()
+      : null;
+    return segment;
+  }
+
+  /** Hands back a taken segment's buffer once its bytes are written and hashed. */
+  recycle(segment: Uint8Array): void {
+    this.#spare = new Uint8Array(segment.buffer);
+  }
+
+  #readAhead(): Promise<Uint8Array | null> {
+    const ahead = this.#read();
+    ahead.catch(() => {});
+    return ahead;
+  }
+
+  async #read(): Promise<Uint8Array | null> {
+    if (await this.#reader.atEnd()) return null;
+    const number = this.index + this.#count * this.#lanes;
+    const header = await this.#reader.readExact(FRAME_HEADER_BYTES);
+    const { length } = parseFrameHeader(header, {
+      expect: [FrameType.DATA],
+      what: `data segment ${number}`,
+      maxPayload: this.#segmentSize,
+    });
+    if (length === 0) {
+      throw new ProtocolError(`Cannot decode data segment ${number}: it is empty`);
+    }
+    this.#count++;
+    const buffer = this.#spare !== null && this.#spare.length >= length
+      ? this.#spare
+      : new Uint8Array(length);
+    this.#spare = null;
+    const payload = buffer.subarray(0, length);
+    await this.#reader.readInto(payload);
+    return payload;
+  }
+}
