@@ -14,8 +14,6 @@ export interface Channel {
   close(): void;
 }
 
-/** Read size of one socket read. */
-const CHUNK = 64 * 1024;
 /** Plaintext of one TLS record, which is what one Deno TLS read returns. */
 const TLS_RECORD = 16 * 1024;
 
