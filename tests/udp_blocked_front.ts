@@ -4,7 +4,7 @@
  * real server's TCP port. Clients must notice and register over TCP.
  */
 export interface UdpBlockedFront extends AsyncDisposable {
-  /** `--rendezvous 127.0.0.1:PORT` */
+  /** `--rendezvous 127.0.0.1:PORT --no-local` (nothing multicast on the host's networks) */
   rendezvous: string[];
 }
 
@@ -27,7 +27,7 @@ export function udpBlockedFront(server: { hostname: string; port: number }): Udp
     }
   })().catch(() => {});
   return {
-    rendezvous: ["--rendezvous", `127.0.0.1:${port}`],
+    rendezvous: ["--rendezvous", `127.0.0.1:${port}`, "--no-local"],
     async [Symbol.asyncDispose]() {
       tcp.close();
       udp.close();
