@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { TransferRefusedError } from "../errors.ts";
 import { abortable } from "../async.ts";
 import type { ByteReader } from "../byte_reader.ts";
-import { toHex } from "../bytes.ts";
 import { encodeFrame, FrameType } from "./_frame.ts";
 import { encodeDone } from "./_messages.ts";
+import { textReport } from "./_text_messages.ts";
 import type { Offer, TransferReport } from "./types.ts";
 
 export interface ReceiveTextOptions {
@@ -35,18 +35,5 @@ export async function receiveText(
   await writer.close().catch(() => {});
   // The sender ends its side once it has read DONE; the text is ours either way.
   await reader.atEnd().catch(() => {});
-  return {
-    files: 0,
-    directories: 0,
-    totalBytes: bytes.length,
-    bytesTransferred: bytes.length,
-    sha256: toHex(digest),
-    seconds: (performance.now() - started) / 1000,
-    resumedFiles: 0,
-    skippedFiles: 0,
-    resent: [],
-    changed: [],
-    notWritten: [],
-    text,
-  };
+  return textReport(text, bytes, digest, started);
 }

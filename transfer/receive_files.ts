@@ -1,5 +1,6 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
 import { abortable } from "../async.ts";
+import { ProgressCounter } from "./_progress.ts";
 import { fromHex } from "../bytes.ts";
 import { createHash } from "node:crypto";
 import { resolve, sep as SEP } from "node:path";
@@ -113,9 +114,13 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     if (!options.sink) await createDirectories(outDir, entries, plan);
     const monitor = watchControl(reader);
     monitor.catch((error) => internal.abort(error));
-    let done = incoming.skippedBytes + incoming.resumedBytes;
-    let bytesTransferred = 0;
-    let total = hello.totalBytes;
+    const progress = new ProgressCounter({
+      already: incoming.skippedBytes + incoming.resumedBytes,
+      total: hello.totalBytes,
+      unknownSize,
+      onMoved: () => watch.moved(),
+      onProgress: options.onProgress,
+    });
     let received = new Map<string, ReceivedFile>();
     try {
       for (let index = 0; index < start.streams; index++) {
@@ -132,21 +137,8 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         readers: dataReaders,
         segmentSize: hello.segmentSize,
         signal,
-        onBytes: (bytes, file) => {
-          watch.moved();
-          done += bytes;
-          bytesTransferred += bytes;
-          options.onProgress?.(
-            unknownSize
-              ? { bytes: done, total: done, file, unknownSize }
-              : { bytes: done, total, file },
-          );
-        },
-        onRestart: (file, discarded, size) => {
-          done -= discarded;
-          total += size - discarded;
-          options.onProgress?.({ bytes: done, total, file });
-        },
+        onBytes: progress.onBytes,
+        onRestart: progress.onRestart,
       });
     } catch (error) {
       throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
@@ -173,8 +165,8 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     return {
       files: hello.files,
       directories: hello.directories,
-      totalBytes: unknownSize ? bytesTransferred : hello.totalBytes,
-      bytesTransferred,
+      totalBytes: unknownSize ? progress.bytesTransferred : hello.totalBytes,
+      bytesTransferred: progress.bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
       resumedFiles: incoming.resumedFiles,

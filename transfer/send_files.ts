@@ -16,6 +16,7 @@ import {
   transferDigest,
 } from "./_control.ts";
 import { abortable } from "../async.ts";
+import { ProgressCounter } from "./_progress.ts";
 import { equalBytes, fromHex, toHex } from "../bytes.ts";
 import { encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
@@ -100,9 +101,13 @@ export async function sendFiles(
     // From here the receiver only speaks to report DONE or an ERROR.
     answer = readAnswer(reader);
     answer.catch((error) => internal.abort(error));
-    let done = decided.skippedBytes + decided.resumedBytes;
-    let bytesTransferred = 0;
-    let total = manifest.bytes;
+    const progress = new ProgressCounter({
+      already: decided.skippedBytes + decided.resumedBytes,
+      total: manifest.bytes,
+      unknownSize,
+      onMoved: () => watch.moved(),
+      onProgress: options.onProgress,
+    });
     if (used > 0) {
       await sendData(outgoing, {
         connection: options.connection,
@@ -114,21 +119,8 @@ export async function sendFiles(
           internal.abort(
             new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
           ),
-        onBytes: (bytes, file) => {
-          watch.moved();
-          done += bytes;
-          bytesTransferred += bytes;
-          options.onProgress?.(
-            unknownSize
-              ? { bytes: done, total: done, file, unknownSize }
-              : { bytes: done, total, file },
-          );
-        },
-        onRestart: (file, discarded, size) => {
-          done -= discarded;
-          total += size - discarded;
-          options.onProgress?.({ bytes: done, total, file });
-        },
+        onBytes: progress.onBytes,
+        onRestart: progress.onRestart,
       });
     }
     // The receiver verifies and syncs its last file, then answers.
@@ -159,8 +151,8 @@ export async function sendFiles(
     return {
       files: manifest.files,
       directories: manifest.directories,
-      totalBytes: unknownSize ? bytesTransferred : manifest.bytes,
-      bytesTransferred,
+      totalBytes: unknownSize ? progress.bytesTransferred : manifest.bytes,
+      bytesTransferred: progress.bytesTransferred,
       sha256,
       seconds: (performance.now() - started) / 1000,
       resumedFiles: decided.resumedFiles,

@@ -6,7 +6,7 @@ import { equalBytes, toHex } from "../bytes.ts";
 import { peerError, sendErrorAndClose, shouldTellPeer } from "./_control.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import { decodeDone, decodeError, encodeHello } from "./_messages.ts";
-import { encodeText } from "./_text_messages.ts";
+import { encodeText, textReport } from "./_text_messages.ts";
 import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
 import { streamReader } from "./_stream_reader.ts";
 import { DEFAULT_STREAMS, SEGMENT_SIZE } from "./send_files.ts";
@@ -69,20 +69,7 @@ export async function sendText(text: string, options: SendFilesOptions): Promise
     }
     await writer.close().catch(() => {});
     await reader.cancel();
-    return {
-      files: 0,
-      directories: 0,
-      totalBytes: payload.length,
-      bytesTransferred: payload.length,
-      sha256: toHex(digest),
-      seconds: (performance.now() - started) / 1000,
-      resumedFiles: 0,
-      skippedFiles: 0,
-      resent: [],
-      changed: [],
-      notWritten: [],
-      text,
-    };
+    return textReport(text, payload, digest, started);
   } catch (error) {
     const reason = signal.aborted ? signal.reason : error;
     if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
