@@ -180,7 +180,7 @@ async function midTransfer(w: World, signal: AbortSignal, extra: string[] = []) 
  */
 const KILLED = {
   tcp: (peer: string) => `Lost the connection to the ${peer}: the TCP connection was cut`,
-  quic: (peer: string) => `Lost the connection to the ${peer}: no answer for 5 s`,
+  quic: (peer: string) => `Lost the connection to the ${peer}: no answer for 4 s`,
 } as const;
 
 for (const transport of ["tcp", "quic"] as const) {
@@ -226,7 +226,7 @@ for (const transport of ["tcp", "quic"] as const) {
       receiver.kill("SIGSTOP");
       const sent = await ended(sender);
       assert.equal(sent.code, 1);
-      assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 5 s$/);
+      assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 4 s$/);
       assert.ok(sent.at - frozenAt <= NOTICE_MS, `noticed after ${sent.at - frozenAt} ms`);
       receiver.kill("SIGKILL");
     },
