@@ -56,7 +56,10 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       }
     },
     cancel() {
-      halves.readDone();
+      // Closing a socket with unread bytes makes the kernel send a reset, and a
+      // reset discards what the peer (or the relay bridge) has not read yet:
+      // read on until the peer's end, then count this half as done.
+      drain(conn).finally(() => halves.readDone());
     },
   });
   const writable = new WritableStream<Uint8Array>({
@@ -84,6 +87,16 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
     },
   });
   return { stream: { readable, writable }, close: () => halves.close() };
+}
+
+/** Reads and drops everything until the connection's end (or its failure). */
+async function drain(conn: Deno.Conn): Promise<void> {
+  const scratch = new Uint8Array(TLS_RECORD);
+  try {
+    while ((await conn.read(scratch)) !== null);
+  } catch {
+    // Closed or reset: nothing more to read either way.
+  }
 }
 
 /** Reads exactly `length` bytes through a BYOB reader, leaving the rest in the stream. */
