@@ -7,6 +7,18 @@
 import { ProtocolError } from "../errors.ts";
 import { ADDR_SIZE, decodeAddr, encodeAddr, encodeAddrs, MAX_CANDIDATES } from "./_addr.ts";
 import {
+  encodeNameplate,
+  encodeNat,
+  encodePort,
+  encodeTransport,
+  encodeU16,
+  fixed,
+  MAX_NAMEPLATE,
+  NAT_CODES,
+  TRANSPORT_CODES,
+} from "./_fields.ts";
+export { isNameplate, MAX_NAMEPLATE, parseNameplate } from "./_fields.ts";
+import {
   CLIENT_ID_SIZE,
   COOKIE_SIZE,
   FIELD_HEADER_SIZE,
@@ -31,7 +43,6 @@ import type {
   RegisterMessage,
   RelayHelloMessage,
   RendezvousMessage,
-  RendezvousTransport,
   Role,
 } from "./messages.ts";
 
@@ -47,7 +58,6 @@ export {
 /** The 4 bytes every rendezvous datagram starts with: ASCII `P2RV`. */
 export const RENDEZVOUS_MAGIC: Uint8Array = new Uint8Array(MAGIC);
 /** Highest nameplate number ("1".."99999"). */
-export const MAX_NAMEPLATE = 99_999;
 
 const TYPE = {
   register: 0x01,
@@ -68,11 +78,6 @@ const KNOWN_TYPES = new Set<number>(Object.values(TYPE));
 /** Bit 0 of the register `flags` field; other bits are reserved and ignored. */
 const FLAG_POLL = 0x01;
 
-/** Wire values of the `nat` and `peerNat` fields. */
-const NAT_CODES: readonly NatMapping[] = ["none", "endpoint-independent", "endpoint-dependent"];
-/** Wire values of the `peerTransport` field. */
-const TRANSPORT_CODES: readonly RendezvousTransport[] = ["udp", "tcp"];
-
 /**
  * Size of the biggest reply the server can send in this version (a `paired`
  * message with 8 candidates, a fingerprint, the peer's NAT mapping and transport,
@@ -86,24 +91,6 @@ export const MAX_REPLY_SIZE = HEADER_SIZE +
 export function isRendezvousDatagram(data: Uint8Array): boolean {
   return data.length >= 4 && data[0] === MAGIC[0] && data[1] === MAGIC[1] &&
     data[2] === MAGIC[2] && data[3] === MAGIC[3];
-}
-
-/** True for a nameplate: "1".."99999", no leading zeros. */
-export function isNameplate(text: string): boolean {
-  return typeof text === "string" && /^[1-9][0-9]{0,4}$/.test(text);
-}
-
-/**
- * Parses a nameplate ("1".."99999", no leading zeros) to its number.
- * @throws {TypeError} when `text` is not a valid nameplate.
- */
-export function parseNameplate(text: string): number {
-  if (!isNameplate(text)) {
-    throw new TypeError(
-      `Invalid nameplate ${JSON.stringify(text)}: expected a number from 1 to ${MAX_NAMEPLATE}`,
-    );
-  }
-  return Number(text);
 }
 
 export interface EncodeOptions {
@@ -377,57 +364,6 @@ function withCookie<M extends { cookie?: Uint8Array }>(
 ): M {
   if (cookie !== undefined) message.cookie = cookie;
   return message;
-}
-
-function encodeNat(mapping: NatMapping): Uint8Array {
-  const index = NAT_CODES.indexOf(mapping);
-  if (index < 0) {
-    throw new TypeError(
-      `Invalid NAT mapping ${JSON.stringify(mapping)}: expected ${NAT_CODES.join(", ")}`,
-    );
-  }
-  return Uint8Array.of(index + 1);
-}
-
-function encodeTransport(transport: RendezvousTransport): Uint8Array {
-  const index = TRANSPORT_CODES.indexOf(transport);
-  if (index < 0) {
-    throw new TypeError(
-      `Invalid peer transport ${JSON.stringify(transport)}: expected ${TRANSPORT_CODES.join(", ")}`,
-    );
-  }
-  return Uint8Array.of(index + 1);
-}
-
-function encodePort(port: number, what: string): Uint8Array {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new RangeError(`Invalid ${what} ${port}: expected an integer from 1 to 65535`);
-  }
-  return encodeU16(port, what);
-}
-
-function encodeU16(value: number, what: string): Uint8Array {
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new RangeError(`Invalid ${what} ${value}: expected an integer from 0 to 65535`);
-  }
-  return Uint8Array.of(value >>> 8, value & 0xff);
-}
-
-function fixed(bytes: Uint8Array, size: number, what: string): Uint8Array {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== size) {
-    throw new RangeError(
-      `Invalid ${what}: expected ${size} bytes, got ${
-        bytes instanceof Uint8Array ? bytes.length : typeof bytes
-      }`,
-    );
-  }
-  return bytes;
-}
-
-function encodeNameplate(text: string): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, parseNameplate(text));
-  return out;
 }
 
 export { isEncodableAddr, MAX_CANDIDATES } from "./_addr.ts";
