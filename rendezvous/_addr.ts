@@ -84,6 +84,12 @@ export function formatIpv6(bytes: Uint8Array): string {
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }
 
+/** `ip` as the decoder writes it: IPv6 in RFC 5952 text, anything else unchanged. */
+export function canonicalIp(ip: string): string {
+  const v6 = ip.includes(":") ? parseIpv6(ip) : undefined;
+  return v6 === undefined ? ip : formatIpv6(v6);
+}
+
 /** True for the 16 bytes of an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
 function isMapped(bytes: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
