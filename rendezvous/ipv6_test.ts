@@ -4,6 +4,7 @@ import { dialTcpRelay } from "./dial_tcp_relay.ts";
 import { relayHello } from "./relay_hello.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
+import { serverAnswers } from "./server_answers.ts";
 import { connectRendezvousTcp } from "./tcp_rendezvous_port.ts";
 import { Admission } from "./_admission.ts";
 import { bindServerSockets, bindSockets } from "./_bind.ts";
@@ -293,4 +294,10 @@ Deno.test("without --host, a host with no IPv6 binds 0.0.0.0 instead; a given ho
     () => bindServerSockets(undefined, { ...ports, bindAll: inUse }),
     Deno.errors.AddrInUse,
   );
+});
+
+Deno.test("serverAnswers asks an IPv6 server from a socket of its family", async () => {
+  await using server = RendezvousServer.listen(DUAL);
+  assert(await serverAnswers(v6(server), 2000));
+  assert(await serverAnswers(v4(server), 2000));
 });
