@@ -301,3 +301,17 @@ Deno.test("serverAnswers asks an IPv6 server from a socket of its family", async
   assert(await serverAnswers(v6(server), 2000));
   assert(await serverAnswers(v4(server), 2000));
 });
+
+Deno.test("--public-address takes an IPv6 address without brackets", async () => {
+  await using server = RendezvousServer.listen({
+    hostname: "::1",
+    port: 0,
+    publicAddress: "2001:db8::9",
+  });
+  assertEquals(server.addr.hostname, "::1");
+  assertThrows(
+    () => RendezvousServer.listen({ hostname: "::1", port: 0, publicAddress: "[2001:db8::9]" }),
+    TypeError,
+    "IPv6 address without brackets",
+  );
+});
