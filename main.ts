@@ -125,7 +125,8 @@ function dispatch(
     case "serve":
       expectArgs(command, args, 0, 0);
       return serveCommand({
-        host: values.host ?? "0.0.0.0",
+        // Absent: the server binds "::" (dual-stack), or 0.0.0.0 on a host without IPv6.
+        host: values.host,
         port: integerFlag("--port", values.port, DEFAULT_SERVE_PORT, 0, 65533),
         relay: !values["no-relay"],
         store: values.store,

@@ -151,9 +151,9 @@ export class Output {
   #describe(event: CliEvent): string | undefined {
     switch (event.type) {
       case "listening":
-        return `Rendezvous server listening on ${event.host}:${event.port} (${
-          event.tcp ? "UDP and TCP" : "UDP"
-        }; NAT check on UDP ${event.altPort}, ${
+        return `Rendezvous server listening on ${
+          event.host.includes(":") ? `[${event.host}]` : event.host
+        }:${event.port} (${event.tcp ? "UDP and TCP" : "UDP"}; NAT check on UDP ${event.altPort}, ${
           event.relayPort
             ? `relay on ${event.tcp ? "UDP and TCP" : "UDP"} ${event.relayPort}`
             : "relay off"

@@ -190,3 +190,12 @@ Deno.test("Output names a shared room store and the metrics URL in the listening
       "UDP and TCP 9002; rooms in redis://10.0.0.5:6379/0; metrics at http://127.0.0.1:9100/metrics)\n",
   );
 });
+
+Deno.test("Output writes an IPv6 listening address in brackets", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  output.emit({ type: "listening", host: "::", port: 9000, altPort: 9001, tcp: false });
+  assert.match(
+    stdout.text,
+    /^Rendezvous server listening on \[::\]:9000 \(UDP; NAT check on UDP 9001, relay off\)\n$/,
+  );
+});

@@ -1,6 +1,9 @@
+import { canonicalIp, isEncodableAddr } from "../rendezvous/mod.ts";
+
 /**
  * Parses `"host:port"` (or `"[v6]:port"`, or `"host"` when `defaultPort` is
- * given) into its parts.
+ * given) into its parts. An IPv6 address comes back without brackets, in its
+ * canonical text (RFC 5952).
  * @throws {TypeError} with the offending text when it is not a valid address.
  */
 export function parseHostPort(
@@ -24,9 +27,17 @@ export function parseHostPort(
       if (!rest.startsWith(":")) fail("expected :port after ]");
       portText = rest.slice(1);
     }
-    if (!/^[0-9a-fA-F:.]+$/.test(hostname) || !hostname.includes(":")) {
+    if (hostname === "") fail("nothing between [ and ]; expected an IPv6 address, e.g. [::1]:9000");
+    if (hostname.includes("%")) fail("IPv6 zone ids (%) are not supported");
+    if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(canonicalIp(hostname))) {
+      fail(`write the IPv4-mapped address ${hostname} as its IPv4 address, without brackets`);
+    }
+    if (!hostname.includes(":") || !isEncodableAddr({ transport: "udp", hostname, port: 1 })) {
       fail(`${JSON.stringify(hostname)} is not an IPv6 address`);
     }
+    hostname = canonicalIp(hostname);
+  } else if (/[[\]]/.test(trimmed)) {
+    fail("brackets go around an IPv6 address at the start, e.g. [2001:db8::10]:9000");
   } else {
     const colon = trimmed.lastIndexOf(":");
     if (colon >= 0 && trimmed.indexOf(":") !== colon) {

@@ -1,4 +1,5 @@
 import { parseHostPort } from "./parse_host_port.ts";
+import { rendezvousAddresses } from "./rendezvous_address.ts";
 import assert from "node:assert/strict";
 
 Deno.test("parseHostPort splits host and port", () => {
@@ -40,4 +41,51 @@ Deno.test("parseHostPort rejects bad input with a TypeError naming it", () => {
       text,
     );
   }
+});
+
+Deno.test("parseHostPort gives an IPv6 address in brackets back in its canonical text", () => {
+  assert.deepEqual(parseHostPort("[2001:db8::10]:9000"), { hostname: "2001:db8::10", port: 9000 });
+  assert.deepEqual(parseHostPort("[2001:DB8:0:0:0:0:0:10]:1"), {
+    hostname: "2001:db8::10",
+    port: 1,
+  });
+  assert.deepEqual(parseHostPort("[::]:9000"), { hostname: "::", port: 9000 });
+  assert.deepEqual(parseHostPort("[2001:db8::10]", 9000), { hostname: "2001:db8::10", port: 9000 });
+});
+
+Deno.test("parseHostPort rejects malformed brackets and non-IPv6 text in them, in one line", () => {
+  const cases: [string, string][] = [
+    ["[]:9000", "nothing between [ and ]"],
+    ["[1.2.3.4]:9000", "is not an IPv6 address"],
+    ["[2001:db8::g]:9000", "is not an IPv6 address"],
+    ["[1::2::3]:9000", "is not an IPv6 address"],
+    ["[fe80::1%eth0]:9000", "zone ids"],
+    ["[::ffff:1.2.3.4]:9000", "IPv4-mapped"],
+    ["2001:db8::10]:9000", "brackets go around an IPv6 address at the start"],
+    ["2001:db8::10:9000", "put an IPv6 address in brackets"],
+    ["host]:9000", "brackets go around an IPv6 address"],
+    ["a[::1]:9000", "brackets go around an IPv6 address"],
+    ["[::1]]:9000", "expected :port after ]"],
+    ["[::1]:", 'port "" is not a number'],
+  ];
+  for (const [text, why] of cases) {
+    assert.throws(
+      () => parseHostPort(text),
+      (error) =>
+        error instanceof TypeError && error.message.includes(why) &&
+        !error.message.includes("\n") &&
+        error.message.startsWith(`Invalid address ${JSON.stringify(text)}: `),
+      text,
+    );
+  }
+});
+
+Deno.test("a --rendezvous list mixes names, IPv4 and bracketed IPv6 addresses", () => {
+  assert.deepEqual(rendezvousAddresses("a.example:9000,[::1]:9001, 127.0.0.1,[2001:db8::10]"), [
+    { hostname: "a.example", port: 9000 },
+    { hostname: "::1", port: 9001 },
+    { hostname: "127.0.0.1", port: 9000 },
+    { hostname: "2001:db8::10", port: 9000 },
+  ]);
+  assert.throws(() => rendezvousAddresses("a:9000,[::1:9000"), /missing \]/);
 });

@@ -4,7 +4,8 @@ import { parseArgument } from "./exit_code.ts";
 import { parseHostPort } from "./parse_host_port.ts";
 
 export interface ServeCommandOptions {
-  host: string;
+  /** `--host`; absent: dual-stack "::", or "0.0.0.0" on a host without IPv6. */
+  host?: string;
   port: number;
   /** Offer the relay fallback (`--no-relay` turns it off). */
   relay: boolean;
@@ -80,7 +81,7 @@ function serveMetrics(
     },
   );
   return {
-    url: `http://${hostname}:${http.addr.port}/metrics`,
+    url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${http.addr.port}/metrics`,
     [Symbol.asyncDispose]: () => http.shutdown(),
   };
 }

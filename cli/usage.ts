@@ -95,7 +95,8 @@ Runs a rendezvous server (UDP, and TCP for networks that block UDP). It sees roo
 and addresses, never the code's words or any file data.
 
 Options:
-  --host ADDR   address to bind (default 0.0.0.0)
+  --host ADDR   address to bind (default ::, IPv4 and IPv6; 0.0.0.0 for IPv4 only, or
+                when this host has no IPv6; an IPv6 address for IPv6 only)
   --port N      UDP and TCP port (default 9000; N+1 on UDP checks NATs, N+2 relays on UDP
                 and TCP; 0 picks free ports and reports them)
   --no-relay    do not relay (UDP or TCP) for peers that find no direct path
@@ -105,7 +106,8 @@ Options:
                 (default: in this process's memory)
   --public-address HOST
                 where peers reach this instance's relay when they registered at another
-                instance (default: --host; needed with --store when --host is 0.0.0.0)
+                instance: a host name, IPv4 or IPv6 address (default: --host; needed with
+                --store when --host is :: or 0.0.0.0)
   --metrics HOST:PORT
                 serve Prometheus metrics (text format) at http://HOST:PORT/metrics
   --json        one JSON event per line on stdout`,

@@ -8,7 +8,7 @@ import { abortable } from "../async.ts";
 import { P2pftError, ProtocolError, TimeoutError } from "../errors.ts";
 import { announce, browse, localNameplate, type LocalPairing } from "../local/mod.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
-import { localCandidates } from "./addresses.ts";
+import { formatAddr, localCandidates, normalizeIp } from "./addresses.ts";
 import type { PairedInfo } from "./connect.ts";
 import type { DatagramChannel } from "./datagram_mux.ts";
 import type { NatMapping } from "./strategy.ts";
@@ -208,14 +208,20 @@ function warning(way: Way, error: unknown, role: "sender" | "receiver"): string 
   return `Local discovery failed: ${message}; using the rendezvous server only`;
 }
 
-/** The rendezvous server's first IPv4 address (peers punch over IPv4). */
+/** The rendezvous server's first address, an IPv4 one when it has one (see `resolveServers`). */
 export async function resolveServer(
   server: { hostname: string; port: number },
 ): Promise<Deno.NetAddr> {
   return (await resolveServers(server))[0];
 }
 
-/** Every IPv4 address of every server, in order, once each. */
+/**
+ * Every address (A and AAAA) of every server, once each: all IPv4 addresses
+ * first, then the IPv6 ones. Registering over IPv4 shows the server our NAT's
+ * public IPv4 mapping, while our IPv6 addresses reach the peer as candidates
+ * anyway; an IPv6-only host skips the IPv4 ones at once (the failover moves on
+ * when a send cannot leave this host).
+ */
 async function resolveServers(
   given: { hostname: string; port: number } | { hostname: string; port: number }[],
 ): Promise<Deno.NetAddr[]> {
@@ -223,20 +229,25 @@ async function resolveServers(
   for (const server of Array.isArray(given) ? given : [given]) {
     let found;
     try {
-      found = await lookup(server.hostname, { family: 4, all: true });
+      found = await lookup(server.hostname, { family: 0, all: true });
     } catch (error) {
       throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, {
         cause: error,
       });
     }
     for (const { address } of found) {
-      out.set(`${address}:${server.port}`, {
+      const hostname = normalizeIp(address);
+      out.set(formatAddr({ hostname, port: server.port }), {
         transport: "udp",
-        hostname: address,
+        hostname,
         port: server.port,
       });
     }
   }
   if (out.size === 0) throw new P2pftError("No rendezvous server address to try");
-  return [...out.values()];
+  const all = [...out.values()];
+  return [
+    ...all.filter((a) => !a.hostname.includes(":")),
+    ...all.filter((a) => a.hostname.includes(":")),
+  ];
 }

@@ -44,3 +44,23 @@ export function localCandidates(port: number, limit = 8): Deno.NetAddr[] {
   }
   return candidates.slice(0, limit);
 }
+
+/**
+ * `ip` as the address contract spells it: lower case, and an IPv4-mapped IPv6
+ * address (`::ffff:a.b.c.d`, how a dual-stack socket reports an IPv4 peer) as
+ * its dotted IPv4 address.
+ */
+export function normalizeIp(ip: string): string {
+  const lower = ip.toLowerCase();
+  if (lower.startsWith("::ffff:")) {
+    const rest = lower.slice(7);
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(rest)) return rest;
+  }
+  return lower;
+}
+
+/** `addr` with its hostname through {@link normalizeIp}. */
+export function normalizeAddr<A extends { hostname: string }>(addr: A): A {
+  const hostname = normalizeIp(addr.hostname);
+  return hostname === addr.hostname ? addr : { ...addr, hostname };
+}

@@ -1,28 +1,150 @@
-/** IPv4 address codec for the rendezvous wire format: 4 address bytes, then the port u16 BE. */
+/**
+ * Address codec for the rendezvous wire format: a family byte (4 or 6), the
+ * IPv4 (4 bytes) or IPv6 (16 bytes) address, then the port u16 BE. Pure.
+ *
+ * IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are refused both ways: the
+ * sender normalizes them to dotted IPv4, so one host has one wire form and
+ * one cookie.
+ */
 
 /** Most candidate addresses one peer may announce. */
 export const MAX_CANDIDATES = 8;
-/** Bytes one encoded address takes. */
-export const ADDR_SIZE = 6;
+/** Bytes of an encoded IPv4 address: family, 4 address bytes, port. */
+export const IPV4_ADDR_SIZE = 7;
+/** Bytes of an encoded IPv6 address: family, 16 address bytes, port. */
+export const IPV6_ADDR_SIZE = 19;
+/** The longest encoded address. */
+export const MAX_ADDR_SIZE = IPV6_ADDR_SIZE;
+/** Family byte values. */
+export const FAMILY_IPV4 = 4;
+export const FAMILY_IPV6 = 6;
 
 const IPV4 =
   /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
-export function encodeAddr(addr: Deno.NetAddr): Uint8Array {
-  if (typeof addr?.hostname !== "string" || !IPV4.test(addr.hostname)) {
-    throw new TypeError(
-      `Invalid address ${JSON.stringify(addr?.hostname)}: only IPv4 addresses are supported`,
-    );
+/**
+ * The 16 bytes of an IPv6 address text (`::` shorthand and a dotted tail
+ * allowed, no zone id), or undefined when it is not one.
+ */
+export function parseIpv6(text: string): Uint8Array | undefined {
+  if (typeof text !== "string" || text.length > 45 || !text.includes(":")) return undefined;
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const words = (half: string): number[] | undefined => {
+    if (half === "") return [];
+    const parts = half.split(":");
+    const out: number[] = [];
+    for (const [i, part] of parts.entries()) {
+      if (i === parts.length - 1 && IPV4.test(part)) {
+        const [a, b, c, d] = part.split(".").map(Number);
+        out.push((a << 8) | b, (c << 8) | d);
+      } else if (HEXTET.test(part)) {
+        out.push(parseInt(part, 16));
+      } else {
+        return undefined;
+      }
+    }
+    return out;
+  };
+  const head = words(halves[0]);
+  const tail = halves.length === 2 ? words(halves[1]) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  // A dotted quad is only allowed last.
+  if (halves.length === 2 && halves[0] !== "" && halves[0].includes(".")) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const out = new Uint8Array(16);
+  all.forEach((word, i) => {
+    out[2 * i] = word >>> 8;
+    out[2 * i + 1] = word & 0xff;
+  });
+  return out;
+}
+
+/** RFC 5952 text of 16 IPv6 address bytes: lower case, the longest zero run (of 2+) as `::`. */
+export function formatIpv6(bytes: Uint8Array): string {
+  const words = Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]);
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
+    i = j;
+  }
+  const hex = (from: number, to: number) =>
+    words.slice(from, to).map((word) => word.toString(16)).join(":");
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+}
+
+/** `ip` as the decoder writes it: IPv6 in RFC 5952 text, anything else unchanged. */
+export function canonicalIp(ip: string): string {
+  const v6 = ip.includes(":") ? parseIpv6(ip) : undefined;
+  return v6 === undefined ? ip : formatIpv6(v6);
+}
+
+/** True for the 16 bytes of an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
+function isMapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+/** Why `addr` cannot go on the wire (a bad port is a RangeError), or undefined when it can. */
+function unencodable(addr: Deno.NetAddr): TypeError | RangeError | undefined {
+  const hostname = addr?.hostname;
+  if (typeof hostname !== "string") {
+    return new TypeError(`Invalid address ${JSON.stringify(hostname)}`);
+  }
+  if (!IPV4.test(hostname)) {
+    const v6 = parseIpv6(hostname);
+    if (v6 === undefined) {
+      return new TypeError(
+        `Invalid address ${
+          JSON.stringify(hostname)
+        }: expected an IPv4 or IPv6 address (no brackets, no zone)`,
+      );
+    }
+    if (isMapped(v6)) {
+      return new TypeError(
+        `Invalid address ${
+          JSON.stringify(hostname)
+        }: an IPv4-mapped IPv6 address goes on the wire as its dotted IPv4 address`,
+      );
+    }
   }
   if (!Number.isInteger(addr.port) || addr.port < 1 || addr.port > 65535) {
-    throw new RangeError(
-      `Invalid port ${addr.port} for ${addr.hostname}: expected an integer from 1 to 65535`,
+    return new RangeError(
+      `Invalid port ${addr.port} for ${hostname}: expected an integer from 1 to 65535`,
     );
   }
-  const out = new Uint8Array(ADDR_SIZE);
-  addr.hostname.split(".").forEach((octet, i) => out[i] = Number(octet));
-  out[4] = addr.port >>> 8;
-  out[5] = addr.port & 0xff;
+  return undefined;
+}
+
+/**
+ * @throws {TypeError} when `addr` is neither IPv4 nor IPv6, or is IPv4-mapped;
+ * {RangeError} for a port outside 1..65535.
+ */
+export function encodeAddr(addr: Deno.NetAddr): Uint8Array {
+  const error = unencodable(addr);
+  if (error !== undefined) throw error;
+  const v6 = IPV4.test(addr.hostname) ? undefined : parseIpv6(addr.hostname)!;
+  const out = new Uint8Array(v6 ? IPV6_ADDR_SIZE : IPV4_ADDR_SIZE);
+  if (v6) {
+    out[0] = FAMILY_IPV6;
+    out.set(v6, 1);
+  } else {
+    out[0] = FAMILY_IPV4;
+    addr.hostname.split(".").forEach((octet, i) => out[1 + i] = Number(octet));
+  }
+  out[out.length - 2] = addr.port >>> 8;
+  out[out.length - 1] = addr.port & 0xff;
   return out;
 }
 
@@ -34,24 +156,87 @@ export function encodeAddrs(addrs: Deno.NetAddr[]): Uint8Array {
       }`,
     );
   }
-  const out = new Uint8Array(addrs.length * ADDR_SIZE);
-  addrs.forEach((addr, i) => out.set(encodeAddr(addr), i * ADDR_SIZE));
+  const encoded = addrs.map(encodeAddr);
+  const out = new Uint8Array(encoded.reduce((sum, one) => sum + one.length, 0));
+  let offset = 0;
+  for (const one of encoded) {
+    out.set(one, offset);
+    offset += one.length;
+  }
   return out;
 }
 
-/** True when `addr` is an IPv4 `Deno.NetAddr` the wire format can carry. */
+/** True when `addr` is an IPv4 or (not IPv4-mapped) IPv6 `Deno.NetAddr` the wire format can carry. */
 export function isEncodableAddr(addr: Deno.NetAddr): boolean {
-  return typeof addr?.hostname === "string" && IPV4.test(addr.hostname) &&
-    Number.isInteger(addr.port) && addr.port >= 1 && addr.port <= 65535;
+  return unencodable(addr) === undefined;
 }
 
-/** Decodes one address; `fail` reports a port of 0. */
+/** The size of the address starting at `bytes[offset]`, from its family byte; 0 for an unknown family. */
+function sizeAt(bytes: Uint8Array, offset: number): number {
+  switch (bytes[offset]) {
+    case FAMILY_IPV4:
+      return IPV4_ADDR_SIZE;
+    case FAMILY_IPV6:
+      return IPV6_ADDR_SIZE;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Decodes a field holding exactly one address; `fail` reports an unknown
+ * family, a length that does not match it, an IPv4-mapped address, or port 0.
+ */
 export function decodeAddr(
   bytes: Uint8Array,
   name: string,
   fail: (why: string) => never,
 ): Deno.NetAddr {
-  const port = (bytes[4] << 8) | bytes[5];
+  const size = sizeAt(bytes, 0);
+  if (size !== 0 && size !== bytes.length) {
+    fail(
+      `field ${name} has ${bytes.length} bytes, but an address of family ${bytes[0]} takes ${size}`,
+    );
+  }
+  return decodeOne(bytes, 0, name, fail)[0];
+}
+
+/** Decodes a field holding 0 to {@link MAX_CANDIDATES} addresses back to back. */
+export function decodeAddrs(
+  bytes: Uint8Array,
+  name: string,
+  fail: (why: string) => never,
+): Deno.NetAddr[] {
+  const out: Deno.NetAddr[] = [];
+  for (let offset = 0; offset < bytes.length;) {
+    if (out.length === MAX_CANDIDATES) {
+      fail(`field ${name} holds more than ${MAX_CANDIDATES} addresses`);
+    }
+    const [addr, size] = decodeOne(bytes, offset, name, fail);
+    out.push(addr);
+    offset += size;
+  }
+  return out;
+}
+
+function decodeOne(
+  bytes: Uint8Array,
+  offset: number,
+  name: string,
+  fail: (why: string) => never,
+): [Deno.NetAddr, number] {
+  const size = sizeAt(bytes, offset);
+  if (size === 0) fail(`field ${name} holds an address of unknown family ${bytes[offset]}`);
+  if (offset + size > bytes.length) fail(`field ${name} ends inside an address`);
+  const ip = bytes.subarray(offset + 1, offset + size - 2);
+  const port = (bytes[offset + size - 2] << 8) | bytes[offset + size - 1];
   if (port === 0) fail(`field ${name} holds an address with port 0`);
-  return { transport: "udp", hostname: `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`, port };
+  let hostname: string;
+  if (size === IPV4_ADDR_SIZE) {
+    hostname = `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
+  } else {
+    if (isMapped(ip)) fail(`field ${name} holds an IPv4-mapped IPv6 address`);
+    hostname = formatIpv6(ip);
+  }
+  return [{ transport: "udp", hostname, port }, size];
 }

@@ -3,6 +3,7 @@
  * main and relay port numbers, so an operator opens the same numbers for both.
  */
 import { closeQuietly } from "./_tcp_connections.ts";
+import { normalizeAddr } from "../peer/addresses.ts";
 
 export interface BoundSockets {
   main: Deno.DatagramConn;
@@ -12,6 +13,48 @@ export interface BoundSockets {
   relayTcp?: Deno.TcpListener;
 }
 
+/** The ports to bind; `relay`/`tcp` false: bind no relay / no TCP. */
+export interface Ports {
+  port: number;
+  altPort: number;
+  relayPort: number;
+  relay: boolean;
+  tcp: boolean;
+}
+
+/**
+ * Codes of a bind to "::" on a host without IPv6 (no IPv6 in the kernel, or
+ * IPv6 disabled): `serve` without `--host` then binds IPv4 only.
+ */
+const NO_IPV6 = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL"]);
+
+/**
+ * Binds `hostname`; without one, "::" (dual-stack: IPv4 peers arrive as
+ * IPv4-mapped addresses), or "0.0.0.0" when this host has no IPv6.
+ * `bindAll` replaces {@link bindSockets} in tests.
+ * @throws the bind error (e.g. `Deno.errors.AddrInUse`) when a fixed port is taken.
+ */
+export function bindServerSockets(
+  hostname: string | undefined,
+  ports: Ports & { bindAll?: typeof bindSockets },
+): BoundSockets {
+  const bindAll = ports.bindAll ?? bindSockets;
+  if (hostname !== undefined) return bindAll(hostname, ports);
+  try {
+    return bindAll("::", ports);
+  } catch (error) {
+    if (!lacksIpv6(error)) throw error;
+    return bindAll("0.0.0.0", ports);
+  }
+}
+
+function lacksIpv6(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (NO_IPV6.has((e as { code?: string }).code ?? "")) return true;
+  }
+  return false;
+}
+
 /** With port 0, how many UDP picks to try before giving up on finding the TCP twin free. */
 const PICKS = 8;
 
@@ -19,13 +62,7 @@ const PICKS = 8;
  * Binds everything or nothing.
  * @throws the bind error (e.g. `Deno.errors.AddrInUse`) when a fixed port is taken.
  */
-export function bindSockets(hostname: string, ports: {
-  port: number;
-  altPort: number;
-  relayPort: number;
-  relay: boolean;
-  tcp: boolean;
-}): BoundSockets {
+export function bindSockets(hostname: string, ports: Ports): BoundSockets {
   const opened: { close(): void }[] = [];
   try {
     const [main, mainTcp] = named("rendezvous", () => bindTwins(hostname, ports.port, ports.tcp));
@@ -120,4 +157,23 @@ function bindTwins(
 export function netAddr(conn: Deno.DatagramConn): Deno.NetAddr {
   const { hostname, port } = conn.addr as Deno.NetAddr;
   return { transport: "udp", hostname, port };
+}
+
+/** One datagram and its (normalized) source; `closed` ends a receive loop, `failed` is counted. */
+export type Received = [Uint8Array, Deno.NetAddr] | "closed" | "failed";
+
+/** The next datagram on `conn`, its source normalized. */
+export async function receiveDatagram(
+  conn: Deno.DatagramConn,
+  buffer: Uint8Array,
+  closed: () => boolean,
+): Promise<Received> {
+  try {
+    const [data, from] = await conn.receive(buffer);
+    // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d: one host, one address.
+    return [data, normalizeAddr(from as Deno.NetAddr)];
+  } catch (error) {
+    if (closed() || error instanceof Deno.errors.BadResource) return "closed";
+    return "failed";
+  }
 }

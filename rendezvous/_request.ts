@@ -6,6 +6,8 @@ import { ProtocolError } from "../errors.ts";
 import { equalBytes } from "../bytes.ts";
 import type { DatagramPort } from "./client.ts";
 import { decodeMessage, isEncodableAddr, type RendezvousMessage } from "./protocol.ts";
+import { canonicalIp } from "./_addr.ts";
+import { normalizeIp } from "../peer/addresses.ts";
 
 /** Unanswered requests are resent after this, doubling per unanswered request. */
 export const RETRANSMIT_MS = 300;
@@ -131,7 +133,9 @@ async function receiveWithin(
 function fromServer(from: Deno.NetAddr, server: Deno.NetAddr): boolean {
   if (from.port !== server.port) return false;
   // A server given by name cannot be matched by address: rely on port and client id.
-  return !isEncodableAddr(server) || from.hostname === server.hostname;
+  // A dual-stack socket reports an IPv4 server as ::ffff:a.b.c.d.
+  return !isEncodableAddr(server) ||
+    canonicalIp(normalizeIp(from.hostname)) === canonicalIp(server.hostname);
 }
 
 export function seconds(ms: number): string {

@@ -2,12 +2,18 @@
 import type { RelayLimits } from "./_relay_sessions.ts";
 import { DEFAULT_ROOM_LIMITS, type RoomLimits } from "./_rooms.ts";
 import { parseRedisUrl } from "./_redis_room_store.ts";
+import { isEncodableAddr } from "./_addr.ts";
+import type { Ports } from "./_bind.ts";
 
 /** The port `p2pft serve` listens on unless told otherwise. */
 export const DEFAULT_RENDEZVOUS_PORT = 9000;
 
 export interface ServeOptions {
-  /** Address to bind, for all three sockets (default "0.0.0.0"). */
+  /**
+   * Address to bind, for every socket. Default: "::", dual-stack (IPv4 and
+   * IPv6), or "0.0.0.0" on a host without IPv6. "0.0.0.0": IPv4 only; an IPv6
+   * address: IPv6 only.
+   */
   hostname?: string;
   /** UDP port to bind (default 9000; 0 = any free port). */
   port?: number;
@@ -97,9 +103,10 @@ export interface ServeOptions {
    */
   store?: string;
   /**
-   * The host name or IPv4 address peers reach this instance's relay at, told
-   * to peers that registered at another instance (default: the bound address;
-   * required with a shared store when binding 0.0.0.0).
+   * The host name, IPv4 or IPv6 address (no brackets) peers reach this
+   * instance's relay at, told to peers that registered at another instance
+   * (default: the bound address; required with a shared store when binding
+   * all addresses).
    */
   publicAddress?: string;
 }
@@ -170,7 +177,7 @@ export function validateServeOptions(options: ServeOptions): void {
   }
   if (options.store !== undefined && options.store !== "memory") {
     parseRedisUrl(options.store);
-    const host = options.hostname ?? "0.0.0.0";
+    const host = options.hostname ?? "::";
     if (options.publicAddress === undefined && (host === "0.0.0.0" || host === "::")) {
       throw new TypeError(
         `A shared store (${options.store}) needs --public-address HOST when binding ${host}: ` +
@@ -179,11 +186,14 @@ export function validateServeOptions(options: ServeOptions): void {
     }
   }
   const publicAddress = options.publicAddress;
-  if (publicAddress !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(publicAddress)) {
+  if (
+    publicAddress !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(publicAddress) &&
+    !isEncodableAddr({ transport: "udp", hostname: publicAddress, port: 1 })
+  ) {
     throw new TypeError(
       `Invalid public address ${
         JSON.stringify(publicAddress)
-      }: expected a host name or IPv4 address`,
+      }: expected a host name, an IPv4 address or an IPv6 address without brackets`,
     );
   }
   for (const name of ["port", "altPort", "relayPort"] as const) {
@@ -192,6 +202,17 @@ export function validateServeOptions(options: ServeOptions): void {
       throw new RangeError(`Invalid ${name} ${port}: expected an integer from 0 to 65535`);
     }
   }
+}
+
+/** The ports to bind, defaults filled in. */
+export function serverPorts(options: ServeOptions): Ports {
+  return {
+    port: options.port ?? DEFAULT_RENDEZVOUS_PORT,
+    altPort: options.altPort ?? 0,
+    relayPort: options.relayPort ?? 0,
+    relay: options.relay !== false,
+    tcp: options.tcp !== false,
+  };
 }
 
 /** The room limits, defaults filled in where `options` has none. */

@@ -6,6 +6,7 @@
 import { ConnectionLostError, ProtocolError } from "../errors.ts";
 import { encodeFrame, readFrame, writeAll } from "./_tcp_frame.ts";
 import { closeQuietly, Deadline, type TcpLimits } from "./_tcp_connections.ts";
+import { normalizeAddr } from "../peer/addresses.ts";
 import type { RegisterMessage } from "./protocol.ts";
 
 /** The server's handle on one TCP client. */
@@ -39,7 +40,8 @@ export async function serveTcpRendezvous(
   conn: Deno.TcpConn,
   options: TcpRendezvousOptions,
 ): Promise<void> {
-  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
+  // A dual-stack listener reports an IPv4 peer as ::ffff:a.b.c.d: one host, one address.
+  const { hostname, port } = normalizeAddr(conn.remoteAddr as Deno.NetAddr);
   const peer = `TCP client ${hostname}:${port}`;
   using deadline = new Deadline(conn);
   let writing = Promise.resolve();

@@ -103,4 +103,56 @@ export const SAMPLES: RendezvousMessage[] = [
     successor: bytes(32, 11),
     cookie: bytes(16, 36),
   },
+  {
+    // The biggest reply there is (MAX_REPLY_SIZE): every address IPv6.
+    type: "paired",
+    clientId: bytes(16, 37),
+    nameplate: "99999",
+    token: bytes(16, 38),
+    observed: addr("2001:db8::5", 4000),
+    peer: {
+      id: bytes(16, 39),
+      observed: addr("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535),
+      candidates: Array.from({ length: 8 }, (_, i) => addr(`fd00:1:2:3:4:5:6:${i + 1}`, 1000 + i)),
+      fingerprint: bytes(32, 40),
+      nat: "none",
+      transport: "udp",
+    },
+    relay: addr("2001:db8:0:1::9", 9002),
+  },
+  {
+    // IPv4 and IPv6 candidates in one list.
+    type: "register",
+    role: "send",
+    clientId: bytes(16, 41),
+    candidates: [
+      addr("192.168.1.20", 50000),
+      addr("fd12:3456:789a:1::20", 50000),
+      addr("10.0.0.2", 1),
+    ],
+    nat: "endpoint-independent",
+    cookie: bytes(16, 42),
+  },
+  { type: "waiting", clientId: bytes(16, 43), nameplate: "8", observed: addr("2001:db8::6", 4001) },
+  {
+    type: "observation",
+    clientId: bytes(16, 44),
+    observed: addr("2001:db8:1234::1", 61000),
+    altPort: 9001,
+    relayPort: 9002,
+  },
+  {
+    // An IPv6 peer paired with an IPv4 peer.
+    type: "paired",
+    clientId: bytes(16, 45),
+    nameplate: "8",
+    token: bytes(16, 46),
+    observed: addr("203.0.113.7", 4002),
+    peer: {
+      id: bytes(16, 47),
+      observed: addr("2001:db8::6", 4001),
+      candidates: [addr("fd00::6", 4001), addr("192.168.1.6", 4001)],
+      transport: "udp",
+    },
+  },
 ];

@@ -2,10 +2,10 @@
  * The rendezvous datagram framing, below the message types: header, field
  * tags, their lengths, and the strict field reader. Pure; see PROTOCOL.md.
  */
-import { ADDR_SIZE, MAX_CANDIDATES } from "./_addr.ts";
+import { IPV4_ADDR_SIZE, IPV6_ADDR_SIZE, MAX_ADDR_SIZE, MAX_CANDIDATES } from "./_addr.ts";
 
 /** Wire version written after the magic. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** No rendezvous datagram may be longer than this. */
 export const MAX_DATAGRAM_SIZE = 1200;
 export const CLIENT_ID_SIZE = 16;
@@ -51,16 +51,16 @@ const NAME_OF_TAG = new Map<number, FieldName>(
   ]),
 );
 
-const FIELD_LENGTH: Record<FieldName, number | "addrs"> = {
+const FIELD_LENGTH: Record<FieldName, number | "addr" | "addrs"> = {
   role: 1,
   clientId: CLIENT_ID_SIZE,
   nameplate: 4,
   candidates: "addrs",
   fingerprint: FINGERPRINT_SIZE,
   token: TOKEN_SIZE,
-  observed: ADDR_SIZE,
+  observed: "addr",
   peerId: CLIENT_ID_SIZE,
-  peerObserved: ADDR_SIZE,
+  peerObserved: "addr",
   peerCandidates: "addrs",
   peerFingerprint: FINGERPRINT_SIZE,
   errorCode: 1,
@@ -72,7 +72,7 @@ const FIELD_LENGTH: Record<FieldName, number | "addrs"> = {
   peerTransport: 1,
   channel: 2,
   cookie: COOKIE_SIZE,
-  relay: ADDR_SIZE,
+  relay: "addr",
   successor: 32,
 };
 
@@ -134,9 +134,12 @@ export function readFields(data: Uint8Array, fail: (why: string) => never): Fiel
     if (name === undefined) continue; // padding or a field from a newer minor revision
     if (fields[name] !== undefined) fail(`duplicate field ${name}`);
     const expected = FIELD_LENGTH[name];
+    // An address field's structure (family bytes, count) is checked when it is decoded.
     const ok = typeof expected === "number"
       ? length === expected
-      : length % ADDR_SIZE === 0 && length <= ADDR_SIZE * MAX_CANDIDATES;
+      : expected === "addr"
+      ? length === IPV4_ADDR_SIZE || length === IPV6_ADDR_SIZE
+      : length <= MAX_ADDR_SIZE * MAX_CANDIDATES;
     if (!ok) fail(`field ${name} has invalid length ${length}`);
     fields[name] = data.slice(start, offset);
   }

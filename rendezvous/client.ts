@@ -6,7 +6,8 @@
  */
 import { RendezvousError, TimeoutError } from "../errors.ts";
 import { describeError } from "./_describe_error.ts";
-import { Failover } from "./_failover.ts";
+import { failFast, Failover } from "./_failover.ts";
+import { formatAddr } from "../peer/addresses.ts";
 import { observeNat } from "./_observe.ts";
 import { backoff, checkServer, Cookies, nextReply, seconds } from "./_request.ts";
 import {
@@ -51,7 +52,7 @@ export interface RegisterOptions {
   role: Role;
   /** Required for `receive`; for `send`, absent means "allocate one for me". */
   nameplate?: string;
-  /** Our private candidates (IPv4, at most 8). */
+  /** Our private candidates (IPv4 or IPv6, never IPv4-mapped; at most 8). */
   candidates: Deno.NetAddr[];
   /** Our certificate fingerprint (32 bytes), passed to the peer. */
   fingerprint?: Uint8Array;
@@ -130,8 +131,12 @@ const DEFAULT_FAILOVER_MS = 3_000;
  * @throws {TimeoutError} when the server does not answer for `serverTimeoutMs`.
  * Rejects with `signal.reason` when `signal` aborts.
  */
-export async function register(port: DatagramPort, options: RegisterOptions): Promise<Pairing> {
+export async function register(
+  socket: DatagramPort,
+  options: RegisterOptions,
+): Promise<Pairing> {
   validate(options);
+  const port = failFast(socket);
   const { role, signal } = options;
   signal?.throwIfAborted();
   const overTcp = port.transport === "tcp";
@@ -165,7 +170,7 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   }
   servers.answered();
   let server = servers.current;
-  let serverText = `${server.hostname}:${server.port}`;
+  let serverText = formatAddr(server);
   const mapping: NatMapping | undefined = overTcp ? undefined : nat.mapping;
   if (mapping !== undefined) options.onNat?.(mapping);
   let nameplate = options.nameplate;
@@ -194,7 +199,16 @@ export async function register(port: DatagramPort, options: RegisterOptions): Pr
   };
   try {
     for (;;) {
-      await port.send(encode(), server);
+      try {
+        await port.send(encode(), server);
+      } catch (error) {
+        // This host cannot reach the server (failFast): try the next one now.
+        if (!(error instanceof TimeoutError) || !servers.next()) throw servers.timeout(error);
+        ({ server, serverText } = servers.switched());
+        lastAnswer = performance.now();
+        unanswered = 0;
+        continue;
+      }
       const deadline = Math.min(
         performance.now() + backoff(unanswered),
         lastAnswer + silenceMs,
@@ -345,7 +359,7 @@ function validate(options: RegisterOptions): void {
   for (const candidate of options.candidates) {
     if (!isEncodableAddr(candidate)) {
       throw new TypeError(
-        `Invalid candidate ${candidate?.hostname}:${candidate?.port}: expected an IPv4 address and port 1-65535`,
+        `Invalid candidate ${candidate?.hostname}:${candidate?.port}: expected an IPv4 or IPv6 address (not IPv4-mapped) and port 1-65535`,
       );
     }
   }

@@ -8,12 +8,14 @@
 export {
   decodeMessage,
   encodeMessage,
+  isEncodableAddr,
   isNameplate,
   isRendezvousDatagram,
   MAX_REPLY_SIZE,
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 export type { NatMapping, RendezvousMessage, RendezvousTransport } from "./protocol.ts";
+export { canonicalIp } from "./_addr.ts";
 export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
 export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";

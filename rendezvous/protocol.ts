@@ -5,7 +5,14 @@
  * field is `tag u8 | length u16 BE | value`. Readers ignore unknown tags.
  */
 import { ProtocolError } from "../errors.ts";
-import { ADDR_SIZE, decodeAddr, encodeAddr, encodeAddrs, MAX_CANDIDATES } from "./_addr.ts";
+import {
+  decodeAddr,
+  decodeAddrs,
+  encodeAddr,
+  encodeAddrs,
+  MAX_ADDR_SIZE,
+  MAX_CANDIDATES,
+} from "./_addr.ts";
 import {
   encodeNameplate,
   encodeNat,
@@ -81,11 +88,12 @@ const FLAG_POLL = 0x01;
 /**
  * Size of the biggest reply the server can send in this version (a `paired`
  * message with 8 candidates, a fingerprint, the peer's NAT mapping and transport,
- * and the owning instance's relay). Clients pad every request the server answers to it.
+ * and the owning instance's relay, every address IPv6). Clients pad every
+ * request the server answers to it.
  */
 export const MAX_REPLY_SIZE = HEADER_SIZE +
-  FIELD_HEADER_SIZE * 11 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + ADDR_SIZE + CLIENT_ID_SIZE +
-  ADDR_SIZE + ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE + 1 + 1 + ADDR_SIZE;
+  FIELD_HEADER_SIZE * 11 + CLIENT_ID_SIZE + 4 + TOKEN_SIZE + MAX_ADDR_SIZE + CLIENT_ID_SIZE +
+  MAX_ADDR_SIZE + MAX_ADDR_SIZE * MAX_CANDIDATES + FINGERPRINT_SIZE + 1 + 1 + MAX_ADDR_SIZE;
 
 /** True when `data` starts with {@link RENDEZVOUS_MAGIC} (any version). Pure and cheap. */
 export function isRendezvousDatagram(data: Uint8Array): boolean {
@@ -100,7 +108,7 @@ export interface EncodeOptions {
 
 /**
  * Encodes one message.
- * @throws {TypeError|RangeError} when a field is invalid (wrong length, not IPv4, ...).
+ * @throws {TypeError|RangeError} when a field is invalid (wrong length, not an IP address, ...).
  */
 export function encodeMessage(message: RendezvousMessage, options: EncodeOptions = {}): Uint8Array {
   const fields: [number, Uint8Array][] = [];
@@ -242,14 +250,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
   const need = (name: keyof typeof fields): Uint8Array =>
     fields[name] ?? fail(`message type 0x${type.toString(16)} lacks field ${name}`);
   const addr = (name: keyof typeof fields): Deno.NetAddr => decodeAddr(need(name), name, fail);
-  const addrs = (name: keyof typeof fields): Deno.NetAddr[] => {
-    const bytes = need(name);
-    const out: Deno.NetAddr[] = [];
-    for (let i = 0; i < bytes.length; i += ADDR_SIZE) {
-      out.push(decodeAddr(bytes.subarray(i, i + ADDR_SIZE), name, fail));
-    }
-    return out;
-  };
+  const addrs = (name: keyof typeof fields): Deno.NetAddr[] => decodeAddrs(need(name), name, fail);
   const nameplate = (required: boolean): string | undefined => {
     const bytes = required ? need("nameplate") : fields.nameplate;
     if (bytes === undefined) return undefined;

@@ -18,10 +18,10 @@ Deno.test("encodeMessage and decodeMessage round-trip every message type", () =>
   }
 });
 
-Deno.test("every datagram starts with P2RV and version 3", () => {
+Deno.test("every datagram starts with P2RV and version 4", () => {
   for (const message of SAMPLES) {
     const data = encodeMessage(message);
-    assertEquals([...data.subarray(0, 5)], [0x50, 0x32, 0x52, 0x56, 3]);
+    assertEquals([...data.subarray(0, 5)], [0x50, 0x32, 0x52, 0x56, 4]);
     assert(isRendezvousDatagram(data));
   }
   assertEquals(new TextDecoder().decode(RENDEZVOUS_MAGIC), "P2RV");
@@ -36,8 +36,8 @@ Deno.test("isRendezvousDatagram tells rendezvous datagrams from punch probes", (
 
 Deno.test("padding makes a datagram exactly padTo long and the biggest reply fits MAX_REPLY_SIZE", () => {
   assertEquals(encodeMessage(SAMPLES[0], { padTo: MAX_REPLY_SIZE }).length, MAX_REPLY_SIZE);
-  assertEquals(encodeMessage(SAMPLES[4]).length, MAX_REPLY_SIZE);
-  assertEquals(MAX_REPLY_SIZE, 191);
+  assertEquals(encodeMessage(SAMPLES[22]).length, MAX_REPLY_SIZE);
+  assertEquals(MAX_REPLY_SIZE, 334);
 });
 
 Deno.test("decodeMessage ignores unknown fields", () => {
@@ -67,8 +67,9 @@ Deno.test("decodeMessage rejects bad headers, versions and message types", () =>
   rejects(new TextEncoder().encode("P2PB\x01\x01"), "magic");
   rejects(new TextEncoder().encode("P2RV\x01\x01"), "unsupported protocol version 1");
   rejects(new TextEncoder().encode("P2RV\x02\x01"), "unsupported protocol version 2");
-  rejects(new TextEncoder().encode("P2RV\x04\x01"), "unsupported protocol version 4");
-  rejects(new TextEncoder().encode("P2RV\x03\x55"), "unknown message type 0x55");
+  rejects(new TextEncoder().encode("P2RV\x03\x01"), "unsupported protocol version 3");
+  rejects(new TextEncoder().encode("P2RV\x05\x01"), "unsupported protocol version 5");
+  rejects(new TextEncoder().encode("P2RV\x04\x55"), "unknown message type 0x55");
 });
 
 Deno.test("decodeMessage rejects truncated, duplicate, missing and invalid fields", () => {
@@ -113,7 +114,16 @@ Deno.test("decodeMessage copies the bytes it keeps", () => {
 Deno.test("encodeMessage rejects values the wire cannot carry", () => {
   const base = SAMPLES[0] as Extract<RendezvousMessage, { type: "register" }>;
   assertThrows(() => encodeMessage({ ...base, clientId: bytes(15, 0) }), RangeError, "client id");
-  assertThrows(() => encodeMessage({ ...base, candidates: [addr("::1", 5)] }), TypeError, "IPv4");
+  assertThrows(
+    () => encodeMessage({ ...base, candidates: [addr("::ffff:1.2.3.4", 5)] }),
+    TypeError,
+    "IPv4-mapped",
+  );
+  assertThrows(
+    () => encodeMessage({ ...base, candidates: [addr("fe80::1%eth0", 5)] }),
+    TypeError,
+    "IPv6",
+  );
   assertThrows(
     () => encodeMessage({ ...base, candidates: [addr("1.2.3.4", 0)] }),
     RangeError,
@@ -156,7 +166,7 @@ Deno.test("every reply to observe and relay-hello is shorter than MAX_REPLY_SIZE
   const replies = SAMPLES.filter((m) =>
     ["observation", "relay-ready", "relay-waiting", "error"].includes(m.type)
   );
-  assertEquals(replies.length, 6);
+  assertEquals(replies.length, 7);
   for (const reply of replies) assert(encodeMessage(reply).length < MAX_REPLY_SIZE);
 });
 

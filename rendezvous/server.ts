@@ -10,11 +10,20 @@
  * said a valid hello.
  */
 import { ProtocolError } from "../errors.ts";
-import { bindSockets, type BoundSockets, netAddr } from "./_bind.ts";
+import {
+  bindServerSockets,
+  type BoundSockets,
+  netAddr,
+  type Received,
+  receiveDatagram,
+} from "./_bind.ts";
+import { sourceKey } from "./_source_key.ts";
+import { normalizeAddr } from "../peer/addresses.ts";
 import { Admission } from "./_admission.ts";
 import * as req from "./_requests.ts";
 import type { PortKind, RequestMessage } from "./_requests.ts";
 import { type Outgoing, RelayTable } from "./_relay_sessions.ts";
+import { relayLoop } from "./_relay_loop.ts";
 import { openRoomStore } from "./_open_store.ts";
 import { RoomRequests } from "./_room_requests.ts";
 import type { RoomStore } from "./_room_store.ts";
@@ -25,6 +34,7 @@ import {
   relayLimits,
   roomLimits,
   type ServeOptions,
+  serverPorts,
   type ServerStats,
   validateServeOptions,
 } from "./_serve_options.ts";
@@ -37,7 +47,6 @@ import {
   encodeMessage,
   ErrorCode,
   isEncodableAddr,
-  isRendezvousDatagram,
   MAX_DATAGRAM_SIZE,
   MAX_REPLY_SIZE,
 } from "./protocol.ts";
@@ -45,8 +54,6 @@ import {
 export { DEFAULT_RENDEZVOUS_PORT };
 export type { ServeOptions, ServerStats };
 
-/** Big enough for any UDP datagram over IPv4, so a relayed datagram is never cut. */
-const RELAY_BUFFER_SIZE = 65_536;
 /** Requests one UDP socket keeps waiting on a shared store at once. */
 const MAX_IN_FLIGHT = 256;
 
@@ -133,7 +140,15 @@ export class RendezvousServer implements AsyncDisposable {
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     this.#loops = [this.#serve(conns.main!, "main"), this.#serve(conns.alt!, "alt")];
-    if (conns.relay && relays) this.#loops.push(this.#relayLoop(conns.relay, relays));
+    const relay = conns.relay;
+    if (relay && relays) {
+      this.#loops.push(relayLoop(relay, relays, {
+        receive: (buffer) => this.#receive(relay, buffer),
+        control: (data, from) => this.#control(relay, data, from, "relay"),
+        closed: () => this.#closed,
+        onError: () => this.#counts.errors++,
+      }));
+    }
     if (sockets.mainTcp) {
       const tcpConns = this.#tcpConns = new TcpConnections({
         maxConnections: options.tcpMaxConnections,
@@ -162,13 +177,7 @@ export class RendezvousServer implements AsyncDisposable {
   static listen(options: ServeOptions = {}): RendezvousServer {
     options.signal?.throwIfAborted();
     validateServeOptions(options);
-    const sockets = bindSockets(options.hostname ?? "0.0.0.0", {
-      port: options.port ?? DEFAULT_RENDEZVOUS_PORT,
-      altPort: options.altPort ?? 0,
-      relayPort: options.relayPort ?? 0,
-      relay: options.relay !== false,
-      tcp: options.tcp !== false,
-    });
+    const sockets = bindServerSockets(options.hostname, serverPorts(options));
     try {
       return new RendezvousServer(sockets, options);
     } catch (error) {
@@ -266,44 +275,10 @@ export class RendezvousServer implements AsyncDisposable {
   }
 
   /** The next datagram; a receive error is counted, a closed socket ends the loop. */
-  async #receive(
-    conn: Deno.DatagramConn,
-    buffer: Uint8Array,
-  ): Promise<[Uint8Array, Deno.NetAddr] | "closed" | "failed"> {
-    try {
-      const [data, from] = await conn.receive(buffer);
-      return [data, from as Deno.NetAddr];
-    } catch (error) {
-      if (this.#closed || error instanceof Deno.errors.BadResource) return "closed";
-      this.#counts.errors++;
-      return "failed";
-    }
-  }
-
-  /**
-   * The relay's hot loop: one reused buffer, one lookup, one send; rendezvous
-   * datagrams (hellos) are handled, never forwarded.
-   */
-  async #relayLoop(conn: Deno.DatagramConn, relays: RelayTable): Promise<void> {
-    const buffer = new Uint8Array(RELAY_BUFFER_SIZE);
-    while (!this.#closed) {
-      const received = await this.#receive(conn, buffer);
-      if (received === "closed") return;
-      if (received === "failed") continue;
-      const [data, from] = received;
-      if (isRendezvousDatagram(data)) {
-        await this.#control(conn, data, from, "relay");
-        continue;
-      }
-      const target = relays.forward(from.hostname, from.port, data.length);
-      if (target === undefined) continue;
-      try {
-        await conn.send(data, target);
-      } catch {
-        if (this.#closed) return;
-        this.#counts.errors++;
-      }
-    }
+  async #receive(conn: Deno.DatagramConn, buffer: Uint8Array): Promise<Received> {
+    const received = await receiveDatagram(conn, buffer, () => this.#closed);
+    if (received === "failed") this.#counts.errors++;
+    return received;
   }
 
   async #control(
@@ -340,7 +315,9 @@ export class RendezvousServer implements AsyncDisposable {
   ): Promise<Outgoing[] | undefined> {
     this.#counts.received++;
     if (!isEncodableAddr(from)) {
-      throw new ProtocolError(`Cannot serve ${from.hostname}:${from.port}: only IPv4 is supported`);
+      throw new ProtocolError(
+        `Cannot serve ${from.hostname}:${from.port}: not an address the protocol can carry`,
+      );
     }
     const message = decodeMessage(data, { from });
     const request = req.takenRequest(message, kind, { tcp: !!tcp, relays: !!this.#relays }, from);
@@ -407,6 +384,6 @@ export class RendezvousServer implements AsyncDisposable {
   }
 
   #sourceOf(addr: Deno.NetAddr): string {
-    return this.#byPort ? `${addr.hostname}:${addr.port}` : addr.hostname;
+    return sourceKey(normalizeAddr(addr), this.#byPort);
   }
 }

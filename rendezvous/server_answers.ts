@@ -10,7 +10,9 @@ import { CLIENT_ID_SIZE, encodeMessage, isRendezvousDatagram, MAX_REPLY_SIZE } f
  * once any rendezvous datagram comes back from it within `timeoutMs`.
  */
 export async function serverAnswers(server: Deno.NetAddr, timeoutMs: number): Promise<boolean> {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
+  // A socket of the server's family: an IPv4 socket cannot send to an IPv6 relay.
+  const hostname = server.hostname.includes(":") ? "::" : "0.0.0.0";
+  const socket = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
   const clientId = crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
   const request = encodeMessage({ type: "observe", clientId }, { padTo: MAX_REPLY_SIZE });
   const answered = (async () => {

@@ -159,10 +159,12 @@ Deno.test("cookie answers have one global budget; a source proven earlier is ser
   const cookie = await cookieFor(honest, server.addr);
   const flooders = Array.from({ length: 20 }, () => udpSocket());
   try {
-    for (let round = 0; round < 10; round++) {
+    // 100 datagrams of 334 bytes: what the socket's default receive buffer (212,992 bytes
+    // of kernel accounting here) holds when they come faster than the server reads.
+    for (let round = 0; round < 5; round++) {
       for (const conn of flooders) await conn.send(wrongCookie(), server.addr);
     }
-    await until(() => server.stats().received >= 201, timeout.signal);
+    await until(() => server.stats().received >= 101, timeout.signal);
     const observe = encodeMessage({ type: "observe", clientId: bytes(16, 1), cookie }, {
       padTo: MAX_REPLY_SIZE,
     });
@@ -175,7 +177,7 @@ Deno.test("cookie answers have one global budget; a source proven earlier is ser
   // 50 of the burst went to the honest socket's first contact and 49 flood datagrams
   // (plus what trickled in at 1/s); the rest got nothing and cost no per-source state.
   assert(stats.cookies >= 50 && stats.cookies <= 55, JSON.stringify(stats));
-  assertEquals(stats.unproven, 201 - stats.cookies);
+  assertEquals(stats.unproven, 101 - stats.cookies);
   assertEquals(stats.sources, 1);
 });
 

@@ -231,7 +231,7 @@ Deno.test("register rejects bad options with TypeError or RangeError", async () 
     "Invalid nameplate",
   );
   await assertRejects(
-    () => register(port, { server, role: "send", candidates: [addr("::1", 5)] }),
+    () => register(port, { server, role: "send", candidates: [addr("::ffff:1.2.3.4", 5)] }),
     TypeError,
     "Invalid candidate",
   );
