@@ -28,8 +28,11 @@ export interface DoctorFacts {
     relayPort?: number;
   }>;
   tcp: Outcome<{ observed: Deno.NetAddr }>;
-  /** Whether a UDP socket binds on `::`, and this host's global IPv6 addresses. */
-  ipv6: { binds: boolean; error?: string; global: string[] };
+  /**
+   * Whether a UDP socket binds on `::`, this host's global IPv6 addresses, and
+   * the IPv6 candidates p2pft offers a peer (global and unique-local).
+   */
+  ipv6: { binds: boolean; error?: string; global: string[]; candidates: string[] };
   /** DNS-SD instance names of the p2pft peers that answered a browse. */
   local: Outcome<string[]>;
 }
@@ -49,12 +52,19 @@ export function doctorChecks(facts: DoctorFacts): Check[] {
 
 function addressesCheck(facts: DoctorFacts): Check {
   const ipv4 = facts.addresses.filter((a) => a.family === "IPv4").map((a) => a.address);
+  const ipv6 = facts.ipv6.candidates;
   const all = facts.addresses.map((a) => `${a.address} (${a.name})`);
   return {
     check: "addresses",
     verdict: ipv4.length > 0 ? "ok" : "warning",
     summary: ipv4.length > 0
-      ? `this host has ${all.join(", ")}; peers on the same network use ${ipv4.join(", ")}`
+      ? `this host has ${all.join(", ")}; peers on the same network use ${
+        [...ipv4, ...ipv6].join(", ")
+      }`
+      : ipv6.length > 0
+      ? `no IPv4 address besides loopback: peers reach this host over IPv6 only (${
+        ipv6.join(", ")
+      }), and local discovery, which announces IPv4, finds nothing`
       : `no IPv4 address besides loopback${
         all.length ? ` (only ${all.join(", ")})` : ""
       }: this host is offline for p2pft`,
@@ -143,24 +153,24 @@ function natCheck(facts: DoctorFacts): Check {
 }
 
 function ipv6Check(facts: DoctorFacts): Check {
-  const { binds, error, global } = facts.ipv6;
+  const { binds, error, global, candidates } = facts.ipv6;
   if (!binds) {
     return {
       check: "ipv6",
       verdict: "info",
-      summary: `no IPv6: a UDP socket cannot bind on :: (${error}); p2pft uses IPv4`,
-      facts: { binds, global },
+      summary: `no IPv6: a UDP socket cannot bind on :: (${error}); p2pft connects over IPv4 only`,
+      facts: { binds, global, candidates: [] },
     };
   }
   return {
     check: "ipv6",
     verdict: "info",
-    summary: global.length > 0
-      ? `IPv6 works locally and this host has global addresses ${
-        global.join(", ")
-      }; p2pft connects over IPv4`
-      : "IPv6 sockets bind but there is no global IPv6 address; p2pft connects over IPv4",
-    facts: { binds, global },
+    summary: candidates.length === 0
+      ? "IPv6 sockets bind but there is no global or unique-local IPv6 address; p2pft connects over IPv4 only"
+      : `IPv6 works; p2pft offers peers ${candidates.join(", ")} beside IPv4${
+        global.length > 0 ? "" : " (unique-local only: this site, not across the internet)"
+      }`,
+    facts: { binds, global, candidates },
   };
 }
 

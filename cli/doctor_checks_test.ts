@@ -21,7 +21,7 @@ function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
       },
     },
     tcp: { ok: true, value: { observed: at("203.0.113.5", 5123) } },
-    ipv6: { binds: true, global: [] },
+    ipv6: { binds: true, global: [], candidates: [] },
     local: { ok: true, value: [] },
     ...overrides,
   };
@@ -80,4 +80,37 @@ Deno.test("doctorChecks: a missing second-port answer is called a guess; TCP alo
   }));
   assert.match(checks.nat.summary, /second port did not answer, so this is a guess/);
   assert.equal(checks.tcp.verdict, "warning");
+});
+
+Deno.test("doctorChecks: the IPv6 check names the IPv6 candidates p2pft offers, or says IPv4 only", () => {
+  const offered = byName(facts({
+    ipv6: { binds: true, global: ["2001:db8::20"], candidates: ["2001:db8::20", "fd00::20"] },
+  }));
+  assert.match(offered.ipv6.summary, /offers peers 2001:db8::20, fd00::20 beside IPv4$/);
+  assert.deepEqual(offered.ipv6.facts.candidates, ["2001:db8::20", "fd00::20"]);
+  assert.match(offered.addresses.summary, /use 192\.168\.1\.20, 2001:db8::20, fd00::20$/);
+  const siteOnly = byName(facts({ ipv6: { binds: true, global: [], candidates: ["fd00::20"] } }));
+  assert.match(siteOnly.ipv6.summary, /unique-local only/);
+  const none = byName(facts());
+  assert.match(
+    none.ipv6.summary,
+    /no global or unique-local IPv6 address; p2pft connects over IPv4 only/,
+  );
+  const broken = byName(
+    facts({ ipv6: { binds: false, error: "EAFNOSUPPORT", global: [], candidates: [] } }),
+  );
+  assert.match(
+    broken.ipv6.summary,
+    /cannot bind on :: \(EAFNOSUPPORT\); p2pft connects over IPv4 only/,
+  );
+});
+
+Deno.test("doctorChecks: a host with IPv6 candidates but no IPv4 is not called offline", () => {
+  const checks = byName(facts({
+    addresses: [{ name: "eth0", address: "2001:db8::20", family: "IPv6" }],
+    ipv6: { binds: true, global: ["2001:db8::20"], candidates: ["2001:db8::20"] },
+  }));
+  assert.equal(checks.addresses.verdict, "warning");
+  assert.match(checks.addresses.summary, /over IPv6 only \(2001:db8::20\)/);
+  assert.doesNotMatch(checks.addresses.summary, /offline/);
 });

@@ -5,7 +5,7 @@
  */
 import { P2pftError, UsageError } from "../errors.ts";
 import { browseAll } from "../local/mod.ts";
-import { DatagramMux, localCandidates, resolveServer } from "../peer/mod.ts";
+import { DatagramMux, isIpv6, localCandidates, resolveServer } from "../peer/mod.ts";
 import {
   connectRendezvousTcp,
   type DatagramPort,
@@ -76,7 +76,8 @@ async function observeUdp(server: Deno.NetAddr, signal: AbortSignal) {
   const observation = await observeNat(mux.channel(isRendezvousDatagram), {
     server,
     clientId: crypto.getRandomValues(new Uint8Array(16)),
-    candidates: localCandidates(mux.port),
+    // The socket is IPv4 only, so are the candidates it stands for.
+    candidates: localCandidates(mux.port).filter((c) => !isIpv6(c.hostname)),
     serverTimeoutMs: SERVER_TIMEOUT_MS,
     alt: true,
     signal,
@@ -120,15 +121,21 @@ function hostAddresses(): DoctorFacts["addresses"] {
     .map(({ name, address, family }) => ({ name, address, family }));
 }
 
-/** Whether an IPv6 socket binds (nothing is sent), and this host's global IPv6 addresses. */
+/**
+ * Whether an IPv6 socket binds (nothing is sent), this host's global IPv6
+ * addresses, and the IPv6 candidates a transfer would offer.
+ */
 function ipv6Facts(): DoctorFacts["ipv6"] {
   const global = hostAddresses()
     .filter((a) => a.family === "IPv6" && !/^(fe[89ab]|f[cd])/i.test(a.address))
     .map((a) => a.address);
+  // The port is left out of the report: any will do.
+  const candidates = localCandidates(1).map((c) => c.hostname).filter(isIpv6);
   try {
     Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 }).close();
-    return { binds: true, global };
+    return { binds: true, global, candidates };
   } catch (error) {
-    return { binds: false, error: error instanceof Error ? error.message : String(error), global };
+    const why = error instanceof Error ? error.message : String(error);
+    return { binds: false, error: why, global, candidates: [] };
   }
 }

@@ -8,7 +8,7 @@ import type { PeerCertificate } from "./certificate.ts";
 import { bindPunchSockets, type PunchSockets } from "./_punch_socket.ts";
 import { listenTlsPeer, type TlsPeerListener } from "./tls_link.ts";
 
-/** Free UDP ports tried before giving up on a matching free TCP port. */
+/** Free UDP ports tried before giving up on one free for IPv6 and TCP too. */
 const ATTEMPTS = 8;
 
 export interface PunchPort {
@@ -28,7 +28,15 @@ export interface PunchPortOptions {
 export async function bindPunchPort(options: PunchPortOptions): Promise<PunchPort> {
   let lastError: unknown;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const sockets = await bindPunchSockets();
+    let sockets: PunchSockets;
+    try {
+      sockets = await bindPunchSockets();
+    } catch (error) {
+      // The IPv6 port of that number is taken: another port will do.
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      lastError = error;
+      continue;
+    }
     if (!options.certificate) return { sockets };
     const port = (sockets.socket.addr as Deno.NetAddr).port;
     try {
@@ -43,10 +51,11 @@ export async function bindPunchPort(options: PunchPortOptions): Promise<PunchPor
       lastError = error;
       sockets.closeLowTtl();
       sockets.socket.close();
+      sockets.socket6?.close();
     }
   }
   throw new P2pftError(
-    `Cannot find a port free on both UDP and TCP after ${ATTEMPTS} tries`,
+    `Cannot find a port free on UDP (IPv4 and IPv6) and TCP after ${ATTEMPTS} tries`,
     { cause: lastError },
   );
 }

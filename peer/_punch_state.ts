@@ -1,6 +1,6 @@
 import { equalBytes } from "../bytes.ts";
 import { decodeProbe, encodeProbe, type Probe } from "./probe.ts";
-import { formatAddr, isPrivateIpv4, sameAddr } from "./addresses.ts";
+import { formatAddr, isIpv6, isLanAddress, normalizeIp, sameAddr } from "./addresses.ts";
 
 /** Where a candidate address came from. */
 export type CandidateSource = "server" | "private" | "peer-reflexive" | "birthday" | "relay";
@@ -63,8 +63,15 @@ const MAX_CANDIDATES = 32;
 const LOWEST_SPRAY_PORT = 1024;
 /** Better paths rank lower: a LAN address, then a public one, then the relay. */
 const RANK = { lan: 0, direct: 1, relay: 2 } as const;
+/**
+ * A direct IPv6 path that answers at most this long after the first direct
+ * answer wins over an IPv4 one (no NAT whose mapping can expire on it); a
+ * later one does not, as it is slower (peer/PROTOCOL.md, "Candidates and path choice").
+ */
+export const IPV6_PREFERENCE_MS = 25;
 
-type Answer = { candidate: Candidate; rttMs: number };
+/** A candidate that answered: its probe's round trip, and when the ack arrived. */
+type Answer = { candidate: Candidate; rttMs: number; at: number };
 
 /**
  * The punch protocol of peer/PROTOCOL.md as a pure state machine: feed it
@@ -202,7 +209,7 @@ export class PunchState {
     }
     if (
       observedSelf && localPort !== undefined && observedSelf.port !== localPort &&
-      !isPrivateIpv4(observedSelf.hostname)
+      !isLanAddress(observedSelf.hostname)
     ) {
       notes.push(
         `our NAT mapped local port ${localPort} to ${observedSelf.port} (it rewrites ports)`,
@@ -243,10 +250,12 @@ export class PunchState {
         ? this.#addCandidate({ addr: from, source: "birthday" })
         : this.#candidates.find((c) => sameAddr(c.addr, from));
     if (!candidate || this.#answered.some((a) => a.candidate === candidate)) return;
-    this.#answered.push({ candidate, rttMs: now - sentAt });
+    this.#answered.push({ candidate, rttMs: now - sentAt, at: now });
     if (this.#options.role !== "receiver" || this.#chosen) return;
     if (this.#pathOf(candidate) === "lan") this.#chooseBest();
-    else this.#decideAt ??= now + (this.#options.lanGraceMs ?? 300);
+    else {
+      this.#decideAt ??= now + Math.max(this.#options.lanGraceMs ?? 300, IPV6_PREFERENCE_MS);
+    }
   }
 
   /**
@@ -259,28 +268,46 @@ export class PunchState {
   #onChosen(probe: Probe, from: Deno.NetAddr): Outgoing[] {
     if (this.#options.role !== "sender") return [];
     const candidate = this.#addCandidate({ addr: from, source: "peer-reflexive" })!;
-    const rttMs = this.#answered.find((a) => a.candidate === candidate)?.rttMs ?? NaN;
-    this.#chosen = { candidate, rttMs, chosenBy: "peer" };
+    const answered = this.#answered.find((a) => a.candidate === candidate);
+    this.#chosen = {
+      candidate,
+      rttMs: answered?.rttMs ?? NaN,
+      at: answered?.at ?? NaN,
+      chosenBy: "peer",
+    };
     this.#finish(this.#chosen);
     const answer = { data: this.#encode("chosen-ack", probe.nonce), to: from };
     return Array.from({ length: CHOSEN_ACK_COPIES }, () => answer);
   }
 
+  /**
+   * The best rank that answered, first come first served, except that among
+   * direct paths an IPv6 one within `IPV6_PREFERENCE_MS` of the first wins.
+   */
   #chooseBest(): void {
-    const ranked = [...this.#answered].sort((a, b) =>
-      RANK[this.#pathOf(a.candidate)] - RANK[this.#pathOf(b.candidate)]
-    );
-    this.#chosen = { ...ranked[0], chosenBy: "self" };
+    const rank = (answer: Answer) => RANK[this.#pathOf(answer.candidate)];
+    const best = Math.min(...this.#answered.map(rank));
+    const tier = this.#answered.filter((answer) => rank(answer) === best);
+    const ipv6 = best === RANK.direct
+      ? tier.find((answer) =>
+        isIpv6(answer.candidate.addr.hostname) && answer.at - tier[0].at <= IPV6_PREFERENCE_MS
+      )
+      : undefined;
+    this.#chosen = { ...(ipv6 ?? tier[0]), chosenBy: "self" };
   }
 
-  /** Public addresses the server told us: our first packets to them should not reach them. */
+  /**
+   * Public IPv4 addresses the server told us: our first packets to them should
+   * not reach them (port stealing is a NAT's doing; IPv6 has none).
+   */
   #opensMapping(candidate: Candidate): boolean {
-    return candidate.source === "server" && !isPrivateIpv4(candidate.addr.hostname);
+    const ip = candidate.addr.hostname;
+    return candidate.source === "server" && !isIpv6(ip) && !isLanAddress(ip);
   }
 
   #pathOf(candidate: Candidate): PathKind {
     if (candidate.source === "relay") return "relay";
-    return isPrivateIpv4(candidate.addr.hostname) ? "lan" : "direct";
+    return isLanAddress(candidate.addr.hostname) ? "lan" : "direct";
   }
 
   #finish(chosen: Answer & { chosenBy: "self" | "peer" }, peerCertificate?: Uint8Array): void {
@@ -301,7 +328,11 @@ export class PunchState {
     if (this.#candidates.length >= MAX_CANDIDATES) return undefined;
     const relay = this.#options.relay;
     const added: Candidate = {
-      addr: { transport: "udp", hostname: candidate.addr.hostname, port: candidate.addr.port },
+      addr: {
+        transport: "udp",
+        hostname: normalizeIp(candidate.addr.hostname),
+        port: candidate.addr.port,
+      },
       source: relay && sameAddr(relay, candidate.addr) ? "relay" : candidate.source,
     };
     this.#candidates.push(added);

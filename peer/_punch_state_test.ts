@@ -176,6 +176,8 @@ Deno.test("PunchState sends only low-TTL probes to public server candidates whil
     candidates: [
       { addr: addr("203.0.113.1", 5000), source: "server" },
       { addr: addr("192.168.1.10", 5000), source: "private" },
+      // IPv6 has no NAT to steal a port: its probes go out whole from the start.
+      { addr: addr("2001:db8::1", 5000), source: "server" },
     ],
     openMappingMs: 400,
   });
@@ -191,6 +193,8 @@ Deno.test("PunchState sends only low-TTL probes to public server candidates whil
   const after = publicProbes.filter((s) => s.at >= 400);
   assert.ok(after.length >= 3 && after.every((s) => !s.lowTtl), JSON.stringify(after));
   assert.ok(sent.filter((s) => s.to === "192.168.1.10").every((s) => !s.lowTtl));
+  const ipv6 = sent.filter((s) => s.to === "2001:db8::1");
+  assert.ok(ipv6.length >= 6 && ipv6.every((s) => !s.lowTtl), JSON.stringify(ipv6));
 });
 
 /**

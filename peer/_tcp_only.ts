@@ -5,7 +5,7 @@
  */
 import { NoPathError, ProtocolError } from "../errors.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
-import { isPrivateIpv4 } from "./addresses.ts";
+import { isLanAddress } from "./addresses.ts";
 import type { PeerCertificate } from "./certificate.ts";
 import type { PathFacts } from "./_session.ts";
 import type { PunchPlan } from "./strategy.ts";
@@ -102,7 +102,7 @@ export function privateTargets(pairing: Pairing): Deno.NetAddr[] {
   const all = [
     ...candidates,
     ...(port !== undefined ? [{ ...observed, port }] : []),
-  ].filter((addr) => isPrivateIpv4(addr.hostname));
+  ].filter((addr) => isLanAddress(addr.hostname));
   const seen = new Set<string>();
   return all.filter((addr) => {
     const key = `${addr.hostname}:${addr.port}`;

@@ -12,18 +12,26 @@ export interface LanPair extends AsyncDisposable {
   receiver: PeerLink;
 }
 
-/** A sender listening on 127.0.0.1 port 0 and a receiver linked to it. */
-export async function lanPair(signal: AbortSignal): Promise<LanPair> {
+/**
+ * A sender listening on port 0 and a receiver linked to it from `address`
+ * (default 127.0.0.1); the listener binds `listen` (default `address`,
+ * undefined for its own default: every interface, both families).
+ */
+export async function lanPair(
+  signal: AbortSignal,
+  options: { address?: string; listen?: string | undefined } = {},
+): Promise<LanPair> {
+  const address = options.address ?? "127.0.0.1";
   const certificate = await createPeerCertificate();
   const listener = listenTlsPeer(0, {
     certificate,
-    hostname: "127.0.0.1",
-    expectedRemoteIp: "127.0.0.1",
+    hostname: "listen" in options ? options.listen : address,
+    expectedRemoteIp: address,
     signal,
   });
   const [sender, receiver] = await Promise.all([
     listener.accept({ signal }),
-    dialTlsPeer({ transport: "tcp", hostname: "127.0.0.1", port: listener.port }, {
+    dialTlsPeer({ transport: "tcp", hostname: address, port: listener.port }, {
       peerCertificatePem: certificatePem(certificate.der),
       signal,
     }),

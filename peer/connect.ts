@@ -1,6 +1,6 @@
 import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
 import { dialTcpRelay, isRendezvousDatagram, relayHello } from "../rendezvous/mod.ts";
-import { formatAddr } from "./addresses.ts";
+import { formatAddr, hasGlobalIpv6, isIpv6, localCandidates } from "./addresses.ts";
 import { certificateFingerprint, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
@@ -134,7 +134,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       return true;
     },
   });
-  const mux = new DatagramMux(sockets.socket);
+  const mux = new DatagramMux(sockets.socket, { ipv6: sockets.socket6 });
   const port = mux.port;
   let udpOpen = true;
   const closeUdp = async () => {
@@ -171,8 +171,15 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       signal: options.signal,
     });
     const observedPeer = pairing.peer.observed;
+    // Birthday punching is for an IPv4 NAT's unknown ports.
+    const observedPeerIpv4 = observedPeer && !isIpv6(observedPeer.hostname)
+      ? observedPeer
+      : undefined;
     const relayMode = options.relay ?? "auto";
-    const plan = planPunch(pairing.nat, relayMode);
+    const ipv6 = sockets.socket6 !== undefined &&
+      hasGlobalIpv6([...localCandidates(port), ...(pairing.observed ? [pairing.observed] : [])]) &&
+      hasGlobalIpv6([...pairing.peer.candidates, ...(observedPeer ? [observedPeer] : [])]);
+    const plan = planPunch({ ...pairing.nat, ipv6 }, relayMode);
     if (plan.direct === false && !pairing.relay) {
       throw new NoPathError(
         `Cannot connect through the relay only: ${
@@ -237,11 +244,11 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
             : [],
           certificate: certificate?.der,
           timeoutMs: options.punchTimeoutMs,
-          spray: plan.birthday === "spray" && observedPeer
-            ? { hostname: observedPeer.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
+          spray: plan.birthday === "spray" && observedPeerIpv4
+            ? { hostname: observedPeerIpv4.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }
             : undefined,
-          extraSockets: plan.birthday === "sockets" && observedPeer
-            ? { count: BIRTHDAY_SOCKETS, target: observedPeer }
+          extraSockets: plan.birthday === "sockets" && observedPeerIpv4
+            ? { count: BIRTHDAY_SOCKETS, target: observedPeerIpv4 }
             : undefined,
           relay: pairing.relay && plan.relayAfterMs !== undefined
             ? {

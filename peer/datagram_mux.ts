@@ -1,4 +1,5 @@
 import { type Datagram, DatagramQueue } from "../datagram_queue.ts";
+import { isIpv6, normalizeAddr } from "./addresses.ts";
 
 export type { Datagram };
 
@@ -11,20 +12,31 @@ export interface DatagramChannel {
 
 const MAX_QUEUED = 256;
 
+export interface DatagramMuxOptions {
+  /** A socket on the same port for IPv6 (`[::]:port`): IPv6 destinations are sent from it. */
+  ipv6?: Deno.DatagramConn;
+}
+
 /**
- * Owns one UDP socket with a single read loop and routes each datagram to the
+ * Owns one UDP port (one socket, or an IPv4 and an IPv6 socket on the same
+ * port number) with a read loop per socket and routes each datagram to the
  * channel whose predicate accepts it (rendezvous replies and punch probes share
- * the socket, as the NAT mapping must be the same). Unrouted datagrams are dropped.
+ * the port, as the NAT mapping must be the same). Unrouted datagrams are dropped.
+ * Sources are normalized (`normalizeAddr`): an IPv4 peer is never `::ffff:a.b.c.d`.
  */
 export class DatagramMux implements AsyncDisposable {
   readonly #socket: Deno.DatagramConn;
+  readonly #ipv6: Deno.DatagramConn | undefined;
   readonly #routes: Array<{ accepts: (data: Uint8Array) => boolean; queue: DatagramQueue }> = [];
   #closed = false;
-  readonly #reading: Promise<void>;
+  readonly #reading: Promise<unknown>;
 
-  constructor(socket: Deno.DatagramConn) {
+  constructor(socket: Deno.DatagramConn, options: DatagramMuxOptions = {}) {
     this.#socket = socket;
-    this.#reading = this.#readLoop();
+    this.#ipv6 = options.ipv6;
+    this.#reading = Promise.all(
+      [socket, ...(this.#ipv6 ? [this.#ipv6] : [])].map((one) => this.#readLoop(one)),
+    );
   }
 
   get port(): number {
@@ -37,15 +49,16 @@ export class DatagramMux implements AsyncDisposable {
     return {
       send: async (data, to) => {
         if (this.#closed) throw new Deno.errors.BadResource("The UDP socket is closed");
-        await this.#socket.send(data, to);
+        const socket = this.#ipv6 && isIpv6(to.hostname) ? this.#ipv6 : this.#socket;
+        await socket.send(data, to);
       },
       receive: (signal) => queue.take(signal),
     };
   }
 
   /**
-   * Closes the socket and resolves once its read loop ended: only then is the
-   * port free to bind again (the pending receive holds the socket until then).
+   * Closes the sockets and resolves once their read loops ended: only then is the
+   * port free to bind again (a pending receive holds its socket until then).
    */
   async close(): Promise<void> {
     this.#stop();
@@ -60,17 +73,18 @@ export class DatagramMux implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#socket.close();
+    this.#ipv6?.close();
     for (const route of this.#routes) {
       route.queue.fail(new Deno.errors.BadResource("The UDP socket is closed"));
     }
   }
 
-  async #readLoop(): Promise<void> {
+  async #readLoop(socket: Deno.DatagramConn): Promise<void> {
     while (!this.#closed) {
       let data: Uint8Array;
       let from: Deno.Addr;
       try {
-        [data, from] = await this.#socket.receive();
+        [data, from] = await socket.receive();
       } catch (error) {
         if (this.#closed) return;
         // ICMP errors surface as receive errors on some systems; keep reading.
@@ -79,7 +93,7 @@ export class DatagramMux implements AsyncDisposable {
         return;
       }
       const route = this.#routes.find((candidate) => candidate.accepts(data));
-      route?.queue.push({ data, from: from as Deno.NetAddr });
+      route?.queue.push({ data, from: normalizeAddr(from as Deno.NetAddr) });
     }
   }
 }

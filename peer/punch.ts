@@ -141,6 +141,7 @@ export async function punch(
   }
 }
 
+/** One birthday socket: IPv4 only, as it is an IPv4 NAT's ports that are unknown. */
 function extraLane(options: PunchOptions, target: Deno.NetAddr): Lane {
   const mux = new DatagramMux(
     Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 }),

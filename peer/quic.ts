@@ -1,7 +1,7 @@
 import { type DeadlineOptions, withDeadline, withinDeadline } from "../async.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
-import { formatAddr, sameAddr } from "./addresses.ts";
+import { bindEitherStack, formatAddr, sameAddr } from "./addresses.ts";
 import { PEER_SERVER_NAME, type PeerCertificate } from "./certificate.ts";
 import {
   decodeLinkEnd,
@@ -47,7 +47,7 @@ export interface AcceptPeerOptions {
 
 /** Sender side: binds QUIC on the punched port and accepts the receiver's connection. */
 export async function acceptPeer(port: number, options: AcceptPeerOptions): Promise<PeerLink> {
-  const endpoint = new Deno.QuicEndpoint({ hostname: "0.0.0.0", port });
+  const endpoint = bindEitherStack((hostname) => new Deno.QuicEndpoint({ hostname, port }));
   const listener = endpoint.listen({
     ...TRANSPORT,
     alpnProtocols: [ALPN],
@@ -92,7 +92,7 @@ export async function dialPeer(
   remote: Deno.NetAddr,
   options: DialPeerOptions,
 ): Promise<PeerLink> {
-  const endpoint = new Deno.QuicEndpoint({ hostname: "0.0.0.0", port });
+  const endpoint = bindEitherStack((hostname) => new Deno.QuicEndpoint({ hostname, port }));
   const timeoutMs = options.timeoutMs ?? 15_000;
   try {
     const conn = await untilAborted(async () => {

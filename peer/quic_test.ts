@@ -6,7 +6,7 @@ import { acceptPeer, dialPeer } from "./quic.ts";
 
 /** A UDP port the system just handed out (QUIC binds it next, as after punching). */
 function freePort(): number {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 });
   try {
     return (socket.addr as Deno.NetAddr).port;
   } finally {
@@ -14,13 +14,11 @@ function freePort(): number {
   }
 }
 
-const loopback = (port: number): Deno.NetAddr => ({
-  transport: "udp",
-  hostname: "127.0.0.1",
-  port,
-});
-
-async function linkPair(): Promise<{ sender: PeerLink; receiver: PeerLink }> {
+/** Both ends on loopback of one family (QUIC binds both families either way). */
+async function linkPair(
+  hostname = "127.0.0.1",
+): Promise<{ sender: PeerLink; receiver: PeerLink }> {
+  const loopback = (port: number): Deno.NetAddr => ({ transport: "udp", hostname, port });
   const certificate = await createPeerCertificate();
   const senderPort = freePort();
   const receiverPort = freePort();
@@ -65,6 +63,23 @@ Deno.test("a QUIC link carries streams both ways and a finished end reads as not
     await receiver[Symbol.asyncDispose]();
     assert.deepEqual(await sender.closed, { failed: false, message: "done" });
   } finally {
+    await sender.close({ failed: false, message: "done" });
+  }
+});
+
+Deno.test("a QUIC link over IPv6 loopback accepts the expected [::1] remote and carries a stream", async () => {
+  const { sender, receiver } = await linkPair("::1");
+  try {
+    const opened = await receiver.openStream();
+    const writer = opened.writable.getWriter();
+    await writer.write(new Uint8Array([4, 5, 6]));
+    const accepted = await sender.acceptStream();
+    const reader = accepted.readable.getReader();
+    assert.deepEqual((await reader.read()).value, new Uint8Array([4, 5, 6]));
+    reader.releaseLock();
+    writer.releaseLock();
+  } finally {
+    await receiver.close({ failed: false, message: "done" });
     await sender.close({ failed: false, message: "done" });
   }
 });

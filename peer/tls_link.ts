@@ -7,7 +7,7 @@
  */
 import { equalBytes } from "../bytes.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
-import { formatAddr } from "./addresses.ts";
+import { bindEitherStack, formatAddr, normalizeAddr, normalizeIp } from "./addresses.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
 import { deadline, denoChannel, untilAborted, writeAll } from "./_tls_channel.ts";
@@ -36,7 +36,7 @@ export interface ListenTlsPeerOptions {
   expectedRemoteIp?: string;
   /** Connections it refuses are closed unread (checked when each arrives, after `expectedRemoteIp`). */
   admit?: (remote: Deno.NetAddr) => boolean;
-  /** Address to bind; all interfaces by default. */
+  /** Address to bind; all interfaces (IPv4 and IPv6) by default. */
   hostname?: string;
   /** Deadline for one connection's TLS handshake and preamble, and for each stream; default 10 s. */
   timeoutMs?: number;
@@ -53,20 +53,22 @@ export interface TlsPeerListener extends AsyncDisposable {
 
 /** Sender, LAN: listens for TLS over TCP on `port` (0 for any). */
 export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsPeerListener {
-  const hostname = options.hostname ?? "0.0.0.0";
-  let listener: Deno.TlsListener;
-  try {
-    listener = Deno.listenTls({
+  const bind = (hostname: string) =>
+    Deno.listenTls({
       hostname,
       port,
       cert: options.certificate.certPem,
       key: options.certificate.keyPem,
     });
+  const hostname = options.hostname ?? "::";
+  let listener: Deno.TlsListener;
+  try {
+    listener = options.hostname === undefined ? bindEitherStack(bind) : bind(options.hostname);
   } catch (error) {
     const why = error instanceof Deno.errors.AddrInUse
       ? "the port is already in use"
       : String(error);
-    throw new P2pftError(`Cannot listen for TLS on TCP ${hostname}:${port}: ${why}`, {
+    throw new P2pftError(`Cannot listen for TLS on TCP ${formatAddr({ hostname, port })}: ${why}`, {
       cause: error,
     });
   }
@@ -89,7 +91,7 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
   async function admit(conn: Deno.TlsConn): Promise<void> {
     const channel = denoChannel(
       conn,
-      `the TLS connection from ${formatAddr(conn.remoteAddr as Deno.NetAddr)}`,
+      `the TLS connection from ${formatAddr(normalizeAddr(conn.remoteAddr as Deno.NetAddr))}`,
     );
     try {
       using limit = deadline(options.signal, timeoutMs, "TLS handshake and preamble too slow");
@@ -123,10 +125,10 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
   (async () => {
     try {
       for await (const conn of listener) {
-        const remote = conn.remoteAddr as Deno.NetAddr;
+        const remote = normalizeAddr(conn.remoteAddr as Deno.NetAddr);
         if (
           (options.expectedRemoteIp !== undefined &&
-            remote.hostname !== options.expectedRemoteIp) ||
+            remote.hostname !== normalizeIp(options.expectedRemoteIp)) ||
           (options.admit && !options.admit(remote)) ||
           pending >= MAX_PENDING_HANDSHAKES
         ) {

@@ -19,6 +19,23 @@ Deno.test("TLS link carries streams opened by either side, bytes intact", async 
   });
 });
 
+Deno.test("TLS link over IPv6 loopback carries a stream, and the default listener takes both families", async () => {
+  await withTimeout(20_000, async (signal) => {
+    const bytes = randomBytes(256 * 1024, 3);
+    // IPv6 to a listener on every interface, then IPv4 to one: its remote reads 127.0.0.1,
+    // not ::ffff:127.0.0.1, or expectedRemoteIp would turn the receiver away.
+    for (const address of ["::1", "127.0.0.1"]) {
+      await using pair = await lanPair(signal, { address, listen: undefined });
+      const [out, inn] = await Promise.all([
+        pair.sender.openStream(),
+        pair.receiver.acceptStream(),
+      ]);
+      const result = await pump(out, inn, bytes);
+      assert.equal(result.received, result.sent, address);
+    }
+  });
+});
+
 Deno.test("TLS link runs many streams at once in both directions, each in order", async () => {
   await withTimeout(30_000, async (signal) => {
     await using pair = await lanPair(signal);
