@@ -61,6 +61,10 @@ labTest(
     assert.equal(inbound.observed[0], null, "router A let an unsolicited IPv6 datagram in");
     assert.equal(inbound.observed[1], at(lab.rendezvous.ip6, portOf(inbound.local)));
 
+    // Inside the LAN nothing filters: host A2 reaches host A's echo directly.
+    const neighbour = await probe(lab, lab.hostA2.ns, [at(lab.hostA.ip6, 7100)], { signal });
+    assert.equal(neighbour.observed[0], at(lab.hostA2.ip6, portOf(neighbour.local)));
+
     // A flow the host opened lets the answer in, and only from the address it was opened to.
     await using primed = await startEcho(lab, lab.hostA.ns, {
       bind: at(lab.hostA.ip6, 7101),
