@@ -3,7 +3,7 @@
  * but home routers that drop unsolicited inbound traffic, as real ones do.
  */
 import assert from "node:assert/strict";
-import { portOf, probe, startEcho } from "./_test_helpers.ts";
+import { ping, portOf, probe, startEcho } from "./_test_helpers.ts";
 import { createLab, labAvailable } from "./mod.ts";
 
 const available = await labAvailable();
@@ -119,13 +119,14 @@ labTest(
 );
 
 labTest(
-  "lab ipv6 only: home hosts have no IPv4 at all and reach the dual-stack server over IPv6",
+  "lab ipv6 only: home hosts have no IPv4 at all and reach the dual-stack server over IPv6, delayed like IPv4",
   20_000,
   async (signal) => {
     await using lab = await createLab({
       natA: "endpoint-independent",
       natB: "endpoint-independent",
       ipv6: "only",
+      delayMs: 20,
       signal,
     });
     for (const host of [lab.hostA, lab.hostA2, lab.hostB]) {
@@ -154,6 +155,15 @@ labTest(
     assert.equal(fromB.observed[0], at(lab.hostB.ip6, portOf(fromB.local)));
     const fromB4 = await probe(lab, lab.hostB.ns, [rv4], { signal, timeoutMs: 800 });
     assert.equal(fromB4.observed[0], null, "an IPv6-only host reached the server over IPv4");
+    // The delay lines work at layer 2, so IPv6 crosses two delayed links like IPv4: 4 x 20 ms.
+    assert.ok(lab.rendezvous.ip6);
+    await ping(lab, lab.hostB.ns, lab.rendezvous.ip6, { count: 1, intervalS: 0.2, signal });
+    const rtt = await ping(lab, lab.hostB.ns, lab.rendezvous.ip6, {
+      count: 3,
+      intervalS: 0.2,
+      signal,
+    });
+    assert.ok(rtt.lost === 0 && rtt.min >= 79 && rtt.avg < 140, `RTT: ${JSON.stringify(rtt)}`);
     // The public net keeps IPv4: the router's WAN side reaches the server's IPv4 address.
     const fromRouter = await probe(lab, lab.routerB.ns, [rv4], { signal });
     assert.equal(fromRouter.observed[0], `${lab.routerB.publicIp}:${portOf(fromRouter.local)}`);
