@@ -76,3 +76,23 @@ labTest(
       );
     }),
 );
+
+labTest(
+  "lab ipv6: two dual-stack hosts on one LAN still rank the LAN first",
+  120_000,
+  (signal) =>
+    runScenario(signal, {
+      lab: { natA: "endpoint-independent", natB: "endpoint-independent", ipv6: "dual" },
+      serveHost: null,
+      receiver: "hostA2",
+    }, (outcome) => {
+      assertDelivered(outcome, "lan");
+      // Host A over either family: its private IPv4 address or its IPv6 address on the same link.
+      const remote = String(event(outcome.receiver, "connected")?.remote);
+      const ipv4 = new RegExp(`^${outcome.lab.hostA.ip.replaceAll(".", "\\.")}:\\d+$`);
+      assert.ok(
+        bracketed(outcome.lab.hostA.ip6).test(remote) || ipv4.test(remote),
+        `remote ${remote} is not host A`,
+      );
+    }),
+);
