@@ -3,10 +3,26 @@
  * nftables rulesets, tc qdiscs and delay lines. Pure: `lab.ts` carries it out.
  * The address plan and the reasons behind it are in tests/lab/README.md.
  */
-import { internetRuleset, routerRuleset } from "./_ruleset.ts";
+import {
+  HOME_A,
+  HOME_B,
+  type HomeAddressing,
+  type LabAddresses,
+  type LabHost,
+  type LabRouter,
+  PRIVATE_LAN,
+  RENDEZVOUS_NET,
+} from "./_addresses.ts";
+import { internetRuleset, router6Ruleset, routerRuleset } from "./_ruleset.ts";
 
 /** How a home router maps its LAN to its public address. */
 export type NatKind = "endpoint-independent" | "symmetric" | "none";
+
+/**
+ * IPv6 in the lab: `dual` adds it everywhere beside IPv4; `only` leaves the homes (routers' LANs
+ * and hosts) without any IPv4 address or route, while the public net stays dual-stack.
+ */
+export type Ipv6Mode = "dual" | "only";
 
 /** What the lab looks like; see tests/lab/README.md. */
 export interface LabOptions {
@@ -21,6 +37,8 @@ export interface LabOptions {
    * on a plain Linux box doing masquerade); forwarding into the LAN still needs a mapping.
    */
   openInput?: boolean;
+  /** IPv6 (documentation prefixes, no NAT, stateful home firewalls); absent: IPv4 only. */
+  ipv6?: Ipv6Mode;
   /** Host A and host B get the same private IP (both LANs are 192.168.1.0/24 anyway). */
   samePrivateIp?: boolean;
   /** One-way delay added on each public link (home A, home B, rendezvous), in ms. */
@@ -65,17 +83,6 @@ export interface DelayLinePlan {
   delayMs: number;
 }
 
-/** Addresses that tests and the CLI need. */
-export interface LabAddresses {
-  internet: { ns: string; ip: string };
-  rendezvous: { ns: string; ip: string; altIp: string };
-  hostA: { ns: string; ip: string; publicIp: string };
-  hostA2: { ns: string; ip: string; publicIp: string };
-  hostB: { ns: string; ip: string; publicIp: string };
-  routerA: { ns: string; lanIp: string; publicIp: string; nat: NatKind };
-  routerB: { ns: string; lanIp: string; publicIp: string; nat: NatKind };
-}
-
 /** Everything `createLab` does, in order. */
 export interface LabPlan extends LabAddresses {
   id: string;
@@ -85,31 +92,8 @@ export interface LabPlan extends LabAddresses {
 }
 
 const NAT_KINDS: readonly NatKind[] = ["endpoint-independent", "symmetric", "none"];
+const IPV6_MODES: readonly Ipv6Mode[] = ["dual", "only"];
 const IFNAME_MAX = 15;
-const PRIVATE_LAN = "192.168.1";
-
-interface HomeAddressing {
-  /** Subnet of the router's WAN link to the internet router. */
-  wanNet: string;
-  internetWanIp: string;
-  routerWanIp: string;
-  /** First three octets and the offset of the LAN used when the home has public addresses. */
-  publicLan: { prefix: string; base: number; cidr: string };
-}
-
-const HOME_A: HomeAddressing = {
-  wanNet: "198.51.100.0/28",
-  internetWanIp: "198.51.100.1",
-  routerWanIp: "198.51.100.2",
-  publicLan: { prefix: "198.51.100", base: 64, cidr: "198.51.100.64/27" },
-};
-const HOME_B: HomeAddressing = {
-  wanNet: "198.51.100.16/28",
-  internetWanIp: "198.51.100.17",
-  routerWanIp: "198.51.100.18",
-  publicLan: { prefix: "198.51.100", base: 96, cidr: "198.51.100.96/27" },
-};
-const RENDEZVOUS_NET = { internetIp: "203.0.113.1", ip: "203.0.113.10", altIp: "203.0.113.11" };
 
 /** Checks options and throws `TypeError`/`RangeError` naming the bad value. */
 export function validateOptions(options: LabOptions): void {
@@ -121,6 +105,13 @@ export function validateOptions(options: LabOptions): void {
         }`,
       );
     }
+  }
+  if (options.ipv6 !== undefined && !IPV6_MODES.includes(options.ipv6)) {
+    throw new TypeError(
+      `Cannot create lab: ipv6 is ${JSON.stringify(options.ipv6)}, expected one of ${
+        IPV6_MODES.join(", ")
+      } or none`,
+    );
   }
   checkRange("delayMs", options.delayMs, 0, 10_000);
   checkRange("lossPercent", options.lossPercent, 0, 100);
@@ -146,14 +137,15 @@ export function planLab(id: string, options: LabOptions): LabPlan {
   validateOptions(options);
   const ns = (role: string) => `${LAB_PREFIX}${id}-${role}`;
   const delayMs = options.delayMs ?? 0;
+  const ipv6 = options.ipv6;
   const namespaces: NamespacePlan[] = [];
   const veths: [Endpoint, Endpoint][] = [];
   const delayLines: DelayLinePlan[] = [];
-  const add = (role: string): NamespacePlan => {
+  const add = (role: string, withIpv6 = ipv6 !== undefined): NamespacePlan => {
     const plan: NamespacePlan = {
       name: ns(role),
       role,
-      sysctls: baseSysctls(),
+      sysctls: baseSysctls(withIpv6),
       ip: ["link set dev lo up"],
       tc: [],
       nft: "",
@@ -172,7 +164,8 @@ export function planLab(id: string, options: LabOptions): LabPlan {
       veths.push([inner, outer]);
       return;
     }
-    const wire = add(wireRole);
+    // The wire only moves frames: no IPv6 of its own, so it adds no MLD or NDP noise.
+    const wire = add(wireRole, false);
     wire.sysctls.push("net.ipv4.conf.all.forwarding=0");
     wire.ip.push("link set dev wi up", "link set dev wh up");
     veths.push([inner, { ns: wire.name, ifname: "wi" }], [{ ns: wire.name, ifname: "wh" }, outer]);
@@ -181,6 +174,7 @@ export function planLab(id: string, options: LabOptions): LabPlan {
 
   const internet = add("inet");
   internet.sysctls.push("net.ipv4.ip_forward=1");
+  if (ipv6) internet.sysctls.push("net.ipv6.conf.all.forwarding=1");
   const rendezvous = add("rv");
   const homes = {
     a: buildHome("a", HOME_A, options.natA, 10, true),
@@ -199,6 +193,16 @@ export function planLab(id: string, options: LabOptions): LabPlan {
     `address add ${RENDEZVOUS_NET.altIp}/24 dev eth0`,
     `route add default via ${RENDEZVOUS_NET.internetIp}`,
   );
+  if (ipv6) {
+    internet.ip.push(`address add ${RENDEZVOUS_NET.internetIp6}/64 dev to-rv nodad`);
+    rendezvous.ip.push(
+      `address add ${RENDEZVOUS_NET.ip6}/64 dev eth0 nodad`,
+      // Deprecated (preferred_lft 0): still bound and answered, but never chosen as a source,
+      // so a reply from a socket on "::" comes from ip6, as one on 0.0.0.0 comes from ip.
+      `address add ${RENDEZVOUS_NET.altIp6}/64 dev eth0 nodad preferred_lft 0`,
+      `route add ::/0 via ${RENDEZVOUS_NET.internetIp6}`,
+    );
+  }
   shape(rendezvous, "eth0");
   publicLink({ ns: internet.name, ifname: "to-rv" }, { ns: rendezvous.name, ifname: "eth0" }, "wr");
   internet.nft = internetRuleset({
@@ -219,7 +223,10 @@ export function planLab(id: string, options: LabOptions): LabPlan {
       "net.ipv4.conf.all.send_redirects=0",
       "net.ipv4.conf.default.send_redirects=0",
       "net.bridge.bridge-nf-call-iptables=0",
+      "net.bridge.bridge-nf-call-ip6tables=0",
     );
+    if (ipv6) router.sysctls.push("net.ipv6.conf.all.forwarding=1");
+    const v4Lan = ipv6 !== "only";
     const lanPrefix = nat === "none" ? net.publicLan.prefix : PRIVATE_LAN;
     const base = nat === "none" ? net.publicLan.base : 0;
     const lanCidr = nat === "none" ? net.publicLan.cidr : `${PRIVATE_LAN}.0/24`;
@@ -237,8 +244,19 @@ export function planLab(id: string, options: LabOptions): LabPlan {
       `route add default via ${net.internetWanIp}`,
       "link add name lan type bridge",
       "link set dev lan up",
-      `address add ${lanIp}/${nat === "none" ? 27 : 24} dev lan`,
     );
+    if (v4Lan) router.ip.push(`address add ${lanIp}/${nat === "none" ? 27 : 24} dev lan`);
+    if (ipv6) {
+      internet.ip.push(
+        `address add ${net.wan6}1/64 dev ${toRouter} nodad`,
+        `route add ${net.lan6}/64 via ${net.wan6}2`,
+      );
+      router.ip.push(
+        `address add ${net.wan6}2/64 dev wan nodad`,
+        `route add ::/0 via ${net.wan6}1`,
+        `address add ${net.lan6}1/64 dev lan nodad`,
+      );
+    }
     shape(router, "wan");
     publicLink(
       { ns: internet.name, ifname: toRouter },
@@ -247,18 +265,26 @@ export function planLab(id: string, options: LabOptions): LabPlan {
     );
 
     const hostRoles = withSecondHost ? [`h${side}`, `h${side}2`] : [`h${side}`];
-    const hosts = hostRoles.map((role, index) => {
+    const hosts = hostRoles.map((role, index): LabHost => {
       const host = add(role);
       const ip = `${lanPrefix}.${base + hostOffset + index}`;
       const port = `h${index + 1}`;
       router.ip.push(`link set dev ${port} master lan`, `link set dev ${port} up`);
-      host.ip.push(
-        "link set dev eth0 up",
-        `address add ${ip}/${nat === "none" ? 27 : 24} dev eth0`,
-        `route add default via ${lanIp}`,
-      );
+      host.ip.push("link set dev eth0 up");
+      if (v4Lan) {
+        host.ip.push(
+          `address add ${ip}/${nat === "none" ? 27 : 24} dev eth0`,
+          `route add default via ${lanIp}`,
+        );
+      }
       veths.push([{ ns: router.name, ifname: port }, { ns: host.name, ifname: "eth0" }]);
-      return { ns: host.name, ip, publicIp: nat === "none" ? ip : net.routerWanIp };
+      const publicIp = nat === "none" ? ip : net.routerWanIp;
+      if (!ipv6) return { ns: host.name, ip, publicIp };
+      const ip6 = `${net.lan6}${hostOffset + index}`;
+      host.ip.push(`address add ${ip6}/64 dev eth0 nodad`, `route add ::/0 via ${net.lan6}1`);
+      return v4Lan
+        ? { ns: host.name, ip, publicIp, ip6 }
+        : { ns: host.name, ip: ip6, publicIp: ip6, ip6 };
     });
     router.nft = routerRuleset({
       nat,
@@ -268,10 +294,20 @@ export function planLab(id: string, options: LabOptions): LabPlan {
       publicIp: net.routerWanIp,
       lanCidr,
     });
-    return {
-      router: { ns: router.name, lanIp, publicIp: net.routerWanIp, nat },
-      hosts,
-    };
+    if (ipv6) {
+      router.nft += router6Ruleset({
+        filter: nat !== "none",
+        blockUdp: options.blockUdp ?? false,
+        openInput: options.openInput ?? false,
+      });
+    }
+    const routerAddresses: LabRouter = { ns: router.name, lanIp, publicIp: net.routerWanIp, nat };
+    if (ipv6) {
+      routerAddresses.lanIp6 = `${net.lan6}1`;
+      routerAddresses.publicIp6 = `${net.wan6}2`;
+      if (!v4Lan) routerAddresses.lanIp = routerAddresses.lanIp6;
+    }
+    return { router: routerAddresses, hosts };
   }
 
   for (const [a, b] of veths) {
@@ -286,8 +322,17 @@ export function planLab(id: string, options: LabOptions): LabPlan {
     namespaces,
     veths,
     delayLines,
-    internet: { ns: internet.name, ip: RENDEZVOUS_NET.internetIp },
-    rendezvous: { ns: rendezvous.name, ip: RENDEZVOUS_NET.ip, altIp: RENDEZVOUS_NET.altIp },
+    internet: {
+      ns: internet.name,
+      ip: RENDEZVOUS_NET.internetIp,
+      ...(ipv6 ? { ip6: RENDEZVOUS_NET.internetIp6 } : {}),
+    },
+    rendezvous: {
+      ns: rendezvous.name,
+      ip: RENDEZVOUS_NET.ip,
+      altIp: RENDEZVOUS_NET.altIp,
+      ...(ipv6 ? { ip6: RENDEZVOUS_NET.ip6, altIp6: RENDEZVOUS_NET.altIp6 } : {}),
+    },
     hostA: homes.a.hosts[0],
     hostA2: homes.a.hosts[1],
     hostB: homes.b.hosts[0],
@@ -296,10 +341,21 @@ export function planLab(id: string, options: LabOptions): LabPlan {
   };
 }
 
-function baseSysctls(): string[] {
-  return [
+function baseSysctls(ipv6: boolean): string[] {
+  const inet6 = ipv6
+    ? [
+      // Static addresses only: no router advertisements or solicitations, no wait for DAD.
+      "net.ipv6.conf.all.disable_ipv6=0",
+      "net.ipv6.conf.default.disable_ipv6=0",
+      "net.ipv6.conf.all.accept_ra=0",
+      "net.ipv6.conf.default.accept_ra=0",
+      "net.ipv6.conf.default.accept_dad=0",
+      "net.ipv6.conf.default.router_solicitations=0",
+    ]
     // Interfaces created later get no IPv6 (no router solicitations, no DAD noise); lo keeps ::1.
-    "net.ipv6.conf.default.disable_ipv6=1",
+    : ["net.ipv6.conf.default.disable_ipv6=1"];
+  return [
+    ...inet6,
     "net.ipv4.conf.all.rp_filter=0",
     "net.ipv4.conf.default.rp_filter=0",
   ];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LAB_PREFIX, newLabId, planLab } from "./_plan.ts";
-import { internetRuleset, routerRuleset } from "./_ruleset.ts";
+import { internetRuleset, router6Ruleset, routerRuleset } from "./_ruleset.ts";
 
 Deno.test("planLab keeps interface names within 15 chars and namespace names unique per run", () => {
   const plan = planLab("123-abcd", {
@@ -89,4 +89,118 @@ Deno.test("routerRuleset drops forwarded UDP before conntrack accepts anything w
     assert.match(forward, /policy (drop|accept);\n {4}meta l4proto udp drop\n/, nat);
     assert.doesNotMatch(routerRuleset({ ...base, nat }), /l4proto udp drop/, nat);
   }
+});
+
+Deno.test("planLab without ipv6 gives no IPv6 address, route or ip6 table anywhere", () => {
+  const plan = planLab("1-0000", { natA: "symmetric", natB: "endpoint-independent" });
+  for (const ns of plan.namespaces) {
+    assert.ok(ns.sysctls.includes("net.ipv6.conf.default.disable_ipv6=1"), ns.role);
+    assert.deepEqual(ns.ip.filter((line) => line.includes(":")), [], ns.role);
+    assert.doesNotMatch(ns.nft, /table ip6/, ns.role);
+  }
+  assert.equal(plan.hostA.ip6, undefined);
+  assert.equal(plan.rendezvous.ip6, undefined);
+});
+
+Deno.test("planLab with ipv6 dual gives every node a 2001:db8::/32 address beside its IPv4", () => {
+  const plan = planLab("1-0000", {
+    natA: "symmetric",
+    natB: "endpoint-independent",
+    ipv6: "dual",
+    delayMs: 10,
+  });
+  assert.equal(plan.rendezvous.ip6, "2001:db8::10");
+  assert.equal(plan.rendezvous.altIp6, "2001:db8::11");
+  assert.deepEqual(
+    [plan.hostA.ip6, plan.hostA2.ip6, plan.hostB.ip6],
+    ["2001:db8:a::10", "2001:db8:a::11", "2001:db8:b::20"],
+  );
+  assert.equal(plan.hostA.ip, "192.168.1.10");
+  assert.equal(plan.hostA.publicIp, plan.routerA.publicIp);
+  assert.equal(plan.routerA.lanIp, "192.168.1.1");
+  assert.equal(plan.routerA.lanIp6, "2001:db8:a::1");
+  assert.equal(plan.routerB.publicIp6, "2001:db8:0:2::2");
+  const byRole = new Map(plan.namespaces.map((ns) => [ns.role, ns]));
+  for (const [role, ns] of byRole) {
+    const v6Addresses = ns.ip.filter((line) => /^address add .*:/.test(line));
+    if (role.startsWith("w")) {
+      assert.ok(ns.sysctls.includes("net.ipv6.conf.default.disable_ipv6=1"), "wires stay L2");
+      assert.deepEqual(v6Addresses, [], role);
+      continue;
+    }
+    assert.ok(ns.sysctls.includes("net.ipv6.conf.default.accept_ra=0"), role);
+    for (const line of v6Addresses) {
+      assert.match(line, / nodad( |$)/, `${role}: ${line}`);
+      assert.match(line, /address add 2001:db8:/, `${role}: ${line}`);
+    }
+  }
+  const hostA = byRole.get("ha")!;
+  assert.ok(hostA.ip.includes("address add 2001:db8:a::10/64 dev eth0 nodad"));
+  assert.ok(hostA.ip.includes("route add ::/0 via 2001:db8:a::1"));
+  assert.ok(hostA.ip.includes("address add 192.168.1.10/24 dev eth0"));
+  const internet = byRole.get("inet")!;
+  assert.ok(internet.ip.includes("route add 2001:db8:a::/64 via 2001:db8:0:1::2"));
+  assert.ok(internet.sysctls.includes("net.ipv6.conf.all.forwarding=1"));
+  // The alternate server address is never a source, so replies come from the address asked.
+  assert.ok(
+    byRole.get("rv")!.ip.includes("address add 2001:db8::11/64 dev eth0 nodad preferred_lft 0"),
+  );
+  assert.match(byRole.get("ra")!.nft, /table ip lab[^]*masquerade fully-random[^]*table ip6 lab/);
+  assert.doesNotMatch(
+    byRole.get("ra")!.nft.slice(byRole.get("ra")!.nft.indexOf("ip6")),
+    /masquerade|snat|dnat/,
+  );
+});
+
+Deno.test("planLab with ipv6 only leaves the homes without IPv4 and the public net dual-stack", () => {
+  const plan = planLab("1-0000", { natA: "none", natB: "symmetric", ipv6: "only" });
+  for (const host of [plan.hostA, plan.hostA2, plan.hostB]) {
+    assert.ok(host.ip6);
+    assert.equal(host.ip, host.ip6);
+    assert.equal(host.publicIp, host.ip6);
+  }
+  assert.equal(plan.routerA.lanIp, plan.routerA.lanIp6);
+  assert.equal(plan.routerB.publicIp, "198.51.100.18");
+  assert.equal(plan.rendezvous.ip, "203.0.113.10");
+  assert.equal(plan.rendezvous.ip6, "2001:db8::10");
+  for (const ns of plan.namespaces) {
+    const v4 = ns.ip.filter((line) => /(address|route) add .*\d+\.\d+\.\d+\.\d+/.test(line));
+    if (["ha", "ha2", "hb"].includes(ns.role)) assert.deepEqual(v4, [], ns.role);
+    if (ns.role === "ra" || ns.role === "rb") {
+      assert.deepEqual(v4.filter((line) => line.includes("dev lan")), [], ns.role);
+      assert.ok(v4.some((line) => line.includes("dev wan")), ns.role);
+    }
+  }
+});
+
+Deno.test("planLab rejects an unknown ipv6 mode", () => {
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => planLab("1-0000", { natA: "none", natB: "none", ipv6: "yes" as any }),
+    (e: Error) => e instanceof TypeError && e.message.includes('ipv6 is "yes"'),
+  );
+});
+
+Deno.test("router6Ruleset drops new inbound flows behind NAT kinds, keeps NDP, routes openly for none", () => {
+  const home = router6Ruleset({ filter: true });
+  const forward = home.slice(home.indexOf("chain forward"));
+  assert.match(forward, /policy drop;\n {4}ct state established,related accept\n/);
+  assert.match(forward, /icmpv6 type \{ destination-unreachable, packet-too-big, [^}]*\} accept/);
+  assert.match(forward, /iifname "lan" accept\n/);
+  assert.doesNotMatch(forward, /iifname "wan"/);
+  const input = home.slice(home.indexOf("chain input"), home.indexOf("chain forward"));
+  assert.match(input, /policy drop;/);
+  assert.match(input, /icmpv6 type \{ nd-neighbor-solicit, nd-neighbor-advert \} accept/);
+  assert.match(
+    router6Ruleset({ filter: true, openInput: true }),
+    /input priority filter; policy accept/,
+  );
+  const open = router6Ruleset({ filter: false });
+  assert.match(open, /forward priority filter; policy accept;/);
+  assert.doesNotMatch(open, /drop/);
+  assert.match(
+    router6Ruleset({ filter: true, blockUdp: true }),
+    /policy drop;\n {4}meta l4proto udp drop\n {4}ct state/,
+  );
+  assert.match(router6Ruleset({ filter: false, blockUdp: true }), /meta l4proto udp drop/);
 });

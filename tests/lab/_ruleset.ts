@@ -1,6 +1,6 @@
 /**
- * nftables rulesets for the lab's routers (pure text). Each namespace gets one
- * `table ip lab`, loaded atomically with `nft -f -`.
+ * nftables rulesets for the lab's routers (pure text), loaded atomically with `nft -f -`: a home
+ * router gets `table ip lab` (and with IPv6 `table ip6 lab`), the internet router `table inet lab`.
  */
 import type { NatKind } from "./_plan.ts";
 
@@ -86,13 +86,67 @@ export function routerRuleset(options: RouterRulesetOptions): string {
   return lines.join("\n");
 }
 
-/** The internet router: random loss on each public link, in each direction. */
+/** What a home router does with IPv6, which it routes without NAT. */
+export interface Router6RulesetOptions {
+  /** Drop unsolicited inbound like a home router; false (NAT kind `none`): route everything. */
+  filter: boolean;
+  blockUdp?: boolean;
+  openInput?: boolean;
+}
+
+/** ICMPv6 errors, which RFC 4890 says a firewall must pass (packet-too-big above all). */
+const ICMPV6_ERRORS =
+  "icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem }";
+
+/**
+ * A home router's IPv6 (RFC 6092, "simple security"): no NAT, the forward chain accepts what
+ * conntrack knows (ESTABLISHED/RELATED), everything from the LAN and ICMPv6 errors, and drops new
+ * flows from the WAN, so the first datagram of a punch is dropped and the peer's reply opens the
+ * way as it does through an IPv4 NAT. Input admits neighbour discovery, without which nothing on
+ * the link resolves the router's address.
+ */
+export function router6Ruleset(options: Router6RulesetOptions): string {
+  const udpDrop = options.blockUdp ? ["    meta l4proto udp drop"] : [];
+  if (!options.filter) {
+    return [
+      "table ip6 lab {",
+      "  chain forward {",
+      "    type filter hook forward priority filter; policy accept;",
+      ...udpDrop,
+      "  }",
+      "}",
+      "",
+    ].join("\n");
+  }
+  return [
+    "table ip6 lab {",
+    "  chain input {",
+    `    type filter hook input priority filter; policy ${options.openInput ? "accept" : "drop"};`,
+    '    iifname "lo" accept',
+    "    ct state established,related accept",
+    "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept",
+    `    ${ICMPV6_ERRORS} accept`,
+    '    iifname "lan" meta l4proto ipv6-icmp accept',
+    "  }",
+    "  chain forward {",
+    "    type filter hook forward priority filter; policy drop;",
+    ...udpDrop,
+    "    ct state established,related accept",
+    `    ${ICMPV6_ERRORS} accept`,
+    '    iifname "lan" accept',
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** The internet router (both families): random loss on each public link, in each direction. */
 export function internetRuleset(options: { links: string[]; lossPercent: number }): string {
   if (options.lossPercent <= 0) return "";
   const threshold = Math.round(options.lossPercent * 10_000); // out of 1_000_000
   const set = `{ ${options.links.map((name) => JSON.stringify(name)).join(", ")} }`;
   return [
-    "table ip lab {",
+    "table inet lab {",
     "  chain loss_in {",
     "    type filter hook prerouting priority raw - 10; policy accept;",
     `    iifname ${set} numgen random mod 1000000 < ${threshold} drop`,

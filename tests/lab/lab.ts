@@ -3,14 +3,8 @@
  * rendezvous host and two NATed home networks, with optional delay, loss and
  * rate limits on the public links. See tests/lab/README.md.
  */
-import {
-  type DelayLinePlan,
-  type LabAddresses,
-  type LabOptions,
-  type LabPlan,
-  newLabId,
-  planLab,
-} from "./_plan.ts";
+import type { LabAddresses } from "./_addresses.ts";
+import { type DelayLinePlan, type LabOptions, type LabPlan, newLabId, planLab } from "./_plan.ts";
 import { listNamespaces, mustRun, removeNamespaces, runCommand, type RunResult } from "./_run.ts";
 
 /** How a process spawned in the lab connects its standard streams. */

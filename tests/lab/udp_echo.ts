@@ -5,6 +5,9 @@
  *
  *   deno run --unstable-net udp_echo.ts --bind IP:PORT [--prime IP:PORT]
  *
+ * Addresses are `ip:port` or `[ipv6]:port` (bind a specific family: a `[::]` socket reports IPv4
+ * peers as `::ffff:a.b.c.d`).
+ *
  * stdout, one JSON object per line:
  *   {"type":"ready","address":"ip:port"}      bound and listening
  *   {"type":"mapped","address":"ip:port"}     with --prime: a probe was sent to that echo first

@@ -5,6 +5,10 @@
  *
  *   deno run --unstable-net udp_probe.ts [--bind IP:PORT] [--timeout MS] TARGET...
  *
+ * Addresses are `ip:port` or `[ipv6]:port`. Without --bind the socket is `0.0.0.0:0`, or `[::]:0`
+ * when a target is IPv6 (then give only IPv6 targets: a dual-stack socket would see an IPv4 answer
+ * as coming from `::ffff:a.b.c.d`, which matches no target).
+ *
  * Prints one JSON line, then exits 0:
  *   {"local":"ip:port","results":[{"target":"ip:port","observed":"ip:port"|null}, ...]}
  * `observed` is null when the target never answered within the timeout (default 1500 ms).
@@ -14,7 +18,7 @@ import { formatAddress, parseAddress } from "./_udp_address.ts";
 const RETRY_MS = 100;
 
 async function main(args: string[]): Promise<void> {
-  let bind = "0.0.0.0:0";
+  let bind: string | undefined;
   let timeoutMs = 1_500;
   const targets: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -22,8 +26,9 @@ async function main(args: string[]): Promise<void> {
     else if (args[i] === "--timeout") timeoutMs = Number(args[++i]);
     else targets.push(args[i]);
   }
-  const local = parseAddress(bind);
   const parsed = targets.map(parseAddress);
+  const anyIpv6 = parsed.some((target) => target.hostname.includes(":"));
+  const local = parseAddress(bind ?? (anyIpv6 ? "[::]:0" : "0.0.0.0:0"));
   const socket = Deno.listenDatagram({
     transport: "udp",
     hostname: local.hostname,
