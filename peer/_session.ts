@@ -141,7 +141,7 @@ export async function endAfter(
     const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
     await link.close({ failed: true, message });
     if (!end && link.lostReason) {
-      if (relayedBy && !(await serverAnswers(relayedBy, RELAY_CHECK_MS))) {
+      if (relayedBy && !(await serverAnswers(relayedBy, RELAY_CHECK_MS, "relay"))) {
         return new ConnectionLostError(
           `The relay stopped: the rendezvous server ${
             formatAddr(relayedBy)

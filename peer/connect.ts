@@ -322,8 +322,10 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       channelBinding: certificate?.fingerprint ?? channelBindingOf!,
     };
     // The relay check asks the server over UDP: a side on TCP only cannot.
+    // The relay is the one `paired` named: after a failover, or with a shared
+    // store, not necessarily the first server of the list.
     if (facts.path === "relay" && pairing.transport.self === "udp") {
-      opened.relayedBy = pairing.server;
+      opened.relayedBy = pairing.relay;
     }
     return opened;
   } catch (error) {
