@@ -7,13 +7,8 @@ import { resolve, sep as SEP } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { streamReader } from "./_stream_reader.ts";
-import {
-  peerError,
-  preferPeerError,
-  sendErrorAndClose,
-  shouldTellPeer,
-  transferDigest,
-} from "./_control.ts";
+import { peerError, preferPeerError, transferDigest } from "./_control.ts";
+import { ControlStream } from "./_control_stream.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
 import {
@@ -36,7 +31,6 @@ import {
 } from "./_receive_data.ts";
 import { receiveIntoSink } from "./_receive_sink.ts";
 import { readManifest } from "./_receive_manifest.ts";
-import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
 import { receiveText } from "./_receive_text.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
 import { probeNameRules } from "./_name_rules.ts";
@@ -53,17 +47,8 @@ const HASH_BYTES_PER_MS = 20_000;
 export async function receiveFiles(options: ReceiveFilesOptions): Promise<TransferReport> {
   let started = performance.now();
   const outDir = resolve(options.outDir);
-  options.signal?.throwIfAborted();
-  const internal = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, internal.signal])
-    : internal.signal;
-  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_S * 1000;
-  using watch = new StallWatch({ peer: "sender", onStall: (error) => internal.abort(error) });
-  watch.enter("offer", stallMs);
-  const control = await abortable(options.connection.acceptStream(), signal);
-  const writer = control.writable.getWriter();
-  const reader = streamReader(control.readable, "control stream from sender", signal);
+  using control = await ControlStream.open("receiver", options);
+  const { signal, watch, stallMs, writer, reader } = control;
   const dataReaders: ByteReader[] = [];
   try {
     const { hello, entries, text } = await readManifest(reader);
@@ -113,7 +98,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
 
     if (!options.sink) await createDirectories(outDir, entries, plan);
     const monitor = watchControl(reader);
-    monitor.catch((error) => internal.abort(error));
+    monitor.catch((error) => control.abort(error));
     const progress = new ProgressCounter({
       already: incoming.skippedBytes + incoming.resumedBytes,
       total: hello.totalBytes,
@@ -178,13 +163,8 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     };
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
-    // Only an ERROR frame ends the control stream: a bare end would read as
-    // "finished" to the peer; otherwise the session's end tears it down.
-    if (shouldTellPeer(reason, options.signal)) {
-      await sendErrorAndClose(writer, reason, (message) => withoutLocalPaths(message, outDir));
-    }
-    for (const dataReader of dataReaders) await dataReader.cancel(reason);
-    await reader.cancel(reason);
+    const tell = (message: string) => withoutLocalPaths(message, outDir);
+    await control.fail(reason, { tell, readers: dataReaders });
     throw reason;
   }
 }
