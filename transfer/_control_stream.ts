@@ -5,6 +5,7 @@
  */
 import { abortable } from "../async.ts";
 import type { ByteReader } from "../byte_reader.ts";
+import { ProgressCounter, type ProgressCounterOptions } from "./_progress.ts";
 import { sendErrorAndClose, shouldTellPeer } from "./_control.ts";
 import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
 import { streamReader } from "./_stream_reader.ts";
@@ -94,6 +95,20 @@ export class ControlStream implements Disposable {
   /** Fails everything waiting on `signal` with `error`. */
   abort(error: unknown): void {
     this.#internal.abort(error);
+  }
+
+  /**
+   * Enters the data phase: `peerAnswer` (what the peer says next on this
+   * stream) failing fails the transfer, and every byte counted restarts the
+   * stall clock.
+   */
+  startData(
+    peerAnswer: Promise<unknown>,
+    counts: Omit<ProgressCounterOptions, "onMoved">,
+  ): ProgressCounter {
+    this.watch.enter("data", this.stallMs);
+    peerAnswer.catch((error) => this.abort(error));
+    return new ProgressCounter({ ...counts, onMoved: () => this.watch.moved() });
   }
 
   /** The transfer is complete: end our side and stop reading the peer's. */

@@ -1,6 +1,5 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
 import { abortable } from "../async.ts";
-import { ProgressCounter } from "./_progress.ts";
 import { fromHex } from "../bytes.ts";
 import { createHash } from "node:crypto";
 import { resolve, sep as SEP } from "node:path";
@@ -93,17 +92,14 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     const resumed = plan.items.reduce((sum, item) => sum + item.length, 0);
     watch.enter("decision", stallMs + resumed / HASH_BYTES_PER_MS);
     const { decisions, start } = await readDecisions(reader);
-    watch.enter("data", stallMs);
     const incoming = planIncoming(outDir, entries, plan, decisions, start);
 
     if (!options.sink) await createDirectories(outDir, entries, plan);
     const monitor = watchControl(reader);
-    monitor.catch((error) => control.abort(error));
-    const progress = new ProgressCounter({
+    const progress = control.startData(monitor, {
       already: incoming.skippedBytes + incoming.resumedBytes,
       total: hello.totalBytes,
       unknownSize,
-      onMoved: () => watch.moved(),
       onProgress: options.onProgress,
     });
     let received = new Map<string, ReceivedFile>();
@@ -147,20 +143,17 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     // The sender closes its side once it has read DONE. Files are already safe
     // on disk, so a lost connection at this point is not an error.
     await monitor.catch(() => {});
-    return {
+    return progress.report(started, {
       files: hello.files,
       directories: hello.directories,
-      totalBytes: unknownSize ? progress.bytesTransferred : hello.totalBytes,
-      bytesTransferred: progress.bytesTransferred,
       sha256,
-      seconds: (performance.now() - started) / 1000,
       resumedFiles: incoming.resumedFiles,
       skippedFiles: incoming.skippedFiles,
       resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
       changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
         .map(([path]) => path),
       notWritten: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
-    };
+    });
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
     const tell = (message: string) => withoutLocalPaths(message, outDir);

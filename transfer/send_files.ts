@@ -10,7 +10,6 @@ import type { ByteReader } from "../byte_reader.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import { abortable } from "../async.ts";
-import { ProgressCounter } from "./_progress.ts";
 import { equalBytes, fromHex, toHex } from "../bytes.ts";
 import { encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
@@ -79,16 +78,12 @@ export async function sendFiles(
     const used = unknownSize ? streams : Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
     const start = { streams: used, decisions: decided.decisions.length, dataBytes };
     await abortable(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
-    watch.enter("data", stallMs);
-
     // From here the receiver only speaks to report DONE or an ERROR.
     answer = readAnswer(reader);
-    answer.catch((error) => control.abort(error));
-    const progress = new ProgressCounter({
+    const progress = control.startData(answer, {
       already: decided.skippedBytes + decided.resumedBytes,
       total: manifest.bytes,
       unknownSize,
-      onMoved: () => watch.moved(),
       onProgress: options.onProgress,
     });
     if (used > 0) {
@@ -130,13 +125,10 @@ export async function sendFiles(
       );
     }
     await control.finish();
-    return {
+    return progress.report(started, {
       files: manifest.files,
       directories: manifest.directories,
-      totalBytes: unknownSize ? progress.bytesTransferred : manifest.bytes,
-      bytesTransferred: progress.bytesTransferred,
       sha256,
-      seconds: (performance.now() - started) / 1000,
       resumedFiles: decided.resumedFiles,
       skippedFiles: decided.skippedFiles,
       resent: outgoing.filter((file) => file.sent!.resent)
@@ -147,7 +139,7 @@ export async function sendFiles(
         path,
         reason: "the receiver's file system cannot hold this name",
       })),
-    };
+    });
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
     if (answer && !options.signal?.aborted) reason = await preferPeerError(reason, answer);
