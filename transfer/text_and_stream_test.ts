@@ -16,6 +16,7 @@ import {
   withTimeout,
 } from "./_test_util.ts";
 import type { Offer, ReceiveFilesOptions, TransferProgress } from "./types.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** A readable that yields `bytes` in chunks of `chunk` bytes. */
 function chunked(bytes: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
@@ -34,15 +35,7 @@ function collector(): { sink: WritableStream<Uint8Array>; bytes: () => Uint8Arra
   const parts: Uint8Array[] = [];
   return {
     sink: new WritableStream({ write: (part) => void parts.push(part.slice()) }),
-    bytes: () => {
-      const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-      let at = 0;
-      for (const part of parts) {
-        out.set(part, at);
-        at += part.length;
-      }
-      return out;
-    },
+    bytes: () => concatBytes(parts),
   };
 }
 
