@@ -1,5 +1,6 @@
 /** Test helpers for tls_link_test.ts: a linked LAN pair, a TCP splice standing in for the relay. */
 import { createHash } from "node:crypto";
+import { pipeConn } from "../pipe_conn.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { certificatePem, createPeerCertificate, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
@@ -121,17 +122,8 @@ export function spliceServer(): {
 }
 
 async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(65_536);
-  try {
-    while (true) {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      for (let offset = 0; offset < n;) offset += await to.write(buffer.subarray(offset, n));
-    }
-    await to.closeWrite();
-  } catch {
-    // One side went away: the other is closed by dispose.
-  }
+  // One side went away: the other is closed by dispose.
+  await pipeConn(from, to).catch(() => {});
 }
 
 async function readLine(conn: Deno.Conn): Promise<string> {
