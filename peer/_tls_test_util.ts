@@ -1,10 +1,17 @@
 /** Test helpers for tls_link_test.ts: a linked LAN pair, a TCP splice standing in for the relay. */
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { pipeConn } from "../pipe_conn.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { certificatePem, createPeerCertificate, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
-import { dialTlsPeer, listenTlsPeer, type TlsPeerListener } from "./tls_link.ts";
+import {
+  dialTlsPeer,
+  listenTlsPeer,
+  relayTlsReceiver,
+  relayTlsSender,
+  type TlsPeerListener,
+} from "./tls_link.ts";
 
 export interface LanPair extends AsyncDisposable {
   certificate: PeerCertificate;
@@ -39,6 +46,41 @@ export async function lanPair(signal: AbortSignal): Promise<LanPair> {
       await listener[Symbol.asyncDispose]();
     },
   };
+}
+
+export interface RelayPair extends AsyncDisposable {
+  sender: PeerLink;
+  receiver: PeerLink;
+}
+
+/**
+ * A sender and a receiver linked through a relay splice. Dispose ends the
+ * link cleanly and checks the receiver heard the sender's "done".
+ */
+export async function relayPair(signal: AbortSignal): Promise<RelayPair> {
+  const relay = spliceServer();
+  try {
+    const certificate = await createPeerCertificate();
+    const [sender, receiver] = await Promise.all([
+      relayTlsSender(relay.dial("room"), { certificate, signal }),
+      relayTlsReceiver(relay.dial("room"), { peerFingerprint: certificate.fingerprint, signal }),
+    ]);
+    return {
+      sender,
+      receiver,
+      async [Symbol.asyncDispose]() {
+        try {
+          await sender.close({ failed: false, message: "done" });
+          assert.deepEqual(await receiver.closed, { failed: false, message: "done" });
+        } finally {
+          await relay[Symbol.asyncDispose]();
+        }
+      },
+    };
+  } catch (error) {
+    await relay[Symbol.asyncDispose]();
+    throw error;
+  }
 }
 
 /** Writes `bytes` in 64 KiB chunks and closes; reads everything back: SHA-256 hex of what came. */
