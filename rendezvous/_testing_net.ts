@@ -200,3 +200,13 @@ export async function assertRegisterRefused(
     message,
   );
 }
+
+/** A receiver registering over UDP on `nameplate` of `server`: its pairing. */
+export async function joinAsReceiver(
+  server: Deno.NetAddr,
+  nameplate: string,
+  signal: AbortSignal,
+): Promise<Pairing> {
+  await using port = new UdpDatagramPort();
+  return await register(port, { server, role: "receive", nameplate, candidates: [], signal });
+}

@@ -10,6 +10,7 @@ import {
   cookieFor,
   deadline,
   exchange,
+  joinAsReceiver,
   pairThrough,
   udpSocket,
 } from "./_testing_net.ts";
@@ -181,14 +182,7 @@ Deno.test("the server pushes paired once to a sender waiting over UDP, no larger
   );
   const waiting = decodeMessage((await exchange(conn, request, server.addr))!);
   assert(waiting.type === "waiting");
-  await using receiverPort = new UdpDatagramPort();
-  const receiver = await register(receiverPort, {
-    server: server.addr,
-    role: "receive",
-    nameplate: waiting.nameplate,
-    candidates: [],
-    signal: timeout.signal,
-  });
+  const receiver = await joinAsReceiver(server.addr, waiting.nameplate, timeout.signal);
   // The sender sent nothing since `waiting`: this paired was pushed.
   const received = conn.receive();
   received.catch(() => {}); // settled by closing conn if the deadline passes
