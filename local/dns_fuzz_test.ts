@@ -3,17 +3,8 @@ import { ProtocolError } from "../errors.ts";
 import { decodeDnsMessage, encodeDnsMessage, MAX_MESSAGE_SIZE } from "./dns.ts";
 import { readAdvert, receiverInstance, senderInstance } from "./records.ts";
 import { SAMPLE_MESSAGES, SAMPLE_NAMEPLATE, SAMPLE_SENDER } from "./_testing_samples.ts";
-
-/** Small deterministic PRNG (xorshift32) so a failure can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (limit: number): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  };
-}
+import { prng } from "../tests/fuzz.ts";
+import { concatBytes } from "../bytes.ts";
 
 function mutate(base: Uint8Array, rand: (limit: number) => number): Uint8Array {
   let data = base.slice();
@@ -43,10 +34,7 @@ function mutate(base: Uint8Array, rand: (limit: number) => number): Uint8Array {
       case 4: { // duplicate a slice (repeats records)
         const start = rand(data.length + 1);
         const slice = data.slice(start, start + rand(60));
-        const grown = new Uint8Array(data.length + slice.length);
-        grown.set(data);
-        grown.set(slice, data.length);
-        data = grown;
+        data = concatBytes([data, slice]);
         break;
       }
       case 5: // corrupt a header count

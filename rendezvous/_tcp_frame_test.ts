@@ -4,6 +4,7 @@ import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE } from "./protocol.ts";
 import { SAMPLES } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./_testing.ts";
 import { concatBytes } from "../bytes.ts";
+import { prng } from "../tests/fuzz.ts";
 
 /** An in-memory stream handing out at most `chunk(i)` bytes per read; records how much was taken. */
 class MemoryReader implements ByteReader {
@@ -81,17 +82,6 @@ Deno.test("encodeFrame refuses empty and oversized messages", () => {
   assertThrows(() => encodeFrame(new Uint8Array(1201)), RangeError, "1201 bytes");
   assertEquals([...encodeFrame(Uint8Array.of(9, 8)).subarray(0, 2)], [0, 2]);
 });
-
-/** xorshift32, so a failure can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (limit: number): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  };
-}
 
 Deno.test("a random or mangled TCP byte stream only ever yields frames, a clean end, ProtocolError or ConnectionLostError", async () => {
   const good = concatBytes(SAMPLES.map((sample) => encodeFrame(encodeMessage(sample))));

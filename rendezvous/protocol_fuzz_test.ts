@@ -2,17 +2,8 @@ import { ProtocolError } from "../errors.ts";
 import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE, PROTOCOL_VERSION } from "./protocol.ts";
 import { assert, assertEquals } from "./_testing.ts";
 import { SAMPLES } from "./_testing_samples.ts";
-
-/** Small deterministic PRNG (xorshift32) so a failure can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (limit: number): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  };
-}
+import { prng } from "../tests/fuzz.ts";
+import { concatBytes } from "../bytes.ts";
 
 function mutate(base: Uint8Array, rand: (limit: number) => number): Uint8Array {
   let data = base.slice();
@@ -31,19 +22,13 @@ function mutate(base: Uint8Array, rand: (limit: number) => number): Uint8Array {
       case 3: { // append random bytes
         const extra = new Uint8Array(rand(40));
         for (let i = 0; i < extra.length; i++) extra[i] = rand(256);
-        const grown = new Uint8Array(data.length + extra.length);
-        grown.set(data);
-        grown.set(extra, data.length);
-        data = grown;
+        data = concatBytes([data, extra]);
         break;
       }
       case 4: { // duplicate a slice (repeats fields)
         const start = rand(data.length + 1);
         const slice = data.slice(start, start + rand(40));
-        const grown = new Uint8Array(data.length + slice.length);
-        grown.set(data);
-        grown.set(slice, data.length);
-        data = grown;
+        data = concatBytes([data, slice]);
         break;
       }
       case 5: // corrupt a length-looking position (field headers follow the 6-byte header)
