@@ -1,4 +1,4 @@
-/** Test helpers for tls_link_test.ts: a linked LAN pair, a TCP splice standing in for the relay. */
+/** Helpers for the TLS link's tests: linked pairs (LAN, relay splice), a TCP splice as relay. */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { pipeConn } from "../pipe_conn.ts";
@@ -46,6 +46,16 @@ export async function lanPair(signal: AbortSignal): Promise<LanPair> {
       await listener[Symbol.asyncDispose]();
     },
   };
+}
+
+/** A plain TLS listener on 127.0.0.1 port 0 that presents `certificate`. */
+export function listenTlsOn(certificate: PeerCertificate): Deno.TlsListener {
+  return Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+  });
 }
 
 export interface RelayPair extends AsyncDisposable {
