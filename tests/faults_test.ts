@@ -42,6 +42,14 @@ async function ended(run: CliRun): Promise<Ended> {
   return { code: result.code, stderr: result.stderr.trim(), at: performance.now() };
 }
 
+/** `run` failed with `message` within NOTICE_MS of `since` (when the peer was killed or frozen). */
+async function assertNoticed(run: CliRun, since: number, message: RegExp): Promise<void> {
+  const result = await ended(run);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, message);
+  assert.ok(result.at - since <= NOTICE_MS, `noticed after ${result.at - since} ms`);
+}
+
 const STALL_AS_SENDER: Array<{ phase: string; limitS: number; error: RegExp }> = [
   { phase: "pake", limitS: PAKE_S, error: /The sender did not complete the PAKE within 10 s/ },
   { phase: "offer", limitS: STALL_S, error: /sent no complete offer within 2 s \(offer phase\)/ },
@@ -171,10 +179,7 @@ for (const transport of ["tcp", "quic"] as const) {
       const { sender, receiver } = await midTransfer(w, signal, flags);
       const killedAt = performance.now();
       receiver.kill("SIGKILL");
-      const sent = await ended(sender);
-      assert.equal(sent.code, 1);
-      assert.match(sent.stderr, killed("receiver"));
-      assert.ok(sent.at - killedAt <= NOTICE_MS, `noticed after ${sent.at - killedAt} ms`);
+      await assertNoticed(sender, killedAt, killed("receiver"));
     },
   );
 
@@ -185,10 +190,7 @@ for (const transport of ["tcp", "quic"] as const) {
       const { sender, receiver } = await midTransfer(w, signal, flags);
       const killedAt = performance.now();
       sender.kill("SIGKILL");
-      const received = await ended(receiver);
-      assert.equal(received.code, 1);
-      assert.match(received.stderr, killed("sender"));
-      assert.ok(received.at - killedAt <= NOTICE_MS, `noticed after ${received.at - killedAt} ms`);
+      await assertNoticed(receiver, killedAt, killed("sender"));
       const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
       assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
     },
@@ -201,10 +203,11 @@ for (const transport of ["tcp", "quic"] as const) {
       const { sender, receiver } = await midTransfer(w, signal, flags);
       const frozenAt = performance.now();
       receiver.kill("SIGSTOP");
-      const sent = await ended(sender);
-      assert.equal(sent.code, 1);
-      assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 4 s$/);
-      assert.ok(sent.at - frozenAt <= NOTICE_MS, `noticed after ${sent.at - frozenAt} ms`);
+      await assertNoticed(
+        sender,
+        frozenAt,
+        /^error: Lost the connection to the receiver: no answer for 4 s$/,
+      );
       receiver.kill("SIGKILL");
     },
   );
