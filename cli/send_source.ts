@@ -2,6 +2,7 @@
 import { UsageError } from "../errors.ts";
 import { scanPaths, type SourceManifest, streamManifest } from "../transfer/mod.ts";
 import { asUsageError } from "./exit_code.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** Longest text `send --text` takes (transfer/PROTOCOL.md, TEXT frame). */
 export const MAX_TEXT_BYTES = 64 * 1024;
@@ -95,12 +96,7 @@ async function readText(stdin: ReadableStream<Uint8Array>, signal: AbortSignal):
     signal.removeEventListener("abort", onAbort);
     reader.releaseLock();
   }
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
+  const bytes = concatBytes(parts);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {

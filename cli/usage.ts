@@ -23,6 +23,17 @@ The rendezvous server defaults to $P2PFT_RENDEZVOUS (HOST:PORT). Without one, th
 find each other on the local network only; with one, on the local network too (--no-local: not).
 Add --verbose to see the causes behind an error.`;
 
+/** The options send and receive share: how the two reach each other, and the output. */
+const LINK_OPTIONS =
+  `  --no-relay              never relay through the rendezvous server (fail instead)
+  --relay-only            always relay (still end-to-end encrypted)
+  --transport auto|quic|tcp
+                          the link's transport (default auto: TLS over TCP on the LAN and
+                          through the relay, QUIC on a punched path across NATs)
+  --tcp                   reach the rendezvous server over TCP from the start (it is used
+                          anyway when UDP gets no answer within a second)
+  --json                  one JSON event per line on stdout`;
+
 export const COMMAND_HELP: Record<string, string> = {
   send: `p2pft send <paths...> [options]
        p2pft send --text TEXT [options]    (--text - reads the text from stdin)
@@ -52,14 +63,7 @@ Options:
                           who comes while another is receiving is told the code is in use
   --allow-changing        a file that keeps changing while read is sent as read (listed in
                           "done") instead of failing; a file that changes once is always sent again
-  --no-relay              never relay through the rendezvous server (fail instead)
-  --relay-only            always relay (still end-to-end encrypted)
-  --transport auto|quic|tcp
-                          the link's transport (default auto: TLS over TCP on the LAN and
-                          through the relay, QUIC on a punched path across NATs)
-  --tcp                   reach the rendezvous server over TCP from the start (it is used
-                          anyway when UDP gets no answer within a second)
-  --json                  one JSON event per line on stdout`,
+${LINK_OPTIONS}`,
   receive: `p2pft receive <code> [options]
 
 Receives what the sender offers into --out. Never overwrites a file; an interrupted transfer
@@ -81,14 +85,7 @@ Options:
   --timeout SECONDS       with a code agreed beforehand (send --code), wait this long for the
                           sender to start (default 0: fail at once when no sender is waiting)
   --stall-timeout SECONDS fail when no byte moved for this long (default 30); partials are kept
-  --no-relay              never relay through the rendezvous server (fail instead)
-  --relay-only            always relay (still end-to-end encrypted)
-  --transport auto|quic|tcp
-                          the link's transport (default auto: TLS over TCP on the LAN and
-                          through the relay, QUIC on a punched path across NATs)
-  --tcp                   reach the rendezvous server over TCP from the start (it is used
-                          anyway when UDP gets no answer within a second)
-  --json                  one JSON event per line on stdout`,
+${LINK_OPTIONS}`,
   serve: `p2pft serve [options]
 
 Runs a rendezvous server (UDP, and TCP for networks that block UDP). It sees room numbers

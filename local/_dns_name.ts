@@ -4,6 +4,7 @@
  * instance names may hold dots, RFC 6763 §4.3). Labels are UTF-8.
  */
 import { ProtocolError } from "../errors.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** Longest name on the wire, length bytes included (RFC 1035 §2.3.4). */
 export const MAX_NAME_LENGTH = 255;
@@ -58,13 +59,7 @@ export function encodeName(name: string): Uint8Array {
       `Cannot encode DNS name ${JSON.stringify(name)}: ${length} bytes exceed ${MAX_NAME_LENGTH}`,
     );
   }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes([...parts, [0]]);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from "../errors.ts";
 import { decodeName, encodeName } from "./_dns_name.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** Largest mDNS message a peer may send or we accept (RFC 6762 §17). */
 export const MAX_MESSAGE_SIZE = 9000;
@@ -90,13 +91,7 @@ export function encodeDnsMessage(message: DnsMessage): Uint8Array {
       `Cannot encode DNS message: ${length} bytes exceed the limit of ${MAX_MESSAGE_SIZE}`,
     );
   }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function encodeRecord(record: DnsRecord): Uint8Array[] {

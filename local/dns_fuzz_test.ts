@@ -3,65 +3,30 @@ import { ProtocolError } from "../errors.ts";
 import { decodeDnsMessage, encodeDnsMessage, MAX_MESSAGE_SIZE } from "./dns.ts";
 import { readAdvert, receiverInstance, senderInstance } from "./records.ts";
 import { SAMPLE_MESSAGES, SAMPLE_NAMEPLATE, SAMPLE_SENDER } from "./_testing_samples.ts";
+import { mutate, type MutationRules, prng, randomInput } from "../tests/fuzz.ts";
 
-/** Small deterministic PRNG (xorshift32) so a failure can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (limit: number): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  };
-}
-
-function mutate(base: Uint8Array, rand: (limit: number) => number): Uint8Array {
-  let data = base.slice();
-  const edits = 1 + rand(4);
-  for (let e = 0; e < edits; e++) {
-    switch (rand(7)) {
-      case 0: // flip a bit
-        if (data.length) data[rand(data.length)] ^= 1 << rand(8);
-        break;
-      case 1: // set a byte to a boundary value, or a compression pointer's first byte
-        if (data.length) {
-          data[rand(data.length)] = [0, 1, 0x3f, 0x40, 0xc0, 0xff, rand(256)][rand(7)];
-        }
-        break;
-      case 2: // truncate
-        data = data.subarray(0, rand(data.length + 1));
-        break;
-      case 3: { // write a compression pointer to a random offset
-        if (data.length > 2) {
-          const at = rand(data.length - 1);
-          const target = rand(data.length);
-          data[at] = 0xc0 | (target >> 8);
-          data[at + 1] = target & 0xff;
-        }
-        break;
+/** DNS edits: compression pointers and header counts. */
+const DNS_RULES: MutationRules = {
+  // A compression pointer's first byte among them.
+  boundaries: [0, 1, 0x3f, 0x40, 0xc0, 0xff],
+  maxRepeat: 60,
+  limit: MAX_MESSAGE_SIZE,
+  own: [
+    (data, rand) => { // write a compression pointer to a random offset
+      if (data.length > 2) {
+        const at = rand(data.length - 1);
+        const target = rand(data.length);
+        data[at] = 0xc0 | (target >> 8);
+        data[at + 1] = target & 0xff;
       }
-      case 4: { // duplicate a slice (repeats records)
-        const start = rand(data.length + 1);
-        const slice = data.slice(start, start + rand(60));
-        const grown = new Uint8Array(data.length + slice.length);
-        grown.set(data);
-        grown.set(slice, data.length);
-        data = grown;
-        break;
-      }
-      case 5: // corrupt a header count
-        if (data.length >= 12) data[4 + rand(8)] = rand(256);
-        break;
-      default: // grow past the limit now and then
-        if (rand(50) === 0) {
-          const grown = new Uint8Array(MAX_MESSAGE_SIZE + 1 + rand(100));
-          grown.set(data.subarray(0, grown.length));
-          data = grown;
-        }
-    }
-  }
-  return data;
-}
+      return data;
+    },
+    (data, rand) => { // corrupt a header count
+      if (data.length >= 12) data[4 + rand(8)] = rand(256);
+      return data;
+    },
+  ],
+};
 
 Deno.test({
   name:
@@ -75,10 +40,9 @@ Deno.test({
     for (let i = 0; i < 60_000; i++) {
       let input: Uint8Array;
       if (i % 4 === 0) {
-        input = new Uint8Array(rand(600));
-        for (let j = 0; j < input.length; j++) input[j] = rand(256);
+        input = randomInput(rand, 600);
       } else {
-        input = mutate(valid[rand(valid.length)], rand);
+        input = mutate(valid[rand(valid.length)], rand, DNS_RULES);
       }
       try {
         const message = decodeDnsMessage(input);

@@ -6,10 +6,9 @@
  * Deno's TLS server runs on the accepted end.
  */
 import { P2pftError } from "../errors.ts";
+import { pipeConn } from "../pipe_conn.ts";
 import type { PeerCertificate } from "./certificate.ts";
 import { type Channel, denoChannel } from "./_tls_channel.ts";
-
-const CHUNK = 64 * 1024;
 
 /** A loopback TLS listener that turns dialled connections into TLS server channels. */
 export class TlsBridge implements Disposable {
@@ -100,14 +99,8 @@ function splice(a: Deno.Conn, b: Deno.Conn): void {
 }
 
 async function pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(CHUNK);
   try {
-    for (;;) {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      for (let offset = 0; offset < n;) offset += await to.write(buffer.subarray(offset, n));
-    }
-    await to.closeWrite();
+    await pipeConn(from, to);
   } catch {
     // One side failed: drop both, so the TLS end sees the loss.
     close(from);

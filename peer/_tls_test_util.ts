@@ -1,9 +1,17 @@
-/** Test helpers for tls_link_test.ts: a linked LAN pair, a TCP splice standing in for the relay. */
+/** Helpers for the TLS link's tests: linked pairs (LAN, relay splice), a TCP splice as relay. */
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { pipeConn } from "../pipe_conn.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { certificatePem, createPeerCertificate, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
-import { dialTlsPeer, listenTlsPeer, type TlsPeerListener } from "./tls_link.ts";
+import {
+  dialTlsPeer,
+  listenTlsPeer,
+  relayTlsReceiver,
+  relayTlsSender,
+  type TlsPeerListener,
+} from "./tls_link.ts";
 
 export interface LanPair extends AsyncDisposable {
   certificate: PeerCertificate;
@@ -46,6 +54,51 @@ export async function lanPair(
       await listener[Symbol.asyncDispose]();
     },
   };
+}
+
+/** A plain TLS listener on 127.0.0.1 port 0 that presents `certificate`. */
+export function listenTlsOn(certificate: PeerCertificate): Deno.TlsListener {
+  return Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+  });
+}
+
+export interface RelayPair extends AsyncDisposable {
+  sender: PeerLink;
+  receiver: PeerLink;
+}
+
+/**
+ * A sender and a receiver linked through a relay splice. Dispose ends the
+ * link cleanly and checks the receiver heard the sender's "done".
+ */
+export async function relayPair(signal: AbortSignal): Promise<RelayPair> {
+  const relay = spliceServer();
+  try {
+    const certificate = await createPeerCertificate();
+    const [sender, receiver] = await Promise.all([
+      relayTlsSender(relay.dial("room"), { certificate, signal }),
+      relayTlsReceiver(relay.dial("room"), { peerFingerprint: certificate.fingerprint, signal }),
+    ]);
+    return {
+      sender,
+      receiver,
+      async [Symbol.asyncDispose]() {
+        try {
+          await sender.close({ failed: false, message: "done" });
+          assert.deepEqual(await receiver.closed, { failed: false, message: "done" });
+        } finally {
+          await relay[Symbol.asyncDispose]();
+        }
+      },
+    };
+  } catch (error) {
+    await relay[Symbol.asyncDispose]();
+    throw error;
+  }
 }
 
 /** Writes `bytes` in 64 KiB chunks and closes; reads everything back: SHA-256 hex of what came. */
@@ -129,17 +182,8 @@ export function spliceServer(): {
 }
 
 async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(65_536);
-  try {
-    while (true) {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      for (let offset = 0; offset < n;) offset += await to.write(buffer.subarray(offset, n));
-    }
-    await to.closeWrite();
-  } catch {
-    // One side went away: the other is closed by dispose.
-  }
+  // One side went away: the other is closed by dispose.
+  await pipeConn(from, to).catch(() => {});
 }
 
 async function readLine(conn: Deno.Conn): Promise<string> {

@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
 import { certificatePem, createPeerCertificate, PEER_SERVER_NAME } from "./certificate.ts";
 import { selfSignedCertificate } from "./_self_signed.ts";
+import { listenTlsOn } from "./_tls_test_util.ts";
 
 Deno.test("a peer certificate passes a TLS handshake that pins it for PEER_SERVER_NAME", async () => {
   // Several, so signatures whose r or s has its high bit set are among them.
   for (let round = 0; round < 4; round++) {
     const certificate = await createPeerCertificate();
-    using listener = Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: certificate.certPem,
-      key: certificate.keyPem,
-    });
+    using listener = listenTlsOn(certificate);
     const accepted = listener.accept().then(async (conn) => {
       await conn.handshake();
       return conn;
@@ -29,12 +25,7 @@ Deno.test("a peer certificate passes a TLS handshake that pins it for PEER_SERVE
 
 Deno.test("a peer certificate is refused under any other name", async () => {
   const certificate = await createPeerCertificate();
-  using listener = Deno.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certificate.certPem,
-    key: certificate.keyPem,
-  });
+  using listener = listenTlsOn(certificate);
   const accepted = listener.accept().then((conn) => conn.handshake().finally(() => conn.close()));
   const tcp = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   using client = await Deno.startTls(tcp, {

@@ -5,7 +5,7 @@ import { withTimeout } from "../transfer/_test_util.ts";
 import { certificatePem, createPeerCertificate, PEER_SERVER_NAME } from "./certificate.ts";
 import { dialTlsPeer, listenTlsPeer } from "./tls_link.ts";
 import { encodePreamble } from "./_tls_wire.ts";
-import { lanPair, pump } from "./_tls_test_util.ts";
+import { lanPair, listenTlsOn, pump } from "./_tls_test_util.ts";
 
 async function pake(code: { sender: string; receiver: string }, signal: AbortSignal) {
   await using pair = await lanPair(signal);
@@ -43,12 +43,7 @@ Deno.test("a receiver pinning the real sender's certificate refuses a MITM and s
   await withTimeout(10_000, async (signal) => {
     const real = await createPeerCertificate();
     const attacker = await createPeerCertificate();
-    using mitm = Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: attacker.certPem,
-      key: attacker.keyPem,
-    });
+    using mitm = listenTlsOn(attacker);
     const seen = (async () => {
       using conn = await mitm.accept();
       const bytes = await conn.read(new Uint8Array(1024)).catch(() => null);

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionLostError } from "../errors.ts";
 import { randomBytes, withTimeout } from "../transfer/_test_util.ts";
-import { createPeerCertificate } from "./certificate.ts";
-import { relayTlsReceiver, relayTlsSender } from "./tls_link.ts";
-import { lanPair, pump, spliceServer } from "./_tls_test_util.ts";
+import { lanPair, pump, relayPair } from "./_tls_test_util.ts";
 
 Deno.test("TLS link carries streams opened by either side, bytes intact", async () => {
   await withTimeout(20_000, async (signal) => {
@@ -70,25 +68,13 @@ Deno.test("TLS link close tells the peer why, and its closed settles with that e
 
 Deno.test("TLS link through a relay splice carries streams both ways", async () => {
   await withTimeout(20_000, async (signal) => {
-    await using relay = spliceServer();
-    const certificate = await createPeerCertificate();
-    const [sender, receiver] = await Promise.all([
-      relayTlsSender(relay.dial("room"), { certificate, signal }),
-      relayTlsReceiver(relay.dial("room"), {
-        peerFingerprint: certificate.fingerprint,
-        signal,
-      }),
-    ]);
-    try {
-      const bytes = randomBytes(2 * 1024 * 1024, 9);
-      const [a, b] = await Promise.all([sender.openStream(), receiver.acceptStream()]);
-      const [c, d] = await Promise.all([receiver.openStream(), sender.acceptStream()]);
-      const [one, two] = await Promise.all([pump(a, b, bytes), pump(c, d, bytes.subarray(7))]);
-      assert.equal(one.received, one.sent);
-      assert.equal(two.received, two.sent);
-    } finally {
-      await sender.close({ failed: false, message: "done" });
-      assert.deepEqual(await receiver.closed, { failed: false, message: "done" });
-    }
+    await using pair = await relayPair(signal);
+    const { sender, receiver } = pair;
+    const bytes = randomBytes(2 * 1024 * 1024, 9);
+    const [a, b] = await Promise.all([sender.openStream(), receiver.acceptStream()]);
+    const [c, d] = await Promise.all([receiver.openStream(), sender.acceptStream()]);
+    const [one, two] = await Promise.all([pump(a, b, bytes), pump(c, d, bytes.subarray(7))]);
+    assert.equal(one.received, one.sent);
+    assert.equal(two.received, two.sent);
   });
 });

@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { receiveFiles, scanPaths, sendFiles } from "../transfer/mod.ts";
 import { randomBytes, sha256Hex, tempDir, withTimeout } from "../transfer/_test_util.ts";
-import { createPeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
-import { relayTlsReceiver, relayTlsSender } from "./tls_link.ts";
-import { lanPair, spliceServer } from "./_tls_test_util.ts";
+import { lanPair, relayPair } from "./_tls_test_util.ts";
 
 async function roundTrip(sender: PeerLink, receiver: PeerLink, size: number, signal: AbortSignal) {
   await using src = await tempDir();
@@ -33,20 +31,7 @@ Deno.test("sendFiles/receiveFiles move a 64 MiB file over a LAN TLS link, hash c
 
 Deno.test("sendFiles/receiveFiles move a file over a TLS link through a relay splice", async () => {
   await withTimeout(60_000, async (signal) => {
-    await using relay = spliceServer();
-    const certificate = await createPeerCertificate();
-    const [sender, receiver] = await Promise.all([
-      relayTlsSender(relay.dial("room"), { certificate, signal }),
-      relayTlsReceiver(relay.dial("room"), {
-        peerFingerprint: certificate.fingerprint,
-        signal,
-      }),
-    ]);
-    try {
-      await roundTrip(sender, receiver, 16 * 1024 * 1024 + 5, signal);
-    } finally {
-      await sender.close({ failed: false, message: "done" });
-      assert.deepEqual(await receiver.closed, { failed: false, message: "done" });
-    }
+    await using pair = await relayPair(signal);
+    await roundTrip(pair.sender, pair.receiver, 16 * 1024 * 1024 + 5, signal);
   });
 });

@@ -3,6 +3,8 @@ import { type ByteReader, encodeFrame, readFrame } from "./_tcp_frame.ts";
 import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE } from "./protocol.ts";
 import { SAMPLES } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./_testing.ts";
+import { concatBytes } from "../bytes.ts";
+import { prng } from "../tests/fuzz.ts";
 
 /** An in-memory stream handing out at most `chunk(i)` bytes per read; records how much was taken. */
 class MemoryReader implements ByteReader {
@@ -25,21 +27,11 @@ class MemoryReader implements ByteReader {
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 const PEER = { peer: "test peer" };
 
 Deno.test("readFrame returns each framed message whole, however the bytes are chunked", async () => {
   const messages = SAMPLES.map((sample) => encodeMessage(sample));
-  const stream = concat(...messages.map(encodeFrame));
+  const stream = concatBytes(messages.map(encodeFrame));
   for (const size of [1, 2, 3, 7, 1000]) {
     const reader = new MemoryReader(stream, () => size);
     for (const message of messages) assertEquals(await readFrame(reader, PEER), message);
@@ -50,7 +42,7 @@ Deno.test("readFrame returns each framed message whole, however the bytes are ch
 Deno.test("readFrame never reads past the end of its frame", async () => {
   const message = encodeMessage(SAMPLES[11]);
   const after = new Uint8Array(5000).fill(7);
-  const reader = new MemoryReader(concat(encodeFrame(message), after));
+  const reader = new MemoryReader(concatBytes([encodeFrame(message), after]));
   assertEquals(await readFrame(reader, PEER), message);
   assertEquals(reader.taken, 2 + message.length);
 });
@@ -58,7 +50,7 @@ Deno.test("readFrame never reads past the end of its frame", async () => {
 Deno.test("readFrame rejects a length of 0 or over 1200 before reading the body", async () => {
   for (const length of [0, MAX_DATAGRAM_SIZE + 1, 65535]) {
     const reader = new MemoryReader(
-      concat(Uint8Array.of(length >> 8, length & 0xff), new Uint8Array(70000)),
+      concatBytes([Uint8Array.of(length >> 8, length & 0xff), new Uint8Array(70000)]),
     );
     await assertRejects(
       () => readFrame(reader, PEER),
@@ -91,19 +83,8 @@ Deno.test("encodeFrame refuses empty and oversized messages", () => {
   assertEquals([...encodeFrame(Uint8Array.of(9, 8)).subarray(0, 2)], [0, 2]);
 });
 
-/** xorshift32, so a failure can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (limit: number): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  };
-}
-
 Deno.test("a random or mangled TCP byte stream only ever yields frames, a clean end, ProtocolError or ConnectionLostError", async () => {
-  const good = concat(...SAMPLES.map((sample) => encodeFrame(encodeMessage(sample))));
+  const good = concatBytes(SAMPLES.map((sample) => encodeFrame(encodeMessage(sample))));
   for (let seed = 1; seed <= 400; seed++) {
     const rand = prng(seed);
     let data: Uint8Array;

@@ -6,6 +6,8 @@ import type { Pairing, RegisterOptions } from "./client.ts";
 import type { RendezvousServer } from "./server.ts";
 import { addr, bytes } from "./_testing_samples.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./protocol.ts";
+import { RendezvousError } from "../errors.ts";
+import { assertRejects } from "./_testing.ts";
 
 /** An AbortSignal that fires after `ms`, with a timer cleared on dispose (sanitizer-friendly). */
 export function deadline(ms: number): { signal: AbortSignal } & Disposable {
@@ -180,4 +182,31 @@ export async function relayedPair(
     await close();
     throw error;
   }
+}
+
+/**
+ * A fresh client registering with `server` as `role` (on `nameplate`, if
+ * given) is refused with a RendezvousError whose message includes `message`.
+ */
+export async function assertRegisterRefused(
+  server: Deno.NetAddr,
+  options: { role: "send" | "receive"; nameplate?: string; signal: AbortSignal },
+  message: string,
+): Promise<void> {
+  await using port = new UdpDatagramPort();
+  await assertRejects(
+    () => register(port, { server, candidates: [], ...options }),
+    RendezvousError,
+    message,
+  );
+}
+
+/** A receiver registering over UDP on `nameplate` of `server`: its pairing. */
+export async function joinAsReceiver(
+  server: Deno.NetAddr,
+  nameplate: string,
+  signal: AbortSignal,
+): Promise<Pairing> {
+  await using port = new UdpDatagramPort();
+  return await register(port, { server, role: "receive", nameplate, candidates: [], signal });
 }

@@ -39,19 +39,7 @@ import {
   TOKEN_SIZE,
   writeDatagram,
 } from "./_wire.ts";
-import type {
-  ErrorMessage,
-  LeaveMessage,
-  NatMapping,
-  ObservationMessage,
-  ObserveMessage,
-  PairedMessage,
-  PeerInfo,
-  RegisterMessage,
-  RelayHelloMessage,
-  RendezvousMessage,
-  Role,
-} from "./messages.ts";
+import type * as messages from "./messages.ts";
 
 export {
   CLIENT_ID_SIZE,
@@ -110,7 +98,10 @@ export interface EncodeOptions {
  * Encodes one message.
  * @throws {TypeError|RangeError} when a field is invalid (wrong length, not an IP address, ...).
  */
-export function encodeMessage(message: RendezvousMessage, options: EncodeOptions = {}): Uint8Array {
+export function encodeMessage(
+  message: messages.RendezvousMessage,
+  options: EncodeOptions = {},
+): Uint8Array {
   const fields: [number, Uint8Array][] = [];
   const type = (TYPE as Record<string, number>)[message?.type];
   if (type === undefined) {
@@ -229,7 +220,10 @@ export interface DecodeOptions {
  * @throws {ProtocolError} for anything malformed, too big, of another
  * version, or of an unknown message type.
  */
-export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): RendezvousMessage {
+export function decodeMessage(
+  data: Uint8Array,
+  options: DecodeOptions = {},
+): messages.RendezvousMessage {
   const where = options.from
     ? `Cannot decode datagram from ${options.from.hostname}:${options.from.port}`
     : "Cannot decode datagram";
@@ -262,7 +256,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
     const value = (bytes[0] << 8) | bytes[1];
     return value === 0 ? fail(`field ${name} holds port 0`) : value;
   };
-  const nat = (bytes: Uint8Array | undefined, name: string): NatMapping | undefined => {
+  const nat = (bytes: Uint8Array | undefined, name: string): messages.NatMapping | undefined => {
     if (bytes === undefined) return undefined;
     return NAT_CODES[bytes[0] - 1] ?? fail(`field ${name} holds unknown NAT mapping ${bytes[0]}`);
   };
@@ -271,8 +265,8 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
     case TYPE.register: {
       const roleByte = need("role")[0];
       if (roleByte !== 1 && roleByte !== 2) fail(`invalid role ${roleByte}`);
-      const role: Role = roleByte === 1 ? "send" : "receive";
-      const message: RegisterMessage = {
+      const role: messages.Role = roleByte === 1 ? "send" : "receive";
+      const message: messages.RegisterMessage = {
         type: "register",
         role,
         clientId,
@@ -288,14 +282,14 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       return withCookie(message, fields.cookie);
     }
     case TYPE.leave:
-      return withCookie<LeaveMessage>(
+      return withCookie<messages.LeaveMessage>(
         { type: "leave", clientId, nameplate: nameplate(true)! },
         fields.cookie,
       );
     case TYPE.observe:
-      return withCookie<ObserveMessage>({ type: "observe", clientId }, fields.cookie);
+      return withCookie<messages.ObserveMessage>({ type: "observe", clientId }, fields.cookie);
     case TYPE["relay-hello"]:
-      return withCookie<RelayHelloMessage>(
+      return withCookie<messages.RelayHelloMessage>(
         { type: "relay-hello", token: need("token"), clientId },
         fields.cookie,
       );
@@ -312,7 +306,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       return { type: "waiting", clientId, nameplate: nameplate(true)!, observed: addr("observed") };
     case TYPE.paired: {
       const transportByte = need("peerTransport")[0];
-      const peer: PeerInfo = {
+      const peer: messages.PeerInfo = {
         id: need("peerId"),
         observed: addr("peerObserved"),
         candidates: addrs("peerCandidates"),
@@ -322,7 +316,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       if (fields.peerFingerprint) peer.fingerprint = fields.peerFingerprint;
       const mapping = nat(fields.peerNat, "peerNat");
       if (mapping !== undefined) peer.nat = mapping;
-      const paired: PairedMessage = {
+      const paired: messages.PairedMessage = {
         type: "paired",
         clientId,
         nameplate: nameplate(true)!,
@@ -334,7 +328,7 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
       return paired;
     }
     case TYPE.observation: {
-      const message: ObservationMessage = {
+      const message: messages.ObservationMessage = {
         type: "observation",
         clientId,
         observed: addr("observed"),
@@ -350,7 +344,11 @@ export function decodeMessage(data: Uint8Array, options: DecodeOptions = {}): Re
     case TYPE.cookie:
       return { type: "cookie", clientId, cookie: need("cookie") };
     default: {
-      const message: ErrorMessage = { type: "error", clientId, code: need("errorCode")[0] };
+      const message: messages.ErrorMessage = {
+        type: "error",
+        clientId,
+        code: need("errorCode")[0],
+      };
       const plate = nameplate(false);
       if (plate !== undefined) message.nameplate = plate;
       return message;

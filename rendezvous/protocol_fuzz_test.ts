@@ -2,63 +2,26 @@ import { ProtocolError } from "../errors.ts";
 import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE, PROTOCOL_VERSION } from "./protocol.ts";
 import { assert, assertEquals } from "./_testing.ts";
 import { SAMPLES } from "./_testing_samples.ts";
+import { mutate, type MutationRules, prng, randomInput } from "../tests/fuzz.ts";
+import { concatBytes } from "../bytes.ts";
 
-/** Small deterministic PRNG (xorshift32) so a failure can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (limit: number): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  };
-}
-
-function mutate(base: Uint8Array, rand: (limit: number) => number): Uint8Array {
-  let data = base.slice();
-  const edits = 1 + rand(4);
-  for (let e = 0; e < edits; e++) {
-    switch (rand(7)) {
-      case 0: // flip a bit
-        if (data.length) data[rand(data.length)] ^= 1 << rand(8);
-        break;
-      case 1: // set a byte to a random or boundary value
-        if (data.length) data[rand(data.length)] = [0, 1, 0x7f, 0x80, 0xff, rand(256)][rand(6)];
-        break;
-      case 2: // truncate
-        data = data.subarray(0, rand(data.length + 1));
-        break;
-      case 3: { // append random bytes
-        const extra = new Uint8Array(rand(40));
-        for (let i = 0; i < extra.length; i++) extra[i] = rand(256);
-        const grown = new Uint8Array(data.length + extra.length);
-        grown.set(data);
-        grown.set(extra, data.length);
-        data = grown;
-        break;
-      }
-      case 4: { // duplicate a slice (repeats fields)
-        const start = rand(data.length + 1);
-        const slice = data.slice(start, start + rand(40));
-        const grown = new Uint8Array(data.length + slice.length);
-        grown.set(data);
-        grown.set(slice, data.length);
-        data = grown;
-        break;
-      }
-      case 5: // corrupt a length-looking position (field headers follow the 6-byte header)
-        if (data.length > 8) data[6 + rand(Math.min(data.length - 6, 30))] = rand(256);
-        break;
-      default: // grow past the limit now and then
-        if (rand(50) === 0) {
-          const grown = new Uint8Array(MAX_DATAGRAM_SIZE + 1 + rand(100));
-          grown.set(data.subarray(0, grown.length));
-          data = grown;
-        }
-    }
-  }
-  return data;
-}
+/** Datagram edits: random bytes at the end, and field headers. */
+const DATAGRAM_RULES: MutationRules = {
+  boundaries: [0, 1, 0x7f, 0x80, 0xff],
+  maxRepeat: 40,
+  limit: MAX_DATAGRAM_SIZE,
+  own: [
+    (data, rand) => { // append random bytes
+      const extra = new Uint8Array(rand(40));
+      for (let i = 0; i < extra.length; i++) extra[i] = rand(256);
+      return concatBytes([data, extra]);
+    },
+    (data, rand) => { // corrupt a length-looking position (field headers follow the 6-byte header)
+      if (data.length > 8) data[6 + rand(Math.min(data.length - 6, 30))] = rand(256);
+      return data;
+    },
+  ],
+};
 
 Deno.test({
   name: "decodeMessage survives 120,000 random and mutated datagrams with only ProtocolError",
@@ -75,13 +38,12 @@ Deno.test({
     for (let i = 0; i < 120_000; i++) {
       let input: Uint8Array;
       if (i % 3 === 0) {
-        input = new Uint8Array(rand(1300));
-        for (let j = 0; j < input.length; j++) input[j] = rand(256);
+        input = randomInput(rand, 1300);
         if (rand(2) === 0 && input.length >= 6) {
           input.set([0x50, 0x32, 0x52, 0x56, PROTOCOL_VERSION], 0);
         }
       } else {
-        input = mutate(valid[rand(valid.length)], rand);
+        input = mutate(valid[rand(valid.length)], rand, DATAGRAM_RULES);
       }
       try {
         const message = decodeMessage(input);

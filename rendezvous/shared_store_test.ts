@@ -3,14 +3,18 @@
  * answers each request with error 13 while Redis is down (and keeps running),
  * and serves again once Redis returns.
  */
-import { RendezvousError } from "../errors.ts";
-import { register } from "./client.ts";
 import { decodeMessage, encodeMessage, ErrorCode, MAX_REPLY_SIZE } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
-import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import { addr, bytes } from "./_testing_samples.ts";
-import { assert, assertEquals, assertRejects } from "./_testing.ts";
-import { cookieFor, deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
+import { assert, assertEquals } from "./_testing.ts";
+import {
+  assertRegisterRefused,
+  cookieFor,
+  deadline,
+  exchange,
+  pairThrough,
+  udpSocket,
+} from "./_testing_net.ts";
 import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
 
 const ignore = REDIS_MISSING !== undefined;
@@ -72,16 +76,9 @@ Deno.test({
       assert(refused.type === "error");
       assertEquals(refused.code, ErrorCode.storeUnavailable);
     }
-    await using port = new UdpDatagramPort();
-    await assertRejects(
-      () =>
-        register(port, {
-          server: server.addr,
-          role: "send",
-          candidates: [],
-          signal: timeout.signal,
-        }),
-      RendezvousError,
+    await assertRegisterRefused(
+      server.addr,
+      { role: "send", signal: timeout.signal },
       `Rendezvous server 127.0.0.1:${server.addr.port} cannot reach its room store right now`,
     );
     assertEquals(server.stats().storeUnavailable, 3);

@@ -13,7 +13,7 @@ import { encodeFrame, readFrame, writeAll } from "./_tcp_frame.ts";
 import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import { bytes } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
-import { deadline } from "./_testing_net.ts";
+import { deadline, joinAsReceiver } from "./_testing_net.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
 
@@ -117,14 +117,7 @@ Deno.test("the server pushes paired to a sender waiting on TCP as soon as the re
   const clientId = bytes(16, 1);
   const waiting = await ask(conn, { type: "register", role: "send", clientId, candidates: [] });
   assert(waiting?.type === "waiting");
-  await using receiverPort = new UdpDatagramPort();
-  const receiver = await register(receiverPort, {
-    server: server.addr,
-    role: "receive",
-    nameplate: waiting.nameplate,
-    candidates: [],
-    signal: timeout.signal,
-  });
+  const receiver = await joinAsReceiver(server.addr, waiting.nameplate, timeout.signal);
   // No poll was sent on conn: this paired was pushed.
   const paired = await next(conn);
   assert(paired?.type === "paired");

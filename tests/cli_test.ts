@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { listDir, world } from "./world.ts";
+import { assertSucceeded, listDir, world, wrongWords } from "./world.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -19,21 +19,9 @@ e2e("a 64 MiB file arrives verified through the CLI with --json events", async (
   await makeRandomFile(source, 64 * 1024 * 1024);
   const expected = await sha256File(source);
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawnCli(["send", source, ...w.rendezvous, "--json"]);
-  const { code } = await sender.next("code");
-  assert.match(String(code), /^\d+-[a-z]+-[a-z]+$/);
-  const receiver = w.spawnCli([
-    "receive",
-    String(code),
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    ...w.rendezvous,
-    "--json",
-  ]);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  assert.equal(sent.code, 0, sent.stderr);
-  assert.equal(received.code, 0, received.stderr);
+  const { code, sent, received } = await w.transfer([source]);
+  assert.match(code, /^\d+-[a-z]+-[a-z]+$/);
+  assertSucceeded(sent, received);
   for (const run of [sent, received]) {
     assert.ok(
       run.events.every((event) => event.type !== "non-json"),
@@ -69,25 +57,10 @@ e2e("an unknown nameplate fails on both sides with a clear message and no file",
   await using w = await world(signal);
   await Deno.writeTextFile(`${w.dir}/note.txt`, "hello");
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawnCli([
-    "send",
-    `${w.dir}/note.txt`,
-    ...w.rendezvous,
-    "--timeout",
-    "4",
-    "--json",
-  ]);
+  const sender = w.send([`${w.dir}/note.txt`], ["--timeout", "4"]);
   const { code } = await sender.next("code");
   const wrong = String(code).replace(/^\d+/, (n) => String(Number(n) + 50));
-  const receiver = w.spawnCli([
-    "receive",
-    wrong,
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    ...w.rendezvous,
-    "--json",
-  ]);
+  const receiver = w.receive(wrong);
   const received = await receiver.finished();
   assert.equal(received.code, 1);
   assert.match(received.stderr, /^error: No sender is waiting on nameplate \d+/m);
@@ -104,20 +77,7 @@ e2e(
     await using w = await world(signal);
     await Deno.writeTextFile(`${w.dir}/secret.txt`, "attack at dawn");
     await Deno.mkdir(`${w.dir}/in`);
-    const sender = w.spawnCli(["send", `${w.dir}/secret.txt`, ...w.rendezvous, "--json"]);
-    const { code } = await sender.next("code");
-    const nameplate = String(code).split("-")[0];
-    const guess = `${nameplate}-${String(code).endsWith("-zoo") ? "abandon" : "zoo"}-zoo`;
-    const receiver = w.spawnCli([
-      "receive",
-      guess,
-      "--out",
-      `${w.dir}/in`,
-      "--yes",
-      ...w.rendezvous,
-      "--json",
-    ]);
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    const { sent, received } = await w.transfer([`${w.dir}/secret.txt`], { typed: wrongWords });
     for (const run of [sent, received]) {
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stderr, /code mismatch/i);
@@ -132,18 +92,7 @@ e2e("an existing file is never overwritten", async (signal) => {
   await Deno.writeTextFile(`${w.dir}/report.txt`, "new version");
   await Deno.mkdir(`${w.dir}/in`);
   await Deno.writeTextFile(`${w.dir}/in/report.txt`, "precious old version");
-  const sender = w.spawnCli(["send", `${w.dir}/report.txt`, ...w.rendezvous, "--json"]);
-  const { code } = await sender.next("code");
-  const receiver = w.spawnCli([
-    "receive",
-    String(code),
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    ...w.rendezvous,
-    "--json",
-  ]);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  const { sent, received } = await w.transfer([`${w.dir}/report.txt`]);
   assert.equal(received.code, 1);
   assert.match(received.stderr, /report\.txt/);
   assert.notEqual(sent.code, 0);
@@ -156,17 +105,9 @@ e2e("a sender killed mid-transfer leaves no file under the final name", async (s
   const source = `${w.dir}/movie.bin`;
   await makeRandomFile(source, 512 * 1024 * 1024);
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawnCli(["send", source, ...w.rendezvous, "--json"]);
+  const sender = w.send([source]);
   const { code } = await sender.next("code");
-  const receiver = w.spawnCli([
-    "receive",
-    String(code),
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    ...w.rendezvous,
-    "--json",
-  ]);
+  const receiver = w.receive(String(code));
   await receiver.next("progress");
   sender.kill("SIGKILL");
   const received = await receiver.finished();

@@ -8,7 +8,7 @@ import type { CliEvent } from "../scripts/cli_process.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
 import { boundedTest } from "./bounded.ts";
 import { udpBlockedFront } from "./udp_blocked_front.ts";
-import { listDir, type World, world } from "./world.ts";
+import { assertSucceeded, listDir, type World, world, wrongWords } from "./world.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
 const SIZE = 3 * 1024 * 1024 + 17;
@@ -24,21 +24,8 @@ async function transfer(w: World, flags: string[], rendezvous = w.rendezvous): P
   await makeRandomFile(source, SIZE);
   const expected = await sha256File(source);
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawnCli(["send", source, ...rendezvous, "--json", ...flags]);
-  const { code } = await sender.next("code");
-  const receiver = w.spawnCli([
-    "receive",
-    String(code),
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    ...rendezvous,
-    "--json",
-    ...flags,
-  ]);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  assert.equal(sent.code, 0, sent.stderr);
-  assert.equal(received.code, 0, received.stderr);
+  const { sent, received } = await w.transfer([source], { both: flags, rendezvous });
+  assertSucceeded(sent, received);
   assert.equal(await sha256File(`${w.dir}/in/data.bin`), expected);
   const runs = [sent, received];
   for (const run of runs) {
@@ -121,18 +108,9 @@ boundedTest(
     await using w = await world(signal);
     await Deno.writeTextFile(`${w.dir}/note.txt`, "hello");
     await Deno.mkdir(`${w.dir}/in`);
-    const sender = w.spawnCli(["send", `${w.dir}/note.txt`, ...w.rendezvous, "--json", "--tcp"]);
+    const sender = w.send([`${w.dir}/note.txt`], ["--tcp"]);
     const { code } = await sender.next("code");
-    const receiver = w.spawnCli([
-      "receive",
-      String(code),
-      "--out",
-      `${w.dir}/in`,
-      "--yes",
-      ...w.rendezvous,
-      "--transport",
-      "quic",
-    ]);
+    const receiver = w.receive(String(code), ["--transport", "quic"]);
     const received = await receiver.finished();
     assert.equal(received.code, 1, received.stderr);
     assert.match(
@@ -153,28 +131,10 @@ boundedTest(
       await using w = await world(signal);
       await Deno.writeTextFile(`${w.dir}/secret.txt`, "attack at dawn");
       await Deno.mkdir(`${w.dir}/in`);
-      const flags = ["--transport", transport];
-      const sender = w.spawnCli([
-        "send",
-        `${w.dir}/secret.txt`,
-        ...w.rendezvous,
-        "--json",
-        ...flags,
-      ]);
-      const { code } = await sender.next("code");
-      const nameplate = String(code).split("-")[0];
-      const guess = `${nameplate}-${String(code).endsWith("-zoo") ? "abandon" : "zoo"}-zoo`;
-      const receiver = w.spawnCli([
-        "receive",
-        guess,
-        "--out",
-        `${w.dir}/in`,
-        "--yes",
-        ...w.rendezvous,
-        "--json",
-        ...flags,
-      ]);
-      const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+      const { sent, received } = await w.transfer([`${w.dir}/secret.txt`], {
+        both: ["--transport", transport],
+        typed: wrongWords,
+      });
       for (const run of [sent, received]) {
         assert.equal(run.code, 1, `${transport}: ${run.stderr}`);
         assert.match(run.stderr, /code mismatch/i, transport);

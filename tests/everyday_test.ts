@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { boundedTest } from "./bounded.ts";
-import { listDir, type World, world } from "./world.ts";
+import { bothSucceed, listDir, type World, world } from "./world.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -48,12 +48,10 @@ e2e(
   async (signal) => {
     await using w = await world(signal);
     const text = "héllo wörld\nsecond line";
-    const sender = w.spawnCli(["send", "--text", text, ...w.rendezvous, "--json"]);
+    const sender = w.send([], ["--text", text]);
     const { code } = await sender.next("code");
     const receiver = w.spawnCli(["receive", String(code), "--yes", ...w.rendezvous]);
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    assert.equal(sent.code, 0, sent.stderr);
-    assert.equal(received.code, 0, received.stderr);
+    const [sent, received] = await bothSucceed(sender, receiver);
     assert.ok(received.stdout.includes(`${text}\n`), received.stdout);
     assert.deepEqual(sent.events.find((event) => event.type === "offer"), {
       type: "offer",
@@ -71,12 +69,10 @@ e2e(
 e2e("a text with --json is a text event on the receiver", async (signal) => {
   await using w = await world(signal);
   const text = "🙂 --json";
-  const sender = w.spawnCli(["send", "--text", text, ...w.rendezvous, "--json"]);
+  const sender = w.send([], ["--text", text]);
   const { code } = await sender.next("code");
   const receiver = w.spawnCli(["receive", String(code), "--yes", ...w.rendezvous, "--json"]);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  assert.equal(sent.code, 0, sent.stderr);
-  assert.equal(received.code, 0, received.stderr);
+  const [, received] = await bothSucceed(sender, receiver);
   assert.deepEqual(received.events.find((event) => event.type === "text"), { type: "text", text });
   assert.ok(received.events.every((event) => event.type !== "non-json"), received.stdout);
   assert.deepEqual(await listDir(w.dir), []);
@@ -87,7 +83,7 @@ e2e(
   async (signal) => {
     await using w = await world(signal);
     const text = "no newline at the end ✓";
-    const sender = w.spawnCli(["send", "--text", "-", ...w.rendezvous, "--json"], {
+    const sender = w.send([], ["--text", "-"], {
       stdin: "piped",
     });
     const writer = sender.stdin!.getWriter();
@@ -109,7 +105,7 @@ e2e(
 e2e("50 MiB piped into send - arrive on receive --stdout with the same SHA-256", async (signal) => {
   await using w = await world(signal);
   const size = 50 * 1024 * 1024;
-  const sender = w.spawnCli(["send", "-", "--name", "random.bin", ...w.rendezvous, "--json"], {
+  const sender = w.send(["-"], ["--name", "random.bin"], {
     stdin: "piped",
   });
   const expected = createHash("sha256");
@@ -153,13 +149,7 @@ e2e("receive --stdout refuses an offer of several files and writes nothing", asy
   await using w = await world(signal);
   await Deno.writeTextFile(`${w.dir}/a.txt`, "a");
   await Deno.writeTextFile(`${w.dir}/b.txt`, "b");
-  const sender = w.spawnCli([
-    "send",
-    `${w.dir}/a.txt`,
-    `${w.dir}/b.txt`,
-    ...w.rendezvous,
-    "--json",
-  ]);
+  const sender = w.send([`${w.dir}/a.txt`, `${w.dir}/b.txt`]);
   const { code } = await sender.next("code");
   const received = await receiveToStdout(w, String(code), signal);
   const sent = await sender.finished();
@@ -178,20 +168,12 @@ e2e(
     const source = `${w.dir}/shared.bin`;
     await makeRandomFile(source, 3 * 1024 * 1024);
     const expected = await sha256File(source);
-    const sender = w.spawnCli(["send", source, "--receivers", "3", ...w.rendezvous, "--json"]);
+    const sender = w.send([source], ["--receivers", "3"]);
     const { code } = await sender.next("code");
     for (const index of [1, 2, 3]) {
       const out = `${w.dir}/in${index}`;
       await Deno.mkdir(out);
-      const receiver = w.spawnCli([
-        "receive",
-        String(code),
-        "--out",
-        out,
-        "--yes",
-        ...w.rendezvous,
-        "--json",
-      ]);
+      const receiver = w.receive(String(code), [], { out });
       const received = await receiver.finished();
       assert.equal(received.code, 0, received.stderr);
       assert.equal(await sha256File(`${out}/shared.bin`), expected);
@@ -240,12 +222,11 @@ e2e(
     await using w = await world(signal);
     const source = `${w.dir}/note.txt`;
     await Deno.writeTextFile(source, "the sender's note");
-    const sender = w.spawnCli(["send", source, "--receivers", "2", ...w.rendezvous, "--json"]);
+    const sender = w.send([source], ["--receivers", "2"]);
     const code = String((await sender.next("code")).code);
     const receive = async (text: string, out: string) => {
       await Deno.mkdir(out, { recursive: true });
-      return await w.spawnCli(["receive", text, "--out", out, "--yes", ...w.rendezvous, "--json"])
-        .finished();
+      return await w.receive(text, [], { out }).finished();
     };
     // A different file under the same name: this receiver refuses after the PAKE.
     await Deno.mkdir(`${w.dir}/taken`);

@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { arrivalMs, type CliRun } from "../scripts/cli_process.ts";
-import { makeRandomFile, sha256File } from "../scripts/files.ts";
+import { makeRandomFile } from "../scripts/files.ts";
 import { formatCode, generateWords } from "../peer/mod.ts";
 import { boundedTest } from "./bounded.ts";
-import { listDir, type World, world } from "./world.ts";
+import { assertSameFile, bothSucceed, listDir, type World, world } from "./world.ts";
 
 const STALLER = new URL("./security/staller.ts", import.meta.url);
 /** `--stall-timeout` in these tests, seconds. */
@@ -42,6 +42,14 @@ async function ended(run: CliRun): Promise<Ended> {
   return { code: result.code, stderr: result.stderr.trim(), at: performance.now() };
 }
 
+/** `run` failed with `message` within NOTICE_MS of `since` (when the peer was killed or frozen). */
+async function assertNoticed(run: CliRun, since: number, message: RegExp): Promise<void> {
+  const result = await ended(run);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, message);
+  assert.ok(result.at - since <= NOTICE_MS, `noticed after ${result.at - since} ms`);
+}
+
 const STALL_AS_SENDER: Array<{ phase: string; limitS: number; error: RegExp }> = [
   { phase: "pake", limitS: PAKE_S, error: /The sender did not complete the PAKE within 10 s/ },
   { phase: "offer", limitS: STALL_S, error: /sent no complete offer within 2 s \(offer phase\)/ },
@@ -65,17 +73,7 @@ for (const { phase, limitS, error } of STALL_AS_SENDER) {
       await Deno.mkdir(`${w.dir}/in`);
       const staller = w.spawnScript(STALLER, ["--rendezvous", w.server, "send", phase]);
       const { code } = await staller.next("code", signal);
-      const receiver = w.spawnCli([
-        "receive",
-        String(code),
-        "--out",
-        `${w.dir}/in`,
-        "--yes",
-        "--stall-timeout",
-        String(STALL_S),
-        ...w.rendezvous,
-        "--json",
-      ]);
+      const receiver = w.receive(String(code), ["--stall-timeout", String(STALL_S)]);
       const silent = await staller.next("silent", signal);
       const received = await ended(receiver);
       assert.equal(received.code, 1, received.stderr);
@@ -116,15 +114,11 @@ for (const { phase, limitS, error } of STALL_AS_RECEIVER) {
       await using w = await world(signal);
       // Larger than the QUIC flow-control windows, so a receiver that stops reading stops the sender.
       await makeRandomFile(`${w.dir}/data.bin`, phase === "data" ? 48 << 20 : 1 << 20);
-      const sender = w.spawnCli([
-        "send",
-        `${w.dir}/data.bin`,
+      const sender = w.send([`${w.dir}/data.bin`], [
         "--timeout",
         phase === "decision" ? "4" : "30",
         "--stall-timeout",
         String(STALL_S),
-        ...w.rendezvous,
-        "--json",
       ]);
       const { code } = await sender.next("code", signal);
       const staller = w.spawnScript(STALLER, [
@@ -158,18 +152,9 @@ async function midTransfer(w: World, signal: AbortSignal, extra: string[] = []) 
   await big.truncate(1 << 30);
   big.close();
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawnCli(["send", `${w.dir}/big.bin`, ...w.rendezvous, ...extra, "--json"]);
+  const sender = w.send([`${w.dir}/big.bin`], extra);
   const { code } = await sender.next("code", signal);
-  const receiver = w.spawnCli([
-    "receive",
-    String(code),
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    ...w.rendezvous,
-    ...extra,
-    "--json",
-  ]);
+  const receiver = w.receive(String(code), extra);
   await receiver.until((event) => event.type === "progress" && Number(event.bytes) > 16 << 20);
   return { sender, receiver };
 }
@@ -194,10 +179,7 @@ for (const transport of ["tcp", "quic"] as const) {
       const { sender, receiver } = await midTransfer(w, signal, flags);
       const killedAt = performance.now();
       receiver.kill("SIGKILL");
-      const sent = await ended(sender);
-      assert.equal(sent.code, 1);
-      assert.match(sent.stderr, killed("receiver"));
-      assert.ok(sent.at - killedAt <= NOTICE_MS, `noticed after ${sent.at - killedAt} ms`);
+      await assertNoticed(sender, killedAt, killed("receiver"));
     },
   );
 
@@ -208,10 +190,7 @@ for (const transport of ["tcp", "quic"] as const) {
       const { sender, receiver } = await midTransfer(w, signal, flags);
       const killedAt = performance.now();
       sender.kill("SIGKILL");
-      const received = await ended(receiver);
-      assert.equal(received.code, 1);
-      assert.match(received.stderr, killed("sender"));
-      assert.ok(received.at - killedAt <= NOTICE_MS, `noticed after ${received.at - killedAt} ms`);
+      await assertNoticed(receiver, killedAt, killed("sender"));
       const partial = await Deno.stat(`${w.dir}/in/big.bin.p2pft-partial`);
       assert.ok(partial.size > 16 << 20, `partial of ${partial.size} bytes`);
     },
@@ -224,10 +203,11 @@ for (const transport of ["tcp", "quic"] as const) {
       const { sender, receiver } = await midTransfer(w, signal, flags);
       const frozenAt = performance.now();
       receiver.kill("SIGSTOP");
-      const sent = await ended(sender);
-      assert.equal(sent.code, 1);
-      assert.match(sent.stderr, /^error: Lost the connection to the receiver: no answer for 4 s$/);
-      assert.ok(sent.at - frozenAt <= NOTICE_MS, `noticed after ${sent.at - frozenAt} ms`);
+      await assertNoticed(
+        sender,
+        frozenAt,
+        /^error: Lost the connection to the receiver: no answer for 4 s$/,
+      );
       receiver.kill("SIGKILL");
     },
   );
@@ -263,26 +243,16 @@ faultTest("a waiting sender survives kill -9 and restart of the server", async (
   await using w = await world(signal);
   await makeRandomFile(`${w.dir}/note.bin`, 100_000);
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.spawnCli(["send", `${w.dir}/note.bin`, ...w.rendezvous, "--json"]);
+  const sender = w.send([`${w.dir}/note.bin`]);
   const { code } = await sender.next("code", signal);
   w.serve.kill("SIGKILL");
   await w.serve.finished();
   const port = w.server.split(":")[1];
   const serve = w.spawnCli(["serve", "--host", "127.0.0.1", "--port", port, "--json"]);
   await serve.next("listening", signal);
-  const receiver = w.spawnCli([
-    "receive",
-    String(code),
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    ...w.rendezvous,
-    "--json",
-  ]);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  assert.equal(sent.code, 0, sent.stderr);
-  assert.equal(received.code, 0, received.stderr);
-  assert.equal(await sha256File(`${w.dir}/in/note.bin`), await sha256File(`${w.dir}/note.bin`));
+  const receiver = w.receive(String(code));
+  await bothSucceed(sender, receiver);
+  await assertSameFile(`${w.dir}/in/note.bin`, `${w.dir}/note.bin`);
 });
 
 faultTest("a receiver started first waits for the sender within --timeout", async (signal) => {
@@ -290,48 +260,19 @@ faultTest("a receiver started first waits for the sender within --timeout", asyn
   await makeRandomFile(`${w.dir}/note.bin`, 100_000);
   await Deno.mkdir(`${w.dir}/in`);
   const code = formatCode({ nameplate: "77", words: generateWords() });
-  const receiver = w.spawnCli([
-    "receive",
-    code,
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    "--timeout",
-    "60",
-    ...w.rendezvous,
-    "--json",
-  ]);
+  const receiver = w.receive(code, ["--timeout", "60"]);
   const waiting = await receiver.next("waiting", signal);
   assert.deepEqual(waiting, { type: "waiting", for: "sender", seconds: 60 });
-  const sender = w.spawnCli([
-    "send",
-    `${w.dir}/note.bin`,
-    "--code",
-    code,
-    ...w.rendezvous,
-    "--json",
-  ]);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  assert.equal(sent.code, 0, sent.stderr);
-  assert.equal(received.code, 0, received.stderr);
-  assert.equal(await sha256File(`${w.dir}/in/note.bin`), await sha256File(`${w.dir}/note.bin`));
+  const sender = w.send([`${w.dir}/note.bin`], ["--code", code]);
+  await bothSucceed(sender, receiver);
+  await assertSameFile(`${w.dir}/in/note.bin`, `${w.dir}/note.bin`);
 });
 
 faultTest("a receiver alone past --timeout gets 'No sender is waiting'", async (signal) => {
   await using w = await world(signal);
   await Deno.mkdir(`${w.dir}/in`);
   const code = formatCode({ nameplate: "78", words: generateWords() });
-  const receiver = w.spawnCli([
-    "receive",
-    code,
-    "--out",
-    `${w.dir}/in`,
-    "--yes",
-    "--timeout",
-    "2",
-    ...w.rendezvous,
-    "--json",
-  ]);
+  const receiver = w.receive(code, ["--timeout", "2"]);
   const waiting = await receiver.next("waiting", signal);
   const received = await ended(receiver);
   assert.equal(received.code, 1);

@@ -167,7 +167,7 @@ e2e(
     await Deno.writeTextFile(`${w.dir}/d/secret.txt`, "secret\n");
     await Deno.chmod(`${w.dir}/d/ok.txt`, 0o644);
     await Deno.chmod(`${w.dir}/d/secret.txt`, 0o000);
-    const sent = await w.spawnCli(["send", `${w.dir}/d`, ...w.rendezvous, "--json"], nobody)
+    const sent = await w.send([`${w.dir}/d`], [], nobody)
       .finished();
     assert.equal(sent.code, 1, sent.stderr);
     assert.match(sent.stderr, /^error: Cannot read .*d\/secret\.txt: Permission denied/);
@@ -209,7 +209,7 @@ e2e("a name that is not valid UTF-8 fails on the sender with the name escaped", 
     cwd: w.dir,
   }).output();
   assert.ok(made.success, new TextDecoder().decode(made.stderr));
-  const sent = await w.spawnCli(["send", "d", ...w.rendezvous, "--json"]).finished();
+  const sent = await w.send(["d"]).finished();
   assert.equal(sent.code, 1, sent.stderr);
   assert.match(
     sent.stderr,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { listDir, type World, world } from "./world.ts";
+import { bothSucceed, listDir, type World, world } from "./world.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const TEST_TIMEOUT_MS = 90_000;
@@ -15,19 +15,15 @@ function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>) {
 
 /** Starts send and receive against the world's server; resolves once the sender printed its code. */
 async function pair(w: World, paths: string[], outDir: string) {
-  const rendezvous = [...w.rendezvous, "--json"];
-  const sender = w.spawnCli(["send", ...paths, ...rendezvous]);
+  const sender = w.send(paths);
   const { code } = await sender.next("code");
-  const receiver = w.spawnCli(["receive", String(code), "--out", outDir, "--yes", ...rendezvous]);
-  return { sender, receiver };
+  return { sender, receiver: w.receive(String(code), [], { out: outDir }) };
 }
 
 /** Sends `paths` into `outDir`; both sides must exit 0. Returns the receiver's `done` event. */
 async function completeTransfer(w: World, paths: string[], outDir: string) {
   const { sender, receiver } = await pair(w, paths, outDir);
-  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-  assert.equal(sent.code, 0, sent.stderr);
-  assert.equal(received.code, 0, received.stderr);
+  const [, received] = await bothSucceed(sender, receiver);
   return received.events.find((event) => event.type === "done")!;
 }
 

@@ -3,6 +3,8 @@
  * never answers, its TCP port (same number) forwards each connection to the
  * real server's TCP port. Clients must notice and register over TCP.
  */
+import { pipeConn } from "../pipe_conn.ts";
+
 export interface UdpBlockedFront extends AsyncDisposable {
   /** `--rendezvous 127.0.0.1:PORT --no-local` (nothing multicast on the host's networks) */
   rendezvous: string[];
@@ -45,15 +47,6 @@ export function udpBlockedFront(server: { hostname: string; port: number }): Udp
 }
 
 async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(16 * 1024);
-  try {
-    for (;;) {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      for (let offset = 0; offset < n;) offset += await to.write(buffer.subarray(offset, n));
-    }
-    await to.closeWrite();
-  } catch {
-    // One side went away; dispose closes the rest.
-  }
+  // One side went away; dispose closes the rest.
+  await pipeConn(from, to).catch(() => {});
 }

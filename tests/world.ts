@@ -3,6 +3,8 @@
  * 127.0.0.1, and child processes that are all killed (by PID) and awaited on
  * dispose or when the test's time is up.
  */
+import assert from "node:assert/strict";
+import { sha256File } from "../scripts/files.ts";
 import {
   type CliRun,
   spawnCli,
@@ -27,6 +29,70 @@ export interface World extends AsyncDisposable {
   spawnCli(args: string[], options?: SpawnCliOptions): CliRun;
   /** Starts a helper script; killed on dispose. */
   spawnScript(script: URL, args: string[]): CliRun;
+  /** `send PATHS… --rendezvous 127.0.0.1:PORT --no-local … --json`, then `extra`. */
+  send(paths: string[], extra?: string[], options?: PeerSpawnOptions): CliRun;
+  /** `receive CODE --out DIR/in --yes --rendezvous 127.0.0.1:PORT --no-local … --json`, then `extra`. */
+  receive(code: string, extra?: string[], options?: PeerSpawnOptions): CliRun;
+  /**
+   * A whole transfer: `send` waits for its code, `receive` takes it, and both
+   * run to their exit. `DIR/in` must exist.
+   */
+  transfer(paths: string[], options?: TransferOptions): Promise<Transfer>;
+}
+
+export interface PeerSpawnOptions extends SpawnCliOptions {
+  /** Instead of `World.rendezvous`. */
+  rendezvous?: string[];
+  /** The receiver's `--out` (default `DIR/in`). */
+  out?: string;
+}
+
+export interface TransferOptions {
+  /** Flags for both sides. */
+  both?: string[];
+  /** Flags for the sender only. */
+  send?: string[];
+  /** Flags for the receiver only. */
+  receive?: string[];
+  /** Instead of `World.rendezvous`, on both sides. */
+  rendezvous?: string[];
+  /** The code the receiver types, from the one the sender printed (default: the same). */
+  typed?: (code: string) => string;
+  signal?: AbortSignal;
+}
+
+export interface Transfer {
+  /** The code the sender printed. */
+  code: string;
+  sender: CliRun;
+  receiver: CliRun;
+  sent: Finished;
+  received: Finished;
+}
+
+export type Finished = Awaited<ReturnType<CliRun["finished"]>>;
+
+/** The sender's nameplate with words that are not the sender's: a code mismatch. */
+export function wrongWords(code: string): string {
+  const nameplate = code.split("-")[0];
+  return `${nameplate}-${code.endsWith("-zoo") ? "abandon" : "zoo"}-zoo`;
+}
+
+/** Each run exited 0 (its stderr is the message when not). */
+export function assertSucceeded(...runs: Finished[]): void {
+  for (const run of runs) assert.equal(run.code, 0, run.stderr);
+}
+
+/** Waits for both ends of a transfer to exit and asserts both exited 0. */
+export async function bothSucceed(sender: CliRun, receiver: CliRun): Promise<[Finished, Finished]> {
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assertSucceeded(sent, received);
+  return [sent, received];
+}
+
+/** `received` holds the same bytes as `source`. */
+export async function assertSameFile(received: string, source: string): Promise<void> {
+  assert.equal(await sha256File(received), await sha256File(source), `${received} vs ${source}`);
 }
 
 /**
@@ -57,13 +123,41 @@ export async function world(signal: AbortSignal): Promise<World> {
         AbortSignal.timeout(20_000),
       ]),
     );
+    const spawn = (args: string[], options?: SpawnCliOptions) =>
+      track(spawnCli(args, { cwd: dir, ...options }));
+    const rendezvous = ["--rendezvous", `127.0.0.1:${port}`, "--no-local"];
+    const send = (paths: string[], extra: string[] = [], options: PeerSpawnOptions = {}) =>
+      spawn(["send", ...paths, ...options.rendezvous ?? rendezvous, ...extra, "--json"], options);
+    const receive = (code: string, extra: string[] = [], options: PeerSpawnOptions = {}) =>
+      spawn([
+        "receive",
+        code,
+        "--out",
+        options.out ?? `${dir}/in`,
+        "--yes",
+        ...options.rendezvous ?? rendezvous,
+        ...extra,
+        "--json",
+      ], options);
     return {
       dir,
       server: `127.0.0.1:${port}`,
-      rendezvous: ["--rendezvous", `127.0.0.1:${port}`, "--no-local"],
+      rendezvous,
       serve,
-      spawnCli: (args, options) => track(spawnCli(args, { cwd: dir, ...options })),
+      spawnCli: spawn,
       spawnScript: (script, args) => track(spawnScript(script, args)),
+      send,
+      receive,
+      async transfer(paths, options = {}) {
+        const both = options.both ?? [];
+        const spawnOptions = { rendezvous: options.rendezvous };
+        const sender = send(paths, [...both, ...options.send ?? []], spawnOptions);
+        const code = String((await sender.next("code", options.signal)).code);
+        const typed = options.typed?.(code) ?? code;
+        const receiver = receive(typed, [...both, ...options.receive ?? []], spawnOptions);
+        const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+        return { code, sender, receiver, sent, received };
+      },
       [Symbol.asyncDispose]: dispose,
     };
   } catch (error) {

@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from "../errors.ts";
 import { DIGEST_BYTES, LIMITS, PROTOCOL_VERSION } from "./_frame.ts";
+import { concatBytes } from "../bytes.ts";
 
 export interface Hello {
   version: number;
@@ -208,24 +209,14 @@ export function* batch<T>(items: Iterable<T>, encode: (item: T) => Uint8Array, l
   for (const item of items) {
     const bytes = encode(item);
     if (size + bytes.length > limit && parts.length > 0) {
-      yield concat(parts, size);
+      yield concatBytes(parts);
       parts = [];
       size = 0;
     }
     parts.push(bytes);
     size += bytes.length;
   }
-  if (parts.length > 0) yield concat(parts, size);
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  if (parts.length > 0) yield concatBytes(parts);
 }
 
 /** Decodes an ENTRIES payload (structure only; path safety is checked separately). */

@@ -1,26 +1,30 @@
 /** The byte counts both roles keep while data moves, and the progress they report. */
-import type { TransferProgress } from "./types.ts";
+import type { TransferProgress, TransferReport } from "./types.ts";
+
+export interface ProgressCounterOptions {
+  /** Bytes already there before any data moved (skipped files, resumed prefixes). */
+  already: number;
+  total: number;
+  /** A stream of unknown size: its total is whatever has arrived. */
+  unknownSize: boolean;
+  /** Called for every byte count that moved (the stall watch). */
+  onMoved: () => void;
+  onProgress?: (progress: TransferProgress) => void;
+}
 
 export class ProgressCounter {
   /** File bytes that crossed the wire in this run. */
   bytesTransferred = 0;
   #done: number;
+  #offered: number;
   #total: number;
   #unknownSize: boolean;
   #onMoved: () => void;
   #onProgress?: (progress: TransferProgress) => void;
 
-  constructor(options: {
-    /** Bytes already there before any data moved (skipped files, resumed prefixes). */
-    already: number;
-    total: number;
-    /** A stream of unknown size: its total is whatever has arrived. */
-    unknownSize: boolean;
-    /** Called for every byte count that moved (the stall watch). */
-    onMoved: () => void;
-    onProgress?: (progress: TransferProgress) => void;
-  }) {
+  constructor(options: ProgressCounterOptions) {
     this.#done = options.already;
+    this.#offered = options.total;
     this.#total = options.total;
     this.#unknownSize = options.unknownSize;
     this.#onMoved = options.onMoved;
@@ -45,4 +49,21 @@ export class ProgressCounter {
     this.#total += size - discarded;
     this.#onProgress?.({ bytes: this.#done, total: this.#total, file });
   };
+
+  /**
+   * The report of a finished transfer that started at `startedMs`: the byte
+   * counts come from this counter (the offered total, or for a stream of
+   * unknown size what moved), the rest from the role.
+   */
+  report(
+    startedMs: number,
+    facts: Omit<TransferReport, "totalBytes" | "bytesTransferred" | "seconds">,
+  ): TransferReport {
+    return {
+      ...facts,
+      totalBytes: this.#unknownSize ? this.bytesTransferred : this.#offered,
+      bytesTransferred: this.bytesTransferred,
+      seconds: (performance.now() - startedMs) / 1000,
+    };
+  }
 }

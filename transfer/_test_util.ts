@@ -27,6 +27,24 @@ export async function withTimeout<T>(
   }
 }
 
+/** What {@link withDirs} hands a test: its time limit and two fresh folders. */
+export interface DirsTest {
+  signal: AbortSignal;
+  /** Where the sender's files go. */
+  src: string;
+  /** The receiver's output folder. */
+  dst: string;
+}
+
+/** Runs `fn` within `ms` with fresh source and destination folders, removed after. */
+export async function withDirs(ms: number, fn: (test: DirsTest) => Promise<void>): Promise<void> {
+  await withTimeout(ms, async (signal) => {
+    await using src = await tempDir();
+    await using dst = await tempDir();
+    await fn({ signal, src: src.path, dst: dst.path });
+  });
+}
+
 /** A temp directory removed by `await using`. */
 export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "p2pft-transfer-" });

@@ -29,6 +29,7 @@ import { readManifest } from "./_receive_manifest.ts";
 import { batchDecisions, batchPlan, decodeDecisions, decodePlan } from "./_resume_messages.ts";
 import { decodeText, encodeText } from "./_text_messages.ts";
 import { withTimeout } from "./_test_util.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** xorshift32: reproducible inputs; the seed is in every failure message. */
 function rng(seed: number) {
@@ -193,12 +194,7 @@ Deno.test("readManifest and readFrame end every mutated stream with a manifest o
       ...[...batchEntries(entries)].map((p) => encodeFrame(FrameType.ENTRIES, p)),
       encodeFrame(FrameType.MANIFEST_END, encodeCount(entries.length)),
     ];
-    const valid = new Uint8Array(offer.reduce((n, f) => n + f.length, 0));
-    let offset = 0;
-    for (const frame of offer) {
-      valid.set(frame, offset);
-      offset += frame.length;
-    }
+    const valid = concatBytes(offer);
     assert.equal(
       (await readManifest(new ByteReader(streamOf(valid, r), { what: "fuzz" }))).entries.length,
       3,

@@ -16,6 +16,7 @@ import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { listTree, reason, tempDir, transferPair, withTimeout } from "./_test_util.ts";
 import { scanPaths } from "./scan_paths.ts";
+import { concatBytes } from "../bytes.ts";
 
 function file(path: string, size = 1): ManifestEntry {
   return { kind: "file", path, size, mode: 0o644, mtimeMs: null };
@@ -33,12 +34,7 @@ async function offerByHand(entries: ManifestEntry[], outDir: string, signal: Abo
     const writer = control.writable.getWriter();
     const files = entries.filter((e) => e.kind === "file");
     const parts = entries.map(encodeEntry);
-    const payload = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      payload.set(part, offset);
-      offset += part.length;
-    }
+    const payload = concatBytes(parts);
     const hello = encodeHello({
       streams: 1,
       segmentSize: 1024 * 1024,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { unholdableNames } from "./_path_safety.ts";
 import { probeNameRules } from "./_name_rules.ts";
-import { listTree, randomBytes, tempDir, transferPair, value, withTimeout } from "./_test_util.ts";
+import { listTree, randomBytes, tempDir, transferPair, value, withDirs } from "./_test_util.ts";
 
 const LINUX = { caseInsensitive: false, windows: false };
 const MAC = { caseInsensitive: true, windows: false };
@@ -43,17 +43,15 @@ Deno.test("probeNameRules finds this Linux temp dir case-sensitive and leaves no
 });
 
 Deno.test("a receiver that ignores case writes the rest and both sides report what it did not", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using src = await tempDir();
-    await using dst = await tempDir();
-    const tree = join(src.path, "d");
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    const tree = join(src, "d");
     await Deno.mkdir(join(tree, "Sub"), { recursive: true });
     await Deno.mkdir(join(tree, "sub"));
     await Deno.writeFile(join(tree, "Makefile"), randomBytes(10, 1));
     await Deno.writeFile(join(tree, "makefile"), randomBytes(20, 2));
     await Deno.writeFile(join(tree, "sub", "inner"), randomBytes(5, 3));
     await Deno.writeFile(join(tree, "aux.c"), randomBytes(5, 4));
-    const { sent, received } = await transferPair([tree], dst.path, {
+    const { sent, received } = await transferPair([tree], dst, {
       signal,
       receive: { nameRules: WINDOWS },
     });
@@ -69,7 +67,7 @@ Deno.test("a receiver that ignores case writes the rest and both sides report wh
       "d/sub/inner",
     ]);
     assert.equal(value(sent).sha256, value(received).sha256);
-    assert.deepEqual((await listTree(dst.path)).map((entry) => entry.path), [
+    assert.deepEqual((await listTree(dst)).map((entry) => entry.path), [
       "d",
       "d/Makefile",
       "d/Sub",

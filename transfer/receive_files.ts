@@ -1,19 +1,13 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
 import { abortable } from "../async.ts";
-import { ProgressCounter } from "./_progress.ts";
 import { fromHex } from "../bytes.ts";
 import { createHash } from "node:crypto";
 import { resolve, sep as SEP } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { streamReader } from "./_stream_reader.ts";
-import {
-  peerError,
-  preferPeerError,
-  sendErrorAndClose,
-  shouldTellPeer,
-  transferDigest,
-} from "./_control.ts";
+import { peerError, preferPeerError, transferDigest } from "./_control.ts";
+import { ControlStream } from "./_control_stream.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
 import {
@@ -36,7 +30,6 @@ import {
 } from "./_receive_data.ts";
 import { receiveIntoSink } from "./_receive_sink.ts";
 import { readManifest } from "./_receive_manifest.ts";
-import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
 import { receiveText } from "./_receive_text.ts";
 import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
 import { probeNameRules } from "./_name_rules.ts";
@@ -53,17 +46,8 @@ const HASH_BYTES_PER_MS = 20_000;
 export async function receiveFiles(options: ReceiveFilesOptions): Promise<TransferReport> {
   let started = performance.now();
   const outDir = resolve(options.outDir);
-  options.signal?.throwIfAborted();
-  const internal = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, internal.signal])
-    : internal.signal;
-  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_S * 1000;
-  using watch = new StallWatch({ peer: "sender", onStall: (error) => internal.abort(error) });
-  watch.enter("offer", stallMs);
-  const control = await abortable(options.connection.acceptStream(), signal);
-  const writer = control.writable.getWriter();
-  const reader = streamReader(control.readable, "control stream from sender", signal);
+  using control = await ControlStream.open("receiver", options);
+  const { signal, watch, stallMs, writer, reader } = control;
   const dataReaders: ByteReader[] = [];
   try {
     const { hello, entries, text } = await readManifest(reader);
@@ -108,17 +92,14 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     const resumed = plan.items.reduce((sum, item) => sum + item.length, 0);
     watch.enter("decision", stallMs + resumed / HASH_BYTES_PER_MS);
     const { decisions, start } = await readDecisions(reader);
-    watch.enter("data", stallMs);
     const incoming = planIncoming(outDir, entries, plan, decisions, start);
 
     if (!options.sink) await createDirectories(outDir, entries, plan);
     const monitor = watchControl(reader);
-    monitor.catch((error) => internal.abort(error));
-    const progress = new ProgressCounter({
+    const progress = control.startData(monitor, {
       already: incoming.skippedBytes + incoming.resumedBytes,
       total: hello.totalBytes,
       unknownSize,
-      onMoved: () => watch.moved(),
       onProgress: options.onProgress,
     });
     let received = new Map<string, ReceivedFile>();
@@ -162,29 +143,21 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     // The sender closes its side once it has read DONE. Files are already safe
     // on disk, so a lost connection at this point is not an error.
     await monitor.catch(() => {});
-    return {
+    return progress.report(started, {
       files: hello.files,
       directories: hello.directories,
-      totalBytes: unknownSize ? progress.bytesTransferred : hello.totalBytes,
-      bytesTransferred: progress.bytesTransferred,
       sha256,
-      seconds: (performance.now() - started) / 1000,
       resumedFiles: incoming.resumedFiles,
       skippedFiles: incoming.skippedFiles,
       resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
       changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
         .map(([path]) => path),
       notWritten: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
-    };
+    });
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
-    // Only an ERROR frame ends the control stream: a bare end would read as
-    // "finished" to the peer; otherwise the session's end tears it down.
-    if (shouldTellPeer(reason, options.signal)) {
-      await sendErrorAndClose(writer, reason, (message) => withoutLocalPaths(message, outDir));
-    }
-    for (const dataReader of dataReaders) await dataReader.cancel(reason);
-    await reader.cancel(reason);
+    const tell = (message: string) => withoutLocalPaths(message, outDir);
+    await control.fail(reason, { tell, readers: dataReaders });
     throw reason;
   }
 }

@@ -10,27 +10,25 @@ import {
   tempDir,
   transferPair,
   value,
-  withTimeout,
+  withDirs,
 } from "./_test_util.ts";
 
 Deno.test("sendFiles moves a single file with its bytes, hash and mode", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using src = await tempDir();
-    await using dst = await tempDir();
+  await withDirs(10_000, async ({ signal, src, dst }) => {
     const bytes = randomBytes(3 * 1024 * 1024 + 12_345, 7);
-    const file = join(src.path, "data.bin");
+    const file = join(src, "data.bin");
     await Deno.writeFile(file, bytes, { mode: 0o640 });
     await Deno.chmod(file, 0o640);
     const mtime = new Date("2020-01-02T03:04:05Z");
     await Deno.utime(file, mtime, mtime);
     const progress: number[] = [];
-    const { sent, received } = await transferPair([file], dst.path, {
+    const { sent, received } = await transferPair([file], dst, {
       signal,
       send: { onProgress: (p) => progress.push(p.bytes) },
     });
     const s = value(sent);
     const r = value(received);
-    const out = await Deno.readFile(join(dst.path, "data.bin"));
+    const out = await Deno.readFile(join(dst, "data.bin"));
     assert.deepEqual(out, bytes);
     assert.equal(s.sha256, sha256Hex(bytes));
     assert.equal(r.sha256, s.sha256);
@@ -38,32 +36,28 @@ Deno.test("sendFiles moves a single file with its bytes, hash and mode", async (
     assert.equal(r.bytesTransferred, bytes.length);
     assert.equal(s.files, 1);
     assert.equal(r.totalBytes, bytes.length);
-    const info = await Deno.stat(join(dst.path, "data.bin"));
+    const info = await Deno.stat(join(dst, "data.bin"));
     assert.equal(info.mode! & 0o777, 0o640);
     assert.equal(info.mtime?.getTime(), mtime.getTime());
     assert.equal(progress.at(-1), bytes.length);
-    assert.deepEqual((await listTree(dst.path)).map((e) => e.path), ["data.bin"]);
+    assert.deepEqual((await listTree(dst)).map((e) => e.path), ["data.bin"]);
   });
 });
 
 Deno.test("sendFiles moves a 0-byte file", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using src = await tempDir();
-    await using dst = await tempDir();
-    const file = join(src.path, "empty");
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    const file = join(src, "empty");
     await Deno.writeFile(file, new Uint8Array(0));
-    const { sent, received } = await transferPair([file], dst.path, { signal });
+    const { sent, received } = await transferPair([file], dst, { signal });
     assert.equal(value(sent).sha256, sha256Hex(new Uint8Array(0)));
     assert.equal(value(received).sha256, value(sent).sha256);
-    assert.equal((await Deno.readFile(join(dst.path, "empty"))).length, 0);
+    assert.equal((await Deno.readFile(join(dst, "empty"))).length, 0);
   });
 });
 
 Deno.test("sendFiles reproduces a nested tree with empty dirs, modes, unicode and 1,000 small files", async () => {
-  await withTimeout(30_000, async (signal) => {
-    await using src = await tempDir();
-    await using dst = await tempDir();
-    const root = join(src.path, "tree");
+  await withDirs(30_000, async ({ signal, src, dst }) => {
+    const root = join(src, "tree");
     await Deno.mkdir(join(root, "empty", "deeper-empty"), { recursive: true });
     await Deno.mkdir(join(root, "many"), { recursive: true });
     await Deno.mkdir(join(root, "Ünïcödé ✓ dir"), { recursive: true });
@@ -78,7 +72,7 @@ Deno.test("sendFiles reproduces a nested tree with empty dirs, modes, unicode an
       );
     }
     await Deno.symlink("run.sh", join(root, "link-to-run"));
-    const { sent, received } = await transferPair([root], dst.path, {
+    const { sent, received } = await transferPair([root], dst, {
       signal,
       send: { streams: 4 },
     });
@@ -90,24 +84,22 @@ Deno.test("sendFiles reproduces a nested tree with empty dirs, modes, unicode an
     assert.equal(s.files, 1003);
     assert.equal(s.directories, 5);
     assert.equal(r.sha256, s.sha256);
-    const expected = (await listTree(src.path)).filter((e) => e.kind !== "symlink");
-    const actual = await listTree(dst.path);
+    const expected = (await listTree(src)).filter((e) => e.kind !== "symlink");
+    const actual = await listTree(dst);
     assert.deepEqual(actual, expected);
     assert.equal(actual.find((e) => e.path === "tree/run.sh")?.mode, 0o755);
   });
 });
 
 Deno.test("sendFiles moves several inputs and reports the same digest on both sides", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using src = await tempDir();
-    await using dst = await tempDir();
-    await Deno.writeFile(join(src.path, "a.txt"), randomBytes(100, 1));
-    await Deno.mkdir(join(src.path, "d"));
-    await Deno.writeFile(join(src.path, "d", "b.txt"), randomBytes(200, 2));
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    await Deno.writeFile(join(src, "a.txt"), randomBytes(100, 1));
+    await Deno.mkdir(join(src, "d"));
+    await Deno.writeFile(join(src, "d", "b.txt"), randomBytes(200, 2));
     for (const streams of [1, 3]) {
       await using out = await tempDir();
       const { sent, received } = await transferPair(
-        [join(src.path, "a.txt"), join(src.path, "d")],
+        [join(src, "a.txt"), join(src, "d")],
         join(out.path, "new", "dir"),
         { signal, send: { streams } },
       );
@@ -117,21 +109,19 @@ Deno.test("sendFiles moves several inputs and reports the same digest on both si
         ["a.txt", "d", "d/b.txt"],
       );
     }
-    assert.deepEqual(await listTree(dst.path), []);
+    assert.deepEqual(await listTree(dst), []);
   });
 });
 
 Deno.test("sendFiles follows a symlink named as input: its target arrives under the link's name", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using src = await tempDir();
-    await using dst = await tempDir();
+  await withDirs(10_000, async ({ signal, src, dst }) => {
     const bytes = randomBytes(10, 1);
-    await Deno.writeFile(join(src.path, "real"), bytes);
-    await Deno.symlink("real", join(src.path, "link"));
-    const { sent, received } = await transferPair([join(src.path, "link")], dst.path, { signal });
+    await Deno.writeFile(join(src, "real"), bytes);
+    await Deno.symlink("real", join(src, "link"));
+    const { sent, received } = await transferPair([join(src, "link")], dst, { signal });
     assert.equal(value(received).files, 1);
     assert.equal(value(sent).sha256, value(received).sha256);
-    assert.deepEqual(await Deno.readFile(join(dst.path, "link")), bytes);
+    assert.deepEqual(await Deno.readFile(join(dst, "link")), bytes);
   });
 });
 

@@ -7,16 +7,9 @@ import {
   TransferRefusedError,
 } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
-import { streamReader } from "./_stream_reader.ts";
-import {
-  peerError,
-  preferPeerError,
-  sendErrorAndClose,
-  shouldTellPeer,
-  transferDigest,
-} from "./_control.ts";
+import { peerError, preferPeerError, transferDigest } from "./_control.ts";
+import { ControlStream } from "./_control_stream.ts";
 import { abortable } from "../async.ts";
-import { ProgressCounter } from "./_progress.ts";
 import { equalBytes, fromHex, toHex } from "../bytes.ts";
 import { encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
@@ -37,7 +30,6 @@ import {
   type PlanItem,
 } from "./_messages.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
-import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
@@ -60,18 +52,8 @@ export async function sendFiles(
       `Cannot send: streams must be an integer in 1..${LIMITS.maxStreams}, got ${streams}`,
     );
   }
-  options.signal?.throwIfAborted();
-  const internal = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, internal.signal])
-    : internal.signal;
-  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_S * 1000;
-  using watch = new StallWatch({ peer: "receiver", onStall: (error) => internal.abort(error) });
-  const control = await abortable(options.connection.openStream(), signal);
-  const writer = control.writable.getWriter();
-  // Not tied to `internal`: after a data stream fails, the receiver's ERROR
-  // frame may still arrive here and explain why.
-  const reader = streamReader(control.readable, "control stream from receiver", options.signal);
+  using control = await ControlStream.open("sender", options);
+  const { signal, watch, stallMs, writer, reader } = control;
   let answer: Promise<Done> | undefined;
   try {
     await abortable(writeOffer(writer, manifest, streams), signal);
@@ -96,16 +78,12 @@ export async function sendFiles(
     const used = unknownSize ? streams : Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
     const start = { streams: used, decisions: decided.decisions.length, dataBytes };
     await abortable(writer.write(encodeFrame(FrameType.START, encodeStart(start))), signal);
-    watch.enter("data", stallMs);
-
     // From here the receiver only speaks to report DONE or an ERROR.
     answer = readAnswer(reader);
-    answer.catch((error) => internal.abort(error));
-    const progress = new ProgressCounter({
+    const progress = control.startData(answer, {
       already: decided.skippedBytes + decided.resumedBytes,
       total: manifest.bytes,
       unknownSize,
-      onMoved: () => watch.moved(),
       onProgress: options.onProgress,
     });
     if (used > 0) {
@@ -116,7 +94,7 @@ export async function sendFiles(
         signal,
         allowChanging: options.allowChanging ?? false,
         fail: (error) =>
-          internal.abort(
+          control.abort(
             new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
           ),
         onBytes: progress.onBytes,
@@ -146,15 +124,11 @@ export async function sendFiles(
         }`,
       );
     }
-    await writer.close().catch(() => {});
-    await reader.cancel();
-    return {
+    await control.finish();
+    return progress.report(started, {
       files: manifest.files,
       directories: manifest.directories,
-      totalBytes: unknownSize ? progress.bytesTransferred : manifest.bytes,
-      bytesTransferred: progress.bytesTransferred,
       sha256,
-      seconds: (performance.now() - started) / 1000,
       resumedFiles: decided.resumedFiles,
       skippedFiles: decided.skippedFiles,
       resent: outgoing.filter((file) => file.sent!.resent)
@@ -165,14 +139,11 @@ export async function sendFiles(
         path,
         reason: "the receiver's file system cannot hold this name",
       })),
-    };
+    });
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
     if (answer && !options.signal?.aborted) reason = await preferPeerError(reason, answer);
-    // Only an ERROR frame ends the control stream: a bare end would read as
-    // "finished" to the peer; otherwise the session's end tears it down.
-    if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
-    await reader.cancel(reason);
+    await control.fail(reason);
     throw reason;
   }
 }

@@ -3,12 +3,11 @@ import { createHash } from "node:crypto";
 import { IntegrityError } from "../errors.ts";
 import { abortable } from "../async.ts";
 import { equalBytes, toHex } from "../bytes.ts";
-import { peerError, sendErrorAndClose, shouldTellPeer } from "./_control.ts";
+import { peerError } from "./_control.ts";
+import { ControlStream } from "./_control_stream.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import { decodeDone, decodeError, encodeHello } from "./_messages.ts";
 import { encodeText, textReport } from "./_text_messages.ts";
-import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
-import { streamReader } from "./_stream_reader.ts";
 import { DEFAULT_STREAMS, SEGMENT_SIZE } from "./send_files.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 
@@ -21,16 +20,8 @@ import type { SendFilesOptions, TransferReport } from "./types.ts";
  */
 export async function sendText(text: string, options: SendFilesOptions): Promise<TransferReport> {
   const payload = encodeText(text);
-  options.signal?.throwIfAborted();
-  const internal = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, internal.signal])
-    : internal.signal;
-  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_S * 1000;
-  using watch = new StallWatch({ peer: "receiver", onStall: (error) => internal.abort(error) });
-  const control = await abortable(options.connection.openStream(), signal);
-  const writer = control.writable.getWriter();
-  const reader = streamReader(control.readable, "control stream from receiver", signal);
+  using control = await ControlStream.open("sender", options);
+  const { signal, watch, stallMs, writer, reader } = control;
   try {
     await abortable(
       writer.write(encodeFrame(
@@ -67,13 +58,11 @@ export async function sendText(text: string, options: SendFilesOptions): Promise
         }, expected the text's ${toHex(digest)}`,
       );
     }
-    await writer.close().catch(() => {});
-    await reader.cancel();
+    await control.finish();
     return textReport(text, payload, digest, started);
   } catch (error) {
     const reason = signal.aborted ? signal.reason : error;
-    if (shouldTellPeer(reason, options.signal)) await sendErrorAndClose(writer, reason);
-    await reader.cancel(reason);
+    await control.fail(reason);
     throw reason;
   }
 }

@@ -13,9 +13,11 @@ import {
   sha256Hex,
   tempDir,
   transferPair,
+  withDirs,
   withTimeout,
 } from "./_test_util.ts";
 import type { Offer, ReceiveFilesOptions, TransferProgress } from "./types.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** A readable that yields `bytes` in chunks of `chunk` bytes. */
 function chunked(bytes: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
@@ -34,15 +36,7 @@ function collector(): { sink: WritableStream<Uint8Array>; bytes: () => Uint8Arra
   const parts: Uint8Array[] = [];
   return {
     sink: new WritableStream({ write: (part) => void parts.push(part.slice()) }),
-    bytes: () => {
-      const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-      let at = 0;
-      for (const part of parts) {
-        out.set(part, at);
-        at += part.length;
-      }
-      return out;
-    },
+    bytes: () => concatBytes(parts),
   };
 }
 
@@ -211,14 +205,12 @@ Deno.test("a stream of unknown size is refused where its name exists", async () 
 });
 
 Deno.test("a sink refuses an offer of several files", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using src = await tempDir();
-    await using dst = await tempDir();
-    await Deno.writeTextFile(join(src.path, "a.txt"), "a");
-    await Deno.writeTextFile(join(src.path, "b.txt"), "b");
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    await Deno.writeTextFile(join(src, "a.txt"), "a");
+    await Deno.writeTextFile(join(src, "b.txt"), "b");
     const { sent, received } = await transferPair(
-      [join(src.path, "a.txt"), join(src.path, "b.txt")],
-      dst.path,
+      [join(src, "a.txt"), join(src, "b.txt")],
+      dst,
       { signal, receive: { sink: collector().sink } },
     );
     assert.ok(received.status === "rejected");

@@ -19,22 +19,12 @@ import {
   type TlsPeerListener,
 } from "../../peer/mod.ts";
 import type { Intercepted } from "./_lying_rendezvous.ts";
-import {
-  ACK,
-  CHOSEN,
-  CHOSEN_ACK,
-  decodeProbe,
-  encodeProbe,
-  PROBE,
-  sameBytes,
-} from "./_probe_wire.ts";
+import type { ByteStream } from "../../transfer/mod.ts";
+import { punchAsReceiver, punchAsSender } from "./_mitm_punch.ts";
 
 const ALPN = "p2pft/1";
 const SERVER_NAME = "peer.p2pft.invalid";
 const TRANSPORT = { keepAliveInterval: 2_500, maxIdleTimeout: 10_000 } as const;
-const PROBE_INTERVAL_MS = 100;
-/** How long a chosen side keeps answering before it binds QUIC on the port (as the real sender). */
-const LINGER_MS = 250;
 
 export interface MitmReport {
   /** Whether the receiver dialled the attacker over QUIC (it pinned the attacker's certificate). */
@@ -85,17 +75,10 @@ export class MitmAttacker implements AsyncDisposable {
 
   /** Runs the whole attack; resolves once both real peers hung up (or `signal` aborts). */
   async run(pairing: Intercepted, signal: AbortSignal): Promise<MitmReport> {
-    const report: MitmReport = {
-      receiverConnected: false,
-      senderConnected: false,
-      receiverToSender: 0,
-      senderToReceiver: 0,
-      streamsFromSender: 0,
-      relayed: [],
-    };
+    const report = emptyReport();
     const [receiverPort, toSender] = await Promise.all([
-      this.#punchAsSender(pairing, signal),
-      this.#punchAsReceiver(pairing, signal),
+      punchAsSender(this.towardReceiver, pairing, this.certificate.der, signal),
+      punchAsReceiver(this.towardSender, pairing, signal),
     ]);
     if (this.#tls) return await this.#relayTls(this.#tls, pairing, toSender.certificate, signal);
     // Sender side: dial the real sender with its real (pinned) certificate.
@@ -137,16 +120,7 @@ export class MitmAttacker implements AsyncDisposable {
     // The receiver opens the PAKE stream and writes SHARE at once.
     const fromReceiver = await firstStream(receiverConn);
     const toSenderStream = await senderConn.createBidirectionalStream();
-    const relayedUp: Uint8Array[] = [];
-    const relayedDown: Uint8Array[] = [];
-    const up = pump(fromReceiver.readable, toSenderStream.writable, (chunk) => {
-      report.receiverToSender += chunk.length;
-      relayedUp.push(chunk.slice());
-    });
-    const down = pump(toSenderStream.readable, fromReceiver.writable, (chunk) => {
-      report.senderToReceiver += chunk.length;
-      relayedDown.push(chunk.slice());
-    });
+    const relay = relayCounted(fromReceiver, toSenderStream, report);
     // Whoever hangs up first, the attacker hangs up the other side the same way.
     const closed = await Promise.race([
       receiverConn.closed.then(
@@ -159,8 +133,8 @@ export class MitmAttacker implements AsyncDisposable {
     const other = closed.side === "receiver" ? senderConn : receiverConn;
     other.close({ closeCode: 1, reason: "peer left" });
     await Promise.all([receiverConn.closed.catch(() => {}), senderConn.closed.catch(() => {})]);
-    await Promise.all([up, down, watchSender, watchSenderUni]);
-    report.relayed = [...relayedUp, ...relayedDown, ...endMessages];
+    await Promise.all([relay, watchSender, watchSenderUni]);
+    report.relayed.push(...endMessages);
     return report;
   }
 
@@ -171,14 +145,7 @@ export class MitmAttacker implements AsyncDisposable {
     senderCertificate: Uint8Array,
     signal: AbortSignal,
   ): Promise<MitmReport> {
-    const report: MitmReport = {
-      receiverConnected: false,
-      senderConnected: false,
-      receiverToSender: 0,
-      senderToReceiver: 0,
-      streamsFromSender: 0,
-      relayed: [],
-    };
+    const report = emptyReport();
     const sender = pairing.sender.addr;
     const senderLink = await dialTlsPeer(
       { transport: "tcp", hostname: sender.hostname, port: sender.port },
@@ -204,105 +171,15 @@ export class MitmAttacker implements AsyncDisposable {
     // The receiver opens the PAKE stream and writes SHARE at once.
     const fromReceiver = await receiverLink.acceptStream();
     const toSenderStream = await senderLink.openStream();
-    const relayedUp: Uint8Array[] = [];
-    const relayedDown: Uint8Array[] = [];
-    const up = pump(fromReceiver.readable, toSenderStream.writable, (chunk) => {
-      report.receiverToSender += chunk.length;
-      relayedUp.push(chunk.slice());
-    });
-    const down = pump(toSenderStream.readable, fromReceiver.writable, (chunk) => {
-      report.senderToReceiver += chunk.length;
-      relayedDown.push(chunk.slice());
-    });
+    const relay = relayCounted(fromReceiver, toSenderStream, report);
     // Whoever hangs up first, the attacker hangs up the other side too.
     const first = await Promise.race([
       receiverLink.closed.then(() => senderLink),
       senderLink.closed.then(() => receiverLink),
     ]);
     await first.close({ failed: true, message: "peer left" });
-    await Promise.all([up, down, watchSender]);
-    report.relayed = [...relayedUp, ...relayedDown];
+    await Promise.all([relay, watchSender]);
     return report;
-  }
-
-  /** Answers the receiver's probes as the sender; returns the port it chose. */
-  async #punchAsSender(pairing: Intercepted, signal: AbortSignal): Promise<number> {
-    const socket = this.towardReceiver;
-    const port = this.addr(socket).port;
-    const say = (type: number, nonce: number, to: Deno.NetAddr, certificate?: Uint8Array) =>
-      socket.send(
-        encodeProbe({ type, token: pairing.token, from: pairing.sender.id, nonce, certificate }),
-        to,
-      ).catch(() => {});
-    let nonce = 1;
-    const prober = setInterval(() => say(PROBE, nonce++, pairing.receiver.addr), PROBE_INTERVAL_MS);
-    let linger: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => socket.close();
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      for (;;) {
-        let data: Uint8Array, from: Deno.NetAddr;
-        try {
-          [data, from] = (await socket.receive()) as [Uint8Array, Deno.NetAddr];
-        } catch {
-          signal.throwIfAborted();
-          return port; // closed after lingering: QUIC binds the port next
-        }
-        const probe = decodeProbe(data);
-        if (!probe || !valid(probe, pairing, pairing.receiver.id)) continue;
-        if (probe.type === PROBE) await say(ACK, probe.nonce, from);
-        if (probe.type === CHOSEN) {
-          await say(CHOSEN_ACK, probe.nonce, from, this.certificate.der);
-          clearInterval(prober);
-          linger ??= setTimeout(() => socket.close(), LINGER_MS);
-        }
-      }
-    } finally {
-      clearInterval(prober);
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
-
-  /** Punches with the sender as the receiver; returns the port and the sender's certificate. */
-  async #punchAsReceiver(
-    pairing: Intercepted,
-    signal: AbortSignal,
-  ): Promise<{ port: number; certificate: Uint8Array }> {
-    const socket = this.towardSender;
-    const port = this.addr(socket).port;
-    const say = (type: number, nonce: number, to: Deno.NetAddr) =>
-      socket.send(encodeProbe({ type, token: pairing.token, from: pairing.receiver.id, nonce }), to)
-        .catch(() => {});
-    let nonce = 1;
-    let chosen = false;
-    const ticker = setInterval(
-      () => say(chosen ? CHOSEN : PROBE, nonce++, pairing.sender.addr),
-      PROBE_INTERVAL_MS,
-    );
-    const onAbort = () => socket.close();
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      for (;;) {
-        const [data, from] = (await socket.receive()) as [Uint8Array, Deno.NetAddr];
-        const probe = decodeProbe(data);
-        if (!probe || !valid(probe, pairing, pairing.sender.id)) continue;
-        if (probe.type === PROBE) await say(ACK, probe.nonce, from);
-        if (probe.type === ACK && !chosen) {
-          chosen = true;
-          await say(CHOSEN, nonce++, pairing.sender.addr);
-        }
-        if (probe.type === CHOSEN_ACK && probe.certificate) {
-          socket.close();
-          return { port, certificate: probe.certificate };
-        }
-      }
-    } catch (error) {
-      signal.throwIfAborted();
-      throw error;
-    } finally {
-      clearInterval(ticker);
-      signal.removeEventListener("abort", onAbort);
-    }
   }
 
   async #dialSender(
@@ -362,14 +239,6 @@ export class MitmAttacker implements AsyncDisposable {
   }
 }
 
-function valid(
-  probe: { token: Uint8Array; from: Uint8Array },
-  pairing: Intercepted,
-  from: Uint8Array,
-) {
-  return sameBytes(probe.token, pairing.token) && sameBytes(probe.from, from);
-}
-
 async function firstStream(conn: Deno.QuicConn): Promise<Deno.QuicBidirectionalStream> {
   const reader = conn.incomingBidirectionalStreams.getReader();
   try {
@@ -393,6 +262,42 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+function emptyReport(): MitmReport {
+  return {
+    receiverConnected: false,
+    senderConnected: false,
+    receiverToSender: 0,
+    senderToReceiver: 0,
+    streamsFromSender: 0,
+    relayed: [],
+  };
+}
+
+/**
+ * Relays the PAKE stream both ways, counting into `report`; once both
+ * directions ended, `report.relayed` holds receiver → sender then sender →
+ * receiver.
+ */
+async function relayCounted(
+  fromReceiver: ByteStream,
+  toSender: ByteStream,
+  report: MitmReport,
+): Promise<void> {
+  const up: Uint8Array[] = [];
+  const down: Uint8Array[] = [];
+  await Promise.all([
+    pump(fromReceiver.readable, toSender.writable, (chunk) => {
+      report.receiverToSender += chunk.length;
+      up.push(chunk.slice());
+    }),
+    pump(toSender.readable, fromReceiver.writable, (chunk) => {
+      report.senderToReceiver += chunk.length;
+      down.push(chunk.slice());
+    }),
+  ]);
+  report.relayed.push(...up, ...down);
 }
 
 /** Copies `from` into `to`, calling `onChunk` for each chunk; ends quietly on any failure. */

@@ -15,6 +15,7 @@
 import { createHash } from "node:crypto";
 import { type ByteStream, connectPeer, formatCode, generateWords } from "../../peer/mod.ts";
 import { HOSTILE_CASES, type HostileCase } from "./_hostile_cases.ts";
+import { concatBytes } from "../../bytes.ts";
 
 // Frame types, transfer/PROTOCOL.md "Message table".
 export const HELLO = 0x01;
@@ -100,16 +101,6 @@ export function start(streams: number, decisions: number, dataBytes: number): Ui
   return out;
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
@@ -127,7 +118,7 @@ export class FrameReader {
     while (this.#buffer.length < n) {
       const { value, done } = await this.#reader.read();
       if (done) return false;
-      this.#buffer = concat([this.#buffer, value]);
+      this.#buffer = concatBytes([this.#buffer, value]);
     }
     return true;
   }
@@ -182,7 +173,7 @@ async function play(session: { openStream(): Promise<ByteStream> }, hostile: Hos
     const entries = hostile.entries.map((item) =>
       entry(item.kind, item.path, item.kind === "file" ? item.size : 0)
     );
-    await writer.write(frame(ENTRIES, concat(entries)));
+    await writer.write(frame(ENTRIES, concatBytes(entries)));
     await writer.write(frame(MANIFEST_END, u32(entries.length)));
   }
   // The receiver answers the offer with PLAN..., PLAN_END or with ERROR.
@@ -207,14 +198,14 @@ async function play(session: { openStream(): Promise<ByteStream> }, hostile: Hos
   emit({ type: "plan", items: plan });
   // Hostile on purpose: every planned file (even one that exists) is "send from 0".
   if (plan.length > 0) {
-    const decisions = concat(plan.map((item) => {
+    const decisions = concatBytes(plan.map((item) => {
       const out = new Uint8Array(5);
       new DataView(out.buffer).setUint32(0, item.index);
       return out; // action 0: send from 0
     }));
     await writer.write(frame(DECISIONS, decisions));
   }
-  const logical = concat(
+  const logical = concatBytes(
     files.flatMap((item) => {
       const content = item.content ?? new Uint8Array(item.size).fill(0x61);
       const digest = hostile.wrongDigest ? sha256(utf8.encode("not it")) : sha256(content);

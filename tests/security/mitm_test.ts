@@ -49,28 +49,10 @@ async function attack(
   const out = `${w.dir}/in`;
   await Deno.mkdir(out);
 
-  const sender = w.spawnCli([
-    "send",
-    `${w.dir}/secret.txt`,
-    ...rendezvous,
-    "--timeout",
-    "30",
-    "--json",
-    "--transport",
-    transport,
-  ]);
+  const flags = ["--transport", transport];
+  const sender = w.send([`${w.dir}/secret.txt`], ["--timeout", "30", ...flags], { rendezvous });
   const { code } = await sender.next("code", signal);
-  const receiver = w.spawnCli([
-    "receive",
-    String(code),
-    "--out",
-    out,
-    "--yes",
-    ...rendezvous,
-    "--json",
-    "--transport",
-    transport,
-  ]);
+  const receiver = w.receive(String(code), flags, { rendezvous, out });
   const pairing = await Promise.race([
     proxy.intercepted,
     receiver.finished().then((run) => {

@@ -28,7 +28,6 @@ import {
   parseCode,
 } from "../../peer/mod.ts";
 import {
-  concat,
   DATA,
   DATA_HELLO,
   ENTRIES,
@@ -44,6 +43,7 @@ import {
   u32,
   VERSION,
 } from "./malicious_sender.ts";
+import { concatBytes } from "../../bytes.ts";
 
 /** The file the sending staller offers: two full DATA segments (transfer/PROTOCOL.md). */
 const SEGMENT_SIZE = 1024 * 1024;
@@ -79,7 +79,7 @@ async function stallAsSender(session: Peer, phase: string) {
   await dataWriter.write(frame(DATA_HELLO, Uint8Array.of(VERSION, 0, 1)));
   // The first segment's header announces a full segment; only its start follows.
   const header = frame(DATA, new Uint8Array(0), SEGMENT_SIZE);
-  await dataWriter.write(concat([header, new Uint8Array(SENT_BEFORE_SILENCE).fill(0x73)]));
+  await dataWriter.write(concatBytes([header, new Uint8Array(SENT_BEFORE_SILENCE).fill(0x73)]));
 }
 
 /** Answers the sender's offer as far as `phase`, then stops reading and writing. */

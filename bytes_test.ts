@@ -1,0 +1,24 @@
+import * as assert from "node:assert/strict";
+import { concatBytes, equalBytes, fromHex, toHex } from "./bytes.ts";
+
+Deno.test("concatBytes puts the parts one after another, empty ones included", () => {
+  const joined = concatBytes([Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3)]);
+  assert.deepEqual(joined, Uint8Array.of(1, 2, 3));
+  assert.deepEqual(concatBytes([]), new Uint8Array(0));
+});
+
+Deno.test("concatBytes copies: changing a part later leaves the result alone", () => {
+  const part = Uint8Array.of(7, 8);
+  const joined = concatBytes([part, part]);
+  part[0] = 0;
+  assert.deepEqual(joined, Uint8Array.of(7, 8, 7, 8));
+});
+
+Deno.test("toHex and fromHex round-trip; equalBytes tells equal from different", () => {
+  const bytes = Uint8Array.of(0, 15, 16, 255);
+  assert.equal(toHex(bytes), "000f10ff");
+  assert.deepEqual(fromHex("000f10ff"), bytes);
+  assert.ok(equalBytes(bytes, fromHex(toHex(bytes))));
+  assert.ok(!equalBytes(bytes, Uint8Array.of(0, 15, 16, 254)));
+  assert.ok(!equalBytes(bytes, Uint8Array.of(0, 15, 16)));
+});

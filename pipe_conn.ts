@@ -1,0 +1,16 @@
+/** Byte copying between two TCP (or TLS) connections, shared by the link's bridges and the tests' forwarders. */
+
+/**
+ * Copies everything `from` sends to `to`, then passes the end on as a FIN
+ * (`closeWrite`), so a half-closed stream stays half-closed. Rejects when
+ * either connection fails; closing them is the caller's choice.
+ */
+export async function pipeConn(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await from.read(buffer);
+    if (n === null) break;
+    for (let offset = 0; offset < n;) offset += await to.write(buffer.subarray(offset, n));
+  }
+  await to.closeWrite();
+}

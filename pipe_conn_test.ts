@@ -1,0 +1,41 @@
+import * as assert from "node:assert/strict";
+import { pipeConn } from "./pipe_conn.ts";
+
+/** A connected pair of TCP connections on 127.0.0.1. */
+async function tcpPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const dialled = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  return [dialled, await accepted];
+}
+
+async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(conn.readable).arrayBuffer());
+}
+
+Deno.test("pipeConn copies every byte in order, then passes the end on", async () => {
+  const [source, from] = await tcpPair();
+  const [to, sink] = await tcpPair();
+  const bytes = new Uint8Array(300_000).map((_, index) => index % 251);
+  const piped = pipeConn(from, to);
+  const writing = (async () => {
+    for (let offset = 0; offset < bytes.length;) {
+      offset += await source.write(bytes.subarray(offset));
+    }
+    await source.closeWrite();
+  })();
+  const received = await readToEnd(sink);
+  await Promise.all([piped, writing]);
+  assert.deepEqual(received, bytes);
+  for (const conn of [source, from, to]) conn.close();
+});
+
+Deno.test("pipeConn rejects when the destination is gone", async () => {
+  const [source, from] = await tcpPair();
+  const [to, sink] = await tcpPair();
+  to.close();
+  const piped = pipeConn(from, to);
+  await source.write(Uint8Array.of(1, 2, 3));
+  await assert.rejects(piped);
+  for (const conn of [source, from, sink]) conn.close();
+});

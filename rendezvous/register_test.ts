@@ -1,0 +1,85 @@
+/** The rendezvous client's register(): retransmission, deadlines and option checks. */
+import { TimeoutError } from "../errors.ts";
+import { register } from "./client.ts";
+import { RendezvousServer } from "./server.ts";
+import { UdpDatagramPort } from "./_testing_udp_port.ts";
+import { addr, bytes } from "./_testing_samples.ts";
+import { assert, assertEquals, assertRejects } from "./_testing.ts";
+import { deadline, udpSocket } from "./_testing_net.ts";
+
+const LOCAL = { hostname: "127.0.0.1", port: 0 };
+
+Deno.test("register gives up with TimeoutError when the server never answers", async () => {
+  using timeout = deadline(5000);
+  using silent = udpSocket();
+  const silentAddr = silent.addr as Deno.NetAddr;
+  await using port = new UdpDatagramPort();
+  const started = performance.now();
+  await assertRejects(
+    () =>
+      register(port, {
+        server: silentAddr,
+        role: "send",
+        candidates: [],
+        serverTimeoutMs: 700,
+        signal: timeout.signal,
+      }),
+    TimeoutError,
+    `No answer from rendezvous server 127.0.0.1:${silentAddr.port} after 0.7 s`,
+  );
+  const elapsed = performance.now() - started;
+  assert(elapsed >= 650 && elapsed < 2000, `took ${elapsed} ms`);
+  // It retransmitted with backoff: 300 ms, then 600 ms (cut short by the timeout).
+  assertEquals(port.sentSizes.length, 2);
+});
+
+Deno.test("register retransmits until lost requests get through", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  await using port = new UdpDatagramPort();
+  let dropped = 0;
+  const lossy = {
+    send: (data: Uint8Array, to: Deno.NetAddr) =>
+      dropped++ < 2 ? Promise.resolve() : port.send(data, to),
+    receive: (signal: AbortSignal) => port.receive(signal),
+  };
+  const { promise: confirmed, resolve } = Promise.withResolvers<string>();
+  const stop = new AbortController();
+  const done = register(lossy, {
+    server: server.addr,
+    role: "send",
+    candidates: [],
+    onNameplate: resolve,
+    signal: AbortSignal.any([timeout.signal, stop.signal]),
+  });
+  assertEquals(await confirmed, "1");
+  assertEquals(dropped >= 3, true);
+  stop.abort(new Error("done"));
+  await done.catch(() => {});
+});
+
+Deno.test("register rejects bad options with TypeError or RangeError", async () => {
+  await using port = new UdpDatagramPort();
+  const server = { transport: "udp", hostname: "127.0.0.1", port: 9 } as const;
+  await assertRejects(
+    () => register(port, { server, role: "receive", candidates: [] }),
+    TypeError,
+    "needs a nameplate",
+  );
+  await assertRejects(
+    () => register(port, { server, role: "send", nameplate: "0", candidates: [] }),
+    TypeError,
+    "Invalid nameplate",
+  );
+  await assertRejects(
+    () => register(port, { server, role: "send", candidates: [addr("::ffff:1.2.3.4", 5)] }),
+    TypeError,
+    "Invalid candidate",
+  );
+  await assertRejects(
+    () => register(port, { server, role: "send", candidates: [], fingerprint: bytes(31, 0) }),
+    RangeError,
+    "fingerprint",
+  );
+  assertEquals(port.sentSizes.length, 0);
+});
