@@ -2,7 +2,8 @@
  * The first SPAKE2 exchange in a process compiles the curve code and builds
  * its tables (about 70 ms of CPU per side here, 140 ms under load), which
  * otherwise lands between `paired` and `connected`. One throwaway exchange
- * while the rendezvous server is still being asked moves it out of the way.
+ * while this side waits anyway (the sender for its receiver, the receiver for
+ * the rendezvous server's answer) moves it out of the way.
  */
 import { Spake2 } from "../pake/mod.ts";
 

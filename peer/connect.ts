@@ -146,8 +146,12 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   };
   let won: Won | undefined;
   let channelBindingOf: Uint8Array | undefined;
-  // After the first rendezvous message is on its way, not before it.
-  const warmUp = setTimeout(warmUpPake, 0);
+  // The warm-up blocks this thread for ~70-140 ms. The sender runs it once its
+  // code is out (it then waits for a person); the receiver has no such wait,
+  // so it runs it after its first rendezvous message is on its way.
+  let warmUp: ReturnType<typeof setTimeout> | undefined;
+  const warm = () => warmUp ??= setTimeout(warmUpPake, 0);
+  if (!sender) warm();
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
     const pairing: FoundPeer = await findPeer(rendezvousChannel, {
@@ -157,7 +161,10 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       nameplate: options.code.nameplate,
       port,
       fingerprint: certificate?.fingerprint,
-      onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
+      onNameplate: (nameplate) => {
+        options.onCode?.({ nameplate, words: options.code.words });
+        warm();
+      },
       onPaired: options.onPaired,
       onNat: options.onNat,
       onWarning: options.onWarning,
