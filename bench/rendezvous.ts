@@ -41,8 +41,10 @@ const { decodeMessage, encodeMessage, MAX_REPLY_SIZE } = await import(
   SERVER_MODULE ? `file://${SERVER_MODULE}` : "../rendezvous/mod.ts"
 ) as typeof Rendezvous;
 const onlyArg = Deno.args.indexOf("--only");
-/** Which parts to run: a, b, c, rss (default all). */
-const ONLY = new Set(onlyArg >= 0 ? Deno.args[onlyArg + 1].split(",") : ["a", "b", "c", "rss"]);
+/** Which parts to run: echo, a, b, c, rss (default all). */
+const ONLY = new Set(
+  onlyArg >= 0 ? Deno.args[onlyArg + 1].split(",") : ["echo", "a", "b", "c", "rss"],
+);
 const RETRANSMIT_MS = 1000;
 const MAX_TRIES = 5;
 
@@ -65,6 +67,7 @@ class Instance implements AsyncDisposable {
     this.#stdin = stdin;
   }
 
+  /** A server (in memory, or on the Redis at `store`), or with `"echo"` the bare socket baseline. */
   static async start(store?: string): Promise<Instance> {
     const args = [
       "run",
@@ -72,7 +75,8 @@ class Instance implements AsyncDisposable {
       "--v8-flags=--expose-gc",
       new URL("./_rendezvous_instance.ts", import.meta.url).pathname,
     ];
-    if (store) args.push("--store", store);
+    if (store === "echo") args.push("--echo");
+    else if (store) args.push("--store", store);
     if (SERVER_MODULE) args.push("--server", SERVER_MODULE);
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -123,7 +127,10 @@ class Sources implements AsyncDisposable {
   readonly sockets: Deno.DatagramConn[] = [];
   readonly #waiting = new Map<string, (message: RendezvousMessage) => void>();
   readonly #loops: Promise<void>[] = [];
+  /** The cookie each socket last got (they are minted per source address). */
+  readonly #cookies: (Uint8Array | undefined)[] = [];
   retransmits = 0;
+  cookieAnswers = 0;
 
   constructor(count: number) {
     for (let i = 0; i < count; i++) {
@@ -156,16 +163,19 @@ class Sources implements AsyncDisposable {
     }
   }
 
-  /** Sends `request` from socket `index` to `to` until a reply for `clientId` comes. */
+  /**
+   * Sends `encode(cookie)` from socket `index` to `to` until a reply for
+   * `clientId` comes; a `cookie` answer is kept for that socket and the
+   * request resent with it at once, as the real client does.
+   */
   async request(
     index: number,
-    request: Uint8Array,
+    encode: (cookie: Uint8Array | undefined) => Uint8Array,
     clientId: Uint8Array,
     to: Deno.NetAddr,
   ): Promise<RendezvousMessage> {
     const key = toHex(clientId);
-    for (let tries = 0; tries < MAX_TRIES; tries++) {
-      if (tries > 0) this.retransmits++;
+    for (let tries = 0; tries < MAX_TRIES;) {
       const reply = new Promise<RendezvousMessage | undefined>((resolve) => {
         const timer = setTimeout(() => {
           this.#waiting.delete(key);
@@ -176,11 +186,32 @@ class Sources implements AsyncDisposable {
           resolve(message);
         });
       });
-      await this.sockets[index].send(request, to);
+      await this.sockets[index].send(encode(this.#cookies[index]), to);
       const message = await reply;
+      if (message?.type === "cookie") {
+        this.cookieAnswers++;
+        this.#cookies[index] = message.cookie;
+        continue;
+      }
       if (message) return message;
+      tries++;
+      this.retransmits++;
     }
     throw new Error(`no answer from ${to.hostname}:${to.port} after ${MAX_TRIES} tries`);
+  }
+
+  /** Gets every socket its cookie from `to` (one `observe` each), so runs measure requests only. */
+  async prove(to: Deno.NetAddr): Promise<void> {
+    const observe = (id: Uint8Array) => (cookie: Uint8Array | undefined) =>
+      encodeMessage({ type: "observe", clientId: id, cookie }, { padTo: MAX_REPLY_SIZE });
+    let next = 0;
+    const worker = async () => {
+      while (next < this.sockets.length) {
+        const id = clientId();
+        await this.request(next++, observe(id), id, to);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -201,10 +232,12 @@ function registerRequest(
   id: Uint8Array,
   nameplate?: string,
   poll = false,
-) {
-  return encodeMessage({ type: "register", role, clientId: id, nameplate, candidates: [], poll }, {
-    padTo: MAX_REPLY_SIZE,
-  });
+): (cookie: Uint8Array | undefined) => Uint8Array {
+  return (cookie) =>
+    encodeMessage(
+      { type: "register", role, clientId: id, nameplate, candidates: [], poll, cookie },
+      { padTo: MAX_REPLY_SIZE },
+    );
 }
 
 /** One pairing; returns its time-to-paired in ms. */
@@ -241,12 +274,40 @@ async function pairOnce(
   return performance.now() - started;
 }
 
+/**
+ * The same three requests against the echo baseline: what the socket loop
+ * alone costs per pairing (the server also sends a fourth datagram, the push).
+ */
+async function echoOnce(
+  sources: Sources,
+  n: number,
+  senderAt: Deno.NetAddr,
+  receiverAt: Deno.NetAddr,
+): Promise<number> {
+  const count = sources.sockets.length;
+  const s = (2 * n) % count;
+  const r = (2 * n + 1) % count;
+  const started = performance.now();
+  const senderId = clientId();
+  const receiverId = clientId();
+  await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
+  await sources.request(r, registerRequest("receive", receiverId, "1"), receiverId, receiverAt);
+  await sources.request(s, registerRequest("send", senderId, "1", true), senderId, senderAt);
+  return performance.now() - started;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-async function pairings(name: string, instances: Instance[], redis?: TestRedis) {
+async function pairings(
+  name: string,
+  instances: Instance[],
+  redis?: TestRedis,
+  pair: typeof pairOnce = pairOnce,
+) {
   await using sources = new Sources(SOURCES);
+  await sources.prove(instances[0].addr);
   const cpuBefore = await serverCpuMs(instances, redis);
   const redisBefore = redis?.pid ? cpuMs(redis.pid) : 0;
   const times: number[] = [];
@@ -258,7 +319,7 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
       const n = started++;
       const senderAt = instances[n % instances.length].addr;
       const receiverAt = instances[(n + 1) % instances.length].addr;
-      times.push(await pairOnce(sources, n, senderAt, receiverAt));
+      times.push(await pair(sources, n, senderAt, receiverAt));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -283,6 +344,7 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
       ? Number((roundTrips / serverPairings).toFixed(2))
       : 0,
     retransmits: sources.retransmits,
+    "cookie answers": sources.cookieAnswers,
     "dropped by server": stats.reduce(
       (sum, s) => sum + s.rateLimited + s.tooSmall + s.malformed + (s.storeUnavailable ?? 0),
       0,
@@ -293,6 +355,7 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
 /** Opens `ROOMS` waiting rooms and returns the RSS they added (instance, and Redis if given). */
 async function roomsRss(instance: Instance, redis?: TestRedis) {
   await using sources = new Sources(SOURCES);
+  await sources.prove(instance.addr);
   const before = await instance.stats();
   const redisBefore = redis ? await redisUsedMemory(redis) : 0;
   let opened = 0;
@@ -341,6 +404,10 @@ async function redisUsedMemory(redis: TestRedis): Promise<number> {
 
 const results = [];
 const rss = [];
+if (ONLY.has("echo")) {
+  await using echo = await Instance.start("echo");
+  results.push(await pairings("bare UDP echo, same requests", [echo], undefined, echoOnce));
+}
 if (ONLY.has("a")) {
   await using a = await Instance.start();
   results.push(await pairings("(a) one instance, memory", [a]));
