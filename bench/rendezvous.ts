@@ -166,13 +166,16 @@ class Sources implements AsyncDisposable {
   /**
    * Sends `encode(cookie)` from socket `index` to `to` until a reply for
    * `clientId` comes; a `cookie` answer is kept for that socket and the
-   * request resent with it at once, as the real client does.
+   * request resent with it at once, as the real client does. A reply of type
+   * `stale` is a late duplicate of an earlier exchange (the answer to a
+   * retransmission) and is skipped.
    */
   async request(
     index: number,
     encode: (cookie: Uint8Array | undefined) => Uint8Array,
     clientId: Uint8Array,
     to: Deno.NetAddr,
+    stale?: RendezvousMessage["type"],
   ): Promise<RendezvousMessage> {
     const key = toHex(clientId);
     for (let tries = 0; tries < MAX_TRIES;) {
@@ -181,10 +184,12 @@ class Sources implements AsyncDisposable {
           this.#waiting.delete(key);
           resolve(undefined);
         }, RETRANSMIT_MS);
-        this.#waiting.set(key, (message) => {
+        const take = (message: RendezvousMessage) => {
+          if (message.type === stale) return this.#waiting.set(key, take);
           clearTimeout(timer);
           resolve(message);
-        });
+        };
+        this.#waiting.set(key, take);
       });
       await this.sockets[index].send(encode(this.#cookies[index]), to);
       const message = await reply;
@@ -269,6 +274,7 @@ async function pairOnce(
     registerRequest("send", senderId, waiting.nameplate, true),
     senderId,
     senderAt,
+    "waiting",
   );
   if (forSender.type !== "paired") throw new Error(`sender poll got ${forSender.type}`);
   return performance.now() - started;
