@@ -358,40 +358,53 @@ async function pairings(
   };
 }
 
-/** Opens `ROOMS` waiting rooms and returns the RSS they added (instance, and Redis if given). */
+/**
+ * Opens `ROOMS` waiting rooms and returns the RSS they added (instance, and
+ * Redis if given): from the fresh process, and per room past the first tenth,
+ * by when the runtime's own growth under load (its young generation, buffers)
+ * has happened, so the second figure is what each further room costs.
+ */
 async function roomsRss(instance: Instance, redis?: TestRedis) {
   await using sources = new Sources(SOURCES);
   await sources.prove(instance.addr);
+  const start = await instance.stats();
+  const redisStart = redis ? await redisUsedMemory(redis) : 0;
+  let opened = 0;
+  const open = async (upTo: number) => {
+    const worker = async () => {
+      while (opened < upTo) {
+        const n = opened++;
+        const id = clientId();
+        const reply = await sources.request(
+          n % SOURCES,
+          registerRequest("send", id),
+          id,
+          instance.addr,
+        );
+        if (reply.type !== "waiting") throw new Error(`sender got ${JSON.stringify(reply)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  };
+  const warm = Math.floor(ROOMS / 10);
+  await open(warm);
   const before = await instance.stats();
   const redisBefore = redis ? await redisUsedMemory(redis) : 0;
-  let opened = 0;
-  const worker = async () => {
-    while (opened < ROOMS) {
-      const n = opened++;
-      const id = clientId();
-      const reply = await sources.request(
-        n % SOURCES,
-        registerRequest("send", id),
-        id,
-        instance.addr,
-      );
-      if (reply.type !== "waiting") throw new Error(`sender got ${JSON.stringify(reply)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await open(ROOMS);
   const after = await instance.stats();
   const redisAfter = redis ? await redisUsedMemory(redis) : 0;
+  const perRoom = (bytes: number, rooms: number) => Math.round(bytes / rooms);
   return {
     rooms: after.rooms,
-    "instance RSS MiB per 100k": Number(
-      ((after.rss - before.rss) / ROOMS * 100_000 / 2 ** 20).toFixed(1),
+    "instance RSS MiB at start": Number((start.rss / 2 ** 20).toFixed(1)),
+    "instance RSS bytes/room from start": perRoom(after.rss - start.rss, ROOMS),
+    "instance RSS bytes/room past 10%": perRoom(after.rss - before.rss, ROOMS - warm),
+    "instance live heap bytes/room": perRoom(after.heapUsed - before.heapUsed, ROOMS - warm),
+    "Redis used_memory bytes/room": perRoom(redisAfter - redisStart, ROOMS),
+    "RSS MiB per 100k rooms (instance past 10% + Redis)": Number(
+      (((after.rss - before.rss) / (ROOMS - warm) +
+        (redisAfter - redisBefore) / (ROOMS - warm)) * 100_000 / 2 ** 20).toFixed(1),
     ),
-    "instance bytes/room": Math.round((after.rss - before.rss) / ROOMS),
-    "instance live heap bytes/room": Math.round((after.heapUsed - before.heapUsed) / ROOMS),
-    "Redis used_memory MiB per 100k": Number(
-      ((redisAfter - redisBefore) / ROOMS * 100_000 / 2 ** 20).toFixed(1),
-    ),
-    "Redis bytes/room": Math.round((redisAfter - redisBefore) / ROOMS),
   };
 }
 
