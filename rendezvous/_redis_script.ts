@@ -137,12 +137,12 @@ if op == 'register' then
       local room = live(tonumber(held))
       if room and room.s.id == id then
         if want and want ~= room.n then return err(6, wanted) end
+        -- Paired: nothing the sender says changes the room or its deadline; no write.
+        if room.r then return cjson.encode(room) end
         room.s.seen = now
-        if not room.r then
-          room.s.info = info
-          -- The relay follows the waiting sender: its instance is alive.
-          if relay ~= '' then room.relay = relay end
-        end
+        room.s.info = info
+        -- The relay follows the waiting sender: its instance is alive.
+        if relay ~= '' then room.relay = relay end
         save(room)
         return cjson.encode(room)
       end
