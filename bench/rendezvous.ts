@@ -9,7 +9,7 @@
  *   (c) two instances on one Redis, each sender at one and its receiver at the other;
  * then the RSS that open (waiting) rooms cost, in memory and in Redis, per 100,000.
  *
- *   deno task bench:rendezvous [--pairings 30000] [--seconds 20] [--concurrency 512]
+ *   deno task bench:rendezvous [--pairings 30000] [--seconds 20] [--concurrency 128]
  *                              [--sources 2048] [--rooms 90000] [--server path/to/mod.ts]
  *
  * One pairing = sender `register` (-> waiting), receiver `register` (-> paired),
@@ -30,7 +30,7 @@ function flag(name: string, fallback: number): number {
 }
 const PAIRINGS = flag("pairings", 30_000);
 const SECONDS = flag("seconds", 20);
-const CONCURRENCY = flag("concurrency", 512);
+const CONCURRENCY = flag("concurrency", 128);
 const SOURCES = flag("sources", 2048);
 /** Nameplates stop at 99,999: the RSS per 100,000 rooms is scaled from this many. */
 const ROOMS = flag("rooms", 90_000);
