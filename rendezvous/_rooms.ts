@@ -312,6 +312,9 @@ function reopens(room: Room, message: RegisterMessage): boolean {
     createHash("sha256").update(message.clientId).digest("hex") === room.sender.successor;
 }
 
+/** One shared empty list for the many peers that announce no candidates (answers only read it). */
+const NO_CANDIDATES: Deno.NetAddr[] = [];
+
 function peerRecord(
   message: RegisterMessage,
   key: string,
@@ -322,7 +325,7 @@ function peerRecord(
   const record: PeerRecord = {
     key,
     observed,
-    candidates: message.candidates,
+    candidates: message.candidates.length === 0 ? NO_CANDIDATES : message.candidates,
     transport,
     lastSeen: now,
   };
