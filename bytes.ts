@@ -8,11 +8,26 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+const HEX_OF_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+const HEX_DIGITS = [..."0123456789abcdef"].map((digit) => digit.charCodeAt(0));
+/** Reused for short inputs (ids, tokens, hashes), which become map keys. */
+const hexCodes: number[] = [];
+
 /** Lowercase hex of a byte array. */
 export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
+  if (bytes.length > 64) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i++) out += HEX_OF_BYTE[bytes[i]];
+    return out;
+  }
+  // From char codes at once: a flat string, where appending makes a rope of parts that
+  // costs several times its length while it is kept as a key.
+  hexCodes.length = 2 * bytes.length;
+  for (let i = 0; i < bytes.length; i++) {
+    hexCodes[2 * i] = HEX_DIGITS[bytes[i] >> 4];
+    hexCodes[2 * i + 1] = HEX_DIGITS[bytes[i] & 15];
+  }
+  return String.fromCharCode.apply(null, hexCodes);
 }
 
 /** Bytes of a lowercase hex string (as {@link toHex} writes it). */

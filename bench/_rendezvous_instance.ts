@@ -4,6 +4,11 @@
  * expires during a run; per-source rate limits as in production.
  *
  *   deno run -A bench/_rendezvous_instance.ts [--store URL] [--server path/to/rendezvous/mod.ts]
+ *   deno run -A bench/_rendezvous_instance.ts --echo
+ *
+ * `--echo` runs no server but the baseline any UDP server in Deno pays: one
+ * socket that sends every datagram back to its source, as fast as
+ * `Deno.DatagramConn` receives and sends.
  *
  * Prints `{"type":"listening","port":N}`; then, for each line "stats" on
  * stdin, one line of JSON with the server's stats and this process's RSS.
@@ -13,11 +18,7 @@ import { cpuMs } from "./_bench_util.ts";
 
 const storeArg = Deno.args.indexOf("--store");
 const serverArg = Deno.args.indexOf("--server");
-// --server lets the load test compare against another checkout of the server.
-const module = serverArg >= 0
-  ? new URL(`file://${Deno.args[serverArg + 1]}`).href
-  : new URL("../rendezvous/mod.ts", import.meta.url).href;
-const { RendezvousServer } = await import(module) as { RendezvousServer: typeof Server };
+const echo = Deno.args.includes("--echo");
 
 const options: ServeOptions = {
   hostname: "127.0.0.1",
@@ -29,11 +30,60 @@ const options: ServeOptions = {
   pairedLingerMs: 30 * 60_000,
 };
 if (storeArg >= 0) options.store = Deno.args[storeArg + 1];
-await using server = RendezvousServer.listen(options);
-await server.ready?.(AbortSignal.timeout(10_000));
+/** Sends every datagram back to its source: a UDP server that does nothing else. */
+class EchoServer implements AsyncDisposable {
+  readonly addr: Deno.NetAddr;
+  readonly #conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  readonly #loop: Promise<void>;
+  #echoed = 0;
+  #errors = 0;
+
+  constructor() {
+    this.addr = this.#conn.addr as Deno.NetAddr;
+    this.#loop = this.#serve();
+  }
+
+  async #serve(): Promise<void> {
+    const buffer = new Uint8Array(2048);
+    try {
+      for (;;) {
+        const [data, from] = await this.#conn.receive(buffer);
+        // Not awaited, like the server's replies, so the next receive starts at once
+        // (a copy: the send may still read it when the next datagram fills `buffer`).
+        this.#conn.send(data.slice(), from).catch(() => this.#errors++);
+        this.#echoed++;
+      }
+    } catch {
+      // closed
+    }
+  }
+
+  metrics(): Promise<string> {
+    return Promise.resolve("");
+  }
+
+  stats() {
+    return {
+      received: this.#echoed,
+      replies: this.#echoed,
+      errors: this.#errors,
+      pairings: 0,
+      rateLimited: 0,
+      tooSmall: 0,
+      malformed: 0,
+    };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#conn.close();
+    await this.#loop;
+  }
+}
+
+await using served = echo ? new EchoServer() : await startServer();
 const write = (value: unknown) =>
   Deno.stdout.write(new TextEncoder().encode(JSON.stringify(value) + "\n"));
-await write({ type: "listening", port: server.addr.port });
+await write({ type: "listening", port: served.addr.port });
 let buffered = "";
 for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
   buffered += chunk;
@@ -44,14 +94,25 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
     if (line === "stats") {
       // Run with --v8-flags=--expose-gc: count live memory, not garbage not yet collected.
       (globalThis as { gc?: () => void }).gc?.();
-      if (options.store) await server.metrics(); // refreshes the shared room count
+      if (options.store) await served.metrics(); // refreshes the shared room count
       await write({
         type: "stats",
-        ...server.stats(),
+        ...served.stats(),
         rss: Deno.memoryUsage().rss,
         heapUsed: Deno.memoryUsage().heapUsed,
         cpuMs: cpuMs("self"),
       });
     }
   }
+}
+
+async function startServer(): Promise<Server> {
+  // --server lets the load test compare against another checkout of the server.
+  const module = serverArg >= 0
+    ? new URL(`file://${Deno.args[serverArg + 1]}`).href
+    : new URL("../rendezvous/mod.ts", import.meta.url).href;
+  const { RendezvousServer } = await import(module) as { RendezvousServer: typeof Server };
+  const server = RendezvousServer.listen(options);
+  await server.ready?.(AbortSignal.timeout(10_000));
+  return server;
 }

@@ -9,7 +9,7 @@
  *   (c) two instances on one Redis, each sender at one and its receiver at the other;
  * then the RSS that open (waiting) rooms cost, in memory and in Redis, per 100,000.
  *
- *   deno task bench:rendezvous [--pairings 30000] [--seconds 20] [--concurrency 512]
+ *   deno task bench:rendezvous [--pairings 30000] [--seconds 20] [--concurrency 128]
  *                              [--sources 2048] [--rooms 90000] [--server path/to/mod.ts]
  *
  * One pairing = sender `register` (-> waiting), receiver `register` (-> paired),
@@ -30,7 +30,7 @@ function flag(name: string, fallback: number): number {
 }
 const PAIRINGS = flag("pairings", 30_000);
 const SECONDS = flag("seconds", 20);
-const CONCURRENCY = flag("concurrency", 512);
+const CONCURRENCY = flag("concurrency", 128);
 const SOURCES = flag("sources", 2048);
 /** Nameplates stop at 99,999: the RSS per 100,000 rooms is scaled from this many. */
 const ROOMS = flag("rooms", 90_000);
@@ -41,8 +41,10 @@ const { decodeMessage, encodeMessage, MAX_REPLY_SIZE } = await import(
   SERVER_MODULE ? `file://${SERVER_MODULE}` : "../rendezvous/mod.ts"
 ) as typeof Rendezvous;
 const onlyArg = Deno.args.indexOf("--only");
-/** Which parts to run: a, b, c, rss (default all). */
-const ONLY = new Set(onlyArg >= 0 ? Deno.args[onlyArg + 1].split(",") : ["a", "b", "c", "rss"]);
+/** Which parts to run: echo, a, b, c, rss (default all). */
+const ONLY = new Set(
+  onlyArg >= 0 ? Deno.args[onlyArg + 1].split(",") : ["echo", "a", "b", "c", "rss"],
+);
 const RETRANSMIT_MS = 1000;
 const MAX_TRIES = 5;
 
@@ -65,14 +67,19 @@ class Instance implements AsyncDisposable {
     this.#stdin = stdin;
   }
 
-  static async start(store?: string): Promise<Instance> {
+  /**
+   * A server (in memory, or on the Redis at `store`), or with `"echo"` the
+   * bare socket baseline; `v8Flags` are added to the instance's.
+   */
+  static async start(store?: string, v8Flags = ""): Promise<Instance> {
     const args = [
       "run",
       "-A",
-      "--v8-flags=--expose-gc",
+      `--v8-flags=--expose-gc${v8Flags}`,
       new URL("./_rendezvous_instance.ts", import.meta.url).pathname,
     ];
-    if (store) args.push("--store", store);
+    if (store === "echo") args.push("--echo");
+    else if (store) args.push("--store", store);
     if (SERVER_MODULE) args.push("--server", SERVER_MODULE);
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -123,7 +130,10 @@ class Sources implements AsyncDisposable {
   readonly sockets: Deno.DatagramConn[] = [];
   readonly #waiting = new Map<string, (message: RendezvousMessage) => void>();
   readonly #loops: Promise<void>[] = [];
+  /** The cookie each socket last got (they are minted per source address). */
+  readonly #cookies: (Uint8Array | undefined)[] = [];
   retransmits = 0;
+  cookieAnswers = 0;
 
   constructor(count: number) {
     for (let i = 0; i < count; i++) {
@@ -156,31 +166,60 @@ class Sources implements AsyncDisposable {
     }
   }
 
-  /** Sends `request` from socket `index` to `to` until a reply for `clientId` comes. */
+  /**
+   * Sends `encode(cookie)` from socket `index` to `to` until a reply for
+   * `clientId` comes; a `cookie` answer is kept for that socket and the
+   * request resent with it at once, as the real client does. A reply of type
+   * `stale` is a late duplicate of an earlier exchange (the answer to a
+   * retransmission) and is skipped.
+   */
   async request(
     index: number,
-    request: Uint8Array,
+    encode: (cookie: Uint8Array | undefined) => Uint8Array,
     clientId: Uint8Array,
     to: Deno.NetAddr,
+    stale?: RendezvousMessage["type"],
   ): Promise<RendezvousMessage> {
     const key = toHex(clientId);
-    for (let tries = 0; tries < MAX_TRIES; tries++) {
-      if (tries > 0) this.retransmits++;
+    for (let tries = 0; tries < MAX_TRIES;) {
       const reply = new Promise<RendezvousMessage | undefined>((resolve) => {
         const timer = setTimeout(() => {
           this.#waiting.delete(key);
           resolve(undefined);
         }, RETRANSMIT_MS);
-        this.#waiting.set(key, (message) => {
+        const take = (message: RendezvousMessage) => {
+          if (message.type === stale) return this.#waiting.set(key, take);
           clearTimeout(timer);
           resolve(message);
-        });
+        };
+        this.#waiting.set(key, take);
       });
-      await this.sockets[index].send(request, to);
+      await this.sockets[index].send(encode(this.#cookies[index]), to);
       const message = await reply;
+      if (message?.type === "cookie") {
+        this.cookieAnswers++;
+        this.#cookies[index] = message.cookie;
+        continue;
+      }
       if (message) return message;
+      tries++;
+      this.retransmits++;
     }
     throw new Error(`no answer from ${to.hostname}:${to.port} after ${MAX_TRIES} tries`);
+  }
+
+  /** Gets every socket its cookie from `to` (one `observe` each), so runs measure requests only. */
+  async prove(to: Deno.NetAddr): Promise<void> {
+    const observe = (id: Uint8Array) => (cookie: Uint8Array | undefined) =>
+      encodeMessage({ type: "observe", clientId: id, cookie }, { padTo: MAX_REPLY_SIZE });
+    let next = 0;
+    const worker = async () => {
+      while (next < this.sockets.length) {
+        const id = clientId();
+        await this.request(next++, observe(id), id, to);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -201,10 +240,12 @@ function registerRequest(
   id: Uint8Array,
   nameplate?: string,
   poll = false,
-) {
-  return encodeMessage({ type: "register", role, clientId: id, nameplate, candidates: [], poll }, {
-    padTo: MAX_REPLY_SIZE,
-  });
+): (cookie: Uint8Array | undefined) => Uint8Array {
+  return (cookie) =>
+    encodeMessage(
+      { type: "register", role, clientId: id, nameplate, candidates: [], poll, cookie },
+      { padTo: MAX_REPLY_SIZE },
+    );
 }
 
 /** One pairing; returns its time-to-paired in ms. */
@@ -236,8 +277,31 @@ async function pairOnce(
     registerRequest("send", senderId, waiting.nameplate, true),
     senderId,
     senderAt,
+    "waiting",
   );
   if (forSender.type !== "paired") throw new Error(`sender poll got ${forSender.type}`);
+  return performance.now() - started;
+}
+
+/**
+ * The same three requests against the echo baseline: what the socket loop
+ * alone costs per pairing (the server also sends a fourth datagram, the push).
+ */
+async function echoOnce(
+  sources: Sources,
+  n: number,
+  senderAt: Deno.NetAddr,
+  receiverAt: Deno.NetAddr,
+): Promise<number> {
+  const count = sources.sockets.length;
+  const s = (2 * n) % count;
+  const r = (2 * n + 1) % count;
+  const started = performance.now();
+  const senderId = clientId();
+  const receiverId = clientId();
+  await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
+  await sources.request(r, registerRequest("receive", receiverId, "1"), receiverId, receiverAt);
+  await sources.request(s, registerRequest("send", senderId, "1", true), senderId, senderAt);
   return performance.now() - started;
 }
 
@@ -245,8 +309,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-async function pairings(name: string, instances: Instance[], redis?: TestRedis) {
+async function pairings(
+  name: string,
+  instances: Instance[],
+  redis?: TestRedis,
+  pair: typeof pairOnce = pairOnce,
+) {
   await using sources = new Sources(SOURCES);
+  await sources.prove(instances[0].addr);
   const cpuBefore = await serverCpuMs(instances, redis);
   const redisBefore = redis?.pid ? cpuMs(redis.pid) : 0;
   const times: number[] = [];
@@ -258,7 +328,7 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
       const n = started++;
       const senderAt = instances[n % instances.length].addr;
       const receiverAt = instances[(n + 1) % instances.length].addr;
-      times.push(await pairOnce(sources, n, senderAt, receiverAt));
+      times.push(await pair(sources, n, senderAt, receiverAt));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -279,10 +349,13 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
     "server CPU µs/pairing": Math.round(cpuSeconds * 1e6 / times.length),
     "pairings per server core-second": Math.round(times.length / cpuSeconds),
     "of which Redis µs/pairing": Math.round(redisSeconds * 1e6 / times.length),
+    // Redis runs on a core of its own in any deployment: what one instance's core buys.
+    "pairings per instance core-second": Math.round(times.length / (cpuSeconds - redisSeconds)),
     "store round trips/pairing": serverPairings
       ? Number((roundTrips / serverPairings).toFixed(2))
       : 0,
     retransmits: sources.retransmits,
+    "cookie answers": sources.cookieAnswers,
     "dropped by server": stats.reduce(
       (sum, s) => sum + s.rateLimited + s.tooSmall + s.malformed + (s.storeUnavailable ?? 0),
       0,
@@ -290,39 +363,53 @@ async function pairings(name: string, instances: Instance[], redis?: TestRedis) 
   };
 }
 
-/** Opens `ROOMS` waiting rooms and returns the RSS they added (instance, and Redis if given). */
+/**
+ * Opens `ROOMS` waiting rooms and returns the RSS they added (instance, and
+ * Redis if given): from the fresh process, and per room past the first tenth,
+ * by when the runtime's own growth under load (its young generation, buffers)
+ * has happened, so the second figure is what each further room costs.
+ */
 async function roomsRss(instance: Instance, redis?: TestRedis) {
   await using sources = new Sources(SOURCES);
+  await sources.prove(instance.addr);
+  const start = await instance.stats();
+  const redisStart = redis ? await redisUsedMemory(redis) : 0;
+  let opened = 0;
+  const open = async (upTo: number) => {
+    const worker = async () => {
+      while (opened < upTo) {
+        const n = opened++;
+        const id = clientId();
+        const reply = await sources.request(
+          n % SOURCES,
+          registerRequest("send", id),
+          id,
+          instance.addr,
+        );
+        if (reply.type !== "waiting") throw new Error(`sender got ${JSON.stringify(reply)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  };
+  const warm = Math.floor(ROOMS / 10);
+  await open(warm);
   const before = await instance.stats();
   const redisBefore = redis ? await redisUsedMemory(redis) : 0;
-  let opened = 0;
-  const worker = async () => {
-    while (opened < ROOMS) {
-      const n = opened++;
-      const id = clientId();
-      const reply = await sources.request(
-        n % SOURCES,
-        registerRequest("send", id),
-        id,
-        instance.addr,
-      );
-      if (reply.type !== "waiting") throw new Error(`sender got ${JSON.stringify(reply)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await open(ROOMS);
   const after = await instance.stats();
   const redisAfter = redis ? await redisUsedMemory(redis) : 0;
+  const perRoom = (bytes: number, rooms: number) => Math.round(bytes / rooms);
   return {
     rooms: after.rooms,
-    "instance RSS MiB per 100k": Number(
-      ((after.rss - before.rss) / ROOMS * 100_000 / 2 ** 20).toFixed(1),
+    "instance RSS MiB at start": Number((start.rss / 2 ** 20).toFixed(1)),
+    "instance RSS bytes/room from start": perRoom(after.rss - start.rss, ROOMS),
+    "instance RSS bytes/room past 10%": perRoom(after.rss - before.rss, ROOMS - warm),
+    "instance live heap bytes/room": perRoom(after.heapUsed - before.heapUsed, ROOMS - warm),
+    "Redis used_memory bytes/room": perRoom(redisAfter - redisStart, ROOMS),
+    "RSS MiB per 100k rooms (instance past 10% + Redis)": Number(
+      (((after.rss - before.rss) / (ROOMS - warm) +
+        (redisAfter - redisBefore) / (ROOMS - warm)) * 100_000 / 2 ** 20).toFixed(1),
     ),
-    "instance bytes/room": Math.round((after.rss - before.rss) / ROOMS),
-    "instance live heap bytes/room": Math.round((after.heapUsed - before.heapUsed) / ROOMS),
-    "Redis used_memory MiB per 100k": Number(
-      ((redisAfter - redisBefore) / ROOMS * 100_000 / 2 ** 20).toFixed(1),
-    ),
-    "Redis bytes/room": Math.round((redisAfter - redisBefore) / ROOMS),
   };
 }
 
@@ -341,13 +428,23 @@ async function redisUsedMemory(redis: TestRedis): Promise<number> {
 
 const results = [];
 const rss = [];
+if (ONLY.has("echo")) {
+  await using echo = await Instance.start("echo");
+  results.push(await pairings("bare UDP echo, same requests", [echo], undefined, echoOnce));
+}
 if (ONLY.has("a")) {
   await using a = await Instance.start();
   results.push(await pairings("(a) one instance, memory", [a]));
 }
 if (ONLY.has("rss")) {
-  await using a = await Instance.start();
-  rss.push({ store: "memory", ...(await roomsRss(a)) });
+  {
+    await using a = await Instance.start();
+    rss.push({ store: "memory", ...(await roomsRss(a)) });
+  }
+  // V8 grows its young generation (up to ~3 x 16 MiB) while requests come fast and rooms
+  // survive: a fixed cost of load, not of rooms. With it capped, what remains is the rooms'.
+  await using capped = await Instance.start(undefined, ",--max-semi-space-size=1");
+  rss.push({ store: "memory, young generation capped", ...(await roomsRss(capped)) });
 }
 if (REDIS_MISSING && (ONLY.has("b") || ONLY.has("c"))) {
   console.log(`Skipping the Redis scenarios: ${REDIS_MISSING}`);

@@ -107,6 +107,9 @@ export class RedisRoomStore implements RoomStore {
   #errors = 0;
   #lastError?: Error;
   #closed = false;
+  /** Requests sent and not answered yet, oldest first (see `#timed`). */
+  readonly #inFlight = new Set<{ deadline: number; reject: (error: Error) => void }>();
+  #timeout?: ReturnType<typeof setTimeout>;
 
   constructor(options: RedisRoomStoreOptions) {
     const { hostname, port, db, username, password } = parseRedisUrl(options.url);
@@ -269,6 +272,8 @@ export class RedisRoomStore implements RoomStore {
     if (this.#client.isReady) await this.#client.quit().catch(() => {});
     if (this.#client.isOpen) await this.#client.disconnect().catch(() => {});
     await this.#connecting;
+    clearTimeout(this.#timeout);
+    this.#timeout = undefined;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -314,22 +319,46 @@ export class RedisRoomStore implements RoomStore {
     }
   }
 
+  /**
+   * `request`, failed with StoreUnavailableError once `timeoutMs` passes
+   * unanswered. One timer serves every request in flight (they all wait
+   * equally long, so the oldest is always the next to time out): a timer and
+   * a race per request cost more than the request.
+   */
   #timed<T>(request: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StoreUnavailableError(
-              `Room store ${this.name} did not answer within ${this.#timeoutMs} ms`,
-            ),
-          ),
-        this.#timeoutMs,
-      );
+    return new Promise<T>((resolve, reject) => {
+      const entry = { deadline: performance.now() + this.#timeoutMs, reject };
+      this.#inFlight.add(entry);
+      this.#armTimeout();
+      request.then((value) => {
+        this.#inFlight.delete(entry);
+        resolve(value);
+      }, (error) => {
+        this.#inFlight.delete(entry);
+        reject(error);
+      });
     });
-    // A late answer after the timeout is dropped, never left unhandled.
-    request.catch(() => {});
-    return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  #armTimeout(): void {
+    if (this.#timeout !== undefined) return;
+    const oldest = this.#inFlight.values().next().value;
+    if (oldest === undefined) return;
+    this.#timeout = setTimeout(() => {
+      this.#timeout = undefined;
+      const now = performance.now();
+      for (const entry of this.#inFlight) {
+        if (entry.deadline > now) break;
+        this.#inFlight.delete(entry);
+        // A late answer after this is dropped, never left unhandled (`then` above handles it).
+        entry.reject(
+          new StoreUnavailableError(
+            `Room store ${this.name} did not answer within ${this.#timeoutMs} ms`,
+          ),
+        );
+      }
+      this.#armTimeout();
+    }, Math.max(0, oldest.deadline - performance.now()));
   }
 }
 

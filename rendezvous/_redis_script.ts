@@ -74,7 +74,7 @@ local function sweep(limit)
   end
 end
 
--- The live room on nameplate n, freeing it first if it is past its deadline.
+-- The live room on nameplate n (decoded, and as stored), freeing it first if it is past its deadline.
 local function live(n)
   local score = redis.call('ZSCORE', P .. 'rooms', n)
   if not score then return nil end
@@ -83,20 +83,23 @@ local function live(n)
     expire(n, raw)
     return nil
   end
-  return cjson.decode(raw)
+  return cjson.decode(raw), raw
 end
 
+-- Stores the room and its indexes; returns it as stored (JSON), which is also the answer.
 local function save(room)
   local d = deadline(room)
   local ttl = math.max(d - now, 0) + GRACE
   local n = room.n
-  redis.call('SET', P .. 'room:' .. n, cjson.encode(room), 'PX', ttl)
+  local json = cjson.encode(room)
+  redis.call('SET', P .. 'room:' .. n, json, 'PX', ttl)
   redis.call('ZADD', P .. 'rooms', d, n)
   redis.call('SET', P .. 'sender:' .. room.s.id, n, 'PX', ttl)
   local src = P .. 'src:' .. room.source
   redis.call('ZADD', src, d, n)
   if redis.call('PTTL', src) < ttl then redis.call('PEXPIRE', src, ttl) end
   if room.t then redis.call('SET', P .. 'token:' .. room.t, n, 'PX', ttl) end
+  return json
 end
 
 local function taken(n)
@@ -108,10 +111,7 @@ local function allocate(max)
     local popped = redis.call('ZPOPMIN', P .. 'free')
     if #popped == 0 then break end
     local n = tonumber(popped[1])
-    if not taken(n) then
-      redis.call('ZREM', P .. 'free', n)
-      return n
-    end
+    if not taken(n) then return n end
   end
   local h = high()
   while h <= max and taken(h) do h = h + 1 end
@@ -130,23 +130,23 @@ if op == 'register' then
   local source, info, token, relay = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
   local maxRooms, maxPerSource, maxNameplate = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
   local want = tonumber(wanted)
-  sweep(16)
   if role == 'send' then
     local held = redis.call('GET', P .. 'sender:' .. id)
     if held then
-      local room = live(tonumber(held))
+      local room, raw = live(tonumber(held))
       if room and room.s.id == id then
         if want and want ~= room.n then return err(6, wanted) end
+        -- Paired: nothing the sender says changes the room or its deadline; no write.
+        if room.r then return raw end
         room.s.seen = now
-        if not room.r then
-          room.s.info = info
-          -- The relay follows the waiting sender: its instance is alive.
-          if relay ~= '' then room.relay = relay end
-        end
-        save(room)
-        return cjson.encode(room)
+        room.s.info = info
+        -- The relay follows the waiting sender: its instance is alive.
+        if relay ~= '' then room.relay = relay end
+        return save(room)
       end
     end
+    -- A new room: free what is due first (nameplates, and the quotas' indexes).
+    sweep(16)
     if poll or outlived(id) then return err(7, wanted) end
     if want and taken(want) then return err(2, wanted) end
     if redis.call('ZCARD', P .. 'rooms') >= maxRooms then
@@ -160,10 +160,10 @@ if op == 'register' then
     if not n then return err(4) end
     local room = { n = n, source = source, createdAt = now, s = { id = id, seen = now, info = info } }
     if relay ~= '' then room.relay = relay end
-    save(room)
-    return cjson.encode(room)
+    return save(room)
   end
-  local room = want and live(want)
+  local room, raw
+  if want then room, raw = live(want) end
   if not room then
     if poll then return err(7, wanted) end
     return err(1, wanted)
@@ -171,16 +171,15 @@ if op == 'register' then
   if room.s.id == id then return err(6, wanted) end
   if room.r then
     if room.r.id ~= id then return err(3, wanted) end
-    return cjson.encode(room)
+    return raw
   end
   room.r = { id = id, seen = now, info = info }
   room.t = token
   room.pairedAt = now
   -- The sender's instance runs no relay: the receiver's relays for both.
   if not room.relay and relay ~= '' then room.relay = relay end
-  save(room)
-  room.paired = true
-  return cjson.encode(room)
+  -- The answer says this request paired the room (stored rooms never do).
+  return '{"paired":true,' .. string.sub(save(room), 2)
 elseif op == 'leave' then
   local room = live(tonumber(ARGV[8]))
   if not room or room.r or room.s.id ~= ARGV[7] then return 0 end

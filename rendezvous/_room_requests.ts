@@ -15,8 +15,10 @@ import {
   encodeMessage,
   ErrorCode,
   type LeaveMessage,
+  type PeerInfo,
   type RegisterMessage,
   type RelayHelloMessage,
+  type RendezvousTransport,
 } from "./protocol.ts";
 
 export class RoomRequests {
@@ -57,7 +59,7 @@ export class RoomRequests {
     const tcp = transport.tcp;
     const answer = await this.#answer(message, from, source, tcp ? "tcp" : "udp");
     if (!tcp && message.role === "send" && answer.kind === "waiting") {
-      this.#udpSenders.remember({ message, from, source, requestBytes: transport.requestBytes });
+      this.#udpSenders.remember(hex(message.clientId), from, transport.requestBytes);
     }
     if (tcp && message.role === "send" && answer.kind === "waiting") {
       this.#tcpSenders.set(hex(message.clientId), {
@@ -68,14 +70,14 @@ export class RoomRequests {
       });
     }
     if (answer.kind === "paired" && message.role === "receive") {
-      await this.#pushPaired(answer.peer.id);
+      this.#pushPaired(senderView(answer, message, from, tcp ? "tcp" : "udp"));
     }
     return [[encodeMessage(answerMessage(message.clientId, answer)), from]];
   }
 
   /** A waiting sender gives up its room (best effort: `leave` is never answered). */
   async leave(message: LeaveMessage): Promise<void> {
-    this.#udpSenders.forget(message.clientId);
+    this.#udpSenders.forget(hex(message.clientId));
     await this.store.leave(message.clientId, message.nameplate).catch(() => {});
   }
 
@@ -106,28 +108,26 @@ export class RoomRequests {
     }
   }
 
-  /** A waiting sender's receiver just came: tell the sender now (UDP or TCP), not at its next poll. */
-  async #pushPaired(senderId: Uint8Array): Promise<void> {
-    const udp = this.#udpSenders.take(senderId);
+  /**
+   * A waiting sender's receiver just came: tell the sender now (UDP or TCP),
+   * not at its next poll. `answer` is the sender's view of the room the
+   * receiver's registration just paired (what registering again would answer).
+   */
+  #pushPaired(answer: PairedAnswer): void {
+    const senderId = answer.clientId;
+    const key = hex(senderId);
+    const udp = this.#udpSenders.take(key);
     if (udp !== undefined) {
-      const answer = await this.#answer(udp.message, udp.from, udp.source, "udp");
       const reply = encodeMessage(answerMessage(senderId, answer));
       // Never more bytes than the sender's own last request: a push amplifies nothing.
-      if (answer.kind === "paired" && reply.length <= udp.requestBytes) {
+      if (reply.length <= udp.requestBytes) {
         this.pushed++;
         this.#sendUdp(reply, udp.from);
       }
     }
-    const key = hex(senderId);
     const waiting = this.#tcpSenders.get(key);
     if (waiting === undefined) return;
     this.#tcpSenders.delete(key);
-    const answer = await this.#answer(
-      waiting.message,
-      waiting.client.remote,
-      waiting.source,
-      "tcp",
-    );
     waiting.client.push(encodeMessage(answerMessage(senderId, answer)));
     this.pushed++;
   }
@@ -147,4 +147,37 @@ export class RoomRequests {
       return { kind: "error", code: ErrorCode.storeUnavailable, nameplate: message.nameplate };
     }
   }
+}
+
+type PairedAnswer = Extract<RoomAnswer, { kind: "paired" }> & { clientId: Uint8Array };
+
+/**
+ * The sender's side of the room that `receiver` (registered from `observed`
+ * over `transport`) just paired, from the receiver's `answer`: the same
+ * room, seen from the other end.
+ */
+function senderView(
+  answer: Extract<RoomAnswer, { kind: "paired" }>,
+  receiver: RegisterMessage,
+  observed: Deno.NetAddr,
+  transport: RendezvousTransport,
+): PairedAnswer {
+  const peer: PeerInfo = {
+    id: receiver.clientId,
+    observed,
+    candidates: receiver.candidates,
+    transport,
+  };
+  if (receiver.fingerprint !== undefined) peer.fingerprint = receiver.fingerprint;
+  if (receiver.nat !== undefined) peer.nat = receiver.nat;
+  const view: PairedAnswer = {
+    kind: "paired",
+    clientId: answer.peer.id,
+    nameplate: answer.nameplate,
+    token: answer.token,
+    observed: answer.peer.observed,
+    peer,
+  };
+  if (answer.relay !== undefined) view.relay = answer.relay;
+  return view;
 }

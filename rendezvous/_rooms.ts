@@ -10,7 +10,7 @@
  */
 import { mergeLimits } from "./_limits.ts";
 import { createHash } from "node:crypto";
-import { toHex as hex } from "../bytes.ts";
+import { fromHex, toHex as hex } from "../bytes.ts";
 import { NameplatePool } from "./_nameplate_pool.ts";
 import {
   ErrorCode,
@@ -69,8 +69,12 @@ export type RoomAnswer =
   }
   | { kind: "error"; code: number; nameplate?: string };
 
+/**
+ * One peer of a room, as small as it can be: ~100,000 waiting rooms are held
+ * at once (docs/SCALING.md), so the client id is kept as its hex key only.
+ */
 interface PeerRecord {
-  id: Uint8Array;
+  /** The client id in hex. */
   key: string;
   observed: Deno.NetAddr;
   candidates: Deno.NetAddr[];
@@ -88,8 +92,7 @@ interface Room {
   createdAt: number;
   sender: PeerRecord;
   receiver?: PeerRecord;
-  token?: Uint8Array;
-  /** The token in hex, the key of `#byToken`. */
+  /** The token in hex (the key of `#byToken`), once paired. */
   tokenKey?: string;
   pairedAt?: number;
 }
@@ -119,8 +122,10 @@ export class RoomTable {
 
   constructor(options: RoomTableOptions) {
     this.limits = mergeLimits(DEFAULT_ROOM_LIMITS, options, { what: "", allowZero: true });
-    this.#now = options.now;
-    this.#random = options.random ?? ((bytes) => crypto.getRandomValues(bytes));
+    const clock = options.now;
+    // Whole milliseconds: room times stay small integers, stored inline, not boxed per room.
+    this.#now = () => Math.floor(clock());
+    this.#random = options.random ?? pooledRandom;
     this.#isHeld = options.isHeld ?? (() => false);
     this.#onFree = options.onFree;
     this.#pool = new NameplatePool(MAX_NAMEPLATE, (n) => this.#rooms.has(n));
@@ -213,8 +218,7 @@ export class RoomTable {
       return answer(room, "receive");
     }
     room.receiver = peerRecord(message, key, observed, transport, now);
-    room.token = this.#random(new Uint8Array(TOKEN_SIZE));
-    room.tokenKey = hex(room.token);
+    room.tokenKey = hex(this.#random(new Uint8Array(TOKEN_SIZE)));
     room.pairedAt = now;
     this.#byToken.set(room.tokenKey, room);
     this.#pairings++;
@@ -239,7 +243,7 @@ export class RoomTable {
     const found = this.#byToken.get(tokenKey);
     const room = found && this.#live(found.nameplate);
     if (room !== found || room?.receiver === undefined) return undefined;
-    return [room.sender.id, room.receiver.id];
+    return [fromHex(room.sender.key), fromHex(room.receiver.key)];
   }
 
   /** Frees expired rooms; unless `force`, at most once per second. */
@@ -308,6 +312,9 @@ function reopens(room: Room, message: RegisterMessage): boolean {
     createHash("sha256").update(message.clientId).digest("hex") === room.sender.successor;
 }
 
+/** One shared empty list for the many peers that announce no candidates (answers only read it). */
+const NO_CANDIDATES: Deno.NetAddr[] = [];
+
 function peerRecord(
   message: RegisterMessage,
   key: string,
@@ -316,10 +323,9 @@ function peerRecord(
   now: number,
 ): PeerRecord {
   const record: PeerRecord = {
-    id: message.clientId,
     key,
     observed,
-    candidates: message.candidates,
+    candidates: message.candidates.length === 0 ? NO_CANDIDATES : message.candidates,
     transport,
     lastSeen: now,
   };
@@ -332,19 +338,38 @@ function peerRecord(
 function answer(room: Room, role: "send" | "receive"): RoomAnswer {
   const nameplate = String(room.nameplate);
   const self = role === "send" ? room.sender : room.receiver!;
-  if (room.receiver === undefined || room.token === undefined) {
+  if (room.receiver === undefined || room.tokenKey === undefined) {
     return { kind: "waiting", nameplate, observed: self.observed };
   }
   const other = role === "send" ? room.receiver : room.sender;
   const peer: PeerInfo = {
-    id: other.id,
+    id: fromHex(other.key),
     observed: other.observed,
     candidates: other.candidates,
     transport: other.transport,
   };
   if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
   if (other.nat !== undefined) peer.nat = other.nat;
-  return { kind: "paired", nameplate, token: room.token, observed: self.observed, peer };
+  return {
+    kind: "paired",
+    nameplate,
+    token: fromHex(room.tokenKey),
+    observed: self.observed,
+    peer,
+  };
+}
+
+/** Random bytes out of a pool refilled 4 KiB at a time: one call into the runtime per 256 tokens. */
+const randomPool = { bytes: new Uint8Array(4096), used: 4096 };
+
+function pooledRandom(bytes: Uint8Array): Uint8Array {
+  if (randomPool.used + bytes.length > randomPool.bytes.length) {
+    crypto.getRandomValues(randomPool.bytes);
+    randomPool.used = 0;
+  }
+  bytes.set(randomPool.bytes.subarray(randomPool.used, randomPool.used + bytes.length));
+  randomPool.used += bytes.length;
+  return bytes;
 }
 
 /** The message that carries `answer` to client `clientId`. */

@@ -4,21 +4,20 @@
  * (PROTOCOL.md, "Push"). One push per pairing, to the address the sender last
  * registered from, never larger than that request: it amplifies nothing.
  */
-import { toHex } from "../bytes.ts";
-import type { RegisterMessage } from "./protocol.ts";
 import type { RoomLimits } from "./_rooms.ts";
 
+/** Where a waiting sender last registered from, and how many bytes that request had. */
 export interface UdpSender {
-  message: RegisterMessage;
   from: Deno.NetAddr;
-  source: string;
   /** Bytes of the sender's last request: the most the push may send back. */
   requestBytes: number;
+  /** When it was remembered (the server's clock). */
+  at: number;
 }
 
 export class UdpSenders {
-  /** By client id, oldest poll first. */
-  #waiting = new Map<string, UdpSender & { at: number }>();
+  /** By client id (hex), oldest poll first. */
+  #waiting = new Map<string, UdpSender>();
   #maxEntries: number;
   #idleMs: number;
   #now: () => number;
@@ -37,25 +36,23 @@ export class UdpSenders {
     return this.#waiting.size;
   }
 
-  /** A sender was told `waiting`: remember (or refresh) where it waits. */
-  remember(sender: UdpSender): void {
-    const key = toHex(sender.message.clientId);
+  /** A sender (client id in hex) was told `waiting`: remember (or refresh) where it waits. */
+  remember(key: string, from: Deno.NetAddr, requestBytes: number): void {
     this.#waiting.delete(key);
-    this.#waiting.set(key, { ...sender, at: this.#now() });
+    this.#waiting.set(key, { from, requestBytes, at: Math.floor(this.#now()) });
     this.#prune();
   }
 
-  /** The waiting sender with this id, removed (it is pushed at most once). */
-  take(clientId: Uint8Array): UdpSender | undefined {
+  /** The waiting sender with this id (hex), removed (it is pushed at most once). */
+  take(key: string): UdpSender | undefined {
     this.#prune();
-    const key = toHex(clientId);
     const sender = this.#waiting.get(key);
     this.#waiting.delete(key);
     return sender;
   }
 
-  forget(clientId: Uint8Array): void {
-    this.#waiting.delete(toHex(clientId));
+  forget(key: string): void {
+    this.#waiting.delete(key);
   }
 
   #prune(): void {

@@ -292,7 +292,8 @@ export class RendezvousServer implements AsyncDisposable {
       const replies = await this.#handle(data, from, kind);
       if (replies === undefined) return;
       for (const [reply, to] of replies) {
-        await conn.send(reply, to);
+        // Not awaited: the socket loop takes the next datagram while the reply goes out.
+        conn.send(reply, to).catch(() => this.#closed || this.#counts.errors++);
         this.#counts.replies++;
         this.#counts.udpReplyBytes += reply.length;
       }
