@@ -248,6 +248,12 @@ function registerRequest(
     );
 }
 
+/** The source sockets of pairing `n`'s sender and receiver. */
+function sourcePair(sources: Sources, n: number): [number, number] {
+  const count = sources.sockets.length;
+  return [(2 * n) % count, (2 * n + 1) % count];
+}
+
 /** One pairing; returns its time-to-paired in ms. */
 async function pairOnce(
   sources: Sources,
@@ -255,9 +261,7 @@ async function pairOnce(
   senderAt: Deno.NetAddr,
   receiverAt: Deno.NetAddr,
 ): Promise<number> {
-  const count = sources.sockets.length;
-  const s = (2 * n) % count;
-  const r = (2 * n + 1) % count;
+  const [s, r] = sourcePair(sources, n);
   const started = performance.now();
   const senderId = clientId();
   const waiting = await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
@@ -293,9 +297,7 @@ async function echoOnce(
   senderAt: Deno.NetAddr,
   receiverAt: Deno.NetAddr,
 ): Promise<number> {
-  const count = sources.sockets.length;
-  const s = (2 * n) % count;
-  const r = (2 * n + 1) % count;
+  const [s, r] = sourcePair(sources, n);
   const started = performance.now();
   const senderId = clientId();
   const receiverId = clientId();

@@ -33,17 +33,7 @@ export interface RouterRulesetOptions {
  */
 export function routerRuleset(options: RouterRulesetOptions): string {
   const udpDrop = options.blockUdp ? ["    meta l4proto udp drop"] : [];
-  if (options.nat === "none") {
-    return [
-      "table ip lab {",
-      "  chain forward {",
-      "    type filter hook forward priority filter; policy accept;",
-      ...udpDrop,
-      "  }",
-      "}",
-      "",
-    ].join("\n");
-  }
+  if (options.nat === "none") return routeOnly("ip", udpDrop);
   const masquerade = options.nat === "symmetric" ? "masquerade fully-random" : "masquerade";
   const lines = [
     "table ip lab {",
@@ -107,17 +97,7 @@ const ICMPV6_ERRORS =
  */
 export function router6Ruleset(options: Router6RulesetOptions): string {
   const udpDrop = options.blockUdp ? ["    meta l4proto udp drop"] : [];
-  if (!options.filter) {
-    return [
-      "table ip6 lab {",
-      "  chain forward {",
-      "    type filter hook forward priority filter; policy accept;",
-      ...udpDrop,
-      "  }",
-      "}",
-      "",
-    ].join("\n");
-  }
+  if (!options.filter) return routeOnly("ip6", udpDrop);
   return [
     "table ip6 lab {",
     "  chain input {",
@@ -154,6 +134,19 @@ export function internetRuleset(options: { links: string[]; lossPercent: number 
     "  chain loss_out {",
     "    type filter hook postrouting priority srcnat + 100; policy accept;",
     `    oifname ${set} numgen random mod 1000000 < ${threshold} drop`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** A router that only routes: forwards everything but what `udpDrop` drops. */
+function routeOnly(family: "ip" | "ip6", udpDrop: string[]): string {
+  return [
+    `table ${family} lab {`,
+    "  chain forward {",
+    "    type filter hook forward priority filter; policy accept;",
+    ...udpDrop,
     "  }",
     "}",
     "",
