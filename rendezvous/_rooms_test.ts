@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { toHex as hex } from "../bytes.ts";
 import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
 import { ErrorCode, type RegisterMessage } from "./protocol.ts";
-import { addr, bytes } from "./_testing_samples.ts";
+import { A, addr, B, bytes, C, receiver, sender } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
 
 function setup(options: Partial<RoomTableOptions> = {}) {
@@ -14,26 +14,6 @@ function setup(options: Partial<RoomTableOptions> = {}) {
     ...options,
   });
   return { clock, table };
-}
-
-const A = addr("203.0.113.1", 1111);
-const B = addr("198.51.100.2", 2222);
-const C = addr("192.0.2.3", 3333);
-
-function sender(id: number, nameplate?: string): RegisterMessage {
-  const message: RegisterMessage = {
-    type: "register",
-    role: "send",
-    clientId: bytes(16, id),
-    candidates: [addr("192.168.1.10", 5000)],
-    fingerprint: bytes(32, id),
-  };
-  if (nameplate !== undefined) message.nameplate = nameplate;
-  return message;
-}
-
-function receiver(id: number, nameplate: string): RegisterMessage {
-  return { type: "register", role: "receive", clientId: bytes(16, id), nameplate, candidates: [] };
 }
 
 Deno.test("RoomTable tells each peer how the other registered", () => {

@@ -1,5 +1,5 @@
 /** Sample messages of every type, shared by this folder's tests. */
-import type { RendezvousMessage } from "./protocol.ts";
+import type { RegisterMessage, RendezvousMessage } from "./protocol.ts";
 
 export const addr = (hostname: string, port: number): Deno.NetAddr => ({
   transport: "udp",
@@ -7,6 +7,29 @@ export const addr = (hostname: string, port: number): Deno.NetAddr => ({
   port,
 });
 export const bytes = (length: number, fill: number) => new Uint8Array(length).fill(fill);
+
+/** Three peers' public addresses, for room tests. */
+export const A = addr("203.0.113.1", 1111);
+export const B = addr("198.51.100.2", 2222);
+export const C = addr("192.0.2.3", 3333);
+
+/** Sender `id`'s register (its id and fingerprint filled with `id`). */
+export function sender(id: number, nameplate?: string): RegisterMessage {
+  const message: RegisterMessage = {
+    type: "register",
+    role: "send",
+    clientId: bytes(16, id),
+    candidates: [addr("192.168.1.10", 5000)],
+    fingerprint: bytes(32, id),
+  };
+  if (nameplate !== undefined) message.nameplate = nameplate;
+  return message;
+}
+
+/** Receiver `id`'s register for `nameplate`. */
+export function receiver(id: number, nameplate: string): RegisterMessage {
+  return { type: "register", role: "receive", clientId: bytes(16, id), nameplate, candidates: [] };
+}
 
 export const SAMPLES: RendezvousMessage[] = [
   {

@@ -8,30 +8,10 @@ import { toHex as hex } from "../bytes.ts";
 import { MemoryRoomStore, type RoomStore } from "./_room_store.ts";
 import { RedisRoomStore } from "./_redis_room_store.ts";
 import type { RoomLimits } from "./_rooms.ts";
-import { ErrorCode, type RegisterMessage } from "./protocol.ts";
-import { addr, bytes } from "./_testing_samples.ts";
+import { ErrorCode } from "./protocol.ts";
+import { A, addr, B, bytes, C, receiver, sender } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
 import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
-
-const A = addr("203.0.113.1", 1111);
-const B = addr("198.51.100.2", 2222);
-const C = addr("192.0.2.3", 3333);
-
-function sender(id: number, nameplate?: string): RegisterMessage {
-  const message: RegisterMessage = {
-    type: "register",
-    role: "send",
-    clientId: bytes(16, id),
-    candidates: [addr("192.168.1.10", 5000)],
-    fingerprint: bytes(32, id),
-  };
-  if (nameplate !== undefined) message.nameplate = nameplate;
-  return message;
-}
-
-function receiver(id: number, nameplate: string): RegisterMessage {
-  return { type: "register", role: "receive", clientId: bytes(16, id), nameplate, candidates: [] };
-}
 
 interface Setup {
   clock: { now: number };
