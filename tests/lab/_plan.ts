@@ -52,6 +52,9 @@ export interface LabOptions {
   signal?: AbortSignal;
 }
 
+/** The rendezvous server's host name inside the lab (see `LabPlan.hosts`). */
+export const RENDEZVOUS_NAME = "rendezvous.lab";
+
 /** Prefix of every namespace a lab creates; `cleanup.ts` removes by it. */
 export const LAB_PREFIX = "p2l-";
 
@@ -87,6 +90,11 @@ export interface DelayLinePlan {
 export interface LabPlan extends LabAddresses {
   id: string;
   namespaces: NamespacePlan[];
+  /**
+   * The `/etc/hosts` every namespace sees (`ip netns exec` mounts `/etc/netns/NS/hosts` over it):
+   * `RENDEZVOUS_NAME` has the server's IPv4 and, with `ipv6`, its IPv6 address (A and AAAA).
+   */
+  hosts: string;
   veths: [Endpoint, Endpoint][];
   delayLines: DelayLinePlan[];
 }
@@ -322,6 +330,13 @@ export function planLab(id: string, options: LabOptions): LabPlan {
     namespaces,
     veths,
     delayLines,
+    hosts: [
+      "127.0.0.1 localhost",
+      "::1 localhost",
+      `${RENDEZVOUS_NET.ip} ${RENDEZVOUS_NAME}`,
+      ...(ipv6 ? [`${RENDEZVOUS_NET.ip6} ${RENDEZVOUS_NAME}`] : []),
+      "",
+    ].join("\n"),
     internet: {
       ns: internet.name,
       ip: RENDEZVOUS_NET.internetIp,

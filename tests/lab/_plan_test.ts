@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LAB_PREFIX, newLabId, planLab } from "./_plan.ts";
+import { LAB_PREFIX, newLabId, planLab, RENDEZVOUS_NAME } from "./_plan.ts";
 import { internetRuleset, router6Ruleset, routerRuleset } from "./_ruleset.ts";
 
 Deno.test("planLab keeps interface names within 15 chars and namespace names unique per run", () => {
@@ -203,4 +203,16 @@ Deno.test("router6Ruleset drops new inbound flows behind NAT kinds, keeps NDP, r
     /policy drop;\n {4}meta l4proto udp drop\n {4}ct state/,
   );
   assert.match(router6Ruleset({ filter: false, blockUdp: true }), /meta l4proto udp drop/);
+});
+
+Deno.test("planLab names the rendezvous server in every namespace's hosts file, AAAA only with ipv6", () => {
+  const v4 = planLab("p2l-1-hosts", { natA: "symmetric", natB: "symmetric" });
+  assert.equal(
+    v4.hosts.split("\n").filter((line) => line.endsWith(` ${RENDEZVOUS_NAME}`)).length,
+    1,
+  );
+  assert.ok(v4.hosts.includes(`${v4.rendezvous.ip} ${RENDEZVOUS_NAME}\n`));
+  const dual = planLab("p2l-1-hosts", { natA: "symmetric", natB: "symmetric", ipv6: "dual" });
+  assert.ok(dual.hosts.includes(`${dual.rendezvous.ip} ${RENDEZVOUS_NAME}\n`));
+  assert.ok(dual.hosts.includes(`${dual.rendezvous.ip6} ${RENDEZVOUS_NAME}\n`));
 });

@@ -82,4 +82,12 @@ export async function removeNamespaces(names: string[]): Promise<void> {
   }
   const batch = names.map((ns) => `netns delete ${ns}\n`).join("");
   await runCommand("ip", ["-force", "-batch", "-"], { stdin: batch });
+  await Promise.all(
+    names.map((ns) => Deno.remove(netnsEtc(ns), { recursive: true }).catch(() => {})),
+  );
+}
+
+/** Files here replace their /etc namesakes for processes run with `ip netns exec NS`. */
+export function netnsEtc(ns: string): string {
+  return `/etc/netns/${ns}`;
 }

@@ -5,7 +5,14 @@
  */
 import type { LabAddresses } from "./_addresses.ts";
 import { type DelayLinePlan, type LabOptions, type LabPlan, newLabId, planLab } from "./_plan.ts";
-import { listNamespaces, mustRun, removeNamespaces, runCommand, type RunResult } from "./_run.ts";
+import {
+  listNamespaces,
+  mustRun,
+  netnsEtc,
+  removeNamespaces,
+  runCommand,
+  type RunResult,
+} from "./_run.ts";
 
 /** How a process spawned in the lab connects its standard streams. */
 export interface LabSpawnOptions {
@@ -236,6 +243,10 @@ async function build(lab: RunningLab, plan: LabPlan, signal?: AbortSignal): Prom
     stdin: stdin(plan.namespaces.map((ns) => `netns add ${ns.name}`)),
     signal,
   });
+  await Promise.all(plan.namespaces.map(async (ns) => {
+    await Deno.mkdir(netnsEtc(ns.name), { recursive: true });
+    await Deno.writeTextFile(`${netnsEtc(ns.name)}/hosts`, plan.hosts);
+  }));
   await Promise.all(plan.namespaces.map((ns) =>
     // -e: a key that does not exist here (bridge-nf-call-iptables without br_netfilter) is skipped.
     mustRun("ip", ["netns", "exec", ns.name, "sysctl", "-q", "-e", "-w", ...ns.sysctls], {

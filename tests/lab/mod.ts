@@ -5,6 +5,7 @@
 export { createLab } from "./lab.ts";
 export type { Lab, LabExecResult, LabSpawnOptions } from "./lab.ts";
 export type { Ipv6Mode, LabOptions, NatKind } from "./_plan.ts";
+export { RENDEZVOUS_NAME } from "./_plan.ts";
 export type { LabHost, LabRouter } from "./_addresses.ts";
 export { labAvailable } from "./available.ts";
 export type { LabAvailability } from "./available.ts";
