@@ -15,10 +15,9 @@ import { mergeLimits } from "./_limits.ts";
 import type { RoomStore } from "./_room_store.ts";
 import { DEFAULT_ROOM_LIMITS, type RoomAnswer, type RoomLimits } from "./_rooms.ts";
 import { ROOM_SCRIPT } from "./_redis_script.ts";
+import { peerJson, roomAnswer, type RoomJson } from "./_redis_json.ts";
 import {
   MAX_NAMEPLATE,
-  type NatMapping,
-  type PeerInfo,
   type RegisterMessage,
   type RendezvousTransport,
   TOKEN_SIZE,
@@ -39,25 +38,6 @@ export interface RedisRoomStoreOptions extends Partial<RoomLimits> {
   timeoutMs?: number;
   /** Called on each connection error (the client keeps reconnecting). */
   onError?: (error: Error) => void;
-}
-
-/** What the script keeps of each peer, opaque to Lua. */
-interface PeerJson {
-  id: string;
-  obs: [string, number];
-  cand: [string, number][];
-  fp?: string;
-  nat?: NatMapping;
-  tr: RendezvousTransport;
-}
-
-interface RoomJson {
-  n: number;
-  s: { id: string; info: string };
-  r?: { id: string; info: string };
-  t?: string;
-  relay?: string;
-  paired?: boolean;
 }
 
 type RedisClient = ReturnType<typeof createClient>;
@@ -207,14 +187,7 @@ export class RedisRoomStore implements RoomStore {
     transport: RendezvousTransport,
   ): Promise<RoomAnswer> {
     const id = hex(message.clientId);
-    const info: PeerJson = {
-      id,
-      obs: [observed.hostname, observed.port],
-      cand: message.candidates.map((c) => [c.hostname, c.port]),
-      tr: transport,
-    };
-    if (message.fingerprint !== undefined) info.fp = hex(message.fingerprint);
-    if (message.nat !== undefined) info.nat = message.nat;
+    const info = peerJson(id, message, observed, transport);
     const token = message.role === "receive" ? hex(this.#random(new Uint8Array(TOKEN_SIZE))) : "";
     const reply = await this.#eval("register", [
       message.role,
@@ -376,46 +349,4 @@ export class RedisRoomStore implements RoomStore {
       this.#armTimeout();
     }, Math.max(0, oldest.deadline - performance.now()));
   }
-}
-
-function peerInfo(info: string): PeerInfo {
-  const json = JSON.parse(info) as PeerJson;
-  const peer: PeerInfo = {
-    id: fromHex(json.id),
-    observed: { transport: "udp", hostname: json.obs[0], port: json.obs[1] },
-    candidates: (Array.isArray(json.cand) ? json.cand : []).map(([hostname, port]) => ({
-      transport: "udp",
-      hostname,
-      port,
-    })),
-    transport: json.tr,
-  };
-  if (json.fp !== undefined) peer.fingerprint = fromHex(json.fp);
-  if (json.nat !== undefined) peer.nat = json.nat;
-  return peer;
-}
-
-function roomAnswer(room: RoomJson, role: "send" | "receive"): RoomAnswer {
-  const nameplate = String(room.n);
-  const self = peerInfo(role === "send" ? room.s.info : room.r!.info);
-  if (room.r === undefined || room.t === undefined) {
-    return { kind: "waiting", nameplate, observed: self.observed };
-  }
-  const peer = peerInfo(role === "send" ? room.r.info : room.s.info);
-  const answer: RoomAnswer = {
-    kind: "paired",
-    nameplate,
-    token: fromHex(room.t),
-    observed: self.observed,
-    peer,
-  };
-  if (room.relay !== undefined) {
-    const colon = room.relay.lastIndexOf(":");
-    answer.relay = {
-      transport: "udp",
-      hostname: room.relay.slice(0, colon),
-      port: Number(room.relay.slice(colon + 1)),
-    };
-  }
-  return answer;
 }
