@@ -36,6 +36,42 @@ Deno.test("a sender and a receiver on one host pair over loopback multicast and 
   });
 });
 
+// loopback_test.ts joins two interfaces by a veth pair, p2pft0 (fd00::1) and p2pft1 (fd00::2):
+// IPv6 multicast does not loop on lo.
+const atV6 = (hostname: string, port: number): Deno.NetAddr => ({
+  transport: "udp",
+  hostname,
+  port,
+});
+
+Deno.test("with IPv6 candidates only, the two sides pair over ff02::fb and learn them from AAAA records", async () => {
+  const senderAt = [atV6("fd00::1", 40000)];
+  const receiverAt = [atV6("fd00:0::2", 40001)]; // written longhand: adverts carry the canonical text
+  await using sender = await announce({ nameplate: "737", candidates: senderAt, fingerprint });
+  const found = await browse("737", { candidates: receiverAt, timeoutMs: 5000 });
+  assert.deepEqual(found.peer, { id: sender.selfId, candidates: senderAt, fingerprint });
+  const claimed = await sender.receiver();
+  assert.deepEqual(claimed.peer, { id: found.selfId, candidates: [atV6("fd00::2", 40001)] });
+});
+
+Deno.test("dual-stack sides announce both families, and each learns all of the other's addresses", async () => {
+  const senderAt = [...at(40000), atV6("fd00::1", 40000)];
+  const receiverAt = [...at(40001), atV6("fd00::2", 40001)];
+  await using sender = await announce({ nameplate: "738", candidates: senderAt, fingerprint });
+  const found = await browse("738", { candidates: receiverAt, timeoutMs: 5000 });
+  assert.deepEqual(found.peer.candidates, senderAt);
+  assert.deepEqual((await sender.receiver()).peer.candidates, receiverAt);
+});
+
+Deno.test("where ff02::fb cannot be joined for an IPv6 address, discovery goes on over IPv4", async () => {
+  // No interface holds 2001:db8::99, so there is no interface to join ff02::fb on.
+  const senderAt = [...at(40000), atV6("2001:db8::99", 40000)];
+  await using sender = await announce({ nameplate: "739", candidates: senderAt, fingerprint });
+  const found = await browse("739", { candidates: at(40001), timeoutMs: 5000 });
+  assert.deepEqual(found.peer.candidates, senderAt);
+  assert.deepEqual((await sender.receiver()).peer.candidates, at(40001));
+});
+
 Deno.test("a receiver that starts looking before the sender announces still finds it", async () => {
   const browsing = browse("736", { candidates: at(40001), timeoutMs: 5000 });
   await using sender = await announce({ nameplate: "736", candidates: at(40000), fingerprint });
