@@ -72,6 +72,13 @@ Deno.test("where ff02::fb cannot be joined for an IPv6 address, discovery goes o
   assert.deepEqual((await sender.receiver()).peer.candidates, at(40001));
 });
 
+Deno.test("with only IPv6 candidates no interface holds, announce fails naming ff02::fb", async () => {
+  await assert.rejects(
+    announce({ nameplate: "740", candidates: [atV6("2001:db8::99", 40000)], fingerprint }),
+    /^P2pftError: Cannot join the multicast DNS group ff02::fb for 2001:db8::99: no interface/,
+  );
+});
+
 Deno.test("a receiver that starts looking before the sender announces still finds it", async () => {
   const browsing = browse("736", { candidates: at(40001), timeoutMs: 5000 });
   await using sender = await announce({ nameplate: "736", candidates: at(40000), fingerprint });

@@ -5,6 +5,7 @@ import { ProtocolError } from "../errors.ts";
 import { decodeDnsMessage, type DnsMessage, DnsType, encodeDnsMessage } from "./dns.ts";
 import { LOCAL_NAMEPLATE_MAX, LOCAL_NAMEPLATE_MIN, localNameplate } from "./nameplate.ts";
 import { advertResponse, asksFor, readAdvert, senderInstance, senderQuery } from "./records.ts";
+import { advertAddresses } from "./_shared.ts";
 import {
   SAMPLE_MESSAGES,
   SAMPLE_NAMEPLATE,
@@ -69,6 +70,23 @@ Deno.test("readAdvert takes AAAA records a peer can probe, not link-local, loopb
     SAMPLE_SENDER.instance,
   );
   assert.deepEqual(read?.addresses, [...SAMPLE_SENDER.addresses, "fd00::7"]);
+});
+
+Deno.test("an advert takes IPv4 and global or unique-local IPv6 candidates, in canonical text", () => {
+  const at = (hostname: string) => ({ transport: "udp" as const, hostname, port: 40000 });
+  assert.deepEqual(
+    advertAddresses([at("10.0.0.7"), at("2001:DB8:0:0::10"), at("fd00::1"), at("2001:db8::10")]),
+    { port: 40000, addresses: ["10.0.0.7", "2001:db8::10", "fd00::1"] },
+  );
+  for (const hostname of ["fe80::1", "::1", "::ffff:10.0.0.7", "ff02::fb", "fe80::1%eth0", "x"]) {
+    assert.throws(
+      () => advertAddresses([at(hostname)]),
+      (e) =>
+        e instanceof RangeError &&
+        e.message.startsWith(`Cannot advertise candidate ${hostname}:40000 on the LAN`),
+      hostname,
+    );
+  }
 });
 
 Deno.test("readAdvert skips goodbyes and queries", () => {
