@@ -133,6 +133,19 @@ labTest(
 );
 
 labTest(
+  "lab: two dual-stack hosts on one LAN and no rendezvous server, announced on both groups, take the LAN",
+  90_000,
+  async (run) => {
+    const outcome = await transfer(run, "hostA2", []);
+    await assertFoundOnLan(run, outcome);
+    for (const side of [outcome.sent, outcome.received]) {
+      assert.equal(event(side, "warning"), undefined);
+    }
+  },
+  "dual",
+);
+
+labTest(
   "lab: without a rendezvous server a receiver in the other home fails clearly and writes nothing",
   90_000,
   async (run) => {
