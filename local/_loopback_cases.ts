@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { TimeoutError } from "../errors.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import { announce, browse, browseAll } from "./mod.ts";
-import { readAdvert, senderInstance } from "./records.ts";
+import { decodeDnsMessage, encodeDnsMessage } from "./dns.ts";
+import { readAdvert, senderInstance, senderQuery } from "./records.ts";
 
 if (Deno.env.get("P2PFT_LOCAL_LOOPBACK") !== "1") {
   throw new Error("Run these cases through local/loopback_test.ts, inside a network namespace");
@@ -77,6 +78,35 @@ Deno.test("with only IPv6 candidates no interface holds, announce fails naming f
     announce({ nameplate: "740", candidates: [atV6("2001:db8::99", 40000)], fingerprint }),
     /^P2pftError: Cannot join the multicast DNS group ff02::fb for 2001:db8::99: no interface/,
   );
+});
+
+Deno.test("a one-shot IPv6 query from another port is answered by unicast to its link-local address", async () => {
+  await using sender = await announce({
+    nameplate: "743",
+    candidates: [atV6("fd00::1", 40000)],
+    fingerprint,
+  });
+  // Not joined to ff02::fb and not on 5353: only a unicast answer can reach this socket.
+  const asker = Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 });
+  let gaveUp = false;
+  const timer = setTimeout(() => {
+    gaveUp = true;
+    asker.close(); // fails the receive below
+  }, 5000);
+  try {
+    const index = Deno.networkInterfaces().find((i) => i.name === "p2pft1" && i.scopeid)?.scopeid;
+    await asker.send(encodeDnsMessage(senderQuery("743", false)), {
+      transport: "udp",
+      hostname: `ff02::fb%${index}`,
+      port: 5353,
+    });
+    const [data, from] = await asker.receive();
+    assert.match((from as Deno.NetAddr).hostname, /^fe80:/);
+    assert.deepEqual(readAdvert(decodeDnsMessage(data), senderInstance("743"))?.id, sender.selfId);
+  } finally {
+    clearTimeout(timer);
+    if (!gaveUp) asker.close();
+  }
 });
 
 Deno.test("a receiver that starts looking before the sender announces still finds it", async () => {

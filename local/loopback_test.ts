@@ -57,6 +57,6 @@ Deno.test({
     }).output();
     const stdout = new TextDecoder().decode(output.stdout);
     assert.equal(output.code, 0, stdout + new TextDecoder().decode(output.stderr));
-    assert.match(stdout, /ok \| 10 passed \| 0 failed/);
+    assert.match(stdout, /ok \| 11 passed \| 0 failed/);
   },
 });
