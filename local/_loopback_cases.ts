@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { TimeoutError } from "../errors.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import { announce, browse, browseAll } from "./mod.ts";
-import { readAdvert, senderInstance } from "./records.ts";
+import { decodeDnsMessage, encodeDnsMessage } from "./dns.ts";
+import { readAdvert, senderInstance, senderQuery } from "./records.ts";
 
 if (Deno.env.get("P2PFT_LOCAL_LOOPBACK") !== "1") {
   throw new Error("Run these cases through local/loopback_test.ts, inside a network namespace");
@@ -34,6 +35,78 @@ Deno.test("a sender and a receiver on one host pair over loopback multicast and 
     selfId: sender.selfId,
     peer: { id: found.selfId, candidates: at(40001) },
   });
+});
+
+// loopback_test.ts joins two interfaces by a veth pair, p2pft0 (fd00::1) and p2pft1 (fd00::2):
+// IPv6 multicast does not loop on lo.
+const atV6 = (hostname: string, port: number): Deno.NetAddr => ({
+  transport: "udp",
+  hostname,
+  port,
+});
+
+Deno.test("with IPv6 candidates only, the two sides pair over ff02::fb and learn them from AAAA records", async () => {
+  const senderAt = [atV6("fd00::1", 40000)];
+  const receiverAt = [atV6("fd00:0::2", 40001)]; // written longhand: adverts carry the canonical text
+  await using sender = await announce({ nameplate: "737", candidates: senderAt, fingerprint });
+  const found = await browse("737", { candidates: receiverAt, timeoutMs: 5000 });
+  assert.deepEqual(found.peer, { id: sender.selfId, candidates: senderAt, fingerprint });
+  const claimed = await sender.receiver();
+  assert.deepEqual(claimed.peer, { id: found.selfId, candidates: [atV6("fd00::2", 40001)] });
+});
+
+Deno.test("dual-stack sides announce both families, and each learns all of the other's addresses", async () => {
+  const senderAt = [...at(40000), atV6("fd00::1", 40000)];
+  const receiverAt = [...at(40001), atV6("fd00::2", 40001)];
+  await using sender = await announce({ nameplate: "738", candidates: senderAt, fingerprint });
+  const found = await browse("738", { candidates: receiverAt, timeoutMs: 5000 });
+  assert.deepEqual(found.peer.candidates, senderAt);
+  assert.deepEqual((await sender.receiver()).peer.candidates, receiverAt);
+});
+
+Deno.test("where ff02::fb cannot be joined for an IPv6 address, discovery goes on over IPv4", async () => {
+  // No interface holds 2001:db8::99, so there is no interface to join ff02::fb on.
+  const senderAt = [...at(40000), atV6("2001:db8::99", 40000)];
+  await using sender = await announce({ nameplate: "739", candidates: senderAt, fingerprint });
+  const found = await browse("739", { candidates: at(40001), timeoutMs: 5000 });
+  assert.deepEqual(found.peer.candidates, senderAt);
+  assert.deepEqual((await sender.receiver()).peer.candidates, at(40001));
+});
+
+Deno.test("with only IPv6 candidates no interface holds, announce fails naming ff02::fb", async () => {
+  await assert.rejects(
+    announce({ nameplate: "740", candidates: [atV6("2001:db8::99", 40000)], fingerprint }),
+    /^P2pftError: Cannot join the multicast DNS group ff02::fb for 2001:db8::99: no interface/,
+  );
+});
+
+Deno.test("a one-shot IPv6 query from another port is answered by unicast to its link-local address", async () => {
+  await using sender = await announce({
+    nameplate: "743",
+    candidates: [atV6("fd00::1", 40000)],
+    fingerprint,
+  });
+  // Not joined to ff02::fb and not on 5353: only a unicast answer can reach this socket.
+  const asker = Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 });
+  let gaveUp = false;
+  const timer = setTimeout(() => {
+    gaveUp = true;
+    asker.close(); // fails the receive below
+  }, 5000);
+  try {
+    const index = Deno.networkInterfaces().find((i) => i.name === "p2pft1" && i.scopeid)?.scopeid;
+    await asker.send(encodeDnsMessage(senderQuery("743", false)), {
+      transport: "udp",
+      hostname: `ff02::fb%${index}`,
+      port: 5353,
+    });
+    const [data, from] = await asker.receive();
+    assert.match((from as Deno.NetAddr).hostname, /^fe80:/);
+    assert.deepEqual(readAdvert(decodeDnsMessage(data), senderInstance("743"))?.id, sender.selfId);
+  } finally {
+    clearTimeout(timer);
+    if (!gaveUp) asker.close();
+  }
 });
 
 Deno.test("a receiver that starts looking before the sender announces still finds it", async () => {

@@ -1,4 +1,5 @@
 /** Types and helpers shared by announce.ts and browse.ts. */
+import { formatIpv6, isReachableIpv6, parseIpv6 } from "./_ipv6.ts";
 import { MAX_ADDRESSES } from "./records.ts";
 
 /** Who found whom on the LAN: what the punch needs in place of a rendezvous pairing. */
@@ -19,23 +20,32 @@ export interface LocalPairing {
   };
 }
 
-/** The port and IPv4 addresses of an advert. RangeError unless they share one valid port. */
+/**
+ * The port and addresses of an advert: IPv4, and IPv6 a peer can probe
+ * (global or unique-local) in canonical text. RangeError unless they share
+ * one valid port.
+ */
 export function advertAddresses(candidates: Deno.NetAddr[]): { port: number; addresses: string[] } {
   const port = candidates[0]?.port;
   const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-  for (const candidate of candidates) {
-    if (!ipv4.test(candidate.hostname) || candidate.port !== port || !(port > 0 && port < 65536)) {
+  const addresses = candidates.map((candidate) => {
+    const ipv6 = parseIpv6(candidate.hostname);
+    if (
+      !(ipv4.test(candidate.hostname) || (ipv6 && isReachableIpv6(ipv6))) ||
+      candidate.port !== port || !(port > 0 && port < 65536)
+    ) {
       throw new RangeError(
-        `Cannot advertise candidate ${candidate.hostname}:${candidate.port} on the LAN: candidates must be IPv4 addresses sharing one port from 1 to 65535`,
+        `Cannot advertise candidate ${candidate.hostname}:${candidate.port} on the LAN: candidates must be IPv4, or global or unique-local IPv6, addresses sharing one port from 1 to 65535`,
       );
     }
-  }
+    return ipv6 ? formatIpv6(ipv6) : candidate.hostname;
+  });
   if (port === undefined || candidates.length > MAX_ADDRESSES) {
     throw new RangeError(
       `Cannot advertise ${candidates.length} candidates on the LAN: give 1 to ${MAX_ADDRESSES}`,
     );
   }
-  return { port, addresses: [...new Set(candidates.map((c) => c.hostname))] };
+  return { port, addresses: [...new Set(addresses)] };
 }
 
 /**

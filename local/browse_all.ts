@@ -9,7 +9,7 @@ import { readAdvert, SERVICE_NAME } from "./records.ts";
 import { nextResend, wakeAfter } from "./_shared.ts";
 
 export interface BrowseAllOptions {
-  /** IPv4 addresses of the interfaces to ask on (none: the one the routing table picks). */
+  /** Addresses (IPv4 or IPv6) of the interfaces to ask on (none: the IPv4 one the routing table picks). */
   interfaces: string[];
   /** How long to listen for answers (default 1500 ms). */
   timeoutMs?: number;

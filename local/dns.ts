@@ -6,6 +6,7 @@
 import { ProtocolError } from "../errors.ts";
 import { decodeName, encodeName } from "./_dns_name.ts";
 import { concatBytes } from "../bytes.ts";
+import { formatIpv6, parseIpv6 } from "./_ipv6.ts";
 
 /** Largest mDNS message a peer may send or we accept (RFC 6762 §17). */
 export const MAX_MESSAGE_SIZE = 9000;
@@ -165,22 +166,11 @@ function encodeIpv4(address: string): Uint8Array {
 }
 
 function encodeIpv6(address: string): Uint8Array {
-  const halves = address.split("::");
-  const groups = (text: string) => text === "" ? [] : text.split(":");
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const missing = 8 - head.length - tail.length;
-  const all = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
-  if (
-    halves.length > 2 || all.length !== 8 || (halves.length === 2 && missing < 1) ||
-    all.some((group) => !/^[0-9a-fA-F]{1,4}$/.test(group))
-  ) {
+  const bytes = parseIpv6(address);
+  if (!bytes) {
     throw new RangeError(`Cannot encode AAAA record: ${JSON.stringify(address)} is not IPv6`);
   }
-  const out = new Uint8Array(16);
-  const view = new DataView(out.buffer);
-  all.forEach((group, index) => view.setUint16(2 * index, parseInt(group, 16)));
-  return out;
+  return bytes;
 }
 
 /** The message in `bytes`. Throws ProtocolError on anything malformed or over a limit. */
@@ -296,11 +286,7 @@ function decodeRecord(
       return { record: { ...common, kind: "A", address: data.join(".") }, end };
     case DnsType.AAAA: {
       if (length !== 16) throw wrongLength("an AAAA record has 16");
-      const groups = Array.from(
-        { length: 8 },
-        (_, i) => view.getUint16(start + 2 * i).toString(16),
-      );
-      return { record: { ...common, kind: "AAAA", address: groups.join(":") }, end };
+      return { record: { ...common, kind: "AAAA", address: formatIpv6(data) }, end };
     }
     case DnsType.PTR: {
       const target = decodeName(bytes, start);

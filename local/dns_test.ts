@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
-import { decodeDnsMessage, type DnsMessage, encodeDnsMessage, MAX_MESSAGE_SIZE } from "./dns.ts";
+import { concatBytes } from "../bytes.ts";
+import {
+  decodeDnsMessage,
+  type DnsMessage,
+  type DnsRecord,
+  encodeDnsMessage,
+  MAX_MESSAGE_SIZE,
+} from "./dns.ts";
 import { SAMPLE_MESSAGES } from "./_testing_samples.ts";
 
 const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
@@ -188,13 +195,62 @@ Deno.test("encodeDnsMessage refuses values the wire cannot carry, naming them", 
   assert.throws(() => encodeDnsMessage(with_([big])), /10071 bytes exceed the limit of 9000/);
 });
 
-Deno.test("AAAA addresses encode from the short form and decode to eight groups", () => {
-  const message = {
+Deno.test("AAAA addresses encode from any spelling and decode to the canonical one (RFC 5952)", () => {
+  const cases: [string, string][] = [
+    ["fe80::1:2", "fe80::1:2"],
+    ["2001:DB8:0:0:0:0:0:10", "2001:db8::10"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"], // the first of two equal runs
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"], // one zero group stays
+    ["fd00:0000:0000:0000:0000:0000:0000:0001", "fd00::1"],
+    ["0:0:0:0:0:0:0:0", "::"],
+    ["::ffff:10.0.0.1", "::ffff:10.0.0.1"],
+    ["64:ff9b::192.0.2.33", "64:ff9b::c000:221"],
+  ];
+  for (const [written, canonical] of cases) {
+    const record = { name: "h.local", ttl: 120, cacheFlush: true, kind: "AAAA", address: written };
+    const message = { ...SAMPLE_MESSAGES.announce, answers: [record as DnsRecord] };
+    const decoded = decodeDnsMessage(encodeDnsMessage(message));
+    assert.deepEqual(decoded.answers[0], { ...record, address: canonical }, written);
+  }
+  for (
+    const bad of [
+      "1::2::3",
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7:8:9",
+      "::1:2:3:4:5:6:7:8",
+      "12345::",
+      "::300.1.1.1",
+      "fe80::1%eth0",
+    ]
+  ) {
+    assert.throws(
+      () =>
+        encodeDnsMessage({
+          ...SAMPLE_MESSAGES.announce,
+          answers: [{ name: "h.local", ttl: 1, cacheFlush: false, kind: "AAAA", address: bad }],
+        }),
+      /Cannot encode AAAA record: .* is not IPv6/,
+      bad,
+    );
+  }
+});
+
+Deno.test("decodeDnsMessage rejects an AAAA record whose data is not 16 bytes", () => {
+  const encoded = encodeDnsMessage({
     ...SAMPLE_MESSAGES.announce,
-    answers: [
-      { name: "h.local", ttl: 120, cacheFlush: true, kind: "AAAA", address: "fe80::1:2" } as const,
-    ],
-  };
-  const decoded = decodeDnsMessage(encodeDnsMessage(message));
-  assert.deepEqual(decoded.answers[0], { ...message.answers[0], address: "fe80:0:0:0:0:0:1:2" });
+    answers: [{ name: "h.local", ttl: 120, cacheFlush: true, kind: "AAAA", address: "fd00::1" }],
+  });
+  // The record's RDLENGTH is the two bytes before its 16 bytes of data: claim 15 and cut one.
+  const short = encoded.slice(0, encoded.length - 1);
+  new DataView(short.buffer).setUint16(short.length - 17, 15);
+  assert.throws(
+    () => decodeDnsMessage(short),
+    (e) => e instanceof ProtocolError && /15 bytes of data, an AAAA record has 16/.test(e.message),
+  );
+  const long = concatBytes([encoded, new Uint8Array(1)]);
+  new DataView(long.buffer).setUint16(long.length - 19, 17);
+  assert.throws(
+    () => decodeDnsMessage(long),
+    (e) => e instanceof ProtocolError && /17 bytes of data, an AAAA record has 16/.test(e.message),
+  );
 });

@@ -4,7 +4,7 @@ import { decodeDnsMessage, encodeDnsMessage } from "./dns.ts";
 import { LOCAL_VERSION } from "./records.ts";
 import { SAMPLE_MESSAGES } from "./_testing_samples.ts";
 
-Deno.test("local discovery messages match the golden samples of local version 1", async () => {
+Deno.test("local discovery messages match the golden samples of local version 2", async () => {
   for (const [name, message] of Object.entries(SAMPLE_MESSAGES)) {
     const encoded = encodeDnsMessage(message);
     const fixture = await golden(`local_${name}`, encoded, LOCAL_VERSION);

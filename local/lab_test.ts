@@ -3,7 +3,10 @@
  * (tests/lab): hostA and hostA2 share a LAN bridge, hostB is in the other home.
  */
 import assert from "node:assert/strict";
+import { toHex } from "../bytes.ts";
 import { createLab, type Lab, labAvailable } from "../tests/lab/mod.ts";
+import { decodeDnsMessage, encodeDnsMessage } from "./dns.ts";
+import { readAdvert, senderInstance, senderQuery } from "./records.ts";
 
 const available = await labAvailable();
 const skip = available.ok ? "" : ` (skipped: ${available.reason})`;
@@ -154,5 +157,55 @@ labTest(
     assert.equal(await sender.stop(), 0);
     await holder.stdin.close();
     assert.equal((await holder.status).code, 0);
+  },
+);
+
+labTest(
+  "local: on an IPv6-only LAN the receiver finds the sender over ff02::fb, the other home does not, and a one-shot query gets a unicast answer",
+  30_000,
+  async (signal) => {
+    await using lab = await createLab({
+      natA: "endpoint-independent",
+      natB: "endpoint-independent",
+      ipv6: "only",
+      signal,
+    });
+    const sender = await startSender(lab, lab.hostA.ns, lab.hostA.ip, signal);
+    const receiver = await browseIn(lab, lab.hostA2.ns, lab.hostA2.ip, 5000, signal);
+    assert.equal(receiver.code, 0, receiver.stderr);
+    assert.equal(receiver.line.peerId, sender.announced.selfId);
+    assert.deepEqual(receiver.line.candidates, [`${lab.hostA.ip}:40000`]);
+    const claimed = await sender.next();
+    assert.deepEqual(claimed.candidates, [`${lab.hostA2.ip}:40001`]);
+
+    const elsewhere = await browseIn(lab, lab.hostB.ns, lab.hostB.ip, 1500, signal);
+    assert.equal(elsewhere.line.name, "TimeoutError", elsewhere.stderr);
+
+    // From an ephemeral port and not joined to the group (as `dig -p 5353 @ff02::fb%eth0` asks),
+    // only a unicast answer arrives: to the asker's link-local address, scoped by the sender.
+    const query = toHex(encodeDnsMessage(senderQuery("4242", false)));
+    const asked = await lab.exec(lab.hostA2.ns, [
+      Deno.execPath(),
+      "eval",
+      "--unstable-net",
+      `const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+       const index = Deno.networkInterfaces().find((i) => i.name === "eth0" && i.scopeid).scopeid;
+       const c = Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 });
+       const bytes = Uint8Array.from("${query}".match(/../g), (h) => parseInt(h, 16));
+       await c.send(bytes, { transport: "udp", hostname: "ff02::fb%" + index, port: 5353 });
+       const timer = setTimeout(() => c.close(), 5000);
+       const [data, from] = await c.receive();
+       console.log(JSON.stringify({ from: from.hostname, data: hex(data) }));
+       clearTimeout(timer);
+       c.close();`,
+    ], { signal });
+    assert.equal(asked.code, 0, asked.stderr);
+    const answer = JSON.parse(asked.stdout);
+    assert.match(answer.from, /^fe80:/);
+    const data = Uint8Array.from(answer.data.match(/../g), (h: string) => parseInt(h, 16));
+    const advert = readAdvert(decodeDnsMessage(data), senderInstance("4242"));
+    assert.equal(advert && toHex(advert.id), sender.announced.selfId);
+
+    assert.equal(await sender.stop(), 0);
   },
 );

@@ -6,7 +6,16 @@
 import assert from "node:assert/strict";
 
 const CASES = new URL("./_loopback_cases.ts", import.meta.url).pathname;
-const SETUP = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo";
+/** lo carries IPv4 multicast; IPv6 multicast does not loop there, so a veth pair carries it. */
+const SETUP = [
+  "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo",
+  "sysctl -qw net.ipv6.conf.default.accept_dad=0",
+  "ip link add p2pft0 type veth peer name p2pft1",
+  "ip addr add fd00::1/64 dev p2pft0 && ip addr add fd00::2/64 dev p2pft1",
+  "ip link set p2pft0 up && ip link set p2pft1 up",
+  // Their link-local addresses (whose scope ids index the interfaces) come up with the links.
+  "ip -6 addr show dev p2pft0 scope link | grep -q fe80 && ip -6 addr show dev p2pft1 scope link | grep -q fe80",
+].join(" && ");
 
 async function canUnshare(): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return `network namespaces need Linux, not ${Deno.build.os}`;
@@ -17,7 +26,7 @@ async function canUnshare(): Promise<string | undefined> {
     })
       .output();
     if (probe.success) return undefined;
-    return `unshare -n with multicast on lo failed: ${
+    return `unshare -n with multicast on lo and a veth pair failed: ${
       new TextDecoder().decode(probe.stderr).trim()
     }`;
   } catch (error) {
@@ -48,6 +57,6 @@ Deno.test({
     }).output();
     const stdout = new TextDecoder().decode(output.stdout);
     assert.equal(output.code, 0, stdout + new TextDecoder().decode(output.stderr));
-    assert.match(stdout, /ok \| 6 passed \| 0 failed/);
+    assert.match(stdout, /ok \| 11 passed \| 0 failed/);
   },
 });

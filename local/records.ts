@@ -7,10 +7,11 @@ import { createHash } from "node:crypto";
 import { fromHex, toHex } from "../bytes.ts";
 import { ProtocolError } from "../errors.ts";
 import { sameName } from "./_dns_name.ts";
+import { isReachableIpv6, parseIpv6 } from "./_ipv6.ts";
 import { type DnsMessage, type DnsQuestion, type DnsRecord, DnsType } from "./dns.ts";
 
 /** Version of the local discovery records (the `v` key of the TXT record). */
-export const LOCAL_VERSION = 1;
+export const LOCAL_VERSION = 2;
 /** The DNS-SD service type every p2pft sender is listed under. */
 export const SERVICE_NAME = "_p2pft._udp.local";
 /** Seconds a listener may cache our records; a session is shorter, and ends with a goodbye. */
@@ -26,11 +27,11 @@ export const MAX_ADDRESSES = 8;
 export interface Advert {
   /** Full instance name: `<label>._p2pft._udp.local`. */
   instance: string;
-  /** Its SRV target, the host name its A records belong to. */
+  /** Its SRV target, the host name its A and AAAA records belong to. */
   host: string;
   /** The UDP port it punches on (and TCP, where it also listens there). */
   port: number;
-  /** Its IPv4 LAN addresses. */
+  /** Its LAN addresses: dotted IPv4, and canonical IPv6 (global or unique-local). */
   addresses: string[];
   /** The punch token both sides use (chosen by the sender). */
   token: Uint8Array;
@@ -108,7 +109,7 @@ export function advertRecords(advert: Advert, ttl: number = RECORD_TTL): DnsReco
       name: advert.host,
       ttl,
       cacheFlush: true,
-      kind: "A" as const,
+      kind: address.includes(":") ? "AAAA" as const : "A" as const,
       address,
     })),
   ];
@@ -150,7 +151,8 @@ export function asksFor(message: DnsMessage, advert: Advert): boolean {
       (q.type === DnsType.SRV || q.type === DnsType.TXT || q.type === DnsType.ANY)) ||
     (advert.browsable && sameName(q.name, SERVICE_NAME) &&
       (q.type === DnsType.PTR || q.type === DnsType.ANY)) ||
-    (sameName(q.name, advert.host) && (q.type === DnsType.A || q.type === DnsType.ANY))
+    (sameName(q.name, advert.host) &&
+      (q.type === DnsType.A || q.type === DnsType.AAAA || q.type === DnsType.ANY))
   );
 }
 
@@ -158,6 +160,8 @@ export function asksFor(message: DnsMessage, advert: Advert): boolean {
  * The advert for `instance` in a response, if it holds that instance's TXT
  * and SRV records (goodbyes, TTL 0, are skipped). A TXT record of another
  * version or with broken values throws ProtocolError: that peer cannot pair.
+ * Its addresses are the host's A records and those AAAA records a peer can
+ * probe: a link-local one, say, is useless without the interface's scope.
  */
 export function readAdvert(message: DnsMessage, instance: string): Advert | undefined {
   if (!message.response) return undefined;
@@ -174,7 +178,12 @@ export function readAdvert(message: DnsMessage, instance: string): Advert | unde
   }
   const addresses = [
     ...new Set(
-      records.flatMap((r) => r.kind === "A" && sameName(r.name, srv.target) ? [r.address] : []),
+      records.flatMap((r) =>
+        sameName(r.name, srv.target) &&
+          (r.kind === "A" || (r.kind === "AAAA" && isReachableIpv6(parseIpv6(r.address)!)))
+          ? [r.address]
+          : []
+      ),
     ),
   ].slice(0, MAX_ADDRESSES);
   if (srv.port === 0) throw new ProtocolError(`The local advert ${instance} names port 0`);

@@ -8,7 +8,7 @@ import { abortable } from "../async.ts";
 import { P2pftError, ProtocolError, TimeoutError } from "../errors.ts";
 import { announce, browse, localNameplate, type LocalPairing } from "../local/mod.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
-import { formatAddr, isIpv6, localCandidates, normalizeIp } from "./addresses.ts";
+import { formatAddr, localCandidates, normalizeIp } from "./addresses.ts";
 import type { PairedInfo } from "./connect.ts";
 import type { DatagramChannel } from "./datagram_mux.ts";
 import type { NatMapping } from "./strategy.ts";
@@ -88,12 +88,11 @@ export async function findPeer(
 ): Promise<FoundPeer> {
   const { role, rendezvous, signal } = options;
   const sender = role === "sender";
-  // DNS-SD adverts carry IPv4 addresses only (local/PROTOCOL.md).
-  const candidates = localCandidates(options.port).filter((addr) => !isIpv6(addr.hostname));
+  const candidates = localCandidates(options.port);
   const local = options.local && (candidates.length > 0 || !rendezvous);
   if (local && candidates.length === 0) {
     throw new P2pftError(
-      "Cannot look for the peer on the local network: this machine has no IPv4 address besides loopback",
+      "Cannot look for the peer on the local network: this machine has no address besides loopback and link-local ones",
     );
   }
   const nameplate = Promise.withResolvers<string>();

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { type CliRun, spawnCli } from "../scripts/cli_process.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
-import { createLab, type Lab, labAvailable } from "./lab/mod.ts";
+import { createLab, type Ipv6Mode, type Lab, labAvailable } from "./lab/mod.ts";
 import { listDir } from "./world.ts";
 
 const available = await labAvailable();
@@ -21,7 +21,12 @@ interface Run {
   spawn(host: Host, args: string[]): CliRun;
 }
 
-function labTest(name: string, timeoutMs: number, fn: (run: Run) => Promise<void>) {
+function labTest(
+  name: string,
+  timeoutMs: number,
+  fn: (run: Run) => Promise<void>,
+  ipv6?: Ipv6Mode,
+) {
   boundedTest(`${name}${skipNote}`, async (signal) => {
     const dir = await Deno.makeTempDir({ prefix: "p2pft-local-" });
     const runs: CliRun[] = [];
@@ -31,6 +36,7 @@ function labTest(name: string, timeoutMs: number, fn: (run: Run) => Promise<void
       await using lab = await createLab({
         natA: "endpoint-independent",
         natB: "endpoint-independent",
+        ...(ipv6 ? { ipv6 } : {}),
         signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
       });
       await fn({
@@ -92,9 +98,11 @@ async function assertFoundOnLan(run: Run, outcome: Awaited<ReturnType<typeof tra
     assert.equal(event(side, "connected")?.path, "lan", JSON.stringify(event(side, "connected")));
     assert.equal(event(side, "done")?.sha256, outcome.expected);
   }
+  // Host A's own address: IPv6 in brackets (`[2001:db8:a::10]:port`), as `connected` prints it.
+  const ip = run.lab.hostA.ip;
   assert.match(
     String(event(outcome.received, "connected")?.remote),
-    new RegExp(`^${run.lab.hostA.ip.replaceAll(".", "\\.")}:`),
+    new RegExp(`^${(ip.includes(":") ? `[${ip}]` : ip).replace(/[.[\]]/g, "\\$&")}:\\d+$`),
   );
 }
 
@@ -108,6 +116,33 @@ labTest(
       assert.equal(event(side, "warning"), undefined);
     }
   },
+);
+
+labTest(
+  "lab: two hosts on an IPv6-only LAN and no rendezvous server find each other over ff02::fb",
+  90_000,
+  async (run) => {
+    assert.equal(run.lab.hostA.ip, run.lab.hostA.ip6, "home A has IPv4");
+    const outcome = await transfer(run, "hostA2", []);
+    await assertFoundOnLan(run, outcome);
+    for (const side of [outcome.sent, outcome.received]) {
+      assert.equal(event(side, "warning"), undefined);
+    }
+  },
+  "only",
+);
+
+labTest(
+  "lab: two dual-stack hosts on one LAN and no rendezvous server, announced on both groups, take the LAN",
+  90_000,
+  async (run) => {
+    const outcome = await transfer(run, "hostA2", []);
+    await assertFoundOnLan(run, outcome);
+    for (const side of [outcome.sent, outcome.received]) {
+      assert.equal(event(side, "warning"), undefined);
+    }
+  },
+  "dual",
 );
 
 labTest(
