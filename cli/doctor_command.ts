@@ -4,6 +4,7 @@
  * discovery, multicast DNS on this host's own networks).
  */
 import { P2pftError, UsageError } from "../errors.ts";
+import { isReachableIpv6, parseIpv6 } from "../ip.ts";
 import { browseAll } from "../local/mod.ts";
 import { DatagramMux, isIpv6, localCandidates, resolveServer } from "../peer/mod.ts";
 import {
@@ -109,7 +110,11 @@ async function observeTcp(server: Deno.NetAddr, signal: AbortSignal) {
 }
 
 function browseLocal(signal: AbortSignal): Promise<string[]> {
-  const interfaces = hostAddresses().filter((a) => a.family === "IPv4").map((a) => a.address);
+  // Where local discovery itself would announce: IPv4, and IPv6 a peer can reach (ff02::fb).
+  const interfaces = hostAddresses().filter((a) => {
+    const v6 = a.family === "IPv6" ? parseIpv6(a.address) : undefined;
+    return a.family === "IPv4" || (v6 !== undefined && isReachableIpv6(v6));
+  }).map((a) => a.address);
   return browseAll({ interfaces, timeoutMs: BROWSE_MS, signal }).then((peers) =>
     peers.map((peer) => peer.instance)
   );

@@ -1,4 +1,5 @@
-import { canonicalIp, isEncodableAddr } from "../rendezvous/mod.ts";
+import { canonicalIp, isIpv4Mapped, parseIpv6 } from "../ip.ts";
+import { isEncodableAddr } from "../rendezvous/mod.ts";
 
 /**
  * Parses `"host:port"` (or `"[v6]:port"`, or `"host"` when `defaultPort` is
@@ -29,7 +30,8 @@ export function parseHostPort(
     }
     if (hostname === "") fail("nothing between [ and ]; expected an IPv6 address, e.g. [::1]:9000");
     if (hostname.includes("%")) fail("IPv6 zone ids (%) are not supported");
-    if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(canonicalIp(hostname))) {
+    const v6 = parseIpv6(hostname);
+    if (v6 !== undefined && isIpv4Mapped(v6)) {
       fail(`write the IPv4-mapped address ${hostname} as its IPv4 address, without brackets`);
     }
     if (!hostname.includes(":") || !isEncodableAddr({ transport: "udp", hostname, port: 1 })) {

@@ -8,7 +8,7 @@
 import { type Datagram, DatagramQueue } from "../datagram_queue.ts";
 import { P2pftError, ProtocolError } from "../errors.ts";
 import { decodeDnsMessage, type DnsMessage, encodeDnsMessage, MAX_MESSAGE_SIZE } from "./dns.ts";
-import { formatIpv6, parseIpv6 } from "./_ipv6.ts";
+import { formatIpv6, parseIpv6 } from "../ip.ts";
 
 export const MDNS_GROUP = "224.0.0.251";
 export const MDNS_GROUP_V6 = "ff02::fb";

@@ -1,5 +1,5 @@
 /** Types and helpers shared by announce.ts and browse.ts. */
-import { formatIpv6, isReachableIpv6, parseIpv6 } from "./_ipv6.ts";
+import { formatIpv6, isIpv4Text, isReachableIpv6, parseIpv6 } from "../ip.ts";
 import { MAX_ADDRESSES } from "./records.ts";
 
 /** Who found whom on the LAN: what the punch needs in place of a rendezvous pairing. */
@@ -27,11 +27,10 @@ export interface LocalPairing {
  */
 export function advertAddresses(candidates: Deno.NetAddr[]): { port: number; addresses: string[] } {
   const port = candidates[0]?.port;
-  const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
   const addresses = candidates.map((candidate) => {
     const ipv6 = parseIpv6(candidate.hostname);
     if (
-      !(ipv4.test(candidate.hostname) || (ipv6 && isReachableIpv6(ipv6))) ||
+      !(isIpv4Text(candidate.hostname) || (ipv6 && isReachableIpv6(ipv6))) ||
       candidate.port !== port || !(port > 0 && port < 65536)
     ) {
       throw new RangeError(

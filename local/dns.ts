@@ -6,7 +6,7 @@
 import { ProtocolError } from "../errors.ts";
 import { decodeName, encodeName } from "./_dns_name.ts";
 import { concatBytes } from "../bytes.ts";
-import { formatIpv6, parseIpv6 } from "./_ipv6.ts";
+import { formatIpv6, parseIpv6 } from "../ip.ts";
 
 /** Largest mDNS message a peer may send or we accept (RFC 6762 §17). */
 export const MAX_MESSAGE_SIZE = 9000;

@@ -52,6 +52,8 @@ export interface PunchStateOptions {
   spray?: { hostname: string; perRound: number };
   /** The relay's address: datagrams from it are classified as the relay path. */
   relay?: Deno.NetAddr;
+  /** Our interfaces' IPv6 prefixes: a peer inside one is on our LAN (`isLanAddress`). */
+  onLinkPrefixes?: readonly string[];
 }
 
 const FAST_PROBE_INTERVAL_MS = 100;
@@ -307,7 +309,7 @@ export class PunchState {
 
   #pathOf(candidate: Candidate): PathKind {
     if (candidate.source === "relay") return "relay";
-    return isLanAddress(candidate.addr.hostname) ? "lan" : "direct";
+    return isLanAddress(candidate.addr.hostname, this.#options.onLinkPrefixes) ? "lan" : "direct";
   }
 
   #finish(chosen: Answer & { chosenBy: "self" | "peer" }, peerCertificate?: Uint8Array): void {

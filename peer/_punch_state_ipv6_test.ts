@@ -16,8 +16,13 @@ function addr(hostname: string, port = 5000): Deno.NetAddr {
  * acks at the given times (ms after the round went out, which is at 0);
  * returns the path it chose once the grace period is over.
  */
-function choose(hostnames: string[], acks: Array<{ from: string; at: number }>) {
+function choose(
+  hostnames: string[],
+  acks: Array<{ from: string; at: number }>,
+  onLinkPrefixes?: string[],
+) {
   const receiver = new PunchState({
+    onLinkPrefixes,
     role: "receiver",
     token: TOKEN,
     selfId: RECEIVER_ID,
@@ -97,4 +102,16 @@ Deno.test("PunchState ranks a private IPv4 path ahead of a faster public IPv6 on
 Deno.test("PunchState matches an ack from an IPv4-mapped source to its IPv4 candidate", () => {
   const chosen = choose(["203.0.113.1"], [{ from: "::ffff:203.0.113.1", at: 20 }]);
   assert.deepEqual(chosen?.remote, addr("203.0.113.1"));
+});
+
+Deno.test("PunchState ranks a global IPv6 address inside our own prefix as LAN (an IPv6-only LAN)", () => {
+  const acks = [{ from: "2001:db8:a::11", at: 2 }];
+  assert.equal(choose(["2001:db8:a::11"], acks)?.path, "direct");
+  assert.equal(choose(["2001:db8:a::11"], acks, ["2001:db8:a::10/64"])?.path, "lan");
+  assert.equal(
+    choose(["2001:db8:b::11"], [{ from: "2001:db8:b::11", at: 2 }], [
+      "2001:db8:a::10/64",
+    ])?.path,
+    "direct",
+  );
 });

@@ -5,7 +5,7 @@
  */
 import { NoPathError, ProtocolError } from "../errors.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
-import { isLanAddress } from "./addresses.ts";
+import { isLanAddress, onLinkIpv6Prefixes } from "./addresses.ts";
 import type { PeerCertificate } from "./certificate.ts";
 import type { PathFacts } from "./_session.ts";
 import type { PunchPlan } from "./strategy.ts";
@@ -95,14 +95,17 @@ export async function receiverOverTcp(
  * a sender listens for TLS), and the address the server saw when private
  * (peers beside the server, on one LAN).
  */
-export function privateTargets(pairing: Pairing): Deno.NetAddr[] {
+export function privateTargets(
+  pairing: Pairing,
+  onLink: readonly string[] = onLinkIpv6Prefixes(Deno.networkInterfaces()),
+): Deno.NetAddr[] {
   const { candidates, observed } = pairing.peer;
   const port = candidates[0]?.port ??
     (pairing.transport.peer === "udp" ? observed.port : undefined);
   const all = [
     ...candidates,
     ...(port !== undefined ? [{ ...observed, port }] : []),
-  ].filter((addr) => isLanAddress(addr.hostname));
+  ].filter((addr) => isLanAddress(addr.hostname, onLink));
   const seen = new Set<string>();
   return all.filter((addr) => {
     const key = `${addr.hostname}:${addr.port}`;

@@ -3,6 +3,14 @@
  * `Deno.NetAddr` whose hostname is dotted IPv4 or IPv6 text without brackets,
  * never IPv4-mapped: `normalizeAddr` is applied where a socket reports a peer.
  */
+import {
+  formatIpv6,
+  inIpv6Prefix,
+  isIpv4Mapped,
+  isIpv4Text,
+  isReachableIpv6,
+  parseIpv6,
+} from "../ip.ts";
 
 /** `ip:port` text of an address. */
 export function formatAddr(addr: { hostname: string; port: number }): string {
@@ -11,17 +19,14 @@ export function formatAddr(addr: { hostname: string; port: number }): string {
     : `${addr.hostname}:${addr.port}`;
 }
 
-const DOTTED =
-  /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
-
 /**
- * The one spelling of an IP: lower case, and `::ffff:a.b.c.d` (how a
- * dual-stack socket reports an IPv4 peer) as plain `a.b.c.d`.
+ * The one spelling of an IP: IPv6 in RFC 5952 text, and an IPv4-mapped
+ * address (how a dual-stack socket reports an IPv4 peer) as plain `a.b.c.d`.
  */
 export function normalizeIp(ip: string): string {
-  const lower = ip.toLowerCase();
-  if (lower.startsWith("::ffff:") && DOTTED.test(lower.slice(7))) return lower.slice(7);
-  return lower;
+  const v6 = parseIpv6(ip);
+  if (v6 === undefined) return ip;
+  return isIpv4Mapped(v6) ? Array.from(v6.subarray(12, 16)).join(".") : formatIpv6(v6);
 }
 
 /** `addr` with its hostname normalized (see `normalizeIp`). */
@@ -47,23 +52,34 @@ export function isIpv6(ip: string): boolean {
  * link-local and carrier-grade NAT (RFC 6598). A path to one of them is a LAN path.
  */
 export function isPrivateIpv4(ip: string): boolean {
-  if (!DOTTED.test(ip)) return false;
+  if (!isIpv4Text(ip)) return false;
   const [a, b] = ip.split(".").map(Number);
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) ||
     (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
 /**
- * A path to this address is a LAN path: private IPv4 (`isPrivateIpv4`), or
- * IPv6 unique-local (fc00::/7), link-local (fe80::/10) or loopback.
+ * A path to this address is a LAN path: private IPv4 (`isPrivateIpv4`); IPv6
+ * unique-local (fc00::/7), link-local (fe80::/10) or loopback; or an address
+ * inside one of `onLink`, the IPv6 prefixes of this machine's own interfaces
+ * (`onLinkIpv6Prefixes`): on an IPv6-only LAN the neighbours' addresses are
+ * global ones.
  */
-export function isLanAddress(ip: string): boolean {
+export function isLanAddress(ip: string, onLink: readonly string[] = []): boolean {
   const normal = normalizeIp(ip);
-  if (!normal.includes(":")) return isPrivateIpv4(normal);
-  const groups = ipv6Groups(normal);
-  if (!groups) return false;
-  return (groups[0] & 0xfe00) === 0xfc00 || (groups[0] & 0xffc0) === 0xfe80 ||
-    groups.every((group, index) => group === (index === 7 ? 1 : 0));
+  const v6 = parseIpv6(normal);
+  if (v6 === undefined) return isPrivateIpv4(normal);
+  const loopback = v6.subarray(0, 15).every((byte) => byte === 0) && v6[15] === 1;
+  return (v6[0] & 0xfe) === 0xfc || (v6[0] === 0xfe && (v6[1] & 0xc0) === 0x80) || loopback ||
+    onLink.some((prefix) => inIpv6Prefix(normal, prefix));
+}
+
+/** The prefixes (`cidr`) of this machine's global IPv6 interface addresses. */
+export function onLinkIpv6Prefixes(
+  interfaces: readonly Pick<Deno.NetworkInterfaceInfo, "family" | "address" | "cidr">[],
+): string[] {
+  return interfaces.filter((iface) => iface.family === "IPv6" && isOfferableIpv6(iface.address))
+    .map((iface) => iface.cidr);
 }
 
 /**
@@ -72,39 +88,13 @@ export function isLanAddress(ip: string): boolean {
  * multicast or IPv4-mapped.
  */
 export function isOfferableIpv6(ip: string): boolean {
-  const groups = ipv6Groups(ip.toLowerCase());
-  if (!groups) return false;
-  const [first] = groups;
-  const zeros = groups.slice(0, 5).every((group) => group === 0);
-  if (zeros && (groups[5] === 0 || groups[5] === 0xffff)) return false; // ::, ::1, ::a.b.c.d, mapped
-  if ((first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00) return false;
-  return true;
+  const v6 = parseIpv6(ip);
+  return v6 !== undefined && isReachableIpv6(v6);
 }
 
 /** Whether `addrs` hold a global IPv6 address (not unique-local): the internet is reachable over IPv6. */
 export function hasGlobalIpv6(addrs: readonly { hostname: string }[]): boolean {
   return addrs.some((addr) => isOfferableIpv6(addr.hostname) && !isLanAddress(addr.hostname));
-}
-
-/** The eight 16-bit groups of IPv6 text, or undefined when it is not IPv6. */
-function ipv6Groups(ip: string): number[] | undefined {
-  let text = ip;
-  const dotted = text.match(/^(.*:)(\d+\.\d+\.\d+\.\d+)$/);
-  if (dotted) {
-    if (!DOTTED.test(dotted[2])) return undefined;
-    const [a, b, c, d] = dotted[2].split(".").map(Number);
-    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const parse = (part: string) => part === "" ? [] : part.split(":");
-  const head = parse(halves[0]);
-  const rest = halves.length === 2 ? parse(halves[1]) : [];
-  const missing = 8 - head.length - rest.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const hex = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...rest];
-  if (!hex.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return undefined;
-  return hex.map((group) => parseInt(group, 16));
 }
 
 /** One interface address, as `Deno.networkInterfaces()` lists it. */
@@ -125,7 +115,7 @@ export function candidatesFrom(
   const ipv4 = new Set<string>();
   const ipv6 = new Set<string>();
   for (const { family, address } of interfaces) {
-    if (family === "IPv4" && DOTTED.test(address) && !address.startsWith("127.")) {
+    if (family === "IPv4" && isIpv4Text(address) && !address.startsWith("127.")) {
       ipv4.add(address);
     } else if (family === "IPv6" && isOfferableIpv6(address)) {
       ipv6.add(address.toLowerCase());

@@ -10,6 +10,7 @@ import {
   isPrivateIpv4,
   normalizeAddr,
   normalizeIp,
+  onLinkIpv6Prefixes,
   sameAddr,
 } from "./addresses.ts";
 
@@ -221,4 +222,20 @@ Deno.test("bindEitherStack binds :: first, falls back to 0.0.0.0 without IPv6, a
       }),
     Deno.errors.AddrInUse,
   );
+});
+
+Deno.test("isLanAddress counts a global IPv6 address inside one of our prefixes as LAN", () => {
+  const interfaces = [
+    { family: "IPv4", address: "192.168.1.10", cidr: "192.168.1.10/24" },
+    { family: "IPv6", address: "2001:db8:a::10", cidr: "2001:db8:a::10/64" },
+    { family: "IPv6", address: "fe80::1", cidr: "fe80::1/64" },
+    { family: "IPv6", address: "::1", cidr: "::1/128" },
+  ] as const;
+  const onLink = onLinkIpv6Prefixes(interfaces);
+  assert.deepEqual(onLink, ["2001:db8:a::10/64"]);
+  assert.equal(isLanAddress("2001:db8:a::11", onLink), true);
+  assert.equal(isLanAddress("2001:db8:a::11"), false);
+  assert.equal(isLanAddress("2001:db8:b::11", onLink), false);
+  assert.equal(isLanAddress("192.168.1.20", onLink), true);
+  assert.equal(isLanAddress("203.0.113.5", onLink), false);
 });

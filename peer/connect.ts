@@ -1,6 +1,12 @@
 import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
 import { dialTcpRelay, isRendezvousDatagram, relayHello } from "../rendezvous/mod.ts";
-import { formatAddr, hasGlobalIpv6, isIpv6, localCandidates } from "./addresses.ts";
+import {
+  formatAddr,
+  hasGlobalIpv6,
+  isIpv6,
+  localCandidates,
+  onLinkIpv6Prefixes,
+} from "./addresses.ts";
 import { certificateFingerprint, createPeerCertificate } from "./certificate.ts";
 import { type TransferCode } from "./code.ts";
 import { DatagramMux } from "./datagram_mux.ts";
@@ -279,6 +285,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
                 ? "; relaying was turned off on this side"
                 : ""),
           observedSelf: pairing.observed,
+          onLinkPrefixes: onLinkIpv6Prefixes(Deno.networkInterfaces()),
           localPort: port,
           sendLowTtl: sockets.sendLowTtl,
           openMappingMs: OPEN_MAPPING_MS,

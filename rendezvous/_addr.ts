@@ -7,6 +7,8 @@
  * one cookie.
  */
 
+import { formatIpv6, isIpv4Mapped, isIpv4Text, parseIpv6 } from "../ip.ts";
+
 /** Most candidate addresses one peer may announce. */
 export const MAX_CANDIDATES = 8;
 /** Bytes of an encoded IPv4 address: family, 4 address bytes, port. */
@@ -19,90 +21,13 @@ export const MAX_ADDR_SIZE = IPV6_ADDR_SIZE;
 export const FAMILY_IPV4 = 4;
 export const FAMILY_IPV6 = 6;
 
-const IPV4 =
-  /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
-const HEXTET = /^[0-9a-fA-F]{1,4}$/;
-
-/**
- * The 16 bytes of an IPv6 address text (`::` shorthand and a dotted tail
- * allowed, no zone id), or undefined when it is not one.
- */
-export function parseIpv6(text: string): Uint8Array | undefined {
-  if (typeof text !== "string" || text.length > 45 || !text.includes(":")) return undefined;
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const words = (half: string): number[] | undefined => {
-    if (half === "") return [];
-    const parts = half.split(":");
-    const out: number[] = [];
-    for (const [i, part] of parts.entries()) {
-      if (i === parts.length - 1 && IPV4.test(part)) {
-        const [a, b, c, d] = part.split(".").map(Number);
-        out.push((a << 8) | b, (c << 8) | d);
-      } else if (HEXTET.test(part)) {
-        out.push(parseInt(part, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  const head = words(halves[0]);
-  const tail = halves.length === 2 ? words(halves[1]) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  // A dotted quad is only allowed last.
-  if (halves.length === 2 && halves[0] !== "" && halves[0].includes(".")) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  all.forEach((word, i) => {
-    out[2 * i] = word >>> 8;
-    out[2 * i + 1] = word & 0xff;
-  });
-  return out;
-}
-
-/** RFC 5952 text of 16 IPv6 address bytes: lower case, the longest zero run (of 2+) as `::`. */
-export function formatIpv6(bytes: Uint8Array): string {
-  const words = Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]);
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  const hex = (from: number, to: number) =>
-    words.slice(from, to).map((word) => word.toString(16)).join(":");
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
-}
-
-/** `ip` as the decoder writes it: IPv6 in RFC 5952 text, anything else unchanged. */
-export function canonicalIp(ip: string): string {
-  const v6 = ip.includes(":") ? parseIpv6(ip) : undefined;
-  return v6 === undefined ? ip : formatIpv6(v6);
-}
-
-/** True for the 16 bytes of an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
-function isMapped(bytes: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
-  return bytes[10] === 0xff && bytes[11] === 0xff;
-}
-
 /** Why `addr` cannot go on the wire (a bad port is a RangeError), or undefined when it can. */
 function unencodable(addr: Deno.NetAddr): TypeError | RangeError | undefined {
   const hostname = addr?.hostname;
   if (typeof hostname !== "string") {
     return new TypeError(`Invalid address ${JSON.stringify(hostname)}`);
   }
-  if (!IPV4.test(hostname)) {
+  if (!isIpv4Text(hostname)) {
     const v6 = parseIpv6(hostname);
     if (v6 === undefined) {
       return new TypeError(
@@ -111,7 +36,7 @@ function unencodable(addr: Deno.NetAddr): TypeError | RangeError | undefined {
         }: expected an IPv4 or IPv6 address (no brackets, no zone)`,
       );
     }
-    if (isMapped(v6)) {
+    if (isIpv4Mapped(v6)) {
       return new TypeError(
         `Invalid address ${
           JSON.stringify(hostname)
@@ -134,7 +59,7 @@ function unencodable(addr: Deno.NetAddr): TypeError | RangeError | undefined {
 export function encodeAddr(addr: Deno.NetAddr): Uint8Array {
   const error = unencodable(addr);
   if (error !== undefined) throw error;
-  const v6 = IPV4.test(addr.hostname) ? undefined : parseIpv6(addr.hostname)!;
+  const v6 = isIpv4Text(addr.hostname) ? undefined : parseIpv6(addr.hostname)!;
   const out = new Uint8Array(v6 ? IPV6_ADDR_SIZE : IPV4_ADDR_SIZE);
   if (v6) {
     out[0] = FAMILY_IPV6;
@@ -235,7 +160,7 @@ function decodeOne(
   if (size === IPV4_ADDR_SIZE) {
     hostname = `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
   } else {
-    if (isMapped(ip)) fail(`field ${name} holds an IPv4-mapped IPv6 address`);
+    if (isIpv4Mapped(ip)) fail(`field ${name} holds an IPv4-mapped IPv6 address`);
     hostname = formatIpv6(ip);
   }
   return [{ transport: "udp", hostname, port }, size];

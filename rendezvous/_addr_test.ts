@@ -1,14 +1,6 @@
 import { assert, assertEquals, assertThrows } from "./_testing.ts";
 import { ProtocolError } from "../errors.ts";
-import {
-  decodeAddr,
-  decodeAddrs,
-  encodeAddr,
-  encodeAddrs,
-  formatIpv6,
-  isEncodableAddr,
-  parseIpv6,
-} from "./_addr.ts";
+import { decodeAddr, decodeAddrs, encodeAddr, encodeAddrs, isEncodableAddr } from "./_addr.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./protocol.ts";
 import { addr, bytes, SAMPLES } from "./_testing_samples.ts";
 
@@ -39,11 +31,10 @@ Deno.test("IPv6 addresses decode to their RFC 5952 text", () => {
   for (const [given, canonical] of cases) {
     const decoded = decodeAddr(encodeAddr(addr(given, 1)), "observed", fail);
     assertEquals(decoded, addr(canonical, 1), given);
-    assertEquals(formatIpv6(parseIpv6(given)!), canonical);
   }
 });
 
-Deno.test("parseIpv6 refuses what is not one IPv6 address", () => {
+Deno.test("encodeAddr refuses what is not one IPv4 or IPv6 address", () => {
   for (
     const bad of [
       "1::2::3",
@@ -59,10 +50,8 @@ Deno.test("parseIpv6 refuses what is not one IPv6 address", () => {
       "",
     ]
   ) {
-    assertEquals(parseIpv6(bad), undefined, bad);
     assert(!isEncodableAddr(addr(bad, 1)), bad);
   }
-  assertEquals(parseIpv6("1.2.3.4"), undefined);
 });
 
 Deno.test("a candidate list mixes IPv4 and IPv6 and round-trips", () => {

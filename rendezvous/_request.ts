@@ -6,7 +6,7 @@ import { ProtocolError } from "../errors.ts";
 import { equalBytes } from "../bytes.ts";
 import type { DatagramPort } from "./client.ts";
 import { decodeMessage, isEncodableAddr, type RendezvousMessage } from "./protocol.ts";
-import { canonicalIp } from "./_addr.ts";
+import { canonicalIp } from "../ip.ts";
 import { normalizeIp } from "../peer/addresses.ts";
 
 /** Unanswered requests are resent after this, doubling per unanswered request. */

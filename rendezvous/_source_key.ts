@@ -5,7 +5,7 @@
  * /64 prefix: counting each of its 2^64 addresses apart would give one host
  * unbounded budgets. Pure.
  */
-import { parseIpv6 } from "./_addr.ts";
+import { parseIpv6 } from "../ip.ts";
 
 /**
  * `from`'s source key: the IPv4 address, the IPv6 /64 prefix (`2001:db8:0:1::/64`),

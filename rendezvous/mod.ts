@@ -15,7 +15,6 @@ export {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 export type { NatMapping, RendezvousMessage, RendezvousTransport } from "./protocol.ts";
-export { canonicalIp } from "./_addr.ts";
 export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
 export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";

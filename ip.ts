@@ -1,0 +1,117 @@
+/**
+ * IP address text and bytes, shared by every layer: one parser and one
+ * canonical spelling (RFC 5952, which is how Deno reports addresses), so an
+ * address read off the wire, from an advert or from a flag compares equal to
+ * the same address reported by a socket. Pure.
+ */
+
+/** Dotted IPv4 text, no leading zeros. */
+const IPV4_TEXT =
+  /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+const HEXTET = /^[0-9a-fA-F]{1,4}$/;
+
+/** Whether `text` is a dotted IPv4 address. */
+export function isIpv4Text(text: string): boolean {
+  return typeof text === "string" && IPV4_TEXT.test(text);
+}
+
+/**
+ * The 16 bytes of an IPv6 address text (`::` shorthand and a dotted IPv4
+ * tail allowed, no zone id, no brackets), or undefined when it is not one.
+ */
+export function parseIpv6(text: string): Uint8Array | undefined {
+  if (typeof text !== "string" || text.length > 45 || !text.includes(":")) return undefined;
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const words = (half: string, last: boolean): number[] | undefined => {
+    if (half === "") return [];
+    const parts = half.split(":");
+    const out: number[] = [];
+    for (const [i, part] of parts.entries()) {
+      if (last && i === parts.length - 1 && IPV4_TEXT.test(part)) {
+        const [a, b, c, d] = part.split(".").map(Number);
+        out.push((a << 8) | b, (c << 8) | d);
+      } else if (HEXTET.test(part)) {
+        out.push(parseInt(part, 16));
+      } else {
+        return undefined;
+      }
+    }
+    return out;
+  };
+  // A dotted quad may only end the address.
+  const head = words(halves[0], halves.length === 1);
+  const tail = halves.length === 2 ? words(halves[1], true) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const out = new Uint8Array(16);
+  all.forEach((word, i) => {
+    out[2 * i] = word >>> 8;
+    out[2 * i + 1] = word & 0xff;
+  });
+  return out;
+}
+
+/**
+ * RFC 5952 text of 16 address bytes: lower case, no leading zeros, the
+ * longest run of two or more zero groups (the first of equals) as `::`, and
+ * an IPv4-mapped address as `::ffff:a.b.c.d`.
+ */
+export function formatIpv6(bytes: Uint8Array): string {
+  const words = Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]);
+  if (isIpv4Mapped(bytes)) return `::ffff:${Array.from(bytes.subarray(12, 16)).join(".")}`;
+  let best = { start: -1, length: 1 };
+  for (let start = 0; start < 8;) {
+    let end = start;
+    while (end < 8 && words[end] === 0) end++;
+    if (end - start > best.length) best = { start, length: end - start };
+    start = end === start ? start + 1 : end;
+  }
+  const hex = words.map((word) => word.toString(16));
+  if (best.start < 0) return hex.join(":");
+  return `${hex.slice(0, best.start).join(":")}::${hex.slice(best.start + best.length).join(":")}`;
+}
+
+/** `ip` in its one spelling: IPv6 in RFC 5952 text, anything else unchanged. */
+export function canonicalIp(ip: string): string {
+  const v6 = parseIpv6(ip);
+  return v6 === undefined ? ip : formatIpv6(v6);
+}
+
+/** The 16 bytes of an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
+export function isIpv4Mapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+/**
+ * An IPv6 address a peer elsewhere can reach: global or unique-local; never
+ * the unspecified address, loopback, the deprecated IPv4-compatible or the
+ * IPv4-mapped form, multicast, or link-local (it needs the interface's scope
+ * id, which neither the rendezvous wire nor an AAAA record carries).
+ */
+export function isReachableIpv6(bytes: Uint8Array): boolean {
+  const zeros = bytes.subarray(0, 10).every((byte) => byte === 0);
+  if (zeros && bytes[10] === bytes[11] && (bytes[10] === 0 || bytes[10] === 0xff)) return false;
+  if (bytes[0] === 0xff) return false;
+  return !(bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0x80);
+}
+
+/** Whether IPv6 address `ip` lies in `prefix` (`address/bits`, as `Deno.networkInterfaces` gives `cidr`). */
+export function inIpv6Prefix(ip: string, prefix: string): boolean {
+  const slash = prefix.lastIndexOf("/");
+  const bits = Number(prefix.slice(slash + 1));
+  const target = parseIpv6(ip);
+  const network = parseIpv6(prefix.slice(0, slash));
+  if (!target || !network || slash < 0 || !Number.isInteger(bits) || bits < 0 || bits > 128) {
+    return false;
+  }
+  for (let i = 0; i < 16; i++) {
+    const take = Math.max(0, Math.min(8, bits - 8 * i));
+    const mask = (0xff << (8 - take)) & 0xff;
+    if ((target[i] & mask) !== (network[i] & mask)) return false;
+  }
+  return true;
+}

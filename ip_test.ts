@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import {
+  canonicalIp,
+  formatIpv6,
+  inIpv6Prefix,
+  isIpv4Mapped,
+  isIpv4Text,
+  isReachableIpv6,
+  parseIpv6,
+} from "./ip.ts";
+
+Deno.test("IPv6 text of any spelling formats to its one RFC 5952 spelling", () => {
+  const cases: [string, string][] = [
+    ["2001:DB8:0:0:0:0:0:1", "2001:db8::1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:0db8:0000:0001:0000:0000:0000:0001", "2001:db8:0:1::1"],
+    ["::1", "::1"],
+    ["::", "::"],
+    ["fe80::", "fe80::"],
+    ["2001:db8:1:1:1:1:1:0", "2001:db8:1:1:1:1:1:0"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
+    ["64:ff9b::192.0.2.33", "64:ff9b::c000:221"],
+    ["::FFFF:192.0.2.1", "::ffff:192.0.2.1"],
+    ["0:0:0:0:0:ffff:c000:201", "::ffff:192.0.2.1"],
+  ];
+  for (const [given, canonical] of cases) {
+    assert.equal(formatIpv6(parseIpv6(given)!), canonical, given);
+    assert.equal(canonicalIp(given), canonical, given);
+  }
+  assert.equal(canonicalIp("192.0.2.1"), "192.0.2.1");
+  assert.equal(canonicalIp("example.org"), "example.org");
+});
+
+Deno.test("parseIpv6 refuses what is not one IPv6 address", () => {
+  for (
+    const bad of [
+      "1::2::3",
+      "1:2:3:4:5:6:7:8:9",
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7::8",
+      "12345::1",
+      "g::1",
+      "fe80::1%eth0",
+      "[::1]",
+      "1.2.3.4::1",
+      "::1.2.3",
+      "::1.2.3.4:5",
+      "1.2.3.4",
+      "",
+    ]
+  ) {
+    assert.equal(parseIpv6(bad), undefined, bad);
+  }
+});
+
+Deno.test("isIpv4Text takes dotted IPv4 without leading zeros only", () => {
+  for (const good of ["0.0.0.0", "192.0.2.1", "255.255.255.255"]) assert.ok(isIpv4Text(good), good);
+  for (const bad of ["256.0.0.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "::1", " 1.2.3.4"]) {
+    assert.ok(!isIpv4Text(bad), bad);
+  }
+});
+
+Deno.test("isReachableIpv6: global and unique-local, never loopback, link-local, multicast or mapped", () => {
+  for (const good of ["2001:db8::1", "fd00::2", "fc12::1", "2a00:1450::5"]) {
+    assert.ok(isReachableIpv6(parseIpv6(good)!), good);
+  }
+  for (
+    const bad of ["::", "::1", "::192.0.2.1", "::ffff:192.0.2.1", "fe80::1", "febf::1", "ff02::fb"]
+  ) {
+    assert.ok(!isReachableIpv6(parseIpv6(bad)!), bad);
+  }
+  assert.ok(isIpv4Mapped(parseIpv6("::ffff:10.0.0.1")!));
+  assert.ok(!isIpv4Mapped(parseIpv6("::10.0.0.1")!));
+});
+
+Deno.test("inIpv6Prefix compares the prefix's bits, byte boundaries or not", () => {
+  assert.ok(inIpv6Prefix("2001:db8:a::11", "2001:db8:a::10/64"));
+  assert.ok(!inIpv6Prefix("2001:db8:b::11", "2001:db8:a::10/64"));
+  assert.ok(inIpv6Prefix("2001:db8:a:ff::1", "2001:db8:a:80::/57"));
+  assert.ok(!inIpv6Prefix("2001:db8:a:7f::1", "2001:db8:a:80::/57"));
+  assert.ok(inIpv6Prefix("2001:db8::1", "::/0"));
+  assert.ok(inIpv6Prefix("2001:db8::1", "2001:db8::1/128"));
+  assert.ok(!inIpv6Prefix("2001:db8::2", "2001:db8::1/128"));
+  for (const bad of ["2001:db8::/129", "2001:db8::", "nonsense/64", "2001:db8::/x"]) {
+    assert.ok(!inIpv6Prefix("2001:db8::1", bad), bad);
+  }
+  assert.ok(!inIpv6Prefix("192.0.2.1", "::/0"));
+});
