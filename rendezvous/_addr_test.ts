@@ -17,15 +17,10 @@ Deno.test("encodeAddr writes family 4 or 6, the address, then the port", () => {
 });
 
 Deno.test("IPv6 addresses decode to their RFC 5952 text", () => {
+  // Every spelling rule is ip_test.ts's; here, that the decoder writes through it.
   const cases: [string, string][] = [
-    ["2001:DB8:0:0:0:0:0:1", "2001:db8::1"],
-    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
     ["2001:0db8:0000:0001:0000:0000:0000:0001", "2001:db8:0:1::1"],
     ["::1", "::1"],
-    ["::", "::"],
-    ["fe80::", "fe80::"],
-    ["2001:db8:1:1:1:1:1:0", "2001:db8:1:1:1:1:1:0"],
-    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
     ["64:ff9b::192.0.2.33", "64:ff9b::c000:221"],
   ];
   for (const [given, canonical] of cases) {
