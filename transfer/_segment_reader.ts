@@ -156,8 +156,6 @@ class Lane {
       ? this.#spare
       : new Uint8Array(length);
     this.#spare = null;
-    const payload = buffer.subarray(0, length);
-    await this.#reader.readInto(payload);
-    return payload;
+    return await this.#reader.readInto(buffer.subarray(0, length));
   }
 }
