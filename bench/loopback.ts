@@ -12,8 +12,9 @@
  * 4. a 1 KiB file end to end: sender started to both processes exited;
  * 5. many small files against one file of the same size.
  *
- *   deno task bench [--mib 512] [--streams 4] [--small-files 10000]
+ *   deno task bench [--mib 512] [--streams 4] [--small-files 10000] [--tcp-only]
  *
+ * `--tcp-only` runs the TCP rows (1 and the relay over TCP) and nothing else.
  * Rows whose CLI flag this build lacks (`--transport`) say so instead.
  */
 import { join } from "node:path";
@@ -27,7 +28,8 @@ const option = (name: string, fallback: number) => {
 const MIB = 2 ** 20;
 const size = option("--mib", 512) * MIB;
 const streams = option("--streams", 4);
-const smallFiles = option("--small-files", 10_000);
+const tcpOnly = Deno.args.includes("--tcp-only");
+const smallFiles = tcpOnly ? 0 : option("--small-files", 10_000);
 const SMALL_FILE_BYTES = 4096;
 const COPY_PEER = new URL("./_copy_peer.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -103,10 +105,7 @@ try {
   const cliTcp = hasTransport ? await viaCli(source, ["--transport", "tcp"]) : undefined;
   row("p2pft --transport tcp", cliTcp ?? noFlag, bareTls);
 
-  const bareQuic = await bare("quic", source);
-  row(`bare QUIC x${streams} streams + SHA-256 both ends`, bareQuic);
-  const cliQuic = await viaCli(source, hasTransport ? ["--transport", "quic"] : []);
-  row(hasTransport ? "p2pft --transport quic" : "p2pft (QUIC)", cliQuic, bareQuic);
+  const cliQuic = tcpOnly ? undefined : await quicRows(source, row);
 
   if (hasTransport && cliTcp) {
     row(
@@ -115,21 +114,44 @@ try {
       cliTcp,
     );
   } else row("relay over TCP vs direct TCP", noFlag);
-  row(
-    "relay over UDP vs direct QUIC",
-    await viaCli(source, ["--relay-only", ...(hasTransport ? ["--transport", "quic"] : [])]),
-    cliQuic,
-  );
+  if (cliQuic) {
+    row(
+      "relay over UDP vs direct QUIC",
+      await viaCli(source, ["--relay-only", ...(hasTransport ? ["--transport", "quic"] : [])]),
+      cliQuic,
+    );
+  }
   console.log(`One ${size / MIB} MiB file over loopback (${Deno.build.target}):`);
   console.table(rows);
   const cpu = cliTcp ?? link;
-  console.log(
-    `CPU per GiB over TCP / over QUIC: ${
-      (perGiB(cpu.cpuSeconds, cpu.bytes) / perGiB(cliQuic.cpuSeconds, cliQuic.bytes)).toFixed(2)
-    }x`,
-  );
+  if (cliQuic) {
+    console.log(
+      `CPU per GiB over TCP / over QUIC: ${
+        (perGiB(cpu.cpuSeconds, cpu.bytes) / perGiB(cliQuic.cpuSeconds, cliQuic.bytes)).toFixed(2)
+      }x`,
+    );
+  }
   await Deno.remove(source);
+  if (!tcpOnly) await tinyRuns();
+  if (smallFiles > 0) console.table([await smallFilesRow()]);
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
 
+/** The bare QUIC copy and the CLI over QUIC; returns the CLI's copy. */
+async function quicRows(
+  source: string,
+  row: (name: string, copy: Copy, reference?: Copy) => void,
+): Promise<Copy> {
+  const bareQuic = await bare("quic", source);
+  row(`bare QUIC x${streams} streams + SHA-256 both ends`, bareQuic);
+  const cliQuic = await viaCli(source, hasTransport ? ["--transport", "quic"] : []);
+  row(hasTransport ? "p2pft --transport quic" : "p2pft (QUIC)", cliQuic, bareQuic);
+  return cliQuic;
+}
+
+/** A 1 KiB file end to end, three runs. */
+async function tinyRuns(): Promise<void> {
   const tiny = join(dir, "tiny.bin");
   await makeRandomFile(tiny, 1024);
   const ends: number[] = [];
@@ -144,9 +166,6 @@ try {
       failures.length ? `; ${failures.length} failed runs: ${failures.join("; ")}` : ""
     }`,
   );
-  if (smallFiles > 0) console.table([await smallFilesRow()]);
-} finally {
-  await Deno.remove(dir, { recursive: true });
 }
 
 function perGiB(cpuSeconds: number, bytes: number): number {
