@@ -6,7 +6,7 @@
  * either connection fails; closing them is the caller's choice.
  */
 export async function pipeConn(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(64 * 1024);
+  const buffer = new Uint8Array(256 * 1024);
   for (;;) {
     const n = await from.read(buffer);
     if (n === null) break;
