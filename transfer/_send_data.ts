@@ -121,15 +121,17 @@ class SegmentWriter {
  */
 export async function sendData(files: OutgoingFile[], options: SendDataOptions): Promise<void> {
   const { signal } = options;
-  const writers: WritableStreamDefaultWriter<Uint8Array>[] = [];
-  for (let index = 0; index < options.streams; index++) {
-    const stream = await abortable(options.connection.openStream(), signal);
+  // Opened all at once: over the TLS link each stream is a connection of its own,
+  // and their handshakes overlap instead of adding up.
+  const opening = Array.from({ length: options.streams }, () => options.connection.openStream());
+  const streams = await abortable(Promise.all(opening), signal);
+  const writers = streams.map((stream, index) => {
     stream.readable.cancel().catch(() => {});
     const writer = stream.writable.getWriter();
-    writers.push(writer);
     writer.write(encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, options.streams)))
       .catch(options.fail);
-  }
+    return writer;
+  });
   const out = new SegmentWriter(options, writers);
   for (const file of files) {
     signal.throwIfAborted();
