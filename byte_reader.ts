@@ -113,10 +113,19 @@ export class ByteReader {
     return out;
   }
 
-  /** Fills all of `target` (one copy, into memory the caller owns and may reuse). */
-  async readInto(target: Uint8Array, what = this.#what): Promise<void> {
+  /**
+   * Fills all of `target` and returns it filled. From a byte stream (`exact`)
+   * the bytes are read straight into it, which hands its memory to the stream
+   * and back: use the returned view, `target` is detached. Otherwise one copy.
+   */
+  async readInto(target: Uint8Array, what = this.#what): Promise<Uint8Array> {
     let filled = 0;
     while (filled < target.length) {
+      if (this.#byob && this.#offset >= this.#chunk.length) {
+        target = await this.#readStraightInto(target, filled, what);
+        filled = target.length;
+        continue;
+      }
       if (!(await this.#fill(what, filled, target.length))) {
         throw new ProtocolError(
           `Cannot read ${what}: stream ended after ${filled} of ${target.length} bytes`,
@@ -127,6 +136,40 @@ export class ByteReader {
       this.#offset += take;
       filled += take;
     }
+    return target;
+  }
+
+  /** BYOB reads into `target` from `filled` on; returns `target` whole, on its new buffer. */
+  async #readStraightInto(target: Uint8Array, filled: number, what: string): Promise<Uint8Array> {
+    const reader = this.#reader as ReadableStreamBYOBReader;
+    const { byteOffset, length } = target;
+    let buffer = target.buffer as ArrayBuffer;
+    while (filled < length) {
+      // No abortable() per read: an abort cancels the reader, which ends this read.
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read(new Uint8Array(buffer, byteOffset + filled, length - filled));
+      } catch (error) {
+        this.#signal?.throwIfAborted();
+        throw new this.#failure(
+          `Cannot read ${what}: the stream failed after ${filled} of ${length} bytes (${
+            error instanceof Error ? error.message : String(error)
+          })`,
+          { cause: error },
+        );
+      }
+      this.#signal?.throwIfAborted();
+      if (result.value) {
+        buffer = result.value.buffer as ArrayBuffer;
+        filled += result.value.length;
+      }
+      if (result.done && filled < length) {
+        throw new ProtocolError(
+          `Cannot read ${what}: stream ended after ${filled} of ${length} bytes`,
+        );
+      }
+    }
+    return new Uint8Array(buffer, byteOffset, length);
   }
 
   /** Returns the next 1..max available bytes without copying. */

@@ -3,7 +3,8 @@
  *
  * Bare baselines: the file cut into N contiguous parts, one per TLS
  * connection or QUIC stream, each part read, hashed with SHA-256 and written
- * at its offset on both ends (the least work any verified transfer adds):
+ * at its offset on both ends, the file synced to disk at the end (the least
+ * work any verified, durable transfer adds):
  *
  *   _copy_peer.ts bare-receive tls|quic N OUT    prints {"port","pem"}, then {"bytes","seconds"}
  *   _copy_peer.ts bare-send tls|quic N PORT IN PEM
@@ -146,6 +147,11 @@ async function bareReceive(transport: string, count: number, out: string): Promi
   }
   const started = performance.now();
   const bytes = await Promise.all(pipes.map(async (pipe) => receivePart(await pipe, out)));
+  {
+    // p2pft makes every file durable before it confirms it; so does the baseline.
+    using file = await Deno.open(out, { write: true });
+    await file.syncData();
+  }
   const seconds = (performance.now() - started) / 1000;
   close();
   console.log(JSON.stringify({ bytes: bytes.reduce((a, b) => a + b, 0), seconds }));

@@ -147,13 +147,8 @@ export async function receiveFile(
   let left = size - file.offset;
   let resent = false;
   while (true) {
-    while (left > 0) {
-      const chunk = await segments.next(left);
-      file.hash.update(chunk);
-      await target.write(chunk);
-      left -= chunk.length;
-      options.onBytes(chunk.length, file.path);
-    }
+    await receiveBytes(target, file, { left, segments, options });
+    left = 0;
     const status = (await segments.readExact(1))[0];
     if (file.unknownSize && status === FileStatus.MORE) {
       const header = await segments.readExact(4);
@@ -196,6 +191,41 @@ export async function receiveFile(
     file.offset = 0;
     size = newSize;
     left = newSize;
+  }
+}
+
+/**
+ * Hashes and writes `left` bytes of `file`. Each chunk's write runs while the
+ * next chunk is taken and hashed (a chunk stays valid until the next call
+ * after the next one), so the disk, the hash and the sockets work at once;
+ * awaiting every 1 MiB write first left the receiver waiting on the disk for
+ * half of the transfer.
+ */
+async function receiveBytes(
+  target: FileTarget,
+  file: IncomingFile,
+  { left, segments, options }: {
+    left: number;
+    segments: SegmentReader;
+    options: ReceiveDataOptions;
+  },
+): Promise<void> {
+  let writing: Promise<void> | undefined;
+  try {
+    while (left > 0) {
+      const chunk = await segments.next(left);
+      file.hash.update(chunk);
+      await writing;
+      writing = target.write(chunk);
+      // Rejects while the next chunk is awaited: handled by the await above or below.
+      writing.catch(() => {});
+      left -= chunk.length;
+      options.onBytes(chunk.length, file.path);
+    }
+    await writing;
+  } finally {
+    // On failure, no write may land after the caller rolled the partial back.
+    await writing?.catch(() => {});
   }
 }
 

@@ -22,6 +22,8 @@ export class SegmentReader {
   #segment: Uint8Array = new Uint8Array(0);
   #offset = 0;
   #lane: Lane | null = null;
+  /** The segment before this one, still being written by the caller (see `next`). */
+  #previous: { lane: Lane; segment: Uint8Array } | null = null;
   #count = 0;
   #ended = false;
 
@@ -32,13 +34,19 @@ export class SegmentReader {
     );
   }
 
-  /** Next 1..max bytes of the logical stream (no copy; valid until the next call). */
+  /**
+   * Next 1..max bytes of the logical stream, without a copy. They stay valid
+   * until the call after the next one, so a caller may write them out while it
+   * takes and hashes the next chunk, as long as it awaits that write before
+   * asking again.
+   */
   async next(max: number): Promise<Uint8Array> {
     if (this.#offset === this.#segment.length) {
       if (this.#ended || this.#lanes.length === 0) {
         throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
       }
-      this.#lane?.recycle(this.#segment);
+      if (this.#previous) this.#previous.lane.recycle(this.#previous.segment);
+      this.#previous = this.#lane && { lane: this.#lane, segment: this.#segment };
       const lane = this.#lanes[this.#count % this.#lanes.length];
       const segment = await lane.take();
       if (segment === null) {
@@ -156,8 +164,6 @@ class Lane {
       ? this.#spare
       : new Uint8Array(length);
     this.#spare = null;
-    const payload = buffer.subarray(0, length);
-    await this.#reader.readInto(payload);
-    return payload;
+    return await this.#reader.readInto(buffer.subarray(0, length));
   }
 }

@@ -48,9 +48,15 @@ export interface SendDataOptions {
   fail: (error: unknown) => void;
 }
 
-/** Cuts the logical data stream into DATA frames and writes them round-robin. */
+/**
+ * Cuts the logical data stream into DATA frames and writes them round-robin.
+ * A segment's buffer is used again once its write is done: a fresh 1 MiB
+ * buffer per segment costs page faults and cold memory for the file read, the
+ * hash and the encryption, which doubled the sender's CPU per GiB.
+ */
 class SegmentWriter {
   #segment: Uint8Array;
+  #free: Uint8Array[] = [];
   #fill = 0;
   #count = 0;
   #options: SendDataOptions;
@@ -98,9 +104,11 @@ class SegmentWriter {
       if (!this.#options.signal.aborted) this.#options.fail(error);
       throw this.#options.signal.aborted ? this.#options.signal.reason : error;
     }
-    writer.write(this.#segment.subarray(0, FRAME_HEADER_BYTES + this.#fill))
-      .catch(this.#options.fail);
-    this.#segment = new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
+    const segment = this.#segment;
+    writer.write(segment.subarray(0, FRAME_HEADER_BYTES + this.#fill))
+      .then(() => this.#free.push(segment), this.#options.fail);
+    this.#segment = this.#free.pop() ??
+      new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
     this.#fill = 0;
   }
 }
@@ -113,15 +121,17 @@ class SegmentWriter {
  */
 export async function sendData(files: OutgoingFile[], options: SendDataOptions): Promise<void> {
   const { signal } = options;
-  const writers: WritableStreamDefaultWriter<Uint8Array>[] = [];
-  for (let index = 0; index < options.streams; index++) {
-    const stream = await abortable(options.connection.openStream(), signal);
+  // Opened all at once: over the TLS link each stream is a connection of its own,
+  // and their handshakes overlap instead of adding up.
+  const opening = Array.from({ length: options.streams }, () => options.connection.openStream());
+  const streams = await abortable(Promise.all(opening), signal);
+  const writers = streams.map((stream, index) => {
     stream.readable.cancel().catch(() => {});
     const writer = stream.writable.getWriter();
-    writers.push(writer);
     writer.write(encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, options.streams)))
       .catch(options.fail);
-  }
+    return writer;
+  });
   const out = new SegmentWriter(options, writers);
   for (const file of files) {
     signal.throwIfAborted();

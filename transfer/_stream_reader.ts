@@ -2,13 +2,16 @@ import { ByteReader } from "../byte_reader.ts";
 import { ConnectionLostError } from "../errors.ts";
 
 /**
- * A reader over one of the transfer's QUIC streams: a stream that breaks is a
+ * A reader over one of the transfer's streams: a stream that breaks is a
  * ConnectionLostError, kept apart from junk so a partial file stays for resume.
+ * A data stream is read `exact`: its segments go from the socket straight into
+ * the receiver's segment buffers, with no chunk allocated and copied per read.
  */
 export function streamReader(
   readable: ReadableStream<Uint8Array>,
   what: string,
   signal: AbortSignal | undefined,
+  exact = false,
 ): ByteReader {
-  return new ByteReader(readable, { what, signal, failure: ConnectionLostError });
+  return new ByteReader(readable, { what, signal, failure: ConnectionLostError, exact });
 }

@@ -43,9 +43,13 @@ class Side {
     else this.#queue.push(stream);
   }
 
+  /** Copies each chunk, as a socket does: a writer may reuse its buffer once the write is done. */
   #pipe(): TransformStream<Uint8Array, Uint8Array> {
     const pipes = this.#pipes;
-    return new TransformStream<Uint8Array, Uint8Array>({ start: (c) => void pipes.push(c) });
+    return new TransformStream<Uint8Array, Uint8Array>({
+      start: (controller) => void pipes.push(controller),
+      transform: (chunk, controller) => controller.enqueue(chunk.slice()),
+    });
   }
 
   connection(): MemoryConnection {

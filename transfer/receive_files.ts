@@ -178,7 +178,7 @@ async function acceptDataStream(
 ): Promise<ByteReader> {
   const stream = await abortable(connection.acceptStream(), signal);
   stream.writable.close().catch(() => {});
-  const reader = streamReader(stream.readable, "data stream", signal);
+  const reader = streamReader(stream.readable, "data stream", signal, true);
   const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
   const hello = decodeDataHello(frame.payload);
   if (hello.count !== count || accepted.some((other) => order.get(other) === hello.index)) {

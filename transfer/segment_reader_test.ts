@@ -63,3 +63,92 @@ Deno.test("SegmentReader reports extra bytes after the last segment", async () =
   assert.deepEqual(await readAll(segments, payload.length), payload);
   await assert.rejects(segments.finish(), /extra bytes on data stream 0/);
 });
+
+/**
+ * Byte streams (as Deno's TLS and QUIC streams are) carrying `payload` cut into
+ * segments, k on stream k mod n, each pull serving at most `piece` bytes; `views`
+ * records where every view a pull was handed to fill lies in its buffer.
+ */
+function stripedBytes(
+  payload: Uint8Array,
+  { segmentSize, streams, piece }: { segmentSize: number; streams: number; piece: number },
+  views: { offset: number; buffer: number }[],
+): ByteReader[] {
+  const frames: Uint8Array[][] = Array.from({ length: streams }, () => []);
+  for (let k = 0, at = 0; at < payload.length; k++, at += segmentSize) {
+    frames[k % streams].push(
+      encodeFrame(FrameType.DATA, payload.subarray(at, Math.min(at + segmentSize, payload.length))),
+    );
+  }
+  return frames.map((chunks, index) => {
+    const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
+    let at = 0;
+    const readable = new ReadableStream({
+      type: "bytes",
+      pull(controller) {
+        const request = controller.byobRequest!;
+        const view = new Uint8Array(
+          request.view!.buffer,
+          request.view!.byteOffset,
+          request.view!.byteLength,
+        );
+        views.push({ offset: view.byteOffset, buffer: view.buffer.byteLength });
+        if (at === bytes.length) {
+          controller.close();
+          request.respond(0);
+          return;
+        }
+        const take = Math.min(piece, view.length, bytes.length - at);
+        view.set(bytes.subarray(at, at + take));
+        at += take;
+        request.respond(take);
+      },
+    });
+    return new ByteReader(readable, { what: `data stream ${index}`, exact: true });
+  });
+}
+
+for (const streams of [1, 3]) {
+  Deno.test(`SegmentReader keeps each chunk until the call after the next one (${streams} streams)`, async () => {
+    const segmentSize = 16 * 1024;
+    const payload = patterned(7 * segmentSize + 5);
+    const segments = new SegmentReader(
+      stripedBytes(payload, { segmentSize, streams, piece: 5000 }, []),
+      segmentSize,
+    );
+    let previous: { chunk: Uint8Array; at: number } | undefined;
+    for (let at = 0; at < payload.length;) {
+      // Whole segments, as the receiver takes them, so every call moves to the next segment.
+      const chunk = await segments.next(segmentSize);
+      if (previous) {
+        assert.deepEqual(
+          previous.chunk,
+          payload.subarray(previous.at, previous.at + previous.chunk.length),
+          `chunk at ${previous.at} changed before the call after the next one`,
+        );
+      }
+      assert.deepEqual(chunk, payload.subarray(at, at + chunk.length));
+      previous = { chunk, at };
+      at += chunk.length;
+    }
+    await segments.finish();
+  });
+}
+
+Deno.test("SegmentReader reads a byte stream's segments straight into its own buffers", async () => {
+  const segmentSize = 16 * 1024;
+  const payload = patterned(6 * segmentSize);
+  const views: { offset: number; buffer: number }[] = [];
+  const segments = new SegmentReader(
+    stripedBytes(payload, { segmentSize, streams: 2, piece: 1000 }, views),
+    segmentSize,
+  );
+  assert.deepEqual(await readAll(segments, payload.length), payload);
+  await segments.finish();
+  // After a first piece of 1000 bytes, the next read fills the rest of the same segment buffer.
+  assert.ok(
+    views.some((view) => view.offset === 1000 && view.buffer === segmentSize),
+    `no read into a segment buffer past its first piece among ${views.length} reads`,
+  );
+});
