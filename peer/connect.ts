@@ -22,7 +22,7 @@ import { receiverLinkAfterPunch } from "./_receiver_link.ts";
 import { findPeer, type FoundPeer } from "./_find_peer.ts";
 import { senderLinkAfterPunch } from "./_sender_link.ts";
 import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
-import { warmUpPake, warmUpTlsClient } from "./_warm_up.ts";
+import { warmUpPake } from "./_warm_up.ts";
 import {
   authenticate,
   endAfter,
@@ -299,12 +299,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
         ({ punched } = result);
         won = result;
       } else {
-        const warmed = warmUpTlsClient();
-        try {
-          punched = await run();
-        } finally {
-          await warmed;
-        }
+        punched = await run();
         won = await receiverLinkAfterPunch(punched, checkedCertificate(punched, pairing), {
           choice,
           relayDial,
