@@ -143,13 +143,7 @@ export class PunchState {
     if (this.#result) return [];
     if (this.#decideAt !== undefined && now >= this.#decideAt && !this.#chosen) this.#chooseBest();
     const out: Outgoing[] = [];
-    if (this.#chosen && this.#options.role === "receiver") {
-      if (now - this.#lastChosenAt >= FAST_PROBE_INTERVAL_MS) {
-        this.#lastChosenAt = now;
-        out.push({ data: this.#encode("chosen", this.#nonce++), to: this.#chosen.candidate.addr });
-      }
-      return out;
-    }
+    if (this.#chosen && this.#options.role === "receiver") return this.#repeatChosen(now);
     if (this.#chosen || now - this.#lastProbeAt < this.#probeInterval(now)) return out;
     this.#lastProbeAt = now;
     const opening = now - this.#startedAt! < (this.#options.openMappingMs ?? 0);
@@ -185,7 +179,8 @@ export class PunchState {
         return this.#onProbe(probe, from, now);
       case "ack":
         this.#onAck(probe, from, now);
-        return [];
+        // A LAN answer decides at once: tell the sender now, not at the next tick (up to 20 ms).
+        return this.#chosen && this.#options.role === "receiver" ? this.#repeatChosen(now) : [];
       case "chosen":
         return this.#onChosen(probe, from);
       case "chosen-ack":
@@ -219,6 +214,13 @@ export class PunchState {
     }
     return `tried ${listed || "no address"}${sprayed}; none answered both ways` +
       (notes.length ? `; ${notes.join("; ")}` : "");
+  }
+
+  /** `chosen` to the chosen path, at most every FAST_PROBE_INTERVAL_MS until its ack. */
+  #repeatChosen(now: number): Outgoing[] {
+    if (now - this.#lastChosenAt < FAST_PROBE_INTERVAL_MS) return [];
+    this.#lastChosenAt = now;
+    return [{ data: this.#encode("chosen", this.#nonce++), to: this.#chosen!.candidate.addr }];
   }
 
   #probeInterval(now: number): number {

@@ -29,6 +29,11 @@ import {
 export const CLOSE_GRACE_MS = 2_000;
 /** Streams the peer may have connected that no one accepted yet. */
 export const MAX_WAITING_STREAMS = 64;
+/**
+ * The sender's streams a LAN receiver keeps dialled ahead: the transfer's
+ * control stream and its four TCP data streams (peer/data_streams.ts).
+ */
+export const STREAMS_AHEAD = 5;
 
 export interface TlsSessionOptions {
   role: "sender" | "receiver";
@@ -37,6 +42,11 @@ export interface TlsSessionOptions {
   dial?: (id: number, signal: AbortSignal) => Promise<Channel>;
   /** Whether this side announces its own streams with OPEN (the peer must dial them). */
   announceOwn: boolean;
+  /**
+   * LAN receiver: dials the peer's next streams before they are opened, keeping
+   * `STREAMS_AHEAD` dialled past the last one accepted; the peer sends no OPEN.
+   */
+  dialAhead?: boolean;
   /** Deadline for one stream's connection to be made. */
   timeoutMs: number;
   /** Called once when the link is gone (the sender's listener closes with it). */
@@ -58,6 +68,10 @@ export class TlsSession implements PeerLink {
   #nextOwnId: number;
   #nextAcceptId: number;
   #nextAnnouncedId: number;
+  /** The peer's next stream id this side dials ahead (`dialAhead`). */
+  #nextAheadId: number;
+  /** Streams dialled ahead whose connection is not made yet. */
+  #aheadInFlight = 0;
   #slots = new Map<number, Slot>();
   #used = new Set<number>();
   #channels = new Set<Channel>();
@@ -76,6 +90,7 @@ export class TlsSession implements PeerLink {
     this.#nextOwnId = options.role === "sender" ? 0 : 1;
     this.#nextAcceptId = options.role === "sender" ? 1 : 0;
     this.#nextAnnouncedId = this.#nextAcceptId;
+    this.#nextAheadId = this.#nextAcceptId;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#writer = options.control.stream.writable.getWriter();
     // Liveness as QUIC's (link.ts): a PING every keep-alive, and silence for the idle timeout is a lost peer.
@@ -94,6 +109,9 @@ export class TlsSession implements PeerLink {
     const channel = this.#options.dial
       ? await this.#dial(id)
       : await this.#await(id, `The peer did not connect stream ${id}`);
+    // Dialling ahead starts once our first stream (the PAKE's) is up, not
+    // beside it: five handshakes at once delayed it by ~8 ms here.
+    this.#dialAhead();
     return channel.stream;
   }
 
@@ -101,6 +119,7 @@ export class TlsSession implements PeerLink {
     this.#checkOpen();
     const id = this.#nextAcceptId;
     this.#nextAcceptId += 2;
+    this.#dialAhead();
     const channel = await this.#await(id);
     return channel.stream;
   }
@@ -114,7 +133,11 @@ export class TlsSession implements PeerLink {
       return false;
     }
     const own = id % 2 === (this.#options.role === "sender" ? 0 : 1);
-    if (own ? id >= this.#nextOwnId : id >= this.#nextAcceptId + 2 * MAX_WAITING_STREAMS) {
+    // Own streams arrive before they are opened only when the peer dials them ahead.
+    const ownLimit = this.#options.announceOwn
+      ? this.#nextOwnId
+      : this.#nextOwnId + 2 * MAX_WAITING_STREAMS;
+    if (own ? id >= ownLimit : id >= this.#nextAcceptId + 2 * MAX_WAITING_STREAMS) {
       return false;
     }
     const slot = this.#slots.get(id);
@@ -286,10 +309,11 @@ export class TlsSession implements PeerLink {
   }
 
   #onOpen(id: number): void {
-    if (!this.#options.dial || id !== this.#nextAnnouncedId) {
+    const expected = this.#options.dial !== undefined && !this.#options.dialAhead;
+    if (!expected || id !== this.#nextAnnouncedId) {
       throw new ProtocolError(
         `Unexpected TLS OPEN for stream ${id}: expected ${
-          this.#options.dial ? `stream ${this.#nextAnnouncedId}` : "no OPEN on a LAN link"
+          expected ? `stream ${this.#nextAnnouncedId}` : "no OPEN on a LAN link"
         }`,
       );
     }
@@ -303,6 +327,37 @@ export class TlsSession implements PeerLink {
       this.#channels.delete(channel);
       if (!this.deliver(id, channel)) channel.close();
     }, () => {});
+  }
+
+  /**
+   * Keeps the peer's next `STREAMS_AHEAD` streams past the last one asked for
+   * dialled (from the first `openStream` or `acceptStream` on), at most
+   * `STREAMS_AHEAD` at a time (the sender's listener runs 16 handshakes at
+   * once, and this side's own streams need some of them).
+   */
+  #dialAhead(): void {
+    if (!this.#options.dialAhead) return;
+    while (
+      this.#phase === "open" && this.#aheadInFlight < STREAMS_AHEAD &&
+      this.#nextAheadId < this.#nextAcceptId + 2 * STREAMS_AHEAD
+    ) {
+      const id = this.#nextAheadId;
+      this.#nextAheadId += 2;
+      this.#aheadInFlight++;
+      const signal = AbortSignal.any([
+        this.#controller.signal,
+        AbortSignal.timeout(this.#options.timeoutMs),
+      ]);
+      // A stream dialled ahead that did not connect is missing, not fatal: the
+      // peer may be closing the link, whose end the control connection reports;
+      // an opener that needs the stream runs into its own deadline.
+      this.#options.dial!(id, signal).then((channel) => {
+        if (!this.deliver(id, channel)) channel.close();
+      }, () => {}).finally(() => {
+        this.#aheadInFlight--;
+        this.#dialAhead();
+      });
+    }
   }
 
   #fail(error: Error): void {

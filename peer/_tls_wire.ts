@@ -6,7 +6,7 @@
 import { ProtocolError } from "../errors.ts";
 
 /** Version of the TLS link preamble and control frames. */
-export const TLS_LINK_VERSION = 2;
+export const TLS_LINK_VERSION = 3;
 
 const MAGIC = [0x50, 0x32, 0x54, 0x4c]; // "P2TL"
 export const SECRET_LENGTH = 32;

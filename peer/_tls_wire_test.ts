@@ -10,6 +10,7 @@ import {
   encodePreamble,
   MAX_CONTROL_PAYLOAD,
   PREAMBLE_LENGTH,
+  TLS_LINK_VERSION,
 } from "./_tls_wire.ts";
 
 const secret = new Uint8Array(32).fill(1);
@@ -78,7 +79,10 @@ Deno.test("decodeCertificatePrefaceHeader rejects junk, other versions and overs
     /version 9/,
   );
   assert.throws(
-    () => decodeCertificatePrefaceHeader(header([0x50, 0x32, 0x54, 0x43, 2, 0xff, 0xff])),
+    () =>
+      decodeCertificatePrefaceHeader(
+        header([0x50, 0x32, 0x54, 0x43, TLS_LINK_VERSION, 0xff, 0xff]),
+      ),
     /length 65535 is outside 1\.\.2048/,
   );
   assert.throws(() => decodeCertificatePrefaceHeader(new Uint8Array(3)), ProtocolError);

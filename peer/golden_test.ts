@@ -39,7 +39,7 @@ Deno.test("punch probes match the golden samples of probe version 1", async () =
   }
 });
 
-Deno.test("TLS link preambles and control frames match the golden samples of TLS link version 2", async () => {
+Deno.test("TLS link preambles and control frames match the golden samples of TLS link version 3", async () => {
   const secret = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 + i);
   const preambles: [string, Preamble][] = [
     ["tls_preamble_control", { kind: "control", secret, streamId: 0 }],

@@ -106,7 +106,8 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
         session = new TlsSession({
           role: "sender",
           control: channel,
-          announceOwn: true,
+          // The receiver dials our streams ahead (PROTOCOL.md, "TLS link"): no OPEN.
+          announceOwn: false,
           timeoutMs,
           onGone: () => stop(new ConnectionLostError("The TLS link is closed")),
         });
@@ -208,6 +209,7 @@ export async function dialTlsPeer(
     role: "receiver",
     control,
     announceOwn: false,
+    dialAhead: true,
     timeoutMs,
     dial: async (id, signal) =>
       clientChannel(await dial(signal), {

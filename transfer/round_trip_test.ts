@@ -132,3 +132,38 @@ Deno.test("sendFiles rejects a stream count outside 1..16", async () => {
     await assert.rejects(sendFiles(manifest, { connection: a, streams }), RangeError);
   }
 });
+
+Deno.test("the sender writes its offer in one write and DECISIONS with START in one more", async () => {
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    for (let index = 0; index < 3; index++) {
+      await Deno.writeFile(join(src, `file-${index}.bin`), randomBytes(1000 + index, index + 1));
+    }
+    // On a TCP connection with Nagle's algorithm on, each write behind the
+    // first waits for the peer's delayed ACK: every write of the control stream counts.
+    const controlWrites: number[] = [];
+    let opened = 0;
+    const { sent, received } = await transferPair([src], dst, {
+      signal,
+      wrapSender: (connection) => ({
+        acceptStream: () => connection.acceptStream(),
+        openStream: async () => {
+          const stream = await connection.openStream();
+          // The first stream the sender opens is the control stream.
+          if (opened++ > 0) return stream;
+          const writer = stream.writable.getWriter();
+          return {
+            readable: stream.readable,
+            writable: new WritableStream({
+              write: (chunk) => (controlWrites.push(chunk.length), writer.write(chunk)),
+              close: () => writer.close(),
+              abort: (reason) => writer.abort(reason),
+            }),
+          };
+        },
+      }),
+    });
+    assert.equal(value(received).files, 3);
+    assert.equal(value(sent).files, 3);
+    assert.equal(controlWrites.length, 2, `control stream writes: ${controlWrites.join(", ")}`);
+  });
+});

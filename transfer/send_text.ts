@@ -6,7 +6,7 @@ import { equalBytes, toHex } from "../bytes.ts";
 import { peerError } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
-import { decodeDone, decodeError, encodeHello } from "./_messages.ts";
+import { decodeDone, decodeError, encodeHello, writeFrames } from "./_messages.ts";
 import { encodeText, textReport } from "./_text_messages.ts";
 import { DEFAULT_STREAMS, SEGMENT_SIZE } from "./send_files.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
@@ -23,22 +23,22 @@ export async function sendText(text: string, options: SendFilesOptions): Promise
   using control = await ControlStream.open("sender", options);
   const { signal, watch, stallMs, writer, reader } = control;
   try {
+    const hello = encodeHello({
+      text: true,
+      streams: DEFAULT_STREAMS,
+      segmentSize: SEGMENT_SIZE,
+      entries: 0,
+      files: 0,
+      directories: 0,
+      totalBytes: payload.length,
+    });
     await abortable(
-      writer.write(encodeFrame(
-        FrameType.HELLO,
-        encodeHello({
-          text: true,
-          streams: DEFAULT_STREAMS,
-          segmentSize: SEGMENT_SIZE,
-          entries: 0,
-          files: 0,
-          directories: 0,
-          totalBytes: payload.length,
-        }),
-      )),
+      writeFrames(writer, [
+        encodeFrame(FrameType.HELLO, hello),
+        encodeFrame(FrameType.TEXT, payload),
+      ]),
       signal,
     );
-    await abortable(writer.write(encodeFrame(FrameType.TEXT, payload)), signal);
     const started = performance.now();
     // The receiver may be asking its user: bounded by how long we wait for an answer.
     watch.enter("decision", options.acceptTimeoutMs ?? stallMs);
