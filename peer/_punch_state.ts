@@ -178,9 +178,10 @@ export class PunchState {
       case "probe":
         return this.#onProbe(probe, from, now);
       case "ack":
+        // The next tick tells the sender what was chosen: by then the sender has had its own
+        // probe to us answered (a `chosen` that came first would leave it without a round trip).
         this.#onAck(probe, from, now);
-        // A LAN answer decides at once: tell the sender now, not at the next tick (up to 20 ms).
-        return this.#chosen && this.#options.role === "receiver" ? this.#repeatChosen(now) : [];
+        return [];
       case "chosen":
         return this.#onChosen(probe, from);
       case "chosen-ack":

@@ -162,10 +162,15 @@ export class MitmAttacker implements AsyncDisposable {
     }
     this.#links.push(receiverLink);
     report.receiverConnected = true;
+    // Over the TLS link (v3) a receiver dials the sender's streams ahead, so a stream exists
+    // before the sender picks it: it counts once the sender writes on it. A transfer would
+    // write on its first (the control stream); more than enough are watched.
     const watchSender = (async () => {
-      for (;;) {
-        await senderLink.acceptStream();
-        report.streamsFromSender++;
+      for (let accepted = 0; accepted < 8; accepted++) {
+        const stream = await senderLink.acceptStream();
+        stream.readable.getReader().read().then(({ value }) => {
+          if (value?.length) report.streamsFromSender++;
+        }, () => {});
       }
     })().catch(() => {});
     // The receiver opens the PAKE stream and writes SHARE at once.
