@@ -50,10 +50,15 @@ function tlsPipe(conn: Deno.Conn): Pipe {
 function quicPipe(stream: Deno.QuicBidirectionalStream): Pipe {
   const reader = stream.readable.getReader({ mode: "byob" });
   const writer = stream.writable.getWriter();
+  // One buffer handed to the stream and back on every read (BYOB detaches it),
+  // as p2pft's receiver does: a fresh one per read would make the baseline slow.
+  let own = new ArrayBuffer(0);
   return {
     async read(buffer) {
-      const { value, done } = await reader.read(new Uint8Array(buffer.length));
+      if (own.byteLength < buffer.length) own = new ArrayBuffer(buffer.length);
+      const { value, done } = await reader.read(new Uint8Array(own, 0, buffer.length));
       if (done || !value) return null;
+      own = value.buffer as ArrayBuffer;
       buffer.set(value);
       return value.length;
     },
