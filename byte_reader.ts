@@ -62,19 +62,24 @@ export class ByteReader {
       try {
         result = await abortable(this.#read(Math.max(1, length - filled)), this.#signal);
       } catch (error) {
-        this.#signal?.throwIfAborted();
-        throw new this.#failure(
-          `Cannot read ${what}: the stream failed after ${filled} of ${length} bytes (${
-            error instanceof Error ? error.message : String(error)
-          })`,
-          { cause: error },
-        );
+        throw this.#readFailure(error, what, filled, length);
       }
       if (result.done) return false;
       this.#chunk = result.value;
       this.#offset = 0;
     }
     return true;
+  }
+
+  /** The error for a read that failed after `filled` of `length` bytes (the abort reason when aborted). */
+  #readFailure(error: unknown, what: string, filled: number, length: number): Error {
+    this.#signal?.throwIfAborted();
+    return new this.#failure(
+      `Cannot read ${what}: the stream failed after ${filled} of ${length} bytes (${
+        error instanceof Error ? error.message : String(error)
+      })`,
+      { cause: error },
+    );
   }
 
   #read(size: number): Promise<ReadableStreamReadResult<Uint8Array>> {
@@ -150,13 +155,7 @@ export class ByteReader {
       try {
         result = await reader.read(new Uint8Array(buffer, byteOffset + filled, length - filled));
       } catch (error) {
-        this.#signal?.throwIfAborted();
-        throw new this.#failure(
-          `Cannot read ${what}: the stream failed after ${filled} of ${length} bytes (${
-            error instanceof Error ? error.message : String(error)
-          })`,
-          { cause: error },
-        );
+        throw this.#readFailure(error, what, filled, length);
       }
       this.#signal?.throwIfAborted();
       if (result.value) {

@@ -1,7 +1,8 @@
 /** PLAN and DECISIONS payloads: the resume handshake (layouts in PROTOCOL.md). */
 import { ProtocolError } from "../errors.ts";
 import { DIGEST_BYTES } from "./_frame.ts";
-import { batch, type Decision, getU64, type PlanItem, setU64 } from "./_messages.ts";
+import { batch } from "./_batch.ts";
+import { type Decision, getU64, type PlanItem, setU64 } from "./_messages.ts";
 
 const PLAN_ITEM_BYTES = 4 + 1 + 8 + DIGEST_BYTES;
 const DECISION_BYTES = 5;

@@ -28,8 +28,8 @@ import {
   FILE_TRAILER_BYTES,
   FileStatus,
   type PlanItem,
-  writeFrames,
 } from "./_messages.ts";
+import { writeFrames } from "./_batch.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 
