@@ -22,7 +22,8 @@ import type * as Rendezvous from "../rendezvous/mod.ts";
 import type { RendezvousMessage } from "../rendezvous/mod.ts";
 import { toHex } from "../bytes.ts";
 import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
-import { cpuMs } from "./_bench_util.ts";
+import { cpuMs, percentile } from "./_bench_util.ts";
+import { Instance } from "./_instance_process.ts";
 
 function flag(name: string, fallback: number): number {
   const index = Deno.args.indexOf(`--${name}`);
@@ -45,85 +46,11 @@ const onlyArg = Deno.args.indexOf("--only");
 const ONLY = new Set(
   onlyArg >= 0 ? Deno.args[onlyArg + 1].split(",") : ["echo", "a", "b", "c", "rss"],
 );
+/** An instance of this checkout's server, or of `--server`'s. */
+const startInstance = (store?: string, v8Flags = "") =>
+  Instance.start(store, v8Flags, SERVER_MODULE);
 const RETRANSMIT_MS = 1000;
 const MAX_TRIES = 5;
-
-/** One bench instance process (bench/_rendezvous_instance.ts). */
-class Instance implements AsyncDisposable {
-  readonly port: number;
-  readonly #child: Deno.ChildProcess;
-  readonly #lines: ReadableStreamDefaultReader<string>;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-
-  private constructor(
-    port: number,
-    child: Deno.ChildProcess,
-    lines: ReadableStreamDefaultReader<string>,
-    stdin: WritableStreamDefaultWriter<Uint8Array>,
-  ) {
-    this.port = port;
-    this.#child = child;
-    this.#lines = lines;
-    this.#stdin = stdin;
-  }
-
-  /**
-   * A server (in memory, or on the Redis at `store`), or with `"echo"` the
-   * bare socket baseline; `v8Flags` are added to the instance's.
-   */
-  static async start(store?: string, v8Flags = ""): Promise<Instance> {
-    const args = [
-      "run",
-      "-A",
-      `--v8-flags=--expose-gc${v8Flags}`,
-      new URL("./_rendezvous_instance.ts", import.meta.url).pathname,
-    ];
-    if (store === "echo") args.push("--echo");
-    else if (store) args.push("--store", store);
-    if (SERVER_MODULE) args.push("--server", SERVER_MODULE);
-    const child = new Deno.Command(Deno.execPath(), {
-      args,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())
-      .getReader();
-    const first = await lines.read();
-    if (first.done) throw new Error("bench instance exited before listening");
-    return new Instance(JSON.parse(first.value).port, child, lines, child.stdin.getWriter());
-  }
-
-  get addr(): Deno.NetAddr {
-    return { transport: "udp", hostname: "127.0.0.1", port: this.port };
-  }
-
-  async stats(): Promise<Record<string, number>> {
-    await this.#stdin.write(new TextEncoder().encode("stats\n"));
-    const { value, done } = await this.#lines.read();
-    if (done) throw new Error("bench instance exited");
-    return JSON.parse(value);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.#stdin.close().catch(() => {});
-    this.#child.kill("SIGKILL");
-    await this.#child.status;
-    await this.#lines.cancel().catch(() => {});
-  }
-}
-
-function lineSplitter(): TransformStream<string, string> {
-  let buffered = "";
-  return new TransformStream({
-    transform(chunk, controller) {
-      buffered += chunk;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) if (line.trim() !== "") controller.enqueue(line);
-    },
-  });
-}
 
 /** Sockets on distinct loopback addresses; replies are routed by client id. */
 class Sources implements AsyncDisposable {
@@ -307,10 +234,6 @@ async function echoOnce(
   return performance.now() - started;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
-
 async function pairings(
   name: string,
   instances: Instance[],
@@ -431,21 +354,21 @@ async function redisUsedMemory(redis: TestRedis): Promise<number> {
 const results = [];
 const rss = [];
 if (ONLY.has("echo")) {
-  await using echo = await Instance.start("echo");
+  await using echo = await startInstance("echo");
   results.push(await pairings("bare UDP echo, same requests", [echo], undefined, echoOnce));
 }
 if (ONLY.has("a")) {
-  await using a = await Instance.start();
+  await using a = await startInstance();
   results.push(await pairings("(a) one instance, memory", [a]));
 }
 if (ONLY.has("rss")) {
   {
-    await using a = await Instance.start();
+    await using a = await startInstance();
     rss.push({ store: "memory", ...(await roomsRss(a)) });
   }
   // V8 grows its young generation (up to ~3 x 16 MiB) while requests come fast and rooms
   // survive: a fixed cost of load, not of rooms. With it capped, what remains is the rooms'.
-  await using capped = await Instance.start(undefined, ",--max-semi-space-size=1");
+  await using capped = await startInstance(undefined, ",--max-semi-space-size=1");
   rss.push({ store: "memory, young generation capped", ...(await roomsRss(capped)) });
 }
 if (REDIS_MISSING && (ONLY.has("b") || ONLY.has("c"))) {
@@ -453,18 +376,18 @@ if (REDIS_MISSING && (ONLY.has("b") || ONLY.has("c"))) {
 } else if (!REDIS_MISSING) {
   if (ONLY.has("b")) {
     await using redis = await TestRedis.start();
-    await using b = await Instance.start(redis.url);
+    await using b = await startInstance(redis.url);
     results.push(await pairings("(b) one instance, Redis", [b], redis));
   }
   if (ONLY.has("c")) {
     await using redis = await TestRedis.start();
-    await using c1 = await Instance.start(redis.url);
-    await using c2 = await Instance.start(redis.url);
+    await using c1 = await startInstance(redis.url);
+    await using c2 = await startInstance(redis.url);
     results.push(await pairings("(c) two instances, one Redis", [c1, c2], redis));
   }
   if (ONLY.has("rss")) {
     await using redis = await TestRedis.start();
-    await using b = await Instance.start(redis.url);
+    await using b = await startInstance(redis.url);
     rss.push({ store: "redis", ...(await roomsRss(b, redis)) });
   }
 }
