@@ -31,19 +31,8 @@ Deno.test("IPv6 addresses decode to their RFC 5952 text", () => {
 
 Deno.test("encodeAddr refuses what is not one IPv4 or IPv6 address", () => {
   for (
-    const bad of [
-      "1::2::3",
-      "1:2:3:4:5:6:7:8:9",
-      "1:2:3:4:5:6:7",
-      "1:2:3:4:5:6:7::8",
-      "12345::1",
-      "g::1",
-      "fe80::1%eth0",
-      "[::1]",
-      "1.2.3.4::1",
-      "::1.2.3",
-      "",
-    ]
+    // Every parsing rule is ip_test.ts's; here, that encodeAddr goes through it.
+    const bad of ["1::2::3", "fe80::1%eth0", "[::1]", "01.2.3.4", ""]
   ) {
     assert(!isEncodableAddr(addr(bad, 1)), bad);
   }
