@@ -181,56 +181,45 @@ function sourcePair(sources: Sources, n: number): [number, number] {
   return [(2 * n) % count, (2 * n + 1) % count];
 }
 
-/** One pairing; returns its time-to-paired in ms. */
+/**
+ * One pairing; returns its time-to-paired in ms. `echo`: the same three
+ * requests against the echo baseline, unchecked: what the socket loop alone
+ * costs per pairing (the server also sends a fourth datagram, the push).
+ */
 async function pairOnce(
   sources: Sources,
   n: number,
   senderAt: Deno.NetAddr,
   receiverAt: Deno.NetAddr,
+  echo = false,
 ): Promise<number> {
   const [s, r] = sourcePair(sources, n);
   const started = performance.now();
   const senderId = clientId();
-  const waiting = await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
-  if (waiting.type !== "waiting") {
-    throw new Error(`sender got ${waiting.type} ${JSON.stringify(waiting)}`);
-  }
   const receiverId = clientId();
+  const expect = (reply: RendezvousMessage, type: string, who: string) => {
+    if (!echo && reply.type !== type) {
+      throw new Error(`${who} got ${reply.type} ${JSON.stringify(reply)}`);
+    }
+  };
+  const waiting = await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
+  expect(waiting, "waiting", "sender");
+  const nameplate = waiting.type === "waiting" && !echo ? waiting.nameplate : "1";
   const forReceiver = await sources.request(
     r,
-    registerRequest("receive", receiverId, waiting.nameplate),
+    registerRequest("receive", receiverId, nameplate),
     receiverId,
     receiverAt,
   );
-  if (forReceiver.type !== "paired") throw new Error(`receiver got ${forReceiver.type}`);
+  expect(forReceiver, "paired", "receiver");
   const forSender = await sources.request(
     s,
-    registerRequest("send", senderId, waiting.nameplate, true),
+    registerRequest("send", senderId, nameplate, true),
     senderId,
     senderAt,
     "waiting",
   );
-  if (forSender.type !== "paired") throw new Error(`sender poll got ${forSender.type}`);
-  return performance.now() - started;
-}
-
-/**
- * The same three requests against the echo baseline: what the socket loop
- * alone costs per pairing (the server also sends a fourth datagram, the push).
- */
-async function echoOnce(
-  sources: Sources,
-  n: number,
-  senderAt: Deno.NetAddr,
-  receiverAt: Deno.NetAddr,
-): Promise<number> {
-  const [s, r] = sourcePair(sources, n);
-  const started = performance.now();
-  const senderId = clientId();
-  const receiverId = clientId();
-  await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
-  await sources.request(r, registerRequest("receive", receiverId, "1"), receiverId, receiverAt);
-  await sources.request(s, registerRequest("send", senderId, "1", true), senderId, senderAt);
+  expect(forSender, "paired", "sender poll");
   return performance.now() - started;
 }
 
@@ -238,7 +227,7 @@ async function pairings(
   name: string,
   instances: Instance[],
   redis?: TestRedis,
-  pair: typeof pairOnce = pairOnce,
+  echo = false,
 ) {
   await using sources = new Sources(SOURCES);
   await sources.prove(instances[0].addr);
@@ -253,7 +242,7 @@ async function pairings(
       const n = started++;
       const senderAt = instances[n % instances.length].addr;
       const receiverAt = instances[(n + 1) % instances.length].addr;
-      times.push(await pair(sources, n, senderAt, receiverAt));
+      times.push(await pairOnce(sources, n, senderAt, receiverAt, echo));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -355,7 +344,7 @@ const results = [];
 const rss = [];
 if (ONLY.has("echo")) {
   await using echo = await startInstance("echo");
-  results.push(await pairings("bare UDP echo, same requests", [echo], undefined, echoOnce));
+  results.push(await pairings("bare UDP echo, same requests", [echo], undefined, true));
 }
 if (ONLY.has("a")) {
   await using a = await startInstance();
