@@ -80,6 +80,27 @@ export function canonicalIp(ip: string): string {
   return v6 === undefined ? ip : formatIpv6(v6);
 }
 
+/**
+ * The one spelling of an IP, as every layer compares addresses: IPv6 in RFC
+ * 5952 text, and an IPv4-mapped address (how a dual-stack socket reports an
+ * IPv4 peer) as plain `a.b.c.d`. Runs on every datagram a dual-stack server
+ * receives: IPv4 and mapped text take no parse.
+ */
+export function normalizeIp(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const tail = ip.slice(7);
+  if (/^::ffff:/i.test(ip) && IPV4_TEXT.test(tail)) return tail;
+  const v6 = parseIpv6(ip);
+  if (v6 === undefined) return ip;
+  return isIpv4Mapped(v6) ? Array.from(v6.subarray(12, 16)).join(".") : formatIpv6(v6);
+}
+
+/** `addr` with its hostname normalized (`normalizeIp`); `addr` itself when already so. */
+export function normalizeAddr<T extends { hostname: string }>(addr: T): T {
+  const hostname = normalizeIp(addr.hostname);
+  return hostname === addr.hostname ? addr : { ...addr, hostname };
+}
+
 /** The 16 bytes of an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
 export function isIpv4Mapped(bytes: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;

@@ -6,6 +6,7 @@ import {
   isIpv4Mapped,
   isIpv4Text,
   isReachableIpv6,
+  normalizeIp,
   parseIpv6,
 } from "./ip.ts";
 
@@ -85,4 +86,17 @@ Deno.test("inIpv6Prefix compares the prefix's bits, byte boundaries or not", () 
     assert.ok(!inIpv6Prefix("2001:db8::1", bad), bad);
   }
   assert.ok(!inIpv6Prefix("192.0.2.1", "::/0"));
+});
+
+Deno.test("normalizeIp turns IPv4-mapped IPv6 into dotted IPv4 and lower-cases IPv6", () => {
+  assert.equal(normalizeIp("::ffff:127.0.0.1"), "127.0.0.1");
+  assert.equal(normalizeIp("::FFFF:192.168.1.10"), "192.168.1.10");
+  assert.equal(normalizeIp("2001:DB8::1"), "2001:db8::1");
+  assert.equal(normalizeIp("10.0.0.1"), "10.0.0.1");
+  // Not a mapped IPv4 address: left as it is.
+  assert.equal(normalizeIp("::ffff:abcd"), "::ffff:abcd");
+  assert.equal(normalizeIp("::ffff:1.2.3.400"), "::ffff:1.2.3.400");
+  // Mapped, in hex: still the IPv4 address; other IPv6 text in its RFC 5952 spelling.
+  assert.equal(normalizeIp("::ffff:c000:201"), "192.0.2.1");
+  assert.equal(normalizeIp("2001:0db8:0:0::1"), "2001:db8::1");
 });

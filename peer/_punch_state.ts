@@ -1,6 +1,7 @@
 import { equalBytes } from "../bytes.ts";
 import { decodeProbe, encodeProbe, type Probe } from "./probe.ts";
-import { formatAddr, isIpv6, isLanAddress, normalizeIp, sameAddr } from "./addresses.ts";
+import { formatAddr, isIpv6, isLanAddress, sameAddr } from "./addresses.ts";
+import { normalizeIp } from "../ip.ts";
 
 /** Where a candidate address came from. */
 export type CandidateSource = "server" | "private" | "peer-reflexive" | "birthday" | "relay";

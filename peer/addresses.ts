@@ -3,35 +3,13 @@
  * `Deno.NetAddr` whose hostname is dotted IPv4 or IPv6 text without brackets,
  * never IPv4-mapped: `normalizeAddr` is applied where a socket reports a peer.
  */
-import {
-  formatIpv6,
-  inIpv6Prefix,
-  isIpv4Mapped,
-  isIpv4Text,
-  isReachableIpv6,
-  parseIpv6,
-} from "../ip.ts";
+import { inIpv6Prefix, isIpv4Text, isReachableIpv6, normalizeIp, parseIpv6 } from "../ip.ts";
 
 /** `ip:port` text of an address. */
 export function formatAddr(addr: { hostname: string; port: number }): string {
   return addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;
-}
-
-/**
- * The one spelling of an IP: IPv6 in RFC 5952 text, and an IPv4-mapped
- * address (how a dual-stack socket reports an IPv4 peer) as plain `a.b.c.d`.
- */
-export function normalizeIp(ip: string): string {
-  const v6 = parseIpv6(ip);
-  if (v6 === undefined) return ip;
-  return isIpv4Mapped(v6) ? Array.from(v6.subarray(12, 16)).join(".") : formatIpv6(v6);
-}
-
-/** `addr` with its hostname normalized (see `normalizeIp`). */
-export function normalizeAddr<T extends { hostname: string }>(addr: T): T {
-  return { ...addr, hostname: normalizeIp(addr.hostname) };
 }
 
 /** Same host and port, however a socket spelled the host. */

@@ -8,11 +8,10 @@ import {
   isLanAddress,
   isOfferableIpv6,
   isPrivateIpv4,
-  normalizeAddr,
-  normalizeIp,
   onLinkIpv6Prefixes,
   sameAddr,
 } from "./addresses.ts";
+import { normalizeAddr, normalizeIp } from "../ip.ts";
 
 Deno.test("isPrivateIpv4 accepts the private, loopback, link-local and CGNAT ranges", () => {
   for (
@@ -55,16 +54,6 @@ Deno.test("isPrivateIpv4 rejects text that is not a dotted IPv4 address", () => 
   for (const text of ["", "10.0.0", "10.0.0.1.2", "10.0.0.256", "10.0.0.-1", "::1", "ten.0.0.1"]) {
     assert.equal(isPrivateIpv4(text), false, JSON.stringify(text));
   }
-});
-
-Deno.test("normalizeIp turns IPv4-mapped IPv6 into dotted IPv4 and lower-cases IPv6", () => {
-  assert.equal(normalizeIp("::ffff:127.0.0.1"), "127.0.0.1");
-  assert.equal(normalizeIp("::FFFF:192.168.1.10"), "192.168.1.10");
-  assert.equal(normalizeIp("2001:DB8::1"), "2001:db8::1");
-  assert.equal(normalizeIp("10.0.0.1"), "10.0.0.1");
-  // Not a mapped IPv4 address: left as it is.
-  assert.equal(normalizeIp("::ffff:abcd"), "::ffff:abcd");
-  assert.equal(normalizeIp("::ffff:1.2.3.400"), "::ffff:1.2.3.400");
 });
 
 Deno.test("normalizeAddr keeps the port and transport, and sameAddr ignores the mapping", () => {

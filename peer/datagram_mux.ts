@@ -1,5 +1,6 @@
 import { type Datagram, DatagramQueue } from "../datagram_queue.ts";
-import { isIpv6, normalizeAddr } from "./addresses.ts";
+import { isIpv6 } from "./addresses.ts";
+import { normalizeAddr } from "../ip.ts";
 
 export type { Datagram };
 

@@ -10,7 +10,7 @@ export {
 } from "./connect.ts";
 export { resolveServer } from "./_find_peer.ts";
 export { DatagramMux } from "./datagram_mux.ts";
-export { isIpv6, isLanAddress, localCandidates, normalizeAddr, normalizeIp } from "./addresses.ts";
+export { isIpv6, isLanAddress, localCandidates } from "./addresses.ts";
 export { planPunch, type PunchPlan } from "./strategy.ts";
 export type { ByteStream } from "../transfer/mod.ts";
 export {

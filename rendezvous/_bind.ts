@@ -3,7 +3,7 @@
  * main and relay port numbers, so an operator opens the same numbers for both.
  */
 import { closeQuietly } from "./_tcp_connections.ts";
-import { normalizeAddr } from "../peer/addresses.ts";
+import { normalizeAddr } from "../ip.ts";
 
 export interface BoundSockets {
   main: Deno.DatagramConn;

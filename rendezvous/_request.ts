@@ -6,8 +6,7 @@ import { ProtocolError } from "../errors.ts";
 import { equalBytes } from "../bytes.ts";
 import type { DatagramPort } from "./client.ts";
 import { decodeMessage, isEncodableAddr, type RendezvousMessage } from "./protocol.ts";
-import { canonicalIp } from "../ip.ts";
-import { normalizeIp } from "../peer/addresses.ts";
+import { normalizeIp } from "../ip.ts";
 
 /** Unanswered requests are resent after this, doubling per unanswered request. */
 export const RETRANSMIT_MS = 300;
@@ -135,7 +134,7 @@ function fromServer(from: Deno.NetAddr, server: Deno.NetAddr): boolean {
   // A server given by name cannot be matched by address: rely on port and client id.
   // A dual-stack socket reports an IPv4 server as ::ffff:a.b.c.d.
   return !isEncodableAddr(server) ||
-    canonicalIp(normalizeIp(from.hostname)) === canonicalIp(server.hostname);
+    normalizeIp(from.hostname) === normalizeIp(server.hostname);
 }
 
 export function seconds(ms: number): string {

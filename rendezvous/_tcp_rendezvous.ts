@@ -6,7 +6,7 @@
 import { ConnectionLostError, ProtocolError } from "../errors.ts";
 import { encodeFrame, readFrame, writeAll } from "./_tcp_frame.ts";
 import { closeQuietly, Deadline, type TcpLimits } from "./_tcp_connections.ts";
-import { normalizeAddr } from "../peer/addresses.ts";
+import { normalizeAddr } from "../ip.ts";
 import type { RegisterMessage } from "./protocol.ts";
 
 /** The server's handle on one TCP client. */

@@ -18,7 +18,7 @@ import {
   receiveDatagram,
 } from "./_bind.ts";
 import { sourceKey } from "./_source_key.ts";
-import { normalizeAddr } from "../peer/addresses.ts";
+import { normalizeAddr } from "../ip.ts";
 import { Admission } from "./_admission.ts";
 import * as req from "./_requests.ts";
 import type { PortKind, RequestMessage } from "./_requests.ts";
