@@ -2,7 +2,8 @@
  * IP address text and bytes, shared by every layer: one parser and one
  * canonical spelling (RFC 5952, which is how Deno reports addresses), so an
  * address read off the wire, from an advert or from a flag compares equal to
- * the same address reported by a socket. Pure.
+ * the same address reported by a socket; and the one rule for binding both
+ * families where the host has them.
  */
 
 /** Dotted IPv4 text, no leading zeros. */
@@ -135,4 +136,30 @@ export function inIpv6Prefix(ip: string, prefix: string): boolean {
     if ((target[i] & mask) !== (network[i] & mask)) return false;
   }
   return true;
+}
+
+/** What a bind to "::" fails with on a host without IPv6 (no IPv6 in the kernel, or none usable). */
+const NO_IPV6 = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL"]);
+
+/** Whether `error` (or one of its causes) says this host has no IPv6. */
+export function lacksIpv6(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: string }).code;
+    if (NO_IPV6.has(code ?? "") || /\(os error (97|99)\)/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * `bind("::")` (dual-stack: IPv4 peers arrive IPv4-mapped), or
+ * `bind("0.0.0.0")` where this host has no IPv6 (`lacksIpv6`); any other
+ * error, such as a port in use, is thrown.
+ */
+export function bindEitherStack<T>(bind: (hostname: "::" | "0.0.0.0") => T): T {
+  try {
+    return bind("::");
+  } catch (error) {
+    if (!lacksIpv6(error)) throw error;
+    return bind("0.0.0.0");
+  }
 }

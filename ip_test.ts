@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  bindEitherStack,
   canonicalIp,
   formatIpv6,
   inIpv6Prefix,
@@ -99,4 +100,26 @@ Deno.test("normalizeIp turns IPv4-mapped IPv6 into dotted IPv4 and lower-cases I
   // Mapped, in hex: still the IPv4 address; other IPv6 text in its RFC 5952 spelling.
   assert.equal(normalizeIp("::ffff:c000:201"), "192.0.2.1");
   assert.equal(normalizeIp("2001:0db8:0:0::1"), "2001:db8::1");
+});
+
+Deno.test("bindEitherStack binds :: first, falls back to 0.0.0.0 without IPv6, and keeps a port in use an error", () => {
+  assert.equal(bindEitherStack((hostname) => hostname), "::");
+  const tried: string[] = [];
+  const fallback = bindEitherStack((hostname) => {
+    tried.push(hostname);
+    if (hostname === "::") {
+      throw new Error("Address family not supported by protocol (os error 97)");
+    }
+    return hostname;
+  });
+  assert.equal(fallback, "0.0.0.0");
+  assert.deepEqual(tried, ["::", "0.0.0.0"]);
+  assert.throws(
+    () =>
+      bindEitherStack((hostname) => {
+        if (hostname === "::") throw new Deno.errors.AddrInUse("Address in use");
+        return hostname;
+      }),
+    Deno.errors.AddrInUse,
+  );
 });

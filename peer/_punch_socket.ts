@@ -16,6 +16,7 @@
  * (peer/PROTOCOL.md, "Both families on one port").
  */
 import dgram from "node:dgram";
+import { lacksIpv6 } from "../ip.ts";
 
 /** Crosses a home router (hop 1) and the next hop, never a peer's router in the lab topology. */
 export const MAPPING_TTL = 2;
@@ -85,12 +86,12 @@ export async function bindPunchSockets(): Promise<PunchSockets> {
   };
 }
 
-/** `[::]:port`, or undefined where the host has no IPv6; a port in use is an error. */
+/** `[::]:port`, or undefined where the host has no IPv6; any other error (a port in use) is thrown. */
 function bindIpv6(port: number): Deno.DatagramConn | undefined {
   try {
     return Deno.listenDatagram({ transport: "udp", hostname: "::", port, reuseAddress: true });
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) throw error;
+    if (!lacksIpv6(error)) throw error;
     return undefined;
   }
 }

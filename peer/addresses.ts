@@ -109,17 +109,3 @@ export function candidatesFrom(
 export function localCandidates(port: number, limit = 8): Deno.NetAddr[] {
   return candidatesFrom(Deno.networkInterfaces(), port, limit);
 }
-
-/**
- * Binds with `bind("::")`, which takes both families, or with
- * `bind("0.0.0.0")` where the host has no IPv6. A port in use is an error
- * either way.
- */
-export function bindEitherStack<T>(bind: (hostname: "::" | "0.0.0.0") => T): T {
-  try {
-    return bind("::");
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) throw error;
-    return bind("0.0.0.0");
-  }
-}

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  bindEitherStack,
   candidatesFrom,
   hasGlobalIpv6,
   type InterfaceAddress,
@@ -188,28 +187,6 @@ Deno.test("candidatesFrom keeps at most 8, with room for IPv6 when there are man
   assert.deepEqual(
     hosts(candidatesFrom([...many4, v6("2001:db8::1")], 1)),
     [...many4.slice(0, 7).map((a) => a.address), "2001:db8::1"],
-  );
-});
-
-Deno.test("bindEitherStack binds :: first, falls back to 0.0.0.0 without IPv6, and keeps a port in use an error", () => {
-  assert.equal(bindEitherStack((hostname) => hostname), "::");
-  const tried: string[] = [];
-  const fallback = bindEitherStack((hostname) => {
-    tried.push(hostname);
-    if (hostname === "::") {
-      throw new Error("Address family not supported by protocol (os error 97)");
-    }
-    return hostname;
-  });
-  assert.equal(fallback, "0.0.0.0");
-  assert.deepEqual(tried, ["::", "0.0.0.0"]);
-  assert.throws(
-    () =>
-      bindEitherStack((hostname) => {
-        if (hostname === "::") throw new Deno.errors.AddrInUse("Address in use");
-        return hostname;
-      }),
-    Deno.errors.AddrInUse,
   );
 });
 

@@ -1,7 +1,8 @@
 import { type DeadlineOptions, withDeadline, withinDeadline } from "../async.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
-import { bindEitherStack, formatAddr, sameAddr } from "./addresses.ts";
+import { formatAddr, sameAddr } from "./addresses.ts";
+import { bindEitherStack } from "../ip.ts";
 import { PEER_SERVER_NAME, type PeerCertificate } from "./certificate.ts";
 import {
   decodeLinkEnd,

@@ -7,7 +7,8 @@
  */
 import { equalBytes } from "../bytes.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
-import { bindEitherStack, formatAddr } from "./addresses.ts";
+import { formatAddr } from "./addresses.ts";
+import { bindEitherStack } from "../ip.ts";
 import { normalizeAddr, normalizeIp } from "../ip.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";

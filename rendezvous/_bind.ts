@@ -3,7 +3,7 @@
  * main and relay port numbers, so an operator opens the same numbers for both.
  */
 import { closeQuietly } from "./_tcp_connections.ts";
-import { normalizeAddr } from "../ip.ts";
+import { bindEitherStack, normalizeAddr } from "../ip.ts";
 
 export interface BoundSockets {
   main: Deno.DatagramConn;
@@ -23,12 +23,6 @@ export interface Ports {
 }
 
 /**
- * Codes of a bind to "::" on a host without IPv6 (no IPv6 in the kernel, or
- * IPv6 disabled): `serve` without `--host` then binds IPv4 only.
- */
-const NO_IPV6 = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL"]);
-
-/**
  * Binds `hostname`; without one, "::" (dual-stack: IPv4 peers arrive as
  * IPv4-mapped addresses), or "0.0.0.0" when this host has no IPv6.
  * `bindAll` replaces {@link bindSockets} in tests.
@@ -40,19 +34,7 @@ export function bindServerSockets(
 ): BoundSockets {
   const bindAll = ports.bindAll ?? bindSockets;
   if (hostname !== undefined) return bindAll(hostname, ports);
-  try {
-    return bindAll("::", ports);
-  } catch (error) {
-    if (!lacksIpv6(error)) throw error;
-    return bindAll("0.0.0.0", ports);
-  }
-}
-
-function lacksIpv6(error: unknown): boolean {
-  for (let e = error; e instanceof Error; e = e.cause) {
-    if (NO_IPV6.has((e as { code?: string }).code ?? "")) return true;
-  }
-  return false;
+  return bindEitherStack((any) => bindAll(any, ports));
 }
 
 /** With port 0, how many UDP picks to try before giving up on finding the TCP twin free. */
