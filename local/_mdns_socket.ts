@@ -8,7 +8,7 @@
 import { type Datagram, DatagramQueue } from "../datagram_queue.ts";
 import { P2pftError, ProtocolError } from "../errors.ts";
 import { decodeDnsMessage, type DnsMessage, encodeDnsMessage, MAX_MESSAGE_SIZE } from "./dns.ts";
-import { formatIpv6, parseIpv6 } from "../ip.ts";
+import { canonicalIp } from "../ip.ts";
 
 export const MDNS_GROUP = "224.0.0.251";
 export const MDNS_GROUP_V6 = "ff02::fb";
@@ -245,9 +245,9 @@ function interfacesOf(addresses: string[]): number[] {
   });
 }
 
+/** `address` without a zone id, in its one spelling. */
 function canonical(address: string): string {
-  const bytes = parseIpv6(address.replace(/%.*$/, ""));
-  return bytes ? formatIpv6(bytes) : address;
+  return canonicalIp(address.replace(/%.*$/, ""));
 }
 
 function openEphemeral(): Deno.DatagramConn {
