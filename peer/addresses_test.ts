@@ -10,7 +10,7 @@ import {
   onLinkIpv6Prefixes,
   sameAddr,
 } from "./addresses.ts";
-import { normalizeAddr, normalizeIp } from "../ip.ts";
+import { normalizeAddr } from "../ip.ts";
 
 Deno.test("isPrivateIpv4 accepts the private, loopback, link-local and CGNAT ranges", () => {
   for (
