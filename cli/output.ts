@@ -2,7 +2,11 @@ import type { NatMapping } from "../peer/mod.ts";
 import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
 
-/** Every event the CLI reports; with --json each is one line of stdout. */
+/**
+ * Every event the CLI reports; with --json each is one line of stdout, with one
+ * more field `t`: when it was written, in ms since the process started
+ * (`performance.now()`, monotonic), so any run's phases can be read from its events.
+ */
 export type CliEvent =
   | {
     type: "listening";
@@ -133,7 +137,7 @@ export class Output {
   emit(event: CliEvent): void {
     if (event.type === "progress") return this.#progress(event);
     if (this.#json) {
-      this.#write(`${JSON.stringify(event)}\n`);
+      this.#writeJson(event);
       // Errors also go to stderr as one line, for people reading a log.
       if (event.type === "error") writeAll(this.#stderr, `error: ${event.message}\n`);
       return;
@@ -234,7 +238,7 @@ export class Output {
     const final = !event.unknownSize && event.bytes >= event.total;
     if (!final && now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
     this.#lastProgressAt = now;
-    if (this.#json) return this.#write(`${JSON.stringify(event)}\n`);
+    if (this.#json) return this.#writeJson(event);
     if (!this.#bar) return;
     const seconds = (now - this.#startedAt) / 1000;
     const rate = event.bytes / Math.max(seconds, 1e-3);
@@ -261,6 +265,11 @@ export class Output {
     if (!this.#barShown) return;
     this.#barShown = false;
     this.#write("\n");
+  }
+
+  #writeJson(event: CliEvent): void {
+    const t = Math.round(performance.now() * 10) / 10;
+    this.#write(`${JSON.stringify({ ...event, t })}\n`);
   }
 
   #write(text: string): void {

@@ -54,14 +54,25 @@ Deno.test("Output in JSON mode writes each event as one line of stdout, in order
   for (const event of EVENTS) output.emit(event);
   const lines = stdout.text.split("\n");
   assert.equal(lines.pop(), "", "stdout ends with a newline");
-  assert.deepEqual(lines.map((line) => JSON.parse(line)), EVENTS);
+  const written = lines.map((line) => JSON.parse(line));
+  assert.deepEqual(written.map(({ t: _, ...event }) => event), EVENTS);
   assert.equal(stderr.text, "");
+});
+
+Deno.test("Output in JSON mode stamps each event with t, ms since the process started", () => {
+  const { output, stdout } = recorded({ json: true, role: "send" });
+  const before = performance.now();
+  for (const event of EVENTS) output.emit(event);
+  const times = stdout.text.trim().split("\n").map((line) => JSON.parse(line).t);
+  assert.ok(times.every((t) => typeof t === "number" && t >= Math.floor(before)), String(times));
+  assert.deepEqual(times, times.toSorted((a, b) => a - b), "t never goes back");
 });
 
 Deno.test("Output in JSON mode also puts an error on stderr as one line", () => {
   const { output, stdout, stderr } = recorded({ json: true, role: "receive" });
   output.emit({ type: "error", message: "Code mismatch" });
-  assert.deepEqual(JSON.parse(stdout.text), { type: "error", message: "Code mismatch" });
+  const { t: _, ...event } = JSON.parse(stdout.text);
+  assert.deepEqual(event, { type: "error", message: "Code mismatch" });
   assert.equal(stderr.text, "error: Code mismatch\n");
 });
 

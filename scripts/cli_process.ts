@@ -40,6 +40,15 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliRun 
 }
 
 const arrivedAt = new WeakMap<CliEvent, number>();
+const stampedAt = new WeakMap<CliEvent, number>();
+
+/**
+ * The `t` the CLI stamped on `event` (ms since the child started). The reader takes `t` off
+ * each event, so that tests compare events by their other fields.
+ */
+export function stampMs(event: CliEvent | undefined): number | undefined {
+  return event && stampedAt.get(event);
+}
 
 /** When the test read `event` from the child's stdout (`performance.now()`), if it did. */
 export function arrivalMs(event: CliEvent | undefined): number | undefined {
@@ -93,6 +102,11 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
           event = JSON.parse(line);
         } catch {
           event = { type: "non-json", line };
+        }
+        if (typeof event.t === "number") {
+          const { t, ...rest } = event;
+          event = rest as CliEvent;
+          stampedAt.set(event, t);
         }
         arrivedAt.set(event, performance.now());
         events.push(event);
