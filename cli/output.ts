@@ -1,6 +1,7 @@
 import type { NatMapping } from "../peer/mod.ts";
 import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
+import { type OfferedEntry, offerLines, type OfferView, shownName } from "./offer_view.ts";
 
 /**
  * Every event the CLI reports; with --json each is one line of stdout, with one
@@ -36,14 +37,16 @@ export type CliEvent =
     candidate: string;
     nat: { self: NatMapping; peer: NatMapping };
   }
-  | {
+  | ({
     type: "offer";
     files: number;
     directories: number;
     bytes: number;
     /** A text instead of files, or one stream of unknown size (`bytes` 0); absent: files. */
     kind?: "text" | "stream";
-  }
+  } & Partial<OfferView>)
+  /** Receiver, --json: the offer's entries past the `offer` event's `entries`, `from` their index. */
+  | { type: "manifest"; from: number; entries: OfferedEntry[] }
   /** Waiting on the peer: `accept` (sender: the receiver decides), `sender` (receiver started first). */
   | { type: "waiting"; for: "accept" | "sender"; seconds: number }
   | {
@@ -81,6 +84,10 @@ export type CliEvent =
     path: string;
     /** Files sent as read while they kept changing (only with --allow-changing). */
     changed: string[];
+    /** Receiver: the absolute output folder the files went to. */
+    folder?: string;
+    /** Receiver: the top-level names written there (at most 100). */
+    saved?: string[];
   }
   | { type: "stopped"; stats: Record<string, number> }
   | { type: "warning"; message: string }
@@ -184,13 +191,18 @@ export class Output {
           Number.isFinite(event.rttMs) ? ` (${event.rttMs.toFixed(0)} ms RTT)` : ""
         }: ${event.reason}`;
       case "offer":
-        return `${this.#role === "send" ? "Sending" : "Receiving"} ${
-          event.kind === "text"
-            ? `a text (${formatBytes(event.bytes)})`
-            : event.kind === "stream"
-            ? "a stream of unknown size (it cannot be resumed if interrupted)"
-            : describeOffer(event.files, event.directories, event.bytes)
-        }`;
+        return [
+          `${this.#role === "send" ? "Sending" : "Receiving"} ${
+            event.kind === "text"
+              ? `a text (${formatBytes(event.bytes)})`
+              : event.kind === "stream"
+              ? "a stream of unknown size (it cannot be resumed if interrupted)"
+              : describeOffer(event.files, event.directories, event.bytes)
+          }${this.#role === "receive" && event.entries ? ":" : ""}`,
+          ...(this.#role === "receive" && event.entries ? offerLines(event as OfferView) : []),
+        ].join("\n");
+      case "manifest":
+        return undefined;
       case "waiting":
         return event.for === "accept"
           ? `Waiting for the receiver to accept (up to ${event.seconds} s)...`
@@ -220,7 +232,8 @@ export class Output {
           } via ${event.path}; sha256 ${event.sha256}` +
           (event.changed.length > 0
             ? ` (changing while sent, not a snapshot: ${event.changed.join(", ")})`
-            : "");
+            : "") +
+          savedLine(event);
       case "stopped":
         return `Rendezvous server stopped (${
           Object.entries(event.stats).map(([key, value]) => `${key} ${value}`).join(", ")
@@ -275,6 +288,16 @@ export class Output {
   #write(text: string): void {
     writeAll(this.#stdout, text);
   }
+}
+
+/** Where the files went: "Saved in /home/me/in: project/, notes.txt". */
+function savedLine(event: Extract<CliEvent, { type: "done" }>): string {
+  if (event.folder === undefined || !event.saved || event.saved.length === 0) return "";
+  const shown = event.saved.slice(0, 5).map(shownName);
+  const more = event.saved.length - shown.length;
+  return `\nSaved in ${shownName(event.folder)}: ${shown.join(", ")}${
+    more > 0 ? ` and ${more} more` : ""
+  }`;
 }
 
 function writeAll(target: OutputSink, text: string): void {

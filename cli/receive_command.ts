@@ -16,6 +16,7 @@ import {
 } from "../peer/mod.ts";
 import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes } from "./format.ts";
+import { LISTED_ENTRIES, MANIFEST_CHUNK, offerLines, offerView, shownName } from "./offer_view.ts";
 import { parseArgument } from "./exit_code.ts";
 import type { Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
@@ -122,7 +123,12 @@ export async function receiveCommand(
   });
   if (report.text !== undefined) await showText(report.text, options);
   for (const warning of reportWarnings(report)) output.emit(warning);
-  output.emit(doneEvent(report, session));
+  output.emit({
+    ...doneEvent(report, session),
+    ...(options.stdout || report.text !== undefined
+      ? {}
+      : { folder: resolve(options.out), saved: report.saved ?? [] }),
+  });
 }
 
 /** A received text: as is on stdout with --stdout, else as an event (a line, or JSON). */
@@ -153,6 +159,7 @@ async function confirm(
   signal: AbortSignal,
 ): Promise<boolean> {
   const kind = offer.text !== undefined ? "text" : offer.unknownSize ? "stream" : undefined;
+  const view = kind === undefined ? offerView(offer.entries) : undefined;
   // A person who is asked reads the offer in the question itself.
   if (options.yes || options.output.json) {
     options.output.emit({
@@ -161,17 +168,29 @@ async function confirm(
       directories: offer.directories,
       bytes: offer.bytes,
       ...(kind ? { kind } : {}),
+      ...view,
     });
+    if (options.output.json) emitManifest(offer, options.output);
   }
   if (options.yes) return true;
   const what = kind === "text"
     ? `a text (${formatBytes(offer.bytes)})`
     : kind === "stream"
-    ? `${offer.entries[0].path}, a stream of unknown size`
+    ? `${shownName(offer.entries[0].path)}, a stream of unknown size`
     : describeOffer(offer.files, offer.directories, offer.bytes);
-  const question = `Receive ${what} from ${remote}? [y/N] `;
+  const lines = view ? offerLines(view).map((line) => `${line}\n`).join("") : "";
+  const question = `${lines}Receive ${what} from ${remote}? [y/N] `;
   const answer = await ask(question, signal);
   return /^y(es)?$/i.test(answer.trim());
+}
+
+/** The entries past the `offer` event's list, MANIFEST_CHUNK per line. */
+function emitManifest(offer: Offer, output: Output): void {
+  for (let from = LISTED_ENTRIES; from < offer.entries.length; from += MANIFEST_CHUNK) {
+    const entries = offer.entries.slice(from, from + MANIFEST_CHUNK)
+      .map(({ path, kind, size }) => ({ path, kind, size }));
+    output.emit({ type: "manifest", from, entries });
+  }
 }
 
 async function ask(question: string, signal: AbortSignal): Promise<string> {

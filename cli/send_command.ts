@@ -21,6 +21,7 @@ import {
   type TransferReport,
 } from "../transfer/mod.ts";
 import type { Output } from "./output.ts";
+import { offerView } from "./offer_view.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
 import { peerFinding } from "./rendezvous_address.ts";
 import { type SendSource, sendSource } from "./send_source.ts";
@@ -95,7 +96,9 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
         files: source.manifest.files,
         directories: source.manifest.directories,
         bytes: source.manifest.bytes,
-        ...(source.kind === "stream" ? { kind: "stream" as const } : {}),
+        ...(source.kind === "stream"
+          ? { kind: "stream" as const }
+          : offerView(source.manifest.entries)),
       },
   );
   if (receivers === 1) {

@@ -153,6 +153,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
         .map(([path]) => path),
       notWritten: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
+      ...(options.sink ? {} : { saved: savedNames(entries, unholdable) }),
     });
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
@@ -166,6 +167,17 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
 function withoutLocalPaths(message: string, outDir: string): string {
   if (!message.includes(outDir)) return message;
   return message.replaceAll(`${outDir}${SEP}`, "").replaceAll(outDir, "the output folder");
+}
+
+/** The first top-level names written (what the user looks for after Done). */
+function savedNames(entries: ManifestEntry[], skipped: Map<number, unknown>): string[] {
+  const names: string[] = [];
+  for (const [index, entry] of entries.entries()) {
+    if (names.length === 100) break;
+    if (entry.path.includes("/") || skipped.has(index)) continue;
+    names.push(entry.kind === "directory" ? `${entry.path}/` : entry.path);
+  }
+  return names;
 }
 
 const order = new WeakMap<ByteReader, number>();

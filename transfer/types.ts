@@ -104,4 +104,6 @@ export interface TransferReport {
   notWritten: Array<{ path: string; reason: string }>;
   /** The text of a text offer (`files` is 0). */
   text?: string;
+  /** Receiver: the first 100 top-level names as written in `outDir` (folders end in `/`). */
+  saved?: string[];
 }

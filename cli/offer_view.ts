@@ -1,0 +1,134 @@
+/**
+ * What a person (and a script) is shown of an offer before accepting it:
+ * every name for a few files; for a tree its top-level entries with counts and
+ * sizes and its first files. Bounded whatever the offer's size: one pass over
+ * the entries, at most LISTED_ENTRIES and TOP_ENTRIES kept.
+ */
+import { formatBytes } from "./format.ts";
+
+/** One manifest entry as the `offer` and `manifest` events carry it. */
+export interface OfferedEntry {
+  path: string;
+  kind: "file" | "directory" | "symlink";
+  size: number;
+}
+
+/** A top-level entry: for a folder, the files below it and their bytes. */
+export interface TopEntry {
+  path: string;
+  kind: "file" | "directory" | "symlink";
+  files: number;
+  bytes: number;
+}
+
+export interface OfferView {
+  /** The first LISTED_ENTRIES entries, in manifest order. */
+  entries: OfferedEntry[];
+  /** Entries not in `entries` (the receiver's `manifest` events carry them). */
+  more: number;
+  /** The first TOP_ENTRIES top-level entries. */
+  top: TopEntry[];
+  /** Top-level entries not in `top`. */
+  topMore: number;
+}
+
+/** Entries an `offer` event lists; the rest follow in `manifest` events. */
+export const LISTED_ENTRIES = 100;
+/** Top-level entries an `offer` event lists. */
+export const TOP_ENTRIES = 100;
+/** Entries per `manifest` event (one line stays well under a megabyte). */
+export const MANIFEST_CHUNK = 1000;
+/** An offer of at most this many entries is listed whole in the prompt. */
+const FEW = 10;
+/** A tree's prompt shows this many top-level entries and this many of its first files. */
+const SHOWN = 10;
+const FIRST_FILES = 5;
+
+export function offerView(entries: ReadonlyArray<OfferedEntry>): OfferView {
+  const top: TopEntry[] = [];
+  let topCount = 0;
+  let current: TopEntry | undefined;
+  for (const entry of entries) {
+    const slash = entry.path.indexOf("/");
+    if (slash < 0) {
+      topCount++;
+      current = { path: entry.path, kind: entry.kind, files: 0, bytes: 0 };
+      if (top.length < TOP_ENTRIES) top.push(current);
+      else current = undefined;
+    }
+    // Manifests list parents before children, so a child belongs to the last top-level entry.
+    if (current && entry.kind === "file") {
+      current.files++;
+      current.bytes += entry.size;
+    }
+  }
+  const listed = entries.slice(0, LISTED_ENTRIES).map(({ path, kind, size }) => ({
+    path,
+    kind,
+    size,
+  }));
+  return {
+    entries: listed,
+    more: entries.length - listed.length,
+    top,
+    topMore: topCount - top.length,
+  };
+}
+
+// Control characters and the bidirectional overrides that reorder what a terminal shows.
+// deno-lint-ignore no-control-regex
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069"\\]/;
+
+/** A name as a terminal can show it: quoted and escaped when it holds anything unprintable. */
+export function shownName(name: string): string {
+  if (!UNSHOWABLE.test(name)) return name;
+  return JSON.stringify(name).replace(
+    /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function entryLine(entry: { path: string; kind: string }, detail: string): string {
+  const slash = entry.kind === "directory" ? "/" : entry.kind === "symlink" ? " ->" : "";
+  return `  ${shownName(entry.path)}${slash}  ${detail}`;
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}
+
+/**
+ * The lines shown under the prompt: every entry of a few; else the top-level
+ * entries with counts and sizes, then the first files.
+ */
+export function offerLines(view: OfferView): string[] {
+  const total = view.entries.length + view.more;
+  if (total <= FEW) {
+    return view.entries.map((entry) =>
+      entryLine(entry, entry.kind === "file" ? formatBytes(entry.size) : "")
+        .trimEnd()
+    );
+  }
+  const lines = view.top.slice(0, SHOWN).map((entry) =>
+    entryLine(
+      entry,
+      entry.kind === "directory"
+        ? `${count(entry.files, "file", "files")}, ${formatBytes(entry.bytes)}`
+        : entry.kind === "file"
+        ? formatBytes(entry.bytes)
+        : "",
+    ).trimEnd()
+  );
+  const hiddenTop = view.top.length - Math.min(view.top.length, SHOWN) + view.topMore;
+  if (hiddenTop > 0) lines.push(`  ... and ${count(hiddenTop, "more entry", "more entries")}`);
+  const first = view.entries.filter((entry) => entry.kind === "file" && entry.path.includes("/"))
+    .slice(0, FIRST_FILES);
+  if (first.length > 0) {
+    lines.push(
+      `  first files: ${
+        first.map((entry) => `${shownName(entry.path)} (${formatBytes(entry.size)})`).join(", ")
+      }`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,88 @@
+/**
+ * What the receiver is offered and what it accepted, through the real CLI
+ * (issue #21): names before accepting, an offer that is a limit, odd files
+ * that do not stop a folder, size-0 pseudo-files, existing names, symlinks.
+ */
+import assert from "node:assert/strict";
+import { boundedTest } from "./bounded.ts";
+import { bothSucceed, type World, world } from "./world.ts";
+import { spawnJsonLines } from "../scripts/cli_process.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>, timeoutMs = 60_000) {
+  boundedTest(name, fn, { timeoutMs, sanitizeResources: false });
+}
+
+/** A shell word for `script -c`. */
+function quoted(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `receive CODE` without --yes on a terminal (a pty from `script`): the person's view. */
+function receiveOnTerminal(w: World, code: string, out: string) {
+  const argv = [Deno.execPath(), "run", "-A", MAIN, "receive", code, "--out", out, ...w.rendezvous];
+  return spawnJsonLines(
+    ["script", "-qefc", argv.map(quoted).join(" "), "/dev/null"],
+    { cwd: w.dir, stdin: "piped" },
+  );
+}
+
+e2e("the prompt lists a few files by name, and Done says where they went", async (signal) => {
+  await using w = await world(signal);
+  await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
+  await Deno.writeTextFile(`${w.dir}/photo.jpg`, "jpeg");
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.send([`${w.dir}/notes.txt`, `${w.dir}/photo.jpg`]);
+  const { code } = await sender.next("code", signal);
+  const receiver = receiveOnTerminal(w, String(code), `${w.dir}/in`);
+  await receiver.until((event) => String(event.line ?? "").includes("photo.jpg"), signal);
+  const writer = receiver.stdin!.getWriter();
+  await writer.write(new TextEncoder().encode("y\n"));
+  writer.releaseLock();
+  const [, received] = await bothSucceed(sender, receiver);
+  assert.match(received.stdout, /^ {2}notes\.txt {2}6 B\r?$/m);
+  assert.match(received.stdout, /^ {2}photo\.jpg {2}4 B\r?$/m);
+  assert.match(received.stdout, /Receive 2 files \(10 B\) from .*\? \[y\/N\]/);
+  assert.match(received.stdout, new RegExp(`Saved in ${w.dir}/in: notes\\.txt, photo\\.jpg`));
+});
+
+e2e(
+  "a tree's offer event is bounded: top-level counts, the first entries, the rest in manifest events",
+  async (signal) => {
+    await using w = await world(signal);
+    const tree = `${w.dir}/tree`;
+    await Deno.mkdir(`${tree}/sub`, { recursive: true });
+    for (let index = 0; index < 1500; index++) {
+      await Deno.writeTextFile(`${tree}/sub/f${String(index).padStart(4, "0")}.txt`, "x");
+    }
+    await Deno.writeTextFile(`${w.dir}/readme.md`, "read me");
+    await Deno.mkdir(`${w.dir}/in`);
+    const { sent, received } = await w.transfer([tree, `${w.dir}/readme.md`], { signal });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(received.code, 0, received.stderr);
+    const offer = received.events.find((event) => event.type === "offer")!;
+    assert.deepEqual(offer.top, [
+      { path: "tree", kind: "directory", files: 1500, bytes: 1500 },
+      { path: "readme.md", kind: "file", files: 1, bytes: 7 },
+    ]);
+    const entries = offer.entries as Array<{ path: string }>;
+    assert.equal(entries.length, 100);
+    assert.deepEqual(entries.slice(0, 3), [
+      { path: "tree", kind: "directory", size: 0 },
+      { path: "tree/sub", kind: "directory", size: 0 },
+      { path: "tree/sub/f0000.txt", kind: "file", size: 1 },
+    ]);
+    assert.equal(offer.more, 1503 - 100);
+    const manifest = received.events.filter((event) => event.type === "manifest");
+    assert.deepEqual(manifest.map((event) => event.from), [100, 1100]);
+    const rest = manifest.flatMap((event) => event.entries as Array<{ path: string }>);
+    assert.equal(rest.length, 1403);
+    assert.equal(rest.at(-1)!.path, "readme.md");
+    const lines = received.stdout.split("\n");
+    assert.ok(lines.every((line) => line.length < 200_000), "no giant line");
+    const done = received.events.find((event) => event.type === "done")!;
+    assert.equal(done.folder, `${w.dir}/in`);
+    assert.deepEqual(done.saved, ["tree/", "readme.md"]);
+  },
+);
