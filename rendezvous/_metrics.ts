@@ -49,6 +49,7 @@ export function metricsText(stats: ServerStats, store: string, latency?: Latency
         ['{reason="too_small"}', stats.tooSmall],
         ['{reason="relay"}', stats.relayDropped],
         ['{reason="tcp_refused"}', stats.tcpRefused],
+        ['{reason="tcp_evicted"}', stats.tcpEvicted],
         ['{reason="store_unavailable"}', stats.storeUnavailable],
       ],
     ),

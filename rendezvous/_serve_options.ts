@@ -55,6 +55,11 @@ export interface ServeOptions {
   tcpIdleTimeoutMs?: number;
   /** A frame, or a TCP relay hello, must arrive whole within this long once started (default 5 s). */
   tcpReadTimeoutMs?: number;
+  /**
+   * A TCP connection (rendezvous or relay) that has not completed a request or
+   * a relay hello this long after it was accepted is closed (default 3 s).
+   */
+  tcpFirstFrameTimeoutMs?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
   /** Requests per second one proven source (ip:port) may make (default 50). */
@@ -148,6 +153,8 @@ export interface ServerStats {
   tcpConnections: number;
   /** TCP connections closed at once because a connection cap was reached. */
   tcpRefused: number;
+  /** TCP connections closed to make room for a new one (the oldest unproven, or the largest source's). */
+  tcpEvicted: number;
   /** Live TCP relay sessions (rooms) now. */
   tcpRelaySessions: number;
   /** TCP relay channels waiting or spliced now. */

@@ -126,8 +126,11 @@ export class TcpRelay {
     for (const key of [...this.#sessions.keys()]) this.remove(key);
   }
 
-  /** The whole life of one connection to the relay port: hello, wait, splice. */
-  async handle(conn: Deno.TcpConn): Promise<void> {
+  /**
+   * The whole life of one connection to the relay port: hello, wait, splice.
+   * `onAccepted` is called once its hello is taken (a live pairing's peer, a free channel).
+   */
+  async handle(conn: Deno.TcpConn, onAccepted?: () => void): Promise<void> {
     const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
     let message;
     {
@@ -184,6 +187,7 @@ export class TcpRelay {
     }
     session.lastActive = performance.now();
     channel.conns[index] = conn;
+    onAccepted?.();
     const other = channel.conns[1 - index];
     if (other === undefined) {
       const waiting = channel;

@@ -29,6 +29,8 @@ export interface TcpRendezvousOptions {
   limits: TcpLimits;
   /** Answers one request (may return nothing); throws ProtocolError for junk. */
   handle: (data: Uint8Array, client: TcpClient) => Promise<Uint8Array[] | undefined>;
+  /** Called after each frame that was a request (not junk): the connection is proven. */
+  onRequest: () => void;
   /** Called once when the connection is done. */
   onClose: (client: TcpClient) => void;
   /** Called for a malformed frame or message; the connection is then closed. */
@@ -58,7 +60,9 @@ export async function serveTcpRendezvous(
       deadline.arm(options.limits.idleTimeoutMs);
       const data = await readFrame(conn, { peer, onStart });
       if (data === null) break;
-      for (const reply of (await options.handle(data, client)) ?? []) client.push(reply);
+      const replies = await options.handle(data, client);
+      options.onRequest();
+      for (const reply of replies ?? []) client.push(reply);
     }
   } catch (error) {
     if (error instanceof ProtocolError) options.onMalformed();

@@ -155,16 +155,18 @@ export class RendezvousServer implements AsyncDisposable {
         maxConnectionsPerSource: options.tcpMaxConnectionsPerSource,
         idleTimeoutMs: options.tcpIdleTimeoutMs,
         readTimeoutMs: options.tcpReadTimeoutMs,
+        firstFrameTimeoutMs: options.tcpFirstFrameTimeoutMs,
       }, (addr) => this.#sourceOf(addr));
-      tcpConns.serve(sockets.mainTcp, (conn) =>
+      tcpConns.serve(sockets.mainTcp, (conn, prove) =>
         serveTcpRendezvous(conn, {
           limits: tcpConns.limits,
           handle: (data, client) => this.#handleTcp(data, client),
+          onRequest: prove,
           onClose: (client) => this.#requests.tcpClosed(client),
           onMalformed: () => this.#counts.malformed++,
         }));
       if (sockets.relayTcp && tcpRelay) {
-        tcpConns.serve(sockets.relayTcp, (conn) => tcpRelay.handle(conn));
+        tcpConns.serve(sockets.relayTcp, (conn, prove) => tcpRelay.handle(conn, prove));
       }
     }
   }
@@ -203,6 +205,7 @@ export class RendezvousServer implements AsyncDisposable {
       relayDropped: this.#relays?.dropped ?? 0,
       tcpConnections: this.#tcpConns?.size ?? 0,
       tcpRefused: this.#tcpConns?.refused ?? 0,
+      tcpEvicted: this.#tcpConns?.evicted ?? 0,
       tcpRelaySessions: this.#tcpRelay?.sessions ?? 0,
       tcpRelayChannels: this.#tcpRelay?.channels ?? 0,
       tcpRelayedBytes: this.#tcpRelay?.relayedBytes ?? 0,

@@ -171,30 +171,88 @@ Deno.test("register over TCP fails with ConnectionLostError when the server goes
   await assertRejects(() => sending, ConnectionLostError, "closed the TCP connection");
 });
 
-Deno.test("the server closes TCP connections over its caps, idle ones, slow frames and junk", async () => {
+/** A framed `observe`: a request the server acts on, which proves a connection. */
+function observeFrame(): Uint8Array {
+  return encodeFrame(
+    encodeMessage({ type: "observe", clientId: bytes(16, 7) }, { padTo: MAX_REPLY_SIZE }),
+  );
+}
+
+async function closedByServer(conn: Deno.TcpConn): Promise<void> {
+  const buffer = new Uint8Array(2048);
+  while (await conn.read(buffer) !== null) {
+    // replies to what the connection asked: read on to the close
+  }
+  conn.close();
+}
+
+Deno.test("the server closes silent TCP connections, idle ones, slow frames and junk", async () => {
   await using server = RendezvousServer.listen({
     ...LOCAL,
-    tcpMaxConnectionsPerSource: 2,
     tcpIdleTimeoutMs: 300,
     tcpReadTimeoutMs: 200,
+    tcpFirstFrameTimeoutMs: 200,
   });
-  const closedByServer = async (conn: Deno.TcpConn) => {
-    assertEquals(await conn.read(new Uint8Array(1)), null);
-    conn.close();
-  };
-  // Over the per-source cap: closed at once, while the first two stay open.
-  const first = await connectTo(server);
-  const second = await connectTo(server);
-  await closedByServer(await connectTo(server));
-  assertEquals(server.stats().tcpRefused, 1);
-  // Silent: closed after the idle timeout. Half a frame: closed after the read deadline.
-  await writeAll(second, Uint8Array.of(0));
-  await Promise.all([closedByServer(first), closedByServer(second)]);
+  // Silent from the start: closed after the first-frame deadline.
+  const silent = await connectTo(server);
+  // Proven, then silent: closed after the idle timeout.
+  const idle = await connectTo(server);
+  await writeAll(idle, observeFrame());
+  // Proven, then half a frame: closed after the read deadline.
+  const slow = await connectTo(server);
+  await writeAll(slow, observeFrame());
+  await writeAll(slow, Uint8Array.of(0));
+  await Promise.all([closedByServer(silent), closedByServer(idle), closedByServer(slow)]);
   // A length over the limit: closed and counted.
   const junk = await connectTo(server);
   await writeAll(junk, Uint8Array.of(0xff, 0xff));
   await closedByServer(junk);
   assertEquals(server.stats().malformed, 1);
+  assertEquals(server.stats().tcpRefused, 0);
+});
+
+Deno.test("a full TCP side evicts the oldest unproven connection, and refuses only when all spoke", async () => {
+  await using server = RendezvousServer.listen({ ...LOCAL, tcpMaxConnectionsPerSource: 2 });
+  const reply = new Uint8Array(2048);
+  const first = await connectTo(server);
+  const second = await connectTo(server);
+  // Over the per-source cap: the oldest unproven one makes room.
+  const third = await connectTo(server);
+  await closedByServer(first);
+  assertEquals(server.stats().tcpEvicted, 1);
+  // Two proven connections: a third from the same source is refused.
+  for (const conn of [second, third]) {
+    await writeAll(conn, observeFrame());
+    assert((await conn.read(reply)) !== null);
+  }
+  await closedByServer(await connectTo(server));
+  assertEquals(server.stats().tcpRefused, 1);
+  second.close();
+  third.close();
+});
+
+Deno.test("a TCP side full of proven connections from one source makes room for another source", async () => {
+  await using server = RendezvousServer.listen({
+    ...LOCAL,
+    hostname: "0.0.0.0",
+    tcpMaxConnections: 3,
+  });
+  const port = server.addr.port;
+  const reply = new Uint8Array(2048);
+  const hog: Deno.TcpConn[] = [];
+  for (let i = 0; i < 3; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await writeAll(conn, observeFrame());
+    assert((await conn.read(reply)) !== null);
+    hog.push(conn);
+  }
+  // Another address: the source holding the most gives up its oldest connection.
+  const other = await Deno.connect({ hostname: "127.0.0.2", port });
+  await closedByServer(hog[0]);
+  await writeAll(other, observeFrame());
+  assert((await other.read(reply)) !== null);
+  assertEquals(server.stats().tcpEvicted, 1);
+  for (const conn of [...hog.slice(1), other]) conn.close();
 });
 
 Deno.test("with tcp: false the server binds no TCP port", async () => {
