@@ -4,20 +4,19 @@
  */
 import assert from "node:assert/strict";
 import { toHex } from "../bytes.ts";
-import { createLab, type Lab, labAvailable } from "../tests/lab/mod.ts";
+import { createLab, type Lab, labSkip } from "../tests/lab/mod.ts";
 import { decodeDnsMessage, encodeDnsMessage } from "./dns.ts";
 import { readAdvert, senderInstance, senderQuery } from "./records.ts";
 
-const available = await labAvailable();
-const skip = available.ok ? "" : ` (skipped: ${available.reason})`;
+const skip = await labSkip();
 const PEER = new URL("./_testing_peer.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 const FINGERPRINT = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, "0")).join("");
 
 function labTest(name: string, timeoutMs: number, fn: (signal: AbortSignal) => Promise<void>) {
   Deno.test({
-    name: name + skip,
-    ignore: !available.ok,
+    name: name + skip.note,
+    ignore: skip.ignore,
     fn: () => fn(AbortSignal.timeout(timeoutMs)),
   });
 }

@@ -16,6 +16,17 @@ export function deadline(ms: number): { signal: AbortSignal } & Disposable {
   return { signal: controller.signal, [Symbol.dispose]: () => clearTimeout(id) };
 }
 
+/**
+ * Waits until `done()` holds (a server counter, which has no event to wait on), however slow this
+ * machine is; `signal` (the test's deadline) bounds the wait.
+ */
+export async function until(done: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!done()) {
+    signal.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Sends `data` from `conn` to `to` and waits for one datagram back, or undefined after `ms`. */
 export async function exchange(
   conn: Deno.DatagramConn,

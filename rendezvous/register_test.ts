@@ -4,7 +4,7 @@ import { register } from "./client.ts";
 import { RendezvousServer } from "./server.ts";
 import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import { addr, bytes } from "./_testing_samples.ts";
-import { assert, assertEquals, assertRejects } from "./_testing.ts";
+import { assertEquals, assertRejects } from "./_testing.ts";
 import { deadline, udpSocket } from "./_testing_net.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
@@ -14,7 +14,6 @@ Deno.test("register gives up with TimeoutError when the server never answers", a
   using silent = udpSocket();
   const silentAddr = silent.addr as Deno.NetAddr;
   await using port = new UdpDatagramPort();
-  const started = performance.now();
   await assertRejects(
     () =>
       register(port, {
@@ -27,8 +26,6 @@ Deno.test("register gives up with TimeoutError when the server never answers", a
     TimeoutError,
     `No answer from rendezvous server 127.0.0.1:${silentAddr.port} after 0.7 s`,
   );
-  const elapsed = performance.now() - started;
-  assert(elapsed >= 650 && elapsed < 2000, `took ${elapsed} ms`);
   // It retransmitted with backoff: 300 ms, then 600 ms (cut short by the timeout).
   assertEquals(port.sentSizes.length, 2);
 });

@@ -8,7 +8,7 @@ import {
 import { RendezvousServer } from "./server.ts";
 import { addr, bytes } from "./_testing_samples.ts";
 import { assert, assertEquals, assertThrows } from "./_testing.ts";
-import { cookieFor, deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
+import { cookieFor, deadline, exchange, pairThrough, udpSocket, until } from "./_testing_net.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
 
@@ -100,38 +100,45 @@ Deno.test("junk costs a source nothing: a socket on the same IP is served after 
 });
 
 /** Sends `count` proven observes from `conn` and waits until the server has handled them. */
-async function provenObserves(server: RendezvousServer, conn: Deno.DatagramConn, count: number) {
+async function provenObserves(
+  server: RendezvousServer,
+  conn: Deno.DatagramConn,
+  count: number,
+  signal: AbortSignal,
+) {
   const cookie = await cookieFor(conn, server.addr);
   const observe = encodeMessage({ type: "observe", clientId: bytes(16, 2), cookie }, {
     padTo: MAX_REPLY_SIZE,
   });
   const target = server.stats().received + count;
   for (let i = 0; i < count; i++) await conn.send(observe, server.addr);
-  while (server.stats().received < target) await new Promise((resolve) => setTimeout(resolve, 5));
+  await until(() => server.stats().received >= target, signal);
 }
 
 Deno.test("a proven source is held to its ip:port budget, and all ports of an IP to the IP budget", async () => {
+  using timeout = deadline(10_000);
   // Refill at 1/s: the few tokens that trickle in while the test runs stay within the slack.
   const limits = { ratePerSecond: 1, burst: 20, ipRatePerSecond: 1, ipBurst: 30 };
   await using server = RendezvousServer.listen({ ...LOCAL, ...limits });
   using a = udpSocket();
   using b = udpSocket();
-  await provenObserves(server, a, 40);
+  await provenObserves(server, a, 40, timeout.signal);
   const afterA = server.stats().rateLimited;
   assert(afterA >= 18 && afterA <= 20, `a: ${afterA} limited of 40 (port burst 20)`);
-  await provenObserves(server, b, 40);
+  await provenObserves(server, b, 40, timeout.signal);
   const afterB = server.stats().rateLimited - afterA;
   assert(afterB >= 28 && afterB <= 30, `b: ${afterB} limited of 40 (10 left of the IP's 30)`);
   assertEquals(server.stats().sources, 2);
 });
 
 Deno.test("with sourceKey ip-port every socket has its own per-IP budget too", async () => {
+  using timeout = deadline(10_000);
   const limits = { ratePerSecond: 1, burst: 20, ipRatePerSecond: 1, ipBurst: 30 };
   await using server = RendezvousServer.listen({ ...LOCAL, ...limits, sourceKey: "ip-port" });
   using a = udpSocket();
   using b = udpSocket();
-  await provenObserves(server, a, 40);
-  await provenObserves(server, b, 40);
+  await provenObserves(server, a, 40, timeout.signal);
+  await provenObserves(server, b, 40, timeout.signal);
   const limited = server.stats().rateLimited;
   assert(limited >= 36 && limited <= 40, `${limited} limited of 80 (20 + 20 admitted)`);
 });

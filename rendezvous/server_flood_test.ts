@@ -7,7 +7,7 @@ import {
 import { RendezvousServer } from "./server.ts";
 import { addr, bytes } from "./_testing_samples.ts";
 import { assert, assertEquals } from "./_testing.ts";
-import { cookieFor, deadline, exchange, pairThrough, udpSocket } from "./_testing_net.ts";
+import { cookieFor, deadline, exchange, pairThrough, udpSocket, until } from "./_testing_net.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
 
@@ -81,14 +81,6 @@ Deno.test("the server survives 10,000 garbage datagrams, counts them, and still 
   const { sender, receiver } = await pairThrough(server, timeout.signal);
   assertEquals(sender.token, receiver.token);
 });
-
-/** Waits until `done()` holds, however slow this machine is (the test deadline bounds it). */
-async function until(done: () => boolean, signal: AbortSignal): Promise<void> {
-  while (!done()) {
-    signal.throwIfAborted();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 Deno.test("an honest pair pairs while 64 sockets on its own IP flood junk, wrong cookies and replays", async () => {
   using timeout = deadline(60_000);

@@ -8,10 +8,9 @@ import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { type CliRun, spawnCli } from "../scripts/cli_process.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
-import { createLab, type Lab, labAvailable, type LabOptions } from "./lab/mod.ts";
+import { createLab, type Lab, type LabOptions, labSkip } from "./lab/mod.ts";
 
-const available = await labAvailable();
-const skipNote = available.ok ? "" : ` (skipped: ${available.reason})`;
+const skip = await labSkip();
 /** The port `serve` listens on in the lab (TCP relay on +2). */
 export const RENDEZVOUS_PORT = 9000;
 
@@ -50,9 +49,9 @@ export function labTest(
   timeoutMs: number,
   fn: (signal: AbortSignal) => Promise<void>,
 ) {
-  boundedTest(`${name}${skipNote}`, fn, {
+  boundedTest(`${name}${skip.note}`, fn, {
     timeoutMs,
-    ignore: !available.ok,
+    ignore: skip.ignore,
     sanitizeResources: false, // child process pipes of killed processes close asynchronously
   });
 }

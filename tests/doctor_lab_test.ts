@@ -6,15 +6,13 @@
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { type CliEvent, type CliRun, spawnCli } from "../scripts/cli_process.ts";
-import { createLab, labAvailable } from "./lab/mod.ts";
+import { createLab, labSkip } from "./lab/mod.ts";
 
-const available = await labAvailable();
+const skip = await labSkip();
 const RENDEZVOUS_PORT = 9000;
 
 boundedTest(
-  `lab: doctor reports endpoint-independent behind the cone NAT and endpoint-dependent behind the symmetric one${
-    available.ok ? "" : ` (skipped: ${available.reason})`
-  }`,
+  `lab: doctor reports endpoint-independent behind the cone NAT and endpoint-dependent behind the symmetric one${skip.note}`,
   async (signal) => {
     const runs: CliRun[] = [];
     const killAll = () => runs.forEach((run) => run.kill("SIGKILL"));
@@ -72,5 +70,5 @@ boundedTest(
       await Promise.all(runs.map((run) => run.finished()));
     }
   },
-  { timeoutMs: 120_000, ignore: !available.ok, sanitizeResources: false },
+  { timeoutMs: 120_000, ignore: skip.ignore, sanitizeResources: false },
 );

@@ -7,11 +7,10 @@ import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { type CliRun, spawnCli } from "../scripts/cli_process.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
-import { createLab, type Ipv6Mode, type Lab, labAvailable } from "./lab/mod.ts";
+import { createLab, type Ipv6Mode, type Lab, labSkip } from "./lab/mod.ts";
 import { listDir } from "./world.ts";
 
-const available = await labAvailable();
-const skipNote = available.ok ? "" : ` (skipped: ${available.reason})`;
+const skip = await labSkip();
 
 type Host = "hostA" | "hostA2" | "hostB" | "rendezvous";
 
@@ -27,7 +26,7 @@ function labTest(
   fn: (run: Run) => Promise<void>,
   ipv6?: Ipv6Mode,
 ) {
-  boundedTest(`${name}${skipNote}`, async (signal) => {
+  boundedTest(`${name}${skip.note}`, async (signal) => {
     const dir = await Deno.makeTempDir({ prefix: "p2pft-local-" });
     const runs: CliRun[] = [];
     const killAll = () => runs.forEach((run) => run.kill("SIGKILL"));
@@ -60,7 +59,7 @@ function labTest(
       await Promise.all(runs.map((run) => run.finished()));
       await Deno.remove(dir, { recursive: true });
     }
-  }, { timeoutMs, ignore: !available.ok, sanitizeResources: false });
+  }, { timeoutMs, ignore: skip.ignore, sanitizeResources: false });
 }
 
 function event(run: { events: Array<Record<string, unknown>> }, type: string) {

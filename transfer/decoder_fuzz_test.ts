@@ -146,7 +146,6 @@ Deno.test("every decoder answers 120,000 random and mutated inputs with a value 
   const seed = 0x5eed_1234;
   const r = rng(seed);
   let count = 0;
-  const started = performance.now();
   for (const [name, decode, valid] of DECODERS) {
     decode(valid); // the sample itself decodes
     for (let i = 0; i < 6_000; i++, count++) {
@@ -157,7 +156,6 @@ Deno.test("every decoder answers 120,000 random and mutated inputs with a value 
     }
   }
   assert.ok(count >= 120_000);
-  assert.ok(performance.now() - started < 10_000, "fuzzing took too long");
 });
 
 function streamOf(bytes: Uint8Array, r: Rng): ReadableStream<Uint8Array> {

@@ -9,11 +9,37 @@ let cached: Promise<LabAvailability> | undefined;
 
 /**
  * Checks that we are root and that `ip netns`, `nft`, `tc` (tbf) and Python 3 work, by creating
- * and removing one probe namespace. Tests skip with `reason` when this fails. The answer is cached.
+ * and removing one probe namespace. Tests skip with `reason` when this fails (see
+ * {@link skipUnlessCi}); `createLab` throws it. The answer is cached.
  */
 export function labAvailable(): Promise<LabAvailability> {
   cached ??= probe();
   return cached;
+}
+
+/** How a test that needs something this machine may lack is registered. */
+export interface SkipDecision {
+  /** `Deno.test`'s `ignore`. */
+  ignore: boolean;
+  /** For the test's name: ` (skipped: why)` when ignored, else empty. */
+  note: string;
+}
+
+/**
+ * Skips a test that cannot run here (`reason` set), with the reason in its name, except under
+ * `CI=true` as root: a CI machine is meant to have everything the tests need, so there the test
+ * runs and fails saying why, instead of passing as `ignored` without the scenarios it covers.
+ */
+export function skipUnlessCi(reason: string | undefined): SkipDecision {
+  const ci = Deno.env.get("CI") === "true" && Deno.uid() === 0;
+  const ignore = reason !== undefined && !ci;
+  return { ignore, note: ignore ? ` (skipped: ${reason})` : "" };
+}
+
+/** {@link skipUnlessCi} for a test that builds a lab. */
+export async function labSkip(): Promise<SkipDecision> {
+  const available = await labAvailable();
+  return skipUnlessCi(available.ok ? undefined : available.reason);
 }
 
 async function probe(): Promise<LabAvailability> {

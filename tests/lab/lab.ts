@@ -3,6 +3,7 @@
  * rendezvous host and two NATed home networks, with optional delay, loss and
  * rate limits on the public links. See tests/lab/README.md.
  */
+import { labAvailable } from "./available.ts";
 import type { LabAddresses } from "./_addresses.ts";
 import { type DelayLinePlan, type LabOptions, type LabPlan, newLabId, planLab } from "./_plan.ts";
 import {
@@ -224,6 +225,8 @@ function findPython(): string {
  * namespace created so far is removed before the error propagates.
  */
 export async function createLab(options: LabOptions): Promise<Lab> {
+  const available = await labAvailable();
+  if (!available.ok) throw new Error(`The network lab cannot run here: ${available.reason}`);
   const plan = planLab(newLabId(), options);
   const signal = options.signal;
   signal?.throwIfAborted();

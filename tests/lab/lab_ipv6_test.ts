@@ -4,16 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { ping, portOf, probe, startEcho } from "./_test_helpers.ts";
-import { createLab, labAvailable } from "./mod.ts";
+import { createLab, labSkip } from "./mod.ts";
 
-const available = await labAvailable();
-const skip = available.ok ? "" : ` (skipped: ${available.reason})`;
+const skip = await labSkip();
 const ECHO_PORT = 7000;
 
 function labTest(name: string, timeoutMs: number, fn: (signal: AbortSignal) => Promise<void>) {
   Deno.test({
-    name: name + skip,
-    ignore: !available.ok,
+    name: name + skip.note,
+    ignore: skip.ignore,
     fn: () => fn(AbortSignal.timeout(timeoutMs)),
   });
 }

@@ -12,11 +12,11 @@ import assert from "node:assert/strict";
 import { boundedTest } from "../bounded.ts";
 import { type CliRun, spawnCli } from "../../scripts/cli_process.ts";
 import { makeRandomFile, sha256File } from "../../scripts/files.ts";
-import { createLab, labAvailable } from "../lab/mod.ts";
+import { createLab, labSkip } from "../lab/mod.ts";
 import { encodeMessage, MAX_REPLY_SIZE, PROTOCOL_VERSION } from "../../rendezvous/mod.ts";
 import { toHex } from "../../bytes.ts";
 
-const available = await labAvailable();
+const skip = await labSkip();
 const PORT = 9000;
 const RATE = 2_000;
 /** The flood's limit: it is stopped once the honest pair is done. */
@@ -73,9 +73,7 @@ async function* lines(child: Deno.ChildProcess): AsyncGenerator<string> {
 }
 
 boundedTest(
-  `a transfer completes while a flood with forged source addresses hits the server${
-    available.ok ? "" : ` (skipped: ${available.reason})`
-  }`,
+  `a transfer completes while a flood with forged source addresses hits the server${skip.note}`,
   async (signal) => {
     const dir = await Deno.makeTempDir({ prefix: "p2pft-forged-" });
     const runs: CliRun[] = [];
@@ -186,5 +184,5 @@ boundedTest(
       await Deno.remove(dir, { recursive: true });
     }
   },
-  { timeoutMs: 150_000, ignore: !available.ok, sanitizeResources: false },
+  { timeoutMs: 150_000, ignore: skip.ignore, sanitizeResources: false },
 );
