@@ -1,18 +1,23 @@
 import assert from "node:assert/strict";
-import { COMMAND_FLAGS } from "./completions.ts";
-import { COMMAND_HELP } from "./usage.ts";
+import { COMMANDS } from "./commands.ts";
+import { completionScript } from "./completions.ts";
+import { GLOBAL_OPTIONS } from "./options.ts";
+import { commandHelp } from "./usage.ts";
 
-Deno.test("completions offer exactly the flags each command's help lists (and --verbose)", () => {
-  for (const [command, help] of Object.entries(COMMAND_HELP)) {
-    // An option line ("  --out DIR ...") or a usage bracket ("[--json]"), not a mention in prose.
-    const documented = new Set(
-      [...help.matchAll(/(?:^ {2}|\[)(--[a-z][a-z-]*)/gm)].map((match) => match[1]),
-    );
-    if (documented.size > 0) documented.add("--verbose");
+Deno.test("each command's help and bash completions list exactly the flags it declares", () => {
+  const bash = completionScript("bash", COMMANDS);
+  for (const command of COMMANDS) {
+    const declared = command.options.map((option) => `--${option.name}`);
+    // An option line ("  --out DIR ..."), not a mention in prose.
+    const documented = [...commandHelp(command).matchAll(/^ {2}(--[a-z][a-z-]*)/gm)]
+      .map((match) => match[1]);
+    assert.deepEqual(documented, declared, `help for ${command.name}`);
+    const completed = bash.match(new RegExp(`^ {4}${command.name}\\) flags="([^"]*)"`, "m"));
     assert.deepEqual(
-      [...COMMAND_FLAGS[command]].sort(),
-      [...documented].sort(),
-      `completions for ${command}`,
+      completed?.[1].split(" "),
+      [...declared, "--help", "--verbose"],
+      `completions for ${command.name}`,
     );
   }
+  assert.deepEqual(GLOBAL_OPTIONS.map((option) => option.name), ["help", "version", "verbose"]);
 });

@@ -150,6 +150,27 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     { args: ["send", "x", "--rendezvous", "host:notaport"], code: 2, message: /notaport/ },
     { args: ["frobnicate"], code: 2, message: /Unknown command/ },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
+    // Each command takes only its own flags (issue #25): the error names the ones it takes.
+    {
+      args: ["receive", "7-lantern-crossword", "--qr"],
+      code: 2,
+      message: /Unknown option --qr for "receive" \(its options: --out, .*--stdout/,
+    },
+    {
+      args: ["completions", "bash", "--yes"],
+      code: 2,
+      message: /Unknown option --yes for "completions" \(its options: --help/,
+    },
+    {
+      args: ["help", "bogus"],
+      code: 2,
+      message: /Unknown command "bogus" \(known: send, receive, serve, doctor, completions, help\)/,
+    },
+    // Option errors are one sentence of p2pft's, not the parser's ("argument is ambiguous").
+    { args: ["send", "x", "--timeout", "-5"], code: 2, message: /--timeout must be .*"-5"/ },
+    { args: ["send", "x", "--code", "--qr"], code: 2, message: /--code needs a value/ },
+    { args: ["send", "x", "--timeout"], code: 2, message: /--timeout needs a value/ },
+    { args: ["send", "x", "--qr=yes"], code: 2, message: /--qr takes no value/ },
     { args: ["serve", "--port", "70000"], code: 2, message: /--port/ },
     { args: ["serve", "--port", "0x10"], code: 2, message: /--port .*"0x10"/ },
     { args: ["send", "x", ...w.rendezvous, "--timeout", "1e3"], code: 2, message: /"1e3"/ },

@@ -52,6 +52,16 @@ boundedTest(
         await bashComplete(script, ["p2pft", "receive", "7-lantern-crow"], signal),
         ["7-lantern-crowd"],
       );
+      // Each command offers only its own flags, and a flag's choices as its value.
+      assert.deepEqual(await bashComplete(script, ["p2pft", "receive", "--q"], signal), []);
+      assert.deepEqual(await bashComplete(script, ["p2pft", "completions", "bash", "--"], signal), [
+        "--help",
+        "--verbose",
+      ]);
+      assert.deepEqual(
+        await bashComplete(script, ["p2pft", "send", "--transport", ""], signal),
+        ["auto", "quic", "tcp"],
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -1,0 +1,53 @@
+/**
+ * What `main.ts` loads before it dispatches: the parser and the option
+ * tables only. Each command's implementation (and with it peer/, rendezvous/,
+ * transfer/, local/ and npm packages) is a dynamic `import()` in its runner.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+}
+
+/** Every module `entry` loads before running, following static value imports only. */
+async function staticGraph(entry: URL): Promise<string[]> {
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", fileURLToPath(entry)],
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  assert.ok(info.success, "deno info failed");
+  const modules = new Map<string, InfoModule>(
+    (JSON.parse(new TextDecoder().decode(info.stdout)).modules as InfoModule[])
+      .map((module) => [module.specifier, module]),
+  );
+  const seen = new Set([entry.href]);
+  for (const specifier of seen) {
+    for (const dependency of modules.get(specifier)?.dependencies ?? []) {
+      if (dependency.code !== undefined && !dependency.isDynamic) {
+        seen.add(dependency.code.specifier);
+      }
+    }
+  }
+  const root = new URL("../", import.meta.url).href;
+  return [...seen].map((specifier) => specifier.replace(root, "")).sort();
+}
+
+Deno.test("main.ts loads the parser and option tables, no command, before dispatch", async () => {
+  assert.deepEqual(await staticGraph(new URL("../main.ts", import.meta.url)), [
+    "cli/commands.ts",
+    "cli/exit_code.ts",
+    "cli/flag_values.ts",
+    "cli/format.ts",
+    "cli/options.ts",
+    "cli/output.ts",
+    "cli/peer_commands.ts",
+    "cli/tool_commands.ts",
+    "cli/usage.ts",
+    "errors.ts",
+    "main.ts",
+  ]);
+});

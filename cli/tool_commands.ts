@@ -1,0 +1,149 @@
+/**
+ * `serve`, `doctor`, `completions` and `help`, declared: their flags, help
+ * and runners, each loading its implementation only when it runs.
+ */
+import { integerFlag } from "./flag_values.ts";
+import { type CommandSpec, unknownCommand } from "./options.ts";
+import type { ServeCommandOptions } from "./serve_command.ts";
+
+/** The rendezvous port `serve` binds by default (rendezvous/'s DEFAULT_RENDEZVOUS_PORT). */
+export const DEFAULT_SERVE_PORT = 9000;
+
+export const SERVE: CommandSpec = {
+  name: "serve",
+  usage: ["serve [options]"],
+  about: `Runs a rendezvous server (UDP, and TCP for networks that block UDP). It sees room numbers
+and addresses, never the code's words or any file data.`,
+  options: [
+    {
+      name: "host",
+      type: "string",
+      value: "ADDR",
+      help: "address to bind (default ::, IPv4 and IPv6; 0.0.0.0 for IPv4 only, or when this " +
+        "host has no IPv6; an IPv6 address for IPv6 only)",
+    },
+    {
+      name: "port",
+      type: "string",
+      value: "N",
+      help: "UDP and TCP port (default 9000; N+1 on UDP checks NATs, N+2 relays on UDP and TCP; " +
+        "0 picks free ports and reports them)",
+    },
+    {
+      name: "no-relay",
+      type: "boolean",
+      help: "do not relay (UDP or TCP) for peers that find no direct path",
+    },
+    {
+      name: "store",
+      type: "string",
+      value: "redis://HOST:PORT[/DB]",
+      help: "keep rooms in Redis, shared by every instance given the same store, so peers that " +
+        "reached different instances pair, and a restart loses no room (default: in this " +
+        "process's memory)",
+    },
+    {
+      name: "public-address",
+      type: "string",
+      value: "HOST",
+      help: "where peers reach this instance's relay when they registered at another instance: " +
+        "a host name, IPv4 or IPv6 address (default: --host; needed with --store when --host " +
+        "is :: or 0.0.0.0)",
+    },
+    {
+      name: "metrics",
+      type: "string",
+      value: "HOST:PORT",
+      help: "serve Prometheus metrics (text format) at http://HOST:PORT/metrics",
+    },
+    { name: "json", type: "boolean", help: "one JSON event per line on stdout" },
+  ],
+  args: { min: 0, max: 0, missing: "" },
+  role: "serve",
+  async run(input, { output, signal }) {
+    const options: ServeCommandOptions = {
+      // Absent: the server binds "::" (dual-stack), or 0.0.0.0 on a host without IPv6.
+      host: input.string("host"),
+      port: integerFlag(input, "port", { fallback: DEFAULT_SERVE_PORT, min: 0, max: 65533 }),
+      relay: !input.flag("no-relay"),
+      store: input.string("store"),
+      publicAddress: input.string("public-address"),
+      metrics: input.string("metrics"),
+      output,
+      signal,
+    };
+    const { serveCommand } = await import("./serve_command.ts");
+    await serveCommand(options);
+  },
+};
+
+export const DOCTOR: CommandSpec = {
+  name: "doctor",
+  usage: ["doctor [options]"],
+  about:
+    `Tells why a connection might not work, each line with a verdict (ok, info, warning, fail): this
+host's addresses, whether the rendezvous server answers over UDP and over TCP, the NAT mapping its
+two ports see, whether IPv6 works here, whether local discovery sees other p2pft peers, and which
+path two peers like this one would likely get. Talks only to the rendezvous server (and multicast
+DNS on this host's networks). Exits 1 when a check fails. Attach --json output to bug reports.`,
+  options: [
+    {
+      name: "rendezvous",
+      type: "string",
+      value: "HOST:PORT",
+      help: "the rendezvous server to check (default: $P2PFT_RENDEZVOUS)",
+    },
+    { name: "json", type: "boolean", help: "one JSON event per line on stdout" },
+  ],
+  args: { min: 0, max: 0, missing: "" },
+  role: "serve",
+  async run(input, { output, signal }) {
+    const { doctorCommand } = await import("./doctor_command.ts");
+    await doctorCommand({ rendezvous: input.string("rendezvous"), output, signal });
+  },
+};
+
+export const COMPLETIONS: CommandSpec = {
+  name: "completions",
+  usage: ["completions bash|zsh|fish"],
+  about: `Prints a completion script: subcommands, their flags, and the words of a code after
+"receive 7-". For bash: p2pft completions bash > ~/.local/share/bash-completion/completions/p2pft
+For fish: p2pft completions fish > ~/.config/fish/completions/p2pft.fish`,
+  options: [],
+  args: { min: 1, max: 1, missing: "a shell (bash, zsh or fish)" },
+  role: "serve",
+  async run(input, { commands }) {
+    const { completionScript } = await import("./completions.ts");
+    return completionScript(input.args[0], commands);
+  },
+};
+
+export const HELP: CommandSpec = {
+  name: "help",
+  usage: ["help [command]"],
+  about: "Prints the help of a command, or this overview.",
+  options: [],
+  args: { min: 0, max: 1, missing: "" },
+  role: "serve",
+  async run(input, { commands }) {
+    const { commandHelp, mainHelp } = await import("./usage.ts");
+    const topic = input.args[0];
+    if (topic === undefined) return mainHelp(commands);
+    const spec = commands.find((command) => command.name === topic);
+    if (spec === undefined) throw unknownCommand(topic, commands);
+    return commandHelp(spec);
+  },
+};
+
+/** `--version`: p2pft's and each protocol's version (the only time these modules load to print). */
+export async function versionText(): Promise<string> {
+  const [denoJson, rendezvous, punch, pake, transfer] = await Promise.all([
+    import("../deno.json", { with: { type: "json" } }),
+    import("../rendezvous/mod.ts"),
+    import("../peer/mod.ts"),
+    import("../pake/mod.ts"),
+    import("../transfer/mod.ts"),
+  ]);
+  return `p2pft ${denoJson.default.version} (protocols: rendezvous ${rendezvous.PROTOCOL_VERSION}, ` +
+    `punch ${punch.PROBE_VERSION}, pake ${pake.PAKE_VERSION}, transfer ${transfer.PROTOCOL_VERSION})`;
+}
