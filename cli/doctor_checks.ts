@@ -3,6 +3,7 @@
  * so every verdict is tested without a network.
  */
 import { formatAddr, type NatMapping, planPunch } from "../peer/mod.ts";
+import { RENDEZVOUS_ENV } from "./rendezvous_address.ts";
 
 export type Verdict = "ok" | "info" | "warning" | "fail";
 
@@ -16,11 +17,10 @@ export interface Check {
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
-export interface DoctorFacts {
-  /** The rendezvous server as resolved, `host:port`. */
+/** What the rendezvous server answered, over each transport. */
+export interface ServerFacts {
+  /** The rendezvous server as resolved, `host:port` (`[v6]:port`). */
   server: string;
-  /** This host's addresses, loopback left out. */
-  addresses: Array<{ name: string; address: string; family: "IPv4" | "IPv6" }>;
   udp: Outcome<{
     observed: Deno.NetAddr;
     altObserved?: Deno.NetAddr;
@@ -28,6 +28,13 @@ export interface DoctorFacts {
     relayPort?: number;
   }>;
   tcp: Outcome<{ observed: Deno.NetAddr }>;
+}
+
+export interface DoctorFacts {
+  /** Absent when no rendezvous server is configured: the server's checks say so. */
+  rendezvous?: ServerFacts;
+  /** This host's addresses, loopback left out. */
+  addresses: Array<{ name: string; address: string; family: "IPv4" | "IPv6" }>;
   /**
    * Whether a UDP socket binds on `::`, this host's global IPv6 addresses, and
    * the IPv6 candidates p2pft offers a peer (global and unique-local).
@@ -39,15 +46,58 @@ export interface DoctorFacts {
 
 /** The report, one check per line, in the order a person reads it. */
 export function doctorChecks(facts: DoctorFacts): Check[] {
+  const server = facts.rendezvous;
+  if (server === undefined) {
+    return [
+      addressesCheck(facts),
+      notChecked("udp"),
+      notChecked("tcp"),
+      notChecked("nat"),
+      ipv6Check(facts),
+      localCheck(facts),
+      localOnlyPath(facts),
+    ];
+  }
   return [
     addressesCheck(facts),
-    udpCheck(facts),
-    tcpCheck(facts),
-    natCheck(facts),
+    udpCheck(server),
+    tcpCheck(server),
+    natCheck(server),
     ipv6Check(facts),
     localCheck(facts),
-    pathCheck(facts),
+    pathCheck(server),
   ];
+}
+
+/** A server check with no server to ask (the same seven checks, so scripts see one shape). */
+function notChecked(check: "udp" | "tcp" | "nat"): Check {
+  return {
+    check,
+    verdict: "info",
+    summary: `not checked: no rendezvous server is configured (pass --rendezvous HOST:PORT or ` +
+      `set ${RENDEZVOUS_ENV})`,
+    facts: { checked: false },
+  };
+}
+
+/** Without a server two peers meet on the local network or not at all. */
+function localOnlyPath(facts: DoctorFacts): Check {
+  if (!facts.local.ok) {
+    return {
+      check: "path",
+      verdict: "fail",
+      summary: "none: no rendezvous server is configured and local discovery does not work " +
+        "here, so send and receive cannot find each other",
+      facts: { path: "none" },
+    };
+  }
+  return {
+    check: "path",
+    verdict: "info",
+    summary: "local network only: with no rendezvous server, send and receive find each other " +
+      "by local discovery, on the same network; across networks they need a server",
+    facts: { path: "lan" },
+  };
 }
 
 function addressesCheck(facts: DoctorFacts): Check {
@@ -72,7 +122,7 @@ function addressesCheck(facts: DoctorFacts): Check {
   };
 }
 
-function udpCheck(facts: DoctorFacts): Check {
+function udpCheck(facts: ServerFacts): Check {
   if (!facts.udp.ok) {
     return {
       check: "udp",
@@ -96,7 +146,7 @@ function udpCheck(facts: DoctorFacts): Check {
   };
 }
 
-function tcpCheck(facts: DoctorFacts): Check {
+function tcpCheck(facts: ServerFacts): Check {
   if (!facts.tcp.ok) {
     return {
       check: "tcp",
@@ -125,7 +175,7 @@ const MAPPING_WORDS: Record<NatMapping, string> = {
     "endpoint-dependent ('symmetric'): a new public port for each destination, so plain hole punching fails",
 };
 
-function natCheck(facts: DoctorFacts): Check {
+function natCheck(facts: ServerFacts): Check {
   if (!facts.udp.ok) {
     return {
       check: "nat",
@@ -197,7 +247,7 @@ function localCheck(facts: DoctorFacts): Check {
   };
 }
 
-function pathCheck(facts: DoctorFacts): Check {
+function pathCheck(facts: ServerFacts): Check {
   if (!facts.udp.ok && !facts.tcp.ok) {
     return {
       check: "path",

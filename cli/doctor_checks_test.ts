@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { doctorChecks, type DoctorFacts } from "./doctor_checks.ts";
+import { doctorChecks, type DoctorFacts, type ServerFacts } from "./doctor_checks.ts";
 
 const at = (hostname: string, port: number): Deno.NetAddr => ({
   transport: "udp",
@@ -7,23 +7,28 @@ const at = (hostname: string, port: number): Deno.NetAddr => ({
   port,
 });
 
-function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
+function facts(
+  overrides: Partial<Omit<DoctorFacts, "rendezvous"> & Omit<ServerFacts, "server">> = {},
+): DoctorFacts {
+  const { udp, tcp, ...local } = overrides;
   return {
-    server: "198.51.100.1:9000",
-    addresses: [{ name: "eth0", address: "192.168.1.20", family: "IPv4" }],
-    udp: {
-      ok: true,
-      value: {
-        mapping: "endpoint-independent",
-        observed: at("203.0.113.5", 4000),
-        altObserved: at("203.0.113.5", 4000),
-        relayPort: 9002,
+    rendezvous: {
+      server: "198.51.100.1:9000",
+      udp: udp ?? {
+        ok: true,
+        value: {
+          mapping: "endpoint-independent",
+          observed: at("203.0.113.5", 4000),
+          altObserved: at("203.0.113.5", 4000),
+          relayPort: 9002,
+        },
       },
+      tcp: tcp ?? { ok: true, value: { observed: at("203.0.113.5", 5123) } },
     },
-    tcp: { ok: true, value: { observed: at("203.0.113.5", 5123) } },
+    addresses: [{ name: "eth0", address: "192.168.1.20", family: "IPv4" }],
     ipv6: { binds: true, global: [], candidates: [] },
     local: { ok: true, value: [] },
-    ...overrides,
+    ...local,
   };
 }
 
@@ -40,7 +45,7 @@ Deno.test("doctorChecks: a cone NAT with a relaying server gives a direct path a
 });
 
 Deno.test("doctorChecks: two symmetric NATs need the relay, and fail where the server has none", () => {
-  const udp = (relayPort?: number): DoctorFacts["udp"] => ({
+  const udp = (relayPort?: number): ServerFacts["udp"] => ({
     ok: true,
     value: {
       mapping: "endpoint-dependent",
@@ -113,4 +118,27 @@ Deno.test("doctorChecks: a host with IPv6 candidates but no IPv4 is not called o
   assert.equal(checks.addresses.verdict, "warning");
   assert.match(checks.addresses.summary, /over IPv6 only \(2001:db8::20\)/);
   assert.doesNotMatch(checks.addresses.summary, /offline/);
+});
+
+Deno.test("doctorChecks: with no server, the server's checks say so and the path is the LAN", () => {
+  const { rendezvous: _, ...alone } = facts();
+  const checks = doctorChecks(alone);
+  assert.deepEqual(checks.map((check) => check.check), [
+    "addresses",
+    "udp",
+    "tcp",
+    "nat",
+    "ipv6",
+    "local",
+    "path",
+  ]);
+  const named = Object.fromEntries(checks.map((check) => [check.check, check]));
+  for (const name of ["udp", "tcp", "nat"]) {
+    assert.equal(named[name].verdict, "info");
+    assert.match(named[name].summary, /no rendezvous server is configured .*P2PFT_RENDEZVOUS/);
+  }
+  assert.deepEqual([named.path.verdict, named.path.facts.path], ["info", "lan"]);
+  const deaf = doctorChecks({ ...alone, local: { ok: false, error: "no multicast route" } });
+  assert.deepEqual(deaf.at(-1)?.facts, { path: "none" });
+  assert.equal(deaf.at(-1)?.verdict, "fail");
 });

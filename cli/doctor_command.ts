@@ -1,19 +1,19 @@
 /**
  * `p2pft doctor`: what this host looks like to p2pft, each line with a
- * verdict. Talks only to the configured rendezvous server (and, for local
- * discovery, multicast DNS on this host's own networks).
+ * verdict. Talks only to the configured rendezvous server, if any (and, for
+ * local discovery, multicast DNS on this host's own networks).
  */
-import { P2pftError, UsageError } from "../errors.ts";
-import { isReachableIpv6, parseIpv6 } from "../ip.ts";
+import { P2pftError } from "../errors.ts";
+import { bindEitherStack, isReachableIpv6, parseIpv6 } from "../ip.ts";
 import { browseAll } from "../local/mod.ts";
-import { DatagramMux, isIpv6, localCandidates, resolveServer } from "../peer/mod.ts";
+import { DatagramMux, formatAddr, isIpv6, localCandidates, resolveServer } from "../peer/mod.ts";
 import {
   connectRendezvousTcp,
   type DatagramPort,
   isRendezvousDatagram,
   observeNat,
 } from "../rendezvous/mod.ts";
-import { doctorChecks, type DoctorFacts, type Outcome } from "./doctor_checks.ts";
+import { doctorChecks, type DoctorFacts, type Outcome, type ServerFacts } from "./doctor_checks.ts";
 import type { Output } from "./output.ts";
 import { rendezvousAddresses } from "./rendezvous_address.ts";
 
@@ -32,24 +32,15 @@ const BROWSE_MS = 1500;
 export async function doctorCommand(options: DoctorCommandOptions): Promise<void> {
   const { output, signal } = options;
   const servers = rendezvousAddresses(options.rendezvous);
-  if (servers === "none") {
-    throw new UsageError(
-      "doctor needs a rendezvous server to test against: pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS",
-    );
-  }
-  const [given] = servers;
-  const server = await resolveServer(given);
-  const [udp, tcp, local] = await Promise.all([
-    outcome(() => observeUdp(server, signal)),
-    outcome(() => observeTcp(server, signal)),
+  // With no server, what this host can tell alone: its addresses, IPv6, local discovery.
+  const [rendezvous, local] = await Promise.all([
+    servers === "none" ? undefined : askServer(servers[0], signal),
     outcome(() => browseLocal(signal)),
   ]);
   signal.throwIfAborted();
   const facts: DoctorFacts = {
-    server: `${server.hostname}:${server.port}`,
+    ...(rendezvous ? { rendezvous } : {}),
     addresses: hostAddresses(),
-    udp,
-    tcp,
     ipv6: ipv6Facts(),
     local,
   };
@@ -70,15 +61,35 @@ async function outcome<T>(work: () => Promise<T>): Promise<Outcome<T>> {
   }
 }
 
-/** `register`'s observe step on a fresh UDP socket: the server's main and alt port. */
+/** The server's answers over UDP and TCP, asked at once. */
+async function askServer(
+  given: { hostname: string; port: number },
+  signal: AbortSignal,
+): Promise<ServerFacts> {
+  const server = await resolveServer(given);
+  const [udp, tcp] = await Promise.all([
+    outcome(() => observeUdp(server, signal)),
+    outcome(() => observeTcp(server, signal)),
+  ]);
+  return { server: formatAddr(server), udp, tcp };
+}
+
+/**
+ * `register`'s observe step on a fresh UDP socket: the server's main and alt
+ * port. The socket is dual-stack, as a transfer's are together, so an IPv6
+ * server is asked as send and receive would ask it.
+ */
 async function observeUdp(server: Deno.NetAddr, signal: AbortSignal) {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
+  const socket = bindEitherStack((hostname) =>
+    Deno.listenDatagram({ transport: "udp", hostname, port: 0 })
+  );
+  const dualStack = (socket.addr as Deno.NetAddr).hostname === "::";
   await using mux = new DatagramMux(socket);
   const observation = await observeNat(mux.channel(isRendezvousDatagram), {
     server,
     clientId: crypto.getRandomValues(new Uint8Array(16)),
-    // The socket is IPv4 only, so are the candidates it stands for.
-    candidates: localCandidates(mux.port).filter((c) => !isIpv6(c.hostname)),
+    // The candidates this socket stands for: both families, or IPv4 on a host without IPv6.
+    candidates: localCandidates(mux.port).filter((c) => dualStack || !isIpv6(c.hostname)),
     serverTimeoutMs: SERVER_TIMEOUT_MS,
     alt: true,
     signal,

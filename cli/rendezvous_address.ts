@@ -18,9 +18,19 @@ export function rendezvousAddresses(
 ): { hostname: string; port: number }[] | "none" {
   const text = flag ?? Deno.env.get(RENDEZVOUS_ENV);
   if (text === undefined || text.trim() === "") return "none";
-  return text.split(",").map((part) =>
-    parseArgument(() => parseHostPort(part.trim(), DEFAULT_RENDEZVOUS_PORT))
-  );
+  try {
+    return text.split(",").map((part) =>
+      parseArgument(() => parseHostPort(part.trim(), DEFAULT_RENDEZVOUS_PORT))
+    );
+  } catch (error) {
+    if (flag !== undefined || !(error instanceof UsageError)) throw error;
+    // Not typed on this command line: say where it came from, or the user looks in vain.
+    throw new UsageError(
+      `${RENDEZVOUS_ENV}="${text}" (from the environment): ${error.message}; ` +
+        `fix or unset it, or pass --rendezvous HOST:PORT`,
+      { cause: error },
+    );
+  }
 }
 
 /**

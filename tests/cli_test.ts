@@ -148,6 +148,13 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: /--relay-only needs a rendezvous server/,
     },
     { args: ["send", "x", "--rendezvous", "host:notaport"], code: 2, message: /notaport/ },
+    // A bad address nobody typed names the variable it came from.
+    {
+      args: ["send", `${w.dir}`],
+      env: { P2PFT_RENDEZVOUS: "host:notaport" },
+      code: 2,
+      message: /^error: P2PFT_RENDEZVOUS="host:notaport" \(from the environment\): .*notaport/,
+    },
     { args: ["frobnicate"], code: 2, message: /Unknown command/ },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
     // Each command takes only its own flags (issue #25): the error names the ones it takes.
@@ -199,7 +206,7 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     },
   ];
   for (const testCase of cases) {
-    const run = w.spawnCli(testCase.args, { env: { P2PFT_RENDEZVOUS: "" } });
+    const run = w.spawnCli(testCase.args, { env: testCase.env ?? { P2PFT_RENDEZVOUS: "" } });
     const result = await run.finished();
     const label = testCase.args.join(" ");
     assert.equal(result.code, testCase.code, `${label}: ${result.stderr}`);

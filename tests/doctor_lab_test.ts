@@ -72,3 +72,80 @@ boundedTest(
   },
   { timeoutMs: 120_000, ignore: skip.ignore, sanitizeResources: false },
 );
+
+boundedTest(
+  `lab: doctor checks a server on [::1] over UDP and TCP, and with no server still checks this host${skip.note}`,
+  async (signal) => {
+    const runs: CliRun[] = [];
+    const killAll = () => runs.forEach((run) => run.kill("SIGKILL"));
+    signal.addEventListener("abort", killAll, { once: true });
+    try {
+      await using lab = await createLab({
+        natA: "endpoint-independent",
+        natB: "endpoint-independent",
+        ipv6: "dual",
+        signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
+      });
+      const spawn = (ns: string, args: string[]) => {
+        const run = spawnCli(args, {
+          wrapper: ["ip", "netns", "exec", ns],
+          env: { P2PFT_RENDEZVOUS: "" },
+        });
+        runs.push(run);
+        return run;
+      };
+      const server = spawn(lab.rendezvous.ns, [
+        "serve",
+        "--host",
+        "::1",
+        "--port",
+        String(RENDEZVOUS_PORT),
+        "--json",
+      ]);
+      await server.next("listening", signal);
+      const [ipv6, alone, aloneText] = await Promise.all([
+        spawn(lab.rendezvous.ns, ["doctor", "--rendezvous", `[::1]:${RENDEZVOUS_PORT}`, "--json"])
+          .finished(),
+        spawn(lab.hostA.ns, ["doctor", "--json"]).finished(),
+        spawn(lab.hostA.ns, ["doctor"]).finished(),
+      ]);
+      const checks = (events: CliEvent[]) =>
+        Object.fromEntries(
+          events.filter((event) => event.type === "check").map((event) => [event.check, event]),
+        ) as Record<string, CliEvent & { verdict: string; facts: Record<string, unknown> }>;
+
+      assert.equal(ipv6.code, 0, `${ipv6.stderr}${JSON.stringify(ipv6.events)}`);
+      const served = checks(ipv6.events);
+      assert.equal(served.udp.verdict, "ok", JSON.stringify(served.udp));
+      assert.match(String(served.udp.facts.observed), /^\[::1\]:\d+$/);
+      assert.equal(served.tcp.verdict, "ok", JSON.stringify(served.tcp));
+      assert.equal(served.path.facts.path, "direct");
+
+      assert.equal(alone.code, 0, `${alone.stderr}${JSON.stringify(alone.events)}`);
+      const own = checks(alone.events);
+      assert.deepEqual(Object.keys(own), [
+        "addresses",
+        "udp",
+        "tcp",
+        "nat",
+        "ipv6",
+        "local",
+        "path",
+      ]);
+      for (const name of ["udp", "tcp", "nat"]) {
+        assert.equal(own[name].verdict, "info");
+        assert.match(String(own[name].summary), /no rendezvous server is configured/);
+      }
+      assert.ok((own.ipv6.facts.candidates as string[]).includes(lab.hostA.ip6!));
+      assert.equal(own.local.facts.works, true, JSON.stringify(own.local));
+      assert.equal(own.path.facts.path, "lan");
+      assert.equal(aloneText.code, 0, aloneText.stderr);
+      assert.match(aloneText.stdout, /no rendezvous server is configured/);
+    } finally {
+      signal.removeEventListener("abort", killAll);
+      killAll();
+      await Promise.all(runs.map((run) => run.finished()));
+    }
+  },
+  { timeoutMs: 120_000, ignore: skip.ignore, sanitizeResources: false },
+);
