@@ -1,18 +1,29 @@
 /** Waiting helpers shared by every layer of p2pft (like bytes.ts and errors.ts). */
 import { TimeoutError } from "./errors.ts";
 
+export interface AbortableOptions {
+  /** Called on abort, before the rejection, to free what `promise` holds (close its socket). */
+  onAbort?: () => void;
+}
+
 /**
  * Settles like `promise`, or rejects with `signal.reason` as soon as it aborts.
  * A rejection of `promise` after the abort is swallowed: nobody waits on it.
  */
-export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+export function abortable<T>(
+  promise: Promise<T>,
+  signal?: AbortSignal,
+  options: AbortableOptions = {},
+): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {
+    options.onAbort?.();
     promise.catch(() => {});
     return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
+      options.onAbort?.();
       promise.catch(() => {});
       reject(signal.reason);
     };
@@ -38,20 +49,32 @@ export interface DeadlineOptions {
 }
 
 /**
+ * A signal that aborts with `options.signal`'s reason or, after `timeoutMs`,
+ * with a TimeoutError carrying `message`; dispose it to clear the timer.
+ */
+export function deadline(options: DeadlineOptions): { signal: AbortSignal } & Disposable {
+  const { signal, timeoutMs, message } = options;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TimeoutError(message)), timeoutMs);
+  const onAbort = () => controller.abort(signal!.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+/**
  * Like {@link abortable}, with a deadline: after `timeoutMs` rejects with a
  * TimeoutError carrying `message`; an abort of `signal` rejects with its reason.
  */
 export async function withDeadline<T>(promise: Promise<T>, options: DeadlineOptions): Promise<T> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  try {
-    return await abortable(promise, signal);
-  } catch (error) {
-    if (timeout.aborted && error === timeout.reason && !options.signal?.aborted) {
-      throw new TimeoutError(options.message, { cause: error });
-    }
-    throw error;
-  }
+  using limit = deadline(options);
+  return await abortable(promise, limit.signal);
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { abortable, withDeadline } from "./async.ts";
+import { abortable, deadline, withDeadline } from "./async.ts";
 import { TimeoutError } from "./errors.ts";
 
 Deno.test("abortable settles like the promise when the signal stays quiet", async () => {
@@ -36,4 +36,32 @@ Deno.test("withDeadline rejects with the caller's reason when the caller aborts"
     pending,
     (error) => !(error instanceof TimeoutError) && /cancelled/.test(`${error}`),
   );
+});
+
+Deno.test("abortable frees what the promise holds on abort, even if already aborted", async () => {
+  const controller = new AbortController();
+  let freed = 0;
+  const pending = abortable(new Promise<never>(() => {}), controller.signal, {
+    onAbort: () => freed++,
+  });
+  controller.abort(new Error("stop"));
+  await assert.rejects(pending, /stop/);
+  await assert.rejects(
+    abortable(new Promise<never>(() => {}), controller.signal, { onAbort: () => freed++ }),
+    /stop/,
+  );
+  assert.equal(freed, 2);
+});
+
+Deno.test("deadline aborts with a TimeoutError, or with the caller's reason first", async () => {
+  {
+    using limit = deadline({ timeoutMs: 10, message: "too slow" });
+    await new Promise((resolve) => limit.signal.addEventListener("abort", resolve));
+    assert.ok(limit.signal.reason instanceof TimeoutError);
+    assert.equal(limit.signal.reason.message, "too slow");
+  }
+  const controller = new AbortController();
+  using limit = deadline({ signal: controller.signal, timeoutMs: 60_000, message: "unused" });
+  controller.abort(new Error("cancelled"));
+  assert.match(`${limit.signal.reason}`, /cancelled/);
 });

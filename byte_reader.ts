@@ -8,10 +8,13 @@
  * comes back unlocked; otherwise bytes of a chunk past the last one asked for
  * stay buffered and come first in the stream `release()` returns.
  *
- * Early end of stream is a ProtocolError (the peer sent too little); a stream
- * that fails (reset, connection lost) is `options.failure` (ProtocolError by
- * default); an abort of `options.signal` cancels the stream and rejects with
- * its reason.
+ * Early end of stream is `options.ended` (ProtocolError by default: the peer
+ * sent too little); a stream that fails (reset, connection lost) is
+ * `options.failure` (ProtocolError by default); an abort of `options.signal`
+ * cancels the stream and rejects with its reason.
+ *
+ * {@link fillFrom} is the same job for a source that reads into the caller's
+ * buffer (`Deno.Conn`): exactly n bytes, none past them.
  *
  * @module
  */
@@ -20,12 +23,16 @@ import { ProtocolError } from "./errors.ts";
 
 const EMPTY = new Uint8Array(0);
 
+type ErrorClass = new (message: string, options?: ErrorOptions) => Error;
+
 export interface ByteReaderOptions {
   /** What the stream carries, for error messages ("control stream from sender"). */
   what: string;
   signal?: AbortSignal;
   /** The error class for a failed (not ended) stream. */
-  failure?: new (message: string, options?: ErrorOptions) => Error;
+  failure?: ErrorClass;
+  /** The error class for a stream that ends inside a read (a TLS connection cut mid-frame). */
+  ended?: ErrorClass;
   /** Never take more bytes from a byte stream than asked for (see the module doc). */
   exact?: boolean;
 }
@@ -38,7 +45,8 @@ export class ByteReader {
   #offset = 0;
   #what: string;
   #signal?: AbortSignal;
-  #failure: new (message: string, options?: ErrorOptions) => Error;
+  #failure: ErrorClass;
+  #ended: ErrorClass;
   #released = false;
   #onAbort = () => {
     this.#reader.cancel(this.#signal?.reason).catch(() => {});
@@ -50,6 +58,7 @@ export class ByteReader {
     this.#byob = this.#reader instanceof ReadableStreamBYOBReader;
     this.#what = options.what;
     this.#failure = options.failure ?? ProtocolError;
+    this.#ended = options.ended ?? ProtocolError;
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
@@ -96,7 +105,7 @@ export class ByteReader {
   async readExact(n: number, what = this.#what): Promise<Uint8Array> {
     if (n === 0) return EMPTY;
     if (!(await this.#fill(what, 0, n))) {
-      throw new ProtocolError(`Cannot read ${what}: stream ended, expected ${n} more bytes`);
+      throw new this.#ended(`Cannot read ${what}: stream ended, expected ${n} more bytes`);
     }
     const available = this.#chunk.length - this.#offset;
     if (available >= n) {
@@ -108,7 +117,7 @@ export class ByteReader {
     let filled = 0;
     while (filled < n) {
       if (!(await this.#fill(what, filled, n))) {
-        throw new ProtocolError(`Cannot read ${what}: stream ended after ${filled} of ${n} bytes`);
+        throw new this.#ended(`Cannot read ${what}: stream ended after ${filled} of ${n} bytes`);
       }
       const take = Math.min(n - filled, this.#chunk.length - this.#offset);
       out.set(this.#chunk.subarray(this.#offset, this.#offset + take), filled);
@@ -132,7 +141,7 @@ export class ByteReader {
         continue;
       }
       if (!(await this.#fill(what, filled, target.length))) {
-        throw new ProtocolError(
+        throw new this.#ended(
           `Cannot read ${what}: stream ended after ${filled} of ${target.length} bytes`,
         );
       }
@@ -163,7 +172,7 @@ export class ByteReader {
         filled += result.value.length;
       }
       if (result.done && filled < length) {
-        throw new ProtocolError(
+        throw new this.#ended(
           `Cannot read ${what}: stream ended after ${filled} of ${length} bytes`,
         );
       }
@@ -174,7 +183,7 @@ export class ByteReader {
   /** Returns the next 1..max available bytes without copying. */
   async readChunk(max: number): Promise<Uint8Array> {
     if (!(await this.#fill(this.#what, 0, max))) {
-      throw new ProtocolError(
+      throw new this.#ended(
         `Cannot read ${this.#what}: stream ended, expected ${max} more bytes`,
       );
     }
@@ -244,4 +253,31 @@ function byobReader(
     if (readable.locked) throw error;
     return readable.getReader();
   }
+}
+
+/** What {@link fillFrom} reads from: `Deno.Conn` has it. */
+export interface ReadsInto {
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * Fills `buffer` from `source`, reading nothing past its end (the bytes after
+ * stay in the socket for the next reader: a TLS handshake, a splice). Returns
+ * how many bytes it filled: `buffer.length`, or fewer when the source ended
+ * first (0: before the first byte). `onFirstByte` runs once the first arrives.
+ * A failing read rejects as the source does.
+ */
+export async function fillFrom(
+  source: ReadsInto,
+  buffer: Uint8Array,
+  onFirstByte?: () => void,
+): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = await source.read(buffer.subarray(filled));
+    if (n === null) break;
+    if (filled === 0 && n > 0) onFirstByte?.();
+    filled += n;
+  }
+  return filled;
 }

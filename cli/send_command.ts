@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { SourceChangedError, TimeoutError } from "../errors.ts";
 import {
   assertKnownWords,
@@ -24,6 +23,7 @@ import type { Output } from "./output.ts";
 import { offerView } from "./offer_view.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
 import { peerFinding } from "./rendezvous_address.ts";
+import { ClientIdChain } from "../rendezvous/mod.ts";
 import { type SendSource, sendSource } from "./send_source.ts";
 
 export interface SendCommandOptions {
@@ -60,8 +60,6 @@ const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
   socket: "socket",
   device: "device file",
 };
-
-const CLIENT_ID_BYTES = 16;
 
 /** `p2pft send <paths...>`, `send --text TEXT`, `send -` */
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
@@ -112,18 +110,17 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   // commits to the next one's client id, which alone may reopen the room once
   // it has paired (rendezvous/PROTOCOL.md, "Several receivers").
   let code: { nameplate?: string; words: string } = chosen ?? { words: generateWords() };
-  let clientId = newClientId();
+  const ids = new ClientIdChain();
   let succeeded = 0;
   let failed = 0;
   while (succeeded < receivers) {
-    const next = newClientId();
     const index = succeeded + failed + 1;
     try {
       const served = await serveReceiver(source, code, {
         ...options,
         finding,
-        clientId,
-        successor: new Uint8Array(createHash("sha256").update(next).digest()),
+        clientId: ids.clientId,
+        successor: ids.successor,
         again: index > 1,
         onCode: (full) => code = full,
       });
@@ -154,14 +151,10 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
         throw error;
       }
     } finally {
-      clientId = next;
+      ids.advance();
     }
   }
   output.emit({ type: "summary", receivers, succeeded, failed });
-}
-
-function newClientId(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(CLIENT_ID_BYTES));
 }
 
 /** Errors of a transfer itself, after the pairing and the PAKE succeeded. */

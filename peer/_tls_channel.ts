@@ -5,7 +5,7 @@
  * halves are done. Deno's own `conn.readable`/`conn.writable` close the whole
  * connection when either half ends, which a bidirectional stream cannot use.
  */
-import { ConnectionLostError, TimeoutError } from "../errors.ts";
+import { ConnectionLostError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 
 /** A connection of the link: its stream, and `close()` to drop it at once (idempotent). */
@@ -99,47 +99,6 @@ async function drain(conn: Deno.Conn): Promise<void> {
   }
 }
 
-/** Reads exactly `length` bytes through a BYOB reader, leaving the rest in the stream. */
-export async function readExact(
-  readable: ReadableStream<Uint8Array>,
-  length: number,
-  what: string,
-): Promise<Uint8Array> {
-  const reader = readable.getReader({ mode: "byob" });
-  try {
-    return await readExactFrom(reader, length, what);
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-/** `readExact` on a held reader; `null` when the stream ends before the first byte. */
-export async function readExactFrom(
-  reader: ReadableStreamBYOBReader,
-  length: number,
-  what: string,
-  allowEnd = false,
-): Promise<Uint8Array> {
-  let buffer = new Uint8Array(length);
-  let filled = 0;
-  while (filled < length) {
-    const { value, done } = await reader.read(
-      new Uint8Array(buffer.buffer, filled, length - filled),
-    );
-    if (value !== undefined) {
-      buffer = new Uint8Array(value.buffer, 0, length);
-      filled += value.byteLength;
-    }
-    if (done && filled < length) {
-      if (allowEnd && filled === 0) return new Uint8Array(0);
-      throw new ConnectionLostError(
-        `Cannot read ${what}: the connection closed after ${filled} of ${length} bytes`,
-      );
-    }
-  }
-  return buffer;
-}
-
 /** Writes `bytes` and releases the writer lock. */
 export async function writeAll(writable: WritableStream<Uint8Array>, bytes: Uint8Array) {
   const writer = writable.getWriter();
@@ -148,51 +107,6 @@ export async function writeAll(writable: WritableStream<Uint8Array>, bytes: Uint
   } finally {
     writer.releaseLock();
   }
-}
-
-/**
- * A signal that aborts with `signal`'s reason or, after `ms`, with a
- * `TimeoutError` saying `message`; dispose it to clear the timer.
- */
-export function deadline(
-  signal: AbortSignal | undefined,
-  ms: number,
-  message: string,
-): { signal: AbortSignal } & Disposable {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new TimeoutError(message)), ms);
-  const onAbort = () => controller.abort(signal!.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener("abort", onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    [Symbol.dispose]() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    },
-  };
-}
-
-/** Settles like `work`, or rejects with `signal.reason` at once, calling `onAbort` to free what `work` holds. */
-export function untilAborted<T>(
-  work: Promise<T>,
-  signal: AbortSignal,
-  onAbort: () => void,
-): Promise<T> {
-  if (signal.aborted) {
-    onAbort();
-    work.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort();
-      work.catch(() => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", abort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
 }
 
 export function lost(what: string, cause: unknown): ConnectionLostError {

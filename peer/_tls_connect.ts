@@ -1,8 +1,10 @@
 /** Connection setup shared by the TLS link's LAN and relay modes: the client side, preamble, READY. */
 import { equalBytes } from "../bytes.ts";
-import { P2pftError, ProtocolError } from "../errors.ts";
+import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import { PEER_SERVER_NAME } from "./certificate.ts";
-import { type Channel, denoChannel, readExact, untilAborted, writeAll } from "./_tls_channel.ts";
+import { abortable } from "../async.ts";
+import { ByteReader } from "../byte_reader.ts";
+import { type Channel, denoChannel, writeAll } from "./_tls_channel.ts";
 import {
   CONTROL_HEADER_LENGTH,
   decodePreamble,
@@ -34,7 +36,7 @@ export async function clientChannel(
   }
   const channel = denoChannel(tls, `the TLS connection to ${options.where}`);
   try {
-    await untilAborted(tls.handshake(), options.signal, channel.close);
+    await abortable(tls.handshake(), options.signal, { onAbort: channel.close });
   } catch (error) {
     channel.close();
     if (options.signal.aborted) throw error;
@@ -45,10 +47,10 @@ export async function clientChannel(
       { cause: error },
     );
   }
-  await untilAborted(
+  await abortable(
     writeAll(channel.stream.writable, encodePreamble(options.preamble)),
     options.signal,
-    channel.close,
+    { onAbort: channel.close },
   ).catch((error) => {
     channel.close();
     throw error;
@@ -64,10 +66,10 @@ export async function readPreamble(channel: Channel): Promise<Preamble> {
 
 export async function awaitReady(control: Channel, signal: AbortSignal): Promise<void> {
   try {
-    const frame = await untilAborted(
+    const frame = await abortable(
       readExact(control.stream.readable, CONTROL_HEADER_LENGTH, "the sender's READY"),
       signal,
-      control.close,
+      { onAbort: control.close },
     );
     if (!equalBytes(frame, READY)) {
       throw new ProtocolError(`Expected READY on the TLS control connection, got type ${frame[0]}`);
@@ -75,5 +77,27 @@ export async function awaitReady(control: Channel, signal: AbortSignal): Promise
   } catch (error) {
     control.close();
     throw error;
+  }
+}
+
+/**
+ * Reads exactly `length` bytes and gives the stream back unlocked: a channel's readable is a byte
+ * stream, read into views of the missing size, so no byte after them leaves it.
+ */
+async function readExact(
+  readable: ReadableStream<Uint8Array>,
+  length: number,
+  what: string,
+): Promise<Uint8Array> {
+  const reader = new ByteReader(readable, {
+    what,
+    exact: true,
+    failure: ConnectionLostError,
+    ended: ConnectionLostError,
+  });
+  try {
+    return await reader.readInto(new Uint8Array(length));
+  } finally {
+    reader.release();
   }
 }

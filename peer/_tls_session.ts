@@ -5,6 +5,7 @@
  * dialled (receiver; sender through a relay) or awaited from the listener
  * (sender on the LAN).
  */
+import { ByteReader } from "../byte_reader.ts";
 import { ConnectionLostError, ProtocolError, TimeoutError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import {
@@ -15,7 +16,7 @@ import {
   type PeerLink,
   silentPeerMessage,
 } from "./link.ts";
-import { type Channel, lost, readExactFrom } from "./_tls_channel.ts";
+import { type Channel, lost } from "./_tls_channel.ts";
 import {
   CONTROL_HEADER_LENGTH,
   type ControlMessage,
@@ -253,16 +254,15 @@ export class TlsSession implements PeerLink {
   }
 
   async #readControl(): Promise<void> {
-    const reader = this.#options.control.stream.readable.getReader({ mode: "byob" });
+    const reader = new ByteReader(this.#options.control.stream.readable, {
+      what: "a TLS control frame",
+      exact: true,
+      failure: ConnectionLostError,
+      ended: ConnectionLostError,
+    });
     try {
       while (true) {
-        const header = await readExactFrom(
-          reader,
-          CONTROL_HEADER_LENGTH,
-          "a TLS control frame",
-          true,
-        );
-        if (header.length === 0) {
+        if (await reader.atEnd()) {
           if (this.#phase === "closing") this.#gone(undefined);
           else {
             this.#lostReason = cutPeerMessage(this.#peer);
@@ -274,10 +274,9 @@ export class TlsSession implements PeerLink {
           }
           return;
         }
+        const header = await reader.readExact(CONTROL_HEADER_LENGTH);
         const { code, length } = decodeControlHeader(header);
-        const payload = length === 0
-          ? new Uint8Array(0)
-          : await readExactFrom(reader, length, "a TLS control frame");
+        const payload = length === 0 ? new Uint8Array(0) : await reader.readExact(length);
         this.#armIdle();
         const message = decodeControl(code, payload);
         if (message.type === "close") {
@@ -304,7 +303,7 @@ export class TlsSession implements PeerLink {
           : lost("read the TLS control connection", error),
       );
     } finally {
-      reader.releaseLock();
+      reader.abandon();
     }
   }
 

@@ -1,4 +1,4 @@
-import { type DeadlineOptions, withDeadline, withinDeadline } from "../async.ts";
+import { withDeadline, withinDeadline } from "../async.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr, sameAddr } from "./addresses.ts";
@@ -57,21 +57,24 @@ export async function acceptPeer(port: number, options: AcceptPeerOptions): Prom
   });
   const timeoutMs = options.timeoutMs ?? 15_000;
   try {
-    const conn = await untilAborted(async () => {
-      while (true) {
-        // QuicIncoming.remoteAddr must not be read before accept() in Deno 2.9.6.
-        const candidate = await listener.accept();
-        if (sameAddr(candidate.remoteAddr, options.expectedRemote)) return candidate;
-        candidate.close({ closeCode: 1, reason: "unexpected peer" });
-      }
-    }, {
-      endpoint,
-      timeoutMs,
-      message: `The receiver did not connect over QUIC from ${
-        formatAddr(options.expectedRemote)
-      } within ${timeoutMs / 1000} s`,
-      signal: options.signal,
-    });
+    // On a timeout or an abort the catch closes the endpoint, which fails the pending accept.
+    const conn = await withDeadline(
+      (async () => {
+        while (true) {
+          // QuicIncoming.remoteAddr must not be read before accept() in Deno 2.9.6.
+          const candidate = await listener.accept();
+          if (sameAddr(candidate.remoteAddr, options.expectedRemote)) return candidate;
+          candidate.close({ closeCode: 1, reason: "unexpected peer" });
+        }
+      })(),
+      {
+        timeoutMs,
+        message: `The receiver did not connect over QUIC from ${
+          formatAddr(options.expectedRemote)
+        } within ${timeoutMs / 1000} s`,
+        signal: options.signal,
+      },
+    );
     listener.stop();
     return new QuicLink(conn, endpoint, "receiver");
   } catch (error) {
@@ -96,26 +99,29 @@ export async function dialPeer(
   const endpoint = bindEitherStack((hostname) => new Deno.QuicEndpoint({ hostname, port }));
   const timeoutMs = options.timeoutMs ?? 15_000;
   try {
-    const conn = await untilAborted(async () => {
-      const conn = await Deno.connectQuic({
-        ...TRANSPORT,
-        endpoint,
-        hostname: remote.hostname,
-        port: remote.port,
-        serverName: PEER_SERVER_NAME,
-        alpnProtocols: [ALPN],
-        caCerts: [options.peerCertificatePem],
-      });
-      await conn.handshake;
-      return conn;
-    }, {
-      endpoint,
-      timeoutMs,
-      message: `The QUIC handshake with ${formatAddr(remote)} did not finish within ${
-        timeoutMs / 1000
-      } s`,
-      signal: options.signal,
-    });
+    // On a timeout or an abort the catch closes the endpoint, which fails the pending handshake.
+    const conn = await withDeadline(
+      (async () => {
+        const conn = await Deno.connectQuic({
+          ...TRANSPORT,
+          endpoint,
+          hostname: remote.hostname,
+          port: remote.port,
+          serverName: PEER_SERVER_NAME,
+          alpnProtocols: [ALPN],
+          caCerts: [options.peerCertificatePem],
+        });
+        await conn.handshake;
+        return conn;
+      })(),
+      {
+        timeoutMs,
+        message: `The QUIC handshake with ${formatAddr(remote)} did not finish within ${
+          timeoutMs / 1000
+        } s`,
+        signal: options.signal,
+      },
+    );
     return new QuicLink(conn, endpoint, "sender");
   } catch (error) {
     endpoint.close();
@@ -273,17 +279,4 @@ async function readAtMost(readable: ReadableStream<Uint8Array>, max: number): Pr
     offset += chunk.length;
   }
   return out;
-}
-
-/** Runs `work`; on timeout or abort closes the endpoint (failing pending QUIC calls) and rejects. */
-async function untilAborted<T>(
-  work: () => Promise<T>,
-  options: DeadlineOptions & { endpoint: Deno.QuicEndpoint },
-): Promise<T> {
-  try {
-    return await withDeadline(work(), options);
-  } catch (error) {
-    options.endpoint.close();
-    throw error;
-  }
 }

@@ -5,6 +5,8 @@
  * receiver the TLS client pinning it. Each stream is its own TLS connection;
  * a control connection made first carries OPEN, CLOSE and PING.
  */
+import { abortable, deadline } from "../async.ts";
+import { fillFrom } from "../byte_reader.ts";
 import { equalBytes } from "../bytes.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import { formatAddr } from "./addresses.ts";
@@ -12,7 +14,7 @@ import { bindEitherStack } from "../ip.ts";
 import { normalizeAddr, normalizeIp } from "../ip.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
-import { deadline, denoChannel, untilAborted, writeAll } from "./_tls_channel.ts";
+import { denoChannel, writeAll } from "./_tls_channel.ts";
 import { TlsBridge } from "./_tls_bridge.ts";
 import {
   awaitReady,
@@ -96,11 +98,15 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
       `the TLS connection from ${formatAddr(normalizeAddr(conn.remoteAddr as Deno.NetAddr))}`,
     );
     try {
-      using limit = deadline(options.signal, timeoutMs, "TLS handshake and preamble too slow");
-      const preamble = await untilAborted(
+      using limit = deadline({
+        signal: options.signal,
+        timeoutMs,
+        message: "TLS handshake and preamble too slow",
+      });
+      const preamble = await abortable(
         conn.handshake().then(() => readPreamble(channel)),
         limit.signal,
-        () => channel.close(),
+        { onAbort: () => channel.close() },
       );
       if (preamble.kind === "control" && secret === undefined && !stopped) {
         secret = preamble.secret;
@@ -150,15 +156,15 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
     port: (listener.addr as Deno.NetAddr).port,
     async accept(acceptOptions = {}) {
       const ms = acceptOptions.timeoutMs ?? timeoutMs;
-      using limit = deadline(
-        acceptOptions.signal,
-        ms,
-        `The receiver did not connect over TLS${
+      using limit = deadline({
+        signal: acceptOptions.signal,
+        timeoutMs: ms,
+        message: `The receiver did not connect over TLS${
           options.expectedRemoteIp ? ` from ${options.expectedRemoteIp}` : ""
         } within ${ms / 1000} s`,
-      );
+      });
       try {
-        return await untilAborted(linked.promise, limit.signal, () => {});
+        return await abortable(linked.promise, limit.signal);
       } catch (error) {
         stop(error as Error);
         throw error;
@@ -195,11 +201,11 @@ export async function dialTlsPeer(
         cause: error,
       });
     });
-  using limit = deadline(
-    options.signal,
+  using limit = deadline({
+    signal: options.signal,
     timeoutMs,
-    `The TLS link to ${where} was not ready within ${timeoutMs / 1000} s`,
-  );
+    message: `The TLS link to ${where} was not ready within ${timeoutMs / 1000} s`,
+  });
   const control = await clientChannel(await dial(limit.signal), {
     pem: options.peerCertificatePem,
     preamble: { kind: "control", secret, streamId: 0 },
@@ -253,14 +259,17 @@ export async function relayTlsSender(
       });
     }
     const channel = await bridge.serve(conn, `relayed TLS connection ${channelNumber}`, signal);
-    return { channel, preamble: await untilAborted(readPreamble(channel), signal, channel.close) };
+    return {
+      channel,
+      preamble: await abortable(readPreamble(channel), signal, { onAbort: channel.close }),
+    };
   };
   try {
-    using limit = deadline(
-      options.signal,
+    using limit = deadline({
+      signal: options.signal,
       timeoutMs,
-      `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
-    );
+      message: `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
+    });
     const { channel: control, preamble } = await serve(0, limit.signal);
     if (preamble.kind !== "control") {
       control.close();
@@ -316,7 +325,9 @@ export async function relayTlsReceiver(
   const connect = async (id: number | undefined, signal: AbortSignal) => {
     const conn = await dial(id === undefined ? 0 : id + 1, signal);
     if (id === undefined) {
-      const der = await untilAborted(readCertificatePreface(conn), signal, () => conn.close())
+      const der = await abortable(readCertificatePreface(conn), signal, {
+        onAbort: () => conn.close(),
+      })
         .catch((error) => {
           conn.close();
           throw error;
@@ -339,11 +350,11 @@ export async function relayTlsReceiver(
       signal,
     });
   };
-  using limit = deadline(
-    options.signal,
+  using limit = deadline({
+    signal: options.signal,
     timeoutMs,
-    `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
-  );
+    message: `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
+  });
   const control = await connect(undefined, limit.signal);
   await awaitReady(control, limit.signal);
   return new TlsSession({
@@ -359,23 +370,19 @@ async function writeConn(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
 }
 
-/** Reads the certificate preface byte by byte from the raw connection, so no TLS byte is consumed. */
+/** Reads the certificate preface from the raw connection, taking no TLS byte after it. */
 async function readCertificatePreface(conn: Deno.Conn): Promise<Uint8Array> {
-  const header = await readConnExact(conn, CERTIFICATE_PREFACE_HEADER);
-  const length = decodeCertificatePrefaceHeader(header);
-  return await readConnExact(conn, length);
+  const header = await readPrefacePart(conn, CERTIFICATE_PREFACE_HEADER);
+  return await readPrefacePart(conn, decodeCertificatePrefaceHeader(header));
 }
 
-async function readConnExact(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+async function readPrefacePart(conn: Deno.Conn, length: number): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
-  for (let filled = 0; filled < length;) {
-    const n = await conn.read(buffer.subarray(filled));
-    if (n === null) {
-      throw new ConnectionLostError(
-        `Cannot read the sender's certificate through the relay: the connection closed after ${filled} of ${length} bytes`,
-      );
-    }
-    filled += n;
+  const filled = await fillFrom(conn, buffer);
+  if (filled < length) {
+    throw new ConnectionLostError(
+      `Cannot read the sender's certificate through the relay: the connection closed after ${filled} of ${length} bytes`,
+    );
   }
   return buffer;
 }

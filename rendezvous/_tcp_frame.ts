@@ -4,15 +4,11 @@
  * The reader takes exactly one frame from the stream and never more, so the
  * bytes after a TCP relay handshake stay in the socket for the splice.
  */
+import { fillFrom, type ReadsInto } from "../byte_reader.ts";
 import { ConnectionLostError, ProtocolError } from "../errors.ts";
 import { MAX_DATAGRAM_SIZE } from "./protocol.ts";
 
 export const FRAME_HEADER_SIZE = 2;
-
-/** What `readFrame` needs: `Deno.TcpConn` has it. */
-export interface ByteReader {
-  read(buffer: Uint8Array): Promise<number | null>;
-}
 
 /**
  * Prefixes one message with its length.
@@ -45,12 +41,11 @@ export interface ReadFrameOptions {
  * @throws {ConnectionLostError} when the stream ends inside a frame or fails.
  */
 export async function readFrame(
-  reader: ByteReader,
+  reader: ReadsInto,
   options: ReadFrameOptions,
 ): Promise<Uint8Array | null> {
   const header = new Uint8Array(FRAME_HEADER_SIZE);
-  const got = await readFull(reader, header, options, true);
-  if (!got) return null;
+  if (!(await readFramePart(reader, header, options, options.onStart))) return null;
   const length = (header[0] << 8) | header[1];
   if (length === 0 || length > MAX_DATAGRAM_SIZE) {
     throw new ProtocolError(
@@ -58,40 +53,37 @@ export async function readFrame(
     );
   }
   const message = new Uint8Array(length);
-  await readFull(reader, message, options, false);
+  if (!(await readFramePart(reader, message, options))) throw closedInside(options, 0, length);
   return message;
 }
 
-/** Fills `buffer`; false when the stream ended before its first byte and `atStart`. */
-async function readFull(
-  reader: ByteReader,
+/** Fills `buffer`; false when the stream ended before its first byte. */
+async function readFramePart(
+  reader: ReadsInto,
   buffer: Uint8Array,
   options: ReadFrameOptions,
-  atStart: boolean,
+  onFirstByte?: () => void,
 ): Promise<boolean> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    let n: number | null;
-    try {
-      n = await reader.read(buffer.subarray(filled));
-    } catch (error) {
-      throw new ConnectionLostError(
-        `The TCP connection to ${options.peer} failed: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
-    if (n === null) {
-      if (atStart && filled === 0) return false;
-      throw new ConnectionLostError(
-        `The TCP connection to ${options.peer} closed inside a frame (${filled} of ${buffer.length} bytes read)`,
-      );
-    }
-    if (atStart && filled === 0 && n > 0) options.onStart?.();
-    filled += n;
+  let filled: number;
+  try {
+    filled = await fillFrom(reader, buffer, onFirstByte);
+  } catch (error) {
+    throw new ConnectionLostError(
+      `The TCP connection to ${options.peer} failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
   }
+  if (filled === 0 && buffer.length > 0) return false;
+  if (filled < buffer.length) throw closedInside(options, filled, buffer.length);
   return true;
+}
+
+function closedInside(options: ReadFrameOptions, filled: number, length: number): Error {
+  return new ConnectionLostError(
+    `The TCP connection to ${options.peer} closed inside a frame (${filled} of ${length} bytes read)`,
+  );
 }
 
 /** Writes all of `data` (a TCP write may take only part of it). */

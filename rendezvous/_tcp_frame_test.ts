@@ -1,5 +1,6 @@
 import { ConnectionLostError, ProtocolError } from "../errors.ts";
-import { type ByteReader, encodeFrame, readFrame } from "./_tcp_frame.ts";
+import type { ReadsInto } from "../byte_reader.ts";
+import { encodeFrame, readFrame } from "./_tcp_frame.ts";
 import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE } from "./protocol.ts";
 import { SAMPLES } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./_testing.ts";
@@ -7,7 +8,7 @@ import { concatBytes } from "../bytes.ts";
 import { prng } from "../tests/fuzz.ts";
 
 /** An in-memory stream handing out at most `chunk(i)` bytes per read; records how much was taken. */
-class MemoryReader implements ByteReader {
+class MemoryReader implements ReadsInto {
   taken = 0;
   reads = 0;
   readonly #data: Uint8Array;
@@ -71,7 +72,7 @@ Deno.test("readFrame tells a clean end from a connection lost inside a frame", a
       "The TCP connection to test peer closed inside a frame",
     );
   }
-  const failing: ByteReader = {
+  const failing: ReadsInto = {
     read: () => Promise.reject(new Deno.errors.ConnectionReset("reset")),
   };
   await assertRejects(() => readFrame(failing, PEER), ConnectionLostError, "failed: reset");

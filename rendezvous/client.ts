@@ -5,13 +5,13 @@
  * mappings and the shared punch token.
  */
 import { RendezvousError, TimeoutError } from "../errors.ts";
+import { newClientId } from "./client_ids.ts";
 import { describeError } from "./_describe_error.ts";
 import { failFast, Failover } from "./_failover.ts";
 import { formatAddr } from "../peer/addresses.ts";
 import { observeNat } from "./_observe.ts";
 import { backoff, checkServer, Cookies, nextReply, seconds } from "./_request.ts";
 import {
-  CLIENT_ID_SIZE,
   encodeMessage,
   ErrorCode,
   FINGERPRINT_SIZE,
@@ -148,7 +148,7 @@ export async function register(
   const silenceMs = servers.count > 1
     ? Math.min(options.failoverMs ?? DEFAULT_FAILOVER_MS, serverTimeoutMs)
     : serverTimeoutMs;
-  const clientId = options.clientId ?? crypto.getRandomValues(new Uint8Array(CLIENT_ID_SIZE));
+  const clientId = options.clientId ?? newClientId();
   // Cookies are per server address: an instance failed over to mints its own.
   const cookies = new Cookies();
   let nat;

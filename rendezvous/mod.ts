@@ -18,6 +18,7 @@ export type { NatMapping, RendezvousMessage, RendezvousTransport } from "./proto
 export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
 export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";
+export { ClientIdChain } from "./client_ids.ts";
 export type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
 export { ALT_TIMEOUT_MS, type NatObservation, observeNat } from "./_observe.ts";
 export { relayHello } from "./relay_hello.ts";
