@@ -9,6 +9,7 @@
  *   start → first event → paired → connected → done → exit
  *
  * Medians over the runs, in ms, per side, and the whole run (first start to both exited).
+ * `--only lan|quic|relay` and `--file-only` run less.
  */
 import { join } from "node:path";
 import { arrivalMs, type CliEvent, spawnCli, stampMs } from "../scripts/cli_process.ts";
@@ -16,11 +17,14 @@ import { makeRandomFile } from "../scripts/files.ts";
 
 const runsAt = Deno.args.indexOf("--runs");
 const RUNS = runsAt >= 0 ? Number(Deno.args[runsAt + 1]) : 5;
+const onlyAt = Deno.args.indexOf("--only");
+const ONLY = onlyAt >= 0 ? Deno.args[onlyAt + 1] : undefined;
 const PATHS = [
-  { name: "LAN (TLS/TCP)", flags: [] },
-  { name: "QUIC (--transport quic)", flags: ["--transport", "quic"] },
-  { name: "relay (--relay-only)", flags: ["--relay-only"] },
-];
+  { key: "lan", name: "LAN (TLS/TCP)", flags: [] },
+  { key: "quic", name: "QUIC (--transport quic)", flags: ["--transport", "quic"] },
+  { key: "relay", name: "relay (--relay-only)", flags: ["--relay-only"] },
+].filter((path) => ONLY === undefined || path.key === ONLY);
+const KINDS = Deno.args.includes("--file-only") ? ["1 KiB file"] : ["1 KiB file", "send --text"];
 /** Each phase ends at the event named, and starts where the one before it ended. */
 const PHASES = ["start→first", "→paired", "→connected", "→done", "→exit"];
 const WIDTH = 12;
@@ -42,7 +46,7 @@ try {
   await makeRandomFile(file, 1024);
   console.log(`${RUNS} runs each, medians in ms; load ${Deno.loadavg().join(" ")}`);
   let nameplate = 100;
-  for (const kind of ["1 KiB file", "send --text"]) {
+  for (const kind of KINDS) {
     for (const path of PATHS) {
       const sender: SideTimes[] = [];
       const receiver: SideTimes[] = [];

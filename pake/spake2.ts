@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { p256 } from "@noble/curves/nist.js";
+import { weierstrass } from "@noble/curves/abstract/weierstrass.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -56,7 +56,20 @@ export interface Spake2Schedule {
   cB: Uint8Array;
 }
 
-const Point = p256.Point;
+/**
+ * P-256 (FIPS 186-5, SEC 2), from noble's generic short-Weierstrass code: `@noble/curves/nist.js`
+ * also builds P-384, P-521 and their hash-to-curve, OPRF and FROST suites when imported, a large
+ * part of this process's start-up for curves it never uses.
+ */
+const Point = weierstrass({
+  p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
+  n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  h: 1n,
+  a: 0xffffffff00000001000000000000000000000000fffffffffffffffffffffffcn,
+  b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+  Gx: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
+  Gy: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n,
+});
 type P256Point = typeof Point.BASE;
 
 /** Group order n of P-256. */
@@ -71,6 +84,12 @@ const SCALAR_LENGTH = 32;
 export const SPAKE2_M_HEX = "02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f";
 /** RFC 9382 section 6, P-256 N (compressed SEC1). */
 export const SPAKE2_N_HEX = "03d8bbd6c639c62937b04d997f38c3770719c629d7014d49a24b4f98baa1292b49";
+/**
+ * P-256's generator as a point of its own: noble builds a large table for `Point.BASE` on first use
+ * (tens of ms of CPU), which pays off only over many multiplications; a process here makes one or
+ * two, for which the table-less constant-time multiply is several times cheaper.
+ */
+const GENERATOR = Point.fromAffine(Point.BASE.toAffine());
 const M = Point.fromHex(SPAKE2_M_HEX);
 const N = Point.fromHex(SPAKE2_N_HEX);
 
@@ -117,7 +136,7 @@ export class Spake2 {
     this.#identityB = options.identityB.slice();
     this.#aad = (options.aad ?? new Uint8Array(0)).slice();
     const mask = (role === "A" ? M : N).multiply(w);
-    this.message = Point.BASE.multiply(secret).add(mask).toBytes(false);
+    this.message = GENERATOR.multiply(secret).add(mask).toBytes(false);
   }
 
   /**

@@ -3,22 +3,23 @@
  * yet, for a receiver that did not punch (rendezvous over TCP) and so never
  * got it in `chosen-ack`. It is pinned only if its fingerprint is the one the
  * sender announced through the rendezvous server. Deno's own TLS client
- * cannot show the peer's certificate; node:tls can.
+ * cannot show the peer's certificate; node:tls can. It is loaded only here (it
+ * costs tens of ms of start-up, and most receivers punch).
  */
-import tls from "node:tls";
 import { equalBytes } from "../bytes.ts";
 import { ConnectionLostError, P2pftError } from "../errors.ts";
 import { formatAddr } from "./addresses.ts";
 import { certificateFingerprint, PEER_SERVER_NAME } from "./certificate.ts";
 
 /** Resolves with the DER certificate at `remote` once it matches `fingerprint`. */
-export function fetchCertificate(
+export async function fetchCertificate(
   remote: Deno.NetAddr,
   fingerprint: Uint8Array,
   signal: AbortSignal,
 ): Promise<Uint8Array> {
+  const { default: tls } = await import("node:tls");
   const where = formatAddr(remote);
-  return new Promise<Uint8Array>((resolve, reject) => {
+  return await new Promise<Uint8Array>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const socket = tls.connect({
       host: remote.hostname,

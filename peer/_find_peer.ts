@@ -3,13 +3,12 @@
  * (local/), or both at once (peer/PROTOCOL.md, "Finding the peer"). What it
  * returns is what the punch needs, whichever way found the peer.
  */
-import { lookup } from "node:dns/promises";
 import { abortable } from "../async.ts";
 import { P2pftError, ProtocolError, TimeoutError } from "../errors.ts";
 import { announce, browse, localNameplate, type LocalPairing } from "../local/mod.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
 import { formatAddr, localCandidates } from "./addresses.ts";
-import { normalizeIp } from "../ip.ts";
+import { isIpv4Text, normalizeIp, parseIpv6 } from "../ip.ts";
 import type { PairedInfo } from "./connect.ts";
 import type { DatagramChannel } from "./datagram_mux.ts";
 import type { NatMapping } from "./strategy.ts";
@@ -230,7 +229,7 @@ async function resolveServers(
   for (const server of Array.isArray(given) ? given : [given]) {
     let found;
     try {
-      found = await lookup(server.hostname, { family: 0, all: true });
+      found = await lookupAll(server.hostname);
     } catch (error) {
       throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, {
         cause: error,
@@ -251,4 +250,14 @@ async function resolveServers(
     ...all.filter((a) => !a.hostname.includes(":")),
     ...all.filter((a) => a.hostname.includes(":")),
   ];
+}
+
+/**
+ * The addresses of `hostname` as the system resolves them (hosts file included). An address needs
+ * no lookup, and node:dns (tens of ms to load) is loaded only for a name.
+ */
+async function lookupAll(hostname: string): Promise<{ address: string }[]> {
+  if (isIpv4Text(hostname) || parseIpv6(hostname)) return [{ address: hostname }];
+  const { lookup } = await import("node:dns/promises");
+  return await lookup(hostname, { family: 0, all: true });
 }

@@ -28,7 +28,6 @@ import { receiverLinkAfterPunch } from "./_receiver_link.ts";
 import { findPeer, type FoundPeer } from "./_find_peer.ts";
 import { senderLinkAfterPunch } from "./_sender_link.ts";
 import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
-import { warmUpPake } from "./_warm_up.ts";
 import {
   authenticate,
   endAfter,
@@ -152,12 +151,6 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   };
   let won: Won | undefined;
   let channelBindingOf: Uint8Array | undefined;
-  // The warm-up blocks this thread for ~70-140 ms. The sender runs it once its
-  // code is out (it then waits for a person); the receiver has no such wait,
-  // so it runs it after its first rendezvous message is on its way.
-  let warmUp: ReturnType<typeof setTimeout> | undefined;
-  const warm = () => warmUp ??= setTimeout(warmUpPake, 0);
-  if (!sender) warm();
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
     const pairing: FoundPeer = await findPeer(rendezvousChannel, {
@@ -167,10 +160,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       nameplate: options.code.nameplate,
       port,
       fingerprint: certificate?.fingerprint,
-      onNameplate: (nameplate) => {
-        options.onCode?.({ nameplate, words: options.code.words });
-        warm();
-      },
+      onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
       onPaired: options.onPaired,
       onNat: options.onNat,
       onWarning: options.onWarning,
@@ -343,7 +333,6 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     }
     return opened;
   } catch (error) {
-    clearTimeout(warmUp);
     await closeUdp();
     if (won?.kind !== "lan-tls") await listener?.[Symbol.asyncDispose]();
     throw error;
