@@ -15,7 +15,7 @@ import {
   type TransportChoice,
 } from "../peer/mod.ts";
 import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
-import { describeOffer, formatBytes } from "./format.ts";
+import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
 import { LISTED_ENTRIES, MANIFEST_CHUNK, offerLines, offerView, shownName } from "./offer_view.ts";
 import { parseArgument } from "./exit_code.ts";
 import type { Output } from "./output.ts";
@@ -113,7 +113,7 @@ export async function receiveCommand(
       const { partial, missingBytes } = failure.details;
       throw new DiskFullError(
         `Disk full: ${partial} kept: free ${
-          formatBytes(missingBytes)
+          formatBytesAtLeast(missingBytes)
         } and run the same receive again with a new code`,
         failure.details,
         { cause: failure },

@@ -245,6 +245,18 @@ e2e(
       assert.match(sent.stderr, /No space left in the output folder/);
       assert.doesNotMatch(sent.stderr, new RegExp(out));
       assert.deepEqual(await listDir(out), ["big.bin.p2pft-partial"]);
+
+      // Following the advice to the letter is enough: free exactly that much, receive again.
+      const free = Number(/free (\d+\.\d) MiB/.exec(received.stderr)![1]);
+      const size = Math.ceil((4 + free) * MIB);
+      const grown = await new Deno.Command("mount", {
+        args: ["-o", `remount,size=${size}`, out],
+      }).output();
+      assert.ok(grown.success, new TextDecoder().decode(grown.stderr));
+      const again = startSend(w, [`${w.dir}/big.bin`]);
+      const next = await again.next("code");
+      await bothSucceed(again, startReceive(w, next.code, out));
+      assert.equal(await sha256File(`${out}/big.bin`), await sha256File(`${w.dir}/big.bin`));
     } finally {
       await new Deno.Command("umount", { args: [out] }).output();
     }

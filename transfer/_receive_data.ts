@@ -27,6 +27,9 @@ export interface IncomingFile {
   unknownSize?: boolean;
 }
 
+/** The block size assumed where the file system does not say (Windows). */
+const FALLBACK_BLOCK_BYTES = 4096;
+
 /** Writes all of `bytes` (one segment at a time: one write per segment). */
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
@@ -66,21 +69,26 @@ export async function receiveData(
   const segments = new SegmentReader(options.readers, options.segmentSize);
   const received = new Map<string, ReceivedFile>();
   const finishing = new Finishing();
-  // Bytes still to be written, for a disk-full message that says how much space is missing.
-  let pending = files.reduce((sum, file) => sum + file.size - file.offset, 0);
+  // The file being written, and the sizes of files sent again at a new size: for a disk-full
+  // message that says how much space the next run needs.
+  let current = 0;
+  const resized = new Map<string, number>();
   const counted: ReceiveDataOptions = {
     ...options,
-    onBytes: (bytes, path) => {
-      pending -= bytes;
-      options.onBytes(bytes, path);
-    },
     onRestart: (path, discarded, size) => {
-      pending += size - discarded;
+      resized.set(path, size);
       options.onRestart(path, discarded, size);
     },
   };
+  const diskFull = (error: unknown) =>
+    asDiskFull(
+      error,
+      files[current].target + PARTIAL_SUFFIX,
+      () => spaceStillNeeded(files.slice(current), resized),
+    );
   try {
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
+      current = index;
       options.signal.throwIfAborted();
       finishing.throwIfFailed();
       const partial = file.target + PARTIAL_SUFFIX;
@@ -105,7 +113,7 @@ export async function receiveData(
         result = await receiveFile(target, file, segments, counted);
       } catch (failure) {
         handle.close();
-        const error = diskFull(failure, partial, pending);
+        const error = await diskFull(failure);
         if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
         // Wrong bytes from a live peer leave nothing behind; a broken stream or
         // our own failure keeps the partial for resume.
@@ -117,8 +125,8 @@ export async function receiveData(
       // fsync and publish in the background: the file system commits many
       // small files' syncs together, which keeps many small files fast.
       await finishing.add(
-        finish(handle, partial, file).catch((error) => {
-          throw diskFull(error, partial, pending);
+        finish(handle, partial, file).catch(async (error) => {
+          throw await diskFull(error);
         }),
       );
       received.set(file.path, result);
@@ -267,9 +275,14 @@ class Finishing {
 }
 
 /** ENOSPC becomes a `DiskFullError` saying where and how much; any other error is unchanged. */
-function diskFull(error: unknown, partial: string, missingBytes: number): unknown {
+async function asDiskFull(
+  error: unknown,
+  partial: string,
+  needed: () => Promise<number>,
+): Promise<unknown> {
   if ((error as { code?: unknown })?.code !== "ENOSPC") return error;
   const folder = dirname(partial);
+  const missingBytes = await needed();
   return new DiskFullError(
     `No space left in ${folder}: ${
       basename(partial)
@@ -277,6 +290,25 @@ function diskFull(error: unknown, partial: string, missingBytes: number): unknow
     { folder, partial, missingBytes },
     { cause: error },
   );
+}
+
+/**
+ * The space a run resuming now needs: each file's bytes past what its partial
+ * holds on disk (not what was handed to a write that failed), in whole blocks
+ * of this file system, as a full disk counts them. `files[0]` is the one being
+ * written; the later ones hold what they held when this run began.
+ */
+async function spaceStillNeeded(
+  files: IncomingFile[],
+  resized: Map<string, number>,
+): Promise<number> {
+  const [first, ...later] = files;
+  const info = await Deno.stat(first.target + PARTIAL_SUFFIX).catch(() => null);
+  const block = info?.blksize || FALLBACK_BLOCK_BYTES;
+  const blocks = (bytes: number) => Math.ceil(bytes / block) * block;
+  const need = (file: IncomingFile, held: number) =>
+    Math.max(0, blocks(resized.get(file.path) ?? file.size) - blocks(held));
+  return later.reduce((sum, file) => sum + need(file, file.offset), need(first, info?.size ?? 0));
 }
 
 /** Puts a partial back as it was before this run: gone, or cut to the resumed prefix. */
