@@ -5,7 +5,8 @@ import { RendezvousServer } from "./server.ts";
 import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import { bytes } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
-import { deadline, exchange, nextOther, relayedPair, udpSocket } from "./_testing_net.ts";
+import { deadline, exchange, relayedPair, udpSocket, until } from "./_testing_net.ts";
+import { equalBytes } from "../bytes.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
 
@@ -15,7 +16,24 @@ function random(length: number, first?: number[]): Uint8Array {
   return data;
 }
 
-/** Collects what reaches `port` (non-rendezvous) until it stays quiet for `quietMs`. */
+/**
+ * The non-rendezvous datagrams that reach `port` ahead of `marker`. A marker sent through the relay
+ * after some datagrams reaches `port` after anything the relay forwarded of them (one path, in
+ * order), so its arrival, not a quiet period, says that nothing more is coming.
+ */
+async function before(
+  port: UdpDatagramPort,
+  marker: Uint8Array,
+  signal: AbortSignal,
+): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (;;) {
+    const { data } = await port.receiveOther(signal);
+    if (equalBytes(data, marker)) return out;
+    out.push(data);
+  }
+}
+
 /** Peer A says relay-hello again with the pairing it already has. */
 function helloAgain(
   pair: { a: UdpDatagramPort; pa: { relay?: Deno.NetAddr; token: Uint8Array; selfId: Uint8Array } },
@@ -25,13 +43,12 @@ function helloAgain(
   return relayHello(pair.a, { relay: relay!, token, selfId, signal });
 }
 
-async function drain(port: UdpDatagramPort, quietMs = 150): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  for (;;) {
-    const datagram = await nextOther(port, quietMs);
-    if (datagram === undefined) return out;
-    out.push(datagram.data);
-  }
+/** A datagram already queued (taken without waiting), or undefined. */
+async function queuedNow<T>(receive: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  const controller = new AbortController();
+  const taken = receive(controller.signal);
+  controller.abort();
+  return await taken.catch(() => undefined);
 }
 
 Deno.test("two peers say hello and the relay carries their datagrams both ways byte for byte", async () => {
@@ -44,12 +61,12 @@ Deno.test("two peers say hello and the relay carries their datagrams both ways b
   for (const size of sizes) {
     const there = random(size, size >= 4 ? [0x50, 0x32, 0x50, 0x42] : undefined); // P2PB probes too
     await a.send(there, relay);
-    const atB = await nextOther(b, 1000);
+    const atB = await b.receiveOther(timeout.signal);
     assertEquals(atB?.data, there);
     assertEquals([atB?.from.hostname, atB?.from.port], [relay.hostname, relay.port]);
     const back = random(size);
     await b.send(back, relay);
-    assertEquals((await nextOther(a, 1000))?.data, back);
+    assertEquals((await a.receiveOther(timeout.signal)).data, back);
   }
   const total = 2 * sizes.reduce((sum, size) => sum + size, 0);
   const stats = server.stats();
@@ -65,11 +82,26 @@ Deno.test("the relay forwards nothing from an address that did not say hello, an
   await using server = RendezvousServer.listen(LOCAL);
   await using pair = await relayedPair(server, timeout.signal);
   await using stranger = new UdpDatagramPort("127.0.0.1", { keepOther: true });
-  for (let i = 0; i < 5; i++) await stranger.send(random(1000), server.relayAddr!);
-  assertEquals(await drain(pair.a), []);
-  assertEquals(await drain(pair.b), []);
-  assertEquals(await drain(stranger, 50), []);
+  const relay = server.relayAddr!;
+  for (let i = 0; i < 5; i++) await stranger.send(random(1000), relay);
+  const [toA, toB] = [random(64), random(64)];
+  await pair.b.send(toA, relay);
+  await pair.a.send(toB, relay);
+  assertEquals(await before(pair.a, toA, timeout.signal), []);
+  assertEquals(await before(pair.b, toB, timeout.signal), []);
   assertEquals(server.stats().relayDropped, 5);
+  // The refusal of a hello sent after the junk comes after anything reflected of it.
+  await assertRejects(
+    () =>
+      relayHello(stranger, {
+        relay,
+        token: bytes(16, 9),
+        selfId: bytes(16, 8),
+        signal: timeout.signal,
+      }),
+    RendezvousError,
+  );
+  assertEquals(await queuedNow((signal) => stranger.receiveOther(signal)), undefined);
 });
 
 Deno.test("the relay handles P2RV datagrams from a peer and never forwards them", async () => {
@@ -83,10 +115,9 @@ Deno.test("the relay handles P2RV datagrams from a peer and never forwards them"
   await pair.a.send(reply, relay);
   const data = random(100);
   await pair.a.send(data, relay);
-  assertEquals((await nextOther(pair.b, 1000))?.data, data);
-  using wait = deadline(100);
-  const rendezvous = await pair.b.receive(wait.signal).catch(() => undefined);
-  assertEquals(rendezvous, undefined);
+  // What the relay forwarded of the P2RV datagrams sent first would have reached B before the data.
+  assertEquals(await before(pair.b, data, timeout.signal), []);
+  assertEquals(await queuedNow((signal) => pair.b.receive(signal)), undefined);
   assertEquals(server.stats().malformed, 2);
 });
 
@@ -156,7 +187,8 @@ Deno.test("a relay session ends at its byte limit", async () => {
   await using server = RendezvousServer.listen({ ...LOCAL, relayMaxBytes: 5000 });
   await using pair = await relayedPair(server, timeout.signal);
   for (let i = 0; i < 10; i++) await pair.a.send(random(1000), server.relayAddr!);
-  assertEquals((await drain(pair.b)).length, 5);
+  await until(() => server.stats().relayDropped === 5, timeout.signal);
+  for (let i = 0; i < 5; i++) await pair.b.receiveOther(timeout.signal);
   const stats = server.stats();
   assertEquals([stats.relaySessions, stats.relayedBytes, stats.relayDropped], [0, 5000, 5]);
   await assertRejects(
@@ -174,11 +206,11 @@ Deno.test("an idle relay session ends, and with it the room and its token", asyn
     pairedLingerMs: 400, // longer than the sender's 300 ms poll, which must still find its room
   });
   await using pair = await relayedPair(server, timeout.signal);
-  await new Promise((resolve) => setTimeout(resolve, 700));
+  await until(() => server.stats().relaySessions + server.stats().rooms === 0, timeout.signal);
   await pair.a.send(random(100), server.relayAddr!);
-  assertEquals(await drain(pair.b), []);
+  await until(() => server.stats().relayDropped === 1, timeout.signal);
   const stats = server.stats();
-  assertEquals([stats.relaySessions, stats.rooms], [0, 0]);
+  assertEquals([stats.relaySessions, stats.rooms, stats.relayedBytes], [0, 0, 0]);
   await assertRejects(
     () => helloAgain(pair, timeout.signal),
     RendezvousError,
@@ -194,10 +226,12 @@ Deno.test("traffic keeps a relay session and its room alive past the room's ling
     pairedLingerMs: 400,
   });
   await using pair = await relayedPair(server, timeout.signal);
+  // Time passing is this test's input (900 ms against an idle timeout of 300 and a linger of 400),
+  // not a stand-in for an event.
   for (let i = 0; i < 6; i++) {
     await new Promise((resolve) => setTimeout(resolve, 150));
     await pair.a.send(random(100), server.relayAddr!);
-    assert((await nextOther(pair.b, 1000)) !== undefined, `datagram ${i}`);
+    await pair.b.receiveOther(timeout.signal);
   }
   assertEquals([server.stats().relaySessions, server.stats().rooms], [1, 1]);
   // The token is still good: a retransmitted hello is answered ready.
@@ -212,11 +246,15 @@ Deno.test("a burst over the relay's rate is dropped, not queued", async () => {
     relayBurstBytes: 5_000,
   });
   await using pair = await relayedPair(server, timeout.signal);
+  const started = performance.now();
   for (let i = 0; i < 50; i++) await pair.a.send(random(1000), server.relayAddr!);
-  const arrived = (await drain(pair.b, 400)).length;
-  // The burst (5) plus what refilled while sending (the sends take a few ms).
-  assert(arrived >= 5 && arrived <= 8, `${arrived} arrived`);
-  assertEquals(server.stats().relayDropped, 50 - arrived);
+  const handled = () => server.stats().relayDropped + server.stats().relayedBytes / 1000;
+  await until(() => handled() === 50, timeout.signal);
+  const seconds = (performance.now() - started) / 1000;
+  const arrived = server.stats().relayedBytes / 1000;
+  // The burst (5) plus what refilled (10 datagrams a second) while the relay handled them.
+  assert(arrived >= 5 && arrived <= 5 + 10 * seconds + 1, `${arrived} arrived in ${seconds} s`);
+  for (let i = 0; i < arrived; i++) await pair.b.receiveOther(timeout.signal);
 });
 
 Deno.test("a peer that says hello from a new address gets the relayed datagrams there", async () => {
@@ -228,18 +266,19 @@ Deno.test("a peer that says hello from a new address gets the relayed datagrams 
   await relayHello(moved, { relay: relay!, token, selfId, signal: timeout.signal });
   const data = random(500);
   await pair.b.send(data, relay!);
-  assertEquals((await nextOther(moved, 1000))?.data, data);
-  assertEquals(await drain(pair.a, 100), []);
-  // The old address no longer reaches B.
+  assertEquals((await moved.receiveOther(timeout.signal)).data, data);
+  // Forwarded once, to the new address only; the old address no longer reaches B.
   await pair.a.send(random(10), relay!);
-  assertEquals(await drain(pair.b, 100), []);
+  await until(() => server.stats().relayDropped === 1, timeout.signal);
+  assertEquals(server.stats().relayedBytes, data.length);
 });
 
 Deno.test("the relay does not answer a hello shorter than MAX_REPLY_SIZE", async () => {
   await using server = RendezvousServer.listen(LOCAL);
   using conn = udpSocket();
   const hello = { type: "relay-hello", token: bytes(16, 1), clientId: bytes(16, 2) } as const;
-  assertEquals(await exchange(conn, encodeMessage(hello), server.relayAddr!, 200), undefined);
+  // Unanswered: the first reply is the padded hello's, and the short one counts as too small.
+  await conn.send(encodeMessage(hello), server.relayAddr!);
   const padded = encodeMessage(hello, { padTo: MAX_REPLY_SIZE });
   const first = await exchange(conn, padded, server.relayAddr!);
   assert(first !== undefined && first.length <= padded.length);

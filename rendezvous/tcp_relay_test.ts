@@ -7,7 +7,7 @@ import type { ServeOptions } from "./_serve_options.ts";
 import { writeAll } from "./_tcp_frame.ts";
 import { bytes } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
-import { deadline, pairThrough } from "./_testing_net.ts";
+import { deadline, pairThrough, until } from "./_testing_net.ts";
 
 const LOCAL = { hostname: "127.0.0.1", port: 0 };
 
@@ -243,6 +243,8 @@ Deno.test("dialTcpRelay stops waiting for the other peer when its signal aborts"
   const stop = new AbortController();
   const waiting = dial(pair.sender, pair.relay, 0, stop.signal);
   const reason = new Error("the user gave up");
-  setTimeout(() => stop.abort(reason), 50);
+  // Once the relay holds its channel, the dialer waits for the other peer: abort then.
+  await until(() => pair.server.stats().tcpRelayChannels === 1, timeout.signal);
+  stop.abort(reason);
   assertEquals(await waiting.catch((error) => error), reason);
 });
