@@ -2,6 +2,7 @@ import { RendezvousServer } from "../rendezvous/mod.ts";
 import type { Output } from "./output.ts";
 import { parseArgument } from "./exit_code.ts";
 import { parseHostPort } from "./parse_host_port.ts";
+import { parseRate, parseSize } from "./parse_size.ts";
 
 export interface ServeCommandOptions {
   /** `--host`; absent: dual-stack "::", or "0.0.0.0" on a host without IPv6. */
@@ -15,6 +16,12 @@ export interface ServeCommandOptions {
   publicAddress?: string;
   /** `--metrics HOST:PORT`: serve Prometheus text at /metrics. */
   metrics?: string;
+  /** `--relay-rate MBPS`: each relay session's cap in MB/s (default: none). */
+  relayRate?: string;
+  /** `--relay-max-bytes SIZE`: bytes one relay session may carry, then it ends (default: no cap). */
+  relayMaxBytes?: string;
+  /** `--relay-sessions N`: relay sessions at once (default 64); more are refused before they start. */
+  relaySessions?: number;
   output: Output;
   signal: AbortSignal;
 }
@@ -36,6 +43,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
       relay: options.relay,
       store: options.store,
       publicAddress: options.publicAddress,
+      relayBytesPerSecond: options.relayRate === undefined
+        ? undefined
+        : parseRate(options.relayRate, "--relay-rate"),
+      relayMaxBytes: options.relayMaxBytes === undefined
+        ? undefined
+        : parseSize(options.relayMaxBytes, "--relay-max-bytes"),
+      relayMaxSessions: options.relaySessions,
     })
   );
   await server.ready(

@@ -56,6 +56,26 @@ and addresses, never the code's words or any file data.`,
       value: "HOST:PORT",
       help: "serve Prometheus metrics (text format) at http://HOST:PORT/metrics",
     },
+    {
+      name: "relay-rate",
+      type: "string",
+      value: "MBPS",
+      help: "cap each relayed transfer at MBPS megabytes a second, both directions together " +
+        "(default: no cap)",
+    },
+    {
+      name: "relay-max-bytes",
+      type: "string",
+      value: "SIZE",
+      help: "end a relayed transfer once it carried SIZE (8GiB, 500MB, bytes); both peers are " +
+        "told and the partial resumes with the next send (default: no cap)",
+    },
+    {
+      name: "relay-sessions",
+      type: "string",
+      value: "N",
+      help: "relay at most N transfers at once; more are refused before they start (default 64)",
+    },
     { name: "json", type: "boolean", help: "one JSON event per line on stdout" },
   ],
   args: { min: 0, max: 0, missing: "" },
@@ -69,6 +89,11 @@ and addresses, never the code's words or any file data.`,
       store: input.string("store"),
       publicAddress: input.string("public-address"),
       metrics: input.string("metrics"),
+      relayRate: input.string("relay-rate"),
+      relayMaxBytes: input.string("relay-max-bytes"),
+      relaySessions: input.string("relay-sessions") === undefined
+        ? undefined
+        : integerFlag(input, "relay-sessions", { fallback: 0, min: 1, max: 1_000_000 }),
       output,
       signal,
     };

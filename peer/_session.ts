@@ -5,7 +5,7 @@
 import { withDeadline, withinDeadline } from "../async.ts";
 import { CodeMismatchError, ConnectionLostError, P2pftError } from "../errors.ts";
 import { runPakeHandshake } from "../pake/mod.ts";
-import { serverAnswers } from "../rendezvous/mod.ts";
+import { askTcpRelay, type RelayVerdict, serverAnswers } from "../rendezvous/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr } from "./addresses.ts";
 import type { CandidateSource, PunchOutcome } from "./punch.ts";
@@ -27,6 +27,14 @@ const RELAY_CHECK_MS = 1_000;
  * (pake/PROTOCOL.md, "Security notes").
  */
 export const PAKE_DEADLINE_MS = 10_000;
+
+/** The relay that carries a link: asked, once the link is lost, whether it stopped or ended the session. */
+export interface RelayedBy {
+  /** The relay's address (the TCP relay's, for a link through it). */
+  addr: Deno.NetAddr;
+  /** Through the TCP relay: the pairing, to ask why the session ended (a cap says which). */
+  tcp?: { token: Uint8Array; selfId: Uint8Array };
+}
 
 /** The nameplate we were paired on and where the server saw the peer. */
 export interface PairedInfo {
@@ -83,7 +91,7 @@ export async function authenticate(
     nameplate: string;
     channelBinding: Uint8Array;
     /** What `fail` needs to explain a lost link. */
-    lost: { relayedBy?: Deno.NetAddr };
+    lost: { relayedBy?: RelayedBy };
     signal?: AbortSignal;
   },
 ): Promise<PeerSession> {
@@ -130,7 +138,7 @@ export async function authenticate(
 export async function endAfter(
   error: unknown,
   link: PeerLink,
-  who: { peer: "sender" | "receiver"; relayedBy?: Deno.NetAddr },
+  who: { peer: "sender" | "receiver"; relayedBy?: RelayedBy },
   options?: FailOptions,
 ): Promise<unknown> {
   const { peer, relayedBy } = who;
@@ -141,13 +149,17 @@ export async function endAfter(
     const end = await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
     await link.close({ failed: true, message });
     if (!end && link.lostReason) {
-      if (relayedBy && !(await serverAnswers(relayedBy, RELAY_CHECK_MS, "relay"))) {
+      const verdict: RelayVerdict = relayedBy ? await askRelay(relayedBy) : { kind: "up" };
+      if (verdict.kind === "stopped") {
         return new ConnectionLostError(
           `The relay stopped: the rendezvous server ${
-            formatAddr(relayedBy)
+            formatAddr(relayedBy!.addr)
           } that relayed the link does not answer (${link.lostReason})`,
           { cause: error },
         );
+      }
+      if (verdict.kind === "ended") {
+        return new ConnectionLostError(verdict.message, { cause: error });
       }
       return new ConnectionLostError(link.lostReason, { cause: error });
     }
@@ -157,6 +169,14 @@ export async function endAfter(
   if (options?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
   await link.close({ failed: true, message });
   return error;
+}
+
+/** Whether the relay stopped, ended the session (the TCP relay says why), or is up. */
+async function askRelay(relay: RelayedBy): Promise<RelayVerdict> {
+  if (relay.tcp) return await askTcpRelay(relay.addr, { ...relay.tcp, timeoutMs: RELAY_CHECK_MS });
+  return (await serverAnswers(relay.addr, RELAY_CHECK_MS, "relay")) ? { kind: "up" } : {
+    kind: "stopped",
+  };
 }
 
 /**

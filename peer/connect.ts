@@ -34,6 +34,7 @@ import {
   type PairedInfo,
   type PathFacts,
   type PeerSession,
+  type RelayedBy,
 } from "./_session.ts";
 
 export type { FailOptions, PairedInfo, PathFacts, PeerSession } from "./_session.ts";
@@ -115,8 +116,8 @@ export interface OpenedLink {
   nameplate: string;
   /** The sender's certificate fingerprint, which the PAKE's key confirmation covers. */
   channelBinding: Uint8Array;
-  /** On a relayed path (this side on UDP): the rendezvous server whose relay carries the link. */
-  relayedBy?: Deno.NetAddr;
+  /** On a relayed path: the relay that carries the link, asked why once it is lost. */
+  relayedBy?: RelayedBy;
 }
 
 /**
@@ -325,11 +326,17 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       nameplate: pairing.nameplate,
       channelBinding: certificate?.fingerprint ?? channelBindingOf!,
     };
-    // The relay check asks the server over UDP: a side on TCP only cannot.
     // The relay is the one `paired` named: after a failover, or with a shared
-    // store, not necessarily the first server of the list.
-    if (facts.path === "relay" && pairing.transport.self === "udp") {
-      opened.relayedBy = pairing.relay;
+    // store, not necessarily the first server of the list. Through the TCP
+    // relay it is asked over TCP (why the session ended: a cap says which);
+    // the UDP relay is asked over UDP, which a side on TCP only cannot.
+    if (won!.kind === "relay-tls") {
+      opened.relayedBy = {
+        addr: relayTcp!,
+        tcp: { token: pairing.token, selfId: pairing.selfId },
+      };
+    } else if (facts.path === "relay" && pairing.transport.self === "udp") {
+      opened.relayedBy = { addr: pairing.relay! };
     }
     return opened;
   } catch (error) {

@@ -1,13 +1,13 @@
 import { ErrorCode } from "./protocol.ts";
+import type { ErrorMessage } from "./messages.ts";
 
-/** The one-line message of a `RendezvousError` for an `error` reply's code. */
+/** The one-line message of a `RendezvousError` for an `error` reply (`server`: who sent it). */
 export function describeError(
-  code: number,
-  nameplate: string | undefined,
+  reply: Pick<ErrorMessage, "code" | "nameplate" | "limit">,
   server: string,
 ): string {
-  const plate = nameplate ?? "?";
-  switch (code) {
+  const plate = reply.nameplate ?? "?";
+  switch (reply.code) {
     case ErrorCode.noSender:
       return `No sender is waiting on nameplate ${plate} (check the code, or ask the sender for a new one)`;
     case ErrorCode.nameplateInUse:
@@ -30,11 +30,24 @@ export function describeError(
       return `The relay on ${server} does not know this pairing (its room expired, or the token is wrong)`;
     case ErrorCode.relayEnded:
       return `The relay session on ${server} ended (byte limit reached, or idle too long); start again for a new code`;
+    case ErrorCode.relayCapped:
+      return `The relay on ${server} allows ${
+        reply.limit === undefined ? "only so many bytes" : sizeText(reply.limit)
+      } per transfer (its operator's cap): run send again to resume`;
     case ErrorCode.relayChannels:
       return `The relay on ${server} refused a connection: too many channels for this pairing, or this channel is taken`;
     case ErrorCode.storeUnavailable:
       return `Rendezvous server ${server} cannot reach its room store right now; try again, or another instance`;
     default:
-      return `Rendezvous server ${server} refused the request (error code ${code})`;
+      return `Rendezvous server ${server} refused the request (error code ${reply.code})`;
   }
+}
+
+/** "8 GiB", "1.5 MiB", "700 B": as `serve --relay-max-bytes` takes it. */
+export function sizeText(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes;
+  let unit = 0;
+  for (; value >= 1024 && unit < units.length - 1; unit++) value /= 1024;
+  return `${Number(value.toFixed(1))} ${units[unit]}`;
 }

@@ -65,6 +65,21 @@ export function encodeU16(value: number, what: string): Uint8Array {
   return Uint8Array.of(value >>> 8, value & 0xff);
 }
 
+/** A byte count as a u64, big-endian (at most 2^53 - 1: a JavaScript integer). */
+export function encodeU64(value: number, what: string): Uint8Array {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`Invalid ${what} ${value}: expected an integer from 0 to 2^53 - 1`);
+  }
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value));
+  return out;
+}
+
+/** The u64 of `encodeU64`; a value past 2^53 - 1 reads as the nearest number (it is only shown). */
+export function decodeU64(bytes: Uint8Array): number {
+  return Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0));
+}
+
 export function fixed(bytes: Uint8Array, size: number, what: string): Uint8Array {
   if (!(bytes instanceof Uint8Array) || bytes.length !== size) {
     throw new RangeError(

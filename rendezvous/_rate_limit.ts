@@ -1,4 +1,5 @@
 /** Per-key token buckets with a bounded number of tracked keys. Pure; clock injected. */
+import { checkBucket, TokenBucket } from "./_token_bucket.ts";
 
 export interface RateLimiterOptions {
   /** Tokens added per second. */
@@ -11,26 +12,19 @@ export interface RateLimiterOptions {
   now: () => number;
 }
 
-interface Bucket {
-  tokens: number;
-  updated: number;
-}
-
 export class RateLimiter {
   readonly #rate: number;
   readonly #burst: number;
   readonly #maxKeys: number;
   readonly #now: () => number;
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets = new Map<string, TokenBucket>();
 
   constructor(options: RateLimiterOptions) {
-    for (const name of ["ratePerSecond", "burst", "maxKeys"] as const) {
-      const value = options[name];
-      if (!Number.isFinite(value) || value <= 0) {
-        throw new RangeError(`Invalid ${name} ${value}: expected a positive number`);
-      }
+    checkBucket(options.ratePerSecond, options.burst);
+    if (!Number.isFinite(options.maxKeys) || options.maxKeys <= 0) {
+      throw new RangeError(`Invalid maxKeys ${options.maxKeys}: expected a positive number`);
     }
-    this.#rate = options.ratePerSecond / 1000;
+    this.#rate = options.ratePerSecond;
     this.#burst = options.burst;
     this.#maxKeys = Math.floor(options.maxKeys);
     this.#now = options.now;
@@ -47,16 +41,10 @@ export class RateLimiter {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       if (this.#buckets.size >= this.#maxKeys) this.#evict(now);
-      bucket = { tokens: this.#burst, updated: now };
+      bucket = new TokenBucket(this.#rate, this.#burst, now);
       this.#buckets.set(key, bucket);
-    } else {
-      const elapsed = Math.max(0, now - bucket.updated);
-      bucket.tokens = Math.min(this.#burst, bucket.tokens + elapsed * this.#rate);
-      bucket.updated = now;
     }
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    return bucket.take(1, now);
   }
 
   /**
@@ -66,9 +54,7 @@ export class RateLimiter {
    */
   #evict(now: number): void {
     for (const [key, bucket] of this.#buckets) {
-      if (bucket.tokens + (now - bucket.updated) * this.#rate >= this.#burst) {
-        this.#buckets.delete(key);
-      }
+      if (bucket.full(now)) this.#buckets.delete(key);
     }
     const target = this.#maxKeys - Math.max(1, Math.floor(this.#maxKeys / 8));
     for (const key of this.#buckets.keys()) {

@@ -1,12 +1,13 @@
 /**
  * Relay sessions: which two addresses forward to each other, with per-session
  * limits. Pure (clock injected): the server owns the socket. `forward` is the
- * hot path: two Map lookups, a token bucket, no allocation.
+ * hot path: two Map lookups, a token bucket (when the operator set a rate), no allocation.
  *
  *   (none) --first hello--> waiting --other peer's hello--> ready
  *   waiting/ready --idle / byte limit--> ended --room freed (remove)--> (none)
  */
 import { mergeLimits } from "./_limits.ts";
+import { TokenBucket } from "./_token_bucket.ts";
 import { equalBytes } from "../bytes.ts";
 import { ErrorCode, type RelayHelloMessage } from "./messages.ts";
 import { encodeMessage } from "./protocol.ts";
@@ -17,30 +18,77 @@ export type Outgoing = [data: Uint8Array, to: Deno.NetAddr];
 export interface RelayLimits {
   /** Most live sessions at once. */
   maxSessions: number;
-  /** Sustained bytes per second one session may relay (both directions together). */
+  /** Sustained bytes per second one session may relay (both directions together); Infinity: no cap. */
   bytesPerSecond: number;
   /** Bytes a quiet session may relay at once (the token bucket's size; default: 0.1 s of rate, at least 64 KiB). */
   burstBytes: number;
-  /** Bytes one session may relay in all; then it ends. */
+  /** Bytes one session may relay in all, then it ends; Infinity: no cap. */
   maxBytes: number;
   /** A session without a hello or a relayed datagram for this long ends. */
   idleTimeoutMs: number;
 }
 
+/**
+ * No rate and no byte cap: a relay on a private server should never cut or
+ * slow a transfer; an operator who shares one sets them (`serve --relay-rate`,
+ * `--relay-max-bytes`; docs/SCALING.md). 64 sessions is the number of relayed
+ * transfers at once, each refused beyond it before it starts, never cut.
+ */
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxSessions: 64,
-  bytesPerSecond: 100_000_000,
-  burstBytes: 5_000_000,
-  maxBytes: 8 * 2 ** 30,
+  bytesPerSecond: Infinity,
+  burstBytes: Infinity,
+  maxBytes: Infinity,
   idleTimeoutMs: 30_000,
 };
+
+/**
+ * Fills in relay limits (the UDP relay's or the TCP relay's): the given ones,
+ * else the defaults; the burst defaults to a tenth of a second of the rate,
+ * but never less than 64 KiB.
+ * @throws {RangeError} for a limit that is not a positive number (Infinity: no cap, for the rate and the byte cap).
+ */
+export function mergeRelayLimits<L extends RelayLimits & Record<keyof L, number>>(
+  defaults: L,
+  given: Partial<L>,
+): L {
+  const limits = mergeLimits(defaults, given, {
+    what: "relay ",
+    allowZero: false,
+    unbounded: ["bytesPerSecond", "maxBytes"],
+  });
+  if (given.burstBytes === undefined) {
+    limits.burstBytes = Math.max(65_536, limits.bytesPerSecond / 10);
+  }
+  return limits;
+}
+
+/** The session's token bucket, or undefined when its rate is not capped. */
+export function relayBucket(limits: RelayLimits, now: number): TokenBucket | undefined {
+  return limits.bytesPerSecond === Infinity
+    ? undefined
+    : new TokenBucket(limits.bytesPerSecond, limits.burstBytes, now);
+}
+
+/** Why a session ended: its byte cap, or no traffic for the idle timeout (or its room was freed). */
+export type EndReason = "bytes" | "idle";
+
+/** The `error` a hello for an ended session gets: the byte cap says which cap it was. */
+export function endedError(reason: EndReason | undefined, maxBytes: number): {
+  code: number;
+  limit?: number;
+} {
+  return reason === "bytes"
+    ? { code: ErrorCode.relayCapped, limit: maxBytes }
+    : { code: ErrorCode.relayEnded };
+}
 
 /** The answer to one valid-looking hello. */
 export type HelloAnswer =
   | { kind: "waiting" }
   /** `notify`: the other peer, told `relay-ready` now since it was waiting. */
   | { kind: "ready"; notify?: { id: Uint8Array; addr: Deno.NetAddr } }
-  | { kind: "error"; code: number };
+  | { kind: "error"; code: number; limit?: number };
 
 interface Side {
   readonly session: Session;
@@ -52,11 +100,11 @@ interface Session {
   readonly ids: readonly [Uint8Array, Uint8Array];
   readonly addrs: [Deno.NetAddr | undefined, Deno.NetAddr | undefined];
   readonly sides: readonly [Side, Side];
+  /** Undefined when the rate is not capped. */
+  readonly bucket: TokenBucket | undefined;
   bytes: number;
-  tokens: number;
-  updated: number;
   lastActive: number;
-  ended: boolean;
+  ended?: EndReason;
 }
 
 const SWEEP_INTERVAL_MS = 1000;
@@ -71,17 +119,11 @@ export class RelayTable {
   readonly #sessions = new Map<string, Session>();
   /** hostname → port → side: O(1) without building a key string per datagram. */
   readonly #index = new Map<string, Map<number, Side>>();
-  readonly #rate: number;
   #live = 0;
   #lastSweep = -Infinity;
 
   constructor(limits: Partial<RelayLimits>, now: () => number) {
-    this.limits = mergeLimits(DEFAULT_RELAY_LIMITS, limits, { what: "relay ", allowZero: false });
-    if (limits.burstBytes === undefined) {
-      // A tenth of a second at full rate, but never less than 64 KiB.
-      this.limits.burstBytes = Math.max(65_536, this.limits.bytesPerSecond / 10);
-    }
-    this.#rate = this.limits.bytesPerSecond / 1000;
+    this.limits = mergeRelayLimits(DEFAULT_RELAY_LIMITS, limits);
     this.#now = now;
   }
 
@@ -114,13 +156,15 @@ export class RelayTable {
           return { kind: "error", code: ErrorCode.relayFull };
         }
       }
-      session = newSession(key, ids, this.limits.burstBytes, now);
+      session = newSession(key, ids, relayBucket(this.limits, now), now);
       this.#sessions.set(key, session);
       this.#live++;
     } else if (!session.ended && now - session.lastActive >= this.limits.idleTimeoutMs) {
-      this.#end(session);
+      this.#end(session, "idle");
     }
-    if (session.ended) return { kind: "error", code: ErrorCode.relayEnded };
+    if (session.ended) {
+      return { kind: "error", ...endedError(session.ended, this.limits.maxBytes) };
+    }
     session.lastActive = now;
     const old = session.addrs[index];
     const otherWasWaiting = session.addrs[1 - index] !== undefined && old === undefined;
@@ -158,23 +202,19 @@ export class RelayTable {
     }
     const now = this.#now();
     if (now - session!.lastActive >= this.limits.idleTimeoutMs) {
-      this.#end(session!);
-      this.dropped++;
-      return undefined;
-    }
-    const tokens = session!.tokens + (now - session!.updated) * this.#rate;
-    session!.tokens = tokens < this.limits.burstBytes ? tokens : this.limits.burstBytes;
-    session!.updated = now;
-    if (session!.tokens < length) {
+      this.#end(session!, "idle");
       this.dropped++;
       return undefined;
     }
     if (session!.bytes + length > this.limits.maxBytes) {
-      this.#end(session!);
+      this.#end(session!, "bytes");
       this.dropped++;
       return undefined;
     }
-    session!.tokens -= length;
+    if (session!.bucket?.take(length, now) === false) {
+      this.dropped++;
+      return undefined;
+    }
     session!.bytes += length;
     session!.lastActive = now;
     this.relayedBytes += length;
@@ -192,7 +232,7 @@ export class RelayTable {
   remove(key: string): void {
     const session = this.#sessions.get(key);
     if (session === undefined) return;
-    this.#end(session);
+    this.#end(session, "idle");
     this.#sessions.delete(key);
   }
 
@@ -203,14 +243,14 @@ export class RelayTable {
     this.#lastSweep = now;
     for (const session of this.#sessions.values()) {
       if (!session.ended && now - session.lastActive >= this.limits.idleTimeoutMs) {
-        this.#end(session);
+        this.#end(session, "idle");
       }
     }
   }
 
-  #end(session: Session): void {
+  #end(session: Session, reason: EndReason): void {
     if (session.ended) return;
-    session.ended = true;
+    session.ended = reason;
     this.#live--;
     for (const addr of session.addrs) if (addr !== undefined) this.#unindex(addr);
     session.addrs[0] = session.addrs[1] = undefined;
@@ -227,7 +267,7 @@ export class RelayTable {
 function newSession(
   key: string,
   ids: [Uint8Array, Uint8Array],
-  burst: number,
+  bucket: TokenBucket | undefined,
   now: number,
 ): Session {
   const sides: Side[] = [];
@@ -236,11 +276,9 @@ function newSession(
     ids,
     addrs: [undefined, undefined],
     sides: sides as unknown as [Side, Side],
+    bucket,
     bytes: 0,
-    tokens: burst,
-    updated: now,
     lastActive: now,
-    ended: false,
   };
   sides.push({ session, index: 0 }, { session, index: 1 });
   return session;
@@ -258,8 +296,8 @@ export function relayHelloReplies(
   from: Deno.NetAddr,
 ): Outgoing[] {
   const clientId = message.clientId;
-  const error = (code: number): Outgoing[] => [[
-    encodeMessage({ type: "error", clientId, code }),
+  const error = (code: number, limit?: number): Outgoing[] => [[
+    encodeMessage({ type: "error", clientId, code, ...(limit === undefined ? {} : { limit }) }),
     from,
   ]];
   if (!relays) return error(ErrorCode.relayOff);
@@ -267,7 +305,7 @@ export function relayHelloReplies(
   const answer = relays.hello(key, peers, clientId, from);
   switch (answer.kind) {
     case "error":
-      return error(answer.code);
+      return error(answer.code, answer.limit);
     case "waiting":
       return [[encodeMessage({ type: "relay-waiting", clientId }), from]];
     default: {

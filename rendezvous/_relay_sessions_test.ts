@@ -104,7 +104,11 @@ Deno.test("RelayTable ends a session at its byte limit, and a later hello learns
   assertEquals(table.forward(A.hostname, A.port, 1000), undefined);
   assertEquals(table.forward(A.hostname, A.port, 10), undefined); // ended: nothing more
   assertEquals([table.relayedBytes, table.size, table.alive("t")], [2000, 0, false]);
-  assertEquals(table.hello("t", IDS, IDS[0], A), { kind: "error", code: ErrorCode.relayEnded });
+  assertEquals(table.hello("t", IDS, IDS[0], A), {
+    kind: "error",
+    code: ErrorCode.relayCapped,
+    limit: 2500,
+  });
 });
 
 Deno.test("RelayTable ends an idle session; traffic and hellos keep it alive", () => {
@@ -132,7 +136,7 @@ Deno.test("RelayTable.remove forgets a session, so its token can start over only
 });
 
 Deno.test("RelayTable rejects non-positive limits with RangeError", () => {
-  for (const bad of [0, -1, NaN, Infinity]) {
+  for (const bad of [0, -1, NaN]) {
     let caught: unknown;
     try {
       new RelayTable({ maxBytes: bad }, () => 0);
@@ -141,6 +145,15 @@ Deno.test("RelayTable rejects non-positive limits with RangeError", () => {
     }
     assert(caught instanceof RangeError, `maxBytes ${bad}`);
   }
+});
+
+Deno.test("RelayTable caps neither rate nor bytes by default, and takes Infinity as no cap", () => {
+  const { table } = setup();
+  assertEquals([table.limits.bytesPerSecond, table.limits.maxBytes], [Infinity, Infinity]);
+  ready(table);
+  for (let i = 0; i < 1000; i++) assertEquals(table.forward(A.hostname, A.port, 1_000_000), B);
+  assertEquals(table.dropped, 0);
+  assertEquals(new RelayTable({ maxBytes: Infinity }, () => 0).limits.maxBytes, Infinity);
 });
 
 Deno.test("RelayTable's default burst is a tenth of a second of its rate, at least 64 KiB", () => {

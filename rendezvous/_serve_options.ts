@@ -35,11 +35,11 @@ export interface ServeOptions {
   relayPort?: number;
   /** Most live relay sessions (default 64). */
   relayMaxSessions?: number;
-  /** Bytes per second one relay session may forward, both directions together (default 100 MB/s). */
+  /** Bytes per second one relay session may forward, both directions together (default: no cap). */
   relayBytesPerSecond?: number;
   /** Bytes a quiet relay session may forward at once (default 0.1 s of the rate, at least 64 KiB). */
   relayBurstBytes?: number;
-  /** Bytes one relay session may forward in all; then it ends (default 8 GiB). */
+  /** Bytes one relay session may forward in all; then it ends, and its peers learn why (default: no cap). */
   relayMaxBytes?: number;
   /** A relay session without traffic or hello this long ends (default 30 s). */
   relayIdleTimeoutMs?: number;

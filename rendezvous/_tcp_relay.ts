@@ -3,16 +3,25 @@
  * `tcp-relay-hello`; when both peers of a paired room said hello for the same
  * channel, each gets a framed `relay-ready` and the two sockets are spliced
  * byte for byte. Limits per room (a "session"): a token bucket shared by all
- * its channels and both directions, applied by pausing reads; a byte cap; an
- * idle timeout; a cap on channels. Sessions are capped in number.
+ * its channels and both directions, applied by pausing reads, and a byte cap
+ * (both only when the operator set them); an idle timeout; a cap on channels.
+ * Sessions are capped in number.
  *
  *   channel: (none) --first hello--> waiting --other peer's hello--> spliced --either side closes--> (none)
  *            waiting --peerWaitMs--> (none)
- *   session: live --idle / byte cap / room freed--> ended (later hellos: error 11)
+ *   session: live --idle / byte cap / room freed--> ended (later hellos: error 11, or 14 with the byte cap)
  */
 import { ConnectionLostError, ProtocolError } from "../errors.ts";
 import { equalBytes, toHex } from "../bytes.ts";
-import { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./_relay_sessions.ts";
+import {
+  DEFAULT_RELAY_LIMITS,
+  endedError,
+  type EndReason,
+  mergeRelayLimits,
+  relayBucket,
+  type RelayLimits,
+} from "./_relay_sessions.ts";
+import type { TokenBucket } from "./_token_bucket.ts";
 import { encodeFrame, readFrame, writeAll } from "./_tcp_frame.ts";
 import { closeQuietly, Deadline } from "./_tcp_connections.ts";
 import { decodeMessage, encodeMessage, ErrorCode } from "./protocol.ts";
@@ -62,11 +71,13 @@ interface Channel {
 interface Session {
   readonly channels: Map<number, Channel>;
   readonly stop: AbortController;
+  /** Undefined when the rate is not capped. */
+  readonly bucket: TokenBucket | undefined;
   bytes: number;
-  tokens: number;
-  updated: number;
   lastActive: number;
-  ended: boolean;
+  ended?: EndReason;
+  /** When it ended: its peers may still ask why for `idleTimeoutMs`. */
+  endedAt: number;
   idleTimer?: ReturnType<typeof setTimeout>;
 }
 
@@ -80,18 +91,7 @@ export class TcpRelay {
   #channels = 0;
 
   constructor(limits: Partial<TcpRelayLimits>, deps: TcpRelayDeps) {
-    this.limits = { ...DEFAULT_TCP_RELAY_LIMITS };
-    for (const name of Object.keys(DEFAULT_TCP_RELAY_LIMITS) as (keyof TcpRelayLimits)[]) {
-      const value = limits[name];
-      if (value === undefined) continue;
-      if (!Number.isFinite(value) || value <= 0) {
-        throw new RangeError(`Invalid relay ${name} ${value}: expected a positive number`);
-      }
-      this.limits[name] = value;
-    }
-    if (limits.burstBytes === undefined) {
-      this.limits.burstBytes = Math.max(65_536, this.limits.bytesPerSecond / 10);
-    }
+    this.limits = mergeRelayLimits(DEFAULT_TCP_RELAY_LIMITS, limits);
     this.#deps = deps;
   }
 
@@ -105,19 +105,26 @@ export class TcpRelay {
     return this.#channels;
   }
 
-  /** Whether room `key` has a live TCP session (which keeps the room's token valid). */
+  /**
+   * Whether room `key` has a live TCP session, or one that a cap ended less
+   * than `idleTimeoutMs` ago (so its peers can still ask why): either keeps
+   * the room's token valid.
+   */
   alive(key: string): boolean {
     const session = this.#sessions.get(key);
-    return session !== undefined && !session.ended &&
-      (session.channels.size > 0 ||
-        performance.now() - session.lastActive < this.limits.idleTimeoutMs);
+    if (session === undefined) return false;
+    const now = performance.now();
+    if (session.ended) {
+      return session.ended === "bytes" && now - session.endedAt < this.limits.idleTimeoutMs;
+    }
+    return session.channels.size > 0 || now - session.lastActive < this.limits.idleTimeoutMs;
   }
 
   /** Ends and forgets room `key`'s session (its room was freed). */
   remove(key: string): void {
     const session = this.#sessions.get(key);
     if (session === undefined) return;
-    this.#end(session);
+    this.#end(session, "idle");
     this.#sessions.delete(key);
   }
 
@@ -148,8 +155,11 @@ export class TcpRelay {
     }
     if (message.type !== "tcp-relay-hello") return this.#deps.onMalformed();
     const clientId = message.clientId;
-    const refuse = (code: number) =>
-      writeAll(conn, encodeFrame(encodeMessage({ type: "error", clientId, code }))).catch(() => {});
+    const refuse = (code: number, limit?: number) =>
+      writeAll(
+        conn,
+        encodeFrame(encodeMessage({ type: "error", clientId, code, ...(limit ? { limit } : {}) })),
+      ).catch(() => {});
     const key = toHex(message.token);
     let peers: [Uint8Array, Uint8Array] | undefined;
     try {
@@ -166,7 +176,7 @@ export class TcpRelay {
       : undefined;
     if (peers === undefined || index === undefined) return refuse(ErrorCode.relayUnknown);
     const session = this.#session(key);
-    if (typeof session === "number") return refuse(session);
+    if ("code" in session) return refuse(session.code, session.limit);
     let channel = session.channels.get(message.channel);
     if (channel === undefined) {
       if (session.channels.size >= this.limits.maxChannels) {
@@ -225,40 +235,42 @@ export class TcpRelay {
   }
 
   /**
-   * Copies `from` → `to`. The end of `from` (a FIN) is passed on as a FIN to
-   * `to`, as any TCP proxy does: the other direction may still carry the
-   * reply. A reset or failure on either socket, the session ending, or both
-   * directions done closes both sockets at once.
+   * Copies `from` → `to`, reading the next chunk while the last one is
+   * written (two buffers), so neither socket waits on the other's syscall.
+   * The end of `from` (a FIN) is passed on as a FIN to `to`, as any TCP proxy
+   * does: the other direction may still carry the reply. A reset or failure
+   * on either socket, the session ending, or both directions done closes
+   * both sockets at once.
    */
   async #pump(session: Session, channel: Channel, from: Deno.TcpConn, to: Deno.TcpConn) {
-    const buffer = new Uint8Array(BUFFER_SIZE);
-    const { bytesPerSecond, burstBytes, maxBytes } = this.limits;
+    const buffers = [new Uint8Array(BUFFER_SIZE), new Uint8Array(BUFFER_SIZE)];
+    let writing: Promise<void> = Promise.resolve();
     let clean = false;
     try {
-      for (;;) {
-        const n = await from.read(buffer);
+      for (let turn = 0;; turn ^= 1) {
+        const n = await from.read(buffers[turn]);
         if (n === null) {
           clean = true;
           break;
         }
         if (session.ended) break;
-        if (session.bytes + n > maxBytes) {
-          this.#end(session);
+        if (session.bytes + n > this.limits.maxBytes) {
+          this.#end(session, "bytes");
           break;
         }
         const now = performance.now();
         session.bytes += n;
         this.relayedBytes += n;
         session.lastActive = now;
-        const tokens = session.tokens + (now - session.updated) * bytesPerSecond / 1000;
-        session.tokens = (tokens < burstBytes ? tokens : burstBytes) - n;
-        session.updated = now;
-        await writeAll(to, buffer.subarray(0, n));
+        await writing;
+        writing = writeAll(to, buffers[turn].subarray(0, n));
+        // Settled here too: a write that fails during the next read is seen at the next await.
+        writing.catch(() => {});
         // Over the rate: stop reading until the debt is paid; TCP flow control slows the sender.
-        if (session.tokens < 0) {
-          await pause(-session.tokens * 1000 / bytesPerSecond, session.stop.signal);
-        }
+        const wait = session.bucket?.spend(n, now) ?? 0;
+        if (wait > 0) await pause(wait, session.stop.signal);
       }
+      await writing;
       if (clean && !session.ended) {
         await to.closeWrite();
         if (++channel.finished < 2) return;
@@ -269,32 +281,31 @@ export class TcpRelay {
     this.#closeChannel(session, channel);
   }
 
-  /** The live session of room `key`, made if needed, or an error code. */
-  #session(key: string): Session | number {
+  /** The live session of room `key`, made if needed, or the error to answer. */
+  #session(key: string): Session | { code: number; limit?: number } {
     let session = this.#sessions.get(key);
     if (session === undefined) {
-      if (this.#live >= this.limits.maxSessions) return ErrorCode.relayFull;
+      if (this.#live >= this.limits.maxSessions) return { code: ErrorCode.relayFull };
       const now = performance.now();
       session = {
         channels: new Map(),
         stop: new AbortController(),
+        bucket: relayBucket(this.limits, now),
         bytes: 0,
-        tokens: this.limits.burstBytes,
-        updated: now,
         lastActive: now,
-        ended: false,
+        endedAt: 0,
       };
       this.#sessions.set(key, session);
       this.#live++;
       this.#watchIdle(session);
     }
-    return session.ended ? ErrorCode.relayEnded : session;
+    return session.ended ? endedError(session.ended, this.limits.maxBytes) : session;
   }
 
   #watchIdle(session: Session, wait = this.limits.idleTimeoutMs): void {
     session.idleTimer = setTimeout(() => {
       const idle = performance.now() - session.lastActive;
-      if (idle >= this.limits.idleTimeoutMs) this.#end(session);
+      if (idle >= this.limits.idleTimeoutMs) this.#end(session, "idle");
       else this.#watchIdle(session, this.limits.idleTimeoutMs - idle);
     }, wait);
   }
@@ -309,9 +320,10 @@ export class TcpRelay {
     channel.done.resolve();
   }
 
-  #end(session: Session): void {
+  #end(session: Session, reason: EndReason): void {
     if (session.ended) return;
-    session.ended = true;
+    session.ended = reason;
+    session.endedAt = performance.now();
     this.#live--;
     clearTimeout(session.idleTimer);
     session.stop.abort();

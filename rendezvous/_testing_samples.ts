@@ -178,4 +178,6 @@ export const SAMPLES: RendezvousMessage[] = [
       transport: "udp",
     },
   },
+  // The TCP relay's answer once the operator's byte cap (8 GiB) ended the session.
+  { type: "error", clientId: bytes(16, 48), code: 14, limit: 8 * 2 ** 30 },
 ];

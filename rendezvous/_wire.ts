@@ -39,6 +39,7 @@ export const TAG = {
   channel: 0x13,
   cookie: 0x14,
   relay: 0x15,
+  limit: 0x16,
   successor: 0x20,
 } as const;
 export type FieldName = Exclude<keyof typeof TAG, "pad">;
@@ -73,6 +74,7 @@ const FIELD_LENGTH: Record<FieldName, number | "addr" | "addrs"> = {
   channel: 2,
   cookie: COOKIE_SIZE,
   relay: "addr",
+  limit: 8,
   successor: 32,
 };
 

@@ -247,7 +247,7 @@ export async function register(
             break;
           }
           throw new RendezvousError(
-            describeError(message.code, message.nameplate ?? nameplate, serverText),
+            describeError({ ...message, nameplate: message.nameplate ?? nameplate }, serverText),
           );
         }
         if (message.type !== "waiting" && message.type !== "paired") continue;

@@ -59,7 +59,7 @@ export async function dialTcpRelay(
     }
     const reply = decodeMessage(frame);
     if (reply.type === "error" && equalBytes(reply.clientId, selfId)) {
-      throw new RendezvousError(describeError(reply.code, reply.nameplate, text));
+      throw new RendezvousError(describeError(reply, text));
     }
     if (reply.type !== "relay-ready" || !equalBytes(reply.clientId, selfId)) {
       throw new ProtocolError(

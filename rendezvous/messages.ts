@@ -28,6 +28,8 @@ export const ErrorCode = {
   relayChannels: 12,
   /** The server's shared room store (Redis) cannot answer right now: try another instance. */
   storeUnavailable: 13,
+  /** The relay session of this room reached the operator's byte cap (`limit`) and ended. */
+  relayCapped: 14,
 } as const;
 
 export type Role = "send" | "receive";
@@ -116,6 +118,8 @@ export interface ErrorMessage {
   clientId: Uint8Array;
   code: number;
   nameplate?: string;
+  /** With code 14: the cap that ended the relay session, in bytes. */
+  limit?: number;
 }
 /** Client → server (any port): what source address do you see? */
 export interface ObserveMessage {

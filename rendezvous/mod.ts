@@ -23,6 +23,8 @@ export type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
 export { ALT_TIMEOUT_MS, type NatObservation, observeNat } from "./_observe.ts";
 export { relayHello } from "./relay_hello.ts";
 export { serverAnswers } from "./server_answers.ts";
+export { askTcpRelay } from "./ask_tcp_relay.ts";
+export type { AskTcpRelayOptions, RelayVerdict } from "./ask_tcp_relay.ts";
 export type { RelayHelloOptions } from "./relay_hello.ts";
 export { connectRendezvousTcp } from "./tcp_rendezvous_port.ts";
 export type { ConnectRendezvousTcpOptions, TcpRendezvousPort } from "./tcp_rendezvous_port.ts";

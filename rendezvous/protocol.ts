@@ -14,11 +14,13 @@ import {
   MAX_CANDIDATES,
 } from "./_addr.ts";
 import {
+  decodeU64,
   encodeNameplate,
   encodeNat,
   encodePort,
   encodeTransport,
   encodeU16,
+  encodeU64,
   fixed,
   MAX_NAMEPLATE,
   NAT_CODES,
@@ -176,6 +178,7 @@ export function encodeMessage(
       if (message.nameplate !== undefined) {
         fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
       }
+      if (message.limit !== undefined) fields.push([TAG.limit, encodeU64(message.limit, "limit")]);
       break;
     case "observation":
       id();
@@ -351,6 +354,7 @@ export function decodeMessage(
       };
       const plate = nameplate(false);
       if (plate !== undefined) message.nameplate = plate;
+      if (fields.limit) message.limit = decodeU64(fields.limit);
       return message;
     }
   }

@@ -71,7 +71,7 @@ export async function relayHello(port: DatagramPort, options: RelayHelloOptions)
       if (reply === undefined) break;
       if (reply.type === "relay-ready") return;
       if (reply.type === "error") {
-        throw new RendezvousError(describeError(reply.code, reply.nameplate, relayText));
+        throw new RendezvousError(describeError(reply, relayText));
       }
       if (reply.type === "relay-waiting") lastAnswer = performance.now();
     }

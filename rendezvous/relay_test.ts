@@ -194,7 +194,7 @@ Deno.test("a relay session ends at its byte limit", async () => {
   await assertRejects(
     () => helloAgain(pair, timeout.signal),
     RendezvousError,
-    "ended",
+    "allows 4.9 KiB per transfer (its operator's cap): run send again to resume",
   );
 });
 

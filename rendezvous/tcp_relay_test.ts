@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ConnectionLostError, RendezvousError } from "../errors.ts";
 import type { Pairing } from "./client.ts";
 import { dialTcpRelay } from "./dial_tcp_relay.ts";
+import { askTcpRelay } from "./ask_tcp_relay.ts";
 import { RendezvousServer } from "./server.ts";
 import type { ServeOptions } from "./_serve_options.ts";
 import { writeAll } from "./_tcp_frame.ts";
@@ -202,10 +203,37 @@ Deno.test("the TCP relay ends a session at its byte cap", async () => {
     ]);
     assert(received.length <= 100_000, `${received.length} bytes passed the cap`);
     assertEquals(pair.server.stats().tcpRelaySessions, 0);
+    // Both peers can ask why, and a new channel is refused with the same reason.
+    const why = "allows 97.7 KiB per transfer (its operator's cap): run send again to resume";
+    for (const peer of [pair.sender, pair.receiver]) {
+      const verdict = await askTcpRelay(pair.relay, { ...peer, timeoutMs: 2000 });
+      assertEquals(verdict.kind, "ended");
+      assert(verdict.kind === "ended" && verdict.message.endsWith(why), JSON.stringify(verdict));
+    }
+    await assertRejects(
+      () => dial(pair.sender, pair.relay, 1, timeout.signal),
+      RendezvousError,
+      why,
+    );
   } finally {
     a.close();
     b.close();
   }
+});
+
+Deno.test("askTcpRelay: a live session is up, a closed relay port has stopped", async () => {
+  using timeout = deadline(8000);
+  const pair = await relayedPairing({}, timeout.signal);
+  const ask = () => askTcpRelay(pair.relay, { ...pair.sender, timeoutMs: 300 });
+  try {
+    const [a, b] = await dialBoth(pair, 0, timeout.signal);
+    assertEquals(await ask(), { kind: "up" });
+    a.close();
+    b.close();
+  } finally {
+    await pair[Symbol.asyncDispose]();
+  }
+  assertEquals(await ask(), { kind: "stopped" });
 });
 
 Deno.test("the TCP relay holds a session to its rate by pausing reads", async () => {

@@ -96,10 +96,13 @@ export async function assertSameFile(received: string, source: string): Promise<
 }
 
 /**
- * Starts `main.ts serve --host 127.0.0.1 --port 0`. When `signal` aborts
+ * Starts `main.ts serve --host 127.0.0.1 --port 0` (and `options.serve`). When `signal` aborts
  * (the test's time is up), every process is killed at once.
  */
-export async function world(signal: AbortSignal): Promise<World> {
+export async function world(
+  signal: AbortSignal,
+  options: { serve?: string[] } = {},
+): Promise<World> {
   const dir = await Deno.makeTempDir({ prefix: "p2pft-e2e-" });
   const runs: CliRun[] = [];
   const track = (run: CliRun) => {
@@ -115,7 +118,9 @@ export async function world(signal: AbortSignal): Promise<World> {
     await Deno.remove(dir, { recursive: true });
   };
   try {
-    const serve = track(spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]));
+    const serve = track(
+      spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json", ...options.serve ?? []]),
+    );
     const { port } = await serve.next(
       "listening",
       AbortSignal.any([
