@@ -1,7 +1,8 @@
 /**
  * Password-authenticated key exchange for p2pft: SPAKE2 (RFC 9382, suite
  * SPAKE2-P256-SHA256-HKDF-HMAC) and the key-confirmation handshake that runs
- * it over a QUIC stream, bound to the QUIC server certificate. See PROTOCOL.md.
+ * it over the link's first stream (QUIC, or the TLS link over TCP), bound to
+ * the sender's certificate. See PROTOCOL.md.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * File transfer over an authenticated stream connection (QUIC): manifest,
+ * File transfer over an authenticated stream connection (QUIC, or the TLS link over TCP): manifest,
  * striped data streams, SHA-256 verification, resume. Wire format: PROTOCOL.md.
  */
 export type {

@@ -1,7 +1,7 @@
 /** Public types of the transfer layer (see PROTOCOL.md). */
 import type { NameRules } from "./_path_safety.ts";
 
-/** One bidirectional byte stream (a QUIC stream, or an in-memory pair in tests). */
+/** One bidirectional byte stream (a QUIC stream, a TLS link stream, or an in-memory pair in tests). */
 export interface ByteStream {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
