@@ -177,7 +177,10 @@ async function serveReceiver(
 ): Promise<{ report: TransferReport; remote: string }> {
   const { output, signal, finding } = options;
   // The QR library takes a noticeable part of start-up: loaded only when asked for.
-  const renderQr = options.qr ? (await import("./qr.ts")).renderQr : undefined;
+  const qr = options.qr ? await import("./qr.ts") : undefined;
+  // Printed for a person: black on white whatever the terminal's theme; in JSON, plain text.
+  const renderQr = qr &&
+    ((code: string) => qr.renderQr(code, { color: !output.json && qr.colorAllowed() }));
   let code = "";
   const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
   const session = await connectPeer({
