@@ -72,7 +72,8 @@ export async function senderLinkAfterPunch(
     });
     const attempts = linkAttempts(punched.path, options.choice);
     if (attempts.includes("relay-tls")) startRelay();
-    if (attempts.includes("quic")) {
+    // A TLS link that is already up (it stopped punching) needs no QUIC endpoint beside it.
+    if (attempts.includes("quic") && !race.winner) {
       race.add(
         "quic",
         acceptPeer(punched.localPort, {
