@@ -14,6 +14,9 @@
  *   P free       zset, nameplates freed below P high (lowest first)
  *   P high       string, the lowest never-allocated nameplate
  *   P outlived:ID  string, when sender ID's room outlived maxWait (kept for idle)
+ *   P released:T  string, {s, r, d}: the client ids of a paired room both peers left (its
+ *                 nameplate is free again) until its deadline d; counted in src:S as t:T
+ *   P released   zset, t:T -> deadline, the released rooms (counted as rooms)
  *
  * ARGV: op, prefix, now, then per op (see `RedisRoomStore`).
  * Answers are JSON: {"e":code,"n":"7"} for an error, else the room
@@ -181,18 +184,45 @@ if op == 'register' then
   -- The answer says this request paired the room (stored rooms never do).
   return '{"paired":true,' .. string.sub(save(room), 2)
 elseif op == 'leave' then
+  local id = ARGV[7]
   local room = live(tonumber(ARGV[8]))
-  if not room or room.r or room.s.id ~= ARGV[7] then return 0 end
+  if not room then return 0 end
+  if not room.r then
+    if room.s.id ~= id then return 0 end
+    free(room.n)
+    return 1
+  end
+  local side = (room.s.id == id and room.s) or (room.r.id == id and room.r)
+  if not side then return 0 end
+  side.left = true
+  if not (room.s.left and room.r.left) then
+    save(room)
+    return 1
+  end
+  -- Both peers have their answers: the nameplate is free again; the token lives out the linger,
+  -- and still counts against its source's quota.
+  local d = deadline(room)
+  local ttl = math.max(d - now, 0) + GRACE
+  local pair = cjson.encode({ s = room.s.id, r = room.r.id, d = d })
+  redis.call('SET', P .. 'released:' .. room.t, pair, 'PX', ttl)
   free(room.n)
+  for _, index in ipairs({ P .. 'src:' .. room.source, P .. 'released' }) do
+    redis.call('ZADD', index, d, 't:' .. room.t)
+    if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
+  end
   return 1
 elseif op == 'peers' then
   local n = redis.call('GET', P .. 'token:' .. ARGV[7])
   local room = n and live(tonumber(n))
-  if not room or room.t ~= ARGV[7] or not room.r then return false end
-  return { room.s.id, room.r.id }
+  if room and room.t == ARGV[7] and room.r then return { room.s.id, room.r.id } end
+  local released = redis.call('GET', P .. 'released:' .. ARGV[7])
+  local pair = released and cjson.decode(released)
+  if not pair or pair.d <= now then return false end
+  return { pair.s, pair.r }
 elseif op == 'rooms' then
   sweep(1000000)
-  return redis.call('ZCARD', P .. 'rooms')
+  redis.call('ZREMRANGEBYSCORE', P .. 'released', '-inf', now)
+  return redis.call('ZCARD', P .. 'rooms') + redis.call('ZCARD', P .. 'released')
 end
 return redis.error_reply('unknown op ' .. tostring(op))
 `;

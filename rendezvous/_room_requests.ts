@@ -8,7 +8,8 @@ import { StoreUnavailableError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { type Outgoing, relayHelloReplies, type RelayTable } from "./_relay_sessions.ts";
 import type { RoomStore } from "./_room_store.ts";
-import { answerMessage, type RoomAnswer, type RoomLimits } from "./_rooms.ts";
+import type { RoomAnswer, RoomLimits } from "./_rooms.ts";
+import { answerMessage } from "./_room_answer.ts";
 import { UdpSenders } from "./_udp_senders.ts";
 import type { TcpClient, TcpSender } from "./_tcp_rendezvous.ts";
 import {

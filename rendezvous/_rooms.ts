@@ -7,18 +7,20 @@
  *   paired --pairedLingerMs after pairing, and no live relay session--> (none)
  *   paired --a send registration whose client id hashes to the room's `successor`--> (none),
  *            and a new waiting room on the same nameplate
+ *   paired --both peers leave (each has its answer)--> released: the nameplate is free again;
+ *            the token lives on (relay hellos) until the paired room would have been freed
  */
 import { mergeLimits } from "./_limits.ts";
 import { createHash } from "node:crypto";
 import { fromHex, toHex as hex } from "../bytes.ts";
 import { NameplatePool } from "./_nameplate_pool.ts";
+import { pooledRandom } from "./_random_pool.ts";
 import {
   ErrorCode,
   MAX_NAMEPLATE,
   type NatMapping,
   type PeerInfo,
   type RegisterMessage,
-  type RendezvousMessage,
   type RendezvousTransport,
   TOKEN_SIZE,
 } from "./protocol.ts";
@@ -95,6 +97,10 @@ interface Room {
   /** The token in hex (the key of `#byToken`), once paired. */
   tokenKey?: string;
   pairedAt?: number;
+  /** Paired peers that left (1: sender, 2: receiver); at 3 the nameplate is released. */
+  left?: number;
+  /** Whether the nameplate was released: the room lives on in `#byToken` only. */
+  released?: boolean;
 }
 
 const SWEEP_INTERVAL_MS = 1000;
@@ -117,6 +123,8 @@ export class RoomTable {
    * a sender whose room a restart lost gets it back (PROTOCOL.md, "Restarts").
    */
   readonly #outlived = new Map<string, number>();
+  /** Rooms whose nameplate was released (both peers left), until their token dies. */
+  #releasedRooms = 0;
   #lastSweep = -Infinity;
   #pairings = 0;
 
@@ -131,10 +139,10 @@ export class RoomTable {
     this.#pool = new NameplatePool(MAX_NAMEPLATE, (n) => this.#rooms.has(n));
   }
 
-  /** Rooms held right now (after dropping expired ones). */
+  /** Rooms held right now, released ones included (after dropping expired ones). */
   get size(): number {
     this.sweep(true);
-    return this.#rooms.size;
+    return this.#rooms.size + this.#releasedRooms;
   }
 
   /** How many rooms have paired since the table was created. */
@@ -225,13 +233,27 @@ export class RoomTable {
     return answer(room, "receive");
   }
 
-  /** A waiting sender gives up its room. Returns whether a room was freed. */
+  /**
+   * A waiting sender gives up its room, or a peer of a paired room says it
+   * has its answer (once both did, the nameplate is free for a new sender;
+   * the token lives on). Returns whether the room took the leave.
+   */
   leave(clientId: Uint8Array, nameplate: string): boolean {
     const room = this.#live(Number(nameplate));
-    if (room === undefined || room.receiver !== undefined || room.sender.key !== hex(clientId)) {
-      return false;
+    const key = hex(clientId);
+    if (room === undefined) return false;
+    if (room.receiver === undefined) {
+      if (room.sender.key !== key) return false;
+      this.#free(room);
+      return true;
     }
-    this.#free(room);
+    const side = room.sender.key === key ? 1 : room.receiver.key === key ? 2 : 0;
+    if (side === 0) return false;
+    room.left = (room.left ?? 0) | side;
+    if (room.left === 3) {
+      this.#release(room);
+      this.#releasedRooms++;
+    }
     return true;
   }
 
@@ -241,7 +263,7 @@ export class RoomTable {
    */
   pairedPeers(tokenKey: string): [Uint8Array, Uint8Array] | undefined {
     const found = this.#byToken.get(tokenKey);
-    const room = found && this.#live(found.nameplate);
+    const room = found?.released ? this.#unexpired(found) : found && this.#live(found.nameplate);
     if (room !== found || room?.receiver === undefined) return undefined;
     return [fromHex(room.sender.key), fromHex(room.receiver.key)];
   }
@@ -254,6 +276,7 @@ export class RoomTable {
     for (const room of this.#rooms.values()) {
       if (this.#expired(room, now)) this.#expire(room, now);
     }
+    for (const room of this.#byToken.values()) if (room.released) this.#unexpired(room);
     for (const [key, at] of this.#outlived) {
       if (now - at < this.limits.idleTimeoutMs) break;
       this.#outlived.delete(key);
@@ -269,6 +292,13 @@ export class RoomTable {
       return undefined;
     }
     return room;
+  }
+
+  /** `room` (released), or undefined once it expired (then it is freed). */
+  #unexpired(room: Room): Room | undefined {
+    if (!this.#expired(room, this.#now())) return room;
+    this.#free(room);
+    return undefined;
   }
 
   #expire(room: Room, now: number): void {
@@ -290,15 +320,22 @@ export class RoomTable {
       now - room.createdAt >= this.limits.maxWaitMs;
   }
 
-  #free(room: Room): void {
+  /** Gives the nameplate of a paired room back; the room still counts for its source. */
+  #release(room: Room): void {
+    room.released = true;
     this.#rooms.delete(room.nameplate);
     if (this.#senders.get(room.sender.key) === room.nameplate) {
       this.#senders.delete(room.sender.key);
     }
+    this.#pool.release(room.nameplate);
+  }
+
+  #free(room: Room): void {
+    if (room.released) this.#releasedRooms--;
+    else this.#release(room);
     const count = (this.#perSource.get(room.source) ?? 1) - 1;
     if (count > 0) this.#perSource.set(room.source, count);
     else this.#perSource.delete(room.source);
-    this.#pool.release(room.nameplate);
     if (room.tokenKey !== undefined) {
       this.#byToken.delete(room.tokenKey);
       this.#onFree?.(room.tokenKey);
@@ -357,41 +394,4 @@ function answer(room: Room, role: "send" | "receive"): RoomAnswer {
     observed: self.observed,
     peer,
   };
-}
-
-/** Random bytes out of a pool refilled 4 KiB at a time: one call into the runtime per 256 tokens. */
-const randomPool = { bytes: new Uint8Array(4096), used: 4096 };
-
-function pooledRandom(bytes: Uint8Array): Uint8Array {
-  if (randomPool.used + bytes.length > randomPool.bytes.length) {
-    crypto.getRandomValues(randomPool.bytes);
-    randomPool.used = 0;
-  }
-  bytes.set(randomPool.bytes.subarray(randomPool.used, randomPool.used + bytes.length));
-  randomPool.used += bytes.length;
-  return bytes;
-}
-
-/** The message that carries `answer` to client `clientId`. */
-export function answerMessage(clientId: Uint8Array, answer: RoomAnswer): RendezvousMessage {
-  switch (answer.kind) {
-    case "waiting":
-      return { type: "waiting", clientId, nameplate: answer.nameplate, observed: answer.observed };
-    case "paired": {
-      const message: RendezvousMessage = {
-        type: "paired",
-        clientId,
-        nameplate: answer.nameplate,
-        token: answer.token,
-        observed: answer.observed,
-        peer: answer.peer,
-      };
-      if (answer.relay !== undefined) message.relay = answer.relay;
-      return message;
-    }
-    default:
-      return answer.nameplate === undefined
-        ? { type: "error", clientId, code: answer.code }
-        : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
-  }
 }

@@ -207,14 +207,21 @@ Deno.test("RoomTable caps rooms in total and per source", () => {
   assertEquals(table.register(sender(4), A, "a").kind, "waiting");
 });
 
-Deno.test("RoomTable lets only the waiting sender leave", () => {
+Deno.test("RoomTable lets only the waiting sender leave, and a paired room's peers", () => {
   const { table } = setup();
   table.register(sender(1, "7"), A, "a");
   assert(!table.leave(bytes(16, 9), "7"));
   assert(!table.leave(bytes(16, 1), "8"));
   table.register(receiver(2, "7"), B, "b");
-  assert(!table.leave(bytes(16, 1), "7")); // paired rooms stay for retransmissions
+  assert(!table.leave(bytes(16, 9), "7"));
+  assert(table.leave(bytes(16, 1), "7"));
+  // One peer left: the room still answers the other's retransmissions.
   assertEquals(table.size, 1);
+  assertEquals(table.register(receiver(2, "7"), B, "b").kind, "paired");
+  assert(table.leave(bytes(16, 2), "7"));
+  // Both left: the nameplate takes a new sender; the old room lives on by its token.
+  assertEquals(table.register(sender(3, "7"), C, "c").kind, "waiting");
+  assertEquals(table.size, 2);
 });
 
 Deno.test("RoomTable answers serverFull when every nameplate is taken", () => {

@@ -280,6 +280,10 @@ export async function register(
           const pairing = toPairing(message, mapping, relay, overTcp ? "tcp" : "udp");
           const cookie = cookies.get(server);
           if (cookie !== undefined) pairing.cookie = cookie;
+          // We have our answer: once the peer has its own, the nameplate is free for the next
+          // transfer at once (PROTOCOL.md, "Leaving"). Best effort: a lost one costs the linger.
+          const leave = { type: "leave" as const, clientId, nameplate: message.nameplate, cookie };
+          await port.send(encodeMessage(leave), server).catch(() => {});
           return pairing;
         }
       }

@@ -195,7 +195,7 @@ suite("keeps a paired room for pairedLingerMs, finds its peers by token, then fr
   const key = hex(paired.token);
   assertEquals(await store.pairedPeers(key), [bytes(16, 1), bytes(16, 2)]);
   assertEquals(await store.pairedPeers(hex(bytes(16, 0xee))), undefined);
-  assert(!(await store.leave(bytes(16, 1), "7")), "a paired room stays for retransmissions");
+  assert(await store.leave(bytes(16, 1), "7"), "one peer left: the room stays for the other");
   clock.now += 29_000;
   assertEquals(await store.register(receiver(2, "7"), B, "b", "udp"), paired);
   clock.now += 1_000;
@@ -207,6 +207,32 @@ suite("keeps a paired room for pairedLingerMs, finds its peers by token, then fr
     observed: C,
   });
 });
+
+suite(
+  "frees a paired room's nameplate once both peers left; its token lives out the linger",
+  { pairedLingerMs: 30_000, maxRoomsPerSource: 2 },
+  async ({ clock, store }) => {
+    await store.register(sender(1, "7"), A, "a", "udp");
+    const paired = await store.register(receiver(2, "7"), B, "b", "udp");
+    assert(paired.kind === "paired");
+    const key = hex(paired.token);
+    assert(await store.leave(bytes(16, 2), "7"));
+    assertEquals((await store.register(sender(3, "7"), C, "c", "udp")).kind, "error");
+    assert(await store.leave(bytes(16, 1), "7"));
+    assertEquals(await store.register(sender(3, "7"), C, "c", "udp"), {
+      kind: "waiting",
+      nameplate: "7",
+      observed: C,
+    });
+    // The relay still knows the old pair, and the old room still counts against its source.
+    assertEquals(await store.pairedPeers(key), [bytes(16, 1), bytes(16, 2)]);
+    assertEquals((await store.register(sender(4), A, "a", "udp")).kind, "waiting");
+    assertEquals((await store.register(sender(5), A, "a", "udp")).kind, "error");
+    clock.now += 30_000;
+    assertEquals(await store.pairedPeers(key), undefined);
+    assertEquals((await store.register(sender(5), A, "a", "udp")).kind, "waiting");
+  },
+);
 
 suite("tracks a waiting sender's new address but freezes it once paired", {}, async ({ store }) => {
   await store.register(sender(1, "7"), A, "a", "udp");

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { boundedTest } from "./bounded.ts";
-import { bothSucceed, listDir, type World, world } from "./world.ts";
+import { assertSucceeded, bothSucceed, listDir, type World, world, wrongWords } from "./world.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -209,7 +209,7 @@ e2e(
     assert.equal(fourth.code, 1);
     assert.match(
       fourth.stderr,
-      /Nameplate \d+ (already has a sender and a receiver|has no sender)/,
+      /Nameplate \d+ (already has a sender and a receiver|has no sender)|No sender is waiting on nameplate \d+/,
     );
     assert.deepEqual(await listDir(`${w.dir}/in4`), []);
   },
@@ -278,4 +278,33 @@ e2e(
     assert.equal(long.code, 2);
     assert.match(long.stderr, /The text is 65537 bytes; --text takes at most 65536/);
   },
+);
+
+e2e(
+  "a --code works again at once after a finished or a failed pairing, over UDP and over --tcp",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeTextFile(`${w.dir}/note.txt`, "hello");
+    await Deno.mkdir(`${w.dir}/in`);
+    const code = "97-service-scan";
+    // Each run starts the moment the last one exited: no room may still hold nameplate 97.
+    for (const flags of [[], [], ["--tcp"], ["--tcp"]]) {
+      const wrong = await w.transfer([`${w.dir}/note.txt`], {
+        both: flags,
+        send: ["--code", code],
+        typed: wrongWords,
+        signal,
+      });
+      assert.notEqual(wrong.received.code, 0, "the wrong words must fail");
+      const { sent, received } = await w.transfer([`${w.dir}/note.txt`], {
+        both: flags,
+        send: ["--code", code],
+        signal,
+      });
+      assertSucceeded(sent, received);
+      assert.equal(await Deno.readTextFile(`${w.dir}/in/note.txt`), "hello");
+      await Deno.remove(`${w.dir}/in/note.txt`);
+    }
+  },
+  120_000,
 );

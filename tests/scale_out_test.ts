@@ -92,6 +92,7 @@ async function transfer(
   const source = `${c.dir}/file.bin`;
   await makeRandomFile(source, 3 * 1024 * 1024);
   const expected = await sha256File(source);
+  await Deno.remove(`${c.dir}/in`, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${c.dir}/in`);
   const sender = c.spawnCli(["send", source, ...senderArgs, "--no-local", "--json"]);
   const { code } = await sender.next("code");
@@ -189,4 +190,18 @@ boundedTest(
     );
   },
   { timeoutMs: 40_000 },
+);
+
+scaleTest(
+  "a --code works again at once after a finished transfer, at either instance",
+  async (signal) => {
+    await using c = await cluster(2, signal);
+    const code = ["--code", "97-service-scan"];
+    for (const [from, to] of [[0, 1], [1, 0], [0, 0]]) {
+      await transfer(c, ["--rendezvous", c.servers[from], ...code], [
+        "--rendezvous",
+        c.servers[to],
+      ]);
+    }
+  },
 );
