@@ -44,6 +44,8 @@ export type CliEvent =
     bytes: number;
     /** A text instead of files, or one stream of unknown size (`bytes` 0); absent: files. */
     kind?: "text" | "stream";
+    /** Receiver: the sender passed --allow-changing (a file may arrive as read, not a snapshot). */
+    allowChanging?: boolean;
   } & Partial<OfferView>)
   /** Receiver, --json: the offer's entries past the `offer` event's `entries`, `from` their index. */
   | { type: "manifest"; from: number; entries: OfferedEntry[] }
@@ -94,6 +96,9 @@ export type CliEvent =
   | { type: "error"; message: string };
 
 const PROGRESS_INTERVAL_MS = 100;
+/** Shown to a receiver whose sender passed --allow-changing, before it accepts. */
+export const ALLOW_CHANGING_NOTE =
+  "  The sender passed --allow-changing: a file that changes while it is read arrives as read (never larger than offered), not as one snapshot";
 const CHECK_LABELS: Record<Check["check"], string> = {
   addresses: "addresses",
   udp: "server over UDP",
@@ -200,6 +205,7 @@ export class Output {
               : describeOffer(event.files, event.directories, event.bytes)
           }${this.#role === "receive" && event.entries ? ":" : ""}`,
           ...(this.#role === "receive" && event.entries ? offerLines(event as OfferView) : []),
+          ...(event.allowChanging ? [ALLOW_CHANGING_NOTE] : []),
         ].join("\n");
       case "manifest":
         return undefined;

@@ -18,7 +18,7 @@ import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
 import { LISTED_ENTRIES, MANIFEST_CHUNK, offerLines, offerView, shownName } from "./offer_view.ts";
 import { parseArgument } from "./exit_code.ts";
-import type { Output } from "./output.ts";
+import { ALLOW_CHANGING_NOTE, type Output } from "./output.ts";
 import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
 import { peerFinding } from "./rendezvous_address.ts";
 
@@ -168,6 +168,7 @@ async function confirm(
       directories: offer.directories,
       bytes: offer.bytes,
       ...(kind ? { kind } : {}),
+      ...(offer.allowChanging ? { allowChanging: true } : {}),
       ...view,
     });
     if (options.output.json) emitManifest(offer, options.output);
@@ -178,7 +179,11 @@ async function confirm(
     : kind === "stream"
     ? `${shownName(offer.entries[0].path)}, a stream of unknown size`
     : describeOffer(offer.files, offer.directories, offer.bytes);
-  const lines = view ? offerLines(view).map((line) => `${line}\n`).join("") : "";
+  const lines = [
+    ...view ? offerLines(view) : [],
+    ...offer.allowChanging ? [ALLOW_CHANGING_NOTE] : [],
+  ]
+    .map((line) => `${line}\n`).join("");
   const question = `${lines}Receive ${what} from ${remote}? [y/N] `;
   const answer = await ask(question, signal);
   return /^y(es)?$/i.test(answer.trim());

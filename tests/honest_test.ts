@@ -79,13 +79,6 @@ e2e(
   },
 );
 
-e2e("a source appended to during the send is sent again at its new size", async (signal) => {
-  await using w = await world(signal);
-  await sendWhileChanging(w, async (source) => {
-    await Deno.writeFile(source, crypto.getRandomValues(new Uint8Array(4096)), { append: true });
-  });
-});
-
 e2e("a symlink named on the command line is followed: its target arrives", async (signal) => {
   await using w = await world(signal);
   await makeRandomFile(`${w.dir}/big.bin`, 3 * MIB + 1);

@@ -86,3 +86,45 @@ e2e(
     assert.deepEqual(done.saved, ["tree/", "readme.md"]);
   },
 );
+
+e2e(
+  "an offer is a limit: a file that grew after the offer fails the send, or arrives as offered with --allow-changing",
+  async (signal) => {
+    await using w = await world(signal);
+    const source = `${w.dir}/tiny.txt`;
+    await Deno.mkdir(`${w.dir}/in`);
+    for (const allow of [false, true]) {
+      await Deno.writeTextFile(source, "hello");
+      const sender = w.send([source], allow ? ["--allow-changing"] : []);
+      const { code } = await sender.next("code", signal);
+      await Deno.writeFile(source, new Uint8Array(20 * 1024 * 1024), { append: true });
+      const receiver = w.receive(String(code));
+      const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+      const offer = received.events.find((event) => event.type === "offer")!;
+      if (!allow) {
+        assert.equal(sent.code, 1, sent.stderr);
+        assert.match(
+          sent.stderr,
+          /^error: Cannot send tiny\.txt: its size changed from 5 to 20971525 bytes after it was offered, and the receiver accepted 5; .*--allow-changing/,
+        );
+        assert.equal(received.code, 1, received.stderr);
+        assert.match(
+          received.stderr,
+          /The sender stopped: Cannot send tiny\.txt: its size changed/,
+        );
+        assert.equal(offer.allowChanging, undefined);
+        const left = await Deno.stat(`${w.dir}/in/tiny.txt.p2pft-partial`).catch(() => null);
+        assert.ok(!left || left.size <= 5, `the receiver wrote ${left?.size} bytes`);
+        await Deno.remove(`${w.dir}/in`, { recursive: true });
+        await Deno.mkdir(`${w.dir}/in`);
+        continue;
+      }
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.equal(received.code, 0, received.stderr);
+      assert.equal(offer.allowChanging, true);
+      assert.equal(await Deno.readTextFile(`${w.dir}/in/tiny.txt`), "hello");
+      const done = received.events.find((event) => event.type === "done")!;
+      assert.deepEqual([done.total, done.bytes, done.changed], [5, 5, ["tiny.txt"]]);
+    }
+  },
+);

@@ -5,9 +5,9 @@ import { DIGEST_BYTES } from "./_frame.ts";
 export const FileStatus = {
   /** Read as scanned: SHA-256 follows. */
   AS_SCANNED: 0,
-  /** Changed while read: discard it; new size u64 and the whole file follow again. */
+  /** Changed while read: discard it; the whole file follows again, at the size offered. */
   RESENT: 1,
-  /** Changed while read again, sent as read because the sender allows it: SHA-256 follows. */
+  /** Changed while read, sent as read because the sender allows it (HELLO flag): SHA-256 follows. */
   CHANGED: 2,
   /** Of a stream of unknown size: a u32 length n (≥ 1), n bytes, then another status. */
   MORE: 3,
@@ -15,12 +15,9 @@ export const FileStatus = {
 /** Status byte and SHA-256 after each file's bytes. */
 export const FILE_TRAILER_BYTES = 1 + DIGEST_BYTES;
 
-/** In the data stream after a changed file's bytes: RESENT and the size it is sent again with. */
-export function encodeResent(size: number): Uint8Array {
-  const out = new Uint8Array(9);
-  out[0] = FileStatus.RESENT;
-  new DataView(out.buffer).setBigUint64(1, BigInt(size));
-  return out;
+/** In the data stream after a changed file's bytes: RESENT (its bytes come again, same size). */
+export function encodeResent(): Uint8Array {
+  return Uint8Array.of(FileStatus.RESENT);
 }
 
 /** In the data stream of a stream of unknown size: MORE and the length of the chunk that follows. */

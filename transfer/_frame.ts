@@ -2,7 +2,7 @@ import { ProtocolError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 
 /** Wire version carried in HELLO and DATA_HELLO. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** type u8 + payload length u32 (big-endian). */
 export const FRAME_HEADER_BYTES = 5;
 /** Bytes of one SHA-256 digest. */

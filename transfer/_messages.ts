@@ -11,11 +11,15 @@ export interface Hello {
   version: number;
   /** The offer is a text (a TEXT frame follows HELLO), not files. */
   text: boolean;
+  /** The sender sends a file that keeps changing as read (CHANGED status) instead of failing. */
+  allowChanging: boolean;
   streams: number;
   segmentSize: number;
   entries: number;
   files: number;
   directories: number;
+  /** Symbolic links (entries = files + directories + links). */
+  links: number;
   totalBytes: number;
 }
 export interface ManifestEntry {
@@ -76,8 +80,9 @@ export interface ErrorMessage {
   message: string;
 }
 
-const HELLO_BYTES = 28;
+const HELLO_BYTES = 32;
 const HELLO_FLAG_TEXT = 1;
+const HELLO_FLAG_ALLOW_CHANGING = 2;
 const ENTRY_FLAG_MTIME = 1;
 const ENTRY_FLAG_UNKNOWN_SIZE = 2;
 const ENTRY_FIXED_BYTES = 22;
@@ -107,18 +112,26 @@ export function setU64(view: DataView, offset: number, value: number): void {
 }
 
 export function encodeHello(
-  hello: Omit<Hello, "version" | "text"> & { text?: boolean },
+  hello: Omit<Hello, "version" | "text" | "allowChanging" | "links"> & {
+    text?: boolean;
+    allowChanging?: boolean;
+    links?: number;
+  },
 ): Uint8Array {
   const out = new Uint8Array(HELLO_BYTES);
   const view = new DataView(out.buffer);
   view.setUint8(0, PROTOCOL_VERSION);
   view.setUint8(1, hello.streams);
-  view.setUint8(2, hello.text ? HELLO_FLAG_TEXT : 0);
+  view.setUint8(
+    2,
+    (hello.text ? HELLO_FLAG_TEXT : 0) | (hello.allowChanging ? HELLO_FLAG_ALLOW_CHANGING : 0),
+  );
   view.setUint32(4, hello.segmentSize);
   view.setUint32(8, hello.entries);
   view.setUint32(12, hello.files);
   view.setUint32(16, hello.directories);
   setU64(view, 20, hello.totalBytes);
+  view.setUint32(28, hello.links ?? 0);
   return out;
 }
 
@@ -132,18 +145,20 @@ export function decodeHello(payload: Uint8Array): Hello {
   }
   const view = need(payload, HELLO_BYTES, "HELLO");
   const flags = view.getUint8(2);
-  if ((flags & ~HELLO_FLAG_TEXT) !== 0) {
+  if ((flags & ~(HELLO_FLAG_TEXT | HELLO_FLAG_ALLOW_CHANGING)) !== 0) {
     throw new ProtocolError(`Cannot decode HELLO: unknown flags 0x${flags.toString(16)}`);
   }
   const hello: Hello = {
     version: view.getUint8(0),
     text: (flags & HELLO_FLAG_TEXT) !== 0,
+    allowChanging: (flags & HELLO_FLAG_ALLOW_CHANGING) !== 0,
     streams: view.getUint8(1),
     segmentSize: view.getUint32(4),
     entries: view.getUint32(8),
     files: view.getUint32(12),
     directories: view.getUint32(16),
     totalBytes: getU64(view, 20, "HELLO total bytes"),
+    links: view.getUint32(28),
   };
   if (hello.streams < 1 || hello.streams > LIMITS.maxStreams) {
     throw new ProtocolError(
@@ -155,9 +170,12 @@ export function decodeHello(payload: Uint8Array): Hello {
       `Cannot decode HELLO: segment size ${hello.segmentSize} outside ${LIMITS.minSegmentSize}..${LIMITS.maxSegmentSize}`,
     );
   }
-  if (hello.entries > LIMITS.maxEntries || hello.files + hello.directories !== hello.entries) {
+  if (
+    hello.entries > LIMITS.maxEntries ||
+    hello.files + hello.directories + hello.links !== hello.entries
+  ) {
     throw new ProtocolError(
-      `Cannot decode HELLO: ${hello.entries} entries (${hello.files} files + ${hello.directories} directories), limit ${LIMITS.maxEntries}`,
+      `Cannot decode HELLO: ${hello.entries} entries (${hello.files} files + ${hello.directories} directories + ${hello.links} links), limit ${LIMITS.maxEntries}`,
     );
   }
   if (hello.text && hello.entries !== 0) {

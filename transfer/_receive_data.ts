@@ -10,7 +10,7 @@ import type { ByteReader } from "../byte_reader.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES } from "./_frame.ts";
-import { FileStatus, getU64 } from "./_messages.ts";
+import { FileStatus } from "./_messages.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
 
 export interface IncomingFile {
@@ -52,6 +52,8 @@ export interface ReceiveDataOptions {
   onBytes: (bytes: number, path: string) => void;
   /** The sender discards `discarded` bytes of the file and sends `size` bytes again. */
   onRestart: (path: string, discarded: number, size: number) => void;
+  /** The sender said (HELLO) it sends files that keep changing as read: CHANGED is accepted. */
+  allowChanging: boolean;
 }
 
 /** Where one file's bytes go: its partial on disk, or the caller's stream. */
@@ -173,7 +175,8 @@ export async function receiveFile(
       );
     }
     if (status !== FileStatus.RESENT) {
-      if (status !== FileStatus.AS_SCANNED && !(status === FileStatus.CHANGED && resent)) {
+      const changedAllowed = status === FileStatus.CHANGED && options.allowChanging;
+      if (status !== FileStatus.AS_SCANNED && !changedAllowed) {
         throw new ProtocolError(`Cannot decode data for ${file.path}: unexpected status ${status}`);
       }
       const expected = await segments.readExact(DIGEST_BYTES);
@@ -191,14 +194,12 @@ export async function receiveFile(
       throw new ProtocolError(`Cannot decode data for ${file.path}: sent again a second time`);
     }
     resent = true;
-    const header = await segments.readExact(8);
-    const newSize = getU64(new DataView(header.buffer), 0, `new size of ${file.path}`);
-    options.onRestart(file.path, size - file.offset, newSize);
+    // Again at the size offered: the receiver never takes more than it accepted.
+    options.onRestart(file.path, size - file.offset, size);
     await target.restart();
     file.hash = createHash("sha256");
     file.offset = 0;
-    size = newSize;
-    left = newSize;
+    left = size;
   }
 }
 

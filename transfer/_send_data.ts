@@ -141,19 +141,22 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     }
     const range = { from: file.offset, to: file.size, baseline: file.snapshot };
     let changed = await sendBytes(file, range, out, options);
-    let size = file.size;
-    const resent = changed.changed;
+    const size = file.size;
+    // The receiver accepted this size: a file of another size now is never sent
+    // again (it would be more than accepted); one changed in place is, once.
+    const resent = changed.changed && (changed.now.size === size || !options.allowChanging);
     if (resent) {
-      // Sent again from the start, at most once, with the size it has now.
-      options.onRestart(file.path, size - file.offset, changed.now.size);
-      size = changed.now.size;
-      await out.write(encodeResent(size));
+      if (changed.now.size !== size) throw sizeChanged(file, changed.now.size);
+      options.onRestart(file.path, size - file.offset, size);
+      await out.write(encodeResent());
       file.hash = createHash("sha256");
       changed = await sendBytes(file, { from: 0, to: size, baseline: changed.now }, out, options);
       if (changed.changed && !options.allowChanging) {
-        throw new SourceChangedError(
-          `Cannot send ${file.path}: it changed while being read, twice; nothing was published under its name`,
-        );
+        throw changed.now.size === size
+          ? new SourceChangedError(
+            `Cannot send ${file.path}: it changed while being read, twice; nothing was published under its name`,
+          )
+          : sizeChanged(file, changed.now.size);
       }
     }
     const status = changed.changed ? FileStatus.CHANGED : FileStatus.AS_SCANNED;
@@ -165,12 +168,20 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
   await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
 }
 
+function sizeChanged(file: OutgoingFile, now: number): SourceChangedError {
+  return new SourceChangedError(
+    `Cannot send ${file.path}: its size changed from ${file.size} to ${now} bytes after it was offered, and the receiver accepted ${file.size}; nothing was published under its name`,
+  );
+}
+
 /**
- * Sends bytes [from, to) of `file` into its hash and the data stream. A file
- * that ends early is padded with zeros so the stream keeps its announced
- * length; either way the file counts as changed, as it does when its size,
- * times or inode differ from `baseline` (the scan) or between before and after
- * the read.
+ * Sends bytes [from, to) of `file` into its hash and the data stream: never
+ * more, so the receiver gets no more than it accepted. A file that ends early
+ * is padded with zeros so the stream keeps its announced length; either way
+ * the file counts as changed, as it does when its size, times or inode differ
+ * from `baseline` (the scan) or between before and after the read. A file
+ * whose size already differs from `to` when opened fails before any byte of
+ * it moves, unless changing files are allowed.
  */
 async function sendBytes(
   file: OutgoingFile,
@@ -180,6 +191,7 @@ async function sendBytes(
 ): Promise<{ changed: boolean; now: FileSnapshot }> {
   using handle = await Deno.open(file.source, { read: true });
   const before = snapshotOf(await handle.stat());
+  if (before.size !== file.size && !options.allowChanging) throw sizeChanged(file, before.size);
   let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);
   if (range.from > 0) await handle.seek(range.from, Deno.SeekMode.Start);
   let ended = false;
@@ -202,7 +214,10 @@ async function sendBytes(
   }
   if (range.to === range.from) options.onBytes(0, file.path);
   const after = snapshotOf(await handle.stat());
-  return { changed: changed || !sameSnapshot(before, after), now: after };
+  return {
+    changed: changed || !sameSnapshot(before, after) || after.size !== file.size,
+    now: after,
+  };
 }
 
 /** Sends a stream of unknown size: each chunk as MORE + length + bytes, then its SHA-256. */

@@ -18,7 +18,7 @@ function append(path: string, extra: Uint8Array) {
   Deno.writeFileSync(path, extra, { append: true });
 }
 
-Deno.test("a file appended to while it is sent is sent again and arrives as it is now", async () => {
+Deno.test("a file appended to while it is sent fails: the receiver never takes more than it accepted", async () => {
   await withDirs(20_000, async ({ signal, src, dst }) => {
     const source = join(src, "live.log");
     await Deno.writeFile(source, randomBytes(SIZE, 1));
@@ -33,15 +33,47 @@ Deno.test("a file appended to while it is sent is sent again and arrives as it i
         },
       },
     });
-    const now = await Deno.readFile(source);
-    assert.equal(now.length, SIZE + 1000);
-    assert.deepEqual(value(sent).resent, ["live.log"]);
-    assert.deepEqual(value(received).resent, ["live.log"]);
-    assert.deepEqual([value(sent).changed, value(received).changed], [[], []]);
-    assert.equal(value(received).sha256, sha256Hex(now));
-    assert.deepEqual(await Deno.readFile(join(dst, "live.log")), now);
+    assert.ok(reason(sent) instanceof SourceChangedError, String(reason(sent)));
+    assert.match(
+      String(reason(received)),
+      new RegExp(
+        `live\\.log: its size changed from ${SIZE} to ${SIZE + 1000} bytes after it was offered`,
+      ),
+    );
+    const partial = (await listTree(dst)).find((entry) => entry.path === "live.log.p2pft-partial");
+    assert.ok(!partial || partial.size! <= SIZE, JSON.stringify(partial));
+    assert.ok(!(await listTree(dst)).some((entry) => entry.path === "live.log"));
   });
 });
+
+Deno.test("a file rewritten in place while it is sent is sent again at the same size", async () => {
+  await withDirs(20_000, async ({ signal, src, dst }) => {
+    const source = join(src, "live.bin");
+    await Deno.writeFile(source, randomBytes(SIZE, 1));
+    let changed = false;
+    const { sent, received } = await transferPair([source], dst, {
+      signal,
+      send: {
+        onProgress: () => {
+          if (changed) return;
+          changed = true;
+          rewrite(source, randomBytes(1000, 2));
+        },
+      },
+    });
+    const now = await Deno.readFile(source);
+    assert.deepEqual(value(sent).resent, ["live.bin"]);
+    assert.deepEqual(value(received).resent, ["live.bin"]);
+    assert.deepEqual([value(sent).changed, value(received).changed], [[], []]);
+    assert.deepEqual(await Deno.readFile(join(dst, "live.bin")), now);
+  });
+});
+
+/** Overwrites the start of `path` in place (its size stays). */
+function rewrite(path: string, bytes: Uint8Array) {
+  using file = Deno.openSync(path, { write: true });
+  file.writeSync(bytes);
+}
 
 Deno.test("a file that keeps changing fails on both sides and nothing is published", async () => {
   await withDirs(20_000, async ({ signal, src, dst }) => {
@@ -49,7 +81,7 @@ Deno.test("a file that keeps changing fails on both sides and nothing is publish
     await Deno.writeFile(source, randomBytes(SIZE, 1));
     const { sent, received } = await transferPair([source], dst, {
       signal,
-      send: { onProgress: () => append(source, randomBytes(10, 3)) },
+      send: { onProgress: () => rewrite(source, randomBytes(10, 3)) },
     });
     assert.ok(reason(sent) instanceof SourceChangedError, String(reason(sent)));
     assert.match(String(reason(received)), /live\.log: it changed while being read, twice/);
@@ -72,11 +104,11 @@ Deno.test("allowChanging sends a file that keeps changing as read and both sides
   });
 });
 
-Deno.test("a file replaced between the scan and the send is sent as it is now", async () => {
+Deno.test("a file replaced between the scan and the send is sent as it is now, at the same size", async () => {
   await withDirs(20_000, async ({ signal, src, dst }) => {
     const source = join(src, "swapped.bin");
     await Deno.writeFile(source, randomBytes(1000, 1));
-    const replacement = randomBytes(2000, 4);
+    const replacement = randomBytes(1000, 4);
     const { sent, received } = await transferPair([source], dst, {
       signal,
       beforeSend: async () => {
@@ -87,5 +119,27 @@ Deno.test("a file replaced between the scan and the send is sent as it is now", 
     assert.deepEqual(value(sent).resent, ["swapped.bin"]);
     assert.deepEqual(await Deno.readFile(join(dst, "swapped.bin")), replacement);
     assert.equal(value(received).sha256, sha256Hex(replacement));
+  });
+});
+
+Deno.test("a file that grew after the offer fails before any byte of it is sent, unless allowed", async () => {
+  await withDirs(20_000, async ({ signal, src, dst }) => {
+    const source = join(src, "tiny.txt");
+    await Deno.writeFile(source, randomBytes(5, 1));
+    const grow = () => Deno.writeFile(source, randomBytes(SIZE, 4), { append: true });
+    const refused = await transferPair([source], dst, { signal, beforeSend: grow });
+    assert.match(
+      String(reason(refused.sent)),
+      /size changed from 5 to \d+ bytes after it was offered/,
+    );
+    assert.ok(!(await listTree(dst)).some((entry) => entry.path === "tiny.txt"));
+    await Deno.writeFile(source, randomBytes(5, 1));
+    const allowed = await transferPair([source], join(dst, "again"), {
+      signal,
+      beforeSend: grow,
+      send: { allowChanging: true },
+    });
+    assert.deepEqual(value(allowed.received).changed, ["tiny.txt"]);
+    assert.deepEqual(await Deno.readFile(join(dst, "again", "tiny.txt")), randomBytes(5, 1));
   });
 });

@@ -76,14 +76,17 @@ Deno.test("decodeHello rejects another version and out-of-range limits", () => {
     directories: 0,
     totalBytes: 5,
   });
-  assert.equal(decodeHello(hello).version, 3);
+  assert.equal(decodeHello(hello).version, 4);
   assert.equal(decodeHello(hello).text, false);
-  const v2 = hello.slice();
-  v2[0] = 2;
-  assert.throws(() => decodeHello(v2), /unsupported version 2, this peer speaks 3/);
+  const v3 = hello.slice();
+  v3[0] = 3;
+  assert.throws(() => decodeHello(v3), /unsupported version 3, this peer speaks 4/);
+  const allowChanging = hello.slice();
+  allowChanging[2] = 2;
+  assert.equal(decodeHello(allowChanging).allowChanging, true);
   const unknownFlag = hello.slice();
-  unknownFlag[2] = 2;
-  assert.throws(() => decodeHello(unknownFlag), /unknown flags 0x2/);
+  unknownFlag[2] = 4;
+  assert.throws(() => decodeHello(unknownFlag), /unknown flags 0x4/);
   const textWithEntries = hello.slice();
   textWithEntries[2] = 1;
   assert.throws(() => decodeHello(textWithEntries), /a text offer with 1 entries/);

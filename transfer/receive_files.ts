@@ -62,6 +62,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       bytes: hello.totalBytes,
       entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
       ...(unknownSize ? { unknownSize } : {}),
+      ...(hello.allowChanging ? { allowChanging: true } : {}),
     };
     if (options.sink && (hello.files !== 1 || hello.directories !== 0)) {
       throw new TransferRefusedError(
@@ -120,6 +121,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         signal,
         onBytes: progress.onBytes,
         onRestart: progress.onRestart,
+        allowChanging: hello.allowChanging,
       });
     } catch (error) {
       throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);

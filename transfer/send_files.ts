@@ -57,7 +57,8 @@ export async function sendFiles(
   const { signal, watch, stallMs, writer, reader } = control;
   let answer: Promise<Done> | undefined;
   try {
-    await abortable(writeFrames(writer, offerFrames(manifest, streams)), signal);
+    const allowChanging = options.allowChanging ?? false;
+    await abortable(writeFrames(writer, offerFrames(manifest, streams, allowChanging)), signal);
     // The receiver may be asking its user: bounded by how long we wait for an answer.
     watch.enter("decision", options.acceptTimeoutMs ?? stallMs);
     options.onWaitingForAccept?.();
@@ -95,7 +96,7 @@ export async function sendFiles(
         streams: used,
         segmentSize: SEGMENT_SIZE,
         signal,
-        allowChanging: options.allowChanging ?? false,
+        allowChanging,
         fail: (error) =>
           control.abort(
             new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
@@ -161,10 +162,15 @@ async function readAnswer(reader: ByteReader): Promise<Done> {
 }
 
 /** HELLO, the manifest's ENTRIES and MANIFEST_END: written at once, in as few writes as fit. */
-function* offerFrames(manifest: SourceManifest, streams: number): Generator<Uint8Array> {
+function* offerFrames(
+  manifest: SourceManifest,
+  streams: number,
+  allowChanging: boolean,
+): Generator<Uint8Array> {
   yield encodeFrame(
     FrameType.HELLO,
     encodeHello({
+      allowChanging,
       streams,
       segmentSize: SEGMENT_SIZE,
       entries: manifest.entries.length,

@@ -35,6 +35,11 @@ export interface Offer {
   text?: string;
   /** The one file is a stream whose size is not known in advance (`bytes` is 0). */
   unknownSize?: boolean;
+  /**
+   * The sender sends a file that keeps changing while read as read (not a
+   * snapshot) instead of failing; never more bytes than offered either way.
+   */
+  allowChanging?: boolean;
 }
 
 export interface SendFilesOptions {
