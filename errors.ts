@@ -53,6 +53,9 @@ export class DiskFullError extends P2pftError {
   }
 }
 
+/** The transfer finished, but some entries were skipped and did not arrive (exit 3). */
+export class IncompleteTransferError extends P2pftError {}
+
 /** The command line was wrong: an unknown flag, a missing or malformed argument (exit 2). */
 export class UsageError extends P2pftError {}
 

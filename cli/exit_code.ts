@@ -1,7 +1,9 @@
-import { P2pftError, UsageError } from "../errors.ts";
+import { IncompleteTransferError, P2pftError, UsageError } from "../errors.ts";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
+/** The transfer finished but not everything arrived: entries were skipped (listed in `done`). */
+export const EXIT_INCOMPLETE = 3;
 
 /** What `main.ts` prints and returns for an error that ended a command. */
 export interface Failure {
@@ -29,7 +31,11 @@ export function describeFailure(error: unknown): Failure {
   }
   return {
     message: expected ? message : `unexpected failure: ${message}`,
-    exitCode: error instanceof UsageError ? EXIT_USAGE : EXIT_ERROR,
+    exitCode: error instanceof UsageError
+      ? EXIT_USAGE
+      : error instanceof IncompleteTransferError
+      ? EXIT_INCOMPLETE
+      : EXIT_ERROR,
     details,
   };
 }

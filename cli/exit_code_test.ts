@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { IntegrityError, UsageError } from "../errors.ts";
+import { IncompleteTransferError, IntegrityError, UsageError } from "../errors.ts";
 import {
   asUsageError,
   describeFailure,
   EXIT_ERROR,
+  EXIT_INCOMPLETE,
   EXIT_USAGE,
   parseArgument,
 } from "./exit_code.ts";
@@ -58,4 +59,10 @@ Deno.test("asUsageError turns a RangeError from reading the user's input into a 
   assert.equal(describeFailure(error).exitCode, EXIT_USAGE);
   const other = new IntegrityError("x");
   assert.equal(asUsageError(other), other);
+});
+
+Deno.test("describeFailure gives a transfer that did not bring everything exit 3", () => {
+  const failure = describeFailure(new IncompleteTransferError("Not everything arrived"));
+  assert.equal(failure.exitCode, EXIT_INCOMPLETE);
+  assert.equal(failure.message, "Not everything arrived");
 });

@@ -4,7 +4,19 @@
  * sizes and its first files. Bounded whatever the offer's size: one pass over
  * the entries, at most LISTED_ENTRIES and TOP_ENTRIES kept.
  */
+import type { NotSent, SkipKind } from "../transfer/mod.ts";
 import { formatBytes } from "./format.ts";
+
+/** What each kind of entry the sender does not send is called. */
+export const SKIP_WORDS: Record<SkipKind, string> = {
+  symlink: "symbolic link",
+  fifo: "named pipe (FIFO)",
+  socket: "socket",
+  device: "device file",
+  unreadable: "unreadable",
+  name: "a name the transfer cannot carry",
+  other: "not sendable",
+};
 
 /** One manifest entry as the `offer` and `manifest` events carry it. */
 export interface OfferedEntry {
@@ -30,6 +42,10 @@ export interface OfferView {
   top: TopEntry[];
   /** Top-level entries not in `top`. */
   topMore: number;
+  /** The first LISTED_ENTRIES entries the sender found but does not send. */
+  skipped: NotSent[];
+  /** Those not in `skipped`. */
+  skippedMore: number;
 }
 
 /** Entries an `offer` event lists; the rest follow in `manifest` events. */
@@ -44,7 +60,10 @@ const FEW = 10;
 const SHOWN = 10;
 const FIRST_FILES = 5;
 
-export function offerView(entries: ReadonlyArray<OfferedEntry>): OfferView {
+export function offerView(
+  entries: ReadonlyArray<OfferedEntry>,
+  notSent: ReadonlyArray<NotSent> = [],
+): OfferView {
   const top: TopEntry[] = [];
   let topCount = 0;
   let current: TopEntry | undefined;
@@ -72,6 +91,8 @@ export function offerView(entries: ReadonlyArray<OfferedEntry>): OfferView {
     more: entries.length - listed.length,
     top,
     topMore: topCount - top.length,
+    skipped: notSent.slice(0, LISTED_ENTRIES).map(({ path, kind }) => ({ path, kind })),
+    skippedMore: Math.max(0, notSent.length - LISTED_ENTRIES),
   };
 }
 
@@ -88,6 +109,14 @@ export function shownName(name: string): string {
   );
 }
 
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with control characters and bidi overrides written as `\uXXXX` (a line a terminal shows as is). */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function entryLine(entry: { path: string; kind: string }, detail: string): string {
   const slash = entry.kind === "directory" ? "/" : entry.kind === "symlink" ? " ->" : "";
   return `  ${shownName(entry.path)}${slash}  ${detail}`;
@@ -102,6 +131,10 @@ function count(n: number, one: string, many: string): string {
  * entries with counts and sizes, then the first files.
  */
 export function offerLines(view: OfferView): string[] {
+  return [...entryLines(view), ...skippedLines(view)];
+}
+
+function entryLines(view: OfferView): string[] {
   const total = view.entries.length + view.more;
   if (total <= FEW) {
     return view.entries.map((entry) =>
@@ -131,4 +164,16 @@ export function offerLines(view: OfferView): string[] {
     );
   }
   return lines;
+}
+
+/** What the sender will not send, said before accepting (a few by name). */
+function skippedLines(view: OfferView): string[] {
+  const count = view.skipped.length + view.skippedMore;
+  if (count === 0) return [];
+  const shown = view.skipped.slice(0, SHOWN)
+    .map((item) => `${shownName(item.path)} (${SKIP_WORDS[item.kind]})`);
+  const rest = count - shown.length;
+  return [
+    `  not sent (the sender cannot): ${shown.join(", ")}${rest > 0 ? `, and ${rest} more` : ""}`,
+  ];
 }

@@ -1,7 +1,14 @@
 import type { NatMapping } from "../peer/mod.ts";
 import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
-import { type OfferedEntry, offerLines, type OfferView, shownName } from "./offer_view.ts";
+import {
+  escapeControls,
+  type OfferedEntry,
+  offerLines,
+  type OfferView,
+  shownName,
+} from "./offer_view.ts";
+import type { SkippedItem } from "./session_events.ts";
 
 /**
  * Every event the CLI reports; with --json each is one line of stdout, with one
@@ -86,6 +93,9 @@ export type CliEvent =
     path: string;
     /** Files sent as read while they kept changing (only with --allow-changing). */
     changed: string[];
+    /** What did not arrive (the exit status is then 3): at most 1,000, `skippedMore` counts the rest. */
+    skipped?: SkippedItem[];
+    skippedMore?: number;
     /** Receiver: the absolute output folder the files went to. */
     folder?: string;
     /** Receiver: the top-level names written there (at most 100). */
@@ -151,7 +161,9 @@ export class Output {
     if (this.#json) {
       this.#writeJson(event);
       // Errors also go to stderr as one line, for people reading a log.
-      if (event.type === "error") writeAll(this.#stderr, `error: ${event.message}\n`);
+      if (event.type === "error") {
+        writeAll(this.#stderr, `error: ${escapeControls(event.message)}\n`);
+      }
       return;
     }
     this.#clearBar();
@@ -244,10 +256,11 @@ export class Output {
         return `Rendezvous server stopped (${
           Object.entries(event.stats).map(([key, value]) => `${key} ${value}`).join(", ")
         })`;
+      // A peer's words (file names, its ERROR text) never drive the terminal.
       case "warning":
-        return `warning: ${event.message}`;
+        return `warning: ${escapeControls(event.message)}`;
       case "error":
-        return `error: ${event.message}`;
+        return `error: ${escapeControls(event.message)}`;
     }
   }
 

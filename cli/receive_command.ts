@@ -19,7 +19,13 @@ import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
 import { LISTED_ENTRIES, MANIFEST_CHUNK, offerLines, offerView, shownName } from "./offer_view.ts";
 import { parseArgument } from "./exit_code.ts";
 import { ALLOW_CHANGING_NOTE, type Output } from "./output.ts";
-import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
+import {
+  assertComplete,
+  connectedEvent,
+  doneEvent,
+  pairedEvent,
+  reportWarnings,
+} from "./session_events.ts";
 import { peerFinding } from "./rendezvous_address.ts";
 
 export interface ReceiveCommandOptions {
@@ -129,6 +135,7 @@ export async function receiveCommand(
       ? {}
       : { folder: resolve(options.out), saved: report.saved ?? [] }),
   });
+  assertComplete(report);
 }
 
 /** A received text: as is on stdout with --stdout, else as an event (a line, or JSON). */
@@ -159,7 +166,7 @@ async function confirm(
   signal: AbortSignal,
 ): Promise<boolean> {
   const kind = offer.text !== undefined ? "text" : offer.unknownSize ? "stream" : undefined;
-  const view = kind === undefined ? offerView(offer.entries) : undefined;
+  const view = kind === undefined ? offerView(offer.entries, offer.notSent) : undefined;
   // A person who is asked reads the offer in the question itself.
   if (options.yes || options.output.json) {
     options.output.emit({

@@ -19,9 +19,16 @@ import {
   type SkippedEntry,
   type TransferReport,
 } from "../transfer/mod.ts";
-import type { Output } from "./output.ts";
-import { offerView } from "./offer_view.ts";
-import { connectedEvent, doneEvent, pairedEvent, reportWarnings } from "./session_events.ts";
+import type { CliEvent, Output } from "./output.ts";
+import { offerView, shownName, SKIP_WORDS } from "./offer_view.ts";
+import {
+  assertComplete,
+  connectedEvent,
+  doneEvent,
+  pairedEvent,
+  reportWarnings,
+  skippedItems,
+} from "./session_events.ts";
 import { peerFinding } from "./rendezvous_address.ts";
 import { ClientIdChain } from "../rendezvous/mod.ts";
 import { type SendSource, sendSource } from "./send_source.ts";
@@ -54,13 +61,6 @@ export interface SendCommandOptions {
   signal: AbortSignal;
 }
 
-const SKIPPED_KINDS: Record<SkippedEntry["kind"], string> = {
-  symlink: "symbolic link",
-  fifo: "named pipe (FIFO)",
-  socket: "socket",
-  device: "device file",
-};
-
 /** `p2pft send <paths...>`, `send --text TEXT`, `send -` */
 export async function sendCommand(paths: string[], options: SendCommandOptions): Promise<void> {
   const { output, signal } = options;
@@ -79,12 +79,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     signal,
   });
   if (source.kind !== "text") {
-    for (const skipped of source.manifest.skipped) {
-      output.emit({
-        type: "warning",
-        message: `Skipping ${SKIPPED_KINDS[skipped.kind]} ${skipped.path}`,
-      });
-    }
+    for (const skipped of source.manifest.skipped) output.emit(skippingWarning(skipped));
   }
   output.emit(
     source.kind === "text"
@@ -96,15 +91,15 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
         bytes: source.manifest.bytes,
         ...(source.kind === "stream"
           ? { kind: "stream" as const }
-          : offerView(source.manifest.entries)),
+          : offerView(source.manifest.entries, source.manifest.skipped)),
       },
   );
   if (receivers === 1) {
-    await serveReceiver(source, chosen ?? { words: generateWords() }, {
+    const { report } = await serveReceiver(source, chosen ?? { words: generateWords() }, {
       ...options,
       finding,
     });
-    return;
+    return assertComplete(report);
   }
   // Each receiver is its own pairing on the same nameplate. Each registration
   // commits to the next one's client id, which alone may reopen the room once
@@ -113,6 +108,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const ids = new ClientIdChain();
   let succeeded = 0;
   let failed = 0;
+  let incomplete: TransferReport | undefined;
   while (succeeded < receivers) {
     const index = succeeded + failed + 1;
     try {
@@ -125,6 +121,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
         onCode: (full) => code = full,
       });
       succeeded++;
+      if (skippedItems(served.report).length > 0) incomplete = served.report;
       output.emit({
         type: "receiver",
         receiver: index,
@@ -155,6 +152,15 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     }
   }
   output.emit({ type: "summary", receivers, succeeded, failed });
+  if (incomplete) assertComplete(incomplete);
+}
+
+/** The sender's line, at the scan, for an entry it will not send. */
+function skippingWarning(skipped: SkippedEntry): CliEvent {
+  const what = skipped.kind === "unreadable" || skipped.kind === "name"
+    ? `${shownName(skipped.path)}: ${skipped.detail ?? SKIP_WORDS[skipped.kind]}`
+    : `${SKIP_WORDS[skipped.kind]} ${shownName(skipped.path)}`;
+  return { type: "warning", message: `Skipping ${what}` };
 }
 
 /** Errors of a transfer itself, after the pairing and the PAKE succeeded. */

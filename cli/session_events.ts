@@ -1,6 +1,49 @@
+import { IncompleteTransferError } from "../errors.ts";
 import { formatAddr, type PairedInfo, type PathFacts } from "../peer/mod.ts";
-import type { TransferReport } from "../transfer/mod.ts";
+import type { SkipKind, TransferReport } from "../transfer/mod.ts";
 import type { CliEvent } from "./output.ts";
+import { shownName, SKIP_WORDS } from "./offer_view.ts";
+
+/** One entry that did not arrive, as `done.skipped` lists it. */
+export interface SkippedItem {
+  path: string;
+  /** A SkipKind (the sender did not send it) or `unholdable` (the receiver could not write it). */
+  kind: SkipKind | "unholdable";
+  reason: string;
+}
+
+/** `done.skipped` lists at most this many (the rest is counted in `skippedMore`). */
+const SKIPPED_LISTED = 1000;
+
+/** Everything that did not arrive: what the sender did not send, then what was not written. */
+export function skippedItems(report: TransferReport): SkippedItem[] {
+  return [
+    ...(report.notSent ?? []).map(({ path, kind }) => ({
+      path,
+      kind,
+      reason: `not sent: ${SKIP_WORDS[kind]}`,
+    })),
+    ...report.notWritten.map(({ path, reason }) => ({
+      path,
+      kind: "unholdable" as const,
+      reason: `not written: ${reason}`,
+    })),
+  ];
+}
+
+/**
+ * After `done`: a transfer that left entries behind ends with exit 3
+ * (`IncompleteTransferError`) and one line saying so.
+ */
+export function assertComplete(report: TransferReport): void {
+  const count = skippedItems(report).length;
+  if (count === 0) return;
+  throw new IncompleteTransferError(
+    `Not everything arrived: ${count} ${
+      count === 1 ? "entry was" : "entries were"
+    } skipped (listed above, and in done.skipped with --json)`,
+  );
+}
 
 /** The `paired` event: the nameplate, where the peer is and how it was found. */
 export function pairedEvent(paired: PairedInfo): CliEvent {
@@ -49,15 +92,21 @@ export function describePath(facts: PathFacts): string {
 export function reportWarnings(report: TransferReport): CliEvent[] {
   const kept = new Set(report.changed);
   return [
+    ...(report.notSent ?? []).map(({ path, kind }): CliEvent => ({
+      type: "warning",
+      message: `Not sent: ${shownName(path)} (${SKIP_WORDS[kind]})`,
+    })),
     ...report.notWritten.map(({ path, reason }): CliEvent => ({
       type: "warning",
-      message: `Not written: ${path} (${reason})`,
+      message: `Not written: ${shownName(path)} (${reason})`,
     })),
-    ...report.resent.map((path): CliEvent => ({
+    ...[...new Set([...report.resent, ...report.changed])].map((path): CliEvent => ({
       type: "warning",
       message: kept.has(path)
-        ? `${path} kept changing while it was sent; it arrived as read, not as one snapshot (--allow-changing)`
-        : `${path} changed while it was sent; it was sent again from the start`,
+        ? `${
+          shownName(path)
+        } kept changing while it was sent; it arrived as read, not as one snapshot (--allow-changing)`
+        : `${shownName(path)} changed while it was sent; it was sent again from the start`,
     })),
   ];
 }
@@ -73,5 +122,12 @@ export function doneEvent(report: TransferReport, facts: PathFacts): CliEvent {
     sha256: report.sha256,
     path: facts.path,
     changed: report.changed,
+    ...skippedFields(report),
   };
+}
+
+function skippedFields(report: TransferReport): { skipped: SkippedItem[]; skippedMore?: number } {
+  const all = skippedItems(report);
+  if (all.length <= SKIPPED_LISTED) return { skipped: all };
+  return { skipped: all.slice(0, SKIPPED_LISTED), skippedMore: all.length - SKIPPED_LISTED };
 }

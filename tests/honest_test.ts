@@ -123,10 +123,33 @@ e2e("a FIFO inside a folder is reported as skipped and the rest arrives", async 
   await Deno.mkdir(`${w.dir}/in`);
   const sender = startSend(w, [`${w.dir}/d`]);
   const { code } = await sender.next("code");
-  const { sent } = await bothSucceed(sender, startReceive(w, code, `${w.dir}/in`));
-  assert.deepEqual(warnings(sent.events), ["Skipping named pipe (FIFO) d/pipe"]);
+  const { sent, received } = await bothIncomplete(sender, startReceive(w, code, `${w.dir}/in`));
+  const notSent = "Not sent: d/pipe (named pipe (FIFO))";
+  assert.deepEqual(warnings(sent.events), ["Skipping named pipe (FIFO) d/pipe", notSent]);
+  assert.deepEqual(warnings(received.events), [notSent]);
   assert.deepEqual(await listDir(`${w.dir}/in/d`), ["a.txt"]);
 });
+
+/**
+ * Both sides finish with exit 3 (not everything arrived), and both list the
+ * same skipped entries, before accepting (`offer.skipped`) and in `done`.
+ */
+async function bothIncomplete(sender: ReturnType<World["spawnCli"]>, receiver: typeof sender) {
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  for (const side of [sent, received]) {
+    assert.equal(side.code, 3, side.stderr);
+    assert.match(
+      side.stderr,
+      /error: Not everything arrived: \d+ (entry was|entries were) skipped/,
+    );
+  }
+  const skipped = (side: typeof sent) =>
+    side.events.find((event) => event.type === "done")!.skipped;
+  assert.deepEqual(skipped(sent), skipped(received));
+  const offered = received.events.find((event) => event.type === "offer")!.skipped as unknown[];
+  assert.equal(offered.length, (skipped(received) as unknown[]).length);
+  return { sent, received };
+}
 
 /**
  * Runs the CLI as `nobody`, so permissions apply (the tests run as root). Deno
@@ -150,7 +173,7 @@ async function asNobody(w: World): Promise<SpawnCliOptions> {
 const ROOT = Deno.uid() === 0;
 
 e2e(
-  "an unreadable file inside a folder fails on the sender before any code is issued",
+  "an unreadable file inside a folder is skipped and listed on both sides; the rest arrives, exit 3",
   async (signal) => {
     await using w = await world(signal);
     const nobody = await asNobody(w);
@@ -160,11 +183,18 @@ e2e(
     await Deno.writeTextFile(`${w.dir}/d/secret.txt`, "secret\n");
     await Deno.chmod(`${w.dir}/d/ok.txt`, 0o644);
     await Deno.chmod(`${w.dir}/d/secret.txt`, 0o000);
-    const sent = await w.send([`${w.dir}/d`], [], nobody)
-      .finished();
-    assert.equal(sent.code, 1, sent.stderr);
-    assert.match(sent.stderr, /^error: Cannot read .*d\/secret\.txt: Permission denied/);
-    assert.ok(!sent.events.some((event) => event.type === "code"), sent.stdout);
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = w.send([`${w.dir}/d`], [], nobody);
+    const { code } = await sender.next("code");
+    const { sent, received } = await bothIncomplete(
+      sender,
+      startReceive(w, code, `${w.dir}/in`),
+    );
+    assert.match(warnings(sent.events)[0], /^Skipping d\/secret\.txt: .*Permission denied/);
+    assert.deepEqual(received.events.find((event) => event.type === "done")!.skipped, [
+      { path: "d/secret.txt", kind: "unreadable", reason: "not sent: unreadable" },
+    ]);
+    assert.deepEqual(await listDir(`${w.dir}/in/d`), ["ok.txt"]);
   },
   { ignore: !ROOT },
 );
@@ -194,22 +224,28 @@ e2e(
   { ignore: !ROOT },
 );
 
-e2e("a name that is not valid UTF-8 fails on the sender with the name escaped", async (signal) => {
-  await using w = await world(signal);
-  await Deno.mkdir(`${w.dir}/d`);
-  const made = await new Deno.Command("sh", {
-    args: ["-c", 'touch "d/bad$(printf "\\377")name"'],
-    cwd: w.dir,
-  }).output();
-  assert.ok(made.success, new TextDecoder().decode(made.stderr));
-  const sent = await w.send(["d"]).finished();
-  assert.equal(sent.code, 1, sent.stderr);
-  assert.match(
-    sent.stderr,
-    /^error: Cannot send .*\/d\/bad\\ufffdname: the name is not valid UTF-8/,
-  );
-  assert.ok(!sent.events.some((event) => event.type === "code"), sent.stdout);
-});
+e2e(
+  "a name that is not valid UTF-8 is skipped and listed, escaped; the rest arrives",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.mkdir(`${w.dir}/d`);
+    const made = await new Deno.Command("sh", {
+      args: ["-c", 'touch "d/bad$(printf "\\377")name"'],
+      cwd: w.dir,
+    }).output();
+    assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    await Deno.writeTextFile(`${w.dir}/d/good.txt`, "good");
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = w.send(["d"]);
+    const { code } = await sender.next("code");
+    const { sent } = await bothIncomplete(sender, startReceive(w, code, `${w.dir}/in`));
+    assert.match(
+      warnings(sent.events)[0],
+      /^Skipping d\/bad\ufffdname: the name is not valid UTF-8 \(each \\ufffd stands/,
+    );
+    assert.deepEqual(await listDir(`${w.dir}/in/d`), ["good.txt"]);
+  },
+);
 
 e2e(
   "a full disk names the partial kept, the space missing and how to resume; the sender sees no receiver path",

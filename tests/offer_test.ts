@@ -128,3 +128,33 @@ e2e(
     }
   },
 );
+
+e2e(
+  "names of 241-255 bytes, a backslash, a newline and a tab arrive as they are, shown escaped",
+  async (signal) => {
+    await using w = await world(signal);
+    const names = ["n".repeat(250), "é".repeat(127) + "x", "back\\slash", "new\nline", "tab\there"];
+    await Deno.mkdir(`${w.dir}/d`);
+    for (const name of names) await Deno.writeTextFile(`${w.dir}/d/${name}`, name);
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = w.send([`${w.dir}/d`]);
+    const { code } = await sender.next("code", signal);
+    // Without --json: what a person reads.
+    const receiver = w.spawnCli([
+      "receive",
+      String(code),
+      "--out",
+      `${w.dir}/in`,
+      "--yes",
+      ...w.rendezvous,
+    ]);
+    const [, received] = await bothSucceed(sender, receiver);
+    for (const name of names) {
+      assert.equal(await Deno.readTextFile(`${w.dir}/in/d/${name}`), name);
+    }
+    assert.match(received.stdout, /^ {2}"d\/new\\nline" {2}8 B$/m);
+    assert.match(received.stdout, /^ {2}"d\/tab\\there" {2}8 B$/m);
+    assert.match(received.stdout, /^ {2}"d\/back\\\\slash" {2}10 B$/m);
+    assert.ok(!received.stdout.includes("new\nline"), "a raw newline reached the terminal");
+  },
+);

@@ -3,18 +3,34 @@
  * unsafe on every system; `unholdableNames` finds what this receiver's file
  * system cannot hold (case collisions, Windows names), to skip and report.
  */
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 import { UnsafePathError } from "../errors.ts";
 import { LIMITS } from "./_frame.ts";
 
 /** Suffix of in-progress files; reserved, so no manifest path may end with it. */
 export const PARTIAL_SUFFIX = ".p2pft-partial";
+/** Longest file name (bytes) on Linux, macOS and, in UTF-16 units, Windows. */
+const NAME_MAX = 255;
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
-// C0 controls, DEL and C1 controls: matching them is the point.
+// C0 controls: Windows refuses them in names; matching them is the point.
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const WINDOWS_CONTROL = /[\u0001-\u001f]/;
 const DRIVE = /^[a-z]:/i;
 const utf8 = new TextEncoder();
+
+/**
+ * Where a file's bytes wait until verified: `<name>.p2pft-partial` beside it,
+ * or, for a name too long to take the suffix (241..255 bytes), a name made
+ * from its SHA-256 (the same every run, so it is resumed too).
+ */
+export function partialPath(target: string): string {
+  const name = basename(target);
+  if (utf8.encode(name).length + PARTIAL_SUFFIX.length <= NAME_MAX) return target + PARTIAL_SUFFIX;
+  const digest = createHash("sha256").update(name).digest("hex").slice(0, 32);
+  return join(dirname(target), `.${digest}${PARTIAL_SUFFIX}`);
+}
 
 function quote(path: string): string {
   return JSON.stringify(path);
@@ -30,9 +46,9 @@ export function checkRelativePath(path: string): void {
     fail(`longer than ${LIMITS.maxPathBytes} bytes`);
   }
   if (path.startsWith("/") || DRIVE.test(path)) fail("absolute path");
-  if (path.includes("\\")) fail("contains a backslash");
+  // A backslash and control characters are ordinary on Linux and macOS: the
+  // receiver's file system decides (unholdableNames), and the CLI escapes them.
   if (path.includes("\u0000")) fail("contains NUL");
-  if (CONTROL.test(path)) fail("contains a control character");
   for (const segment of path.split("/")) {
     if (segment === "") fail("empty path segment");
     if (segment === "." || segment === "..") fail(`contains a ${quote(segment)} segment`);
@@ -60,6 +76,8 @@ const WINDOWS_FORBIDDEN = /[<>:"|?*]/;
 
 function windowsProblem(segment: string): string | undefined {
   if (WINDOWS_RESERVED.test(segment)) return `${quote(segment)} is a reserved name on Windows`;
+  if (segment.includes("\\")) return `${quote(segment)} contains a backslash`;
+  if (WINDOWS_CONTROL.test(segment)) return `${quote(segment)} contains a control character`;
   if (/[. ]$/.test(segment)) return `${quote(segment)} ends with a dot or space`;
   if (WINDOWS_FORBIDDEN.test(segment)) return `${quote(segment)} contains one of <>:"|?*`;
   return undefined;

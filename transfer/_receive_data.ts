@@ -11,7 +11,7 @@ import { SegmentReader } from "./_segment_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
 import { DIGEST_BYTES } from "./_frame.ts";
 import { FileStatus } from "./_messages.ts";
-import { PARTIAL_SUFFIX } from "./_path_safety.ts";
+import { partialPath } from "./_path_safety.ts";
 
 export interface IncomingFile {
   path: string;
@@ -93,7 +93,7 @@ export async function receiveData(
       current = index;
       options.signal.throwIfAborted();
       finishing.throwIfFailed();
-      const partial = file.target + PARTIAL_SUFFIX;
+      const partial = partialPath(file.target);
       const handle = await Deno.open(partial, {
         write: true,
         create: true,

@@ -2,19 +2,16 @@
 import { ProtocolError, UnsafePathError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { FrameType, LIMITS, readFrame } from "./_frame.ts";
-import {
-  decodeCount,
-  decodeEntries,
-  decodeHello,
-  type Hello,
-  type ManifestEntry,
-} from "./_messages.ts";
+import { decodeManifestEnd, decodeNotSent, type NotSent } from "./_offer_messages.ts";
+import { decodeEntries, decodeHello, type Hello, type ManifestEntry } from "./_messages.ts";
 import { checkRelativePath } from "./_path_safety.ts";
 import { decodeText } from "./_text_messages.ts";
 
 export interface ReceivedManifest {
   hello: Hello;
   entries: ManifestEntry[];
+  /** What the sender found inside folders but does not send (SKIPPED frames). */
+  notSent: NotSent[];
   /** The text of a text offer (HELLO's text flag, then one TEXT frame instead of entries). */
   text?: string;
 }
@@ -33,9 +30,10 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
         `Cannot decode TEXT: ${frame.payload.length} bytes, HELLO announced ${hello.totalBytes}`,
       );
     }
-    return { hello, entries: [], text: decodeText(frame.payload) };
+    return { hello, entries: [], notSent: [], text: decodeText(frame.payload) };
   }
   const entries: ManifestEntry[] = [];
+  const notSent: NotSent[] = [];
   const directories = new Set<string>();
   const paths = new Set<string>();
   let manifestBytes = 0;
@@ -43,14 +41,19 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
   let bytes = 0;
   while (true) {
     const frame = await readFrame(reader, {
-      expect: [FrameType.ENTRIES, FrameType.MANIFEST_END],
+      expect: [FrameType.ENTRIES, FrameType.SKIPPED, FrameType.MANIFEST_END],
       what: "manifest",
     });
     if (frame.type === FrameType.MANIFEST_END) {
-      const count = decodeCount(frame.payload, "MANIFEST_END");
-      if (count !== entries.length || count !== hello.entries) {
+      const end = decodeManifestEnd(frame.payload);
+      if (end.entries !== entries.length || end.entries !== hello.entries) {
         throw new ProtocolError(
-          `Cannot decode manifest: MANIFEST_END says ${count} entries, HELLO ${hello.entries}, received ${entries.length}`,
+          `Cannot decode manifest: MANIFEST_END says ${end.entries} entries, HELLO ${hello.entries}, received ${entries.length}`,
+        );
+      }
+      if (end.skipped !== notSent.length) {
+        throw new ProtocolError(
+          `Cannot decode manifest: MANIFEST_END says ${end.skipped} skipped, received ${notSent.length}`,
         );
       }
       if (files !== hello.files || bytes !== hello.totalBytes) {
@@ -58,11 +61,18 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
           `Cannot decode manifest: ${files} files of ${bytes} bytes, HELLO announced ${hello.files} files of ${hello.totalBytes} bytes`,
         );
       }
-      return { hello, entries };
+      return { hello, entries, notSent };
     }
     manifestBytes += frame.payload.length;
     if (manifestBytes > LIMITS.maxManifestBytes) {
       throw new ProtocolError(`Cannot decode manifest: more than ${LIMITS.maxManifestBytes} bytes`);
+    }
+    if (frame.type === FrameType.SKIPPED) {
+      notSent.push(...decodeNotSent(frame.payload));
+      if (notSent.length > LIMITS.maxEntries) {
+        throw new ProtocolError(`Cannot decode manifest: more than ${LIMITS.maxEntries} skipped`);
+      }
+      continue;
     }
     for (const entry of decodeEntries(frame.payload)) {
       if (entries.length >= hello.entries) {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { TransferRefusedError, UnsafePathError } from "../errors.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { ManifestEntry, PlanItem } from "./_messages.ts";
-import { PARTIAL_SUFFIX } from "./_path_safety.ts";
+import { partialPath } from "./_path_safety.ts";
 
 export interface TargetPlan {
   /** Sent to the sender: existing finals and partials with their SHA-256. */
@@ -34,8 +34,14 @@ async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
 
 /** Local path of a manifest path under outDir. */
 export function localPath(outDir: string, path: string): string {
+  // On Windows a backslash separates: such names are never written (unholdableNames).
+  if (WINDOWS && path.includes("\\")) {
+    throw new UnsafePathError(`Refusing ${JSON.stringify(path)}: a backslash in a name on Windows`);
+  }
   return join(outDir, ...path.split("/"));
 }
+
+const WINDOWS = Deno.build.os === "windows";
 
 export async function inspectTarget(
   outDir: string,
@@ -118,7 +124,7 @@ export async function inspectTarget(
       plan.hashes.set(index, hash);
       continue;
     }
-    const partial = target + PARTIAL_SUFFIX;
+    const partial = partialPath(target);
     const partialInfo = await lstatOrNull(partial);
     if (partialInfo === null) continue;
     if (partialInfo.isSymlink) {

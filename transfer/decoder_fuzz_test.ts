@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ProtocolError, UnsafePathError } from "../errors.ts";
 import { ByteReader } from "../byte_reader.ts";
+import { encodeManifestEnd } from "./_offer_messages.ts";
 import {
   encodeFrame,
   FRAME_HEADER_BYTES,
@@ -190,7 +191,10 @@ Deno.test("readManifest and readFrame end every mutated stream with a manifest o
         }),
       ),
       ...[...batchEntries(entries)].map((p) => encodeFrame(FrameType.ENTRIES, p)),
-      encodeFrame(FrameType.MANIFEST_END, encodeCount(entries.length)),
+      encodeFrame(
+        FrameType.MANIFEST_END,
+        encodeManifestEnd({ entries: entries.length, skipped: 0 }),
+      ),
     ];
     const valid = concatBytes(offer);
     assert.equal(

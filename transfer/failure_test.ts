@@ -72,6 +72,7 @@ Deno.test("a declined offer is a TransferRefusedError on both sides", async () =
       directories: 1,
       bytes: 10,
       entries: [{ path: "d", size: 0, kind: "directory" }, { path: "d/x", size: 10, kind: "file" }],
+      notSent: [],
     });
     const words = {
       sent: "The receiver stopped: The offer was declined",

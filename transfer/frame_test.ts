@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
 import { ByteReader } from "../byte_reader.ts";
+import { encodeManifestEnd } from "./_offer_messages.ts";
 import { encodeFrame, FrameType, LIMITS, parseFrameHeader, readFrame } from "./_frame.ts";
-import { decodeHello, encodeCount, encodeEntry, encodeHello } from "./_messages.ts";
+import { decodeHello, encodeEntry, encodeHello } from "./_messages.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { withTimeout } from "./_test_util.ts";
 
@@ -170,7 +171,10 @@ Deno.test("readManifest stops a manifest larger than 64 MiB", async () => {
         }
         yield encodeFrame(FrameType.ENTRIES, payload);
       }
-      yield encodeFrame(FrameType.MANIFEST_END, encodeCount(entries));
+      yield encodeFrame(
+        FrameType.MANIFEST_END,
+        encodeManifestEnd({ entries: entries, skipped: 0 }),
+      );
     };
     const source = chunks();
     const stream = new ReadableStream<Uint8Array>({

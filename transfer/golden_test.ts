@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { golden } from "../tests/golden.ts";
+import { concatBytes } from "../bytes.ts";
+import { batchNotSent, decodeNotSent, encodeManifestEnd } from "./_offer_messages.ts";
 import { encodeText } from "./_text_messages.ts";
 import { encodeFrame, FrameType, PROTOCOL_VERSION } from "./_frame.ts";
 import {
@@ -113,6 +115,22 @@ Deno.test("transfer frames match the golden samples of the transfer version", as
         ),
       ]),
     },
+    {
+      // The end of an offer: a FIFO and an unreadable file it does not send, then MANIFEST_END.
+      name: "transfer_skipped",
+      frame: new Uint8Array([
+        ...encodeFrame(
+          FrameType.SKIPPED,
+          concatBytes([
+            ...batchNotSent([{ path: "d/pipe", kind: "fifo" }, {
+              path: "d/secret",
+              kind: "unreadable",
+            }]),
+          ]),
+        ),
+        ...encodeFrame(FrameType.MANIFEST_END, encodeManifestEnd({ entries: 2, skipped: 2 })),
+      ]),
+    },
   ];
   for (const sample of samples) {
     const fixture = await golden(sample.name, sample.frame, PROTOCOL_VERSION);
@@ -140,4 +158,9 @@ Deno.test("transfer frames match the golden samples of the transfer version", as
     decodeStart(payload(await golden("transfer_start", samples[2].frame, PROTOCOL_VERSION))),
     start,
   );
+  const skipped = await golden("transfer_skipped", samples[6].frame, PROTOCOL_VERSION);
+  assert.deepEqual(decodeNotSent(skipped.subarray(5, skipped.length - 13)), [
+    { path: "d/pipe", kind: "fifo" },
+    { path: "d/secret", kind: "unreadable" },
+  ]);
 });

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ProtocolError, UnsafePathError } from "../errors.ts";
 import { ByteReader } from "../byte_reader.ts";
+import { encodeManifestEnd } from "./_offer_messages.ts";
 import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
 import {
   decodeError,
-  encodeCount,
   encodeEntry,
   encodeHello,
   ErrorCode,
@@ -47,7 +47,10 @@ async function offerByHand(entries: ManifestEntry[], outDir: string, signal: Abo
       const frame of [
         encodeFrame(FrameType.HELLO, hello),
         encodeFrame(FrameType.ENTRIES, payload),
-        encodeFrame(FrameType.MANIFEST_END, encodeCount(entries.length)),
+        encodeFrame(
+          FrameType.MANIFEST_END,
+          encodeManifestEnd({ entries: entries.length, skipped: 0 }),
+        ),
       ]
     ) writer.write(frame).catch(() => {});
     const reader = new ByteReader(control.readable, { what: "test", signal });
@@ -63,12 +66,7 @@ async function offerByHand(entries: ManifestEntry[], outDir: string, signal: Abo
 const HOSTILE: Array<[string, ManifestEntry[]]> = [
   ["absolute path", [file("/etc/passwd")]],
   ["drive-letter path", [file("C:evil.txt")]],
-  ["backslash", [file("a\\b.txt")]],
   ["NUL", [file("a\u0000b")]],
-  ["newline", [file("a\nb")]],
-  ["escape character", [file("a\u001b[31mred")]],
-  ["DEL", [file("a\u007f")]],
-  ["C1 control", [file("a\u0085b")]],
   ["leading ..", [file("../escape.txt")]],
   ["inner ..", [dir("a"), file("a/../../escape.txt")]],
   ["trailing ..", [dir("a"), dir("a/..")]],
@@ -78,6 +76,7 @@ const HOSTILE: Array<[string, ManifestEntry[]]> = [
   ["empty segment", [dir("a"), file("a//x")]],
   ["trailing slash", [dir("a/")]],
   ["reserved partial suffix", [file("x.p2pft-partial")]],
+  ["segment of 256 bytes", [file("x".repeat(256))]],
   ["duplicate", [file("same"), file("same")]],
 ];
 
@@ -114,6 +113,13 @@ Deno.test("checkRelativePath accepts ordinary names", () => {
       "COM10",
       "x..y",
       "日本",
+      // Ordinary on Linux and macOS: the receiver's file system decides (unholdableNames).
+      "a\\b.txt",
+      "a\nb",
+      "tab\there",
+      "a\u001b[31mred",
+      "a\u0085b",
+      "y".repeat(255),
     ]
   ) {
     checkRelativePath(path);

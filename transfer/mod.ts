@@ -4,9 +4,11 @@
  */
 export type {
   ByteStream,
+  NotSent,
   Offer,
   ReceiveFilesOptions,
   SendFilesOptions,
+  SkipKind,
   StreamConnection,
   TransferProgress,
   TransferReport,

@@ -27,11 +27,23 @@ Deno.test("unholdableNames skips the later names of a case group, and what is in
 });
 
 Deno.test("unholdableNames applies Windows rules only when asked", () => {
-  const paths = ["aux.c", "con.h", "x.", "d ", "d /y", "a:b", "console.log", "COM10"];
+  const paths = [
+    "aux.c",
+    "con.h",
+    "x.",
+    "d ",
+    "d /y",
+    "a:b",
+    "a\\b",
+    "new\nline",
+    "console.log",
+    "COM10",
+  ];
   assert.deepEqual(
     [...unholdableNames(paths, WINDOWS).keys()],
-    [0, 1, 2, 3, 4, 5],
+    [0, 1, 2, 3, 4, 5, 6, 7],
   );
+  assert.match(unholdableNames(paths, WINDOWS).get(6)!, /contains a backslash/);
   assert.match(unholdableNames(paths, WINDOWS).get(0)!, /"aux\.c" is a reserved name on Windows/);
   assert.deepEqual(unholdableNames(paths, MAC), new Map());
 });
@@ -72,5 +84,25 @@ Deno.test("a receiver that ignores case writes the rest and both sides report wh
       "d/Makefile",
       "d/Sub",
     ]);
+  });
+});
+
+Deno.test("names of 241..255 bytes, a backslash, a newline and a tab arrive as they are on Linux", async () => {
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    const tree = join(src, "d");
+    await Deno.mkdir(tree);
+    const names = ["é".repeat(127) + "x", "z".repeat(241), "back\\slash", "new\nline", "tab\there"];
+    for (const [index, name] of names.entries()) {
+      await Deno.writeFile(join(tree, name), randomBytes(100 + index, index + 1));
+    }
+    const { received } = await transferPair([tree], dst, { signal });
+    assert.deepEqual(value(received).notWritten, []);
+    for (const [index, name] of names.entries()) {
+      assert.deepEqual(
+        await Deno.readFile(join(dst, "d", name)),
+        randomBytes(100 + index, index + 1),
+      );
+    }
+    assert.equal((await listTree(dst)).length, names.length + 1, "no partial left");
   });
 });

@@ -50,7 +50,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
   const { signal, watch, stallMs, writer, reader } = control;
   const dataReaders: ByteReader[] = [];
   try {
-    const { hello, entries, text } = await readManifest(reader);
+    const { hello, entries, notSent, text } = await readManifest(reader);
     watch.pause();
     if (text !== undefined) {
       return await receiveText(text, { writer, reader, confirm: options.confirm, signal });
@@ -63,6 +63,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
       ...(unknownSize ? { unknownSize } : {}),
       ...(hello.allowChanging ? { allowChanging: true } : {}),
+      notSent,
     };
     if (options.sink && (hello.files !== 1 || hello.directories !== 0)) {
       throw new TransferRefusedError(
@@ -155,6 +156,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
         .map(([path]) => path),
       notWritten: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
+      notSent,
       ...(options.sink ? {} : { saved: savedNames(entries, unholdable) }),
     });
   } catch (error) {

@@ -1,15 +1,17 @@
 /**
  * Sender side: walk the input paths into manifest entries (pre-order, sorted,
  * parents before children). A path named by the user is followed if it is a
- * symlink; inside folders symlinks, FIFOs, sockets and devices are skipped and
- * reported. Every file is opened once here, so an unreadable file fails before
- * anyone is asked for a code.
+ * symlink, and fails the scan if it cannot be read. Inside folders one odd
+ * entry never stops the rest: symlinks, FIFOs, sockets, devices, unreadable
+ * files and folders, and names the transfer cannot carry are skipped and
+ * listed (the receiver sees the list before it accepts). Every file is opened
+ * once here, so an unreadable one is known before anyone is asked for a code.
  */
 import { basename, join, resolve } from "node:path";
-import { UnsafePathError } from "../errors.ts";
 import type { ManifestEntry } from "./_messages.ts";
 import { LIMITS } from "./_frame.ts";
 import { checkRelativePath } from "./_path_safety.ts";
+import type { NotSent } from "./_offer_messages.ts";
 
 export interface SourceEntry extends ManifestEntry {
   /** Where the sender reads it (files only matter). */
@@ -28,10 +30,9 @@ export interface FileSnapshot {
   ino: number | null;
 }
 
-/** An entry inside a folder that is not sent, and why. */
-export interface SkippedEntry {
-  path: string;
-  kind: "symlink" | "fifo" | "socket" | "device";
+/** An entry inside a folder that is not sent, and why (`detail`: the error, for the sender's user). */
+export interface SkippedEntry extends NotSent {
+  detail?: string;
 }
 
 /** The one walk of the inputs: what is shown to the user is what is sent. */
@@ -104,19 +105,21 @@ export async function scanPaths(
       );
     }
     topNames.add(name);
-    await add(manifest, name, absolute, info);
+    checkRelativePath(name);
+    const error = await add(manifest, name, absolute, info);
+    if (error) throw wrapFsError(error, "read", absolute);
     if (info.isDirectory) await walk(manifest, name, absolute, options.signal);
   }
-  for (const entry of manifest.entries) checkRelativePath(entry.path);
   return manifest;
 }
 
+/** Adds one entry; a file that cannot be opened is not added: its error is returned. */
 async function add(
   manifest: SourceManifest,
   path: string,
   source: string,
   info: Deno.FileInfo,
-): Promise<void> {
+): Promise<unknown> {
   if (manifest.entries.length >= LIMITS.maxEntries) {
     throw new RangeError(`Cannot send: more than ${LIMITS.maxEntries} files and directories`);
   }
@@ -124,7 +127,7 @@ async function add(
     try {
       (await Deno.open(source, { read: true })).close();
     } catch (error) {
-      throw wrapFsError(error, "read", source);
+      return error;
     }
   }
   const kind = info.isFile ? "file" : "directory";
@@ -144,6 +147,7 @@ async function add(
   } else {
     manifest.directories++;
   }
+  return undefined;
 }
 
 function skippedKind(info: Deno.FileInfo): SkippedEntry["kind"] {
@@ -163,40 +167,73 @@ async function walk(
   try {
     for await (const child of Deno.readDir(absolute)) children.push(child);
   } catch (error) {
-    throw wrapFsError(error, "read directory", absolute);
+    if (!relative.includes("/")) throw wrapFsError(error, "read directory", absolute);
+    // The folder was added just before its walk: it goes, with what is in it.
+    manifest.entries.pop();
+    manifest.directories--;
+    manifest.skipped.push({ path: relative, kind: "unreadable", detail: errorText(error) });
+    return;
   }
   children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const child of children) {
     signal?.throwIfAborted();
     const childRelative = `${relative}/${child.name}`;
     const childAbsolute = join(absolute, child.name);
+    const badName = nameProblem(childRelative);
+    if (badName) {
+      manifest.skipped.push({ path: childRelative, kind: "name", detail: badName });
+      continue;
+    }
     let info: Deno.FileInfo;
     try {
       info = await Deno.lstat(childAbsolute);
     } catch (error) {
-      throw notUtf8(absolute, child.name, error) ?? wrapFsError(error, "stat", childAbsolute);
+      manifest.skipped.push(
+        notUtf8(childRelative, error) ?? {
+          path: childRelative,
+          kind: "unreadable",
+          detail: errorText(error),
+        },
+      );
+      continue;
     }
     if (!info.isFile && !info.isDirectory) {
       manifest.skipped.push({ path: childRelative, kind: skippedKind(info) });
       continue;
     }
-    await add(manifest, childRelative, childAbsolute, info);
+    const error = await add(manifest, childRelative, childAbsolute, info);
+    if (error) {
+      manifest.skipped.push({ path: childRelative, kind: "unreadable", detail: errorText(error) });
+      continue;
+    }
     if (info.isDirectory) await walk(manifest, childRelative, childAbsolute, signal);
   }
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * Deno reads names lossily, so a name that is not valid UTF-8 arrives with
- * U+FFFD in place of its bad bytes and then cannot be found: say so, with
- * those places shown as `\ufffd`, instead of "No such file or directory".
- * A name inside a folder is not a usage error (the command line was fine):
- * it is a name the transfer cannot carry, like any other unsafe name.
+ * U+FFFD in place of its bad bytes and then cannot be found: say so, instead
+ * of "No such file or directory".
  */
-function notUtf8(directory: string, name: string, error: unknown): Error | undefined {
-  if (!(error instanceof Deno.errors.NotFound) || !name.includes("\ufffd")) return undefined;
-  const shown = join(directory, name).replaceAll("\ufffd", "\\ufffd");
-  return new UnsafePathError(
-    `Cannot send ${shown}: the name is not valid UTF-8 (each \\ufffd stands for bytes that are not); rename it`,
-    { cause: error },
-  );
+function notUtf8(path: string, error: unknown): SkippedEntry | undefined {
+  if (!(error instanceof Deno.errors.NotFound) || !path.includes("\ufffd")) return undefined;
+  return {
+    path,
+    kind: "name",
+    detail: "the name is not valid UTF-8 (each \\ufffd stands for bytes that are not); rename it",
+  };
+}
+
+/** Why a name found inside a folder cannot be carried (the rules every receiver applies), if so. */
+function nameProblem(path: string): string | undefined {
+  try {
+    checkRelativePath(path);
+  } catch (error) {
+    return errorText(error);
+  }
+  return undefined;
 }

@@ -22,7 +22,6 @@ import {
   decodeDone,
   decodeError,
   type Done,
-  encodeCount,
   encodeHello,
   encodeStart,
   FILE_TRAILER_BYTES,
@@ -30,6 +29,7 @@ import {
   type PlanItem,
 } from "./_messages.ts";
 import { writeFrames } from "./_batch.ts";
+import { batchNotSent, encodeManifestEnd } from "./_offer_messages.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 
@@ -143,6 +143,7 @@ export async function sendFiles(
         path,
         reason: "the receiver's file system cannot hold this name",
       })),
+      notSent: manifest.skipped.map(({ path, kind }) => ({ path, kind })),
     });
   } catch (error) {
     let reason = signal.aborted ? signal.reason : error;
@@ -182,7 +183,13 @@ function* offerFrames(
   for (const payload of batchEntries(manifest.entries)) {
     yield encodeFrame(FrameType.ENTRIES, payload);
   }
-  yield encodeFrame(FrameType.MANIFEST_END, encodeCount(manifest.entries.length));
+  for (const payload of batchNotSent(manifest.skipped)) {
+    yield encodeFrame(FrameType.SKIPPED, payload);
+  }
+  yield encodeFrame(
+    FrameType.MANIFEST_END,
+    encodeManifestEnd({ entries: manifest.entries.length, skipped: manifest.skipped.length }),
+  );
 }
 
 async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<PlanItem[]> {

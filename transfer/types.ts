@@ -1,5 +1,8 @@
 /** Public types of the transfer layer (see PROTOCOL.md). */
 import type { NameRules } from "./_path_safety.ts";
+import type { NotSent } from "./_offer_messages.ts";
+
+export type { NotSent, SkipKind } from "./_offer_messages.ts";
 
 /** One bidirectional byte stream (a QUIC stream, a TLS link stream, or an in-memory pair in tests). */
 export interface ByteStream {
@@ -33,6 +36,8 @@ export interface Offer {
   entries: ReadonlyArray<{ path: string; size: number; kind: "file" | "directory" }>;
   /** A text offer (no files): the text itself, shown before it is accepted. */
   text?: string;
+  /** What the sender found inside folders but does not send (to show before accepting). */
+  notSent?: NotSent[];
   /** The one file is a stream whose size is not known in advance (`bytes` is 0). */
   unknownSize?: boolean;
   /**
@@ -107,6 +112,8 @@ export interface TransferReport {
    * too. They are left out of `sha256`.
    */
   notWritten: Array<{ path: string; reason: string }>;
+  /** What the sender found inside folders but could not send (special files, unreadable, names). */
+  notSent?: NotSent[];
   /** The text of a text offer (`files` is 0). */
   text?: string;
   /** Receiver: the first 100 top-level names as written in `outDir` (folders end in `/`). */
