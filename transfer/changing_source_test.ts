@@ -18,20 +18,22 @@ function append(path: string, extra: Uint8Array) {
   Deno.writeFileSync(path, extra, { append: true });
 }
 
+/** `change` on the first call only: the file changes once, while it is read. */
+function once(change: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) change();
+    done = true;
+  };
+}
+
 Deno.test("a file appended to while it is sent fails: the receiver never takes more than it accepted", async () => {
   await withDirs(20_000, async ({ signal, src, dst }) => {
     const source = join(src, "live.log");
     await Deno.writeFile(source, randomBytes(SIZE, 1));
-    let appended = false;
     const { sent, received } = await transferPair([source], dst, {
       signal,
-      send: {
-        onProgress: () => {
-          if (appended) return;
-          appended = true;
-          append(source, randomBytes(1000, 2));
-        },
-      },
+      send: { onProgress: once(() => append(source, randomBytes(1000, 2))) },
     });
     assert.ok(reason(sent) instanceof SourceChangedError, String(reason(sent)));
     assert.match(
@@ -50,16 +52,9 @@ Deno.test("a file rewritten in place while it is sent is sent again at the same 
   await withDirs(20_000, async ({ signal, src, dst }) => {
     const source = join(src, "live.bin");
     await Deno.writeFile(source, randomBytes(SIZE, 1));
-    let changed = false;
     const { sent, received } = await transferPair([source], dst, {
       signal,
-      send: {
-        onProgress: () => {
-          if (changed) return;
-          changed = true;
-          rewrite(source, randomBytes(1000, 2));
-        },
-      },
+      send: { onProgress: once(() => rewrite(source, randomBytes(1000, 2))) },
     });
     const now = await Deno.readFile(source);
     assert.deepEqual(value(sent).resent, ["live.bin"]);
