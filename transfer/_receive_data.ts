@@ -85,7 +85,7 @@ export async function receiveData(
   const diskFull = (error: unknown) =>
     asDiskFull(
       error,
-      files[current].target + PARTIAL_SUFFIX,
+      partialPath(files[current].target),
       () => spaceStillNeeded(files.slice(current), resized),
     );
   try {
@@ -304,7 +304,7 @@ async function spaceStillNeeded(
   resized: Map<string, number>,
 ): Promise<number> {
   const [first, ...later] = files;
-  const info = await Deno.stat(first.target + PARTIAL_SUFFIX).catch(() => null);
+  const info = await Deno.stat(partialPath(first.target)).catch(() => null);
   const block = info?.blksize || FALLBACK_BLOCK_BYTES;
   const blocks = (bytes: number) => Math.ceil(bytes / block) * block;
   const need = (file: IncomingFile, held: number) =>
