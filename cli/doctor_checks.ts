@@ -8,8 +8,11 @@ import { RENDEZVOUS_ENV } from "./rendezvous_address.ts";
 export type Verdict = "ok" | "info" | "warning" | "fail";
 
 /** One line of the report: a verdict, a sentence, and the facts behind it (for --json). */
+/** Every check, in the order of the report (with or without a server: scripts see one shape). */
+export const CHECK_NAMES = ["addresses", "udp", "tcp", "nat", "ipv6", "local", "path"] as const;
+
 export interface Check {
-  check: "addresses" | "udp" | "tcp" | "nat" | "ipv6" | "local" | "path";
+  check: typeof CHECK_NAMES[number];
   verdict: Verdict;
   summary: string;
   facts: Record<string, string | number | boolean | string[]>;
@@ -47,29 +50,18 @@ export interface DoctorFacts {
 /** The report, one check per line, in the order a person reads it. */
 export function doctorChecks(facts: DoctorFacts): Check[] {
   const server = facts.rendezvous;
-  if (server === undefined) {
-    return [
-      addressesCheck(facts),
-      notChecked("udp"),
-      notChecked("tcp"),
-      notChecked("nat"),
-      ipv6Check(facts),
-      localCheck(facts),
-      localOnlyPath(facts),
-    ];
-  }
   return [
     addressesCheck(facts),
-    udpCheck(server),
-    tcpCheck(server),
-    natCheck(server),
+    server ? udpCheck(server) : notChecked("udp"),
+    server ? tcpCheck(server) : notChecked("tcp"),
+    server ? natCheck(server) : notChecked("nat"),
     ipv6Check(facts),
     localCheck(facts),
-    pathCheck(server),
+    server ? pathCheck(server) : localOnlyPath(facts),
   ];
 }
 
-/** A server check with no server to ask (the same seven checks, so scripts see one shape). */
+/** A server check with no server to ask. */
 function notChecked(check: "udp" | "tcp" | "nat"): Check {
   return {
     check,
@@ -82,21 +74,16 @@ function notChecked(check: "udp" | "tcp" | "nat"): Check {
 
 /** Without a server two peers meet on the local network or not at all. */
 function localOnlyPath(facts: DoctorFacts): Check {
-  if (!facts.local.ok) {
-    return {
-      check: "path",
-      verdict: "fail",
-      summary: "none: no rendezvous server is configured and local discovery does not work " +
-        "here, so send and receive cannot find each other",
-      facts: { path: "none" },
-    };
-  }
+  const works = facts.local.ok;
   return {
     check: "path",
-    verdict: "info",
-    summary: "local network only: with no rendezvous server, send and receive find each other " +
-      "by local discovery, on the same network; across networks they need a server",
-    facts: { path: "lan" },
+    verdict: works ? "info" : "fail",
+    summary: works
+      ? "local network only: with no rendezvous server, send and receive find each other by " +
+        "local discovery, on the same network; across networks they need a server"
+      : "none: no rendezvous server is configured and local discovery does not work here, so " +
+        "send and receive cannot find each other",
+    facts: { path: works ? "lan" : "none" },
   };
 }
 

@@ -61,6 +61,13 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "verbose", type: "boolean", help: "with an error, also print the causes behind it" },
 ];
 
+/** `--json`, for the commands that report events. */
+export const JSON_OPTION: OptionSpec = {
+  name: "json",
+  type: "boolean",
+  help: "one JSON event per line on stdout",
+};
+
 /** What the user typed for one command, read through its declaration. */
 export class CommandInput {
   readonly #spec: CommandSpec | undefined;

@@ -6,7 +6,7 @@
 import { UsageError } from "../errors.ts";
 import type { TransportChoice } from "../peer/mod.ts";
 import { integerFlag, relayMode, stallTimeout } from "./flag_values.ts";
-import type { CommandInput, CommandSpec, OptionSpec } from "./options.ts";
+import { type CommandInput, type CommandSpec, JSON_OPTION, type OptionSpec } from "./options.ts";
 import type { ReceiveCommandOptions } from "./receive_command.ts";
 import type { SendCommandOptions } from "./send_command.ts";
 
@@ -56,7 +56,7 @@ const LINK_OPTIONS: readonly OptionSpec[] = [
     help: "reach the rendezvous server over TCP from the start (it is used anyway when UDP " +
       "gets no answer within a second)",
   },
-  { name: "json", type: "boolean", help: "one JSON event per line on stdout" },
+  JSON_OPTION,
 ];
 
 export const SEND: CommandSpec = {

@@ -3,7 +3,7 @@
  * and runners, each loading its implementation only when it runs.
  */
 import { integerFlag } from "./flag_values.ts";
-import { type CommandSpec, unknownCommand } from "./options.ts";
+import { type CommandSpec, JSON_OPTION, unknownCommand } from "./options.ts";
 import type { ServeCommandOptions } from "./serve_command.ts";
 
 /** The rendezvous port `serve` binds by default (rendezvous/'s DEFAULT_RENDEZVOUS_PORT). */
@@ -76,7 +76,7 @@ and addresses, never the code's words or any file data.`,
       value: "N",
       help: "relay at most N transfers at once; more are refused before they start (default 64)",
     },
-    { name: "json", type: "boolean", help: "one JSON event per line on stdout" },
+    JSON_OPTION,
   ],
   args: { min: 0, max: 0, missing: "" },
   role: "serve",
@@ -110,7 +110,9 @@ export const DOCTOR: CommandSpec = {
 host's addresses, whether the rendezvous server answers over UDP and over TCP, the NAT mapping its
 two ports see, whether IPv6 works here, whether local discovery sees other p2pft peers, and which
 path two peers like this one would likely get. Talks only to the rendezvous server (and multicast
-DNS on this host's networks). Exits 1 when a check fails. Attach --json output to bug reports.`,
+DNS on this host's networks). With no server configured it checks what this host can alone (its
+addresses, IPv6, local discovery) and says the server's checks were not run. Exits 1 when a check
+fails. Attach --json output to bug reports.`,
   options: [
     {
       name: "rendezvous",
@@ -118,7 +120,7 @@ DNS on this host's networks). Exits 1 when a check fails. Attach --json output t
       value: "HOST:PORT",
       help: "the rendezvous server to check (default: $P2PFT_RENDEZVOUS)",
     },
-    { name: "json", type: "boolean", help: "one JSON event per line on stdout" },
+    JSON_OPTION,
   ],
   args: { min: 0, max: 0, missing: "" },
   role: "serve",
