@@ -137,9 +137,10 @@ function checkArgs(spec: CommandSpec, args: readonly string[]): void {
     throw new UsageError(`"${spec.name}" needs ${spec.args.missing}`);
   }
   if (args.length > spec.args.max) {
-    throw new UsageError(
-      `"${spec.name}" takes ${spec.args.max} arguments, got ${args.length}: ${args.join(" ")}`,
-    );
+    const most = spec.args.max === 0
+      ? "no arguments"
+      : `at most ${spec.args.max} argument${spec.args.max === 1 ? "" : "s"}`;
+    throw new UsageError(`"${spec.name}" takes ${most}, got ${args.length}: ${args.join(" ")}`);
   }
 }
 

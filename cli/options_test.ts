@@ -66,5 +66,9 @@ Deno.test("values: missing, option-like, not a choice, given to a switch; one li
   assert.equal(usageError(["send", "a", "--qr=1"]), '--qr takes no value, got "--qr=1"');
   assert.match(usageError(["bogus"]), /^Unknown command "bogus" \(known: send, receive, serve/);
   assert.equal(usageError(["receive"]), '"receive" needs a code');
-  assert.equal(usageError(["serve", "x"]), '"serve" takes 0 arguments, got 1: x');
+  assert.equal(usageError(["serve", "x"]), '"serve" takes no arguments, got 1: x');
+  assert.equal(
+    usageError(["completions", "bash", "zsh"]),
+    '"completions" takes at most 1 argument, got 2: bash zsh',
+  );
 });
