@@ -114,7 +114,8 @@ Deno.test("decodeMessage rejects address fields of a length no address has", () 
 });
 
 Deno.test("every IPv6 sample round-trips and none is longer than MAX_REPLY_SIZE", () => {
-  const v6 = SAMPLES.slice(22);
+  // Samples 22-26 are the IPv6 ones (v4 of the wire); later samples are of other fields.
+  const v6 = SAMPLES.slice(22, 27);
   assertEquals(v6.length, 5);
   for (const sample of v6) {
     const encoded = encodeMessage(sample);

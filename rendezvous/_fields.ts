@@ -75,7 +75,7 @@ export function encodeU64(value: number, what: string): Uint8Array {
   return out;
 }
 
-/** The u64 of `encodeU64`; a value past 2^53 - 1 reads as the nearest number (it is only shown). */
+/** The u64 of `encodeU64`; a value past 2^53 - 1 reads as the nearest number (callers refuse it). */
 export function decodeU64(bytes: Uint8Array): number {
   return Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0));
 }

@@ -354,7 +354,11 @@ export function decodeMessage(
       };
       const plate = nameplate(false);
       if (plate !== undefined) message.nameplate = plate;
-      if (fields.limit) message.limit = decodeU64(fields.limit);
+      if (fields.limit) {
+        const limit = decodeU64(fields.limit);
+        if (!Number.isSafeInteger(limit)) fail(`field limit ${limit} exceeds 2^53 - 1`);
+        message.limit = limit;
+      }
       return message;
     }
   }
