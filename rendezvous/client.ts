@@ -4,22 +4,14 @@
  * while the peer is missing, and resolves with both peers' addresses, NAT
  * mappings and the shared punch token.
  */
-import { RendezvousError, TimeoutError } from "../errors.ts";
-import { newClientId } from "./client_ids.ts";
-import { describeError } from "./_describe_error.ts";
-import { failFast, Failover } from "./_failover.ts";
-import { formatAddr } from "../peer/addresses.ts";
-import { observeNat } from "./_observe.ts";
-import { backoff, checkServer, Cookies, nextReply, seconds } from "./_request.ts";
+import { failFast } from "./_failover.ts";
+import { openRegistration, registerRounds } from "./_registration.ts";
+import { checkServer } from "./_request.ts";
 import {
-  encodeMessage,
-  ErrorCode,
   FINGERPRINT_SIZE,
   isEncodableAddr,
   MAX_CANDIDATES,
-  MAX_REPLY_SIZE,
   type NatMapping,
-  type PairedMessage,
   parseNameplate,
   type RendezvousTransport,
   type Role,
@@ -115,17 +107,6 @@ export interface Pairing {
   cookie?: Uint8Array;
 }
 
-const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
-/**
- * A receiver that came first asks again this often while no sender is there (the server pushes
- * `paired` only to a waiting sender): for its first `FAST_SENDER_POLLS_MS`, so that a sender
- * started just after it (a script, the benchmarks) pairs within tens of ms, not 300; then at the
- * retransmit pace. 20 requests a second stay within the server's per-source budget (50).
- */
-const SENDER_POLL_MS = 50;
-const FAST_SENDER_POLLS_MS = 10_000;
-const DEFAULT_FAILOVER_MS = 3_000;
-
 /**
  * Observes our NAT mapping (an `observe` to the server's main port, then one
  * to its alt port), registers with the rendezvous server, and waits until
@@ -144,204 +125,10 @@ export async function register(
   options: RegisterOptions,
 ): Promise<Pairing> {
   validate(options);
-  const port = failFast(socket);
-  const { role, signal } = options;
-  signal?.throwIfAborted();
-  const overTcp = port.transport === "tcp";
-  const servers = new Failover(
-    overTcp ? [options.server] : [options.server, ...(options.fallbacks ?? [])],
-  );
-  const serverTimeoutMs = options.serverTimeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
-  // Alone, a server gets the whole timeout; with others to try, a shorter silence moves on.
-  const silenceMs = servers.count > 1
-    ? Math.min(options.failoverMs ?? DEFAULT_FAILOVER_MS, serverTimeoutMs)
-    : serverTimeoutMs;
-  const clientId = options.clientId ?? newClientId();
-  // Cookies are per server address: an instance failed over to mints its own.
-  const cookies = new Cookies();
-  let nat;
-  for (;;) {
-    try {
-      nat = await observeNat(port, {
-        server: servers.current,
-        clientId,
-        candidates: options.candidates,
-        serverTimeoutMs: silenceMs,
-        alt: !overTcp,
-        cookies,
-        signal,
-      });
-      break;
-    } catch (error) {
-      if (!(error instanceof TimeoutError) || !servers.next()) throw servers.timeout(error);
-    }
-  }
-  servers.answered();
-  let server = servers.current;
-  let serverText = formatAddr(server);
-  const mapping: NatMapping | undefined = overTcp ? undefined : nat.mapping;
-  if (mapping !== undefined) options.onNat?.(mapping);
-  let nameplate = options.nameplate;
-  let confirmed = false;
-  // Whether the server holds our room: then we poll, else we (re)create it.
-  let poll = false;
-  let waitingSince: number | undefined;
-  let unanswered = 0;
-  let lastAnswer = performance.now();
-  const encode = () =>
-    encodeMessage({
-      type: "register",
-      role,
-      clientId,
-      nameplate,
-      candidates: options.candidates,
-      fingerprint: options.fingerprint,
-      poll,
-      nat: mapping,
-      successor: options.successor,
-      cookie: cookies.get(server),
-    }, { padTo: MAX_REPLY_SIZE });
-  // Resends to whichever server is current: failover moves on to the next one.
-  const onCookie = async (cookie: Uint8Array) => {
-    if (cookies.learn(server, cookie)) await port.send(encode(), server);
-  };
-  try {
-    for (;;) {
-      try {
-        await port.send(encode(), server);
-      } catch (error) {
-        // This host cannot reach the server (failFast): try the next one now.
-        if (!(error instanceof TimeoutError) || !servers.next()) throw servers.timeout(error);
-        ({ server, serverText } = servers.switched());
-        lastAnswer = performance.now();
-        unanswered = 0;
-        continue;
-      }
-      let deadline = Math.min(
-        performance.now() + backoff(unanswered),
-        lastAnswer + silenceMs,
-      );
-      let answered = false;
-      for (;;) {
-        const message = await nextReply(port, { server, clientId, deadline, onCookie, signal });
-        if (message === undefined) break;
-        if (
-          message.type === "error" && message.code === ErrorCode.expired && role === "send" &&
-          poll
-        ) {
-          // The server lost our room (it restarted): we still hold the claim.
-          poll = false;
-          answered = true;
-          lastAnswer = performance.now();
-          break;
-        }
-        if (
-          message.type === "error" && message.code === ErrorCode.noSender &&
-          (options.waitForSenderMs ?? 0) > 0 &&
-          performance.now() - (waitingSince ?? performance.now()) < options.waitForSenderMs!
-        ) {
-          if (waitingSince === undefined) {
-            waitingSince = performance.now();
-            options.onWaitingForSender?.();
-          }
-          answered = true;
-          lastAnswer = performance.now();
-          if (lastAnswer - waitingSince < FAST_SENDER_POLLS_MS) {
-            deadline = Math.min(deadline, lastAnswer + SENDER_POLL_MS);
-          }
-          continue;
-        }
-        if (message.type === "error") {
-          if (message.code === ErrorCode.storeUnavailable && servers.next()) {
-            ({ server, serverText } = servers.switched());
-            lastAnswer = performance.now();
-            break;
-          }
-          throw new RendezvousError(
-            describeError({ ...message, nameplate: message.nameplate ?? nameplate }, serverText),
-          );
-        }
-        if (message.type !== "waiting" && message.type !== "paired") continue;
-        if (nameplate !== undefined && message.nameplate !== nameplate) continue;
-        answered = true;
-        lastAnswer = performance.now();
-        poll = true;
-        if (!confirmed) {
-          confirmed = true;
-          nameplate = message.nameplate;
-          options.onNameplate?.(nameplate);
-        }
-        if (message.type === "paired") {
-          // With a shared store, the room's relay may be another instance's: the server names it.
-          const relay: Deno.NetAddr | undefined = message.relay ??
-            (nat.relayPort === undefined
-              ? undefined
-              : { transport: "udp", hostname: server.hostname, port: nat.relayPort });
-          const pairing = toPairing(message, mapping, relay, overTcp ? "tcp" : "udp");
-          const cookie = cookies.get(server);
-          if (cookie !== undefined) pairing.cookie = cookie;
-          // We have our answer: once the peer has its own, the nameplate is free for the next
-          // transfer at once (PROTOCOL.md, "Leaving"). Best effort: a lost one costs the linger.
-          const leave = { type: "leave" as const, clientId, nameplate: message.nameplate, cookie };
-          await port.send(encodeMessage(leave), server).catch(() => {});
-          return pairing;
-        }
-      }
-      unanswered = answered ? 0 : unanswered + 1;
-      if (answered) servers.answered();
-      if (performance.now() - lastAnswer >= silenceMs) {
-        const silence = new TimeoutError(
-          `No answer from rendezvous server ${serverText} after ${seconds(silenceMs)} s`,
-        );
-        if (!servers.next()) throw servers.timeout(silence);
-        ({ server, serverText } = servers.switched());
-        lastAnswer = performance.now();
-        unanswered = 0;
-      }
-    }
-  } catch (error) {
-    if (confirmed && role === "send" && nameplate !== undefined) {
-      // Best effort: free our waiting room now instead of after the idle timeout.
-      const leave = encodeMessage({
-        type: "leave",
-        clientId,
-        nameplate,
-        cookie: cookies.get(server),
-      });
-      await port.send(leave, server).catch(() => {});
-    }
-    throw error;
-  }
-}
-
-function toPairing(
-  message: PairedMessage,
-  self: NatMapping | undefined,
-  relay: Deno.NetAddr | undefined,
-  transport: RendezvousTransport,
-): Pairing {
-  const peerTransport = message.peer.transport;
-  const peer: Pairing["peer"] = {
-    id: message.peer.id,
-    observed: message.peer.observed,
-    candidates: message.peer.candidates,
-  };
-  if (message.peer.fingerprint !== undefined) peer.fingerprint = message.peer.fingerprint;
-  const pairing: Pairing = {
-    nameplate: message.nameplate,
-    selfId: message.clientId,
-    token: message.token,
-    observed: message.observed,
-    peer,
-    nat: {
-      self: self ?? "endpoint-dependent",
-      peer: message.peer.nat ??
-        (peerTransport === "tcp" ? "endpoint-dependent" : "endpoint-independent"),
-    },
-    transport: { self: transport, peer: peerTransport },
-  };
-  if (relay !== undefined) pairing.relay = relay;
-  return pairing;
+  options.signal?.throwIfAborted();
+  const registration = await openRegistration(failFast(socket), options);
+  if (registration.mapping !== undefined) options.onNat?.(registration.mapping);
+  return await registerRounds(registration);
 }
 
 function validate(options: RegisterOptions): void {
