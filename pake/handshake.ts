@@ -48,6 +48,11 @@ export interface PakeHandshakeOptions {
    * side saw it in the TLS handshake: the client the pinned one, the server its own.
    */
   channelBinding: Uint8Array;
+  /**
+   * This side's SPAKE2 start, computed ahead with {@link startSpake} and these same options (while
+   * the link was still being set up), so that the handshake begins by sending its share.
+   */
+  started?: Spake2;
   /** Aborts the handshake; it then rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
@@ -79,6 +84,24 @@ export function senderIdentity(nameplate: string): Uint8Array {
 }
 
 /**
+ * This side's SPAKE2 start for a handshake with these options: its share is a scalar
+ * multiplication or two (tens of ms of CPU), which need nothing from the peer.
+ */
+export function startSpake(
+  options: Pick<PakeHandshakeOptions, "role" | "code" | "nameplate" | "channelBinding">,
+): Spake2 {
+  return Spake2.start(
+    options.role === "receiver" ? "A" : "B",
+    new TextEncoder().encode(options.code),
+    {
+      identityA: receiverIdentity(options.nameplate),
+      identityB: senderIdentity(options.nameplate),
+      aad: options.channelBinding,
+    },
+  );
+}
+
+/**
  * Runs SPAKE2 and key confirmation over `stream`. Resolves with the session
  * key once the peer proved it knows the same code and saw the same server
  * certificate. Rejects with CodeMismatchError if its confirmation MAC is wrong,
@@ -90,13 +113,9 @@ export async function runPakeHandshake(
   options: PakeHandshakeOptions,
 ): Promise<PakeHandshakeResult> {
   checkOptions(options);
-  const { role, code, nameplate, channelBinding, signal } = options;
+  const { role, signal } = options;
   signal?.throwIfAborted();
-  const spake = Spake2.start(role === "receiver" ? "A" : "B", new TextEncoder().encode(code), {
-    identityA: receiverIdentity(nameplate),
-    identityB: senderIdentity(nameplate),
-    aad: channelBinding,
-  });
+  const spake = options.started ?? startSpake(options);
 
   const reader = new ByteReader(stream.readable, {
     what: "PAKE stream",

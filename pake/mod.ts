@@ -13,6 +13,7 @@ export {
   receiverIdentity,
   runPakeHandshake,
   senderIdentity,
+  startSpake,
 } from "./handshake.ts";
 export type { PakeHandshakeOptions, PakeHandshakeResult } from "./handshake.ts";
 export { PAKE_VERSION } from "./_frame.ts";

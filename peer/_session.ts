@@ -4,7 +4,7 @@
  */
 import { withDeadline, withinDeadline } from "../async.ts";
 import { CodeMismatchError, ConnectionLostError, P2pftError } from "../errors.ts";
-import { runPakeHandshake } from "../pake/mod.ts";
+import { runPakeHandshake, type Spake2 } from "../pake/mod.ts";
 import { askTcpRelay, type RelayVerdict, serverAnswers } from "../rendezvous/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import { formatAddr } from "./addresses.ts";
@@ -90,6 +90,8 @@ export async function authenticate(
     words: string;
     nameplate: string;
     channelBinding: Uint8Array;
+    /** This side's SPAKE2 start, computed while the link was set up (`EarlyShare`). */
+    started?: Spake2;
     /** What `fail` needs to explain a lost link. */
     lost: { relayedBy?: RelayedBy };
     signal?: AbortSignal;
@@ -104,6 +106,7 @@ export async function authenticate(
       code: options.words,
       nameplate: options.nameplate,
       channelBinding: options.channelBinding,
+      started: options.started,
       signal: options.signal,
     });
   })();

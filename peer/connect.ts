@@ -24,6 +24,7 @@ import type { RelayDial } from "./tls_link.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import type { Won } from "./_first_link.ts";
 import { bindPunchPort } from "./_punch_port.ts";
+import { EarlyShare } from "./_early_share.ts";
 import { receiverLinkAfterPunch } from "./_receiver_link.ts";
 import { findPeer, type FoundPeer } from "./_find_peer.ts";
 import { senderLinkAfterPunch } from "./_sender_link.ts";
@@ -98,6 +99,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       words: options.code.words,
       nameplate: opened.nameplate,
       channelBinding: opened.channelBinding,
+      started: opened.early?.take(opened.channelBinding),
       lost: { relayedBy: opened.relayedBy },
       signal: options.signal,
     });
@@ -118,6 +120,8 @@ export interface OpenedLink {
   channelBinding: Uint8Array;
   /** On a relayed path: the relay that carries the link, asked why once it is lost. */
   relayedBy?: RelayedBy;
+  /** This side's SPAKE2 share, started once pairing gave everything it depends on. */
+  early?: EarlyShare;
 }
 
 /**
@@ -151,6 +155,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     await mux.close();
   };
   let won: Won | undefined;
+  let early: EarlyShare | undefined;
   let channelBindingOf: Uint8Array | undefined;
   try {
     const rendezvousChannel = mux.channel(isRendezvousDatagram);
@@ -174,6 +179,15 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       keepAlive,
       signal: options.signal,
     });
+    const expectedBinding = certificate?.fingerprint ?? pairing.peer.fingerprint;
+    if (expectedBinding) {
+      early = new EarlyShare({
+        role: options.role,
+        code: options.code.words,
+        nameplate: pairing.nameplate,
+        channelBinding: expectedBinding,
+      });
+    }
     const observedPeer = pairing.peer.observed;
     // Birthday punching is for an IPv4 NAT's unknown ports.
     const observedPeerIpv4 = observedPeer && !isIpv6(observedPeer.hostname)
@@ -325,6 +339,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       facts,
       nameplate: pairing.nameplate,
       channelBinding: certificate?.fingerprint ?? channelBindingOf!,
+      early,
     };
     // The relay is the one `paired` named: after a failover, or with a shared
     // store, not necessarily the first server of the list. Through the TCP
@@ -340,6 +355,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     }
     return opened;
   } catch (error) {
+    early?.[Symbol.dispose]();
     await closeUdp();
     if (won?.kind !== "lan-tls") await listener?.[Symbol.asyncDispose]();
     throw error;

@@ -61,11 +61,20 @@ class SegmentWriter {
   #count = 0;
   #options: SendDataOptions;
   #writers: WritableStreamDefaultWriter<Uint8Array>[];
+  /**
+   * Each stream's DATA_HELLO, until it goes out in one write with that stream's first segment:
+   * written alone it was a small write that the segment behind it waited on (Nagle's algorithm on
+   * the sender's TLS connections, and the receiver's delayed ACK: ~40 ms, tcpdump).
+   */
+  #hellos: (Uint8Array | undefined)[];
 
   constructor(options: SendDataOptions, writers: WritableStreamDefaultWriter<Uint8Array>[]) {
     this.#options = options;
     this.#writers = writers;
     this.#segment = new Uint8Array(FRAME_HEADER_BYTES + options.segmentSize);
+    this.#hellos = writers.map((_, index) =>
+      encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, writers.length))
+    );
   }
 
   /** Free room in the current segment, to read file bytes straight into. */
@@ -95,7 +104,8 @@ class SegmentWriter {
     if (this.#fill === 0) return;
     const writers = this.#writers;
     writeFrameHeader(this.#segment, FrameType.DATA, this.#fill);
-    const writer = writers[this.#count % writers.length];
+    const index = this.#count % writers.length;
+    const writer = writers[index];
     this.#count++;
     try {
       await abortable(writer.ready, this.#options.signal);
@@ -105,12 +115,30 @@ class SegmentWriter {
       throw this.#options.signal.aborted ? this.#options.signal.reason : error;
     }
     const segment = this.#segment;
-    writer.write(segment.subarray(0, FRAME_HEADER_BYTES + this.#fill))
+    const frame = segment.subarray(0, FRAME_HEADER_BYTES + this.#fill);
+    const hello = this.#hellos[index];
+    this.#hellos[index] = undefined;
+    writer.write(hello ? concat(hello, frame) : frame)
       .then(() => this.#free.push(segment), this.#options.fail);
     this.#segment = this.#free.pop() ??
       new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
     this.#fill = 0;
   }
+
+  /** Sends the DATA_HELLO of streams that got no segment (a stream is known by its hello). */
+  helloRest(): void {
+    this.#hellos.forEach((hello, index) => {
+      if (hello) this.#writers[index].write(hello).catch(this.#options.fail);
+      this.#hellos[index] = undefined;
+    });
+  }
+}
+
+function concat(head: Uint8Array, tail: Uint8Array): Uint8Array {
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
 }
 
 /**
@@ -125,12 +153,9 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
   // and their handshakes overlap instead of adding up.
   const opening = Array.from({ length: options.streams }, () => options.connection.openStream());
   const streams = await abortable(Promise.all(opening), signal);
-  const writers = streams.map((stream, index) => {
+  const writers = streams.map((stream) => {
     stream.readable.cancel().catch(() => {});
-    const writer = stream.writable.getWriter();
-    writer.write(encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, options.streams)))
-      .catch(options.fail);
-    return writer;
+    return stream.writable.getWriter();
   });
   const out = new SegmentWriter(options, writers);
   for (const file of files) {
@@ -165,6 +190,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     await out.write(encodeFileTrailer(status, digest));
   }
   await out.flush();
+  out.helloRest();
   await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
 }
 
