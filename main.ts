@@ -17,7 +17,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     input = parseCommandLine(argv, COMMANDS);
   } catch (error) {
-    return fail(error, false, false);
+    // A script that asked for --json gets its `error` event even when the line did not parse.
+    return fail(error, argv.includes("--json"), false);
   }
   const command = input.command;
   if (input.flag("version")) {

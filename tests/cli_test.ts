@@ -215,6 +215,10 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     assert.equal(result.stderr.trim().split("\n").length, 1, `${label}: ${result.stderr}`);
   }
   silent.close();
+  const scripted = await w.spawnCli(["send", "x", "--json", "--bogus"]).finished();
+  assert.equal(scripted.code, 2);
+  assert.deepEqual(scripted.events.map((event) => event.type), ["error"]);
+  assert.match(String(scripted.events[0].message), /^Unknown option --bogus for "send"/);
 });
 
 e2e("--version and help print and exit 0", async (signal) => {
