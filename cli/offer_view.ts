@@ -23,6 +23,8 @@ export interface OfferedEntry {
   path: string;
   kind: "file" | "directory" | "symlink";
   size: number;
+  /** A file whose size is known only once read (a pseudo-file such as /proc/cpuinfo). */
+  unknownSize?: boolean;
 }
 
 /** A top-level entry: for a folder, the files below it and their bytes. */
@@ -60,6 +62,12 @@ const FEW = 10;
 const SHOWN = 10;
 const FIRST_FILES = 5;
 
+/** An entry as the events carry it (nothing else of a manifest entry). */
+export function offeredEntry(entry: OfferedEntry): OfferedEntry {
+  const { path, kind, size, unknownSize } = entry;
+  return unknownSize ? { path, kind, size, unknownSize } : { path, kind, size };
+}
+
 export function offerView(
   entries: ReadonlyArray<OfferedEntry>,
   notSent: ReadonlyArray<NotSent> = [],
@@ -81,11 +89,7 @@ export function offerView(
       current.bytes += entry.size;
     }
   }
-  const listed = entries.slice(0, LISTED_ENTRIES).map(({ path, kind, size }) => ({
-    path,
-    kind,
-    size,
-  }));
+  const listed = entries.slice(0, LISTED_ENTRIES).map(offeredEntry);
   return {
     entries: listed,
     more: entries.length - listed.length,
@@ -138,8 +142,10 @@ function entryLines(view: OfferView): string[] {
   const total = view.entries.length + view.more;
   if (total <= FEW) {
     return view.entries.map((entry) =>
-      entryLine(entry, entry.kind === "file" ? formatBytes(entry.size) : "")
-        .trimEnd()
+      entryLine(
+        entry,
+        entry.unknownSize ? "size unknown" : entry.kind === "file" ? formatBytes(entry.size) : "",
+      ).trimEnd()
     );
   }
   const lines = view.top.slice(0, SHOWN).map((entry) =>

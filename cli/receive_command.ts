@@ -16,7 +16,14 @@ import {
 } from "../peer/mod.ts";
 import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
-import { LISTED_ENTRIES, MANIFEST_CHUNK, offerLines, offerView, shownName } from "./offer_view.ts";
+import {
+  LISTED_ENTRIES,
+  MANIFEST_CHUNK,
+  offeredEntry,
+  offerLines,
+  offerView,
+  shownName,
+} from "./offer_view.ts";
 import { parseArgument } from "./exit_code.ts";
 import { ALLOW_CHANGING_NOTE, type Output } from "./output.ts";
 import {
@@ -199,8 +206,7 @@ async function confirm(
 /** The entries past the `offer` event's list, MANIFEST_CHUNK per line. */
 function emitManifest(offer: Offer, output: Output): void {
   for (let from = LISTED_ENTRIES; from < offer.entries.length; from += MANIFEST_CHUNK) {
-    const entries = offer.entries.slice(from, from + MANIFEST_CHUNK)
-      .map(({ path, kind, size }) => ({ path, kind, size }));
+    const entries = offer.entries.slice(from, from + MANIFEST_CHUNK).map(offeredEntry);
     output.emit({ type: "manifest", from, entries });
   }
 }

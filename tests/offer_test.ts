@@ -158,3 +158,32 @@ e2e(
     assert.ok(!received.stdout.includes("new\nline"), "a raw newline reached the terminal");
   },
 );
+
+e2e(
+  "files the kernel reports as size 0 (/proc) are read to their end, alone and among others",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.mkdir(`${w.dir}/in`);
+    const { sent, received } = await w.transfer(["/proc/version", "/proc/sys/kernel/ostype"], {
+      signal,
+    });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(received.code, 0, received.stderr);
+    for (const path of ["/proc/version", "/proc/sys/kernel/ostype"]) {
+      const name = path.split("/").at(-1);
+      const expected = await Deno.readTextFile(path);
+      assert.ok(expected.length > 0);
+      assert.equal(await Deno.readTextFile(`${w.dir}/in/${name}`), expected);
+    }
+    const offer = received.events.find((event) => event.type === "offer")!;
+    assert.deepEqual(offer.entries, [
+      { path: "version", kind: "file", size: 0, unknownSize: true },
+      { path: "ostype", kind: "file", size: 0, unknownSize: true },
+    ]);
+    const done = received.events.find((event) => event.type === "done")!;
+    assert.ok(Number(done.total) > 0, `done.total ${done.total}`);
+    const alone = await w.transfer(["/proc/cpuinfo"], { signal });
+    assert.equal(alone.received.code, 0, alone.received.stderr);
+    assert.ok((await Deno.stat(`${w.dir}/in/cpuinfo`)).size > 0, "cpuinfo arrived empty");
+  },
+);

@@ -61,7 +61,8 @@ export class ProgressCounter {
   ): TransferReport {
     return {
       ...facts,
-      totalBytes: this.#unknownSize ? this.bytesTransferred : this.#offered,
+      // Files of unknown size count what arrived of them (a stream alone: what moved).
+      totalBytes: this.#unknownSize ? this.#done : this.#offered,
       bytesTransferred: this.bytesTransferred,
       seconds: (performance.now() - startedMs) / 1000,
     };

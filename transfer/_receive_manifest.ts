@@ -93,11 +93,6 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
           `Cannot decode manifest: ${JSON.stringify(entry.path)} comes before its directory`,
         );
       }
-      if (entry.unknownSize && hello.entries !== 1) {
-        throw new ProtocolError(
-          `Cannot decode manifest: a stream of unknown size among ${hello.entries} entries`,
-        );
-      }
       if (entry.kind === "directory") directories.add(entry.path);
       else {
         files++;

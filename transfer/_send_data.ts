@@ -29,6 +29,8 @@ export interface OutgoingFile {
   snapshot: FileSnapshot;
   /** The bytes of a file of unknown size (sent in MORE chunks instead of reading `source`). */
   stream?: ReadableStream<Uint8Array>;
+  /** A file whose size is known only once read (`source` is read to its end, in MORE chunks). */
+  unknownSize?: boolean;
   /** Set once the file was sent: its SHA-256 and the size that was sent. */
   sent?: { digest: Uint8Array; size: number; status: number; resent: boolean };
 }
@@ -160,8 +162,9 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
   const out = new SegmentWriter(options, writers);
   for (const file of files) {
     signal.throwIfAborted();
-    if (file.stream) {
-      await sendStream(file, file.stream, out, options);
+    if (file.stream || file.unknownSize) {
+      const stream = file.stream ?? (await Deno.open(file.source, { read: true })).readable;
+      await sendStream(file, stream, out, options);
       continue;
     }
     const range = { from: file.offset, to: file.size, baseline: file.snapshot };

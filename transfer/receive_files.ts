@@ -56,12 +56,19 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       return await receiveText(text, { writer, reader, confirm: options.confirm, signal });
     }
     const unknownSize = entries.some((entry) => entry.unknownSize);
+    // One file of unknown size is a stream (`send -`, a pseudo-file such as /proc/cpuinfo).
+    const stream = unknownSize && entries.length === 1;
     const offer = {
       files: hello.files,
       directories: hello.directories,
       bytes: hello.totalBytes,
-      entries: entries.map(({ path, size, kind }) => ({ path, size, kind })),
-      ...(unknownSize ? { unknownSize } : {}),
+      entries: entries.map(({ path, size, kind, unknownSize }) => ({
+        path,
+        size,
+        kind,
+        ...(unknownSize ? { unknownSize } : {}),
+      })),
+      ...(stream ? { unknownSize: true } : {}),
       ...(hello.allowChanging ? { allowChanging: true } : {}),
       notSent,
     };

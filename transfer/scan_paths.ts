@@ -113,7 +113,11 @@ export async function scanPaths(
   return manifest;
 }
 
-/** Adds one entry; a file that cannot be opened is not added: its error is returned. */
+/**
+ * Adds one entry; a file that cannot be opened or read is not added: its error
+ * is returned. A file the kernel says is empty but that has bytes (/proc and
+ * /sys pseudo-files) is sent as a file of unknown size, read to its end.
+ */
 async function add(
   manifest: SourceManifest,
   path: string,
@@ -123,9 +127,12 @@ async function add(
   if (manifest.entries.length >= LIMITS.maxEntries) {
     throw new RangeError(`Cannot send: more than ${LIMITS.maxEntries} files and directories`);
   }
+  let unknownSize = false;
   if (info.isFile) {
     try {
-      (await Deno.open(source, { read: true })).close();
+      using file = await Deno.open(source, { read: true });
+      // Only an empty file costs a read: one byte says whether it really is.
+      if (info.size === 0) unknownSize = ((await file.read(new Uint8Array(1))) ?? 0) > 0;
     } catch (error) {
       return error;
     }
@@ -140,6 +147,7 @@ async function add(
     mode: (info.mode ?? (info.isFile ? 0o644 : 0o755)) & 0o7777,
     mtimeMs: info.mtime?.getTime() ?? null,
     snapshot: snapshotOf(info),
+    ...(unknownSize ? { unknownSize } : {}),
   });
   if (info.isFile) {
     manifest.files++;

@@ -212,8 +212,9 @@ async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<P
     }
     for (const item of decodePlan(frame.payload)) {
       const entry = manifest.entries[item.index];
-      // A stream of unknown size is never compared with a file or resumed.
-      if (!entry || entry.kind !== "file" || entry.unknownSize || seen.has(item.index)) {
+      // A file of unknown size is never compared with a file or resumed (it may be unholdable).
+      const compared = entry?.unknownSize && item.kind !== "unholdable";
+      if (!entry || entry.kind !== "file" || compared || seen.has(item.index)) {
         throw new ProtocolError(
           `Cannot decode PLAN: item for index ${item.index} is not a new file entry`,
         );
@@ -273,6 +274,7 @@ async function decide(
       size: entry.size,
       snapshot: entry.snapshot,
       stream: entry.stream,
+      unknownSize: entry.unknownSize,
     };
     if (!item) {
       decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });

@@ -33,7 +33,10 @@ export interface Offer {
   files: number;
   directories: number;
   bytes: number;
-  entries: ReadonlyArray<{ path: string; size: number; kind: "file" | "directory" }>;
+  /** `unknownSize`: a file whose size is known only once read (a pseudo-file such as /proc/cpuinfo). */
+  entries: ReadonlyArray<
+    { path: string; size: number; kind: "file" | "directory"; unknownSize?: boolean }
+  >;
   /** A text offer (no files): the text itself, shown before it is accepted. */
   text?: string;
   /** What the sender found inside folders but does not send (to show before accepting). */
