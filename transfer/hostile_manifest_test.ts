@@ -178,15 +178,3 @@ Deno.test("scanPaths keeps case collisions (the receiver decides) and reports mi
     assert.deepEqual([ok.files, ok.directories, ok.bytes, ok.skipped], [1, 0, 1, []]);
   });
 });
-
-Deno.test("receiveFiles refuses a stream of unknown size that is not the offer's only entry", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using out = await tempDir();
-    const stream: ManifestEntry = { ...file("piped", 0), unknownSize: true };
-    const { error, answer } = await offerByHand([stream, file("b.txt")], out.path, signal);
-    assert.ok(error instanceof ProtocolError, String(error));
-    assert.equal(answer.code, ErrorCode.PROTOCOL);
-    assert.match(answer.message, /a stream of unknown size among 2 entries/);
-    assert.deepEqual(await listTree(out.path), []);
-  });
-});
