@@ -7,7 +7,8 @@
  *   deno run -A bench/_rendezvous_instance.ts --echo
  *
  * `--echo` runs no server but the baseline any UDP server in Deno pays: one
- * socket that sends every datagram back to its source, as fast as
+ * socket that sends every datagram back to its source (every third one twice,
+ * as many datagrams as the server sends per pairing), as fast as
  * `Deno.DatagramConn` receives and sends.
  *
  * Prints `{"type":"listening","port":N}`; then, for each line "stats" on
@@ -35,6 +36,7 @@ class EchoServer implements AsyncDisposable {
   readonly addr: Deno.NetAddr;
   readonly #conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   readonly #loop: Promise<void>;
+  #received = 0;
   #echoed = 0;
   #errors = 0;
 
@@ -50,7 +52,15 @@ class EchoServer implements AsyncDisposable {
         const [data, from] = await this.#conn.receive(buffer);
         // Not awaited, like the server's replies, so the next receive starts at once
         // (a copy: the send may still read it when the next datagram fills `buffer`).
-        this.#conn.send(data.slice(), from).catch(() => this.#errors++);
+        const reply = data.slice();
+        this.#conn.send(reply, from).catch(() => this.#errors++);
+        // A pairing is three requests and four datagrams out (three replies and the
+        // push to the waiting sender): every third datagram goes back twice, so the
+        // echo sends what the server sends.
+        if (++this.#received % 3 === 0) {
+          this.#conn.send(reply, from).catch(() => this.#errors++);
+          this.#echoed++;
+        }
         this.#echoed++;
       }
     } catch {
@@ -64,7 +74,7 @@ class EchoServer implements AsyncDisposable {
 
   stats() {
     return {
-      received: this.#echoed,
+      received: this.#received,
       replies: this.#echoed,
       errors: this.#errors,
       pairings: 0,

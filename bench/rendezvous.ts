@@ -184,7 +184,8 @@ function sourcePair(sources: Sources, n: number): [number, number] {
 /**
  * One pairing; returns its time-to-paired in ms. `echo`: the same three
  * requests against the echo baseline, unchecked: what the socket loop alone
- * costs per pairing (the server also sends a fourth datagram, the push).
+ * costs per pairing (three datagrams in and, with the push's stand-in, four out,
+ * as the server).
  */
 async function pairOnce(
   sources: Sources,
@@ -231,6 +232,7 @@ async function pairings(
 ) {
   await using sources = new Sources(SOURCES);
   await sources.prove(instances[0].addr);
+  const before = await Promise.all(instances.map((instance) => instance.stats()));
   const cpuBefore = await serverCpuMs(instances, redis);
   const redisBefore = redis?.pid ? cpuMs(redis.pid) : 0;
   const times: number[] = [];
@@ -250,6 +252,8 @@ async function pairings(
   const cpuSeconds = (await serverCpuMs(instances, redis) - cpuBefore) / 1000;
   const redisSeconds = ((redis?.pid ? cpuMs(redis.pid) : 0) - redisBefore) / 1000;
   const stats = await Promise.all(instances.map((instance) => instance.stats()));
+  const delta = (name: string) =>
+    stats.reduce((sum, s, i) => sum + s[name] - before[i][name], 0) / times.length;
   const serverPairings = stats.reduce((sum, s) => sum + s.pairings, 0);
   const roundTrips = stats.reduce((sum, s) => sum + (s.storeRoundTrips ?? 0), 0);
   times.sort((a, b) => a - b);
@@ -265,6 +269,10 @@ async function pairings(
     "of which Redis µs/pairing": Math.round(redisSeconds * 1e6 / times.length),
     // Redis runs on a core of its own in any deployment: what one instance's core buys.
     "pairings per instance core-second": Math.round(times.length / (cpuSeconds - redisSeconds)),
+    // The same for the echo and the server, or the comparison is off.
+    "datagrams in/out per pairing": `${delta("received").toFixed(2)}/${
+      delta("replies").toFixed(2)
+    }`,
     "store round trips/pairing": serverPairings
       ? Number((roundTrips / serverPairings).toFixed(2))
       : 0,
@@ -383,6 +391,16 @@ if (REDIS_MISSING && (ONLY.has("b") || ONLY.has("c"))) {
 console.log(
   `Pairings (at most ${PAIRINGS} or ${SECONDS} s each, ${CONCURRENCY} in flight, ${SOURCES} source addresses, ${navigator.hardwareConcurrency} cores):`,
 );
-console.table(results);
+const floor = results.find((result) => result.scenario.startsWith("bare"));
+console.table(results.map((result) => ({
+  ...result,
+  // The figure that counts: CPU per request relative to the bare socket loop's.
+  "x echo": floor
+    ? Number(
+      (result["pairings per instance core-second"] / floor["pairings per instance core-second"])
+        .toFixed(2),
+    )
+    : "",
+})));
 console.log(`${ROOMS} open (waiting) rooms, scaled to 100,000:`);
 console.table(rss);
