@@ -6,14 +6,39 @@
  * families where the host has them.
  */
 
-/** Dotted IPv4 text, no leading zeros. */
-const IPV4_TEXT =
-  /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
 /** Whether `text` is a dotted IPv4 address. */
 export function isIpv4Text(text: string): boolean {
-  return typeof text === "string" && IPV4_TEXT.test(text);
+  return parseIpv4(text) >= 0;
+}
+
+/**
+ * The 32-bit value of dotted IPv4 text (four decimal octets, no leading
+ * zeros), or -1 when `text` is not one. One pass over the characters: it runs
+ * on every datagram the rendezvous server answers.
+ */
+export function parseIpv4(text: string): number {
+  if (typeof text !== "string" || text.length < 7 || text.length > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2e) {
+      if (digits === 0 || ++dots > 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39 && !(digits === 1 && octet === 0)) {
+      octet = octet * 10 + code - 0x30;
+      if (++digits > 3 || octet > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return digits === 0 || dots !== 3 ? -1 : value * 256 + octet;
 }
 
 /**
@@ -29,7 +54,7 @@ export function parseIpv6(text: string): Uint8Array | undefined {
     const parts = half.split(":");
     const out: number[] = [];
     for (const [i, part] of parts.entries()) {
-      if (last && i === parts.length - 1 && IPV4_TEXT.test(part)) {
+      if (last && i === parts.length - 1 && isIpv4Text(part)) {
         const [a, b, c, d] = part.split(".").map(Number);
         out.push((a << 8) | b, (c << 8) | d);
       } else if (HEXTET.test(part)) {
@@ -90,7 +115,7 @@ export function canonicalIp(ip: string): string {
 export function normalizeIp(ip: string): string {
   if (!ip.includes(":")) return ip;
   const tail = ip.slice(7);
-  if (/^::ffff:/i.test(ip) && IPV4_TEXT.test(tail)) return tail;
+  if (/^::ffff:/i.test(ip) && isIpv4Text(tail)) return tail;
   const v6 = parseIpv6(ip);
   if (v6 === undefined) return ip;
   return isIpv4Mapped(v6) ? Array.from(v6.subarray(12, 16)).join(".") : formatIpv6(v6);

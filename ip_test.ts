@@ -8,6 +8,7 @@ import {
   isIpv4Text,
   isReachableIpv6,
   normalizeIp,
+  parseIpv4,
   parseIpv6,
 } from "./ip.ts";
 
@@ -59,6 +60,39 @@ Deno.test("isIpv4Text takes dotted IPv4 without leading zeros only", () => {
   for (const good of ["0.0.0.0", "192.0.2.1", "255.255.255.255"]) assert.ok(isIpv4Text(good), good);
   for (const bad of ["256.0.0.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "::1", " 1.2.3.4"]) {
     assert.ok(!isIpv4Text(bad), bad);
+  }
+});
+
+Deno.test("parseIpv4 gives the address's value and agrees with the dotted-quad grammar", () => {
+  assert.equal(parseIpv4("0.0.0.0"), 0);
+  assert.equal(parseIpv4("192.0.2.1"), 0xc0000201);
+  assert.equal(parseIpv4("255.255.255.255"), 0xffffffff);
+  const grammar =
+    /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+  const pieces = [
+    "0",
+    "00",
+    "01",
+    "1",
+    "9",
+    "10",
+    "099",
+    "199",
+    "255",
+    "256",
+    "1000",
+    "",
+    "a",
+    "-1",
+  ];
+  const pick = (i: number) => pieces[i % pieces.length];
+  for (let i = 0; i < 20_000; i++) {
+    const parts = [pick(i), pick(i * 7 + 3), pick(i * 13 + 5), pick(i * 31 + 1)];
+    const text = i % 97 === 0 ? parts.slice(0, 3).join(".") : parts.join(".") + (i % 89 ? "" : ".");
+    assert.equal(parseIpv4(text) >= 0, grammar.test(text), text);
+  }
+  for (const bad of ["1.2.3.4 ", "1..2.3", ".1.2.3", "1.2.3.4.", "１.2.3.4", "1.2.3.4\n"]) {
+    assert.equal(parseIpv4(bad), -1, bad);
   }
 });
 

@@ -7,7 +7,7 @@
  * one cookie.
  */
 
-import { formatIpv6, isIpv4Mapped, isIpv4Text, parseIpv6 } from "../ip.ts";
+import { formatIpv6, isIpv4Mapped, isIpv4Text, parseIpv4, parseIpv6 } from "../ip.ts";
 
 /** Most candidate addresses one peer may announce. */
 export const MAX_CANDIDATES = 8;
@@ -44,7 +44,7 @@ function unencodable(addr: Deno.NetAddr): TypeError | RangeError | undefined {
       );
     }
   }
-  if (!Number.isInteger(addr.port) || addr.port < 1 || addr.port > 65535) {
+  if (!validPort(addr.port)) {
     return new RangeError(
       `Invalid port ${addr.port} for ${hostname}: expected an integer from 1 to 65535`,
     );
@@ -52,25 +52,54 @@ function unencodable(addr: Deno.NetAddr): TypeError | RangeError | undefined {
   return undefined;
 }
 
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
 /**
  * @throws {TypeError} when `addr` is neither IPv4 nor IPv6, or is IPv4-mapped;
  * {RangeError} for a port outside 1..65535.
  */
 export function encodeAddr(addr: Deno.NetAddr): Uint8Array {
+  const out = new Uint8Array(addrSize(addr));
+  writeAddr(out, 0, addr);
+  return out;
+}
+
+/** The encoded size of `addr`. @throws as {@link encodeAddr}. */
+export function addrSize(addr: Deno.NetAddr): number {
+  if (parseIpv4(addr?.hostname) >= 0 && validPort(addr.port)) return IPV4_ADDR_SIZE;
   const error = unencodable(addr);
   if (error !== undefined) throw error;
-  const v6 = isIpv4Text(addr.hostname) ? undefined : parseIpv6(addr.hostname)!;
-  const out = new Uint8Array(v6 ? IPV6_ADDR_SIZE : IPV4_ADDR_SIZE);
-  if (v6) {
-    out[0] = FAMILY_IPV6;
-    out.set(v6, 1);
-  } else {
-    out[0] = FAMILY_IPV4;
-    addr.hostname.split(".").forEach((octet, i) => out[1 + i] = Number(octet));
+  return IPV6_ADDR_SIZE;
+}
+
+/**
+ * Writes `addr` at `out[offset]` as {@link encodeAddr} encodes it; returns
+ * the bytes written. An IPv4 address (what a server mostly sees) takes one
+ * pass over its text and allocates nothing.
+ * @throws as {@link encodeAddr}.
+ */
+export function writeAddr(out: Uint8Array, offset: number, addr: Deno.NetAddr): number {
+  const v4 = parseIpv4(addr?.hostname);
+  if (v4 < 0 || !validPort(addr.port)) {
+    const error = unencodable(addr);
+    if (error !== undefined) throw error;
   }
-  out[out.length - 2] = addr.port >>> 8;
-  out[out.length - 1] = addr.port & 0xff;
-  return out;
+  const size = v4 >= 0 ? IPV4_ADDR_SIZE : IPV6_ADDR_SIZE;
+  if (v4 >= 0) {
+    out[offset] = FAMILY_IPV4;
+    out[offset + 1] = v4 >>> 24;
+    out[offset + 2] = v4 >>> 16;
+    out[offset + 3] = v4 >>> 8;
+    out[offset + 4] = v4;
+  } else {
+    out[offset] = FAMILY_IPV6;
+    out.set(parseIpv6(addr.hostname)!, offset + 1);
+  }
+  out[offset + size - 2] = addr.port >>> 8;
+  out[offset + size - 1] = addr.port & 0xff;
+  return size;
 }
 
 export function encodeAddrs(addrs: Deno.NetAddr[]): Uint8Array {

@@ -11,7 +11,7 @@
  * ports, which all see the client's socket under the same address when its
  * NAT maps endpoint-independently.
  */
-import { encodeAddr } from "./_addr.ts";
+import { IPV4_ADDR_SIZE, IPV6_ADDR_SIZE, MAX_ADDR_SIZE, writeAddr } from "./_addr.ts";
 import { ShortHmac } from "./_hmac.ts";
 import { COOKIE_SIZE } from "./_wire.ts";
 
@@ -37,12 +37,11 @@ export class CookieMinter {
   readonly #keyed: ShortHmac;
   readonly #now: () => number;
   readonly #periodMs: number;
-  /** The last MAC computed: `mint` right after a failed `check` of the same source reuses it. */
-  #last: { period: number; addr: Uint8Array; mac: Uint8Array } = {
-    period: -1,
-    addr: new Uint8Array(0),
-    mac: new Uint8Array(0),
-  };
+  /** The MAC input, `period | address`, rewritten in place for every cookie: no allocation. */
+  readonly #input = new Uint8Array(4 + MAX_ADDR_SIZE);
+  /** `#input` as long as it is with an IPv4 and with an IPv6 address. */
+  readonly #v4Input = this.#input.subarray(0, 4 + IPV4_ADDR_SIZE);
+  readonly #v6Input = this.#input.subarray(0, 4 + IPV6_ADDR_SIZE);
 
   constructor(options: CookieMinterOptions) {
     if (!(options.secret instanceof Uint8Array) || options.secret.length < 16) {
@@ -61,18 +60,18 @@ export class CookieMinter {
     this.#periodMs = periodMs;
   }
 
-  /** The cookie for `source` in the current period. @throws {TypeError} for a non-IPv4 source. */
+  /** The cookie for `source` in the current period. @throws {TypeError} for a non-IP source. */
   mint(source: Deno.NetAddr): Uint8Array {
-    return this.#mac(this.#period(), encodeAddr(source)).slice();
+    return this.#mac(this.#period(), this.#address(source)).slice(0, COOKIE_SIZE);
   }
 
   /** Whether `cookie` was minted for `source` in this period or the previous one. */
   check(cookie: Uint8Array | undefined, source: Deno.NetAddr): CookieCheck {
     if (cookie === undefined || cookie.length !== COOKIE_SIZE) return "invalid";
-    const addr = encodeAddr(source);
+    const input = this.#address(source);
     const period = this.#period();
-    if (equalMacs(cookie, this.#mac(period, addr))) return "current";
-    if (equalMacs(cookie, this.#mac(period - 1, addr))) return "previous";
+    if (equalMacs(cookie, this.#mac(period, input))) return "current";
+    if (equalMacs(cookie, this.#mac(period - 1, input))) return "previous";
     return "invalid";
   }
 
@@ -80,23 +79,24 @@ export class CookieMinter {
     return Math.floor(this.#now() / this.#periodMs) >>> 0;
   }
 
-  #mac(period: number, addr: Uint8Array): Uint8Array {
-    const last = this.#last;
-    if (last.period === period && equalMacs(last.addr, addr)) return last.mac;
-    const input = new Uint8Array(4 + addr.length);
-    new DataView(input.buffer).setUint32(0, period >>> 0);
-    input.set(addr, 4);
-    const mac = this.#keyed.mac(input).slice(0, COOKIE_SIZE);
-    // Cache the current period's only: a check tries it first, and a mint wants it.
-    if (period === this.#period()) this.#last = { period, addr, mac };
-    return mac;
+  /** Writes `source` into the MAC input; returns the input (its period is written by `#mac`). */
+  #address(source: Deno.NetAddr): Uint8Array {
+    return writeAddr(this.#input, 4, source) === IPV4_ADDR_SIZE ? this.#v4Input : this.#v6Input;
+  }
+
+  /** The MAC of `period | address` (in a buffer the next MAC overwrites). */
+  #mac(period: number, input: Uint8Array): Uint8Array {
+    input[0] = period >>> 24;
+    input[1] = period >>> 16;
+    input[2] = period >>> 8;
+    input[3] = period;
+    return this.#keyed.mac(input);
   }
 }
 
-/** Byte equality in time that depends on the length only. */
-function equalMacs(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
+/** Whether `cookie` is the first {@link COOKIE_SIZE} bytes of `mac`, in time that does not depend on where they differ. */
+function equalMacs(cookie: Uint8Array, mac: Uint8Array): boolean {
   let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
+  for (let i = 0; i < COOKIE_SIZE; i++) difference |= cookie[i] ^ mac[i];
   return difference === 0;
 }

@@ -1,6 +1,11 @@
 /** Which requests each of the server's ports takes, and the stateless answers. Pure. */
 import { ProtocolError } from "../errors.ts";
-import { encodeMessage, type ObservationMessage, type RendezvousMessage } from "./protocol.ts";
+import {
+  encodeMessage,
+  ErrorCode,
+  type ObservationMessage,
+  type RendezvousMessage,
+} from "./protocol.ts";
 
 /** Which of the server's sockets a datagram came in on. */
 export type PortKind = "main" | "alt" | "relay";
@@ -67,4 +72,9 @@ export function observation(
 /** The whole answer to a request without a valid cookie: the cookie for its source. */
 export function cookieAnswer(clientId: Uint8Array, cookie: Uint8Array): Uint8Array {
   return encodeMessage({ type: "cookie", clientId, cookie });
+}
+
+/** The answer to a `tcp-relay-hello` on a server that runs no relay. */
+export function relayOff(clientId: Uint8Array): Uint8Array {
+  return encodeMessage({ type: "error", clientId, code: ErrorCode.relayOff });
 }

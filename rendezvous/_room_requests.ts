@@ -4,6 +4,7 @@
  * "Push"). A store that cannot
  * answer now (Redis down) costs that one request an error 13, never the server.
  */
+import { andThen, type Awaitable } from "../async.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { type Outgoing, relayHelloReplies, type RelayTable } from "./_relay_sessions.ts";
@@ -51,14 +52,25 @@ export class RoomRequests {
    * The answer to one `register` from `from` (`requestBytes` long); over TCP,
    * `tcp` is its connection.
    */
-  async register(
+  register(
     message: RegisterMessage,
     from: Deno.NetAddr,
     source: string,
     transport: { tcp?: TcpClient; requestBytes: number },
-  ): Promise<Outgoing[]> {
+  ): Awaitable<Outgoing[]> {
+    const answer = this.#answer(message, from, source, transport.tcp ? "tcp" : "udp");
+    return andThen(answer, (answer) => this.#registered(message, from, source, answer, transport));
+  }
+
+  /** The replies to `message` now that the store answered it; remembers or pushes senders. */
+  #registered(
+    message: RegisterMessage,
+    from: Deno.NetAddr,
+    source: string,
+    answer: RoomAnswer,
+    transport: { tcp?: TcpClient; requestBytes: number },
+  ): Outgoing[] {
     const tcp = transport.tcp;
-    const answer = await this.#answer(message, from, source, tcp ? "tcp" : "udp");
     if (!tcp && message.role === "send" && answer.kind === "waiting") {
       this.#udpSenders.remember(hex(message.clientId), from, transport.requestBytes);
     }
@@ -134,18 +146,22 @@ export class RoomRequests {
   }
 
   /** The store's answer, or error 13 when the store cannot answer now (counted). */
-  async #answer(
+  #answer(
     message: RegisterMessage,
     from: Deno.NetAddr,
     source: string,
     transport: "udp" | "tcp",
-  ): Promise<RoomAnswer> {
-    try {
-      return await this.store.register(message, from, source, transport);
-    } catch (error) {
+  ): Awaitable<RoomAnswer> {
+    const unavailable = (error: unknown): RoomAnswer => {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.storeUnavailable++;
       return { kind: "error", code: ErrorCode.storeUnavailable, nameplate: message.nameplate };
+    };
+    try {
+      const answer = this.store.register(message, from, source, transport);
+      return answer instanceof Promise ? answer.catch(unavailable) : answer;
+    } catch (error) {
+      return unavailable(error);
     }
   }
 }

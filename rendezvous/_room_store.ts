@@ -2,8 +2,10 @@
  * Where rooms live: one interface, two implementations. `MemoryRoomStore`
  * (the default) keeps them in this process (`RoomTable`); `RedisRoomStore`
  * keeps them in Redis so several instances share them. Calls are async
- * because Redis is; the memory store answers without waiting on anything.
+ * because Redis is; the memory store answers without waiting on anything
+ * (and `register`, the hot one, without a promise).
  */
+import type { Awaitable } from "../async.ts";
 import type { LatencyHistogram } from "./_latency.ts";
 import type { RegisterMessage, RendezvousTransport } from "./protocol.ts";
 import { type RoomAnswer, RoomTable, type RoomTableOptions } from "./_rooms.ts";
@@ -25,6 +27,8 @@ export interface RoomStore extends AsyncDisposable {
   readonly latency?: LatencyHistogram;
   /**
    * One `register` from `observed`; `source` keys the per-source room quota.
+   * The memory store answers at once (not a promise): the server's request
+   * path then runs without a single await.
    * @throws {StoreUnavailableError} when the shared store cannot answer.
    */
   register(
@@ -32,7 +36,7 @@ export interface RoomStore extends AsyncDisposable {
     observed: Deno.NetAddr,
     source: string,
     transport: RendezvousTransport,
-  ): Promise<RoomAnswer>;
+  ): Awaitable<RoomAnswer>;
   /** A waiting sender gives its room up; whether a room was freed. */
   leave(clientId: Uint8Array, nameplate: string): Promise<boolean>;
   /** The client ids (sender, receiver) of the live paired room whose token is `tokenKey` (hex). */
@@ -75,8 +79,8 @@ export class MemoryRoomStore implements RoomStore {
     observed: Deno.NetAddr,
     source: string,
     transport: RendezvousTransport,
-  ): Promise<RoomAnswer> {
-    return Promise.resolve(this.#table.register(message, observed, source, transport));
+  ): RoomAnswer {
+    return this.#table.register(message, observed, source, transport);
   }
 
   leave(clientId: Uint8Array, nameplate: string): Promise<boolean> {

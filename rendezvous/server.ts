@@ -9,6 +9,7 @@
  * The relays forward only between the two peers of a paired room that each
  * said a valid hello.
  */
+import { andThen, type Awaitable } from "../async.ts";
 import { ProtocolError } from "../errors.ts";
 import {
   bindServerSockets,
@@ -44,8 +45,6 @@ import { TcpRelay } from "./_tcp_relay.ts";
 import { serveTcpRendezvous, type TcpClient } from "./_tcp_rendezvous.ts";
 import {
   decodeMessage,
-  encodeMessage,
-  ErrorCode,
   isEncodableAddr,
   MAX_DATAGRAM_SIZE,
   MAX_REPLY_SIZE,
@@ -144,7 +143,7 @@ export class RendezvousServer implements AsyncDisposable {
     if (relay && relays) {
       this.#loops.push(relayLoop(relay, relays, {
         receive: (buffer) => this.#receive(relay, buffer),
-        control: (data, from) => this.#control(relay, data, from, "relay"),
+        control: (data, from) => Promise.resolve(this.#control(relay, data, from, "relay")),
         closed: () => this.#closed,
         onError: () => this.#counts.errors++,
       }));
@@ -263,13 +262,11 @@ export class RendezvousServer implements AsyncDisposable {
       if (received === "closed") return;
       if (received === "failed") continue;
       const [data, from] = received;
+      // Answered at once unless the store is shared (a round trip) or the request waits on it.
       const done = this.#control(conn, data, from, kind);
-      // A shared store answers after a round trip: keep several requests in flight.
-      // (Each request is decoded before its first await, so reusing `buffer` is safe.)
-      if (!this.#store.shared) {
-        await done;
-        continue;
-      }
+      if (done === undefined) continue;
+      // Keep several requests in flight. (Each request is decoded before it waits on
+      // anything, so reusing `buffer` is safe.)
       inFlight.add(done);
       done.finally(() => inFlight.delete(done));
       if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
@@ -284,39 +281,51 @@ export class RendezvousServer implements AsyncDisposable {
     return received;
   }
 
-  async #control(
+  /** Answers one datagram; a promise only while the answer waits on the store. */
+  #control(
     conn: Deno.DatagramConn,
     data: Uint8Array,
     from: Deno.NetAddr,
     kind: PortKind,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     this.#counts.udpRequestBytes += data.length;
+    let replies;
     try {
-      const replies = await this.#handle(data, from, kind);
-      if (replies === undefined) return;
-      for (const [reply, to] of replies) {
-        // Not awaited: the socket loop takes the next datagram while the reply goes out.
-        conn.send(reply, to).catch(() => this.#closed || this.#counts.errors++);
-        this.#counts.replies++;
-        this.#counts.udpReplyBytes += reply.length;
-      }
+      replies = this.#handle(data, from, kind);
     } catch (error) {
-      if (this.#closed) return;
-      if (error instanceof ProtocolError) this.#counts.malformed++;
-      else this.#counts.errors++;
+      return this.#failed(error);
+    }
+    if (!(replies instanceof Promise)) return this.#send(conn, replies);
+    return replies.then((replies) => this.#send(conn, replies), (error) => this.#failed(error));
+  }
+
+  #send(conn: Deno.DatagramConn, replies: Outgoing[] | undefined): undefined {
+    if (replies === undefined) return;
+    for (const [reply, to] of replies) {
+      // Not awaited: the socket loop takes the next datagram while the reply goes out.
+      conn.send(reply, to).catch(() => this.#closed || this.#counts.errors++);
+      this.#counts.replies++;
+      this.#counts.udpReplyBytes += reply.length;
     }
   }
 
+  #failed(error: unknown): undefined {
+    if (this.#closed) return;
+    if (error instanceof ProtocolError) this.#counts.malformed++;
+    else this.#counts.errors++;
+  }
+
   /**
-   * Returns the replies to send, or undefined to drop. Throws ProtocolError
-   * for junk. `tcp`: the request came framed on this TCP connection.
+   * Returns the replies to send, or undefined to drop; at once unless the
+   * store has to be waited on. Throws ProtocolError for junk. `tcp`: the
+   * request came framed on this TCP connection.
    */
-  async #handle(
+  #handle(
     data: Uint8Array,
     from: Deno.NetAddr,
     kind: PortKind,
     tcp?: TcpClient,
-  ): Promise<Outgoing[] | undefined> {
+  ): Awaitable<Outgoing[] | undefined> {
     this.#counts.received++;
     if (!isEncodableAddr(from)) {
       throw new ProtocolError(
@@ -342,37 +351,33 @@ export class RendezvousServer implements AsyncDisposable {
       this.#counts.cookies++;
       return [[req.cookieAnswer(request.clientId, verdict.cookie), from]];
     }
-    const replies = await this.#act(request, from, { tcp, requestBytes: data.length });
-    let size = 0;
-    for (const [reply] of replies) size += reply.length;
-    if (!tcp && size > data.length) {
+    const requestBytes = data.length;
+    return andThen(this.#act(request, from, { tcp, requestBytes }), (replies) => {
+      let size = 0;
+      for (const [reply] of replies) size += reply.length;
+      if (tcp || size <= requestBytes) return replies;
       this.#counts.tooSmall++;
       return undefined;
-    }
-    return replies;
+    });
   }
 
-  /** Carries out an admitted request; returns the replies. */
-  async #act(
+  /** Carries out an admitted request; returns the replies, at once unless the store is waited on. */
+  #act(
     request: RequestMessage,
     from: Deno.NetAddr,
     transport: { tcp?: TcpClient; requestBytes: number },
-  ): Promise<Outgoing[]> {
+  ): Awaitable<Outgoing[]> {
     switch (request.type) {
       case "leave":
-        await this.#requests.leave(request);
-        return [];
+        return this.#requests.leave(request).then(() => []);
       case "observe":
         return [[req.observation(request.clientId, from, this.altAddr, this.relayAddr), from]];
       case "register":
-        return await this.#requests.register(request, from, this.#sourceOf(from), transport);
+        return this.#requests.register(request, from, this.#sourceOf(from), transport);
       case "relay-hello":
-        return await this.#requests.relayHello(this.#relays, request, from);
+        return this.#requests.relayHello(this.#relays, request, from);
       case "tcp-relay-hello": // only on a server without a relay (see `refusal`)
-        return [[
-          encodeMessage({ type: "error", clientId: request.clientId, code: ErrorCode.relayOff }),
-          from,
-        ]];
+        return [[req.relayOff(request.clientId), from]];
     }
   }
 
