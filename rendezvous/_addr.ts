@@ -103,14 +103,7 @@ export function writeAddr(out: Uint8Array, offset: number, addr: Deno.NetAddr): 
 }
 
 export function encodeAddrs(addrs: Deno.NetAddr[]): Uint8Array {
-  if (!Array.isArray(addrs) || addrs.length > MAX_CANDIDATES) {
-    throw new RangeError(
-      `Invalid candidates: expected an array of at most ${MAX_CANDIDATES} addresses, got ${
-        Array.isArray(addrs) ? addrs.length : typeof addrs
-      }`,
-    );
-  }
-  const encoded = addrs.map(encodeAddr);
+  const encoded = checkedAddrs(addrs).map(encodeAddr);
   const out = new Uint8Array(encoded.reduce((sum, one) => sum + one.length, 0));
   let offset = 0;
   for (const one of encoded) {
@@ -118,6 +111,18 @@ export function encodeAddrs(addrs: Deno.NetAddr[]): Uint8Array {
     offset += one.length;
   }
   return out;
+}
+
+/** `addrs` when it is a list of candidates (at most {@link MAX_CANDIDATES}). @throws {RangeError} otherwise. */
+export function checkedAddrs(addrs: Deno.NetAddr[]): Deno.NetAddr[] {
+  if (!Array.isArray(addrs) || addrs.length > MAX_CANDIDATES) {
+    throw new RangeError(
+      `Invalid candidates: expected an array of at most ${MAX_CANDIDATES} addresses, got ${
+        Array.isArray(addrs) ? addrs.length : typeof addrs
+      }`,
+    );
+  }
+  return addrs;
 }
 
 /** True when `addr` is an IPv4 or (not IPv4-mapped) IPv6 `Deno.NetAddr` the wire format can carry. */

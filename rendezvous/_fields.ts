@@ -6,7 +6,7 @@ export const MAX_NAMEPLATE = 99_999;
 
 /** True for a nameplate: "1".."99999", no leading zeros. */
 export function isNameplate(text: string): boolean {
-  return typeof text === "string" && /^[1-9][0-9]{0,4}$/.test(text);
+  return nameplateValue(text) > 0;
 }
 
 /**
@@ -14,12 +14,25 @@ export function isNameplate(text: string): boolean {
  * @throws {TypeError} when `text` is not a valid nameplate.
  */
 export function parseNameplate(text: string): number {
-  if (!isNameplate(text)) {
+  const value = nameplateValue(text);
+  if (value < 0) {
     throw new TypeError(
       `Invalid nameplate ${JSON.stringify(text)}: expected a number from 1 to ${MAX_NAMEPLATE}`,
     );
   }
-  return Number(text);
+  return value;
+}
+
+/** A nameplate's number, or -1 for anything else; one pass (every reply carries one). */
+function nameplateValue(text: string): number {
+  if (typeof text !== "string" || text.length < 1 || text.length > 5) return -1;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9 || (i === 0 && digit === 0)) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Wire values of the `nat` and `peerNat` fields. */
@@ -31,38 +44,42 @@ export const NAT_CODES: readonly NatMapping[] = [
 /** Wire values of the `peerTransport` field. */
 export const TRANSPORT_CODES: readonly RendezvousTransport[] = ["udp", "tcp"];
 
-export function encodeNat(mapping: NatMapping): Uint8Array {
+/** The wire code of a NAT mapping. @throws {TypeError} for an unknown one. */
+export function natCode(mapping: NatMapping): number {
   const index = NAT_CODES.indexOf(mapping);
   if (index < 0) {
     throw new TypeError(
       `Invalid NAT mapping ${JSON.stringify(mapping)}: expected ${NAT_CODES.join(", ")}`,
     );
   }
-  return Uint8Array.of(index + 1);
+  return index + 1;
 }
 
-export function encodeTransport(transport: RendezvousTransport): Uint8Array {
+/** The wire code of a peer transport. @throws {TypeError} for an unknown one. */
+export function transportCode(transport: RendezvousTransport): number {
   const index = TRANSPORT_CODES.indexOf(transport);
   if (index < 0) {
     throw new TypeError(
       `Invalid peer transport ${JSON.stringify(transport)}: expected ${TRANSPORT_CODES.join(", ")}`,
     );
   }
-  return Uint8Array.of(index + 1);
+  return index + 1;
 }
 
-export function encodePort(port: number, what: string): Uint8Array {
+/** `port` when it is one (1..65535). @throws {RangeError} otherwise. */
+export function checkedPort(port: number, what: string): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`Invalid ${what} ${port}: expected an integer from 1 to 65535`);
   }
-  return encodeU16(port, what);
+  return port;
 }
 
-export function encodeU16(value: number, what: string): Uint8Array {
+/** `value` when it fits a u16. @throws {RangeError} otherwise. */
+export function checkedU16(value: number, what: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     throw new RangeError(`Invalid ${what} ${value}: expected an integer from 0 to 65535`);
   }
-  return Uint8Array.of(value >>> 8, value & 0xff);
+  return value;
 }
 
 /** A byte count as a u64, big-endian (at most 2^53 - 1: a JavaScript integer). */
@@ -89,10 +106,4 @@ export function fixed(bytes: Uint8Array, size: number, what: string): Uint8Array
     );
   }
   return bytes;
-}
-
-export function encodeNameplate(text: string): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, parseNameplate(text));
-  return out;
 }

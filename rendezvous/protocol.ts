@@ -4,42 +4,32 @@
  * Every datagram is `"P2RV" | version u8 | type u8 | fields...` where each
  * field is `tag u8 | length u16 BE | value`. Readers ignore unknown tags.
  */
-import { ProtocolError } from "../errors.ts";
+import { checkedAddrs, MAX_ADDR_SIZE, MAX_CANDIDATES } from "./_addr.ts";
 import {
-  decodeAddr,
-  decodeAddrs,
-  encodeAddr,
-  encodeAddrs,
-  MAX_ADDR_SIZE,
-  MAX_CANDIDATES,
-} from "./_addr.ts";
-import {
+  checkedPort,
+  checkedU16,
   decodeU64,
-  encodeNameplate,
-  encodeNat,
-  encodePort,
-  encodeTransport,
-  encodeU16,
   encodeU64,
   fixed,
-  MAX_NAMEPLATE,
-  NAT_CODES,
+  natCode,
+  parseNameplate,
   TRANSPORT_CODES,
+  transportCode,
 } from "./_fields.ts";
 export { isNameplate, MAX_NAMEPLATE, parseNameplate } from "./_fields.ts";
 import {
   CLIENT_ID_SIZE,
   COOKIE_SIZE,
+  DatagramWriter,
   FIELD_HEADER_SIZE,
+  FieldReader,
   FINGERPRINT_SIZE,
   HEADER_SIZE,
   MAGIC,
   MAX_DATAGRAM_SIZE,
   PROTOCOL_VERSION,
-  readFields,
   TAG,
   TOKEN_SIZE,
-  writeDatagram,
 } from "./_wire.ts";
 import type * as messages from "./messages.ts";
 
@@ -104,99 +94,62 @@ export function encodeMessage(
   message: messages.RendezvousMessage,
   options: EncodeOptions = {},
 ): Uint8Array {
-  const fields: [number, Uint8Array][] = [];
   const type = (TYPE as Record<string, number>)[message?.type];
   if (type === undefined) {
     throw new TypeError(
       `Unknown message type ${JSON.stringify((message as { type: unknown })?.type)}`,
     );
   }
-  const id = (what = "client id", bytes = message.clientId) =>
-    fields.push([TAG.clientId, fixed(bytes, CLIENT_ID_SIZE, what)]);
+  const out = new DatagramWriter(type);
+  const id = () => out.bytes(TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id"));
   const cookie = (bytes: Uint8Array | undefined) => {
-    if (bytes !== undefined) fields.push([TAG.cookie, fixed(bytes, COOKIE_SIZE, "cookie")]);
+    if (bytes !== undefined) out.bytes(TAG.cookie, fixed(bytes, COOKIE_SIZE, "cookie"));
   };
   switch (message.type) {
     case "register":
-      if (message.role !== "send" && message.role !== "receive") {
-        throw new TypeError(
-          `Invalid role ${JSON.stringify(message.role)}: expected send or receive`,
-        );
-      }
-      fields.push([TAG.role, Uint8Array.of(message.role === "send" ? 1 : 2)]);
-      id();
-      if (message.nameplate !== undefined) {
-        fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
-      } else if (message.role === "receive") {
-        throw new TypeError("A receive registration needs a nameplate");
-      }
-      fields.push([TAG.candidates, encodeAddrs(message.candidates)]);
-      if (message.fingerprint !== undefined) {
-        fields.push([TAG.fingerprint, fixed(message.fingerprint, FINGERPRINT_SIZE, "fingerprint")]);
-      }
-      if (message.poll) fields.push([TAG.flags, Uint8Array.of(FLAG_POLL)]);
-      if (message.nat !== undefined) fields.push([TAG.nat, encodeNat(message.nat)]);
-      cookie(message.cookie);
-      if (message.successor !== undefined) {
-        fields.push([TAG.successor, fixed(message.successor, 32, "successor")]);
-      }
+      encodeRegister(out, message);
       break;
     case "leave":
       id();
-      fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
+      out.u32(TAG.nameplate, parseNameplate(message.nameplate));
       cookie(message.cookie);
       break;
     case "waiting":
       id();
-      fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
-      fields.push([TAG.observed, encodeAddr(message.observed)]);
+      out.u32(TAG.nameplate, parseNameplate(message.nameplate));
+      out.addrs(TAG.observed, [message.observed]);
       break;
     case "paired":
-      id();
-      fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
-      fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
-      fields.push([TAG.observed, encodeAddr(message.observed)]);
-      fields.push([TAG.peerId, fixed(message.peer.id, CLIENT_ID_SIZE, "peer id")]);
-      fields.push([TAG.peerObserved, encodeAddr(message.peer.observed)]);
-      fields.push([TAG.peerCandidates, encodeAddrs(message.peer.candidates)]);
-      if (message.peer.fingerprint !== undefined) {
-        fields.push([
-          TAG.peerFingerprint,
-          fixed(message.peer.fingerprint, FINGERPRINT_SIZE, "peer fingerprint"),
-        ]);
-      }
-      if (message.peer.nat !== undefined) fields.push([TAG.peerNat, encodeNat(message.peer.nat)]);
-      fields.push([TAG.peerTransport, encodeTransport(message.peer.transport)]);
-      if (message.relay !== undefined) fields.push([TAG.relay, encodeAddr(message.relay)]);
+      encodePaired(out, message);
       break;
     case "error":
       id();
       if (!Number.isInteger(message.code) || message.code < 0 || message.code > 255) {
         throw new RangeError(`Invalid error code ${message.code}: expected 0 to 255`);
       }
-      fields.push([TAG.errorCode, Uint8Array.of(message.code)]);
+      out.byte(TAG.errorCode, message.code);
       if (message.nameplate !== undefined) {
-        fields.push([TAG.nameplate, encodeNameplate(message.nameplate)]);
+        out.u32(TAG.nameplate, parseNameplate(message.nameplate));
       }
-      if (message.limit !== undefined) fields.push([TAG.limit, encodeU64(message.limit, "limit")]);
+      if (message.limit !== undefined) out.bytes(TAG.limit, encodeU64(message.limit, "limit"));
       break;
     case "observation":
       id();
-      fields.push([TAG.observed, encodeAddr(message.observed)]);
-      fields.push([TAG.altPort, encodePort(message.altPort, "altPort")]);
+      out.addrs(TAG.observed, [message.observed]);
+      out.u16(TAG.altPort, checkedPort(message.altPort, "altPort"));
       if (message.relayPort !== undefined) {
-        fields.push([TAG.relayPort, encodePort(message.relayPort, "relayPort")]);
+        out.u16(TAG.relayPort, checkedPort(message.relayPort, "relayPort"));
       }
       break;
     case "relay-hello":
-      fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
+      out.bytes(TAG.token, fixed(message.token, TOKEN_SIZE, "token"));
       id();
       cookie(message.cookie);
       break;
     case "tcp-relay-hello":
-      fields.push([TAG.token, fixed(message.token, TOKEN_SIZE, "token")]);
+      out.bytes(TAG.token, fixed(message.token, TOKEN_SIZE, "token"));
       id();
-      fields.push([TAG.channel, encodeU16(message.channel, "channel")]);
+      out.u16(TAG.channel, checkedU16(message.channel, "channel"));
       break;
     case "observe":
       id();
@@ -204,12 +157,56 @@ export function encodeMessage(
       break;
     case "cookie":
       id();
-      fields.push([TAG.cookie, fixed(message.cookie, COOKIE_SIZE, "cookie")]);
+      out.bytes(TAG.cookie, fixed(message.cookie, COOKIE_SIZE, "cookie"));
       break;
     default: // relay-ready, relay-waiting: the client id alone
       id();
   }
-  return writeDatagram(type, fields, options.padTo ?? 0);
+  return out.finish(options.padTo ?? 0);
+}
+
+function encodeRegister(out: DatagramWriter, message: messages.RegisterMessage): void {
+  if (message.role !== "send" && message.role !== "receive") {
+    throw new TypeError(
+      `Invalid role ${JSON.stringify(message.role)}: expected send or receive`,
+    );
+  }
+  out.byte(TAG.role, message.role === "send" ? 1 : 2);
+  out.bytes(TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id"));
+  if (message.nameplate !== undefined) {
+    out.u32(TAG.nameplate, parseNameplate(message.nameplate));
+  } else if (message.role === "receive") {
+    throw new TypeError("A receive registration needs a nameplate");
+  }
+  out.addrs(TAG.candidates, checkedAddrs(message.candidates));
+  if (message.fingerprint !== undefined) {
+    out.bytes(TAG.fingerprint, fixed(message.fingerprint, FINGERPRINT_SIZE, "fingerprint"));
+  }
+  if (message.poll) out.byte(TAG.flags, FLAG_POLL);
+  if (message.nat !== undefined) out.byte(TAG.nat, natCode(message.nat));
+  if (message.cookie !== undefined) {
+    out.bytes(TAG.cookie, fixed(message.cookie, COOKIE_SIZE, "cookie"));
+  }
+  if (message.successor !== undefined) {
+    out.bytes(TAG.successor, fixed(message.successor, 32, "successor"));
+  }
+}
+
+function encodePaired(out: DatagramWriter, message: messages.PairedMessage): void {
+  out.bytes(TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id"));
+  out.u32(TAG.nameplate, parseNameplate(message.nameplate));
+  out.bytes(TAG.token, fixed(message.token, TOKEN_SIZE, "token"));
+  out.addrs(TAG.observed, [message.observed]);
+  const peer = message.peer;
+  out.bytes(TAG.peerId, fixed(peer.id, CLIENT_ID_SIZE, "peer id"));
+  out.addrs(TAG.peerObserved, [peer.observed]);
+  out.addrs(TAG.peerCandidates, checkedAddrs(peer.candidates));
+  if (peer.fingerprint !== undefined) {
+    out.bytes(TAG.peerFingerprint, fixed(peer.fingerprint, FINGERPRINT_SIZE, "peer fingerprint"));
+  }
+  if (peer.nat !== undefined) out.byte(TAG.peerNat, natCode(peer.nat));
+  out.byte(TAG.peerTransport, transportCode(peer.transport));
+  if (message.relay !== undefined) out.addrs(TAG.relay, [message.relay]);
 }
 
 export interface DecodeOptions {
@@ -227,12 +224,81 @@ export function decodeMessage(
   data: Uint8Array,
   options: DecodeOptions = {},
 ): messages.RendezvousMessage {
-  const where = options.from
-    ? `Cannot decode datagram from ${options.from.hostname}:${options.from.port}`
-    : "Cannot decode datagram";
-  const fail = (why: string): never => {
-    throw new ProtocolError(`${where}: ${why}`);
-  };
+  const fields = READER;
+  fields.start(data, options.from);
+  const type = checkHeader(data, fields.fail);
+  fields.read();
+  const clientId = fields.need("clientId");
+  switch (type) {
+    case TYPE.register:
+      return decodeRegister(fields, clientId);
+    case TYPE.leave:
+      return withCookie<messages.LeaveMessage>(
+        { type: "leave", clientId, nameplate: fields.nameplate(true)! },
+        fields.copy("cookie"),
+      );
+    case TYPE.observe:
+      return withCookie<messages.ObserveMessage>(
+        { type: "observe", clientId },
+        fields.copy("cookie"),
+      );
+    case TYPE["relay-hello"]:
+      return withCookie<messages.RelayHelloMessage>(
+        { type: "relay-hello", token: fields.need("token"), clientId },
+        fields.copy("cookie"),
+      );
+    case TYPE["tcp-relay-hello"]:
+      return {
+        type: "tcp-relay-hello",
+        token: fields.need("token"),
+        clientId,
+        channel: fields.u16("channel"),
+      };
+    case TYPE.waiting:
+      return {
+        type: "waiting",
+        clientId,
+        nameplate: fields.nameplate(true)!,
+        observed: fields.addr("observed"),
+      };
+    case TYPE.paired:
+      return decodePaired(fields, clientId);
+    case TYPE.observation: {
+      const message: messages.ObservationMessage = {
+        type: "observation",
+        clientId,
+        observed: fields.addr("observed"),
+        altPort: fields.port("altPort"),
+      };
+      if (fields.has("relayPort")) message.relayPort = fields.port("relayPort");
+      return message;
+    }
+    case TYPE["relay-ready"]:
+      return { type: "relay-ready", clientId };
+    case TYPE["relay-waiting"]:
+      return { type: "relay-waiting", clientId };
+    case TYPE.cookie:
+      return { type: "cookie", clientId, cookie: fields.need("cookie") };
+    default: {
+      const message: messages.ErrorMessage = {
+        type: "error",
+        clientId,
+        code: fields.byte("errorCode"),
+      };
+      const plate = fields.nameplate(false);
+      if (plate !== undefined) message.nameplate = plate;
+      if (fields.has("limit")) {
+        const limit = decodeU64(fields.view("limit"));
+        if (!Number.isSafeInteger(limit)) fields.fail(`field limit ${limit} exceeds 2^53 - 1`);
+        message.limit = limit;
+      }
+      return message;
+    }
+  }
+}
+
+/** The message type of a datagram of the right size, magic and version. */
+function checkHeader(data: Uint8Array, fail: (why: string) => never): number {
   if (data.length > MAX_DATAGRAM_SIZE) {
     fail(`length ${data.length} exceeds limit of ${MAX_DATAGRAM_SIZE} bytes`);
   }
@@ -243,125 +309,54 @@ export function decodeMessage(
   }
   const type = data[5];
   if (!KNOWN_TYPES.has(type)) fail(`unknown message type 0x${type.toString(16).padStart(2, "0")}`);
-  const fields = readFields(data, fail);
-  const need = (name: keyof typeof fields): Uint8Array =>
-    fields[name] ?? fail(`message type 0x${type.toString(16)} lacks field ${name}`);
-  const addr = (name: keyof typeof fields): Deno.NetAddr => decodeAddr(need(name), name, fail);
-  const addrs = (name: keyof typeof fields): Deno.NetAddr[] => decodeAddrs(need(name), name, fail);
-  const nameplate = (required: boolean): string | undefined => {
-    const bytes = required ? need("nameplate") : fields.nameplate;
-    if (bytes === undefined) return undefined;
-    const value = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
-    if (value < 1 || value > MAX_NAMEPLATE) fail(`nameplate ${value} is out of range`);
-    return String(value);
+  return type;
+}
+
+/** The one reader `decodeMessage` reuses: it reads one datagram and is done before it returns. */
+const READER = new FieldReader();
+
+function decodeRegister(fields: FieldReader, clientId: Uint8Array): messages.RegisterMessage {
+  const roleByte = fields.byte("role");
+  if (roleByte !== 1 && roleByte !== 2) fields.fail(`invalid role ${roleByte}`);
+  const role: messages.Role = roleByte === 1 ? "send" : "receive";
+  const message: messages.RegisterMessage = {
+    type: "register",
+    role,
+    clientId,
+    candidates: fields.addrs("candidates"),
   };
-  const port = (bytes: Uint8Array, name: string): number => {
-    const value = (bytes[0] << 8) | bytes[1];
-    return value === 0 ? fail(`field ${name} holds port 0`) : value;
+  const plate = fields.nameplate(role === "receive");
+  if (plate !== undefined) message.nameplate = plate;
+  if (fields.has("fingerprint")) message.fingerprint = fields.need("fingerprint");
+  if (fields.has("flags") && (fields.byte("flags") & FLAG_POLL) !== 0) message.poll = true;
+  const mapping = fields.nat("nat");
+  if (mapping !== undefined) message.nat = mapping;
+  if (fields.has("successor")) message.successor = fields.need("successor");
+  return withCookie(message, fields.copy("cookie"));
+}
+
+function decodePaired(fields: FieldReader, clientId: Uint8Array): messages.PairedMessage {
+  const transportByte = fields.byte("peerTransport");
+  const peer: messages.PeerInfo = {
+    id: fields.need("peerId"),
+    observed: fields.addr("peerObserved"),
+    candidates: fields.addrs("peerCandidates"),
+    transport: TRANSPORT_CODES[transportByte - 1] ??
+      fields.fail(`field peerTransport holds unknown transport ${transportByte}`),
   };
-  const nat = (bytes: Uint8Array | undefined, name: string): messages.NatMapping | undefined => {
-    if (bytes === undefined) return undefined;
-    return NAT_CODES[bytes[0] - 1] ?? fail(`field ${name} holds unknown NAT mapping ${bytes[0]}`);
+  if (fields.has("peerFingerprint")) peer.fingerprint = fields.need("peerFingerprint");
+  const mapping = fields.nat("peerNat");
+  if (mapping !== undefined) peer.nat = mapping;
+  const paired: messages.PairedMessage = {
+    type: "paired",
+    clientId,
+    nameplate: fields.nameplate(true)!,
+    token: fields.need("token"),
+    observed: fields.addr("observed"),
+    peer,
   };
-  const clientId = need("clientId");
-  switch (type) {
-    case TYPE.register: {
-      const roleByte = need("role")[0];
-      if (roleByte !== 1 && roleByte !== 2) fail(`invalid role ${roleByte}`);
-      const role: messages.Role = roleByte === 1 ? "send" : "receive";
-      const message: messages.RegisterMessage = {
-        type: "register",
-        role,
-        clientId,
-        candidates: addrs("candidates"),
-      };
-      const plate = nameplate(role === "receive");
-      if (plate !== undefined) message.nameplate = plate;
-      if (fields.fingerprint) message.fingerprint = fields.fingerprint;
-      if (fields.flags && (fields.flags[0] & FLAG_POLL) !== 0) message.poll = true;
-      const mapping = nat(fields.nat, "nat");
-      if (mapping !== undefined) message.nat = mapping;
-      if (fields.successor) message.successor = fields.successor;
-      return withCookie(message, fields.cookie);
-    }
-    case TYPE.leave:
-      return withCookie<messages.LeaveMessage>(
-        { type: "leave", clientId, nameplate: nameplate(true)! },
-        fields.cookie,
-      );
-    case TYPE.observe:
-      return withCookie<messages.ObserveMessage>({ type: "observe", clientId }, fields.cookie);
-    case TYPE["relay-hello"]:
-      return withCookie<messages.RelayHelloMessage>(
-        { type: "relay-hello", token: need("token"), clientId },
-        fields.cookie,
-      );
-    case TYPE["tcp-relay-hello"]: {
-      const channel = need("channel");
-      return {
-        type: "tcp-relay-hello",
-        token: need("token"),
-        clientId,
-        channel: (channel[0] << 8) | channel[1],
-      };
-    }
-    case TYPE.waiting:
-      return { type: "waiting", clientId, nameplate: nameplate(true)!, observed: addr("observed") };
-    case TYPE.paired: {
-      const transportByte = need("peerTransport")[0];
-      const peer: messages.PeerInfo = {
-        id: need("peerId"),
-        observed: addr("peerObserved"),
-        candidates: addrs("peerCandidates"),
-        transport: TRANSPORT_CODES[transportByte - 1] ??
-          fail(`field peerTransport holds unknown transport ${transportByte}`),
-      };
-      if (fields.peerFingerprint) peer.fingerprint = fields.peerFingerprint;
-      const mapping = nat(fields.peerNat, "peerNat");
-      if (mapping !== undefined) peer.nat = mapping;
-      const paired: messages.PairedMessage = {
-        type: "paired",
-        clientId,
-        nameplate: nameplate(true)!,
-        token: need("token"),
-        observed: addr("observed"),
-        peer,
-      };
-      if (fields.relay) paired.relay = addr("relay");
-      return paired;
-    }
-    case TYPE.observation: {
-      const message: messages.ObservationMessage = {
-        type: "observation",
-        clientId,
-        observed: addr("observed"),
-        altPort: port(need("altPort"), "altPort"),
-      };
-      if (fields.relayPort) message.relayPort = port(fields.relayPort, "relayPort");
-      return message;
-    }
-    case TYPE["relay-ready"]:
-      return { type: "relay-ready", clientId };
-    case TYPE["relay-waiting"]:
-      return { type: "relay-waiting", clientId };
-    case TYPE.cookie:
-      return { type: "cookie", clientId, cookie: need("cookie") };
-    default: {
-      const message: messages.ErrorMessage = {
-        type: "error",
-        clientId,
-        code: need("errorCode")[0],
-      };
-      const plate = nameplate(false);
-      if (plate !== undefined) message.nameplate = plate;
-      if (fields.limit) {
-        const limit = decodeU64(fields.limit);
-        if (!Number.isSafeInteger(limit)) fail(`field limit ${limit} exceeds 2^53 - 1`);
-        message.limit = limit;
-      }
-      return message;
-    }
-  }
+  if (fields.has("relay")) paired.relay = fields.addr("relay");
+  return paired;
 }
 
 /** Sets `cookie` on a request when the datagram carried one. */

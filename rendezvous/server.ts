@@ -43,12 +43,7 @@ import { metricsText } from "./_metrics.ts";
 import { TcpConnections } from "./_tcp_connections.ts";
 import { TcpRelay } from "./_tcp_relay.ts";
 import { serveTcpRendezvous, type TcpClient } from "./_tcp_rendezvous.ts";
-import {
-  decodeMessage,
-  isEncodableAddr,
-  MAX_DATAGRAM_SIZE,
-  MAX_REPLY_SIZE,
-} from "./protocol.ts";
+import { decodeMessage, isEncodableAddr, MAX_DATAGRAM_SIZE, MAX_REPLY_SIZE } from "./protocol.ts";
 
 export { DEFAULT_RENDEZVOUS_PORT };
 export type { ServeOptions, ServerStats };
