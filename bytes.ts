@@ -33,8 +33,21 @@ export function toHex(bytes: Uint8Array): string {
 /** Bytes of a lowercase hex string (as {@link toHex} writes it). */
 export function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const high = nibble(hex.charCodeAt(2 * i));
+    const low = nibble(hex.charCodeAt(2 * i + 1));
+    // From char codes: room keys turn back into ids on every answer. Anything but
+    // hex digits takes parseInt's reading, as it always has.
+    out[i] = high >= 0 && low >= 0 ? (high << 4) | low : parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  }
   return out;
+}
+
+/** The value of one hex digit's char code, or -1. */
+function nibble(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
 /** One array holding `parts` one after another (a part may be a plain array of bytes). */

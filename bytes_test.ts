@@ -18,6 +18,9 @@ Deno.test("toHex and fromHex round-trip; equalBytes tells equal from different",
   const bytes = Uint8Array.of(0, 15, 16, 255);
   assert.equal(toHex(bytes), "000f10ff");
   assert.deepEqual(fromHex("000f10ff"), bytes);
+  assert.deepEqual(fromHex("0A0bFf"), Uint8Array.of(10, 11, 255));
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  assert.deepEqual(fromHex(toHex(all)), all);
   assert.ok(equalBytes(bytes, fromHex(toHex(bytes))));
   assert.ok(!equalBytes(bytes, Uint8Array.of(0, 15, 16, 254)));
   assert.ok(!equalBytes(bytes, Uint8Array.of(0, 15, 16)));

@@ -44,6 +44,11 @@ export type Verdict =
   | { kind: "unproven" }
   | { kind: "rateLimited" };
 
+// The verdicts without data, one object each: a verdict per datagram costs no allocation.
+const ADMIT: Verdict = Object.freeze({ kind: "admit" });
+const UNPROVEN: Verdict = Object.freeze({ kind: "unproven" });
+const RATE_LIMITED: Verdict = Object.freeze({ kind: "rateLimited" });
+
 export class Admission {
   #minter: CookieMinter;
   readonly #wallClock: () => number;
@@ -102,14 +107,14 @@ export class Admission {
   ): Verdict {
     const proof = options.tcp ? "current" : this.#minter.check(cookie, from);
     if (proof === "invalid") {
-      if (!options.answerable || !this.#cookies.allow("")) return { kind: "unproven" };
+      if (!options.answerable || !this.#cookies.allow("")) return UNPROVEN;
       return { kind: "cookie", cookie: this.#minter.mint(from) };
     }
-    if (!this.#withinBudget(from)) return { kind: "rateLimited" };
+    if (!this.#withinBudget(from)) return RATE_LIMITED;
     if (proof === "previous" && options.answerable) {
       return { kind: "cookie", cookie: this.#minter.mint(from) };
     }
-    return { kind: "admit" };
+    return ADMIT;
   }
 
   /** Takes a token from the source's ip:port bucket, then from its IP's. */

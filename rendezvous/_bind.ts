@@ -155,7 +155,11 @@ export async function receiveDatagram(
     // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d: one host, one address.
     return [data, normalizeAddr(from as Deno.NetAddr)];
   } catch (error) {
-    if (closed() || error instanceof Deno.errors.BadResource) return "closed";
-    return "failed";
+    return receiveFailure(error, closed());
   }
+}
+
+/** What a failed receive means: the socket closed (the loop ends), or one datagram failed. */
+export function receiveFailure(error: unknown, closed: boolean): "closed" | "failed" {
+  return closed || error instanceof Deno.errors.BadResource ? "closed" : "failed";
 }

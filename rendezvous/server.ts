@@ -18,8 +18,9 @@ import {
   type Received,
   receiveDatagram,
 } from "./_bind.ts";
-import { sourceKey } from "./_source_key.ts";
+import { requestLoop } from "./_request_loop.ts";
 import { normalizeAddr } from "../ip.ts";
+import { sourceKey } from "./_source_key.ts";
 import { Admission } from "./_admission.ts";
 import * as req from "./_requests.ts";
 import type { PortKind, RequestMessage } from "./_requests.ts";
@@ -43,13 +44,10 @@ import { metricsText } from "./_metrics.ts";
 import { TcpConnections } from "./_tcp_connections.ts";
 import { TcpRelay } from "./_tcp_relay.ts";
 import { serveTcpRendezvous, type TcpClient } from "./_tcp_rendezvous.ts";
-import { decodeMessage, isEncodableAddr, MAX_DATAGRAM_SIZE, MAX_REPLY_SIZE } from "./protocol.ts";
+import { decodeMessage, isEncodableAddr, MAX_REPLY_SIZE } from "./protocol.ts";
 
 export { DEFAULT_RENDEZVOUS_PORT };
 export type { ServeOptions, ServerStats };
-
-/** Requests one UDP socket keeps waiting on a shared store at once. */
-const MAX_IN_FLIGHT = 256;
 
 export class RendezvousServer implements AsyncDisposable {
   /** The main port: `register`, `leave`, `observe`. */
@@ -133,7 +131,13 @@ export class RendezvousServer implements AsyncDisposable {
     });
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
-    this.#loops = [this.#serve(conns.main!, "main"), this.#serve(conns.alt!, "alt")];
+    this.#loops = (["main", "alt"] as const).map((kind) =>
+      requestLoop(conns[kind]!, {
+        control: (data, from) => this.#control(conns[kind]!, data, from, kind),
+        closed: () => this.#closed,
+        onError: () => this.#counts.errors++,
+      })
+    );
     const relay = conns.relay;
     if (relay && relays) {
       this.#loops.push(relayLoop(relay, relays, {
@@ -246,27 +250,6 @@ export class RendezvousServer implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  async #serve(conn: Deno.DatagramConn, kind: PortKind): Promise<void> {
-    // One byte more than the limit, so an oversized datagram shows as such.
-    const buffer = new Uint8Array(MAX_DATAGRAM_SIZE + 1);
-    const inFlight = new Set<Promise<void>>();
-    while (!this.#closed) {
-      const received = await this.#receive(conn, buffer);
-      if (received === "closed") return;
-      if (received === "failed") continue;
-      const [data, from] = received;
-      // Answered at once unless the store is shared (a round trip) or the request waits on it.
-      const done = this.#control(conn, data, from, kind);
-      if (done === undefined) continue;
-      // Keep several requests in flight. (Each request is decoded before it waits on
-      // anything, so reusing `buffer` is safe.)
-      inFlight.add(done);
-      done.finally(() => inFlight.delete(done));
-      if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
   }
 
   /** The next datagram; a receive error is counted, a closed socket ends the loop. */
