@@ -97,11 +97,3 @@ export async function withinDeadline<T>(
 
 /** A value now, or a promise of it later (a store in memory answers now, one over the network later). */
 export type Awaitable<T> = T | Promise<T>;
-
-/**
- * `next(value)`: at once when `value` is already there, once it resolves when it
- * is a promise. A path that only sometimes waits pays a promise only when it does.
- */
-export function andThen<T, U>(value: Awaitable<T>, next: (value: T) => Awaitable<U>): Awaitable<U> {
-  return value instanceof Promise ? value.then(next) : next(value);
-}

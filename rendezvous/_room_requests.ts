@@ -4,7 +4,7 @@
  * "Push"). A store that cannot
  * answer now (Redis down) costs that one request an error 13, never the server.
  */
-import { andThen, type Awaitable } from "../async.ts";
+import type { Awaitable } from "../async.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { toHex as hex } from "../bytes.ts";
 import { type Outgoing, relayHelloReplies, type RelayTable } from "./_relay_sessions.ts";
@@ -59,7 +59,10 @@ export class RoomRequests {
     transport: { tcp?: TcpClient; requestBytes: number },
   ): Awaitable<Outgoing[]> {
     const answer = this.#answer(message, from, source, transport.tcp ? "tcp" : "udp");
-    return andThen(answer, (answer) => this.#registered(message, from, source, answer, transport));
+    if (answer instanceof Promise) {
+      return answer.then((answer) => this.#registered(message, from, source, answer, transport));
+    }
+    return this.#registered(message, from, source, answer, transport);
   }
 
   /** The replies to `message` now that the store answered it; remembers or pushes senders. */
@@ -152,17 +155,19 @@ export class RoomRequests {
     source: string,
     transport: "udp" | "tcp",
   ): Awaitable<RoomAnswer> {
-    const unavailable = (error: unknown): RoomAnswer => {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      this.storeUnavailable++;
-      return { kind: "error", code: ErrorCode.storeUnavailable, nameplate: message.nameplate };
-    };
     try {
       const answer = this.store.register(message, from, source, transport);
-      return answer instanceof Promise ? answer.catch(unavailable) : answer;
+      if (!(answer instanceof Promise)) return answer;
+      return answer.catch((error) => this.#unavailable(error, message));
     } catch (error) {
-      return unavailable(error);
+      return this.#unavailable(error, message);
     }
+  }
+
+  #unavailable(error: unknown, message: RegisterMessage): RoomAnswer {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    this.storeUnavailable++;
+    return { kind: "error", code: ErrorCode.storeUnavailable, nameplate: message.nameplate };
   }
 }
 

@@ -12,7 +12,7 @@ import {
   MAX_CANDIDATES,
   writeAddr,
 } from "./_addr.ts";
-import { MAX_NAMEPLATE, NAT_CODES } from "./_fields.ts";
+import { fixed, MAX_NAMEPLATE, NAT_CODES } from "./_fields.ts";
 import type { NatMapping } from "./messages.ts";
 
 /** Wire version written after the magic. */
@@ -107,6 +107,16 @@ export class DatagramWriter {
     scratch.set(MAGIC, 0);
     scratch[4] = PROTOCOL_VERSION;
     scratch[5] = type;
+  }
+
+  /** The client id field. @throws {RangeError} when `bytes` is not an id. */
+  clientId(bytes: Uint8Array): void {
+    this.bytes(TAG.clientId, fixed(bytes, CLIENT_ID_SIZE, "client id"));
+  }
+
+  /** The cookie field, when there is a cookie. @throws {RangeError} when `bytes` is not one. */
+  cookie(bytes: Uint8Array | undefined): void {
+    if (bytes !== undefined) this.bytes(TAG.cookie, fixed(bytes, COOKIE_SIZE, "cookie"));
   }
 
   bytes(tag: number, value: Uint8Array): void {
@@ -284,6 +294,8 @@ export class FieldReader {
   }
 
   addrs(name: FieldName): Deno.NetAddr[] {
+    // Most peers announce no candidates: no view of an empty field.
+    if (this.#starts[TAG[name]] >= 0 && this.#lengths[TAG[name]] === 0) return [];
     return decodeAddrs(this.view(name), name, this.fail);
   }
 

@@ -101,21 +101,17 @@ export function encodeMessage(
     );
   }
   const out = new DatagramWriter(type);
-  const id = () => out.bytes(TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id"));
-  const cookie = (bytes: Uint8Array | undefined) => {
-    if (bytes !== undefined) out.bytes(TAG.cookie, fixed(bytes, COOKIE_SIZE, "cookie"));
-  };
   switch (message.type) {
     case "register":
       encodeRegister(out, message);
       break;
     case "leave":
-      id();
+      out.clientId(message.clientId);
       out.u32(TAG.nameplate, parseNameplate(message.nameplate));
-      cookie(message.cookie);
+      out.cookie(message.cookie);
       break;
     case "waiting":
-      id();
+      out.clientId(message.clientId);
       out.u32(TAG.nameplate, parseNameplate(message.nameplate));
       out.addrs(TAG.observed, [message.observed]);
       break;
@@ -123,7 +119,7 @@ export function encodeMessage(
       encodePaired(out, message);
       break;
     case "error":
-      id();
+      out.clientId(message.clientId);
       if (!Number.isInteger(message.code) || message.code < 0 || message.code > 255) {
         throw new RangeError(`Invalid error code ${message.code}: expected 0 to 255`);
       }
@@ -134,7 +130,7 @@ export function encodeMessage(
       if (message.limit !== undefined) out.bytes(TAG.limit, encodeU64(message.limit, "limit"));
       break;
     case "observation":
-      id();
+      out.clientId(message.clientId);
       out.addrs(TAG.observed, [message.observed]);
       out.u16(TAG.altPort, checkedPort(message.altPort, "altPort"));
       if (message.relayPort !== undefined) {
@@ -143,24 +139,24 @@ export function encodeMessage(
       break;
     case "relay-hello":
       out.bytes(TAG.token, fixed(message.token, TOKEN_SIZE, "token"));
-      id();
-      cookie(message.cookie);
+      out.clientId(message.clientId);
+      out.cookie(message.cookie);
       break;
     case "tcp-relay-hello":
       out.bytes(TAG.token, fixed(message.token, TOKEN_SIZE, "token"));
-      id();
+      out.clientId(message.clientId);
       out.u16(TAG.channel, checkedU16(message.channel, "channel"));
       break;
     case "observe":
-      id();
-      cookie(message.cookie);
+      out.clientId(message.clientId);
+      out.cookie(message.cookie);
       break;
     case "cookie":
-      id();
+      out.clientId(message.clientId);
       out.bytes(TAG.cookie, fixed(message.cookie, COOKIE_SIZE, "cookie"));
       break;
     default: // relay-ready, relay-waiting: the client id alone
-      id();
+      out.clientId(message.clientId);
   }
   return out.finish(options.padTo ?? 0);
 }
@@ -172,7 +168,7 @@ function encodeRegister(out: DatagramWriter, message: messages.RegisterMessage):
     );
   }
   out.byte(TAG.role, message.role === "send" ? 1 : 2);
-  out.bytes(TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id"));
+  out.clientId(message.clientId);
   if (message.nameplate !== undefined) {
     out.u32(TAG.nameplate, parseNameplate(message.nameplate));
   } else if (message.role === "receive") {
@@ -184,16 +180,14 @@ function encodeRegister(out: DatagramWriter, message: messages.RegisterMessage):
   }
   if (message.poll) out.byte(TAG.flags, FLAG_POLL);
   if (message.nat !== undefined) out.byte(TAG.nat, natCode(message.nat));
-  if (message.cookie !== undefined) {
-    out.bytes(TAG.cookie, fixed(message.cookie, COOKIE_SIZE, "cookie"));
-  }
+  out.cookie(message.cookie);
   if (message.successor !== undefined) {
     out.bytes(TAG.successor, fixed(message.successor, 32, "successor"));
   }
 }
 
 function encodePaired(out: DatagramWriter, message: messages.PairedMessage): void {
-  out.bytes(TAG.clientId, fixed(message.clientId, CLIENT_ID_SIZE, "client id"));
+  out.clientId(message.clientId);
   out.u32(TAG.nameplate, parseNameplate(message.nameplate));
   out.bytes(TAG.token, fixed(message.token, TOKEN_SIZE, "token"));
   out.addrs(TAG.observed, [message.observed]);

@@ -9,7 +9,7 @@
  * The relays forward only between the two peers of a paired room that each
  * said a valid hello.
  */
-import { andThen, type Awaitable } from "../async.ts";
+import type { Awaitable } from "../async.ts";
 import { ProtocolError } from "../errors.ts";
 import {
   bindServerSockets,
@@ -330,13 +330,18 @@ export class RendezvousServer implements AsyncDisposable {
       return [[req.cookieAnswer(request.clientId, verdict.cookie), from]];
     }
     const requestBytes = data.length;
-    return andThen(this.#act(request, from, { tcp, requestBytes }), (replies) => {
-      let size = 0;
-      for (const [reply] of replies) size += reply.length;
-      if (tcp || size <= requestBytes) return replies;
-      this.#counts.tooSmall++;
-      return undefined;
-    });
+    const replies = this.#act(request, from, { tcp, requestBytes });
+    if (replies instanceof Promise) return replies.then((r) => this.#bounded(r, requestBytes, tcp));
+    return this.#bounded(replies, requestBytes, tcp);
+  }
+
+  /** `replies`, or undefined when over UDP they hold more bytes than the request (counted). */
+  #bounded(replies: Outgoing[], requestBytes: number, tcp?: TcpClient): Outgoing[] | undefined {
+    let size = 0;
+    for (const [reply] of replies) size += reply.length;
+    if (tcp || size <= requestBytes) return replies;
+    this.#counts.tooSmall++;
+    return undefined;
   }
 
   /** Carries out an admitted request; returns the replies, at once unless the store is waited on. */
