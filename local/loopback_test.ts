@@ -4,7 +4,7 @@
  * with Deno's sanitizers, and nothing reaches the host's own networks.
  */
 import assert from "node:assert/strict";
-import { skipUnlessCi } from "../tests/lab/mod.ts";
+import { skipUnlessCi } from "../scripts/skip_unless_ci.ts";
 
 const CASES = new URL("./_loopback_cases.ts", import.meta.url).pathname;
 /** lo carries IPv4 multicast; IPv6 multicast does not loop there, so a veth pair carries it. */

@@ -11,7 +11,7 @@ import type { RoomLimits } from "./_rooms.ts";
 import { ErrorCode } from "./protocol.ts";
 import { A, addr, B, bytes, C, receiver, sender } from "./_testing_samples.ts";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
-import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
+import { REDIS_SKIP, TestRedis } from "../scripts/redis_process.ts";
 
 interface Setup {
   clock: { now: number };
@@ -47,14 +47,12 @@ async function withStore(
 function suite(name: string, limits: Partial<RoomLimits>, body: (setup: Setup) => Promise<void>) {
   for (const kind of ["memory", "redis"] as const) {
     Deno.test({
-      name: `${kind} room store ${name}`,
-      ignore: kind === "redis" && REDIS_MISSING !== undefined,
+      name: `${kind} room store ${name}${kind === "redis" ? REDIS_SKIP.note : ""}`,
+      ignore: kind === "redis" && REDIS_SKIP.ignore,
       fn: () => withStore(kind, limits, body),
     });
   }
 }
-
-if (REDIS_MISSING) console.warn(`Skipping the Redis room store tests: ${REDIS_MISSING}`);
 
 suite("pairs a sender and a receiver and gives both the same token", {}, async ({ store }) => {
   assertEquals(await store.register(sender(1), A, "a", "tcp"), {
@@ -281,8 +279,9 @@ suite("passes each peer's NAT mapping to the other", {}, async ({ store }) => {
 });
 
 Deno.test({
-  name: "redis room stores of two instances pair peers across them and name the sender's relay",
-  ignore: REDIS_MISSING !== undefined,
+  name: "redis room stores of two instances pair peers across them and name the sender's relay" +
+    REDIS_SKIP.note,
+  ignore: REDIS_SKIP.ignore,
   fn: async () => {
     await using redis = await TestRedis.start();
     const relayA = addr("127.0.0.2", 9002);
@@ -321,8 +320,9 @@ Deno.test({
 
 Deno.test({
   name:
-    "redis room store fails each request clearly while Redis is down and recovers when it returns",
-  ignore: REDIS_MISSING !== undefined,
+    "redis room store fails each request clearly while Redis is down and recovers when it returns" +
+    REDIS_SKIP.note,
+  ignore: REDIS_SKIP.ignore,
   fn: async () => {
     await using redis = await TestRedis.start();
     const errors: Error[] = [];

@@ -15,10 +15,9 @@ import {
   pairThrough,
   udpSocket,
 } from "./_testing_net.ts";
-import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
+import { REDIS_SKIP, TestRedis } from "../scripts/redis_process.ts";
 
-const ignore = REDIS_MISSING !== undefined;
-if (REDIS_MISSING) console.warn(`Skipping the shared store server tests: ${REDIS_MISSING}`);
+const { ignore, note } = REDIS_SKIP;
 
 function registerRequest(id: number, cookie: Uint8Array): Uint8Array {
   return encodeMessage({
@@ -31,7 +30,7 @@ function registerRequest(id: number, cookie: Uint8Array): Uint8Array {
 }
 
 Deno.test({
-  name: "a server on Redis pairs peers and names its own relay in paired",
+  name: "a server on Redis pairs peers and names its own relay in paired" + note,
   ignore,
   fn: async () => {
     using timeout = deadline(10_000);
@@ -53,7 +52,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a server whose Redis stops answers each request with a clear error and recovers",
+  name: "a server whose Redis stops answers each request with a clear error and recovers" + note,
   ignore,
   fn: async () => {
     using timeout = deadline(20_000);
@@ -92,7 +91,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "instances on one Redis share a cookie secret: a cookie from one is good at the other",
+  name: "instances on one Redis share a cookie secret: a cookie from one is good at the other" +
+    note,
   ignore,
   fn: async () => {
     using timeout = deadline(10_000);

@@ -3,6 +3,8 @@
  * persistence, started and killed (by PID) by the test. `REDIS_MISSING`
  * says why Redis tests are skipped on a machine without it.
  */
+import { type SkipDecision, skipUnlessCi } from "./skip_unless_ci.ts";
+
 async function findRedis(): Promise<string | undefined> {
   try {
     const { success } = await new Deno.Command("redis-server", { args: ["--version"] }).output();
@@ -14,6 +16,8 @@ async function findRedis(): Promise<string | undefined> {
 
 /** Why Redis tests are skipped here, or undefined when `redis-server` runs. */
 export const REDIS_MISSING: string | undefined = await findRedis();
+/** How a Redis test is registered: skipped without Redis, except where CI demands it (it then fails). */
+export const REDIS_SKIP: SkipDecision = skipUnlessCi(REDIS_MISSING);
 
 const READY = "Ready to accept connections";
 
@@ -34,6 +38,7 @@ export class TestRedis implements AsyncDisposable {
 
   /** Starts a server on a free port and waits until it accepts connections. */
   static async start(): Promise<TestRedis> {
+    if (REDIS_MISSING) throw new Error(`Redis is not available here: ${REDIS_MISSING}`);
     const redis = new TestRedis(freePort());
     await redis.restart();
     return redis;

@@ -8,9 +8,7 @@ import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { type CliRun, spawnCli } from "../scripts/cli_process.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
-import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
-
-if (REDIS_MISSING) console.warn(`Skipping the scale-out tests: ${REDIS_MISSING}`);
+import { REDIS_SKIP, TestRedis } from "../scripts/redis_process.ts";
 
 interface Cluster extends AsyncDisposable {
   dir: string;
@@ -80,7 +78,7 @@ async function stopStats(serve: CliRun): Promise<Record<string, number>> {
 }
 
 function scaleTest(name: string, fn: (signal: AbortSignal) => Promise<void>) {
-  boundedTest(name, fn, { timeoutMs: 90_000, ignore: REDIS_MISSING !== undefined });
+  boundedTest(name + REDIS_SKIP.note, fn, { timeoutMs: 90_000, ignore: REDIS_SKIP.ignore });
 }
 
 async function transfer(

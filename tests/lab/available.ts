@@ -1,6 +1,7 @@
 /** Whether this machine can run the network lab, and why not. */
 import { LAB_PREFIX, newLabId } from "./_plan.ts";
 import { runCommand } from "./_run.ts";
+import { type SkipDecision, skipUnlessCi } from "../../scripts/skip_unless_ci.ts";
 
 /** The answer of `labAvailable`. */
 export type LabAvailability = { ok: true } | { ok: false; reason: string };
@@ -15,25 +16,6 @@ let cached: Promise<LabAvailability> | undefined;
 export function labAvailable(): Promise<LabAvailability> {
   cached ??= probe();
   return cached;
-}
-
-/** How a test that needs something this machine may lack is registered. */
-export interface SkipDecision {
-  /** `Deno.test`'s `ignore`. */
-  ignore: boolean;
-  /** For the test's name: ` (skipped: why)` when ignored, else empty. */
-  note: string;
-}
-
-/**
- * Skips a test that cannot run here (`reason` set), with the reason in its name, except under
- * `CI=true` as root: a CI machine is meant to have everything the tests need, so there the test
- * runs and fails saying why, instead of passing as `ignored` without the scenarios it covers.
- */
-export function skipUnlessCi(reason: string | undefined): SkipDecision {
-  const ci = Deno.env.get("CI") === "true" && Deno.uid() === 0;
-  const ignore = reason !== undefined && !ci;
-  return { ignore, note: ignore ? ` (skipped: ${reason})` : "" };
 }
 
 /** {@link skipUnlessCi} for a test that builds a lab. */
