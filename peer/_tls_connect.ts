@@ -60,14 +60,14 @@ export async function clientChannel(
 
 export async function readPreamble(channel: Channel): Promise<Preamble> {
   return decodePreamble(
-    await readExact(channel.stream.readable, PREAMBLE_LENGTH, "the TLS preamble"),
+    await readAndRelease(channel.stream.readable, PREAMBLE_LENGTH, "the TLS preamble"),
   );
 }
 
 export async function awaitReady(control: Channel, signal: AbortSignal): Promise<void> {
   try {
     const frame = await abortable(
-      readExact(control.stream.readable, CONTROL_HEADER_LENGTH, "the sender's READY"),
+      readAndRelease(control.stream.readable, CONTROL_HEADER_LENGTH, "the sender's READY"),
       signal,
       { onAbort: control.close },
     );
@@ -84,7 +84,7 @@ export async function awaitReady(control: Channel, signal: AbortSignal): Promise
  * Reads exactly `length` bytes and gives the stream back unlocked: a channel's readable is a byte
  * stream, read into views of the missing size, so no byte after them leaves it.
  */
-async function readExact(
+async function readAndRelease(
   readable: ReadableStream<Uint8Array>,
   length: number,
   what: string,
