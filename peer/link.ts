@@ -24,6 +24,17 @@ export function silentPeerMessage(peer: "sender" | "receiver"): string {
 }
 
 /**
+ * The words for a link this side could not keep alive because this process
+ * did not run (stopped, starved) for longer than the peer waits:
+ * "Lost the connection to the receiver: this side was paused for 12.3 s (the receiver gives up after 4 s)".
+ */
+export function pausedMessage(peer: "sender" | "receiver", pausedMs: number): string {
+  return `Lost the connection to the ${peer}: this side was paused for ${
+    (pausedMs / 1000).toFixed(1)
+  } s (the ${peer} gives up after ${LINK_IDLE_TIMEOUT_MS / 1000} s)`;
+}
+
+/**
  * The words for a TCP link the peer's side dropped without ending the session
  * (killed: its kernel closes the connection; a relay that died):
  * "Lost the connection to the receiver: the TCP connection was cut".

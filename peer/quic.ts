@@ -15,9 +15,11 @@ import {
   LINK_IDLE_TIMEOUT_MS,
   LINK_KEEP_ALIVE_MS,
   type LinkEnd,
+  pausedMessage,
   type PeerLink,
   silentPeerMessage,
 } from "./link.ts";
+import { PauseWatch } from "./_pause_watch.ts";
 
 /** ALPN of the p2pft QUIC protocol; bumps with the transfer protocol's major version. */
 export const ALPN = "p2pft/1";
@@ -161,6 +163,9 @@ class QuicLink implements PeerLink {
   #peerEnd: LinkEnd | undefined;
   /** Set when QUIC's idle timeout ended the connection: the peer went silent. */
   #silent = false;
+  readonly #pauses: PauseWatch;
+  /** Set (to the pause, ms) when this process stood still past the peer's idle timeout. */
+  #pausedMs: number | undefined;
 
   constructor(conn: Deno.QuicConn, endpoint: Deno.QuicEndpoint, peer: "sender" | "receiver") {
     this.#peer = peer;
@@ -169,11 +174,30 @@ class QuicLink implements PeerLink {
     this.#incoming = conn.incomingBidirectionalStreams.getReader();
     this.#remote = formatAddr(conn.remoteAddr);
     this.#watchPeerEnd();
+    // A pause past the peer's idle timeout (plus one keep-alive of slack for a busy host): the
+    // peer has given up, which QUIC would learn only tens of seconds later (see _pause_watch.ts).
+    this.#pauses = new PauseWatch({
+      limitMs: LINK_IDLE_TIMEOUT_MS + LINK_KEEP_ALIVE_MS,
+      everyMs: LINK_KEEP_ALIVE_MS / 3,
+      onPause: (gapMs) => {
+        this.#pausedMs = gapMs;
+        const self = peer === "sender" ? "receiver" : "sender";
+        try {
+          conn.close({
+            closeCode: CLOSE_FAILED,
+            reason: `the ${self} was paused for ${(gapMs / 1000).toFixed(1)} s`,
+          });
+        } catch {
+          // already closed (QUIC's own idle timer fired first on resume)
+        }
+      },
+    });
+    conn.closed.catch(() => {}).then(() => this.#pauses.stop());
     this.closed = conn.closed.then(
       (info) => {
         if (this.#peerEnd) return this.#peerEnd;
         // Our own close settles this too (code 0, no reason): only the peer's counts.
-        if (this.#closing) return undefined;
+        if (this.#closing || this.#pausedMs !== undefined) return undefined;
         return { failed: info.closeCode !== CLOSE_DONE, message: info.reason };
       },
       (error) => {
@@ -251,11 +275,15 @@ class QuicLink implements PeerLink {
   }
 
   get lostReason(): string | undefined {
+    // The link is lost: the watch's last look tells whether a pause of ours is why.
+    this.#pauses.stop();
+    if (this.#pausedMs !== undefined) return pausedMessage(this.#peer, this.#pausedMs);
     return this.#silent ? silentPeerMessage(this.#peer) : undefined;
   }
 
   #lost(what: string, cause: unknown): ConnectionLostError {
-    if (this.#silent) return new ConnectionLostError(silentPeerMessage(this.#peer), { cause });
+    const reason = this.lostReason;
+    if (reason !== undefined) return new ConnectionLostError(reason, { cause });
     return new ConnectionLostError(
       `Cannot ${what}: the QUIC connection to ${this.#remote} is gone (${cause})`,
       { cause },

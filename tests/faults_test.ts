@@ -224,6 +224,25 @@ for (const transport of ["tcp", "quic"] as const) {
   );
 }
 
+faultTest(
+  "a QUIC sender frozen (SIGSTOP) until its receiver gave up exits at once on SIGCONT, saying why",
+  async (signal) => {
+    await using w = await world(signal);
+    const flags = ["--transport", "quic"];
+    const { sender, receiver } = await midTransfer(w, signal, flags);
+    sender.kill("SIGSTOP");
+    await assertNoticed(receiver, /^error: Lost the connection to the sender: no answer for 4 s$/);
+    // The user leaves it stopped a while longer (as after a Ctrl-Z): the scenario, not a wait.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    sender.kill("SIGCONT");
+    // Not the 30 s stall, nor QUIC's idle timer stretched by the pause: this side knows why.
+    await assertNoticed(
+      sender,
+      /^error: Lost the connection to the receiver: this side was paused for \d+\.\d s \(the receiver gives up after 4 s\)$/,
+    );
+  },
+);
+
 faultTest("a waiting sender survives kill -9 and restart of the server", async (signal) => {
   await using w = await world(signal);
   await makeRandomFile(`${w.dir}/note.bin`, 100_000);
