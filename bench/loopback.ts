@@ -8,14 +8,16 @@
  * 2. over QUIC: the CLI with `--transport quic` against a bare QUIC copy with
  *    SHA-256 on both ends over as many streams;
  * 3. through the relay (`--relay-only`) over TCP and over UDP against the
- *    direct path of the same transport, with the relay's own CPU (its
- *    per-session rate cap lifted, see `viaCli`);
+ *    direct path of the same transport, with the relay's own CPU per GiB (a
+ *    default `p2pft serve`, which caps neither rate nor bytes);
  * 4. a 1 KiB file end to end: sender started to both processes exited;
  * 5. many small files against one file of the same size.
  *
- *   deno task bench [--mib 512] [--streams 4] [--small-files 10000] [--tcp-only]
+ *   deno task bench [--mib 512] [--streams 4] [--small-files 10000] [--tcp-only] [--relay]
+ *   deno task bench:relay [--mib 512] [--tcp-only]      (the same as bench --relay)
  *
- * `--tcp-only` runs the TCP rows (1 and the relay over TCP) and nothing else.
+ * `--tcp-only` runs the TCP rows (1 and the relay over TCP) and nothing else;
+ * `--relay` only the CLI rows direct and through the relay (3).
  * Rows whose CLI flag this build lacks (`--transport`) say so instead.
  * "moving" is the CPU per GiB past start-up: each copy's CPU less that of
  * the same copy of a 1 KiB file (process start, handshakes, teardown), which
@@ -33,12 +35,12 @@ const MIB = 2 ** 20;
 const size = option("--mib", 512) * MIB;
 const streams = option("--streams", 4);
 const tcpOnly = Deno.args.includes("--tcp-only");
-const smallFiles = tcpOnly ? 0 : option("--small-files", 10_000);
+const relayOnly = Deno.args.includes("--relay");
+const smallFiles = tcpOnly || relayOnly ? 0 : option("--small-files", 10_000);
 const SMALL_FILE_BYTES = 4096;
 const COPY_PEER = new URL("./_copy_peer.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const RELAY = new URL("./tcp_relay.ts", import.meta.url).pathname;
 const CLOCK_TICKS = 100;
 
 /** One measured copy: bytes, seconds and the CPU both sides used. */
@@ -115,10 +117,10 @@ try {
   };
   const noFlag = "this build has no --transport";
 
-  const bareTls = await moving((file) => bare("tls", file));
-  row(`bare TLS x${streams} + SHA-256 both ends`, bareTls);
-  const link = await moving(overLink);
-  row(`p2pft transfer over the TLS link x${streams} (no CLI)`, link, bareTls);
+  const bareTls = relayOnly ? undefined : await moving((file) => bare("tls", file));
+  if (bareTls) row(`bare TLS x${streams} + SHA-256 both ends`, bareTls);
+  const link = relayOnly ? undefined : await moving(overLink);
+  if (link) row(`p2pft transfer over the TLS link x${streams} (no CLI)`, link, bareTls);
   const cliTcp = hasTransport
     ? await moving((file) => viaCli(file, ["--transport", "tcp"]))
     : undefined;
@@ -145,7 +147,7 @@ try {
   console.log(`One ${size / MIB} MiB file over loopback (${Deno.build.target}):`);
   console.table(rows);
   const cpu = cliTcp ?? link;
-  if (cliQuic) {
+  if (cliQuic && cpu) {
     console.log(
       `CPU per GiB over TCP / over QUIC: ${
         (perGiB(cpu.cpuSeconds, cpu.bytes) / perGiB(cliQuic.cpuSeconds, cliQuic.bytes)).toFixed(2)
@@ -153,7 +155,7 @@ try {
     );
   }
   await Deno.remove(source);
-  if (!tcpOnly) await tinyRuns();
+  if (!tcpOnly && !relayOnly) await tinyRuns();
   if (smallFiles > 0) console.table([await smallFilesRow()]);
 } finally {
   await Deno.remove(dir, { recursive: true });
@@ -164,8 +166,8 @@ async function quicRows(
   moving: (copy: (file: string) => Promise<Copy>) => Promise<Copy>,
   row: (name: string, copy: Copy, reference?: Copy) => void,
 ): Promise<Copy> {
-  const bareQuic = await moving((file) => bare("quic", file));
-  row(`bare QUIC x${streams} streams + SHA-256 both ends`, bareQuic);
+  const bareQuic = relayOnly ? undefined : await moving((file) => bare("quic", file));
+  if (bareQuic) row(`bare QUIC x${streams} streams + SHA-256 both ends`, bareQuic);
   const cliQuic = await moving((file) => viaCli(file, hasTransport ? ["--transport", "quic"] : []));
   row(hasTransport ? "p2pft --transport quic" : "p2pft (QUIC)", cliQuic, bareQuic);
   return cliQuic;
@@ -241,16 +243,10 @@ function processCpu(pid: number): number {
 async function viaCli(source: string, extra: string[]): Promise<Copy> {
   const outDir = join(dir, "out-cli");
   await Deno.mkdir(outDir);
-  // The server of bench/tcp_relay.ts: `p2pft serve` caps a relay session at
-  // 100 MB/s, and the relay rows are to measure the path, not that policy.
-  const server = spawnJsonLines(
-    [Deno.execPath(), "run", "-A", "--config", CONFIG, RELAY, "serve"],
-    {
-      stdin: "piped",
-    },
-  );
+  // A default serve, as users run it: no relay rate or byte cap.
+  const server = spawnCli(["serve", "--host", "127.0.0.1", "--port", "0", "--json"]);
   try {
-    const { port } = await server.until(() => true) as unknown as { port: number };
+    const { port } = await server.next("listening");
     const relayBefore = processCpu(server.pid);
     // --no-local: everything runs on this machine, through the server, nothing on the LAN.
     const common = ["--rendezvous", `127.0.0.1:${port}`, "--no-local", "--json", ...extra];
@@ -272,8 +268,7 @@ async function viaCli(source: string, extra: string[]): Promise<Copy> {
         : undefined,
     };
   } finally {
-    // Its stdin closing stops the server.
-    await server.stdin!.close().catch(() => {});
+    server.kill();
     await server.finished();
     await Deno.remove(outDir, { recursive: true });
   }
