@@ -24,6 +24,7 @@ import {
 import type { TokenBucket } from "./_token_bucket.ts";
 import { encodeFrame, readFrame, writeAll } from "./_tcp_frame.ts";
 import { closeQuietly, Deadline } from "./_tcp_connections.ts";
+import { pipeConn } from "../pipe_conn.ts";
 import { decodeMessage, encodeMessage, ErrorCode } from "./protocol.ts";
 
 export interface TcpRelayLimits extends RelayLimits {
@@ -235,50 +236,42 @@ export class TcpRelay {
   }
 
   /**
-   * Copies `from` → `to`, reading the next chunk while the last one is
-   * written (two buffers), so neither socket waits on the other's syscall.
-   * The end of `from` (a FIN) is passed on as a FIN to `to`, as any TCP proxy
-   * does: the other direction may still carry the reply. A reset or failure
-   * on either socket, the session ending, or both directions done closes
-   * both sockets at once.
+   * Copies `from` → `to` (`pipeConn`: the next read runs while the last
+   * chunk is written). The end of `from` (a FIN) is passed on as a FIN to
+   * `to`, as any TCP proxy does: the other direction may still carry the
+   * reply. A reset or failure on either socket, the session ending, or both
+   * directions done closes both sockets at once.
    */
   async #pump(session: Session, channel: Channel, from: Deno.TcpConn, to: Deno.TcpConn) {
-    const buffers = [new Uint8Array(BUFFER_SIZE), new Uint8Array(BUFFER_SIZE)];
-    let writing: Promise<void> = Promise.resolve();
-    let clean = false;
     try {
-      for (let turn = 0;; turn ^= 1) {
-        const n = await from.read(buffers[turn]);
-        if (n === null) {
-          clean = true;
-          break;
-        }
-        if (session.ended) break;
-        if (session.bytes + n > this.limits.maxBytes) {
-          this.#end(session, "bytes");
-          break;
-        }
-        const now = performance.now();
-        session.bytes += n;
-        this.relayedBytes += n;
-        session.lastActive = now;
-        await writing;
-        writing = writeAll(to, buffers[turn].subarray(0, n));
-        // Settled here too: a write that fails during the next read is seen at the next await.
-        writing.catch(() => {});
-        // Over the rate: stop reading until the debt is paid; TCP flow control slows the sender.
-        const wait = session.bucket?.spend(n, now) ?? 0;
-        if (wait > 0) await pause(wait, session.stop.signal);
-      }
-      await writing;
-      if (clean && !session.ended) {
-        await to.closeWrite();
-        if (++channel.finished < 2) return;
-      }
+      const ended = await pipeConn(from, to, {
+        bufferSize: BUFFER_SIZE,
+        onChunk: (length) => this.#admit(session, length),
+      });
+      if (ended && !session.ended && ++channel.finished < 2) return;
     } catch {
       // A reset or a closed socket on either side: the channel is over.
     }
     this.#closeChannel(session, channel);
+  }
+
+  /**
+   * Counts `length` read bytes against the session's caps: false once it
+   * ended (now, at its byte cap, or before); over the rate, a pause until
+   * the debt is paid (reads stop, and TCP flow control slows the sender).
+   */
+  #admit(session: Session, length: number): boolean | Promise<void> {
+    if (session.ended) return false;
+    if (session.bytes + length > this.limits.maxBytes) {
+      this.#end(session, "bytes");
+      return false;
+    }
+    const now = performance.now();
+    session.bytes += length;
+    this.relayedBytes += length;
+    session.lastActive = now;
+    const wait = session.bucket?.spend(length, now) ?? 0;
+    return wait > 0 ? pause(wait, session.stop.signal) : true;
   }
 
   /** The live session of room `key`, made if needed, or the error to answer. */
