@@ -53,8 +53,9 @@ export interface TcpRelayDeps {
 /**
  * One read's worth, per direction of a spliced channel: the per-read work is
  * noise beside the copy at this size (bench/tcp_relay.ts: 64 KiB and 256 KiB
- * measure alike), and it bounds the relay's buffers to 64 MiB at the default
- * cap of 1024 TCP connections.
+ * measure alike), and it bounds the relay's buffers (two per direction, so
+ * one is read into while the other is written) to 128 MiB at the default cap
+ * of 1024 TCP connections.
  */
 const BUFFER_SIZE = 64 * 1024;
 
