@@ -5,7 +5,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { basename, dirname } from "node:path";
-import { DiskFullError, IntegrityError, ProtocolError, TransferRefusedError } from "../errors.ts";
+import { DiskFullError, IntegrityError, ProtocolError } from "../errors.ts";
+import { Publisher } from "./_publish.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
@@ -30,10 +31,36 @@ export interface IncomingFile {
 /** The block size assumed where the file system does not say (Windows). */
 const FALLBACK_BLOCK_BYTES = 4096;
 
+/**
+ * Writes at or above this size go to the thread pool and overlap with the next
+ * chunk; smaller ones (most files of a tree) are one sync call, which costs
+ * less than the promise and thread hop of an async one.
+ */
+const ASYNC_WRITE_BYTES = 128 * 1024;
+
 /** Writes all of `bytes` (one segment at a time: one write per segment). */
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
+  if (bytes.length < ASYNC_WRITE_BYTES) {
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    return;
+  }
   while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+/** Opens a file's partial: fresh, or cut to the resumed prefix and positioned after it. */
+function openPartial(partial: string, offset: number): Deno.FsFile {
+  const handle = Deno.openSync(partial, { write: true, create: true, truncate: offset === 0 });
+  if (offset > 0) {
+    try {
+      handle.truncateSync(offset);
+      handle.seekSync(offset, Deno.SeekMode.Start);
+    } catch (error) {
+      handle.close();
+      throw error;
+    }
+  }
+  return handle;
 }
 
 /** What arrived for one file. */
@@ -70,7 +97,7 @@ export async function receiveData(
 ): Promise<Map<string, ReceivedFile>> {
   const segments = new SegmentReader(options.readers, options.segmentSize);
   const received = new Map<string, ReceivedFile>();
-  const finishing = new Finishing();
+  const publisher = new Publisher();
   // The file being written, and the sizes of files sent again at a new size: for a disk-full
   // message that says how much space the next run needs.
   let current = 0;
@@ -88,28 +115,26 @@ export async function receiveData(
       partialPath(files[current].target),
       () => spaceStillNeeded(files.slice(current), resized),
     );
+  let failed = true;
   try {
     for (const [index, file] of files.entries()) {
       current = index;
       options.signal.throwIfAborted();
-      finishing.throwIfFailed();
       const partial = partialPath(file.target);
-      const handle = await Deno.open(partial, {
-        write: true,
-        create: true,
-        truncate: file.offset === 0,
-      });
+      let handle: Deno.FsFile;
+      try {
+        handle = openPartial(partial, file.offset);
+      } catch (error) {
+        throw await diskFull(error);
+      }
       let result: ReceivedFile;
       try {
-        if (file.offset > 0) {
-          await handle.truncate(file.offset);
-          await handle.seek(file.offset, Deno.SeekMode.Start);
-        }
         const target: FileTarget = {
           write: (bytes) => writeAll(handle, bytes),
-          restart: async () => {
-            await handle.truncate(0);
-            await handle.seek(0, Deno.SeekMode.Start);
+          restart: () => {
+            handle.truncateSync(0);
+            handle.seekSync(0, Deno.SeekMode.Start);
+            return Promise.resolve();
           },
         };
         result = await receiveFile(target, file, segments, counted);
@@ -124,21 +149,25 @@ export async function receiveData(
         }
         throw error;
       }
-      // fsync and publish in the background: the file system commits many
-      // small files' syncs together, which keeps many small files fast.
-      await finishing.add(
-        finish(handle, partial, file).catch(async (error) => {
+      const { target, path, mode, mtimeMs } = file;
+      await publisher.add({ handle, partial, target, path, mode, mtimeMs }).catch(
+        async (error) => {
           throw await diskFull(error);
-        }),
+        },
       );
       received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
     }
     await segments.finish();
+    failed = false;
   } finally {
-    await finishing.drain();
+    // Verified files are published even when a later one failed: the next run skips them.
+    const drained = publisher.drain();
+    if (failed) await drained.catch(() => {});
+    else {await drained.catch(async (error) => {
+        throw await diskFull(error);
+      });}
   }
-  finishing.throwIfFailed();
   return received;
 }
 
@@ -238,43 +267,6 @@ async function receiveBytes(
   }
 }
 
-/** Makes a verified partial durable, gives it its mode and mtime, and publishes it. */
-async function finish(handle: Deno.FsFile, partial: string, file: IncomingFile): Promise<void> {
-  try {
-    await handle.syncData();
-    if (file.mtimeMs !== null) await handle.utime(new Date(), new Date(file.mtimeMs));
-  } finally {
-    handle.close();
-  }
-  if (Deno.build.os !== "windows") await Deno.chmod(partial, file.mode & 0o777);
-  await publish(partial, file.target, file.path);
-}
-
-/** At most MAX_FINISHING files being synced and published at once; the first failure is kept. */
-class Finishing {
-  static readonly MAX = 32;
-  #pending = new Set<Promise<void>>();
-  #failure: { error: unknown } | undefined;
-
-  async add(work: Promise<void>): Promise<void> {
-    const tracked: Promise<void> = work
-      .catch((error) => {
-        this.#failure ??= { error };
-      })
-      .finally(() => this.#pending.delete(tracked));
-    this.#pending.add(tracked);
-    if (this.#pending.size >= Finishing.MAX) await Promise.race(this.#pending);
-  }
-
-  async drain(): Promise<void> {
-    await Promise.all(this.#pending);
-  }
-
-  throwIfFailed(): void {
-    if (this.#failure) throw this.#failure.error;
-  }
-}
-
 /** ENOSPC becomes a `DiskFullError` saying where and how much; any other error is unchanged. */
 async function asDiskFull(
   error: unknown,
@@ -319,35 +311,4 @@ async function rollBack(partial: string, offset: number): Promise<void> {
     return;
   }
   await Deno.truncate(partial, offset).catch(() => {});
-}
-
-/**
- * Moves a verified partial to its final name without ever replacing an
- * existing file: a hard link fails if the name exists; where hard links are
- * not supported, check then rename.
- */
-async function publish(partial: string, target: string, path: string): Promise<void> {
-  try {
-    await Deno.link(partial, target);
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new TransferRefusedError(
-        `Refusing to overwrite ${path}: ${target} appeared during the transfer`,
-        {
-          cause: error,
-        },
-      );
-    }
-    try {
-      await Deno.lstat(target);
-      throw new TransferRefusedError(
-        `Refusing to overwrite ${path}: ${target} appeared during the transfer`,
-      );
-    } catch (statError) {
-      if (!(statError instanceof Deno.errors.NotFound)) throw statError;
-    }
-    await Deno.rename(partial, target);
-    return;
-  }
-  await Deno.remove(partial);
 }

@@ -4,7 +4,7 @@
  * file under a final name is a `TransferRefusedError`.
  */
 import type { Hash } from "node:crypto";
-import { join } from "node:path";
+import { sep as SEP } from "node:path";
 import { TransferRefusedError, UnsafePathError } from "../errors.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { ManifestEntry, PlanItem } from "./_messages.ts";
@@ -23,22 +23,28 @@ export interface TargetPlan {
   unholdable: Map<number, string>;
 }
 
-async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
+/** A sync call: a promise and a thread hop per entry cost more than the system call. */
+function lstatOrNull(path: string): Deno.FileInfo | null {
   try {
-    return await Deno.lstat(path);
+    return Deno.lstatSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
   }
 }
 
-/** Local path of a manifest path under outDir. */
+/**
+ * Local path of a manifest path under outDir (absolute, from `resolve`). The
+ * path passed the name rules (no empty, `.` or `..` segment), so it needs no
+ * normalizing: `join` cost 40 µs a file in a tree of 21,000.
+ */
 export function localPath(outDir: string, path: string): string {
   // On Windows a backslash separates: such names are never written (unholdableNames).
   if (WINDOWS && path.includes("\\")) {
     throw new UnsafePathError(`Refusing ${JSON.stringify(path)}: a backslash in a name on Windows`);
   }
-  return join(outDir, ...path.split("/"));
+  const local = SEP === "/" ? path : path.replaceAll("/", SEP);
+  return outDir.endsWith(SEP) ? outDir + local : outDir + SEP + local;
 }
 
 const WINDOWS = Deno.build.os === "windows";
@@ -87,7 +93,7 @@ export async function inspectTarget(
       continue;
     }
     const target = localPath(outDir, entry.path);
-    const info = await lstatOrNull(target);
+    const info = lstatOrNull(target);
     if (info?.isSymlink) {
       throw new UnsafePathError(
         `Refusing ${
@@ -125,7 +131,7 @@ export async function inspectTarget(
       continue;
     }
     const partial = partialPath(target);
-    const partialInfo = await lstatOrNull(partial);
+    const partialInfo = lstatOrNull(partial);
     if (partialInfo === null) continue;
     if (partialInfo.isSymlink) {
       throw new UnsafePathError(

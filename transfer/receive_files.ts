@@ -103,7 +103,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
     const { decisions, start } = await readDecisions(reader);
     const incoming = planIncoming(outDir, entries, plan, decisions, start);
 
-    if (!options.sink) await createDirectories(outDir, entries, plan);
+    if (!options.sink) createDirectories(outDir, entries, plan);
     const monitor = watchControl(reader);
     const progress = control.startData(monitor, {
       already: incoming.skippedBytes + incoming.resumedBytes,
@@ -135,7 +135,7 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
     }
     watch.stop();
-    if (!options.sink) await finishDirectories(outDir, entries, plan);
+    if (!options.sink) finishDirectories(outDir, entries, plan);
 
     const files = entries.filter((entry, index) => entry.kind === "file" && !unholdable.has(index))
       .map((entry) => ({
@@ -325,31 +325,24 @@ function emptyPlan(unholdable: Map<number, string>): TargetPlan {
   };
 }
 
-async function createDirectories(
-  outDir: string,
-  entries: ManifestEntry[],
-  plan: TargetPlan,
-): Promise<void> {
-  if (plan.createOutDir) await Deno.mkdir(outDir, { recursive: true });
+/** Sync calls, as for files (see _publish.ts). */
+function createDirectories(outDir: string, entries: ManifestEntry[], plan: TargetPlan): void {
+  if (plan.createOutDir) Deno.mkdirSync(outDir, { recursive: true });
   for (const [index, entry] of entries.entries()) {
     if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
     if (plan.unholdable.has(index)) continue;
-    await Deno.mkdir(localPath(outDir, entry.path), { mode: 0o700 });
+    Deno.mkdirSync(localPath(outDir, entry.path), { mode: 0o700 });
   }
 }
 
 /** Modes and mtimes of the directories we created, deepest first (children change parents' mtimes). */
-async function finishDirectories(
-  outDir: string,
-  entries: ManifestEntry[],
-  plan: TargetPlan,
-): Promise<void> {
+function finishDirectories(outDir: string, entries: ManifestEntry[], plan: TargetPlan): void {
   for (let index = entries.length - 1; index >= 0; index--) {
     const entry = entries[index];
     if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
     if (plan.unholdable.has(index)) continue;
     const path = localPath(outDir, entry.path);
-    if (Deno.build.os !== "windows") await Deno.chmod(path, entry.mode & 0o777);
-    if (entry.mtimeMs !== null) await Deno.utime(path, new Date(), new Date(entry.mtimeMs));
+    if (Deno.build.os !== "windows") Deno.chmodSync(path, entry.mode & 0o777);
+    if (entry.mtimeMs !== null) Deno.utimeSync(path, new Date(), new Date(entry.mtimeMs));
   }
 }

@@ -82,6 +82,7 @@ export async function scanPaths(
   if (paths.length === 0) throw new TypeError("Cannot send: no paths given");
   const manifest: SourceManifest = { entries: [], files: 0, directories: 0, bytes: 0, skipped: [] };
   const topNames = new Set<string>();
+  const walker = { signal: options.signal, yieldedAt: 0 };
   for (const input of paths) {
     options.signal?.throwIfAborted();
     const absolute = resolve(input);
@@ -106,9 +107,9 @@ export async function scanPaths(
     }
     topNames.add(name);
     checkRelativePath(name);
-    const error = await add(manifest, name, absolute, info);
+    const error = add(manifest, name, absolute, info);
     if (error) throw wrapFsError(error, "read", absolute);
-    if (info.isDirectory) await walk(manifest, name, absolute, options.signal);
+    if (info.isDirectory) await walk(manifest, name, absolute, walker);
   }
   return manifest;
 }
@@ -118,21 +119,21 @@ export async function scanPaths(
  * is returned. A file the kernel says is empty but that has bytes (/proc and
  * /sys pseudo-files) is sent as a file of unknown size, read to its end.
  */
-async function add(
+function add(
   manifest: SourceManifest,
   path: string,
   source: string,
   info: Deno.FileInfo,
-): Promise<unknown> {
+): unknown {
   if (manifest.entries.length >= LIMITS.maxEntries) {
     throw new RangeError(`Cannot send: more than ${LIMITS.maxEntries} files and directories`);
   }
   let unknownSize = false;
   if (info.isFile) {
     try {
-      using file = await Deno.open(source, { read: true });
+      using file = Deno.openSync(source, { read: true });
       // Only an empty file costs a read: one byte says whether it really is.
-      if (info.size === 0) unknownSize = ((await file.read(new Uint8Array(1))) ?? 0) > 0;
+      if (info.size === 0) unknownSize = (file.readSync(new Uint8Array(1)) ?? 0) > 0;
     } catch (error) {
       return error;
     }
@@ -158,6 +159,9 @@ async function add(
   return undefined;
 }
 
+/** Entries walked between two yields to the event loop. */
+const YIELD_EVERY = 8192;
+
 function skippedKind(info: Deno.FileInfo): SkippedEntry["kind"] {
   if (info.isSymlink) return "symlink";
   if (info.isFifo) return "fifo";
@@ -169,11 +173,18 @@ async function walk(
   manifest: SourceManifest,
   relative: string,
   absolute: string,
-  signal?: AbortSignal,
+  walker: { signal?: AbortSignal; yieldedAt: number },
 ) {
-  const children: Deno.DirEntry[] = [];
+  // Sync calls: a promise and a thread hop per entry cost more than the
+  // system call, and the walk runs before any connection is waiting on us.
+  // It yields to the event loop now and then, so a cancel is seen.
+  if (manifest.entries.length >= walker.yieldedAt + YIELD_EVERY) {
+    walker.yieldedAt = manifest.entries.length;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  let children: Deno.DirEntry[];
   try {
-    for await (const child of Deno.readDir(absolute)) children.push(child);
+    children = [...Deno.readDirSync(absolute)];
   } catch (error) {
     if (!relative.includes("/")) throw wrapFsError(error, "read directory", absolute);
     // The folder was added just before its walk: it goes, with what is in it.
@@ -184,7 +195,7 @@ async function walk(
   }
   children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const child of children) {
-    signal?.throwIfAborted();
+    walker.signal?.throwIfAborted();
     const childRelative = `${relative}/${child.name}`;
     const childAbsolute = join(absolute, child.name);
     const badName = nameProblem(childRelative);
@@ -194,7 +205,7 @@ async function walk(
     }
     let info: Deno.FileInfo;
     try {
-      info = await Deno.lstat(childAbsolute);
+      info = Deno.lstatSync(childAbsolute);
     } catch (error) {
       manifest.skipped.push(
         notUtf8(childRelative, error) ?? {
@@ -209,12 +220,12 @@ async function walk(
       manifest.skipped.push({ path: childRelative, kind: skippedKind(info) });
       continue;
     }
-    const error = await add(manifest, childRelative, childAbsolute, info);
+    const error = add(manifest, childRelative, childAbsolute, info);
     if (error) {
       manifest.skipped.push({ path: childRelative, kind: "unreadable", detail: errorText(error) });
       continue;
     }
-    if (info.isDirectory) await walk(manifest, childRelative, childAbsolute, signal);
+    if (info.isDirectory) await walk(manifest, childRelative, childAbsolute, walker);
   }
 }
 
