@@ -14,7 +14,7 @@
  * Prints `{"type":"listening","port":N}`; then, for each line "stats" on
  * stdin, one line of JSON with the server's stats and this process's RSS.
  */
-import type { RendezvousServer as Server, ServeOptions } from "../rendezvous/mod.ts";
+import type { RendezvousServer as Server, ServeOptions } from "../rendezvous/server_mod.ts";
 import { cpuMs } from "./_bench_util.ts";
 
 const storeArg = Deno.args.indexOf("--store");
@@ -119,9 +119,14 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
 async function startServer(): Promise<Server> {
   // --server lets the load test compare against another checkout of the server.
   const module = serverArg >= 0
-    ? new URL(`file://${Deno.args[serverArg + 1]}`).href
-    : new URL("../rendezvous/mod.ts", import.meta.url).href;
-  const { RendezvousServer } = await import(module) as { RendezvousServer: typeof Server };
+    ? new URL(`file://${Deno.args[serverArg + 1]}`)
+    : new URL("../rendezvous/mod.ts", import.meta.url);
+  // The server is exported by server_mod.ts beside mod.ts (older checkouts: by mod.ts).
+  const loaded = await import(module.href);
+  const { RendezvousServer } =
+    (loaded.RendezvousServer ? loaded : await import(new URL("server_mod.ts", module).href)) as {
+      RendezvousServer: typeof Server;
+    };
   const server = RendezvousServer.listen(options);
   await server.ready?.(AbortSignal.timeout(10_000));
   return server;

@@ -11,12 +11,8 @@
  * The relay runs with its rate limit set far above loopback speed: the token
  * bucket still runs on every read, so what is measured includes its cost.
  */
-import {
-  connectRendezvousTcp,
-  dialTcpRelay,
-  register,
-  RendezvousServer,
-} from "../rendezvous/mod.ts";
+import { connectRendezvousTcp, dialTcpRelay, register } from "../rendezvous/mod.ts";
+import { RendezvousServer } from "../rendezvous/server_mod.ts";
 
 const CHUNK = 256 * 1024;
 

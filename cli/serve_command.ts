@@ -1,4 +1,4 @@
-import { RendezvousServer } from "../rendezvous/mod.ts";
+import { RendezvousServer } from "../rendezvous/server_mod.ts";
 import type { Output } from "./output.ts";
 import { parseArgument } from "./exit_code.ts";
 import { parseHostPort } from "./parse_host_port.ts";

@@ -5,8 +5,9 @@ import { parseRedisUrl } from "./_redis_room_store.ts";
 import { isEncodableAddr } from "./_addr.ts";
 import type { Ports } from "./_bind.ts";
 
-/** The port `p2pft serve` listens on unless told otherwise. */
-export const DEFAULT_RENDEZVOUS_PORT = 9000;
+import { DEFAULT_RENDEZVOUS_PORT } from "./protocol.ts";
+
+export { DEFAULT_RENDEZVOUS_PORT };
 
 export interface ServeOptions {
   /**

@@ -2,11 +2,15 @@
  * Rendezvous: a UDP (and TCP) server that pairs a sender and a receiver by
  * nameplate, tells each its NAT mapping, and relays (UDP datagrams, or TCP
  * byte streams) when no direct path exists; and the client that registers
- * with it. Wire format in PROTOCOL.md.
+ * with it. Wire format in PROTOCOL.md. The server itself is exported by
+ * `server_mod.ts`: what `send` and `receive` load through this module does not
+ * include it (its room stores, relays and their imports, ~20 ms of CPU at each
+ * start).
  * @module
  */
 export {
   decodeMessage,
+  DEFAULT_RENDEZVOUS_PORT,
   encodeMessage,
   isEncodableAddr,
   isNameplate,
@@ -15,8 +19,6 @@ export {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 export type { NatMapping, RendezvousMessage, RendezvousTransport } from "./protocol.ts";
-export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
-export type { ServeOptions } from "./server.ts";
 export { register } from "./client.ts";
 export { ClientIdChain } from "./client_ids.ts";
 export type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";

@@ -42,6 +42,9 @@ export {
   TOKEN_SIZE,
 };
 
+/** The port `p2pft serve` listens on unless told otherwise, and clients ask without one. */
+export const DEFAULT_RENDEZVOUS_PORT = 9000;
+
 /** The 4 bytes every rendezvous datagram starts with: ASCII `P2RV`. */
 export const RENDEZVOUS_MAGIC: Uint8Array = new Uint8Array(MAGIC);
 /** Highest nameplate number ("1".."99999"). */

@@ -1,0 +1,8 @@
+/**
+ * The rendezvous server's entry (`p2pft serve`, benches), apart from `mod.ts`
+ * (the protocol and the client), so that a peer never loads the server's
+ * modules. Wire format in PROTOCOL.md.
+ * @module
+ */
+export { DEFAULT_RENDEZVOUS_PORT, RendezvousServer } from "./server.ts";
+export type { ServeOptions } from "./server.ts";
