@@ -46,6 +46,8 @@ export interface Registration {
   cookies: Cookies;
   overTcp: boolean;
   nat: NatObservation;
+  /** The server that answered `nat` (its relay port is `nat.relayPort`): the first that answered. */
+  observedAt: Deno.NetAddr;
   /** Our mapping, unknown over TCP. */
   mapping: NatMapping | undefined;
 }
@@ -100,9 +102,21 @@ export async function openRegistration(
         cookies,
         signal: options.signal,
       });
+      const observedAt = servers.current;
       servers.answered();
       const mapping = overTcp ? undefined : nat.mapping;
-      return { port, options, servers, silenceMs, clientId, cookies, overTcp, nat, mapping };
+      return {
+        port,
+        options,
+        servers,
+        silenceMs,
+        clientId,
+        cookies,
+        overTcp,
+        nat,
+        observedAt,
+        mapping,
+      };
     } catch (error) {
       if (!(error instanceof TimeoutError) || !servers.next()) throw servers.timeout(error);
     }
@@ -139,6 +153,7 @@ export async function registerRounds(r: Registration): Promise<Pairing> {
         // We have our answer: once the peer has its own, the nameplate is free for the next
         // transfer at once (PROTOCOL.md, "Leaving"). Best effort: a lost one costs the linger.
         await leave(r, p.server, pairing.nameplate);
+        if (p.server !== r.observedAt && !pairing.relay) await learnRelay(r, p.server, pairing);
         return pairing;
       }
       endRound(r, p);
@@ -265,6 +280,30 @@ function switchServer(r: Registration, p: Progress): void {
   p.lastAnswer = performance.now();
 }
 
+/**
+ * After a failover, the server that paired us is not the one whose relay
+ * port we observed (its relay could be a dead instance's): one `observe`
+ * asks it for its own. No answer: the pairing offers no relay.
+ */
+async function learnRelay(r: Registration, server: Deno.NetAddr, pairing: Pairing): Promise<void> {
+  try {
+    const { relayPort } = await observeNat(r.port, {
+      server,
+      clientId: r.clientId,
+      candidates: r.options.candidates,
+      serverTimeoutMs: r.silenceMs,
+      alt: false,
+      cookies: r.cookies,
+      signal: r.options.signal,
+    });
+    if (relayPort !== undefined) {
+      pairing.relay = { transport: "udp", hostname: server.hostname, port: relayPort };
+    }
+  } catch (error) {
+    if (!(error instanceof TimeoutError)) throw error;
+  }
+}
+
 /** Tells `server` we are done with `nameplate` (best effort: a lost one costs a timeout). */
 async function leave(r: Registration, server: Deno.NetAddr, nameplate: string): Promise<void> {
   const message = encodeMessage({
@@ -278,10 +317,12 @@ async function leave(r: Registration, server: Deno.NetAddr, nameplate: string): 
 
 function pairingOf(r: Registration, server: Deno.NetAddr, message: PairedMessage): Pairing {
   // With a shared store, the room's relay may be another instance's: the server names it.
+  // Else it is the pairing server's, whose relay port we know if it is the one we observed.
+  const relayPort = server === r.observedAt ? r.nat.relayPort : undefined;
   const relay: Deno.NetAddr | undefined = message.relay ??
-    (r.nat.relayPort === undefined
+    (relayPort === undefined
       ? undefined
-      : { transport: "udp", hostname: server.hostname, port: r.nat.relayPort });
+      : { transport: "udp", hostname: server.hostname, port: relayPort });
   const pairing = toPairing(message, r.mapping, relay, r.overTcp ? "tcp" : "udp");
   const cookie = r.cookies.get(server);
   if (cookie !== undefined) pairing.cookie = cookie;

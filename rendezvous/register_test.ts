@@ -1,6 +1,7 @@
 /** The rendezvous client's register(): retransmission, deadlines and option checks. */
 import { TimeoutError } from "../errors.ts";
 import { register } from "./client.ts";
+import { openRegistration, registerRounds } from "./_registration.ts";
 import { RendezvousServer } from "./server.ts";
 import { UdpDatagramPort } from "./_testing_udp_port.ts";
 import { addr, bytes } from "./_testing_samples.ts";
@@ -79,4 +80,35 @@ Deno.test("register rejects bad options with TypeError or RangeError", async () 
     "fingerprint",
   );
   assertEquals(port.sentSizes.length, 0);
+});
+
+Deno.test("after a failover the pairing names the relay of the server that paired it", async () => {
+  using timeout = deadline(15_000);
+  const first = RendezvousServer.listen(LOCAL);
+  await using second = RendezvousServer.listen(LOCAL);
+  await using senderPort = new UdpDatagramPort();
+  await using receiverPort = new UdpDatagramPort();
+  const plate = Promise.withResolvers<string>();
+  // The first server answers the sender's observe (its relay port is learnt there), then dies.
+  const registration = await openRegistration(senderPort, {
+    server: first.addr,
+    fallbacks: [second.addr],
+    failoverMs: 300,
+    role: "send",
+    candidates: [senderPort.addr],
+    onNameplate: plate.resolve,
+    signal: timeout.signal,
+  });
+  await first.close();
+  const sending = registerRounds(registration);
+  const receiving = register(receiverPort, {
+    server: second.addr,
+    role: "receive",
+    nameplate: await plate.promise,
+    candidates: [receiverPort.addr],
+    signal: timeout.signal,
+  });
+  const [sender, receiver] = await Promise.all([sending, receiving]);
+  assertEquals(sender.relay, receiver.relay);
+  assertEquals(sender.relay?.port, second.relayAddr!.port);
 });
