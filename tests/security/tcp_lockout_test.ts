@@ -59,6 +59,11 @@ boundedTest(
     w.serve.kill("SIGTERM");
     const server = (await w.serve.next("stopped", signal)).stats as Record<string, number>;
     assert(server.tcpEvicted > 0, JSON.stringify(server));
+    console.log(
+      `holder: ${
+        JSON.stringify(stats)
+      }; server: ${server.tcpEvicted} evicted, ${server.tcpRefused} refused`,
+    );
   },
   { timeoutMs: 120_000 },
 );
