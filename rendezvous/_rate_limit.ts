@@ -17,7 +17,7 @@ export class RateLimiter {
   readonly #burst: number;
   readonly #maxKeys: number;
   readonly #now: () => number;
-  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #buckets = new Map<string | number, TokenBucket>();
 
   constructor(options: RateLimiterOptions) {
     checkBucket(options.ratePerSecond, options.burst);
@@ -36,7 +36,7 @@ export class RateLimiter {
   }
 
   /** Takes one token from `key`'s bucket; false when it is empty. */
-  allow(key: string): boolean {
+  allow(key: string | number): boolean {
     const now = this.#now();
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {

@@ -15,12 +15,15 @@ export interface UdpSender {
   at: number;
 }
 
+const PRUNE_INTERVAL_MS = 1000;
+
 export class UdpSenders {
   /** By client id (hex), oldest poll first. */
   #waiting = new Map<string, UdpSender>();
   #maxEntries: number;
   #idleMs: number;
   #now: () => number;
+  #lastPrune = -Infinity;
 
   /**
    * Entries not refreshed within the rooms' idle timeout (their room is freed
@@ -38,25 +41,35 @@ export class UdpSenders {
 
   /** A sender (client id in hex) was told `waiting`: remember (or refresh) where it waits. */
   remember(key: string, from: Deno.NetAddr, requestBytes: number): void {
+    const now = Math.floor(this.#now());
     this.#waiting.delete(key);
-    this.#waiting.set(key, { from, requestBytes, at: Math.floor(this.#now()) });
-    this.#prune();
+    this.#waiting.set(key, { from, requestBytes, at: now });
+    this.#prune(now);
   }
 
   /** The waiting sender with this id (hex), removed (it is pushed at most once). */
   take(key: string): UdpSender | undefined {
-    this.#prune();
     const sender = this.#waiting.get(key);
+    if (sender === undefined) return undefined;
     this.#waiting.delete(key);
-    return sender;
+    // One not refreshed within the idle timeout lost its room: nothing to push.
+    return sender.at > this.#now() - this.#idleMs ? sender : undefined;
   }
 
   forget(key: string): void {
     this.#waiting.delete(key);
   }
 
-  #prune(): void {
-    const oldest = this.#now() - this.#idleMs;
+  /**
+   * Drops the oldest entries beyond the cap at once, and expired ones at most
+   * once a second (`take` skips those meanwhile): not a walk per datagram.
+   */
+  #prune(now: number): void {
+    if (this.#waiting.size <= this.#maxEntries && now - this.#lastPrune < PRUNE_INTERVAL_MS) {
+      return;
+    }
+    this.#lastPrune = now;
+    const oldest = now - this.#idleMs;
     for (const [key, sender] of this.#waiting) {
       if (sender.at > oldest && this.#waiting.size <= this.#maxEntries) return;
       this.#waiting.delete(key);

@@ -76,6 +76,8 @@ export class RendezvousServer implements AsyncDisposable {
   readonly #byPort: boolean;
   readonly #signal?: AbortSignal;
   readonly #onAbort = () => void this.close();
+  /** One handler for every reply's send (not a closure per datagram). */
+  readonly #sendFailed = () => this.#closed || this.#counts.errors++;
   readonly #loops: Promise<void>[];
   #closed = false;
   #counts = emptyCounts();
@@ -117,8 +119,7 @@ export class RendezvousServer implements AsyncDisposable {
     this.#requests = new RoomRequests(this.#store, {
       limits: roomLimits(options),
       now,
-      sendUdp: (data, to) =>
-        void this.#conns.main!.send(data, to).catch(() => this.#counts.errors++),
+      sendUdp: (data, to) => void this.#conns.main!.send(data, to).catch(this.#sendFailed),
     });
     this.store = this.#store.name;
     this.#secretSettled = options.cookieSecret !== undefined;
@@ -281,7 +282,7 @@ export class RendezvousServer implements AsyncDisposable {
     if (replies === undefined) return;
     for (const [reply, to] of replies) {
       // Not awaited: the socket loop takes the next datagram while the reply goes out.
-      conn.send(reply, to).catch(() => this.#closed || this.#counts.errors++);
+      conn.send(reply, to).catch(this.#sendFailed);
       this.#counts.replies++;
       this.#counts.udpReplyBytes += reply.length;
     }
