@@ -13,12 +13,11 @@
  */
 import { IPV4_ADDR_SIZE, IPV6_ADDR_SIZE, MAX_ADDR_SIZE, writeAddr } from "./_addr.ts";
 import { ShortHmac } from "./_hmac.ts";
-import { COOKIE_SIZE } from "./_wire.ts";
+import { COOKIE_PERIOD_MS, COOKIE_SIZE } from "./_wire.ts";
 
 /** Length of the server's cookie secret. */
 export const COOKIE_SECRET_SIZE = 32;
-/** Length of one time period; a cookie lives one to two periods. */
-export const COOKIE_PERIOD_MS = 30_000;
+export { COOKIE_PERIOD_MS };
 
 /** What a presented cookie proves: `current` (minted this period), `previous` (refresh it), or nothing. */
 export type CookieCheck = "current" | "previous" | "invalid";

@@ -23,6 +23,8 @@ export const CLIENT_ID_SIZE = 16;
 export const TOKEN_SIZE = 16;
 export const FINGERPRINT_SIZE = 32;
 export const COOKIE_SIZE = 16;
+/** Length of one cookie period; a cookie lives one to two periods (see `_cookie.ts`). */
+export const COOKIE_PERIOD_MS = 30_000;
 export const HEADER_SIZE = 6;
 export const FIELD_HEADER_SIZE = 3;
 export const MAGIC = [0x50, 0x32, 0x52, 0x56];

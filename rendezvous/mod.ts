@@ -9,6 +9,7 @@
  * @module
  */
 export {
+  COOKIE_PERIOD_MS,
   decodeMessage,
   DEFAULT_RENDEZVOUS_PORT,
   encodeMessage,

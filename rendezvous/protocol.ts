@@ -19,6 +19,7 @@ import {
 export { isNameplate, MAX_NAMEPLATE, parseNameplate } from "./_fields.ts";
 import {
   CLIENT_ID_SIZE,
+  COOKIE_PERIOD_MS,
   COOKIE_SIZE,
   DatagramWriter,
   FIELD_HEADER_SIZE,
@@ -35,6 +36,7 @@ import type * as messages from "./messages.ts";
 
 export {
   CLIENT_ID_SIZE,
+  COOKIE_PERIOD_MS,
   COOKIE_SIZE,
   FINGERPRINT_SIZE,
   MAX_DATAGRAM_SIZE,
