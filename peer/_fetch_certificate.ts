@@ -11,13 +11,26 @@ import { ConnectionLostError, P2pftError } from "../errors.ts";
 import { formatAddr } from "./addresses.ts";
 import { certificateFingerprint, PEER_SERVER_NAME } from "./certificate.ts";
 
+type NodeTls = typeof import("node:tls");
+
+let tlsModule: Promise<NodeTls> | undefined;
+
+/**
+ * node:tls, loaded once: call it as soon as a fetch may come, so that the load does not use up
+ * the LAN attempt's deadline.
+ */
+export function loadTls(): Promise<NodeTls> {
+  tlsModule ??= import("node:tls");
+  return tlsModule;
+}
+
 /** Resolves with the DER certificate at `remote` once it matches `fingerprint`. */
 export async function fetchCertificate(
   remote: Deno.NetAddr,
   fingerprint: Uint8Array,
   signal: AbortSignal,
 ): Promise<Uint8Array> {
-  const { default: tls } = await import("node:tls");
+  const tls = await loadTls();
   const where = formatAddr(remote);
   return await new Promise<Uint8Array>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);

@@ -10,7 +10,7 @@ import type { PunchOutcome } from "./punch.ts";
 import { dialPeer } from "./quic.ts";
 import { dialTlsPeer, type RelayDial, relayTlsReceiver } from "./tls_link.ts";
 import { linkAttempts, type LinkKind, type TransportChoice } from "./_choose_transport.ts";
-import { fetchCertificate } from "./_fetch_certificate.ts";
+import { fetchCertificate, loadTls } from "./_fetch_certificate.ts";
 import type { Won } from "./_first_link.ts";
 
 /** How long a way that has a fallback gets before the next is tried. */
@@ -75,6 +75,7 @@ export async function receiverLinkOverTcp(
   fingerprint: Uint8Array,
   options: ReceiverLinkOptions & { relay?: Deno.NetAddr },
 ): Promise<TcpWon> {
+  if (targets.length > 0) await loadTls();
   let remote: Deno.NetAddr | undefined;
   let rttMs = NaN;
   const kinds: LinkKind[] = [

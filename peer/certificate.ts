@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { pem, selfSignedCertificate } from "./_self_signed.ts";
+import { signingKey } from "./_signing_key.ts";
 
 /** The name both peers put in the certificate and expect in the TLS handshake. */
 export const PEER_SERVER_NAME = "peer.p2pft.invalid";
@@ -14,12 +15,11 @@ export interface PeerCertificate {
   fingerprint: Uint8Array;
 }
 
-const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const VALIDITY_MS = 24 * 60 * 60 * 1000;
 
 /** Makes a self-signed P-256 end-entity certificate (not a CA: rustls rejects those as leaves). */
 export async function createPeerCertificate(): Promise<PeerCertificate> {
-  const keys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const { keys, pkcs8 } = await signingKey();
   const now = Date.now();
   const serial = crypto.getRandomValues(new Uint8Array(9));
   serial[0] = 0x01;
@@ -31,7 +31,6 @@ export async function createPeerCertificate(): Promise<PeerCertificate> {
     notBefore: new Date(now - VALIDITY_MS),
     notAfter: new Date(now + VALIDITY_MS),
   });
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
   return {
     certPem: pem("CERTIFICATE", der),
     keyPem: pem("PRIVATE KEY", pkcs8),

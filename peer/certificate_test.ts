@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { certificatePem, createPeerCertificate, PEER_SERVER_NAME } from "./certificate.ts";
 import { selfSignedCertificate } from "./_self_signed.ts";
+import { signingKey } from "./_signing_key.ts";
 import { listenTlsOn } from "./_tls_test_util.ts";
 
 Deno.test("a peer certificate passes a TLS handshake that pins it for PEER_SERVER_NAME", async () => {
@@ -55,4 +56,16 @@ Deno.test("selfSignedCertificate rejects a serial number that would not be a pos
       RangeError,
     );
   }
+});
+
+Deno.test("signingKey's PKCS#8 carries the public key that verifies its signatures", async () => {
+  const { keys, pkcs8 } = await signingKey();
+  const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+  const imported = await crypto.subtle.importKey("pkcs8", pkcs8, algorithm, true, ["sign"]);
+  const message = new TextEncoder().encode("p2pft");
+  const signature = await crypto.subtle.sign(algorithm, imported, message);
+  assert.ok(await crypto.subtle.verify(algorithm, keys.publicKey, signature, message));
+  // The public point inside the PKCS#8 (its last 65 bytes) is the one WebCrypto derived.
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
+  assert.deepEqual(pkcs8.subarray(-65), spki.subarray(-65));
 });
