@@ -4,7 +4,7 @@
  * sizes and its first files. Bounded whatever the offer's size: one pass over
  * the entries, at most LISTED_ENTRIES and TOP_ENTRIES kept.
  */
-import type { NotSent, SkipKind } from "../transfer/mod.ts";
+import type { Clash, NotSent, OnExisting, SkipKind } from "../transfer/mod.ts";
 import { formatBytes } from "./format.ts";
 
 /** What each kind of entry the sender does not send is called. */
@@ -48,6 +48,11 @@ export interface OfferView {
   skipped: NotSent[];
   /** Those not in `skipped`. */
   skippedMore: number;
+  /** Receiver: the first offered names that already exist here; `as`: where each goes instead. */
+  existing?: Array<{ path: string; as?: string }>;
+  existingMore?: number;
+  /** Receiver: what happens to them (`--existing`). */
+  onExisting?: OnExisting;
 }
 
 /** Entries an `offer` event lists; the rest follow in `manifest` events. */
@@ -71,6 +76,7 @@ export function offeredEntry(entry: OfferedEntry): OfferedEntry {
 export function offerView(
   entries: ReadonlyArray<OfferedEntry>,
   notSent: ReadonlyArray<NotSent> = [],
+  existing?: { clashes: ReadonlyArray<Clash>; onExisting: OnExisting },
 ): OfferView {
   const top: TopEntry[] = [];
   let topCount = 0;
@@ -97,6 +103,12 @@ export function offerView(
     topMore: topCount - top.length,
     skipped: notSent.slice(0, LISTED_ENTRIES).map(({ path, kind }) => ({ path, kind })),
     skippedMore: Math.max(0, notSent.length - LISTED_ENTRIES),
+    ...(existing === undefined ? {} : {
+      existing: existing.clashes.slice(0, LISTED_ENTRIES)
+        .map(({ path, as }) => as === undefined ? { path } : { path, as }),
+      existingMore: Math.max(0, existing.clashes.length - LISTED_ENTRIES),
+      onExisting: existing.onExisting,
+    }),
   };
 }
 
@@ -135,7 +147,24 @@ function count(n: number, one: string, many: string): string {
  * entries with counts and sizes, then the first files.
  */
 export function offerLines(view: OfferView): string[] {
-  return [...entryLines(view), ...skippedLines(view)];
+  return [...entryLines(view), ...skippedLines(view), ...existingLines(view)];
+}
+
+/** Names that exist here: where each goes instead, or that it is left out. Never overwritten. */
+function existingLines(view: OfferView): string[] {
+  const existing = view.existing ?? [];
+  const count = existing.length + (view.existingMore ?? 0);
+  if (count === 0) return [];
+  const shown = existing.slice(0, SHOWN).map((item) =>
+    item.as === undefined
+      ? shownName(item.path)
+      : `${shownName(item.path)} -> ${shownName(item.as)}`
+  );
+  const rest = count - shown.length;
+  const what = view.onExisting === "skip"
+    ? "already here, left out (--existing skip; identical files count as received)"
+    : "already here, written beside them (identical files are skipped)";
+  return [`  ${what}: ${shown.join(", ")}${rest > 0 ? `, and ${rest} more` : ""}`];
 }
 
 function entryLines(view: OfferView): string[] {

@@ -96,6 +96,8 @@ export type CliEvent =
     /** What did not arrive (the exit status is then 3): at most 1,000, `skippedMore` counts the rest. */
     skipped?: SkippedItem[];
     skippedMore?: number;
+    /** Receiver: entries written beside an existing one of their name (`as`: where), at most 1,000. */
+    renamed?: Array<{ path: string; as: string }>;
     /** Receiver: the absolute output folder the files went to. */
     folder?: string;
     /** Receiver: the top-level names written there (at most 100). */

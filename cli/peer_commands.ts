@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../errors.ts";
 import type { TransportChoice } from "../peer/mod.ts";
+import type { OnExisting } from "../transfer/mod.ts";
 import { integerFlag, relayMode, stallTimeout } from "./flag_values.ts";
 import { type CommandInput, type CommandSpec, JSON_OPTION, type OptionSpec } from "./options.ts";
 import type { ReceiveCommandOptions } from "./receive_command.ts";
@@ -186,6 +187,15 @@ and --out must be writable before anyone is contacted.`,
       help: "accept without asking (needed when stdin is not a terminal)",
     },
     {
+      name: "existing",
+      type: "string",
+      value: "WHAT",
+      choices: ["rename", "skip"],
+      help: "what to do with an offered name that already exists in --out (shown before you " +
+        "accept): rename (default) writes the new one beside it as NAME (1).EXT, skip leaves it " +
+        "out. Nothing is ever overwritten; an identical file is skipped either way",
+    },
+    {
       name: "rendezvous",
       type: "string",
       value: "HOST:PORT",
@@ -216,6 +226,7 @@ and --out must be writable before anyone is contacted.`,
     const options: ReceiveCommandOptions = {
       out: input.string("out") ?? ".",
       yes: input.flag("yes"),
+      existing: (input.string("existing") ?? "rename") as OnExisting,
       stdout,
       rendezvous: input.string("rendezvous"),
       relay: relayMode(input),

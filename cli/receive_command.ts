@@ -14,7 +14,7 @@ import {
   type RelayMode,
   type TransportChoice,
 } from "../peer/mod.ts";
-import { type Offer, peerWasTold, receiveFiles } from "../transfer/mod.ts";
+import { type Offer, type OnExisting, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
 import {
   LISTED_ENTRIES,
@@ -38,6 +38,8 @@ import { peerFinding } from "./rendezvous_address.ts";
 export interface ReceiveCommandOptions {
   out: string;
   yes: boolean;
+  /** `--existing`: an offered name that exists in --out goes beside it (rename) or is left out. */
+  existing?: OnExisting;
   /** Write the one file, or the text, to stdout; nothing touches the disk. */
   stdout?: boolean;
   rendezvous?: string;
@@ -115,6 +117,7 @@ export async function receiveCommand(
     ...(options.stdout ? { sink: Deno.stdout.writable } : {}),
     signal,
     stallTimeoutMs: options.stallTimeoutSeconds * 1000,
+    onExisting: options.existing,
     confirm: (offer) => confirm(offer, remote, options, AbortSignal.any([signal, asking.signal])),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch(async (error) => {
@@ -173,7 +176,12 @@ async function confirm(
   signal: AbortSignal,
 ): Promise<boolean> {
   const kind = offer.text !== undefined ? "text" : offer.unknownSize ? "stream" : undefined;
-  const view = kind === undefined ? offerView(offer.entries, offer.notSent) : undefined;
+  const view = kind === undefined
+    ? offerView(offer.entries, offer.notSent, {
+      clashes: offer.existing ?? [],
+      onExisting: offer.onExisting ?? "rename",
+    })
+    : undefined;
   // A person who is asked reads the offer in the question itself.
   if (options.yes || options.output.json) {
     options.output.emit({

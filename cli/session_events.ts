@@ -100,6 +100,10 @@ export function reportWarnings(report: TransferReport): CliEvent[] {
       type: "warning",
       message: `Not written: ${shownName(path)} (${reason})`,
     })),
+    ...(report.renamed ?? []).map(({ path, as }): CliEvent => ({
+      type: "warning",
+      message: `${shownName(path)} already existed: written beside it as ${shownName(as)}`,
+    })),
     ...[...new Set([...report.resent, ...report.changed])].map((path): CliEvent => ({
       type: "warning",
       message: kept.has(path)
@@ -123,6 +127,9 @@ export function doneEvent(report: TransferReport, facts: PathFacts): CliEvent {
     path: facts.path,
     changed: report.changed,
     ...skippedFields(report),
+    ...(report.renamed && report.renamed.length > 0
+      ? { renamed: report.renamed.slice(0, SKIPPED_LISTED) }
+      : {}),
   };
 }
 

@@ -187,3 +187,47 @@ e2e(
     assert.ok((await Deno.stat(`${w.dir}/in/cpuinfo`)).size > 0, "cpuinfo arrived empty");
   },
 );
+
+e2e(
+  "existing names are shown before accepting and written beside, never over; --existing skip leaves them out",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.mkdir(`${w.dir}/in`);
+    await Deno.writeTextFile(`${w.dir}/notes.txt`, "new notes");
+    await Deno.writeTextFile(`${w.dir}/same.txt`, "same");
+    await Deno.writeTextFile(`${w.dir}/in/notes.txt`, "my old notes");
+    await Deno.writeTextFile(`${w.dir}/in/same.txt`, "same");
+    const paths = [`${w.dir}/notes.txt`, `${w.dir}/same.txt`];
+    const beside = await w.transfer(paths, { signal });
+    assert.equal(beside.sent.code, 0, beside.sent.stderr);
+    assert.equal(beside.received.code, 0, beside.received.stderr);
+    const offer = beside.received.events.find((event) => event.type === "offer")!;
+    assert.deepEqual(offer.existing, [
+      { path: "notes.txt", as: "notes (1).txt" },
+      { path: "same.txt", as: "same (1).txt" },
+    ]);
+    assert.equal(offer.onExisting, "rename");
+    const done = beside.received.events.find((event) => event.type === "done")!;
+    assert.deepEqual(done.renamed, [{ path: "notes.txt", as: "notes (1).txt" }]);
+    assert.deepEqual(done.saved, ["notes (1).txt", "same.txt"]);
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "my old notes");
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/notes (1).txt`), "new notes");
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(`${w.dir}/in`))).length, 3);
+
+    const kept = await w.transfer(paths, { signal, receive: ["--existing", "skip"] });
+    for (const side of [kept.sent, kept.received]) {
+      assert.equal(side.code, 3, side.stderr);
+      const skipped = side.events.find((event) => event.type === "done")!.skipped;
+      assert.deepEqual((skipped as Array<{ path: string }>).map((item) => item.path), [
+        "notes.txt",
+      ]);
+    }
+    const warned = kept.received.events.filter((event) => event.type === "warning");
+    assert.match(
+      String(warned.at(-1)?.message),
+      /^Not written: notes\.txt \(a different (file|entry) with this name exists here and is kept\)$/,
+    );
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "my old notes");
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(`${w.dir}/in`))).length, 3);
+  },
+);

@@ -37,14 +37,19 @@ export interface ManifestEntry {
 }
 export interface PlanItem {
   index: number;
-  /** `unholdable`: this file system cannot hold the name; the file is not sent (length 0). */
-  kind: "exists" | "partial" | "unholdable";
+  /**
+   * `unholdable`: this file system cannot hold the name; `kept`: another entry
+   * of that name exists and the receiver keeps it. Either way the file is not
+   * sent (length 0).
+   */
+  kind: "exists" | "partial" | "unholdable" | "kept";
   length: number;
   sha256: Uint8Array;
 }
 export interface Decision {
   index: number;
-  action: "send" | "resume" | "skip";
+  /** `keep`: the receiver has a different file of this name and keeps it; not sent. */
+  action: "send" | "resume" | "skip" | "keep";
 }
 export interface Start {
   streams: number;

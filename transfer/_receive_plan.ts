@@ -1,17 +1,34 @@
 /**
  * Receiver: compare the offer with what already is in `outDir` — without
- * writing anything. Symlinks on the way are an `UnsafePathError`; a different
- * file under a final name is a `TransferRefusedError`.
+ * writing anything. First a survey (lstat only, cheap enough to run before the
+ * user accepts: it finds the names that already exist), then, once accepted,
+ * the SHA-256 of same-size finals and partials. An existing name is never
+ * overwritten nor followed: the entry is written beside it under a free name
+ * (`name (1).ext`) or not at all, as the receiver chose (`OnExisting`).
  */
 import type { Hash } from "node:crypto";
-import { sep as SEP } from "node:path";
+import { join, relative, sep as SEP } from "node:path";
 import { TransferRefusedError, UnsafePathError } from "../errors.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { ManifestEntry, PlanItem } from "./_messages.ts";
 import { partialPath } from "./_path_safety.ts";
+import { freeName } from "./_free_name.ts";
+
+/** What happens to an entry whose name exists at the receiver: beside it, or not at all. */
+export type OnExisting = "rename" | "skip";
+
+/** An offered name that already exists in `outDir`. */
+export interface Clash {
+  index: number;
+  path: string;
+  /** Where it is written instead (relative to outDir), with `rename`. */
+  as?: string;
+  /** An existing file of the offered size: skipped instead when identical (the sender compares). */
+  sameSize: boolean;
+}
 
 export interface TargetPlan {
-  /** Sent to the sender: existing finals and partials with their SHA-256. */
+  /** Sent to the sender: existing finals and partials with their SHA-256, names not written. */
   items: PlanItem[];
   /** SHA-256 state of each planned file's existing bytes, by manifest index. */
   hashes: Map<number, Hash>;
@@ -21,6 +38,14 @@ export interface TargetPlan {
   createOutDir: boolean;
   /** Manifest indexes this file system cannot hold (not written), with the reason. */
   unholdable: Map<number, string>;
+  /** Manifest indexes not written because the receiver keeps what is there, with the reason. */
+  kept: Map<number, string>;
+  /** Where each entry is written (a free name for a renamed one). */
+  targets: string[];
+  clashes: Clash[];
+  onExisting: OnExisting;
+  /** Existing bytes to hash once the offer is accepted. */
+  toHash: Array<{ index: number; kind: "exists" | "partial"; path: string; length: number }>;
 }
 
 /** A sync call: a promise and a thread hop per entry cost more than the system call. */
@@ -48,11 +73,18 @@ export function localPath(outDir: string, path: string): string {
 }
 
 const WINDOWS = Deno.build.os === "windows";
+const ZERO = new Uint8Array(32);
 
-export async function inspectTarget(
+function parentOf(path: string): string | undefined {
+  const slash = path.lastIndexOf("/");
+  return slash >= 0 ? path.slice(0, slash) : undefined;
+}
+
+/** The survey: lstat every name on the way, decide clashes, hash nothing. */
+export async function surveyTarget(
   outDir: string,
   entries: ManifestEntry[],
-  options: { signal?: AbortSignal; unholdable: Map<number, string> },
+  options: { signal?: AbortSignal; unholdable: Map<number, string>; onExisting: OnExisting },
 ): Promise<TargetPlan> {
   const plan: TargetPlan = {
     items: [],
@@ -60,8 +92,12 @@ export async function inspectTarget(
     existingDirectories: new Set(),
     createOutDir: false,
     unholdable: options.unholdable,
+    kept: new Map(),
+    targets: new Array(entries.length),
+    clashes: [],
+    onExisting: options.onExisting,
+    toHash: [],
   };
-  const zero = new Uint8Array(32);
   let root: Deno.FileInfo | null;
   try {
     root = await Deno.stat(outDir);
@@ -73,84 +109,161 @@ export async function inspectTarget(
     throw new TransferRefusedError(`Cannot receive into ${outDir}: it is not a directory`);
   }
   plan.createOutDir = root === null;
-  // Directories known not to exist: nothing below them needs a look.
-  const missing = new Set<string>();
-  const parentMissing = (path: string) => {
-    const slash = path.lastIndexOf("/");
-    return plan.createOutDir || (slash >= 0 && missing.has(path.slice(0, slash)));
-  };
+  const survey = new Survey(outDir, entries, plan);
   for (let index = 0; index < entries.length; index++) {
     options.signal?.throwIfAborted();
-    const entry = entries[index];
-    if (plan.unholdable.has(index)) {
-      if (entry.kind === "file") {
-        plan.items.push({ index, kind: "unholdable", length: 0, sha256: zero });
-      }
-      continue;
+    await survey.entry(index);
+  }
+  return plan;
+}
+
+/** One pass over the manifest, parents before children: O(1) lstat per entry, more only on a clash. */
+class Survey {
+  /** Directories known not to exist (or renamed to a fresh name): nothing below needs a look. */
+  #missing = new Set<string>();
+  /** Directories not written (kept), mapped to the outermost one. */
+  #keptDirs = new Map<string, string>();
+  /** Each directory's local path (a renamed one's differs from its manifest path). */
+  #dirTargets = new Map<string, string>();
+  /** Every local name taken by this offer, so two entries never get one name. */
+  #taken = new Set<string>();
+  /** Every manifest path (built at the first clash): a free name must not be a later entry's. */
+  #paths: Set<string> | undefined;
+
+  constructor(
+    readonly outDir: string,
+    readonly entries: ManifestEntry[],
+    readonly plan: TargetPlan,
+  ) {}
+
+  async entry(index: number): Promise<void> {
+    const { plan } = this;
+    const entry = this.entries[index];
+    const parent = parentOf(entry.path);
+    if (plan.unholdable.has(index)) return this.#notWritten(index, undefined);
+    const keptParent = parent === undefined ? undefined : this.#keptDirs.get(parent);
+    if (keptParent !== undefined) {
+      return this.#notWritten(index, `inside ${JSON.stringify(keptParent)}, which is kept`);
     }
-    if (parentMissing(entry.path)) {
-      if (entry.kind === "directory") missing.add(entry.path);
-      continue;
+    const directory = parent === undefined ? this.outDir : this.#dirTargets.get(parent)!;
+    const name = entry.path.slice(parent === undefined ? 0 : parent.length + 1);
+    const target = parent === undefined ? localPath(this.outDir, name) : directory + SEP + name;
+    plan.targets[index] = target;
+    this.#taken.add(target);
+    if (entry.kind === "directory") this.#dirTargets.set(entry.path, target);
+    // Below a folder we create, nothing exists yet.
+    if (plan.createOutDir || (parent !== undefined && this.#missing.has(parent))) {
+      if (entry.kind === "directory") this.#missing.add(entry.path);
+      return;
     }
-    const target = localPath(outDir, entry.path);
     const info = lstatOrNull(target);
-    if (info?.isSymlink) {
-      throw new UnsafePathError(
-        `Refusing ${
-          JSON.stringify(entry.path)
-        }: ${target} is a symbolic link inside the output directory`,
-      );
+    if (info === null) {
+      if (entry.kind === "directory") this.#missing.add(entry.path);
+      else await this.#partial(index, target);
+      return;
     }
+    if (entry.kind === "directory" && info.isDirectory) {
+      plan.existingDirectories.add(index);
+      return;
+    }
+    const sameSize = entry.kind === "file" && info.isFile && !entry.unknownSize &&
+      info.size === entry.size;
+    if (sameSize) plan.toHash.push({ index, kind: "exists", path: target, length: entry.size });
+    await this.#clash(index, { directory, name, sameSize });
+  }
+
+  /** A name that exists (and is not a folder we can add to): beside it, or kept. */
+  async #clash(
+    index: number,
+    { directory, name, sameSize }: { directory: string; name: string; sameSize: boolean },
+  ): Promise<void> {
+    const { plan } = this;
+    const entry = this.entries[index];
+    if (plan.onExisting === "skip") {
+      plan.clashes.push({ index, path: entry.path, sameSize });
+      // A same-size file waits for the sender's verdict: identical (skipped) or kept.
+      if (sameSize) return;
+      if (entry.kind === "directory") this.#keptDirs.set(entry.path, entry.path);
+      return this.#notWritten(index, "a different entry with this name exists here and is kept");
+    }
+    this.#paths ??= new Set(this.entries.map((other) => other.path));
+    const parent = parentOf(entry.path);
+    const free = await freeName(
+      directory,
+      name,
+      (candidate) =>
+        this.#taken.has(join(directory, candidate)) ||
+        this.#paths!.has(parent === undefined ? candidate : `${parent}/${candidate}`),
+    );
+    const target = join(directory, free);
+    plan.targets[index] = target;
+    this.#taken.add(target);
+    plan.clashes.push({
+      index,
+      path: entry.path,
+      as: relative(this.outDir, target).split(SEP).join("/"),
+      sameSize,
+    });
     if (entry.kind === "directory") {
-      if (info === null) missing.add(entry.path);
-      else if (info.isDirectory) plan.existingDirectories.add(index);
-      else {throw new TransferRefusedError(
-          `Refusing to replace ${target}: it exists and is not a directory`,
-        );}
-      continue;
+      this.#dirTargets.set(entry.path, target);
+      this.#missing.add(entry.path);
+    } else if (!sameSize) await this.#partial(index, target);
+  }
+
+  #notWritten(index: number, reason: string | undefined): void {
+    const entry = this.entries[index];
+    if (reason !== undefined) this.plan.kept.set(index, reason);
+    if (entry.kind === "directory") {
+      const parent = parentOf(entry.path);
+      const outer = parent === undefined ? undefined : this.#keptDirs.get(parent);
+      this.#keptDirs.set(entry.path, outer ?? entry.path);
+    } else {
+      const kind = reason === undefined ? "unholdable" : "kept";
+      this.plan.items.push({ index, kind, length: 0, sha256: ZERO });
     }
-    if (info !== null && entry.unknownSize) {
-      throw new TransferRefusedError(
-        `Refusing to overwrite ${entry.path}: ${target} already exists, and a stream of unknown size is never compared or resumed`,
-      );
-    }
-    if (info !== null) {
-      if (!info.isFile) {
-        throw new TransferRefusedError(
-          `Refusing to replace ${target}: it exists and is not a file`,
-        );
-      }
-      if (info.size !== entry.size) {
-        throw new TransferRefusedError(
-          `Refusing to overwrite ${entry.path}: ${target} already exists with a different size (${info.size}, offered ${entry.size})`,
-        );
-      }
-      const hash = await hashFilePrefix(target, entry.size, { signal: options.signal });
-      plan.items.push({ index, kind: "exists", length: entry.size, sha256: hash.copy().digest() });
-      plan.hashes.set(index, hash);
-      continue;
-    }
+  }
+
+  /** A partial left by an earlier run under this target: resumed if it is a prefix. */
+  async #partial(index: number, target: string): Promise<void> {
+    const entry = this.entries[index];
     const partial = partialPath(target);
-    const partialInfo = lstatOrNull(partial);
-    if (partialInfo === null) continue;
-    if (partialInfo.isSymlink) {
+    const info = lstatOrNull(partial);
+    if (info === null) return;
+    if (info.isSymlink) {
       throw new UnsafePathError(
         `Refusing ${JSON.stringify(entry.path)}: ${partial} is a symbolic link`,
       );
     }
-    if (!partialInfo.isFile) {
+    if (!info.isFile) {
       throw new TransferRefusedError(`Refusing to replace ${partial}: it exists and is not a file`);
     }
-    // Restarted from zero; so is a stream of unknown size, which is never resumed.
-    if (partialInfo.size === 0 || partialInfo.size > entry.size || entry.unknownSize) continue;
-    const hash = await hashFilePrefix(partial, partialInfo.size, { signal: options.signal });
-    plan.items.push({
-      index,
-      kind: "partial",
-      length: partialInfo.size,
-      sha256: hash.copy().digest(),
-    });
+    // Restarted from zero; so is a file of unknown size, which is never resumed.
+    if (info.size === 0 || info.size > entry.size || entry.unknownSize) return;
+    this.plan.toHash.push({ index, kind: "partial", path: partial, length: info.size });
+  }
+}
+
+/** Once accepted: the SHA-256 of every same-size final and partial, into PLAN items. */
+export async function hashTarget(plan: TargetPlan, signal?: AbortSignal): Promise<void> {
+  for (const { index, kind, path, length } of plan.toHash) {
+    const hash = await hashFilePrefix(path, length, { signal });
+    plan.items.push({ index, kind, length, sha256: hash.copy().digest() });
     plan.hashes.set(index, hash);
   }
-  return plan;
+}
+
+/** Into a stream: nothing on disk is looked at (nothing skipped, resumed or renamed). */
+export function sinkPlan(unholdable: Map<number, string>, entries: number): TargetPlan {
+  return {
+    items: [],
+    hashes: new Map(),
+    existingDirectories: new Set(),
+    createOutDir: false,
+    unholdable,
+    kept: new Map(),
+    targets: new Array(entries).fill(""),
+    clashes: [],
+    onExisting: "rename",
+    toHash: [],
+  };
 }

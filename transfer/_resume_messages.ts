@@ -2,11 +2,33 @@
 import { ProtocolError } from "../errors.ts";
 import { DIGEST_BYTES } from "./_frame.ts";
 import { batch } from "./_batch.ts";
-import { type Decision, getU64, type PlanItem, setU64 } from "./_messages.ts";
+import { type Decision, getU64, need, type PlanItem, setU64 } from "./_messages.ts";
 
 const PLAN_ITEM_BYTES = 4 + 1 + 8 + DIGEST_BYTES;
 const DECISION_BYTES = 5;
-const PLAN_KINDS = ["exists", "partial", "unholdable"] as const;
+const PLAN_KINDS = ["exists", "partial", "unholdable", "kept"] as const;
+const PLAN_END_KEEP_EXISTING = 1;
+
+export interface PlanEnd {
+  items: number;
+  /** The receiver keeps an existing different file instead of writing beside it: answer `keep`. */
+  keepExisting: boolean;
+}
+
+export function encodePlanEnd(end: PlanEnd): Uint8Array {
+  const out = new Uint8Array(5);
+  new DataView(out.buffer).setUint32(0, end.items);
+  out[4] = end.keepExisting ? PLAN_END_KEEP_EXISTING : 0;
+  return out;
+}
+
+export function decodePlanEnd(payload: Uint8Array): PlanEnd {
+  const view = need(payload, 5, "PLAN_END");
+  return {
+    items: view.getUint32(0),
+    keepExisting: (view.getUint8(4) & PLAN_END_KEEP_EXISTING) !== 0,
+  };
+}
 
 export function encodePlanItem(item: PlanItem): Uint8Array {
   const out = new Uint8Array(PLAN_ITEM_BYTES);
@@ -37,7 +59,7 @@ export function decodePlan(payload: Uint8Array): PlanItem[] {
   });
 }
 
-const ACTIONS = ["send", "resume", "skip"] as const;
+const ACTIONS = ["send", "resume", "skip", "keep"] as const;
 
 export function* batchDecisions(decisions: Iterable<Decision>): Generator<Uint8Array> {
   yield* batch(decisions, (decision) => {

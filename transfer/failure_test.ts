@@ -73,6 +73,9 @@ Deno.test("a declined offer is a TransferRefusedError on both sides", async () =
       bytes: 10,
       entries: [{ path: "d", size: 0, kind: "directory" }, { path: "d/x", size: 10, kind: "file" }],
       notSent: [],
+      existing: [],
+      onExisting: "rename",
+      unholdable: [],
     });
     const words = {
       sent: "The receiver stopped: The offer was declined",

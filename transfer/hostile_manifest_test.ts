@@ -14,7 +14,7 @@ import {
 import { checkRelativePath } from "./_path_safety.ts";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { receiveFiles } from "./receive_files.ts";
-import { listTree, reason, tempDir, transferPair, withTimeout } from "./_test_util.ts";
+import { listTree, reason, tempDir, transferPair, value, withTimeout } from "./_test_util.ts";
 import { scanPaths } from "./scan_paths.ts";
 import { concatBytes } from "../bytes.ts";
 
@@ -126,7 +126,7 @@ Deno.test("checkRelativePath accepts ordinary names", () => {
   }
 });
 
-Deno.test("receiveFiles refuses to write through a symlink inside outDir", async () => {
+Deno.test("receiveFiles never writes through a symlink inside outDir: the folder goes beside it", async () => {
   await withTimeout(5_000, async (signal) => {
     await using src = await tempDir();
     await using out = await tempDir();
@@ -134,19 +134,34 @@ Deno.test("receiveFiles refuses to write through a symlink inside outDir", async
     await Deno.mkdir(join(src.path, "link"));
     await Deno.writeFile(join(src.path, "link", "x.txt"), new Uint8Array([1, 2, 3]));
     await Deno.symlink(elsewhere.path, join(out.path, "link"));
-    const { sent, received } = await transferPair([join(src.path, "link")], out.path, { signal });
-    assert.ok(reason(received) instanceof UnsafePathError);
-    assert.ok(reason(sent) instanceof UnsafePathError);
+    for (const file of ["x.txt", "link"]) {
+      if (file === "x.txt") {
+        await Deno.symlink(join(elsewhere.path, "target"), join(out.path, file));
+      }
+      const { received } = await transferPair(
+        [join(src.path, file === "x.txt" ? "link/x.txt" : "link")],
+        out.path,
+        { signal },
+      );
+      assert.deepEqual(value(received).renamed, [{
+        path: file,
+        as: file === "x.txt" ? "x (1).txt" : "link (1)",
+      }]);
+    }
     assert.deepEqual(await listTree(elsewhere.path), []);
+    assert.deepEqual(
+      await Deno.readFile(join(out.path, "link (1)", "x.txt")),
+      new Uint8Array([1, 2, 3]),
+    );
   });
 });
 
-Deno.test("receiveFiles refuses a symlink at a file's final or partial name", async () => {
+Deno.test("receiveFiles refuses a symlink at a file's partial name", async () => {
   await withTimeout(5_000, async (signal) => {
     await using src = await tempDir();
     await using elsewhere = await tempDir();
     await Deno.writeFile(join(src.path, "x.txt"), new Uint8Array([1, 2, 3]));
-    for (const name of ["x.txt", "x.txt.p2pft-partial"]) {
+    for (const name of ["x.txt.p2pft-partial"]) {
       await using out = await tempDir();
       await Deno.symlink(join(elsewhere.path, "target"), join(out.path, name));
       const { sent, received } = await transferPair([join(src.path, "x.txt")], out.path, {

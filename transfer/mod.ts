@@ -20,5 +20,6 @@ export { scanPaths } from "./scan_paths.ts";
 export { streamManifest } from "./_stdin_source.ts";
 export type { SkippedEntry, SourceManifest } from "./scan_paths.ts";
 export type { NameRules } from "./_path_safety.ts";
+export type { Clash, OnExisting } from "./_receive_plan.ts";
 export { MAX_STREAMS, PROTOCOL_VERSION } from "./_frame.ts";
 export { peerWasTold } from "./_control.ts";

@@ -1,7 +1,6 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
 import { abortable } from "../async.ts";
 import { fromHex } from "../bytes.ts";
-import { createHash } from "node:crypto";
 import { resolve, sep as SEP } from "node:path";
 import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
@@ -15,9 +14,7 @@ import {
   decodeDataHello,
   decodeError,
   decodeStart,
-  encodeCount,
   encodeDone,
-  FILE_TRAILER_BYTES,
   FileStatus,
   type ManifestEntry,
   type Start,
@@ -31,7 +28,15 @@ import {
 import { receiveIntoSink } from "./_receive_sink.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { receiveText } from "./_receive_text.ts";
-import { inspectTarget, localPath, type TargetPlan } from "./_receive_plan.ts";
+import { hashTarget, sinkPlan, surveyTarget, type TargetPlan } from "./_receive_plan.ts";
+import {
+  createDirectories,
+  finishDirectories,
+  type Incoming,
+  planIncoming,
+  written,
+} from "./_receive_incoming.ts";
+import { encodePlanEnd } from "./_resume_messages.ts";
 import { probeNameRules } from "./_name_rules.ts";
 import { unholdableNames } from "./_path_safety.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
@@ -77,33 +82,46 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
         `Refusing an offer of ${hello.files} files and ${hello.directories} folders: only one file can be written to a stream`,
       );
     }
-    if (options.confirm && !(await abortable(options.confirm(offer), signal))) {
-      throw new TransferRefusedError("The offer was declined");
-    }
-    // The clock starts once the person said yes: seconds measure the transfer.
-    started = performance.now();
     // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.
     const unholdable = options.sink ? new Map<number, string>() : unholdableNames(
       entries.map((entry) => entry.path),
       options.nameRules ?? await probeNameRules(outDir),
     );
-    const plan = options.sink
-      ? emptyPlan(unholdable)
-      : await inspectTarget(outDir, entries, { signal, unholdable });
+    // Before asking: which names exist here (lstat only), so the person knows what happens.
+    const plan = options.sink ? sinkPlan(unholdable, entries.length) : await surveyTarget(
+      outDir,
+      entries,
+      { signal, unholdable, onExisting: options.onExisting ?? "rename" },
+    );
+    const shown = {
+      ...offer,
+      existing: plan.clashes,
+      onExisting: plan.onExisting,
+      unholdable: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
+    };
+    if (options.confirm && !(await abortable(options.confirm(shown), signal))) {
+      throw new TransferRefusedError("The offer was declined");
+    }
+    // The clock starts once the person said yes: seconds measure the transfer.
+    started = performance.now();
+    await hashTarget(plan, signal);
     for (const payload of batchPlan(plan.items)) {
       await abortable(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
     }
+    const keepExisting = plan.onExisting === "skip";
     await abortable(
-      writer.write(encodeFrame(FrameType.PLAN_END, encodeCount(plan.items.length))),
+      writer.write(
+        encodeFrame(FrameType.PLAN_END, encodePlanEnd({ items: plan.items.length, keepExisting })),
+      ),
       signal,
     );
     // The sender hashes the prefixes we resume before it decides.
     const resumed = plan.items.reduce((sum, item) => sum + item.length, 0);
     watch.enter("decision", stallMs + resumed / HASH_BYTES_PER_MS);
     const { decisions, start } = await readDecisions(reader);
-    const incoming = planIncoming(outDir, entries, plan, decisions, start);
+    const incoming = planIncoming(entries, plan, decisions, start);
 
-    if (!options.sink) createDirectories(outDir, entries, plan);
+    if (!options.sink) createDirectories(outDir, entries, plan, incoming.kept);
     const monitor = watchControl(reader);
     const progress = control.startData(monitor, {
       already: incoming.skippedBytes + incoming.resumedBytes,
@@ -135,9 +153,10 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
     }
     watch.stop();
-    if (!options.sink) finishDirectories(outDir, entries, plan);
+    if (!options.sink) finishDirectories(entries, plan, incoming.kept);
 
-    const files = entries.filter((entry, index) => entry.kind === "file" && !unholdable.has(index))
+    const files = entries
+      .filter((entry, index) => entry.kind === "file" && written(plan, index, incoming.kept))
       .map((entry) => ({
         path: entry.path,
         ...(received.get(entry.path) ?? incoming.known.get(entry.path)!),
@@ -162,9 +181,13 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
       changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
         .map(([path]) => path),
-      notWritten: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
+      notWritten: [...unholdable, ...incoming.kept]
+        .map(([index, reason]) => ({ path: entries[index].path, reason })),
       notSent,
-      ...(options.sink ? {} : { saved: savedNames(entries, unholdable) }),
+      ...(options.sink ? {} : {
+        saved: savedNames(entries, plan, incoming),
+        renamed: incoming.renamed,
+      }),
     });
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
@@ -180,13 +203,15 @@ function withoutLocalPaths(message: string, outDir: string): string {
   return message.replaceAll(`${outDir}${SEP}`, "").replaceAll(outDir, "the output folder");
 }
 
-/** The first top-level names written (what the user looks for after Done). */
-function savedNames(entries: ManifestEntry[], skipped: Map<number, unknown>): string[] {
+/** The first top-level names written, as written (what the user looks for after Done). */
+function savedNames(entries: ManifestEntry[], plan: TargetPlan, incoming: Incoming) {
+  const renamed = new Map(incoming.renamed.map(({ path, as }) => [path, as]));
   const names: string[] = [];
   for (const [index, entry] of entries.entries()) {
     if (names.length === 100) break;
-    if (entry.path.includes("/") || skipped.has(index)) continue;
-    names.push(entry.kind === "directory" ? `${entry.path}/` : entry.path);
+    if (entry.path.includes("/") || !written(plan, index, incoming.kept)) continue;
+    const name = renamed.get(entry.path) ?? entry.path;
+    names.push(entry.kind === "directory" ? `${name}/` : name);
   }
   return names;
 }
@@ -231,118 +256,5 @@ async function readDecisions(reader: ByteReader): Promise<{ decisions: Decision[
     if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "sender");
     if (frame.type === FrameType.START) return { decisions, start: decodeStart(frame.payload) };
     decisions.push(...decodeDecisions(frame.payload));
-  }
-}
-
-interface Incoming {
-  files: IncomingFile[];
-  known: Map<string, { size: number; sha256: string }>;
-  skippedFiles: number;
-  skippedBytes: number;
-  resumedFiles: number;
-  resumedBytes: number;
-}
-
-/** Checks the sender's decisions against our plan and lists what will arrive, in order. */
-function planIncoming(
-  outDir: string,
-  entries: ManifestEntry[],
-  plan: TargetPlan,
-  decisions: Decision[],
-  start: Start,
-): Incoming {
-  const kinds = new Map(plan.items.map((item) => [item.index, item]));
-  const actions = new Map<number, Decision["action"]>();
-  for (const decision of decisions) {
-    const item = kinds.get(decision.index);
-    const allowed = item?.kind === "exists" || item?.kind === "unholdable"
-      ? decision.action === "skip"
-      : decision.action !== "skip";
-    if (!item || actions.has(decision.index) || !allowed) {
-      throw new ProtocolError(
-        `Cannot decode DECISIONS: ${decision.action} for index ${decision.index} does not match the plan`,
-      );
-    }
-    actions.set(decision.index, decision.action);
-  }
-  if (actions.size !== plan.items.length || start.decisions !== decisions.length) {
-    throw new ProtocolError(
-      `Cannot decode DECISIONS: ${decisions.length} decisions (START says ${start.decisions}) for ${plan.items.length} plan items`,
-    );
-  }
-  const incoming: Incoming = {
-    files: [],
-    known: new Map(),
-    skippedFiles: 0,
-    skippedBytes: 0,
-    resumedFiles: 0,
-    resumedBytes: 0,
-  };
-  let dataBytes = 0;
-  for (const [index, entry] of entries.entries()) {
-    if (entry.kind !== "file") continue;
-    const action = actions.get(index) ?? "send";
-    const hash = plan.hashes.get(index);
-    if (plan.unholdable.has(index)) continue;
-    if (action === "skip") {
-      incoming.known.set(entry.path, { size: entry.size, sha256: hash!.digest("hex") });
-      incoming.skippedFiles++;
-      incoming.skippedBytes += entry.size;
-      continue;
-    }
-    const offset = action === "resume" ? kinds.get(index)!.length : 0;
-    if (action === "resume") {
-      incoming.resumedFiles++;
-      incoming.resumedBytes += offset;
-    }
-    incoming.files.push({
-      path: entry.path,
-      target: localPath(outDir, entry.path),
-      size: entry.size,
-      offset,
-      hash: action === "resume" ? hash! : createHash("sha256"),
-      mode: entry.mode,
-      mtimeMs: entry.mtimeMs,
-      unknownSize: entry.unknownSize,
-    });
-    dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
-  }
-  if (dataBytes !== start.dataBytes) {
-    throw new ProtocolError(
-      `Cannot decode START: ${start.dataBytes} data bytes announced, ${dataBytes} expected`,
-    );
-  }
-  return incoming;
-}
-
-function emptyPlan(unholdable: Map<number, string>): TargetPlan {
-  return {
-    items: [],
-    hashes: new Map(),
-    existingDirectories: new Set(),
-    createOutDir: false,
-    unholdable,
-  };
-}
-
-/** Sync calls, as for files (see _publish.ts). */
-function createDirectories(outDir: string, entries: ManifestEntry[], plan: TargetPlan): void {
-  if (plan.createOutDir) Deno.mkdirSync(outDir, { recursive: true });
-  for (const [index, entry] of entries.entries()) {
-    if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
-    if (plan.unholdable.has(index)) continue;
-    Deno.mkdirSync(localPath(outDir, entry.path), { mode: 0o700 });
-  }
-}
-
-/** Modes and mtimes of the directories we created, deepest first (children change parents' mtimes). */
-function finishDirectories(outDir: string, entries: ManifestEntry[], plan: TargetPlan): void {
-  for (let index = entries.length - 1; index >= 0; index--) {
-    const entry = entries[index];
-    if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
-    if (plan.unholdable.has(index)) continue;
-    const path = localPath(outDir, entry.path);
-    if (Deno.build.os !== "windows") Deno.chmodSync(path, entry.mode & 0o777);
-    if (entry.mtimeMs !== null) Deno.utimeSync(path, new Date(), new Date(entry.mtimeMs));
   }
 }

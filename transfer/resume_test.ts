@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TransferRefusedError } from "../errors.ts";
 import {
   listTree,
   randomBytes,
-  reason,
   sha256Hex,
   tempDir,
   transferPair,
@@ -73,20 +71,29 @@ Deno.test("receiveFiles skips an identical existing file", async () => {
   });
 });
 
-Deno.test("receiveFiles never overwrites a different existing file", async () => {
+Deno.test("receiveFiles never overwrites a different existing file: beside it, or left out", async () => {
   await withTimeout(10_000, async (signal) => {
     await using src = await tempDir();
-    const { file } = await setup(src.path);
-    for (const original of [randomBytes(SIZE, 3), randomBytes(10, 3)]) {
+    const { file, bytes: data } = await setup(src.path);
+    // Same size (the sender compares hashes), another size, and a folder of that name.
+    const originals = [randomBytes(SIZE, 3), randomBytes(10, 3), undefined];
+    for (const original of originals) {
       await using dst = await tempDir();
-      await Deno.writeFile(join(dst.path, "data.bin"), original);
-      const { sent, received } = await transferPair([file], dst.path, { signal });
-      for (const error of [reason(sent), reason(received)]) {
-        assert.ok(error instanceof TransferRefusedError, String(error));
-        assert.match(error.message, /data\.bin/);
+      const mine = join(dst.path, "data.bin");
+      if (original) await Deno.writeFile(mine, original);
+      else await Deno.mkdir(mine);
+      const beside = await transferPair([file], dst.path, { signal });
+      assert.deepEqual(value(beside.received).renamed, [{ path: "data.bin", as: "data (1).bin" }]);
+      assert.deepEqual(await Deno.readFile(join(dst.path, "data (1).bin")), data);
+      const kept = await transferPair([file], dst.path, {
+        signal,
+        receive: { onExisting: "skip" },
+      });
+      for (const report of [value(kept.sent), value(kept.received)]) {
+        assert.deepEqual(report.notWritten.map((item) => item.path), ["data.bin"]);
       }
-      assert.deepEqual(await Deno.readFile(join(dst.path, "data.bin")), original);
-      assert.deepEqual((await listTree(dst.path)).map((e) => e.path), ["data.bin"]);
+      if (original) assert.deepEqual(await Deno.readFile(mine), original);
+      assert.deepEqual((await listTree(dst.path)).map((e) => e.path), ["data (1).bin", "data.bin"]);
     }
   });
 });

@@ -1,11 +1,6 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
 import { createHash } from "node:crypto";
-import {
-  ConnectionLostError,
-  IntegrityError,
-  ProtocolError,
-  TransferRefusedError,
-} from "../errors.ts";
+import { ConnectionLostError, IntegrityError, ProtocolError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
@@ -14,11 +9,10 @@ import { equalBytes, fromHex, toHex } from "../bytes.ts";
 import { encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { SourceManifest } from "./scan_paths.ts";
-import { batchDecisions, decodePlan } from "./_resume_messages.ts";
+import { batchDecisions, decodePlan, decodePlanEnd } from "./_resume_messages.ts";
 import {
   batchEntries,
   type Decision,
-  decodeCount,
   decodeDone,
   decodeError,
   type Done,
@@ -32,6 +26,12 @@ import { writeFrames } from "./_batch.ts";
 import { batchNotSent, encodeManifestEnd } from "./_offer_messages.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
+
+/** Why the receiver does not write a file, by PLAN item kind. */
+const NOT_WRITTEN = {
+  unholdable: "the receiver's file system cannot hold this name",
+  kept: "the receiver has a different entry with this name and keeps it",
+} as const;
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
 export const DEFAULT_STREAMS = 4;
@@ -74,7 +74,9 @@ export async function sendFiles(
     );
     // A stream of unknown size may be long: it gets every data stream.
     const unknownSize = manifest.entries.some((entry) => entry.unknownSize);
-    const used = unknownSize ? streams : Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
+    // A file of unknown size that is sent may be long: it gets every data stream.
+    const long = outgoing.some((file) => file.unknownSize);
+    const used = long ? streams : Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
     const start = { streams: used, decisions: decided.decisions.length, dataBytes };
     const decisionFrames = [...batchDecisions(decided.decisions)]
       .map((payload) => encodeFrame(FrameType.DECISIONS, payload));
@@ -114,7 +116,7 @@ export async function sendFiles(
     for (const file of outgoing) {
       sent.set(file.path, { size: file.sent!.size, sha256: toHex(file.sent!.digest) });
     }
-    const notWritten = new Set(decided.notWritten);
+    const notWritten = new Set(decided.notWritten.map((item) => item.path));
     const files = manifest.entries
       .filter((entry) => entry.kind === "file" && !notWritten.has(entry.path))
       .map((entry) => ({ path: entry.path, ...sent.get(entry.path)! }));
@@ -139,10 +141,7 @@ export async function sendFiles(
         .map((file) => file.path),
       changed: outgoing.filter((file) => file.sent!.status === FileStatus.CHANGED)
         .map((file) => file.path),
-      notWritten: decided.notWritten.map((path) => ({
-        path,
-        reason: "the receiver's file system cannot hold this name",
-      })),
+      notWritten: decided.notWritten,
       notSent: manifest.skipped.map(({ path, kind }) => ({ path, kind })),
     });
   } catch (error) {
@@ -192,7 +191,13 @@ function* offerFrames(
   );
 }
 
-async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<PlanItem[]> {
+interface Plan {
+  items: PlanItem[];
+  /** The receiver keeps a different existing file instead of writing beside it. */
+  keepExisting: boolean;
+}
+
+async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<Plan> {
   const items: PlanItem[] = [];
   const seen = new Set<number>();
   while (true) {
@@ -202,28 +207,25 @@ async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<P
     });
     if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
     if (frame.type === FrameType.PLAN_END) {
-      const count = decodeCount(frame.payload, "PLAN_END");
-      if (count !== items.length) {
+      const end = decodePlanEnd(frame.payload);
+      if (end.items !== items.length) {
         throw new ProtocolError(
-          `Cannot decode PLAN_END: count ${count}, received ${items.length} items`,
+          `Cannot decode PLAN_END: count ${end.items}, received ${items.length} items`,
         );
       }
-      return items;
+      return { items, keepExisting: end.keepExisting };
     }
     for (const item of decodePlan(frame.payload)) {
       const entry = manifest.entries[item.index];
-      // A file of unknown size is never compared with a file or resumed (it may be unholdable).
-      const compared = entry?.unknownSize && item.kind !== "unholdable";
+      // A file of unknown size is never compared with a file or resumed (it may be not written).
+      const notSent = item.kind === "unholdable" || item.kind === "kept";
+      const compared = entry?.unknownSize && !notSent;
       if (!entry || entry.kind !== "file" || compared || seen.has(item.index)) {
         throw new ProtocolError(
           `Cannot decode PLAN: item for index ${item.index} is not a new file entry`,
         );
       }
-      const length = item.kind === "exists"
-        ? entry.size
-        : item.kind === "unholdable"
-        ? 0
-        : undefined;
+      const length = item.kind === "exists" ? entry.size : notSent ? 0 : undefined;
       if (item.length > entry.size || (length !== undefined && item.length !== length)) {
         throw new ProtocolError(
           `Cannot decode PLAN: ${item.kind} length ${item.length} does not fit ${entry.path} (${entry.size} bytes)`,
@@ -239,8 +241,8 @@ interface Decided {
   decisions: Decision[];
   outgoing: OutgoingFile[];
   known: Map<string, { size: number; sha256: string }>;
-  /** Files whose names the receiver's file system cannot hold. */
-  notWritten: string[];
+  /** Files the receiver does not write (a name it cannot hold, or an existing file it keeps). */
+  notWritten: Array<{ path: string; reason: string }>;
   skippedFiles: number;
   skippedBytes: number;
   resumedFiles: number;
@@ -250,7 +252,7 @@ interface Decided {
 /** Compares the receiver's existing files and partials with ours (one pass, before any data). */
 async function decide(
   manifest: SourceManifest,
-  plan: PlanItem[],
+  plan: Plan,
   signal: AbortSignal,
 ): Promise<Decided> {
   const decided: Decided = {
@@ -263,7 +265,7 @@ async function decide(
     resumedFiles: 0,
     resumedBytes: 0,
   };
-  const byIndex = new Map(plan.map((item) => [item.index, item]));
+  const byIndex = new Map(plan.items.map((item) => [item.index, item]));
   for (let index = 0; index < manifest.entries.length; index++) {
     const entry = manifest.entries[index];
     if (entry.kind !== "file") continue;
@@ -280,19 +282,25 @@ async function decide(
       decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
       continue;
     }
+    if (item.kind === "unholdable" || item.kind === "kept") {
+      decided.decisions.push({ index, action: "skip" });
+      decided.notWritten.push({ path: entry.path, reason: NOT_WRITTEN[item.kind] });
+      continue;
+    }
     const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
     const matches = equalBytes(hash.copy().digest(), item.sha256);
-    if (item.kind === "unholdable") {
-      decided.decisions.push({ index, action: "skip" });
-      decided.notWritten.push(entry.path);
+    if (item.kind === "exists" && !matches) {
+      // Never overwritten: written beside it under a free name, or kept, as the receiver chose.
+      if (plan.keepExisting) {
+        decided.decisions.push({ index, action: "keep" });
+        decided.notWritten.push({ path: entry.path, reason: NOT_WRITTEN.kept });
+      } else {
+        decided.decisions.push({ index, action: "send" });
+        decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
+      }
       continue;
     }
     if (item.kind === "exists") {
-      if (!matches) {
-        throw new TransferRefusedError(
-          `Refusing to overwrite ${entry.path}: the receiver already has a different file with that name`,
-        );
-      }
       decided.decisions.push({ index, action: "skip" });
       decided.known.set(entry.path, { size: entry.size, sha256: hash.digest("hex") });
       decided.skippedFiles++;

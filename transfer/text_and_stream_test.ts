@@ -192,14 +192,17 @@ Deno.test("a stream of unknown size is written to disk like a file, never resume
   });
 });
 
-Deno.test("a stream of unknown size is refused where its name exists", async () => {
+Deno.test("a stream of unknown size goes beside an existing file of its name, or is left out", async () => {
   await withTimeout(10_000, async (signal) => {
     await using dst = await tempDir();
     await Deno.writeTextFile(join(dst.path, "piped.tar"), "mine");
-    await assert.rejects(
-      streamPair(randomBytes(1000, 1), { outDir: dst.path }, signal),
-      TransferRefusedError,
-    );
+    const bytes = randomBytes(1000, 1);
+    const [, beside] = await streamPair(bytes, { outDir: dst.path }, signal);
+    assert.deepEqual(beside.renamed, [{ path: "piped.tar", as: "piped (1).tar" }]);
+    assert.deepEqual(await Deno.readFile(join(dst.path, "piped (1).tar")), bytes);
+    const [sent, kept] = await streamPair(bytes, { outDir: dst.path, onExisting: "skip" }, signal);
+    assert.deepEqual(kept.notWritten.map((item) => item.path), ["piped.tar"]);
+    assert.deepEqual(sent.notWritten.map((item) => item.path), ["piped.tar"]);
     assert.equal(await Deno.readTextFile(join(dst.path, "piped.tar")), "mine");
   });
 });

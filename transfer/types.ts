@@ -1,6 +1,7 @@
 /** Public types of the transfer layer (see PROTOCOL.md). */
 import type { NameRules } from "./_path_safety.ts";
 import type { NotSent } from "./_offer_messages.ts";
+import type { Clash, OnExisting } from "./_receive_plan.ts";
 
 export type { NotSent, SkipKind } from "./_offer_messages.ts";
 
@@ -41,6 +42,11 @@ export interface Offer {
   text?: string;
   /** What the sender found inside folders but does not send (to show before accepting). */
   notSent?: NotSent[];
+  /** Offered names that already exist in the output folder, and what happens to each. */
+  existing?: Clash[];
+  onExisting?: OnExisting;
+  /** Entries this file system cannot hold: not written (with the reason). */
+  unholdable?: Array<{ path: string; reason: string }>;
   /** The one file is a stream whose size is not known in advance (`bytes` is 0). */
   unknownSize?: boolean;
   /**
@@ -74,6 +80,12 @@ export interface ReceiveFilesOptions {
   connection: StreamConnection;
   outDir: string;
   confirm?: (offer: Offer) => Promise<boolean>;
+  /**
+   * An offered name that exists in `outDir` is never overwritten: `rename`
+   * (default) writes the entry beside it as `name (1).ext`, `skip` leaves it
+   * out. An identical file of the same name is skipped either way.
+   */
+  onExisting?: OnExisting;
   /** What the file system under `outDir` cannot hold; probed there when not given. */
   nameRules?: NameRules;
   /**
@@ -119,6 +131,8 @@ export interface TransferReport {
   notSent?: NotSent[];
   /** The text of a text offer (`files` is 0). */
   text?: string;
+  /** Receiver: entries written beside an existing one of the same name, and where (relative). */
+  renamed?: Array<{ path: string; as: string }>;
   /** Receiver: the first 100 top-level names as written in `outDir` (folders end in `/`). */
   saved?: string[];
 }

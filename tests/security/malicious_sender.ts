@@ -32,7 +32,7 @@ export const ERROR = 0x7f;
 export const SEGMENT_SIZE = 1024 * 1024;
 const PLAN_ITEM_BYTES = 45;
 /** HELLO and DATA_HELLO version, transfer/PROTOCOL.md. */
-export const VERSION = 3;
+export const VERSION = 4;
 /** After each file's bytes: status 0x00 (read as scanned) and its SHA-256. */
 export const AS_SCANNED = 0x00;
 export const TRAILER_BYTES = 1 + 32;
@@ -57,9 +57,9 @@ function setU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + 4, value >>> 0);
 }
 
-/** version u8 | streams u8 | flags u8 (0: files) | reserved u8 | segmentSize u32 | entries, files, dirs u32 | total u64. */
+/** version u8 | streams u8 | flags u8 (0: files) | reserved u8 | segmentSize u32 | entries, files, dirs u32 | total u64 | links u32. */
 export function hello(files: number, directories: number, totalBytes: number): Uint8Array {
-  const out = new Uint8Array(28);
+  const out = new Uint8Array(32);
   const view = new DataView(out.buffer);
   view.setUint8(0, VERSION);
   view.setUint8(1, 1);
@@ -83,6 +83,11 @@ export function entry(kind: "file" | "dir", path: string, size: number): Uint8Ar
   view.setUint16(20, name.length);
   out.set(name, 22);
   return out;
+}
+
+/** MANIFEST_END: entries u32, skipped u32 (none). */
+export function manifestEnd(entries: number): Uint8Array {
+  return concatBytes([u32(entries), u32(0)]);
 }
 
 export function u32(value: number): Uint8Array {
@@ -174,7 +179,7 @@ async function play(session: { openStream(): Promise<ByteStream> }, hostile: Hos
       entry(item.kind, item.path, item.kind === "file" ? item.size : 0)
     );
     await writer.write(frame(ENTRIES, concatBytes(entries)));
-    await writer.write(frame(MANIFEST_END, u32(entries.length)));
+    await writer.write(frame(MANIFEST_END, manifestEnd(entries.length)));
   }
   // The receiver answers the offer with PLAN..., PLAN_END or with ERROR.
   const plan: Array<{ index: number; kind: number; length: number }> = [];

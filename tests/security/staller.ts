@@ -37,6 +37,7 @@ import {
   HELLO,
   hello,
   MANIFEST_END,
+  manifestEnd,
   PLAN_END,
   START,
   start,
@@ -70,7 +71,7 @@ async function stallAsSender(session: Peer, phase: string) {
   await writer.write(frame(HELLO, hello(1, 0, OFFERED_BYTES)));
   if (phase === "offer") return;
   await writer.write(frame(ENTRIES, entry("file", "stalled.bin", OFFERED_BYTES)));
-  await writer.write(frame(MANIFEST_END, u32(1)));
+  await writer.write(frame(MANIFEST_END, manifestEnd(1)));
   while ((await reader.next())?.type !== PLAN_END);
   if (phase === "decision") return;
   await writer.write(frame(START, start(1, 0, OFFERED_BYTES + 33)));
@@ -90,7 +91,8 @@ async function stallAsReceiver(session: Peer, phase: string) {
   while ((await reader.next())?.type !== MANIFEST_END);
   if (phase === "decision") return;
   // Nothing on disk: an empty plan.
-  await writer.write(frame(PLAN_END, u32(0)));
+  // PLAN_END: no items, no flags.
+  await writer.write(frame(PLAN_END, concatBytes([u32(0), Uint8Array.of(0)])));
   const startFrame = await reader.next();
   if (startFrame?.type !== START) throw new Error("expected START");
   const streams = startFrame.payload[0];

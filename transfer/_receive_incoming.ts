@@ -1,0 +1,158 @@
+/**
+ * Receiver, after the sender decided: check its decisions against our plan,
+ * list what will arrive (in manifest order, each at its target), and create
+ * and finish the folders.
+ */
+import { createHash } from "node:crypto";
+import { ProtocolError } from "../errors.ts";
+import { type Decision, FILE_TRAILER_BYTES, type ManifestEntry, type Start } from "./_messages.ts";
+import type { IncomingFile } from "./_receive_data.ts";
+import type { TargetPlan } from "./_receive_plan.ts";
+
+export interface Incoming {
+  files: IncomingFile[];
+  known: Map<string, { size: number; sha256: string }>;
+  /** Files not written: the receiver keeps a different one of that name (`keep`), with why. */
+  kept: Map<number, string>;
+  /** Entries written beside an existing one of their name: manifest path and where (relative). */
+  renamed: Array<{ path: string; as: string }>;
+  skippedFiles: number;
+  skippedBytes: number;
+  resumedFiles: number;
+  resumedBytes: number;
+}
+
+/** Which decisions each PLAN item kind allows. */
+function allowed(kind: string | undefined, action: Decision["action"], plan: TargetPlan): boolean {
+  switch (kind) {
+    case "exists":
+      // Identical: skip; different: beside it (rename) or kept (skip).
+      return action === "skip" || action === (plan.onExisting === "skip" ? "keep" : "send");
+    case "unholdable":
+    case "kept":
+      return action === "skip";
+    case "partial":
+      return action === "send" || action === "resume";
+    default:
+      return false;
+  }
+}
+
+/** Checks the sender's decisions against our plan and lists what will arrive, in order. */
+export function planIncoming(
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+  decisions: Decision[],
+  start: Start,
+): Incoming {
+  const items = new Map(plan.items.map((item) => [item.index, item]));
+  const actions = new Map<number, Decision["action"]>();
+  for (const decision of decisions) {
+    if (
+      actions.has(decision.index) ||
+      !allowed(items.get(decision.index)?.kind, decision.action, plan)
+    ) {
+      throw new ProtocolError(
+        `Cannot decode DECISIONS: ${decision.action} for index ${decision.index} does not match the plan`,
+      );
+    }
+    actions.set(decision.index, decision.action);
+  }
+  if (actions.size !== plan.items.length || start.decisions !== decisions.length) {
+    throw new ProtocolError(
+      `Cannot decode DECISIONS: ${decisions.length} decisions (START says ${start.decisions}) for ${plan.items.length} plan items`,
+    );
+  }
+  const incoming: Incoming = {
+    files: [],
+    known: new Map(),
+    kept: new Map(plan.kept),
+    renamed: [],
+    skippedFiles: 0,
+    skippedBytes: 0,
+    resumedFiles: 0,
+    resumedBytes: 0,
+  };
+  const skipped = new Set<number>();
+  let dataBytes = 0;
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind !== "file" || plan.unholdable.has(index) || plan.kept.has(index)) continue;
+    const action = actions.get(index) ?? "send";
+    const hash = plan.hashes.get(index);
+    if (action === "keep") {
+      incoming.kept.set(index, "a different file with this name exists here and is kept");
+      continue;
+    }
+    if (action === "skip") {
+      skipped.add(index);
+      incoming.known.set(entry.path, { size: entry.size, sha256: hash!.digest("hex") });
+      incoming.skippedFiles++;
+      incoming.skippedBytes += entry.size;
+      continue;
+    }
+    const offset = action === "resume" ? items.get(index)!.length : 0;
+    if (action === "resume") {
+      incoming.resumedFiles++;
+      incoming.resumedBytes += offset;
+    }
+    incoming.files.push({
+      path: entry.path,
+      target: plan.targets[index],
+      size: entry.size,
+      offset,
+      hash: action === "resume" ? hash! : createHash("sha256"),
+      mode: entry.mode,
+      mtimeMs: entry.mtimeMs,
+      unknownSize: entry.unknownSize,
+    });
+    dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
+  }
+  if (dataBytes !== start.dataBytes) {
+    throw new ProtocolError(
+      `Cannot decode START: ${start.dataBytes} data bytes announced, ${dataBytes} expected`,
+    );
+  }
+  // An identical file was skipped, not renamed: only what is written beside counts.
+  for (const clash of plan.clashes) {
+    if (clash.as !== undefined && !skipped.has(clash.index)) {
+      incoming.renamed.push({ path: clash.path, as: clash.as });
+    }
+  }
+  return incoming;
+}
+
+/** Whether the entry at `index` is written at all. */
+export function written(plan: TargetPlan, index: number, kept: Map<number, string>): boolean {
+  return !plan.unholdable.has(index) && !kept.has(index);
+}
+
+/** Sync calls, as for files (see _publish.ts). */
+export function createDirectories(
+  outDir: string,
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+  kept: Map<number, string>,
+): void {
+  if (plan.createOutDir) Deno.mkdirSync(outDir, { recursive: true });
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    if (!written(plan, index, kept)) continue;
+    Deno.mkdirSync(plan.targets[index], { mode: 0o700 });
+  }
+}
+
+/** Modes and mtimes of the directories we created, deepest first (children change parents' mtimes). */
+export function finishDirectories(
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+  kept: Map<number, string>,
+): void {
+  for (let index = entries.length - 1; index >= 0; index--) {
+    const entry = entries[index];
+    if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    if (!written(plan, index, kept)) continue;
+    const path = plan.targets[index];
+    if (Deno.build.os !== "windows") Deno.chmodSync(path, entry.mode & 0o777);
+    if (entry.mtimeMs !== null) Deno.utimeSync(path, new Date(), new Date(entry.mtimeMs));
+  }
+}
