@@ -159,7 +159,7 @@ class Survey {
     const info = lstatOrNull(target);
     if (info === null) {
       if (entry.kind === "directory") this.#missing.add(entry.path);
-      else await this.#partial(index, target);
+      else this.#partial(index, target);
       return;
     }
     if (entry.kind === "directory" && info.isDirectory) {
@@ -207,7 +207,7 @@ class Survey {
     if (entry.kind === "directory") {
       this.#dirTargets.set(entry.path, target);
       this.#missing.add(entry.path);
-    } else if (!sameSize) await this.#partial(index, target);
+    } else if (!sameSize) this.#partial(index, target);
   }
 
   #notWritten(index: number, reason: string | undefined): void {
@@ -224,7 +224,7 @@ class Survey {
   }
 
   /** A partial left by an earlier run under this target: resumed if it is a prefix. */
-  async #partial(index: number, target: string): Promise<void> {
+  #partial(index: number, target: string): void {
     const entry = this.entries[index];
     const partial = partialPath(target);
     const info = lstatOrNull(partial);
