@@ -30,10 +30,10 @@ export const PAKE_DEADLINE_MS = 10_000;
 
 /** The relay that carries a link: asked, once the link is lost, whether it stopped or ended the session. */
 export interface RelayedBy {
-  /** The relay's address (the TCP relay's, for a link through it). */
+  /** The relay's address: `transport` "tcp" for the TCP relay, "udp" for the UDP relay. */
   addr: Deno.NetAddr;
-  /** Through the TCP relay: the pairing, to ask why the session ended (a cap says which). */
-  tcp?: { token: Uint8Array; selfId: Uint8Array };
+  /** The pairing, to ask the TCP relay (same host and port number) why the session ended. */
+  pairing: { token: Uint8Array; selfId: Uint8Array };
 }
 
 /** The nameplate we were paired on and where the server saw the peer. */
@@ -174,12 +174,18 @@ export async function endAfter(
   return error;
 }
 
-/** Whether the relay stopped, ended the session (the TCP relay says why), or is up. */
+/**
+ * Whether the relay stopped, ended the session (a cap says which), or is up.
+ * The TCP relay answers for both relays; through the UDP relay, the UDP port
+ * says whether the server runs (a server without TCP just cannot say why).
+ */
 async function askRelay(relay: RelayedBy): Promise<RelayVerdict> {
-  if (relay.tcp) return await askTcpRelay(relay.addr, { ...relay.tcp, timeoutMs: RELAY_CHECK_MS });
-  return (await serverAnswers(relay.addr, RELAY_CHECK_MS, "relay")) ? { kind: "up" } : {
-    kind: "stopped",
-  };
+  const ask = { ...relay.pairing, timeoutMs: RELAY_CHECK_MS };
+  const tcp: Deno.NetAddr = { ...relay.addr, transport: "tcp" };
+  if (relay.addr.transport === "tcp") return await askTcpRelay(tcp, ask);
+  if (!(await serverAnswers(relay.addr, RELAY_CHECK_MS, "relay"))) return { kind: "stopped" };
+  const verdict = await askTcpRelay(tcp, ask);
+  return verdict.kind === "ended" ? verdict : { kind: "up" };
 }
 
 /**

@@ -342,16 +342,14 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
       early,
     };
     // The relay is the one `paired` named: after a failover, or with a shared
-    // store, not necessarily the first server of the list. Through the TCP
-    // relay it is asked over TCP (why the session ended: a cap says which);
-    // the UDP relay is asked over UDP, which a side on TCP only cannot.
+    // store, not necessarily the first server of the list. Once the link is
+    // lost it is asked whether it stopped or ended the session (a cap says
+    // which); the UDP relay over UDP, which a side on TCP only cannot use.
+    const pairingIds = { token: pairing.token, selfId: pairing.selfId };
     if (won!.kind === "relay-tls") {
-      opened.relayedBy = {
-        addr: relayTcp!,
-        tcp: { token: pairing.token, selfId: pairing.selfId },
-      };
+      opened.relayedBy = { addr: relayTcp!, pairing: pairingIds };
     } else if (facts.path === "relay" && pairing.transport.self === "udp") {
-      opened.relayedBy = { addr: pairing.relay! };
+      opened.relayedBy = { addr: pairing.relay!, pairing: pairingIds };
     }
     return opened;
   } catch (error) {

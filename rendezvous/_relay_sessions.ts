@@ -105,6 +105,8 @@ interface Session {
   bytes: number;
   lastActive: number;
   ended?: EndReason;
+  /** When it ended: a byte cap's end stays known for `idleTimeoutMs`, for the peers to ask. */
+  endedAt: number;
 }
 
 const SWEEP_INTERVAL_MS = 1000;
@@ -224,8 +226,26 @@ export class RelayTable {
   /** Whether room `key` has a live session (which keeps the room's token valid). */
   alive(key: string): boolean {
     const session = this.#sessions.get(key);
-    return session !== undefined && !session.ended &&
-      this.#now() - session.lastActive < this.limits.idleTimeoutMs;
+    if (session === undefined) return false;
+    const now = this.#now();
+    if (session.ended) return this.#capEnded(session, now);
+    return now - session.lastActive < this.limits.idleTimeoutMs;
+  }
+
+  /**
+   * The error for room `key` when its byte cap ended its session lately: the
+   * TCP relay answers it to a peer that asks why its link through this (UDP)
+   * relay broke (PROTOCOL.md, "Why a session ended").
+   */
+  capEnded(key: string): { code: number; limit?: number } | undefined {
+    const session = this.#sessions.get(key);
+    return session && this.#capEnded(session, this.#now())
+      ? endedError(session.ended, this.limits.maxBytes)
+      : undefined;
+  }
+
+  #capEnded(session: Session, now: number): boolean {
+    return session.ended === "bytes" && now - session.endedAt < this.limits.idleTimeoutMs;
   }
 
   /** Forgets room `key`'s session (its room was freed). */
@@ -251,6 +271,7 @@ export class RelayTable {
   #end(session: Session, reason: EndReason): void {
     if (session.ended) return;
     session.ended = reason;
+    session.endedAt = this.#now();
     this.#live--;
     for (const addr of session.addrs) if (addr !== undefined) this.#unindex(addr);
     session.addrs[0] = session.addrs[1] = undefined;
@@ -279,6 +300,7 @@ function newSession(
     bucket,
     bytes: 0,
     lastActive: now,
+    endedAt: 0,
   };
   sides.push({ session, index: 0 }, { session, index: 1 });
   return session;

@@ -97,18 +97,19 @@ Deno.test("RelayTable drops a burst over the rate instead of queueing it, then r
 });
 
 Deno.test("RelayTable ends a session at its byte limit, and a later hello learns it ended", () => {
-  const { table } = setup({ maxBytes: 2500 });
+  const { clock, table } = setup({ maxBytes: 2500, idleTimeoutMs: 1000 });
   ready(table);
   assertEquals(table.forward(A.hostname, A.port, 1000), B);
   assertEquals(table.forward(B.hostname, B.port, 1000), A);
   assertEquals(table.forward(A.hostname, A.port, 1000), undefined);
   assertEquals(table.forward(A.hostname, A.port, 10), undefined); // ended: nothing more
-  assertEquals([table.relayedBytes, table.size, table.alive("t")], [2000, 0, false]);
-  assertEquals(table.hello("t", IDS, IDS[0], A), {
-    kind: "error",
-    code: ErrorCode.relayCapped,
-    limit: 2500,
-  });
+  assertEquals([table.relayedBytes, table.size], [2000, 0]);
+  const capped = { code: ErrorCode.relayCapped, limit: 2500 };
+  assertEquals(table.hello("t", IDS, IDS[0], A), { kind: "error", ...capped });
+  // The room stays for the idle timeout, so that its peers can still ask why.
+  assertEquals([table.alive("t"), table.capEnded("t")], [true, capped]);
+  clock.now = 1000;
+  assertEquals([table.alive("t"), table.capEnded("t")], [false, undefined]);
 });
 
 Deno.test("RelayTable ends an idle session; traffic and hellos keep it alive", () => {

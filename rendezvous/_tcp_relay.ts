@@ -48,6 +48,8 @@ export interface TcpRelayDeps {
   pairedPeers: (key: string) => Promise<[Uint8Array, Uint8Array] | undefined>;
   /** Called for a connection whose first frame is junk or not a `tcp-relay-hello`. */
   onMalformed: () => void;
+  /** The UDP relay's answer for room `key` when its byte cap ended that session (for a peer asking why). */
+  capEndedElsewhere?: (key: string) => { code: number; limit?: number } | undefined;
 }
 
 /**
@@ -177,6 +179,8 @@ export class TcpRelay {
       ? 1
       : undefined;
     if (peers === undefined || index === undefined) return refuse(ErrorCode.relayUnknown);
+    const elsewhere = this.#sessions.has(key) ? undefined : this.#deps.capEndedElsewhere?.(key);
+    if (elsewhere) return refuse(elsewhere.code, elsewhere.limit);
     const session = this.#session(key);
     if ("code" in session) return refuse(session.code, session.limit);
     let channel = session.channels.get(message.channel);

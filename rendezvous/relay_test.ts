@@ -1,5 +1,6 @@
 import { RendezvousError } from "../errors.ts";
 import { relayHello } from "./relay_hello.ts";
+import { askTcpRelay } from "./ask_tcp_relay.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "./protocol.ts";
 import { RendezvousServer } from "./server.ts";
 import { UdpDatagramPort } from "./_testing_udp_port.ts";
@@ -197,6 +198,12 @@ Deno.test("a relay session ends at its byte limit", async () => {
     RendezvousError,
     "allows 4.9 KiB per transfer (its operator's cap): run send again to resume",
   );
+  // The TCP relay answers for it too: a peer whose QUIC link broke asks there why.
+  const relay: Deno.NetAddr = { ...pair.pa.relay!, transport: "tcp" };
+  for (const peer of [pair.pa, pair.pb]) {
+    const verdict = await askTcpRelay(relay, { ...peer, timeoutMs: 2000 });
+    assertEquals(verdict.kind, "ended");
+  }
 });
 
 Deno.test("an idle relay session ends, and with it the room and its token", async () => {

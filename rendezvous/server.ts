@@ -101,6 +101,7 @@ export class RendezvousServer implements AsyncDisposable {
       }, {
         pairedPeers: (key) => this.#store.pairedPeers(key),
         onMalformed: () => this.#counts.malformed++,
+        capEndedElsewhere: (key) => this.#relays?.capEnded(key),
       });
     }
     const relays = this.#relays;
