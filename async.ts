@@ -97,3 +97,26 @@ export async function withinDeadline<T>(
 
 /** A value now, or a promise of it later (a store in memory answers now, one over the network later). */
 export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Paces a loop of sync calls: `due()` says, at most every `ms`, that the loop
+ * has held the event loop long enough and should now await a real async call
+ * (one it needs anyway), so that timers, keep-alives and socket writes run. A
+ * loop over thousands of tiny files otherwise runs for seconds without a turn,
+ * and the peer's idle timeout ends the session.
+ */
+export class EventLoopTurns {
+  readonly #ms: number;
+  #since = performance.now();
+
+  constructor(ms = 10) {
+    this.#ms = ms;
+  }
+
+  due(): boolean {
+    const now = performance.now();
+    if (now - this.#since < this.#ms) return false;
+    this.#since = now;
+    return true;
+  }
+}

@@ -7,6 +7,7 @@ import { createHash, type Hash } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { DiskFullError, IntegrityError, ProtocolError } from "../errors.ts";
 import { Publisher } from "./_publish.ts";
+import { EventLoopTurns } from "../async.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 import { equalBytes, toHex } from "../bytes.ts";
@@ -48,9 +49,17 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }
 
-/** Opens a file's partial: fresh, or cut to the resumed prefix and positioned after it. */
-function openPartial(partial: string, offset: number): Deno.FsFile {
-  const handle = Deno.openSync(partial, { write: true, create: true, truncate: offset === 0 });
+/**
+ * Opens a file's partial: fresh, or cut to the resumed prefix and positioned
+ * after it. With a sync open unless `turns` says the event loop is due a turn.
+ */
+async function openPartial(
+  partial: string,
+  offset: number,
+  turns: EventLoopTurns,
+): Promise<Deno.FsFile> {
+  const options = { write: true, create: true, truncate: offset === 0 };
+  const handle = turns.due() ? await Deno.open(partial, options) : Deno.openSync(partial, options);
   if (offset > 0) {
     try {
       handle.truncateSync(offset);
@@ -98,6 +107,7 @@ export async function receiveData(
   const segments = new SegmentReader(options.readers, options.segmentSize);
   const received = new Map<string, ReceivedFile>();
   const publisher = new Publisher();
+  const turns = new EventLoopTurns();
   // The file being written, and the sizes of files sent again at a new size: for a disk-full
   // message that says how much space the next run needs.
   let current = 0;
@@ -123,7 +133,7 @@ export async function receiveData(
       const partial = partialPath(file.target);
       let handle: Deno.FsFile;
       try {
-        handle = openPartial(partial, file.offset);
+        handle = await openPartial(partial, file.offset, turns);
       } catch (error) {
         throw await diskFull(error);
       }

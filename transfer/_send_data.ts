@@ -13,7 +13,7 @@ import {
   encodeResent,
   FileStatus,
 } from "./_messages.ts";
-import { abortable } from "../async.ts";
+import { abortable, EventLoopTurns } from "../async.ts";
 import { type FileSnapshot, sameSnapshot, snapshotOf } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 
@@ -160,6 +160,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     return stream.writable.getWriter();
   });
   const out = new SegmentWriter(options, writers);
+  const turns = new EventLoopTurns();
   for (const file of files) {
     signal.throwIfAborted();
     if (file.stream || file.unknownSize) {
@@ -168,7 +169,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
       continue;
     }
     const range = { from: file.offset, to: file.size, baseline: file.snapshot };
-    let changed = await sendBytes(file, range, out, options);
+    let changed = await sendBytes(file, range, out, options, turns);
     const size = file.size;
     // The receiver accepted this size: a file of another size now is never sent
     // again (it would be more than accepted); one changed in place is, once.
@@ -178,7 +179,13 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
       options.onRestart(file.path, size - file.offset, size);
       await out.write(encodeResent());
       file.hash = createHash("sha256");
-      changed = await sendBytes(file, { from: 0, to: size, baseline: changed.now }, out, options);
+      changed = await sendBytes(
+        file,
+        { from: 0, to: size, baseline: changed.now },
+        out,
+        options,
+        turns,
+      );
       if (changed.changed && !options.allowChanging) {
         throw changed.now.size === size
           ? new SourceChangedError(
@@ -220,10 +227,14 @@ async function sendBytes(
   range: { from: number; to: number; baseline?: FileSnapshot },
   out: SegmentWriter,
   options: SendDataOptions,
+  turns: EventLoopTurns,
 ): Promise<{ changed: boolean; now: FileSnapshot }> {
   // Open, stat and (below SYNC_READ_BYTES) read are sync calls: for a tree of
   // small files a promise and a thread hop per call cost more than the calls.
-  using handle = Deno.openSync(file.source, { read: true });
+  // Every few milliseconds the open is async, to give the event loop a turn.
+  using handle = turns.due()
+    ? await Deno.open(file.source, { read: true })
+    : Deno.openSync(file.source, { read: true });
   const before = snapshotOf(handle.statSync());
   if (before.size !== file.size && !options.allowChanging) throw sizeChanged(file, before.size);
   let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);
