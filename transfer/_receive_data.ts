@@ -22,7 +22,8 @@ export interface IncomingFile {
   size: number;
   /** Bytes already in the partial and in `hash` (0: start a fresh partial). */
   offset: number;
-  hash: Hash;
+  /** SHA-256 of the resumed prefix; none: a fresh one, made when the file's turn comes. */
+  hash?: Hash;
   mode: number;
   mtimeMs: number | null;
   /** A stream of unknown size: its bytes come in MORE chunks (`size` is 0). */
@@ -195,8 +196,9 @@ export async function receiveFile(
   let size = file.size;
   let left = size - file.offset;
   let resent = false;
+  let hash = file.hash ?? createHash("sha256");
   while (true) {
-    await receiveBytes(target, file, { left, segments, options });
+    await receiveBytes(target, file, { hash, left, segments, options });
     left = 0;
     const status = (await segments.readExact(1))[0];
     if (file.unknownSize && status === FileStatus.MORE) {
@@ -219,7 +221,7 @@ export async function receiveFile(
         throw new ProtocolError(`Cannot decode data for ${file.path}: unexpected status ${status}`);
       }
       const expected = await segments.readExact(DIGEST_BYTES);
-      const actual = file.hash.digest();
+      const actual = hash.digest();
       if (!equalBytes(actual, expected)) {
         throw new IntegrityError(
           `SHA-256 mismatch for ${file.path}: received ${toHex(actual)}, sender has ${
@@ -236,7 +238,7 @@ export async function receiveFile(
     // Again at the size offered: the receiver never takes more than it accepted.
     options.onRestart(file.path, size - file.offset, size);
     await target.restart();
-    file.hash = createHash("sha256");
+    hash = createHash("sha256");
     file.offset = 0;
     left = size;
   }
@@ -252,7 +254,8 @@ export async function receiveFile(
 async function receiveBytes(
   target: FileTarget,
   file: IncomingFile,
-  { left, segments, options }: {
+  { hash, left, segments, options }: {
+    hash: Hash;
     left: number;
     segments: SegmentReader;
     options: ReceiveDataOptions;
@@ -262,7 +265,7 @@ async function receiveBytes(
   try {
     while (left > 0) {
       const chunk = await segments.next(left);
-      file.hash.update(chunk);
+      hash.update(chunk);
       await writing;
       writing = target.write(chunk);
       // Rejects while the next chunk is awaited: handled by the await above or below.

@@ -3,7 +3,6 @@
  * list what will arrive (in manifest order, each at its target), and create
  * and finish the folders.
  */
-import { createHash } from "node:crypto";
 import { ProtocolError } from "../errors.ts";
 import { type Decision, FILE_TRAILER_BYTES, type ManifestEntry, type Start } from "./_messages.ts";
 import type { IncomingFile } from "./_receive_data.ts";
@@ -100,7 +99,7 @@ export function planIncoming(
       target: plan.targets[index],
       size: entry.size,
       offset,
-      hash: action === "resume" ? hash! : createHash("sha256"),
+      hash: action === "resume" ? hash! : undefined,
       mode: entry.mode,
       mtimeMs: entry.mtimeMs,
       unknownSize: entry.unknownSize,

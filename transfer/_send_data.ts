@@ -160,7 +160,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     return stream.writable.getWriter();
   });
   const out = new SegmentWriter(options, writers);
-  const turns = new EventLoopTurns();
+  const reading: Reading = { turns: new EventLoopTurns() };
   for (const file of files) {
     signal.throwIfAborted();
     if (file.stream || file.unknownSize) {
@@ -169,7 +169,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
       continue;
     }
     const range = { from: file.offset, to: file.size, baseline: file.snapshot };
-    let changed = await sendBytes(file, range, out, options, turns);
+    let changed = await sendBytes(file, range, out, options, reading);
     const size = file.size;
     // The receiver accepted this size: a file of another size now is never sent
     // again (it would be more than accepted); one changed in place is, once.
@@ -184,7 +184,7 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
         { from: 0, to: size, baseline: changed.now },
         out,
         options,
-        turns,
+        reading,
       );
       if (changed.changed && !options.allowChanging) {
         throw changed.now.size === size
@@ -212,6 +212,15 @@ function sizeChanged(file: OutgoingFile, now: number): SourceChangedError {
 
 /** Files with fewer bytes left are read with sync calls (see `sendBytes`). */
 const SYNC_READ_BYTES = 256 * 1024;
+/** Bytes of a bigger file one read asks for; two buffers take turns (see `sendReadAhead`). */
+const READ_AHEAD_BYTES = 1024 * 1024;
+
+/** What reading keeps from one file to the next. */
+interface Reading {
+  turns: EventLoopTurns;
+  /** The two read-ahead buffers, made for the first big file. */
+  buffers?: [Uint8Array, Uint8Array];
+}
 
 /**
  * Sends bytes [from, to) of `file` into its hash and the data stream: never
@@ -227,29 +236,49 @@ async function sendBytes(
   range: { from: number; to: number; baseline?: FileSnapshot },
   out: SegmentWriter,
   options: SendDataOptions,
-  turns: EventLoopTurns,
+  reading: Reading,
 ): Promise<{ changed: boolean; now: FileSnapshot }> {
   // Open, stat and (below SYNC_READ_BYTES) read are sync calls: for a tree of
   // small files a promise and a thread hop per call cost more than the calls.
   // Every few milliseconds the open is async, to give the event loop a turn.
-  using handle = turns.due()
+  using handle = reading.turns.due()
     ? await Deno.open(file.source, { read: true })
     : Deno.openSync(file.source, { read: true });
   const before = snapshotOf(handle.statSync());
   if (before.size !== file.size && !options.allowChanging) throw sizeChanged(file, before.size);
   let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);
   if (range.from > 0) handle.seekSync(range.from, Deno.SeekMode.Start);
-  const small = range.to - range.from < SYNC_READ_BYTES;
+  const length = range.to - range.from;
+  if (length < SYNC_READ_BYTES) {
+    changed = (await sendRead(handle, file, length, out, options)) || changed;
+  } else {
+    reading.buffers ??= [new Uint8Array(READ_AHEAD_BYTES), new Uint8Array(READ_AHEAD_BYTES)];
+    changed = (await sendReadAhead(handle, file, length, out, options, reading.buffers)) || changed;
+  }
+  if (range.to === range.from) options.onBytes(0, file.path);
+  const after = snapshotOf(handle.statSync());
+  return {
+    changed: changed || !sameSnapshot(before, after) || after.size !== file.size,
+    now: after,
+  };
+}
+
+/** Sends `left` bytes of a small file, read with sync calls straight into the segment. */
+async function sendRead(
+  handle: Deno.FsFile,
+  file: OutgoingFile,
+  left: number,
+  out: SegmentWriter,
+  options: SendDataOptions,
+): Promise<boolean> {
   let ended = false;
-  let left = range.to - range.from;
   while (left > 0) {
     options.signal.throwIfAborted();
     const room = out.room();
     const view = room.subarray(0, Math.min(left, room.length));
-    let n = ended ? null : small ? handle.readSync(view) : await handle.read(view);
+    let n = ended ? null : handle.readSync(view);
     if (n === null) {
       ended = true;
-      changed = true;
       view.fill(0);
       n = view.length;
     }
@@ -258,12 +287,73 @@ async function sendBytes(
     options.onBytes(n, file.path);
     await out.filled(n);
   }
-  if (range.to === range.from) options.onBytes(0, file.path);
-  const after = snapshotOf(handle.statSync());
-  return {
-    changed: changed || !sameSnapshot(before, after) || after.size !== file.size,
-    now: after,
+  return ended;
+}
+
+/**
+ * Sends `left` bytes of a big file, reading ahead: the next read runs on the
+ * thread pool while the bytes of the last one are hashed and copied into the
+ * segment, as the receiver writes one segment while it takes the next. Read,
+ * hash and send one after another left the sender waiting on reads under load.
+ * Returns whether the file ended early (the rest was sent as zeros).
+ */
+async function sendReadAhead(
+  handle: Deno.FsFile,
+  file: OutgoingFile,
+  left: number,
+  out: SegmentWriter,
+  options: SendDataOptions,
+  buffers: [Uint8Array, Uint8Array],
+): Promise<boolean> {
+  const read = (buffer: Uint8Array) => {
+    const pending = handle.read(buffer.subarray(0, Math.min(buffer.length, left)));
+    // Awaited below, or in `finally` when the loop ends early.
+    pending.catch(() => {});
+    return pending;
   };
+  let turn = 0;
+  let next: Promise<number | null> | undefined = read(buffers[turn]);
+  try {
+    while (left > 0) {
+      options.signal.throwIfAborted();
+      const n: number | null = await next!;
+      next = undefined;
+      const buffer = buffers[turn];
+      if (n === null) {
+        await sendZeros(buffer, file, left, out, options);
+        return true;
+      }
+      left -= n;
+      turn ^= 1;
+      if (left > 0) next = read(buffers[turn]);
+      const chunk = buffer.subarray(0, n);
+      file.hash.update(chunk);
+      options.onBytes(n, file.path);
+      await out.write(chunk);
+    }
+    return false;
+  } finally {
+    // The handle closes after this: no read may still be running on it.
+    await next?.catch(() => {});
+  }
+}
+
+/** The rest of a file that ended early, as zeros, so the stream keeps its announced length. */
+async function sendZeros(
+  buffer: Uint8Array,
+  file: OutgoingFile,
+  left: number,
+  out: SegmentWriter,
+  options: SendDataOptions,
+): Promise<void> {
+  buffer.fill(0);
+  while (left > 0) {
+    const zeros = buffer.subarray(0, Math.min(left, buffer.length));
+    file.hash.update(zeros);
+    options.onBytes(zeros.length, file.path);
+    await out.write(zeros);
+    left -= zeros.length;
+  }
 }
 
 /** Sends a stream of unknown size: each chunk as MORE + length + bytes, then its SHA-256. */
