@@ -37,6 +37,12 @@ const NOT_WRITTEN = {
 export const DEFAULT_STREAMS = 4;
 /** Bytes per DATA segment. */
 export const SEGMENT_SIZE = 1024 * 1024;
+/**
+ * A slow disk's time to create, sync and publish one small file: what the
+ * confirmation deadline grants per file sent, since the transport's buffers
+ * may still hold the records of 200,000 tiny files when the last is sent.
+ */
+const CONFIRM_MS_PER_FILE = 2;
 
 /**
  * Sends exactly `manifest` (from `scanPaths`) to the peer. Resolves only after
@@ -107,8 +113,9 @@ export async function sendFiles(
         onRestart: progress.onRestart,
       });
     }
-    // The receiver verifies and syncs its last file, then answers.
-    watch.enter("confirmation", stallMs);
+    // The receiver verifies and syncs its last file, then answers. The transport
+    // may hold the records of many small files it has yet to write and sync.
+    watch.enter("confirmation", stallMs + outgoing.length * CONFIRM_MS_PER_FILE);
     const confirmed = await abortable(answer, signal);
     watch.pause();
 
