@@ -147,7 +147,8 @@ labTest(
       });
       assert.deepEqual(oneLink.lost, 0);
       assert(
-        oneLink.min >= 99 && oneLink.avg < 115,
+        // The fastest ping tells how many delayed links it crossed; slow ones only say the host is busy.
+        oneLink.min >= 99 && oneLink.min < 199,
         `RTT over one link: ${JSON.stringify(oneLink)}`,
       );
       await ping(lab, lab.hostA.ns, lab.rendezvous.ip, { count: 1, intervalS: 0.2, signal });
@@ -157,7 +158,7 @@ labTest(
         signal,
       });
       assert(
-        twoLinks.min >= 199 && twoLinks.avg < 220,
+        twoLinks.min >= 199 && twoLinks.min < 299,
         `RTT over two links: ${JSON.stringify(twoLinks)}`,
       );
     }
