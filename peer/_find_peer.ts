@@ -106,57 +106,8 @@ export async function findPeer(
   if (options.nameplate !== undefined) nameplate.resolve(options.nameplate);
   if (sender && !rendezvous) issue(options.nameplate ?? localNameplate());
 
-  const server = rendezvous && (async (wayAbort: AbortSignal): Promise<ServerFound> => {
-    const [address, ...fallbacks] = await resolveServers(rendezvous);
-    const pairing = await registerEither(channel, {
-      tcp: options.tcp,
-      onTcpFallback: options.onWarning,
-      server: address,
-      fallbacks,
-      clientId: options.clientId,
-      successor: options.successor,
-      role: sender ? "send" : "receive",
-      nameplate: options.nameplate,
-      candidates: localCandidates(options.port),
-      fingerprint: options.fingerprint,
-      onNameplate: issue,
-      onNat: options.onNat,
-      waitForSenderMs: options.waitForSenderMs,
-      onWaitingForSender: options.onWaitingForSender,
-      serverTimeoutMs: options.serverTimeoutMs,
-      signal: wayAbort,
-    });
-    return { ...pairing, found: "server", server: address };
-  });
-
-  const lookLocally = local
-    ? async (wayAbort: AbortSignal, seen: () => void): Promise<LocalPairing> => {
-      if (!sender) {
-        return withAddress(
-          await browse(options.nameplate!, {
-            candidates,
-            timeoutMs: Math.max(BROWSE_MS, options.waitForSenderMs ?? 0),
-            onSender: seen,
-            signal: wayAbort,
-          }),
-        );
-      }
-      const offer = {
-        nameplate: await abortable(nameplate.promise, wayAbort),
-        candidates,
-        fingerprint: options.fingerprint!,
-      };
-      const announcement = await announce(offer, { signal: wayAbort });
-      try {
-        const pairing = withAddress(await announcement.receiver());
-        options.keepAlive.use(announcement);
-        return pairing;
-      } catch (error) {
-        await announcement[Symbol.asyncDispose]();
-        throw error;
-      }
-    }
-    : undefined;
+  const server = rendezvous && serverWay(channel, rendezvous, options, issue);
+  const lookLocally = local ? localWay(candidates, nameplate.promise, options) : undefined;
 
   const winner = await racePairing({
     server,
@@ -185,6 +136,76 @@ export async function findPeer(
     found: found.found,
   });
   return found;
+}
+
+type Rendezvous = NonNullable<FindPeerOptions["rendezvous"]>;
+
+/** Finding the peer through the rendezvous server (UDP, or TCP), as `racePairing` runs it. */
+function serverWay(
+  channel: DatagramChannel,
+  rendezvous: Rendezvous,
+  options: FindPeerOptions,
+  issue: (nameplate: string) => void,
+): (wayAbort: AbortSignal) => Promise<ServerFound> {
+  return async (wayAbort) => {
+    const [address, ...fallbacks] = await resolveServers(rendezvous);
+    const pairing = await registerEither(channel, {
+      tcp: options.tcp,
+      onTcpFallback: options.onWarning,
+      server: address,
+      fallbacks,
+      clientId: options.clientId,
+      successor: options.successor,
+      role: options.role === "sender" ? "send" : "receive",
+      nameplate: options.nameplate,
+      candidates: localCandidates(options.port),
+      fingerprint: options.fingerprint,
+      onNameplate: issue,
+      onNat: options.onNat,
+      waitForSenderMs: options.waitForSenderMs,
+      onWaitingForSender: options.onWaitingForSender,
+      serverTimeoutMs: options.serverTimeoutMs,
+      signal: wayAbort,
+    });
+    return { ...pairing, found: "server", server: address };
+  };
+}
+
+/**
+ * Finding the peer on the local network, as `racePairing` runs it: a receiver browses for the
+ * nameplate; a sender announces it (once known) and answers the receiver that claims it.
+ */
+function localWay(
+  candidates: Deno.NetAddr[],
+  nameplate: Promise<string>,
+  options: FindPeerOptions,
+): (wayAbort: AbortSignal, seen: () => void) => Promise<LocalPairing> {
+  return async (wayAbort, seen) => {
+    if (options.role !== "sender") {
+      return withAddress(
+        await browse(options.nameplate!, {
+          candidates,
+          timeoutMs: Math.max(BROWSE_MS, options.waitForSenderMs ?? 0),
+          onSender: seen,
+          signal: wayAbort,
+        }),
+      );
+    }
+    const offer = {
+      nameplate: await abortable(nameplate, wayAbort),
+      candidates,
+      fingerprint: options.fingerprint!,
+    };
+    const announcement = await announce(offer, { signal: wayAbort });
+    try {
+      const pairing = withAddress(await announcement.receiver());
+      options.keepAlive.use(announcement);
+      return pairing;
+    } catch (error) {
+      await announcement[Symbol.asyncDispose]();
+      throw error;
+    }
+  };
 }
 
 /** `pairing`, if the peer gave at least one address to probe. */

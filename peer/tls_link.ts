@@ -10,11 +10,9 @@ import { fillFrom } from "../byte_reader.ts";
 import { equalBytes } from "../bytes.ts";
 import { ConnectionLostError, P2pftError, ProtocolError } from "../errors.ts";
 import { formatAddr } from "./addresses.ts";
-import { bindEitherStack } from "../ip.ts";
-import { normalizeAddr, normalizeIp } from "../ip.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "./certificate.ts";
 import type { PeerLink } from "./link.ts";
-import { denoChannel, writeAll } from "./_tls_channel.ts";
+import { writeAll } from "./_tls_channel.ts";
 import { TlsBridge } from "./_tls_bridge.ts";
 import {
   awaitReady,
@@ -31,152 +29,8 @@ import {
   SECRET_LENGTH,
 } from "./_tls_wire.ts";
 
-/** TLS handshakes (plus preambles) the sender's listener runs at once; more are dropped. */
-const MAX_PENDING_HANDSHAKES = 16;
-
-export interface ListenTlsPeerOptions {
-  certificate: PeerCertificate;
-  /** Connections from any other IP are closed unread (the address that answered the probes). */
-  expectedRemoteIp?: string;
-  /** Connections it refuses are closed unread (checked when each arrives, after `expectedRemoteIp`). */
-  admit?: (remote: Deno.NetAddr) => boolean;
-  /** Address to bind; all interfaces (IPv4 and IPv6) by default. */
-  hostname?: string;
-  /** Deadline for one connection's TLS handshake and preamble, and for each stream; default 10 s. */
-  timeoutMs?: number;
-  /** Aborting closes the listener (and a link not yet accepted). */
-  signal?: AbortSignal;
-}
-
-/** The sender's LAN listener: one link, whose stream connections it keeps accepting. */
-export interface TlsPeerListener extends AsyncDisposable {
-  readonly port: number;
-  /** The link, once the receiver's control connection arrived; the listener then closes with it. */
-  accept(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<PeerLink>;
-}
-
-/** Sender, LAN: listens for TLS over TCP on `port` (0 for any). */
-export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsPeerListener {
-  const bind = (hostname: string) =>
-    Deno.listenTls({
-      hostname,
-      port,
-      cert: options.certificate.certPem,
-      key: options.certificate.keyPem,
-    });
-  const hostname = options.hostname ?? "::";
-  let listener: Deno.TlsListener;
-  try {
-    listener = options.hostname === undefined ? bindEitherStack(bind) : bind(options.hostname);
-  } catch (error) {
-    const why = error instanceof Deno.errors.AddrInUse
-      ? "the port is already in use"
-      : String(error);
-    throw new P2pftError(`Cannot listen for TLS on TCP ${formatAddr({ hostname, port })}: ${why}`, {
-      cause: error,
-    });
-  }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let session: TlsSession | undefined;
-  let secret: Uint8Array | undefined;
-  let pending = 0;
-  let stopped = false;
-  const linked = Promise.withResolvers<PeerLink>();
-  linked.promise.catch(() => {});
-  const stop = (reason: Error) => {
-    if (stopped) return;
-    stopped = true;
-    listener.close();
-    linked.reject(reason);
-  };
-  const onAbort = () => stop(options.signal!.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-
-  async function admit(conn: Deno.TlsConn): Promise<void> {
-    const channel = denoChannel(
-      conn,
-      `the TLS connection from ${formatAddr(normalizeAddr(conn.remoteAddr as Deno.NetAddr))}`,
-    );
-    try {
-      using limit = deadline({
-        signal: options.signal,
-        timeoutMs,
-        message: "TLS handshake and preamble too slow",
-      });
-      const preamble = await abortable(
-        conn.handshake().then(() => readPreamble(channel)),
-        limit.signal,
-        { onAbort: () => channel.close() },
-      );
-      if (preamble.kind === "control" && secret === undefined && !stopped) {
-        secret = preamble.secret;
-        await writeAll(channel.stream.writable, READY);
-        session = new TlsSession({
-          role: "sender",
-          control: channel,
-          // The receiver dials our streams ahead (PROTOCOL.md, "TLS link"): no OPEN.
-          announceOwn: false,
-          timeoutMs,
-          onGone: () => stop(new ConnectionLostError("The TLS link is closed")),
-        });
-        linked.resolve(session);
-        return;
-      }
-      const ok = preamble.kind === "stream" && secret !== undefined &&
-        equalBytes(preamble.secret, secret) && session?.deliver(preamble.streamId, channel);
-      if (!ok) channel.close();
-    } catch {
-      // Failed handshakes, junk and slow connections are dropped: they are not our peer.
-      channel.close();
-    }
-  }
-
-  (async () => {
-    try {
-      for await (const conn of listener) {
-        const remote = normalizeAddr(conn.remoteAddr as Deno.NetAddr);
-        if (
-          (options.expectedRemoteIp !== undefined &&
-            remote.hostname !== normalizeIp(options.expectedRemoteIp)) ||
-          (options.admit && !options.admit(remote)) ||
-          pending >= MAX_PENDING_HANDSHAKES
-        ) {
-          conn.close();
-          continue;
-        }
-        pending++;
-        admit(conn).finally(() => pending--);
-      }
-    } catch (error) {
-      stop(new ConnectionLostError(`The TLS listener on port ${port} failed`, { cause: error }));
-    }
-  })();
-
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    async accept(acceptOptions = {}) {
-      const ms = acceptOptions.timeoutMs ?? timeoutMs;
-      using limit = deadline({
-        signal: acceptOptions.signal,
-        timeoutMs: ms,
-        message: `The receiver did not connect over TLS${
-          options.expectedRemoteIp ? ` from ${options.expectedRemoteIp}` : ""
-        } within ${ms / 1000} s`,
-      });
-      try {
-        return await abortable(linked.promise, limit.signal);
-      } catch (error) {
-        stop(error as Error);
-        throw error;
-      }
-    },
-    async [Symbol.asyncDispose]() {
-      options.signal?.removeEventListener("abort", onAbort);
-      if (session) await session.close({ failed: false, message: "done" });
-      stop(new ConnectionLostError("The TLS listener is closed"));
-    },
-  };
-}
+export { listenTlsPeer } from "./_tls_listen.ts";
+export type { ListenTlsPeerOptions, TlsPeerListener } from "./_tls_listen.ts";
 
 export interface DialTlsPeerOptions {
   /** The sender's certificate, PEM, pinned as the only root the name can chain to. */
