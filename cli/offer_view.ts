@@ -25,6 +25,8 @@ export interface OfferedEntry {
   size: number;
   /** A file whose size is known only once read (a pseudo-file such as /proc/cpuinfo). */
   unknownSize?: boolean;
+  /** A symlink's target (relative, inside the offer). */
+  target?: string;
 }
 
 /** A top-level entry: for a folder, the files below it and their bytes. */
@@ -69,8 +71,14 @@ const FIRST_FILES = 5;
 
 /** An entry as the events carry it (nothing else of a manifest entry). */
 export function offeredEntry(entry: OfferedEntry): OfferedEntry {
-  const { path, kind, size, unknownSize } = entry;
-  return unknownSize ? { path, kind, size, unknownSize } : { path, kind, size };
+  const { path, kind, size, unknownSize, target } = entry;
+  return {
+    path,
+    kind,
+    size,
+    ...(unknownSize ? { unknownSize } : {}),
+    ...(target !== undefined ? { target } : {}),
+  };
 }
 
 export function offerView(
@@ -134,7 +142,7 @@ export function escapeControls(text: string): string {
 }
 
 function entryLine(entry: { path: string; kind: string }, detail: string): string {
-  const slash = entry.kind === "directory" ? "/" : entry.kind === "symlink" ? " ->" : "";
+  const slash = entry.kind === "directory" ? "/" : "";
   return `  ${shownName(entry.path)}${slash}  ${detail}`;
 }
 
@@ -173,7 +181,13 @@ function entryLines(view: OfferView): string[] {
     return view.entries.map((entry) =>
       entryLine(
         entry,
-        entry.unknownSize ? "size unknown" : entry.kind === "file" ? formatBytes(entry.size) : "",
+        entry.unknownSize
+          ? "size unknown"
+          : entry.kind === "file"
+          ? formatBytes(entry.size)
+          : entry.kind === "symlink"
+          ? `-> ${shownName(entry.target ?? "")}`
+          : "",
       ).trimEnd()
     );
   }

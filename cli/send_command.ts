@@ -159,7 +159,9 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
 function skippingWarning(skipped: SkippedEntry): CliEvent {
   const what = skipped.kind === "unreadable" || skipped.kind === "name"
     ? `${shownName(skipped.path)}: ${skipped.detail ?? SKIP_WORDS[skipped.kind]}`
-    : `${SKIP_WORDS[skipped.kind]} ${shownName(skipped.path)}`;
+    : `${SKIP_WORDS[skipped.kind]} ${shownName(skipped.path)}${
+      skipped.detail ? `: ${skipped.detail}` : ""
+    }`;
   return { type: "warning", message: `Skipping ${what}` };
 }
 

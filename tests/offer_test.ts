@@ -231,3 +231,42 @@ e2e(
     assert.deepEqual((await Array.fromAsync(Deno.readDir(`${w.dir}/in`))).length, 3);
   },
 );
+
+e2e(
+  "a symlink inside a folder stays a symlink when its target stays inside; others are skipped on both sides",
+  async (signal) => {
+    await using w = await world(signal);
+    const d = `${w.dir}/d`;
+    await Deno.mkdir(`${d}/sub`, { recursive: true });
+    await Deno.writeTextFile(`${d}/a.txt`, "a");
+    await Deno.symlink("a.txt", `${d}/same-dir`);
+    await Deno.symlink("../a.txt", `${d}/sub/up`);
+    await Deno.symlink("sub", `${d}/to-dir`);
+    await Deno.symlink("../../etc", `${d}/out`);
+    await Deno.symlink("/etc/passwd", `${d}/abs`);
+    await Deno.mkdir(`${w.dir}/in`);
+    const { sent, received } = await w.transfer([d], { signal });
+    for (const side of [sent, received]) {
+      assert.equal(side.code, 3, side.stderr);
+      const done = side.events.find((event) => event.type === "done")!;
+      assert.deepEqual(done.skipped, [
+        { path: "d/abs", kind: "symlink", reason: "not sent: symbolic link" },
+        { path: "d/out", kind: "symlink", reason: "not sent: symbolic link" },
+      ]);
+    }
+    const offer = received.events.find((event) => event.type === "offer")!;
+    assert.deepEqual(offer.skipped, [
+      { path: "d/abs", kind: "symlink" },
+      { path: "d/out", kind: "symlink" },
+    ]);
+    const warned = sent.events.filter((event) => event.type === "warning").map((e) => e.message);
+    assert.match(String(warned[0]), /^Skipping symbolic link d\/abs: only a link whose target/);
+    assert.equal(await Deno.readLink(`${w.dir}/in/d/same-dir`), "a.txt");
+    assert.equal(await Deno.readLink(`${w.dir}/in/d/sub/up`), "../a.txt");
+    assert.equal(await Deno.readLink(`${w.dir}/in/d/to-dir`), "sub");
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/d/sub/up`), "a");
+    for (const name of ["out", "abs"]) {
+      await assert.rejects(Deno.lstat(`${w.dir}/in/d/${name}`), Deno.errors.NotFound);
+    }
+  },
+);

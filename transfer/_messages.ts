@@ -5,7 +5,6 @@
  */
 import { ProtocolError } from "../errors.ts";
 import { DIGEST_BYTES, LIMITS, PROTOCOL_VERSION } from "./_frame.ts";
-import { batch } from "./_batch.ts";
 
 export interface Hello {
   version: number;
@@ -23,11 +22,13 @@ export interface Hello {
   totalBytes: number;
 }
 export interface ManifestEntry {
-  kind: "file" | "directory";
+  kind: "file" | "directory" | "symlink";
   /** Relative POSIX path. */
   path: string;
-  /** File size in bytes (0 for directories). */
+  /** File size in bytes (0 for directories; a symlink's target length in bytes). */
   size: number;
+  /** A symlink's target: relative, inside the sent tree (`checkLinkTarget`). */
+  target?: string;
   /** Permission bits (`mode & 0o7777`). */
   mode: number;
   /** Modification time in ms since the epoch, or null when unknown. */
@@ -88,13 +89,9 @@ export interface ErrorMessage {
 const HELLO_BYTES = 32;
 const HELLO_FLAG_TEXT = 1;
 const HELLO_FLAG_ALLOW_CHANGING = 2;
-const ENTRY_FLAG_MTIME = 1;
-const ENTRY_FLAG_UNKNOWN_SIZE = 2;
-const ENTRY_FIXED_BYTES = 22;
 const MAX_U64_HI = 0x1f_ffff; // keeps values <= Number.MAX_SAFE_INTEGER
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function need(payload: Uint8Array, bytes: number, what: string): DataView {
   if (payload.length < bytes) {
@@ -194,109 +191,7 @@ export function decodeHello(payload: Uint8Array): Hello {
   return hello;
 }
 
-/** Encodes one manifest entry (22 fixed bytes + path). */
-export function encodeEntry(entry: ManifestEntry): Uint8Array {
-  const path = utf8.encode(entry.path);
-  if (entry.unknownSize && (entry.kind !== "file" || entry.size !== 0)) {
-    throw new RangeError(`Cannot encode entry ${entry.path}: only an empty file has unknown size`);
-  }
-  if (path.length === 0 || path.length > LIMITS.maxPathBytes) {
-    throw new RangeError(
-      `Cannot encode entry ${entry.path}: path is ${path.length} bytes, limit 1..${LIMITS.maxPathBytes}`,
-    );
-  }
-  const out = new Uint8Array(ENTRY_FIXED_BYTES + path.length);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, entry.kind === "file" ? 0 : 1);
-  view.setUint8(
-    1,
-    (entry.mtimeMs === null ? 0 : ENTRY_FLAG_MTIME) |
-      (entry.unknownSize ? ENTRY_FLAG_UNKNOWN_SIZE : 0),
-  );
-  view.setUint16(2, entry.mode & 0o7777);
-  setU64(view, 4, entry.size);
-  view.setFloat64(12, entry.mtimeMs ?? 0);
-  view.setUint16(20, path.length);
-  out.set(path, ENTRY_FIXED_BYTES);
-  return out;
-}
-
-/** Groups encoded entries into ENTRIES payloads of at most ~256 KiB. */
-export function* batchEntries(entries: Iterable<ManifestEntry>): Generator<Uint8Array> {
-  yield* batch(entries, encodeEntry, 256 * 1024);
-}
-
-/** Decodes an ENTRIES payload (structure only; path safety is checked separately). */
-export function decodeEntries(payload: Uint8Array): ManifestEntry[] {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
-  const entries: ManifestEntry[] = [];
-  let offset = 0;
-  while (offset < payload.length) {
-    if (payload.length - offset < ENTRY_FIXED_BYTES) {
-      throw new ProtocolError(`Cannot decode manifest entry at byte ${offset}: truncated header`);
-    }
-    const kindByte = view.getUint8(offset);
-    const flags = view.getUint8(offset + 1);
-    const mode = view.getUint16(offset + 2);
-    const size = getU64(view, offset + 4, "manifest entry size");
-    const mtime = view.getFloat64(offset + 12);
-    const pathLength = view.getUint16(offset + 20);
-    if (kindByte > 1) {
-      throw new ProtocolError(`Cannot decode manifest entry: unknown kind ${kindByte}`);
-    }
-    if (flags > (ENTRY_FLAG_MTIME | ENTRY_FLAG_UNKNOWN_SIZE)) {
-      throw new ProtocolError(`Cannot decode manifest entry: unknown flags ${flags}`);
-    }
-    const unknownSize = (flags & ENTRY_FLAG_UNKNOWN_SIZE) !== 0;
-    if (unknownSize && (kindByte !== 0 || size !== 0)) {
-      throw new ProtocolError(
-        "Cannot decode manifest entry: unknown size on a directory or with a size",
-      );
-    }
-    if (mode > 0o7777) {
-      throw new ProtocolError(
-        `Cannot decode manifest entry: mode 0o${mode.toString(8)} exceeds 0o7777`,
-      );
-    }
-    if (kindByte === 1 && size !== 0) {
-      throw new ProtocolError(`Cannot decode manifest entry: directory with size ${size}`);
-    }
-    const hasMtime = (flags & ENTRY_FLAG_MTIME) !== 0;
-    if (hasMtime && !Number.isFinite(mtime)) {
-      throw new ProtocolError(`Cannot decode manifest entry: mtime ${mtime} is not finite`);
-    }
-    if (pathLength === 0 || pathLength > LIMITS.maxPathBytes) {
-      throw new ProtocolError(
-        `Cannot decode manifest entry: path length ${pathLength} outside 1..${LIMITS.maxPathBytes}`,
-      );
-    }
-    const start = offset + ENTRY_FIXED_BYTES;
-    if (start + pathLength > payload.length) {
-      throw new ProtocolError(
-        `Cannot decode manifest entry: path of ${pathLength} bytes runs past the frame`,
-      );
-    }
-    let path: string;
-    try {
-      path = strictUtf8.decode(payload.subarray(start, start + pathLength));
-    } catch (error) {
-      throw new ProtocolError("Cannot decode manifest entry: path is not valid UTF-8", {
-        cause: error,
-      });
-    }
-    const entry: ManifestEntry = {
-      kind: kindByte === 0 ? "file" : "directory",
-      path,
-      size,
-      mode,
-      mtimeMs: hasMtime ? mtime : null,
-    };
-    if (unknownSize) entry.unknownSize = true;
-    entries.push(entry);
-    offset = start + pathLength;
-  }
-  return entries;
-}
+export { batchEntries, decodeEntries, encodeEntry } from "./_entry_messages.ts";
 
 /** A u32 count (MANIFEST_END, PLAN_END). */
 export function encodeCount(count: number): Uint8Array {

@@ -59,6 +59,44 @@ export function checkRelativePath(path: string): void {
   if (path.endsWith(PARTIAL_SUFFIX)) fail(`the ${PARTIAL_SUFFIX} suffix is reserved`);
 }
 
+/**
+ * A symlink target as the sender reads it, in the one form a receiver accepts
+ * (`checkLinkTarget`): `.` and empty segments dropped; undefined when it is
+ * absolute or has `..` after a name (its meaning would depend on other links).
+ */
+export function canonicalLinkTarget(raw: string): string | undefined {
+  if (raw.startsWith("/") || DRIVE.test(raw)) return undefined;
+  const segments = raw.split("/").filter((segment) => segment !== "" && segment !== ".");
+  const firstName = segments.findIndex((segment) => segment !== "..");
+  if (firstName < 0 || segments.slice(firstName).includes("..")) return undefined;
+  return segments.join("/");
+}
+
+/**
+ * Throws `UnsafePathError` unless `target` keeps the symlink at `path` inside
+ * the tree it was sent in: relative, `..` only at its start and no more of
+ * them than folders between the link and the top of its tree, then names
+ * that pass the name rules. Each `..` then climbs a real folder of the tree
+ * (parents are folder entries, never links), and every name below stays in it.
+ */
+export function checkLinkTarget(path: string, target: string): void {
+  const fail = (why: string): never => {
+    throw new UnsafePathError(`Refusing symlink ${quote(path)} -> ${quote(target)}: ${why}`);
+  };
+  if (canonicalLinkTarget(target) !== target || target === "") {
+    fail("its target must be relative, with .. only at its start");
+  }
+  const segments = target.split("/");
+  const up = segments.filter((segment) => segment === "..").length;
+  if (up > path.split("/").length - 2) fail("its target leaves the folder that was sent");
+  const rest = segments.slice(up).join("/");
+  try {
+    checkRelativePath(rest);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
 /** Key under which two names collide on case-insensitive (and normalising) file systems. */
 export function caseKey(path: string): string {
   return path.normalize("NFC").toLowerCase();

@@ -3,7 +3,7 @@
  * list what will arrive (in manifest order, each at its target), and create
  * and finish the folders.
  */
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError, TransferRefusedError } from "../errors.ts";
 import { type Decision, FILE_TRAILER_BYTES, type ManifestEntry, type Start } from "./_messages.ts";
 import type { IncomingFile } from "./_receive_data.ts";
 import type { TargetPlan } from "./_receive_plan.ts";
@@ -153,5 +153,28 @@ export function finishDirectories(
     const path = plan.targets[index];
     if (Deno.build.os !== "windows") Deno.chmodSync(path, entry.mode & 0o777);
     if (entry.mtimeMs !== null) Deno.utimeSync(path, new Date(), new Date(entry.mtimeMs));
+  }
+}
+
+/**
+ * The symlinks, once every file is published (nothing is ever written through
+ * one). `symlink` fails if the name appeared meanwhile: never replaced.
+ */
+export function createLinks(
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+  kept: Map<number, string>,
+): void {
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind !== "symlink" || !written(plan, index, kept)) continue;
+    try {
+      Deno.symlinkSync(entry.target!, plan.targets[index]);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      throw new TransferRefusedError(
+        `Refusing to overwrite ${entry.path}: ${plan.targets[index]} appeared during the transfer`,
+        { cause: error },
+      );
+    }
   }
 }

@@ -4,7 +4,7 @@ import type { ByteReader } from "../byte_reader.ts";
 import { FrameType, LIMITS, readFrame } from "./_frame.ts";
 import { decodeManifestEnd, decodeNotSent, type NotSent } from "./_offer_messages.ts";
 import { decodeEntries, decodeHello, type Hello, type ManifestEntry } from "./_messages.ts";
-import { checkRelativePath } from "./_path_safety.ts";
+import { checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
 import { decodeText } from "./_text_messages.ts";
 
 export interface ReceivedManifest {
@@ -38,6 +38,7 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
   const paths = new Set<string>();
   let manifestBytes = 0;
   let files = 0;
+  let links = 0;
   let bytes = 0;
   while (true) {
     const frame = await readFrame(reader, {
@@ -56,7 +57,7 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
           `Cannot decode manifest: MANIFEST_END says ${end.skipped} skipped, received ${notSent.length}`,
         );
       }
-      if (files !== hello.files || bytes !== hello.totalBytes) {
+      if (files !== hello.files || bytes !== hello.totalBytes || links !== hello.links) {
         throw new ProtocolError(
           `Cannot decode manifest: ${files} files of ${bytes} bytes, HELLO announced ${hello.files} files of ${hello.totalBytes} bytes`,
         );
@@ -94,7 +95,10 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
         );
       }
       if (entry.kind === "directory") directories.add(entry.path);
-      else {
+      else if (entry.kind === "symlink") {
+        checkLinkTarget(entry.path, entry.target!);
+        links++;
+      } else {
         files++;
         bytes += entry.size;
         if (bytes > Number.MAX_SAFE_INTEGER) {

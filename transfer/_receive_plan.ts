@@ -159,7 +159,7 @@ class Survey {
     const info = lstatOrNull(target);
     if (info === null) {
       if (entry.kind === "directory") this.#missing.add(entry.path);
-      else this.#partial(index, target);
+      else if (entry.kind === "file") this.#partial(index, target);
       return;
     }
     if (entry.kind === "directory" && info.isDirectory) {
@@ -207,7 +207,7 @@ class Survey {
     if (entry.kind === "directory") {
       this.#dirTargets.set(entry.path, target);
       this.#missing.add(entry.path);
-    } else if (!sameSize) this.#partial(index, target);
+    } else if (entry.kind === "file" && !sameSize) this.#partial(index, target);
   }
 
   #notWritten(index: number, reason: string | undefined): void {
@@ -217,7 +217,8 @@ class Survey {
       const parent = parentOf(entry.path);
       const outer = parent === undefined ? undefined : this.#keptDirs.get(parent);
       this.#keptDirs.set(entry.path, outer ?? entry.path);
-    } else {
+    } else if (entry.kind === "file") {
+      // A symlink carries no bytes: not written is the receiver's affair alone.
       const kind = reason === undefined ? "unholdable" : "kept";
       this.plan.items.push({ index, kind, length: 0, sha256: ZERO });
     }

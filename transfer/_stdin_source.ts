@@ -27,6 +27,7 @@ export function streamManifest(name: string, readable: ReadableStream<Uint8Array
     }],
     files: 1,
     directories: 0,
+    links: 0,
     bytes: 0,
     skipped: [],
   };

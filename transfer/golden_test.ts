@@ -131,6 +131,21 @@ Deno.test("transfer frames match the golden samples of the transfer version", as
         ...encodeFrame(FrameType.MANIFEST_END, encodeManifestEnd({ entries: 2, skipped: 2 })),
       ]),
     },
+    {
+      // A symlink kept inside the tree: its target follows its path.
+      name: "transfer_symlink",
+      frame: encodeFrame(
+        FrameType.ENTRIES,
+        encodeEntry({
+          kind: "symlink",
+          mode: 0o777,
+          size: 6,
+          mtimeMs: null,
+          path: "photos/latest",
+          target: "été",
+        }),
+      ),
+    },
   ];
   for (const sample of samples) {
     const fixture = await golden(sample.name, sample.frame, PROTOCOL_VERSION);
@@ -163,4 +178,6 @@ Deno.test("transfer frames match the golden samples of the transfer version", as
     { path: "d/pipe", kind: "fifo" },
     { path: "d/secret", kind: "unreadable" },
   ]);
+  const symlink = await golden("transfer_symlink", samples[7].frame, PROTOCOL_VERSION);
+  assert.deepEqual(decodeEntries(symlink.subarray(5))[0].target, "été");
 });

@@ -21,6 +21,10 @@ import { concatBytes } from "../bytes.ts";
 function file(path: string, size = 1): ManifestEntry {
   return { kind: "file", path, size, mode: 0o644, mtimeMs: null };
 }
+function link(path: string, target: string): ManifestEntry {
+  const size = new TextEncoder().encode(target).length;
+  return { kind: "symlink", path, size, target, mode: 0o777, mtimeMs: null };
+}
 function dir(path: string): ManifestEntry {
   return { kind: "directory", path, size: 0, mode: 0o755, mtimeMs: null };
 }
@@ -78,6 +82,10 @@ const HOSTILE: Array<[string, ManifestEntry[]]> = [
   ["reserved partial suffix", [file("x.p2pft-partial")]],
   ["segment of 256 bytes", [file("x".repeat(256))]],
   ["duplicate", [file("same"), file("same")]],
+  ["symlink leaving the tree", [dir("d"), link("d/l", "../../etc/passwd")]],
+  ["absolute symlink", [dir("d"), link("d/l", "/etc/passwd")]],
+  ["symlink climbing after a name", [dir("d"), dir("d/e"), link("d/e/l", "x/../../..")]],
+  ["top-level symlink", [link("l", "x")]],
 ];
 
 for (const [rule, entries] of HOSTILE) {

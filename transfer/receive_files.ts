@@ -31,6 +31,7 @@ import { receiveText } from "./_receive_text.ts";
 import { hashTarget, sinkPlan, surveyTarget, type TargetPlan } from "./_receive_plan.ts";
 import {
   createDirectories,
+  createLinks,
   finishDirectories,
   type Incoming,
   planIncoming,
@@ -38,7 +39,7 @@ import {
 } from "./_receive_incoming.ts";
 import { encodePlanEnd } from "./_resume_messages.ts";
 import { probeNameRules } from "./_name_rules.ts";
-import { unholdableNames } from "./_path_safety.ts";
+import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
 
 /** A slow disk's SHA-256 rate (20 MB/s): the time the sender may take to hash what we resume. */
@@ -67,11 +68,12 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       files: hello.files,
       directories: hello.directories,
       bytes: hello.totalBytes,
-      entries: entries.map(({ path, size, kind, unknownSize }) => ({
+      entries: entries.map(({ path, size, kind, unknownSize, target }) => ({
         path,
         size,
         kind,
         ...(unknownSize ? { unknownSize } : {}),
+        ...(target !== undefined ? { target } : {}),
       })),
       ...(stream ? { unknownSize: true } : {}),
       ...(hello.allowChanging ? { allowChanging: true } : {}),
@@ -83,10 +85,9 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       );
     }
     // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.
-    const unholdable = options.sink ? new Map<number, string>() : unholdableNames(
-      entries.map((entry) => entry.path),
-      options.nameRules ?? await probeNameRules(outDir),
-    );
+    const unholdable = options.sink
+      ? new Map<number, string>()
+      : unholdableEntries(entries, options.nameRules ?? await probeNameRules(outDir));
     // Before asking: which names exist here (lstat only), so the person knows what happens.
     const plan = options.sink ? sinkPlan(unholdable, entries.length) : await surveyTarget(
       outDir,
@@ -153,7 +154,10 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
       throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
     }
     watch.stop();
-    if (!options.sink) finishDirectories(entries, plan, incoming.kept);
+    if (!options.sink) {
+      createLinks(entries, plan, incoming.kept);
+      finishDirectories(entries, plan, incoming.kept);
+    }
 
     const files = entries
       .filter((entry, index) => entry.kind === "file" && written(plan, index, incoming.kept))
@@ -201,6 +205,18 @@ export async function receiveFiles(options: ReceiveFilesOptions): Promise<Transf
 function withoutLocalPaths(message: string, outDir: string): string {
   if (!message.includes(outDir)) return message;
   return message.replaceAll(`${outDir}${SEP}`, "").replaceAll(outDir, "the output folder");
+}
+
+/** What this file system cannot hold; on Windows that includes symlinks (they need privileges). */
+function unholdableEntries(entries: ManifestEntry[], rules: NameRules): Map<number, string> {
+  const unholdable = unholdableNames(entries.map((entry) => entry.path), rules);
+  if (!rules.windows) return unholdable;
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind === "symlink" && !unholdable.has(index)) {
+      unholdable.set(index, "symbolic links are not created on Windows");
+    }
+  }
+  return unholdable;
 }
 
 /** The first top-level names written, as written (what the user looks for after Done). */

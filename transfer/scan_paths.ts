@@ -10,7 +10,7 @@
 import { basename, join, resolve } from "node:path";
 import type { ManifestEntry } from "./_messages.ts";
 import { LIMITS } from "./_frame.ts";
-import { checkRelativePath } from "./_path_safety.ts";
+import { canonicalLinkTarget, checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
 import type { NotSent } from "./_offer_messages.ts";
 
 export interface SourceEntry extends ManifestEntry {
@@ -40,6 +40,8 @@ export interface SourceManifest {
   entries: SourceEntry[];
   files: number;
   directories: number;
+  /** Symlinks kept as symlinks (their target stays inside the tree sent). */
+  links: number;
   bytes: number;
   skipped: SkippedEntry[];
 }
@@ -80,7 +82,14 @@ export async function scanPaths(
   options: { signal?: AbortSignal } = {},
 ): Promise<SourceManifest> {
   if (paths.length === 0) throw new TypeError("Cannot send: no paths given");
-  const manifest: SourceManifest = { entries: [], files: 0, directories: 0, bytes: 0, skipped: [] };
+  const manifest: SourceManifest = {
+    entries: [],
+    files: 0,
+    directories: 0,
+    links: 0,
+    bytes: 0,
+    skipped: [],
+  };
   const topNames = new Set<string>();
   const walker = { signal: options.signal, yieldedAt: 0 };
   for (const input of paths) {
@@ -162,6 +171,43 @@ function add(
 /** Entries walked between two yields to the event loop. */
 const YIELD_EVERY = 8192;
 
+/**
+ * Adds a symlink inside a folder as a symlink when its target stays inside the
+ * tree sent (PROTOCOL.md, "Symbolic links"); else returns why it is skipped.
+ */
+function addLink(manifest: SourceManifest, path: string, source: string): string | undefined {
+  let raw: string;
+  try {
+    raw = Deno.readLinkSync(source);
+  } catch (error) {
+    return errorText(error);
+  }
+  const target = canonicalLinkTarget(raw);
+  try {
+    if (target === undefined) {
+      throw new RangeError(`its target ${JSON.stringify(raw)} is absolute or climbs after a name`);
+    }
+    checkLinkTarget(path, target);
+  } catch (error) {
+    return `only a link whose target stays inside the folder sent is kept; ${errorText(error)}`;
+  }
+  if (manifest.entries.length >= LIMITS.maxEntries) {
+    throw new RangeError(`Cannot send: more than ${LIMITS.maxEntries} files and directories`);
+  }
+  manifest.entries.push({
+    kind: "symlink",
+    path,
+    source,
+    target,
+    size: new TextEncoder().encode(target).length,
+    mode: 0o777,
+    mtimeMs: null,
+    snapshot: { size: 0, mtimeMs: null, ctimeMs: null, ino: null },
+  });
+  manifest.links++;
+  return undefined;
+}
+
 function skippedKind(info: Deno.FileInfo): SkippedEntry["kind"] {
   if (info.isSymlink) return "symlink";
   if (info.isFifo) return "fifo";
@@ -214,6 +260,11 @@ async function walk(
           detail: errorText(error),
         },
       );
+      continue;
+    }
+    if (info.isSymlink) {
+      const why = addLink(manifest, childRelative, childAbsolute);
+      if (why) manifest.skipped.push({ path: childRelative, kind: "symlink", detail: why });
       continue;
     }
     if (!info.isFile && !info.isDirectory) {

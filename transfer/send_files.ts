@@ -183,6 +183,7 @@ function* offerFrames(
       entries: manifest.entries.length,
       files: manifest.files,
       directories: manifest.directories,
+      links: manifest.links,
       totalBytes: manifest.bytes,
     }),
   );

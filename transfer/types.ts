@@ -36,7 +36,14 @@ export interface Offer {
   bytes: number;
   /** `unknownSize`: a file whose size is known only once read (a pseudo-file such as /proc/cpuinfo). */
   entries: ReadonlyArray<
-    { path: string; size: number; kind: "file" | "directory"; unknownSize?: boolean }
+    {
+      path: string;
+      size: number;
+      kind: "file" | "directory" | "symlink";
+      unknownSize?: boolean;
+      /** A symlink's target (relative, inside the offer). */
+      target?: string;
+    }
   >;
   /** A text offer (no files): the text itself, shown before it is accepted. */
   text?: string;
