@@ -55,6 +55,9 @@ export interface OfferView {
   existingMore?: number;
   /** Receiver: what happens to them (`--existing`). */
   onExisting?: OnExisting;
+  /** Receiver: the first entries its file system cannot hold (not written), with why. */
+  notWritten?: Array<{ path: string; reason: string }>;
+  notWrittenMore?: number;
 }
 
 /** Entries an `offer` event lists; the rest follow in `manifest` events. */
@@ -84,7 +87,11 @@ export function offeredEntry(entry: OfferedEntry): OfferedEntry {
 export function offerView(
   entries: ReadonlyArray<OfferedEntry>,
   notSent: ReadonlyArray<NotSent> = [],
-  existing?: { clashes: ReadonlyArray<Clash>; onExisting: OnExisting },
+  existing?: {
+    clashes: ReadonlyArray<Clash>;
+    onExisting: OnExisting;
+    unholdable: ReadonlyArray<{ path: string; reason: string }>;
+  },
 ): OfferView {
   const top: TopEntry[] = [];
   let topCount = 0;
@@ -116,6 +123,8 @@ export function offerView(
         .map(({ path, as }) => as === undefined ? { path } : { path, as }),
       existingMore: Math.max(0, existing.clashes.length - LISTED_ENTRIES),
       onExisting: existing.onExisting,
+      notWritten: existing.unholdable.slice(0, LISTED_ENTRIES),
+      notWrittenMore: Math.max(0, existing.unholdable.length - LISTED_ENTRIES),
     }),
   };
 }
@@ -155,7 +164,22 @@ function count(n: number, one: string, many: string): string {
  * entries with counts and sizes, then the first files.
  */
 export function offerLines(view: OfferView): string[] {
-  return [...entryLines(view), ...skippedLines(view), ...existingLines(view)];
+  return [
+    ...entryLines(view),
+    ...skippedLines(view),
+    ...existingLines(view),
+    ...notWrittenLines(view),
+  ];
+}
+
+/** What this receiver's file system cannot hold, said before accepting. */
+function notWrittenLines(view: OfferView): string[] {
+  const listed = view.notWritten ?? [];
+  const count = listed.length + (view.notWrittenMore ?? 0);
+  if (count === 0) return [];
+  const shown = listed.slice(0, SHOWN).map((item) => `${shownName(item.path)} (${item.reason})`);
+  const rest = count - shown.length;
+  return [`  not written here: ${shown.join(", ")}${rest > 0 ? `, and ${rest} more` : ""}`];
 }
 
 /** Names that exist here: where each goes instead, or that it is left out. Never overwritten. */

@@ -35,3 +35,21 @@ Deno.test("shownName escapes control characters, quotes and bidi overrides, not 
   assert.equal(shownName("x\u202egnp.exe"), '"x\\u202egnp.exe"');
   assert.equal(shownName("\u001b[31mred"), '"\\u001b[31mred"');
 });
+
+Deno.test("offerLines says before accepting what is not sent, what exists here and what is not written", () => {
+  const view = offerView(
+    [{ path: "d", kind: "directory", size: 0 }, { path: "d/a.txt", kind: "file", size: 1 }],
+    [{ path: "d/pipe", kind: "fifo" }],
+    {
+      clashes: [{ index: 1, path: "d/a.txt", as: "d/a (1).txt", sameSize: false }],
+      onExisting: "rename",
+      unholdable: [{ path: "d/aux.c", reason: '"aux.c" is a reserved name on Windows' }],
+    },
+  );
+  assert.deepEqual(offerLines(view).slice(2), [
+    "  not sent (the sender cannot): d/pipe (named pipe (FIFO))",
+    "  already here, written beside them (identical files are skipped): d/a.txt -> d/a (1).txt",
+    '  not written here: d/aux.c ("aux.c" is a reserved name on Windows)',
+  ]);
+  assert.deepEqual(view.existing, [{ path: "d/a.txt", as: "d/a (1).txt" }]);
+});

@@ -180,6 +180,7 @@ async function confirm(
     ? offerView(offer.entries, offer.notSent, {
       clashes: offer.existing ?? [],
       onExisting: offer.onExisting ?? "rename",
+      unholdable: offer.unholdable ?? [],
     })
     : undefined;
   // A person who is asked reads the offer in the question itself.
