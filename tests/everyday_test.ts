@@ -228,9 +228,10 @@ e2e(
       await Deno.mkdir(out, { recursive: true });
       return await w.receive(text, [], { out }).finished();
     };
-    // A different file under the same name: this receiver refuses after the PAKE.
+    // A symlink where the partial would go: this receiver refuses after the PAKE
+    // (an existing file no longer does: the new one is written beside it).
     await Deno.mkdir(`${w.dir}/taken`);
-    await Deno.writeTextFile(`${w.dir}/taken/note.txt`, "mine");
+    await Deno.symlink("elsewhere", `${w.dir}/taken/note.txt.p2pft-partial`);
     assert.equal((await receive(code, `${w.dir}/taken`)).code, 1);
     const first = await sender.until((event) => event.type === "receiver" && event.receiver === 1);
     assert.equal(first.ok, false);
