@@ -23,8 +23,11 @@ export interface OutgoingFile {
   size: number;
   /** First byte to send (resume point). */
   offset: number;
-  /** SHA-256 state, already fed with bytes [0, offset). */
-  hash: Hash;
+  /**
+   * SHA-256 state, already fed with bytes [0, offset) of a resumed file; none:
+   * a fresh one, made when the file's turn comes (not 200,000 at once).
+   */
+  hash?: Hash;
   /** How the file looked when it was scanned. */
   snapshot: FileSnapshot;
   /** The bytes of a file of unknown size (sent in MORE chunks instead of reading `source`). */
@@ -161,8 +164,9 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
   });
   const out = new SegmentWriter(options, writers);
   const reading: Reading = { turns: new EventLoopTurns() };
-  for (const file of files) {
+  for (const outgoing of files) {
     signal.throwIfAborted();
+    const file = Object.assign(outgoing, { hash: outgoing.hash ?? createHash("sha256") });
     if (file.stream || file.unknownSize) {
       const stream = file.stream ?? (await Deno.open(file.source, { read: true })).readable;
       await sendStream(file, stream, out, options);
@@ -215,6 +219,9 @@ const SYNC_READ_BYTES = 256 * 1024;
 /** Bytes of a bigger file one read asks for; two buffers take turns (see `sendReadAhead`). */
 const READ_AHEAD_BYTES = 1024 * 1024;
 
+/** A file whose turn came: it has its SHA-256 state. */
+type Hashing = OutgoingFile & { hash: Hash };
+
 /** What reading keeps from one file to the next. */
 interface Reading {
   turns: EventLoopTurns;
@@ -232,7 +239,7 @@ interface Reading {
  * it moves, unless changing files are allowed.
  */
 async function sendBytes(
-  file: OutgoingFile,
+  file: Hashing,
   range: { from: number; to: number; baseline?: FileSnapshot },
   out: SegmentWriter,
   options: SendDataOptions,
@@ -266,7 +273,7 @@ async function sendBytes(
 /** Sends `left` bytes of a small file, read with sync calls straight into the segment. */
 async function sendRead(
   handle: Deno.FsFile,
-  file: OutgoingFile,
+  file: Hashing,
   left: number,
   out: SegmentWriter,
   options: SendDataOptions,
@@ -299,7 +306,7 @@ async function sendRead(
  */
 async function sendReadAhead(
   handle: Deno.FsFile,
-  file: OutgoingFile,
+  file: Hashing,
   left: number,
   out: SegmentWriter,
   options: SendDataOptions,
@@ -341,7 +348,7 @@ async function sendReadAhead(
 /** The rest of a file that ended early, as zeros, so the stream keeps its announced length. */
 async function sendZeros(
   buffer: Uint8Array,
-  file: OutgoingFile,
+  file: Hashing,
   left: number,
   out: SegmentWriter,
   options: SendDataOptions,
@@ -358,7 +365,7 @@ async function sendZeros(
 
 /** Sends a stream of unknown size: each chunk as MORE + length + bytes, then its SHA-256. */
 async function sendStream(
-  file: OutgoingFile,
+  file: Hashing,
   stream: ReadableStream<Uint8Array>,
   out: SegmentWriter,
   options: SendDataOptions,

@@ -1,5 +1,4 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
-import { createHash } from "node:crypto";
 import { ConnectionLostError, IntegrityError, ProtocolError } from "../errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
@@ -287,7 +286,7 @@ async function decide(
       unknownSize: entry.unknownSize,
     };
     if (!item) {
-      decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
+      decided.outgoing.push({ ...file, offset: 0 });
       continue;
     }
     if (item.kind === "unholdable" || item.kind === "kept") {
@@ -304,7 +303,7 @@ async function decide(
         decided.notWritten.push({ path: entry.path, reason: NOT_WRITTEN.kept });
       } else {
         decided.decisions.push({ index, action: "send" });
-        decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
+        decided.outgoing.push({ ...file, offset: 0 });
       }
       continue;
     }
@@ -320,7 +319,7 @@ async function decide(
       decided.resumedBytes += item.length;
     } else {
       decided.decisions.push({ index, action: "send" });
-      decided.outgoing.push({ ...file, offset: 0, hash: createHash("sha256") });
+      decided.outgoing.push({ ...file, offset: 0 });
     }
   }
   return decided;
