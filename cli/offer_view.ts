@@ -136,10 +136,7 @@ const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069"\\]/;
 /** A name as a terminal can show it: quoted and escaped when it holds anything unprintable. */
 export function shownName(name: string): string {
   if (!UNSHOWABLE.test(name)) return name;
-  return JSON.stringify(name).replace(
-    /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return JSON.stringify(name).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, asEscape);
 }
 
 // deno-lint-ignore no-control-regex
@@ -147,7 +144,23 @@ const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** `text` with control characters and bidi overrides written as `\uXXXX` (a line a terminal shows as is). */
 export function escapeControls(text: string): string {
-  return text.replace(CONTROLS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(CONTROLS, asEscape);
+}
+
+function asEscape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+// deno-lint-ignore no-control-regex
+const TEXT_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A received text as the terminal may show it: lines and tabs kept, every other control character
+ * (ESC, a CR not ending a line, C1, bidi overrides) written as `\uXXXX`, so a sender cannot drive
+ * the receiver's terminal. `receive --stdout` writes the text as it came, for pipes.
+ */
+export function escapeTextControls(text: string): string {
+  return text.replace(/\r\n/g, "\n").replace(TEXT_CONTROLS, asEscape);
 }
 
 function entryLine(entry: { path: string; kind: string }, detail: string): string {

@@ -3,6 +3,7 @@ import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
 import {
   escapeControls,
+  escapeTextControls,
   type OfferedEntry,
   offerLines,
   type OfferView,
@@ -228,7 +229,7 @@ export class Output {
           ? `Waiting for the receiver to accept (up to ${event.seconds} s)...`
           : `Waiting for the sender (up to ${event.seconds} s)...`;
       case "text":
-        return event.text.endsWith("\n") ? event.text.slice(0, -1) : event.text;
+        return escapeTextControls(event.text.endsWith("\n") ? event.text.slice(0, -1) : event.text);
       case "receiver":
         return event.ok
           ? `Receiver ${event.served} of ${event.of} (${event.remote}) received it, sha256 ${event.sha256}`

@@ -162,6 +162,12 @@ Deno.test("Output shows a stream's progress as bytes and speed without a bar or 
   assert.equal(stdout.text.split("\r").length - 1, 1);
 });
 
+Deno.test("Output shows a received text's escape sequences as text, keeping lines and tabs", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  output.emit({ type: "text", text: "a\tb\r\n\x1b[31mred\r\u202egnp\n" });
+  assert.equal(stdout.text, "a\tb\n\\u001b[31mred\\u000d\\u202egnp\n");
+});
+
 Deno.test("Output words a text, several receivers and doctor's checks", () => {
   const { output, stdout } = recorded({ json: false, role: "receive" });
   output.emit({ type: "offer", files: 0, directories: 0, bytes: 5, kind: "text" });

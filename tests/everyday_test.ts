@@ -66,6 +66,22 @@ e2e(
   },
 );
 
+e2e(
+  "a text's escape sequences reach the receiver's terminal as text, not as commands",
+  async (signal) => {
+    await using w = await world(signal);
+    const sender = w.send([], ["--text", "plain\x1b[2J\x1b]0;title\x07end"]);
+    const { code } = await sender.next("code");
+    const receiver = w.spawnCli(["receive", String(code), "--yes", ...w.rendezvous]);
+    const [, received] = await bothSucceed(sender, receiver);
+    assert.ok(
+      received.stdout.includes("plain\\u001b[2J\\u001b]0;title\\u0007end\n"),
+      received.stdout,
+    );
+    assert.ok(!received.stdout.includes("\x1b"), JSON.stringify(received.stdout));
+  },
+);
+
 e2e("a text with --json is a text event on the receiver", async (signal) => {
   await using w = await world(signal);
   const text = "🙂 --json";
