@@ -53,9 +53,10 @@ boundedTest(
       const connected = received.events.find((event) => event.type === "connected");
       if (flags[0] === "--relay-only") assert.equal(connected?.path, "relay", flags[0]);
     }
-    // The holder was at it throughout: its connections were dropped and opened again.
+    // The server made room by dropping the holder's connections (which the holder opens again a
+    // second later: on a quiet host both transfers may be done before the first reopen).
     const stats = holder.events.findLast((event) => event.type === "stats");
-    assert(Number(stats?.opened) > HELD, JSON.stringify(stats));
+    assert(Number(stats?.dropped) > 0, JSON.stringify(stats));
     w.serve.kill("SIGTERM");
     const server = (await w.serve.next("stopped", signal)).stats as Record<string, number>;
     assert(server.tcpEvicted > 0, JSON.stringify(server));
