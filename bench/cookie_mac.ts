@@ -1,12 +1,12 @@
 /**
  * `deno run -A bench/cookie_mac.ts`: what one rendezvous cookie MAC costs with
- * the hand-written {@link ShortHmac} (rendezvous/_hmac.ts) and with
+ * the hand-written {@link ShortHmac} (rendezvous/wire/_hmac.ts) and with
  * `node:crypto`'s `createHmac` (raw key and KeyObject), in one run, on the
  * cookie's own input (period u32 | IPv4 | port: 10 bytes). The ratio is what
  * justifies keeping the hand-written HMAC; see its header.
  */
 import { createHmac, createSecretKey } from "node:crypto";
-import { ShortHmac } from "../rendezvous/_hmac.ts";
+import { ShortHmac } from "../rendezvous/wire/mod.ts";
 
 const ROUNDS = 3;
 const MACS = 200_000;

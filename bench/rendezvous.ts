@@ -20,7 +20,7 @@
  */
 import type * as Rendezvous from "../rendezvous/mod.ts";
 import type { RendezvousMessage } from "../rendezvous/mod.ts";
-import { toHex } from "../bytes.ts";
+import { toHex } from "../base/mod.ts";
 import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
 import { cpuMs, percentile } from "./_bench_util.ts";
 import { Instance } from "./_instance_process.ts";

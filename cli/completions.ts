@@ -3,7 +3,7 @@
  * the flags each declares (and their values where there is a choice), and the
  * words of a code after `receive N-`.
  */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 import { codeWords } from "../peer/mod.ts";
 import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec } from "./options.ts";
 

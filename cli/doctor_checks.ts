@@ -2,7 +2,8 @@
  * `p2pft doctor`'s verdicts: pure, from the facts doctor_command.ts gathered,
  * so every verdict is tested without a network.
  */
-import { formatAddr, type NatMapping, planPunch } from "../peer/mod.ts";
+import { formatAddr } from "../base/mod.ts";
+import { type NatMapping, planPunch } from "../peer/mod.ts";
 import { RENDEZVOUS_ENV } from "./rendezvous_address.ts";
 
 export type Verdict = "ok" | "info" | "warning" | "fail";

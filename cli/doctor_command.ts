@@ -3,10 +3,15 @@
  * verdict. Talks only to the configured rendezvous server, if any (and, for
  * local discovery, multicast DNS on this host's own networks).
  */
-import { P2pftError } from "../errors.ts";
-import { bindEitherStack, isReachableIpv6, parseIpv6 } from "../ip.ts";
+import {
+  bindEitherStack,
+  formatAddr,
+  isReachableIpv6,
+  P2pftError,
+  parseIpv6,
+} from "../base/mod.ts";
 import { browseAll } from "../local/mod.ts";
-import { DatagramMux, formatAddr, isIpv6, localCandidates, resolveServer } from "../peer/mod.ts";
+import { DatagramMux, isIpv6, localCandidates, resolveServer } from "../peer/mod.ts";
 import {
   connectRendezvousTcp,
   type DatagramPort,

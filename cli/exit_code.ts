@@ -1,4 +1,4 @@
-import { IncompleteTransferError, P2pftError, UsageError } from "../errors.ts";
+import { IncompleteTransferError, P2pftError, UsageError } from "../base/mod.ts";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;

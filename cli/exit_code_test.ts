@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IncompleteTransferError, IntegrityError, UsageError } from "../errors.ts";
+import { IncompleteTransferError, IntegrityError, UsageError } from "../base/mod.ts";
 import {
   asUsageError,
   describeFailure,

@@ -1,5 +1,5 @@
 /** Flag values turned into what the commands take; a bad one is a one-line `UsageError`. */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 import type { RelayMode } from "../peer/mod.ts";
 import type { CommandInput } from "./options.ts";
 

@@ -5,7 +5,7 @@
  * that declaration, so a flag cannot be parsed without being documented, or
  * accepted by a command it does nothing for.
  */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 import type { Output, OutputOptions } from "./output.ts";
 
 /** One flag of a command. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 import { TRANSPORT_CHOICES } from "../peer/mod.ts";
 import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/mod.ts";
 import { COMMANDS } from "./commands.ts";

@@ -1,4 +1,4 @@
-import { canonicalIp, isIpv4Mapped, parseIpv6 } from "../ip.ts";
+import { canonicalIp, isIpv4Mapped, parseIpv6 } from "../base/mod.ts";
 import { isEncodableAddr } from "../rendezvous/mod.ts";
 
 /**

@@ -1,5 +1,5 @@
 /** Sizes and rates as an operator types them: `8GiB`, `500M`, `1.5 MiB`, `100` (MB/s). */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 
 const UNITS: Record<string, number> = {
   "": 1,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 import { parseRate, parseSize } from "./parse_size.ts";
 
 Deno.test("parseSize reads bytes, decimal and binary units, any case", () => {

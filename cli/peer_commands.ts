@@ -3,7 +3,7 @@
  * loads its command's code when it runs, so a transfer never loads the
  * server's, doctor's or the completions' modules.
  */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 import type { TransportChoice } from "../peer/mod.ts";
 import type { OnExisting } from "../transfer/mod.ts";
 import { integerFlag, relayMode, stallTimeout } from "./flag_values.ts";
@@ -14,7 +14,7 @@ import type { SendCommandOptions } from "./send_command.ts";
 const DEFAULT_SEND_TIMEOUT_SECONDS = 600;
 /**
  * How long a receiver waits for a sender that has not registered yet (README, "Sending between two
- * machines", and rendezvous/PROTOCOL.md, "Client timing"): 0, "No sender is waiting" at once, as
+ * machines", and rendezvous/wire/PROTOCOL.md, "Client timing"): 0, "No sender is waiting" at once, as
  * before `--timeout`.
  */
 const DEFAULT_RECEIVE_TIMEOUT_SECONDS = 0;

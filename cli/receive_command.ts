@@ -1,15 +1,15 @@
 import { resolve, sep as SEP } from "node:path";
 import {
   DiskFullError,
+  formatAddr,
   P2pftError,
   TimeoutError,
   TransferRefusedError,
   UsageError,
-} from "../errors.ts";
+} from "../base/mod.ts";
 import {
   assertKnownWords,
   connectPeer,
-  formatAddr,
   parseCode,
   type RelayMode,
   type TransportChoice,

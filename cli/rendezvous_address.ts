@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../base/mod.ts";
 import type { RelayMode } from "../peer/mod.ts";
 import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/mod.ts";
 import { parseArgument } from "./exit_code.ts";

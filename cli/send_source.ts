@@ -1,8 +1,7 @@
 /** What `p2pft send` offers: files and folders, a stream from stdin, or a short text. */
-import { UsageError } from "../errors.ts";
+import { concatBytes, UsageError } from "../base/mod.ts";
 import { scanPaths, type SourceManifest, streamManifest } from "../transfer/mod.ts";
 import { asUsageError } from "./exit_code.ts";
-import { concatBytes } from "../bytes.ts";
 
 /** Longest text `send --text` takes (transfer/PROTOCOL.md, TEXT frame). */
 export const MAX_TEXT_BYTES = 64 * 1024;

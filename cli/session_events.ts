@@ -1,5 +1,6 @@
-import { IncompleteTransferError } from "../errors.ts";
-import { formatAddr, type PairedInfo, type PathFacts } from "../peer/mod.ts";
+import { formatAddr, IncompleteTransferError } from "../base/mod.ts";
+import { type PairedInfo } from "../peer/find/mod.ts";
+import { type PathFacts } from "../peer/mod.ts";
 import type { SkipKind, TransferReport } from "../transfer/mod.ts";
 import type { CliEvent } from "./output.ts";
 import { shownName, SKIP_WORDS } from "./offer_view.ts";

@@ -3,8 +3,7 @@
  * ".", with "." and "\" inside a label escaped as "\." and "\\" (DNS-SD
  * instance names may hold dots, RFC 6763 §4.3). Labels are UTF-8.
  */
-import { ProtocolError } from "../errors.ts";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes, ProtocolError } from "../base/mod.ts";
 
 /** Longest name on the wire, length bytes included (RFC 1035 §2.3.4). */
 export const MAX_NAME_LENGTH = 255;

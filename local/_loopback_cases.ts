@@ -4,7 +4,7 @@
  * to the host's real LAN: it refuses unless P2PFT_LOCAL_LOOPBACK=1).
  */
 import assert from "node:assert/strict";
-import { TimeoutError } from "../errors.ts";
+import { TimeoutError } from "../base/mod.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import { announce, browse, browseAll } from "./mod.ts";
 import { decodeDnsMessage, encodeDnsMessage } from "./dns.ts";

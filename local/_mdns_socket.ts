@@ -5,10 +5,14 @@
  * addresses. Both bind beside any other responder (SO_REUSEADDR). When IPv4
  * 5353 cannot be bound, an ephemeral IPv4 port asks for unicast answers.
  */
-import { type Datagram, DatagramQueue } from "../datagram_queue.ts";
-import { P2pftError, ProtocolError } from "../errors.ts";
+import {
+  canonicalIp,
+  type Datagram,
+  DatagramQueue,
+  P2pftError,
+  ProtocolError,
+} from "../base/mod.ts";
 import { decodeDnsMessage, type DnsMessage, encodeDnsMessage, MAX_MESSAGE_SIZE } from "./dns.ts";
-import { canonicalIp } from "../ip.ts";
 
 export const MDNS_GROUP = "224.0.0.251";
 export const MDNS_GROUP_V6 = "ff02::fb";

@@ -1,5 +1,5 @@
 /** Types and helpers shared by announce.ts and browse.ts. */
-import { formatIpv6, isIpv4Text, isReachableIpv6, parseIpv6 } from "../ip.ts";
+import { formatIpv6, isIpv4Text, isReachableIpv6, parseIpv6 } from "../base/mod.ts";
 import { MAX_ADDRESSES } from "./records.ts";
 
 /** Who found whom on the LAN: what the punch needs in place of a rendezvous pairing. */

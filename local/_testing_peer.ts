@@ -3,7 +3,7 @@
  *   announce <nameplate> <ip> <port>       prints "announced", then "claimed"; stops at stdin EOF
  *   browse <nameplate> <ip> <port> <ms>    prints "found" (exit 0) or "error" (exit 1)
  */
-import { toHex } from "../bytes.ts";
+import { toHex } from "../base/mod.ts";
 import { announce, browse, type LocalPairing } from "./mod.ts";
 
 function emit(event: Record<string, unknown>): void {

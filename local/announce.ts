@@ -2,8 +2,7 @@
  * The sender's side of local discovery: publish the offer on the LAN, answer
  * queries for it, accept the first receiver's claim (local/PROTOCOL.md).
  */
-import { equalBytes } from "../bytes.ts";
-import { P2pftError, ProtocolError } from "../errors.ts";
+import { equalBytes, P2pftError, ProtocolError } from "../base/mod.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import {
   type Advert,

@@ -2,8 +2,7 @@
  * The receiver's side of local discovery: ask for the sender of a nameplate,
  * then claim its offer until the sender acknowledges (local/PROTOCOL.md).
  */
-import { equalBytes } from "../bytes.ts";
-import { P2pftError, TimeoutError } from "../errors.ts";
+import { equalBytes, P2pftError, TimeoutError } from "../base/mod.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import {
   type Advert,

@@ -3,10 +3,8 @@
  * encode without compression, decode with it, limits checked before
  * anything is allocated. Pure: no sockets.
  */
-import { ProtocolError } from "../errors.ts";
+import { concatBytes, formatIpv6, parseIpv6, ProtocolError } from "../base/mod.ts";
 import { decodeName, encodeName } from "./_dns_name.ts";
-import { concatBytes } from "../bytes.ts";
-import { formatIpv6, parseIpv6 } from "../ip.ts";
 
 /** Largest mDNS message a peer may send or we accept (RFC 6762 §17). */
 export const MAX_MESSAGE_SIZE = 9000;

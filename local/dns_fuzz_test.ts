@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError } from "../base/mod.ts";
 import { decodeDnsMessage, encodeDnsMessage, MAX_MESSAGE_SIZE } from "./dns.ts";
 import { readAdvert, receiverInstance, senderInstance } from "./records.ts";
 import { SAMPLE_MESSAGES, SAMPLE_NAMEPLATE, SAMPLE_SENDER } from "./_testing_samples.ts";

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { ProtocolError } from "../errors.ts";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes, ProtocolError } from "../base/mod.ts";
 import {
   decodeDnsMessage,
   type DnsMessage,

@@ -3,7 +3,7 @@
  * (tests/lab): hostA and hostA2 share a LAN bridge, hostB is in the other home.
  */
 import assert from "node:assert/strict";
-import { toHex } from "../bytes.ts";
+import { toHex } from "../base/mod.ts";
 import { createLab, type Lab, labSkip } from "../tests/lab/mod.ts";
 import { decodeDnsMessage, encodeDnsMessage } from "./dns.ts";
 import { readAdvert, senderInstance, senderQuery } from "./records.ts";

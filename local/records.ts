@@ -4,10 +4,8 @@
  * Pure: no sockets.
  */
 import { createHash } from "node:crypto";
-import { fromHex, toHex } from "../bytes.ts";
-import { ProtocolError } from "../errors.ts";
+import { fromHex, isReachableIpv6, parseIpv6, ProtocolError, toHex } from "../base/mod.ts";
 import { sameName } from "./_dns_name.ts";
-import { isReachableIpv6, parseIpv6 } from "../ip.ts";
 import { type DnsMessage, type DnsQuestion, type DnsRecord, DnsType } from "./dns.ts";
 
 /** Version of the local discovery records (the `v` key of the TXT record). */

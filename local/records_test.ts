@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { toHex } from "../bytes.ts";
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError, toHex } from "../base/mod.ts";
 import { decodeDnsMessage, type DnsMessage, DnsType, encodeDnsMessage } from "./dns.ts";
 import { LOCAL_NAMEPLATE_MAX, LOCAL_NAMEPLATE_MIN, localNameplate } from "./nameplate.ts";
 import { advertResponse, asksFor, readAdvert, senderInstance, senderQuery } from "./records.ts";

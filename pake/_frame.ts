@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError } from "../base/mod.ts";
 import { SPAKE2_MAC_LENGTH, SPAKE2_MESSAGE_LENGTH } from "./spake2.ts";
 
 /** Wire version of the PAKE handshake. A wire change bumps it. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../base/mod.ts";
 
 /** One end of a duplex pair. */
 export interface Duplex {

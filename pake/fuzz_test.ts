@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError } from "../base/mod.ts";
 import {
   decodeFrame,
   decodeFrameHeader,

@@ -26,9 +26,13 @@
  */
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { CodeMismatchError, ConnectionLostError, ProtocolError } from "../errors.ts";
-import { abortable } from "../async.ts";
-import { ByteReader } from "../byte_reader.ts";
+import {
+  abortable,
+  ByteReader,
+  CodeMismatchError,
+  ConnectionLostError,
+  ProtocolError,
+} from "../base/mod.ts";
 import { decodeFrameHeader, encodeFrame, FRAME_HEADER_LENGTH, FrameType } from "./_frame.ts";
 import { Spake2 } from "./spake2.ts";
 

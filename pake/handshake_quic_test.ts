@@ -2,7 +2,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import * as x509 from "@peculiar/x509";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { CodeMismatchError } from "../errors.ts";
+import { CodeMismatchError } from "../base/mod.ts";
 import { bounded, readAll } from "./_test_pipes.ts";
 import { runPakeHandshake } from "./handshake.ts";
 

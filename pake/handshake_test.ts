@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { CodeMismatchError, ConnectionLostError, ProtocolError } from "../errors.ts";
-import { ByteReader } from "../byte_reader.ts";
+import { ByteReader, CodeMismatchError, ConnectionLostError, ProtocolError } from "../base/mod.ts";
 import { encodeFrame, FrameType } from "./_frame.ts";
 import {
   bounded,

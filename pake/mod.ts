@@ -6,14 +6,20 @@
  *
  * @module
  */
-export { passwordToScalar, Spake2 } from "./spake2.ts";
-export type { Spake2Keys, Spake2Options, Spake2Role } from "./spake2.ts";
+export {
+  passwordToScalar,
+  Spake2,
+  type Spake2Keys,
+  type Spake2Options,
+  type Spake2Role,
+} from "./spake2.ts";
 export {
   CHANNEL_BINDING_LENGTH,
+  type PakeHandshakeOptions,
+  type PakeHandshakeResult,
   receiverIdentity,
   runPakeHandshake,
   senderIdentity,
   startSpake,
 } from "./handshake.ts";
-export type { PakeHandshakeOptions, PakeHandshakeResult } from "./handshake.ts";
 export { PAKE_VERSION } from "./_frame.ts";

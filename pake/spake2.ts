@@ -21,7 +21,7 @@ import { weierstrass } from "@noble/curves/abstract/weierstrass.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError } from "../base/mod.ts";
 
 /** Which side of RFC 9382 a party plays. In p2pft: A = receiver, B = sender. */
 export type Spake2Role = "A" | "B";

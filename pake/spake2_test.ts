@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { p256 } from "@noble/curves/nist.js";
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError } from "../base/mod.ts";
 import {
   constantTimeEqual,
   passwordToScalar,

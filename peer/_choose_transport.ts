@@ -4,7 +4,7 @@
  * public path and as the fallback. Pure: the receiver decides in this order,
  * the sender accepts the same set.
  */
-import type { PathKind } from "./_punch_state.ts";
+import type { PathKind } from "./punch/mod.ts";
 
 /** `--transport`: auto picks per path; quic or tcp allow only that one. */
 export type TransportChoice = "auto" | "quic" | "tcp";

@@ -4,7 +4,7 @@
  * a timer, so that it runs while this side waits on the network (the sender for the receiver's
  * probes and TLS connections, the receiver for probe answers) instead of after the link is up.
  */
-import { equalBytes } from "../bytes.ts";
+import { equalBytes } from "../base/mod.ts";
 import { type Spake2, startSpake } from "../pake/mod.ts";
 
 export interface EarlyShareOptions {

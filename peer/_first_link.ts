@@ -2,7 +2,7 @@
  * Races ways of setting up the link: the first to succeed wins, the others
  * are stopped, and a link that still comes in after that is closed.
  */
-import type { PeerLink } from "./link.ts";
+import type { PeerLink } from "./link/mod.ts";
 import type { LinkKind } from "./_choose_transport.ts";
 
 export interface Won {

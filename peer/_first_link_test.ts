@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { LinkEnd, PeerLink } from "./link.ts";
+import type { LinkEnd, PeerLink } from "./link/mod.ts";
 import { LinkRace } from "./_first_link.ts";
 
 function fakeLink(): PeerLink & { ends: LinkEnd[] } {

@@ -3,10 +3,10 @@
  * same port number over TCP: a receiver that reached a private candidate over
  * UDP dials that ip and port over TCP, so no port travels separately.
  */
-import { P2pftError } from "../errors.ts";
-import type { PeerCertificate } from "./certificate.ts";
-import { bindPunchSockets, type PunchSockets } from "./_punch_socket.ts";
-import { listenTlsPeer, type TlsPeerListener } from "./tls_link.ts";
+import { P2pftError } from "../base/mod.ts";
+import type { PeerCertificate } from "./cert/mod.ts";
+import { bindPunchSockets, type PunchSockets } from "./punch/mod.ts";
+import { listenTlsPeer, type TlsPeerListener } from "./tls/mod.ts";
 
 /** Free UDP ports tried before giving up on one free for IPv6 and TCP too. */
 const ATTEMPTS = 8;

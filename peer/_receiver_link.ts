@@ -3,14 +3,19 @@
  * "Transport choice") and tries each way in turn, each but the last within a
  * short deadline, so a TCP path that does not work costs a second at most.
  */
-import { NoPathError } from "../errors.ts";
-import { certificateFingerprint, certificatePem } from "./certificate.ts";
-import type { PeerLink } from "./link.ts";
-import type { PunchOutcome } from "./punch.ts";
-import { dialPeer } from "./quic.ts";
-import { dialTlsPeer, type RelayDial, relayTlsReceiver } from "./tls_link.ts";
+import { NoPathError } from "../base/mod.ts";
+import { certificateFingerprint, certificatePem } from "./cert/mod.ts";
+import type { PeerLink } from "./link/mod.ts";
+import type { PunchOutcome } from "./punch/mod.ts";
+import { dialPeer } from "./quic/mod.ts";
+import {
+  dialTlsPeer,
+  fetchCertificate,
+  loadTls,
+  type RelayDial,
+  relayTlsReceiver,
+} from "./tls/mod.ts";
 import { linkAttempts, type LinkKind, type TransportChoice } from "./_choose_transport.ts";
-import { fetchCertificate, loadTls } from "./_fetch_certificate.ts";
 import type { Won } from "./_first_link.ts";
 
 /** How long a way that has a fallback gets before the next is tried. */

@@ -4,11 +4,11 @@
  * punch port's TCP twin, QUIC on the punched port, or the TCP relay, which it
  * dials itself once the receiver chose a path the relay serves.
  */
-import { NoPathError } from "../errors.ts";
-import type { PeerCertificate } from "./certificate.ts";
-import type { PunchOutcome, PunchResult } from "./punch.ts";
-import { acceptPeer } from "./quic.ts";
-import { type RelayDial, relayTlsSender, type TlsPeerListener } from "./tls_link.ts";
+import { NoPathError } from "../base/mod.ts";
+import type { PeerCertificate } from "./cert/mod.ts";
+import type { PunchOutcome, PunchResult } from "./punch/mod.ts";
+import { acceptPeer } from "./quic/mod.ts";
+import { type RelayDial, relayTlsSender, type TlsPeerListener } from "./tls/mod.ts";
 import { linkAttempts, type TransportChoice } from "./_choose_transport.ts";
 import { LinkRace, type Won } from "./_first_link.ts";
 

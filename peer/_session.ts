@@ -2,15 +2,19 @@
  * The authenticated session on a link: the PAKE on the first stream, and how
  * the session ends after an error (the peer's reason wins once it ended).
  */
-import { withDeadline, withinDeadline } from "../async.ts";
-import { CodeMismatchError, ConnectionLostError, P2pftError } from "../errors.ts";
+import {
+  CodeMismatchError,
+  ConnectionLostError,
+  formatAddr,
+  P2pftError,
+  withDeadline,
+  withinDeadline,
+} from "../base/mod.ts";
 import { runPakeHandshake, type Spake2 } from "../pake/mod.ts";
 import { askTcpRelay, type RelayVerdict, serverAnswers } from "../rendezvous/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
-import { formatAddr } from "./addresses.ts";
-import type { CandidateSource, PunchOutcome } from "./punch.ts";
-import type { LinkEnd, PeerLink, Transport } from "./link.ts";
-import type { NatMapping } from "./strategy.ts";
+import type { CandidateSource, NatMapping, PunchOutcome } from "./punch/mod.ts";
+import type { LinkEnd, PeerLink, Transport } from "./link/mod.ts";
 
 /**
  * How long `fail()` waits for the peer's side of the session end: its close
@@ -34,14 +38,6 @@ export interface RelayedBy {
   addr: Deno.NetAddr;
   /** The pairing, to ask the TCP relay (same host and port number) why the session ended. */
   pairing: { token: Uint8Array; selfId: Uint8Array };
-}
-
-/** The nameplate we were paired on and where the server saw the peer. */
-export interface PairedInfo {
-  nameplate: string;
-  /** Where the server saw the peer; found locally: the peer's first LAN address. */
-  peer: Deno.NetAddr;
-  found: "local" | "server";
 }
 
 /** Facts about the path the session runs on; the CLI words them. */

@@ -3,13 +3,12 @@
  * `--relay-only`): LAN TLS to the sender's private addresses, then the TCP
  * relay. Returns the link and the path facts the CLI words.
  */
-import { NoPathError, ProtocolError } from "../errors.ts";
+import { NoPathError, ProtocolError } from "../base/mod.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
-import { isLanAddress, onLinkIpv6Prefixes } from "./addresses.ts";
-import type { PeerCertificate } from "./certificate.ts";
+import { isLanAddress, onLinkIpv6Prefixes, type PunchPlan } from "./punch/mod.ts";
+import type { PeerCertificate } from "./cert/mod.ts";
 import type { PathFacts } from "./_session.ts";
-import type { PunchPlan } from "./strategy.ts";
-import type { RelayDial, TlsPeerListener } from "./tls_link.ts";
+import type { RelayDial, TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import type { Won } from "./_first_link.ts";
 import { receiverLinkOverTcp } from "./_receiver_link.ts";

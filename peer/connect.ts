@@ -1,44 +1,44 @@
-import { NoPathError, P2pftError, ProtocolError } from "../errors.ts";
+import { formatAddr, NoPathError, P2pftError, ProtocolError } from "../base/mod.ts";
 import { dialTcpRelay, isRendezvousDatagram, relayHello } from "../rendezvous/mod.ts";
-import {
-  formatAddr,
-  hasGlobalIpv6,
-  isIpv6,
-  localCandidates,
-  onLinkIpv6Prefixes,
-} from "./addresses.ts";
-import { certificateFingerprint, createPeerCertificate } from "./certificate.ts";
-import { type TransferCode } from "./code.ts";
-import { DatagramMux } from "./datagram_mux.ts";
-import { isProbeDatagram } from "./probe.ts";
-import { type Candidate, punch, type PunchOutcome, type PunchResult } from "./punch.ts";
 import {
   BIRTHDAY_PROBES_PER_SECOND,
   BIRTHDAY_SOCKETS,
+  type Candidate,
+  DatagramMux,
+  hasGlobalIpv6,
+  isIpv6,
+  isProbeDatagram,
+  localCandidates,
   type NatMapping,
+  onLinkIpv6Prefixes,
   planPunch,
+  punch,
+  type PunchOutcome,
+  type PunchResult,
   type RelayMode,
-} from "./strategy.ts";
-import type { PeerLink } from "./link.ts";
-import type { RelayDial } from "./tls_link.ts";
+} from "./punch/mod.ts";
+import { certificateFingerprint, createPeerCertificate } from "./cert/mod.ts";
+import { type TransferCode } from "./code.ts";
+import type { PeerLink } from "./link/mod.ts";
+import type { RelayDial } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import type { Won } from "./_first_link.ts";
 import { bindPunchPort } from "./_punch_port.ts";
 import { EarlyShare } from "./_early_share.ts";
 import { receiverLinkAfterPunch } from "./_receiver_link.ts";
-import { findPeer, type FoundPeer } from "./_find_peer.ts";
+import { findPeer, type FoundPeer, type PairedInfo } from "./find/mod.ts";
 import { senderLinkAfterPunch } from "./_sender_link.ts";
 import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
 import {
   authenticate,
   endAfter,
-  type PairedInfo,
   type PathFacts,
   type PeerSession,
   type RelayedBy,
 } from "./_session.ts";
 
-export type { FailOptions, PairedInfo, PathFacts, PeerSession } from "./_session.ts";
+export type { FailOptions, PathFacts, PeerSession } from "./_session.ts";
+export type { PairedInfo } from "./find/mod.ts";
 export { PAKE_DEADLINE_MS } from "./_session.ts";
 
 /**

@@ -1,17 +1,25 @@
+/** The peer layer: find the peer, punch, open a QUIC or TLS link, run the session. */
 export {
   type ConnectOptions,
   connectPeer,
   type FailOptions,
   type OpenedLink,
   openPeerLink,
-  type PairedInfo,
   type PathFacts,
   type PeerSession,
 } from "./connect.ts";
-export { resolveServer } from "./_find_peer.ts";
-export { DatagramMux } from "./datagram_mux.ts";
-export { isIpv6, isLanAddress, localCandidates } from "./addresses.ts";
-export { planPunch, type PunchPlan } from "./strategy.ts";
+export { type PairedInfo, resolveServer } from "./find/mod.ts";
+export {
+  DatagramMux,
+  isIpv6,
+  isLanAddress,
+  localCandidates,
+  type NatMapping,
+  planPunch,
+  PROBE_VERSION,
+  type PunchPlan,
+  type RelayMode,
+} from "./punch/mod.ts";
 export type { ByteStream } from "../transfer/mod.ts";
 export {
   assertKnownWords,
@@ -21,18 +29,15 @@ export {
   parseCode,
   type TransferCode,
 } from "./code.ts";
-export { formatAddr } from "./addresses.ts";
-export { dataStreamsFor } from "./data_streams.ts";
-export type { LinkEnd, PeerLink, Transport } from "./link.ts";
-export { PROBE_VERSION } from "./probe.ts";
+export { formatAddr } from "../base/mod.ts";
+export { dataStreamsFor, type LinkEnd, type PeerLink, type Transport } from "./link/mod.ts";
 export { TRANSPORT_CHOICES, type TransportChoice } from "./_choose_transport.ts";
-export { type NatMapping, type RelayMode } from "./strategy.ts";
 export {
   certificatePem,
   createPeerCertificate,
   PEER_SERVER_NAME,
   type PeerCertificate,
-} from "./certificate.ts";
+} from "./cert/mod.ts";
 export {
   dialTlsPeer,
   type DialTlsPeerOptions,
@@ -43,6 +48,6 @@ export {
   type RelayTlsReceiverOptions,
   relayTlsSender,
   type RelayTlsSenderOptions,
+  TLS_LINK_VERSION,
   type TlsPeerListener,
-} from "./tls_link.ts";
-export { TLS_LINK_VERSION } from "./_tls_wire.ts";
+} from "./tls/mod.ts";

@@ -1,5 +1,5 @@
 /** What the decoder fuzz tests share. */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../base/mod.ts";
 
 /**
  * A small deterministic PRNG (xorshift32), so a failure can be replayed from

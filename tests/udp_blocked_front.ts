@@ -3,7 +3,7 @@
  * never answers, its TCP port (same number) forwards each connection to the
  * real server's TCP port. Clients must notice and register over TCP.
  */
-import { pipeConn } from "../pipe_conn.ts";
+import { pipeConn } from "../base/mod.ts";
 
 export interface UdpBlockedFront extends AsyncDisposable {
   /** `--rendezvous 127.0.0.1:PORT --no-local` (nothing multicast on the host's networks) */

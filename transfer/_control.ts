@@ -9,11 +9,10 @@ import {
   ProtocolError,
   TransferRefusedError,
   UnsafePathError,
-} from "../errors.ts";
+  withinDeadline,
+} from "../base/mod.ts";
 import { createHash } from "node:crypto";
-import { withinDeadline } from "../async.ts";
-import { encodeFrame, FrameType } from "./_frame.ts";
-import { encodeError, ErrorCode, type ErrorMessage } from "./_messages.ts";
+import { encodeError, encodeFrame, ErrorCode, type ErrorMessage, FrameType } from "./wire/mod.ts";
 
 /** How long a side waits for an event from the peer once the transfer failed. */
 const PEER_DEADLINE_MS = 2_000;

@@ -3,8 +3,7 @@
  * the caller's signal joined with this side's own failures, the stall watch,
  * and the two ways it ends (finished, or failed with an ERROR frame).
  */
-import { abortable } from "../async.ts";
-import type { ByteReader } from "../byte_reader.ts";
+import { abortable, type ByteReader } from "../base/mod.ts";
 import { ProgressCounter, type ProgressCounterOptions } from "./_progress.ts";
 import { sendErrorAndClose, shouldTellPeer } from "./_control.ts";
 import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { IntegrityError } from "../errors.ts";
+import { IntegrityError } from "../base/mod.ts";
 
 const CHUNK = 1024 * 1024;
 

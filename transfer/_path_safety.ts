@@ -5,8 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { UnsafePathError } from "../errors.ts";
-import { LIMITS } from "./_frame.ts";
+import { UnsafePathError } from "../base/mod.ts";
+import { LIMITS } from "./wire/mod.ts";
 
 /** Suffix of in-progress files; reserved, so no manifest path may end with it. */
 export const PARTIAL_SUFFIX = ".p2pft-partial";

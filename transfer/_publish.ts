@@ -2,7 +2,7 @@
  * Receiver: verified partials made durable and published under their final
  * names, many at a time (PROTOCOL.md, "Publishing and crashes").
  */
-import { TransferRefusedError } from "../errors.ts";
+import { TransferRefusedError } from "../base/mod.ts";
 
 /** A partial whose SHA-256 matched, with what its final name needs. */
 export interface VerifiedPartial {

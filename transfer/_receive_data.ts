@@ -5,14 +5,18 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { basename, dirname } from "node:path";
-import { DiskFullError, IntegrityError, ProtocolError } from "../errors.ts";
+import {
+  type ByteReader,
+  DiskFullError,
+  equalBytes,
+  EventLoopTurns,
+  IntegrityError,
+  ProtocolError,
+  toHex,
+} from "../base/mod.ts";
 import { Publisher } from "./_publish.ts";
-import { EventLoopTurns } from "../async.ts";
-import type { ByteReader } from "../byte_reader.ts";
 import { SegmentReader } from "./_segment_reader.ts";
-import { equalBytes, toHex } from "../bytes.ts";
-import { DIGEST_BYTES } from "./_frame.ts";
-import { FileStatus } from "./_messages.ts";
+import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
 
 export interface IncomingFile {

@@ -3,8 +3,8 @@
  * list what will arrive (in manifest order, each at its target), and create
  * and finish the folders.
  */
-import { ProtocolError, TransferRefusedError } from "../errors.ts";
-import { type Decision, FILE_TRAILER_BYTES, type ManifestEntry, type Start } from "./_messages.ts";
+import { ProtocolError, TransferRefusedError } from "../base/mod.ts";
+import { type Decision, FILE_TRAILER_BYTES, type ManifestEntry, type Start } from "./wire/mod.ts";
 import type { IncomingFile } from "./_receive_data.ts";
 import type { TargetPlan } from "./_receive_plan.ts";
 

@@ -1,9 +1,17 @@
 /** Receiver: read and validate the offer (HELLO, ENTRIES..., MANIFEST_END) before touching the disk. */
-import { ProtocolError, UnsafePathError } from "../errors.ts";
-import type { ByteReader } from "../byte_reader.ts";
-import { FrameType, LIMITS, readFrame } from "./_frame.ts";
-import { decodeManifestEnd, decodeNotSent, type NotSent } from "./_offer_messages.ts";
-import { decodeEntries, decodeHello, type Hello, type ManifestEntry } from "./_messages.ts";
+import { type ByteReader, ProtocolError, UnsafePathError } from "../base/mod.ts";
+import {
+  decodeEntries,
+  decodeHello,
+  decodeManifestEnd,
+  decodeNotSent,
+  FrameType,
+  type Hello,
+  LIMITS,
+  type ManifestEntry,
+  type NotSent,
+  readFrame,
+} from "./wire/mod.ts";
 import { checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
 import { decodeText } from "./_text_messages.ts";
 

@@ -8,9 +8,9 @@
  */
 import type { Hash } from "node:crypto";
 import { join, relative, sep as SEP } from "node:path";
-import { TransferRefusedError, UnsafePathError } from "../errors.ts";
+import { TransferRefusedError, UnsafePathError } from "../base/mod.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
-import type { ManifestEntry, PlanItem } from "./_messages.ts";
+import type { ManifestEntry, PlanItem } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
 import { freeName } from "./_free_name.ts";
 

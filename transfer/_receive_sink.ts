@@ -1,6 +1,5 @@
 /** Receiver: the one file of an offer into a stream (stdout) instead of a partial on disk. */
-import { SourceChangedError } from "../errors.ts";
-import { abortable } from "../async.ts";
+import { abortable, SourceChangedError } from "../base/mod.ts";
 import {
   type FileTarget,
   type IncomingFile,

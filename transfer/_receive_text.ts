@@ -1,10 +1,7 @@
 /** The receiving role for a text offer: confirm, answer DONE with the text's SHA-256. */
 import { createHash } from "node:crypto";
-import { TransferRefusedError } from "../errors.ts";
-import { abortable } from "../async.ts";
-import type { ByteReader } from "../byte_reader.ts";
-import { encodeFrame, FrameType } from "./_frame.ts";
-import { encodeDone } from "./_messages.ts";
+import { abortable, type ByteReader, TransferRefusedError } from "../base/mod.ts";
+import { encodeDone, encodeFrame, FrameType } from "./wire/mod.ts";
 import { textReport } from "./_text_messages.ts";
 import type { Offer, TransferReport } from "./types.ts";
 

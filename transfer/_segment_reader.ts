@@ -2,9 +2,8 @@
  * The receiver's side of the striping (PROTOCOL.md, "The data stream"):
  * DATA segment k from data stream k mod N, every stream reading ahead.
  */
-import { ProtocolError } from "../errors.ts";
-import type { ByteReader } from "../byte_reader.ts";
-import { FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./_frame.ts";
+import { type ByteReader, ProtocolError } from "../base/mod.ts";
+import { FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./wire/mod.ts";
 
 /**
  * Reads the logical data stream out of the striped DATA segments. Its length

@@ -4,16 +4,18 @@
  * once) cut into DATA segments, segment k on stream k mod N.
  */
 import { createHash, type Hash } from "node:crypto";
-import { SourceChangedError } from "../errors.ts";
-import { encodeFrame, FRAME_HEADER_BYTES, FrameType, writeFrameHeader } from "./_frame.ts";
+import { abortable, EventLoopTurns, SourceChangedError } from "../base/mod.ts";
 import {
   encodeDataHello,
   encodeFileTrailer,
+  encodeFrame,
   encodeMore,
   encodeResent,
   FileStatus,
-} from "./_messages.ts";
-import { abortable, EventLoopTurns } from "../async.ts";
+  FRAME_HEADER_BYTES,
+  FrameType,
+  writeFrameHeader,
+} from "./wire/mod.ts";
 import { type FileSnapshot, sameSnapshot, snapshotOf } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 

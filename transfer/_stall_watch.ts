@@ -3,7 +3,7 @@
  * keeps the connection alive but says nothing must not hold this side
  * forever. Counts bytes moved, so it works the same on every transport.
  */
-import { TimeoutError } from "../errors.ts";
+import { TimeoutError } from "../base/mod.ts";
 
 /** Default seconds without a byte moving before the transfer fails (`--stall-timeout`). */
 export const DEFAULT_STALL_TIMEOUT_S = 30;

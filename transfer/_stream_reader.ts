@@ -1,5 +1,4 @@
-import { ByteReader } from "../byte_reader.ts";
-import { ConnectionLostError } from "../errors.ts";
+import { ByteReader, ConnectionLostError } from "../base/mod.ts";
 
 /**
  * A reader over one of the transfer's streams: a stream that breaks is a

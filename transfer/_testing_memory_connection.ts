@@ -1,4 +1,4 @@
-import { ConnectionLostError } from "../errors.ts";
+import { ConnectionLostError } from "../base/mod.ts";
 import type { ByteStream, StreamConnection } from "./types.ts";
 
 /**

@@ -1,7 +1,6 @@
 /** TEXT frame payload (a text offer, PROTOCOL.md): strict UTF-8, at most 64 KiB; the report of a text. */
-import { ProtocolError } from "../errors.ts";
-import { toHex } from "../bytes.ts";
-import { LIMITS } from "./_frame.ts";
+import { ProtocolError, toHex } from "../base/mod.ts";
+import { LIMITS } from "./wire/mod.ts";
 import type { TransferReport } from "./types.ts";
 
 const utf8 = new TextEncoder();

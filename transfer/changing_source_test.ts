@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SourceChangedError } from "../errors.ts";
+import { SourceChangedError } from "../base/mod.ts";
 import {
   listTree,
   randomBytes,

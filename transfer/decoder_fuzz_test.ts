@@ -1,36 +1,35 @@
 import assert from "node:assert/strict";
-import { ProtocolError, UnsafePathError } from "../errors.ts";
-import { ByteReader } from "../byte_reader.ts";
-import { encodeManifestEnd } from "./_offer_messages.ts";
+import { ByteReader, concatBytes, ProtocolError, UnsafePathError } from "../base/mod.ts";
 import {
-  encodeFrame,
-  FRAME_HEADER_BYTES,
-  FrameType,
-  parseFrameHeader,
-  readFrame,
-} from "./_frame.ts";
-import {
+  batchDecisions,
   batchEntries,
+  batchPlan,
   decodeCount,
   decodeDataHello,
+  decodeDecisions,
   decodeDone,
   decodeEntries,
   decodeError,
   decodeHello,
+  decodePlan,
   decodeStart,
   encodeCount,
   encodeDataHello,
   encodeDone,
   encodeError,
+  encodeFrame,
   encodeHello,
+  encodeManifestEnd,
   encodeStart,
+  FRAME_HEADER_BYTES,
+  FrameType,
   type ManifestEntry,
-} from "./_messages.ts";
+  parseFrameHeader,
+  readFrame,
+} from "./wire/mod.ts";
 import { readManifest } from "./_receive_manifest.ts";
-import { batchDecisions, batchPlan, decodeDecisions, decodePlan } from "./_resume_messages.ts";
 import { decodeText, encodeText } from "./_text_messages.ts";
 import { withTimeout } from "./_test_util.ts";
-import { concatBytes } from "../bytes.ts";
 
 /** xorshift32: reproducible inputs; the seed is in every failure message. */
 function rng(seed: number) {

@@ -5,7 +5,7 @@ import {
   IntegrityError,
   ProtocolError,
   TransferRefusedError,
-} from "../errors.ts";
+} from "../base/mod.ts";
 import {
   flipDataByte,
   listTree,

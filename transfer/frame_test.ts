@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
-import { ProtocolError } from "../errors.ts";
-import { ByteReader } from "../byte_reader.ts";
-import { encodeManifestEnd } from "./_offer_messages.ts";
-import { encodeFrame, FrameType, LIMITS, parseFrameHeader, readFrame } from "./_frame.ts";
-import { decodeHello, encodeEntry, encodeHello } from "./_messages.ts";
+import { ByteReader, ProtocolError } from "../base/mod.ts";
+import {
+  decodeHello,
+  encodeEntry,
+  encodeFrame,
+  encodeHello,
+  encodeManifestEnd,
+  FrameType,
+  LIMITS,
+  parseFrameHeader,
+  readFrame,
+} from "./wire/mod.ts";
 import { readManifest } from "./_receive_manifest.ts";
 import { withTimeout } from "./_test_util.ts";
 

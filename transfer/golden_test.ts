@@ -1,22 +1,26 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { golden } from "../tests/golden.ts";
-import { concatBytes } from "../bytes.ts";
-import { batchNotSent, decodeNotSent, encodeManifestEnd } from "./_offer_messages.ts";
-import { encodeText } from "./_text_messages.ts";
-import { encodeFrame, FrameType, PROTOCOL_VERSION } from "./_frame.ts";
+import { concatBytes } from "../base/mod.ts";
 import {
+  batchNotSent,
   decodeEntries,
   decodeHello,
+  decodeNotSent,
   decodeStart,
   encodeEntry,
   encodeFileTrailer,
+  encodeFrame,
   encodeHello,
+  encodeManifestEnd,
   encodeMore,
   encodeResent,
   encodeStart,
   FileStatus,
-} from "./_messages.ts";
+  FrameType,
+  PROTOCOL_VERSION,
+} from "./wire/mod.ts";
+import { encodeText } from "./_text_messages.ts";
 
 const text = new TextEncoder();
 const sha256 = (value: string) => new Uint8Array(createHash("sha256").update(value).digest());

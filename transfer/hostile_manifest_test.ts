@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ProtocolError, UnsafePathError } from "../errors.ts";
-import { ByteReader } from "../byte_reader.ts";
-import { encodeManifestEnd } from "./_offer_messages.ts";
-import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
+import { ByteReader, concatBytes, ProtocolError, UnsafePathError } from "../base/mod.ts";
 import {
   decodeError,
   encodeEntry,
+  encodeFrame,
   encodeHello,
+  encodeManifestEnd,
   ErrorCode,
+  FrameType,
   type ManifestEntry,
-} from "./_messages.ts";
+  readFrame,
+} from "./wire/mod.ts";
 import { checkRelativePath } from "./_path_safety.ts";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { listTree, reason, tempDir, transferPair, value, withTimeout } from "./_test_util.ts";
 import { scanPaths } from "./scan_paths.ts";
-import { concatBytes } from "../bytes.ts";
 
 function file(path: string, size = 1): ManifestEntry {
   return { kind: "file", path, size, mode: 0o644, mtimeMs: null };

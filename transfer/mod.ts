@@ -16,10 +16,9 @@ export type {
 export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
 export { receiveFiles } from "./receive_files.ts";
 export { sendText } from "./send_text.ts";
-export { scanPaths } from "./scan_paths.ts";
+export { scanPaths, type SkippedEntry, type SourceManifest } from "./scan_paths.ts";
 export { streamManifest } from "./_stdin_source.ts";
-export type { SkippedEntry, SourceManifest } from "./scan_paths.ts";
 export type { NameRules } from "./_path_safety.ts";
 export type { Clash, OnExisting } from "./_receive_plan.ts";
-export { MAX_STREAMS, PROTOCOL_VERSION } from "./_frame.ts";
+export { MAX_STREAMS, PROTOCOL_VERSION } from "./wire/mod.ts";
 export { peerWasTold } from "./_control.ts";

@@ -1,24 +1,32 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
-import { abortable } from "../async.ts";
-import { fromHex } from "../bytes.ts";
+import {
+  abortable,
+  type ByteReader,
+  fromHex,
+  P2pftError,
+  ProtocolError,
+  TransferRefusedError,
+} from "../base/mod.ts";
 import { resolve, sep as SEP } from "node:path";
-import { P2pftError, ProtocolError, TransferRefusedError } from "../errors.ts";
-import type { ByteReader } from "../byte_reader.ts";
 import { streamReader } from "./_stream_reader.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
-import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
-import { batchPlan, decodeDecisions } from "./_resume_messages.ts";
 import {
+  batchPlan,
   type Decision,
   decodeDataHello,
+  decodeDecisions,
   decodeError,
   decodeStart,
   encodeDone,
+  encodeFrame,
+  encodePlanEnd,
   FileStatus,
+  FrameType,
   type ManifestEntry,
+  readFrame,
   type Start,
-} from "./_messages.ts";
+} from "./wire/mod.ts";
 import {
   type IncomingFile,
   receiveData,
@@ -37,7 +45,6 @@ import {
   planIncoming,
   written,
 } from "./_receive_incoming.ts";
-import { encodePlanEnd } from "./_resume_messages.ts";
 import { probeNameRules } from "./_name_rules.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";

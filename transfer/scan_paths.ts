@@ -8,10 +8,8 @@
  * once here, so an unreadable one is known before anyone is asked for a code.
  */
 import { basename, join, resolve } from "node:path";
-import type { ManifestEntry } from "./_messages.ts";
-import { LIMITS } from "./_frame.ts";
+import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
 import { canonicalLinkTarget, checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
-import type { NotSent } from "./_offer_messages.ts";
 
 export interface SourceEntry extends ManifestEntry {
   /** Where the sender reads it (files only matter). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ByteReader } from "../byte_reader.ts";
-import { encodeFrame, FrameType } from "./_frame.ts";
+import { ByteReader } from "../base/mod.ts";
+import { encodeFrame, FrameType } from "./wire/mod.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 
 /** Readers over in-memory streams carrying `payload` cut into segments, k on stream k mod n. */

@@ -1,28 +1,40 @@
 /** The sending role: offer a manifest, agree on resume/skip, stream the bytes, wait for DONE. */
-import { ConnectionLostError, IntegrityError, ProtocolError } from "../errors.ts";
-import type { ByteReader } from "../byte_reader.ts";
+import {
+  abortable,
+  type ByteReader,
+  ConnectionLostError,
+  equalBytes,
+  fromHex,
+  IntegrityError,
+  ProtocolError,
+  toHex,
+} from "../base/mod.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
-import { abortable } from "../async.ts";
-import { equalBytes, fromHex, toHex } from "../bytes.ts";
-import { encodeFrame, FrameType, LIMITS, readFrame } from "./_frame.ts";
-import { hashFilePrefix } from "./_hash_file.ts";
-import type { SourceManifest } from "./scan_paths.ts";
-import { batchDecisions, decodePlan, decodePlanEnd } from "./_resume_messages.ts";
 import {
+  batchDecisions,
   batchEntries,
+  batchNotSent,
   type Decision,
   decodeDone,
   decodeError,
+  decodePlan,
+  decodePlanEnd,
   type Done,
+  encodeFrame,
   encodeHello,
+  encodeManifestEnd,
   encodeStart,
   FILE_TRAILER_BYTES,
   FileStatus,
+  FrameType,
+  LIMITS,
   type PlanItem,
-} from "./_messages.ts";
-import { writeFrames } from "./_batch.ts";
-import { batchNotSent, encodeManifestEnd } from "./_offer_messages.ts";
+  readFrame,
+  writeFrames,
+} from "./wire/mod.ts";
+import { hashFilePrefix } from "./_hash_file.ts";
+import type { SourceManifest } from "./scan_paths.ts";
 import { type OutgoingFile, sendData } from "./_send_data.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 

@@ -1,13 +1,17 @@
 /** The sending role for a short text: HELLO (text flag), TEXT, then wait for DONE. */
 import { createHash } from "node:crypto";
-import { IntegrityError } from "../errors.ts";
-import { abortable } from "../async.ts";
-import { equalBytes, toHex } from "../bytes.ts";
+import { abortable, equalBytes, IntegrityError, toHex } from "../base/mod.ts";
 import { peerError } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
-import { encodeFrame, FrameType, readFrame } from "./_frame.ts";
-import { writeFrames } from "./_batch.ts";
-import { decodeDone, decodeError, encodeHello } from "./_messages.ts";
+import {
+  decodeDone,
+  decodeError,
+  encodeFrame,
+  encodeHello,
+  FrameType,
+  readFrame,
+  writeFrames,
+} from "./wire/mod.ts";
 import { encodeText, textReport } from "./_text_messages.ts";
 import { DEFAULT_STREAMS, SEGMENT_SIZE } from "./send_files.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TimeoutError } from "../errors.ts";
+import { TimeoutError } from "../base/mod.ts";
 import { type StallClock, StallWatch } from "./_stall_watch.ts";
 
 /** A clock that moves only when the test says so. */

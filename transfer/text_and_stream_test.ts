@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { IntegrityError, TimeoutError, TransferRefusedError } from "../errors.ts";
+import { concatBytes, IntegrityError, TimeoutError, TransferRefusedError } from "../base/mod.ts";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
 import { streamManifest } from "./_stdin_source.ts";
 import { receiveFiles } from "./receive_files.ts";
@@ -17,7 +17,6 @@ import {
   withTimeout,
 } from "./_test_util.ts";
 import type { Offer, ReceiveFilesOptions, TransferProgress } from "./types.ts";
-import { concatBytes } from "../bytes.ts";
 
 /** A readable that yields `bytes` in chunks of `chunk` bytes. */
 function chunked(bytes: Uint8Array, chunk: number): ReadableStream<Uint8Array> {

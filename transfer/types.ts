@@ -1,9 +1,9 @@
 /** Public types of the transfer layer (see PROTOCOL.md). */
 import type { NameRules } from "./_path_safety.ts";
-import type { NotSent } from "./_offer_messages.ts";
+import type { NotSent } from "./wire/mod.ts";
 import type { Clash, OnExisting } from "./_receive_plan.ts";
 
-export type { NotSent, SkipKind } from "./_offer_messages.ts";
+export type { NotSent, SkipKind } from "./wire/mod.ts";
 
 /** One bidirectional byte stream (a QUIC stream, a TLS link stream, or an in-memory pair in tests). */
 export interface ByteStream {

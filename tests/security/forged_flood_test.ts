@@ -14,7 +14,7 @@ import { type CliRun, spawnCli } from "../../scripts/cli_process.ts";
 import { makeRandomFile, sha256File } from "../../scripts/files.ts";
 import { createLab, labSkip } from "../lab/mod.ts";
 import { encodeMessage, MAX_REPLY_SIZE, PROTOCOL_VERSION } from "../../rendezvous/mod.ts";
-import { toHex } from "../../bytes.ts";
+import { toHex } from "../../base/mod.ts";
 
 const skip = await labSkip();
 const PORT = 9000;

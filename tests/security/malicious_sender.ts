@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { type ByteStream, connectPeer, formatCode, generateWords } from "../../peer/mod.ts";
 import { HOSTILE_CASES, type HostileCase } from "./_hostile_cases.ts";
-import { concatBytes } from "../../bytes.ts";
+import { concatBytes } from "../../base/mod.ts";
 
 // Frame types, transfer/PROTOCOL.md "Message table".
 export const HELLO = 0x01;

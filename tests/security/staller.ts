@@ -44,7 +44,7 @@ import {
   u32,
   VERSION,
 } from "./malicious_sender.ts";
-import { concatBytes } from "../../bytes.ts";
+import { concatBytes } from "../../base/mod.ts";
 
 /** The file the sending staller offers: two full DATA segments (transfer/PROTOCOL.md). */
 const SEGMENT_SIZE = 1024 * 1024;

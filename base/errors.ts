@@ -1,0 +1,63 @@
+/**
+ * Error classes shared by every layer of p2pft. `../main.ts` maps them to exit
+ * codes and one-line messages; everything else throws them with `{ cause }`.
+ */
+
+/** Base class of every error p2pft raises on purpose. */
+export class P2pftError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Malformed or unexpected data from the wire. */
+export class ProtocolError extends P2pftError {}
+
+/** The peer used a different code: the PAKE key confirmation failed. */
+export class CodeMismatchError extends P2pftError {}
+
+/** Received bytes do not match the sender's size or hash. */
+export class IntegrityError extends P2pftError {}
+
+/** No candidate address answered the punch probes in time. */
+export class NoPathError extends P2pftError {}
+
+/** The rendezvous server refused a request (unknown nameplate, room full, ...). */
+export class RendezvousError extends P2pftError {}
+
+/** A wait ran out of time (no peer came, no answer from the server, ...). */
+export class TimeoutError extends P2pftError {}
+
+/** The receiver refused what was offered, or the sender refused to continue. */
+export class TransferRefusedError extends P2pftError {}
+
+/** A received file name or path would be unsafe to create. */
+export class UnsafePathError extends P2pftError {}
+
+/** The peer or the path went away (closed, reset, timed out): not malformed data. */
+export class ConnectionLostError extends P2pftError {}
+
+/** A source file changed while it was read, again after it was sent a second time. */
+export class SourceChangedError extends TransferRefusedError {}
+
+/** The receiver's disk filled up; the partial keeps what arrived, for the next run to resume. */
+export class DiskFullError extends P2pftError {
+  constructor(
+    message: string,
+    /** Where: the folder, the partial kept, and how many more bytes the transfer needs. */
+    readonly details: { folder: string; partial: string; missingBytes: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The transfer finished, but some entries were skipped and did not arrive (exit 3). */
+export class IncompleteTransferError extends P2pftError {}
+
+/** The command line was wrong: an unknown flag, a missing or malformed argument (exit 2). */
+export class UsageError extends P2pftError {}
+
+/** The rendezvous server's shared room store (Redis) did not answer or failed. */
+export class StoreUnavailableError extends P2pftError {}

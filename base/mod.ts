@@ -1,0 +1,43 @@
+/** Plumbing every layer shares: errors, bytes, IP text, deadlines, exact reads, pipes. */
+export { abortable, deadline, EventLoopTurns, withDeadline, withinDeadline } from "./async.ts";
+export type { Awaitable } from "./async.ts";
+export { ByteReader, fillFrom } from "./byte_reader.ts";
+export type { ReadsInto } from "./byte_reader.ts";
+export { concatBytes, equalBytes, fromHex, toHex } from "./bytes.ts";
+export { DatagramQueue } from "./datagram_queue.ts";
+export type { Datagram } from "./datagram_queue.ts";
+export {
+  CodeMismatchError,
+  ConnectionLostError,
+  DiskFullError,
+  IncompleteTransferError,
+  IntegrityError,
+  NoPathError,
+  P2pftError,
+  ProtocolError,
+  RendezvousError,
+  SourceChangedError,
+  StoreUnavailableError,
+  TimeoutError,
+  TransferRefusedError,
+  UnsafePathError,
+  UsageError,
+} from "./errors.ts";
+export {
+  bindEitherStack,
+  canonicalIp,
+  formatAddr,
+  formatIpv6,
+  inIpv6Prefix,
+  isIpv4Mapped,
+  isIpv4Text,
+  isReachableIpv6,
+  lacksIpv6,
+  normalizeAddr,
+  normalizeIp,
+  parseIpv4,
+  parseIpv6,
+  sameAddr,
+} from "./ip.ts";
+export { mergeLimits } from "./limits.ts";
+export { pipeConn } from "./pipe_conn.ts";

@@ -1,0 +1,297 @@
+/**
+ * Finding the peer: through the rendezvous server, on the local network
+ * (local/), or both at once (peer/PROTOCOL.md, "Finding the peer"). What it
+ * returns is what the punch needs, whichever way found the peer.
+ */
+import {
+  abortable,
+  formatAddr,
+  isIpv4Text,
+  normalizeIp,
+  P2pftError,
+  parseIpv6,
+  ProtocolError,
+  TimeoutError,
+} from "../../base/mod.ts";
+import { announce, browse, localNameplate, type LocalPairing } from "../../local/mod.ts";
+import type { Pairing } from "../../rendezvous/mod.ts";
+import { type DatagramChannel, localCandidates, type NatMapping } from "../punch/mod.ts";
+
+import { racePairing, type Way } from "./_race_pairing.ts";
+import { registerEither } from "./_register_either.ts";
+
+/**
+ * How long a receiver that heard the sender on the LAN still waits for the
+ * answer to its claim once the server has paired it: the claim is resent at
+ * 250, 500 and 1000 ms, so four claims go out (local/PROTOCOL.md).
+ */
+const CLAIM_WAIT_MS = 2_000;
+/** How long a receiver looks on the LAN at least (its `--timeout` when longer). */
+const BROWSE_MS = 5_000;
+
+/** The peer found through the rendezvous server. */
+export interface ServerFound extends Pairing {
+  found: "server";
+  /** The rendezvous server's address, resolved. */
+  server: Deno.NetAddr;
+}
+
+/** The peer found on the LAN: no observed addresses, no relay, no NAT between the two. */
+export interface LocalFound extends Omit<Pairing, "observed" | "peer" | "relay" | "cookie"> {
+  found: "local";
+  server?: undefined;
+  observed?: undefined;
+  relay?: undefined;
+  cookie?: undefined;
+  peer: LocalPairing["peer"] & { observed?: undefined };
+}
+
+export type FoundPeer = ServerFound | LocalFound;
+
+export interface FindPeerOptions {
+  role: "sender" | "receiver";
+  /**
+   * The rendezvous server, or several instances sharing rooms, tried in turn
+   * (with every IPv4 address each name resolves to); absent: local discovery only.
+   */
+  rendezvous?: { hostname: string; port: number } | { hostname: string; port: number }[];
+  /** Sender: the client id to register with, and the hash of the next one (several receivers). */
+  clientId?: Uint8Array;
+  successor?: Uint8Array;
+  /** Whether to look on the local network too. */
+  local: boolean;
+  /** Receiver: the code's nameplate. Sender: the one to ask for, if any. */
+  nameplate?: string;
+  /** The UDP port we punch on (our candidates' port). */
+  port: number;
+  /** Sender: its certificate fingerprint, passed to the receiver. */
+  fingerprint?: Uint8Array;
+  /** Sender: called once with the nameplate its code carries. */
+  onNameplate?: (nameplate: string) => void;
+  onPaired?: (paired: PairedInfo) => void;
+  onNat?: (mapping: NatMapping) => void;
+  /** A way of finding the peer failed while the other still runs, or UDP got no answer (TCP used). */
+  onWarning?: (message: string) => void;
+  /** Register with the rendezvous server over TCP from the start (`--tcp`). */
+  tcp: boolean;
+  waitForSenderMs?: number;
+  onWaitingForSender?: () => void;
+  serverTimeoutMs?: number;
+  /** The sender's announcement is moved here once claimed: it answers repeated claims until disposed. */
+  keepAlive: AsyncDisposableStack;
+  signal?: AbortSignal;
+}
+
+/**
+ * Pairs with the peer through the rendezvous server and, unless off, on the
+ * local network at once (`racePairing` decides). A sender whose server never
+ * gave it a nameplate announces a local one instead, with a warning.
+ */
+export async function findPeer(
+  channel: DatagramChannel,
+  options: FindPeerOptions,
+): Promise<FoundPeer> {
+  const { role, rendezvous, signal } = options;
+  const sender = role === "sender";
+  const candidates = localCandidates(options.port);
+  const local = options.local && (candidates.length > 0 || !rendezvous);
+  if (local && candidates.length === 0) {
+    throw new P2pftError(
+      "Cannot look for the peer on the local network: this machine has no address besides loopback and link-local ones",
+    );
+  }
+  const nameplate = Promise.withResolvers<string>();
+  let issued = false;
+  const issue = (value: string) => {
+    if (issued) return;
+    issued = true;
+    nameplate.resolve(value);
+    options.onNameplate?.(value);
+  };
+  if (options.nameplate !== undefined) nameplate.resolve(options.nameplate);
+  if (sender && !rendezvous) issue(options.nameplate ?? localNameplate());
+
+  const server = rendezvous && serverWay(channel, rendezvous, options, issue);
+  const lookLocally = local ? localWay(candidates, nameplate.promise, options) : undefined;
+
+  const winner = await racePairing({
+    server,
+    local: lookLocally,
+    claimWaitMs: CLAIM_WAIT_MS,
+    onFailed: (way, error) => {
+      const message = warning(way, error, role);
+      if (message) options.onWarning?.(message);
+      // The sender's code was never printed: print it with the nameplate it asked for, or a local one.
+      if (way === "server" && sender && !issued) issue(options.nameplate ?? localNameplate());
+    },
+    signal,
+  });
+  const found: FoundPeer = winner.found === "server" ? winner.pairing : {
+    found: "local",
+    nameplate: winner.pairing.nameplate,
+    token: winner.pairing.token,
+    selfId: winner.pairing.selfId,
+    peer: winner.pairing.peer,
+    nat: { self: "none", peer: "none" },
+    transport: { self: "udp", peer: "udp" },
+  };
+  options.onPaired?.({
+    nameplate: found.nameplate,
+    peer: found.peer.observed ?? found.peer.candidates[0],
+    found: found.found,
+  });
+  return found;
+}
+
+type Rendezvous = NonNullable<FindPeerOptions["rendezvous"]>;
+
+/** Finding the peer through the rendezvous server (UDP, or TCP), as `racePairing` runs it. */
+function serverWay(
+  channel: DatagramChannel,
+  rendezvous: Rendezvous,
+  options: FindPeerOptions,
+  issue: (nameplate: string) => void,
+): (wayAbort: AbortSignal) => Promise<ServerFound> {
+  return async (wayAbort) => {
+    const [address, ...fallbacks] = await resolveServers(rendezvous);
+    const pairing = await registerEither(channel, {
+      tcp: options.tcp,
+      onTcpFallback: options.onWarning,
+      server: address,
+      fallbacks,
+      clientId: options.clientId,
+      successor: options.successor,
+      role: options.role === "sender" ? "send" : "receive",
+      nameplate: options.nameplate,
+      candidates: localCandidates(options.port),
+      fingerprint: options.fingerprint,
+      onNameplate: issue,
+      onNat: options.onNat,
+      waitForSenderMs: options.waitForSenderMs,
+      onWaitingForSender: options.onWaitingForSender,
+      serverTimeoutMs: options.serverTimeoutMs,
+      signal: wayAbort,
+    });
+    return { ...pairing, found: "server", server: address };
+  };
+}
+
+/**
+ * Finding the peer on the local network, as `racePairing` runs it: a receiver browses for the
+ * nameplate; a sender announces it (once known) and answers the receiver that claims it.
+ */
+function localWay(
+  candidates: Deno.NetAddr[],
+  nameplate: Promise<string>,
+  options: FindPeerOptions,
+): (wayAbort: AbortSignal, seen: () => void) => Promise<LocalPairing> {
+  return async (wayAbort, seen) => {
+    if (options.role !== "sender") {
+      return withAddress(
+        await browse(options.nameplate!, {
+          candidates,
+          timeoutMs: Math.max(BROWSE_MS, options.waitForSenderMs ?? 0),
+          onSender: seen,
+          signal: wayAbort,
+        }),
+      );
+    }
+    const offer = {
+      nameplate: await abortable(nameplate, wayAbort),
+      candidates,
+      fingerprint: options.fingerprint!,
+    };
+    const announcement = await announce(offer, { signal: wayAbort });
+    try {
+      const pairing = withAddress(await announcement.receiver());
+      options.keepAlive.use(announcement);
+      return pairing;
+    } catch (error) {
+      await announcement[Symbol.asyncDispose]();
+      throw error;
+    }
+  };
+}
+
+/** `pairing`, if the peer gave at least one address to probe. */
+function withAddress(pairing: LocalPairing): LocalPairing {
+  if (pairing.peer.candidates.length > 0) return pairing;
+  throw new ProtocolError(
+    `The peer found on the local network for nameplate ${pairing.nameplate} gave no address`,
+  );
+}
+
+/** What to tell the user when one way failed and the other goes on; undefined: nothing. */
+function warning(way: Way, error: unknown, role: "sender" | "receiver"): string | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  if (way === "server") {
+    return `${message}; looking for the ${
+      role === "sender" ? "receiver" : "sender"
+    } on the local network only`;
+  }
+  // No sender on this LAN is what a receiver elsewhere on the internet finds: no news.
+  if (role === "receiver" && error instanceof TimeoutError) return undefined;
+  return `Local discovery failed: ${message}; using the rendezvous server only`;
+}
+
+/** The rendezvous server's first address, an IPv4 one when it has one (see `resolveServers`). */
+export async function resolveServer(
+  server: { hostname: string; port: number },
+): Promise<Deno.NetAddr> {
+  return (await resolveServers(server))[0];
+}
+
+/**
+ * Every address (A and AAAA) of every server, once each: all IPv4 addresses
+ * first, then the IPv6 ones. Registering over IPv4 shows the server our NAT's
+ * public IPv4 mapping, while our IPv6 addresses reach the peer as candidates
+ * anyway; an IPv6-only host skips the IPv4 ones at once (the failover moves on
+ * when a send cannot leave this host).
+ */
+async function resolveServers(
+  given: { hostname: string; port: number } | { hostname: string; port: number }[],
+): Promise<Deno.NetAddr[]> {
+  const out = new Map<string, Deno.NetAddr>();
+  for (const server of Array.isArray(given) ? given : [given]) {
+    let found;
+    try {
+      found = await lookupAll(server.hostname);
+    } catch (error) {
+      throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, {
+        cause: error,
+      });
+    }
+    for (const { address } of found) {
+      const hostname = normalizeIp(address);
+      out.set(formatAddr({ hostname, port: server.port }), {
+        transport: "udp",
+        hostname,
+        port: server.port,
+      });
+    }
+  }
+  if (out.size === 0) throw new P2pftError("No rendezvous server address to try");
+  const all = [...out.values()];
+  return [
+    ...all.filter((a) => !a.hostname.includes(":")),
+    ...all.filter((a) => a.hostname.includes(":")),
+  ];
+}
+
+/**
+ * The addresses of `hostname` as the system resolves them (hosts file included). An address needs
+ * no lookup, and node:dns (tens of ms to load) is loaded only for a name.
+ */
+async function lookupAll(hostname: string): Promise<{ address: string }[]> {
+  if (isIpv4Text(hostname) || parseIpv6(hostname)) return [{ address: hostname }];
+  const { lookup } = await import("node:dns/promises");
+  return await lookup(hostname, { family: 0, all: true });
+}
+
+/** The nameplate we were paired on and where the server saw the peer. */
+export interface PairedInfo {
+  nameplate: string;
+  /** Where the server saw the peer; found locally: the peer's first LAN address. */
+  peer: Deno.NetAddr;
+  found: "local" | "server";
+}

@@ -1,0 +1,143 @@
+/**
+ * One TLS connection of the TLS link as a `ByteStream` whose two halves end
+ * separately: closing the writable sends close_notify and FIN (the peer's
+ * reads end) while this side keeps reading; the socket is released once both
+ * halves are done. Deno's own `conn.readable`/`conn.writable` close the whole
+ * connection when either half ends, which a bidirectional stream cannot use.
+ */
+import { ConnectionLostError } from "../../base/mod.ts";
+import type { ByteStream } from "../../transfer/mod.ts";
+
+/** A connection of the link: its stream, and `close()` to drop it at once (idempotent). */
+export interface Channel {
+  stream: ByteStream;
+  close(): void;
+}
+
+/** Plaintext of one TLS record, which is what one Deno TLS read returns. */
+const TLS_RECORD = 16 * 1024;
+
+/** A Deno TLS (or TCP) connection as a channel. Read errors become `ConnectionLostError`. */
+export function denoChannel(conn: Deno.Conn, what: string): Channel {
+  const halves = new Halves(() => {
+    try {
+      conn.close();
+    } catch {
+      // Already closed by a failed read or write.
+    }
+  });
+  // A BYOB read (an exact read that must not take bytes past what it asked
+  // for) reads into the caller's view; a default read gets a fresh buffer of
+  // one TLS record. An auto-allocated BYOB request (autoAllocateChunkSize)
+  // costs Deno 2.9.6 three times the throughput of enqueue(), measured here.
+  const readable: ReadableStream<Uint8Array> = new ReadableStream({
+    type: "bytes",
+    async pull(controller: ReadableByteStreamController) {
+      const request = controller.byobRequest;
+      const view = request?.view;
+      const target = view
+        ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+        : new Uint8Array(TLS_RECORD);
+      let n: number | null;
+      try {
+        n = await conn.read(target);
+      } catch (error) {
+        halves.readDone();
+        throw lost(`read from ${what}`, error);
+      }
+      if (n === null) {
+        controller.close();
+        request?.respond(0);
+        halves.readDone();
+      } else if (request) {
+        request.respond(n);
+      } else {
+        controller.enqueue(target.subarray(0, n));
+      }
+    },
+    cancel() {
+      // Closing a socket with unread bytes makes the kernel send a reset, and a
+      // reset discards what the peer (or the relay bridge) has not read yet:
+      // read on until the peer's end, then count this half as done.
+      drain(conn).finally(() => halves.readDone());
+    },
+  });
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      try {
+        for (let offset = 0; offset < chunk.length;) {
+          offset += await conn.write(chunk.subarray(offset));
+        }
+      } catch (error) {
+        halves.close();
+        throw lost(`write to ${what}`, error);
+      }
+    },
+    async close() {
+      try {
+        await conn.closeWrite();
+      } catch (error) {
+        throw lost(`close ${what}`, error);
+      } finally {
+        halves.writeDone();
+      }
+    },
+    abort() {
+      halves.close();
+    },
+  });
+  return { stream: { readable, writable }, close: () => halves.close() };
+}
+
+/** Reads and drops everything until the connection's end (or its failure). */
+async function drain(conn: Deno.Conn): Promise<void> {
+  const scratch = new Uint8Array(TLS_RECORD);
+  try {
+    while ((await conn.read(scratch)) !== null);
+  } catch {
+    // Closed or reset: nothing more to read either way.
+  }
+}
+
+/** Writes `bytes` and releases the writer lock. */
+export async function writeAll(writable: WritableStream<Uint8Array>, bytes: Uint8Array) {
+  const writer = writable.getWriter();
+  try {
+    await writer.write(bytes);
+  } finally {
+    writer.releaseLock();
+  }
+}
+
+export function lost(what: string, cause: unknown): ConnectionLostError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ConnectionLostError(`Cannot ${what}: ${reason}`, { cause });
+}
+
+/** Frees a socket once both halves are done, or at once on `close()`. */
+class Halves {
+  #read = false;
+  #write = false;
+  #closed = false;
+  #free: () => void;
+
+  constructor(free: () => void) {
+    this.#free = free;
+  }
+
+  readDone(): void {
+    this.#read = true;
+    if (this.#write) this.close();
+  }
+
+  writeDone(): void {
+    this.#write = true;
+    if (this.#read) this.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#free();
+  }
+}

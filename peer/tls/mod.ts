@@ -1,0 +1,24 @@
+/** The TLS link over TCP (LAN and relay), its wire format and its sessions. */
+export { fetchCertificate, loadTls } from "./_fetch_certificate.ts";
+export { listenTlsPeer } from "./_listen.ts";
+export type { ListenTlsPeerOptions, TlsPeerListener } from "./_listen.ts";
+export {
+  CERTIFICATE_PREFACE_HEADER,
+  CONTROL_HEADER_LENGTH,
+  decodeCertificatePrefaceHeader,
+  decodeControl,
+  decodeControlHeader,
+  decodePreamble,
+  encodeCertificatePreface,
+  encodeControl,
+  encodePreamble,
+  TLS_LINK_VERSION,
+} from "./_wire.ts";
+export type { ControlMessage, Preamble } from "./_wire.ts";
+export { dialTlsPeer, relayTlsReceiver, relayTlsSender } from "./tls_link.ts";
+export type {
+  DialTlsPeerOptions,
+  RelayDial,
+  RelayTlsReceiverOptions,
+  RelayTlsSenderOptions,
+} from "./tls_link.ts";

@@ -1,0 +1,241 @@
+/**
+ * TLS over TCP between the peers (PROTOCOL.md): on the LAN the
+ * sender listens and the receiver dials; through the TCP relay both dial out.
+ * The sender is always the TLS server (it holds the certificate), the
+ * receiver the TLS client pinning it. Each stream is its own TLS connection;
+ * a control connection made first carries OPEN, CLOSE and PING.
+ */
+import {
+  abortable,
+  ConnectionLostError,
+  deadline,
+  equalBytes,
+  fillFrom,
+  formatAddr,
+  P2pftError,
+  ProtocolError,
+} from "../../base/mod.ts";
+import { certificateFingerprint, certificatePem, type PeerCertificate } from "../cert/mod.ts";
+import type { PeerLink } from "../link/mod.ts";
+import { writeAll } from "./_channel.ts";
+import { TlsBridge } from "./_bridge.ts";
+import { awaitReady, clientChannel, DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
+import { TlsSession } from "./_session.ts";
+import {
+  CERTIFICATE_PREFACE_HEADER,
+  decodeCertificatePrefaceHeader,
+  encodeCertificatePreface,
+  SECRET_LENGTH,
+} from "./_wire.ts";
+
+export { listenTlsPeer } from "./_listen.ts";
+export type { ListenTlsPeerOptions, TlsPeerListener } from "./_listen.ts";
+
+export interface DialTlsPeerOptions {
+  /** The sender's certificate, PEM, pinned as the only root the name can chain to. */
+  peerCertificatePem: string;
+  /** Deadline for the control connection and for each stream; default 10 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Receiver, LAN: dials the sender's TLS listener. */
+export async function dialTlsPeer(
+  remote: Deno.NetAddr,
+  options: DialTlsPeerOptions,
+): Promise<PeerLink> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const secret = crypto.getRandomValues(new Uint8Array(SECRET_LENGTH));
+  const where = formatAddr(remote);
+  const dial = (signal: AbortSignal) =>
+    Deno.connect({ hostname: remote.hostname, port: remote.port, signal }).catch((error) => {
+      if (signal.aborted) throw signal.reason;
+      throw new ConnectionLostError(`Cannot connect over TCP to ${where}: ${error.message}`, {
+        cause: error,
+      });
+    });
+  using limit = deadline({
+    signal: options.signal,
+    timeoutMs,
+    message: `The TLS link to ${where} was not ready within ${timeoutMs / 1000} s`,
+  });
+  const control = await clientChannel(await dial(limit.signal), {
+    pem: options.peerCertificatePem,
+    preamble: { kind: "control", secret, streamId: 0 },
+    where,
+    signal: limit.signal,
+  });
+  await awaitReady(control, limit.signal);
+  return new TlsSession({
+    role: "receiver",
+    control,
+    announceOwn: false,
+    dialAhead: true,
+    timeoutMs,
+    dial: async (id, signal) =>
+      clientChannel(await dial(signal), {
+        pem: options.peerCertificatePem,
+        preamble: { kind: "stream", secret, streamId: id },
+        where,
+        signal,
+      }),
+  });
+}
+
+/** Opens one relayed TCP connection; channel 0 is the control connection, stream `id` is `id + 1`. */
+export type RelayDial = (channel: number, signal: AbortSignal) => Promise<Deno.Conn>;
+
+export interface RelayTlsSenderOptions {
+  certificate: PeerCertificate;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sender, relay: dials the relay and is the TLS server on every relayed
+ * connection (through a loopback `TlsBridge`). Channel 0 first carries the
+ * certificate in the clear (PROTOCOL.md, "Certificate preface"), so a
+ * receiver that did not punch (rendezvous over TCP) can pin it.
+ */
+export async function relayTlsSender(
+  dial: RelayDial,
+  options: RelayTlsSenderOptions,
+): Promise<PeerLink> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const bridge = new TlsBridge(options.certificate);
+  const serve = async (channelNumber: number, signal: AbortSignal) => {
+    const conn = await dial(channelNumber, signal);
+    if (channelNumber === 0) {
+      await writeConn(conn, encodeCertificatePreface(options.certificate.der)).catch((error) => {
+        conn.close();
+        throw error;
+      });
+    }
+    const channel = await bridge.serve(conn, `relayed TLS connection ${channelNumber}`, signal);
+    return {
+      channel,
+      preamble: await abortable(readPreamble(channel), signal, { onAbort: channel.close }),
+    };
+  };
+  try {
+    using limit = deadline({
+      signal: options.signal,
+      timeoutMs,
+      message: `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
+    });
+    const { channel: control, preamble } = await serve(0, limit.signal);
+    if (preamble.kind !== "control") {
+      control.close();
+      throw new ProtocolError(
+        "The first relayed TLS connection is not the link's control connection",
+      );
+    }
+    await writeAll(control.stream.writable, READY);
+    return new TlsSession({
+      role: "sender",
+      control,
+      announceOwn: true,
+      timeoutMs,
+      onGone: () => bridge[Symbol.dispose](),
+      dial: async (id, signal) => {
+        const { channel, preamble: got } = await serve(id + 1, signal);
+        if (
+          got.kind !== "stream" || got.streamId !== id ||
+          !equalBytes(got.secret, preamble.secret)
+        ) {
+          channel.close();
+          throw new ProtocolError(
+            `Relayed TLS connection ${id + 1} is not stream ${id} of this link`,
+          );
+        }
+        return channel;
+      },
+    });
+  } catch (error) {
+    bridge[Symbol.dispose]();
+    throw error;
+  }
+}
+
+export interface RelayTlsReceiverOptions {
+  /**
+   * The sender's certificate fingerprint (SHA-256 of its DER), as announced
+   * through the rendezvous server: the certificate preface must match it.
+   */
+  peerFingerprint: Uint8Array;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Receiver, relay: dials the relay and is the TLS client (pinning the sender) on every connection. */
+export async function relayTlsReceiver(
+  dial: RelayDial,
+  options: RelayTlsReceiverOptions,
+): Promise<PeerLink> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const secret = crypto.getRandomValues(new Uint8Array(SECRET_LENGTH));
+  let pem = "";
+  const connect = async (id: number | undefined, signal: AbortSignal) => {
+    const conn = await dial(id === undefined ? 0 : id + 1, signal);
+    if (id === undefined) {
+      const der = await abortable(readCertificatePreface(conn), signal, {
+        onAbort: () => conn.close(),
+      })
+        .catch((error) => {
+          conn.close();
+          throw error;
+        });
+      if (!equalBytes(certificateFingerprint(der), options.peerFingerprint)) {
+        conn.close();
+        throw new P2pftError(
+          "The certificate that came through the relay is not the one the sender announced " +
+            "through the rendezvous server: someone may be in the middle; nothing was received",
+        );
+      }
+      pem = certificatePem(der);
+    }
+    return clientChannel(conn, {
+      pem,
+      preamble: id === undefined
+        ? { kind: "control", secret, streamId: 0 }
+        : { kind: "stream", secret, streamId: id },
+      where: "the relay",
+      signal,
+    });
+  };
+  using limit = deadline({
+    signal: options.signal,
+    timeoutMs,
+    message: `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
+  });
+  const control = await connect(undefined, limit.signal);
+  await awaitReady(control, limit.signal);
+  return new TlsSession({
+    role: "receiver",
+    control,
+    announceOwn: true,
+    timeoutMs,
+    dial: (id, signal) => connect(id, signal),
+  });
+}
+
+async function writeConn(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+}
+
+/** Reads the certificate preface from the raw connection, taking no TLS byte after it. */
+async function readCertificatePreface(conn: Deno.Conn): Promise<Uint8Array> {
+  const header = await readPrefacePart(conn, CERTIFICATE_PREFACE_HEADER);
+  return await readPrefacePart(conn, decodeCertificatePrefaceHeader(header));
+}
+
+async function readPrefacePart(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
+  const filled = await fillFrom(conn, buffer);
+  if (filled < length) {
+    throw new ConnectionLostError(
+      `Cannot read the sender's certificate through the relay: the connection closed after ${filled} of ${length} bytes`,
+    );
+  }
+  return buffer;
+}

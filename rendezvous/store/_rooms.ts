@@ -1,0 +1,396 @@
+/**
+ * The rendezvous room state machine: pure (no IO), clock and randomness
+ * injected, so every rule is tested without sockets.
+ *
+ *   (none) --sender registers--> waiting --receiver registers--> paired
+ *   waiting --sender silent idleTimeoutMs / older than maxWaitMs / leave--> (none)
+ *   paired --pairedLingerMs after pairing, and no live relay session--> (none)
+ *   paired --a send registration whose client id hashes to the room's `successor`--> (none),
+ *            and a new waiting room on the same nameplate
+ *   paired --both peers leave (each has its answer)--> released: the nameplate is free again;
+ *            the token lives on (relay hellos) until the paired room would have been freed
+ */
+import { fromHex, mergeLimits, toHex as hex } from "../../base/mod.ts";
+import { createHash } from "node:crypto";
+import { NameplatePool } from "./_nameplate_pool.ts";
+import { pooledRandom } from "./_random_pool.ts";
+import {
+  ErrorCode,
+  MAX_NAMEPLATE,
+  type NatMapping,
+  type PeerInfo,
+  type RegisterMessage,
+  type RendezvousTransport,
+  TOKEN_SIZE,
+} from "../wire/mod.ts";
+
+export interface RoomLimits {
+  /** Most rooms held at once. */
+  maxRooms: number;
+  /** Most rooms created by one source (see `sourceKey` in the server) held at once. */
+  maxRoomsPerSource: number;
+  /** A waiting room whose sender has not polled for this long is freed. */
+  idleTimeoutMs: number;
+  /** A waiting room older than this is freed even if polled. */
+  maxWaitMs: number;
+  /** A paired room keeps answering retransmissions for this long, then is freed. */
+  pairedLingerMs: number;
+}
+
+export const DEFAULT_ROOM_LIMITS: RoomLimits = {
+  maxRooms: 10_000,
+  maxRoomsPerSource: 32,
+  idleTimeoutMs: 10_000,
+  maxWaitMs: 10 * 60_000,
+  pairedLingerMs: 30_000,
+};
+
+export interface RoomTableOptions extends Partial<RoomLimits> {
+  /** Milliseconds clock. */
+  now: () => number;
+  /** Fills a buffer with random bytes (defaults to `crypto.getRandomValues`). */
+  random?: (bytes: Uint8Array) => Uint8Array;
+  /** Whether a paired room (by token, hex) is still in use (a live relay session): it then outlives `pairedLingerMs`. */
+  isHeld?: (tokenKey: string) => boolean;
+  /** Called when a paired room (by token, hex) is freed. */
+  onFree?: (tokenKey: string) => void;
+}
+
+/** The server's answer to one registration (the server adds the client id). */
+export type RoomAnswer =
+  | { kind: "waiting"; nameplate: string; observed: Deno.NetAddr }
+  | {
+    kind: "paired";
+    nameplate: string;
+    token: Uint8Array;
+    observed: Deno.NetAddr;
+    peer: PeerInfo;
+    /** The relay both peers use, when the room's owner is another instance's (shared store). */
+    relay?: Deno.NetAddr;
+  }
+  | { kind: "error"; code: number; nameplate?: string };
+
+/**
+ * One peer of a room, as small as it can be: ~100,000 waiting rooms are held
+ * at once (docs/SCALING.md), so the client id is kept as its hex key only.
+ */
+interface PeerRecord {
+  /** The client id in hex. */
+  key: string;
+  observed: Deno.NetAddr;
+  candidates: Deno.NetAddr[];
+  fingerprint?: Uint8Array;
+  /** Hex SHA-256 of the client id allowed to reopen the nameplate once paired. */
+  successor?: string;
+  nat?: NatMapping;
+  transport: RendezvousTransport;
+  lastSeen: number;
+}
+
+interface Room {
+  nameplate: number;
+  source: string;
+  createdAt: number;
+  sender: PeerRecord;
+  receiver?: PeerRecord;
+  /** The token in hex (the key of `#byToken`), once paired. */
+  tokenKey?: string;
+  pairedAt?: number;
+  /** Paired peers that left (1: sender, 2: receiver); at 3 the nameplate is released. */
+  left?: number;
+  /** Whether the nameplate was released: the room lives on in `#byToken` only. */
+  released?: boolean;
+}
+
+const SWEEP_INTERVAL_MS = 1000;
+
+export class RoomTable {
+  readonly limits: RoomLimits;
+  readonly #now: () => number;
+  readonly #random: (bytes: Uint8Array) => Uint8Array;
+  readonly #rooms = new Map<number, Room>();
+  /** Sender client id (hex) → nameplate, so allocation retransmits are idempotent. */
+  readonly #senders = new Map<string, number>();
+  readonly #perSource = new Map<string, number>();
+  readonly #byToken = new Map<string, Room>();
+  readonly #isHeld: (tokenKey: string) => boolean;
+  readonly #onFree?: (tokenKey: string) => void;
+  readonly #pool: NameplatePool;
+  /**
+   * Senders whose room outlived `maxWaitMs` (client key → when), kept for
+   * `idleTimeoutMs`: their next register must not take the room back, where
+   * a sender whose room a restart lost gets it back (../wire/PROTOCOL.md, "Restarts").
+   */
+  readonly #outlived = new Map<string, number>();
+  /** Rooms whose nameplate was released (both peers left), until their token dies. */
+  #releasedRooms = 0;
+  #lastSweep = -Infinity;
+  #pairings = 0;
+
+  constructor(options: RoomTableOptions) {
+    this.limits = mergeLimits(DEFAULT_ROOM_LIMITS, options, { what: "", allowZero: true });
+    const clock = options.now;
+    // Whole milliseconds: room times stay small integers, stored inline, not boxed per room.
+    this.#now = () => Math.floor(clock());
+    this.#random = options.random ?? pooledRandom;
+    this.#isHeld = options.isHeld ?? (() => false);
+    this.#onFree = options.onFree;
+    this.#pool = new NameplatePool(MAX_NAMEPLATE, (n) => this.#rooms.has(n));
+  }
+
+  /** Rooms held right now, released ones included (after dropping expired ones). */
+  get size(): number {
+    this.sweep(true);
+    return this.#rooms.size + this.#releasedRooms;
+  }
+
+  /** How many rooms have paired since the table was created. */
+  get pairings(): number {
+    return this.#pairings;
+  }
+
+  /**
+   * Handles one `register` from `observed` (the datagram's source address);
+   * `source` is the key the per-source room quota counts against; `transport`
+   * is how the message came (the peer is told).
+   */
+  register(
+    message: RegisterMessage,
+    observed: Deno.NetAddr,
+    source: string,
+    transport: RendezvousTransport = "udp",
+  ): RoomAnswer {
+    this.sweep(false);
+    const now = this.#now();
+    const key = hex(message.clientId);
+    const wanted = message.nameplate === undefined ? undefined : Number(message.nameplate);
+    if (message.role === "send") {
+      const held = this.#senders.get(key);
+      if (held !== undefined) {
+        const room = this.#live(held);
+        if (room !== undefined) {
+          if (wanted !== undefined && wanted !== held) {
+            return { kind: "error", code: ErrorCode.clientConflict, nameplate: String(wanted) };
+          }
+          room.sender.lastSeen = now;
+          if (room.receiver === undefined) room.sender.observed = observed;
+          return answer(room, "send");
+        }
+      }
+      if (message.poll || this.#outlived.has(key)) {
+        return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
+      }
+      const taken = wanted === undefined ? undefined : this.#live(wanted);
+      if (taken !== undefined && reopens(taken, message)) {
+        // The sender served that room's receiver and asks for the next one.
+        this.#free(taken);
+      } else if (taken !== undefined) {
+        return { kind: "error", code: ErrorCode.nameplateInUse, nameplate: String(wanted) };
+      }
+      if (this.#rooms.size >= this.limits.maxRooms) {
+        this.sweep(true);
+        if (this.#rooms.size >= this.limits.maxRooms) {
+          return { kind: "error", code: ErrorCode.serverFull };
+        }
+      }
+      if ((this.#perSource.get(source) ?? 0) >= this.limits.maxRoomsPerSource) {
+        return { kind: "error", code: ErrorCode.tooManyRooms };
+      }
+      const nameplate = wanted ?? this.#pool.allocate();
+      if (nameplate === undefined) return { kind: "error", code: ErrorCode.serverFull };
+      const room: Room = {
+        nameplate,
+        source,
+        createdAt: now,
+        sender: peerRecord(message, key, observed, transport, now),
+      };
+      this.#rooms.set(nameplate, room);
+      this.#senders.set(key, nameplate);
+      this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
+      return answer(room, "send");
+    }
+    const room = wanted === undefined ? undefined : this.#live(wanted);
+    if (room === undefined) {
+      const code = message.poll ? ErrorCode.expired : ErrorCode.noSender;
+      return { kind: "error", code, nameplate: message.nameplate };
+    }
+    if (room.sender.key === key) {
+      return { kind: "error", code: ErrorCode.clientConflict, nameplate: message.nameplate };
+    }
+    if (room.receiver !== undefined) {
+      if (room.receiver.key !== key) {
+        return { kind: "error", code: ErrorCode.roomFull, nameplate: message.nameplate };
+      }
+      room.receiver.lastSeen = now;
+      return answer(room, "receive");
+    }
+    room.receiver = peerRecord(message, key, observed, transport, now);
+    room.tokenKey = hex(this.#random(new Uint8Array(TOKEN_SIZE)));
+    room.pairedAt = now;
+    this.#byToken.set(room.tokenKey, room);
+    this.#pairings++;
+    return answer(room, "receive");
+  }
+
+  /**
+   * A waiting sender gives up its room, or a peer of a paired room says it
+   * has its answer (once both did, the nameplate is free for a new sender;
+   * the token lives on). Returns whether the room took the leave.
+   */
+  leave(clientId: Uint8Array, nameplate: string): boolean {
+    const room = this.#live(Number(nameplate));
+    const key = hex(clientId);
+    if (room === undefined) return false;
+    if (room.receiver === undefined) {
+      if (room.sender.key !== key) return false;
+      this.#free(room);
+      return true;
+    }
+    const side = room.sender.key === key ? 1 : room.receiver.key === key ? 2 : 0;
+    if (side === 0) return false;
+    room.left = (room.left ?? 0) | side;
+    if (room.left === 3) {
+      this.#release(room);
+      this.#releasedRooms++;
+    }
+    return true;
+  }
+
+  /**
+   * The client ids of the live paired room whose token is `tokenKey` (hex):
+   * sender first, then receiver.
+   */
+  pairedPeers(tokenKey: string): [Uint8Array, Uint8Array] | undefined {
+    const found = this.#byToken.get(tokenKey);
+    const room = found?.released ? this.#unexpired(found) : found && this.#live(found.nameplate);
+    if (room !== found || room?.receiver === undefined) return undefined;
+    return [fromHex(room.sender.key), fromHex(room.receiver.key)];
+  }
+
+  /** Frees expired rooms; unless `force`, at most once per second. */
+  sweep(force: boolean): void {
+    const now = this.#now();
+    if (!force && now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
+    this.#lastSweep = now;
+    for (const room of this.#rooms.values()) {
+      if (this.#expired(room, now)) this.#expire(room, now);
+    }
+    for (const room of this.#byToken.values()) if (room.released) this.#unexpired(room);
+    for (const [key, at] of this.#outlived) {
+      if (now - at < this.limits.idleTimeoutMs) break;
+      this.#outlived.delete(key);
+    }
+  }
+
+  #live(nameplate: number): Room | undefined {
+    const room = this.#rooms.get(nameplate);
+    if (room === undefined) return undefined;
+    const now = this.#now();
+    if (this.#expired(room, now)) {
+      this.#expire(room, now);
+      return undefined;
+    }
+    return room;
+  }
+
+  /** `room` (released), or undefined once it expired (then it is freed). */
+  #unexpired(room: Room): Room | undefined {
+    if (!this.#expired(room, this.#now())) return room;
+    this.#free(room);
+    return undefined;
+  }
+
+  #expire(room: Room, now: number): void {
+    if (room.pairedAt === undefined && now - room.createdAt >= this.limits.maxWaitMs) {
+      if (this.#outlived.size >= this.limits.maxRooms) {
+        this.#outlived.delete(this.#outlived.keys().next().value!);
+      }
+      this.#outlived.delete(room.sender.key);
+      this.#outlived.set(room.sender.key, now);
+    }
+    this.#free(room);
+  }
+
+  #expired(room: Room, now: number): boolean {
+    if (room.pairedAt !== undefined) {
+      return now - room.pairedAt >= this.limits.pairedLingerMs && !this.#isHeld(room.tokenKey!);
+    }
+    return now - room.sender.lastSeen >= this.limits.idleTimeoutMs ||
+      now - room.createdAt >= this.limits.maxWaitMs;
+  }
+
+  /** Gives the nameplate of a paired room back; the room still counts for its source. */
+  #release(room: Room): void {
+    room.released = true;
+    this.#rooms.delete(room.nameplate);
+    if (this.#senders.get(room.sender.key) === room.nameplate) {
+      this.#senders.delete(room.sender.key);
+    }
+    this.#pool.release(room.nameplate);
+  }
+
+  #free(room: Room): void {
+    if (room.released) this.#releasedRooms--;
+    else this.#release(room);
+    const count = (this.#perSource.get(room.source) ?? 1) - 1;
+    if (count > 0) this.#perSource.set(room.source, count);
+    else this.#perSource.delete(room.source);
+    if (room.tokenKey !== undefined) {
+      this.#byToken.delete(room.tokenKey);
+      this.#onFree?.(room.tokenKey);
+    }
+  }
+}
+
+/** Whether `message` is the next registration of the sender of `room`, which has paired. */
+function reopens(room: Room, message: RegisterMessage): boolean {
+  return room.receiver !== undefined && room.sender.successor !== undefined &&
+    createHash("sha256").update(message.clientId).digest("hex") === room.sender.successor;
+}
+
+/** One shared empty list for the many peers that announce no candidates (answers only read it). */
+const NO_CANDIDATES: Deno.NetAddr[] = [];
+
+function peerRecord(
+  message: RegisterMessage,
+  key: string,
+  observed: Deno.NetAddr,
+  transport: RendezvousTransport,
+  now: number,
+): PeerRecord {
+  const record: PeerRecord = {
+    key,
+    observed,
+    candidates: message.candidates.length === 0 ? NO_CANDIDATES : message.candidates,
+    transport,
+    lastSeen: now,
+  };
+  if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
+  if (message.successor !== undefined) record.successor = hex(message.successor);
+  if (message.nat !== undefined) record.nat = message.nat;
+  return record;
+}
+
+function answer(room: Room, role: "send" | "receive"): RoomAnswer {
+  const nameplate = String(room.nameplate);
+  const self = role === "send" ? room.sender : room.receiver!;
+  if (room.receiver === undefined || room.tokenKey === undefined) {
+    return { kind: "waiting", nameplate, observed: self.observed };
+  }
+  const other = role === "send" ? room.receiver : room.sender;
+  const peer: PeerInfo = {
+    id: fromHex(other.key),
+    observed: other.observed,
+    candidates: other.candidates,
+    transport: other.transport,
+  };
+  if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
+  if (other.nat !== undefined) peer.nat = other.nat;
+  return {
+    kind: "paired",
+    nameplate,
+    token: fromHex(room.tokenKey),
+    observed: self.observed,
+    peer,
+  };
+}

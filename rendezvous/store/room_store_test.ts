@@ -1,0 +1,358 @@
+/**
+ * One suite, run against every room store: the memory store and the Redis
+ * store (on a redis-server this file starts on a free port) must answer
+ * alike. Both run on an injected clock, so expiry is tested without waiting.
+ */
+import { StoreUnavailableError, toHex as hex } from "../../base/mod.ts";
+import { MemoryRoomStore, type RoomStore } from "./_room_store.ts";
+import { RedisRoomStore } from "./_redis_room_store.ts";
+import type { RoomLimits } from "./_rooms.ts";
+import { ErrorCode } from "../wire/mod.ts";
+import {
+  A,
+  addr,
+  assert,
+  assertEquals,
+  assertRejects,
+  B,
+  bytes,
+  C,
+  receiver,
+  sender,
+} from "../testing/mod.ts";
+import { REDIS_SKIP, TestRedis } from "../../scripts/redis_process.ts";
+
+interface Setup {
+  clock: { now: number };
+  store: RoomStore;
+}
+
+type Kind = "memory" | "redis";
+
+let prefixes = 0;
+
+async function withStore(
+  kind: Kind,
+  limits: Partial<RoomLimits>,
+  body: (setup: Setup) => Promise<void>,
+): Promise<void> {
+  const clock = { now: 1_000_000 };
+  let counter = 0;
+  const common = {
+    ...limits,
+    now: () => clock.now,
+    random: (out: Uint8Array) => out.fill(++counter),
+  };
+  if (kind === "memory") {
+    await using store = new MemoryRoomStore(common);
+    return await body({ clock, store });
+  }
+  await using redis = await TestRedis.start();
+  await using store = new RedisRoomStore({ ...common, url: redis.url, prefix: `t${++prefixes}:` });
+  await store.ready(AbortSignal.timeout(5000));
+  await body({ clock, store });
+}
+
+function suite(name: string, limits: Partial<RoomLimits>, body: (setup: Setup) => Promise<void>) {
+  for (const kind of ["memory", "redis"] as const) {
+    Deno.test({
+      name: `${kind} room store ${name}${kind === "redis" ? REDIS_SKIP.note : ""}`,
+      ignore: kind === "redis" && REDIS_SKIP.ignore,
+      fn: () => withStore(kind, limits, body),
+    });
+  }
+}
+
+suite("pairs a sender and a receiver and gives both the same token", {}, async ({ store }) => {
+  assertEquals(await store.register(sender(1), A, "a", "tcp"), {
+    kind: "waiting",
+    nameplate: "1",
+    observed: A,
+  });
+  const forReceiver = await store.register(receiver(2, "1"), B, "b", "udp");
+  const forSender = await store.register(sender(1, "1"), A, "a", "tcp");
+  assert(forReceiver.kind === "paired" && forSender.kind === "paired");
+  assertEquals(forReceiver.token, forSender.token);
+  assertEquals(forReceiver.observed, B);
+  assertEquals(forReceiver.peer, {
+    id: bytes(16, 1),
+    observed: A,
+    candidates: [addr("192.168.1.10", 5000)],
+    fingerprint: bytes(32, 1),
+    transport: "tcp",
+  });
+  assertEquals(forSender.peer, { id: bytes(16, 2), observed: B, candidates: [], transport: "udp" });
+  assertEquals(store.pairings, 1);
+});
+
+suite("allocates the lowest free nameplate and reuses freed ones", {}, async ({ clock, store }) => {
+  for (let id = 1; id <= 3; id++) await store.register(sender(id), A, `s${id}`, "udp");
+  assert(await store.leave(bytes(16, 2), "2"));
+  assertEquals((await store.register(sender(4), A, "s4", "udp")).nameplate, "2");
+  assertEquals((await store.register(sender(5, "5"), A, "s5", "udp")).kind, "waiting");
+  assertEquals((await store.register(sender(6), A, "s6", "udp")).nameplate, "4");
+  assertEquals((await store.register(sender(7), A, "s7", "udp")).nameplate, "6");
+  // Everything but 1 goes idle; 1 keeps polling.
+  clock.now += 6000;
+  await store.register(sender(1), A, "s1", "udp");
+  clock.now += 5000;
+  assertEquals(await store.rooms(), 1);
+  assertEquals((await store.register(sender(8), A, "s8", "udp")).nameplate, "2");
+});
+
+suite("answers retransmissions idempotently by client id", {}, async ({ store }) => {
+  const first = await store.register(sender(1), A, "a", "udp");
+  assertEquals(await store.register(sender(1), A, "a", "udp"), first);
+  assertEquals(await store.rooms(), 1);
+  const paired = await store.register(receiver(2, "1"), B, "b", "udp");
+  assertEquals(await store.register(receiver(2, "1"), B, "b", "udp"), paired);
+  assertEquals(
+    await store.register(sender(1), A, "a", "udp"),
+    await store.register(sender(1, "1"), A, "a", "udp"),
+  );
+  assertEquals(store.pairings, 1);
+});
+
+suite(
+  "refuses a third party, a missing sender, a taken nameplate, one id in both roles",
+  {},
+  async ({ store }) => {
+    assertEquals(await store.register(receiver(2, "7"), B, "b", "udp"), {
+      kind: "error",
+      code: ErrorCode.noSender,
+      nameplate: "7",
+    });
+    await store.register(sender(1, "7"), A, "a", "udp");
+    assertEquals((await store.register(receiver(1, "7"), A, "a", "udp")).kind, "error");
+    assertEquals((await store.register(sender(1, "8"), A, "a", "udp")).kind, "error");
+    assertEquals(await store.register(sender(3, "7"), C, "c", "udp"), {
+      kind: "error",
+      code: ErrorCode.nameplateInUse,
+      nameplate: "7",
+    });
+    await store.register(receiver(2, "7"), B, "b", "udp");
+    assertEquals(await store.register(receiver(3, "7"), C, "c", "udp"), {
+      kind: "error",
+      code: ErrorCode.roomFull,
+      nameplate: "7",
+    });
+  },
+);
+
+suite(
+  "frees a waiting room when its sender stops polling",
+  { idleTimeoutMs: 10_000 },
+  async ({ clock, store }) => {
+    await store.register(sender(1, "7"), A, "a", "udp");
+    clock.now += 9_000;
+    await store.register(sender(1, "7"), A, "a", "udp");
+    clock.now += 9_000;
+    assertEquals((await store.register(receiver(2, "7"), B, "b", "udp")).kind, "paired");
+    await store.register(sender(3, "8"), A, "a", "udp");
+    clock.now += 10_000;
+    assertEquals((await store.register(receiver(4, "8"), B, "b", "udp")).kind, "error");
+    assertEquals(await store.register({ ...sender(3, "8"), poll: true }, A, "a", "udp"), {
+      kind: "error",
+      code: ErrorCode.expired,
+      nameplate: "8",
+    });
+  },
+);
+
+suite(
+  "frees a waiting room after maxWaitMs even while polled",
+  { maxWaitMs: 60_000 },
+  async ({ clock, store }) => {
+    await store.register(sender(1, "7"), A, "a", "udp");
+    const poll = { ...sender(1, "7"), poll: true };
+    for (let t = 5_000; t < 60_000; t += 5_000) {
+      clock.now += 5_000;
+      assertEquals((await store.register(poll, A, "a", "udp")).kind, "waiting");
+    }
+    clock.now += 5_000;
+    assertEquals((await store.register(receiver(2, "7"), B, "b", "udp")).kind, "error");
+    assertEquals(await store.rooms(), 0);
+  },
+);
+
+suite(
+  "does not give back a room that outlived maxWaitMs, for idleTimeoutMs",
+  { maxWaitMs: 60_000, idleTimeoutMs: 10_000 },
+  async ({ clock, store }) => {
+    await store.register(sender(1, "42"), A, "a", "udp");
+    for (let t = 5_000; t <= 60_000; t += 5_000) {
+      clock.now += 5_000;
+      await store.register({ ...sender(1, "42"), poll: true }, A, "a", "udp");
+    }
+    const expired = { kind: "error", code: ErrorCode.expired, nameplate: "42" };
+    assertEquals(await store.register(sender(1, "42"), A, "a", "udp"), expired);
+    // Another sender may take the nameplate; the memory of the expiry fades after idleTimeoutMs.
+    assertEquals((await store.register(sender(3, "42"), C, "c", "udp")).kind, "waiting");
+    clock.now += 10_000;
+    assertEquals((await store.register(sender(1), A, "a", "udp")).kind, "waiting");
+  },
+);
+
+suite("keeps a paired room for pairedLingerMs, finds its peers by token, then frees it", {
+  pairedLingerMs: 30_000,
+}, async ({ clock, store }) => {
+  await store.register(sender(1, "7"), A, "a", "udp");
+  const paired = await store.register(receiver(2, "7"), B, "b", "udp");
+  assert(paired.kind === "paired");
+  const key = hex(paired.token);
+  assertEquals(await store.pairedPeers(key), [bytes(16, 1), bytes(16, 2)]);
+  assertEquals(await store.pairedPeers(hex(bytes(16, 0xee))), undefined);
+  assert(await store.leave(bytes(16, 1), "7"), "one peer left: the room stays for the other");
+  clock.now += 29_000;
+  assertEquals(await store.register(receiver(2, "7"), B, "b", "udp"), paired);
+  clock.now += 1_000;
+  assertEquals((await store.register(receiver(2, "7"), B, "b", "udp")).kind, "error");
+  assertEquals(await store.pairedPeers(key), undefined);
+  assertEquals(await store.register(sender(3, "7"), C, "c", "udp"), {
+    kind: "waiting",
+    nameplate: "7",
+    observed: C,
+  });
+});
+
+suite(
+  "frees a paired room's nameplate once both peers left; its token lives out the linger",
+  { pairedLingerMs: 30_000, maxRoomsPerSource: 2 },
+  async ({ clock, store }) => {
+    await store.register(sender(1, "7"), A, "a", "udp");
+    const paired = await store.register(receiver(2, "7"), B, "b", "udp");
+    assert(paired.kind === "paired");
+    const key = hex(paired.token);
+    assert(await store.leave(bytes(16, 2), "7"));
+    assertEquals((await store.register(sender(3, "7"), C, "c", "udp")).kind, "error");
+    assert(await store.leave(bytes(16, 1), "7"));
+    assertEquals(await store.register(sender(3, "7"), C, "c", "udp"), {
+      kind: "waiting",
+      nameplate: "7",
+      observed: C,
+    });
+    // The relay still knows the old pair, and the old room still counts against its source.
+    assertEquals(await store.pairedPeers(key), [bytes(16, 1), bytes(16, 2)]);
+    assertEquals((await store.register(sender(4), A, "a", "udp")).kind, "waiting");
+    assertEquals((await store.register(sender(5), A, "a", "udp")).kind, "error");
+    clock.now += 30_000;
+    assertEquals(await store.pairedPeers(key), undefined);
+    assertEquals((await store.register(sender(5), A, "a", "udp")).kind, "waiting");
+  },
+);
+
+suite("tracks a waiting sender's new address but freezes it once paired", {}, async ({ store }) => {
+  await store.register(sender(1, "7"), A, "a", "udp");
+  assertEquals(await store.register(sender(1, "7"), C, "a", "udp"), {
+    kind: "waiting",
+    nameplate: "7",
+    observed: C,
+  });
+  const paired = await store.register(receiver(2, "7"), B, "b", "udp");
+  assert(paired.kind === "paired");
+  assertEquals(paired.peer.observed, C);
+  const again = await store.register(sender(1, "7"), A, "a", "udp");
+  assert(again.kind === "paired");
+  assertEquals(again.observed, C);
+});
+
+suite(
+  "caps rooms in total and per source",
+  { maxRooms: 5, maxRoomsPerSource: 3 },
+  async ({ store }) => {
+    for (let id = 1; id <= 3; id++) {
+      assertEquals((await store.register(sender(id), A, "a", "udp")).kind, "waiting");
+    }
+    assertEquals(await store.register(sender(4), A, "a", "udp"), {
+      kind: "error",
+      code: ErrorCode.tooManyRooms,
+    });
+    assertEquals((await store.register(sender(5), B, "b", "udp")).kind, "waiting");
+    assertEquals((await store.register(sender(6), B, "b", "udp")).kind, "waiting");
+    assertEquals(await store.register(sender(7), C, "c", "udp"), {
+      kind: "error",
+      code: ErrorCode.serverFull,
+    });
+    assert(!(await store.leave(bytes(16, 9), "1")), "only the waiting sender leaves");
+    assert(await store.leave(bytes(16, 1), "1"));
+    assertEquals((await store.register(sender(4), A, "a", "udp")).kind, "waiting");
+  },
+);
+
+suite("passes each peer's NAT mapping to the other", {}, async ({ store }) => {
+  await store.register({ ...sender(1), nat: "endpoint-dependent" }, A, "a", "udp");
+  const forReceiver = await store.register({ ...receiver(2, "1"), nat: "none" }, B, "b", "udp");
+  const forSender = await store.register(sender(1, "1"), A, "a", "udp");
+  assert(forReceiver.kind === "paired" && forSender.kind === "paired");
+  assertEquals([forReceiver.peer.nat, forSender.peer.nat], ["endpoint-dependent", "none"]);
+});
+
+Deno.test({
+  name: "redis room stores of two instances pair peers across them and name the sender's relay" +
+    REDIS_SKIP.note,
+  ignore: REDIS_SKIP.ignore,
+  fn: async () => {
+    await using redis = await TestRedis.start();
+    const relayA = addr("127.0.0.2", 9002);
+    await using a = new RedisRoomStore({ url: redis.url, relay: relayA });
+    await using b = new RedisRoomStore({ url: redis.url, relay: addr("127.0.0.3", 9002) });
+    await Promise.all([a.ready(), b.ready()]);
+    assertEquals((await a.register(sender(1), A, "a", "udp")).nameplate, "1");
+    const forReceiver = await b.register(receiver(2, "1"), B, "b", "udp");
+    const forSender = await a.register(sender(1, "1"), A, "a", "udp");
+    assert(forReceiver.kind === "paired" && forSender.kind === "paired");
+    assertEquals([forReceiver.relay, forSender.relay], [relayA, relayA]);
+    assertEquals(await b.pairedPeers(hex(forSender.token)), [bytes(16, 1), bytes(16, 2)]);
+    // A sender whose instance died re-registers at another: its room moves, the relay with it.
+    assertEquals((await b.register(sender(3), C, "c", "udp")).nameplate, "2");
+    assertEquals(
+      (await a.register({ ...sender(3, "2"), poll: true }, C, "c", "udp")).kind,
+      "waiting",
+    );
+    const moved = await b.register(receiver(4, "2"), B, "b", "udp");
+    assert(moved.kind === "paired");
+    assertEquals(moved.relay, relayA);
+    assertEquals(await a.rooms(), 2);
+    // A sender at an instance without a relay: the receiver's instance relays for both.
+    await using noRelay = new RedisRoomStore({ url: redis.url });
+    await noRelay.ready();
+    assertEquals((await noRelay.register(sender(5), C, "c", "udp")).nameplate, "3");
+    const viaB = await b.register(receiver(6, "3"), B, "b", "udp");
+    const viaNoRelay = await noRelay.register(sender(5, "3"), C, "c", "udp");
+    assert(viaB.kind === "paired" && viaNoRelay.kind === "paired");
+    assertEquals([viaB.relay, viaNoRelay.relay], [
+      addr("127.0.0.3", 9002),
+      addr("127.0.0.3", 9002),
+    ]);
+  },
+});
+
+Deno.test({
+  name:
+    "redis room store fails each request clearly while Redis is down and recovers when it returns" +
+    REDIS_SKIP.note,
+  ignore: REDIS_SKIP.ignore,
+  fn: async () => {
+    await using redis = await TestRedis.start();
+    const errors: Error[] = [];
+    await using store = new RedisRoomStore({
+      url: redis.url,
+      timeoutMs: 500,
+      onError: (error) => errors.push(error),
+    });
+    await store.ready();
+    assertEquals((await store.register(sender(1), A, "a", "udp")).kind, "waiting");
+    await redis.stop();
+    await assertRejects(
+      () => store.register(sender(2), A, "a", "udp"),
+      StoreUnavailableError,
+      `Room store redis://127.0.0.1:${redis.port}/0`,
+    );
+    await assertRejects(() => store.rooms(), StoreUnavailableError);
+    await redis.restart();
+    await store.ready(AbortSignal.timeout(10_000));
+    // Redis came back empty (no persistence here): the store loads its script again and serves.
+    assertEquals((await store.register(sender(2), A, "a", "udp")).kind, "waiting");
+    assert(errors.length > 0, "connection errors were reported");
+  },
+});

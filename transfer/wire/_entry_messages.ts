@@ -1,0 +1,135 @@
+/**
+ * ENTRIES: the manifest's entries (layout in ../PROTOCOL.md, message table):
+ * files, directories and, since version 4, symlinks whose target follows the
+ * path. Decoders check structure only; path and target rules are separate.
+ */
+import { ProtocolError } from "../../base/mod.ts";
+import { LIMITS } from "./_frame.ts";
+import { batch } from "./_batch.ts";
+import { getU64, type ManifestEntry, setU64 } from "./_messages.ts";
+
+const ENTRY_FLAG_MTIME = 1;
+const ENTRY_FLAG_UNKNOWN_SIZE = 2;
+const ENTRY_FIXED_BYTES = 22;
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function text(bytes: Uint8Array, what: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch (error) {
+    throw new ProtocolError(`Cannot decode manifest entry: ${what} is not valid UTF-8`, {
+      cause: error,
+    });
+  }
+}
+
+const KINDS = ["file", "directory", "symlink"] as const;
+
+/** Encodes one manifest entry (22 fixed bytes + path, then a symlink's target). */
+export function encodeEntry(entry: ManifestEntry): Uint8Array {
+  const path = utf8.encode(entry.path);
+  const target = utf8.encode(entry.kind === "symlink" ? entry.target ?? "" : "");
+  if (entry.unknownSize && (entry.kind !== "file" || entry.size !== 0)) {
+    throw new RangeError(`Cannot encode entry ${entry.path}: only an empty file has unknown size`);
+  }
+  if (path.length === 0 || path.length > LIMITS.maxPathBytes) {
+    throw new RangeError(
+      `Cannot encode entry ${entry.path}: path is ${path.length} bytes, limit 1..${LIMITS.maxPathBytes}`,
+    );
+  }
+  const out = new Uint8Array(ENTRY_FIXED_BYTES + path.length + target.length);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, KINDS.indexOf(entry.kind));
+  view.setUint8(
+    1,
+    (entry.mtimeMs === null ? 0 : ENTRY_FLAG_MTIME) |
+      (entry.unknownSize ? ENTRY_FLAG_UNKNOWN_SIZE : 0),
+  );
+  view.setUint16(2, entry.mode & 0o7777);
+  setU64(view, 4, entry.kind === "symlink" ? target.length : entry.size);
+  view.setFloat64(12, entry.mtimeMs ?? 0);
+  view.setUint16(20, path.length);
+  out.set(path, ENTRY_FIXED_BYTES);
+  out.set(target, ENTRY_FIXED_BYTES + path.length);
+  return out;
+}
+
+/** Groups encoded entries into ENTRIES payloads of at most ~256 KiB. */
+export function* batchEntries(entries: Iterable<ManifestEntry>): Generator<Uint8Array> {
+  yield* batch(entries, encodeEntry, 256 * 1024);
+}
+
+/** Decodes an ENTRIES payload (structure only; path safety is checked separately). */
+export function decodeEntries(payload: Uint8Array): ManifestEntry[] {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const entries: ManifestEntry[] = [];
+  let offset = 0;
+  while (offset < payload.length) {
+    if (payload.length - offset < ENTRY_FIXED_BYTES) {
+      throw new ProtocolError(`Cannot decode manifest entry at byte ${offset}: truncated header`);
+    }
+    const kindByte = view.getUint8(offset);
+    const flags = view.getUint8(offset + 1);
+    const mode = view.getUint16(offset + 2);
+    const size = getU64(view, offset + 4, "manifest entry size");
+    const mtime = view.getFloat64(offset + 12);
+    const pathLength = view.getUint16(offset + 20);
+    if (kindByte >= KINDS.length) {
+      throw new ProtocolError(`Cannot decode manifest entry: unknown kind ${kindByte}`);
+    }
+    if (flags > (ENTRY_FLAG_MTIME | ENTRY_FLAG_UNKNOWN_SIZE)) {
+      throw new ProtocolError(`Cannot decode manifest entry: unknown flags ${flags}`);
+    }
+    const unknownSize = (flags & ENTRY_FLAG_UNKNOWN_SIZE) !== 0;
+    if (unknownSize && (kindByte !== 0 || size !== 0)) {
+      throw new ProtocolError(
+        "Cannot decode manifest entry: unknown size on a directory or with a size",
+      );
+    }
+    if (mode > 0o7777) {
+      throw new ProtocolError(
+        `Cannot decode manifest entry: mode 0o${mode.toString(8)} exceeds 0o7777`,
+      );
+    }
+    if (kindByte === 1 && size !== 0) {
+      throw new ProtocolError(`Cannot decode manifest entry: directory with size ${size}`);
+    }
+    if (kindByte === 2 && (size === 0 || size > LIMITS.maxPathBytes)) {
+      throw new ProtocolError(
+        `Cannot decode manifest entry: a symlink target of ${size} bytes, limit 1..${LIMITS.maxPathBytes}`,
+      );
+    }
+    const hasMtime = (flags & ENTRY_FLAG_MTIME) !== 0;
+    if (hasMtime && !Number.isFinite(mtime)) {
+      throw new ProtocolError(`Cannot decode manifest entry: mtime ${mtime} is not finite`);
+    }
+    if (pathLength === 0 || pathLength > LIMITS.maxPathBytes) {
+      throw new ProtocolError(
+        `Cannot decode manifest entry: path length ${pathLength} outside 1..${LIMITS.maxPathBytes}`,
+      );
+    }
+    const start = offset + ENTRY_FIXED_BYTES;
+    const targetLength = kindByte === 2 ? size : 0;
+    if (start + pathLength + targetLength > payload.length) {
+      throw new ProtocolError(
+        `Cannot decode manifest entry: path of ${pathLength} bytes runs past the frame`,
+      );
+    }
+    const path = text(payload.subarray(start, start + pathLength), "path");
+    const entry: ManifestEntry = {
+      kind: KINDS[kindByte],
+      path,
+      size,
+      mode,
+      mtimeMs: hasMtime ? mtime : null,
+    };
+    if (unknownSize) entry.unknownSize = true;
+    const end = start + pathLength;
+    if (kindByte === 2) entry.target = text(payload.subarray(end, end + targetLength), "target");
+    entries.push(entry);
+    offset = end + targetLength;
+  }
+  return entries;
+}
