@@ -14,7 +14,7 @@ import type { SendCommandOptions } from "./send_command.ts";
 const DEFAULT_SEND_TIMEOUT_SECONDS = 600;
 /**
  * How long a receiver waits for a sender that has not registered yet (README, "Sending between two
- * machines", and rendezvous/wire/PROTOCOL.md, "Client timing"): 0, "No sender is waiting" at once, as
+ * machines", and rendezvous/PROTOCOL.md, "Client timing"): 0, "No sender is waiting" at once, as
  * before `--timeout`.
  */
 const DEFAULT_RECEIVE_TIMEOUT_SECONDS = 0;

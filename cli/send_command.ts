@@ -102,7 +102,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   }
   // Each receiver is its own pairing on the same nameplate. Each registration
   // commits to the next one's client id, which alone may reopen the room once
-  // it has paired (rendezvous/wire/PROTOCOL.md, "Several receivers").
+  // it has paired (rendezvous/PROTOCOL.md, "Several receivers").
   let code: { nameplate?: string; words: string } = chosen ?? { words: generateWords() };
   const ids = new ClientIdChain();
   let succeeded = 0;

@@ -2,7 +2,7 @@
  * Rendezvous: a UDP (and TCP) server that pairs a sender and a receiver by
  * nameplate, tells each its NAT mapping, and relays (UDP datagrams, or TCP
  * byte streams) when no direct path exists; and the client that registers
- * with it. Wire format in wire/PROTOCOL.md. The server itself is exported by
+ * with it. Wire format in PROTOCOL.md. The server itself is exported by
  * `server_mod.ts`: what `send` and `receive` load through this module does not
  * include it (its room stores, relays and their imports, ~20 ms of CPU at each
  * start).

@@ -1,4 +1,4 @@
-/** Failover across rendezvous instances that share rooms (../wire/PROTOCOL.md, "Several instances"). */
+/** Failover across rendezvous instances that share rooms (../PROTOCOL.md, "Several instances"). */
 import { formatAddr, TimeoutError } from "../../base/mod.ts";
 import type { DatagramPort } from "./client.ts";
 

@@ -151,7 +151,7 @@ export async function registerRounds(r: Registration): Promise<Pairing> {
       const pairing = await readReplies(r, p, onCookie);
       if (pairing !== undefined) {
         // We have our answer: once the peer has its own, the nameplate is free for the next
-        // transfer at once (../wire/PROTOCOL.md, "Leaving"). Best effort: a lost one costs the linger.
+        // transfer at once (../PROTOCOL.md, "Leaving"). Best effort: a lost one costs the linger.
         await leave(r, p.server, pairing.nameplate);
         if (p.server !== r.observedAt && !pairing.relay) await learnRelay(r, p.server, pairing);
         return pairing;

@@ -17,7 +17,7 @@ import {
 } from "../wire/mod.ts";
 import { connectTcp } from "./tcp_rendezvous_port.ts";
 
-/** The channel a peer asks on: no link opens that many connections (../wire/PROTOCOL.md, "TCP relay"). */
+/** The channel a peer asks on: no link opens that many connections (../PROTOCOL.md, "TCP relay"). */
 export const ASK_CHANNEL = 65535;
 
 /** What the relay said: it is gone, it ended the session (and why), or both are up. */

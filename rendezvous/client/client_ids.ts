@@ -1,6 +1,6 @@
 /**
  * Client ids, and the successor rule of a sender that serves one code to several receivers
- * (../wire/PROTOCOL.md, "Several receivers"): each registration commits to the SHA-256 of the client id
+ * (../PROTOCOL.md, "Several receivers"): each registration commits to the SHA-256 of the client id
  * of the next one, which alone may then reopen the paired room. Pure apart from the randomness.
  */
 import { createHash } from "node:crypto";

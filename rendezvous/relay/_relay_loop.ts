@@ -1,4 +1,4 @@
-/** The UDP relay port's hot loop (../wire/PROTOCOL.md, "Relay"): one reused buffer, one lookup, one send. */
+/** The UDP relay port's hot loop (../PROTOCOL.md, "Relay"): one reused buffer, one lookup, one send. */
 import type { Received } from "../sockets/mod.ts";
 import type { RelayTable } from "./_relay_sessions.ts";
 import { isRendezvousDatagram } from "../wire/mod.ts";

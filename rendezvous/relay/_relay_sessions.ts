@@ -233,7 +233,7 @@ export class RelayTable {
   /**
    * The error for room `key` when its byte cap ended its session lately: the
    * TCP relay answers it to a peer that asks why its link through this (UDP)
-   * relay broke (../wire/PROTOCOL.md, "Why a session ended").
+   * relay broke (../PROTOCOL.md, "Why a session ended").
    */
   capEnded(key: string): { code: number; limit?: number } | undefined {
     const session = this.#sessions.get(key);

@@ -1,6 +1,6 @@
 /**
  * The server's requests that touch rooms (`register`, `leave`, `relay-hello`),
- * answered from the room store, with waiting senders' pushes (../wire/PROTOCOL.md,
+ * answered from the room store, with waiting senders' pushes (../PROTOCOL.md,
  * "Push"). A store that cannot
  * answer now (Redis down) costs that one request an error 13, never the server.
  */

@@ -1,4 +1,4 @@
-/** The rendezvous server's options and statistics (see ../wire/PROTOCOL.md for the limits). */
+/** The rendezvous server's options and statistics (see ../PROTOCOL.md for the limits). */
 import type { RelayLimits } from "../relay/mod.ts";
 import { DEFAULT_ROOM_LIMITS, parseRedisUrl, type RoomLimits } from "../store/mod.ts";
 import { DEFAULT_RENDEZVOUS_PORT, isEncodableAddr } from "../wire/mod.ts";
@@ -101,7 +101,7 @@ export interface ServeOptions {
   sourceKey?: "ip" | "ip-port";
   /**
    * Where rooms live: `memory` (default: this process only) or
-   * `redis://HOST:PORT[/DB]`, shared by every instance using it (see ../wire/PROTOCOL.md,
+   * `redis://HOST:PORT[/DB]`, shared by every instance using it (see ../PROTOCOL.md,
    * "Several instances").
    */
   store?: string;

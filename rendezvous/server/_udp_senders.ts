@@ -1,7 +1,7 @@
 /**
  * Senders waiting for their receiver over UDP, so the server can push them
  * `paired` the moment the receiver registers instead of at their next poll
- * (../wire/PROTOCOL.md, "Push"). One push per pairing, to the address the sender last
+ * (../PROTOCOL.md, "Push"). One push per pairing, to the address the sender last
  * registered from, never larger than that request: it amplifies nothing.
  */
 import type { RoomLimits } from "../store/mod.ts";

@@ -3,7 +3,7 @@
  * connections (in total and per source, across both TCP ports), deadlines
  * that close a connection, and closing everything on shutdown.
  *
- * Admission (rendezvous/wire/PROTOCOL.md, "TCP admission"): a connection is
+ * Admission (rendezvous/PROTOCOL.md, "TCP admission"): a connection is
  * *unproven* until its handler says it carried something the protocol acts
  * on (a request, or a relay hello for a live pairing), and an unproven one
  * is closed `firstFrameTimeoutMs` after it was accepted. A full server makes

@@ -119,7 +119,7 @@ export class RoomTable {
   /**
    * Senders whose room outlived `maxWaitMs` (client key → when), kept for
    * `idleTimeoutMs`: their next register must not take the room back, where
-   * a sender whose room a restart lost gets it back (../wire/PROTOCOL.md, "Restarts").
+   * a sender whose room a restart lost gets it back (../PROTOCOL.md, "Restarts").
    */
   readonly #outlived = new Map<string, number>();
   /** Rooms whose nameplate was released (both peers left), until their token dies. */

@@ -1,6 +1,6 @@
 /**
  * Rendezvous messages over TCP: each message is `length u16 BE | message`,
- * the message being the very bytes of a UDP datagram (see PROTOCOL.md).
+ * the message being the very bytes of a UDP datagram (see ../PROTOCOL.md).
  * The reader takes exactly one frame from the stream and never more, so the
  * bytes after a TCP relay handshake stay in the socket for the splice.
  */

@@ -1,6 +1,6 @@
 /**
  * The rendezvous datagram framing, below the message types: header, field
- * tags, their lengths, and the strict field reader. Pure; see PROTOCOL.md.
+ * tags, their lengths, and the strict field reader. Pure; see ../PROTOCOL.md.
  */
 import { ProtocolError } from "../../base/mod.ts";
 import {

@@ -1,4 +1,4 @@
-/** The rendezvous message types (the wire layout is in protocol.ts and PROTOCOL.md). */
+/** The rendezvous message types (the wire layout is in protocol.ts and ../PROTOCOL.md). */
 
 /** Why the server refused a registration (value of an `error` message). */
 export const ErrorCode = {

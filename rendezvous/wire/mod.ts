@@ -1,4 +1,4 @@
-/** The rendezvous wire format (PROTOCOL.md): messages, their encoding, TCP framing, cookies. */
+/** The rendezvous wire format (../PROTOCOL.md): messages, their encoding, TCP framing, cookies. */
 export { isEncodableAddr, MAX_CANDIDATES } from "./_addr.ts";
 export { COOKIE_SECRET_SIZE, CookieMinter } from "./_cookie.ts";
 export { isNameplate, MAX_NAMEPLATE, parseNameplate } from "./_fields.ts";

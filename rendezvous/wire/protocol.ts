@@ -1,5 +1,5 @@
 /**
- * Rendezvous wire format (see PROTOCOL.md): pure encode/decode, no IO.
+ * Rendezvous wire format (see ../PROTOCOL.md): pure encode/decode, no IO.
  *
  * Every datagram is `"P2RV" | version u8 | type u8 | fields...` where each
  * field is `tag u8 | length u16 BE | value`. Readers ignore unknown tags.
