@@ -3,6 +3,18 @@
  * spoken to over stdin/stdout: its port on the first line, then `stats` on demand.
  */
 
+/** How long an instance gets to exit on its own (a CPU profile takes a moment to write). */
+const EXIT_WAIT_MS = 10_000;
+
+export interface InstanceOptions {
+  /** Added to the instance's V8 flags (each starting with a comma). */
+  v8Flags?: string;
+  /** Another checkout's rendezvous `mod.ts` to serve. */
+  serverModule?: string;
+  /** Where the instance writes a CPU profile (`deno run --cpu-prof`) when it ends. */
+  cpuProfileDir?: string;
+}
+
 /** One bench instance process (bench/_rendezvous_instance.ts). */
 export class Instance implements AsyncDisposable {
   readonly port: number;
@@ -24,18 +36,20 @@ export class Instance implements AsyncDisposable {
 
   /**
    * A server (in memory, or on the Redis at `store`), or with `"echo"` the
-   * bare socket baseline; `v8Flags` are added to the instance's.
+   * bare socket baseline; `v8Flags` are added to the instance's; with
+   * `cpuProfileDir`, the instance writes a CPU profile there when it ends.
    */
-  static async start(store?: string, v8Flags = "", serverModule?: string): Promise<Instance> {
+  static async start(store: string | undefined, options: InstanceOptions = {}): Promise<Instance> {
     const args = [
       "run",
       "-A",
-      `--v8-flags=--expose-gc${v8Flags}`,
+      `--v8-flags=--expose-gc${options.v8Flags ?? ""}`,
+      ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
       new URL("./_rendezvous_instance.ts", import.meta.url).pathname,
     ];
     if (store === "echo") args.push("--echo");
     else if (store) args.push("--store", store);
-    if (serverModule) args.push("--server", serverModule);
+    if (options.serverModule) args.push("--server", options.serverModule);
     const child = new Deno.Command(Deno.execPath(), {
       args,
       stdin: "piped",
@@ -60,9 +74,17 @@ export class Instance implements AsyncDisposable {
     return JSON.parse(value);
   }
 
+  /** Ends the instance: it exits once its stdin closes (writing its profile), or is killed. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#stdin.close().catch(() => {});
-    this.#child.kill("SIGKILL");
+    const exited = await Promise.race([
+      this.#child.status.then(() => true),
+      new Promise<false>((resolve) => {
+        const timer = setTimeout(() => resolve(false), EXIT_WAIT_MS);
+        this.#child.status.finally(() => clearTimeout(timer));
+      }),
+    ]);
+    if (!exited) this.#child.kill("SIGKILL");
     await this.#child.status;
     await this.#lines.cancel().catch(() => {});
   }

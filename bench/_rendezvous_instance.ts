@@ -12,7 +12,8 @@
  * `Deno.DatagramConn` receives and sends.
  *
  * Prints `{"type":"listening","port":N}`; then, for each line "stats" on
- * stdin, one line of JSON with the server's stats and this process's RSS.
+ * stdin, one line of JSON with the server's stats and this process's RSS; it ends when
+ * stdin closes.
  */
 import type { RendezvousServer as Server, ServeOptions } from "../rendezvous/server_mod.ts";
 import { cpuMs } from "./_bench_util.ts";

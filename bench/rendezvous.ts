@@ -1,9 +1,8 @@
 /**
- * `deno task bench:rendezvous`: a load generator that speaks the rendezvous
- * protocol (UDP) from many loopback source addresses (127.77.0.0/16, one
- * socket each, so the per-source rate limit never binds) and pairs simulated
- * senders and receivers as fast as the server answers, bounded in count and
- * time. Scenarios, each on fresh processes:
+ * `deno task bench:rendezvous`: pairs simulated senders and receivers (the
+ * load client in `_rendezvous_load.ts`) as fast as the server answers,
+ * bounded in count and time, and reports each scenario's requests per server
+ * core-second beside the bare Deno UDP echo's. Scenarios, each on fresh processes:
  *   (a) one instance, rooms in memory;
  *   (b) one instance on Redis;
  *   (c) two instances on one Redis, each sender at one and its receiver at the other;
@@ -11,19 +10,15 @@
  *
  *   deno task bench:rendezvous [--pairings 30000] [--seconds 20] [--concurrency 128]
  *                              [--sources 2048] [--rooms 90000] [--server path/to/mod.ts]
+ *                              [--only echo,a,b,c,rss] [--cpu-prof DIR]
  *
- * One pairing = sender `register` (-> waiting), receiver `register` (-> paired),
- * sender poll (-> paired): three requests, each retransmitted after 1 s
- * unanswered. Time-to-paired runs from the sender's first request to its
- * `paired`. A real sender polls every 300 ms; here it polls at once, so this
- * measures the server, not the poll interval.
+ * `--cpu-prof DIR`: every instance writes a V8 CPU profile into DIR as it ends
+ * (open it in Chrome's DevTools), to see where a server's time goes under this load.
  */
-import type * as Rendezvous from "../rendezvous/mod.ts";
-import type { RendezvousMessage } from "../rendezvous/mod.ts";
-import { toHex } from "../base/mod.ts";
 import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
 import { cpuMs, percentile } from "./_bench_util.ts";
 import { Instance } from "./_instance_process.ts";
+import { clientId, loadCodec, pairOnce, registerRequest, Sources } from "./_rendezvous_load.ts";
 
 function flag(name: string, fallback: number): number {
   const index = Deno.args.indexOf(`--${name}`);
@@ -37,192 +32,18 @@ const SOURCES = flag("sources", 2048);
 const ROOMS = flag("rooms", 90_000);
 const serverArg = Deno.args.indexOf("--server");
 const SERVER_MODULE = serverArg >= 0 ? Deno.args[serverArg + 1] : undefined;
-// Against another checkout's server, speak its protocol version too.
-const { decodeMessage, encodeMessage, MAX_REPLY_SIZE, COOKIE_PERIOD_MS = 30_000 } = await import(
-  SERVER_MODULE ? `file://${SERVER_MODULE}` : "../rendezvous/mod.ts"
-) as typeof Rendezvous;
+const codec = await loadCodec(SERVER_MODULE);
 const onlyArg = Deno.args.indexOf("--only");
 /** Which parts to run: echo, a, b, c, rss (default all). */
 const ONLY = new Set(
   onlyArg >= 0 ? Deno.args[onlyArg + 1].split(",") : ["echo", "a", "b", "c", "rss"],
 );
+const profileArg = Deno.args.indexOf("--cpu-prof");
+/** Where each instance (echo and servers) writes its CPU profile, if asked. */
+const PROFILE_DIR = profileArg >= 0 ? Deno.args[profileArg + 1] : undefined;
 /** An instance of this checkout's server, or of `--server`'s. */
 const startInstance = (store?: string, v8Flags = "") =>
-  Instance.start(store, v8Flags, SERVER_MODULE);
-const RETRANSMIT_MS = 1000;
-const MAX_TRIES = 5;
-
-/** Sockets on distinct loopback addresses; replies are routed by client id. */
-class Sources implements AsyncDisposable {
-  readonly sockets: Deno.DatagramConn[] = [];
-  readonly #waiting = new Map<string, (message: RendezvousMessage) => void>();
-  readonly #loops: Promise<void>[] = [];
-  /** The cookie each socket last got (they are minted per source address). */
-  readonly #cookies: (Uint8Array | undefined)[] = [];
-  retransmits = 0;
-  cookieAnswers = 0;
-
-  constructor(count: number) {
-    for (let i = 0; i < count; i++) {
-      const hostname = `127.77.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-      const conn = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
-      this.sockets.push(conn);
-      this.#loops.push(this.#read(conn));
-    }
-  }
-
-  async #read(conn: Deno.DatagramConn): Promise<void> {
-    try {
-      for (;;) {
-        const [data] = await conn.receive();
-        let message;
-        try {
-          message = decodeMessage(data);
-        } catch {
-          continue;
-        }
-        const key = toHex(message.clientId);
-        const resolve = this.#waiting.get(key);
-        if (resolve) {
-          this.#waiting.delete(key);
-          resolve(message);
-        }
-      }
-    } catch {
-      // closed
-    }
-  }
-
-  /**
-   * Sends `encode(cookie)` from socket `index` to `to` until a reply for
-   * `clientId` comes; a `cookie` answer is kept for that socket and the
-   * request resent with it at once, as the real client does. A reply of type
-   * `stale` is a late duplicate of an earlier exchange (the answer to a
-   * retransmission) and is skipped.
-   */
-  async request(
-    index: number,
-    encode: (cookie: Uint8Array | undefined) => Uint8Array,
-    clientId: Uint8Array,
-    to: Deno.NetAddr,
-    stale?: RendezvousMessage["type"],
-  ): Promise<RendezvousMessage> {
-    const key = toHex(clientId);
-    for (let tries = 0; tries < MAX_TRIES;) {
-      const reply = new Promise<RendezvousMessage | undefined>((resolve) => {
-        const timer = setTimeout(() => {
-          this.#waiting.delete(key);
-          resolve(undefined);
-        }, RETRANSMIT_MS);
-        const take = (message: RendezvousMessage) => {
-          if (message.type === stale) return this.#waiting.set(key, take);
-          clearTimeout(timer);
-          resolve(message);
-        };
-        this.#waiting.set(key, take);
-      });
-      await this.sockets[index].send(encode(this.#cookies[index]), to);
-      const message = await reply;
-      if (message?.type === "cookie") {
-        this.cookieAnswers++;
-        this.#cookies[index] = message.cookie;
-        continue;
-      }
-      if (message) return message;
-      tries++;
-      this.retransmits++;
-    }
-    throw new Error(`no answer from ${to.hostname}:${to.port} after ${MAX_TRIES} tries`);
-  }
-
-  /** Gets every socket its cookie from `to` (one `observe` each), so runs measure requests only. */
-  async prove(to: Deno.NetAddr): Promise<void> {
-    const observe = (id: Uint8Array) => (cookie: Uint8Array | undefined) =>
-      encodeMessage({ type: "observe", clientId: id, cookie }, { padTo: MAX_REPLY_SIZE });
-    let next = 0;
-    const worker = async () => {
-      while (next < this.sockets.length) {
-        const id = clientId();
-        await this.request(next++, observe(id), id, to);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    for (const conn of this.sockets) conn.close();
-    await Promise.all(this.#loops);
-  }
-}
-
-let nextId = 0;
-function clientId(): Uint8Array {
-  const id = crypto.getRandomValues(new Uint8Array(16));
-  new DataView(id.buffer).setUint32(0, nextId++);
-  return id;
-}
-
-function registerRequest(
-  role: "send" | "receive",
-  id: Uint8Array,
-  nameplate?: string,
-  poll = false,
-): (cookie: Uint8Array | undefined) => Uint8Array {
-  return (cookie) =>
-    encodeMessage(
-      { type: "register", role, clientId: id, nameplate, candidates: [], poll, cookie },
-      { padTo: MAX_REPLY_SIZE },
-    );
-}
-
-/** The source sockets of pairing `n`'s sender and receiver. */
-function sourcePair(sources: Sources, n: number): [number, number] {
-  const count = sources.sockets.length;
-  return [(2 * n) % count, (2 * n + 1) % count];
-}
-
-/**
- * One pairing; returns its time-to-paired in ms. `echo`: the same three
- * requests against the echo baseline, unchecked: what the socket loop alone
- * costs per pairing (three datagrams in and, with the push's stand-in, four out,
- * as the server).
- */
-async function pairOnce(
-  sources: Sources,
-  n: number,
-  senderAt: Deno.NetAddr,
-  receiverAt: Deno.NetAddr,
-  echo = false,
-): Promise<number> {
-  const [s, r] = sourcePair(sources, n);
-  const started = performance.now();
-  const senderId = clientId();
-  const receiverId = clientId();
-  const expect = (reply: RendezvousMessage, type: string, who: string) => {
-    if (!echo && reply.type !== type) {
-      throw new Error(`${who} got ${reply.type} ${JSON.stringify(reply)}`);
-    }
-  };
-  const waiting = await sources.request(s, registerRequest("send", senderId), senderId, senderAt);
-  expect(waiting, "waiting", "sender");
-  const nameplate = waiting.type === "waiting" && !echo ? waiting.nameplate : "1";
-  const forReceiver = await sources.request(
-    r,
-    registerRequest("receive", receiverId, nameplate),
-    receiverId,
-    receiverAt,
-  );
-  expect(forReceiver, "paired", "receiver");
-  const forSender = await sources.request(
-    s,
-    registerRequest("send", senderId, nameplate, true),
-    senderId,
-    senderAt,
-    "waiting",
-  );
-  expect(forSender, "paired", "sender poll");
-  return performance.now() - started;
-}
+  Instance.start(store, { v8Flags, serverModule: SERVER_MODULE, cpuProfileDir: PROFILE_DIR });
 
 async function pairings(
   name: string,
@@ -230,9 +51,9 @@ async function pairings(
   redis?: TestRedis,
   echo = false,
 ) {
-  await using sources = new Sources(SOURCES);
+  await using sources = new Sources(SOURCES, codec);
   await cookiePeriodFits();
-  await sources.prove(instances[0].addr);
+  await sources.prove(instances[0].addr, CONCURRENCY);
   const before = await Promise.all(instances.map((instance) => instance.stats()));
   const cpuBefore = await serverCpuMs(instances, redis);
   const redisBefore = redis?.pid ? cpuMs(redis.pid) : 0;
@@ -245,7 +66,7 @@ async function pairings(
       const n = started++;
       const senderAt = instances[n % instances.length].addr;
       const receiverAt = instances[(n + 1) % instances.length].addr;
-      times.push(await pairOnce(sources, n, senderAt, receiverAt, echo));
+      times.push(await pairOnce(sources, { n, senderAt, receiverAt, echo }));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -292,9 +113,10 @@ async function pairings(
  * the request again), and the run measures requests only, as the echo does.
  */
 async function cookiePeriodFits(): Promise<void> {
-  const left = COOKIE_PERIOD_MS - Date.now() % COOKIE_PERIOD_MS;
+  const period = codec.COOKIE_PERIOD_MS;
+  const left = period - Date.now() % period;
   // The run, and the proving before it, within what is left of the period.
-  if (left > SECONDS * 1000 + 5000 || SECONDS * 1000 + 5000 > COOKIE_PERIOD_MS) return;
+  if (left > SECONDS * 1000 + 5000 || SECONDS * 1000 + 5000 > period) return;
   await new Promise((resolve) => setTimeout(resolve, left + 100));
 }
 
@@ -305,8 +127,8 @@ async function cookiePeriodFits(): Promise<void> {
  * has happened, so the second figure is what each further room costs.
  */
 async function roomsRss(instance: Instance, redis?: TestRedis) {
-  await using sources = new Sources(SOURCES);
-  await sources.prove(instance.addr);
+  await using sources = new Sources(SOURCES, codec);
+  await sources.prove(instance.addr, CONCURRENCY);
   const start = await instance.stats();
   const redisStart = redis ? await redisUsedMemory(redis) : 0;
   let opened = 0;
@@ -317,7 +139,7 @@ async function roomsRss(instance: Instance, redis?: TestRedis) {
         const id = clientId();
         const reply = await sources.request(
           n % SOURCES,
-          registerRequest("send", id),
+          registerRequest(codec, { role: "send", clientId: id }),
           id,
           instance.addr,
         );
