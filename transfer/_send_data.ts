@@ -36,8 +36,16 @@ export interface OutgoingFile {
   stream?: ReadableStream<Uint8Array>;
   /** A file whose size is known only once read (`source` is read to its end, in MORE chunks). */
   unknownSize?: boolean;
-  /** Set once the file was sent: its SHA-256 and the size that was sent. */
-  sent?: { digest: Uint8Array; size: number; status: number; resent: boolean };
+}
+
+/** What was sent of one file: its SHA-256, the size that was sent, and how it went. */
+export interface SentFile {
+  digest: Uint8Array;
+  size: number;
+  /** A `FileStatus`: as scanned, or sent as read while it changed. */
+  status: number;
+  /** Sent again from byte 0 after it changed while read. */
+  resent: boolean;
 }
 
 export interface SendDataOptions {
@@ -149,12 +157,15 @@ function concat(head: Uint8Array, tail: Uint8Array): Uint8Array {
 }
 
 /**
- * Opens the data streams and sends every file; resolves when all streams are
- * closed. After a failure the streams are left as they are: ending one would
+ * Opens the data streams and sends every file; resolves, with what was sent by
+ * path, when all streams are closed. After a failure the streams are left as they are: ending one would
  * look like a finished stream to the peer (Deno's QUIC streams send FIN even
  * on abort), and the session's end tears them down.
  */
-export async function sendData(files: OutgoingFile[], options: SendDataOptions): Promise<void> {
+export async function sendData(
+  files: OutgoingFile[],
+  options: SendDataOptions,
+): Promise<Map<string, SentFile>> {
   const { signal } = options;
   // Opened all at once: over the TLS link each stream is a connection of its own,
   // and their handshakes overlap instead of adding up.
@@ -166,12 +177,13 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
   });
   const out = new SegmentWriter(options, writers);
   const reading: Reading = { turns: new EventLoopTurns() };
+  const sent = new Map<string, SentFile>();
   for (const outgoing of files) {
     signal.throwIfAborted();
     const file = Object.assign(outgoing, { hash: outgoing.hash ?? createHash("sha256") });
     if (file.stream || file.unknownSize) {
       const stream = file.stream ?? (await Deno.open(file.source, { read: true })).readable;
-      await sendStream(file, stream, out, options);
+      sent.set(file.path, await sendStream(file, stream, out, options));
       continue;
     }
     const range = { from: file.offset, to: file.size, baseline: file.snapshot };
@@ -202,12 +214,13 @@ export async function sendData(files: OutgoingFile[], options: SendDataOptions):
     }
     const status = changed.changed ? FileStatus.CHANGED : FileStatus.AS_SCANNED;
     const digest = file.hash.digest();
-    file.sent = { digest, size, status, resent };
+    sent.set(file.path, { digest, size, status, resent });
     await out.write(encodeFileTrailer(status, digest));
   }
   await out.flush();
   out.helloRest();
   await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
+  return sent;
 }
 
 function sizeChanged(file: OutgoingFile, now: number): SourceChangedError {
@@ -371,7 +384,7 @@ async function sendStream(
   stream: ReadableStream<Uint8Array>,
   out: SegmentWriter,
   options: SendDataOptions,
-): Promise<void> {
+): Promise<SentFile> {
   const reader = stream.getReader();
   const onAbort = () => reader.cancel(options.signal.reason).catch(() => {});
   options.signal.addEventListener("abort", onAbort, { once: true });
@@ -393,6 +406,6 @@ async function sendStream(
     reader.releaseLock();
   }
   const digest = file.hash.digest();
-  file.sent = { digest, size, status: FileStatus.AS_SCANNED, resent: false };
   await out.write(encodeFileTrailer(FileStatus.AS_SCANNED, digest));
+  return { digest, size, status: FileStatus.AS_SCANNED, resent: false };
 }

@@ -23,7 +23,9 @@ import {
   encodePlanEnd,
   FileStatus,
   FrameType,
+  type Hello,
   type ManifestEntry,
+  type NotSent,
   readFrame,
   type Start,
 } from "./wire/mod.ts";
@@ -34,7 +36,7 @@ import {
   type ReceivedFile,
 } from "./_receive_data.ts";
 import { receiveIntoSink } from "./_receive_sink.ts";
-import { readManifest } from "./_receive_manifest.ts";
+import { readManifest, type ReceivedManifest } from "./_receive_manifest.ts";
 import { receiveText } from "./_receive_text.ts";
 import { hashTarget, sinkPlan, surveyTarget, type TargetPlan } from "./_receive_plan.ts";
 import {
@@ -47,165 +49,254 @@ import {
 } from "./_receive_incoming.ts";
 import { probeNameRules } from "./_name_rules.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
-import type { ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
+import type { ProgressCounter } from "./_progress.ts";
+import type { Offer, ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
 
 /** A slow disk's SHA-256 rate (20 MB/s): the time the sender may take to hash what we resume. */
 const HASH_BYTES_PER_MS = 20_000;
 
 /**
  * Receives one transfer into `outDir`. Resolves after every file was verified,
- * published under its final name, and DONE was sent to the sender.
+ * published under its final name, and DONE was sent to the sender. Four
+ * phases, each taking what the one before returned: offer, plan, data, publish.
  */
-export async function receiveFiles(options: ReceiveFilesOptions): Promise<TransferReport> {
-  let started = performance.now();
-  const outDir = resolve(options.outDir);
+export async function receiveFiles(given: ReceiveFilesOptions): Promise<TransferReport> {
+  const outDir = resolve(given.outDir);
+  const options = { ...given, outDir };
   using control = await ControlStream.open("receiver", options);
-  const { signal, watch, stallMs, writer, reader } = control;
+  const { signal, writer, reader } = control;
+  // Every data stream accepted so far, so that a failure can cancel them.
   const dataReaders: ByteReader[] = [];
   try {
-    const { hello, entries, notSent, text } = await readManifest(reader);
-    watch.pause();
-    if (text !== undefined) {
-      return await receiveText(text, { writer, reader, confirm: options.confirm, signal });
+    const manifest = await readManifest(reader);
+    control.watch.pause();
+    if (manifest.text !== undefined) {
+      return await receiveText(manifest.text, { writer, reader, confirm: options.confirm, signal });
     }
-    const unknownSize = entries.some((entry) => entry.unknownSize);
-    // One file of unknown size is a stream (`send -`, a pseudo-file such as /proc/cpuinfo).
-    const stream = unknownSize && entries.length === 1;
-    const offer = {
-      files: hello.files,
-      directories: hello.directories,
-      bytes: hello.totalBytes,
-      entries: entries.map(({ path, size, kind, unknownSize, target }) => ({
-        path,
-        size,
-        kind,
-        ...(unknownSize ? { unknownSize } : {}),
-        ...(target !== undefined ? { target } : {}),
-      })),
-      ...(stream ? { unknownSize: true } : {}),
-      ...(hello.allowChanging ? { allowChanging: true } : {}),
-      notSent,
-    };
-    if (options.sink && (hello.files !== 1 || hello.directories !== 0)) {
-      throw new TransferRefusedError(
-        `Refusing an offer of ${hello.files} files and ${hello.directories} folders: only one file can be written to a stream`,
-      );
-    }
-    // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.
-    const unholdable = options.sink
-      ? new Map<number, string>()
-      : unholdableEntries(entries, options.nameRules ?? await probeNameRules(outDir));
-    // Before asking: which names exist here (lstat only), so the person knows what happens.
-    const plan = options.sink ? sinkPlan(unholdable, entries.length) : await surveyTarget(
-      outDir,
-      entries,
-      { signal, unholdable, onExisting: options.onExisting ?? "rename" },
-    );
-    const shown = {
-      ...offer,
-      existing: plan.clashes,
-      onExisting: plan.onExisting,
-      unholdable: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
-    };
-    if (options.confirm && !(await abortable(options.confirm(shown), signal))) {
-      throw new TransferRefusedError("The offer was declined");
-    }
-    // The clock starts once the person said yes: seconds measure the transfer.
-    started = performance.now();
-    await hashTarget(plan, signal);
-    for (const payload of batchPlan(plan.items)) {
-      await abortable(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
-    }
-    const keepExisting = plan.onExisting === "skip";
-    await abortable(
-      writer.write(
-        encodeFrame(FrameType.PLAN_END, encodePlanEnd({ items: plan.items.length, keepExisting })),
-      ),
-      signal,
-    );
-    // The sender hashes the prefixes we resume before it decides.
-    const resumed = plan.items.reduce((sum, item) => sum + item.length, 0);
-    watch.enter("decision", stallMs + resumed / HASH_BYTES_PER_MS);
-    const { decisions, start } = await readDecisions(reader);
-    const incoming = planIncoming(entries, plan, decisions, start);
-
-    if (!options.sink) createDirectories(outDir, entries, plan, incoming.kept);
-    const monitor = watchControl(reader);
-    const progress = control.startData(monitor, {
-      already: incoming.skippedBytes + incoming.resumedBytes,
-      total: hello.totalBytes,
-      unknownSize,
-      onProgress: options.onProgress,
-    });
-    let received = new Map<string, ReceivedFile>();
-    try {
-      for (let index = 0; index < start.streams; index++) {
-        dataReaders.push(
-          await acceptDataStream(options.connection, start.streams, signal, dataReaders),
-        );
-      }
-      dataReaders.sort((a, b) => order.get(a)! - order.get(b)!);
-      const receive = options.sink
-        ? (files: IncomingFile[], data: ReceiveDataOptions) =>
-          receiveIntoSink(files, options.sink!, data)
-        : receiveData;
-      received = await receive(incoming.files, {
-        readers: dataReaders,
-        segmentSize: hello.segmentSize,
-        signal,
-        onBytes: progress.onBytes,
-        onRestart: progress.onRestart,
-        allowChanging: hello.allowChanging,
-      });
-    } catch (error) {
-      throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
-    }
-    watch.stop();
-    if (!options.sink) {
-      createLinks(entries, plan, incoming.kept);
-      finishDirectories(entries, plan, incoming.kept);
-    }
-
-    const files = entries
-      .filter((entry, index) => entry.kind === "file" && written(plan, index, incoming.kept))
-      .map((entry) => ({
-        path: entry.path,
-        ...(received.get(entry.path) ?? incoming.known.get(entry.path)!),
-      }));
-    const sha256 = transferDigest(files, hello.directories);
-    await abortable(
-      writer.write(
-        encodeFrame(FrameType.DONE, encodeDone({ files: files.length, digest: fromHex(sha256) })),
-      ),
-      signal,
-    );
-    await writer.close().catch(() => {});
-    // The sender closes its side once it has read DONE. Files are already safe
-    // on disk, so a lost connection at this point is not an error.
-    await monitor.catch(() => {});
-    return progress.report(started, {
-      files: hello.files,
-      directories: hello.directories,
-      sha256,
-      resumedFiles: incoming.resumedFiles,
-      skippedFiles: incoming.skippedFiles,
-      resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
-      changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
-        .map(([path]) => path),
-      notWritten: [...unholdable, ...incoming.kept]
-        .map(([index, reason]) => ({ path: entries[index].path, reason })),
-      notSent,
-      ...(options.sink ? {} : {
-        saved: savedNames(entries, plan, incoming),
-        renamed: incoming.renamed,
-      }),
-    });
+    const accepted = await acceptOffer(control, manifest, options);
+    const agreed = await agreePlan(control, accepted);
+    const arrived = await receiveAll(control, agreed, { ...options, dataReaders });
+    return await publish(control, arrived, options);
   } catch (error) {
     const reason = signal.aborted && !(error instanceof P2pftError) ? signal.reason : error;
     const tell = (message: string) => withoutLocalPaths(message, outDir);
     await control.fail(reason, { tell, readers: dataReaders });
     throw reason;
   }
+}
+
+/** The offer as the person accepted it, with what this side found on disk. */
+interface Accepted {
+  hello: Hello;
+  entries: ManifestEntry[];
+  notSent: NotSent[];
+  /** Some entry's size is known only once read. */
+  unknownSize: boolean;
+  /** Entries this file system cannot hold, with the reason. */
+  unholdable: Map<number, string>;
+  plan: TargetPlan;
+}
+
+/**
+ * Offer phase: looks at the output folder (lstat only, so the person knows
+ * what happens to names that exist) and asks `confirm`.
+ */
+async function acceptOffer(
+  control: ControlStream,
+  { hello, entries, notSent }: ReceivedManifest,
+  options: ReceiveFilesOptions,
+): Promise<Accepted> {
+  const { outDir, sink } = options;
+  if (sink && (hello.files !== 1 || hello.directories !== 0)) {
+    throw new TransferRefusedError(
+      `Refusing an offer of ${hello.files} files and ${hello.directories} folders: only one file can be written to a stream`,
+    );
+  }
+  // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.
+  const unholdable = sink
+    ? new Map<number, string>()
+    : unholdableEntries(entries, options.nameRules ?? await probeNameRules(outDir));
+  const plan = sink ? sinkPlan(unholdable, entries.length) : await surveyTarget(
+    outDir,
+    entries,
+    { signal: control.signal, unholdable, onExisting: options.onExisting ?? "rename" },
+  );
+  const accepted = {
+    hello,
+    entries,
+    notSent,
+    unknownSize: entries.some((entry) => entry.unknownSize),
+    unholdable,
+    plan,
+  };
+  if (options.confirm && !(await abortable(options.confirm(shown(accepted)), control.signal))) {
+    throw new TransferRefusedError("The offer was declined");
+  }
+  return accepted;
+}
+
+/** What the person is asked to accept: the manifest as offered, and what happens here. */
+function shown({ hello, entries, notSent, unknownSize, unholdable, plan }: Accepted): Offer {
+  // One file of unknown size is a stream (`send -`, a pseudo-file such as /proc/cpuinfo).
+  const stream = unknownSize && entries.length === 1;
+  return {
+    files: hello.files,
+    directories: hello.directories,
+    bytes: hello.totalBytes,
+    entries: entries.map(({ path, size, kind, unknownSize, target }) => ({
+      path,
+      size,
+      kind,
+      ...(unknownSize ? { unknownSize } : {}),
+      ...(target !== undefined ? { target } : {}),
+    })),
+    ...(stream ? { unknownSize: true } : {}),
+    ...(hello.allowChanging ? { allowChanging: true } : {}),
+    notSent,
+    existing: plan.clashes,
+    onExisting: plan.onExisting,
+    unholdable: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
+  };
+}
+
+/** What the plan phase agreed with the sender: what arrives, and on how many streams. */
+interface Agreed extends Accepted {
+  incoming: Incoming;
+  streams: number;
+  /** When the person said yes: seconds measure the transfer. */
+  started: number;
+}
+
+/**
+ * Plan phase: hashes what could be skipped or resumed, sends the plan and
+ * reads the sender's decisions.
+ */
+async function agreePlan(control: ControlStream, accepted: Accepted): Promise<Agreed> {
+  const started = performance.now();
+  const { signal, writer, watch } = control;
+  const { plan } = accepted;
+  await hashTarget(plan, signal);
+  for (const payload of batchPlan(plan.items)) {
+    await abortable(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
+  }
+  const keepExisting = plan.onExisting === "skip";
+  await abortable(
+    writer.write(
+      encodeFrame(FrameType.PLAN_END, encodePlanEnd({ items: plan.items.length, keepExisting })),
+    ),
+    signal,
+  );
+  // The sender hashes the prefixes we resume before it decides.
+  const resumed = plan.items.reduce((sum, item) => sum + item.length, 0);
+  watch.enter("decision", control.stallMs + resumed / HASH_BYTES_PER_MS);
+  const { decisions, start } = await readDecisions(control.reader);
+  const incoming = planIncoming(accepted.entries, plan, decisions, start);
+  return { ...accepted, incoming, streams: start.streams, started };
+}
+
+/** What the data phase hands to publishing. */
+interface Arrived extends Agreed {
+  received: Map<string, ReceivedFile>;
+  /** The control stream during the data phase: settles once the sender ends it. */
+  monitor: Promise<void>;
+  progress: ProgressCounter;
+}
+
+/**
+ * Data phase: creates the folders, accepts the data streams and receives every
+ * file into its partial (or the sink). `dataReaders` collects the accepted streams.
+ */
+async function receiveAll(
+  control: ControlStream,
+  agreed: Agreed,
+  options: ReceiveFilesOptions & { dataReaders: ByteReader[] },
+): Promise<Arrived> {
+  const { signal } = control;
+  const { hello, entries, plan, incoming } = agreed;
+  const sink = options.sink;
+  if (!sink) createDirectories(options.outDir, entries, plan, incoming.kept);
+  const monitor = watchControl(control.reader);
+  const progress = control.startData(monitor, {
+    already: incoming.skippedBytes + incoming.resumedBytes,
+    total: hello.totalBytes,
+    unknownSize: agreed.unknownSize,
+    onProgress: options.onProgress,
+  });
+  let received: Map<string, ReceivedFile>;
+  try {
+    const accepted: DataStream[] = [];
+    for (let index = 0; index < agreed.streams; index++) {
+      const stream = await acceptDataStream(options.connection, agreed.streams, signal, accepted);
+      accepted.push(stream);
+      options.dataReaders.push(stream.reader);
+    }
+    const readers = accepted.sort((a, b) => a.index - b.index).map((stream) => stream.reader);
+    const receive = sink
+      ? (files: IncomingFile[], data: ReceiveDataOptions) => receiveIntoSink(files, sink, data)
+      : receiveData;
+    received = await receive(incoming.files, {
+      readers,
+      segmentSize: hello.segmentSize,
+      signal,
+      onBytes: progress.onBytes,
+      onRestart: progress.onRestart,
+      allowChanging: hello.allowChanging,
+    });
+  } catch (error) {
+    throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
+  }
+  control.watch.stop();
+  return { ...agreed, received, monitor, progress };
+}
+
+/**
+ * Publish phase: links and folder times, then DONE with the transfer digest.
+ * The files themselves were published as each was verified.
+ */
+async function publish(
+  control: ControlStream,
+  arrived: Arrived,
+  options: ReceiveFilesOptions,
+): Promise<TransferReport> {
+  const { hello, entries, plan, incoming, received, unholdable } = arrived;
+  if (!options.sink) {
+    createLinks(entries, plan, incoming.kept);
+    finishDirectories(entries, plan, incoming.kept);
+  }
+  // A file missing from both maps is left out: the sender's digest check then fails loudly.
+  const files = entries.flatMap((entry, index) => {
+    if (entry.kind !== "file" || !written(plan, index, incoming.kept)) return [];
+    const facts = received.get(entry.path) ?? incoming.known.get(entry.path);
+    return facts ? [{ path: entry.path, ...facts }] : [];
+  });
+  const sha256 = transferDigest(files, hello.directories);
+  await abortable(
+    control.writer.write(
+      encodeFrame(FrameType.DONE, encodeDone({ files: files.length, digest: fromHex(sha256) })),
+    ),
+    control.signal,
+  );
+  await control.writer.close().catch(() => {});
+  // The sender closes its side once it has read DONE. Files are already safe
+  // on disk, so a lost connection at this point is not an error.
+  await arrived.monitor.catch(() => {});
+  return arrived.progress.report(arrived.started, {
+    files: hello.files,
+    directories: hello.directories,
+    sha256,
+    resumedFiles: incoming.resumedFiles,
+    skippedFiles: incoming.skippedFiles,
+    resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
+    changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
+      .map(([path]) => path),
+    notWritten: [...unholdable, ...incoming.kept]
+      .map(([index, reason]) => ({ path: entries[index].path, reason })),
+    notSent: arrived.notSent,
+    ...(options.sink ? {} : {
+      saved: savedNames(entries, plan, incoming),
+      renamed: incoming.renamed,
+    }),
+  });
 }
 
 /** The sender learns why, not where: our absolute paths become paths relative to the output folder. */
@@ -239,27 +330,30 @@ function savedNames(entries: ManifestEntry[], plan: TargetPlan, incoming: Incomi
   return names;
 }
 
-const order = new WeakMap<ByteReader, number>();
+/** An accepted data stream and its place in the round-robin (its DATA_HELLO index). */
+interface DataStream {
+  index: number;
+  reader: ByteReader;
+}
 
 async function acceptDataStream(
   connection: StreamConnection,
   count: number,
   signal: AbortSignal,
-  accepted: ByteReader[],
-): Promise<ByteReader> {
+  accepted: DataStream[],
+): Promise<DataStream> {
   const stream = await abortable(connection.acceptStream(), signal);
   stream.writable.close().catch(() => {});
   const reader = streamReader(stream.readable, "data stream", signal, true);
   const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
   const hello = decodeDataHello(frame.payload);
-  if (hello.count !== count || accepted.some((other) => order.get(other) === hello.index)) {
+  if (hello.count !== count || accepted.some((other) => other.index === hello.index)) {
     await reader.cancel();
     throw new ProtocolError(
       `Cannot accept data stream ${hello.index} of ${hello.count}: expected ${count} distinct streams`,
     );
   }
-  order.set(reader, hello.index);
-  return reader;
+  return { index: hello.index, reader };
 }
 
 /** During the data phase the sender only speaks to send an ERROR; then it ends the stream. */

@@ -6,7 +6,6 @@ import {
   equalBytes,
   fromHex,
   IntegrityError,
-  ProtocolError,
   toHex,
 } from "../base/mod.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
@@ -15,11 +14,8 @@ import {
   batchDecisions,
   batchEntries,
   batchNotSent,
-  type Decision,
   decodeDone,
   decodeError,
-  decodePlan,
-  decodePlanEnd,
   type Done,
   encodeFrame,
   encodeHello,
@@ -29,20 +25,13 @@ import {
   FileStatus,
   FrameType,
   LIMITS,
-  type PlanItem,
   readFrame,
   writeFrames,
 } from "./wire/mod.ts";
-import { hashFilePrefix } from "./_hash_file.ts";
+import { decide, type Decided, type Plan, readPlan } from "./_send_decide.ts";
 import type { SourceManifest } from "./scan_paths.ts";
-import { type OutgoingFile, sendData } from "./_send_data.ts";
+import { sendData, type SentFile } from "./_send_data.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
-
-/** Why the receiver does not write a file, by PLAN item kind. */
-const NOT_WRITTEN = {
-  unholdable: "the receiver's file system cannot hold this name",
-  kept: "the receiver has a different entry with this name and keeps it",
-} as const;
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
 export const DEFAULT_STREAMS = 4;
@@ -57,13 +46,13 @@ const CONFIRM_MS_PER_FILE = 2;
 
 /**
  * Sends exactly `manifest` (from `scanPaths`) to the peer. Resolves only after
- * the receiver confirmed every file's SHA-256 (the DONE frame).
+ * the receiver confirmed every file's SHA-256 (the DONE frame). Three phases,
+ * each taking what the one before returned: offer, decisions, data.
  */
 export async function sendFiles(
   manifest: SourceManifest,
   options: SendFilesOptions,
 ): Promise<TransferReport> {
-  let started = performance.now();
   const streams = options.streams ?? DEFAULT_STREAMS;
   if (!Number.isInteger(streams) || streams < 1 || streams > LIMITS.maxStreams) {
     throw new RangeError(
@@ -71,103 +60,168 @@ export async function sendFiles(
     );
   }
   using control = await ControlStream.open("sender", options);
-  const { signal, watch, stallMs, writer, reader } = control;
-  let answer: Promise<Done> | undefined;
-  try {
-    const allowChanging = options.allowChanging ?? false;
-    await abortable(writeFrames(writer, offerFrames(manifest, streams, allowChanging)), signal);
-    // The receiver may be asking its user: bounded by how long we wait for an answer.
-    watch.enter("decision", options.acceptTimeoutMs ?? stallMs);
-    options.onWaitingForAccept?.();
-    const plan = await abortable(readPlan(reader, manifest), signal);
-    watch.pause();
-    // The plan comes once the receiver accepted: seconds measure the transfer.
-    started = performance.now();
-    const decided = await decide(manifest, plan, signal);
-    const outgoing = decided.outgoing;
-    const dataBytes = outgoing.reduce(
-      (sum, file) => sum + file.size - file.offset + FILE_TRAILER_BYTES,
-      0,
-    );
-    // A stream of unknown size may be long: it gets every data stream.
-    const unknownSize = manifest.entries.some((entry) => entry.unknownSize);
-    // A file of unknown size that is sent may be long: it gets every data stream.
-    const long = outgoing.some((file) => file.unknownSize);
-    const used = long ? streams : Math.min(streams, Math.ceil(dataBytes / SEGMENT_SIZE));
-    const start = { streams: used, decisions: decided.decisions.length, dataBytes };
-    const decisionFrames = [...batchDecisions(decided.decisions)]
-      .map((payload) => encodeFrame(FrameType.DECISIONS, payload));
-    await abortable(
-      writeFrames(writer, [...decisionFrames, encodeFrame(FrameType.START, encodeStart(start))]),
-      signal,
-    );
-    // From here the receiver only speaks to report DONE or an ERROR.
-    answer = readAnswer(reader);
-    const progress = control.startData(answer, {
-      already: decided.skippedBytes + decided.resumedBytes,
-      total: manifest.bytes,
-      unknownSize,
-      onProgress: options.onProgress,
-    });
-    if (used > 0) {
-      await sendData(outgoing, {
-        connection: options.connection,
-        streams: used,
-        segmentSize: SEGMENT_SIZE,
-        signal,
-        allowChanging,
-        fail: (error) =>
-          control.abort(
-            new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
-          ),
-        onBytes: progress.onBytes,
-        onRestart: progress.onRestart,
-      });
-    }
-    // The receiver verifies and syncs its last file, then answers. The transport
-    // may hold the records of many small files it has yet to write and sync.
-    watch.enter("confirmation", stallMs + outgoing.length * CONFIRM_MS_PER_FILE);
-    const confirmed = await abortable(answer, signal);
-    watch.pause();
-
-    const sent = new Map<string, { size: number; sha256: string }>(decided.known);
-    for (const file of outgoing) {
-      sent.set(file.path, { size: file.sent!.size, sha256: toHex(file.sent!.digest) });
-    }
-    const notWritten = new Set(decided.notWritten.map((item) => item.path));
-    const files = manifest.entries
-      .filter((entry) => entry.kind === "file" && !notWritten.has(entry.path))
-      .map((entry) => ({ path: entry.path, ...sent.get(entry.path)! }));
-    const sha256 = transferDigest(files, manifest.directories);
-    const confirmedHex = toHex(confirmed.digest);
-    const expected = fromHex(sha256);
-    if (confirmed.files !== files.length || !equalBytes(confirmed.digest, expected)) {
-      throw new IntegrityError(
-        `Receiver confirmed ${confirmed.files} files with digest ${confirmedHex}, expected ${files.length} files with ${
-          toHex(expected)
-        }`,
-      );
-    }
-    await control.finish();
-    return progress.report(started, {
-      files: manifest.files,
-      directories: manifest.directories,
-      sha256,
-      resumedFiles: decided.resumedFiles,
-      skippedFiles: decided.skippedFiles,
-      resent: outgoing.filter((file) => file.sent!.resent)
-        .map((file) => file.path),
-      changed: outgoing.filter((file) => file.sent!.status === FileStatus.CHANGED)
-        .map((file) => file.path),
-      notWritten: decided.notWritten,
-      notSent: manifest.skipped.map(({ path, kind }) => ({ path, kind })),
-    });
-  } catch (error) {
-    let reason = signal.aborted ? signal.reason : error;
+  /** Tells the receiver why, preferring its own report once it may have one (`answer`). */
+  const fail = (answer?: Promise<Done>) => async (error: unknown): Promise<never> => {
+    let reason = control.signal.aborted ? control.signal.reason : error;
     if (answer && !options.signal?.aborted) reason = await preferPeerError(reason, answer);
     await control.fail(reason);
     throw reason;
+  };
+  const plan = await offer(control, manifest, { ...options, streams }).catch(fail());
+  const agreed = await decideAndStart(control, plan, { streams }).catch(fail());
+  // From here the receiver only speaks to report DONE or an ERROR.
+  const answer = readAnswer(control.reader);
+  return await sendAll(control, { ...agreed, answer }, options).catch(fail(answer));
+}
+
+/** What the offer phase hands on: the receiver's plan for the manifest it accepted. */
+interface Offered {
+  manifest: SourceManifest;
+  plan: Plan;
+  allowChanging: boolean;
+  /** When the receiver accepted: seconds measure the transfer. */
+  started: number;
+}
+
+/** Offer phase: the manifest out, then the receiver's plan (it may first ask its user). */
+async function offer(
+  control: ControlStream,
+  manifest: SourceManifest,
+  options: SendFilesOptions & { streams: number },
+): Promise<Offered> {
+  const { signal, watch, writer } = control;
+  const allowChanging = options.allowChanging ?? false;
+  await abortable(
+    writeFrames(writer, offerFrames(manifest, options.streams, allowChanging)),
+    signal,
+  );
+  // The receiver may be asking its user: bounded by how long we wait for an answer.
+  watch.enter("decision", options.acceptTimeoutMs ?? control.stallMs);
+  options.onWaitingForAccept?.();
+  const plan = await abortable(readPlan(control.reader, manifest), signal);
+  watch.pause();
+  // The plan comes once the receiver accepted: seconds measure the transfer.
+  return { manifest, plan, allowChanging, started: performance.now() };
+}
+
+/** What the decisions phase agreed: what is sent, on how many streams. */
+interface Agreed extends Offered {
+  decided: Decided;
+  /** Data streams used: none when nothing is sent. */
+  streams: number;
+}
+
+/** Decisions phase: compares the plan with our files, sends DECISIONS and START. */
+async function decideAndStart(
+  control: ControlStream,
+  offered: Offered,
+  options: { streams: number },
+): Promise<Agreed> {
+  const { signal } = control;
+  const decided = await decide(offered.manifest, offered.plan, signal);
+  const outgoing = decided.outgoing;
+  const dataBytes = outgoing.reduce(
+    (sum, file) => sum + file.size - file.offset + FILE_TRAILER_BYTES,
+    0,
+  );
+  // A file of unknown size that is sent may be long: it gets every data stream.
+  const long = outgoing.some((file) => file.unknownSize);
+  const streams = long
+    ? options.streams
+    : Math.min(options.streams, Math.ceil(dataBytes / SEGMENT_SIZE));
+  const start = { streams, decisions: decided.decisions.length, dataBytes };
+  const decisionFrames = [...batchDecisions(decided.decisions)]
+    .map((payload) => encodeFrame(FrameType.DECISIONS, payload));
+  await abortable(
+    writeFrames(control.writer, [
+      ...decisionFrames,
+      encodeFrame(FrameType.START, encodeStart(start)),
+    ]),
+    signal,
+  );
+  return { ...offered, decided, streams };
+}
+
+/** Data phase: every outgoing file's bytes, then the receiver's DONE checked against ours. */
+async function sendAll(
+  control: ControlStream,
+  agreed: Agreed & { answer: Promise<Done> },
+  options: SendFilesOptions,
+): Promise<TransferReport> {
+  const { signal, watch } = control;
+  const { manifest, decided, answer } = agreed;
+  const outgoing = decided.outgoing;
+  const progress = control.startData(answer, {
+    already: decided.skippedBytes + decided.resumedBytes,
+    total: manifest.bytes,
+    // A file of unknown size: progress has no total.
+    unknownSize: manifest.entries.some((entry) => entry.unknownSize),
+    onProgress: options.onProgress,
+  });
+  const sent = agreed.streams === 0 ? new Map<string, SentFile>() : await sendData(outgoing, {
+    connection: options.connection,
+    streams: agreed.streams,
+    segmentSize: SEGMENT_SIZE,
+    signal,
+    allowChanging: agreed.allowChanging,
+    fail: (error) =>
+      control.abort(
+        new ConnectionLostError(`Cannot write a data stream: ${error}`, { cause: error }),
+      ),
+    onBytes: progress.onBytes,
+    onRestart: progress.onRestart,
+  });
+  // The receiver verifies and syncs its last file, then answers. The transport
+  // may hold the records of many small files it has yet to write and sync.
+  watch.enter("confirmation", control.stallMs + outgoing.length * CONFIRM_MS_PER_FILE);
+  const confirmed = await abortable(answer, signal);
+  watch.pause();
+  const sha256 = checkConfirmed(confirmed, manifest, decided, sent);
+  await control.finish();
+  const sentFiles = [...sent];
+  return progress.report(agreed.started, {
+    files: manifest.files,
+    directories: manifest.directories,
+    sha256,
+    resumedFiles: decided.resumedFiles,
+    skippedFiles: decided.skippedFiles,
+    resent: sentFiles.filter(([, file]) => file.resent).map(([path]) => path),
+    changed: sentFiles.filter(([, file]) => file.status === FileStatus.CHANGED)
+      .map(([path]) => path),
+    notWritten: decided.notWritten,
+    notSent: manifest.skipped.map(({ path, kind }) => ({ path, kind })),
+  });
+}
+
+/**
+ * The transfer digest of what the receiver writes, by our count: skipped files
+ * as we hashed them, the rest as sent. Throws unless DONE says the same.
+ */
+function checkConfirmed(
+  confirmed: Done,
+  manifest: SourceManifest,
+  decided: Decided,
+  sent: Map<string, SentFile>,
+): string {
+  const notWritten = new Set(decided.notWritten.map((item) => item.path));
+  // A file missing from both maps is left out: the count then differs and the check fails.
+  const files = manifest.entries.flatMap((entry) => {
+    if (entry.kind !== "file" || notWritten.has(entry.path)) return [];
+    const known = decided.known.get(entry.path);
+    if (known) return [{ path: entry.path, ...known }];
+    const file = sent.get(entry.path);
+    return file ? [{ path: entry.path, size: file.size, sha256: toHex(file.digest) }] : [];
+  });
+  const sha256 = transferDigest(files, manifest.directories);
+  const expected = fromHex(sha256);
+  if (confirmed.files !== files.length || !equalBytes(confirmed.digest, expected)) {
+    throw new IntegrityError(
+      `Receiver confirmed ${confirmed.files} files with digest ${
+        toHex(confirmed.digest)
+      }, expected ${files.length} files with ${toHex(expected)}`,
+    );
   }
+  return sha256;
 }
 
 async function readAnswer(reader: ByteReader): Promise<Done> {
@@ -208,131 +262,4 @@ function* offerFrames(
     FrameType.MANIFEST_END,
     encodeManifestEnd({ entries: manifest.entries.length, skipped: manifest.skipped.length }),
   );
-}
-
-interface Plan {
-  items: PlanItem[];
-  /** The receiver keeps a different existing file instead of writing beside it. */
-  keepExisting: boolean;
-}
-
-async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<Plan> {
-  const items: PlanItem[] = [];
-  const seen = new Set<number>();
-  while (true) {
-    const frame = await readFrame(reader, {
-      expect: [FrameType.PLAN, FrameType.PLAN_END, FrameType.ERROR],
-      what: "resume plan",
-    });
-    if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
-    if (frame.type === FrameType.PLAN_END) {
-      const end = decodePlanEnd(frame.payload);
-      if (end.items !== items.length) {
-        throw new ProtocolError(
-          `Cannot decode PLAN_END: count ${end.items}, received ${items.length} items`,
-        );
-      }
-      return { items, keepExisting: end.keepExisting };
-    }
-    for (const item of decodePlan(frame.payload)) {
-      const entry = manifest.entries[item.index];
-      // A file of unknown size is never compared with a file or resumed (it may be not written).
-      const notSent = item.kind === "unholdable" || item.kind === "kept";
-      const compared = entry?.unknownSize && !notSent;
-      if (!entry || entry.kind !== "file" || compared || seen.has(item.index)) {
-        throw new ProtocolError(
-          `Cannot decode PLAN: item for index ${item.index} is not a new file entry`,
-        );
-      }
-      const length = item.kind === "exists" ? entry.size : notSent ? 0 : undefined;
-      if (item.length > entry.size || (length !== undefined && item.length !== length)) {
-        throw new ProtocolError(
-          `Cannot decode PLAN: ${item.kind} length ${item.length} does not fit ${entry.path} (${entry.size} bytes)`,
-        );
-      }
-      seen.add(item.index);
-      items.push(item);
-    }
-  }
-}
-
-interface Decided {
-  decisions: Decision[];
-  outgoing: OutgoingFile[];
-  known: Map<string, { size: number; sha256: string }>;
-  /** Files the receiver does not write (a name it cannot hold, or an existing file it keeps). */
-  notWritten: Array<{ path: string; reason: string }>;
-  skippedFiles: number;
-  skippedBytes: number;
-  resumedFiles: number;
-  resumedBytes: number;
-}
-
-/** Compares the receiver's existing files and partials with ours (one pass, before any data). */
-async function decide(
-  manifest: SourceManifest,
-  plan: Plan,
-  signal: AbortSignal,
-): Promise<Decided> {
-  const decided: Decided = {
-    decisions: [],
-    outgoing: [],
-    known: new Map(),
-    notWritten: [],
-    skippedFiles: 0,
-    skippedBytes: 0,
-    resumedFiles: 0,
-    resumedBytes: 0,
-  };
-  const byIndex = new Map(plan.items.map((item) => [item.index, item]));
-  for (let index = 0; index < manifest.entries.length; index++) {
-    const entry = manifest.entries[index];
-    if (entry.kind !== "file") continue;
-    const item = byIndex.get(index);
-    const file = {
-      path: entry.path,
-      source: entry.source,
-      size: entry.size,
-      snapshot: entry.snapshot,
-      stream: entry.stream,
-      unknownSize: entry.unknownSize,
-    };
-    if (!item) {
-      decided.outgoing.push({ ...file, offset: 0 });
-      continue;
-    }
-    if (item.kind === "unholdable" || item.kind === "kept") {
-      decided.decisions.push({ index, action: "skip" });
-      decided.notWritten.push({ path: entry.path, reason: NOT_WRITTEN[item.kind] });
-      continue;
-    }
-    const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
-    const matches = equalBytes(hash.copy().digest(), item.sha256);
-    if (item.kind === "exists" && !matches) {
-      // Never overwritten: written beside it under a free name, or kept, as the receiver chose.
-      if (plan.keepExisting) {
-        decided.decisions.push({ index, action: "keep" });
-        decided.notWritten.push({ path: entry.path, reason: NOT_WRITTEN.kept });
-      } else {
-        decided.decisions.push({ index, action: "send" });
-        decided.outgoing.push({ ...file, offset: 0 });
-      }
-      continue;
-    }
-    if (item.kind === "exists") {
-      decided.decisions.push({ index, action: "skip" });
-      decided.known.set(entry.path, { size: entry.size, sha256: hash.digest("hex") });
-      decided.skippedFiles++;
-      decided.skippedBytes += entry.size;
-    } else if (matches) {
-      decided.decisions.push({ index, action: "resume" });
-      decided.outgoing.push({ ...file, offset: item.length, hash });
-      decided.resumedFiles++;
-      decided.resumedBytes += item.length;
-    } else {
-      decided.decisions.push({ index, action: "send" });
-      decided.outgoing.push({ ...file, offset: 0 });
-    }
-  }
-  return decided;
 }
