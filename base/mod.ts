@@ -41,3 +41,5 @@ export {
 } from "./ip.ts";
 export { mergeLimits } from "./limits.ts";
 export { pipeConn } from "./pipe_conn.ts";
+export { writeAll, writeAllSync } from "./write_all.ts";
+export type { PartialWriter, PartialWriterSync } from "./write_all.ts";

@@ -2,6 +2,7 @@
  * Byte copying between two TCP (or TLS) connections: the TCP relay's splice,
  * the sender's relay bridge and the tests' forwarders.
  */
+import { writeAll } from "./write_all.ts";
 
 export interface PipeConnOptions {
   /**
@@ -58,8 +59,4 @@ export async function pipeConn(
   await writing;
   await to.closeWrite();
   return true;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
 }

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { pipeConn } from "./pipe_conn.ts";
+import { writeAll } from "./write_all.ts";
 
 /** A connected pair of TCP connections on 127.0.0.1. */
 async function tcpPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
@@ -19,9 +20,7 @@ Deno.test("pipeConn copies every byte in order, then passes the end on", async (
   const bytes = new Uint8Array(300_000).map((_, index) => index % 251);
   const piped = pipeConn(from, to);
   const writing = (async () => {
-    for (let offset = 0; offset < bytes.length;) {
-      offset += await source.write(bytes.subarray(offset));
-    }
+    await writeAll(source, bytes);
     await source.closeWrite();
   })();
   const received = await readToEnd(sink);

@@ -15,6 +15,7 @@
  *   _copy_peer.ts link-receive PORT PEM OUT   prints {"bytes","seconds"}
  */
 import { createHash } from "node:crypto";
+import { writeAll } from "../base/mod.ts";
 import {
   certificatePem,
   createPeerCertificate,
@@ -38,11 +39,7 @@ interface Pipe {
 function tlsPipe(conn: Deno.Conn): Pipe {
   return {
     read: (buffer) => conn.read(buffer),
-    async write(bytes) {
-      for (let offset = 0; offset < bytes.length;) {
-        offset += await conn.write(bytes.subarray(offset));
-      }
-    },
+    write: (bytes) => writeAll(conn, bytes),
     end: () => conn.closeWrite(),
   };
 }
@@ -83,7 +80,7 @@ async function receivePart(pipe: Pipe, out: string): Promise<number> {
   for (let n = await pipe.read(buffer); n !== null; n = await pipe.read(buffer)) {
     const chunk = buffer.subarray(0, n);
     hash.update(chunk);
-    for (let written = 0; written < n;) written += await file.write(chunk.subarray(written));
+    await writeAll(file, chunk);
     bytes += n;
   }
   hash.digest();

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { writeAll } from "../base/mod.ts";
 import {
   certificatePem,
   createPeerCertificate,
@@ -84,7 +85,7 @@ try {
         const n = await input.read(buffer.subarray(0, Math.min(buffer.length, left)));
         if (n === null) break;
         hash.update(buffer.subarray(0, n));
-        for (let offset = 0; offset < n;) offset += await conn.write(buffer.subarray(offset, n));
+        await writeAll(conn, buffer.subarray(0, n));
         left -= n;
       }
       hash.digest();

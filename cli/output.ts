@@ -1,3 +1,4 @@
+import { writeAllSync } from "../base/mod.ts";
 import type { NatMapping } from "../peer/mod.ts";
 import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
@@ -165,7 +166,7 @@ export class Output {
       this.#writeJson(event);
       // Errors also go to stderr as one line, for people reading a log.
       if (event.type === "error") {
-        writeAll(this.#stderr, `error: ${escapeControls(event.message)}\n`);
+        writeText(this.#stderr, `error: ${escapeControls(event.message)}\n`);
       }
       return;
     }
@@ -173,7 +174,7 @@ export class Output {
     const text = this.#describe(event);
     if (text === undefined) return;
     if (event.type === "error" || event.type === "warning") {
-      writeAll(this.#stderr, `${text}\n`);
+      writeText(this.#stderr, `${text}\n`);
     } else {
       this.#write(`${text}\n`);
     }
@@ -308,7 +309,7 @@ export class Output {
   }
 
   #write(text: string): void {
-    writeAll(this.#stdout, text);
+    writeText(this.#stdout, text);
   }
 }
 
@@ -322,7 +323,6 @@ function savedLine(event: Extract<CliEvent, { type: "done" }>): string {
   }`;
 }
 
-function writeAll(target: OutputSink, text: string): void {
-  let bytes = encoder.encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(target.writeSync(bytes));
+function writeText(target: OutputSink, text: string): void {
+  writeAllSync(target, encoder.encode(text));
 }

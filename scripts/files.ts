@@ -1,5 +1,6 @@
 /** File helpers shared by the end-to-end tests, the demo and the benchmarks. */
 import { createHash } from "node:crypto";
+import { writeAll } from "../base/mod.ts";
 
 /** Writes `size` random bytes to `path` in 1 MiB blocks (memory stays flat). */
 export async function makeRandomFile(path: string, size: number): Promise<void> {
@@ -9,8 +10,7 @@ export async function makeRandomFile(path: string, size: number): Promise<void> 
     for (let offset = 0; offset < block.length; offset += 65536) {
       crypto.getRandomValues(block.subarray(offset, offset + 65536));
     }
-    let rest = block.subarray(0, Math.min(block.length, size - written));
-    while (rest.length > 0) rest = rest.subarray(await file.write(rest));
+    await writeAll(file, block.subarray(0, Math.min(block.length, size - written)));
   }
 }
 

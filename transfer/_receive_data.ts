@@ -13,6 +13,8 @@ import {
   IntegrityError,
   ProtocolError,
   toHex,
+  writeAll,
+  writeAllSync,
 } from "../base/mod.ts";
 import { Publisher } from "./_publish.ts";
 import { SegmentReader } from "./_segment_reader.ts";
@@ -45,13 +47,9 @@ const FALLBACK_BLOCK_BYTES = 4096;
 const ASYNC_WRITE_BYTES = 128 * 1024;
 
 /** Writes all of `bytes` (one segment at a time: one write per segment). */
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  if (bytes.length < ASYNC_WRITE_BYTES) {
-    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-    return;
-  }
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+async function writeSegment(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  if (bytes.length < ASYNC_WRITE_BYTES) writeAllSync(file, bytes);
+  else await writeAll(file, bytes);
 }
 
 /**
@@ -145,7 +143,7 @@ export async function receiveData(
       let result: ReceivedFile;
       try {
         const target: FileTarget = {
-          write: (bytes) => writeAll(handle, bytes),
+          write: (bytes) => writeSegment(handle, bytes),
           restart: () => {
             handle.truncateSync(0);
             handle.seekSync(0, Deno.SeekMode.Start);

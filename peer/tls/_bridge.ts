@@ -5,7 +5,7 @@
  * spliced into a loopback connection to this side's own `Deno.listenTls`, and
  * Deno's TLS server runs on the accepted end.
  */
-import { P2pftError, pipeConn } from "../../base/mod.ts";
+import { abortable, P2pftError, pipeConn } from "../../base/mod.ts";
 import type { PeerCertificate } from "../cert/mod.ts";
 import { type Channel, denoChannel } from "./_channel.ts";
 
@@ -48,19 +48,8 @@ export class TlsBridge implements Disposable {
       close(loop);
       close(conn);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      const tls = await Promise.race([
-        accepted,
-        new Promise<never>((_, reject) => {
-          if (signal.aborted) reject(signal.reason);
-          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-        }),
-      ]);
-      return denoChannel(tls, what);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+    const tls = await abortable(accepted, signal, { onAbort });
+    return denoChannel(tls, what);
   }
 
   [Symbol.dispose](): void {

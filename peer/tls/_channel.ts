@@ -5,7 +5,7 @@
  * halves are done. Deno's own `conn.readable`/`conn.writable` close the whole
  * connection when either half ends, which a bidirectional stream cannot use.
  */
-import { ConnectionLostError } from "../../base/mod.ts";
+import { ConnectionLostError, writeAll } from "../../base/mod.ts";
 import type { ByteStream } from "../../transfer/mod.ts";
 
 /** A connection of the link: its stream, and `close()` to drop it at once (idempotent). */
@@ -65,9 +65,7 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       try {
-        for (let offset = 0; offset < chunk.length;) {
-          offset += await conn.write(chunk.subarray(offset));
-        }
+        await writeAll(conn, chunk);
       } catch (error) {
         halves.close();
         throw lost(`write to ${what}`, error);
@@ -100,7 +98,7 @@ async function drain(conn: Deno.Conn): Promise<void> {
 }
 
 /** Writes `bytes` and releases the writer lock. */
-export async function writeAll(writable: WritableStream<Uint8Array>, bytes: Uint8Array) {
+export async function writeAndRelease(writable: WritableStream<Uint8Array>, bytes: Uint8Array) {
   const writer = writable.getWriter();
   try {
     await writer.write(bytes);

@@ -8,7 +8,7 @@ import {
   ProtocolError,
 } from "../../base/mod.ts";
 import { PEER_SERVER_NAME } from "../cert/mod.ts";
-import { type Channel, denoChannel, writeAll } from "./_channel.ts";
+import { type Channel, denoChannel, writeAndRelease } from "./_channel.ts";
 import {
   CONTROL_HEADER_LENGTH,
   decodePreamble,
@@ -52,7 +52,7 @@ export async function clientChannel(
     );
   }
   await abortable(
-    writeAll(channel.stream.writable, encodePreamble(options.preamble)),
+    writeAndRelease(channel.stream.writable, encodePreamble(options.preamble)),
     options.signal,
     { onAbort: channel.close },
   ).catch((error) => {

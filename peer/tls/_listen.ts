@@ -16,7 +16,7 @@ import {
 } from "../../base/mod.ts";
 import type { PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
-import { denoChannel, writeAll } from "./_channel.ts";
+import { denoChannel, writeAndRelease } from "./_channel.ts";
 import { DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
 import { TlsSession } from "./_session.ts";
 
@@ -166,7 +166,7 @@ class LanListener implements TlsPeerListener {
       );
       if (preamble.kind === "control" && this.#secret === undefined && !this.#stopped) {
         this.#secret = preamble.secret;
-        await writeAll(channel.stream.writable, READY);
+        await writeAndRelease(channel.stream.writable, READY);
         this.#session = new TlsSession({
           role: "sender",
           control: channel,

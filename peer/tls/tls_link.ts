@@ -14,10 +14,11 @@ import {
   formatAddr,
   P2pftError,
   ProtocolError,
+  writeAll,
 } from "../../base/mod.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
-import { writeAll } from "./_channel.ts";
+import { writeAndRelease } from "./_channel.ts";
 import { TlsBridge } from "./_bridge.ts";
 import { awaitReady, clientChannel, DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
 import { TlsSession } from "./_session.ts";
@@ -106,7 +107,7 @@ export async function relayTlsSender(
   const serve = async (channelNumber: number, signal: AbortSignal) => {
     const conn = await dial(channelNumber, signal);
     if (channelNumber === 0) {
-      await writeConn(conn, encodeCertificatePreface(options.certificate.der)).catch((error) => {
+      await writeAll(conn, encodeCertificatePreface(options.certificate.der)).catch((error) => {
         conn.close();
         throw error;
       });
@@ -130,7 +131,7 @@ export async function relayTlsSender(
         "The first relayed TLS connection is not the link's control connection",
       );
     }
-    await writeAll(control.stream.writable, READY);
+    await writeAndRelease(control.stream.writable, READY);
     return new TlsSession({
       role: "sender",
       control,
@@ -217,10 +218,6 @@ export async function relayTlsReceiver(
     timeoutMs,
     dial: (id, signal) => connect(id, signal),
   });
-}
-
-async function writeConn(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
 }
 
 /** Reads the certificate preface from the raw connection, taking no TLS byte after it. */

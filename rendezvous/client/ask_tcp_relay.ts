@@ -5,16 +5,9 @@
  * a relay that is gone does not accept the connection; otherwise the relay
  * is up and the session with it: the peer itself went away.
  */
-import { equalBytes, withinDeadline } from "../../base/mod.ts";
+import { equalBytes, withinDeadline, writeAll } from "../../base/mod.ts";
 import { describeError } from "./_describe_error.ts";
-import {
-  decodeMessage,
-  encodeFrame,
-  encodeMessage,
-  ErrorCode,
-  readFrame,
-  writeAll,
-} from "../wire/mod.ts";
+import { decodeMessage, encodeFrame, encodeMessage, ErrorCode, readFrame } from "../wire/mod.ts";
 import { connectTcp } from "./tcp_rendezvous_port.ts";
 
 /** The channel a peer asks on: no link opens that many connections (../PROTOCOL.md, "TCP relay"). */

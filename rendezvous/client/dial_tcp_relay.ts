@@ -3,7 +3,13 @@
  * `tcp-relay-hello`, one framed `relay-ready`, then a raw byte pipe to the
  * other peer's connection of the same channel.
  */
-import { ConnectionLostError, equalBytes, ProtocolError, RendezvousError } from "../../base/mod.ts";
+import {
+  ConnectionLostError,
+  equalBytes,
+  ProtocolError,
+  RendezvousError,
+  writeAll,
+} from "../../base/mod.ts";
 import { describeError } from "./_describe_error.ts";
 import { checkServer } from "./_request.ts";
 import {
@@ -13,7 +19,6 @@ import {
   encodeMessage,
   readFrame,
   TOKEN_SIZE,
-  writeAll,
 } from "../wire/mod.ts";
 import { connectTcp } from "./tcp_rendezvous_port.ts";
 

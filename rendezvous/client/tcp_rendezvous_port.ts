@@ -8,9 +8,10 @@ import {
   type Datagram,
   DatagramQueue,
   ProtocolError,
+  writeAll,
 } from "../../base/mod.ts";
 import type { DatagramPort } from "./client.ts";
-import { encodeFrame, readFrame, writeAll } from "../wire/mod.ts";
+import { encodeFrame, readFrame } from "../wire/mod.ts";
 import { checkServer } from "./_request.ts";
 
 export interface ConnectRendezvousTcpOptions {

@@ -1,4 +1,4 @@
-import { ConnectionLostError, RendezvousError } from "../../base/mod.ts";
+import { ConnectionLostError, RendezvousError, writeAll } from "../../base/mod.ts";
 import { type DatagramPort, type Pairing, register } from "./client.ts";
 import {
   decodeMessage,
@@ -7,7 +7,6 @@ import {
   MAX_REPLY_SIZE,
   readFrame,
   type RendezvousMessage,
-  writeAll,
 } from "../wire/mod.ts";
 import { RendezvousServer } from "../server/mod.ts";
 import { connectRendezvousTcp } from "./tcp_rendezvous_port.ts";

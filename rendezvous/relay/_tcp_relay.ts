@@ -11,7 +11,14 @@
  *            waiting --peerWaitMs--> (none)
  *   session: live --idle / byte cap / room freed--> ended (later hellos: error 11, or 14 with the byte cap)
  */
-import { ConnectionLostError, equalBytes, pipeConn, ProtocolError, toHex } from "../../base/mod.ts";
+import {
+  ConnectionLostError,
+  equalBytes,
+  pipeConn,
+  ProtocolError,
+  toHex,
+  writeAll,
+} from "../../base/mod.ts";
 import {
   DEFAULT_RELAY_LIMITS,
   endedError,
@@ -21,14 +28,7 @@ import {
   type RelayLimits,
 } from "./_relay_sessions.ts";
 import type { TokenBucket } from "./_token_bucket.ts";
-import {
-  decodeMessage,
-  encodeFrame,
-  encodeMessage,
-  ErrorCode,
-  readFrame,
-  writeAll,
-} from "../wire/mod.ts";
+import { decodeMessage, encodeFrame, encodeMessage, ErrorCode, readFrame } from "../wire/mod.ts";
 import { closeQuietly, Deadline } from "../sockets/mod.ts";
 
 export interface TcpRelayLimits extends RelayLimits {

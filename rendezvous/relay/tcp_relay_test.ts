@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { ConnectionLostError, RendezvousError } from "../../base/mod.ts";
+import { ConnectionLostError, RendezvousError, writeAll } from "../../base/mod.ts";
 import { askTcpRelay, dialTcpRelay, type Pairing } from "../client/mod.ts";
 import { RendezvousServer, type ServeOptions } from "../server/mod.ts";
-import { writeAll } from "../wire/mod.ts";
 import {
   assert,
   assertEquals,

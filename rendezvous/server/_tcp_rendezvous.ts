@@ -3,8 +3,8 @@
  * same connection, with an idle timeout between frames and a read deadline
  * within one. The server can also push a message (a sender's `paired`).
  */
-import { ConnectionLostError, normalizeAddr, ProtocolError } from "../../base/mod.ts";
-import { encodeFrame, readFrame, type RegisterMessage, writeAll } from "../wire/mod.ts";
+import { ConnectionLostError, normalizeAddr, ProtocolError, writeAll } from "../../base/mod.ts";
+import { encodeFrame, readFrame, type RegisterMessage } from "../wire/mod.ts";
 import { closeQuietly, Deadline, type TcpLimits } from "../sockets/mod.ts";
 
 /** The server's handle on one TCP client. */

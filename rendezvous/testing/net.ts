@@ -4,14 +4,12 @@ import { UdpDatagramPort } from "./udp_port.ts";
 import type { RendezvousServer } from "../server/mod.ts";
 import { addr, bytes } from "./samples.ts";
 import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "../wire/mod.ts";
-import { RendezvousError } from "../../base/mod.ts";
+import { deadline as limitedTo, RendezvousError } from "../../base/mod.ts";
 import { assertRejects } from "./assert.ts";
 
 /** An AbortSignal that fires after `ms`, with a timer cleared on dispose (sanitizer-friendly). */
 export function deadline(ms: number): { signal: AbortSignal } & Disposable {
-  const controller = new AbortController();
-  const id = setTimeout(() => controller.abort(new Error(`test deadline of ${ms} ms passed`)), ms);
-  return { signal: controller.signal, [Symbol.dispose]: () => clearTimeout(id) };
+  return limitedTo({ timeoutMs: ms, message: `test deadline of ${ms} ms passed` });
 }
 
 /**

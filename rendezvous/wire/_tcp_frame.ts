@@ -84,9 +84,3 @@ function closedInside(options: ReadFrameOptions, filled: number, length: number)
     `The TCP connection to ${options.peer} closed inside a frame (${filled} of ${length} bytes read)`,
   );
 }
-
-/** Writes all of `data` (a TCP write may take only part of it). */
-export async function writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < data.length) written += await conn.write(data.subarray(written));
-}
