@@ -11,7 +11,13 @@ import {
   parseIpv6,
 } from "../base/mod.ts";
 import { browseAll } from "../local/mod.ts";
-import { DatagramMux, isIpv6, localCandidates, resolveServer } from "../peer/mod.ts";
+import {
+  DatagramMux,
+  isIpv6,
+  localCandidates,
+  resolveServer,
+  type ServerName,
+} from "../peer/mod.ts";
 import {
   connectRendezvousTcp,
   type DatagramPort,
@@ -68,7 +74,7 @@ async function outcome<T>(work: () => Promise<T>): Promise<Outcome<T>> {
 
 /** The server's answers over UDP and TCP, asked at once. */
 async function askServer(
-  given: { hostname: string; port: number },
+  given: ServerName,
   signal: AbortSignal,
 ): Promise<ServerFacts> {
   const server = await resolveServer(given);

@@ -1,6 +1,9 @@
 import { canonicalIp, isIpv4Mapped, parseIpv6 } from "../base/mod.ts";
 import { isEncodableAddr } from "../rendezvous/mod.ts";
 
+/** One label of a host name (RFC 1123): 1-63 characters, no hyphen at either end. */
+const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
 /**
  * Parses `"host:port"` (or `"[v6]:port"`, or `"host"` when `defaultPort` is
  * given) into its parts. An IPv6 address comes back without brackets, in its
@@ -50,6 +53,15 @@ export function parseHostPort(
     if (hostname === "") fail("the host is missing");
     if (!/^[A-Za-z0-9.-]+$/.test(hostname) || hostname.length > 253) {
       fail(`host ${JSON.stringify(hostname)} is not a valid host name or IPv4 address`);
+    }
+    // Refused here, not by a resolver: a name no server could hold never reaches DNS.
+    const label = hostname.replace(/\.$/, "").split(".").find((part) => !LABEL.test(part));
+    if (label !== undefined) {
+      fail(
+        `host ${JSON.stringify(hostname)} is not a valid host name: ${
+          label === "" ? "an empty label" : `label ${JSON.stringify(label)}`
+        } (each dot-separated label is 1-63 letters, digits or inner hyphens)`,
+      );
     }
   }
   let port: number;

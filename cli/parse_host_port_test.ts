@@ -31,6 +31,11 @@ Deno.test("parseHostPort rejects bad input with a TypeError naming it", () => {
     ["[::1", "missing ]"],
     ["[::1]9000", "expected :port"],
     ["bad host:9000", "is not a valid host name"],
+    ["a..b:9000", "an empty label"],
+    [".a:9000", "an empty label"],
+    ["-x.example:9000", 'label "-x"'],
+    ["x-.example:9000", 'label "x-"'],
+    [`${"a".repeat(64)}.example:9000`, `label "${"a".repeat(64)}"`],
   ];
   for (const [text, why] of cases) {
     assert.throws(
@@ -77,6 +82,12 @@ Deno.test("parseHostPort rejects malformed brackets and non-IPv6 text in them, i
         error.message.startsWith(`Invalid address ${JSON.stringify(text)}: `),
       text,
     );
+  }
+});
+
+Deno.test("parseHostPort takes host names up to RFC 1123's limits, and a trailing dot", () => {
+  for (const hostname of [`${"a".repeat(63)}.example`, "x-1.example.", "localhost", "9x"]) {
+    assert.deepEqual(parseHostPort(`${hostname}:1`), { hostname, port: 1 });
   }
 });
 

@@ -1,5 +1,5 @@
 import { UsageError } from "../base/mod.ts";
-import type { RelayMode } from "../peer/mod.ts";
+import type { RelayMode, ServerName } from "../peer/mod.ts";
 import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/mod.ts";
 import { parseArgument } from "./exit_code.ts";
 import { parseHostPort } from "./parse_host_port.ts";
@@ -15,13 +15,18 @@ export const RENDEZVOUS_ENV = "P2PFT_RENDEZVOUS";
  */
 export function rendezvousAddresses(
   flag: string | undefined,
-): { hostname: string; port: number }[] | "none" {
+): ServerName[] | "none" {
   const text = flag ?? Deno.env.get(RENDEZVOUS_ENV);
   if (text === undefined || text.trim() === "") return "none";
+  // A name that then does not resolve also says where it came from.
+  const source = flag === undefined
+    ? { source: `set by ${RENDEZVOUS_ENV}: fix or unset it, or pass --rendezvous HOST:PORT` }
+    : {};
   try {
-    return text.split(",").map((part) =>
-      parseArgument(() => parseHostPort(part.trim(), DEFAULT_RENDEZVOUS_PORT))
-    );
+    return text.split(",").map((part) => ({
+      ...parseArgument(() => parseHostPort(part.trim(), DEFAULT_RENDEZVOUS_PORT)),
+      ...source,
+    }));
   } catch (error) {
     if (flag !== undefined || !(error instanceof UsageError)) throw error;
     // Not typed on this command line: say where it came from, or the user looks in vain.
@@ -41,7 +46,7 @@ export function rendezvousAddresses(
 export function peerFinding(
   flag: string | undefined,
   options: { local: boolean; relay: RelayMode },
-): { rendezvous?: { hostname: string; port: number }[]; local: boolean } {
+): { rendezvous?: ServerName[]; local: boolean } {
   const address = rendezvousAddresses(flag);
   if (address !== "none") {
     return { rendezvous: address, local: options.local && options.relay !== "only" };

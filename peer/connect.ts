@@ -26,7 +26,7 @@ import type { Won } from "./_first_link.ts";
 import { bindPunchPort } from "./_punch_port.ts";
 import { EarlyShare } from "./_early_share.ts";
 import { receiverLinkAfterPunch } from "./_receiver_link.ts";
-import { findPeer, type FoundPeer, type PairedInfo } from "./find/mod.ts";
+import { findPeer, type FoundPeer, type PairedInfo, type ServerName } from "./find/mod.ts";
 import { senderLinkAfterPunch } from "./_sender_link.ts";
 import { receiverOverTcp, senderOverTcp } from "./_tcp_only.ts";
 import {
@@ -53,7 +53,7 @@ export interface ConnectOptions {
    * The rendezvous server, "host:port" already split, or several instances
    * sharing rooms, tried in turn; absent: local discovery only.
    */
-  rendezvous?: { hostname: string; port: number } | { hostname: string; port: number }[];
+  rendezvous?: ServerName | ServerName[];
   /** Also look for the peer on the local network (local/PROTOCOL.md). */
   local: boolean;
   /** Receiver: the code it was given. Sender: words to use, and a nameplate to ask for if any. */

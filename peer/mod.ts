@@ -8,7 +8,7 @@ export {
   type PathFacts,
   type PeerSession,
 } from "./connect.ts";
-export { type PairedInfo, resolveServer } from "./find/mod.ts";
+export { type PairedInfo, resolveServer, type ServerName } from "./find/mod.ts";
 export {
   DatagramMux,
   isIpv6,

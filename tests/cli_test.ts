@@ -4,10 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
+import { skipUnlessCi } from "../scripts/skip_unless_ci.ts";
 import { assertSucceeded, listDir, world, wrongWords } from "./world.ts";
 import { makeRandomFile, sha256File } from "../scripts/files.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>) {
   boundedTest(name, fn, { timeoutMs: TEST_TIMEOUT_MS });
@@ -156,6 +158,13 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       code: 2,
       message: /^error: P2PFT_RENDEZVOUS="host:notaport" \(from the environment\): .*notaport/,
     },
+    // A host name no DNS server could hold is refused before any lookup.
+    {
+      args: ["send", `${w.dir}`],
+      env: { P2PFT_RENDEZVOUS: "a..b:9000" },
+      code: 2,
+      message: /^error: P2PFT_RENDEZVOUS="a\.\.b:9000" \(from the environment\): .*an empty label/,
+    },
     { args: ["frobnicate"], code: 2, message: /Unknown command/ },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
     // Each command takes only its own flags (issue #25): the error names the ones it takes.
@@ -221,6 +230,48 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
   assert.deepEqual(scripted.events.map((event) => event.type), ["error"]);
   assert.match(String(scripted.events[0].message), /^Unknown option --bogus for "send"/);
 });
+
+/** Whether `unshare -n` works here: a namespace with no route, where no lookup leaves the host. */
+async function unshareMissing(): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return `network namespaces need Linux, not ${Deno.build.os}`;
+  try {
+    const probe = await new Deno.Command("unshare", { args: ["-n", "true"], stderr: "piped" })
+      .output();
+    return probe.success
+      ? undefined
+      : `unshare -n failed: ${new TextDecoder().decode(probe.stderr)}`;
+  } catch (error) {
+    return `unshare is not available: ${error instanceof Error ? error.message : error}`;
+  }
+}
+
+const noRoute = skipUnlessCi(await unshareMissing());
+
+boundedTest(
+  "a P2PFT_RENDEZVOUS name that does not resolve is named with the variable it came from" +
+    noRoute.note,
+  async (signal) => {
+    // In a fresh namespace the resolver has no route: the lookup fails at once, nothing leaves.
+    for (const args of [["send", MAIN], ["receive", "7-later-cross", "--yes"], ["doctor"]]) {
+      const result = await new Deno.Command("unshare", {
+        args: ["-n", Deno.execPath(), "run", "-A", MAIN, ...args],
+        env: { P2PFT_RENDEZVOUS: "no-such-server", NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        signal,
+      }).output();
+      const stderr = new TextDecoder().decode(result.stderr);
+      assert.equal(result.code, 1, stderr);
+      assert.match(
+        stderr,
+        /^error: Cannot resolve rendezvous server "no-such-server" \(set by P2PFT_RENDEZVOUS: fix or unset it, or pass --rendezvous HOST:PORT\)\n$/,
+        args[0],
+      );
+    }
+  },
+  { timeoutMs: TEST_TIMEOUT_MS, ignore: noRoute.ignore },
+);
 
 e2e("--version and help print and exit 0", async (signal) => {
   await using w = await world(signal);

@@ -29,6 +29,13 @@ const CLAIM_WAIT_MS = 2_000;
 /** How long a receiver looks on the LAN at least (its `--timeout` when longer). */
 const BROWSE_MS = 5_000;
 
+/** A rendezvous server by name; `source` says where the name came from, for its errors. */
+export interface ServerName {
+  hostname: string;
+  port: number;
+  source?: string;
+}
+
 /** The peer found through the rendezvous server. */
 export interface ServerFound extends Pairing {
   found: "server";
@@ -54,7 +61,7 @@ export interface FindPeerOptions {
    * The rendezvous server, or several instances sharing rooms, tried in turn
    * (with every IPv4 address each name resolves to); absent: local discovery only.
    */
-  rendezvous?: { hostname: string; port: number } | { hostname: string; port: number }[];
+  rendezvous?: ServerName | ServerName[];
   /** Sender: the client id to register with, and the hash of the next one (several receivers). */
   clientId?: Uint8Array;
   successor?: Uint8Array;
@@ -236,7 +243,7 @@ function warning(way: Way, error: unknown, role: "sender" | "receiver"): string 
 
 /** The rendezvous server's first address, an IPv4 one when it has one (see `resolveServers`). */
 export async function resolveServer(
-  server: { hostname: string; port: number },
+  server: ServerName,
 ): Promise<Deno.NetAddr> {
   return (await resolveServers(server))[0];
 }
@@ -249,7 +256,7 @@ export async function resolveServer(
  * when a send cannot leave this host).
  */
 async function resolveServers(
-  given: { hostname: string; port: number } | { hostname: string; port: number }[],
+  given: ServerName | ServerName[],
 ): Promise<Deno.NetAddr[]> {
   const out = new Map<string, Deno.NetAddr>();
   for (const server of Array.isArray(given) ? given : [given]) {
@@ -257,7 +264,8 @@ async function resolveServers(
     try {
       found = await lookupAll(server.hostname);
     } catch (error) {
-      throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"`, {
+      const from = server.source === undefined ? "" : ` (${server.source})`;
+      throw new P2pftError(`Cannot resolve rendezvous server "${server.hostname}"${from}`, {
         cause: error,
       });
     }
