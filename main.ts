@@ -5,7 +5,7 @@
  */
 import { COMMANDS } from "./cli/commands.ts";
 import { describeFailure } from "./cli/exit_code.ts";
-import { parseCommandLine } from "./cli/options.ts";
+import { asksForJson, parseCommandLine } from "./cli/options.ts";
 import { Output } from "./cli/output.ts";
 import { commandHelp, mainHelp } from "./cli/usage.ts";
 import { versionText } from "./cli/tool_commands.ts";
@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     input = parseCommandLine(argv, COMMANDS);
   } catch (error) {
     // A script that asked for --json gets its `error` event even when the line did not parse.
-    return fail(error, argv.includes("--json"), false);
+    return fail(error, asksForJson(argv, COMMANDS), false);
   }
   const command = input.command;
   if (input.flag("version")) {

@@ -151,6 +151,18 @@ export function unknownCommand(name: string, commands: readonly CommandSpec[]): 
   );
 }
 
+/**
+ * Whether a line that did not parse asked for `--json` of a command that has it: a command
+ * without --json (completions, help) reports even that mistake as one plain line.
+ */
+export function asksForJson(argv: readonly string[], commands: readonly CommandSpec[]): boolean {
+  if (!argv.includes("--json")) return false;
+  const all = [...GLOBAL_OPTIONS, ...commands.flatMap((command) => command.options)];
+  const at = commandIndex(argv, all);
+  const spec = at === -1 ? undefined : commands.find((command) => command.name === argv[at]);
+  return spec === undefined || spec.options.some((option) => option.name === "json");
+}
+
 /** Where the command's name is: the first argument that is neither a flag nor a flag's value. */
 function commandIndex(argv: readonly string[], options: readonly OptionSpec[]): number {
   for (let i = 0; i < argv.length; i++) {

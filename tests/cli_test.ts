@@ -229,6 +229,11 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
   assert.equal(scripted.code, 2);
   assert.deepEqual(scripted.events.map((event) => event.type), ["error"]);
   assert.match(String(scripted.events[0].message), /^Unknown option --bogus for "send"/);
+  // A command without --json says even that mistake once, as a line for people.
+  const plain = await w.spawnCli(["completions", "bash", "--json"]).finished();
+  assert.equal(plain.code, 2);
+  assert.equal(plain.stdout, "");
+  assert.match(plain.stderr, /^error: Unknown option --json for "completions"[^\n]*\n$/);
 });
 
 /** Whether `unshare -n` works here: a namespace with no route, where no lookup leaves the host. */
