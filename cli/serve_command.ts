@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from "../base/mod.ts";
 import { RendezvousServer } from "../rendezvous/server_mod.ts";
 import type { Output } from "./output.ts";
 import { parseArgument } from "./exit_code.ts";
@@ -26,8 +27,11 @@ export interface ServeCommandOptions {
   signal: AbortSignal;
 }
 
-/** How long `serve --store` waits for its store at start before giving up with an error. */
-const STORE_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * The longest `serve --store` waits for its store at start: a refused connection fails at once,
+ * one that gets no answer after the store's 2 s connect timeout.
+ */
+const STORE_CONNECT_TIMEOUT_MS = 5_000;
 
 /** `p2pft serve`: runs the rendezvous server until Ctrl-C or SIGTERM, then stops cleanly (exit 0). */
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
@@ -52,9 +56,17 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
       relayMaxSessions: options.relaySessions,
     })
   );
-  await server.ready(
-    AbortSignal.any([options.signal, AbortSignal.timeout(STORE_CONNECT_TIMEOUT_MS)]),
-  );
+  try {
+    await server.ready(
+      AbortSignal.any([options.signal, AbortSignal.timeout(STORE_CONNECT_TIMEOUT_MS)]),
+    );
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError) || options.signal.aborted) throw error;
+    throw new StoreUnavailableError(
+      `${error.message}; start Redis there or fix --store (without it, rooms are kept in memory)`,
+      { cause: error },
+    );
+  }
   await using metrics = options.metrics === undefined
     ? undefined
     : parseArgument(() => serveMetrics(options.metrics!, () => server.metrics()));

@@ -94,6 +94,8 @@ export class RedisRoomStore implements RoomStore {
   #errors = 0;
   #lastError?: Error;
   #closed = false;
+  /** Whether the client was ever connected (see `ready`). */
+  #everReady = false;
   /** Requests sent and not answered yet, oldest first (see `#timed`). */
   readonly #inFlight = new Set<{ deadline: number; reject: (error: Error) => void }>();
   #timeout?: ReturnType<typeof setTimeout>;
@@ -121,6 +123,7 @@ export class RedisRoomStore implements RoomStore {
         password,
         disableOfflineQueue: true,
       });
+      client.on("ready", () => this.#everReady = true);
       // Without a listener an 'error' event would end the process.
       client.on("error", (error: Error) => {
         this.#errors++;
@@ -148,13 +151,19 @@ export class RedisRoomStore implements RoomStore {
     return this.#roundTrips;
   }
 
-  /** Resolves once connected; rejects with StoreUnavailableError if `signal` aborts first. */
+  /**
+   * Resolves once connected; rejects with StoreUnavailableError if `signal`
+   * aborts first, or, while it has never connected, at the first connection
+   * error (refused at once, unanswered after `timeoutMs`): a store that was
+   * never there is a setting to fix, not an outage to wait out in silence.
+   */
   async ready(signal?: AbortSignal): Promise<void> {
     const client = this.#client ?? await this.#loading;
     if (client.isReady) return;
     return await new Promise<void>((resolve, reject) => {
       const cleanup = () => {
         client.off("ready", connected);
+        client.off("error", aborted);
         signal?.removeEventListener("abort", aborted);
       };
       const connected = () => {
@@ -172,8 +181,10 @@ export class RedisRoomStore implements RoomStore {
           ),
         );
       };
-      if (signal?.aborted) return aborted();
+      const never = !this.#everReady;
+      if (signal?.aborted || (never && this.#lastError !== undefined)) return aborted();
       client.on("ready", connected);
+      if (never) client.on("error", aborted);
       signal?.addEventListener("abort", aborted, { once: true });
     });
   }
