@@ -1,15 +1,18 @@
 import { formatAddr, IncompleteTransferError } from "../base/mod.ts";
 import { type PairedInfo } from "../peer/find/mod.ts";
 import { type PathFacts } from "../peer/mod.ts";
-import type { SkipKind, TransferReport } from "../transfer/mod.ts";
+import type { NotWritten, SkipKind, TransferReport } from "../transfer/mod.ts";
 import type { CliEvent } from "./output.ts";
 import { shownName, SKIP_WORDS } from "./offer_view.ts";
 
 /** One entry that did not arrive, as `done.skipped` lists it. */
 export interface SkippedItem {
   path: string;
-  /** A SkipKind (the sender did not send it) or `unholdable` (the receiver could not write it). */
-  kind: SkipKind | "unholdable";
+  /**
+   * A SkipKind (the sender did not send it), `unholdable` (the receiver's file system cannot hold
+   * the name) or `exists` (the receiver keeps the entry of that name it has: `--existing skip`).
+   */
+  kind: SkipKind | NotWritten["kind"];
   reason: string;
 }
 
@@ -24,9 +27,9 @@ export function skippedItems(report: TransferReport): SkippedItem[] {
       kind,
       reason: `not sent: ${SKIP_WORDS[kind]}`,
     })),
-    ...report.notWritten.map(({ path, reason }) => ({
+    ...report.notWritten.map(({ path, kind, reason }) => ({
       path,
-      kind: "unholdable" as const,
+      kind,
       reason: `not written: ${reason}`,
     })),
   ];

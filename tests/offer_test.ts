@@ -218,9 +218,14 @@ e2e(
     for (const side of [kept.sent, kept.received]) {
       assert.equal(side.code, 3, side.stderr);
       const skipped = side.events.find((event) => event.type === "done")!.skipped;
-      assert.deepEqual((skipped as Array<{ path: string }>).map((item) => item.path), [
-        "notes.txt",
-      ]);
+      // Kept because it exists here: not a name this file system cannot hold.
+      assert.deepEqual(
+        (skipped as Array<{ path: string; kind: string }>).map(({ path, kind }) => ({
+          path,
+          kind,
+        })),
+        [{ path: "notes.txt", kind: "exists" }],
+      );
     }
     const warned = kept.received.events.filter((event) => event.type === "warning");
     assert.match(

@@ -16,6 +16,7 @@ import {
 } from "./wire/mod.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { SourceManifest } from "./scan_paths.ts";
+import type { NotWritten } from "./types.ts";
 import type { OutgoingFile } from "./_send_data.ts";
 
 /** Why the receiver does not write a file, by PLAN item kind. */
@@ -77,7 +78,7 @@ export interface Decided {
   outgoing: OutgoingFile[];
   known: Map<string, { size: number; sha256: string }>;
   /** Files the receiver does not write (a name it cannot hold, or an existing file it keeps). */
-  notWritten: Array<{ path: string; reason: string }>;
+  notWritten: NotWritten[];
   skippedFiles: number;
   skippedBytes: number;
   resumedFiles: number;
@@ -119,7 +120,11 @@ export async function decide(
     }
     if (item.kind === "unholdable" || item.kind === "kept") {
       decided.decisions.push({ index, action: "skip" });
-      decided.notWritten.push({ path: entry.path, reason: NOT_WRITTEN[item.kind] });
+      decided.notWritten.push({
+        path: entry.path,
+        kind: item.kind === "kept" ? "exists" : "unholdable",
+        reason: NOT_WRITTEN[item.kind],
+      });
       continue;
     }
     const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
@@ -128,7 +133,7 @@ export async function decide(
       // Never overwritten: written beside it under a free name, or kept, as the receiver chose.
       if (plan.keepExisting) {
         decided.decisions.push({ index, action: "keep" });
-        decided.notWritten.push({ path: entry.path, reason: NOT_WRITTEN.kept });
+        decided.notWritten.push({ path: entry.path, kind: "exists", reason: NOT_WRITTEN.kept });
       } else {
         decided.decisions.push({ index, action: "send" });
         decided.outgoing.push({ ...file, offset: 0 });

@@ -5,6 +5,7 @@
 export type {
   ByteStream,
   NotSent,
+  NotWritten,
   Offer,
   ReceiveFilesOptions,
   SendFilesOptions,

@@ -289,8 +289,18 @@ async function publish(
     resent: [...received].filter(([, file]) => file.resent).map(([path]) => path),
     changed: [...received].filter(([, file]) => file.status === FileStatus.CHANGED)
       .map(([path]) => path),
-    notWritten: [...unholdable, ...incoming.kept]
-      .map(([index, reason]) => ({ path: entries[index].path, reason })),
+    notWritten: [
+      ...[...unholdable].map(([index, reason]) => ({
+        path: entries[index].path,
+        kind: "unholdable" as const,
+        reason,
+      })),
+      ...[...incoming.kept].map(([index, reason]) => ({
+        path: entries[index].path,
+        kind: "exists" as const,
+        reason,
+      })),
+    ],
     notSent: arrived.notSent,
     ...(options.sink ? {} : {
       saved: savedNames(entries, plan, incoming),

@@ -109,6 +109,16 @@ export interface ReceiveFilesOptions {
   stallTimeoutMs?: number;
 }
 
+/**
+ * An entry the receiver did not write: its file system cannot hold the name (`unholdable`), or
+ * an entry of that name exists there and is kept (`exists`, `--existing skip`).
+ */
+export interface NotWritten {
+  path: string;
+  kind: "unholdable" | "exists";
+  reason: string;
+}
+
 export interface TransferReport {
   files: number;
   directories: number;
@@ -133,7 +143,7 @@ export interface TransferReport {
    * is ignored, names Windows refuses), not written; the receiver lists folders
    * too. They are left out of `sha256`.
    */
-  notWritten: Array<{ path: string; reason: string }>;
+  notWritten: NotWritten[];
   /** What the sender found inside folders but could not send (special files, unreadable, names). */
   notSent?: NotSent[];
   /** The text of a text offer (`files` is 0). */
