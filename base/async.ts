@@ -119,4 +119,13 @@ export class EventLoopTurns {
     this.#since = now;
     return true;
   }
+
+  /**
+   * When due, a turn of the event loop for a loop with no async call of its
+   * own (one over frames already buffered awaits only microtasks, which hold
+   * the event loop as a sync loop does).
+   */
+  async turn(): Promise<void> {
+    if (this.due()) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
 }

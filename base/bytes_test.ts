@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { concatBytes, equalBytes, fromHex, toHex } from "./bytes.ts";
+import { concatBytes, equalBytes, fromHex, toHex, utf8Length } from "./bytes.ts";
 
 Deno.test("concatBytes puts the parts one after another, empty ones included", () => {
   const joined = concatBytes([Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3)]);
@@ -24,4 +24,22 @@ Deno.test("toHex and fromHex round-trip; equalBytes tells equal from different",
   assert.ok(equalBytes(bytes, fromHex(toHex(bytes))));
   assert.ok(!equalBytes(bytes, Uint8Array.of(0, 15, 16, 254)));
   assert.ok(!equalBytes(bytes, Uint8Array.of(0, 15, 16)));
+});
+
+Deno.test("utf8Length counts what TextEncoder writes, lone surrogates as U+FFFD", () => {
+  const texts = [
+    "",
+    "abc",
+    "é",
+    "€uro",
+    "😀",
+    "a😀b",
+    "\ud800",
+    "x\udc00y",
+    "\ud800\ud800",
+    "😀\ud83d",
+  ];
+  for (const text of texts) {
+    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text));
+  }
 });

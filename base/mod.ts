@@ -3,7 +3,7 @@ export { abortable, deadline, EventLoopTurns, withDeadline, withinDeadline } fro
 export type { Awaitable } from "./async.ts";
 export { ByteReader, fillFrom } from "./byte_reader.ts";
 export type { ReadsInto } from "./byte_reader.ts";
-export { concatBytes, equalBytes, fromHex, toHex } from "./bytes.ts";
+export { concatBytes, equalBytes, fromHex, toHex, utf8Length } from "./bytes.ts";
 export { DatagramQueue } from "./datagram_queue.ts";
 export type { Datagram } from "./datagram_queue.ts";
 export {

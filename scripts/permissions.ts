@@ -20,6 +20,9 @@ export const P2PFT_FLAGS: readonly string[] = [
   "--allow-read",
   // `receive` creates `--out`, writes NAME.p2pft-partial files and renames them.
   "--allow-write",
+  // `receive` makes each batch of received files durable with `sync -f` (syncfs(2)
+  // on Linux, transfer/_publish.ts): one sync per batch instead of one per file.
+  "--allow-run=sync",
   // The LAN addresses a peer on the same network can use.
   "--allow-sys=networkInterfaces",
   // The default rendezvous server; no npm dependency reads any other variable.

@@ -52,8 +52,9 @@ async function p2pftCommand(root: string, runs: Run[]): Promise<string> {
   assert.match(install.stdout, new RegExp(`Installed p2pft ${denoJson.version}\\b`));
   const shim = await Deno.readTextFile(command);
   for (const flag of P2PFT_FLAGS) assert.ok(shim.includes(flag), `shim lacks ${flag}:\n${shim}`);
-  // Nothing broader: no -A, no unscoped env or sys, no subprocesses or FFI.
-  assert.doesNotMatch(shim, /\s(-A|--allow-all|--allow-env|--allow-sys)(\s|$)|--allow-(run|ffi)/);
+  // Nothing broader: no -A, no unscoped env or sys, no FFI, no subprocess but `sync`.
+  assert.doesNotMatch(shim, /\s(-A|--allow-all|--allow-env|--allow-sys)(\s|$)|--allow-ffi/);
+  assert.deepEqual(shim.match(/--allow-run\S*/g), ["--allow-run=sync"]);
   return command;
 }
 

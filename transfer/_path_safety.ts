@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { UnsafePathError } from "../base/mod.ts";
+import { UnsafePathError, utf8Length } from "../base/mod.ts";
 import { LIMITS } from "./wire/mod.ts";
 
 /** Suffix of in-progress files; reserved, so no manifest path may end with it. */
@@ -18,7 +18,6 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
 // deno-lint-ignore no-control-regex
 const WINDOWS_CONTROL = /[\u0001-\u001f]/;
 const DRIVE = /^[a-z]:/i;
-const utf8 = new TextEncoder();
 
 /**
  * Where a file's bytes wait until verified: `<name>.p2pft-partial` beside it,
@@ -27,7 +26,7 @@ const utf8 = new TextEncoder();
  */
 export function partialPath(target: string): string {
   const name = basename(target);
-  if (utf8.encode(name).length + PARTIAL_SUFFIX.length <= NAME_MAX) return target + PARTIAL_SUFFIX;
+  if (utf8Length(name) + PARTIAL_SUFFIX.length <= NAME_MAX) return target + PARTIAL_SUFFIX;
   const digest = createHash("sha256").update(name).digest("hex").slice(0, 32);
   return join(dirname(target), `.${digest}${PARTIAL_SUFFIX}`);
 }
@@ -42,7 +41,7 @@ export function checkRelativePath(path: string): void {
     throw new UnsafePathError(`Refusing unsafe path ${quote(path)}: ${why}`);
   };
   if (path.length === 0) fail("empty path");
-  if (utf8.encode(path).length > LIMITS.maxPathBytes) {
+  if (utf8Length(path) > LIMITS.maxPathBytes) {
     fail(`longer than ${LIMITS.maxPathBytes} bytes`);
   }
   if (path.startsWith("/") || DRIVE.test(path)) fail("absolute path");
@@ -52,7 +51,7 @@ export function checkRelativePath(path: string): void {
   for (const segment of path.split("/")) {
     if (segment === "") fail("empty path segment");
     if (segment === "." || segment === "..") fail(`contains a ${quote(segment)} segment`);
-    if (utf8.encode(segment).length > LIMITS.maxSegmentBytes) {
+    if (utf8Length(segment) > LIMITS.maxSegmentBytes) {
       fail(`segment longer than ${LIMITS.maxSegmentBytes} bytes`);
     }
   }

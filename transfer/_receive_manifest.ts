@@ -1,5 +1,5 @@
 /** Receiver: read and validate the offer (HELLO, ENTRIES..., MANIFEST_END) before touching the disk. */
-import { type ByteReader, ProtocolError, UnsafePathError } from "../base/mod.ts";
+import { type ByteReader, EventLoopTurns, ProtocolError, UnsafePathError } from "../base/mod.ts";
 import {
   decodeEntries,
   decodeHello,
@@ -48,7 +48,11 @@ export async function readManifest(reader: ByteReader): Promise<ReceivedManifest
   let files = 0;
   let links = 0;
   let bytes = 0;
+  // Frames already buffered are awaited as microtasks only: 200,000 entries
+  // held the event loop for seconds, past the link's idle timeout.
+  const turns = new EventLoopTurns();
   while (true) {
+    await turns.turn();
     const frame = await readFrame(reader, {
       expect: [FrameType.ENTRIES, FrameType.SKIPPED, FrameType.MANIFEST_END],
       what: "manifest",

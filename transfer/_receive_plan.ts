@@ -8,7 +8,7 @@
  */
 import type { Hash } from "node:crypto";
 import { join, relative, sep as SEP } from "node:path";
-import { TransferRefusedError, UnsafePathError } from "../base/mod.ts";
+import { EventLoopTurns, TransferRefusedError, UnsafePathError } from "../base/mod.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { ManifestEntry, PlanItem } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
@@ -110,8 +110,11 @@ export async function surveyTarget(
   }
   plan.createOutDir = root === null;
   const survey = new Survey(outDir, entries, plan);
+  // Sync lstats, and a turn of the event loop every few milliseconds.
+  const turns = new EventLoopTurns();
   for (let index = 0; index < entries.length; index++) {
     options.signal?.throwIfAborted();
+    await turns.turn();
     await survey.entry(index);
   }
   return plan;
