@@ -13,6 +13,8 @@ export interface VerifiedPartial {
   target: string;
   /** Manifest path, for messages. */
   path: string;
+  /** Bytes written into it. */
+  size: number;
   mode: number;
   mtimeMs: number | null;
 }
@@ -21,9 +23,10 @@ export interface VerifiedPartial {
 type Queued = Pick<VerifiedPartial, "partial" | "target" | "path">;
 
 /**
- * Publishes verified partials in batches: a batch is every partial verified
- * while the previous batch was being made durable, so a batch grows to what
- * arrives during one sync and the disk sets the pace. A batch's partials are
+ * Publishes verified partials in batches: once no batch is running, the
+ * partials verified meanwhile form the next batch as soon as they are at least
+ * `BATCH_FILES` files or `BATCH_BYTES` bytes (and at `drain`), so the disk sets
+ * the pace and a sync is spread over many small files. A batch's partials are
  * made durable together, then linked to their final names.
  *
  * Why batches (measured on this project's 2-core VM, ext4 on a virtual disk,
@@ -36,23 +39,26 @@ type Queued = Pick<VerifiedPartial, "partial" | "target" | "path">;
  * name only ever holds a whole, verified file whose bytes reached the disk
  * first, and pay one `syncfs` per batch instead of one fdatasync per file.
  *
- * A batch of at least `FILE_SYSTEM_BATCH` partials on Linux is made durable by
- * `sync -f` (syncfs(2) of each file system the batch lives on, in a process of
- * its own: 15–40 ms to start here, so not for a few files); a smaller batch,
- * or where `sync` may not be run or does not exist, by each partial's
- * fdatasync, 256 at once on Deno's thread pool. When `sync -f` was used,
- * `drain` runs it once more so the last names are durable too.
+ * On Linux a batch is made durable by `sync -f` (syncfs(2) of each file system
+ * the batch lives on, in a process of its own so the event loop goes on
+ * receiving; 15–40 ms to start here, so not for a last batch of a few files);
+ * where `sync` may not be run or has no `-f`, and for those few files, by each
+ * partial's fdatasync, 256 at once on Deno's thread pool. When `sync -f` was
+ * used, `drain` runs it once more so the last names are durable too.
  */
 export class Publisher {
-  /** Partials one batch may hold: beyond it `add` waits for the running batch. */
-  static readonly MAX_BATCH = 16384;
-  /** The smallest batch worth starting a `sync` process for. */
-  static readonly FILE_SYSTEM_BATCH = 256;
+  /** Files that make a batch worth a sync of its own. */
+  static readonly BATCH_FILES = 256;
+  /** Bytes that make a batch worth a sync of its own (a big file is one). */
+  static readonly BATCH_BYTES = 64 * 1024 * 1024;
+  /** Partials the next batch may hold: beyond it `add` waits for the running batch. */
+  static readonly MAX_WAITING = 16384;
   /** Whether `sync -f` may be used: Linux, the permission, and a `sync -f` that worked. */
   #syncFs: boolean;
   /** Whether a batch was made durable by `sync -f` (then `drain` syncs the names too). */
   #usedSyncFs = false;
   #waiting: Queued[] = [];
+  #waitingBytes = 0;
   /** The running batch: its sync, then its links. */
   #running: Promise<void> | undefined;
   #failure: { error: unknown } | undefined;
@@ -76,8 +82,9 @@ export class Publisher {
       file.handle.close();
     }
     this.#waiting.push({ partial: file.partial, target: file.target, path: file.path });
-    if (!this.#running) this.#startBatch();
-    while (this.#running && this.#waiting.length >= Publisher.MAX_BATCH) await this.#running;
+    this.#waitingBytes += file.size;
+    if (!this.#running && this.#batchReady()) this.#startBatch();
+    while (this.#running && this.#waiting.length >= Publisher.MAX_WAITING) await this.#running;
     this.#throwIfFailed();
   }
 
@@ -98,14 +105,20 @@ export class Publisher {
     this.#throwIfFailed();
   }
 
+  #batchReady(): boolean {
+    return this.#waiting.length >= Publisher.BATCH_FILES ||
+      this.#waitingBytes >= Publisher.BATCH_BYTES;
+  }
+
   #startBatch(): void {
     const batch = this.#waiting;
     this.#waiting = [];
+    this.#waitingBytes = 0;
     this.#running = this.#runBatch(batch)
       .catch((error) => this.#fail(error))
       .finally(() => {
         this.#running = undefined;
-        if (this.#waiting.length > 0) this.#startBatch();
+        if (this.#batchReady()) this.#startBatch();
       });
   }
 
@@ -124,7 +137,7 @@ export class Publisher {
   }
 
   async #makeDurable(batch: Queued[]): Promise<void> {
-    if (this.#syncFs && batch.length >= Publisher.FILE_SYSTEM_BATCH) {
+    if (this.#syncFs && batch.length > EACH_FILE_AT_MOST) {
       try {
         await this.#syncFileSystems();
         this.#usedSyncFs = true;
@@ -181,6 +194,9 @@ export class Publisher {
 
 /** The program run for syncfs(2); the only one p2pft may run (scripts/permissions.ts). */
 const SYNC = "sync";
+
+/** A last batch this small is synced file by file: cheaper than starting `sync`. */
+const EACH_FILE_AT_MOST = 8;
 
 /** fdatasyncs run at once for a small batch (each holds a file descriptor and a pool thread). */
 const EACH_FILE_AT_ONCE = 256;

@@ -163,11 +163,12 @@ export async function receiveData(
         throw error;
       }
       const { target, path, mode, mtimeMs } = file;
-      await publisher.add({ handle, partial, target, path, mode, mtimeMs }).catch(
-        async (error) => {
-          throw await diskFull(error);
-        },
-      );
+      await publisher.add({ handle, partial, target, path, size: result.size, mode, mtimeMs })
+        .catch(
+          async (error) => {
+            throw await diskFull(error);
+          },
+        );
       received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
     }

@@ -17,6 +17,7 @@ async function addPartials(publisher: Publisher, dir: string, count: number): Pr
       partial,
       target,
       path: `f${index}`,
+      size: `file ${index}`.length,
       mode: 0o640,
       mtimeMs: 1_000_000_000_000 + index,
     });
@@ -32,7 +33,7 @@ for (const syncFs of [true, false]) {
     try {
       const publisher = new Publisher({ syncFs });
       // More than one batch of the file-system kind, so batches follow one another.
-      const count = Publisher.FILE_SYSTEM_BATCH * 3;
+      const count = Publisher.BATCH_FILES * 3 + 5;
       const targets = await addPartials(publisher, dir, count);
       await publisher.drain();
       for (const [index, target] of targets.entries()) {

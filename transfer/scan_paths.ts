@@ -4,8 +4,9 @@
  * symlink, and fails the scan if it cannot be read. Inside folders one odd
  * entry never stops the rest: symlinks, FIFOs, sockets, devices, unreadable
  * files and folders, and names the transfer cannot carry are skipped and
- * listed (the receiver sees the list before it accepts). Every file is opened
- * once here, so an unreadable one is known before anyone is asked for a code.
+ * listed (the receiver sees the list before it accepts). Every file that is
+ * not readable by all is opened once here, so an unreadable one is known
+ * before anyone is asked for a code.
  */
 import { basename, join, resolve } from "node:path";
 import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
@@ -136,7 +137,11 @@ function add(
     throw new RangeError(`Cannot send: more than ${LIMITS.maxEntries} files and directories`);
   }
   let unknownSize = false;
-  if (info.isFile) {
+  // A file others may read is readable here too (short of an ACL or a security
+  // module, which the send still reports): only an empty file (it may be a
+  // pseudo-file with bytes) or one without that bit is opened, which was 2.8 s
+  // of a 7.4 s walk of 200,000 files.
+  if (info.isFile && (info.size === 0 || ((info.mode ?? 0) & 0o004) === 0)) {
     try {
       using file = Deno.openSync(source, { read: true });
       // Only an empty file costs a read: one byte says whether it really is.
