@@ -200,7 +200,9 @@ async function confirm(
   const what = kind === "text"
     ? `a text (${formatBytes(offer.bytes)})`
     : kind === "stream"
-    ? `${shownName(offer.entries[0].path)}, a stream of unknown size`
+    ? `${shownName(offer.entries[0].path)}, a stream of unknown size${
+      options.stdout ? "" : savedAs(offer)
+    }`
     : describeOffer(offer.files, offer.directories, offer.bytes);
   const lines = [
     ...view ? offerLines(view) : [],
@@ -210,6 +212,17 @@ async function confirm(
   const question = `${lines}Receive ${what} from ${remote}? [y/N] `;
   const answer = await ask(question, signal);
   return /^y(es)?$/i.test(answer.trim());
+}
+
+/** Where a stream goes in --out, said in the question: its name may be taken already. */
+function savedAs(offer: Offer): string {
+  const name = shownName(offer.entries[0].path);
+  const clash = offer.existing?.[0];
+  const unholdable = offer.unholdable?.[0];
+  if (unholdable) return ` (not written here: ${unholdable.reason})`;
+  if (clash === undefined) return `, saved as ${name}`;
+  if (clash.as === undefined) return ` (${name} is already here and is kept: nothing is written)`;
+  return `, saved as ${shownName(clash.as)} (${name} is already here)`;
 }
 
 /** The entries past the `offer` event's list, MANIFEST_CHUNK per line. */

@@ -48,6 +48,33 @@ e2e("the prompt lists a few files by name, and Done says where they went", async
 });
 
 e2e(
+  "the prompt for a stream says the name it is saved as, beside one already here",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.mkdir(`${w.dir}/in`);
+    await Deno.writeTextFile(`${w.dir}/in/notes.txt`, "my old notes");
+    const sender = w.send(["-"], ["--name", "notes.txt"], { stdin: "piped" });
+    const input = sender.stdin!.getWriter();
+    await input.write(new TextEncoder().encode("piped notes"));
+    await input.close();
+    const { code } = await sender.next("code", signal);
+    const receiver = receiveOnTerminal(w, String(code), `${w.dir}/in`);
+    // The question has no newline: the line before it says it is about to be asked.
+    await receiver.until((event) => String(event.line ?? "").startsWith("Connected"), signal);
+    const answer = receiver.stdin!.getWriter();
+    await answer.write(new TextEncoder().encode("y\n"));
+    answer.releaseLock();
+    const [, received] = await bothSucceed(sender, receiver);
+    assert.match(
+      received.stdout,
+      /Receive notes\.txt, a stream of unknown size, saved as notes \(1\)\.txt \(notes\.txt is already here\) from .*\? \[y\/N\]/,
+    );
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/notes (1).txt`), "piped notes");
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "my old notes");
+  },
+);
+
+e2e(
   "a tree's offer event is bounded: top-level counts, the first entries, the rest in manifest events",
   async (signal) => {
     await using w = await world(signal);
