@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { bothSucceed, type World, world } from "./world.ts";
+import { bothSucceed, listDir, type World, world } from "./world.ts";
 import { spawnJsonLines } from "../scripts/cli_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -261,6 +261,36 @@ e2e(
     );
     assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "my old notes");
     assert.deepEqual((await Array.fromAsync(Deno.readDir(`${w.dir}/in`))).length, 3);
+  },
+);
+
+e2e(
+  "a folder already here is received into, a clashing file inside goes beside; a file with a folder's name makes it albums (1)",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.mkdir(`${w.dir}/photos`);
+    await Deno.writeTextFile(`${w.dir}/photos/beach.jpg`, "new beach");
+    await Deno.writeTextFile(`${w.dir}/photos/hill.jpg`, "hill");
+    await Deno.mkdir(`${w.dir}/albums`);
+    await Deno.writeTextFile(`${w.dir}/albums/cover.jpg`, "cover");
+    await Deno.mkdir(`${w.dir}/in/photos`, { recursive: true });
+    await Deno.writeTextFile(`${w.dir}/in/photos/beach.jpg`, "old beach");
+    await Deno.writeTextFile(`${w.dir}/in/albums`, "a file, not a folder");
+    const { received } = await w.transfer([`${w.dir}/photos`, `${w.dir}/albums`], { signal });
+    assert.equal(received.code, 0, received.stderr);
+    const done = received.events.find((event) => event.type === "done")!;
+    assert.deepEqual(done.renamed, [
+      { path: "photos/beach.jpg", as: "photos/beach (1).jpg" },
+      { path: "albums", as: "albums (1)" },
+    ]);
+    assert.deepEqual(await listDir(`${w.dir}/in/photos`), [
+      "beach (1).jpg",
+      "beach.jpg",
+      "hill.jpg",
+    ]);
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/photos/beach.jpg`), "old beach");
+    assert.deepEqual(await listDir(`${w.dir}/in/albums (1)`), ["cover.jpg"]);
+    assert.equal(await Deno.readTextFile(`${w.dir}/in/albums`), "a file, not a folder");
   },
 );
 
