@@ -131,11 +131,20 @@ export class ByteReader {
    * Fills all of `target` and returns it filled. From a byte stream (`exact`)
    * the bytes are read straight into it, which hands its memory to the stream
    * and back: use the returned view, `target` is detached. Otherwise one copy.
+   * `progress.filled` counts the bytes copied into `target`, valid even when
+   * the read fails; bytes read straight into a byte stream's buffer are not
+   * counted (a failed read keeps that buffer).
    */
-  async readInto(target: Uint8Array, what = this.#what): Promise<Uint8Array> {
+  async readInto(
+    target: Uint8Array,
+    what = this.#what,
+    progress: ReadProgress = { filled: 0 },
+  ): Promise<Uint8Array> {
     let filled = 0;
+    progress.filled = 0;
     while (filled < target.length) {
       if (this.#byob && this.#offset >= this.#chunk.length) {
+        progress.filled = 0;
         target = await this.#readStraightInto(target, filled, what);
         filled = target.length;
         continue;
@@ -149,6 +158,7 @@ export class ByteReader {
       target.set(this.#chunk.subarray(this.#offset, this.#offset + take), filled);
       this.#offset += take;
       filled += take;
+      progress.filled = filled;
     }
     return target;
   }
@@ -253,6 +263,11 @@ function byobReader(
     if (readable.locked) throw error;
     return readable.getReader();
   }
+}
+
+/** How far a `readInto` got: its first `filled` bytes are valid even when it fails. */
+export interface ReadProgress {
+  filled: number;
 }
 
 /** What {@link fillFrom} reads from: `Deno.Conn` has it. */

@@ -2,7 +2,8 @@
 export { abortable, deadline, EventLoopTurns, withDeadline, withinDeadline } from "./async.ts";
 export type { Awaitable } from "./async.ts";
 export { ByteReader, fillFrom } from "./byte_reader.ts";
-export type { ReadsInto } from "./byte_reader.ts";
+export type { ReadProgress, ReadsInto } from "./byte_reader.ts";
+export { ConnReader } from "./conn_reader.ts";
 export { concatBytes, equalBytes, fromHex, toHex, utf8Length } from "./bytes.ts";
 export { DatagramQueue } from "./datagram_queue.ts";
 export type { Datagram } from "./datagram_queue.ts";

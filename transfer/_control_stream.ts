@@ -7,7 +7,7 @@ import { abortable, type ByteReader } from "../base/mod.ts";
 import { ProgressCounter, type ProgressCounterOptions } from "./_progress.ts";
 import { sendErrorAndClose, shouldTellPeer } from "./_control.ts";
 import { DEFAULT_STALL_TIMEOUT_S, StallWatch } from "./_stall_watch.ts";
-import { streamReader } from "./_stream_reader.ts";
+import { type DataReader, streamReader } from "./_stream_reader.ts";
 import type { StreamConnection } from "./types.ts";
 
 export interface ControlStreamOptions {
@@ -124,7 +124,7 @@ export class ControlStream implements Disposable {
    */
   async fail(
     reason: unknown,
-    options: { tell?: (message: string) => string; readers?: ByteReader[] } = {},
+    options: { tell?: (message: string) => string; readers?: DataReader[] } = {},
   ): Promise<void> {
     if (shouldTellPeer(reason, this.#caller)) {
       await sendErrorAndClose(this.writer, reason, options.tell);

@@ -6,7 +6,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { basename, dirname } from "node:path";
 import {
-  type ByteReader,
   DiskFullError,
   equalBytes,
   EventLoopTurns,
@@ -18,6 +17,7 @@ import {
 } from "../base/mod.ts";
 import { Publisher } from "./_publish.ts";
 import { SegmentReader } from "./_segment_reader.ts";
+import type { DataReader } from "./_stream_reader.ts";
 import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
 
@@ -85,7 +85,7 @@ export interface ReceivedFile {
 }
 
 export interface ReceiveDataOptions {
-  readers: ByteReader[];
+  readers: DataReader[];
   segmentSize: number;
   signal: AbortSignal;
   onBytes: (bytes: number, path: string) => void;

@@ -2,7 +2,8 @@
  * The receiver's side of the striping (PROTOCOL.md, "The data stream"):
  * DATA segment k from data stream k mod N, every stream reading ahead.
  */
-import { type ByteReader, ProtocolError } from "../base/mod.ts";
+import { ProtocolError } from "../base/mod.ts";
+import type { DataReader } from "./_stream_reader.ts";
 import { FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./wire/mod.ts";
 
 /**
@@ -14,11 +15,18 @@ import { FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./wire/mod.ts";
  * written, so all streams drain at once and each segment is hashed and
  * written with one call: a TLS stream delivers 16 KiB records, and handling
  * those one by one, stream after stream, left the link idle.
+ *
+ * A stream that breaks inside a segment still yields the part that arrived:
+ * those are the logical stream's next bytes once the segments before it are
+ * in, and a partial keeps every byte that came in order. Keeping only whole
+ * segments, a relay's small byte cap (4 MiB over 4 streams) left nothing.
  */
 export class SegmentReader {
   #lanes: Lane[];
   #segmentSize: number;
   #segment: Uint8Array = new Uint8Array(0);
+  /** Why the current segment is cut short: thrown once its bytes are used. */
+  #cut: unknown = undefined;
   #offset = 0;
   #lane: Lane | null = null;
   /** The segment before this one, still being written by the caller (see `next`). */
@@ -26,7 +34,7 @@ export class SegmentReader {
   #count = 0;
   #ended = false;
 
-  constructor(readers: ByteReader[], segmentSize: number) {
+  constructor(readers: DataReader[], segmentSize: number) {
     this.#segmentSize = segmentSize;
     this.#lanes = readers.map((reader, index) =>
       new Lane(reader, { index, lanes: readers.length, segmentSize })
@@ -41,6 +49,7 @@ export class SegmentReader {
    */
   async next(max: number): Promise<Uint8Array> {
     if (this.#offset === this.#segment.length) {
+      if (this.#cut !== undefined) throw this.#cut;
       if (this.#ended || this.#lanes.length === 0) {
         throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
       }
@@ -55,9 +64,10 @@ export class SegmentReader {
       }
       this.#count++;
       this.#lane = lane;
-      this.#segment = segment;
+      this.#segment = segment.bytes;
+      this.#cut = segment.cut;
       this.#offset = 0;
-      this.#ended = segment.length < this.#segmentSize;
+      this.#ended = segment.cut === undefined && segment.bytes.length < this.#segmentSize;
     }
     const take = Math.min(max, this.#segment.length - this.#offset);
     const chunk = this.#segment.subarray(this.#offset, this.#offset + take);
@@ -78,6 +88,7 @@ export class SegmentReader {
 
   /** Every byte sent was consumed and every stream ended cleanly. */
   async finish(): Promise<void> {
+    if (this.#cut !== undefined) throw this.#cut;
     const unread = this.#segment.length - this.#offset;
     if (unread !== 0) {
       throw new ProtocolError(`Cannot finish data: ${unread} bytes unread`);
@@ -101,18 +112,24 @@ const READ_AHEAD_BUDGET_BYTES = 32 * 1024 * 1024;
  * A failure is kept until the segment is asked for: a stream that breaks after
  * the last segment the receiver needs is no error.
  */
+/** A segment's payload; `cut`: its stream failed after these bytes, with this error. */
+interface Segment {
+  bytes: Uint8Array;
+  cut?: unknown;
+}
+
 class Lane {
   readonly index: number;
-  #reader: ByteReader;
+  #reader: DataReader;
   #lanes: number;
   #segmentSize: number;
   #readsAhead: boolean;
   #count = 0;
-  #ahead: Promise<Uint8Array | null> | null = null;
+  #ahead: Promise<Segment | null> | null = null;
   #spare: Uint8Array | null = null;
 
   constructor(
-    reader: ByteReader,
+    reader: DataReader,
     options: { index: number; lanes: number; segmentSize: number },
   ) {
     this.index = options.index;
@@ -124,12 +141,12 @@ class Lane {
     if (this.#readsAhead) this.#ahead = this.#readAhead();
   }
 
-  /** The next segment's payload, or null when the stream ended cleanly instead. */
-  async take(): Promise<Uint8Array | null> {
+  /** The next segment, or null when the stream ended cleanly instead. */
+  async take(): Promise<Segment | null> {
     const segment = await (this.#ahead ?? this.#read());
     this.#ahead = segment === null
       ? Promise.resolve(null)
-      : this.#readsAhead
+      : this.#readsAhead && segment.cut === undefined
       ? this.#readAhead()
       : null;
     return segment;
@@ -140,13 +157,13 @@ class Lane {
     this.#spare = new Uint8Array(segment.buffer);
   }
 
-  #readAhead(): Promise<Uint8Array | null> {
+  #readAhead(): Promise<Segment | null> {
     const ahead = this.#read();
     ahead.catch(() => {});
     return ahead;
   }
 
-  async #read(): Promise<Uint8Array | null> {
+  async #read(): Promise<Segment | null> {
     if (await this.#reader.atEnd()) return null;
     const number = this.index + this.#count * this.#lanes;
     const header = await this.#reader.readExact(FRAME_HEADER_BYTES);
@@ -163,6 +180,14 @@ class Lane {
       ? this.#spare
       : new Uint8Array(length);
     this.#spare = null;
-    return await this.#reader.readInto(buffer.subarray(0, length));
+    const progress = { filled: 0 };
+    try {
+      return {
+        bytes: await this.#reader.readInto(buffer.subarray(0, length), undefined, progress),
+      };
+    } catch (error) {
+      if (progress.filled === 0) throw error;
+      return { bytes: buffer.subarray(0, progress.filled), cut: error };
+    }
   }
 }

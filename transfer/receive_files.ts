@@ -8,7 +8,7 @@ import {
   TransferRefusedError,
 } from "../base/mod.ts";
 import { resolve, sep as SEP } from "node:path";
-import { streamReader } from "./_stream_reader.ts";
+import { type DataReader, dataReader } from "./_stream_reader.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
@@ -66,7 +66,7 @@ export async function receiveFiles(given: ReceiveFilesOptions): Promise<Transfer
   using control = await ControlStream.open("receiver", options);
   const { signal, writer, reader } = control;
   // Every data stream accepted so far, so that a failure can cancel them.
-  const dataReaders: ByteReader[] = [];
+  const dataReaders: DataReader[] = [];
   try {
     const manifest = await readManifest(reader);
     control.watch.pause();
@@ -209,7 +209,7 @@ interface Arrived extends Agreed {
 async function receiveAll(
   control: ControlStream,
   agreed: Agreed,
-  options: ReceiveFilesOptions & { dataReaders: ByteReader[] },
+  options: ReceiveFilesOptions & { dataReaders: DataReader[] },
 ): Promise<Arrived> {
   const { signal } = control;
   const { hello, entries, plan, incoming } = agreed;
@@ -343,7 +343,7 @@ function savedNames(entries: ManifestEntry[], plan: TargetPlan, incoming: Incomi
 /** An accepted data stream and its place in the round-robin (its DATA_HELLO index). */
 interface DataStream {
   index: number;
-  reader: ByteReader;
+  reader: DataReader;
 }
 
 async function acceptDataStream(
@@ -354,7 +354,7 @@ async function acceptDataStream(
 ): Promise<DataStream> {
   const stream = await abortable(connection.acceptStream(), signal);
   stream.writable.close().catch(() => {});
-  const reader = streamReader(stream.readable, "data stream", signal, true);
+  const reader = dataReader(stream, signal);
   const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
   const hello = decodeDataHello(frame.payload);
   if (hello.count !== count || accepted.some((other) => other.index === hello.index)) {

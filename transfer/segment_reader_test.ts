@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ByteReader } from "../base/mod.ts";
+import { ByteReader, ConnectionLostError, ConnReader } from "../base/mod.ts";
 import { encodeFrame, FrameType } from "./wire/mod.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 
@@ -151,4 +151,41 @@ Deno.test("SegmentReader reads a byte stream's segments straight into its own bu
     views.some((view) => view.offset === 1000 && view.buffer === segmentSize),
     `no read into a segment buffer past its first piece among ${views.length} reads`,
   );
+});
+
+/** A source read in place (as a TLS connection is) that serves `bytes` in pieces, then fails. */
+function cutSource(bytes: Uint8Array, piece: number) {
+  let at = 0;
+  return new ConnReader({
+    read: (view) => {
+      if (at === bytes.length) return Promise.reject(new Error("connection reset"));
+      const n = Math.min(piece, view.length, bytes.length - at);
+      view.set(bytes.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    },
+  }, { what: "data stream", cancel: () => Promise.resolve(), failure: ConnectionLostError });
+}
+
+Deno.test("SegmentReader yields the part of a segment that arrived before its stream broke, then fails", async () => {
+  const segmentSize = 16 * 1024;
+  const payload = patterned(4 * segmentSize);
+  const frame = (k: number) =>
+    encodeFrame(FrameType.DATA, payload.subarray(k * segmentSize, (k + 1) * segmentSize));
+  // Segment 0 arrives whole; segment 1 breaks after 1000 bytes; segment 2 whole but after the cut.
+  const readers = [
+    cutSource(frame(0), 4096),
+    cutSource(frame(1).subarray(0, 5 + 1000), 512),
+    cutSource(frame(2), 4096),
+  ];
+  const segments = new SegmentReader(readers, segmentSize);
+  assert.deepEqual(
+    await readAll(segments, segmentSize + 1000),
+    payload.subarray(0, segmentSize + 1000),
+  );
+  await assert.rejects(segments.next(1), (error) => {
+    assert.ok(error instanceof ConnectionLostError);
+    assert.match(error.message, /failed after 1000 of 16384 bytes \(connection reset\)/);
+    return true;
+  });
 });

@@ -26,6 +26,18 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       // Already closed by a failed read or write.
     }
   });
+  /** One read; the end or a failure counts the read half as done. */
+  const read = async (buffer: Uint8Array): Promise<number | null> => {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch (error) {
+      halves.readDone();
+      throw lost(`read from ${what}`, error);
+    }
+    if (n === null) halves.readDone();
+    return n;
+  };
   // A BYOB read (an exact read that must not take bytes past what it asked
   // for) reads into the caller's view; a default read gets a fresh buffer of
   // one TLS record. An auto-allocated BYOB request (autoAllocateChunkSize)
@@ -38,17 +50,10 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       const target = view
         ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
         : new Uint8Array(TLS_RECORD);
-      let n: number | null;
-      try {
-        n = await conn.read(target);
-      } catch (error) {
-        halves.readDone();
-        throw lost(`read from ${what}`, error);
-      }
+      const n = await read(target);
       if (n === null) {
         controller.close();
         request?.respond(0);
-        halves.readDone();
       } else if (request) {
         request.respond(n);
       } else {
@@ -56,12 +61,23 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       }
     },
     cancel() {
+      // A read in place still in flight: stop it (only an abort cancels then).
+      if (reading) return halves.close();
       // Closing a socket with unread bytes makes the kernel send a reset, and a
       // reset discards what the peer (or the relay bridge) has not read yet:
       // read on until the peer's end, then count this half as done.
       drain(conn).finally(() => halves.readDone());
     },
   });
+  let reading = false;
+  const readInto = async (buffer: Uint8Array): Promise<number | null> => {
+    reading = true;
+    try {
+      return await read(buffer);
+    } finally {
+      reading = false;
+    }
+  };
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       try {
@@ -84,7 +100,7 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       halves.close();
     },
   });
-  return { stream: { readable, writable }, close: () => halves.close() };
+  return { stream: { readable, writable, readInto }, close: () => halves.close() };
 }
 
 /** Reads and drops everything until the connection's end (or its failure). */

@@ -136,7 +136,7 @@ export function parseFrameHeader(
 
 /** Reads one whole frame; the length is checked before the payload is allocated. */
 export async function readFrame(
-  reader: ByteReader,
+  reader: Pick<ByteReader, "readExact">,
   options: { expect: readonly number[]; what: string; maxPayload?: number },
 ): Promise<Frame> {
   const header = await reader.readExact(FRAME_HEADER_BYTES);
