@@ -103,6 +103,35 @@ e2e(
 );
 
 e2e(
+  "folders an interrupted run created end with the sender's modes and mtimes once a new send resumes",
+  async (signal) => {
+    await using s = await world(signal);
+    const tree = `${s.dir}/project`;
+    await Deno.mkdir(`${tree}/deep/deeper`, { recursive: true });
+    await makeRandomFile(`${tree}/deep/deeper/video.bin`, 256 * 1024 * 1024);
+    const then = new Date("2020-01-02T03:04:05Z");
+    for (const [path, mode] of [["deep/deeper", 0o750], ["deep", 0o755], ["", 0o711]] as const) {
+      await Deno.chmod(`${tree}/${path}`, mode);
+      await Deno.utime(`${tree}/${path}`, then, then);
+    }
+    // A folder of the user's own, 0700 and holding other things, is left as it is (its parent
+    // holds only offered names: it cannot be told from one a transfer made).
+    await Deno.mkdir(`${s.dir}/in/project/deep`, { recursive: true, mode: 0o700 });
+    await Deno.writeTextFile(`${s.dir}/in/project/deep/mine.txt`, "mine");
+    await interruptedTransfer(s, tree, `${s.dir}/in`, 0.3);
+    const left = await Deno.stat(`${s.dir}/in/project/deep/deeper`);
+    assert.equal(left.mode! & 0o777, 0o700, "a folder being received is private");
+
+    await completeTransfer(s, [tree], `${s.dir}/in`);
+    for (const [path, mode] of [["deep/deeper", 0o750], ["deep", 0o700], ["", 0o711]] as const) {
+      const info = await Deno.stat(`${s.dir}/in/project/${path}`);
+      assert.equal((info.mode! & 0o777).toString(8), mode.toString(8), `project/${path}`);
+      if (mode !== 0o700) assert.equal(info.mtime?.getTime(), then.getTime(), `project/${path}`);
+    }
+  },
+);
+
+e2e(
   "a source file changed between runs is detected and sent again from the start",
   async (signal) => {
     await using s = await world(signal);

@@ -140,7 +140,10 @@ export function createDirectories(
   }
 }
 
-/** Modes and mtimes of the directories we created, deepest first (children change parents' mtimes). */
+/**
+ * Modes and mtimes of the directories we created, in this run or an interrupted one, deepest
+ * first (children change parents' mtimes).
+ */
 export function finishDirectories(
   entries: ManifestEntry[],
   plan: TargetPlan,
@@ -148,7 +151,8 @@ export function finishDirectories(
 ): void {
   for (let index = entries.length - 1; index >= 0; index--) {
     const entry = entries[index];
-    if (entry.kind !== "directory" || plan.existingDirectories.has(index)) continue;
+    if (entry.kind !== "directory") continue;
+    if (plan.existingDirectories.has(index) && !plan.unfinishedDirectories.has(index)) continue;
     if (!written(plan, index, kept)) continue;
     const path = plan.targets[index];
     if (Deno.build.os !== "windows") Deno.chmodSync(path, entry.mode & 0o777);

@@ -11,7 +11,7 @@ import { join, relative, sep as SEP } from "node:path";
 import { EventLoopTurns, TransferRefusedError, UnsafePathError } from "../base/mod.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { ManifestEntry, PlanItem } from "./wire/mod.ts";
-import { partialPath } from "./_path_safety.ts";
+import { PARTIAL_SUFFIX, partialPath } from "./_path_safety.ts";
 import { freeName } from "./_free_name.ts";
 
 /** What happens to an entry whose name exists at the receiver: beside it, or not at all. */
@@ -34,6 +34,12 @@ export interface TargetPlan {
   hashes: Map<number, Hash>;
   /** Manifest indexes of directories that already exist. */
   existingDirectories: Set<number>;
+  /**
+   * Of those, the ones an interrupted run of this offer created: still the 0700 a folder has
+   * while it is received, and holding only offered names and partials. They get the sender's
+   * mode and mtime at the end, as folders this run creates do.
+   */
+  unfinishedDirectories: Set<number>;
   /** Whether outDir itself must be created. */
   createOutDir: boolean;
   /** Manifest indexes this file system cannot hold (not written), with the reason. */
@@ -90,6 +96,7 @@ export async function surveyTarget(
     items: [],
     hashes: new Map(),
     existingDirectories: new Set(),
+    unfinishedDirectories: new Set(),
     createOutDir: false,
     unholdable: options.unholdable,
     kept: new Map(),
@@ -130,7 +137,10 @@ class Survey {
   #dirTargets = new Map<string, string>();
   /** Every local name taken by this offer, so two entries never get one name. */
   #taken = new Set<string>();
-  /** Every manifest path (built at the first clash): a free name must not be a later entry's. */
+  /**
+   * Every manifest path (built at the first clash or 0700 folder found): a free name must not be
+   * a later entry's.
+   */
   #paths: Set<string> | undefined;
 
   constructor(
@@ -167,6 +177,7 @@ class Survey {
     }
     if (entry.kind === "directory" && info.isDirectory) {
       plan.existingDirectories.add(index);
+      if (this.#unfinished(entry.path, target, info)) plan.unfinishedDirectories.add(index);
       return;
     }
     const sameSize = entry.kind === "file" && info.isFile && !entry.unknownSize &&
@@ -211,6 +222,20 @@ class Survey {
       this.#dirTargets.set(entry.path, target);
       this.#missing.add(entry.path);
     } else if (entry.kind === "file" && !sameSize) this.#partial(index, target);
+  }
+
+  /**
+   * Whether the folder at `target` looks like one an interrupted run of this offer left: mode
+   * 0700 (how folders are made while receiving) and nothing in it but offered names and partials.
+   * A folder of the user's own that happens to be 0700 holds other things and is left as it is.
+   */
+  #unfinished(path: string, target: string, info: Deno.FileInfo): boolean {
+    if (info.mode === null || (info.mode & 0o777) !== 0o700) return false;
+    this.#paths ??= new Set(this.entries.map((other) => other.path));
+    for (const { name } of Deno.readDirSync(target)) {
+      if (!name.endsWith(PARTIAL_SUFFIX) && !this.#paths.has(`${path}/${name}`)) return false;
+    }
+    return true;
   }
 
   #notWritten(index: number, reason: string | undefined): void {
@@ -262,6 +287,7 @@ export function sinkPlan(unholdable: Map<number, string>, entries: number): Targ
     items: [],
     hashes: new Map(),
     existingDirectories: new Set(),
+    unfinishedDirectories: new Set(),
     createOutDir: false,
     unholdable,
     kept: new Map(),
