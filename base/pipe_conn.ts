@@ -15,6 +15,12 @@ export interface PipeConnOptions {
    */
   bufferSize?: number;
   /**
+   * Grow the buffers (doubling) up to this size while reads fill them: a
+   * bulk copy then takes fewer, larger calls while a quiet connection keeps
+   * `bufferSize`. Default: `bufferSize` (no growth).
+   */
+  maxBufferSize?: number;
+  /**
    * Sees each chunk's length before it is written: `false` stops the copy
    * there (the chunk is not written, no FIN passed on); a promise holds the
    * next read until it settles (a rate cap pacing the source).
@@ -35,15 +41,19 @@ export async function pipeConn(
   to: Deno.Conn,
   options: PipeConnOptions = {},
 ): Promise<boolean> {
-  const size = options.bufferSize ?? 256 * 1024;
+  let size = options.bufferSize ?? 256 * 1024;
+  const maxSize = Math.max(size, options.maxBufferSize ?? size);
   const buffers = [new Uint8Array(size), new Uint8Array(size)];
   let writing: Promise<void> = Promise.resolve();
   // Rejects as soon as the write in flight fails, so a read that waits for more is not waited on.
   let failed = new Promise<never>(() => {});
   try {
     for (let turn = 0;; turn ^= 1) {
+      // This buffer's last write is done (awaited before the other one's began): it may grow.
+      if (buffers[turn].length < size) buffers[turn] = new Uint8Array(size);
       const n = await Promise.race([from.read(buffers[turn]), failed]);
       if (n === null) break;
+      if (n === size) size = Math.min(size * 2, maxSize);
       const admitted = options.onChunk?.(n) ?? true;
       if (admitted === false) return false;
       // The other buffer's write is done before this one starts: that buffer is read into next.

@@ -38,3 +38,27 @@ Deno.test("pipeConn rejects when the destination is gone", async () => {
   await assert.rejects(piped);
   for (const conn of [source, from, sink]) conn.close();
 });
+
+Deno.test("pipeConn grows its buffers up to maxBufferSize while reads fill them", async () => {
+  const [source, from] = await tcpPair();
+  const [to, sink] = await tcpPair();
+  const bytes = new Uint8Array(1_000_000).map((_, index) => index % 253);
+  let largest = 0;
+  const piped = pipeConn(from, to, {
+    bufferSize: 1024,
+    maxBufferSize: 8192,
+    onChunk: (length) => {
+      largest = Math.max(largest, length);
+      return true;
+    },
+  });
+  const writing = (async () => {
+    await writeAll(source, bytes);
+    await source.closeWrite();
+  })();
+  const received = await readToEnd(sink);
+  await Promise.all([piped, writing]);
+  assert.deepEqual(received, bytes);
+  assert.ok(largest > 1024 && largest <= 8192, `largest read ${largest}`);
+  for (const conn of [source, from, to]) conn.close();
+});
