@@ -67,6 +67,8 @@ export type CliEvent =
     file: string;
     /** A stream of unknown size: `total` equals `bytes`, and there is no ETA. */
     unknownSize?: boolean;
+    /** Of `bytes`, those there before this run (resumed, skipped); absent when none. */
+    already?: number;
   }
   /** A received text (printed as is without --json). */
   | { type: "text"; text: string }
@@ -277,7 +279,8 @@ export class Output {
     if (this.#json) return this.#writeJson(event);
     if (!this.#bar) return;
     const seconds = (now - this.#startedAt) / 1000;
-    const rate = event.bytes / Math.max(seconds, 1e-3);
+    // Bytes a resume found in place did not move now: counted in the bar, not in the rate.
+    const rate = (event.bytes - (event.already ?? 0)) / Math.max(seconds, 1e-3);
     if (event.unknownSize) {
       this.#write(`\r\x1b[2K${formatBytes(event.bytes)} ${formatRate(rate)} ${event.file}`);
       this.#barShown = true;

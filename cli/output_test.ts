@@ -142,6 +142,19 @@ Deno.test("Output draws a progress bar only on a terminal and ends it before the
   );
 });
 
+Deno.test("Output counts bytes a resume found in place in the bar, not in the rate or ETA", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" }, true);
+  // Nothing moved in this run yet: 0 MB/s and no ETA, not 900 KiB in an instant.
+  output.emit({
+    type: "progress",
+    bytes: 921_600,
+    total: 1_048_576,
+    file: "a.bin",
+    already: 921_600,
+  });
+  assert.match(stdout.text, /\] {2}88% 900\.0 KiB\/1\.0 MiB 0\.0 MB\/s ETA --:-- a\.bin$/);
+});
+
 Deno.test("Output words the waiting event for each side", () => {
   const { output, stdout } = recorded({ json: false, role: "send" });
   output.emit({ type: "waiting", for: "accept", seconds: 600 });

@@ -93,8 +93,17 @@ e2e(
     const partial = await Deno.stat(`${s.dir}/in/video.bin.p2pft-partial`);
     assert.ok(partial.size > 0 && partial.size < size, `partial is ${partial.size} bytes`);
 
-    const done = await completeTransfer(s, [source], `${s.dir}/in`);
+    const { sender, receiver } = await pair(s, [source], `${s.dir}/in`);
+    const [, received] = await bothSucceed(sender, receiver);
+    const done = received.events.find((event) => event.type === "done")!;
     assert.ok(Number(done.bytes) < 0.6 * size, `resume sent ${done.bytes} of ${size} bytes`);
+    // Progress starts from the resumed prefix and says how much of it was there already.
+    const progress = received.events.filter((event) => event.type === "progress");
+    assert.ok(progress.length > 0);
+    for (const event of progress) {
+      assert.equal(event.already, size - Number(done.bytes), JSON.stringify(event));
+      assert.ok(Number(event.bytes) > Number(event.already), JSON.stringify(event));
+    }
     assert.equal(done.total, size);
     const expected = await sha256File(source);
     assert.equal(done.sha256, expected);

@@ -16,6 +16,7 @@ export class ProgressCounter {
   /** File bytes that crossed the wire in this run. */
   bytesTransferred = 0;
   #done: number;
+  readonly #already: number;
   #offered: number;
   #total: number;
   #unknownSize: boolean;
@@ -24,6 +25,7 @@ export class ProgressCounter {
 
   constructor(options: ProgressCounterOptions) {
     this.#done = options.already;
+    this.#already = options.already;
     this.#offered = options.total;
     this.#total = options.total;
     this.#unknownSize = options.unknownSize;
@@ -39,15 +41,21 @@ export class ProgressCounter {
     this.#onProgress?.(
       this.#unknownSize
         ? { bytes: this.#done, total: this.#done, file, unknownSize: true }
-        : { bytes: this.#done, total: this.#total, file },
+        : this.#known(file),
     );
   };
+
+  /** Progress of a known total, saying what was there before this run if anything was. */
+  #known(file: string): TransferProgress {
+    const progress = { bytes: this.#done, total: this.#total, file };
+    return this.#already > 0 ? { ...progress, already: this.#already } : progress;
+  }
 
   /** `file` changed while read: its `discarded` bytes come again, with its new `size`. */
   readonly onRestart = (file: string, discarded: number, size: number): void => {
     this.#done -= discarded;
     this.#total += size - discarded;
-    this.#onProgress?.({ bytes: this.#done, total: this.#total, file });
+    this.#onProgress?.(this.#known(file));
   };
 
   /**

@@ -35,6 +35,11 @@ export interface TransferProgress {
   file: string;
   /** A stream of unknown size is under way: there is no total (and no ETA) yet. */
   unknownSize?: boolean;
+  /**
+   * Of `bytes`, those that were there before this run (resumed prefixes, identical files
+   * skipped); absent when none: a rate counts only `bytes - already`.
+   */
+  already?: number;
 }
 
 /** What the sender offers; shown to the receiver's `confirm`. */
