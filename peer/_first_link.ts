@@ -3,12 +3,12 @@
  * are stopped, and a link that still comes in after that is closed.
  */
 import type { PeerLink } from "./link/mod.ts";
-import type { LinkKind } from "./_choose_transport.ts";
 
-export interface Won {
-  link: PeerLink;
-  kind: LinkKind;
-}
+/** One way of setting up the link; a link through the TCP relay says which relay carries it. */
+export type Way = { kind: "lan-tls" | "quic" } | { kind: "relay-tls"; relay: Deno.NetAddr };
+
+/** The link that won and the way it was set up. */
+export type Won = Way & { link: PeerLink };
 
 export class LinkRace {
   readonly #stop = new AbortController();
@@ -23,14 +23,14 @@ export class LinkRace {
     this.signal = AbortSignal.any([this.#stop.signal, ...(signal ? [signal] : [])]);
   }
 
-  add(kind: LinkKind, attempt: Promise<PeerLink>): void {
+  add(way: Way, attempt: Promise<PeerLink>): void {
     const entry = attempt.then((link) => {
       if (this.#won) {
         link.close({ failed: true, message: "another link was set up first" }).catch(() => {});
         throw new Error("lost the race");
       }
       this.#won = true;
-      this.#winner = { link, kind };
+      this.#winner = { ...way, link };
       this.#stop.abort();
       return this.#winner;
     });

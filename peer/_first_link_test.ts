@@ -23,8 +23,8 @@ Deno.test("LinkRace takes the first link, stops the others and closes one that c
   const first = fakeLink();
   const late = fakeLink();
   const slow = Promise.withResolvers<PeerLink>();
-  race.add("lan-tls", Promise.resolve(first));
-  race.add("quic", slow.promise);
+  race.add({ kind: "lan-tls" }, Promise.resolve(first));
+  race.add({ kind: "quic" }, slow.promise);
   const won = await race.first();
   assert.equal(won.link, first);
   assert.equal(won.kind, "lan-tls");
@@ -37,8 +37,8 @@ Deno.test("LinkRace takes the first link, stops the others and closes one that c
 
 Deno.test("LinkRace rejects with the last attempt's error when every attempt fails", async () => {
   const race = new LinkRace();
-  race.add("lan-tls", Promise.reject(new Error("refused")));
-  race.add("quic", Promise.reject(new Error("QUIC timed out")));
+  race.add({ kind: "lan-tls" }, Promise.reject(new Error("refused")));
+  race.add({ kind: "quic" }, Promise.reject(new Error("QUIC timed out")));
   await assert.rejects(race.first(), /QUIC timed out/);
 });
 

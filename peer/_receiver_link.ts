@@ -5,18 +5,12 @@
  */
 import { NoPathError } from "../base/mod.ts";
 import { certificateFingerprint, certificatePem } from "./cert/mod.ts";
-import type { PeerLink } from "./link/mod.ts";
 import type { PunchOutcome } from "./punch/mod.ts";
 import { dialPeer } from "./quic/mod.ts";
-import {
-  dialTlsPeer,
-  fetchCertificate,
-  loadTls,
-  type RelayDial,
-  relayTlsReceiver,
-} from "./tls/mod.ts";
+import { dialTlsPeer, fetchCertificate, loadTls, relayTlsReceiver } from "./tls/mod.ts";
 import { linkAttempts, type LinkKind, type TransportChoice } from "./_choose_transport.ts";
 import type { Won } from "./_first_link.ts";
+import type { TcpRelay } from "./_route.ts";
 
 /** How long a way that has a fallback gets before the next is tried. */
 const FALLBACK_AFTER_MS: Record<LinkKind, number> = {
@@ -29,8 +23,14 @@ const FALLBACK_AFTER_MS: Record<LinkKind, number> = {
 export interface ReceiverLinkOptions {
   choice: TransportChoice;
   /** The TCP relay, when the server offers it and relaying is allowed. */
-  relayDial?: RelayDial;
+  tcpRelay?: TcpRelay;
   signal?: AbortSignal;
+}
+
+/** One way to try, within `signal`; `kind` picks its fallback deadline. */
+interface Attempt<T> {
+  kind: LinkKind;
+  open(signal: AbortSignal): Promise<T>;
 }
 
 /** After punching: the ways `linkAttempts` lists for the chosen path, in order. */
@@ -40,32 +40,48 @@ export async function receiverLinkAfterPunch(
   options: ReceiverLinkOptions,
 ): Promise<Won> {
   const pem = certificatePem(certificate);
-  const kinds = linkAttempts(punched.path, options.choice)
-    .filter((kind) => kind !== "relay-tls" || options.relayDial);
-  return await inTurn(kinds, options.signal, (kind, signal): Promise<PeerLink> => {
-    switch (kind) {
-      case "lan-tls":
-        // The sender listens on TCP on its punch port's number.
-        return dialTlsPeer(
-          { transport: "tcp", hostname: punched.remote.hostname, port: punched.remote.port },
-          { peerCertificatePem: pem, signal },
-        );
-      case "relay-tls":
-        return relayTlsReceiver(options.relayDial!, {
-          peerFingerprint: certificateFingerprint(certificate),
-          signal,
-        });
-      case "quic":
-        return dialPeer(punched.localPort, punched.remote, { peerCertificatePem: pem, signal });
-    }
-  }, () =>
+  const attempts = linkAttempts(punched.path, options.choice).flatMap(
+    (kind): Attempt<Won>[] => {
+      switch (kind) {
+        case "lan-tls":
+          return [{
+            kind,
+            // The sender listens on TCP on its punch port's number.
+            open: async (signal) => ({
+              kind,
+              link: await dialTlsPeer(
+                { transport: "tcp", hostname: punched.remote.hostname, port: punched.remote.port },
+                { peerCertificatePem: pem, signal },
+              ),
+            }),
+          }];
+        case "relay-tls":
+          return options.tcpRelay
+            ? [relayAttempt(options.tcpRelay, certificateFingerprint(certificate))]
+            : [];
+        case "quic":
+          return [{
+            kind,
+            open: async (signal) => ({
+              kind,
+              link: await dialPeer(punched.localPort, punched.remote, {
+                peerCertificatePem: pem,
+                signal,
+              }),
+            }),
+          }];
+      }
+    },
+  );
+  return await inTurn(attempts, options.signal, () =>
     new NoPathError(
       `No TCP path to the sender: the punched path is public (UDP only) and the server offers no TCP relay; try without --transport tcp`,
     ));
 }
 
 /** Where the link was made, when no punching found it. */
-export interface TcpWon extends Won {
+export interface TcpWon {
+  won: Won;
   remote: Deno.NetAddr;
   /** Time to reach the sender and see its certificate (LAN), NaN through the relay. */
   rttMs: number;
@@ -78,57 +94,74 @@ export interface TcpWon extends Won {
 export async function receiverLinkOverTcp(
   targets: Deno.NetAddr[],
   fingerprint: Uint8Array,
-  options: ReceiverLinkOptions & { relay?: Deno.NetAddr },
+  options: ReceiverLinkOptions,
 ): Promise<TcpWon> {
   if (targets.length > 0) await loadTls();
-  let remote: Deno.NetAddr | undefined;
-  let rttMs = NaN;
-  const kinds: LinkKind[] = [
-    ...(targets.length > 0 ? ["lan-tls" as const] : []),
-    ...(options.relayDial && options.relay ? ["relay-tls" as const] : []),
+  const lan: Attempt<TcpWon> = {
+    kind: "lan-tls",
+    open: async (signal) => {
+      const started = performance.now();
+      const found = await Promise.any(
+        targets.map((target) =>
+          fetchCertificate(target, fingerprint, signal).then((der) => ({ target, der }))
+        ),
+      ).catch((error: AggregateError) => {
+        throw error.errors[error.errors.length - 1];
+      });
+      const rttMs = performance.now() - started;
+      const link = await dialTlsPeer(found.target, {
+        peerCertificatePem: certificatePem(found.der),
+        signal,
+      });
+      return { won: { kind: "lan-tls", link }, remote: found.target, rttMs };
+    },
+  };
+  const relay = options.tcpRelay;
+  const attempts: Attempt<TcpWon>[] = [
+    ...(targets.length > 0 ? [lan] : []),
+    ...(relay
+      ? [{
+        kind: "relay-tls" as const,
+        open: async (signal: AbortSignal) => ({
+          won: await relayAttempt(relay, fingerprint).open(signal),
+          remote: relay.addr,
+          rttMs: NaN,
+        }),
+      }]
+      : []),
   ];
-  const won = await inTurn(kinds, options.signal, async (kind, signal): Promise<PeerLink> => {
-    if (kind === "relay-tls") {
-      remote = { ...options.relay!, transport: "tcp" };
-      rttMs = NaN;
-      return await relayTlsReceiver(options.relayDial!, { peerFingerprint: fingerprint, signal });
-    }
-    const started = performance.now();
-    const found = await Promise.any(
-      targets.map((target) =>
-        fetchCertificate(target, fingerprint, signal).then((der) => ({ target, der }))
-      ),
-    ).catch((error: AggregateError) => {
-      throw error.errors[error.errors.length - 1];
-    });
-    rttMs = performance.now() - started;
-    remote = found.target;
-    return await dialTlsPeer(found.target, {
-      peerCertificatePem: certificatePem(found.der),
-      signal,
-    });
-  }, () =>
+  return await inTurn(attempts, options.signal, () =>
     new NoPathError(
       "No TCP path to the sender: it has no private address to try and the server offers no TCP relay",
     ));
-  return { ...won, remote: remote!, rttMs };
 }
 
-async function inTurn(
-  kinds: LinkKind[],
+/** Through the TCP relay, to the sender whose certificate has this fingerprint. */
+function relayAttempt(relay: TcpRelay, peerFingerprint: Uint8Array): Attempt<Won> {
+  return {
+    kind: "relay-tls",
+    open: async (signal) => ({
+      kind: "relay-tls",
+      relay: relay.addr,
+      link: await relayTlsReceiver(relay.dial, { peerFingerprint, signal }),
+    }),
+  };
+}
+
+async function inTurn<T>(
+  attempts: Attempt<T>[],
   signal: AbortSignal | undefined,
-  attempt: (kind: LinkKind, signal: AbortSignal) => Promise<PeerLink>,
   none: () => Error,
-): Promise<Won> {
+): Promise<T> {
   let lastError: unknown;
-  for (const [index, kind] of kinds.entries()) {
-    const last = index === kinds.length - 1;
+  for (const [index, attempt] of attempts.entries()) {
+    const last = index === attempts.length - 1;
     const bounded = AbortSignal.any([
       ...(signal ? [signal] : []),
-      ...(last ? [] : [AbortSignal.timeout(FALLBACK_AFTER_MS[kind])]),
+      ...(last ? [] : [AbortSignal.timeout(FALLBACK_AFTER_MS[attempt.kind])]),
     ]);
     try {
-      return { link: await attempt(kind, bounded), kind };
+      return await attempt.open(bounded);
     } catch (error) {
       signal?.throwIfAborted();
       lastError = error;

@@ -8,9 +8,10 @@ import { NoPathError } from "../base/mod.ts";
 import type { PeerCertificate } from "./cert/mod.ts";
 import type { PunchOutcome, PunchResult } from "./punch/mod.ts";
 import { acceptPeer } from "./quic/mod.ts";
-import { type RelayDial, relayTlsSender, type TlsPeerListener } from "./tls/mod.ts";
+import { relayTlsSender, type TlsPeerListener } from "./tls/mod.ts";
 import { linkAttempts, type TransportChoice } from "./_choose_transport.ts";
 import { LinkRace, type Won } from "./_first_link.ts";
+import type { TcpRelay } from "./_route.ts";
 
 /** No deadline of its own: the race (and the caller's signal) ends the accept. */
 const ACCEPT_FOREVER_MS = 2 ** 31 - 1;
@@ -23,14 +24,12 @@ export interface SenderLinkOptions {
   /** Lets TLS connections from these IPs through the listener. */
   admit(ips: string[]): void;
   /** The TCP relay, when the server offers it and relaying is allowed. */
-  relayDial?: RelayDial;
+  tcpRelay?: TcpRelay;
   signal?: AbortSignal;
 }
 
-export interface SenderLink extends Won {
-  /** The path punching chose (`localPort` is the punch port). */
-  punched: PunchOutcome;
-}
+/** The link, and the path punching chose (`localPort` is the punch port). */
+export type SenderLink = Won & { punched: PunchOutcome };
 
 /**
  * With punching: `punch` runs it, told when the receiver chose a path and
@@ -46,20 +45,14 @@ export async function senderLinkAfterPunch(
   const race = new LinkRace(options.signal);
   let relayStarted = false;
   const startRelay = () => {
-    if (relayStarted || !options.relayDial) return;
+    if (relayStarted || !options.tcpRelay) return;
     relayStarted = true;
-    race.add(
-      "relay-tls",
-      relayTlsSender(options.relayDial, {
-        certificate: options.certificate,
-        signal: race.signal,
-      }),
-    );
+    addRelay(race, options.tcpRelay, options.certificate);
   };
   try {
     if (options.listener) {
       race.add(
-        "lan-tls",
+        { kind: "lan-tls" },
         options.listener.accept({ timeoutMs: ACCEPT_FOREVER_MS, signal: race.signal }),
       );
     }
@@ -75,7 +68,7 @@ export async function senderLinkAfterPunch(
     // A TLS link that is already up (it stopped punching) needs no QUIC endpoint beside it.
     if (attempts.includes("quic") && !race.winner) {
       race.add(
-        "quic",
+        { kind: "quic" },
         acceptPeer(punched.localPort, {
           certificate: options.certificate,
           expectedRemote: punched.remote,
@@ -99,19 +92,11 @@ export async function senderLinkOverTcp(
     if (options.listener && receiverIps.length > 0) {
       options.admit(receiverIps);
       race.add(
-        "lan-tls",
+        { kind: "lan-tls" },
         options.listener.accept({ timeoutMs: ACCEPT_FOREVER_MS, signal: race.signal }),
       );
     }
-    if (options.relayDial) {
-      race.add(
-        "relay-tls",
-        relayTlsSender(options.relayDial, {
-          certificate: options.certificate,
-          signal: race.signal,
-        }),
-      );
-    }
+    if (options.tcpRelay) addRelay(race, options.tcpRelay, options.certificate);
     if (race.size === 0) {
       throw new NoPathError(
         "No TCP path to the receiver: it is not on a private network we can reach and the server offers no TCP relay",
@@ -121,6 +106,13 @@ export async function senderLinkOverTcp(
   } finally {
     await disposeUnused(race, options.listener);
   }
+}
+
+function addRelay(race: LinkRace, relay: TcpRelay, certificate: PeerCertificate): void {
+  race.add(
+    { kind: "relay-tls", relay: relay.addr },
+    relayTlsSender(relay.dial, { certificate, signal: race.signal }),
+  );
 }
 
 async function first(race: LinkRace, signal: AbortSignal | undefined): Promise<Won> {

@@ -5,85 +5,96 @@
  */
 import { NoPathError, ProtocolError } from "../base/mod.ts";
 import type { Pairing } from "../rendezvous/mod.ts";
-import { isLanAddress, onLinkIpv6Prefixes, type PunchPlan } from "./punch/mod.ts";
+import { isLanAddress, onLinkIpv6Prefixes } from "./punch/mod.ts";
 import type { PeerCertificate } from "./cert/mod.ts";
-import type { PathFacts } from "./_session.ts";
-import type { RelayDial, TlsPeerListener } from "./tls/mod.ts";
+import type { ServerFound } from "./find/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
-import type { Won } from "./_first_link.ts";
+import type { LocalEnd } from "./_local_end.ts";
 import { receiverLinkOverTcp } from "./_receiver_link.ts";
+import type { Linked, Route } from "./_route.ts";
 import { senderLinkOverTcp } from "./_sender_link.ts";
 
-export interface TcpOnlyContext {
-  pairing: Pairing;
-  plan: PunchPlan;
-  relayTcp?: Deno.NetAddr;
-  relayDial?: RelayDial;
+export interface TcpOnlyOptions {
+  end: LocalEnd;
+  choice: TransportChoice;
+  signal?: AbortSignal;
 }
 
-export async function senderOverTcp(
-  context: TcpOnlyContext,
-  options: {
-    certificate: PeerCertificate;
-    listener?: TlsPeerListener;
-    admit(ips: string[]): void;
-    firstAdmitted(): Deno.NetAddr | undefined;
-    choice: TransportChoice;
-    signal?: AbortSignal;
-  },
-): Promise<{ won: Won; facts: PathFacts }> {
-  const { pairing, plan } = context;
-  const ips = plan.direct ? privateTargets(pairing).map((target) => target.hostname) : [];
-  const won = await senderLinkOverTcp(ips, { ...options, relayDial: context.relayDial });
-  const lan = won.kind === "lan-tls";
+/** The link over TCP only (the peer was found through the server): the sender accepts, the receiver dials. */
+export function linkOverTcp(route: Route<ServerFound>, options: TcpOnlyOptions): Promise<Linked> {
+  const side = options.end.side;
+  return side.role === "sender"
+    ? senderOverTcp(route, { ...options, certificate: side.certificate })
+    : receiverOverTcp(route, options);
+}
+
+async function senderOverTcp(
+  route: Route<ServerFound>,
+  options: TcpOnlyOptions & { certificate: PeerCertificate },
+): Promise<Linked> {
+  const { found, plan } = route;
+  const { end } = options;
+  const ips = plan.direct ? privateTargets(found).map((target) => target.hostname) : [];
+  const won = await senderLinkOverTcp(ips, {
+    choice: options.choice,
+    certificate: options.certificate,
+    listener: end.listener,
+    admit: (ips) => end.admit(ips),
+    tcpRelay: route.tcpRelay,
+    signal: options.signal,
+  });
+  // A LAN TLS link only comes from an address the listener admitted.
+  const remote = won.kind === "relay-tls" ? won.relay : end.firstAdmitted;
+  if (!remote) throw new Error("The LAN TLS link came from no admitted address");
   return {
     won,
+    channelBinding: options.certificate.fingerprint,
     facts: {
-      path: lan ? "lan" : "relay",
+      path: won.kind === "lan-tls" ? "lan" : "relay",
       transport: won.link.transport,
-      remote: lan ? options.firstAdmitted()! : context.relayTcp!,
+      remote,
       rttMs: NaN,
-      candidate: lan ? "private" : "relay",
+      candidate: won.kind === "lan-tls" ? "private" : "relay",
       chosenBy: "peer",
-      nat: pairing.nat,
+      nat: found.nat,
       triedDirect: plan.direct,
     },
   };
 }
 
-export async function receiverOverTcp(
-  context: TcpOnlyContext,
-  options: { choice: TransportChoice; signal?: AbortSignal },
-): Promise<{ won: Won; facts: PathFacts }> {
-  const { pairing, plan } = context;
-  const fingerprint = pairing.peer.fingerprint;
+async function receiverOverTcp(
+  route: Route<ServerFound>,
+  options: TcpOnlyOptions,
+): Promise<Linked> {
+  const { found, plan } = route;
+  const fingerprint = found.peer.fingerprint;
   if (!fingerprint) {
     throw new ProtocolError(
       "The sender announced no certificate fingerprint: it cannot be reached over TCP",
     );
   }
-  const targets = plan.direct ? privateTargets(pairing) : [];
-  if (targets.length === 0 && !context.relayDial) {
+  const targets = plan.direct ? privateTargets(found) : [];
+  if (targets.length === 0 && !route.tcpRelay) {
     throw new NoPathError(
       "No TCP path to the sender: it announced no private address and the server offers no TCP relay",
     );
   }
-  const won = await receiverLinkOverTcp(targets, fingerprint, {
+  const { won, remote, rttMs } = await receiverLinkOverTcp(targets, fingerprint, {
     choice: options.choice,
-    relayDial: context.relayDial,
-    relay: context.relayTcp,
+    tcpRelay: route.tcpRelay,
     signal: options.signal,
   });
   return {
     won,
+    channelBinding: fingerprint,
     facts: {
       path: won.kind === "lan-tls" ? "lan" : "relay",
       transport: won.link.transport,
-      remote: won.remote,
-      rttMs: won.rttMs,
+      remote,
+      rttMs,
       candidate: won.kind === "lan-tls" ? "private" : "relay",
       chosenBy: "self",
-      nat: pairing.nat,
+      nat: found.nat,
       triedDirect: plan.direct,
     },
   };

@@ -1,0 +1,100 @@
+/**
+ * The first phase of opening a link (connect.ts): this side's end before it
+ * knows the peer. The sender's certificate, the punch port (UDP, and for a
+ * sender the TLS listener on the same number over TCP) and the datagram mux
+ * that the rendezvous client and punching share.
+ */
+import { createPeerCertificate, type PeerCertificate } from "./cert/mod.ts";
+import { isRendezvousDatagram } from "../rendezvous/mod.ts";
+import { type DatagramChannel, DatagramMux, type PunchSockets } from "./punch/mod.ts";
+import type { TlsPeerListener } from "./tls/mod.ts";
+import type { TransportChoice } from "./_choose_transport.ts";
+import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
+
+/** Who this side is: only a sender has a certificate (the receiver learns the sender's). */
+export type Side =
+  | { role: "sender"; certificate: PeerCertificate }
+  | { role: "receiver"; certificate?: undefined };
+
+/**
+ * Closing it closes the UDP sockets, and the TLS listener unless a LAN TLS
+ * link was accepted on it (the link then owns it: {@link LocalEnd.keepListener}).
+ */
+export class LocalEnd implements AsyncDisposable {
+  readonly side: Side;
+  readonly sockets: PunchSockets;
+  /** The sender's TLS listener on the punch port's number (absent with `--transport quic`). */
+  readonly listener?: TlsPeerListener;
+  readonly mux: DatagramMux;
+  /** The rendezvous client's datagrams on the punch port (and the UDP relay's hello). */
+  readonly rendezvous: DatagramChannel;
+  readonly #admission: Admission;
+  #udpOpen = true;
+  #listenerKept = false;
+
+  private constructor(side: Side, port: PunchPort, admission: Admission) {
+    this.side = side;
+    this.#admission = admission;
+    this.sockets = port.sockets;
+    this.listener = port.listener;
+    this.mux = new DatagramMux(port.sockets.socket, { ipv6: port.sockets.socket6 });
+    this.rendezvous = this.mux.channel(isRendezvousDatagram);
+  }
+
+  static async open(role: Side["role"], choice: TransportChoice): Promise<LocalEnd> {
+    const side: Side = role === "sender"
+      ? { role, certificate: await createPeerCertificate() }
+      : { role };
+    const admission = new Admission();
+    const port = await bindPunchPort({
+      certificate: choice === "quic" ? undefined : side.certificate,
+      admit: (remote) => admission.admits(remote),
+    });
+    return new LocalEnd(side, port, admission);
+  }
+
+  /** The punch port (our candidates' port, and the listener's). */
+  get port(): number {
+    return this.mux.port;
+  }
+
+  /** Lets TLS connections from these IPs through the listener. */
+  admit(ips: string[]): void {
+    for (const ip of ips) this.#admission.ips.add(ip);
+  }
+
+  /** The first connection the listener let through: the receiver's address on a LAN TLS link. */
+  get firstAdmitted(): Deno.NetAddr | undefined {
+    return this.#admission.first;
+  }
+
+  /** Ends raw UDP work (once the link is chosen): QUIC may bind the same port next. */
+  async closeUdp(): Promise<void> {
+    if (!this.#udpOpen) return;
+    this.#udpOpen = false;
+    this.sockets.closeLowTtl();
+    await this.mux.close();
+  }
+
+  /** The LAN TLS link won: it owns the listener, which keeps accepting its streams. */
+  keepListener(): void {
+    this.#listenerKept = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeUdp();
+    if (!this.#listenerKept) await this.listener?.[Symbol.asyncDispose]();
+  }
+}
+
+/** Which TLS connections the listener lets through: from the receiver's IPs, once known. */
+class Admission {
+  readonly ips = new Set<string>();
+  first: Deno.NetAddr | undefined;
+
+  admits(remote: Deno.NetAddr): boolean {
+    if (!this.ips.has(remote.hostname)) return false;
+    this.first ??= remote;
+    return true;
+  }
+}
