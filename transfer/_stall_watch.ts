@@ -95,12 +95,16 @@ export class StallWatch implements Disposable {
       return;
     }
     this.stop();
-    this.#options.onStall(new TimeoutError(stallMessage(this.#phase, this.#options.peer, idle)));
+    // The limit, not the idle time measured: a timer that fired late on a busy
+    // machine must not make the message name a deadline nobody set.
+    this.#options.onStall(
+      new TimeoutError(stallMessage(this.#phase, this.#options.peer, this.#limitMs)),
+    );
   }
 }
 
-function stallMessage(phase: TransferPhase, peer: "sender" | "receiver", idleMs: number): string {
-  const seconds = Math.round(idleMs / 100) / 10;
+function stallMessage(phase: TransferPhase, peer: "sender" | "receiver", limitMs: number): string {
+  const seconds = Math.round(limitMs / 100) / 10;
   switch (phase) {
     case "offer":
       return `The sender sent no complete offer within ${seconds} s (offer phase)`;
