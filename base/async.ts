@@ -95,6 +95,32 @@ export async function withinDeadline<T>(
   }
 }
 
+/**
+ * Runs `wait` with a signal that also aborts after `ms` (never when undefined),
+ * and resolves undefined when that time ran out first: for a receive that
+ * must wake up to send again, where the wait itself has to stop (a pending
+ * receive would take the next datagram). An abort of `signal` rejects with
+ * its reason.
+ */
+export async function waitAtMost<T>(
+  ms: number | undefined,
+  wait: (signal: AbortSignal) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T | undefined> {
+  if (ms === undefined) return await wait(signal ?? new AbortController().signal);
+  const wake = new AbortController();
+  const timer = setTimeout(() => wake.abort(), Math.max(0, ms));
+  try {
+    return await wait(signal ? AbortSignal.any([signal, wake.signal]) : wake.signal);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (wake.signal.aborted) return undefined;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A value now, or a promise of it later (a store in memory answers now, one over the network later). */
 export type Awaitable<T> = T | Promise<T>;
 

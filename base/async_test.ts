@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { abortable, deadline, withDeadline } from "./async.ts";
+import { abortable, deadline, waitAtMost, withDeadline } from "./async.ts";
 import { TimeoutError } from "./errors.ts";
 
 Deno.test("abortable settles like the promise when the signal stays quiet", async () => {
@@ -64,4 +64,27 @@ Deno.test("deadline aborts with a TimeoutError, or with the caller's reason firs
   using limit = deadline({ signal: controller.signal, timeoutMs: 60_000, message: "unused" });
   controller.abort(new Error("cancelled"));
   assert.match(`${limit.signal.reason}`, /cancelled/);
+});
+
+/** A wait that ends only when its signal aborts (as a socket receive does). */
+function endsOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+}
+
+Deno.test("waitAtMost stops the wait and resolves undefined once its time ran out", async () => {
+  let stopped: AbortSignal | undefined;
+  const result = await waitAtMost(5, (signal) => {
+    stopped = signal;
+    return endsOnAbort(signal);
+  });
+  assert.equal(result, undefined);
+  assert.equal(stopped?.aborted, true);
+  assert.equal(await waitAtMost(1_000, () => Promise.resolve(3)), 3);
+});
+
+Deno.test("waitAtMost rejects with the signal's reason on abort", async () => {
+  const controller = new AbortController();
+  const waiting = waitAtMost(60_000, endsOnAbort, controller.signal);
+  controller.abort(new RangeError("stop"));
+  await assert.rejects(waiting, RangeError);
 });

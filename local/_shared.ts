@@ -47,28 +47,6 @@ export function advertAddresses(candidates: Deno.NetAddr[]): { port: number; add
   return { port, addresses: [...new Set(addresses)] };
 }
 
-/**
- * Runs `wait` with a signal that also aborts after `ms` (never, if undefined).
- * Returns undefined when that time ran out first; an abort of `signal` rejects.
- */
-export async function wakeAfter<T>(
-  ms: number | undefined,
-  signal: AbortSignal,
-  wait: (signal: AbortSignal) => Promise<T>,
-): Promise<T | undefined> {
-  if (ms === undefined) return await wait(signal);
-  const wake = new AbortController();
-  const timer = setTimeout(() => wake.abort(), Math.max(0, ms));
-  try {
-    return await wait(AbortSignal.any([signal, wake.signal]));
-  } catch (error) {
-    if (wake.signal.aborted && !signal.aborted) return undefined;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Retransmission schedule of queries and claims: 250 ms, doubling, at most 2 s. */
 export function nextResend(previousMs: number | undefined): number {
   return previousMs === undefined ? 250 : Math.min(previousMs * 2, 2000);

@@ -2,7 +2,7 @@
  * The sender's side of local discovery: publish the offer on the LAN, answer
  * queries for it, accept the first receiver's claim (local/PROTOCOL.md).
  */
-import { equalBytes, P2pftError, ProtocolError } from "../base/mod.ts";
+import { equalBytes, P2pftError, ProtocolError, waitAtMost } from "../base/mod.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import {
   type Advert,
@@ -16,7 +16,7 @@ import {
   senderInstance,
   TOKEN_LENGTH,
 } from "./records.ts";
-import { advertAddresses, type LocalPairing, wakeAfter } from "./_shared.ts";
+import { advertAddresses, type LocalPairing } from "./_shared.ts";
 
 /** What a sender offers on the LAN. */
 export interface LocalOffer {
@@ -95,7 +95,7 @@ export async function announce(
           continue;
         }
         const due = announced < ANNOUNCE_AT_MS.length ? ANNOUNCE_AT_MS[announced] - now : undefined;
-        const received = await wakeAfter(due, signal, (wake) => socket.receive(wake));
+        const received = await waitAtMost(due, (wake) => socket.receive(wake), signal);
         if (received === undefined) continue;
         const { message, from } = received;
         if (asksFor(message, advert)) {

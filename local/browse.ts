@@ -2,7 +2,8 @@
  * The receiver's side of local discovery: ask for the sender of a nameplate,
  * then claim its offer until the sender acknowledges (local/PROTOCOL.md).
  */
-import { equalBytes, P2pftError, TimeoutError } from "../base/mod.ts";
+import { equalBytes, P2pftError, TimeoutError, waitAtMost } from "../base/mod.ts";
+import type { DnsMessage } from "./dns.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import {
   type Advert,
@@ -14,7 +15,7 @@ import {
   senderInstance,
   senderQuery,
 } from "./records.ts";
-import { advertAddresses, type LocalPairing, nextResend, wakeAfter } from "./_shared.ts";
+import { advertAddresses, type LocalPairing, nextResend } from "./_shared.ts";
 
 export interface BrowseOptions {
   /** Our LAN addresses, all with the port we punch on: sent to the sender in our claim. */
@@ -32,90 +33,113 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * Finds the sender of `nameplate` on the LAN and pairs with it. Rejects with
  * a TimeoutError when no sender answered in time, a P2pftError when the
  * sender is taken or speaks another version, the signal's reason on abort.
+ * Two phases: look for the sender (query), then claim its offer (claim).
  */
 export async function browse(nameplate: string, options: BrowseOptions): Promise<LocalPairing> {
   const { port, addresses } = advertAddresses(options.candidates);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const wanted = senderInstance(nameplate);
+  const timedOut = (error: unknown, message: string) =>
+    timeout.aborted && !options.signal?.aborted
+      ? new TimeoutError(message, { cause: error })
+      : error;
   const selfId = crypto.getRandomValues(new Uint8Array(ID_LENGTH));
-  const socket = await MdnsSocket.open(addresses);
-  let sender: Advert | undefined;
-  let claim: Advert | undefined;
+  await using socket = await MdnsSocket.open(addresses);
+  const wanted = senderInstance(nameplate);
+  const query = senderQuery(nameplate, !socket.onMdnsPort);
+  // The first sender found is the one we claim; a second one with the same nameplate is
+  // ignored (local/PROTOCOL.md, "Collisions").
+  const sender = await askUntil(socket, query, { wanted, signal }, (found) => {
+    checkSender(found, nameplate);
+    return found;
+  }).catch((error): never => {
+    throw timedOut(
+      error,
+      `No sender with nameplate ${nameplate} answered on the local network within ${timeoutMs} ms`,
+    );
+  });
+  options.onSender?.();
+  const instance = receiverInstance(sender.token);
+  const claim: Advert = {
+    instance,
+    host: hostName(instance),
+    port,
+    addresses,
+    token: sender.token,
+    id: selfId,
+    browsable: false,
+  };
   try {
-    const query = senderQuery(nameplate, !socket.onMdnsPort);
-    let interval: number | undefined;
-    let resendAt = 0;
-    for (;;) {
-      const now = performance.now();
-      if (now >= resendAt) {
-        await socket.send(claim ? advertResponse(claim) : query);
-        interval = nextResend(interval);
-        resendAt = now + interval;
-      }
-      const received = await wakeAfter(resendAt - now, signal, (wake) => socket.receive(wake));
-      if (received === undefined) continue;
-      const found = readAdvert(received.message, wanted);
-      // The first sender found is the one we claim; a second one with the same nameplate is
-      // ignored (local/PROTOCOL.md, "Collisions").
-      if (!found || (sender && !equalBytes(found.token, sender.token))) continue;
-      if (found.peer && equalBytes(found.peer, selfId)) {
-        return {
-          found: "local",
-          nameplate,
-          token: found.token,
-          selfId,
-          peer: {
-            id: found.id,
-            candidates: found.addresses.map((hostname) => ({
-              transport: "udp",
-              hostname,
-              port: found.port,
-            })),
-            fingerprint: found.fingerprint,
-          },
-        };
-      }
-      if (found.peer) {
-        throw new P2pftError(
-          `The sender of nameplate ${nameplate} on the local network is already paired with another receiver`,
-        );
-      }
-      if (!found.fingerprint) {
-        throw new P2pftError(
-          `The sender of nameplate ${nameplate} on the local network announced no certificate fingerprint`,
-        );
-      }
-      if (!claim) {
-        sender = found;
-        options.onSender?.();
-        const instance = receiverInstance(found.token);
-        claim = {
-          instance,
-          host: hostName(instance),
-          port,
-          addresses,
-          token: found.token,
-          id: selfId,
-          browsable: false,
-        };
-        interval = undefined;
-        resendAt = 0;
-      }
-    }
+    const paired = await askUntil(socket, advertResponse(claim), { wanted, signal }, (found) => {
+      if (!equalBytes(found.token, sender.token)) return undefined;
+      if (found.peer && equalBytes(found.peer, selfId)) return found;
+      checkSender(found, nameplate);
+      return undefined;
+    });
+    return {
+      found: "local",
+      nameplate,
+      token: paired.token,
+      selfId,
+      peer: {
+        id: paired.id,
+        candidates: paired.addresses.map((hostname) => ({
+          transport: "udp",
+          hostname,
+          port: paired.port,
+        })),
+        fingerprint: paired.fingerprint,
+      },
+    };
   } catch (error) {
-    if (timeout.aborted && !options.signal?.aborted) {
-      throw new TimeoutError(
-        sender
-          ? `The sender of nameplate ${nameplate} on the local network did not answer our claim within ${timeoutMs} ms`
-          : `No sender with nameplate ${nameplate} answered on the local network within ${timeoutMs} ms`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw timedOut(
+      error,
+      `The sender of nameplate ${nameplate} on the local network did not answer our claim within ${timeoutMs} ms`,
+    );
   } finally {
-    if (claim) await socket.send(advertResponse(claim, 0)).catch(() => {}); // goodbye
-    await socket[Symbol.asyncDispose]();
+    await socket.send(advertResponse(claim, 0)).catch(() => {}); // goodbye
+  }
+}
+
+/**
+ * Sends `message` on the resend schedule until `answer` returns a value for
+ * an advert of `ask.wanted` (undefined: keep asking).
+ */
+async function askUntil<T>(
+  socket: MdnsSocket,
+  message: DnsMessage,
+  ask: { wanted: string; signal: AbortSignal },
+  answer: (found: Advert) => T | undefined,
+): Promise<T> {
+  let interval: number | undefined;
+  let resendAt = 0;
+  for (;;) {
+    const now = performance.now();
+    if (now >= resendAt) {
+      await socket.send(message);
+      interval = nextResend(interval);
+      resendAt = now + interval;
+    }
+    const received = await waitAtMost(resendAt - now, (wake) => socket.receive(wake), ask.signal);
+    if (received === undefined) continue;
+    const found = readAdvert(received.message, ask.wanted);
+    if (!found) continue;
+    const value = answer(found);
+    if (value !== undefined) return value;
+  }
+}
+
+/** Throws when the sender of `found` cannot be paired with: another receiver's, or no fingerprint. */
+function checkSender(found: Advert, nameplate: string): void {
+  if (found.peer) {
+    throw new P2pftError(
+      `The sender of nameplate ${nameplate} on the local network is already paired with another receiver`,
+    );
+  }
+  if (!found.fingerprint) {
+    throw new P2pftError(
+      `The sender of nameplate ${nameplate} on the local network announced no certificate fingerprint`,
+    );
   }
 }

@@ -6,7 +6,8 @@ import { sameName } from "./_dns_name.ts";
 import { CLASS_IN, type DnsMessage, DnsType } from "./dns.ts";
 import { MdnsSocket } from "./_mdns_socket.ts";
 import { readAdvert, SERVICE_NAME } from "./records.ts";
-import { nextResend, wakeAfter } from "./_shared.ts";
+import { nextResend } from "./_shared.ts";
+import { waitAtMost } from "../base/mod.ts";
 
 export interface BrowseAllOptions {
   /** Addresses (IPv4 or IPv6) of the interfaces to ask on (none: the IPv4 one the routing table picks). */
@@ -61,7 +62,7 @@ export async function browseAll(options: BrowseAllOptions): Promise<LocalPeer[]>
         interval = nextResend(interval);
         resendAt = now + interval;
       }
-      const received = await wakeAfter(resendAt - now, signal, (wake) => socket.receive(wake))
+      const received = await waitAtMost(resendAt - now, (wake) => socket.receive(wake), signal)
         .catch((error) => {
           if (timeout.aborted && !options.signal?.aborted) return undefined;
           throw error;

@@ -2,7 +2,7 @@
  * Client-side plumbing shared by `register`, the NAT observation and
  * `relayHello`: waiting for the next genuine reply from one server address.
  */
-import { equalBytes, normalizeIp, ProtocolError } from "../../base/mod.ts";
+import { equalBytes, normalizeIp, ProtocolError, waitAtMost } from "../../base/mod.ts";
 import type { DatagramPort } from "./client.ts";
 import { decodeMessage, isEncodableAddr, type RendezvousMessage } from "../wire/mod.ts";
 
@@ -72,7 +72,7 @@ export async function nextReply(
   for (;;) {
     const left = deadline - performance.now();
     if (left <= 0) return undefined;
-    const datagram = await receiveWithin(port, left, signal);
+    const datagram = await waitAtMost(left, (wake) => port.receive(wake), signal);
     if (datagram === undefined) return undefined;
     if (!fromServer(datagram.from, server)) continue;
     let message;
@@ -106,25 +106,6 @@ export function resendWithCookie(
 
 function isReply(message: RendezvousMessage): boolean {
   return !["register", "leave", "observe", "relay-hello"].includes(message.type);
-}
-
-/** Receives one datagram, or undefined after `ms`; rejects with `signal.reason` on abort. */
-async function receiveWithin(
-  port: DatagramPort,
-  ms: number,
-  signal: AbortSignal | undefined,
-): Promise<{ data: Uint8Array; from: Deno.NetAddr } | undefined> {
-  const timer = new AbortController();
-  const id = setTimeout(() => timer.abort(), ms);
-  try {
-    return await port.receive(signal ? AbortSignal.any([signal, timer.signal]) : timer.signal);
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    if (timer.signal.aborted) return undefined;
-    throw error;
-  } finally {
-    clearTimeout(id);
-  }
 }
 
 function fromServer(from: Deno.NetAddr, server: Deno.NetAddr): boolean {
