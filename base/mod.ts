@@ -1,12 +1,6 @@
 /** Plumbing every layer shares: errors, bytes, IP text, deadlines, exact reads, pipes. */
-export {
-  abortable,
-  deadline,
-  EventLoopTurns,
-  waitAtMost,
-  withDeadline,
-  withinDeadline,
-} from "./async.ts";
+export { abortable, deadline, waitAtMost, withDeadline, withinDeadline } from "./async.ts";
+export { EventLoopTurns } from "./async.ts";
 export type { Awaitable } from "./async.ts";
 export { ByteReader, fillFrom } from "./byte_reader.ts";
 export type { ReadProgress, ReadsInto } from "./byte_reader.ts";

@@ -60,16 +60,7 @@ export async function browse(nameplate: string, options: BrowseOptions): Promise
     );
   });
   options.onSender?.();
-  const instance = receiverInstance(sender.token);
-  const claim: Advert = {
-    instance,
-    host: hostName(instance),
-    port,
-    addresses,
-    token: sender.token,
-    id: selfId,
-    browsable: false,
-  };
+  const claim = claimOf(sender, { port, addresses, id: selfId });
   try {
     const paired = await askUntil(socket, advertResponse(claim), { wanted, signal }, (found) => {
       if (!equalBytes(found.token, sender.token)) return undefined;
@@ -128,6 +119,12 @@ async function askUntil<T>(
     const value = answer(found);
     if (value !== undefined) return value;
   }
+}
+
+/** Our claim of `sender`'s offer: a receiver instance named after its token, not browsable. */
+function claimOf(sender: Advert, own: Pick<Advert, "port" | "addresses" | "id">): Advert {
+  const instance = receiverInstance(sender.token);
+  return { ...own, instance, host: hostName(instance), token: sender.token, browsable: false };
 }
 
 /** Throws when the sender of `found` cannot be paired with: another receiver's, or no fingerprint. */

@@ -5,7 +5,7 @@
  * bytes after a TCP relay handshake stay in the socket for the splice.
  */
 import { ConnectionLostError, fillFrom, ProtocolError, type ReadsInto } from "../../base/mod.ts";
-import { MAX_DATAGRAM_SIZE } from "./protocol.ts";
+import { MAX_DATAGRAM_SIZE } from "./_wire.ts";
 
 export const FRAME_HEADER_SIZE = 2;
 

@@ -1,6 +1,7 @@
 import { concatBytes, ConnectionLostError, ProtocolError, type ReadsInto } from "../../base/mod.ts";
 import { encodeFrame, readFrame } from "./_tcp_frame.ts";
-import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE } from "./protocol.ts";
+import { decodeMessage, encodeMessage } from "./protocol.ts";
+import { MAX_DATAGRAM_SIZE } from "./_wire.ts";
 import { assert, assertEquals, assertRejects, assertThrows, SAMPLES } from "../testing/mod.ts";
 import { prng } from "../../tests/fuzz.ts";
 

@@ -16,10 +16,8 @@ import {
   TRANSPORT_CODES,
   transportCode,
 } from "./_fields.ts";
-export { isNameplate, MAX_NAMEPLATE, parseNameplate } from "./_fields.ts";
 import {
   CLIENT_ID_SIZE,
-  COOKIE_PERIOD_MS,
   COOKIE_SIZE,
   DatagramWriter,
   FIELD_HEADER_SIZE,
@@ -34,22 +32,11 @@ import {
 } from "./_wire.ts";
 import type * as messages from "./messages.ts";
 
-export {
-  CLIENT_ID_SIZE,
-  COOKIE_PERIOD_MS,
-  COOKIE_SIZE,
-  FINGERPRINT_SIZE,
-  MAX_DATAGRAM_SIZE,
-  PROTOCOL_VERSION,
-  TOKEN_SIZE,
-};
-
 /** The port `p2pft serve` listens on unless told otherwise, and clients ask without one. */
 export const DEFAULT_RENDEZVOUS_PORT = 9000;
 
 /** The 4 bytes every rendezvous datagram starts with: ASCII `P2RV`. */
 export const RENDEZVOUS_MAGIC: Uint8Array = new Uint8Array(MAGIC);
-/** Highest nameplate number ("1".."99999"). */
 
 const TYPE = {
   register: 0x01,

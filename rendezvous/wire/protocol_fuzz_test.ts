@@ -1,5 +1,6 @@
 import { concatBytes, ProtocolError } from "../../base/mod.ts";
-import { decodeMessage, encodeMessage, MAX_DATAGRAM_SIZE, PROTOCOL_VERSION } from "./protocol.ts";
+import { decodeMessage, encodeMessage } from "./protocol.ts";
+import { MAX_DATAGRAM_SIZE, PROTOCOL_VERSION } from "./_wire.ts";
 import { assert, assertEquals, SAMPLES } from "../testing/mod.ts";
 import { mutate, type MutationRules, prng, randomInput } from "../../tests/fuzz.ts";
 

@@ -5,10 +5,10 @@ import {
   encodeMessage,
   isRendezvousDatagram,
   MAX_REPLY_SIZE,
-  parseNameplate,
   RENDEZVOUS_MAGIC,
   type RendezvousMessage,
 } from "./protocol.ts";
+import { parseNameplate } from "./_fields.ts";
 
 Deno.test("encodeMessage and decodeMessage round-trip every message type", () => {
   for (const message of SAMPLES) {

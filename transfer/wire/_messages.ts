@@ -66,13 +66,6 @@ export interface Done {
   files: number;
   digest: Uint8Array;
 }
-export {
-  encodeFileTrailer,
-  encodeMore,
-  encodeResent,
-  FILE_TRAILER_BYTES,
-  FileStatus,
-} from "./_data_messages.ts";
 export const ErrorCode = {
   PROTOCOL: 1,
   INTEGRITY: 2,
@@ -190,8 +183,6 @@ export function decodeHello(payload: Uint8Array): Hello {
   }
   return hello;
 }
-
-export { batchEntries, decodeEntries, encodeEntry } from "./_entry_messages.ts";
 
 /** A u32 count (MANIFEST_END, PLAN_END). */
 export function encodeCount(count: number): Uint8Array {
