@@ -54,10 +54,15 @@ export class SegmentWriter {
     return this.#segment.subarray(start, FRAME_HEADER_BYTES + this.#options.segmentSize);
   }
 
-  /** Marks `n` bytes of `room()` as filled. */
-  async filled(n: number): Promise<void> {
+  /**
+   * Marks `n` bytes of `room()` as filled. A full segment is handed on at
+   * once: `room()` is already the next segment's when this returns its
+   * promise, so a caller may read into it while the full one waits for its
+   * stream (await the promise before the next call: segments keep their order).
+   */
+  filled(n: number): Promise<void> {
     this.#fill += n;
-    if (this.#fill === this.#options.segmentSize) await this.flush();
+    return this.#fill === this.#options.segmentSize ? this.flush() : Promise.resolve();
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -71,10 +76,16 @@ export class SegmentWriter {
     }
   }
 
+  /** Sends the current segment (see `filled`: the next one is current once this is called). */
   async flush(): Promise<void> {
     if (this.#fill === 0) return;
     const writers = this.#writers;
-    writeFrameHeader(this.#segment, FrameType.DATA, this.#fill);
+    const segment = this.#segment;
+    const frame = segment.subarray(0, FRAME_HEADER_BYTES + this.#fill);
+    writeFrameHeader(segment, FrameType.DATA, this.#fill);
+    this.#segment = this.#free.pop() ??
+      new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
+    this.#fill = 0;
     const index = this.#count % writers.length;
     const writer = writers[index];
     this.#count++;
@@ -85,15 +96,10 @@ export class SegmentWriter {
       if (!this.#options.signal.aborted) this.#options.fail(error);
       throw this.#options.signal.aborted ? this.#options.signal.reason : error;
     }
-    const segment = this.#segment;
-    const frame = segment.subarray(0, FRAME_HEADER_BYTES + this.#fill);
     const hello = this.#hellos[index];
     this.#hellos[index] = undefined;
     writer.write(hello ? concatBytes([hello, frame]) : frame)
       .then(() => this.#free.push(segment), this.#options.fail);
-    this.#segment = this.#free.pop() ??
-      new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
-    this.#fill = 0;
   }
 
   /** Sends the DATA_HELLO of streams that got no segment (a stream is known by its hello). */

@@ -130,17 +130,12 @@ function sizeChanged(file: OutgoingFile, now: number): SourceChangedError {
 
 /** Files with fewer bytes left are read with sync calls (see `sendBytes`). */
 const SYNC_READ_BYTES = 256 * 1024;
-/** Bytes of a bigger file one read asks for; two buffers take turns (see `sendReadAhead`). */
-const READ_AHEAD_BYTES = 1024 * 1024;
-
 /** A file whose turn came: it has its SHA-256 state. */
 type Hashing = OutgoingFile & { hash: Hash };
 
 /** What reading keeps from one file to the next. */
 interface Reading {
   turns: EventLoopTurns;
-  /** The two read-ahead buffers, made for the first big file. */
-  buffers?: [Uint8Array, Uint8Array];
 }
 
 /**
@@ -173,8 +168,7 @@ async function sendBytes(
   if (length < SYNC_READ_BYTES) {
     changed = (await sendRead(handle, file, length, out, options)) || changed;
   } else {
-    reading.buffers ??= [new Uint8Array(READ_AHEAD_BYTES), new Uint8Array(READ_AHEAD_BYTES)];
-    changed = (await sendReadAhead(handle, file, length, out, options, reading.buffers)) || changed;
+    changed = (await sendReadAhead(handle, file, length, out, options)) || changed;
   }
   if (range.to === range.from) options.onBytes(0, file.path);
   const after = snapshotOf(handle.statSync());
@@ -212,11 +206,13 @@ async function sendRead(
 }
 
 /**
- * Sends `left` bytes of a big file, reading ahead: the next read runs on the
- * thread pool while the bytes of the last one are hashed and copied into the
- * segment, as the receiver writes one segment while it takes the next. Read,
- * hash and send one after another left the sender waiting on reads under load.
- * Returns whether the file ended early (the rest was sent as zeros).
+ * Sends `left` bytes of a big file, read straight into the segments: each
+ * read runs on the thread pool while the bytes of the last one are hashed
+ * (and a full segment waits for its stream), as the receiver writes one
+ * segment while it takes the next. Read, hash and send one after another left
+ * the sender waiting on reads under load; reading into buffers of its own
+ * cost a copy of every byte into the segment. Returns whether the file ended
+ * early (the rest was sent as zeros).
  */
 async function sendReadAhead(
   handle: Deno.FsFile,
@@ -224,33 +220,34 @@ async function sendReadAhead(
   left: number,
   out: SegmentWriter,
   options: SendDataOptions,
-  buffers: [Uint8Array, Uint8Array],
 ): Promise<boolean> {
-  const read = (buffer: Uint8Array) => {
-    const pending = handle.read(buffer.subarray(0, Math.min(buffer.length, left)));
+  let view: Uint8Array = new Uint8Array(0);
+  const read = () => {
+    const room = out.room();
+    view = room.subarray(0, Math.min(room.length, left));
+    const pending = handle.read(view);
     // Awaited below, or in `finally` when the loop ends early.
     pending.catch(() => {});
     return pending;
   };
-  let turn = 0;
-  let next: Promise<number | null> | undefined = read(buffers[turn]);
+  let next: Promise<number | null> | undefined = read();
   try {
     while (left > 0) {
       options.signal.throwIfAborted();
       const n: number | null = await next!;
       next = undefined;
-      const buffer = buffers[turn];
       if (n === null) {
-        await sendZeros(buffer, file, left, out, options);
+        await sendZeros(file, left, out, options);
         return true;
       }
       left -= n;
-      turn ^= 1;
-      if (left > 0) next = read(buffers[turn]);
-      const chunk = buffer.subarray(0, n);
+      const chunk = view.subarray(0, n);
+      // A full segment is handed on here, and the next read goes into the next one.
+      const sending = out.filled(n);
+      if (left > 0) next = read();
       file.hash.update(chunk);
       options.onBytes(n, file.path);
-      await out.write(chunk);
+      await sending;
     }
     return false;
   } finally {
@@ -261,19 +258,19 @@ async function sendReadAhead(
 
 /** The rest of a file that ended early, as zeros, so the stream keeps its announced length. */
 async function sendZeros(
-  buffer: Uint8Array,
   file: Hashing,
   left: number,
   out: SegmentWriter,
   options: SendDataOptions,
 ): Promise<void> {
-  buffer.fill(0);
   while (left > 0) {
-    const zeros = buffer.subarray(0, Math.min(left, buffer.length));
+    const room = out.room();
+    const zeros = room.subarray(0, Math.min(left, room.length));
+    zeros.fill(0);
     file.hash.update(zeros);
     options.onBytes(zeros.length, file.path);
-    await out.write(zeros);
     left -= zeros.length;
+    await out.filled(zeros.length);
   }
 }
 
