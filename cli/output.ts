@@ -185,15 +185,7 @@ export class Output {
   #describe(event: CliEvent): string | undefined {
     switch (event.type) {
       case "listening":
-        return `Rendezvous server listening on ${
-          event.host.includes(":") ? `[${event.host}]` : event.host
-        }:${event.port} (${event.tcp ? "UDP and TCP" : "UDP"}; NAT check on UDP ${event.altPort}, ${
-          event.relayPort
-            ? `relay on ${event.tcp ? "UDP and TCP" : "UDP"} ${event.relayPort}`
-            : "relay off"
-        }${event.store && event.store !== "memory" ? `; rooms in ${event.store}` : ""}${
-          event.metrics ? `; metrics at ${event.metrics}` : ""
-        })`;
+        return listeningLine(event);
       case "code":
         return `${event.qr ? `${event.qr}\n` : ""}Code is: ${event.code}\n` +
           `On the other computer run:\n  p2pft receive ${event.code}`;
@@ -204,15 +196,7 @@ export class Output {
           event.found === "local" ? "on the local network" : "through the rendezvous server"
         }; the peer is at ${event.peer}. Looking for a path...`;
       case "connected":
-        return `Connected ${
-          event.path === "lan"
-            ? "over the LAN"
-            : event.path === "direct"
-            ? "directly"
-            : "through the relay"
-        } to ${event.remote} over ${event.transport === "tcp" ? "TLS/TCP" : "QUIC"}${
-          Number.isFinite(event.rttMs) ? ` (${event.rttMs.toFixed(0)} ms RTT)` : ""
-        }: ${event.reason}`;
+        return connectedLine(event);
       case "offer":
         return [
           `${this.#role === "send" ? "Sending" : "Receiving"} ${
@@ -244,20 +228,7 @@ export class Output {
           event.failed > 0 ? ` (${event.failed} failed)` : ""
         }; the code is closed`;
       case "done":
-        // Only a text has bytes and no file.
-        return `Done: ${
-          event.files === 0 && event.total > 0
-            ? "a text"
-            : `${event.files} ${event.files === 1 ? "file" : "files"}`
-        }, ${formatBytes(event.total)} ` +
-          `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ` +
-          `${
-            formatRate(event.bytes / Math.max(event.seconds, 1e-3))
-          } via ${event.path}; sha256 ${event.sha256}` +
-          (event.changed.length > 0
-            ? ` (changing while sent, not a snapshot: ${event.changed.join(", ")})`
-            : "") +
-          savedLine(event);
+        return doneLine(event);
       case "stopped":
         return `Rendezvous server stopped (${
           Object.entries(event.stats).map(([key, value]) => `${key} ${value}`).join(", ")
@@ -314,6 +285,50 @@ export class Output {
   #write(text: string): void {
     writeText(this.#stdout, text);
   }
+}
+
+/** Where `p2pft serve` listens, and what it runs. */
+function listeningLine(event: Extract<CliEvent, { type: "listening" }>): string {
+  return `Rendezvous server listening on ${
+    event.host.includes(":") ? `[${event.host}]` : event.host
+  }:${event.port} (${event.tcp ? "UDP and TCP" : "UDP"}; NAT check on UDP ${event.altPort}, ${
+    event.relayPort
+      ? `relay on ${event.tcp ? "UDP and TCP" : "UDP"} ${event.relayPort}`
+      : "relay off"
+  }${event.store && event.store !== "memory" ? `; rooms in ${event.store}` : ""}${
+    event.metrics ? `; metrics at ${event.metrics}` : ""
+  })`;
+}
+
+/** Which path and transport the session took, and why. */
+function connectedLine(event: Extract<CliEvent, { type: "connected" }>): string {
+  return `Connected ${
+    event.path === "lan"
+      ? "over the LAN"
+      : event.path === "direct"
+      ? "directly"
+      : "through the relay"
+  } to ${event.remote} over ${event.transport === "tcp" ? "TLS/TCP" : "QUIC"}${
+    Number.isFinite(event.rttMs) ? ` (${event.rttMs.toFixed(0)} ms RTT)` : ""
+  }: ${event.reason}`;
+}
+
+/** What arrived, how fast, its digest, and where it went. */
+function doneLine(event: Extract<CliEvent, { type: "done" }>): string {
+  // Only a text has bytes and no file.
+  return `Done: ${
+    event.files === 0 && event.total > 0
+      ? "a text"
+      : `${event.files} ${event.files === 1 ? "file" : "files"}`
+  }, ${formatBytes(event.total)} ` +
+    `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ` +
+    `${
+      formatRate(event.bytes / Math.max(event.seconds, 1e-3))
+    } via ${event.path}; sha256 ${event.sha256}` +
+    (event.changed.length > 0
+      ? ` (changing while sent, not a snapshot: ${event.changed.join(", ")})`
+      : "") +
+    savedLine(event);
 }
 
 /** Where the files went: "Saved in /home/me/in: project/, notes.txt". */

@@ -11,7 +11,9 @@ import {
   assertKnownWords,
   connectPeer,
   parseCode,
+  type PeerSession,
   type RelayMode,
+  type TransferCode,
   type TransportChoice,
 } from "../peer/mod.ts";
 import { type Offer, type OnExisting, peerWasTold, receiveFiles } from "../transfer/mod.ts";
@@ -74,32 +76,7 @@ export async function receiveCommand(
   if (!options.stdout) await ensureWritableDirectory(options.out);
   // Last of the local checks: a code with a typo would use up its nameplate.
   parseArgument(() => assertKnownWords(code));
-  let found = false;
-  await using session = await connectPeer({
-    role: "receiver",
-    ...finding,
-    code,
-    relay: options.relay,
-    transport: options.transport,
-    tcp: options.tcp,
-    onWarning: (message) => output.emit({ type: "warning", message }),
-    onNat: (mapping) => output.emit({ type: "nat", mapping }),
-    onPaired: (paired) => {
-      found = true;
-      output.emit(pairedEvent(paired));
-    },
-    waitForSenderMs: options.timeoutSeconds * 1000,
-    onWaitingForSender: () =>
-      output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds }),
-    signal,
-  }).catch((error) => {
-    if (finding.rendezvous || found || !(error instanceof TimeoutError)) throw error;
-    throw new TimeoutError(
-      `${error.message}; without a rendezvous server only this network is searched ` +
-        `(pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS for a sender elsewhere)`,
-      { cause: error },
-    );
-  });
+  await using session = await connectSender(code, { ...options, finding });
   const remote = formatAddr(session.remote);
   output.emit(connectedEvent(session));
   // A sender that gives up while our user decides ends the session: stop asking then.
@@ -120,23 +97,7 @@ export async function receiveCommand(
     onExisting: options.existing,
     confirm: (offer) => confirm(offer, remote, options, AbortSignal.any([signal, asking.signal])),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
-  }).catch(async (error) => {
-    // The sender learns why we stopped, not where our files live.
-    const told = withoutFolder(error, resolve(options.out));
-    const answer = await session.fail(told, { peerWasTold: peerWasTold(error) });
-    const failure = answer === told ? error : answer;
-    if (failure instanceof DiskFullError) {
-      const { partial, missingBytes } = failure.details;
-      throw new DiskFullError(
-        `Disk full: ${partial} kept: free ${
-          formatBytesAtLeast(missingBytes)
-        } and run the same receive again with a new code`,
-        failure.details,
-        { cause: failure },
-      );
-    }
-    throw failure;
-  });
+  }).catch((error) => failed(error, session, options));
   if (report.text !== undefined) await showText(report.text, options);
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit({
@@ -146,6 +107,62 @@ export async function receiveCommand(
       : { folder: resolve(options.out), saved: report.saved ?? [] }),
   });
   assertComplete(report);
+}
+
+/** Finds the sender and opens the session (the code's PAKE included). */
+async function connectSender(
+  code: TransferCode,
+  options: ReceiveCommandOptions & { finding: ReturnType<typeof peerFinding> },
+): Promise<PeerSession> {
+  const { output, finding } = options;
+  let found = false;
+  return await connectPeer({
+    role: "receiver",
+    ...finding,
+    code,
+    relay: options.relay,
+    transport: options.transport,
+    tcp: options.tcp,
+    onWarning: (message) => output.emit({ type: "warning", message }),
+    onNat: (mapping) => output.emit({ type: "nat", mapping }),
+    onPaired: (paired) => {
+      found = true;
+      output.emit(pairedEvent(paired));
+    },
+    waitForSenderMs: options.timeoutSeconds * 1000,
+    onWaitingForSender: () =>
+      output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds }),
+    signal: options.signal,
+  }).catch((error) => {
+    if (finding.rendezvous || found || !(error instanceof TimeoutError)) throw error;
+    throw new TimeoutError(
+      `${error.message}; without a rendezvous server only this network is searched ` +
+        `(pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS for a sender elsewhere)`,
+      { cause: error },
+    );
+  });
+}
+
+/** A failed receive: the sender is told why (not where our files live); the error to show. */
+async function failed(
+  error: unknown,
+  session: PeerSession,
+  options: ReceiveCommandOptions,
+): Promise<never> {
+  const told = withoutFolder(error, resolve(options.out));
+  const answer = await session.fail(told, { peerWasTold: peerWasTold(error) });
+  const failure = answer === told ? error : answer;
+  if (failure instanceof DiskFullError) {
+    const { partial, missingBytes } = failure.details;
+    throw new DiskFullError(
+      `Disk full: ${partial} kept: free ${
+        formatBytesAtLeast(missingBytes)
+      } and run the same receive again with a new code`,
+      failure.details,
+      { cause: failure },
+    );
+  }
+  throw failure;
 }
 
 /** A received text: as is on stdout with --stdout, else as an event (a line, or JSON). */

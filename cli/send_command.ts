@@ -65,9 +65,8 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const { output, signal } = options;
   const receivers = options.receivers ?? 1;
   const finding = peerFinding(options.rendezvous, options);
-  const chosen = options.code === undefined
-    ? undefined
-    : parseArgument(() => parseCode(options.code!));
+  const given = options.code;
+  const chosen = given === undefined ? undefined : parseArgument(() => parseCode(given));
   // The receiver accepts only list words, so a code it would refuse is refused here.
   if (chosen) parseArgument(() => assertKnownWords(chosen));
   const source = await sendSource(paths, {
@@ -80,30 +79,43 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   if (source.kind !== "text") {
     for (const skipped of source.manifest.skipped) output.emit(skippingWarning(skipped));
   }
-  output.emit(
-    source.kind === "text"
-      ? { type: "offer", files: 0, directories: 0, bytes: textBytes(source.text), kind: "text" }
-      : {
-        type: "offer",
-        files: source.manifest.files,
-        directories: source.manifest.directories,
-        bytes: source.manifest.bytes,
-        ...(source.kind === "stream"
-          ? { kind: "stream" as const }
-          : offerView(source.manifest.entries, source.manifest.skipped)),
-      },
-  );
+  output.emit(offerEvent(source));
+  const code = chosen ?? { words: generateWords() };
   if (receivers === 1) {
-    const { report } = await serveReceiver(source, chosen ?? { words: generateWords() }, {
-      ...options,
-      finding,
-    });
+    const { report } = await serveReceiver(source, code, { ...options, finding });
     return assertComplete(report);
   }
-  // Each receiver is its own pairing on the same nameplate. Each registration
-  // commits to the next one's client id, which alone may reopen the room once
-  // it has paired (rendezvous/PROTOCOL.md, "Several receivers").
-  let code: { nameplate?: string; words: string } = chosen ?? { words: generateWords() };
+  await serveReceivers(source, code, { ...options, finding, receivers });
+}
+
+/** The `offer` event: what is sent, as scanned. */
+function offerEvent(source: SendSource): CliEvent {
+  if (source.kind === "text") {
+    return { type: "offer", files: 0, directories: 0, bytes: textBytes(source.text), kind: "text" };
+  }
+  return {
+    type: "offer",
+    files: source.manifest.files,
+    directories: source.manifest.directories,
+    bytes: source.manifest.bytes,
+    ...(source.kind === "stream"
+      ? { kind: "stream" as const }
+      : offerView(source.manifest.entries, source.manifest.skipped)),
+  };
+}
+
+/**
+ * `--receivers N`: each receiver is its own pairing on the same nameplate.
+ * Each registration commits to the next one's client id, which alone may
+ * reopen the room once it has paired (rendezvous/PROTOCOL.md, "Several receivers").
+ */
+async function serveReceivers(
+  source: SendSource,
+  first: { nameplate?: string; words: string },
+  options: ServeOptions & { receivers: number },
+): Promise<void> {
+  const { output, receivers } = options;
+  let code = first;
   const ids = new ClientIdChain();
   let succeeded = 0;
   let failed = 0;
@@ -113,7 +125,6 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     try {
       const served = await serveReceiver(source, code, {
         ...options,
-        finding,
         clientId: ids.clientId,
         successor: ids.successor,
         again: index > 1,

@@ -123,22 +123,31 @@ export async function punch(
     const settled = options.settle?.aborted ? lanes.find((lane) => lane.state.chosen) : undefined;
     if (settled) return { ...settled.state.chosen!, localPort: settled.port };
     if (!expired) throw new Error("Punching stopped without a result");
-    const notes = [
-      options.natNote,
-      relayError ? `relay: ${(relayError as Error).message}` : undefined,
-    ]
-      .filter(Boolean);
-    throw new NoPathError(
-      `No path to the peer after ${timeoutMs / 1000} s: ` +
-        main.describeFailure(options.observedSelf, options.localPort) +
-        (notes.length ? `; ${notes.join("; ")}` : ""),
-    );
+    throw noPath(main, options, { timeoutMs, relayError });
   } finally {
     for (const timer of timers) clearTimeout(timer);
     stopped.abort();
     // Every extra socket is closed before QUIC binds the winner's port.
     await Promise.all(lanes.map((lane) => lane.mux?.close()));
   }
+}
+
+/** Why no path answered in time: what the probes saw, the NAT, the relay's failure. */
+function noPath(
+  main: PunchState,
+  options: PunchOptions,
+  ran: { timeoutMs: number; relayError: unknown },
+): NoPathError {
+  const notes = [
+    options.natNote,
+    ran.relayError ? `relay: ${(ran.relayError as Error).message}` : undefined,
+  ]
+    .filter(Boolean);
+  return new NoPathError(
+    `No path to the peer after ${ran.timeoutMs / 1000} s: ` +
+      main.describeFailure(options.observedSelf, options.localPort) +
+      (notes.length ? `; ${notes.join("; ")}` : ""),
+  );
 }
 
 /** One birthday socket: IPv4 only, as it is an IPv4 NAT's ports that are unknown. */
