@@ -3,7 +3,7 @@
  * (`_redis_script.ts`), and its conversion to and from the store's answers.
  */
 import { fromHex, toHex as hex } from "../../base/mod.ts";
-import type { RoomAnswer } from "./_rooms.ts";
+import type { RoomAnswer } from "./_room.ts";
 import type { NatMapping, PeerInfo, RegisterMessage, RendezvousTransport } from "../wire/mod.ts";
 
 /** What the script keeps of each peer, opaque to Lua. */

@@ -17,7 +17,8 @@ import {
 } from "../wire/mod.ts";
 import { LatencyHistogram } from "./_latency.ts";
 import type { RoomStore } from "./_room_store.ts";
-import { DEFAULT_ROOM_LIMITS, type RoomAnswer, type RoomLimits } from "./_rooms.ts";
+import type { RoomAnswer } from "./_room.ts";
+import { DEFAULT_ROOM_LIMITS, type RoomLimits } from "./_rooms.ts";
 import { ROOM_SCRIPT } from "./_redis_script.ts";
 import { peerJson, roomAnswer, type RoomJson } from "./_redis_json.ts";
 

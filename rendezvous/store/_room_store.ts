@@ -8,7 +8,8 @@
 import type { Awaitable } from "../../base/mod.ts";
 import type { LatencyHistogram } from "./_latency.ts";
 import type { RegisterMessage, RendezvousTransport } from "../wire/mod.ts";
-import { type RoomAnswer, RoomTable, type RoomTableOptions } from "./_rooms.ts";
+import type { RoomAnswer } from "./_room.ts";
+import { RoomTable, type RoomTableOptions } from "./_rooms.ts";
 
 export interface RoomStore extends AsyncDisposable {
   /** `memory`, or the Redis URL without credentials: for logs and metrics. */

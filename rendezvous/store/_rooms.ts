@@ -11,18 +11,16 @@
  *            the token lives on (relay hellos) until the paired room would have been freed
  */
 import { fromHex, mergeLimits, toHex as hex } from "../../base/mod.ts";
-import { createHash } from "node:crypto";
 import { NameplatePool } from "./_nameplate_pool.ts";
 import { pooledRandom } from "./_random_pool.ts";
 import {
   ErrorCode,
   MAX_NAMEPLATE,
-  type NatMapping,
-  type PeerInfo,
   type RegisterMessage,
   type RendezvousTransport,
   TOKEN_SIZE,
 } from "../wire/mod.ts";
+import { answer, peerRecord, reopens, type Room, type RoomAnswer } from "./_room.ts";
 
 export interface RoomLimits {
   /** Most rooms held at once. */
@@ -54,52 +52,6 @@ export interface RoomTableOptions extends Partial<RoomLimits> {
   isHeld?: (tokenKey: string) => boolean;
   /** Called when a paired room (by token, hex) is freed. */
   onFree?: (tokenKey: string) => void;
-}
-
-/** The server's answer to one registration (the server adds the client id). */
-export type RoomAnswer =
-  | { kind: "waiting"; nameplate: string; observed: Deno.NetAddr }
-  | {
-    kind: "paired";
-    nameplate: string;
-    token: Uint8Array;
-    observed: Deno.NetAddr;
-    peer: PeerInfo;
-    /** The relay both peers use, when the room's owner is another instance's (shared store). */
-    relay?: Deno.NetAddr;
-  }
-  | { kind: "error"; code: number; nameplate?: string };
-
-/**
- * One peer of a room, as small as it can be: ~100,000 waiting rooms are held
- * at once (docs/SCALING.md), so the client id is kept as its hex key only.
- */
-interface PeerRecord {
-  /** The client id in hex. */
-  key: string;
-  observed: Deno.NetAddr;
-  candidates: Deno.NetAddr[];
-  fingerprint?: Uint8Array;
-  /** Hex SHA-256 of the client id allowed to reopen the nameplate once paired. */
-  successor?: string;
-  nat?: NatMapping;
-  transport: RendezvousTransport;
-  lastSeen: number;
-}
-
-interface Room {
-  nameplate: number;
-  source: string;
-  createdAt: number;
-  sender: PeerRecord;
-  receiver?: PeerRecord;
-  /** The token in hex (the key of `#byToken`), once paired. */
-  tokenKey?: string;
-  pairedAt?: number;
-  /** Paired peers that left (1: sender, 2: receiver); at 3 the nameplate is released. */
-  left?: number;
-  /** Whether the nameplate was released: the room lives on in `#byToken` only. */
-  released?: boolean;
 }
 
 const SWEEP_INTERVAL_MS = 1000;
@@ -340,57 +292,4 @@ export class RoomTable {
       this.#onFree?.(room.tokenKey);
     }
   }
-}
-
-/** Whether `message` is the next registration of the sender of `room`, which has paired. */
-function reopens(room: Room, message: RegisterMessage): boolean {
-  return room.receiver !== undefined && room.sender.successor !== undefined &&
-    createHash("sha256").update(message.clientId).digest("hex") === room.sender.successor;
-}
-
-/** One shared empty list for the many peers that announce no candidates (answers only read it). */
-const NO_CANDIDATES: Deno.NetAddr[] = [];
-
-function peerRecord(
-  message: RegisterMessage,
-  key: string,
-  observed: Deno.NetAddr,
-  transport: RendezvousTransport,
-  now: number,
-): PeerRecord {
-  const record: PeerRecord = {
-    key,
-    observed,
-    candidates: message.candidates.length === 0 ? NO_CANDIDATES : message.candidates,
-    transport,
-    lastSeen: now,
-  };
-  if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
-  if (message.successor !== undefined) record.successor = hex(message.successor);
-  if (message.nat !== undefined) record.nat = message.nat;
-  return record;
-}
-
-function answer(room: Room, role: "send" | "receive"): RoomAnswer {
-  const nameplate = String(room.nameplate);
-  const self = role === "send" ? room.sender : room.receiver!;
-  if (room.receiver === undefined || room.tokenKey === undefined) {
-    return { kind: "waiting", nameplate, observed: self.observed };
-  }
-  const other = role === "send" ? room.receiver : room.sender;
-  const peer: PeerInfo = {
-    id: fromHex(other.key),
-    observed: other.observed,
-    candidates: other.candidates,
-    transport: other.transport,
-  };
-  if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
-  if (other.nat !== undefined) peer.nat = other.nat;
-  return {
-    kind: "paired",
-    nameplate,
-    token: fromHex(room.tokenKey),
-    observed: self.observed,
-    peer,
-  };
 }
