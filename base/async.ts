@@ -126,8 +126,8 @@ export type Awaitable<T> = T | Promise<T>;
 
 /**
  * Paces a loop of sync calls: `due()` says, at most every `ms`, that the loop
- * has held the event loop long enough and should now await a real async call
- * (one it needs anyway), so that timers, keep-alives and socket writes run. A
+ * has held the event loop long enough and should now let it turn (`turn()`),
+ * so that timers, keep-alives and socket writes run. A
  * loop over thousands of tiny files otherwise runs for seconds without a turn,
  * and the peer's idle timeout ends the session.
  */
@@ -147,11 +147,13 @@ export class EventLoopTurns {
   }
 
   /**
-   * When due, a turn of the event loop for a loop with no async call of its
-   * own (one over frames already buffered awaits only microtasks, which hold
-   * the event loop as a sync loop does).
+   * When due, a turn of the event loop (I/O, timers, keep-alives), then the
+   * loop goes on. A loop over frames already buffered awaits only microtasks,
+   * which hold the event loop as a sync loop does. `setImmediate` is the
+   * cheapest turn measured here: 20–45 µs, where `setTimeout(0)` took 2.3–2.7
+   * ms and an async `lstat` or `open` (a thread-pool hop) 75–530 µs under load.
    */
   async turn(): Promise<void> {
-    if (this.due()) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (this.due()) await new Promise((resolve) => setImmediate(resolve));
   }
 }

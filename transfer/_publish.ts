@@ -125,8 +125,8 @@ export class Publisher {
   async #runBatch(batch: Queued[]): Promise<void> {
     await this.#makeDurable(batch);
     for (const file of batch) {
-      // A real async call now and then gives the event loop a turn in a long batch.
-      if (this.#turns.due()) await Deno.lstat(dirname(file.target)).catch(() => {});
+      // A long batch gives the event loop a turn now and then.
+      await this.#turns.turn();
       // One name that appeared meanwhile does not keep the others from being published.
       try {
         publish(file.partial, file.target, file.path);

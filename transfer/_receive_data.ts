@@ -54,7 +54,7 @@ async function writeSegment(file: Deno.FsFile, bytes: Uint8Array): Promise<void>
 
 /**
  * Opens a file's partial: fresh, or cut to the resumed prefix and positioned
- * after it. With a sync open unless `turns` says the event loop is due a turn.
+ * after it. A sync open, after a turn of the event loop when `turns` says one is due.
  */
 async function openPartial(
   partial: string,
@@ -62,7 +62,8 @@ async function openPartial(
   turns: EventLoopTurns,
 ): Promise<Deno.FsFile> {
   const options = { write: true, create: true, truncate: offset === 0 };
-  const handle = turns.due() ? await Deno.open(partial, options) : Deno.openSync(partial, options);
+  await turns.turn();
+  const handle = Deno.openSync(partial, options);
   if (offset > 0) {
     try {
       handle.truncateSync(offset);

@@ -156,10 +156,9 @@ async function sendBytes(
 ): Promise<{ changed: boolean; now: FileSnapshot }> {
   // Open, stat and (below SYNC_READ_BYTES) read are sync calls: for a tree of
   // small files a promise and a thread hop per call cost more than the calls.
-  // Every few milliseconds the open is async, to give the event loop a turn.
-  using handle = reading.turns.due()
-    ? await Deno.open(file.source, { read: true })
-    : Deno.openSync(file.source, { read: true });
+  // Every few milliseconds the event loop gets a turn first.
+  await reading.turns.turn();
+  using handle = Deno.openSync(file.source, { read: true });
   const before = snapshotOf(handle.statSync());
   if (before.size !== file.size && !options.allowChanging) throw sizeChanged(file, before.size);
   let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);

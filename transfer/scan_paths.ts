@@ -9,6 +9,7 @@
  * before anyone is asked for a code.
  */
 import { basename, join, resolve } from "node:path";
+import { EventLoopTurns } from "../base/mod.ts";
 import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
 import { canonicalLinkTarget, checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
 
@@ -90,7 +91,7 @@ export async function scanPaths(
     skipped: [],
   };
   const topNames = new Set<string>();
-  const walker = { signal: options.signal, yieldedAt: 0 };
+  const walker = { signal: options.signal, turns: new EventLoopTurns() };
   for (const input of paths) {
     options.signal?.throwIfAborted();
     const absolute = resolve(input);
@@ -171,9 +172,6 @@ function add(
   return undefined;
 }
 
-/** Entries walked between two yields to the event loop. */
-const YIELD_EVERY = 8192;
-
 /**
  * Adds a symlink inside a folder as a symlink when its target stays inside the
  * tree sent (PROTOCOL.md, "Symbolic links"); else returns why it is skipped.
@@ -222,15 +220,11 @@ async function walk(
   manifest: SourceManifest,
   relative: string,
   absolute: string,
-  walker: { signal?: AbortSignal; yieldedAt: number },
+  walker: { signal?: AbortSignal; turns: EventLoopTurns },
 ) {
   // Sync calls: a promise and a thread hop per entry cost more than the
-  // system call, and the walk runs before any connection is waiting on us.
-  // It yields to the event loop now and then, so a cancel is seen.
-  if (manifest.entries.length >= walker.yieldedAt + YIELD_EVERY) {
-    walker.yieldedAt = manifest.entries.length;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
+  // system call. The event loop gets a turn now and then, so a cancel is seen.
+  await walker.turns.turn();
   let children: Deno.DirEntry[];
   try {
     children = [...Deno.readDirSync(absolute)];
