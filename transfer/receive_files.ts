@@ -4,17 +4,16 @@ import {
   type ByteReader,
   fromHex,
   P2pftError,
-  ProtocolError,
   TransferRefusedError,
 } from "../base/mod.ts";
 import { resolve, sep as SEP } from "node:path";
-import { type DataReader, dataReader } from "./_stream_reader.ts";
+import type { DataReader } from "./_stream_reader.ts";
+import { acceptDataStreams } from "./_accept_streams.ts";
 import { peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
   batchPlan,
   type Decision,
-  decodeDataHello,
   decodeDecisions,
   decodeError,
   decodeStart,
@@ -50,7 +49,7 @@ import {
 import { probeNameRules } from "./_name_rules.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ProgressCounter } from "./_progress.ts";
-import type { Offer, ReceiveFilesOptions, StreamConnection, TransferReport } from "./types.ts";
+import type { Offer, ReceiveFilesOptions, TransferReport } from "./types.ts";
 
 /** A slow disk's SHA-256 rate (20 MB/s): the time the sender may take to hash what we resume. */
 const HASH_BYTES_PER_MS = 20_000;
@@ -224,24 +223,22 @@ async function receiveAll(
   });
   let received: Map<string, ReceivedFile>;
   try {
-    const accepted: DataStream[] = [];
-    for (let index = 0; index < agreed.streams; index++) {
-      const stream = await acceptDataStream(options.connection, agreed.streams, signal, accepted);
-      accepted.push(stream);
-      options.dataReaders.push(stream.reader);
-    }
-    const readers = accepted.sort((a, b) => a.index - b.index).map((stream) => stream.reader);
+    const streams = acceptDataStreams(options.connection, agreed.streams, {
+      signal,
+      onAccepted: (reader) => options.dataReaders.push(reader),
+    });
     const receive = sink
       ? (files: IncomingFile[], data: ReceiveDataOptions) => receiveIntoSink(files, sink, data)
       : receiveData;
     received = await receive(incoming.files, {
-      readers,
+      readers: streams.readers,
       segmentSize: hello.segmentSize,
       signal,
       onBytes: progress.onBytes,
       onRestart: progress.onRestart,
       allowChanging: hello.allowChanging,
     });
+    await streams.accepted;
   } catch (error) {
     throw signal.aborted ? signal.reason : await preferPeerError(error, monitor);
   }
@@ -338,32 +335,6 @@ function savedNames(entries: ManifestEntry[], plan: TargetPlan, incoming: Incomi
     names.push(entry.kind === "directory" ? `${name}/` : name);
   }
   return names;
-}
-
-/** An accepted data stream and its place in the round-robin (its DATA_HELLO index). */
-interface DataStream {
-  index: number;
-  reader: DataReader;
-}
-
-async function acceptDataStream(
-  connection: StreamConnection,
-  count: number,
-  signal: AbortSignal,
-  accepted: DataStream[],
-): Promise<DataStream> {
-  const stream = await abortable(connection.acceptStream(), signal);
-  stream.writable.close().catch(() => {});
-  const reader = dataReader(stream, signal);
-  const frame = await readFrame(reader, { expect: [FrameType.DATA_HELLO], what: "data stream" });
-  const hello = decodeDataHello(frame.payload);
-  if (hello.count !== count || accepted.some((other) => other.index === hello.index)) {
-    await reader.cancel();
-    throw new ProtocolError(
-      `Cannot accept data stream ${hello.index} of ${hello.count}: expected ${count} distinct streams`,
-    );
-  }
-  return { index: hello.index, reader };
 }
 
 /** During the data phase the sender only speaks to send an ERROR; then it ends the stream. */
