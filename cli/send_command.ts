@@ -126,7 +126,9 @@ async function serveReceivers(
       const served = await serveReceiver(source, code, {
         ...options,
         clientId: ids.clientId,
-        successor: ids.successor,
+        // The last turn names no successor: receivers that come after it hear there is no
+        // sender, not that it is busy (rendezvous/PROTOCOL.md, "Several receivers").
+        successor: succeeded + 1 < receivers ? ids.successor : undefined,
         again: index > 1,
         onCode: (full) => code = full,
       });

@@ -233,6 +233,40 @@ e2e(
 );
 
 e2e(
+  "with --receivers a receiver that comes while another is served hears the sender is busy, or with --timeout waits its turn",
+  async (signal) => {
+    await using w = await world(signal);
+    const source = `${w.dir}/shared.txt`;
+    await Deno.writeTextFile(source, "for both");
+    const sender = w.send([source], ["--receivers", "2"]);
+    const { code } = await sender.next("code");
+    for (const index of [1, 2, 3]) await Deno.mkdir(`${w.dir}/in${index}`);
+    // The first receiver is asked whether to accept: until it answers, the sender serves it.
+    const first = w.receiveOnTerminal(String(code), `${w.dir}/in1`);
+    await first.until((event) => String(event.line ?? "").startsWith("Connected"), signal);
+    const busy = await w.receive(String(code), [], { out: `${w.dir}/in2` }).finished();
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.match(
+      busy.stderr,
+      /^error: The sender on nameplate \d+ is busy with another receiver .*--timeout/,
+    );
+    const next = w.receive(String(code), ["--timeout", "60"], { out: `${w.dir}/in3` });
+    assert.equal((await next.next("waiting", signal)).for, "sender");
+    const answer = first.stdin!.getWriter();
+    await answer.write(new TextEncoder().encode("y\n"));
+    await answer.close();
+    const [sent, served, received] = await Promise.all([
+      sender.finished(),
+      first.finished(),
+      next.finished(),
+    ]);
+    assertSucceeded(sent, served, received);
+    assert.equal(await Deno.readTextFile(`${w.dir}/in3/shared.txt`), "for both");
+    assert.deepEqual(await listDir(`${w.dir}/in2`), []);
+  },
+);
+
+e2e(
   "with --receivers a failed transfer keeps the code open, and a wrong code ends it",
   async (signal) => {
     await using w = await world(signal);

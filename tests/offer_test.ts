@@ -5,27 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { bothSucceed, listDir, type World, world } from "./world.ts";
-import { spawnJsonLines } from "../scripts/cli_process.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { bothSucceed, listDir, world } from "./world.ts";
 
 function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>, timeoutMs = 60_000) {
   boundedTest(name, fn, { timeoutMs, sanitizeResources: false });
-}
-
-/** A shell word for `script -c`. */
-function quoted(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** `receive CODE` without --yes on a terminal (a pty from `script`): the person's view. */
-function receiveOnTerminal(w: World, code: string, out: string) {
-  const argv = [Deno.execPath(), "run", "-A", MAIN, "receive", code, "--out", out, ...w.rendezvous];
-  return spawnJsonLines(
-    ["script", "-qefc", argv.map(quoted).join(" "), "/dev/null"],
-    { cwd: w.dir, stdin: "piped" },
-  );
 }
 
 e2e("the prompt lists a few files by name, and Done says where they went", async (signal) => {
@@ -35,7 +18,7 @@ e2e("the prompt lists a few files by name, and Done says where they went", async
   await Deno.mkdir(`${w.dir}/in`);
   const sender = w.send([`${w.dir}/notes.txt`, `${w.dir}/photo.jpg`]);
   const { code } = await sender.next("code", signal);
-  const receiver = receiveOnTerminal(w, String(code), `${w.dir}/in`);
+  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
   await receiver.until((event) => String(event.line ?? "").includes("photo.jpg"), signal);
   const writer = receiver.stdin!.getWriter();
   await writer.write(new TextEncoder().encode("y\n"));
@@ -58,7 +41,7 @@ e2e(
     await input.write(new TextEncoder().encode("piped notes"));
     await input.close();
     const { code } = await sender.next("code", signal);
-    const receiver = receiveOnTerminal(w, String(code), `${w.dir}/in`);
+    const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
     // The question has no newline: the line before it says it is about to be asked.
     await receiver.until((event) => String(event.line ?? "").startsWith("Connected"), signal);
     const answer = receiver.stdin!.getWriter();

@@ -9,8 +9,16 @@ import {
   type CliRun,
   spawnCli,
   type SpawnCliOptions,
+  spawnJsonLines,
   spawnScript,
 } from "../scripts/cli_process.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A shell word for `script -c`. */
+function quoted(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
 
 export interface World extends AsyncDisposable {
   /** A fresh temp dir, removed on dispose. */
@@ -33,6 +41,11 @@ export interface World extends AsyncDisposable {
   send(paths: string[], extra?: string[], options?: PeerSpawnOptions): CliRun;
   /** `receive CODE --out DIR/in --yes --rendezvous 127.0.0.1:PORT --no-local … --json`, then `extra`. */
   receive(code: string, extra?: string[], options?: PeerSpawnOptions): CliRun;
+  /**
+   * `receive CODE --out OUT` without --yes on a terminal (a pty from `script`): the person's
+   * view, each output line an event `{ line }`; its stdin is what they type.
+   */
+  receiveOnTerminal(code: string, out: string): CliRun;
   /**
    * A whole transfer: `send` waits for its code, `receive` takes it, and both
    * run to their exit. `DIR/in` must exist.
@@ -153,6 +166,13 @@ export async function world(
       spawnScript: (script, args) => track(spawnScript(script, args)),
       send,
       receive,
+      receiveOnTerminal: (code, out) => {
+        const argv = [Deno.execPath(), "run", "-A", MAIN, "receive", code, "--out", out];
+        const line = [...argv, ...rendezvous].map(quoted).join(" ");
+        return track(
+          spawnJsonLines(["script", "-qefc", line, "/dev/null"], { cwd: dir, stdin: "piped" }),
+        );
+      },
       async transfer(paths, options = {}) {
         const both = options.both ?? [];
         const spawnOptions = { rendezvous: options.rendezvous };

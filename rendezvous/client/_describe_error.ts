@@ -12,7 +12,7 @@ export function describeError(
     case ErrorCode.nameplateInUse:
       return `Cannot register as sender: nameplate ${plate} is in use (choose another code)`;
     case ErrorCode.roomFull:
-      return `Nameplate ${plate} already has a sender and a receiver (a code works once: ask the sender for a new one, or try again in a moment if it serves several receivers)`;
+      return `The sender on nameplate ${plate} is busy with another receiver (if it serves several, it serves you next: run receive with --timeout 600 to wait for your turn; otherwise a code works once: ask the sender for a new one)`;
     case ErrorCode.serverFull:
       return `Rendezvous server ${server} is full (no free room or nameplate); try again later`;
     case ErrorCode.tooManyRooms:

@@ -226,8 +226,10 @@ function onError(r: Registration, p: Progress, message: ErrorMessage): Next {
     heard(p);
     return "end-round";
   }
+  // A sender busy with another receiver (several receivers) is one to wait for too.
+  const senderToCome = message.code === ErrorCode.noSender || message.code === ErrorCode.roomFull;
   if (
-    message.code === ErrorCode.noSender && waitForSenderMs > 0 &&
+    senderToCome && role === "receive" && waitForSenderMs > 0 &&
     performance.now() - (p.waitingSince ?? performance.now()) < waitForSenderMs
   ) {
     if (p.waitingSince === undefined) {

@@ -211,6 +211,7 @@ export class RedisRoomStore implements RoomStore {
       String(this.limits.maxRooms),
       String(this.limits.maxRoomsPerSource),
       String(MAX_NAMEPLATE),
+      message.successor === undefined ? "0" : "1",
     ]);
     const parsed = JSON.parse(String(reply)) as RoomJson | { e: number; n?: string };
     if ("e" in parsed) {

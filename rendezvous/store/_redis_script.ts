@@ -17,6 +17,8 @@
  *   P released:T  string, {s, r, d}: the client ids of a paired room both peers left (its
  *                 nameplate is free again) until its deadline d; counted in src:S as t:T
  *   P released   zset, t:T -> deadline, the released rooms (counted as rooms)
+ *   P between:N  string, until when (maxWait after a paired room on N whose sender committed to
+ *                a successor was freed, or until that sender registers) its receivers get error 3
  *
  * ARGV: op, prefix, now, then per op (see `RedisRoomStore`).
  * Answers are JSON: {"e":code,"n":"7"} for an error, else the room
@@ -48,6 +50,9 @@ local function free(n)
     end
     redis.call('ZREM', P .. 'src:' .. room.source, n)
     if room.t then redis.call('DEL', P .. 'token:' .. room.t) end
+    if room.r and room.s.succ then
+      redis.call('SET', P .. 'between:' .. n, now + maxWait, 'PX', maxWait + GRACE)
+    end
   end
   if n < high() then redis.call('ZADD', P .. 'free', n, n) end
 end
@@ -132,6 +137,7 @@ if op == 'register' then
   local role, id, wanted, poll = ARGV[7], ARGV[8], ARGV[9], ARGV[10] == '1'
   local source, info, token, relay = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
   local maxRooms, maxPerSource, maxNameplate = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
+  local succ = ARGV[18] == '1'
   local want = tonumber(wanted)
   if role == 'send' then
     local held = redis.call('GET', P .. 'sender:' .. id)
@@ -162,6 +168,8 @@ if op == 'register' then
     local n = want or allocate(maxNameplate)
     if not n then return err(4) end
     local room = { n = n, source = source, createdAt = now, s = { id = id, seen = now, info = info } }
+    if succ then room.s.succ = true end
+    redis.call('DEL', P .. 'between:' .. n)
     if relay ~= '' then room.relay = relay end
     return save(room)
   end
@@ -169,6 +177,8 @@ if op == 'register' then
   if want then room, raw = live(want) end
   if not room then
     if poll then return err(7, wanted) end
+    local between = want and redis.call('GET', P .. 'between:' .. want)
+    if between and tonumber(between) > now then return err(3, wanted) end
     return err(1, wanted)
   end
   if room.s.id == id then return err(6, wanted) end

@@ -8,9 +8,11 @@
  *   paired --a send registration whose client id hashes to the room's `successor`--> (none),
  *            and a new waiting room on the same nameplate
  *   paired --both peers leave (each has its answer)--> released: the nameplate is free again;
- *            the token lives on (relay hellos) until the paired room would have been freed
+ *            the token lives on (relay hellos) until the paired room would have been freed;
+ *            a receiver meanwhile gets error 3 if the sender committed to a successor
  */
 import { fromHex, mergeLimits, toHex as hex } from "../../base/mod.ts";
+import { FadingKeys } from "./_fading_keys.ts";
 import { NameplatePool } from "./_nameplate_pool.ts";
 import { pooledRandom } from "./_random_pool.ts";
 import {
@@ -73,7 +75,13 @@ export class RoomTable {
    * `idleTimeoutMs`: their next register must not take the room back, where
    * a sender whose room a restart lost gets it back (../PROTOCOL.md, "Restarts").
    */
-  readonly #outlived = new Map<string, number>();
+  readonly #outlived: FadingKeys<string>;
+  /**
+   * Nameplates whose paired room was given back while its sender, serving several receivers,
+   * committed to a successor (kept for `maxWaitMs` or until it registers): a receiver that comes
+   * meanwhile is told the sender is busy (error 3), not that there is none.
+   */
+  readonly #between: FadingKeys<number>;
   /** Rooms whose nameplate was released (both peers left), until their token dies. */
   #releasedRooms = 0;
   #lastSweep = -Infinity;
@@ -88,6 +96,8 @@ export class RoomTable {
     this.#isHeld = options.isHeld ?? (() => false);
     this.#onFree = options.onFree;
     this.#pool = new NameplatePool(MAX_NAMEPLATE, (n) => this.#rooms.has(n));
+    this.#outlived = new FadingKeys(this.limits.idleTimeoutMs, this.limits.maxRooms);
+    this.#between = new FadingKeys(this.limits.maxWaitMs, this.limits.maxRooms);
   }
 
   /** Rooms held right now, released ones included (after dropping expired ones). */
@@ -129,7 +139,7 @@ export class RoomTable {
           return answer(room, "send");
         }
       }
-      if (message.poll || this.#outlived.has(key)) {
+      if (message.poll || this.#outlived.has(key, now)) {
         return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
       }
       const taken = wanted === undefined ? undefined : this.#live(wanted);
@@ -150,6 +160,7 @@ export class RoomTable {
       }
       const nameplate = wanted ?? this.#pool.allocate();
       if (nameplate === undefined) return { kind: "error", code: ErrorCode.serverFull };
+      this.#between.delete(nameplate);
       const room: Room = {
         nameplate,
         source,
@@ -163,7 +174,11 @@ export class RoomTable {
     }
     const room = wanted === undefined ? undefined : this.#live(wanted);
     if (room === undefined) {
-      const code = message.poll ? ErrorCode.expired : ErrorCode.noSender;
+      const code = message.poll
+        ? ErrorCode.expired
+        : this.#between.has(wanted!, now)
+        ? ErrorCode.roomFull
+        : ErrorCode.noSender;
       return { kind: "error", code, nameplate: message.nameplate };
     }
     if (room.sender.key === key) {
@@ -228,10 +243,8 @@ export class RoomTable {
       if (this.#expired(room, now)) this.#expire(room, now);
     }
     for (const room of this.#byToken.values()) if (room.released) this.#unexpired(room);
-    for (const [key, at] of this.#outlived) {
-      if (now - at < this.limits.idleTimeoutMs) break;
-      this.#outlived.delete(key);
-    }
+    this.#outlived.sweep(now);
+    this.#between.sweep(now);
   }
 
   #live(nameplate: number): Room | undefined {
@@ -254,11 +267,7 @@ export class RoomTable {
 
   #expire(room: Room, now: number): void {
     if (room.pairedAt === undefined && now - room.createdAt >= this.limits.maxWaitMs) {
-      if (this.#outlived.size >= this.limits.maxRooms) {
-        this.#outlived.delete(this.#outlived.keys().next().value!);
-      }
-      this.#outlived.delete(room.sender.key);
-      this.#outlived.set(room.sender.key, now);
+      this.#outlived.add(room.sender.key, now);
     }
     this.#free(room);
   }
@@ -273,6 +282,9 @@ export class RoomTable {
 
   /** Gives the nameplate of a paired room back; the room still counts for its source. */
   #release(room: Room): void {
+    if (room.receiver !== undefined && room.sender.successor !== undefined) {
+      this.#between.add(room.nameplate, this.#now());
+    }
     room.released = true;
     this.#rooms.delete(room.nameplate);
     if (this.#senders.get(room.sender.key) === room.nameplate) {

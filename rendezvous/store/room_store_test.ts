@@ -216,6 +216,46 @@ suite("keeps a paired room for pairedLingerMs, finds its peers by token, then fr
 });
 
 suite(
+  "tells a receiver that a sender serving several receivers is busy, until it is back or maxWait",
+  { maxWaitMs: 60_000 },
+  async ({ clock, store }) => {
+    const several = { ...sender(1, "7"), successor: bytes(32, 9) };
+    const busy = { kind: "error", code: ErrorCode.roomFull, nameplate: "7" };
+    const none = { kind: "error", code: ErrorCode.noSender, nameplate: "7" };
+    await store.register(several, A, "a", "udp");
+    assertEquals((await store.register(receiver(2, "7"), B, "b", "udp")).kind, "paired");
+    assertEquals(await store.register(receiver(3, "7"), C, "c", "udp"), busy);
+    assert(await store.leave(bytes(16, 2), "7"));
+    assert(await store.leave(bytes(16, 1), "7"));
+    // The nameplate is free again, but its sender will be back for the next receiver.
+    assertEquals(await store.register(receiver(3, "7"), C, "c", "udp"), busy);
+    assertEquals((await store.register(sender(4, "7"), A, "a", "udp")).kind, "waiting");
+    assertEquals((await store.register(receiver(3, "7"), C, "c", "udp")).kind, "paired");
+    // A sender of one receiver leaves nothing behind: the next receiver hears there is none.
+    await store.register(sender(5, "8"), A, "a", "udp");
+    await store.register(receiver(6, "8"), B, "b", "udp");
+    assert(await store.leave(bytes(16, 5), "8") && await store.leave(bytes(16, 6), "8"));
+    assertEquals(await store.register(receiver(3, "8"), C, "c", "udp"), {
+      ...none,
+      nameplate: "8",
+    });
+    // A sender that never comes back: after maxWait the nameplate has no sender again.
+    await store.register({ ...sender(7, "9"), successor: bytes(32, 9) }, A, "a", "udp");
+    await store.register(receiver(8, "9"), B, "b", "udp");
+    assert(await store.leave(bytes(16, 7), "9") && await store.leave(bytes(16, 8), "9"));
+    assertEquals(await store.register(receiver(3, "9"), C, "c", "udp"), {
+      ...busy,
+      nameplate: "9",
+    });
+    clock.now += 60_000;
+    assertEquals(await store.register(receiver(3, "9"), C, "c", "udp"), {
+      ...none,
+      nameplate: "9",
+    });
+  },
+);
+
+suite(
   "frees a paired room's nameplate once both peers left; its token lives out the linger",
   { pairedLingerMs: 30_000, maxRoomsPerSource: 2 },
   async ({ clock, store }) => {
