@@ -13,8 +13,8 @@
  * `options.failure` (ProtocolError by default); an abort of `options.signal`
  * cancels the stream and rejects with its reason.
  *
- * {@link fillFrom} is the same job for a source that reads into the caller's
- * buffer (`Deno.Conn`): exactly n bytes, none past them.
+ * For a source that reads into the caller's buffer (`Deno.Conn`), the same job
+ * is conn_reader.ts (`ConnReader`, and `fillFrom` under it).
  *
  * @module
  */
@@ -268,31 +268,4 @@ function byobReader(
 /** How far a `readInto` got: its first `filled` bytes are valid even when it fails. */
 export interface ReadProgress {
   filled: number;
-}
-
-/** What {@link fillFrom} reads from: `Deno.Conn` has it. */
-export interface ReadsInto {
-  read(buffer: Uint8Array): Promise<number | null>;
-}
-
-/**
- * Fills `buffer` from `source`, reading nothing past its end (the bytes after
- * stay in the socket for the next reader: a TLS handshake, a splice). Returns
- * how many bytes it filled: `buffer.length`, or fewer when the source ended
- * first (0: before the first byte). `onFirstByte` runs once the first arrives.
- * A failing read rejects as the source does.
- */
-export async function fillFrom(
-  source: ReadsInto,
-  buffer: Uint8Array,
-  onFirstByte?: () => void,
-): Promise<number> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const n = await source.read(buffer.subarray(filled));
-    if (n === null) break;
-    if (filled === 0 && n > 0) onFirstByte?.();
-    filled += n;
-  }
-  return filled;
 }

@@ -3,12 +3,14 @@
  * place (a TLS connection), the fast twin of {@link ByteReader} for bulk data:
  * each read is one call on the connection, with no stream machinery, chunk or
  * copy per read, and the caller's buffer is never detached, so what a failed
- * read already filled stays usable (see `readInto`'s `progress`).
+ * read already filled stays usable (see `readInto`'s `progress`). Its loop is
+ * {@link fillFrom}, which framing uses alone where a frame must tell an end
+ * before its first byte from one inside it (TCP framing, the TLS preface).
  *
  * @module
  */
 import { ProtocolError } from "./errors.ts";
-import type { ReadProgress, ReadsInto } from "./byte_reader.ts";
+import type { ReadProgress } from "./byte_reader.ts";
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error;
 
@@ -68,15 +70,12 @@ export class ConnReader {
       this.#held = null;
       progress.filled = 1;
     }
-    while (progress.filled < target.length) {
-      const n = await this.#read(target.subarray(progress.filled), progress.filled, target.length);
-      if (n === null) {
-        const Ended = this.#options.ended ?? ProtocolError;
-        throw new Ended(
-          `Cannot read ${what}: stream ended after ${progress.filled} of ${target.length} bytes`,
-        );
-      }
-      progress.filled += n;
+    const source = { read: (view: Uint8Array) => this.#read(view, progress.filled, target.length) };
+    if ((await fillFrom(source, target, { progress })) < target.length) {
+      const Ended = this.#options.ended ?? ProtocolError;
+      throw new Ended(
+        `Cannot read ${what}: stream ended after ${progress.filled} of ${target.length} bytes`,
+      );
     }
     return target;
   }
@@ -104,4 +103,38 @@ export class ConnReader {
       );
     }
   }
+}
+
+/** What {@link fillFrom} and {@link ConnReader} read from: `Deno.Conn` has it. */
+export interface ReadsInto {
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+export interface FillOptions {
+  /** Runs once the first byte arrived. */
+  onFirstByte?: () => void;
+  /** Where to start (`filled`), and how far it got: kept up to date, so a failed read tells. */
+  progress?: ReadProgress;
+}
+
+/**
+ * The one in-place fill loop: fills `buffer` from `source`, reading nothing
+ * past its end (the bytes after stay in the socket for the next reader: a TLS
+ * handshake, a splice). Returns how many bytes it filled: `buffer.length`, or
+ * fewer when the source ended first (0: before the first byte). A failing
+ * read rejects as the source does.
+ */
+export async function fillFrom(
+  source: ReadsInto,
+  buffer: Uint8Array,
+  options: FillOptions = {},
+): Promise<number> {
+  const progress = options.progress ?? { filled: 0 };
+  while (progress.filled < buffer.length) {
+    const n = await source.read(buffer.subarray(progress.filled));
+    if (n === null) break;
+    if (progress.filled === 0 && n > 0) options.onFirstByte?.();
+    progress.filled += n;
+  }
+  return progress.filled;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConnReader } from "./conn_reader.ts";
+import { ConnReader, fillFrom } from "./conn_reader.ts";
 import { ConnectionLostError, ProtocolError } from "./errors.ts";
 
 /** A loopback TCP pair: the dialled end and the accepted one. */
@@ -76,5 +76,24 @@ Deno.test("ConnReader's abort cancels the source, ending a read in flight", asyn
     assert.equal(cancelled, 1);
   } finally {
     a.close();
+  }
+});
+
+Deno.test("fillFrom fills what the source has before its end, and says how much", async () => {
+  const [a, b] = await tcpPair();
+  try {
+    await a.write(Uint8Array.of(1, 2, 3, 4, 5));
+    await a.closeWrite();
+    let firsts = 0;
+    const first = new Uint8Array(2);
+    assert.equal(await fillFrom(b, first, { onFirstByte: () => firsts++ }), 2);
+    const rest = new Uint8Array(8);
+    assert.equal(await fillFrom(b, rest), 3);
+    assert.deepEqual([...first, ...rest.subarray(0, 3)], [1, 2, 3, 4, 5]);
+    assert.equal(await fillFrom(b, new Uint8Array(1)), 0);
+    assert.equal(firsts, 1);
+  } finally {
+    a.close();
+    b.close();
   }
 });

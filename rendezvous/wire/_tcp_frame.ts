@@ -65,7 +65,7 @@ async function readFramePart(
 ): Promise<boolean> {
   let filled: number;
   try {
-    filled = await fillFrom(reader, buffer, onFirstByte);
+    filled = await fillFrom(reader, buffer, { onFirstByte });
   } catch (error) {
     throw new ConnectionLostError(
       `The TCP connection to ${options.peer} failed: ${
