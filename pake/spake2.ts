@@ -123,6 +123,8 @@ export class Spake2 {
   readonly message: Uint8Array;
   #w: bigint;
   #secret: bigint;
+  /** w*N (A) or w*M (B), taken off the peer's share: computed at the start, not on the finish. */
+  #unmask: P256Point;
   #identityA: Uint8Array;
   #identityB: Uint8Array;
   #aad: Uint8Array;
@@ -137,6 +139,9 @@ export class Spake2 {
     this.#aad = (options.aad ?? new Uint8Array(0)).slice();
     const mask = (role === "A" ? M : N).multiply(w);
     this.message = GENERATOR.multiply(secret).add(mask).toBytes(false);
+    // The start runs while this side waits on the network (peer/_early_share.ts); the finish runs
+    // when the peer's share arrives, on the path to `connected`: one multiplication there, not two.
+    this.#unmask = (role === "A" ? N : M).multiply(w);
   }
 
   /**
@@ -182,8 +187,7 @@ export class Spake2 {
     if (this.#finished) throw new TypeError("Cannot finish SPAKE2 twice: start a new exchange");
     this.#finished = true;
     const peer = decodeSpake2Message(peerMessage);
-    const unmask = (this.role === "A" ? N : M).multiply(this.#w);
-    const k = peer.subtract(unmask);
+    const k = peer.subtract(this.#unmask);
     if (k.is0()) {
       throw new ProtocolError(
         "Cannot finish SPAKE2: the peer's share cancels the password mask (K would be the identity)",
