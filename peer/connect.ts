@@ -8,6 +8,7 @@ import { LocalEnd, type Side } from "./_local_end.ts";
 import { linkAfterPunch } from "./_punch_link.ts";
 import { foundByServer, type Linked, planRoute, type Route } from "./_route.ts";
 import { linkOverTcp } from "./_tcp_only.ts";
+import { warmTlsClient } from "./tls/mod.ts";
 import {
   authenticate,
   endAfter,
@@ -114,6 +115,13 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     port: end.port,
     fingerprint: end.side.certificate?.fingerprint,
     onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
+    onWaitingForSender: () => {
+      // Idle until the sender comes: make the TLS client now (best effort: a failure here
+      // only leaves that cost where it was).
+      const warming = warmTlsClient().catch(() => {});
+      keepAlive.defer(() => warming);
+      options.onWaitingForSender?.();
+    },
     tcp: options.tcp ?? false,
     keepAlive,
   });
