@@ -122,11 +122,16 @@ export async function preferPeerError(
  * that file's SHA-256; otherwise SHA-256 over `<hex> <size> <path>\n` per file.
  */
 export function transferDigest(
-  files: ReadonlyArray<{ path: string; size: number; sha256: string }>,
+  files: Iterable<{ path: string; size: number; sha256: string }>,
   directories: number,
 ): string {
-  if (files.length === 1 && directories === 0) return files[0].sha256;
   const hash = createHash("sha256");
-  for (const file of files) hash.update(`${file.sha256} ${file.size} ${file.path}\n`);
-  return hash.digest("hex");
+  let count = 0;
+  let last = "";
+  for (const file of files) {
+    count++;
+    last = file.sha256;
+    hash.update(`${file.sha256} ${file.size} ${file.path}\n`);
+  }
+  return count === 1 && directories === 0 ? last : hash.digest("hex");
 }

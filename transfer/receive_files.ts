@@ -261,15 +261,21 @@ async function publish(
     finishDirectories(entries, plan, incoming.kept);
   }
   // A file missing from both maps is left out: the sender's digest check then fails loudly.
-  const files = entries.flatMap((entry, index) => {
-    if (entry.kind !== "file" || !written(plan, index, incoming.kept)) return [];
-    const facts = received.get(entry.path) ?? incoming.known.get(entry.path);
-    return facts ? [{ path: entry.path, ...facts }] : [];
-  });
-  const sha256 = transferDigest(files, hello.directories);
+  // Walked, not collected: an object per file was 50 bytes of 200,000 files' peak.
+  let count = 0;
+  const files = function* () {
+    for (const [index, entry] of entries.entries()) {
+      if (entry.kind !== "file" || !written(plan, index, incoming.kept)) continue;
+      const facts = received.get(entry.path) ?? incoming.known.get(entry.path);
+      if (!facts) continue;
+      count++;
+      yield { path: entry.path, size: facts.size, sha256: facts.sha256 };
+    }
+  };
+  const sha256 = transferDigest(files(), hello.directories);
   await abortable(
     control.writer.write(
-      encodeFrame(FrameType.DONE, encodeDone({ files: files.length, digest: fromHex(sha256) })),
+      encodeFrame(FrameType.DONE, encodeDone({ files: count, digest: fromHex(sha256) })),
     ),
     control.signal,
   );
