@@ -5,6 +5,7 @@
  */
 import { NoPathError } from "../base/mod.ts";
 import { certificateFingerprint, certificatePem } from "./cert/mod.ts";
+import { lanesFor } from "./link/mod.ts";
 import type { PunchOutcome } from "./punch/mod.ts";
 import { dialPeer } from "./quic/mod.ts";
 import { dialTlsPeer, fetchCertificate, loadTls, relayTlsReceiver } from "./tls/mod.ts";
@@ -66,6 +67,7 @@ export async function receiverLinkAfterPunch(
               kind,
               link: await dialPeer(punched.localPort, punched.remote, {
                 peerCertificatePem: pem,
+                lanes: lanesFor(punched),
                 signal,
               }),
             }),

@@ -14,7 +14,7 @@ import { runPakeHandshake, type Spake2 } from "../pake/mod.ts";
 import { askTcpRelay, type RelayVerdict, serverAnswers } from "../rendezvous/mod.ts";
 import type { ByteStream } from "../transfer/mod.ts";
 import type { CandidateSource, NatMapping, PunchOutcome } from "./punch/mod.ts";
-import type { LinkEnd, PeerLink, Transport } from "./link/mod.ts";
+import type { LinkEnd, OpenStreamOptions, PeerLink, Transport } from "./link/mod.ts";
 
 /**
  * How long `fail()` waits for the peer's side of the session end: its close
@@ -58,7 +58,7 @@ export interface PathFacts {
 
 /** An authenticated connection to the peer, ready for the transfer. */
 export interface PeerSession extends PathFacts, AsyncDisposable {
-  openStream(): Promise<ByteStream>;
+  openStream(options?: OpenStreamOptions): Promise<ByteStream>;
   acceptStream(): Promise<ByteStream>;
   /** Settles when the link is gone: with the peer's reason if it ended the session first. */
   readonly closed: Promise<LinkEnd | undefined>;
@@ -97,7 +97,7 @@ export async function authenticate(
   let pakeStream: ByteStream | undefined;
   const handshake = (async () => {
     pakeStream = options.role === "receiver" ? await link.openStream() : await link.acceptStream();
-    await runPakeHandshake(pakeStream, {
+    const { sessionKey } = await runPakeHandshake(pakeStream, {
       role: options.role,
       code: options.words,
       nameplate: options.nameplate,
@@ -105,6 +105,7 @@ export async function authenticate(
       started: options.started,
       signal: options.signal,
     });
+    link.useLanes?.(sessionKey);
   })();
   try {
     await withDeadline(handshake, {
@@ -122,7 +123,7 @@ export async function authenticate(
   }
   return {
     ...facts,
-    openStream: () => link.openStream(),
+    openStream: (streamOptions) => link.openStream(streamOptions),
     acceptStream: () => link.acceptStream(),
     closed: link.closed,
     fail: (error, failOptions) => endAfter(error, link, { peer, ...options.lost }, failOptions),

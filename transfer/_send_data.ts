@@ -67,8 +67,11 @@ export async function sendData(
 ): Promise<Map<string, SentFile>> {
   const { signal } = options;
   // Opened all at once: over the TLS link each stream is a connection of its own,
-  // and their handshakes overlap instead of adding up.
-  const opening = Array.from({ length: options.streams }, () => options.connection.openStream());
+  // and their handshakes overlap instead of adding up; over QUIC they take turns on the lanes.
+  const opening = Array.from(
+    { length: options.streams },
+    () => options.connection.openStream({ data: true }),
+  );
   const streams = await abortable(Promise.all(opening), signal);
   const writers = streams.map((stream) => {
     stream.readable.cancel().catch(() => {});

@@ -7,6 +7,7 @@ export type {
   NotSent,
   NotWritten,
   Offer,
+  OpenStreamOptions,
   ReceiveFilesOptions,
   SendFilesOptions,
   SkipKind,

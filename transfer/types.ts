@@ -22,9 +22,17 @@ export interface ByteStream {
 /** What a QUIC connection provides to a transfer (peer/connect.ts adapts Deno.QuicConn to it). */
 export interface StreamConnection {
   /** Opens a new bidirectional stream to the peer. */
-  openStream(): Promise<ByteStream>;
+  openStream(options?: OpenStreamOptions): Promise<ByteStream>;
   /** Next bidirectional stream the peer opened. */
   acceptStream(): Promise<ByteStream>;
+}
+
+export interface OpenStreamOptions {
+  /**
+   * A data stream (bulk bytes, transfer/PROTOCOL.md "How many streams and
+   * lanes"): the link may put it on another connection to the peer.
+   */
+  data?: boolean;
 }
 
 /** Progress: `bytes` done so far, including skipped and resumed bytes. */

@@ -1,6 +1,7 @@
 /**
- * How many data streams a transfer should stripe over, from what the path
- * is known to be before it starts (transfer/PROTOCOL.md, "How many streams").
+ * How many data streams a transfer should stripe over, and over how many QUIC
+ * connections (lanes), from what the path is known to be before it starts
+ * (transfer/PROTOCOL.md, "How many streams and lanes").
  */
 import { MAX_STREAMS } from "../../transfer/mod.ts";
 import type { Transport } from "./link.ts";
@@ -30,4 +31,20 @@ export function dataStreamsFor(path: { transport: Transport; rttMs: number }): n
   const inFlight = TARGET_BYTES_PER_SECOND * rttMs / 1000;
   const streams = Math.ceil(inFlight / QUIC_STREAM_WINDOW_BYTES);
   return Math.min(MAX_QUIC_STREAMS, Math.max(MIN_QUIC_STREAMS, streams));
+}
+
+/** QUIC connections per link at most (peer/quic/_lanes.ts has the same cap). */
+const MAX_LANES = 8;
+/** One lane per this much round trip. */
+const LANE_RTT_MS = 40;
+
+/**
+ * QUIC connections (lanes) for a punched path, the first one included: one
+ * per 40 ms of round trip, 1..8 (3 at 100 ms, 8 from 281 ms). A lane brings
+ * its own start-up window and send window, which a long path needs and a
+ * short one does not; the LAN and the relay keep one connection.
+ */
+export function lanesFor(path: { path: "lan" | "direct" | "relay"; rttMs: number }): number {
+  if (path.path !== "direct" || !Number.isFinite(path.rttMs) || path.rttMs <= 0) return 1;
+  return Math.min(MAX_LANES, Math.max(1, Math.ceil(path.rttMs / LANE_RTT_MS)));
 }

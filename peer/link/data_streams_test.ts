@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dataStreamsFor } from "./data_streams.ts";
+import { dataStreamsFor, lanesFor } from "./data_streams.ts";
 import { MAX_STREAMS } from "../../transfer/mod.ts";
 
 Deno.test("dataStreamsFor covers a 1 Gbit/s bandwidth-delay product with QUIC stream windows", () => {
@@ -20,4 +20,20 @@ Deno.test("dataStreamsFor takes 4 streams over TCP and for an unknown RTT", () =
 
 Deno.test("dataStreamsFor never asks for more streams than the transfer protocol allows", () => {
   assert.equal(dataStreamsFor({ transport: "quic", rttMs: 10_000 }), MAX_STREAMS);
+});
+
+Deno.test("lanesFor opens one QUIC connection per 40 ms of round trip on a direct path, 1..8", () => {
+  const direct = (rttMs: number) => lanesFor({ path: "direct", rttMs });
+  assert.equal(direct(1), 1);
+  assert.equal(direct(40), 1);
+  assert.equal(direct(41), 2);
+  assert.equal(direct(100), 3);
+  assert.equal(direct(300), 8);
+  assert.equal(direct(10_000), 8);
+  assert.equal(direct(NaN), 1);
+});
+
+Deno.test("lanesFor keeps one connection on the LAN and through the relay", () => {
+  assert.equal(lanesFor({ path: "lan", rttMs: 300 }), 1);
+  assert.equal(lanesFor({ path: "relay", rttMs: 300 }), 1);
 });

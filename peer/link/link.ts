@@ -4,7 +4,9 @@
  * QUIC on the punched port (`../quic/quic.ts`) and TLS over TCP (`../tls/tls_link.ts`) both
  * implement it, so the PAKE and the transfer run unchanged on either.
  */
-import type { ByteStream } from "../../transfer/mod.ts";
+import type { ByteStream, OpenStreamOptions } from "../../transfer/mod.ts";
+
+export type { OpenStreamOptions };
 
 export type Transport = "quic" | "tcp";
 
@@ -52,10 +54,15 @@ export interface LinkEnd {
 
 export interface PeerLink extends AsyncDisposable {
   readonly transport: Transport;
-  /** Opens a new bidirectional stream to the peer. */
-  openStream(): Promise<ByteStream>;
+  /** Opens a new bidirectional stream to the peer; a data stream may go on a lane. */
+  openStream(options?: OpenStreamOptions): Promise<ByteStream>;
   /** The next stream the peer opened; rejects with `ConnectionLostError` once the link is gone. */
   acceptStream(): Promise<ByteStream>;
+  /**
+   * Called once the PAKE succeeded, with its session key: a QUIC link lets its
+   * lanes join (peer/PROTOCOL.md, "Lanes"). Links without lanes lack it.
+   */
+  useLanes?(sessionKey: Uint8Array): void;
   /**
    * Ends the link and tells the peer why. Resolves once the peer was told (or
    * the link is already gone); safe to call more than once.

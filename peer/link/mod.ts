@@ -6,7 +6,7 @@ export {
   MAX_END_REASON_BYTES,
   truncateUtf8,
 } from "./_link_end.ts";
-export { dataStreamsFor } from "./data_streams.ts";
+export { dataStreamsFor, lanesFor } from "./data_streams.ts";
 export {
   cutPeerMessage,
   LINK_IDLE_TIMEOUT_MS,
@@ -14,4 +14,4 @@ export {
   pausedMessage,
   silentPeerMessage,
 } from "./link.ts";
-export type { LinkEnd, PeerLink, Transport } from "./link.ts";
+export type { LinkEnd, OpenStreamOptions, PeerLink, Transport } from "./link.ts";

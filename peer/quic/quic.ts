@@ -18,15 +18,24 @@ import {
   type LinkEnd,
   MAX_END_MESSAGE_BYTES,
   MAX_END_REASON_BYTES,
+  type OpenStreamOptions,
   pausedMessage,
   type PeerLink,
   silentPeerMessage,
   truncateUtf8,
 } from "../link/mod.ts";
+import { StreamInbox } from "./_inbox.ts";
+import { laneProof } from "./_lane_hello.ts";
+import { type Lanes, MAX_LANES, ReceiverLanes, SenderLanes } from "./_lanes.ts";
 import { PauseWatch } from "./_pause_watch.ts";
 
-/** ALPN of the p2pft QUIC protocol; bumps with the transfer protocol's major version. */
-export const ALPN = "p2pft/1";
+/**
+ * ALPN of the p2pft QUIC protocol; bumps with the transfer protocol's major
+ * version and with the link's. `p2pft/2` adds lanes (peer/PROTOCOL.md,
+ * "Lanes"); both sides still offer `p2pft/1`, which runs without them.
+ */
+export const ALPN = "p2pft/2";
+const ALPNS = [ALPN, "p2pft/1"];
 
 /**
  * BBR ("low-latency" in Deno 2.9.6) holds up under random loss where CUBIC
@@ -57,7 +66,7 @@ export async function acceptPeer(port: number, options: AcceptPeerOptions): Prom
   const endpoint = bindEitherStack((hostname) => new Deno.QuicEndpoint({ hostname, port }));
   const listener = endpoint.listen({
     ...TRANSPORT,
-    alpnProtocols: [ALPN],
+    alpnProtocols: ALPNS,
     cert: options.certificate.certPem,
     key: options.certificate.keyPem,
   });
@@ -81,8 +90,11 @@ export async function acceptPeer(port: number, options: AcceptPeerOptions): Prom
         signal: options.signal,
       },
     );
-    listener.stop();
-    return new QuicLink(conn, endpoint, "receiver");
+    // With p2pft/2 the receiver may dial lanes on the same port pair: keep listening for those.
+    let lanes: Lanes | undefined;
+    if (conn.protocol === ALPN) lanes = new SenderLanes(listener, options.expectedRemote);
+    else listener.stop();
+    return new QuicLink(conn, endpoint, "receiver", lanes);
   } catch (error) {
     endpoint.close();
     throw handshakeFailure(error, `accept the receiver's QUIC connection`, options.signal);
@@ -92,6 +104,8 @@ export async function acceptPeer(port: number, options: AcceptPeerOptions): Prom
 export interface DialPeerOptions {
   /** The sender's certificate, PEM, pinned as the only trusted root. */
   peerCertificatePem: string;
+  /** Connections to open, the first one included (peer/PROTOCOL.md, "Lanes"); default 1. */
+  lanes?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -104,22 +118,23 @@ export async function dialPeer(
 ): Promise<PeerLink> {
   const endpoint = bindEitherStack((hostname) => new Deno.QuicEndpoint({ hostname, port }));
   const timeoutMs = options.timeoutMs ?? 15_000;
+  const connect = async () => {
+    const conn = await Deno.connectQuic({
+      ...TRANSPORT,
+      endpoint,
+      hostname: remote.hostname,
+      port: remote.port,
+      serverName: PEER_SERVER_NAME,
+      alpnProtocols: ALPNS,
+      caCerts: [options.peerCertificatePem],
+    });
+    await conn.handshake;
+    return conn;
+  };
   try {
     // On a timeout or an abort the catch closes the endpoint, which fails the pending handshake.
     const conn = await withDeadline(
-      (async () => {
-        const conn = await Deno.connectQuic({
-          ...TRANSPORT,
-          endpoint,
-          hostname: remote.hostname,
-          port: remote.port,
-          serverName: PEER_SERVER_NAME,
-          alpnProtocols: [ALPN],
-          caCerts: [options.peerCertificatePem],
-        });
-        await conn.handshake;
-        return conn;
-      })(),
+      connect(),
       {
         timeoutMs,
         message: `The QUIC handshake with ${formatAddr(remote)} did not finish within ${
@@ -128,7 +143,10 @@ export async function dialPeer(
         signal: options.signal,
       },
     );
-    return new QuicLink(conn, endpoint, "sender");
+    const lanes = conn.protocol === ALPN && (options.lanes ?? 1) > 1
+      ? new ReceiverLanes(Math.min(options.lanes!, MAX_LANES) - 1, connect)
+      : undefined;
+    return new QuicLink(conn, endpoint, "sender", lanes);
   } catch (error) {
     endpoint.close();
     throw handshakeFailure(
@@ -160,7 +178,10 @@ class QuicLink implements PeerLink {
   readonly closed: Promise<LinkEnd | undefined>;
   readonly #conn: Deno.QuicConn;
   readonly #endpoint: Deno.QuicEndpoint;
-  readonly #incoming: ReadableStreamDefaultReader<ByteStream>;
+  readonly #incoming: StreamInbox;
+  readonly #lanes: Lanes | undefined;
+  /** The next data stream goes on this connection of [first, ...lanes]. */
+  #nextLane = 0;
   readonly #remote: string;
   readonly #peer: "sender" | "receiver";
   #closing: Promise<void> | undefined;
@@ -171,11 +192,18 @@ class QuicLink implements PeerLink {
   /** Set (to the pause, ms) when this process stood still past the peer's idle timeout. */
   #pausedMs: number | undefined;
 
-  constructor(conn: Deno.QuicConn, endpoint: Deno.QuicEndpoint, peer: "sender" | "receiver") {
+  constructor(
+    conn: Deno.QuicConn,
+    endpoint: Deno.QuicEndpoint,
+    peer: "sender" | "receiver",
+    lanes?: Lanes,
+  ) {
     this.#peer = peer;
     this.#conn = conn;
     this.#endpoint = endpoint;
-    this.#incoming = conn.incomingBidirectionalStreams.getReader();
+    this.#incoming = new StreamInbox(conn);
+    this.#lanes = lanes;
+    lanes?.onLane((lane) => this.#incoming.add(lane));
     this.#remote = formatAddr(conn.remoteAddr);
     this.#watchPeerEnd();
     // A pause past the peer's idle timeout (plus one keep-alive of slack for a busy host): the
@@ -212,18 +240,28 @@ class QuicLink implements PeerLink {
     );
   }
 
-  async openStream(): Promise<ByteStream> {
+  /** Data streams take turns over the first connection and the lanes that joined. */
+  async openStream(options?: OpenStreamOptions): Promise<ByteStream> {
+    let conn = this.#conn;
+    if (options?.data) {
+      const conns = [this.#conn, ...(this.#lanes?.ready ?? [])];
+      conn = conns[this.#nextLane++ % conns.length];
+    }
     try {
-      return await this.#conn.createBidirectionalStream();
+      return await conn.createBidirectionalStream();
     } catch (error) {
       throw this.#lost("open a stream", error);
     }
   }
 
+  useLanes(sessionKey: Uint8Array): void {
+    this.#lanes?.admit(laneProof(sessionKey));
+  }
+
   async acceptStream(): Promise<ByteStream> {
     let next: ReadableStreamReadResult<ByteStream>;
     try {
-      next = await this.#incoming.read();
+      next = await this.#incoming.next();
     } catch (error) {
       throw this.#lost("accept a stream", error);
     }
@@ -258,8 +296,10 @@ class QuicLink implements PeerLink {
       reason: new TextDecoder().decode(truncateUtf8(end.message, MAX_END_REASON_BYTES)),
     });
     await this.#conn.closed.catch(() => {});
-    this.#incoming.releaseLock();
+    this.#lanes?.close();
+    this.#incoming.release();
     this.#endpoint.close();
+    await this.#lanes?.settled;
   }
 
   /** Reads the peer's end message, then closes the connection: that close tells the peer we have it. */

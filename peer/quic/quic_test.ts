@@ -17,6 +17,7 @@ function freePort(): number {
 /** Both ends on loopback of one family (QUIC binds both families either way). */
 async function linkPair(
   hostname = "127.0.0.1",
+  lanes = 1,
 ): Promise<{ sender: PeerLink; receiver: PeerLink }> {
   const loopback = (port: number): Deno.NetAddr => ({ transport: "udp", hostname, port });
   const certificate = await createPeerCertificate();
@@ -29,6 +30,7 @@ async function linkPair(
   });
   const receiver = await dialPeer(receiverPort, loopback(senderPort), {
     peerCertificatePem: certificate.certPem,
+    lanes,
     timeoutMs: 5_000,
   });
   return { sender: await accepting, receiver };
@@ -78,6 +80,34 @@ Deno.test("a QUIC link over IPv6 loopback accepts the expected [::1] remote and 
     assert.deepEqual((await reader.read()).value, new Uint8Array([4, 5, 6]));
     reader.releaseLock();
     writer.releaseLock();
+  } finally {
+    await receiver.close({ failed: false, message: "done" });
+    await sender.close({ failed: false, message: "done" });
+  }
+});
+
+Deno.test("a QUIC link with lanes carries data streams from the sender and ends cleanly", async () => {
+  const { sender, receiver } = await linkPair("127.0.0.1", 4);
+  try {
+    const key = new Uint8Array(32).fill(9);
+    receiver.useLanes!(key);
+    sender.useLanes!(key);
+    const sent = [10, 11, 12, 13, 14, 15];
+    for (const byte of sent) {
+      const stream = await sender.openStream({ data: true });
+      const writer = stream.writable.getWriter();
+      await writer.write(new Uint8Array([byte]));
+      await writer.close();
+    }
+    const got: number[] = [];
+    for (let i = 0; i < sent.length; i++) {
+      const stream = await receiver.acceptStream();
+      for await (const chunk of stream.readable) got.push(...chunk);
+      await stream.writable.close();
+    }
+    assert.deepEqual(got.sort(), sent);
+    await sender.close({ failed: false, message: "done" });
+    assert.deepEqual(await receiver.closed, { failed: false, message: "done" });
   } finally {
     await receiver.close({ failed: false, message: "done" });
     await sender.close({ failed: false, message: "done" });
