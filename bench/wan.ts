@@ -6,6 +6,14 @@
  * at 0 % and 1 % loss: 100 ms RTT at 100 Mbit/s, and 300 ms RTT at 200 Mbit/s
  * (Europe to Australia).
  *
+ * p2pft's figure is the receiver's `done` seconds: from the accepted offer to
+ * DONE (the PLAN/START round trip, start-up, data, fsync and publish), not
+ * pairing, punching, the QUIC handshakes or the PAKE (transfer/PROTOCOL.md,
+ * "How many streams and lanes"). "rx drops" counts datagrams the receiving
+ * host's UDP sockets dropped for a full receive buffer during p2pft's run:
+ * Deno drives QUIC on the JS thread, so on a busy host these are what the
+ * numbers sag by. The load average is printed before and after.
+ *
  *   deno task bench:wan [--mib 1024] [--only 100|300]
  */
 import { spawnCli } from "../scripts/cli_process.ts";
@@ -32,6 +40,9 @@ if (!available.ok) {
   Deno.exit(1);
 }
 const tcpCongestion = (await Deno.readTextFile("/proc/sys/net/ipv4/tcp_congestion_control")).trim();
+const load = async () =>
+  (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+console.log(`load average before: ${await load()} (${navigator.hardwareConcurrency} cores)`);
 const dir = await Deno.makeTempDir({ prefix: "p2pft-wan-" });
 const rows: Array<Record<string, string | number>> = [];
 try {
@@ -48,7 +59,9 @@ try {
         lossPercent: lossPercent / 2,
         rateMbit,
       });
+      const dropsBefore = await udpReceiveDrops(lab, lab.hostB.ns);
       const p2pft = await p2pftGoodput(lab, source);
+      const drops = await udpReceiveDrops(lab, lab.hostB.ns) - dropsBefore;
       const tcp = await tcpGoodput(lab, tcpCongestion);
       const cubic = await tcpGoodput(lab, "cubic");
       rows.push({
@@ -57,6 +70,7 @@ try {
         "link Mbit/s": rateMbit,
         "p2pft Mbit/s": p2pft.toFixed(1),
         "p2pft / link": (p2pft / rateMbit).toFixed(2),
+        "rx drops": drops,
         [`TCP (${tcpCongestion}) Mbit/s`]: tcp.toFixed(1),
         "p2pft / TCP": (p2pft / tcp).toFixed(2),
         "TCP (cubic) Mbit/s": cubic.toFixed(1),
@@ -65,7 +79,9 @@ try {
       console.table(rows.slice(-1));
     }
   }
-  console.log(`${MIB} MiB through p2pft; TCP for ${TCP_SECONDS} s:`);
+  console.log(
+    `${MIB} MiB through p2pft; TCP for ${TCP_SECONDS} s; load average after: ${await load()}`,
+  );
   console.table(rows);
 } finally {
   await Deno.remove(dir, { recursive: true });
@@ -139,4 +155,15 @@ async function tcpGoodput(
     } catch { /* already ended */ }
     await server.status;
   }
+}
+
+/** UDP datagrams the namespace's sockets dropped for a full receive buffer so far (RcvbufErrors). */
+async function udpReceiveDrops(
+  lab: Awaited<ReturnType<typeof createLab>>,
+  ns: string,
+): Promise<number> {
+  const { stdout } = await lab.exec(ns, ["cat", "/proc/net/snmp"]);
+  const [names, values] = stdout.split("\n").filter((line) => line.startsWith("Udp:"))
+    .map((line) => line.trim().split(/\s+/));
+  return Number(values[names.indexOf("RcvbufErrors")]);
 }
