@@ -146,7 +146,9 @@ export class Output {
   readonly #stdout: OutputSink;
   readonly #stderr: OutputSink;
   #lastProgressAt = 0;
+  /** When this transfer's first progress came, and its bytes: the rate counts from there. */
   #startedAt = 0;
+  #startBytes = 0;
   #barShown = false;
   #role: "send" | "receive" | "serve";
 
@@ -164,6 +166,8 @@ export class Output {
 
   emit(event: CliEvent): void {
     if (event.type === "progress") return this.#progress(event);
+    // The next receiver's transfer (send --receivers) has a rate of its own.
+    if (event.type === "done") this.#startedAt = this.#lastProgressAt = 0;
     if (this.#json) {
       this.#writeJson(event);
       // Errors also go to stderr as one line, for people reading a log.
@@ -243,15 +247,19 @@ export class Output {
 
   #progress(event: Extract<CliEvent, { type: "progress" }>): void {
     const now = performance.now();
-    if (this.#startedAt === 0) this.#startedAt = now;
+    if (this.#startedAt === 0) {
+      this.#startedAt = now;
+      this.#startBytes = event.bytes;
+    }
     const final = !event.unknownSize && event.bytes >= event.total;
     if (!final && now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
     this.#lastProgressAt = now;
     if (this.#json) return this.#writeJson(event);
     if (!this.#bar) return;
     const seconds = (now - this.#startedAt) / 1000;
-    // Bytes a resume found in place did not move now: counted in the bar, not in the rate.
-    const rate = (event.bytes - (event.already ?? 0)) / Math.max(seconds, 1e-3);
+    // Bytes a resume found in place (and the first update's) did not move in this time: counted
+    // in the bar, not in the rate.
+    const rate = (event.bytes - this.#startBytes) / Math.max(seconds, 1e-3);
     if (event.unknownSize) {
       this.#write(`\r\x1b[2K${formatBytes(event.bytes)} ${formatRate(rate)} ${event.file}`);
       this.#barShown = true;

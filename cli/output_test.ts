@@ -155,6 +155,15 @@ Deno.test("Output counts bytes a resume found in place in the bar, not in the ra
   assert.match(stdout.text, /\] {2}88% 900\.0 KiB\/1\.0 MiB 0\.0 MB\/s ETA --:-- a\.bin$/);
 });
 
+Deno.test("Output's rate starts at each transfer's first update, not at the first transfer's", () => {
+  const { output, stdout } = recorded({ json: false, role: "send" }, true);
+  output.emit({ type: "progress", bytes: 1_048_576, total: 1_048_576, file: "a.bin" });
+  output.emit({ ...EVENTS.at(-1)! });
+  output.emit({ type: "progress", bytes: 524_288, total: 1_048_576, file: "a.bin" });
+  // Its first update: nothing measured yet, rather than 512 KiB in no time.
+  assert.match(stdout.text, / 50% 512\.0 KiB\/1\.0 MiB 0\.0 MB\/s ETA --:-- a\.bin$/);
+});
+
 Deno.test("Output words the waiting event for each side", () => {
   const { output, stdout } = recorded({ json: false, role: "send" });
   output.emit({ type: "waiting", for: "accept", seconds: 600 });
