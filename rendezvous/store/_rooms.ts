@@ -56,6 +56,17 @@ export interface RoomTableOptions extends Partial<RoomLimits> {
   onFree?: (tokenKey: string) => void;
 }
 
+/** Where a registration came from, and when. */
+interface Arrival {
+  /** The client id in hex. */
+  key: string;
+  observed: Deno.NetAddr;
+  /** The key the per-source room quota counts against. */
+  source: string;
+  transport: RendezvousTransport;
+  now: number;
+}
+
 const SWEEP_INTERVAL_MS = 1000;
 
 export class RoomTable {
@@ -123,60 +134,80 @@ export class RoomTable {
     transport: RendezvousTransport = "udp",
   ): RoomAnswer {
     this.sweep(false);
-    const now = this.#now();
-    const key = hex(message.clientId);
+    const from: Arrival = {
+      key: hex(message.clientId),
+      observed,
+      source,
+      transport,
+      now: this.#now(),
+    };
     const wanted = message.nameplate === undefined ? undefined : Number(message.nameplate);
-    if (message.role === "send") {
-      const held = this.#senders.get(key);
-      if (held !== undefined) {
-        const room = this.#live(held);
-        if (room !== undefined) {
-          if (wanted !== undefined && wanted !== held) {
-            return { kind: "error", code: ErrorCode.clientConflict, nameplate: String(wanted) };
-          }
-          room.sender.lastSeen = now;
-          if (room.receiver === undefined) room.sender.observed = observed;
-          return answer(room, "send");
+    return message.role === "send"
+      ? this.#registerSender(message, wanted, from)
+      : this.#registerReceiver(message, wanted, from);
+  }
+
+  /** A sender: its room again (a retransmit), or a new room on `wanted` or a free nameplate. */
+  #registerSender(message: RegisterMessage, wanted: number | undefined, from: Arrival): RoomAnswer {
+    const { key, observed, source, transport, now } = from;
+    const held = this.#senders.get(key);
+    if (held !== undefined) {
+      const room = this.#live(held);
+      if (room !== undefined) {
+        if (wanted !== undefined && wanted !== held) {
+          return { kind: "error", code: ErrorCode.clientConflict, nameplate: String(wanted) };
         }
+        room.sender.lastSeen = now;
+        if (room.receiver === undefined) room.sender.observed = observed;
+        return answer(room, "send");
       }
-      if (message.poll || this.#outlived.has(key, now)) {
-        return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
-      }
-      const taken = wanted === undefined ? undefined : this.#live(wanted);
-      if (taken !== undefined && reopens(taken, message)) {
-        // The sender served that room's receiver and asks for the next one.
-        this.#free(taken);
-      } else if (taken !== undefined) {
-        return { kind: "error", code: ErrorCode.nameplateInUse, nameplate: String(wanted) };
-      }
-      if (this.#rooms.size >= this.limits.maxRooms) {
-        this.sweep(true);
-        if (this.#rooms.size >= this.limits.maxRooms) {
-          return { kind: "error", code: ErrorCode.serverFull };
-        }
-      }
-      if ((this.#perSource.get(source) ?? 0) >= this.limits.maxRoomsPerSource) {
-        return { kind: "error", code: ErrorCode.tooManyRooms };
-      }
-      const nameplate = wanted ?? this.#pool.allocate();
-      if (nameplate === undefined) return { kind: "error", code: ErrorCode.serverFull };
-      this.#between.delete(nameplate);
-      const room: Room = {
-        nameplate,
-        source,
-        createdAt: now,
-        sender: peerRecord(message, key, observed, transport, now),
-      };
-      this.#rooms.set(nameplate, room);
-      this.#senders.set(key, nameplate);
-      this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
-      return answer(room, "send");
     }
+    if (message.poll || this.#outlived.has(key, now)) {
+      return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
+    }
+    const taken = wanted === undefined ? undefined : this.#live(wanted);
+    if (taken !== undefined && reopens(taken, message)) {
+      // The sender served that room's receiver and asks for the next one.
+      this.#free(taken);
+    } else if (taken !== undefined) {
+      return { kind: "error", code: ErrorCode.nameplateInUse, nameplate: String(wanted) };
+    }
+    if (this.#rooms.size >= this.limits.maxRooms) {
+      this.sweep(true);
+      if (this.#rooms.size >= this.limits.maxRooms) {
+        return { kind: "error", code: ErrorCode.serverFull };
+      }
+    }
+    if ((this.#perSource.get(source) ?? 0) >= this.limits.maxRoomsPerSource) {
+      return { kind: "error", code: ErrorCode.tooManyRooms };
+    }
+    const nameplate = wanted ?? this.#pool.allocate();
+    if (nameplate === undefined) return { kind: "error", code: ErrorCode.serverFull };
+    this.#between.delete(nameplate);
+    const room: Room = {
+      nameplate,
+      source,
+      createdAt: now,
+      sender: peerRecord(message, key, observed, transport, now),
+    };
+    this.#rooms.set(nameplate, room);
+    this.#senders.set(key, nameplate);
+    this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
+    return answer(room, "send");
+  }
+
+  /** A receiver: pairs with the waiting sender of `wanted`, or hears why not. */
+  #registerReceiver(
+    message: RegisterMessage,
+    wanted: number | undefined,
+    from: Arrival,
+  ): RoomAnswer {
+    const { key, observed, transport, now } = from;
     const room = wanted === undefined ? undefined : this.#live(wanted);
     if (room === undefined) {
       const code = message.poll
         ? ErrorCode.expired
-        : this.#between.has(wanted!, now)
+        : wanted !== undefined && this.#between.has(wanted, now)
         ? ErrorCode.roomFull
         : ErrorCode.noSender;
       return { kind: "error", code, nameplate: message.nameplate };
