@@ -208,8 +208,10 @@ and --out must be writable before anyone is contacted.`,
       name: "timeout",
       type: "string",
       value: "SECONDS",
-      help: "with a code agreed beforehand (send --code), wait this long for the sender to start " +
-        "(default 0: fail at once when no sender is waiting)",
+      help:
+        "with a code agreed beforehand (send --code), wait this long for the sender to start, " +
+        "or for a sender serving several receivers to get to you (default 0: fail at once when " +
+        "no sender is waiting or it is busy)",
     },
     STALL_TIMEOUT,
     ...LINK_OPTIONS,
