@@ -138,3 +138,21 @@ Deno.test("a file that grew after the offer fails before any byte of it is sent,
     assert.deepEqual(await Deno.readFile(join(dst, "again", "tiny.txt")), randomBytes(5, 1));
   });
 });
+
+Deno.test("allowChanging sends a big file cut short while read at its offered size, the rest as zeros", async () => {
+  await withDirs(20_000, async ({ signal, src, dst }) => {
+    const source = join(src, "cut.bin");
+    await Deno.writeFile(source, randomBytes(SIZE, 5));
+    const { sent, received } = await transferPair([source], dst, {
+      signal,
+      send: { allowChanging: true, onProgress: once(() => Deno.truncateSync(source, 1024 * 1024)) },
+    });
+    assert.deepEqual(value(sent).changed, ["cut.bin"]);
+    assert.deepEqual(value(received).changed, ["cut.bin"]);
+    const arrived = await Deno.readFile(join(dst, "cut.bin"));
+    assert.equal(arrived.length, SIZE);
+    assert.ok(arrived.subarray(SIZE - 1024 * 1024).every((byte) => byte === 0));
+    assert.equal(sha256Hex(arrived), value(received).sha256);
+    assert.equal(value(sent).sha256, value(received).sha256);
+  });
+});
