@@ -1,9 +1,9 @@
 import { type TransferCode } from "./code.ts";
 import type { PeerLink } from "./link/mod.ts";
-import type { NatMapping, RelayMode } from "./punch/mod.ts";
+import type { RelayMode } from "./punch/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { EarlyShare } from "./_early_share.ts";
-import { findPeer, type FoundPeer, type PairedInfo, type ServerName } from "./find/mod.ts";
+import { findPeer, type FindPeerOptions, type FoundPeer } from "./find/mod.ts";
 import { LocalEnd, type Side } from "./_local_end.ts";
 import { linkAfterPunch } from "./_punch_link.ts";
 import { foundByServer, type Linked, planRoute, type Route } from "./_route.ts";
@@ -21,29 +21,28 @@ export type { FailOptions, PathFacts, PeerSession } from "./_session.ts";
 export type { PairedInfo } from "./find/mod.ts";
 export { PAKE_DEADLINE_MS } from "./_session.ts";
 
-export interface ConnectOptions {
-  role: "sender" | "receiver";
-  /**
-   * The rendezvous server, "host:port" already split, or several instances
-   * sharing rooms, tried in turn; absent: local discovery only.
-   */
-  rendezvous?: ServerName | ServerName[];
-  /** Also look for the peer on the local network (local/PROTOCOL.md). */
-  local: boolean;
+/** What finding the peer takes from these options as it is (documented in FindPeerOptions). */
+type ForFinding = Pick<
+  FindPeerOptions,
+  | "role"
+  | "rendezvous"
+  | "local"
+  | "onPaired"
+  | "onNat"
+  | "onWarning"
+  | "waitForSenderMs"
+  | "onWaitingForSender"
+  | "serverTimeoutMs"
+  | "clientId"
+  | "successor"
+  | "signal"
+>;
+
+export interface ConnectOptions extends ForFinding {
   /** Receiver: the code it was given. Sender: words to use, and a nameplate to ask for if any. */
   code: { nameplate?: string; words: string };
   /** Sender: called once with the full code (a room on the server, or a local nameplate). */
   onCode?: (code: TransferCode) => void;
-  /** Called when the rendezvous server or local discovery paired us with the peer. */
-  onPaired?: (paired: PairedInfo) => void;
-  /** Called once our NAT's mapping behaviour is known. */
-  onNat?: (mapping: NatMapping) => void;
-  /** Called with what the user should know (UDP is blocked, a way of finding the peer failed). */
-  onWarning?: (message: string) => void;
-  /** Receiver: how long to wait for a sender that has not registered yet (default 0). */
-  waitForSenderMs?: number;
-  /** Receiver: called once when it starts waiting for the sender. */
-  onWaitingForSender?: () => void;
   /** Whether to fall back to (or only use) the server's relay; default "auto". */
   relay?: RelayMode;
   /** Which transport the link may use (peer/PROTOCOL.md, "Transport choice"); default "auto". */
@@ -51,12 +50,6 @@ export interface ConnectOptions {
   /** Register with the rendezvous server over TCP from the start. */
   tcp?: boolean;
   punchTimeoutMs?: number;
-  serverTimeoutMs?: number;
-  /** Our rendezvous client id (default: a random one). */
-  clientId?: Uint8Array;
-  /** Sender: SHA-256 of the client id that may reopen this nameplate once it paired. */
-  successor?: Uint8Array;
-  signal?: AbortSignal;
 }
 
 /**

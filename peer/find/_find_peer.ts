@@ -14,8 +14,8 @@ import {
   TimeoutError,
 } from "../../base/mod.ts";
 import { announce, browse, localNameplate, type LocalPairing } from "../../local/mod.ts";
-import type { Pairing } from "../../rendezvous/mod.ts";
-import { type DatagramChannel, localCandidates, type NatMapping } from "../punch/mod.ts";
+import type { Pairing, RegisterOptions } from "../../rendezvous/mod.ts";
+import { type DatagramChannel, localCandidates } from "../punch/mod.ts";
 
 import { racePairing, type Way } from "./_race_pairing.ts";
 import { registerEither } from "./_register_either.ts";
@@ -55,35 +55,41 @@ export interface LocalFound extends Omit<Pairing, "observed" | "peer" | "relay" 
 
 export type FoundPeer = ServerFound | LocalFound;
 
-export interface FindPeerOptions {
+/**
+ * What finding hands to the rendezvous client as it is (documented there):
+ * the client id and its successor, the nameplate, the fingerprint, the NAT
+ * and waiting callbacks, the server's timeout.
+ */
+type ForServer = Pick<
+  RegisterOptions,
+  | "clientId"
+  | "successor"
+  | "nameplate"
+  | "fingerprint"
+  | "onNat"
+  | "waitForSenderMs"
+  | "onWaitingForSender"
+  | "serverTimeoutMs"
+>;
+
+export interface FindPeerOptions extends ForServer {
   role: "sender" | "receiver";
   /**
    * The rendezvous server, or several instances sharing rooms, tried in turn
    * (with every IPv4 address each name resolves to); absent: local discovery only.
    */
   rendezvous?: ServerName | ServerName[];
-  /** Sender: the client id to register with, and the hash of the next one (several receivers). */
-  clientId?: Uint8Array;
-  successor?: Uint8Array;
   /** Whether to look on the local network too. */
   local: boolean;
-  /** Receiver: the code's nameplate. Sender: the one to ask for, if any. */
-  nameplate?: string;
   /** The UDP port we punch on (our candidates' port). */
   port: number;
-  /** Sender: its certificate fingerprint, passed to the receiver. */
-  fingerprint?: Uint8Array;
   /** Sender: called once with the nameplate its code carries. */
   onNameplate?: (nameplate: string) => void;
   onPaired?: (paired: PairedInfo) => void;
-  onNat?: (mapping: NatMapping) => void;
   /** A way of finding the peer failed while the other still runs, or UDP got no answer (TCP used). */
   onWarning?: (message: string) => void;
   /** Register with the rendezvous server over TCP from the start (`--tcp`). */
   tcp: boolean;
-  waitForSenderMs?: number;
-  onWaitingForSender?: () => void;
-  serverTimeoutMs?: number;
   /** The sender's announcement is moved here once claimed: it answers repeated claims until disposed. */
   keepAlive: AsyncDisposableStack;
   signal?: AbortSignal;
@@ -161,22 +167,15 @@ function serverWay(
 ): (wayAbort: AbortSignal) => Promise<ServerFound> {
   return async (wayAbort) => {
     const [address, ...fallbacks] = await resolveServers(rendezvous);
+    // The client takes what it shares with these options (`ForServer`) as it is.
     const pairing = await registerEither(channel, {
-      tcp: options.tcp,
+      ...options,
       onTcpFallback: options.onWarning,
       server: address,
       fallbacks,
-      clientId: options.clientId,
-      successor: options.successor,
       role: options.role === "sender" ? "send" : "receive",
-      nameplate: options.nameplate,
       candidates: localCandidates(options.port),
-      fingerprint: options.fingerprint,
       onNameplate: issue,
-      onNat: options.onNat,
-      waitForSenderMs: options.waitForSenderMs,
-      onWaitingForSender: options.onWaitingForSender,
-      serverTimeoutMs: options.serverTimeoutMs,
       signal: wayAbort,
     });
     return { ...pairing, found: "server", server: address };
