@@ -1,6 +1,6 @@
 /** Flag values turned into what the commands take; a bad one is a one-line `UsageError`. */
 import { UsageError } from "../base/mod.ts";
-import type { RelayMode } from "../peer/mod.ts";
+import type { RelayMode, TransportChoice } from "../peer/mod.ts";
 import type { CommandInput } from "./options.ts";
 
 const DEFAULT_STALL_TIMEOUT_SECONDS = 30;
@@ -38,4 +38,24 @@ export function relayMode(input: CommandInput): RelayMode {
   const only = input.flag("relay-only");
   if (never && only) throw new UsageError("--no-relay and --relay-only contradict each other");
   return only ? "only" : never ? "never" : "auto";
+}
+
+/**
+ * `--transport` (checked against its choices by the parser), refused where it cannot work before
+ * a code is spent: a side on TCP to the server cannot punch, so QUIC needs a peer found on the
+ * local network, which --no-local and --relay-only leave out.
+ */
+export function transportChoice(input: CommandInput): TransportChoice {
+  const choice = (input.string("transport") ?? "auto") as TransportChoice;
+  if (
+    choice === "quic" && input.flag("tcp") && (input.flag("no-local") || input.flag("relay-only"))
+  ) {
+    throw new UsageError(
+      `--transport quic needs UDP between the peers, but --tcp reaches the rendezvous server over ` +
+        `TCP only and ${
+          input.flag("no-local") ? "--no-local" : "--relay-only"
+        } leaves out the local network: drop --tcp or --transport quic`,
+    );
+  }
+  return choice;
 }

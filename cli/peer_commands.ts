@@ -6,8 +6,8 @@
 import { UsageError } from "../base/mod.ts";
 import type { TransportChoice } from "../peer/mod.ts";
 import type { OnExisting } from "../transfer/mod.ts";
-import { integerFlag, relayMode, stallTimeout } from "./flag_values.ts";
-import { type CommandInput, type CommandSpec, JSON_OPTION, type OptionSpec } from "./options.ts";
+import { integerFlag, relayMode, stallTimeout, transportChoice } from "./flag_values.ts";
+import { type CommandSpec, JSON_OPTION, type OptionSpec } from "./options.ts";
 import type { ReceiveCommandOptions } from "./receive_command.ts";
 import type { SendCommandOptions } from "./send_command.ts";
 
@@ -136,7 +136,7 @@ the two computers.`,
       code: input.string("code"),
       rendezvous: input.string("rendezvous"),
       relay: relayMode(input),
-      transport: transport(input),
+      transport: transportChoice(input),
       tcp: input.flag("tcp"),
       local: !input.flag("no-local"),
       qr: input.flag("qr"),
@@ -239,7 +239,7 @@ and --out must be writable before anyone is contacted.`,
         max: 86400,
       }),
       stallTimeoutSeconds: stallTimeout(input),
-      transport: transport(input),
+      transport: transportChoice(input),
       tcp: input.flag("tcp"),
       output,
       signal,
@@ -248,8 +248,3 @@ and --out must be writable before anyone is contacted.`,
     await receiveCommand(input.args[0], options);
   },
 };
-
-/** `--transport`, already checked against its choices by the parser. */
-function transport(input: CommandInput): TransportChoice {
-  return (input.string("transport") ?? "auto") as TransportChoice;
-}

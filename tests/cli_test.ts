@@ -166,6 +166,20 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: /^error: P2PFT_RENDEZVOUS="a\.\.b:9000" \(from the environment\): .*an empty label/,
     },
     { args: ["frobnicate"], code: 2, message: /Unknown command/ },
+    // Over TCP only and without the local network, QUIC can never connect: no code is spent.
+    {
+      args: [
+        "receive",
+        "7-lantern-cross",
+        "--yes",
+        ...w.rendezvous,
+        "--tcp",
+        "--transport",
+        "quic",
+      ],
+      code: 2,
+      message: /--transport quic needs UDP .*--no-local leaves out the local network/,
+    },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
     // Each command takes only its own flags (issue #25): the error names the ones it takes.
     {
