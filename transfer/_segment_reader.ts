@@ -2,7 +2,7 @@
  * The receiver's side of the striping (PROTOCOL.md, "The data stream"):
  * DATA segment k from data stream k mod N, every stream reading ahead.
  */
-import { ProtocolError } from "../base/mod.ts";
+import { fillFrom, ProtocolError } from "../base/mod.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { FRAME_HEADER_BYTES, FrameType, parseFrameHeader } from "./wire/mod.ts";
 
@@ -75,16 +75,22 @@ export class SegmentReader {
     return chunk;
   }
 
+  /** Exactly `length` bytes of the logical stream (a trailer may span two segments). */
   async readExact(length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const chunk = await this.next(length - filled);
-      out.set(chunk, filled);
-      filled += chunk.length;
-    }
+    // `next` throws rather than end early, so the fill is always whole.
+    await fillFrom(this.#asSource, out);
     return out;
   }
+
+  /** The logical stream as a source that reads into a buffer, for `fillFrom`. */
+  readonly #asSource = {
+    read: async (view: Uint8Array): Promise<number> => {
+      const chunk = await this.next(view.length);
+      view.set(chunk);
+      return chunk.length;
+    },
+  };
 
   /** Every byte sent was consumed and every stream ended cleanly. */
   async finish(): Promise<void> {
