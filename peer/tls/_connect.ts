@@ -21,10 +21,13 @@ import {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const READY = encodeControl({ type: "ready" });
 
-/** TLS client on `tcp`, verifying the pinned certificate by its SAN name, then the preamble. */
+/**
+ * TLS client on `tcp`, verifying the pinned certificate by its SAN name, then the preamble
+ * (none: the caller writes it later with {@link writePreamble}).
+ */
 export async function clientChannel(
   tcp: Deno.Conn,
-  options: { pem: string; preamble: Preamble; where: string; signal: AbortSignal },
+  options: { pem: string; preamble?: Preamble; where: string; signal: AbortSignal },
 ): Promise<Channel> {
   let tls: Deno.TlsConn;
   try {
@@ -51,15 +54,24 @@ export async function clientChannel(
       { cause: error },
     );
   }
+  if (options.preamble) await writePreamble(channel, options.preamble, options.signal);
+  return channel;
+}
+
+/** Writes the preamble on a connection whose handshake is done; closes it on failure. */
+export async function writePreamble(
+  channel: Channel,
+  preamble: Preamble,
+  signal: AbortSignal,
+): Promise<void> {
   await abortable(
-    writeAndRelease(channel.stream.writable, encodePreamble(options.preamble)),
-    options.signal,
+    writeAndRelease(channel.stream.writable, encodePreamble(preamble)),
+    signal,
     { onAbort: channel.close },
   ).catch((error) => {
     channel.close();
     throw error;
   });
-  return channel;
 }
 
 export async function readPreamble(channel: Channel): Promise<Preamble> {

@@ -18,9 +18,16 @@ import {
 } from "../../base/mod.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
-import { writeAndRelease } from "./_channel.ts";
+import { type Channel, writeAndRelease } from "./_channel.ts";
 import { TlsBridge } from "./_bridge.ts";
-import { awaitReady, clientChannel, DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
+import {
+  awaitReady,
+  clientChannel,
+  DEFAULT_TIMEOUT_MS,
+  readPreamble,
+  READY,
+  writePreamble,
+} from "./_connect.ts";
 import { TlsSession } from "./_session.ts";
 import {
   CERTIFICATE_PREFACE_HEADER,
@@ -39,6 +46,9 @@ export interface DialTlsPeerOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
 }
+
+/** The receiver's first stream id (its streams are odd): the PAKE's, dialled beside READY. */
+const FIRST_OWN_STREAM = 1;
 
 /** Receiver, LAN: dials the sender's TLS listener. */
 export async function dialTlsPeer(
@@ -66,21 +76,51 @@ export async function dialTlsPeer(
     where,
     signal: limit.signal,
   });
-  await awaitReady(control, limit.signal);
-  return new TlsSession({
+  const dialStream = async (id: number, signal: AbortSignal, preamble = true) =>
+    clientChannel(await dial(signal), {
+      pem: options.peerCertificatePem,
+      preamble: preamble ? { kind: "stream", secret, streamId: id } : undefined,
+      where,
+      signal,
+    });
+  // Our first stream's connection (the PAKE's) is made beside READY, its preamble written only
+  // when it is opened: the sender's first write on an accepted connection waits ~40 ms
+  // (PROTOCOL.md, "Why beside READY"), and so that wait overlaps READY's instead of following it.
+  const stopFirst = new AbortController();
+  let first: Promise<Channel> | undefined = dialStream(
+    FIRST_OWN_STREAM,
+    AbortSignal.any([limit.signal, stopFirst.signal]),
+    false,
+  );
+  first.catch(() => {});
+  const dropFirst = () => {
+    stopFirst.abort();
+    first?.then((channel) => channel.close(), () => {});
+    first = undefined;
+  };
+  try {
+    await awaitReady(control, limit.signal);
+  } catch (error) {
+    dropFirst();
+    throw error;
+  }
+  const session = new TlsSession({
     role: "receiver",
     control,
     announceOwn: false,
     dialAhead: true,
     timeoutMs,
-    dial: async (id, signal) =>
-      clientChannel(await dial(signal), {
-        pem: options.peerCertificatePem,
-        preamble: { kind: "stream", secret, streamId: id },
-        where,
-        signal,
-      }),
+    dial: async (id, signal) => {
+      if (id !== FIRST_OWN_STREAM || !first) return await dialStream(id, signal);
+      const made = first;
+      first = undefined;
+      const channel = await made;
+      await writePreamble(channel, { kind: "stream", secret, streamId: id }, signal);
+      return channel;
+    },
   });
+  session.closed.finally(dropFirst);
+  return session;
 }
 
 /** Opens one relayed TCP connection; channel 0 is the control connection, stream `id` is `id + 1`. */
