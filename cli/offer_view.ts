@@ -50,8 +50,11 @@ export interface OfferView {
   skipped: NotSent[];
   /** Those not in `skipped`. */
   skippedMore: number;
-  /** Receiver: the first offered names that already exist here; `as`: where each goes instead. */
-  existing?: Array<{ path: string; as?: string }>;
+  /**
+   * Receiver: the first offered names that already exist here; `as`: where each goes instead;
+   * `sameSize`: the one here has the offered size, so it is skipped instead if identical.
+   */
+  existing?: Array<{ path: string; as?: string; sameSize?: true }>;
   existingMore?: number;
   /** Receiver: what happens to them (`--existing`). */
   onExisting?: OnExisting;
@@ -119,8 +122,11 @@ export function offerView(
     skipped: notSent.slice(0, LISTED_ENTRIES).map(({ path, kind }) => ({ path, kind })),
     skippedMore: Math.max(0, notSent.length - LISTED_ENTRIES),
     ...(existing === undefined ? {} : {
-      existing: existing.clashes.slice(0, LISTED_ENTRIES)
-        .map(({ path, as }) => as === undefined ? { path } : { path, as }),
+      existing: existing.clashes.slice(0, LISTED_ENTRIES).map(({ path, as, sameSize }) => ({
+        path,
+        ...(as === undefined ? {} : { as }),
+        ...(sameSize ? { sameSize: true as const } : {}),
+      })),
       existingMore: Math.max(0, existing.clashes.length - LISTED_ENTRIES),
       onExisting: existing.onExisting,
       notWritten: existing.unholdable.slice(0, LISTED_ENTRIES),
@@ -203,7 +209,7 @@ function existingLines(view: OfferView): string[] {
   const shown = existing.slice(0, SHOWN).map((item) =>
     item.as === undefined
       ? shownName(item.path)
-      : `${shownName(item.path)} -> ${shownName(item.as)}`
+      : `${shownName(item.path)} -> ${shownName(item.as)}${item.sameSize ? " if it differs" : ""}`
   );
   const rest = count - shown.length;
   const what = view.onExisting === "skip"

@@ -41,15 +41,22 @@ Deno.test("offerLines says before accepting what is not sent, what exists here a
     [{ path: "d", kind: "directory", size: 0 }, { path: "d/a.txt", kind: "file", size: 1 }],
     [{ path: "d/pipe", kind: "fifo" }],
     {
-      clashes: [{ index: 1, path: "d/a.txt", as: "d/a (1).txt", sameSize: false }],
+      clashes: [
+        { index: 1, path: "d/a.txt", as: "d/a (1).txt", sameSize: false },
+        { index: 2, path: "d/b.txt", as: "d/b (1).txt", sameSize: true },
+      ],
       onExisting: "rename",
       unholdable: [{ path: "d/aux.c", reason: '"aux.c" is a reserved name on Windows' }],
     },
   );
   assert.deepEqual(offerLines(view).slice(2), [
     "  not sent (the sender cannot): d/pipe (named pipe (FIFO))",
-    "  already here, written beside them (identical files are skipped): d/a.txt -> d/a (1).txt",
+    "  already here, written beside them (identical files are skipped): d/a.txt -> d/a (1).txt, " +
+    "d/b.txt -> d/b (1).txt if it differs",
     '  not written here: d/aux.c ("aux.c" is a reserved name on Windows)',
   ]);
-  assert.deepEqual(view.existing, [{ path: "d/a.txt", as: "d/a (1).txt" }]);
+  assert.deepEqual(view.existing, [
+    { path: "d/a.txt", as: "d/a (1).txt" },
+    { path: "d/b.txt", as: "d/b (1).txt", sameSize: true },
+  ]);
 });
