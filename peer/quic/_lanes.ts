@@ -65,7 +65,7 @@ abstract class LaneSet implements Lanes {
   close(): void {
     this.closed = true;
     this.proof.reject(new Error("the link closed"));
-    for (const conn of this.joined) conn.close({ closeCode: 0, reason: "done" });
+    for (const conn of this.joined) closeQuietly(conn, 0, "done");
   }
 
   protected join(conn: Deno.QuicConn): void {
@@ -108,9 +108,9 @@ export class SenderLanes extends LaneSet {
       // Handshakes run side by side (`accept()` on the listener would take them one at a
       // time, a round trip each); the address is checked on the connection, since reading
       // it on the incoming consumes the incoming in Deno 2.9.6.
-      const checking = this.#admit(incoming.accept<false>());
+      const checking = this.#admit(incoming.accept<false>()).catch(() => {});
       this.#checking.add(checking);
-      checking.finally(() => this.#checking.delete(checking));
+      checking.then(() => this.#checking.delete(checking));
     }
     this.#listener.stop();
     await Promise.all(this.#checking);
@@ -127,7 +127,7 @@ export class SenderLanes extends LaneSet {
     const ok = !this.closed && this.joined.length < MAX_LANES - 1 &&
       sameAddr(conn.remoteAddr, this.#expected) && await this.#check(conn);
     if (ok && !this.closed) return this.join(conn);
-    conn.close({ closeCode: CLOSE_REFUSED, reason: "not a lane of this session" });
+    closeQuietly(conn, CLOSE_REFUSED, "not a lane of this session");
   }
 
   /** Whether the connection's first stream carries a lane hello with this session's proof. */
@@ -177,7 +177,7 @@ export class ReceiverLanes extends LaneSet {
     } catch {
       return; // a lane that cannot be set up is one lane fewer, nothing more
     }
-    if (this.closed) return conn.close({ closeCode: 0, reason: "done" });
+    if (this.closed) return closeQuietly(conn, 0, "done");
     // Its incoming streams are read from now on: the sender opens some once it checked the hello.
     this.join(conn);
     try {
@@ -190,5 +190,14 @@ export class ReceiverLanes extends LaneSet {
     } catch {
       // The lane or the link closed; the sender never sends on a lane it did not admit.
     }
+  }
+}
+
+/** Closes `conn`; one the peer or an idle timeout already closed is left as it is. */
+function closeQuietly(conn: Deno.QuicConn, closeCode: number, reason: string): void {
+  try {
+    conn.close({ closeCode, reason });
+  } catch {
+    // already closed
   }
 }
