@@ -16,6 +16,7 @@ import {
   silentPeerMessage,
 } from "../link/mod.ts";
 import { type Channel, lost } from "./_channel.ts";
+import { StreamSlots } from "./_stream_slots.ts";
 import {
   CONTROL_HEADER_LENGTH,
   type ControlMessage,
@@ -55,11 +56,6 @@ export interface TlsSessionOptions {
 
 type Phase = "open" | "closing" | "gone";
 
-interface Slot {
-  channel?: Channel;
-  waiter?: { resolve: (channel: Channel) => void; reject: (error: Error) => void };
-}
-
 export class TlsSession implements PeerLink {
   readonly transport = "tcp" as const;
   readonly closed: Promise<LinkEnd | undefined>;
@@ -72,8 +68,7 @@ export class TlsSession implements PeerLink {
   #nextAheadId: number;
   /** Streams dialled ahead whose connection is not made yet. */
   #aheadInFlight = 0;
-  #slots = new Map<number, Slot>();
-  #used = new Set<number>();
+  #slots = new StreamSlots();
   #channels = new Set<Channel>();
   #failure: Error | undefined;
   #controller = new AbortController();
@@ -104,11 +99,12 @@ export class TlsSession implements PeerLink {
     const id = this.#nextOwnId;
     if (id > MAX_STREAM_ID) throw new RangeError(`Stream ids exhausted at ${id}`);
     this.#nextOwnId += 2;
-    this.#used.add(id);
+    this.#slots.use(id);
     if (this.#options.announceOwn) this.#send({ type: "open", streamId: id });
-    const channel = this.#options.dial
-      ? await this.#dial(id)
-      : await this.#await(id, `The peer did not connect stream ${id}`);
+    const channel = this.#options.dial ? await this.#dial(id) : await this.#slots.take(id, {
+      ms: this.#options.timeoutMs,
+      message: `The peer did not connect stream ${id} within ${this.#options.timeoutMs / 1000} s`,
+    });
     // Dialling ahead starts once our first stream (the PAKE's) is up, not
     // beside it: five handshakes at once delayed it by ~8 ms here.
     this.#dialAhead();
@@ -120,7 +116,7 @@ export class TlsSession implements PeerLink {
     const id = this.#nextAcceptId;
     this.#nextAcceptId += 2;
     this.#dialAhead();
-    const channel = await this.#await(id);
+    const channel = await this.#slots.take(id);
     return channel.stream;
   }
 
@@ -129,9 +125,7 @@ export class TlsSession implements PeerLink {
    * when the id is not one this link expects (the caller drops the connection).
    */
   deliver(id: number, channel: Channel): boolean {
-    if (this.#phase !== "open" || this.#used.has(id) && this.#slots.get(id)?.waiter === undefined) {
-      return false;
-    }
+    if (this.#phase !== "open" || !this.#slots.welcomes(id)) return false;
     const own = id % 2 === (this.#options.role === "sender" ? 0 : 1);
     // Own streams arrive before they are opened only when the peer dials them ahead.
     const ownLimit = this.#options.announceOwn
@@ -140,15 +134,8 @@ export class TlsSession implements PeerLink {
     if (own ? id >= ownLimit : id >= this.#nextAcceptId + 2 * MAX_WAITING_STREAMS) {
       return false;
     }
-    const slot = this.#slots.get(id);
-    this.#used.add(id);
     this.#channels.add(channel);
-    if (slot?.waiter) {
-      this.#slots.delete(id);
-      slot.waiter.resolve(channel);
-    } else {
-      this.#slots.set(id, { channel });
-    }
+    this.#slots.put(id, channel);
     return true;
   }
 
@@ -204,29 +191,6 @@ export class TlsSession implements PeerLink {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  #await(id: number, timeoutMessage?: string): Promise<Channel> {
-    const slot = this.#slots.get(id);
-    if (slot?.channel) {
-      this.#slots.delete(id);
-      return Promise.resolve(slot.channel);
-    }
-    return new Promise<Channel>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      if (timeoutMessage) {
-        timer = setTimeout(() => {
-          this.#slots.delete(id);
-          reject(new TimeoutError(`${timeoutMessage} within ${this.#options.timeoutMs / 1000} s`));
-        }, this.#options.timeoutMs);
-      }
-      this.#slots.set(id, {
-        waiter: {
-          resolve: (channel) => (clearTimeout(timer), resolve(channel)),
-          reject: (error) => (clearTimeout(timer), reject(error)),
-        },
-      });
-    });
   }
 
   #send(message: ControlMessage): void {
@@ -379,11 +343,7 @@ export class TlsSession implements PeerLink {
     this.#controller.abort(this.#failure);
     this.#options.control.close();
     for (const channel of this.#channels) channel.close();
-    for (const slot of this.#slots.values()) {
-      slot.channel?.close();
-      slot.waiter?.reject(this.#failure);
-    }
-    this.#slots.clear();
+    this.#slots.fail(this.#failure);
     this.#options.onGone?.();
     this.#resolveClosed(end);
   }
