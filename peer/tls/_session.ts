@@ -105,8 +105,8 @@ export class TlsSession implements PeerLink {
       ms: this.#options.timeoutMs,
       message: `The peer did not connect stream ${id} within ${this.#options.timeoutMs / 1000} s`,
     });
-    // Dialling ahead starts once our first stream (the PAKE's) is up, not
-    // beside it: five handshakes at once delayed it by ~8 ms here.
+    // Dialling ahead starts once our first stream (the PAKE's) is up, not beside it (a LAN
+    // receiver's first ones were made while READY was awaited: tls_link.ts, PremadeStreams).
     this.#dialAhead();
     return channel.stream;
   }

@@ -18,21 +18,16 @@ import {
 } from "../../base/mod.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
-import { type Channel, writeAndRelease } from "./_channel.ts";
+import { writeAndRelease } from "./_channel.ts";
 import { TlsBridge } from "./_bridge.ts";
-import {
-  awaitReady,
-  clientChannel,
-  DEFAULT_TIMEOUT_MS,
-  readPreamble,
-  READY,
-  writePreamble,
-} from "./_connect.ts";
-import { TlsSession } from "./_session.ts";
+import { awaitReady, clientChannel, DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
+import { PremadeStreams } from "./_premade.ts";
+import { STREAMS_AHEAD, TlsSession } from "./_session.ts";
 import {
   CERTIFICATE_PREFACE_HEADER,
   decodeCertificatePrefaceHeader,
   encodeCertificatePreface,
+  type Preamble,
   SECRET_LENGTH,
 } from "./_wire.ts";
 
@@ -47,8 +42,11 @@ export interface DialTlsPeerOptions {
   signal?: AbortSignal;
 }
 
-/** The receiver's first stream id (its streams are odd): the PAKE's, dialled beside READY. */
-const FIRST_OWN_STREAM = 1;
+/**
+ * Streams a LAN receiver makes while it waits for READY: its first (odd ids: the PAKE's) and the
+ * sender's first `STREAMS_AHEAD` (even ids), which it dials ahead anyway.
+ */
+const PREMADE_STREAMS = [1, ...Array.from({ length: STREAMS_AHEAD }, (_, index) => 2 * index)];
 
 /** Receiver, LAN: dials the sender's TLS listener. */
 export async function dialTlsPeer(
@@ -70,38 +68,20 @@ export async function dialTlsPeer(
     timeoutMs,
     message: `The TLS link to ${where} was not ready within ${timeoutMs / 1000} s`,
   });
-  const control = await clientChannel(await dial(limit.signal), {
-    pem: options.peerCertificatePem,
-    preamble: { kind: "control", secret, streamId: 0 },
-    where,
-    signal: limit.signal,
-  });
-  const dialStream = async (id: number, signal: AbortSignal, preamble = true) =>
+  const connect = async (signal: AbortSignal, preamble?: Preamble) =>
     clientChannel(await dial(signal), {
       pem: options.peerCertificatePem,
-      preamble: preamble ? { kind: "stream", secret, streamId: id } : undefined,
+      preamble,
       where,
       signal,
     });
-  // Our first stream's connection (the PAKE's) is made beside READY, its preamble written only
-  // when it is opened: the sender's first write on an accepted connection waits ~40 ms
-  // (PROTOCOL.md, "Why beside READY"), and so that wait overlaps READY's instead of following it.
-  const stopFirst = new AbortController();
-  let first: Promise<Channel> | undefined = dialStream(
-    FIRST_OWN_STREAM,
-    AbortSignal.any([limit.signal, stopFirst.signal]),
-    false,
-  );
-  first.catch(() => {});
-  const dropFirst = () => {
-    stopFirst.abort();
-    first?.then((channel) => channel.close(), () => {});
-    first = undefined;
-  };
+  const control = await connect(limit.signal, { kind: "control", secret, streamId: 0 });
+  // The PAKE's stream and the sender's streams dialled ahead are made while READY is awaited.
+  const premade = new PremadeStreams(PREMADE_STREAMS, connect, limit.signal);
   try {
     await awaitReady(control, limit.signal);
   } catch (error) {
-    dropFirst();
+    premade.drop();
     throw error;
   }
   const session = new TlsSession({
@@ -110,16 +90,11 @@ export async function dialTlsPeer(
     announceOwn: false,
     dialAhead: true,
     timeoutMs,
-    dial: async (id, signal) => {
-      if (id !== FIRST_OWN_STREAM || !first) return await dialStream(id, signal);
-      const made = first;
-      first = undefined;
-      const channel = await made;
-      await writePreamble(channel, { kind: "stream", secret, streamId: id }, signal);
-      return channel;
-    },
+    dial: async (id, signal) =>
+      await premade.take(id, secret, signal) ??
+        await connect(signal, { kind: "stream", secret, streamId: id }),
   });
-  session.closed.finally(dropFirst);
+  session.closed.finally(() => premade.drop());
   return session;
 }
 
