@@ -5,7 +5,7 @@
  * into DATA segments (_segment_writer.ts).
  */
 import { createHash, type Hash } from "node:crypto";
-import { abortable, EventLoopTurns, SourceChangedError } from "../base/mod.ts";
+import { abortable, EventLoopTurns, SourceChangedError, toHex } from "../base/mod.ts";
 import { encodeFileTrailer, encodeMore, encodeResent, FileStatus } from "./wire/mod.ts";
 import { type FileSnapshot, sameSnapshot, snapshotOf } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
@@ -32,7 +32,8 @@ export interface OutgoingFile {
 
 /** What was sent of one file: its SHA-256, the size that was sent, and how it went. */
 export interface SentFile {
-  digest: Uint8Array;
+  /** Its SHA-256 in hex: a string in the heap, where a Buffer per file held memory outside it. */
+  sha256: string;
   size: number;
   /** A `FileStatus`: as scanned, or sent as read while it changed. */
   status: number;
@@ -116,7 +117,7 @@ export async function sendData(
     }
     const status = changed.changed ? FileStatus.CHANGED : FileStatus.AS_SCANNED;
     const digest = file.hash.digest();
-    sent.set(file.path, { digest, size, status, resent });
+    sent.set(file.path, { sha256: toHex(digest), size, status, resent });
     await out.write(encodeFileTrailer(status, digest));
   }
   await out.flush();
@@ -305,5 +306,5 @@ async function sendStream(
   }
   const digest = file.hash.digest();
   await out.write(encodeFileTrailer(FileStatus.AS_SCANNED, digest));
-  return { digest, size, status: FileStatus.AS_SCANNED, resent: false };
+  return { sha256: toHex(digest), size, status: FileStatus.AS_SCANNED, resent: false };
 }

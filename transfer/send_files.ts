@@ -205,20 +205,24 @@ function checkConfirmed(
 ): string {
   const notWritten = new Set(decided.notWritten.map((item) => item.path));
   // A file missing from both maps is left out: the count then differs and the check fails.
-  const files = manifest.entries.flatMap((entry) => {
-    if (entry.kind !== "file" || notWritten.has(entry.path)) return [];
-    const known = decided.known.get(entry.path);
-    if (known) return [{ path: entry.path, ...known }];
-    const file = sent.get(entry.path);
-    return file ? [{ path: entry.path, size: file.size, sha256: toHex(file.digest) }] : [];
-  });
-  const sha256 = transferDigest(files, manifest.directories);
+  // Walked, not collected into an object per file.
+  let count = 0;
+  const files = function* () {
+    for (const entry of manifest.entries) {
+      if (entry.kind !== "file" || notWritten.has(entry.path)) continue;
+      const file = decided.known.get(entry.path) ?? sent.get(entry.path);
+      if (!file) continue;
+      count++;
+      yield { path: entry.path, size: file.size, sha256: file.sha256 };
+    }
+  };
+  const sha256 = transferDigest(files(), manifest.directories);
   const expected = fromHex(sha256);
-  if (confirmed.files !== files.length || !equalBytes(confirmed.digest, expected)) {
+  if (confirmed.files !== count || !equalBytes(confirmed.digest, expected)) {
     throw new IntegrityError(
       `Receiver confirmed ${confirmed.files} files with digest ${
         toHex(confirmed.digest)
-      }, expected ${files.length} files with ${toHex(expected)}`,
+      }, expected ${count} files with ${toHex(expected)}`,
     );
   }
   return sha256;
