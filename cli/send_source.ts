@@ -51,6 +51,14 @@ export async function sendSource(
       ? await readText(options.stdin, options.signal)
       : options.text;
     const bytes = new TextEncoder().encode(text).length;
+    // An empty text is almost always an unset variable (`--text "$MSG"`): say so, spend no code.
+    if (bytes === 0) {
+      throw new UsageError(
+        options.text === "-"
+          ? "The text on stdin is empty: nothing to send"
+          : '--text is empty: nothing to send (an unset variable in --text "$VAR"?)',
+      );
+    }
     if (bytes > MAX_TEXT_BYTES) {
       throw new UsageError(
         `The text is ${bytes} bytes; --text takes at most ${MAX_TEXT_BYTES} (send it as a file)`,

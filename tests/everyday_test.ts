@@ -306,7 +306,7 @@ e2e(
 );
 
 e2e(
-  "stdin cannot go to several receivers, nor with paths, nor --text with paths",
+  "stdin cannot go to several receivers, nor with paths, nor --text with paths, nor an empty --text",
   async (signal) => {
     const run = async (args: string[]) => {
       const output = await new Deno.Command(Deno.execPath(), {
@@ -328,6 +328,11 @@ e2e(
     const long = await run(["--text", "x".repeat(64 * 1024 + 1)]);
     assert.equal(long.code, 2);
     assert.match(long.stderr, /The text is 65537 bytes; --text takes at most 65536/);
+    // An empty text is an unset variable, not a message: refused before a code is spent.
+    const empty = await run(["--text", ""]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /^error: --text is empty: nothing to send/);
+    assert.doesNotMatch(empty.stderr, /Code is/);
   },
 );
 
