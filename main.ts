@@ -58,7 +58,11 @@ async function main(argv: string[]): Promise<number> {
 
 function fail(error: unknown, json: boolean, verbose: boolean, output?: Output): number {
   const failure = describeFailure(error);
-  (output ?? new Output({ json, role: "serve" })).emit({ type: "error", message: failure.message });
+  (output ?? new Output({ json, role: "serve" })).emit({
+    type: "error",
+    message: failure.message,
+    ...(failure.declined ? { declined: true } : {}),
+  });
   if (verbose) { for (const detail of failure.details) console.error(detail); }
   return failure.exitCode;
 }

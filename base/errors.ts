@@ -32,6 +32,25 @@ export class TimeoutError extends P2pftError {}
 /** The receiver refused what was offered, or the sender refused to continue. */
 export class TransferRefusedError extends P2pftError {}
 
+/**
+ * This side's user said no to the offer: not a failure on their side (the CLI says
+ * "Declined." without "error:"). The peer reads DECLINED_MESSAGE in the ERROR frame and gets
+ * a plain TransferRefusedError.
+ */
+export class DeclinedError extends TransferRefusedError {}
+
+/** The ERROR frame's message for a declined offer (transfer/PROTOCOL.md, ERROR 3). */
+export const DECLINED_MESSAGE = "The offer was declined";
+
+/**
+ * How one side words the reason the peer gave for stopping: "The <peer> stopped: <message>",
+ * and for a declined offer the natural "The receiver declined the offer".
+ */
+export function peerStoppedMessage(peer: "sender" | "receiver", message: string): string {
+  if (peer === "receiver" && message === DECLINED_MESSAGE) return "The receiver declined the offer";
+  return `The ${peer} stopped: ${message}`;
+}
+
 /** A received file name or path would be unsafe to create. */
 export class UnsafePathError extends P2pftError {}
 

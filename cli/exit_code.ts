@@ -1,4 +1,4 @@
-import { IncompleteTransferError, P2pftError, UsageError } from "../base/mod.ts";
+import { DeclinedError, IncompleteTransferError, P2pftError, UsageError } from "../base/mod.ts";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -9,6 +9,11 @@ export const EXIT_INCOMPLETE = 3;
 export interface Failure {
   /** The one line after `error: `. */
   message: string;
+  /**
+   * This side's user declined the offer: not an error here, so the line reads "Declined."
+   * without "error:" (the exit stays 1: nothing was received, which scripts must see).
+   */
+  declined?: true;
   exitCode: number;
   /** Stack and cause chain, for `--verbose`. */
   details: string[];
@@ -31,6 +36,7 @@ export function describeFailure(error: unknown): Failure {
   }
   return {
     message: expected ? message : `unexpected failure: ${message}`,
+    ...(error instanceof DeclinedError ? { declined: true as const } : {}),
     exitCode: error instanceof UsageError
       ? EXIT_USAGE
       : error instanceof IncompleteTransferError

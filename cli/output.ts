@@ -109,7 +109,8 @@ export type CliEvent =
   }
   | { type: "stopped"; stats: Record<string, number> }
   | { type: "warning"; message: string }
-  | { type: "error"; message: string };
+  /** `declined`: this side's user declined the offer; people read "Declined.", not "error:". */
+  | { type: "error"; message: string; declined?: true };
 
 const PROGRESS_INTERVAL_MS = 100;
 /** Shown to a receiver whose sender passed --allow-changing, before it accepts. */
@@ -172,7 +173,7 @@ export class Output {
       this.#writeJson(event);
       // Errors also go to stderr as one line, for people reading a log.
       if (event.type === "error") {
-        writeText(this.#stderr, `error: ${escapeControls(event.message)}\n`);
+        writeText(this.#stderr, `${errorLine(event)}\n`);
       }
       return;
     }
@@ -241,7 +242,7 @@ export class Output {
       case "warning":
         return `warning: ${escapeControls(event.message)}`;
       case "error":
-        return `error: ${escapeControls(event.message)}`;
+        return errorLine(event);
     }
   }
 
@@ -351,4 +352,9 @@ function savedLine(event: Extract<CliEvent, { type: "done" }>): string {
 
 function writeText(target: OutputSink, text: string): void {
   writeAllSync(target, encoder.encode(text));
+}
+
+/** The one line a failure prints: "error: <message>", or "Declined." for a decline by our user. */
+function errorLine(event: Extract<CliEvent, { type: "error" }>): string {
+  return event.declined ? "Declined." : `error: ${escapeControls(event.message)}`;
 }

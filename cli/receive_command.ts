@@ -3,6 +3,7 @@ import {
   DiskFullError,
   formatAddr,
   P2pftError,
+  peerStoppedMessage,
   TimeoutError,
   TransferRefusedError,
   UsageError,
@@ -84,7 +85,9 @@ export async function receiveCommand(
   session.closed.then((end) =>
     asking.abort(
       new P2pftError(
-        end?.failed ? `The sender stopped: ${end.message}` : "The connection to the sender ended",
+        end?.failed
+          ? peerStoppedMessage("sender", end.message)
+          : "The connection to the sender ended",
       ),
     )
   );

@@ -7,6 +7,7 @@ import {
   ConnectionLostError,
   formatAddr,
   P2pftError,
+  peerStoppedMessage,
   withDeadline,
   withinDeadline,
 } from "../base/mod.ts";
@@ -164,7 +165,7 @@ export async function endAfter(
       return new ConnectionLostError(link.lostReason, { cause: error });
     }
     if (!end?.failed) return error;
-    return new P2pftError(`The ${peer} stopped: ${end.message}`, { cause: error });
+    return new P2pftError(peerStoppedMessage(peer, end.message), { cause: error });
   }
   if (options?.peerWasTold) await withinDeadline(link.closed, PEER_END_DEADLINE_MS);
   await link.close({ failed: true, message });

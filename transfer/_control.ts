@@ -6,6 +6,7 @@ import {
   ConnectionLostError,
   IntegrityError,
   P2pftError,
+  peerStoppedMessage,
   ProtocolError,
   TransferRefusedError,
   UnsafePathError,
@@ -32,11 +33,12 @@ export function peerWasTold(error: unknown): boolean {
 
 /**
  * Turns a received ERROR frame into the matching local error. Every code
- * reads "The <peer> stopped: <message>", the same words the CLI uses when
- * the reason arrives with the session's end instead.
+ * reads "The <peer> stopped: <message>" ("The receiver declined the offer"
+ * for a decline), the same words used when the reason arrives with the
+ * session's end instead.
  */
 export function peerError(frame: ErrorMessage, peer: "sender" | "receiver"): Error {
-  const text = `The ${peer} stopped: ${frame.message}`;
+  const text = peerStoppedMessage(peer, frame.message);
   let error: Error;
   switch (frame.code) {
     case ErrorCode.PROTOCOL:

@@ -1,6 +1,6 @@
 /** The receiving role for a text offer: confirm, answer DONE with the text's SHA-256. */
 import { createHash } from "node:crypto";
-import { abortable, type ByteReader, TransferRefusedError } from "../base/mod.ts";
+import { abortable, type ByteReader, DECLINED_MESSAGE, DeclinedError } from "../base/mod.ts";
 import { encodeDone, encodeFrame, FrameType } from "./wire/mod.ts";
 import { textReport } from "./_text_messages.ts";
 import type { Offer, TransferReport } from "./types.ts";
@@ -21,7 +21,7 @@ export async function receiveText(
   const bytes = new TextEncoder().encode(text);
   const offer: Offer = { files: 0, directories: 0, bytes: bytes.length, entries: [], text };
   if (options.confirm && !(await abortable(options.confirm(offer), signal))) {
-    throw new TransferRefusedError("The offer was declined");
+    throw new DeclinedError(DECLINED_MESSAGE);
   }
   const started = performance.now();
   const digest = createHash("sha256").update(bytes).digest();

@@ -78,7 +78,7 @@ Deno.test("a declined offer is a TransferRefusedError on both sides", async () =
       unholdable: [],
     });
     const words = {
-      sent: "The receiver stopped: The offer was declined",
+      sent: "The receiver declined the offer",
       received: "The offer was declined",
     };
     for (const [side, error] of [["sent", reason(sent)], ["received", reason(received)]] as const) {

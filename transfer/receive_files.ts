@@ -2,6 +2,8 @@
 import {
   abortable,
   type ByteReader,
+  DECLINED_MESSAGE,
+  DeclinedError,
   fromHex,
   P2pftError,
   TransferRefusedError,
@@ -129,7 +131,7 @@ async function acceptOffer(
     plan,
   };
   if (options.confirm && !(await abortable(options.confirm(shown(accepted)), control.signal))) {
-    throw new TransferRefusedError("The offer was declined");
+    throw new DeclinedError(DECLINED_MESSAGE);
   }
   return accepted;
 }
