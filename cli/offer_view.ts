@@ -61,6 +61,9 @@ export interface OfferView {
   /** Receiver: the first entries its file system cannot hold (not written), with why. */
   notWritten?: Array<{ path: string; reason: string }>;
   notWrittenMore?: number;
+  /** Receiver: the first files an earlier run left partly here, `bytes` resumed if they match. */
+  resumes?: Array<{ path: string; bytes: number }>;
+  resumesMore?: number;
 }
 
 /** Entries an `offer` event lists; the rest follow in `manifest` events. */
@@ -94,6 +97,7 @@ export function offerView(
     clashes: ReadonlyArray<Clash>;
     onExisting: OnExisting;
     unholdable: ReadonlyArray<{ path: string; reason: string }>;
+    resumes?: ReadonlyArray<{ path: string; bytes: number }>;
   },
 ): OfferView {
   const top: TopEntry[] = [];
@@ -122,16 +126,28 @@ export function offerView(
     skipped: notSent.slice(0, LISTED_ENTRIES).map(({ path, kind }) => ({ path, kind })),
     skippedMore: Math.max(0, notSent.length - LISTED_ENTRIES),
     ...(existing === undefined ? {} : {
-      existing: existing.clashes.slice(0, LISTED_ENTRIES).map(({ path, as, sameSize }) => ({
-        path,
-        ...(as === undefined ? {} : { as }),
-        ...(sameSize ? { sameSize: true as const } : {}),
-      })),
-      existingMore: Math.max(0, existing.clashes.length - LISTED_ENTRIES),
-      onExisting: existing.onExisting,
+      ...existingView(existing.clashes, existing.onExisting),
       notWritten: existing.unholdable.slice(0, LISTED_ENTRIES),
       notWrittenMore: Math.max(0, existing.unholdable.length - LISTED_ENTRIES),
+      resumes: (existing.resumes ?? []).slice(0, LISTED_ENTRIES),
+      resumesMore: Math.max(0, (existing.resumes ?? []).length - LISTED_ENTRIES),
     }),
+  };
+}
+
+/** The offered names already here, as every `offer` event carries them (a stream's too). */
+export function existingView(
+  clashes: ReadonlyArray<Clash>,
+  onExisting: OnExisting,
+): Pick<OfferView, "existing" | "existingMore" | "onExisting"> {
+  return {
+    existing: clashes.slice(0, LISTED_ENTRIES).map(({ path, as, sameSize }) => ({
+      path,
+      ...(as === undefined ? {} : { as }),
+      ...(sameSize ? { sameSize: true as const } : {}),
+    })),
+    existingMore: Math.max(0, clashes.length - LISTED_ENTRIES),
+    onExisting,
   };
 }
 
@@ -187,7 +203,23 @@ export function offerLines(view: OfferView): string[] {
     ...entryLines(view),
     ...skippedLines(view),
     ...existingLines(view),
+    ...resumeLines(view),
     ...notWrittenLines(view),
+  ];
+}
+
+/** Files an earlier run left partly here: where each resumes from ("resumes big.iso from 1.2 GB"). */
+function resumeLines(view: OfferView): string[] {
+  const listed = view.resumes ?? [];
+  const count = listed.length + (view.resumesMore ?? 0);
+  if (count === 0) return [];
+  const shown = listed.slice(0, SHOWN)
+    .map((item) => `${shownName(item.path)} from ${formatBytes(item.bytes)}`);
+  const rest = count - shown.length;
+  return [
+    `  resumes ${shown.join(", ")}${
+      rest > 0 ? `, and ${rest} more` : ""
+    } (what an earlier run left, if it matches)`,
   ];
 }
 

@@ -20,6 +20,7 @@ import {
 import { type Offer, type OnExisting, peerWasTold, receiveFiles } from "../transfer/mod.ts";
 import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
 import {
+  existingView,
   LISTED_ENTRIES,
   MANIFEST_CHUNK,
   offeredEntry,
@@ -201,7 +202,12 @@ async function confirm(
       clashes: offer.existing ?? [],
       onExisting: offer.onExisting ?? "rename",
       unholdable: offer.unholdable ?? [],
+      resumes: offer.resumes ?? [],
     })
+    : undefined;
+  // A stream's names already here (its prompt says where it goes instead), in the same shape.
+  const streamExisting = kind === "stream"
+    ? existingView(offer.existing ?? [], offer.onExisting ?? "rename")
     : undefined;
   // A person who is asked reads the offer in the question itself.
   if (options.yes || options.output.json) {
@@ -213,6 +219,7 @@ async function confirm(
       ...(kind ? { kind } : {}),
       ...(offer.allowChanging ? { allowChanging: true } : {}),
       ...view,
+      ...streamExisting,
     });
     if (options.output.json) emitManifest(offer, options.output);
   }

@@ -5,10 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { bothSucceed, listDir, world } from "./world.ts";
+import { bothSucceed, listDir, type World, world } from "./world.ts";
 
 function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>, timeoutMs = 60_000) {
   boundedTest(name, fn, { timeoutMs, sanitizeResources: false });
+}
+
+/** `send - --name NAME` with `text` on its stdin; its code. */
+async function sendStream(w: World, name: string, text: string, signal: AbortSignal) {
+  const sender = w.send(["-"], ["--name", name], { stdin: "piped" });
+  const input = sender.stdin!.getWriter();
+  await input.write(new TextEncoder().encode(text));
+  await input.close();
+  const { code } = await sender.next("code", signal);
+  return { sender, code };
 }
 
 e2e("the prompt lists a few files by name, and Done says where they went", async (signal) => {
@@ -36,11 +46,7 @@ e2e(
     await using w = await world(signal);
     await Deno.mkdir(`${w.dir}/in`);
     await Deno.writeTextFile(`${w.dir}/in/notes.txt`, "my old notes");
-    const sender = w.send(["-"], ["--name", "notes.txt"], { stdin: "piped" });
-    const input = sender.stdin!.getWriter();
-    await input.write(new TextEncoder().encode("piped notes"));
-    await input.close();
-    const { code } = await sender.next("code", signal);
+    const { sender, code } = await sendStream(w, "notes.txt", "piped notes", signal);
     const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
     // The question has no newline: the line before it says it is about to be asked.
     await receiver.until((event) => String(event.line ?? "").startsWith("Connected"), signal);
@@ -338,5 +344,49 @@ e2e(
     assert.equal(sent.code, 1);
     assert.match(sent.stderr, /^error: The receiver declined the offer$/m);
     assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  },
+);
+
+e2e("a stream's offer event lists the names already here, as files' offers do", async (signal) => {
+  await using w = await world(signal);
+  await Deno.mkdir(`${w.dir}/in`);
+  await Deno.writeTextFile(`${w.dir}/in/notes.txt`, "my old notes");
+  const { sender, code } = await sendStream(w, "notes.txt", "piped notes", signal);
+  const [, received] = await bothSucceed(sender, w.receive(String(code)));
+  const offer = received.events.find((event) => event.type === "offer")!;
+  assert.equal(offer.kind, "stream");
+  assert.deepEqual(offer.existing, [{ path: "notes.txt", as: "notes (1).txt" }]);
+  assert.equal(offer.existingMore, 0);
+  assert.equal(offer.onExisting, "rename");
+});
+
+e2e(
+  "an offer that resumes a partial says so: in the prompt, and in --json as resumes",
+  async (signal) => {
+    await using w = await world(signal);
+    const bytes = crypto.getRandomValues(new Uint8Array(60_000));
+    await Deno.writeFile(`${w.dir}/big.bin`, bytes);
+    await Deno.mkdir(`${w.dir}/in`);
+    // What an interrupted run leaves: the first bytes under the partial's name.
+    await Deno.writeFile(`${w.dir}/in/big.bin.p2pft-partial`, bytes.subarray(0, 20_480));
+    const sender = w.send([`${w.dir}/big.bin`]);
+    const { code } = await sender.next("code", signal);
+    const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
+    await receiver.until((event) => String(event.line ?? "").includes("resumes"), signal);
+    const answer = receiver.stdin!.getWriter();
+    await answer.write(new TextEncoder().encode("n\n"));
+    answer.releaseLock();
+    const [, declined] = await Promise.all([sender.finished(), receiver.finished()]);
+    assert.match(
+      declined.stdout,
+      /^ {2}resumes big\.bin from 20\.0 KiB \(what an earlier run left, if it matches\)\r?$/m,
+    );
+    const { sent, received } = await w.transfer([`${w.dir}/big.bin`], { signal });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(received.code, 0, received.stderr);
+    const offer = received.events.find((event) => event.type === "offer")!;
+    assert.deepEqual(offer.resumes, [{ path: "big.bin", bytes: 20_480 }]);
+    assert.equal(offer.resumesMore, 0);
+    assert.deepEqual(await Deno.readFile(`${w.dir}/in/big.bin`), bytes);
   },
 );

@@ -76,6 +76,7 @@ Deno.test("a declined offer is a TransferRefusedError on both sides", async () =
       existing: [],
       onExisting: "rename",
       unholdable: [],
+      resumes: [],
     });
     const words = {
       sent: "The receiver declined the offer",

@@ -157,6 +157,8 @@ function shown({ hello, entries, notSent, unknownSize, unholdable, plan }: Accep
     existing: plan.clashes,
     onExisting: plan.onExisting,
     unholdable: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
+    resumes: plan.toHash.filter((item) => item.kind === "partial")
+      .map(({ index, length }) => ({ path: entries[index].path, bytes: length })),
   };
 }
 

@@ -75,6 +75,11 @@ export interface Offer {
   onExisting?: OnExisting;
   /** Entries this file system cannot hold: not written (with the reason). */
   unholdable?: Array<{ path: string; reason: string }>;
+  /**
+   * Files an earlier run left partly here: `bytes` of each are resumed if they match the
+   * sender's (it compares their SHA-256 once accepted), else the file starts over.
+   */
+  resumes?: Array<{ path: string; bytes: number }>;
   /** The one file is a stream whose size is not known in advance (`bytes` is 0). */
   unknownSize?: boolean;
   /**
