@@ -57,6 +57,8 @@ export class Admission {
   readonly #perIp: RateLimiter;
   readonly #cookies: RateLimiter;
   readonly #ipKey: (from: Deno.NetAddr) => string;
+  /** The buckets' clock, read once per request for both of its buckets. */
+  readonly #now: () => number;
 
   constructor(options: AdmissionOptions) {
     this.#minter = new CookieMinter({ secret: options.cookieSecret, now: options.wallClock });
@@ -81,6 +83,7 @@ export class Admission {
       now,
     });
     this.#ipKey = options.ipKey;
+    this.#now = now;
   }
 
   /**
@@ -120,7 +123,8 @@ export class Admission {
 
   /** Takes a token from the source's ip:port bucket, then from its IP's. */
   #withinBudget(from: Deno.NetAddr): boolean {
-    return this.#perPort.allow(portKey(from)) && this.#perIp.allow(this.#ipKey(from));
+    const now = this.#now();
+    return this.#perPort.allow(portKey(from), now) && this.#perIp.allow(this.#ipKey(from), now);
   }
 }
 

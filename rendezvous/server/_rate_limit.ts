@@ -35,9 +35,8 @@ export class RateLimiter {
     return this.#buckets.size;
   }
 
-  /** Takes one token from `key`'s bucket; false when it is empty. */
-  allow(key: string | number): boolean {
-    const now = this.#now();
+  /** Takes one token from `key`'s bucket at `now` (the limiter's clock); false when it is empty. */
+  allow(key: string | number, now = this.#now()): boolean {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       if (this.#buckets.size >= this.#maxKeys) this.#evict(now);

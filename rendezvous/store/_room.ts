@@ -51,6 +51,18 @@ export interface Room {
   left?: number;
   /** Whether the nameplate was released: the room lives on in `#byToken` only. */
   released?: boolean;
+  /**
+   * Once paired, the answers to the sender and to the receiver, made once: a
+   * paired room is asked again by its poll and by retransmissions, and the
+   * answer does not change (both peers' addresses are settled). Shared:
+   * callers only read them.
+   */
+  answers?: [forSender: RoomAnswer, forReceiver: RoomAnswer];
+  /**
+   * When the room table's sweep looks at the room next: Infinity while a
+   * relay session holds it past its linger, NaN once freed.
+   */
+  due: number;
 }
 
 /** Whether `message` is the next registration of the sender of `room`, which has paired. */
@@ -85,25 +97,43 @@ export function peerRecord(
 
 /** What `role`'s peer of `room` is told: waiting, or paired with the other's details. */
 export function answer(room: Room, role: "send" | "receive"): RoomAnswer {
+  if (room.answers !== undefined) return room.answers[role === "send" ? 0 : 1];
+  return { kind: "waiting", nameplate: String(room.nameplate), observed: room.sender.observed };
+}
+
+/**
+ * The answers of a room that just paired, to its sender and to its receiver
+ * (whose id is `receiverId`), with the room's `token`.
+ */
+export function pairedAnswers(
+  room: Room,
+  token: Uint8Array,
+  receiverId: Uint8Array,
+): [RoomAnswer, RoomAnswer] {
   const nameplate = String(room.nameplate);
-  const self = role === "send" ? room.sender : room.receiver!;
-  if (room.receiver === undefined || room.tokenKey === undefined) {
-    return { kind: "waiting", nameplate, observed: self.observed };
-  }
-  const other = role === "send" ? room.receiver : room.sender;
+  const { sender, receiver } = room as Required<Room>;
+  const paired = (self: PeerRecord, peer: PeerInfo): RoomAnswer => ({
+    kind: "paired",
+    nameplate,
+    token,
+    observed: self.observed,
+    peer,
+  });
+  return [
+    paired(sender, peerInfo(receiver, receiverId)),
+    paired(receiver, peerInfo(sender, fromHex(sender.key))),
+  ];
+}
+
+/** What a peer is told of `other` (whose client id is `id`). */
+function peerInfo(other: PeerRecord, id: Uint8Array): PeerInfo {
   const peer: PeerInfo = {
-    id: fromHex(other.key),
+    id,
     observed: other.observed,
     candidates: other.candidates,
     transport: other.transport,
   };
   if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
   if (other.nat !== undefined) peer.nat = other.nat;
-  return {
-    kind: "paired",
-    nameplate,
-    token: fromHex(room.tokenKey),
-    observed: self.observed,
-    peer,
-  };
+  return peer;
 }

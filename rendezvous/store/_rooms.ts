@@ -22,7 +22,8 @@ import {
   type RendezvousTransport,
   TOKEN_SIZE,
 } from "../wire/mod.ts";
-import { answer, peerRecord, reopens, type Room, type RoomAnswer } from "./_room.ts";
+import { Deadlines } from "./_deadlines.ts";
+import { answer, pairedAnswers, peerRecord, reopens, type Room, type RoomAnswer } from "./_room.ts";
 
 export interface RoomLimits {
   /** Most rooms held at once. */
@@ -67,7 +68,8 @@ interface Arrival {
   now: number;
 }
 
-const SWEEP_INTERVAL_MS = 1000;
+/** How often paired rooms past their linger that a relay session still holds are looked at again. */
+const HELD_RECHECK_MS = 1000;
 
 export class RoomTable {
   readonly limits: RoomLimits;
@@ -82,6 +84,15 @@ export class RoomTable {
   readonly #onFree?: (tokenKey: string) => void;
   readonly #pool: NameplatePool;
   /**
+   * Every room by the earliest time it can expire (`Room.due`): a sweep looks
+   * only at rooms now due, not at every room held. A room's entry is stale
+   * once its `due` moved (or it was freed); stale entries are skipped.
+   */
+  readonly #deadlines = new Deadlines<Room>();
+  /** Paired rooms past their linger that a relay session holds (`due` Infinity): few. */
+  readonly #held = new Set<Room>();
+  #lastHeldCheck = -Infinity;
+  /**
    * Senders whose room outlived `maxWaitMs` (client key → when), kept for
    * `idleTimeoutMs`: their next register must not take the room back, where
    * a sender whose room a restart lost gets it back (../PROTOCOL.md, "Restarts").
@@ -95,7 +106,6 @@ export class RoomTable {
   readonly #between: FadingKeys<number>;
   /** Rooms whose nameplate was released (both peers left), until their token dies. */
   #releasedRooms = 0;
-  #lastSweep = -Infinity;
   #pairings = 0;
 
   constructor(options: RoomTableOptions) {
@@ -113,7 +123,7 @@ export class RoomTable {
 
   /** Rooms held right now, released ones included (after dropping expired ones). */
   get size(): number {
-    this.sweep(true);
+    this.sweep(this.#now(), true);
     return this.#rooms.size + this.#releasedRooms;
   }
 
@@ -133,14 +143,9 @@ export class RoomTable {
     source: string,
     transport: RendezvousTransport = "udp",
   ): RoomAnswer {
-    this.sweep(false);
-    const from: Arrival = {
-      key: hex(message.clientId),
-      observed,
-      source,
-      transport,
-      now: this.#now(),
-    };
+    const now = this.#now();
+    this.sweep(now);
+    const from: Arrival = { key: hex(message.clientId), observed, source, transport, now };
     const wanted = message.nameplate === undefined ? undefined : Number(message.nameplate);
     return message.role === "send"
       ? this.#registerSender(message, wanted, from)
@@ -152,7 +157,7 @@ export class RoomTable {
     const { key, observed, source, transport, now } = from;
     const held = this.#senders.get(key);
     if (held !== undefined) {
-      const room = this.#live(held);
+      const room = this.#live(held, now);
       if (room !== undefined) {
         if (wanted !== undefined && wanted !== held) {
           return { kind: "error", code: ErrorCode.clientConflict, nameplate: String(wanted) };
@@ -165,18 +170,16 @@ export class RoomTable {
     if (message.poll || this.#outlived.has(key, now)) {
       return { kind: "error", code: ErrorCode.expired, nameplate: message.nameplate };
     }
-    const taken = wanted === undefined ? undefined : this.#live(wanted);
+    const taken = wanted === undefined ? undefined : this.#live(wanted, now);
     if (taken !== undefined && reopens(taken, message)) {
       // The sender served that room's receiver and asks for the next one.
       this.#free(taken);
     } else if (taken !== undefined) {
       return { kind: "error", code: ErrorCode.nameplateInUse, nameplate: String(wanted) };
     }
+    // Expired rooms are gone already: the sweep in `register` freed every room due by now.
     if (this.#rooms.size >= this.limits.maxRooms) {
-      this.sweep(true);
-      if (this.#rooms.size >= this.limits.maxRooms) {
-        return { kind: "error", code: ErrorCode.serverFull };
-      }
+      return { kind: "error", code: ErrorCode.serverFull };
     }
     if ((this.#perSource.get(source) ?? 0) >= this.limits.maxRoomsPerSource) {
       return { kind: "error", code: ErrorCode.tooManyRooms };
@@ -189,7 +192,9 @@ export class RoomTable {
       source,
       createdAt: now,
       sender: peerRecord(message, key, observed, transport, now),
+      due: 0,
     };
+    this.#track(room);
     this.#rooms.set(nameplate, room);
     this.#senders.set(key, nameplate);
     this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
@@ -203,7 +208,7 @@ export class RoomTable {
     from: Arrival,
   ): RoomAnswer {
     const { key, observed, transport, now } = from;
-    const room = wanted === undefined ? undefined : this.#live(wanted);
+    const room = wanted === undefined ? undefined : this.#live(wanted, now);
     if (room === undefined) {
       const code = message.poll
         ? ErrorCode.expired
@@ -223,8 +228,12 @@ export class RoomTable {
       return answer(room, "receive");
     }
     room.receiver = peerRecord(message, key, observed, transport, now);
-    room.tokenKey = hex(this.#random(new Uint8Array(TOKEN_SIZE)));
+    const token = this.#random(new Uint8Array(TOKEN_SIZE));
+    room.tokenKey = hex(token);
     room.pairedAt = now;
+    room.answers = pairedAnswers(room, token, message.clientId);
+    // Pairing sets a new expiry, sooner than the waiting room's when the linger is shorter.
+    if (this.#dueOf(room) < room.due) this.#track(room);
     this.#byToken.set(room.tokenKey, room);
     this.#pairings++;
     return answer(room, "receive");
@@ -236,7 +245,7 @@ export class RoomTable {
    * the token lives on). Returns whether the room took the leave.
    */
   leave(clientId: Uint8Array, nameplate: string): boolean {
-    const room = this.#live(Number(nameplate));
+    const room = this.#live(Number(nameplate), this.#now());
     const key = hex(clientId);
     if (room === undefined) return false;
     if (room.receiver === undefined) {
@@ -260,28 +269,75 @@ export class RoomTable {
    */
   pairedPeers(tokenKey: string): [Uint8Array, Uint8Array] | undefined {
     const found = this.#byToken.get(tokenKey);
-    const room = found?.released ? this.#unexpired(found) : found && this.#live(found.nameplate);
+    const room = found?.released
+      ? this.#unexpired(found)
+      : found && this.#live(found.nameplate, this.#now());
     if (room !== found || room?.receiver === undefined) return undefined;
     return [fromHex(room.sender.key), fromHex(room.receiver.key)];
   }
 
-  /** Frees expired rooms; unless `force`, at most once per second. */
-  sweep(force: boolean): void {
-    const now = this.#now();
-    if (!force && now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
-    this.#lastSweep = now;
-    for (const room of this.#rooms.values()) {
-      if (this.#expired(room, now)) this.#expire(room, now);
+  /**
+   * Frees every room that expired by `now`; rooms a relay session held past
+   * their linger are looked at again once a second, or now with `force`.
+   */
+  sweep(now = this.#now(), force = false): void {
+    const deadlines = this.#deadlines;
+    while (deadlines.next <= now) {
+      const due = deadlines.next;
+      const room = deadlines.take()!;
+      if (room.due === due) this.#check(room, now); // else stale: moved, or freed
     }
-    for (const room of this.#byToken.values()) if (room.released) this.#unexpired(room);
+    if (force || now - this.#lastHeldCheck >= HELD_RECHECK_MS) {
+      this.#lastHeldCheck = now;
+      const held = [...this.#held];
+      this.#held.clear();
+      for (const room of held) if (room.due === Infinity) this.#check(room, now); // else freed
+    }
+    // Rooms freed early leave stale entries: past twice the rooms held, start afresh.
+    if (deadlines.size > 2 * (this.#rooms.size + this.#releasedRooms) + 1024) {
+      deadlines.clear();
+      // Each room once (a released one is in `#byToken` only); held ones wait in `#held`.
+      for (const room of this.#rooms.values()) {
+        if (isFinite(room.due)) deadlines.add(room.due, room);
+      }
+      for (const room of this.#byToken.values()) {
+        if (room.released && isFinite(room.due)) deadlines.add(room.due, room);
+      }
+    }
     this.#outlived.sweep(now);
     this.#between.sweep(now);
   }
 
-  #live(nameplate: number): Room | undefined {
+  /** Frees `room` if it expired by `now`, else enters it again by when it can. */
+  #check(room: Room, now: number): void {
+    if (this.#expired(room, now)) {
+      if (room.released) this.#free(room);
+      else this.#expire(room, now);
+    } else if (this.#dueOf(room) <= now) {
+      room.due = Infinity; // past its linger, held by a relay session
+      this.#held.add(room);
+    } else {
+      this.#track(room);
+    }
+  }
+
+  /** Enters `room` at the earliest time it can expire. */
+  #track(room: Room): void {
+    room.due = this.#dueOf(room);
+    this.#deadlines.add(room.due, room);
+  }
+
+  /** The earliest time `room` can expire (a poll can only put it off). */
+  #dueOf(room: Room): number {
+    const limits = this.limits;
+    if (room.pairedAt !== undefined) return room.pairedAt + limits.pairedLingerMs;
+    return Math.min(room.sender.lastSeen + limits.idleTimeoutMs, room.createdAt + limits.maxWaitMs);
+  }
+
+  /** The room on `nameplate` unless it expired by `now` (then it is freed). */
+  #live(nameplate: number, now: number): Room | undefined {
     const room = this.#rooms.get(nameplate);
     if (room === undefined) return undefined;
-    const now = this.#now();
     if (this.#expired(room, now)) {
       this.#expire(room, now);
       return undefined;
@@ -325,6 +381,7 @@ export class RoomTable {
   }
 
   #free(room: Room): void {
+    room.due = NaN; // its deadline entry is stale now
     if (room.released) this.#releasedRooms--;
     else this.#release(room);
     const count = (this.#perSource.get(room.source) ?? 1) - 1;

@@ -68,7 +68,7 @@ Deno.test("RoomTable allocates the lowest free nameplate and reuses freed ones",
   clock.now = 6000;
   table.register(sender(1), A, "s1");
   clock.now = 11_000;
-  table.sweep(true);
+  table.sweep();
   assertEquals(table.size, 1);
   assertEquals(table.register(sender(8), A, "s8"), {
     kind: "waiting",
@@ -305,7 +305,7 @@ Deno.test("RoomTable does not give back a room that outlived maxWaitMs", () => {
   // Another sender may take the nameplate; the memory of the expiry fades after idleTimeoutMs.
   assertEquals(table.register(sender(3, "42"), C, "c").kind, "waiting");
   clock.now += 10_000;
-  table.sweep(true);
+  table.sweep();
   assertEquals(table.register(sender(1), A, "a").kind, "waiting");
 });
 
@@ -356,4 +356,29 @@ Deno.test("RoomTable does not reopen a nameplate that has not paired yet", () =>
     code: ErrorCode.nameplateInUse,
     nameplate: "1",
   });
+});
+
+Deno.test("RoomTable frees each room when it expires, through churn of rooms left early", () => {
+  const { clock, table } = setup({ maxRooms: 10_000, maxRoomsPerSource: 10_000 });
+  const id = (n: number) => {
+    const bytes = new Uint8Array(16);
+    new DataView(bytes.buffer).setUint32(0, n);
+    return bytes;
+  };
+  const register = (n: number) => table.register({ ...sender(1), clientId: id(n) }, A, "a");
+  for (let n = 1; n <= 5000; n++) register(n);
+  // Rooms left at once leave the sweep's entries behind (past twice the rooms held it starts
+  // afresh); the rest must still expire on time.
+  for (let n = 1; n <= 4000; n++) assert(table.leave(id(n), String(n)));
+  assertEquals(table.size, 1000);
+  clock.now = 5000;
+  for (let n = 4001; n <= 4500; n++) register(n); // polls
+  clock.now = 10_000; // idle timeout of the rooms not polled since 0
+  assertEquals(table.size, 500);
+  clock.now = 14_999;
+  assertEquals(table.size, 500);
+  clock.now = 15_000;
+  assertEquals(table.size, 0);
+  // The nameplates came back: a new sender gets the lowest.
+  assertEquals(register(9999), { kind: "waiting", nameplate: "1", observed: A });
 });

@@ -91,24 +91,43 @@ const FIELD_LENGTH: Record<FieldName, number | "addr" | "addrs"> = {
 };
 
 /**
- * The one buffer every datagram is written in before its copy goes out:
- * twice the largest datagram, more than any message and its padding take.
+ * Encoded datagrams are cut from chunks of this size, one after another:
+ * a datagram costs a view, not a buffer of its own (in Deno a fresh small
+ * buffer costs several times what writing its bytes does, and the server
+ * sends one per reply). A chunk is freed once no datagram cut from it is
+ * held; datagrams are held briefly (a send, a retransmission), never in
+ * rooms.
  */
-const scratch = new Uint8Array(2 * MAX_DATAGRAM_SIZE);
+const CHUNK_SIZE = 64 * 1024;
+/**
+ * Room one writer may take: twice the largest datagram, more than any
+ * message and its padding take.
+ */
+const WRITER_ROOM = 2 * MAX_DATAGRAM_SIZE;
+let chunk = new Uint8Array(CHUNK_SIZE);
+/** Where the next datagram starts in `chunk`. */
+let used = 0;
 
 /**
  * Writes one datagram, `header | fields` and a padding field up to `padTo`,
- * straight into a reused buffer: `finish` returns the only allocation, the
- * datagram's exact bytes. One writer at a time (they share the buffer):
- * `encodeMessage` makes one and finishes it before returning.
+ * straight into the current chunk: `finish` returns the datagram's bytes as
+ * a view of it. One writer at a time (they share the chunk): `encodeMessage`
+ * makes one and finishes it before returning.
  */
 export class DatagramWriter {
-  #offset = HEADER_SIZE;
+  readonly #start: number;
+  #offset: number;
 
   constructor(type: number) {
-    scratch.set(MAGIC, 0);
-    scratch[4] = PROTOCOL_VERSION;
-    scratch[5] = type;
+    if (CHUNK_SIZE - used < WRITER_ROOM) {
+      chunk = new Uint8Array(CHUNK_SIZE);
+      used = 0;
+    }
+    const start = this.#start = used;
+    chunk.set(MAGIC, start);
+    chunk[start + 4] = PROTOCOL_VERSION;
+    chunk[start + 5] = type;
+    this.#offset = start + HEADER_SIZE;
   }
 
   /** The client id field. @throws {RangeError} when `bytes` is not an id. */
@@ -123,34 +142,34 @@ export class DatagramWriter {
 
   bytes(tag: number, value: Uint8Array): void {
     this.#field(tag, value.length);
-    scratch.set(value, this.#offset);
+    chunk.set(value, this.#offset);
     this.#offset += value.length;
   }
 
   byte(tag: number, value: number): void {
     this.#field(tag, 1);
-    scratch[this.#offset++] = value;
+    chunk[this.#offset++] = value;
   }
 
   u16(tag: number, value: number): void {
     this.#field(tag, 2);
-    scratch[this.#offset++] = value >>> 8;
-    scratch[this.#offset++] = value;
+    chunk[this.#offset++] = value >>> 8;
+    chunk[this.#offset++] = value;
   }
 
   u32(tag: number, value: number): void {
     this.#field(tag, 4);
-    for (let shift = 24; shift >= 0; shift -= 8) scratch[this.#offset++] = value >>> shift;
+    for (let shift = 24; shift >= 0; shift -= 8) chunk[this.#offset++] = value >>> shift;
   }
 
   /** A field of addresses back to back (one for an address field). @throws as `writeAddr`. */
   addrs(tag: number, addrs: readonly Deno.NetAddr[]): void {
     const start = this.#offset;
     this.#field(tag, 0);
-    for (const addr of addrs) this.#offset += writeAddr(scratch, this.#offset, addr);
+    for (const addr of addrs) this.#offset += writeAddr(chunk, this.#offset, addr);
     const length = this.#offset - start - FIELD_HEADER_SIZE;
-    scratch[start + 1] = length >>> 8;
-    scratch[start + 2] = length;
+    chunk[start + 1] = length >>> 8;
+    chunk[start + 2] = length;
   }
 
   /**
@@ -161,19 +180,21 @@ export class DatagramWriter {
     if (!Number.isInteger(padTo) || padTo < 0 || padTo > MAX_DATAGRAM_SIZE) {
       throw new RangeError(`Invalid padTo ${padTo}: expected 0 to ${MAX_DATAGRAM_SIZE}`);
     }
-    if (this.#offset < padTo) {
-      const padLength = Math.max(0, padTo - this.#offset - FIELD_HEADER_SIZE);
+    const end = this.#start + padTo;
+    if (this.#offset < end) {
+      const padLength = Math.max(0, end - this.#offset - FIELD_HEADER_SIZE);
       this.#field(TAG.pad, padLength);
-      scratch.fill(0, this.#offset, this.#offset + padLength);
+      chunk.fill(0, this.#offset, this.#offset + padLength);
       this.#offset += padLength;
     }
-    return scratch.slice(0, this.#offset);
+    used = this.#offset;
+    return chunk.subarray(this.#start, this.#offset);
   }
 
   #field(tag: number, length: number): void {
-    scratch[this.#offset] = tag;
-    scratch[this.#offset + 1] = length >>> 8;
-    scratch[this.#offset + 2] = length;
+    chunk[this.#offset] = tag;
+    chunk[this.#offset + 1] = length >>> 8;
+    chunk[this.#offset + 2] = length;
     this.#offset += FIELD_HEADER_SIZE;
   }
 }
