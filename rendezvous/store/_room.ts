@@ -58,11 +58,25 @@ export interface Room {
    * callers only read them.
    */
   answers?: [forSender: RoomAnswer, forReceiver: RoomAnswer];
-  /**
-   * When the room table's sweep looks at the room next: Infinity while a
-   * relay session holds it past its linger, NaN once freed.
-   */
+  /** When the room table's sweep looks at the room next (negative: held, or freed). */
   due: number;
+}
+
+/**
+ * `Room.due` of a room a relay session holds past its linger, and of a freed
+ * room: no deadline entry matches them (small integers, as every due time, so
+ * the field stays unboxed in every room).
+ */
+export const HELD = -1;
+export const FREED = -2;
+
+/** The earliest time `room` can expire under `limits` (a poll can only put it off). */
+export function dueOf(
+  room: Room,
+  limits: { pairedLingerMs: number; idleTimeoutMs: number; maxWaitMs: number },
+): number {
+  if (room.pairedAt !== undefined) return room.pairedAt + limits.pairedLingerMs;
+  return Math.min(room.sender.lastSeen + limits.idleTimeoutMs, room.createdAt + limits.maxWaitMs);
 }
 
 /** Whether `message` is the next registration of the sender of `room`, which has paired. */

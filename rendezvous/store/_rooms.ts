@@ -23,7 +23,17 @@ import {
   TOKEN_SIZE,
 } from "../wire/mod.ts";
 import { Deadlines } from "./_deadlines.ts";
-import { answer, pairedAnswers, peerRecord, reopens, type Room, type RoomAnswer } from "./_room.ts";
+import {
+  answer,
+  dueOf,
+  FREED,
+  HELD,
+  pairedAnswers,
+  peerRecord,
+  reopens,
+  type Room,
+  type RoomAnswer,
+} from "./_room.ts";
 
 export interface RoomLimits {
   /** Most rooms held at once. */
@@ -89,7 +99,7 @@ export class RoomTable {
    * once its `due` moved (or it was freed); stale entries are skipped.
    */
   readonly #deadlines = new Deadlines<Room>();
-  /** Paired rooms past their linger that a relay session holds (`due` Infinity): few. */
+  /** Paired rooms past their linger that a relay session holds (`due` HELD): few. */
   readonly #held = new Set<Room>();
   #lastHeldCheck = -Infinity;
   /**
@@ -233,7 +243,7 @@ export class RoomTable {
     room.pairedAt = now;
     room.answers = pairedAnswers(room, token, message.clientId);
     // Pairing sets a new expiry, sooner than the waiting room's when the linger is shorter.
-    if (this.#dueOf(room) < room.due) this.#track(room);
+    if (dueOf(room, this.limits) < room.due) this.#track(room);
     this.#byToken.set(room.tokenKey, room);
     this.#pairings++;
     return answer(room, "receive");
@@ -291,17 +301,17 @@ export class RoomTable {
       this.#lastHeldCheck = now;
       const held = [...this.#held];
       this.#held.clear();
-      for (const room of held) if (room.due === Infinity) this.#check(room, now); // else freed
+      for (const room of held) if (room.due === HELD) this.#check(room, now); // else freed
     }
     // Rooms freed early leave stale entries: past twice the rooms held, start afresh.
     if (deadlines.size > 2 * (this.#rooms.size + this.#releasedRooms) + 1024) {
       deadlines.clear();
       // Each room once (a released one is in `#byToken` only); held ones wait in `#held`.
       for (const room of this.#rooms.values()) {
-        if (isFinite(room.due)) deadlines.add(room.due, room);
+        if (room.due >= 0) deadlines.add(room.due, room);
       }
       for (const room of this.#byToken.values()) {
-        if (room.released && isFinite(room.due)) deadlines.add(room.due, room);
+        if (room.released && room.due >= 0) deadlines.add(room.due, room);
       }
     }
     this.#outlived.sweep(now);
@@ -313,8 +323,8 @@ export class RoomTable {
     if (this.#expired(room, now)) {
       if (room.released) this.#free(room);
       else this.#expire(room, now);
-    } else if (this.#dueOf(room) <= now) {
-      room.due = Infinity; // past its linger, held by a relay session
+    } else if (dueOf(room, this.limits) <= now) {
+      room.due = HELD; // past its linger, held by a relay session
       this.#held.add(room);
     } else {
       this.#track(room);
@@ -323,15 +333,8 @@ export class RoomTable {
 
   /** Enters `room` at the earliest time it can expire. */
   #track(room: Room): void {
-    room.due = this.#dueOf(room);
+    room.due = dueOf(room, this.limits);
     this.#deadlines.add(room.due, room);
-  }
-
-  /** The earliest time `room` can expire (a poll can only put it off). */
-  #dueOf(room: Room): number {
-    const limits = this.limits;
-    if (room.pairedAt !== undefined) return room.pairedAt + limits.pairedLingerMs;
-    return Math.min(room.sender.lastSeen + limits.idleTimeoutMs, room.createdAt + limits.maxWaitMs);
   }
 
   /** The room on `nameplate` unless it expired by `now` (then it is freed). */
@@ -381,7 +384,7 @@ export class RoomTable {
   }
 
   #free(room: Room): void {
-    room.due = NaN; // its deadline entry is stale now
+    room.due = FREED; // its deadline entry is stale now
     if (room.released) this.#releasedRooms--;
     else this.#release(room);
     const count = (this.#perSource.get(room.source) ?? 1) - 1;
