@@ -1,5 +1,5 @@
 import { UsageError } from "../base/mod.ts";
-import type { RelayMode, ServerName } from "../peer/mod.ts";
+import type { RelayMode, ServerName, TransportChoice } from "../peer/mod.ts";
 import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/mod.ts";
 import { parseArgument } from "./exit_code.ts";
 import { parseHostPort } from "./parse_host_port.ts";
@@ -41,13 +41,24 @@ export function rendezvousAddresses(
 /**
  * How send and receive find the peer: the rendezvous server if one is
  * configured, and the local network unless `--no-local` (or `--relay-only`,
- * which wants the server's relay) turns it off.
+ * which wants the server's relay) turns it off. A combination that cannot
+ * work is a `UsageError` here, before a code is spent.
  */
 export function peerFinding(
   flag: string | undefined,
-  options: { local: boolean; relay: RelayMode },
+  options: { local: boolean; relay: RelayMode; tcp?: boolean; transport?: TransportChoice },
 ): { rendezvous?: ServerName[]; local: boolean } {
   const address = rendezvousAddresses(flag);
+  // A side on TCP to the server cannot punch: a peer paired through the server can never use
+  // QUIC, and whether local discovery finds it first is a race. (Without a server --tcp does
+  // nothing and QUIC on the local network works; --no-local/--relay-only: cli/flag_values.ts.)
+  if (address !== "none" && options.tcp && options.transport === "quic") {
+    throw new UsageError(
+      `--transport quic needs UDP between the peers, but --tcp reaches the rendezvous server over ` +
+        `TCP only, and a peer paired through it cannot use QUIC (QUIC on the local network needs ` +
+        `no --tcp): drop --tcp or --transport quic`,
+    );
+  }
   if (address !== "none") {
     return { rendezvous: address, local: options.local && options.relay !== "only" };
   }
