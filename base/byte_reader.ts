@@ -1,20 +1,30 @@
 /**
- * The exact-length reader every framing layer reads through (PAKE frames,
- * transfer frames): read exactly n bytes, or the next 1..max bytes without a
- * copy. {@link ByteReader.release} hands the stream on, so it can change
- * owners after a handshake: with `exact`, a byte stream (such as Deno's QUIC
- * streams) is read with a BYOB reader into views of exactly the missing size,
- * so nothing past the last requested byte leaves it and the original stream
- * comes back unlocked; otherwise bytes of a chunk past the last one asked for
- * stay buffered and come first in the stream `release()` returns.
+ * The one exact-length reader: every framing layer reads through it (PAKE
+ * frames, transfer frames, data segments). Reads exactly n bytes, the next
+ * 1..max bytes without a copy, or fills the caller's buffer.
+ *
+ * It reads one of two sources:
+ * - a `ReadableStream` (QUIC streams, in-memory pairs). With `exact`, a byte
+ *   stream is read with a BYOB reader into views of exactly the missing size,
+ *   so nothing past the last requested byte leaves it and the original stream
+ *   comes back unlocked from {@link ByteReader.release}; otherwise bytes of a
+ *   chunk past the last one asked for stay buffered and come first in the
+ *   stream `release()` returns, so a stream can change owners after a
+ *   handshake.
+ * - an {@link InPlaceSource}, which reads into the caller's buffer (a TLS
+ *   connection: one record per read). Each read is one call on it, with no
+ *   stream machinery, chunk or copy, and the caller's buffer is never
+ *   detached, so what a failed `readInto` already filled stays usable (see its
+ *   `progress`). This is the receiver's data path over TLS.
  *
  * Early end of stream is `options.ended` (ProtocolError by default: the peer
- * sent too little); a stream that fails (reset, connection lost) is
+ * sent too little); a source that fails (reset, connection lost) is
  * `options.failure` (ProtocolError by default); an abort of `options.signal`
- * cancels the stream and rejects with its reason.
+ * cancels the source and rejects with its reason.
  *
- * For a source that reads into the caller's buffer (`Deno.Conn`), the same job
- * is conn_reader.ts (`ConnReader`, and `fillFrom` under it).
+ * Under the in-place reads is {@link fillFrom}, the one in-place fill loop,
+ * which framing uses alone where a frame must tell an end before its first byte
+ * from one inside it (TCP framing, the TLS preface).
  *
  * @module
  */
@@ -25,6 +35,12 @@ const EMPTY = new Uint8Array(0);
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error;
 
+/** A source that reads into the caller's buffer in place (`Deno.Conn` reads so). */
+export interface InPlaceSource extends ReadsInto {
+  /** Stops the source: must end a read in flight. */
+  cancel(reason?: unknown): Promise<void>;
+}
+
 export interface ByteReaderOptions {
   /** What the stream carries, for error messages ("control stream from sender"). */
   what: string;
@@ -33,14 +49,18 @@ export interface ByteReaderOptions {
   failure?: ErrorClass;
   /** The error class for a stream that ends inside a read (a TLS connection cut mid-frame). */
   ended?: ErrorClass;
-  /** Never take more bytes from a byte stream than asked for (see the module doc). */
+  /** Never take more bytes from a byte stream than asked for (an in-place source never does). */
   exact?: boolean;
 }
 
 export class ByteReader {
-  #readable: ReadableStream<Uint8Array>;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
-  #byob = false;
+  /** The stream read, or handed back by `release()`; null for an in-place source until then. */
+  #readable: ReadableStream<Uint8Array> | null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | ViewReader;
+  /** Reads go into a view the reader passes (a BYOB reader, or an in-place source). */
+  #intoView: boolean;
+  /** An in-place source, read by `readInto` straight into the caller's buffer. */
+  #inPlace: InPlaceSource | null;
   #chunk: Uint8Array = EMPTY;
   #offset = 0;
   #what: string;
@@ -52,10 +72,17 @@ export class ByteReader {
     this.#reader.cancel(this.#signal?.reason).catch(() => {});
   };
 
-  constructor(readable: ReadableStream<Uint8Array>, options: ByteReaderOptions) {
-    this.#readable = readable;
-    this.#reader = options.exact ? byobReader(readable) : readable.getReader();
-    this.#byob = this.#reader instanceof ReadableStreamBYOBReader;
+  constructor(source: ReadableStream<Uint8Array> | InPlaceSource, options: ByteReaderOptions) {
+    if (source instanceof ReadableStream) {
+      this.#readable = source;
+      this.#inPlace = null;
+      this.#reader = options.exact ? byobReader(source) : source.getReader();
+    } else {
+      this.#readable = null;
+      this.#inPlace = source;
+      this.#reader = inPlaceReader(source);
+    }
+    this.#intoView = this.#inPlace !== null || this.#reader instanceof ReadableStreamBYOBReader;
     this.#what = options.what;
     this.#failure = options.failure ?? ProtocolError;
     this.#ended = options.ended ?? ProtocolError;
@@ -92,8 +119,8 @@ export class ByteReader {
   }
 
   #read(size: number): Promise<ReadableStreamReadResult<Uint8Array>> {
-    if (!this.#byob) return (this.#reader as ReadableStreamDefaultReader<Uint8Array>).read();
-    return (this.#reader as ReadableStreamBYOBReader).read(new Uint8Array(size));
+    if (!this.#intoView) return (this.#reader as ReadableStreamDefaultReader<Uint8Array>).read();
+    return (this.#reader as ViewReader).read(new Uint8Array(size));
   }
 
   /** True at a clean end of stream (no byte left). */
@@ -128,12 +155,12 @@ export class ByteReader {
   }
 
   /**
-   * Fills all of `target` and returns it filled. From a byte stream (`exact`)
-   * the bytes are read straight into it, which hands its memory to the stream
-   * and back: use the returned view, `target` is detached. Otherwise one copy.
-   * `progress.filled` counts the bytes copied into `target`, valid even when
-   * the read fails; bytes read straight into a byte stream's buffer are not
-   * counted (a failed read keeps that buffer).
+   * Fills all of `target` and returns it filled. From an in-place source the
+   * bytes are read straight into it. From a byte stream (`exact`) too, which
+   * hands its memory to the stream and back: use the returned view, `target`
+   * is detached. Otherwise one copy. `progress.filled` counts the bytes in
+   * `target`, valid even when the read fails; bytes read straight into a byte
+   * stream's buffer are not counted (a failed read keeps that buffer).
    */
   async readInto(
     target: Uint8Array,
@@ -143,7 +170,11 @@ export class ByteReader {
     let filled = 0;
     progress.filled = 0;
     while (filled < target.length) {
-      if (this.#byob && this.#offset >= this.#chunk.length) {
+      if (this.#inPlace && this.#offset >= this.#chunk.length) {
+        progress.filled = filled;
+        return await this.#fillInPlace(this.#inPlace, target, what, progress);
+      }
+      if (this.#intoView && this.#offset >= this.#chunk.length) {
         progress.filled = 0;
         target = await this.#readStraightInto(target, filled, what);
         filled = target.length;
@@ -159,6 +190,32 @@ export class ByteReader {
       this.#offset += take;
       filled += take;
       progress.filled = filled;
+    }
+    return target;
+  }
+
+  /** Fills `target` from `progress.filled` on, in place, one source read per call. */
+  async #fillInPlace(
+    source: InPlaceSource,
+    target: Uint8Array,
+    what: string,
+    progress: ReadProgress,
+  ): Promise<Uint8Array> {
+    const checked = {
+      read: (view: Uint8Array) => {
+        this.#signal?.throwIfAborted();
+        return source.read(view);
+      },
+    };
+    try {
+      await fillFrom(checked, target, { progress });
+    } catch (error) {
+      throw this.#readFailure(error, what, progress.filled, target.length);
+    }
+    if (progress.filled < target.length) {
+      throw new this.#ended(
+        `Cannot read ${what}: stream ended after ${progress.filled} of ${target.length} bytes`,
+      );
     }
     return target;
   }
@@ -220,24 +277,24 @@ export class ByteReader {
   }
 
   /**
-   * Gives the stream back: the original (unlocked) when nothing is buffered,
-   * else a stream that yields the buffered bytes first. Idempotent.
+   * Gives the source back as a stream: the original (unlocked) when nothing is
+   * buffered, else a stream that yields the buffered bytes first. Idempotent.
    */
   release(): ReadableStream<Uint8Array> {
-    if (this.#released) return this.#readable;
+    if (this.#released && this.#readable) return this.#readable;
     this.#released = true;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     const reader = this.#reader;
     const leftover = this.#chunk.subarray(this.#offset);
     this.#chunk = EMPTY;
-    if (leftover.length === 0) {
+    if (leftover.length === 0 && this.#readable) {
       reader.releaseLock();
       return this.#readable;
     }
     const read = () => this.#read(16_384);
     this.#readable = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue(leftover);
+        if (leftover.length > 0) controller.enqueue(leftover);
       },
       async pull(controller) {
         const { value, done } = await read();
@@ -250,6 +307,28 @@ export class ByteReader {
     });
     return this.#readable;
   }
+}
+
+/** Reads into a view it is given: a BYOB reader, or an in-place source ({@link inPlaceReader}). */
+interface ViewReader {
+  read(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
+/** An in-place source read for chunks as a BYOB reader is; cancels it once. */
+function inPlaceReader(source: InPlaceSource): ViewReader {
+  let cancelled: Promise<void> | undefined;
+  return {
+    async read(view) {
+      const n = await source.read(view);
+      return n === null
+        ? { done: true, value: view.subarray(0, 0) }
+        : { done: false, value: view.subarray(0, n) };
+    },
+    cancel: (reason) => cancelled ??= source.cancel(reason),
+    releaseLock() {},
+  };
 }
 
 /** A BYOB reader when the stream is a byte stream, else a default reader. */
@@ -268,4 +347,38 @@ function byobReader(
 /** How far a `readInto` got: its first `filled` bytes are valid even when it fails. */
 export interface ReadProgress {
   filled: number;
+}
+
+/** What {@link fillFrom} reads from: `Deno.Conn` has it. */
+export interface ReadsInto {
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+export interface FillOptions {
+  /** Runs once the first byte arrived. */
+  onFirstByte?: () => void;
+  /** Where to start (`filled`), and how far it got: kept up to date, so a failed read tells. */
+  progress?: ReadProgress;
+}
+
+/**
+ * The one in-place fill loop: fills `buffer` from `source`, reading nothing
+ * past its end (the bytes after stay in the socket for the next reader: a TLS
+ * handshake, a splice). Returns how many bytes it filled: `buffer.length`, or
+ * fewer when the source ended first (0: before the first byte). A failing
+ * read rejects as the source does.
+ */
+export async function fillFrom(
+  source: ReadsInto,
+  buffer: Uint8Array,
+  options: FillOptions = {},
+): Promise<number> {
+  const progress = options.progress ?? { filled: 0 };
+  while (progress.filled < buffer.length) {
+    const n = await source.read(buffer.subarray(progress.filled));
+    if (n === null) break;
+    if (progress.filled === 0 && n > 0) options.onFirstByte?.();
+    progress.filled += n;
+  }
+  return progress.filled;
 }

@@ -2,10 +2,8 @@
 export { abortable, deadline, waitAtMost, withDeadline, withinDeadline } from "./async.ts";
 export { EventLoopTurns } from "./async.ts";
 export type { Awaitable } from "./async.ts";
-export { ByteReader } from "./byte_reader.ts";
-export type { ReadProgress } from "./byte_reader.ts";
-export { ConnReader, fillFrom } from "./conn_reader.ts";
-export type { FillOptions, ReadsInto } from "./conn_reader.ts";
+export { ByteReader, fillFrom } from "./byte_reader.ts";
+export type { FillOptions, InPlaceSource, ReadProgress, ReadsInto } from "./byte_reader.ts";
 export { concatBytes, equalBytes, fromHex, toHex, utf8Length } from "./bytes.ts";
 export { DatagramQueue } from "./datagram_queue.ts";
 export type { Datagram } from "./datagram_queue.ts";

@@ -1,4 +1,4 @@
-import { ByteReader, ConnectionLostError, ConnReader } from "../base/mod.ts";
+import { ByteReader, ConnectionLostError } from "../base/mod.ts";
 import type { ByteStream } from "./types.ts";
 
 /**
@@ -14,7 +14,7 @@ export function streamReader(
 }
 
 /** What a data stream is read through: the segment reader's and `readFrame`'s calls. */
-export type DataReader = Pick<ConnReader, "atEnd" | "readExact" | "readInto" | "cancel">;
+export type DataReader = Pick<ByteReader, "atEnd" | "readExact" | "readInto" | "cancel">;
 
 /**
  * A data stream's reader: its segments go from the socket straight into the
@@ -24,18 +24,8 @@ export type DataReader = Pick<ConnReader, "atEnd" | "readExact" | "readInto" | "
  */
 export function dataReader(stream: ByteStream, signal: AbortSignal | undefined): DataReader {
   const what = "data stream";
-  if (!stream.readInto) {
-    return new ByteReader(stream.readable, {
-      what,
-      signal,
-      failure: ConnectionLostError,
-      exact: true,
-    });
-  }
-  return new ConnReader({ read: stream.readInto }, {
-    what,
-    signal,
-    failure: ConnectionLostError,
-    cancel: (reason) => stream.readable.cancel(reason),
-  });
+  const source = stream.readInto
+    ? { read: stream.readInto, cancel: (reason?: unknown) => stream.readable.cancel(reason) }
+    : stream.readable;
+  return new ByteReader(source, { what, signal, failure: ConnectionLostError, exact: true });
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ByteReader, ConnectionLostError, ConnReader } from "../base/mod.ts";
+import { ByteReader, ConnectionLostError } from "../base/mod.ts";
 import { encodeFrame, FrameType } from "./wire/mod.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 
@@ -156,7 +156,7 @@ Deno.test("SegmentReader reads a byte stream's segments straight into its own bu
 /** A source read in place (as a TLS connection is) that serves `bytes` in pieces, then fails. */
 function cutSource(bytes: Uint8Array, piece: number) {
   let at = 0;
-  return new ConnReader({
+  return new ByteReader({
     read: (view) => {
       if (at === bytes.length) return Promise.reject(new Error("connection reset"));
       const n = Math.min(piece, view.length, bytes.length - at);
@@ -164,7 +164,8 @@ function cutSource(bytes: Uint8Array, piece: number) {
       at += n;
       return Promise.resolve(n);
     },
-  }, { what: "data stream", cancel: () => Promise.resolve(), failure: ConnectionLostError });
+    cancel: () => Promise.resolve(),
+  }, { what: "data stream", failure: ConnectionLostError });
 }
 
 Deno.test("SegmentReader yields the part of a segment that arrived before its stream broke, then fails", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConnReader, fillFrom } from "./conn_reader.ts";
+import { ByteReader, fillFrom } from "./byte_reader.ts";
 import { ConnectionLostError, ProtocolError } from "./errors.ts";
 
 /** A loopback TCP pair: the dialled end and the accepted one. */
@@ -10,12 +10,17 @@ async function tcpPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
   return [dialled, await accepted];
 }
 
-Deno.test("ConnReader reads exact lengths in place and tells a clean end", async () => {
+/** A connection as an in-place source; cancelling closes it. */
+function inPlace(conn: Deno.Conn) {
+  return {
+    read: (view: Uint8Array) => conn.read(view),
+    cancel: () => Promise.resolve(conn.close()),
+  };
+}
+
+Deno.test("ByteReader reads exact lengths in place and tells a clean end", async () => {
   const [a, b] = await tcpPair();
-  const reader = new ConnReader(b, {
-    what: "data stream",
-    cancel: () => Promise.resolve(b.close()),
-  });
+  const reader = new ByteReader(inPlace(b), { what: "data stream" });
   try {
     await a.write(Uint8Array.of(1, 2, 3, 4, 5, 6, 7));
     await a.closeWrite();
@@ -31,13 +36,9 @@ Deno.test("ConnReader reads exact lengths in place and tells a clean end", async
   }
 });
 
-Deno.test("ConnReader keeps what a read that ended early filled, and says how much", async () => {
+Deno.test("ByteReader keeps what a read that ended early filled, and says how much", async () => {
   const [a, b] = await tcpPair();
-  const reader = new ConnReader(b, {
-    what: "data stream",
-    cancel: () => Promise.resolve(b.close()),
-    failure: ConnectionLostError,
-  });
+  const reader = new ByteReader(inPlace(b), { what: "data stream", failure: ConnectionLostError });
   try {
     await a.write(Uint8Array.of(9, 8, 7));
     await a.closeWrite();
@@ -56,19 +57,18 @@ Deno.test("ConnReader keeps what a read that ended early filled, and says how mu
   }
 });
 
-Deno.test("ConnReader's abort cancels the source, ending a read in flight", async () => {
+Deno.test("ByteReader's abort on an in-place source cancels the source, ending a read in flight", async () => {
   const [a, b] = await tcpPair();
   const controller = new AbortController();
   let cancelled = 0;
-  const reader = new ConnReader(b, {
-    what: "data stream",
-    signal: controller.signal,
+  const reader = new ByteReader({
+    read: (view) => b.read(view),
     cancel: () => {
       cancelled++;
       b.close();
       return Promise.resolve();
     },
-  });
+  }, { what: "data stream", signal: controller.signal });
   try {
     const reading = reader.readExact(4);
     controller.abort(new Error("stopped"));
