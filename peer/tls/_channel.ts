@@ -26,6 +26,17 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       // Already closed by a failed read or write.
     }
   });
+  const { readable, readInto } = readHalf(conn, what, halves);
+  const writable = writeHalf(conn, what, halves);
+  return { stream: { readable, writable, readInto }, close: () => halves.close() };
+}
+
+/** The channel's read half: its readable, and its reads in place. */
+function readHalf(
+  conn: Deno.Conn,
+  what: string,
+  halves: Halves,
+): Pick<ByteStream, "readable" | "readInto"> {
   /** One read; the end or a failure counts the read half as done. */
   const read = async (buffer: Uint8Array): Promise<number | null> => {
     let n: number | null;
@@ -78,7 +89,12 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       reading = false;
     }
   };
-  const writable = new WritableStream<Uint8Array>({
+  return { readable, readInto };
+}
+
+/** The channel's write half: closing it sends close_notify and FIN, and counts it as done. */
+function writeHalf(conn: Deno.Conn, what: string, halves: Halves): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
     async write(chunk) {
       try {
         await writeAll(conn, chunk);
@@ -100,7 +116,6 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
       halves.close();
     },
   });
-  return { stream: { readable, writable, readInto }, close: () => halves.close() };
 }
 
 /** Reads and drops everything until the connection's end (or its failure). */
