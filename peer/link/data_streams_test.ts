@@ -22,12 +22,13 @@ Deno.test("dataStreamsFor never asks for more streams than the transfer protocol
   assert.equal(dataStreamsFor({ transport: "quic", rttMs: 10_000 }), MAX_STREAMS);
 });
 
-Deno.test("lanesFor opens one QUIC connection per 40 ms of round trip on a direct path, 1..8", () => {
+Deno.test("lanesFor opens one QUIC connection per 40 ms of round trip from 150 ms on a direct path, at most 8", () => {
   const direct = (rttMs: number) => lanesFor({ path: "direct", rttMs });
   assert.equal(direct(1), 1);
-  assert.equal(direct(40), 1);
-  assert.equal(direct(41), 2);
-  assert.equal(direct(100), 3);
+  assert.equal(direct(100), 1);
+  assert.equal(direct(149), 1);
+  assert.equal(direct(150), 4);
+  assert.equal(direct(200), 5);
   assert.equal(direct(300), 8);
   assert.equal(direct(10_000), 8);
   assert.equal(direct(NaN), 1);
