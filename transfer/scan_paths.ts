@@ -63,7 +63,10 @@ export function sameSnapshot(a: FileSnapshot, b: FileSnapshot): boolean {
 function wrapFsError(error: unknown, action: string, path: string): Error {
   if (!(error instanceof Error)) return new Error(`Cannot ${action} ${path}: ${error}`);
   const Class = error.constructor as new (message: string, options?: ErrorOptions) => Error;
-  const message = `Cannot ${action} ${path}: ${error.message}`;
+  // Deno's "No such file or directory (os error 2): stat '/abs/path'" repeats the path the user
+  // typed, absolute: the line keeps the reason only (`--verbose` shows the original).
+  const reason = error.message.replace(/ \(os error \d+\).*$/s, "");
+  const message = `Cannot ${action} ${path}: ${reason}`;
   try {
     return new Class(message, { cause: error });
   } catch {
