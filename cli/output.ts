@@ -324,16 +324,17 @@ function connectedLine(event: Extract<CliEvent, { type: "connected" }>): string 
 
 /** What arrived, how fast, its digest, and where it went. */
 function doneLine(event: Extract<CliEvent, { type: "done" }>): string {
-  // Only a text has bytes and no file.
-  return `Done: ${
-    event.files === 0 && event.total > 0
-      ? "a text"
-      : `${event.files} ${event.files === 1 ? "file" : "files"}`
-  }, ${formatBytes(event.total)} ` +
-    `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ` +
-    `${
-      formatRate(event.bytes / Math.max(event.seconds, 1e-3))
-    } via ${event.path}; sha256 ${event.sha256}` +
+  // Only a text has bytes and no file; it moves in one message: a rate or a resumed part means nothing.
+  const text = event.files === 0 && event.total > 0;
+  return `Done: ${text ? "a text" : `${event.files} ${event.files === 1 ? "file" : "files"}`}, ${
+    formatBytes(event.total)
+  } ` +
+    (text
+      ? ""
+      : `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ${
+        formatRate(event.bytes / Math.max(event.seconds, 1e-3))
+      } `) +
+    `via ${event.path}; sha256 ${event.sha256}` +
     (event.changed.length > 0
       ? ` (changing while sent, not a snapshot: ${event.changed.join(", ")})`
       : "") +

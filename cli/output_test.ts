@@ -194,6 +194,16 @@ Deno.test("Output words a text, several receivers and doctor's checks", () => {
   const { output, stdout } = recorded({ json: false, role: "receive" });
   output.emit({ type: "offer", files: 0, directories: 0, bytes: 5, kind: "text" });
   output.emit({ type: "text", text: "hello\n" });
+  output.emit({
+    type: "done",
+    files: 0,
+    bytes: 6,
+    total: 6,
+    seconds: 0.01,
+    path: "lan",
+    sha256: "ab",
+    changed: [],
+  });
   output.emit({ type: "receiver", receiver: 2, of: 3, served: 1, ok: false, message: "declined" });
   output.emit({ type: "summary", receivers: 3, succeeded: 3, failed: 1 });
   output.emit({
@@ -205,7 +215,8 @@ Deno.test("Output words a text, several receivers and doctor's checks", () => {
   });
   assert.equal(
     stdout.text,
-    "Receiving a text (5 B)\nhello\nReceiver 2 failed (1 of 3 served): declined\n" +
+    "Receiving a text (5 B)\nhello\nDone: a text, 6 B via lan; sha256 ab\n" +
+      "Receiver 2 failed (1 of 3 served): declined\n" +
       "Served 3 of 3 receivers (1 failed); the code is closed\n" +
       "warning NAT mapping: endpoint-dependent\n",
   );
