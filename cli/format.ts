@@ -24,7 +24,11 @@ function scaled(bytes: number, fraction: (value: number) => string): string {
   return unit === 0 ? `${value} B` : `${fraction(value)} ${UNITS[unit]}`;
 }
 
+/** MB/s; below 0.05 MB/s (a small file, a slow link) kB/s, which "0.0 MB/s" read as a stall. */
 export function formatRate(bytesPerSecond: number): string {
+  if (bytesPerSecond > 0 && bytesPerSecond < 50_000) {
+    return `${(bytesPerSecond / 1e3).toFixed(1)} kB/s`;
+  }
   return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 }
 

@@ -27,6 +27,8 @@ Deno.test("formatBytesAtLeast never shows less than the amount", () => {
 Deno.test("formatRate shows decimal megabytes per second", () => {
   assert.equal(formatRate(0), "0.0 MB/s");
   assert.equal(formatRate(12_345_678), "12.3 MB/s");
+  assert.equal(formatRate(1_024), "1.0 kB/s");
+  assert.equal(formatRate(50_000), "0.1 MB/s");
 });
 
 Deno.test("formatDuration shows m:ss, h:mm:ss past an hour, and --:-- when unknown", () => {

@@ -88,7 +88,7 @@ Deno.test("Output in human mode writes one sentence per event, built from its fi
       "Paired on nameplate 7 through the rendezvous server; the peer is at 203.0.113.5:4000. Looking for a path...",
       "Connected directly to 203.0.113.5:4000 over QUIC (12 ms RTT): r",
       "Sending 2 files, 1 folder (2.0 KiB)",
-      `Done: 2 files, 2.0 KiB (2.0 KiB sent now) in 2.0 s, 0.0 MB/s via direct; sha256 ${
+      `Done: 2 files, 2.0 KiB (2.0 KiB sent now) in 2.0 s, 1.0 kB/s via direct; sha256 ${
         "ab".repeat(32)
       }`,
       "",
