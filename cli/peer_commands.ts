@@ -55,7 +55,8 @@ const LINK_OPTIONS: readonly OptionSpec[] = [
     name: "tcp",
     type: "boolean",
     help: "reach the rendezvous server over TCP from the start (it is used anyway when UDP " +
-      "gets no answer within a second)",
+      "gets no answer within a second); a peer paired over TCP cannot use QUIC, so with a " +
+      "server --tcp --transport quic is refused",
   },
   JSON_OPTION,
 ];
@@ -101,7 +102,7 @@ the two computers.`,
       name: "text",
       type: "string",
       value: "TEXT",
-      help: 'send this text instead of files ("-": read it from stdin)',
+      help: 'send this text instead of files ("-": read it from stdin); an empty one is refused',
     },
     {
       name: "name",
