@@ -3,7 +3,9 @@
  * load client in `_rendezvous_load.ts`) as fast as the server answers,
  * bounded in count and time, and reports each scenario's requests per server
  * core-second beside the bare Deno UDP echo's. Scenarios, each on fresh processes:
- *   (a) one instance, rooms in memory;
+ *   (a) one instance, rooms in memory, and the bare echo under the same requests,
+ *       alternating in slices (`--slices 5`) within `--seconds` so that the shared
+ *       machine's load meets both alike: their ratio is the figure that counts;
  *   (b) one instance on Redis;
  *   (c) two instances on one Redis, each sender at one and its receiver at the other;
  * then the RSS that open (waiting) rooms cost, in memory and in Redis, per 100,000.
@@ -28,6 +30,8 @@ const PAIRINGS = flag("pairings", 30_000);
 const SECONDS = flag("seconds", 20);
 const CONCURRENCY = flag("concurrency", 128);
 const SOURCES = flag("sources", 2048);
+/** Turns the echo and (a) take each, alternating, within `SECONDS` for both. */
+const SLICES = flag("slices", 5);
 /** Nameplates stop at 99,999: the RSS per 100,000 rooms is scaled from this many. */
 const ROOMS = flag("rooms", 90_000);
 const serverArg = Deno.args.indexOf("--server");
@@ -45,66 +49,114 @@ const PROFILE_DIR = profileArg >= 0 ? Deno.args[profileArg + 1] : undefined;
 const startInstance = (store?: string, v8Flags = "") =>
   Instance.start(store, { v8Flags, serverModule: SERVER_MODULE, cpuProfileDir: PROFILE_DIR });
 
-async function pairings(
-  name: string,
-  instances: Instance[],
-  redis?: TestRedis,
-  echo = false,
-) {
-  await using sources = new Sources(SOURCES, codec);
+/**
+ * One scenario's pairings, run in slices (`run`) that another scenario's may
+ * alternate with, so both meet the same machine; `report` sums them up.
+ */
+class Pairings implements AsyncDisposable {
+  readonly name: string;
+  readonly #instances: Instance[];
+  readonly #redis?: TestRedis;
+  readonly #echo: boolean;
+  readonly #sources = new Sources(SOURCES, codec);
+  readonly #times: number[] = [];
+  #before: Record<string, number>[] = [];
+  #cpuMs = 0;
+  #redisMs = 0;
+  #elapsedMs = 0;
+  #started = 0;
+
+  constructor(name: string, instances: Instance[], redis?: TestRedis, echo = false) {
+    this.name = name;
+    this.#instances = instances;
+    this.#redis = redis;
+    this.#echo = echo;
+  }
+
+  /** Gets every source its cookie; the counts start after. */
+  async prove(): Promise<void> {
+    await this.#sources.prove(this.#instances[0].addr, CONCURRENCY);
+    this.#before = await Promise.all(this.#instances.map((instance) => instance.stats()));
+  }
+
+  /** Pairs for `seconds` (or until `PAIRINGS` in all), counting the CPU it cost. */
+  async run(seconds: number): Promise<void> {
+    const instances = this.#instances;
+    const redisPid = this.#redis?.pid;
+    const cpuBefore = await serverCpuMs(instances, this.#redis);
+    const redisBefore = redisPid ? cpuMs(redisPid) : 0;
+    const t0 = performance.now();
+    const deadline = t0 + seconds * 1000;
+    const worker = async () => {
+      while (this.#started < PAIRINGS && performance.now() < deadline) {
+        const n = this.#started++;
+        const senderAt = instances[n % instances.length].addr;
+        const receiverAt = instances[(n + 1) % instances.length].addr;
+        const echo = this.#echo;
+        this.#times.push(await pairOnce(this.#sources, { n, senderAt, receiverAt, echo }));
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    this.#elapsedMs += performance.now() - t0;
+    this.#cpuMs += await serverCpuMs(instances, this.#redis) - cpuBefore;
+    this.#redisMs += (redisPid ? cpuMs(redisPid) : 0) - redisBefore;
+  }
+
+  async report() {
+    const times = this.#times.sort((a, b) => a - b);
+    const cpuSeconds = this.#cpuMs / 1000;
+    const redisSeconds = this.#redisMs / 1000;
+    const before = this.#before;
+    const stats = await Promise.all(this.#instances.map((instance) => instance.stats()));
+    const delta = (name: string) =>
+      stats.reduce((sum, s, i) => sum + s[name] - before[i][name], 0) / times.length;
+    const serverPairings = stats.reduce((sum, s) => sum + s.pairings, 0);
+    const roundTrips = stats.reduce((sum, s) => sum + (s.storeRoundTrips ?? 0), 0);
+    return {
+      scenario: this.name,
+      pairings: times.length,
+      "pairings/s": Math.round(times.length / (this.#elapsedMs / 1000)),
+      "p50 ms": Number(percentile(times, 0.5).toFixed(2)),
+      "p99 ms": Number(percentile(times, 0.99).toFixed(2)),
+      // Machine-independent-ish: how many pairings one core of server (+ Redis) CPU buys.
+      "server CPU µs/pairing": Math.round(cpuSeconds * 1e6 / times.length),
+      "pairings per server core-second": Math.round(times.length / cpuSeconds),
+      "of which Redis µs/pairing": Math.round(redisSeconds * 1e6 / times.length),
+      // Redis runs on a core of its own in any deployment: what one instance's core buys.
+      "pairings per instance core-second": Math.round(times.length / (cpuSeconds - redisSeconds)),
+      // The same for the echo and the server, or the comparison is off.
+      "datagrams in/out per pairing": `${delta("received").toFixed(2)}/${
+        delta("replies").toFixed(2)
+      }`,
+      "store round trips/pairing": serverPairings
+        ? Number((roundTrips / serverPairings).toFixed(2))
+        : 0,
+      retransmits: this.#sources.retransmits,
+      "cookie answers": this.#sources.cookieAnswers,
+      "dropped by server": stats.reduce(
+        (sum, s) => sum + s.rateLimited + s.tooSmall + s.malformed + (s.storeUnavailable ?? 0),
+        0,
+      ),
+    };
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#sources[Symbol.asyncDispose]();
+  }
+}
+
+/**
+ * Runs `scenarios` side by side for `SECONDS` in all: `SLICES` turns each, one
+ * after another, so that a change in the machine's load (it is shared) meets
+ * them all alike; all within one cookie period.
+ */
+async function alternated(scenarios: Pairings[]) {
   await cookiePeriodFits();
-  await sources.prove(instances[0].addr, CONCURRENCY);
-  const before = await Promise.all(instances.map((instance) => instance.stats()));
-  const cpuBefore = await serverCpuMs(instances, redis);
-  const redisBefore = redis?.pid ? cpuMs(redis.pid) : 0;
-  const times: number[] = [];
-  const deadline = performance.now() + SECONDS * 1000;
-  let started = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (started < PAIRINGS && performance.now() < deadline) {
-      const n = started++;
-      const senderAt = instances[n % instances.length].addr;
-      const receiverAt = instances[(n + 1) % instances.length].addr;
-      times.push(await pairOnce(sources, { n, senderAt, receiverAt, echo }));
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpuSeconds = (await serverCpuMs(instances, redis) - cpuBefore) / 1000;
-  const redisSeconds = ((redis?.pid ? cpuMs(redis.pid) : 0) - redisBefore) / 1000;
-  const stats = await Promise.all(instances.map((instance) => instance.stats()));
-  const delta = (name: string) =>
-    stats.reduce((sum, s, i) => sum + s[name] - before[i][name], 0) / times.length;
-  const serverPairings = stats.reduce((sum, s) => sum + s.pairings, 0);
-  const roundTrips = stats.reduce((sum, s) => sum + (s.storeRoundTrips ?? 0), 0);
-  times.sort((a, b) => a - b);
-  return {
-    scenario: name,
-    pairings: times.length,
-    "pairings/s": Math.round(times.length / elapsed),
-    "p50 ms": Number(percentile(times, 0.5).toFixed(2)),
-    "p99 ms": Number(percentile(times, 0.99).toFixed(2)),
-    // Machine-independent-ish: how many pairings one core of server (+ Redis) CPU buys.
-    "server CPU µs/pairing": Math.round(cpuSeconds * 1e6 / times.length),
-    "pairings per server core-second": Math.round(times.length / cpuSeconds),
-    "of which Redis µs/pairing": Math.round(redisSeconds * 1e6 / times.length),
-    // Redis runs on a core of its own in any deployment: what one instance's core buys.
-    "pairings per instance core-second": Math.round(times.length / (cpuSeconds - redisSeconds)),
-    // The same for the echo and the server, or the comparison is off.
-    "datagrams in/out per pairing": `${delta("received").toFixed(2)}/${
-      delta("replies").toFixed(2)
-    }`,
-    "store round trips/pairing": serverPairings
-      ? Number((roundTrips / serverPairings).toFixed(2))
-      : 0,
-    retransmits: sources.retransmits,
-    "cookie answers": sources.cookieAnswers,
-    "dropped by server": stats.reduce(
-      (sum, s) => sum + s.rateLimited + s.tooSmall + s.malformed + (s.storeUnavailable ?? 0),
-      0,
-    ),
-  };
+  for (const scenario of scenarios) await scenario.prove();
+  for (let slice = 0; slice < SLICES; slice++) {
+    for (const scenario of scenarios) await scenario.run(SECONDS / SLICES / scenarios.length);
+  }
+  return await Promise.all(scenarios.map((scenario) => scenario.report()));
 }
 
 /**
@@ -183,15 +235,17 @@ async function redisUsedMemory(redis: TestRedis): Promise<number> {
   return Number(new TextDecoder().decode(stdout).match(/used_memory:(\d+)/)?.[1] ?? 0);
 }
 
-const results = [];
+type Result = Awaited<ReturnType<Pairings["report"]>>;
+const results: Result[] = [];
 const rss = [];
-if (ONLY.has("echo")) {
-  await using echo = await startInstance("echo");
-  results.push(await pairings("bare UDP echo, same requests", [echo], undefined, true));
-}
-if (ONLY.has("a")) {
-  await using a = await startInstance();
-  results.push(await pairings("(a) one instance, memory", [a]));
+{
+  // The echo and (a) alternate in slices: the ratio that counts is theirs under one load.
+  await using echo = ONLY.has("echo") ? await startInstance("echo") : undefined;
+  await using a = ONLY.has("a") ? await startInstance() : undefined;
+  await using echoLoad = echo &&
+    new Pairings("bare UDP echo, same requests", [echo], undefined, true);
+  await using aLoad = a && new Pairings("(a) one instance, memory", [a]);
+  results.push(...await alternated([echoLoad, aLoad].filter((load) => load !== undefined)));
 }
 if (ONLY.has("rss")) {
   {
@@ -209,13 +263,15 @@ if (REDIS_MISSING && (ONLY.has("b") || ONLY.has("c"))) {
   if (ONLY.has("b")) {
     await using redis = await TestRedis.start();
     await using b = await startInstance(redis.url);
-    results.push(await pairings("(b) one instance, Redis", [b], redis));
+    await using load = new Pairings("(b) one instance, Redis", [b], redis);
+    results.push(...await alternated([load]));
   }
   if (ONLY.has("c")) {
     await using redis = await TestRedis.start();
     await using c1 = await startInstance(redis.url);
     await using c2 = await startInstance(redis.url);
-    results.push(await pairings("(c) two instances, one Redis", [c1, c2], redis));
+    await using load = new Pairings("(c) two instances, one Redis", [c1, c2], redis);
+    results.push(...await alternated([load]));
   }
   if (ONLY.has("rss")) {
     await using redis = await TestRedis.start();
@@ -224,7 +280,7 @@ if (REDIS_MISSING && (ONLY.has("b") || ONLY.has("c"))) {
   }
 }
 console.log(
-  `Pairings (at most ${PAIRINGS} or ${SECONDS} s each, ${CONCURRENCY} in flight, ${SOURCES} source addresses, ${navigator.hardwareConcurrency} cores):`,
+  `Pairings (at most ${PAIRINGS} or ${SECONDS} s each, the echo and (a) alternating in ${SLICES} slices within theirs, ${CONCURRENCY} in flight, ${SOURCES} source addresses, ${navigator.hardwareConcurrency} cores):`,
 );
 const floor = results.find((result) => result.scenario.startsWith("bare"));
 console.table(results.map((result) => ({
