@@ -51,13 +51,6 @@ export interface Room {
   left?: number;
   /** Whether the nameplate was released: the room lives on in `#byToken` only. */
   released?: boolean;
-  /**
-   * Once paired, the answers to the sender and to the receiver, made once: a
-   * paired room is asked again by its poll and by retransmissions, and the
-   * answer does not change (both peers' addresses are settled). Shared:
-   * callers only read them.
-   */
-  answers?: [forSender: RoomAnswer, forReceiver: RoomAnswer];
   /** When the room table's sweep looks at the room next (negative: held, or freed). */
   due: number;
 }
@@ -109,34 +102,26 @@ export function peerRecord(
   return record;
 }
 
-/** What `role`'s peer of `room` is told: waiting, or paired with the other's details. */
-export function answer(room: Room, role: "send" | "receive"): RoomAnswer {
-  if (room.answers !== undefined) return room.answers[role === "send" ? 0 : 1];
-  return { kind: "waiting", nameplate: String(room.nameplate), observed: room.sender.observed };
-}
-
 /**
- * The answers of a room that just paired, to its sender and to its receiver
- * (whose id is `receiverId`), with the room's `token`.
+ * What `role`'s peer of `room` is told: waiting, or paired with the other's
+ * details. Made afresh for each request, not kept on the room: an answer
+ * that dies young costs the collector next to nothing, one kept for every
+ * paired room (tried: two per room) cost more CPU per pairing than making it.
  */
-export function pairedAnswers(
-  room: Room,
-  token: Uint8Array,
-  receiverId: Uint8Array,
-): [RoomAnswer, RoomAnswer] {
+export function answer(room: Room, role: "send" | "receive"): RoomAnswer {
   const nameplate = String(room.nameplate);
-  const { sender, receiver } = room as Required<Room>;
-  const paired = (self: PeerRecord, peer: PeerInfo): RoomAnswer => ({
+  const self = role === "send" ? room.sender : room.receiver!;
+  if (room.receiver === undefined || room.tokenKey === undefined) {
+    return { kind: "waiting", nameplate, observed: self.observed };
+  }
+  const other = role === "send" ? room.receiver : room.sender;
+  return {
     kind: "paired",
     nameplate,
-    token,
+    token: fromHex(room.tokenKey),
     observed: self.observed,
-    peer,
-  });
-  return [
-    paired(sender, peerInfo(receiver, receiverId)),
-    paired(receiver, peerInfo(sender, fromHex(sender.key))),
-  ];
+    peer: peerInfo(other, fromHex(other.key)),
+  };
 }
 
 /** What a peer is told of `other` (whose client id is `id`). */

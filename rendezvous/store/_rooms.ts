@@ -28,7 +28,6 @@ import {
   dueOf,
   FREED,
   HELD,
-  pairedAnswers,
   peerRecord,
   reopens,
   type Room,
@@ -238,10 +237,8 @@ export class RoomTable {
       return answer(room, "receive");
     }
     room.receiver = peerRecord(message, key, observed, transport, now);
-    const token = this.#random(new Uint8Array(TOKEN_SIZE));
-    room.tokenKey = hex(token);
+    room.tokenKey = hex(this.#random(new Uint8Array(TOKEN_SIZE)));
     room.pairedAt = now;
-    room.answers = pairedAnswers(room, token, message.clientId);
     // Pairing sets a new expiry, sooner than the waiting room's when the linger is shorter.
     if (dueOf(room, this.limits) < room.due) this.#track(room);
     this.#byToken.set(room.tokenKey, room);
