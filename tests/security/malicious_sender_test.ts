@@ -126,8 +126,8 @@ const GROUPS: Record<string, string[]> = {
     "oversized-frame",
     "unknown-frame-type",
   ],
-  // Fails today: the receiver keeps a .p2pft-partial (empty, or holding the
-  // bytes that arrived) when the sender breaks the DATA framing.
+  // A sender that breaks the DATA framing leaves no .p2pft-partial behind: the
+  // snapshot check in runCase covers the folder.
   "lying sizes inside the data stream (no partial file left behind)": [
     "size-lie-more-in-data",
     "size-lie-fewer-in-data",
