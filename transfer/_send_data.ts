@@ -168,11 +168,8 @@ async function sendBytes(
   let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);
   if (range.from > 0) handle.seekSync(range.from, Deno.SeekMode.Start);
   const length = range.to - range.from;
-  if (length < SYNC_READ_BYTES) {
-    changed = (await sendRead(handle, file, length, out, options)) || changed;
-  } else {
-    changed = (await sendReadAhead(handle, file, length, out, options)) || changed;
-  }
+  const send = length < SYNC_READ_BYTES ? sendRead : sendReadAhead;
+  changed = (await send(handle, file, length, out, options)) || changed;
   if (range.to === range.from) options.onBytes(0, file.path);
   const after = snapshotOf(handle.statSync());
   return {
@@ -181,14 +178,20 @@ async function sendBytes(
   };
 }
 
-/** Sends `left` bytes of a small file, read with sync calls straight into the segment. */
-async function sendRead(
+/**
+ * One way to send the next `left` bytes of an open file into the segments,
+ * hashing them; resolves whether the file ended early (the rest went as zeros).
+ */
+type SendFileBytes = (
   handle: Deno.FsFile,
   file: Hashing,
   left: number,
   out: SegmentWriter,
   options: SendDataOptions,
-): Promise<boolean> {
+) => Promise<boolean>;
+
+/** Sends `left` bytes of a small file, read with sync calls straight into the segment. */
+const sendRead: SendFileBytes = async (handle, file, left, out, options) => {
   let ended = false;
   while (left > 0) {
     options.signal.throwIfAborted();
@@ -206,7 +209,7 @@ async function sendRead(
     await out.filled(n);
   }
   return ended;
-}
+};
 
 /**
  * Sends `left` bytes of a big file, read straight into the segments: each
@@ -217,13 +220,7 @@ async function sendRead(
  * cost a copy of every byte into the segment. Returns whether the file ended
  * early (the rest was sent as zeros).
  */
-async function sendReadAhead(
-  handle: Deno.FsFile,
-  file: Hashing,
-  left: number,
-  out: SegmentWriter,
-  options: SendDataOptions,
-): Promise<boolean> {
+const sendReadAhead: SendFileBytes = async (handle, file, left, out, options) => {
   let view: Uint8Array = new Uint8Array(0);
   const read = () => {
     const room = out.room();
@@ -257,7 +254,7 @@ async function sendReadAhead(
     // The handle closes after this: no read may still be running on it.
     await next?.catch(() => {});
   }
-}
+};
 
 /** The rest of a file that ended early, as zeros, so the stream keeps its announced length. */
 async function sendZeros(
