@@ -14,15 +14,18 @@ async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
   return new Uint8Array(await new Response(conn.readable).arrayBuffer());
 }
 
+/** Writes `bytes` to `conn`, then ends its writing half (the reader sees the end). */
+async function writeThenEnd(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
+  await writeAll(conn, bytes);
+  await conn.closeWrite();
+}
+
 Deno.test("pipeConn copies every byte in order, then passes the end on", async () => {
   const [source, from] = await tcpPair();
   const [to, sink] = await tcpPair();
   const bytes = new Uint8Array(300_000).map((_, index) => index % 251);
   const piped = pipeConn(from, to);
-  const writing = (async () => {
-    await writeAll(source, bytes);
-    await source.closeWrite();
-  })();
+  const writing = writeThenEnd(source, bytes);
   const received = await readToEnd(sink);
   await Promise.all([piped, writing]);
   assert.deepEqual(received, bytes);
@@ -52,10 +55,7 @@ Deno.test("pipeConn grows its buffers up to maxBufferSize while reads fill them"
       return true;
     },
   });
-  const writing = (async () => {
-    await writeAll(source, bytes);
-    await source.closeWrite();
-  })();
+  const writing = writeThenEnd(source, bytes);
   const received = await readToEnd(sink);
   await Promise.all([piped, writing]);
   assert.deepEqual(received, bytes);
