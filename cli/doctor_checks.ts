@@ -44,8 +44,8 @@ export interface DoctorFacts {
    * the IPv6 candidates p2pft offers a peer (global and unique-local).
    */
   ipv6: { binds: boolean; error?: string; global: string[]; candidates: string[] };
-  /** DNS-SD instance names of the p2pft peers that answered a browse. */
-  local: Outcome<string[]>;
+  /** DNS-SD instance names of the p2pft peers that answered a browse; absent with --no-local. */
+  local?: Outcome<string[]>;
 }
 
 /** The report, one check per line, in the order a person reads it. */
@@ -75,15 +75,16 @@ function notChecked(check: "udp" | "tcp" | "nat"): Check {
 
 /** Without a server two peers meet on the local network or not at all. */
 function localOnlyPath(facts: DoctorFacts): Check {
-  const works = facts.local.ok;
+  const works = facts.local?.ok === true;
   return {
     check: "path",
     verdict: works ? "info" : "fail",
     summary: works
       ? "local network only: with no rendezvous server, send and receive find each other by " +
         "local discovery, on the same network; across networks they need a server"
-      : "none: no rendezvous server is configured and local discovery does not work here, so " +
-        "send and receive cannot find each other",
+      : `none: no rendezvous server is configured and local discovery ${
+        facts.local ? "does not work here" : "is off (--no-local)"
+      }, so send and receive cannot find each other`,
     facts: { path: works ? "lan" : "none" },
   };
 }
@@ -213,6 +214,14 @@ function ipv6Check(facts: DoctorFacts): Check {
 }
 
 function localCheck(facts: DoctorFacts): Check {
+  if (!facts.local) {
+    return {
+      check: "local",
+      verdict: "info",
+      summary: "not checked: --no-local (send and receive with --no-local do not look either)",
+      facts: { checked: false },
+    };
+  }
   if (!facts.local.ok) {
     return {
       check: "local",

@@ -134,3 +134,16 @@ Deno.test("doctorChecks: with no server, the server's checks say so and the path
   assert.deepEqual(deaf.at(-1)?.facts, { path: "none" });
   assert.equal(deaf.at(-1)?.verdict, "fail");
 });
+
+Deno.test("doctorChecks: --no-local leaves local discovery unchecked and says so", () => {
+  const { local: _, ...quiet } = facts();
+  const checks = doctorChecks(quiet);
+  assert.deepEqual(checks.map((check) => check.check), CHECK_NAMES);
+  const local = checks.find((check) => check.check === "local");
+  assert.deepEqual([local?.verdict, local?.facts], ["info", { checked: false }]);
+  assert.match(local?.summary ?? "", /not checked: --no-local/);
+  const { rendezvous: __, ...alone } = quiet;
+  const path = doctorChecks(alone).at(-1);
+  assert.deepEqual([path?.verdict, path?.facts], ["fail", { path: "none" }]);
+  assert.match(path?.summary ?? "", /local discovery is off \(--no-local\)/);
+});

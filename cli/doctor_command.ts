@@ -30,6 +30,8 @@ import { rendezvousAddresses } from "./rendezvous_address.ts";
 
 export interface DoctorCommandOptions {
   rendezvous?: string;
+  /** Skip local discovery: no multicast DNS leaves this host. */
+  local: boolean;
   output: Output;
   signal: AbortSignal;
 }
@@ -46,14 +48,14 @@ export async function doctorCommand(options: DoctorCommandOptions): Promise<void
   // With no server, what this host can tell alone: its addresses, IPv6, local discovery.
   const [rendezvous, local] = await Promise.all([
     servers === "none" ? undefined : askServer(servers[0], signal),
-    outcome(() => browseLocal(signal)),
+    options.local ? outcome(() => browseLocal(signal)) : undefined,
   ]);
   signal.throwIfAborted();
   const facts: DoctorFacts = {
     ...(rendezvous ? { rendezvous } : {}),
     addresses: hostAddresses(),
     ipv6: ipv6Facts(),
-    local,
+    ...(local ? { local } : {}),
   };
   const checks = doctorChecks(facts);
   for (const check of checks) output.emit({ type: "check", ...check });

@@ -110,7 +110,7 @@ export const DOCTOR: CommandSpec = {
 host's addresses, whether the rendezvous server answers over UDP and over TCP, the NAT mapping its
 two ports see, whether IPv6 works here, whether local discovery sees other p2pft peers, and which
 path two peers like this one would likely get. Talks only to the rendezvous server (and multicast
-DNS on this host's networks). With no server configured it checks what this host can alone (its
+DNS on this host's networks, unless --no-local). With no server configured it checks what this host can alone (its
 addresses, IPv6, local discovery) and says the server's checks were not run. Exits 1 when a check
 fails. Attach --json output to bug reports.`,
   options: [
@@ -120,13 +120,23 @@ fails. Attach --json output to bug reports.`,
       value: "HOST:PORT",
       help: "the rendezvous server to check (default: $P2PFT_RENDEZVOUS)",
     },
+    {
+      name: "no-local",
+      type: "boolean",
+      help: "skip local discovery: no multicast DNS leaves this host",
+    },
     JSON_OPTION,
   ],
   args: { min: 0, max: 0, missing: "" },
   role: "serve",
   async run(input, { output, signal }) {
     const { doctorCommand } = await import("./doctor_command.ts");
-    await doctorCommand({ rendezvous: input.string("rendezvous"), output, signal });
+    await doctorCommand({
+      rendezvous: input.string("rendezvous"),
+      local: !input.flag("no-local"),
+      output,
+      signal,
+    });
   },
 };
 
