@@ -40,22 +40,7 @@ export function relayMode(input: CommandInput): RelayMode {
   return only ? "only" : never ? "never" : "auto";
 }
 
-/**
- * `--transport` (checked against its choices by the parser), refused where it cannot work before
- * a code is spent: a side on TCP to the server cannot punch, so QUIC needs a peer found on the
- * local network, which --no-local and --relay-only leave out.
- */
+/** `--transport` (checked against its choices by the parser; combinations: peerFinding). */
 export function transportChoice(input: CommandInput): TransportChoice {
-  const choice = (input.string("transport") ?? "auto") as TransportChoice;
-  if (
-    choice === "quic" && input.flag("tcp") && (input.flag("no-local") || input.flag("relay-only"))
-  ) {
-    throw new UsageError(
-      `--transport quic needs UDP between the peers, but --tcp reaches the rendezvous server over ` +
-        `TCP only and ${
-          input.flag("no-local") ? "--no-local" : "--relay-only"
-        } leaves out the local network: drop --tcp or --transport quic`,
-    );
-  }
-  return choice;
+  return (input.string("transport") ?? "auto") as TransportChoice;
 }

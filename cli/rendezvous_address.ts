@@ -51,12 +51,17 @@ export function peerFinding(
   const address = rendezvousAddresses(flag);
   // A side on TCP to the server cannot punch: a peer paired through the server can never use
   // QUIC, and whether local discovery finds it first is a race. (Without a server --tcp does
-  // nothing and QUIC on the local network works; --no-local/--relay-only: cli/flag_values.ts.)
+  // nothing and QUIC on the local network works.)
   if (address !== "none" && options.tcp && options.transport === "quic") {
+    const lanOff = options.relay === "only"
+      ? ", and --relay-only leaves out the local network"
+      : !options.local
+      ? ", and --no-local leaves out the local network"
+      : " (QUIC on the local network needs no --tcp)";
     throw new UsageError(
       `--transport quic needs UDP between the peers, but --tcp reaches the rendezvous server over ` +
-        `TCP only, and a peer paired through it cannot use QUIC (QUIC on the local network needs ` +
-        `no --tcp): drop --tcp or --transport quic`,
+        `TCP only, and a peer paired through it cannot use QUIC${lanOff}: drop --tcp or ` +
+        `--transport quic`,
     );
   }
   if (address !== "none") {
