@@ -28,6 +28,8 @@ import {
 
 /** After sending CLOSE, how long to wait for the peer to close its end. */
 export const CLOSE_GRACE_MS = 2_000;
+/** A timer this late says the process did not run: reads that arrived meanwhile are not seen yet. */
+const STOOD_STILL_MS = 250;
 /** Streams the peer may have connected that no one accepted yet. */
 export const MAX_WAITING_STREAMS = 64;
 /**
@@ -200,12 +202,24 @@ export class TlsSession implements PeerLink {
     );
   }
 
-  #armIdle(): void {
+  /**
+   * Silence for `ms` loses the peer. A timer that runs late means this process
+   * stood still (a long synchronous job, a starved host): what the peer sent
+   * meanwhile waits unread behind the timer, so the peer gets one more
+   * keep-alive's time to be heard before its silence counts.
+   */
+  #armIdle(recheck = false): void {
     clearTimeout(this.#idleTimer);
+    const ms = recheck ? LINK_KEEP_ALIVE_MS : LINK_IDLE_TIMEOUT_MS;
+    const due = performance.now() + ms;
     this.#idleTimer = setTimeout(() => {
+      if (!recheck && performance.now() - due > STOOD_STILL_MS) {
+        this.#armIdle(true);
+        return;
+      }
       this.#lostReason = silentPeerMessage(this.#peer);
       this.#fail(new ConnectionLostError(this.#lostReason));
-    }, LINK_IDLE_TIMEOUT_MS);
+    }, ms);
   }
 
   get lostReason(): string | undefined {

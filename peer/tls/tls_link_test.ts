@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConnectionLostError } from "../../base/mod.ts";
+import { LINK_IDLE_TIMEOUT_MS } from "../link/mod.ts";
 import { randomBytes, withTimeout } from "../../transfer/_test_util.ts";
 import { lanPair, pump, relayPair } from "./_test_util.ts";
 
@@ -63,6 +64,23 @@ Deno.test("TLS link close tells the peer why, and its closed settles with that e
     assert.equal(await pair.receiver.closed, undefined);
     await pendingAccept;
     await assert.rejects(pair.sender.openStream(), ConnectionLostError);
+  });
+});
+
+Deno.test("TLS link outlives an event-loop stall longer than its idle timeout: the peer's pings wait unread", async () => {
+  await withTimeout(30_000, async (signal) => {
+    await using pair = await lanPair(signal);
+    const bytes = randomBytes(64 * 1024, 9);
+    const [out, inn] = await Promise.all([pair.sender.openStream(), pair.receiver.acceptStream()]);
+    const before = await pump(out, inn, bytes);
+    assert.equal(before.received, before.sent);
+    // Both sides stand still (a long synchronous job): each one's idle timer is due before it
+    // has read the PINGs queued meanwhile, which must not count as the peer's silence.
+    const until = performance.now() + LINK_IDLE_TIMEOUT_MS + 1_000;
+    while (performance.now() < until) { /* a stalled event loop */ }
+    const [up, down] = await Promise.all([pair.receiver.openStream(), pair.sender.acceptStream()]);
+    const after = await pump(up, down, bytes);
+    assert.equal(after.received, after.sent);
   });
 });
 
