@@ -34,11 +34,20 @@ export type CliEvent =
   | { type: "code"; code: string; qr?: string }
   | { type: "nat"; mapping: NatMapping }
   /** `found`: how the peer was found, on the local network or through the rendezvous server. */
-  | { type: "paired"; nameplate: string; peer: string; found: "local" | "server" }
+  /** `thisComputer`: the peer runs on this host (present only then). */
+  | {
+    type: "paired";
+    nameplate: string;
+    peer: string;
+    found: "local" | "server";
+    thisComputer?: true;
+  }
   | {
     type: "connected";
     path: "direct" | "lan" | "relay";
     remote: string;
+    /** The peer runs on this host (present only then; never on a relayed path). */
+    thisComputer?: true;
     rttMs: number;
     reason: string;
     transport: "quic" | "tcp";
@@ -199,7 +208,9 @@ export class Output {
       case "paired":
         return `Paired on nameplate ${event.nameplate} ${
           event.found === "local" ? "on the local network" : "through the rendezvous server"
-        }; the peer is at ${event.peer}. Looking for a path...`;
+        }; the peer is ${
+          event.thisComputer ? `on this computer (${event.peer})` : `at ${event.peer}`
+        }. Looking for a path...`;
       case "connected":
         return connectedLine(event);
       case "offer":
@@ -317,9 +328,9 @@ function connectedLine(event: Extract<CliEvent, { type: "connected" }>): string 
       : event.path === "direct"
       ? "directly"
       : "through the relay"
-  } to ${event.remote} over ${event.transport === "tcp" ? "TLS/TCP" : "QUIC"}${
-    Number.isFinite(event.rttMs) ? ` (${event.rttMs.toFixed(0)} ms RTT)` : ""
-  }: ${event.reason}`;
+  } to ${event.thisComputer ? `this computer (${event.remote})` : event.remote} over ${
+    event.transport === "tcp" ? "TLS/TCP" : "QUIC"
+  }${Number.isFinite(event.rttMs) ? ` (${event.rttMs.toFixed(0)} ms RTT)` : ""}: ${event.reason}`;
 }
 
 /** What arrived, how fast, its digest, and where it went. */

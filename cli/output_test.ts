@@ -112,6 +112,33 @@ Deno.test("Output in human mode says the transport and leaves out an unknown RTT
   assert.equal(stdout.text, "Connected through the relay to 198.51.100.7:9002 over TLS/TCP: r\n");
 });
 
+Deno.test("Output in human mode names a peer on this computer as such, its address after", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  output.emit({
+    type: "paired",
+    nameplate: "3",
+    peer: "127.0.0.1:5000",
+    found: "server",
+    thisComputer: true,
+  });
+  output.emit({
+    type: "connected",
+    path: "lan",
+    remote: "[fd00::2]:5000",
+    rttMs: 2,
+    reason: "r",
+    transport: "tcp",
+    candidate: "private",
+    nat: { self: "endpoint-independent", peer: "endpoint-independent" },
+    thisComputer: true,
+  });
+  assert.equal(
+    stdout.text,
+    "Paired on nameplate 3 through the rendezvous server; the peer is on this computer (127.0.0.1:5000). Looking for a path...\n" +
+      "Connected over the LAN to this computer ([fd00::2]:5000) over TLS/TCP (2 ms RTT): r\n",
+  );
+});
+
 Deno.test("Output in human mode says when the peer was found on the local network", () => {
   const { output, stdout } = recorded({ json: false, role: "receive" });
   output.emit({ type: "paired", nameplate: "4242", peer: "192.168.1.20:5000", found: "local" });

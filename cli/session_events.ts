@@ -1,4 +1,4 @@
-import { formatAddr, IncompleteTransferError } from "../base/mod.ts";
+import { formatAddr, IncompleteTransferError, normalizeIp } from "../base/mod.ts";
 import { type PairedInfo } from "../peer/find/mod.ts";
 import { type PathFacts } from "../peer/mod.ts";
 import type { NotWritten, SkipKind, TransferReport } from "../transfer/mod.ts";
@@ -49,18 +49,48 @@ export function assertComplete(report: TransferReport): void {
   );
 }
 
+/** This host's addresses, as `Deno.networkInterfaces()` lists them (none without the permission). */
+export type HostAddresses = readonly { address: string }[];
+
+function hostAddresses(): HostAddresses {
+  try {
+    return Deno.networkInterfaces();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Whether `ip` is this computer: loopback or one of its own interfaces' addresses (two
+ * processes on one host meet on its LAN address, an `fd00::2` a person would not recognise).
+ */
+export function onThisComputer(ip: string, addresses: HostAddresses = hostAddresses()): boolean {
+  const own = normalizeIp(ip);
+  if (own === "::1" || own.startsWith("127.")) return true;
+  return addresses.some((entry) => normalizeIp(entry.address.split("%")[0]) === own);
+}
+
 /** The `paired` event: the nameplate, where the peer is and how it was found. */
-export function pairedEvent(paired: PairedInfo): CliEvent {
+export function pairedEvent(
+  paired: PairedInfo,
+  addresses?: HostAddresses,
+): Extract<CliEvent, { type: "paired" }> {
   return {
     type: "paired",
     nameplate: paired.nameplate,
     peer: formatAddr(paired.peer),
     found: paired.found,
+    ...(onThisComputer(paired.peer.hostname, addresses) ? { thisComputer: true } : {}),
   };
 }
 
 /** The `connected` event both sides print once the peer is authenticated. */
-export function connectedEvent(facts: PathFacts): CliEvent {
+export function connectedEvent(
+  facts: PathFacts,
+  addresses?: HostAddresses,
+): Extract<CliEvent, { type: "connected" }> {
+  // Through the relay the remote is the relaying server, wherever the peer is.
+  const here = facts.path !== "relay" && onThisComputer(facts.remote.hostname, addresses);
   return {
     type: "connected",
     path: facts.path,
@@ -70,6 +100,7 @@ export function connectedEvent(facts: PathFacts): CliEvent {
     transport: facts.transport,
     candidate: facts.candidate,
     nat: { self: facts.nat.self, peer: facts.nat.peer },
+    ...(here ? { thisComputer: true } : {}),
   };
 }
 

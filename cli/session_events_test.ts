@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { PathFacts } from "../peer/mod.ts";
-import { connectedEvent, describePath, pairedEvent } from "./session_events.ts";
+import { connectedEvent, describePath, onThisComputer, pairedEvent } from "./session_events.ts";
 
 function facts(overrides: Partial<PathFacts>): PathFacts {
   return {
@@ -84,4 +84,31 @@ Deno.test("pairedEvent gives the nameplate, the peer's address and how it was fo
       { type: "paired", nameplate: "7", peer: "198.51.100.2:6000", found },
     );
   }
+});
+
+Deno.test("onThisComputer knows loopback and this host's own addresses, in any spelling", () => {
+  const own = [{ address: "192.0.2.2" }, { address: "fd00::2" }, { address: "fe80::1%2" }];
+  for (
+    const ip of ["127.0.0.1", "127.3.0.9", "::1", "192.0.2.2", "::ffff:192.0.2.2", "fd00:0::2"]
+  ) {
+    assert.equal(onThisComputer(ip, own), true, ip);
+  }
+  for (const ip of ["192.0.2.3", "fd00::3", "203.0.113.7"]) {
+    assert.equal(onThisComputer(ip, own), false, ip);
+  }
+});
+
+Deno.test("connectedEvent and pairedEvent mark a peer on this computer, never a relay's address", () => {
+  const own = [{ address: "fd00::2" }];
+  const lan = facts({ path: "lan", remote: { transport: "tcp", hostname: "fd00::2", port: 5000 } });
+  assert.equal(connectedEvent(lan, own).thisComputer, true);
+  assert.equal(connectedEvent(facts({}), own).thisComputer, undefined);
+  const relayed = { ...lan, path: "relay" as const, candidate: "relay" as const };
+  assert.equal(connectedEvent(relayed, own).thisComputer, undefined);
+  const paired = pairedEvent({
+    nameplate: "7",
+    peer: { transport: "udp", hostname: "127.0.0.1", port: 6000 },
+    found: "server",
+  }, own);
+  assert.equal(paired.thisComputer, true);
 });

@@ -38,6 +38,7 @@ e2e("a 64 MiB file arrives verified through the CLI with --json events", async (
     // Both peers run here: the path is to one of this host's own addresses (loopback, or an
     // interface address, IPv6 ones included, whichever answered first).
     assert.ok(ownAddresses.has(hostOf(String(connected.remote))), `remote ${connected.remote}`);
+    assert.equal(connected.thisComputer, true);
     assert.equal(typeof connected.rttMs, "number");
     assert.equal(connected.transport, "tcp");
     assert.ok(
@@ -49,6 +50,7 @@ e2e("a 64 MiB file arrives verified through the CLI with --json events", async (
     const paired = run.events.find((event) => event.type === "paired")!;
     assert.match(String(paired.nameplate), /^\d+$/);
     assert.match(String(paired.peer), /^127\.0\.0\.1:\d+$/);
+    assert.equal(paired.thisComputer, true);
     const done = run.events.find((event) => event.type === "done")!;
     assert.equal(done.sha256, expected);
     assert.equal(done.bytes, 64 * 1024 * 1024);

@@ -53,6 +53,9 @@ e2e(
     const receiver = w.spawnCli(["receive", String(code), "--yes", ...w.rendezvous]);
     const [sent, received] = await bothSucceed(sender, receiver);
     assert.ok(received.stdout.includes(`${text}\n`), received.stdout);
+    // Both run here: named as this computer, not by an address such as fd00::2.
+    assert.match(received.stdout, /; the peer is on this computer \(127\.0\.0\.1:\d+\)\./);
+    assert.match(received.stdout, /^Connected over the LAN to this computer \(\S+\) over /m);
     assert.deepEqual(sent.events.find((event) => event.type === "offer"), {
       type: "offer",
       files: 0,
