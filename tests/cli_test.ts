@@ -97,6 +97,26 @@ e2e(
   },
 );
 
+e2e(
+  "a file removed after it was offered fails both sides by its offered name, not its absolute path",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeTextFile(`${w.dir}/gone.txt`, "soon gone");
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = w.send([`${w.dir}/gone.txt`]);
+    const { code } = await sender.next("code");
+    await Deno.remove(`${w.dir}/gone.txt`);
+    const receiver = w.receive(String(code));
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    const reason = "Cannot send gone.txt after offering it: No such file or directory";
+    assert.equal(sent.code, 1, sent.stderr);
+    assert.equal(sent.stderr, `error: ${reason}\n`);
+    assert.equal(received.code, 1, received.stderr);
+    assert.equal(received.stderr, `error: The sender stopped: ${reason}\n`);
+    assert.ok(!(await listDir(`${w.dir}/in`)).includes("gone.txt"));
+  },
+);
+
 e2e("an existing file is never overwritten", async (signal) => {
   await using w = await world(signal);
   await Deno.writeTextFile(`${w.dir}/report.txt`, "new version");

@@ -7,7 +7,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { abortable, EventLoopTurns, SourceChangedError, toHex } from "../base/mod.ts";
 import { encodeFileTrailer, encodeMore, encodeResent, FileStatus } from "./wire/mod.ts";
-import { type FileSnapshot, sameSnapshot, snapshotOf } from "./scan_paths.ts";
+import { type FileSnapshot, sameSnapshot, snapshotOf, wrapFsError } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 import { SegmentWriter } from "./_segment_writer.ts";
 
@@ -85,7 +85,7 @@ export async function sendData(
     signal.throwIfAborted();
     const file = Object.assign(outgoing, { hash: outgoing.hash ?? createHash("sha256") });
     if (file.stream || file.unknownSize) {
-      const stream = file.stream ?? (await Deno.open(file.source, { read: true })).readable;
+      const stream = file.stream ?? openOffered(file).readable;
       sent.set(file.path, await sendStream(file, stream, out, options));
       continue;
     }
@@ -132,6 +132,18 @@ function sizeChanged(file: OutgoingFile, now: number): SourceChangedError {
   );
 }
 
+/**
+ * Opens a file that was offered: one gone or unreadable since says so by its offered name
+ * (the receiver is told too), not by the absolute path in Deno's message.
+ */
+function openOffered(file: OutgoingFile): Deno.FsFile {
+  try {
+    return Deno.openSync(file.source, { read: true });
+  } catch (error) {
+    throw wrapFsError(error, "send", `${file.path} after offering it`);
+  }
+}
+
 /** Files with fewer bytes left are read with sync calls (see `sendBytes`). */
 const SYNC_READ_BYTES = 256 * 1024;
 /** A file whose turn came: it has its SHA-256 state. */
@@ -162,7 +174,7 @@ async function sendBytes(
   // small files a promise and a thread hop per call cost more than the calls.
   // Every few milliseconds the event loop gets a turn first.
   await reading.turns.turn();
-  using handle = Deno.openSync(file.source, { read: true });
+  using handle = openOffered(file);
   const before = snapshotOf(handle.statSync());
   if (before.size !== file.size && !options.allowChanging) throw sizeChanged(file, before.size);
   let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);

@@ -60,7 +60,11 @@ export function sameSnapshot(a: FileSnapshot, b: FileSnapshot): boolean {
     a.ino === b.ino;
 }
 
-function wrapFsError(error: unknown, action: string, path: string): Error {
+/**
+ * "Cannot send notes.txt: No such file or directory": Deno's error, same class, worded with the
+ * path the user knows (Deno's message names the absolute path).
+ */
+export function wrapFsError(error: unknown, action: string, path: string): Error {
   if (!(error instanceof Error)) return new Error(`Cannot ${action} ${path}: ${error}`);
   const Class = error.constructor as new (message: string, options?: ErrorOptions) => Error;
   // Deno's "No such file or directory (os error 2): stat '/abs/path'" repeats the path the user
