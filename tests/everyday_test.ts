@@ -235,23 +235,31 @@ e2e(
   120_000,
 );
 
+/**
+ * `send shared.txt --receivers N` and its first receiver on a terminal, connected: until it
+ * answers the prompt, the sender serves it. Makes `in1`..`in3` for the receivers.
+ */
+async function servingFirst(w: World, receivers: number, signal: AbortSignal) {
+  const source = `${w.dir}/shared.txt`;
+  await Deno.writeTextFile(source, "for both");
+  const sender = w.send([source], ["--receivers", String(receivers)]);
+  const code = String((await sender.next("code")).code);
+  for (const index of [1, 2, 3]) await Deno.mkdir(`${w.dir}/in${index}`);
+  const first = w.receiveOnTerminal(code, `${w.dir}/in1`);
+  await first.until((event) => String(event.line ?? "").startsWith("Connected"), signal);
+  return { sender, code, first };
+}
+
 e2e(
   "with --receivers a receiver that comes while another is served hears the sender is busy, or with --timeout waits its turn",
   async (signal) => {
     await using w = await world(signal);
-    const source = `${w.dir}/shared.txt`;
-    await Deno.writeTextFile(source, "for both");
-    const sender = w.send([source], ["--receivers", "2"]);
-    const { code } = await sender.next("code");
-    for (const index of [1, 2, 3]) await Deno.mkdir(`${w.dir}/in${index}`);
-    // The first receiver is asked whether to accept: until it answers, the sender serves it.
-    const first = w.receiveOnTerminal(String(code), `${w.dir}/in1`);
-    await first.until((event) => String(event.line ?? "").startsWith("Connected"), signal);
+    const { sender, code, first } = await servingFirst(w, 2, signal);
     const busy = await w.receive(String(code), [], { out: `${w.dir}/in2` }).finished();
     assert.equal(busy.code, 1, busy.stderr);
     assert.match(
       busy.stderr,
-      /^error: The sender on nameplate \d+ is busy with another receiver .*--timeout/,
+      /^error: The sender on nameplate \d+ is busy with another receiver, .*--timeout/,
     );
     const next = w.receive(String(code), ["--timeout", "60"], { out: `${w.dir}/in3` });
     assert.equal((await next.next("waiting", signal)).for, "sender");
@@ -267,6 +275,32 @@ e2e(
     assert.equal(await Deno.readTextFile(`${w.dir}/in3/shared.txt`), "for both");
     assert.deepEqual(await listDir(`${w.dir}/in2`), []);
   },
+);
+
+boundedTest(
+  "with --receivers a sender killed while serving one receiver: the next ones hear it may have stopped, and what to do",
+  async (signal) => {
+    await using w = await world(signal);
+    const { sender, code, first } = await servingFirst(w, 3, signal);
+    sender.kill("SIGKILL");
+    await sender.finished();
+    const busy = await w.receive(String(code), [], { out: `${w.dir}/in2` }).finished();
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.match(
+      busy.stderr,
+      /^error: The sender on nameplate \d+ is busy with another receiver, or it stopped while serving one \(the server cannot tell which\): if it serves several, run receive with --timeout 600 to wait for your turn; if it stopped or serves one receiver only, ask the sender for a new code\n$/,
+    );
+    const waited = await w.receive(String(code), ["--timeout", "2"], { out: `${w.dir}/in3` })
+      .finished();
+    assert.equal(waited.code, 1, waited.stderr);
+    assert.match(
+      waited.stderr,
+      /^error: The sender on nameplate \d+ was still busy after 2 s: it serves another receiver, or it stopped while serving one \(the server cannot tell which\); wait longer with a larger --timeout, or ask the sender whether it still runs, and if not, for a new code\n$/,
+    );
+    first.kill("SIGKILL");
+    await first.finished();
+  },
+  { timeoutMs: 60_000, sanitizeResources: false },
 );
 
 e2e(

@@ -1,5 +1,13 @@
 import { ErrorCode, type ErrorMessage } from "../wire/mod.ts";
 
+/**
+ * A receiver that waited `seconds` (`receive --timeout`) and still hears "busy": more of the same
+ * advice would send it to wait again for a sender that may have stopped.
+ */
+export function stillBusy(nameplate: string, seconds: number): string {
+  return `The sender on nameplate ${nameplate} was still busy after ${seconds} s: it serves another receiver, or it stopped while serving one (the server cannot tell which); wait longer with a larger --timeout, or ask the sender whether it still runs, and if not, for a new code`;
+}
+
 /** The one-line message of a `RendezvousError` for an `error` reply (`server`: who sent it). */
 export function describeError(
   reply: Pick<ErrorMessage, "code" | "nameplate" | "limit">,
@@ -12,7 +20,7 @@ export function describeError(
     case ErrorCode.nameplateInUse:
       return `Cannot register as sender: nameplate ${plate} is in use (choose another code)`;
     case ErrorCode.roomFull:
-      return `The sender on nameplate ${plate} is busy with another receiver (if it serves several, it serves you next: run receive with --timeout 600 to wait for your turn; otherwise a code works once: ask the sender for a new one)`;
+      return `The sender on nameplate ${plate} is busy with another receiver, or it stopped while serving one (the server cannot tell which): if it serves several, run receive with --timeout 600 to wait for your turn; if it stopped or serves one receiver only, ask the sender for a new code`;
     case ErrorCode.serverFull:
       return `Rendezvous server ${server} is full (no free room or nameplate); try again later`;
     case ErrorCode.tooManyRooms:

@@ -8,7 +8,7 @@
 import { RendezvousError, TimeoutError } from "../../base/mod.ts";
 import { newClientId } from "./client_ids.ts";
 import type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
-import { describeError } from "./_describe_error.ts";
+import { describeError, stillBusy } from "./_describe_error.ts";
 import { Failover } from "./_failover.ts";
 import { type NatObservation, observeNat } from "./_observe.ts";
 import { backoff, Cookies, nextReply, seconds } from "./_request.ts";
@@ -241,6 +241,11 @@ function onError(r: Registration, p: Progress, message: ErrorMessage): Next {
       p.deadline = Math.min(p.deadline, p.lastAnswer + SENDER_POLL_MS);
     }
     return "read-on";
+  }
+  if (message.code === ErrorCode.roomFull && role === "receive" && p.waitingSince !== undefined) {
+    throw new RendezvousError(
+      stillBusy(message.nameplate ?? p.nameplate ?? "?", Math.round(waitForSenderMs / 1000)),
+    );
   }
   if (message.code === ErrorCode.storeUnavailable && r.servers.next()) {
     switchServer(r, p);
