@@ -45,9 +45,11 @@ Deno.test("main.ts loads the parser and option tables, no command, before dispat
   assert.deepEqual(loaded.filter((module) => late.test(module)), []);
 });
 
-Deno.test("send and receive load no server, Redis, QR, doctor or completions code", async () => {
+Deno.test("send and receive load no server, Redis, QR, doctor, completions or node:crypto code", async () => {
+  // node:crypto (with node:tls and node:buffer) costs a process ~30 ms of CPU to load: a transfer
+  // loads it only for a file big enough to need its hash (transfer/_sha256.ts).
   const others =
-    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode))/;
+    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode)|node:(crypto|tls|buffer)$)/;
   for (const command of ["send_command.ts", "receive_command.ts"]) {
     const loaded = await staticGraph(new URL(command, import.meta.url));
     assert.deepEqual(loaded.filter((module) => others.test(module)), [], command);

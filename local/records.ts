@@ -3,7 +3,7 @@
  * derived by hashing, the records of one side's advert, and reading them back.
  * Pure: no sockets.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { fromHex, isReachableIpv6, parseIpv6, ProtocolError, toHex } from "../base/mod.ts";
 import { sameName } from "./_dns_name.ts";
 import { type DnsMessage, type DnsQuestion, type DnsRecord, DnsType } from "./dns.ts";
@@ -46,8 +46,9 @@ export interface Advert {
 const utf8 = new TextEncoder();
 
 function hashLabel(context: string, value: Uint8Array | string): string {
-  const digest = createHash("sha256").update(context).update(value).digest();
-  return toHex(new Uint8Array(digest).subarray(0, 8));
+  const digest = sha256.create().update(utf8.encode(context))
+    .update(typeof value === "string" ? utf8.encode(value) : value).digest();
+  return toHex(digest.subarray(0, 8));
 }
 
 /** The sender's instance for `nameplate`: a hash, so the number is not shown in clear. */

@@ -8,11 +8,12 @@ import {
   P2pftError,
   peerStoppedMessage,
   ProtocolError,
+  toHex,
   TransferRefusedError,
   UnsafePathError,
   withinDeadline,
 } from "../base/mod.ts";
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { encodeError, encodeFrame, ErrorCode, type ErrorMessage, FrameType } from "./wire/mod.ts";
 
 /** How long a side waits for an event from the peer once the transfer failed. */
@@ -127,13 +128,14 @@ export function transferDigest(
   files: Iterable<{ path: string; size: number; sha256: string }>,
   directories: number,
 ): string {
-  const hash = createHash("sha256");
+  const hash = sha256.create();
+  const utf8 = new TextEncoder();
   let count = 0;
   let last = "";
   for (const file of files) {
     count++;
     last = file.sha256;
-    hash.update(`${file.sha256} ${file.size} ${file.path}\n`);
+    hash.update(utf8.encode(`${file.sha256} ${file.size} ${file.path}\n`));
   }
-  return count === 1 && directories === 0 ? last : hash.digest("hex");
+  return count === 1 && directories === 0 ? last : toHex(hash.digest());
 }

@@ -1,18 +1,19 @@
-import { createHash, type Hash } from "node:crypto";
 import { IntegrityError } from "../base/mod.ts";
+import { newSha256, type Sha256 } from "./_sha256.ts";
 
 const CHUNK = 1024 * 1024;
 
 /**
  * Streams the first `length` bytes of `path` into a new SHA-256 and returns
- * the hash object (still open, so the caller can continue it or copy it).
+ * the hash object (still open, so the caller can continue it or copy it). `size`: the
+ * whole file's, over which the hash goes on (it picks the hash; default `length`).
  */
 export async function hashFilePrefix(
   path: string,
   length: number,
-  options: { signal?: AbortSignal; label?: string } = {},
-): Promise<Hash> {
-  const hash = createHash("sha256");
+  options: { signal?: AbortSignal; label?: string; size?: number } = {},
+): Promise<Sha256> {
+  const hash = await newSha256(options.size ?? length);
   if (length === 0) return hash;
   using file = await Deno.open(path, { read: true });
   const buffer = new Uint8Array(Math.min(CHUNK, length));

@@ -3,9 +3,9 @@
  * unsafe on every system; `unholdableNames` finds what this receiver's file
  * system cannot hold (case collisions, Windows names), to skip and report.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { basename, dirname, join } from "node:path";
-import { UnsafePathError, utf8Length } from "../base/mod.ts";
+import { toHex, UnsafePathError, utf8Length } from "../base/mod.ts";
 import { LIMITS } from "./wire/mod.ts";
 
 /** Suffix of in-progress files; reserved, so no manifest path may end with it. */
@@ -27,7 +27,7 @@ const DRIVE = /^[a-z]:/i;
 export function partialPath(target: string): string {
   const name = basename(target);
   if (utf8Length(name) + PARTIAL_SUFFIX.length <= NAME_MAX) return target + PARTIAL_SUFFIX;
-  const digest = createHash("sha256").update(name).digest("hex").slice(0, 32);
+  const digest = toHex(sha256(new TextEncoder().encode(name))).slice(0, 32);
   return join(dirname(target), `.${digest}${PARTIAL_SUFFIX}`);
 }
 

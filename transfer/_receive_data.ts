@@ -3,7 +3,6 @@
  * stream k mod N), write each file's bytes sequentially into its partial,
  * hash them as they arrive, verify, then publish under the final name.
  */
-import { createHash, type Hash } from "node:crypto";
 import { basename, dirname } from "node:path";
 import {
   DiskFullError,
@@ -20,6 +19,7 @@ import { SegmentReader } from "./_segment_reader.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
+import { newSha256, type Sha256 } from "./_sha256.ts";
 
 export interface IncomingFile {
   path: string;
@@ -29,7 +29,7 @@ export interface IncomingFile {
   /** Bytes already in the partial and in `hash` (0: start a fresh partial). */
   offset: number;
   /** SHA-256 of the resumed prefix; none: a fresh one, made when the file's turn comes. */
-  hash?: Hash;
+  hash?: Sha256;
   mode: number;
   mtimeMs: number | null;
   /** A stream of unknown size: its bytes come in MORE chunks (`size` is 0). */
@@ -200,7 +200,7 @@ export async function receiveFile(
   let size = file.size;
   let left = size - file.offset;
   let resent = false;
-  let hash = file.hash ?? createHash("sha256");
+  let hash = file.hash ?? await newSha256(file.unknownSize ? undefined : size);
   while (true) {
     await receiveBytes(target, file, { hash, left, segments, options });
     left = 0;
@@ -242,7 +242,7 @@ export async function receiveFile(
     // Again at the size offered: the receiver never takes more than it accepted.
     options.onRestart(file.path, size - file.offset, size);
     await target.restart();
-    hash = createHash("sha256");
+    hash = await newSha256(size);
     file.offset = 0;
     left = size;
   }
@@ -259,7 +259,7 @@ async function receiveBytes(
   target: FileTarget,
   file: IncomingFile,
   { hash, left, segments, options }: {
-    hash: Hash;
+    hash: Sha256;
     left: number;
     segments: SegmentReader;
     options: ReceiveDataOptions;

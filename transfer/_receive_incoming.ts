@@ -3,7 +3,7 @@
  * list what will arrive (in manifest order, each at its target), and create
  * and finish the folders.
  */
-import { ProtocolError, TransferRefusedError } from "../base/mod.ts";
+import { ProtocolError, toHex, TransferRefusedError } from "../base/mod.ts";
 import { type Decision, FILE_TRAILER_BYTES, type ManifestEntry, type Start } from "./wire/mod.ts";
 import type { IncomingFile } from "./_receive_data.ts";
 import type { TargetPlan } from "./_receive_plan.ts";
@@ -84,7 +84,7 @@ export function planIncoming(
     }
     if (action === "skip") {
       skipped.add(index);
-      incoming.known.set(entry.path, { size: entry.size, sha256: hash!.digest("hex") });
+      incoming.known.set(entry.path, { size: entry.size, sha256: toHex(hash!.digest()) });
       incoming.skippedFiles++;
       incoming.skippedBytes += entry.size;
       continue;

@@ -6,10 +6,10 @@
  * overwritten nor followed: the entry is written beside it under a free name
  * (`name (1).ext`) or not at all, as the receiver chose (`OnExisting`).
  */
-import type { Hash } from "node:crypto";
 import { join, relative, sep as SEP } from "node:path";
 import { EventLoopTurns, TransferRefusedError, UnsafePathError } from "../base/mod.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
+import type { Sha256 } from "./_sha256.ts";
 import type { ManifestEntry, PlanItem } from "./wire/mod.ts";
 import { PARTIAL_SUFFIX, partialPath } from "./_path_safety.ts";
 import { freeName } from "./_free_name.ts";
@@ -31,7 +31,7 @@ export interface TargetPlan {
   /** Sent to the sender: existing finals and partials with their SHA-256, names not written. */
   items: PlanItem[];
   /** SHA-256 state of each planned file's existing bytes, by manifest index. */
-  hashes: Map<number, Hash>;
+  hashes: Map<number, Sha256>;
   /** Manifest indexes of directories that already exist. */
   existingDirectories: Set<number>;
   /**
@@ -51,7 +51,9 @@ export interface TargetPlan {
   clashes: Clash[];
   onExisting: OnExisting;
   /** Existing bytes to hash once the offer is accepted. */
-  toHash: Array<{ index: number; kind: "exists" | "partial"; path: string; length: number }>;
+  toHash: Array<
+    { index: number; kind: "exists" | "partial"; path: string; length: number; size: number }
+  >;
 }
 
 /** A sync call: a promise and a thread hop per entry cost more than the system call. */
@@ -182,7 +184,15 @@ class Survey {
     }
     const sameSize = entry.kind === "file" && info.isFile && !entry.unknownSize &&
       info.size === entry.size;
-    if (sameSize) plan.toHash.push({ index, kind: "exists", path: target, length: entry.size });
+    if (sameSize) {
+      plan.toHash.push({
+        index,
+        kind: "exists",
+        path: target,
+        length: entry.size,
+        size: entry.size,
+      });
+    }
     await this.#clash(index, { directory, name, sameSize });
   }
 
@@ -268,14 +278,20 @@ class Survey {
     }
     // Restarted from zero; so is a file of unknown size, which is never resumed.
     if (info.size === 0 || info.size > entry.size || entry.unknownSize) return;
-    this.plan.toHash.push({ index, kind: "partial", path: partial, length: info.size });
+    this.plan.toHash.push({
+      index,
+      kind: "partial",
+      path: partial,
+      length: info.size,
+      size: entry.size,
+    });
   }
 }
 
 /** Once accepted: the SHA-256 of every same-size final and partial, into PLAN items. */
 export async function hashTarget(plan: TargetPlan, signal?: AbortSignal): Promise<void> {
-  for (const { index, kind, path, length } of plan.toHash) {
-    const hash = await hashFilePrefix(path, length, { signal });
+  for (const { index, kind, path, length, size } of plan.toHash) {
+    const hash = await hashFilePrefix(path, length, { signal, size });
     plan.items.push({ index, kind, length, sha256: hash.copy().digest() });
     plan.hashes.set(index, hash);
   }

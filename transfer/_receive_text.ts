@@ -1,5 +1,5 @@
 /** The receiving role for a text offer: confirm, answer DONE with the text's SHA-256. */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { abortable, type ByteReader, DECLINED_MESSAGE, DeclinedError } from "../base/mod.ts";
 import { encodeDone, encodeFrame, FrameType } from "./wire/mod.ts";
 import { textReport } from "./_text_messages.ts";
@@ -24,7 +24,7 @@ export async function receiveText(
     throw new DeclinedError(DECLINED_MESSAGE);
   }
   const started = performance.now();
-  const digest = createHash("sha256").update(bytes).digest();
+  const digest = sha256(bytes);
   await abortable(
     writer.write(encodeFrame(FrameType.DONE, encodeDone({ files: 0, digest }))),
     signal,

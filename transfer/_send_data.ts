@@ -4,12 +4,12 @@
  * once), read from the files and handed to the SegmentWriter, which cuts it
  * into DATA segments (_segment_writer.ts).
  */
-import { createHash, type Hash } from "node:crypto";
 import { abortable, EventLoopTurns, SourceChangedError, toHex } from "../base/mod.ts";
 import { encodeFileTrailer, encodeMore, encodeResent, FileStatus } from "./wire/mod.ts";
 import { type FileSnapshot, sameSnapshot, snapshotOf, wrapFsError } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 import { SegmentWriter } from "./_segment_writer.ts";
+import { newSha256, type Sha256 } from "./_sha256.ts";
 
 export interface OutgoingFile {
   path: string;
@@ -21,7 +21,7 @@ export interface OutgoingFile {
    * SHA-256 state, already fed with bytes [0, offset) of a resumed file; none:
    * a fresh one, made when the file's turn comes (not 200,000 at once).
    */
-  hash?: Hash;
+  hash?: Sha256;
   /** How the file looked when it was scanned. */
   snapshot: FileSnapshot;
   /** The bytes of a file of unknown size (sent in MORE chunks instead of reading `source`). */
@@ -83,7 +83,9 @@ export async function sendData(
   const sent = new Map<string, SentFile>();
   for (const outgoing of files) {
     signal.throwIfAborted();
-    const file = Object.assign(outgoing, { hash: outgoing.hash ?? createHash("sha256") });
+    const hash = outgoing.hash ??
+      await newSha256(outgoing.stream || outgoing.unknownSize ? undefined : outgoing.size);
+    const file = Object.assign(outgoing, { hash });
     if (file.stream || file.unknownSize) {
       const stream = file.stream ?? openOffered(file).readable;
       sent.set(file.path, await sendStream(file, stream, out, options));
@@ -99,7 +101,7 @@ export async function sendData(
       if (changed.now.size !== size) throw sizeChanged(file, changed.now.size);
       options.onRestart(file.path, size - file.offset, size);
       await out.write(encodeResent());
-      file.hash = createHash("sha256");
+      file.hash = await newSha256(size);
       changed = await sendBytes(
         file,
         { from: 0, to: size, baseline: changed.now },
@@ -147,7 +149,7 @@ function openOffered(file: OutgoingFile): Deno.FsFile {
 /** Files with fewer bytes left are read with sync calls (see `sendBytes`). */
 const SYNC_READ_BYTES = 256 * 1024;
 /** A file whose turn came: it has its SHA-256 state. */
-type Hashing = OutgoingFile & { hash: Hash };
+type Hashing = OutgoingFile & { hash: Sha256 };
 
 /** What reading keeps from one file to the next. */
 interface Reading {

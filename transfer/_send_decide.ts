@@ -3,7 +3,7 @@
  * and partials, names it does not write) and decide per file: skip, resume,
  * send, or keep the receiver's.
  */
-import { type ByteReader, equalBytes, ProtocolError } from "../base/mod.ts";
+import { type ByteReader, equalBytes, ProtocolError, toHex } from "../base/mod.ts";
 import { peerError } from "./_control.ts";
 import {
   type Decision,
@@ -127,7 +127,11 @@ export async function decide(
       });
       continue;
     }
-    const hash = await hashFilePrefix(entry.source, item.length, { signal, label: entry.path });
+    const hash = await hashFilePrefix(entry.source, item.length, {
+      signal,
+      label: entry.path,
+      size: entry.size,
+    });
     const matches = equalBytes(hash.copy().digest(), item.sha256);
     if (item.kind === "exists" && !matches) {
       // Never overwritten: written beside it under a free name, or kept, as the receiver chose.
@@ -142,7 +146,7 @@ export async function decide(
     }
     if (item.kind === "exists") {
       decided.decisions.push({ index, action: "skip" });
-      decided.known.set(entry.path, { size: entry.size, sha256: hash.digest("hex") });
+      decided.known.set(entry.path, { size: entry.size, sha256: toHex(hash.digest()) });
       decided.skippedFiles++;
       decided.skippedBytes += entry.size;
     } else if (matches) {

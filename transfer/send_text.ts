@@ -1,5 +1,5 @@
 /** The sending role for a short text: HELLO (text flag), TEXT, then wait for DONE. */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { abortable, equalBytes, IntegrityError, toHex } from "../base/mod.ts";
 import { peerError } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
@@ -55,7 +55,7 @@ export async function sendText(text: string, options: SendFilesOptions): Promise
     watch.stop();
     if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
     const done = decodeDone(frame.payload);
-    const digest = createHash("sha256").update(payload).digest();
+    const digest = sha256(payload);
     if (done.files !== 0 || !equalBytes(done.digest, digest)) {
       throw new IntegrityError(
         `Receiver confirmed ${done.files} files with digest ${

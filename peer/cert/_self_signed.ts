@@ -5,7 +5,6 @@
  * Written out here because a general X.509 library cost every process about
  * 0.45 s to load, for this one certificate.
  */
-import { Buffer } from "node:buffer";
 import { concatBytes } from "../../base/mod.ts";
 
 const SEQUENCE = 0x30;
@@ -123,7 +122,7 @@ export async function selfSignedCertificate(options: SelfSignedOptions): Promise
 
 /** PEM armour (RFC 7468) around DER bytes. */
 export function pem(label: string, der: Uint8Array): string {
-  const base64 = Buffer.from(der).toString("base64");
+  const base64 = btoa(String.fromCharCode(...der));
   const lines = base64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { pem, selfSignedCertificate } from "./_self_signed.ts";
 import { signingKey } from "./_signing_key.ts";
 
@@ -41,7 +41,7 @@ export async function createPeerCertificate(): Promise<PeerCertificate> {
 
 /** SHA-256 of a certificate's DER bytes. */
 export function certificateFingerprint(der: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(der).digest());
+  return sha256(der);
 }
 
 /** PEM text of DER certificate bytes, for `caCerts`. */

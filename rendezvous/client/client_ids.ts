@@ -3,7 +3,7 @@
  * (../PROTOCOL.md, "Several receivers"): each registration commits to the SHA-256 of the client id
  * of the next one, which alone may then reopen the paired room. Pure apart from the randomness.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { CLIENT_ID_SIZE } from "../wire/mod.ts";
 
 /** A fresh random client id. */
@@ -13,7 +13,7 @@ export function newClientId(): Uint8Array {
 
 /** The `successor` a registration carries so that `next` (a client id) may reopen its room. */
 function successorOf(next: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(next).digest());
+  return sha256(next);
 }
 
 /**

@@ -12,7 +12,7 @@
  * would be most of its CPU per request. `_hmac_test.ts` checks every message
  * length against `createHmac`.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 /** The longest message one {@link ShortHmac.mac} takes: one block less padding and length. */
 export const MAX_SHORT_MESSAGE = 55;
@@ -51,7 +51,7 @@ export class ShortHmac {
 
   constructor(key: Uint8Array) {
     const padded = new Uint8Array(BLOCK);
-    padded.set(key.length > BLOCK ? createHash("sha256").update(key).digest() : key);
+    padded.set(key.length > BLOCK ? sha256(key) : key);
     for (const [state, pad] of [[this.#inner, 0x36], [this.#outer, 0x5c]] as const) {
       for (let i = 0; i < BLOCK; i++) this.#block[i] = padded[i] ^ pad;
       state.set(IV);

@@ -1,0 +1,50 @@
+/**
+ * SHA-256 of what a transfer moves: @noble/hashes' for what is small, node:crypto's for what is
+ * large. node:crypto's hash is native and runs at several hundred MB/s, but loading node:crypto
+ * costs a process ~30 ms of CPU (its evaluation pulls in Node's streams, errors and ciphers), which
+ * is a large part of a small transfer's start-up: a transfer whose files are all small never loads
+ * it. noble's (already loaded for the PAKE) hashes a cold megabyte in about that time.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+
+/** A running SHA-256: node:crypto's `Hash` and noble's hasher, behind one shape. */
+export interface Sha256 {
+  update(data: Uint8Array): Sha256;
+  digest(): Uint8Array;
+  /** A copy of the state so far, to digest while this one goes on. */
+  copy(): Sha256;
+}
+
+/** From this many bytes to hash, node:crypto's hash (loading it once) outruns noble's. */
+export const NATIVE_SHA256_FROM = 1024 * 1024;
+
+let native: Promise<typeof import("node:crypto")> | undefined;
+
+/**
+ * A new SHA-256 for `bytes` bytes (undefined: unknown, as a stream's): noble's below
+ * {@link NATIVE_SHA256_FROM}, node:crypto's from there.
+ */
+export async function newSha256(bytes: number | undefined): Promise<Sha256> {
+  if (bytes !== undefined && bytes < NATIVE_SHA256_FROM) return new NobleSha256(sha256.create());
+  native ??= import("node:crypto");
+  return (await native).createHash("sha256");
+}
+
+type NobleHash = ReturnType<typeof sha256.create>;
+
+class NobleSha256 implements Sha256 {
+  #hash: NobleHash;
+  constructor(hash: NobleHash) {
+    this.#hash = hash;
+  }
+  update(data: Uint8Array): Sha256 {
+    this.#hash.update(data);
+    return this;
+  }
+  digest(): Uint8Array {
+    return this.#hash.digest();
+  }
+  copy(): Sha256 {
+    return new NobleSha256(this.#hash.clone());
+  }
+}
