@@ -1,3 +1,4 @@
+import { abortable, withinDeadline } from "../base/mod.ts";
 import { type TransferCode } from "./code.ts";
 import type { PeerLink } from "./link/mod.ts";
 import type { RelayMode } from "./punch/mod.ts";
@@ -129,7 +130,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     port: end.port,
     ipv6Socket: end.sockets.socket6 !== undefined,
   });
-  const linked = await link(route, {
+  const linked = await linkOrTell(route, {
     end,
     choice,
     punchTimeoutMs: options.punchTimeoutMs,
@@ -170,6 +171,34 @@ async function link(
     }
   }
   return await linkAfterPunch(route, options);
+}
+
+/**
+ * How long a side stopped between pairing and the link (Ctrl-C) goes on setting up the link
+ * its peer is making, to end it with the reason: the peer then says "The sender stopped:
+ * Interrupted" at once, instead of waiting out its own deadlines for a link that never comes
+ * and blaming a QUIC handshake or the path.
+ */
+const TELL_PEER_MS = 2_000;
+
+/** {@link link}, which on a stop of ours ends the link (if it comes within TELL_PEER_MS) with why. */
+async function linkOrTell(
+  route: Route,
+  options: Parameters<typeof link>[1],
+): Promise<Linked> {
+  const own = new AbortController();
+  const linking = link(route, { ...options, signal: own.signal });
+  try {
+    return await abortable(linking, options.signal);
+  } catch (error) {
+    // A failure of the link itself has left nothing to tell the peer through.
+    const done = linking.catch(() => undefined);
+    await withinDeadline(done, TELL_PEER_MS);
+    own.abort(error);
+    const message = error instanceof Error ? error.message : String(error);
+    await (await done)?.won.link.close({ failed: true, message });
+    throw error;
+  }
 }
 
 /** This side's SPAKE2 share, started now when the link's channel binding is already known. */

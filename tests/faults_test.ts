@@ -283,3 +283,35 @@ faultTest("a receiver alone past --timeout gets 'No sender is waiting'", async (
   assert.match(received.stderr, /^error: No sender is waiting on nameplate 78 /);
   assert.ok(since(waiting, received.at) >= 1_500, "it did not wait");
 });
+
+for (const flags of [[], ["--relay-only"]]) {
+  for (const stopped of ["sender", "receiver"] as const) {
+    const peer = stopped === "sender" ? "receiver" : "sender";
+    faultTest(
+      `a ${stopped} stopped (Ctrl-C) between pairing and the link tells the ${peer} why (${
+        flags.join(" ") || "default"
+      })`,
+      async (signal) => {
+        await using w = await world(signal);
+        await Deno.writeTextFile(`${w.dir}/note.txt`, "never sent");
+        await Deno.mkdir(`${w.dir}/in`);
+        const sender = w.send([`${w.dir}/note.txt`], flags);
+        const { code } = await sender.next("code", signal);
+        const receiver = w.receive(String(code), flags);
+        const runs = { sender, receiver };
+        // The receiver pauses as soon as it is paired, so the link cannot come up before the
+        // other side is stopped: it goes on once the stop is under way.
+        await receiver.next("paired", signal);
+        receiver.kill("SIGSTOP");
+        await sender.next("paired", signal);
+        runs[stopped].kill("SIGINT");
+        receiver.kill("SIGCONT");
+        const [interrupted, told] = await Promise.all([ended(runs[stopped]), ended(runs[peer])]);
+        assert.equal(interrupted.code, 130, interrupted.stderr);
+        assert.equal(told.code, 1, told.stderr);
+        assert.equal(told.stderr, `error: The ${stopped} stopped: Interrupted`);
+        assert.deepEqual(await listDir(`${w.dir}/in`), []);
+      },
+    );
+  }
+}
