@@ -9,8 +9,9 @@ Deno.test("PAKE frames match the golden samples of PAKE version 1", async () => 
     identityB: new TextEncoder().encode("p2pft sender 7"),
   };
   const scalar = new Uint8Array(32).fill(3);
-  const share = Spake2.start("A", new TextEncoder().encode("lantern-crossword"), identities, scalar)
-    .message;
+  const share =
+    (await Spake2.start("A", new TextEncoder().encode("lantern-crossword"), identities, scalar))
+      .message;
   const samples = [
     { name: "pake_share", type: FrameType.Share, payload: share },
     { name: "pake_confirm", type: FrameType.Confirm, payload: new Uint8Array(32).fill(0xc0) },

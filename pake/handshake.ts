@@ -56,7 +56,7 @@ export interface PakeHandshakeOptions {
    * This side's SPAKE2 start, computed ahead with {@link startSpake} and these same options (while
    * the link was still being set up), so that the handshake begins by sending its share.
    */
-  started?: Spake2;
+  started?: Promise<Spake2>;
   /** Aborts the handshake; it then rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
@@ -88,12 +88,12 @@ export function senderIdentity(nameplate: string): Uint8Array {
 }
 
 /**
- * This side's SPAKE2 start for a handshake with these options: its share is a scalar
- * multiplication or two (tens of ms of CPU), which need nothing from the peer.
+ * This side's SPAKE2 start for a handshake with these options: its share takes three scalar
+ * multiplications, which need nothing from the peer.
  */
 export function startSpake(
   options: Pick<PakeHandshakeOptions, "role" | "code" | "nameplate" | "channelBinding">,
-): Spake2 {
+): Promise<Spake2> {
   return Spake2.start(
     options.role === "receiver" ? "A" : "B",
     new TextEncoder().encode(options.code),
@@ -119,7 +119,7 @@ export async function runPakeHandshake(
   checkOptions(options);
   const { role, signal } = options;
   signal?.throwIfAborted();
-  const spake = options.started ?? startSpake(options);
+  const spake = await (options.started ?? startSpake(options));
 
   const reader = new ByteReader(stream.readable, {
     what: "PAKE stream",
@@ -139,7 +139,7 @@ export async function runPakeHandshake(
     // other end reads, and the other end is writing its own frame first too.
     const sentShare = settle(writer.write(encodeFrame(FrameType.Share, spake.message)));
     const peerShare = await readFrame(reader, FrameType.Share);
-    const keys = spake.finish(peerShare);
+    const keys = await spake.finish(peerShare);
 
     // Queued behind SHARE; both are awaited before the verdict, so a failing
     // side has still handed its CONFIRM to the stream.

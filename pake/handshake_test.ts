@@ -51,7 +51,7 @@ function rejectionOf(outcome: PromiseSettledResult<unknown>): unknown {
  * same write as its CONFIRM frame, as a peer that starts the transfer at once may.
  */
 async function senderWithTrailingBytes(end: Duplex, trailing: Uint8Array): Promise<void> {
-  const spake = Spake2.start("B", text.encode(CODE), {
+  const spake = await Spake2.start("B", text.encode(CODE), {
     identityA: receiverIdentity(NAMEPLATE),
     identityB: senderIdentity(NAMEPLATE),
     aad: BINDING,
@@ -61,7 +61,7 @@ async function senderWithTrailingBytes(end: Duplex, trailing: Uint8Array): Promi
   const sentShare = writer.write(encodeFrame(FrameType.Share, spake.message));
   const peerShare = (await reader.readExact(4 + 65)).subarray(4);
   await sentShare;
-  const keys = spake.finish(peerShare);
+  const keys = await spake.finish(peerShare);
   const confirm = encodeFrame(FrameType.Confirm, keys.ownConfirmation);
   const sentConfirm = writer.write(new Uint8Array([...confirm, ...trailing]));
   await reader.readExact(4 + 32);
@@ -190,7 +190,7 @@ Deno.test("runPakeHandshake rejects with ProtocolError when the peer closes earl
 
 Deno.test("runPakeHandshake rejects with ProtocolError when the peer closes before CONFIRM", async () => {
   const [local, peer] = transformPair();
-  const spake = Spake2.start("B", text.encode(CODE), {
+  const spake = await Spake2.start("B", text.encode(CODE), {
     identityA: receiverIdentity(NAMEPLATE),
     identityB: senderIdentity(NAMEPLATE),
     aad: BINDING,

@@ -17,11 +17,11 @@
  *
  * @module
  */
-import { weierstrass } from "@noble/curves/abstract/weierstrass.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ProtocolError } from "../base/mod.ts";
+import { type P256Point, Point, SecretScalar } from "./_p256.ts";
 
 /** Which side of RFC 9382 a party plays. In p2pft: A = receiver, B = sender. */
 export type Spake2Role = "A" | "B";
@@ -56,22 +56,6 @@ export interface Spake2Schedule {
   cB: Uint8Array;
 }
 
-/**
- * P-256 (FIPS 186-5, SEC 2), from noble's generic short-Weierstrass code: `@noble/curves/nist.js`
- * also builds P-384, P-521 and their hash-to-curve, OPRF and FROST suites when imported, a large
- * part of this process's start-up for curves it never uses.
- */
-const Point = weierstrass({
-  p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
-  n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
-  h: 1n,
-  a: 0xffffffff00000001000000000000000000000000fffffffffffffffffffffffcn,
-  b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
-  Gx: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
-  Gy: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n,
-});
-type P256Point = typeof Point.BASE;
-
 /** Group order n of P-256. */
 const ORDER = Point.Fn.ORDER;
 /** Size of an uncompressed SEC1 point, the only encoding on the wire. */
@@ -84,14 +68,16 @@ const SCALAR_LENGTH = 32;
 export const SPAKE2_M_HEX = "02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f";
 /** RFC 9382 section 6, P-256 N (compressed SEC1). */
 export const SPAKE2_N_HEX = "03d8bbd6c639c62937b04d997f38c3770719c629d7014d49a24b4f98baa1292b49";
-/**
- * P-256's generator as a point of its own: noble builds a large table for `Point.BASE` on first use
- * (tens of ms of CPU), which pays off only over many multiplications; a process here makes one or
- * two, for which the table-less constant-time multiply is several times cheaper.
- */
-const GENERATOR = Point.fromAffine(Point.BASE.toAffine());
-const M = Point.fromHex(SPAKE2_M_HEX);
-const N = Point.fromHex(SPAKE2_N_HEX);
+// M and N as affine coordinates: decoding the compressed forms takes a square root each at start-up
+// (a test checks that these are the points the RFC's encodings name).
+export const M = Point.fromAffine({
+  x: 0x886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12fn,
+  y: 0x5ff355163e43ce224e0b0e65ff02ac8e5c7be09419c785e0ca547d55a12e2d20n,
+});
+export const N = Point.fromAffine({
+  x: 0xd8bbd6c639c62937b04d997f38c3770719c629d7014d49a24b4f98baa1292b49n,
+  y: 0x07d60aa6bfade45008a636337f5168c64d9bd36034808cd564490b1e656edbe7n,
+});
 
 const encoder = new TextEncoder();
 const W_SALT = encoder.encode("p2pft SPAKE2-P256 password to w v1");
@@ -122,7 +108,7 @@ export class Spake2 {
   /** This side's share (pA or pB), 65 bytes, to send to the peer. */
   readonly message: Uint8Array;
   #w: bigint;
-  #secret: bigint;
+  #secret: SecretScalar;
   /** w*N (A) or w*M (B), taken off the peer's share: computed at the start, not on the finish. */
   #unmask: P256Point;
   #identityA: Uint8Array;
@@ -130,40 +116,43 @@ export class Spake2 {
   #aad: Uint8Array;
   #finished = false;
 
-  private constructor(role: Spake2Role, w: bigint, secret: bigint, options: Spake2Options) {
+  private constructor(
+    role: Spake2Role,
+    w: bigint,
+    secret: SecretScalar,
+    points: { message: Uint8Array; unmask: P256Point },
+    options: Spake2Options,
+  ) {
     this.role = role;
     this.#w = w;
     this.#secret = secret;
+    this.message = points.message;
+    this.#unmask = points.unmask;
     this.#identityA = options.identityA.slice();
     this.#identityB = options.identityB.slice();
     this.#aad = (options.aad ?? new Uint8Array(0)).slice();
-    const mask = (role === "A" ? M : N).multiply(w);
-    this.message = GENERATOR.multiply(secret).add(mask).toBytes(false);
-    // The start runs while this side waits on the network (peer/_early_share.ts); the finish runs
-    // when the peer's share arrives, on the path to `connected`: one multiplication there, not two.
-    this.#unmask = (role === "A" ? N : M).multiply(w);
   }
 
   /**
    * Starts a side from password bytes (see {@link passwordToScalar}).
    * `random`, for tests only, is the secret scalar x (or y) as 32 big-endian bytes.
    */
-  static start(
+  static async start(
     role: Spake2Role,
     password: Uint8Array,
     options: Spake2Options,
     random?: Uint8Array,
-  ): Spake2 {
-    return Spake2.startWithScalar(role, passwordToScalar(password), options, random);
+  ): Promise<Spake2> {
+    return await Spake2.startWithScalar(role, passwordToScalar(password), options, random);
   }
 
   /** Starts a side from the scalar w directly (RFC test vectors give w, not a password). */
-  static startWithScalar(
+  static async startWithScalar(
     role: Spake2Role,
     w: bigint,
     options: Spake2Options,
     random?: Uint8Array,
-  ): Spake2 {
+  ): Promise<Spake2> {
     if (role !== "A" && role !== "B") {
       throw new TypeError(`Cannot start SPAKE2: role "${role}" is neither "A" nor "B"`);
     }
@@ -176,14 +165,25 @@ export class Spake2 {
     if (options.aad !== undefined && !(options.aad instanceof Uint8Array)) {
       throw new TypeError("Cannot start SPAKE2: aad must be a Uint8Array");
     }
-    return new Spake2(role, w, randomScalar(random), options);
+    const [wKey, secret] = await Promise.all([
+      SecretScalar.of(w),
+      SecretScalar.of(randomScalar(random)),
+    ]);
+    // The start runs while this side waits on the network (peer/_early_share.ts); the finish runs
+    // when the peer's share arrives, on the path to `connected`: one multiplication there, not two.
+    const [mask, unmask] = await Promise.all([
+      wKey.times(role === "A" ? M : N),
+      wKey.times(role === "A" ? N : M),
+    ]);
+    const message = secret.base.add(mask).toBytes(false);
+    return new Spake2(role, w, secret, { message, unmask }, options);
   }
 
   /**
    * Consumes the peer's share and derives the keys. Throws a ProtocolError if
    * the share is not a valid P-256 point, and a TypeError if called twice.
    */
-  finish(peerMessage: Uint8Array): Spake2Keys {
+  async finish(peerMessage: Uint8Array): Promise<Spake2Keys> {
     if (this.#finished) throw new TypeError("Cannot finish SPAKE2 twice: start a new exchange");
     this.#finished = true;
     const peer = decodeSpake2Message(peerMessage);
@@ -193,7 +193,7 @@ export class Spake2 {
         "Cannot finish SPAKE2: the peer's share cancels the password mask (K would be the identity)",
       );
     }
-    const kBytes = k.multiply(this.#secret).toBytes(false);
+    const kBytes = (await this.#secret.times(k)).toBytes(false);
     const [pA, pB] = this.role === "A" ? [this.message, peerMessage] : [peerMessage, this.message];
     const tt = spake2Transcript({
       identityA: this.#identityA,

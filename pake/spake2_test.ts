@@ -3,6 +3,8 @@ import { p256 } from "@noble/curves/nist.js";
 import { ProtocolError } from "../base/mod.ts";
 import {
   constantTimeEqual,
+  M,
+  N,
   passwordToScalar,
   Spake2,
   SPAKE2_M_HEX,
@@ -112,19 +114,19 @@ function unhex(value: string): Uint8Array {
   return Uint8Array.from(value.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
 
-function pair(passwordA: string, passwordB: string, aadA?: Uint8Array, aadB?: Uint8Array) {
+async function pair(passwordA: string, passwordB: string, aadA?: Uint8Array, aadB?: Uint8Array) {
   const ids = { identityA: text.encode("alice"), identityB: text.encode("bob") };
-  const a = Spake2.start("A", text.encode(passwordA), { ...ids, aad: aadA });
-  const b = Spake2.start("B", text.encode(passwordB), { ...ids, aad: aadB });
-  return { a: a.finish(b.message), b: b.finish(a.message) };
+  const a = await Spake2.start("A", text.encode(passwordA), { ...ids, aad: aadA });
+  const b = await Spake2.start("B", text.encode(passwordB), { ...ids, aad: aadB });
+  return { a: await a.finish(b.message), b: await b.finish(a.message) };
 }
 
 for (const [index, v] of VECTORS.entries()) {
-  Deno.test(`Spake2 reproduces RFC 9382 P-256 vector ${index + 1} (A='${v.idA}', B='${v.idB}')`, () => {
+  Deno.test(`Spake2 reproduces RFC 9382 P-256 vector ${index + 1} (A='${v.idA}', B='${v.idB}')`, async () => {
     const options = { identityA: text.encode(v.idA), identityB: text.encode(v.idB) };
     const w = BigInt(`0x${v.w}`);
-    const a = Spake2.startWithScalar("A", w, options, unhex(v.x));
-    const b = Spake2.startWithScalar("B", w, options, unhex(v.y));
+    const a = await Spake2.startWithScalar("A", w, options, unhex(v.x));
+    const b = await Spake2.startWithScalar("B", w, options, unhex(v.y));
     assert.deepEqual(hex(a.message), v.pA);
     assert.deepEqual(hex(b.message), v.pB);
 
@@ -139,8 +141,8 @@ for (const [index, v] of VECTORS.entries()) {
     assert.deepEqual(hex(schedule.cB), v.cB);
 
     // The state machine computes K itself; its outputs must match the vector too.
-    const keysA = a.finish(b.message);
-    const keysB = b.finish(a.message);
+    const keysA = await a.finish(b.message);
+    const keysB = await b.finish(a.message);
     assert.deepEqual(hex(keysA.sharedKey), v.Ke);
     assert.deepEqual(hex(keysB.sharedKey), v.Ke);
     assert.deepEqual(hex(keysA.ownConfirmation), v.cA);
@@ -155,31 +157,36 @@ Deno.test("Spake2 uses RFC 9382's M and N for P-256", () => {
   // Both decode to valid points (would throw otherwise) with the published encodings.
   assert.deepEqual(p256.Point.fromHex(SPAKE2_M_HEX).toHex(true), SPAKE2_M_HEX);
   assert.deepEqual(p256.Point.fromHex(SPAKE2_N_HEX).toHex(true), SPAKE2_N_HEX);
+  // The points the code uses, written as affine coordinates.
+  assert.deepEqual(M.toHex(true), SPAKE2_M_HEX);
+  assert.deepEqual(N.toHex(true), SPAKE2_N_HEX);
+  M.assertValidity();
+  N.assertValidity();
 });
 
-Deno.test("Spake2 gives both roles the same key and valid confirmations for the same password", () => {
-  const { a, b } = pair("lantern-crossword", "lantern-crossword");
+Deno.test("Spake2 gives both roles the same key and valid confirmations for the same password", async () => {
+  const { a, b } = await pair("lantern-crossword", "lantern-crossword");
   assert.deepEqual(a.sharedKey, b.sharedKey);
   assert.deepEqual(a.sharedKey.length, 16);
   assert.ok(a.verifyPeerConfirmation(b.ownConfirmation));
   assert.ok(b.verifyPeerConfirmation(a.ownConfirmation));
 });
 
-Deno.test("Spake2 gives different keys each run with the same password", () => {
-  const first = pair("lantern-crossword", "lantern-crossword");
-  const second = pair("lantern-crossword", "lantern-crossword");
+Deno.test("Spake2 gives different keys each run with the same password", async () => {
+  const first = await pair("lantern-crossword", "lantern-crossword");
+  const second = await pair("lantern-crossword", "lantern-crossword");
   assert.notDeepEqual(first.a.sharedKey, second.a.sharedKey);
 });
 
-Deno.test("Spake2 confirmation fails on both sides with different passwords", () => {
-  const { a, b } = pair("lantern-crossword", "lantern-crosswalk");
+Deno.test("Spake2 confirmation fails on both sides with different passwords", async () => {
+  const { a, b } = await pair("lantern-crossword", "lantern-crosswalk");
   assert.notDeepEqual(a.sharedKey, b.sharedKey);
   assert.ok(!a.verifyPeerConfirmation(b.ownConfirmation));
   assert.ok(!b.verifyPeerConfirmation(a.ownConfirmation));
 });
 
-Deno.test("Spake2 confirmation fails on both sides with different AAD (a TLS MITM)", () => {
-  const { a, b } = pair(
+Deno.test("Spake2 confirmation fails on both sides with different AAD (a TLS MITM)", async () => {
+  const { a, b } = await pair(
     "lantern-crossword",
     "lantern-crossword",
     new Uint8Array(32).fill(1),
@@ -191,37 +198,37 @@ Deno.test("Spake2 confirmation fails on both sides with different AAD (a TLS MIT
   assert.ok(!b.verifyPeerConfirmation(a.ownConfirmation));
 });
 
-Deno.test("Spake2 confirmation fails when both sides play the same role", () => {
+Deno.test("Spake2 confirmation fails when both sides play the same role", async () => {
   const ids = { identityA: text.encode("alice"), identityB: text.encode("bob") };
   const password = text.encode("lantern-crossword");
-  const one = Spake2.start("A", password, ids);
-  const two = Spake2.start("A", password, ids);
-  const keysOne = one.finish(two.message);
-  const keysTwo = two.finish(one.message);
+  const one = await Spake2.start("A", password, ids);
+  const two = await Spake2.start("A", password, ids);
+  const keysOne = await one.finish(two.message);
+  const keysTwo = await two.finish(one.message);
   assert.ok(!keysOne.verifyPeerConfirmation(keysTwo.ownConfirmation));
   assert.ok(!keysTwo.verifyPeerConfirmation(keysOne.ownConfirmation));
 });
 
-Deno.test("Spake2 confirmation fails when the identities differ", () => {
+Deno.test("Spake2 confirmation fails when the identities differ", async () => {
   const password = text.encode("lantern-crossword");
-  const a = Spake2.start("A", password, {
+  const a = await Spake2.start("A", password, {
     identityA: text.encode("p2pft receiver 7"),
     identityB: text.encode("p2pft sender 7"),
   });
-  const b = Spake2.start("B", password, {
+  const b = await Spake2.start("B", password, {
     identityA: text.encode("p2pft receiver 8"),
     identityB: text.encode("p2pft sender 8"),
   });
-  const keysA = a.finish(b.message);
-  const keysB = b.finish(a.message);
+  const keysA = await a.finish(b.message);
+  const keysB = await b.finish(a.message);
   assert.ok(!keysA.verifyPeerConfirmation(keysB.ownConfirmation));
   assert.ok(!keysB.verifyPeerConfirmation(keysA.ownConfirmation));
 });
 
-Deno.test("Spake2.finish rejects invalid peer points with ProtocolError", () => {
+Deno.test("Spake2.finish rejects invalid peer points with ProtocolError", async () => {
   const ids = { identityA: text.encode("a"), identityB: text.encode("b") };
   const password = text.encode("lantern-crossword");
-  const valid = Spake2.start("B", password, ids).message;
+  const valid = (await Spake2.start("B", password, ids)).message;
   const offCurve = valid.slice();
   offCurve[64] ^= 1;
   const compressed = p256.Point.fromBytes(valid).toBytes(true);
@@ -243,26 +250,26 @@ Deno.test("Spake2.finish rejects invalid peer points with ProtocolError", () => 
     ["w*N (K = identity)", cancelsMask],
   ];
   for (const [label, message] of bad) {
-    const a = Spake2.start("A", password, ids);
-    assert.throws(() => a.finish(message), ProtocolError, label);
+    const a = await Spake2.start("A", password, ids);
+    await assert.rejects(a.finish(message), ProtocolError, label);
   }
 });
 
-Deno.test("Spake2.finish refuses to run twice", () => {
+Deno.test("Spake2.finish refuses to run twice", async () => {
   const ids = { identityA: text.encode("a"), identityB: text.encode("b") };
-  const a = Spake2.start("A", text.encode("x-y"), ids);
-  const b = Spake2.start("B", text.encode("x-y"), ids);
-  a.finish(b.message);
-  assert.throws(() => a.finish(b.message), TypeError);
+  const a = await Spake2.start("A", text.encode("x-y"), ids);
+  const b = await Spake2.start("B", text.encode("x-y"), ids);
+  await a.finish(b.message);
+  await assert.rejects(a.finish(b.message), TypeError);
 });
 
-Deno.test("Spake2.start rejects bad arguments", () => {
+Deno.test("Spake2.start rejects bad arguments", async () => {
   const ids = { identityA: text.encode("a"), identityB: text.encode("b") };
-  assert.throws(() => Spake2.start("A", new Uint8Array(0), ids), RangeError);
-  assert.throws(() => Spake2.start("C" as "A", text.encode("x"), ids), TypeError);
-  assert.throws(() => Spake2.start("A", text.encode("x"), ids, new Uint8Array(31)), RangeError);
-  assert.throws(() => Spake2.start("A", text.encode("x"), ids, new Uint8Array(32)), RangeError);
-  assert.throws(() => Spake2.startWithScalar("A", 0n, ids), RangeError);
+  await assert.rejects(Spake2.start("A", new Uint8Array(0), ids), RangeError);
+  await assert.rejects(Spake2.start("C" as "A", text.encode("x"), ids), TypeError);
+  await assert.rejects(Spake2.start("A", text.encode("x"), ids, new Uint8Array(31)), RangeError);
+  await assert.rejects(Spake2.start("A", text.encode("x"), ids, new Uint8Array(32)), RangeError);
+  await assert.rejects(Spake2.startWithScalar("A", 0n, ids), RangeError);
 });
 
 Deno.test("passwordToScalar is deterministic, in range and password dependent", () => {

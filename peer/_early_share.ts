@@ -18,7 +18,7 @@ export interface EarlyShareOptions {
 export class EarlyShare implements Disposable {
   readonly #options: EarlyShareOptions;
   readonly #timer: ReturnType<typeof setTimeout>;
-  #spake: Spake2 | undefined;
+  #spake: Promise<Spake2> | undefined;
 
   constructor(options: EarlyShareOptions) {
     this.#options = options;
@@ -26,7 +26,7 @@ export class EarlyShare implements Disposable {
   }
 
   /** The start for a link bound to `channelBinding`; undefined if it is not the one expected. */
-  take(channelBinding: Uint8Array): Spake2 | undefined {
+  take(channelBinding: Uint8Array): Promise<Spake2> | undefined {
     clearTimeout(this.#timer);
     if (!equalBytes(channelBinding, this.#options.channelBinding)) return undefined;
     return this.#start();
@@ -36,7 +36,12 @@ export class EarlyShare implements Disposable {
     clearTimeout(this.#timer);
   }
 
-  #start(): Spake2 {
-    return this.#spake ??= startSpake(this.#options);
+  #start(): Promise<Spake2> {
+    if (this.#spake === undefined) {
+      this.#spake = startSpake(this.#options);
+      // A start nobody takes (the link failed first) must not fail the process; a taker sees it.
+      this.#spake.catch(() => {});
+    }
+    return this.#spake;
   }
 }

@@ -88,7 +88,7 @@ export async function authenticate(
     nameplate: string;
     channelBinding: Uint8Array;
     /** This side's SPAKE2 start, computed while the link was set up (`EarlyShare`). */
-    started?: Spake2;
+    started?: Promise<Spake2>;
     /** What `fail` needs to explain a lost link. */
     lost: { relayedBy?: RelayedBy };
     signal?: AbortSignal;
