@@ -235,7 +235,7 @@ export class Output {
         return escapeTextControls(event.text.endsWith("\n") ? event.text.slice(0, -1) : event.text);
       case "receiver":
         return event.ok
-          ? `Receiver ${event.served} of ${event.of} (${event.remote}) received it, sha256 ${event.sha256}`
+          ? `Receiver ${event.receiver} (${event.remote}) received it (${event.served} of ${event.of} served), sha256 ${event.sha256}`
           : `Receiver ${event.receiver} failed (${event.served} of ${event.of} served): ${event.message}`;
       case "check":
         return `${event.verdict.padEnd(7)} ${CHECK_LABELS[event.check]}: ${event.summary}`;

@@ -232,6 +232,15 @@ Deno.test("Output words a text, several receivers and doctor's checks", () => {
     changed: [],
   });
   output.emit({ type: "receiver", receiver: 2, of: 3, served: 1, ok: false, message: "declined" });
+  output.emit({
+    type: "receiver",
+    receiver: 3,
+    of: 3,
+    served: 2,
+    ok: true,
+    remote: "192.0.2.9:4000",
+    sha256: "cd",
+  });
   output.emit({ type: "summary", receivers: 3, succeeded: 3, failed: 1 });
   output.emit({
     type: "check",
@@ -244,6 +253,8 @@ Deno.test("Output words a text, several receivers and doctor's checks", () => {
     stdout.text,
     "Receiving a text (5 B)\nhello\nDone: a text, 6 B via lan; sha256 ab\n" +
       "Receiver 2 failed (1 of 3 served): declined\n" +
+      // Numbered by turn as failures are, so a success after a failure is not "receiver 1" again.
+      "Receiver 3 (192.0.2.9:4000) received it (2 of 3 served), sha256 cd\n" +
       "Served 3 of 3 receivers (1 failed); the code is closed\n" +
       "warning NAT mapping: endpoint-dependent\n",
   );

@@ -122,6 +122,7 @@ async function serveReceivers(
   let incomplete: TransferReport | undefined;
   while (succeeded < receivers) {
     const index = succeeded + failed + 1;
+    let paired = false;
     try {
       const served = await serveReceiver(source, code, {
         ...options,
@@ -131,6 +132,7 @@ async function serveReceivers(
         successor: succeeded + 1 < receivers ? ids.successor : undefined,
         again: index > 1,
         onCode: (full) => code = full,
+        onPaired: () => paired = true,
       });
       succeeded++;
       if (skippedItems(served.report).length > 0) incomplete = served.report;
@@ -144,6 +146,11 @@ async function serveReceivers(
         sha256: served.report.sha256,
       });
     } catch (error) {
+      // No receiver came (Ctrl-C or --timeout while waiting): no receiver failed, the code ends.
+      if (!paired) {
+        output.emit({ type: "summary", receivers, succeeded, failed });
+        throw error;
+      }
       failed++;
       output.emit({
         type: "receiver",
@@ -187,6 +194,8 @@ interface ServeOptions extends SendCommandOptions {
   /** A later receiver: the code was already shown. */
   again?: boolean;
   onCode?: (code: TransferCode) => void;
+  /** Called once a receiver paired (this turn has a receiver, whatever happens next). */
+  onPaired?: () => void;
 }
 
 /** Waits for one receiver, authenticates it and sends it `source`. */
@@ -220,7 +229,10 @@ async function serveReceiver(
       if (options.again) return;
       output.emit({ type: "code", code, ...(renderQr ? { qr: renderQr(code) } : {}) });
     },
-    onPaired: (paired) => output.emit(pairedEvent(paired)),
+    onPaired: (paired) => {
+      options.onPaired?.();
+      output.emit(pairedEvent(paired));
+    },
     signal: AbortSignal.any([signal, waited]),
   }).catch((error) => {
     if (waited.aborted && !signal.aborted) {

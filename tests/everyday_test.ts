@@ -304,6 +304,31 @@ boundedTest(
 );
 
 e2e(
+  "with --receivers no receiver coming before --timeout ends the code without counting a failed receiver",
+  async (signal) => {
+    await using w = await world(signal);
+    const source = `${w.dir}/note.txt`;
+    await Deno.writeTextFile(source, "for one of two");
+    const sender = w.send([source], ["--receivers", "2", "--timeout", "2"]);
+    const { code } = await sender.next("code");
+    await Deno.mkdir(`${w.dir}/in`);
+    assert.equal((await w.receive(String(code)).finished()).code, 0);
+    const sent = await sender.finished();
+    assert.equal(sent.code, 1, sent.stderr);
+    assert.match(sent.stderr, /^error: No receiver connected with code \S+ within 2 s\n$/);
+    assert.deepEqual(sent.events.filter((event) => event.type === "receiver").map((e) => e.ok), [
+      true,
+    ]);
+    assert.deepEqual(sent.events.find((event) => event.type === "summary"), {
+      type: "summary",
+      receivers: 2,
+      succeeded: 1,
+      failed: 0,
+    });
+  },
+);
+
+e2e(
   "with --receivers a failed transfer keeps the code open, and a wrong code ends it",
   async (signal) => {
     await using w = await world(signal);
