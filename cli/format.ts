@@ -26,6 +26,8 @@ function scaled(bytes: number, fraction: (value: number) => string): string {
 
 /** MB/s; below 0.05 MB/s (a small file, a slow link) kB/s, which "0.0 MB/s" read as a stall. */
 export function formatRate(bytesPerSecond: number): string {
+  // A few bytes in a fraction of a second: "40 B/s", not "0.0 kB/s", which reads like a stall.
+  if (bytesPerSecond > 0 && bytesPerSecond < 50) return `${Math.round(bytesPerSecond)} B/s`;
   if (bytesPerSecond > 0 && bytesPerSecond < 50_000) {
     return `${(bytesPerSecond / 1e3).toFixed(1)} kB/s`;
   }

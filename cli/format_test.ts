@@ -28,6 +28,8 @@ Deno.test("formatRate shows decimal megabytes per second", () => {
   assert.equal(formatRate(0), "0.0 MB/s");
   assert.equal(formatRate(12_345_678), "12.3 MB/s");
   assert.equal(formatRate(1_024), "1.0 kB/s");
+  assert.equal(formatRate(40), "40 B/s");
+  assert.equal(formatRate(0.4), "0 B/s");
   assert.equal(formatRate(50_000), "0.1 MB/s");
 });
 

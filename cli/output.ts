@@ -340,8 +340,9 @@ function doneLine(event: Extract<CliEvent, { type: "done" }>): string {
   return `Done: ${text ? "a text" : `${event.files} ${event.files === 1 ? "file" : "files"}`}, ${
     formatBytes(event.total)
   } ` +
-    (text
-      ? ""
+    (text ? "" : event.bytes === 0
+      // Everything was there already: a rate of nothing read like a stall.
+      ? "(all of it already there, nothing sent now) "
       : `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ${
         formatRate(event.bytes / Math.max(event.seconds, 1e-3))
       } `) +

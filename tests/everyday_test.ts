@@ -85,6 +85,32 @@ e2e(
   },
 );
 
+e2e(
+  "a file already there is reported as nothing sent, not at a rate of 0.0 MB/s",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeTextFile(`${w.dir}/same.txt`, "already there");
+    await Deno.mkdir(`${w.dir}/in`);
+    await Deno.writeTextFile(`${w.dir}/in/same.txt`, "already there");
+    const sender = w.send([`${w.dir}/same.txt`]);
+    const { code } = await sender.next("code");
+    const receiver = w.spawnCli([
+      "receive",
+      String(code),
+      "--yes",
+      "--out",
+      `${w.dir}/in`,
+      ...w.rendezvous,
+    ]);
+    const [, received] = await bothSucceed(sender, receiver);
+    assert.match(
+      received.stdout,
+      /^Done: 1 file, 13 B \(all of it already there, nothing sent now\) via lan; sha256 /m,
+    );
+    assert.deepEqual(await listDir(`${w.dir}/in`), ["same.txt"]);
+  },
+);
+
 e2e("a text with --json is a text event on the receiver", async (signal) => {
   await using w = await world(signal);
   const text = "🙂 --json";
