@@ -218,6 +218,7 @@ async function serveReceiver(
     relay: options.relay,
     transport: options.transport,
     tcp: options.tcp,
+    offerBytes: offerBytes(source),
     onWarning: (message) => output.emit({ type: "warning", message }),
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: wanted,
@@ -279,6 +280,12 @@ async function serveReceiver(
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
   return { report, remote: formatAddr(session.remote) };
+}
+
+/** What the offer will weigh, when known before connecting (a stream's size is not). */
+function offerBytes(source: SendSource): number | undefined {
+  if (source.kind === "text") return textBytes(source.text);
+  return source.kind === "stream" ? undefined : source.manifest.bytes;
 }
 
 function textBytes(text: string): number {

@@ -11,6 +11,13 @@ import type { TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
 
+/**
+ * The largest offer whose LAN TLS link is served with Nagle's algorithm off (node:tls): below it
+ * the ~40 ms that each small write could wait for a delayed ACK outweighs node:tls's extra CPU
+ * per byte (peer/tls/PROTOCOL.md, "Nagle-free server for small transfers").
+ */
+export const NO_DELAY_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Who this side is: only a sender has a certificate (the receiver learns the sender's). */
 export type Side =
   | { role: "sender"; certificate: PeerCertificate }
@@ -41,7 +48,12 @@ export class LocalEnd implements AsyncDisposable {
     this.rendezvous = this.mux.channel(isRendezvousDatagram);
   }
 
-  static async open(role: Side["role"], choice: TransportChoice): Promise<LocalEnd> {
+  /** `offerBytes`: a sender's offer size, when known (a small one is served with Nagle off). */
+  static async open(
+    role: Side["role"],
+    choice: TransportChoice,
+    offerBytes?: number,
+  ): Promise<LocalEnd> {
     const side: Side = role === "sender"
       ? { role, certificate: await createPeerCertificate() }
       : { role };
@@ -49,6 +61,7 @@ export class LocalEnd implements AsyncDisposable {
     const port = await bindPunchPort({
       certificate: choice === "quic" ? undefined : side.certificate,
       admit: (remote) => admission.admits(remote),
+      noDelay: offerBytes !== undefined && offerBytes <= NO_DELAY_MAX_BYTES,
     });
     return new LocalEnd(side, port, admission);
   }

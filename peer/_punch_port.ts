@@ -6,7 +6,7 @@
 import { P2pftError } from "../base/mod.ts";
 import type { PeerCertificate } from "./cert/mod.ts";
 import { bindPunchSockets, type PunchSockets } from "./punch/mod.ts";
-import { listenTlsPeer, type TlsPeerListener } from "./tls/mod.ts";
+import { listenTlsPeer, listenTlsPeerNoDelay, type TlsPeerListener } from "./tls/mod.ts";
 
 /** Free UDP ports tried before giving up on one free for IPv6 and TCP too. */
 const ATTEMPTS = 8;
@@ -22,6 +22,8 @@ export interface PunchPortOptions {
   certificate?: PeerCertificate;
   /** Which connecting addresses the listener admits; see `ListenTlsPeerOptions.admit`. */
   admit?: (remote: Deno.NetAddr) => boolean;
+  /** Serve TLS with Nagle's algorithm off (a small transfer; `listenTlsPeerNoDelay`). */
+  noDelay?: boolean;
   signal?: AbortSignal;
 }
 
@@ -40,7 +42,8 @@ export async function bindPunchPort(options: PunchPortOptions): Promise<PunchPor
     if (!options.certificate) return { sockets };
     const port = (sockets.socket.addr as Deno.NetAddr).port;
     try {
-      const listener = listenTlsPeer(port, {
+      const listen = options.noDelay ? listenTlsPeerNoDelay : listenTlsPeer;
+      const listener = await listen(port, {
         certificate: options.certificate,
         admit: options.admit,
         signal: options.signal,

@@ -50,6 +50,11 @@ export interface ConnectOptions extends ForFinding {
   transport?: TransportChoice;
   /** Register with the rendezvous server over TCP from the start. */
   tcp?: boolean;
+  /**
+   * Sender: the bytes it will offer, when known before it connects (not for a stream of unknown
+   * size). A small offer's LAN TLS link is served with Nagle's algorithm off.
+   */
+  offerBytes?: number;
   punchTimeoutMs?: number;
 }
 
@@ -102,7 +107,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   // The sender's local announcement answers repeated claims until the link is up.
   await using keepAlive = new AsyncDisposableStack();
   const choice = options.transport ?? "auto";
-  await using end = await LocalEnd.open(options.role, choice);
+  await using end = await LocalEnd.open(options.role, choice, options.offerBytes);
   const found = await findPeer(end.rendezvous, {
     ...options,
     nameplate: options.code.nameplate,

@@ -17,8 +17,11 @@ export interface Channel {
 /** Plaintext of one TLS record, which is what one Deno TLS read returns. */
 const TLS_RECORD = 16 * 1024;
 
+/** What a channel uses of a connection: a Deno TLS or TCP one, or a node TLS socket's adapter. */
+export type ChannelConn = Pick<Deno.Conn, "read" | "write" | "closeWrite" | "close">;
+
 /** A Deno TLS (or TCP) connection as a channel. Read errors become `ConnectionLostError`. */
-export function denoChannel(conn: Deno.Conn, what: string): Channel {
+export function denoChannel(conn: ChannelConn, what: string): Channel {
   const halves = new Halves(() => {
     try {
       conn.close();
@@ -33,7 +36,7 @@ export function denoChannel(conn: Deno.Conn, what: string): Channel {
 
 /** The channel's read half: its readable, and its reads in place. */
 function readHalf(
-  conn: Deno.Conn,
+  conn: ChannelConn,
   what: string,
   halves: Halves,
 ): Pick<ByteStream, "readable" | "readInto"> {
@@ -93,7 +96,7 @@ function readHalf(
 }
 
 /** The channel's write half: closing it sends close_notify and FIN, and counts it as done. */
-function writeHalf(conn: Deno.Conn, what: string, halves: Halves): WritableStream<Uint8Array> {
+function writeHalf(conn: ChannelConn, what: string, halves: Halves): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       try {
@@ -119,7 +122,7 @@ function writeHalf(conn: Deno.Conn, what: string, halves: Halves): WritableStrea
 }
 
 /** Reads and drops everything until the connection's end (or its failure). */
-async function drain(conn: Deno.Conn): Promise<void> {
+async function drain(conn: ChannelConn): Promise<void> {
   const scratch = new Uint8Array(TLS_RECORD);
   try {
     while ((await conn.read(scratch)) !== null);

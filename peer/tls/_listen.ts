@@ -10,13 +10,14 @@ import {
   deadline,
   equalBytes,
   formatAddr,
+  lacksIpv6,
   normalizeAddr,
   normalizeIp,
   P2pftError,
 } from "../../base/mod.ts";
 import type { PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
-import { denoChannel, writeAndRelease } from "./_channel.ts";
+import { type ChannelConn, denoChannel, writeAndRelease } from "./_channel.ts";
 import { DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
 import { TlsSession } from "./_session.ts";
 
@@ -44,36 +45,89 @@ export interface TlsPeerListener extends AsyncDisposable {
   accept(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<PeerLink>;
 }
 
-/** Sender, LAN: listens for TLS over TCP on `port` (0 for any). */
-export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsPeerListener {
-  return new LanListener(bindTls(port, options), options);
+/** A TCP connection the listener accepted, before TLS: refused unread, or started. */
+export interface Incoming {
+  remote: Deno.NetAddr;
+  refuse(): void;
+  /** Starts TLS: the connection as `denoChannel` reads it, and its handshake. */
+  start(): { conn: ChannelConn; handshake(): Promise<unknown> };
 }
 
-function bindTls(port: number, options: ListenTlsPeerOptions): Deno.TlsListener {
-  const bind = (hostname: string) =>
-    Deno.listenTls({
-      hostname,
-      port,
-      cert: options.certificate.certPem,
-      key: options.certificate.keyPem,
-    });
+/** Where the listener's connections come from: `Deno.listenTls`, or node:tls (`_node_server.ts`). */
+export interface TlsAcceptor extends AsyncIterable<Incoming> {
+  readonly port: number;
+  close(): void;
+}
+
+/** Sender, LAN: listens for TLS over TCP on `port` (0 for any), with `Deno.listenTls`. */
+export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsPeerListener {
   const hostname = options.hostname ?? "::";
   try {
-    return options.hostname === undefined ? bindEitherStack(bind) : bind(options.hostname);
+    const bind = (host: string) => denoAcceptor(host, port, options.certificate);
+    const acceptor = options.hostname === undefined ? bindEitherStack(bind) : bind(hostname);
+    return new LanListener(acceptor, options);
   } catch (error) {
-    const why = error instanceof Deno.errors.AddrInUse
-      ? "the port is already in use"
-      : String(error);
-    throw new P2pftError(`Cannot listen for TLS on TCP ${formatAddr({ hostname, port })}: ${why}`, {
-      cause: error,
-    });
+    throw cannotListen(hostname, port, error);
   }
+}
+
+/**
+ * Sender, LAN, a small transfer: the same listener with Nagle's algorithm off on every
+ * connection (node:tls on node:net, `_node_server.ts`), so no small write waits for the
+ * receiver's delayed ACK; more CPU per byte than {@link listenTlsPeer}.
+ */
+export async function listenTlsPeerNoDelay(
+  port: number,
+  options: ListenTlsPeerOptions,
+): Promise<TlsPeerListener> {
+  const hostname = options.hostname ?? "::";
+  const { listenNoDelay } = await import("./_node_server.ts");
+  try {
+    const acceptor = await listenNoDelay(hostname, port, options.certificate).catch((error) => {
+      if (options.hostname !== undefined || !lacksIpv6(error)) throw error;
+      return listenNoDelay("0.0.0.0", port, options.certificate);
+    });
+    return new LanListener(acceptor, options);
+  } catch (error) {
+    throw cannotListen(hostname, port, error);
+  }
+}
+
+function cannotListen(hostname: string, port: number, error: unknown): P2pftError {
+  const inUse = error instanceof Deno.errors.AddrInUse ||
+    (error as { code?: string }).code === "EADDRINUSE";
+  const why = inUse ? "the port is already in use" : String(error);
+  return new P2pftError(`Cannot listen for TLS on TCP ${formatAddr({ hostname, port })}: ${why}`, {
+    cause: error,
+  });
+}
+
+function denoAcceptor(hostname: string, port: number, certificate: PeerCertificate): TlsAcceptor {
+  const listener = Deno.listenTls({
+    hostname,
+    port,
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+  });
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close: () => listener.close(),
+    async *[Symbol.asyncIterator]() {
+      for await (const conn of listener) {
+        yield {
+          remote: normalizeAddr(conn.remoteAddr as Deno.NetAddr),
+          refuse: () => conn.close(),
+          start: () => ({ conn, handshake: () => conn.handshake() }),
+        };
+      }
+    },
+  };
 }
 
 /** Phases: no control connection yet (`#secret` unset), then a session that takes streams. */
 class LanListener implements TlsPeerListener {
   readonly port: number;
-  readonly #listener: Deno.TlsListener;
+  readonly #listener: TlsAcceptor;
   readonly #options: ListenTlsPeerOptions;
   readonly #timeoutMs: number;
   readonly #linked = Promise.withResolvers<PeerLink>();
@@ -83,10 +137,10 @@ class LanListener implements TlsPeerListener {
   #pending = 0;
   #stopped = false;
 
-  constructor(listener: Deno.TlsListener, options: ListenTlsPeerOptions) {
+  constructor(listener: TlsAcceptor, options: ListenTlsPeerOptions) {
     this.#listener = listener;
     this.#options = options;
-    this.port = (listener.addr as Deno.NetAddr).port;
+    this.port = listener.port;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#linked.promise.catch(() => {});
     options.signal?.addEventListener("abort", this.#onAbort, { once: true });
@@ -127,19 +181,19 @@ class LanListener implements TlsPeerListener {
   async #acceptLoop(): Promise<void> {
     const options = this.#options;
     try {
-      for await (const conn of this.#listener) {
-        const remote = normalizeAddr(conn.remoteAddr as Deno.NetAddr);
+      for await (const incoming of this.#listener) {
+        const remote = incoming.remote;
         if (
           (options.expectedRemoteIp !== undefined &&
             remote.hostname !== normalizeIp(options.expectedRemoteIp)) ||
           (options.admit && !options.admit(remote)) ||
           this.#pending >= MAX_PENDING_HANDSHAKES
         ) {
-          conn.close();
+          incoming.refuse();
           continue;
         }
         this.#pending++;
-        this.#admit(conn).finally(() => this.#pending--);
+        this.#admit(incoming).finally(() => this.#pending--);
       }
     } catch (error) {
       this.#stop(
@@ -148,11 +202,9 @@ class LanListener implements TlsPeerListener {
     }
   }
 
-  async #admit(conn: Deno.TlsConn): Promise<void> {
-    const channel = denoChannel(
-      conn,
-      `the TLS connection from ${formatAddr(normalizeAddr(conn.remoteAddr as Deno.NetAddr))}`,
-    );
+  async #admit(incoming: Incoming): Promise<void> {
+    const { conn, handshake } = incoming.start();
+    const channel = denoChannel(conn, `the TLS connection from ${formatAddr(incoming.remote)}`);
     try {
       using limit = deadline({
         signal: this.#options.signal,
@@ -160,7 +212,7 @@ class LanListener implements TlsPeerListener {
         message: "TLS handshake and preamble too slow",
       });
       const preamble = await abortable(
-        conn.handshake().then(() => readPreamble(channel)),
+        handshake().then(() => readPreamble(channel)),
         limit.signal,
         { onAbort: () => channel.close() },
       );

@@ -8,10 +8,21 @@ import type { PeerLink } from "../link/mod.ts";
 import {
   dialTlsPeer,
   listenTlsPeer,
+  listenTlsPeerNoDelay,
   relayTlsReceiver,
   relayTlsSender,
   type TlsPeerListener,
 } from "./tls_link.ts";
+
+/** Test name suffix for the sender's listener: `Deno.listenTls`, or node:tls with Nagle off. */
+export function serverNote(noDelay: boolean): string {
+  return noDelay ? " (node:tls server, Nagle off)" : "";
+}
+
+/** The sender's listener of either kind. */
+export function listenerOf(noDelay: boolean) {
+  return noDelay ? listenTlsPeerNoDelay : listenTlsPeer;
+}
 
 export interface LanPair extends AsyncDisposable {
   certificate: PeerCertificate;
@@ -23,15 +34,16 @@ export interface LanPair extends AsyncDisposable {
 /**
  * A sender listening on port 0 and a receiver linked to it from `address`
  * (default 127.0.0.1); the listener binds `listen` (default `address`,
- * undefined for its own default: every interface, both families).
+ * undefined for its own default: every interface, both families), with node:tls and Nagle off
+ * when `noDelay`.
  */
 export async function lanPair(
   signal: AbortSignal,
-  options: { address?: string; listen?: string | undefined } = {},
+  options: { address?: string; listen?: string | undefined; noDelay?: boolean } = {},
 ): Promise<LanPair> {
   const address = options.address ?? "127.0.0.1";
   const certificate = await createPeerCertificate();
-  const listener = listenTlsPeer(0, {
+  const listener = await listenerOf(options.noDelay ?? false)(0, {
     certificate,
     hostname: "listen" in options ? options.listen : address,
     expectedRemoteIp: address,

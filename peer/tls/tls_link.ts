@@ -31,7 +31,7 @@ import {
   SECRET_LENGTH,
 } from "./_wire.ts";
 
-export { listenTlsPeer } from "./_listen.ts";
+export { listenTlsPeer, listenTlsPeerNoDelay } from "./_listen.ts";
 export type { ListenTlsPeerOptions, TlsPeerListener } from "./_listen.ts";
 
 export interface DialTlsPeerOptions {

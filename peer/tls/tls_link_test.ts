@@ -2,70 +2,84 @@ import assert from "node:assert/strict";
 import { ConnectionLostError } from "../../base/mod.ts";
 import { LINK_IDLE_TIMEOUT_MS } from "../link/mod.ts";
 import { randomBytes, withTimeout } from "../../transfer/_test_util.ts";
-import { lanPair, pump, relayPair } from "./_test_util.ts";
+import { lanPair, pump, relayPair, serverNote } from "./_test_util.ts";
 
-Deno.test("TLS link carries streams opened by either side, bytes intact", async () => {
-  await withTimeout(20_000, async (signal) => {
-    await using pair = await lanPair(signal);
-    const bytes = randomBytes(3 * 1024 * 1024 + 17, 5);
-    const [out, inn] = await Promise.all([pair.sender.openStream(), pair.receiver.acceptStream()]);
-    const forward = await pump(out, inn, bytes);
-    assert.equal(forward.received, forward.sent);
-    const [up, down] = await Promise.all([pair.receiver.openStream(), pair.sender.acceptStream()]);
-    const backward = await pump(up, down, bytes.subarray(1000));
-    assert.equal(backward.received, backward.sent);
-    assert.equal(pair.sender.transport, "tcp");
-  });
-});
-
-Deno.test("TLS link over IPv6 loopback carries a stream, and the default listener takes both families", async () => {
-  await withTimeout(20_000, async (signal) => {
-    const bytes = randomBytes(256 * 1024, 3);
-    // IPv6 to a listener on every interface, then IPv4 to one: its remote reads 127.0.0.1,
-    // not ::ffff:127.0.0.1, or expectedRemoteIp would turn the receiver away.
-    for (const address of ["::1", "127.0.0.1"]) {
-      await using pair = await lanPair(signal, { address, listen: undefined });
+for (const noDelay of [false, true]) {
+  Deno.test(`TLS link carries streams opened by either side, bytes intact${serverNote(noDelay)}`, async () => {
+    await withTimeout(20_000, async (signal) => {
+      await using pair = await lanPair(signal, { noDelay });
+      const bytes = randomBytes(3 * 1024 * 1024 + 17, 5);
       const [out, inn] = await Promise.all([
         pair.sender.openStream(),
         pair.receiver.acceptStream(),
       ]);
-      const result = await pump(out, inn, bytes);
-      assert.equal(result.received, result.sent, address);
-    }
+      const forward = await pump(out, inn, bytes);
+      assert.equal(forward.received, forward.sent);
+      const [up, down] = await Promise.all([
+        pair.receiver.openStream(),
+        pair.sender.acceptStream(),
+      ]);
+      const backward = await pump(up, down, bytes.subarray(1000));
+      assert.equal(backward.received, backward.sent);
+      assert.equal(pair.sender.transport, "tcp");
+    });
   });
-});
+}
 
-Deno.test("TLS link runs many streams at once in both directions, each in order", async () => {
-  await withTimeout(30_000, async (signal) => {
-    await using pair = await lanPair(signal);
-    const count = 12;
-    const runs = [];
-    for (let i = 0; i < count; i++) {
-      const bytes = randomBytes(200_000 + i * 1013, i + 1);
-      const [opener, acceptor] = i % 2 === 0
-        ? [pair.sender, pair.receiver]
-        : [pair.receiver, pair.sender];
-      runs.push(
-        Promise.all([opener.openStream(), acceptor.acceptStream()]).then(([a, b]) =>
-          pump(a, b, bytes)
-        ),
-      );
-    }
-    for (const result of await Promise.all(runs)) assert.equal(result.received, result.sent);
+for (const noDelay of [false, true]) {
+  Deno.test(`TLS link over IPv6 loopback carries a stream, and the default listener takes both families${serverNote(noDelay)}`, async () => {
+    await withTimeout(20_000, async (signal) => {
+      const bytes = randomBytes(256 * 1024, 3);
+      // IPv6 to a listener on every interface, then IPv4 to one: its remote reads 127.0.0.1,
+      // not ::ffff:127.0.0.1, or expectedRemoteIp would turn the receiver away.
+      for (const address of ["::1", "127.0.0.1"]) {
+        await using pair = await lanPair(signal, { address, listen: undefined, noDelay });
+        const [out, inn] = await Promise.all([
+          pair.sender.openStream(),
+          pair.receiver.acceptStream(),
+        ]);
+        const result = await pump(out, inn, bytes);
+        assert.equal(result.received, result.sent, address);
+      }
+    });
   });
-});
+}
 
-Deno.test("TLS link close tells the peer why, and its closed settles with that end", async () => {
-  await withTimeout(10_000, async (signal) => {
-    await using pair = await lanPair(signal);
-    const pendingAccept = assert.rejects(pair.sender.acceptStream(), ConnectionLostError);
-    await pair.receiver.close({ failed: true, message: "Interrupted" });
-    assert.deepEqual(await pair.sender.closed, { failed: true, message: "Interrupted" });
-    assert.equal(await pair.receiver.closed, undefined);
-    await pendingAccept;
-    await assert.rejects(pair.sender.openStream(), ConnectionLostError);
+for (const noDelay of [false, true]) {
+  Deno.test(`TLS link runs many streams at once in both directions, each in order${serverNote(noDelay)}`, async () => {
+    await withTimeout(30_000, async (signal) => {
+      await using pair = await lanPair(signal, { noDelay });
+      const count = 12;
+      const runs = [];
+      for (let i = 0; i < count; i++) {
+        const bytes = randomBytes(200_000 + i * 1013, i + 1);
+        const [opener, acceptor] = i % 2 === 0
+          ? [pair.sender, pair.receiver]
+          : [pair.receiver, pair.sender];
+        runs.push(
+          Promise.all([opener.openStream(), acceptor.acceptStream()]).then(([a, b]) =>
+            pump(a, b, bytes)
+          ),
+        );
+      }
+      for (const result of await Promise.all(runs)) assert.equal(result.received, result.sent);
+    });
   });
-});
+}
+
+for (const noDelay of [false, true]) {
+  Deno.test(`TLS link close tells the peer why, and its closed settles with that end${serverNote(noDelay)}`, async () => {
+    await withTimeout(10_000, async (signal) => {
+      await using pair = await lanPair(signal, { noDelay });
+      const pendingAccept = assert.rejects(pair.sender.acceptStream(), ConnectionLostError);
+      await pair.receiver.close({ failed: true, message: "Interrupted" });
+      assert.deepEqual(await pair.sender.closed, { failed: true, message: "Interrupted" });
+      assert.equal(await pair.receiver.closed, undefined);
+      await pendingAccept;
+      await assert.rejects(pair.sender.openStream(), ConnectionLostError);
+    });
+  });
+}
 
 Deno.test("TLS link outlives an event-loop stall longer than its idle timeout: the peer's pings wait unread", async () => {
   await withTimeout(30_000, async (signal) => {

@@ -29,6 +29,13 @@ Deno.test("sendFiles/receiveFiles move a 64 MiB file over a LAN TLS link, hash c
   });
 });
 
+Deno.test("sendFiles/receiveFiles move a file over a LAN TLS link served by node:tls, Nagle off", async () => {
+  await withTimeout(60_000, async (signal) => {
+    await using pair = await lanPair(signal, { noDelay: true });
+    await roundTrip(pair.sender, pair.receiver, 8 * 1024 * 1024 + 5, signal);
+  });
+});
+
 Deno.test("sendFiles/receiveFiles move a file over a TLS link through a relay splice", async () => {
   await withTimeout(60_000, async (signal) => {
     await using pair = await relayPair(signal);

@@ -1,0 +1,197 @@
+/**
+ * The sender's LAN TLS server on sockets with Nagle's algorithm off (PROTOCOL.md, "Nagle-free
+ * server for small transfers"): node:net accepts, `setNoDelay(true)`, node:tls serves TLS with the
+ * same certificate. Deno 2.9.6 gives a connection from `Deno.listenTls` no `setNoDelay`, so there
+ * each small write after the session tickets (and after the handshake's own small records) waits
+ * for the receiver's delayed ACK, ~40 ms; here none does. It costs more CPU per byte than
+ * `Deno.listenTls`, so only small transfers use it.
+ */
+import { normalizeAddr } from "../../base/mod.ts";
+import type { PeerCertificate } from "../cert/mod.ts";
+import { loadTls } from "./_fetch_certificate.ts";
+import type { Incoming, TlsAcceptor } from "./_listen.ts";
+
+type NodeNet = typeof import("node:net");
+type NodeSocket = import("node:net").Socket;
+
+/** Listens with node:net on `hostname:port`; TLS starts on a connection once it is admitted. */
+export async function listenNoDelay(
+  hostname: string,
+  port: number,
+  certificate: PeerCertificate,
+): Promise<TlsAcceptor> {
+  const tls = loadTls();
+  const net: NodeNet = await import("node:net");
+  const queue = new AcceptQueue<NodeSocket>();
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => queue.put(socket));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: hostname, port, ipv6Only: false }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (error: Error) => queue.fail(error));
+  const context = (await tls).createSecureContext({
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+  });
+  const { TLSSocket } = await tls;
+  return {
+    port: (server.address() as { port: number }).port,
+    close() {
+      server.close();
+      queue.fail(undefined);
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<Incoming> {
+      for (let socket; (socket = await queue.take()) !== undefined;) {
+        const raw = socket;
+        yield {
+          remote: normalizeAddr({
+            transport: "tcp",
+            hostname: raw.remoteAddress ?? "",
+            port: raw.remotePort ?? 0,
+          }),
+          refuse: () => raw.destroy(),
+          start() {
+            raw.setNoDelay(true);
+            const secure = new TLSSocket(
+              raw,
+              {
+                isServer: true,
+                secureContext: context,
+                allowHalfOpen: true,
+              } as ConstructorParameters<typeof TLSSocket>[1],
+            );
+            const conn = new NodeTlsConn(secure);
+            const handshake = new Promise<void>((resolve, reject) => {
+              secure.once("secure", () => resolve());
+              secure.once("error", reject);
+              secure.once("close", () => reject(new Error("closed during the TLS handshake")));
+            });
+            return { conn, handshake: () => handshake };
+          },
+        };
+      }
+    },
+  };
+}
+
+/** Sockets as they connect, taken one at a time; `fail` ends the takes. */
+class AcceptQueue<T> {
+  #items: T[] = [];
+  #waiter: ((item: T | undefined) => void) | undefined;
+  #done = false;
+  #error: Error | undefined;
+
+  put(item: T): void {
+    if (this.#waiter) {
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      waiter(item);
+    } else this.#items.push(item);
+  }
+
+  fail(error: Error | undefined): void {
+    this.#done = true;
+    this.#error ??= error;
+    this.#waiter?.(undefined);
+    this.#waiter = undefined;
+  }
+
+  take(): Promise<T | undefined> {
+    const item = this.#items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#done) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#waiter = resolve);
+  }
+}
+
+/**
+ * Bytes received and not read yet past which the connection is dropped. Reading stays in
+ * flowing mode: in Deno 2.9.6, a node TLS socket paused (by `pause()`, or by a full buffer in
+ * paused mode) and resumed never reported the stream's end. The link reads every stream it
+ * holds as bytes come, so only a peer that floods one this side does not read gets here.
+ */
+const MAX_UNREAD = 64 * 1024 * 1024;
+
+/**
+ * A node TLS socket read and written like the `Deno.Conn` that `denoChannel` wraps: `read`
+ * into a buffer (null at the end), `write`, `closeWrite` (close_notify and FIN), `close`.
+ */
+class NodeTlsConn {
+  readonly #socket: NodeSocket;
+  readonly #chunks: Uint8Array[] = [];
+  #unread = 0;
+  #ended = false;
+  #error: Error | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(socket: NodeSocket) {
+    this.#socket = socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      this.#chunks.push(chunk);
+      this.#unread += chunk.length;
+      if (this.#unread > MAX_UNREAD) {
+        this.#error ??= new Error(`more than ${MAX_UNREAD} bytes came that were not read`);
+        socket.destroy();
+      }
+      this.#notify();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    socket.on("error", (error: Error) => {
+      this.#error ??= error;
+      this.#notify();
+    });
+    socket.on("close", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+  }
+
+  async read(buffer: Uint8Array): Promise<number | null> {
+    while (this.#chunks.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+    let filled = 0;
+    while (filled < buffer.length && this.#chunks.length > 0) {
+      const chunk = this.#chunks[0];
+      const n = Math.min(chunk.length, buffer.length - filled);
+      buffer.set(chunk.subarray(0, n), filled);
+      filled += n;
+      if (n === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(n);
+    }
+    this.#unread -= filled;
+    return filled;
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#socket.write(bytes, (error?: Error | null) => {
+        if (error) reject(error);
+        else resolve(bytes.length);
+      });
+    });
+  }
+
+  closeWrite(): Promise<void> {
+    return new Promise((resolve) => this.#socket.end(() => resolve()));
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
