@@ -51,6 +51,8 @@ e2e("a 64 MiB file arrives verified through the CLI with --json events", async (
     assert.match(String(paired.nameplate), /^\d+$/);
     assert.match(String(paired.peer), /^127\.0\.0\.1:\d+$/);
     assert.equal(paired.thisComputer, true);
+    // The receiver runs with --yes: nobody is asked, so nobody is said to be waited for.
+    assert.ok(!run.events.some((event) => event.type === "waiting"), "waiting with --yes");
     const done = run.events.find((event) => event.type === "done")!;
     assert.equal(done.sha256, expected);
     assert.equal(done.bytes, 64 * 1024 * 1024);

@@ -56,6 +56,8 @@ e2e(
     // Both run here: named as this computer, not by an address such as fd00::2.
     assert.match(received.stdout, /; the peer is on this computer \(127\.0\.0\.1:\d+\)\./);
     assert.match(received.stdout, /^Connected over the LAN to this computer \(\S+\) over /m);
+    // The receiver accepts without asking (--yes): the sender does not say it waits for that.
+    assert.ok(!sent.events.some((event) => event.type === "waiting"), sent.stdout);
     assert.deepEqual(sent.events.find((event) => event.type === "offer"), {
       type: "offer",
       files: 0,
@@ -281,6 +283,8 @@ e2e(
   async (signal) => {
     await using w = await world(signal);
     const { sender, code, first } = await servingFirst(w, 2, signal);
+    // That receiver asks its user: the sender says it waits for the answer.
+    await sender.until((event) => event.type === "waiting" && event.for === "accept", signal);
     const busy = await w.receive(String(code), [], { out: `${w.dir}/in2` }).finished();
     assert.equal(busy.code, 1, busy.stderr);
     assert.match(

@@ -139,3 +139,20 @@ export function transferDigest(
   }
   return count === 1 && directories === 0 ? last : toHex(hash.digest());
 }
+
+/**
+ * How long the sender lets the receiver answer an offer before it says it waits for a person
+ * to accept: a receiver that accepts without asking (`receive --yes`) answers about one round
+ * trip after the offer arrived, well within this on any path people use.
+ */
+export const ACCEPT_NOTICE_MS = 2_000;
+
+/**
+ * Calls `onWaiting` once the receiver's answer did not come within ACCEPT_NOTICE_MS; disposing
+ * it (the answer came, or the transfer failed) cancels that. A notice for the person only: the
+ * deadline for the answer is the stall watch's.
+ */
+export function waitingNotice(onWaiting: (() => void) | undefined): Disposable {
+  const timer = onWaiting && setTimeout(onWaiting, ACCEPT_NOTICE_MS);
+  return { [Symbol.dispose]: () => clearTimeout(timer) };
+}

@@ -8,7 +8,7 @@ import {
   IntegrityError,
   toHex,
 } from "../base/mod.ts";
-import { peerError, preferPeerError, transferDigest } from "./_control.ts";
+import { peerError, preferPeerError, transferDigest, waitingNotice } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
   batchDecisions,
@@ -97,7 +97,7 @@ async function offer(
   );
   // The receiver may be asking its user: bounded by how long we wait for an answer.
   watch.enter("decision", options.acceptTimeoutMs ?? control.stallMs);
-  options.onWaitingForAccept?.();
+  using _notice = waitingNotice(options.onWaitingForAccept);
   const plan = await abortable(readPlan(control.reader, manifest), signal);
   watch.pause();
   // The plan comes once the receiver accepted: seconds measure the transfer.

@@ -105,7 +105,10 @@ export interface SendFilesOptions {
   stallTimeoutMs?: number;
   /** How long the receiver may take to accept the offer (default: `stallTimeoutMs`). */
   acceptTimeoutMs?: number;
-  /** Called once the offer is out and the receiver is deciding. */
+  /**
+   * Called once the offer is out and no answer came within 2 s (`ACCEPT_NOTICE_MS`): the
+   * receiver is asking its user. Not called when it accepts without asking (`--yes`).
+   */
   onWaitingForAccept?: () => void;
 }
 
