@@ -4,8 +4,14 @@
  * gets from them.
  */
 import { createHash } from "node:crypto";
-import { fromHex, toHex as hex } from "../../base/mod.ts";
-import type { NatMapping, PeerInfo, RegisterMessage, RendezvousTransport } from "../wire/mod.ts";
+import { toHex as hex } from "../../base/mod.ts";
+import {
+  type NatMapping,
+  type PeerInfo,
+  type RegisterMessage,
+  type RendezvousTransport,
+  shortFromHex,
+} from "../wire/mod.ts";
 
 /** The server's answer to one registration (the server adds the client id). */
 export type RoomAnswer =
@@ -118,9 +124,10 @@ export function answer(room: Room, role: "send" | "receive"): RoomAnswer {
   return {
     kind: "paired",
     nameplate,
-    token: fromHex(room.tokenKey),
+    // Views of a shared slab, not buffers of their own: an answer is encoded and dropped.
+    token: shortFromHex(room.tokenKey),
     observed: self.observed,
-    peer: peerInfo(other, fromHex(other.key)),
+    peer: peerInfo(other, shortFromHex(other.key)),
   };
 }
 

@@ -84,6 +84,8 @@ export class RoomTable {
   readonly limits: RoomLimits;
   readonly #now: () => number;
   readonly #random: (bytes: Uint8Array) => Uint8Array;
+  /** Where each new token's random bytes are drawn before they become its hex key: reused. */
+  readonly #tokenBytes = new Uint8Array(TOKEN_SIZE);
   readonly #rooms = new Map<number, Room>();
   /** Sender client id (hex) → nameplate, so allocation retransmits are idempotent. */
   readonly #senders = new Map<string, number>();
@@ -237,7 +239,7 @@ export class RoomTable {
       return answer(room, "receive");
     }
     room.receiver = peerRecord(message, key, observed, transport, now);
-    room.tokenKey = hex(this.#random(new Uint8Array(TOKEN_SIZE)));
+    room.tokenKey = hex(this.#random(this.#tokenBytes));
     room.pairedAt = now;
     // Pairing sets a new expiry, sooner than the waiting room's when the linger is shorter.
     if (dueOf(room, this.limits) < room.due) this.#track(room);

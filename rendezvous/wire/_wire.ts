@@ -13,6 +13,7 @@ import {
   writeAddr,
 } from "./_addr.ts";
 import { fixed, MAX_NAMEPLATE, NAT_CODES } from "./_fields.ts";
+import { copyBytes } from "./_short_bytes.ts";
 import type { NatMapping } from "./messages.ts";
 
 /** Wire version written after the magic. */
@@ -272,10 +273,10 @@ export class FieldReader {
     return this.#starts[TAG[name]] >= 0;
   }
 
-  /** A copy of the field's value, or undefined when absent. */
+  /** A copy of the field's value (a short one shares a slab: `copyBytes`), or undefined when absent. */
   copy(name: FieldName): Uint8Array | undefined {
     const start = this.#starts[TAG[name]];
-    return start < 0 ? undefined : this.#data.slice(start, start + this.#lengths[TAG[name]]);
+    return start < 0 ? undefined : copyBytes(this.#data, start, start + this.#lengths[TAG[name]]);
   }
 
   /** A copy of the field's value; fails when absent. */

@@ -3,6 +3,7 @@ export { isEncodableAddr, MAX_CANDIDATES } from "./_addr.ts";
 export { COOKIE_SECRET_SIZE, CookieMinter } from "./_cookie.ts";
 export { isNameplate, MAX_NAMEPLATE, parseNameplate } from "./_fields.ts";
 export { ShortHmac } from "./_hmac.ts";
+export { shortFromHex } from "./_short_bytes.ts";
 export { encodeFrame, readFrame } from "./_tcp_frame.ts";
 export {
   CLIENT_ID_SIZE,
