@@ -27,6 +27,8 @@ export class FadingKeys<K> {
 
   /** Forgets the keys whose time is up. */
   sweep(now: number): void {
+    // Runs on every registration, and the map is empty most of the time: no iterator then.
+    if (this.#at.size === 0) return;
     for (const [key, at] of this.#at) {
       if (now - at < this.lifetimeMs) break;
       this.#at.delete(key);

@@ -192,7 +192,8 @@ export class RoomTable {
     if (this.#rooms.size >= this.limits.maxRooms) {
       return { kind: "error", code: ErrorCode.serverFull };
     }
-    if ((this.#perSource.get(source) ?? 0) >= this.limits.maxRoomsPerSource) {
+    const sourceRooms = this.#perSource.get(source) ?? 0;
+    if (sourceRooms >= this.limits.maxRoomsPerSource) {
       return { kind: "error", code: ErrorCode.tooManyRooms };
     }
     const nameplate = wanted ?? this.#pool.allocate();
@@ -208,7 +209,7 @@ export class RoomTable {
     this.#track(room);
     this.#rooms.set(nameplate, room);
     this.#senders.set(key, nameplate);
-    this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
+    this.#perSource.set(source, sourceRooms + 1);
     return answer(room, "send");
   }
 

@@ -36,17 +36,16 @@ export function copyBytes(data: Uint8Array, start: number, end: number): Uint8Ar
   return out;
 }
 
-/** The bytes of lowercase hex text (as `toHex` writes it) of at most {@link MAX_SHORT} bytes. */
+/** The bytes of lowercase hex text (as `toHex` writes it): a view of a slab when short. */
 export function shortFromHex(hex: string): Uint8Array {
   const length = hex.length >> 1;
   const out = length > MAX_SHORT ? new Uint8Array(length) : take(length);
   for (let i = 0; i < out.length; i++) {
-    out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+    out[i] = (NIBBLE[hex.charCodeAt(2 * i) & 0x7f] << 4) | NIBBLE[hex.charCodeAt(2 * i + 1) & 0x7f];
   }
   return out;
 }
 
-/** The value of one lowercase hex digit's char code. */
-function nibble(code: number): number {
-  return code <= 0x39 ? code - 0x30 : code - 0x61 + 10;
-}
+/** The value of each lowercase hex digit, by char code. */
+const NIBBLE = new Uint8Array(128);
+for (let digit = 0; digit < 16; digit++) NIBBLE["0123456789abcdef".charCodeAt(digit)] = digit;
