@@ -45,11 +45,12 @@ Deno.test("main.ts loads the parser and option tables, no command, before dispat
   assert.deepEqual(loaded.filter((module) => late.test(module)), []);
 });
 
-Deno.test("send and receive load no server, Redis, QR, doctor, completions or node:crypto code", async () => {
+Deno.test("send and receive load no server, Redis, QR, doctor, completions, node:crypto or node:dgram code", async () => {
   // node:crypto (with node:tls and node:buffer) costs a process ~30 ms of CPU to load: a transfer
-  // loads it only for a file big enough to need its hash (transfer/_sha256.ts).
+  // loads it only for a file big enough to need its hash (transfer/_sha256.ts); node:dgram only
+  // when it binds its punch port (peer/punch/_punch_socket.ts).
   const others =
-    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode)|node:(crypto|tls|buffer)$)/;
+    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode)|node:(crypto|tls|buffer|dgram)$)/;
   for (const command of ["send_command.ts", "receive_command.ts"]) {
     const loaded = await staticGraph(new URL(command, import.meta.url));
     assert.deepEqual(loaded.filter((module) => others.test(module)), [], command);

@@ -6,7 +6,7 @@
  */
 import { createPeerCertificate, type PeerCertificate } from "./cert/mod.ts";
 import { isRendezvousDatagram } from "../rendezvous/mod.ts";
-import { type DatagramChannel, DatagramMux, type PunchSockets } from "./punch/mod.ts";
+import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from "./punch/mod.ts";
 import type { TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
@@ -54,6 +54,8 @@ export class LocalEnd implements AsyncDisposable {
     choice: TransportChoice,
     offerBytes?: number,
   ): Promise<LocalEnd> {
+    // The punch port's module loads while the certificate is made (the key is made off this thread).
+    loadDgram().catch(() => {});
     const side: Side = role === "sender"
       ? { role, certificate: await createPeerCertificate() }
       : { role };

@@ -15,7 +15,6 @@
  * port before an AF_INET6 one, so the low-TTL sender would swallow it
  * (peer/PROTOCOL.md, "Both families on one port").
  */
-import dgram from "node:dgram";
 import { lacksIpv6 } from "../../base/mod.ts";
 
 /** Crosses a home router (hop 1) and the next hop, never a peer's router in the lab topology. */
@@ -40,6 +39,7 @@ export interface PunchSockets {
  * another program holds the port for IPv6 (the caller tries another port).
  */
 export async function bindPunchSockets(): Promise<PunchSockets> {
+  const dgram = await loadDgram();
   const lowTtl = dgram.createSocket({ type: "udp4", reuseAddr: true });
   await new Promise<void>((resolve, reject) => {
     lowTtl.once("error", reject);
@@ -84,6 +84,18 @@ export async function bindPunchSockets(): Promise<PunchSockets> {
       lowTtl.close();
     },
   };
+}
+
+let dgramModule: Promise<typeof import("node:dgram")> | undefined;
+
+/**
+ * node:dgram, loaded once, when first asked for: it is the process's heaviest node: module (with
+ * the Node buffers and events it brings, ~20 ms of CPU), and nothing before the punch port needs it
+ * (a sender's `offer` event comes before). `LocalEnd.open` asks for it first, so that it loads while
+ * the sender's certificate is made.
+ */
+export function loadDgram(): Promise<typeof import("node:dgram")> {
+  return dgramModule ??= import("node:dgram");
 }
 
 /** `[::]:port`, or undefined where the host has no IPv6; any other error (a port in use) is thrown. */
