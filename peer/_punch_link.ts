@@ -117,6 +117,7 @@ function punchOptions(
     token: found.token,
     selfId: found.selfId,
     peerId: found.peer.id,
+    relayOnly: !plan.direct,
     candidates: plan.direct
       ? [
         ...(observed ? [{ addr: observed, source: "server" } as const] : []),
@@ -149,7 +150,9 @@ function punchOptions(
       ? "the peer was found on the local network, so only its LAN addresses were tried"
       : plan.note +
         (relay ? "" : "; the rendezvous server offers no relay") +
-        (plan.relayAfterMs === undefined && relay ? "; relaying was turned off on this side" : ""),
+        (plan.relayAfterMs === undefined && relay
+          ? "; relaying was turned off on this side (a peer with --relay-only answers only through the relay)"
+          : ""),
     observedSelf: found.observed,
     onLinkPrefixes: onLinkIpv6Prefixes(Deno.networkInterfaces()),
     localPort: end.port,

@@ -77,6 +77,29 @@ boundedTest("--relay-only --transport quic relays QUIC over the UDP relay", asyn
 }, { timeoutMs: TEST_TIMEOUT_MS });
 
 boundedTest(
+  "--relay-only never goes direct, even to a peer with --no-relay: both fail saying which flag",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeTextFile(`${w.dir}/note.txt`, "relayed or nothing");
+    await Deno.mkdir(`${w.dir}/in`);
+    const { sent, received } = await w.transfer([`${w.dir}/note.txt`], {
+      send: ["--no-relay"],
+      receive: ["--relay-only"],
+    });
+    assert.equal(received.code, 1, received.stderr);
+    assert.match(
+      received.stderr,
+      /^error: No path to the peer after \d+ s: this side uses only the relay \(--relay-only\) and the peer never came to it \(it may not allow the relay: --no-relay\)/,
+    );
+    assert.equal(sent.code, 1, sent.stderr);
+    assert.match(sent.stderr, /relaying was turned off on this side \(a peer with --relay-only/);
+    assert.ok(!sent.events.some((event) => event.type === "connected"), sent.stdout);
+    assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  },
+  { timeoutMs: 90_000 },
+);
+
+boundedTest(
   "a server that does not answer over UDP is reached over TCP, and the user is told why",
   async (signal) => {
     await using w = await world(signal);

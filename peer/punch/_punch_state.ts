@@ -52,6 +52,11 @@ export interface PunchStateOptions {
   spray?: { hostname: string; perRound: number };
   /** The relay's address: datagrams from it are classified as the relay path. */
   relay?: Deno.NetAddr;
+  /**
+   * `--relay-only`: the relay is the only path. Datagrams from anywhere else are dropped, so the
+   * peer's probes (a peer that tries direct paths) do not make a direct path of their own.
+   */
+  relayOnly?: boolean;
   /** Our interfaces' IPv6 prefixes: a peer inside one is on our LAN (`isLanAddress`). */
   onLinkPrefixes?: readonly string[];
 }
@@ -174,6 +179,8 @@ export class PunchState {
     ) {
       return []; // Another pairing's traffic, or our own echo.
     }
+    const relay = this.#options.relay;
+    if (this.#options.relayOnly && !(relay && sameAddr(from, relay))) return [];
     switch (probe.type) {
       case "probe":
         return this.#onProbe(probe, from, now);
@@ -212,6 +219,9 @@ export class PunchState {
       notes.push(
         `our NAT mapped local port ${localPort} to ${observedSelf.port} (it rewrites ports)`,
       );
+    }
+    if (this.#options.relayOnly && !listed) {
+      return "this side uses only the relay (--relay-only) and the peer never came to it (it may not allow the relay: --no-relay)";
     }
     return `tried ${listed || "no address"}${sprayed}; none answered both ways` +
       (notes.length ? `; ${notes.join("; ")}` : "");

@@ -155,6 +155,27 @@ Deno.test("PunchState answers a probe from an unknown port and adds it as peer-r
   assert.match(receiver.describeFailure(), /endpoint-dependent/);
 });
 
+Deno.test("PunchState with relayOnly drops the peer's direct probes and answers only the relay", () => {
+  const relay = addr("198.51.100.9", 9002);
+  const receiver = new PunchState({
+    role: "receiver",
+    token: TOKEN,
+    selfId: RECEIVER_ID,
+    peerId: SENDER_ID,
+    candidates: [],
+    relay,
+    relayOnly: true,
+  });
+  const probe = encodeProbe({ type: "probe", token: TOKEN, from: SENDER_ID, nonce: 42 });
+  // A peer that probes directly (--no-relay) makes no direct path of a --relay-only side.
+  assert.deepEqual(receiver.receive(probe, addr("192.168.1.10", 5000), 0), []);
+  assert.equal(receiver.candidates.length, 0);
+  assert.match(receiver.describeFailure(), /only the relay \(--relay-only\).*--no-relay/);
+  const [answer] = receiver.receive(probe, relay, 0);
+  assert.deepEqual(answer.to, relay);
+  assert.equal(decodeProbe(answer.data).type, "ack");
+});
+
 Deno.test("PunchState never finishes when nothing answers", () => {
   const { sender, receiver } = machines(
     [{ addr: addr("198.51.100.1", 6000), source: "server" }],
