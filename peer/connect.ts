@@ -108,6 +108,17 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   await using keepAlive = new AsyncDisposableStack();
   const choice = options.transport ?? "auto";
   await using end = await LocalEnd.open(options.role, choice, options.offerBytes);
+  // The receiver's link always needs a TLS or QUIC client, whose first one blocks the thread for
+  // tens of ms (tls/_warm_client.ts): made while it waits for its sender, or else once paired,
+  // before punching (blocking during punching would reorder the acks it reads), while the sender
+  // learns of the pairing and makes its SPAKE2 share. Best effort: a failure here only leaves
+  // that cost where it was.
+  let warming: Promise<void> | undefined;
+  const warm = () => {
+    if (options.role === "receiver") warming ??= warmTlsClient().catch(() => {});
+    return warming;
+  };
+  keepAlive.defer(() => warming);
   const found = await findPeer(end.rendezvous, {
     ...options,
     nameplate: options.code.nameplate,
@@ -115,15 +126,13 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     fingerprint: end.side.certificate?.fingerprint,
     onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
     onWaitingForSender: () => {
-      // Idle until the sender comes: make the TLS client now (best effort: a failure here
-      // only leaves that cost where it was).
-      const warming = warmTlsClient().catch(() => {});
-      keepAlive.defer(() => warming);
+      warm();
       options.onWaitingForSender?.();
     },
     tcp: options.tcp ?? false,
     keepAlive,
   });
+  await warm();
   // Disposed on failure; on success the caller takes it (`move`).
   using unused = new DisposableStack();
   const early = earlyShare(end.side, found, options.code.words);
