@@ -335,12 +335,13 @@ function connectedLine(event: Extract<CliEvent, { type: "connected" }>): string 
 
 /** What arrived, how fast, its digest, and where it went. */
 function doneLine(event: Extract<CliEvent, { type: "done" }>): string {
-  // Only a text has bytes and no file; it moves in one message: a rate or a resumed part means nothing.
+  // Only a text has bytes and no file; it moves in one message: a rate or a resumed part means
+  // nothing, as for an offer of no bytes (empty files and folders).
   const text = event.files === 0 && event.total > 0;
   return `Done: ${text ? "a text" : `${event.files} ${event.files === 1 ? "file" : "files"}`}, ${
     formatBytes(event.total)
   } ` +
-    (text ? "" : event.bytes === 0
+    (text || event.total === 0 ? "" : event.bytes === 0
       // Everything was there already: a rate of nothing read like a stall.
       ? "(all of it already there, nothing sent now) "
       : `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ${

@@ -112,6 +112,19 @@ Deno.test("Output in human mode says the transport and leaves out an unknown RTT
   assert.equal(stdout.text, "Connected through the relay to 198.51.100.7:9002 over TLS/TCP: r\n");
 });
 
+Deno.test("Output in human mode gives no rate for nothing sent: all there already, or no bytes", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  const done = { type: "done" as const, seconds: 0.1, path: "lan" as const, sha256: "ab" };
+  const changed: string[] = [];
+  output.emit({ ...done, changed, files: 1, bytes: 0, total: 6 });
+  output.emit({ ...done, changed, files: 0, bytes: 0, total: 0 });
+  assert.equal(
+    stdout.text,
+    "Done: 1 file, 6 B (all of it already there, nothing sent now) via lan; sha256 ab\n" +
+      "Done: 0 files, 0 B via lan; sha256 ab\n",
+  );
+});
+
 Deno.test("Output in human mode names a peer on this computer as such, its address after", () => {
   const { output, stdout } = recorded({ json: false, role: "receive" });
   output.emit({

@@ -87,6 +87,22 @@ e2e(
   },
 );
 
+/** Sends `path`; the receiver (`--yes` into `DIR/in`) prints for a person. Both must succeed. */
+async function receivedOnScreen(w: World, path: string) {
+  const sender = w.send([path]);
+  const { code } = await sender.next("code");
+  const receiver = w.spawnCli([
+    "receive",
+    String(code),
+    "--yes",
+    "--out",
+    `${w.dir}/in`,
+    ...w.rendezvous,
+  ]);
+  const [, received] = await bothSucceed(sender, receiver);
+  return received;
+}
+
 e2e(
   "a file already there is reported as nothing sent, not at a rate of 0.0 MB/s",
   async (signal) => {
@@ -94,17 +110,7 @@ e2e(
     await Deno.writeTextFile(`${w.dir}/same.txt`, "already there");
     await Deno.mkdir(`${w.dir}/in`);
     await Deno.writeTextFile(`${w.dir}/in/same.txt`, "already there");
-    const sender = w.send([`${w.dir}/same.txt`]);
-    const { code } = await sender.next("code");
-    const receiver = w.spawnCli([
-      "receive",
-      String(code),
-      "--yes",
-      "--out",
-      `${w.dir}/in`,
-      ...w.rendezvous,
-    ]);
-    const [, received] = await bothSucceed(sender, receiver);
+    const received = await receivedOnScreen(w, `${w.dir}/same.txt`);
     assert.match(
       received.stdout,
       /^Done: 1 file, 13 B \(all of it already there, nothing sent now\) via lan; sha256 /m,
@@ -112,6 +118,15 @@ e2e(
     assert.deepEqual(await listDir(`${w.dir}/in`), ["same.txt"]);
   },
 );
+
+e2e("an empty folder arrives as such, with no rate and no 'already there'", async (signal) => {
+  await using w = await world(signal);
+  await Deno.mkdir(`${w.dir}/empty`);
+  await Deno.mkdir(`${w.dir}/in`);
+  const received = await receivedOnScreen(w, `${w.dir}/empty`);
+  assert.match(received.stdout, /^Done: 0 files, 0 B via lan; sha256 /m);
+  assert.deepEqual(await listDir(`${w.dir}/in`), ["empty"]);
+});
 
 e2e("a text with --json is a text event on the receiver", async (signal) => {
   await using w = await world(signal);
