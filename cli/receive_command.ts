@@ -289,9 +289,10 @@ async function ensureWritableDirectory(path: string): Promise<void> {
   try {
     await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
   } catch (error) {
-    throw new TransferRefusedError(
-      `Cannot receive into ${path}: it is not writable (${(error as Error).message})`,
-      { cause: error },
-    );
+    // The reason only, not Deno's "(os error 13): tmpfile" after it (--verbose keeps it).
+    const reason = (error as Error).message.replace(/ \(os error \d+\).*$/s, "");
+    throw new TransferRefusedError(`Cannot receive into ${path}: it is not writable (${reason})`, {
+      cause: error,
+    });
   }
 }

@@ -237,7 +237,11 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     {
       args: ["serve", "--host", "127.0.0.1", "--port", w.server.split(":")[1]],
       code: 1,
-      message: new RegExp(`UDP port ${w.server.split(":")[1]} .*already in use`),
+      message: new RegExp(
+        `^error: UDP port ${
+          w.server.split(":")[1]
+        } on 127\\.0\\.0\\.1 \\(rendezvous\\) is already in use by another program \\(another p2pft serve\\?\\): stop it, or choose another --port \\(serve takes that port and the two after it\\)\n$`,
+      ),
     },
     {
       args: [

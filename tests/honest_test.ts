@@ -211,7 +211,10 @@ e2e(
     const { code } = await sender.next("code");
     const readOnly = await startReceive(w, code, `${w.dir}/in`, nobody).finished();
     assert.equal(readOnly.code, 1, readOnly.stderr);
-    assert.match(readOnly.stderr, /^error: Cannot receive into .*\/in: it is not writable/);
+    assert.match(
+      readOnly.stderr,
+      /^error: Cannot receive into .*\/in: it is not writable \(Permission denied\)\n$/,
+    );
 
     const typoed = await startReceive(w, "7-service-scanx", `${w.dir}/in`).finished();
     assert.equal(typoed.code, 2, typoed.stderr);

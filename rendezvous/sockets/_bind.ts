@@ -77,13 +77,14 @@ function named<T>(role: string, bind: () => T): T {
     return bind();
   } catch (error) {
     if (!(error instanceof PortError)) throw error;
-    const inUse = error.cause instanceof Deno.errors.AddrInUse
-      ? "is already in use"
-      : "cannot be bound";
     const cause = error.cause as Error;
+    // In use: what to do, not Deno's "Address already in use (os error 98)" again.
+    const why = cause instanceof Deno.errors.AddrInUse
+      ? "is already in use by another program (another p2pft serve?): stop it, or choose another --port (serve takes that port and the two after it)"
+      : `cannot be bound: ${cause.message}`;
     const Class = cause.constructor as new (message: string, options?: ErrorOptions) => Error;
     throw new Class(
-      `${error.transport} port ${error.port} on ${error.hostname} (${role}) ${inUse}: ${cause.message}`,
+      `${error.transport} port ${error.port} on ${error.hostname} (${role}) ${why}`,
       { cause },
     );
   }
