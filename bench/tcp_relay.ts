@@ -11,8 +11,9 @@
  * The relay runs with its rate limit set far above loopback speed: the token
  * bucket still runs on every read, so what is measured includes its cost.
  */
-import { connectRendezvousTcp, dialTcpRelay, register } from "../rendezvous/mod.ts";
+import { dialTcpRelay } from "../rendezvous/mod.ts";
 import { RendezvousServer } from "../rendezvous/server_mod.ts";
+import { pairOverTcp } from "./_tcp_pairing.ts";
 
 const CHUNK = 256 * 1024;
 
@@ -120,25 +121,7 @@ async function directPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
 }
 
 async function relayedPair(port: number, relayPort: number): Promise<[Deno.TcpConn, Deno.TcpConn]> {
-  const server: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
-  await using senderPort = await connectRendezvousTcp(server);
-  await using receiverPort = await connectRendezvousTcp(server);
-  const plate = Promise.withResolvers<string>();
-  const sending = register(senderPort, {
-    server,
-    role: "send",
-    candidates: [],
-    onNameplate: plate.resolve,
-  });
-  const [sender, receiver] = await Promise.all([
-    sending,
-    register(receiverPort, {
-      server,
-      role: "receive",
-      nameplate: await plate.promise,
-      candidates: [],
-    }),
-  ]);
+  const [sender, receiver] = await pairOverTcp(port);
   const relay: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: relayPort };
   return await Promise.all([
     dialTcpRelay(relay, { token: sender.token, selfId: sender.selfId, channel: 0 }),
