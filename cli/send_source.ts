@@ -115,3 +115,8 @@ async function readText(stdin: ReadableStream<Uint8Array>, signal: AbortSignal):
     );
   }
 }
+
+/** The UTF-8 size of a text sent with `--text`. */
+export function textBytes(text: string): number {
+  return new TextEncoder().encode(text).length;
+}

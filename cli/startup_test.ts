@@ -51,8 +51,17 @@ Deno.test("send and receive load no server, Redis, QR, doctor, completions, node
   // when it binds its punch port (peer/punch/_punch_socket.ts).
   const others =
     /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode)|node:(crypto|tls|buffer|dgram)$)/;
-  for (const command of ["send_command.ts", "receive_command.ts"]) {
+  for (const command of ["send_command.ts", "send_session.ts", "receive_command.ts"]) {
     const loaded = await staticGraph(new URL(command, import.meta.url));
     assert.deepEqual(loaded.filter((module) => others.test(module)), [], command);
   }
+});
+
+Deno.test("send shows its offer before loading the link's code: of peer/ only the code words", async () => {
+  // The offer is send's first event; finding, linking and authenticating the receiver
+  // (send_session.ts: peer/, pake/, local/, about two thirds of send's modules) load after it.
+  const loaded = await staticGraph(new URL("send_command.ts", import.meta.url));
+  const link =
+    /^(peer\/(?!code(_mod)?\.ts$)|pake\/|local\/|cli\/send_session\.ts|npm:\/@noble\/curves)/;
+  assert.deepEqual(loaded.filter((module) => link.test(module)), []);
 });

@@ -1,0 +1,206 @@
+/**
+ * `p2pft send` once its offer is shown: waits for each receiver, authenticates it and sends it
+ * the source. Loaded by send_command.ts after the scan.
+ */
+import { formatAddr, SourceChangedError, TimeoutError } from "../base/mod.ts";
+import { connectPeer, dataStreamsFor, formatCode, type TransferCode } from "../peer/mod.ts";
+import { peerWasTold, sendFiles, sendText, type TransferReport } from "../transfer/mod.ts";
+import { ClientIdChain } from "../rendezvous/mod.ts";
+import {
+  assertComplete,
+  connectedEvent,
+  doneEvent,
+  pairedEvent,
+  reportWarnings,
+  skippedItems,
+} from "./session_events.ts";
+import type { peerFinding } from "./rendezvous_address.ts";
+import type { SendCommandOptions } from "./send_command.ts";
+import { type SendSource, textBytes } from "./send_source.ts";
+
+/** Serves `source` under `code` to one receiver, or to `--receivers N` one after another. */
+export async function serveSource(
+  source: SendSource,
+  code: { nameplate?: string; words: string },
+  options: SendCommandOptions & { finding: ReturnType<typeof peerFinding>; receivers: number },
+): Promise<void> {
+  if (options.receivers === 1) {
+    const { report } = await serveReceiver(source, code, options);
+    return assertComplete(report);
+  }
+  await serveReceivers(source, code, options);
+}
+
+/**
+ * `--receivers N`: each receiver is its own pairing on the same nameplate.
+ * Each registration commits to the next one's client id, which alone may
+ * reopen the room once it has paired (rendezvous/PROTOCOL.md, "Several receivers").
+ */
+async function serveReceivers(
+  source: SendSource,
+  first: { nameplate?: string; words: string },
+  options: ServeOptions & { receivers: number },
+): Promise<void> {
+  const { output, receivers } = options;
+  let code = first;
+  const ids = new ClientIdChain();
+  let succeeded = 0;
+  let failed = 0;
+  let incomplete: TransferReport | undefined;
+  while (succeeded < receivers) {
+    const index = succeeded + failed + 1;
+    let paired = false;
+    try {
+      const served = await serveReceiver(source, code, {
+        ...options,
+        clientId: ids.clientId,
+        // The last turn names no successor: receivers that come after it hear there is no
+        // sender, not that it is busy (rendezvous/PROTOCOL.md, "Several receivers").
+        successor: succeeded + 1 < receivers ? ids.successor : undefined,
+        again: index > 1,
+        onCode: (full) => code = full,
+        onPaired: () => paired = true,
+      });
+      succeeded++;
+      if (skippedItems(served.report).length > 0) incomplete = served.report;
+      output.emit({
+        type: "receiver",
+        receiver: index,
+        of: receivers,
+        served: succeeded,
+        ok: true,
+        remote: served.remote,
+        sha256: served.report.sha256,
+      });
+    } catch (error) {
+      // No receiver came (Ctrl-C or --timeout while waiting): no receiver failed, the code ends.
+      if (!paired) {
+        output.emit({ type: "summary", receivers, succeeded, failed });
+        throw error;
+      }
+      failed++;
+      output.emit({
+        type: "receiver",
+        receiver: index,
+        of: receivers,
+        served: succeeded,
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      // Only a transfer that failed after the PAKE leaves the code usable: a
+      // wrong guess ends it, as do a cancel, a timeout and a server that refuses.
+      if (!transferFailures.has(error as object)) {
+        output.emit({ type: "summary", receivers, succeeded, failed });
+        throw error;
+      }
+    } finally {
+      ids.advance();
+    }
+  }
+  output.emit({ type: "summary", receivers, succeeded, failed });
+  if (incomplete) assertComplete(incomplete);
+}
+
+/** Errors of a transfer itself, after the pairing and the PAKE succeeded. */
+const transferFailures = new WeakSet<object>();
+
+interface ServeOptions extends SendCommandOptions {
+  finding: ReturnType<typeof peerFinding>;
+  clientId?: Uint8Array;
+  successor?: Uint8Array;
+  /** A later receiver: the code was already shown. */
+  again?: boolean;
+  onCode?: (code: TransferCode) => void;
+  /** Called once a receiver paired (this turn has a receiver, whatever happens next). */
+  onPaired?: () => void;
+}
+
+/** Waits for one receiver, authenticates it and sends it `source`. */
+async function serveReceiver(
+  source: SendSource,
+  wanted: { nameplate?: string; words: string },
+  options: ServeOptions,
+): Promise<{ report: TransferReport; remote: string }> {
+  const { output, signal, finding } = options;
+  // The QR library takes a noticeable part of start-up: loaded only when asked for.
+  const qr = options.qr ? await import("./qr.ts") : undefined;
+  // Printed for a person: black on white whatever the terminal's theme; in JSON, plain text.
+  const renderQr = qr &&
+    ((code: string) => qr.renderQr(code, { color: !output.json && qr.colorAllowed() }));
+  let code = "";
+  const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
+  const session = await connectPeer({
+    role: "sender",
+    ...finding,
+    relay: options.relay,
+    transport: options.transport,
+    tcp: options.tcp,
+    offerBytes: offerBytes(source),
+    onWarning: (message) => output.emit({ type: "warning", message }),
+    onNat: (mapping) => output.emit({ type: "nat", mapping }),
+    code: wanted,
+    clientId: options.clientId,
+    successor: options.successor,
+    onCode: (full) => {
+      options.onCode?.(full);
+      code = formatCode(full);
+      if (options.again) return;
+      output.emit({ type: "code", code, ...(renderQr ? { qr: renderQr(code) } : {}) });
+    },
+    onPaired: (paired) => {
+      options.onPaired?.();
+      output.emit(pairedEvent(paired));
+    },
+    signal: AbortSignal.any([signal, waited]),
+  }).catch((error) => {
+    if (waited.aborted && !signal.aborted) {
+      const server = finding.rendezvous;
+      throw new TimeoutError(
+        code || !server
+          ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
+          : `The rendezvous server ${
+            server.map((r) => `${r.hostname}:${r.port}`).join(", ")
+          } did not answer within ${options.timeoutSeconds} s (no code was issued)`,
+      );
+    }
+    throw error;
+  });
+  await using _session = session;
+  output.emit(connectedEvent(session));
+  const transferOptions = {
+    connection: session,
+    signal,
+    stallTimeoutMs: options.stallTimeoutSeconds * 1000,
+    acceptTimeoutMs: options.timeoutSeconds * 1000,
+    onWaitingForAccept: () =>
+      output.emit({ type: "waiting", for: "accept", seconds: options.timeoutSeconds }),
+  };
+  const report =
+    await (source.kind === "text"
+      ? sendText(source.text, transferOptions)
+      : sendFiles(source.manifest, {
+        ...transferOptions,
+        streams: dataStreamsFor(session),
+        allowChanging: options.allowChanging,
+        onProgress: (progress) => output.emit({ type: "progress", ...progress }),
+      })).catch(async (error) => {
+        let failure = await session.fail(error, { peerWasTold: peerWasTold(error) });
+        if (failure instanceof SourceChangedError) {
+          failure = new SourceChangedError(
+            `${failure.message}; send it once it is stable, or pass --allow-changing to send it as read`,
+            { cause: failure },
+          );
+        }
+        if (typeof failure === "object" && failure !== null) transferFailures.add(failure);
+        throw failure;
+      });
+  for (const warning of reportWarnings(report)) output.emit(warning);
+  output.emit(doneEvent(report, session));
+  return { report, remote: formatAddr(session.remote) };
+}
+
+/** What the offer will weigh, when known before connecting (a stream's size is not). */
+function offerBytes(source: SendSource): number | undefined {
+  if (source.kind === "text") return textBytes(source.text);
+  return source.kind === "stream" ? undefined : source.manifest.bytes;
+}
