@@ -133,15 +133,21 @@ export type Awaitable<T> = T | Promise<T>;
  */
 export class EventLoopTurns {
   readonly #ms: number;
-  #since = performance.now();
+  #since = Date.now();
 
   constructor(ms = 10) {
     this.#ms = ms;
   }
 
+  /**
+   * `Date.now()`, not `performance.now()`: the latter is a call into Deno, and
+   * asked once per file it was 0.5 s of 21,000 files sent and received in one
+   * process. A clock set back counts as due.
+   */
   due(): boolean {
-    const now = performance.now();
-    if (now - this.#since < this.#ms) return false;
+    const now = Date.now();
+    const since = now - this.#since;
+    if (since >= 0 && since < this.#ms) return false;
     this.#since = now;
     return true;
   }

@@ -16,6 +16,8 @@ export interface VerifiedPartial {
   /** Bytes written into it. */
   size: number;
   mode: number;
+  /** The partial was created with `mode`: no chmod needed. */
+  modeSet?: boolean;
   mtimeMs: number | null;
 }
 
@@ -76,7 +78,9 @@ export class Publisher {
     this.#throwIfFailed();
     try {
       if (file.mtimeMs !== null) file.handle.utimeSync(new Date(), new Date(file.mtimeMs));
-      if (Deno.build.os !== "windows") Deno.chmodSync(file.partial, file.mode & 0o777);
+      if (!file.modeSet && Deno.build.os !== "windows") {
+        Deno.chmodSync(file.partial, file.mode & 0o777);
+      }
       this.#noteFileSystem(file.partial);
     } finally {
       file.handle.close();

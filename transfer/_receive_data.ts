@@ -55,25 +55,47 @@ async function writeSegment(file: Deno.FsFile, bytes: Uint8Array): Promise<void>
 /**
  * Opens a file's partial: fresh, or cut to the resumed prefix and positioned
  * after it. A sync open, after a turn of the event loop when `turns` says one is due.
+ * A fresh partial is created with the file's own mode when the umask leaves it
+ * whole and its owner may write it (a later run resumes into it): publishing
+ * then needs no chmod (`modeSet`).
  */
 async function openPartial(
   partial: string,
-  offset: number,
+  file: { offset: number; mode: number },
   turns: EventLoopTurns,
-): Promise<Deno.FsFile> {
-  const options = { write: true, create: true, truncate: offset === 0 };
+): Promise<{ handle: Deno.FsFile; modeSet: boolean }> {
   await turns.turn();
-  const handle = Deno.openSync(partial, options);
-  if (offset > 0) {
+  const mode = file.mode & 0o777;
+  if (file.offset === 0 && creatableWith(mode)) {
     try {
-      handle.truncateSync(offset);
-      handle.seekSync(offset, Deno.SeekMode.Start);
+      // Only a new file takes `mode`: one left by an earlier run keeps its own.
+      const handle = Deno.openSync(partial, { write: true, createNew: true, mode });
+      return { handle, modeSet: true };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+  const handle = Deno.openSync(partial, { write: true, create: true, truncate: file.offset === 0 });
+  if (file.offset > 0) {
+    try {
+      handle.truncateSync(file.offset);
+      handle.seekSync(file.offset, Deno.SeekMode.Start);
     } catch (error) {
       handle.close();
       throw error;
     }
   }
-  return handle;
+  return { handle, modeSet: false };
+}
+
+/** The process's umask, read once (reading it sets it, so not per file). */
+let umask: number | undefined;
+
+/** Whether a file created with `mode` gets exactly that mode, and its owner may write it. */
+function creatableWith(mode: number): boolean {
+  if (Deno.build.os === "windows" || (mode & 0o200) === 0) return false;
+  umask ??= Deno.umask();
+  return (mode & umask) === 0;
 }
 
 /** What arrived for one file. */
@@ -136,8 +158,9 @@ export async function receiveData(
       options.signal.throwIfAborted();
       const partial = partialPath(file.target);
       let handle: Deno.FsFile;
+      let modeSet: boolean;
       try {
-        handle = await openPartial(partial, file.offset, turns);
+        ({ handle, modeSet } = await openPartial(partial, file, turns));
       } catch (error) {
         throw await diskFull(error);
       }
@@ -164,12 +187,10 @@ export async function receiveData(
         throw error;
       }
       const { target, path, mode, mtimeMs } = file;
-      await publisher.add({ handle, partial, target, path, size: result.size, mode, mtimeMs })
-        .catch(
-          async (error) => {
-            throw await diskFull(error);
-          },
-        );
+      const verified = { handle, partial, target, path, size: result.size, mode, modeSet, mtimeMs };
+      await publisher.add(verified).catch(async (error) => {
+        throw await diskFull(error);
+      });
       received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
     }

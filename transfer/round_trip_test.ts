@@ -44,6 +44,26 @@ Deno.test("sendFiles moves a single file with its bytes, hash and mode", async (
   });
 });
 
+Deno.test("files keep their exact modes, whether the umask lets the receiver create them so or not", async () => {
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    // 0o640 and 0o600 are created with their mode (umask 022); 0o664 and 0o666 lose bits to the
+    // umask and 0o444 and 0o400 deny their owner writing: those get a chmod before publishing.
+    const modes = [0o640, 0o600, 0o664, 0o666, 0o444, 0o400];
+    const root = join(src, "modes");
+    await Deno.mkdir(root);
+    for (const mode of modes) {
+      const file = join(root, mode.toString(8));
+      await Deno.writeFile(file, randomBytes(100, mode));
+      await Deno.chmod(file, mode);
+    }
+    await transferPair([root], dst, { signal });
+    for (const mode of modes) {
+      const info = await Deno.stat(join(dst, "modes", mode.toString(8)));
+      assert.equal((info.mode! & 0o777).toString(8), mode.toString(8));
+    }
+  });
+});
+
 Deno.test("sendFiles moves a 0-byte file", async () => {
   await withDirs(10_000, async ({ signal, src, dst }) => {
     const file = join(src, "empty");
