@@ -3,7 +3,13 @@
  * the source. Loaded by send_command.ts after the scan.
  */
 import { formatAddr, SourceChangedError, TimeoutError } from "../base/mod.ts";
-import { connectPeer, dataStreamsFor, formatCode, type TransferCode } from "../peer/mod.ts";
+import {
+  connectPeer,
+  dataStreamsFor,
+  formatCode,
+  type Offered,
+  type TransferCode,
+} from "../peer/mod.ts";
 import { peerWasTold, sendFiles, sendText, type TransferReport } from "../transfer/mod.ts";
 import { ClientIdChain } from "../rendezvous/mod.ts";
 import {
@@ -135,7 +141,7 @@ async function serveReceiver(
     relay: options.relay,
     transport: options.transport,
     tcp: options.tcp,
-    offerBytes: offerBytes(source),
+    offer: offered(source),
     onWarning: (message) => output.emit({ type: "warning", message }),
     onNat: (mapping) => output.emit({ type: "nat", mapping }),
     code: wanted,
@@ -200,7 +206,7 @@ async function serveReceiver(
 }
 
 /** What the offer will weigh, when known before connecting (a stream's size is not). */
-function offerBytes(source: SendSource): number | undefined {
-  if (source.kind === "text") return textBytes(source.text);
-  return source.kind === "stream" ? undefined : source.manifest.bytes;
+function offered(source: SendSource): Offered | undefined {
+  if (source.kind === "text") return { bytes: textBytes(source.text), text: true };
+  return source.kind === "stream" ? undefined : { bytes: source.manifest.bytes, text: false };
 }

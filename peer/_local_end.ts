@@ -9,6 +9,8 @@ import { isRendezvousDatagram } from "../rendezvous/mod.ts";
 import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from "./punch/mod.ts";
 import type { TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
+import { dataStreamsFor } from "./link/mod.ts";
+import { SEGMENT_SIZE } from "../transfer/mod.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
 
 /**
@@ -17,6 +19,24 @@ import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
  * per byte (peer/tls/PROTOCOL.md, "Nagle-free server for small transfers").
  */
 export const NO_DELAY_MAX_BYTES = 8 * 1024 * 1024;
+
+/** What a sender offers, when known before it connects. */
+export interface Offered {
+  bytes: number;
+  /** A text: no data stream. */
+  text: boolean;
+}
+
+/**
+ * The streams a sender opens first for `offer` (its receiver dials them at once over a Nagle-free
+ * LAN link): the transfer's control stream and its data streams, one per segment up to TCP's
+ * count (transfer/PROTOCOL.md); a text has none. A later stream is announced with OPEN.
+ */
+function firstStreamsFor(offer: Offered): number {
+  if (offer.text) return 1;
+  const segments = Math.max(1, Math.ceil(offer.bytes / SEGMENT_SIZE));
+  return 1 + Math.min(dataStreamsFor({ transport: "tcp", rttMs: 0 }), segments);
+}
 
 /** Who this side is: only a sender has a certificate (the receiver learns the sender's). */
 export type Side =
@@ -48,11 +68,11 @@ export class LocalEnd implements AsyncDisposable {
     this.rendezvous = this.mux.channel(isRendezvousDatagram);
   }
 
-  /** `offerBytes`: a sender's offer size, when known (a small one is served with Nagle off). */
+  /** `offer`: a sender's offer, when its size is known (a small one is served with Nagle off). */
   static async open(
     role: Side["role"],
     choice: TransportChoice,
-    offerBytes?: number,
+    offer?: Offered,
   ): Promise<LocalEnd> {
     // The punch port's module loads while the certificate is made (the key is made off this thread).
     loadDgram().catch(() => {});
@@ -63,7 +83,7 @@ export class LocalEnd implements AsyncDisposable {
     const port = await bindPunchPort({
       certificate: choice === "quic" ? undefined : side.certificate,
       admit: (remote) => admission.admits(remote),
-      noDelay: offerBytes !== undefined && offerBytes <= NO_DELAY_MAX_BYTES,
+      noDelay: offer && offer.bytes <= NO_DELAY_MAX_BYTES ? firstStreamsFor(offer) : undefined,
     });
     return new LocalEnd(side, port, admission);
   }

@@ -22,8 +22,11 @@ export interface PunchPortOptions {
   certificate?: PeerCertificate;
   /** Which connecting addresses the listener admits; see `ListenTlsPeerOptions.admit`. */
   admit?: (remote: Deno.NetAddr) => boolean;
-  /** Serve TLS with Nagle's algorithm off (a small transfer; `listenTlsPeerNoDelay`). */
-  noDelay?: boolean;
+  /**
+   * Serve TLS with Nagle's algorithm off (a small transfer; `listenTlsPeerNoDelay`): the streams
+   * the sender opens first.
+   */
+  noDelay?: number;
   signal?: AbortSignal;
 }
 
@@ -46,6 +49,7 @@ export async function bindPunchPort(options: PunchPortOptions): Promise<PunchPor
       const listener = await listen(port, {
         certificate: options.certificate,
         admit: options.admit,
+        firstStreams: options.noDelay,
         signal: options.signal,
       });
       return { sockets, listener };

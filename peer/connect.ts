@@ -5,7 +5,7 @@ import type { RelayMode } from "./punch/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { EarlyShare } from "./_early_share.ts";
 import { findPeer, type FindPeerOptions, type FoundPeer } from "./find/mod.ts";
-import { LocalEnd, type Side } from "./_local_end.ts";
+import { LocalEnd, type Offered, type Side } from "./_local_end.ts";
 import { linkAfterPunch } from "./_punch_link.ts";
 import { foundByServer, type Linked, planRoute, type Route } from "./_route.ts";
 import { linkOverTcp } from "./_tcp_only.ts";
@@ -19,6 +19,7 @@ import {
 } from "./_session.ts";
 
 export type { FailOptions, PathFacts, PeerSession } from "./_session.ts";
+export type { Offered } from "./_local_end.ts";
 export type { PairedInfo } from "./find/mod.ts";
 export { PAKE_DEADLINE_MS } from "./_session.ts";
 
@@ -51,10 +52,10 @@ export interface ConnectOptions extends ForFinding {
   /** Register with the rendezvous server over TCP from the start. */
   tcp?: boolean;
   /**
-   * Sender: the bytes it will offer, when known before it connects (not for a stream of unknown
-   * size). A small offer's LAN TLS link is served with Nagle's algorithm off.
+   * Sender: what it will offer, when its size is known before it connects (not a stream of
+   * unknown size). A small offer's LAN TLS link is served with Nagle's algorithm off.
    */
-  offerBytes?: number;
+  offer?: Offered;
   punchTimeoutMs?: number;
 }
 
@@ -107,7 +108,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   // The sender's local announcement answers repeated claims until the link is up.
   await using keepAlive = new AsyncDisposableStack();
   const choice = options.transport ?? "auto";
-  await using end = await LocalEnd.open(options.role, choice, options.offerBytes);
+  await using end = await LocalEnd.open(options.role, choice, options.offer);
   // The receiver's link always needs a TLS or QUIC client, whose first one blocks the thread for
   // tens of ms (tls/_warm_client.ts): made while it waits for its sender, or else once paired,
   // before punching (blocking during punching would reorder the acks it reads), while the sender

@@ -3,6 +3,7 @@ export {
   type ConnectOptions,
   connectPeer,
   type FailOptions,
+  type Offered,
   type OpenedLink,
   openPeerLink,
   type PathFacts,

@@ -21,14 +21,25 @@ import {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const READY = encodeControl({ type: "ready" });
 
+/** A connection of the link made by the TLS client, and the ALPN protocol its server picked. */
+export interface ClientChannel extends Channel {
+  alpnProtocol: string | null;
+}
+
 /**
- * TLS client on `tcp`, verifying the pinned certificate by its SAN name, then the preamble
- * (none: the caller writes it later with {@link writePreamble}).
+ * TLS client on `tcp`, verifying the pinned certificate by its SAN name, offering `alpn` if
+ * given, then the preamble (none: the caller writes it later with {@link writePreamble}).
  */
 export async function clientChannel(
   tcp: Deno.Conn,
-  options: { pem: string; preamble?: Preamble; where: string; signal: AbortSignal },
-): Promise<Channel> {
+  options: {
+    pem: string;
+    alpn?: string[];
+    preamble?: Preamble;
+    where: string;
+    signal: AbortSignal;
+  },
+): Promise<ClientChannel> {
   let tls: Deno.TlsConn;
   try {
     (tcp as Deno.TcpConn).setNoDelay?.(true);
@@ -36,14 +47,18 @@ export async function clientChannel(
     tls = await Deno.startTls(tcp as Deno.TcpConn, {
       hostname: PEER_SERVER_NAME,
       caCerts: [options.pem],
+      ...(options.alpn ? { alpnProtocols: options.alpn } : {}),
     });
   } catch (error) {
     tcp.close();
     throw error;
   }
   const channel = denoChannel(tls, `the TLS connection to ${options.where}`);
+  let alpnProtocol: string | null;
   try {
-    await abortable(tls.handshake(), options.signal, { onAbort: channel.close });
+    ({ alpnProtocol } = await abortable(tls.handshake(), options.signal, {
+      onAbort: channel.close,
+    }));
   } catch (error) {
     channel.close();
     if (options.signal.aborted) throw error;
@@ -55,7 +70,7 @@ export async function clientChannel(
     );
   }
   if (options.preamble) await writePreamble(channel, options.preamble, options.signal);
-  return channel;
+  return { ...channel, alpnProtocol };
 }
 
 /** Writes the preamble on a connection whose handshake is done; closes it on failure. */

@@ -19,6 +19,7 @@ import type { PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
 import { type ChannelConn, denoChannel, writeAndRelease } from "./_channel.ts";
 import { DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
+import { firstStreamsOf, MAX_FIRST_STREAMS, noDelayAlpn } from "./_wire.ts";
 import { TlsSession } from "./_session.ts";
 
 /** TLS handshakes (plus preambles) the sender's listener runs at once; more are dropped. */
@@ -34,6 +35,12 @@ export interface ListenTlsPeerOptions {
   hostname?: string;
   /** Deadline for one connection's TLS handshake and preamble, and for each stream; default 10 s. */
   timeoutMs?: number;
+  /**
+   * `listenTlsPeerNoDelay` only: the streams the sender opens first, which a receiver that
+   * knows it dials at once (the rest are announced); default and at most 5, the transfer's
+   * control stream and its 4 TCP data streams.
+   */
+  firstStreams?: number;
   /** Aborting closes the listener (and a link not yet accepted). */
   signal?: AbortSignal;
 }
@@ -49,8 +56,8 @@ export interface TlsPeerListener extends AsyncDisposable {
 export interface Incoming {
   remote: Deno.NetAddr;
   refuse(): void;
-  /** Starts TLS: the connection as `denoChannel` reads it, and its handshake. */
-  start(): { conn: ChannelConn; handshake(): Promise<unknown> };
+  /** Starts TLS: the connection as `denoChannel` reads it, and its handshake (the ALPN picked). */
+  start(): { conn: ChannelConn; handshake(): Promise<string | null> };
 }
 
 /** Where the listener's connections come from: `Deno.listenTls`, or node:tls (`_node_server.ts`). */
@@ -74,7 +81,8 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
 /**
  * Sender, LAN, a small transfer: the same listener with Nagle's algorithm off on every
  * connection (node:tls on node:net, `_node_server.ts`), so no small write waits for the
- * receiver's delayed ACK; more CPU per byte than {@link listenTlsPeer}.
+ * receiver's delayed ACK; more CPU per byte than {@link listenTlsPeer}. `firstStreams`: how
+ * many streams it opens first (PROTOCOL.md, "Few connections for a small transfer").
  */
 export async function listenTlsPeerNoDelay(
   port: number,
@@ -82,10 +90,12 @@ export async function listenTlsPeerNoDelay(
 ): Promise<TlsPeerListener> {
   const hostname = options.hostname ?? "::";
   const { listenNoDelay } = await import("./_node_server.ts");
+  const alpn = noDelayAlpn(options.firstStreams ?? MAX_FIRST_STREAMS);
   try {
-    const acceptor = await listenNoDelay(hostname, port, options.certificate).catch((error) => {
+    const listen = (host: string) => listenNoDelay(host, port, options.certificate, alpn);
+    const acceptor = await listen(hostname).catch((error) => {
       if (options.hostname !== undefined || !lacksIpv6(error)) throw error;
-      return listenNoDelay("0.0.0.0", port, options.certificate);
+      return listen("0.0.0.0");
     });
     return new LanListener(acceptor, options);
   } catch (error) {
@@ -117,7 +127,10 @@ function denoAcceptor(hostname: string, port: number, certificate: PeerCertifica
         yield {
           remote: normalizeAddr(conn.remoteAddr as Deno.NetAddr),
           refuse: () => conn.close(),
-          start: () => ({ conn, handshake: () => conn.handshake() }),
+          start: () => ({
+            conn,
+            handshake: () => conn.handshake().then((info) => info.alpnProtocol),
+          }),
         };
       }
     },
@@ -211,8 +224,12 @@ class LanListener implements TlsPeerListener {
         timeoutMs: this.#timeoutMs,
         message: "TLS handshake and preamble too slow",
       });
+      let alpn: string | null = null;
       const preamble = await abortable(
-        handshake().then(() => readPreamble(channel)),
+        handshake().then((picked) => {
+          alpn = picked;
+          return readPreamble(channel);
+        }),
         limit.signal,
         { onAbort: () => channel.close() },
       );
@@ -222,8 +239,10 @@ class LanListener implements TlsPeerListener {
         this.#session = new TlsSession({
           role: "sender",
           control: channel,
-          // The receiver dials our streams ahead (PROTOCOL.md): no OPEN.
-          announceOwn: false,
+          // The receiver dials our streams ahead (PROTOCOL.md): no OPEN; or, when it took our
+          // no-delay ALPN, our first streams, and we announce the rest.
+          announceOwn: firstStreamsOf(alpn) !== undefined,
+          firstStreams: firstStreamsOf(alpn),
           timeoutMs: this.#timeoutMs,
           onGone: () => this.#stop(new ConnectionLostError("The TLS link is closed")),
         });

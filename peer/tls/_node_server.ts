@@ -19,6 +19,7 @@ export async function listenNoDelay(
   hostname: string,
   port: number,
   certificate: PeerCertificate,
+  alpn: string,
 ): Promise<TlsAcceptor> {
   const tls = loadTls();
   const net: NodeNet = await import("node:net");
@@ -61,11 +62,12 @@ export async function listenNoDelay(
                 isServer: true,
                 secureContext: context,
                 allowHalfOpen: true,
+                ALPNProtocols: [alpn],
               } as ConstructorParameters<typeof TLSSocket>[1],
             );
             const conn = new NodeTlsConn(secure);
-            const handshake = new Promise<void>((resolve, reject) => {
-              secure.once("secure", () => resolve());
+            const handshake = new Promise<string | null>((resolve, reject) => {
+              secure.once("secure", () => resolve(secure.alpnProtocol || null));
               secure.once("error", reject);
               secure.once("close", () => reject(new Error("closed during the TLS handshake")));
             });

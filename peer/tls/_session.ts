@@ -46,6 +46,13 @@ export interface TlsSessionOptions {
   /** Whether this side announces its own streams with OPEN (the peer must dial them). */
   announceOwn: boolean;
   /**
+   * LAN, a sender that does not Nagle (PROTOCOL.md, "Few connections for a small transfer"):
+   * its first this many streams are dialled by the receiver at once, unannounced (sender:
+   * `announceOwn` from the next id on; receiver: dials them when the session starts, and the
+   * rest when announced).
+   */
+  firstStreams?: number;
+  /**
    * LAN receiver: dials the peer's next streams before they are opened, keeping
    * `STREAMS_AHEAD` dialled past the last one accepted; the peer sends no OPEN.
    */
@@ -86,7 +93,7 @@ export class TlsSession implements PeerLink {
     this.#options = options;
     this.#nextOwnId = options.role === "sender" ? 0 : 1;
     this.#nextAcceptId = options.role === "sender" ? 1 : 0;
-    this.#nextAnnouncedId = this.#nextAcceptId;
+    this.#nextAnnouncedId = this.#nextAcceptId + 2 * (options.firstStreams ?? 0);
     this.#nextAheadId = this.#nextAcceptId;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#writer = options.control.stream.writable.getWriter();
@@ -94,6 +101,9 @@ export class TlsSession implements PeerLink {
     this.#pingTimer = setInterval(() => this.#send({ type: "ping" }), LINK_KEEP_ALIVE_MS);
     this.#armIdle();
     this.#readControl();
+    if (options.role === "receiver" && options.firstStreams !== undefined) {
+      for (let id = 0; id < this.#nextAnnouncedId; id += 2) this.#dialFor(id);
+    }
   }
 
   async openStream(): Promise<ByteStream> {
@@ -102,7 +112,9 @@ export class TlsSession implements PeerLink {
     if (id > MAX_STREAM_ID) throw new RangeError(`Stream ids exhausted at ${id}`);
     this.#nextOwnId += 2;
     this.#slots.use(id);
-    if (this.#options.announceOwn) this.#send({ type: "open", streamId: id });
+    if (this.#options.announceOwn && id >= this.#unannounced) {
+      this.#send({ type: "open", streamId: id });
+    }
     const channel = this.#options.dial ? await this.#dial(id) : await this.#slots.take(id, {
       ms: this.#options.timeoutMs,
       message: `The peer did not connect stream ${id} within ${this.#options.timeoutMs / 1000} s`,
@@ -131,7 +143,7 @@ export class TlsSession implements PeerLink {
     const own = id % 2 === (this.#options.role === "sender" ? 0 : 1);
     // Own streams arrive before they are opened only when the peer dials them ahead.
     const ownLimit = this.#options.announceOwn
-      ? this.#nextOwnId
+      ? Math.max(this.#nextOwnId, this.#unannounced)
       : this.#nextOwnId + 2 * MAX_WAITING_STREAMS;
     if (own ? id >= ownLimit : id >= this.#nextAcceptId + 2 * MAX_WAITING_STREAMS) {
       return false;
@@ -161,6 +173,11 @@ export class TlsSession implements PeerLink {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close({ failed: false, message: "done" });
+  }
+
+  /** Own stream ids below this one the peer dials unannounced (`firstStreams`). */
+  get #unannounced(): number {
+    return 2 * (this.#options.firstStreams ?? 0);
   }
 
   #checkOpen(): void {
@@ -299,6 +316,11 @@ export class TlsSession implements PeerLink {
       );
     }
     this.#nextAnnouncedId += 2;
+    this.#dialFor(id);
+  }
+
+  /** Dials the peer's stream `id` (announced, or one of its `firstStreams`) and delivers it. */
+  #dialFor(id: number): void {
     this.#dial(id).then((channel) => {
       this.#channels.delete(channel);
       if (!this.deliver(id, channel)) channel.close();

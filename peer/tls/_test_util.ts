@@ -35,11 +35,16 @@ export interface LanPair extends AsyncDisposable {
  * A sender listening on port 0 and a receiver linked to it from `address`
  * (default 127.0.0.1); the listener binds `listen` (default `address`,
  * undefined for its own default: every interface, both families), with node:tls and Nagle off
- * when `noDelay`.
+ * when `noDelay` (announcing `firstStreams`, default 5).
  */
 export async function lanPair(
   signal: AbortSignal,
-  options: { address?: string; listen?: string | undefined; noDelay?: boolean } = {},
+  options: {
+    address?: string;
+    listen?: string | undefined;
+    noDelay?: boolean;
+    firstStreams?: number;
+  } = {},
 ): Promise<LanPair> {
   const address = options.address ?? "127.0.0.1";
   const certificate = await createPeerCertificate();
@@ -47,6 +52,7 @@ export async function lanPair(
     certificate,
     hostname: "listen" in options ? options.listen : address,
     expectedRemoteIp: address,
+    firstStreams: options.firstStreams,
     signal,
   });
   const [sender, receiver] = await Promise.all([

@@ -8,7 +8,10 @@ import {
   decodePreamble,
   encodeControl,
   encodePreamble,
+  firstStreamsOf,
   MAX_CONTROL_PAYLOAD,
+  NO_DELAY_ALPNS,
+  noDelayAlpn,
   PREAMBLE_LENGTH,
   TLS_LINK_VERSION,
 } from "./_wire.ts";
@@ -87,4 +90,14 @@ Deno.test("decodeCertificatePrefaceHeader rejects junk, other versions and overs
   );
   assert.throws(() => decodeCertificatePrefaceHeader(new Uint8Array(3)), ProtocolError);
   assert.equal(CERTIFICATE_PREFACE_HEADER, 7);
+});
+
+Deno.test("the no-delay ALPN protocols name the sender's first streams, 1 to 5, and nothing else", () => {
+  assert.deepEqual(NO_DELAY_ALPNS, [1, 2, 3, 4, 5].map((k) => `p2pft-tls-nodelay/${k}`));
+  for (let k = 1; k <= 5; k++) assert.equal(firstStreamsOf(noDelayAlpn(k)), k);
+  for (const other of [null, "", "h2", "p2pft-tls-nodelay/0", "p2pft-tls-nodelay/6"]) {
+    assert.equal(firstStreamsOf(other), undefined);
+  }
+  assert.throws(() => noDelayAlpn(0), RangeError);
+  assert.throws(() => noDelayAlpn(6), RangeError);
 });

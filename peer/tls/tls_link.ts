@@ -27,6 +27,8 @@ import {
   CERTIFICATE_PREFACE_HEADER,
   decodeCertificatePrefaceHeader,
   encodeCertificatePreface,
+  firstStreamsOf,
+  NO_DELAY_ALPNS,
   type Preamble,
   SECRET_LENGTH,
 } from "./_wire.ts";
@@ -44,9 +46,12 @@ export interface DialTlsPeerOptions {
 
 /**
  * Streams a LAN receiver makes while it waits for READY: its first (odd ids: the PAKE's) and the
- * sender's first `STREAMS_AHEAD` (even ids), which it dials ahead anyway.
+ * sender's first `STREAMS_AHEAD` (even ids), which it dials ahead anyway. From a sender that does
+ * not Nagle (it picked a no-delay ALPN protocol) only the PAKE's: the session dials that sender's
+ * first streams, and the ones it announces, and nothing more.
  */
 const PREMADE_STREAMS = [1, ...Array.from({ length: STREAMS_AHEAD }, (_, index) => 2 * index)];
+const PREMADE_NO_DELAY = [1];
 
 /** Receiver, LAN: dials the sender's TLS listener. */
 export async function dialTlsPeer(
@@ -71,13 +76,19 @@ export async function dialTlsPeer(
   const connect = async (signal: AbortSignal, preamble?: Preamble) =>
     clientChannel(await dial(signal), {
       pem: options.peerCertificatePem,
+      alpn: NO_DELAY_ALPNS,
       preamble,
       where,
       signal,
     });
   const control = await connect(limit.signal, { kind: "control", secret, streamId: 0 });
+  const firstStreams = firstStreamsOf(control.alpnProtocol);
   // The PAKE's stream and the sender's streams dialled ahead are made while READY is awaited.
-  const premade = new PremadeStreams(PREMADE_STREAMS, connect, limit.signal);
+  const premade = new PremadeStreams(
+    firstStreams === undefined ? PREMADE_STREAMS : PREMADE_NO_DELAY,
+    connect,
+    limit.signal,
+  );
   try {
     await awaitReady(control, limit.signal);
   } catch (error) {
@@ -88,7 +99,8 @@ export async function dialTlsPeer(
     role: "receiver",
     control,
     announceOwn: false,
-    dialAhead: true,
+    dialAhead: firstStreams === undefined,
+    firstStreams,
     timeoutMs,
     dial: async (id, signal) =>
       await premade.take(id, secret, signal) ??

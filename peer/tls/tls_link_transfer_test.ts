@@ -36,6 +36,14 @@ Deno.test("sendFiles/receiveFiles move a file over a LAN TLS link served by node
   });
 });
 
+Deno.test("a Nagle-free LAN link announces the sender's streams past its first ones with OPEN", async () => {
+  await withTimeout(60_000, async (signal) => {
+    // 2 first streams (control and one data stream) where the transfer opens 4 data streams.
+    await using pair = await lanPair(signal, { noDelay: true, firstStreams: 2 });
+    await roundTrip(pair.sender, pair.receiver, 4 * 1024 * 1024 + 5, signal);
+  });
+});
+
 Deno.test("sendFiles/receiveFiles move a file over a TLS link through a relay splice", async () => {
   await withTimeout(60_000, async (signal) => {
     await using pair = await relayPair(signal);
