@@ -3,7 +3,7 @@
  * "Transport choice") and tries each way in turn, each but the last within a
  * short deadline, so a TCP path that does not work costs a second at most.
  */
-import { NoPathError } from "../base/mod.ts";
+import { ConnectionLostError, NoPathError } from "../base/mod.ts";
 import { certificateFingerprint, certificatePem } from "./cert/mod.ts";
 import { lanesFor } from "./link/mod.ts";
 import type { PunchOutcome } from "./punch/mod.ts";
@@ -53,7 +53,9 @@ export async function receiverLinkAfterPunch(
               link: await dialTlsPeer(
                 { transport: "tcp", hostname: punched.remote.hostname, port: punched.remote.port },
                 { peerCertificatePem: pem, signal },
-              ),
+              ).catch((error) => {
+                throw options.choice === "tcp" ? quicOnlySender(error) : error;
+              }),
             }),
           }];
         case "relay-tls":
@@ -69,6 +71,8 @@ export async function receiverLinkAfterPunch(
                 peerCertificatePem: pem,
                 lanes: lanesFor(punched),
                 signal,
+              }).catch((error) => {
+                throw options.choice === "quic" ? tcpOnlySender(error) : error;
               }),
             }),
           }];
@@ -79,6 +83,32 @@ export async function receiverLinkAfterPunch(
     new NoPathError(
       `No TCP path to the sender: the punched path is public (UDP only) and the server offers no TCP relay; try without --transport tcp`,
     ));
+}
+
+/** What to do about a sender that answered the probes a moment ago but not on our transport. */
+const IN_COMMON = "both sides need a transport in common (run both without --transport)";
+
+/**
+ * With `--transport tcp`, a sender whose TCP twin of the punched port refuses runs QUIC only:
+ * say so, not just "Connection refused".
+ */
+function quicOnlySender(error: unknown): unknown {
+  const refused = error instanceof ConnectionLostError &&
+    error.cause instanceof Deno.errors.ConnectionRefused;
+  if (!refused) return error;
+  return new NoPathError(
+    `${error.message}; the sender takes no TCP, as with --transport quic: ${IN_COMMON}`,
+    { cause: error },
+  );
+}
+
+/** With `--transport quic`, a QUIC handshake that times out on the punched path: TCP only? */
+function tcpOnlySender(error: unknown): unknown {
+  if (!(error instanceof ConnectionLostError && /timed out/i.test(error.message))) return error;
+  return new NoPathError(
+    `${error.message}; the sender may take TCP only, as with --transport tcp: ${IN_COMMON}`,
+    { cause: error },
+  );
 }
 
 /** Where the link was made, when no punching found it. */

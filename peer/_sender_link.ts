@@ -4,7 +4,7 @@
  * punch port's TCP twin, QUIC on the punched port, or the TCP relay, which it
  * dials itself once the receiver chose a path the relay serves.
  */
-import { NoPathError } from "../base/mod.ts";
+import { formatAddr, NoPathError, TimeoutError, withDeadline } from "../base/mod.ts";
 import type { PeerCertificate } from "./cert/mod.ts";
 import type { PunchOutcome, PunchResult } from "./punch/mod.ts";
 import { acceptPeer } from "./quic/mod.ts";
@@ -15,6 +15,11 @@ import type { TcpRelay } from "./_route.ts";
 
 /** No deadline of its own: the race (and the caller's signal) ends the accept. */
 const ACCEPT_FOREVER_MS = 2 ** 31 - 1;
+/**
+ * How long a sender without QUIC waits for the receiver's TCP link once punching chose the path:
+ * as long as QUIC's accept (peer/quic), which bounds the race otherwise.
+ */
+const TCP_LINK_AFTER_PUNCH_MS = 15_000;
 
 export interface SenderLinkOptions {
   choice: TransportChoice;
@@ -73,13 +78,36 @@ export async function senderLinkAfterPunch(
           certificate: options.certificate,
           expectedRemote: punched.remote,
           signal: race.signal,
+        }).catch((error) => {
+          throw options.choice === "quic" ? tcpOnlyReceiver(error) : error;
         }),
       );
     }
-    return { ...await first(race, options.signal), punched };
+    // Without QUIC (--transport tcp) nothing else bounds the wait for the receiver's link.
+    const won = attempts.includes("quic") || race.winner
+      ? first(race, options.signal)
+      : withDeadline(first(race, options.signal), {
+        timeoutMs: TCP_LINK_AFTER_PUNCH_MS,
+        message: `The receiver did not connect over TCP from ${formatAddr(punched.remote)} within ${
+          TCP_LINK_AFTER_PUNCH_MS / 1000
+        } s; it may take QUIC only, as with --transport quic: both sides need a transport in common (run both without --transport)`,
+      });
+    return { ...await won, punched };
   } finally {
     await disposeUnused(race, options.listener);
   }
+}
+
+/**
+ * With `--transport quic`, a receiver that chose a path (so it runs) and never dialled QUIC on it
+ * most likely runs TCP only: say so beside the timeout.
+ */
+function tcpOnlyReceiver(error: unknown): unknown {
+  if (!(error instanceof TimeoutError)) return error;
+  return new TimeoutError(
+    `${error.message}; it may take TCP only, as with --transport tcp: both sides need a transport in common (run both without --transport)`,
+    { cause: error },
+  );
 }
 
 /** Without punching (a side registered over TCP, or relay only): LAN TLS or the TCP relay. */

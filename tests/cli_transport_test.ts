@@ -76,6 +76,33 @@ boundedTest("--relay-only --transport quic relays QUIC over the UDP relay", asyn
   assertPath(await transfer(w, ["--relay-only", "--transport", "quic"]), "relay", "quic");
 }, { timeoutMs: TEST_TIMEOUT_MS });
 
+for (const [sender, receiver] of [["quic", "tcp"], ["tcp", "quic"]]) {
+  boundedTest(
+    `send --transport ${sender} and receive --transport ${receiver}: both fail at once saying both need a transport in common`,
+    async (signal) => {
+      await using w = await world(signal);
+      await Deno.writeTextFile(`${w.dir}/note.txt`, "no transport in common");
+      await Deno.mkdir(`${w.dir}/in`);
+      const { sent, received } = await w.transfer([`${w.dir}/note.txt`], {
+        send: ["--transport", sender],
+        receive: ["--transport", receiver],
+      });
+      for (const run of [sent, received]) {
+        assert.equal(run.code, 1, run.stderr);
+        assert.match(
+          run.stderr,
+          /: both sides need a transport in common \(run both without --transport\)\n$/,
+        );
+      }
+      // Each names what the other side may run.
+      assert.match(sent.stderr, new RegExp(`as with --transport ${receiver}:`));
+      assert.match(received.stderr, new RegExp(`as with --transport ${sender}:`));
+      assert.deepEqual(await listDir(`${w.dir}/in`), []);
+    },
+    { timeoutMs: TEST_TIMEOUT_MS },
+  );
+}
+
 boundedTest(
   "--relay-only never goes direct, even to a peer with --no-relay: both fail saying which flag",
   async (signal) => {
