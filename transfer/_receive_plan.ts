@@ -137,8 +137,11 @@ class Survey {
   #keptDirs = new Map<string, string>();
   /** Each directory's local path (a renamed one's differs from its manifest path). */
   #dirTargets = new Map<string, string>();
-  /** Every local name taken by this offer, so two entries never get one name. */
-  #taken = new Set<string>();
+  /**
+   * Every local name taken by this offer so far, so two entries never get one name: built from
+   * `plan.targets` at the first clash (most offers have none), then kept up to date.
+   */
+  #taken: Set<string> | undefined;
   /**
    * Every manifest path (built at the first clash or 0700 folder found): a free name must not be
    * a later entry's.
@@ -164,7 +167,7 @@ class Survey {
     const name = entry.path.slice(parent === undefined ? 0 : parent.length + 1);
     const target = parent === undefined ? localPath(this.outDir, name) : directory + SEP + name;
     plan.targets[index] = target;
-    this.#taken.add(target);
+    this.#taken?.add(target);
     if (entry.kind === "directory") this.#dirTargets.set(entry.path, target);
     // Below a folder we create, nothing exists yet.
     if (plan.createOutDir || (parent !== undefined && this.#missing.has(parent))) {
@@ -211,17 +214,18 @@ class Survey {
       return this.#notWritten(index, "a different entry with this name exists here and is kept");
     }
     this.#paths ??= new Set(this.entries.map((other) => other.path));
+    const taken = this.#taken ??= new Set(plan.targets.filter((name) => name !== undefined));
     const parent = parentOf(entry.path);
     const free = await freeName(
       directory,
       name,
       (candidate) =>
-        this.#taken.has(join(directory, candidate)) ||
+        taken.has(join(directory, candidate)) ||
         this.#paths!.has(parent === undefined ? candidate : `${parent}/${candidate}`),
     );
     const target = join(directory, free);
     plan.targets[index] = target;
-    this.#taken.add(target);
+    taken.add(target);
     plan.clashes.push({
       index,
       path: entry.path,

@@ -161,9 +161,9 @@ interface Reading {
  * more, so the receiver gets no more than it accepted. A file that ends early
  * is padded with zeros so the stream keeps its announced length; either way
  * the file counts as changed, as it does when its size, times or inode differ
- * from `baseline` (the scan) or between before and after the read. A file
- * whose size already differs from `to` when opened fails before any byte of
- * it moves, unless changing files are allowed.
+ * from `baseline` (the scan) or between before and after the read. A big
+ * file whose size already differs from `to` when opened fails before any byte
+ * of it moves, unless changing files are allowed.
  */
 async function sendBytes(
   file: Hashing,
@@ -177,12 +177,16 @@ async function sendBytes(
   // Every few milliseconds the event loop gets a turn first.
   await reading.turns.turn();
   using handle = openOffered(file);
-  const before = snapshotOf(handle.statSync());
+  const length = range.to - range.from;
+  const small = length < SYNC_READ_BYTES;
+  // A big file is looked at before it is read, so one whose size changed fails before any of
+  // its bytes move. A small one only after: its read is one call, and comparing the stat
+  // after it with the scan sees every change since (one stat per file fewer for a tree).
+  const before = small && range.baseline ? range.baseline : snapshotOf(handle.statSync());
   if (before.size !== file.size && !options.allowChanging) throw sizeChanged(file, before.size);
   let changed = range.baseline !== undefined && !sameSnapshot(before, range.baseline);
   if (range.from > 0) handle.seekSync(range.from, Deno.SeekMode.Start);
-  const length = range.to - range.from;
-  const send = length < SYNC_READ_BYTES ? sendRead : sendReadAhead;
+  const send = small ? sendRead : sendReadAhead;
   changed = (await send(handle, file, length, out, options)) || changed;
   if (range.to === range.from) options.onBytes(0, file.path);
   const after = snapshotOf(handle.statSync());

@@ -117,7 +117,7 @@ Deno.test("a file replaced between the scan and the send is sent as it is now, a
   });
 });
 
-Deno.test("a file that grew after the offer fails before any byte of it is sent, unless allowed", async () => {
+Deno.test("a file that grew after the offer fails and is not published, unless allowed", async () => {
   await withDirs(20_000, async ({ signal, src, dst }) => {
     const source = join(src, "tiny.txt");
     await Deno.writeFile(source, randomBytes(5, 1));

@@ -8,7 +8,7 @@
  * not readable by all is opened once here, so an unreadable one is known
  * before anyone is asked for a code.
  */
-import { basename, join, resolve } from "node:path";
+import { basename, resolve, sep as SEP } from "node:path";
 import { EventLoopTurns } from "../base/mod.ts";
 import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
 import { canonicalLinkTarget, checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
@@ -232,9 +232,10 @@ async function walk(
   // Sync calls: a promise and a thread hop per entry cost more than the
   // system call. The event loop gets a turn now and then, so a cancel is seen.
   await walker.turns.turn();
-  let children: Deno.DirEntry[];
+  let names: string[];
   try {
-    children = [...Deno.readDirSync(absolute)];
+    // Sorted as strings by UTF-16 code units, natively: a compare function per pair was 15% of a walk.
+    names = Array.from(Deno.readDirSync(absolute), (child) => child.name).sort();
   } catch (error) {
     if (!relative.includes("/")) throw wrapFsError(error, "read directory", absolute);
     // The folder was added just before its walk: it goes, with what is in it.
@@ -243,11 +244,11 @@ async function walk(
     manifest.skipped.push({ path: relative, kind: "unreadable", detail: errorText(error) });
     return;
   }
-  children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const child of children) {
+  for (const name of names) {
     walker.signal?.throwIfAborted();
-    const childRelative = `${relative}/${child.name}`;
-    const childAbsolute = join(absolute, child.name);
+    const childRelative = `${relative}/${name}`;
+    // `absolute` is resolved and a name holds no separator: `join`'s normalizing is not needed.
+    const childAbsolute = absolute + SEP + name;
     const badName = nameProblem(childRelative);
     if (badName) {
       manifest.skipped.push({ path: childRelative, kind: "name", detail: badName });
