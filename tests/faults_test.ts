@@ -315,3 +315,26 @@ for (const flags of [[], ["--relay-only"]]) {
     );
   }
 }
+
+faultTest(
+  "Ctrl-C at the receiver's prompt: the sender says the receiver stopped, not that a stream ended",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeTextFile(`${w.dir}/note.txt`, "never accepted");
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = w.send([`${w.dir}/note.txt`]);
+    const { code } = await sender.next("code", signal);
+    const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
+    // The offer's lines come just before the prompt (which ends no line).
+    await receiver.until((event) => String(event.line ?? "").includes("note.txt"), signal);
+    // The person presses Ctrl-C: the terminal sends the receiver SIGINT.
+    const keys = receiver.stdin!.getWriter();
+    await keys.write(new TextEncoder().encode("\x03"));
+    await keys.close();
+    const sent = await ended(sender);
+    assert.equal(sent.code, 1, sent.stderr);
+    assert.equal(sent.stderr, "error: The receiver stopped: Interrupted");
+    await receiver.finished();
+    assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  },
+);

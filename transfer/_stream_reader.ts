@@ -2,15 +2,21 @@ import { ByteReader, ConnectionLostError } from "../base/mod.ts";
 import type { ByteStream } from "./types.ts";
 
 /**
- * A reader over one of the transfer's streams: a stream that breaks is a
- * ConnectionLostError, kept apart from junk so a partial file stays for resume.
+ * A reader over the control stream: a stream that breaks, or ends while a frame is awaited, is a
+ * ConnectionLostError, kept apart from junk so a partial file stays for resume, and so the peer's
+ * own reason for ending the session (Ctrl-C at its prompt closes the stream first) is asked for.
  */
 export function streamReader(
   readable: ReadableStream<Uint8Array>,
   what: string,
   signal: AbortSignal | undefined,
 ): ByteReader {
-  return new ByteReader(readable, { what, signal, failure: ConnectionLostError });
+  return new ByteReader(readable, {
+    what,
+    signal,
+    failure: ConnectionLostError,
+    ended: ConnectionLostError,
+  });
 }
 
 /** What a data stream is read through: the segment reader's and `readFrame`'s calls. */
