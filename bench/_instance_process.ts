@@ -44,6 +44,10 @@ export class Instance implements AsyncDisposable {
       "run",
       "-A",
       `--v8-flags=--expose-gc${options.v8Flags ?? ""}`,
+      // V8 rejects code cached under other flags: with the shared DENO_DIR's cache, each bench run
+      // would recompile and rewrite every module it shares with the CLI, and the next plain
+      // `deno run` would do the same back (peer/PROTOCOL.md, "Start-up").
+      "--no-code-cache",
       ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
       new URL("./_rendezvous_instance.ts", import.meta.url).pathname,
     ];
