@@ -157,6 +157,8 @@ export interface ReceiveDataOptions {
   onRestart: (path: string, discarded: number, size: number) => void;
   /** The sender said (HELLO) it sends files that keep changing as read: CHANGED is accepted. */
   allowChanging: boolean;
+  /** The bytes the transfer hashes in all, which picks each file's SHA-256 (_sha256.ts). */
+  hashTotal?: number;
 }
 
 /** Where one file's bytes go: its partial on disk, or the caller's stream. */
@@ -181,6 +183,10 @@ export async function receiveData(
   const resized = new Map<string, number>();
   const counted: ReceiveDataOptions = {
     ...options,
+    hashTotal: files.reduce(
+      (sum, file) => sum + (file.unknownSize ? Infinity : file.size - file.offset),
+      0,
+    ),
     onRestart: (path, discarded, size) => {
       resized.set(path, size);
       options.onRestart(path, discarded, size);
@@ -257,7 +263,8 @@ export async function receiveFile(
   let size = file.size;
   let left = size - file.offset;
   let resent = false;
-  let hash = file.hash ?? await newSha256(file.unknownSize ? undefined : size);
+  const which = { total: options.hashTotal };
+  let hash = file.hash ?? await newSha256(file.unknownSize ? undefined : size, which);
   while (true) {
     await receiveBytes(target, file, { hash, left, segments, options });
     left = 0;
@@ -299,7 +306,7 @@ export async function receiveFile(
     // Again at the size offered: the receiver never takes more than it accepted.
     options.onRestart(file.path, size - file.offset, size);
     await target.restart();
-    hash = await newSha256(size);
+    hash = await newSha256(size, which);
     file.offset = 0;
     left = size;
   }

@@ -81,10 +81,17 @@ export async function sendData(
   const out = new SegmentWriter(options, writers);
   const reading: Reading = { turns: new EventLoopTurns() };
   const sent = new Map<string, SentFile>();
+  // What the transfer hashes in all picks the SHA-256 of every file (_sha256.ts).
+  const total = files.reduce(
+    (sum, file) => sum + (file.stream || file.unknownSize ? Infinity : file.size - file.offset),
+    0,
+  );
   for (const outgoing of files) {
     signal.throwIfAborted();
     const hash = outgoing.hash ??
-      await newSha256(outgoing.stream || outgoing.unknownSize ? undefined : outgoing.size);
+      await newSha256(outgoing.stream || outgoing.unknownSize ? undefined : outgoing.size, {
+        total,
+      });
     const file = Object.assign(outgoing, { hash });
     if (file.stream || file.unknownSize) {
       const stream = file.stream ?? openOffered(file).readable;
@@ -101,7 +108,7 @@ export async function sendData(
       if (changed.now.size !== size) throw sizeChanged(file, changed.now.size);
       options.onRestart(file.path, size - file.offset, size);
       await out.write(encodeResent());
-      file.hash = await newSha256(size);
+      file.hash = await newSha256(size, { total });
       changed = await sendBytes(
         file,
         { from: 0, to: size, baseline: changed.now },

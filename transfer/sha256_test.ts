@@ -12,9 +12,12 @@ function expected(chunks: Uint8Array[]): Uint8Array {
 
 Deno.test("newSha256 digests alike below, from and without the native threshold", async () => {
   for (const size of [0, NATIVE_SHA256_FROM - 1, NATIVE_SHA256_FROM, undefined]) {
-    const hash = await newSha256(size);
-    for (const part of parts) hash.update(part);
-    assert.deepEqual(new Uint8Array(hash.digest()), expected(parts), `size ${size}`);
+    for (const total of [undefined, 10, NATIVE_SHA256_FROM]) {
+      // A transfer's total, when given, picks the hash: either digests alike.
+      const hash = await newSha256(size, { total });
+      for (const part of parts) hash.update(part);
+      assert.deepEqual(new Uint8Array(hash.digest()), expected(parts), `size ${size} of ${total}`);
+    }
   }
 });
 
