@@ -7,7 +7,7 @@
 import { createPeerCertificate, type PeerCertificate } from "./cert/mod.ts";
 import { isRendezvousDatagram } from "../rendezvous/mod.ts";
 import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from "./punch/mod.ts";
-import type { TlsPeerListener } from "./tls/mod.ts";
+import { loadNoDelayServer, type TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { dataStreamsFor } from "./link/mod.ts";
 import { SEGMENT_SIZE } from "../transfer/mod.ts";
@@ -74,8 +74,14 @@ export class LocalEnd implements AsyncDisposable {
     choice: TransportChoice,
     offer?: Offered,
   ): Promise<LocalEnd> {
-    // The punch port's module loads while the certificate is made (the key is made off this thread).
+    const noDelay = role === "sender" && choice !== "quic" && offer &&
+        offer.bytes <= NO_DELAY_MAX_BYTES
+      ? firstStreamsFor(offer)
+      : undefined;
+    // The punch port's modules (and node:net and node:tls for a Nagle-free listener) load while
+    // the certificate is made (the key is made off this thread).
     loadDgram().catch(() => {});
+    if (noDelay) loadNoDelayServer().catch(() => {});
     const side: Side = role === "sender"
       ? { role, certificate: await createPeerCertificate() }
       : { role };
@@ -83,7 +89,7 @@ export class LocalEnd implements AsyncDisposable {
     const port = await bindPunchPort({
       certificate: choice === "quic" ? undefined : side.certificate,
       admit: (remote) => admission.admits(remote),
-      noDelay: offer && offer.bytes <= NO_DELAY_MAX_BYTES ? firstStreamsFor(offer) : undefined,
+      noDelay,
     });
     return new LocalEnd(side, port, admission);
   }

@@ -19,6 +19,7 @@ import type { PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
 import { type ChannelConn, denoChannel, writeAndRelease } from "./_channel.ts";
 import { DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
+import { loadTls } from "./_fetch_certificate.ts";
 import { firstStreamsOf, MAX_FIRST_STREAMS, noDelayAlpn } from "./_wire.ts";
 import { TlsSession } from "./_session.ts";
 
@@ -101,6 +102,11 @@ export async function listenTlsPeerNoDelay(
   } catch (error) {
     throw cannotListen(hostname, port, error);
   }
+}
+
+/** Loads what {@link listenTlsPeerNoDelay} needs (node:net, node:tls), to overlap other work. */
+export function loadNoDelayServer(): Promise<unknown> {
+  return Promise.all([import("./_node_server.ts"), import("node:net"), loadTls()]);
 }
 
 function cannotListen(hostname: string, port: number, error: unknown): P2pftError {

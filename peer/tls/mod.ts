@@ -1,6 +1,6 @@
 /** The TLS link over TCP (LAN and relay), its wire format and its sessions. */
 export { fetchCertificate, loadTls } from "./_fetch_certificate.ts";
-export { listenTlsPeer, listenTlsPeerNoDelay } from "./_listen.ts";
+export { listenTlsPeer, listenTlsPeerNoDelay, loadNoDelayServer } from "./_listen.ts";
 export { warmTlsClient } from "./_warm_client.ts";
 export type { ListenTlsPeerOptions, TlsPeerListener } from "./_listen.ts";
 export {
