@@ -257,6 +257,14 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: new RegExp(`rendezvous server 127\\.0\\.0\\.1:${silentPort} did not answer`),
     },
     {
+      // Without --timeout: UDP gets no answer, and nothing listens on TCP there either.
+      args: ["send", `${w.dir}`, "--rendezvous", `127.0.0.1:${silentPort}`, "--no-local"],
+      code: 1,
+      message: new RegExp(
+        `^error: The rendezvous server 127\\.0\\.0\\.1:${silentPort} did not answer over UDP within 1 s, nor over TCP: Connection refused \\(is it running, at that address and port\\?\\)\n$`,
+      ),
+    },
+    {
       args: ["send", `${w.dir}`, ...w.rendezvous, "--code", "7-lantern-crossword"],
       code: 2,
       message: /"lantern" is not in the word list; did you mean/,

@@ -73,7 +73,9 @@ export async function registerEither(
       throw new P2pftError(
         `The rendezvous server ${formatAddr(server)} did not answer over UDP within ${
           UDP_ANSWER_MS / 1000
-        } s, nor over TCP: ${(tcpError as Error).message}`,
+        } s, nor over TCP: ${
+          (tcpError as Error).message.replace(/ \(os error \d+\).*$/s, "")
+        } (is it running, at that address and port?)`,
         { cause: tcpError },
       );
     }
