@@ -42,14 +42,18 @@ const LINK_OPTIONS: readonly OptionSpec[] = [
     type: "boolean",
     help: "never relay through the rendezvous server (fail instead)",
   },
-  { name: "relay-only", type: "boolean", help: "always relay (still end-to-end encrypted)" },
+  {
+    name: "relay-only",
+    type: "boolean",
+    help: "always relay (still end-to-end encrypted); the other side must allow the relay",
+  },
   {
     name: "transport",
     type: "string",
     value: "T",
     choices: TRANSPORTS,
     help: "the link's transport (default auto: TLS over TCP on the LAN and through the relay, " +
-      "QUIC on a punched path across NATs)",
+      "QUIC on a punched path across NATs); quic or tcp only: the other side must allow it too",
   },
   {
     name: "tcp",

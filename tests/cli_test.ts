@@ -349,4 +349,7 @@ e2e("--version and help print and exit 0", async (signal) => {
   const receiveHelp = (await w.spawnCli(["help", "receive"]).finished()).stdout;
   assert.match(receiveHelp, /A code works once/);
   assert.doesNotMatch(receiveHelp, /same command again/);
+  // Flags the other side must match say so (a mismatch fails both sides).
+  assert.match(receiveHelp, /the\s+other\s+side\s+must\s+allow\s+the\s+relay/);
+  assert.match(receiveHelp, /the\s+other\s+side\s+must\s+allow\s+it\s+too/);
 });
