@@ -86,6 +86,11 @@ export async function receiveFiles(given: ReceiveFilesOptions): Promise<Transfer
   }
 }
 
+/** "1 folder", "2 folders". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** The offer as the person accepted it, with what this side found on disk. */
 interface Accepted {
   hello: Hello;
@@ -110,7 +115,9 @@ async function acceptOffer(
   const { outDir, sink } = options;
   if (sink && (hello.files !== 1 || hello.directories !== 0)) {
     throw new TransferRefusedError(
-      `Refusing an offer of ${hello.files} files and ${hello.directories} folders: only one file can be written to a stream`,
+      `Refusing an offer of ${count(hello.files, "file")} and ${
+        count(hello.directories, "folder")
+      }: receive --stdout takes one file only; receive them into a folder (without --stdout) with a new code`,
     );
   }
   // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.

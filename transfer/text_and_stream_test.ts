@@ -217,7 +217,10 @@ Deno.test("a sink refuses an offer of several files", async () => {
       { signal, receive: { sink: collector().sink } },
     );
     assert.ok(received.status === "rejected");
-    assert.match(String(received.reason), /2 files and 0 folders: only one file/);
+    assert.match(
+      String(received.reason),
+      /2 files and 0 folders: receive --stdout takes one file only/,
+    );
     assert.ok(sent.status === "rejected" && sent.reason instanceof TransferRefusedError);
   });
 });
