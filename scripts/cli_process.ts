@@ -75,7 +75,7 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
   const command = [...(options.wrapper ?? []), ...argv];
   const child = new Deno.Command(command[0], {
     args: command.slice(1),
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
     cwd: options.cwd,
     stdin: options.stdin ?? "null",
     stdout: "piped",
