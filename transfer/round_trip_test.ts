@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
-import { sendFiles } from "./send_files.ts";
+import { SEGMENT_SIZE, segmentSizeFor, sendFiles } from "./send_files.ts";
 import { scanPaths } from "./scan_paths.ts";
 import {
   listTree,
@@ -186,4 +186,19 @@ Deno.test("the sender writes its offer in one write and DECISIONS with START in 
     assert.equal(value(sent).files, 3);
     assert.equal(controlWrites.length, 2, `control stream writes: ${controlWrites.join(", ")}`);
   });
+});
+
+Deno.test("segmentSizeFor: 1 MiB for big files and streams, a segment of ~256 files for small ones", () => {
+  const manifest = (files: number, bytes: number, unknownSize = false) =>
+    ({
+      entries: unknownSize ? [{ unknownSize: true }] : [],
+      files,
+      bytes,
+    }) as unknown as Parameters<typeof segmentSizeFor>[0];
+  assert.equal(segmentSizeFor(manifest(1, 2 ** 30)), SEGMENT_SIZE);
+  assert.equal(segmentSizeFor(manifest(1, 0, true)), SEGMENT_SIZE);
+  assert.equal(segmentSizeFor(manifest(0, 0)), SEGMENT_SIZE);
+  // 21,080 man pages of 1.7 KB on average: 512 KiB; 200,000 files of 16 bytes: the 16 KiB floor.
+  assert.equal(segmentSizeFor(manifest(21_080, 36_677_562)), 512 * 1024);
+  assert.equal(segmentSizeFor(manifest(200_000, 3_200_000)), 16 * 1024);
 });

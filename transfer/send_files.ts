@@ -35,8 +35,28 @@ import type { SendFilesOptions, TransferReport } from "./types.ts";
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
 export const DEFAULT_STREAMS = 4;
-/** Bytes per DATA segment. */
+/** Bytes per DATA segment, at most (`segmentSizeFor`); also the unit data streams are counted in. */
 export const SEGMENT_SIZE = 1024 * 1024;
+/** Files a DATA segment of a tree of small files holds, about (`segmentSizeFor`). */
+const FILES_PER_SEGMENT = 256;
+
+/**
+ * The DATA segment size for `manifest` (HELLO tells the receiver): 1 MiB, less
+ * for small files, a power of two that holds about `FILES_PER_SEGMENT` of
+ * them. The receiver takes a segment only once it is whole (a short one is
+ * the last), so 20,000 files of 16 bytes, all in one 1 MiB segment, reached it
+ * only after the sender had read every one: the receiver wrote nothing
+ * meanwhile, and each later segment waited for the reads of 21,000 more.
+ */
+export function segmentSizeFor(manifest: SourceManifest): number {
+  // A stream's size is unknown (stdin, a pseudo-file): it may be long.
+  if (manifest.files === 0 || manifest.entries.some((entry) => entry.unknownSize)) {
+    return SEGMENT_SIZE;
+  }
+  const perFile = manifest.bytes / manifest.files + FILE_TRAILER_BYTES;
+  const size = 2 ** Math.ceil(Math.log2(perFile * FILES_PER_SEGMENT));
+  return Math.min(SEGMENT_SIZE, Math.max(LIMITS.minSegmentSize, size));
+}
 /**
  * A slow disk's time to create, sync and publish one small file: what the
  * confirmation deadline grants per file sent, since the transport's buffers
@@ -79,6 +99,8 @@ interface Offered {
   manifest: SourceManifest;
   plan: Plan;
   allowChanging: boolean;
+  /** Bytes per DATA segment, as HELLO said. */
+  segmentSize: number;
   /** When the receiver accepted: seconds measure the transfer. */
   started: number;
 }
@@ -91,8 +113,9 @@ async function offer(
 ): Promise<Offered> {
   const { signal, watch, writer } = control;
   const allowChanging = options.allowChanging ?? false;
+  const segmentSize = segmentSizeFor(manifest);
   await abortable(
-    writeFrames(writer, offerFrames(manifest, options.streams, allowChanging)),
+    writeFrames(writer, offerFrames(manifest, { ...options, segmentSize, allowChanging })),
     signal,
   );
   // The receiver may be asking its user: bounded by how long we wait for an answer.
@@ -101,7 +124,7 @@ async function offer(
   const plan = await abortable(readPlan(control.reader, manifest), signal);
   watch.pause();
   // The plan comes once the receiver accepted: seconds measure the transfer.
-  return { manifest, plan, allowChanging, started: performance.now() };
+  return { manifest, plan, allowChanging, segmentSize, started: performance.now() };
 }
 
 /** What the decisions phase agreed: what is sent, on how many streams. */
@@ -161,7 +184,7 @@ async function sendAll(
   const sent = agreed.streams === 0 ? new Map<string, SentFile>() : await sendData(outgoing, {
     connection: options.connection,
     streams: agreed.streams,
-    segmentSize: SEGMENT_SIZE,
+    segmentSize: agreed.segmentSize,
     signal,
     allowChanging: agreed.allowChanging,
     fail: (error) =>
@@ -240,15 +263,18 @@ async function readAnswer(reader: ByteReader): Promise<Done> {
 /** HELLO, the manifest's ENTRIES and MANIFEST_END: written at once, in as few writes as fit. */
 function* offerFrames(
   manifest: SourceManifest,
-  streams: number,
-  allowChanging: boolean,
+  { streams, segmentSize, allowChanging }: {
+    streams: number;
+    segmentSize: number;
+    allowChanging: boolean;
+  },
 ): Generator<Uint8Array> {
   yield encodeFrame(
     FrameType.HELLO,
     encodeHello({
       allowChanging,
       streams,
-      segmentSize: SEGMENT_SIZE,
+      segmentSize,
       entries: manifest.entries.length,
       files: manifest.files,
       directories: manifest.directories,
