@@ -1,8 +1,9 @@
 /**
  * The TLS link's cost in one process on loopback: 256 MiB through
  * sendFiles/receiveFiles over a LAN TLS link (4 streams) against a bare TLS
- * copy over 4 connections with SHA-256 on both ends. Prints MB/s, the ratio
- * and CPU seconds per GiB (utime + stime of this process, both sides).
+ * copy over 4 connections with SHA-256 on both ends, and the same link served
+ * by the Nagle-free listener small transfers use (node:tls). Prints MB/s, the
+ * ratio and CPU seconds per GiB (utime + stime of this process, both sides).
  *
  *   deno run -A bench/tls_link.ts [MiB]
  */
@@ -14,6 +15,7 @@ import {
   createPeerCertificate,
   dialTlsPeer,
   listenTlsPeer,
+  listenTlsPeerNoDelay,
   PEER_SERVER_NAME,
 } from "../peer/mod.ts";
 import { receiveFiles, scanPaths, sendFiles } from "../transfer/mod.ts";
@@ -94,8 +96,11 @@ try {
     await Promise.all([...sending, receiving]);
   });
 
-  const link = await measure(`p2pft sendFiles over the TLS link, ${STREAMS} streams`, async () => {
-    await using listener = listenTlsPeer(0, { certificate, hostname: "127.0.0.1" });
+  const overLink = (noDelay: boolean) => async () => {
+    const options = { certificate, hostname: "127.0.0.1" };
+    await using listener = noDelay
+      ? await listenTlsPeerNoDelay(0, options)
+      : listenTlsPeer(0, options);
     const [sender, receiver] = await Promise.all([
       listener.accept(),
       dialTlsPeer({ transport: "tcp", hostname: "127.0.0.1", port: listener.port }, {
@@ -109,9 +114,15 @@ try {
     ]);
     await sender.close({ failed: false, message: "done" });
     await receiver.closed;
-  });
+    await Deno.remove(outDir, { recursive: true });
+  };
+  const link = await measure(
+    `p2pft sendFiles over the TLS link, ${STREAMS} streams`,
+    overLink(false),
+  );
+  const noDelay = await measure(`the same, node:tls listener (Nagle off)`, overLink(true));
 
-  for (const row of [bare, link]) {
+  for (const row of [bare, link, noDelay]) {
     console.log(
       `${row.name.padEnd(48)} ${row.mbps.toFixed(0).padStart(5)} MB/s  ${
         row.cpuPerGiB.toFixed(2)

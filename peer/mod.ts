@@ -43,6 +43,7 @@ export {
   dialTlsPeer,
   type DialTlsPeerOptions,
   listenTlsPeer,
+  listenTlsPeerNoDelay,
   type ListenTlsPeerOptions,
   type RelayDial,
   relayTlsReceiver,
