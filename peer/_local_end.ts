@@ -14,9 +14,10 @@ import { SEGMENT_SIZE } from "../transfer/mod.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
 
 /**
- * The largest offer whose LAN TLS link is served with Nagle's algorithm off (node:tls): below it
- * the ~40 ms that each small write could wait for a delayed ACK outweighs node:tls's extra CPU
- * per byte (peer/tls/PROTOCOL.md, "Nagle-free server for small transfers").
+ * The largest offer whose LAN TLS link is served with Nagle's algorithm off (node:tls): there the
+ * ~40 ms waits for a delayed ACK are most of the time; a larger transfer keeps `Deno.listenTls`,
+ * with which GiB transfers were measured (peer/tls/PROTOCOL.md, "Nagle-free server for small
+ * transfers").
  */
 export const NO_DELAY_MAX_BYTES = 8 * 1024 * 1024;
 

@@ -82,7 +82,7 @@ export function listenTlsPeer(port: number, options: ListenTlsPeerOptions): TlsP
 /**
  * Sender, LAN, a small transfer: the same listener with Nagle's algorithm off on every
  * connection (node:tls on node:net, `_node_server.ts`), so no small write waits for the
- * receiver's delayed ACK; more CPU per byte than {@link listenTlsPeer}. `firstStreams`: how
+ * receiver's delayed ACK. `firstStreams`: how
  * many streams it opens first (PROTOCOL.md, "Few connections for a small transfer").
  */
 export async function listenTlsPeerNoDelay(

@@ -3,8 +3,8 @@
  * server for small transfers"): node:net accepts, `setNoDelay(true)`, node:tls serves TLS with the
  * same certificate. Deno 2.9.6 gives a connection from `Deno.listenTls` no `setNoDelay`, so there
  * each small write after the session tickets (and after the handshake's own small records) waits
- * for the receiver's delayed ACK, ~40 ms; here none does. It costs more CPU per byte than
- * `Deno.listenTls`, so only small transfers use it.
+ * for the receiver's delayed ACK, ~40 ms; here none does. Small transfers use it (large ones keep
+ * `Deno.listenTls`, PROTOCOL.md says why).
  */
 import { normalizeAddr } from "../../base/mod.ts";
 import type { PeerCertificate } from "../cert/mod.ts";
