@@ -129,14 +129,33 @@ async function openPartial(
   return { handle, modeSet: false };
 }
 
-/** The process's umask, read once (reading it sets it, so not per file). */
-let umask: number | undefined;
+/** The process's umask, read once (reading it sets it, so not per file); null: unknown. */
+let umask: number | null | undefined;
+
+/**
+ * `Deno.umask()` needs `--allow-sys`, which Deno 2.9.6 grants only whole (its allow-list has no
+ * "umask"), so the installed command, which never gets more than it uses, reads it from
+ * /proc on Linux instead. Unknown elsewhere: files then get their mode by chmod.
+ */
+function processUmask(): number | null {
+  try {
+    return Deno.umask();
+  } catch {
+    try {
+      const status = Deno.readTextFileSync("/proc/self/status");
+      const match = status.match(/^Umask:\s+([0-7]+)$/m);
+      return match ? parseInt(match[1], 8) : null;
+    } catch {
+      return null;
+    }
+  }
+}
 
 /** Whether a file created with `mode` gets exactly that mode, and its owner may write it. */
 function creatableWith(mode: number): boolean {
   if (Deno.build.os === "windows" || (mode & 0o200) === 0) return false;
-  umask ??= Deno.umask();
-  return (mode & umask) === 0;
+  umask ??= processUmask();
+  return umask !== null && (mode & umask) === 0;
 }
 
 /** What arrived for one file. */
