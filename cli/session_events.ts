@@ -109,14 +109,15 @@ export function describePath(facts: PathFacts): string {
   const where = formatAddr(facts.remote);
   const took = `answered in ${Math.round(facts.rttMs)} ms`;
   let reason: string;
-  if (facts.chosenBy === "peer") reason = `the receiver chose ${where}`;
+  if (facts.path === "relay" && !facts.triedDirect) {
+    // Either side's wish: a peer's --relay-only reaches this side at pairing.
+    reason = `relaying through ${where} as --relay-only on one side asks (end-to-end encrypted)`;
+  } else if (facts.chosenBy === "peer") reason = `the receiver chose ${where}`;
   else if (facts.path === "lan") reason = `private address ${where} ${took}`;
   else if (facts.path === "direct") {
     reason = `public address ${where} (${facts.candidate}) ${took}; no private address answered`;
-  } else if (facts.triedDirect) {
-    reason = `no direct address answered; relaying through ${where} (end-to-end encrypted)`;
   } else {
-    reason = `relaying through ${where} as --relay-only asks (end-to-end encrypted)`;
+    reason = `no direct address answered; relaying through ${where} (end-to-end encrypted)`;
   }
   if (facts.path !== "relay") return reason;
   // Say why nothing direct worked: the NAT mappings both sides have.

@@ -48,7 +48,12 @@ Deno.test("describePath on the relay says nothing direct answered and gives both
 Deno.test("describePath with --relay-only does not claim that direct addresses failed", () => {
   const line = describePath(facts({ path: "relay", candidate: "relay", triedDirect: false }));
   assert.doesNotMatch(line, /no direct address answered/);
-  assert.match(line, /^relaying through 203\.0\.113\.7:41000 as --relay-only asks/);
+  assert.match(line, /^relaying through 203\.0\.113\.7:41000 as --relay-only on one side asks/);
+  // The sender follows the receiver's choice, and says why it is the relay too.
+  const sender = describePath(
+    facts({ path: "relay", candidate: "relay", triedDirect: false, chosenBy: "peer" }),
+  );
+  assert.match(sender, /^relaying through 203\.0\.113\.7:41000 as --relay-only on one side asks/);
 });
 
 Deno.test("describePath on the sender says the receiver chose the path", () => {

@@ -61,7 +61,7 @@ export function planRoute(found: FoundPeer, options: RouteOptions): Route {
       ...(found.observed ? [found.observed] : []),
     ]) &&
     hasGlobalIpv6([...found.peer.candidates, ...(observedPeer ? [observedPeer] : [])]);
-  const plan = planPunch({ ...found.nat, ipv6 }, options.relay);
+  const plan = planPunch({ ...found.nat, ipv6 }, relayMode(found, options));
   if (plan.direct === false && !found.relay) {
     throw new NoPathError(
       `Cannot connect through the relay only: ${
@@ -75,13 +75,32 @@ export function planRoute(found: FoundPeer, options: RouteOptions): Route {
   if (overTcp && options.choice === "quic") {
     throw new NoPathError(
       `--transport quic needs UDP between the peers, but ${
-        found.transport.self === "tcp"
-          ? "this side"
-          : `the ${options.role === "sender" ? "receiver" : "sender"}`
+        found.transport.self === "tcp" ? "this side" : `the ${peerName(options)}`
       } reached the rendezvous server over TCP only`,
     );
   }
   return { found, plan, tcpRelay: tcpRelay(found, options), overTcp, observedPeer };
+}
+
+/**
+ * A peer that takes only the relay (`--relay-only`, passed on at pairing) never answers on a
+ * direct path: a side that allows the relay joins it at once instead of punching first, and one
+ * that never relays says so at once instead of after punching's deadline.
+ */
+function relayMode(found: FoundPeer, options: RouteOptions): RelayMode {
+  const peerOnly = found.found === "server" && found.peer.relayOnly;
+  if (peerOnly && options.relay === "never") {
+    throw new NoPathError(
+      `The ${
+        peerName(options)
+      } takes only the relay (--relay-only) and this side never relays (--no-relay): run one of them without its flag`,
+    );
+  }
+  return peerOnly ? "only" : options.relay;
+}
+
+function peerName(options: RouteOptions): string {
+  return options.role === "sender" ? "receiver" : "sender";
 }
 
 /** The peer was found through the rendezvous server (so a TCP-only link may be set up). */

@@ -125,6 +125,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     nameplate: options.code.nameplate,
     port: end.port,
     fingerprint: end.side.certificate?.fingerprint,
+    relayOnly: options.relay === "only",
     onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
     onWaitingForSender: () => {
       warm();

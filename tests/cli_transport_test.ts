@@ -71,6 +71,27 @@ boundedTest("--relay-only relays over the TCP relay", async (signal) => {
   assert.equal(Number(relayPort), listening.relayPort);
 }, { timeoutMs: TEST_TIMEOUT_MS });
 
+for (const side of ["send", "receive"] as const) {
+  boundedTest(
+    `${side} --relay-only against a peer without it: the peer learns it at pairing and relays without punching first`,
+    async (signal) => {
+      await using w = await world(signal);
+      const source = `${w.dir}/note.txt`;
+      await Deno.writeTextFile(source, "relayed at once");
+      await Deno.mkdir(`${w.dir}/in`);
+      const { sent, received } = await w.transfer([source], { [side]: ["--relay-only"] });
+      assertSucceeded(sent, received);
+      for (const run of [sent, received]) {
+        const connected = run.events.find((event) => event.type === "connected");
+        assert.equal(connected?.path, "relay", JSON.stringify(connected));
+        // Both sides know why: the side without the flag did not punch and give up first.
+        assert.match(String(connected?.reason), /as --relay-only on one side asks/);
+      }
+    },
+    { timeoutMs: TEST_TIMEOUT_MS },
+  );
+}
+
 boundedTest("--relay-only --transport quic relays QUIC over the UDP relay", async (signal) => {
   await using w = await world(signal);
   assertPath(await transfer(w, ["--relay-only", "--transport", "quic"]), "relay", "quic");
@@ -119,7 +140,11 @@ boundedTest(
       /^error: No path to the peer after \d+ s: this side uses only the relay \(--relay-only\) and the peer never came to it \(it may not allow the relay: --no-relay\)/,
     );
     assert.equal(sent.code, 1, sent.stderr);
-    assert.match(sent.stderr, /relaying was turned off on this side \(a peer with --relay-only/);
+    // It learns the receiver's wish at pairing: no punching that cannot succeed.
+    assert.match(
+      sent.stderr,
+      /^error: The receiver takes only the relay \(--relay-only\) and this side never relays \(--no-relay\): run one of them without its flag\n$/m,
+    );
     assert.ok(!sent.events.some((event) => event.type === "connected"), sent.stdout);
     assert.deepEqual(await listDir(`${w.dir}/in`), []);
   },

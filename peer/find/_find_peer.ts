@@ -66,6 +66,7 @@ type ForServer = Pick<
   | "successor"
   | "nameplate"
   | "fingerprint"
+  | "relayOnly"
   | "onNat"
   | "waitForSenderMs"
   | "onWaitingForSender"
@@ -174,7 +175,8 @@ function serverWay(
       server: address,
       fallbacks,
       role: options.role === "sender" ? "send" : "receive",
-      candidates: localCandidates(options.port),
+      // A side that takes only the relay has no direct address to offer.
+      candidates: options.relayOnly ? [] : localCandidates(options.port),
       onNameplate: issue,
       signal: wayAbort,
     });

@@ -176,6 +176,7 @@ function encodeRegister(r: Registration, p: Progress): Uint8Array {
     candidates: r.options.candidates,
     fingerprint: r.options.fingerprint,
     poll: p.poll,
+    relayOnly: r.options.relayOnly,
     nat: r.mapping,
     successor: r.options.successor,
     cookie: r.cookies.get(p.server),
@@ -349,6 +350,7 @@ function toPairing(
     candidates: message.peer.candidates,
   };
   if (message.peer.fingerprint !== undefined) peer.fingerprint = message.peer.fingerprint;
+  if (message.peer.relayOnly) peer.relayOnly = true;
   const pairing: Pairing = {
     nameplate: message.nameplate,
     selfId: message.clientId,

@@ -48,6 +48,11 @@ export interface RegisterOptions {
   candidates: Deno.NetAddr[];
   /** Our certificate fingerprint (32 bytes), passed to the peer. */
   fingerprint?: Uint8Array;
+  /**
+   * We take only the relay (`--relay-only`): the peer is told, so it joins the relay at once.
+   * Needs empty `candidates` (we never go direct).
+   */
+  relayOnly?: boolean;
   /** Called once when the server confirms our room. */
   onNameplate?: (nameplate: string) => void;
   /** Called once with our NAT mapping, after observing it and before registering (never over TCP). */
@@ -80,6 +85,8 @@ export interface Pairing {
     observed: Deno.NetAddr;
     candidates: Deno.NetAddr[];
     fingerprint?: Uint8Array;
+    /** The peer takes only the relay (`--relay-only`): it never answers on a direct path. */
+    relayOnly?: boolean;
   };
   /**
    * NAT mappings: ours as observed, the peer's as it reported it

@@ -189,6 +189,7 @@ function senderView(
   };
   if (receiver.fingerprint !== undefined) peer.fingerprint = receiver.fingerprint;
   if (receiver.nat !== undefined) peer.nat = receiver.nat;
+  if (receiver.relayOnly) peer.relayOnly = true;
   const view: PairedAnswer = {
     kind: "paired",
     clientId: answer.peer.id,

@@ -14,6 +14,8 @@ export interface PeerJson {
   fp?: string;
   nat?: NatMapping;
   tr: RendezvousTransport;
+  /** Relay only (`register`'s `relayOnly`). */
+  ro?: true;
 }
 
 export interface RoomJson {
@@ -40,6 +42,7 @@ export function peerJson(
   };
   if (message.fingerprint !== undefined) info.fp = hex(message.fingerprint);
   if (message.nat !== undefined) info.nat = message.nat;
+  if (message.relayOnly) info.ro = true;
   return info;
 }
 
@@ -57,6 +60,7 @@ function peerInfo(info: string): PeerInfo {
   };
   if (json.fp !== undefined) peer.fingerprint = fromHex(json.fp);
   if (json.nat !== undefined) peer.nat = json.nat;
+  if (json.ro) peer.relayOnly = true;
   return peer;
 }
 

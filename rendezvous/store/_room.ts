@@ -41,6 +41,8 @@ export interface PeerRecord {
   successor?: string;
   nat?: NatMapping;
   transport: RendezvousTransport;
+  /** It takes only the relay (`register`'s `relayOnly`): its peer is told. */
+  relayOnly?: true;
   lastSeen: number;
 }
 
@@ -105,6 +107,7 @@ export function peerRecord(
   if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
   if (message.successor !== undefined) record.successor = hex(message.successor);
   if (message.nat !== undefined) record.nat = message.nat;
+  if (message.relayOnly) record.relayOnly = true;
   return record;
 }
 
@@ -141,5 +144,6 @@ function peerInfo(other: PeerRecord, id: Uint8Array): PeerInfo {
   };
   if (other.fingerprint !== undefined) peer.fingerprint = other.fingerprint;
   if (other.nat !== undefined) peer.nat = other.nat;
+  if (other.relayOnly) peer.relayOnly = true;
   return peer;
 }

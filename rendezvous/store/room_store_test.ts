@@ -327,6 +327,14 @@ suite("passes each peer's NAT mapping to the other", {}, async ({ store }) => {
   assertEquals([forReceiver.peer.nat, forSender.peer.nat], ["endpoint-dependent", "none"]);
 });
 
+suite("passes a relay-only wish to the other peer", {}, async ({ store }) => {
+  await store.register({ ...sender(1), candidates: [], relayOnly: true }, A, "a", "udp");
+  const forReceiver = await store.register({ ...receiver(2, "1") }, B, "b", "udp");
+  const forSender = await store.register(sender(1, "1"), A, "a", "udp");
+  assert(forReceiver.kind === "paired" && forSender.kind === "paired");
+  assertEquals([forReceiver.peer.relayOnly, forSender.peer.relayOnly], [true, undefined]);
+});
+
 Deno.test({
   name: "redis room stores of two instances pair peers across them and name the sender's relay" +
     REDIS_SKIP.note,

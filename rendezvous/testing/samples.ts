@@ -180,4 +180,32 @@ export const SAMPLES: RendezvousMessage[] = [
   },
   // The TCP relay's answer once the operator's byte cap (8 GiB) ended the session.
   { type: "error", clientId: bytes(16, 48), code: 14, limit: 8 * 2 ** 30 },
+  {
+    // A receiver that takes only the relay (--relay-only): no candidates, flags bit 1.
+    type: "register",
+    role: "receive",
+    clientId: bytes(16, 49),
+    nameplate: "7",
+    candidates: [],
+    nat: "endpoint-independent",
+    relayOnly: true,
+    cookie: bytes(16, 50),
+  },
+  {
+    // What its sender is told: peerFlags bit 0, so it joins the relay at once.
+    type: "paired",
+    clientId: bytes(16, 51),
+    nameplate: "7",
+    token: bytes(16, 52),
+    observed: addr("203.0.113.8", 4003),
+    peer: {
+      id: bytes(16, 49),
+      observed: addr("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535),
+      candidates: [],
+      nat: "endpoint-independent",
+      transport: "udp",
+      relayOnly: true,
+    },
+    relay: addr("2001:db8:0:1::9", 9002),
+  },
 ];

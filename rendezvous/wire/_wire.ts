@@ -54,6 +54,7 @@ export const TAG = {
   cookie: 0x14,
   relay: 0x15,
   limit: 0x16,
+  peerFlags: 0x17,
   successor: 0x20,
 } as const;
 export type FieldName = Exclude<keyof typeof TAG, "pad">;
@@ -88,6 +89,7 @@ const FIELD_LENGTH: Record<FieldName, number | "addr" | "addrs"> = {
   cookie: COOKIE_SIZE,
   relay: "addr",
   limit: 8,
+  peerFlags: 1,
   successor: 32,
 };
 

@@ -71,6 +71,13 @@ export interface RegisterMessage {
    * the nameplate (`send --receivers N`); nobody else knows the id before it.
    */
   successor?: Uint8Array;
+  /**
+   * This client takes only the relay (`--relay-only`): the server tells its peer, which then
+   * joins the relay at once instead of punching first. Sent with no candidates (a side that never
+   * goes direct has none to offer), which keeps the peer's `paired` within `MAX_REPLY_SIZE`; a
+   * server ignores it beside candidates.
+   */
+  relayOnly?: boolean;
 }
 /** Client → server: a waiting sender gives up its room. Never answered. */
 export interface LeaveMessage {
@@ -97,6 +104,8 @@ export interface PeerInfo {
   nat?: NatMapping;
   /** How the peer registered (the server knows it from the socket, the peer does not claim it). */
   transport: RendezvousTransport;
+  /** The peer takes only the relay (it registered with `relayOnly` and no candidates). */
+  relayOnly?: boolean;
 }
 /** Server → client: both peers are here. */
 export interface PairedMessage {

@@ -56,6 +56,9 @@ const KNOWN_TYPES = new Set<number>(Object.values(TYPE));
 
 /** Bit 0 of the register `flags` field; other bits are reserved and ignored. */
 const FLAG_POLL = 0x01;
+/** Bit 1 of the register `flags` field, and bit 0 of `peerFlags` in `paired`: relay only. */
+const FLAG_RELAY_ONLY = 0x02;
+const PEER_FLAG_RELAY_ONLY = 0x01;
 
 /**
  * Size of the biggest reply the server can send in this version (a `paired`
@@ -166,11 +169,15 @@ function encodeRegister(out: DatagramWriter, message: messages.RegisterMessage):
   } else if (message.role === "receive") {
     throw new TypeError("A receive registration needs a nameplate");
   }
+  if (message.relayOnly && message.candidates.length > 0) {
+    throw new TypeError("A relay-only registration carries no candidates");
+  }
   out.addrs(TAG.candidates, checkedAddrs(message.candidates));
   if (message.fingerprint !== undefined) {
     out.bytes(TAG.fingerprint, fixed(message.fingerprint, FINGERPRINT_SIZE, "fingerprint"));
   }
-  if (message.poll) out.byte(TAG.flags, FLAG_POLL);
+  const flags = (message.poll ? FLAG_POLL : 0) | (message.relayOnly ? FLAG_RELAY_ONLY : 0);
+  if (flags !== 0) out.byte(TAG.flags, flags);
   if (message.nat !== undefined) out.byte(TAG.nat, natCode(message.nat));
   out.cookie(message.cookie);
   if (message.successor !== undefined) {
@@ -193,6 +200,7 @@ function encodePaired(out: DatagramWriter, message: messages.PairedMessage): voi
   if (peer.nat !== undefined) out.byte(TAG.peerNat, natCode(peer.nat));
   out.byte(TAG.peerTransport, transportCode(peer.transport));
   if (message.relay !== undefined) out.addrs(TAG.relay, [message.relay]);
+  if (peer.relayOnly) out.byte(TAG.peerFlags, PEER_FLAG_RELAY_ONLY);
 }
 
 export interface DecodeOptions {
@@ -314,7 +322,10 @@ function decodeRegister(fields: FieldReader, clientId: Uint8Array): messages.Reg
   const plate = fields.nameplate(role === "receive");
   if (plate !== undefined) message.nameplate = plate;
   if (fields.has("fingerprint")) message.fingerprint = fields.need("fingerprint");
-  if (fields.has("flags") && (fields.byte("flags") & FLAG_POLL) !== 0) message.poll = true;
+  const flags = fields.has("flags") ? fields.byte("flags") : 0;
+  if ((flags & FLAG_POLL) !== 0) message.poll = true;
+  // Beside candidates it is ignored: the peer's `paired` has room for the flag only without them.
+  if ((flags & FLAG_RELAY_ONLY) !== 0 && message.candidates.length === 0) message.relayOnly = true;
   const mapping = fields.nat("nat");
   if (mapping !== undefined) message.nat = mapping;
   if (fields.has("successor")) message.successor = fields.need("successor");
@@ -333,6 +344,9 @@ function decodePaired(fields: FieldReader, clientId: Uint8Array): messages.Paire
   if (fields.has("peerFingerprint")) peer.fingerprint = fields.need("peerFingerprint");
   const mapping = fields.nat("peerNat");
   if (mapping !== undefined) peer.nat = mapping;
+  if (fields.has("peerFlags") && (fields.byte("peerFlags") & PEER_FLAG_RELAY_ONLY) !== 0) {
+    peer.relayOnly = true;
+  }
   const paired: messages.PairedMessage = {
     type: "paired",
     clientId,

@@ -5,6 +5,7 @@ import {
   encodeMessage,
   isRendezvousDatagram,
   MAX_REPLY_SIZE,
+  type RegisterMessage,
   RENDEZVOUS_MAGIC,
   type RendezvousMessage,
 } from "./protocol.ts";
@@ -179,4 +180,22 @@ Deno.test("encodeMessage rejects an invalid NAT mapping or relay port", () => {
   );
   const observation = SAMPLES[8] as Extract<RendezvousMessage, { type: "observation" }>;
   assertThrows(() => encodeMessage({ ...observation, relayPort: 0 }), RangeError, "relayPort 0");
+});
+
+Deno.test("relayOnly rides on register's flags and reaches the peer as peerFlags, only without candidates", () => {
+  const relayOnly = SAMPLES.at(-2) as RegisterMessage;
+  const flags = encodeMessage({ ...relayOnly, relayOnly: undefined, poll: true });
+  assertEquals(decodeMessage(encodeMessage({ ...relayOnly, poll: true })), {
+    ...relayOnly,
+    poll: true,
+  });
+  assertEquals("relayOnly" in decodeMessage(flags), false);
+  // A peer's paired with the flag is no bigger than the biggest paired: it has no candidates.
+  assert(encodeMessage(SAMPLES.at(-1)!).length < MAX_REPLY_SIZE);
+  // Beside candidates the flag is refused on the way out and ignored on the way in.
+  const withCandidates = { ...relayOnly, candidates: [addr("192.168.1.9", 5000)] };
+  assertThrows(() => encodeMessage(withCandidates), TypeError, "carries no candidates");
+  const forged = encodeMessage({ ...withCandidates, relayOnly: undefined, poll: true });
+  forged[forged.indexOf(0x0d) + 3] = 0x03; // flags: poll and relay only
+  assertEquals((decodeMessage(forged) as RegisterMessage).relayOnly, undefined);
 });
