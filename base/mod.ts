@@ -47,3 +47,4 @@ export { mergeLimits } from "./limits.ts";
 export { pipeConn } from "./pipe_conn.ts";
 export { writeAll, writeAllSync } from "./write_all.ts";
 export type { PartialWriter, PartialWriterSync } from "./write_all.ts";
+export { warmCrypto } from "./warm_crypto.ts";

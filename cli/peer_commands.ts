@@ -3,7 +3,7 @@
  * loads its command's code when it runs, so a transfer never loads the
  * server's, doctor's or the completions' modules.
  */
-import { UsageError } from "../base/mod.ts";
+import { UsageError, warmCrypto } from "../base/mod.ts";
 import type { TransportChoice } from "../peer/mod.ts";
 import type { OnExisting } from "../transfer/mod.ts";
 import { integerFlag, relayMode, stallTimeout, transportChoice } from "./flag_values.ts";
@@ -133,6 +133,7 @@ the two computers.`,
   args: { min: 0, max: Infinity, missing: "at least one path" },
   role: "send",
   async run(input, { output, signal }) {
+    void warmCrypto();
     const text = input.string("text");
     if (input.args.length === 0 && text === undefined) {
       throw new UsageError(`"send" needs at least one path`);
@@ -226,6 +227,7 @@ and --out must be writable before anyone is contacted.`,
   // With --stdout the received bytes own stdout: everything else goes to stderr.
   output: (input) => input.flag("stdout") ? { stdout: Deno.stderr } : {},
   async run(input, { output, signal }) {
+    void warmCrypto();
     const stdout = input.flag("stdout");
     if (stdout && input.string("out") !== undefined) {
       throw new UsageError("--stdout writes nothing to disk; it takes no --out");
