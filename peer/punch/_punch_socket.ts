@@ -40,7 +40,7 @@ export interface PunchSockets {
  */
 export async function bindPunchSockets(): Promise<PunchSockets> {
   const dgram = await loadDgram();
-  const lowTtl = dgram.createSocket({ type: "udp4", reuseAddr: true });
+  const lowTtl = dgram.createSocket({ type: "udp4", reuseAddr: true, lookup: literalLookup });
   await new Promise<void>((resolve, reject) => {
     lowTtl.once("error", reject);
     lowTtl.bind(0, "0.0.0.0", () => {
@@ -96,6 +96,19 @@ let dgramModule: Promise<typeof import("node:dgram")> | undefined;
  */
 export function loadDgram(): Promise<typeof import("node:dgram")> {
   return dgramModule ??= import("node:dgram");
+}
+
+/**
+ * node:dgram resolves every address it binds or sends to with a DNS lookup, even an IP literal:
+ * the default one loads node:dns and answers on the thread pool (15 ms at the first bind here, and
+ * a pool round trip per low-TTL probe). Every address given here is already an IP literal.
+ */
+function literalLookup(
+  address: string,
+  _family: unknown,
+  callback: (error: Error | null, address: string, family: number) => void,
+): void {
+  callback(null, address, 4);
 }
 
 /** `[::]:port`, or undefined where the host has no IPv6; any other error (a port in use) is thrown. */
