@@ -2,12 +2,13 @@
  * `p2pft send` once its offer is shown: waits for each receiver, authenticates it and sends it
  * the source. Loaded by send_command.ts after the scan.
  */
-import { formatAddr, SourceChangedError, TimeoutError } from "../base/mod.ts";
+import { deadline, formatAddr, SourceChangedError, TimeoutError } from "../base/mod.ts";
 import {
   connectPeer,
   dataStreamsFor,
   formatCode,
   type Offered,
+  type PeerSession,
   type TransferCode,
 } from "../peer/mod.ts";
 import { peerWasTold, sendFiles, sendText, type TransferReport } from "../transfer/mod.ts";
@@ -127,50 +128,18 @@ async function serveReceiver(
   wanted: { nameplate?: string; words: string },
   options: ServeOptions,
 ): Promise<{ report: TransferReport; remote: string }> {
-  const { output, signal, finding } = options;
+  const { output, signal } = options;
   // The QR library takes a noticeable part of start-up: loaded only when asked for.
   const qr = options.qr ? await import("./qr.ts") : undefined;
   // Printed for a person: black on white whatever the terminal's theme; in JSON, plain text.
   const renderQr = qr &&
     ((code: string) => qr.renderQr(code, { color: !output.json && qr.colorAllowed() }));
-  let code = "";
-  const waited = AbortSignal.timeout(options.timeoutSeconds * 1000);
-  const session = await connectPeer({
-    role: "sender",
-    ...finding,
-    relay: options.relay,
-    transport: options.transport,
-    tcp: options.tcp,
-    offer: offered(source),
-    onWarning: (message) => output.emit({ type: "warning", message }),
-    onNat: (mapping) => output.emit({ type: "nat", mapping }),
-    code: wanted,
-    clientId: options.clientId,
-    successor: options.successor,
-    onCode: (full) => {
-      options.onCode?.(full);
-      code = formatCode(full);
-      if (options.again) return;
-      output.emit({ type: "code", code, ...(renderQr ? { qr: renderQr(code) } : {}) });
-    },
-    onPaired: (paired) => {
-      options.onPaired?.();
-      output.emit(pairedEvent(paired));
-    },
-    signal: AbortSignal.any([signal, waited]),
-  }).catch((error) => {
-    if (waited.aborted && !signal.aborted) {
-      const server = finding.rendezvous;
-      throw new TimeoutError(
-        code || !server
-          ? `No receiver connected with code ${code} within ${options.timeoutSeconds} s`
-          : `The rendezvous server ${
-            server.map((r) => `${r.hostname}:${r.port}`).join(", ")
-          } did not answer within ${options.timeoutSeconds} s (no code was issued)`,
-      );
-    }
-    throw error;
-  });
+  const session = await connectReceiver(
+    wanted,
+    offered(source),
+    options,
+    (code) => output.emit({ type: "code", code, ...(renderQr ? { qr: renderQr(code) } : {}) }),
+  );
   await using _session = session;
   output.emit(connectedEvent(session));
   const transferOptions = {
@@ -203,6 +172,67 @@ async function serveReceiver(
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit(doneEvent(report, session));
   return { report, remote: formatAddr(session.remote) };
+}
+
+/**
+ * Pairs with a receiver and sets up the authenticated session, within `--timeout`. A receiver
+ * that paired but whose link or PAKE was not done by then hears why in words, not "Signal timed
+ * out.", and this side does not claim that no receiver came.
+ */
+async function connectReceiver(
+  wanted: { nameplate?: string; words: string },
+  offer: Offered | undefined,
+  options: ServeOptions,
+  showCode: (code: string) => void,
+): Promise<PeerSession> {
+  const { output, signal, finding } = options;
+  const seconds = options.timeoutSeconds;
+  let code = "";
+  let paired = false;
+  using waited = deadline({
+    timeoutMs: seconds * 1000,
+    // What the receiver reads after "The sender stopped: ".
+    message: `its --timeout (${seconds} s) ran out before the connection was set up`,
+  });
+  return await connectPeer({
+    role: "sender",
+    ...finding,
+    relay: options.relay,
+    transport: options.transport,
+    tcp: options.tcp,
+    offer,
+    onWarning: (message) => output.emit({ type: "warning", message }),
+    onNat: (mapping) => output.emit({ type: "nat", mapping }),
+    code: wanted,
+    clientId: options.clientId,
+    successor: options.successor,
+    onCode: (full) => {
+      options.onCode?.(full);
+      code = formatCode(full);
+      if (!options.again) showCode(code);
+    },
+    onPaired: (info) => {
+      paired = true;
+      options.onPaired?.();
+      output.emit(pairedEvent(info));
+    },
+    signal: AbortSignal.any([signal, waited.signal]),
+  }).catch((error) => {
+    if (!waited.signal.aborted || signal.aborted) throw error;
+    const server = finding.rendezvous;
+    if (paired) {
+      throw new TimeoutError(
+        `A receiver paired with code ${code}, but the connection to it was not set up within --timeout (${seconds} s)`,
+      );
+    }
+    throw new TimeoutError(
+      code || !server
+        ? `No receiver connected with code ${code} within ${seconds} s`
+        : `The rendezvous server ${
+          server.map((r) => `${r.hostname}:${r.port}`).join(", ")
+        } did not answer within ${seconds} s (no code was issued)`,
+    );
+  });
 }
 
 /** What the offer will weigh, when known before connecting (a stream's size is not). */

@@ -135,6 +135,36 @@ for (const { phase, error } of STALL_AS_RECEIVER) {
   );
 }
 
+faultTest(
+  "a sender whose --timeout runs out after a receiver paired says so, and the receiver reads why",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeTextFile(`${w.dir}/note.txt`, "never sent");
+    // Longer than pairing and linking take, shorter than the PAKE's own 10 s deadline: it runs
+    // out while the receiver stalls in the PAKE.
+    const sender = w.send([`${w.dir}/note.txt`], ["--timeout", "9"]);
+    const { code } = await sender.next("code", signal);
+    const staller = w.spawnScript(STALLER, [
+      "--rendezvous",
+      w.server,
+      "receive",
+      "pake",
+      String(code),
+    ]);
+    await staller.next("silent", signal);
+    const sent = await ended(sender);
+    assert.equal(sent.code, 1, sent.stderr);
+    assert.equal(
+      sent.stderr,
+      `error: A receiver paired with code ${code}, but the connection to it was not set up within --timeout (9 s)`,
+    );
+    const end = await staller.next("peer-end", signal);
+    assert.equal(end.failed, true);
+    // Before: "Signal timed out."
+    assert.equal(end.message, "its --timeout (9 s) ran out before the connection was set up");
+  },
+);
+
 /** A sender and receiver mid-way through a 1 GiB file (sparse on the sending side). */
 async function midTransfer(w: World, signal: AbortSignal, extra: string[] = []) {
   const big = await Deno.open(`${w.dir}/big.bin`, { write: true, create: true });
