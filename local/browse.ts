@@ -56,7 +56,9 @@ export async function browse(nameplate: string, options: BrowseOptions): Promise
   }).catch((error): never => {
     throw timedOut(
       error,
-      `No sender with nameplate ${nameplate} answered on the local network within ${timeoutMs} ms`,
+      `No sender with nameplate ${nameplate} answered on the local network within ${
+        timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`
+      }`,
     );
   });
   options.onSender?.();

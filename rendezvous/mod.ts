@@ -33,6 +33,7 @@ export {
   dialTcpRelay,
   type DialTcpRelayOptions,
   type NatObservation,
+  NoSenderError,
   observeNat,
   type Pairing,
   register,

@@ -145,7 +145,7 @@ labTest(
     assert.equal(received.code, 1, received.stderr);
     assert.match(
       received.stderr,
-      /^error: No sender with nameplate \d+ answered on the local network within 5000 ms; without a rendezvous server only this network is searched \(pass --rendezvous/m,
+      /^error: No sender with nameplate \d+ answered on the local network within 5 s; without a rendezvous server only this network is searched \(pass --rendezvous/m,
     );
     assert.equal(received.stderr.trim().split("\n").length, 1, received.stderr);
     assert.deepEqual(await listDir(`${work}/in`), []);
@@ -198,5 +198,29 @@ labTest(
       assert.equal(event(side, "connected")?.path, "lan");
       assert.equal(event(side, "done")?.sha256, serverOnly.expected);
     }
+  },
+);
+
+labTest(
+  "lab: a mistyped nameplate, with a server and the LAN both looked at, fails in one line saying where",
+  90_000,
+  async (run) => {
+    const serve = run.spawn("rendezvous", ["serve", "--port", "9000", "--json"]);
+    await serve.next("listening");
+    const receiver = run.spawn("hostA2", [
+      "receive",
+      "9876-abandon-ability",
+      "--yes",
+      "--rendezvous",
+      `${run.lab.rendezvous.ip}:9000`,
+    ]);
+    const received = await receiver.finished();
+    assert.equal(received.code, 1, received.stderr);
+    // Before: the server's answer as a warning, then only "... within 5000 ms" from the LAN.
+    assert.equal(
+      received.stderr,
+      "warning: No sender is waiting on nameplate 9876 at the rendezvous server; looking on the local network for 5 s\n" +
+        "error: No sender is waiting on nameplate 9876, at the rendezvous server or on the local network (check the code, or ask the sender for a new one)\n",
+    );
   },
 );

@@ -14,7 +14,7 @@ import {
   TimeoutError,
 } from "../../base/mod.ts";
 import { announce, browse, localNameplate, type LocalPairing } from "../../local/mod.ts";
-import type { Pairing, RegisterOptions } from "../../rendezvous/mod.ts";
+import { NoSenderError, type Pairing, type RegisterOptions } from "../../rendezvous/mod.ts";
 import { type DatagramChannel, localCandidates } from "../punch/mod.ts";
 
 import { racePairing, type Way } from "./_race_pairing.ts";
@@ -128,17 +128,21 @@ export async function findPeer(
   const server = rendezvous && serverWay(channel, rendezvous, options, issue);
   const lookLocally = local ? localWay(candidates, nameplate.promise, options) : undefined;
 
+  let serverFailure: unknown;
   const winner = await racePairing({
     server,
     local: lookLocally,
     claimWaitMs: CLAIM_WAIT_MS,
     onFailed: (way, error) => {
-      const message = warning(way, error, role);
+      if (way === "server") serverFailure = error;
+      const message = warning(way, error, options);
       if (message) options.onWarning?.(message);
       // The sender's code was never printed: print it with the nameplate it asked for, or a local one.
       if (way === "server" && sender && !issued) issue(options.nameplate ?? localNameplate());
     },
     signal,
+  }).catch((error) => {
+    throw noSenderAnywhere(serverFailure, error, options.nameplate) ?? error;
   });
   const found: FoundPeer = winner.found === "server" ? winner.pairing : {
     found: "local",
@@ -198,7 +202,7 @@ function localWay(
       return withAddress(
         await browse(options.nameplate!, {
           candidates,
-          timeoutMs: Math.max(BROWSE_MS, options.waitForSenderMs ?? 0),
+          timeoutMs: browseMs(options),
           onSender: seen,
           signal: wayAbort,
         }),
@@ -221,6 +225,11 @@ function localWay(
   };
 }
 
+/** How long a receiver looks for its sender on the LAN. */
+function browseMs(options: FindPeerOptions): number {
+  return Math.max(BROWSE_MS, options.waitForSenderMs ?? 0);
+}
+
 /** `pairing`, if the peer gave at least one address to probe. */
 function withAddress(pairing: LocalPairing): LocalPairing {
   if (pairing.peer.candidates.length > 0) return pairing;
@@ -229,9 +238,32 @@ function withAddress(pairing: LocalPairing): LocalPairing {
   );
 }
 
+/**
+ * A receiver whose server knows no sender and whose look on the LAN found none either: one line
+ * for both (a mistyped code, most often), not the LAN's timeout alone.
+ */
+function noSenderAnywhere(
+  serverFailure: unknown,
+  last: unknown,
+  nameplate: string | undefined,
+): Error | undefined {
+  if (!(serverFailure instanceof NoSenderError && last instanceof TimeoutError)) return undefined;
+  return new NoSenderError(
+    `No sender is waiting on nameplate ${nameplate}, at the rendezvous server or on the local network (check the code, or ask the sender for a new one)`,
+    { cause: last },
+  );
+}
+
 /** What to tell the user when one way failed and the other goes on; undefined: nothing. */
-function warning(way: Way, error: unknown, role: "sender" | "receiver"): string | undefined {
+function warning(way: Way, error: unknown, options: FindPeerOptions): string | undefined {
+  const { role } = options;
   const message = error instanceof Error ? error.message : String(error);
+  if (role === "receiver" && error instanceof NoSenderError) {
+    // The verdict comes once the LAN was looked at too; meanwhile, what is going on.
+    return `No sender is waiting on nameplate ${options.nameplate} at the rendezvous server; looking on the local network for ${
+      browseMs(options) / 1000
+    } s`;
+  }
   if (way === "server") {
     return `${message}; looking for the ${
       role === "sender" ? "receiver" : "sender"

@@ -1,4 +1,8 @@
+import { RendezvousError } from "../../base/mod.ts";
 import { ErrorCode, type ErrorMessage } from "../wire/mod.ts";
+
+/** The server knows no sender on this nameplate (a mistyped code, most often). */
+export class NoSenderError extends RendezvousError {}
 
 /**
  * A receiver that waited `seconds` (`receive --timeout`) and still hears "busy": more of the same

@@ -8,7 +8,7 @@
 import { RendezvousError, TimeoutError } from "../../base/mod.ts";
 import { newClientId } from "./client_ids.ts";
 import type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
-import { describeError, stillBusy } from "./_describe_error.ts";
+import { describeError, NoSenderError, stillBusy } from "./_describe_error.ts";
 import { Failover } from "./_failover.ts";
 import { type NatObservation, observeNat } from "./_observe.ts";
 import { backoff, Cookies, nextReply, seconds } from "./_request.ts";
@@ -252,9 +252,11 @@ function onError(r: Registration, p: Progress, message: ErrorMessage): Next {
     switchServer(r, p);
     return "end-round";
   }
-  throw new RendezvousError(
-    describeError({ ...message, nameplate: message.nameplate ?? p.nameplate }, p.serverText),
+  const text = describeError(
+    { ...message, nameplate: message.nameplate ?? p.nameplate },
+    p.serverText,
   );
+  throw message.code === ErrorCode.noSender ? new NoSenderError(text) : new RendezvousError(text);
 }
 
 function onAnswer(r: Registration, p: Progress, message: RendezvousMessage): Next {
