@@ -242,9 +242,13 @@ function unknownOption(
   spec: CommandSpec | undefined,
 ): UsageError {
   const names = options.map((option) => `--${option.name}`).join(", ");
+  // `send -notes.txt`: a file whose name starts with "-" looks like an option.
+  const path = spec !== undefined && spec.args.max > 1 && !written.startsWith("--")
+    ? `; a file whose name starts with "-" is written ./${written} (or after --)`
+    : "";
   return new UsageError(
     spec === undefined
       ? `Unknown option ${written} before a command (p2pft COMMAND [options]; here only ${names})`
-      : `Unknown option ${written} for "${spec.name}" (its options: ${names})`,
+      : `Unknown option ${written} for "${spec.name}" (its options: ${names})${path}`,
   );
 }

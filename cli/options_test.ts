@@ -48,6 +48,13 @@ Deno.test("a flag another command declares is a usage error naming this command'
   assert.match(usageError(["completions", "bash", "--yes"]), /--yes for "completions"/);
   assert.match(usageError(["--bogus"]), /^Unknown option --bogus before a command/);
   assert.match(usageError(["send", "-x"]), /^Unknown option -x for "send"/);
+  // A command that takes paths says how to give one that starts with "-"; a typo'd --flag is not one.
+  assert.match(
+    usageError(["send", "-notes.txt"]),
+    /--verbose\); a file whose name starts with "-" is written \.\/-notes\.txt \(or after --\)$/,
+  );
+  assert.doesNotMatch(usageError(["send", "--bogus"]), /starts with "-"/);
+  assert.doesNotMatch(usageError(["receive", "7-a-b", "-x"]), /starts with "-"/);
 });
 
 Deno.test("values: missing, option-like, not a choice, given to a switch; one line each", () => {

@@ -210,6 +210,13 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: /--transport quic needs UDP .*--no-local leaves out the local network/,
     },
     { args: ["send", "--bogus"], code: 2, message: /bogus/ },
+    // A file named "-notes.txt": the error says how to give it (before: only the option list).
+    {
+      args: ["send", "-notes.txt", ...w.rendezvous],
+      code: 2,
+      message:
+        /^error: Unknown option -notes\.txt for "send" .*; a file whose name starts with "-" is written \.\/-notes\.txt \(or after --\)$/m,
+    },
     // Each command takes only its own flags (issue #25): the error names the ones it takes.
     {
       args: ["receive", "7-lantern-crossword", "--qr"],
