@@ -169,7 +169,7 @@ export const RECEIVE: CommandSpec = {
   usage: ["receive <code> [options]"],
   about:
     `Receives what the sender offers into --out. Never overwrites a file; an interrupted transfer
-leaves NAME.p2pft-partial. A code works once: to continue, the sender runs send again and you run
+leaves NAME.p2pft-partial (a new folder: .NAME.p2pft-partial). A code works once: to continue, the sender runs send again and you run
 receive with its new code and the same --out. The code's words are checked against the word list
 and --out must be writable before anyone is contacted.`,
   options: [

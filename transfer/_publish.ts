@@ -129,6 +129,8 @@ export class Publisher {
   async #runBatch(batch: Queued[]): Promise<void> {
     await this.#makeDurable(batch);
     for (const file of batch) {
+      // Inside a staging folder it already has its name: published with the folder.
+      if (file.partial === file.target) continue;
       // A long batch gives the event loop a turn now and then.
       await this.#turns.turn();
       // One name that appeared meanwhile does not keep the others from being published.

@@ -13,7 +13,7 @@ import {
   toHex,
 } from "../base/mod.ts";
 import { openPartial, PartialTarget, rollBack } from "./_partial_file.ts";
-import { Publisher } from "./_publish.ts";
+import { Publisher, type VerifiedPartial } from "./_publish.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
@@ -33,6 +33,13 @@ export interface IncomingFile {
   mtimeMs: number | null;
   /** A stream of unknown size: its bytes come in MORE chunks (`size` is 0). */
   unknownSize?: boolean;
+  /** Inside a staging folder: written under its own name, published with the folder. */
+  staged?: boolean;
+}
+
+/** Where a file's bytes wait until verified: its partial, or inside a staging folder itself. */
+export function partialOf(file: IncomingFile): string {
+  return file.staged ? file.target : partialPath(file.target);
 }
 
 /** The block size assumed where the file system does not say (Windows). */
@@ -63,8 +70,8 @@ export interface ReceiveDataOptions {
   onRestart: (path: string, discarded: number, size: number) => void;
   /** The sender said (HELLO) it sends files that keep changing as read: CHANGED is accepted. */
   allowChanging: boolean;
-  /** The bytes the transfer hashes in all, which picks each file's SHA-256 (_sha256.ts). */
-  hashTotal?: number;
+  /** The bytes the transfer hashes in all, which picks each file's SHA-256 (`bytesToHash`). */
+  hashTotal: number;
 }
 
 /** Receives every file; returns what arrived by path. */
@@ -82,10 +89,6 @@ export async function receiveData(
   const resized = new Map<string, number>();
   const counted: ReceiveDataOptions = {
     ...options,
-    hashTotal: files.reduce(
-      (sum, file) => sum + (file.unknownSize ? Infinity : file.size - file.offset),
-      0,
-    ),
     onRestart: (path, discarded, size) => {
       resized.set(path, size);
       options.onRestart(path, discarded, size);
@@ -94,7 +97,7 @@ export async function receiveData(
   const diskFull = (error: unknown) =>
     asDiskFull(
       error,
-      partialPath(files[current].target),
+      partialOf(files[current]),
       () => spaceStillNeeded(files.slice(current), resized),
     );
   let failed = true;
@@ -102,41 +105,15 @@ export async function receiveData(
     for (const [index, file] of files.entries()) {
       current = index;
       options.signal.throwIfAborted();
-      const partial = partialPath(file.target);
-      let handle: Deno.FsFile;
-      let modeSet: boolean;
-      try {
-        ({ handle, modeSet } = await openPartial(partial, file, turns));
-      } catch (error) {
-        throw await diskFull(error);
-      }
-      let result: ReceivedFile;
-      const into = new PartialTarget(handle);
-      try {
-        result = await receiveFile(into, file, segments, counted);
-        await into.settled();
-      } catch (failure) {
-        await into.settled();
-        handle.close();
-        const error = await diskFull(failure);
-        if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
-        // Wrong bytes from a live peer leave nothing behind; a broken stream or
-        // our own failure keeps the partial for resume.
-        else if (error instanceof ProtocolError) {
-          await rollBack(partial, file.offset);
-        }
-        throw error;
-      }
-      const { target, path, mode, mtimeMs } = file;
-      const verified = { handle, partial, target, path, size: result.size, mode, modeSet, mtimeMs };
-      await publisher.add(verified).catch(async (error) => {
-        throw await diskFull(error);
-      });
+      const { result, verified } = await receiveIntoPartial(file, segments, counted, turns);
+      await publisher.add(verified);
       received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
     }
     await segments.finish();
     failed = false;
+  } catch (error) {
+    throw await diskFull(error);
   } finally {
     // Verified files are published even when a later one failed: the next run skips them.
     const drained = publisher.drain();
@@ -146,6 +123,35 @@ export async function receiveData(
       });}
   }
   return received;
+}
+
+/**
+ * Opens a file's partial and receives the file into it. Wrong bytes from a live peer leave
+ * nothing behind; a broken stream or our own failure keeps the partial for resume.
+ */
+async function receiveIntoPartial(
+  file: IncomingFile,
+  segments: SegmentReader,
+  options: ReceiveDataOptions,
+  turns: EventLoopTurns,
+): Promise<{ result: ReceivedFile; verified: VerifiedPartial }> {
+  const partial = partialOf(file);
+  const { handle, modeSet } = await openPartial(partial, file, turns);
+  const into = new PartialTarget(handle);
+  let result: ReceivedFile;
+  try {
+    result = await receiveFile(into, file, segments, options);
+    await into.settled();
+  } catch (error) {
+    await into.settled();
+    handle.close();
+    if (error instanceof IntegrityError) await Deno.remove(partial).catch(() => {});
+    else if (error instanceof ProtocolError) await rollBack(partial, file.offset);
+    throw error;
+  }
+  const { target, path, mode, mtimeMs } = file;
+  const verified = { handle, partial, target, path, size: result.size, mode, modeSet, mtimeMs };
+  return { result, verified };
 }
 
 /**
@@ -162,8 +168,7 @@ export async function receiveFile(
   let size = file.size;
   let left = size - file.offset;
   let resent = false;
-  const which = { total: options.hashTotal };
-  let hash = file.hash ?? await newSha256(file.unknownSize ? undefined : size, which);
+  let hash = file.hash ?? await newSha256(options.hashTotal);
   while (true) {
     await receiveBytes(target, file, { hash, left, segments, options });
     left = 0;
@@ -205,7 +210,7 @@ export async function receiveFile(
     // Again at the size offered: the receiver never takes more than it accepted.
     options.onRestart(file.path, size - file.offset, size);
     await target.restart();
-    hash = await newSha256(size, which);
+    hash = await newSha256(options.hashTotal);
     file.offset = 0;
     left = size;
   }
@@ -276,7 +281,7 @@ async function spaceStillNeeded(
   resized: Map<string, number>,
 ): Promise<number> {
   const [first, ...later] = files;
-  const info = await Deno.stat(partialPath(first.target)).catch(() => null);
+  const info = await Deno.stat(partialOf(first)).catch(() => null);
   const block = info?.blksize || FALLBACK_BLOCK_BYTES;
   const blocks = (bytes: number) => Math.ceil(bytes / block) * block;
   const need = (file: IncomingFile, held: number) =>

@@ -44,24 +44,7 @@ export function planIncoming(
   decisions: Decision[],
   start: Start,
 ): Incoming {
-  const items = new Map(plan.items.map((item) => [item.index, item]));
-  const actions = new Map<number, Decision["action"]>();
-  for (const decision of decisions) {
-    if (
-      actions.has(decision.index) ||
-      !allowed(items.get(decision.index)?.kind, decision.action, plan)
-    ) {
-      throw new ProtocolError(
-        `Cannot decode DECISIONS: ${decision.action} for index ${decision.index} does not match the plan`,
-      );
-    }
-    actions.set(decision.index, decision.action);
-  }
-  if (actions.size !== plan.items.length || start.decisions !== decisions.length) {
-    throw new ProtocolError(
-      `Cannot decode DECISIONS: ${decisions.length} decisions (START says ${start.decisions}) for ${plan.items.length} plan items`,
-    );
-  }
+  const actions = checkDecisions(plan, decisions, start);
   const incoming: Incoming = {
     files: [],
     known: new Map(),
@@ -76,40 +59,30 @@ export function planIncoming(
   let dataBytes = 0;
   for (const [index, entry] of entries.entries()) {
     if (entry.kind !== "file" || plan.unholdable.has(index) || plan.kept.has(index)) continue;
-    const action = actions.get(index) ?? "send";
-    const hash = plan.hashes.get(index);
+    const action = actions.get(index)?.action ?? "send";
     if (action === "keep") {
       incoming.kept.set(index, "a different file with this name exists here and is kept");
-      continue;
-    }
-    if (action === "skip") {
+    } else if (action === "skip") {
       skipped.add(index);
-      incoming.known.set(entry.path, { size: entry.size, sha256: toHex(hash!.digest()) });
+      const sha256 = toHex(plan.hashes.get(index)!.digest());
+      incoming.known.set(entry.path, { size: entry.size, sha256 });
       incoming.skippedFiles++;
       incoming.skippedBytes += entry.size;
-      continue;
+    } else {
+      const offset = action === "resume" ? actions.get(index)!.length : 0;
+      incoming.files.push(incomingFile(plan, index, entry, offset));
+      dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
     }
-    const offset = action === "resume" ? items.get(index)!.length : 0;
-    if (action === "resume") {
-      incoming.resumedFiles++;
-      incoming.resumedBytes += offset;
-    }
-    incoming.files.push({
-      path: entry.path,
-      target: plan.targets[index],
-      size: entry.size,
-      offset,
-      hash: action === "resume" ? hash! : undefined,
-      mode: entry.mode,
-      mtimeMs: entry.mtimeMs,
-      unknownSize: entry.unknownSize,
-    });
-    dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
   }
   if (dataBytes !== start.dataBytes) {
     throw new ProtocolError(
       `Cannot decode START: ${start.dataBytes} data bytes announced, ${dataBytes} expected`,
     );
+  }
+  for (const file of incoming.files) {
+    if (file.offset === 0) continue;
+    incoming.resumedFiles++;
+    incoming.resumedBytes += file.offset;
   }
   // An identical file was skipped, not renamed: only what is written beside counts.
   for (const clash of plan.clashes) {
@@ -118,6 +91,51 @@ export function planIncoming(
     }
   }
   return incoming;
+}
+
+/** Each plan item's decision (with the length a resume starts at), once each, as the plan allows. */
+function checkDecisions(
+  plan: TargetPlan,
+  decisions: Decision[],
+  start: Start,
+): Map<number, { action: Decision["action"]; length: number }> {
+  const items = new Map(plan.items.map((item) => [item.index, item]));
+  const actions = new Map<number, { action: Decision["action"]; length: number }>();
+  for (const { index, action } of decisions) {
+    const item = items.get(index);
+    if (actions.has(index) || !allowed(item?.kind, action, plan)) {
+      throw new ProtocolError(
+        `Cannot decode DECISIONS: ${action} for index ${index} does not match the plan`,
+      );
+    }
+    actions.set(index, { action, length: item!.length });
+  }
+  if (actions.size !== plan.items.length || start.decisions !== decisions.length) {
+    throw new ProtocolError(
+      `Cannot decode DECISIONS: ${decisions.length} decisions (START says ${start.decisions}) for ${plan.items.length} plan items`,
+    );
+  }
+  return actions;
+}
+
+/** A file sent from `offset` (a resumed one continues its prefix's SHA-256). */
+function incomingFile(
+  plan: TargetPlan,
+  index: number,
+  entry: ManifestEntry,
+  offset: number,
+): IncomingFile {
+  return {
+    path: entry.path,
+    target: plan.targets[index],
+    size: entry.size,
+    offset,
+    hash: offset > 0 ? plan.hashes.get(index)! : undefined,
+    mode: entry.mode,
+    mtimeMs: entry.mtimeMs,
+    unknownSize: entry.unknownSize,
+    ...(plan.inStaging[index] ? { staged: true } : {}),
+  };
 }
 
 /** Whether the entry at `index` is written at all. */
@@ -171,6 +189,8 @@ export function createLinks(
 ): void {
   for (const [index, entry] of entries.entries()) {
     if (entry.kind !== "symlink" || !written(plan, index, kept)) continue;
+    // One an interrupted run made in its own staging folder is made again.
+    if (plan.inStaging[index]) removeSymlink(plan.targets[index]);
     try {
       Deno.symlinkSync(entry.target!, plan.targets[index]);
     } catch (error) {
@@ -180,5 +200,13 @@ export function createLinks(
         { cause: error },
       );
     }
+  }
+}
+
+function removeSymlink(path: string): void {
+  try {
+    if (Deno.lstatSync(path).isSymlink) Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }

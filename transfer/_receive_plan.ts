@@ -13,6 +13,7 @@ import type { Sha256 } from "./_sha256.ts";
 import type { ManifestEntry, PlanItem } from "./wire/mod.ts";
 import { PARTIAL_SUFFIX, partialPath } from "./_path_safety.ts";
 import { freeName } from "./_free_name.ts";
+import { type StagedFolder, stagingPath } from "./_staging.ts";
 
 /** What happens to an entry whose name exists at the receiver: beside it, or not at all. */
 export type OnExisting = "rename" | "skip";
@@ -46,8 +47,12 @@ export interface TargetPlan {
   unholdable: Map<number, string>;
   /** Manifest indexes not written because the receiver keeps what is there, with the reason. */
   kept: Map<number, string>;
-  /** Where each entry is written (a free name for a renamed one). */
+  /** Where each entry is written (a free name for a renamed one; inside its staging folder). */
   targets: string[];
+  /** Folders received into a staging folder, published by one rename each (_staging.ts). */
+  staged: StagedFolder[];
+  /** 1 for each entry inside a staging folder: a file there is written under its own name. */
+  inStaging: Uint8Array;
   clashes: Clash[];
   onExisting: OnExisting;
   /** Existing bytes to hash once the offer is accepted. */
@@ -103,6 +108,8 @@ export async function surveyTarget(
     unholdable: options.unholdable,
     kept: new Map(),
     targets: new Array(entries.length),
+    staged: [],
+    inStaging: new Uint8Array(entries.length),
     clashes: [],
     onExisting: options.onExisting,
     toHash: [],
@@ -133,6 +140,8 @@ export async function surveyTarget(
 class Survey {
   /** Directories known not to exist (or renamed to a fresh name): nothing below needs a look. */
   #missing = new Set<string>();
+  /** Directories inside a staging folder (the staged ones included). */
+  #staging = new Set<string>();
   /** Directories not written (kept), mapped to the outermost one. */
   #keptDirs = new Map<string, string>();
   /** Each directory's local path (a renamed one's differs from its manifest path). */
@@ -169,17 +178,23 @@ class Survey {
     plan.targets[index] = target;
     this.#taken?.add(target);
     if (entry.kind === "directory") this.#dirTargets.set(entry.path, target);
+    const staging = parent !== undefined && this.#staging.has(parent);
+    if (staging) {
+      plan.inStaging[index] = 1;
+      if (entry.kind === "directory") this.#staging.add(entry.path);
+    }
     // Below a folder we create, nothing exists yet.
-    if (plan.createOutDir || (parent !== undefined && this.#missing.has(parent))) {
-      if (entry.kind === "directory") this.#missing.add(entry.path);
+    if (parent === undefined ? plan.createOutDir : this.#missing.has(parent)) {
+      if (entry.kind === "directory") this.#missingDirectory(index, target, false);
       return;
     }
     const info = lstatOrNull(target);
     if (info === null) {
-      if (entry.kind === "directory") this.#missing.add(entry.path);
-      else if (entry.kind === "file") this.#partial(index, target);
+      if (entry.kind === "directory") this.#missingDirectory(index, target, true);
+      else if (entry.kind === "file") this.#partial(index, staging ? target : partialPath(target));
       return;
     }
+    if (staging) return this.#leftInStaging(index, target, info);
     if (entry.kind === "directory" && info.isDirectory) {
       plan.existingDirectories.add(index);
       if (this.#unfinished(entry.path, target, info)) plan.unfinishedDirectories.add(index);
@@ -234,8 +249,63 @@ class Survey {
     });
     if (entry.kind === "directory") {
       this.#dirTargets.set(entry.path, target);
+      this.#missingDirectory(index, target, true);
+    } else if (entry.kind === "file" && !sameSize) this.#partial(index, partialPath(target));
+  }
+
+  /**
+   * A folder that does not exist at `target`. Outside a staging folder it gets one of its own,
+   * which an interrupted run may have left (`look`: its parent exists, so it may): then what is
+   * in it is looked at as partials. Otherwise nothing below it exists yet.
+   */
+  #missingDirectory(index: number, target: string, look: boolean): void {
+    const { plan } = this;
+    const entry = this.entries[index];
+    const staging = plan.inStaging[index] ? undefined : stagingPath(target);
+    if (staging === undefined) {
       this.#missing.add(entry.path);
-    } else if (entry.kind === "file" && !sameSize) this.#partial(index, target);
+      return;
+    }
+    const info = look ? lstatOrNull(staging) : null;
+    if (info?.isSymlink) {
+      throw new UnsafePathError(
+        `Refusing ${JSON.stringify(entry.path)}: ${staging} is a symbolic link`,
+      );
+    }
+    if (info && !info.isDirectory) {
+      throw new TransferRefusedError(
+        `Refusing to replace ${staging}: it exists and is not a folder`,
+      );
+    }
+    plan.staged.push({ index, path: entry.path, staging, target });
+    plan.targets[index] = staging;
+    this.#dirTargets.set(entry.path, staging);
+    this.#staging.add(entry.path);
+    if (info === null) this.#missing.add(entry.path);
+    else {
+      plan.existingDirectories.add(index);
+      plan.unfinishedDirectories.add(index);
+    }
+  }
+
+  /**
+   * What an interrupted run left in a staging folder, all of it its own: folders (finished at
+   * the end), files (partials under their own names) and symlinks (made again at the end).
+   */
+  #leftInStaging(index: number, target: string, info: Deno.FileInfo): void {
+    const { plan } = this;
+    const entry = this.entries[index];
+    if (entry.kind === "directory" && info.isDirectory) {
+      plan.existingDirectories.add(index);
+      plan.unfinishedDirectories.add(index);
+    } else if (entry.kind === "file" && info.isFile) this.#partial(index, target, info);
+    else if (!(entry.kind === "symlink" && info.isSymlink)) {
+      throw new TransferRefusedError(
+        `Refusing to replace ${target}: it is not what was offered; remove ${
+          plan.staged.find(({ path }) => entry.path.startsWith(`${path}/`))?.staging
+        } to receive it again`,
+      );
+    }
   }
 
   /**
@@ -266,11 +336,10 @@ class Survey {
     }
   }
 
-  /** A partial left by an earlier run under this target: resumed if it is a prefix. */
-  #partial(index: number, target: string): void {
+  /** A partial left by an earlier run: resumed if it is a prefix. */
+  #partial(index: number, partial: string, known?: Deno.FileInfo): void {
     const entry = this.entries[index];
-    const partial = partialPath(target);
-    const info = lstatOrNull(partial);
+    const info = known ?? lstatOrNull(partial);
     if (info === null) return;
     if (info.isSymlink) {
       throw new UnsafePathError(
@@ -312,6 +381,8 @@ export function sinkPlan(unholdable: Map<number, string>, entries: number): Targ
     unholdable,
     kept: new Map(),
     targets: new Array(entries).fill(""),
+    staged: [],
+    inStaging: new Uint8Array(entries),
     clashes: [],
     onExisting: "rename",
     toHash: [],

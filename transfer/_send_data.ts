@@ -9,7 +9,7 @@ import { encodeFileTrailer, encodeMore, encodeResent, FileStatus } from "./wire/
 import { type FileSnapshot, sameSnapshot, snapshotOf, wrapFsError } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 import { SegmentWriter } from "./_segment_writer.ts";
-import { newSha256, type Sha256 } from "./_sha256.ts";
+import { bytesToHash, newSha256, type Sha256 } from "./_sha256.ts";
 
 export interface OutgoingFile {
   path: string;
@@ -81,17 +81,10 @@ export async function sendData(
   const out = new SegmentWriter(options, writers);
   const reading: Reading = { turns: new EventLoopTurns() };
   const sent = new Map<string, SentFile>();
-  // What the transfer hashes in all picks the SHA-256 of every file (_sha256.ts).
-  const total = files.reduce(
-    (sum, file) => sum + (file.stream || file.unknownSize ? Infinity : file.size - file.offset),
-    0,
-  );
+  const total = bytesToHash(files);
   for (const outgoing of files) {
     signal.throwIfAborted();
-    const hash = outgoing.hash ??
-      await newSha256(outgoing.stream || outgoing.unknownSize ? undefined : outgoing.size, {
-        total,
-      });
+    const hash = outgoing.hash ?? await newSha256(total);
     const file = Object.assign(outgoing, { hash });
     if (file.stream || file.unknownSize) {
       const stream = file.stream ?? openOffered(file).readable;
@@ -108,7 +101,7 @@ export async function sendData(
       if (changed.now.size !== size) throw sizeChanged(file, changed.now.size);
       options.onRestart(file.path, size - file.offset, size);
       await out.write(encodeResent());
-      file.hash = await newSha256(size, { total });
+      file.hash = await newSha256(total);
       changed = await sendBytes(
         file,
         { from: 0, to: size, baseline: changed.now },

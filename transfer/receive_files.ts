@@ -49,6 +49,8 @@ import {
   written,
 } from "./_receive_incoming.ts";
 import { probeNameRules } from "./_name_rules.ts";
+import { bytesToHash } from "./_sha256.ts";
+import { publishFolders } from "./_staging.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ProgressCounter } from "./_progress.ts";
 import type { Offer, ReceiveFilesOptions, TransferReport } from "./types.ts";
@@ -248,6 +250,7 @@ async function receiveAll(
       onBytes: progress.onBytes,
       onRestart: progress.onRestart,
       allowChanging: hello.allowChanging,
+      hashTotal: bytesToHash(incoming.files),
     });
     await streams.accepted;
   } catch (error) {
@@ -270,6 +273,7 @@ async function publish(
   if (!options.sink) {
     createLinks(entries, plan, incoming.kept);
     finishDirectories(entries, plan, incoming.kept);
+    publishFolders(plan.staged);
   }
   // A file missing from both maps is left out: the sender's digest check then fails loudly.
   // Walked, not collected: an object per file was 50 bytes of 200,000 files' peak.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { NATIVE_SHA256_FROM, newSha256 } from "./_sha256.ts";
+import { bytesToHash, NATIVE_SHA256_FROM, newSha256 } from "./_sha256.ts";
 
 const parts = [new Uint8Array(1000).fill(7), new Uint8Array(70_000).fill(9), new Uint8Array(3)];
 
@@ -11,18 +11,26 @@ function expected(chunks: Uint8Array[]): Uint8Array {
 }
 
 Deno.test("newSha256 digests alike below, from and without the native threshold", async () => {
-  for (const size of [0, NATIVE_SHA256_FROM - 1, NATIVE_SHA256_FROM, undefined]) {
-    for (const total of [undefined, 10, NATIVE_SHA256_FROM]) {
-      // A transfer's total, when given, picks the hash: either digests alike.
-      const hash = await newSha256(size, { total });
-      for (const part of parts) hash.update(part);
-      assert.deepEqual(new Uint8Array(hash.digest()), expected(parts), `size ${size} of ${total}`);
-    }
+  for (const total of [0, 10, NATIVE_SHA256_FROM - 1, NATIVE_SHA256_FROM, Infinity]) {
+    // A transfer's total picks the hash: either digests alike.
+    const hash = await newSha256(total);
+    for (const part of parts) hash.update(part);
+    assert.deepEqual(new Uint8Array(hash.digest()), expected(parts), `total ${total}`);
   }
 });
 
+Deno.test("bytesToHash counts each file from its offset, and an unknown size as Infinity", () => {
+  assert.equal(bytesToHash([]), 0);
+  assert.equal(bytesToHash([{ size: 10, offset: 4 }, { size: 5, offset: 0 }]), 11);
+  assert.equal(
+    bytesToHash([{ size: 10, offset: 0 }, { size: 0, offset: 0, unknownSize: true }]),
+    Infinity,
+  );
+  assert.equal(bytesToHash([{ size: 0, offset: 0, stream: {} }]), Infinity);
+});
+
 Deno.test("a copied Sha256 digests the prefix while the original goes on", async () => {
-  for (const size of [10, undefined]) {
+  for (const size of [10, Infinity]) {
     const hash = await newSha256(size);
     hash.update(parts[0]);
     const prefix = hash.copy().digest();
