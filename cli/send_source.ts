@@ -1,6 +1,6 @@
 /** What `p2pft send` offers: files and folders, a stream from stdin, or a short text. */
 import { concatBytes, UsageError } from "../base/mod.ts";
-import { scanPaths, type SourceManifest, streamManifest } from "../transfer/mod.ts";
+import { scanPaths, type SourceManifest, streamManifest } from "../transfer/scan_mod.ts";
 import { asUsageError } from "./exit_code.ts";
 
 /** Longest text `send --text` takes (transfer/PROTOCOL.md, TEXT frame). */

@@ -1,5 +1,5 @@
 import { wordlist } from "@scure/bip39/wordlists/english.js";
-import { isNameplate } from "../rendezvous/mod.ts";
+import { isNameplate } from "../rendezvous/wire/mod.ts";
 
 /** A transfer code: the nameplate (a room on the rendezvous server) and the secret words. */
 export interface TransferCode {
