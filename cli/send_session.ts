@@ -11,7 +11,7 @@ import {
   type PeerSession,
   type TransferCode,
 } from "../peer/mod.ts";
-import { peerWasTold, sendFiles, sendText, type TransferReport } from "../transfer/mod.ts";
+import { peerWasTold, sendFiles, sendText, type TransferReport } from "../transfer/send_mod.ts";
 import { ClientIdChain } from "../rendezvous/mod.ts";
 import {
   assertComplete,

@@ -64,4 +64,19 @@ Deno.test("send shows its offer before loading the link's code: of peer/ only th
   const link =
     /^(peer\/(?!code(_mod)?\.ts$)|pake\/|local\/|cli\/send_session\.ts|npm:\/@noble\/curves)/;
   assert.deepEqual(loaded.filter((module) => link.test(module)), []);
+  // Nor the rendezvous client, nor transfer/ beyond the scan (transfer/scan_mod.ts) and the wire's
+  // limits: the code and address checks need only rendezvous/wire/.
+  const later =
+    /^(rendezvous\/(?!wire\/)|transfer\/(?!scan_mod\.ts$|scan_paths\.ts$|_stdin_source\.ts$|_path_safety\.ts$|wire\/))/;
+  assert.deepEqual(loaded.filter((module) => later.test(module)), []);
+});
+
+Deno.test("send loads none of the receiver's transfer code: its planning, partials and publishing", async () => {
+  // transfer/send_mod.ts is what send_session.ts and peer/ take from transfer/.
+  const receiving =
+    /^transfer\/(receive_files|_receive_|_publish|_partial_file|_free_name|_name_rules)/;
+  for (const command of ["send_command.ts", "send_session.ts"]) {
+    const loaded = await staticGraph(new URL(command, import.meta.url));
+    assert.deepEqual(loaded.filter((module) => receiving.test(module)), [], command);
+  }
 });

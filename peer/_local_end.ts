@@ -10,7 +10,7 @@ import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from 
 import { loadNoDelayServer, type TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { dataStreamsFor } from "./link/mod.ts";
-import { SEGMENT_SIZE } from "../transfer/mod.ts";
+import { SEGMENT_SIZE } from "../transfer/send_mod.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
 
 /**
