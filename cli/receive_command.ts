@@ -237,8 +237,12 @@ async function confirm(
   ]
     .map((line) => `${line}\n`).join("");
   const question = `${lines}Receive ${what} from ${remote}? [y/N] `;
-  const answer = await ask(question, signal);
-  return /^y(es)?$/i.test(answer.trim());
+  // A typo ("ye", "yse") would decline and spend the code: only an empty line or n declines.
+  for (let asked = question;; asked = `Please answer y (receive) or n (decline): `) {
+    const answer = (await ask(asked, signal)).trim();
+    if (/^y(es)?$/i.test(answer)) return true;
+    if (/^(no?)?$/i.test(answer)) return false;
+  }
 }
 
 /** Where a stream goes in --out, said in the question: its name may be taken already. */
