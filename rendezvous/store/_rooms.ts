@@ -22,17 +22,8 @@ import {
   type RendezvousTransport,
   TOKEN_SIZE,
 } from "../wire/mod.ts";
-import { Deadlines } from "./_deadlines.ts";
-import {
-  answer,
-  dueOf,
-  FREED,
-  HELD,
-  peerRecord,
-  reopens,
-  type Room,
-  type RoomAnswer,
-} from "./_room.ts";
+import { RoomSchedule } from "./_room_schedule.ts";
+import { answer, peerRecord, reopens, type Room, type RoomAnswer } from "./_room.ts";
 
 export interface RoomLimits {
   /** Most rooms held at once. */
@@ -77,9 +68,6 @@ interface Arrival {
   now: number;
 }
 
-/** How often paired rooms past their linger that a relay session still holds are looked at again. */
-const HELD_RECHECK_MS = 1000;
-
 export class RoomTable {
   readonly limits: RoomLimits;
   readonly #now: () => number;
@@ -94,15 +82,8 @@ export class RoomTable {
   readonly #isHeld: (tokenKey: string) => boolean;
   readonly #onFree?: (tokenKey: string) => void;
   readonly #pool: NameplatePool;
-  /**
-   * Every room by the earliest time it can expire (`Room.due`): a sweep looks
-   * only at rooms now due, not at every room held. A room's entry is stale
-   * once its `due` moved (or it was freed); stale entries are skipped.
-   */
-  readonly #deadlines = new Deadlines<Room>();
-  /** Paired rooms past their linger that a relay session holds (`due` HELD): few. */
-  readonly #held = new Set<Room>();
-  #lastHeldCheck = -Infinity;
+  /** When each room is looked at again (`_room_schedule.ts`). */
+  readonly #schedule: RoomSchedule;
   /**
    * Senders whose room outlived `maxWaitMs` (client key → when), kept for
    * `idleTimeoutMs`: their next register must not take the room back, where
@@ -128,6 +109,12 @@ export class RoomTable {
     this.#isHeld = options.isHeld ?? (() => false);
     this.#onFree = options.onFree;
     this.#pool = new NameplatePool(MAX_NAMEPLATE, (n) => this.#rooms.has(n));
+    this.#schedule = new RoomSchedule(this.limits, {
+      check: (room, now) => this.#check(room, now),
+      count: () => this.#rooms.size + this.#releasedRooms,
+      // Each room once: a released one is in `#byToken` only.
+      each: () => [...this.#rooms.values(), ...this.#released()],
+    });
     this.#outlived = new FadingKeys(this.limits.idleTimeoutMs, this.limits.maxRooms);
     this.#between = new FadingKeys(this.limits.maxWaitMs, this.limits.maxRooms);
   }
@@ -206,7 +193,7 @@ export class RoomTable {
       sender: peerRecord(message, key, observed, transport, now),
       due: 0,
     };
-    this.#track(room);
+    this.#schedule.track(room);
     this.#rooms.set(nameplate, room);
     this.#senders.set(key, nameplate);
     this.#perSource.set(source, sourceRooms + 1);
@@ -243,7 +230,7 @@ export class RoomTable {
     room.tokenKey = hex(this.#random(this.#tokenBytes));
     room.pairedAt = now;
     // Pairing sets a new expiry, sooner than the waiting room's when the linger is shorter.
-    if (dueOf(room, this.limits) < room.due) this.#track(room);
+    if (this.#schedule.sooner(room)) this.#schedule.track(room);
     this.#byToken.set(room.tokenKey, room);
     this.#pairings++;
     return answer(room, "receive");
@@ -291,50 +278,21 @@ export class RoomTable {
    * their linger are looked at again once a second, or now with `force`.
    */
   sweep(now = this.#now(), force = false): void {
-    const deadlines = this.#deadlines;
-    while (deadlines.next <= now) {
-      const due = deadlines.next;
-      const room = deadlines.take()!;
-      if (room.due === due) this.#check(room, now); // else stale: moved, or freed
-    }
-    if (force || now - this.#lastHeldCheck >= HELD_RECHECK_MS) {
-      this.#lastHeldCheck = now;
-      const held = [...this.#held];
-      this.#held.clear();
-      for (const room of held) if (room.due === HELD) this.#check(room, now); // else freed
-    }
-    // Rooms freed early leave stale entries: past twice the rooms held, start afresh.
-    if (deadlines.size > 2 * (this.#rooms.size + this.#releasedRooms) + 1024) {
-      deadlines.clear();
-      // Each room once (a released one is in `#byToken` only); held ones wait in `#held`.
-      for (const room of this.#rooms.values()) {
-        if (room.due >= 0) deadlines.add(room.due, room);
-      }
-      for (const room of this.#byToken.values()) {
-        if (room.released && room.due >= 0) deadlines.add(room.due, room);
-      }
-    }
+    this.#schedule.sweep(now, force);
     this.#outlived.sweep(now);
     this.#between.sweep(now);
   }
 
   /** Frees `room` if it expired by `now`, else enters it again by when it can. */
   #check(room: Room, now: number): void {
-    if (this.#expired(room, now)) {
-      if (room.released) this.#free(room);
-      else this.#expire(room, now);
-    } else if (dueOf(room, this.limits) <= now) {
-      room.due = HELD; // past its linger, held by a relay session
-      this.#held.add(room);
-    } else {
-      this.#track(room);
-    }
+    if (!this.#expired(room, now)) this.#schedule.retrack(room, now);
+    else if (room.released) this.#free(room);
+    else this.#expire(room, now);
   }
 
-  /** Enters `room` at the earliest time it can expire. */
-  #track(room: Room): void {
-    room.due = dueOf(room, this.limits);
-    this.#deadlines.add(room.due, room);
+  /** The rooms whose nameplate was released, kept until their token dies. */
+  *#released(): Iterable<Room> {
+    for (const room of this.#byToken.values()) if (room.released) yield room;
   }
 
   /** The room on `nameplate` unless it expired by `now` (then it is freed). */
@@ -384,7 +342,7 @@ export class RoomTable {
   }
 
   #free(room: Room): void {
-    room.due = FREED; // its deadline entry is stale now
+    this.#schedule.forget(room);
     if (room.released) this.#releasedRooms--;
     else this.#release(room);
     const count = (this.#perSource.get(room.source) ?? 1) - 1;
