@@ -99,7 +99,11 @@ export async function receiveCommand(
     signal,
     stallTimeoutMs: options.stallTimeoutSeconds * 1000,
     onExisting: options.existing,
-    confirm: (offer) => confirm(offer, remote, options, AbortSignal.any([signal, asking.signal])),
+    confirm: (offer, tellAsking) =>
+      confirm(offer, remote, options, {
+        signal: AbortSignal.any([signal, asking.signal]),
+        asking: tellAsking,
+      }),
     onProgress: (progress) => output.emit({ type: "progress", ...progress }),
   }).catch((error) => failed(error, session, options));
   if (report.text !== undefined) await showText(report.text, options);
@@ -194,7 +198,7 @@ async function confirm(
   offer: Offer,
   remote: string,
   options: ReceiveCommandOptions,
-  signal: AbortSignal,
+  { signal, asking }: { signal: AbortSignal; asking: () => void },
 ): Promise<boolean> {
   const kind = offer.text !== undefined ? "text" : offer.unknownSize ? "stream" : undefined;
   const view = kind === undefined
@@ -237,6 +241,8 @@ async function confirm(
   ]
     .map((line) => `${line}\n`).join("");
   const question = `${lines}Receive ${what} from ${remote}? [y/N] `;
+  // The sender says it waits for a person only now, when one is asked.
+  asking();
   // A typo ("ye", "yse") would decline and spend the code: only an empty line or n declines.
   for (let asked = question;; asked = `Please answer y (receive) or n (decline): `) {
     const answer = (await ask(asked, signal)).trim();

@@ -10,7 +10,7 @@ import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from 
 import { loadNoDelayServer, type TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { dataStreamsFor } from "./link/mod.ts";
-import { SEGMENT_SIZE } from "../transfer/send_mod.ts";
+import { INLINE_MAX_BYTES, SEGMENT_SIZE } from "../transfer/send_mod.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
 
 /**
@@ -31,10 +31,12 @@ export interface Offered {
 /**
  * The streams a sender opens first for `offer` (its receiver dials them at once over a Nagle-free
  * LAN link): the transfer's control stream and its data streams, one per segment up to TCP's
- * count (transfer/PROTOCOL.md); a text has none. A later stream is announced with OPEN.
+ * count (transfer/PROTOCOL.md); a text has none, and nor has a small offer, whose data a receiver
+ * of version 5 takes on the control stream. A later stream is announced with OPEN (the data
+ * stream of a small offer to a receiver of version 4).
  */
 function firstStreamsFor(offer: Offered): number {
-  if (offer.text) return 1;
+  if (offer.text || offer.bytes <= INLINE_MAX_BYTES) return 1;
   const segments = Math.max(1, Math.ceil(offer.bytes / SEGMENT_SIZE));
   return 1 + Math.min(dataStreamsFor({ transport: "tcp", rttMs: 0 }), segments);
 }

@@ -14,7 +14,14 @@ import {
   withinDeadline,
 } from "../base/mod.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { encodeError, encodeFrame, ErrorCode, type ErrorMessage, FrameType } from "./wire/mod.ts";
+import {
+  encodeError,
+  encodeFrame,
+  ErrorCode,
+  type ErrorMessage,
+  FrameType,
+  SPOKEN_VERSION,
+} from "./wire/mod.ts";
 
 /** How long a side waits for an event from the peer once the transfer failed. */
 const PEER_DEADLINE_MS = 2_000;
@@ -141,18 +148,19 @@ export function transferDigest(
 }
 
 /**
- * How long the sender lets the receiver answer an offer before it says it waits for a person
- * to accept: a receiver that accepts without asking (`receive --yes`) answers about one round
- * trip after the offer arrived, well within this on any path people use.
+ * The receiver's `asking` for `confirm` (version 5): once, just before it asks its user, it tells
+ * a sender that speaks version 5 with ASKING, which then says it waits for the person to accept.
+ * A sender of version 4 never gets the frame (it would not know it).
  */
-export const ACCEPT_NOTICE_MS = 2_000;
-
-/**
- * Calls `onWaiting` once the receiver's answer did not come within ACCEPT_NOTICE_MS; disposing
- * it (the answer came, or the transfer failed) cancels that. A notice for the person only: the
- * deadline for the answer is the stall watch's.
- */
-export function waitingNotice(onWaiting: (() => void) | undefined): Disposable {
-  const timer = onWaiting && setTimeout(onWaiting, ACCEPT_NOTICE_MS);
-  return { [Symbol.dispose]: () => clearTimeout(timer) };
+export function askingNotice(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  speaks: number,
+): () => void {
+  let told = speaks < SPOKEN_VERSION;
+  return () => {
+    if (told) return;
+    told = true;
+    // A failed write is the control stream's failure, which the next read or write reports.
+    writer.write(encodeFrame(FrameType.ASKING, new Uint8Array(0))).catch(() => {});
+  };
 }

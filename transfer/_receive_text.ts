@@ -8,7 +8,9 @@ import type { Offer, TransferReport } from "./types.ts";
 export interface ReceiveTextOptions {
   writer: WritableStreamDefaultWriter<Uint8Array>;
   reader: ByteReader;
-  confirm?: (offer: Offer) => Promise<boolean>;
+  confirm?: (offer: Offer, asking: () => void) => Promise<boolean>;
+  /** Tells the sender that the user is asked (`askingNotice`). */
+  asking: () => void;
   signal: AbortSignal;
 }
 
@@ -20,7 +22,7 @@ export async function receiveText(
   const { writer, reader, signal } = options;
   const bytes = new TextEncoder().encode(text);
   const offer: Offer = { files: 0, directories: 0, bytes: bytes.length, entries: [], text };
-  if (options.confirm && !(await abortable(options.confirm(offer), signal))) {
+  if (options.confirm && !(await abortable(options.confirm(offer, options.asking), signal))) {
     throw new DeclinedError(DECLINED_MESSAGE);
   }
   const started = performance.now();

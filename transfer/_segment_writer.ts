@@ -17,6 +17,11 @@ export interface SegmentWriterOptions {
   signal: AbortSignal;
   /** Called on a failed write: stops the transfer. */
   fail: (error: unknown) => void;
+  /**
+   * What each stream's first write starts with, instead of its DATA_HELLO: START and the frames
+   * before it, when the data goes on the control stream (START inline).
+   */
+  first?: Uint8Array[];
 }
 
 /**
@@ -43,9 +48,10 @@ export class SegmentWriter {
     this.#options = options;
     this.#writers = writers;
     this.#segment = new Uint8Array(FRAME_HEADER_BYTES + options.segmentSize);
-    this.#hellos = writers.map((_, index) =>
-      encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, writers.length))
-    );
+    this.#hellos = options.first ??
+      writers.map((_, index) =>
+        encodeFrame(FrameType.DATA_HELLO, encodeDataHello(index, writers.length))
+      );
   }
 
   /** Free room in the current segment, to read file bytes straight into. */
@@ -76,9 +82,12 @@ export class SegmentWriter {
     }
   }
 
-  /** Sends the current segment (see `filled`: the next one is current once this is called). */
-  async flush(): Promise<void> {
-    if (this.#fill === 0) return;
+  /**
+   * Sends the current segment (see `filled`: the next one is current once this is called);
+   * `last`: bytes that end the data, in the same write.
+   */
+  async flush(last?: Uint8Array): Promise<void> {
+    if (this.#fill === 0 && !last) return;
     const writers = this.#writers;
     const segment = this.#segment;
     const frame = segment.subarray(0, FRAME_HEADER_BYTES + this.#fill);
@@ -98,7 +107,12 @@ export class SegmentWriter {
     }
     const hello = this.#hellos[index];
     this.#hellos[index] = undefined;
-    writer.write(hello ? concatBytes([hello, frame]) : frame)
+    const parts = [
+      ...(hello ? [hello] : []),
+      ...(frame.length > FRAME_HEADER_BYTES ? [frame] : []),
+      ...(last ? [last] : []),
+    ];
+    writer.write(parts.length === 1 ? parts[0] : concatBytes(parts))
       .then(() => this.#free.push(segment), this.#options.fail);
   }
 

@@ -5,7 +5,14 @@
  * into DATA segments (_segment_writer.ts).
  */
 import { abortable, EventLoopTurns, SourceChangedError, toHex } from "../base/mod.ts";
-import { encodeFileTrailer, encodeMore, encodeResent, FileStatus } from "./wire/mod.ts";
+import {
+  encodeFileTrailer,
+  encodeFrame,
+  encodeMore,
+  encodeResent,
+  FileStatus,
+  FrameType,
+} from "./wire/mod.ts";
 import { type FileSnapshot, sameSnapshot, snapshotOf, wrapFsError } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 import { SegmentWriter } from "./_segment_writer.ts";
@@ -43,6 +50,11 @@ export interface SentFile {
 
 export interface SendDataOptions {
   connection: StreamConnection;
+  /**
+   * The control stream when the data goes there (START inline): no data stream; `first` (the
+   * DECISIONS and START frames) leaves in one write with the first segment.
+   */
+  inline?: { writer: WritableStreamDefaultWriter<Uint8Array>; first: Uint8Array };
   streams: number;
   segmentSize: number;
   signal: AbortSignal;
@@ -67,18 +79,9 @@ export async function sendData(
   options: SendDataOptions,
 ): Promise<Map<string, SentFile>> {
   const { signal } = options;
-  // Opened all at once: over the TLS link each stream is a connection of its own,
-  // and their handshakes overlap instead of adding up; over QUIC they take turns on the lanes.
-  const opening = Array.from(
-    { length: options.streams },
-    () => options.connection.openStream({ data: true }),
-  );
-  const streams = await abortable(Promise.all(opening), signal);
-  const writers = streams.map((stream) => {
-    stream.readable.cancel().catch(() => {});
-    return stream.writable.getWriter();
-  });
-  const out = new SegmentWriter(options, writers);
+  const inline = options.inline;
+  const writers = inline ? [inline.writer] : await openDataStreams(options);
+  const out = new SegmentWriter({ ...options, first: inline && [inline.first] }, writers);
   const reading: Reading = { turns: new EventLoopTurns() };
   const sent = new Map<string, SentFile>();
   const total = bytesToHash(files);
@@ -122,10 +125,34 @@ export async function sendData(
     sent.set(file.path, { sha256: toHex(digest), size, status, resent });
     await out.write(encodeFileTrailer(status, digest));
   }
+  if (inline) {
+    // The control stream goes on (DONE comes back on it): an empty DATA frame ends the data,
+    // in the same write as the last segment (and its last file's SHA-256).
+    await out.flush(encodeFrame(FrameType.DATA, new Uint8Array(0)));
+    return sent;
+  }
   await out.flush();
   out.helloRest();
   await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
   return sent;
+}
+
+/**
+ * Opened all at once: over the TLS link each stream is a connection of its own, and their
+ * handshakes overlap instead of adding up; over QUIC they take turns on the lanes.
+ */
+async function openDataStreams(
+  options: SendDataOptions,
+): Promise<WritableStreamDefaultWriter<Uint8Array>[]> {
+  const opening = Array.from(
+    { length: options.streams },
+    () => options.connection.openStream({ data: true }),
+  );
+  const streams = await abortable(Promise.all(opening), options.signal);
+  return streams.map((stream) => {
+    stream.readable.cancel().catch(() => {});
+    return stream.writable.getWriter();
+  });
 }
 
 function sizeChanged(file: OutgoingFile, now: number): SourceChangedError {

@@ -30,18 +30,36 @@ export interface Plan {
   items: PlanItem[];
   /** The receiver keeps a different existing file instead of writing beside it. */
   keepExisting: boolean;
+  /** The receiver takes a small transfer's data on the control stream (version 5). */
+  inline: boolean;
 }
 
 /** Reads PLAN items up to PLAN_END, each checked against the manifest we sent. */
-export async function readPlan(reader: ByteReader, manifest: SourceManifest): Promise<Plan> {
+export async function readPlan(
+  reader: ByteReader,
+  manifest: SourceManifest,
+  onAsking?: () => void,
+): Promise<Plan> {
   const items: PlanItem[] = [];
   const seen = new Set<number>();
+  let asked = false;
   while (true) {
     const frame = await readFrame(reader, {
-      expect: [FrameType.PLAN, FrameType.PLAN_END, FrameType.ERROR],
+      // ASKING (version 5): once, before the plan.
+      expect: [
+        FrameType.PLAN,
+        FrameType.PLAN_END,
+        FrameType.ERROR,
+        ...(asked || items.length > 0 ? [] : [FrameType.ASKING]),
+      ],
       what: "resume plan",
     });
     if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
+    if (frame.type === FrameType.ASKING) {
+      asked = true;
+      onAsking?.();
+      continue;
+    }
     if (frame.type === FrameType.PLAN_END) {
       const end = decodePlanEnd(frame.payload);
       if (end.items !== items.length) {
@@ -49,7 +67,7 @@ export async function readPlan(reader: ByteReader, manifest: SourceManifest): Pr
           `Cannot decode PLAN_END: count ${end.items}, received ${items.length} items`,
         );
       }
-      return { items, keepExisting: end.keepExisting };
+      return { items, keepExisting: end.keepExisting, inline: end.inline ?? false };
     }
     for (const item of decodePlan(frame.payload)) {
       const entry = manifest.entries[item.index];

@@ -6,6 +6,7 @@ import { peerWasTold } from "./_control.ts";
 import { receiveFiles } from "./receive_files.ts";
 import { sendFiles } from "./send_files.ts";
 import { scanPaths } from "./scan_paths.ts";
+import { FRAME_HEADER_BYTES, FrameType } from "./wire/mod.ts";
 import type {
   ReceiveFilesOptions,
   SendFilesOptions,
@@ -199,4 +200,49 @@ export function flipDataByte(
       return { readable: stream.readable, writable: flipper.writable };
     },
   };
+}
+
+/**
+ * The sender's side of a version 4 receiver: PLAN_END's version 5 flag (inline data) is cleared
+ * on its way in, so the sender opens data streams as for a receiver that never set it.
+ */
+export function version4Receiver(connection: StreamConnection): StreamConnection {
+  let opened = 0;
+  return {
+    acceptStream: () => connection.acceptStream(),
+    openStream: async (options) => {
+      const stream = await connection.openStream(options);
+      if (opened++ > 0) return stream;
+      return {
+        readable: stream.readable.pipeThrough(clearPlanEndInline()),
+        writable: stream.writable,
+      };
+    },
+  };
+}
+
+/** Follows the control stream's frames and clears bit 1 of PLAN_END's flags byte. */
+function clearPlanEndInline(): TransformStream<Uint8Array, Uint8Array> {
+  const header: number[] = [];
+  let payloadLeft = 0;
+  let flagsAt = -1;
+  return new TransformStream({
+    transform(chunk, controller) {
+      const out = chunk.slice();
+      for (let index = 0; index < out.length; index++) {
+        if (payloadLeft > 0) {
+          if (flagsAt === payloadLeft) out[index] &= ~2;
+          payloadLeft--;
+          continue;
+        }
+        header.push(out[index]);
+        if (header.length < FRAME_HEADER_BYTES) continue;
+        payloadLeft = new DataView(Uint8Array.from(header).buffer).getUint32(1);
+        // PLAN_END: items u32, then flags: the byte with `payloadLeft` 1 at the end of 5.
+        flagsAt = header[0] === FrameType.PLAN_END ? payloadLeft - 4 : -1;
+        header.length = 0;
+      }
+      controller.enqueue(out);
+    },
+  });
 }

@@ -14,11 +14,13 @@ import {
   encodeHello,
   encodeManifestEnd,
   encodeMore,
+  encodePlanEnd,
   encodeResent,
   encodeStart,
   FileStatus,
   FrameType,
   PROTOCOL_VERSION,
+  SPOKEN_VERSION,
 } from "./wire/mod.ts";
 import { encodeText } from "./_text_messages.ts";
 
@@ -26,6 +28,8 @@ const text = new TextEncoder();
 const sha256 = (value: string) => new Uint8Array(createHash("sha256").update(value).digest());
 
 Deno.test("transfer frames match the golden samples of the transfer version", async () => {
+  // Samples of what a peer of the newest version sends (HELLO still starts with version 4).
+  const version = SPOKEN_VERSION;
   const hello = {
     streams: 4,
     segmentSize: 1_048_576,
@@ -150,16 +154,47 @@ Deno.test("transfer frames match the golden samples of the transfer version", as
         }),
       ),
     },
+    {
+      // A receiver of version 5 asks its user (ASKING), then takes a small transfer inline
+      // (PLAN_END's inline flag).
+      name: "transfer_asking_plan_end",
+      frame: new Uint8Array([
+        ...encodeFrame(FrameType.ASKING, new Uint8Array(0)),
+        ...encodeFrame(
+          FrameType.PLAN_END,
+          encodePlanEnd({ items: 0, keepExisting: false, inline: true }),
+        ),
+      ]),
+    },
+    {
+      // Version 5, inline: START (no data stream), the data on the control stream, an empty DATA.
+      name: "transfer_inline",
+      frame: new Uint8Array([
+        ...encodeFrame(
+          FrameType.START,
+          encodeStart({ inline: true, streams: 0, decisions: 1, dataBytes: 38 }),
+        ),
+        ...encodeFrame(
+          FrameType.DATA,
+          new Uint8Array([
+            ...text.encode("hello"),
+            ...encodeFileTrailer(FileStatus.AS_SCANNED, sha256("hello")),
+          ]),
+        ),
+        ...encodeFrame(FrameType.DATA, new Uint8Array(0)),
+      ]),
+    },
   ];
   for (const sample of samples) {
-    const fixture = await golden(sample.name, sample.frame, PROTOCOL_VERSION);
+    const fixture = await golden(sample.name, sample.frame, version);
     assert.deepEqual(sample.frame, fixture, `${sample.name} changed on the wire`);
   }
   const payload = (frame: Uint8Array) => frame.subarray(5);
   assert.deepEqual(
-    decodeHello(payload(await golden("transfer_hello", samples[0].frame, PROTOCOL_VERSION))),
+    decodeHello(payload(await golden("transfer_hello", samples[0].frame, version))),
     {
       version: PROTOCOL_VERSION,
+      speaks: SPOKEN_VERSION,
       text: false,
       allowChanging: false,
       links: 0,
@@ -167,21 +202,28 @@ Deno.test("transfer frames match the golden samples of the transfer version", as
     },
   );
   assert.deepEqual(
-    decodeEntries(payload(await golden("transfer_entries", samples[1].frame, PROTOCOL_VERSION)))
+    decodeEntries(payload(await golden("transfer_entries", samples[1].frame, version)))
       .map((e) => e.path),
     ["photos", "photos/été.txt"],
   );
-  const stream = await golden("transfer_stream", samples[5].frame, PROTOCOL_VERSION);
+  const stream = await golden("transfer_stream", samples[5].frame, version);
   assert.equal(decodeEntries(stream.subarray(5, stream.length - 5 - 48))[0].unknownSize, true);
   assert.deepEqual(
-    decodeStart(payload(await golden("transfer_start", samples[2].frame, PROTOCOL_VERSION))),
-    start,
+    decodeStart(payload(await golden("transfer_start", samples[2].frame, version))),
+    { ...start, inline: false },
   );
-  const skipped = await golden("transfer_skipped", samples[6].frame, PROTOCOL_VERSION);
+  const inline = await golden("transfer_inline", samples[9].frame, version);
+  assert.deepEqual(decodeStart(inline.subarray(5, 21)), {
+    inline: true,
+    streams: 0,
+    decisions: 1,
+    dataBytes: 38,
+  });
+  const skipped = await golden("transfer_skipped", samples[6].frame, version);
   assert.deepEqual(decodeNotSent(skipped.subarray(5, skipped.length - 13)), [
     { path: "d/pipe", kind: "fifo" },
     { path: "d/secret", kind: "unreadable" },
   ]);
-  const symlink = await golden("transfer_symlink", samples[7].frame, PROTOCOL_VERSION);
+  const symlink = await golden("transfer_symlink", samples[7].frame, version);
   assert.deepEqual(decodeEntries(symlink.subarray(5))[0].target, "été");
 });

@@ -15,7 +15,7 @@ export type {
   TransferProgress,
   TransferReport,
 } from "./types.ts";
-export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
+export { DEFAULT_STREAMS, INLINE_MAX_BYTES, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
 export { receiveFiles } from "./receive_files.ts";
 export { sendText } from "./send_text.ts";
 export { scanPaths, type SkippedEntry, type SourceManifest } from "./scan_paths.ts";

@@ -11,7 +11,8 @@ import {
 import { resolve, sep as SEP } from "node:path";
 import type { DataReader } from "./_stream_reader.ts";
 import { acceptDataStreams } from "./_accept_streams.ts";
-import { peerError, preferPeerError, transferDigest } from "./_control.ts";
+import { InlineData } from "./_inline_data.ts";
+import { askingNotice, peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
   batchPlan,
@@ -73,10 +74,12 @@ export async function receiveFiles(given: ReceiveFilesOptions): Promise<Transfer
   try {
     const manifest = await readManifest(reader);
     control.watch.pause();
+    const asking = askingNotice(writer, manifest.hello.speaks);
     if (manifest.text !== undefined) {
-      return await receiveText(manifest.text, { writer, reader, confirm: options.confirm, signal });
+      const confirm = options.confirm;
+      return await receiveText(manifest.text, { writer, reader, confirm, asking, signal });
     }
-    const accepted = await acceptOffer(control, manifest, options);
+    const accepted = await acceptOffer(control, manifest, { ...options, asking });
     const agreed = await agreePlan(control, accepted);
     const arrived = await receiveAll(control, agreed, { ...options, dataReaders });
     return await publish(control, arrived, options);
@@ -112,7 +115,7 @@ interface Accepted {
 async function acceptOffer(
   control: ControlStream,
   { hello, entries, notSent }: ReceivedManifest,
-  options: ReceiveFilesOptions,
+  options: ReceiveFilesOptions & { asking: () => void },
 ): Promise<Accepted> {
   const { outDir, sink } = options;
   if (sink && (hello.files !== 1 || hello.directories !== 0)) {
@@ -139,7 +142,8 @@ async function acceptOffer(
     unholdable,
     plan,
   };
-  if (options.confirm && !(await abortable(options.confirm(shown(accepted)), control.signal))) {
+  const confirm = options.confirm;
+  if (confirm && !(await abortable(confirm(shown(accepted), options.asking), control.signal))) {
     throw new DeclinedError(DECLINED_MESSAGE);
   }
   return accepted;
@@ -175,6 +179,8 @@ function shown({ hello, entries, notSent, unknownSize, unholdable, plan }: Accep
 interface Agreed extends Accepted {
   incoming: Incoming;
   streams: number;
+  /** The data comes on the control stream, after START (version 5). */
+  inline: boolean;
   /** When the person said yes: seconds measure the transfer. */
   started: number;
 }
@@ -192,18 +198,15 @@ async function agreePlan(control: ControlStream, accepted: Accepted): Promise<Ag
     await abortable(writer.write(encodeFrame(FrameType.PLAN, payload)), signal);
   }
   const keepExisting = plan.onExisting === "skip";
-  await abortable(
-    writer.write(
-      encodeFrame(FrameType.PLAN_END, encodePlanEnd({ items: plan.items.length, keepExisting })),
-    ),
-    signal,
-  );
+  // Version 5: a small transfer's data may come on this stream (a sender of version 4 ignores it).
+  const end = { items: plan.items.length, keepExisting, inline: true };
+  await abortable(writer.write(encodeFrame(FrameType.PLAN_END, encodePlanEnd(end))), signal);
   // The sender hashes the prefixes we resume before it decides.
   const resumed = plan.items.reduce((sum, item) => sum + item.length, 0);
   watch.enter("decision", control.stallMs + resumed / HASH_BYTES_PER_MS);
   const { decisions, start } = await readDecisions(control.reader);
   const incoming = planIncoming(accepted.entries, plan, decisions, start);
-  return { ...accepted, incoming, streams: start.streams, started };
+  return { ...accepted, incoming, streams: start.streams, inline: start.inline ?? false, started };
 }
 
 /** What the data phase hands to publishing. */
@@ -227,7 +230,11 @@ async function receiveAll(
   const { hello, entries, plan, incoming } = agreed;
   const sink = options.sink;
   if (!sink) createDirectories(options.outDir, entries, plan, incoming.kept);
-  const monitor = watchControl(control.reader);
+  // Inline data is read from the control stream first; the sender speaks only to fail after it.
+  const inline = agreed.inline ? new InlineData(control.reader, hello.segmentSize) : undefined;
+  const monitor = inline
+    ? inline.ended.then(() => watchControl(control.reader))
+    : watchControl(control.reader);
   const progress = control.startData(monitor, {
     already: incoming.skippedBytes + incoming.resumedBytes,
     total: hello.totalBytes,
@@ -236,10 +243,12 @@ async function receiveAll(
   });
   let received: Map<string, ReceivedFile>;
   try {
-    const streams = acceptDataStreams(options.connection, agreed.streams, {
-      signal,
-      onAccepted: (reader) => options.dataReaders.push(reader),
-    });
+    const streams = inline
+      ? { readers: [inline], accepted: Promise.resolve() }
+      : acceptDataStreams(options.connection, agreed.streams, {
+        signal,
+        onAccepted: (reader) => options.dataReaders.push(reader),
+      });
     const receive = sink
       ? (files: IncomingFile[], data: ReceiveDataOptions) => receiveIntoSink(files, sink, data)
       : receiveData;

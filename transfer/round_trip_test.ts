@@ -10,8 +10,10 @@ import {
   tempDir,
   transferPair,
   value,
+  version4Receiver,
   withDirs,
 } from "./_test_util.ts";
+import type { OpenStreamOptions, StreamConnection } from "./types.ts";
 
 Deno.test("sendFiles moves a single file with its bytes, hash and mode", async () => {
   await withDirs(10_000, async ({ signal, src, dst }) => {
@@ -153,38 +155,68 @@ Deno.test("sendFiles rejects a stream count outside 1..16", async () => {
   }
 });
 
-Deno.test("the sender writes its offer in one write and DECISIONS with START in one more", async () => {
+/** The sender's connection, counting the writes of its control stream and the streams it opens. */
+function countingControl(connection: StreamConnection) {
+  const counts = { controlWrites: [] as number[], opened: 0 };
+  return {
+    counts,
+    connection: {
+      acceptStream: () => connection.acceptStream(),
+      openStream: async (options?: OpenStreamOptions) => {
+        const stream = await connection.openStream(options);
+        // The first stream the sender opens is the control stream.
+        if (counts.opened++ > 0) return stream;
+        const writer = stream.writable.getWriter();
+        return {
+          readable: stream.readable,
+          writable: new WritableStream<Uint8Array>({
+            write: (chunk) => (counts.controlWrites.push(chunk.length), writer.write(chunk)),
+            close: () => writer.close(),
+            abort: (reason) => writer.abort(reason),
+          }),
+        };
+      },
+    } satisfies StreamConnection,
+  };
+}
+
+Deno.test("a small transfer is two writes of the sender on its control stream and no data stream", async () => {
   await withDirs(10_000, async ({ signal, src, dst }) => {
     for (let index = 0; index < 3; index++) {
       await Deno.writeFile(join(src, `file-${index}.bin`), randomBytes(1000 + index, index + 1));
     }
-    // On a TCP connection with Nagle's algorithm on, each write behind the
-    // first waits for the peer's delayed ACK: every write of the control stream counts.
-    const controlWrites: number[] = [];
-    let opened = 0;
+    // On a TCP connection with Nagle's algorithm on, each write behind the first waits for the
+    // peer's delayed ACK, and each stream of the TLS link is a connection with its handshake:
+    // the offer, then DECISIONS, START, the data and its end (version 5: inline) in one write.
+    let counting: ReturnType<typeof countingControl> | undefined;
     const { sent, received } = await transferPair([src], dst, {
       signal,
-      wrapSender: (connection) => ({
-        acceptStream: () => connection.acceptStream(),
-        openStream: async () => {
-          const stream = await connection.openStream();
-          // The first stream the sender opens is the control stream.
-          if (opened++ > 0) return stream;
-          const writer = stream.writable.getWriter();
-          return {
-            readable: stream.readable,
-            writable: new WritableStream({
-              write: (chunk) => (controlWrites.push(chunk.length), writer.write(chunk)),
-              close: () => writer.close(),
-              abort: (reason) => writer.abort(reason),
-            }),
-          };
-        },
-      }),
+      wrapSender: (connection) => (counting = countingControl(connection)).connection,
     });
     assert.equal(value(received).files, 3);
     assert.equal(value(sent).files, 3);
+    const { controlWrites, opened } = counting!.counts;
     assert.equal(controlWrites.length, 2, `control stream writes: ${controlWrites.join(", ")}`);
+    assert.equal(opened, 1);
+  });
+});
+
+Deno.test("a receiver of version 4 gets a small transfer on a data stream, DECISIONS with START in one write", async () => {
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    const bytes = randomBytes(1000, 9);
+    await Deno.writeFile(join(src, "small.bin"), bytes);
+    let counting: ReturnType<typeof countingControl> | undefined;
+    const { sent, received } = await transferPair([join(src, "small.bin")], dst, {
+      signal,
+      wrapSender: (connection) =>
+        (counting = countingControl(version4Receiver(connection))).connection,
+    });
+    assert.equal(value(received).sha256, sha256Hex(bytes));
+    assert.equal(value(sent).sha256, sha256Hex(bytes));
+    assert.deepEqual(await Deno.readFile(join(dst, "small.bin")), bytes);
+    const { controlWrites, opened } = counting!.counts;
+    assert.equal(controlWrites.length, 2, `control stream writes: ${controlWrites.join(", ")}`);
+    assert.equal(opened, 2);
   });
 });
 
@@ -201,4 +233,26 @@ Deno.test("segmentSizeFor: 1 MiB for big files and streams, a segment of ~256 fi
   // 21,080 man pages of 1.7 KB on average: 512 KiB; 200,000 files of 16 bytes: the 16 KiB floor.
   assert.equal(segmentSizeFor(manifest(21_080, 36_677_562)), 512 * 1024);
   assert.equal(segmentSizeFor(manifest(200_000, 3_200_000)), 16 * 1024);
+});
+
+Deno.test("the sender hears that the receiver asks its user (ASKING), once, and not when it does not ask", async () => {
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    await Deno.writeFile(join(src, "a.bin"), randomBytes(10, 3));
+    for (const asks of [true, false]) {
+      let waiting = 0;
+      const { sent, received } = await transferPair([join(src, "a.bin")], join(dst, `${asks}`), {
+        signal,
+        send: { onWaitingForAccept: () => waiting++ },
+        receive: {
+          confirm: (_offer, asking) => {
+            if (asks) asking(), asking();
+            return Promise.resolve(true);
+          },
+        },
+      });
+      assert.equal(value(sent).files, 1);
+      assert.equal(value(received).files, 1);
+      assert.equal(waiting, asks ? 1 : 0);
+    }
+  });
 });

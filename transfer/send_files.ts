@@ -2,13 +2,14 @@
 import {
   abortable,
   type ByteReader,
+  concatBytes,
   ConnectionLostError,
   equalBytes,
   fromHex,
   IntegrityError,
   toHex,
 } from "../base/mod.ts";
-import { peerError, preferPeerError, transferDigest, waitingNotice } from "./_control.ts";
+import { peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
   batchDecisions,
@@ -37,6 +38,12 @@ import type { SendFilesOptions, TransferReport } from "./types.ts";
 export const DEFAULT_STREAMS = 4;
 /** Bytes per DATA segment, at most (`segmentSizeFor`); also the unit data streams are counted in. */
 export const SEGMENT_SIZE = 1024 * 1024;
+/**
+ * The most data a transfer sends on its control stream, after START, when the receiver takes it
+ * there (version 5): one segment, so a small file costs no data stream (over the TLS link a
+ * connection and its handshake on each side).
+ */
+export const INLINE_MAX_BYTES = SEGMENT_SIZE;
 /** Files a DATA segment of a tree of small files holds, about (`segmentSizeFor`). */
 const FILES_PER_SEGMENT = 256;
 
@@ -120,8 +127,10 @@ async function offer(
   );
   // The receiver may be asking its user: bounded by how long we wait for an answer.
   watch.enter("decision", options.acceptTimeoutMs ?? control.stallMs);
-  using _notice = waitingNotice(options.onWaitingForAccept);
-  const plan = await abortable(readPlan(control.reader, manifest), signal);
+  const plan = await abortable(
+    readPlan(control.reader, manifest, options.onWaitingForAccept),
+    signal,
+  );
   watch.pause();
   // The plan comes once the receiver accepted: seconds measure the transfer.
   return { manifest, plan, allowChanging, segmentSize, started: performance.now() };
@@ -130,8 +139,10 @@ async function offer(
 /** What the decisions phase agreed: what is sent, on how many streams. */
 interface Agreed extends Offered {
   decided: Decided;
-  /** Data streams used: none when nothing is sent. */
+  /** Data streams used: none when nothing is sent, or when it is sent inline. */
   streams: number;
+  /** The data goes on the control stream, after these frames (DECISIONS, START), in one write. */
+  inline?: Uint8Array;
 }
 
 /** Decisions phase: compares the plan with our files, sends DECISIONS and START. */
@@ -149,19 +160,21 @@ async function decideAndStart(
   );
   // A file of unknown size that is sent may be long: it gets every data stream.
   const long = outgoing.some((file) => file.unknownSize);
+  const inline = offered.plan.inline && !long && dataBytes > 0 && dataBytes <= INLINE_MAX_BYTES;
   const streams = long
     ? options.streams
+    : inline
+    ? 0
     : Math.min(options.streams, Math.ceil(dataBytes / SEGMENT_SIZE));
-  const start = { streams, decisions: decided.decisions.length, dataBytes };
-  const decisionFrames = [...batchDecisions(decided.decisions)]
-    .map((payload) => encodeFrame(FrameType.DECISIONS, payload));
-  await abortable(
-    writeFrames(control.writer, [
-      ...decisionFrames,
-      encodeFrame(FrameType.START, encodeStart(start)),
-    ]),
-    signal,
-  );
+  const start = { inline, streams, decisions: decided.decisions.length, dataBytes };
+  const frames = [
+    ...[...batchDecisions(decided.decisions)]
+      .map((payload) => encodeFrame(FrameType.DECISIONS, payload)),
+    encodeFrame(FrameType.START, encodeStart(start)),
+  ];
+  // Inline data leaves in the same write as START (sendData).
+  if (inline) return { ...offered, decided, streams, inline: concatBytes(frames) };
+  await abortable(writeFrames(control.writer, frames), signal);
   return { ...offered, decided, streams };
 }
 
@@ -181,8 +194,10 @@ async function sendAll(
     unknownSize: manifest.entries.some((entry) => entry.unknownSize),
     onProgress: options.onProgress,
   });
-  const sent = agreed.streams === 0 ? new Map<string, SentFile>() : await sendData(outgoing, {
+  const nothing = agreed.streams === 0 && !agreed.inline;
+  const sent = nothing ? new Map<string, SentFile>() : await sendData(outgoing, {
     connection: options.connection,
+    inline: agreed.inline && { writer: control.writer, first: agreed.inline },
     streams: agreed.streams,
     segmentSize: agreed.segmentSize,
     signal,

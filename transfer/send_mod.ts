@@ -5,7 +5,7 @@
  * @module
  */
 export type { TransferReport } from "./types.ts";
-export { DEFAULT_STREAMS, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
+export { DEFAULT_STREAMS, INLINE_MAX_BYTES, SEGMENT_SIZE, sendFiles } from "./send_files.ts";
 export { sendText } from "./send_text.ts";
 export { MAX_STREAMS } from "./wire/mod.ts";
 export { peerWasTold } from "./_control.ts";

@@ -1,7 +1,7 @@
 /** The sending role for a short text: HELLO (text flag), TEXT, then wait for DONE. */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { abortable, equalBytes, IntegrityError, toHex } from "../base/mod.ts";
-import { peerError, waitingNotice } from "./_control.ts";
+import { peerError } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
   decodeDone,
@@ -47,11 +47,20 @@ export async function sendText(text: string, options: SendFilesOptions): Promise
     const started = performance.now();
     // The receiver may be asking its user: bounded by how long we wait for an answer.
     watch.enter("decision", options.acceptTimeoutMs ?? stallMs);
-    const notice = waitingNotice(options.onWaitingForAccept);
-    const frame = await abortable(
-      readFrame(reader, { expect: [FrameType.DONE, FrameType.ERROR], what: "answer" }),
+    let frame = await abortable(
+      readFrame(reader, {
+        expect: [FrameType.DONE, FrameType.ERROR, FrameType.ASKING],
+        what: "answer",
+      }),
       signal,
-    ).finally(() => notice[Symbol.dispose]());
+    );
+    if (frame.type === FrameType.ASKING) {
+      options.onWaitingForAccept?.();
+      frame = await abortable(
+        readFrame(reader, { expect: [FrameType.DONE, FrameType.ERROR], what: "answer" }),
+        signal,
+      );
+    }
     watch.stop();
     if (frame.type === FrameType.ERROR) throw peerError(decodeError(frame.payload), "receiver");
     const done = decodeDone(frame.payload);

@@ -113,7 +113,7 @@ Deno.test("a text nobody accepts fails the sender at acceptTimeoutMs", async () 
         }),
         (error: Error) => error instanceof TimeoutError && /did not accept/.test(error.message),
       );
-      // The deadline (200 ms) came before the notice that a person is asked (ACCEPT_NOTICE_MS).
+      // The receiver never said it asks a person (ASKING): no notice.
       assert.equal(waiting, 0);
       receiverStop.abort(new Error("the person walked away"));
       await assert.rejects(received, /walked away/);

@@ -106,8 +106,9 @@ export interface SendFilesOptions {
   /** How long the receiver may take to accept the offer (default: `stallTimeoutMs`). */
   acceptTimeoutMs?: number;
   /**
-   * Called once the offer is out and no answer came within 2 s (`ACCEPT_NOTICE_MS`): the
-   * receiver is asking its user. Not called when it accepts without asking (`--yes`).
+   * Called when the receiver says it is asking its user to accept (ASKING, a receiver of
+   * version 5). Not called when it accepts without asking (`--yes`), nor by a receiver of
+   * version 4, which does not say.
    */
   onWaitingForAccept?: () => void;
 }
@@ -115,7 +116,11 @@ export interface SendFilesOptions {
 export interface ReceiveFilesOptions {
   connection: StreamConnection;
   outDir: string;
-  confirm?: (offer: Offer) => Promise<boolean>;
+  /**
+   * Whether to accept `offer`. Call `asking` just before asking a person (not when accepting
+   * without asking): the sender is told, and says it waits for the person.
+   */
+  confirm?: (offer: Offer, asking: () => void) => Promise<boolean>;
   /**
    * An offered name that exists in `outDir` is never overwritten: `rename`
    * (default) writes the entry beside it as `name (1).ext`, `skip` leaves it

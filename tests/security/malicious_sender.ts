@@ -25,6 +25,7 @@ export const PLAN = 0x10;
 export const PLAN_END = 0x11;
 export const DECISIONS = 0x12;
 export const START = 0x13;
+export const ASKING = 0x14;
 export const DATA_HELLO = 0x20;
 export const DATA = 0x21;
 export const DONE = 0x30;

@@ -28,6 +28,7 @@ import {
   parseCode,
 } from "../../peer/mod.ts";
 import {
+  ASKING,
   DATA,
   DATA_HELLO,
   ENTRIES,
@@ -89,7 +90,11 @@ async function stallAsReceiver(session: Peer, phase: string) {
   const writer = control.writable.getWriter();
   const reader = new FrameReader(control.readable);
   while ((await reader.next())?.type !== MANIFEST_END);
-  if (phase === "decision") return;
+  // As a receiver whose person is asked and never answers (the sender speaks version 5).
+  if (phase === "decision") {
+    await writer.write(frame(ASKING, new Uint8Array(0)));
+    return;
+  }
   // Nothing on disk: an empty plan.
   // PLAN_END: no items, no flags.
   await writer.write(frame(PLAN_END, concatBytes([u32(0), Uint8Array.of(0)])));

@@ -1,7 +1,12 @@
 import { type ByteReader, ProtocolError } from "../../base/mod.ts";
 
-/** Wire version carried in HELLO and DATA_HELLO. */
+/**
+ * Wire version in HELLO's and DATA_HELLO's first byte: 4, which every peer since version 4 reads.
+ * Version 5's additions are used only once the peer said it speaks them (PROTOCOL.md, "Versioning").
+ */
 export const PROTOCOL_VERSION = 4;
+/** The newest version this peer speaks: HELLO byte 3 (sender), PLAN_END's flags (receiver). */
+export const SPOKEN_VERSION = 5;
 /** type u8 + payload length u32 (big-endian). */
 export const FRAME_HEADER_BYTES = 5;
 /** Bytes of one SHA-256 digest. */
@@ -18,6 +23,7 @@ export const FrameType = {
   PLAN_END: 0x11,
   DECISIONS: 0x12,
   START: 0x13,
+  ASKING: 0x14,
   DATA_HELLO: 0x20,
   DATA: 0x21,
   DONE: 0x30,
@@ -52,6 +58,7 @@ const MAX_PAYLOAD: Record<number, number> = {
   [FrameType.PLAN_END]: 64,
   [FrameType.DECISIONS]: LIMITS.maxBatchFrameBytes,
   [FrameType.START]: 64,
+  [FrameType.ASKING]: 64,
   [FrameType.DATA_HELLO]: 64,
   [FrameType.DATA]: LIMITS.maxSegmentSize,
   [FrameType.DONE]: 256,

@@ -4,10 +4,12 @@
  * ignore trailing bytes (room for future fields), batched ones do not.
  */
 import { ProtocolError } from "../../base/mod.ts";
-import { DIGEST_BYTES, LIMITS, PROTOCOL_VERSION } from "./_frame.ts";
+import { DIGEST_BYTES, LIMITS, PROTOCOL_VERSION, SPOKEN_VERSION } from "./_frame.ts";
 
 export interface Hello {
   version: number;
+  /** The newest version the sender speaks (byte 3; 0 from a version 4 sender). */
+  speaks: number;
   /** The offer is a text (a TEXT frame follows HELLO), not files. */
   text: boolean;
   /** The sender sends a file that keeps changing as read (CHANGED status) instead of failing. */
@@ -53,6 +55,8 @@ export interface Decision {
   action: "send" | "resume" | "skip" | "keep";
 }
 export interface Start {
+  /** Version 5: the data comes on the control stream, after START (`streams` is 0). */
+  inline?: boolean;
   streams: number;
   decisions: number;
   dataBytes: number;
@@ -82,6 +86,7 @@ export interface ErrorMessage {
 const HELLO_BYTES = 32;
 const HELLO_FLAG_TEXT = 1;
 const HELLO_FLAG_ALLOW_CHANGING = 2;
+const START_FLAG_INLINE = 1;
 const MAX_U64_HI = 0x1f_ffff; // keeps values <= Number.MAX_SAFE_INTEGER
 
 const utf8 = new TextEncoder();
@@ -107,7 +112,7 @@ export function setU64(view: DataView, offset: number, value: number): void {
 }
 
 export function encodeHello(
-  hello: Omit<Hello, "version" | "text" | "allowChanging" | "links"> & {
+  hello: Omit<Hello, "version" | "speaks" | "text" | "allowChanging" | "links"> & {
     text?: boolean;
     allowChanging?: boolean;
     links?: number;
@@ -121,6 +126,7 @@ export function encodeHello(
     2,
     (hello.text ? HELLO_FLAG_TEXT : 0) | (hello.allowChanging ? HELLO_FLAG_ALLOW_CHANGING : 0),
   );
+  view.setUint8(3, SPOKEN_VERSION);
   view.setUint32(4, hello.segmentSize);
   view.setUint32(8, hello.entries);
   view.setUint32(12, hello.files);
@@ -145,6 +151,7 @@ export function decodeHello(payload: Uint8Array): Hello {
   }
   const hello: Hello = {
     version: view.getUint8(0),
+    speaks: view.getUint8(3),
     text: (flags & HELLO_FLAG_TEXT) !== 0,
     allowChanging: (flags & HELLO_FLAG_ALLOW_CHANGING) !== 0,
     streams: view.getUint8(1),
@@ -199,6 +206,7 @@ export function encodeStart(start: Start): Uint8Array {
   const out = new Uint8Array(16);
   const view = new DataView(out.buffer);
   view.setUint8(0, start.streams);
+  view.setUint8(1, start.inline ? START_FLAG_INLINE : 0);
   view.setUint32(4, start.decisions);
   setU64(view, 8, start.dataBytes);
   return out;
@@ -207,11 +215,17 @@ export function encodeStart(start: Start): Uint8Array {
 export function decodeStart(payload: Uint8Array): Start {
   const view = need(payload, 16, "START");
   const start = {
+    inline: (view.getUint8(1) & START_FLAG_INLINE) !== 0,
     streams: view.getUint8(0),
     decisions: view.getUint32(4),
     dataBytes: getU64(view, 8, "START data bytes"),
   };
-  if (start.streams > LIMITS.maxStreams || (start.streams === 0) !== (start.dataBytes === 0)) {
+  // Inline data (version 5) comes on the control stream: no data stream, and some bytes.
+  const streamsNeeded = start.inline ? 0 : start.dataBytes;
+  if (
+    start.streams > LIMITS.maxStreams || (start.streams === 0) !== (streamsNeeded === 0) ||
+    (start.inline && start.dataBytes === 0)
+  ) {
     throw new ProtocolError(
       `Cannot decode START: ${start.streams} streams for ${start.dataBytes} bytes`,
     );

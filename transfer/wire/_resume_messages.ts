@@ -8,17 +8,20 @@ const PLAN_ITEM_BYTES = 4 + 1 + 8 + DIGEST_BYTES;
 const DECISION_BYTES = 5;
 const PLAN_KINDS = ["exists", "partial", "unholdable", "kept"] as const;
 const PLAN_END_KEEP_EXISTING = 1;
+const PLAN_END_INLINE = 2;
 
 export interface PlanEnd {
   items: number;
   /** The receiver keeps an existing different file instead of writing beside it: answer `keep`. */
   keepExisting: boolean;
+  /** Version 5: the receiver takes a small transfer's data on the control stream (START inline). */
+  inline?: boolean;
 }
 
 export function encodePlanEnd(end: PlanEnd): Uint8Array {
   const out = new Uint8Array(5);
   new DataView(out.buffer).setUint32(0, end.items);
-  out[4] = end.keepExisting ? PLAN_END_KEEP_EXISTING : 0;
+  out[4] = (end.keepExisting ? PLAN_END_KEEP_EXISTING : 0) | (end.inline ? PLAN_END_INLINE : 0);
   return out;
 }
 
@@ -27,6 +30,7 @@ export function decodePlanEnd(payload: Uint8Array): PlanEnd {
   return {
     items: view.getUint32(0),
     keepExisting: (view.getUint8(4) & PLAN_END_KEEP_EXISTING) !== 0,
+    inline: (view.getUint8(4) & PLAN_END_INLINE) !== 0,
   };
 }
 

@@ -18,6 +18,7 @@ export {
   parseFrameHeader,
   PROTOCOL_VERSION,
   readFrame,
+  SPOKEN_VERSION,
   writeFrameHeader,
 } from "./_frame.ts";
 export {
