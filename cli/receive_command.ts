@@ -17,7 +17,7 @@ import {
   type TransferCode,
   type TransportChoice,
 } from "../peer/mod.ts";
-import { type Offer, type OnExisting, peerWasTold, receiveFiles } from "../transfer/mod.ts";
+import type { Offer, OnExisting } from "../transfer/mod.ts";
 import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
 import {
   existingView,
@@ -62,6 +62,16 @@ export interface ReceiveCommandOptions {
   signal: AbortSignal;
 }
 
+let receiving: Promise<typeof import("../transfer/receive_mod.ts")> | undefined;
+
+/**
+ * transfer/'s receiving half, loaded once: asked for when the rendezvous server answered (after the
+ * first event, while the receiver waits for its sender), and awaited where it is used.
+ */
+function loadReceiving(): Promise<typeof import("../transfer/receive_mod.ts")> {
+  return receiving ??= import("../transfer/receive_mod.ts");
+}
+
 /** `p2pft receive <code>` */
 export async function receiveCommand(
   codeText: string,
@@ -92,6 +102,7 @@ export async function receiveCommand(
       ),
     )
   );
+  const { receiveFiles } = await loadReceiving();
   const report = await receiveFiles({
     connection: session,
     outDir: options.out,
@@ -132,7 +143,10 @@ async function connectSender(
     transport: options.transport,
     tcp: options.tcp,
     onWarning: (message) => output.emit({ type: "warning", message }),
-    onNat: (mapping) => output.emit({ type: "nat", mapping }),
+    onNat: (mapping) => {
+      output.emit({ type: "nat", mapping });
+      loadReceiving().catch(() => {});
+    },
     onPaired: (paired) => {
       found = true;
       output.emit(pairedEvent(paired));
@@ -157,6 +171,7 @@ async function failed(
   session: PeerSession,
   options: ReceiveCommandOptions,
 ): Promise<never> {
+  const { peerWasTold } = await loadReceiving();
   const told = withoutFolder(error, resolve(options.out));
   const answer = await session.fail(told, { peerWasTold: peerWasTold(error) });
   const failure = answer === told ? error : answer;

@@ -80,3 +80,11 @@ Deno.test("send loads none of the receiver's transfer code: its planning, partia
     assert.deepEqual(loaded.filter((module) => receiving.test(module)), [], command);
   }
 });
+
+Deno.test("receive registers before loading transfer/'s receiving half", async () => {
+  // Loaded while it waits for its sender (receive_command.ts, loadReceiving): its first event,
+  // the rendezvous server's answer, does not wait for those modules.
+  const loaded = await staticGraph(new URL("receive_command.ts", import.meta.url));
+  const receiving = /^transfer\/(receive_files|_receive_|_publish|_partial_file|_free_name)/;
+  assert.deepEqual(loaded.filter((module) => receiving.test(module)), []);
+});
