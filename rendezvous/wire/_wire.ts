@@ -127,7 +127,11 @@ export class DatagramWriter {
       used = 0;
     }
     const start = this.#start = used;
-    chunk.set(MAGIC, start);
+    // Byte by byte: `set` from a plain array takes the runtime's generic path, per reply.
+    chunk[start] = MAGIC[0];
+    chunk[start + 1] = MAGIC[1];
+    chunk[start + 2] = MAGIC[2];
+    chunk[start + 3] = MAGIC[3];
     chunk[start + 4] = PROTOCOL_VERSION;
     chunk[start + 5] = type;
     this.#offset = start + HEADER_SIZE;
