@@ -1,14 +1,14 @@
 /**
- * Byte copying between two TCP (or TLS) connections: the TCP relay's splice,
- * the sender's relay bridge and the tests' forwarders.
+ * Byte copying between two TCP (or TLS) connections: the TCP relay's splice
+ * and the tests' forwarders.
  */
 import { writeAll } from "./write_all.ts";
 
 export interface PipeConnOptions {
   /**
-   * Bytes per read. Default 256 KiB: at 64 KiB the sender's relay bridge spent
-   * 1.7 CPU s/GiB on these calls (bench/loopback.ts, relay over TCP, TLS on one
-   * side); at 256 KiB a third of that. A plain TCP-to-TCP copy gains less (1 GiB
+   * Bytes per read. Default 256 KiB: at 64 KiB the sender's former relay bridge
+   * (a loopback splice) spent 1.7 CPU s/GiB on these calls (bench/loopback.ts, relay
+   * over TCP, TLS on one side); at 256 KiB a third of that. A plain TCP-to-TCP copy gains less (1 GiB
    * on loopback, same run, load 16: 0.65-0.70 CPU s/GiB at 64 KiB, 0.53-0.59 at
    * 256 KiB), so the TCP relay (rendezvous/relay/_tcp_relay.ts) asks for 64 KiB,
    * bounding the memory of its many channels; both sizes copy at the same speed.

@@ -1,7 +1,7 @@
 /**
  * What each hop of the relayed TLS path costs, each side in its own process
- * as in a real transfer: the sender (TLS server; through the relay also its
- * loopback bridge, peer/tls/_bridge.ts), the rendezvous server's TCP relay
+ * as in a real transfer: the sender (TLS server; through the relay node:tls on
+ * the connections it dialled, peer/tls/_relay_server.ts), the rendezvous server's TCP relay
  * (its splice) and the receiver (TLS client). The same bytes go once over
  * the LAN TLS link (the sender listening) and once through the relay, over
  * the link's streams with nothing else on them (no files, no hashing), so a
@@ -10,7 +10,7 @@
  *
  *   deno run -A bench/relay_hops.ts [--mib 1024] [--runs 2] [--streams 4]
  */
-import { dialTcpRelay } from "../rendezvous/mod.ts";
+import { dialTcpRelayWith, type RelayConn, type RelayConnect } from "../rendezvous/mod.ts";
 import { RendezvousServer } from "../rendezvous/server_mod.ts";
 import {
   certificatePem,
@@ -148,7 +148,7 @@ async function child(job: Job): Promise<void> {
   const link = await openLink(job);
   const before = cpuMs("self");
   const started = performance.now();
-  // The sender's count ends when the receiver closes the link: its bridge may still be copying.
+  // The sender's count ends when the receiver closes the link: its socket may still be sending.
   if (job.role === "send") await blast(link, job).then(() => link.closed);
   else await drain(link, job);
   const seconds = (performance.now() - started) / 1000;
@@ -167,8 +167,11 @@ async function openLink(job: Job): Promise<PeerLink> {
   if (relay) {
     const at: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: relay.port };
     const [token, selfId] = [fromHex(relay.token), fromHex(relay.selfId)];
-    const dial = (channel: number, signal: AbortSignal) =>
-      dialTcpRelay(at, { token, selfId, channel, signal });
+    const dial = <C extends RelayConn>(
+      channel: number,
+      signal: AbortSignal,
+      connect: RelayConnect<C>,
+    ) => dialTcpRelayWith(at, { token, selfId, channel, signal, connect });
     return job.role === "send"
       ? await relayTlsSender(dial, { certificate })
       : await relayTlsReceiver(dial, { peerFingerprint: certificate.fingerprint });

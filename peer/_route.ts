@@ -4,7 +4,7 @@
  * link, and whether a side is on TCP only. Pure but for the interface list.
  */
 import { formatAddr, NoPathError } from "../base/mod.ts";
-import { dialTcpRelay } from "../rendezvous/mod.ts";
+import { dialTcpRelayWith } from "../rendezvous/mod.ts";
 import {
   hasGlobalIpv6,
   isIpv6,
@@ -119,7 +119,13 @@ function tcpRelay(found: FoundPeer, options: RouteOptions): TcpRelay | undefined
   const addr: Deno.NetAddr = { ...found.relay, transport: "tcp" };
   return {
     addr,
-    dial: (channel, signal) =>
-      dialTcpRelay(addr, { token: found.token, selfId: found.selfId, channel, signal }),
+    dial: (channel, signal, connect) =>
+      dialTcpRelayWith(addr, {
+        token: found.token,
+        selfId: found.selfId,
+        channel,
+        signal,
+        connect,
+      }),
   };
 }

@@ -78,7 +78,7 @@ function readHalf(
       // A read in place still in flight: stop it (only an abort cancels then).
       if (reading) return halves.close();
       // Closing a socket with unread bytes makes the kernel send a reset, and a
-      // reset discards what the peer (or the relay bridge) has not read yet:
+      // reset discards what the peer (or the relay) has not read yet:
       // read on until the peer's end, then count this half as done.
       drain(conn).finally(() => halves.readDone());
     },

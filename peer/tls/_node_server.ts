@@ -10,7 +10,7 @@ import { normalizeAddr } from "../../base/mod.ts";
 import type { PeerCertificate } from "../cert/mod.ts";
 import { loadTls } from "./_fetch_certificate.ts";
 import type { Incoming, TlsAcceptor } from "./_listen.ts";
-import { NodeTlsConn } from "./_node_conn.ts";
+import { NodeConn } from "./_node_conn.ts";
 
 type NodeNet = typeof import("node:net");
 type NodeSocket = import("node:net").Socket;
@@ -66,7 +66,7 @@ export async function listenNoDelay(
                 ALPNProtocols: [alpn],
               } as ConstructorParameters<typeof TLSSocket>[1],
             );
-            const conn = new NodeTlsConn(secure);
+            const conn = new NodeConn(secure);
             const handshake = new Promise<string | null>((resolve, reject) => {
               secure.once("secure", () => resolve(secure.alpnProtocol || null));
               secure.once("error", reject);

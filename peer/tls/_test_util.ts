@@ -1,7 +1,7 @@
 /** Helpers for the TLS link's tests: linked pairs (LAN, relay splice), a TCP splice as relay. */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { pipeConn } from "../../base/mod.ts";
+import { pipeConn, writeAll } from "../../base/mod.ts";
 import type { ByteStream } from "../../transfer/mod.ts";
 import { certificatePem, createPeerCertificate, type PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
@@ -9,6 +9,7 @@ import {
   dialTlsPeer,
   listenTlsPeer,
   listenTlsPeerNoDelay,
+  type RelayDial,
   relayTlsReceiver,
   relayTlsSender,
   type TlsPeerListener,
@@ -149,7 +150,7 @@ export async function pump(
  */
 export function spliceServer(): {
   port: number;
-  dial: (token: string) => (channel: number, signal: AbortSignal) => Promise<Deno.Conn>;
+  dial: (token: string) => RelayDial;
 } & AsyncDisposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const waiting = new Map<string, Deno.Conn>();
@@ -173,13 +174,9 @@ export function spliceServer(): {
   })().catch(() => {});
   return {
     port: (listener.addr as Deno.NetAddr).port,
-    dial: (token) => async (channel, signal) => {
-      const conn = await Deno.connect({
-        hostname: "127.0.0.1",
-        port: (listener.addr as Deno.NetAddr).port,
-        signal,
-      });
-      await conn.write(new TextEncoder().encode(`${token} ${channel}\n`));
+    dial: (token) => async (channel, signal, connect) => {
+      const conn = await connect(listener.addr as Deno.NetAddr, signal);
+      await writeAll(conn, new TextEncoder().encode(`${token} ${channel}\n`));
       const ack = new Uint8Array(1);
       if (await conn.read(ack) !== 1) throw new Error(`splice refused channel ${channel}`);
       return conn;

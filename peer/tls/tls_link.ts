@@ -18,10 +18,11 @@ import {
 } from "../../base/mod.ts";
 import { certificateFingerprint, certificatePem, type PeerCertificate } from "../cert/mod.ts";
 import type { PeerLink } from "../link/mod.ts";
+import { connectTcp, type RelayConn, type RelayConnect } from "../../rendezvous/mod.ts";
 import { writeAndRelease } from "./_channel.ts";
-import { TlsBridge } from "./_bridge.ts";
 import { awaitReady, clientChannel, DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
 import { PremadeStreams } from "./_premade.ts";
+import { connectNode, serveTls } from "./_relay_server.ts";
 import { STREAMS_AHEAD, TlsSession } from "./_session.ts";
 import {
   CERTIFICATE_PREFACE_HEADER,
@@ -110,8 +111,15 @@ export async function dialTlsPeer(
   return session;
 }
 
-/** Opens one relayed TCP connection; channel 0 is the control connection, stream `id` is `id + 1`. */
-export type RelayDial = (channel: number, signal: AbortSignal) => Promise<Deno.Conn>;
+/**
+ * Opens one relayed TCP connection with `connect` (the sender's opens a node socket, the
+ * receiver's a Deno one); channel 0 is the control connection, stream `id` is `id + 1`.
+ */
+export type RelayDial = <C extends RelayConn>(
+  channel: number,
+  signal: AbortSignal,
+  connect: RelayConnect<C>,
+) => Promise<C>;
 
 export interface RelayTlsSenderOptions {
   certificate: PeerCertificate;
@@ -120,8 +128,8 @@ export interface RelayTlsSenderOptions {
 }
 
 /**
- * Sender, relay: dials the relay and is the TLS server on every relayed
- * connection (through a loopback `TlsBridge`). Channel 0 first carries the
+ * Sender, relay: dials the relay and is the TLS server (node:tls) on every relayed
+ * connection, in place. Channel 0 first carries the
  * certificate in the clear (PROTOCOL.md, "Certificate preface"), so a
  * receiver that did not punch (rendezvous over TCP) can pin it.
  */
@@ -130,59 +138,58 @@ export async function relayTlsSender(
   options: RelayTlsSenderOptions,
 ): Promise<PeerLink> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const bridge = new TlsBridge(options.certificate);
   const serve = async (channelNumber: number, signal: AbortSignal) => {
-    const conn = await dial(channelNumber, signal);
+    const conn = await dial(channelNumber, signal, connectNode);
     if (channelNumber === 0) {
       await writeAll(conn, encodeCertificatePreface(options.certificate.der)).catch((error) => {
         conn.close();
         throw error;
       });
     }
-    const channel = await bridge.serve(conn, `relayed TLS connection ${channelNumber}`, signal);
+    const channel = await serveTls(conn, options.certificate, {
+      what: `relayed TLS connection ${channelNumber}`,
+      signal,
+    });
     return {
       channel,
       preamble: await abortable(readPreamble(channel), signal, { onAbort: channel.close }),
     };
   };
-  try {
-    using limit = deadline({
-      signal: options.signal,
-      timeoutMs,
-      message: `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
-    });
-    const { channel: control, preamble } = await serve(0, limit.signal);
-    if (preamble.kind !== "control") {
-      control.close();
-      throw new ProtocolError(
-        "The first relayed TLS connection is not the link's control connection",
-      );
-    }
-    await writeAndRelease(control.stream.writable, READY);
-    return new TlsSession({
-      role: "sender",
-      control,
-      announceOwn: true,
-      timeoutMs,
-      onGone: () => bridge[Symbol.dispose](),
-      dial: async (id, signal) => {
-        const { channel, preamble: got } = await serve(id + 1, signal);
-        if (
-          got.kind !== "stream" || got.streamId !== id ||
-          !equalBytes(got.secret, preamble.secret)
-        ) {
-          channel.close();
-          throw new ProtocolError(
-            `Relayed TLS connection ${id + 1} is not stream ${id} of this link`,
-          );
-        }
-        return channel;
-      },
-    });
-  } catch (error) {
-    bridge[Symbol.dispose]();
-    throw error;
+  using limit = deadline({
+    signal: options.signal,
+    timeoutMs,
+    message: `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
+  });
+  const { channel: control, preamble } = await serve(0, limit.signal);
+  if (preamble.kind !== "control") {
+    control.close();
+    throw new ProtocolError(
+      "The first relayed TLS connection is not the link's control connection",
+    );
   }
+  await writeAndRelease(control.stream.writable, READY).catch((error) => {
+    control.close();
+    throw error;
+  });
+  return new TlsSession({
+    role: "sender",
+    control,
+    announceOwn: true,
+    timeoutMs,
+    dial: async (id, signal) => {
+      const { channel, preamble: got } = await serve(id + 1, signal);
+      if (
+        got.kind !== "stream" || got.streamId !== id ||
+        !equalBytes(got.secret, preamble.secret)
+      ) {
+        channel.close();
+        throw new ProtocolError(
+          `Relayed TLS connection ${id + 1} is not stream ${id} of this link`,
+        );
+      }
+      return channel;
+    },
+  });
 }
 
 export interface RelayTlsReceiverOptions {
@@ -204,7 +211,7 @@ export async function relayTlsReceiver(
   const secret = crypto.getRandomValues(new Uint8Array(SECRET_LENGTH));
   let pem = "";
   const connect = async (id: number | undefined, signal: AbortSignal) => {
-    const conn = await dial(id === undefined ? 0 : id + 1, signal);
+    const conn = await dial(id === undefined ? 0 : id + 1, signal, connectTcp);
     if (id === undefined) {
       const der = await abortable(readCertificatePreface(conn), signal, {
         onAbort: () => conn.close(),

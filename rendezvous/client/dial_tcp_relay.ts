@@ -22,6 +22,15 @@ import {
 } from "../wire/mod.ts";
 import { connectTcp } from "./tcp_rendezvous_port.ts";
 
+/** What the relay's hello and answer need of a connection: Deno's, or a caller's adapter. */
+export type RelayConn = Pick<Deno.Conn, "read" | "write" | "close">;
+
+/** Opens a TCP connection to `relay`; rejects with `signal.reason` when it aborts. */
+export type RelayConnect<C extends RelayConn> = (
+  relay: Deno.NetAddr,
+  signal: AbortSignal | undefined,
+) => Promise<C>;
+
 export interface DialTcpRelayOptions {
   /** `Pairing.token`. */
   token: Uint8Array;
@@ -47,14 +56,25 @@ export interface DialTcpRelayOptions {
  * @throws {ProtocolError} when the relay answers with something else.
  * Rejects with `signal.reason` when `signal` aborts (the connection is closed).
  */
-export async function dialTcpRelay(
+export function dialTcpRelay(
   relay: Deno.NetAddr,
   options: DialTcpRelayOptions,
 ): Promise<Deno.TcpConn> {
+  return dialTcpRelayWith(relay, { ...options, connect: connectTcp });
+}
+
+/**
+ * {@link dialTcpRelay} on a connection that `connect` opens: the sender's is a node socket, on
+ * which node:tls serves TLS in place (peer/tls/PROTOCOL.md, "Relay").
+ */
+export async function dialTcpRelayWith<C extends RelayConn>(
+  relay: Deno.NetAddr,
+  options: DialTcpRelayOptions & { connect: RelayConnect<C> },
+): Promise<C> {
   validate(relay, options);
   const { token, selfId, channel, signal } = options;
   const text = `${relay.hostname}:${relay.port}`;
-  const conn = await connectTcp(relay, signal);
+  const conn = await options.connect(relay, signal);
   const onAbort = () => conn.close();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {

@@ -1,0 +1,62 @@
+/**
+ * The sender's TLS server on the connections it dialled to the TCP relay (PROTOCOL.md, "Relay"):
+ * each is a node:net socket, so node:tls can serve TLS on it in place. `Deno.startTls` builds a
+ * client only, and a Deno connection cannot become a node socket; without this the sender had
+ * to splice every relayed connection into a loopback one to its own `Deno.listenTls`.
+ */
+import type { PeerCertificate } from "../cert/mod.ts";
+import { abortable } from "../../base/mod.ts";
+import { type Channel, denoChannel } from "./_channel.ts";
+import { loadTls } from "./_fetch_certificate.ts";
+import { NodeConn } from "./_node_conn.ts";
+
+/** A TCP connection to `relay` as a node socket, read and written through {@link NodeConn}. */
+export async function connectNode(
+  relay: Deno.NetAddr,
+  signal: AbortSignal | undefined,
+): Promise<NodeConn> {
+  signal?.throwIfAborted();
+  const net = await import("node:net");
+  const socket = net.connect({ host: relay.hostname, port: relay.port, allowHalfOpen: true });
+  const connected = new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  await abortable(connected, signal, { onAbort: () => socket.destroy() });
+  return new NodeConn(socket);
+}
+
+/**
+ * Serves TLS with `certificate` on `conn` (whose unread bytes, the receiver's ClientHello
+ * among them, go to TLS) and resolves with the channel once the handshake is done.
+ */
+export async function serveTls(
+  conn: NodeConn,
+  certificate: PeerCertificate,
+  options: { what: string; signal: AbortSignal },
+): Promise<Channel> {
+  const raw = conn.release();
+  const tls = await loadTls();
+  const secure = new tls.TLSSocket(
+    raw,
+    {
+      isServer: true,
+      secureContext: tls.createSecureContext({
+        cert: certificate.certPem,
+        key: certificate.keyPem,
+      }),
+      allowHalfOpen: true,
+    } as ConstructorParameters<typeof tls.TLSSocket>[1],
+  );
+  const channel = denoChannel(new NodeConn(secure), options.what);
+  const handshake = new Promise<void>((resolve, reject) => {
+    secure.once("secure", () => resolve());
+    secure.once("error", reject);
+    secure.once("close", () => reject(new Error("closed during the TLS handshake")));
+  });
+  await abortable(handshake, options.signal, { onAbort: channel.close }).catch((error) => {
+    channel.close();
+    throw error;
+  });
+  return channel;
+}
