@@ -1,8 +1,9 @@
 /**
  * The sender's TLS server on the connections it dialled to the TCP relay (PROTOCOL.md, "Relay"):
  * each is a node:net socket, so node:tls can serve TLS on it in place. `Deno.startTls` builds a
- * client only, and a Deno connection cannot become a node socket; without this the sender had
- * to splice every relayed connection into a loopback one to its own `Deno.listenTls`.
+ * client only, and Deno 2.9.6 has no public way to make a Deno connection a node socket; before
+ * this the sender spliced every relayed connection into a loopback one to its own
+ * `Deno.listenTls`.
  */
 import type { PeerCertificate } from "../cert/mod.ts";
 import { abortable } from "../../base/mod.ts";
@@ -10,7 +11,11 @@ import { type Channel, denoChannel } from "./_channel.ts";
 import { loadTls } from "./_fetch_certificate.ts";
 import { NodeConn } from "./_node_conn.ts";
 
-/** A TCP connection to `relay` as a node socket, read and written through {@link NodeConn}. */
+/**
+ * A TCP connection to `relay` as a node socket, read and written through {@link NodeConn}, with
+ * Nagle's algorithm off as the peers' other relayed connections have it (a PING or OPEN must not
+ * wait for a delayed ACK).
+ */
 export async function connectNode(
   relay: Deno.NetAddr,
   signal: AbortSignal | undefined,
@@ -19,10 +24,14 @@ export async function connectNode(
   const net = await import("node:net");
   const socket = net.connect({ host: relay.hostname, port: relay.port, allowHalfOpen: true });
   const connected = new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve();
+    });
     socket.once("error", reject);
   });
   await abortable(connected, signal, { onAbort: () => socket.destroy() });
+  socket.setNoDelay(true);
   return new NodeConn(socket);
 }
 
