@@ -2,19 +2,27 @@
  * `deno task bench:wan`: goodput over an emulated WAN in the network lab
  * (root only), one file through the full p2pft CLI and, in the same run, one
  * TCP stream (iperf3) over the same path, with the host's congestion control
- * (BBR here) and with CUBIC (what most users' machines run). Two paths, each
- * at 0 % and 1 % loss: 100 ms RTT at 100 Mbit/s, and 300 ms RTT at 200 Mbit/s
- * (Europe to Australia).
+ * (BBR here) and with CUBIC (what most users' machines run); each as a
+ * fraction of the link. Two paths, each at 0 % and 1 % loss: 100 ms RTT at
+ * 100 Mbit/s, and 300 ms RTT at 200 Mbit/s (Europe to Australia).
  *
  * p2pft's figure is the receiver's `done` seconds: from the accepted offer to
  * DONE (the PLAN/START round trip, start-up, data, fsync and publish), not
  * pairing, punching, the QUIC handshakes or the PAKE (transfer/PROTOCOL.md,
- * "How many streams and lanes"). "rx drops" counts datagrams the receiving
- * host's UDP sockets dropped for a full receive buffer during p2pft's run:
- * Deno drives QUIC on the JS thread, so on a busy host these are what the
- * numbers sag by. The load average is printed before and after.
+ * "How many streams and lanes"). Where p2pft's datagrams were lost, counted
+ * during its run: "rx drops", datagrams the receiving host's UDP sockets
+ * dropped for a full receive buffer (Deno drives QUIC on the JS thread, and
+ * the socket's 208 kB hold ~8 ms at 200 Mbit/s: on a busy host these are what
+ * the numbers sag by), and "queue drops", packets the bottleneck's queue (the
+ * sender's link, 100 ms of it) dropped. The load average is printed before
+ * and after.
  *
- *   deno task bench:wan [--mib 1024] [--only 100|300]
+ * `--rt` runs the lab's delay lines and the measured programs (p2pft's two
+ * peers, both iperf3 ends) at real-time priority (SCHED_RR), so that a host
+ * shared with other work neither stalls the emulated path nor starves the
+ * receivers: it measures the path and the transport, not the host's load.
+ *
+ *   deno task bench:wan [--mib 256] [--only 100|300] [--rt]
  */
 import { spawnCli } from "../scripts/cli_process.ts";
 import { makeRandomFile } from "../scripts/files.ts";
@@ -24,13 +32,18 @@ const argument = (name: string, fallback: number) => {
   const index = Deno.args.indexOf(name);
   return index >= 0 ? Number(Deno.args[index + 1]) : fallback;
 };
-const MIB = argument("--mib", 1024);
+const MIB = argument("--mib", 256);
 const ONLY_RTT = argument("--only", 0);
 const PATHS = [
   { rttMs: 100, rateMbit: 100 },
   { rttMs: 300, rateMbit: 200 },
 ].filter((path) => ONLY_RTT === 0 || path.rttMs === ONLY_RTT);
 const PORT = 9000;
+/** With `--rt`: commands run at this SCHED_RR priority, the delay lines above them (the network). */
+const REALTIME = Deno.args.includes("--rt");
+const RT_PROGRAM = ["chrt", "-r", "10"];
+const RT_DELAY_LINE = "20";
+const realtime = (command: string[]) => REALTIME ? [...RT_PROGRAM, ...command] : command;
 /** TCP runs for a fixed time: CUBIC at 1 % loss would need most of an hour for the file. */
 const TCP_SECONDS = 20;
 
@@ -42,7 +55,11 @@ if (!available.ok) {
 const tcpCongestion = (await Deno.readTextFile("/proc/sys/net/ipv4/tcp_congestion_control")).trim();
 const load = async () =>
   (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-console.log(`load average before: ${await load()} (${navigator.hardwareConcurrency} cores)`);
+console.log(
+  `load average before: ${await load()} (${navigator.hardwareConcurrency} cores)${
+    REALTIME ? "; delay lines and measured programs at real-time priority" : ""
+  }`,
+);
 const dir = await Deno.makeTempDir({ prefix: "p2pft-wan-" });
 const rows: Array<Record<string, string | number>> = [];
 try {
@@ -59,22 +76,28 @@ try {
         lossPercent: lossPercent / 2,
         rateMbit,
       });
-      const dropsBefore = await udpReceiveDrops(lab, lab.hostB.ns);
+      if (REALTIME) await realtimeDelayLines(lab);
+      const rxBefore = await udpReceiveDrops(lab, lab.hostB.ns);
+      const queueBefore = await queueDrops(lab, lab.routerA.ns);
       const p2pft = await p2pftGoodput(lab, source);
-      const drops = await udpReceiveDrops(lab, lab.hostB.ns) - dropsBefore;
+      const rxDrops = await udpReceiveDrops(lab, lab.hostB.ns) - rxBefore;
+      const queued = await queueDrops(lab, lab.routerA.ns) - queueBefore;
       const tcp = await tcpGoodput(lab, tcpCongestion);
       const cubic = await tcpGoodput(lab, "cubic");
+      const ofLink = (mbit: number) => (mbit / rateMbit).toFixed(2);
       rows.push({
         "RTT ms": rttMs,
         "loss %": lossPercent,
         "link Mbit/s": rateMbit,
         "p2pft Mbit/s": p2pft.toFixed(1),
-        "p2pft / link": (p2pft / rateMbit).toFixed(2),
-        "rx drops": drops,
-        [`TCP (${tcpCongestion}) Mbit/s`]: tcp.toFixed(1),
-        "p2pft / TCP": (p2pft / tcp).toFixed(2),
-        "TCP (cubic) Mbit/s": cubic.toFixed(1),
-        "p2pft / TCP cubic": (p2pft / cubic).toFixed(2),
+        "p2pft / link": ofLink(p2pft),
+        "rx drops": rxDrops,
+        "queue drops": queued,
+        [`TCP ${tcpCongestion} Mbit/s`]: tcp.toFixed(1),
+        [`TCP ${tcpCongestion} / link`]: ofLink(tcp),
+        "TCP cubic Mbit/s": cubic.toFixed(1),
+        "TCP cubic / link": ofLink(cubic),
+        [`p2pft / TCP ${tcpCongestion}`]: (p2pft / tcp).toFixed(2),
       });
       console.table(rows.slice(-1));
     }
@@ -92,6 +115,7 @@ async function p2pftGoodput(
   source: string,
 ): Promise<number> {
   const wrap = (ns: string) => ({ wrapper: ["ip", "netns", "exec", ns], cwd: dir });
+  const peer = (ns: string) => ({ ...wrap(ns), wrapper: realtime(wrap(ns).wrapper) });
   const server = spawnCli(
     ["serve", "--host", "0.0.0.0", "--port", String(PORT), "--json"],
     wrap(lab.rendezvous.ns),
@@ -100,11 +124,11 @@ async function p2pftGoodput(
   try {
     await server.next("listening");
     const rendezvous = ["--rendezvous", `${lab.rendezvous.ip}:${PORT}`, "--json"];
-    const sender = spawnCli(["send", source, ...rendezvous], wrap(lab.hostA.ns));
+    const sender = spawnCli(["send", source, ...rendezvous], peer(lab.hostA.ns));
     const { code } = await sender.next("code");
     const receiver = spawnCli(
       ["receive", String(code), "--out", out, "--yes", ...rendezvous],
-      wrap(lab.hostB.ns),
+      peer(lab.hostB.ns),
     );
     const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
     if (sent.code !== 0 || received.code !== 0) {
@@ -139,7 +163,7 @@ async function iperfRun(
   congestion: string,
   // deno-lint-ignore no-explicit-any
 ): Promise<any> {
-  const server = lab.spawn(lab.hostA.ns, ["iperf3", "-s", "-1", "-p", "5201"], {
+  const server = lab.spawn(lab.hostA.ns, realtime(["iperf3", "-s", "-1", "-p", "5201"]), {
     stdout: "null",
     stderr: "null",
   });
@@ -147,7 +171,7 @@ async function iperfRun(
     // iperf3 needs a moment to listen; retry the client until it connects.
     for (let attempt = 0;; attempt++) {
       const result = await lab.exec(lab.hostB.ns, [
-        "iperf3",
+        ...realtime(["iperf3"]),
         "-c",
         lab.hostA.ip,
         "-p",
@@ -179,4 +203,25 @@ async function udpReceiveDrops(
   const [names, values] = stdout.split("\n").filter((line) => line.startsWith("Udp:"))
     .map((line) => line.trim().split(/\s+/));
   return Number(values[names.indexOf("RcvbufErrors")]);
+}
+
+/** Packets the namespace's qdiscs dropped so far (the tbf on its public link: a full queue). */
+async function queueDrops(
+  lab: Awaited<ReturnType<typeof createLab>>,
+  ns: string,
+): Promise<number> {
+  const { stdout } = await lab.exec(ns, ["tc", "-s", "qdisc", "show"]);
+  return [...stdout.matchAll(/\(dropped (\d+),/g)].reduce((sum, [, n]) => sum + Number(n), 0);
+}
+
+/** Puts the lab's delay lines (its only processes before any spawn) above the measured programs. */
+async function realtimeDelayLines(lab: Awaited<ReturnType<typeof createLab>>): Promise<void> {
+  for (const pid of lab.pids()) {
+    const { code, stderr } = await new Deno.Command("chrt", {
+      args: ["-r", "-p", RT_DELAY_LINE, String(pid)],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (code !== 0) throw new Error(`chrt failed: ${new TextDecoder().decode(stderr).trim()}`);
+  }
 }
