@@ -97,20 +97,17 @@ export function peerRecord(
   transport: RendezvousTransport,
   now: number,
 ): PeerRecord {
-  // Every field from the start, present or not: one shape for every record, all fields in
-  // the object (a field added later moves to a property array of its own, and the table's
-  // reads of records of several shapes go polymorphic).
   const record: PeerRecord = {
     key,
     observed,
     candidates: message.candidates.length === 0 ? NO_CANDIDATES : message.candidates,
-    fingerprint: message.fingerprint,
-    successor: message.successor === undefined ? undefined : hex(message.successor),
-    nat: message.nat,
     transport,
-    relayOnly: message.relayOnly ? true : undefined,
     lastSeen: now,
   };
+  if (message.fingerprint !== undefined) record.fingerprint = message.fingerprint;
+  if (message.successor !== undefined) record.successor = hex(message.successor);
+  if (message.nat !== undefined) record.nat = message.nat;
+  if (message.relayOnly) record.relayOnly = true;
   return record;
 }
 

@@ -186,18 +186,11 @@ export class RoomTable {
     const nameplate = wanted ?? this.#pool.allocate();
     if (nameplate === undefined) return { kind: "error", code: ErrorCode.serverFull };
     this.#between.delete(nameplate);
-    // Every field from the start (as `peerRecord`): pairing, leaving and releasing then write
-    // fields the room already has, where adding them would give it a property array.
     const room: Room = {
       nameplate,
       source,
       createdAt: now,
       sender: peerRecord(message, key, observed, transport, now),
-      receiver: undefined,
-      tokenKey: undefined,
-      pairedAt: undefined,
-      left: undefined,
-      released: undefined,
       due: 0,
     };
     this.#schedule.track(room);
