@@ -90,6 +90,8 @@ export class PunchState {
   readonly #sentAt = new Map<number, number>();
   readonly #sprayed = new Set<number>();
   readonly #answered: Answer[] = [];
+  /** Candidates whose probe we acked: the peer has a round trip on that path. */
+  readonly #ackedProbeOf = new Set<Candidate>();
   #nonce = 1;
   #startedAt: number | undefined;
   #lastProbeAt = -Infinity;
@@ -185,10 +187,7 @@ export class PunchState {
       case "probe":
         return this.#onProbe(probe, from, now);
       case "ack":
-        // The next tick tells the sender what was chosen: by then the sender has had its own
-        // probe to us answered (a `chosen` that came first would leave it without a round trip).
-        this.#onAck(probe, from, now);
-        return [];
+        return this.#onAck(probe, from, now);
       case "chosen":
         return this.#onChosen(probe, from);
       case "chosen-ack":
@@ -249,6 +248,7 @@ export class PunchState {
 
   #onProbe(probe: Probe, from: Deno.NetAddr, now: number): Outgoing[] {
     const candidate = this.#addCandidate({ addr: from, source: "peer-reflexive" });
+    if (candidate) this.#ackedProbeOf.add(candidate);
     const out = [{ data: this.#encode("ack", probe.nonce), to: from }];
     // A triggered check: the path just proved it lets the peer in, so ask back at once.
     if (candidate && !this.#chosen && !this.#answered.some((a) => a.candidate === candidate)) {
@@ -257,20 +257,28 @@ export class PunchState {
     return out;
   }
 
-  #onAck(probe: Probe, from: Deno.NetAddr, now: number): void {
+  /**
+   * Records the answer to one of our probes. A receiver that now chose a LAN path tells the
+   * sender at once when it already acked a probe of the sender's from there: that ack, ahead of
+   * this `chosen` on the same path, gives the sender its round trip; otherwise the next tick
+   * tells it, after the sender's own probe was answered (a `chosen` first would leave it none).
+   */
+  #onAck(probe: Probe, from: Deno.NetAddr, now: number): Outgoing[] {
     const sentAt = this.#sentAt.get(probe.nonce);
-    if (sentAt === undefined) return;
+    if (sentAt === undefined) return [];
     const candidate =
       this.#sprayed.has(probe.nonce) && from.hostname === this.#options.spray?.hostname
         ? this.#addCandidate({ addr: from, source: "birthday" })
         : this.#candidates.find((c) => sameAddr(c.addr, from));
-    if (!candidate || this.#answered.some((a) => a.candidate === candidate)) return;
+    if (!candidate || this.#answered.some((a) => a.candidate === candidate)) return [];
     this.#answered.push({ candidate, rttMs: now - sentAt, at: now });
-    if (this.#options.role !== "receiver" || this.#chosen) return;
-    if (this.#pathOf(candidate) === "lan") this.#chooseBest();
-    else {
+    if (this.#options.role !== "receiver" || this.#chosen) return [];
+    if (this.#pathOf(candidate) !== "lan") {
       this.#decideAt ??= now + Math.max(this.#options.lanGraceMs ?? 300, IPV6_PREFERENCE_MS);
+      return [];
     }
+    this.#chooseBest();
+    return this.#ackedProbeOf.has(this.#chosen!.candidate) ? this.#repeatChosen(now) : [];
   }
 
   /**

@@ -320,3 +320,24 @@ Deno.test("PunchState: the sender answers the first chosen three times and is do
   assert.deepEqual(sender.tick(10), []);
   assert.deepEqual(sender.receive(chosen, peer, 15), []);
 });
+
+Deno.test("PunchState: a receiver that acked the sender's probe on a LAN path sends chosen with the deciding ack", () => {
+  const lan = addr("192.168.1.10", 5000);
+  for (const probedFirst of [true, false]) {
+    const { receiver } = machines([], [{ addr: lan, source: "private" }]);
+    const [probe] = receiver.tick(0);
+    if (probedFirst) {
+      const senderProbe = encodeProbe({ type: "probe", token: TOKEN, from: SENDER_ID, nonce: 7 });
+      assert.equal(decodeProbe(receiver.receive(senderProbe, lan, 2)[0].data).type, "ack");
+    }
+    const nonce = decodeProbe(probe.data).nonce;
+    const ack = encodeProbe({ type: "ack", token: TOKEN, from: SENDER_ID, nonce });
+    const out = receiver.receive(ack, lan, 4).map((one) => decodeProbe(one.data).type);
+    // Without an ack of ours on its way the sender has no round trip yet: the next tick says it.
+    assert.deepEqual(out, probedFirst ? ["chosen"] : []);
+    assert.deepEqual(
+      receiver.tick(20).map((one) => decodeProbe(one.data).type),
+      probedFirst ? [] : ["chosen"],
+    );
+  }
+});
