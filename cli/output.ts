@@ -344,9 +344,11 @@ function doneLine(event: Extract<CliEvent, { type: "done" }>): string {
     (text || event.total === 0 ? "" : event.bytes === 0
       // Everything was there already: a rate of nothing read like a stall.
       ? "(all of it already there, nothing sent now) "
-      : `(${formatBytes(event.bytes)} sent now) in ${event.seconds.toFixed(1)} s, ${
-        formatRate(event.bytes / Math.max(event.seconds, 1e-3))
-      } `) +
+      : `${
+        // Only a resumed transfer sent less than all of it; else the total says it all.
+        event.bytes < event.total ? `(${formatBytes(event.bytes)} sent now) ` : ""}in ${
+        event.seconds.toFixed(1)
+      } s, ${formatRate(event.bytes / Math.max(event.seconds, 1e-3))} `) +
     `via ${event.path}; sha256 ${event.sha256}` +
     (event.changed.length > 0
       ? ` (changing while sent, not a snapshot: ${event.changed.join(", ")})`

@@ -88,9 +88,7 @@ Deno.test("Output in human mode writes one sentence per event, built from its fi
       "Paired on nameplate 7 through the rendezvous server; the peer is at 203.0.113.5:4000. Looking for a path...",
       "Connected directly to 203.0.113.5:4000 over QUIC (12 ms RTT): r",
       "Sending 2 files, 1 folder (2.0 KiB)",
-      `Done: 2 files, 2.0 KiB (2.0 KiB sent now) in 2.0 s, 1.0 kB/s via direct; sha256 ${
-        "ab".repeat(32)
-      }`,
+      `Done: 2 files, 2.0 KiB in 2.0 s, 1.0 kB/s via direct; sha256 ${"ab".repeat(32)}`,
       "",
     ].join("\n"),
   );
@@ -122,6 +120,18 @@ Deno.test("Output in human mode gives no rate for nothing sent: all there alread
     stdout.text,
     "Done: 1 file, 6 B (all of it already there, nothing sent now) via lan; sha256 ab\n" +
       "Done: 0 files, 0 B via lan; sha256 ab\n",
+  );
+});
+
+Deno.test("Output in human mode says what was sent now only when a resume sent less than all", () => {
+  const { output, stdout } = recorded({ json: false, role: "receive" });
+  const done = { type: "done" as const, seconds: 2, path: "lan" as const, sha256: "ab" };
+  output.emit({ ...done, changed: [], files: 1, bytes: 1024, total: 4096 });
+  output.emit({ ...done, changed: [], files: 1, bytes: 4096, total: 4096 });
+  assert.equal(
+    stdout.text,
+    "Done: 1 file, 4.0 KiB (1.0 KiB sent now) in 2.0 s, 0.5 kB/s via lan; sha256 ab\n" +
+      "Done: 1 file, 4.0 KiB in 2.0 s, 2.0 kB/s via lan; sha256 ab\n",
   );
 });
 

@@ -118,6 +118,14 @@ e2e(
   },
 );
 
+e2e("a file sent whole is done without '(13 B sent now)' beside its own size", async (signal) => {
+  await using w = await world(signal);
+  await Deno.writeTextFile(`${w.dir}/new.txt`, "a new file...");
+  await Deno.mkdir(`${w.dir}/in`);
+  const received = await receivedOnScreen(w, `${w.dir}/new.txt`);
+  assert.match(received.stdout, /^Done: 1 file, 13 B in \d+\.\d s, .* via lan; sha256 /m);
+});
+
 e2e("an empty folder arrives as such, with no rate and no 'already there'", async (signal) => {
   await using w = await world(signal);
   await Deno.mkdir(`${w.dir}/empty`);
