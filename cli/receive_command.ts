@@ -2,6 +2,7 @@ import { resolve, sep as SEP } from "node:path";
 import {
   DiskFullError,
   formatAddr,
+  IntegrityError,
   P2pftError,
   peerStoppedMessage,
   TimeoutError,
@@ -103,6 +104,8 @@ export async function receiveCommand(
     )
   );
   const { receiveFiles } = await loadReceiving();
+  // Bytes of a file that can resume arrived: a failure then keeps them (NAME.p2pft-partial).
+  let kept = false;
   const report = await receiveFiles({
     connection: session,
     outDir: options.out,
@@ -115,8 +118,11 @@ export async function receiveCommand(
         signal: AbortSignal.any([signal, asking.signal]),
         asking: tellAsking,
       }),
-    onProgress: (progress) => output.emit({ type: "progress", ...progress }),
-  }).catch((error) => failed(error, session, options));
+    onProgress: (progress) => {
+      kept ||= !progress.unknownSize && progress.bytes > (progress.already ?? 0);
+      output.emit({ type: "progress", ...progress });
+    },
+  }).catch((error) => failed(error, session, { ...options, kept: kept && !options.stdout }));
   if (report.text !== undefined) await showText(report.text, options);
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit({
@@ -169,12 +175,21 @@ async function connectSender(
 async function failed(
   error: unknown,
   session: PeerSession,
-  options: ReceiveCommandOptions,
+  options: ReceiveCommandOptions & { kept: boolean },
 ): Promise<never> {
   const { peerWasTold } = await loadReceiving();
   const told = withoutFolder(error, resolve(options.out));
   const answer = await session.fail(told, { peerWasTold: peerWasTold(error) });
   const failure = answer === told ? error : answer;
+  // Ctrl-C, a lost connection, a stall: say how to go on (a full disk says so itself).
+  if (options.kept && !(failure instanceof DiskFullError || failure instanceof IntegrityError)) {
+    options.output.emit({
+      type: "warning",
+      message: `What arrived is kept in ${
+        resolve(options.out)
+      } (NAME.p2pft-partial): to go on from there, the sender runs send again and you run receive with its new code and the same --out`,
+    });
+  }
   if (failure instanceof DiskFullError) {
     const { partial, missingBytes } = failure.details;
     throw new DiskFullError(

@@ -184,6 +184,12 @@ for (const side of ["sender", "receiver"] as const) {
       const peer = side === "sender" ? "sender" : "receiver";
       // The session's end carries why, in one wording.
       assert.equal(other.stderr, `error: The ${peer} stopped: Interrupted\n`);
+      // The receiver says how to go on from what it kept (before: nothing).
+      const warnings = received.events.filter((event) => event.type === "warning");
+      assert.deepEqual(warnings.map((event) => event.message), [
+        `What arrived is kept in ${s.dir}/in (NAME.p2pft-partial): to go on from there, the sender ` +
+        `runs send again and you run receive with its new code and the same --out`,
+      ]);
       assert.deepEqual(await listDir(`${s.dir}/in`), ["big.bin.p2pft-partial"]);
       // A stopped peer is not a bad one: the bytes received so far stay for resume.
       const kept = (await Deno.stat(`${s.dir}/in/big.bin.p2pft-partial`)).size;
