@@ -69,6 +69,8 @@ export type CliEvent =
   | { type: "manifest"; from: number; entries: OfferedEntry[] }
   /** Waiting on the peer: `accept` (sender: the receiver decides), `sender` (receiver started first). */
   | { type: "waiting"; for: "accept" | "sender"; seconds: number }
+  /** `send --text -` reads a text typed on the terminal. */
+  | { type: "waiting"; for: "stdin" }
   | {
     type: "progress";
     bytes: number;
@@ -228,7 +230,9 @@ export class Output {
       case "manifest":
         return undefined;
       case "waiting":
-        return event.for === "accept"
+        return event.for === "stdin"
+          ? "Type the text, then press Enter and Ctrl-D:"
+          : event.for === "accept"
           ? `Waiting for the receiver to accept (up to ${event.seconds} s)...`
           : `Waiting for the sender (up to ${event.seconds} s)...`;
       case "text":

@@ -2,6 +2,7 @@
  * `p2pft send`: checks its arguments, scans what it sends and shows the offer; then
  * send_session.ts, loaded only then, serves it to the receiver(s).
  */
+import { UsageError } from "../base/mod.ts";
 import { assertKnownWords, generateWords, parseCode } from "../peer/code_mod.ts";
 import type { RelayMode, TransportChoice } from "../peer/mod.ts";
 import type { SkippedEntry } from "../transfer/mod.ts";
@@ -48,6 +49,16 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
   const chosen = given === undefined ? undefined : parseArgument(() => parseCode(given));
   // The receiver accepts only list words, so a code it would refuse is refused here.
   if (chosen) parseArgument(() => assertKnownWords(chosen));
+  if (Deno.stdin.isTerminal()) {
+    // Nothing is piped in: "-" would send what is typed until Ctrl-D, as a file.
+    if (paths.includes("-")) {
+      throw new UsageError(
+        '"-" sends what is piped into p2pft (tar c dir | p2pft send -), but stdin is this terminal; to type a text, use --text -',
+      );
+    }
+    // Else the cursor would wait with no word of why.
+    if (options.text === "-") output.emit({ type: "waiting", for: "stdin" });
+  }
   const source = await sendSource(paths, {
     text: options.text,
     name: options.name,

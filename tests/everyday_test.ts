@@ -126,6 +126,32 @@ e2e("a file sent whole is done without '(13 B sent now)' beside its own size", a
   assert.match(received.stdout, /^Done: 1 file, 13 B in \d+\.\d s, .* via lan; sha256 /m);
 });
 
+e2e(
+  "send --text - on a terminal says to type the text; send - on a terminal says what it is for",
+  async (signal) => {
+    await using w = await world(signal);
+    // Before: a cursor waiting with no word of why.
+    const typing = w.onTerminal(["send", "--text", "-", ...w.rendezvous]);
+    await typing.until((event) => String(event.line ?? "").startsWith("Type the text"), signal);
+    const keys = typing.stdin!.getWriter();
+    await keys.write(new TextEncoder().encode("typed here\n\x04"));
+    await typing.until((event) => String(event.line ?? "").startsWith("Code is:"), signal);
+    await keys.write(new TextEncoder().encode("\x03"));
+    await keys.close();
+    const typed = await typing.finished();
+    assert.match(typed.stdout, /^Type the text, then press Enter and Ctrl-D:\r?\n/);
+    assert.match(typed.stdout, /^Sending a text \(11 B\)\r?$/m);
+    // Before: it read the terminal as a file until Ctrl-D.
+    const dash = w.onTerminal(["send", "-", ...w.rendezvous]);
+    const piped = await dash.finished();
+    await dash.stdin!.close().catch(() => {});
+    assert.match(
+      piped.stdout,
+      /^error: "-" sends what is piped into p2pft \(tar c dir \| p2pft send -\), but stdin is this terminal; to type a text, use --text -\r?$/m,
+    );
+  },
+);
+
 e2e("an empty folder arrives as such, with no rate and no 'already there'", async (signal) => {
   await using w = await world(signal);
   await Deno.mkdir(`${w.dir}/empty`);

@@ -46,6 +46,8 @@ export interface World extends AsyncDisposable {
    * view, each output line an event `{ line }`; its stdin is what they type.
    */
   receiveOnTerminal(code: string, out: string): CliRun;
+  /** `main.ts ARGS` on a terminal of its own (`script`); its keys go to the run's stdin. */
+  onTerminal(args: string[]): CliRun;
   /**
    * A whole transfer: `send` waits for its code, `receive` takes it, and both
    * run to their exit. `DIR/in` must exist.
@@ -157,6 +159,12 @@ export async function world(
         ...extra,
         "--json",
       ], options);
+    const onTerminal = (args: string[]) => {
+      const line = [Deno.execPath(), "run", "-A", MAIN, ...args].map(quoted).join(" ");
+      return track(
+        spawnJsonLines(["script", "-qefc", line, "/dev/null"], { cwd: dir, stdin: "piped" }),
+      );
+    };
     return {
       dir,
       server: `127.0.0.1:${port}`,
@@ -166,13 +174,8 @@ export async function world(
       spawnScript: (script, args) => track(spawnScript(script, args)),
       send,
       receive,
-      receiveOnTerminal: (code, out) => {
-        const argv = [Deno.execPath(), "run", "-A", MAIN, "receive", code, "--out", out];
-        const line = [...argv, ...rendezvous].map(quoted).join(" ");
-        return track(
-          spawnJsonLines(["script", "-qefc", line, "/dev/null"], { cwd: dir, stdin: "piped" }),
-        );
-      },
+      receiveOnTerminal: (code, out) => onTerminal(["receive", code, "--out", out, ...rendezvous]),
+      onTerminal,
       async transfer(paths, options = {}) {
         const both = options.both ?? [];
         const spawnOptions = { rendezvous: options.rendezvous };
