@@ -20,6 +20,9 @@ export function parseHostPort(
   if (typeof text !== "string") fail("expected a string like 127.0.0.1:9000");
   const trimmed = text.trim();
   if (trimmed === "") fail("it is empty; expected host:port, e.g. 127.0.0.1:9000");
+  // A URL pasted from a browser or a chat: its scheme would read as an IPv6 address below.
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(trimmed);
+  if (scheme) fail(`give host:port without ${scheme[0]}, e.g. rendezvous.example.org:9000`);
   let hostname: string;
   let portText: string | undefined;
   if (trimmed.startsWith("[")) {

@@ -28,6 +28,8 @@ Deno.test("parseHostPort rejects bad input with a TypeError naming it", () => {
     ["127.0.0.1:65536", "port 65536"],
     ["127.0.0.1:-5", 'port "-5"'],
     ["::1:9000", "put an IPv6 address in brackets"],
+    ["http://example.org:9000", "give host:port without http://"],
+    ["udp://[::1]:9000", "give host:port without udp://"],
     ["[::1", "missing ]"],
     ["[::1]9000", "expected :port"],
     ["bad host:9000", "is not a valid host name"],

@@ -180,6 +180,13 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: /--relay-only needs a rendezvous server/,
     },
     { args: ["send", "x", "--rendezvous", "host:notaport"], code: 2, message: /notaport/ },
+    // A pasted URL (before: "put an IPv6 address in brackets").
+    {
+      args: ["send", `${w.dir}`, "--rendezvous", "http://127.0.0.1:9000"],
+      code: 2,
+      message:
+        /^error: Invalid address "http:\/\/127\.0\.0\.1:9000": give host:port without http:\/\/, e\.g\. rendezvous\.example\.org:9000$/m,
+    },
     // A bad address nobody typed names the variable it came from.
     {
       args: ["send", `${w.dir}`],
