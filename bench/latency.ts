@@ -8,11 +8,13 @@
  *
  *   start → first event → paired → connected → done → exit
  *
- * Medians over the runs, in ms, per side, and the whole run (first start to both exited).
+ * Medians over the runs, in ms, per side, and the whole run (first start to both exited); then
+ * each side's main-thread CPU over the same phases (Linux), which a loaded host inflates far less
+ * than the wall times.
  * `--only lan|quic|relay` and `--file-only` run less.
  */
 import { join } from "node:path";
-import { arrivalMs, type CliEvent, spawnCli, stampMs } from "../scripts/cli_process.ts";
+import { arrivalMs, type CliEvent, mainCpuMs, spawnCli, stampMs } from "../scripts/cli_process.ts";
 import { makeRandomFile } from "../scripts/files.ts";
 
 const runsAt = Deno.args.indexOf("--runs");
@@ -33,6 +35,8 @@ const WIDTH = 12;
 interface SideTimes {
   phases: number[];
   total: number;
+  /** Main-thread CPU over the phases up to `done`, ms (NaN where unknown). */
+  cpu: number[];
   /** `path/transport` of its `connected` event. */
   link: string;
 }
@@ -77,6 +81,14 @@ try {
         console.log(texts.map((text) => text.padStart(WIDTH)).join(""));
       }
       console.log(`both exited ${median(wholes).toFixed(0)} ms after the receiver started`);
+      console.log("main-thread CPU, ms:");
+      for (const [side, times] of [["sender", sender], ["receiver", receiver]] as const) {
+        const columns = PHASES.slice(0, -1).map((_, index) =>
+          median(times.map((one) => one.cpu[index]))
+        );
+        const texts = [side, ...columns.map((ms) => ms.toFixed(0))];
+        console.log(texts.map((text) => text.padStart(WIDTH)).join(""));
+      }
     }
   }
 } finally {
@@ -88,7 +100,7 @@ try {
 /** Runs one side (`args` then `--json` and `extra`) to its exit and reads its phases. */
 async function timeSide(args: string[], extra: string[]): Promise<SideTimes> {
   const spawned = performance.now();
-  const run = spawnCli([...args, "--json", ...extra]);
+  const run = spawnCli([...args, "--json", ...extra], { cpu: true });
   const result = await run.finished();
   const exited = performance.now();
   if (result.code !== 0) {
@@ -99,6 +111,7 @@ async function timeSide(args: string[], extra: string[]): Promise<SideTimes> {
   const at = (event: CliEvent | undefined) => stampMs(event) ?? NaN;
   const done = find("done");
   const connected = find("connected");
+  const cpuAt = [first, find("paired"), connected, done].map((event) => mainCpuMs(event) ?? NaN);
   return {
     phases: [
       (arrivalMs(first) ?? NaN) - spawned,
@@ -108,6 +121,7 @@ async function timeSide(args: string[], extra: string[]): Promise<SideTimes> {
       exited - (arrivalMs(done) ?? NaN),
     ],
     total: exited - spawned,
+    cpu: cpuAt.map((ms, index) => ms - (index === 0 ? 0 : cpuAt[index - 1])),
     link: `${connected?.path}/${connected?.transport}`,
   };
 }

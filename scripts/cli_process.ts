@@ -32,6 +32,8 @@ export interface SpawnCliOptions {
   wrapper?: string[];
   /** "piped": write the child's stdin through `CliRun.stdin` (default: no stdin). */
   stdin?: "piped" | "null";
+  /** Note the child's main-thread CPU time as each event is read ({@link mainCpuMs}; Linux). */
+  cpu?: boolean;
 }
 
 /** Starts the CLI with `args` (add `--json` yourself). */
@@ -41,6 +43,7 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliRun 
 
 const arrivedAt = new WeakMap<CliEvent, number>();
 const stampedAt = new WeakMap<CliEvent, number>();
+const mainCpuAt = new WeakMap<CliEvent, number>();
 
 /**
  * The `t` the CLI stamped on `event` (ms since the child started). The reader takes `t` off
@@ -53,6 +56,24 @@ export function stampMs(event: CliEvent | undefined): number | undefined {
 /** When the test read `event` from the child's stdout (`performance.now()`), if it did. */
 export function arrivalMs(event: CliEvent | undefined): number | undefined {
   return event && arrivedAt.get(event);
+}
+
+/**
+ * The CPU time the child's main thread had used when the test read `event` (ms), for a child
+ * spawned with `cpu: true` on Linux. Unlike wall times, it hardly grows with the host's load.
+ */
+export function mainCpuMs(event: CliEvent | undefined): number | undefined {
+  return event && mainCpuAt.get(event);
+}
+
+/** `/proc/PID/task/PID/schedstat`'s time on CPU, in ms; undefined where there is none. */
+function mainThreadCpuMs(pid: number): number | undefined {
+  try {
+    const text = new TextDecoder().decode(Deno.readFileSync(`/proc/${pid}/task/${pid}/schedstat`));
+    return Number(text.split(" ")[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
 }
 
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -109,6 +130,8 @@ export function spawnJsonLines(argv: string[], options: SpawnCliOptions = {}): C
           stampedAt.set(event, t);
         }
         arrivedAt.set(event, performance.now());
+        const cpu = options.cpu ? mainThreadCpuMs(child.pid) : undefined;
+        if (cpu !== undefined) mainCpuAt.set(event, cpu);
         events.push(event);
         notify();
       }
