@@ -11,15 +11,19 @@ export class PremadeStreams {
   readonly #made = new Map<number, Promise<Channel>>();
   readonly #stop = new AbortController();
 
-  /** Starts `connect` (TCP and TLS, no preamble) for each id, within `signal` or until dropped. */
-  constructor(
-    ids: number[],
-    connect: (signal: AbortSignal) => Promise<Channel>,
-    signal: AbortSignal,
-  ) {
-    const within = AbortSignal.any([signal, this.#stop.signal]);
+  readonly #connect: (signal: AbortSignal) => Promise<Channel>;
+  readonly #within: AbortSignal;
+
+  /** Connections made with `connect` (TCP and TLS, no preamble), within `signal` or until dropped. */
+  constructor(connect: (signal: AbortSignal) => Promise<Channel>, signal: AbortSignal) {
+    this.#connect = connect;
+    this.#within = AbortSignal.any([signal, this.#stop.signal]);
+  }
+
+  /** Starts making the connection of each stream id. */
+  make(ids: number[]): void {
     for (const id of ids) {
-      const made = connect(within);
+      const made = this.#connect(this.#within);
       made.catch(() => {});
       this.#made.set(id, made);
     }

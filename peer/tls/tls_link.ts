@@ -20,7 +20,14 @@ import { certificateFingerprint, certificatePem, type PeerCertificate } from "..
 import type { PeerLink } from "../link/mod.ts";
 import { connectTcp, type RelayConn, type RelayConnect } from "../../rendezvous/mod.ts";
 import { writeAndRelease } from "./_channel.ts";
-import { awaitReady, clientChannel, DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
+import {
+  awaitReady,
+  type ClientChannel,
+  clientChannel,
+  DEFAULT_TIMEOUT_MS,
+  readPreamble,
+  READY,
+} from "./_connect.ts";
 import { PremadeStreams } from "./_premade.ts";
 import { connectNode, serveTls } from "./_relay_server.ts";
 import { STREAMS_AHEAD, TlsSession } from "./_session.ts";
@@ -46,13 +53,13 @@ export interface DialTlsPeerOptions {
 }
 
 /**
- * Streams a LAN receiver makes while it waits for READY: its first (odd ids: the PAKE's) and the
- * sender's first `STREAMS_AHEAD` (even ids), which it dials ahead anyway. From a sender that does
- * not Nagle (it picked a no-delay ALPN protocol) only the PAKE's: the session dials that sender's
- * first streams, and the ones it announces, and nothing more.
+ * The sender's first `STREAMS_AHEAD` streams (even ids), which a LAN receiver makes while it waits
+ * for READY when the sender Nagles (it picked no no-delay ALPN protocol): it dials them ahead
+ * anyway. A sender that does not Nagle has the session dial its first streams, and the ones it
+ * announces, and nothing more. Either way the PAKE's stream (1) is made with the control
+ * connection.
  */
-const PREMADE_STREAMS = [1, ...Array.from({ length: STREAMS_AHEAD }, (_, index) => 2 * index)];
-const PREMADE_NO_DELAY = [1];
+const DIALLED_AHEAD = Array.from({ length: STREAMS_AHEAD }, (_, index) => 2 * index);
 
 /** Receiver, LAN: dials the sender's TLS listener. */
 export async function dialTlsPeer(
@@ -74,23 +81,28 @@ export async function dialTlsPeer(
     timeoutMs,
     message: `The TLS link to ${where} was not ready within ${timeoutMs / 1000} s`,
   });
-  const connect = async (signal: AbortSignal, preamble?: Preamble) =>
-    clientChannel(await dial(signal), {
+  const secure = (tcp: Deno.Conn, signal: AbortSignal, preamble?: Preamble) =>
+    clientChannel(tcp, {
       pem: options.peerCertificatePem,
       alpn: NO_DELAY_ALPNS,
       preamble,
       where,
       signal,
     });
-  const control = await connect(limit.signal, { kind: "control", secret, streamId: 0 });
-  const firstStreams = firstStreamsOf(control.alpnProtocol);
-  // The PAKE's stream and the sender's streams dialled ahead are made while READY is awaited.
-  const premade = new PremadeStreams(
-    firstStreams === undefined ? PREMADE_STREAMS : PREMADE_NO_DELAY,
-    connect,
-    limit.signal,
-  );
+  const connect = async (signal: AbortSignal, preamble?: Preamble) =>
+    secure(await dial(signal), signal, preamble);
+  // The PAKE's stream is made once the control connection's TCP is up (so the listener accepts
+  // the control connection first), its TLS handshake beside the control's; a sender that Nagles
+  // has its streams dialled ahead made while READY is awaited.
+  const controlTcp = await dial(limit.signal);
+  const premade = new PremadeStreams(connect, limit.signal);
+  premade.make([1]);
+  let control: ClientChannel;
+  let firstStreams: number | undefined;
   try {
+    control = await secure(controlTcp, limit.signal, { kind: "control", secret, streamId: 0 });
+    firstStreams = firstStreamsOf(control.alpnProtocol);
+    if (firstStreams === undefined) premade.make(DIALLED_AHEAD);
     await awaitReady(control, limit.signal);
   } catch (error) {
     premade.drop();
