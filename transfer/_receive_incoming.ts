@@ -158,6 +158,19 @@ export function createDirectories(
   }
 }
 
+/** The manifest paths written (not left out as unholdable or kept). */
+export function writtenPaths(
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+  kept: Map<number, string>,
+): Set<string> {
+  const paths = new Set<string>();
+  for (const [index, entry] of entries.entries()) {
+    if (written(plan, index, kept)) paths.add(entry.path);
+  }
+  return paths;
+}
+
 /**
  * Modes and mtimes of the directories we created, in this run or an interrupted one, deepest
  * first (children change parents' mtimes).

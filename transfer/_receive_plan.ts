@@ -277,7 +277,7 @@ class Survey {
         `Refusing to replace ${staging}: it exists and is not a folder`,
       );
     }
-    plan.staged.push({ index, path: entry.path, staging, target });
+    plan.staged.push({ index, path: entry.path, staging, target, resumed: info !== null });
     plan.targets[index] = staging;
     this.#dirTargets.set(entry.path, staging);
     this.#staging.add(entry.path);

@@ -19,6 +19,30 @@ export interface StagedFolder {
   /** The staging folder, and the final name it takes at the end. */
   staging: string;
   target: string;
+  /** Left by an interrupted run: what is in it is looked at, and pruned (`pruneStaged`). */
+  resumed?: boolean;
+}
+
+/**
+ * Removes from each staging folder an interrupted run left whatever this run does not write
+ * there (what the sender no longer offers, what is not written now): the folder is published
+ * whole, so nothing but what this run verified may come out of it under a final name.
+ * `written`: the manifest paths this run writes.
+ */
+export function pruneStaged(folders: StagedFolder[], written: () => Set<string>): void {
+  const resumed = folders.filter((folder) => folder.resumed);
+  if (resumed.length === 0) return;
+  const paths = written();
+  for (const { staging, path } of resumed) prune(staging, path, paths);
+}
+
+function prune(directory: string, path: string, written: Set<string>): void {
+  for (const { name, isDirectory } of Deno.readDirSync(directory)) {
+    const child = `${path}/${name}`;
+    const local = join(directory, name);
+    if (!written.has(child)) Deno.removeSync(local, { recursive: true });
+    else if (isDirectory) prune(local, child, written);
+  }
 }
 
 /**

@@ -48,10 +48,11 @@ import {
   type Incoming,
   planIncoming,
   written,
+  writtenPaths,
 } from "./_receive_incoming.ts";
 import { probeNameRules } from "./_name_rules.ts";
 import { bytesToHash } from "./_sha256.ts";
-import { publishFolders } from "./_staging.ts";
+import { pruneStaged, publishFolders } from "./_staging.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ProgressCounter } from "./_progress.ts";
 import type { Offer, ReceiveFilesOptions, TransferReport } from "./types.ts";
@@ -229,7 +230,10 @@ async function receiveAll(
   const { signal } = control;
   const { hello, entries, plan, incoming } = agreed;
   const sink = options.sink;
-  if (!sink) createDirectories(options.outDir, entries, plan, incoming.kept);
+  if (!sink) {
+    createDirectories(options.outDir, entries, plan, incoming.kept);
+    pruneStaged(plan.staged, () => writtenPaths(entries, plan, incoming.kept));
+  }
   // Inline data is read from the control stream first; the sender speaks only to fail after it.
   const inline = agreed.inline ? new InlineData(control.reader, hello.segmentSize) : undefined;
   const monitor = inline

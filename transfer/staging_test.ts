@@ -69,6 +69,19 @@ Deno.test("a staging folder's file that is not a prefix of the offered one is se
   });
 });
 
+Deno.test("what a staging folder holds that this run does not write is never published", async () => {
+  await withDirs(10_000, async ({ signal, src, dst }) => {
+    const { root } = await makeTree(src);
+    const staging = join(dst, ".t.p2pft-partial");
+    await Deno.mkdir(join(staging, "sub", "gone"), { recursive: true });
+    await Deno.writeTextFile(join(staging, "sub", "gone", "x"), "no longer offered");
+    await Deno.writeTextFile(join(staging, "removed.txt"), "half of a file");
+    const { received } = await transferPair([root], dst, { signal });
+    value(received);
+    assert.deepEqual(await listTree(join(dst, "t")), await listTree(root));
+  });
+});
+
 Deno.test("a symbolic link at a staging folder's name is refused before anything is written", async () => {
   await withDirs(10_000, async ({ signal, src, dst }) => {
     const { root } = await makeTree(src);
