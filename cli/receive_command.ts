@@ -109,7 +109,7 @@ export async function receiveCommand(
   const report = await receiveFiles({
     connection: session,
     outDir: options.out,
-    ...(options.stdout ? { sink: Deno.stdout.writable } : {}),
+    ...(options.stdout ? { sink: stdoutSink() } : {}),
     signal,
     stallTimeoutMs: options.stallTimeoutSeconds * 1000,
     onExisting: options.existing,
@@ -201,6 +201,28 @@ async function failed(
     );
   }
   throw failure;
+}
+
+/**
+ * Stdout for `--stdout`: a reader that stops (`| head`) is said in words, here and to the
+ * sender, not as "Broken pipe (os error 32)".
+ */
+function stdoutSink(): WritableStream<Uint8Array> {
+  // Taken at the first write: a text never comes this way, and showText writes it.
+  let taken: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  const writer = () => taken ??= Deno.stdout.writable.getWriter();
+  return new WritableStream({
+    write: (chunk) =>
+      writer().write(chunk).catch((error) => {
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+        throw new P2pftError(
+          "Stdout was closed by the program reading it (broken pipe); the rest was not received",
+          { cause: error },
+        );
+      }),
+    close: () => writer().close(),
+    abort: (reason) => writer().abort(reason),
+  });
 }
 
 /** A received text: as is on stdout with --stdout, else as an event (a line, or JSON). */

@@ -197,6 +197,37 @@ e2e(
   },
 );
 
+e2e(
+  "receive --stdout into a reader that stops (| head) says so in words, both sides",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.writeFile(`${w.dir}/big.bin`, new Uint8Array(8 * 1024 * 1024));
+    const sender = w.send([`${w.dir}/big.bin`]);
+    const { code } = await sender.next("code", signal);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "receive", String(code), "--stdout", "--yes", ...w.rendezvous],
+      cwd: w.dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal,
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    // Like `| head -c 1`: read a little, then close the pipe.
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await reader.cancel();
+    const [status, received, sent] = await Promise.all([child.status, stderr, sender.finished()]);
+    assert.equal(status.code, 1, received);
+    // Before: "error: Broken pipe (os error 32)", and the sender "The receiver stopped: Broken pipe (os error 32)".
+    const why =
+      "Stdout was closed by the program reading it (broken pipe); the rest was not received";
+    assert.match(received, new RegExp(`^error: ${why.replace(/[()]/g, "\\$&")}$`, "m"));
+    assert.equal(sent.code, 1);
+    assert.equal(sent.stderr, `error: The receiver stopped: ${why}\n`);
+  },
+);
+
 e2e("50 MiB piped into send - arrive on receive --stdout with the same SHA-256", async (signal) => {
   await using w = await world(signal);
   const size = 50 * 1024 * 1024;
