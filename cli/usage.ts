@@ -29,7 +29,8 @@ find each other on the local network only; with one, on the local network too (-
 
 /** `p2pft help COMMAND` / `p2pft COMMAND --help`. */
 export function commandHelp(command: CommandSpec): string {
-  const usage = command.usage.map((line, i) => `${i === 0 ? "" : "       "}p2pft ${line}`);
+  // The later lines line up under the first, after "Usage: ".
+  const usage = command.usage.map((line, i) => `${i === 0 ? "Usage: " : "       "}p2pft ${line}`);
   const options = command.options.length === 0
     ? ""
     : `\n\nOptions:\n${optionLines(command.options)}`;

@@ -360,6 +360,12 @@ e2e("--version and help print and exit 0", async (signal) => {
     assert.ok(result.stdout.length > 5);
   }
   assert.match((await w.spawnCli(["--version"]).finished()).stdout, /^p2pft \d+\.\d+\.\d+/);
+  // Before: the first line had no "Usage: ", the next ones were indented as if it had.
+  const sendHelp = (await w.spawnCli(["send", "--help"]).finished()).stdout;
+  assert.match(
+    sendHelp,
+    /^Usage: p2pft send <paths\.\.\.> \[options\]\n {7}p2pft send --text TEXT \[options\]/,
+  );
   const receiveHelp = (await w.spawnCli(["help", "receive"]).finished()).stdout;
   assert.match(receiveHelp, /A code works once/);
   assert.doesNotMatch(receiveHelp, /same command again/);
