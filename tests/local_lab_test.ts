@@ -224,3 +224,44 @@ labTest(
     );
   },
 );
+
+labTest(
+  "lab: send --code to a receiver already looking on the LAN shows its code before the pairing",
+  90_000,
+  async (run) => {
+    await Deno.mkdir(`${run.dir}/in`);
+    await Deno.writeTextFile(`${run.dir}/note.txt`, "agreed beforehand");
+    const receiver = run.spawn("hostA2", [
+      "receive",
+      "4321-abandon-ability",
+      "--timeout",
+      "30",
+      "--out",
+      `${run.dir}/in`,
+      "--yes",
+      "--json",
+    ]);
+    // Nothing answers at the server's address: the LAN pairs while the server way still tries
+    // (it gives up after 1 s without an answer over UDP, then TCP is refused).
+    const sender = run.spawn("hostA", [
+      "send",
+      `${run.dir}/note.txt`,
+      "--code",
+      "4321-abandon-ability",
+      "--rendezvous",
+      `${run.lab.rendezvous.ip}:9000`,
+      "--json",
+    ]);
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    assert.equal(received.code, 0, received.stderr);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(event(sent, "paired")?.found, "local");
+    // Before: no `code` event (nor "Code is:") when the LAN paired first.
+    const order = sent.events.map((e) => e.type);
+    assert.ok(
+      order.includes("code") && order.indexOf("code") < order.indexOf("paired"),
+      order.join(),
+    );
+    assert.equal(event(sent, "code")?.code, "4321-abandon-ability");
+  },
+);

@@ -144,6 +144,9 @@ export async function findPeer(
   }).catch((error) => {
     throw noSenderAnywhere(serverFailure, error, options.nameplate) ?? error;
   });
+  // `send --code` to a receiver already looking on the LAN: paired there before the server
+  // confirmed the nameplate, the code is still shown (and its `code` event sent) first.
+  if (sender && winner.found === "local") issue(winner.pairing.nameplate);
   const found: FoundPeer = winner.found === "server" ? winner.pairing : {
     found: "local",
     nameplate: winner.pairing.nameplate,
