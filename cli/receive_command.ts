@@ -195,7 +195,7 @@ async function failed(
     throw new DiskFullError(
       `Disk full: ${partial} kept: free ${
         formatBytesAtLeast(missingBytes)
-      } and run the same receive again with a new code`,
+      }, then the sender runs send again and you run receive with its new code and the same --out`,
       failure.details,
       { cause: failure },
     );

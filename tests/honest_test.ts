@@ -271,7 +271,7 @@ e2e(
       assert.equal(received.code, 1, received.stderr);
       assert.match(
         received.stderr,
-        /^error: Disk full: .*\/small\/big\.bin\.p2pft-partial kept: free \d+\.\d MiB and run the same receive again with a new code\n$/,
+        /^error: Disk full: .*\/small\/big\.bin\.p2pft-partial kept: free \d+\.\d MiB, then the sender runs send again and you run receive with its new code and the same --out\n$/,
       );
       assert.equal(sent.code, 1, sent.stderr);
       assert.match(sent.stderr, /No space left in the output folder/);
