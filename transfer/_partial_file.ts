@@ -125,68 +125,6 @@ function creatableWith(mode: number): boolean {
   return umask !== null && (mode & umask) === 0;
 }
 
-/** What `PartialCreator` needs of a file (an `IncomingFile`). */
-type AheadFile = { staged?: boolean; offset: number; mode: number; target: string };
-
-/** Files whose partials are created ahead of the one being written. */
-const CREATE_AHEAD = 8;
-
-/**
- * Creates the partials of the next few files inside a staging folder ahead of the one being
- * written, on the runtime's thread pool, several at once. Creating a file is most of a small
- * file's time at the receiver (it waits on the file system's journal, not the CPU): 20,000
- * creates took 7.9–13.4 s one after another, 2.3–8.5 s with 2–4 at once and 6.0–6.7 s with 8
- * at load 10–14, for the same CPU. Only inside a staging folder: an empty file a failed run leaves there is a
- * partial restarted from 0, invisible until the folder is published; elsewhere it would be a
- * stray `NAME.p2pft-partial` beside the user's files.
- */
-export class PartialCreator {
-  #files: ReadonlyArray<AheadFile>;
-  #created = new Map<number, Promise<Deno.FsFile | null>>();
-  #next = 0;
-
-  constructor(files: ReadonlyArray<AheadFile>) {
-    this.#files = files;
-  }
-
-  /** The open partial of `files[index]`: created ahead, or opened now by `openPartial`. */
-  async open(
-    index: number,
-    partial: string,
-    turns: EventLoopTurns,
-  ): Promise<{ handle: Deno.FsFile; modeSet: boolean }> {
-    this.#next = Math.max(this.#next, index + 1);
-    for (; this.#next <= Math.min(index + CREATE_AHEAD, this.#files.length - 1); this.#next++) {
-      const file = this.#files[this.#next];
-      if (!file.staged || file.offset > 0 || !creatableWith(file.mode & 0o777)) continue;
-      const created = createAhead(file.target, file.mode & 0o777);
-      created.catch(() => {});
-      this.#created.set(this.#next, created);
-    }
-    const created = this.#created.get(index);
-    this.#created.delete(index);
-    const handle = created && await created;
-    if (handle) return { handle, modeSet: true };
-    return await openPartial(partial, this.#files[index], turns);
-  }
-
-  /** Closes the partials created for files that never came. */
-  async close(): Promise<void> {
-    for (const created of this.#created.values()) (await created.catch(() => null))?.close();
-    this.#created.clear();
-  }
-}
-
-/** A new file with `mode`; null when it exists already (`openPartial` then opens it as it is). */
-async function createAhead(path: string, mode: number): Promise<Deno.FsFile | null> {
-  try {
-    return await Deno.open(path, { write: true, createNew: true, mode });
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return null;
-    throw error;
-  }
-}
-
 /** Puts a partial back as it was before this run: gone, or cut to the resumed prefix. */
 export async function rollBack(partial: string, offset: number): Promise<void> {
   if (offset === 0) {

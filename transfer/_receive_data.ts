@@ -12,7 +12,7 @@ import {
   ProtocolError,
   toHex,
 } from "../base/mod.ts";
-import { PartialCreator, PartialTarget, rollBack } from "./_partial_file.ts";
+import { openPartial, PartialTarget, rollBack } from "./_partial_file.ts";
 import { Publisher, type VerifiedPartial } from "./_publish.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 import type { DataReader } from "./_stream_reader.ts";
@@ -83,7 +83,6 @@ export async function receiveData(
   const received = new Map<string, ReceivedFile>();
   const publisher = new Publisher();
   const turns = new EventLoopTurns();
-  const creator = new PartialCreator(files);
   // The file being written, and the sizes of files sent again at a new size: for a disk-full
   // message that says how much space the next run needs.
   let current = 0;
@@ -106,8 +105,7 @@ export async function receiveData(
     for (const [index, file] of files.entries()) {
       current = index;
       options.signal.throwIfAborted();
-      const opened = await creator.open(index, partialOf(file), turns);
-      const { result, verified } = await receiveIntoPartial(file, opened, segments, counted);
+      const { result, verified } = await receiveIntoPartial(file, segments, counted, turns);
       await publisher.add(verified);
       received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
@@ -117,7 +115,6 @@ export async function receiveData(
   } catch (error) {
     throw await diskFull(error);
   } finally {
-    await creator.close();
     // Verified files are published even when a later one failed: the next run skips them.
     const drained = publisher.drain();
     if (failed) await drained.catch(() => {});
@@ -129,16 +126,17 @@ export async function receiveData(
 }
 
 /**
- * Receives a file into its open partial. Wrong bytes from a live peer leave
+ * Opens a file's partial and receives the file into it. Wrong bytes from a live peer leave
  * nothing behind; a broken stream or our own failure keeps the partial for resume.
  */
 async function receiveIntoPartial(
   file: IncomingFile,
-  { handle, modeSet }: { handle: Deno.FsFile; modeSet: boolean },
   segments: SegmentReader,
   options: ReceiveDataOptions,
+  turns: EventLoopTurns,
 ): Promise<{ result: ReceivedFile; verified: VerifiedPartial }> {
   const partial = partialOf(file);
+  const { handle, modeSet } = await openPartial(partial, file, turns);
   const into = new PartialTarget(handle);
   let result: ReceivedFile;
   try {
