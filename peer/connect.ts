@@ -125,7 +125,9 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     nameplate: options.code.nameplate,
     port: end.port,
     fingerprint: end.side.certificate?.fingerprint,
-    relayOnly: options.relay === "only",
+    // The peer then joins the TCP relay at once; with QUIC only we take the UDP relay, which
+    // the peer reaches by punching anyway, so it is not told.
+    relayOnly: options.relay === "only" && choice !== "quic",
     onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
     onWaitingForSender: () => {
       warm();
