@@ -37,7 +37,9 @@ export function formatCode(code: TransferCode): string {
  */
 export function parseCode(text: string): TransferCode {
   const parts = text.trim().toLowerCase().split(/[\s-]+/).filter((part) => part !== "");
-  const [nameplate, ...words] = parts;
+  const [typed, ...words] = parts;
+  // "07-lunar-crystal" is nameplate 7, as a person reads it (the wire's number has no zeros).
+  const nameplate = typed?.replace(/^0+(?=[0-9])/, "");
   if (nameplate === undefined || !isNameplate(nameplate)) {
     throw new TypeError(
       `Invalid code "${text}": it must start with a number from 1 to 99999, like 7-lunar-crystal`,

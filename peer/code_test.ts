@@ -20,6 +20,14 @@ Deno.test("parseCode accepts the printed form, spaces and capitals", () => {
   assert.deepEqual(parseCode(formatCode(code)), code);
 });
 
+Deno.test("parseCode reads a number typed with leading zeros as the nameplate it names", () => {
+  assert.deepEqual(parseCode("007-lantern-crossword"), {
+    nameplate: "7",
+    words: "lantern-crossword",
+  });
+  assert.throws(() => parseCode("00-lantern-crossword"), { message: /must start with a number/ });
+});
+
 Deno.test("parseCode rejects a code with too few words or a bad nameplate", () => {
   assert.throws(() => parseCode("7-lantern"), { name: "TypeError", message: /at least 2 words/ });
   for (const bad of ["lantern-crossword", "0-lantern-crossword", "123456-lantern-crossword", ""]) {

@@ -21,44 +21,6 @@ async function sendStream(w: World, name: string, text: string, signal: AbortSig
   return { sender, code };
 }
 
-e2e("the prompt lists a few files by name, and Done says where they went", async (signal) => {
-  await using w = await world(signal);
-  await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
-  await Deno.writeTextFile(`${w.dir}/photo.jpg`, "jpeg");
-  await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.send([`${w.dir}/notes.txt`, `${w.dir}/photo.jpg`]);
-  const { code } = await sender.next("code", signal);
-  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-  await receiver.until((event) => String(event.line ?? "").includes("photo.jpg"), signal);
-  const writer = receiver.stdin!.getWriter();
-  await writer.write(new TextEncoder().encode("y\n"));
-  writer.releaseLock();
-  const [, received] = await bothSucceed(sender, receiver);
-  assert.match(received.stdout, /^ {2}notes\.txt {2}6 B\r?$/m);
-  assert.match(received.stdout, /^ {2}photo\.jpg {2}4 B\r?$/m);
-  assert.match(received.stdout, /Receive 2 files \(10 B\) from .*\? \[y\/N\]/);
-  assert.match(received.stdout, new RegExp(`Saved in ${w.dir}/in: notes\\.txt, photo\\.jpg`));
-});
-
-e2e("a typo at the prompt asks again instead of declining", async (signal) => {
-  await using w = await world(signal);
-  await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
-  await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.send([`${w.dir}/notes.txt`]);
-  const { code } = await sender.next("code", signal);
-  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-  await receiver.until((event) => String(event.line ?? "").includes("notes.txt"), signal);
-  const keys = receiver.stdin!.getWriter();
-  // Before: "ye" declined the offer and spent the code.
-  await keys.write(new TextEncoder().encode("ye\n"));
-  await receiver.until((event) => /\[y\/N\] ye\r?$/.test(String(event.line ?? "")), signal);
-  await keys.write(new TextEncoder().encode("y\n"));
-  keys.releaseLock();
-  const [, received] = await bothSucceed(sender, receiver);
-  assert.match(received.stdout, /^Please answer y \(receive\) or n \(decline\): y\r?$/m);
-  assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "hello\n");
-});
-
 e2e(
   "the prompt for a stream says the name it is saved as, beside one already here",
   async (signal) => {
