@@ -304,30 +304,6 @@ e2e(
   },
 );
 
-e2e(
-  "declining is not an error: the receiver says Declined. (exit 1, nothing received), the sender that the receiver declined",
-  async (signal) => {
-    await using w = await world(signal);
-    await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
-    await Deno.mkdir(`${w.dir}/in`);
-    const sender = w.send([`${w.dir}/notes.txt`]);
-    const { code } = await sender.next("code", signal);
-    const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-    await receiver.until((event) => String(event.line ?? "").includes("notes.txt"), signal);
-    const answer = receiver.stdin!.getWriter();
-    await answer.write(new TextEncoder().encode("n\n"));
-    answer.releaseLock();
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    assert.equal(received.code, 1, received.stdout);
-    // On a terminal (script's pty) stderr and stdout are one stream.
-    assert.match(received.stdout, /^Declined\.\r?$/m);
-    assert.doesNotMatch(received.stdout, /error:/);
-    assert.equal(sent.code, 1);
-    assert.match(sent.stderr, /^error: The receiver declined the offer$/m);
-    assert.deepEqual(await listDir(`${w.dir}/in`), []);
-  },
-);
-
 e2e("a stream's offer event lists the names already here, as files' offers do", async (signal) => {
   await using w = await world(signal);
   await Deno.mkdir(`${w.dir}/in`);

@@ -4,10 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { bothSucceed, world } from "./world.ts";
+import { bothSucceed, listDir, type World, world } from "./world.ts";
 
 function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>, timeoutMs = 60_000) {
   boundedTest(name, fn, { timeoutMs, sanitizeResources: false });
+}
+
+/** A sender of notes.txt ("hello\n") and its receiver on a terminal, at the prompt; its keys. */
+async function atPrompt(w: World, signal: AbortSignal) {
+  await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
+  await Deno.mkdir(`${w.dir}/in`);
+  const sender = w.send([`${w.dir}/notes.txt`]);
+  const { code } = await sender.next("code", signal);
+  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
+  await receiver.until((event) => String(event.line ?? "").includes("notes.txt"), signal);
+  return { sender, receiver, keys: receiver.stdin!.getWriter() };
 }
 
 e2e("the prompt lists a few files by name, and Done says where they went", async (signal) => {
@@ -31,13 +42,7 @@ e2e("the prompt lists a few files by name, and Done says where they went", async
 
 e2e("a typo at the prompt asks again instead of declining", async (signal) => {
   await using w = await world(signal);
-  await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
-  await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.send([`${w.dir}/notes.txt`]);
-  const { code } = await sender.next("code", signal);
-  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-  await receiver.until((event) => String(event.line ?? "").includes("notes.txt"), signal);
-  const keys = receiver.stdin!.getWriter();
+  const { sender, receiver, keys } = await atPrompt(w, signal);
   // Before: "ye" declined the offer and spent the code.
   await keys.write(new TextEncoder().encode("ye\n"));
   await receiver.until((event) => /\[y\/N\] ye\r?$/.test(String(event.line ?? "")), signal);
@@ -51,6 +56,24 @@ e2e("a typo at the prompt asks again instead of declining", async (signal) => {
   );
   assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "hello\n");
 });
+
+e2e(
+  "declining is not an error: the receiver says Declined. (exit 1, nothing received), the sender that the receiver declined",
+  async (signal) => {
+    await using w = await world(signal);
+    const { sender, receiver, keys } = await atPrompt(w, signal);
+    await keys.write(new TextEncoder().encode("n\n"));
+    keys.releaseLock();
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    assert.equal(received.code, 1, received.stdout);
+    // On a terminal (script's pty) stderr and stdout are one stream.
+    assert.match(received.stdout, /^Declined\.\r?$/m);
+    assert.doesNotMatch(received.stdout, /error:/);
+    assert.equal(sent.code, 1);
+    assert.match(sent.stderr, /^error: The receiver declined the offer$/m);
+    assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  },
+);
 
 e2e("a code typed with a leading zero (07-...) reaches its sender", async (signal) => {
   await using w = await world(signal);
