@@ -13,7 +13,11 @@ import { linkAttempts, type LinkKind, type TransportChoice } from "./_choose_tra
 import type { Won } from "./_first_link.ts";
 import type { TcpRelay } from "./_route.ts";
 
-/** How long a way that has a fallback gets before the next is tried. */
+/**
+ * How long a way that has a fallback gets to reach the sender before the next is tried: the TCP
+ * connect on the LAN, `relay-ready` through the relay. The TLS set-up after it is bounded by the
+ * link's own timeouts, since the sender may hold the link by then (peer/PROTOCOL.md).
+ */
 const FALLBACK_AFTER_MS: Record<LinkKind, number> = {
   "lan-tls": 1_000,
   // Both peers dial the relay about when the path is chosen; the relay pairs them.
@@ -28,10 +32,13 @@ export interface ReceiverLinkOptions {
   signal?: AbortSignal;
 }
 
-/** One way to try, within `signal`; `kind` picks its fallback deadline. */
+/**
+ * One way to try, within `signal`; `reach` adds its fallback deadline (by `kind`) and bounds only
+ * reaching the sender.
+ */
 interface Attempt<T> {
   kind: LinkKind;
-  open(signal: AbortSignal): Promise<T>;
+  open(signal: AbortSignal, reach: AbortSignal): Promise<T>;
 }
 
 /** After punching: the ways `linkAttempts` lists for the chosen path, in order. */
@@ -48,11 +55,11 @@ export async function receiverLinkAfterPunch(
           return [{
             kind,
             // The sender listens on TCP on its punch port's number.
-            open: async (signal) => ({
+            open: async (signal, reach) => ({
               kind,
               link: await dialTlsPeer(
                 { transport: "tcp", hostname: punched.remote.hostname, port: punched.remote.port },
-                { peerCertificatePem: pem, signal },
+                { peerCertificatePem: pem, signal, reachSignal: reach },
               ).catch((error) => {
                 throw options.choice === "tcp" ? quicOnlySender(error) : error;
               }),
@@ -65,12 +72,13 @@ export async function receiverLinkAfterPunch(
         case "quic":
           return [{
             kind,
-            open: async (signal) => ({
+            // The QUIC handshake is how it reaches the sender: its deadline bounds the whole.
+            open: async (_signal, reach) => ({
               kind,
               link: await dialPeer(punched.localPort, punched.remote, {
                 peerCertificatePem: pem,
                 lanes: lanesFor(punched),
-                signal,
+                signal: reach,
               }).catch((error) => {
                 throw options.choice === "quic" ? tcpOnlySender(error) : error;
               }),
@@ -131,15 +139,22 @@ export async function receiverLinkOverTcp(
   if (targets.length > 0) await loadTls();
   const lan: Attempt<TcpWon> = {
     kind: "lan-tls",
-    open: async (signal) => {
+    open: async (signal, reach) => {
       const started = performance.now();
+      // The fetches that lose are stopped once one found the sender.
+      const stopLosers = new AbortController();
       const found = await Promise.any(
         targets.map((target) =>
-          fetchCertificate(target, fingerprint, signal).then((der) => ({ target, der }))
+          fetchCertificate(
+            target,
+            fingerprint,
+            AbortSignal.any([signal, stopLosers.signal]),
+            AbortSignal.any([reach, stopLosers.signal]),
+          ).then((der) => ({ target, der }))
         ),
       ).catch((error: AggregateError) => {
         throw error.errors[error.errors.length - 1];
-      });
+      }).finally(() => stopLosers.abort());
       const rttMs = performance.now() - started;
       const link = await dialTlsPeer(found.target, {
         peerCertificatePem: certificatePem(found.der),
@@ -154,8 +169,8 @@ export async function receiverLinkOverTcp(
     ...(relay
       ? [{
         kind: "relay-tls" as const,
-        open: async (signal: AbortSignal) => ({
-          won: await relayAttempt(relay, fingerprint).open(signal),
+        open: async (signal: AbortSignal, reach: AbortSignal) => ({
+          won: await relayAttempt(relay, fingerprint).open(signal, reach),
           remote: relay.addr,
           rttMs: NaN,
         }),
@@ -172,10 +187,10 @@ export async function receiverLinkOverTcp(
 function relayAttempt(relay: TcpRelay, peerFingerprint: Uint8Array): Attempt<Won> {
   return {
     kind: "relay-tls",
-    open: async (signal) => ({
+    open: async (signal, reach) => ({
       kind: "relay-tls",
       relay: relay.addr,
-      link: await relayTlsReceiver(relay.dial, { peerFingerprint, signal }),
+      link: await relayTlsReceiver(relay.dial, { peerFingerprint, signal, reachSignal: reach }),
     }),
   };
 }
@@ -186,14 +201,14 @@ async function inTurn<T>(
   none: () => Error,
 ): Promise<T> {
   let lastError: unknown;
+  const within = signal ?? new AbortController().signal;
   for (const [index, attempt] of attempts.entries()) {
     const last = index === attempts.length - 1;
-    const bounded = AbortSignal.any([
-      ...(signal ? [signal] : []),
-      ...(last ? [] : [AbortSignal.timeout(FALLBACK_AFTER_MS[attempt.kind])]),
-    ]);
+    const reach = last
+      ? within
+      : AbortSignal.any([within, AbortSignal.timeout(FALLBACK_AFTER_MS[attempt.kind])]);
     try {
-      return await attempt.open(bounded);
+      return await attempt.open(within, reach);
     } catch (error) {
       signal?.throwIfAborted();
       lastError = error;

@@ -22,16 +22,23 @@ export function loadTls(): Promise<NodeTls> {
   return tlsModule;
 }
 
-/** Resolves with the DER certificate at `remote` once it matches `fingerprint`. */
+/**
+ * Resolves with the DER certificate at `remote` once it matches `fingerprint`. `reach` (the
+ * receiver's fallback deadline) bounds only the TCP connect: a slow first handshake is not a TCP
+ * path that does not work (peer/PROTOCOL.md, "Transport choice").
+ */
 export async function fetchCertificate(
   remote: Deno.NetAddr,
   fingerprint: Uint8Array,
   signal: AbortSignal,
+  reach: AbortSignal = signal,
 ): Promise<Uint8Array> {
   const tls = await loadTls();
   const where = formatAddr(remote);
   return await new Promise<Uint8Array>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal.aborted || reach.aborted) {
+      return reject(signal.aborted ? signal.reason : reach.reason);
+    }
     const socket = tls.connect({
       host: remote.hostname,
       port: remote.port,
@@ -41,11 +48,15 @@ export async function fetchCertificate(
     });
     const finish = (settle: () => void) => {
       signal.removeEventListener("abort", onAbort);
+      reach.removeEventListener("abort", onReachAbort);
       socket.destroy();
       settle();
     };
     const onAbort = () => finish(() => reject(signal.reason));
+    const onReachAbort = () => finish(() => reject(reach.reason));
     signal.addEventListener("abort", onAbort, { once: true });
+    reach.addEventListener("abort", onReachAbort, { once: true });
+    socket.once("connect", () => reach.removeEventListener("abort", onReachAbort));
     socket.once("error", (error) =>
       finish(() =>
         reject(

@@ -184,16 +184,24 @@ export function spliceServer(): {
     async [Symbol.asyncDispose]() {
       listener.close();
       await accepting;
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // Closed by its pipe.
-        }
-      }
-      await Promise.allSettled(splices);
+      await closePiped(conns, splices);
     },
   };
+}
+
+/** Closes the connections a test server piped to each other, then waits for its pipes to end. */
+export async function closePiped(
+  conns: Iterable<Deno.Conn>,
+  pipes: Promise<unknown>[],
+): Promise<void> {
+  for (const conn of conns) {
+    try {
+      conn.close();
+    } catch {
+      // Closed by its pipe.
+    }
+  }
+  await Promise.allSettled(pipes);
 }
 
 async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {

@@ -50,6 +50,12 @@ export interface DialTlsPeerOptions {
   /** Deadline for the control connection and for each stream; default 10 s. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Bounds only reaching the sender, the control connection's TCP connect (the receiver's
+   * fallback deadline): once it is up, the TLS handshake and READY are within `signal` and
+   * `timeoutMs`, since the sender may already hold the link (peer/PROTOCOL.md, "Transport choice").
+   */
+  reachSignal?: AbortSignal;
 }
 
 /**
@@ -94,7 +100,9 @@ export async function dialTlsPeer(
   // The PAKE's stream is made once the control connection's TCP is up (so the listener accepts
   // the control connection first), its TLS handshake beside the control's; a sender that Nagles
   // has its streams dialled ahead made while READY is awaited.
-  const controlTcp = await dial(limit.signal);
+  const controlTcp = await dial(
+    options.reachSignal ? AbortSignal.any([limit.signal, options.reachSignal]) : limit.signal,
+  );
   const premade = new PremadeStreams(connect, limit.signal);
   premade.make([1]);
   let control: ClientChannel;
@@ -212,6 +220,12 @@ export interface RelayTlsReceiverOptions {
   peerFingerprint: Uint8Array;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Bounds only reaching the sender, channel 0 up to the relay's `relay-ready` (the receiver's
+   * fallback deadline): after it the preface, TLS handshake and READY are within `signal` and
+   * `timeoutMs`, as on the LAN ({@link DialTlsPeerOptions.reachSignal}).
+   */
+  reachSignal?: AbortSignal;
 }
 
 /** Receiver, relay: dials the relay and is the TLS client (pinning the sender) on every connection. */
@@ -222,8 +236,8 @@ export async function relayTlsReceiver(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const secret = crypto.getRandomValues(new Uint8Array(SECRET_LENGTH));
   let pem = "";
-  const connect = async (id: number | undefined, signal: AbortSignal) => {
-    const conn = await dial(id === undefined ? 0 : id + 1, signal, connectTcp);
+  const connect = async (id: number | undefined, signal: AbortSignal, reach = signal) => {
+    const conn = await dial(id === undefined ? 0 : id + 1, reach, connectTcp);
     if (id === undefined) {
       const der = await abortable(readCertificatePreface(conn), signal, {
         onAbort: () => conn.close(),
@@ -255,7 +269,11 @@ export async function relayTlsReceiver(
     timeoutMs,
     message: `The TLS link through the relay was not ready within ${timeoutMs / 1000} s`,
   });
-  const control = await connect(undefined, limit.signal);
+  const control = await connect(
+    undefined,
+    limit.signal,
+    options.reachSignal ? AbortSignal.any([limit.signal, options.reachSignal]) : limit.signal,
+  );
   await awaitReady(control, limit.signal);
   return new TlsSession({
     role: "receiver",
