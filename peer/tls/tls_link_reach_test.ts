@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { pipeConn } from "../../base/mod.ts";
 import { certificatePem, createPeerCertificate } from "../cert/mod.ts";
+import { fetchCertificate } from "./_fetch_certificate.ts";
 import { withTimeout } from "../../transfer/_test_util.ts";
 import { closePiped, spliceServer } from "./_test_util.ts";
 import {
@@ -55,6 +56,18 @@ function holdingProxy(port: number, hold: (first: Uint8Array) => Promise<void>) 
   };
 }
 
+/**
+ * The deadline fires once the ClientHello arrived (TCP is up, the dial is in its handshake); the
+ * handshake goes on only once its abort was seen.
+ */
+async function fire(reach: AbortController): Promise<void> {
+  const fired = new Promise((resolve) =>
+    reach.signal.addEventListener("abort", resolve, { once: true })
+  );
+  reach.abort(new Error("fallback deadline"));
+  await fired;
+}
+
 Deno.test("LAN TLS dial: the fallback deadline firing during the handshake does not end it", async () => {
   await withTimeout(20_000, async (signal) => {
     const certificate = await createPeerCertificate();
@@ -65,15 +78,7 @@ Deno.test("LAN TLS dial: the fallback deadline firing during the handshake does 
       signal,
     });
     const reach = new AbortController();
-    // The ClientHello arrived: TCP is up and the dial is in its handshake. The deadline fires
-    // now, and the handshake goes on only once its abort was seen.
-    await using proxy = holdingProxy(listener.port, async () => {
-      const fired = new Promise((resolve) =>
-        reach.signal.addEventListener("abort", resolve, { once: true })
-      );
-      reach.abort(new Error("fallback deadline"));
-      await fired;
-    });
+    await using proxy = holdingProxy(listener.port, () => fire(reach));
     const [sender, receiver] = await Promise.all([
       listener.accept({ signal }),
       dialTlsPeer({ transport: "tcp", hostname: "127.0.0.1", port: proxy.port }, {
@@ -85,6 +90,23 @@ Deno.test("LAN TLS dial: the fallback deadline firing during the handshake does 
     assert.ok(reach.signal.aborted);
     assert.equal(receiver.transport, "tcp");
     await Promise.all([sender.close({ failed: false, message: "done" }), receiver.closed]);
+  });
+});
+
+Deno.test("certificate fetch: the fallback deadline firing during the handshake does not end it", async () => {
+  await withTimeout(20_000, async (signal) => {
+    const certificate = await createPeerCertificate();
+    await using listener = await listenTlsPeer(0, { certificate, hostname: "127.0.0.1", signal });
+    const reach = new AbortController();
+    await using proxy = holdingProxy(listener.port, () => fire(reach));
+    const der = await fetchCertificate(
+      { transport: "tcp", hostname: "127.0.0.1", port: proxy.port },
+      certificate.fingerprint,
+      signal,
+      reach.signal,
+    );
+    assert.ok(reach.signal.aborted);
+    assert.deepEqual(der, certificate.der);
   });
 });
 
