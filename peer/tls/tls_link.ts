@@ -169,6 +169,7 @@ export async function relayTlsSender(
     const channel = await serveTls(conn, options.certificate, {
       what: `relayed TLS connection ${channelNumber}`,
       signal,
+      bulk: channelNumber > 0,
     });
     return {
       channel,
