@@ -72,17 +72,16 @@ export function planIncoming(
       const offset = action === "resume" ? actions.get(index)!.length : 0;
       incoming.files.push(incomingFile(plan, index, entry, offset));
       dataBytes += entry.size - offset + FILE_TRAILER_BYTES;
+      if (offset > 0) {
+        incoming.resumedFiles++;
+        incoming.resumedBytes += offset;
+      }
     }
   }
   if (dataBytes !== start.dataBytes) {
     throw new ProtocolError(
       `Cannot decode START: ${start.dataBytes} data bytes announced, ${dataBytes} expected`,
     );
-  }
-  for (const file of incoming.files) {
-    if (file.offset === 0) continue;
-    incoming.resumedFiles++;
-    incoming.resumedBytes += file.offset;
   }
   // An identical file was skipped, not renamed: only what is written beside counts.
   for (const clash of plan.clashes) {
