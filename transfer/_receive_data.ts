@@ -38,7 +38,7 @@ export interface IncomingFile {
 }
 
 /** Where a file's bytes wait until verified: its partial, or inside a staging folder itself. */
-export function partialOf(file: IncomingFile): string {
+function partialOf(file: IncomingFile): string {
   return file.staged ? file.target : partialPath(file.target);
 }
 
