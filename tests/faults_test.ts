@@ -9,7 +9,7 @@ import { arrivalMs, type CliRun } from "../scripts/cli_process.ts";
 import { makeRandomFile } from "../scripts/files.ts";
 import { formatCode, generateWords } from "../peer/mod.ts";
 import { boundedTest } from "./bounded.ts";
-import { assertSameFile, bothSucceed, listDir, type World, world } from "./world.ts";
+import { assertSameFile, bothSucceed, listDir, sendToPrompt, type World, world } from "./world.ts";
 
 const STALLER = new URL("./security/staller.ts", import.meta.url);
 /** `--stall-timeout` in these tests, seconds. */
@@ -352,13 +352,13 @@ faultTest(
     await using w = await world(signal);
     await Deno.writeTextFile(`${w.dir}/note.txt`, "never accepted");
     await Deno.mkdir(`${w.dir}/in`);
-    const sender = w.send([`${w.dir}/note.txt`]);
-    const { code } = await sender.next("code", signal);
-    const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-    // The offer's lines come just before the prompt (which ends no line).
-    await receiver.until((event) => String(event.line ?? "").includes("note.txt"), signal);
+    const { sender, receiver, keys } = await sendToPrompt(
+      w,
+      [`${w.dir}/note.txt`],
+      "note.txt",
+      signal,
+    );
     // The person presses Ctrl-C: the terminal sends the receiver SIGINT.
-    const keys = receiver.stdin!.getWriter();
     await keys.write(new TextEncoder().encode("\x03"));
     await keys.close();
     const sent = await ended(sender);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { bothSucceed, listDir, type World, world } from "./world.ts";
+import { bothSucceed, listDir, sendToPrompt, type World, world } from "./world.ts";
 
 function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>, timeoutMs = 60_000) {
   boundedTest(name, fn, { timeoutMs, sanitizeResources: false });
@@ -326,13 +326,14 @@ e2e(
     await Deno.mkdir(`${w.dir}/in`);
     // What an interrupted run leaves: the first bytes under the partial's name.
     await Deno.writeFile(`${w.dir}/in/big.bin.p2pft-partial`, bytes.subarray(0, 20_480));
-    const sender = w.send([`${w.dir}/big.bin`]);
-    const { code } = await sender.next("code", signal);
-    const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-    await receiver.until((event) => String(event.line ?? "").includes("resumes"), signal);
-    const answer = receiver.stdin!.getWriter();
-    await answer.write(new TextEncoder().encode("n\n"));
-    answer.releaseLock();
+    const { sender, receiver, keys } = await sendToPrompt(
+      w,
+      [`${w.dir}/big.bin`],
+      "resumes",
+      signal,
+    );
+    await keys.write(new TextEncoder().encode("n\n"));
+    keys.releaseLock();
     const [, declined] = await Promise.all([sender.finished(), receiver.finished()]);
     assert.match(
       declined.stdout,

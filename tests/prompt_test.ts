@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { bothSucceed, listDir, type World, world } from "./world.ts";
+import { bothSucceed, listDir, sendToPrompt, type World, world } from "./world.ts";
 
 function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>, timeoutMs = 60_000) {
   boundedTest(name, fn, { timeoutMs, sanitizeResources: false });
@@ -14,11 +14,7 @@ function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>, timeoutMs
 async function atPrompt(w: World, signal: AbortSignal) {
   await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.send([`${w.dir}/notes.txt`]);
-  const { code } = await sender.next("code", signal);
-  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-  await receiver.until((event) => String(event.line ?? "").includes("notes.txt"), signal);
-  return { sender, receiver, keys: receiver.stdin!.getWriter() };
+  return await sendToPrompt(w, [`${w.dir}/notes.txt`], "notes.txt", signal);
 }
 
 e2e("the prompt lists a few files by name, and Done says where they went", async (signal) => {
@@ -26,13 +22,14 @@ e2e("the prompt lists a few files by name, and Done says where they went", async
   await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
   await Deno.writeTextFile(`${w.dir}/photo.jpg`, "jpeg");
   await Deno.mkdir(`${w.dir}/in`);
-  const sender = w.send([`${w.dir}/notes.txt`, `${w.dir}/photo.jpg`]);
-  const { code } = await sender.next("code", signal);
-  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
-  await receiver.until((event) => String(event.line ?? "").includes("photo.jpg"), signal);
-  const writer = receiver.stdin!.getWriter();
-  await writer.write(new TextEncoder().encode("y\n"));
-  writer.releaseLock();
+  const { sender, receiver, keys } = await sendToPrompt(
+    w,
+    [`${w.dir}/notes.txt`, `${w.dir}/photo.jpg`],
+    "photo.jpg",
+    signal,
+  );
+  await keys.write(new TextEncoder().encode("y\n"));
+  keys.releaseLock();
   const [, received] = await bothSucceed(sender, receiver);
   assert.match(received.stdout, /^ {2}notes\.txt {2}6 B\r?$/m);
   assert.match(received.stdout, /^ {2}photo\.jpg {2}4 B\r?$/m);

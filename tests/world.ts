@@ -194,6 +194,24 @@ export async function world(
   }
 }
 
+/**
+ * `send PATHS`, and a receiver of its code on a terminal (into DIR/in) run until it shows a line
+ * with `shown` in it: the offer's lines come just before its prompt (which ends no line).
+ * `keys` are what the person types.
+ */
+export async function sendToPrompt(
+  w: World,
+  paths: string[],
+  shown: string,
+  signal: AbortSignal,
+): Promise<{ sender: CliRun; receiver: CliRun; keys: WritableStreamDefaultWriter<Uint8Array> }> {
+  const sender = w.send(paths);
+  const { code } = await sender.next("code", signal);
+  const receiver = w.receiveOnTerminal(String(code), `${w.dir}/in`);
+  await receiver.until((event) => String(event.line ?? "").includes(shown), signal);
+  return { sender, receiver, keys: receiver.stdin!.getWriter() };
+}
+
 /** Names in a directory, sorted. */
 export async function listDir(path: string): Promise<string[]> {
   const names: string[] = [];
