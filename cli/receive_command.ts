@@ -171,6 +171,10 @@ async function connectSender(
   });
 }
 
+/** How a receiver whose partial files were kept goes on: a code works once. */
+const HOW_TO_RESUME =
+  "the sender runs send again and you run receive with its new code and the same --out";
+
 /** A failed receive: the sender is told why (not where our files live); the error to show. */
 async function failed(
   error: unknown,
@@ -187,15 +191,13 @@ async function failed(
       type: "warning",
       message: `What arrived is kept in ${
         resolve(options.out)
-      } (NAME.p2pft-partial): to go on from there, the sender runs send again and you run receive with its new code and the same --out`,
+      } (NAME.p2pft-partial): to go on from there, ${HOW_TO_RESUME}`,
     });
   }
   if (failure instanceof DiskFullError) {
     const { partial, missingBytes } = failure.details;
     throw new DiskFullError(
-      `Disk full: ${partial} kept: free ${
-        formatBytesAtLeast(missingBytes)
-      }, then the sender runs send again and you run receive with its new code and the same --out`,
+      `Disk full: ${partial} kept: free ${formatBytesAtLeast(missingBytes)}, then ${HOW_TO_RESUME}`,
       failure.details,
       { cause: failure },
     );
