@@ -5,6 +5,7 @@
  */
 
 type NodeSocket = import("node:net").Socket;
+type NodeTls = typeof import("node:tls");
 
 /**
  * Bytes received and not read yet past which the connection is dropped. Reading stays in
@@ -127,4 +128,33 @@ export class NodeConn {
     this.#wake = undefined;
     wake?.();
   }
+}
+
+/**
+ * Serves TLS with `context` on `socket` in place (node:tls), as both node:tls servers do:
+ * `conn` reads and writes the plaintext; `handshake` resolves with the ALPN protocol picked
+ * (null without one) and rejects if the socket fails or closes first.
+ */
+export function serveNodeTls(
+  tls: NodeTls,
+  socket: NodeSocket,
+  context: import("node:tls").SecureContext,
+  alpn?: string,
+): { conn: NodeConn; handshake: Promise<string | null> } {
+  const secure = new tls.TLSSocket(
+    socket,
+    {
+      isServer: true,
+      secureContext: context,
+      allowHalfOpen: true,
+      ...(alpn === undefined ? {} : { ALPNProtocols: [alpn] }),
+    } as ConstructorParameters<NodeTls["TLSSocket"]>[1],
+  );
+  const conn = new NodeConn(secure);
+  const handshake = new Promise<string | null>((resolve, reject) => {
+    secure.once("secure", () => resolve(secure.alpnProtocol || null));
+    secure.once("error", reject);
+    secure.once("close", () => reject(new Error("closed during the TLS handshake")));
+  });
+  return { conn, handshake };
 }

@@ -10,7 +10,7 @@ import { normalizeAddr } from "../../base/mod.ts";
 import type { PeerCertificate } from "../cert/mod.ts";
 import { loadTls } from "./_fetch_certificate.ts";
 import type { Incoming, TlsAcceptor } from "./_listen.ts";
-import { NodeConn } from "./_node_conn.ts";
+import { serveNodeTls } from "./_node_conn.ts";
 
 type NodeNet = typeof import("node:net");
 type NodeSocket = import("node:net").Socket;
@@ -22,7 +22,7 @@ export async function listenNoDelay(
   certificate: PeerCertificate,
   alpn: string,
 ): Promise<TlsAcceptor> {
-  const tls = loadTls();
+  const loading = loadTls();
   const net: NodeNet = await import("node:net");
   const queue = new AcceptQueue<NodeSocket>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => queue.put(socket));
@@ -34,11 +34,11 @@ export async function listenNoDelay(
     });
   });
   server.on("error", (error: Error) => queue.fail(error));
-  const context = (await tls).createSecureContext({
+  const tls = await loading;
+  const context = tls.createSecureContext({
     cert: certificate.certPem,
     key: certificate.keyPem,
   });
-  const { TLSSocket } = await tls;
   return {
     port: (server.address() as { port: number }).port,
     close() {
@@ -57,21 +57,7 @@ export async function listenNoDelay(
           refuse: () => raw.destroy(),
           start() {
             raw.setNoDelay(true);
-            const secure = new TLSSocket(
-              raw,
-              {
-                isServer: true,
-                secureContext: context,
-                allowHalfOpen: true,
-                ALPNProtocols: [alpn],
-              } as ConstructorParameters<typeof TLSSocket>[1],
-            );
-            const conn = new NodeConn(secure);
-            const handshake = new Promise<string | null>((resolve, reject) => {
-              secure.once("secure", () => resolve(secure.alpnProtocol || null));
-              secure.once("error", reject);
-              secure.once("close", () => reject(new Error("closed during the TLS handshake")));
-            });
+            const { conn, handshake } = serveNodeTls(tls, raw, context, alpn);
             return { conn, handshake: () => handshake };
           },
         };

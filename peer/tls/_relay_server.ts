@@ -9,7 +9,7 @@ import type { PeerCertificate } from "../cert/mod.ts";
 import { abortable } from "../../base/mod.ts";
 import { type Channel, denoChannel } from "./_channel.ts";
 import { loadTls } from "./_fetch_certificate.ts";
-import { NodeConn } from "./_node_conn.ts";
+import { NodeConn, serveNodeTls } from "./_node_conn.ts";
 
 /**
  * A TCP connection to `relay` as a node socket, read and written through {@link NodeConn}, with
@@ -52,23 +52,9 @@ export async function serveTls(
 ): Promise<Channel> {
   const raw = conn.release();
   const tls = await loadTls();
-  const secure = new tls.TLSSocket(
-    raw,
-    {
-      isServer: true,
-      secureContext: tls.createSecureContext({
-        cert: certificate.certPem,
-        key: certificate.keyPem,
-      }),
-      allowHalfOpen: true,
-    } as ConstructorParameters<typeof tls.TLSSocket>[1],
-  );
-  const channel = denoChannel(new NodeConn(secure), options.what);
-  const handshake = new Promise<void>((resolve, reject) => {
-    secure.once("secure", () => resolve());
-    secure.once("error", reject);
-    secure.once("close", () => reject(new Error("closed during the TLS handshake")));
-  });
+  const context = tls.createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+  const { conn: secure, handshake } = serveNodeTls(tls, raw, context);
+  const channel = denoChannel(secure, options.what);
   await abortable(handshake, options.signal, { onAbort: channel.close }).catch((error) => {
     channel.close();
     throw error;
