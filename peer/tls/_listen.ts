@@ -230,10 +230,10 @@ class LanListener implements TlsPeerListener {
         timeoutMs: this.#timeoutMs,
         message: "TLS handshake and preamble too slow",
       });
-      let alpn: string | null = null;
+      let firstStreams: number | undefined;
       const preamble = await abortable(
-        handshake().then((picked) => {
-          alpn = picked;
+        handshake().then((alpn) => {
+          firstStreams = firstStreamsOf(alpn);
           return readPreamble(channel);
         }),
         limit.signal,
@@ -247,8 +247,8 @@ class LanListener implements TlsPeerListener {
           control: channel,
           // The receiver dials our streams ahead (PROTOCOL.md): no OPEN; or, when it took our
           // no-delay ALPN, our first streams, and we announce the rest.
-          announceOwn: firstStreamsOf(alpn) !== undefined,
-          firstStreams: firstStreamsOf(alpn),
+          announceOwn: firstStreams !== undefined,
+          firstStreams,
           timeoutMs: this.#timeoutMs,
           onGone: () => this.#stop(new ConnectionLostError("The TLS link is closed")),
         });
