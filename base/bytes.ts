@@ -82,3 +82,28 @@ export function utf8Length(text: string): number {
   }
   return bytes;
 }
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** A size for people (every layer's messages): "700 B", "1.5 KiB", "64.0 MiB", by 1024. */
+export function formatBytes(bytes: number): string {
+  return scaled(bytes, (value) => value.toFixed(1));
+}
+
+/**
+ * Like `formatBytes`, never below `bytes` ("free 26.8 MiB" for 26.74 MiB):
+ * for an amount the user must provide, where rounding down would fall short.
+ */
+export function formatBytesAtLeast(bytes: number): string {
+  return scaled(bytes, (value) => (Math.ceil(value * 10 - 1e-9) / 10).toFixed(1));
+}
+
+function scaled(bytes: number, fraction: (value: number) => string): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${fraction(value)} ${UNITS[unit]}`;
+}

@@ -4,7 +4,15 @@ export { EventLoopTurns } from "./async.ts";
 export type { Awaitable } from "./async.ts";
 export { ByteReader, fillFrom } from "./byte_reader.ts";
 export type { FillOptions, InPlaceSource, ReadProgress, ReadsInto } from "./byte_reader.ts";
-export { concatBytes, equalBytes, fromHex, toHex, utf8Length } from "./bytes.ts";
+export {
+  concatBytes,
+  equalBytes,
+  formatBytes,
+  formatBytesAtLeast,
+  fromHex,
+  toHex,
+  utf8Length,
+} from "./bytes.ts";
 export { DatagramQueue } from "./datagram_queue.ts";
 export type { Datagram } from "./datagram_queue.ts";
 export {

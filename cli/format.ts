@@ -1,28 +1,8 @@
 /** Human-readable sizes, rates and durations for the CLI. */
 
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+import { formatBytes } from "../base/mod.ts";
 
-export function formatBytes(bytes: number): string {
-  return scaled(bytes, (value) => value.toFixed(1));
-}
-
-/**
- * Like `formatBytes`, never below `bytes` ("free 26.8 MiB" for 26.74 MiB):
- * for an amount the user must provide, where rounding down would fall short.
- */
-export function formatBytesAtLeast(bytes: number): string {
-  return scaled(bytes, (value) => (Math.ceil(value * 10 - 1e-9) / 10).toFixed(1));
-}
-
-function scaled(bytes: number, fraction: (value: number) => string): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${fraction(value)} ${UNITS[unit]}`;
-}
+export { formatBytes, formatBytesAtLeast } from "../base/mod.ts";
 
 /** MB/s; below 0.05 MB/s (a small file, a slow link) kB/s, which "0.0 MB/s" read as a stall. */
 export function formatRate(bytesPerSecond: number): string {

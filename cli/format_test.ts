@@ -1,28 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  describeOffer,
-  formatBytes,
-  formatBytesAtLeast,
-  formatDuration,
-  formatRate,
-} from "./format.ts";
-
-Deno.test("formatBytes keeps bytes whole and scales larger sizes by 1024 with one decimal", () => {
-  assert.equal(formatBytes(0), "0 B");
-  assert.equal(formatBytes(1023), "1023 B");
-  assert.equal(formatBytes(1024), "1.0 KiB");
-  assert.equal(formatBytes(1536), "1.5 KiB");
-  assert.equal(formatBytes(64 * 1024 * 1024), "64.0 MiB");
-  assert.equal(formatBytes(1.2 * 1024 ** 3), "1.2 GiB");
-  assert.equal(formatBytes(3 * 1024 ** 5), "3072.0 TiB");
-});
-
-Deno.test("formatBytesAtLeast never shows less than the amount", () => {
-  assert.equal(formatBytesAtLeast(26.74 * 1024 * 1024), "26.8 MiB");
-  assert.equal(formatBytesAtLeast(26.7 * 1024 * 1024), "26.7 MiB");
-  assert.equal(formatBytesAtLeast(1025), "1.1 KiB");
-  assert.equal(formatBytesAtLeast(1000), "1000 B");
-});
+import { describeOffer, formatDuration, formatRate } from "./format.ts";
 
 Deno.test("formatRate shows decimal megabytes per second", () => {
   assert.equal(formatRate(0), "0.0 MB/s");

@@ -274,7 +274,11 @@ e2e(
         /^error: Disk full: .*\/small\/big\.bin\.p2pft-partial kept: free \d+\.\d MiB, then the sender runs send again and you run receive with its new code and the same --out\n$/,
       );
       assert.equal(sent.code, 1, sent.stderr);
-      assert.match(sent.stderr, /No space left in the output folder/);
+      // The sender reads the missing space in the receiver's units, not a raw byte count.
+      assert.match(
+        sent.stderr,
+        /^error: The receiver stopped: No space left in the output folder: big\.bin\.p2pft-partial keeps what arrived; \d+\.\d MiB more is needed\n$/,
+      );
       assert.doesNotMatch(sent.stderr, new RegExp(out));
       assert.deepEqual(await listDir(out), ["big.bin.p2pft-partial"]);
 

@@ -8,6 +8,7 @@ import {
   DiskFullError,
   equalBytes,
   EventLoopTurns,
+  formatBytesAtLeast,
   IntegrityError,
   ProtocolError,
   toHex,
@@ -262,9 +263,9 @@ async function asDiskFull(
   const folder = dirname(partial);
   const missingBytes = await needed();
   return new DiskFullError(
-    `No space left in ${folder}: ${
-      basename(partial)
-    } keeps what arrived; ${missingBytes} more bytes are needed`,
+    `No space left in ${folder}: ${basename(partial)} keeps what arrived; ${
+      formatBytesAtLeast(missingBytes)
+    } more is needed`,
     { folder, partial, missingBytes },
     { cause: error },
   );
