@@ -27,6 +27,8 @@ export interface FloodOptions {
   nameplates: { min: number; max: number };
   /** Called once the flood has its replayable datagram and starts sending. */
   onStart?: () => void;
+  /** Called after each batch with the datagrams sent so far, all kinds together. */
+  onSent?: (total: number) => void;
   signal?: AbortSignal;
 }
 
@@ -196,6 +198,7 @@ export async function flood(target: Deno.NetAddr, options: FloodOptions): Promis
         );
       }
       await Promise.all(batch);
+      options.onSent?.(total);
       await new Promise((resolve) => setTimeout(resolve, TICK_MS));
     }
   } finally {
