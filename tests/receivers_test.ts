@@ -143,13 +143,20 @@ e2e(
     await using w = await world(signal);
     const source = `${w.dir}/note.txt`;
     await Deno.writeTextFile(source, "for one of two");
-    const sender = w.send([source], ["--receivers", "2", "--timeout", "2"]);
-    const { code } = await sender.next("code");
+    // The first receiver already waits at the server when the sender starts, so its turn does
+    // not race --timeout on a loaded host (--timeout bounds pairing and the link, not start-up).
+    const code = "7-lunar-crystal";
     await Deno.mkdir(`${w.dir}/in`);
-    assert.equal((await w.receive(String(code)).finished()).code, 0);
+    const first = w.receive(code, ["--timeout", "60"]);
+    assert.equal((await first.next("waiting", signal)).for, "sender");
+    const sender = w.send([source], ["--code", code, "--receivers", "2", "--timeout", "5"]);
+    assert.equal((await first.finished()).code, 0);
     const sent = await sender.finished();
     assert.equal(sent.code, 1, sent.stderr);
-    assert.match(sent.stderr, /^error: No receiver connected with code \S+ within 2 s\n$/);
+    assert.match(
+      sent.stderr,
+      /^error: No receiver connected with code 7-lunar-crystal within 5 s\n$/,
+    );
     assert.deepEqual(sent.events.filter((event) => event.type === "receiver").map((e) => e.ok), [
       true,
     ]);
