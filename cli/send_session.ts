@@ -11,7 +11,13 @@ import {
   type PeerSession,
   type TransferCode,
 } from "../peer/mod.ts";
-import { peerWasTold, sendFiles, sendText, type TransferReport } from "../transfer/send_mod.ts";
+import {
+  peerWasTold,
+  sendFiles,
+  sendText,
+  streamsToOpen,
+  type TransferReport,
+} from "../transfer/send_mod.ts";
 import { ClientIdChain } from "../rendezvous/mod.ts";
 import {
   assertComplete,
@@ -237,6 +243,11 @@ async function connectReceiver(
 
 /** What the offer will weigh, when known before connecting (a stream's size is not). */
 function offered(source: SendSource): Offered | undefined {
-  if (source.kind === "text") return { bytes: textBytes(source.text), text: true };
-  return source.kind === "stream" ? undefined : { bytes: source.manifest.bytes, text: false };
+  if (source.kind === "stream") return undefined;
+  const offer = source.kind === "text"
+    ? { bytes: textBytes(source.text), text: true }
+    : { bytes: source.manifest.bytes, text: false };
+  // The first streams of a LAN TLS link: TCP's count of data streams.
+  const firstStreams = streamsToOpen(offer, dataStreamsFor({ transport: "tcp", rttMs: 0 }));
+  return { bytes: offer.bytes, firstStreams };
 }

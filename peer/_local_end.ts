@@ -9,8 +9,6 @@ import { isRendezvousDatagram } from "../rendezvous/mod.ts";
 import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from "./punch/mod.ts";
 import { loadNoDelayServer, type TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
-import { dataStreamsFor } from "./link/mod.ts";
-import { INLINE_MAX_BYTES, SEGMENT_SIZE } from "../transfer/send_mod.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
 
 /**
@@ -24,21 +22,12 @@ export const NO_DELAY_MAX_BYTES = 8 * 1024 * 1024;
 /** What a sender offers, when known before it connects. */
 export interface Offered {
   bytes: number;
-  /** A text: no data stream. */
-  text: boolean;
-}
-
-/**
- * The streams a sender opens first for `offer` (its receiver dials them at once over a Nagle-free
- * LAN link): the transfer's control stream and its data streams, one per segment up to TCP's
- * count (transfer/PROTOCOL.md); a text has none, and nor has a small offer, whose data a receiver
- * of version 5 takes on the control stream. A later stream is announced with OPEN (the data
- * stream of a small offer to a receiver of version 4).
- */
-function firstStreamsFor(offer: Offered): number {
-  if (offer.text || offer.bytes <= INLINE_MAX_BYTES) return 1;
-  const segments = Math.max(1, Math.ceil(offer.bytes / SEGMENT_SIZE));
-  return 1 + Math.min(dataStreamsFor({ transport: "tcp", rttMs: 0 }), segments);
+  /**
+   * The streams the sender opens first over a LAN TLS link (its receiver dials them at once over
+   * a Nagle-free link): the transfer's control stream and its data streams, which the transfer
+   * knows (transfer/send_mod.ts, `streamsToOpen`).
+   */
+  firstStreams: number;
 }
 
 /** Who this side is: only a sender has a certificate (the receiver learns the sender's). */
@@ -79,7 +68,7 @@ export class LocalEnd implements AsyncDisposable {
   ): Promise<LocalEnd> {
     const noDelay = role === "sender" && choice !== "quic" && offer &&
         offer.bytes <= NO_DELAY_MAX_BYTES
-      ? firstStreamsFor(offer)
+      ? offer.firstStreams
       : undefined;
     // The punch port's modules (and node:net and node:tls for a Nagle-free listener) load while
     // the certificate is made (the key is made off this thread).

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
-import { SEGMENT_SIZE, segmentSizeFor, sendFiles } from "./send_files.ts";
+import {
+  INLINE_MAX_BYTES,
+  SEGMENT_SIZE,
+  segmentSizeFor,
+  sendFiles,
+  streamsToOpen,
+} from "./send_files.ts";
 import { scanPaths } from "./scan_paths.ts";
 import {
   listTree,
@@ -255,4 +261,11 @@ Deno.test("the sender hears that the receiver asks its user (ASKING), once, and 
       assert.equal(waiting, asks ? 1 : 0);
     }
   });
+});
+
+Deno.test("streamsToOpen: the control stream, plus a data stream per segment unless sent inline", () => {
+  assert.equal(streamsToOpen({ bytes: 10, text: true }, 4), 1);
+  assert.equal(streamsToOpen({ bytes: INLINE_MAX_BYTES, text: false }, 4), 1);
+  assert.equal(streamsToOpen({ bytes: INLINE_MAX_BYTES + 1, text: false }, 4), 3);
+  assert.equal(streamsToOpen({ bytes: 100 * SEGMENT_SIZE, text: false }, 4), 5);
 });

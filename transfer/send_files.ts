@@ -44,6 +44,20 @@ export const SEGMENT_SIZE = 1024 * 1024;
  * connection and its handshake on each side).
  */
 export const INLINE_MAX_BYTES = SEGMENT_SIZE;
+/**
+ * The streams a sender opens for an offer of `bytes`, before the decisions (which may send less):
+ * its control stream, and one data stream per segment up to `dataStreams`. A text has none, and
+ * nor has a small offer, whose data a receiver of version 5 takes on the control stream (a later
+ * stream is announced with OPEN: the data stream of a small offer to a receiver of version 4).
+ */
+export function streamsToOpen(
+  offer: { bytes: number; text: boolean },
+  dataStreams: number,
+): number {
+  if (offer.text || offer.bytes <= INLINE_MAX_BYTES) return 1;
+  return 1 + Math.min(dataStreams, Math.ceil(offer.bytes / SEGMENT_SIZE));
+}
+
 /** Files a DATA segment of a tree of small files holds, about (`segmentSizeFor`). */
 const FILES_PER_SEGMENT = 256;
 
