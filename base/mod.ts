@@ -13,8 +13,8 @@ export {
   toHex,
   utf8Length,
 } from "./bytes.ts";
-export { DatagramQueue } from "./datagram_queue.ts";
-export type { Datagram } from "./datagram_queue.ts";
+export { DatagramQueue, Queue } from "./queue.ts";
+export type { Datagram } from "./queue.ts";
 export {
   CodeMismatchError,
   ConnectionLostError,

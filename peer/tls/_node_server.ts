@@ -6,7 +6,7 @@
  * for the receiver's delayed ACK, ~40 ms; here none does. Small transfers use it (large ones keep
  * `Deno.listenTls`, PROTOCOL.md says why).
  */
-import { normalizeAddr } from "../../base/mod.ts";
+import { normalizeAddr, Queue } from "../../base/mod.ts";
 import type { PeerCertificate } from "../cert/mod.ts";
 import { loadTls } from "./_fetch_certificate.ts";
 import type { Incoming, TlsAcceptor } from "./_listen.ts";
@@ -14,6 +14,9 @@ import { serveNodeTls } from "./_node_conn.ts";
 
 type NodeNet = typeof import("node:net");
 type NodeSocket = import("node:net").Socket;
+
+/** What ends the takes when the listener is closed: the iteration ends (a server error throws). */
+const CLOSED = Symbol("closed");
 
 /** Listens with node:net on `hostname:port`; TLS starts on a connection once it is admitted. */
 export async function listenNoDelay(
@@ -24,8 +27,9 @@ export async function listenNoDelay(
 ): Promise<TlsAcceptor> {
   const loading = loadTls();
   const net: NodeNet = await import("node:net");
-  const queue = new AcceptQueue<NodeSocket>();
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => queue.put(socket));
+  // Each connection until the consumer takes it (and admits or refuses it): none is dropped.
+  const queue = new Queue<NodeSocket>(Infinity);
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => queue.push(socket));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen({ host: hostname, port, ipv6Only: false }, () => {
@@ -43,11 +47,15 @@ export async function listenNoDelay(
     port: (server.address() as { port: number }).port,
     close() {
       server.close();
-      queue.fail(undefined);
+      queue.fail(CLOSED);
     },
     async *[Symbol.asyncIterator](): AsyncGenerator<Incoming> {
-      for (let socket; (socket = await queue.take()) !== undefined;) {
-        const raw = socket;
+      for (;;) {
+        const raw = await queue.take().catch((error) => {
+          if (error === CLOSED) return undefined;
+          throw error;
+        });
+        if (raw === undefined) return;
         yield {
           remote: normalizeAddr({
             transport: "tcp",
@@ -64,35 +72,4 @@ export async function listenNoDelay(
       }
     },
   };
-}
-
-/** Sockets as they connect, taken one at a time; `fail` ends the takes. */
-class AcceptQueue<T> {
-  #items: T[] = [];
-  #waiter: ((item: T | undefined) => void) | undefined;
-  #done = false;
-  #error: Error | undefined;
-
-  put(item: T): void {
-    if (this.#waiter) {
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
-      waiter(item);
-    } else this.#items.push(item);
-  }
-
-  fail(error: Error | undefined): void {
-    this.#done = true;
-    this.#error ??= error;
-    this.#waiter?.(undefined);
-    this.#waiter = undefined;
-  }
-
-  take(): Promise<T | undefined> {
-    const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve(item);
-    if (this.#error) return Promise.reject(this.#error);
-    if (this.#done) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.#waiter = resolve);
-  }
 }
