@@ -100,9 +100,7 @@ export async function dialTlsPeer(
   // The PAKE's stream is made once the control connection's TCP is up (so the listener accepts
   // the control connection first), its TLS handshake beside the control's; a sender that Nagles
   // has its streams dialled ahead made while READY is awaited.
-  const controlTcp = await dial(
-    options.reachSignal ? AbortSignal.any([limit.signal, options.reachSignal]) : limit.signal,
-  );
+  const controlTcp = await dial(reaching(limit.signal, options.reachSignal));
   const premade = new PremadeStreams(connect, limit.signal);
   premade.make([1]);
   let control: ClientChannel;
@@ -273,7 +271,7 @@ export async function relayTlsReceiver(
   const control = await connect(
     undefined,
     limit.signal,
-    options.reachSignal ? AbortSignal.any([limit.signal, options.reachSignal]) : limit.signal,
+    reaching(limit.signal, options.reachSignal),
   );
   await awaitReady(control, limit.signal);
   return new TlsSession({
@@ -283,6 +281,14 @@ export async function relayTlsReceiver(
     timeoutMs,
     dial: (id, signal) => connect(id, signal),
   });
+}
+
+/**
+ * What bounds reaching the sender (the LAN's TCP connect, the relay's `relay-ready`): the link's
+ * own deadline, and the receiver's fallback deadline when it has one.
+ */
+function reaching(limit: AbortSignal, reach: AbortSignal | undefined): AbortSignal {
+  return reach ? AbortSignal.any([limit, reach]) : limit;
 }
 
 /** Reads the certificate preface from the raw connection, taking no TLS byte after it. */
