@@ -25,10 +25,11 @@ import {
 
 const DEFAULT_SERVER_TIMEOUT_MS = 10_000;
 /**
- * A receiver that came first asks again this often while no sender is there (the server pushes
- * `paired` only to a waiting sender): for its first `FAST_SENDER_POLLS_MS`, so that a sender
- * started just after it (a script, the benchmarks) pairs within tens of ms, not 300; then at the
- * retransmit pace. 20 requests a second stay within the server's per-source budget (50).
+ * A receiver that came first asks again this often while no sender is there: for its first
+ * `FAST_SENDER_POLLS_MS`, so that a sender started just after it (a script, the benchmarks) pairs
+ * within tens of ms, not 300, on a server that does not push `paired` to a waiting receiver (older
+ * ones, or another instance than its sender's); then at the retransmit pace. 20 requests a second
+ * stay within the server's per-source budget (50).
  */
 const SENDER_POLL_MS = 50;
 const FAST_SENDER_POLLS_MS = 10_000;
@@ -159,8 +160,10 @@ export async function registerRounds(r: Registration): Promise<Pairing> {
       endRound(r, p);
     }
   } catch (error) {
-    // Best effort: a sender frees its confirmed room now instead of after the idle timeout.
-    if (p.confirmed && r.options.role === "send" && p.nameplate !== undefined) {
+    // Best effort: a sender frees its confirmed room now instead of after the idle timeout; a
+    // receiver that waited stops the server from pairing a sender that comes now with nobody.
+    const waited = r.options.role === "receive" && p.waitingSince !== undefined;
+    if ((p.confirmed && r.options.role === "send" || waited) && p.nameplate !== undefined) {
       await leave(r, p.server, p.nameplate);
     }
     throw error;
@@ -179,6 +182,7 @@ function encodeRegister(r: Registration, p: Progress): Uint8Array {
     relayOnly: r.options.relayOnly,
     nat: r.mapping,
     successor: r.options.successor,
+    waitsForSender: (r.options.waitForSenderMs ?? 0) > 0,
     cookie: r.cookies.get(p.server),
   }, { padTo: MAX_REPLY_SIZE });
 }

@@ -1,14 +1,15 @@
 /**
  * The server's requests that touch rooms (`register`, `leave`, `relay-hello`),
- * answered from the room store, with waiting senders' pushes (../PROTOCOL.md,
- * "Push"). A store that cannot
- * answer now (Redis down) costs that one request an error 13, never the server.
+ * answered from the room store, with the pushes to whichever peer waits
+ * (../PROTOCOL.md, "Push"). A store that cannot answer now (Redis down) costs
+ * that one request an error 13, never the server.
  */
 import { type Awaitable, StoreUnavailableError, toHex as hex } from "../../base/mod.ts";
 import { type Outgoing, relayHelloReplies, type RelayTable } from "../relay/mod.ts";
 import type { RoomAnswer, RoomLimits, RoomStore } from "../store/mod.ts";
 import { answerMessage } from "./_room_answer.ts";
 import { UdpSenders } from "./_udp_senders.ts";
+import { WaitingReceivers } from "./_waiting_receivers.ts";
 import type { TcpClient, TcpSender } from "./_tcp_rendezvous.ts";
 import {
   encodeMessage,
@@ -24,11 +25,12 @@ export class RoomRequests {
   readonly store: RoomStore;
   /** Requests answered with error 13 (store unavailable). */
   storeUnavailable = 0;
-  /** `paired` messages pushed to waiting senders (UDP or TCP). */
+  /** `paired` messages pushed to waiting senders and receivers (UDP or TCP). */
   pushed = 0;
   /** Waiting senders on TCP, by client id (hex). */
   readonly #tcpSenders = new Map<string, TcpSender>();
   readonly #udpSenders: UdpSenders;
+  readonly #receivers: WaitingReceivers;
   readonly #sendUdp: (data: Uint8Array, to: Deno.NetAddr) => void;
 
   constructor(
@@ -42,6 +44,7 @@ export class RoomRequests {
   ) {
     this.store = store;
     this.#udpSenders = new UdpSenders(options.limits, options.now);
+    this.#receivers = new WaitingReceivers(options.limits, options.now);
     this.#sendUdp = options.sendUdp;
   }
 
@@ -62,7 +65,7 @@ export class RoomRequests {
     return this.#registered(message, from, source, answer, transport);
   }
 
-  /** The replies to `message` now that the store answered it; remembers or pushes senders. */
+  /** The replies to `message` now that the store answered it; remembers or pushes the waiting. */
   #registered(
     message: RegisterMessage,
     from: Deno.NetAddr,
@@ -85,12 +88,48 @@ export class RoomRequests {
     if (answer.kind === "paired" && message.role === "receive") {
       this.#pushPaired(senderView(answer, message, from, tcp ? "tcp" : "udp"));
     }
+    if (message.role === "receive" && message.waitsForSender && senderToCome(answer)) {
+      const { requestBytes } = transport;
+      this.#receivers.remember(
+        tcp
+          ? { message, from, source, requestBytes, tcp }
+          : { message, from, source, requestBytes },
+      );
+    }
+    // After the sender is remembered above: pairing its waiting receiver pushes it `paired`.
+    if (message.role === "send" && answer.kind === "waiting") this.#pairWaiting(answer.nameplate);
     return [[encodeMessage(answerMessage(message.clientId, answer)), from]];
   }
 
-  /** A waiting sender gives up its room (best effort: `leave` is never answered). */
+  /**
+   * A sender's room waits on `nameplate`: a receiver waiting there is
+   * registered on its behalf, with its own last request, and pushed the
+   * answer if that paired it (which pushes the sender its `paired` too).
+   */
+  #pairWaiting(nameplate: string): void {
+    const receiver = this.#receivers.take(nameplate);
+    if (receiver === undefined) return;
+    const { message, from, source, tcp, requestBytes } = receiver;
+    const push = (answer: RoomAnswer) => {
+      // Not paired (a race with another receiver): it is not remembered again until it asks.
+      if (answer.kind !== "paired") return;
+      const transport = tcp ? { tcp, requestBytes } : { requestBytes };
+      const [[reply]] = this.#registered(message, from, source, answer, transport);
+      this.pushed++;
+      // Never more bytes than the receiver's own last request: a push amplifies nothing.
+      if (tcp) tcp.push(reply);
+      else if (reply.length <= requestBytes) this.#sendUdp(reply, from);
+    };
+    const answer = this.#answer(message, from, source, tcp ? "tcp" : "udp");
+    // Best effort: a push lost to the store costs the receiver only its next ask.
+    if (answer instanceof Promise) answer.then(push).catch(() => {});
+    else push(answer);
+  }
+
+  /** A waiting peer gives up (best effort: `leave` is never answered). */
   async leave(message: LeaveMessage): Promise<void> {
     this.#udpSenders.forget(hex(message.clientId));
+    this.#receivers.forget(message.nameplate, message.clientId);
     await this.store.leave(message.clientId, message.nameplate).catch(() => {});
   }
 
@@ -114,6 +153,7 @@ export class RoomRequests {
 
   /** A TCP connection ended: a sender still waiting on it gives its room up, as with `leave`. */
   tcpClosed(client: TcpClient): void {
+    this.#receivers.closed(client);
     for (const [key, waiting] of this.#tcpSenders) {
       if (waiting.client !== client) continue;
       this.#tcpSenders.delete(key);
@@ -166,6 +206,12 @@ export class RoomRequests {
     this.storeUnavailable++;
     return { kind: "error", code: ErrorCode.storeUnavailable, nameplate: message.nameplate };
   }
+}
+
+/** No sender on the nameplate yet, or one busy with another receiver: one to wait for. */
+function senderToCome(answer: RoomAnswer): boolean {
+  return answer.kind === "error" &&
+    (answer.code === ErrorCode.noSender || answer.code === ErrorCode.roomFull);
 }
 
 type PairedAnswer = Extract<RoomAnswer, { kind: "paired" }> & { clientId: Uint8Array };

@@ -1,6 +1,12 @@
 import { RendezvousError } from "../../base/mod.ts";
 import { register } from "../client/mod.ts";
-import { decodeMessage, encodeMessage, MAX_REPLY_SIZE } from "../wire/mod.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_REPLY_SIZE,
+  type RegisterMessage,
+  type RendezvousMessage,
+} from "../wire/mod.ts";
 import { RendezvousServer } from "./server.ts";
 import {
   addr,
@@ -178,27 +184,115 @@ Deno.test("the server pushes paired once to a sender waiting over UDP, no larger
   using timeout = deadline(5000);
   await using server = RendezvousServer.listen(LOCAL);
   using conn = udpSocket();
-  const clientId = bytes(16, 3);
-  const cookie = await cookieFor(conn, server.addr);
-  const request = encodeMessage(
-    { type: "register", role: "send", clientId, candidates: [], cookie },
-    { padTo: MAX_REPLY_SIZE },
-  );
-  const waiting = decodeMessage((await exchange(conn, request, server.addr))!);
+  const [request, waiting] = await registerFrom(conn, server.addr, {
+    role: "send",
+    clientId: bytes(16, 3),
+    candidates: [],
+  });
   assert(waiting.type === "waiting");
   const receiver = await joinAsReceiver(server.addr, waiting.nameplate, timeout.signal);
   // The sender sent nothing since `waiting`: this paired was pushed.
-  const received = conn.receive();
-  received.catch(() => {}); // settled by closing conn if the deadline passes
-  const [pushed] = await Promise.race([
-    received,
-    new Promise<never>((_, reject) =>
-      timeout.signal.addEventListener("abort", () => reject(timeout.signal.reason))
-    ),
-  ]);
+  const pushed = await nextDatagram(conn, timeout.signal);
   assert(pushed.length <= request.length);
   const paired = decodeMessage(pushed);
   assert(paired.type === "paired");
   assertEquals(paired.token, receiver.token);
   assertEquals(paired.peer.id, receiver.selfId);
 });
+
+Deno.test("a receiver that waits for its sender is pushed paired when the sender comes", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  using conn = udpSocket();
+  const clientId = bytes(16, 4);
+  const [request, noSender] = await registerFrom(conn, server.addr, {
+    role: "receive",
+    clientId,
+    nameplate: "7",
+    candidates: [],
+    waitsForSender: true,
+  });
+  assert(noSender.type === "error" && noSender.code === 1);
+  await using senderPort = new UdpDatagramPort();
+  const sender = await register(senderPort, {
+    server: server.addr,
+    role: "send",
+    nameplate: "7",
+    candidates: [],
+    signal: timeout.signal,
+  });
+  // The receiver sent nothing since its error: this paired was pushed.
+  const pushed = await nextDatagram(conn, timeout.signal);
+  assert(pushed.length <= request.length);
+  const paired = decodeMessage(pushed);
+  assert(paired.type === "paired");
+  assertEquals([paired.token, paired.peer.id], [sender.token, sender.selfId]);
+  assertEquals(sender.peer.id, clientId);
+});
+
+Deno.test("a waiting receiver that left, or never said it waits, is not paired for it", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  using conn = udpSocket();
+  const cookie = await cookieFor(conn, server.addr);
+  const ask: Omit<RegisterMessage, "clientId"> = {
+    type: "register",
+    role: "receive",
+    candidates: [],
+    cookie,
+    nameplate: "7",
+  };
+  const padTo = { padTo: MAX_REPLY_SIZE };
+  const gone = bytes(16, 5);
+  await exchange(
+    conn,
+    encodeMessage({ ...ask, clientId: gone, waitsForSender: true }, padTo),
+    server.addr,
+  );
+  await conn.send(
+    encodeMessage({ type: "leave", clientId: gone, nameplate: "7", cookie }),
+    server.addr,
+  );
+  await exchange(conn, encodeMessage({ ...ask, clientId: bytes(16, 6) }, padTo), server.addr);
+  const waiting = Promise.withResolvers<string>();
+  const stop = new AbortController();
+  await using senderPort = new UdpDatagramPort();
+  const sender = register(senderPort, {
+    server: server.addr,
+    role: "send",
+    nameplate: "7",
+    candidates: [],
+    onNameplate: waiting.resolve,
+    signal: AbortSignal.any([timeout.signal, stop.signal]),
+  });
+  assertEquals(await waiting.promise, "7");
+  // A receiver asking now still pairs: the room waits for whoever asks, as before.
+  const receiver = await joinAsReceiver(server.addr, "7", timeout.signal);
+  assert(receiver.peer.id.length === 16);
+  assertEquals((await sender).peer.id, receiver.selfId);
+  assertEquals(server.stats().pushed, 1);
+});
+
+/** Registers from `conn` with its cookie, padded as clients do: the request and the answer. */
+async function registerFrom(
+  conn: Deno.DatagramConn,
+  server: Deno.NetAddr,
+  ask: Omit<RegisterMessage, "type" | "cookie">,
+): Promise<[Uint8Array, RendezvousMessage]> {
+  const cookie = await cookieFor(conn, server);
+  const request = encodeMessage({ type: "register", ...ask, cookie }, { padTo: MAX_REPLY_SIZE });
+  return [request, decodeMessage((await exchange(conn, request, server))!)];
+}
+
+/** The next datagram at `conn` (the server pushed it: nothing was asked). */
+async function nextDatagram(conn: Deno.DatagramConn, signal: AbortSignal): Promise<Uint8Array> {
+  const received = conn.receive();
+  received.catch(() => {}); // settled by closing conn if the deadline passes
+  const [data] = await Promise.race([
+    received,
+    new Promise<never>((_, reject) =>
+      signal.addEventListener("abort", () => reject(signal.reason))
+    ),
+  ]);
+  return data;
+}

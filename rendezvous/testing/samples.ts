@@ -208,4 +208,16 @@ export const SAMPLES: RendezvousMessage[] = [
     },
     relay: addr("2001:db8:0:1::9", 9002),
   },
+  {
+    // A receiver that waits for its sender (receive --timeout): flags bit 2, so a server may
+    // push it `paired` when its sender comes.
+    type: "register",
+    role: "receive",
+    clientId: bytes(16, 53),
+    nameplate: "7",
+    candidates: [addr("192.168.1.20", 4001)],
+    nat: "endpoint-independent",
+    waitsForSender: true,
+    cookie: bytes(16, 54),
+  },
 ];

@@ -78,6 +78,12 @@ export interface RegisterMessage {
    * server ignores it beside candidates.
    */
   relayOnly?: boolean;
+  /**
+   * Receiver: it keeps asking while no sender is there (`receive --timeout`), so the server may
+   * hold it and push `paired` the moment its sender registers, as it does for a waiting sender.
+   * Ignored on a sender's registration.
+   */
+  waitsForSender?: boolean;
 }
 /** Client → server: a waiting sender gives up its room. Never answered. */
 export interface LeaveMessage {

@@ -59,6 +59,8 @@ const FLAG_POLL = 0x01;
 /** Bit 1 of the register `flags` field, and bit 0 of `peerFlags` in `paired`: relay only. */
 const FLAG_RELAY_ONLY = 0x02;
 const PEER_FLAG_RELAY_ONLY = 0x01;
+/** Bit 2 of the register `flags` field: a receiver that waits for its sender (push it `paired`). */
+const FLAG_WAITS = 0x04;
 
 /**
  * Size of the biggest reply the server can send in this version (a `paired`
@@ -176,7 +178,8 @@ function encodeRegister(out: DatagramWriter, message: messages.RegisterMessage):
   if (message.fingerprint !== undefined) {
     out.bytes(TAG.fingerprint, fixed(message.fingerprint, FINGERPRINT_SIZE, "fingerprint"));
   }
-  const flags = (message.poll ? FLAG_POLL : 0) | (message.relayOnly ? FLAG_RELAY_ONLY : 0);
+  const flags = (message.poll ? FLAG_POLL : 0) | (message.relayOnly ? FLAG_RELAY_ONLY : 0) |
+    (message.waitsForSender && message.role === "receive" ? FLAG_WAITS : 0);
   if (flags !== 0) out.byte(TAG.flags, flags);
   if (message.nat !== undefined) out.byte(TAG.nat, natCode(message.nat));
   out.cookie(message.cookie);
@@ -326,6 +329,7 @@ function decodeRegister(fields: FieldReader, clientId: Uint8Array): messages.Reg
   if ((flags & FLAG_POLL) !== 0) message.poll = true;
   // Beside candidates it is ignored: the peer's `paired` has room for the flag only without them.
   if ((flags & FLAG_RELAY_ONLY) !== 0 && message.candidates.length === 0) message.relayOnly = true;
+  if ((flags & FLAG_WAITS) !== 0 && role === "receive") message.waitsForSender = true;
   const mapping = fields.nat("nat");
   if (mapping !== undefined) message.nat = mapping;
   if (fields.has("successor")) message.successor = fields.need("successor");

@@ -183,7 +183,7 @@ Deno.test("encodeMessage rejects an invalid NAT mapping or relay port", () => {
 });
 
 Deno.test("relayOnly rides on register's flags and reaches the peer as peerFlags, only without candidates", () => {
-  const relayOnly = SAMPLES.at(-2) as RegisterMessage;
+  const relayOnly = SAMPLES[28] as RegisterMessage;
   const flags = encodeMessage({ ...relayOnly, relayOnly: undefined, poll: true });
   assertEquals(decodeMessage(encodeMessage({ ...relayOnly, poll: true })), {
     ...relayOnly,
@@ -191,11 +191,21 @@ Deno.test("relayOnly rides on register's flags and reaches the peer as peerFlags
   });
   assertEquals("relayOnly" in decodeMessage(flags), false);
   // A peer's paired with the flag is no bigger than the biggest paired: it has no candidates.
-  assert(encodeMessage(SAMPLES.at(-1)!).length < MAX_REPLY_SIZE);
+  assert(encodeMessage(SAMPLES[29]).length < MAX_REPLY_SIZE);
   // Beside candidates the flag is refused on the way out and ignored on the way in.
   const withCandidates = { ...relayOnly, candidates: [addr("192.168.1.9", 5000)] };
   assertThrows(() => encodeMessage(withCandidates), TypeError, "carries no candidates");
   const forged = encodeMessage({ ...withCandidates, relayOnly: undefined, poll: true });
   forged[forged.indexOf(0x0d) + 3] = 0x03; // flags: poll and relay only
   assertEquals((decodeMessage(forged) as RegisterMessage).relayOnly, undefined);
+});
+
+Deno.test("waitsForSender rides on a receiver's register flags and is dropped from a sender's", () => {
+  const waits = SAMPLES[30] as RegisterMessage;
+  assertEquals(decodeMessage(encodeMessage({ ...waits, poll: true })), { ...waits, poll: true });
+  const sender = encodeMessage({ ...waits, role: "send" });
+  assertEquals("waitsForSender" in decodeMessage(sender), false);
+  const forged = encodeMessage({ ...waits, role: "send", poll: true });
+  forged[forged.indexOf(0x0d) + 3] = 0x05; // flags: poll and waits, on a sender's register
+  assertEquals((decodeMessage(forged) as RegisterMessage).waitsForSender, undefined);
 });
