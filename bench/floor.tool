@@ -1,0 +1,19 @@
+# The floor beside the anchors (bench/floor.ts says what each tool does): sourced by
+# ../shared/bench/anchors.sh, run from the project root:
+#   EXTRA_TOOLS="bench/floor.tool ../shared/bench/tools.d/p2pft.tool" \
+#     TOOLS="wormhole-william-relay p2pft deno-floor deno-bare" ../shared/bench/anchors.sh 1K 5
+# deno-floor: two minimal Deno processes doing p2pft's job (a UDP rendezvous exchange, TCP, TLS
+# with a pinned certificate, the file, exit); deno-bare: `deno run` of a script that does nothing.
+export FLOOR_TS=$(realpath "$(dirname "${BASH_SOURCE[0]}")/floor.ts")
+export FLOOR_DIR=$(mktemp -d /tmp/p2pft-floor.XXXXXX)
+export FLOOR_DENO=${P2PFT_DENO:-$(command -v deno || echo "npx -y deno@2.9.6")}   # unquoted below: may be two words
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=floor \
+  -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
+  -keyout "$FLOOR_DIR/key.pem" -out "$FLOOR_DIR/cert.pem" 2>/dev/null
+start_helper deno-floor-serve $FLOOR_DENO run -A "$FLOOR_TS" serve 4790
+floor_send() { $FLOOR_DENO run -A "$FLOOR_TS" send "$P2P_SRC" "$P2P_CODE" 4790 "$FLOOR_DIR/cert.pem" "$FLOOR_DIR/key.pem"; }
+floor_recv() { $FLOOR_DENO run -A "$FLOOR_TS" receive "$P2P_OUT" "$P2P_CODE" 4790 "$FLOOR_DIR/cert.pem"; }
+register_tool deno-floor floor_send floor_recv
+bare_run() { $FLOOR_DENO run -A "$FLOOR_TS"; }
+bare_recv() { $FLOOR_DENO run -A "$FLOOR_TS" && cp "$P2P_SRC" "$P2P_OUT"; }
+register_tool deno-bare bare_run bare_recv
