@@ -51,6 +51,16 @@ export function peerStoppedMessage(peer: "sender" | "receiver", message: string)
   return `The ${peer} stopped: ${message}`;
 }
 
+/**
+ * An operating-system error's reason only: "Permission denied" for Deno's "Permission denied (os
+ * error 13): open '/tmp/x/d/secret.txt'", whose tail repeats, absolute, a path the caller names
+ * as the user knows it (`--verbose` shows the whole error, the cause).
+ */
+export function osReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/ \(os error \d+\).*$/s, "");
+}
+
 /** A received file name or path would be unsafe to create. */
 export class UnsafePathError extends P2pftError {}
 

@@ -24,6 +24,7 @@ export {
   IncompleteTransferError,
   IntegrityError,
   NoPathError,
+  osReason,
   P2pftError,
   peerStoppedMessage,
   ProtocolError,

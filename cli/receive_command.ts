@@ -3,6 +3,7 @@ import {
   DiskFullError,
   formatAddr,
   IntegrityError,
+  osReason,
   P2pftError,
   peerStoppedMessage,
   TimeoutError,
@@ -353,8 +354,7 @@ async function ensureWritableDirectory(path: string): Promise<void> {
   try {
     await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
   } catch (error) {
-    // The reason only, not Deno's "(os error 13): tmpfile" after it (--verbose keeps it).
-    const reason = (error as Error).message.replace(/ \(os error \d+\).*$/s, "");
+    const reason = osReason(error);
     throw new TransferRefusedError(`Cannot receive into ${path}: it is not writable (${reason})`, {
       cause: error,
     });

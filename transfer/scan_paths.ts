@@ -9,7 +9,7 @@
  * before anyone is asked for a code.
  */
 import { basename, resolve, sep as SEP } from "node:path";
-import { EventLoopTurns } from "../base/mod.ts";
+import { EventLoopTurns, osReason } from "../base/mod.ts";
 import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
 import { canonicalLinkTarget, checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
 
@@ -67,10 +67,7 @@ export function sameSnapshot(a: FileSnapshot, b: FileSnapshot): boolean {
 export function wrapFsError(error: unknown, action: string, path: string): Error {
   if (!(error instanceof Error)) return new Error(`Cannot ${action} ${path}: ${error}`);
   const Class = error.constructor as new (message: string, options?: ErrorOptions) => Error;
-  // Deno's "No such file or directory (os error 2): stat '/abs/path'" repeats the path the user
-  // typed, absolute: the line keeps the reason only (`--verbose` shows the original).
-  const reason = error.message.replace(/ \(os error \d+\).*$/s, "");
-  const message = `Cannot ${action} ${path}: ${reason}`;
+  const message = `Cannot ${action} ${path}: ${osReason(error)}`;
   try {
     return new Class(message, { cause: error });
   } catch {
@@ -188,7 +185,7 @@ function addLink(manifest: SourceManifest, path: string, source: string): string
   try {
     raw = Deno.readLinkSync(source);
   } catch (error) {
-    return errorText(error);
+    return osReason(error);
   }
   const target = canonicalLinkTarget(raw);
   try {
@@ -197,7 +194,7 @@ function addLink(manifest: SourceManifest, path: string, source: string): string
     }
     checkLinkTarget(path, target);
   } catch (error) {
-    return `only a link whose target stays inside the folder sent is kept; ${errorText(error)}`;
+    return `only a link whose target stays inside the folder sent is kept; ${osReason(error)}`;
   }
   if (manifest.entries.length >= LIMITS.maxEntries) {
     throw new RangeError(`Cannot send: more than ${LIMITS.maxEntries} files and directories`);
@@ -241,7 +238,7 @@ async function walk(
     // The folder was added just before its walk: it goes, with what is in it.
     manifest.entries.pop();
     manifest.directories--;
-    manifest.skipped.push({ path: relative, kind: "unreadable", detail: errorText(error) });
+    manifest.skipped.push({ path: relative, kind: "unreadable", detail: osReason(error) });
     return;
   }
   for (const name of names) {
@@ -262,7 +259,7 @@ async function walk(
         notUtf8(childRelative, error) ?? {
           path: childRelative,
           kind: "unreadable",
-          detail: errorText(error),
+          detail: osReason(error),
         },
       );
       continue;
@@ -278,15 +275,11 @@ async function walk(
     }
     const error = add(manifest, childRelative, childAbsolute, info);
     if (error) {
-      manifest.skipped.push({ path: childRelative, kind: "unreadable", detail: errorText(error) });
+      manifest.skipped.push({ path: childRelative, kind: "unreadable", detail: osReason(error) });
       continue;
     }
     if (info.isDirectory) await walk(manifest, childRelative, childAbsolute, walker);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -308,7 +301,7 @@ function nameProblem(path: string): string | undefined {
   try {
     checkRelativePath(path);
   } catch (error) {
-    return errorText(error);
+    return osReason(error);
   }
   return undefined;
 }

@@ -13,7 +13,7 @@ import {
   type RegisterOptions,
   type TcpRendezvousPort,
 } from "../../rendezvous/mod.ts";
-import { formatAddr, P2pftError } from "../../base/mod.ts";
+import { formatAddr, osReason, P2pftError } from "../../base/mod.ts";
 
 /** How long UDP may stay unanswered before the client turns to TCP. */
 export const UDP_ANSWER_MS = 1_000;
@@ -73,9 +73,7 @@ export async function registerEither(
       throw new P2pftError(
         `The rendezvous server ${formatAddr(server)} did not answer over UDP within ${
           UDP_ANSWER_MS / 1000
-        } s, nor over TCP: ${
-          (tcpError as Error).message.replace(/ \(os error \d+\).*$/s, "")
-        } (is it running, at that address and port?)`,
+        } s, nor over TCP: ${osReason(tcpError)} (is it running, at that address and port?)`,
         { cause: tcpError },
       );
     }
