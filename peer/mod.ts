@@ -40,6 +40,7 @@ export {
   type PeerCertificate,
 } from "./cert/mod.ts";
 export {
+  connectNode,
   dialTlsPeer,
   type DialTlsPeerOptions,
   listenTlsPeer,
@@ -50,6 +51,7 @@ export {
   type RelayTlsReceiverOptions,
   relayTlsSender,
   type RelayTlsSenderOptions,
+  serveTls,
   TLS_LINK_VERSION,
   type TlsPeerListener,
 } from "./tls/mod.ts";

@@ -2,6 +2,8 @@
 export { fetchCertificate, loadTls } from "./_fetch_certificate.ts";
 export { listenTlsPeer, listenTlsPeerNoDelay, loadNoDelayServer } from "./_listen.ts";
 export { warmTlsClient } from "./_warm_client.ts";
+/** The relay sender's TLS server in place, bare (bench/tls_floor.ts measures it). */
+export { connectNode, serveTls } from "./_relay_server.ts";
 export type { ListenTlsPeerOptions, TlsPeerListener } from "./_listen.ts";
 export {
   CERTIFICATE_PREFACE_HEADER,
