@@ -34,6 +34,7 @@ export {
   dialTcpRelay,
   type DialTcpRelayOptions,
   dialTcpRelayWith,
+  NameplateInUseError,
   type NatObservation,
   NoSenderError,
   observeNat,

@@ -265,3 +265,43 @@ labTest(
     assert.equal(event(sent, "code")?.code, "4321-abandon-ability");
   },
 );
+
+labTest(
+  "lab: send --code on a nameplate another sender holds at the server fails at once, showing no code",
+  90_000,
+  async (run) => {
+    await Deno.writeTextFile(`${run.dir}/note.txt`, "first");
+    const serve = run.spawn("rendezvous", ["serve", "--port", "9000", "--json"]);
+    await serve.next("listening");
+    const rendezvous = ["--rendezvous", `${run.lab.rendezvous.ip}:9000`];
+    const holder = run.spawn("hostA", [
+      "send",
+      `${run.dir}/note.txt`,
+      "--code",
+      "4321-abandon-ability",
+      ...rendezvous,
+      "--json",
+    ]);
+    await holder.next("code");
+    // The LAN is on: before, this sender warned, showed its code and waited there, while a
+    // receiver through the server met the first sender (and ended its code with a mismatch).
+    const second = await run.spawn("hostA2", [
+      "send",
+      `${run.dir}/note.txt`,
+      "--code",
+      "4321-cable-example",
+      "--timeout",
+      "5",
+      ...rendezvous,
+      "--json",
+    ]).finished();
+    assert.equal(second.code, 1, second.stderr);
+    assert.equal(
+      second.stderr,
+      "error: Cannot register as sender: nameplate 4321 is in use (choose another code)\n",
+    );
+    assert.equal(event(second, "code"), undefined);
+    holder.kill("SIGTERM");
+    await holder.finished();
+  },
+);

@@ -14,7 +14,12 @@ import {
   TimeoutError,
 } from "../../base/mod.ts";
 import { announce, browse, localNameplate, type LocalPairing } from "../../local/mod.ts";
-import { NoSenderError, type Pairing, type RegisterOptions } from "../../rendezvous/mod.ts";
+import {
+  NameplateInUseError,
+  NoSenderError,
+  type Pairing,
+  type RegisterOptions,
+} from "../../rendezvous/mod.ts";
 import { type DatagramChannel, localCandidates } from "../punch/mod.ts";
 
 import { racePairing, type Way } from "./_race_pairing.ts";
@@ -133,6 +138,9 @@ export async function findPeer(
     server,
     local: lookLocally,
     claimWaitMs: CLAIM_WAIT_MS,
+    // The nameplate of `send --code` is another sender's at the server: a receiver going through
+    // it would meet that sender (and end its code with a mismatch). Said before any code is shown.
+    ends: (way, error) => way === "server" && error instanceof NameplateInUseError,
     onFailed: (way, error) => {
       if (way === "server") serverFailure = error;
       const message = warning(way, error, options);

@@ -23,6 +23,11 @@ export interface PairingWays<S, L> {
   claimWaitMs: number;
   /** One way failed while the other still runs (never called for the last one). */
   onFailed?: (way: Way, error: unknown) => void;
+  /**
+   * Whether a way's failure ends the finding instead of leaving it to the other way: the
+   * other one is stopped and this error thrown.
+   */
+  ends?: (way: Way, error: unknown) => boolean;
   signal?: AbortSignal;
 }
 
@@ -77,6 +82,13 @@ export async function racePairing<S, L>(ways: PairingWays<S, L>): Promise<Found<
     const outcome = await Promise.race(running.values());
     running.delete(outcome.way);
     if (!outcome.ok) {
+      if (ways.ends?.(outcome.way, outcome.error)) {
+        const reason = new P2pftError("The other way of finding the peer failed for good");
+        stopServer.abort(reason);
+        stopLocal.abort(reason);
+        await Promise.all(running.values());
+        throw outcome.error;
+      }
       lastError = outcome.error;
       if (running.size > 0 && !ways.signal?.aborted) ways.onFailed?.(outcome.way, outcome.error);
       continue;

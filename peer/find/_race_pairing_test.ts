@@ -149,3 +149,21 @@ Deno.test("racePairing rejects with the caller's reason on abort and reports not
 Deno.test("racePairing needs at least one way", async () => {
   await assert.rejects(racePairing({ claimWaitMs: 1 }), TypeError);
 });
+
+Deno.test("racePairing: a failure that ends the finding stops the other way and is thrown", async () => {
+  const server = controlled<string>();
+  const local = controlled<string>();
+  const failed: Way[] = [];
+  const taken = new Error("nameplate 7 is in use");
+  const race = racePairing({
+    server: server.run,
+    local: local.run,
+    claimWaitMs: 10_000,
+    ends: (way, error) => way === "server" && error === taken,
+    onFailed: (way) => failed.push(way),
+  });
+  server.reject(taken);
+  await assert.rejects(race, (error) => error === taken);
+  assert.ok(local.aborted, "local discovery is stopped");
+  assert.deepEqual(failed, [], "not reported as one way failing while the other goes on");
+});

@@ -4,6 +4,9 @@ import { ErrorCode, type ErrorMessage } from "../wire/mod.ts";
 /** The server knows no sender on this nameplate (a mistyped code, most often). */
 export class NoSenderError extends RendezvousError {}
 
+/** A sender asked for a nameplate (`send --code`) that another sender holds. */
+export class NameplateInUseError extends RendezvousError {}
+
 /**
  * A receiver that waited `seconds` (`receive --timeout`) and still hears "busy": more of the same
  * advice would send it to wait again for a sender that may have stopped.

@@ -8,7 +8,7 @@
 import { RendezvousError, TimeoutError } from "../../base/mod.ts";
 import { newClientId } from "./client_ids.ts";
 import type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
-import { describeError, NoSenderError, stillBusy } from "./_describe_error.ts";
+import { describeError, NameplateInUseError, NoSenderError, stillBusy } from "./_describe_error.ts";
 import { Failover } from "./_failover.ts";
 import { type NatObservation, observeNat } from "./_observe.ts";
 import { backoff, Cookies, nextReply, seconds } from "./_request.ts";
@@ -260,7 +260,11 @@ function onError(r: Registration, p: Progress, message: ErrorMessage): Next {
     { ...message, nameplate: message.nameplate ?? p.nameplate },
     p.serverText,
   );
-  throw message.code === ErrorCode.noSender ? new NoSenderError(text) : new RendezvousError(text);
+  throw message.code === ErrorCode.noSender
+    ? new NoSenderError(text)
+    : message.code === ErrorCode.nameplateInUse
+    ? new NameplateInUseError(text)
+    : new RendezvousError(text);
 }
 
 function onAnswer(r: Registration, p: Progress, message: RendezvousMessage): Next {

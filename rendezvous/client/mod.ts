@@ -3,7 +3,7 @@ export { ALT_TIMEOUT_MS, observeNat } from "./_observe.ts";
 export type { NatObservation } from "./_observe.ts";
 export { askTcpRelay } from "./ask_tcp_relay.ts";
 export type { AskTcpRelayOptions, RelayVerdict } from "./ask_tcp_relay.ts";
-export { NoSenderError } from "./_describe_error.ts";
+export { NameplateInUseError, NoSenderError } from "./_describe_error.ts";
 export { register } from "./client.ts";
 export type { DatagramPort, Pairing, RegisterOptions } from "./client.ts";
 export { ClientIdChain } from "./client_ids.ts";
