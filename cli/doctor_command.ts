@@ -7,6 +7,7 @@ import {
   bindEitherStack,
   formatAddr,
   isReachableIpv6,
+  osReason,
   P2pftError,
   parseIpv6,
 } from "../base/mod.ts";
@@ -65,12 +66,12 @@ export async function doctorCommand(options: DoctorCommandOptions): Promise<void
   }
 }
 
-/** Runs `work`; its failure becomes the reason a check names. */
+/** Runs `work`; its failure becomes the reason a check names (an OS error's reason only). */
 async function outcome<T>(work: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await work() };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, error: osReason(error) };
   }
 }
 
@@ -164,7 +165,6 @@ function ipv6Facts(): DoctorFacts["ipv6"] {
     Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 }).close();
     return { binds: true, global, candidates };
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return { binds: false, error: why, global, candidates: [] };
+    return { binds: false, error: osReason(error), global, candidates: [] };
   }
 }

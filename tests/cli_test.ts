@@ -373,3 +373,23 @@ e2e("--version and help print and exit 0", async (signal) => {
   assert.match(receiveHelp, /the\s+other\s+side\s+must\s+allow\s+the\s+relay/);
   assert.match(receiveHelp, /the\s+other\s+side\s+must\s+allow\s+it\s+too/);
 });
+
+e2e(
+  "doctor names why a server that is not there does not answer over TCP, in one short reason",
+  async (signal) => {
+    await using w = await world(signal);
+    // A port nothing listens on: TCP is refused, UDP gets no answer.
+    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const server = `127.0.0.1:${(free.addr as Deno.NetAddr).port}`;
+    free.close();
+    const doctor = await w.spawnCli(["doctor", "--rendezvous", server, "--no-local", "--json"])
+      .finished();
+    assert.equal(doctor.code, 1, doctor.stderr);
+    const tcp = doctor.events.find((event) => event.type === "check" && event.check === "tcp");
+    // Not Deno's "Connection refused (os error 111)".
+    assert.equal(
+      tcp?.summary,
+      `the rendezvous server ${server} does not answer over TCP: Connection refused`,
+    );
+  },
+);
