@@ -61,6 +61,18 @@ export function osReason(error: unknown): string {
   return message.replace(/ \(os error \d+\).*$/s, "");
 }
 
+/**
+ * An operating-system error as one line that names what failed: Deno's "Permission denied (os
+ * error 13): open '/in/d/x.txt'" reads "Cannot open /in/d/x.txt: Permission denied" (a rename
+ * names both paths). Any other message is returned as it is.
+ */
+export function systemErrorLine(message: string): string {
+  const match = /^(.+) \(os error \d+\): (\w+) '([^']*)'(?: -> '([^']*)')?$/s.exec(message);
+  if (!match) return message;
+  const [, reason, operation, path, to] = match;
+  return `Cannot ${operation} ${path}${to === undefined ? "" : ` to ${to}`}: ${reason}`;
+}
+
 /** A received file name or path would be unsafe to create. */
 export class UnsafePathError extends P2pftError {}
 

@@ -31,6 +31,7 @@ export {
   RendezvousError,
   SourceChangedError,
   StoreUnavailableError,
+  systemErrorLine,
   TimeoutError,
   TransferRefusedError,
   UnsafePathError,

@@ -1,4 +1,10 @@
-import { DeclinedError, IncompleteTransferError, P2pftError, UsageError } from "../base/mod.ts";
+import {
+  DeclinedError,
+  IncompleteTransferError,
+  P2pftError,
+  systemErrorLine,
+  UsageError,
+} from "../base/mod.ts";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -26,9 +32,10 @@ export interface Failure {
  * unforeseen state and says so.
  */
 export function describeFailure(error: unknown): Failure {
-  const message = error instanceof Error ? error.message : String(error);
-  const expected = error instanceof P2pftError ||
-    Object.values(Deno.errors).some((kind) => error instanceof kind);
+  const system = Object.values(Deno.errors).some((kind) => error instanceof kind);
+  const text = error instanceof Error ? error.message : String(error);
+  const message = system ? systemErrorLine(text) : text;
+  const expected = error instanceof P2pftError || system;
   const details: string[] = [];
   for (let cause = error; cause !== undefined; cause = (cause as Error).cause) {
     details.push(cause instanceof Error ? cause.stack ?? String(cause) : String(cause));

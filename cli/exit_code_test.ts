@@ -30,6 +30,23 @@ Deno.test("describeFailure keeps the message of p2pft and system errors with exi
   assert.equal(describeFailure("thrown string").message, "unexpected failure: thrown string");
 });
 
+Deno.test("describeFailure words a system error as what failed on which path, and why", () => {
+  const denied = new Deno.errors.PermissionDenied(
+    "Permission denied (os error 13): open '/in/d/x.txt.p2pft-partial'",
+  );
+  assert.equal(
+    describeFailure(denied).message,
+    "Cannot open /in/d/x.txt.p2pft-partial: Permission denied",
+  );
+  const moved = new Deno.errors.NotFound(
+    "No such file or directory (os error 2): rename '/in/a.p2pft-partial' -> '/in/a'",
+  );
+  assert.equal(
+    describeFailure(moved).message,
+    "Cannot rename /in/a.p2pft-partial to /in/a: No such file or directory",
+  );
+});
+
 Deno.test("describeFailure lists the cause chain for --verbose", () => {
   const root = new Error("socket reset");
   const failure = describeFailure(new IntegrityError("hash differs", { cause: root }));

@@ -300,3 +300,35 @@ e2e(
   },
   { ignore: !ROOT },
 );
+
+e2e(
+  "a folder here that this receiver cannot write into: one line naming the file and the reason, both sides",
+  async (signal) => {
+    await using w = await world(signal);
+    const nobody = await asNobody(w);
+    await Deno.mkdir(`${w.dir}/d`);
+    await Deno.writeTextFile(`${w.dir}/d/x.txt`, "hi\n");
+    // `in/d` is there already (received into, as cp -r would) but root's, read-only.
+    await Deno.mkdir(`${w.dir}/in/d`, { recursive: true });
+    await Deno.chmod(`${w.dir}/in`, 0o777);
+    await Deno.chmod(`${w.dir}/in/d`, 0o555);
+    const sender = startSend(w, [`${w.dir}/d`]);
+    const { code } = await sender.next("code");
+    const [sent, received] = await Promise.all([
+      sender.finished(),
+      startReceive(w, code, `${w.dir}/in`, nobody).finished(),
+    ]);
+    // Not Deno's "Permission denied (os error 13): open '/tmp/.../in/d/x.txt.p2pft-partial'".
+    assert.equal(received.code, 1, received.stderr);
+    assert.equal(
+      received.stderr,
+      `error: Cannot open ${w.dir}/in/d/x.txt.p2pft-partial: Permission denied\n`,
+    );
+    assert.equal(sent.code, 1, sent.stderr);
+    assert.equal(
+      sent.stderr,
+      "error: The receiver stopped: Cannot open d/x.txt.p2pft-partial: Permission denied\n",
+    );
+  },
+  { ignore: !ROOT },
+);

@@ -8,6 +8,7 @@ import {
   P2pftError,
   peerStoppedMessage,
   ProtocolError,
+  systemErrorLine,
   toHex,
   TransferRefusedError,
   UnsafePathError,
@@ -84,7 +85,7 @@ export function shouldTellPeer(error: unknown, signal: AbortSignal | undefined):
  * the message for the peer (what it must not learn taken out).
  */
 export function errorFrame(error: unknown, tell: (message: string) => string = String): Uint8Array {
-  const message = tell(error instanceof Error ? error.message : String(error));
+  const message = tell(systemErrorLine(error instanceof Error ? error.message : String(error)));
   let code: number = ErrorCode.FAILED;
   if (error instanceof ProtocolError) code = ErrorCode.PROTOCOL;
   else if (error instanceof IntegrityError) code = ErrorCode.INTEGRITY;
