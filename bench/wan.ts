@@ -22,9 +22,14 @@
  * shared with other work neither stalls the emulated path nor starves the
  * receivers: it measures the path and the transport, not the host's load.
  *
- *   deno task bench:wan [--mib 256] [--only 100|300] [--rt]
+ * `--against DIR` runs another checkout's CLI (DIR/main.ts: its server and
+ * both peers) right after this one's, in the same lab, for an A/B in one run;
+ * `--reps N` runs each case's transfers N times, in turns (the load moves
+ * each figure by a few hundredths: repeat a case before believing a difference).
+ *
+ *   deno task bench:wan [--mib 256] [--only 100|300] [--rt] [--against DIR] [--reps N]
  */
-import { spawnCli } from "../scripts/cli_process.ts";
+import { spawnJsonLines } from "../scripts/cli_process.ts";
 import { makeRandomFile } from "../scripts/files.ts";
 import { createLab, labAvailable } from "../tests/lab/mod.ts";
 
@@ -46,6 +51,18 @@ const RT_DELAY_LINE = "20";
 const realtime = (command: string[]) => REALTIME ? [...RT_PROGRAM, ...command] : command;
 /** TCP runs for a fixed time: CUBIC at 1 % loss would need most of an hour for the file. */
 const TCP_SECONDS = 20;
+const REPS = argument("--reps", 1);
+/** The builds to measure, in turns: this checkout's CLI, and `--against`'s if given. */
+const BUILDS = [
+  { name: "p2pft", main: new URL("../main.ts", import.meta.url).pathname },
+  ...againstBuild(),
+];
+
+function againstBuild(): Array<{ name: string; main: string }> {
+  const index = Deno.args.indexOf("--against");
+  if (index < 0) return [];
+  return [{ name: "against", main: `${Deno.args[index + 1]}/main.ts` }];
+}
 
 const available = await labAvailable();
 if (!available.ok) {
@@ -77,22 +94,32 @@ try {
         rateMbit,
       });
       if (REALTIME) await realtimeDelayLines(lab);
-      const rxBefore = await udpReceiveDrops(lab, lab.hostB.ns);
-      const queueBefore = await queueDrops(lab, lab.routerA.ns);
-      const p2pft = await p2pftGoodput(lab, source);
-      const rxDrops = await udpReceiveDrops(lab, lab.hostB.ns) - rxBefore;
-      const queued = await queueDrops(lab, lab.routerA.ns) - queueBefore;
+      const ofLink = (mbit: number) => (mbit / rateMbit).toFixed(2);
+      const runs = new Map(BUILDS.map(({ name }) => [name, [] as Run[]]));
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const build of BUILDS) {
+          runs.get(build.name)!.push(await measured(lab, source, build.main));
+        }
+      }
+      const p2pft = runs.get("p2pft")![0].mbit;
       const tcp = await tcpGoodput(lab, tcpCongestion);
       const cubic = await tcpGoodput(lab, "cubic");
-      const ofLink = (mbit: number) => (mbit / rateMbit).toFixed(2);
+      const figures = (name: string, pick: (run: Run) => string | number) =>
+        runs.get(name)!.map(pick).join(" ");
       rows.push({
         "RTT ms": rttMs,
         "loss %": lossPercent,
         "link Mbit/s": rateMbit,
-        "p2pft Mbit/s": p2pft.toFixed(1),
-        "p2pft / link": ofLink(p2pft),
-        "rx drops": rxDrops,
-        "queue drops": queued,
+        "p2pft Mbit/s": figures("p2pft", (run) => run.mbit.toFixed(1)),
+        "p2pft / link": figures("p2pft", (run) => ofLink(run.mbit)),
+        "rx drops": figures("p2pft", (run) => run.rxDrops),
+        "queue drops": figures("p2pft", (run) => run.queueDrops),
+        ...(runs.has("against")
+          ? {
+            "against / link": figures("against", (run) => ofLink(run.mbit)),
+            "against queue drops": figures("against", (run) => run.queueDrops),
+          }
+          : {}),
         [`TCP ${tcpCongestion} Mbit/s`]: tcp.toFixed(1),
         [`TCP ${tcpCongestion} / link`]: ofLink(tcp),
         "TCP cubic Mbit/s": cubic.toFixed(1),
@@ -110,10 +137,36 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 
+interface Run {
+  mbit: number;
+  /** Datagrams the receiving host's UDP sockets dropped, and the bottleneck's queue, in the run. */
+  rxDrops: number;
+  queueDrops: number;
+}
+
+/** One transfer with the CLI at `main`, and where its datagrams were lost meanwhile. */
+async function measured(
+  lab: Awaited<ReturnType<typeof createLab>>,
+  source: string,
+  main: string,
+): Promise<Run> {
+  const rxBefore = await udpReceiveDrops(lab, lab.hostB.ns);
+  const queueBefore = await queueDrops(lab, lab.routerA.ns);
+  const mbit = await p2pftGoodput(lab, source, main);
+  return {
+    mbit,
+    rxDrops: await udpReceiveDrops(lab, lab.hostB.ns) - rxBefore,
+    queueDrops: await queueDrops(lab, lab.routerA.ns) - queueBefore,
+  };
+}
+
 async function p2pftGoodput(
   lab: Awaited<ReturnType<typeof createLab>>,
   source: string,
+  main: string,
 ): Promise<number> {
+  const spawnCli = (args: string[], options: { wrapper: string[]; cwd: string }) =>
+    spawnJsonLines([Deno.execPath(), "run", "-A", main, ...args], options);
   const wrap = (ns: string) => ({ wrapper: ["ip", "netns", "exec", ns], cwd: dir });
   const peer = (ns: string) => ({ ...wrap(ns), wrapper: realtime(wrap(ns).wrapper) });
   const server = spawnCli(
