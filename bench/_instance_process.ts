@@ -104,7 +104,14 @@ function lineSplitter(): TransformStream<string, string> {
       buffered += chunk;
       const lines = buffered.split("\n");
       buffered = lines.pop()!;
-      for (const line of lines) if (line.trim() !== "") controller.enqueue(line);
+      for (const line of lines) {
+        // The instance's JSON lines; anything else on its stdout (V8's --trace-gc, say, whose
+        // lines can run into them) goes to stderr, where it is seen and answers nothing.
+        const json = line.indexOf('{"type":');
+        const other = json < 0 ? line : line.slice(0, json);
+        if (other.trim() !== "") console.error(other);
+        if (json >= 0) controller.enqueue(line.slice(json));
+      }
     },
   });
 }

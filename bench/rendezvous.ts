@@ -13,11 +13,14 @@
  *   deno task bench:rendezvous [--pairings 30000] [--seconds 20] [--concurrency 128]
  *                              [--sources 2048] [--rooms 90000] [--server path/to/mod.ts]
  *                              [--only echo,a,b,c,rss] [--cpu-prof DIR] [--compare PATH]
+ *                              [--v8-flags FLAGS]
  *
  * `--cpu-prof DIR`: every instance writes a V8 CPU profile into DIR as it ends
  * (open it in Chrome's DevTools), to see where a server's time goes under this load.
  * `--compare path/to/rendezvous/mod.ts`: another checkout's server (same wire version)
  * runs in (a)'s slices too, so before/after is a ratio from one run.
+ * `--v8-flags`: added to every instance's, e.g. `--prof,--logfile=/tmp/rv-%p.log`
+ * for `node --prof-process`, or `--trace-gc` (its lines go to stderr).
  *
  * Like with like: the echo answers the same padded requests from the same
  * sources, three datagrams in and four out per pairing (each row shows its
@@ -69,9 +72,12 @@ const COMPARE_MODULE = compareArg >= 0 ? Deno.args[compareArg + 1] : undefined;
 const profileArg = Deno.args.indexOf("--cpu-prof");
 /** Where each instance (echo and servers) writes its CPU profile, if asked. */
 const PROFILE_DIR = profileArg >= 0 ? Deno.args[profileArg + 1] : undefined;
+const v8FlagsArg = Deno.args.indexOf("--v8-flags");
+/** V8 flags for every instance (`--prof,--logfile=...`, `--trace-gc`), comma separated. */
+const V8_FLAGS = v8FlagsArg >= 0 ? `,${Deno.args[v8FlagsArg + 1]}` : "";
 /** An instance of this checkout's server, or of `--server`'s (or of `serverModule`). */
 const startInstance = (store?: string, v8Flags = "", serverModule = SERVER_MODULE) =>
-  Instance.start(store, { v8Flags, serverModule, cpuProfileDir: PROFILE_DIR });
+  Instance.start(store, { v8Flags: V8_FLAGS + v8Flags, serverModule, cpuProfileDir: PROFILE_DIR });
 
 /**
  * One scenario's pairings, run in slices (`run`) that another scenario's may
