@@ -54,6 +54,7 @@ export {
   sameAddr,
 } from "./ip.ts";
 export { mergeLimits } from "./limits.ts";
+export { nearest } from "./nearest.ts";
 export { pipeConn } from "./pipe_conn.ts";
 export { writeAll, writeAllSync } from "./write_all.ts";
 export type { PartialWriter, PartialWriterSync } from "./write_all.ts";

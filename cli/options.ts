@@ -5,7 +5,7 @@
  * that declaration, so a flag cannot be parsed without being documented, or
  * accepted by a command it does nothing for.
  */
-import { UsageError } from "../base/mod.ts";
+import { nearest, UsageError } from "../base/mod.ts";
 import type { Output, OutputOptions } from "./output.ts";
 
 /** One flag of a command. */
@@ -144,11 +144,24 @@ function checkArgs(spec: CommandSpec, args: readonly string[]): void {
   }
 }
 
-/** `Unknown command "x" (known: send, receive, …)`. */
+/** `Unknown command "recieve": did you mean "receive"? (known: send, receive, …)`. */
 export function unknownCommand(name: string, commands: readonly CommandSpec[]): UsageError {
+  const names = commands.map((command) => command.name);
+  const near = typo(name, names);
   return new UsageError(
-    `Unknown command "${name}" (known: ${commands.map((command) => command.name).join(", ")})`,
+    `Unknown command "${name}"${near ? `: did you mean "${near}"?` : ""} (known: ${
+      names.join(", ")
+    })`,
   );
+}
+
+/**
+ * The known name `written` is most likely a typo of (case, a swap, up to half its letters wrong,
+ * one for a short name), if any.
+ */
+function typo(written: string, known: readonly string[]): string | undefined {
+  const word = written.toLowerCase();
+  return nearest(word, known, Math.max(2, Math.ceil(word.length / 2)));
 }
 
 /**
@@ -242,13 +255,18 @@ function unknownOption(
   spec: CommandSpec | undefined,
 ): UsageError {
   const names = options.map((option) => `--${option.name}`).join(", ");
+  const near = typo(
+    written.replace(/^--?/, "").split("=")[0],
+    options.map((option) => option.name),
+  );
+  const guess = near ? `: did you mean --${near}?` : "";
   // `send -notes.txt`: a file whose name starts with "-" looks like an option.
   const path = spec !== undefined && spec.args.max > 1 && !written.startsWith("--")
     ? `; a file whose name starts with "-" is written ./${written} (or after --)`
     : "";
   return new UsageError(
     spec === undefined
-      ? `Unknown option ${written} before a command (p2pft COMMAND [options]; here only ${names})`
-      : `Unknown option ${written} for "${spec.name}" (its options: ${names})${path}`,
+      ? `Unknown option ${written} before a command${guess} (p2pft COMMAND [options]; here only ${names})`
+      : `Unknown option ${written} for "${spec.name}"${guess} (its options: ${names})${path}`,
   );
 }

@@ -201,7 +201,18 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       code: 2,
       message: /^error: P2PFT_RENDEZVOUS="a\.\.b:9000" \(from the environment\): .*an empty label/,
     },
-    { args: ["frobnicate"], code: 2, message: /Unknown command/ },
+    { args: ["frobnicate"], code: 2, message: /Unknown command "frobnicate" \(known: / },
+    // A typo names what was meant.
+    {
+      args: ["recieve", "7-lantern-cross"],
+      code: 2,
+      message: /^error: Unknown command "recieve": did you mean "receive"\? \(known: /,
+    },
+    {
+      args: ["send", `${w.dir}`, "--rendevous", "127.0.0.1:9"],
+      code: 2,
+      message: /^error: Unknown option --rendevous for "send": did you mean --rendezvous\? \(its /,
+    },
     // Over TCP only and without the local network, QUIC can never connect: no code is spent.
     {
       args: [
