@@ -18,6 +18,7 @@ import {
   bytes,
   deadline,
   joinAsReceiver,
+  joinAsSender,
   UdpDatagramPort,
 } from "../testing/mod.ts";
 
@@ -129,6 +130,28 @@ Deno.test("the server pushes paired to a sender waiting on TCP as soon as the re
   assert(paired?.type === "paired");
   assertEquals(paired.token, receiver.token);
   assertEquals(paired.peer.transport, "udp");
+});
+
+Deno.test("the server pushes paired to a receiver waiting on TCP as soon as its sender comes", async () => {
+  using timeout = deadline(5000);
+  await using server = RendezvousServer.listen(LOCAL);
+  using conn = await connectTo(server);
+  const clientId = bytes(16, 2);
+  const noSender = await ask(conn, {
+    type: "register",
+    role: "receive",
+    clientId,
+    nameplate: "7",
+    candidates: [],
+    waitsForSender: true,
+  });
+  assert(noSender?.type === "error" && noSender.code === 1);
+  const sender = await joinAsSender(server.addr, "7", timeout.signal);
+  // No poll was sent on conn: this paired was pushed.
+  const paired = await next(conn);
+  assert(paired?.type === "paired");
+  assertEquals([paired.token, paired.peer.id], [sender.token, sender.selfId]);
+  assertEquals(sender.transport.peer, "tcp");
 });
 
 Deno.test("a sender's TCP connection closing gives its waiting room up", async () => {

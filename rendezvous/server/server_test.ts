@@ -19,6 +19,7 @@ import {
   deadline,
   exchange,
   joinAsReceiver,
+  joinAsSender,
   pairThrough,
   UdpDatagramPort,
   udpSocket,
@@ -213,14 +214,7 @@ Deno.test("a receiver that waits for its sender is pushed paired when the sender
     waitsForSender: true,
   });
   assert(noSender.type === "error" && noSender.code === 1);
-  await using senderPort = new UdpDatagramPort();
-  const sender = await register(senderPort, {
-    server: server.addr,
-    role: "send",
-    nameplate: "7",
-    candidates: [],
-    signal: timeout.signal,
-  });
+  const sender = await joinAsSender(server.addr, "7", timeout.signal);
   // The receiver sent nothing since its error: this paired was pushed.
   const pushed = await nextDatagram(conn, timeout.signal);
   assert(pushed.length <= request.length);

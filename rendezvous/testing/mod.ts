@@ -6,6 +6,7 @@ export {
   deadline,
   exchange,
   joinAsReceiver,
+  joinAsSender,
   nextOther,
   pairThrough,
   relayedPair,

@@ -208,12 +208,28 @@ export async function assertRegisterRefused(
   );
 }
 
-/** A receiver registering over UDP on `nameplate` of `server`: its pairing. */
-export async function joinAsReceiver(
+/** A sender registering over UDP on `nameplate` of `server`: its pairing. */
+export function joinAsSender(
   server: Deno.NetAddr,
   nameplate: string,
   signal: AbortSignal,
 ): Promise<Pairing> {
+  return join("send", { server, nameplate, signal });
+}
+
+/** A receiver registering over UDP on `nameplate` of `server`: its pairing. */
+export function joinAsReceiver(
+  server: Deno.NetAddr,
+  nameplate: string,
+  signal: AbortSignal,
+): Promise<Pairing> {
+  return join("receive", { server, nameplate, signal });
+}
+
+async function join(
+  role: "send" | "receive",
+  options: { server: Deno.NetAddr; nameplate: string; signal: AbortSignal },
+): Promise<Pairing> {
   await using port = new UdpDatagramPort();
-  return await register(port, { server, role: "receive", nameplate, candidates: [], signal });
+  return await register(port, { ...options, role, candidates: [] });
 }
