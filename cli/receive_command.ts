@@ -341,6 +341,7 @@ async function ask(question: string, signal: AbortSignal): Promise<string> {
 }
 
 async function ensureWritableDirectory(path: string): Promise<void> {
+  if (path === "") throw new UsageError('--out is empty (an unset variable in --out "$VAR"?)');
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);

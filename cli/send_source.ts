@@ -67,6 +67,12 @@ export async function sendSource(
     return { kind: "text", text };
   }
   if (paths.length === 0) throw new UsageError("Nothing to send: give at least one file or folder");
+  // "" would be this folder, whatever it holds: an unset variable (`send "$FILE"`) most often.
+  if (paths.includes("")) {
+    throw new UsageError(
+      'An empty path was given (an unset variable in send "$VAR"?); to send this folder, name it: .',
+    );
+  }
   if (stream) {
     const name = options.name ?? DEFAULT_STREAM_NAME;
     try {

@@ -202,6 +202,18 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: /^error: P2PFT_RENDEZVOUS="a\.\.b:9000" \(from the environment\): .*an empty label/,
     },
     { args: ["frobnicate"], code: 2, message: /Unknown command "frobnicate" \(known: / },
+    // An empty argument, an unset variable most often: never this folder, spend no code.
+    {
+      args: ["send", "", ...w.rendezvous, "--timeout", "1"],
+      code: 2,
+      message:
+        /^error: An empty path was given \(an unset variable in send "\$VAR"\?\); to send this folder, name it: \.\n$/,
+    },
+    {
+      args: ["receive", "7-lantern-cross", "--yes", "--out", "", ...w.rendezvous],
+      code: 2,
+      message: /^error: --out is empty \(an unset variable in --out "\$VAR"\?\)\n$/,
+    },
     // A typo names what was meant.
     {
       args: ["recieve", "7-lantern-cross"],
