@@ -71,6 +71,16 @@ export class SegmentWriter {
     return this.#fill === this.#options.segmentSize ? this.flush() : Promise.resolve();
   }
 
+  /** Marks `n` bytes of `room()` as filled that leave room after them (nothing is handed on). */
+  fillWithin(n: number): void {
+    if (this.#fill + n >= this.#options.segmentSize) {
+      throw new RangeError(
+        `Cannot fill ${n} bytes within the segment: it has ${this.room().length}`,
+      );
+    }
+    this.#fill += n;
+  }
+
   async write(bytes: Uint8Array): Promise<void> {
     let copied = 0;
     while (copied < bytes.length) {
