@@ -128,23 +128,38 @@ export async function preferPeerError(
   return error;
 }
 
+/** About the bytes of one file's line in the transfer digest: picks its SHA-256 (`newSha256`). */
+export const DIGEST_LINE_BYTES = 100;
+
+/** Characters of digest lines encoded and hashed at once. */
+const DIGEST_CHUNK = 64 * 1024;
+
 /**
  * The transfer digest (see PROTOCOL.md): a single file without directories is
  * that file's SHA-256; otherwise SHA-256 over `<hex> <size> <path>\n` per file.
+ * The lines are hashed 64 Ki characters at a time: an encode and a hash call
+ * per file cost 7 µs a file of a tree. `hash`: a fresh SHA-256 to use (noble's
+ * if none); 21,000 files' lines are 2 MB, which node:crypto's hashes many
+ * times faster (`newSha256(files × DIGEST_LINE_BYTES)` picks it).
  */
 export function transferDigest(
   files: Iterable<{ path: string; size: number; sha256: string }>,
   directories: number,
+  hash: { update(data: Uint8Array): unknown; digest(): Uint8Array } = sha256.create(),
 ): string {
-  const hash = sha256.create();
   const utf8 = new TextEncoder();
   let count = 0;
   let last = "";
+  let lines = "";
   for (const file of files) {
     count++;
     last = file.sha256;
-    hash.update(utf8.encode(`${file.sha256} ${file.size} ${file.path}\n`));
+    lines += `${file.sha256} ${file.size} ${file.path}\n`;
+    if (lines.length < DIGEST_CHUNK) continue;
+    hash.update(utf8.encode(lines));
+    lines = "";
   }
+  hash.update(utf8.encode(lines));
   return count === 1 && directories === 0 ? last : toHex(hash.digest());
 }
 

@@ -3,7 +3,7 @@
  * mode, or cut to the resumed prefix), written, synced early, and put back after
  * a failed run. The receiver's data path (`_receive_data.ts`) drives it.
  */
-import { type EventLoopTurns, writeAll, writeAllSync } from "../base/mod.ts";
+import { writeAll, writeAllSync } from "../base/mod.ts";
 import type { FileTarget } from "./_receive_data.ts";
 
 /**
@@ -62,17 +62,15 @@ export class PartialTarget implements FileTarget {
 
 /**
  * Opens a file's partial: fresh, or cut to the resumed prefix and positioned
- * after it. A sync open, after a turn of the event loop when `turns` says one is due.
+ * after it. A sync open (the caller gives the event loop its turns).
  * A fresh partial is created with the file's own mode when the umask leaves it
  * whole and its owner may write it (a later run resumes into it): publishing
  * then needs no chmod (`modeSet`).
  */
-export async function openPartial(
+export function openPartial(
   partial: string,
   file: { offset: number; mode: number },
-  turns: EventLoopTurns,
-): Promise<{ handle: Deno.FsFile; modeSet: boolean }> {
-  await turns.turn();
+): { handle: Deno.FsFile; modeSet: boolean } {
   const mode = file.mode & 0o777;
   if (file.offset === 0 && creatableWith(mode)) {
     try {

@@ -81,13 +81,27 @@ export class Publisher {
       if (!file.modeSet && Deno.build.os !== "windows") {
         Deno.chmodSync(file.partial, file.mode & 0o777);
       }
-      this.#noteFileSystem(file.partial);
     } finally {
       file.handle.close();
     }
+    await this.queue(file);
+  }
+
+  /**
+   * Queues a verified partial that is closed and has its mode and mtime. Returns a promise only
+   * when a full batch waits for the running one (then the caller waits too), so a loop over
+   * small files stays free of awaits.
+   */
+  queue(file: Queued & { size: number }): Promise<void> | undefined {
+    this.#throwIfFailed();
+    this.#noteFileSystem(file.partial);
     this.#waiting.push({ partial: file.partial, target: file.target, path: file.path });
     this.#waitingBytes += file.size;
     if (!this.#running && this.#batchReady()) this.#startBatch();
+    if (this.#running && this.#waiting.length >= Publisher.MAX_WAITING) return this.#room();
+  }
+
+  async #room(): Promise<void> {
     while (this.#running && this.#waiting.length >= Publisher.MAX_WAITING) await this.#running;
     this.#throwIfFailed();
   }

@@ -19,7 +19,8 @@ import { SegmentReader } from "./_segment_reader.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
-import { newSha256, type Sha256 } from "./_sha256.ts";
+import { newSha256, type Sha256, sha256HexOnce } from "./_sha256.ts";
+import { receiveWhole } from "./_whole_file.ts";
 
 export interface IncomingFile {
   path: string;
@@ -101,12 +102,27 @@ export async function receiveData(
       partialOf(files[current]),
       () => spaceStillNeeded(files.slice(current), resized),
     );
+  const whole = {
+    allowChanging: options.allowChanging,
+    sha256Hex: await sha256HexOnce(options.hashTotal),
+  };
   let failed = true;
   try {
     for (const [index, file] of files.entries()) {
       current = index;
       options.signal.throwIfAborted();
-      const { result, verified } = await receiveIntoPartial(file, segments, counted, turns);
+      await turns.turn();
+      const partial = partialOf(file);
+      const small = receiveWhole(file, partial, segments, whole);
+      if (small) {
+        const { size, path, target } = file;
+        received.set(path, { sha256: small.sha256, size, status: small.status, resent: false });
+        options.onBytes(size, path);
+        const room = publisher.queue({ partial, target, path, size });
+        if (room) await room;
+        continue;
+      }
+      const { result, verified } = await receiveIntoPartial(file, segments, counted);
       await publisher.add(verified);
       received.set(file.path, result);
       if (file.size === file.offset) options.onBytes(0, file.path);
@@ -134,10 +150,9 @@ async function receiveIntoPartial(
   file: IncomingFile,
   segments: SegmentReader,
   options: ReceiveDataOptions,
-  turns: EventLoopTurns,
 ): Promise<{ result: ReceivedFile; verified: VerifiedPartial }> {
   const partial = partialOf(file);
-  const { handle, modeSet } = await openPartial(partial, file, turns);
+  const { handle, modeSet } = openPartial(partial, file);
   const into = new PartialTarget(handle);
   let result: ReceivedFile;
   try {

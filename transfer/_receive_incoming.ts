@@ -201,24 +201,29 @@ export function createLinks(
 ): void {
   for (const [index, entry] of entries.entries()) {
     if (entry.kind !== "symlink" || !written(plan, index, kept)) continue;
-    // One an interrupted run made in its own staging folder is made again.
-    if (plan.inStaging[index]) removeSymlink(plan.targets[index]);
+    const path = plan.targets[index];
     try {
-      Deno.symlinkSync(entry.target!, plan.targets[index]);
+      Deno.symlinkSync(entry.target!, path);
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      // One an interrupted run made in its own staging folder is made again.
+      if (plan.inStaging[index] && remakeSymlink(path, entry.target!)) continue;
       throw new TransferRefusedError(
-        `Refusing to overwrite ${entry.path}: ${plan.targets[index]} appeared during the transfer`,
+        `Refusing to overwrite ${entry.path}: ${path} appeared during the transfer`,
         { cause: error },
       );
     }
   }
 }
 
-function removeSymlink(path: string): void {
-  try {
-    if (Deno.lstatSync(path).isSymlink) Deno.removeSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+/**
+ * Makes the symlink at `path` again if a symlink is there; false if something else is. Only
+ * once the name was found taken: an lstat per link first cost a failed call (and its error
+ * object) per link of a fresh staging folder.
+ */
+function remakeSymlink(path: string, target: string): boolean {
+  if (!Deno.lstatSync(path).isSymlink) return false;
+  Deno.removeSync(path);
+  Deno.symlinkSync(target, path);
+  return true;
 }

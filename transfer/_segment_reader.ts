@@ -75,6 +75,20 @@ export class SegmentReader {
     return chunk;
   }
 
+  /**
+   * The next `length` bytes when the current segment holds them all, without a wait or a copy
+   * (valid until `next` moves on); null otherwise. They are not consumed: see `skip`.
+   */
+  peek(length: number): Uint8Array | null {
+    if (this.#segment.length - this.#offset < length) return null;
+    return this.#segment.subarray(this.#offset, this.#offset + length);
+  }
+
+  /** Consumes `length` bytes that `peek` returned. */
+  skip(length: number): void {
+    this.#offset += length;
+  }
+
   /** Exactly `length` bytes of the logical stream (a trailer may span two segments). */
   async readExact(length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);

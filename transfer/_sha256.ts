@@ -6,6 +6,7 @@
  * it. noble's (already loaded for the PAKE) hashes a cold megabyte in about that time.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { toHex } from "../base/mod.ts";
 
 /** A running SHA-256: node:crypto's `Hash` and noble's hasher, behind one shape. */
 export interface Sha256 {
@@ -39,6 +40,18 @@ export async function sha256Maker(total: number): Promise<() => Sha256> {
   native ??= import("node:crypto");
   const { createHash } = await native;
   return () => createHash("sha256");
+}
+
+/**
+ * A one-shot SHA-256 in hex, chosen as {@link newSha256} chooses, for a whole small file: one
+ * call where a running hash took three and an object (node:crypto's `hash()` is about half of
+ * `createHash().update().digest()` for a few KiB here).
+ */
+export async function sha256HexOnce(total: number): Promise<(data: Uint8Array) => string> {
+  if (total < NATIVE_SHA256_FROM) return (data) => toHex(sha256(data));
+  native ??= import("node:crypto");
+  const { hash } = await native;
+  return (data) => hash("sha256", data, "hex");
 }
 
 /** The bytes a transfer of `files` hashes in all (each from its offset): what picks its SHA-256. */

@@ -12,7 +12,13 @@ import { resolve, sep as SEP } from "node:path";
 import type { DataReader } from "./_stream_reader.ts";
 import { acceptDataStreams } from "./_accept_streams.ts";
 import { InlineData } from "./_inline_data.ts";
-import { askingNotice, peerError, preferPeerError, transferDigest } from "./_control.ts";
+import {
+  askingNotice,
+  DIGEST_LINE_BYTES,
+  peerError,
+  preferPeerError,
+  transferDigest,
+} from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
   batchPlan,
@@ -51,7 +57,7 @@ import {
   writtenPaths,
 } from "./_receive_incoming.ts";
 import { probeNameRules } from "./_name_rules.ts";
-import { bytesToHash } from "./_sha256.ts";
+import { bytesToHash, newSha256 } from "./_sha256.ts";
 import { pruneStaged, publishFolders } from "./_staging.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ProgressCounter } from "./_progress.ts";
@@ -300,7 +306,8 @@ async function publish(
       yield { path: entry.path, size: facts.size, sha256: facts.sha256 };
     }
   };
-  const sha256 = transferDigest(files(), hello.directories);
+  const hash = await newSha256(entries.length * DIGEST_LINE_BYTES);
+  const sha256 = transferDigest(files(), hello.directories, hash);
   await abortable(
     control.writer.write(
       encodeFrame(FrameType.DONE, encodeDone({ files: count, digest: fromHex(sha256) })),
