@@ -332,3 +332,18 @@ e2e(
   },
   { ignore: !ROOT },
 );
+
+e2e(
+  "a partial left by an interrupted receive, in a folder sent, is skipped saying what it is",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.mkdir(`${w.dir}/d`);
+    await Deno.writeTextFile(`${w.dir}/d/big.bin.p2pft-partial`, "half");
+    const sent = await startSend(w, [`${w.dir}/d`], ["--timeout", "1"]).finished();
+    // Not 'Refusing unsafe path "d/big.bin.p2pft-partial": ...' after the name it already gave.
+    assert.equal(
+      warnings(sent.events)[0],
+      "Skipping d/big.bin.p2pft-partial: the .p2pft-partial suffix is reserved for what an interrupted receive keeps",
+    );
+  },
+);

@@ -37,25 +37,29 @@ function quote(path: string): string {
 
 /** Throws `UnsafePathError` unless `path` is a safe relative POSIX path. */
 export function checkRelativePath(path: string): void {
-  const fail = (why: string): never => {
-    throw new UnsafePathError(`Refusing unsafe path ${quote(path)}: ${why}`);
-  };
-  if (path.length === 0) fail("empty path");
-  if (utf8Length(path) > LIMITS.maxPathBytes) {
-    fail(`longer than ${LIMITS.maxPathBytes} bytes`);
-  }
-  if (path.startsWith("/") || DRIVE.test(path)) fail("absolute path");
+  const why = relativePathProblem(path);
+  if (why !== undefined) throw new UnsafePathError(`Refusing unsafe path ${quote(path)}: ${why}`);
+}
+
+/** Why `path` is not a safe relative POSIX path ("absolute path"), or undefined when it is. */
+export function relativePathProblem(path: string): string | undefined {
+  if (path.length === 0) return "empty path";
+  if (utf8Length(path) > LIMITS.maxPathBytes) return `longer than ${LIMITS.maxPathBytes} bytes`;
+  if (path.startsWith("/") || DRIVE.test(path)) return "absolute path";
   // A backslash and control characters are ordinary on Linux and macOS: the
   // receiver's file system decides (unholdableNames), and the CLI escapes them.
-  if (path.includes("\u0000")) fail("contains NUL");
+  if (path.includes("\u0000")) return "contains NUL";
   for (const segment of path.split("/")) {
-    if (segment === "") fail("empty path segment");
-    if (segment === "." || segment === "..") fail(`contains a ${quote(segment)} segment`);
+    if (segment === "") return "empty path segment";
+    if (segment === "." || segment === "..") return `contains a ${quote(segment)} segment`;
     if (utf8Length(segment) > LIMITS.maxSegmentBytes) {
-      fail(`segment longer than ${LIMITS.maxSegmentBytes} bytes`);
+      return `segment longer than ${LIMITS.maxSegmentBytes} bytes`;
     }
   }
-  if (path.endsWith(PARTIAL_SUFFIX)) fail(`the ${PARTIAL_SUFFIX} suffix is reserved`);
+  if (path.endsWith(PARTIAL_SUFFIX)) {
+    return `the ${PARTIAL_SUFFIX} suffix is reserved for what an interrupted receive keeps`;
+  }
+  return undefined;
 }
 
 /**

@@ -11,7 +11,12 @@
 import { basename, resolve, sep as SEP } from "node:path";
 import { EventLoopTurns, osReason } from "../base/mod.ts";
 import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
-import { canonicalLinkTarget, checkLinkTarget, checkRelativePath } from "./_path_safety.ts";
+import {
+  canonicalLinkTarget,
+  checkLinkTarget,
+  checkRelativePath,
+  relativePathProblem,
+} from "./_path_safety.ts";
 
 export interface SourceEntry extends ManifestEntry {
   /** Where the sender reads it (files only matter). */
@@ -246,7 +251,8 @@ async function walk(
     const childRelative = `${relative}/${name}`;
     // `absolute` is resolved and a name holds no separator: `join`'s normalizing is not needed.
     const childAbsolute = absolute + SEP + name;
-    const badName = nameProblem(childRelative);
+    // A name every receiver would refuse (the rules it applies), said after the path given.
+    const badName = relativePathProblem(childRelative);
     if (badName) {
       manifest.skipped.push({ path: childRelative, kind: "name", detail: badName });
       continue;
@@ -294,14 +300,4 @@ function notUtf8(path: string, error: unknown): SkippedEntry | undefined {
     kind: "name",
     detail: "the name is not valid UTF-8 (each \\ufffd stands for bytes that are not); rename it",
   };
-}
-
-/** Why a name found inside a folder cannot be carried (the rules every receiver applies), if so. */
-function nameProblem(path: string): string | undefined {
-  try {
-    checkRelativePath(path);
-  } catch (error) {
-    return osReason(error);
-  }
-  return undefined;
 }

@@ -62,7 +62,7 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
   "reserved-suffix": {
     entries: [file("x.p2pft-partial")],
     expect: unsafe(
-      /^error: Refusing unsafe path "x\.p2pft-partial": the \.p2pft-partial suffix is reserved$/,
+      /^error: Refusing unsafe path "x\.p2pft-partial": the \.p2pft-partial suffix is reserved for what an interrupted receive keeps$/,
     ),
   },
   "nul-in-name": {
