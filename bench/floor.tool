@@ -5,7 +5,9 @@
 # deno-floor: two minimal Deno processes doing p2pft's job (a UDP rendezvous exchange, TCP, TLS
 # with a pinned certificate, the file, exit); deno-bare: `deno run` of a script that does nothing.
 export FLOOR_TS=$(realpath "$(dirname "${BASH_SOURCE[0]}")/floor.ts")
-export FLOOR_DIR=$(mktemp -d /tmp/p2pft-floor.XXXXXX)
+# The throwaway certificate goes with the run's results (anchors.sh's RUNDIR).
+export FLOOR_DIR="${RUNDIR:-$(mktemp -d /tmp/p2pft-floor.XXXXXX)}/floor-cert"
+mkdir -p "$FLOOR_DIR"
 export FLOOR_DENO=${P2PFT_DENO:-$(command -v deno || echo "npx -y deno@2.9.6")}   # unquoted below: may be two words
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=floor \
   -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
