@@ -160,6 +160,11 @@ export class EventLoopTurns {
    * ms and an async `lstat` or `open` (a thread-pool hop) 75–530 µs under load.
    */
   async turn(): Promise<void> {
-    if (this.due()) await new Promise((resolve) => setImmediate(resolve));
+    if (this.due()) await nextTurn();
   }
+}
+
+/** One turn of the event loop, for a loop that asks `EventLoopTurns.due()` itself. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,6 +1,6 @@
 /** Plumbing every layer shares: errors, bytes, IP text, deadlines, exact reads, pipes. */
 export { abortable, deadline, waitAtMost, withDeadline, withinDeadline } from "./async.ts";
-export { EventLoopTurns } from "./async.ts";
+export { EventLoopTurns, nextTurn } from "./async.ts";
 export type { Awaitable } from "./async.ts";
 export { ByteReader, fillFrom } from "./byte_reader.ts";
 export type { FillOptions, InPlaceSource, ReadProgress, ReadsInto } from "./byte_reader.ts";

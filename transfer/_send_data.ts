@@ -4,11 +4,17 @@
  * once), read from the files and handed to the SegmentWriter, which cuts it
  * into DATA segments (_segment_writer.ts).
  */
-import { abortable, EventLoopTurns, SourceChangedError, toHex } from "../base/mod.ts";
+import {
+  abortable,
+  EventLoopTurns,
+  fromHex,
+  nextTurn,
+  SourceChangedError,
+  toHex,
+} from "../base/mod.ts";
 import {
   encodeFileTrailer,
   encodeFrame,
-  encodeMore,
   encodeResent,
   FILE_TRAILER_BYTES,
   FileStatus,
@@ -17,7 +23,8 @@ import {
 import { type FileSnapshot, sameSnapshot, snapshotOf, wrapFsError } from "./scan_paths.ts";
 import type { StreamConnection } from "./types.ts";
 import { SegmentWriter } from "./_segment_writer.ts";
-import { bytesToHash, type Sha256, sha256Maker } from "./_sha256.ts";
+import { sendStream } from "./_send_stream.ts";
+import { bytesToHash, type Sha256, type Sha256Kind, sha256Kind } from "./_sha256.ts";
 
 export interface OutgoingFile {
   path: string;
@@ -85,55 +92,40 @@ export async function sendData(
   const out = new SegmentWriter({ ...options, first: inline && [inline.first] }, writers);
   const reading: Reading = { turns: new EventLoopTurns() };
   const sent = new Map<string, SentFile>();
-  const newHash = await sha256Maker(bytesToHash(files));
+  const sha256 = await sha256Kind(bytesToHash(files));
+  // Whole files' bytes are told to onBytes once per turn of the event loop, not per file.
+  const told = { bytes: 0, path: "" };
+  const tell = () => {
+    if (told.path !== "") options.onBytes(told.bytes, told.path);
+    told.bytes = 0;
+    told.path = "";
+  };
   for (const outgoing of files) {
     signal.throwIfAborted();
     if (fitsWhole(outgoing, out)) {
-      await reading.turns.turn();
-      const whole = sendWhole(outgoing, out, newHash, options);
+      if (reading.turns.due()) {
+        tell();
+        await nextTurn();
+      }
+      const whole = sendWhole(outgoing, out, sha256);
       if (whole) {
         sent.set(outgoing.path, whole);
+        told.bytes += whole.size;
+        told.path = outgoing.path;
         continue;
       }
     }
-    const hash = outgoing.hash ?? newHash();
+    tell();
+    const hash = outgoing.hash ?? sha256.create();
     const file = Object.assign(outgoing, { hash });
     if (file.stream || file.unknownSize) {
       const stream = file.stream ?? openOffered(file).readable;
       sent.set(file.path, await sendStream(file, stream, out, options));
       continue;
     }
-    const range = { from: file.offset, to: file.size, baseline: file.snapshot };
-    let changed = await sendBytes(file, range, out, options, reading);
-    const size = file.size;
-    // The receiver accepted this size: a file of another size now is never sent
-    // again (it would be more than accepted); one changed in place is, once.
-    const resent = changed.changed && (changed.now.size === size || !options.allowChanging);
-    if (resent) {
-      if (changed.now.size !== size) throw sizeChanged(file, changed.now.size);
-      options.onRestart(file.path, size - file.offset, size);
-      await out.write(encodeResent());
-      file.hash = newHash();
-      changed = await sendBytes(
-        file,
-        { from: 0, to: size, baseline: changed.now },
-        out,
-        options,
-        reading,
-      );
-      if (changed.changed && !options.allowChanging) {
-        throw changed.now.size === size
-          ? new SourceChangedError(
-            `Cannot send ${file.path}: it changed while being read, twice; nothing was published under its name`,
-          )
-          : sizeChanged(file, changed.now.size);
-      }
-    }
-    const status = changed.changed ? FileStatus.CHANGED : FileStatus.AS_SCANNED;
-    const digest = file.hash.digest();
-    sent.set(file.path, { sha256: toHex(digest), size, status, resent });
-    await out.write(encodeFileTrailer(status, digest));
+    sent.set(file.path, await sendFile(file, out, { ...options, sha256, reading }));
   }
+  tell();
   if (inline) {
     // The control stream goes on (DONE comes back on it): an empty DATA frame ends the data,
     // in the same write as the last segment (and its last file's SHA-256).
@@ -144,6 +136,48 @@ export async function sendData(
   out.helloRest();
   await abortable(Promise.all(writers.map((writer) => writer.close())), signal);
   return sent;
+}
+
+/**
+ * Sends a file of known size that did not go whole (`sendWhole`): any size, resumed from its
+ * offset, or changed since the scan (sent again once, or as read when allowed).
+ */
+async function sendFile(
+  file: Hashing,
+  out: SegmentWriter,
+  options: SendDataOptions & { sha256: Sha256Kind; reading: Reading },
+): Promise<SentFile> {
+  const { reading } = options;
+  const range = { from: file.offset, to: file.size, baseline: file.snapshot };
+  let changed = await sendBytes(file, range, out, options, reading);
+  const size = file.size;
+  // The receiver accepted this size: a file of another size now is never sent
+  // again (it would be more than accepted); one changed in place is, once.
+  const resent = changed.changed && (changed.now.size === size || !options.allowChanging);
+  if (resent) {
+    if (changed.now.size !== size) throw sizeChanged(file, changed.now.size);
+    options.onRestart(file.path, size - file.offset, size);
+    await out.write(encodeResent());
+    file.hash = options.sha256.create();
+    changed = await sendBytes(
+      file,
+      { from: 0, to: size, baseline: changed.now },
+      out,
+      options,
+      reading,
+    );
+    if (changed.changed && !options.allowChanging) {
+      throw changed.now.size === size
+        ? new SourceChangedError(
+          `Cannot send ${file.path}: it changed while being read, twice; nothing was published under its name`,
+        )
+        : sizeChanged(file, changed.now.size);
+    }
+  }
+  const status = changed.changed ? FileStatus.CHANGED : FileStatus.AS_SCANNED;
+  const digest = file.hash.digest();
+  await out.write(encodeFileTrailer(status, digest));
+  return { sha256: toHex(digest), size, status, resent };
 }
 
 /**
@@ -198,8 +232,7 @@ function fitsWhole(file: OutgoingFile, out: SegmentWriter): boolean {
 function sendWhole(
   file: OutgoingFile,
   out: SegmentWriter,
-  newHash: () => Sha256,
-  options: SendDataOptions,
+  sha256: Sha256Kind,
 ): SentFile | undefined {
   const size = file.size;
   const room = out.room();
@@ -212,17 +245,16 @@ function sendWhole(
     }
     if (!sameSnapshot(file.snapshot, snapshotOf(handle.statSync()))) return undefined;
   }
-  const digest = newHash().update(room.subarray(0, size)).digest();
-  room.set(encodeFileTrailer(FileStatus.AS_SCANNED, digest), size);
+  const hex = sha256.hex(room.subarray(0, size));
+  room.set(encodeFileTrailer(FileStatus.AS_SCANNED, fromHex(hex)), size);
   out.fillWithin(size + FILE_TRAILER_BYTES);
-  options.onBytes(size, file.path);
-  return { sha256: toHex(digest), size, status: FileStatus.AS_SCANNED, resent: false };
+  return { sha256: hex, size, status: FileStatus.AS_SCANNED, resent: false };
 }
 
 /** Files with fewer bytes left are read with sync calls (see `sendBytes`). */
 const SYNC_READ_BYTES = 256 * 1024;
 /** A file whose turn came: it has its SHA-256 state. */
-type Hashing = OutgoingFile & { hash: Sha256 };
+export type Hashing = OutgoingFile & { hash: Sha256 };
 
 /** What reading keeps from one file to the next. */
 interface Reading {
@@ -363,36 +395,4 @@ async function sendZeros(
     left -= zeros.length;
     await out.filled(zeros.length);
   }
-}
-
-/** Sends a stream of unknown size: each chunk as MORE + length + bytes, then its SHA-256. */
-async function sendStream(
-  file: Hashing,
-  stream: ReadableStream<Uint8Array>,
-  out: SegmentWriter,
-  options: SendDataOptions,
-): Promise<SentFile> {
-  const reader = stream.getReader();
-  const onAbort = () => reader.cancel(options.signal.reason).catch(() => {});
-  options.signal.addEventListener("abort", onAbort, { once: true });
-  let size = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      options.signal.throwIfAborted();
-      if (done) break;
-      if (value.length === 0) continue;
-      await out.write(encodeMore(value.length));
-      file.hash.update(value);
-      await out.write(value);
-      size += value.length;
-      options.onBytes(value.length, file.path);
-    }
-  } finally {
-    options.signal.removeEventListener("abort", onAbort);
-    reader.releaseLock();
-  }
-  const digest = file.hash.digest();
-  await out.write(encodeFileTrailer(FileStatus.AS_SCANNED, digest));
-  return { sha256: toHex(digest), size, status: FileStatus.AS_SCANNED, resent: false };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { bytesToHash, NATIVE_SHA256_FROM, newSha256 } from "./_sha256.ts";
+import { bytesToHash, NATIVE_SHA256_FROM, newSha256, sha256Kind } from "./_sha256.ts";
+import { toHex } from "../base/mod.ts";
 
 const parts = [new Uint8Array(1000).fill(7), new Uint8Array(70_000).fill(9), new Uint8Array(3)];
 
@@ -16,6 +17,16 @@ Deno.test("newSha256 digests alike below, from and without the native threshold"
     const hash = await newSha256(total);
     for (const part of parts) hash.update(part);
     assert.deepEqual(new Uint8Array(hash.digest()), expected(parts), `total ${total}`);
+  }
+});
+
+Deno.test("sha256Kind's one-shot hex and running hash digest alike, on either side of the threshold", async () => {
+  for (const total of [10, NATIVE_SHA256_FROM]) {
+    const kind = await sha256Kind(total);
+    for (const part of [new Uint8Array(0), ...parts, parts[1].subarray(5, 900)]) {
+      assert.equal(kind.hex(part), toHex(expected([part])), `total ${total}, ${part.length} bytes`);
+      assert.equal(toHex(kind.create().update(part).digest()), kind.hex(part));
+    }
   }
 });
 
