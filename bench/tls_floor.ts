@@ -2,7 +2,9 @@
  * The floor under p2pft's big-file path, in the side-by-side harness: one file over 4 TLS
  * connections with SHA-256 on both ends, sender and receiver in separate processes, file in and
  * file out, with no link or transfer protocol. `floor` goes straight (the receiver listens with
- * `Deno.listenTls`); `floor-relay` goes through a rendezvous server's TCP relay (its splice), the
+ * `Deno.listenTls`); `floor-sync` too, with p2pft's durability (`--sync`: an fdatasync every
+ * 64 MiB of a part, overlapping the next bytes, and a last one before the end, as
+ * transfer/_partial_file.ts does; magic-wormhole never syncs); `floor-relay` goes through a rendezvous server's TCP relay (its splice), the
  * sender serving TLS in place with node:tls on the connections it dialled as p2pft's relay sender
  * does (peer/tls/_relay_server.ts, Nagle back on after the handshake), the receiver a
  * `Deno.startTls` client. What p2pft adds on top of either is its own cost.
@@ -10,14 +12,14 @@
  * Run it beside p2pft and magic-wormhole (as root, from the project root):
  *
  *   EXTRA_TOOLS="bench/tls_floor.tool ../shared/bench/tools.d/p2pft.tool" \
- *     TOOLS="wormhole-direct p2pft floor" ../shared/bench/anchors.sh 1G 3
+ *     TOOLS="wormhole-direct p2pft floor floor-sync" ../shared/bench/anchors.sh 1G 3
  *   EXTRA_TOOLS="bench/tls_floor.tool ../shared/bench/tools.d/p2pft-relay.tool" \
  *     TOOLS="wormhole-relay p2pft-relay floor-relay" ../shared/bench/anchors.sh 1G 3
  *
- * `bench/tls_floor.tool` registers both tools (its rendezvous server on 127.0.0.1:4790). By hand:
+ * `bench/tls_floor.tool` registers the three tools (its rendezvous server on 127.0.0.1:4790). By hand:
  *
  *   deno run -A bench/tls_floor.ts cert CERT.json
- *   deno run -A bench/tls_floor.ts receive CERT.json OUT BYTES --port P | --relay HOST:PORT NAMEPLATE
+ *   deno run -A bench/tls_floor.ts receive CERT.json OUT BYTES [--sync] --port P | --relay HOST:PORT NAMEPLATE
  *   deno run -A bench/tls_floor.ts send CERT.json SRC --port P | --relay HOST:PORT NAMEPLATE
  */
 import { createHash, type Hash } from "node:crypto";
@@ -87,8 +89,14 @@ async function sendPart(plain: Plain, src: string, size: number, index: number, 
   await plain.end();
 }
 
-/** Receives one part into `out` at its place: reads fill a chunk, which is written behind. */
-async function receivePart(plain: Plain, out: string, size: number, hash: Hash) {
+/** Bytes of a part after which an fdatasync starts (`--sync`), as p2pft's receiver does. */
+const SYNC_EVERY = 64 * 1024 * 1024;
+
+/**
+ * Receives one part into `out` at its place: reads fill a chunk, which is written behind;
+ * `sync`: fdatasync as p2pft does.
+ */
+async function receivePart(plain: Plain, out: string, size: number, hash: Hash, sync: boolean) {
   const head = new Uint8Array(4);
   await fillFrom(plain, head);
   const { from, to } = partOf(size, new DataView(head.buffer).getUint32(0));
@@ -96,15 +104,21 @@ async function receivePart(plain: Plain, out: string, size: number, hash: Hash) 
   await file.seek(from, Deno.SeekMode.Start);
   const buffers = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
   let writing: Promise<void> = Promise.resolve();
+  let syncing: Promise<void> | undefined;
   for (let at = from, turn = 0; at < to; turn++) {
     const chunk = buffers[turn % 2].subarray(0, Math.min(CHUNK, to - at));
     await fillFrom(plain, chunk);
     hash.update(chunk);
     await writing;
+    if (sync && !syncing && at > from && (at - from) % SYNC_EVERY === 0) {
+      syncing = file.syncData().finally(() => syncing = undefined);
+    }
     writing = writeAll(file, chunk);
     at += chunk.length;
   }
   await writing;
+  await syncing;
+  if (sync) await file.syncData();
   if ((await plain.read(head)) !== null) throw new Error("bytes past the part's end");
 }
 
@@ -183,11 +197,14 @@ if (command === "cert") {
   await Promise.all(conns.map((plain, i) => sendPart(plain, src, size, i, hashes[i])));
   hashes.forEach((hash) => hash.digest());
 } else if (command === "receive") {
-  const [certFile, out, bytes, ...how] = args;
+  const [certFile, out, bytes, ...rest] = args;
+  const sync = rest[0] === "--sync";
   const certificate = await readCertificate(certFile);
-  const conns = await receiverConns(certificate, how);
+  const conns = await receiverConns(certificate, sync ? rest.slice(1) : rest);
   const hashes = conns.map(() => createHash("sha256"));
-  await Promise.all(conns.map((plain, i) => receivePart(plain, out, Number(bytes), hashes[i])));
+  await Promise.all(
+    conns.map((plain, i) => receivePart(plain, out, Number(bytes), hashes[i], sync)),
+  );
   hashes.forEach((hash) => hash.digest());
 } else {
   throw new Error(`usage: see the header of ${import.meta.filename}`);
