@@ -94,6 +94,21 @@ export class DiskFullError extends P2pftError {
   }
 }
 
+/**
+ * The offer does not fit in the output folder's file system: refused before the prompt and before
+ * any byte moves (the sender reads it as ERROR 3). A disk that fills later is a `DiskFullError`.
+ */
+export class NotEnoughSpaceError extends TransferRefusedError {
+  constructor(
+    message: string,
+    /** The output folder, the bytes still to write there and the bytes free for us. */
+    readonly details: { folder: string; neededBytes: number; freeBytes: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The transfer finished, but some entries were skipped and did not arrive (exit 3). */
 export class IncompleteTransferError extends P2pftError {}
 

@@ -24,6 +24,7 @@ export {
   IncompleteTransferError,
   IntegrityError,
   NoPathError,
+  NotEnoughSpaceError,
   osReason,
   P2pftError,
   peerStoppedMessage,
@@ -53,6 +54,8 @@ export {
   parseIpv6,
   sameAddr,
 } from "./ip.ts";
+export { freeSpace } from "./free_space.ts";
+export type { FreeSpace } from "./free_space.ts";
 export { mergeLimits } from "./limits.ts";
 export { nearest } from "./nearest.ts";
 export { pipeConn } from "./pipe_conn.ts";

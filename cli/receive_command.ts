@@ -3,6 +3,7 @@ import {
   DiskFullError,
   formatAddr,
   IntegrityError,
+  NotEnoughSpaceError,
   osReason,
   P2pftError,
   peerStoppedMessage,
@@ -199,6 +200,13 @@ async function failed(
     const { partial, missingBytes } = failure.details;
     throw new DiskFullError(
       `Disk full: ${partial} kept: free ${formatBytesAtLeast(missingBytes)}, then ${HOW_TO_RESUME}`,
+      failure.details,
+      { cause: failure },
+    );
+  }
+  if (failure instanceof NotEnoughSpaceError) {
+    throw new NotEnoughSpaceError(
+      `${failure.message}; free some space or choose another folder with --out`,
       failure.details,
       { cause: failure },
     );

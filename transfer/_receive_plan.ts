@@ -13,6 +13,7 @@ import type { Sha256 } from "./_sha256.ts";
 import type { ManifestEntry, PlanItem } from "./wire/mod.ts";
 import { PARTIAL_SUFFIX, partialPath } from "./_path_safety.ts";
 import { freeName } from "./_free_name.ts";
+import { assertRoom } from "./_receive_space.ts";
 import { type StagedFolder, stagingPath } from "./_staging.ts";
 
 /** What happens to an entry whose name exists at the receiver: beside it, or not at all. */
@@ -93,7 +94,7 @@ function parentOf(path: string): string | undefined {
   return slash >= 0 ? path.slice(0, slash) : undefined;
 }
 
-/** The survey: lstat every name on the way, decide clashes, hash nothing. */
+/** The survey: lstat every name on the way, decide clashes, hash nothing; refuse what won't fit. */
 export async function surveyTarget(
   outDir: string,
   entries: ManifestEntry[],
@@ -133,6 +134,7 @@ export async function surveyTarget(
     await turns.turn();
     await survey.entry(index);
   }
+  assertRoom(outDir, entries, plan);
   return plan;
 }
 

@@ -1,0 +1,48 @@
+/**
+ * Receiver, before asking: an offer the output folder's file system cannot hold is refused
+ * then, not once the disk is full part-way (magic-wormhole's "insufficient free space").
+ */
+import { formatBytes, formatBytesAtLeast, freeSpace, NotEnoughSpaceError } from "../base/mod.ts";
+import type { ManifestEntry } from "./wire/mod.ts";
+import type { TargetPlan } from "./_receive_plan.ts";
+
+/**
+ * The bytes still to write at the least, in whole blocks as a full disk counts them (as
+ * `DiskFullError`'s figure, so freeing what one says is enough for the other): each file past
+ * what its partial holds. At the least: an existing file of the offered size may turn out
+ * identical (skipped), a file of unknown size counts nothing, and folders count nothing, so
+ * an offer that would fit is never refused.
+ */
+export function bytesToWrite(
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+  blockBytes: number,
+): number {
+  const blocks = (bytes: number) => Math.ceil(bytes / blockBytes) * blockBytes;
+  const held = new Map<number, number>();
+  for (const { index, kind, length } of plan.toHash) {
+    held.set(index, kind === "partial" ? length : entries[index].size);
+  }
+  let needed = 0;
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind !== "file" || entry.unknownSize) continue;
+    if (plan.unholdable.has(index) || plan.kept.has(index)) continue;
+    needed += blocks(entry.size) - blocks(held.get(index) ?? 0);
+  }
+  return needed;
+}
+
+/** Throws `NotEnoughSpaceError` when what is still to write into `outDir` exceeds its free space. */
+export function assertRoom(outDir: string, entries: ManifestEntry[], plan: TargetPlan): void {
+  const free = freeSpace(outDir);
+  if (free === undefined) return;
+  const neededBytes = bytesToWrite(entries, plan, free.blockBytes);
+  if (neededBytes <= free.bytes) return;
+  const needs = formatBytesAtLeast(neededBytes);
+  throw new NotEnoughSpaceError(
+    `Not enough free space in ${outDir}: the offer needs ${needs} more, ${
+      formatBytes(free.bytes)
+    } is free`,
+    { folder: outDir, neededBytes, freeBytes: free.bytes },
+  );
+}
