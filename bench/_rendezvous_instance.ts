@@ -12,8 +12,8 @@
  * `Deno.DatagramConn` receives and sends.
  *
  * Prints `{"type":"listening","port":N}`; then, for each line "stats" on
- * stdin, one line of JSON with the server's stats and this process's RSS; it ends when
- * stdin closes.
+ * stdin, one line of JSON with the server's stats and this process's RSS (for
+ * "stats live", after a full collection); it ends when stdin closes.
  */
 import type { RendezvousServer as Server, ServeOptions } from "../rendezvous/server_mod.ts";
 import { cpuMs } from "./_bench_util.ts";
@@ -102,11 +102,11 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
   while ((newline = buffered.indexOf("\n")) >= 0) {
     const line = buffered.slice(0, newline).trim();
     buffered = buffered.slice(newline + 1);
-    if (line === "stats") {
+    if (line === "stats" || line === "stats live") {
       // The CPU the requests took, before the collection below (the bench's own doing).
       const cpu = cpuMs("self");
       // Run with --v8-flags=--expose-gc: count live memory, not garbage not yet collected.
-      (globalThis as { gc?: () => void }).gc?.();
+      if (line === "stats live") (globalThis as { gc?: () => void }).gc?.();
       if (options.store) await served.metrics(); // refreshes the shared room count
       await write({
         type: "stats",

@@ -219,7 +219,7 @@ function untilNextPeriodMs(): number {
 async function roomsRss(instance: Instance, redis?: TestRedis) {
   await using sources = new Sources(SOURCES, codec);
   await sources.prove(instance.addr, CONCURRENCY);
-  const start = await instance.stats();
+  const start = await instance.stats({ live: true });
   const redisStart = redis ? await redisUsedMemory(redis) : 0;
   let opened = 0;
   const open = async (upTo: number) => {
@@ -240,10 +240,10 @@ async function roomsRss(instance: Instance, redis?: TestRedis) {
   };
   const warm = Math.floor(ROOMS / 10);
   await open(warm);
-  const before = await instance.stats();
+  const before = await instance.stats({ live: true });
   const redisBefore = redis ? await redisUsedMemory(redis) : 0;
   await open(ROOMS);
-  const after = await instance.stats();
+  const after = await instance.stats({ live: true });
   const redisAfter = redis ? await redisUsedMemory(redis) : 0;
   const perRoom = (bytes: number, rooms: number) => Math.round(bytes / rooms);
   return {
