@@ -75,8 +75,7 @@ export class RoomRequests {
   ): Outgoing[] {
     const tcp = transport.tcp;
     if (!tcp && message.role === "send" && answer.kind === "waiting") {
-      const nameplate = Number(answer.nameplate);
-      this.#udpSenders.remember(nameplate, message.clientId, from, transport.requestBytes);
+      this.#udpSenders.remember(hex(message.clientId), from, transport.requestBytes);
     }
     if (tcp && message.role === "send" && answer.kind === "waiting") {
       this.#tcpSenders.set(hex(message.clientId), {
@@ -129,7 +128,7 @@ export class RoomRequests {
 
   /** A waiting peer gives up (best effort: `leave` is never answered). */
   async leave(message: LeaveMessage): Promise<void> {
-    this.#udpSenders.forget(Number(message.nameplate), message.clientId);
+    this.#udpSenders.forget(hex(message.clientId));
     this.#receivers.forget(message.nameplate, message.clientId);
     await this.store.leave(message.clientId, message.nameplate).catch(() => {});
   }
@@ -169,7 +168,8 @@ export class RoomRequests {
    */
   #pushPaired(answer: PairedAnswer): void {
     const senderId = answer.clientId;
-    const udp = this.#udpSenders.take(Number(answer.nameplate), senderId);
+    const key = hex(senderId);
+    const udp = this.#udpSenders.take(key);
     if (udp !== undefined) {
       const reply = encodeMessage(answerMessage(senderId, answer));
       // Never more bytes than the sender's own last request: a push amplifies nothing.
@@ -178,8 +178,6 @@ export class RoomRequests {
         this.#sendUdp(reply, udp.from);
       }
     }
-    if (this.#tcpSenders.size === 0) return;
-    const key = hex(senderId);
     const waiting = this.#tcpSenders.get(key);
     if (waiting === undefined) return;
     this.#tcpSenders.delete(key);

@@ -4,13 +4,10 @@
  * (../PROTOCOL.md, "Push"). One push per pairing, to the address the sender last
  * registered from, never larger than that request: it amplifies nothing.
  */
-import { equalBytes } from "../../base/mod.ts";
 import type { RoomLimits } from "../store/mod.ts";
 
 /** Where a waiting sender last registered from, and how many bytes that request had. */
 export interface UdpSender {
-  /** Its client id (a copy of its own: the request's bytes are not kept). */
-  id: Uint8Array;
   from: Deno.NetAddr;
   /** Bytes of the sender's last request: the most the push may send back. */
   requestBytes: number;
@@ -21,12 +18,8 @@ export interface UdpSender {
 const PRUNE_INTERVAL_MS = 1000;
 
 export class UdpSenders {
-  /**
-   * By nameplate, oldest poll first. A room has one sender and the answers
-   * name the room: a number key costs no hex text of the id per request,
-   * and the id in the entry tells a sender from a later one on the nameplate.
-   */
-  #waiting = new Map<number, UdpSender>();
+  /** By client id (hex), oldest poll first. */
+  #waiting = new Map<string, UdpSender>();
   #maxEntries: number;
   #idleMs: number;
   #now: () => number;
@@ -46,29 +39,25 @@ export class UdpSenders {
     return this.#waiting.size;
   }
 
-  /** Sender `id` was told `waiting` on `nameplate`: remember (or refresh) where it waits. */
-  remember(nameplate: number, id: Uint8Array, from: Deno.NetAddr, requestBytes: number): void {
+  /** A sender (client id in hex) was told `waiting`: remember (or refresh) where it waits. */
+  remember(key: string, from: Deno.NetAddr, requestBytes: number): void {
     const now = Math.floor(this.#now());
-    const known = this.#waiting.get(nameplate);
-    this.#waiting.delete(nameplate);
-    const same = known !== undefined && equalBytes(known.id, id);
-    this.#waiting.set(nameplate, { id: same ? known.id : id.slice(), from, requestBytes, at: now });
+    this.#waiting.delete(key);
+    this.#waiting.set(key, { from, requestBytes, at: now });
     this.#prune(now);
   }
 
-  /** Sender `id` waiting on `nameplate`, removed (it is pushed at most once). */
-  take(nameplate: number, id: Uint8Array): UdpSender | undefined {
-    const sender = this.#waiting.get(nameplate);
-    if (sender === undefined || !equalBytes(sender.id, id)) return undefined;
-    this.#waiting.delete(nameplate);
+  /** The waiting sender with this id (hex), removed (it is pushed at most once). */
+  take(key: string): UdpSender | undefined {
+    const sender = this.#waiting.get(key);
+    if (sender === undefined) return undefined;
+    this.#waiting.delete(key);
     // One not refreshed within the idle timeout lost its room: nothing to push.
     return sender.at > this.#now() - this.#idleMs ? sender : undefined;
   }
 
-  /** Sender `id` left `nameplate`. */
-  forget(nameplate: number, id: Uint8Array): void {
-    const sender = this.#waiting.get(nameplate);
-    if (sender !== undefined && equalBytes(sender.id, id)) this.#waiting.delete(nameplate);
+  forget(key: string): void {
+    this.#waiting.delete(key);
   }
 
   /**
