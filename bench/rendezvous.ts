@@ -32,7 +32,17 @@
  * single large part: decoding, the cookie MAC and the two budgets, the
  * room table's maps, the answer's encoding, and the collector (rooms survive
  * the young generation; the runtime allocates ~7 KB per pairing for the
- * socket ops alone, echo or server).
+ * socket ops alone, echo or server). Measured again (second session, load
+ * 5-9): the echo costs 80-100 µs per pairing, the server 160-200. The
+ * request path alone, run in process on the same requests without sockets,
+ * takes 39-43 µs of CPU per pairing at 30,000 rooms, in parts of at most a
+ * quarter: the room table ~25 %, replies and pushes ~20 %, the two budgets
+ * ~9 %, the cookie MAC ~6 %, decoding ~9 %, encoding ~9 %, collection 7-16 %.
+ * The rest of the gap (~40 µs) is not pinned down; one perf run over each
+ * process's life (start-up included) showed more kernel time per pairing in
+ * the server than in the echo for the same syscalls, and V8's helper threads
+ * at 16 % of the server's samples against 7 % of the echo's. 0.7x leaves the
+ * server ~35 µs per pairing over the echo.
  */
 import { REDIS_MISSING, TestRedis } from "../scripts/redis_process.ts";
 import { cpuMs, percentile } from "./_bench_util.ts";
