@@ -116,6 +116,13 @@ function processUmask(): number | null {
   }
 }
 
+/** The mode a file created with 0o666 gets here (the umask applied); null: unknown. */
+export function defaultFileMode(): number | null {
+  if (Deno.build.os === "windows") return null;
+  umask ??= processUmask();
+  return umask === null ? null : 0o666 & ~umask;
+}
+
 /** Whether a file created with `mode` gets exactly that mode, and its owner may write it. */
 function creatableWith(mode: number): boolean {
   if (Deno.build.os === "windows" || (mode & 0o200) === 0) return false;

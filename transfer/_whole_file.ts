@@ -8,6 +8,7 @@
  * spanning segments, a resumed one, one sent again, a stream of unknown size.
  */
 import { IntegrityError, toHex } from "../base/mod.ts";
+import { defaultFileMode } from "./_partial_file.ts";
 import type { SegmentReader } from "./_segment_reader.ts";
 import { FILE_TRAILER_BYTES, FileStatus } from "./wire/mod.ts";
 
@@ -53,14 +54,19 @@ export function receiveWhole(
 }
 
 /**
- * Creates `path` with `bytes` and the file's mode (set exactly: Deno's writeFile changes the
- * mode of the open file, whatever the umask), and gives it its mtime. A partial left by an
- * earlier run, sent again from 0, is cut and written over.
+ * Creates `path` with `bytes` and the file's mode, and gives it its mtime. A mode is set exactly
+ * (Deno's writeFile changes the mode of the open file, whatever the umask), which costs a call:
+ * not asked for when the file's mode is the one the umask gives (0o644 under umask 022, most
+ * files of a tree). A partial left by an earlier run, sent again from 0, is cut and written over.
  */
 function writeWhole(path: string, bytes: Uint8Array, file: WholeFile): void {
   const mode = file.mode & 0o777;
   try {
-    Deno.writeFileSync(path, bytes, { createNew: true, mode });
+    Deno.writeFileSync(
+      path,
+      bytes,
+      mode === defaultFileMode() ? { createNew: true } : { createNew: true, mode },
+    );
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     Deno.writeFileSync(path, bytes, { mode });
