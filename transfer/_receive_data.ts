@@ -8,6 +8,7 @@ import {
   DiskFullError,
   equalBytes,
   EventLoopTurns,
+  nextTurn,
   formatBytesAtLeast,
   IntegrityError,
   ProtocolError,
@@ -111,7 +112,7 @@ export async function receiveData(
     for (const [index, file] of files.entries()) {
       current = index;
       options.signal.throwIfAborted();
-      await turns.turn();
+      if (turns.due()) await nextTurn();
       const partial = partialOf(file);
       const small = receiveWhole(file, partial, segments, whole);
       if (small) {
