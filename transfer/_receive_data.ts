@@ -8,9 +8,9 @@ import {
   DiskFullError,
   equalBytes,
   EventLoopTurns,
-  nextTurn,
   formatBytesAtLeast,
   IntegrityError,
+  nextTurn,
   ProtocolError,
   toHex,
 } from "../base/mod.ts";
@@ -20,7 +20,7 @@ import { SegmentReader } from "./_segment_reader.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
-import { newSha256, type Sha256, sha256HexOnce } from "./_sha256.ts";
+import { newSha256, type Sha256, sha256Kind } from "./_sha256.ts";
 import { receiveWhole } from "./_whole_file.ts";
 
 export interface IncomingFile {
@@ -105,7 +105,7 @@ export async function receiveData(
     );
   const whole = {
     allowChanging: options.allowChanging,
-    sha256Hex: await sha256HexOnce(options.hashTotal),
+    sha256Hex: (await sha256Kind(options.hashTotal)).hex,
   };
   let failed = true;
   try {

@@ -53,18 +53,6 @@ export async function sha256Kind(total: number): Promise<Sha256Kind> {
   return { create: () => createHash("sha256"), hex: (data) => hash("sha256", data, "hex") };
 }
 
-/**
- * A one-shot SHA-256 in hex, chosen as {@link newSha256} chooses, for a whole small file: one
- * call where a running hash took three and an object (node:crypto's `hash()` is about half of
- * `createHash().update().digest()` for a few KiB here).
- */
-export async function sha256HexOnce(total: number): Promise<(data: Uint8Array) => string> {
-  if (total < NATIVE_SHA256_FROM) return (data) => toHex(sha256(data));
-  native ??= import("node:crypto");
-  const { hash } = await native;
-  return (data) => hash("sha256", data, "hex");
-}
-
 /** The bytes a transfer of `files` hashes in all (each from its offset): what picks its SHA-256. */
 export function bytesToHash(
   files: Iterable<{ size: number; offset: number; unknownSize?: boolean; stream?: unknown }>,
