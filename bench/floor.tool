@@ -12,10 +12,10 @@ export FLOOR_DENO=${P2PFT_DENO:-$(command -v deno || echo "npx -y deno@2.9.6")} 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=floor \
   -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
   -keyout "$FLOOR_DIR/key.pem" -out "$FLOOR_DIR/cert.pem" 2>/dev/null
-start_helper deno-floor-serve $FLOOR_DENO run -A "$FLOOR_TS" serve 4790
-floor_send() { $FLOOR_DENO run -A "$FLOOR_TS" send "$P2P_SRC" "$P2P_CODE" 4790 "$FLOOR_DIR/cert.pem" "$FLOOR_DIR/key.pem"; }
-floor_recv() { $FLOOR_DENO run -A "$FLOOR_TS" receive "$P2P_OUT" "$P2P_CODE" 4790 "$FLOOR_DIR/cert.pem"; }
-register_tool deno-floor floor_send floor_recv
-bare_run() { $FLOOR_DENO run -A "$FLOOR_TS"; }
-bare_recv() { $FLOOR_DENO run -A "$FLOOR_TS" && cp "$P2P_SRC" "$P2P_OUT"; }
-register_tool deno-bare bare_run bare_recv
+start_helper deno-floor-serve $FLOOR_DENO run -A "$FLOOR_TS" serve 4791
+deno_floor_send() { $FLOOR_DENO run -A "$FLOOR_TS" send "$P2P_SRC" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem" "$FLOOR_DIR/key.pem"; }
+deno_floor_recv() { $FLOOR_DENO run -A "$FLOOR_TS" receive "$P2P_OUT" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem"; }
+register_tool deno-floor deno_floor_send deno_floor_recv
+deno_bare_send() { $FLOOR_DENO run -A "$FLOOR_TS"; }
+deno_bare_recv() { $FLOOR_DENO run -A "$FLOOR_TS" && cp "$P2P_SRC" "$P2P_OUT"; }
+register_tool deno-bare deno_bare_send deno_bare_recv
