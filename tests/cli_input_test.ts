@@ -1,0 +1,282 @@
+/**
+ * What the CLI says when it is used wrong, and its help, version and doctor wording: real
+ * `deno run -A main.ts` processes on loopback, each answer one line and the documented exit code
+ * (the transfers themselves are in cli_test.ts).
+ */
+import assert from "node:assert/strict";
+import { boundedTest } from "./bounded.ts";
+import { skipUnlessCi } from "../scripts/skip_unless_ci.ts";
+import { world } from "./world.ts";
+
+const TEST_TIMEOUT_MS = 60_000;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>) {
+  boundedTest(name, fn, { timeoutMs: TEST_TIMEOUT_MS });
+}
+
+e2e("bad input gets one line and a non-zero exit, never a stack trace", async (signal) => {
+  await using w = await world(signal);
+  // A rendezvous server that never answers.
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const silentPort = (silent.addr as Deno.NetAddr).port;
+  const cases: Array<
+    { args: string[]; code: number; message: RegExp; env?: Record<string, string> }
+  > = [
+    {
+      args: ["send", `${w.dir}/missing.txt`, ...w.rendezvous],
+      code: 1,
+      // The reason only: not Deno's "(os error 2): stat '/abs/path'" after it.
+      message: /^error: Cannot send .*missing\.txt: No such file or directory$/m,
+    },
+    { args: ["receive", "7-lantern", ...w.rendezvous], code: 2, message: /at least 2 words/ },
+    {
+      args: ["receive", "7-lantern-crossword", "--out", `${w.dir}/nope`, "--yes", ...w.rendezvous],
+      code: 2,
+      message: /does not exist/,
+    },
+    { args: ["receive", "7-lantern-crossword", ...w.rendezvous], code: 2, message: /--yes/ },
+    // Without a server, local discovery is the only way left: --no-local leaves none.
+    { args: ["send", `${w.dir}`, "--no-local"], code: 2, message: /--no-local.*P2PFT_RENDEZVOUS/ },
+    {
+      args: ["receive", "7-lantern-crossword", "--yes", "--relay-only"],
+      code: 2,
+      message: /--relay-only needs a rendezvous server/,
+    },
+    { args: ["send", "x", "--rendezvous", "host:notaport"], code: 2, message: /notaport/ },
+    // A pasted URL (before: "put an IPv6 address in brackets").
+    {
+      args: ["send", `${w.dir}`, "--rendezvous", "http://127.0.0.1:9000"],
+      code: 2,
+      message:
+        /^error: Invalid address "http:\/\/127\.0\.0\.1:9000": give host:port without http:\/\/, e\.g\. rendezvous\.example\.org:9000$/m,
+    },
+    // A bad address nobody typed names the variable it came from.
+    {
+      args: ["send", `${w.dir}`],
+      env: { P2PFT_RENDEZVOUS: "host:notaport" },
+      code: 2,
+      message: /^error: P2PFT_RENDEZVOUS="host:notaport" \(from the environment\): .*notaport/,
+    },
+    // A host name no DNS server could hold is refused before any lookup.
+    {
+      args: ["send", `${w.dir}`],
+      env: { P2PFT_RENDEZVOUS: "a..b:9000" },
+      code: 2,
+      message: /^error: P2PFT_RENDEZVOUS="a\.\.b:9000" \(from the environment\): .*an empty label/,
+    },
+    { args: ["frobnicate"], code: 2, message: /Unknown command "frobnicate" \(known: / },
+    // An empty argument, an unset variable most often: never this folder, spend no code.
+    {
+      args: ["send", "", ...w.rendezvous, "--timeout", "1"],
+      code: 2,
+      message:
+        /^error: An empty path was given \(an unset variable in send "\$VAR"\?\); to send this folder, name it: \.\n$/,
+    },
+    {
+      args: ["receive", "7-lantern-cross", "--yes", "--out", "", ...w.rendezvous],
+      code: 2,
+      message: /^error: --out is empty \(an unset variable in --out "\$VAR"\?\)\n$/,
+    },
+    // A typo names what was meant.
+    {
+      args: ["recieve", "7-lantern-cross"],
+      code: 2,
+      message: /^error: Unknown command "recieve": did you mean "receive"\? \(known: /,
+    },
+    {
+      args: ["send", `${w.dir}`, "--rendevous", "127.0.0.1:9"],
+      code: 2,
+      message: /^error: Unknown option --rendevous for "send": did you mean --rendezvous\? \(its /,
+    },
+    // Over TCP only and without the local network, QUIC can never connect: no code is spent.
+    {
+      args: [
+        "receive",
+        "7-lantern-cross",
+        "--yes",
+        ...w.rendezvous,
+        "--tcp",
+        "--transport",
+        "quic",
+      ],
+      code: 2,
+      message: /--transport quic needs UDP .*--no-local leaves out the local network/,
+    },
+    { args: ["send", "--bogus"], code: 2, message: /bogus/ },
+    // A file named "-notes.txt": the error says how to give it (before: only the option list).
+    {
+      args: ["send", "-notes.txt", ...w.rendezvous],
+      code: 2,
+      message:
+        /^error: Unknown option -notes\.txt for "send" .*; a file whose name starts with "-" is written \.\/-notes\.txt \(or after --\)$/m,
+    },
+    // Each command takes only its own flags (issue #25): the error names the ones it takes.
+    {
+      args: ["receive", "7-lantern-crossword", "--qr"],
+      code: 2,
+      message: /Unknown option --qr for "receive" \(its options: --out, .*--stdout/,
+    },
+    {
+      args: ["completions", "bash", "--yes"],
+      code: 2,
+      message: /Unknown option --yes for "completions" \(its options: --help/,
+    },
+    {
+      args: ["help", "bogus"],
+      code: 2,
+      message: /Unknown command "bogus" \(known: send, receive, serve, doctor, completions, help\)/,
+    },
+    // Option errors are one sentence of p2pft's, not the parser's ("argument is ambiguous").
+    { args: ["send", "x", "--timeout", "-5"], code: 2, message: /--timeout must be .*"-5"/ },
+    { args: ["send", "x", "--code", "--qr"], code: 2, message: /--code needs a value/ },
+    { args: ["send", "x", "--timeout"], code: 2, message: /--timeout needs a value/ },
+    { args: ["send", "x", "--qr=yes"], code: 2, message: /--qr takes no value/ },
+    { args: ["serve", "--port", "70000"], code: 2, message: /--port/ },
+    { args: ["serve", "--port", "0x10"], code: 2, message: /--port .*"0x10"/ },
+    { args: ["send", "x", ...w.rendezvous, "--timeout", "1e3"], code: 2, message: /"1e3"/ },
+    {
+      args: ["serve", "--host", "127.0.0.1", "--port", w.server.split(":")[1]],
+      code: 1,
+      message: new RegExp(
+        `^error: UDP port ${
+          w.server.split(":")[1]
+        } on 127\\.0\\.0\\.1 \\(rendezvous\\) is already in use by another program \\(another p2pft serve\\?\\): stop it, or choose another --port \\(serve takes that port and the two after it\\)\n$`,
+      ),
+    },
+    {
+      args: [
+        "send",
+        `${w.dir}`,
+        "--rendezvous",
+        `127.0.0.1:${silentPort}`,
+        "--no-local",
+        "--timeout",
+        "1",
+      ],
+      code: 1,
+      message: new RegExp(`rendezvous server 127\\.0\\.0\\.1:${silentPort} did not answer`),
+    },
+    {
+      // Without --timeout: UDP gets no answer, and nothing listens on TCP there either.
+      args: ["send", `${w.dir}`, "--rendezvous", `127.0.0.1:${silentPort}`, "--no-local"],
+      code: 1,
+      message: new RegExp(
+        `^error: The rendezvous server 127\\.0\\.0\\.1:${silentPort} did not answer over UDP within 1 s, nor over TCP: Connection refused \\(is it running, at that address and port\\?\\)\n$`,
+      ),
+    },
+    {
+      args: ["send", `${w.dir}`, ...w.rendezvous, "--code", "7-lantern-crossword"],
+      code: 2,
+      message: /"lantern" is not in the word list; did you mean/,
+    },
+  ];
+  for (const testCase of cases) {
+    const run = w.spawnCli(testCase.args, { env: testCase.env ?? { P2PFT_RENDEZVOUS: "" } });
+    const result = await run.finished();
+    const label = testCase.args.join(" ");
+    assert.equal(result.code, testCase.code, `${label}: ${result.stderr}`);
+    assert.match(result.stderr, /^error: /, label);
+    assert.match(result.stderr, testCase.message, label);
+    assert.equal(result.stderr.trim().split("\n").length, 1, `${label}: ${result.stderr}`);
+  }
+  silent.close();
+  const scripted = await w.spawnCli(["send", "x", "--json", "--bogus"]).finished();
+  assert.equal(scripted.code, 2);
+  assert.deepEqual(scripted.events.map((event) => event.type), ["error"]);
+  assert.match(String(scripted.events[0].message), /^Unknown option --bogus for "send"/);
+  // A command without --json says even that mistake once, as a line for people.
+  const plain = await w.spawnCli(["completions", "bash", "--json"]).finished();
+  assert.equal(plain.code, 2);
+  assert.equal(plain.stdout, "");
+  assert.match(plain.stderr, /^error: Unknown option --json for "completions"[^\n]*\n$/);
+});
+
+/** Whether `unshare -n` works here: a namespace with no route, where no lookup leaves the host. */
+async function unshareMissing(): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return `network namespaces need Linux, not ${Deno.build.os}`;
+  try {
+    const probe = await new Deno.Command("unshare", { args: ["-n", "true"], stderr: "piped" })
+      .output();
+    return probe.success
+      ? undefined
+      : `unshare -n failed: ${new TextDecoder().decode(probe.stderr)}`;
+  } catch (error) {
+    return `unshare is not available: ${error instanceof Error ? error.message : error}`;
+  }
+}
+
+const noRoute = skipUnlessCi(await unshareMissing());
+
+boundedTest(
+  "a P2PFT_RENDEZVOUS name that does not resolve is named with the variable it came from" +
+    noRoute.note,
+  async (signal) => {
+    // In a fresh namespace the resolver has no route: the lookup fails at once, nothing leaves.
+    for (const args of [["send", MAIN], ["receive", "7-later-cross", "--yes"], ["doctor"]]) {
+      const result = await new Deno.Command("unshare", {
+        args: ["-n", Deno.execPath(), "run", "-A", MAIN, ...args],
+        env: { P2PFT_RENDEZVOUS: "no-such-server", NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        signal,
+      }).output();
+      const stderr = new TextDecoder().decode(result.stderr);
+      assert.equal(result.code, 1, stderr);
+      assert.match(
+        stderr,
+        /^error: Cannot resolve rendezvous server "no-such-server" \(set by P2PFT_RENDEZVOUS: fix or unset it, or pass --rendezvous HOST:PORT\)\n$/,
+        args[0],
+      );
+    }
+  },
+  { timeoutMs: TEST_TIMEOUT_MS, ignore: noRoute.ignore },
+);
+
+e2e("--version and help print and exit 0", async (signal) => {
+  await using w = await world(signal);
+  for (
+    const args of [["--version"], ["--help"], ["help", "send"], ["help", "receive"], [
+      "help",
+      "serve",
+    ]]
+  ) {
+    const result = await w.spawnCli(args).finished();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.stdout.length > 5);
+  }
+  assert.match((await w.spawnCli(["--version"]).finished()).stdout, /^p2pft \d+\.\d+\.\d+/);
+  // Before: the first line had no "Usage: ", the next ones were indented as if it had.
+  const sendHelp = (await w.spawnCli(["send", "--help"]).finished()).stdout;
+  assert.match(
+    sendHelp,
+    /^Usage: p2pft send <paths\.\.\.> \[options\]\n {7}p2pft send --text TEXT \[options\]/,
+  );
+  const receiveHelp = (await w.spawnCli(["help", "receive"]).finished()).stdout;
+  assert.match(receiveHelp, /A code works once/);
+  assert.doesNotMatch(receiveHelp, /same command again/);
+  // Flags the other side must match say so (a mismatch fails both sides).
+  assert.match(receiveHelp, /the\s+other\s+side\s+must\s+allow\s+the\s+relay/);
+  assert.match(receiveHelp, /the\s+other\s+side\s+must\s+allow\s+it\s+too/);
+});
+
+e2e(
+  "doctor names why a server that is not there does not answer over TCP, in one short reason",
+  async (signal) => {
+    await using w = await world(signal);
+    // A port nothing listens on: TCP is refused, UDP gets no answer.
+    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const server = `127.0.0.1:${(free.addr as Deno.NetAddr).port}`;
+    free.close();
+    const doctor = await w.spawnCli(["doctor", "--rendezvous", server, "--no-local", "--json"])
+      .finished();
+    assert.equal(doctor.code, 1, doctor.stderr);
+    const tcp = doctor.events.find((event) => event.type === "check" && event.check === "tcp");
+    // Not Deno's "Connection refused (os error 111)".
+    assert.equal(
+      tcp?.summary,
+      `the rendezvous server ${server} does not answer over TCP: Connection refused`,
+    );
+  },
+);
