@@ -14,7 +14,6 @@ import {
   UnsafePathError,
   withinDeadline,
 } from "../base/mod.ts";
-import { sha256 } from "@noble/hashes/sha2.js";
 import {
   encodeError,
   encodeFrame,
@@ -23,6 +22,7 @@ import {
   FrameType,
   SPOKEN_VERSION,
 } from "./wire/mod.ts";
+import type { Sha256 } from "./_sha256.ts";
 
 /** How long a side waits for an event from the peer once the transfer failed. */
 const PEER_DEADLINE_MS = 2_000;
@@ -138,14 +138,14 @@ const DIGEST_CHUNK = 64 * 1024;
  * The transfer digest (see PROTOCOL.md): a single file without directories is
  * that file's SHA-256; otherwise SHA-256 over `<hex> <size> <path>\n` per file.
  * The lines are hashed 64 Ki characters at a time: an encode and a hash call
- * per file cost 7 µs a file of a tree. `hash`: a fresh SHA-256 to use (noble's
- * if none); 21,000 files' lines are 2 MB, which node:crypto's hashes many
- * times faster (`newSha256(files × DIGEST_LINE_BYTES)` picks it).
+ * per file cost 7 µs a file of a tree. `hash`: a fresh SHA-256, the same kind on
+ * both sides (`newSha256(entries × DIGEST_LINE_BYTES)`): 21,000 files' lines
+ * are 2 MB, which node:crypto's hashes many times faster than noble's.
  */
 export function transferDigest(
   files: Iterable<{ path: string; size: number; sha256: string }>,
   directories: number,
-  hash: { update(data: Uint8Array): unknown; digest(): Uint8Array } = sha256.create(),
+  hash: Sha256,
 ): string {
   const utf8 = new TextEncoder();
   let count = 0;

@@ -9,7 +9,7 @@ import {
   IntegrityError,
   toHex,
 } from "../base/mod.ts";
-import { peerError, preferPeerError, transferDigest } from "./_control.ts";
+import { DIGEST_LINE_BYTES, peerError, preferPeerError, transferDigest } from "./_control.ts";
 import { ControlStream } from "./_control_stream.ts";
 import {
   batchDecisions,
@@ -32,6 +32,7 @@ import {
 import { decide, type Decided, type Plan, readPlan } from "./_send_decide.ts";
 import type { SourceManifest } from "./scan_paths.ts";
 import { sendData, type SentFile } from "./_send_data.ts";
+import { newSha256, type Sha256 } from "./_sha256.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
@@ -228,7 +229,8 @@ async function sendAll(
   watch.enter("confirmation", control.stallMs + outgoing.length * CONFIRM_MS_PER_FILE);
   const confirmed = await abortable(answer, signal);
   watch.pause();
-  const sha256 = checkConfirmed(confirmed, manifest, decided, sent);
+  const digestHash = await newSha256(manifest.entries.length * DIGEST_LINE_BYTES);
+  const sha256 = checkConfirmed(confirmed, manifest, decided, sent, digestHash);
   await control.finish();
   const sentFiles = [...sent];
   return progress.report(agreed.started, {
@@ -254,6 +256,7 @@ function checkConfirmed(
   manifest: SourceManifest,
   decided: Decided,
   sent: Map<string, SentFile>,
+  hash: Sha256,
 ): string {
   const notWritten = new Set(decided.notWritten.map((item) => item.path));
   // A file missing from both maps is left out: the count then differs and the check fails.
@@ -268,7 +271,7 @@ function checkConfirmed(
       yield { path: entry.path, size: file.size, sha256: file.sha256 };
     }
   };
-  const sha256 = transferDigest(files(), manifest.directories);
+  const sha256 = transferDigest(files(), manifest.directories, hash);
   const expected = fromHex(sha256);
   if (confirmed.files !== count || !equalBytes(confirmed.digest, expected)) {
     throw new IntegrityError(
