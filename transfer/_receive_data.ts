@@ -20,7 +20,7 @@ import { SegmentReader } from "./_segment_reader.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
 import { partialPath } from "./_path_safety.ts";
-import { newSha256, type Sha256, sha256Kind } from "./_sha256.ts";
+import type { Sha256, Sha256Kind } from "./_sha256.ts";
 import { receiveWhole } from "./_whole_file.ts";
 
 export interface IncomingFile {
@@ -73,8 +73,8 @@ export interface ReceiveDataOptions {
   onRestart: (path: string, discarded: number, size: number) => void;
   /** The sender said (HELLO) it sends files that keep changing as read: CHANGED is accepted. */
   allowChanging: boolean;
-  /** The bytes the transfer hashes in all, which picks each file's SHA-256 (`bytesToHash`). */
-  hashTotal: number;
+  /** Each file's SHA-256, chosen once for the transfer by the bytes it hashes (`sha256Kind`). */
+  sha256: Sha256Kind;
 }
 
 /** Receives every file; returns what arrived by path. */
@@ -105,7 +105,7 @@ export async function receiveData(
     );
   const whole = {
     allowChanging: options.allowChanging,
-    sha256Hex: (await sha256Kind(options.hashTotal)).hex,
+    sha256Hex: options.sha256.hex,
   };
   let failed = true;
   try {
@@ -185,7 +185,7 @@ export async function receiveFile(
   let size = file.size;
   let left = size - file.offset;
   let resent = false;
-  let hash = file.hash ?? await newSha256(options.hashTotal);
+  let hash = file.hash ?? options.sha256.create();
   while (true) {
     await receiveBytes(target, file, { hash, left, segments, options });
     left = 0;
@@ -227,7 +227,7 @@ export async function receiveFile(
     // Again at the size offered: the receiver never takes more than it accepted.
     options.onRestart(file.path, size - file.offset, size);
     await target.restart();
-    hash = await newSha256(options.hashTotal);
+    hash = options.sha256.create();
     file.offset = 0;
     left = size;
   }

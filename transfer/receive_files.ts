@@ -57,7 +57,7 @@ import {
   writtenPaths,
 } from "./_receive_incoming.ts";
 import { probeNameRules } from "./_name_rules.ts";
-import { bytesToHash, newSha256 } from "./_sha256.ts";
+import { bytesToHash, newSha256, sha256Kind } from "./_sha256.ts";
 import { pruneStaged, publishFolders } from "./_staging.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ProgressCounter } from "./_progress.ts";
@@ -269,7 +269,7 @@ async function receiveAll(
       onBytes: progress.onBytes,
       onRestart: progress.onRestart,
       allowChanging: hello.allowChanging,
-      hashTotal: bytesToHash(incoming.files),
+      sha256: await sha256Kind(bytesToHash(incoming.files)),
     });
     await streams.accepted;
   } catch (error) {
