@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { writeAll } from "../base/mod.ts";
+import { connPipe, type Pipe } from "./_pipe.ts";
 import {
   certificatePem,
   createPeerCertificate,
@@ -28,21 +29,6 @@ import { receiveFiles, scanPaths, sendFiles } from "../transfer/mod.ts";
 const ALPN = ["bench"];
 const BUFFER = 256 * 1024;
 const [role, ...args] = Deno.args;
-
-/** A connection or stream as read/write calls. */
-interface Pipe {
-  read(buffer: Uint8Array): Promise<number | null>;
-  write(bytes: Uint8Array): Promise<void>;
-  end(): Promise<void>;
-}
-
-function tlsPipe(conn: Deno.Conn): Pipe {
-  return {
-    read: (buffer) => conn.read(buffer),
-    write: (bytes) => writeAll(conn, bytes),
-    end: () => conn.closeWrite(),
-  };
-}
 
 function quicPipe(stream: Deno.QuicBidirectionalStream): Pipe {
   const reader = stream.readable.getReader({ mode: "byob" });
@@ -124,7 +110,7 @@ async function bareReceive(transport: string, count: number, out: string): Promi
     for (let index = 0; index < count; index++) {
       const conn = await listener.accept();
       conns.push(conn);
-      pipes.push(Promise.resolve(tlsPipe(conn)));
+      pipes.push(Promise.resolve(connPipe(conn)));
     }
     listener.close();
     close = () => conns.forEach((conn) => conn.close());
@@ -171,7 +157,7 @@ async function bareSend(transport: string, count: number, port: number, path: st
     await Promise.all(parts.map(async ({ offset, length }) => {
       const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
       using conn = await Deno.startTls(tcp, { hostname: PEER_SERVER_NAME, caCerts });
-      await sendPart(tlsPipe(conn), path, offset, length);
+      await sendPart(connPipe(conn), path, offset, length);
       // The receiver closes once it has read every part.
       await conn.read(new Uint8Array(1)).catch(() => null);
     }));

@@ -24,6 +24,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { fillFrom, writeAll } from "../base/mod.ts";
+import { connPipe, type Pipe } from "./_pipe.ts";
 import {
   connectRendezvousTcp,
   dialTcpRelay,
@@ -47,28 +48,13 @@ function partOf(size: number, index: number): { from: number; to: number } {
   return { from: Math.min(size, index * part), to: Math.min(size, (index + 1) * part) };
 }
 
-/** A plaintext connection: what both the Deno and the node TLS ends are used through. */
-interface Plain {
-  read(buffer: Uint8Array): Promise<number | null>;
-  write(bytes: Uint8Array): Promise<void>;
-  end(): Promise<void>;
-}
-
-function denoPlain(conn: Deno.TlsConn): Plain {
-  return {
-    read: (buffer) => conn.read(buffer),
-    write: (bytes) => writeAll(conn, bytes),
-    end: () => conn.closeWrite(),
-  };
-}
-
 async function readCertificate(path: string): Promise<PeerCertificate> {
   const { certPem, keyPem } = JSON.parse(await Deno.readTextFile(path));
   return { certPem, keyPem, der: new Uint8Array(), fingerprint: new Uint8Array() };
 }
 
 /** Sends part `index` of `src`: its index (4 bytes), then its bytes, each chunk read ahead. */
-async function sendPart(plain: Plain, src: string, size: number, index: number, hash: Hash) {
+async function sendPart(plain: Pipe, src: string, size: number, index: number, hash: Hash) {
   using file = await Deno.open(src);
   const { from, to } = partOf(size, index);
   await file.seek(from, Deno.SeekMode.Start);
@@ -96,7 +82,7 @@ const SYNC_EVERY = 64 * 1024 * 1024;
  * Receives one part into `out` at its place: reads fill a chunk, which is written behind;
  * `sync`: fdatasync as p2pft does.
  */
-async function receivePart(plain: Plain, out: string, size: number, hash: Hash, sync: boolean) {
+async function receivePart(plain: Pipe, out: string, size: number, hash: Hash, sync: boolean) {
   const head = new Uint8Array(4);
   await fillFrom(plain, head);
   const { from, to } = partOf(size, new DataView(head.buffer).getUint32(0));
@@ -140,13 +126,13 @@ async function pair(server: string, nameplate: string, role: "send" | "receive")
 }
 
 /** The sender's connections: dialled straight, or through the relay (node:tls serving in place). */
-async function senderConns(certificate: PeerCertificate, args: string[]): Promise<Plain[]> {
+async function senderConns(certificate: PeerCertificate, args: string[]): Promise<Pipe[]> {
   if (args[0] === "--port") {
     const port = Number(args[1]);
     const options = { hostname: PEER_SERVER_NAME, caCerts: [certificate.certPem] };
     return await Promise.all(Array.from({ length: STREAMS }, async () => {
       const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
-      return denoPlain(await Deno.startTls(tcp, options));
+      return connPipe(await Deno.startTls(tcp, options));
     }));
   }
   const { relay, dial } = await pair(args[1], args[2], "send");
@@ -164,7 +150,7 @@ async function senderConns(certificate: PeerCertificate, args: string[]): Promis
 }
 
 /** The receiver's connections: accepted on its TLS listener, or its TLS clients through the relay. */
-async function receiverConns(certificate: PeerCertificate, args: string[]): Promise<Plain[]> {
+async function receiverConns(certificate: PeerCertificate, args: string[]): Promise<Pipe[]> {
   if (args[0] === "--port") {
     using listener = Deno.listenTls({
       hostname: "127.0.0.1",
@@ -173,14 +159,14 @@ async function receiverConns(certificate: PeerCertificate, args: string[]): Prom
       key: certificate.keyPem,
     });
     const conns = [];
-    for (let i = 0; i < STREAMS; i++) conns.push(denoPlain(await listener.accept()));
+    for (let i = 0; i < STREAMS; i++) conns.push(connPipe(await listener.accept()));
     return conns;
   }
   const { relay, dial } = await pair(args[1], args[2], "receive");
   return await Promise.all(Array.from({ length: STREAMS }, async (_, channel) => {
     const tcp = await dialTcpRelay(relay, { ...dial, channel });
     const options = { hostname: PEER_SERVER_NAME, caCerts: [certificate.certPem] };
-    return denoPlain(await Deno.startTls(tcp, options));
+    return connPipe(await Deno.startTls(tcp, options));
   }));
 }
 
