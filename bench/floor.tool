@@ -1,9 +1,13 @@
 # The floor beside the anchors (bench/floor.ts says what each tool does): sourced by
 # ../shared/bench/anchors.sh, run from the project root:
 #   EXTRA_TOOLS="bench/floor.tool ../shared/bench/tools.d/p2pft.tool" \
-#     TOOLS="wormhole-william-relay p2pft deno-floor deno-bare" ../shared/bench/anchors.sh 1K 5
+#     TOOLS="wormhole-william-relay p2pft deno-floor deno-floor-pake deno-floor-node deno-bare" \
+#     ../shared/bench/anchors.sh 1K 5
 # deno-floor: two minimal Deno processes doing p2pft's job (a UDP rendezvous exchange, TCP, TLS
-# with a pinned certificate, the file, exit); deno-bare: `deno run` of a script that does nothing.
+# with a pinned certificate, the file, exit); deno-floor-pake: the same with a certificate made by
+# the sender and p2pft's SPAKE2 over the TLS connection (bench/floor_pake.ts); deno-floor-node:
+# deno-floor after a first import of a Node built-in (node:net) on each side; deno-bare: `deno run`
+# of a script that does nothing.
 export FLOOR_TS=$(realpath "$(dirname "${BASH_SOURCE[0]}")/floor.ts")
 # The throwaway certificate goes with the run's results (anchors.sh's RUNDIR).
 export FLOOR_DIR="${RUNDIR:-$(mktemp -d /tmp/p2pft-floor.XXXXXX)}/floor-cert"
@@ -16,6 +20,15 @@ start_helper deno-floor-serve $FLOOR_DENO run -A "$FLOOR_TS" serve 4791
 deno_floor_send() { $FLOOR_DENO run -A "$FLOOR_TS" send "$P2P_SRC" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem" "$FLOOR_DIR/key.pem"; }
 deno_floor_recv() { $FLOOR_DENO run -A "$FLOOR_TS" receive "$P2P_OUT" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem"; }
 register_tool deno-floor deno_floor_send deno_floor_recv
+export FLOOR_PAKE_TS=$(realpath "$(dirname "${BASH_SOURCE[0]}")/floor_pake.ts")
+# Its config maps base/free_space.ts (node:fs) to a stub: the Node layer is deno-floor-node's row.
+export FLOOR_PAKE_CONFIG=$(dirname "$FLOOR_PAKE_TS")/floor_pake.json
+deno_floor_pake_send() { $FLOOR_DENO run -A --config "$FLOOR_PAKE_CONFIG" "$FLOOR_PAKE_TS" send "$P2P_SRC" "$P2P_CODE" 4791; }
+deno_floor_pake_recv() { $FLOOR_DENO run -A --config "$FLOOR_PAKE_CONFIG" "$FLOOR_PAKE_TS" receive "$P2P_OUT" "$P2P_CODE" 4791; }
+register_tool deno-floor-pake deno_floor_pake_send deno_floor_pake_recv
+deno_floor_node_send() { $FLOOR_DENO run -A "$FLOOR_TS" send-node "$P2P_SRC" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem" "$FLOOR_DIR/key.pem"; }
+deno_floor_node_recv() { $FLOOR_DENO run -A "$FLOOR_TS" receive-node "$P2P_OUT" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem"; }
+register_tool deno-floor-node deno_floor_node_send deno_floor_node_recv
 deno_bare_send() { $FLOOR_DENO run -A "$FLOOR_TS"; }
 deno_bare_recv() { $FLOOR_DENO run -A "$FLOOR_TS" && cp "$P2P_SRC" "$P2P_OUT"; }
 register_tool deno-bare deno_bare_send deno_bare_recv

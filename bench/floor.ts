@@ -4,7 +4,8 @@
  * against other tools. Run it beside the anchors, in one run:
  *
  *   EXTRA_TOOLS="bench/floor.tool ../shared/bench/tools.d/p2pft.tool" \
- *     TOOLS="wormhole-william-relay p2pft deno-floor deno-bare" ../shared/bench/anchors.sh 1K 5
+ *     TOOLS="wormhole-william-relay p2pft deno-floor deno-floor-pake deno-floor-node deno-bare" \
+ *     ../shared/bench/anchors.sh 1K 5
  *
  * `deno-floor` does what p2pft must, and nothing else: each side binds a UDP socket and registers
  * a code with a local rendezvous (`floor.ts serve`: one datagram each way, no cookies, no NAT
@@ -12,20 +13,61 @@
  * handshake against the sender's certificate (pinned: it is the only trust anchor), reads the file
  * to its end and writes it; the sender, once its receiver closed, exits. No PAKE, no events, no
  * offer. `deno-bare` is `deno run` of this file with no arguments, on both sides: starting Deno.
- * The certificate is made once per harness run by floor.tool (openssl), as p2pft's is kept per
- * process. Modes:
+ * The certificate is made once per harness run by floor.tool (openssl). `deno-floor-pake`
+ * (floor_pake.ts) adds what a code demands: a certificate made per process and p2pft's SPAKE2.
+ * `deno-floor-node` (modes `send-node`, `receive-node`) is deno-floor after a first import of a
+ * Node built-in, which bootstraps Deno's Node layer: ~42 ms of main-thread CPU on each side
+ * (medians of 8 at load 6; node:path alone ~17, node:fs, node:crypto and node:tls 40-50). Modes:
  *
  *   deno run -A bench/floor.ts serve PORT
- *   deno run -A bench/floor.ts send FILE CODE PORT CERT KEY
- *   deno run -A bench/floor.ts receive OUT CODE PORT CERT
+ *   deno run -A bench/floor.ts send[-node] FILE CODE PORT CERT KEY
+ *   deno run -A bench/floor.ts receive[-node] OUT CODE PORT CERT
+ *
+ * FLOOR_MARKS: see floor_pake.ts.
  */
-const LOOPBACK = "127.0.0.1";
+export const LOOPBACK = "127.0.0.1";
 const [mode, ...args] = Deno.args;
 const text = new TextEncoder();
 const words = new TextDecoder();
+const MARKS = Deno.env.get("FLOOR_MARKS") !== undefined;
+const marks: string[] = [];
+
+/** The main thread's CPU ms so far. */
+export function threadCpuMs(): number {
+  const stat = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/schedstat`);
+  return Number(stat.split(" ")[0]) / 1e6;
+}
+
+/** The CPU ms so far of the process's live threads. */
+function allThreadsCpuMs(): number {
+  let sum = 0;
+  for (const task of Deno.readDirSync("/proc/self/task")) {
+    const stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/schedstat`);
+    sum += Number(stat.split(" ")[0]) / 1e6;
+  }
+  return sum;
+}
+
+/** With FLOOR_MARKS set: notes a step, with the ms since the process started and its CPU ms. */
+export function mark(step: string): void {
+  if (MARKS) marks.push(`${step} ${performance.now().toFixed(1)} ${threadCpuMs().toFixed(1)}`);
+}
+
+/** Runs one side, then (with FLOOR_MARKS set) prints its steps on one line to stderr. */
+export async function withMarks(side: string, run: () => Promise<void>): Promise<void> {
+  mark("start");
+  try {
+    await run();
+  } finally {
+    mark("end");
+    if (MARKS) {
+      console.error(`${side} | ${marks.join(" | ")} | threads ${allThreadsCpuMs().toFixed(1)}`);
+    }
+  }
+}
 
 /** One datagram `CODE ROLE PORT` per side; the second side of a code gets the first's, and back. */
-async function serve(port: number): Promise<void> {
+export async function serve(port: number): Promise<void> {
   const udp = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port });
   const waiting = new Map<string, [Uint8Array, Deno.NetAddr]>();
   for await (const [data, from] of udp) {
@@ -41,14 +83,37 @@ async function serve(port: number): Promise<void> {
   }
 }
 
-/** Registers `CODE ROLE TCPPORT` and waits for the peer's registration. */
-async function register(code: string, role: string, tcpPort: number, server: number) {
+/** What the peer registered: its TCP port, and the bytes it attached (the sender's certificate). */
+export interface Registered {
+  port: number;
+  attached: Uint8Array;
+}
+
+/**
+ * Registers `CODE ROLE TCPPORT`, then a newline and `attached` (one datagram), and waits for the
+ * peer's registration.
+ */
+export async function register(
+  code: string,
+  role: string,
+  tcpPort: number,
+  server: number,
+  attached: Uint8Array = new Uint8Array(0),
+): Promise<Registered> {
   const udp = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
   try {
     const to = { transport: "udp", hostname: LOOPBACK, port: server } as const;
-    await udp.send(text.encode(`${code} ${role} ${tcpPort}`), to);
+    const head = text.encode(`${code} ${role} ${tcpPort}\n`);
+    const datagram = new Uint8Array(head.length + attached.length);
+    datagram.set(head);
+    datagram.set(attached, head.length);
+    await udp.send(datagram, to);
     const [reply] = await udp.receive();
-    return Number(words.decode(reply).split(" ")[2]);
+    const end = reply.indexOf(0x0a);
+    return {
+      port: Number(words.decode(reply.subarray(0, end)).split(" ")[2]),
+      attached: reply.slice(end + 1),
+    };
   } finally {
     udp.close();
   }
@@ -63,7 +128,9 @@ async function send(file: string, code: string, server: number, certFile: string
   using listener = Deno.listenTls({ hostname: LOOPBACK, port: 0, cert, key });
   const accepted = listener.accept();
   await register(code, "send", listener.addr.port, server);
+  mark("paired");
   using conn = await accepted;
+  mark("accepted");
   await conn.write(data);
   await conn.closeWrite();
   // The receiver closes once it has everything: then both know the result.
@@ -72,8 +139,11 @@ async function send(file: string, code: string, server: number, certFile: string
 
 async function receive(out: string, code: string, server: number, certFile: string) {
   const cert = await Deno.readTextFile(certFile);
-  const port = await register(code, "receive", 0, server);
+  const { port } = await register(code, "receive", 0, server);
+  mark("paired");
   using conn = await Deno.connectTls({ hostname: LOOPBACK, port, caCerts: [cert] });
+  await conn.handshake();
+  mark("tls");
   using file = await Deno.open(out, { write: true, create: true, truncate: true });
   const buffer = new Uint8Array(64 * 1024);
   for (let n; (n = await conn.read(buffer)) !== null;) {
@@ -81,6 +151,13 @@ async function receive(out: string, code: string, server: number, certFile: stri
   }
 }
 
-if (mode === "serve") await serve(Number(args[0]));
-else if (mode === "send") await send(args[0], args[1], Number(args[2]), args[3], args[4]);
-else if (mode === "receive") await receive(args[0], args[1], Number(args[2]), args[3]);
+if (import.meta.main) {
+  const role = mode?.replace(/-node$/, "");
+  await withMarks(mode, async () => {
+    // `send-node` and `receive-node` (deno-floor-node): the same after a first Node built-in.
+    if (role !== mode) await import("node:net").then(() => mark("node"));
+    if (role === "serve") await serve(Number(args[0]));
+    else if (role === "send") await send(args[0], args[1], Number(args[2]), args[3], args[4]);
+    else if (role === "receive") await receive(args[0], args[1], Number(args[2]), args[3]);
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * The floor for a code-protected small transfer (`deno-floor-pake` in floor.tool): floor.ts's
+ * `deno-floor` plus what any tool with a short code must do, done with p2pft's own modules in
+ * their least use, so that its cost is Deno's plus p2pft's crypto and nothing else.
+ *
+ * Includes, beyond deno-floor: the sender makes its certificate and key in the process
+ * (`createPeerCertificate`, as p2pft's sender does; the receiver, as in p2pft, makes none) and
+ * attaches its DER to its registration; the receiver pins it (`Deno.startTls` with
+ * `peer.p2pft.invalid` and TCP_NODELAY on its socket, as p2pft's TLS client) and both run p2pft's
+ * SPAKE2 and key confirmation (`runPakeHandshake`, bound to the certificate's fingerprint) on the
+ * TLS connection before the file moves. Each side starts its SPAKE2 share as soon as it knows the
+ * fingerprint (the sender before registering, the receiver before connecting), as p2pft's
+ * `EarlyShare` does. The modules come with what they import (noble from npm, base/mod.ts), except
+ * Node: base/mod.ts imports node:fs and node:path for `freeSpace`, which floor.tool's config
+ * (floor_pake.json) maps to a stub (_floor_free_space.ts), so that the Node layer's cost shows
+ * only in deno-floor-node's row. Excludes: events, the offer, hashes, resume, NAT probing, local
+ * discovery, more than one TLS connection, warm-ups (`warmCrypto`, `warmTlsClient`).
+ *
+ *   deno run -A --config bench/floor_pake.json bench/floor_pake.ts send FILE CODE PORT
+ *   deno run -A --config bench/floor_pake.json bench/floor_pake.ts receive OUT CODE PORT
+ *   deno run -A --config bench/floor_pake.json bench/floor_pake.ts costs
+ *
+ * (`floor.ts serve PORT` is the rendezvous; CODE is NAMEPLATE-WORDS, e.g. 7-bench-code.) `costs`
+ * prints each crypto step's main-thread CPU in one fresh process, cold then warm. With FLOOR_MARKS
+ * set, `send` and `receive` (here and in floor.ts) print to stderr, at each step, the ms since the
+ * process started and the main thread's CPU ms (/proc/self/task/PID/schedstat), and at the end
+ * the CPU of all its live threads.
+ *
+ * Where its time goes beyond deno-floor, per side (main-thread CPU ms; medians of 8 interleaved
+ * runs with FLOOR_MARKS at load 5-6, `costs` ×6):
+ * - Imports (noble's P-256 and hashes from npm, pake/, peer/cert/, base/): +20 CPU before the
+ *   first line (95 against 74), and +30-40 ms of wall: loading npm modules waits on more than the
+ *   CPU. Without the stub, base/mod.ts's node:fs adds another +50 (145).
+ * - Certificate (sender): 8-10 cold, 1.5-2.5 warm (P-256 key import, ECDSA signature).
+ * - SPAKE2 per side: start + finish 6-11 cold (the first side to run it), 1.5-4 warm; the
+ *   handshake with its two frame exchanges adds ~10 on each side after TLS.
+ * - All threads: +65-75 CPU per side (191-197 against 123-125); the main thread's share is +45-55.
+ * - Wall: each side's end 270-290 ms after its start against 145-175 for deno-floor: the late
+ *   start, the sender's certificate before it registers, then the PAKE after TLS.
+ */
+import {
+  certificateFingerprint,
+  certificatePem,
+  createPeerCertificate,
+  PEER_SERVER_NAME,
+} from "../peer/cert/mod.ts";
+import { runPakeHandshake, startSpake } from "../pake/mod.ts";
+import { LOOPBACK, mark, register, threadCpuMs, withMarks } from "./floor.ts";
+
+/** `7-bench-code`: the nameplate and the words, as p2pft's `parseCode` splits them. */
+function splitCode(code: string): { nameplate: string; words: string } {
+  const at = code.indexOf("-");
+  return { nameplate: code.slice(0, at), words: code.slice(at + 1) };
+}
+
+async function send(file: string, code: string, server: number): Promise<void> {
+  const { nameplate, words } = splitCode(code);
+  const [data, certificate] = await Promise.all([Deno.readFile(file), createPeerCertificate()]);
+  mark("certificate");
+  const channelBinding = certificate.fingerprint;
+  const started = startSpake({ role: "sender", code: words, nameplate, channelBinding });
+  using listener = Deno.listenTls({
+    hostname: LOOPBACK,
+    port: 0,
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+  });
+  const accepted = listener.accept();
+  await register(code, "send", listener.addr.port, server, certificate.der);
+  mark("paired");
+  using conn = await accepted;
+  mark("accepted");
+  const { readable } = await runPakeHandshake(conn, {
+    role: "sender",
+    code: words,
+    nameplate,
+    channelBinding,
+    started,
+  });
+  mark("pake");
+  await conn.write(data);
+  await conn.closeWrite();
+  // The receiver closes once it has everything: then both know the result.
+  await readable.getReader().read().catch(() => {});
+}
+
+async function receive(out: string, code: string, server: number): Promise<void> {
+  const { nameplate, words } = splitCode(code);
+  const { port, attached: der } = await register(code, "receive", 0, server);
+  mark("paired");
+  const channelBinding = certificateFingerprint(der);
+  const started = startSpake({ role: "receiver", code: words, nameplate, channelBinding });
+  const tcp = await Deno.connect({ hostname: LOOPBACK, port });
+  tcp.setNoDelay(true);
+  using conn = await Deno.startTls(tcp, {
+    hostname: PEER_SERVER_NAME,
+    caCerts: [certificatePem(der)],
+  });
+  await conn.handshake();
+  mark("tls");
+  const { readable } = await runPakeHandshake(conn, {
+    role: "receiver",
+    code: words,
+    nameplate,
+    channelBinding,
+    started,
+  });
+  mark("pake");
+  using file = await Deno.open(out, { write: true, create: true, truncate: true });
+  for await (const chunk of readable) {
+    for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+  }
+}
+
+/**
+ * Each piece's main-thread CPU in one fresh process, in the order a sender meets them: the
+ * imports, the certificate (cold, then again), then one SPAKE2 exchange between two in-memory
+ * sides (cold: the first side's start and finish; warm: the second's, then a whole second run).
+ */
+async function costs(): Promise<void> {
+  const rows: [string, number][] = [];
+  const timed = async <T>(what: string, step: () => Promise<T>): Promise<T> => {
+    const before = threadCpuMs();
+    const result = await step();
+    rows.push([what, threadCpuMs() - before]);
+    return result;
+  };
+  await timed("certificate, first", () => createPeerCertificate());
+  const { fingerprint } = await timed("certificate, second", () => createPeerCertificate());
+  const options = { code: "bench-code", nameplate: "7", channelBinding: fingerprint };
+  for (const run of ["first", "second"]) {
+    const a = await timed(
+      `SPAKE2 receiver start, ${run} run`,
+      () => startSpake({ role: "receiver", ...options }),
+    );
+    const b = await timed(
+      `SPAKE2 sender start, ${run} run`,
+      () => startSpake({ role: "sender", ...options }),
+    );
+    await timed(`SPAKE2 receiver finish, ${run} run`, () => a.finish(b.message));
+    await timed(`SPAKE2 sender finish, ${run} run`, () => b.finish(a.message));
+  }
+  for (const [what, ms] of rows) console.log(`${ms.toFixed(1).padStart(7)} ms  ${what}`);
+}
+
+const [mode, ...args] = Deno.args;
+if (mode === "send") await withMarks(mode, () => send(args[0], args[1], Number(args[2])));
+else if (mode === "receive") {
+  await withMarks(mode, () => receive(args[0], args[1], Number(args[2])));
+} else if (mode === "costs") await costs();
