@@ -172,15 +172,25 @@ export const HELP: CommandSpec = {
   },
 };
 
-/** `--version`: p2pft's and each protocol's version (the only time these modules load to print). */
+/**
+ * `--version`: p2pft's and each protocol's version (the only time these modules load to print).
+ * The transfer protocol shows the newest version this peer speaks, then the oldest it still works
+ * with, its wire's version byte (transfer/PROTOCOL.md, "Versioning"): "transfer 5 and 4".
+ */
 export async function versionText(): Promise<string> {
-  const [denoJson, rendezvous, punch, pake, transfer] = await Promise.all([
+  const [denoJson, rendezvous, peer, pake, transfer, local] = await Promise.all([
     import("../deno.json", { with: { type: "json" } }),
     import("../rendezvous/mod.ts"),
     import("../peer/mod.ts"),
     import("../pake/mod.ts"),
     import("../transfer/mod.ts"),
+    import("../local/mod.ts"),
   ]);
+  const spoken: number = transfer.SPOKEN_VERSION;
+  const transferVersions = spoken === transfer.PROTOCOL_VERSION
+    ? `${spoken}`
+    : `${spoken} and ${transfer.PROTOCOL_VERSION}`;
   return `p2pft ${denoJson.default.version} (protocols: rendezvous ${rendezvous.PROTOCOL_VERSION}, ` +
-    `punch ${punch.PROBE_VERSION}, pake ${pake.PAKE_VERSION}, transfer ${transfer.PROTOCOL_VERSION})`;
+    `local ${local.LOCAL_VERSION}, punch ${peer.PROBE_VERSION}, tls-link ${peer.TLS_LINK_VERSION}, ` +
+    `pake ${pake.PAKE_VERSION}, transfer ${transferVersions})`;
 }

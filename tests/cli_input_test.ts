@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { skipUnlessCi } from "../scripts/skip_unless_ci.ts";
 import { world } from "./world.ts";
+import { TLS_LINK_VERSION } from "../peer/mod.ts";
+import { PROTOCOL_VERSION, SPOKEN_VERSION } from "../transfer/mod.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -246,7 +248,12 @@ e2e("--version and help print and exit 0", async (signal) => {
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.length > 5);
   }
-  assert.match((await w.spawnCli(["--version"]).finished()).stdout, /^p2pft \d+\.\d+\.\d+/);
+  const version = (await w.spawnCli(["--version"]).finished()).stdout;
+  assert.match(version, /^p2pft \d+\.\d+\.\d+ \(protocols: /);
+  // The transfer protocol it speaks (5), and the oldest it works with (the wire's byte, 4): before,
+  // only the byte, "transfer 4".
+  assert.match(version, new RegExp(`, transfer ${SPOKEN_VERSION} and ${PROTOCOL_VERSION}\\)\n$`));
+  assert.match(version, new RegExp(`tls-link ${TLS_LINK_VERSION}, `));
   // Before: the first line had no "Usage: ", the next ones were indented as if it had.
   const sendHelp = (await w.spawnCli(["send", "--help"]).finished()).stdout;
   assert.match(

@@ -22,5 +22,5 @@ export { scanPaths, type SkippedEntry, type SourceManifest } from "./scan_paths.
 export { streamManifest } from "./_stdin_source.ts";
 export type { NameRules } from "./_path_safety.ts";
 export type { Clash, OnExisting } from "./_receive_plan.ts";
-export { MAX_STREAMS, PROTOCOL_VERSION } from "./wire/mod.ts";
+export { MAX_STREAMS, PROTOCOL_VERSION, SPOKEN_VERSION } from "./wire/mod.ts";
 export { peerWasTold } from "./_control.ts";
