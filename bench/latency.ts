@@ -3,8 +3,9 @@
  * on loopback with a local `serve`. For a 1 KiB file and for `send --text`, on each path (the LAN
  * over TLS/TCP, QUIC with `--transport quic`, the relay with `--relay-only`), N runs of: the
  * receiver started (`--timeout`, so it waits for its sender), the sender started at once, both
- * exited. Each side's phases come from the `t` of its `--json` events (ms since that process
- * started); start and exit from this process's clock:
+ * exited. Each side's phases come from the `t` of its `--json` events (ms since Deno's runtime
+ * started in that process, some tens of ms after the process did: only their differences are
+ * used); start, the first event's arrival and exit from this process's clock:
  *
  *   start → first event → paired → connected → done → exit
  *

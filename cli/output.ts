@@ -14,8 +14,9 @@ import type { SkippedItem } from "./session_events.ts";
 
 /**
  * Every event the CLI reports; with --json each is one line of stdout, with one
- * more field `t`: when it was written, in ms since the process started
- * (`performance.now()`, monotonic), so any run's phases can be read from its events.
+ * more field `t`: when it was emitted, in ms since Deno's runtime started in this
+ * process (`performance.now()`, monotonic; tens of ms after the process itself),
+ * so any run's phases can be read from its events.
  */
 export type CliEvent =
   | {

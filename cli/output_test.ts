@@ -59,7 +59,7 @@ Deno.test("Output in JSON mode writes each event as one line of stdout, in order
   assert.equal(stderr.text, "");
 });
 
-Deno.test("Output in JSON mode stamps each event with t, ms since the process started", () => {
+Deno.test("Output in JSON mode stamps each event with t, performance.now() when it was emitted", () => {
   const { output, stdout } = recorded({ json: true, role: "send" });
   const before = performance.now();
   for (const event of EVENTS) output.emit(event);

@@ -217,7 +217,8 @@ and --out must be writable before anyone is contacted.`,
       help:
         "with a code agreed beforehand (send --code), wait this long for the sender to start, " +
         "or for a sender serving several receivers to get to you (default 0: fail at once when " +
-        "no sender is waiting or it is busy)",
+        "no sender is waiting or it is busy); the local network is searched this long, or 5 s " +
+        "with 0",
     },
     STALL_TIMEOUT,
     ...LINK_OPTIONS,

@@ -11,11 +11,19 @@ export const RENDEZVOUS_ENV = "P2PFT_RENDEZVOUS";
  * `--rendezvous`, else $P2PFT_RENDEZVOUS: `HOST:PORT`, or several separated
  * by commas (instances sharing rooms, tried in turn when one stops
  * answering); else "none": then the peers look for each other on the local
- * network only.
+ * network only. An empty variable is an unset one (`P2PFT_RENDEZVOUS= p2pft
+ * send`, as with NO_COLOR); an empty flag asked for a server and named none,
+ * an unset variable in `--rendezvous "$VAR"` most often: a `UsageError`.
  */
 export function rendezvousAddresses(
   flag: string | undefined,
 ): ServerName[] | "none" {
+  if (flag !== undefined && flag.trim() === "") {
+    throw new UsageError(
+      `--rendezvous is empty (an unset variable in --rendezvous "$VAR"?); to find the peer on ` +
+        `the local network only, leave --rendezvous out`,
+    );
+  }
   const text = flag ?? Deno.env.get(RENDEZVOUS_ENV);
   if (text === undefined || text.trim() === "") return "none";
   // A name that then does not resolve also says where it came from.

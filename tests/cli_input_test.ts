@@ -38,7 +38,8 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       message: /does not exist/,
     },
     { args: ["receive", "7-lantern-crossword", ...w.rendezvous], code: 2, message: /--yes/ },
-    // Without a server, local discovery is the only way left: --no-local leaves none.
+    // Without a server, local discovery is the only way left: --no-local leaves none. (Every case
+    // runs with P2PFT_RENDEZVOUS="", which counts as unset, as README says.)
     { args: ["send", `${w.dir}`, "--no-local"], code: 2, message: /--no-local.*P2PFT_RENDEZVOUS/ },
     {
       args: ["receive", "7-lantern-crossword", "--yes", "--relay-only"],
@@ -80,6 +81,13 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       code: 2,
       message: /^error: --out is empty \(an unset variable in --out "\$VAR"\?\)\n$/,
     },
+    // An empty --rendezvous asked for a server and named none: not "the local network only".
+    ...[["send", `${w.dir}`], ["receive", "7-lantern-cross", "--yes"], ["doctor"]].map((args) => ({
+      args: [...args, "--rendezvous", ""],
+      code: 2,
+      message:
+        /^error: --rendezvous is empty \(an unset variable in --rendezvous "\$VAR"\?\); to find the peer on the local network only, leave --rendezvous out\n$/,
+    })),
     // A typo names what was meant.
     {
       args: ["recieve", "7-lantern-cross"],
@@ -234,6 +242,64 @@ boundedTest(
     }
   },
   { timeoutMs: TEST_TIMEOUT_MS, ignore: noRoute.ignore },
+);
+
+/**
+ * A fresh namespace whose one LAN is a veth pair with a route for multicast DNS: local discovery
+ * runs there as on a real network, and nothing leaves the host.
+ */
+const FRESH_LAN = [
+  "ip link set lo up",
+  "ip link add p2pft0 type veth peer name p2pft1",
+  "ip addr add 10.9.0.1/24 dev p2pft0",
+  "ip link set p2pft0 up && ip link set p2pft1 up",
+  "ip route add 224.0.0.0/4 dev p2pft0",
+].join(" && ");
+
+async function freshLanMissing(): Promise<string | undefined> {
+  const missing = await unshareMissing();
+  if (missing !== undefined) return missing;
+  try {
+    const probe = await new Deno.Command("unshare", {
+      args: ["-n", "sh", "-c", FRESH_LAN],
+      stderr: "piped",
+    }).output();
+    if (probe.success) return undefined;
+    return `a veth pair in unshare -n failed: ${new TextDecoder().decode(probe.stderr).trim()}`;
+  } catch (error) {
+    return `ip is not available: ${error instanceof Error ? error.message : error}`;
+  }
+}
+
+const noLan = skipUnlessCi(await freshLanMissing());
+
+boundedTest(
+  "receive --timeout S without a server looks on the local network for S s, not at least 5" +
+    noLan.note,
+  async (signal) => {
+    const result = await new Deno.Command("unshare", {
+      args: [
+        "-n",
+        "sh",
+        "-c",
+        `${FRESH_LAN} && exec "$0" run -A "$1" receive 7-later-cross --yes --timeout 2`,
+        Deno.execPath(),
+        MAIN,
+      ],
+      env: { P2PFT_RENDEZVOUS: "", NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      signal,
+    }).output();
+    const stderr = new TextDecoder().decode(result.stderr);
+    assert.equal(result.code, 1, stderr);
+    assert.match(
+      stderr,
+      /^error: No sender with nameplate 7 answered on the local network within 2 s; without a rendezvous server only this network is searched \(pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS for a sender elsewhere\)\n$/,
+    );
+  },
+  { timeoutMs: TEST_TIMEOUT_MS, ignore: noLan.ignore },
 );
 
 e2e("--version and help print and exit 0", async (signal) => {

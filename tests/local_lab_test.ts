@@ -222,6 +222,23 @@ labTest(
       "warning: No sender is waiting on nameplate 9876 at the rendezvous server; looking on the local network for 5 s\n" +
         "error: No sender is waiting on nameplate 9876, at the rendezvous server or on the local network (check the code, or ask the sender for a new one)\n",
     );
+    // With --timeout both ways wait that long (the LAN no longer at least 5 s) and end together:
+    // the verdict names both, whichever ended last.
+    const waited = await run.spawn("hostA2", [
+      "receive",
+      "9876-abandon-ability",
+      "--yes",
+      "--timeout",
+      "2",
+      "--rendezvous",
+      `${run.lab.rendezvous.ip}:9000`,
+    ]).finished();
+    assert.equal(waited.code, 1, waited.stderr);
+    assert.match(
+      waited.stderr,
+      /(^|\n)error: No sender is waiting on nameplate 9876, at the rendezvous server or on the local network \(check the code, or ask the sender for a new one\)\n$/,
+    );
+    assert.doesNotMatch(waited.stderr, /for 5 s/);
   },
 );
 

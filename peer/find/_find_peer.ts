@@ -31,7 +31,7 @@ import { registerEither } from "./_register_either.ts";
  * 250, 500 and 1000 ms, so four claims go out (local/PROTOCOL.md).
  */
 const CLAIM_WAIT_MS = 2_000;
-/** How long a receiver looks on the LAN at least (its `--timeout` when longer). */
+/** How long a receiver looks on the LAN when its user set no `--timeout` (0). */
 const BROWSE_MS = 5_000;
 
 /** A rendezvous server by name; `source` says where the name came from, for its errors. */
@@ -134,6 +134,7 @@ export async function findPeer(
   const lookLocally = local ? localWay(candidates, nameplate.promise, options) : undefined;
 
   let serverFailure: unknown;
+  let localFailure: unknown;
   const winner = await racePairing({
     server,
     local: lookLocally,
@@ -143,6 +144,7 @@ export async function findPeer(
     ends: (way, error) => way === "server" && error instanceof NameplateInUseError,
     onFailed: (way, error) => {
       if (way === "server") serverFailure = error;
+      else localFailure = error;
       const message = warning(way, error, options);
       if (message) options.onWarning?.(message);
       // The sender's code was never printed: print it with the nameplate it asked for, or a local one.
@@ -150,7 +152,9 @@ export async function findPeer(
     },
     signal,
   }).catch((error) => {
-    throw noSenderAnywhere(serverFailure, error, options.nameplate) ?? error;
+    // The last way to fail threw `error`; with --timeout both ways end at about the same time.
+    throw noSenderAnywhere(serverFailure ?? error, localFailure ?? error, options.nameplate) ??
+      error;
   });
   // `send --code` to a receiver already looking on the LAN: paired there before the server
   // confirmed the nameplate, the code is still shown (and its `code` event sent) first.
@@ -236,9 +240,12 @@ function localWay(
   };
 }
 
-/** How long a receiver looks for its sender on the LAN. */
+/**
+ * How long a receiver looks for its sender on the LAN: the `--timeout` its user set, else 5 s (a
+ * LAN cannot answer "no sender" at once as the server does).
+ */
 function browseMs(options: FindPeerOptions): number {
-  return Math.max(BROWSE_MS, options.waitForSenderMs ?? 0);
+  return options.waitForSenderMs || BROWSE_MS;
 }
 
 /** `pairing`, if the peer gave at least one address to probe. */
@@ -255,13 +262,15 @@ function withAddress(pairing: LocalPairing): LocalPairing {
  */
 function noSenderAnywhere(
   serverFailure: unknown,
-  last: unknown,
+  localFailure: unknown,
   nameplate: string | undefined,
 ): Error | undefined {
-  if (!(serverFailure instanceof NoSenderError && last instanceof TimeoutError)) return undefined;
+  if (!(serverFailure instanceof NoSenderError && localFailure instanceof TimeoutError)) {
+    return undefined;
+  }
   return new NoSenderError(
     `No sender is waiting on nameplate ${nameplate}, at the rendezvous server or on the local network (check the code, or ask the sender for a new one)`,
-    { cause: last },
+    { cause: localFailure },
   );
 }
 
