@@ -8,8 +8,8 @@
  * attaches its DER to its registration; the receiver pins it (`Deno.startTls` with
  * `peer.p2pft.invalid` and TCP_NODELAY on its socket, as p2pft's TLS client) and both run p2pft's
  * SPAKE2 and key confirmation (`runPakeHandshake`, bound to the certificate's fingerprint) on the
- * TLS connection before the file moves. Each side starts its SPAKE2 share as soon as it knows the
- * fingerprint (the sender before registering, the receiver before connecting), as p2pft's
+ * TLS connection before the file moves. Each side computes its SPAKE2 share while it waits on the
+ * network (the sender for its receiver, the receiver for its TCP connection), as p2pft's
  * `EarlyShare` does. The modules come with what they import (noble from npm, base/mod.ts), except
  * Node: base/mod.ts imports node:fs and node:path for `freeSpace`, which floor.tool's config
  * (floor_pake.json) maps to a stub (_floor_free_space.ts), so that the Node layer's cost shows
@@ -44,7 +44,7 @@ import {
   createPeerCertificate,
   PEER_SERVER_NAME,
 } from "../peer/cert/mod.ts";
-import { runPakeHandshake, startSpake } from "../pake/mod.ts";
+import { runPakeHandshake, type Spake2, startSpake } from "../pake/mod.ts";
 import { LOOPBACK, mark, register, threadCpuMs, withMarks } from "./floor.ts";
 
 /** `7-bench-code`: the nameplate and the words, as p2pft's `parseCode` splits them. */
@@ -53,12 +53,19 @@ function splitCode(code: string): { nameplate: string; words: string } {
   return { nameplate: code.slice(0, at), words: code.slice(at + 1) };
 }
 
+/**
+ * This side's SPAKE2 start on a timer, as p2pft's `EarlyShare`: it runs while this side waits on
+ * the network (the sender for its receiver, the receiver for its TCP connection), not before.
+ */
+function startLater(options: Parameters<typeof startSpake>[0]): Promise<Spake2> {
+  return new Promise((resolve) => setTimeout(() => resolve(startSpake(options)), 0));
+}
+
 async function send(file: string, code: string, server: number): Promise<void> {
   const { nameplate, words } = splitCode(code);
   const [data, certificate] = await Promise.all([Deno.readFile(file), createPeerCertificate()]);
   mark("certificate");
   const channelBinding = certificate.fingerprint;
-  const started = startSpake({ role: "sender", code: words, nameplate, channelBinding });
   using listener = Deno.listenTls({
     hostname: LOOPBACK,
     port: 0,
@@ -66,7 +73,9 @@ async function send(file: string, code: string, server: number): Promise<void> {
     key: certificate.keyPem,
   });
   const accepted = listener.accept();
-  await register(code, "send", listener.addr.port, server, certificate.der);
+  const paired = register(code, "send", listener.addr.port, server, certificate.der);
+  const started = startLater({ role: "sender", code: words, nameplate, channelBinding });
+  await paired;
   mark("paired");
   using conn = await accepted;
   mark("accepted");
@@ -89,8 +98,9 @@ async function receive(out: string, code: string, server: number): Promise<void>
   const { port, attached: der } = await register(code, "receive", 0, server);
   mark("paired");
   const channelBinding = certificateFingerprint(der);
-  const started = startSpake({ role: "receiver", code: words, nameplate, channelBinding });
-  const tcp = await Deno.connect({ hostname: LOOPBACK, port });
+  const connected = Deno.connect({ hostname: LOOPBACK, port });
+  const started = startLater({ role: "receiver", code: words, nameplate, channelBinding });
+  const tcp = await connected;
   tcp.setNoDelay(true);
   using conn = await Deno.startTls(tcp, {
     hostname: PEER_SERVER_NAME,
