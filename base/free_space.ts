@@ -1,5 +1,10 @@
-/** The free space of the file system a path is (or will be) on. */
-import { statfsSync } from "node:fs";
+/**
+ * The free space of the file system a path is (or will be) on. node:fs (the only way to statfs in
+ * Deno 2.9.6) is loaded on the first call, not with base/: any of node:fs, node:net, node:tls or
+ * node:crypto starts Deno's Node compatibility layer, ~45 ms of a process's main thread, and every
+ * command imports base/ before it runs. A receiver asks {@link loadFreeSpace} while it waits for
+ * its sender, so that the check before its offer finds it loaded.
+ */
 import { dirname } from "node:path";
 
 export interface FreeSpace {
@@ -9,11 +14,20 @@ export interface FreeSpace {
   blockBytes: number;
 }
 
+let fsModule: Promise<typeof import("node:fs")> | undefined;
+
+/** node:fs, loaded once, when first asked for. */
+export function loadFreeSpace(): Promise<void> {
+  fsModule ??= import("node:fs");
+  return fsModule.then(() => {});
+}
+
 /**
  * The free space where `path` is, or where it would be made (its nearest existing parent);
  * undefined when the system cannot tell (no statfs here): the caller then does not check.
  */
-export function freeSpace(path: string): FreeSpace | undefined {
+export async function freeSpace(path: string): Promise<FreeSpace | undefined> {
+  const { statfsSync } = await (fsModule ??= import("node:fs"));
   for (let at = path;;) {
     try {
       const { bavail, bsize } = statfsSync(at);

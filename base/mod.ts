@@ -54,7 +54,7 @@ export {
   parseIpv6,
   sameAddr,
 } from "./ip.ts";
-export { freeSpace } from "./free_space.ts";
+export { freeSpace, loadFreeSpace } from "./free_space.ts";
 export type { FreeSpace } from "./free_space.ts";
 export { mergeLimits } from "./limits.ts";
 export { nearest } from "./nearest.ts";

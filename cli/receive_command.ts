@@ -3,6 +3,7 @@ import {
   DiskFullError,
   formatAddr,
   IntegrityError,
+  loadFreeSpace,
   NotEnoughSpaceError,
   osReason,
   P2pftError,
@@ -160,8 +161,12 @@ async function connectSender(
       output.emit(pairedEvent(paired));
     },
     waitForSenderMs: options.timeoutSeconds * 1000,
-    onWaitingForSender: () =>
-      output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds }),
+    onWaitingForSender: () => {
+      output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds });
+      // node:fs (the free-space check before the offer is asked about): Deno's Node layer, ~45 ms
+      // of this thread, loads now that the register is out and the sender is still to come.
+      loadFreeSpace().catch(() => {});
+    },
     signal: options.signal,
   }).catch((error) => {
     if (finding.rendezvous || found || !(error instanceof TimeoutError)) throw error;

@@ -134,7 +134,7 @@ export async function surveyTarget(
     await turns.turn();
     await survey.entry(index);
   }
-  assertRoom(outDir, entries, plan);
+  await assertRoom(outDir, entries, plan);
   return plan;
 }
 

@@ -33,8 +33,12 @@ export function bytesToWrite(
 }
 
 /** Throws `NotEnoughSpaceError` when what is still to write into `outDir` exceeds its free space. */
-export function assertRoom(outDir: string, entries: ManifestEntry[], plan: TargetPlan): void {
-  const free = freeSpace(outDir);
+export async function assertRoom(
+  outDir: string,
+  entries: ManifestEntry[],
+  plan: TargetPlan,
+): Promise<void> {
+  const free = await freeSpace(outDir);
   if (free === undefined) return;
   const neededBytes = bytesToWrite(entries, plan, free.blockBytes);
   if (neededBytes <= free.bytes) return;
