@@ -24,7 +24,7 @@
  * prints each crypto step's main-thread CPU in one fresh process, cold then warm. With FLOOR_MARKS
  * set, `send` and `receive` (here and in floor.ts) print to stderr, at each step, the ms since the
  * process started and the main thread's CPU ms (/proc/self/task/PID/schedstat), and at the end
- * the CPU of all its live threads.
+ * the CPU of all its live threads; bench/floor_marks.ts runs the floors and prints the medians.
  *
  * Where its time goes beyond deno-floor, per side (main-thread CPU ms; medians of 8 interleaved
  * runs with FLOOR_MARKS at load 5-6, `costs` ×6):
