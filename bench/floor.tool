@@ -21,10 +21,8 @@ deno_floor_send() { $FLOOR_DENO run -A "$FLOOR_TS" send "$P2P_SRC" "$P2P_CODE" 4
 deno_floor_recv() { $FLOOR_DENO run -A "$FLOOR_TS" receive "$P2P_OUT" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem"; }
 register_tool deno-floor deno_floor_send deno_floor_recv
 export FLOOR_PAKE_TS=$(realpath "$(dirname "${BASH_SOURCE[0]}")/floor_pake.ts")
-# Its config maps base/free_space.ts (node:fs) to a stub: the Node layer is deno-floor-node's row.
-export FLOOR_PAKE_CONFIG=$(dirname "$FLOOR_PAKE_TS")/floor_pake.json
-deno_floor_pake_send() { $FLOOR_DENO run -A --config "$FLOOR_PAKE_CONFIG" "$FLOOR_PAKE_TS" send "$P2P_SRC" "$P2P_CODE" 4791; }
-deno_floor_pake_recv() { $FLOOR_DENO run -A --config "$FLOOR_PAKE_CONFIG" "$FLOOR_PAKE_TS" receive "$P2P_OUT" "$P2P_CODE" 4791; }
+deno_floor_pake_send() { $FLOOR_DENO run -A "$FLOOR_PAKE_TS" send "$P2P_SRC" "$P2P_CODE" 4791; }
+deno_floor_pake_recv() { $FLOOR_DENO run -A "$FLOOR_PAKE_TS" receive "$P2P_OUT" "$P2P_CODE" 4791; }
 register_tool deno-floor-pake deno_floor_pake_send deno_floor_pake_recv
 deno_floor_node_send() { $FLOOR_DENO run -A "$FLOOR_TS" send-node "$P2P_SRC" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem" "$FLOOR_DIR/key.pem"; }
 deno_floor_node_recv() { $FLOOR_DENO run -A "$FLOOR_TS" receive-node "$P2P_OUT" "$P2P_CODE" 4791 "$FLOOR_DIR/cert.pem"; }

@@ -13,7 +13,7 @@ import { percentile } from "./_bench_util.ts";
 const RUNS = Number(Deno.args[0] ?? 8);
 const here = new URL(".", import.meta.url).pathname;
 const FLOOR = `${here}floor.ts`;
-const PAKE = ["--config", `${here}floor_pake.json`, `${here}floor_pake.ts`];
+const PAKE = [`${here}floor_pake.ts`];
 
 /** One side's marks: each step's name, ms since start and main-thread CPU ms; its threads' CPU. */
 interface Marks {
@@ -45,6 +45,14 @@ function side(args: string[], stderr: "piped" | "null" = "piped"): Deno.ChildPro
     stdout: "null",
     stderr,
   }).spawn();
+}
+
+function stop(child: Deno.ChildProcess): void {
+  try {
+    child.kill();
+  } catch {
+    // It has exited.
+  }
 }
 
 /** `side | step ms cpu | ... | threads cpu` (floor.ts, `withMarks`). */
@@ -101,7 +109,12 @@ try {
         const args = row(dir, `${run}-${name}`, port);
         const receiver = side(args.receive);
         const sender = side(args.send);
-        const [send, receive] = await Promise.all([marksOf(sender), marksOf(receiver)]);
+        const [send, receive] = await Promise.all([marksOf(sender), marksOf(receiver)])
+          .catch((error) => {
+            // The other side would wait for its peer forever.
+            for (const child of [sender, receiver]) stop(child);
+            throw error;
+          });
         const sides = marks.get(name) ?? { send: [], receive: [] };
         sides.send.push(send);
         sides.receive.push(receive);

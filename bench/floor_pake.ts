@@ -10,15 +10,15 @@
  * SPAKE2 and key confirmation (`runPakeHandshake`, bound to the certificate's fingerprint) on the
  * TLS connection before the file moves. Each side computes its SPAKE2 share while it waits on the
  * network (the sender for its receiver, the receiver for its TCP connection), as p2pft's
- * `EarlyShare` does. The modules come with what they import (noble from npm, base/mod.ts), except
- * Node: base/mod.ts imports node:fs and node:path for `freeSpace`, which floor.tool's config
- * (floor_pake.json) maps to a stub (_floor_free_space.ts), so that the Node layer's cost shows
- * only in deno-floor-node's row. Excludes: events, the offer, hashes, resume, NAT probing, local
- * discovery, more than one TLS connection, warm-ups (`warmCrypto`, `warmTlsClient`).
+ * `EarlyShare` does. The modules come with what they import: noble (npm), base/mod.ts, and with
+ * it node:path (base/free_space.ts, which loads node:fs only when first asked), a part of Deno's
+ * Node layer (~15 ms of main-thread CPU alone); the whole layer is deno-floor-node's row.
+ * Excludes: events, the offer, hashes, resume, NAT probing, local discovery, more than one TLS
+ * connection, warm-ups (`warmCrypto`, `warmTlsClient`).
  *
- *   deno run -A --config bench/floor_pake.json bench/floor_pake.ts send FILE CODE PORT
- *   deno run -A --config bench/floor_pake.json bench/floor_pake.ts receive OUT CODE PORT
- *   deno run -A --config bench/floor_pake.json bench/floor_pake.ts costs
+ *   deno run -A bench/floor_pake.ts send FILE CODE PORT
+ *   deno run -A bench/floor_pake.ts receive OUT CODE PORT
+ *   deno run -A bench/floor_pake.ts costs
  *
  * (`floor.ts serve PORT` is the rendezvous; CODE is NAMEPLATE-WORDS, e.g. 7-bench-code.) `costs`
  * prints each crypto step's main-thread CPU in one fresh process, cold then warm. With FLOOR_MARKS
