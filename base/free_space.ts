@@ -5,7 +5,7 @@
  * command imports base/ before it runs. A receiver asks {@link loadFreeSpace} while it waits for
  * its sender, so that the check before its offer finds it loaded.
  */
-import { dirname } from "node:path";
+import { dirname } from "./path.ts";
 
 export interface FreeSpace {
   /** Bytes an unprivileged user may still write (statfs's bavail × bsize). */

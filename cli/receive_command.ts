@@ -1,4 +1,3 @@
-import { resolve, sep as SEP } from "node:path";
 import {
   DiskFullError,
   formatAddr,
@@ -8,6 +7,8 @@ import {
   osReason,
   P2pftError,
   peerStoppedMessage,
+  resolve,
+  SEP,
   TimeoutError,
   TransferRefusedError,
   UsageError,

@@ -41,18 +41,18 @@ Deno.test("main.ts loads the parser and option tables, no command, before dispat
   assert.ok(loaded.includes("cli/options.ts") && loaded.includes("cli/commands.ts"), `${loaded}`);
   // A command's code, the layers under it, or a package: each only after dispatch.
   const late =
-    /^(cli\/.*_command\.ts|cli\/(completions|doctor_checks|qr)\.ts|(peer|rendezvous|transfer|pake|local)\/|npm:|jsr:|https?:|node:(fs|net|tls|crypto|dgram)$)/;
+    /^(cli\/.*_command\.ts|cli\/(completions|doctor_checks|qr)\.ts|(peer|rendezvous|transfer|pake|local)\/|npm:|jsr:|https?:|node:(fs|net|tls|crypto|dgram|path)$)/;
   assert.deepEqual(loaded.filter((module) => late.test(module)), []);
 });
 
-Deno.test("send and receive load no server, Redis, QR, doctor, completions, node:crypto, node:fs or node:dgram code", async () => {
+Deno.test("send and receive load no server, Redis, QR, doctor, completions or node: code", async () => {
   // node:crypto (with node:tls and node:buffer) costs a process ~30 ms of CPU to load: a transfer
   // loads it only for a file big enough to need its hash (transfer/_sha256.ts); node:dgram only
   // when it binds its punch port (peer/punch/_punch_socket.ts). Any of node:fs, node:net,
   // node:tls or node:crypto starts Deno's Node layer (~45 ms): node:fs only for the free-space
-  // check (base/free_space.ts).
+  // check (base/free_space.ts). node:path alone costs ~20 ms: base/path.ts has what comes first.
   const others =
-    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode)|node:(crypto|tls|net|fs|buffer|dgram)$)/;
+    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode)|node:(crypto|tls|net|fs|buffer|dgram|path)$)/;
   for (const command of ["send_command.ts", "send_session.ts", "receive_command.ts"]) {
     const loaded = await staticGraph(new URL(command, import.meta.url));
     assert.deepEqual(loaded.filter((module) => others.test(module)), [], command);

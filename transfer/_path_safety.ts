@@ -4,8 +4,7 @@
  * system cannot hold (case collisions, Windows names), to skip and report.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { basename, dirname, join } from "node:path";
-import { toHex, UnsafePathError, utf8Length } from "../base/mod.ts";
+import { basename, dirname, join, toHex, UnsafePathError, utf8Length } from "../base/mod.ts";
 import { LIMITS } from "./wire/mod.ts";
 
 /** Suffix of in-progress files; reserved, so no manifest path may end with it. */

@@ -8,8 +8,7 @@
  * not readable by all is opened once here, so an unreadable one is known
  * before anyone is asked for a code.
  */
-import { basename, resolve, sep as SEP } from "node:path";
-import { EventLoopTurns, osReason } from "../base/mod.ts";
+import { basename, EventLoopTurns, osReason, resolve, SEP } from "../base/mod.ts";
 import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
 import {
   canonicalLinkTarget,
