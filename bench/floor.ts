@@ -4,8 +4,8 @@
  * against other tools. Run it beside the anchors, in one run:
  *
  *   EXTRA_TOOLS="bench/floor.tool ../shared/bench/tools.d/p2pft.tool" \
- *     TOOLS="wormhole-william-relay p2pft deno-floor deno-floor-pake deno-floor-node deno-bare" \
- *     ../shared/bench/anchors.sh 1K 5
+ *     TOOLS="wormhole-william-relay p2pft deno-floor deno-floor-pake deno-floor-pake-warm \
+ *     deno-floor-node deno-bare" ../shared/bench/anchors.sh 1K 5
  *
  * `deno-floor` does what p2pft must, and nothing else: each side binds a UDP socket and registers
  * a code with a local rendezvous (`floor.ts serve`: one datagram each way, no cookies, no NAT

@@ -1,6 +1,6 @@
 /**
  * Where the floors' time goes, step by step, from inside the processes: runs deno-floor,
- * deno-floor-node and deno-floor-pake (floor.tool's rows) RUNS times each, interleaved, on
+ * deno-floor-node, deno-floor-pake and deno-floor-pake-warm (floor.tool's rows) RUNS times each, interleaved, on
  * loopback with FLOOR_MARKS set, and prints for each side the median, over the runs, of each
  * step's wall ms and main-thread CPU ms (from the step before; `start` from the process's time
  * origin), then its end, its main thread's CPU and its live threads' CPU (floor.ts, `withMarks`).
@@ -35,6 +35,10 @@ const ROWS: Record<string, Row> = {
   "deno-floor-pake": (dir, code, port) => ({
     send: [...PAKE, "send", `${dir}/src`, code, `${port}`],
     receive: [...PAKE, "receive", `${dir}/out`, code, `${port}`],
+  }),
+  "deno-floor-pake-warm": (dir, code, port) => ({
+    send: [...PAKE, "send-warm", `${dir}/src`, code, `${port}`],
+    receive: [...PAKE, "receive-warm", `${dir}/out`, code, `${port}`],
   }),
 };
 
@@ -82,6 +86,16 @@ function summary(runs: Marks[]): string {
   } CPU ms | ${steps.join(" | ")}`;
 }
 
+/** Waits until a UDP socket is bound to 127.0.0.1:port (as anchors.sh's `wait_port` for TCP). */
+async function bound(port: number): Promise<void> {
+  const local = ` 0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} `;
+  for (let tries = 0; tries < 500; tries++) {
+    if ((await Deno.readTextFile("/proc/net/udp")).includes(local)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`The floor's rendezvous did not bind UDP port ${port}`);
+}
+
 async function certificate(dir: string): Promise<void> {
   const { success } = await new Deno.Command("openssl", {
     args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
@@ -103,6 +117,7 @@ try {
   free.close();
   const server = side([FLOOR, "serve", `${port}`], "null");
   try {
+    await bound(port);
     const marks = new Map<string, { send: Marks[]; receive: Marks[] }>();
     for (let run = 1; run <= RUNS; run++) {
       for (const [name, row] of Object.entries(ROWS)) {

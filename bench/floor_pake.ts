@@ -14,10 +14,12 @@
  * it node:path (base/free_space.ts, which loads node:fs only when first asked), a part of Deno's
  * Node layer (~15 ms of main-thread CPU alone); the whole layer is deno-floor-node's row.
  * Excludes: events, the offer, hashes, resume, NAT probing, local discovery, more than one TLS
- * connection, warm-ups (`warmCrypto`, `warmTlsClient`).
+ * connection, warm-ups (`warmTlsClient`; `warmCrypto` only in the `-warm` modes, floor.tool's
+ * `deno-floor-pake-warm`: what p2pft's own start does to take the crypto library's seeding off
+ * the main thread).
  *
- *   deno run -A bench/floor_pake.ts send FILE CODE PORT
- *   deno run -A bench/floor_pake.ts receive OUT CODE PORT
+ *   deno run -A bench/floor_pake.ts send[-warm] FILE CODE PORT
+ *   deno run -A bench/floor_pake.ts receive[-warm] OUT CODE PORT
  *   deno run -A bench/floor_pake.ts costs
  *
  * (`floor.ts serve PORT` is the rendezvous; CODE is NAMEPLATE-WORDS, e.g. 7-bench-code.) `costs`
@@ -45,6 +47,7 @@ import {
   PEER_SERVER_NAME,
 } from "../peer/cert/mod.ts";
 import { runPakeHandshake, type Spake2, startSpake } from "../pake/mod.ts";
+import { warmCrypto } from "../base/mod.ts";
 import { LOOPBACK, mark, register, threadCpuMs, withMarks } from "./floor.ts";
 
 /** `7-bench-code`: the nameplate and the words, as p2pft's `parseCode` splits them. */
@@ -154,7 +157,12 @@ async function costs(): Promise<void> {
 }
 
 const [mode, ...args] = Deno.args;
-if (mode === "send") await withMarks(mode, () => send(args[0], args[1], Number(args[2])));
-else if (mode === "receive") {
-  await withMarks(mode, () => receive(args[0], args[1], Number(args[2])));
-} else if (mode === "costs") await costs();
+const role = mode?.replace(/-warm$/, "");
+await withMarks(mode, async () => {
+  // `send-warm` and `receive-warm` (deno-floor-pake-warm): as p2pft's commands, seed Deno's crypto
+  // library off the main thread at once (`warmCrypto`), which the first TLS call pays otherwise.
+  if (role !== mode) void warmCrypto();
+  if (role === "send") await send(args[0], args[1], Number(args[2]));
+  else if (role === "receive") await receive(args[0], args[1], Number(args[2]));
+  else if (role === "costs") await costs();
+});
