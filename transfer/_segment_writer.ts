@@ -32,6 +32,8 @@ export interface SegmentWriterOptions {
  */
 export class SegmentWriter {
   #segment: Uint8Array;
+  /** The segments after the current one that `room(ahead)` handed out, in order. */
+  #upcoming: Uint8Array[] = [];
   #free: Uint8Array[] = [];
   #fill = 0;
   #count = 0;
@@ -54,10 +56,20 @@ export class SegmentWriter {
       );
   }
 
-  /** Free room in the current segment, to read file bytes straight into. */
-  room(): Uint8Array {
-    const start = FRAME_HEADER_BYTES + this.#fill;
-    return this.#segment.subarray(start, FRAME_HEADER_BYTES + this.#options.segmentSize);
+  /**
+   * Free room in the current segment, to read file bytes straight into; `ahead` > 0: the whole
+   * room of the segment that many after it, for a caller that fills every segment before it
+   * (reads ahead of the current segment).
+   */
+  room(ahead = 0): Uint8Array {
+    const end = FRAME_HEADER_BYTES + this.#options.segmentSize;
+    if (ahead === 0) return this.#segment.subarray(FRAME_HEADER_BYTES + this.#fill, end);
+    while (this.#upcoming.length < ahead) this.#upcoming.push(this.#newSegment());
+    return this.#upcoming[ahead - 1].subarray(FRAME_HEADER_BYTES, end);
+  }
+
+  #newSegment(): Uint8Array {
+    return this.#free.pop() ?? new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
   }
 
   /**
@@ -102,8 +114,7 @@ export class SegmentWriter {
     const segment = this.#segment;
     const frame = segment.subarray(0, FRAME_HEADER_BYTES + this.#fill);
     writeFrameHeader(segment, FrameType.DATA, this.#fill);
-    this.#segment = this.#free.pop() ??
-      new Uint8Array(FRAME_HEADER_BYTES + this.#options.segmentSize);
+    this.#segment = this.#upcoming.shift() ?? this.#newSegment();
     this.#fill = 0;
     const index = this.#count % writers.length;
     const writer = writers[index];

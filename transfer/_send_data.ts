@@ -24,6 +24,7 @@ import { type FileSnapshot, sameSnapshot, snapshotOf, wrapFsError } from "./scan
 import type { StreamConnection } from "./types.ts";
 import { SegmentWriter } from "./_segment_writer.ts";
 import { sendStream } from "./_send_stream.ts";
+import { sendReadAhead } from "./_read_ahead.ts";
 import { bytesToHash, type Sha256, type Sha256Kind, sha256Kind } from "./_sha256.ts";
 
 export interface OutgoingFile {
@@ -333,66 +334,3 @@ const sendRead: SendFileBytes = async (handle, file, left, out, options) => {
   }
   return ended;
 };
-
-/**
- * Sends `left` bytes of a big file, read straight into the segments: each
- * read runs on the thread pool while the bytes of the last one are hashed
- * (and a full segment waits for its stream), as the receiver writes one
- * segment while it takes the next. Read, hash and send one after another left
- * the sender waiting on reads under load; reading into buffers of its own
- * cost a copy of every byte into the segment. Returns whether the file ended
- * early (the rest was sent as zeros).
- */
-const sendReadAhead: SendFileBytes = async (handle, file, left, out, options) => {
-  let view: Uint8Array = new Uint8Array(0);
-  const read = () => {
-    const room = out.room();
-    view = room.subarray(0, Math.min(room.length, left));
-    const pending = handle.read(view);
-    // Awaited below, or in `finally` when the loop ends early.
-    pending.catch(() => {});
-    return pending;
-  };
-  let next: Promise<number | null> | undefined = read();
-  try {
-    while (left > 0) {
-      options.signal.throwIfAborted();
-      const n: number | null = await next!;
-      next = undefined;
-      if (n === null) {
-        await sendZeros(file, left, out, options);
-        return true;
-      }
-      left -= n;
-      const chunk = view.subarray(0, n);
-      // A full segment is handed on here, and the next read goes into the next one.
-      const sending = out.filled(n);
-      if (left > 0) next = read();
-      file.hash.update(chunk);
-      options.onBytes(n, file.path);
-      await sending;
-    }
-    return false;
-  } finally {
-    // The handle closes after this: no read may still be running on it.
-    await next?.catch(() => {});
-  }
-};
-
-/** The rest of a file that ended early, as zeros, so the stream keeps its announced length. */
-async function sendZeros(
-  file: Hashing,
-  left: number,
-  out: SegmentWriter,
-  options: SendDataOptions,
-): Promise<void> {
-  while (left > 0) {
-    const room = out.room();
-    const zeros = room.subarray(0, Math.min(left, room.length));
-    zeros.fill(0);
-    file.hash.update(zeros);
-    options.onBytes(zeros.length, file.path);
-    left -= zeros.length;
-    await out.filled(zeros.length);
-  }
-}
