@@ -28,17 +28,20 @@
  * process started and the main thread's CPU ms (/proc/self/task/PID/schedstat), and at the end
  * the CPU of all its live threads; bench/floor_marks.ts runs the floors and prints the medians.
  *
- * Where its time goes beyond deno-floor, per side (main-thread CPU ms; medians of 8 interleaved
- * runs with FLOOR_MARKS at load 5-6, `costs` ×6):
- * - Imports (noble's P-256 and hashes from npm, pake/, peer/cert/, base/): +20 CPU before the
- *   first line (95 against 74), and +30-40 ms of wall: loading npm modules waits on more than the
- *   CPU. Without the stub, base/mod.ts's node:fs adds another +50 (145).
- * - Certificate (sender): 8-10 cold, 1.5-2.5 warm (P-256 key import, ECDSA signature).
- * - SPAKE2 per side: start + finish 6-11 cold (the first side to run it), 1.5-4 warm; the
- *   handshake with its two frame exchanges adds ~10 on each side after TLS.
- * - All threads: +65-75 CPU per side (191-197 against 123-125); the main thread's share is +45-55.
- * - Wall: each side's end 270-290 ms after its start against 145-175 for deno-floor: the late
- *   start, the sender's certificate before it registers, then the PAKE after TLS.
+ * Where its time goes beyond deno-floor, per side, in main-thread CPU ms (floor_marks.ts medians
+ * of 5-6 runs at load 4-6, and `costs`):
+ * - Imports, before the first line runs: 107-128 against 73-78. One at a time in a fresh process:
+ *   base/mod.ts 21-32 (node:path alone 16-25, for base/free_space.ts's `dirname`), peer/cert/
+ *   10-17, pake/ 16 (noble's P-256 from npm; a local copy of noble loads in ~10 against ~16).
+ *   Wall to the first line: 60-170 ms against 10-15 at these loads.
+ * - Certificate (sender): 6-10 cold, 1.5-2.5 warm (a P-256 key imported, one ECDSA signature).
+ * - SPAKE2: start + finish 6-11 on the first side a process runs, 1.5-4 warm. Its two frame
+ *   exchanges after TLS: 11-15 CPU and 19-36 ms of wall on the receiver.
+ * - The first TLS call on each side (deno-floor pays it too): ~35, mostly the seeding of Deno's
+ *   crypto library. `-warm` (warmCrypto) moves it to another thread: the receiver's TLS step
+ *   47-58 → 13-18, the sender's PAKE step 46-57 → 15-17; the same CPU in all.
+ * - All threads at exit: 200-235 against 117-135 for deno-floor; anchors.sh (/usr/bin/time):
+ *   0.22-0.25 s a side against 0.13-0.16.
  */
 import {
   certificateFingerprint,
