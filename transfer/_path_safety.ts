@@ -3,32 +3,19 @@
  * unsafe on every system; `unholdableNames` finds what this receiver's file
  * system cannot hold (case collisions, Windows names), to skip and report.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { basename, dirname, join, toHex, UnsafePathError, utf8Length } from "../base/mod.ts";
+import { UnsafePathError, utf8Length } from "../base/mod.ts";
 import { LIMITS } from "./wire/mod.ts";
 
 /** Suffix of in-progress files; reserved, so no manifest path may end with it. */
 export const PARTIAL_SUFFIX = ".p2pft-partial";
 /** Longest file name (bytes) on Linux, macOS and, in UTF-16 units, Windows. */
-const NAME_MAX = 255;
+export const NAME_MAX = 255;
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
 // C0 controls: Windows refuses them in names; matching them is the point.
 // deno-lint-ignore no-control-regex
 const WINDOWS_CONTROL = /[\u0001-\u001f]/;
 const DRIVE = /^[a-z]:/i;
-
-/**
- * Where a file's bytes wait until verified: `<name>.p2pft-partial` beside it,
- * or, for a name too long to take the suffix (241..255 bytes), a name made
- * from its SHA-256 (the same every run, so it is resumed too).
- */
-export function partialPath(target: string): string {
-  const name = basename(target);
-  if (utf8Length(name) + PARTIAL_SUFFIX.length <= NAME_MAX) return target + PARTIAL_SUFFIX;
-  const digest = toHex(sha256(new TextEncoder().encode(name))).slice(0, 32);
-  return join(dirname(target), `.${digest}${PARTIAL_SUFFIX}`);
-}
 
 function quote(path: string): string {
   return JSON.stringify(path);

@@ -19,7 +19,7 @@ import { Publisher, type VerifiedPartial } from "./_publish.ts";
 import { SegmentReader } from "./_segment_reader.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { DIGEST_BYTES, FileStatus } from "./wire/mod.ts";
-import { partialPath } from "./_path_safety.ts";
+import { partialPath } from "./_partial_path.ts";
 import type { Sha256, Sha256Kind } from "./_sha256.ts";
 import { receiveWhole } from "./_whole_file.ts";
 

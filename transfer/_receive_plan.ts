@@ -11,7 +11,8 @@ import { EventLoopTurns, TransferRefusedError, UnsafePathError } from "../base/m
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { Sha256 } from "./_sha256.ts";
 import type { ManifestEntry, PlanItem } from "./wire/mod.ts";
-import { PARTIAL_SUFFIX, partialPath } from "./_path_safety.ts";
+import { PARTIAL_SUFFIX } from "./_path_safety.ts";
+import { partialPath } from "./_partial_path.ts";
 import { freeName } from "./_free_name.ts";
 import { assertRoom } from "./_receive_space.ts";
 import { type StagedFolder, stagingPath } from "./_staging.ts";

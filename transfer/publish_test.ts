@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import { TransferRefusedError } from "../base/mod.ts";
 import { Publisher } from "./_publish.ts";
-import { partialPath } from "./_path_safety.ts";
+import { partialPath } from "./_partial_path.ts";
 
 /** Writes `count` partials in `dir` and hands each to `publisher`. */
 async function addPartials(publisher: Publisher, dir: string, count: number): Promise<string[]> {
