@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     input = parseCommandLine(argv, COMMANDS);
   } catch (error) {
     // A script that asked for --json gets its `error` event even when the line did not parse.
-    return fail(error, asksForJson(argv, COMMANDS), false);
+    return await fail(error, asksForJson(argv, COMMANDS), false);
   }
   const command = input.command;
   if (input.flag("version")) {
@@ -50,19 +50,27 @@ async function main(argv: string[]): Promise<number> {
       output.emit({ type: "error", message: "Interrupted" });
       return EXIT_INTERRUPTED;
     }
-    return fail(error, json, verbose, output);
+    return await fail(error, json, verbose, output);
   } finally {
     for (const name of signals) Deno.removeSignalListener(name, onInterrupt);
+    // The events still waiting for a slow reader go out before the exit (Ctrl-C now ends it).
+    await output.flushed();
   }
 }
 
-function fail(error: unknown, json: boolean, verbose: boolean, output?: Output): number {
+async function fail(
+  error: unknown,
+  json: boolean,
+  verbose: boolean,
+  output = new Output({ json, role: "serve" }),
+): Promise<number> {
   const failure = describeFailure(error);
-  (output ?? new Output({ json, role: "serve" })).emit({
+  output.emit({
     type: "error",
     message: failure.message,
     ...(failure.declined ? { declined: true } : {}),
   });
+  await output.flushed();
   if (verbose) { for (const detail of failure.details) console.error(detail); }
   return failure.exitCode;
 }

@@ -1,4 +1,3 @@
-import { writeAllSync } from "../base/mod.ts";
 import type { NatMapping } from "../peer/mod.ts";
 import type { Check } from "./doctor_checks.ts";
 import { describeOffer, formatBytes, formatDuration, formatRate } from "./format.ts";
@@ -10,6 +9,7 @@ import {
   type OfferView,
   shownName,
 } from "./offer_view.ts";
+import { OrderedWriter, type WriterSink } from "./ordered_writer.ts";
 import type { SkippedItem } from "./session_events.ts";
 
 /**
@@ -137,11 +137,8 @@ const CHECK_LABELS: Record<Check["check"], string> = {
   local: "local discovery",
   path: "likely path",
 };
-const encoder = new TextEncoder();
-
 /** Where Output writes: Deno.stdout and Deno.stderr, or a test's recorder. */
-export interface OutputSink {
-  writeSync(bytes: Uint8Array): number;
+export interface OutputSink extends WriterSink {
   isTerminal(): boolean;
 }
 
@@ -152,12 +149,16 @@ export interface OutputOptions {
   stderr?: OutputSink;
 }
 
-/** Writes events as JSON lines or as friendly text, with a progress bar on a terminal. */
+/**
+ * Writes events as JSON lines or as friendly text, with a progress bar on a terminal. Nothing is
+ * written synchronously (ordered_writer.ts says why): `flushed()` before the process exits.
+ */
 export class Output {
   readonly #json: boolean;
   readonly #bar: boolean;
   readonly #stdout: OutputSink;
   readonly #stderr: OutputSink;
+  readonly #writer = new OrderedWriter();
   #lastProgressAt = 0;
   /** When this transfer's first progress came, and its bytes: the rate counts from there. */
   #startedAt = 0;
@@ -177,6 +178,11 @@ export class Output {
     return this.#json;
   }
 
+  /** Resolves once every event emitted so far is written (or its reader is gone). */
+  flushed(): Promise<void> {
+    return this.#writer.flushed();
+  }
+
   emit(event: CliEvent): void {
     if (event.type === "progress") return this.#progress(event);
     // The next receiver's transfer (send --receivers) has a rate of its own.
@@ -184,16 +190,14 @@ export class Output {
     if (this.#json) {
       this.#writeJson(event);
       // Errors also go to stderr as one line, for people reading a log.
-      if (event.type === "error") {
-        writeText(this.#stderr, `${errorLine(event)}\n`);
-      }
+      if (event.type === "error") this.#writer.write(this.#stderr, `${errorLine(event)}\n`);
       return;
     }
     this.#clearBar();
     const text = this.#describe(event);
     if (text === undefined) return;
     if (event.type === "error" || event.type === "warning") {
-      writeText(this.#stderr, `${text}\n`);
+      this.#writer.write(this.#stderr, `${text}\n`);
     } else {
       this.#write(`${text}\n`);
     }
@@ -271,14 +275,16 @@ export class Output {
     const final = !event.unknownSize && event.bytes >= event.total;
     if (!final && now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
     this.#lastProgressAt = now;
-    if (this.#json) return this.#writeJson(event);
+    if (this.#json) return this.#writeJson(event, { latest: true });
     if (!this.#bar) return;
     const seconds = (now - this.#startedAt) / 1000;
     // Bytes a resume found in place (and the first update's) did not move in this time: counted
     // in the bar, not in the rate.
     const rate = (event.bytes - this.#startBytes) / Math.max(seconds, 1e-3);
     if (event.unknownSize) {
-      this.#write(`\r\x1b[2K${formatBytes(event.bytes)} ${formatRate(rate)} ${event.file}`);
+      this.#write(`\r\x1b[2K${formatBytes(event.bytes)} ${formatRate(rate)} ${event.file}`, {
+        latest: true,
+      });
       this.#barShown = true;
       return;
     }
@@ -292,6 +298,7 @@ export class Output {
       `\r\x1b[2K[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(event.bytes)}/${
         formatBytes(event.total)
       } ${formatRate(rate)} ETA ${eta} ${name}`,
+      { latest: true },
     );
     this.#barShown = true;
   }
@@ -302,13 +309,14 @@ export class Output {
     this.#write("\n");
   }
 
-  #writeJson(event: CliEvent): void {
+  #writeJson(event: CliEvent, options?: { latest: boolean }): void {
     const t = Math.round(performance.now() * 10) / 10;
-    this.#write(`${JSON.stringify({ ...event, t })}\n`);
+    this.#write(`${JSON.stringify({ ...event, t })}\n`, options);
   }
 
-  #write(text: string): void {
-    writeText(this.#stdout, text);
+  /** `latest`: a progress line, which a newer one replaces while both wait for a slow reader. */
+  #write(text: string, options?: { latest: boolean }): void {
+    this.#writer.write(this.#stdout, text, options);
   }
 }
 
@@ -369,10 +377,6 @@ function savedLine(event: Extract<CliEvent, { type: "done" }>): string {
   return `\nSaved in ${shownName(event.folder)}: ${shown.join(", ")}${
     more > 0 ? ` and ${more} more` : ""
   }`;
-}
-
-function writeText(target: OutputSink, text: string): void {
-  writeAllSync(target, encoder.encode(text));
 }
 
 /** The one line a failure prints: "error: <message>", or "Declined." for a decline by our user. */

@@ -310,6 +310,8 @@ async function confirm(
   ]
     .map((line) => `${line}\n`).join("");
   const question = `${lines}Receive ${what} from ${remote}? [y/N] `;
+  // The lines before it (connected, warnings) reach the terminal first.
+  await options.output.flushed();
   // The sender says it waits for a person only now, when one is asked.
   asking();
   // A typo ("ye", "yse") would decline and spend the code: only an empty line or n declines.
