@@ -45,14 +45,15 @@ Deno.test("main.ts loads the parser and option tables, no command, before dispat
   assert.deepEqual(loaded.filter((module) => late.test(module)), []);
 });
 
-Deno.test("send and receive load no server, Redis, QR, doctor, completions or node: code", async () => {
+Deno.test("send and receive load no server, Redis, QR, doctor, completions, local discovery or node: code", async () => {
   // node:crypto (with node:tls and node:buffer) costs a process ~30 ms of CPU to load: a transfer
   // loads it only for a file big enough to need its hash (transfer/_sha256.ts); node:dgram only
   // when it binds its punch port (peer/punch/_punch_socket.ts). Any of node:fs, node:net,
   // node:tls or node:crypto starts Deno's Node layer (~45 ms): node:fs only for the free-space
   // check (base/free_space.ts). node:path alone costs ~20 ms: base/path.ts has what comes first.
+  // Local discovery (local/) loads only to look on the LAN, after a sender's register.
   const others =
-    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|npm:\/(@redis|qrcode)|node:(crypto|tls|net|fs|buffer|dgram|path)$)/;
+    /^(rendezvous\/(server_mod\.ts|server\/|store\/|relay\/|sockets\/)|cli\/(qr|doctor_checks|doctor_command|completions|serve_command)\.ts|local\/(?!nameplate(_mod)?\.ts$)|npm:\/(@redis|qrcode)|node:(crypto|tls|net|fs|buffer|dgram|path)$)/;
   for (const command of ["send_command.ts", "send_session.ts", "receive_command.ts"]) {
     const loaded = await staticGraph(new URL(command, import.meta.url));
     assert.deepEqual(loaded.filter((module) => others.test(module)), [], command);

@@ -13,7 +13,8 @@ import {
   ProtocolError,
   TimeoutError,
 } from "../../base/mod.ts";
-import { announce, browse, localNameplate, type LocalPairing } from "../../local/mod.ts";
+import type { LocalPairing } from "../../local/mod.ts";
+import { localNameplate } from "../../local/nameplate_mod.ts";
 import {
   NameplateInUseError,
   NoSenderError,
@@ -213,7 +214,11 @@ function localWay(
   options: FindPeerOptions,
 ): (wayAbort: AbortSignal, seen: () => void) => Promise<LocalPairing> {
   return async (wayAbort, seen) => {
+    // local/ loads only to look on the LAN (not with --no-local, nor on a host without a LAN
+    // address): a receiver's first request to the server does not wait for it, nor a sender's
+    // register (it announces the nameplate the server confirmed).
     if (options.role !== "sender") {
+      const { browse } = await import("../../local/mod.ts");
       return withAddress(
         await browse(options.nameplate!, {
           candidates,
@@ -228,6 +233,7 @@ function localWay(
       candidates,
       fingerprint: options.fingerprint!,
     };
+    const { announce } = await import("../../local/mod.ts");
     const announcement = await announce(offer, { signal: wayAbort });
     try {
       const pairing = withAddress(await announcement.receiver());

@@ -1,4 +1,0 @@
-import { mainCpu } from "./cpu_end.ts";
-await import("./cli/send_command.ts");
-await import("./peer/mod.ts");
-console.log(mainCpu().toFixed(1));
