@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from "../base/mod.ts";
+import { osReason, P2pftError, StoreUnavailableError, UsageError } from "../base/mod.ts";
 import { RendezvousServer } from "../rendezvous/server_mod.ts";
 import type { Output } from "./output.ts";
 import { parseArgument } from "./exit_code.ts";
@@ -35,8 +35,18 @@ const STORE_CONNECT_TIMEOUT_MS = 5_000;
 
 /** `p2pft serve`: runs the rendezvous server until Ctrl-C or SIGTERM, then stops cleanly (exit 0). */
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
+  if (options.host?.trim() === "") {
+    throw new UsageError(
+      '--host is empty (an unset variable in --host "$VAR"?); leave it out to listen on every address',
+    );
+  }
   // Options the server refuses (a bad --store or --public-address) are the user's to fix.
-  await using server = parseArgument(() =>
+  await using server = listenOn({
+    name: "--host",
+    value: options.host,
+    advice: "give an address of this host (or a name that resolves to one), or leave --host out " +
+      "to listen on every address",
+  }, () =>
     RendezvousServer.listen({
       hostname: options.host,
       port: options.port,
@@ -54,8 +64,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
         ? undefined
         : parseSize(options.relayMaxBytes, "--relay-max-bytes"),
       relayMaxSessions: options.relaySessions,
-    })
-  );
+    }));
   try {
     await server.ready(
       AbortSignal.any([options.signal, AbortSignal.timeout(STORE_CONNECT_TIMEOUT_MS)]),
@@ -67,9 +76,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
       { cause: error },
     );
   }
-  await using metrics = options.metrics === undefined
-    ? undefined
-    : parseArgument(() => serveMetrics(options.metrics!, () => server.metrics()));
+  await using metrics = options.metrics === undefined ? undefined : listenOn({
+    name: "--metrics",
+    value: options.metrics,
+    advice: "give an address of this host and a free port (HOST:0: any free port)",
+  }, () => serveMetrics(options.metrics!, () => server.metrics()));
   options.output.emit({
     type: "listening",
     host: server.addr.hostname,
@@ -87,6 +98,33 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   options.output.emit({ type: "stopped", stats: { ...server.stats() } });
 }
 
+/**
+ * Runs `listen`: what the user typed is a usage error, and so is an address this host cannot take
+ * (a name that does not resolve read "unexpected failure: ... failed to lookup address
+ * information"; an address of another host, "Cannot assign requested address (os error 99)").
+ * `flag` names the option and `advice` what it takes.
+ */
+function listenOn<T>(
+  flag: { name: string; value?: string; advice: string },
+  listen: () => T,
+): T {
+  try {
+    return parseArgument(listen);
+  } catch (error) {
+    const foreign = error instanceof Deno.errors.AddrNotAvailable;
+    const known = error instanceof P2pftError ||
+      Object.values(Deno.errors).some((kind) => error instanceof kind);
+    if (flag.value === undefined || !(foreign || !known)) throw error;
+    // The system's own words (the error itself may name the port and what it was for).
+    const reason = foreign ? "it is not an address of this host" : osReason(
+      error instanceof Error && error.cause instanceof Error ? error.cause : error,
+    );
+    throw new UsageError(`Cannot listen on ${flag.name} ${flag.value}: ${reason}; ${flag.advice}`, {
+      cause: error,
+    });
+  }
+}
+
 /** `--metrics HOST:PORT`: Prometheus text at /metrics (port 0: any free port, reported). */
 function serveMetrics(
   address: string,
@@ -95,7 +133,8 @@ function serveMetrics(
   // Port 0 (any free port) suits a listener, unlike a server to contact, which parseHostPort wants.
   const anyPort = address.endsWith(":0");
   const { hostname, port } = parseHostPort(anyPort ? `${address.slice(0, -2)}:1` : address);
-  const http = Deno.serve(
+  const http = serveOn(
+    address,
     { hostname, port: anyPort ? 0 : port, onListen: () => {} },
     async (request) => {
       if (new URL(request.url).pathname !== "/metrics") {
@@ -110,4 +149,22 @@ function serveMetrics(
     url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${http.addr.port}/metrics`,
     [Symbol.asyncDispose]: () => http.shutdown(),
   };
+}
+
+/** `Deno.serve`; a port in use says so as `serve --port` does, not "(os error 98)". */
+function serveOn(
+  address: string,
+  options: Deno.ServeTcpOptions,
+  handler: Deno.ServeHandler,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve(options, handler);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Deno.errors.AddrInUse(
+      `Cannot listen on --metrics ${address}: the port is already in use by another program: ` +
+        `choose another (HOST:0: any free port)`,
+      { cause: error },
+    );
+  }
 }

@@ -144,6 +144,32 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
     { args: ["send", "x", "--qr=yes"], code: 2, message: /--qr takes no value/ },
     { args: ["serve", "--port", "70000"], code: 2, message: /--port/ },
     { args: ["serve", "--port", "0x10"], code: 2, message: /--port .*"0x10"/ },
+    // A --host this host cannot take is the user's to fix (before: "unexpected failure: ...").
+    {
+      args: ["serve", "--host", "", "--port", "0"],
+      code: 2,
+      message: /^error: --host is empty \(an unset variable in --host "\$VAR"\?\); leave it out/,
+    },
+    {
+      args: ["serve", "--host", "192.0.2.1", "--port", "0"],
+      code: 2,
+      message:
+        /^error: Cannot listen on --host 192\.0\.2\.1: it is not an address of this host; give an address of this host/,
+    },
+    {
+      args: ["serve", "--host", "127.0.0.1", "--port", "0", "--metrics", "192.0.2.1:9100"],
+      code: 2,
+      message:
+        /^error: Cannot listen on --metrics 192\.0\.2\.1:9100: it is not an address of this host; give an address of this host and a free port \(HOST:0: any free port\)\n$/,
+    },
+    // The running server's TCP port (before: "Address already in use (os error 98)").
+    {
+      args: ["serve", "--host", "127.0.0.1", "--port", "0", "--metrics", w.server],
+      code: 1,
+      message: new RegExp(
+        `^error: Cannot listen on --metrics ${w.server}: the port is already in use by another program: choose another \\(HOST:0: any free port\\)\n$`,
+      ),
+    },
     { args: ["send", "x", ...w.rendezvous, "--timeout", "1e3"], code: 2, message: /"1e3"/ },
     {
       args: ["serve", "--host", "127.0.0.1", "--port", w.server.split(":")[1]],
@@ -219,7 +245,7 @@ async function unshareMissing(): Promise<string | undefined> {
 const noRoute = skipUnlessCi(await unshareMissing());
 
 boundedTest(
-  "a P2PFT_RENDEZVOUS name that does not resolve is named with the variable it came from" +
+  "a P2PFT_RENDEZVOUS name that does not resolve is named with the variable it came from, a serve --host one is a usage error" +
     noRoute.note,
   async (signal) => {
     // In a fresh namespace the resolver has no route: the lookup fails at once, nothing leaves.
@@ -240,6 +266,21 @@ boundedTest(
         args[0],
       );
     }
+    // A --host name that does not resolve: a usage error, not "unexpected failure".
+    const serve = await new Deno.Command("unshare", {
+      args: ["-n", Deno.execPath(), "run", "-A", MAIN, "serve", "--host", "no-such-host"],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      signal,
+    }).output();
+    const said = new TextDecoder().decode(serve.stderr);
+    assert.equal(serve.code, 2, said);
+    assert.match(
+      said,
+      /^error: Cannot listen on --host no-such-host: [^\n]+; give an address of this host \(or a name that resolves to one\), or leave --host out to listen on every address\n$/,
+    );
   },
   { timeoutMs: TEST_TIMEOUT_MS, ignore: noRoute.ignore },
 );
