@@ -4,19 +4,20 @@
  * file out, with no link or transfer protocol. `floor` goes straight (the receiver listens with
  * `Deno.listenTls`); `floor-sync` too, with p2pft's durability (`--sync`: an fdatasync every
  * 64 MiB of a part, overlapping the next bytes, and a last one before the end, as
- * transfer/_partial_file.ts does; magic-wormhole never syncs); `floor-relay` goes through a rendezvous server's TCP relay (its splice), the
- * sender serving TLS in place with node:tls on the connections it dialled as p2pft's relay sender
- * does (peer/tls/_relay_server.ts, Nagle back on after the handshake), the receiver a
- * `Deno.startTls` client. What p2pft adds on top of either is its own cost.
+ * transfer/_partial_file.ts does; magic-wormhole never syncs); `floor-relay` goes through a
+ * rendezvous server's TCP relay (its splice), the sender serving TLS in place with node:tls on the
+ * connections it dialled as p2pft's relay sender does (peer/tls/_relay_server.ts, Nagle back on
+ * after the handshake), the receiver a `Deno.startTls` client; `floor-sync-relay` too, with
+ * p2pft's durability. What p2pft adds on top of either is its own cost.
  *
  * Run it beside p2pft and magic-wormhole (as root, from the project root):
  *
  *   EXTRA_TOOLS="bench/tls_floor.tool ../shared/bench/tools.d/p2pft.tool" \
  *     TOOLS="wormhole-direct p2pft floor floor-sync" ../shared/bench/anchors.sh 1G 3
  *   EXTRA_TOOLS="bench/tls_floor.tool ../shared/bench/tools.d/p2pft-relay.tool" \
- *     TOOLS="wormhole-relay p2pft-relay floor-relay" ../shared/bench/anchors.sh 1G 3
+ *     TOOLS="wormhole-relay p2pft-relay floor-relay floor-sync-relay" ../shared/bench/anchors.sh 1G 3
  *
- * `bench/tls_floor.tool` registers the three tools (its rendezvous server on 127.0.0.1:4790). By hand:
+ * `bench/tls_floor.tool` registers the four tools (its rendezvous server on 127.0.0.1:4790). By hand:
  *
  *   deno run -A bench/tls_floor.ts cert CERT.json
  *   deno run -A bench/tls_floor.ts receive CERT.json OUT BYTES [--sync] --port P | --relay HOST:PORT NAMEPLATE
