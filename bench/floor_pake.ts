@@ -43,10 +43,10 @@
  * - All threads at exit: 200-235 against 117-135 for deno-floor; anchors.sh (/usr/bin/time):
  *   0.22-0.25 s a side against 0.13-0.16.
  *
- * In two `anchors.sh 1K 5` runs at load 4 (18:44 UTC, 2026-12-07), against wormhole-william: deno-floor
- * 0.93x and 1.05x, deno-floor-pake 1.06x and 1.16x, deno-floor-node 1.07x and 1.15x, at 0.22-0.25
- * CPU s a side for deno-floor-pake against wormhole-william's 0.07-0.11. At load 5.5-8 the wall
- * ratios scatter (pake 1.10-1.77x, -warm 0.94-1.02x); the CPU does not.
+ * In two `anchors.sh 1K 5` runs at load 4 (18:44 UTC, 2026-12-07), against wormhole-william:
+ * deno-floor 0.93x and 1.05x, deno-floor-pake 1.06x and 1.16x, deno-floor-node 1.07x and 1.15x,
+ * at 0.22-0.25 CPU s a side for deno-floor-pake against wormhole-william's 0.07-0.11. At load
+ * 5.5-8 the wall ratios scatter (pake 1.10-1.77x, -warm 0.94-1.02x); the CPU does not.
  */
 import {
   certificateFingerprint,
