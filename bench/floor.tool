@@ -1,8 +1,8 @@
 # The floor beside the anchors (bench/floor.ts says what each tool does): sourced by
 # ../shared/bench/anchors.sh, run from the project root:
-#   EXTRA_TOOLS="bench/floor.tool ../shared/bench/tools.d/p2pft.tool" TOOLS="wormhole-william-relay \
-#     p2pft deno-floor deno-floor-pake deno-floor-pake-warm deno-floor-node deno-bare" \
-#     ../shared/bench/anchors.sh 1K 5
+#   EXTRA_TOOLS="bench/floor.tool ../shared/bench/tools.d/p2pft.tool" \
+#     TOOLS="wormhole-william-relay p2pft deno-floor deno-floor-pake deno-floor-pake-warm \
+#     deno-floor-node deno-bare" ../shared/bench/anchors.sh 1K 5
 # deno-floor: two minimal Deno processes doing p2pft's job (a UDP rendezvous exchange, TCP, TLS
 # with a pinned certificate, the file, exit); deno-floor-pake: the same with a certificate made by
 # the sender and p2pft's SPAKE2 over the TLS connection (bench/floor_pake.ts); -warm: with

@@ -1,10 +1,11 @@
 /**
  * Where the floors' time goes, step by step, from inside the processes: runs deno-floor,
- * deno-floor-node, deno-floor-pake and deno-floor-pake-warm (floor.tool's rows) RUNS times each, interleaved, on
- * loopback with FLOOR_MARKS set, and prints for each side the median, over the runs, of each
- * step's wall ms and main-thread CPU ms (from the step before; `start` from the process's time
- * origin), then its end, its main thread's CPU and its live threads' CPU (floor.ts, `withMarks`).
- * The receiver starts first, the sender at once after it, as in anchors.sh. Needs openssl.
+ * deno-floor-node, deno-floor-pake and deno-floor-pake-warm (floor.tool's rows) RUNS times each,
+ * interleaved, on loopback with FLOOR_MARKS set, and prints for each side the median, over the
+ * runs, of each step's wall ms and main-thread CPU ms (from the step before; `start` from the
+ * process's time origin), then its end, its main thread's CPU and its live threads' CPU (floor.ts,
+ * `withMarks`). The receiver starts first, the sender at once after it, as in anchors.sh. Needs
+ * openssl.
  *
  *   deno run -A bench/floor_marks.ts [RUNS]      (default 8)
  */
