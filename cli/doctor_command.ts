@@ -62,7 +62,11 @@ export async function doctorCommand(options: DoctorCommandOptions): Promise<void
   for (const check of checks) output.emit({ type: "check", ...check });
   const failed = checks.filter((check) => check.verdict === "fail").map((check) => check.check);
   if (failed.length > 0) {
-    throw new P2pftError(`doctor: ${failed.length} checks failed (${failed.join(", ")})`);
+    throw new P2pftError(
+      `doctor: ${failed.length} ${failed.length === 1 ? "check" : "checks"} failed (${
+        failed.join(", ")
+      })`,
+    );
   }
 }
 

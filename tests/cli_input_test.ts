@@ -386,6 +386,12 @@ e2e(
     const doctor = await w.spawnCli(["doctor", "--rendezvous", server, "--no-local", "--json"])
       .finished();
     assert.equal(doctor.code, 1, doctor.stderr);
+    assert.equal(doctor.stderr, "error: doctor: 4 checks failed (udp, tcp, nat, path)\n");
+    // No server and no local network: only the path fails (before: "1 checks failed").
+    const alone = await w.spawnCli(["doctor", "--no-local"], { env: { P2PFT_RENDEZVOUS: "" } })
+      .finished();
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.equal(alone.stderr, "error: doctor: 1 check failed (path)\n");
     const tcp = doctor.events.find((event) => event.type === "check" && event.check === "tcp");
     // Not Deno's "Connection refused (os error 111)".
     assert.equal(
