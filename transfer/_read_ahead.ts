@@ -33,7 +33,10 @@ export async function sendReadAhead(
   out: SegmentWriter,
   options: SendDataOptions,
 ): Promise<boolean> {
-  const readers = [handle, ...extraHandles(handle, file.source)];
+  // One read per segment the bytes go in: a file that ends in this segment needs no other handle.
+  const segmentsAfter = Math.ceil(Math.max(0, left - out.room().length) / out.segmentSize);
+  const extra = Math.min(READS_IN_FLIGHT - 1, segmentsAfter);
+  const readers = [handle, ...extraHandles(handle, file.source, extra)];
   const pieces: Piece[] = [];
   let offset = handle.seekSync(0, Deno.SeekMode.Current);
   let unread = left;
@@ -98,14 +101,15 @@ async function fill(
 }
 
 /**
- * More handles on the file `handle` has open, for reads at once. None when the name now leads
- * to another file (replaced since it was opened): then `handle` alone reads what was offered.
+ * `count` more handles on the file `handle` has open, for reads at once. None when the name now
+ * leads to another file (replaced since it was opened): then `handle` alone reads what was offered.
  */
-function extraHandles(handle: Deno.FsFile, source: string): Deno.FsFile[] {
+function extraHandles(handle: Deno.FsFile, source: string, count: number): Deno.FsFile[] {
+  if (count === 0) return [];
   const { dev, ino } = handle.statSync();
   const extra: Deno.FsFile[] = [];
   try {
-    for (let i = 1; i < READS_IN_FLIGHT; i++) {
+    for (let i = 0; i < count; i++) {
       const other = Deno.openSync(source, { read: true });
       extra.push(other);
       const info = other.statSync();

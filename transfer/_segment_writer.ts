@@ -56,6 +56,11 @@ export class SegmentWriter {
       );
   }
 
+  /** Bytes of file data a full segment holds. */
+  get segmentSize(): number {
+    return this.#options.segmentSize;
+  }
+
   /**
    * Free room in the current segment, to read file bytes straight into; `ahead` > 0: the whole
    * room of the segment that many after it, for a caller that fills every segment before it
