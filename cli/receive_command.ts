@@ -13,15 +13,9 @@ import {
   TransferRefusedError,
   UsageError,
 } from "../base/mod.ts";
-import {
-  assertKnownWords,
-  connectPeer,
-  parseCode,
-  type PeerSession,
-  type RelayMode,
-  type TransferCode,
-  type TransportChoice,
-} from "../peer/mod.ts";
+import { assertKnownWords, parseCode, type TransferCode } from "../peer/code_mod.ts";
+import { connectPeer, type PeerSession } from "../peer/connect_mod.ts";
+import type { RelayMode, TransportChoice } from "../peer/mod.ts";
 import type { Offer, OnExisting } from "../transfer/mod.ts";
 import { describeOffer, formatBytes, formatBytesAtLeast } from "./format.ts";
 import {

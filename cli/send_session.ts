@@ -3,14 +3,13 @@
  * the source. Loaded by send_command.ts after the scan.
  */
 import { deadline, formatAddr, SourceChangedError, TimeoutError } from "../base/mod.ts";
+import { formatCode, type TransferCode } from "../peer/code_mod.ts";
 import {
   connectPeer,
   dataStreamsFor,
-  formatCode,
   type Offered,
   type PeerSession,
-  type TransferCode,
-} from "../peer/mod.ts";
+} from "../peer/connect_mod.ts";
 import {
   peerWasTold,
   sendFiles,

@@ -1,6 +1,6 @@
 import { formatAddr, IncompleteTransferError, normalizeIp } from "../base/mod.ts";
-import { type PairedInfo } from "../peer/find/mod.ts";
-import { type PathFacts } from "../peer/mod.ts";
+import type { PairedInfo } from "../peer/find/mod.ts";
+import type { PathFacts } from "../peer/mod.ts";
 import type { NotWritten, SkipKind, TransferReport } from "../transfer/mod.ts";
 import type { CliEvent } from "./output.ts";
 import { shownName, SKIP_WORDS } from "./offer_view.ts";

@@ -84,6 +84,16 @@ Deno.test("send loads none of the receiver's transfer code: its planning, partia
   }
 });
 
+Deno.test("send and receive register before loading the PAKE, QUIC and the links", async () => {
+  // peer/connect.ts loads them (peer/_link_phase.ts) once the register is answered.
+  const linking =
+    /^(pake\/|peer\/(quic\/|_link_phase\.ts|_punch_link\.ts|_session\.ts|_early_share\.ts)|npm:\/@noble\/curves)/;
+  for (const command of ["send_session.ts", "receive_command.ts"]) {
+    const loaded = await staticGraph(new URL(command, import.meta.url));
+    assert.deepEqual(loaded.filter((module) => linking.test(module)), [], command);
+  }
+});
+
 Deno.test("receive registers before loading transfer/'s receiving half", async () => {
   // Loaded while it waits for its sender (receive_command.ts, loadReceiving): its first event,
   // the rendezvous server's answer, does not wait for those modules.

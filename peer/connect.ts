@@ -1,27 +1,26 @@
-import { abortable, withinDeadline } from "../base/mod.ts";
 import { type TransferCode } from "./code.ts";
 import type { PeerLink } from "./link/mod.ts";
 import type { RelayMode } from "./punch/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
-import { EarlyShare } from "./_early_share.ts";
-import { findPeer, type FindPeerOptions, type FoundPeer } from "./find/mod.ts";
-import { LocalEnd, type Offered, type Side } from "./_local_end.ts";
-import { linkAfterPunch } from "./_punch_link.ts";
-import { foundByServer, type Linked, planRoute, type Route } from "./_route.ts";
-import { linkOverTcp } from "./_tcp_only.ts";
-import { warmTlsClient } from "./tls/mod.ts";
-import {
-  authenticate,
-  endAfter,
-  type PathFacts,
-  type PeerSession,
-  type RelayedBy,
-} from "./_session.ts";
+import type { EarlyShare } from "./_early_share.ts";
+import { findPeer, type FindPeerOptions } from "./find/mod.ts";
+import { LocalEnd, type Offered } from "./_local_end.ts";
+import type { PathFacts, PeerSession, RelayedBy } from "./_session.ts";
+
+/**
+ * What follows finding the peer: the route, the link, the PAKE (pake/, tls/, quic/ and the
+ * punching: about half of the peer layer's start-up), loaded once. Asked for when the register
+ * is out and answered (a side then waits for its peer), or else once the peer is found, so that
+ * a side's first request to the rendezvous server does not wait for it.
+ */
+let linkPhase: Promise<typeof import("./_link_phase.ts")> | undefined;
+function loadLinkPhase(): Promise<typeof import("./_link_phase.ts")> {
+  return linkPhase ??= import("./_link_phase.ts");
+}
 
 export type { FailOptions, PathFacts, PeerSession } from "./_session.ts";
 export type { Offered } from "./_local_end.ts";
 export type { PairedInfo } from "./find/mod.ts";
-export { PAKE_DEADLINE_MS } from "./_session.ts";
 
 /** What finding the peer takes from these options as it is (documented in FindPeerOptions). */
 type ForFinding = Pick<
@@ -67,6 +66,7 @@ export interface ConnectOptions extends ForFinding {
  */
 export async function connectPeer(options: ConnectOptions): Promise<PeerSession> {
   const opened = await openPeerLink(options);
+  const { authenticate, endAfter } = await loadLinkPhase();
   try {
     return await authenticate(opened.link, opened.facts, {
       role: options.role,
@@ -116,7 +116,9 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   // that cost where it was.
   let warming: Promise<void> | undefined;
   const warm = () => {
-    if (options.role === "receiver") warming ??= warmTlsClient().catch(() => {});
+    if (options.role === "receiver") {
+      warming ??= loadLinkPhase().then((phase) => phase.warmTlsClient()).catch(() => {});
+    }
     return warming;
   };
   keepAlive.defer(() => warming);
@@ -128,7 +130,11 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     // The peer then joins the TCP relay at once; with QUIC only we take the UDP relay, which
     // the peer reaches by punching anyway, so it is not told.
     relayOnly: options.relay === "only" && choice !== "quic",
-    onNameplate: (nameplate) => options.onCode?.({ nameplate, words: options.code.words }),
+    onNameplate: (nameplate) => {
+      // The sender's register is out and answered: the rest loads while the receiver comes.
+      loadLinkPhase().catch(() => {});
+      options.onCode?.({ nameplate, words: options.code.words });
+    },
     onWaitingForSender: () => {
       warm();
       options.onWaitingForSender?.();
@@ -136,6 +142,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     tcp: options.tcp ?? false,
     keepAlive,
   });
+  const { earlyShare, linkOrTell, planRoute, relayedBy } = await loadLinkPhase();
   await warm();
   // Disposed on failure; on success the caller takes it (`move`).
   using unused = new DisposableStack();
@@ -165,85 +172,6 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     relayedBy: relayedBy(linked, found),
     early,
   };
-}
-
-/**
- * The link phase: over TCP only where a side is on TCP only (or relay only
- * and the TCP relay is there), else after punching. With relay only, punching
- * through the UDP relay is the fallback when the TCP relay fails.
- */
-async function link(
-  route: Route,
-  options: {
-    end: LocalEnd;
-    choice: TransportChoice;
-    punchTimeoutMs?: number;
-    signal?: AbortSignal;
-  },
-): Promise<Linked> {
-  if (foundByServer(route) && (route.overTcp || (!route.plan.direct && route.tcpRelay))) {
-    try {
-      return await linkOverTcp(route, options);
-    } catch (error) {
-      if (route.overTcp || options.signal?.aborted) throw error;
-    }
-  }
-  return await linkAfterPunch(route, options);
-}
-
-/**
- * How long a side stopped between pairing and the link (Ctrl-C) goes on setting up the link
- * its peer is making, to end it with the reason: the peer then says "The sender stopped:
- * Interrupted" at once, instead of waiting out its own deadlines for a link that never comes
- * and blaming a QUIC handshake or the path.
- */
-const TELL_PEER_MS = 2_000;
-
-/** {@link link}, which on a stop of ours ends the link (if it comes within TELL_PEER_MS) with why. */
-async function linkOrTell(
-  route: Route,
-  options: Parameters<typeof link>[1],
-): Promise<Linked> {
-  const own = new AbortController();
-  const linking = link(route, { ...options, signal: own.signal });
-  try {
-    return await abortable(linking, options.signal);
-  } catch (error) {
-    // A failure of the link itself has left nothing to tell the peer through.
-    const done = linking.catch(() => undefined);
-    await withinDeadline(done, TELL_PEER_MS);
-    own.abort(error);
-    const message = error instanceof Error ? error.message : String(error);
-    await (await done)?.won.link.close({ failed: true, message });
-    throw error;
-  }
-}
-
-/** This side's SPAKE2 share, started now when the link's channel binding is already known. */
-function earlyShare(side: Side, found: FoundPeer, words: string): EarlyShare | undefined {
-  const channelBinding = side.certificate?.fingerprint ?? found.peer.fingerprint;
-  if (!channelBinding) return undefined;
-  return new EarlyShare({
-    role: side.role,
-    code: words,
-    nameplate: found.nameplate,
-    channelBinding,
-  });
-}
-
-/**
- * The relay that carries the link, asked why once it is lost (a cap says
- * which): the one `paired` named, after a failover or with a shared store not
- * necessarily the first server of the list; the UDP relay over UDP, which a
- * side on TCP only cannot use.
- */
-function relayedBy(linked: Linked, found: FoundPeer): RelayedBy | undefined {
-  const pairing = { token: found.token, selfId: found.selfId };
-  if (linked.won.kind === "relay-tls") return { addr: linked.won.relay, pairing };
-  if (linked.facts.path === "relay" && found.transport.self === "udp" && found.relay) {
-    return { addr: found.relay, pairing };
-  }
-  return undefined;
 }
 
 function peerRole(role: "sender" | "receiver"): "sender" | "receiver" {
