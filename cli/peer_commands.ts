@@ -73,8 +73,8 @@ export const SEND: CommandSpec = {
     "send - [--name NAME] [options]",
   ],
   about: `Sends files and folders, a short text (up to 64 KiB), or stdin as one file of unknown size
-(tar c dir | p2pft send -; such a stream cannot be resumed if interrupted, and goes to one receiver).
-Prints a code such as 7-lunar-crystal; give it to the receiver.
+(tar c dir | p2pft send -; such a stream cannot be resumed if interrupted, and goes to one
+receiver). Prints a code such as 7-lunar-crystal; give it to the receiver.
 The number names a room on the rendezvous server; the words are a password that never leaves
 the two computers.`,
   options: [
@@ -169,9 +169,9 @@ export const RECEIVE: CommandSpec = {
   usage: ["receive <code> [options]"],
   about:
     `Receives what the sender offers into --out. Never overwrites a file; an interrupted transfer
-leaves NAME.p2pft-partial (a new folder: .NAME.p2pft-partial). A code works once: to continue, the sender runs send again and you run
-receive with its new code and the same --out. The code's words are checked against the word list
-and --out must be writable before anyone is contacted.`,
+leaves NAME.p2pft-partial (a new folder: .NAME.p2pft-partial). A code works once: to continue,
+the sender runs send again and you run receive with its new code and the same --out. The code's
+words are checked against the word list and --out must be writable before anyone is contacted.`,
   options: [
     {
       name: "out",

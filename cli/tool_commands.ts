@@ -110,9 +110,9 @@ export const DOCTOR: CommandSpec = {
 host's addresses, whether the rendezvous server answers over UDP and over TCP, the NAT mapping its
 two ports see, whether IPv6 works here, whether local discovery sees other p2pft peers, and which
 path two peers like this one would likely get. Talks only to the rendezvous server (and multicast
-DNS on this host's networks, unless --no-local). With no server configured it checks what this host can alone (its
-addresses, IPv6, local discovery) and says the server's checks were not run. Exits 1 when a check
-fails. Attach --json output to bug reports.`,
+DNS on this host's networks, unless --no-local). With no server configured it checks what this
+host can alone (its addresses, IPv6, local discovery) and says the server's checks were not run.
+Exits 1 when a check fails. Attach --json output to bug reports.`,
   options: [
     {
       name: "rendezvous",

@@ -22,8 +22,9 @@ ${usage.map((line) => `  ${line}`).join("\n")}
 Options for every command:
 ${optionLines(GLOBAL_OPTIONS)}
 
-The rendezvous server defaults to $P2PFT_RENDEZVOUS (HOST:PORT; empty: unset). Without one, the two computers
-find each other on the local network only; with one, on the local network too (--no-local: not).
+The rendezvous server defaults to $P2PFT_RENDEZVOUS (HOST:PORT; empty: unset). Without one, the
+two computers find each other on the local network only; with one, on the local network too
+(--no-local: not).
 "p2pft help COMMAND" tells more about one command.`;
 }
 

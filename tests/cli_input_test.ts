@@ -346,14 +346,19 @@ boundedTest(
 e2e("--version and help print and exit 0", async (signal) => {
   await using w = await world(signal);
   for (
-    const args of [["--version"], ["--help"], ["help", "send"], ["help", "receive"], [
-      "help",
-      "serve",
-    ]]
+    const args of [
+      ["--help"],
+      ...["send", "receive", "serve", "doctor", "completions", "help"].map((
+        name,
+      ) => ["help", name]),
+    ]
   ) {
     const result = await w.spawnCli(args).finished();
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.length > 5);
+    // Written for a 100-column terminal (before: two paragraphs and a note ran past it).
+    const long = result.stdout.split("\n").filter((line) => line.length > 100);
+    assert.deepEqual(long, [], args.join(" "));
   }
   const version = (await w.spawnCli(["--version"]).finished()).stdout;
   assert.match(version, /^p2pft \d+\.\d+\.\d+ \(protocols: /);
