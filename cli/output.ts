@@ -355,8 +355,11 @@ function doneLine(event: Extract<CliEvent, { type: "done" }>): string {
     formatBytes(event.total)
   } ` +
     (text || event.total === 0 ? "" : event.bytes === 0
-      // Everything was there already: a rate of nothing read like a stall.
-      ? "(all of it already there, nothing sent now) "
+      // Everything was there already (a rate of nothing read like a stall), unless some of it was
+      // left out: then it is not there, and the lines after say what.
+      ? event.skipped?.length
+        ? "(nothing sent now) "
+        : "(all of it already there, nothing sent now) "
       : `${
         // Only a resumed transfer sent less than all of it; else the total says it all.
         event.bytes < event.total ? `(${formatBytes(event.bytes)} sent now) ` : ""}in ${

@@ -121,11 +121,15 @@ Deno.test("Output in human mode gives no rate for nothing sent: all there alread
   const changed: string[] = [];
   output.emit({ ...done, changed, files: 1, bytes: 0, total: 6 });
   output.emit({ ...done, changed, files: 0, bytes: 0, total: 0 });
+  // Left out (receive --existing skip kept a different file): not there, whatever was sent.
+  const skipped = [{ path: "x.txt", kind: "exists" as const, reason: "kept" }];
+  output.emit({ ...done, changed, files: 1, bytes: 0, total: 6, skipped });
   await output.flushed();
   assert.equal(
     stdout.text,
     "Done: 1 file, 6 B (all of it already there, nothing sent now) via lan; sha256 ab\n" +
-      "Done: 0 files, 0 B via lan; sha256 ab\n",
+      "Done: 0 files, 0 B via lan; sha256 ab\n" +
+      "Done: 1 file, 6 B (nothing sent now) via lan; sha256 ab\n",
   );
 });
 
