@@ -29,20 +29,13 @@ export class SegmentReader {
   #cut: unknown = undefined;
   #offset = 0;
   #lane: Lane | null = null;
-  /** The segments before this one, oldest first, that the caller may still be writing. */
-  #held: { lane: Lane; segment: Uint8Array }[] = [];
-  /** How many segments before the current one stay valid (see `next`). */
-  #holds: number;
+  /** The segment before this one, still being written by the caller (see `next`). */
+  #previous: { lane: Lane; segment: Uint8Array } | null = null;
   #count = 0;
   #ended = false;
 
-  /**
-   * `holds`: how many segments before the current one the caller may still be writing out (its
-   * writes in flight); their buffers are reused only after that.
-   */
-  constructor(readers: DataReader[], segmentSize: number, holds = 1) {
+  constructor(readers: DataReader[], segmentSize: number) {
     this.#segmentSize = segmentSize;
-    this.#holds = holds;
     this.#lanes = readers.map((reader, index) =>
       new Lane(reader, { index, lanes: readers.length, segmentSize })
     );
@@ -50,10 +43,9 @@ export class SegmentReader {
 
   /**
    * Next 1..max bytes of the logical stream, without a copy. They stay valid
-   * while at most `holds` segments were taken after theirs, so a caller may
-   * write them out while it takes and hashes the next chunks, as long as no
-   * more than `holds` writes are in flight when it asks again (with the
-   * default 1: it awaits the last write before asking again).
+   * until the call after the next one, so a caller may write them out while it
+   * takes and hashes the next chunk, as long as it awaits that write before
+   * asking again.
    */
   async next(max: number): Promise<Uint8Array> {
     if (this.#offset === this.#segment.length) {
@@ -61,11 +53,8 @@ export class SegmentReader {
       if (this.#ended || this.#lanes.length === 0) {
         throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
       }
-      if (this.#lane) this.#held.push({ lane: this.#lane, segment: this.#segment });
-      if (this.#held.length > this.#holds) {
-        const oldest = this.#held.shift()!;
-        oldest.lane.recycle(oldest.segment);
-      }
+      if (this.#previous) this.#previous.lane.recycle(this.#previous.segment);
+      this.#previous = this.#lane && { lane: this.#lane, segment: this.#segment };
       const lane = this.#lanes[this.#count % this.#lanes.length];
       const segment = await lane.take();
       if (segment === null) {
@@ -157,7 +146,7 @@ class Lane {
   #readsAhead: boolean;
   #count = 0;
   #ahead: Promise<Segment | null> | null = null;
-  #spares: Uint8Array[] = [];
+  #spare: Uint8Array | null = null;
 
   constructor(
     reader: DataReader,
@@ -185,7 +174,7 @@ class Lane {
 
   /** Hands back a taken segment's buffer once its bytes are written and hashed. */
   recycle(segment: Uint8Array): void {
-    this.#spares.push(new Uint8Array(segment.buffer));
+    this.#spare = new Uint8Array(segment.buffer);
   }
 
   #readAhead(): Promise<Segment | null> {
@@ -207,8 +196,10 @@ class Lane {
       throw new ProtocolError(`Cannot decode data segment ${number}: it is empty`);
     }
     this.#count++;
-    const spare = this.#spares.pop();
-    const buffer = spare !== undefined && spare.length >= length ? spare : new Uint8Array(length);
+    const buffer = this.#spare !== null && this.#spare.length >= length
+      ? this.#spare
+      : new Uint8Array(length);
+    this.#spare = null;
     const progress = { filled: 0 };
     try {
       return {
