@@ -6,7 +6,7 @@
  */
 import { createPeerCertificate, type PeerCertificate } from "./cert/mod.ts";
 import { isRendezvousDatagram } from "../rendezvous/mod.ts";
-import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from "./punch/mod.ts";
+import { type DatagramChannel, DatagramMux, type PunchSockets } from "./punch/mod.ts";
 import { loadNoDelayServer, type TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
@@ -68,6 +68,7 @@ export class LocalEnd implements AsyncDisposable {
     this.sockets = port.sockets;
     this.listener = port.listener;
     this.mux = new DatagramMux(port.sockets.socket, { ipv6: port.sockets.socket6 });
+    port.sockets.forwardTo((data, from) => this.mux.deliver(data, from));
     this.rendezvous = this.mux.channel(isRendezvousDatagram);
   }
 
@@ -85,9 +86,8 @@ export class LocalEnd implements AsyncDisposable {
     const noDelay = choice !== "quic" && !quicFirst && bytes <= NO_DELAY_MAX_BYTES
       ? offer!.firstStreams
       : undefined;
-    // The punch port's modules (and node:net and node:tls for a Nagle-free listener) load while
-    // the certificate is made (the key is made off this thread).
-    loadDgram().catch(() => {});
+    // node:net and node:tls for a Nagle-free listener load while the certificate is made (the key
+    // is made off this thread).
     if (noDelay) loadNoDelayServer().catch(() => {});
     const side: Side = role === "sender"
       ? { role, certificate: await createPeerCertificate() }
@@ -120,7 +120,7 @@ export class LocalEnd implements AsyncDisposable {
   async closeUdp(): Promise<void> {
     if (!this.#udpOpen) return;
     this.#udpOpen = false;
-    this.sockets.closeLowTtl();
+    await this.sockets.closeLowTtl();
     await this.mux.close();
   }
 
