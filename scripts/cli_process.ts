@@ -46,8 +46,9 @@ const stampedAt = new WeakMap<CliEvent, number>();
 const mainCpuAt = new WeakMap<CliEvent, number>();
 
 /**
- * The `t` the CLI stamped on `event` (ms since the child started). The reader takes `t` off
- * each event, so that tests compare events by their other fields.
+ * The `t` the CLI stamped on `event` (ms since the child's runtime started, `performance.now()`:
+ * some tens of ms after the child process did). The reader takes `t` off each event, so that
+ * tests compare events by their other fields.
  */
 export function stampMs(event: CliEvent | undefined): number | undefined {
   return event && stampedAt.get(event);
