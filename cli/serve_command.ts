@@ -112,9 +112,10 @@ function listenOn<T>(
     return parseArgument(listen);
   } catch (error) {
     const foreign = error instanceof Deno.errors.AddrNotAvailable;
-    const known = error instanceof P2pftError ||
-      Object.values(Deno.errors).some((kind) => error instanceof kind);
-    if (flag.value === undefined || !(foreign || !known)) throw error;
+    // Not p2pft's and of no Deno.errors class: the lookup of the name failed.
+    const unresolved = !(error instanceof P2pftError) &&
+      !Object.values(Deno.errors).some((kind) => error instanceof kind);
+    if (flag.value === undefined || !(foreign || unresolved)) throw error;
     // The system's own words (the error itself may name the port and what it was for).
     const reason = foreign ? "it is not an address of this host" : osReason(
       error instanceof Error && error.cause instanceof Error ? error.cause : error,
