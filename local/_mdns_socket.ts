@@ -9,6 +9,7 @@ import {
   canonicalIp,
   type Datagram,
   DatagramQueue,
+  osReason,
   P2pftError,
   ProtocolError,
 } from "../base/mod.ts";
@@ -103,9 +104,10 @@ export class MdnsSocket implements AsyncDisposable {
       try {
         await conn.send(bytes, destination);
       } catch (error) {
+        // The reason alone, not Deno's "(os error 101)" after it.
         throw new P2pftError(
           `Cannot send multicast DNS to ${destination.hostname} port ${destination.port}: ${
-            error instanceof Error ? error.message : error
+            osReason(error)
           }`,
           { cause: error },
         );

@@ -289,13 +289,13 @@ boundedTest(
  * A fresh namespace whose one LAN is a veth pair with a route for multicast DNS: local discovery
  * runs there as on a real network, and nothing leaves the host.
  */
-const FRESH_LAN = [
+const LAN_WITHOUT_ROUTES = [
   "ip link set lo up",
   "ip link add p2pft0 type veth peer name p2pft1",
   "ip addr add 10.9.0.1/24 dev p2pft0",
   "ip link set p2pft0 up && ip link set p2pft1 up",
-  "ip route add 224.0.0.0/4 dev p2pft0",
 ].join(" && ");
+const FRESH_LAN = `${LAN_WITHOUT_ROUTES} && ip route add 224.0.0.0/4 dev p2pft0`;
 
 async function freshLanMissing(): Promise<string | undefined> {
   const missing = await unshareMissing();
@@ -314,30 +314,42 @@ async function freshLanMissing(): Promise<string | undefined> {
 
 const noLan = skipUnlessCi(await freshLanMissing());
 
+/** `receive 7-later-cross --yes --timeout 2` with no server, in a fresh namespace set up by `setup`. */
+async function receiveInNamespace(setup: string, signal: AbortSignal) {
+  const result = await new Deno.Command("unshare", {
+    args: [
+      "-n",
+      "sh",
+      "-c",
+      `${setup} && exec "$0" run -A "$1" receive 7-later-cross --yes --timeout 2`,
+      Deno.execPath(),
+      MAIN,
+    ],
+    env: { P2PFT_RENDEZVOUS: "", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    signal,
+  }).output();
+  return { code: result.code, stderr: new TextDecoder().decode(result.stderr) };
+}
+
 boundedTest(
-  "receive --timeout S without a server looks on the local network for S s, not at least 5" +
+  "receive --timeout S without a server looks on the local network for S s, not at least 5; a network without a multicast route says so" +
     noLan.note,
   async (signal) => {
-    const result = await new Deno.Command("unshare", {
-      args: [
-        "-n",
-        "sh",
-        "-c",
-        `${FRESH_LAN} && exec "$0" run -A "$1" receive 7-later-cross --yes --timeout 2`,
-        Deno.execPath(),
-        MAIN,
-      ],
-      env: { P2PFT_RENDEZVOUS: "", NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      signal,
-    }).output();
-    const stderr = new TextDecoder().decode(result.stderr);
-    assert.equal(result.code, 1, stderr);
+    const result = await receiveInNamespace(FRESH_LAN, signal);
+    assert.equal(result.code, 1, result.stderr);
     assert.match(
-      stderr,
+      result.stderr,
       /^error: No sender with nameplate 7 answered on the local network within 2 s; without a rendezvous server only this network is searched \(pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS for a sender elsewhere\)\n$/,
+    );
+    // No route for multicast (nor a default one): one line, without Deno's "(os error 101)".
+    const unrouted = await receiveInNamespace(LAN_WITHOUT_ROUTES, signal);
+    assert.equal(unrouted.code, 1);
+    assert.equal(
+      unrouted.stderr,
+      "error: Cannot send multicast DNS to 224.0.0.251 port 5353: Network is unreachable\n",
     );
   },
   { timeoutMs: TEST_TIMEOUT_MS, ignore: noLan.ignore },
