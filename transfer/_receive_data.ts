@@ -50,7 +50,10 @@ const FALLBACK_BLOCK_BYTES = 4096;
 
 /** Where one file's bytes go: its partial on disk, or the caller's stream. */
 export interface FileTarget {
+  /** Writes `bytes`, which stay unchanged until it settles. */
   write(bytes: Uint8Array): Promise<void>;
+  /** How many writes may be unsettled at once (default 1). */
+  readonly writesInFlight?: number;
   /** The sender sends the file again from byte 0. */
   restart(): Promise<void>;
 }
@@ -82,7 +85,11 @@ export async function receiveData(
   files: IncomingFile[],
   options: ReceiveDataOptions,
 ): Promise<Map<string, ReceivedFile>> {
-  const segments = new SegmentReader(options.readers, options.segmentSize);
+  const segments = new SegmentReader(
+    options.readers,
+    options.segmentSize,
+    PartialTarget.WRITES_IN_FLIGHT,
+  );
   const received = new Map<string, ReceivedFile>();
   const publisher = new Publisher();
   const turns = new EventLoopTurns();
@@ -154,7 +161,7 @@ async function receiveIntoPartial(
 ): Promise<{ result: ReceivedFile; verified: VerifiedPartial }> {
   const partial = partialOf(file);
   const { handle, modeSet } = openPartial(partial, file);
-  const into = new PartialTarget(handle);
+  const into = new PartialTarget(handle, partial, file.offset);
   let result: ReceivedFile;
   try {
     result = await receiveFile(into, file, segments, options);
@@ -234,9 +241,9 @@ export async function receiveFile(
 }
 
 /**
- * Hashes and writes `left` bytes of `file`. Each chunk's write runs while the
- * next chunk is taken and hashed (a chunk stays valid until the next call
- * after the next one), so the disk, the hash and the sockets work at once;
+ * Hashes and writes `left` bytes of `file`. Up to `writesInFlight` writes run
+ * while the next chunks are taken and hashed (the segment reader keeps their
+ * segments that long), so the disk, the hash and the sockets work at once:
  * awaiting every 1 MiB write first left the receiver waiting on the disk for
  * half of the transfer.
  */
@@ -250,22 +257,24 @@ async function receiveBytes(
     options: ReceiveDataOptions;
   },
 ): Promise<void> {
-  let writing: Promise<void> | undefined;
+  const writing: Promise<void>[] = [];
+  const inFlight = target.writesInFlight ?? 1;
   try {
     while (left > 0) {
       const chunk = await segments.next(left);
       hash.update(chunk);
-      await writing;
-      writing = target.write(chunk);
-      // Rejects while the next chunk is awaited: handled by the await above or below.
-      writing.catch(() => {});
+      if (writing.length === inFlight) await writing.shift();
+      const write = target.write(chunk);
+      // Rejects while later chunks are awaited: handled by the awaits above or below.
+      write.catch(() => {});
+      writing.push(write);
       left -= chunk.length;
       options.onBytes(chunk.length, file.path);
     }
-    await writing;
+    for (const write of writing) await write;
   } finally {
     // On failure, no write may land after the caller rolled the partial back.
-    await writing?.catch(() => {});
+    await Promise.allSettled(writing);
   }
 }
 

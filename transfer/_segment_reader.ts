@@ -29,13 +29,20 @@ export class SegmentReader {
   #cut: unknown = undefined;
   #offset = 0;
   #lane: Lane | null = null;
-  /** The segment before this one, still being written by the caller (see `next`). */
-  #previous: { lane: Lane; segment: Uint8Array } | null = null;
+  /** The segments before this one, oldest first, that the caller may still be writing. */
+  #held: { lane: Lane; segment: Uint8Array }[] = [];
+  /** How many segments before the current one stay valid (see `next`). */
+  #holds: number;
   #count = 0;
   #ended = false;
 
-  constructor(readers: DataReader[], segmentSize: number) {
+  /**
+   * `holds`: how many segments before the current one the caller may still be writing out (its
+   * writes in flight); their buffers are reused only after that.
+   */
+  constructor(readers: DataReader[], segmentSize: number, holds = 1) {
     this.#segmentSize = segmentSize;
+    this.#holds = holds;
     this.#lanes = readers.map((reader, index) =>
       new Lane(reader, { index, lanes: readers.length, segmentSize })
     );
@@ -43,9 +50,10 @@ export class SegmentReader {
 
   /**
    * Next 1..max bytes of the logical stream, without a copy. They stay valid
-   * until the call after the next one, so a caller may write them out while it
-   * takes and hashes the next chunk, as long as it awaits that write before
-   * asking again.
+   * while at most `holds` segments were taken after theirs, so a caller may
+   * write them out while it takes and hashes the next chunks, as long as no
+   * more than `holds` writes are in flight when it asks again (with the
+   * default 1: it awaits the last write before asking again).
    */
   async next(max: number): Promise<Uint8Array> {
     if (this.#offset === this.#segment.length) {
@@ -53,8 +61,11 @@ export class SegmentReader {
       if (this.#ended || this.#lanes.length === 0) {
         throw new ProtocolError("Cannot read data: more bytes needed than the sender sent");
       }
-      if (this.#previous) this.#previous.lane.recycle(this.#previous.segment);
-      this.#previous = this.#lane && { lane: this.#lane, segment: this.#segment };
+      if (this.#lane) this.#held.push({ lane: this.#lane, segment: this.#segment });
+      if (this.#held.length > this.#holds) {
+        const oldest = this.#held.shift()!;
+        oldest.lane.recycle(oldest.segment);
+      }
       const lane = this.#lanes[this.#count % this.#lanes.length];
       const segment = await lane.take();
       if (segment === null) {
@@ -146,7 +157,7 @@ class Lane {
   #readsAhead: boolean;
   #count = 0;
   #ahead: Promise<Segment | null> | null = null;
-  #spare: Uint8Array | null = null;
+  #spares: Uint8Array[] = [];
 
   constructor(
     reader: DataReader,
@@ -174,7 +185,7 @@ class Lane {
 
   /** Hands back a taken segment's buffer once its bytes are written and hashed. */
   recycle(segment: Uint8Array): void {
-    this.#spare = new Uint8Array(segment.buffer);
+    this.#spares.push(new Uint8Array(segment.buffer));
   }
 
   #readAhead(): Promise<Segment | null> {
@@ -196,10 +207,8 @@ class Lane {
       throw new ProtocolError(`Cannot decode data segment ${number}: it is empty`);
     }
     this.#count++;
-    const buffer = this.#spare !== null && this.#spare.length >= length
-      ? this.#spare
-      : new Uint8Array(length);
-    this.#spare = null;
+    const spare = this.#spares.pop();
+    const buffer = spare !== undefined && spare.length >= length ? spare : new Uint8Array(length);
     const progress = { filled: 0 };
     try {
       return {

@@ -190,3 +190,19 @@ Deno.test("SegmentReader yields the part of a segment that arrived before its st
     return true;
   });
 });
+
+Deno.test("SegmentReader keeps the segments of `holds` writes in flight unchanged while it reads on", async () => {
+  const segmentSize = 16 * 1024;
+  const payload = patterned(12 * segmentSize);
+  // Two streams: each one's buffers come back to it after two segments, so an early reuse shows.
+  const segments = new SegmentReader(striped(payload, segmentSize, 2), segmentSize, 3);
+  const taken: Uint8Array[] = [];
+  for (let at = 0; at < payload.length; at += segmentSize) {
+    taken.push(await segments.next(segmentSize));
+    // The current chunk and the three before it are still what arrived.
+    for (let k = Math.max(0, taken.length - 4); k < taken.length; k++) {
+      assert.deepEqual(taken[k], payload.subarray(k * segmentSize, (k + 1) * segmentSize));
+    }
+  }
+  await segments.finish();
+});
