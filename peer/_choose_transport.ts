@@ -14,24 +14,11 @@ export type LinkKind = "lan-tls" | "relay-tls" | "quic";
 
 export const TRANSPORT_CHOICES: readonly TransportChoice[] = ["auto", "quic", "tcp"];
 
-/**
- * The receiver's attempts, in order, once punching chose `path`. `quicFirst`: the sender asked for
- * QUIC first (a small offer, `quic-first` in punching), which only reorders a LAN path's two.
- */
-export function linkAttempts(
-  path: PathKind,
-  choice: TransportChoice,
-  quicFirst = false,
-): LinkKind[] {
+/** The receiver's attempts, in order, once punching chose `path`. */
+export function linkAttempts(path: PathKind, choice: TransportChoice): LinkKind[] {
   switch (path) {
     case "lan":
-      return choice === "quic"
-        ? ["quic"]
-        : choice === "tcp"
-        ? ["lan-tls"]
-        : quicFirst
-        ? ["quic", "lan-tls"]
-        : ["lan-tls", "quic"];
+      return choice === "quic" ? ["quic"] : choice === "tcp" ? ["lan-tls"] : ["lan-tls", "quic"];
     case "direct":
       // A punched public path is UDP only; TCP reaches the peer only through the relay.
       return choice === "tcp" ? ["relay-tls"] : ["quic"];

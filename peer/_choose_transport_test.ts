@@ -6,14 +6,6 @@ Deno.test("linkAttempts tries TLS first on the LAN and through the relay, QUIC a
   assert.deepEqual(linkAttempts("relay", "auto"), ["relay-tls", "quic"]);
 });
 
-Deno.test("linkAttempts: a sender's quic-first puts QUIC first on the LAN path only, unless forced", () => {
-  assert.deepEqual(linkAttempts("lan", "auto", true), ["quic", "lan-tls"]);
-  assert.deepEqual(linkAttempts("lan", "tcp", true), ["lan-tls"]);
-  assert.deepEqual(linkAttempts("lan", "quic", true), ["quic"]);
-  assert.deepEqual(linkAttempts("relay", "auto", true), ["relay-tls", "quic"]);
-  assert.deepEqual(linkAttempts("direct", "auto", true), ["quic"]);
-});
-
 Deno.test("linkAttempts keeps QUIC on a punched public path", () => {
   assert.deepEqual(linkAttempts("direct", "auto"), ["quic"]);
   assert.deepEqual(linkAttempts("direct", "quic"), ["quic"]);

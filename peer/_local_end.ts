@@ -19,14 +19,6 @@ import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
  */
 export const NO_DELAY_MAX_BYTES = 8 * 1024 * 1024;
 
-/**
- * The largest offer for which a sender with `--transport auto` asks for QUIC first on a LAN path
- * (`quic-first`, peer/PROTOCOL.md, "Small transfers over QUIC on the LAN"): QUIC has no Nagle and
- * needs no node: module, and up to here its higher CPU per byte costs less than node:tls's loading
- * and handshakes. Its TLS listener is then `Deno.listenTls`, for a receiver that still dials TLS.
- */
-export const QUIC_FIRST_MAX_BYTES = 1024 * 1024;
-
 /** What a sender offers, when known before it connects. */
 export interface Offered {
   bytes: number;
@@ -52,8 +44,6 @@ export class LocalEnd implements AsyncDisposable {
   readonly sockets: PunchSockets;
   /** The sender's TLS listener on the punch port's number (absent with `--transport quic`). */
   readonly listener?: TlsPeerListener;
-  /** Sender: ask the receiver for QUIC first on a LAN path (a small offer, `--transport auto`). */
-  readonly quicFirst: boolean;
   readonly mux: DatagramMux;
   /** The rendezvous client's datagrams on the punch port (and the UDP relay's hello). */
   readonly rendezvous: DatagramChannel;
@@ -61,9 +51,8 @@ export class LocalEnd implements AsyncDisposable {
   #udpOpen = true;
   #listenerKept = false;
 
-  private constructor(side: Side, port: PunchPort, admission: Admission, quicFirst: boolean) {
+  private constructor(side: Side, port: PunchPort, admission: Admission) {
     this.side = side;
-    this.quicFirst = quicFirst;
     this.#admission = admission;
     this.sockets = port.sockets;
     this.listener = port.listener;
@@ -72,19 +61,15 @@ export class LocalEnd implements AsyncDisposable {
     this.rendezvous = this.mux.channel(isRendezvousDatagram);
   }
 
-  /**
-   * `offer`: a sender's offer, when its size is known: a small one asks for QUIC first, or is
-   * served with Nagle off.
-   */
+  /** `offer`: a sender's offer, when its size is known (a small one is served with Nagle off). */
   static async open(
     role: Side["role"],
     choice: TransportChoice,
     offer?: Offered,
   ): Promise<LocalEnd> {
-    const bytes = role === "sender" && offer ? offer.bytes : Infinity;
-    const quicFirst = choice === "auto" && bytes <= QUIC_FIRST_MAX_BYTES;
-    const noDelay = choice !== "quic" && !quicFirst && bytes <= NO_DELAY_MAX_BYTES
-      ? offer!.firstStreams
+    const noDelay = role === "sender" && choice !== "quic" && offer &&
+        offer.bytes <= NO_DELAY_MAX_BYTES
+      ? offer.firstStreams
       : undefined;
     // node:net and node:tls for a Nagle-free listener load while the certificate is made (the key
     // is made off this thread).
@@ -98,7 +83,7 @@ export class LocalEnd implements AsyncDisposable {
       admit: (remote) => admission.admits(remote),
       noDelay,
     });
-    return new LocalEnd(side, port, admission, quicFirst);
+    return new LocalEnd(side, port, admission);
   }
 
   /** The punch port (our candidates' port, and the listener's). */

@@ -125,7 +125,6 @@ function punchOptions(
       ]
       : [],
     certificate: end.side.certificate?.der,
-    quicFirst: end.quicFirst,
     timeoutMs: options.punchTimeoutMs,
     spray: plan.birthday === "spray" && ipv4
       ? { hostname: ipv4.hostname, perRound: BIRTHDAY_PROBES_PER_SECOND / 10 }

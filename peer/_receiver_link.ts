@@ -48,7 +48,7 @@ export async function receiverLinkAfterPunch(
   options: ReceiverLinkOptions,
 ): Promise<Won> {
   const pem = certificatePem(certificate);
-  const attempts = linkAttempts(punched.path, options.choice, punched.quicFirst).flatMap(
+  const attempts = linkAttempts(punched.path, options.choice).flatMap(
     (kind): Attempt<Won>[] => {
       switch (kind) {
         case "lan-tls":

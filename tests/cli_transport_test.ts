@@ -1,8 +1,7 @@
 /**
  * End-to-end tests of the transport choice (peer/PROTOCOL.md, "Transport
  * choice") through real `main.ts` processes on loopback: TLS over TCP on the
- * LAN by default (QUIC for a small offer), QUIC when asked, the TCP relay,
- * rendezvous over TCP.
+ * LAN by default, QUIC when asked, the TCP relay, rendezvous over TCP.
  */
 import assert from "node:assert/strict";
 import type { CliEvent } from "../scripts/cli_process.ts";
@@ -54,30 +53,6 @@ boundedTest(
     const outcome = await transfer(w, []);
     assertPath(outcome, "lan", "tcp");
     assert.deepEqual(outcome.warnings, []);
-  },
-  { timeoutMs: TEST_TIMEOUT_MS },
-);
-
-boundedTest(
-  "a small file goes over QUIC on the LAN path, as its sender asks, unless the receiver takes only TCP",
-  async (signal) => {
-    for (const receive of [[], ["--transport", "tcp"]]) {
-      await using w = await world(signal);
-      const source = `${w.dir}/small.bin`;
-      await makeRandomFile(source, 1024);
-      await Deno.mkdir(`${w.dir}/in`);
-      const { sent, received } = await w.transfer([source], { receive });
-      assertSucceeded(sent, received);
-      assert.equal(await sha256File(`${w.dir}/in/small.bin`), await sha256File(source));
-      assertPath(
-        {
-          connected: [sent, received].map((run) => run.events.find((e) => e.type === "connected")!),
-          warnings: [],
-        },
-        "lan",
-        receive.length === 0 ? "quic" : "tcp",
-      );
-    }
   },
   { timeoutMs: TEST_TIMEOUT_MS },
 );

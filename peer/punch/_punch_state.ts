@@ -22,8 +22,6 @@ export interface PunchResult {
   chosenBy: "self" | "peer";
   /** Receiver only: the sender's certificate (DER) from `chosen-ack`. */
   peerCertificate?: Uint8Array;
-  /** Receiver only: the sender sent `quic-first` before its `chosen-ack` (a small offer). */
-  quicFirst?: boolean;
 }
 
 export interface Outgoing {
@@ -41,11 +39,6 @@ export interface PunchStateOptions {
   candidates: Candidate[];
   /** Sender only: its certificate, DER, answered in `chosen-ack`. */
   certificate?: Uint8Array;
-  /**
-   * Sender only: ask the receiver to set up a LAN link over QUIC first (`quic-first` ahead of each
-   * `chosen-ack`): a small offer, whose link is over before TCP's cheaper bulk matters.
-   */
-  quicFirst?: boolean;
   /** How long the receiver waits for a better path after the first answer (default 300 ms). */
   lanGraceMs?: number;
   /**
@@ -106,8 +99,6 @@ export class PunchState {
   #chosen: (Answer & { chosenBy: "self" | "peer" }) | undefined;
   #lastChosenAt = -Infinity;
   #result: PunchResult | undefined;
-  /** Receiver: the sender's `quic-first` came from the path chosen. */
-  #peerQuicFirst = false;
 
   constructor(options: PunchStateOptions) {
     this.#options = options;
@@ -205,14 +196,6 @@ export class PunchState {
           sameAddr(from, this.#chosen.candidate.addr)
         ) {
           this.#finish(this.#chosen, probe.certificate);
-        }
-        return [];
-      case "quic-first":
-        if (
-          this.#options.role === "receiver" && this.#chosen &&
-          sameAddr(from, this.#chosen.candidate.addr)
-        ) {
-          this.#peerQuicFirst = true;
         }
         return [];
     }
@@ -317,12 +300,7 @@ export class PunchState {
     };
     this.#finish(this.#chosen);
     const answer = { data: this.#encode("chosen-ack", probe.nonce), to: from };
-    // Each ahead of its chosen-ack, which ends the receiver's punching; a peer that does not know
-    // the type drops it.
-    const hint = this.#options.quicFirst
-      ? [{ data: this.#encode("quic-first", probe.nonce), to: from }]
-      : [];
-    return Array.from({ length: CHOSEN_ACK_COPIES }, () => [...hint, answer]).flat();
+    return Array.from({ length: CHOSEN_ACK_COPIES }, () => answer);
   }
 
   /**
@@ -363,7 +341,6 @@ export class PunchState {
       candidate: chosen.candidate.source,
       chosenBy: chosen.chosenBy,
       ...(peerCertificate ? { peerCertificate } : {}),
-      ...(this.#peerQuicFirst ? { quicFirst: true } : {}),
     };
   }
 

@@ -57,7 +57,6 @@ function simulate(
 function machines(
   senderCandidates: PunchStateOptions["candidates"],
   receiverCandidates: PunchStateOptions["candidates"],
-  senderOptions: Partial<PunchStateOptions> = {},
 ) {
   const sender = new PunchState({
     role: "sender",
@@ -66,7 +65,6 @@ function machines(
     peerId: RECEIVER_ID,
     candidates: senderCandidates,
     certificate: CERT,
-    ...senderOptions,
   });
   const receiver = new PunchState({
     role: "receiver",
@@ -342,53 +340,4 @@ Deno.test("PunchState: a receiver that acked the sender's probe on a LAN path se
       probedFirst ? [] : ["chosen"],
     );
   }
-});
-
-Deno.test("PunchState: a sender that wants QUIC first says so ahead of each chosen-ack", () => {
-  const peer = addr("192.168.1.11", 6000);
-  const { sender } = machines([{ addr: peer, source: "private" }], [], { quicFirst: true });
-  sender.tick(0);
-  const chosen = encodeProbe({ type: "chosen", token: TOKEN, from: RECEIVER_ID, nonce: 42 });
-  const answers = sender.receive(chosen, peer, 5).map((one) => decodeProbe(one.data));
-  assert.deepEqual(
-    answers.map((answer) => answer.type),
-    ["quic-first", "chosen-ack", "quic-first", "chosen-ack", "quic-first", "chosen-ack"],
-  );
-  assert.ok(answers.every((answer) => answer.nonce === 42));
-});
-
-Deno.test("PunchState: the receiver learns quic-first from the chosen path only, and not without it", () => {
-  const lan = addr("192.168.1.10", 5000);
-  for (const quicFirst of [true, false]) {
-    const { sender, receiver } = machines(
-      [{ addr: addr("192.168.1.11", 6000), source: "private" }],
-      [{ addr: lan, source: "private" }],
-      { quicFirst },
-    );
-    simulate(sender, receiver, {
-      toReceiver: () => lan,
-      toSender: () => addr("192.168.1.11", 6000),
-    });
-    assert.equal(receiver.result?.path, "lan");
-    assert.equal(receiver.result?.quicFirst, quicFirst ? true : undefined);
-    assert.equal(sender.result?.quicFirst, undefined);
-  }
-  // A hint from another address than the path chosen does not count.
-  const { receiver } = machines([], [{ addr: lan, source: "private" }]);
-  const [probe] = receiver.tick(0);
-  const nonce = decodeProbe(probe.data).nonce;
-  receiver.receive(encodeProbe({ type: "probe", token: TOKEN, from: SENDER_ID, nonce: 7 }), lan, 1);
-  receiver.receive(encodeProbe({ type: "ack", token: TOKEN, from: SENDER_ID, nonce }), lan, 2);
-  const hint = encodeProbe({ type: "quic-first", token: TOKEN, from: SENDER_ID, nonce });
-  receiver.receive(hint, addr("192.168.1.99", 5000), 3);
-  const ack = encodeProbe({
-    type: "chosen-ack",
-    token: TOKEN,
-    from: SENDER_ID,
-    nonce,
-    certificate: CERT,
-  });
-  receiver.receive(ack, lan, 4);
-  assert.equal(receiver.result?.path, "lan");
-  assert.equal(receiver.result?.quicFirst, undefined);
 });

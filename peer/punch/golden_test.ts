@@ -16,7 +16,6 @@ Deno.test("punch probes match the golden samples of probe version 1", async () =
       nonce: 7,
       certificate: new Uint8Array([0x30, 0x82, 0x01, 0x2a]),
     },
-    { type: "quic-first", token, from, nonce: 7 },
   ];
   for (const sample of samples) {
     const encoded = encodeProbe(sample);

@@ -8,15 +8,9 @@ export const MAX_PROBE_BYTES = 1200;
 const MAX_CERTIFICATE_BYTES = MAX_PROBE_BYTES - 44;
 const HEADER_BYTES = 42;
 
-/** The punch messages; see peer/PROTOCOL.md. */
-export type ProbeType = "probe" | "ack" | "chosen" | "chosen-ack" | "quic-first";
-const TYPE_CODES: Record<ProbeType, number> = {
-  probe: 1,
-  ack: 2,
-  chosen: 3,
-  "chosen-ack": 4,
-  "quic-first": 5,
-};
+/** The four punch messages; see peer/PROTOCOL.md. */
+export type ProbeType = "probe" | "ack" | "chosen" | "chosen-ack";
+const TYPE_CODES: Record<ProbeType, number> = { probe: 1, ack: 2, chosen: 3, "chosen-ack": 4 };
 const TYPE_NAMES = new Map(Object.entries(TYPE_CODES).map(([name, code]) => [code, name]));
 
 export interface Probe {
