@@ -1,17 +1,16 @@
 /**
  * What the CLI says when it is used wrong, and its help, version and doctor wording: real
  * `deno run -A main.ts` processes on loopback, each answer one line and the documented exit code
- * (the transfers themselves are in cli_test.ts).
+ * (the transfers themselves are in cli_test.ts; where the network is missing, in
+ * cli_namespace_input_test.ts).
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
-import { skipUnlessCi } from "../scripts/skip_unless_ci.ts";
 import { world } from "./world.ts";
 import { TLS_LINK_VERSION } from "../peer/mod.ts";
 import { PROTOCOL_VERSION, SPOKEN_VERSION } from "../transfer/mod.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 function e2e(name: string, fn: (signal: AbortSignal) => Promise<void>) {
   boundedTest(name, fn, { timeoutMs: TEST_TIMEOUT_MS });
@@ -227,133 +226,6 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
   assert.equal(plain.stdout, "");
   assert.match(plain.stderr, /^error: Unknown option --json for "completions"[^\n]*\n$/);
 });
-
-/** Whether `unshare -n` works here: a namespace with no route, where no lookup leaves the host. */
-async function unshareMissing(): Promise<string | undefined> {
-  if (Deno.build.os !== "linux") return `network namespaces need Linux, not ${Deno.build.os}`;
-  try {
-    const probe = await new Deno.Command("unshare", { args: ["-n", "true"], stderr: "piped" })
-      .output();
-    return probe.success
-      ? undefined
-      : `unshare -n failed: ${new TextDecoder().decode(probe.stderr)}`;
-  } catch (error) {
-    return `unshare is not available: ${error instanceof Error ? error.message : error}`;
-  }
-}
-
-const noRoute = skipUnlessCi(await unshareMissing());
-
-boundedTest(
-  "a P2PFT_RENDEZVOUS name that does not resolve is named with the variable it came from, a serve --host one is a usage error" +
-    noRoute.note,
-  async (signal) => {
-    // In a fresh namespace the resolver has no route: the lookup fails at once, nothing leaves.
-    for (const args of [["send", MAIN], ["receive", "7-later-cross", "--yes"], ["doctor"]]) {
-      const result = await new Deno.Command("unshare", {
-        args: ["-n", Deno.execPath(), "run", "-A", MAIN, ...args],
-        env: { P2PFT_RENDEZVOUS: "no-such-server", NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-        signal,
-      }).output();
-      const stderr = new TextDecoder().decode(result.stderr);
-      assert.equal(result.code, 1, stderr);
-      assert.match(
-        stderr,
-        /^error: Cannot resolve rendezvous server "no-such-server" \(set by P2PFT_RENDEZVOUS: fix or unset it, or pass --rendezvous HOST:PORT\)\n$/,
-        args[0],
-      );
-    }
-    // A --host name that does not resolve: a usage error, not "unexpected failure".
-    const serve = await new Deno.Command("unshare", {
-      args: ["-n", Deno.execPath(), "run", "-A", MAIN, "serve", "--host", "no-such-host"],
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      signal,
-    }).output();
-    const said = new TextDecoder().decode(serve.stderr);
-    assert.equal(serve.code, 2, said);
-    assert.match(
-      said,
-      /^error: Cannot listen on --host no-such-host: [^\n]+; give an address of this host \(or a name that resolves to one\), or leave --host out to listen on every address\n$/,
-    );
-  },
-  { timeoutMs: TEST_TIMEOUT_MS, ignore: noRoute.ignore },
-);
-
-/**
- * A fresh namespace whose one LAN is a veth pair with a route for multicast DNS: local discovery
- * runs there as on a real network, and nothing leaves the host.
- */
-const LAN_WITHOUT_ROUTES = [
-  "ip link set lo up",
-  "ip link add p2pft0 type veth peer name p2pft1",
-  "ip addr add 10.9.0.1/24 dev p2pft0",
-  "ip link set p2pft0 up && ip link set p2pft1 up",
-].join(" && ");
-const FRESH_LAN = `${LAN_WITHOUT_ROUTES} && ip route add 224.0.0.0/4 dev p2pft0`;
-
-async function freshLanMissing(): Promise<string | undefined> {
-  const missing = await unshareMissing();
-  if (missing !== undefined) return missing;
-  try {
-    const probe = await new Deno.Command("unshare", {
-      args: ["-n", "sh", "-c", FRESH_LAN],
-      stderr: "piped",
-    }).output();
-    if (probe.success) return undefined;
-    return `a veth pair in unshare -n failed: ${new TextDecoder().decode(probe.stderr).trim()}`;
-  } catch (error) {
-    return `ip is not available: ${error instanceof Error ? error.message : error}`;
-  }
-}
-
-const noLan = skipUnlessCi(await freshLanMissing());
-
-/** `receive 7-later-cross --yes --timeout 2` with no server, in a fresh namespace set up by `setup`. */
-async function receiveInNamespace(setup: string, signal: AbortSignal) {
-  const result = await new Deno.Command("unshare", {
-    args: [
-      "-n",
-      "sh",
-      "-c",
-      `${setup} && exec "$0" run -A "$1" receive 7-later-cross --yes --timeout 2`,
-      Deno.execPath(),
-      MAIN,
-    ],
-    env: { P2PFT_RENDEZVOUS: "", NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    signal,
-  }).output();
-  return { code: result.code, stderr: new TextDecoder().decode(result.stderr) };
-}
-
-boundedTest(
-  "receive --timeout S without a server looks on the local network for S s, not at least 5; a network without a multicast route says so" +
-    noLan.note,
-  async (signal) => {
-    const result = await receiveInNamespace(FRESH_LAN, signal);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(
-      result.stderr,
-      /^error: No sender with nameplate 7 answered on the local network within 2 s; without a rendezvous server only this network is searched \(pass --rendezvous HOST:PORT or set P2PFT_RENDEZVOUS for a sender elsewhere\)\n$/,
-    );
-    // No route for multicast (nor a default one): one line, without Deno's "(os error 101)".
-    const unrouted = await receiveInNamespace(LAN_WITHOUT_ROUTES, signal);
-    assert.equal(unrouted.code, 1);
-    assert.equal(
-      unrouted.stderr,
-      "error: Cannot send multicast DNS to 224.0.0.251 port 5353: Network is unreachable\n",
-    );
-  },
-  { timeoutMs: TEST_TIMEOUT_MS, ignore: noLan.ignore },
-);
 
 e2e("--version and help print and exit 0", async (signal) => {
   await using w = await world(signal);
