@@ -6,7 +6,7 @@
  */
 import { createPeerCertificate, type PeerCertificate } from "./cert/mod.ts";
 import { isRendezvousDatagram } from "../rendezvous/mod.ts";
-import { type DatagramChannel, DatagramMux, type PunchSockets } from "./punch/mod.ts";
+import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from "./punch/mod.ts";
 import { loadNoDelayServer, type TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
@@ -57,7 +57,6 @@ export class LocalEnd implements AsyncDisposable {
     this.sockets = port.sockets;
     this.listener = port.listener;
     this.mux = new DatagramMux(port.sockets.socket, { ipv6: port.sockets.socket6 });
-    port.sockets.forwardTo((data, from) => this.mux.deliver(data, from));
     this.rendezvous = this.mux.channel(isRendezvousDatagram);
   }
 
@@ -71,8 +70,9 @@ export class LocalEnd implements AsyncDisposable {
         offer.bytes <= NO_DELAY_MAX_BYTES
       ? offer.firstStreams
       : undefined;
-    // node:net and node:tls for a Nagle-free listener load while the certificate is made (the key
-    // is made off this thread).
+    // The punch port's modules (and node:net and node:tls for a Nagle-free listener) load while
+    // the certificate is made (the key is made off this thread).
+    loadDgram().catch(() => {});
     if (noDelay) loadNoDelayServer().catch(() => {});
     const side: Side = role === "sender"
       ? { role, certificate: await createPeerCertificate() }
@@ -105,7 +105,7 @@ export class LocalEnd implements AsyncDisposable {
   async closeUdp(): Promise<void> {
     if (!this.#udpOpen) return;
     this.#udpOpen = false;
-    await this.sockets.closeLowTtl();
+    this.sockets.closeLowTtl();
     await this.mux.close();
   }
 

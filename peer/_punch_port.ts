@@ -56,7 +56,7 @@ export async function bindPunchPort(options: PunchPortOptions): Promise<PunchPor
     } catch (error) {
       // The TCP port of that number is taken: another UDP port will do.
       lastError = error;
-      await sockets.closeLowTtl();
+      sockets.closeLowTtl();
       sockets.socket.close();
       sockets.socket6?.close();
     }

@@ -1,7 +1,6 @@
 /**
- * The punch port: one UDP socket for rendezvous and probes, plus a second
- * socket on the same port whose packets carry a small TTL, opened for the
- * first of them (what it receives meanwhile is handed on, `forwardTo`).
+ * The punch port: one UDP socket for rendezvous and probes, plus a second,
+ * send-only socket on the same port whose packets carry a small TTL.
  *
  * Why the second socket: a router whose own stack accepts unsolicited UDP (a
  * plain Linux box doing masquerade) records the peer's first probe as a flow
@@ -9,8 +8,7 @@
  * and leaves on another public port, on both sides, so no probe ever gets
  * through (peer/PROTOCOL.md, "Port stealing"). A packet with TTL 2 crosses our
  * own router, opening our mapping toward the peer, and dies before it reaches
- * the peer's router. `Deno.DatagramConn` cannot set a TTL, node:dgram can, so that socket is
- * node:dgram's, opened only for the first such packet.
+ * the peer's router. `Deno.DatagramConn` cannot set a TTL, node:dgram can.
  *
  * IPv6 takes a third socket, `[::]:P`. The IPv4 main socket cannot be a
  * dual-stack one: Linux hands an IPv4 datagram to an AF_INET socket on the
@@ -22,132 +20,95 @@ import { lacksIpv6 } from "../../base/mod.ts";
 /** Crosses a home router (hop 1) and the next hop, never a peer's router in the lab topology. */
 export const MAPPING_TTL = 2;
 
-/** Where the low-TTL socket's datagrams go (the mux of the main socket: `DatagramMux.deliver`). */
-export type DatagramSink = (data: Uint8Array, from: Deno.NetAddr) => void;
-
 export interface PunchSockets {
-  /** Receives all IPv4 addressed to the port, except while the low-TTL sender is open. */
+  /** Receives all IPv4 addressed to the port (bound after the low-TTL sender, so the kernel picks it). */
   socket: Deno.DatagramConn;
   /** `[::]:P`: receives the port's IPv6 traffic; absent where the host has no IPv6. */
   socket6?: Deno.DatagramConn;
-  /**
-   * Sends an IPv4 datagram from the same port with TTL `MAPPING_TTL`. The first call opens that
-   * sender (node:dgram, loaded then); the datagrams wait for it.
-   */
+  /** Sends an IPv4 datagram from the same port with TTL `MAPPING_TTL`; never receives. */
   sendLowTtl(data: Uint8Array, to: Deno.NetAddr): void;
-  /**
-   * Where the low-TTL sender hands what it receives: bound last on the port, it gets the port's
-   * IPv4 unicast from then on (Linux picks the socket bound last).
-   */
-  forwardTo(sink: DatagramSink): void;
-  /**
-   * Closes the low-TTL sender, if it was opened, and resolves once its port is the main socket's
-   * alone again (the main socket is closed by its owner).
-   */
-  closeLowTtl(): Promise<void>;
+  /** Closes the low-TTL sender (the main socket is closed by its owner). */
+  closeLowTtl(): void;
 }
 
 /**
- * Binds the main socket on a free port, then the IPv6 socket on the same port
- * (SO_REUSEADDR on both). Throws `Deno.errors.AddrInUse` when another program
- * holds the port for IPv6 (the caller tries another port). The low-TTL sender
- * is opened only when a low-TTL datagram is first sent (a public candidate,
- * peer/PROTOCOL.md, "Port stealing"): node:dgram starts Deno's Node layer
- * (~20-45 ms of the main thread), which a LAN transfer never needs.
+ * Binds the low-TTL sender first on a free port, then the main socket on the
+ * same port: with SO_REUSEADDR on both, Linux delivers unicast datagrams to
+ * the AF_INET socket bound last, so the main socket sees all incoming IPv4.
+ * Then the IPv6 socket on the same port. Throws `Deno.errors.AddrInUse` when
+ * another program holds the port for IPv6 (the caller tries another port).
  */
-export function bindPunchSockets(): Promise<PunchSockets> {
-  const socket = Deno.listenDatagram({
-    transport: "udp",
-    hostname: "0.0.0.0",
-    port: 0,
-    reuseAddress: true,
+export async function bindPunchSockets(): Promise<PunchSockets> {
+  const dgram = await loadDgram();
+  const lowTtl = dgram.createSocket({ type: "udp4", reuseAddr: true, lookup: literalLookup });
+  await new Promise<void>((resolve, reject) => {
+    lowTtl.once("error", reject);
+    lowTtl.bind(0, "0.0.0.0", () => {
+      lowTtl.off("error", reject);
+      resolve();
+    });
   });
-  const port = (socket.addr as Deno.NetAddr).port;
+  // A failed low-TTL send only means that path is not opened early.
+  lowTtl.on("error", () => {});
+  let socket: Deno.DatagramConn;
   let socket6: Deno.DatagramConn | undefined;
   try {
-    socket6 = bindIpv6(port);
+    lowTtl.setTTL(MAPPING_TTL);
+    socket = Deno.listenDatagram({
+      transport: "udp",
+      hostname: "0.0.0.0",
+      port: lowTtl.address().port,
+      reuseAddress: true,
+    });
   } catch (error) {
-    socket.close();
-    return Promise.reject(error);
+    lowTtl.close();
+    throw error;
   }
-  const lowTtl = new LowTtlSender(port);
-  return Promise.resolve({
+  try {
+    socket6 = bindIpv6(lowTtl.address().port);
+  } catch (error) {
+    lowTtl.close();
+    socket.close();
+    throw error;
+  }
+  let closed = false;
+  return {
     socket,
     ...(socket6 ? { socket6 } : {}),
-    sendLowTtl: (data, to) => lowTtl.send(data, to),
-    forwardTo: (sink) => lowTtl.sink = sink,
-    closeLowTtl: () => lowTtl.close(),
-  });
-}
-
-type NodeSocket = import("node:dgram").Socket;
-
-/** The low-TTL sender on `port`, opened by its first send; best effort throughout. */
-class LowTtlSender {
-  sink: DatagramSink | undefined;
-  readonly #port: number;
-  #opening: Promise<NodeSocket | undefined> | undefined;
-  #closed = false;
-
-  constructor(port: number) {
-    this.#port = port;
-  }
-
-  send(data: Uint8Array, to: Deno.NetAddr): void {
-    if (this.#closed) return;
-    // A failed open or send only means that path is not opened early.
-    this.#opening ??= this.#open().catch(() => undefined);
-    this.#opening.then((socket) => {
-      if (socket && !this.#closed) socket.send(data, to.port, to.hostname);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    const socket = await this.#opening;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
-    this.#opening = undefined;
-  }
-
-  /**
-   * node:dgram's default lookup (node:dns) resolves each address: a lookup of its own, which
-   * answered IP literals at once, left the socket's `close` never completing in Deno 2.9.6 once it
-   * had received a datagram, and the port held.
-   */
-  async #open(): Promise<NodeSocket | undefined> {
-    const dgram = await loadDgram();
-    if (this.#closed) return undefined;
-    const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
-    socket.on("message", (message, remote) => {
-      this.sink?.(new Uint8Array(message), {
-        transport: "udp",
-        hostname: remote.address,
-        port: remote.port,
-      });
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once("error", reject);
-        socket.bind(this.#port, "0.0.0.0", () => {
-          socket.off("error", reject);
-          resolve();
-        });
-      });
-      socket.setTTL(MAPPING_TTL);
-    } catch (error) {
-      socket.close();
-      throw error;
-    }
-    socket.on("error", () => {});
-    return socket;
-  }
+    sendLowTtl(data, to) {
+      if (!closed) lowTtl.send(data, to.port, to.hostname);
+    },
+    closeLowTtl() {
+      if (closed) return;
+      closed = true;
+      lowTtl.close();
+    },
+  };
 }
 
 let dgramModule: Promise<typeof import("node:dgram")> | undefined;
 
-/** node:dgram, loaded once, when the low-TTL sender is first opened. */
-function loadDgram(): Promise<typeof import("node:dgram")> {
+/**
+ * node:dgram, loaded once, when first asked for: it is the process's heaviest node: module (with
+ * the Node buffers and events it brings, ~20 ms of CPU), and nothing before the punch port needs it
+ * (a sender's `offer` event comes before). `LocalEnd.open` asks for it first, so that it loads while
+ * the sender's certificate is made.
+ */
+export function loadDgram(): Promise<typeof import("node:dgram")> {
   return dgramModule ??= import("node:dgram");
+}
+
+/**
+ * node:dgram resolves every address it binds or sends to with a DNS lookup, even an IP literal:
+ * the default one loads node:dns and answers on the thread pool (15 ms at the first bind here, and
+ * a pool round trip per low-TTL probe). Every address given here is already an IP literal.
+ */
+function literalLookup(
+  address: string,
+  _family: unknown,
+  callback: (error: Error | null, address: string, family: number) => void,
+): void {
+  callback(null, address, 4);
 }
 
 /** `[::]:port`, or undefined where the host has no IPv6; any other error (a port in use) is thrown. */

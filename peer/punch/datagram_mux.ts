@@ -92,17 +92,8 @@ export class DatagramMux implements AsyncDisposable {
         this.#stop();
         return;
       }
-      this.deliver(data, from as Deno.NetAddr);
+      const route = this.#routes.find((candidate) => candidate.accepts(data));
+      route?.queue.push({ data, from: normalizeAddr(from as Deno.NetAddr) });
     }
-  }
-
-  /**
-   * Routes a datagram that reached the port through another socket (the punch port's low-TTL
-   * sender, which receives the port's IPv4 while it is open) as if this one had read it.
-   */
-  deliver(data: Uint8Array, from: Deno.NetAddr): void {
-    if (this.#closed) return;
-    const route = this.#routes.find((candidate) => candidate.accepts(data));
-    route?.queue.push({ data, from: normalizeAddr(from) });
   }
 }

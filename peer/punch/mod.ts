@@ -1,5 +1,5 @@
 /** Hole punching: candidates, probes, the punch state machine, sockets, the plan. */
-export { bindPunchSockets } from "./_punch_socket.ts";
+export { bindPunchSockets, loadDgram } from "./_punch_socket.ts";
 export type { PunchSockets } from "./_punch_socket.ts";
 export type { Candidate, CandidateSource, PathKind, PunchResult } from "./_punch_state.ts";
 export {
