@@ -17,9 +17,13 @@ export interface FreeSpace {
 let fsModule: Promise<typeof import("node:fs")> | undefined;
 
 /** node:fs, loaded once, when first asked for. */
-export function loadFreeSpace(): Promise<void> {
-  fsModule ??= import("node:fs");
-  return fsModule.then(() => {});
+function loadFs(): Promise<typeof import("node:fs")> {
+  return fsModule ??= import("node:fs");
+}
+
+/** Loads what {@link freeSpace} needs, ahead of its first call. */
+export async function loadFreeSpace(): Promise<void> {
+  await loadFs();
 }
 
 /**
@@ -27,7 +31,7 @@ export function loadFreeSpace(): Promise<void> {
  * undefined when the system cannot tell (no statfs here): the caller then does not check.
  */
 export async function freeSpace(path: string): Promise<FreeSpace | undefined> {
-  const { statfsSync } = await (fsModule ??= import("node:fs"));
+  const { statfsSync } = await loadFs();
   for (let at = path;;) {
     try {
       const { bavail, bsize } = statfsSync(at);
