@@ -18,7 +18,7 @@ import {
 import { LatencyHistogram } from "./_latency.ts";
 import type { RoomStore } from "./_room_store.ts";
 import type { RoomAnswer } from "./_room.ts";
-import { DEFAULT_ROOM_LIMITS, type RoomLimits } from "./_rooms.ts";
+import { DEFAULT_ROOM_LIMITS, RELEASED_PER_OPEN_ROOM, type RoomLimits } from "./_rooms.ts";
 import { ROOM_SCRIPT } from "./_redis_script.ts";
 import { peerJson, roomAnswer, type RoomJson } from "./_redis_json.ts";
 
@@ -212,6 +212,7 @@ export class RedisRoomStore implements RoomStore {
       String(this.limits.maxRoomsPerSource),
       String(MAX_NAMEPLATE),
       message.successor === undefined ? "0" : "1",
+      String(this.limits.maxRoomsPerSource * RELEASED_PER_OPEN_ROOM),
     ]);
     const parsed = JSON.parse(String(reply)) as RoomJson | { e: number; n?: string };
     if ("e" in parsed) {

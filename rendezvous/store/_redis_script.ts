@@ -10,12 +10,13 @@
  *   P sender:ID  string, the nameplate a sender client id holds
  *   P token:T    string, the nameplate of a paired room, by token (hex)
  *   P rooms      zset, nameplate -> deadline (the sweep's index)
- *   P src:S      zset, nameplate -> deadline, the rooms source S created
+ *   P src:S      zset, nameplate -> deadline, the open rooms source S created (its quota)
+ *   P lsrc:S     zset, t:T -> deadline, source S's released rooms (bounded apart, ARGV[19])
  *   P free       zset, nameplates freed below P high (lowest first)
  *   P high       string, the lowest never-allocated nameplate
  *   P outlived:ID  string, when sender ID's room outlived maxWait (kept for idle)
  *   P released:T  string, {s, r, d}: the client ids of a paired room both peers left (its
- *                 nameplate is free again) until its deadline d; counted in src:S as t:T
+ *                 nameplate is free again) until its deadline d; counted in lsrc:S as t:T
  *   P released   zset, t:T -> deadline, the released rooms (counted as rooms)
  *   P between:N  string, until when (maxWait after a paired room on N whose sender committed to
  *                a successor was freed, or until that sender registers) its receivers get error 3
@@ -137,7 +138,7 @@ if op == 'register' then
   local role, id, wanted, poll = ARGV[7], ARGV[8], ARGV[9], ARGV[10] == '1'
   local source, info, token, relay = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
   local maxRooms, maxPerSource, maxNameplate = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
-  local succ = ARGV[18] == '1'
+  local succ, maxReleasedPerSource = ARGV[18] == '1', tonumber(ARGV[19])
   local want = tonumber(wanted)
   if role == 'send' then
     local held = redis.call('GET', P .. 'sender:' .. id)
@@ -162,9 +163,11 @@ if op == 'register' then
       sweep(1000000)
       if redis.call('ZCARD', P .. 'rooms') >= maxRooms then return err(4) end
     end
-    local src = P .. 'src:' .. source
+    local src, lsrc = P .. 'src:' .. source, P .. 'lsrc:' .. source
     redis.call('ZREMRANGEBYSCORE', src, '-inf', now)
+    redis.call('ZREMRANGEBYSCORE', lsrc, '-inf', now)
     if redis.call('ZCARD', src) >= maxPerSource then return err(5) end
+    if redis.call('ZCARD', lsrc) >= maxReleasedPerSource then return err(5) end
     local n = want or allocate(maxNameplate)
     if not n then return err(4) end
     local room = { n = n, source = source, createdAt = now, s = { id = id, seen = now, info = info } }
@@ -209,14 +212,14 @@ elseif op == 'leave' then
     save(room)
     return 1
   end
-  -- Both peers have their answers: the nameplate is free again; the token lives out the linger,
-  -- and still counts against its source's quota.
+  -- Both peers have their answers: the nameplate is free again (and its place in the source's
+  -- quota); the token lives out the linger, counted among the source's released rooms.
   local d = deadline(room)
   local ttl = math.max(d - now, 0) + GRACE
   local pair = cjson.encode({ s = room.s.id, r = room.r.id, d = d })
   redis.call('SET', P .. 'released:' .. room.t, pair, 'PX', ttl)
   free(room.n)
-  for _, index in ipairs({ P .. 'src:' .. room.source, P .. 'released' }) do
+  for _, index in ipairs({ P .. 'lsrc:' .. room.source, P .. 'released' }) do
     redis.call('ZADD', index, d, 't:' .. room.t)
     if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
   end

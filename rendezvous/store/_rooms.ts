@@ -9,7 +9,8 @@
  *            and a new waiting room on the same nameplate
  *   paired --both peers leave (each has its answer)--> released: the nameplate is free again;
  *            the token lives on (relay hellos) until the paired room would have been freed;
- *            a receiver meanwhile gets error 3 if the sender committed to a successor
+ *            a receiver meanwhile gets error 3 if the sender committed to a successor;
+ *            the room leaves its source's quota of open rooms for its smaller share of released ones
  */
 import { fromHex, mergeLimits, toHex as hex } from "../../base/mod.ts";
 import { FadingKeys } from "./_fading_keys.ts";
@@ -46,6 +47,14 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   pairedLingerMs: 30_000,
 };
 
+/**
+ * A source holds at most this many released rooms (both peers left; ../PROTOCOL.md, "Leaving a
+ * paired room") per open room of its quota: they take no nameplate and no place under `maxRooms`,
+ * so they count apart from the open ones (33 transfers in a row must not wait out 30 s lingers),
+ * yet stay bounded per source (memory: a released room lives out the 30 s linger).
+ */
+export const RELEASED_PER_OPEN_ROOM = 4;
+
 export interface RoomTableOptions extends Partial<RoomLimits> {
   /** Milliseconds clock. */
   now: () => number;
@@ -77,7 +86,10 @@ export class RoomTable {
   readonly #rooms = new Map<number, Room>();
   /** Sender client id (hex) → nameplate, so allocation retransmits are idempotent. */
   readonly #senders = new Map<string, number>();
+  /** Each source's open rooms (waiting, or paired and not left by both): its quota. */
   readonly #perSource = new Map<string, number>();
+  /** Each source's released rooms, bounded apart (`RELEASED_PER_OPEN_ROOM`). */
+  readonly #releasedPerSource = new Map<string, number>();
   readonly #byToken = new Map<string, Room>();
   readonly #isHeld: (tokenKey: string) => boolean;
   readonly #onFree?: (tokenKey: string) => void;
@@ -179,8 +191,11 @@ export class RoomTable {
     if (this.#rooms.size >= this.limits.maxRooms) {
       return { kind: "error", code: ErrorCode.serverFull };
     }
-    const sourceRooms = this.#perSource.get(source) ?? 0;
-    if (sourceRooms >= this.limits.maxRoomsPerSource) {
+    const quota = this.limits.maxRoomsPerSource;
+    if (
+      (this.#perSource.get(source) ?? 0) >= quota ||
+      (this.#releasedPerSource.get(source) ?? 0) >= quota * RELEASED_PER_OPEN_ROOM
+    ) {
       return { kind: "error", code: ErrorCode.tooManyRooms };
     }
     const nameplate = wanted ?? this.#pool.allocate();
@@ -196,7 +211,7 @@ export class RoomTable {
     this.#schedule.track(room);
     this.#rooms.set(nameplate, room);
     this.#senders.set(key, nameplate);
-    this.#perSource.set(source, sourceRooms + 1);
+    countIn(this.#perSource, source, 1);
     return answer(room, "send");
   }
 
@@ -256,6 +271,8 @@ export class RoomTable {
     if (room.left === 3) {
       this.#release(room);
       this.#releasedRooms++;
+      countIn(this.#perSource, room.source, -1);
+      countIn(this.#releasedPerSource, room.source, 1);
     }
     return true;
   }
@@ -328,7 +345,7 @@ export class RoomTable {
       now - room.createdAt >= this.limits.maxWaitMs;
   }
 
-  /** Gives the nameplate of a paired room back; the room still counts for its source. */
+  /** Gives the nameplate of a paired room back. */
   #release(room: Room): void {
     if (room.receiver !== undefined && room.sender.successor !== undefined) {
       this.#between.add(room.nameplate, this.#now());
@@ -343,14 +360,23 @@ export class RoomTable {
 
   #free(room: Room): void {
     this.#schedule.forget(room);
-    if (room.released) this.#releasedRooms--;
-    else this.#release(room);
-    const count = (this.#perSource.get(room.source) ?? 1) - 1;
-    if (count > 0) this.#perSource.set(room.source, count);
-    else this.#perSource.delete(room.source);
+    if (room.released) {
+      this.#releasedRooms--;
+      countIn(this.#releasedPerSource, room.source, -1);
+    } else {
+      this.#release(room);
+      countIn(this.#perSource, room.source, -1);
+    }
     if (room.tokenKey !== undefined) {
       this.#byToken.delete(room.tokenKey);
       this.#onFree?.(room.tokenKey);
     }
   }
+}
+
+/** Adds `delta` to `key`'s count in `counts`, dropping a count that reaches 0. */
+function countIn(counts: Map<string, number>, key: string, delta: number): void {
+  const count = (counts.get(key) ?? 0) + delta;
+  if (count > 0) counts.set(key, count);
+  else counts.delete(key);
 }

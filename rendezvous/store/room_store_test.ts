@@ -260,13 +260,39 @@ suite(
       nameplate: "7",
       observed: C,
     });
-    // The relay still knows the old pair, and the old room still counts against its source.
+    // The relay still knows the old pair, but the old room no longer counts as open for its
+    // source: both places of its quota take new rooms.
     assertEquals(await store.pairedPeers(key), [bytes(16, 1), bytes(16, 2)]);
     assertEquals((await store.register(sender(4), A, "a", "udp")).kind, "waiting");
-    assertEquals((await store.register(sender(5), A, "a", "udp")).kind, "error");
+    assertEquals((await store.register(sender(5), A, "a", "udp")).kind, "waiting");
+    assertEquals(await store.register(sender(6), A, "a", "udp"), {
+      kind: "error",
+      code: ErrorCode.tooManyRooms,
+    });
     clock.now += 30_000;
     assertEquals(await store.pairedPeers(key), undefined);
-    assertEquals((await store.register(sender(5), A, "a", "udp")).kind, "waiting");
+  },
+);
+
+suite(
+  "counts rooms both peers left apart from a source's open rooms, bounded at 4 per place",
+  { pairedLingerMs: 30_000, maxRoomsPerSource: 1 },
+  async ({ clock, store }) => {
+    // One source's transfers one after another: each room paired and left by both.
+    for (let id = 1; id <= 4; id++) {
+      assertEquals((await store.register(sender(10 + id, "7"), A, "a", "udp")).kind, "waiting");
+      assertEquals((await store.register(receiver(20 + id, "7"), B, "b", "udp")).kind, "paired");
+      assert(await store.leave(bytes(16, 10 + id), "7"));
+      assert(await store.leave(bytes(16, 20 + id), "7"));
+    }
+    // Four released rooms fill the source's share; another source is not held back.
+    assertEquals(await store.register(sender(15, "7"), A, "a", "udp"), {
+      kind: "error",
+      code: ErrorCode.tooManyRooms,
+    });
+    assertEquals((await store.register(sender(16, "7"), C, "c", "udp")).kind, "waiting");
+    clock.now += 30_000;
+    assertEquals((await store.register(sender(15, "8"), A, "a", "udp")).kind, "waiting");
   },
 );
 
