@@ -49,7 +49,10 @@ export interface LocalAnnouncement extends AsyncDisposable {
 /** When the unsolicited announcements go out (RFC 6762 §8.3: at least two, one second apart). */
 const ANNOUNCE_AT_MS = [0, 1000];
 
-/** Starts announcing `offer` on every interface of its candidates. */
+/**
+ * Starts announcing `offer` on every interface of its candidates; returns once the first
+ * announcement went out (and throws if it could not).
+ */
 export async function announce(
   offer: LocalOffer,
   options: AnnounceOptions = {},
@@ -72,6 +75,15 @@ export async function announce(
     browsable: true,
   };
   const socket = await MdnsSocket.open(addresses);
+  // The first announcement goes out before this returns, so that a network with no route for
+  // multicast fails here, before the caller shows a code that could not be found.
+  try {
+    await socket.send(advertResponse(advert));
+  } catch (error) {
+    await socket[Symbol.asyncDispose]();
+    throw error;
+  }
+  const started = performance.now();
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let resolveReceiver!: (pairing: LocalPairing) => void;
@@ -84,8 +96,7 @@ export async function announce(
 
   const serving = (async () => {
     const claimInstance = receiverInstance(advert.token);
-    const started = performance.now();
-    let announced = 0;
+    let announced = 1;
     try {
       for (;;) {
         const now = performance.now() - started;

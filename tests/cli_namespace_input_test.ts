@@ -97,24 +97,27 @@ async function freshLanMissing(): Promise<string | undefined> {
 
 const noLan = skipUnlessCi(await freshLanMissing());
 
-/** `receive 7-later-cross --yes --timeout 2` with no server, in a fresh namespace set up by `setup`. */
-async function receiveInNamespace(setup: string, signal: AbortSignal) {
+/** `main.ts ARGS` with no server, in a fresh namespace set up by `setup`. */
+async function inNamespace(setup: string, args: string, signal: AbortSignal) {
   const result = await new Deno.Command("unshare", {
-    args: [
-      "-n",
-      "sh",
-      "-c",
-      `${setup} && exec "$0" run -A "$1" receive 7-later-cross --yes --timeout 2`,
-      Deno.execPath(),
-      MAIN,
-    ],
+    args: ["-n", "sh", "-c", `${setup} && exec "$0" run -A "$1" ${args}`, Deno.execPath(), MAIN],
     env: { P2PFT_RENDEZVOUS: "", NO_COLOR: "1" },
     stdin: "null",
-    stdout: "null",
+    stdout: "piped",
     stderr: "piped",
     signal,
   }).output();
-  return { code: result.code, stderr: new TextDecoder().decode(result.stderr) };
+  const text = new TextDecoder();
+  return {
+    code: result.code,
+    stdout: text.decode(result.stdout),
+    stderr: text.decode(result.stderr),
+  };
+}
+
+/** `receive 7-later-cross --yes --timeout 2` with no server, in a fresh namespace set up by `setup`. */
+function receiveInNamespace(setup: string, signal: AbortSignal) {
+  return inNamespace(setup, "receive 7-later-cross --yes --timeout 2", signal);
 }
 
 boundedTest(
@@ -134,6 +137,21 @@ boundedTest(
       unrouted.stderr,
       "error: Cannot send multicast DNS to 224.0.0.251 port 5353: Network is unreachable\n",
     );
+  },
+  { timeoutMs: TEST_TIMEOUT_MS, ignore: noLan.ignore },
+);
+
+boundedTest(
+  "send without a server on a network with no route for multicast fails before it shows a code" +
+    noLan.note,
+  async (signal) => {
+    const result = await inNamespace(LAN_WITHOUT_ROUTES, `send "${MAIN}"`, signal);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(
+      result.stderr,
+      "error: Cannot send multicast DNS to 224.0.0.251 port 5353: Network is unreachable\n",
+    );
+    assert.doesNotMatch(result.stdout, /Code is|receive/, "no code was shown");
   },
   { timeoutMs: TEST_TIMEOUT_MS, ignore: noLan.ignore },
 );

@@ -121,18 +121,34 @@ export async function findPeer(
     );
   }
   const nameplate = Promise.withResolvers<string>();
+  let shown = false;
+  const show = (value: string) => {
+    if (shown) return;
+    shown = true;
+    options.onNameplate?.(value);
+  };
   let issued = false;
-  const issue = (value: string) => {
+  // A nameplate only the LAN will carry is shown once its first announcement went out: a code is
+  // not spent on a network that cannot announce it (no route for multicast).
+  let lan: "announced" | "awaited" | undefined;
+  const issue = (value: string, once: "confirmed" | "announced" = "confirmed") => {
     if (issued) return;
     issued = true;
     nameplate.resolve(value);
-    options.onNameplate?.(value);
+    if (once === "confirmed" || lan === "announced") show(value);
+    else lan = "awaited";
+  };
+  const announced = (value: string) => {
+    if (lan === "awaited") show(value);
+    lan = "announced";
   };
   if (options.nameplate !== undefined) nameplate.resolve(options.nameplate);
-  if (sender && !rendezvous) issue(options.nameplate ?? localNameplate());
+  if (sender && !rendezvous) issue(options.nameplate ?? localNameplate(), "announced");
 
   const server = rendezvous && serverWay(channel, rendezvous, options, issue);
-  const lookLocally = local ? localWay(candidates, nameplate.promise, options) : undefined;
+  const lookLocally = local
+    ? localWay(candidates, nameplate.promise, options, announced)
+    : undefined;
 
   let serverFailure: unknown;
   let localFailure: unknown;
@@ -148,8 +164,11 @@ export async function findPeer(
       else localFailure = error;
       const message = warning(way, error, options);
       if (message) options.onWarning?.(message);
-      // The sender's code was never printed: print it with the nameplate it asked for, or a local one.
-      if (way === "server" && sender && !issued) issue(options.nameplate ?? localNameplate());
+      // The sender's code was never printed: print it with the nameplate it asked for, or a local
+      // one, once announced on the LAN.
+      if (way === "server" && sender && !issued) {
+        issue(options.nameplate ?? localNameplate(), "announced");
+      }
     },
     signal,
   }).catch((error) => {
@@ -159,7 +178,7 @@ export async function findPeer(
   });
   // `send --code` to a receiver already looking on the LAN: paired there before the server
   // confirmed the nameplate, the code is still shown (and its `code` event sent) first.
-  if (sender && winner.found === "local") issue(winner.pairing.nameplate);
+  if (sender && winner.found === "local") show(winner.pairing.nameplate);
   const found: FoundPeer = winner.found === "server" ? winner.pairing : {
     found: "local",
     nameplate: winner.pairing.nameplate,
@@ -212,6 +231,7 @@ function localWay(
   candidates: Deno.NetAddr[],
   nameplate: Promise<string>,
   options: FindPeerOptions,
+  announced: (nameplate: string) => void,
 ): (wayAbort: AbortSignal, seen: () => void) => Promise<LocalPairing> {
   return async (wayAbort, seen) => {
     // local/ loads only to look on the LAN (not with --no-local, nor on a host without a LAN
@@ -235,6 +255,7 @@ function localWay(
     };
     const { announce } = await import("../../local/mod.ts");
     const announcement = await announce(offer, { signal: wayAbort });
+    announced(offer.nameplate);
     try {
       const pairing = withAddress(await announcement.receiver());
       options.keepAlive.use(announcement);
