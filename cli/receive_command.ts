@@ -365,7 +365,11 @@ async function ensureWritableDirectory(path: string): Promise<void> {
   try {
     await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
   } catch (error) {
-    const reason = osReason(error);
+    // A folder that exists but whose file system makes no files (/proc, /sys) says "No such file
+    // or directory", which names nothing missing.
+    const reason = error instanceof Deno.errors.NotFound
+      ? "its file system takes no new files, like /proc's; choose another --out"
+      : osReason(error);
     throw new TransferRefusedError(`Cannot receive into ${path}: it is not writable (${reason})`, {
       cause: error,
     });

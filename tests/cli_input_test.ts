@@ -36,6 +36,15 @@ e2e("bad input gets one line and a non-zero exit, never a stack trace", async (s
       code: 2,
       message: /does not exist/,
     },
+    // A folder whose file system makes no files: not "No such file or directory".
+    ...(Deno.build.os === "linux"
+      ? [{
+        args: ["receive", "7-lantern-crossword", "--out", "/proc", "--yes", ...w.rendezvous],
+        code: 1,
+        message:
+          /^error: Cannot receive into \/proc: it is not writable \(its file system takes no new files, like \/proc's; choose another --out\)\n$/,
+      }]
+      : []),
     { args: ["receive", "7-lantern-crossword", ...w.rendezvous], code: 2, message: /--yes/ },
     // Without a server, local discovery is the only way left: --no-local leaves none. (Every case
     // runs with P2PFT_RENDEZVOUS="", which counts as unset, as README says.)
