@@ -52,9 +52,9 @@ async function p2pftCommand(root: string, runs: Run[]): Promise<string> {
   assert.match(install.stdout, new RegExp(`Installed p2pft ${denoJson.version}\\b`));
   const shim = await Deno.readTextFile(command);
   for (const flag of P2PFT_FLAGS) assert.ok(shim.includes(flag), `shim lacks ${flag}:\n${shim}`);
-  // Nothing broader: no -A, no unscoped env or sys, no FFI, no subprocess but `sync`.
+  // Nothing broader: no -A, no unscoped env or sys, no FFI, no subprocess but `sync` and `dd`.
   assert.doesNotMatch(shim, /\s(-A|--allow-all|--allow-env|--allow-sys)(\s|$)|--allow-ffi/);
-  assert.deepEqual(shim.match(/--allow-run\S*/g), ["--allow-run=sync"]);
+  assert.deepEqual(shim.match(/--allow-run\S*/g), ["--allow-run=sync,dd"]);
   return command;
 }
 

@@ -212,7 +212,7 @@ export class Publisher {
   }
 }
 
-/** The program run for syncfs(2); the only one p2pft may run (scripts/permissions.ts). */
+/** The program run for syncfs(2); allowed by scripts/permissions.ts. */
 const SYNC = "sync";
 
 /** A last batch this small is synced file by file: cheaper than starting `sync`. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { PartialTarget } from "./_partial_file.ts";
+import { withTimeout } from "./_test_util.ts";
 
 function patterned(length: number, seed: number): Uint8Array {
   return Uint8Array.from({ length }, (_, index) => (index * 7 + seed + (index >> 9)) & 0xff);
@@ -54,4 +55,49 @@ Deno.test("PartialTarget starts again from byte 0 when the file is sent again", 
     await target.settled();
     assert.deepEqual(await Deno.readFile(path), again);
   });
+});
+
+/** Bytes of `path` in the page cache, by util-linux's fincore; null where it is not installed. */
+async function residentBytes(path: string, signal: AbortSignal): Promise<number | null> {
+  try {
+    const { success, stdout } = await new Deno.Command("fincore", {
+      args: ["--bytes", "--noheadings", "--output", "RES", path],
+      stdin: "null",
+      stderr: "null",
+      signal,
+    }).output();
+    return success ? Number(new TextDecoder().decode(stdout).trim()) : null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+Deno.test({
+  name: "PartialTarget drops what its early syncs wrote out from the page cache (Linux)",
+  ignore: Deno.build.os !== "linux",
+  fn: () =>
+    withTimeout(60_000, async (signal) => {
+      await withPartial(async (path, handle) => {
+        // Three early syncs' worth: at least the first one's 64 MiB, synced and dropped,
+        // leaves the cache before the writes settle. Nothing else reads the file meanwhile.
+        const chunk = patterned(1024 * 1024, 5);
+        const size = 3 * 64 * chunk.length + chunk.length;
+        const target = new PartialTarget(handle, path, 0);
+        const writing: Promise<void>[] = [];
+        for (let at = 0; at < size; at += chunk.length) {
+          if (writing.length === target.writesInFlight) await writing.shift();
+          writing.push(target.write(chunk));
+        }
+        await Promise.all(writing);
+        await target.settled();
+        assert.equal((await Deno.stat(path)).size, size);
+        const resident = await residentBytes(path, signal);
+        if (resident === null) return; // No fincore here: nothing to look with.
+        assert.ok(
+          resident <= size - 64 * chunk.length,
+          `${resident} of ${size} bytes still cached`,
+        );
+      });
+    }),
 });
