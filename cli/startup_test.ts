@@ -68,9 +68,9 @@ Deno.test("send shows its offer before loading the link's code: of peer/ only th
   const link = /^(peer\/(?!code(_mod)?\.ts$)|pake\/|local\/|cli\/send_session\.ts|npm:\/@noble\/)/;
   assert.deepEqual(loaded.filter((module) => link.test(module)), []);
   // Nor the rendezvous client, nor transfer/ beyond the scan (transfer/scan_mod.ts) and the wire's
-  // limits: the code and address checks need only rendezvous/wire/.
+  // limits: the code and address checks need only rendezvous/wire/ (and the wires their versions).
   const later =
-    /^(rendezvous\/(?!wire\/)|transfer\/(?!scan_mod\.ts$|scan_paths\.ts$|_stdin_source\.ts$|_path_safety\.ts$|wire\/))/;
+    /^(rendezvous\/(?!wire\/|version_mod\.ts$)|transfer\/(?!scan_mod\.ts$|scan_paths\.ts$|_stdin_source\.ts$|_path_safety\.ts$|wire\/|version_mod\.ts$))/;
   assert.deepEqual(loaded.filter((module) => later.test(module)), []);
 });
 

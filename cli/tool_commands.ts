@@ -178,13 +178,14 @@ export const HELP: CommandSpec = {
  * with, its wire's version byte (transfer/PROTOCOL.md, "Versioning"): "transfer 5 and 4".
  */
 export async function versionText(): Promise<string> {
+  // Each layer's versions alone (a module without imports each), not the layers (~0.2 s of CPU).
   const [denoJson, rendezvous, peer, pake, transfer, local] = await Promise.all([
     import("../deno.json", { with: { type: "json" } }),
-    import("../rendezvous/mod.ts"),
-    import("../peer/mod.ts"),
-    import("../pake/mod.ts"),
-    import("../transfer/mod.ts"),
-    import("../local/mod.ts"),
+    import("../rendezvous/version_mod.ts"),
+    import("../peer/version_mod.ts"),
+    import("../pake/version_mod.ts"),
+    import("../transfer/version_mod.ts"),
+    import("../local/version_mod.ts"),
   ]);
   const spoken: number = transfer.SPOKEN_VERSION;
   const transferVersions = spoken === transfer.PROTOCOL_VERSION

@@ -7,9 +7,9 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { fromHex, isReachableIpv6, parseIpv6, ProtocolError, toHex } from "../base/mod.ts";
 import { sameName } from "./_dns_name.ts";
 import { type DnsMessage, type DnsQuestion, type DnsRecord, DnsType } from "./dns.ts";
+import { LOCAL_VERSION } from "./version_mod.ts";
 
-/** Version of the local discovery records (the `v` key of the TXT record). */
-export const LOCAL_VERSION = 2;
+export { LOCAL_VERSION };
 /** The DNS-SD service type every p2pft sender is listed under. */
 export const SERVICE_NAME = "_p2pft._udp.local";
 /** Seconds a listener may cache our records; a session is shorter, and ends with a goodbye. */

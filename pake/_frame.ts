@@ -10,8 +10,9 @@
 import { ProtocolError } from "../base/mod.ts";
 import { SPAKE2_MAC_LENGTH, SPAKE2_MESSAGE_LENGTH } from "./spake2.ts";
 
-/** Wire version of the PAKE handshake. A wire change bumps it. */
-export const PAKE_VERSION = 1;
+import { PAKE_VERSION } from "./version_mod.ts";
+
+export { PAKE_VERSION };
 /** Bytes of the frame header. */
 export const FRAME_HEADER_LENGTH = 4;
 /** Largest payload a decoder accepts, checked before allocating. */

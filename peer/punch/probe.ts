@@ -1,8 +1,10 @@
 import { ProtocolError } from "../../base/mod.ts";
+import { PROBE_VERSION } from "../version_mod.ts";
+
+export { PROBE_VERSION };
 
 /** First bytes of every punch datagram (rendezvous datagrams start with "P2RV"). */
 export const PROBE_MAGIC = new Uint8Array([0x50, 0x32, 0x50, 0x42]); // "P2PB"
-export const PROBE_VERSION = 1;
 /** Largest probe datagram: header plus a certificate. */
 export const MAX_PROBE_BYTES = 1200;
 const MAX_CERTIFICATE_BYTES = MAX_PROBE_BYTES - 44;

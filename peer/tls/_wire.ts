@@ -4,9 +4,9 @@
  * connection. Pure: encode and decode only.
  */
 import { ProtocolError } from "../../base/mod.ts";
+import { TLS_LINK_VERSION } from "../version_mod.ts";
 
-/** Version of the TLS link preamble and control frames. */
-export const TLS_LINK_VERSION = 3;
+export { TLS_LINK_VERSION };
 
 const MAGIC = [0x50, 0x32, 0x54, 0x4c]; // "P2TL"
 export const SECRET_LENGTH = 32;

@@ -15,9 +15,9 @@ import {
 import { fixed, MAX_NAMEPLATE, NAT_CODES } from "./_fields.ts";
 import { copyBytes } from "./_short_bytes.ts";
 import type { NatMapping } from "./messages.ts";
+import { PROTOCOL_VERSION } from "../version_mod.ts";
 
-/** Wire version written after the magic. */
-export const PROTOCOL_VERSION = 4;
+export { PROTOCOL_VERSION };
 /** No rendezvous datagram may be longer than this. */
 export const MAX_DATAGRAM_SIZE = 1200;
 export const CLIENT_ID_SIZE = 16;

@@ -1,12 +1,6 @@
 import { type ByteReader, ProtocolError } from "../../base/mod.ts";
 
-/**
- * Wire version in HELLO's and DATA_HELLO's first byte: 4, which every peer since version 4 reads.
- * Version 5's additions are used only once the peer said it speaks them (PROTOCOL.md, "Versioning").
- */
-export const PROTOCOL_VERSION = 4;
-/** The newest version this peer speaks: HELLO byte 3 (sender), PLAN_END's flags (receiver). */
-export const SPOKEN_VERSION = 5;
+export { PROTOCOL_VERSION, SPOKEN_VERSION } from "../version_mod.ts";
 /** type u8 + payload length u32 (big-endian). */
 export const FRAME_HEADER_BYTES = 5;
 /** Bytes of one SHA-256 digest. */
