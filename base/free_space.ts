@@ -2,8 +2,8 @@
  * The free space of the file system a path is (or will be) on. node:fs (the only way to statfs in
  * Deno 2.9.6) is loaded on the first call, not with base/: any of node:fs, node:net, node:tls or
  * node:crypto starts Deno's Node compatibility layer, ~45 ms of a process's main thread, and every
- * command imports base/ before it runs. A receiver asks {@link loadFreeSpace} while it waits for
- * its sender, so that the check before its offer finds it loaded.
+ * command imports base/ before it runs. A receiver asks only for an offer of at least 1 MiB
+ * (transfer/_receive_space.ts): node:fs is ~45 ms of CPU more than the node:dgram it loads anyway.
  */
 import { dirname } from "./path.ts";
 
@@ -14,24 +14,12 @@ export interface FreeSpace {
   blockBytes: number;
 }
 
-let fsModule: Promise<typeof import("node:fs")> | undefined;
-
-/** node:fs, loaded once, when first asked for. */
-function loadFs(): Promise<typeof import("node:fs")> {
-  return fsModule ??= import("node:fs");
-}
-
-/** Loads what {@link freeSpace} needs, ahead of its first call. */
-export async function loadFreeSpace(): Promise<void> {
-  await loadFs();
-}
-
 /**
  * The free space where `path` is, or where it would be made (its nearest existing parent);
  * undefined when the system cannot tell (no statfs here): the caller then does not check.
  */
 export async function freeSpace(path: string): Promise<FreeSpace | undefined> {
-  const { statfsSync } = await loadFs();
+  const { statfsSync } = await import("node:fs");
   for (let at = path;;) {
     try {
       const { bavail, bsize } = statfsSync(at);

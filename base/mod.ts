@@ -54,10 +54,10 @@ export {
   parseIpv6,
   sameAddr,
 } from "./ip.ts";
-export { freeSpace, loadFreeSpace } from "./free_space.ts";
+export { freeSpace } from "./free_space.ts";
 export type { FreeSpace } from "./free_space.ts";
 export { mergeLimits } from "./limits.ts";
-export { basename, dirname, join, resolve, SEP } from "./path.ts";
+export { basename, dirname, join, relative, resolve, SEP } from "./path.ts";
 export { nearest } from "./nearest.ts";
 export { pipeConn } from "./pipe_conn.ts";
 export { writeAll, writeAllSync } from "./write_all.ts";

@@ -1,6 +1,6 @@
 /**
  * The path functions a command needs before its first event (the sender's scan, the names it
- * checks, the free-space walk), as node:path's. node:path itself costs a fresh process ~20 ms of
+ * checks, the free-space walk) and a receiver's planning, as node:path's. node:path itself costs a fresh process ~20 ms of
  * its main thread (Deno 2.9.6 loads Node's util, assert, buffer and error modules with it), which
  * `send` would pay before it shows its offer. POSIX paths here, written out; Windows takes
  * node:path's own win32 functions.
@@ -56,6 +56,16 @@ export function resolve(...parts: string[]): string {
     if (part !== "") path = path === "" ? part : `${part}/${path}`;
   }
   return `/${normalized(path, false)}`;
+}
+
+/** node:path's `relative(from, to)`: the way from one resolved path to the other ("" for the same). */
+export function relative(from: string, to: string): string {
+  if (win32) return win32.relative(from, to);
+  const segments = (path: string) => path === "/" ? [] : path.slice(1).split("/");
+  const [here, there] = [segments(resolve(from)), segments(resolve(to))];
+  let shared = 0;
+  while (shared < here.length && shared < there.length && here[shared] === there[shared]) shared++;
+  return [...here.slice(shared).map(() => ".."), ...there.slice(shared)].join("/");
 }
 
 /** The index where trailing separators start (0 when the path is all separators). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { posix } from "node:path";
-import { basename, dirname, join, resolve, SEP } from "./path.ts";
+import { basename, dirname, join, relative, resolve, SEP } from "./path.ts";
 
 const PATHS = [
   "",
@@ -35,7 +35,7 @@ const PATHS = [
   "a/ b/",
 ];
 
-Deno.test("basename, dirname, join and resolve give node:path's answers on POSIX", {
+Deno.test("basename, dirname, join, relative and resolve give node:path's answers on POSIX", {
   ignore: Deno.build.os === "windows",
 }, () => {
   assert.equal(SEP, posix.sep);
@@ -47,6 +47,11 @@ Deno.test("basename, dirname, join and resolve give node:path's answers on POSIX
       const parts = [path, other];
       assert.equal(join(...parts), posix.join(...parts), `join(${JSON.stringify(parts)})`);
       assert.equal(resolve(...parts), posix.resolve(...parts), `resolve(${JSON.stringify(parts)})`);
+      assert.equal(
+        relative(path, other),
+        posix.relative(path, other),
+        `relative(${JSON.stringify(parts)})`,
+      );
     }
   }
   assert.equal(join(), posix.join());

@@ -2,7 +2,6 @@ import {
   DiskFullError,
   formatAddr,
   IntegrityError,
-  loadFreeSpace,
   NotEnoughSpaceError,
   osReason,
   P2pftError,
@@ -158,9 +157,6 @@ async function connectSender(
     waitForSenderMs: options.timeoutSeconds * 1000,
     onWaitingForSender: () => {
       output.emit({ type: "waiting", for: "sender", seconds: options.timeoutSeconds });
-      // node:fs (the free-space check before the offer is asked about): Deno's Node layer, ~45 ms
-      // of this thread, loads now that the register is out and the sender is still to come.
-      loadFreeSpace().catch(() => {});
     },
     signal: options.signal,
   }).catch((error) => {

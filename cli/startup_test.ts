@@ -101,3 +101,11 @@ Deno.test("receive registers before loading transfer/'s receiving half", async (
   const receiving = /^transfer\/(receive_files|_receive_|_publish|_partial_file|_free_name)/;
   assert.deepEqual(loaded.filter((module) => receiving.test(module)), []);
 });
+
+Deno.test("receive's transfer code loads no node: module", async () => {
+  // A receiver's only node: module on a small transfer is node:dgram (its punch port): node:path
+  // is base/path.ts, and node:fs (~45 ms of CPU beyond node:dgram) loads only to check the free
+  // space for an offer of 1 MiB or more (transfer/_receive_space.ts).
+  const loaded = await staticGraph(new URL("../transfer/receive_mod.ts", import.meta.url));
+  assert.deepEqual(loaded.filter((module) => module.startsWith("node:")), []);
+});

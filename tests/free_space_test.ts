@@ -60,3 +60,27 @@ boundedTest(
   },
   { timeoutMs: 120_000, sanitizeResources: false, ignore: !ROOT },
 );
+
+boundedTest(
+  "an offer of less than 1 MiB is not checked against the free space: on a full disk its write fails with the disk-full error" +
+    (ROOT ? "" : " (skipped: mounting a tmpfs needs root)"),
+  async (signal) => {
+    await using w = await world(signal);
+    const out = `${w.dir}/small`;
+    await onTmpfs(out, "1m", async () => {
+      // The tmpfs filled to its last block: 64 KiB fit nowhere.
+      await makeRandomFile(`${w.dir}/small.bin`, 64 * 1024);
+      await new Deno.Command("dd", { args: ["if=/dev/zero", `of=${out}/filler`, "bs=4k"] })
+        .output();
+      const sender = w.send([`${w.dir}/small.bin`]);
+      const { code } = await sender.next("code", signal);
+      const receiver = w.receive(String(code), [], { out });
+      const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+      assert.equal(received.code, 1, received.stderr);
+      assert.match(received.stderr, /^error: Disk full: .*small\.bin\.p2pft-partial kept: free /);
+      assert.equal(sent.code, 1, sent.stderr);
+      assert.match(sent.stderr, /^error: The receiver stopped: No space left in the output folder/);
+    });
+  },
+  { timeoutMs: 120_000, sanitizeResources: false, ignore: !ROOT },
+);

@@ -1,5 +1,5 @@
 /** Receiver: a free name beside an existing one, as browsers pick it: `name (1).ext`. */
-import { join } from "node:path";
+import { join } from "../base/path.ts";
 
 const NAME_MAX = 255;
 const utf8 = new TextEncoder();

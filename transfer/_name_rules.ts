@@ -1,5 +1,5 @@
 /** Receiver: find out what the file system under the output folder cannot hold. */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../base/path.ts";
 import type { NameRules } from "./_path_safety.ts";
 
 /**

@@ -2,7 +2,7 @@
  * Receiver: verified partials made durable and published under their final
  * names, in batches (PROTOCOL.md, "Publishing and crashes").
  */
-import { dirname } from "node:path";
+import { dirname } from "../base/path.ts";
 import { EventLoopTurns, TransferRefusedError } from "../base/mod.ts";
 
 /** A partial whose SHA-256 matched, with what its final name needs. */

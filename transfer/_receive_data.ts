@@ -3,7 +3,7 @@
  * stream k mod N), write each file's bytes sequentially into its partial,
  * hash them as they arrive, verify, then publish under the final name.
  */
-import { basename, dirname } from "node:path";
+import { basename, dirname } from "../base/path.ts";
 import {
   DiskFullError,
   equalBytes,

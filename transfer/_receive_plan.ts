@@ -6,7 +6,7 @@
  * overwritten nor followed: the entry is written beside it under a free name
  * (`name (1).ext`) or not at all, as the receiver chose (`OnExisting`).
  */
-import { join, relative, sep as SEP } from "node:path";
+import { join, relative, SEP } from "../base/path.ts";
 import { EventLoopTurns, TransferRefusedError, UnsafePathError } from "../base/mod.ts";
 import { hashFilePrefix } from "./_hash_file.ts";
 import type { Sha256 } from "./_sha256.ts";

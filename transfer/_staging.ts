@@ -4,7 +4,7 @@
  * with one rename at the end (PROTOCOL.md, "Folders received whole"). Per file that is one
  * directory entry, as `tar x` makes, where a partial, its link and its unlink make three.
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../base/path.ts";
 import { TransferRefusedError, utf8Length } from "../base/mod.ts";
 import { PARTIAL_SUFFIX } from "./_path_safety.ts";
 

@@ -8,7 +8,7 @@ import {
   P2pftError,
   TransferRefusedError,
 } from "../base/mod.ts";
-import { resolve, sep as SEP } from "node:path";
+import { resolve, SEP } from "../base/path.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { acceptDataStreams } from "./_accept_streams.ts";
 import { InlineData } from "./_inline_data.ts";
