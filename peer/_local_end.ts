@@ -47,12 +47,15 @@ export class LocalEnd implements AsyncDisposable {
   readonly mux: DatagramMux;
   /** The rendezvous client's datagrams on the punch port (and the UDP relay's hello). */
   readonly rendezvous: DatagramChannel;
+  /** A sender's first streams, when its offer is known before it connects (`Offered`). */
+  readonly firstStreams?: number;
   readonly #admission: Admission;
   #udpOpen = true;
   #listenerKept = false;
 
-  private constructor(side: Side, port: PunchPort, admission: Admission) {
+  private constructor(side: Side, port: PunchPort, admission: Admission, offer?: Offered) {
     this.side = side;
+    this.firstStreams = offer?.firstStreams;
     this.#admission = admission;
     this.sockets = port.sockets;
     this.listener = port.listener;
@@ -83,7 +86,7 @@ export class LocalEnd implements AsyncDisposable {
       admit: (remote) => admission.admits(remote),
       noDelay,
     });
-    return new LocalEnd(side, port, admission);
+    return new LocalEnd(side, port, admission, offer);
   }
 
   /** The punch port (our candidates' port, and the listener's). */

@@ -82,6 +82,7 @@ async function senderAfterPunch(
     listener: options.end.listener,
     admit: (ips) => options.end.admit(ips),
     tcpRelay: route.tcpRelay,
+    firstStreams: options.end.firstStreams,
     signal: options.signal,
   });
   return { won, punched, channelBinding: options.certificate.fingerprint };

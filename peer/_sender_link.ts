@@ -30,6 +30,8 @@ export interface SenderLinkOptions {
   admit(ips: string[]): void;
   /** The TCP relay, when the server offers it and relaying is allowed. */
   tcpRelay?: TcpRelay;
+  /** The streams this sender opens first, when its offer is known (`Offered.firstStreams`). */
+  firstStreams?: number;
   signal?: AbortSignal;
 }
 
@@ -52,7 +54,7 @@ export async function senderLinkAfterPunch(
   const startRelay = () => {
     if (relayStarted || !options.tcpRelay) return;
     relayStarted = true;
-    addRelay(race, options.tcpRelay, options.certificate);
+    addRelay(race, options.tcpRelay, options);
   };
   try {
     if (options.listener) {
@@ -124,7 +126,7 @@ export async function senderLinkOverTcp(
         options.listener.accept({ timeoutMs: ACCEPT_FOREVER_MS, signal: race.signal }),
       );
     }
-    if (options.tcpRelay) addRelay(race, options.tcpRelay, options.certificate);
+    if (options.tcpRelay) addRelay(race, options.tcpRelay, options);
     if (race.size === 0) {
       throw new NoPathError(
         "No TCP path to the receiver: it is not on a private network we can reach and the server offers no TCP relay",
@@ -136,10 +138,14 @@ export async function senderLinkOverTcp(
   }
 }
 
-function addRelay(race: LinkRace, relay: TcpRelay, certificate: PeerCertificate): void {
+function addRelay(
+  race: LinkRace,
+  relay: TcpRelay,
+  { certificate, firstStreams }: SenderLinkOptions,
+): void {
   race.add(
     { kind: "relay-tls", relay: relay.addr },
-    relayTlsSender(relay.dial, { certificate, signal: race.signal }),
+    relayTlsSender(relay.dial, { certificate, firstStreams, signal: race.signal }),
   );
 }
 

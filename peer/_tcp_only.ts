@@ -41,6 +41,7 @@ async function senderOverTcp(
     listener: end.listener,
     admit: (ips) => end.admit(ips),
     tcpRelay: route.tcpRelay,
+    firstStreams: end.firstStreams,
     signal: options.signal,
   });
   // A LAN TLS link only comes from an address the listener admitted.

@@ -132,3 +132,11 @@ async function readAndRelease(
     reader.release();
   }
 }
+
+/**
+ * What bounds reaching the sender (the LAN's TCP connect, the relay's `relay-ready`): the link's
+ * own deadline, and the receiver's fallback deadline when it has one.
+ */
+export function reaching(limit: AbortSignal, reach: AbortSignal | undefined): AbortSignal {
+  return reach ? AbortSignal.any([limit, reach]) : limit;
+}

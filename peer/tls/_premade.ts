@@ -1,52 +1,77 @@
 /**
- * A LAN receiver's stream connections made (TCP and TLS) while it waits for READY, each handed
- * over, preamble written, when the session first dials its id (PROTOCOL.md, "Why beside READY"):
- * the sender's first write on a connection it accepted waits for its session tickets to be
- * acknowledged, ~40 ms, and these waits then pass during READY's own, when this side is idle.
+ * Stream connections made before the session asks for them, each handed over when the session
+ * first dials its id. A LAN receiver makes them while it waits for READY (PROTOCOL.md, "Why beside
+ * READY"): the sender's first write on a connection it accepted waits for its session tickets to
+ * be acknowledged, ~40 ms, and these waits then pass during READY's own, when this side is idle.
+ * Through the relay both sides make the PAKE's stream beside the control connection, and the
+ * sender's first streams as soon as the control connection's handshake said how many (PROTOCOL.md,
+ * "Relay"), so that none waits for an OPEN and a relay dial of its own.
  */
+import { abortable } from "../../base/mod.ts";
 import type { Channel } from "./_channel.ts";
 import { writePreamble } from "./_connect.ts";
+import type { Preamble } from "./_wire.ts";
 
-export class PremadeStreams {
-  readonly #made = new Map<number, Promise<Channel>>();
+export class PremadeStreams<Made extends Pick<Channel, "close"> = Channel> {
+  readonly #made = new Map<number, Promise<Made>>();
   readonly #stop = new AbortController();
 
-  readonly #connect: (signal: AbortSignal) => Promise<Channel>;
+  readonly #connect: (id: number, signal: AbortSignal) => Promise<Made>;
   readonly #within: AbortSignal;
 
-  /** Connections made with `connect` (TCP and TLS, no preamble), within `signal` or until dropped. */
-  constructor(connect: (signal: AbortSignal) => Promise<Channel>, signal: AbortSignal) {
+  /** Connections made with `connect` for a stream id, within `signal` or until dropped. */
+  constructor(
+    connect: (id: number, signal: AbortSignal) => Promise<Made>,
+    signal?: AbortSignal,
+  ) {
     this.#connect = connect;
-    this.#within = AbortSignal.any([signal, this.#stop.signal]);
+    this.#within = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
   }
 
   /** Starts making the connection of each stream id. */
   make(ids: number[]): void {
     for (const id of ids) {
-      const made = this.#connect(this.#within);
+      const made = this.#connect(id, this.#within);
       made.catch(() => {});
       this.#made.set(id, made);
     }
   }
 
   /**
-   * Stream `id`'s connection with its preamble written; undefined if none was made for it or
-   * making it failed (the caller dials it afresh).
+   * Stream `id`'s connection, once made; undefined if none was made for it or making it failed
+   * (the caller makes it afresh). `signal` bounds the wait.
    */
-  async take(id: number, secret: Uint8Array, signal: AbortSignal): Promise<Channel | undefined> {
+  async take(id: number, signal: AbortSignal): Promise<Made | undefined> {
     const made = this.#made.get(id);
     if (!made) return undefined;
     this.#made.delete(id);
-    const channel = await made.catch(() => undefined);
-    if (!channel) return undefined;
-    await writePreamble(channel, { kind: "stream", secret, streamId: id }, signal);
-    return channel;
+    return await abortable(made, signal).catch((error) => {
+      made.then((late) => late.close(), () => {});
+      if (signal.aborted) throw error;
+      return undefined;
+    });
   }
 
   /** Stops and closes every connection not taken. */
   drop(): void {
     this.#stop.abort();
-    for (const made of this.#made.values()) made.then((channel) => channel.close(), () => {});
+    for (const made of this.#made.values()) made.then((late) => late.close(), () => {});
     this.#made.clear();
   }
+}
+
+/**
+ * The receiver's connection for stream `id`: the one made ahead, its preamble written now, or
+ * else a new one from `connect` (which writes the preamble itself).
+ */
+export async function madeOrNew(
+  premade: PremadeStreams,
+  preamble: Preamble,
+  signal: AbortSignal,
+  connect: (preamble: Preamble) => Promise<Channel>,
+): Promise<Channel> {
+  const made = await premade.take(preamble.streamId, signal);
+  if (!made) return await connect(preamble);
+  await writePreamble(made, preamble, signal);
+  return made;
 }

@@ -36,8 +36,19 @@ export async function connectNode(
 }
 
 /**
+ * Each certificate's secure context, made once: parsing its PEM key and certificate cost every
+ * relayed connection ~1 ms of the sender's thread.
+ */
+const contexts = new WeakMap<PeerCertificate, import("node:tls").SecureContext>();
+
+/** A channel served in place, and the ALPN protocol its handshake picked (null for none). */
+export type ServedChannel = Channel & { alpnProtocol: string | null };
+
+/**
  * Serves TLS with `certificate` on `conn` (whose unread bytes, the receiver's ClientHello
  * among them, go to TLS) and resolves with the channel once the handshake is done.
+ * `alpn`: the one ALPN protocol to accept, if the client offers it (the relay's first streams,
+ * PROTOCOL.md); a client that offers none gets none.
  *
  * `bulk`: the connection carries a data stream, so once the handshake is done Nagle's algorithm
  * is turned back on. NodeConn writes one 16 KiB record at a time, and without Nagle each went out
@@ -48,17 +59,22 @@ export async function connectNode(
 export async function serveTls(
   conn: NodeConn,
   certificate: PeerCertificate,
-  options: { what: string; signal: AbortSignal; bulk: boolean },
-): Promise<Channel> {
+  options: { what: string; signal: AbortSignal; bulk: boolean; alpn?: string },
+): Promise<ServedChannel> {
   const raw = conn.release();
   const tls = await loadTls();
-  const context = tls.createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
-  const { conn: secure, handshake } = serveNodeTls(tls, raw, context);
+  let context = contexts.get(certificate);
+  if (!context) {
+    context = tls.createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+    contexts.set(certificate, context);
+  }
+  const { conn: secure, handshake } = serveNodeTls(tls, raw, context, options.alpn);
   const channel = denoChannel(secure, options.what);
-  await abortable(handshake, options.signal, { onAbort: channel.close }).catch((error) => {
-    channel.close();
-    throw error;
-  });
+  const alpnProtocol = await abortable(handshake, options.signal, { onAbort: channel.close })
+    .catch((error) => {
+      channel.close();
+      throw error;
+    });
   if (options.bulk) raw.setNoDelay(false);
-  return channel;
+  return { ...channel, alpnProtocol };
 }

@@ -53,6 +53,12 @@ export interface TlsSessionOptions {
    */
   firstStreams?: number;
   /**
+   * Relay, both sides new enough (PROTOCOL.md, "Relay"): the receiver's first stream (1, the
+   * PAKE's) was made by both sides beside the control connection, unannounced: the sender takes
+   * it at once, the receiver sends no OPEN for it.
+   */
+  pakeStreamAhead?: boolean;
+  /**
    * LAN receiver: dials the peer's next streams before they are opened, keeping
    * `STREAMS_AHEAD` dialled past the last one accepted; the peer sends no OPEN.
    */
@@ -93,7 +99,7 @@ export class TlsSession implements PeerLink {
     this.#options = options;
     this.#nextOwnId = options.role === "sender" ? 0 : 1;
     this.#nextAcceptId = options.role === "sender" ? 1 : 0;
-    this.#nextAnnouncedId = this.#nextAcceptId + 2 * (options.firstStreams ?? 0);
+    this.#nextAnnouncedId = this.#nextAcceptId + 2 * this.#peerUnannounced;
     this.#nextAheadId = this.#nextAcceptId;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#writer = options.control.stream.writable.getWriter();
@@ -104,6 +110,7 @@ export class TlsSession implements PeerLink {
     if (options.role === "receiver" && options.firstStreams !== undefined) {
       for (let id = 0; id < this.#nextAnnouncedId; id += 2) this.#dialFor(id);
     }
+    if (options.role === "sender" && options.pakeStreamAhead) this.#dialFor(1);
   }
 
   async openStream(): Promise<ByteStream> {
@@ -175,9 +182,25 @@ export class TlsSession implements PeerLink {
     return this.close({ failed: false, message: "done" });
   }
 
-  /** Own stream ids below this one the peer dials unannounced (`firstStreams`). */
+  /**
+   * Own stream ids below this one the peer dials unannounced: the sender's first streams
+   * (`firstStreams`), the receiver's stream 1 (`pakeStreamAhead`).
+   */
   get #unannounced(): number {
-    return 2 * (this.#options.firstStreams ?? 0);
+    return this.#options.role === "sender"
+      ? 2 * (this.#options.firstStreams ?? 0)
+      : this.#options.pakeStreamAhead
+      ? 2
+      : 0;
+  }
+
+  /** How many of the peer's first streams this side dials (or takes) unannounced. */
+  get #peerUnannounced(): number {
+    return this.#options.role === "receiver"
+      ? this.#options.firstStreams ?? 0
+      : this.#options.pakeStreamAhead
+      ? 1
+      : 0;
   }
 
   #checkOpen(): void {

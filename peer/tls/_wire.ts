@@ -15,33 +15,49 @@ export const CONTROL_HEADER_LENGTH = 3;
 /** Largest control payload: CLOSE with a 200-byte reason. */
 export const MAX_CONTROL_PAYLOAD = 1 + 200;
 const MAX_REASON_BYTES = 200;
-/**
- * ALPN protocols of a LAN sender whose server does not Nagle (PROTOCOL.md, "Few connections for
- * a small transfer"): `p2pft-tls-nodelay/k`, k (1..`MAX_FIRST_STREAMS`) the streams it opens first,
- * which the receiver dials at once; it announces any later one with OPEN. The receiver offers all
- * of them; a sender that serves with `Deno.listenTls`, or an older one, picks none.
- */
-const NO_DELAY_ALPN = "p2pft-tls-nodelay/";
 export const MAX_FIRST_STREAMS = 5;
 
-export function noDelayAlpn(firstStreams: number): string {
-  if (!Number.isInteger(firstStreams) || firstStreams < 1 || firstStreams > MAX_FIRST_STREAMS) {
-    throw new RangeError(`First streams must be 1..${MAX_FIRST_STREAMS}, got ${firstStreams}`);
-  }
-  return `${NO_DELAY_ALPN}${firstStreams}`;
+/**
+ * A family of ALPN protocols `<prefix>k` by which the TLS server (the sender) says k
+ * (1..`MAX_FIRST_STREAMS`), the streams it opens first: `name(k)`, `all` (the client offers
+ * every one), and `firstStreamsOf` the picked protocol (undefined for another one or none).
+ */
+function firstStreamsAlpns(prefix: string) {
+  const name = (firstStreams: number): string => {
+    if (!Number.isInteger(firstStreams) || firstStreams < 1 || firstStreams > MAX_FIRST_STREAMS) {
+      throw new RangeError(`First streams must be 1..${MAX_FIRST_STREAMS}, got ${firstStreams}`);
+    }
+    return `${prefix}${firstStreams}`;
+  };
+  const all = Array.from({ length: MAX_FIRST_STREAMS }, (_, index) => name(index + 1));
+  const firstStreamsOf = (alpn: string | null): number | undefined => {
+    const index = alpn === null ? -1 : all.indexOf(alpn);
+    return index < 0 ? undefined : index + 1;
+  };
+  return { name, all, firstStreamsOf };
 }
 
-/** Every `noDelayAlpn`, as the receiver offers them. */
-export const NO_DELAY_ALPNS = Array.from(
-  { length: MAX_FIRST_STREAMS },
-  (_, index) => noDelayAlpn(index + 1),
-);
+/**
+ * A LAN sender whose server does not Nagle (PROTOCOL.md, "Few connections for a small
+ * transfer"): `p2pft-tls-nodelay/k`, the streams it opens first, which the receiver dials at once;
+ * it announces any later one with OPEN. The receiver offers all of them; a sender that serves with
+ * `Deno.listenTls`, or an older one, picks none.
+ */
+const noDelay = firstStreamsAlpns("p2pft-tls-nodelay/");
+export const noDelayAlpn = noDelay.name;
+export const NO_DELAY_ALPNS = noDelay.all;
+export const firstStreamsOf = noDelay.firstStreamsOf;
 
-/** The first streams a picked ALPN protocol announces; undefined for any other protocol or none. */
-export function firstStreamsOf(alpn: string | null): number | undefined {
-  const index = alpn === null ? -1 : NO_DELAY_ALPNS.indexOf(alpn);
-  return index < 0 ? undefined : index + 1;
-}
+/**
+ * The relay's control connection (PROTOCOL.md, "Relay"): `p2pft-relay/k`, the streams the sender
+ * opens first, whose channels both sides dial at once, unannounced; the receiver's stream 1 (the
+ * PAKE's), made by both beside the control connection, is then unannounced too. The receiver
+ * offers all of them; an older sender picks none, and both announce every stream with OPEN.
+ */
+const relay = firstStreamsAlpns("p2pft-relay/");
+export const relayAlpn = relay.name;
+export const RELAY_ALPNS = relay.all;
+export const relayFirstStreamsOf = relay.firstStreamsOf;
 
 /** Stream ids stay below 2^31 so they fit every integer type on both ends. */
 export const MAX_STREAM_ID = 0x7fff_ffff;
