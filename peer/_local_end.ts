@@ -63,20 +63,26 @@ export class LocalEnd implements AsyncDisposable {
     this.rendezvous = this.mux.channel(isRendezvousDatagram);
   }
 
-  /** `offer`: a sender's offer, when its size is known (a small one is served with Nagle off). */
+  /**
+   * `offer`: a sender's offer, when its size is known (a small one is served with Nagle off).
+   * `relayOnly`: this side takes only the relay (`--relay-only`).
+   */
   static async open(
     role: Side["role"],
-    choice: TransportChoice,
-    offer?: Offered,
+    options: { choice: TransportChoice; offer?: Offered; relayOnly?: boolean },
   ): Promise<LocalEnd> {
+    const { choice, offer } = options;
     const noDelay = role === "sender" && choice !== "quic" && offer &&
         offer.bytes <= NO_DELAY_MAX_BYTES
       ? offer.firstStreams
       : undefined;
-    // The punch port's modules (and node:net and node:tls for a Nagle-free listener) load while
-    // the certificate is made (the key is made off this thread).
+    // The punch port's modules (and node:net and node:tls for a Nagle-free listener, or for the
+    // TLS server of a sender that takes only the TCP relay) load while the certificate is made
+    // (the key is made off this thread): after pairing they cost the relayed sender 45-110 ms of
+    // its thread before its first relay dial, on the path to the first byte.
     loadDgram().catch(() => {});
-    if (noDelay) loadNoDelayServer().catch(() => {});
+    const relayServer = role === "sender" && choice !== "quic" && options.relayOnly;
+    if (noDelay || relayServer) loadNoDelayServer().catch(() => {});
     const side: Side = role === "sender"
       ? { role, certificate: await createPeerCertificate() }
       : { role };

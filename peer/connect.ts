@@ -108,7 +108,11 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
   // The sender's local announcement answers repeated claims until the link is up.
   await using keepAlive = new AsyncDisposableStack();
   const choice = options.transport ?? "auto";
-  await using end = await LocalEnd.open(options.role, choice, options.offer);
+  await using end = await LocalEnd.open(options.role, {
+    choice,
+    offer: options.offer,
+    relayOnly: options.relay === "only",
+  });
   // The receiver's link always needs a TLS or QUIC client, whose first one blocks the thread for
   // tens of ms (tls/_warm_client.ts): made while it waits for its sender, or else once paired,
   // before punching (blocking during punching would reorder the acks it reads), while the sender
