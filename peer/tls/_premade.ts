@@ -61,17 +61,21 @@ export class PremadeStreams<Made extends Pick<Channel, "close"> = Channel> {
 }
 
 /**
- * The receiver's connection for stream `id`: the one made ahead, its preamble written now, or
- * else a new one from `connect` (which writes the preamble itself).
+ * The receiver's `dial` for its session: stream `id`'s connection made ahead, its preamble written
+ * now, or else a new one from `connect` (which writes the preamble itself).
  */
-export async function madeOrNew(
+export function dialMadeOrNew(
   premade: PremadeStreams,
-  preamble: Preamble,
-  signal: AbortSignal,
-  connect: (preamble: Preamble) => Promise<Channel>,
-): Promise<Channel> {
-  const made = await premade.take(preamble.streamId, signal);
-  if (!made) return await connect(preamble);
-  await writePreamble(made, preamble, signal);
-  return made;
+  options: {
+    secret: Uint8Array;
+    connect: (id: number, signal: AbortSignal, preamble: Preamble) => Promise<Channel>;
+  },
+): (id: number, signal: AbortSignal) => Promise<Channel> {
+  return async (id, signal) => {
+    const preamble: Preamble = { kind: "stream", secret: options.secret, streamId: id };
+    const made = await premade.take(id, signal);
+    if (!made) return await options.connect(id, signal, preamble);
+    await writePreamble(made, preamble, signal);
+    return made;
+  };
 }

@@ -28,7 +28,7 @@ import {
   readPreamble,
   READY,
 } from "./_connect.ts";
-import { madeOrNew, PremadeStreams } from "./_premade.ts";
+import { dialMadeOrNew, PremadeStreams } from "./_premade.ts";
 import { connectNode, type ServedChannel, serveTls } from "./_relay_server.ts";
 import { TlsSession } from "./_session.ts";
 import {
@@ -224,13 +224,7 @@ export async function relayTlsReceiver(
     firstStreams,
     pakeStreamAhead: firstStreams !== undefined,
     timeoutMs,
-    dial: (id, signal) =>
-      madeOrNew(
-        premade,
-        { kind: "stream", secret, streamId: id },
-        signal,
-        (preamble) => connect(id, signal, preamble),
-      ),
+    dial: dialMadeOrNew(premade, { secret, connect }),
   });
   session.closed.finally(() => premade.drop());
   return session;

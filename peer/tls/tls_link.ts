@@ -14,7 +14,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   reaching,
 } from "./_connect.ts";
-import { madeOrNew, PremadeStreams } from "./_premade.ts";
+import { dialMadeOrNew, PremadeStreams } from "./_premade.ts";
 import { STREAMS_AHEAD, TlsSession } from "./_session.ts";
 import { firstStreamsOf, NO_DELAY_ALPNS, type Preamble, SECRET_LENGTH } from "./_wire.ts";
 
@@ -100,13 +100,10 @@ export async function dialTlsPeer(
     dialAhead: firstStreams === undefined,
     firstStreams,
     timeoutMs,
-    dial: (id, signal) =>
-      madeOrNew(
-        premade,
-        { kind: "stream", secret, streamId: id },
-        signal,
-        (preamble) => connect(signal, preamble),
-      ),
+    dial: dialMadeOrNew(premade, {
+      secret,
+      connect: (_id, signal, preamble) => connect(signal, preamble),
+    }),
   });
   session.closed.finally(() => premade.drop());
   return session;
