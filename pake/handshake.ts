@@ -34,7 +34,7 @@ import {
   ProtocolError,
 } from "../base/mod.ts";
 import { decodeFrameHeader, encodeFrame, FRAME_HEADER_LENGTH, FrameType } from "./_frame.ts";
-import { Spake2 } from "./spake2.ts";
+import { Spake2, type Spake2Share } from "./spake2.ts";
 
 /** Options of {@link runPakeHandshake}. */
 export interface PakeHandshakeOptions {
@@ -53,8 +53,9 @@ export interface PakeHandshakeOptions {
    */
   channelBinding: Uint8Array;
   /**
-   * This side's SPAKE2 start, computed ahead with {@link startSpake} and these same options (while
-   * the link was still being set up), so that the handshake begins by sending its share.
+   * This side's SPAKE2 start, computed ahead with {@link startSpake} (or {@link shareSpake} and
+   * {@link bindSpake}) and these same options (while the link was still being set up), so that the
+   * handshake begins by sending its share.
    */
   started?: Promise<Spake2>;
   /** Aborts the handshake; it then rejects with `signal.reason`. */
@@ -91,18 +92,31 @@ export function senderIdentity(nameplate: string): Uint8Array {
  * This side's SPAKE2 start for a handshake with these options: its share takes three scalar
  * multiplications, which need nothing from the peer.
  */
-export function startSpake(
+export async function startSpake(
   options: Pick<PakeHandshakeOptions, "role" | "code" | "nameplate" | "channelBinding">,
 ): Promise<Spake2> {
-  return Spake2.start(
-    options.role === "receiver" ? "A" : "B",
-    new TextEncoder().encode(options.code),
-    {
-      identityA: receiverIdentity(options.nameplate),
-      identityB: senderIdentity(options.nameplate),
-      aad: options.channelBinding,
-    },
-  );
+  return bindSpake(await shareSpake(options.role, options.code), options);
+}
+
+/**
+ * This side's share before the nameplate and the channel binding are known (they enter only the
+ * finish): the multiplications, made as soon as the code's words are, while a side waits for its
+ * peer (peer/_early_share.ts). Bind it once with {@link bindSpake}.
+ */
+export function shareSpake(role: "sender" | "receiver", code: string): Promise<Spake2Share> {
+  return Spake2.share(role === "receiver" ? "A" : "B", new TextEncoder().encode(code));
+}
+
+/** A share from {@link shareSpake}, bound to the pairing's nameplate and the channel binding. */
+export function bindSpake(
+  share: Spake2Share,
+  options: Pick<PakeHandshakeOptions, "nameplate" | "channelBinding">,
+): Spake2 {
+  return share.bind({
+    identityA: receiverIdentity(options.nameplate),
+    identityB: senderIdentity(options.nameplate),
+    aad: options.channelBinding,
+  });
 }
 
 /**

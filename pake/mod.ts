@@ -12,14 +12,17 @@ export {
   type Spake2Keys,
   type Spake2Options,
   type Spake2Role,
+  type Spake2Share,
 } from "./spake2.ts";
 export {
+  bindSpake,
   CHANNEL_BINDING_LENGTH,
   type PakeHandshakeOptions,
   type PakeHandshakeResult,
   receiverIdentity,
   runPakeHandshake,
   senderIdentity,
+  shareSpake,
   startSpake,
 } from "./handshake.ts";
 export { PAKE_VERSION } from "./_frame.ts";

@@ -18,10 +18,23 @@
  * @module
  */
 import { hkdf } from "@noble/hashes/hkdf.js";
-import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ProtocolError } from "../base/mod.ts";
 import { type P256Point, Point, SecretScalar } from "./_p256.ts";
+import {
+  constantTimeEqual,
+  SCALAR_LENGTH,
+  spake2KeySchedule,
+  spake2Transcript,
+} from "./_schedule.ts";
+
+export {
+  constantTimeEqual,
+  spake2KeySchedule,
+  type Spake2Schedule,
+  spake2Transcript,
+  type Spake2TranscriptInput,
+} from "./_schedule.ts";
 
 /** Which side of RFC 9382 a party plays. In p2pft: A = receiver, B = sender. */
 export type Spake2Role = "A" | "B";
@@ -46,23 +59,12 @@ export interface Spake2Keys {
   verifyPeerConfirmation(mac: Uint8Array): boolean;
 }
 
-/** The intermediate values of the key schedule, as RFC 9382 Appendix B prints them. */
-export interface Spake2Schedule {
-  ke: Uint8Array;
-  ka: Uint8Array;
-  kcA: Uint8Array;
-  kcB: Uint8Array;
-  cA: Uint8Array;
-  cB: Uint8Array;
-}
-
 /** Group order n of P-256. */
 const ORDER = Point.Fn.ORDER;
 /** Size of an uncompressed SEC1 point, the only encoding on the wire. */
 export const SPAKE2_MESSAGE_LENGTH = 65;
 /** Size of a confirmation MAC (HMAC-SHA256). */
 export const SPAKE2_MAC_LENGTH = 32;
-const SCALAR_LENGTH = 32;
 
 /** RFC 9382 section 6, P-256 M (compressed SEC1). */
 export const SPAKE2_M_HEX = "02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f";
@@ -81,7 +83,6 @@ export const N = Point.fromAffine({
 
 const encoder = new TextEncoder();
 const W_SALT = encoder.encode("p2pft SPAKE2-P256 password to w v1");
-const CONFIRMATION_INFO = encoder.encode("ConfirmationKeys");
 
 /**
  * Maps password bytes to the SPAKE2 scalar w, in [1, n-1] (never 0).
@@ -101,6 +102,15 @@ export function passwordToScalar(password: Uint8Array): bigint {
   return (bytesToBigInt(wide) % (ORDER - 1n)) + 1n;
 }
 
+/** Builds a {@link Spake2} (its constructor is private): set in its static block. */
+let construct: (
+  role: Spake2Role,
+  w: bigint,
+  secret: SecretScalar,
+  points: { message: Uint8Array; unmask: P256Point },
+  options: Spake2Options,
+) => Spake2;
+
 /** One side of a SPAKE2 exchange. Create with {@link Spake2.start}; finish once. */
 export class Spake2 {
   /** This side's role. */
@@ -115,6 +125,10 @@ export class Spake2 {
   #identityB: Uint8Array;
   #aad: Uint8Array;
   #finished = false;
+
+  static {
+    construct = (role, w, secret, points, options) => new Spake2(role, w, secret, points, options);
+  }
 
   private constructor(
     role: Spake2Role,
@@ -153,30 +167,21 @@ export class Spake2 {
     options: Spake2Options,
     random?: Uint8Array,
   ): Promise<Spake2> {
-    if (role !== "A" && role !== "B") {
-      throw new TypeError(`Cannot start SPAKE2: role "${role}" is neither "A" nor "B"`);
-    }
-    if (typeof w !== "bigint" || w <= 0n || w >= ORDER) {
-      throw new RangeError("Cannot start SPAKE2: w must be in [1, n-1]");
-    }
-    if (!(options?.identityA instanceof Uint8Array) || !(options.identityB instanceof Uint8Array)) {
-      throw new TypeError("Cannot start SPAKE2: identityA and identityB must be Uint8Arrays");
-    }
-    if (options.aad !== undefined && !(options.aad instanceof Uint8Array)) {
-      throw new TypeError("Cannot start SPAKE2: aad must be a Uint8Array");
-    }
-    const [wKey, secret] = await Promise.all([
-      SecretScalar.of(w),
-      SecretScalar.of(randomScalar(random)),
-    ]);
-    // The start runs while this side waits on the network (peer/_early_share.ts); the finish runs
-    // when the peer's share arrives, on the path to `connected`: one multiplication there, not two.
-    const [mask, unmask] = await Promise.all([
-      wKey.times(role === "A" ? M : N),
-      wKey.times(role === "A" ? N : M),
-    ]);
-    const message = secret.base.add(mask).toBytes(false);
-    return new Spake2(role, w, secret, { message, unmask }, options);
+    checkRoleAndScalar(role, w);
+    checkOptions(options);
+    return (await Spake2Share.make(role, w, random)).bind(options);
+  }
+
+  /**
+   * The share of a side, before its identities and associated data are known: they enter only
+   * the transcript and the key schedule, at the finish, so the three scalar multiplications can
+   * run as soon as the password is known (peer/_early_share.ts). Bind it once with
+   * {@link Spake2Share.bind}.
+   */
+  static async share(role: Spake2Role, password: Uint8Array): Promise<Spake2Share> {
+    const w = passwordToScalar(password);
+    checkRoleAndScalar(role, w);
+    return await Spake2Share.make(role, w);
   }
 
   /**
@@ -215,6 +220,74 @@ export class Spake2 {
   }
 }
 
+/** One side's share, not yet bound to the identities and associated data: see {@link Spake2.share}. */
+export class Spake2Share {
+  /** This side's role. */
+  readonly role: Spake2Role;
+  /** This side's share (pA or pB), 65 bytes, to send to the peer. */
+  readonly message: Uint8Array;
+  readonly #w: bigint;
+  readonly #secret: SecretScalar;
+  readonly #unmask: P256Point;
+  #bound = false;
+
+  private constructor(
+    role: Spake2Role,
+    w: bigint,
+    secret: SecretScalar,
+    points: { message: Uint8Array; unmask: P256Point },
+  ) {
+    this.role = role;
+    this.message = points.message;
+    this.#w = w;
+    this.#secret = secret;
+    this.#unmask = points.unmask;
+  }
+
+  /** x·G + w·M (A) or y·G + w·N (B), and the mask to take off the peer's share. */
+  static async make(role: Spake2Role, w: bigint, random?: Uint8Array): Promise<Spake2Share> {
+    const [wKey, secret] = await Promise.all([
+      SecretScalar.of(w),
+      SecretScalar.of(randomScalar(random)),
+    ]);
+    // The start runs while this side waits on the network (peer/_early_share.ts); the finish runs
+    // when the peer's share arrives, on the path to `connected`: one multiplication there, not two.
+    const [mask, unmask] = await Promise.all([
+      wKey.times(role === "A" ? M : N),
+      wKey.times(role === "A" ? N : M),
+    ]);
+    const message = secret.base.add(mask).toBytes(false);
+    return new Spake2Share(role, w, secret, { message, unmask });
+  }
+
+  /** The side, bound to the identities and associated data; once only (one secret, one exchange). */
+  bind(options: Spake2Options): Spake2 {
+    checkOptions(options);
+    if (this.#bound) throw new TypeError("Cannot bind a SPAKE2 share twice: make a new one");
+    this.#bound = true;
+    const points = { message: this.message, unmask: this.#unmask };
+    return construct(this.role, this.#w, this.#secret, points, options);
+  }
+}
+
+function checkRoleAndScalar(role: Spake2Role, w: bigint): void {
+  if (role !== "A" && role !== "B") {
+    throw new TypeError(`Cannot start SPAKE2: role "${role}" is neither "A" nor "B"`);
+  }
+  if (typeof w !== "bigint" || w <= 0n || w >= ORDER) {
+    throw new RangeError("Cannot start SPAKE2: w must be in [1, n-1]");
+  }
+}
+
+function checkOptions(options: Spake2Options): void {
+  if (!(options?.identityA instanceof Uint8Array) || !(options.identityB instanceof Uint8Array)) {
+    throw new TypeError("Cannot start SPAKE2: identityA and identityB must be Uint8Arrays");
+  }
+  if (options.aad !== undefined && !(options.aad instanceof Uint8Array)) {
+    throw new TypeError("Cannot start SPAKE2: aad must be a Uint8Array");
+  }
+}
+
 /**
  * Decodes a peer's share: exactly 65 bytes, uncompressed SEC1 (0x04 || x || y),
  * coordinates below p, on the curve, not the identity. Anything else is a ProtocolError.
@@ -248,62 +321,6 @@ export function decodeSpake2Message(bytes: Uint8Array): P256Point {
   return point;
 }
 
-/** Inputs of the RFC 9382 transcript TT. */
-export interface Spake2TranscriptInput {
-  identityA: Uint8Array;
-  identityB: Uint8Array;
-  pA: Uint8Array;
-  pB: Uint8Array;
-  k: Uint8Array;
-  w: bigint;
-}
-
-/** Builds TT: each field prefixed with its length as 8 little-endian bytes. */
-export function spake2Transcript(input: Spake2TranscriptInput): Uint8Array {
-  const fields = [
-    input.identityA,
-    input.identityB,
-    input.pA,
-    input.pB,
-    input.k,
-    bigIntToBytes(input.w, SCALAR_LENGTH),
-  ];
-  const total = fields.reduce((sum, field) => sum + 8 + field.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const field of fields) {
-    view.setBigUint64(offset, BigInt(field.length), true);
-    out.set(field, offset + 8);
-    offset += 8 + field.length;
-  }
-  return out;
-}
-
-/** Derives Ke, Ka, KcA, KcB, cA and cB from TT and the AAD (RFC 9382 section 4). */
-export function spake2KeySchedule(tt: Uint8Array, aad: Uint8Array): Spake2Schedule {
-  const digest = sha256(tt);
-  const ke = digest.slice(0, 16);
-  const ka = digest.slice(16, 32);
-  const info = new Uint8Array(CONFIRMATION_INFO.length + aad.length);
-  info.set(CONFIRMATION_INFO);
-  info.set(aad, CONFIRMATION_INFO.length);
-  const kc = hkdf(sha256, ka, undefined, info, 32);
-  const kcA = kc.slice(0, 16);
-  const kcB = kc.slice(16, 32);
-  return { ke, ka, kcA, kcB, cA: hmac(sha256, kcA, tt), cB: hmac(sha256, kcB, tt) };
-}
-
-/** Compares two byte arrays without an early exit on the first difference. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array) || a.length !== b.length) {
-    return false;
-  }
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
 function randomScalar(random: Uint8Array | undefined): bigint {
   if (random !== undefined) {
     if (!(random instanceof Uint8Array) || random.length !== SCALAR_LENGTH) {
@@ -325,15 +342,6 @@ function bytesToBigInt(bytes: Uint8Array): bigint {
   let value = 0n;
   for (const byte of bytes) value = (value << 8n) | BigInt(byte);
   return value;
-}
-
-function bigIntToBytes(value: bigint, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = length - 1; i >= 0; i--) {
-    out[i] = Number(value & 0xffn);
-    value >>= 8n;
-  }
-  return out;
 }
 
 function hex2(byte: number): string {

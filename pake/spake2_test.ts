@@ -263,6 +263,29 @@ Deno.test("Spake2.finish refuses to run twice", async () => {
   await assert.rejects(a.finish(b.message), TypeError);
 });
 
+Deno.test("Spake2.share, bound later to the identities and AAD, agrees with a side started with them", async () => {
+  const ids = { identityA: text.encode("alice"), identityB: text.encode("bob") };
+  const aad = text.encode("fingerprint");
+  const share = await Spake2.share("A", text.encode("x-y"));
+  const a = share.bind({ ...ids, aad });
+  assert.deepEqual(a.message, share.message);
+  const b = await Spake2.start("B", text.encode("x-y"), { ...ids, aad });
+  const [keysA, keysB] = [await a.finish(b.message), await b.finish(a.message)];
+  assert.deepEqual(keysA.sharedKey, keysB.sharedKey);
+  assert.ok(keysB.verifyPeerConfirmation(keysA.ownConfirmation));
+  // The identities and the AAD still count: bound to others, the peer's confirmation fails.
+  const other = (await Spake2.share("A", text.encode("x-y"))).bind({
+    ...ids,
+    aad: text.encode("x"),
+  });
+  const c = await Spake2.start("B", text.encode("x-y"), { ...ids, aad });
+  const [keysO, keysC] = [await other.finish(c.message), await c.finish(other.message)];
+  assert.ok(!keysC.verifyPeerConfirmation(keysO.ownConfirmation));
+  // One secret, one exchange.
+  assert.throws(() => share.bind(ids), TypeError);
+  await assert.rejects(Spake2.share("A", new Uint8Array(0)), RangeError);
+});
+
 Deno.test("Spake2.start rejects bad arguments", async () => {
   const ids = { identityA: text.encode("a"), identityB: text.encode("b") };
   await assert.rejects(Spake2.start("A", new Uint8Array(0), ids), RangeError);

@@ -1,47 +1,50 @@
 /**
- * This side's SPAKE2 share, computed as soon as pairing told us everything it depends on (the
- * nameplate, the words and the sender's certificate fingerprint, which the sender announced), on
- * a timer, so that it runs while this side waits on the network (the sender for the receiver's
- * probes and TLS connections, the receiver for probe answers) instead of after the link is up.
+ * This side's SPAKE2 share, made as soon as a side has time for it: its three scalar
+ * multiplications need only the code's words (the nameplate and the sender's certificate
+ * fingerprint enter only the finish, `bindSpake`), so a side makes them while it waits for its
+ * peer (the sender once the server confirmed its nameplate, a receiver once told to wait for its
+ * sender), or else right after pairing, while it waits on the network. Made after pairing, on a
+ * fresh process's cold code (~12-16 ms of CPU), they held up the sender's answers to the
+ * receiver's probes (peer/PROTOCOL.md, "Round trips of a small transfer").
  */
-import { equalBytes } from "../base/mod.ts";
-import { type Spake2, startSpake } from "../pake/mod.ts";
+import { bindSpake, shareSpake, type Spake2, type Spake2Share } from "../pake/mod.ts";
 
-export interface EarlyShareOptions {
-  role: "sender" | "receiver";
-  code: string;
-  nameplate: string;
-  /** The fingerprint the link is expected to carry (a different one gets a fresh start). */
-  channelBinding: Uint8Array;
-}
+export class EarlyShare implements AsyncDisposable {
+  readonly #role: "sender" | "receiver";
+  readonly #code: string;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #share: Promise<Spake2Share> | undefined;
 
-export class EarlyShare implements Disposable {
-  readonly #options: EarlyShareOptions;
-  readonly #timer: ReturnType<typeof setTimeout>;
-  #spake: Promise<Spake2> | undefined;
+  /** Makes nothing yet: {@link soon} starts it, {@link take} needs it. */
+  constructor(role: "sender" | "receiver", code: string) {
+    this.#role = role;
+    this.#code = code;
+  }
 
-  constructor(options: EarlyShareOptions) {
-    this.#options = options;
+  /** Starts making the share once what runs now is done (on a timer: a datagram read goes first). */
+  soon(): void {
+    if (this.#share !== undefined || this.#timer !== undefined) return;
     this.#timer = setTimeout(() => this.#start(), 0);
   }
 
-  /** The start for a link bound to `channelBinding`; undefined if it is not the one expected. */
-  take(channelBinding: Uint8Array): Promise<Spake2> | undefined {
-    clearTimeout(this.#timer);
-    if (!equalBytes(channelBinding, this.#options.channelBinding)) return undefined;
-    return this.#start();
+  /** The start bound to the pairing's nameplate and the link's channel binding; once only. */
+  async take(nameplate: string, channelBinding: Uint8Array): Promise<Spake2> {
+    return bindSpake(await this.#start(), { nameplate, channelBinding });
   }
 
-  [Symbol.dispose](): void {
+  /** Stops a share not started yet; one being made is waited for (it runs on Deno's ops). */
+  async [Symbol.asyncDispose](): Promise<void> {
     clearTimeout(this.#timer);
+    await this.#share?.catch(() => {});
   }
 
-  #start(): Promise<Spake2> {
-    if (this.#spake === undefined) {
-      this.#spake = startSpake(this.#options);
-      // A start nobody takes (the link failed first) must not fail the process; a taker sees it.
-      this.#spake.catch(() => {});
+  #start(): Promise<Spake2Share> {
+    clearTimeout(this.#timer);
+    if (this.#share === undefined) {
+      this.#share = shareSpake(this.#role, this.#code);
+      // A share nobody takes (the link failed first) must not fail the process; a taker sees it.
+      this.#share.catch(() => {});
     }
-    return this.#spake;
+    return this.#share;
   }
 }

@@ -6,9 +6,8 @@
  */
 import { abortable, withinDeadline } from "../base/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
-import { EarlyShare } from "./_early_share.ts";
 import type { FoundPeer } from "./find/mod.ts";
-import type { LocalEnd, Side } from "./_local_end.ts";
+import type { LocalEnd } from "./_local_end.ts";
 import { linkAfterPunch } from "./_punch_link.ts";
 import { foundByServer, type Linked, type Route } from "./_route.ts";
 import type { RelayedBy } from "./_session.ts";
@@ -17,6 +16,7 @@ import { linkOverTcp } from "./_tcp_only.ts";
 export { planRoute } from "./_route.ts";
 export { authenticate, endAfter } from "./_session.ts";
 export { warmTlsClient } from "./tls/mod.ts";
+export { EarlyShare } from "./_early_share.ts";
 
 /**
  * The link phase: over TCP only where a side is on TCP only (or relay only
@@ -68,18 +68,6 @@ export async function linkOrTell(
     await (await done)?.won.link.close({ failed: true, message });
     throw error;
   }
-}
-
-/** This side's SPAKE2 share, started now when the link's channel binding is already known. */
-export function earlyShare(side: Side, found: FoundPeer, words: string): EarlyShare | undefined {
-  const channelBinding = side.certificate?.fingerprint ?? found.peer.fingerprint;
-  if (!channelBinding) return undefined;
-  return new EarlyShare({
-    role: side.role,
-    code: words,
-    nameplate: found.nameplate,
-    channelBinding,
-  });
 }
 
 /**

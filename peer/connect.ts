@@ -73,7 +73,7 @@ export async function connectPeer(options: ConnectOptions): Promise<PeerSession>
       words: options.code.words,
       nameplate: opened.nameplate,
       channelBinding: opened.channelBinding,
-      started: opened.early?.take(opened.channelBinding),
+      started: opened.early.take(opened.nameplate, opened.channelBinding),
       lost: { relayedBy: opened.relayedBy },
       signal: options.signal,
     });
@@ -94,8 +94,8 @@ export interface OpenedLink {
   channelBinding: Uint8Array;
   /** On a relayed path: the relay that carries the link, asked why once it is lost. */
   relayedBy?: RelayedBy;
-  /** This side's SPAKE2 share, started once pairing gave everything it depends on. */
-  early?: EarlyShare;
+  /** This side's SPAKE2 share, started while this side waited (`EarlyShare`). */
+  early: EarlyShare;
 }
 
 /**
@@ -107,6 +107,8 @@ export interface OpenedLink {
 export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink> {
   // The sender's local announcement answers repeated claims until the link is up.
   await using keepAlive = new AsyncDisposableStack();
+  // Disposed on failure; on success the caller takes it (`move`).
+  await using unused = new AsyncDisposableStack();
   const choice = options.transport ?? "auto";
   await using end = await LocalEnd.open(options.role, {
     choice,
@@ -126,6 +128,14 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     return warming;
   };
   keepAlive.defer(() => warming);
+  // This side's SPAKE2 share, made while it waits for its peer (or else once paired).
+  let early: EarlyShare | undefined;
+  const shareEarly = async () => {
+    const phase = await loadLinkPhase();
+    early ??= unused.use(new phase.EarlyShare(options.role, options.code.words));
+    early.soon();
+    return early;
+  };
   const found = await findPeer(end.rendezvous, {
     ...options,
     nameplate: options.code.nameplate,
@@ -135,23 +145,21 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     // the peer reaches by punching anyway, so it is not told.
     relayOnly: options.relay === "only" && choice !== "quic",
     onNameplate: (nameplate) => {
-      // The sender's register is out and answered: the rest loads while the receiver comes.
-      loadLinkPhase().catch(() => {});
+      // The sender's register is out and answered: the rest loads, and its share is made, while
+      // the receiver comes.
+      shareEarly().catch(() => {});
       options.onCode?.({ nameplate, words: options.code.words });
     },
     onWaitingForSender: () => {
-      warm();
+      warm()?.then(shareEarly).catch(() => {});
       options.onWaitingForSender?.();
     },
     tcp: options.tcp ?? false,
     keepAlive,
   });
-  const { earlyShare, linkOrTell, planRoute, relayedBy } = await loadLinkPhase();
+  const { linkOrTell, planRoute, relayedBy } = await loadLinkPhase();
   await warm();
-  // Disposed on failure; on success the caller takes it (`move`).
-  using unused = new DisposableStack();
-  const early = earlyShare(end.side, found, options.code.words);
-  if (early) unused.use(early);
+  const share = await shareEarly();
   const route = planRoute(found, {
     role: options.role,
     relay: options.relay ?? "auto",
@@ -174,7 +182,7 @@ export async function openPeerLink(options: ConnectOptions): Promise<OpenedLink>
     nameplate: found.nameplate,
     channelBinding: linked.channelBinding,
     relayedBy: relayedBy(linked, found),
-    early,
+    early: share,
   };
 }
 
