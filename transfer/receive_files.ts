@@ -135,7 +135,7 @@ async function acceptOffer(
   // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.
   const unholdable = sink
     ? new Map<number, string>()
-    : unholdableEntries(entries, options.nameRules ?? await probeNameRules(outDir));
+    : unholdableEntries(entries, options.nameRules ?? probeNameRules(outDir));
   const plan = sink ? sinkPlan(unholdable, entries.length) : await surveyTarget(
     outDir,
     entries,
