@@ -63,7 +63,7 @@ export async function sendCommand(paths: string[], options: SendCommandOptions):
     text: options.text,
     name: options.name,
     receivers,
-    stdin: Deno.stdin.readable,
+    stdin: () => Deno.stdin.readable,
     signal,
   });
   if (source.kind !== "text") {

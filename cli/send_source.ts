@@ -19,7 +19,11 @@ export interface SendSourceOptions {
   /** `--name`: the name of the stream sent with `-`. */
   name?: string;
   receivers: number;
-  stdin: ReadableStream<Uint8Array>;
+  /**
+   * stdin, asked for only when read: `Deno.stdin.readable` loads Deno's web streams (~4 ms of the
+   * main thread), which a sender of files needs only after its first event.
+   */
+  stdin: () => ReadableStream<Uint8Array>;
   signal: AbortSignal;
 }
 
@@ -48,7 +52,7 @@ export async function sendSource(
   }
   if (options.text !== undefined) {
     const text = options.text === "-"
-      ? await readText(options.stdin, options.signal)
+      ? await readText(options.stdin(), options.signal)
       : options.text;
     const bytes = new TextEncoder().encode(text).length;
     // An empty text is almost always an unset variable (`--text "$MSG"`): say so, spend no code.
@@ -76,7 +80,7 @@ export async function sendSource(
   if (stream) {
     const name = options.name ?? DEFAULT_STREAM_NAME;
     try {
-      return { kind: "stream", manifest: streamManifest(name, options.stdin) };
+      return { kind: "stream", manifest: streamManifest(name, options.stdin()) };
     } catch (error) {
       throw new UsageError(`--name ${JSON.stringify(name)}: ${(error as Error).message}`, {
         cause: error,

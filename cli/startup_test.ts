@@ -94,12 +94,15 @@ Deno.test("send and receive register before loading the PAKE, QUIC and the links
   }
 });
 
-Deno.test("receive registers before loading transfer/'s receiving half", async () => {
+Deno.test("receive registers before loading transfer/'s receiving half, and never loads its sending half", async () => {
   // Loaded while it waits for its sender (receive_command.ts, loadReceiving): its first event,
   // the rendezvous server's answer, does not wait for those modules.
   const loaded = await staticGraph(new URL("receive_command.ts", import.meta.url));
   const receiving = /^transfer\/(receive_files|_receive_|_publish|_partial_file|_free_name)/;
   assert.deepEqual(loaded.filter((module) => receiving.test(module)), []);
+  // Nor the sender's half, which it never needs (peer/ takes the stream limit from transfer/wire/).
+  const sending = /^transfer\/(send_mod|send_files|send_text|_send_|_read_ahead|scan_)/;
+  assert.deepEqual(loaded.filter((module) => sending.test(module)), []);
 });
 
 Deno.test("receive's transfer code loads no node: module", async () => {

@@ -60,8 +60,6 @@ export function parseCode(text: string): TransferCode {
   return { nameplate, words: words.join("-") };
 }
 
-const WORDS = new Set(wordlist);
-
 /** The words a code's secret part is drawn from (for shell completion). */
 export function codeWords(): readonly string[] {
   return wordlist;
@@ -73,7 +71,9 @@ export function codeWords(): readonly string[] {
  * before the one-time nameplate is used.
  */
 export function assertKnownWords(code: TransferCode): void {
-  const unknown = code.words.split("-").find((word) => !WORDS.has(word));
+  // A scan of the list per word: a code has a few words, and a Set of the list, made when this
+  // module loads, was a cost before every command's first event.
+  const unknown = code.words.split("-").find((word) => !wordlist.includes(word));
   if (unknown === undefined) return;
   throw new TypeError(
     `Invalid code "${formatCode(code)}": "${unknown}" is not in the word list; did you mean "${
