@@ -1,5 +1,5 @@
 import { canonicalIp, isIpv4Mapped, parseIpv6 } from "../base/mod.ts";
-import { isEncodableAddr } from "../rendezvous/wire/mod.ts";
+import { isEncodableAddr } from "../rendezvous/wire/checks_mod.ts";
 
 /** One label of a host name (RFC 1123): 1-63 characters, no hyphen at either end. */
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;

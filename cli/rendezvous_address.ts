@@ -1,6 +1,6 @@
 import { UsageError } from "../base/mod.ts";
 import type { RelayMode, ServerName, TransportChoice } from "../peer/mod.ts";
-import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/wire/mod.ts";
+import { DEFAULT_RENDEZVOUS_PORT } from "../rendezvous/wire/checks_mod.ts";
 import { parseArgument } from "./exit_code.ts";
 import { parseHostPort } from "./parse_host_port.ts";
 

@@ -67,10 +67,12 @@ Deno.test("send shows its offer before loading the link's code: of peer/ only th
   const loaded = await staticGraph(new URL("send_command.ts", import.meta.url));
   const link = /^(peer\/(?!code(_mod)?\.ts$)|pake\/|local\/|cli\/send_session\.ts|npm:\/@noble\/)/;
   assert.deepEqual(loaded.filter((module) => link.test(module)), []);
-  // Nor the rendezvous client, nor transfer/ beyond the scan (transfer/scan_mod.ts) and the wire's
-  // limits: the code and address checks need only rendezvous/wire/ (and the wires their versions).
+  // Nor the rendezvous client and wire, nor transfer/ beyond the scan (transfer/scan_mod.ts) and
+  // the wire's limits: the code and address checks need only rendezvous/wire/checks_mod.ts, the
+  // scan only transfer/wire/limits_mod.ts (each wire's codecs, ~9 modules, load after the offer),
+  // and the wires their versions.
   const later =
-    /^(rendezvous\/(?!wire\/|version_mod\.ts$)|transfer\/(?!scan_mod\.ts$|scan_paths\.ts$|_stdin_source\.ts$|_path_safety\.ts$|wire\/|version_mod\.ts$))/;
+    /^(rendezvous\/(?!version_mod\.ts$|wire\/(checks_mod|_fields|_addr)\.ts$)|transfer\/(?!scan_mod\.ts$|scan_paths\.ts$|_stdin_source\.ts$|_path_safety\.ts$|version_mod\.ts$|wire\/(limits_mod|_frame)\.ts$))/;
   assert.deepEqual(loaded.filter((module) => later.test(module)), []);
 });
 

@@ -1,6 +1,6 @@
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { nearest } from "../base/mod.ts";
-import { isNameplate } from "../rendezvous/wire/mod.ts";
+import { isNameplate } from "../rendezvous/wire/checks_mod.ts";
 
 /** A transfer code: the nameplate (a room on the rendezvous server) and the secret words. */
 export interface TransferCode {

@@ -4,7 +4,7 @@
  * system cannot hold (case collisions, Windows names), to skip and report.
  */
 import { UnsafePathError, utf8Length } from "../base/mod.ts";
-import { LIMITS } from "./wire/mod.ts";
+import { LIMITS } from "./wire/limits_mod.ts";
 
 /** Suffix of in-progress files; reserved, so no manifest path may end with it. */
 export const PARTIAL_SUFFIX = ".p2pft-partial";

@@ -9,7 +9,8 @@
  * before anyone is asked for a code.
  */
 import { basename, EventLoopTurns, osReason, resolve, SEP } from "../base/mod.ts";
-import { LIMITS, type ManifestEntry, type NotSent } from "./wire/mod.ts";
+import type { ManifestEntry, NotSent } from "./wire/mod.ts";
+import { LIMITS } from "./wire/limits_mod.ts";
 import {
   canonicalLinkTarget,
   checkLinkTarget,

@@ -1,6 +1,9 @@
 /** Single rendezvous field values (protocol.ts lays them out): nameplates and checked encoders. */
 import type { NatMapping, RendezvousTransport } from "./messages.ts";
 
+/** The port `p2pft serve` listens on unless told otherwise, and clients ask without one. */
+export const DEFAULT_RENDEZVOUS_PORT = 9000;
+
 /** The highest nameplate: at most five digits. */
 export const MAX_NAMEPLATE = 99_999;
 

@@ -32,8 +32,7 @@ import {
 } from "./_wire.ts";
 import type * as messages from "./messages.ts";
 
-/** The port `p2pft serve` listens on unless told otherwise, and clients ask without one. */
-export const DEFAULT_RENDEZVOUS_PORT = 9000;
+export { DEFAULT_RENDEZVOUS_PORT } from "./_fields.ts";
 
 /** The 4 bytes every rendezvous datagram starts with: ASCII `P2RV`. */
 export const RENDEZVOUS_MAGIC: Uint8Array = new Uint8Array(MAGIC);
