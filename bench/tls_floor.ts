@@ -3,11 +3,12 @@
  * connections with SHA-256 on both ends, sender and receiver in separate processes, file in and
  * file out, with no link or transfer protocol. `floor` goes straight (the receiver listens with
  * `Deno.listenTls`); `floor-sync` too, with p2pft's durability (`--sync`: an fdatasync every
- * 64 MiB of a part, overlapping the next bytes, and a last one before the end, as
- * transfer/_partial_file.ts does; magic-wormhole never syncs); `floor-relay` goes through a
- * rendezvous server's TCP relay (its splice), the sender serving TLS in place with node:tls on the
- * connections it dialled as p2pft's relay sender does (peer/tls/_relay_server.ts, Nagle back on
- * after the handshake), the receiver a `Deno.startTls` client; `floor-sync-relay` too, with
+ * 64 MiB of a part, overlapping the next bytes, then the file's synced pages dropped from the
+ * page cache, and a last one before the end, as transfer/_partial_file.ts does; magic-wormhole
+ * never syncs); `floor-relay` goes through a rendezvous server's TCP relay (its splice), the
+ * sender serving TLS in place with node:tls on the connections it dialled as p2pft's relay sender
+ * does (peer/tls/_relay_server.ts, Nagle back on after the handshake), the receiver a
+ * `Deno.startTls` client; `floor-sync-relay` too, with
  * p2pft's durability. What p2pft adds on top of either is its own cost.
  *
  * Run it beside p2pft and magic-wormhole (as root, from the project root):
@@ -25,6 +26,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { fillFrom, writeAll } from "../base/mod.ts";
+import { dropCleanPages } from "../base/drop_cache.ts";
 import { connPipe, type Pipe } from "./_pipe.ts";
 import {
   connectRendezvousTcp,
@@ -76,12 +78,15 @@ async function sendPart(plain: Pipe, src: string, size: number, index: number, h
   await plain.end();
 }
 
-/** Bytes of a part after which an fdatasync starts (`--sync`), as p2pft's receiver does. */
+/**
+ * Bytes of a part after which an fdatasync starts (`--sync`), and then the clean pages go, as
+ * p2pft's receiver does.
+ */
 const SYNC_EVERY = 64 * 1024 * 1024;
 
 /**
  * Receives one part into `out` at its place: reads fill a chunk, which is written behind;
- * `sync`: fdatasync as p2pft does.
+ * `sync`: fdatasync and drop the synced pages as p2pft does.
  */
 async function receivePart(plain: Pipe, out: string, size: number, hash: Hash, sync: boolean) {
   const head = new Uint8Array(4);
@@ -98,7 +103,7 @@ async function receivePart(plain: Pipe, out: string, size: number, hash: Hash, s
     hash.update(chunk);
     await writing;
     if (sync && !syncing && at > from && (at - from) % SYNC_EVERY === 0) {
-      syncing = file.syncData().finally(() => syncing = undefined);
+      syncing = file.syncData().then(() => dropCleanPages(out)).finally(() => syncing = undefined);
     }
     writing = writeAll(file, chunk);
     at += chunk.length;

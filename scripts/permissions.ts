@@ -23,7 +23,7 @@ export const P2PFT_FLAGS: readonly string[] = [
   // `receive` makes each batch of received files durable with `sync -f` (syncfs(2)
   // on Linux, transfer/_publish.ts): one sync per batch instead of one per file.
   // And it drops a big file's synced pages from the page cache with GNU `dd
-  // iflag=nocache count=0` (posix_fadvise, transfer/_drop_cache.ts), which
+  // iflag=nocache count=0` (posix_fadvise, base/drop_cache.ts), which
   // saves the kernel ~1.5 CPU s per GiB received on a VM that hands freed
   // memory back to its host.
   "--allow-run=sync,dd",

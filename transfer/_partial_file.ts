@@ -4,7 +4,7 @@
  * a failed run. The receiver's data path (`_receive_data.ts`) drives it.
  */
 import { writeAll, writeAllSync } from "../base/mod.ts";
-import { dropCleanPages } from "./_drop_cache.ts";
+import { dropCleanPages } from "../base/drop_cache.ts";
 import type { FileTarget } from "./_receive_data.ts";
 
 /**

@@ -2,8 +2,8 @@
  * Drops a file's clean pages from the page cache: posix_fadvise(POSIX_FADV_DONTNEED),
  * which Deno 2.9 does not expose, through GNU dd (`iflag=nocache count=0`: the
  * whole file, read-only open, nothing read or written) in a process of its own,
- * as `_publish.ts` runs `sync -f` for syncfs(2). Only clean (synced) pages go;
- * dirty ones stay. Why a receiver does it: see `PartialTarget`.
+ * as transfer/_publish.ts runs `sync -f` for syncfs(2). Only clean (synced) pages
+ * go; dirty ones stay. Why a receiver does it: transfer/_partial_file.ts.
  */
 
 /** The program run for posix_fadvise(2); allowed by scripts/permissions.ts. */
