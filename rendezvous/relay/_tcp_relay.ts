@@ -63,7 +63,12 @@ export interface TcpRelayDeps {
  * calls (bench/tcp_relay.ts, 1 GiB, same runs, load 6-7: relay 0.81 CPU s/GiB
  * at 64 KiB, 0.67-0.68 at 256 KiB), while quiet channels (control, PAKE) keep
  * 64 KiB. At the default cap of 1024 TCP connections that is 128 MiB, and
- * 512 MiB if every one of them carries bulk data at once.
+ * 512 MiB if every one of them carries bulk data at once. A 1 MiB maximum cut
+ * bench/tcp_relay.ts's relay CPU again (0.52-0.71 → 0.42-0.48 s/GiB, 3 runs
+ * each interleaved, load 12) but not a relayed GiB's through the CLI (985
+ * against 995 ms of the server's CPU, 4 runs each interleaved, load 10): the
+ * peers' data streams seldom have 256 KiB waiting at a read, so it would cost
+ * 4 times the memory for nothing measurable.
  */
 const BUFFER_SIZE = 64 * 1024;
 const MAX_BUFFER_SIZE = 256 * 1024;
