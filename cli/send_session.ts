@@ -10,13 +10,8 @@ import {
   type Offered,
   type PeerSession,
 } from "../peer/connect_mod.ts";
-import {
-  peerWasTold,
-  sendFiles,
-  sendText,
-  streamsToOpen,
-  type TransferReport,
-} from "../transfer/send_mod.ts";
+import type { TransferReport } from "../transfer/send_mod.ts";
+import { streamsToOpen } from "../transfer/first_streams_mod.ts";
 import { ClientIdChain } from "../rendezvous/mod.ts";
 import {
   assertComplete,
@@ -113,6 +108,16 @@ async function serveReceivers(
   if (incomplete) assertComplete(incomplete);
 }
 
+/**
+ * transfer/'s sending half (~25 modules), loaded once: asked for when the rendezvous server has
+ * answered the register (the sender then waits for its receiver and the link), so that nothing
+ * before the register waits for it.
+ */
+let sendingHalf: Promise<typeof import("../transfer/send_mod.ts")> | undefined;
+function loadSending(): Promise<typeof import("../transfer/send_mod.ts")> {
+  return sendingHalf ??= import("../transfer/send_mod.ts");
+}
+
 /** Errors of a transfer itself, after the pairing and the PAKE succeeded. */
 const transferFailures = new WeakSet<object>();
 
@@ -147,6 +152,7 @@ async function serveReceiver(
   );
   await using _session = session;
   output.emit(connectedEvent(session));
+  const { peerWasTold, sendFiles, sendText } = await loadSending();
   const transferOptions = {
     connection: session,
     signal,
@@ -207,7 +213,10 @@ async function connectReceiver(
     tcp: options.tcp,
     offer,
     onWarning: (message) => output.emit({ type: "warning", message }),
-    onNat: (mapping) => output.emit({ type: "nat", mapping }),
+    onNat: (mapping) => {
+      output.emit({ type: "nat", mapping });
+      loadSending().catch(() => {});
+    },
     code: wanted,
     clientId: options.clientId,
     successor: options.successor,

@@ -86,6 +86,14 @@ Deno.test("send loads none of the receiver's transfer code: its planning, partia
   }
 });
 
+Deno.test("send registers before loading transfer/'s sending half", async () => {
+  // Loaded once the rendezvous server answered (send_session.ts, loadSending), while the sender
+  // waits for its receiver: of transfer/ it registers with the first streams' count alone.
+  const loaded = await staticGraph(new URL("send_session.ts", import.meta.url));
+  const sending = /^transfer\/(send_mod|send_files|send_text|_send_|_read_ahead|_control)/;
+  assert.deepEqual(loaded.filter((module) => sending.test(module)), []);
+});
+
 Deno.test("send and receive register before loading the PAKE, QUIC and the links", async () => {
   // peer/connect.ts loads them (peer/_link_phase.ts) once the register is answered.
   const linking =

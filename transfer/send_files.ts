@@ -34,31 +34,12 @@ import type { SourceManifest } from "./scan_paths.ts";
 import { sendData, type SentFile } from "./_send_data.ts";
 import { newSha256, type Sha256 } from "./_sha256.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
+import { INLINE_MAX_BYTES, SEGMENT_SIZE } from "./first_streams_mod.ts";
+
+export { INLINE_MAX_BYTES, SEGMENT_SIZE, streamsToOpen } from "./first_streams_mod.ts";
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
 export const DEFAULT_STREAMS = 4;
-/** Bytes per DATA segment, at most (`segmentSizeFor`); also the unit data streams are counted in. */
-export const SEGMENT_SIZE = 1024 * 1024;
-/**
- * The most data a transfer sends on its control stream, after START, when the receiver takes it
- * there (version 5): one segment, so a small file costs no data stream (over the TLS link a
- * connection and its handshake on each side).
- */
-export const INLINE_MAX_BYTES = SEGMENT_SIZE;
-/**
- * The streams a sender opens for an offer of `bytes`, before the decisions (which may send less):
- * its control stream, and one data stream per segment up to `dataStreams`. A text has none, and
- * nor has a small offer, whose data a receiver of version 5 takes on the control stream (a later
- * stream is announced with OPEN: the data stream of a small offer to a receiver of version 4).
- */
-export function streamsToOpen(
-  offer: { bytes: number; text: boolean },
-  dataStreams: number,
-): number {
-  if (offer.text || offer.bytes <= INLINE_MAX_BYTES) return 1;
-  return 1 + Math.min(dataStreams, Math.ceil(offer.bytes / SEGMENT_SIZE));
-}
-
 /** Files a DATA segment of a tree of small files holds, about (`segmentSizeFor`). */
 const FILES_PER_SEGMENT = 256;
 

@@ -3,7 +3,7 @@
  * connections (lanes), from what the path is known to be before it starts
  * (transfer/PROTOCOL.md, "How many streams and lanes").
  */
-import { MAX_STREAMS } from "../../transfer/wire/mod.ts";
+import { MAX_STREAMS } from "../../transfer/wire/limits_mod.ts";
 import type { Transport } from "./link.ts";
 
 /** Receive window quinn (in Deno 2.9.6) gives each QUIC stream: its bytes in flight per RTT. */
