@@ -348,6 +348,23 @@ async function ask(question: string, signal: AbortSignal): Promise<string> {
 
 async function ensureWritableDirectory(path: string): Promise<void> {
   if (path === "") throw new UsageError('--out is empty (an unset variable in --out "$VAR"?)');
+  await ensureDirectory(path);
+  try {
+    await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
+  } catch (error) {
+    // A folder that exists but whose file system makes no files (/proc, /sys) says "No such file
+    // or directory", which names nothing missing (unless the folder went away meanwhile).
+    if (error instanceof Deno.errors.NotFound) await ensureDirectory(path);
+    const reason = error instanceof Deno.errors.NotFound
+      ? "its file system takes no new files, like /proc's; choose another --out"
+      : osReason(error);
+    throw new TransferRefusedError(`Cannot receive into ${path}: it is not writable (${reason})`, {
+      cause: error,
+    });
+  }
+}
+
+async function ensureDirectory(path: string): Promise<void> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -358,16 +375,4 @@ async function ensureWritableDirectory(path: string): Promise<void> {
     throw error;
   }
   if (!info.isDirectory) throw new UsageError(`Output path ${path} is not a folder`);
-  try {
-    await Deno.remove(await Deno.makeTempFile({ dir: path, prefix: ".p2pft-write-check-" }));
-  } catch (error) {
-    // A folder that exists but whose file system makes no files (/proc, /sys) says "No such file
-    // or directory", which names nothing missing.
-    const reason = error instanceof Deno.errors.NotFound
-      ? "its file system takes no new files, like /proc's; choose another --out"
-      : osReason(error);
-    throw new TransferRefusedError(`Cannot receive into ${path}: it is not writable (${reason})`, {
-      cause: error,
-    });
-  }
 }
