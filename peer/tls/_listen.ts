@@ -20,7 +20,8 @@ import type { PeerLink } from "../link/mod.ts";
 import { type ChannelConn, denoChannel, writeAndRelease } from "./_channel.ts";
 import { DEFAULT_TIMEOUT_MS, readPreamble, READY } from "./_connect.ts";
 import { loadTls } from "./_fetch_certificate.ts";
-import { firstStreamsOf, MAX_FIRST_STREAMS, noDelayAlpn } from "./_wire.ts";
+import { firstStreamsOf, MAX_FIRST_STREAMS, noDelayServerAlpns } from "./_wire.ts";
+import { sharingFirstStream } from "./_first_stream.ts";
 import { TlsSession } from "./_session.ts";
 
 /** TLS handshakes (plus preambles) the sender's listener runs at once; more are dropped. */
@@ -91,9 +92,9 @@ export async function listenTlsPeerNoDelay(
 ): Promise<TlsPeerListener> {
   const hostname = options.hostname ?? "::";
   const { listenNoDelay } = await import("./_node_server.ts");
-  const alpn = noDelayAlpn(options.firstStreams ?? MAX_FIRST_STREAMS);
+  const alpns = noDelayServerAlpns(options.firstStreams ?? MAX_FIRST_STREAMS);
   try {
-    const listen = (host: string) => listenNoDelay(host, port, options.certificate, alpn);
+    const listen = (host: string) => listenNoDelay(host, port, options.certificate, alpns);
     const acceptor = await listen(hostname).catch((error) => {
       if (options.hostname !== undefined || !lacksIpv6(error)) throw error;
       return listen("0.0.0.0");
@@ -252,7 +253,10 @@ class LanListener implements TlsPeerListener {
           timeoutMs: this.#timeoutMs,
           onGone: () => this.#stop(new ConnectionLostError("The TLS link is closed")),
         });
-        this.#linked.resolve(this.#session);
+        // `/0`: the receiver's first stream is our first one too (`_first_stream.ts`).
+        this.#linked.resolve(
+          firstStreams === 0 ? sharingFirstStream(this.#session, "sender") : this.#session,
+        );
         return;
       }
       const ok = preamble.kind === "stream" && this.#secret !== undefined &&

@@ -133,13 +133,14 @@ export class NodeConn {
 /**
  * Serves TLS with `context` on `socket` in place (node:tls), as both node:tls servers do:
  * `conn` reads and writes the plaintext; `handshake` resolves with the ALPN protocol picked
- * (null without one) and rejects if the socket fails or closes first.
+ * (null without one) and rejects if the socket fails or closes first. `alpn`: the protocol, or
+ * protocols in the order this server prefers them, it accepts if the client offers them.
  */
 export function serveNodeTls(
   tls: NodeTls,
   socket: NodeSocket,
   context: import("node:tls").SecureContext,
-  alpn?: string,
+  alpn?: string | string[],
 ): { conn: NodeConn; handshake: Promise<string | null> } {
   const secure = new tls.TLSSocket(
     socket,
@@ -147,7 +148,7 @@ export function serveNodeTls(
       isServer: true,
       secureContext: context,
       allowHalfOpen: true,
-      ...(alpn === undefined ? {} : { ALPNProtocols: [alpn] }),
+      ...(alpn === undefined ? {} : { ALPNProtocols: typeof alpn === "string" ? [alpn] : alpn }),
     } as ConstructorParameters<NodeTls["TLSSocket"]>[1],
   );
   const conn = new NodeConn(secure);

@@ -23,7 +23,7 @@ export async function listenNoDelay(
   hostname: string,
   port: number,
   certificate: PeerCertificate,
-  alpn: string,
+  alpns: string[],
 ): Promise<TlsAcceptor> {
   const loading = loadTls();
   const net: NodeNet = await import("node:net");
@@ -65,7 +65,7 @@ export async function listenNoDelay(
           refuse: () => raw.destroy(),
           start() {
             raw.setNoDelay(true);
-            const { conn, handshake } = serveNodeTls(tls, raw, context, alpn);
+            const { conn, handshake } = serveNodeTls(tls, raw, context, alpns);
             return { conn, handshake: () => handshake };
           },
         };

@@ -19,20 +19,27 @@ export const MAX_FIRST_STREAMS = 5;
 
 /**
  * A family of ALPN protocols `<prefix>k` by which the TLS server (the sender) says k
- * (1..`MAX_FIRST_STREAMS`), the streams it opens first: `name(k)`, `all` (the client offers
+ * (`least`..`MAX_FIRST_STREAMS`), the streams it opens first: `name(k)`, `all` (the client offers
  * every one), and `firstStreamsOf` the picked protocol (undefined for another one or none).
  */
-function firstStreamsAlpns(prefix: string) {
+function firstStreamsAlpns(prefix: string, least = 1) {
   const name = (firstStreams: number): string => {
-    if (!Number.isInteger(firstStreams) || firstStreams < 1 || firstStreams > MAX_FIRST_STREAMS) {
-      throw new RangeError(`First streams must be 1..${MAX_FIRST_STREAMS}, got ${firstStreams}`);
+    if (
+      !Number.isInteger(firstStreams) || firstStreams < least || firstStreams > MAX_FIRST_STREAMS
+    ) {
+      throw new RangeError(
+        `First streams must be ${least}..${MAX_FIRST_STREAMS}, got ${firstStreams}`,
+      );
     }
     return `${prefix}${firstStreams}`;
   };
-  const all = Array.from({ length: MAX_FIRST_STREAMS }, (_, index) => name(index + 1));
+  const all = Array.from(
+    { length: MAX_FIRST_STREAMS - least + 1 },
+    (_, index) => name(least + index),
+  );
   const firstStreamsOf = (alpn: string | null): number | undefined => {
     const index = alpn === null ? -1 : all.indexOf(alpn);
-    return index < 0 ? undefined : index + 1;
+    return index < 0 ? undefined : least + index;
   };
   return { name, all, firstStreamsOf };
 }
@@ -40,13 +47,24 @@ function firstStreamsAlpns(prefix: string) {
 /**
  * A LAN sender whose server does not Nagle (PROTOCOL.md, "Few connections for a small
  * transfer"): `p2pft-tls-nodelay/k`, the streams it opens first, which the receiver dials at once;
- * it announces any later one with OPEN. The receiver offers all of them; a sender that serves with
- * `Deno.listenTls`, or an older one, picks none.
+ * it announces any later one with OPEN. `p2pft-tls-nodelay/0`: it opens none first, and the
+ * link's first stream (the receiver's 1, the PAKE's) is also the one it would open first (the
+ * transfer's control stream). The receiver offers all of them; a sender that serves with
+ * `Deno.listenTls`, or an older one, picks none; an older receiver does not offer `/0`.
  */
-const noDelay = firstStreamsAlpns("p2pft-tls-nodelay/");
+const noDelay = firstStreamsAlpns("p2pft-tls-nodelay/", 0);
 export const noDelayAlpn = noDelay.name;
 export const NO_DELAY_ALPNS = noDelay.all;
 export const firstStreamsOf = noDelay.firstStreamsOf;
+
+/**
+ * What a Nagle-free sender that opens `firstStreams` first accepts, its preference first (the
+ * server's order decides): one stream, the transfer's control stream, is the link's first one
+ * with a receiver that offers `/0`, else `/1`.
+ */
+export function noDelayServerAlpns(firstStreams: number): string[] {
+  return firstStreams === 1 ? [noDelayAlpn(0), noDelayAlpn(1)] : [noDelayAlpn(firstStreams)];
+}
 
 /**
  * The relay's control connection (PROTOCOL.md, "Relay"): `p2pft-relay/k`, the streams the sender

@@ -12,6 +12,7 @@ import {
   MAX_CONTROL_PAYLOAD,
   NO_DELAY_ALPNS,
   noDelayAlpn,
+  noDelayServerAlpns,
   PREAMBLE_LENGTH,
   TLS_LINK_VERSION,
 } from "./_wire.ts";
@@ -92,12 +93,15 @@ Deno.test("decodeCertificatePrefaceHeader rejects junk, other versions and overs
   assert.equal(CERTIFICATE_PREFACE_HEADER, 7);
 });
 
-Deno.test("the no-delay ALPN protocols name the sender's first streams, 1 to 5, and nothing else", () => {
-  assert.deepEqual(NO_DELAY_ALPNS, [1, 2, 3, 4, 5].map((k) => `p2pft-tls-nodelay/${k}`));
-  for (let k = 1; k <= 5; k++) assert.equal(firstStreamsOf(noDelayAlpn(k)), k);
-  for (const other of [null, "", "h2", "p2pft-tls-nodelay/0", "p2pft-tls-nodelay/6"]) {
+Deno.test("the no-delay ALPN protocols name the sender's first streams, 0 to 5, and nothing else", () => {
+  assert.deepEqual(NO_DELAY_ALPNS, [0, 1, 2, 3, 4, 5].map((k) => `p2pft-tls-nodelay/${k}`));
+  for (let k = 0; k <= 5; k++) assert.equal(firstStreamsOf(noDelayAlpn(k)), k);
+  for (const other of [null, "", "h2", "p2pft-tls-nodelay/-1", "p2pft-tls-nodelay/6"]) {
     assert.equal(firstStreamsOf(other), undefined);
   }
-  assert.throws(() => noDelayAlpn(0), RangeError);
+  assert.throws(() => noDelayAlpn(-1), RangeError);
   assert.throws(() => noDelayAlpn(6), RangeError);
+  // One first stream: the link's first one with a receiver that offers /0, else /1 (older ones).
+  assert.deepEqual(noDelayServerAlpns(1), ["p2pft-tls-nodelay/0", "p2pft-tls-nodelay/1"]);
+  assert.deepEqual(noDelayServerAlpns(3), ["p2pft-tls-nodelay/3"]);
 });

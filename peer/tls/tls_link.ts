@@ -15,6 +15,7 @@ import {
   reaching,
 } from "./_connect.ts";
 import { dialMadeOrNew, PremadeStreams } from "./_premade.ts";
+import { sharingFirstStream } from "./_first_stream.ts";
 import { STREAMS_AHEAD, TlsSession } from "./_session.ts";
 import { firstStreamsOf, NO_DELAY_ALPNS, type Preamble, SECRET_LENGTH } from "./_wire.ts";
 
@@ -106,5 +107,6 @@ export async function dialTlsPeer(
     }),
   });
   session.closed.finally(() => premade.drop());
-  return session;
+  // `/0`: our first stream (the PAKE's) is the sender's first one too (`_first_stream.ts`).
+  return firstStreams === 0 ? sharingFirstStream(session, "receiver") : session;
 }
