@@ -338,6 +338,9 @@ async function ask(question: string, signal: AbortSignal): Promise<string> {
   signal.addEventListener("abort", onAbort, { once: true });
   try {
     const { value } = await reader.read();
+    // Ctrl-D, or a sender that stopped meanwhile: no Enter ended the question's line, so the
+    // next line ("Declined.", the error) would run on after "[y/N] ".
+    if (value === undefined) await Deno.stderr.write(new TextEncoder().encode("\n"));
     signal.throwIfAborted();
     return value ? new TextDecoder().decode(value) : "";
   } finally {

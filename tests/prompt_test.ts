@@ -84,3 +84,19 @@ e2e("a code typed with a leading zero (07-...) reaches its sender", async (signa
   assert.equal(sent.code, 0, sent.stderr);
   assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "hello\n");
 });
+
+e2e(
+  "Ctrl-D at the prompt declines on a line of its own, not after the question",
+  async (signal) => {
+    await using w = await world(signal);
+    const { sender, receiver, keys } = await atPrompt(w, signal);
+    await keys.write(new TextEncoder().encode("\x04"));
+    keys.releaseLock();
+    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+    assert.equal(received.code, 1, received.stdout);
+    // Before: "... [y/N] Declined." on one line.
+    assert.match(received.stdout, /\[y\/N\] \r?\nDeclined\.\r?$/m);
+    assert.equal(sent.code, 1);
+    assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  },
+);
