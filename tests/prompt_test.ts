@@ -54,24 +54,6 @@ e2e("a typo at the prompt asks again instead of declining", async (signal) => {
   assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "hello\n");
 });
 
-e2e(
-  "declining is not an error: the receiver says Declined. (exit 1, nothing received), the sender that the receiver declined",
-  async (signal) => {
-    await using w = await world(signal);
-    const { sender, receiver, keys } = await atPrompt(w, signal);
-    await keys.write(new TextEncoder().encode("n\n"));
-    keys.releaseLock();
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    assert.equal(received.code, 1, received.stdout);
-    // On a terminal (script's pty) stderr and stdout are one stream.
-    assert.match(received.stdout, /^Declined\.\r?$/m);
-    assert.doesNotMatch(received.stdout, /error:/);
-    assert.equal(sent.code, 1);
-    assert.match(sent.stderr, /^error: The receiver declined the offer$/m);
-    assert.deepEqual(await listDir(`${w.dir}/in`), []);
-  },
-);
-
 e2e("a code typed with a leading zero (07-...) reaches its sender", async (signal) => {
   await using w = await world(signal);
   await Deno.writeTextFile(`${w.dir}/notes.txt`, "hello\n");
@@ -85,18 +67,33 @@ e2e("a code typed with a leading zero (07-...) reaches its sender", async (signa
   assert.equal(await Deno.readTextFile(`${w.dir}/in/notes.txt`), "hello\n");
 });
 
+/** The receiver at the prompt types `keys`, which decline; both run to their end. */
+async function declined(keys: string, signal: AbortSignal): Promise<string> {
+  await using w = await world(signal);
+  const { sender, receiver, keys: typing } = await atPrompt(w, signal);
+  await typing.write(new TextEncoder().encode(keys));
+  typing.releaseLock();
+  const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
+  assert.equal(received.code, 1, received.stdout);
+  assert.doesNotMatch(received.stdout, /error:/);
+  assert.equal(sent.code, 1);
+  assert.match(sent.stderr, /^error: The receiver declined the offer$/m);
+  assert.deepEqual(await listDir(`${w.dir}/in`), []);
+  return received.stdout;
+}
+
+e2e(
+  "declining is not an error: the receiver says Declined. (exit 1, nothing received), the sender that the receiver declined",
+  async (signal) => {
+    // On a terminal (script's pty) stderr and stdout are one stream.
+    assert.match(await declined("n\n", signal), /^Declined\.\r?$/m);
+  },
+);
+
 e2e(
   "Ctrl-D at the prompt declines on a line of its own, not after the question",
   async (signal) => {
-    await using w = await world(signal);
-    const { sender, receiver, keys } = await atPrompt(w, signal);
-    await keys.write(new TextEncoder().encode("\x04"));
-    keys.releaseLock();
-    const [sent, received] = await Promise.all([sender.finished(), receiver.finished()]);
-    assert.equal(received.code, 1, received.stdout);
     // Before: "... [y/N] Declined." on one line.
-    assert.match(received.stdout, /\[y\/N\] \r?\nDeclined\.\r?$/m);
-    assert.equal(sent.code, 1);
-    assert.deepEqual(await listDir(`${w.dir}/in`), []);
+    assert.match(await declined("\x04", signal), /\[y\/N\] \r?\nDeclined\.\r?$/m);
   },
 );
