@@ -104,6 +104,13 @@ Deno.test("send and receive register before loading the PAKE, QUIC and the links
   }
 });
 
+Deno.test("receive registers before loading the TLS link and the certificate code", async () => {
+  // Only a sender makes a certificate and listens for TLS before its register
+  // (peer/_local_end.ts, peer/_punch_port.ts); a receiver's come with its link (peer/_link_phase.ts).
+  const loaded = await staticGraph(new URL("receive_command.ts", import.meta.url));
+  assert.deepEqual(loaded.filter((module) => /^peer\/(tls|cert)\//.test(module)), []);
+});
+
 Deno.test("receive registers before loading transfer/'s receiving half, and never loads its sending half", async () => {
   // Loaded while it waits for its sender (receive_command.ts, loadReceiving): its first event,
   // the rendezvous server's answer, does not wait for those modules.

@@ -4,10 +4,10 @@
  * sender the TLS listener on the same number over TCP) and the datagram mux
  * that the rendezvous client and punching share.
  */
-import { createPeerCertificate, type PeerCertificate } from "./cert/mod.ts";
+import type { PeerCertificate } from "./cert/mod.ts";
 import { isRendezvousDatagram } from "../rendezvous/mod.ts";
 import { type DatagramChannel, DatagramMux, loadDgram, type PunchSockets } from "./punch/mod.ts";
-import { loadNoDelayServer, type TlsPeerListener } from "./tls/mod.ts";
+import type { TlsPeerListener } from "./tls/mod.ts";
 import type { TransportChoice } from "./_choose_transport.ts";
 import { bindPunchPort, type PunchPort } from "./_punch_port.ts";
 
@@ -82,9 +82,13 @@ export class LocalEnd implements AsyncDisposable {
     // its thread before its first relay dial, on the path to the first byte.
     loadDgram().catch(() => {});
     const relayServer = role === "sender" && choice !== "quic" && options.relayOnly;
-    if (noDelay || relayServer) loadNoDelayServer().catch(() => {});
+    if (noDelay || relayServer) {
+      import("./tls/mod.ts").then((tls) => tls.loadNoDelayServer()).catch(() => {});
+    }
+    // Only a sender makes a certificate and listens for TLS (the punch port's listener): a
+    // receiver loads peer/cert/ and peer/tls/ with its link, after its register.
     const side: Side = role === "sender"
-      ? { role, certificate: await createPeerCertificate() }
+      ? { role, certificate: await (await import("./cert/mod.ts")).createPeerCertificate() }
       : { role };
     const admission = new Admission();
     const port = await bindPunchPort({

@@ -6,7 +6,7 @@
 import { P2pftError } from "../base/mod.ts";
 import type { PeerCertificate } from "./cert/mod.ts";
 import { bindPunchSockets, type PunchSockets } from "./punch/mod.ts";
-import { listenTlsPeer, listenTlsPeerNoDelay, type TlsPeerListener } from "./tls/mod.ts";
+import type { TlsPeerListener } from "./tls/mod.ts";
 
 /** Free UDP ports tried before giving up on one free for IPv6 and TCP too. */
 const ATTEMPTS = 8;
@@ -45,7 +45,10 @@ export async function bindPunchPort(options: PunchPortOptions): Promise<PunchPor
     if (!options.certificate) return { sockets };
     const port = (sockets.socket.addr as Deno.NetAddr).port;
     try {
-      const listen = options.noDelay ? listenTlsPeerNoDelay : listenTlsPeer;
+      // A sender's (only a sender has a certificate): a receiver's first request to the rendezvous
+      // server does not wait for the TLS link's modules.
+      const tls = await import("./tls/mod.ts");
+      const listen = options.noDelay ? tls.listenTlsPeerNoDelay : tls.listenTlsPeer;
       const listener = await listen(port, {
         certificate: options.certificate,
         admit: options.admit,
