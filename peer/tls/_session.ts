@@ -7,15 +7,9 @@
  */
 import { ByteReader, ConnectionLostError, ProtocolError, TimeoutError } from "../../base/mod.ts";
 import type { ByteStream } from "../../transfer/mod.ts";
-import {
-  cutPeerMessage,
-  LINK_IDLE_TIMEOUT_MS,
-  LINK_KEEP_ALIVE_MS,
-  type LinkEnd,
-  type PeerLink,
-  silentPeerMessage,
-} from "../link/mod.ts";
+import { cutPeerMessage, type LinkEnd, type PeerLink, silentPeerMessage } from "../link/mod.ts";
 import { type Channel, lost } from "./_channel.ts";
+import { Liveness } from "./_liveness.ts";
 import { StreamSlots } from "./_stream_slots.ts";
 import {
   CONTROL_HEADER_LENGTH,
@@ -28,8 +22,6 @@ import {
 
 /** After sending CLOSE, how long to wait for the peer to close its end. */
 export const CLOSE_GRACE_MS = 2_000;
-/** A timer this late says the process did not run: reads that arrived meanwhile are not seen yet. */
-const STOOD_STILL_MS = 250;
 /** Streams the peer may have connected that no one accepted yet. */
 export const MAX_WAITING_STREAMS = 64;
 /**
@@ -89,8 +81,7 @@ export class TlsSession implements PeerLink {
   #controller = new AbortController();
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #resolveClosed!: (end: LinkEnd | undefined) => void;
-  #pingTimer: ReturnType<typeof setInterval>;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #liveness: Liveness;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set when the peer went silent or its connection was cut while the session was open. */
   #lostReason: string | undefined;
@@ -103,9 +94,10 @@ export class TlsSession implements PeerLink {
     this.#nextAheadId = this.#nextAcceptId;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#writer = options.control.stream.writable.getWriter();
-    // Liveness as QUIC's (../link/link.ts): a PING every keep-alive, and silence for the idle timeout is a lost peer.
-    this.#pingTimer = setInterval(() => this.#send({ type: "ping" }), LINK_KEEP_ALIVE_MS);
-    this.#armIdle();
+    this.#liveness = new Liveness(() => this.#send({ type: "ping" }), () => {
+      this.#lostReason = silentPeerMessage(this.#peer);
+      this.#fail(new ConnectionLostError(this.#lostReason));
+    });
     this.#readControl();
     if (options.role === "receiver" && options.firstStreams !== undefined) {
       for (let id = 0; id < this.#nextAnnouncedId; id += 2) this.#dialFor(id);
@@ -166,7 +158,7 @@ export class TlsSession implements PeerLink {
       return;
     }
     this.#phase = "closing";
-    clearInterval(this.#pingTimer);
+    this.#liveness.stopPinging();
     this.#graceTimer = setTimeout(() => this.#gone(undefined), CLOSE_GRACE_MS);
     try {
       await this.#writer.write(encodeControl({ type: "close", ...end }));
@@ -242,26 +234,6 @@ export class TlsSession implements PeerLink {
     );
   }
 
-  /**
-   * Silence for `ms` loses the peer. A timer that runs late means this process
-   * stood still (a long synchronous job, a starved host): what the peer sent
-   * meanwhile waits unread behind the timer, so the peer gets one more
-   * keep-alive's time to be heard before its silence counts.
-   */
-  #armIdle(recheck = false): void {
-    clearTimeout(this.#idleTimer);
-    const ms = recheck ? LINK_KEEP_ALIVE_MS : LINK_IDLE_TIMEOUT_MS;
-    const due = performance.now() + ms;
-    this.#idleTimer = setTimeout(() => {
-      if (!recheck && performance.now() - due > STOOD_STILL_MS) {
-        this.#armIdle(true);
-        return;
-      }
-      this.#lostReason = silentPeerMessage(this.#peer);
-      this.#fail(new ConnectionLostError(this.#lostReason));
-    }, ms);
-  }
-
   get lostReason(): string | undefined {
     return this.#lostReason;
   }
@@ -294,7 +266,7 @@ export class TlsSession implements PeerLink {
         const header = await reader.readExact(CONTROL_HEADER_LENGTH);
         const { code, length } = decodeControlHeader(header);
         const payload = length === 0 ? new Uint8Array(0) : await reader.readExact(length);
-        this.#armIdle();
+        this.#liveness.heard();
         const message = decodeControl(code, payload);
         if (message.type === "close") {
           this.#gone(
@@ -396,8 +368,7 @@ export class TlsSession implements PeerLink {
         ? `The peer closed the TLS link${end.failed ? `: ${end.message}` : ""}`
         : "The TLS link is closed",
     );
-    clearInterval(this.#pingTimer);
-    clearTimeout(this.#idleTimer);
+    this.#liveness.stop();
     clearTimeout(this.#graceTimer);
     this.#controller.abort(this.#failure);
     this.#options.control.close();
