@@ -103,6 +103,8 @@ export async function receiveCommand(
   const { receiveFiles } = await loadReceiving();
   // Bytes of a file that can resume arrived: a failure then keeps them (NAME.p2pft-partial).
   let kept = false;
+  // The offered top-level names: where, in --out, partials of this transfer can be.
+  const names = new Set<string>();
   const report = await receiveFiles({
     connection: session,
     outDir: options.out,
@@ -110,16 +112,18 @@ export async function receiveCommand(
     signal,
     stallTimeoutMs: options.stallTimeoutSeconds * 1000,
     onExisting: options.existing,
-    confirm: (offer, tellAsking) =>
-      confirm(offer, remote, options, {
+    confirm: (offer, tellAsking) => {
+      for (const entry of offer.entries) names.add(entry.path.split("/")[0]);
+      return confirm(offer, remote, options, {
         signal: AbortSignal.any([signal, asking.signal]),
         asking: tellAsking,
-      }),
+      });
+    },
     onProgress: (progress) => {
       kept ||= !progress.unknownSize && progress.bytes > (progress.already ?? 0);
       output.emit({ type: "progress", ...progress });
     },
-  }).catch((error) => failed(error, session, { ...options, kept: kept && !options.stdout }));
+  }).catch((error) => failed(error, session, { ...options, kept: kept && !options.stdout, names }));
   if (report.text !== undefined) await showText(report.text, options);
   for (const warning of reportWarnings(report)) output.emit(warning);
   output.emit({
@@ -177,19 +181,21 @@ const HOW_TO_RESUME =
 async function failed(
   error: unknown,
   session: PeerSession,
-  options: ReceiveCommandOptions & { kept: boolean },
+  options: ReceiveCommandOptions & { kept: boolean; names: ReadonlySet<string> },
 ): Promise<never> {
-  const { peerWasTold } = await loadReceiving();
+  const { peerWasTold, hasKeptPartials } = await loadReceiving();
   const told = withoutFolder(error, resolve(options.out));
   const answer = await session.fail(told, { peerWasTold: peerWasTold(error) });
   const failure = answer === told ? error : answer;
   // Ctrl-C, a lost connection, a stall: say how to go on (a full disk says so itself).
   if (options.kept && !(failure instanceof DiskFullError || failure instanceof IntegrityError)) {
+    // Looked at now: the folder, or the partial, may have been deleted while it ran.
+    const out = resolve(options.out);
     options.output.emit({
       type: "warning",
-      message: `What arrived is kept in ${
-        resolve(options.out)
-      } (NAME.p2pft-partial): to go on from there, ${HOW_TO_RESUME}`,
+      message: hasKeptPartials(out, options.names)
+        ? `What arrived is kept in ${out} (NAME.p2pft-partial): to go on from there, ${HOW_TO_RESUME}`
+        : `Nothing that arrived is kept: no NAME.p2pft-partial is left in ${out}`,
     });
   }
   if (failure instanceof DiskFullError) {

@@ -162,16 +162,22 @@ e2e(
   },
 );
 
+/** A 1 GiB big.bin on its way into `in`, once the receiver reported progress. */
+async function bigTransferUnderWay(w: World) {
+  const source = `${w.dir}/big.bin`;
+  await makeRandomFile(source, 1024 * 1024 * 1024);
+  await Deno.mkdir(`${w.dir}/in`);
+  const runs = await pair(w, [source], `${w.dir}/in`);
+  await runs.receiver.next("progress");
+  return runs;
+}
+
 for (const side of ["sender", "receiver"] as const) {
   e2e(
     `Ctrl-C on the ${side} stops both sides, exit 130 there, partial kept`,
     async (signal) => {
       await using s = await world(signal);
-      const source = `${s.dir}/big.bin`;
-      await makeRandomFile(source, 1024 * 1024 * 1024);
-      await Deno.mkdir(`${s.dir}/in`);
-      const runs = await pair(s, [source], `${s.dir}/in`);
-      await runs.receiver.next("progress");
+      const runs = await bigTransferUnderWay(s);
       runs[side].kill("SIGINT");
       const [sent, received] = await Promise.all([
         runs.sender.finished(),
@@ -197,3 +203,19 @@ for (const side of ["sender", "receiver"] as const) {
     },
   );
 }
+
+e2e(
+  "a receiver whose folder was deleted during the transfer does not say a partial is kept",
+  async (signal) => {
+    await using s = await world(signal);
+    const runs = await bigTransferUnderWay(s);
+    await Deno.remove(`${s.dir}/in`, { recursive: true });
+    runs.receiver.kill("SIGINT");
+    const [, received] = await Promise.all([runs.sender.finished(), runs.receiver.finished()]);
+    assert.equal(received.code, 130, received.stderr);
+    const warnings = received.events.filter((event) => event.type === "warning");
+    assert.deepEqual(warnings.map((event) => event.message), [
+      `Nothing that arrived is kept: no NAME.p2pft-partial is left in ${s.dir}/in`,
+    ]);
+  },
+);

@@ -6,3 +6,4 @@
  */
 export { receiveFiles } from "./receive_files.ts";
 export { peerWasTold } from "./_control.ts";
+export { hasKeptPartials } from "./_kept_partials.ts";
