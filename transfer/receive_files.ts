@@ -1,13 +1,5 @@
 /** The receiving role: validate the offer, answer with a resume plan, receive, verify, confirm. */
-import {
-  abortable,
-  type ByteReader,
-  DECLINED_MESSAGE,
-  DeclinedError,
-  fromHex,
-  P2pftError,
-  TransferRefusedError,
-} from "../base/mod.ts";
+import { abortable, type ByteReader, fromHex, P2pftError } from "../base/mod.ts";
 import { resolve, SEP } from "../base/path.ts";
 import type { DataReader } from "./_stream_reader.ts";
 import { acceptDataStreams } from "./_accept_streams.ts";
@@ -31,9 +23,7 @@ import {
   encodePlanEnd,
   FileStatus,
   FrameType,
-  type Hello,
   type ManifestEntry,
-  type NotSent,
   readFrame,
   type Start,
 } from "./wire/mod.ts";
@@ -44,9 +34,10 @@ import {
   type ReceivedFile,
 } from "./_receive_data.ts";
 import { receiveIntoSink } from "./_receive_sink.ts";
-import { readManifest, type ReceivedManifest } from "./_receive_manifest.ts";
+import { readManifest } from "./_receive_manifest.ts";
+import { type Accepted, acceptOffer } from "./_receive_offer.ts";
 import { receiveText } from "./_receive_text.ts";
-import { hashTarget, sinkPlan, surveyTarget, type TargetPlan } from "./_receive_plan.ts";
+import { hashTarget, type TargetPlan } from "./_receive_plan.ts";
 import {
   createDirectories,
   createLinks,
@@ -56,12 +47,10 @@ import {
   written,
   writtenPaths,
 } from "./_receive_incoming.ts";
-import { probeNameRules } from "./_name_rules.ts";
 import { bytesToHash, newSha256, sha256Kind } from "./_sha256.ts";
 import { pruneStaged, publishFolders } from "./_staging.ts";
-import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { ProgressCounter } from "./_progress.ts";
-import type { Offer, ReceiveFilesOptions, TransferReport } from "./types.ts";
+import type { ReceiveFilesOptions, TransferReport } from "./types.ts";
 
 /** A slow disk's SHA-256 rate (20 MB/s): the time the sender may take to hash what we resume. */
 const HASH_BYTES_PER_MS = 20_000;
@@ -69,7 +58,8 @@ const HASH_BYTES_PER_MS = 20_000;
 /**
  * Receives one transfer into `outDir`. Resolves after every file was verified,
  * published under its final name, and DONE was sent to the sender. Four
- * phases, each taking what the one before returned: offer, plan, data, publish.
+ * phases, each taking what the one before returned: offer (_receive_offer.ts),
+ * plan, data, publish.
  */
 export async function receiveFiles(given: ReceiveFilesOptions): Promise<TransferReport> {
   const outDir = resolve(given.outDir);
@@ -96,90 +86,6 @@ export async function receiveFiles(given: ReceiveFilesOptions): Promise<Transfer
     await control.fail(reason, { tell, readers: dataReaders });
     throw reason;
   }
-}
-
-/** "1 folder", "2 folders". */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
-
-/** The offer as the person accepted it, with what this side found on disk. */
-interface Accepted {
-  hello: Hello;
-  entries: ManifestEntry[];
-  notSent: NotSent[];
-  /** Some entry's size is known only once read. */
-  unknownSize: boolean;
-  /** Entries this file system cannot hold, with the reason. */
-  unholdable: Map<number, string>;
-  plan: TargetPlan;
-}
-
-/**
- * Offer phase: looks at the output folder (lstat only, so the person knows
- * what happens to names that exist) and asks `confirm`.
- */
-async function acceptOffer(
-  control: ControlStream,
-  { hello, entries, notSent }: ReceivedManifest,
-  options: ReceiveFilesOptions & { asking: () => void },
-): Promise<Accepted> {
-  const { outDir, sink } = options;
-  if (sink && (hello.files !== 1 || hello.directories !== 0)) {
-    throw new TransferRefusedError(
-      `Refusing an offer of ${count(hello.files, "file")} and ${
-        count(hello.directories, "folder")
-      }: receive --stdout takes one file only; receive them into a folder (without --stdout) with a new code`,
-    );
-  }
-  // Into a stream: nothing on disk is looked at, so nothing is skipped or resumed.
-  const unholdable = sink
-    ? new Map<number, string>()
-    : unholdableEntries(entries, options.nameRules ?? probeNameRules(outDir));
-  const plan = sink ? sinkPlan(unholdable, entries.length) : await surveyTarget(
-    outDir,
-    entries,
-    { signal: control.signal, unholdable, onExisting: options.onExisting ?? "rename" },
-  );
-  const accepted = {
-    hello,
-    entries,
-    notSent,
-    unknownSize: entries.some((entry) => entry.unknownSize),
-    unholdable,
-    plan,
-  };
-  const confirm = options.confirm;
-  if (confirm && !(await abortable(confirm(shown(accepted), options.asking), control.signal))) {
-    throw new DeclinedError(DECLINED_MESSAGE);
-  }
-  return accepted;
-}
-
-/** What the person is asked to accept: the manifest as offered, and what happens here. */
-function shown({ hello, entries, notSent, unknownSize, unholdable, plan }: Accepted): Offer {
-  // One file of unknown size is a stream (`send -`, a pseudo-file such as /proc/cpuinfo).
-  const stream = unknownSize && entries.length === 1;
-  return {
-    files: hello.files,
-    directories: hello.directories,
-    bytes: hello.totalBytes,
-    entries: entries.map(({ path, size, kind, unknownSize, target }) => ({
-      path,
-      size,
-      kind,
-      ...(unknownSize ? { unknownSize } : {}),
-      ...(target !== undefined ? { target } : {}),
-    })),
-    ...(stream ? { unknownSize: true } : {}),
-    ...(hello.allowChanging ? { allowChanging: true } : {}),
-    notSent,
-    existing: plan.clashes,
-    onExisting: plan.onExisting,
-    unholdable: [...unholdable].map(([index, reason]) => ({ path: entries[index].path, reason })),
-    resumes: plan.toHash.filter((item) => item.kind === "partial")
-      .map(({ index, length }) => ({ path: entries[index].path, bytes: length })),
-  };
 }
 
 /** What the plan phase agreed with the sender: what arrives, and on how many streams. */
@@ -351,18 +257,6 @@ async function publish(
 function withoutLocalPaths(message: string, outDir: string): string {
   if (!message.includes(outDir)) return message;
   return message.replaceAll(`${outDir}${SEP}`, "").replaceAll(outDir, "the output folder");
-}
-
-/** What this file system cannot hold; on Windows that includes symlinks (they need privileges). */
-function unholdableEntries(entries: ManifestEntry[], rules: NameRules): Map<number, string> {
-  const unholdable = unholdableNames(entries.map((entry) => entry.path), rules);
-  if (!rules.windows) return unholdable;
-  for (const [index, entry] of entries.entries()) {
-    if (entry.kind === "symlink" && !unholdable.has(index)) {
-      unholdable.set(index, "symbolic links are not created on Windows");
-    }
-  }
-  return unholdable;
 }
 
 /** The first top-level names written, as written (what the user looks for after Done). */
