@@ -106,7 +106,7 @@ function addressesCheck(facts: DoctorFacts): Check {
       }), and local discovery, which announces IPv4, finds nothing`
       : `no IPv4 address besides loopback${
         all.length ? ` (only ${all.join(", ")})` : ""
-      }: this host is offline for p2pft`,
+      }: no peer on another host can reach this one, only peers on this host`,
     facts: { addresses: facts.addresses.map((a) => a.address) },
   };
 }

@@ -120,6 +120,15 @@ Deno.test("doctorChecks: a host with IPv6 candidates but no IPv4 is not called o
   assert.doesNotMatch(checks.addresses.summary, /offline/);
 });
 
+Deno.test("doctorChecks: loopback only says who can reach this host, not 'offline'", () => {
+  const checks = byName(facts({ addresses: [] }));
+  assert.equal(checks.addresses.verdict, "warning");
+  assert.match(
+    checks.addresses.summary,
+    /^no IPv4 address besides loopback: no peer on another host can reach this one, only peers on this host$/,
+  );
+});
+
 Deno.test("doctorChecks: with no server, the server's checks say so and the path is the LAN", () => {
   const { rendezvous: _, ...alone } = facts();
   const checks = doctorChecks(alone);

@@ -2,13 +2,14 @@
  * `p2pft doctor` in the NAT lab: the real CLI behind an emulated cone NAT and
  * an emulated symmetric NAT reports each mapping as the rendezvous server's
  * two ports see it; a server on [::1] is checked like any other; with no
- * server, doctor still checks what this host can alone.
+ * server, doctor still checks what this host can alone; a host with loopback only and a server on
+ * it is not called offline.
  */
 import assert from "node:assert/strict";
 import { boundedTest } from "./bounded.ts";
 import { type CliEvent, type CliRun, spawnCli } from "../scripts/cli_process.ts";
 import { CHECK_NAMES } from "../cli/doctor_checks.ts";
-import { createLab, type Lab, type LabOptions, labSkip } from "./lab/mod.ts";
+import { createBareNamespace, createLab, type Lab, type LabOptions, labSkip } from "./lab/mod.ts";
 
 const skip = await labSkip();
 const RENDEZVOUS_PORT = 9000;
@@ -122,4 +123,44 @@ doctorLabTest(
     assert.equal(aloneText.code, 0, aloneText.stderr);
     assert.match(aloneText.stdout, /no rendezvous server is configured/);
   },
+);
+
+boundedTest(
+  `lab: doctor on a host with loopback only and a server there does not call it offline${skip.note}`,
+  async (signal) => {
+    await using bare = await createBareNamespace();
+    const wrapper = ["ip", "netns", "exec", bare.ns];
+    const env = { P2PFT_RENDEZVOUS: "" };
+    const server = spawnCli([
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(RENDEZVOUS_PORT),
+      "--json",
+    ], {
+      wrapper,
+      env,
+    });
+    const runs = [server];
+    try {
+      await server.next("listening", signal);
+      const doctor = spawnCli(
+        ["doctor", "--rendezvous", `127.0.0.1:${RENDEZVOUS_PORT}`, "--json"],
+        { wrapper, env },
+      );
+      runs.push(doctor);
+      const run = await doctor.finished();
+      assert.equal(run.code, 0, run.stderr);
+      const found = checks(run);
+      assert.equal(found.udp.verdict, "ok", JSON.stringify(found.udp));
+      // What it found about addresses agrees with the server it reached.
+      assert.doesNotMatch(found.addresses.summary, /offline/);
+      assert.match(found.addresses.summary, /no peer on another host can reach this one/);
+    } finally {
+      runs.forEach((run) => run.kill("SIGKILL"));
+      await Promise.all(runs.map((run) => run.finished()));
+    }
+  },
+  { timeoutMs: 60_000, ignore: skip.ignore, sanitizeResources: false },
 );

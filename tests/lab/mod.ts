@@ -11,3 +11,4 @@ export { labAvailable, labSkip } from "./available.ts";
 export type { LabAvailability } from "./available.ts";
 export { cleanupLabs } from "./cleanup.ts";
 export type { CleanupOptions, CleanupReport } from "./cleanup.ts";
+export { type BareNamespace, createBareNamespace } from "./bare.ts";
