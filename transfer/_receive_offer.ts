@@ -3,7 +3,8 @@ import { abortable, DECLINED_MESSAGE, DeclinedError, TransferRefusedError } from
 import type { ControlStream } from "./_control_stream.ts";
 import type { Hello, ManifestEntry, NotSent } from "./wire/mod.ts";
 import type { ReceivedManifest } from "./_receive_manifest.ts";
-import { sinkPlan, surveyTarget, type TargetPlan } from "./_receive_plan.ts";
+import { sinkPlan, type TargetPlan } from "./_receive_plan.ts";
+import { surveyTarget } from "./_receive_survey.ts";
 import { probeNameRules } from "./_name_rules.ts";
 import { type NameRules, unholdableNames } from "./_path_safety.ts";
 import type { Offer, ReceiveFilesOptions } from "./types.ts";
