@@ -31,7 +31,10 @@ export function describeError(
     case ErrorCode.serverFull:
       return `Rendezvous server ${server} is full (no free room or nameplate); try again later`;
     case ErrorCode.tooManyRooms:
-      return `Rendezvous server ${server} refused: too many open rooms from your address; try again later`;
+      // With `limit`: the rooms of transfers that ended, kept for their 30 s linger.
+      return reply.limit === undefined
+        ? `Rendezvous server ${server} refused: too many open rooms from your address; try again later`
+        : `Rendezvous server ${server} refused: too many transfers from your address in the last 30 s (at most ${reply.limit}); try again shortly`;
     case ErrorCode.expired:
       return `The room on nameplate ${plate} expired on rendezvous server ${server} (waited too long, or the server restarted); start again for a new code`;
     case ErrorCode.clientConflict:

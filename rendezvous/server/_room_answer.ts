@@ -19,9 +19,15 @@ export function answerMessage(clientId: Uint8Array, answer: RoomAnswer): Rendezv
       if (answer.relay !== undefined) message.relay = answer.relay;
       return message;
     }
-    default:
-      return answer.nameplate === undefined
-        ? { type: "error", clientId, code: answer.code }
-        : { type: "error", clientId, code: answer.code, nameplate: answer.nameplate };
+    default: {
+      const { code, nameplate, limit } = answer;
+      return {
+        type: "error",
+        clientId,
+        code,
+        ...(nameplate === undefined ? {} : { nameplate }),
+        ...(limit === undefined ? {} : { limit }),
+      };
+    }
   }
 }

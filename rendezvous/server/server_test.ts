@@ -112,6 +112,18 @@ Deno.test("once both peers have their answers the nameplate takes a new sender a
   assertEquals(server.stats().pairings, 2);
 });
 
+Deno.test("a source whose finished transfers fill its share of lingering rooms is told so", async () => {
+  using timeout = deadline(5000);
+  // One open room per source: its share of rooms both peers left (in their linger) is 4.
+  await using server = RendezvousServer.listen({ ...LOCAL, maxRoomsPerSource: 1 });
+  for (let transfer = 1; transfer <= 4; transfer++) await pairThrough(server, timeout.signal);
+  await assertRegisterRefused(
+    server.addr,
+    { role: "send", signal: timeout.signal },
+    "too many transfers from your address in the last 30 s (at most 4); try again shortly",
+  );
+});
+
 Deno.test("waiting for a peer ends with signal.reason and frees the sender's room", async () => {
   using timeout = deadline(5000);
   await using server = RendezvousServer.listen(LOCAL);

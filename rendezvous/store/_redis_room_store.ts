@@ -214,11 +214,14 @@ export class RedisRoomStore implements RoomStore {
       message.successor === undefined ? "0" : "1",
       String(this.limits.maxRoomsPerSource * RELEASED_PER_OPEN_ROOM),
     ]);
-    const parsed = JSON.parse(String(reply)) as RoomJson | { e: number; n?: string };
+    const parsed = JSON.parse(String(reply)) as RoomJson | { e: number; n?: string; l?: number };
     if ("e" in parsed) {
-      return parsed.n === undefined
-        ? { kind: "error", code: parsed.e }
-        : { kind: "error", code: parsed.e, nameplate: parsed.n };
+      return {
+        kind: "error",
+        code: parsed.e,
+        ...(parsed.n === undefined ? {} : { nameplate: parsed.n }),
+        ...(parsed.l === undefined ? {} : { limit: parsed.l }),
+      };
     }
     if (parsed.paired) this.#pairings++;
     return roomAnswer(parsed, message.role);

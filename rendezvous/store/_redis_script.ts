@@ -167,7 +167,9 @@ if op == 'register' then
     redis.call('ZREMRANGEBYSCORE', src, '-inf', now)
     redis.call('ZREMRANGEBYSCORE', lsrc, '-inf', now)
     if redis.call('ZCARD', src) >= maxPerSource then return err(5) end
-    if redis.call('ZCARD', lsrc) >= maxReleasedPerSource then return err(5) end
+    if redis.call('ZCARD', lsrc) >= maxReleasedPerSource then
+      return cjson.encode({ e = 5, l = maxReleasedPerSource })
+    end
     local n = want or allocate(maxNameplate)
     if not n then return err(4) end
     local room = { n = n, source = source, createdAt = now, s = { id = id, seen = now, info = info } }

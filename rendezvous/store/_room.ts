@@ -25,7 +25,13 @@ export type RoomAnswer =
     /** The relay both peers use, when the room's owner is another instance's (shared store). */
     relay?: Deno.NetAddr;
   }
-  | { kind: "error"; code: number; nameplate?: string };
+  | {
+    kind: "error";
+    code: number;
+    nameplate?: string;
+    /** On error 5: the cap of rooms both peers left that the source reached (absent: open rooms). */
+    limit?: number;
+  };
 
 /**
  * One peer of a room, as small as it can be: ~100,000 waiting rooms are held

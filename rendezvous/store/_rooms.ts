@@ -192,11 +192,13 @@ export class RoomTable {
       return { kind: "error", code: ErrorCode.serverFull };
     }
     const quota = this.limits.maxRoomsPerSource;
-    if (
-      (this.#perSource.get(source) ?? 0) >= quota ||
-      (this.#releasedPerSource.get(source) ?? 0) >= quota * RELEASED_PER_OPEN_ROOM
-    ) {
+    if ((this.#perSource.get(source) ?? 0) >= quota) {
       return { kind: "error", code: ErrorCode.tooManyRooms };
+    }
+    // Finished transfers in their linger: the client says so, from `limit` (old ones ignore it).
+    const released = quota * RELEASED_PER_OPEN_ROOM;
+    if ((this.#releasedPerSource.get(source) ?? 0) >= released) {
+      return { kind: "error", code: ErrorCode.tooManyRooms, limit: released };
     }
     const nameplate = wanted ?? this.#pool.allocate();
     if (nameplate === undefined) return { kind: "error", code: ErrorCode.serverFull };

@@ -289,6 +289,7 @@ suite(
     assertEquals(await store.register(sender(15, "7"), A, "a", "udp"), {
       kind: "error",
       code: ErrorCode.tooManyRooms,
+      limit: 4,
     });
     assertEquals((await store.register(sender(16, "7"), C, "c", "udp")).kind, "waiting");
     clock.now += 30_000;

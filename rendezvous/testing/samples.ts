@@ -220,4 +220,6 @@ export const SAMPLES: RendezvousMessage[] = [
     waitsForSender: true,
     cookie: bytes(16, 54),
   },
+  // A source that filled its share of rooms both peers left (in their 30 s linger): error 5 with it.
+  { type: "error", clientId: bytes(16, 55), code: 5, limit: 128 },
 ];
