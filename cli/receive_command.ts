@@ -132,7 +132,7 @@ export async function receiveCommand(
       ? {}
       : { folder: resolve(options.out), saved: report.saved ?? [] }),
   });
-  assertComplete(report);
+  assertComplete(report, "receiver");
 }
 
 /** Finds the sender and opens the session (the code's PAKE included). */

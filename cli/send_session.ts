@@ -33,7 +33,7 @@ export async function serveSource(
 ): Promise<void> {
   if (options.receivers === 1) {
     const { report } = await serveReceiver(source, code, options);
-    return assertComplete(report);
+    return assertComplete(report, "sender");
   }
   await serveReceivers(source, code, options);
 }
@@ -105,7 +105,7 @@ async function serveReceivers(
     }
   }
   output.emit({ type: "summary", receivers, succeeded, failed });
-  if (incomplete) assertComplete(incomplete);
+  if (incomplete) assertComplete(incomplete, "sender");
 }
 
 /**

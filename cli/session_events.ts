@@ -35,18 +35,36 @@ export function skippedItems(report: TransferReport): SkippedItem[] {
   ];
 }
 
+/** Entries named in the sender's last line; the rest are counted (all are listed above). */
+const NAMED_IN_LINE = 3;
+
 /**
  * After `done`: a transfer that left entries behind ends with exit 3
- * (`IncompleteTransferError`) and one line saying so.
+ * (`IncompleteTransferError`) and one line saying so; the sender's says what it did not send
+ * and what the receiver did not write, its side of it.
  */
-export function assertComplete(report: TransferReport): void {
+export function assertComplete(report: TransferReport, side: "sender" | "receiver"): void {
   const count = skippedItems(report).length;
   if (count === 0) return;
   throw new IncompleteTransferError(
-    `Not everything arrived: ${count} ${
-      count === 1 ? "entry was" : "entries were"
-    } skipped (listed above, and in done.skipped with --json)`,
+    `Not everything arrived: ${count} ${count === 1 ? "entry was" : "entries were"} skipped${
+      side === "sender" ? senderSide(report) : ""
+    } (listed above, and in done.skipped with --json)`,
   );
+}
+
+/** ": not sent from here: d/link (symbolic link); not written by the receiver: 2". */
+function senderSide(report: TransferReport): string {
+  const notSent = report.notSent ?? [];
+  const named = notSent.slice(0, NAMED_IN_LINE)
+    .map((item) => `${shownName(item.path)} (${SKIP_WORDS[item.kind]})`);
+  const more = notSent.length - named.length;
+  return [
+    ...named.length
+      ? [`not sent from here: ${named.join(", ")}${more ? `, and ${more} more` : ""}`]
+      : [],
+    ...report.notWritten.length ? [`not written by the receiver: ${report.notWritten.length}`] : [],
+  ].map((part, index) => `${index === 0 ? ": " : "; "}${part}`).join("");
 }
 
 /** This host's addresses, as `Deno.networkInterfaces()` lists them (none without the permission). */

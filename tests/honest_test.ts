@@ -130,6 +130,27 @@ e2e("a FIFO inside a folder is reported as skipped and the rest arrives", async 
   assert.deepEqual(await listDir(`${w.dir}/in/d`), ["a.txt"]);
 });
 
+e2e(
+  "a sender that skipped a symlink in a folder ends saying what it did not send",
+  async (signal) => {
+    await using w = await world(signal);
+    await Deno.mkdir(`${w.dir}/d`);
+    await Deno.writeTextFile(`${w.dir}/d/a.txt`, "a\n");
+    await Deno.symlink("/etc/hostname", `${w.dir}/d/link`);
+    await Deno.mkdir(`${w.dir}/in`);
+    const sender = startSend(w, [`${w.dir}/d`]);
+    const { code } = await sender.next("code");
+    const { sent, received } = await bothIncomplete(sender, startReceive(w, code, `${w.dir}/in`));
+    // The sender's last line is its own side: what it did not send; the receiver's is unchanged.
+    assert.match(
+      sent.stderr,
+      /error: Not everything arrived: 1 entry was skipped: not sent from here: d\/link \(symbolic link\)/,
+    );
+    assert.match(received.stderr, /skipped \(listed above, and in done\.skipped with --json\)\n$/);
+    assert.deepEqual(await listDir(`${w.dir}/in/d`), ["a.txt"]);
+  },
+);
+
 /**
  * Both sides finish with exit 3 (not everything arrived), and both list the
  * same skipped entries, before accepting (`offer.skipped`) and in `done`.
