@@ -166,7 +166,7 @@ Deno.test("every reply to observe and relay-hello is shorter than MAX_REPLY_SIZE
   const replies = SAMPLES.filter((m) =>
     ["observation", "relay-ready", "relay-waiting", "error"].includes(m.type)
   );
-  assertEquals(replies.length, 8);
+  assertEquals(replies.length, 9);
   for (const reply of replies) assert(encodeMessage(reply).length < MAX_REPLY_SIZE);
 });
 
