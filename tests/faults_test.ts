@@ -284,7 +284,10 @@ faultTest("a waiting sender survives kill -9 and restart of the server", async (
   const port = w.server.split(":")[1];
   const serve = w.spawnCli(["serve", "--host", "127.0.0.1", "--port", port, "--json"]);
   await serve.next("listening", signal);
-  const receiver = w.receive(String(code));
+  // The restarted server has no room until the sender's next poll finds its own gone and makes it
+  // again; a receiver that came first would hear "No sender is waiting" and end, as a person's
+  // would. This one waits for its sender (--timeout), so what is tested is the sender's survival.
+  const receiver = w.receive(String(code), ["--timeout", "30"]);
   await bothSucceed(sender, receiver);
   await assertSameFile(`${w.dir}/in/note.bin`, `${w.dir}/note.bin`);
 });
