@@ -27,22 +27,31 @@ async function unshareMissing(): Promise<string | undefined> {
 
 const noRoute = skipUnlessCi(await unshareMissing());
 
+/** `main.ts ARGS` in a fresh namespace with no route, with `env` (and NO_COLOR): its exit and stderr. */
+async function withoutRoute(args: string[], env: Record<string, string>, signal: AbortSignal) {
+  const result = await new Deno.Command("unshare", {
+    args: ["-n", Deno.execPath(), "run", "-A", MAIN, ...args],
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    signal,
+  }).output();
+  return { code: result.code, stderr: new TextDecoder().decode(result.stderr) };
+}
+
 boundedTest(
   "a P2PFT_RENDEZVOUS name that does not resolve is named with the variable it came from, a serve --host one is a usage error" +
     noRoute.note,
   async (signal) => {
     // In a fresh namespace the resolver has no route: the lookup fails at once, nothing leaves.
     for (const args of [["send", MAIN], ["receive", "7-later-cross", "--yes"], ["doctor"]]) {
-      const result = await new Deno.Command("unshare", {
-        args: ["-n", Deno.execPath(), "run", "-A", MAIN, ...args],
-        env: { P2PFT_RENDEZVOUS: "no-such-server", NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
+      const { code, stderr } = await withoutRoute(
+        args,
+        { P2PFT_RENDEZVOUS: "no-such-server" },
         signal,
-      }).output();
-      const stderr = new TextDecoder().decode(result.stderr);
-      assert.equal(result.code, 1, stderr);
+      );
+      assert.equal(code, 1, stderr);
       assert.match(
         stderr,
         /^error: Cannot resolve rendezvous server "no-such-server" \(set by P2PFT_RENDEZVOUS: fix or unset it, or pass --rendezvous HOST:PORT\)\n$/,
@@ -50,18 +59,10 @@ boundedTest(
       );
     }
     // A --host name that does not resolve: a usage error, not "unexpected failure".
-    const serve = await new Deno.Command("unshare", {
-      args: ["-n", Deno.execPath(), "run", "-A", MAIN, "serve", "--host", "no-such-host"],
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      signal,
-    }).output();
-    const said = new TextDecoder().decode(serve.stderr);
-    assert.equal(serve.code, 2, said);
+    const serve = await withoutRoute(["serve", "--host", "no-such-host"], {}, signal);
+    assert.equal(serve.code, 2, serve.stderr);
     assert.match(
-      said,
+      serve.stderr,
       /^error: Cannot listen on --host no-such-host: [^\n]+; give an address of this host \(or a name that resolves to one\), or leave --host out to listen on every address\n$/,
     );
   },
