@@ -57,32 +57,8 @@ export async function announce(
   offer: LocalOffer,
   options: AnnounceOptions = {},
 ): Promise<LocalAnnouncement> {
-  const { port, addresses } = advertAddresses(offer.candidates);
-  if (offer.fingerprint.length !== FINGERPRINT_LENGTH) {
-    throw new RangeError(
-      `Cannot announce: the certificate fingerprint has ${offer.fingerprint.length} bytes, not ${FINGERPRINT_LENGTH}`,
-    );
-  }
-  const instance = senderInstance(offer.nameplate);
-  const advert: Advert = {
-    instance,
-    host: hostName(instance),
-    port,
-    addresses,
-    token: crypto.getRandomValues(new Uint8Array(TOKEN_LENGTH)),
-    id: crypto.getRandomValues(new Uint8Array(ID_LENGTH)),
-    fingerprint: offer.fingerprint,
-    browsable: true,
-  };
-  const socket = await MdnsSocket.open(addresses);
-  // The first announcement goes out before this returns, so that a network with no route for
-  // multicast fails here, before the caller shows a code that could not be found.
-  try {
-    await socket.send(advertResponse(advert));
-  } catch (error) {
-    await socket[Symbol.asyncDispose]();
-    throw error;
-  }
+  const advert = advertOf(offer);
+  const socket = await openAnnounced(advert);
   const started = performance.now();
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -95,53 +71,14 @@ export async function announce(
   claimed.catch(() => {}); // Nobody need ask for the receiver; a failure is still reported to who does.
 
   const serving = (async () => {
-    const claimInstance = receiverInstance(advert.token);
-    let announced = 1;
     try {
-      for (;;) {
-        const now = performance.now() - started;
-        if (announced < ANNOUNCE_AT_MS.length && now >= ANNOUNCE_AT_MS[announced]) {
-          announced++;
-          await socket.send(advertResponse(advert));
-          continue;
-        }
-        const due = announced < ANNOUNCE_AT_MS.length ? ANNOUNCE_AT_MS[announced] - now : undefined;
-        const received = await waitAtMost(due, (wake) => socket.receive(wake), signal);
-        if (received === undefined) continue;
-        const { message, from } = received;
-        if (asksFor(message, advert)) {
-          await answer(socket, advert, from, message.questions.some((q) => q.unicastResponse));
-          continue;
-        }
-        let claim: Advert | undefined;
-        try {
-          claim = readAdvert(message, claimInstance);
-        } catch (error) {
-          if (error instanceof ProtocolError) continue; // That claimant cannot pair; others may.
-          throw error;
-        }
-        if (!claim || !equalBytes(claim.token, advert.token)) continue;
-        if (advert.peer === undefined) {
-          advert.peer = claim.id;
-          resolveReceiver({
-            found: "local",
-            nameplate: offer.nameplate,
-            token: advert.token,
-            selfId: advert.id,
-            peer: {
-              id: claim.id,
-              candidates: claim.addresses.map((hostname) => ({
-                transport: "udp",
-                hostname,
-                port: claim!.port,
-              })),
-            },
-          });
-        }
-        // The first claimant gets its acknowledgement (again, if the last was lost); later
-        // ones learn from the same answer that the offer is taken.
-        await answer(socket, advert, from, false);
-      }
+      await serve(
+        socket,
+        advert,
+        started,
+        signal,
+        (claim) => resolveReceiver(pairingOf(offer, advert, claim)),
+      );
     } catch (error) {
       rejectReceiver(signal.aborted ? options.signal?.reason ?? error : error);
     } finally {
@@ -157,6 +94,107 @@ export async function announce(
     async [Symbol.asyncDispose]() {
       stop.abort(new P2pftError("The local announcement was stopped before a receiver came"));
       await serving;
+    },
+  };
+}
+
+/** The record that publishes `offer`, with a fresh punch token and id. */
+function advertOf(offer: LocalOffer): Advert {
+  const { port, addresses } = advertAddresses(offer.candidates);
+  if (offer.fingerprint.length !== FINGERPRINT_LENGTH) {
+    throw new RangeError(
+      `Cannot announce: the certificate fingerprint has ${offer.fingerprint.length} bytes, not ${FINGERPRINT_LENGTH}`,
+    );
+  }
+  const instance = senderInstance(offer.nameplate);
+  return {
+    instance,
+    host: hostName(instance),
+    port,
+    addresses,
+    token: crypto.getRandomValues(new Uint8Array(TOKEN_LENGTH)),
+    id: crypto.getRandomValues(new Uint8Array(ID_LENGTH)),
+    fingerprint: offer.fingerprint,
+    browsable: true,
+  };
+}
+
+/**
+ * The socket, once the first announcement went out on it: a network with no route for
+ * multicast fails here, before the caller shows a code that could not be found.
+ */
+async function openAnnounced(advert: Advert): Promise<MdnsSocket> {
+  const socket = await MdnsSocket.open(advert.addresses);
+  try {
+    await socket.send(advertResponse(advert));
+  } catch (error) {
+    await socket[Symbol.asyncDispose]();
+    throw error;
+  }
+  return socket;
+}
+
+/**
+ * Sends the rest of the unsolicited announcements, answers queries for `advert`, and
+ * acknowledges claims until `signal` aborts: `onFirstClaim` with the first claimant's
+ * record; it and any later claimant get the same answer (the offer is taken).
+ */
+async function serve(
+  socket: MdnsSocket,
+  advert: Advert,
+  started: number,
+  signal: AbortSignal,
+  onFirstClaim: (claim: Advert) => void,
+): Promise<never> {
+  const claimInstance = receiverInstance(advert.token);
+  let announced = 1;
+  for (;;) {
+    const now = performance.now() - started;
+    if (announced < ANNOUNCE_AT_MS.length && now >= ANNOUNCE_AT_MS[announced]) {
+      announced++;
+      await socket.send(advertResponse(advert));
+      continue;
+    }
+    const due = announced < ANNOUNCE_AT_MS.length ? ANNOUNCE_AT_MS[announced] - now : undefined;
+    const received = await waitAtMost(due, (wake) => socket.receive(wake), signal);
+    if (received === undefined) continue;
+    const { message, from } = received;
+    if (asksFor(message, advert)) {
+      await answer(socket, advert, from, message.questions.some((q) => q.unicastResponse));
+      continue;
+    }
+    let claim: Advert | undefined;
+    try {
+      claim = readAdvert(message, claimInstance);
+    } catch (error) {
+      if (error instanceof ProtocolError) continue; // That claimant cannot pair; others may.
+      throw error;
+    }
+    if (!claim || !equalBytes(claim.token, advert.token)) continue;
+    if (advert.peer === undefined) {
+      advert.peer = claim.id;
+      onFirstClaim(claim);
+    }
+    // The first claimant gets its acknowledgement (again, if the last was lost); later
+    // ones learn from the same answer that the offer is taken.
+    await answer(socket, advert, from, false);
+  }
+}
+
+/** What the sender learns from its receiver's claim. */
+function pairingOf(offer: LocalOffer, advert: Advert, claim: Advert): LocalPairing {
+  return {
+    found: "local",
+    nameplate: offer.nameplate,
+    token: advert.token,
+    selfId: advert.id,
+    peer: {
+      id: claim.id,
+      candidates: claim.addresses.map((hostname) => ({
+        transport: "udp",
+        hostname,
+        port: claim.port,
+      })),
     },
   };
 }
