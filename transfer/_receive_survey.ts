@@ -29,7 +29,7 @@ function lstatOrNull(path: string): Deno.FileInfo | null {
  * path passed the name rules (no empty, `.` or `..` segment), so it needs no
  * normalizing: `join` cost 40 µs a file in a tree of 21,000.
  */
-export function localPath(outDir: string, path: string): string {
+function localPath(outDir: string, path: string): string {
   // On Windows a backslash separates: such names are never written (unholdableNames).
   if (WINDOWS && path.includes("\\")) {
     throw new UnsafePathError(`Refusing ${JSON.stringify(path)}: a backslash in a name on Windows`);
