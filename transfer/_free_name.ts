@@ -1,7 +1,7 @@
 /** Receiver: a free name beside an existing one, as browsers pick it: `name (1).ext`. */
 import { join } from "../base/path.ts";
+import { NAME_MAX } from "./_path_safety.ts";
 
-const NAME_MAX = 255;
 const utf8 = new TextEncoder();
 
 /** `stem (n).ext` within NAME_MAX bytes (the stem is cut, never the number or the extension). */

@@ -6,10 +6,7 @@
  */
 import { basename, dirname, join } from "../base/path.ts";
 import { TransferRefusedError, utf8Length } from "../base/mod.ts";
-import { PARTIAL_SUFFIX } from "./_path_safety.ts";
-
-/** Longest file name (bytes) on Linux and macOS. */
-const NAME_MAX = 255;
+import { NAME_MAX, PARTIAL_SUFFIX } from "./_path_safety.ts";
 
 /** A folder received into a staging folder. */
 export interface StagedFolder {
