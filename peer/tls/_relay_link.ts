@@ -107,6 +107,7 @@ export async function relayTlsSender(
   const premade = new PremadeStreams((id, signal) => serve(id + 1, signal));
   premade.make([PAKE_STREAM]);
   let control: Served;
+  let ahead: boolean;
   try {
     using limit = deadline({
       signal: options.signal,
@@ -121,7 +122,8 @@ export async function relayTlsSender(
       );
     }
     // The receiver offered the relay's ALPN protocols: it dials these channels at once too.
-    if (control.alpnProtocol !== null) premade.make(firstIds(firstStreams));
+    ahead = control.alpnProtocol !== null;
+    if (ahead) premade.make(firstIds(firstStreams));
     await writeAndRelease(control.stream.writable, READY).catch((error) => {
       control.close();
       throw error;
@@ -131,7 +133,6 @@ export async function relayTlsSender(
     throw error;
   }
   const secret = control.preamble.secret;
-  const ahead = control.alpnProtocol !== null;
   const session = new TlsSession({
     role: "sender",
     control,
@@ -192,6 +193,7 @@ export async function relayTlsReceiver(
   const premade = new PremadeStreams(connect);
   premade.make([PAKE_STREAM]);
   let control;
+  let firstStreams: number | undefined;
   try {
     using limit = deadline({
       signal: options.signal,
@@ -210,14 +212,14 @@ export async function relayTlsReceiver(
     });
     // The sender's first streams, dialled while READY comes (the sender dials them before it
     // writes READY): through a distant relay that is a round trip less before each is up.
-    premade.make(firstIds(relayFirstStreamsOf(control.alpnProtocol) ?? 0));
+    firstStreams = relayFirstStreamsOf(control.alpnProtocol);
+    premade.make(firstIds(firstStreams ?? 0));
     await awaitReady(control, limit.signal);
   } catch (error) {
     pinned.reject(error);
     premade.drop();
     throw error;
   }
-  const firstStreams = relayFirstStreamsOf(control.alpnProtocol);
   const session = new TlsSession({
     role: "receiver",
     control,
