@@ -25,7 +25,7 @@ export interface Offered {
   /**
    * The streams the sender opens first over a LAN TLS link (its receiver dials them at once over
    * a Nagle-free link): the transfer's control stream and its data streams, which the transfer
-   * knows (transfer/send_mod.ts, `streamsToOpen`).
+   * knows (transfer/first_streams_mod.ts, `streamsToOpen`).
    */
   firstStreams: number;
 }

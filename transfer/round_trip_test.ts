@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { memoryConnectionPair } from "./_testing_memory_connection.ts";
-import {
-  INLINE_MAX_BYTES,
-  SEGMENT_SIZE,
-  segmentSizeFor,
-  sendFiles,
-  streamsToOpen,
-} from "./send_files.ts";
+import { INLINE_MAX_BYTES, SEGMENT_SIZE, segmentSizeFor, sendFiles } from "./send_files.ts";
+import { streamsToOpen } from "./first_streams_mod.ts";
 import { scanPaths } from "./scan_paths.ts";
 import {
   listTree,

@@ -36,7 +36,7 @@ import { newSha256, type Sha256 } from "./_sha256.ts";
 import type { SendFilesOptions, TransferReport } from "./types.ts";
 import { INLINE_MAX_BYTES, SEGMENT_SIZE } from "./first_streams_mod.ts";
 
-export { INLINE_MAX_BYTES, SEGMENT_SIZE, streamsToOpen } from "./first_streams_mod.ts";
+export { INLINE_MAX_BYTES, SEGMENT_SIZE } from "./first_streams_mod.ts";
 
 /** Default number of parallel data streams (see PROTOCOL.md, design notes). */
 export const DEFAULT_STREAMS = 4;

@@ -6,7 +6,7 @@
  * @module
  */
 export type { TransferReport } from "./types.ts";
-export { sendFiles, streamsToOpen } from "./send_files.ts";
+export { sendFiles } from "./send_files.ts";
 export { sendText } from "./send_text.ts";
 export { MAX_STREAMS } from "./wire/mod.ts";
 export { peerWasTold } from "./_control.ts";
